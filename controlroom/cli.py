@@ -1,0 +1,359 @@
+"""The `controlroom` command: the composition root.
+
+It loads settings once, builds the one engine and unit-of-work factory, checks the
+schema and the operator, and hands them to the app or to a service. Every sub-command
+that touches records is audited as the OS user.
+
+    controlroom                         run the app on the configured database
+    controlroom demo [--seed-only]      the synthetic training force
+    controlroom db upgrade | current    migrations
+    controlroom staff add|list|lock|unlock
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from controlroom import __version__
+
+DEMO_SUPERVISOR = "demo.supervisor"
+
+
+class CliError(Exception):
+    """Stop with this message on stderr and exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help="database URL (default: the embedded SQLite file)")
+    common.add_argument("--config", type=Path, help="TOML settings file")
+
+    parser = argparse.ArgumentParser(
+        prog="controlroom", parents=[common],
+        description="Control Room: keyboard-driven incident, search and triage system.",
+    )
+    parser.add_argument("--version", action="version", version=f"controlroom {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", parents=[common],
+                               help="open the app on a synthetic training database")
+    demo.add_argument("--seed-only", action="store_true", help="seed the demo database and exit")
+    demo.add_argument("--size", choices=("small", "large"), default="small")
+    demo.add_argument("--reset", action="store_true", help="delete and re-seed the demo database")
+
+    db = commands.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True)
+    upgrade = db.add_parser("upgrade", parents=[common], help="migrate the database to this version")
+    upgrade.add_argument("--environment", choices=("production", "training", "test"),
+                         default="production", help="recorded on a new database only")
+    db.add_parser("current", parents=[common], help="show the database's schema revision")
+
+    staff = commands.add_parser("staff", help="staff accounts").add_subparsers(
+        dest="staff_command", metavar="ACTION", required=True)
+    add = staff.add_parser("add", parents=[common], help="enrol an OS user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--collar")
+    add.add_argument("--station")
+    staff.add_parser("list", parents=[common], help="list staff accounts")
+    for action in ("lock", "unlock"):
+        sub = staff.add_parser(action, parents=[common], help=f"{action} an account")
+        sub.add_argument("username")
+    return parser
+
+
+def _settings(args):
+    from controlroom.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config_path=args.config, database_url=args.database_url)
+    except ConfigError as exc:
+        raise CliError(f"configuration: {exc}") from None
+
+
+def _fix_command(args, *words: str) -> str:
+    command = ["controlroom", *words]
+    if args.database_url:
+        from controlroom.config import mask_url
+
+        command += ["--database-url", mask_url(args.database_url)]
+    return " ".join(command)
+
+
+def _ensure_sqlite_parent(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _open_database(url: str, args, *, create_sqlite: bool, environment=None, any_backend=False):
+    """The process's Database, checked to be at this program's schema revision.
+
+    A new SQLite file is created and migrated when `create_sqlite`; the demo's own
+    database (`any_backend`) is created on PostgreSQL too, as `environment`.
+    """
+    from controlroom.data.schema import SchemaStatus, schema_state, upgrade
+    from controlroom.data.uow import Database
+
+    _ensure_sqlite_parent(url)
+    try:
+        database = Database(url)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        state = schema_state(database.engine)
+    except Exception as exc:  # connection refused, bad credentials, unreadable file
+        from controlroom.config import mask_url
+
+        raise CliError(f"cannot open database {mask_url(url)}: {exc.__class__.__name__}: {exc}") from None
+    if state.status is SchemaStatus.EMPTY and create_sqlite and (
+        any_backend or database.dialect == "sqlite"
+    ):
+        from controlroom.domain.environment import Environment
+
+        state = upgrade(database.engine, environment=environment or Environment.PRODUCTION)
+    if state.status is SchemaStatus.EMPTY:
+        raise CliError(
+            "this database is empty. Create the Control Room schema with:\n  "
+            + _fix_command(args, "db", "upgrade")
+        )
+    if state.status is SchemaStatus.BEHIND:
+        raise CliError(
+            f"this database is at schema revision {state.revision}, older than this program "
+            "expects. Upgrade it (back it up first) with:\n  " + _fix_command(args, "db", "upgrade")
+        )
+    if state.status is SchemaStatus.UNKNOWN:
+        raise CliError(
+            f"this database's schema ({state.revision or 'no revision stamp'}) is not one this "
+            f"program (controlroom {__version__}) knows. If a newer Control Room created it, "
+            "install that version; if it is not a Control Room database, point --database-url "
+            "elsewhere."
+        )
+    return database
+
+
+def _terminal() -> str:
+    from controlroom.domain.identity import terminal_from_environment
+
+    return terminal_from_environment(os.environ)
+
+
+def _os_user() -> str:
+    return getpass.getuser()
+
+
+def _operator_actor(database):
+    from controlroom.services import staff
+    from controlroom.services.staff import AccessRefused
+
+    try:
+        member = staff.sign_in(database.uow(), _os_user(), _terminal())
+    except AccessRefused as exc:
+        raise CliError(f"access refused: {exc}") from None
+    return member
+
+
+def _run_app(settings, database, operator) -> int:
+    from controlroom.app import make_app
+    from controlroom.services.database import profile
+
+    app = make_app(settings, database.uow, operator, profile(database.uow()),
+                   terminal=_terminal())
+    app.run()
+    return app.return_code or 0
+
+
+def cmd_run(args) -> int:
+    settings = _settings(args)
+    database = _open_database(settings.database_url, args, create_sqlite=True)
+    operator = _operator_actor(database)
+    return _run_app(settings, database, operator)
+
+
+def cmd_demo(args) -> int:
+    from controlroom.config import mask_url
+    from controlroom.services import synthetic
+
+    settings = _settings(args)
+    url = args.database_url or settings.demo_database_url
+    from controlroom.domain.environment import Environment
+
+    if args.reset:
+        _reset_demo(url)
+    database = _open_database(url, args, create_sqlite=True, environment=Environment.TRAINING,
+                              any_backend=True)
+    try:
+        if synthetic.needs_seeding(database.uow, size=args.size):
+            summary = _seed_with_progress(database, args.size)
+            _print_seed_summary(summary)
+        elif args.seed_only:
+            _console().print("Demo database already seeded (use --reset to start again).",
+                             markup=False, highlight=False)
+    except synthetic.SeedRefused as exc:
+        raise CliError(f"demo: {exc}") from None
+    if args.seed_only:
+        _console().print(f"Demo database ready: {mask_url(url)}", markup=False, highlight=False)
+        return 0
+    from controlroom.services import staff
+
+    try:
+        operator = staff.sign_in(database.uow(), DEMO_SUPERVISOR, _terminal())
+    except staff.AccessRefused as exc:
+        raise CliError(f"demo: {exc}") from None
+    return _run_app(settings.with_database(url), database, operator)
+
+
+def _reset_demo(url: str) -> None:
+    """Delete a demo SQLite file; refuse to wipe anything that is not a training database."""
+    from sqlalchemy.engine import make_url
+
+    from controlroom.data.schema import SchemaStatus, schema_state
+    from controlroom.data.uow import Database
+    from controlroom.services.database import profile
+
+    parsed = make_url(url)
+    database = Database(url)
+    try:
+        if schema_state(database.engine).status is SchemaStatus.CURRENT:
+            if profile(database.uow()).environment.value != "training":
+                raise CliError("--reset only wipes a training database; this one is not")
+        if parsed.get_backend_name() == "sqlite":
+            database.dispose()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
+        else:
+            from controlroom.data.models import Base
+
+            Base.metadata.drop_all(database.engine)
+            from controlroom.data.schema import drop_version_table
+
+            drop_version_table(database.engine)
+    finally:
+        database.dispose()
+
+
+def cmd_db(args) -> int:
+    from controlroom.config import mask_url
+    from controlroom.data.schema import SchemaStatus, schema_state, upgrade
+    from controlroom.data.uow import Database
+    from controlroom.domain.environment import Environment
+
+    settings = _settings(args)
+    _ensure_sqlite_parent(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        state = schema_state(database.engine)
+        if args.db_command == "current":
+            print(f"{mask_url(settings.database_url)}: {state.status.value}"
+                  + (f" at revision {state.revision}" if state.revision else ""))
+            return 0 if state.status is SchemaStatus.CURRENT else 1
+        if state.status is SchemaStatus.UNKNOWN:
+            raise CliError(f"refusing to upgrade: schema revision {state.revision!r} is unknown "
+                           "to this program")
+        before = state.revision
+        state = upgrade(database.engine, environment=Environment(args.environment),
+                        created_by=_os_user())
+        print(f"{mask_url(settings.database_url)}: {before or 'empty'} -> {state.revision}")
+        return 0
+    finally:
+        database.dispose()
+
+
+def cmd_staff(args) -> int:
+    from controlroom.domain.roles import parse_role
+    from controlroom.services import staff
+    from controlroom.services.staff import AccessRefused, StaffError
+
+    settings = _settings(args)
+    database = _open_database(settings.database_url, args, create_sqlite=False)
+    try:
+        member = _operator_actor(database)
+        actor = member.actor(_terminal())
+        if args.staff_command == "add":
+            try:
+                role = parse_role(args.role)
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+            added = staff.add_staff(database.uow(), actor, username=args.username, role=role,
+                                    display_name=args.name, collar_number=args.collar,
+                                    station=args.station)
+            print(f"enrolled {added.username} as {added.role.value}")
+        elif args.staff_command == "list":
+            _print_staff(staff.list_staff(database.uow(), actor))
+        else:
+            changed = staff.set_locked(database.uow(), actor, args.username,
+                                       args.staff_command == "lock")
+            print(f"{changed.username} is now {'locked' if changed.locked else 'unlocked'}")
+        return 0
+    except (AccessRefused, StaffError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        database.dispose()
+
+
+def _seed_with_progress(database, size: str):
+    """Seed with a rich.progress bar: one task per stage, advanced by the service's callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from controlroom.services import synthetic
+
+    with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=_console()) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        return synthetic.seed(database.uow, size=size, progress=progress)
+
+
+def _print_seed_summary(summary) -> None:
+    from rich.table import Table
+
+    table = Table("synthetic force", "rows", title=f"Seeded ({summary.size}, seed {summary.seed})")
+    for name, count in summary.counts:
+        table.add_row(name, f"{count:,}")
+    table.add_row("seconds", f"{summary.seconds:.1f}")
+    _console().print(table)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False)
+
+
+def _print_staff(members) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from controlroom.domain.safe_text import printable
+
+    table = Table("username", "name", "role", "collar", "station", "status")
+    for m in members:
+        status = "locked" if m.locked else ("inactive" if not m.active else "active")
+        table.add_row(*(Text(printable(v)) for v in (
+            m.username, m.display_name, m.role.value, m.collar_number, m.station, status)))
+    _console().print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {None: cmd_run, "demo": cmd_demo, "db": cmd_db, "staff": cmd_staff}
+    try:
+        return handlers[args.command](args)
+    except CliError as exc:
+        print(f"controlroom: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,151 @@
+"""Settings: one typed object, loaded once by the CLI and passed in.
+
+Precedence, lowest first: built-in defaults, the TOML file, `CONTROLROOM_*` environment
+variables, command-line flags. Nothing deeper in the program reads the environment or
+the file for configuration; it receives a `Settings`.
+
+TOML file (default `~/.config/controlroom/config.toml`, or the path in
+`CONTROLROOM_CONFIG`):
+
+    database_url = "postgresql+psycopg://controlroom_app@db.example/controlroom"
+    board_refresh_seconds = 5
+    ansi = false
+
+    [keymap]            # binding id = keys; see F1 on each screen for the ids
+    "app.help" = "f1,question_mark"
+
+    [[grades]]          # replaces the default national four when present
+    code = "G1"
+    name = "Emergency"
+    target_minutes = 15
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+
+from controlroom.domain.grades import DEFAULT_GRADES, Grade
+
+APP_NAME = "controlroom"
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Per-user data directory (databases, drafts): $CONTROLROOM_DATA_DIR or the XDG one."""
+    environ = os.environ if environ is None else environ
+    override = environ.get("CONTROLROOM_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+pysqlite:///{path}"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    demo_database_url: str
+    data_dir: Path
+    grades: tuple[Grade, ...] = DEFAULT_GRADES
+    board_refresh_seconds: float = 5.0
+    # None: decide from the terminal (TERM=linux and friends get the 16-colour ansi theme).
+    ansi: bool | None = None
+    keymap: Mapping[str, str] = field(default_factory=dict)
+
+    def with_database(self, url: str) -> Settings:
+        return replace(self, database_url=url)
+
+
+class ConfigError(Exception):
+    """The configuration file or an environment variable is unusable; the message says which."""
+
+
+def _grades_from(entries: object) -> tuple[Grade, ...]:
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("[[grades]] must be a non-empty list of tables")
+    grades = []
+    for entry in entries:
+        try:
+            minutes = entry.get("target_minutes")
+            rural = entry.get("rural_target_minutes")
+            grades.append(
+                Grade(
+                    code=str(entry["code"]),
+                    name=str(entry["name"]),
+                    target=None if minutes is None else timedelta(minutes=float(minutes)),
+                    rural_target=None if rural is None else timedelta(minutes=float(rural)),
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"bad [[grades]] entry {entry!r}: {exc}") from None
+    return tuple(grades)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+    database_url: str | None = None,
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    directory = data_dir(environ)
+    values: dict[str, object] = {}
+
+    path = config_path or (
+        Path(environ["CONTROLROOM_CONFIG"])
+        if environ.get("CONTROLROOM_CONFIG")
+        else Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / APP_NAME / "config.toml"
+    )
+    if path.is_file():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
+    settings = Settings(
+        database_url=str(values.get("database_url") or sqlite_url(directory / "controlroom.sqlite")),
+        demo_database_url=str(values.get("demo_database_url") or sqlite_url(directory / "demo.sqlite")),
+        data_dir=directory,
+    )
+    if "grades" in values:
+        settings = replace(settings, grades=_grades_from(values["grades"]))
+    if "board_refresh_seconds" in values:
+        settings = replace(settings, board_refresh_seconds=float(values["board_refresh_seconds"]))
+    if "ansi" in values:
+        settings = replace(settings, ansi=bool(values["ansi"]))
+    if isinstance(values.get("keymap"), dict):
+        settings = replace(settings, keymap={str(k): str(v) for k, v in values["keymap"].items()})
+
+    if environ.get("CONTROLROOM_DATABASE_URL"):
+        settings = replace(settings, database_url=environ["CONTROLROOM_DATABASE_URL"])
+    if environ.get("CONTROLROOM_DEMO_DATABASE_URL"):
+        settings = replace(settings, demo_database_url=environ["CONTROLROOM_DEMO_DATABASE_URL"])
+    if environ.get("CONTROLROOM_BOARD_REFRESH_SECONDS"):
+        try:
+            seconds = float(environ["CONTROLROOM_BOARD_REFRESH_SECONDS"])
+        except ValueError:
+            raise ConfigError("CONTROLROOM_BOARD_REFRESH_SECONDS must be a number") from None
+        settings = replace(settings, board_refresh_seconds=seconds)
+    if environ.get("CONTROLROOM_ANSI"):
+        settings = replace(settings, ansi=environ["CONTROLROOM_ANSI"].lower() in {"1", "true", "yes"})
+
+    if database_url:
+        settings = replace(settings, database_url=database_url)
+    return settings
+
+
+def mask_url(url: str) -> str:
+    """A database URL fit to show or log: any password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparseable URL is shown only as its scheme
+        return url.split(":", 1)[0] + ":***"

@@ -1,0 +1,407 @@
+"""SQLAlchemy 2 typed models of the core domain.
+
+Conventions that later work relies on:
+- every table has an integer surrogate key `id` except the reference tables, whose key
+  is their code (so a record reads "8N", "DOM", "RSO" without a join);
+- times are stored timezone-aware and always in UTC (`UtcDateTime`);
+- constraint names follow `NAMING_CONVENTION`, so Alembic batch mode on SQLite can
+  find and alter them;
+- append-only tables (incident log, audit) refuse ORM updates and deletes (see
+  `controlroom.data.append_only`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in as aware UTC and comes out as aware UTC on every backend.
+
+    SQLite has no time zones: a naive value read back is UTC by this invariant.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Control Room stores aware UTC times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# --- the database itself -------------------------------------------------------------
+
+
+class DatabaseInfo(Base):
+    """One row: which environment this database is, and whether its data is synthetic."""
+
+    __tablename__ = "database_info"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("environment IN ('production', 'training', 'test')", name="environment"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment: Mapped[str] = mapped_column(String(16))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    force_name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    # Seed and size of the synthetic generator that filled it, when it did.
+    seed: Mapped[int | None] = mapped_column(Integer)
+    seed_size: Mapped[str | None] = mapped_column(String(16))
+    seeded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# --- reference tables (loaded from db/*.csv) ----------------------------------------
+
+
+class IncidentType(Base):
+    """What an incident is about, under a National Standard for Incident Recording heading."""
+
+    __tablename__ = "incident_type"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    label: Mapped[str] = mapped_column(String(80))
+    heading: Mapped[str] = mapped_column(String(40))
+    qualifier: Mapped[str | None] = mapped_column(String(20))
+    domestic: Mapped[bool] = mapped_column(Boolean, default=False)
+    possible_crime: Mapped[bool] = mapped_column(Boolean, default=False)
+    suggested_grade: Mapped[str] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MarkerType(Base):
+    """A kind of warning marker, with the words the screen shows (never colour alone)."""
+
+    __tablename__ = "marker_type"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    label: Mapped[str] = mapped_column(String(60))
+    severity: Mapped[int] = mapped_column(Integer)  # 1 highest
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# --- staff ---------------------------------------------------------------------------
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('call_handler', 'dispatcher', 'supervisor', 'intelligence', 'analyst',"
+            " 'administrator')",
+            name="role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)  # OS login name
+    collar_number: Mapped[str | None] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    station: Mapped[str | None] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- people and places ---------------------------------------------------------------
+
+
+class Location(Base):
+    __tablename__ = "location"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(200))  # "12 Mill Lane"
+    street: Mapped[str | None] = mapped_column(String(120), index=True)
+    town: Mapped[str | None] = mapped_column(String(80))
+    postcode: Mapped[str | None] = mapped_column(String(8), index=True)  # normalised "SW1A 1AA"
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    hazards: Mapped[list[LocationHazard]] = relationship(back_populates="location")
+
+
+class LocationHazard(Base):
+    __tablename__ = "location_hazard"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
+    hazard: Mapped[str] = mapped_column(String(60))  # "DOG ON PREMISES", "FIREARMS HELD"
+    note: Mapped[str | None] = mapped_column(Text)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    location: Mapped[Location] = relationship(back_populates="hazards")
+
+
+class Person(Base):
+    __tablename__ = "person"
+    __table_args__ = (Index("ix_person_surname_forename", "surname", "forename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forename: Mapped[str] = mapped_column(String(80))
+    middle_names: Mapped[str | None] = mapped_column(String(120))
+    surname: Mapped[str] = mapped_column(String(80))
+    date_of_birth: Mapped[date | None] = mapped_column(Date, index=True)
+    gender: Mapped[str | None] = mapped_column(String(16))
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    aliases: Mapped[list[PersonAlias]] = relationship(back_populates="person")
+    markers: Mapped[list[WarningMarker]] = relationship(back_populates="person")
+    addresses: Mapped[list[PersonAddress]] = relationship(back_populates="person")
+
+
+class PersonAlias(Base):
+    __tablename__ = "person_alias"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    forename: Mapped[str | None] = mapped_column(String(80))
+    surname: Mapped[str] = mapped_column(String(80), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="alias")  # alias, maiden, nickname
+
+    person: Mapped[Person] = relationship(back_populates="aliases")
+
+
+class PersonAddress(Base):
+    __tablename__ = "person_address"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="home")  # home, previous, work
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship(back_populates="addresses")
+    location: Mapped[Location] = relationship()
+
+
+class WarningMarker(Base):
+    __tablename__ = "warning_marker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    marker_code: Mapped[str] = mapped_column(ForeignKey("marker_type.code"))
+    note: Mapped[str | None] = mapped_column(Text)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship(back_populates="markers")
+    marker_type: Mapped[MarkerType] = relationship()
+
+
+# --- incidents -----------------------------------------------------------------------
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'dispatched', 'at_scene', 'closed')", name="status"
+        ),
+        Index("ix_incident_status_grade", "status", "grade"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)  # CR-20261126-0042
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    workstation: Mapped[str] = mapped_column(String(64))
+    opening_type_code: Mapped[str] = mapped_column(ForeignKey("incident_type.code"))
+    closing_type_code: Mapped[str | None] = mapped_column(ForeignKey("incident_type.code"))
+    grade: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
+    location_text: Mapped[str] = mapped_column(String(200))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+
+    # THRIVE: None means "not assessed", which keeps the incident visible as such.
+    thrive_threat: Mapped[str | None] = mapped_column(Text)
+    thrive_harm: Mapped[str | None] = mapped_column(Text)
+    thrive_risk: Mapped[str | None] = mapped_column(Text)
+    thrive_investigation: Mapped[str | None] = mapped_column(Text)
+    thrive_vulnerability: Mapped[str | None] = mapped_column(Text)
+    thrive_engagement: Mapped[str | None] = mapped_column(Text)
+    thrive_assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    thrive_assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    domestic: Mapped[bool] = mapped_column(Boolean, default=False)
+    child_present: Mapped[bool] = mapped_column(Boolean, default=False)
+    weapons: Mapped[bool] = mapped_column(Boolean, default=False)
+    possible_crime: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    result: Mapped[str | None] = mapped_column(Text)
+
+    # Optimistic concurrency: an UPDATE carrying a stale version changes no row and fails.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    opening_type: Mapped[IncidentType] = relationship(foreign_keys=[opening_type_code])
+    location: Mapped[Location | None] = relationship()
+    log: Mapped[list[IncidentLogEntry]] = relationship(
+        back_populates="incident", order_by="IncidentLogEntry.id"
+    )
+    persons: Mapped[list[IncidentPerson]] = relationship(back_populates="incident")
+
+
+class IncidentLogEntry(Base):
+    """Append-only: corrections are new entries, never edits."""
+
+    __tablename__ = "incident_log_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    entered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    old_value: Mapped[str | None] = mapped_column(String(80))
+    new_value: Mapped[str | None] = mapped_column(String(80))
+
+    incident: Mapped[Incident] = relationship(back_populates="log")
+
+
+class IncidentPerson(Base):
+    __tablename__ = "incident_person"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "person_id", "role", name="incident_person_role"),
+        CheckConstraint(
+            "role IN ('caller', 'victim', 'suspect', 'witness', 'subject')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    incident: Mapped[Incident] = relationship(back_populates="persons")
+    person: Mapped[Person] = relationship()
+
+
+# --- intelligence ----------------------------------------------------------------------
+
+
+class IntelligenceReport(Base):
+    """Never edited; a correction is a new report that `supersedes` the old one."""
+
+    __tablename__ = "intelligence_report"
+    __table_args__ = (
+        CheckConstraint("source_grade IN ('1', '2', '3')", name="source_grade"),
+        CheckConstraint(
+            "intelligence_grade IN ('A', 'B', 'C', 'D', 'E')", name="intelligence_grade"
+        ),
+        CheckConstraint("handling_code IN ('P', 'C')", name="handling_code"),
+        CheckConstraint(
+            "handling_code = 'P' OR (handling_conditions IS NOT NULL AND handling_conditions <> '')",
+            name="conditions_required",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)  # IR-20261126-0007
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    source_grade: Mapped[str] = mapped_column(String(1))
+    intelligence_grade: Mapped[str] = mapped_column(String(1))
+    handling_code: Mapped[str] = mapped_column(String(1))
+    handling_conditions: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("intelligence_report.id"))
+
+    subjects: Mapped[list[IntelligenceSubject]] = relationship(back_populates="report")
+
+
+class IntelligenceSubject(Base):
+    __tablename__ = "intelligence_subject"
+    __table_args__ = (
+        CheckConstraint(
+            "person_id IS NOT NULL OR location_id IS NOT NULL", name="person_or_location"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("intelligence_report.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
+
+    report: Mapped[IntelligenceReport] = relationship(back_populates="subjects")
+
+
+# --- audit -----------------------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """Append-only record of every read, change and export (DPA 2018 s.62)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)  # staff username / OS user
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    terminal: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48))  # "incident.view", "staff.add"
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # success, denied, refused, failed
+    justification: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)  # the query, the fields changed, ...

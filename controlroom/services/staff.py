@@ -1,0 +1,168 @@
+"""Staff accounts and the operator's identity.
+
+The operator is the OS user running the process (over SSH, the account sshd logged in).
+Unknown, inactive or locked accounts are refused, and the refusal is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from controlroom.data.models import Staff
+from controlroom.domain.identity import Actor
+from controlroom.domain.roles import Role
+from controlroom.services import audit
+from controlroom.services.audit import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    collar_number: str | None
+    station: str | None
+    active: bool
+    locked: bool
+
+    def actor(self, terminal: str) -> Actor:
+        return Actor(staff_id=self.id, username=self.username, role=self.role, terminal=terminal)
+
+
+class AccessRefused(Exception):
+    """The operator may not open Control Room; the message says why and what to do."""
+
+
+class StaffError(ValueError):
+    """A staff command was given something it cannot use; the message says what."""
+
+
+def _member(staff: Staff) -> StaffMember:
+    return StaffMember(
+        id=staff.id,
+        username=staff.username,
+        display_name=staff.display_name,
+        role=Role(staff.role),
+        collar_number=staff.collar_number,
+        station=staff.station,
+        active=staff.active,
+        locked=staff.locked,
+    )
+
+
+def sign_in(uow, username: str, terminal: str) -> StaffMember:
+    """Check that `username` may open Control Room; audit the attempt either way."""
+    with uow:
+        return _sign_in(uow, username, terminal)
+
+
+def _sign_in(uow, username: str, terminal: str) -> StaffMember:
+    staff = uow.staff.by_username(username)
+    if staff is None or not staff.active or staff.locked:
+        if staff is None:
+            reason = (
+                f"{username!r} is not a Control Room user on this database. An administrator "
+                f"can enrol them: controlroom staff add {username} --role ROLE --name NAME"
+            )
+        elif not staff.active:
+            reason = f"the account {username!r} is inactive; ask an administrator."
+        else:
+            reason = (
+                f"the account {username!r} is locked; an administrator can unlock it: "
+                f"controlroom staff unlock {username}"
+            )
+        actor = Actor(
+            staff_id=None if staff is None else staff.id, username=username, role=None,
+            terminal=terminal,
+        )
+        audit.record(uow, actor, "session.start", "staff", username, outcome=Outcome.REFUSED,
+                     detail=reason)
+        uow.commit()
+        raise AccessRefused(reason)
+    member = _member(staff)
+    audit.record(uow, member.actor(terminal), "session.start", "staff", staff.id)
+    uow.commit()
+    return member
+
+
+def _require_administrator(uow, actor: Actor, action: str, target: str) -> None:
+    staff = uow.staff.by_username(actor.username)
+    if staff is None or staff.role != Role.ADMINISTRATOR or not staff.active or staff.locked:
+        audit.record(uow, actor, action, "staff", target, outcome=Outcome.DENIED,
+                     detail="administrator role required")
+        uow.commit()
+        raise AccessRefused(
+            f"{actor.username!r} may not manage staff: only an active administrator can."
+        )
+
+
+def _clean(value: str | None, field: str, *, required: bool = False, limit: int = 120) -> str | None:
+    text = (value or "").strip()
+    if required and not text:
+        raise StaffError(f"{field} is required")
+    if len(text) > limit:
+        raise StaffError(f"{field} is longer than {limit} characters")
+    return text or None
+
+
+def add_staff(
+    uow,
+    actor: Actor,
+    *,
+    username: str,
+    role: Role,
+    display_name: str,
+    collar_number: str | None = None,
+    station: str | None = None,
+) -> StaffMember:
+    username = _clean(username, "username", required=True, limit=64) or ""
+    if any(c.isspace() for c in username):
+        raise StaffError("username must be an OS login name, without spaces")
+    display_name = _clean(display_name, "name", required=True) or ""
+    with uow:
+        _require_administrator(uow, actor, "staff.add", username)
+        return _add_staff(uow, actor, username, role, display_name, collar_number, station)
+
+
+def _add_staff(uow, actor, username, role, display_name, collar_number, station) -> StaffMember:
+    if uow.staff.by_username(username) is not None:
+        raise StaffError(f"{username!r} is already enrolled")
+    staff = Staff(
+        username=username,
+        display_name=display_name,
+        role=role.value,
+        collar_number=_clean(collar_number, "collar number", limit=16),
+        station=_clean(station, "station", limit=80),
+        active=True,
+        locked=False,
+    )
+    uow.staff.add(staff)
+    uow.flush()
+    audit.record(uow, actor, "staff.add", "staff", staff.id, detail=f"role={role.value}")
+    uow.commit()
+    return _member(staff)
+
+
+def set_locked(uow, actor: Actor, username: str, locked: bool) -> StaffMember:
+    action = "staff.lock" if locked else "staff.unlock"
+    with uow:
+        _require_administrator(uow, actor, action, username)
+        staff = uow.staff.by_username(username)
+        if staff is None:
+            raise StaffError(f"{username!r} is not enrolled")
+        if locked and staff.username == actor.username:
+            raise StaffError("you cannot lock your own account")
+        staff.locked = locked
+        audit.record(uow, actor, action, "staff", staff.id)
+        uow.commit()
+        return _member(staff)
+
+
+def list_staff(uow, actor: Actor) -> list[StaffMember]:
+    with uow:
+        _require_administrator(uow, actor, "staff.list", "*")
+        members = [_member(s) for s in uow.staff.list()]
+        audit.record(uow, actor, "staff.list", "staff", None, detail=f"{len(members)} accounts")
+        uow.commit()
+        return members

@@ -1,0 +1,59 @@
+"""Shared fixtures: a fresh database per test on the backend under test.
+
+With CONTROLROOM_TEST_DATABASE_URL set, every database fixture runs on PostgreSQL;
+otherwise on an SQLite file in the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from controlroom.data.uow import Database
+from controlroom.domain.identity import Actor
+from controlroom.domain.roles import Role
+from tests.databases import TEST_ADMIN, PostgresDatabases, SqliteDatabases, postgres_url
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    url = postgres_url()
+    maker = PostgresDatabases(url) if url else SqliteDatabases(tmp_path_factory.mktemp("templates"))
+    yield maker
+    maker.close()
+
+
+@pytest.fixture
+def database_url(databases, tmp_path) -> str:
+    """A new, migrated, empty database (environment: test; one administrator)."""
+    url = databases.create(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def seeded_database_url(databases, tmp_path) -> str:
+    """A new database holding the small synthetic force (fixed seed, fixed anchor)."""
+    url = databases.create(tmp_path, seeded=True)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def database(database_url) -> Database:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def seeded_database(seeded_database_url) -> Database:
+    db = Database(seeded_database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def admin(database) -> Actor:
+    with database.uow() as uow:
+        staff = uow.staff.by_username(TEST_ADMIN)
+        return Actor(staff_id=staff.id, username=staff.username, role=Role(staff.role), terminal="local")

@@ -1,0 +1,142 @@
+"""Throwaway databases for the tests, on SQLite or PostgreSQL.
+
+Each backend keeps a migrated template (and a seeded one, made on first use) for the
+whole session; every test gets its own copy, so tests never see each other's rows.
+SQLite copies the template file into the test's tmp_path. PostgreSQL creates a new
+database `<name>_<n>` from a template database next to the one named by
+CONTROLROOM_TEST_DATABASE_URL, and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from controlroom.config import sqlite_url
+from controlroom.data.engine import make_engine
+from controlroom.data.schema import upgrade
+from controlroom.domain.environment import Environment
+
+TEST_ADMIN = "test.admin"
+# Fixed so seeded tests see the same data on every run, whatever the date.
+SEED_ANCHOR = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("CONTROLROOM_TEST_DATABASE_URL") or None
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine, environment=Environment.TEST, created_by=TEST_ADMIN)
+    finally:
+        engine.dispose()
+
+
+def _seed(url: str) -> None:
+    from controlroom.data.uow import Database
+    from controlroom.services import synthetic
+
+    database = Database(url)
+    try:
+        synthetic.seed(database.uow, size="small", anchor=SEED_ANCHOR)
+    finally:
+        database.dispose()
+
+
+class SqliteDatabases:
+    backend = "sqlite"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._templates: dict[str, Path] = {}
+
+    def _template(self, seeded: bool) -> Path:
+        key = "seeded" if seeded else "empty"
+        if key not in self._templates:
+            path = self.workdir / f"template-{key}.sqlite"
+            url = sqlite_url(path)
+            _migrate(url)
+            if seeded:
+                _seed(url)
+            self._templates[key] = path
+        return self._templates[key]
+
+    def create(self, directory: Path, *, seeded: bool = False) -> str:
+        target = directory / ("seeded.sqlite" if seeded else "test.sqlite")
+        shutil.copyfile(self._template(seeded), target)
+        return sqlite_url(target)
+
+    def drop(self, url: str) -> None:
+        pass  # tmp_path goes with the test
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresDatabases:
+    backend = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.base = make_url(url)
+        if self.base.drivername == "postgresql":
+            self.base = self.base.set(drivername="postgresql+psycopg")
+        self.prefix = f"{self.base.database}_{os.getpid()}"
+        self._admin = psycopg.connect(
+            host=self.base.host, port=self.base.port, user=self.base.username,
+            password=self.base.password, dbname=self.base.database, autocommit=True,
+        )
+        self._counter = itertools.count(1)
+        self._templates: dict[str, str] = {}
+        self._created: list[str] = []
+
+    def _execute(self, statement: str, name: str, template: str | None = None) -> None:
+        from psycopg import sql
+
+        # Identifiers are composed by psycopg's sql module, never by string formatting.
+        query = sql.SQL(statement).format(name=sql.Identifier(name), template=sql.Identifier(template or name))
+        self._admin.execute(query)
+
+    def url_for(self, name: str) -> str:
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def _template(self, seeded: bool) -> str:
+        key = "seeded" if seeded else "empty"
+        if key not in self._templates:
+            name = f"{self.prefix}_tpl_{key}"
+            self._execute("DROP DATABASE IF EXISTS {name}", name)
+            self._execute("CREATE DATABASE {name}", name)
+            self._created.append(name)
+            url = self.url_for(name)
+            _migrate(url)
+            if seeded:
+                _seed(url)
+            self._templates[key] = name
+        return self._templates[key]
+
+    def create(self, directory: Path, *, seeded: bool = False) -> str:
+        template = self._template(seeded)
+        name = f"{self.prefix}_{next(self._counter)}"
+        self._execute("DROP DATABASE IF EXISTS {name}", name)
+        self._execute("CREATE DATABASE {name} TEMPLATE {template}", name, template)
+        self._created.append(name)
+        return self.url_for(name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self._execute("DROP DATABASE IF EXISTS {name} WITH (FORCE)", name)
+        if name in self._created:
+            self._created.remove(name)
+
+    def close(self) -> None:
+        for name in reversed(self._created):
+            self._execute("DROP DATABASE IF EXISTS {name} WITH (FORCE)", name)
+        self._admin.close()
