@@ -166,3 +166,10 @@ def list_staff(uow, actor: Actor) -> list[StaffMember]:
         audit.record(uow, actor, "staff.list", "staff", None, detail=f"{len(members)} accounts")
         uow.commit()
         return members
+
+
+def sign_out(uow, member: StaffMember, terminal: str) -> None:
+    """Record the end of a session (the app closed normally)."""
+    with uow:
+        audit.record(uow, member.actor(terminal), "session.end", "staff", member.id)
+        uow.commit()

@@ -1,0 +1,43 @@
+"""The command palette provider (ctrl+p): the app's actions, by name, for the current screen.
+
+Only actions that exist are offered; screens that later work adds register here.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class ControlRoomCommands(Provider):
+    """Offers the app's commands, plus the current screen's own actions."""
+
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app = self.app
+        commands: list[tuple[str, str, object]] = [
+            ("Help: keys on this screen", "List the keys of the current screen", app.action_help),
+            ("Home board", "Open incidents by grade, status and heading", app.action_home),
+            ("Quit Control Room", "Sign out and close", app.action_quit),
+        ]
+        screen = self.screen
+        refresh = getattr(screen, "action_refresh_board", None)
+        if refresh is not None:
+            commands.append(("Refresh board now", "Read the counts from the database", refresh))
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, partial(self._run, callback), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(self._run, callback), help=help_text)
+
+    async def _run(self, callback) -> None:
+        result = callback()
+        if hasattr(result, "__await__"):
+            await result

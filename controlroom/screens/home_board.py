@@ -1,0 +1,133 @@
+"""The home board: what is open right now, by grade, by status and by NSIR heading.
+
+Counts are read in a thread worker every `board_refresh_seconds` (and at once on
+`r`), posted back as `BoardCountsLoaded`, and drawn by the handler. If the database
+stops answering, the board says so and keeps its last figures rather than showing
+zeros that would read as "nothing waiting".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from controlroom.messages import BoardCountsFailed, BoardCountsLoaded
+from controlroom.screens.frame import FramedScreen
+from controlroom.services import board
+from controlroom.services.board import BoardCounts
+from controlroom.widgets.record_text import record_content, record_text
+
+
+def format_age(age: timedelta) -> str:
+    """An age as an operator reads it: 45m, 3h 12m, 9d 4h."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    days, minutes = divmod(minutes, 60 * 24)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m"
+
+
+def _count_table(title: str, rows: list[tuple[Text, int]]) -> Table:
+    table = Table(title=title, title_justify="left", expand=True, show_edge=False, box=None,
+                  pad_edge=False)
+    table.add_column(title, ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column("open", justify="right", width=6)
+    table.show_header = False
+    for label, count in rows:
+        table.add_row(label, Text(f"{count:,}", style="bold" if count else "dim"))
+    return table
+
+
+class HomeBoard(FramedScreen):
+    """The first screen after sign-in: live counts of open incidents."""
+
+    BINDINGS = [
+        Binding("r,ctrl+r", "refresh_board", "Refresh", id="board.refresh",
+                tooltip="Read the counts from the database now"),
+    ]
+
+    AUTO_FOCUS = None
+
+    def compose_body(self) -> ComposeResult:
+        profile = self.app.profile
+        with Vertical(id="board"):
+            yield Static(
+                record_content(profile.force_name or "Control Room", style="bold"),
+                id="board-force",
+            )
+            yield Static("Reading counts…", id="board-summary", markup=False)
+            with Horizontal(id="board-panels"):
+                yield Static(id="board-grades", classes="board-panel")
+                with Vertical(classes="board-column"):
+                    yield Static(id="board-statuses", classes="board-panel")
+                    yield Static(id="board-headings", classes="board-panel")
+            yield Static("", id="board-updated", markup=False)
+
+    def on_mount(self) -> None:
+        self.refresh_counts()
+        self.set_interval(self.app.settings.board_refresh_seconds, self.refresh_counts)
+
+    def action_refresh_board(self) -> None:
+        self.refresh_counts()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="board")
+    def refresh_counts(self) -> None:
+        app = self.app
+        grade_codes = tuple(g.code for g in app.settings.grades)
+        try:
+            counts = board.home_counts(app.uow_factory(), grade_codes, app.clock())
+        except Exception as exc:  # the database is the thing most likely to fail here
+            self.post_message(BoardCountsFailed(f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(BoardCountsLoaded(counts))
+
+    @on(BoardCountsLoaded)
+    def show_counts(self, message: BoardCountsLoaded) -> None:
+        counts: BoardCounts = message.counts
+        self.counts = counts
+        names = {g.code: g.name for g in self.app.settings.grades}
+        oldest = (
+            f" · oldest open {format_age(counts.read_at - counts.oldest_open_at)}"
+            if counts.oldest_open_at
+            else ""
+        )
+        self.query_one("#board-summary", Static).update(
+            f"Open incidents: {counts.open_total:,}{oldest}"
+        )
+        self.query_one("#board-grades", Static).update(_count_table(
+            "By grade",
+            [(record_text(f"{code} {names.get(code, '')}".strip()), n) for code, n in counts.by_grade],
+        ))
+        self.query_one("#board-statuses", Static).update(_count_table(
+            "By status", [(Text(status.replace("_", " ")), n) for status, n in counts.by_status]
+        ))
+        self.query_one("#board-headings", Static).update(_count_table(
+            "By heading", [(record_text(heading), n) for heading, n in counts.by_heading]
+            or [(Text("none open"), 0)],
+        ))
+        self.query_one("#board-updated", Static).update(
+            f"Updated {self._local(counts.read_at)} · every "
+            f"{self.app.settings.board_refresh_seconds:g} s · r refreshes now"
+        )
+        self.query_one("#board-updated").remove_class("-failed")
+
+    @on(BoardCountsFailed)
+    def show_failure(self, message: BoardCountsFailed) -> None:
+        updated = self.query_one("#board-updated", Static)
+        updated.update(record_content(
+            f"DATABASE NOT ANSWERING — figures above may be out of date ({message.reason})"
+        ))
+        updated.add_class("-failed")
+
+    def _local(self, moment: datetime) -> str:
+        return moment.astimezone(self.app.zone).strftime("%H:%M:%S")

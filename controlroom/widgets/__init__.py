@@ -1,0 +1,1 @@
+"""Reusable widgets. Record data reaches them only through `record_text`."""

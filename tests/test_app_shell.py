@@ -1,0 +1,208 @@
+"""Pilot tests of the app shell: what the operator sees, by keyboard alone, at 80x24."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from controlroom.data.models import Incident
+from controlroom.screens.help import HelpScreen
+from controlroom.screens.home_board import HomeBoard, format_age
+from tests.apps import build_app, screen_text, settle
+from tests.factories import add_incident, set_operator
+
+SIZE = (80, 24)
+
+HOSTILE = [
+    "[b]x",
+    "[/]",
+    "[@click=app.quit]x",
+    "[link=http://e.x]y[/link]",
+    "[TODO] plan",
+    "\x1b[2J",
+    "\x1b]52;c;SGVsbG8=\x07",
+    "\x9b31m",
+    "nul\x00here",
+    "abc\u202edef",
+]
+
+
+async def test_home_board_shows_the_databases_real_counts(database, tmp_path):
+    for grade, status in [("G1", "open"), ("G1", "dispatched"), ("G2", "open"), ("G3", "at_scene"),
+                          ("G4", "closed"), ("G2", "closed")]:
+        add_incident(database, grade=grade, status=status, age=timedelta(hours=5))
+    with database.uow() as uow:
+        open_in_db = uow.session.scalar(
+            select(func.count()).select_from(Incident).where(Incident.status != "closed"))
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert isinstance(app.screen, HomeBoard)
+    assert f"Open incidents: {open_in_db} · oldest open 5h 00m" in text
+    lines = {line.strip("│ ").rsplit(" ", 1)[0].strip(): line.strip("│ ").rsplit(" ", 1)[-1]
+             for row in text.splitlines() for line in row.split("│ │")}
+    assert lines["G1 Emergency"] == "2"
+    assert lines["G2 Priority"] == "1"
+    assert lines["G3 Scheduled"] == "1"
+    assert lines["open"] == "2" and lines["dispatched"] == "1" and lines["at scene"] == "1"
+
+
+async def test_board_follows_the_database_when_refreshed(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Open incidents: 0" in screen_text(app)
+        add_incident(database, grade="G1")
+        await pilot.press("r")
+        await settle(pilot)
+        assert "Open incidents: 1" in screen_text(app)
+
+
+async def test_board_says_when_the_database_stops_answering(database, tmp_path):
+    add_incident(database)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "Open incidents: 1" in screen_text(app)
+        # A real failure: the incident table disappears underneath the running app.
+        Incident.__table__.drop(database.engine)
+        await pilot.press("r")
+        await settle(pilot)
+        text = screen_text(app)
+    assert "DATABASE NOT ANSWERING" in text
+    assert "Open incidents: 1" in text  # the last figures stay; no false zero
+
+
+@pytest.mark.parametrize(
+    ("environment", "banner"),
+    [("training", "TRAINING — synthetic data, not for operational use"),
+     ("test", "TEST — not for operational use")],
+)
+async def test_every_non_production_screen_carries_the_banner(database, tmp_path, environment, banner):
+    set_operator(database, environment=environment)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert screen_text(app).splitlines()[0].strip() == banner
+        await pilot.press("f1")
+        await pilot.pause()
+        # The help overlay leaves the banner line of the screen beneath uncovered.
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen_stack[-2].query_one("EnvironmentBanner").display
+
+
+async def test_production_has_no_banner_but_says_production_in_the_header(database, tmp_path):
+    set_operator(database, environment="production")
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = screen_text(app).splitlines()[0]
+    assert "TRAINING" not in first and "TEST —" not in first
+    assert "CONTROL ROOM" in first and "PRODUCTION" in first
+
+
+async def test_header_shows_the_operator_from_the_database(database, tmp_path):
+    set_operator(database, display_name="Sgt Ada Lovelace", station="North")
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        header = screen_text(app).splitlines()[1]
+    assert "Sgt Ada Lovelace (administrator · North)" in header
+    assert "26 Nov 09:00:00" in header
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+async def test_hostile_record_text_shows_literally_and_fires_nothing(database, tmp_path, hostile):
+    set_operator(database, display_name=hostile[:60], force_name=hostile)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        # Clicking the text must not run an action hidden in it.
+        await pilot.click("#header-operator")
+        await pilot.click("#board-force")
+        await settle(pilot)
+        assert app.is_running and app.return_code is None
+        force_line = next(line for line in text.splitlines() if line.startswith(" ") and
+                          line.strip() and "Open incidents" not in line and "CONTROL" not in line
+                          and "TRAINING" not in line and "TEST" not in line)
+    from controlroom.domain.safe_text import printable
+
+    assert printable(hostile) in text
+    assert force_line.strip() == printable(hostile)
+    assert "\x1b" not in text and "\x9b" not in text and "\x00" not in text and "\u202e" not in text
+
+
+async def test_f1_lists_the_keys_of_the_current_screen_and_escape_closes(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for expected in ("board.refresh", "app.quit", "app.help", "app.back", "Command palette"):
+            assert expected in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeBoard)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_offers_the_apps_commands(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"keys on this")
+        await pilot.pause(0.3)  # the palette searches asynchronously
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_keymap_from_settings_remaps_a_binding_by_id(database, tmp_path):
+    from dataclasses import replace
+
+    app = build_app(database, tmp_path)
+    app.set_keymap({"app.help": "f12"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeBoard)
+        await pilot.press("f12")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+    assert replace  # settings keymaps reach set_keymap in ControlRoomApp.__init__
+
+
+async def test_linux_console_gets_the_ansi_theme_and_ascii_borders(database, tmp_path):
+    app = build_app(database, tmp_path, term="linux")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+    assert app.theme == "ansi-dark"
+    assert "╭" not in text and "+----" in text
+
+
+async def test_ctrl_q_quits(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running
+
+
+def test_ages_read_as_an_operator_reads_them():
+    assert format_age(timedelta(minutes=45)) == "45m"
+    assert format_age(timedelta(hours=3, minutes=12)) == "3h 12m"
+    assert format_age(timedelta(days=9, hours=4, minutes=5)) == "9d 4h"
+    assert format_age(timedelta(seconds=-5)) == "0m"
