@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
 
 from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
 from controlroom.config import Settings
-from controlroom.screens.help import HelpScreen, KeyHelp
-from controlroom.screens.home_board import HomeBoard
-from controlroom.services.database import DatabaseProfile
-from controlroom.services.staff import StaffMember
+from controlroom.messages import SessionOpened, SignInRefused
+from controlroom.screens.sign_in import SignInScreen
+
+if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
+    from controlroom.services.database import DatabaseProfile
+    from controlroom.services.staff import StaffMember
 
 # Terminals with 16 colours and no box-drawing guarantees: use the ansi theme.
 ANSI_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "ansi", "cons25"})
@@ -33,7 +37,12 @@ def utc_clock() -> datetime:
 
 
 class ControlRoomApp(App[int]):
-    """Control Room. Global keys work on every screen; each binding has an id for keymaps."""
+    """Control Room. Global keys work on every screen; each binding has an id for keymaps.
+
+    It starts on the sign-in screen; `operator` and `profile` are set when the session
+    opens, before any screen that shows them is pushed. A refused session leaves the
+    reason in `refusal` and exits with return code 2.
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "Control Room"
@@ -51,8 +60,7 @@ class ControlRoomApp(App[int]):
         self,
         settings: Settings,
         uow_factory: Callable,
-        operator: StaffMember,
-        profile: DatabaseProfile,
+        operator: str,
         *,
         terminal: str = "local",
         term: str | None = None,
@@ -62,23 +70,40 @@ class ControlRoomApp(App[int]):
         super().__init__(ansi_color=ansi or None)
         self.settings = settings
         self.uow_factory = uow_factory
-        self.operator = operator
-        self.profile = profile
+        self.username = operator
+        self.operator: StaffMember | None = None
+        self.profile: DatabaseProfile | None = None
+        self.refusal: str | None = None
         self.terminal = terminal
         self.clock = clock
         self.zone = DISPLAY_ZONE
         self.use_ansi = ansi
-        self.sub_title = f"{operator.display_name} · {profile.environment.value}"
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
     def on_mount(self) -> None:
         if self.use_ansi:
             self.theme = "ansi-dark"
-        self.push_screen(HomeBoard())
+        self.push_screen(SignInScreen(self.username, self.terminal))
+
+    @on(SessionOpened)
+    def session_opened(self, message: SessionOpened) -> None:
+        from controlroom.screens.home_board import HomeBoard
+
+        self.operator = message.session.operator
+        self.profile = message.session.profile
+        self.sub_title = f"{self.operator.display_name} · {self.profile.environment.value}"
+        self.switch_screen(HomeBoard())
+
+    @on(SignInRefused)
+    def sign_in_refused(self, message: SignInRefused) -> None:
+        self.refusal = message.reason
+        self.exit(return_code=2)
 
     def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
+        from controlroom.screens.help import HelpScreen, KeyHelp
+
+        if isinstance(self.screen, HelpScreen | SignInScreen):
             return
         keys: list[KeyHelp] = []
         seen: set[str] = set()
@@ -110,16 +135,18 @@ class ControlRoomApp(App[int]):
 def make_app(
     settings: Settings,
     uow_factory: Callable,
-    operator: StaffMember,
-    profile: DatabaseProfile,
+    operator: str,
     *,
     terminal: str = "local",
     term: str | None = None,
     clock: Callable[[], datetime] = utc_clock,
 ) -> ControlRoomApp:
-    """Build the app around an already-built unit-of-work factory and a signed-in operator."""
-    return ControlRoomApp(settings, uow_factory, operator, profile, terminal=terminal,
-                          term=term, clock=clock)
+    """Build the app around the process's unit-of-work factory, for the OS user `operator`.
+
+    The app signs the operator in on its first screen; the CLI and the tests share this.
+    """
+    return ControlRoomApp(settings, uow_factory, operator, terminal=terminal, term=term,
+                          clock=clock)
 
 
 __all__ = ["ControlRoomApp", "make_app", "__version__"]

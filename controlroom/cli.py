@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -82,62 +83,67 @@ def _fix_command(args, *words: str) -> str:
         from controlroom.config import mask_url
 
         command += ["--database-url", mask_url(args.database_url)]
-    return " ".join(command)
+    # Quoted for the shell: a path with a space must still paste as one argument.
+    return shlex.join(command)
 
 
 def _ensure_sqlite_parent(url: str) -> None:
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        from controlroom.config import mask_url
+
+        raise CliError(f"not a database URL: {mask_url(url)}") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
+def _schema_state(database, schema_state):
+    try:
+        return schema_state(database.engine)
+    except Exception as exc:  # connection refused, bad credentials, unreadable file
+        from controlroom.config import mask_url
+
+        database.dispose()
+        raise CliError(
+            f"cannot open database {mask_url(database.url)}: {exc.__class__.__name__}: {exc}"
+        ) from None
+
+
 def _open_database(url: str, args, *, create_sqlite: bool, environment=None, any_backend=False):
-    """The process's Database, checked to be at this program's schema revision.
+    """The process's Database, opened now and checked to be at this program's revision.
 
     A new SQLite file is created and migrated when `create_sqlite`; the demo's own
     database (`any_backend`) is created on PostgreSQL too, as `environment`.
     """
-    from controlroom.data.schema import SchemaStatus, schema_state, upgrade
-    from controlroom.data.uow import Database
+    from controlroom.data.opening import DatabaseNotReady, open_database
+    from controlroom.domain.environment import Environment
 
-    _ensure_sqlite_parent(url)
     try:
-        database = Database(url)
-    except ValueError as exc:
+        return open_database(
+            url, create=create_sqlite, environment=environment or Environment.PRODUCTION,
+            any_backend=any_backend, upgrade_command=_fix_command(args, "db", "upgrade"),
+            terminal=_terminal(),
+        )
+    except DatabaseNotReady as exc:
         raise CliError(str(exc)) from None
-    try:
-        state = schema_state(database.engine)
-    except Exception as exc:  # connection refused, bad credentials, unreadable file
-        from controlroom.config import mask_url
 
-        raise CliError(f"cannot open database {mask_url(url)}: {exc.__class__.__name__}: {exc}") from None
-    if state.status is SchemaStatus.EMPTY and create_sqlite and (
-        any_backend or database.dialect == "sqlite"
-    ):
-        from controlroom.domain.environment import Environment
 
-        state = upgrade(database.engine, environment=environment or Environment.PRODUCTION)
-    if state.status is SchemaStatus.EMPTY:
-        raise CliError(
-            "this database is empty. Create the Control Room schema with:\n  "
-            + _fix_command(args, "db", "upgrade")
-        )
-    if state.status is SchemaStatus.BEHIND:
-        raise CliError(
-            f"this database is at schema revision {state.revision}, older than this program "
-            "expects. Upgrade it (back it up first) with:\n  " + _fix_command(args, "db", "upgrade")
-        )
-    if state.status is SchemaStatus.UNKNOWN:
-        raise CliError(
-            f"this database's schema ({state.revision or 'no revision stamp'}) is not one this "
-            f"program (controlroom {__version__}) knows. If a newer Control Room created it, "
-            "install that version; if it is not a Control Room database, point --database-url "
-            "elsewhere."
-        )
-    return database
+def _deferred_database(url: str, args, *, environment=None, any_backend=False):
+    """The same checks, made by the app's sign-in worker after the first frame is drawn."""
+    from controlroom.data.opening import DeferredDatabase
+    from controlroom.domain.environment import Environment
+
+    return DeferredDatabase(
+        url, create=True, environment=environment or Environment.PRODUCTION,
+        # Built when needed: masking the URL loads SQLAlchemy, which waits for the worker.
+        any_backend=any_backend, upgrade_command=lambda: _fix_command(args, "db", "upgrade"),
+        terminal=_terminal(),
+    )
 
 
 def _terminal() -> str:
@@ -161,54 +167,102 @@ def _operator_actor(database):
     return member
 
 
-def _run_app(settings, database, operator) -> int:
+def _build_app(settings, database, username: str):
     from controlroom.app import make_app
-    from controlroom.services.database import profile
 
-    app = make_app(settings, database.uow, operator, profile(database.uow()),
-                   terminal=_terminal())
-    app.run()
+    return make_app(settings, database.uow, username, terminal=_terminal(),
+                    term=os.environ.get("TERM"))
+
+
+def _run_app(settings, database, username: str) -> int:
+    app = _build_app(settings, database, username)
+    try:
+        app.run()
+    finally:
+        if app.operator is not None:
+            from controlroom.services import staff
+
+            # A dropped connection (SIGHUP) ends the session too; record it either way.
+            staff.sign_out(database.uow(), app.operator, app.terminal)
+        database.dispose()
+    if app.refusal:
+        raise CliError(app.refusal)
     return app.return_code or 0
 
 
 def cmd_run(args) -> int:
     settings = _settings(args)
-    database = _open_database(settings.database_url, args, create_sqlite=True)
-    operator = _operator_actor(database)
-    return _run_app(settings, database, operator)
+    return _run_app(settings, _deferred_database(settings.database_url, args), _os_user())
 
 
-def cmd_demo(args) -> int:
+def _existing_sqlite_file(url: str) -> bool:
+    """True when `url` names an SQLite file that exists (a cheap test, no SQLAlchemy).
+
+    Only decides whether the demo may skip the seeding check before the first frame;
+    a wrong "False" merely takes the slower, eager path.
+    """
+    scheme, _, path = url.partition(":///")
+    return scheme.startswith("sqlite") and bool(path) and Path(path).is_file()
+
+
+def _prepare_demo(args):
+    """The demo database, created and seeded on first use, and its supervisor's username.
+
+    Returns (settings, database, username), or None after `--seed-only`. A demo file that
+    already exists opens in the app's sign-in worker, so the first frame comes at once.
+    """
     from controlroom.config import mask_url
-    from controlroom.services import synthetic
+    from controlroom.domain.environment import Environment
 
     settings = _settings(args)
     url = args.database_url or settings.demo_database_url
-    from controlroom.domain.environment import Environment
-
     if args.reset:
         _reset_demo(url)
-    database = _open_database(url, args, create_sqlite=True, environment=Environment.TRAINING,
-                              any_backend=True)
-    try:
-        if synthetic.needs_seeding(database.uow, size=args.size):
-            summary = _seed_with_progress(database, args.size)
-            _print_seed_summary(summary)
-        elif args.seed_only:
-            _console().print("Demo database already seeded (use --reset to start again).",
-                             markup=False, highlight=False)
-    except synthetic.SeedRefused as exc:
-        raise CliError(f"demo: {exc}") from None
-    if args.seed_only:
-        _console().print(f"Demo database ready: {mask_url(url)}", markup=False, highlight=False)
-        return 0
-    from controlroom.services import staff
+    if args.seed_only or not _existing_sqlite_file(url):
+        from controlroom.services.database import profile
 
-    try:
-        operator = staff.sign_in(database.uow(), DEMO_SUPERVISOR, _terminal())
-    except staff.AccessRefused as exc:
-        raise CliError(f"demo: {exc}") from None
-    return _run_app(settings.with_database(url), database, operator)
+        database = _open_database(url, args, create_sqlite=True,
+                                  environment=Environment.TRAINING, any_backend=True)
+        try:
+            # The profile says whether it was ever seeded, without importing the
+            # generator (and Faker) on every start.
+            if profile(database.uow()).seed is None:
+                from controlroom.services import synthetic
+
+                try:
+                    summary = _seed_with_progress(database, args.size)
+                except synthetic.SeedRefused as exc:
+                    raise CliError(f"demo: {exc}") from None
+                _print_seed_summary(summary)
+            elif args.seed_only:
+                _console().print("Demo database already seeded (use --reset to start again).",
+                                 markup=False, highlight=False)
+        finally:
+            database.dispose()
+        if args.seed_only:
+            _console().print(f"Demo database ready: {mask_url(url)}", markup=False,
+                             highlight=False)
+            return None
+    database = _deferred_database(url, args, environment=Environment.TRAINING, any_backend=True)
+    return settings.with_database(url), database, DEMO_SUPERVISOR
+
+
+def demo_app(argv: list[str]):
+    """The app exactly as `controlroom demo ARGV` builds it, not yet running.
+
+    benchmarks/startup.py times this path to the first frame.
+    """
+    prepared = _prepare_demo(_parser().parse_args(["demo", *argv]))
+    if prepared is None:
+        raise CliError("demo_app needs an app, not --seed-only")
+    return _build_app(*prepared)
+
+
+def cmd_demo(args) -> int:
+    prepared = _prepare_demo(args)
+    if prepared is None:
+        return 0
+    return _run_app(*prepared)
 
 
 def _reset_demo(url: str) -> None:
@@ -248,9 +302,12 @@ def cmd_db(args) -> int:
 
     settings = _settings(args)
     _ensure_sqlite_parent(settings.database_url)
-    database = Database(settings.database_url)
     try:
-        state = schema_state(database.engine)
+        database = Database(settings.database_url)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        state = _schema_state(database, schema_state)
         if args.db_command == "current":
             print(f"{mask_url(settings.database_url)}: {state.status.value}"
                   + (f" at revision {state.revision}" if state.revision else ""))
@@ -260,7 +317,7 @@ def cmd_db(args) -> int:
                            "to this program")
         before = state.revision
         state = upgrade(database.engine, environment=Environment(args.environment),
-                        created_by=_os_user())
+                        created_by=_os_user(), terminal=_terminal())
         print(f"{mask_url(settings.database_url)}: {before or 'empty'} -> {state.revision}")
         return 0
     finally:

@@ -98,11 +98,15 @@ def load_settings(
     directory = data_dir(environ)
     values: dict[str, object] = {}
 
-    path = config_path or (
-        Path(environ["CONTROLROOM_CONFIG"])
-        if environ.get("CONTROLROOM_CONFIG")
-        else Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / APP_NAME / "config.toml"
+    named = config_path or (
+        Path(environ["CONTROLROOM_CONFIG"]) if environ.get("CONTROLROOM_CONFIG") else None
     )
+    path = named or (
+        Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / APP_NAME / "config.toml"
+    )
+    # A file named on purpose must exist: a typo must not silently run on the defaults.
+    if named is not None and not named.is_file():
+        raise ConfigError(f"{named}: no such configuration file")
     if path.is_file():
         try:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -117,9 +121,16 @@ def load_settings(
     if "grades" in values:
         settings = replace(settings, grades=_grades_from(values["grades"]))
     if "board_refresh_seconds" in values:
-        settings = replace(settings, board_refresh_seconds=float(values["board_refresh_seconds"]))
+        try:
+            seconds = float(values["board_refresh_seconds"])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{path}: board_refresh_seconds must be a number") from None
+        settings = replace(settings, board_refresh_seconds=seconds)
     if "ansi" in values:
-        settings = replace(settings, ansi=bool(values["ansi"]))
+        # bool("false") is True: accept only a TOML boolean.
+        if not isinstance(values["ansi"], bool):
+            raise ConfigError(f"{path}: ansi must be true or false")
+        settings = replace(settings, ansi=values["ansi"])
     if isinstance(values.get("keymap"), dict):
         settings = replace(settings, keymap={str(k): str(v) for k, v in values["keymap"].items()})
 
@@ -146,6 +157,11 @@ def mask_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except Exception:  # an unparseable URL is shown only as its scheme
         return url.split(":", 1)[0] + ":***"
+    if "@" in (parsed.host or ""):
+        # An unencoded "@" in the password: the parser cut the password short and the
+        # rest of it sits in the host, so show the scheme only.
+        return url.split(":", 1)[0] + ":***"
+    return parsed.render_as_string(hide_password=True)

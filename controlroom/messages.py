@@ -1,13 +1,34 @@
 """App-wide messages, named in the past tense for what happened.
 
 Workers post these from their threads; handlers on the UI thread update widgets.
+Kept import-light: the types they carry are imported for annotations only.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from controlroom.services.board import BoardCounts
+if TYPE_CHECKING:
+    from controlroom.services.board import BoardCounts
+    from controlroom.services.session import OpenedSession
+
+
+class SessionOpened(Message):
+    """The operator signed in; the session carries who they are and the database's profile."""
+
+    def __init__(self, session: OpenedSession) -> None:
+        super().__init__()
+        self.session = session
+
+
+class SignInRefused(Message):
+    """The session may not open (unknown or locked account, database not ready)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
 
 
 class BoardCountsLoaded(Message):

@@ -11,8 +11,6 @@ from textual.app import App
 from controlroom.app import ControlRoomApp, make_app
 from controlroom.config import load_settings
 from controlroom.data.uow import Database
-from controlroom.services import staff
-from controlroom.services.database import profile
 from tests.databases import SEED_ANCHOR, TEST_ADMIN
 
 
@@ -26,19 +24,28 @@ def build_app(
     ansi: bool | None = None,
 ) -> ControlRoomApp:
     """The app exactly as the CLI builds it, with a fixed clock for repeatable screens."""
-    settings = load_settings(environ={"CONTROLROOM_DATA_DIR": str(data_dir)},
-                             config_path=data_dir / "absent.toml")
+    # XDG_CONFIG_HOME in the test's own directory: the developer's settings file never leaks in.
+    settings = load_settings(environ={"CONTROLROOM_DATA_DIR": str(data_dir),
+                                      "XDG_CONFIG_HOME": str(data_dir)})
     settings = replace(settings, database_url=database.url, ansi=ansi)
-    operator = staff.sign_in(database.uow(), username, "local")
-    return make_app(settings, database.uow, operator, profile(database.uow()),
-                    terminal="local", term=term, clock=lambda: now)
+    return make_app(settings, database.uow, username, terminal="local", term=term,
+                    clock=lambda: now)
 
 
 async def settle(pilot) -> None:
-    """Wait for every worker to finish and the screen to redraw: no sleeps."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until no worker is running and the screen has redrawn: no sleeps.
+
+    A worker's message can start another worker (sign-in opens the board, which reads
+    its counts), so this repeats until a pass finds nothing left to wait for.
+    """
+    for _ in range(20):
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in pilot.app.workers):
+                return
+        await pilot.app.workers.wait_for_complete()
+    raise AssertionError("workers kept starting; the app never settled")
 
 
 def screen_text(app: App) -> str:

@@ -45,7 +45,7 @@ def test_added_staff_can_sign_in_until_locked(database, admin):
     staff.set_locked(database.uow(), admin, "jsmith", False)
     assert staff.sign_in(database.uow(), "jsmith", "local").locked is False
     actions = [row[1] for row in audit_rows(database)]
-    assert actions == ["staff.add", "session.start", "staff.lock", "session.start",
+    assert actions == ["database.create", "staff.enrol", "staff.add", "session.start", "staff.lock", "session.start",
                        "staff.unlock", "session.start"]
 
 

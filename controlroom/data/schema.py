@@ -18,7 +18,14 @@ from importlib import resources
 from sqlalchemy import Column, Engine, MetaData, String, Table, inspect, select, update
 from sqlalchemy.engine import Connection
 
-from controlroom.data.models import DatabaseInfo, IncidentType, MarkerType, Staff, utcnow
+from controlroom.data.models import (
+    AuditEvent,
+    DatabaseInfo,
+    IncidentType,
+    MarkerType,
+    Staff,
+    utcnow,
+)
 from controlroom.domain.environment import Environment
 from controlroom.domain.roles import Role
 
@@ -135,6 +142,7 @@ def upgrade(
     synthetic: bool = False,
     created_by: str | None = None,
     force_name: str = "",
+    terminal: str = "local",
 ) -> SchemaState:
     """Migrate to head, sync the reference tables, and on a new database record its
     environment and enrol its creator (the OS user) as administrator. One transaction."""
@@ -157,10 +165,9 @@ def upgrade(
                 )
             )
             staff = Staff.__table__
-            if connection.execute(
-                select(staff.c.id).where(staff.c.username == created_by)
-            ).first() is None:
-                connection.execute(
+            staff_id = connection.scalar(select(staff.c.id).where(staff.c.username == created_by))
+            if staff_id is None:
+                staff_id = connection.execute(
                     staff.insert().values(
                         username=created_by,
                         display_name=created_by,
@@ -169,7 +176,18 @@ def upgrade(
                         locked=False,
                         created_at=utcnow(),
                     )
-                )
+                ).inserted_primary_key[0]
+            # The first lines of the audit trail: who made this database, and as what.
+            events = AuditEvent.__table__
+            for action, object_type, object_id, detail in (
+                ("database.create", "database", "1", f"environment={environment.value}"),
+                ("staff.enrol", "staff", str(staff_id), "role=administrator (database creator)"),
+            ):
+                connection.execute(events.insert().values(
+                    occurred_at=utcnow(), actor=created_by, staff_id=staff_id,
+                    terminal=terminal, action=action, object_type=object_type,
+                    object_id=object_id, outcome="success", detail=detail,
+                ))
     return schema_state(engine)
 
 

@@ -1,0 +1,60 @@
+"""Signing in: the first frame, drawn before the database is opened.
+
+The operator is the OS user running the process. A thread worker opens the database
+(checking its schema), checks the account and reads the database's profile; the app
+then opens the home board, or closes with the reason if the session is refused —
+nothing of the system opens for a refused user.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Static
+
+from controlroom.messages import SessionOpened, SignInRefused
+from controlroom.widgets.record_text import record_content
+
+
+class SignInScreen(Screen):
+    """Shows who is being signed in and from where, while the worker does the checks."""
+
+    AUTO_FOCUS = None
+
+    def __init__(self, username: str, terminal: str) -> None:
+        super().__init__()
+        self._username = username
+        self._terminal = terminal
+
+    def compose(self) -> ComposeResult:
+        with Center(id="sign-in"):
+            with Vertical(id="sign-in-panel"):
+                yield Static("CONTROL ROOM", id="sign-in-title", markup=False)
+                yield Static(
+                    record_content(f"Signing in {self._username} at {self._terminal}…"),
+                    id="sign-in-status",
+                )
+
+    def on_mount(self) -> None:
+        # After the first frame is drawn: the worker's imports would otherwise compete
+        # with the first paint for the interpreter.
+        self.call_after_refresh(self.open_session)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sign-in")
+    def open_session(self) -> None:
+        # Imported here, on the worker's thread: this is where SQLAlchemy loads, after
+        # the first frame is already on the operator's screen.
+        from controlroom.services.session import SessionRefused, open_session
+
+        app = self.app
+        try:
+            opened = open_session(app.uow_factory, self._username, self._terminal)
+        except SessionRefused as exc:
+            self.post_message(SignInRefused(str(exc)))
+            return
+        except Exception as exc:  # anything else still closes the door, with its reason
+            self.post_message(SignInRefused(f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(SessionOpened(opened))

@@ -1,0 +1,30 @@
+"""Opening an operator's session: the database is usable, the operator may sign in, and
+what the database says about itself (environment, synthetic marking)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from controlroom.data.opening import DatabaseNotReady
+from controlroom.services import database, staff
+from controlroom.services.database import DatabaseNotInitialised, DatabaseProfile
+from controlroom.services.staff import AccessRefused, StaffMember
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    operator: StaffMember
+    profile: DatabaseProfile
+
+
+class SessionRefused(Exception):
+    """The session cannot open; the message says why and what to do."""
+
+
+def open_session(uow_factory, username: str, terminal: str) -> OpenedSession:
+    try:
+        member = staff.sign_in(uow_factory(), username, terminal)
+        profile = database.profile(uow_factory())
+    except (AccessRefused, DatabaseNotReady, DatabaseNotInitialised) as exc:
+        raise SessionRefused(str(exc)) from None
+    return OpenedSession(member, profile)
