@@ -206,3 +206,70 @@ def test_ages_read_as_an_operator_reads_them():
     assert format_age(timedelta(hours=3, minutes=12)) == "3h 12m"
     assert format_age(timedelta(days=9, hours=4, minutes=5)) == "9d 4h"
     assert format_age(timedelta(seconds=-5)) == "0m"
+
+
+async def test_first_frame_is_the_sign_in_screen_with_no_record_data(database, tmp_path):
+    from controlroom.screens.sign_in import SignInScreen
+
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        # Before the worker has opened anything: the operator sees who is signing in.
+        assert isinstance(app.screen, SignInScreen)
+        assert app.operator is None and app.profile is None
+        await settle(pilot)
+        assert isinstance(app.screen, HomeBoard)
+        assert app.operator.username == "test.admin"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "reason"),
+    [("unknown", "not a Control Room user"), ("locked", "is locked")],
+)
+async def test_a_refused_operator_sees_nothing_open_and_the_app_exits_2(
+    database, tmp_path, admin, prepare, reason
+):
+    from controlroom.domain.roles import Role
+    from controlroom.services import staff
+
+    username = "stranger"
+    if prepare == "locked":
+        staff.add_staff(database.uow(), admin, username=username, role=Role.CALL_HANDLER,
+                        display_name="Locked Out")
+        staff.set_locked(database.uow(), admin, username, True)
+    app = build_app(database, tmp_path, username=username)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not any(isinstance(s, HomeBoard) for s in app.screen_stack)
+    assert app.return_code == 2
+    assert reason in app.refusal
+    with database.uow() as uow:
+        event = uow.audit.latest(1)[0]
+        assert (event.actor, event.action, event.outcome) == (username, "session.start", "refused")
+
+
+async def test_a_database_of_unknown_schema_is_refused_before_anything_opens(
+    database_url, tmp_path
+):
+    from sqlalchemy import update
+
+    from controlroom.app import make_app
+    from controlroom.config import load_settings
+    from controlroom.data import schema
+    from controlroom.data.engine import make_engine
+    from controlroom.data.opening import DeferredDatabase
+
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(update(schema._alembic_version).values(version_num="0000"))
+    engine.dispose()
+    deferred = DeferredDatabase(database_url, create=True,
+                                upgrade_command="controlroom db upgrade --database-url X")
+    settings = load_settings(environ={"CONTROLROOM_DATA_DIR": str(tmp_path),
+                                      "XDG_CONFIG_HOME": str(tmp_path)})
+    app = make_app(settings, deferred.uow, "test.admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    deferred.dispose()
+    assert app.return_code == 2
+    # "0000" is no revision this program ships, so it is unknown rather than behind.
+    assert "(0000) is not one this program" in app.refusal

@@ -1,0 +1,138 @@
+"""The data layer on a real database: engine settings, UTC times, optimistic versions,
+append-only tables and the unit of work. Behaviour is tested, not configuration."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from controlroom.data.append_only import AppendOnlyViolation
+from controlroom.data.models import AuditEvent, Incident, IncidentLogEntry, Staff
+from tests.databases import TEST_ADMIN
+from tests.factories import add_incident
+
+
+def test_foreign_keys_are_enforced(database):
+    with database.uow() as uow:
+        uow.session.add(Incident(
+            reference="CR-20261126-9999", opened_at=datetime.now(UTC), opened_by_id=999_999,
+            workstation="WS", opening_type_code="DOM", grade="G2", location_text="x"))
+        with pytest.raises(IntegrityError):
+            uow.flush()
+
+
+def test_times_go_in_and_come_back_as_aware_utc(database):
+    reference = add_incident(database, age=timedelta(hours=2))
+    with database.uow() as uow:
+        incident = uow.session.scalars(select(Incident).where(Incident.reference == reference)).one()
+        assert incident.opened_at.tzinfo is not None
+        assert incident.opened_at.utcoffset() == timedelta(0)
+        assert incident.opened_at == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+
+
+def test_a_naive_time_is_refused(database):
+    with database.uow() as uow:
+        staff = uow.staff.by_username(TEST_ADMIN)
+        uow.session.add(AuditEvent(occurred_at=datetime(2026, 1, 1), actor="x", staff_id=staff.id,
+                                   terminal="local", action="a", object_type="t", outcome="success"))
+        with pytest.raises(Exception, match="naive datetime"):
+            uow.flush()
+
+
+def test_the_unit_of_work_rolls_back_unless_committed(database):
+    with database.uow() as uow:
+        uow.staff.add(Staff(username="uncommitted", display_name="U", role="analyst"))
+        uow.flush()
+    with database.uow() as uow:
+        assert uow.staff.by_username("uncommitted") is None
+
+
+def test_a_stale_incident_update_fails_instead_of_overwriting(database):
+    reference = add_incident(database)
+    by_reference = select(Incident).where(Incident.reference == reference)
+    with database.uow() as mine:
+        # This operator read the incident (version 1) and ended that transaction...
+        incident = mine.session.scalars(by_reference).one()
+        mine.commit()
+        # ...meanwhile another station saved a change (version 2)...
+        with database.uow() as theirs:
+            theirs.session.scalars(by_reference).one().grade = "G1"
+            theirs.commit()
+        # ...so this operator's save, made against version 1, must not land.
+        incident.grade = "G3"
+        with pytest.raises(StaleDataError):
+            mine.commit()
+    with database.uow() as uow:
+        kept = uow.session.scalars(by_reference).one()
+        assert (kept.grade, kept.version) == ("G1", 2)
+
+
+def test_log_entries_and_audit_events_are_append_only(database):
+    reference = add_incident(database)
+    with database.uow() as uow:
+        incident = uow.session.scalars(select(Incident).where(Incident.reference == reference)).one()
+        entry = IncidentLogEntry(incident_id=incident.id, entered_by_id=incident.opened_by_id,
+                                 kind="note", text="first account")
+        uow.session.add(entry)
+        uow.commit()
+        entry.text = "rewritten"
+        with pytest.raises(AppendOnlyViolation):
+            uow.commit()
+        uow.rollback()
+        with pytest.raises(AppendOnlyViolation):
+            uow.session.execute(update(IncidentLogEntry).values(text="bulk rewrite"))
+        with pytest.raises(AppendOnlyViolation):
+            uow.session.execute(update(AuditEvent).values(outcome="success"))
+        audit = uow.audit.latest(1)[0]
+        uow.session.delete(audit)
+        with pytest.raises(AppendOnlyViolation):
+            uow.flush()
+
+
+def _sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite+pysqlite:///"
+    return Path(url[len(prefix):]) if url.startswith(prefix) else None
+
+
+def test_sqlite_runs_in_wal_mode(database):
+    path = _sqlite_path(database.url)
+    if path is None:
+        pytest.skip("SQLite only")
+    add_incident(database)
+    # In WAL mode a committed write lands in the -wal file beside the database.
+    assert Path(f"{path}-wal").exists()
+
+
+def test_two_writers_serialise_instead_of_failing(database):
+    """Writes begin IMMEDIATE (SQLite) and wait on the busy timeout: both commit."""
+    started = threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_writer() -> None:
+        try:
+            with database.uow() as uow:
+                uow.staff.add(Staff(username="writer.one", display_name="One", role="analyst"))
+                uow.flush()
+                started.set()
+                threading.Event().wait(0.5)  # hold the write transaction open
+                uow.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            started.set()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert started.wait(10)
+    with database.uow() as uow:
+        uow.staff.add(Staff(username="writer.two", display_name="Two", role="analyst"))
+        uow.commit()
+    thread.join(10)
+    assert not errors
+    with database.uow() as uow:
+        assert uow.staff.by_username("writer.one") and uow.staff.by_username("writer.two")
