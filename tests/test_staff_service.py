@@ -62,7 +62,10 @@ def test_only_an_administrator_manages_staff_and_the_denial_is_audited(database,
 @pytest.mark.parametrize(
     ("username", "name", "message"),
     [("", "A", "username is required"), ("two words", "A", "without spaces"),
-     ("ok", "   ", "name is required"), (TEST_ADMIN, "Again", "already enrolled")],
+     ("ok", "   ", "name is required"), (TEST_ADMIN, "Again", "already enrolled"),
+     ("ok", "Sgt\x00Null", "name contains control characters"),
+     ("ok", "\x1b[2JWipe", "name contains control characters"),
+     ("ok", "abc\u202edef", "name contains control characters")],
 )
 def test_bad_staff_input_is_named(database, admin, username, name, message):
     with pytest.raises(StaffError, match=message):

@@ -53,7 +53,10 @@ def schema_state(engine: Engine) -> SchemaState:
     with engine.connect() as connection:
         inspector = inspect(connection)
         tables = set(inspector.get_table_names())
-        if not tables:
+        # Only Alembic's (empty) stamp table left, as after a downgrade to base: empty.
+        if not tables - {"alembic_version"} and (
+            not tables or connection.scalar(select(_alembic_version.c.version_num)) is None
+        ):
             return SchemaState(SchemaStatus.EMPTY, None)
         if "alembic_version" not in tables:
             return SchemaState(SchemaStatus.UNKNOWN, None)

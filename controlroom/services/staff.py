@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from controlroom.data.models import Staff
 from controlroom.domain.identity import Actor
 from controlroom.domain.roles import Role
+from controlroom.domain.safe_text import printable
 from controlroom.services import audit
 from controlroom.services.audit import Outcome
 
@@ -99,6 +100,10 @@ def _require_administrator(uow, actor: Actor, action: str, target: str) -> None:
 
 def _clean(value: str | None, field: str, *, required: bool = False, limit: int = 120) -> str | None:
     text = (value or "").strip()
+    if printable(text) != text:
+        # Names are single lines; a control character (ESC, NUL, a bidi override) in
+        # one is a mistake or an attack, and PostgreSQL cannot even store NUL.
+        raise StaffError(f"{field} contains control characters")
     if required and not text:
         raise StaffError(f"{field} is required")
     if len(text) > limit:

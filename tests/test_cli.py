@@ -1,0 +1,496 @@
+"""The `controlroom` command, driven in-process through `cli.main([...])` and, where the
+process boundary matters, as `python -m controlroom`.
+
+Every test gets its own data dir and config home, and SQLite files in tmp_path. The TUI
+is never started here: `make_app` builds a headless stand-in that does exactly what the
+app's sign-in worker does (`services.session.open_session` on the CLI's deferred
+database) and draws nothing, so the CLI's own part — the schema check and its message,
+the exit status, the session's audit rows — runs for real.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shlex
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, update
+from sqlalchemy.engine import make_url
+
+from controlroom import __version__, cli
+from controlroom.config import mask_url, sqlite_url
+from controlroom.data import schema
+from controlroom.data.engine import make_engine
+from controlroom.data.models import Base
+from controlroom.data.schema import SCHEMA_HEAD
+from controlroom.data.uow import Database
+from controlroom.domain.roles import Role
+from tests.databases import postgres_url
+
+ROOT = Path(__file__).resolve().parents[1]
+OS_USER = getpass.getuser()
+
+alembic_version = Table(
+    "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
+)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(autouse=True)
+def cli_environment(monkeypatch, tmp_path):
+    """No settings, colours or SSH session leak in from the machine running the tests."""
+    for name in list(os.environ):
+        if name.startswith("CONTROLROOM_") and name != "CONTROLROOM_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "SSH_CLIENT",
+                 "SSH_CONNECTION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CONTROLROOM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables must not wrap the cells under test
+
+
+class HeadlessApp:
+    """ControlRoomApp's contract with the CLI, without Textual: `run()` opens the session as
+    the sign-in screen's worker does; `operator`, `refusal` and `return_code` as the app's."""
+
+    def __init__(self, settings, uow_factory, operator, *, terminal="local", term=None, **_):
+        self.settings = settings
+        self.uow_factory = uow_factory
+        self.username = operator
+        self.terminal = terminal
+        self.operator = None
+        self.refusal = None
+        self.return_code = None
+
+    def run(self) -> None:
+        from controlroom.services.session import SessionRefused, open_session
+
+        try:
+            self.operator = open_session(self.uow_factory, self.username, self.terminal).operator
+            self.return_code = 0
+        except SessionRefused as exc:
+            self.refusal = str(exc)
+            self.return_code = 2
+
+
+@pytest.fixture
+def apps(monkeypatch) -> list[HeadlessApp]:
+    """Every app the CLI builds, in order."""
+    import controlroom.app
+
+    built: list[HeadlessApp] = []
+
+    def make_app(*args, **kwargs) -> HeadlessApp:
+        built.append(HeadlessApp(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(controlroom.app, "make_app", make_app)
+    return built
+
+
+def signed_in(apps: list[HeadlessApp]) -> list[str]:
+    """Who got past sign-in: for a refusal this must stay empty."""
+    return [app.operator.username for app in apps if app.operator is not None]
+
+
+@pytest.fixture
+def run(capsys):
+    def run(*argv: str) -> Result:
+        capsys.readouterr()
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exit_:  # argparse: --version, usage errors
+            code = exit_.code
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def url(tmp_path) -> str:
+    return sqlite_url(tmp_path / "cr.sqlite")
+
+
+@pytest.fixture
+def upgraded(run, url) -> str:
+    """A database made by `controlroom db upgrade` as the OS user, its administrator."""
+    result = run("db", "upgrade", "--database-url", url)
+    assert result.code == 0, result.err
+    return url
+
+
+def fix_command(url: str) -> str:
+    return shlex.join(["controlroom", "db", "upgrade", "--database-url", mask_url(url)])
+
+
+def stamp(url: str, revision: str) -> None:
+    database = Database(url)
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(update(alembic_version).values(version_num=revision))
+    finally:
+        database.dispose()
+
+
+def audit_trail(url: str) -> list[tuple[str, str, str]]:
+    database = Database(url)
+    try:
+        with database.uow() as uow:
+            return [(e.actor, e.action, e.outcome) for e in reversed(uow.audit.latest(200))]
+    finally:
+        database.dispose()
+
+
+def environment_of(url: str) -> tuple[str, bool]:
+    database = Database(url)
+    try:
+        with database.uow() as uow:
+            info = uow.database.get()
+            return info.environment, info.synthetic
+    finally:
+        database.dispose()
+
+
+def controlroom(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "controlroom", *argv], cwd=ROOT, env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+
+
+# --- version and the process boundary --------------------------------------------------
+
+
+def test_version(run):
+    result = run("--version")
+    assert (result.code, result.out) == (0, f"controlroom {__version__}\n")
+
+
+def test_python_dash_m_runs_the_same_command(tmp_path):
+    env = {**os.environ}
+    version = controlroom("--version", env=env)
+    assert (version.returncode, version.stdout.strip()) == (0, f"controlroom {__version__}")
+
+    db_url = sqlite_url(tmp_path / "sub.sqlite")
+    empty = controlroom("db", "current", "--database-url", db_url, env=env)
+    assert empty.returncode == 1
+    assert empty.stdout.strip() == f"{db_url}: empty"
+    upgraded = controlroom("db", "upgrade", "--database-url", db_url, env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    current = controlroom("db", "current", "--database-url", db_url, env=env)
+    assert (current.returncode, current.stdout.strip()) == (
+        0, f"{db_url}: current at revision {SCHEMA_HEAD}")
+
+
+# The real app, in a real process, on Textual's headless driver: a refused session must
+# end the process with status 2 and the reason on stderr, and nothing may stay open.
+HEADLESS = "textual.drivers.headless_driver:HeadlessDriver"
+
+
+def test_the_real_app_refuses_an_unknown_schema_and_exits_2(tmp_path):
+    env = {**os.environ, "TEXTUAL_DRIVER": HEADLESS, "CONTROLROOM_DATA_DIR": str(tmp_path)}
+    db_url = sqlite_url(tmp_path / "foreign.sqlite")
+    assert controlroom("db", "upgrade", "--database-url", db_url, env=env).returncode == 0
+    stamp(db_url, "ffffffffffff")
+    result = controlroom("--database-url", db_url, env=env)
+    assert result.returncode == 2
+    assert "schema (ffffffffffff) is not one this program" in result.stderr
+
+
+def test_the_real_app_refuses_an_os_user_who_is_not_enrolled(tmp_path):
+    env = {**os.environ, "TEXTUAL_DRIVER": HEADLESS, "CONTROLROOM_DATA_DIR": str(tmp_path)}
+    db_url = sqlite_url(tmp_path / "other.sqlite")
+    engine = make_engine(db_url)
+    schema.upgrade(engine, created_by="somebody.else")
+    engine.dispose()
+    result = controlroom("--database-url", db_url, env=env)
+    assert result.returncode == 2
+    assert f"{getpass.getuser()!r} is not a Control Room user" in result.stderr
+    assert f"controlroom staff add {getpass.getuser()}" in result.stderr
+
+
+def test_usage_errors_exit_2_without_a_traceback(run):
+    result = run("db")
+    assert result.code == 2
+    assert "usage:" in result.err and "Traceback" not in result.err
+
+
+# --- db current / db upgrade -----------------------------------------------------------
+
+
+def test_db_current_says_empty_then_current_after_upgrade(run, url):
+    empty = run("db", "current", "--database-url", url)
+    assert (empty.code, empty.out) == (1, f"{url}: empty\n")
+
+    upgrade = run("db", "upgrade", "--database-url", url)
+    assert (upgrade.code, upgrade.out) == (0, f"{url}: empty -> {SCHEMA_HEAD}\n")
+    assert SCHEMA_HEAD == "0001"
+
+    current = run("db", "current", "--database-url", url)
+    assert (current.code, current.out) == (0, f"{url}: current at revision 0001\n")
+
+
+def test_db_upgrade_records_the_environment_and_is_safe_to_repeat(run, url):
+    assert run("db", "upgrade", "--environment", "training", "--database-url", url).code == 0
+    again = run("db", "upgrade", "--database-url", url)
+    assert (again.code, again.out) == (0, f"{url}: {SCHEMA_HEAD} -> {SCHEMA_HEAD}\n")
+    assert environment_of(url) == ("training", False)
+
+
+def test_without_a_url_the_database_lives_in_the_data_dir(run, tmp_path):
+    result = run("db", "upgrade")
+    expected = tmp_path / "data" / "controlroom.sqlite"
+    assert result.code == 0, result.err
+    assert expected.is_file()
+    assert result.out.startswith(f"{sqlite_url(expected)}: empty -> ")
+
+
+def test_db_upgrade_refuses_a_schema_it_does_not_know(run, upgraded):
+    stamp(upgraded, "9f9f9f9f")
+    current = run("db", "current", "--database-url", upgraded)
+    assert (current.code, current.out) == (1, f"{upgraded}: unknown at revision 9f9f9f9f\n")
+    refused = run("db", "upgrade", "--database-url", upgraded)
+    assert refused.code == 2
+    assert "refusing to upgrade" in refused.err and "9f9f9f9f" in refused.err
+
+
+# --- the app refuses a schema it cannot run on -----------------------------------------
+
+
+def test_the_app_refuses_a_database_from_a_newer_program(run, upgraded, apps):
+    stamp(upgraded, "9f9f9f9f")
+    result = run("--database-url", upgraded)
+    assert result.code == 2
+    assert "9f9f9f9f" in result.err and f"controlroom {__version__}" in result.err
+    assert "not one this program" in result.err
+    assert signed_in(apps) == []
+
+
+def test_the_app_refuses_tables_it_did_not_make(run, url, apps):
+    database = Database(url)
+    Base.metadata.create_all(database.engine)
+    database.dispose()
+    result = run("--database-url", url)
+    assert result.code == 2
+    assert "no revision stamp" in result.err
+    assert signed_in(apps) == []
+
+
+def test_the_app_refuses_an_older_schema_and_prints_the_upgrade_command(
+        run, upgraded, apps, monkeypatch):
+    monkeypatch.setattr(schema, "SCHEMA_HEAD", "0002")  # this program has moved on
+    result = run("--database-url", upgraded)
+    assert result.code == 2
+    assert "schema revision 0001, older than this program" in result.err
+    assert fix_command(upgraded) in result.err.splitlines()[-1]
+    assert f"controlroom db upgrade --database-url {upgraded}" in result.err
+    assert signed_in(apps) == []
+
+
+def test_the_app_creates_the_embedded_database_on_first_run(run, url, apps):
+    result = run("--database-url", url)
+    assert result.code == 0, result.err
+    [app] = apps
+    assert app.settings.database_url == url
+    assert (app.operator.username, app.operator.role) == (OS_USER, Role.ADMINISTRATOR)
+    assert environment_of(url) == ("production", False)
+    session = [(actor, action) for actor, action, _ in audit_trail(url) if action.startswith("session.")]
+    assert session == [(OS_USER, "session.start"), (OS_USER, "session.end")]
+
+
+@pytest.fixture
+def empty_postgres_url(databases):
+    """A new, empty PostgreSQL database; the URL carries a password (trust auth ignores it)."""
+    if not postgres_url():
+        pytest.skip("CONTROLROOM_TEST_DATABASE_URL is not set")
+    import psycopg
+    from psycopg import sql
+
+    name = f"{databases.prefix}_cli_{uuid.uuid4().hex[:8]}"
+    base = databases.base
+    with psycopg.connect(host=base.host, port=base.port, user=base.username,
+                         password=base.password, dbname=base.database, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = databases.url_for(name)
+    yield make_url(url).set(password="s3cret").render_as_string(hide_password=False)
+    databases.drop(url)
+
+
+def test_the_app_refuses_an_empty_postgresql_database(run, empty_postgres_url, apps):
+    url = empty_postgres_url
+    result = run("--database-url", url)
+    assert result.code == 2
+    assert "this database is empty" in result.err
+    assert fix_command(url) in result.err
+    assert "controlroom db upgrade --database-url 'postgresql+psycopg://" in result.err
+    assert "s3cret" not in result.err and ":***@" in result.err
+    assert signed_in(apps) == []
+
+    upgraded = run("db", "upgrade", "--database-url", url)
+    assert upgraded.code == 0, upgraded.err
+    assert "s3cret" not in upgraded.out and upgraded.out.endswith(f"-> {SCHEMA_HEAD}\n")
+    assert run("--database-url", url).code == 0
+    assert signed_in(apps) == [OS_USER]
+
+
+# --- bad URLs and unreachable databases: clear, and never a password -------------------
+
+
+@pytest.mark.parametrize("command", [(), ("db", "current"), ("db", "upgrade"), ("staff", "list")])
+def test_an_unreachable_database_is_named_without_its_password(run, command, apps):
+    url = "postgresql+psycopg://app:s3cret@127.0.0.1:1/controlroom"  # nothing listens on port 1
+    result = run(*command, "--database-url", url)
+    assert result.code == 2
+    assert "cannot open database postgresql+psycopg://app:***@127.0.0.1:1/controlroom" in result.err
+    assert "s3cret" not in result.err + result.out
+    assert "Traceback" not in result.err
+    assert signed_in(apps) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("not a url", "not a database URL"),
+     ("mysql://app:s3cret@db.example/cr", "unsupported database 'mysql'")],
+)
+@pytest.mark.parametrize("command", [(), ("db", "current")])
+def test_a_url_this_program_cannot_use_is_refused(run, url, message, command):
+    result = run(*command, "--database-url", url)
+    assert result.code == 2
+    assert message in result.err and "s3cret" not in result.err
+
+
+def test_a_missing_config_file_is_refused(run, tmp_path):
+    result = run("db", "current", "--config", str(tmp_path / "typo.toml"))
+    assert result.code == 2
+    assert "configuration:" in result.err and "typo.toml" in result.err
+
+
+# --- staff commands, as the OS user ----------------------------------------------------
+
+
+def test_staff_add_list_lock_unlock_as_the_database_creator(run, upgraded):
+    added = run("staff", "add", "jsmith", "--role", "call handler", "--name", "J Smith",
+                "--collar", "4512", "--station", "Central", "--database-url", upgraded)
+    assert (added.code, added.out) == (0, "enrolled jsmith as call_handler\n")
+
+    listed = run("staff", "list", "--database-url", upgraded)
+    assert listed.code == 0
+    [row] = [line for line in listed.out.splitlines() if "jsmith" in line]
+    assert [cell for cell in ("J Smith", "call_handler", "4512", "Central", "active")
+            if cell not in row] == []
+    assert any(OS_USER in line and "administrator" in line for line in listed.out.splitlines())
+
+    locked = run("staff", "lock", "jsmith", "--database-url", upgraded)
+    assert (locked.code, locked.out) == (0, "jsmith is now locked\n")
+    listed = run("staff", "list", "--database-url", upgraded)
+    assert "locked" in next(line for line in listed.out.splitlines() if "jsmith" in line)
+
+    unlocked = run("staff", "unlock", "jsmith", "--database-url", upgraded)
+    assert (unlocked.code, unlocked.out) == (0, "jsmith is now unlocked\n")
+
+    actions = [(actor, action) for actor, action, outcome in audit_trail(upgraded)
+               if action.startswith("staff.") and outcome == "success"]
+    assert [a for a in actions if a[1] in {"staff.add", "staff.lock", "staff.unlock"}] == [
+        (OS_USER, "staff.add"), (OS_USER, "staff.lock"), (OS_USER, "staff.unlock")]
+
+
+def test_staff_commands_refuse_an_empty_database(run, url):
+    result = run("staff", "list", "--database-url", url)
+    assert result.code == 2
+    assert "this database is empty" in result.err
+    assert fix_command(url) in result.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(("staff", "add", "x", "--role", "chief", "--name", "X"), "unknown role 'chief'"),
+     (("staff", "add", "two words", "--role", "analyst", "--name", "X"), "without spaces"),
+     (("staff", "lock", "nobody"), "'nobody' is not enrolled")],
+)
+def test_bad_staff_input_is_refused_with_a_clear_message(run, upgraded, argv, message):
+    result = run(*argv, "--database-url", upgraded)
+    assert result.code == 2
+    assert message in result.err
+
+
+def test_an_unknown_os_user_is_refused_and_the_refusal_audited(run, upgraded, monkeypatch, apps):
+    monkeypatch.setattr(cli, "_os_user", lambda: "intruder")
+    for argv in (("staff", "list"), ()):
+        result = run(*argv, "--database-url", upgraded)
+        assert result.code == 2
+        assert "'intruder' is not a Control Room user" in result.err
+        assert "controlroom staff add intruder" in result.err
+    assert signed_in(apps) == []
+    assert audit_trail(upgraded)[-2:] == [("intruder", "session.start", "refused")] * 2
+
+
+def test_only_an_administrator_manages_staff(run, upgraded, monkeypatch):
+    assert run("staff", "add", "sup", "--role", "supervisor", "--name", "A Supervisor",
+               "--database-url", upgraded).code == 0
+    monkeypatch.setattr(cli, "_os_user", lambda: "sup")
+    result = run("staff", "add", "x", "--role", "analyst", "--name", "X", "--database-url", upgraded)
+    assert result.code == 2
+    assert "'sup' may not manage staff" in result.err
+    assert audit_trail(upgraded)[-1] == ("sup", "staff.add", "denied")
+
+
+def test_a_locked_operator_cannot_start_the_app(run, upgraded, monkeypatch, apps):
+    run("staff", "add", "jsmith", "--role", "dispatcher", "--name", "J", "--database-url", upgraded)
+    assert run("staff", "lock", "jsmith", "--database-url", upgraded).code == 0
+    monkeypatch.setattr(cli, "_os_user", lambda: "jsmith")
+    result = run("--database-url", upgraded)
+    assert result.code == 2
+    assert "locked" in result.err and "controlroom staff unlock jsmith" in result.err
+    assert signed_in(apps) == []
+
+
+HOSTILE_NAME = "[@click=app.quit]x\x1b[2J\x1b]52;c;SGVsbG8=\x07\x9b31m\u202eevil"
+HOSTILE_SHOWN = (
+    "[@click=app.quit]x\u241b[2J\u241b]52;c;SGVsbG8=\u2407\u27e8U+009B\u27e931m\u27e8U+202E\u27e9evil"
+)
+
+
+def test_staff_list_shows_a_hostile_name_literally_with_visible_markers(run, upgraded):
+    assert run("staff", "add", "mallory", "--role", "analyst", "--name", HOSTILE_NAME,
+               "--database-url", upgraded).code == 0
+    listed = run("staff", "list", "--database-url", upgraded)
+    assert listed.code == 0
+    assert HOSTILE_SHOWN in listed.out
+    for raw in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert raw not in listed.out
+
+
+# --- the demo --------------------------------------------------------------------------
+
+
+def test_demo_seed_only_builds_a_synthetic_training_database_once(run, tmp_path):
+    url = sqlite_url(tmp_path / "demo.sqlite")
+    first = run("demo", "--seed-only", "--database-url", url)
+    assert first.code == 0, first.err
+    assert f"Demo database ready: {url}" in first.out
+    assert environment_of(url) == ("training", True)
+
+    again = run("demo", "--seed-only", "--database-url", url)
+    assert again.code == 0, again.err
+    assert "already seeded" in again.out
+
+
+def test_demo_reset_refuses_to_wipe_a_database_that_is_not_training(run, upgraded, apps):
+    result = run("demo", "--reset", "--seed-only", "--database-url", upgraded)
+    assert result.code == 2
+    assert "--reset only wipes a training database" in result.err
+    assert environment_of(upgraded) == ("production", False)
+    assert Path(make_url(upgraded).database).is_file()
+    assert signed_in(apps) == []
