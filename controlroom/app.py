@@ -24,7 +24,9 @@ from controlroom.messages import SessionOpened, SignInRefused
 from controlroom.screens.sign_in import SignInScreen
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
+    from controlroom.domain.identity import Actor
     from controlroom.services.database import DatabaseProfile
+    from controlroom.services.drafts import DraftJournal
     from controlroom.services.staff import StaffMember
 
 # Terminals with 16 colours and no box-drawing guarantees: use the ansi theme.
@@ -52,6 +54,8 @@ class ControlRoomApp(App[int]):
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help",
                 tooltip="Keys of this screen"),
+        Binding("f2,ctrl+n", "new_incident", "New incident", id="app.new_incident",
+                tooltip="Record a new incident"),
         Binding("escape", "back", "Back", id="app.back", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -73,6 +77,7 @@ class ControlRoomApp(App[int]):
         self.username = operator
         self.operator: StaffMember | None = None
         self.profile: DatabaseProfile | None = None
+        self.drafts: DraftJournal | None = None
         self.refusal: str | None = None
         self.terminal = terminal
         self.clock = clock
@@ -86,14 +91,62 @@ class ControlRoomApp(App[int]):
             self.theme = "ansi-dark"
         self.push_screen(SignInScreen(self.username, self.terminal))
 
+    @property
+    def actor(self) -> Actor:
+        """The signed-in operator at this terminal, as every service call names them."""
+        return self.operator.actor(self.terminal)
+
     @on(SessionOpened)
     def session_opened(self, message: SessionOpened) -> None:
         from controlroom.screens.home_board import HomeBoard
 
         self.operator = message.session.operator
         self.profile = message.session.profile
+        self.drafts = message.drafts
         self.sub_title = f"{self.operator.display_name} · {self.profile.environment.value}"
         self.switch_screen(HomeBoard())
+        if message.draft is not None:
+            self._offer_draft(message.draft)
+
+    def _offer_draft(self, draft: dict) -> None:
+        from controlroom.screens.confirm import ConfirmScreen
+        from controlroom.screens.incident_entry import EntryState, IncidentEntry
+
+        state = EntryState.from_draft(draft)
+        summary = " · ".join(part for part in (state.type_text, state.location_text,
+                                                state.caller_name) if part)
+
+        def answered(restore: bool | None) -> None:
+            if restore:
+                self.push_screen(IncidentEntry(state))
+            else:
+                self.drafts.clear()
+
+        self.push_screen(ConfirmScreen(
+            "Restore the incident you had not saved?",
+            (summary or "an incident form") + "\nn discards it for good."), answered)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Nothing but help and quit before the operator is signed in.
+        if action in {"new_incident", "home"} and self.operator is None:
+            return False
+        return True
+
+    def action_new_incident(self) -> None:
+        from controlroom.screens.incident_entry import IncidentEntry
+
+        if isinstance(self.screen, IncidentEntry):
+            return
+        self.push_screen(IncidentEntry())
+
+    def open_incident(self, reference: str, *, replace: bool = False) -> None:
+        """Show an incident; `replace` swaps out the current screen (the entry form)."""
+        from controlroom.screens.incident_view import IncidentView
+
+        if replace:
+            self.switch_screen(IncidentView(reference))
+        else:
+            self.push_screen(IncidentView(reference))
 
     @on(SignInRefused)
     def sign_in_refused(self, message: SignInRefused) -> None:

@@ -15,9 +15,12 @@ class ControlRoomCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, object]]:
         app = self.app
+        if app.operator is None:  # still signing in: nothing to offer but quitting
+            return [("Quit Control Room", "Close", app.action_quit)]
         commands: list[tuple[str, str, object]] = [
             ("Help: keys on this screen", "List the keys of the current screen", app.action_help),
             ("Home board", "Open incidents by grade, status and heading", app.action_home),
+            ("New incident", "Record a call: F2 or ctrl+n", app.action_new_incident),
             ("Quit Control Room", "Sign out and close", app.action_quit),
         ]
         screen = self.screen

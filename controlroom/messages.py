@@ -12,15 +12,22 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from controlroom.services.board import BoardCounts
+    from controlroom.services.drafts import DraftJournal
     from controlroom.services.session import OpenedSession
 
 
 class SessionOpened(Message):
-    """The operator signed in; the session carries who they are and the database's profile."""
+    """The operator signed in; the session carries who they are and the database's profile.
 
-    def __init__(self, session: OpenedSession) -> None:
+    `drafts` is the operator's draft journal; `draft` what it held (an incident the
+    operator had not saved when the last session ended), or None.
+    """
+
+    def __init__(self, session: OpenedSession, drafts: DraftJournal, draft: dict | None) -> None:
         super().__init__()
         self.session = session
+        self.drafts = drafts
+        self.draft = draft
 
 
 class SignInRefused(Message):

@@ -46,15 +46,18 @@ class SignInScreen(Screen):
     def open_session(self) -> None:
         # Imported here, on the worker's thread: this is where SQLAlchemy loads, after
         # the first frame is already on the operator's screen.
+        from controlroom.services.drafts import draft_journal
         from controlroom.services.session import SessionRefused, open_session
 
         app = self.app
         try:
             opened = open_session(app.uow_factory, self._username, self._terminal)
+            drafts = draft_journal(app.settings.data_dir, opened.operator.username)
+            draft = drafts.load()
         except SessionRefused as exc:
             self.post_message(SignInRefused(str(exc)))
             return
         except Exception as exc:  # anything else still closes the door, with its reason
             self.post_message(SignInRefused(f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(SessionOpened(opened))
+        self.post_message(SessionOpened(opened, drafts, draft))

@@ -1,0 +1,144 @@
+"""Keystrokes and time for a minimal incident: type, location, grade, narrative, save.
+
+Drives the real app (Textual's Pilot, 80x24, on a fresh SQLite database seeded with the
+small synthetic force) from the home board through the entry form, and counts every key
+that is not a character of content (F2, Tab, alt+..., ctrl+s). It times the run from
+the first key to the committed row, and — in the same run, on the same database — a
+plain ORM insert of the same incident row and its opening log entry (the floor).
+
+    .venv/bin/python benchmarks/incident_entry.py [--runs 10]
+
+Target (issue 3): at most 8 keystrokes beyond the content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from controlroom.app import make_app
+from controlroom.config import load_settings, sqlite_url
+from controlroom.data.models import Incident, IncidentLogEntry
+from controlroom.data.uow import Database
+
+LOCATION = "14 Mill Lane, LS6 2AB"
+TYPE = "dom"
+GRADE = "1"
+NARRATIVE = "Caller reports shouting next door and a child crying."
+
+# (key or text, is_content). Text is typed a character at a time.
+SCRIPT: list[tuple[str, bool]] = [
+    ("f2", False),          # new incident
+    ("alt+l", False),       # jump to location (the form opens on the caller)
+    (LOCATION, True),
+    ("tab", False),         # on to type
+    (TYPE, True),
+    ("tab", False),         # take the highlighted type, on to grade
+    (GRADE, True),
+    ("alt+k", False),       # THRIVE skipped, explicitly
+    ("alt+n", False),       # jump to narrative
+    (NARRATIVE, True),
+    ("ctrl+s", False),      # save
+]
+
+
+async def drive(app, database: Database) -> tuple[float, int, int]:
+    """Run SCRIPT; seconds from first key to committed row, extra keys, content chars."""
+    extra = content = 0
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):  # signed in and on the board
+            await pilot.pause(0.02)
+            if getattr(app.screen, "counts", None) is not None:
+                break
+        with database.uow() as uow:
+            before = uow.session.scalar(select(func.count()).select_from(Incident))
+        started = time.perf_counter()
+        for step, is_content in SCRIPT:
+            if is_content:
+                await pilot.press(*step)
+                content += len(step)
+            else:
+                await pilot.press(step)
+                extra += 1
+            if step == "f2":
+                await pilot.pause()  # the form's incident types load in a worker
+        while True:
+            await pilot.pause(0.005)
+            with database.uow() as uow:
+                if uow.session.scalar(select(func.count()).select_from(Incident)) > before:
+                    break
+            if time.perf_counter() - started > 30:
+                raise SystemExit("the incident was never saved: " + repr(app.screen))
+        elapsed = time.perf_counter() - started
+        await pilot.press("ctrl+q")
+    return elapsed, extra, content
+
+
+def plain_insert(database: Database, number: int) -> float:
+    """The floor: the same row and opening log entry, inserted and committed directly."""
+    started = time.perf_counter()
+    with database.uow() as uow:
+        staff = uow.staff.by_username("demo.supervisor")
+        incident = Incident(
+            reference=f"CR-BENCH-{number:05d}", opened_at=datetime.now(UTC), opened_by_id=staff.id,
+            workstation="local", opening_type_code="DOM", grade="G1", status="open",
+            location_text=LOCATION, narrative=NARRATIVE, domestic=True, possible_crime=True,
+            thrive_skipped=True,
+        )
+        uow.session.add(incident)
+        uow.flush()
+        uow.session.add(IncidentLogEntry(incident_id=incident.id, entered_by_id=staff.id,
+                                         kind="note", text="Incident opened"))
+        uow.commit()
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="controlroom-entry-"))
+    os.environ["CONTROLROOM_DATA_DIR"] = str(scratch)
+    url = sqlite_url(scratch / "demo.sqlite")
+    print("seeding the small demo database…", flush=True)
+    subprocess.run([sys.executable, "-m", "controlroom", "demo", "--seed-only",
+                    "--database-url", url], check=True, stdout=subprocess.DEVNULL)
+    database = Database(url)
+    settings = replace(load_settings(environ={"CONTROLROOM_DATA_DIR": str(scratch),
+                                              "XDG_CONFIG_HOME": str(scratch)}),
+                       database_url=url)
+
+    app_times, floors = [], []
+    extra = content = 0
+    for run in range(args.runs):
+        app = make_app(settings, database.uow, "demo.supervisor")
+        elapsed, extra, content = asyncio.run(drive(app, database))
+        app_times.append(elapsed)
+        floors.append(plain_insert(database, run))
+
+    app_t, floor_t = statistics.median(app_times), statistics.median(floors)
+    print(f"runs: {args.runs}")
+    print(f"content typed:            {content} characters (location, type, grade, narrative)")
+    print(f"keystrokes beyond content: {extra} (target <= 8) {'met' if extra <= 8 else 'NOT MET'}")
+    print(f"first key to committed row: {app_t * 1000:7.1f} ms (median, Pilot-driven, "
+          f"includes the app's per-key processing)")
+    print(f"plain insert of the same row (floor): {floor_t * 1000:7.2f} ms (median)")
+    print(f"ratio: {app_t / floor_t:.0f}x the floor")
+    database.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,964 @@
+"""Incident entry (F2 / ctrl+n): fields in the order a call handler works.
+
+Caller, location (matched against known addresses as it is typed; an unverified one is
+allowed but flagged), incident type (a few letters: "dom" finds Domestic incident),
+grade (suggested from the type and the flags; the operator may change it), THRIVE (six
+short fields, or skipped explicitly with alt+k so the incident shows "not assessed"),
+flags, narrative, and the persons linked to the call.
+
+Warnings surface by themselves in the panel on the right: the location's history,
+hazards and the markers of the people who live there, the markers of every linked
+person, and open incidents this call may duplicate (alt+d links the call to one).
+
+Nothing typed is lost: the form's state goes to the operator's draft journal at most
+2 s after typing stops and whenever a field is left; the draft carries the idempotency
+key, so saving a restored draft makes exactly one incident. Save is ctrl+s or F10;
+Esc asks before discarding anything typed. Bad input is reported at its field and the
+typing stays where it was.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, Label, Static, TextArea
+
+from controlroom.domain.incidents import THRIVE_PARTS, suggest_grade
+from controlroom.domain.postcode import find_postcode, normalise_postcode
+from controlroom.screens.confirm import ConfirmScreen
+from controlroom.screens.frame import FramedScreen
+from controlroom.widgets.flag_box import FlagBox as Checkbox
+from controlroom.widgets.lookup_input import LookupInput, MatchList
+from controlroom.widgets.record_text import record_content
+from controlroom.widgets.warning_panel import WarningPanel
+
+NARRATIVE_LIMIT = 8_000
+DRAFT_DELAY_SECONDS = 2.0
+LOOKUP_DELAY_SECONDS = 0.25
+FLAGS = ("domestic", "child_present", "weapons", "possible_crime")
+FLAG_LABELS = {"domestic": "Domestic", "child_present": "Child present", "weapons": "Weapons",
+               "possible_crime": "Possible crime"}
+THRIVE_SHORT = {"threat": "Threat", "harm": "Harm", "risk": "Risk",
+                "investigation": "Investig.", "vulnerability": "Vulnerab.",
+                "engagement": "Engagement"}
+ROLE_KEYS = {"c": "caller", "v": "victim", "s": "suspect", "w": "witness", "j": "subject"}
+
+
+@dataclass
+class EntryState:
+    """Everything the operator has put into the form; what the draft journal stores."""
+
+    idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    caller_name: str = ""
+    caller_phone: str = ""
+    caller_relationship: str = ""
+    location_text: str = ""
+    location_id: int | None = None
+    type_text: str = ""
+    type_code: str | None = None
+    grade: str = ""
+    grade_chosen: bool = False  # the operator typed a grade: stop suggesting
+    thrive: dict[str, str] = field(default_factory=lambda: dict.fromkeys(THRIVE_PARTS, ""))
+    thrive_skipped: bool = False
+    flags: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(FLAGS, False))
+    narrative: str = ""
+    persons: list[dict[str, Any]] = field(default_factory=list)  # {id, role, name}
+
+    def is_blank(self) -> bool:
+        return not any((
+            self.caller_name, self.caller_phone, self.caller_relationship, self.location_text,
+            self.type_text, self.narrative, self.persons, any(self.thrive.values()),
+        ))
+
+    def to_draft(self) -> dict[str, Any]:
+        return {
+            "version": 1, "idempotency_key": self.idempotency_key,
+            "caller_name": self.caller_name, "caller_phone": self.caller_phone,
+            "caller_relationship": self.caller_relationship,
+            "location_text": self.location_text, "location_id": self.location_id,
+            "type_text": self.type_text, "type_code": self.type_code, "grade": self.grade,
+            "grade_chosen": self.grade_chosen, "thrive": dict(self.thrive),
+            "thrive_skipped": self.thrive_skipped, "flags": dict(self.flags),
+            "narrative": self.narrative, "persons": list(self.persons),
+        }
+
+    @classmethod
+    def from_draft(cls, draft: dict[str, Any]) -> EntryState:
+        """Rebuild from a journal entry; unknown or malformed keys fall back to blanks."""
+        state = cls()
+        for name in ("idempotency_key", "caller_name", "caller_phone", "caller_relationship",
+                     "location_text", "type_text", "grade", "narrative"):
+            if isinstance(draft.get(name), str):
+                setattr(state, name, draft[name])
+        if isinstance(draft.get("location_id"), int):
+            state.location_id = draft["location_id"]
+        if isinstance(draft.get("type_code"), str):
+            state.type_code = draft["type_code"]
+        state.grade_chosen = bool(draft.get("grade_chosen"))
+        state.thrive_skipped = bool(draft.get("thrive_skipped"))
+        thrive = draft.get("thrive") if isinstance(draft.get("thrive"), dict) else {}
+        state.thrive = {p: str(thrive.get(p) or "") for p in THRIVE_PARTS}
+        flags = draft.get("flags") if isinstance(draft.get("flags"), dict) else {}
+        state.flags = {f: bool(flags.get(f)) for f in FLAGS}
+        persons = draft.get("persons") if isinstance(draft.get("persons"), list) else []
+        state.persons = [p for p in persons if isinstance(p, dict) and isinstance(p.get("id"), int)]
+        return state
+
+
+# Looks like a postcode (outward code, then the start of an inward code) without
+# necessarily being a valid one: "LS6 2A", "QQ1 1ZZ".
+_POSTCODE_LIKE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{0,2}$", re.IGNORECASE)
+
+
+def postcode_problem(location_text: str) -> str | None:
+    """A message when the end of an address looks like a postcode but is not a valid one.
+
+    A valid postcode anywhere, an outward code alone ("LS6") or no postcode at all is
+    fine: an address without one is allowed (and flagged unverified if not matched).
+    """
+    if find_postcode(location_text):
+        return None
+    words = location_text.replace(",", " ").split()
+    for candidate in (" ".join(words[-2:]), words[-1] if words else ""):
+        if candidate and _POSTCODE_LIKE.match(candidate):
+            try:
+                normalise_postcode(candidate)
+            except ValueError as exc:
+                return str(exc)
+            return None
+    return None
+
+
+class IncidentEntry(FramedScreen):
+    """The new-incident form. See the module docstring for what it guarantees."""
+
+    TITLE = "New incident"
+
+    lookup_delay: float = LOOKUP_DELAY_SECONDS
+    """Seconds of quiet typing before a lookup runs (tests set 0 to run it at once)."""
+
+    BINDINGS = [
+        Binding("ctrl+s,f10", "save", "Save", id="entry.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="entry.cancel"),
+        Binding("alt+k", "skip_thrive", "Skip THRIVE", id="entry.skip_thrive"),
+        Binding("alt+d", "link_duplicate", "Link to open incident", id="entry.link_duplicate"),
+        Binding("alt+c", "jump('caller-name')", "Caller", id="entry.jump_caller", show=False),
+        Binding("alt+l", "jump('location')", "Location", id="entry.jump_location", show=False),
+        Binding("alt+t", "jump('type')", "Type", id="entry.jump_type", show=False),
+        Binding("alt+g", "jump('grade')", "Grade", id="entry.jump_grade", show=False),
+        Binding("alt+h", "jump('thrive-threat')", "THRIVE", id="entry.jump_thrive", show=False),
+        Binding("alt+f", "jump('flag-domestic')", "Flags", id="entry.jump_flags", show=False),
+        Binding("alt+n", "jump('narrative')", "Narrative", id="entry.jump_narrative", show=False),
+        Binding("alt+p", "jump('person-query')", "Persons", id="entry.jump_persons", show=False),
+        Binding("alt+a", "new_person", "New person", id="entry.new_person"),
+        Binding("alt+x", "unlink_person", "Unlink last person", id="entry.unlink_person",
+                show=False),
+    ]
+
+    class Loaded(Message):
+        """A worker finished a lookup; `kind` says which, `result` is the service's answer."""
+
+        def __init__(self, kind: str, result: Any, token: object = None) -> None:
+            super().__init__()
+            self.kind = kind
+            self.result = result
+            self.token = token
+
+    class Failed(Message):
+        """A worker's service call failed: `field` is where to say so (or None: the form)."""
+
+        def __init__(self, kind: str, field: str | None, message: str, detail: Any = None) -> None:
+            super().__init__()
+            self.kind = kind
+            self.field = field
+            self.message = message
+            self.detail = detail
+
+    def __init__(self, state: EntryState | None = None) -> None:
+        super().__init__()
+        self.state = state or EntryState()
+        self.types: list = []
+        self.type_by_code: dict[str, Any] = {}
+        self.location_matches: list = []
+        self.type_matches: list = []
+        self.person_matches: list = []
+        self.person_summaries: dict[int, Any] = {}
+        self.duplicates: list = []
+        self._draft_timer = None
+        self._lookup_timers: dict[str, Any] = {}
+        self._saving = False
+        self._loading = True
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="entry"):
+            with VerticalScroll(id="entry-form"):
+                yield Static("", id="form-error", classes="field-error", markup=False)
+                with Horizontal(classes="row"):
+                    yield Label("Caller", classes="field-label")
+                    yield Input(placeholder="name", id="caller-name", max_length=120)
+                yield Static("", id="caller_name-error", classes="field-error", markup=False)
+                with Horizontal(classes="row"):
+                    yield Label("Phone", classes="field-label")
+                    yield Input(placeholder="number", id="caller-phone", max_length=24)
+                yield Static("", id="caller-phone-error", classes="field-error", markup=False)
+                with Horizontal(classes="row"):
+                    yield Label("Relation", classes="field-label")
+                    yield Input(placeholder="to the incident (victim, neighbour…)",
+                                id="caller-relationship", max_length=80)
+                yield Static("", id="caller_relationship-error", classes="field-error",
+                             markup=False)
+                with Horizontal(classes="row"):
+                    yield Label("Location", classes="field-label")
+                    yield LookupInput(placeholder="address or postcode; Enter picks a match",
+                                      id="location", max_length=200)
+                yield MatchList(id="location-matches")
+                yield Static("", id="location-status", classes="field-status", markup=False)
+                yield Static("", id="location_text-error", classes="field-error", markup=False)
+                with Horizontal(classes="row"):
+                    yield Label("Type", classes="field-label")
+                    yield LookupInput(placeholder="a few letters: dom, burg, rtc", id="type",
+                                      max_length=80)
+                yield MatchList(id="type-matches")
+                yield Static("", id="type_code-error", classes="field-error", markup=False)
+                with Horizontal(classes="row"):
+                    yield Label("Grade", classes="field-label")
+                    yield Input(placeholder="G1-G4", id="grade", max_length=8)
+                    yield Static("", id="grade-hint", classes="field-hint", markup=False)
+                yield Static("", id="grade-error", classes="field-error", markup=False)
+                with Vertical(id="thrive"):
+                    with Horizontal(classes="row"):
+                        yield Label("THRIVE", classes="field-label")
+                        yield Checkbox("Skip: not assessed (alt+k)", id="thrive-skip")
+                    for part in THRIVE_PARTS:
+                        with Horizontal(classes="row thrive-row"):
+                            yield Label(THRIVE_SHORT[part], classes="field-label")
+                            yield Input(id=f"thrive-{part}", max_length=500)
+                    yield Static("", id="thrive-error", classes="field-error", markup=False)
+                with Horizontal(classes="row flags"):
+                    yield Label("Flags", classes="field-label")
+                    yield Checkbox(FLAG_LABELS["domestic"], id="flag-domestic")
+                    yield Checkbox(FLAG_LABELS["child_present"], id="flag-child_present")
+                with Horizontal(classes="row flags"):
+                    yield Label("", classes="field-label")
+                    yield Checkbox(FLAG_LABELS["weapons"], id="flag-weapons")
+                    yield Checkbox(FLAG_LABELS["possible_crime"], id="flag-possible_crime")
+                yield Label("Narrative", classes="field-label")
+                yield TextArea(id="narrative", soft_wrap=True, show_line_numbers=False)
+                yield Static("", id="narrative-count", classes="field-hint", markup=False)
+                yield Static("", id="narrative-error", classes="field-error", markup=False)
+                with Horizontal(classes="row"):
+                    yield Label("Person", classes="field-label")
+                    yield LookupInput(placeholder="name to link; alt+a adds a new person",
+                                      id="person-query", max_length=120)
+                yield MatchList(id="person-matches")
+                yield Static("", id="person-hint", classes="field-hint", markup=False)
+                yield Static("", id="linked-persons", markup=False)
+            yield WarningPanel(id="warnings")
+
+    def on_mount(self) -> None:
+        self._apply_state()
+        self.query_one("#caller-name", Input).focus()
+        self.load_types()
+        if self.state.location_id is not None:
+            self.load_location_context(self.state.location_id)
+        elif self.state.location_text:
+            self.query_one(WarningPanel).show_unverified(self.state.location_text)
+        if self.state.persons:
+            self.load_persons_markers([p["id"] for p in self.state.persons])
+        self._loading = False
+
+    def _apply_state(self) -> None:
+        """Put the state (a restored draft, or blanks) into the widgets."""
+        s = self.state
+        self.query_one("#caller-name", Input).value = s.caller_name
+        self.query_one("#caller-phone", Input).value = s.caller_phone
+        self.query_one("#caller-relationship", Input).value = s.caller_relationship
+        self.query_one("#location", Input).value = s.location_text
+        self.query_one("#type", Input).value = s.type_text
+        self.query_one("#grade", Input).value = s.grade
+        for part in THRIVE_PARTS:
+            self.query_one(f"#thrive-{part}", Input).value = s.thrive.get(part, "")
+        self.query_one("#thrive-skip", Checkbox).value = s.thrive_skipped
+        for flag in FLAGS:
+            self.query_one(f"#flag-{flag}", Checkbox).value = s.flags[flag]
+        self.query_one("#narrative", TextArea).text = s.narrative
+        self._show_location_status()
+        self._show_linked_persons()
+        self._show_narrative_count()
+
+    # --- reading the widgets back into the state ------------------------------------------
+
+    @on(Input.Changed)
+    def input_changed(self, event: Input.Changed) -> None:
+        if self._loading:
+            return
+        widget_id = event.input.id or ""
+        value = event.value
+        s = self.state
+        if widget_id == "caller-name":
+            s.caller_name = value
+        elif widget_id == "caller-phone":
+            s.caller_phone = value
+            self._clear_error("caller_phone")
+        elif widget_id == "caller-relationship":
+            s.caller_relationship = value
+        elif widget_id == "location":
+            if value != s.location_text:
+                s.location_text = value
+                s.location_id = None
+                self._clear_error("location_text")
+                self._show_location_status()
+                self._schedule_lookup("location", self.lookup_locations, value)
+        elif widget_id == "type":
+            s.type_text = value
+            if s.type_code and value != self._type_label(s.type_code):
+                s.type_code = None
+            self._clear_error("type_code")
+            self._show_type_matches(value)
+        elif widget_id == "grade":
+            s.grade = value.strip().upper()
+            s.grade_chosen = bool(value.strip())
+            self._clear_error("grade")
+            self._show_grade_hint()
+        elif widget_id.startswith("thrive-"):
+            s.thrive[widget_id.removeprefix("thrive-")] = value
+            self._clear_error("thrive")
+        elif widget_id == "person-query":
+            self._schedule_lookup("person", self.lookup_persons, value)
+        self._schedule_draft()
+
+    @on(Checkbox.Changed)
+    def checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if self._loading:
+            return
+        widget_id = event.checkbox.id or ""
+        if widget_id == "thrive-skip":
+            self.state.thrive_skipped = event.value
+            self._clear_error("thrive")
+        elif widget_id.startswith("flag-"):
+            self.state.flags[widget_id.removeprefix("flag-")] = event.value
+            self._show_grade_hint()
+            self._check_duplicates()
+        self.save_draft_now()
+
+    @on(TextArea.Changed, "#narrative")
+    def narrative_changed(self, event: TextArea.Changed) -> None:
+        if self._loading:
+            return
+        self.state.narrative = event.text_area.text
+        self._show_narrative_count()
+        self._clear_error("narrative")
+        self._schedule_draft()
+
+    @on(Input.Blurred)
+    def field_left(self, event: Input.Blurred) -> None:
+        widget_id = event.input.id or ""
+        if widget_id == "type":
+            self._accept_type_match()
+        elif widget_id == "location":
+            self.query_one("#location-matches", MatchList).hide()
+            problem = postcode_problem(self.state.location_text)
+            if problem:
+                self._show_error("location_text", problem)
+            elif self.state.location_id is None and self.state.location_text.strip():
+                self.query_one(WarningPanel).show_unverified(self.state.location_text)
+                self._check_duplicates()
+        elif widget_id == "caller-phone":
+            self._check_duplicates()
+        elif widget_id == "person-query":
+            pass
+        self.save_draft_now()
+
+    def on_descendant_blur(self, event) -> None:
+        if getattr(event.widget, "id", None) == "narrative":
+            self.save_draft_now()
+
+    # --- Enter and the match lists ---------------------------------------------------------
+
+    @on(LookupInput.Moved)
+    def move_match(self, event: LookupInput.Moved) -> None:
+        lists = {"location": "#location-matches", "type": "#type-matches",
+                 "person-query": "#person-matches"}
+        selector = lists.get(event.lookup.id or "")
+        if selector:
+            self.query_one(selector, MatchList).move(event.delta)
+
+    @on(Input.Submitted)
+    def enter_pressed(self, event: Input.Submitted) -> None:
+        widget_id = event.input.id or ""
+        if widget_id == "location":
+            if self._accept_location_match():
+                self.focus_next()
+            return
+        if widget_id == "type":
+            if self._accept_type_match():
+                self.focus_next()
+            return
+        if widget_id == "person-query":
+            self._choose_person_match()
+            return
+        self.focus_next()
+
+    def _accept_location_match(self) -> bool:
+        matches = self.query_one("#location-matches", MatchList)
+        if not matches.option_count or matches.highlighted is None:
+            return True  # nothing to pick: Enter just moves on (unverified stays flagged)
+        match = self.location_matches[matches.highlighted]
+        self.state.location_id = match.id
+        self.state.location_text = ", ".join(p for p in (match.address, match.town, match.postcode) if p)
+        with self.prevent(Input.Changed):
+            self.query_one("#location", Input).value = self.state.location_text
+        matches.hide()
+        self._clear_error("location_text")
+        self._show_location_status()
+        self.load_location_context(match.id)
+        self.save_draft_now()
+        return True
+
+    def _show_type_matches(self, text: str) -> None:
+        words = text.lower().split()
+        if not words or self.state.type_code:
+            self.query_one("#type-matches", MatchList).hide()
+            self.type_matches = []
+            return
+        query = " ".join(words)
+
+        def rank(option) -> tuple[int, str]:
+            # "dom" must find DOM (Domestic incident) before "Domestic abuse - ...".
+            if option.code.lower() == query:
+                return (0, option.label)
+            if option.code.lower().startswith(query):
+                return (1, option.label)
+            if option.label.lower().startswith(query):
+                return (2, option.label)
+            return (3, option.label)
+
+        self.type_matches = sorted(
+            (t for t in self.types
+             if all(w in f"{t.code} {t.label} {t.heading}".lower() for w in words)),
+            key=rank,
+        )[:6]
+        self.query_one("#type-matches", MatchList).show(
+            [record_content(f"{t.label}  ({t.heading})") for t in self.type_matches]
+        )
+
+    def _accept_type_match(self) -> bool:
+        matches = self.query_one("#type-matches", MatchList)
+        if self.state.type_code:
+            return True
+        if matches.option_count and matches.highlighted is not None:
+            chosen = self.type_matches[matches.highlighted]
+            self._choose_type(chosen)
+            return True
+        if self.state.type_text.strip():
+            self._show_error("type_code", "no incident type matches that: type a few letters, "
+                                          "e.g. dom, burg, rtc")
+            return False
+        return True
+
+    def _choose_type(self, chosen) -> None:
+        s = self.state
+        s.type_code = chosen.code
+        s.type_text = chosen.label
+        with self.prevent(Input.Changed):
+            self.query_one("#type", Input).value = chosen.label
+        self.query_one("#type-matches", MatchList).hide()
+        # The type sets the flags it implies; the operator can still clear them.
+        for flag, implied in (("domestic", chosen.domestic), ("possible_crime", chosen.possible_crime)):
+            if implied and not s.flags[flag]:
+                s.flags[flag] = True
+                with self.prevent(Checkbox.Changed):
+                    self.query_one(f"#flag-{flag}", Checkbox).value = True
+        self._clear_error("type_code")
+        self._show_grade_hint()
+        self._check_duplicates()
+        self.save_draft_now()
+
+    def _type_label(self, code: str) -> str:
+        chosen = self.type_by_code.get(code)
+        return chosen.label if chosen else ""
+
+    # --- grade -------------------------------------------------------------------------------
+
+    def suggested_grade(self) -> str | None:
+        chosen = self.type_by_code.get(self.state.type_code or "")
+        if chosen is None:
+            return None
+        flags = self.state.flags
+        return suggest_grade(chosen.suggested_grade, weapons=flags["weapons"],
+                             child_present=flags["child_present"], domestic=flags["domestic"],
+                             grade_codes=self._grade_codes())
+
+    def _grade_codes(self) -> tuple[str, ...]:
+        return tuple(g.code for g in self.app.settings.grades)
+
+    def _show_grade_hint(self) -> None:
+        """The suggestion sits in the empty field as a placeholder: typing replaces it,
+        leaving it empty accepts it."""
+        suggestion = self.suggested_grade()
+        grade_input = self.query_one("#grade", Input)
+        grade_input.placeholder = suggestion or "G1-G4"
+        names = {g.code: g.name for g in self.app.settings.grades}
+        hint = (f"suggested {suggestion} {names.get(suggestion, '')}; empty accepts it"
+                if suggestion else "")
+        self.query_one("#grade-hint", Static).update(hint)
+
+    def _normalised_grade(self) -> str | None:
+        text = self.state.grade.strip().upper()
+        if not text:
+            return self.suggested_grade()
+        codes = self._grade_codes()
+        if text in codes:
+            return text
+        if f"G{text}" in codes:
+            return f"G{text}"
+        return text  # not a grade: the service names the field
+
+    # --- persons -----------------------------------------------------------------------------
+
+    def _choose_person_match(self) -> None:
+        matches = self.query_one("#person-matches", MatchList)
+        if not matches.option_count or matches.highlighted is None:
+            self.query_one("#person-hint", Static).update("No person chosen: type a name first.")
+            return
+        person = self.person_matches[matches.highlighted]
+
+        def chosen(role: str | None) -> None:
+            if role:
+                self._link_person(person, role)
+
+        from controlroom.screens.person_role import PersonRoleScreen
+
+        self.app.push_screen(PersonRoleScreen(f"{person.forename} {person.surname}"), chosen)
+
+    def _link_person(self, person, role: str) -> None:
+        if any(p["id"] == person.id and p["role"] == role for p in self.state.persons):
+            return
+        self.person_summaries[person.id] = person
+        self.state.persons.append(
+            {"id": person.id, "role": role, "name": f"{person.forename} {person.surname}"}
+        )
+        self.query_one("#person-query", Input).value = ""
+        self.query_one("#person-matches", MatchList).hide()
+        self._show_linked_persons()
+        self.save_draft_now()
+
+    def action_new_person(self) -> None:
+        from controlroom.screens.person_new import NewPersonScreen
+        from controlroom.screens.person_role import PersonRoleScreen
+
+        def made(person) -> None:
+            if person is None:
+                return
+
+            def chosen(role: str | None) -> None:
+                if role:
+                    self._link_person(person, role)
+
+            self.app.push_screen(PersonRoleScreen(f"{person.forename} {person.surname}"), chosen)
+
+        query = self.query_one("#person-query", Input).value
+        self.app.push_screen(NewPersonScreen(query), made)
+
+    def action_unlink_person(self) -> None:
+        if self.state.persons:
+            self.state.persons.pop()
+            self._show_linked_persons()
+            self.save_draft_now()
+
+    def _show_linked_persons(self) -> None:
+        if not self.is_mounted:
+            return
+        text = Content("\n").join(
+            record_content(f"{p['role'].upper()}: {p.get('name', p['id'])}")
+            for p in self.state.persons
+        ) if self.state.persons else Content("")
+        self.query_one("#linked-persons", Static).update(text)
+        linked = [(p["role"], self.person_summaries[p["id"]]) for p in self.state.persons
+                  if p["id"] in self.person_summaries]
+        self.query_one(WarningPanel).show_persons(linked)
+
+    # --- messages at the fields ------------------------------------------------------------
+
+    def _show_error(self, field_name: str, message: str) -> None:
+        target = self.query(f"#{field_name}-error")
+        widget = target.first(Static) if target else self.query_one("#form-error", Static)
+        widget.update(record_content(message))
+        widget.add_class("-shown")
+
+    def _clear_error(self, field_name: str) -> None:
+        for widget in self.query(f"#{field_name}-error"):
+            widget.update("")
+            widget.remove_class("-shown")
+
+    def _show_location_status(self) -> None:
+        status = self.query_one("#location-status", Static)
+        if self.state.location_id is not None:
+            status.update("✓ known address")
+        elif self.state.location_text.strip():
+            status.update("UNVERIFIED: no known address chosen")
+        else:
+            status.update("")
+
+    def _show_narrative_count(self) -> None:
+        length = len(self.state.narrative)
+        counter = self.query_one("#narrative-count", Static)
+        counter.update(f"{length:,} / {NARRATIVE_LIMIT:,} characters" if length else "")
+        counter.set_class(length > NARRATIVE_LIMIT, "-over")
+
+    # --- jumping around ----------------------------------------------------------------------
+
+    def action_jump(self, widget_id: str) -> None:
+        self.query_one(f"#{widget_id}").focus()
+
+    def action_skip_thrive(self) -> None:
+        box = self.query_one("#thrive-skip", Checkbox)
+        box.value = not box.value
+
+    # --- lookups in workers -------------------------------------------------------------------
+
+    def _schedule_lookup(self, kind: str, worker, text: str) -> None:
+        timer = self._lookup_timers.pop(kind, None)
+        if timer is not None:
+            timer.stop()
+        if self.lookup_delay <= 0:
+            worker(text)
+            return
+        self._lookup_timers[kind] = self.set_timer(self.lookup_delay, lambda: worker(text))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="types")
+    def load_types(self) -> None:
+        from controlroom.services import incidents
+
+        try:
+            self.post_message(self.Loaded("types", incidents.incident_types(self.app.uow_factory())))
+        except Exception as exc:
+            self.post_message(self.Failed("types", None, f"could not read incident types: {exc}"))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="location-lookup")
+    def lookup_locations(self, text: str) -> None:
+        from controlroom.services import locations
+
+        if len(text.strip()) < 3:
+            self.post_message(self.Loaded("locations", [], token=text))
+            return
+        try:
+            found = locations.match_locations(self.app.uow_factory(), text)
+        except Exception as exc:
+            self.post_message(self.Failed("locations", "location_text", f"address lookup failed: {exc}"))
+            return
+        self.post_message(self.Loaded("locations", found, token=text))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="location-context")
+    def load_location_context(self, location_id: int) -> None:
+        from controlroom.services import locations
+
+        app = self.app
+        try:
+            context = locations.location_context(app.uow_factory(), app.actor, location_id, app.clock())
+        except Exception as exc:
+            self.post_message(self.Failed("context", "location_text", f"location history unavailable: {exc}"))
+            return
+        self.post_message(self.Loaded("context", context, token=location_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="person-lookup")
+    def lookup_persons(self, text: str) -> None:
+        from controlroom.services import persons
+
+        if len(text.strip()) < 2:
+            self.post_message(self.Loaded("persons", [], token=text))
+            return
+        app = self.app
+        try:
+            found = persons.find_persons(app.uow_factory(), app.actor, text)
+        except Exception as exc:
+            self.post_message(self.Failed("persons", None, f"person search failed: {exc}"))
+            return
+        self.post_message(self.Loaded("persons", found, token=text))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="person-markers")
+    def load_persons_markers(self, person_ids: list[int]) -> None:
+        from controlroom.services import persons
+
+        app = self.app
+        found = []
+        try:
+            for person_id in person_ids:
+                found.append(persons.person_markers(app.uow_factory(), app.actor, person_id))
+        except Exception as exc:
+            self.post_message(self.Failed("persons", None, f"markers unavailable: {exc}"))
+            return
+        self.post_message(self.Loaded("person-markers", found))
+
+    def _check_duplicates(self) -> None:
+        s = self.state
+        if s.type_code and (s.location_id is not None or s.caller_phone.strip()):
+            self.find_duplicates(s.type_code, s.location_id, s.caller_phone)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="duplicates")
+    def find_duplicates(self, type_code: str, location_id: int | None, phone: str) -> None:
+        from controlroom.services import incidents
+
+        app = self.app
+        try:
+            found = incidents.find_duplicate_calls(
+                app.uow_factory(), app.actor, type_code=type_code, location_id=location_id,
+                caller_phone=phone, now=app.clock())
+        except Exception:
+            found = []  # a failed duplicate check must not stop the call being recorded
+        self.post_message(self.Loaded("duplicates", found))
+
+    @on(Loaded)
+    def loaded(self, message: Loaded) -> None:
+        kind, result = message.kind, message.result
+        if kind == "types":
+            self.types = list(result)
+            self.type_by_code = {t.code: t for t in self.types}
+            if self.state.type_code in self.type_by_code:
+                self._show_grade_hint()
+            elif self.state.type_text and not self.state.type_code:
+                self._show_type_matches(self.state.type_text)
+        elif kind == "locations":
+            if message.token != self.state.location_text or self.state.location_id is not None:
+                return  # a stale answer to an older query
+            self.location_matches = list(result)
+            matches = self.query_one("#location-matches", MatchList)
+            if self.focused is self.query_one("#location"):
+                matches.show([
+                    record_content(", ".join(p for p in (m.address, m.town, m.postcode) if p))
+                    for m in self.location_matches
+                ])
+        elif kind == "context":
+            if message.token == self.state.location_id:
+                self.query_one(WarningPanel).show_location(result)
+                self._check_duplicates()
+        elif kind == "persons":
+            if message.token != self.query_one("#person-query", Input).value:
+                return
+            self.person_matches = list(result)
+            self.query_one("#person-matches", MatchList).show([
+                record_content(f"{p.surname.upper()}, {p.forename}  "
+                               f"{p.date_of_birth or 'DOB unknown'}  "
+                               + ", ".join(m.label for m in p.markers))
+                for p in self.person_matches
+            ])
+            self.query_one("#person-hint", Static).update(
+                "Enter links the highlighted person" if self.person_matches
+                else "No match. Check the spelling, or link them later from the incident.")
+        elif kind == "person-markers":
+            for person in result:
+                self.person_summaries[person.id] = person
+            self._show_linked_persons()
+        elif kind == "duplicates":
+            self.duplicates = list(result)
+            self.query_one(WarningPanel).show_duplicates(self.duplicates)
+
+    @on(Failed)
+    def failed(self, message: Failed) -> None:
+        if message.kind == "save":
+            self._saving = False
+        if message.kind == "save" and message.detail is not None:
+            # A possible duplicate person or similar: the detail says which.
+            pass
+        if message.field:
+            self._show_error(message.field, message.message)
+            self._focus_field(message.field)
+        else:
+            self._show_error("form", message.message)
+
+    def _focus_field(self, field_name: str) -> None:
+        widget_ids = {
+            "location_text": "location", "type_code": "type", "grade": "grade",
+            "narrative": "narrative", "caller_phone": "caller-phone",
+            "caller_name": "caller-name", "thrive": "thrive-threat",
+            "caller_relationship": "caller-relationship",
+        }
+        target = widget_ids.get(field_name)
+        if target:
+            self.query_one(f"#{target}").focus()
+
+    # --- drafts --------------------------------------------------------------------------------
+
+    def _schedule_draft(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY_SECONDS, self.save_draft_now)
+
+    def save_draft_now(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        if self._saving or self.state.is_blank():
+            return
+        self.write_draft(self.state.to_draft())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="draft")
+    def write_draft(self, draft: dict) -> None:
+        try:
+            self.app.drafts.save(draft)
+        except Exception as exc:  # say so, loudly: the operator must know typing is not safe
+            self.post_message(self.Failed("draft", None, f"DRAFT NOT SAVED: {exc}"))
+
+    # --- save, link, cancel ----------------------------------------------------------------------
+
+    def _new_incident(self):
+        from controlroom.services.incidents import NewIncident
+
+        s = self.state
+        thrive = None if s.thrive_skipped or not any(v.strip() for v in s.thrive.values()) else {
+            part: (s.thrive[part].strip() or None) for part in THRIVE_PARTS}
+        return NewIncident(
+            idempotency_key=s.idempotency_key,
+            type_code=s.type_code or "",
+            location_text=s.location_text.strip(),
+            location_id=s.location_id,
+            caller_name=s.caller_name.strip(),
+            caller_phone=s.caller_phone.strip(),
+            caller_relationship=s.caller_relationship.strip(),
+            grade=self._normalised_grade(),
+            thrive=thrive,
+            thrive_skipped=s.thrive_skipped,
+            narrative=s.narrative,
+            persons=tuple((p["id"], p["role"]) for p in s.persons),
+            **s.flags,
+        )
+
+    def _local_problems(self) -> dict[str, str]:
+        """What can be told without the database, checked before the save is sent."""
+        s = self.state
+        problems: dict[str, str] = {}
+        if not s.location_text.strip():
+            problems["location_text"] = "a location is required: an address, a postcode or a description"
+        elif problem := postcode_problem(s.location_text):
+            problems["location_text"] = problem
+        if not s.type_code:
+            problems["type_code"] = ("an incident type is required: type a few letters, e.g. dom"
+                                     if not s.type_text.strip() else
+                                     "no incident type matches that: type a few letters, e.g. dom")
+        if len(s.narrative) > NARRATIVE_LIMIT:
+            problems["narrative"] = (f"the narrative is {len(s.narrative):,} characters; the limit is "
+                                     f"{NARRATIVE_LIMIT:,}. Shorten it or move detail to a log note "
+                                     "after saving.")
+        has_thrive = any(v.strip() for v in s.thrive.values())
+        if not has_thrive and not s.thrive_skipped:
+            problems["thrive"] = "THRIVE not assessed: fill it in, or press alt+k to skip it explicitly"
+        return problems
+
+    def action_save(self) -> None:
+        if self._saving:
+            return
+        self._accept_type_match()
+        for name in ("form", "location_text", "type_code", "grade", "narrative", "thrive",
+                     "caller_phone", "caller_name", "caller_relationship"):
+            self._clear_error(name)
+        problems = self._local_problems()
+        if problems:
+            for field_name, message in problems.items():
+                self._show_error(field_name, message)
+            self._focus_field(next(iter(problems)))
+            return
+        self._saving = True
+        self.save_draft_now_forced()
+        self.save_incident(self._new_incident())
+
+    def save_draft_now_forced(self) -> None:
+        """Before sending the save: the draft on disk carries the key the save will use."""
+        self.write_draft(self.state.to_draft())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def save_incident(self, new_incident) -> None:
+        from controlroom.services import incidents
+
+        app = self.app
+        try:
+            saved = incidents.save_new_incident(app.uow_factory(), app.actor, new_incident,
+                                                app.clock(), self._grade_codes())
+        except incidents.IncidentInputError as exc:
+            self.post_message(self.Failed("save", exc.field, exc.message))
+            return
+        except Exception as exc:
+            self.post_message(self.Failed(
+                "save", None, f"NOT SAVED — {type(exc).__name__}: {exc}. Your typing is kept; "
+                              "try ctrl+s again."))
+            return
+        try:
+            app.drafts.clear()
+        except OSError:
+            pass  # the incident is saved; a stale draft would only offer an idempotent restore
+        self.post_message(self.Loaded("saved", saved))
+
+    def action_link_duplicate(self) -> None:
+        if not self.duplicates:
+            self._show_error("form", "No open incident to link to: alt+d works when the "
+                                     "warnings list a possible same incident.")
+            return
+        target = self.duplicates[0]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._saving = True
+                self.save_draft_now_forced()
+                self.link_to(target.id, self._new_incident())
+
+        self.app.push_screen(ConfirmScreen(
+            f"Add this call to {target.reference}?",
+            f"{target.type_label} at {target.location_text}. The caller's details and "
+            "account go into its log; no new incident is made."), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
+    def link_to(self, incident_id: int, call) -> None:
+        from controlroom.services import incidents
+
+        app = self.app
+        try:
+            saved = incidents.link_call(app.uow_factory(), app.actor, incident_id, call, app.clock())
+        except incidents.IncidentInputError as exc:
+            self.post_message(self.Failed("save", exc.field, exc.message))
+            return
+        except Exception as exc:
+            self.post_message(self.Failed("save", None, f"NOT LINKED — {exc}. Your typing is kept."))
+            return
+        try:
+            app.drafts.clear()
+        except OSError:
+            pass
+        self.post_message(self.Loaded("saved", saved))
+
+    @on(Loaded)
+    def saved(self, message: Loaded) -> None:
+        if message.kind != "saved":
+            return
+        self._saving = False
+        self.app.open_incident(message.result.reference, replace=True)
+
+    def action_cancel(self) -> None:
+        if self.state.is_blank():
+            self._discard()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._discard()
+
+        self.app.push_screen(ConfirmScreen("Discard this incident?",
+                                           "Everything typed in this form will be lost."), answered)
+
+    def _discard(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        try:
+            self.app.drafts.clear()
+        except OSError:
+            pass
+        self.dismiss()

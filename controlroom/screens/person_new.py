@@ -1,0 +1,176 @@
+"""Creating a person to link to a call, with a possible-duplicate check first.
+
+One record per person: before a new person is created the service looks for people
+who may be the same (same name with the same or day/month-swapped date of birth). If
+there are any, they are listed: Enter links the existing one, ctrl+s again creates the
+new record anyway (the operator has looked and decided).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from controlroom.widgets.lookup_input import LookupInput, MatchList
+from controlroom.widgets.record_text import record_content
+
+
+def parse_date_of_birth(text: str) -> date | None:
+    """DD/MM/YYYY or YYYY-MM-DD; empty is "unknown" (None); anything else is ValueError."""
+    text = text.strip()
+    if not text:
+        return None
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            born = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if born > date.today():
+            raise ValueError("date of birth is in the future")
+        return born
+    raise ValueError("date of birth: use DD/MM/YYYY, e.g. 02/03/1984 (or leave it empty)")
+
+
+class NewPersonScreen(ModalScreen[Any]):
+    """Dismisses with the PersonSummary to link (new or existing), or None."""
+
+    BINDINGS = [
+        Binding("ctrl+s,f10", "create", "Create", id="person_new.create", priority=True),
+        Binding("escape", "cancel", "Cancel", id="person_new.cancel"),
+    ]
+
+    class Created(Message):
+        def __init__(self, person: Any) -> None:
+            super().__init__()
+            self.person = person
+
+    class Refused(Message):
+        def __init__(self, field: str | None, message: str, candidates: list | None = None) -> None:
+            super().__init__()
+            self.field = field
+            self.message = message
+            self.candidates = candidates or []
+
+    def __init__(self, query: str = "") -> None:
+        super().__init__()
+        words = query.split()
+        self._forename = words[0] if len(words) > 1 else ""
+        self._surname = " ".join(words[1:]) if len(words) > 1 else query
+        self.candidates: list = []
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="person-new-panel"):
+            yield Static("New person", classes="panel-title", markup=False)
+            for field_id, label in (("forename", "Forename"), ("surname", "Surname"),
+                                    ("date_of_birth", "Born"), ("gender", "Gender")):
+                with Horizontal(classes="row"):
+                    yield Label(label, classes="field-label")
+                    if field_id == "surname":
+                        yield LookupInput(id=field_id, max_length=80)
+                    else:
+                        yield Input(id=field_id, max_length=80,
+                                    placeholder="DD/MM/YYYY" if field_id == "date_of_birth" else "")
+                yield Static("", id=f"{field_id}-error", classes="field-error", markup=False)
+            yield Static("", id="person-new-duplicates-title", markup=False)
+            yield MatchList(id="person-new-duplicates")
+            yield Static("ctrl+s create · Esc cancel", classes="field-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#forename", Input).value = self._forename
+        self.query_one("#surname", Input).value = self._surname
+        self.query_one("#forename", Input).focus()
+
+    @on(LookupInput.Moved)
+    def move(self, event: LookupInput.Moved) -> None:
+        self.query_one("#person-new-duplicates", MatchList).move(event.delta)
+
+    @on(Input.Submitted)
+    def enter(self, event: Input.Submitted) -> None:
+        matches = self.query_one("#person-new-duplicates", MatchList)
+        if self.candidates and matches.highlighted is not None:
+            self.dismiss(self.candidates[matches.highlighted])  # the existing person
+            return
+        self.focus_next()
+
+    def _errors_clear(self) -> None:
+        for widget in self.query(".field-error"):
+            widget.update("")
+            widget.remove_class("-shown")
+
+    def _error(self, field: str, message: str) -> None:
+        widget = self.query_one(f"#{field}-error", Static)
+        widget.update(record_content(message))
+        widget.add_class("-shown")
+        self.query_one(f"#{field}").focus()
+
+    def action_create(self) -> None:
+        if self._busy:
+            return
+        self._errors_clear()
+        try:
+            born = parse_date_of_birth(self.query_one("#date_of_birth", Input).value)
+        except ValueError as exc:
+            self._error("date_of_birth", str(exc))
+            return
+        self._busy = True
+        self.create(
+            self.query_one("#forename", Input).value, self.query_one("#surname", Input).value,
+            born, self.query_one("#gender", Input).value.strip() or None,
+            confirmed_new=bool(self.candidates),
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="person-create")
+    def create(self, forename: str, surname: str, born: date | None, gender: str | None,
+               *, confirmed_new: bool) -> None:
+        from controlroom.services import persons
+
+        app = self.app
+        try:
+            person = persons.create_person(app.uow_factory(), app.actor, forename=forename,
+                                           surname=surname, date_of_birth=born, gender=gender,
+                                           confirmed_new=confirmed_new)
+        except persons.PossibleDuplicate as exc:
+            self.post_message(self.Refused(None, "", exc.candidates))
+            return
+        except persons.PersonInputError as exc:
+            self.post_message(self.Refused(exc.field, exc.message))
+            return
+        except Exception as exc:
+            self.post_message(self.Refused("surname", f"not created — {exc}"))
+            return
+        self.post_message(self.Created(person))
+
+    @on(Created)
+    def created(self, message: Created) -> None:
+        self._busy = False
+        self.dismiss(message.person)
+
+    @on(Refused)
+    def refused(self, message: Refused) -> None:
+        self._busy = False
+        if message.candidates:
+            self.candidates = list(message.candidates)
+            self.query_one("#person-new-duplicates-title", Static).update(
+                "POSSIBLY ALREADY KNOWN — Enter links the highlighted person; "
+                "ctrl+s creates a new record anyway")
+            self.query_one("#person-new-duplicates", MatchList).show([
+                record_content(f"{p.surname.upper()}, {p.forename}  "
+                               f"{p.date_of_birth or 'DOB unknown'}  {p.address or ''}")
+                for p in self.candidates])
+            self.query_one("#surname", Input).focus()
+            return
+        field = message.field if message.field in {"forename", "surname", "date_of_birth",
+                                                   "gender"} else "surname"
+        self._error(field, message.message)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

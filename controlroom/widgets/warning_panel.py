@@ -1,0 +1,115 @@
+"""The warnings beside the entry form: the place, its history, and the people and their markers.
+
+Everything here surfaces by itself as soon as a location is set or a person is linked;
+the operator never leaves the form to see it. Markers are written in words (REGISTERED
+SEX OFFENDER, VIOLENT ...) with a "!" before the most serious, so they read the same
+without colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from controlroom.widgets.record_text import record_content
+
+
+def marker_words(markers: Iterable) -> Content:
+    """Markers as words: "!REGISTERED SEX OFFENDER, VIOLENT" (severity 1 gets the "!")."""
+    parts: list[Content] = []
+    for marker in markers:
+        prefix = "!" if getattr(marker, "severity", 3) == 1 else ""
+        style = "bold $error" if prefix else "bold $warning"
+        parts.append(record_content(f"{prefix}{marker.label}", style=style))
+    if not parts:
+        return Content("no markers")
+    return Content(", ").join(parts)
+
+
+class WarningPanel(VerticalScroll):
+    """Shows location context, linked persons and possible duplicate calls, in that order."""
+
+    DEFAULT_CSS = """
+    WarningPanel {
+        width: 32;
+        height: 1fr;
+        border-left: vkey $primary;
+        padding: 0 0 0 1;
+        &:ansi { border-left: ascii ansi_blue; }
+        .warning-heading { text-style: bold reverse; }
+        &:focus .warning-heading { text-style: bold reverse underline; }
+        .warning-alarm { text-style: bold; color: $error; }
+        &:ansi .warning-alarm { color: ansi_bright_red; }
+        #warning-duplicates.-none, #warning-persons.-none { display: none; }
+    }
+    """
+
+    # Focusable (last in the Tab order) so a long list can be scrolled from the keyboard.
+    can_focus = True
+
+    def compose(self) -> ComposeResult:
+        # Possible duplicates first: they change what the operator should do next.
+        yield Static("WARNINGS", classes="warning-heading", markup=False)
+        yield Static(id="warning-duplicates", classes="-none warning-alarm")
+        yield Static("Set a location: its history and the people there show here.",
+                     id="warning-location", markup=False)
+        yield Static(id="warning-persons", classes="-none")
+
+    def show_location(self, context) -> None:
+        """`context` is a services.locations.LocationContext."""
+        location = context.location
+        lines: list[Content] = [
+            record_content(location.address, style="bold"),
+            record_content(" ".join(p for p in (location.town, location.postcode) if p)),
+        ]
+        for hazard in context.hazards:
+            lines.append(record_content(f"HAZARD: {hazard}", style="bold $error"))
+        count = context.incidents_12m
+        lines.append(Content(f"{count} incident{'' if count == 1 else 's'} in 12 months"))
+        for incident in context.recent:
+            lines.append(record_content(
+                f" {incident.opened_at:%d/%m/%y} {incident.reference[-9:]} {incident.type_label}"
+            ))
+        if context.people:
+            lines.append(Content.styled("PEOPLE AT THIS ADDRESS", "bold"))
+            for person in context.people:
+                lines.append(record_content(f" {person.name}"))
+                lines.append(Content("   ") + marker_words(person.markers))
+        self.query_one("#warning-location", Static).update(Content("\n").join(lines))
+
+    def show_unverified(self, text: str) -> None:
+        self.query_one("#warning-location", Static).update(
+            Content.styled("UNVERIFIED LOCATION", "bold")
+            + Content("\nNo known address chosen; the incident will be flagged. ")
+            + record_content(text)
+        )
+
+    def show_persons(self, linked: list) -> None:
+        """`linked` holds (role, PersonSummary) pairs."""
+        panel = self.query_one("#warning-persons", Static)
+        if not linked:
+            panel.add_class("-none")
+            return
+        lines = [Content.styled("LINKED PERSONS", "bold")]
+        for role, person in linked:
+            lines.append(record_content(f"{role.upper()}: {person.forename} {person.surname}"))
+            lines.append(Content("   ") + marker_words(person.markers))
+        panel.update(Content("\n").join(lines))
+        panel.remove_class("-none")
+
+    def show_duplicates(self, duplicates: list) -> None:
+        panel = self.query_one("#warning-duplicates", Static)
+        if not duplicates:
+            panel.add_class("-none")
+            return
+        lines = [Content("POSSIBLE SAME INCIDENT — alt+d links this call")]
+        for incident in duplicates:
+            lines.append(record_content(
+                f"{incident.reference} {incident.type_label} {incident.location_text}"
+            ))
+        panel.update(Content("\n").join(lines))
+        panel.remove_class("-none")
