@@ -89,8 +89,12 @@ class TerminalSession:
 
     def send(self, *keys: str) -> None:
         for key in keys:
-            os.write(self.master, KEYS.get(key, key).encode())
-            self.drain(0.05)
+            sequence = KEYS.get(key, key)
+            os.write(self.master, sequence.encode())
+            # An alt key reaches the program as ESC + letter; the terminal parser waits a
+            # moment for more bytes before deciding, as for any ESC. A person's next key
+            # comes later than that; so must ours.
+            self.drain(0.3 if sequence.startswith("\x1b") else 0.05)
 
     def type(self, text: str) -> None:
         for char in text:

@@ -146,22 +146,33 @@ class IncidentEntry(FramedScreen):
     lookup_delay: float = LOOKUP_DELAY_SECONDS
     """Seconds of quiet typing before a lookup runs (tests set 0 to run it at once)."""
 
+    # The alt keys are priority bindings: a real terminal delivers alt+l with the
+    # character "l", which a focused Input would otherwise type into itself.
     BINDINGS = [
         Binding("ctrl+s,f10", "save", "Save", id="entry.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="entry.cancel"),
-        Binding("alt+k", "skip_thrive", "Skip THRIVE", id="entry.skip_thrive"),
-        Binding("alt+d", "link_duplicate", "Link to open incident", id="entry.link_duplicate"),
-        Binding("alt+c", "jump('caller-name')", "Caller", id="entry.jump_caller", show=False),
-        Binding("alt+l", "jump('location')", "Location", id="entry.jump_location", show=False),
-        Binding("alt+t", "jump('type')", "Type", id="entry.jump_type", show=False),
-        Binding("alt+g", "jump('grade')", "Grade", id="entry.jump_grade", show=False),
-        Binding("alt+h", "jump('thrive-threat')", "THRIVE", id="entry.jump_thrive", show=False),
-        Binding("alt+f", "jump('flag-domestic')", "Flags", id="entry.jump_flags", show=False),
-        Binding("alt+n", "jump('narrative')", "Narrative", id="entry.jump_narrative", show=False),
-        Binding("alt+p", "jump('person-query')", "Persons", id="entry.jump_persons", show=False),
-        Binding("alt+a", "new_person", "New person", id="entry.new_person"),
+        Binding("alt+k", "skip_thrive", "Skip THRIVE", id="entry.skip_thrive", priority=True),
+        Binding("alt+d", "link_duplicate", "Link to open incident", id="entry.link_duplicate",
+                priority=True),
+        Binding("alt+a", "new_person", "New person", id="entry.new_person", priority=True),
+        Binding("alt+c", "jump('caller-name')", "Caller", id="entry.jump_caller", show=False,
+                priority=True),
+        Binding("alt+l", "jump('location')", "Location", id="entry.jump_location", show=False,
+                priority=True),
+        Binding("alt+t", "jump('type')", "Type", id="entry.jump_type", show=False,
+                priority=True),
+        Binding("alt+g", "jump('grade')", "Grade", id="entry.jump_grade", show=False,
+                priority=True),
+        Binding("alt+h", "jump('thrive-threat')", "THRIVE", id="entry.jump_thrive", show=False,
+                priority=True),
+        Binding("alt+f", "jump('flag-domestic')", "Flags", id="entry.jump_flags", show=False,
+                priority=True),
+        Binding("alt+n", "jump('narrative')", "Narrative", id="entry.jump_narrative",
+                show=False, priority=True),
+        Binding("alt+p", "jump('person-query')", "Persons", id="entry.jump_persons",
+                show=False, priority=True),
         Binding("alt+x", "unlink_person", "Unlink last person", id="entry.unlink_person",
-                show=False),
+                show=False, priority=True),
     ]
 
     class Loaded(Message):
