@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
 
 from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
@@ -129,6 +130,9 @@ class ControlRoomApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Nothing but help and quit before the operator is signed in.
         if action in {"new_incident", "home"} and self.operator is None:
+            return False
+        # A dialog is answered or dismissed before the operator goes anywhere else.
+        if action in {"new_incident", "home"} and isinstance(self.screen, ModalScreen):
             return False
         return True
 

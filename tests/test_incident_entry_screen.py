@@ -365,3 +365,16 @@ def _admin(database):
     with database.uow() as uow:
         staff = uow.staff.by_username(TEST_ADMIN)
         return Actor(staff.id, staff.username, Role(staff.role), "local")
+
+
+async def test_f2_inside_a_dialog_does_not_open_a_form_on_top_of_it(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"Someone", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("f2", "ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert sum(isinstance(s, IncidentEntry) for s in app.screen_stack) == 1

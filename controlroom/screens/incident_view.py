@@ -1,0 +1,444 @@
+"""Incident view: one incident as it stands, and the keys that change it.
+
+Two fixed lines say what matters first: the reference, grade, status and type, and the
+age against the grade's attendance target in words ("age 42m of 60m target",
+"! OVER TARGET by 12m"), never colour alone. Beneath, one scrollable column holds
+everything else, so it is all reachable at 80x24: when and by whom it was opened, the
+location (verified or UNVERIFIED) with its hazards and twelve months' history, the
+caller, the linked persons and their markers in words, THRIVE (or NOT ASSESSED), the
+flags, the narrative, the closure and the append-only log, newest last.
+
+Keys: n note, g regrade, s status, x close, a reassess, l jump to the log, r reload,
+Esc back. Each change opens a dialog (`incident_actions`) that sends the `version` of
+the incident on show; when another operator saved first, the dialog stays open with
+the typing and this view shows the current incident at once.
+
+Opening the view reads the incident through `view_incident`, which writes the audit
+event; so does every reload with r. Record text reaches the screen only through
+`record_content` / `record_text`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Label, Static
+
+from controlroom.domain.grades import Grade
+from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS
+from controlroom.screens.frame import FramedScreen
+from controlroom.screens.home_board import format_age
+from controlroom.screens.incident_actions import (
+    FLAG_WORDS,
+    FLAGS,
+    CloseDialog,
+    NoteDialog,
+    ReassessDialog,
+    RegradeDialog,
+    StatusDialog,
+)
+from controlroom.widgets.incident_log import IncidentLog
+from controlroom.widgets.record_text import record_content
+from controlroom.widgets.warning_panel import marker_words
+
+DATE_TIME_FORMAT = "%d/%m/%y %H:%M"
+AGE_REFRESH_SECONDS = 30.0
+RECENT_SHOWN = 5
+
+
+def format_target(target: timedelta) -> str:
+    """An attendance target as forces write it: 15m, 60m, 48h."""
+    minutes = int(target.total_seconds() // 60)
+    if minutes >= 120 and minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
+
+
+def attendance(
+    *,
+    opened_at: datetime,
+    now: datetime,
+    grade: Grade | None,
+    attended_at: datetime | None = None,
+    closed_at: datetime | None = None,
+) -> tuple[str, bool]:
+    """The age of an incident against its grade's attendance target, and whether it is over.
+
+    The words carry the meaning (with a "!" when over target), so the line reads the
+    same in 16 colours or none. Once someone is at scene the clock stops at the
+    attendance; a closed incident that nobody attended says how long it was open.
+    """
+    if attended_at is not None:
+        taken = attended_at - opened_at
+        if grade is None or grade.target is None:
+            return f"attended after {format_age(taken)}", False
+        if taken > grade.target:
+            return (f"! attended after {format_age(taken)}: OVER TARGET by "
+                    f"{format_age(taken - grade.target)} ({format_target(grade.target)} target)",
+                    True)
+        return f"attended after {format_age(taken)} of {format_target(grade.target)} target", False
+    if closed_at is not None:
+        return f"closed after {format_age(closed_at - opened_at)}, not attended", False
+    age = now - opened_at
+    if grade is None:
+        return f"age {format_age(age)} · grade not configured here: no target known", False
+    if grade.target is None:
+        return f"age {format_age(age)} · no attendance target", False
+    if age > grade.target:
+        return (f"! OVER TARGET by {format_age(age - grade.target)} — age {format_age(age)} "
+                f"of {format_target(grade.target)} target", True)
+    return f"age {format_age(age)} of {format_target(grade.target)} target", False
+
+
+def _status_words(status: str) -> str:
+    return status.replace("_", " ").upper()
+
+
+class IncidentView(FramedScreen):
+    """One incident, by reference. See the module docstring for what it shows."""
+
+    TITLE = "Incident"
+    AUTO_FOCUS = "#view-body"
+
+    BINDINGS = [
+        Binding("n", "note", "Note", id="view.note", tooltip="Add a note to the log"),
+        Binding("g", "regrade", "Regrade", id="view.regrade",
+                tooltip="Change the grade (a reason is required)"),
+        Binding("s", "status", "Status", id="view.status", tooltip="Change the status"),
+        Binding("x", "close_incident", "Close", id="view.close",
+                tooltip="Close with a closing type and a result"),
+        Binding("a", "reassess", "Reassess", id="view.reassess",
+                tooltip="Re-do THRIVE and the flags"),
+        Binding("l", "jump_log", "Log", id="view.log", tooltip="Jump to the newest log entry"),
+        Binding("r,ctrl+r", "reload", "Reload", id="view.reload",
+                tooltip="Read the incident from the database again"),
+    ]
+
+    class Loaded(Message):
+        """A worker read something: `kind` is "detail" or "location"."""
+
+        def __init__(self, kind: str, result: Any, token: object = None) -> None:
+            super().__init__()
+            self.kind = kind
+            self.result = result
+            self.token = token
+
+    class Failed(Message):
+        """A worker's read failed; `message` says what to tell the operator."""
+
+        def __init__(self, kind: str, message: str) -> None:
+            super().__init__()
+            self.kind = kind
+            self.message = message
+
+    def __init__(self, reference: str) -> None:
+        super().__init__()
+        self.reference = reference
+        self.detail = None
+        self.location_context = None
+        self._context_for: int | None = None
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="incident-view"):
+            yield Static(record_content(self.reference, style="bold"), id="view-title")
+            yield Static("Reading the incident…", id="view-age", markup=False)
+            yield Static("", id="view-message", classes="field-error", markup=False)
+            with VerticalScroll(id="view-body"):
+                for label, widget_id in (
+                    ("Opened", "view-opened"), ("Type", "view-type"),
+                    ("Location", "view-location"), ("History", "view-history"),
+                    ("Caller", "view-caller"), ("Persons", "view-persons"),
+                    ("THRIVE", "view-thrive"), ("Flags", "view-flags"),
+                    ("Narrative", "view-narrative"), ("Closed", "view-closure"),
+                ):
+                    with Horizontal(classes="view-row", id=f"{widget_id}-row"):
+                        yield Label(label, classes="view-label")
+                        yield Static("", id=widget_id, classes="view-value")
+                yield Static("LOG — oldest first, newest last", classes="view-heading",
+                             markup=False)
+                yield IncidentLog(self.app.zone, id="view-log")
+
+    def on_mount(self) -> None:
+        self.query_one("#view-closure-row").display = False
+        self.load_detail()
+        self.set_interval(AGE_REFRESH_SECONDS, self._show_age)
+
+    # --- reading ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-detail")
+    def load_detail(self) -> None:
+        from controlroom.services import incidents
+
+        app = self.app
+        try:
+            detail = incidents.view_incident(app.uow_factory(), app.actor, self.reference)
+        except incidents.IncidentNotFound:
+            self.post_message(self.Failed("detail", f"No incident {self.reference}: check the "
+                                                    "reference. Esc goes back."))
+            return
+        except Exception as exc:
+            self.post_message(self.Failed(
+                "detail", f"DATABASE NOT ANSWERING — {type(exc).__name__}: {exc}. "
+                          "What is shown may be out of date; r reads it again."))
+            return
+        self.post_message(self.Loaded("detail", detail))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-location")
+    def load_location(self, location_id: int) -> None:
+        from controlroom.services import locations
+
+        app = self.app
+        try:
+            context = locations.location_context(app.uow_factory(), app.actor, location_id,
+                                                 app.clock())
+        except Exception as exc:
+            self.post_message(self.Failed("location", f"location history unavailable: {exc}"))
+            return
+        self.post_message(self.Loaded("location", context, token=location_id))
+
+    @on(Loaded)
+    def loaded(self, message: Loaded) -> None:
+        if message.kind == "detail":
+            self._clear_message()
+            self.show_detail(message.result)
+        elif message.kind == "location" and self.detail is not None \
+                and message.token == self.detail.location_id:
+            self.location_context = message.result
+            self._show_history()
+
+    @on(Failed)
+    def failed(self, message: Failed) -> None:
+        if message.kind == "location":
+            self.query_one("#view-history", Static).update(record_content(message.message))
+            return
+        self._say(message.message)
+        if self.detail is None:
+            self.query_one("#view-age", Static).update("")
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def show_detail(self, detail) -> None:
+        """Show `detail` (an `IncidentDetail`): after a read, a change or a conflict."""
+        self.detail = detail
+        self.reference = detail.reference
+        if detail.location_id is None:
+            self.location_context = None
+            self._context_for = None
+        elif detail.location_id != self._context_for:
+            self.location_context = None
+            self._context_for = detail.location_id
+            self.load_location(detail.location_id)
+        grade = self._grade(detail.grade)
+        title = (record_content(detail.reference, style="bold") + Content("  ")
+                 + record_content(grade.label if grade else detail.grade, style="bold")
+                 + Content("  ") + Content(_status_words(detail.status)).stylize("bold reverse")
+                 + Content("  ") + record_content(detail.type_label))
+        self.query_one("#view-title", Static).update(title)
+        self._show_age()
+        zone = self.app.zone
+        self._set("view-opened", record_content(
+            f"{detail.opened_at.astimezone(zone):{DATE_TIME_FORMAT}} by {detail.opened_by} "
+            f"at {detail.workstation}"))
+        type_line = Content("opened as ") + record_content(detail.type_label)
+        if detail.closing_type_code:
+            type_line += Content(" · closed as ") + record_content(
+                detail.closing_type_label or detail.closing_type_code, style="bold")
+        self._set("view-type", type_line)
+        self._show_location()
+        self._show_history()
+        self._set("view-caller", self._caller(detail))
+        self._set("view-persons", self._persons(detail))
+        self._set("view-thrive", self._thrive(detail))
+        self._set("view-flags", self._flags(detail))
+        self._set("view-narrative", record_content(detail.narrative, multiline=True)
+                  if detail.narrative.strip() else Content("none recorded"))
+        self._show_closure(detail)
+        self.query_one(IncidentLog).show_entries(detail.log)
+
+    def _set(self, widget_id: str, content: Content) -> None:
+        self.query_one(f"#{widget_id}", Static).update(content)
+
+    def _grade(self, code: str) -> Grade | None:
+        return next((g for g in self.app.settings.grades if g.code == code), None)
+
+    def _show_age(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        attended_at = next((e.entered_at for e in detail.log
+                            if e.kind == "status_change" and e.new_value == "at_scene"), None)
+        words, over = attendance(opened_at=detail.opened_at, now=self.app.clock(),
+                                 grade=self._grade(detail.grade), attended_at=attended_at,
+                                 closed_at=detail.closed_at)
+        age = self.query_one("#view-age", Static)
+        age.update(Content(words))
+        age.set_class(over, "-over")
+
+    def _show_location(self) -> None:
+        detail = self.detail
+        line = record_content(detail.location_text)
+        if detail.postcode and detail.postcode not in detail.location_text:
+            line += Content(" ") + record_content(detail.postcode)
+        if detail.location_verified:
+            line += Content("  ✓ verified")
+        else:
+            line += Content("  ") + Content("UNVERIFIED").stylize("bold reverse")
+        self._set("view-location", line)
+
+    def _show_history(self) -> None:
+        detail, context = self.detail, self.location_context
+        if detail is None:
+            return
+        if detail.location_id is None:
+            self._set("view-history", Content("no known address: no history or hazards to show"))
+            return
+        if context is None:
+            self._set("view-history", Content("reading the history of this address…"))
+            return
+        lines: list[Content] = [record_content(f"HAZARD: {hazard}", style="bold")
+                                for hazard in context.hazards]
+        lines.append(Content(f"{context.incidents_12m} incident(s) here in 12 months"
+                             + (", last five:" if context.recent else "")))
+        for incident in context.recent[:RECENT_SHOWN]:
+            this = "  (this one)" if incident.id == detail.id else ""
+            lines.append(record_content(
+                f" {incident.opened_at.astimezone(self.app.zone):%d/%m/%y} {incident.reference} "
+                f"{incident.grade} {incident.type_label} · {incident.status.replace('_', ' ')}"
+                f"{this}"))
+        for person in context.people:
+            lines.append(record_content(f"LIVES HERE: {person.name}")
+                         + Content(" — ") + marker_words(person.markers))
+        self._set("view-history", Content("\n").join(lines))
+
+    @staticmethod
+    def _caller(detail) -> Content:
+        parts = [p for p in (detail.caller_name, detail.caller_phone, detail.caller_relationship)
+                 if p and p.strip()]
+        return record_content(" · ".join(parts)) if parts else Content("not recorded")
+
+    @staticmethod
+    def _persons(detail) -> Content:
+        if not detail.persons:
+            return Content("none linked")
+        lines: list[Content] = []
+        for person in detail.persons:
+            born = f" b. {person.date_of_birth:%d/%m/%Y}" if person.date_of_birth else ""
+            lines.append(record_content(f"{person.role.upper()}: {person.name}{born}",
+                                        style="bold"))
+            lines.append(Content("  ") + marker_words(person.markers))
+        return Content("\n").join(lines)
+
+    @staticmethod
+    def _thrive(detail) -> Content:
+        thrive = detail.thrive or {}
+        if detail.thrive_skipped or not any((thrive.get(p) or "").strip() for p in THRIVE_PARTS):
+            words = "NOT ASSESSED" + (" (skipped explicitly)" if detail.thrive_skipped else "")
+            return Content(words).stylize("bold reverse")
+        return Content("\n").join(
+            Content(f"{THRIVE_LABELS[part]}: ").stylize("bold")
+            + (record_content(thrive.get(part)) if (thrive.get(part) or "").strip()
+               else Content("— not recorded"))
+            for part in THRIVE_PARTS)
+
+    @staticmethod
+    def _flags(detail) -> Content:
+        set_flags = [FLAG_WORDS[f].upper() for f in FLAGS if getattr(detail, f)]
+        not_set = [FLAG_WORDS[f] for f in FLAGS if not getattr(detail, f)]
+        line = Content(", ".join(set_flags) if set_flags else "none set").stylize("bold")
+        if not_set and set_flags:
+            line += Content(f" · not: {', '.join(not_set)}")
+        return line
+
+    def _show_closure(self, detail) -> None:
+        row = self.query_one("#view-closure-row")
+        row.display = detail.status == "closed"
+        if detail.status != "closed":
+            return
+        lines = [Content(f"{detail.closed_at.astimezone(self.app.zone):{DATE_TIME_FORMAT}}"
+                         if detail.closed_at else "closed"),
+                 Content("Result: ").stylize("bold") + record_content(detail.result,
+                                                                      multiline=True)]
+        if detail.crime_reference:
+            lines.append(Content("Crime ref: ").stylize("bold")
+                         + record_content(detail.crime_reference))
+        if detail.no_crime_reason:
+            lines.append(Content("No crime recorded: ").stylize("bold")
+                         + record_content(detail.no_crime_reason, multiline=True))
+        self._set("view-closure", Content("\n").join(lines))
+
+    def _say(self, message: str) -> None:
+        widget = self.query_one("#view-message", Static)
+        widget.update(record_content(message))
+        widget.add_class("-shown")
+
+    def _clear_message(self) -> None:
+        widget = self.query_one("#view-message", Static)
+        widget.update("")
+        widget.remove_class("-shown")
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def _ready(self, *, open_only: bool) -> bool:
+        if self.detail is None:
+            self._say("The incident is not on screen yet: wait, or r to read it again.")
+            return False
+        if open_only and self.detail.status == "closed":
+            self._say(f"{self.detail.reference} is closed: only notes can be added (n).")
+            return False
+        self._clear_message()
+        return True
+
+    def _open(self, dialog) -> None:
+        self.app.push_screen(dialog, self._changed)
+
+    def action_note(self) -> None:
+        if self._ready(open_only=False):
+            self._open(NoteDialog(self.detail, self.show_detail))
+
+    def action_regrade(self) -> None:
+        if self._ready(open_only=True):
+            self._open(RegradeDialog(self.detail, self.show_detail,
+                                     grades=tuple(self.app.settings.grades)))
+
+    def action_status(self) -> None:
+        if self._ready(open_only=True):
+            self._open(StatusDialog(self.detail, self.show_detail))
+
+    def action_close_incident(self) -> None:
+        if self._ready(open_only=True):
+            self._open(CloseDialog(self.detail, self.show_detail))
+
+    def action_reassess(self) -> None:
+        if self._ready(open_only=True):
+            self._open(ReassessDialog(self.detail, self.show_detail))
+
+    def action_reload(self) -> None:
+        self._context_for = None  # read the location's history again too
+        self.load_detail()
+
+    def action_jump_log(self) -> None:
+        self.query_one("#view-body", VerticalScroll).scroll_end(animate=False)
+
+    def _changed(self, result) -> None:
+        """A dialog closed: `result` is the changed incident, a new log entry, or None."""
+        if result is None or self.detail is None:
+            return
+        if hasattr(result, "version"):  # an IncidentDetail
+            self.show_detail(result)
+        else:  # a LogEntry: notes do not change the incident's version
+            self.detail = dataclasses.replace(self.detail, log=(*self.detail.log, result))
+            self.query_one(IncidentLog).show_entries(self.detail.log)
+            # Notes never conflict, so others may have changed the incident meanwhile:
+            # read it again rather than show a log with their entries missing.
+            self.load_detail()
+        self.call_after_refresh(self.action_jump_log)
