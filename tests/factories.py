@@ -58,3 +58,67 @@ def set_operator(database: Database, *, display_name: str | None = None, station
 
 def opened_at(age: timedelta) -> datetime:
     return SEED_ANCHOR - age
+
+
+# --- places and people (appended for the call-handling tests) --------------------------
+
+
+def add_location(
+    database: Database,
+    address: str = "12 Mill Lane",
+    *,
+    street: str | None = "Mill Lane",
+    town: str | None = "Leeds",
+    postcode: str | None = "LS6 2AB",
+    latitude: float | None = 53.8200,
+    longitude: float | None = -1.5800,
+    hazards: tuple[str, ...] = (),
+) -> int:
+    from controlroom.data.models import Location, LocationHazard
+
+    with database.uow() as uow:
+        location = Location(address=address, street=street, town=town, postcode=postcode,
+                            latitude=latitude, longitude=longitude, verified=True)
+        uow.session.add(location)
+        uow.flush()
+        for hazard in hazards:
+            uow.session.add(LocationHazard(location_id=location.id, hazard=hazard))
+        uow.commit()
+        return location.id
+
+
+def add_person(
+    database: Database,
+    forename: str = "Alex",
+    surname: str = "Example",
+    *,
+    date_of_birth=None,
+    home: int | None = None,
+    home_from=None,
+    home_to=None,
+) -> int:
+    from controlroom.data.models import Person, PersonAddress
+
+    with database.uow() as uow:
+        person = Person(forename=forename, surname=surname, date_of_birth=date_of_birth)
+        uow.session.add(person)
+        uow.flush()
+        if home is not None:
+            uow.session.add(PersonAddress(person_id=person.id, location_id=home, kind="home",
+                                          valid_from=home_from, valid_to=home_to))
+        uow.commit()
+        return person.id
+
+
+def add_marker(database: Database, person_id: int, code: str = "VIOLENT", *,
+               valid_from=None, valid_to=None, note: str | None = None) -> int:
+    from datetime import date
+
+    from controlroom.data.models import WarningMarker
+
+    with database.uow() as uow:
+        marker = WarningMarker(person_id=person_id, marker_code=code, note=note,
+                               valid_from=valid_from or date(2020, 1, 1), valid_to=valid_to)
+        uow.session.add(marker)
+        uow.commit()
+        return marker.id

@@ -98,12 +98,13 @@ async def test_empty_grade_takes_the_suggestion_from_type_and_flags(database, tm
     ("location", "kind", "narrative", "field", "message"),
     [
         ("14 Mill Lane, LS6 2A", "dom", "x", "location_text", "not a valid UK postcode"),
+        ("14 Mill Lane, QS6 2AB", "dom", "x", "location_text", "not a valid UK postcode"),
         ("", "dom", "x", "location_text", "a location is required"),
         ("14 Mill Lane", "", "x", "type_code", "an incident type is required"),
         ("14 Mill Lane", "zzzq", "x", "type_code", "no incident type matches"),
         ("14 Mill Lane", "dom", "y" * 10_000, "narrative", "the limit is 8,000"),
     ],
-    ids=["bad-postcode", "no-location", "no-type", "unknown-type", "long-narrative"],
+    ids=["cut-short-postcode", "bad-postcode", "no-location", "no-type", "unknown-type", "long-narrative"],
 )
 async def test_bad_input_is_named_at_its_field_and_nothing_typed_is_lost(
     database, tmp_path, location, kind, narrative, field, message

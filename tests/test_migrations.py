@@ -149,21 +149,21 @@ def test_tables_without_a_revision_stamp_are_unknown(empty_engine):
     assert schema_state(empty_engine) == SchemaState(SchemaStatus.UNKNOWN, None)
 
 
-def test_a_known_older_revision_is_behind(engine, monkeypatch):
-    # Only one migration exists, so pretend this program's head has moved on.
-    monkeypatch.setattr(schema, "SCHEMA_HEAD", "0002")
-    assert "0001" in known_revisions()
+def test_a_known_older_revision_is_behind(engine):
+    assert "0001" in known_revisions() and SCHEMA_HEAD != "0001"
+    stamp(engine, "0001")  # as a database last migrated by an older Control Room
     assert schema_state(engine) == SchemaState(SchemaStatus.BEHIND, "0001")
 
 
-NOOP_MIGRATION = '''"""a later migration that changes nothing
+NEXT_REVISION = "9001"
+NOOP_MIGRATION = f'''"""a later migration that changes nothing
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: {NEXT_REVISION}
+Revises: {SCHEMA_HEAD}
 """
 
-revision = "0002"
-down_revision = "0001"
+revision = "{NEXT_REVISION}"
+down_revision = "{SCHEMA_HEAD}"
 branch_labels = None
 depends_on = None
 
@@ -178,23 +178,24 @@ def downgrade() -> None:
 
 
 def test_a_database_left_behind_by_a_new_migration_upgrades_to_it(engine, monkeypatch, tmp_path):
-    """The real path: this program ships 0002, the database is at 0001."""
+    """The real path: this program ships a newer migration than the database has."""
     scripts = tmp_path / "scripts"
     shutil.copytree(resources.files("controlroom.db"), scripts,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_noop.py").write_text(NOOP_MIGRATION, encoding="utf-8")
+    (scripts / "versions" / f"{NEXT_REVISION}_noop.py").write_text(NOOP_MIGRATION,
+                                                                  encoding="utf-8")
     real_config = schema.alembic_config
 
-    def config_with_0002(connection=None):
+    def config_with_next(connection=None):
         config = real_config(connection)
         config.set_main_option("script_location", str(scripts))
         return config
 
-    monkeypatch.setattr(schema, "alembic_config", config_with_0002)
-    monkeypatch.setattr(schema, "SCHEMA_HEAD", "0002")
-    assert head_revision() == "0002"
-    assert schema_state(engine) == SchemaState(SchemaStatus.BEHIND, "0001")
-    assert upgrade(engine) == SchemaState(SchemaStatus.CURRENT, "0002")
+    monkeypatch.setattr(schema, "alembic_config", config_with_next)
+    monkeypatch.setattr(schema, "SCHEMA_HEAD", NEXT_REVISION)
+    assert head_revision() == NEXT_REVISION
+    assert schema_state(engine) == SchemaState(SchemaStatus.BEHIND, SCHEMA_HEAD)
+    assert upgrade(engine) == SchemaState(SchemaStatus.CURRENT, NEXT_REVISION)
     assert count(engine, Staff) == 1  # not a new database: nobody else enrolled
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -152,20 +153,58 @@ class Staff(Base):
 # --- people and places ---------------------------------------------------------------
 
 
+STREET_KEY_LENGTH = 120
+
+
+def street_key(text: str | None) -> str | None:
+    """The form a street is matched by as the operator types: lower case, single spaces.
+
+    Migration 0002 fills existing rows with the same rule (written out there: migrations
+    do not import the models).
+    """
+    if text is None:
+        return None
+    return " ".join(text.split()).lower()[:STREET_KEY_LENGTH] or None
+
+
+def _street_key_default(context) -> str | None:
+    # Runs for ORM inserts and for Core bulk inserts alike (the synthetic generator's),
+    # once per row, so no writer has to remember the key.
+    row = context.get_current_parameters()
+    return street_key(row.get("street") or row.get("address"))
+
+
 class Location(Base):
     __tablename__ = "location"
+    __table_args__ = (
+        # Prefix matching as the operator types: a range scan on SQLite (binary collation),
+        # LIKE 'prefix%' on PostgreSQL, which needs the pattern operator class to use the
+        # index under any database collation.
+        Index("ix_location_postcode", "postcode",
+              postgresql_ops={"postcode": "varchar_pattern_ops"}),
+        Index("ix_location_street_key", "street_key", "address",
+              postgresql_ops={"street_key": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(String(200))  # "12 Mill Lane"
     street: Mapped[str | None] = mapped_column(String(120), index=True)
     town: Mapped[str | None] = mapped_column(String(80))
-    postcode: Mapped[str | None] = mapped_column(String(8), index=True)  # normalised "SW1A 1AA"
+    postcode: Mapped[str | None] = mapped_column(String(8))  # normalised "SW1A 1AA"
+    # street_key(street, or the address where there is no street): "mill lane".
+    street_key: Mapped[str | None] = mapped_column(String(STREET_KEY_LENGTH),
+                                                   default=_street_key_default)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     verified: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     hazards: Mapped[list[LocationHazard]] = relationship(back_populates="location")
+
+
+@event.listens_for(Location, "before_update")
+def _refresh_street_key(mapper, connection, target: Location) -> None:
+    target.street_key = street_key(target.street or target.address)
 
 
 class LocationHazard(Base):
@@ -263,9 +302,22 @@ class Incident(Base):
     closing_type_code: Mapped[str | None] = mapped_column(ForeignKey("incident_type.code"))
     grade: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="open")
+    # A location is verified exactly when `location_id` points at a known location; an
+    # unverified one keeps the typed text and, when one was given, its postcode.
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
     location_text: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(8))  # normalised "LS6 2AB"
     narrative: Mapped[str] = mapped_column(Text, default="")
+
+    caller_name: Mapped[str | None] = mapped_column(String(120))
+    # Digits only, national form ("07700900123"), so a second call from the same phone
+    # matches however it was typed.
+    caller_phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    caller_relationship: Mapped[str | None] = mapped_column(String(60))
+    # The entry form's key: saving the same form twice (a restored draft after a crash)
+    # finds this row instead of making a second incident. A unique index, not a
+    # constraint, so SQLite adds it without rebuilding the table.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     # THRIVE: None means "not assessed", which keeps the incident visible as such.
     thrive_threat: Mapped[str | None] = mapped_column(Text)
@@ -276,6 +328,9 @@ class Incident(Base):
     thrive_engagement: Mapped[str | None] = mapped_column(Text)
     thrive_assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     thrive_assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # True when the operator chose to skip THRIVE; the incident still reads "not assessed".
+    # The server default fills rows written before the column existed (migration 0002).
+    thrive_skipped: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     domestic: Mapped[bool] = mapped_column(Boolean, default=False)
     child_present: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -285,6 +340,9 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     result: Mapped[str | None] = mapped_column(Text)
+    # NCRS: a possible crime closes with its crime reference or a written no-crime reason.
+    crime_reference: Mapped[str | None] = mapped_column(String(40))
+    no_crime_reason: Mapped[str | None] = mapped_column(Text)
 
     # Optimistic concurrency: an UPDATE carrying a stale version changes no row and fails.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -311,8 +369,24 @@ class IncidentLogEntry(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     old_value: Mapped[str | None] = mapped_column(String(80))
     new_value: Mapped[str | None] = mapped_column(String(80))
+    # A linked call's form key: saving the same call twice appends one entry.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     incident: Mapped[Incident] = relationship(back_populates="log")
+
+
+class IncidentSequence(Base):
+    """The last incident number given out on each local day.
+
+    One row per day, incremented in the transaction that saves the incident: the row lock
+    (PostgreSQL) or the write lock (SQLite, BEGIN IMMEDIATE) makes the numbers unique and
+    gap-free across every station.
+    """
+
+    __tablename__ = "incident_sequence"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
 
 
 class IncidentPerson(Base):

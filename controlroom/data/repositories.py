@@ -6,21 +6,55 @@ dataclasses before the unit of work closes. No repository commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from controlroom.data.models import (
     AuditEvent,
     DatabaseInfo,
     Incident,
+    IncidentLogEntry,
+    IncidentPerson,
+    IncidentSequence,
     IncidentType,
     IntelligenceReport,
+    Location,
+    LocationHazard,
     MarkerType,
     Person,
+    PersonAddress,
     Staff,
+    WarningMarker,
+    street_key,
 )
+from controlroom.domain.incidents import incident_reference, reference_number
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _prefix(column, prefix: str, dialect: str):
+    """`column` starts with `prefix` (case as stored), in a form the backend can index.
+
+    On SQLite (binary collation) a range comparison walks the index where LIKE cannot;
+    LIKE alone on PostgreSQL, whose collation may not order a prefix contiguously.
+    """
+    like = column.startswith(prefix, autoescape=True)
+    if dialect != "sqlite" or not prefix:
+        return like
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper, like)
+
+
+def _current(valid_from, valid_to, today: date):
+    """A dated row in force on `today`: started (or undated) and not yet ended."""
+    return and_(or_(valid_from.is_(None), valid_from <= today),
+                or_(valid_to.is_(None), valid_to >= today))
 
 
 class DatabaseInfoRepository:
@@ -64,6 +98,14 @@ class ReferenceRepository:
     def marker_types(self) -> Sequence[MarkerType]:
         return self.session.scalars(select(MarkerType).order_by(MarkerType.severity)).all()
 
+    def incident_type(self, code: str) -> IncidentType | None:
+        return self.session.get(IncidentType, code)
+
+    def active_incident_types_by_label(self) -> Sequence[IncidentType]:
+        return self.session.scalars(
+            select(IncidentType).where(IncidentType.active.is_(True)).order_by(IncidentType.label)
+        ).all()
+
 
 class IncidentRepository:
     def __init__(self, session: Session) -> None:
@@ -96,6 +138,228 @@ class IncidentRepository:
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Incident)) or 0
 
+    # --- one incident ----------------------------------------------------------------
+
+    def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
+        """The incident, read afresh; `for_update` locks its row (PostgreSQL) so a
+        concurrent change waits and then sees this one's new version."""
+        return self.session.get(Incident, incident_id, with_for_update=for_update or None,
+                                populate_existing=True)
+
+    def by_reference(self, reference: str) -> Incident | None:
+        return self.session.scalars(
+            select(Incident).where(Incident.reference == reference)).one_or_none()
+
+    def by_idempotency_key(self, key: str) -> Incident | None:
+        return self.session.scalars(
+            select(Incident).where(Incident.idempotency_key == key)).one_or_none()
+
+    def add(self, incident: Incident) -> None:
+        self.session.add(incident)
+
+    def add_log_entry(self, entry: IncidentLogEntry) -> None:
+        self.session.add(entry)
+
+    def add_person_link(self, link: IncidentPerson) -> None:
+        self.session.add(link)
+
+    def log_entry_by_key(self, key: str) -> IncidentLogEntry | None:
+        return self.session.scalars(
+            select(IncidentLogEntry).where(IncidentLogEntry.idempotency_key == key)
+        ).one_or_none()
+
+    def log_with_authors(self, incident_id: int) -> Sequence[tuple[IncidentLogEntry, str]]:
+        """The log in the order it was written, each entry with its author's display name."""
+        rows = self.session.execute(
+            select(IncidentLogEntry, Staff.display_name)
+            .join(Staff, Staff.id == IncidentLogEntry.entered_by_id)
+            .where(IncidentLogEntry.incident_id == incident_id)
+            .order_by(IncidentLogEntry.id)
+        ).all()
+        return [(entry, name) for entry, name in rows]
+
+    def person_links(self, incident_id: int) -> Sequence[tuple[IncidentPerson, Person]]:
+        rows = self.session.execute(
+            select(IncidentPerson, Person)
+            .join(Person, Person.id == IncidentPerson.person_id)
+            .where(IncidentPerson.incident_id == incident_id)
+            .order_by(IncidentPerson.id)
+        ).all()
+        return [(link, person) for link, person in rows]
+
+    def is_linked(self, incident_id: int, person_id: int, role: str) -> bool:
+        return self.session.scalar(
+            select(func.count()).select_from(IncidentPerson).where(
+                IncidentPerson.incident_id == incident_id,
+                IncidentPerson.person_id == person_id,
+                IncidentPerson.role == role,
+            )
+        ) > 0
+
+    # --- references --------------------------------------------------------------------
+
+    def next_reference(self, day: date) -> str:
+        """Allocate the next reference of `day` in the caller's transaction.
+
+        The day's row is created if missing (ON CONFLICT DO NOTHING, so two stations
+        creating it at once both carry on) and incremented with UPDATE ... RETURNING,
+        which takes the row's lock until commit: a second station's increment waits and
+        then reads the first one's number. On SQLite the transaction already holds the
+        write lock (BEGIN IMMEDIATE). A reference somebody else already used (an import,
+        the synthetic generator) is skipped, never duplicated.
+        """
+        table = IncidentSequence.__table__
+        dialect = _dialect(self.session)
+        if self.session.scalar(select(table.c.last_number).where(table.c.day == day)) is None:
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            self.session.execute(
+                insert(table)
+                .values(day=day, last_number=self._highest_number_used(day))
+                .on_conflict_do_nothing(index_elements=[table.c.day])
+            )
+        while True:
+            number = self.session.execute(
+                update(table)
+                .where(table.c.day == day)
+                .values(last_number=table.c.last_number + 1)
+                .returning(table.c.last_number)
+            ).scalar_one()
+            reference = incident_reference(day, number)
+            taken = self.session.scalar(
+                select(func.count()).select_from(Incident).where(Incident.reference == reference))
+            if not taken:
+                return reference
+
+    def _highest_number_used(self, day: date) -> int:
+        prefix = incident_reference(day, 1).rsplit("-", 1)[0] + "-"
+        # Longest first: "-10000" sorts before "-9999" as text but is the higher number.
+        reference = self.session.scalar(
+            select(Incident.reference)
+            .where(_prefix(Incident.reference, prefix, _dialect(self.session)))
+            .order_by(func.length(Incident.reference).desc(), Incident.reference.desc())
+            .limit(1)
+        )
+        return (reference_number(reference) or 0) if reference else 0
+
+    # --- lists ---------------------------------------------------------------------------
+
+    def opened_between(
+        self, start: datetime, end: datetime, statuses: Sequence[str]
+    ) -> Sequence[tuple[Incident, IncidentType, float | None, float | None]]:
+        """Incidents in `statuses` opened in [start, end], with their type and the
+        coordinates of their location (None when unverified), newest first."""
+        rows = self.session.execute(
+            select(Incident, IncidentType, Location.latitude, Location.longitude)
+            .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+            .outerjoin(Location, Location.id == Incident.location_id)
+            .where(Incident.opened_at >= start, Incident.opened_at <= end,
+                   Incident.status.in_(list(statuses)))
+            .order_by(Incident.opened_at.desc(), Incident.id.desc())
+        ).all()
+        return [tuple(row) for row in rows]
+
+    def recent(self, limit: int) -> Sequence[tuple[Incident, str]]:
+        rows = self.session.execute(
+            select(Incident, IncidentType.label)
+            .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+            .order_by(Incident.opened_at.desc(), Incident.id.desc())
+            .limit(limit)
+        ).all()
+        return [(incident, label) for incident, label in rows]
+
+    def at_location(self, location_id: int, since: datetime, until: datetime,
+                    limit: int) -> Sequence[tuple[Incident, str]]:
+        """The newest incidents at a location opened in [since, until], newest first."""
+        rows = self.session.execute(
+            select(Incident, IncidentType.label)
+            .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+            .where(Incident.location_id == location_id, Incident.opened_at >= since,
+                   Incident.opened_at <= until)
+            .order_by(Incident.opened_at.desc(), Incident.id.desc())
+            .limit(limit)
+        ).all()
+        return [(incident, label) for incident, label in rows]
+
+    def count_at_location(self, location_id: int, since: datetime, until: datetime) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(Incident).where(
+                Incident.location_id == location_id,
+                Incident.opened_at >= since,
+                Incident.opened_at <= until,
+            )
+        ) or 0
+
+
+class LocationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, location_id: int) -> Location | None:
+        return self.session.get(Location, location_id)
+
+    def by_postcode_prefix(self, prefix: str, words: Sequence[str], limit: int) -> Sequence[Location]:
+        """Locations whose normalised postcode starts with `prefix` ("LS6 ", "LS6 2AB")
+        and whose address holds every one of `words`."""
+        return self.session.scalars(
+            select(Location)
+            .where(_prefix(Location.postcode, prefix, _dialect(self.session)),
+                   *self._word_filters(words))
+            .order_by(Location.postcode, Location.address, Location.id)
+            .limit(limit)
+        ).all()
+
+    def by_street(self, street_prefix: str, numbers: Sequence[str], others: Sequence[str],
+                  limit: int) -> Sequence[Location]:
+        """Locations on a street starting with `street_prefix` ("mill la"), whose address
+        has a word starting with each of `numbers` ("12", "3a") and whose address, street
+        or town holds each of `others` ("leeds").
+
+        The street prefix walks `ix_location_street_key`; the rest only filters what it
+        found, so the cost follows the street, not the size of the force.
+        """
+        key = street_key(street_prefix)
+        if not key:
+            return []
+        number_filters = [
+            or_(Location.address.istartswith(number, autoescape=True),
+                Location.address.icontains(" " + number, autoescape=True))
+            for number in numbers
+        ]
+        return self.session.scalars(
+            select(Location)
+            .where(_prefix(Location.street_key, key, _dialect(self.session)),
+                   *number_filters, *self._word_filters(others))
+            .order_by(Location.street_key, Location.address, Location.id)
+            .limit(limit)
+        ).all()
+
+    @staticmethod
+    def _word_filters(words: Iterable[str]):
+        return [
+            or_(Location.address.icontains(word, autoescape=True),
+                Location.street.icontains(word, autoescape=True),
+                Location.town.icontains(word, autoescape=True))
+            for word in words
+        ]
+
+    def hazards(self, location_id: int) -> Sequence[LocationHazard]:
+        return self.session.scalars(
+            select(LocationHazard)
+            .where(LocationHazard.location_id == location_id)
+            .order_by(LocationHazard.set_at.desc(), LocationHazard.id.desc())
+        ).all()
+
+    def residents(self, location_id: int, today: date) -> Sequence[Person]:
+        """People whose address on `today` is this location."""
+        return self.session.scalars(
+            select(Person)
+            .join(PersonAddress, PersonAddress.person_id == Person.id)
+            .where(PersonAddress.location_id == location_id,
+                   _current(PersonAddress.valid_from, PersonAddress.valid_to, today))
+            .distinct()
+            .order_by(Person.surname, Person.forename, Person.id)
+        ).all()
+
 
 class PersonRepository:
     def __init__(self, session: Session) -> None:
@@ -103,6 +367,87 @@ class PersonRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Person)) or 0
+
+    def get(self, person_id: int) -> Person | None:
+        return self.session.get(Person, person_id)
+
+    def add(self, person: Person) -> None:
+        self.session.add(person)
+
+    def existing_ids(self, person_ids: Iterable[int]) -> set[int]:
+        ids = list(set(person_ids))
+        if not ids:
+            return set()
+        return set(self.session.scalars(select(Person.id).where(Person.id.in_(ids))))
+
+    def by_name_prefixes(
+        self,
+        name_pairs: Sequence[tuple[str, str | None]],
+        dates_of_birth: Sequence[date],
+        limit: int,
+    ) -> Sequence[Person]:
+        """People matching any (surname prefix, forename prefix or None) pair, any case,
+        born on one of `dates_of_birth` when any are given."""
+        if not name_pairs and not dates_of_birth:
+            return []
+        conditions = []
+        for surname, forename in name_pairs:
+            condition = func.lower(Person.surname).startswith(surname.lower(), autoescape=True)
+            if forename:
+                condition = and_(condition, func.lower(Person.forename).startswith(
+                    forename.lower(), autoescape=True))
+            conditions.append(condition)
+        statement = select(Person)
+        if conditions:
+            statement = statement.where(or_(*conditions))
+        if dates_of_birth:
+            statement = statement.where(Person.date_of_birth.in_(list(dates_of_birth)))
+        return self.session.scalars(
+            statement.order_by(Person.surname, Person.forename, Person.date_of_birth, Person.id)
+            .limit(limit)
+        ).all()
+
+    def by_surname(self, surname: str) -> Sequence[Person]:
+        """Everyone with this surname, any case (the possible-duplicate check)."""
+        return self.session.scalars(
+            select(Person).where(func.lower(Person.surname) == surname.lower())
+            .order_by(Person.forename, Person.id)
+        ).all()
+
+    def current_markers(
+        self, person_ids: Iterable[int], today: date
+    ) -> Sequence[tuple[WarningMarker, MarkerType]]:
+        """Warning markers in force on `today` for these people, most severe first."""
+        ids = list(set(person_ids))
+        if not ids:
+            return []
+        rows = self.session.execute(
+            select(WarningMarker, MarkerType)
+            .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
+            .where(WarningMarker.person_id.in_(ids),
+                   _current(WarningMarker.valid_from, WarningMarker.valid_to, today))
+            .order_by(WarningMarker.person_id, MarkerType.severity, MarkerType.code,
+                      WarningMarker.id)
+        ).all()
+        return [(marker, kind) for marker, kind in rows]
+
+    def current_homes(self, person_ids: Iterable[int], today: date) -> dict[int, Location]:
+        """Each person's address on `today` (home before other kinds, newest first)."""
+        ids = list(set(person_ids))
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(PersonAddress.person_id, Location)
+            .join(Location, Location.id == PersonAddress.location_id)
+            .where(PersonAddress.person_id.in_(ids),
+                   _current(PersonAddress.valid_from, PersonAddress.valid_to, today))
+            .order_by(PersonAddress.person_id, (PersonAddress.kind != "home"),
+                      PersonAddress.valid_from.desc(), PersonAddress.id.desc())
+        ).all()
+        homes: dict[int, Location] = {}
+        for person_id, location in rows:
+            homes.setdefault(person_id, location)
+        return homes
 
 
 class IntelligenceRepository:

@@ -22,6 +22,7 @@ from controlroom.data.repositories import (
     DatabaseInfoRepository,
     IncidentRepository,
     IntelligenceRepository,
+    LocationRepository,
     PersonRepository,
     ReferenceRepository,
     StaffRepository,
@@ -40,6 +41,7 @@ class SqlAlchemyUnitOfWork:
         self.reference = ReferenceRepository(self.session)
         self.incidents = IncidentRepository(self.session)
         self.persons = PersonRepository(self.session)
+        self.locations = LocationRepository(self.session)
         self.intelligence = IntelligenceRepository(self.session)
         self.audit = AuditRepository(self.session)
         return self

@@ -19,7 +19,6 @@ typing stays where it was.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +32,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
 from controlroom.domain.incidents import THRIVE_PARTS, suggest_grade
-from controlroom.domain.postcode import find_postcode, normalise_postcode
+from controlroom.domain.postcode import postcode_problem
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
 from controlroom.widgets.flag_box import FlagBox as Checkbox
@@ -112,30 +111,6 @@ class EntryState:
         persons = draft.get("persons") if isinstance(draft.get("persons"), list) else []
         state.persons = [p for p in persons if isinstance(p, dict) and isinstance(p.get("id"), int)]
         return state
-
-
-# Looks like a postcode (outward code, then the start of an inward code) without
-# necessarily being a valid one: "LS6 2A", "QQ1 1ZZ".
-_POSTCODE_LIKE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{0,2}$", re.IGNORECASE)
-
-
-def postcode_problem(location_text: str) -> str | None:
-    """A message when the end of an address looks like a postcode but is not a valid one.
-
-    A valid postcode anywhere, an outward code alone ("LS6") or no postcode at all is
-    fine: an address without one is allowed (and flagged unverified if not matched).
-    """
-    if find_postcode(location_text):
-        return None
-    words = location_text.replace(",", " ").split()
-    for candidate in (" ".join(words[-2:]), words[-1] if words else ""):
-        if candidate and _POSTCODE_LIKE.match(candidate):
-            try:
-                normalise_postcode(candidate)
-            except ValueError as exc:
-                return str(exc)
-            return None
-    return None
 
 
 class IncidentEntry(FramedScreen):

@@ -1,0 +1,207 @@
+"""Persons for call handling: finding the people a call is about, creating a new one
+(after a possible-duplicate check), and their warning markers.
+
+The search is deliberately simple (name prefixes and a date of birth); the person-search
+work replaces `find_persons` behind the same signature with spelling variants and
+phonetic keys.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from controlroom.data.models import Person
+from controlroom.domain.identity import Actor
+from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.services import audit, fields
+from controlroom.services.audit import Outcome
+from controlroom.services.fields import FieldError
+from controlroom.services.markers import MarkerInfo, current_markers
+
+NAME_LIMIT = 80
+GENDER_LIMIT = 16
+QUERY_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSummary:
+    id: int
+    forename: str
+    surname: str
+    date_of_birth: date | None
+    address: str | None  # the current address, one line
+    markers: tuple[MarkerInfo, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.forename} {self.surname}".strip()
+
+
+class PersonInputError(FieldError):
+    """Input the service cannot use; `.field` names the form field, `.message` says why."""
+
+
+class PersonNotFound(LookupError):
+    pass
+
+
+class PossibleDuplicate(Exception):
+    """The person may already be on record; nothing was created.
+
+    `.candidates` are the people it may be. Create anyway with `confirmed_new=True`.
+    """
+
+    def __init__(self, candidates: list[PersonSummary]) -> None:
+        super().__init__(f"{len(candidates)} person(s) on record may be the same person")
+        self.candidates = candidates
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
+
+
+def _summaries(uow, people, today: date) -> list[PersonSummary]:
+    ids = [p.id for p in people]
+    markers = current_markers(uow, ids, today)
+    homes = uow.persons.current_homes(ids, today)
+    result = []
+    for person in people:
+        home = homes.get(person.id)
+        address = None
+        if home is not None:
+            address = ", ".join(part for part in (home.address, home.town, home.postcode) if part)
+        result.append(PersonSummary(id=person.id, forename=person.forename, surname=person.surname,
+                                    date_of_birth=person.date_of_birth, address=address,
+                                    markers=markers[person.id]))
+    return result
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_UK_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+
+
+def _parse_date(word: str) -> date | None:
+    for pattern, order in ((_ISO_DATE, (0, 1, 2)), (_UK_DATE, (2, 1, 0))):
+        match = pattern.fullmatch(word)
+        if match:
+            parts = [int(g) for g in match.groups()]
+            year, month, day = (parts[i] for i in order)
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise PersonInputError("query", f"{word} is not a real date") from None
+    return None
+
+
+def find_persons(uow, actor: Actor, query: str, limit: int = 10) -> list[PersonSummary]:
+    """People by name and date of birth: "smith", "smith john", "john smith 1984-03-02",
+    "jo sm 02/03/1984" (prefixes, any case, names in either order). The search is
+    audited with what was asked and whom it showed."""
+    text = fields.text(query, "query", "search", limit=QUERY_LIMIT, error=PersonInputError)
+    words, dates = [], []
+    for word in text.replace(",", " ").split():
+        parsed = _parse_date(word)
+        if parsed is not None:
+            dates.append(parsed)
+        else:
+            words.append(word)
+    if not words and not dates:
+        raise PersonInputError("query", "type a surname, a name, or a date of birth")
+    pairs: list[tuple[str, str | None]] = []
+    if len(words) == 1:
+        pairs = [(words[0], None)]
+    elif words:
+        first, last = words[0], words[-1]
+        pairs = [(last, first), (first, last)]
+    with uow:
+        people = uow.persons.by_name_prefixes(pairs, dates, limit)
+        found = _summaries(uow, people, _today())
+        audit.record(uow, actor, "person.search", "person", None,
+                     detail=f"query={text!r}; shown: " + (",".join(str(p.id) for p in found)
+                                                           or "none"))
+        uow.commit()
+        return found
+
+
+def _swapped(value: date) -> date | None:
+    try:
+        swapped = date(value.year, value.day, value.month)
+    except ValueError:
+        return None
+    return swapped if swapped != value else None
+
+
+def _same_forename(a: str, b: str) -> bool:
+    a, b = a.casefold(), b.casefold()
+    # "Jon" / "Jonathan", "Kath" / "Katherine": the first three letters as well.
+    return a == b or (len(a) >= 3 and len(b) >= 3 and a[:3] == b[:3])
+
+
+def _likely_duplicates(uow, forename: str, surname: str, dob: date | None) -> list:
+    matches = []
+    for person in uow.persons.by_surname(surname):
+        if not _same_forename(person.forename, forename):
+            continue
+        if dob is None or person.date_of_birth is None:
+            matches.append(person)  # the name alone: nothing to tell them apart by
+        elif person.date_of_birth in (dob, _swapped(dob)):
+            matches.append(person)  # the same date, or day and month typed the other way
+    return matches
+
+
+def create_person(
+    uow,
+    actor: Actor,
+    *,
+    forename: str,
+    surname: str,
+    date_of_birth: date | None,
+    gender: str | None,
+    confirmed_new: bool = False,
+) -> PersonSummary:
+    """Add a person. Unless `confirmed_new`, a likely duplicate raises PossibleDuplicate
+    (and the candidates shown are audited) instead."""
+    forename = fields.text(forename, "forename", "forename", limit=NAME_LIMIT, required=True,
+                           error=PersonInputError)
+    surname = fields.text(surname, "surname", "surname", limit=NAME_LIMIT, required=True,
+                          error=PersonInputError)
+    dob = fields.date_of_birth(date_of_birth, _today(), error=PersonInputError)
+    gender_text = fields.optional_text(gender, "gender", "gender", limit=GENDER_LIMIT,
+                                       error=PersonInputError)
+    with uow:
+        if not confirmed_new:
+            candidates = _likely_duplicates(uow, forename, surname, dob)
+            if candidates:
+                shown = _summaries(uow, candidates, _today())
+                audit.record(uow, actor, "person.create", "person", shown[0].id,
+                             outcome=Outcome.REFUSED,
+                             detail="possible duplicates shown: "
+                                    + ",".join(str(p.id) for p in shown))
+                uow.commit()
+                raise PossibleDuplicate(shown)
+        person = Person(forename=forename, surname=surname, date_of_birth=dob,
+                        gender=gender_text, created_by_id=actor.staff_id)
+        uow.persons.add(person)
+        uow.flush()
+        audit.record(uow, actor, "person.create", "person", person.id,
+                     detail="confirmed new after duplicate check" if confirmed_new else None)
+        summary = _summaries(uow, [person], _today())[0]
+        uow.commit()
+        return summary
+
+
+def person_markers(uow, actor: Actor, person_id: int) -> PersonSummary:
+    """One person with their current markers and address (audited as a view)."""
+    with uow:
+        person = uow.persons.get(person_id)
+        if person is None:
+            audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.FAILED,
+                         detail="no such person")
+            uow.commit()
+            raise PersonNotFound(f"no person with id {person_id}")
+        summary = _summaries(uow, [person], _today())[0]
+        audit.record(uow, actor, "person.view", "person", person.id)
+        uow.commit()
+        return summary
