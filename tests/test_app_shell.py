@@ -275,3 +275,24 @@ async def test_a_database_of_unknown_schema_is_refused_before_anything_opens(
     assert app.return_code == 2
     # "0000" is no revision this program ships, so it is unknown rather than behind.
     assert "(0000) is not one this program" in app.refusal
+
+
+async def test_demo_opens_on_training_with_the_real_counts_of_the_synthetic_force(
+    seeded_database, tmp_path
+):
+    with seeded_database.uow() as uow:
+        open_by_grade = dict(uow.session.execute(
+            select(Incident.grade, func.count()).where(Incident.status != "closed")
+            .group_by(Incident.grade)).all())
+    app = build_app(seeded_database, tmp_path, username="demo.supervisor")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert isinstance(app.screen, HomeBoard)
+    lines = text.splitlines()
+    assert lines[0].strip() == "TRAINING — synthetic data, not for operational use"
+    assert "(supervisor" in lines[1]
+    assert f"Open incidents: {sum(open_by_grade.values())} ·" in text
+    for grade, name in (("G1", "Emergency"), ("G2", "Priority"), ("G3", "Scheduled")):
+        row = next(line for line in lines if f"{grade} {name}" in line)
+        assert row.split("│")[1].split()[-1] == str(open_by_grade.get(grade, 0))
