@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -53,6 +54,26 @@ SCRIPT: list[tuple[str, bool]] = [
 ]
 
 
+class RowWatcher(threading.Thread):
+    """Polls (every ~1 ms, on its own connection) for the incident count to rise, and
+    notes the moment it does: the commit time, independent of Pilot's own pauses."""
+
+    def __init__(self, database: Database, before: int) -> None:
+        super().__init__(daemon=True)
+        self.database, self.before = database, before
+        self.seen_at: float | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            with self.database.engine.connect() as connection:
+                count = connection.scalar(select(func.count()).select_from(Incident))
+            if count > self.before:
+                self.seen_at = time.perf_counter()
+                return
+            time.sleep(0.001)
+
+
 async def drive(app, database: Database) -> tuple[float, float, int, int]:
     """Run SCRIPT; seconds from first key, and from the save key, to the committed row;
     the extra keys and the content characters."""
@@ -64,10 +85,12 @@ async def drive(app, database: Database) -> tuple[float, float, int, int]:
                 break
         with database.uow() as uow:
             before = uow.session.scalar(select(func.count()).select_from(Incident))
+        watcher = RowWatcher(database, before)
         started = time.perf_counter()
         save_pressed = started
         for step, is_content in SCRIPT:
             if step == "ctrl+s":
+                watcher.start()
                 save_pressed = time.perf_counter()
             if is_content:
                 await pilot.press(*step)
@@ -77,16 +100,12 @@ async def drive(app, database: Database) -> tuple[float, float, int, int]:
                 extra += 1
             if step == "f2":
                 await pilot.pause()  # the form's incident types load in a worker
-        while True:
-            await pilot.pause(0.005)
-            with database.uow() as uow:
-                if uow.session.scalar(select(func.count()).select_from(Incident)) > before:
-                    break
-            if time.perf_counter() - started > 30:
-                raise SystemExit("the incident was never saved: " + repr(app.screen))
-        committed = time.perf_counter()
+        watcher.join(30)
+        watcher.stop.set()
+        if watcher.seen_at is None:
+            raise SystemExit("the incident was never saved: " + repr(app.screen))
         await pilot.press("ctrl+q")
-    return committed - started, committed - save_pressed, extra, content
+    return watcher.seen_at - started, watcher.seen_at - save_pressed, extra, content
 
 
 def plain_insert(database: Database, number: int) -> float:
