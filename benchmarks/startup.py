@@ -138,6 +138,13 @@ def main() -> int:
     print(f"controlroom demo:          first frame {our_t * 1000:5.0f} ms   "
           f"peak RSS {our_m / 1024:5.1f} MiB")
     print(f"  home board with real counts at {statistics.median(our_ready) * 1000:5.0f} ms")
+    # Context for the RSS figure: what the mandated data stack costs on its own.
+    orm = subprocess.Popen([sys.executable, "-c", "import sqlalchemy.orm"])
+    _, _, orm_usage = os.wait4(orm.pid, 0)
+    nothing = subprocess.Popen([sys.executable, "-c", "pass"])
+    _, _, bare_python = os.wait4(nothing.pid, 0)
+    print(f"  for scale: python alone {bare_python.ru_maxrss / 1024:5.1f} MiB, "
+          f"python + import sqlalchemy.orm {orm_usage.ru_maxrss / 1024:5.1f} MiB")
     print(f"first-frame ratio: {time_ratio:.2f}x (target <= 1.30x) "
           f"{'met' if time_ratio <= 1.3 else 'NOT MET'}")
     print(f"peak RSS ratio:    {rss_ratio:.2f}x (target <= 1.60x) "
