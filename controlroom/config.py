@@ -10,6 +10,8 @@ TOML file (default `~/.config/controlroom/config.toml`, or the path in
     database_url = "postgresql+psycopg://controlroom_app@db.example/controlroom"
     board_refresh_seconds = 5
     ansi = false
+    duplicate_radius_m = 200          # possible duplicate calls: this close...
+    duplicate_window_minutes = 60     # ...and opened this recently
 
     [keymap]            # binding id = keys; see F1 on each screen for the ids
     "app.help" = "f1,question_mark"
@@ -59,6 +61,10 @@ class Settings:
     # None: decide from the terminal (TERM=linux and friends get the 16-colour ansi theme).
     ansi: bool | None = None
     keymap: Mapping[str, str] = field(default_factory=dict)
+    # A new call is offered as a possible duplicate of an open incident of a related type
+    # this close (metres) or at the same address or phone, opened this recently (minutes).
+    duplicate_radius_m: float = 200.0
+    duplicate_window_minutes: float = 60.0
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -126,6 +132,15 @@ def load_settings(
         except (TypeError, ValueError):
             raise ConfigError(f"{path}: board_refresh_seconds must be a number") from None
         settings = replace(settings, board_refresh_seconds=seconds)
+    for key in ("duplicate_radius_m", "duplicate_window_minutes"):
+        if key in values:
+            try:
+                number = float(values[key])
+            except (TypeError, ValueError):
+                raise ConfigError(f"{path}: {key} must be a number") from None
+            if number <= 0:
+                raise ConfigError(f"{path}: {key} must be more than 0")
+            settings = replace(settings, **{key: number})
     if "ansi" in values:
         # bool("false") is True: accept only a TOML boolean.
         if not isinstance(values["ansi"], bool):

@@ -233,3 +233,17 @@ def test_with_database_changes_only_the_database(environ):
 def test_mask_url_hides_passwords(url, shown):
     assert mask_url(url) == shown
     assert "s3cr" not in mask_url(url)
+
+
+def test_the_duplicate_call_window_is_configured(environ, tmp_path):
+    default = load_settings(environ)
+    assert (default.duplicate_radius_m, default.duplicate_window_minutes) == (200.0, 60.0)
+    path = write_config(tmp_path / "c.toml", "duplicate_radius_m = 500\nduplicate_window_minutes = 15\n")
+    configured = load_settings(environ, config_path=path)
+    assert (configured.duplicate_radius_m, configured.duplicate_window_minutes) == (500.0, 15.0)
+
+
+@pytest.mark.parametrize("text", ["duplicate_radius_m = 'near'\n", "duplicate_window_minutes = 0\n"])
+def test_a_bad_duplicate_window_is_refused(environ, tmp_path, text):
+    with pytest.raises(ConfigError, match="duplicate_"):
+        load_settings(environ, config_path=write_config(tmp_path / "c.toml", text))

@@ -379,3 +379,25 @@ async def test_f2_inside_a_dialog_does_not_open_a_form_on_top_of_it(database, tm
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert sum(isinstance(s, IncidentEntry) for s in app.screen_stack) == 1
+
+
+async def test_the_configured_window_decides_what_counts_as_a_duplicate_call(database, tmp_path):
+    from dataclasses import replace
+
+    location_id = add_location(database, "5 Window Street", street="Window Street",
+                               postcode="LS2 7AB")
+    incidents.save_new_incident(
+        database.uow(), _admin(database),
+        incidents.NewIncident(idempotency_key="earlier-call", type_code="DOM",
+                              location_text="5 Window Street", location_id=location_id,
+                              thrive_skipped=True),
+        SEED_ANCHOR - timedelta(minutes=20), ("G1", "G2", "G3", "G4"))
+    app = build_app(database, tmp_path)
+    app.settings = replace(app.settings, duplicate_window_minutes=10)  # 20 minutes is too old
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press("alt+l", *"LS2 7AB")
+        await settle(pilot)
+        await pilot.press("enter", *"dom", "tab")
+        await settle(pilot)
+        assert "POSSIBLE SAME INCIDENT" not in screen_text(app)

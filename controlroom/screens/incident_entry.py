@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from textual import on, work
@@ -700,7 +701,9 @@ class IncidentEntry(FramedScreen):
         try:
             found = incidents.find_duplicate_calls(
                 app.uow_factory(), app.actor, type_code=type_code, location_id=location_id,
-                caller_phone=phone, now=app.clock())
+                caller_phone=phone, now=app.clock(),
+                radius_m=app.settings.duplicate_radius_m,
+                window=timedelta(minutes=app.settings.duplicate_window_minutes))
         except Exception:
             found = []  # a failed duplicate check must not stop the call being recorded
         self.post_message(self.Loaded("duplicates", found))
