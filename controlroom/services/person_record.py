@@ -1,0 +1,162 @@
+"""The person record: identity and aliases, markers with who set them and when,
+addresses, linked incidents (newest first) and possible duplicate records.
+
+A restricted person's record opens only with a written justification, which goes into
+the audit event; without one the service refuses, and that refusal is audited too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from controlroom.data import person_queries
+from controlroom.domain.identity import Actor
+from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.services import audit
+from controlroom.services.audit import Outcome
+
+JUSTIFICATION_MINIMUM = 10
+INCIDENT_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerDetail:
+    code: str
+    label: str
+    severity: int
+    note: str | None
+    set_by: str | None
+    set_at: datetime
+    valid_from: date
+    valid_to: date | None
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AddressLine:
+    location_id: int
+    text: str
+    kind: str
+    valid_from: date | None
+    valid_to: date | None
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PersonIncident:
+    incident_id: int
+    reference: str
+    opened_at: datetime
+    type_label: str
+    grade: str
+    status: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateCandidate:
+    person_id: int
+    name: str
+    date_of_birth: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    id: int
+    forename: str
+    middle_names: str | None
+    surname: str
+    date_of_birth: date | None
+    gender: str | None
+    restricted: bool
+    aliases: tuple[str, ...]
+    markers: tuple[MarkerDetail, ...]
+    addresses: tuple[AddressLine, ...]
+    incidents: tuple[PersonIncident, ...]
+    incident_count: int
+    possible_duplicates: tuple[DuplicateCandidate, ...]
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.forename, self.middle_names, self.surname) if p)
+
+
+class PersonNotFound(LookupError):
+    pass
+
+
+class JustificationRequired(PermissionError):
+    """The record is restricted: say why you need it (at least 10 characters)."""
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
+
+
+def view_person(uow, actor: Actor, person_id: int, *, justification: str | None = None,
+                today: date | None = None) -> PersonRecord:
+    today = today or _today()
+    reason = (justification or "").strip() or None
+    with uow:
+        subject = person_queries.person(uow.session, person_id)
+        if subject is None:
+            audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.FAILED,
+                         detail="no such person")
+            uow.commit()
+            raise PersonNotFound(f"no person with id {person_id}")
+        if subject.restricted and (reason is None or len(reason) < JUSTIFICATION_MINIMUM):
+            audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.DENIED,
+                         justification=reason, detail="restricted: justification required")
+            uow.commit()
+            raise JustificationRequired(
+                "this record is restricted: write why you need it (at least "
+                f"{JUSTIFICATION_MINIMUM} characters); it is recorded with your name")
+        record = _record(uow, subject, today)
+        audit.record(uow, actor, "person.view", "person", person_id, justification=reason)
+        uow.commit()
+        return record
+
+
+def _record(uow, subject, today: date) -> PersonRecord:
+    session = uow.session
+    markers = tuple(
+        MarkerDetail(
+            code=marker.marker_code, label=label, severity=severity, note=marker.note,
+            set_by=set_by, set_at=marker.set_at, valid_from=marker.valid_from,
+            valid_to=marker.valid_to,
+            current=marker.valid_from <= today and (marker.valid_to is None or marker.valid_to >= today),
+        )
+        for marker, label, severity, set_by in person_queries.markers(session, subject.id)
+    )
+    addresses = tuple(
+        AddressLine(
+            location_id=location.id,
+            text=", ".join(p for p in (location.address, location.town, location.postcode) if p),
+            kind=link.kind, valid_from=link.valid_from, valid_to=link.valid_to,
+            current=link.valid_to is None or link.valid_to >= today,
+        )
+        for link, location in person_queries.addresses(session, subject.id)
+    )
+    incidents = tuple(
+        PersonIncident(incident_id=incident.id, reference=incident.reference,
+                       opened_at=incident.opened_at, type_label=label, grade=incident.grade,
+                       status=incident.status, role=role)
+        for incident, label, role in person_queries.incidents(session, subject.id, INCIDENT_LIMIT)
+    )
+    aliases = tuple(
+        " ".join(p for p in (alias.forename, alias.surname) if p) + f" ({alias.kind})"
+        for alias in person_queries.aliases(session, subject.id)
+    )
+    duplicates = tuple(
+        DuplicateCandidate(person_id=other.id, name=f"{other.forename} {other.surname}",
+                           date_of_birth=other.date_of_birth)
+        for other in person_queries.possible_duplicates(session, subject)
+    )
+    return PersonRecord(
+        id=subject.id, forename=subject.forename, middle_names=subject.middle_names,
+        surname=subject.surname, date_of_birth=subject.date_of_birth, gender=subject.gender,
+        restricted=subject.restricted, aliases=aliases, markers=markers, addresses=addresses,
+        incidents=incidents, incident_count=person_queries.incident_count(session, subject.id),
+        possible_duplicates=duplicates,
+    )

@@ -1,0 +1,83 @@
+"""Pilot tests of the person record: markers in words with who and when, incidents that
+open by Enter, and the justification a restricted record asks for."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from controlroom.data.models import Person
+from controlroom.screens.incident_view import IncidentView
+from controlroom.screens.person_record import JustificationScreen, PersonRecordScreen
+from controlroom.services import incidents
+from tests.apps import build_app, screen_text, settle
+from tests.databases import SEED_ANCHOR
+from tests.factories import add_location, add_marker, add_person
+
+SIZE = (80, 24)
+
+
+async def open_record(pilot, person_id: int) -> None:
+    await settle(pilot)
+    pilot.app.push_screen(PersonRecordScreen(person_id))
+    await settle(pilot)
+
+
+async def test_the_record_shows_markers_in_words_and_opens_an_incident(database, admin, tmp_path):
+    home = add_location(database, "2 Marker Mews", postcode="LS7 3AB")
+    person = add_person(database, "Jordan", "Markerton", date_of_birth=date(1981, 5, 6), home=home)
+    add_marker(database, person, "RSO", note="[@click=app.quit]managed by MOSOVO")
+    saved = incidents.save_new_incident(
+        database.uow(), admin,
+        incidents.NewIncident(idempotency_key="rec", type_code="DOM", location_text="2 Marker Mews",
+                              location_id=home, thrive_skipped=True, persons=((person, "suspect"),)),
+        SEED_ANCHOR - timedelta(days=3), ("G1", "G2", "G3", "G4"))
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_record(pilot, person)
+        text = screen_text(app)
+        assert "Jordan Markerton  born 06/05/1981" in text
+        assert "!REGISTERED SEX OFFENDER" in text
+        assert "[@click=app.quit]managed by MOSOVO" in text
+        assert "current home: 2 Marker Mews, Leeds, LS7 3AB" in text
+        assert saved.reference in text and "suspect" in text
+        app.screen.query_one("#person-incidents").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView)
+        assert app.is_running
+
+
+async def test_a_restricted_record_opens_only_after_a_justification(database, tmp_path):
+    person = add_person(database, "Sam", "Hidden")
+    with database.uow() as uow:
+        uow.session.get(Person, person).restricted = True
+        uow.commit()
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, person)
+        assert isinstance(app.screen, JustificationScreen)
+        assert "Sam Hidden" not in screen_text(app)
+        await pilot.press(*"Safeguarding check for a DA call", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonRecordScreen)
+        assert "Sam Hidden" in screen_text(app)
+        assert "RESTRICTED — viewed with a recorded justification" in screen_text(app)
+    with database.uow() as uow:
+        event = uow.audit.latest(1)[0]
+        assert (event.action, event.outcome, event.justification) == (
+            "person.view", "success", "Safeguarding check for a DA call")
+
+
+async def test_escape_at_the_justification_goes_back_without_showing_anything(database, tmp_path):
+    person = add_person(database, "Sam", "Hidden")
+    with database.uow() as uow:
+        uow.session.get(Person, person).restricted = True
+        uow.commit()
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, person)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not any(isinstance(s, PersonRecordScreen) for s in app.screen_stack)
+    with database.uow() as uow:
+        assert uow.audit.latest(1)[0].outcome == "denied"
