@@ -594,7 +594,7 @@ class IncidentEntry(FramedScreen):
         if self.state.location_id is not None:
             status.update("✓ known address")
         elif self.state.location_text.strip():
-            status.update("UNVERIFIED: no known address chosen")
+            status.update("UNVERIFIED: not a known address")
         else:
             status.update("")
 
