@@ -122,3 +122,43 @@ def add_marker(database: Database, person_id: int, code: str = "VIOLENT", *,
         uow.session.add(marker)
         uow.commit()
         return marker.id
+
+
+# --- intelligence (appended for the intelligence tests) ---------------------------------
+
+
+def add_intel(
+    database: Database,
+    text: str = "Alex is believed to be dealing from the flat.",
+    *,
+    persons: tuple[int, ...] = (),
+    locations: tuple[int, ...] = (),
+    source: str = "2",
+    intelligence: str = "B",
+    conditions: str | None = None,
+    restricted: bool = False,
+    age: timedelta = timedelta(hours=1),
+    supersedes_id: int | None = None,
+    reference: str | None = None,
+) -> int:
+    """One report written straight to the database (handling C when `conditions` given),
+    submitted `age` before the seed anchor by the test administrator."""
+    from controlroom.data.models import IntelligenceReport, IntelligenceSubject
+
+    with database.uow() as uow:
+        submitter = uow.staff.by_username(TEST_ADMIN)
+        report = IntelligenceReport(
+            reference=reference or f"IR-19000101-{next(_numbers):04d}",
+            submitted_at=SEED_ANCHOR - age, submitted_by_id=submitter.id,
+            source_grade=source, intelligence_grade=intelligence,
+            handling_code="C" if conditions else "P", handling_conditions=conditions,
+            text=text, restricted=restricted, supersedes_id=supersedes_id,
+        )
+        uow.session.add(report)
+        uow.flush()
+        for person_id in persons:
+            uow.session.add(IntelligenceSubject(report_id=report.id, person_id=person_id))
+        for location_id in locations:
+            uow.session.add(IntelligenceSubject(report_id=report.id, location_id=location_id))
+        uow.commit()
+        return report.id

@@ -1,0 +1,215 @@
+"""The queries the intelligence services need: submitting, searching and reading reports.
+
+Built on the unit of work's session (`IntelligenceQueries(uow.session)`); like the
+repositories, they hand ORM rows or plain tuples to the service, which copies what it
+returns into frozen dataclasses. Nothing here commits. SQLAlchemy expressions only.
+
+A report is *superseded* exactly when another report's `supersedes_id` points at it; the
+old row itself never changes (reports are never edited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from controlroom.data.models import (
+    IntelligenceReport,
+    IntelligenceSubject,
+    Location,
+    Person,
+    Staff,
+)
+
+# The first key of the advisory lock that orders intelligence references ("IR").
+REFERENCE_LOCK_NAMESPACE = 0x4952
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCriteria:
+    """What a search asks for; None (or False) leaves a criterion out."""
+
+    person_id: int | None = None
+    location_id: int | None = None
+    text: str | None = None
+    submitted_from: datetime | None = None   # inclusive, aware UTC
+    submitted_before: datetime | None = None  # exclusive, aware UTC
+    source: str | None = None
+    intelligence: str | None = None
+    handling: str | None = None
+    include_superseded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRow:
+    report_id: int
+    person_id: int | None
+    location_id: int | None
+    forename: str | None
+    surname: str | None
+    person_restricted: bool
+    address: str | None
+    town: str | None
+    postcode: str | None
+
+
+def _superseded_ids():
+    """Every report some other report supersedes (a non-correlated subquery, evaluated once)."""
+    return (select(IntelligenceReport.supersedes_id)
+            .where(IntelligenceReport.supersedes_id.is_not(None))
+            .scalar_subquery())
+
+
+class IntelligenceQueries:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- one report ------------------------------------------------------------------
+
+    def get(self, report_id: int, *, for_update: bool = False) -> IntelligenceReport | None:
+        """The report, read afresh; `for_update` locks its row (PostgreSQL) so two
+        stations superseding it at once take turns and the second sees the first."""
+        return self.session.get(IntelligenceReport, report_id,
+                                with_for_update=for_update or None, populate_existing=True)
+
+    def add(self, report: IntelligenceReport) -> None:
+        self.session.add(report)
+
+    def add_subject(self, subject: IntelligenceSubject) -> None:
+        self.session.add(subject)
+
+    def superseded_by(self, report_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+        """For each of `report_ids` that has been superseded: (id, reference) of the
+        report that supersedes it (the first, should there ever be two)."""
+        ids = list(set(report_ids))
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(IntelligenceReport.supersedes_id, IntelligenceReport.id,
+                   IntelligenceReport.reference)
+            .where(IntelligenceReport.supersedes_id.in_(ids))
+            .order_by(IntelligenceReport.id)
+        ).all()
+        found: dict[int, tuple[int, str]] = {}
+        for old_id, new_id, reference in rows:
+            found.setdefault(old_id, (new_id, reference))
+        return found
+
+    def reference_of(self, report_id: int) -> str | None:
+        return self.session.scalar(
+            select(IntelligenceReport.reference).where(IntelligenceReport.id == report_id))
+
+    # --- references --------------------------------------------------------------------
+
+    def highest_reference(self, prefix: str, since: datetime, until: datetime) -> str | None:
+        """The highest-numbered reference starting with `prefix` ("IR-20261126-") among
+        reports submitted in [since, until) — the day's window, so the search walks the
+        `submitted_at` index rather than every reference."""
+        return self.session.scalar(
+            select(IntelligenceReport.reference)
+            .where(IntelligenceReport.submitted_at >= since,
+                   IntelligenceReport.submitted_at < until,
+                   IntelligenceReport.reference.startswith(prefix, autoescape=True))
+            # Longest first: "-10000" sorts before "-9999" as text but is the higher number.
+            .order_by(func.length(IntelligenceReport.reference).desc(),
+                      IntelligenceReport.reference.desc())
+            .limit(1)
+        )
+
+    def lock_day(self, day: date) -> None:
+        """Serialise reference allocation for `day` until this transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock keyed on the day, so two stations
+        submitting at once take turns and the second reads the first's number. SQLite
+        needs nothing: the transaction already holds the write lock (BEGIN IMMEDIATE).
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(select(func.pg_advisory_xact_lock(
+                REFERENCE_LOCK_NAMESPACE, int(f"{day:%Y%m%d}"))))
+
+    def reference_taken(self, reference: str) -> bool:
+        return (self.session.scalar(
+            select(func.count()).select_from(IntelligenceReport)
+            .where(IntelligenceReport.reference == reference)) or 0) > 0
+
+    # --- subjects ------------------------------------------------------------------------
+
+    def existing_person_ids(self, person_ids: Iterable[int]) -> set[int]:
+        ids = list(set(person_ids))
+        if not ids:
+            return set()
+        return set(self.session.scalars(select(Person.id).where(Person.id.in_(ids))))
+
+    def existing_location_ids(self, location_ids: Iterable[int]) -> set[int]:
+        ids = list(set(location_ids))
+        if not ids:
+            return set()
+        return set(self.session.scalars(select(Location.id).where(Location.id.in_(ids))))
+
+    def subjects(self, report_ids: Iterable[int]) -> dict[int, list[SubjectRow]]:
+        """Each report's subjects in the order they were linked, with what names them."""
+        ids = list(set(report_ids))
+        found: dict[int, list[SubjectRow]] = {report_id: [] for report_id in ids}
+        if not ids:
+            return found
+        rows = self.session.execute(
+            select(IntelligenceSubject.report_id, IntelligenceSubject.person_id,
+                   IntelligenceSubject.location_id, Person.forename, Person.surname,
+                   Person.restricted, Location.address, Location.town, Location.postcode)
+            .outerjoin(Person, Person.id == IntelligenceSubject.person_id)
+            .outerjoin(Location, Location.id == IntelligenceSubject.location_id)
+            .where(IntelligenceSubject.report_id.in_(ids))
+            .order_by(IntelligenceSubject.report_id, IntelligenceSubject.id)
+        ).all()
+        for row in rows:
+            found[row[0]].append(SubjectRow(
+                report_id=row[0], person_id=row[1], location_id=row[2], forename=row[3],
+                surname=row[4], person_restricted=bool(row[5]), address=row[6], town=row[7],
+                postcode=row[8]))
+        return found
+
+    # --- lists -----------------------------------------------------------------------------
+
+    def search(self, criteria: ReportCriteria, limit: int
+               ) -> Sequence[tuple[IntelligenceReport, str, str | None]]:
+        """Reports matching every criterion given, newest first, each with its submitter's
+        display name and station.
+
+        The text criterion is a case-insensitive substring with LIKE's wildcards taken
+        literally, and only looks inside unrestricted reports: matching restricted text
+        would let a search probe what a restricted report says without a justification.
+        """
+        report = IntelligenceReport
+        statement = (select(report, Staff.display_name, Staff.station)
+                     .join(Staff, Staff.id == report.submitted_by_id))
+        if criteria.person_id is not None:
+            statement = statement.where(report.id.in_(
+                select(IntelligenceSubject.report_id)
+                .where(IntelligenceSubject.person_id == criteria.person_id)))
+        if criteria.location_id is not None:
+            statement = statement.where(report.id.in_(
+                select(IntelligenceSubject.report_id)
+                .where(IntelligenceSubject.location_id == criteria.location_id)))
+        if criteria.text:
+            statement = statement.where(report.restricted.is_(False),
+                                        report.text.icontains(criteria.text, autoescape=True))
+        if criteria.submitted_from is not None:
+            statement = statement.where(report.submitted_at >= criteria.submitted_from)
+        if criteria.submitted_before is not None:
+            statement = statement.where(report.submitted_at < criteria.submitted_before)
+        if criteria.source is not None:
+            statement = statement.where(report.source_grade == criteria.source)
+        if criteria.intelligence is not None:
+            statement = statement.where(report.intelligence_grade == criteria.intelligence)
+        if criteria.handling is not None:
+            statement = statement.where(report.handling_code == criteria.handling)
+        if not criteria.include_superseded:
+            statement = statement.where(report.id.not_in(_superseded_ids()))
+        rows = self.session.execute(
+            statement.order_by(report.submitted_at.desc(), report.id.desc()).limit(limit)
+        ).all()
+        return [(row[0], row[1], row[2]) for row in rows]
