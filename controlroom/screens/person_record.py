@@ -62,6 +62,12 @@ class PersonRecordScreen(FramedScreen):
             super().__init__()
             self.record = record
 
+    class IntelligenceLoaded(Message):
+        def __init__(self, reports: list, error: str | None = None) -> None:
+            super().__init__()
+            self.reports = reports
+            self.error = error
+
     class Refused(Message):
         def __init__(self, message: str, justification_needed: bool) -> None:
             super().__init__()
@@ -81,6 +87,7 @@ class PersonRecordScreen(FramedScreen):
             yield Static(id="person-addresses")
             yield Static("INCIDENTS — Enter opens one", classes="section-title", markup=False)
             yield DataTable(id="person-incidents", cursor_type="row", zebra_stripes=True)
+            yield Static(id="person-intelligence")
             yield Static(id="person-duplicates")
 
     def on_mount(self) -> None:
@@ -106,6 +113,31 @@ class PersonRecordScreen(FramedScreen):
             self.post_message(self.Refused(f"{type(exc).__name__}: {exc}", False))
             return
         self.post_message(self.Loaded(record))
+        try:
+            from controlroom.services import intelligence
+
+            reports = intelligence.reports_for_person(app.uow_factory(), app.actor, self.person_id)
+        except Exception as exc:
+            self.post_message(self.IntelligenceLoaded([], f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.IntelligenceLoaded(reports))
+
+    @on(IntelligenceLoaded)
+    def intelligence_loaded(self, message: IntelligenceLoaded) -> None:
+        lines = [Content.styled("INTELLIGENCE (3x5x2 grading)", "bold")]
+        if message.error:
+            lines.append(record_content(f"unavailable — {message.error}"))
+        for report in message.reports:
+            head = (f"{report.reference}  {report.submitted_at.astimezone(self.app.zone):%d/%m/%y}"
+                    f"  {report.grading_code}" + ("  SUPERSEDED" if report.superseded else ""))
+            lines.append(record_content(head, style="dim" if report.superseded else "bold"))
+            if report.restricted:
+                lines.append(record_content(f"   RESTRICTED — ask {report.ask or 'the owner'}"))
+            elif report.preview:
+                lines.append(Content("   ") + record_content(report.preview))
+        if not message.reports and not message.error:
+            lines.append(Content("none linked"))
+        self.query_one("#person-intelligence", Static).update(Content("\n").join(lines))
 
     @on(Refused)
     def refused(self, message: Refused) -> None:
