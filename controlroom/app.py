@@ -57,6 +57,8 @@ class ControlRoomApp(App[int]):
                 tooltip="Keys of this screen"),
         Binding("f2,ctrl+n", "new_incident", "New incident", id="app.new_incident",
                 tooltip="Record a new incident"),
+        Binding("f3,ctrl+f", "person_search", "Person search", id="app.person_search",
+                tooltip="Find a person however the name was spelled"),
         Binding("escape", "back", "Back", id="app.back", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -129,10 +131,12 @@ class ControlRoomApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Nothing but help and quit before the operator is signed in.
-        if action in {"new_incident", "home"} and self.operator is None:
+        if action in {"new_incident", "person_search", "home"} and self.operator is None:
             return False
         # A dialog is answered or dismissed before the operator goes anywhere else.
-        if action in {"new_incident", "home"} and isinstance(self.screen, ModalScreen):
+        if action in {"new_incident", "person_search", "home"} and isinstance(
+            self.screen, ModalScreen
+        ):
             return False
         return True
 
@@ -142,6 +146,13 @@ class ControlRoomApp(App[int]):
         if isinstance(self.screen, IncidentEntry):
             return
         self.push_screen(IncidentEntry())
+
+    def action_person_search(self) -> None:
+        from controlroom.screens.person_search import PersonSearch
+
+        if isinstance(self.screen, PersonSearch):
+            return
+        self.push_screen(PersonSearch())
 
     def open_incident(self, reference: str, *, replace: bool = False) -> None:
         """Show an incident; `replace` swaps out the current screen (the entry form)."""

@@ -21,6 +21,7 @@ class ControlRoomCommands(Provider):
             ("Help: keys on this screen", "List the keys of the current screen", app.action_help),
             ("Home board", "Open incidents by grade, status and heading", app.action_home),
             ("New incident", "Record a call: F2 or ctrl+n", app.action_new_incident),
+            ("Person search", "Find a person: F3 or ctrl+f", app.action_person_search),
             ("Quit Control Room", "Sign out and close", app.action_quit),
         ]
         screen = self.screen

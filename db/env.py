@@ -11,6 +11,7 @@ from alembic import context
 
 from controlroom.data.engine import make_engine
 from controlroom.data.models import Base, UtcDateTime
+from controlroom.data.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -31,6 +32,8 @@ def _configure(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        # The full-text tables and indexes are the migrations' own, not the models'.
+        include_name=include_name,
     )
 
 

@@ -21,6 +21,7 @@ from controlroom.config import sqlite_url
 from controlroom.data.engine import make_engine
 from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD, alembic_config
+from controlroom.data.search import include_name
 from controlroom.data.uow import Database
 from controlroom.domain.grades import grade_codes
 from controlroom.domain.identity import Actor
@@ -101,7 +102,8 @@ def test_a_populated_0001_database_upgrades_to_head(empty_url):
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "head")
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                          "include_name": include_name})
             assert context.get_current_revision() == SCHEMA_HEAD
             assert compare_metadata(context, Base.metadata) == []
             incident = Base.metadata.tables["incident"]

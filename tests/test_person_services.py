@@ -40,12 +40,15 @@ def found(database, operator, query, limit=10):
                                                                     limit)]
 
 
+# Ranked (person search): exact names first, a surname before a forename, then prefixes.
 @pytest.mark.parametrize(("query", "names"), [
-    ("smith", [("Jane", "Smith"), ("John", "Smith"), ("Waylon", "Smithers")]),
-    ("SMITH", [("Jane", "Smith"), ("John", "Smith"), ("Waylon", "Smithers")]),
-    ("smith john", [("Smith", "Johnson"), ("John", "Smith")]),   # either order
-    ("john smith", [("Smith", "Johnson"), ("John", "Smith")]),
-    ("j smith", [("Smith", "Johnson"), ("Jane", "Smith"), ("John", "Smith")]),
+    ("smith", [("Jane", "Smith"), ("John", "Smith"), ("Smith", "Johnson"),
+               ("Waylon", "Smithers")]),
+    ("SMITH", [("Jane", "Smith"), ("John", "Smith"), ("Smith", "Johnson"),
+               ("Waylon", "Smithers")]),
+    ("smith john", [("John", "Smith"), ("Smith", "Johnson")]),   # either order
+    ("john smith", [("John", "Smith"), ("Smith", "Johnson")]),
+    ("j smith", [("Jane", "Smith"), ("John", "Smith"), ("Smith", "Johnson")]),
     ("smith 1984-03-02", [("John", "Smith"), ("Waylon", "Smithers")]),
     ("smith 02/03/1984", [("John", "Smith"), ("Waylon", "Smithers")]),
     ("02/03/1984", [("John", "Smith"), ("Waylon", "Smithers")]),

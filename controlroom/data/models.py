@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from controlroom.domain.phonetics import KEY_LENGTH, name_keys
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -220,6 +222,42 @@ class LocationHazard(Base):
     location: Mapped[Location] = relationship(back_populates="hazards")
 
 
+PHONETIC_KEY_LENGTH = KEY_LENGTH
+
+
+def _name_key_default(source: str, part: str):
+    """A column default computing one phonetic key of the row's `source` name column.
+
+    Runs for ORM inserts and for Core bulk inserts alike (the synthetic generator's), so
+    no writer has to remember the keys; `_refresh_name_keys` keeps them on update.
+    """
+
+    def default(context) -> str | None:
+        return getattr(name_keys(context.get_current_parameters().get(source)), part)
+
+    return default
+
+
+def _name_key_columns():
+    return (
+        mapped_column(String(PHONETIC_KEY_LENGTH), default=_name_key_default("forename", "whole"),
+                      index=True),
+        mapped_column(String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "whole"),
+                      index=True),
+        mapped_column(String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "first"),
+                      index=True),
+        mapped_column(String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "last"),
+                      index=True),
+    )
+
+
+def _refresh_name_keys(mapper, connection, target) -> None:
+    forename, surname = name_keys(target.forename), name_keys(target.surname)
+    target.forename_key = forename.whole
+    target.surname_key, target.surname_key_first, target.surname_key_last = (
+        surname.whole, surname.first, surname.last)
+
+
 class Person(Base):
     __tablename__ = "person"
     __table_args__ = (Index("ix_person_surname_forename", "surname", "forename"),)
@@ -233,6 +271,14 @@ class Person(Base):
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # Phonetic keys (controlroom.domain.phonetics.name_keys) of the forename and of the
+    # surname, whole and, when it has several parts, its first and last: computed on
+    # write, indexed, and what person search finds spelling variants by.
+    forename_key: Mapped[str | None]
+    surname_key: Mapped[str | None]
+    surname_key_first: Mapped[str | None]
+    surname_key_last: Mapped[str | None]
+    forename_key, surname_key, surname_key_first, surname_key_last = _name_key_columns()
 
     aliases: Mapped[list[PersonAlias]] = relationship(back_populates="person")
     markers: Mapped[list[WarningMarker]] = relationship(back_populates="person")
@@ -247,8 +293,19 @@ class PersonAlias(Base):
     forename: Mapped[str | None] = mapped_column(String(80))
     surname: Mapped[str] = mapped_column(String(80), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="alias")  # alias, maiden, nickname
+    # The same phonetic keys as Person's, of the alias's names.
+    forename_key: Mapped[str | None]
+    surname_key: Mapped[str | None]
+    surname_key_first: Mapped[str | None]
+    surname_key_last: Mapped[str | None]
+    forename_key, surname_key, surname_key_first, surname_key_last = _name_key_columns()
 
     person: Mapped[Person] = relationship(back_populates="aliases")
+
+
+for _named in (Person, PersonAlias):
+    event.listen(_named, "before_insert", _refresh_name_keys)
+    event.listen(_named, "before_update", _refresh_name_keys)
 
 
 class PersonAddress(Base):

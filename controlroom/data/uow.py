@@ -27,6 +27,7 @@ from controlroom.data.repositories import (
     ReferenceRepository,
     StaffRepository,
 )
+from controlroom.data.search import search_backend
 
 
 class SqlAlchemyUnitOfWork:
@@ -44,6 +45,7 @@ class SqlAlchemyUnitOfWork:
         self.locations = LocationRepository(self.session)
         self.intelligence = IntelligenceRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.search = search_backend(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

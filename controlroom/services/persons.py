@@ -1,24 +1,24 @@
 """Persons for call handling: finding the people a call is about, creating a new one
 (after a possible-duplicate check), and their warning markers.
 
-The search is deliberately simple (name prefixes and a date of birth); the person-search
-work replaces `find_persons` behind the same signature with spelling variants and
-phonetic keys.
+`find_persons` keeps the entry form's signature and delegates to person search
+(`controlroom.services.person_search`: spelling variants, phonetic keys, aliases).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from controlroom.data.models import Person
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.phonetics import parse_person_query
 from controlroom.services import audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
+from controlroom.services.person_search import search_persons
 
 NAME_LIMIT = 80
 GENDER_LIMIT = 16
@@ -78,51 +78,21 @@ def _summaries(uow, people, today: date) -> list[PersonSummary]:
     return result
 
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_UK_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
-
-
-def _parse_date(word: str) -> date | None:
-    for pattern, order in ((_ISO_DATE, (0, 1, 2)), (_UK_DATE, (2, 1, 0))):
-        match = pattern.fullmatch(word)
-        if match:
-            parts = [int(g) for g in match.groups()]
-            year, month, day = (parts[i] for i in order)
-            try:
-                return date(year, month, day)
-            except ValueError:
-                raise PersonInputError("query", f"{word} is not a real date") from None
-    return None
-
-
 def find_persons(uow, actor: Actor, query: str, limit: int = 10) -> list[PersonSummary]:
-    """People by name and date of birth: "smith", "smith john", "john smith 1984-03-02",
-    "jo sm 02/03/1984" (prefixes, any case, names in either order). The search is
-    audited with what was asked and whom it showed."""
+    """People by name, date of birth and address, however the name was spelled: "smith",
+    "smith john", "muhammad smyth 02/03/1984", "jo sm" (see
+    `controlroom.services.person_search`, which this delegates to). A query that cannot
+    run says why; the search is audited with what was asked and whom it showed."""
     text = fields.text(query, "query", "search", limit=QUERY_LIMIT, error=PersonInputError)
-    words, dates = [], []
-    for word in text.replace(",", " ").split():
-        parsed = _parse_date(word)
-        if parsed is not None:
-            dates.append(parsed)
-        else:
-            words.append(word)
-    if not words and not dates:
+    parsed = parse_person_query(text, today=_today())
+    if parsed.invalid_dates:
+        raise PersonInputError("query", f"{parsed.invalid_dates[0]} is not a real date")
+    if parsed.empty:
         raise PersonInputError("query", "type a surname, a name, or a date of birth")
-    pairs: list[tuple[str, str | None]] = []
-    if len(words) == 1:
-        pairs = [(words[0], None)]
-    elif words:
-        first, last = words[0], words[-1]
-        pairs = [(last, first), (first, last)]
-    with uow:
-        people = uow.persons.by_name_prefixes(pairs, dates, limit)
-        found = _summaries(uow, people, _today())
-        audit.record(uow, actor, "person.search", "person", None,
-                     detail=f"query={text!r}; shown: " + (",".join(str(p.id) for p in found)
-                                                           or "none"))
-        uow.commit()
-        return found
+    hits = search_persons(uow, actor, text, today=_today(), limit=limit)
+    return [PersonSummary(id=hit.person_id, forename=hit.forename, surname=hit.surname,
+                          date_of_birth=hit.date_of_birth, address=hit.address,
+                          markers=hit.markers) for hit in hits]
 
 
 def _swapped(value: date) -> date | None:

@@ -1,0 +1,151 @@
+"""Person search (F3 / ctrl+f): one query line, results as you type, every warning on every hit.
+
+The line takes names in any order or in part, dates of birth (02/03/1984, 1984,
+1980-1985, ~35), postcodes and address fragments. Results arrive from an exclusive
+worker a moment after typing stops, so a stale search is cancelled by the next one;
+they are ranked exact > phonetic > fuzzy and each carries the person's markers in
+words, date of birth, last known address and counts of incidents and intelligence.
+Down moves into the results; Enter opens the person's record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from controlroom.screens.frame import FramedScreen
+from controlroom.widgets.record_text import record_content, record_text
+
+SEARCH_DELAY_SECONDS = 0.25
+
+
+def _markers_text(markers) -> Text:
+    if not markers:
+        return Text("–")
+    return Text(", ".join(f"{'!' if m.severity == 1 else ''}{m.label}" for m in markers),
+                style="bold")
+
+
+class PersonSearch(FramedScreen):
+    TITLE = "Person search"
+
+    BINDINGS = [
+        Binding("down", "to_results", "Results", id="search.results", show=False),
+        Binding("ctrl+l", "to_query", "Query", id="search.query"),
+    ]
+
+    search_delay: float = SEARCH_DELAY_SECONDS
+    """Seconds of quiet typing before the search runs (tests set 0)."""
+
+    class Found(Message):
+        def __init__(self, query: str, hits: list, error: str | None = None) -> None:
+            super().__init__()
+            self.query = query
+            self.hits = hits
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: list[Any] = []
+        self._timer = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="person-search"):
+            yield Input(id="person-search-query", max_length=200,
+                        placeholder="name, date of birth, postcode or address — any order")
+            yield Static("Type to search. Down moves into the results; Enter opens a record.",
+                         id="person-search-status", markup=False)
+            yield DataTable(id="person-search-results", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#person-search-results", DataTable)
+        table.add_columns("Name", "Born", "Markers", "Address", "Inc", "Int", "Match")
+        self.query_one("#person-search-query", Input).focus()
+
+    @on(Input.Changed, "#person-search-query")
+    def query_changed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        text = event.value
+        if self.search_delay <= 0:
+            self.search(text)
+        else:
+            self._timer = self.set_timer(self.search_delay, lambda: self.search(text))
+
+    @on(Input.Submitted, "#person-search-query")
+    def query_submitted(self, event: Input.Submitted) -> None:
+        self.action_to_results()
+
+    def action_to_results(self) -> None:
+        table = self.query_one("#person-search-results", DataTable)
+        if table.row_count:
+            table.focus()
+
+    def action_to_query(self) -> None:
+        self.query_one("#person-search-query", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Down belongs to the results table once it has focus.
+        if action == "to_results":
+            return self.focused is self.query_one("#person-search-query")
+        return True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="person-search")
+    def search(self, text: str) -> None:
+        from controlroom.services import person_search
+
+        app = self.app
+        if len(text.strip()) < 2:
+            self.post_message(self.Found(text, []))
+            return
+        try:
+            hits = person_search.search_persons(app.uow_factory(), app.actor, text,
+                                                today=app.clock().astimezone(app.zone).date())
+        except Exception as exc:
+            self.post_message(self.Found(text, [], f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.Found(text, hits))
+
+    @on(Found)
+    def found(self, message: Found) -> None:
+        if message.query != self.query_one("#person-search-query", Input).value:
+            return  # an answer to an older query
+        status = self.query_one("#person-search-status", Static)
+        table = self.query_one("#person-search-results", DataTable)
+        table.clear()
+        self.hits = list(message.hits)
+        if message.error:
+            status.update(record_content(f"SEARCH FAILED — {message.error}"))
+            return
+        for hit in self.hits:
+            if hit.restricted:
+                name = Text("RESTRICTED RECORD", style="bold reverse")
+                born, markers, address = Text(""), Text("ask: ") + record_text(getattr(hit, "ask", None) or "the record's owner"), Text("")
+            else:
+                name = record_text(f"{hit.surname.upper()}, {hit.forename}")
+                born = Text(hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else "unknown")
+                markers = _markers_text(hit.markers)
+                address = record_text(hit.address or "")
+            table.add_row(name, born, markers, address, Text(str(hit.incident_count)),
+                          Text(str(hit.intelligence_count)), Text(hit.match),
+                          key=str(hit.person_id))
+        if self.hits:
+            status.update(f"{len(self.hits)} found — Down, then Enter opens a record")
+        elif message.query.strip():
+            status.update("No one found. Try fewer letters, a date of birth or a postcode.")
+        else:
+            status.update("Type to search.")
+
+    @on(DataTable.RowSelected, "#person-search-results")
+    def open_record(self, event: DataTable.RowSelected) -> None:
+        from controlroom.screens.person_record import PersonRecordScreen
+
+        self.app.push_screen(PersonRecordScreen(int(event.row_key.value)))

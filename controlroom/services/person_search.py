@@ -1,0 +1,233 @@
+"""Person search: one query line, found however the name was spelled, every hit with its
+warning markers.
+
+The line is read by `controlroom.domain.phonetics.parse_person_query` (names in any
+order, dates of birth, ages, postcodes, address fragments); the data layer's search
+backend (`uow.search`, one per dialect) finds the candidates through indexed phonetic
+keys, prefixes, dates and addresses; this module ranks them:
+
+    exact     every name word is a name (or alias) part, spelled the same once case,
+              accents, apostrophes and Mc/Mac are folded;
+    phonetic  every word at least sounds like one (the same phonetic key);
+    fuzzy     every word at least starts one or is close to one (rapidfuzz).
+
+Within a rank the closer spelling, a matching date of birth and the forename-first
+order come first. A date of birth matches with day and month either way round. A
+restricted person's hit says only that the record exists and whom to ask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rapidfuzz import fuzz
+
+from controlroom.data.search import NameTerm, PersonCriteria
+from controlroom.domain.identity import Actor
+from controlroom.domain.phonetics import (
+    PersonQuery,
+    name_parts,
+    normalise_name,
+    parse_person_query,
+    phonetic_keys,
+    transposed,
+)
+from controlroom.services import audit
+from controlroom.services.markers import MarkerInfo, current_markers
+
+QUERY_LIMIT = 200
+# A word this close to a name part (rapidfuzz ratio, 0-100) is a fuzzy match.
+FUZZY_THRESHOLD = 75
+# Metaphone keeps consonants only, so Jane and John share a key: a shared key counts
+# only between spellings this close (Catherine/Kathryn 62, Jane/John 50).
+PHONETIC_MIN_RATIO = 55
+RESTRICTED_LABEL = "RESTRICTED \u2014 ask {owner}"
+UNKNOWN_OWNER = "a supervisor"
+
+_RANKS = {3: "exact", 2: "phonetic", 1: "fuzzy"}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonHit:
+    person_id: int
+    forename: str
+    surname: str
+    date_of_birth: date | None
+    address: str | None  # the current address, one line
+    markers: tuple[MarkerInfo, ...]
+    match: str           # "exact" | "phonetic" | "fuzzy"
+    score: float         # higher first; the integer part is the rank (3 exact .. 1 fuzzy)
+    incident_count: int
+    intelligence_count: int
+    restricted: bool
+    # Whom to ask about a restricted record (its recorder), None on any other hit.
+    ask: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.forename} {self.surname}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    typed: str        # casefolded, as typed
+    normal: str       # normal form ("" when it has no letters)
+    keys: frozenset[str]
+    prefix: str       # the normal form, when the word may start a name part
+
+
+def _words(query: PersonQuery) -> list[_Word]:
+    words = []
+    for typed in query.names:
+        normal = normalise_name(typed) if _is_name(typed) else ""
+        words.append(_Word(typed.casefold(), normal, frozenset(_keys(typed)), normal))
+    return words
+
+
+_NAME_PUNCTUATION = str.maketrans("", "", "'\u2019- ")
+
+
+def _is_name(word: str) -> bool:
+    """Letters, apostrophes, hyphens and spaces only: a word that may be spelled another way.
+    Anything else ("smi%", "[b]x") is matched only as the characters typed."""
+    return word.translate(_NAME_PUNCTUATION).isalpha()
+
+
+def _keys(word: str) -> tuple[str, ...]:
+    return phonetic_keys(word) if _is_name(word) else ()
+
+
+def _criteria(query: PersonQuery) -> PersonCriteria:
+    dates: list[date] = []
+    for value in query.dates_of_birth:
+        dates.append(value)
+        other = transposed(value)
+        if other is not None:
+            dates.append(other)
+    return PersonCriteria(
+        names=tuple(NameTerm(_keys(w), w.casefold()) for w in query.names),
+        dates_of_birth=tuple(dict.fromkeys(dates)), born_from=query.born_from,
+        born_to=query.born_to, postcode_prefix=query.postcode,
+        address_words=query.address_words)
+
+
+def _name_match(words: list[_Word], forename: str | None, surname: str) -> tuple[int, float, float]:
+    """(rank 0-3, closeness 0-1, order bonus) of the query words against one name.
+
+    The order bonus prefers forename-first ("john smith") and a last word that is the
+    surname (a lone word is most often one), without ever lifting a hit out of its rank.
+    """
+    fore_parts, sur_parts = name_parts(forename or ""), name_parts(surname)
+    tokens = [(p, "forename") for p in fore_parts] + [(p, "surname") for p in sur_parts]
+    wholes = {"".join(fore_parts), "".join(sur_parts)} - {""}
+    token_set = {t for t, _ in tokens} | wholes
+    key_of = {t: set(phonetic_keys(t)) for t in token_set}
+    typed_names = ((forename or "").casefold(), surname.casefold())
+    rank, closeness, sides = 3, 0.0, []
+    for word in words:
+        best_rank, best_close, best_side = 0, 0.0, None
+        for token in token_set:
+            side = next((s for t, s in tokens if t == token), "surname")
+            close = fuzz.ratio(word.normal, token) / 100 if word.normal else 0.0
+            if word.normal and word.normal == token:
+                found = 3
+            elif word.keys & key_of[token] and close * 100 >= PHONETIC_MIN_RATIO:
+                found = 2
+            elif (word.prefix and token.startswith(word.prefix)) \
+                    or close * 100 >= FUZZY_THRESHOLD:
+                found = 1
+            else:
+                found = 0
+            if (found, close) > (best_rank, best_close):
+                best_rank, best_close, best_side = found, close, side
+        if best_rank == 0 and word.typed and any(n.startswith(word.typed) for n in typed_names):
+            best_rank, best_close = 1, 0.5
+        rank = min(rank, best_rank)
+        closeness += best_close
+        sides.append(best_side)
+    bonus = 0.03 * (bool(sides) and sides[-1] == "surname")
+    if len(sides) > 1 and sides[0] == "forename" and sides[-1] == "surname":
+        bonus += 0.05
+    return rank, closeness / max(1, len(words)), bonus
+
+
+def _date_bonus(query: PersonQuery, value: date | None) -> float:
+    if not query.dates_of_birth and query.born_from is None:
+        return 0.0
+    if value is None:
+        return 0.05
+    if value in query.dates_of_birth:
+        return 0.3
+    if query.born_from is not None and query.born_to is not None \
+            and query.born_from <= value <= query.born_to:
+        return 0.3
+    return 0.15  # day and month the other way round
+
+
+def _home_line(home) -> str | None:
+    if home is None:
+        return None
+    return ", ".join(part for part in (home.address, home.town, home.postcode) if part)
+
+
+def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 20
+                   ) -> list[PersonHit]:
+    """The people `query` may mean, best first, each with markers, address and counts.
+
+    Never refuses a query: text it cannot read finds nobody. Audited ("person.search")
+    with the query and the ids shown.
+    """
+    text = (query or "")[:QUERY_LIMIT]
+    parsed = parse_person_query(text, today=today)
+    words = _words(parsed)
+    with uow:
+        people = [] if parsed.empty else uow.search.candidates(_criteria(parsed))
+        ids = [p.id for p in people]
+        aliases = uow.search.aliases(ids)
+        ranked: list[tuple[float, int, object]] = []
+        for person in people:
+            if words:
+                names = [(person.forename, person.surname, 0.0)] + [
+                    (a.forename, a.surname, 0.05) for a in aliases.get(person.id, [])]
+                best = (0, 0.0, 0.0, 0.0)
+                for forename, surname, penalty in names:
+                    rank, close, bonus = _name_match(words, forename, surname)
+                    if (rank, close + bonus - penalty) > (best[0], best[1] + best[2] - best[3]):
+                        best = (rank, close, bonus, penalty)
+                rank, close, bonus, penalty = best
+                if rank == 0:
+                    continue
+                score = rank + 0.5 * close + bonus - penalty
+            else:
+                exact_date = (not parsed.dates_of_birth
+                              or person.date_of_birth in parsed.dates_of_birth)
+                rank = 3 if exact_date else 1
+                score = float(rank)
+            score += _date_bonus(parsed, person.date_of_birth)
+            ranked.append((round(score, 4), rank, person))
+        ranked.sort(key=lambda r: (-r[0], r[2].surname.casefold(), r[2].forename.casefold(),
+                                   r[2].date_of_birth or date.min, r[2].id))
+        shown = ranked[:limit]
+        shown_ids = [p.id for _, _, p in shown]
+        markers = current_markers(uow, shown_ids, today)
+        homes = uow.persons.current_homes(shown_ids, today)
+        incidents = uow.search.incident_counts(shown_ids)
+        intelligence = uow.search.intelligence_counts(shown_ids)
+        owners = uow.search.creators([p.id for _, _, p in shown if p.restricted])
+        hits = []
+        for score, rank, person in shown:
+            if person.restricted:
+                owner = owners.get(person.id, UNKNOWN_OWNER)
+                hits.append(PersonHit(person.id, RESTRICTED_LABEL.format(owner=owner), "", None,
+                                      None, (), _RANKS[rank], score, 0, 0, True, ask=owner))
+                continue
+            hits.append(PersonHit(
+                person.id, person.forename, person.surname, person.date_of_birth,
+                _home_line(homes.get(person.id)), markers[person.id], _RANKS[rank], score,
+                incidents.get(person.id, 0), intelligence.get(person.id, 0), False))
+        audit.record(uow, actor, "person.search", "person", None,
+                     detail=f"query={text!r}; shown: "
+                            + (",".join(str(i) for i in shown_ids) or "none"))
+        uow.commit()
+        return hits

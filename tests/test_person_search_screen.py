@@ -1,0 +1,61 @@
+"""Pilot test of person search (F3): a misspelled name finds the right person with their
+markers; Enter opens the record with the linked intelligence."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from controlroom.screens.person_record import PersonRecordScreen
+from controlroom.screens.person_search import PersonSearch
+from controlroom.services import intelligence
+from tests.apps import build_app, screen_text, settle
+from tests.databases import SEED_ANCHOR
+from tests.factories import add_location, add_marker, add_person
+
+
+@pytest.fixture(autouse=True)
+def immediate_search(monkeypatch):
+    monkeypatch.setattr(PersonSearch, "search_delay", 0.0)
+
+
+async def test_a_misspelled_name_finds_the_person_with_markers_and_intelligence(
+    database, admin, tmp_path
+):
+    home = add_location(database, "4 Search Street", postcode="LS9 8AB")
+    person = add_person(database, "Muhammad", "Searchfield", date_of_birth=date(1979, 2, 3),
+                        home=home)
+    add_marker(database, person, "WEAPONS")
+    intelligence.submit_report(database.uow(), admin, source="1", intelligence="A", handling="P",
+                               conditions=None, text="Carries a blade in his car",
+                               person_ids=(person,), now=SEED_ANCHOR)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonSearch)
+        await pilot.press(*"mohamed searchfeld")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "SEARCHFIELD, Muhammad" in text and "03/02/1979" in text
+        assert "!WEAPONS" in text
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonRecordScreen)
+        text = screen_text(app)
+    assert "Muhammad Searchfield" in text
+    assert "1AP" in text and "Carries a blade in his car" in text
+
+
+async def test_hostile_query_text_is_harmless(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        await pilot.press(*"[@click=app.quit]x '; -- %_")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, PersonSearch)
+        assert "SEARCH FAILED" not in screen_text(app)
