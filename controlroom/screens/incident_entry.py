@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -148,6 +149,20 @@ class IncidentEntry(FramedScreen):
         Binding("alt+p", "jump('person-query')", "Persons", id="entry.jump_persons",
                 show=False, priority=True),
         Binding("alt+x", "unlink_person", "Unlink last person", id="entry.unlink_person",
+                show=False, priority=True),
+        # Moving between fields is decided the moment the key is read, before the keys
+        # typed after it are delivered: over a lagging SSH link a fast typist's "Tab 7
+        # Crash Street" arrives in one burst, and a field change made later would leave
+        # the address in the previous field.
+        Binding("tab", "next_field", "Next field", id="entry.next_field", show=False,
+                priority=True),
+        Binding("shift+tab", "previous_field", "Previous field", id="entry.previous_field",
+                show=False, priority=True),
+        Binding("enter", "enter_field", "Accept and next", id="entry.enter", show=False,
+                priority=True),
+        Binding("down", "move_match(1)", "Next match", id="entry.next_match", show=False,
+                priority=True),
+        Binding("up", "move_match(-1)", "Previous match", id="entry.previous_match",
                 show=False, priority=True),
     ]
 
@@ -381,9 +396,27 @@ class IncidentEntry(FramedScreen):
         if selector:
             self.query_one(selector, MatchList).move(event.delta)
 
-    @on(Input.Submitted)
-    def enter_pressed(self, event: Input.Submitted) -> None:
-        widget_id = event.input.id or ""
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def action_enter_field(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, Input):
+            raise SkipAction()  # a flag toggles, the narrative takes a new line
+        self._enter_in(focused.id or "")
+
+    def action_move_match(self, delta: int) -> None:
+        lists = {"location": "#location-matches", "type": "#type-matches",
+                 "person-query": "#person-matches"}
+        selector = lists.get(getattr(self.focused, "id", None) or "")
+        if selector is None:
+            raise SkipAction()  # arrows keep their usual meaning elsewhere
+        self.query_one(selector, MatchList).move(delta)
+
+    def _enter_in(self, widget_id: str) -> None:
         if widget_id == "location":
             if self._accept_location_match():
                 self.focus_next()
@@ -844,9 +877,40 @@ class IncidentEntry(FramedScreen):
             problems["thrive"] = "THRIVE not assessed: fill it in, or press alt+k to skip it explicitly"
         return problems
 
+    def _sync_state_from_widgets(self) -> None:
+        """Read every field as it stands now.
+
+        The state normally follows the widgets through their Changed messages, but a
+        priority key (ctrl+s, alt+d) is handled the moment it is read, possibly before
+        the messages of the keys typed just ahead of it: what is on screen wins.
+        """
+        s = self.state
+        s.caller_name = self.query_one("#caller-name", Input).value
+        s.caller_phone = self.query_one("#caller-phone", Input).value
+        s.caller_relationship = self.query_one("#caller-relationship", Input).value
+        location = self.query_one("#location", Input).value
+        if location != s.location_text:
+            s.location_text, s.location_id = location, None
+        type_text = self.query_one("#type", Input).value
+        if type_text != s.type_text:
+            s.type_text = type_text
+            if s.type_code and type_text != self._type_label(s.type_code):
+                s.type_code = None
+        if not s.type_code and s.type_text.strip():
+            self._show_type_matches(s.type_text)
+        grade = self.query_one("#grade", Input).value
+        s.grade, s.grade_chosen = grade.strip().upper(), bool(grade.strip())
+        for part in THRIVE_PARTS:
+            s.thrive[part] = self.query_one(f"#thrive-{part}", Input).value
+        s.thrive_skipped = self.query_one("#thrive-skip", Checkbox).value
+        for flag in FLAGS:
+            s.flags[flag] = self.query_one(f"#flag-{flag}", Checkbox).value
+        s.narrative = self.query_one("#narrative", TextArea).text
+
     def action_save(self) -> None:
         if self._saving:
             return
+        self._sync_state_from_widgets()
         self._accept_type_match()
         for name in ("form", "location_text", "type_code", "grade", "narrative", "thrive",
                      "caller_phone", "caller_name", "caller_relationship"):
@@ -888,6 +952,7 @@ class IncidentEntry(FramedScreen):
         self.post_message(self.Loaded("saved", saved))
 
     def action_link_duplicate(self) -> None:
+        self._sync_state_from_widgets()
         if not self.duplicates:
             self._show_error("form", "No open incident to link to: alt+d works when the "
                                      "warnings list a possible same incident.")
