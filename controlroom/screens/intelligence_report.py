@@ -1,0 +1,192 @@
+"""One intelligence report, read in full.
+
+Its reference and 3x5x2 grading (code and words); for handling C the conditions come
+BEFORE the text, so nobody reads the text without having read how it may be shared;
+then the text, the subjects, who submitted it and when, and the reports it supersedes
+or is superseded by. Reports are never edited: `s` opens the submit form filled in from
+this one, and saving it makes a new report that links back. A restricted report asks
+for a justification first (the same dialog as a restricted person record); what is
+typed goes into the audit event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from controlroom.screens.frame import FramedScreen
+from controlroom.widgets.record_text import record_content
+
+
+class IntelligenceReportScreen(FramedScreen):
+    """A report by id. `s` supersedes it, `r` reads it again."""
+
+    TITLE = "Intelligence report"
+
+    BINDINGS = [
+        Binding("s", "supersede", "Supersede", id="intel_report.supersede"),
+        Binding("r,ctrl+r", "reload", "Reload", id="intel_report.reload"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, report: Any) -> None:
+            super().__init__()
+            self.report = report
+
+    class Refused(Message):
+        def __init__(self, message: str, justification_needed: bool) -> None:
+            super().__init__()
+            self.message = message
+            self.justification_needed = justification_needed
+
+    def __init__(self, report_id: int) -> None:
+        super().__init__()
+        self.report_id = report_id
+        self.report = None
+        self._justification: str | None = None
+        self._superseding = False
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="intel-report"):
+            yield Static("Reading the report…", id="intel-report-title", markup=False)
+            yield Static("", id="intel-report-message", classes="field-error", markup=False)
+            yield Static(id="intel-report-grading")
+            yield Static(id="intel-report-conditions")
+            yield Static(id="intel-report-text")
+            yield Static(id="intel-report-subjects")
+            yield Static(id="intel-report-history")
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        # Back from the supersede form: read it again (audited as another view) so it
+        # shows what superseded it. Closing help or a dialog does not re-read it.
+        if self._superseding:
+            self._superseding = False
+            self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="intel-report")
+    def load(self) -> None:
+        from controlroom.services import intelligence
+
+        app = self.app
+        try:
+            report = intelligence.view_report(app.uow_factory(), app.actor, self.report_id,
+                                              justification=self._justification)
+        except intelligence.JustificationRequired as exc:
+            self.post_message(self.Refused(exc.message, True))
+            return
+        except Exception as exc:
+            self.post_message(self.Refused(f"{type(exc).__name__}: {exc}", False))
+            return
+        self.post_message(self.Loaded(report))
+
+    @on(Refused)
+    def refused(self, message: Refused) -> None:
+        self.query_one("#intel-report-title", Static).update(record_content(message.message))
+        if not message.justification_needed:
+            return
+        from controlroom.screens.person_record import JustificationScreen
+
+        def answered(reason: str | None) -> None:
+            if reason is None:
+                self.dismiss()
+                return
+            self._justification = reason
+            self.load()
+
+        self.app.push_screen(JustificationScreen(message.message), answered)
+
+    @on(Loaded)
+    def loaded(self, message: Loaded) -> None:
+        from controlroom.services.intelligence import (
+            HANDLING_WORDS,
+            INTELLIGENCE_WORDS,
+            SOURCE_WORDS,
+        )
+
+        report = self.report = message.report
+        zone = self.app.zone
+        title = Content.styled(f"{report.reference}  {report.grading_code}", "bold")
+        if report.superseded:
+            title += Content.styled("  SUPERSEDED", "bold reverse")
+        if report.restricted:
+            title += Content.styled("  RESTRICTED — viewed with a recorded justification",
+                                    "bold reverse")
+        self.query_one("#intel-report-title", Static).update(title)
+
+        grading = [
+            Content(f"Source {report.source_grade}: "
+                    f"{SOURCE_WORDS.get(report.source_grade, '?')} · "
+                    f"Intelligence {report.intelligence_grade}: "
+                    f"{INTELLIGENCE_WORDS.get(report.intelligence_grade, '?')}"),
+        ]
+        if report.handling_code != "C":
+            grading.append(Content(f"Handling {report.handling_code}: "
+                                   f"{HANDLING_WORDS.get(report.handling_code, '?')}"))
+        self.query_one("#intel-report-grading", Static).update(Content("\n").join(grading))
+
+        conditions = self.query_one("#intel-report-conditions", Static)
+        if report.handling_code == "C":
+            conditions.update(
+                Content.styled(f"HANDLING C — {HANDLING_WORDS['C']}: ", "bold")
+                + record_content(report.handling_conditions or "(none recorded)", multiline=True))
+            conditions.add_class("-conditions")
+        else:
+            conditions.update("")
+            conditions.remove_class("-conditions")
+
+        self.query_one("#intel-report-text", Static).update(
+            Content.styled("TEXT", "bold") + Content("\n")
+            + record_content(report.text, multiline=True))
+
+        subjects = [Content.styled("SUBJECTS", "bold")]
+        for subject in report.subjects:
+            kind = "person" if subject.person_id is not None else "location"
+            number = subject.person_id if subject.person_id is not None else subject.location_id
+            subjects.append(Content(f" {kind} {number}: ") + record_content(subject.label))
+        if not report.subjects:
+            subjects.append(Content(" none recorded"))
+        self.query_one("#intel-report-subjects", Static).update(Content("\n").join(subjects))
+
+        by = report.submitted_by or "unknown"
+        if report.submitted_by_station:
+            by = f"{by} ({report.submitted_by_station})"
+        history = [Content("Submitted ") + record_content(
+            f"{report.submitted_at.astimezone(zone):%d/%m/%Y %H:%M} by {by}")]
+        if report.supersedes_reference:
+            history.append(Content(f"Supersedes {report.supersedes_reference}"))
+        if report.superseded_by_reference:
+            history.append(Content.styled(
+                f"Superseded by {report.superseded_by_reference}: read that one", "bold"))
+        self.query_one("#intel-report-history", Static).update(Content("\n").join(history))
+        self._say("")
+
+    def _say(self, text: str) -> None:
+        message = self.query_one("#intel-report-message", Static)
+        message.update(record_content(text))
+        message.set_class(bool(text), "-shown")
+
+    def action_supersede(self) -> None:
+        from controlroom.screens.intelligence_submit import IntelligenceSubmit
+
+        report = self.report
+        if report is None:
+            return
+        if report.superseded:
+            self._say(f"{report.reference} is already superseded by "
+                      f"{report.superseded_by_reference}: supersede that one instead.")
+            return
+        self._superseding = True
+        self.app.push_screen(IntelligenceSubmit.superseding(report))
