@@ -3,7 +3,7 @@ open by Enter, and the justification a restricted record asks for."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from controlroom.data.models import Person
 from controlroom.screens.incident_view import IncidentView
@@ -98,3 +98,114 @@ async def test_the_record_lists_linked_intelligence_with_its_grading(database, a
         text = screen_text(app)
     assert "INTELLIGENCE (3x5x2 grading)" in text
     assert "2BC" in text and "Seen with a knife outside [b]the pub[/b]" in text
+
+
+# --- merging duplicates and undoing a merge (supervisors only) ---------------------------
+
+
+def add_supervisor(database, username: str = "sue.pervisor") -> str:
+    from controlroom.data.models import Staff
+
+    with database.uow() as uow:
+        uow.session.add(Staff(username=username, display_name="Sue Pervisor",
+                              role="supervisor"))
+        uow.commit()
+    return username
+
+
+def merged_into_of(database, person_id: int):
+    with database.uow() as uow:
+        return uow.session.get(Person, person_id).merged_into_id
+
+
+async def test_a_supervisor_merges_a_listed_duplicate_and_undoes_it(database, tmp_path):
+    from controlroom.screens.confirm import ConfirmScreen
+    from controlroom.screens.person_merge import PersonMergeDialog
+
+    survivor = add_person(database, "Morgan", "Mergeworth", date_of_birth=date(1984, 2, 9))
+    duplicate = add_person(database, "Morg", "Mergeworth", date_of_birth=date(1984, 2, 9))
+    add_marker(database, duplicate, "WEAPONS")
+    app = build_app(database, tmp_path, username=add_supervisor(database))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, survivor)
+        assert "m merges one into this record" in screen_text(app)
+        await pilot.press("m")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonMergeDialog)
+        assert f"Morg Mergeworth  09/02/1984  (record {duplicate})" in screen_text(app)
+        await pilot.press("tab", *"short", "enter")  # a reason before a choice
+        await settle(pilot)
+        assert "choose the record that is the same person" in screen_text(app)
+        await pilot.press("1", "enter")                # the list's number picks the record
+        await settle(pilot)
+        assert "at least 10 characters" in screen_text(app)  # said at the field...
+        await pilot.press(*" - same DOB, PNC", "enter")      # ...and the typing kept
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Reason: short - same DOB, PNC" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonRecordScreen)
+        text = screen_text(app)
+        assert "merged into this record" in text
+        assert merged_into_of(database, duplicate) == survivor
+        app.screen.query_one("#person-record").scroll_end(animate=False)
+        await settle(pilot)
+        text = screen_text(app)
+        assert f"record {duplicate} Morg Mergeworth merged by Sue Pervisor" in text
+        assert "WEAPONS" in app.screen.query_one("#person-markers").render().plain
+
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonMergeDialog)
+        await pilot.press(*"two people after all", "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Merge undone" in screen_text(app)
+        assert merged_into_of(database, duplicate) is None
+    with database.uow() as uow:
+        actions = [(e.action, e.outcome, e.justification) for e in uow.audit.latest(10)
+                   if e.action.startswith("person.") and "merge" in e.action]
+    assert actions == [("person.unmerge", "success", "two people after all"),
+                       ("person.merge", "success", "short - same DOB, PNC")]
+
+
+async def test_a_merged_away_record_says_where_it_went(database, tmp_path):
+    from controlroom.domain.identity import Actor
+    from controlroom.domain.roles import Role
+    from controlroom.services import person_merge
+
+    survivor = add_person(database, "Robin", "Keeper", date_of_birth=date(1970, 1, 1))
+    away = add_person(database, "Rob", "Keeper", date_of_birth=date(1970, 1, 1))
+    username = add_supervisor(database)
+    with database.uow() as uow:
+        staff = uow.staff.by_username(username)
+        actor = Actor(staff.id, username, Role.SUPERVISOR, "local")
+    person_merge.merge_persons(database.uow(), actor, survivor, away, "same person per PNC")
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_record(pilot, away)
+        text = screen_text(app)
+        assert (f"MERGED INTO Robin Keeper (record {survivor}) by Sue Pervisor on "
+                f"{datetime.now(UTC).astimezone(app.zone):%d/%m/%Y}: same person per PNC") in text
+        assert "Rob Keeper" in text  # and its own data
+
+
+async def test_anyone_but_a_supervisor_is_refused_and_the_refusal_is_audited(database, tmp_path):
+    from controlroom.screens.person_merge import PersonMergeDialog
+
+    survivor = add_person(database, "Casey", "Single", date_of_birth=date(1990, 1, 2))
+    duplicate = add_person(database, "Case", "Single", date_of_birth=date(1990, 1, 2))
+    app = build_app(database, tmp_path)  # the test administrator
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, survivor)
+        await pilot.press("m")
+        await settle(pilot)
+        assert not isinstance(app.screen, PersonMergeDialog)
+        assert "Not done: only a supervisor may merge" in screen_text(app)
+    assert merged_into_of(database, duplicate) is None
+    with database.uow() as uow:
+        event = uow.audit.latest(1)[0]
+        assert (event.action, event.outcome, event.object_id) == (
+            "person.merge", "denied", str(survivor))

@@ -279,6 +279,10 @@ class Person(Base):
     surname_key_first: Mapped[str | None]
     surname_key_last: Mapped[str | None]
     forename_key, surname_key, surname_key_first, surname_key_last = _name_key_columns()
+    # Set when a supervisor merged this record into another (the survivor); cleared when
+    # the merge is undone. Nothing else about the record changes either way
+    # (`PersonMerge` keeps who, when and why). Added by migration 0004.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
 
     aliases: Mapped[list[PersonAlias]] = relationship(back_populates="person")
     markers: Mapped[list[WarningMarker]] = relationship(back_populates="person")
@@ -336,6 +340,27 @@ class WarningMarker(Base):
 
     person: Mapped[Person] = relationship(back_populates="markers")
     marker_type: Mapped[MarkerType] = relationship()
+
+
+class PersonMerge(Base):
+    """One merge of a duplicate person record into the record that survives.
+
+    Rows are never deleted: undoing a merge stamps `undone_*` on its row, so the history
+    of every merge and every undo stays. At most one merge of a record is live (not
+    undone) at a time; the service keeps that invariant.
+    """
+
+    __tablename__ = "person_merge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    merged_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    merged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    undone_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    undo_reason: Mapped[str | None] = mapped_column(Text)
 
 
 # --- incidents -----------------------------------------------------------------------

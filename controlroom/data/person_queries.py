@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -16,6 +16,7 @@ from controlroom.data.models import (
     Person,
     PersonAddress,
     PersonAlias,
+    PersonMerge,
     Staff,
     WarningMarker,
 )
@@ -25,48 +26,54 @@ def person(session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
 
 
-def aliases(session: Session, person_id: int) -> Sequence[PersonAlias]:
+def _ids(person_id: int | Iterable[int]) -> list[int]:
+    """One person id, or several: a survivor's record reads the records merged into it."""
+    return [person_id] if isinstance(person_id, int) else list(person_id)
+
+
+def aliases(session: Session, person_id: int | Iterable[int]) -> Sequence[PersonAlias]:
     return session.scalars(
-        select(PersonAlias).where(PersonAlias.person_id == person_id).order_by(PersonAlias.id)
+        select(PersonAlias).where(PersonAlias.person_id.in_(_ids(person_id)))
+        .order_by(PersonAlias.id)
     ).all()
 
 
-def markers(session: Session, person_id: int):
+def markers(session: Session, person_id: int | Iterable[int]):
     """Every marker ever set (current and expired), with its words and who set it."""
     setter = aliased(Staff)
     return session.execute(
         select(WarningMarker, MarkerType.label, MarkerType.severity, setter.display_name)
         .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
         .outerjoin(setter, setter.id == WarningMarker.set_by_id)
-        .where(WarningMarker.person_id == person_id)
+        .where(WarningMarker.person_id.in_(_ids(person_id)))
         .order_by(MarkerType.severity, WarningMarker.valid_from.desc())
     ).all()
 
 
-def addresses(session: Session, person_id: int):
+def addresses(session: Session, person_id: int | Iterable[int]):
     return session.execute(
         select(PersonAddress, Location)
         .join(Location, Location.id == PersonAddress.location_id)
-        .where(PersonAddress.person_id == person_id)
+        .where(PersonAddress.person_id.in_(_ids(person_id)))
         .order_by(PersonAddress.valid_to.is_not(None), PersonAddress.valid_from.desc())
     ).all()
 
 
-def incidents(session: Session, person_id: int, limit: int):
+def incidents(session: Session, person_id: int | Iterable[int], limit: int):
     return session.execute(
         select(Incident, IncidentType.label, IncidentPerson.role)
         .join(IncidentPerson, IncidentPerson.incident_id == Incident.id)
         .join(IncidentType, IncidentType.code == Incident.opening_type_code)
-        .where(IncidentPerson.person_id == person_id)
+        .where(IncidentPerson.person_id.in_(_ids(person_id)))
         .order_by(Incident.opened_at.desc(), Incident.id.desc())
         .limit(limit)
     ).all()
 
 
-def incident_count(session: Session, person_id: int) -> int:
+def incident_count(session: Session, person_id: int | Iterable[int]) -> int:
     return session.scalar(
         select(func.count(func.distinct(IncidentPerson.incident_id)))
-        .where(IncidentPerson.person_id == person_id)
+        .where(IncidentPerson.person_id.in_(_ids(person_id)))
     ) or 0
 
 
@@ -77,7 +84,9 @@ def possible_duplicates(session: Session, subject: Person, limit: int = 10) -> S
         (func.lower(Person.surname) == subject.surname.lower())
         & (func.lower(func.substr(Person.forename, 1, 3)) == subject.forename[:3].lower())
     )
-    query = select(Person).where(Person.id != subject.id, same_name)
+    # Records already merged away are not offered again (their survivor may be).
+    query = select(Person).where(Person.id != subject.id, same_name,
+                                 Person.merged_into_id.is_(None))
     born = subject.date_of_birth
     if born is not None:
         dates = [born]
@@ -85,3 +94,80 @@ def possible_duplicates(session: Session, subject: Person, limit: int = 10) -> S
             dates.append(born.replace(day=born.month, month=born.day))
         query = query.where(or_(Person.date_of_birth.is_(None), Person.date_of_birth.in_(dates)))
     return session.scalars(query.order_by(Person.id).limit(limit)).all()
+
+
+# --- merges ----------------------------------------------------------------------------
+
+
+def merged_into(session: Session, person_id: int) -> Sequence[Person]:
+    """The records merged (and not unmerged) into this one, oldest merge first."""
+    return session.scalars(
+        select(Person).where(Person.merged_into_id == person_id).order_by(Person.id)
+    ).all()
+
+
+def live_merge(session: Session, merged_id: int) -> PersonMerge | None:
+    """The merge that holds this record now (not undone), if any."""
+    return session.scalars(
+        select(PersonMerge)
+        .where(PersonMerge.merged_id == merged_id, PersonMerge.undone_at.is_(None))
+        .order_by(PersonMerge.id.desc()).limit(1)
+    ).first()
+
+
+def live_merges_into(session: Session, survivor_id: int):
+    """(merge, merged person, merged by) for each live merge into `survivor_id`, newest
+    first."""
+    merger = aliased(Staff)
+    return session.execute(
+        select(PersonMerge, Person, merger.display_name)
+        .join(Person, Person.id == PersonMerge.merged_id)
+        .outerjoin(merger, merger.id == PersonMerge.merged_by_id)
+        .where(PersonMerge.survivor_id == survivor_id, PersonMerge.undone_at.is_(None))
+        .order_by(PersonMerge.id.desc())
+    ).all()
+
+
+def merge_detail(session: Session, merge_id: int):
+    """(merge, survivor, merged person, merged by, undone by) or None."""
+    survivor, merged = aliased(Person), aliased(Person)
+    merger, undoer = aliased(Staff), aliased(Staff)
+    return session.execute(
+        select(PersonMerge, survivor, merged, merger.display_name, undoer.display_name)
+        .join(survivor, survivor.id == PersonMerge.survivor_id)
+        .join(merged, merged.id == PersonMerge.merged_id)
+        .outerjoin(merger, merger.id == PersonMerge.merged_by_id)
+        .outerjoin(undoer, undoer.id == PersonMerge.undone_by_id)
+        .where(PersonMerge.id == merge_id)
+    ).first()
+
+
+def survivors(session: Session, person_ids: Iterable[int]) -> dict[int, Person]:
+    """The records these ids were merged into, by id (merges are one level deep)."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+def merge_ids(session: Session, person_id: int) -> Sequence[int]:
+    """Every merge (live or undone) the record took part in, either side, newest first."""
+    return session.scalars(
+        select(PersonMerge.id)
+        .where(or_(PersonMerge.survivor_id == person_id, PersonMerge.merged_id == person_id))
+        .order_by(PersonMerge.id.desc())
+    ).all()
+
+
+def lock_persons(session: Session, person_ids: Iterable[int]) -> dict[int, Person]:
+    """The persons, row-locked until the transaction ends (PostgreSQL; SQLite's writes
+    are serialised by BEGIN IMMEDIATE), in id order so two merges cannot deadlock: two
+    supervisors merging A into B and B into A at once cannot make a cycle."""
+    ids = sorted(set(person_ids))
+    return {p.id: p for p in session.scalars(
+        select(Person).where(Person.id.in_(ids)).order_by(Person.id).with_for_update())}
+
+
+def lock_merge(session: Session, merge_id: int) -> PersonMerge | None:
+    return session.scalars(
+        select(PersonMerge).where(PersonMerge.id == merge_id).with_for_update()).first()

@@ -4,6 +4,12 @@ Identity and aliases, markers in words with who set them and when (current ones 
 expired ones marked so), addresses, incidents newest first (Enter opens one), and other
 records that may be the same person. A restricted record asks for a justification
 first; what is typed goes into the audit event with the operator's name.
+
+A supervisor merges a listed possible duplicate into the record with `m`, and undoes the
+latest merge shown on it with `u` (controlroom.screens.person_merge asks which record,
+why, and for confirmation). Anyone else pressing them is refused, and the refusal is
+audited by the service. A record merged away says so first: into which record, by whom,
+when and why.
 """
 
 from __future__ import annotations
@@ -22,6 +28,16 @@ from textual.widgets import DataTable, Input, Static
 
 from controlroom.screens.frame import FramedScreen
 from controlroom.widgets.record_text import record_content, record_text
+
+
+def _born(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else "DOB unknown"
+
+
+def _merge_line(merge, zone) -> str:
+    return (f"record {merge.merged_id} {merge.merged_name} merged by "
+            f"{merge.merged_by or 'unknown'} on {merge.merged_at.astimezone(zone):%d/%m/%Y}: "
+            f"{merge.reason}")
 
 
 class JustificationScreen(ModalScreen[str | None]):
@@ -55,6 +71,8 @@ class PersonRecordScreen(FramedScreen):
 
     BINDINGS = [
         Binding("r,ctrl+r", "reload", "Reload", id="person.reload"),
+        Binding("m", "merge", "Merge duplicate", id="person.merge"),
+        Binding("u", "undo_merge", "Undo merge", id="person.unmerge"),
     ]
 
     class Loaded(Message):
@@ -74,6 +92,14 @@ class PersonRecordScreen(FramedScreen):
             self.message = message
             self.justification_needed = justification_needed
 
+    class MergeChanged(Message):
+        """A merge or undo went through (`done`) or did not (`message` says why)."""
+
+        def __init__(self, message: str, done: bool) -> None:
+            super().__init__()
+            self.message = message
+            self.done = done
+
     def __init__(self, person_id: int) -> None:
         super().__init__()
         self.person_id = person_id
@@ -83,6 +109,7 @@ class PersonRecordScreen(FramedScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="person-record"):
             yield Static("Reading the record…", id="person-identity", markup=False)
+            yield Static("", id="person-merge-status", markup=False)
             yield Static(id="person-markers")
             yield Static(id="person-addresses")
             yield Static("INCIDENTS — Enter opens one", classes="section-title", markup=False)
@@ -165,6 +192,13 @@ class PersonRecordScreen(FramedScreen):
         if record.restricted:
             identity.append(Content.styled("RESTRICTED — viewed with a recorded justification",
                                            "bold reverse"))
+        if record.merged_into is not None:
+            merge = record.merged_into
+            identity.append(record_content(
+                f"MERGED INTO {merge.survivor_name} (record {merge.survivor_id}) by "
+                f"{merge.merged_by or 'unknown'} on "
+                f"{merge.merged_at.astimezone(self.app.zone):%d/%m/%Y}: {merge.reason}",
+                style="bold reverse"))
         if record.aliases:
             identity.append(Content("also known as: ") + Content("; ").join(
                 record_content(alias) for alias in record.aliases))
@@ -204,12 +238,106 @@ class PersonRecordScreen(FramedScreen):
                 key=incident.reference,
             )
         lines = []
+        if record.merged_records:
+            lines.append(Content.styled("MERGED INTO THIS RECORD — u undoes the latest", "bold"))
+            for merge in record.merged_records:
+                lines.append(Content(" ") + record_content(_merge_line(merge, zone)))
         if record.possible_duplicates:
-            lines.append(Content.styled("POSSIBLY THE SAME PERSON", "bold"))
+            lines.append(Content.styled("POSSIBLY THE SAME PERSON — m merges one into this record",
+                                        "bold"))
             for other in record.possible_duplicates:
-                born = other.date_of_birth.strftime("%d/%m/%Y") if other.date_of_birth else "DOB unknown"
-                lines.append(record_content(f" {other.name}  {born}  (record {other.person_id})"))
+                lines.append(record_content(
+                    f" {other.name}  {_born(other.date_of_birth)}  (record {other.person_id})"))
         self.query_one("#person-duplicates", Static).update(Content("\n").join(lines))
+
+    # --- merge and undo -------------------------------------------------------------
+
+    def _merge_status(self, message: str) -> None:
+        self.query_one("#person-merge-status", Static).update(record_content(message))
+
+    def action_merge(self) -> None:
+        from controlroom.screens.person_merge import PersonMergeDialog
+        from controlroom.services.person_merge import may_merge
+
+        record = self.record
+        if record is None:
+            return
+        if not may_merge(self.app.actor):
+            self.change_merge("merge", record.id, None, None)  # refused and audited there
+            return
+        if record.merged_into is not None:
+            self._merge_status(f"This record is merged into record "
+                               f"{record.merged_into.survivor_id}: merge into that one")
+            return
+        if not record.possible_duplicates:
+            self._merge_status("No possible duplicates are listed to merge into this record")
+            return
+        choices = [(other.person_id, f"{other.name}  {_born(other.date_of_birth)}"
+                    f"  (record {other.person_id})") for other in record.possible_duplicates]
+
+        def answered(answer: tuple[int | None, str] | None) -> None:
+            if answer is not None:
+                self.change_merge("merge", answer[0], None, answer[1])
+
+        self.app.push_screen(PersonMergeDialog(
+            "MERGE A DUPLICATE INTO THIS RECORD",
+            f"{record.name} (record {record.id}) stays the record in use; the chosen "
+            "record keeps all its history and can be unmerged later.",
+            choices, f"Merge {{chosen}} into record {record.id}?"), answered)
+
+    def action_undo_merge(self) -> None:
+        from controlroom.screens.person_merge import PersonMergeDialog
+        from controlroom.services.person_merge import may_merge
+
+        record = self.record
+        if record is None:
+            return
+        merge = record.merged_records[0] if record.merged_records else record.merged_into
+        if merge is None:
+            self._merge_status("No merge to undo on this record")
+            return
+        if not may_merge(self.app.actor):
+            self.change_merge("undo", None, merge.merge_id, None)  # refused and audited there
+            return
+
+        def answered(answer: tuple[int | None, str] | None) -> None:
+            if answer is not None:
+                self.change_merge("undo", None, merge.merge_id, answer[1])
+
+        self.app.push_screen(PersonMergeDialog(
+            "UNDO A MERGE", _merge_line(merge, self.app.zone), [],
+            f"Undo the merge of record {merge.merged_id} into record {merge.survivor_id}?"),
+            answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="person-merge")
+    def change_merge(self, kind: str, merged_id: int | None, merge_id: int | None,
+                     reason: str | None) -> None:
+        from controlroom.services import person_merge
+
+        app = self.app
+        try:
+            if kind == "merge":
+                info = person_merge.merge_persons(app.uow_factory(), app.actor, self.person_id,
+                                                  merged_id, reason)
+                message = f"Record {info.merged_id} ({info.merged_name}) merged into this record"
+            else:
+                info = person_merge.undo_merge(app.uow_factory(), app.actor, merge_id, reason)
+                message = (f"Merge undone: record {info.merged_id} ({info.merged_name}) is a "
+                           "record of its own again")
+        except (person_merge.MergeNotAllowed, person_merge.MergeRefused,
+                person_merge.ReasonRequired) as exc:
+            self.post_message(self.MergeChanged(str(exc), False))
+            return
+        except Exception as exc:
+            self.post_message(self.MergeChanged(f"{type(exc).__name__}: {exc}", False))
+            return
+        self.post_message(self.MergeChanged(message, True))
+
+    @on(MergeChanged)
+    def merge_changed(self, message: MergeChanged) -> None:
+        self._merge_status(message.message if message.done else f"Not done: {message.message}")
+        if message.done:
+            self.load()
 
     @on(DataTable.RowSelected, "#person-incidents")
     def open_incident(self, event: DataTable.RowSelected) -> None:

@@ -1,13 +1,18 @@
 """The person record: identity and aliases, markers with who set them and when,
 addresses, linked incidents (newest first) and possible duplicate records.
 
+A record that other records were merged into (controlroom.services.person_merge) reads
+their markers, aliases, addresses and incidents as its own, and names each merged record
+as an alias line; a record merged away says into which record, by whom, when and why,
+and shows only its own data.
+
 A restricted person's record opens only with a written justification, which goes into
 the audit event; without one the service refuses, and that refusal is audited too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from controlroom.data import person_queries
@@ -15,6 +20,7 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.services import audit
 from controlroom.services.audit import Outcome
+from controlroom.services.person_merge import MergeInfo, merge_info
 
 JUSTIFICATION_MINIMUM = 10
 INCIDENT_LIMIT = 50
@@ -76,6 +82,10 @@ class PersonRecord:
     incidents: tuple[PersonIncident, ...]
     incident_count: int
     possible_duplicates: tuple[DuplicateCandidate, ...]
+    # Set when this record was merged into another: it shows its own data only.
+    merged_into: MergeInfo | None = None
+    # Live merges of other records into this one, newest first (undo takes the first).
+    merged_records: tuple[MergeInfo, ...] = ()
 
     @property
     def name(self) -> str:
@@ -105,7 +115,9 @@ def view_person(uow, actor: Actor, person_id: int, *, justification: str | None 
                          detail="no such person")
             uow.commit()
             raise PersonNotFound(f"no person with id {person_id}")
-        if subject.restricted and (reason is None or len(reason) < JUSTIFICATION_MINIMUM):
+        restricted = subject.restricted or (subject.merged_into_id is None and any(
+            other.restricted for other in person_queries.merged_into(uow.session, person_id)))
+        if restricted and (reason is None or len(reason) < JUSTIFICATION_MINIMUM):
             audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.DENIED,
                          justification=reason, detail="restricted: justification required")
             uow.commit()
@@ -120,6 +132,18 @@ def view_person(uow, actor: Actor, person_id: int, *, justification: str | None 
 
 def _record(uow, subject, today: date) -> PersonRecord:
     session = uow.session
+    merged_into = None
+    merged_records: tuple[MergeInfo, ...] = ()
+    ids = [subject.id]
+    if subject.merged_into_id is not None:
+        live = person_queries.live_merge(session, subject.id)
+        if live is not None:
+            merged_into = merge_info(person_queries.merge_detail(session, live.id))
+    else:
+        merged_records = tuple(
+            merge_info(person_queries.merge_detail(session, merge.id))
+            for merge, _person, _by in person_queries.live_merges_into(session, subject.id))
+        ids += [merge.merged_id for merge in merged_records]
     markers = tuple(
         MarkerDetail(
             code=marker.marker_code, label=label, severity=severity, note=marker.note,
@@ -127,7 +151,7 @@ def _record(uow, subject, today: date) -> PersonRecord:
             valid_to=marker.valid_to,
             current=marker.valid_from <= today and (marker.valid_to is None or marker.valid_to >= today),
         )
-        for marker, label, severity, set_by in person_queries.markers(session, subject.id)
+        for marker, label, severity, set_by in person_queries.markers(session, ids)
     )
     addresses = tuple(
         AddressLine(
@@ -136,18 +160,27 @@ def _record(uow, subject, today: date) -> PersonRecord:
             kind=link.kind, valid_from=link.valid_from, valid_to=link.valid_to,
             current=link.valid_to is None or link.valid_to >= today,
         )
-        for link, location in person_queries.addresses(session, subject.id)
+        for link, location in person_queries.addresses(session, ids)
     )
-    incidents = tuple(
-        PersonIncident(incident_id=incident.id, reference=incident.reference,
-                       opened_at=incident.opened_at, type_label=label, grade=incident.grade,
-                       status=incident.status, role=role)
-        for incident, label, role in person_queries.incidents(session, subject.id, INCIDENT_LIMIT)
-    )
+    # One line per incident: a person (or a survivor and a record merged into it) linked
+    # in several roles reads "victim/caller".
+    by_incident: dict[int, PersonIncident] = {}
+    for incident, label, role in person_queries.incidents(session, ids, INCIDENT_LIMIT):
+        seen = by_incident.get(incident.id)
+        if seen is not None:
+            if role not in seen.role.split("/"):
+                by_incident[incident.id] = replace(seen, role=f"{seen.role}/{role}")
+            continue
+        by_incident[incident.id] = PersonIncident(
+            incident_id=incident.id, reference=incident.reference, opened_at=incident.opened_at,
+            type_label=label, grade=incident.grade, status=incident.status, role=role)
+    incidents = tuple(by_incident.values())
     aliases = tuple(
         " ".join(p for p in (alias.forename, alias.surname) if p) + f" ({alias.kind})"
-        for alias in person_queries.aliases(session, subject.id)
+        for alias in person_queries.aliases(session, ids)
     )
+    aliases += tuple(f"{merge.merged_name} (merged record {merge.merged_id})"
+                     for merge in merged_records)
     duplicates = tuple(
         DuplicateCandidate(person_id=other.id, name=f"{other.forename} {other.surname}",
                            date_of_birth=other.date_of_birth)
@@ -156,7 +189,12 @@ def _record(uow, subject, today: date) -> PersonRecord:
     return PersonRecord(
         id=subject.id, forename=subject.forename, middle_names=subject.middle_names,
         surname=subject.surname, date_of_birth=subject.date_of_birth, gender=subject.gender,
-        restricted=subject.restricted, aliases=aliases, markers=markers, addresses=addresses,
-        incidents=incidents, incident_count=person_queries.incident_count(session, subject.id),
-        possible_duplicates=duplicates,
+        # A survivor holding a restricted record's data is restricted too.
+        restricted=subject.restricted or any(
+            other.restricted for other in person_queries.merged_into(session, subject.id))
+        if subject.merged_into_id is None else subject.restricted,
+        aliases=aliases, markers=markers, addresses=addresses,
+        incidents=incidents, incident_count=person_queries.incident_count(session, ids),
+        possible_duplicates=duplicates, merged_into=merged_into,
+        merged_records=merged_records,
     )

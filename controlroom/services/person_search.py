@@ -12,7 +12,9 @@ keys, prefixes, dates and addresses; this module ranks them:
     fuzzy     every word at least starts one or is close to one (rapidfuzz).
 
 Within a rank the closer spelling, a matching date of birth and the forename-first
-order come first. A date of birth matches with day and month either way round. A
+order come first. A record merged into another (controlroom.services.person_merge) is
+never a hit of its own: the record it was merged into stands in its place, found by the
+merged record's names as by an alias. A date of birth matches with day and month either way round. A
 restricted person's hit says only that the record exists and whom to ask.
 """
 
@@ -23,6 +25,7 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
+from controlroom.data import person_queries
 from controlroom.data.search import NameTerm, PersonCriteria
 from controlroom.domain.identity import Actor
 from controlroom.domain.phonetics import (
@@ -171,6 +174,24 @@ def _home_line(home) -> str | None:
     return ", ".join(part for part in (home.address, home.town, home.postcode) if part)
 
 
+def _in_place_of_merged(uow, people):
+    """The candidates with each record merged away replaced by the record it was merged
+    into (never a separate hit), and, per survivor, the merged records found."""
+    survivors = person_queries.survivors(
+        uow.session, [p.merged_into_id for p in people if p.merged_into_id is not None])
+    kept: dict[int, object] = {}
+    merged: dict[int, list] = {}
+    for person in people:
+        if person.merged_into_id is None:
+            kept.setdefault(person.id, person)
+            continue
+        survivor = survivors.get(person.merged_into_id)
+        if survivor is not None and survivor.merged_into_id is None:
+            kept.setdefault(survivor.id, survivor)
+            merged.setdefault(survivor.id, []).append(person)
+    return list(kept.values()), merged
+
+
 def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 20
                    ) -> list[PersonHit]:
     """The people `query` may mean, best first, each with markers, address and counts.
@@ -183,13 +204,18 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
     words = _words(parsed)
     with uow:
         people = [] if parsed.empty else uow.search.candidates(_criteria(parsed))
-        ids = [p.id for p in people]
+        people, merged = _in_place_of_merged(uow, people)
+        ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
         aliases = uow.search.aliases(ids)
         ranked: list[tuple[float, int, object]] = []
         for person in people:
             if words:
                 names = [(person.forename, person.surname, 0.0)] + [
                     (a.forename, a.surname, 0.05) for a in aliases.get(person.id, [])]
+                # A record merged into this one is found by its names as by an alias.
+                for other in merged.get(person.id, ()):
+                    names += [(other.forename, other.surname, 0.05)] + [
+                        (a.forename, a.surname, 0.05) for a in aliases.get(other.id, [])]
                 best = (0, 0.0, 0.0, 0.0)
                 for forename, surname, penalty in names:
                     rank, close, bonus = _name_match(words, forename, surname)
