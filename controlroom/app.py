@@ -59,6 +59,9 @@ class ControlRoomApp(App[int]):
                 tooltip="Record a new incident"),
         Binding("f3,ctrl+f", "person_search", "Person search", id="app.person_search",
                 tooltip="Find a person however the name was spelled"),
+        # ctrl+g, not ctrl+y: TextArea takes ctrl+y for redo; nothing in Textual binds ctrl+g.
+        Binding("f4,ctrl+g", "intelligence", "Intelligence", id="app.intelligence",
+                tooltip="Search intelligence reports; submit one"),
         Binding("escape", "back", "Back", id="app.back", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -131,10 +134,10 @@ class ControlRoomApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Nothing but help and quit before the operator is signed in.
-        if action in {"new_incident", "person_search", "home"} and self.operator is None:
+        if action in {"new_incident", "person_search", "intelligence", "home"} and self.operator is None:
             return False
         # A dialog is answered or dismissed before the operator goes anywhere else.
-        if action in {"new_incident", "person_search", "home"} and isinstance(
+        if action in {"new_incident", "person_search", "intelligence", "home"} and isinstance(
             self.screen, ModalScreen
         ):
             return False
@@ -153,6 +156,13 @@ class ControlRoomApp(App[int]):
         if isinstance(self.screen, PersonSearch):
             return
         self.push_screen(PersonSearch())
+
+    def action_intelligence(self) -> None:
+        from controlroom.screens.intelligence_search import IntelligenceSearch
+
+        if isinstance(self.screen, IntelligenceSearch):
+            return
+        self.push_screen(IntelligenceSearch())
 
     def open_incident(self, reference: str, *, replace: bool = False) -> None:
         """Show an incident; `replace` swaps out the current screen (the entry form)."""

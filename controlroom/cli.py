@@ -8,6 +8,7 @@ that touches records is audited as the OS user.
     controlroom demo [--seed-only]      the synthetic training force
     controlroom db upgrade | current    migrations
     controlroom staff add|list|lock|unlock
+    controlroom search person|intel QUERY [--json] [--limit N]
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from controlroom import __version__
 
 DEMO_SUPERVISOR = "demo.supervisor"
+SEARCH_LIMIT_DEFAULT = 20
+SEARCH_LIMIT_MAX = 500
 
 
 class CliError(Exception):
@@ -65,6 +68,23 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("lock", "unlock"):
         sub = staff.add_parser(action, parents=[common], help=f"{action} an account")
         sub.add_argument("username")
+
+    search = commands.add_parser("search", help="search people or intelligence (audited)"
+                                 ).add_subparsers(dest="search_command", metavar="WHAT",
+                                                  required=True)
+    person = search.add_parser("person", parents=[common],
+                               help="people by name, date of birth, postcode or address")
+    person.add_argument("query", help='e.g. "muhammad smyth 02/03/1984", "smith LS6"')
+    intel = search.add_parser("intel", parents=[common],
+                              help="intelligence reports by text or by subject")
+    intel.add_argument("query", nargs="?", help="text the report contains")
+    intel.add_argument("--person", metavar="ID", help="reports with this person as a subject")
+    for sub in (person, intel):
+        sub.add_argument("--json", action="store_true",
+                         help="a JSON list for other systems (same order as the screen)")
+        sub.add_argument("--limit", default=str(SEARCH_LIMIT_DEFAULT), metavar="N",
+                         help=f"at most N results, 1-{SEARCH_LIMIT_MAX} "
+                              f"(default {SEARCH_LIMIT_DEFAULT})")
     return parser
 
 
@@ -356,6 +376,144 @@ def cmd_staff(args) -> int:
         database.dispose()
 
 
+def _whole_number(text: str, name: str, *, maximum: int | None = None) -> int:
+    """`text` as a whole number from 1 (to `maximum`), or a CliError naming `name`."""
+    value = (text or "").strip()
+    span = f"from 1 to {maximum}" if maximum is not None else "from 1"
+    if not value.isascii() or not value.isdigit() or int(value) < 1 \
+            or (maximum is not None and int(value) > maximum):
+        raise CliError(f"{name} must be a whole number {span}, not {text!r}")
+    return int(value)
+
+
+def cmd_search(args) -> int:
+    """Search as the OS user; the service audits each search with its query and results."""
+    limit = _whole_number(args.limit, "--limit", maximum=SEARCH_LIMIT_MAX)
+    person_id = None
+    if args.search_command == "intel":
+        if args.person is not None:
+            # Ids are 32-bit integers on both backends; a larger one would fail in the driver.
+            person_id = _whole_number(args.person, "--person", maximum=2**31 - 1)
+        if person_id is None and not (args.query or "").strip():
+            raise CliError("search intel needs QUERY text or --person ID")
+    settings = _settings(args)
+    database = _open_database(settings.database_url, args, create_sqlite=False)
+    try:
+        actor = _operator_actor(database).actor(_terminal())
+        if args.search_command == "person":
+            from datetime import UTC, datetime
+
+            from controlroom.domain.incidents import REFERENCE_ZONE
+            from controlroom.services.person_search import search_persons
+
+            today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
+            hits = search_persons(database.uow(), actor, args.query, today=today, limit=limit)
+            if args.json:
+                _print_json([_person_json(hit) for hit in hits])
+            else:
+                _print_person_hits(hits)
+        else:
+            from controlroom.services.intelligence import IntelligenceInputError, search_reports
+
+            try:
+                reports = search_reports(database.uow(), actor, text=args.query or None,
+                                         person_id=person_id, limit=limit)
+            except IntelligenceInputError as exc:
+                raise CliError(f"search intel: {exc.message}") from None
+            if args.json:
+                _print_json([_intel_json(report) for report in reports])
+            else:
+                _print_intel(reports)
+        return 0
+    finally:
+        database.dispose()
+
+
+def _print_json(rows: list[dict]) -> None:
+    import json
+
+    # ASCII only: a control character or bidi override in a record arrives escaped
+    # ("\u202e"), never raw on the terminal or in the receiving system's log.
+    sys.stdout.write(json.dumps(rows, ensure_ascii=True, indent=2) + "\n")
+
+
+def _person_json(hit) -> dict:
+    return {
+        "person_id": hit.person_id, "forename": hit.forename, "surname": hit.surname,
+        "date_of_birth": hit.date_of_birth.isoformat() if hit.date_of_birth else None,
+        "address": hit.address, "markers": [m.label for m in hit.markers],
+        "marker_codes": [m.code for m in hit.markers], "match": hit.match,
+        "score": hit.score, "incident_count": hit.incident_count,
+        "intelligence_count": hit.intelligence_count, "restricted": hit.restricted,
+        "ask": hit.ask,
+    }
+
+
+def _intel_json(report) -> dict:
+    return {
+        "id": report.id, "reference": report.reference,
+        "submitted_at": report.submitted_at.isoformat(), "grading_code": report.grading_code,
+        "handling_code": report.handling_code, "restricted": report.restricted,
+        "superseded": report.superseded, "preview": report.preview, "ask": report.ask,
+        "subjects": [{"person_id": s.person_id, "location_id": s.location_id, "label": s.label}
+                     for s in report.subjects],
+    }
+
+
+def _table(*columns: tuple[str, bool]):
+    """A results table; codes, dates and counts never wrap (`True`), names and text do."""
+    from rich.table import Table
+
+    table = Table()
+    for heading, whole in columns:
+        table.add_column(heading, no_wrap=whole, overflow="ellipsis" if whole else "fold")
+    return table
+
+
+def _print_person_hits(hits) -> None:
+    from rich.text import Text
+
+    from controlroom.domain.safe_text import printable
+
+    if not hits:
+        _console().print("No one found.", markup=False, highlight=False)
+        return
+    table = _table(("id", True), ("name", False), ("born", True), ("markers", False),
+                   ("address", False), ("incidents", True), ("intel", True), ("match", True))
+    for hit in hits:
+        born = hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else ""
+        markers = ", ".join(m.label for m in hit.markers)
+        table.add_row(*(Text(printable(str(v))) for v in (
+            hit.person_id, hit.name, born, markers, hit.address or "",
+            "" if hit.restricted else hit.incident_count,
+            "" if hit.restricted else hit.intelligence_count, hit.match)))
+    _console().print(table)
+
+
+def _print_intel(reports) -> None:
+    from rich.text import Text
+
+    from controlroom.domain.incidents import REFERENCE_ZONE
+    from controlroom.domain.safe_text import printable
+    from controlroom.services.person_search import RESTRICTED_LABEL, UNKNOWN_OWNER
+
+    if not reports:
+        _console().print("No reports found.", markup=False, highlight=False)
+        return
+    table = _table(("reference", True), ("submitted", True), ("grading", True),
+                   ("subjects", False), ("report", False))
+    for report in reports:
+        when = report.submitted_at.astimezone(REFERENCE_ZONE).strftime("%d/%m/%Y %H:%M")
+        if report.restricted:
+            about = RESTRICTED_LABEL.format(owner=report.ask or UNKNOWN_OWNER)
+        else:
+            about = report.preview or ""
+        subjects = "; ".join(s.label for s in report.subjects)
+        table.add_row(*(Text(printable(v)) for v in (
+            report.reference, when, report.grading_code, subjects, about)))
+    _console().print(table)
+
+
 def _seed_with_progress(database, size: str):
     """Seed with a rich.progress bar: one task per stage, advanced by the service's callback."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -406,7 +564,8 @@ def _print_staff(members) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {None: cmd_run, "demo": cmd_demo, "db": cmd_db, "staff": cmd_staff}
+    handlers = {None: cmd_run, "demo": cmd_demo, "db": cmd_db, "staff": cmd_staff,
+                "search": cmd_search}
     try:
         return handlers[args.command](args)
     except CliError as exc:

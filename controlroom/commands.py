@@ -22,6 +22,8 @@ class ControlRoomCommands(Provider):
             ("Home board", "Open incidents by grade, status and heading", app.action_home),
             ("New incident", "Record a call: F2 or ctrl+n", app.action_new_incident),
             ("Person search", "Find a person: F3 or ctrl+f", app.action_person_search),
+            ("Intelligence search", "Search and submit intelligence: F4 or ctrl+g",
+             app.action_intelligence),
             ("Quit Control Room", "Sign out and close", app.action_quit),
         ]
         screen = self.screen

@@ -1,0 +1,281 @@
+"""Person search latency: 200 varied queries through the service layer against the plain
+indexed query for the same terms, in the same run, on the same database.
+
+The queries are drawn from the seeded people themselves, then misspelled the way callers
+do: a spelling from the person's name family (controlroom.domain.name_variants: Smyth
+for Smith, Muhammad for Mohammed) or, for a name with no family, a keying slip (two
+letters swapped, one dropped). Four kinds, in turn:
+
+    name          "muhammad smyth"                 misspelled forename and surname
+    name + DOB    "muhammad smyth 02/03/1984"      and the exact date of birth
+    DOB range     "smyth 1982-1986"                misspelled surname, five-year range
+    postcode      "smyth LS6 2AB"                  misspelled surname, home postcode
+
+Each runs through `search_persons` (parse, candidates, ranking, markers, address,
+counts, the audit event and its commit: what the screen and `controlroom search` pay),
+and, interleaved so drift in the machine's load hits both alike, the floor: one plain
+SQLAlchemy select on the indexed columns with the terms spelled correctly (surname =
+, forename = , date_of_birth = / BETWEEN, or a join to the home address's postcode),
+each in a unit of work of its own. For context it also times the floor plus the one
+audit row a search must commit (not the target's floor), and counts how often the
+intended person is in the top five.
+
+    .venv/bin/python benchmarks/search.py                      # large seed, SQLite, ~5 min to seed
+    .venv/bin/python benchmarks/search.py --size small         # a quick try
+    .venv/bin/python benchmarks/search.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+
+Without --database-url it seeds a scratch SQLite database (`controlroom demo --seed-only
+--size SIZE`); with one it seeds it only when it is not yet seeded (a PostgreSQL URL
+needs an existing, empty or seeded database).
+
+Target (issue 4): p95 at most 5x the floor's p95, and under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import and_, func, or_, select
+
+from controlroom.config import mask_url, sqlite_url
+from controlroom.data.models import Location, Person, PersonAddress, Staff
+from controlroom.data.uow import Database
+from controlroom.domain.identity import Actor
+from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.name_variants import FORENAME_FAMILIES, SURNAME_FAMILIES
+from controlroom.domain.roles import Role
+from controlroom.services import audit
+from controlroom.services.person_search import search_persons
+
+KINDS = ("name", "name + DOB", "DOB range", "postcode")
+LIMIT = 20
+TOP = 5
+SAMPLE_FACTOR = 4  # draw this many candidate people per query wanted (some are unusable)
+
+_FAMILY_OF = {s: f.spellings for f in FORENAME_FAMILIES for s in f.spellings}
+_FAMILY_OF.update({s: family for family in SURNAME_FAMILIES for s in family})
+
+
+def misspelled(name: str, rng: random.Random) -> str:
+    """Another spelling of `name`: from its variant family, else a keying slip."""
+    family = _FAMILY_OF.get(name)
+    if family is not None and len(family) > 1:
+        return rng.choice([s for s in family if s != name])
+    letters = list(name)
+    swaps = [i for i in range(1, len(letters) - 1)
+             if letters[i].isalpha() and letters[i + 1].isalpha()
+             and letters[i] != letters[i + 1]]
+    if swaps and rng.random() < 0.5:
+        i = rng.choice(swaps)
+        letters[i], letters[i + 1] = letters[i + 1], letters[i]
+    elif len(letters) > 4:
+        del letters[rng.randrange(1, len(letters) - 1)]
+    else:
+        return name  # too short to misspell and still mean the same person
+    return "".join(letters)
+
+
+def seed_scratch(size: str) -> str:
+    scratch = Path(tempfile.mkdtemp(prefix="controlroom-search-"))
+    url = sqlite_url(scratch / f"{size}.sqlite")
+    print(f"seeding the {size} synthetic force into {scratch} …", flush=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "controlroom", "demo", "--seed-only", "--size", size,
+                    "--database-url", url], check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "CONTROLROOM_DATA_DIR": str(scratch)})
+    print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    return url
+
+
+def ensure_seeded(url: str, size: str) -> None:
+    """Seed a named database unless it already holds a synthetic force."""
+    print(f"checking {mask_url(url)} (seeding the {size} force if it is empty) …", flush=True)
+    subprocess.run([sys.executable, "-m", "controlroom", "demo", "--seed-only", "--size", size,
+                    "--database-url", url], check=True, stdout=subprocess.DEVNULL)
+
+
+def sample_people(database: Database, wanted: int, rng: random.Random):
+    """(id, forename, surname, date of birth, home postcode) of random unrestricted people."""
+    with database.uow() as uow:
+        low, high = uow.session.execute(select(func.min(Person.id), func.max(Person.id))).one()
+        ids = rng.sample(range(low, high + 1), min(high - low + 1, wanted * SAMPLE_FACTOR))
+        rows = uow.session.execute(
+            select(Person.id, Person.forename, Person.surname, Person.date_of_birth,
+                   Location.postcode)
+            .outerjoin(PersonAddress, and_(PersonAddress.person_id == Person.id,
+                                           PersonAddress.kind == "home",
+                                           PersonAddress.valid_to.is_(None)))
+            .outerjoin(Location, Location.id == PersonAddress.location_id)
+            .where(Person.id.in_(ids), Person.restricted.is_(False))).all()
+    people = {row[0]: row for row in rows}  # one row a person, whatever their addresses
+    ordered = [people[i] for i in ids if i in people]
+    return ordered
+
+
+def build_queries(people, count: int, rng: random.Random):
+    """(kind, query text, floor select, intended person id) for `count` queries."""
+    queries = []
+    pool = iter(people)
+    while len(queries) < count:
+        kind = KINDS[len(queries) % len(KINDS)]
+        for person_id, forename, surname, born, postcode in pool:
+            fore, sur = misspelled(forename, rng), misspelled(surname, rng)
+            if kind == "name":
+                text = f"{fore} {sur}"
+                floor = select(Person).where(Person.surname == surname,
+                                             Person.forename == forename)
+            elif kind == "name + DOB":
+                if born is None:
+                    continue
+                text = f"{fore} {sur} {born:%d/%m/%Y}"
+                floor = select(Person).where(Person.surname == surname,
+                                             Person.forename == forename,
+                                             Person.date_of_birth == born)
+            elif kind == "DOB range":
+                if born is None:
+                    continue
+                # A range reaching past this year reads as words, not dates (as it should).
+                low, high = born.year - 2, min(born.year + 2, date.today().year)
+                text = f"{sur} {low}-{high}"
+                floor = select(Person).where(
+                    Person.surname == surname,
+                    Person.date_of_birth.between(date(low, 1, 1), date(high, 12, 31)))
+            else:
+                if not postcode:
+                    continue
+                text = f"{sur} {postcode}"
+                floor = (select(Person)
+                         .join(PersonAddress, PersonAddress.person_id == Person.id)
+                         .join(Location, Location.id == PersonAddress.location_id)
+                         .where(Person.surname == surname, Location.postcode == postcode,
+                                or_(PersonAddress.valid_to.is_(None),
+                                    PersonAddress.valid_to >= date.today())))
+            queries.append((kind, text, floor.limit(LIMIT), person_id))
+            break
+        else:
+            raise SystemExit(f"only {len(queries)} usable people sampled; try again")
+    return queries
+
+
+def benchmark_actor(database: Database) -> Actor:
+    with database.uow() as uow:
+        staff = uow.session.scalars(
+            select(Staff).where(Staff.username == "demo.supervisor")).first() \
+            or uow.session.scalars(select(Staff).order_by(Staff.id)).first()
+        return Actor(staff_id=staff.id, username=staff.username, role=Role(staff.role),
+                     terminal="benchmark")
+
+
+def run_service(database: Database, actor: Actor, text: str, today: date):
+    started = time.perf_counter()
+    hits = search_persons(database.uow(), actor, text, today=today, limit=LIMIT)
+    return time.perf_counter() - started, [hit.person_id for hit in hits]
+
+
+def run_floor(database: Database, floor, actor: Actor | None = None, text: str = "") -> float:
+    """The plain query; with `actor`, also the one audit row every search must commit."""
+    started = time.perf_counter()
+    with database.uow() as uow:
+        ids = [person.id for person in uow.session.scalars(floor).all()]
+        if actor is not None:
+            audit.record(uow, actor, "person.search", "person", None,
+                         detail=f"query={text!r}; shown: {','.join(map(str, ids)) or 'none'}")
+            uow.commit()
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def describe_backend(database: Database) -> str:
+    engine = database.engine
+    version = ".".join(str(v) for v in (engine.dialect.server_version_info or ()))
+    return f"{engine.dialect.name} {version}".strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="a database to use (seeded if empty)")
+    parser.add_argument("--size", choices=("small", "large"), default="large")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="queries of each path run first and not counted")
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+
+    url = args.database_url
+    if url is None:
+        url = seed_scratch(args.size)
+    else:
+        ensure_seeded(url, args.size)
+    database = Database(url)
+    rng = random.Random(args.seed)
+    today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
+    try:
+        actor = benchmark_actor(database)
+        with database.uow() as uow:
+            persons = uow.session.scalar(select(func.count()).select_from(Person))
+        people = sample_people(database, args.queries + args.warmup, rng)
+        queries = build_queries(people, args.queries + args.warmup, rng)
+        warmup, measured = queries[:args.warmup], queries[args.warmup:]
+        for _, text, floor, _ in warmup:
+            run_service(database, actor, text, today)
+            run_floor(database, floor)
+
+        service_times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        floor_times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        audited: list[float] = []
+        found = dict.fromkeys(KINDS, 0)
+        for number, (kind, text, floor, intended) in enumerate(measured):
+            # Alternate which path goes first, so neither always meets the warmer cache.
+            if number % 2:
+                floor_times[kind].append(run_floor(database, floor))
+            elapsed, ids = run_service(database, actor, text, today)
+            service_times[kind].append(elapsed)
+            if not number % 2:
+                floor_times[kind].append(run_floor(database, floor))
+            found[kind] += intended in ids[:TOP]
+            audited.append(run_floor(database, floor, actor, text))
+    finally:
+        database.dispose()
+
+    service = [t for times in service_times.values() for t in times]
+    floors = [t for times in floor_times.values() for t in times]
+    s50, s95 = percentile(service, 0.5), percentile(service, 0.95)
+    f50, f95 = percentile(floors, 0.5), percentile(floors, 0.95)
+    ratio = s95 / f95
+    print(f"backend: {describe_backend(database)} ({mask_url(url)})")
+    print(f"persons: {persons:,}; queries: {len(measured)} "
+          f"({', '.join(f'{len(service_times[k])} {k}' for k in KINDS)}), "
+          f"{args.warmup} warm-up not counted")
+    print(f"{'':34}{'p50':>10}{'p95':>10}")
+    print(f"{'search_persons (service layer)':34}{s50 * 1000:8.1f}ms{s95 * 1000:8.1f}ms")
+    print(f"{'plain indexed query (floor)':34}{f50 * 1000:8.1f}ms{f95 * 1000:8.1f}ms")
+    print(f"{'floor + its audit row committed':34}{percentile(audited, 0.5) * 1000:8.1f}ms"
+          f"{percentile(audited, 0.95) * 1000:8.1f}ms   (context: every search commits one)")
+    for kind in KINDS:
+        print(f"{'  ' + kind:34}{percentile(service_times[kind], 0.5) * 1000:8.1f}ms"
+              f"{percentile(service_times[kind], 0.95) * 1000:8.1f}ms   floor "
+              f"{percentile(floor_times[kind], 0.95) * 1000:.1f}ms p95, "
+              f"intended in top {TOP}: {found[kind]}/{len(service_times[kind])}")
+    print(f"p95 / floor p95: {ratio:.1f}x (target <= 5x) {'met' if ratio <= 5 else 'NOT MET'}")
+    print(f"p95 under 100 ms: {'yes' if s95 < 0.1 else 'NO'} ({s95 * 1000:.1f} ms)")
+    print(f"intended person in the top {TOP}: {sum(found.values())}/{len(measured)}")
+    print(f"means: service {statistics.fmean(service) * 1000:.1f} ms, "
+          f"floor {statistics.fmean(floors) * 1000:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
