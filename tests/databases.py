@@ -73,6 +73,10 @@ class SqliteDatabases:
         shutil.copyfile(self._template(seeded), target)
         return sqlite_url(target)
 
+    def create_empty(self, directory: Path, label: str) -> str:
+        """A database with nothing in it at all (not even a schema), for migration tests."""
+        return sqlite_url(directory / f"{label}.sqlite")
+
     def drop(self, url: str) -> None:
         pass  # tmp_path goes with the test
 
@@ -127,6 +131,13 @@ class PostgresDatabases:
         name = f"{self.prefix}_{next(self._counter)}"
         self._execute("DROP DATABASE IF EXISTS {name}", name)
         self._execute("CREATE DATABASE {name} TEMPLATE {template}", name, template)
+        self._created.append(name)
+        return self.url_for(name)
+
+    def create_empty(self, directory: Path, label: str) -> str:
+        """A database with nothing in it at all (not even a schema), for migration tests."""
+        name = f"{self.prefix}_{label}_{next(self._counter)}"
+        self._execute("CREATE DATABASE {name}", name)
         self._created.append(name)
         return self.url_for(name)
 

@@ -15,8 +15,6 @@ import os
 import shlex
 import subprocess
 import sys
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,6 +29,7 @@ from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD
 from controlroom.data.uow import Database
 from controlroom.domain.roles import Role
+from tests.cli_harness import isolate_cli_environment, run_cli
 from tests.databases import postgres_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,25 +40,9 @@ alembic_version = Table(
 )
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture(autouse=True)
 def cli_environment(monkeypatch, tmp_path):
-    """No settings, colours or SSH session leak in from the machine running the tests."""
-    for name in list(os.environ):
-        if name.startswith("CONTROLROOM_") and name != "CONTROLROOM_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "SSH_CLIENT",
-                 "SSH_CONNECTION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CONTROLROOM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("COLUMNS", "200")  # rich tables must not wrap the cells under test
+    isolate_cli_environment(monkeypatch, tmp_path, columns=200)
 
 
 class HeadlessApp:
@@ -108,16 +91,7 @@ def signed_in(apps: list[HeadlessApp]) -> list[str]:
 
 @pytest.fixture
 def run(capsys):
-    def run(*argv: str) -> Result:
-        capsys.readouterr()
-        try:
-            code = cli.main(list(argv))
-        except SystemExit as exit_:  # argparse: --version, usage errors
-            code = exit_.code
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return lambda *argv: run_cli(capsys, *argv)
 
 
 @pytest.fixture
@@ -308,19 +282,11 @@ def test_the_app_creates_the_embedded_database_on_first_run(run, url, apps):
 
 
 @pytest.fixture
-def empty_postgres_url(databases):
+def empty_postgres_url(databases, tmp_path):
     """A new, empty PostgreSQL database; the URL carries a password (trust auth ignores it)."""
     if not postgres_url():
         pytest.skip("CONTROLROOM_TEST_DATABASE_URL is not set")
-    import psycopg
-    from psycopg import sql
-
-    name = f"{databases.prefix}_cli_{uuid.uuid4().hex[:8]}"
-    base = databases.base
-    with psycopg.connect(host=base.host, port=base.port, user=base.username,
-                         password=base.password, dbname=base.database, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = databases.url_for(name)
+    url = databases.create_empty(tmp_path, "cli")
     yield make_url(url).set(password="s3cret").render_as_string(hide_password=False)
     databases.drop(url)
 

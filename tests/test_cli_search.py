@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -23,45 +22,21 @@ from controlroom.domain.name_variants import SURNAME_FAMILIES
 from controlroom.domain.roles import Role
 from controlroom.services import staff
 from controlroom.services.person_search import search_persons
+from tests.cli_harness import Result, isolate_cli_environment, run_cli
 from tests.databases import TEST_ADMIN
 
 OS_USER = getpass.getuser()
 HOSTILE = "[bold red]x[/] [0] \x1b[2J\x1b]0;pwned\x07 ' OR 1=1 --; DROP TABLE person; %_ \u202e"
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture(autouse=True)
 def cli_environment(monkeypatch, tmp_path):
-    """No settings, colours or SSH session leak in from the machine running the tests."""
-    for name in list(os.environ):
-        if name.startswith("CONTROLROOM_") and name != "CONTROLROOM_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "SSH_CLIENT",
-                 "SSH_CONNECTION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CONTROLROOM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("COLUMNS", "250")  # rich tables must not wrap the cells under test
+    isolate_cli_environment(monkeypatch, tmp_path, columns=250)
 
 
 @pytest.fixture
 def run(capsys):
-    def run(*argv: str) -> Result:
-        capsys.readouterr()
-        try:
-            code = cli.main(list(argv))
-        except SystemExit as exit_:  # argparse usage errors
-            code = exit_.code
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return lambda *argv: run_cli(capsys, *argv)
 
 
 def administrator(database: Database) -> Actor:

@@ -13,7 +13,7 @@ from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.intelligence_report import IntelligenceReportScreen
 from controlroom.screens.intelligence_search import IntelligenceSearch, parse_query
 from controlroom.screens.intelligence_submit import IntelligenceSubmit
-from controlroom.screens.person_record import JustificationScreen
+from controlroom.screens.justification import JustificationScreen
 from tests.apps import build_app, screen_text, settle
 from tests.factories import add_intel, add_location, add_person
 

@@ -7,7 +7,6 @@ columns read as "not given", the schema matches the models, and the services wor
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,7 +16,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, select
 from sqlalchemy.exc import IntegrityError
 
-from controlroom.config import sqlite_url
 from controlroom.data.engine import make_engine
 from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD, alembic_config
@@ -34,18 +32,7 @@ OPENED = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 def empty_url(databases, tmp_path):
-    if databases.backend == "sqlite":
-        yield sqlite_url(tmp_path / "at-0001.sqlite")
-        return
-    import psycopg
-    from psycopg import sql
-
-    name = f"{databases.prefix}_m0002_{uuid.uuid4().hex[:8]}"
-    base = databases.base
-    with psycopg.connect(host=base.host, port=base.port, user=base.username,
-                         password=base.password, dbname=base.database, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = databases.url_for(name)
+    url = databases.create_empty(tmp_path, "at_0001")
     yield url
     databases.drop(url)
 

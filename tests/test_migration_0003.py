@@ -8,7 +8,6 @@ old rows by a variant spelling.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,7 +16,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, select
 
-from controlroom.config import sqlite_url
 from controlroom.data.engine import make_engine
 from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD, alembic_config
@@ -35,18 +33,7 @@ NAMES = [("Muhammad", "Smyth"), ("Zoë", "O'Brien"), ("Kathryn", "Hughes-Whitfie
 
 @pytest.fixture
 def empty_url(databases, tmp_path):
-    if databases.backend == "sqlite":
-        yield sqlite_url(tmp_path / "at-0002.sqlite")
-        return
-    import psycopg
-    from psycopg import sql
-
-    name = f"{databases.prefix}_m0003_{uuid.uuid4().hex[:8]}"
-    base = databases.base
-    with psycopg.connect(host=base.host, port=base.port, user=base.username,
-                         password=base.password, dbname=base.database, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = databases.url_for(name)
+    url = databases.create_empty(tmp_path, "at_0002")
     yield url
     databases.drop(url)
 

@@ -6,7 +6,6 @@ Downgrading to 0003 and back keeps the full text too.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -15,7 +14,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, column, inspect, select, table
 
-from controlroom.config import sqlite_url
 from controlroom.data.engine import make_engine
 from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD, alembic_config
@@ -35,18 +33,7 @@ FTS_TRIGGERS = {"person_name_fts_insert", "person_name_fts_update", "person_name
 
 @pytest.fixture
 def empty_url(databases, tmp_path):
-    if databases.backend == "sqlite":
-        yield sqlite_url(tmp_path / "at-0003.sqlite")
-        return
-    import psycopg
-    from psycopg import sql
-
-    name = f"{databases.prefix}_m0004_{uuid.uuid4().hex[:8]}"
-    base = databases.base
-    with psycopg.connect(host=base.host, port=base.port, user=base.username,
-                         password=base.password, dbname=base.database, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = databases.url_for(name)
+    url = databases.create_empty(tmp_path, "at_0003")
     yield url
     databases.drop(url)
 

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from controlroom.data.models import Person
 from controlroom.screens.incident_view import IncidentView
-from controlroom.screens.person_record import JustificationScreen, PersonRecordScreen
+from controlroom.screens.justification import JustificationScreen
+from controlroom.screens.person_record import PersonRecordScreen
 from controlroom.services import incidents
 from tests.apps import build_app, screen_text, settle
 from tests.databases import SEED_ANCHOR

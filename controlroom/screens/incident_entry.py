@@ -178,12 +178,11 @@ class IncidentEntry(FramedScreen):
     class Failed(Message):
         """A worker's service call failed: `field` is where to say so (or None: the form)."""
 
-        def __init__(self, kind: str, field: str | None, message: str, detail: Any = None) -> None:
+        def __init__(self, kind: str, field: str | None, message: str) -> None:
             super().__init__()
             self.kind = kind
             self.field = field
             self.message = message
-            self.detail = detail
 
     def __init__(self, state: EntryState | None = None) -> None:
         super().__init__()
@@ -378,8 +377,6 @@ class IncidentEntry(FramedScreen):
                 self._check_duplicates()
         elif widget_id == "caller-phone":
             self._check_duplicates()
-        elif widget_id == "person-query":
-            pass
         self.save_draft_now()
 
     def on_descendant_blur(self, event) -> None:
@@ -387,14 +384,6 @@ class IncidentEntry(FramedScreen):
             self.save_draft_now()
 
     # --- Enter and the match lists ---------------------------------------------------------
-
-    @on(LookupInput.Moved)
-    def move_match(self, event: LookupInput.Moved) -> None:
-        lists = {"location": "#location-matches", "type": "#type-matches",
-                 "person-query": "#person-matches"}
-        selector = lists.get(event.lookup.id or "")
-        if selector:
-            self.query_one(selector, MatchList).move(event.delta)
 
     def action_next_field(self) -> None:
         self.focus_next()
@@ -744,7 +733,10 @@ class IncidentEntry(FramedScreen):
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:
         kind, result = message.kind, message.result
-        if kind == "types":
+        if kind == "saved":
+            self._saving = False
+            self.app.open_incident(result.reference, replace=True)
+        elif kind == "types":
             self.types = list(result)
             self.type_by_code = {t.code: t for t in self.types}
             if self.state.type_code in self.type_by_code:
@@ -790,9 +782,6 @@ class IncidentEntry(FramedScreen):
     def failed(self, message: Failed) -> None:
         if message.kind == "save":
             self._saving = False
-        if message.kind == "save" and message.detail is not None:
-            # A possible duplicate person or similar: the detail says which.
-            pass
         if message.field:
             self._show_error(message.field, message.message)
             self._focus_field(message.field)
@@ -988,13 +977,6 @@ class IncidentEntry(FramedScreen):
         except OSError:
             pass
         self.post_message(self.Loaded("saved", saved))
-
-    @on(Loaded)
-    def saved(self, message: Loaded) -> None:
-        if message.kind != "saved":
-            return
-        self._saving = False
-        self.app.open_incident(message.result.reference, replace=True)
 
     def action_cancel(self) -> None:
         if self.state.is_blank():

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.justification import ask_justification
 from controlroom.widgets.record_text import record_content
 
 
@@ -97,16 +98,11 @@ class IntelligenceReportScreen(FramedScreen):
         self.query_one("#intel-report-title", Static).update(record_content(message.message))
         if not message.justification_needed:
             return
-        from controlroom.screens.person_record import JustificationScreen
+        ask_justification(self, message.message, self._retry_with)
 
-        def answered(reason: str | None) -> None:
-            if reason is None:
-                self.dismiss()
-                return
-            self._justification = reason
-            self.load()
-
-        self.app.push_screen(JustificationScreen(message.message), answered)
+    def _retry_with(self, justification: str) -> None:
+        self._justification = justification
+        self.load()
 
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:

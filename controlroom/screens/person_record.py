@@ -20,13 +20,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.justification import ask_justification
 from controlroom.widgets.record_text import record_content, record_text
 
 
@@ -38,32 +38,6 @@ def _merge_line(merge, zone) -> str:
     return (f"record {merge.merged_id} {merge.merged_name} merged by "
             f"{merge.merged_by or 'unknown'} on {merge.merged_at.astimezone(zone):%d/%m/%Y}: "
             f"{merge.reason}")
-
-
-class JustificationScreen(ModalScreen[str | None]):
-    """Asks why the operator needs a restricted record. Enter submits; Esc goes back."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="justify.cancel")]
-
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self._message = message
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="justify-panel"):
-            yield Static("RESTRICTED RECORD", classes="panel-title", markup=False)
-            yield Static(record_content(self._message, multiline=True))
-            yield Input(id="justification", max_length=500,
-                        placeholder="why you need it, e.g. safeguarding check for CR-…")
-            yield Static("Enter submits (recorded with your name) · Esc goes back",
-                         classes="field-hint", markup=False)
-
-    @on(Input.Submitted)
-    def submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class PersonRecordScreen(FramedScreen):
@@ -172,14 +146,11 @@ class PersonRecordScreen(FramedScreen):
         if not message.justification_needed:
             return
 
-        def answered(reason: str | None) -> None:
-            if reason is None:
-                self.dismiss()
-                return
-            self._justification = reason
-            self.load()
+        ask_justification(self, message.message, self._retry_with)
 
-        self.app.push_screen(JustificationScreen(message.message), answered)
+    def _retry_with(self, justification: str) -> None:
+        self._justification = justification
+        self.load()
 
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:
