@@ -323,7 +323,7 @@ class IncidentEntry(FramedScreen):
                 self._schedule_lookup("location", self.lookup_locations, value)
         elif widget_id == "type":
             s.type_text = value
-            if s.type_code and value != self._type_label(s.type_code):
+            if self._type_text_left_code(value):
                 s.type_code = None
             self._clear_error("type_code")
             self._show_type_matches(value)
@@ -462,13 +462,20 @@ class IncidentEntry(FramedScreen):
             [record_content(f"{t.label}  ({t.heading})") for t in self.type_matches]
         )
 
+    def _type_text_left_code(self, text: str) -> bool:
+        """True when the type field no longer reads as the chosen type. Until the types
+        have loaded (a restored draft) the chosen code cannot be checked, so it stands."""
+        code = self.state.type_code
+        return bool(code) and bool(self.type_by_code) and text != self._type_label(code)
+
     def _accept_type_match(self) -> bool:
-        matches = self.query_one("#type-matches", MatchList)
         if self.state.type_code:
             return True
-        if matches.option_count and matches.highlighted is not None:
-            chosen = self.type_matches[matches.highlighted]
-            self._choose_type(chosen)
+        if self.type_matches:
+            highlighted = self.query_one("#type-matches", MatchList).highlighted
+            index = highlighted if highlighted is not None and highlighted < len(
+                self.type_matches) else 0
+            self._choose_type(self.type_matches[index])
             return True
         if self.state.type_text.strip():
             self._show_error("type_code", "no incident type matches that: type a few letters, "
@@ -883,7 +890,7 @@ class IncidentEntry(FramedScreen):
         type_text = self.query_one("#type", Input).value
         if type_text != s.type_text:
             s.type_text = type_text
-            if s.type_code and type_text != self._type_label(s.type_code):
+            if self._type_text_left_code(type_text):
                 s.type_code = None
         if not s.type_code and s.type_text.strip():
             self._show_type_matches(s.type_text)
