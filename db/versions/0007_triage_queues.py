@@ -1,0 +1,24 @@
+"""triage queue items, claims and the change counter (issue #5)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-26 07:15:00
+
+Reserved in the migration chain so that the work of one session lands in a fixed order;
+its content is filled in by the change that needs it.
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
