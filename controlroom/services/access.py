@@ -1,0 +1,63 @@
+"""Enforcing the permission table (controlroom.domain.permissions) in the services.
+
+Every service that reads or changes a record calls `require` inside its unit of work,
+before it reads or changes anything. A denial is audited (outcome `denied`) and that
+audit row is committed on its own even though the operation does not happen; then
+`PermissionDenied` carries a plain sentence for the operator: what they may not do and
+whom to ask.
+
+`require` returns the table's decision, so a service can tell ALLOWED from JUSTIFY: on
+JUSTIFY the service asks for (and audits) a justification before it shows the record.
+"""
+
+from __future__ import annotations
+
+from controlroom.domain.identity import Actor
+from controlroom.domain.permissions import Action, Decision, Marking, decide, denial_message
+from controlroom.services import audit
+from controlroom.services.audit import Outcome
+
+
+class PermissionDenied(PermissionError):
+    """The operator's role may not do this; the message says what, in plain words."""
+
+    def __init__(self, message: str, *, action: Action, marking: Marking) -> None:
+        super().__init__(message)
+        self.action = action
+        self.marking = marking
+
+
+def require(
+    uow,
+    actor: Actor,
+    action: Action,
+    object_type: str,
+    object_id: object | None = None,
+    *,
+    marking: Marking = Marking.NORMAL,
+    audit_action: str | None = None,
+) -> Decision:
+    """The table's decision for `actor` doing `action` on a record with `marking`.
+
+    Call inside `with uow:` before changing anything: a denial rolls back whatever the
+    unit of work holds, commits one `denied` audit event (named `audit_action`, or the
+    action itself) and raises `PermissionDenied`.
+    """
+    action, marking = Action(action), Marking(marking)
+    decision = decide(actor.role, action, marking)
+    if decision is not Decision.DENIED:
+        return decision
+    uow.rollback()
+    role = actor.role.value if actor.role is not None else "none"
+    audit.record(uow, actor, audit_action or action.value, object_type, object_id,
+                 outcome=Outcome.DENIED,
+                 detail=f"permission table: {role} may not {action.value}"
+                        + (f" ({marking.value})" if marking is not Marking.NORMAL else ""))
+    uow.commit()
+    raise PermissionDenied(denial_message(actor.role, action, marking), action=action,
+                           marking=marking)
+
+
+def allowed(actor: Actor, action: Action, marking: Marking = Marking.NORMAL) -> bool:
+    """For screens deciding what to offer; enforcement stays with `require`."""
+    return decide(actor.role, action, marking) is not Decision.DENIED
