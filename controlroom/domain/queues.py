@@ -1,0 +1,286 @@
+"""Triage queues: which queue an incident enters, how risky it reads, and in what order
+the queue is worked.
+
+Routing (`queues_for`): every open incident needs a decision, so it enters at least one
+queue; the specialist queues take what their teams must see:
+- domestic abuse: a domestic type (DOM, DOMV) or the domestic flag; harassment or
+  stalking (HARA, which DASH covers) when a linked person carries a DA marker;
+- child protection: the child protection type (CHLD), the child-present flag, or a
+  linked person marked RISK TO CHILDREN;
+- missing persons: the missing person type (MISP); a concern for welfare (WELF) about a
+  linked person marked REPEAT MISSING;
+- general: everything that is in none of the above.
+An incident may be in several specialist queues at once (a domestic with a child
+present is in both: each team owes it a decision).
+
+Risk (`assess_risk`) is the highest of what is known, never lowered by a missing part:
+- THRIVE: the risk part's first word ("High ...", "Medium ...", "Low/Standard ...");
+  THRIVE not assessed counts as MEDIUM (unknown is not low);
+- markers of linked persons: a severity-1 marker (RSO, FIREARMS, VIOLENT, WEAPONS,
+  DAPERP, HRVICT, CHILDRISK) makes it HIGH, a severity-2 marker at least MEDIUM;
+- DASH level: high is HIGH, medium at least MEDIUM;
+- a domestic-abuse item still without a DASH `dash_escalation` after it entered the
+  queue is ESCALATED: HIGH, and ahead of every other item in the queue.
+Risk reads in words and symbols as well as colour: "HIGH ▲▲▲", "MEDIUM ▲▲",
+"STANDARD ▲", and "ESCALATED ▲▲▲!".
+
+Order (`order_key`): escalated first, then grade (the configured order, most urgent
+first), then risk (highest first), then how far the item is through its target (most
+overdue first), then the oldest.
+
+Targets (`DEFAULT_TARGETS`): how long an item may wait in a queue for a decision, per
+queue and grade. Chosen here (a force may change them in code review, not at run time):
+general follows the attendance targets (G1 15 min, G2 60 min, G3 48 h, G4 72 h);
+domestic abuse and child protection G1 15 min, G2 60 min, G3 and G4 24 h (a DASH is
+due within a day); missing persons G1 15 min, G2 30 min, G3 4 h, G4 24 h (the first
+hours of a missing-person enquiry matter most). A grade without an entry falls back to
+the general target, and then to 24 h.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
+
+
+class Queue(StrEnum):
+    GENERAL = "general"
+    DOMESTIC_ABUSE = "domestic_abuse"
+    CHILD_PROTECTION = "child_protection"
+    MISSING_PERSONS = "missing_persons"
+
+    @property
+    def label(self) -> str:
+        return QUEUE_LABELS[self]
+
+    @property
+    def short(self) -> str:
+        return QUEUE_SHORT[self]
+
+
+QUEUE_LABELS = {
+    Queue.GENERAL: "General",
+    Queue.DOMESTIC_ABUSE: "Domestic abuse",
+    Queue.CHILD_PROTECTION: "Child protection",
+    Queue.MISSING_PERSONS: "Missing persons",
+}
+QUEUE_SHORT = {
+    Queue.GENERAL: "GEN",
+    Queue.DOMESTIC_ABUSE: "DA",
+    Queue.CHILD_PROTECTION: "CP",
+    Queue.MISSING_PERSONS: "MISP",
+}
+QUEUE_ORDER = (Queue.DOMESTIC_ABUSE, Queue.CHILD_PROTECTION, Queue.MISSING_PERSONS,
+               Queue.GENERAL)
+
+
+class ItemState(StrEnum):
+    OPEN = "open"        # waiting for somebody to take it
+    CLAIMED = "claimed"  # one operator holds it (and heartbeats while they do)
+    DONE = "done"        # decided, or the incident closed, or it left this queue
+
+
+class Resolution(StrEnum):
+    """Why an item is done."""
+
+    COMPLETED = "completed"       # an operator completed it
+    INCIDENT_CLOSED = "closed"    # the incident was closed
+    REROUTED = "rerouted"         # the incident no longer belongs in this queue
+
+
+# --- routing ---------------------------------------------------------------------------
+
+DOMESTIC_TYPES = frozenset({"DOM", "DOMV"})
+DA_MARKERS = frozenset({"DAVICT", "DAPERP"})
+CHILD_TYPES = frozenset({"CHLD"})
+CHILD_MARKERS = frozenset({"CHILDRISK"})
+MISSING_TYPES = frozenset({"MISP"})
+MISSING_MARKERS = frozenset({"MISSING"})
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingFacts:
+    """What routing needs to know about an incident."""
+
+    type_code: str
+    type_domestic: bool = False       # the incident type is a domestic one
+    domestic: bool = False            # the incident's domestic flag
+    child_present: bool = False
+    marker_codes: frozenset[str] = frozenset()  # markers in force on linked persons
+    closed: bool = False
+
+
+def queues_for(facts: RoutingFacts) -> tuple[Queue, ...]:
+    """The queues an incident belongs in (none once it is closed), in `QUEUE_ORDER`."""
+    if facts.closed:
+        return ()
+    code = facts.type_code.upper()
+    found: set[Queue] = set()
+    if (code in DOMESTIC_TYPES or facts.type_domestic or facts.domestic
+            or (code == "HARA" and facts.marker_codes & DA_MARKERS)):
+        found.add(Queue.DOMESTIC_ABUSE)
+    if code in CHILD_TYPES or facts.child_present or facts.marker_codes & CHILD_MARKERS:
+        found.add(Queue.CHILD_PROTECTION)
+    if code in MISSING_TYPES or (code == "WELF" and facts.marker_codes & MISSING_MARKERS):
+        found.add(Queue.MISSING_PERSONS)
+    if not found:
+        found.add(Queue.GENERAL)
+    return tuple(q for q in QUEUE_ORDER if q in found)
+
+
+# --- risk ------------------------------------------------------------------------------
+
+
+class RiskLevel(IntEnum):
+    STANDARD = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def word(self) -> str:
+        return self.name
+
+    @property
+    def symbols(self) -> str:
+        return "▲" * int(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAssessment:
+    level: RiskLevel
+    escalated: bool
+    reasons: tuple[str, ...]  # what raised it, in words ("RSO marker", "DASH high")
+
+    @property
+    def words(self) -> str:
+        """Risk as words and symbols, readable without colour: "HIGH ▲▲▲"."""
+        if self.escalated:
+            return f"ESCALATED {self.level.symbols}!"
+        return f"{self.level.word} {self.level.symbols}"
+
+
+def thrive_level(risk_text: str | None) -> RiskLevel | None:
+    """The level THRIVE's risk part states by its first word, or None when it says none."""
+    if not risk_text or not risk_text.strip():
+        return None
+    first = risk_text.strip().split()[0].strip(".,;:-").lower()
+    if first == "high":
+        return RiskLevel.HIGH
+    if first == "medium":
+        return RiskLevel.MEDIUM
+    if first in {"low", "standard"}:
+        return RiskLevel.STANDARD
+    return None
+
+
+def dash_due(queue: Queue, entered_at: datetime, dash_level: str | None, now: datetime,
+             escalation: timedelta) -> bool:
+    """Whether a domestic-abuse item has waited past `escalation` without a DASH."""
+    return (queue is Queue.DOMESTIC_ABUSE and dash_level is None
+            and now - entered_at >= escalation)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFacts:
+    thrive_risk: str | None = None
+    thrive_assessed: bool = False
+    markers: tuple[tuple[str, int], ...] = ()  # (code, severity) of linked persons' markers
+    dash_level: str | None = None              # "standard" | "medium" | "high", None: no DASH
+    dash_overdue: bool = False                 # see `dash_due`
+
+
+def assess_risk(facts: RiskFacts) -> RiskAssessment:
+    level = RiskLevel.STANDARD
+    reasons: list[str] = []
+
+    def raise_to(new: RiskLevel, why: str) -> None:
+        nonlocal level
+        if new >= level and new > RiskLevel.STANDARD:
+            reasons.append(why)
+        level = max(level, new)
+
+    stated = thrive_level(facts.thrive_risk) if facts.thrive_assessed else None
+    if stated is None:
+        raise_to(RiskLevel.MEDIUM, "THRIVE not assessed" if not facts.thrive_assessed
+                 else "THRIVE risk not stated")
+    else:
+        raise_to(stated, f"THRIVE {stated.word.lower()}")
+    for code, severity in sorted(set(facts.markers), key=lambda m: (m[1], m[0])):
+        if severity <= 1:
+            raise_to(RiskLevel.HIGH, f"{code} marker")
+        elif severity == 2:
+            raise_to(RiskLevel.MEDIUM, f"{code} marker")
+    dash = (facts.dash_level or "").lower()
+    if dash == "high":
+        raise_to(RiskLevel.HIGH, "DASH high")
+    elif dash == "medium":
+        raise_to(RiskLevel.MEDIUM, "DASH medium")
+    if facts.dash_overdue:
+        raise_to(RiskLevel.HIGH, "no DASH")
+    # Most telling first: what set the final level.
+    reasons.sort(key=lambda r: 0 if r == "no DASH" else 1)
+    return RiskAssessment(level=level, escalated=facts.dash_overdue, reasons=tuple(reasons))
+
+
+# --- targets and order -----------------------------------------------------------------
+
+_H = timedelta(hours=1)
+_M = timedelta(minutes=1)
+DEFAULT_TARGETS: dict[Queue, dict[str, timedelta]] = {
+    Queue.GENERAL: {"G1": 15 * _M, "G2": 60 * _M, "G3": 48 * _H, "G4": 72 * _H},
+    Queue.DOMESTIC_ABUSE: {"G1": 15 * _M, "G2": 60 * _M, "G3": 24 * _H, "G4": 24 * _H},
+    Queue.CHILD_PROTECTION: {"G1": 15 * _M, "G2": 60 * _M, "G3": 24 * _H, "G4": 24 * _H},
+    Queue.MISSING_PERSONS: {"G1": 15 * _M, "G2": 30 * _M, "G3": 4 * _H, "G4": 24 * _H},
+}
+FALLBACK_TARGET = 24 * _H
+
+
+def target_for(queue: Queue, grade: str,
+               targets: dict[Queue, dict[str, timedelta]] | None = None) -> timedelta:
+    table = DEFAULT_TARGETS if targets is None else targets
+    return (table.get(queue, {}).get(grade)
+            or table.get(Queue.GENERAL, {}).get(grade)
+            or FALLBACK_TARGET)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePolicy:
+    """The configured numbers the queue works by (built from Settings)."""
+
+    grade_codes: tuple[str, ...] = ("G1", "G2", "G3", "G4")
+    stale_after: timedelta = timedelta(minutes=10)
+    dash_escalation: timedelta = timedelta(hours=24)
+    targets: dict[Queue, dict[str, timedelta]] | None = None
+
+    @property
+    def heartbeat_every(self) -> timedelta:
+        """A holder's heartbeat interval: three beats fit in the stale time."""
+        return self.stale_after / 3
+
+    def target(self, queue: Queue, grade: str) -> timedelta:
+        return target_for(queue, grade, self.targets)
+
+    def grade_rank(self, grade: str) -> int:
+        return (self.grade_codes.index(grade) if grade in self.grade_codes
+                else len(self.grade_codes))
+
+
+def is_stale(state: str, heartbeat_at: datetime | None, now: datetime,
+             stale_after: timedelta) -> bool:
+    """A claim whose holder has not been heard from for `stale_after` may be reclaimed."""
+    return (state == ItemState.CLAIMED and heartbeat_at is not None
+            and now - heartbeat_at >= stale_after)
+
+
+def order_key(*, escalated: bool, grade_rank: int, risk: RiskLevel, age: timedelta,
+              target: timedelta, entered_at: datetime, item_id: int) -> tuple:
+    """Sort key (ascending) of an item: see the module docstring."""
+    through = age / target if target else 0.0
+    return (0 if escalated else 1, grade_rank, -int(risk), -through, entered_at, item_id)
+
+
+def oldest_age(entered: Iterable[datetime], now: datetime) -> timedelta | None:
+    times = list(entered)
+    return now - min(times) if times else None
