@@ -12,6 +12,8 @@ TOML file (default `~/.config/controlroom/config.toml`, or the path in
     ansi = false
     duplicate_radius_m = 200          # possible duplicate calls: this close...
     duplicate_window_minutes = 60     # ...and opened this recently
+    claim_stale_minutes = 10          # a queue claim idle this long may be reclaimed
+    dash_escalation_hours = 24        # a DA incident without a DASH escalates after this
 
     [keymap]            # binding id = keys; see F1 on each screen for the ids
     "app.help" = "f1,question_mark"
@@ -65,6 +67,10 @@ class Settings:
     # this close (metres) or at the same address or phone, opened this recently (minutes).
     duplicate_radius_m: float = 200.0
     duplicate_window_minutes: float = 60.0
+    # Triage queue: a claim not heard from (heartbeat) for this long shows as stale and
+    # may be reclaimed; a domestic-abuse item without a DASH this long escalates.
+    claim_stale_minutes: float = 10.0
+    dash_escalation_hours: float = 24.0
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -132,7 +138,8 @@ def load_settings(
         except (TypeError, ValueError):
             raise ConfigError(f"{path}: board_refresh_seconds must be a number") from None
         settings = replace(settings, board_refresh_seconds=seconds)
-    for key in ("duplicate_radius_m", "duplicate_window_minutes"):
+    for key in ("duplicate_radius_m", "duplicate_window_minutes", "claim_stale_minutes",
+                "dash_escalation_hours"):
         if key in values:
             try:
                 number = float(values[key])
