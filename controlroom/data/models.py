@@ -561,3 +561,88 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # success, denied, refused, failed
     justification: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)  # the query, the fields changed, ...
+
+
+# --- DASH, referrals and safeguarding overrides (issue #5, migration 0006) --------------
+
+
+class DashAssessment(Base):
+    """One DASH risk assessment of a domestic-abuse incident. Never edited: a new
+    assessment `supersedes` the previous one, so the history stays; the current one is
+    the newest (highest id) of its incident.
+
+    `answers` holds the 27 answers in question order, one letter each: Y yes, N no,
+    K not known (`controlroom.domain.dash.encode_answers`). `level` is the level in
+    force: `judgement_level` where professional judgement raised it, else `score_level`.
+    """
+
+    __tablename__ = "dash_assessment"
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 27", name="score"),
+        CheckConstraint("score_level IN ('standard', 'medium', 'high')", name="score_level"),
+        CheckConstraint("level IN ('standard', 'medium', 'high')", name="level"),
+        CheckConstraint(
+            "judgement_level IS NULL OR judgement_level IN ('medium', 'high')",
+            name="judgement_level"),
+        CheckConstraint(
+            "(judgement_level IS NULL) = (judgement_reason IS NULL)", name="judgement_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    answers: Mapped[str] = mapped_column(String(27))
+    score: Mapped[int] = mapped_column(Integer)
+    score_level: Mapped[str] = mapped_column(String(8))
+    judgement_level: Mapped[str | None] = mapped_column(String(8))
+    judgement_reason: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(8))
+    assessed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    assessed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("dash_assessment.id"))
+
+
+class Referral(Base):
+    """A MARAC or children's services referral made for an incident, tracked created ->
+    sent -> acknowledged; each step keeps who and when, and its due time."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        CheckConstraint("kind IN ('marac', 'childrens_services')", name="kind"),
+        CheckConstraint("status IN ('created', 'sent', 'acknowledged')", name="status"),
+        Index("ix_referral_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16))
+    # The triggers that raised it ("high_risk,escalation"), and the DASH it followed.
+    triggers: Mapped[str] = mapped_column(String(80))
+    dash_assessment_id: Mapped[int | None] = mapped_column(ForeignKey("dash_assessment.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    send_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    acknowledge_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class SafeguardingOverride(Base):
+    """A supervisor's override of safeguarding rules (`controlroom.domain.safeguarding`)
+    to grade an incident for resolution without deployment or to close it. Never edited."""
+
+    __tablename__ = "safeguarding_override"
+    __table_args__ = (
+        CheckConstraint("action IN ('grade_no_deployment', 'close')", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    rules: Mapped[str] = mapped_column(String(120))  # rule codes, comma-separated
+    action: Mapped[str] = mapped_column(String(24))
+    new_grade: Mapped[str | None] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    overridden_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

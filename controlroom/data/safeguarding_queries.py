@@ -1,0 +1,135 @@
+"""Queries over DASH assessments, referrals and safeguarding overrides for views that show
+many incidents at once (the queue and the command view).
+
+Plain functions of a session (`uow.session`), returning plain values or frozen rows; they
+write no audit event (the calling service audits what it shows) and never commit.
+SQLAlchemy expressions only.
+
+A *domestic-abuse (DA) incident* is one flagged domestic, or opened under a domestic
+incident type; it is *open* until its status is closed. The DASH *in force* on an
+incident is its newest assessment (highest id), whose `level` already includes any
+raise by professional judgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from controlroom.data.models import (
+    DashAssessment,
+    Incident,
+    IncidentType,
+    Referral,
+    SafeguardingOverride,
+    Staff,
+)
+from controlroom.domain.safeguarding import RULE_TITLES
+
+CLOSED = "closed"
+
+
+def domestic_condition():
+    """The WHERE clause of a DA incident (needs `Incident` joined to its opening type,
+    or uses a correlated test on the type)."""
+    return or_(
+        Incident.domestic.is_(True),
+        exists().where(IncidentType.code == Incident.opening_type_code,
+                       IncidentType.domestic.is_(True)),
+    )
+
+
+def latest_dash_ids():
+    """A subquery: the id of the DASH in force, per incident."""
+    return (select(DashAssessment.incident_id,
+                   func.max(DashAssessment.id).label("dash_id"))
+            .group_by(DashAssessment.incident_id)
+            .subquery())
+
+
+def latest_dash_levels(session: Session, incident_ids: Iterable[int]) -> dict[int, str]:
+    """The DASH level in force ('standard', 'medium', 'high') for each of `incident_ids`
+    that has a DASH; incidents with none are absent from the result."""
+    ids = list(dict.fromkeys(incident_ids))
+    if not ids:
+        return {}
+    found: dict[int, str] = {}
+    # Chunked so a queue of thousands stays within every backend's parameter limit.
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        newest = (select(DashAssessment.incident_id,
+                         func.max(DashAssessment.id).label("dash_id"))
+                  .where(DashAssessment.incident_id.in_(chunk))
+                  .group_by(DashAssessment.incident_id)
+                  .subquery())
+        rows = session.execute(
+            select(DashAssessment.incident_id, DashAssessment.level)
+            .join(newest, DashAssessment.id == newest.c.dash_id))
+        found.update({incident_id: level for incident_id, level in rows})
+    return found
+
+
+def da_incidents_without_dash(session: Session) -> list[tuple[int, datetime]]:
+    """Open DA incidents with no DASH at all: (incident id, opened_at), oldest first."""
+    has_dash = exists().where(DashAssessment.incident_id == Incident.id)
+    rows = session.execute(
+        select(Incident.id, Incident.opened_at)
+        .where(Incident.status != CLOSED, domestic_condition(), ~has_dash)
+        .order_by(Incident.opened_at, Incident.id))
+    return [(incident_id, opened_at) for incident_id, opened_at in rows]
+
+
+def referral_counts(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """How many referrals were created, sent and acknowledged in [start, end) (aware UTC):
+    {"created": n, "sent": n, "acknowledged": n}. A referral created on Monday and sent
+    on Tuesday counts as created in a window holding Monday and as sent in one holding
+    Tuesday."""
+    counts = {}
+    for name, column in (("created", Referral.created_at), ("sent", Referral.sent_at),
+                         ("acknowledged", Referral.acknowledged_at)):
+        counts[name] = session.scalar(
+            select(func.count()).select_from(Referral)
+            .where(column.is_not(None), column >= start, column < end)) or 0
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRow:
+    """One supervisor override as the command view lists it."""
+
+    incident_id: int
+    incident_reference: str
+    rule: str                  # the rules overridden, in words ("Registered sex offender linked")
+    rules: tuple[str, ...]     # their codes ("rso_linked", ...)
+    action: str                # 'grade_no_deployment' or 'close'
+    supervisor: str            # display name
+    overridden_at: datetime
+    reason: str
+
+
+def rule_words(codes: Iterable[str]) -> str:
+    return "; ".join(RULE_TITLES.get(code, code) for code in codes)
+
+
+def overrides_between(session: Session, start: datetime, end: datetime) -> list[OverrideRow]:
+    """Overrides made in [start, end) (aware UTC), newest first."""
+    rows = session.execute(
+        select(SafeguardingOverride, Incident.reference, Staff.display_name)
+        .join(Incident, Incident.id == SafeguardingOverride.incident_id)
+        .join(Staff, Staff.id == SafeguardingOverride.supervisor_id)
+        .where(SafeguardingOverride.overridden_at >= start,
+               SafeguardingOverride.overridden_at < end)
+        .order_by(SafeguardingOverride.overridden_at.desc(), SafeguardingOverride.id.desc()))
+    found = []
+    for override, reference, supervisor in rows:
+        codes = tuple(code for code in override.rules.split(",") if code)
+        found.append(OverrideRow(
+            incident_id=override.incident_id, incident_reference=reference,
+            rule=rule_words(codes), rules=codes, action=override.action,
+            supervisor=supervisor, overridden_at=override.overridden_at,
+            reason=override.reason))
+    return found

@@ -1,0 +1,116 @@
+"""The safeguarding queries the queue and command view call (data/safeguarding_queries.py),
+on a real database (both backends)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from controlroom.data.models import DashAssessment, Referral, SafeguardingOverride
+from controlroom.data.safeguarding_queries import (
+    da_incidents_without_dash,
+    latest_dash_levels,
+    overrides_between,
+    referral_counts,
+)
+from tests import factories
+from tests.databases import SEED_ANCHOR, TEST_ADMIN
+
+
+def _incident_id(database, reference: str) -> int:
+    with database.uow() as uow:
+        return uow.incidents.by_reference(reference).id
+
+
+def _dash(uow, incident_id: int, level: str, staff_id: int, *, age: timedelta) -> None:
+    uow.session.add(DashAssessment(
+        incident_id=incident_id, answers="N" * 27, score=0, score_level="standard",
+        judgement_level=None if level == "standard" else level,
+        judgement_reason=None if level == "standard" else "Raised on what the victim said.",
+        level=level, assessed_at=SEED_ANCHOR - age, assessed_by_id=staff_id))
+    uow.flush()
+
+
+def test_latest_dash_levels_reads_the_newest_assessment_of_each_incident(database):
+    first = _incident_id(database, factories.add_incident(database))
+    second = _incident_id(database, factories.add_incident(database))
+    never = _incident_id(database, factories.add_incident(database))
+    with database.uow() as uow:
+        staff = uow.staff.by_username(TEST_ADMIN).id
+        _dash(uow, first, "high", staff, age=timedelta(hours=3))
+        _dash(uow, first, "medium", staff, age=timedelta(hours=1))  # supersedes: in force
+        _dash(uow, second, "high", staff, age=timedelta(hours=2))
+        uow.commit()
+    with database.uow() as uow:
+        levels = latest_dash_levels(uow.session, [first, second, never])
+        assert levels == {first: "medium", second: "high"}
+        assert latest_dash_levels(uow.session, []) == {}
+
+
+def test_da_incidents_without_dash_lists_open_domestic_ones_oldest_first(database):
+    old = _incident_id(database, factories.add_incident(database, age=timedelta(days=40)))
+    new = _incident_id(database, factories.add_incident(database, age=timedelta(hours=2)))
+    assessed = _incident_id(database, factories.add_incident(database))
+    _closed = factories.add_incident(database, status="closed")
+    _not_domestic = factories.add_incident(database, type_code="BURGR")
+    flagged = _incident_id(database, factories.add_incident(database, type_code="ASLT",
+                                                            age=timedelta(days=2)))
+    with database.uow() as uow:
+        uow.incidents.get(flagged).domestic = True  # an assault flagged domestic counts too
+        _dash(uow, assessed, "standard", uow.staff.by_username(TEST_ADMIN).id,
+              age=timedelta(minutes=5))
+        uow.commit()
+    with database.uow() as uow:
+        rows = da_incidents_without_dash(uow.session)
+    assert [incident_id for incident_id, _ in rows] == [old, flagged, new]
+    assert rows[0][1] == SEED_ANCHOR - timedelta(days=40)
+
+
+def test_referral_counts_count_each_step_in_the_window_it_happened(database):
+    incident = _incident_id(database, factories.add_incident(database))
+    day = timedelta(days=1)
+    with database.uow() as uow:
+        staff = uow.staff.by_username(TEST_ADMIN).id
+
+        def referral(created, sent=None, acknowledged=None):
+            uow.session.add(Referral(
+                incident_id=incident, kind="marac",
+                status="acknowledged" if acknowledged else "sent" if sent else "created",
+                triggers="high_risk", created_at=created, created_by_id=staff,
+                send_due_at=created + day, sent_at=sent, sent_by_id=staff if sent else None,
+                acknowledge_due_at=sent + 3 * day if sent else None,
+                acknowledged_at=acknowledged,
+                acknowledged_by_id=staff if acknowledged else None))
+
+        referral(SEED_ANCHOR - 10 * day, SEED_ANCHOR - 9 * day, SEED_ANCHOR - 2 * day)
+        referral(SEED_ANCHOR - 3 * day, SEED_ANCHOR - 2 * day)
+        referral(SEED_ANCHOR - 1 * day)
+        referral(SEED_ANCHOR)  # the window's end is exclusive
+        uow.commit()
+    with database.uow() as uow:
+        counts = referral_counts(uow.session, SEED_ANCHOR - 7 * day, SEED_ANCHOR)
+        assert counts == {"created": 2, "sent": 1, "acknowledged": 1}
+        assert referral_counts(uow.session, SEED_ANCHOR - 30 * day, SEED_ANCHOR - 20 * day) == {
+            "created": 0, "sent": 0, "acknowledged": 0}
+
+
+def test_overrides_between_name_the_incident_rules_supervisor_and_reason(database):
+    reference = factories.add_incident(database)
+    incident = _incident_id(database, reference)
+    with database.uow() as uow:
+        staff = uow.staff.by_username(TEST_ADMIN)
+        for hours, rules in ((1, "rso_linked,da_dash"), (30, "child_domestic")):
+            uow.session.add(SafeguardingOverride(
+                incident_id=incident, rules=rules, action="grade_no_deployment",
+                new_grade="G4", reason=f"Override {hours}h ago, [b]not markup[/b]",
+                supervisor_id=staff.id, overridden_at=SEED_ANCHOR - timedelta(hours=hours)))
+        uow.commit()
+        name = staff.display_name
+    with database.uow() as uow:
+        rows = overrides_between(uow.session, SEED_ANCHOR - timedelta(hours=24), SEED_ANCHOR)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.incident_reference, row.rules, row.supervisor, row.action) == (
+        reference, ("rso_linked", "da_dash"), name, "grade_no_deployment")
+    assert row.rule.startswith("Registered sex offender linked")
+    assert row.overridden_at == SEED_ANCHOR - timedelta(hours=1)
+    assert row.reason == "Override 1h ago, [b]not markup[/b]"
