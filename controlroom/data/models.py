@@ -646,3 +646,54 @@ class SafeguardingOverride(Base):
     reason: Mapped[str] = mapped_column(Text)
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     overridden_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+# --- triage queues (migration 0007) ------------------------------------------------------
+
+
+class QueueItem(Base):
+    """One incident waiting in one triage queue (controlroom.domain.queues).
+
+    One row per incident and queue, ever: an item is open, then claimed by one operator
+    (who heartbeats while they hold it), then done. Every change of state bumps
+    `version` through a conditional UPDATE, which is what makes a claim exclusive, and
+    stamps `change_seq` from the change counter so a polling station can fetch only the
+    items changed since it last looked.
+    """
+
+    __tablename__ = "queue_item"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "queue", name="queue_item_incident_queue"),
+        CheckConstraint("state IN ('open', 'claimed', 'done')", name="state"),
+        CheckConstraint(
+            "queue IN ('general', 'domestic_abuse', 'child_protection', 'missing_persons')",
+            name="queue",
+        ),
+        # The queue screen: the items not done, of one queue or all, oldest first.
+        Index("ix_queue_item_state_queue_entered_at", "state", "queue", "entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(24))
+    entered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, index=True)
+
+
+class QueueChangeCounter(Base):
+    """One row, bumped in the transaction of every queue change: SQLite stations poll it
+    (a one-row read) and fetch the items whose `change_seq` passed what they had seen."""
+
+    __tablename__ = "queue_change_counter"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counter: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,508 @@
+"""The triage queues: routing incidents into them, listing them in risk order, and the
+claims that make sure one operator — never two — works an item.
+
+Invariants:
+- an incident is routed (`route_incident`) in the same unit of work as the change that
+  created it or changed its type, flags, links, grade or status: items are created for
+  queues it now belongs in, closed as `rerouted` or `closed` where it no longer does;
+- every change to an item bumps its version through a conditional UPDATE and is
+  announced (`controlroom.data.changes.announce`) in the same transaction;
+- claims are exclusive: PostgreSQL locks the row `FOR UPDATE SKIP LOCKED`, SQLite holds
+  the write lock (BEGIN IMMEDIATE), and on both the UPDATE carries the version read;
+- nothing is reassigned silently: a claim whose holder has gone quiet is only marked
+  stale; taking it needs `reclaim=True` (the screen asks first), and is audited as
+  `queue.reclaim` naming the previous holder; a supervisor moves a claim to somebody
+  else only with a written reason (`queue.reassign`);
+- claims, reclaims, reassignments and completions each write one audit event; so does
+  opening a queue listing (`queue.list`). Heartbeats and the live refresh of rows
+  already listed are not audited: they are liveness, not actions, and would write an
+  event per station per change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from controlroom.data import changes, queue_queries
+from controlroom.data.models import QueueItem
+from controlroom.domain.identity import Actor
+from controlroom.domain.incidents import REFERENCE_ZONE, IncidentStatus
+from controlroom.domain.permissions import Action
+from controlroom.domain.queues import (
+    ItemState,
+    Queue,
+    QueuePolicy,
+    Resolution,
+    RiskFacts,
+    RoutingFacts,
+    assess_risk,
+    dash_due,
+    is_stale,
+    order_key,
+    queues_for,
+)
+from controlroom.services import access, audit, fields
+from controlroom.services.audit import Outcome
+from controlroom.services.fields import FieldError
+
+REASON_MIN = 10
+REASON_LIMIT = 500
+
+__all__ = [
+    "ClaimLost", "ClaimRefused", "QueueInputError", "QueueListing", "QueueRow",
+    "QueueSummary", "claim", "claim_next", "complete", "heartbeat", "list_queue",
+    "open_change_feed", "policy_from", "reassign", "route_incident", "route_unrouted",
+    "rows_for",
+]
+
+
+# --- what the screens get ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    item_id: int
+    incident_id: int
+    reference: str
+    queue: Queue
+    grade: str
+    status: str
+    type_label: str
+    location_text: str
+    entered_at: datetime
+    state: str
+    claimed_by_id: int | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    heartbeat_at: datetime | None
+    version: int
+    risk_words: str          # "HIGH ▲▲▲", "ESCALATED ▲▲▲!"
+    risk_level: int          # 1 standard .. 3 high
+    risk_reasons: tuple[str, ...]
+    escalated: bool
+    dash_level: str | None
+    age: timedelta           # in the queue, at `read_at`
+    target: timedelta
+    breached: bool
+    stale: bool
+    order: tuple
+
+    @property
+    def open(self) -> bool:
+        return self.state != ItemState.DONE
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSummary:
+    count: int
+    oldest_age: timedelta | None
+    breaches: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueListing:
+    rows: tuple[QueueRow, ...]   # in queue order
+    summary: QueueSummary
+    read_at: datetime
+    queue: Queue | None
+    grade: str | None
+
+
+class QueueInputError(FieldError):
+    pass
+
+
+class ClaimRefused(Exception):
+    """The item could not be taken; `.row` is the item as it now is (None if it is gone).
+    `.stale` is True when it is held by somebody gone quiet: claim again with
+    `reclaim=True` to take it (after asking the operator)."""
+
+    def __init__(self, message: str, row: QueueRow | None = None, *, stale: bool = False) -> None:
+        super().__init__(message)
+        self.row = row
+        self.stale = stale
+
+
+class ClaimLost(Exception):
+    """The operator no longer holds the item (reclaimed, reassigned or done)."""
+
+
+def policy_from(settings) -> QueuePolicy:
+    """The queue's numbers from the app's Settings."""
+    return QueuePolicy(
+        grade_codes=tuple(g.code for g in settings.grades),
+        stale_after=timedelta(minutes=settings.claim_stale_minutes),
+        dash_escalation=timedelta(hours=settings.dash_escalation_hours),
+    )
+
+
+def _aware(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("`now` must be an aware time")
+    return now.astimezone(UTC)
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(REFERENCE_ZONE).date()
+
+
+# --- building rows -------------------------------------------------------------------------
+
+
+def _dash_levels(session, incident_ids: list[int]) -> dict[int, str]:
+    from controlroom.data import safeguarding_queries
+
+    return safeguarding_queries.latest_dash_levels(session, incident_ids)
+
+
+def _build(session, items: list[queue_queries.ItemRow], policy: QueuePolicy, now: datetime,
+           *, all_open: bool) -> list[QueueRow]:
+    incident_ids = sorted({i.incident_id for i in items})
+    markers = queue_queries.markers_of_incidents(
+        session, None if all_open else incident_ids, _today(now))
+    da_ids = sorted({i.incident_id for i in items if i.queue == Queue.DOMESTIC_ABUSE})
+    dash = _dash_levels(session, da_ids) if da_ids else {}
+    rows = []
+    for item in items:
+        queue = Queue(item.queue)
+        level = dash.get(item.incident_id)
+        overdue = item.state != ItemState.DONE and dash_due(
+            queue, item.entered_at, level, now, policy.dash_escalation)
+        risk = assess_risk(RiskFacts(
+            thrive_risk=item.thrive_risk, thrive_assessed=item.thrive_assessed,
+            markers=tuple(markers.get(item.incident_id, ())), dash_level=level,
+            dash_overdue=overdue))
+        age = now - item.entered_at
+        target = policy.target(queue, item.grade)
+        rows.append(QueueRow(
+            item_id=item.item_id, incident_id=item.incident_id, reference=item.reference,
+            queue=queue, grade=item.grade, status=item.status, type_label=item.type_label,
+            location_text=item.location_text, entered_at=item.entered_at, state=item.state,
+            claimed_by_id=item.claimed_by_id, claimed_by=item.claimed_by_name,
+            claimed_at=item.claimed_at, heartbeat_at=item.heartbeat_at, version=item.version,
+            risk_words=risk.words, risk_level=int(risk.level), risk_reasons=risk.reasons,
+            escalated=risk.escalated, dash_level=level, age=age, target=target,
+            breached=item.state != ItemState.DONE and age > target,
+            stale=is_stale(item.state, item.heartbeat_at, now, policy.stale_after),
+            order=order_key(escalated=risk.escalated, grade_rank=policy.grade_rank(item.grade),
+                            risk=risk.level, age=age, target=target,
+                            entered_at=item.entered_at, item_id=item.item_id),
+        ))
+    return rows
+
+
+def summarise(rows: Iterable[QueueRow]) -> QueueSummary:
+    live = [r for r in rows if r.open]
+    return QueueSummary(count=len(live),
+                        oldest_age=max((r.age for r in live), default=None),
+                        breaches=sum(1 for r in live if r.breached))
+
+
+def list_queue(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
+               queue: Queue | str | None = None, grade: str | None = None) -> QueueListing:
+    """The items not done, of one queue and grade or all, in queue order (audited)."""
+    now = _aware(now)
+    wanted = Queue(queue) if queue else None
+    grade = grade or None
+    with uow:
+        access.require(uow, actor, Action.QUEUE_VIEW, "queue", wanted.value if wanted else None)
+        items = queue_queries.open_items(uow.session, queue=wanted.value if wanted else None,
+                                         grade=grade)
+        rows = sorted(_build(uow.session, items, policy, now,
+                             all_open=wanted is None and grade is None),
+                      key=lambda r: r.order)
+        audit.record(uow, actor, "queue.list", "queue", wanted.value if wanted else "all",
+                     detail=f"grade={grade or 'all'}; {len(rows)} item(s) listed")
+        uow.commit()
+    return QueueListing(rows=tuple(rows), summary=summarise(rows), read_at=now, queue=wanted,
+                        grade=grade)
+
+
+def rows_for(uow, policy: QueuePolicy, now: datetime, item_ids: Iterable[int]) -> list[QueueRow]:
+    """These items as they are now (done ones too, so a screen can drop them): the live
+    refresh of a listing already opened (and audited) by `list_queue`."""
+    now = _aware(now)
+    with uow:
+        items = queue_queries.items_by_id(uow.session, item_ids)
+        return _build(uow.session, items, policy, now, all_open=False)
+
+
+def open_change_feed(uow_factory) -> changes.ChangeFeed:
+    """A feed of queue changes made at any station (see `controlroom.data.changes`);
+    its blocking `wait(timeout)` belongs in a thread worker. Close it when done."""
+    with uow_factory() as uow:
+        engine = uow.session.get_bind()
+    return changes.change_feed(engine)
+
+
+# --- routing -------------------------------------------------------------------------------
+
+
+def route_incident(uow, incident, now: datetime) -> None:
+    """Put the incident's queue items in step with it, inside the caller's unit of work
+    (which is flushed; the caller commits). Announces every item of the incident, since
+    a grade or flag change moves it in the order even where its queues stay the same."""
+    now = _aware(now)
+    session = uow.session
+    incident_type = uow.reference.incident_type(incident.opening_type_code)
+    markers = queue_queries.markers_of_incidents(session, [incident.id], _today(now))
+    closed = incident.status == IncidentStatus.CLOSED.value
+    wanted = set(queues_for(RoutingFacts(
+        type_code=incident.opening_type_code,
+        type_domestic=bool(incident_type.domestic) if incident_type else False,
+        domestic=bool(incident.domestic), child_present=bool(incident.child_present),
+        marker_codes=frozenset(code for code, _ in markers.get(incident.id, ())),
+        closed=closed)))
+    existing = {item.queue: item for item in queue_queries.items_of_incident(session, incident.id)}
+    for queue in wanted:
+        item = existing.get(queue.value)
+        if item is None:
+            queue_queries.add_item(session, QueueItem(
+                incident_id=incident.id, queue=queue.value, entered_at=now,
+                state=ItemState.OPEN.value, version=1, change_seq=0))
+        elif item.state == ItemState.DONE and item.resolution != Resolution.COMPLETED:
+            # It had left this queue (rerouted, or the incident was closed) and belongs
+            # again: it waits afresh.
+            item.state, item.entered_at = ItemState.OPEN.value, now
+            item.completed_at = item.completed_by_id = item.resolution = None
+            item.claimed_by_id = item.claimed_at = item.heartbeat_at = None
+            item.version += 1
+    for queue_name, item in existing.items():
+        if Queue(queue_name) not in wanted and item.state != ItemState.DONE:
+            item.state = ItemState.DONE.value
+            item.completed_at = incident.closed_at if closed and incident.closed_at else now
+            item.resolution = (Resolution.INCIDENT_CLOSED if closed else Resolution.REROUTED).value
+            item.version += 1
+    session.flush()
+    changes.announce(session, [i.id for i in queue_queries.items_of_incident(session, incident.id)])
+
+
+def route_unrouted(uow_factory, now: datetime) -> int:
+    """Route every open incident that has never entered a queue (incidents made before
+    the queues existed, or bulk-loaded): safe to re-run; returns how many."""
+    now = _aware(now)
+    with uow_factory() as uow:
+        rows = queue_queries.unrouted_open_incidents(
+            uow.session, [IncidentStatus.OPEN.value, IncidentStatus.DISPATCHED.value,
+                          IncidentStatus.AT_SCENE.value])
+        markers = queue_queries.markers_of_incidents(
+            uow.session, [incident.id for incident, _ in rows], _today(now))
+        items = []
+        for incident, incident_type in rows:
+            for queue in queues_for(RoutingFacts(
+                    type_code=incident.opening_type_code, type_domestic=incident_type.domestic,
+                    domestic=incident.domestic, child_present=incident.child_present,
+                    marker_codes=frozenset(c for c, _ in markers.get(incident.id, ())))):
+                items.append(QueueItem(incident_id=incident.id, queue=queue.value,
+                                       entered_at=incident.opened_at, state="open",
+                                       version=1, change_seq=0))
+        uow.session.add_all(items)
+        uow.session.flush()
+        changes.announce(uow.session, [item.id for item in items])
+        uow.commit()
+        return len(rows)
+
+
+# --- claims --------------------------------------------------------------------------------
+
+
+def _row(uow, policy: QueuePolicy, now: datetime, item_id: int) -> QueueRow | None:
+    items = queue_queries.items_by_id(uow.session, [item_id])
+    return _build(uow.session, items, policy, now, all_open=False)[0] if items else None
+
+
+def _refuse(uow, actor: Actor, action: str, item_id: int, message: str, policy, now, *,
+            stale: bool = False):
+    uow.rollback()
+    row = _row(uow, policy, now, item_id)
+    audit.record(uow, actor, action, "queue_item", item_id, outcome=Outcome.REFUSED,
+                 detail=message)
+    uow.commit()
+    raise ClaimRefused(message, row, stale=stale)
+
+
+def _take(uow, actor: Actor, item: QueueItem, policy: QueuePolicy, now: datetime) -> str | None:
+    """Claim the locked `item` for `actor` if the rules allow; returns the audit action
+    ("queue.claim" or "queue.reclaim") and leaves a detail, or None when the conditional
+    update found the item changed under it."""
+    previous = item.claimed_by_id if item.state == ItemState.CLAIMED else None
+    ok = queue_queries.change_item(
+        uow.session, item.id, item.version, (item.state,),
+        {"state": ItemState.CLAIMED.value, "claimed_by_id": actor.staff_id,
+         "claimed_at": now, "heartbeat_at": now})
+    if not ok:
+        return None
+    return "queue.reclaim" if previous is not None else "queue.claim"
+
+
+def claim(uow, actor: Actor, item_id: int, policy: QueuePolicy, now: datetime, *,
+          reclaim: bool = False) -> QueueRow:
+    """Take the item for `actor`. Refused (ClaimRefused, audited) when it is done, held
+    by somebody whose heartbeat is fresh, being claimed at another station this very
+    moment, or stale while `reclaim` is not set."""
+    now = _aware(now)
+    with uow:
+        access.require(uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id,
+                       audit_action="queue.claim")
+        item = queue_queries.lock_item(uow.session, item_id)
+        if item is None:
+            if queue_queries.item_exists(uow.session, item_id):
+                _refuse(uow, actor, "queue.claim", item_id,
+                        "another operator is claiming this item right now", policy, now)
+            raise LookupError(f"no queue item {item_id}")
+        if item.state == ItemState.DONE:
+            _refuse(uow, actor, "queue.claim", item_id, "this item is already done", policy, now)
+        if item.state == ItemState.CLAIMED and item.claimed_by_id == actor.staff_id:
+            queue_queries.change_item(uow.session, item.id, item.version, ("claimed",),
+                                      {"heartbeat_at": now})
+            changes.announce(uow.session, [item.id])
+            audit.record(uow, actor, "queue.claim", "queue_item", item.id,
+                         detail="already held by this operator; heartbeat renewed")
+            uow.commit()
+            return _row(uow, policy, now, item.id)
+        holder = queue_queries.staff_name(uow.session, item.claimed_by_id)
+        if item.state == ItemState.CLAIMED:
+            quiet = is_stale(item.state, item.heartbeat_at, now, policy.stale_after)
+            if not quiet:
+                _refuse(uow, actor, "queue.claim", item_id, f"held by {holder}", policy, now)
+            if not reclaim:
+                _refuse(uow, actor, "queue.claim", item_id,
+                        f"held by {holder}, who has not been heard from since "
+                        f"{item.heartbeat_at:%H:%M} UTC: reclaim it to take it over",
+                        policy, now, stale=True)
+        heard = item.heartbeat_at
+        action = _take(uow, actor, item, policy, now)
+        if action is None:
+            _refuse(uow, actor, "queue.claim", item_id,
+                    "the item changed while you were claiming it; look again", policy, now)
+        changes.announce(uow.session, [item.id])
+        detail = (f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
+                  if action == "queue.reclaim" else f"queue {item.queue}")
+        audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
+        uow.commit()
+        return _row(uow, policy, now, item.id)
+
+
+def claim_next(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
+               queue: Queue | str | None = None) -> QueueRow | None:
+    """Claim the oldest item that is open or whose claim has gone stale (None when there
+    is none): for working a queue in bulk. Concurrent callers each get a different item
+    (SKIP LOCKED on PostgreSQL; the write lock on SQLite)."""
+    now = _aware(now)
+    wanted = Queue(queue).value if queue else None
+    with uow:
+        access.require(uow, actor, Action.QUEUE_CLAIM, "queue", wanted,
+                       audit_action="queue.claim")
+        skipped: list[int] = []
+        while True:
+            item = queue_queries.next_claimable(uow.session, wanted, now - policy.stale_after,
+                                                skipped)
+            if item is None:
+                return None
+            holder = queue_queries.staff_name(uow.session, item.claimed_by_id)
+            heard = item.heartbeat_at
+            action = _take(uow, actor, item, policy, now)
+            if action is None:
+                skipped.append(item.id)
+                continue
+            changes.announce(uow.session, [item.id])
+            detail = (f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
+                      if action == "queue.reclaim" else f"queue {item.queue}; next in line")
+            audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
+            uow.commit()
+            return _row(uow, policy, now, item.id)
+
+
+def heartbeat(uow, actor: Actor, item_id: int, now: datetime) -> None:
+    """The holder is still working the item. ClaimLost when they no longer hold it."""
+    now = _aware(now)
+    with uow:
+        item = queue_queries.lock_item(uow.session, item_id)
+        if item is None:
+            return  # being changed by somebody else this instant: the next beat decides
+        if item.state != ItemState.CLAIMED or item.claimed_by_id != actor.staff_id:
+            raise ClaimLost(_lost_message(uow, item))
+        queue_queries.change_item(uow.session, item.id, item.version, ("claimed",),
+                                  {"heartbeat_at": now})
+        changes.announce(uow.session, [item.id])
+        uow.commit()
+
+
+def _lost_message(uow, item: QueueItem) -> str:
+    if item.state == ItemState.DONE:
+        return "this item is done"
+    if item.state == ItemState.CLAIMED:
+        return f"this item is now held by {queue_queries.staff_name(uow.session, item.claimed_by_id)}"
+    return "this item was released"
+
+
+def complete(uow, actor: Actor, item_id: int, now: datetime) -> None:
+    """The holder has decided the item: it leaves the queue (audited `queue.complete`)."""
+    now = _aware(now)
+    with uow:
+        access.require(uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id,
+                       audit_action="queue.complete")
+        item = queue_queries.lock_item(uow.session, item_id)
+        if item is None or item.state != ItemState.CLAIMED or item.claimed_by_id != actor.staff_id:
+            message = ("another operator is changing this item right now" if item is None
+                       else _lost_message(uow, item))
+            uow.rollback()
+            audit.record(uow, actor, "queue.complete", "queue_item", item_id,
+                         outcome=Outcome.REFUSED, detail=message)
+            uow.commit()
+            raise ClaimLost(message)
+        ok = queue_queries.change_item(
+            uow.session, item.id, item.version, ("claimed",),
+            {"state": ItemState.DONE.value, "completed_at": now,
+             "completed_by_id": actor.staff_id, "resolution": Resolution.COMPLETED.value})
+        if not ok:
+            raise ClaimLost("the item changed while you were completing it")
+        changes.announce(uow.session, [item.id])
+        audit.record(uow, actor, "queue.complete", "queue_item", item.id,
+                     detail=f"queue {item.queue}; incident {item.incident_id}")
+        uow.commit()
+
+
+def reassign(uow, actor: Actor, item_id: int, to_username: str, reason: str,
+             policy: QueuePolicy, now: datetime) -> QueueRow:
+    """A supervisor gives the item to another operator, with a written reason; the
+    previous holder (if any) is named in the audit event."""
+    now = _aware(now)
+    why = fields.text(reason, "reason", "reason for the reassignment", limit=REASON_LIMIT,
+                      error=QueueInputError, required=True, multiline=True)
+    if len(why) < REASON_MIN:
+        raise QueueInputError("reason", f"write the reason out: at least {REASON_MIN} characters")
+    username = (to_username or "").strip()
+    if not username:
+        raise QueueInputError("to", "name the operator to give the item to")
+    with uow:
+        access.require(uow, actor, Action.QUEUE_REASSIGN, "queue_item", item_id,
+                       audit_action="queue.reassign")
+        target = uow.staff.by_username(username)
+        if target is None or not target.active or target.locked:
+            raise QueueInputError("to", f"no active operator {username!r}")
+        item = queue_queries.lock_item(uow.session, item_id)
+        if item is None:
+            if queue_queries.item_exists(uow.session, item_id):
+                _refuse(uow, actor, "queue.reassign", item_id,
+                        "another operator is changing this item right now", policy, now)
+            raise LookupError(f"no queue item {item_id}")
+        if item.state == ItemState.DONE:
+            _refuse(uow, actor, "queue.reassign", item_id, "this item is already done",
+                    policy, now)
+        previous = queue_queries.staff_name(uow.session, item.claimed_by_id)
+        ok = queue_queries.change_item(
+            uow.session, item.id, item.version, (item.state,),
+            {"state": ItemState.CLAIMED.value, "claimed_by_id": target.id, "claimed_at": now,
+             "heartbeat_at": now})
+        if not ok:
+            _refuse(uow, actor, "queue.reassign", item_id,
+                    "the item changed while you were reassigning it; look again", policy, now)
+        changes.announce(uow.session, [item.id])
+        audit.record(uow, actor, "queue.reassign", "queue_item", item.id, justification=why,
+                     detail=f"from {previous or 'nobody'} to {target.display_name} "
+                            f"({target.username})")
+        uow.commit()
+        return _row(uow, policy, now, item.id)
