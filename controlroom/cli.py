@@ -85,7 +85,31 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--limit", default=str(SEARCH_LIMIT_DEFAULT), metavar="N",
                          help=f"at most N results, 1-{SEARCH_LIMIT_MAX} "
                               f"(default {SEARCH_LIMIT_DEFAULT})")
+    _audit_parsers(commands, common)
+    copy = db.add_parser("copy", help="copy persons, locations and incidents between databases"
+                         " (never from production into training or test)")
+    copy.add_argument("--from", dest="source", required=True, metavar="URL")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL")
+    copy.set_defaults(database_url=None, config=None)
     return parser
+
+
+def _audit_parsers(commands, common) -> None:
+    audit = commands.add_parser("audit", help="the audit trail: verify the chain, export"
+                                ).add_subparsers(dest="audit_command", metavar="ACTION",
+                                                 required=True)
+    audit.add_parser("verify", parents=[common],
+                     help="check the hash chain; exit 1 at the first broken link")
+    export = audit.add_parser("export", parents=[common],
+                              help="audit events for the data-protection officer (audited)")
+    export.add_argument("--since", required=True, metavar="DATE", help="YYYY-MM-DD (UTC)")
+    export.add_argument("--person", metavar="ID", help="only events on this person record")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--justification", metavar="TEXT",
+                        help="why (required on a production database)")
+    export.add_argument("--include-protected", action="store_true",
+                        help="include restricted records and sexual-offence complainants"
+                             " (an explicit authorisation, recorded)")
 
 
 def _settings(args):
@@ -315,6 +339,8 @@ def _reset_demo(url: str) -> None:
 
 
 def cmd_db(args) -> int:
+    if args.db_command == "copy":
+        return cmd_db_copy(args)
     from controlroom.config import mask_url
     from controlroom.data.schema import SchemaStatus, schema_state, upgrade
     from controlroom.data.uow import Database
@@ -562,10 +588,101 @@ def _print_staff(members) -> None:
     _console().print(table)
 
 
+def cmd_audit(args) -> int:
+    """`audit verify` and `audit export`, as the OS user (see services.audit_trail)."""
+    from controlroom.services.audit import AuditUnavailable
+    from controlroom.services.audit_trail import AuditTrailRefused, export_events, verify_chain
+
+    since = person_id = None
+    if args.audit_command == "export":
+        from datetime import date
+
+        try:
+            since = date.fromisoformat(args.since.strip())
+        except ValueError:
+            raise CliError(f"--since must be a date as YYYY-MM-DD, not {args.since!r}") from None
+        if args.person is not None:
+            person_id = _whole_number(args.person, "--person", maximum=2**31 - 1)
+    settings = _settings(args)
+    database = _open_database(settings.database_url, args, create_sqlite=False)
+    try:
+        actor = _operator_actor(database).actor(_terminal())
+        if args.audit_command == "verify":
+            result = verify_chain(database.uow(), actor)
+            if result.intact:
+                print(f"audit trail intact: {result.events} events, head "
+                      f"{result.head.last_hash}")
+                return 0
+            broken = result.broken
+            where = f"event {broken.seq}" + (
+                f" (row id {broken.event_id})" if broken.event_id is not None else "")
+            print(f"audit trail BROKEN at {where}: {broken.problem}")
+            return 1
+        exported = export_events(database.uow(), actor, since=since, person_id=person_id,
+                                 justification=args.justification,
+                                 include_protected=args.include_protected)
+        _write_export(exported.events, args.format)
+        print(f"{len(exported.events)} event(s) exported, {exported.withheld} withheld"
+              f" ({exported.environment.value} database)", file=sys.stderr)
+        return 0
+    except (AuditTrailRefused, AuditUnavailable) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        database.dispose()
+
+
+def _write_export(events, fmt: str) -> None:
+    import csv
+    import json
+
+    from controlroom.services.audit_trail import EXPORT_FIELDS
+
+    if fmt == "jsonl":
+        for event in events:
+            # ASCII only: control characters in a record arrive escaped, never raw.
+            sys.stdout.write(json.dumps(event.as_dict(), ensure_ascii=True) + "\n")
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for event in events:
+        row = event.as_dict()
+        # A cell starting with = + - @ would run as a formula in a spreadsheet.
+        writer.writerow({k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v)
+                         for k, v in row.items()})
+
+
+def cmd_db_copy(args) -> int:
+    """`db copy --from URL --to URL`: refused from production into training or test."""
+    from controlroom.config import mask_url
+    from controlroom.services.audit import AuditUnavailable
+    from controlroom.services.environments import CopyRefused, copy_records
+
+    for url in (args.source, args.target):
+        _ensure_sqlite_parent(url)
+    source = _open_database(args.source, args, create_sqlite=False)
+    try:
+        target = _open_database(args.target, args, create_sqlite=False)
+    except CliError:
+        source.dispose()
+        raise
+    try:
+        terminal = _terminal()
+        try:
+            summary = copy_records(source.uow, target.uow, _os_user(), terminal)
+        except (CopyRefused, AuditUnavailable) as exc:
+            raise CliError(str(exc)) from None
+        print(f"copied {mask_url(args.source)} -> {mask_url(args.target)}: "
+              + ", ".join(f"{n} {what}" for what, n in summary.counts))
+        return 0
+    finally:
+        source.dispose()
+        target.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {None: cmd_run, "demo": cmd_demo, "db": cmd_db, "staff": cmd_staff,
-                "search": cmd_search}
+                "search": cmd_search, "audit": cmd_audit}
     try:
         return handlers[args.command](args)
     except CliError as exc:

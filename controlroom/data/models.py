@@ -561,6 +561,24 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # success, denied, refused, failed
     justification: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)  # the query, the fields changed, ...
+    # The hash chain (controlroom.domain.audit_chain): position, the previous event's
+    # hash and this event's, written with the row and never changed. Migration 0008.
+    chain_seq: Mapped[int] = mapped_column(Integer, index=True, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    event_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """One row: the audit chain's length and newest hash, moved in the transaction of
+    every audit insert. It anchors the chain outside its rows (a cut-off tail shows) and
+    its row lock serialises writers on PostgreSQL. Migration 0008."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_count: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 # --- DASH, referrals and safeguarding overrides (issue #5, migration 0006) --------------

@@ -18,8 +18,8 @@ from importlib import resources
 from sqlalchemy import Column, Engine, MetaData, String, Table, inspect, select, update
 from sqlalchemy.engine import Connection
 
+from controlroom.data import audit_log
 from controlroom.data.models import (
-    AuditEvent,
     DatabaseInfo,
     IncidentType,
     MarkerType,
@@ -180,17 +180,17 @@ def upgrade(
                         created_at=utcnow(),
                     )
                 ).inserted_primary_key[0]
-            # The first lines of the audit trail: who made this database, and as what.
-            events = AuditEvent.__table__
+            # The first lines of the audit trail: who made this database, and as what
+            # (chained like every other event).
             for action, object_type, object_id, detail in (
                 ("database.create", "database", "1", f"environment={environment.value}"),
                 ("staff.enrol", "staff", str(staff_id), "role=administrator (database creator)"),
             ):
-                connection.execute(events.insert().values(
-                    occurred_at=utcnow(), actor=created_by, staff_id=staff_id,
+                audit_log.append(
+                    connection, occurred_at=utcnow(), actor=created_by, staff_id=staff_id,
                     terminal=terminal, action=action, object_type=object_type,
-                    object_id=object_id, outcome="success", detail=detail,
-                ))
+                    object_id=object_id, outcome="success", justification=None, detail=detail,
+                )
     return schema_state(engine)
 
 

@@ -3,6 +3,15 @@
 An event is added to the same unit of work as the change it records, so both commit
 together or neither does (a change can never land without its audit row). Reads that
 change nothing commit the unit of work just for the audit row.
+
+Each event is chained (`controlroom.data.audit_log.append`): it carries its position,
+the previous event's hash and its own, so an edit, a deletion, a reordering or a cut-off
+tail is found by `controlroom audit verify` (`services.audit_trail`).
+
+Fail closed: when the database refuses the audit row (a revoked grant, a full disk, a
+lost connection), `record` raises `AuditUnavailable` at once. The caller has not
+committed, so the change it records rolls back with the unit of work, and a read returns
+nothing: the operator sees `AuditUnavailable`'s message instead of the record.
 """
 
 from __future__ import annotations
@@ -11,8 +20,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from controlroom.data import audit_log
 from controlroom.data.models import AuditEvent, utcnow
 from controlroom.domain.identity import Actor
+
+
+class AuditUnavailable(Exception):
+    """The audit trail could not be written, so what it would record did not happen."""
+
+    def __init__(self, action: str, cause: str) -> None:
+        self.action = action
+        self.cause = cause
+        super().__init__(
+            f"The audit trail cannot be written ({cause}), so nothing was read or changed."
+            " Tell your supervisor or the system administrator; what you typed is kept.")
 
 
 class Outcome(StrEnum):
@@ -50,8 +73,9 @@ def record(
     """Add one audit event to `uow`; the caller commits it with the work it records."""
     if not action or not object_type:
         raise ValueError("an audit event needs an action and an object type")
-    uow.audit.add(
-        AuditEvent(
+    try:
+        audit_log.append(
+            uow.session,
             occurred_at=utcnow(),
             actor=actor.username,
             staff_id=actor.staff_id,
@@ -63,7 +87,19 @@ def record(
             justification=justification,
             detail=detail,
         )
-    )
+    except SQLAlchemyError as exc:
+        raise AuditUnavailable(action, _cause(exc)) from exc
+
+
+def _cause(exc: SQLAlchemyError) -> str:
+    """A short reason for the operator: the kind of failure, never the statement or its
+    parameters (they may hold record data)."""
+    original = getattr(exc, "orig", None)
+    name = type(original or exc).__name__
+    text = str(original or "").strip().splitlines()[0] if original is not None else ""
+    if "permission denied" in text.lower() or name == "InsufficientPrivilege":
+        return "the database refused permission"
+    return f"database error {name}"
 
 
 def to_record(event: AuditEvent) -> AuditRecord:

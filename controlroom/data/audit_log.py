@@ -1,0 +1,109 @@
+"""Appending to the audit chain and reading it back, on a Session or a Connection.
+
+`append` is the one place an audit row is written (`services.audit.record` and the first
+events `schema.upgrade` writes both come here). It reads the chain head, computes the
+new event's position and hash (`controlroom.domain.audit_chain`), inserts the event and
+moves the head, all in the caller's transaction:
+
+- on PostgreSQL the head row is read FOR UPDATE, so concurrent writers queue on it until
+  the holder commits or rolls back: positions are gap-free and every `prev_hash` names
+  the event really before it;
+- on SQLite every transaction begins IMMEDIATE (`data.engine`), so there is one writer.
+
+The insert runs at once (not at the next flush), so a refusal by the database (a revoked
+grant, a full disk) surfaces inside `append`, before the caller returns anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+
+from controlroom.data.models import AuditChainHead, AuditEvent
+from controlroom.domain.audit_chain import FIELDS, GENESIS, ChainHead, event_hash
+
+_events = AuditEvent.__table__
+_head = AuditChainHead.__table__
+
+# (id, *FIELDS, event_hash) in chain order: what domain.audit_chain.verify reads.
+_CHAIN_COLUMNS = (_events.c.id, _events.c.chain_seq, *(
+    _events.c[name] for name in FIELDS[1:]), _events.c.event_hash)
+
+
+def append(executor, *, occurred_at: datetime, actor: str, staff_id: int | None,
+           terminal: str, action: str, object_type: str, object_id: str | None,
+           outcome: str, justification: str | None, detail: str | None) -> int:
+    """Insert one chained audit event through `executor` (a Session or Connection);
+    returns its position in the chain."""
+    head = executor.execute(
+        select(_head.c.event_count, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
+    ).first()
+    count, previous = (0, GENESIS) if head is None else (head.event_count, head.last_hash)
+    fields = {
+        "seq": count + 1, "occurred_at": occurred_at, "actor": actor, "staff_id": staff_id,
+        "terminal": terminal, "action": action, "object_type": object_type,
+        "object_id": object_id, "outcome": outcome, "justification": justification,
+        "detail": detail, "prev_hash": previous,
+    }
+    digest = event_hash(fields)
+    values = {**fields, "event_hash": digest}
+    values["chain_seq"] = values.pop("seq")
+    executor.execute(insert(_events).values(**values))
+    if head is None:
+        executor.execute(insert(_head).values(id=1, event_count=count + 1, last_hash=digest))
+    else:
+        executor.execute(update(_head).where(_head.c.id == 1)
+                         .values(event_count=count + 1, last_hash=digest))
+    return count + 1
+
+
+def append_many(connection, events: list[dict], *, batch: int = 10_000) -> int:
+    """Append many events in one go (bulk inserts, the same hashes as `append`): for
+    bringing in a trail from elsewhere, and for building long chains in tests and
+    benchmarks. Each dict holds the fields of `append`. Returns the new chain length."""
+    head = connection.execute(
+        select(_head.c.event_count, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
+    ).one()
+    count, previous = head.event_count, head.last_hash
+    rows = []
+    for event in events:
+        count += 1
+        fields = {**event, "seq": count, "prev_hash": previous}
+        previous = event_hash(fields)
+        row = {**fields, "event_hash": previous}
+        row["chain_seq"] = row.pop("seq")
+        rows.append(row)
+        if len(rows) >= batch:
+            connection.execute(insert(_events), rows)
+            rows = []
+    if rows:
+        connection.execute(insert(_events), rows)
+    connection.execute(update(_head).where(_head.c.id == 1)
+                       .values(event_count=count, last_hash=previous))
+    return count
+
+
+def chain_head(executor) -> ChainHead | None:
+    row = executor.execute(select(_head.c.event_count, _head.c.last_hash)
+                           .where(_head.c.id == 1)).first()
+    return None if row is None else ChainHead(row.event_count, row.last_hash)
+
+
+def chain_rows(executor, *, batch: int = 5000) -> Iterator[tuple]:
+    """Every event as (id, *FIELDS, event_hash), in chain order, read in batches."""
+    result = executor.execute(
+        select(*_CHAIN_COLUMNS).order_by(_events.c.chain_seq).execution_options(
+            yield_per=batch))
+    for row in result:
+        yield tuple(row)
+
+
+def chain_rows_plain(executor, *, batch: int = 5000) -> int:
+    """Read the same rows without hashing (the verify benchmark's floor); returns the count."""
+    return sum(1 for _ in chain_rows(executor, batch=batch))
+
+
+def event_count(executor) -> int:
+    return executor.execute(select(func.count()).select_from(_events)).scalar_one()

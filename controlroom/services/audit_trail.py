@@ -1,0 +1,245 @@
+"""Reading the audit trail: verifying the chain, "who looked at this", and the export for
+the data-protection officer.
+
+Who may do what here (until the permission table of `controlroom.domain.permissions`
+rules on it; `may_see_who_looked` and `may_export` are the two switches to move over):
+- "who looked at this" (a person, an incident, an intelligence report): supervisors;
+- `audit export`: supervisors and administrators (the data-protection officer is given
+  one of these accounts), with a justification when the database is production;
+- `audit verify`: supervisors and administrators (it shows positions, never content).
+Each of them is itself audited; a refusal too.
+
+Exports from production leave out what could identify a protected person (a restricted
+person, a sexual-offence complainant, a restricted intelligence report): their events
+keep who, when and what was done, but the object id, justification and detail read
+WITHHELD; search events keep no query text (it may name anyone). `include_protected`
+(an explicit authorisation, `--include-protected` on the command line) lifts that and
+is recorded in the export's own audit event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import and_, or_, select
+
+from controlroom.data import audit_log
+from controlroom.data.models import AuditEvent, Incident, IncidentPerson, IntelligenceReport, Person
+from controlroom.domain.audit_chain import Verification, verify
+from controlroom.domain.environment import Environment
+from controlroom.domain.identity import Actor
+from controlroom.domain.roles import Role
+from controlroom.services import audit
+from controlroom.services.audit import Outcome
+
+WITHHELD = "WITHHELD"
+JUSTIFICATION_MINIMUM = 10
+# Incident types whose victims are sexual-offence complainants (lifelong anonymity).
+# The access issue's permission table holds the same list; use it when it lands.
+SEXUAL_OFFENCE_TYPES = frozenset({"SEXO"})
+# The object types "who looked at this" is offered on, with the words for the heading.
+WATCHED_OBJECTS = {"person": "person", "incident": "incident", "intelligence": "intelligence report"}
+
+
+class AuditTrailRefused(PermissionError):
+    """The operator may not do this (or did not say why); the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """One line of "who looked at this"."""
+
+    occurred_at: datetime
+    actor: str
+    terminal: str
+    action: str
+    outcome: str
+    justification: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedEvent:
+    seq: int
+    occurred_at: datetime
+    actor: str
+    terminal: str
+    action: str
+    object_type: str
+    object_id: str | None
+    outcome: str
+    justification: str | None
+    detail: str | None
+    event_hash: str
+    withheld: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "seq": self.seq, "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor, "terminal": self.terminal, "action": self.action,
+            "object_type": self.object_type, "object_id": self.object_id,
+            "outcome": self.outcome, "justification": self.justification,
+            "detail": self.detail, "event_hash": self.event_hash, "withheld": self.withheld,
+        }
+
+
+EXPORT_FIELDS = ("seq", "occurred_at", "actor", "terminal", "action", "object_type",
+                 "object_id", "outcome", "justification", "detail", "event_hash", "withheld")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditExport:
+    events: list[ExportedEvent]
+    withheld: int
+    environment: Environment
+
+
+# --- who may ---------------------------------------------------------------------------
+
+
+def may_see_who_looked(actor: Actor) -> bool:
+    return actor.role is Role.SUPERVISOR
+
+
+def may_export(actor: Actor) -> bool:
+    return actor.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+
+
+def may_verify(actor: Actor) -> bool:
+    return actor.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+
+
+def _refuse(uow, actor: Actor, action: str, object_type: str, object_id, message: str,
+            *, outcome: Outcome = Outcome.DENIED, detail: str | None = None,
+            justification: str | None = None) -> None:
+    uow.rollback()
+    audit.record(uow, actor, action, object_type, object_id, outcome=outcome,
+                 justification=justification, detail=detail or message)
+    uow.commit()
+    raise AuditTrailRefused(message)
+
+
+# --- verify ----------------------------------------------------------------------------
+
+
+def verify_chain(uow, actor: Actor | None = None) -> Verification:
+    """Check the whole chain (first broken link, if any). With an `actor`, the check
+    is permission-checked and audited after it ran (so it never verifies its own row)."""
+    with uow:
+        if actor is not None and not may_verify(actor):
+            _refuse(uow, actor, "audit.verify", "audit", None,
+                    "only supervisors and administrators may verify the audit trail")
+        result = verify(audit_log.chain_rows(uow.session), audit_log.chain_head(uow.session))
+        if actor is not None:
+            detail = (f"intact: {result.events} events" if result.intact else
+                      f"broken at event {result.broken.seq}: {result.broken.problem}")
+            audit.record(uow, actor, "audit.verify", "audit", None,
+                         outcome=Outcome.SUCCESS if result.intact else Outcome.FAILED,
+                         detail=detail)
+            uow.commit()
+        return result
+
+
+# --- who looked at this ----------------------------------------------------------------
+
+
+def who_looked(uow, actor: Actor, object_type: str, object_id: int | str,
+               *, limit: int = 500) -> list[Look]:
+    """Every audit event on this object, newest first (supervisors only; audited)."""
+    if object_type not in WATCHED_OBJECTS:
+        raise ValueError(f"no audit view for {object_type!r}")
+    wanted = str(object_id)
+    with uow:
+        if not may_see_who_looked(actor):
+            _refuse(uow, actor, "audit.view", object_type, wanted,
+                    "only supervisors may see who looked at a record")
+        events = [_event_of(row) for row in uow.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == wanted)
+            .order_by(AuditEvent.chain_seq.desc()).limit(limit))]
+        audit.record(uow, actor, "audit.view", object_type, wanted,
+                     detail=f"{len(events)} event(s) shown")
+        uow.commit()
+        return events
+
+
+def _event_of(row: AuditEvent) -> Look:
+    return Look(row.occurred_at, row.actor, row.terminal, row.action, row.outcome,
+                row.justification)
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def export_events(uow, actor: Actor, *, since: date, person_id: int | None = None,
+                  justification: str | None = None, include_protected: bool = False
+                  ) -> AuditExport:
+    """The events since `since` (UTC midnight), optionally only those on one person,
+    oldest first; audited as one `audit.export` event with what was asked and given."""
+    reason = (justification or "").strip() or None
+    asked = (f"since={since.isoformat()}" + (f" person={person_id}" if person_id else "")
+             + (" include_protected=yes" if include_protected else ""))
+    with uow:
+        info = uow.database.get()
+        environment = Environment(info.environment) if info is not None else Environment.PRODUCTION
+        if not may_export(actor):
+            _refuse(uow, actor, "audit.export", "audit", person_id,
+                    "only supervisors and administrators may export the audit trail",
+                    detail=asked, justification=reason)
+        needs_reason = environment is Environment.PRODUCTION or include_protected
+        if needs_reason and (reason is None or len(reason) < JUSTIFICATION_MINIMUM):
+            _refuse(uow, actor, "audit.export", "audit", person_id,
+                    f"an export from a {environment.value} database needs a justification"
+                    f" (--justification, at least {JUSTIFICATION_MINIMUM} characters)",
+                    detail=asked, justification=reason)
+        start = datetime.combine(since, time(), tzinfo=UTC)
+        query = select(AuditEvent).where(AuditEvent.occurred_at >= start)
+        if person_id is not None:
+            query = query.where(AuditEvent.object_type == "person",
+                                AuditEvent.object_id == str(person_id))
+        rows = uow.session.scalars(query.order_by(AuditEvent.chain_seq)).all()
+        protect = environment is Environment.PRODUCTION and not include_protected
+        hidden = _protected_objects(uow) if protect else {}
+        if protect and person_id is not None and str(person_id) in hidden.get("person", ()):
+            _refuse(uow, actor, "audit.export", "audit", person_id,
+                    "this person is protected (restricted or a sexual-offence complainant):"
+                    " an export about them needs --include-protected, which is recorded",
+                    detail=asked, justification=reason)
+        events = [_exported(row, hidden, protect) for row in rows]
+        withheld = sum(1 for e in events if e.withheld)
+        audit.record(uow, actor, "audit.export", "audit", person_id, justification=reason,
+                     detail=f"{asked}; {len(events)} event(s), {withheld} withheld;"
+                            f" environment={environment.value}")
+        uow.commit()
+        return AuditExport(events, withheld, environment)
+
+
+def _protected_objects(uow) -> dict[str, set[str]]:
+    """The ids (as audit events store them) of protected persons and reports."""
+    session = uow.session
+    persons = set(session.scalars(select(Person.id).where(Person.restricted.is_(True))))
+    persons |= set(session.scalars(
+        select(IncidentPerson.person_id)
+        .join(Incident, Incident.id == IncidentPerson.incident_id)
+        .where(IncidentPerson.role == "victim",
+               or_(Incident.opening_type_code.in_(SEXUAL_OFFENCE_TYPES),
+                   and_(Incident.closing_type_code.is_not(None),
+                        Incident.closing_type_code.in_(SEXUAL_OFFENCE_TYPES))))))
+    reports = set(session.scalars(
+        select(IntelligenceReport.id).where(IntelligenceReport.restricted.is_(True))))
+    return {"person": {str(i) for i in persons}, "intelligence": {str(i) for i in reports}}
+
+
+def _exported(row: AuditEvent, hidden: dict[str, set[str]], protect: bool) -> ExportedEvent:
+    withheld = row.object_id is not None and row.object_id in hidden.get(row.object_type, ())
+    detail = row.detail
+    if protect and not withheld and row.action.endswith(".search"):
+        detail = f"{WITHHELD} (search text)"
+    return ExportedEvent(
+        seq=row.chain_seq, occurred_at=row.occurred_at, actor=row.actor,
+        terminal=row.terminal, action=row.action, object_type=row.object_type,
+        object_id=WITHHELD if withheld else row.object_id, outcome=row.outcome,
+        justification=WITHHELD if withheld and row.justification else row.justification,
+        detail=WITHHELD if withheld and detail else detail, event_hash=row.event_hash,
+        withheld=withheld,
+    )
