@@ -1,0 +1,145 @@
+"""The command view: what every queue holds and how long it has waited, the domestic-abuse
+incidents still without a DASH, referrals this week against the weeks before, the
+safeguarding overrides of today, and each queue's backlog over the last 24 hours.
+
+Decisions:
+- "this week" is the last 7 days up to now (a rolling week, so a Monday morning does not
+  read as a collapse); it is set against the average of the four 7-day weeks before it;
+  a count at or below half that average (when the average is above zero) is called out
+  as a fall;
+- "today" is the control room's local day (Europe/London), midnight to now;
+- the backlog line has one point per hour: the items in the queue (entered and not yet
+  done) at each of the 24 hours ending now, computed from `entered_at`/`completed_at`.
+For supervisors (Action.COMMAND_VIEW); each reading is audited as `command.view`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from controlroom.data import queue_queries, safeguarding_queries
+from controlroom.domain.identity import Actor
+from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.permissions import Action
+from controlroom.domain.queues import QUEUE_ORDER, Queue, QueuePolicy
+from controlroom.services import access, audit
+
+WEEK = timedelta(days=7)
+PREVIOUS_WEEKS = 4
+BACKLOG_POINTS = 24
+REFERRAL_STAGES = ("created", "sent", "acknowledged")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFigures:
+    queue: Queue
+    count: int
+    oldest_age: timedelta | None
+    breaches: int
+    backlog: tuple[int, ...]  # items waiting at each hour of the last 24, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralWeek:
+    stage: str               # created, sent, acknowledged
+    this_week: int
+    previous_average: float  # per week, over the four weeks before
+    fell_by_half: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideLine:
+    incident_reference: str
+    rule: str
+    action: str
+    supervisor: str
+    overridden_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandFigures:
+    queues: tuple[QueueFigures, ...]   # in QUEUE_ORDER
+    da_without_dash: int
+    da_without_dash_oldest: timedelta | None
+    referrals: tuple[ReferralWeek, ...]
+    overrides_today: tuple[OverrideLine, ...]
+    read_at: datetime
+
+    @property
+    def referral_fall(self) -> bool:
+        return any(r.fell_by_half for r in self.referrals)
+
+
+def backlog_points(spans, now: datetime, points: int = BACKLOG_POINTS,
+                   step: timedelta = timedelta(hours=1)) -> tuple[int, ...]:
+    """How many of `spans` ((entered_at, completed_at or None)) were waiting at each of
+    `points` instants spaced `step` apart, the last being `now`."""
+    moments = [now - step * (points - 1 - k) for k in range(points)]
+    return tuple(
+        sum(1 for entered, completed in spans
+            if entered <= moment and (completed is None or completed > moment))
+        for moment in moments)
+
+
+def referral_weeks(counts_this: dict[str, int], counts_before: list[dict[str, int]]
+                   ) -> tuple[ReferralWeek, ...]:
+    weeks = []
+    for stage in REFERRAL_STAGES:
+        this = counts_this.get(stage, 0)
+        average = (sum(c.get(stage, 0) for c in counts_before) / len(counts_before)
+                   if counts_before else 0.0)
+        weeks.append(ReferralWeek(stage=stage, this_week=this, previous_average=average,
+                                  fell_by_half=average > 0 and this <= average / 2))
+    return tuple(weeks)
+
+
+def command_view(uow, actor: Actor, policy: QueuePolicy, now: datetime) -> CommandFigures:
+    if now.tzinfo is None:
+        raise ValueError("`now` must be an aware time")
+    now = now.astimezone(UTC)
+    with uow:
+        access.require(uow, actor, Action.COMMAND_VIEW, "command_view")
+        session = uow.session
+        counts: dict[str, int] = {}
+        oldest: dict[str, datetime] = {}
+        for queue, _grade, n, first in queue_queries.open_counts(session):
+            counts[queue] = counts.get(queue, 0) + n
+            oldest[queue] = min(first, oldest.get(queue, first))
+        cutoffs = {(q.value, g): now - policy.target(q, g)
+                   for q in Queue for g in policy.grade_codes}
+        breaches = queue_queries.breach_counts(session, cutoffs,
+                                               now - policy.target(Queue.GENERAL, ""))
+        since = now - timedelta(hours=BACKLOG_POINTS - 1)
+        spans: dict[str, list] = {}
+        for queue, entered, completed in queue_queries.backlog_spans(session, since, now):
+            spans.setdefault(queue, []).append((entered, completed))
+        figures = tuple(
+            QueueFigures(queue=q, count=counts.get(q.value, 0),
+                         oldest_age=(now - oldest[q.value]) if q.value in oldest else None,
+                         breaches=breaches.get(q.value, 0),
+                         backlog=backlog_points(spans.get(q.value, []), now))
+            for q in QUEUE_ORDER)
+
+        without = safeguarding_queries.da_incidents_without_dash(session)
+        this_week = safeguarding_queries.referral_counts(session, now - WEEK, now)
+        before = [safeguarding_queries.referral_counts(session, now - WEEK * (k + 1),
+                                                       now - WEEK * k)
+                  for k in range(1, PREVIOUS_WEEKS + 1)]
+        midnight = datetime.combine(now.astimezone(REFERENCE_ZONE).date(), time(0),
+                                    tzinfo=REFERENCE_ZONE).astimezone(UTC)
+        overrides = tuple(
+            OverrideLine(incident_reference=o.incident_reference, rule=o.rule, action=o.action,
+                         supervisor=o.supervisor, overridden_at=o.overridden_at,
+                         reason=o.reason)
+            for o in safeguarding_queries.overrides_between(session, midnight, now + timedelta(seconds=1)))
+        result = CommandFigures(
+            queues=figures, da_without_dash=len(without),
+            da_without_dash_oldest=(now - without[0][1]) if without else None,
+            referrals=referral_weeks(this_week, before), overrides_today=overrides,
+            read_at=now)
+        audit.record(uow, actor, "command.view", "command_view", None,
+                     detail="; ".join(f"{f.queue.value}={f.count}" for f in figures))
+        uow.commit()
+    return result

@@ -1,0 +1,312 @@
+"""Triage queue services on a real database (SQLite, and PostgreSQL when configured):
+routing, listing in risk order, exclusive claims, stale reclaim, supervisor reassignment,
+completion, the audit rows each writes, and the live change feed."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from controlroom.data.models import AuditEvent, QueueItem, Staff
+from controlroom.domain.identity import Actor
+from controlroom.domain.queues import Queue, QueuePolicy
+from controlroom.domain.roles import Role
+from controlroom.services import incidents, queues
+from controlroom.services.access import PermissionDenied
+from controlroom.services.incidents import NewIncident
+from controlroom.services.queues import ClaimLost, ClaimRefused, QueueInputError
+from tests.databases import SEED_ANCHOR
+
+NOW = SEED_ANCHOR
+GRADES = ("G1", "G2", "G3", "G4")
+POLICY = QueuePolicy(grade_codes=GRADES, stale_after=timedelta(minutes=10),
+                     dash_escalation=timedelta(hours=24))
+
+
+def staff(database, role: Role, username: str, name: str | None = None) -> Actor:
+    with database.uow() as uow:
+        row = uow.staff.by_username(username)
+        if row is None:
+            row = Staff(username=username, display_name=name or username, role=role.value,
+                        active=True, locked=False)
+            uow.session.add(row)
+            uow.commit()
+        return Actor(staff_id=row.id, username=username, role=role, terminal="local")
+
+
+@pytest.fixture
+def handler(database):
+    return staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
+
+
+@pytest.fixture
+def other(database):
+    return staff(database, Role.DISPATCHER, "q.other", "Omar Other")
+
+
+@pytest.fixture
+def supervisor(database):
+    return staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
+
+
+def new_incident(database, actor, *, type_code="DOM", child_present=False, grade=None,
+                 thrive=None, now=NOW):
+    return incidents.save_new_incident(
+        database.uow(), actor,
+        NewIncident(idempotency_key=uuid.uuid4().hex, type_code=type_code,
+                    location_text="1 Test Street", child_present=child_present, grade=grade,
+                    thrive=thrive),
+        now, GRADES)
+
+
+def items(database, incident_id=None):
+    with database.uow() as uow:
+        statement = select(QueueItem).order_by(QueueItem.id)
+        if incident_id is not None:
+            statement = statement.where(QueueItem.incident_id == incident_id)
+        return [(i.queue, i.state, i.resolution) for i in uow.session.scalars(statement)]
+
+
+def item_id(database, incident_id, queue="domestic_abuse"):
+    with database.uow() as uow:
+        return uow.session.scalar(select(QueueItem.id).where(
+            QueueItem.incident_id == incident_id, QueueItem.queue == queue))
+
+
+def audit_rows(database, action):
+    with database.uow() as uow:
+        return [SimpleNamespace(actor=e.actor, outcome=e.outcome, object_id=e.object_id,
+                                detail=e.detail, justification=e.justification)
+                for e in uow.session.scalars(select(AuditEvent)
+                                             .where(AuditEvent.action == action)
+                                             .order_by(AuditEvent.id))]
+
+
+# --- routing -------------------------------------------------------------------------------
+
+
+def test_incidents_enter_their_queues_and_follow_flag_changes_and_closing(database, handler):
+    saved = new_incident(database, handler, type_code="DOM", child_present=True)
+    assert items(database, saved.id) == [("domestic_abuse", "open", None),
+                                         ("child_protection", "open", None)]
+    theft = new_incident(database, handler, type_code="THEFT")
+    assert items(database, theft.id) == [("general", "open", None)]
+
+    detail = incidents.view_incident_by_id(database.uow(), handler, saved.id)
+    detail = incidents.update_assessment(
+        database.uow(), handler, saved.id, detail.version, NOW, thrive=None,
+        thrive_skipped=True, domestic=True, child_present=False, weapons=False,
+        possible_crime=True)
+    assert items(database, saved.id) == [("domestic_abuse", "open", None),
+                                         ("child_protection", "done", "rerouted")]
+    incidents.close_incident(database.uow(), handler, saved.id, detail.version, NOW,
+                             closing_type_code="DOM", result="Words of advice given.",
+                             crime_reference="CRIME/1")
+    assert [s for _, s, _ in items(database, saved.id)] == ["done", "done"]
+    assert items(database, saved.id)[0][2] == "closed"
+
+
+# --- listing ---------------------------------------------------------------------------------
+
+
+def test_the_queue_lists_in_grade_risk_and_age_order_with_its_figures(database, handler):
+    g3 = new_incident(database, handler, type_code="THEFT", grade="G3",
+                      now=NOW - timedelta(hours=50))
+    g1 = new_incident(database, handler, type_code="THEFT", grade="G1",
+                      now=NOW - timedelta(minutes=5))
+    g2_low = new_incident(database, handler, type_code="THEFT", grade="G2",
+                          thrive={"risk": "Low risk"}, now=NOW - timedelta(minutes=30))
+    g2_unassessed = new_incident(database, handler, type_code="THEFT", grade="G2",
+                                 now=NOW - timedelta(minutes=20))
+    listing = queues.list_queue(database.uow(), handler, POLICY, NOW)
+    assert [r.incident_id for r in listing.rows] == [g1.id, g2_unassessed.id, g2_low.id, g3.id]
+    g3_row = listing.rows[-1]
+    assert g3_row.breached and g3_row.age == timedelta(hours=50)
+    assert listing.rows[1].risk_words == "MEDIUM ▲▲"
+    assert listing.rows[2].risk_words == "STANDARD ▲"
+    assert listing.summary.count == 4
+    assert listing.summary.oldest_age == timedelta(hours=50)
+    assert listing.summary.breaches == 1
+
+    only_g2 = queues.list_queue(database.uow(), handler, POLICY, NOW, grade="G2")
+    assert {r.incident_id for r in only_g2.rows} == {g2_low.id, g2_unassessed.id}
+    assert queues.list_queue(database.uow(), handler, POLICY, NOW,
+                             queue=Queue.DOMESTIC_ABUSE).rows == ()
+    assert audit_rows(database, "queue.list")[-1].object_id == "domestic_abuse"
+
+
+def test_a_da_item_without_dash_escalates_to_the_top(database, handler):
+    fresh = new_incident(database, handler, type_code="THEFT", grade="G1")
+    old_da = new_incident(database, handler, type_code="DOM", grade="G3",
+                          now=NOW - timedelta(hours=25))
+    rows = queues.list_queue(database.uow(), handler, POLICY, NOW).rows
+    assert [r.incident_id for r in rows] == [old_da.id, fresh.id]
+    assert rows[0].escalated and rows[0].risk_words.startswith("ESCALATED")
+    assert "no DASH" in rows[0].risk_reasons
+
+
+def test_markers_of_linked_persons_raise_the_risk(database, handler):
+    from tests.factories import add_marker, add_person
+
+    person = add_person(database, "Rex", "Offender")
+    add_marker(database, person, "RSO")
+    saved = incidents.save_new_incident(
+        database.uow(), handler,
+        NewIncident(idempotency_key=uuid.uuid4().hex, type_code="THEFT",
+                    location_text="1 Test Street", thrive={"risk": "Low risk"},
+                    persons=((person, "suspect"),)), NOW, GRADES)
+    row = queues.list_queue(database.uow(), handler, POLICY, NOW).rows[0]
+    assert row.incident_id == saved.id
+    assert row.risk_words == "HIGH ▲▲▲" and "RSO marker" in row.risk_reasons
+
+
+# --- claims ----------------------------------------------------------------------------------
+
+
+def test_an_item_held_by_one_operator_is_refused_to_another(database, handler, other):
+    saved = new_incident(database, handler)
+    item = item_id(database, saved.id)
+    row = queues.claim(database.uow(), handler, item, POLICY, NOW)
+    assert row.state == "claimed" and row.claimed_by == "Hana Handler"
+    with pytest.raises(ClaimRefused, match="held by Hana Handler") as refused:
+        queues.claim(database.uow(), other, item, POLICY, NOW + timedelta(minutes=9))
+    assert not refused.value.stale
+    assert refused.value.row.claimed_by_id == handler.staff_id
+    claims = audit_rows(database, "queue.claim")
+    assert [(e.actor, e.outcome) for e in claims] == [("q.handler", "success"),
+                                                      ("q.other", "refused")]
+
+
+def test_concurrent_claims_give_each_item_to_exactly_one_operator(database, handler, other,
+                                                                   supervisor):
+    ids = [item_id(database, new_incident(database, handler).id) for _ in range(6)]
+    actors = [handler, other, supervisor]
+    winners: dict[int, list[str]] = {i: [] for i in ids}
+    barrier = threading.Barrier(len(actors))
+    errors = []
+
+    def work(actor):
+        barrier.wait()
+        for i in ids:
+            try:
+                queues.claim(database.uow(), actor, i, POLICY, NOW)
+                winners[i].append(actor.username)
+            except ClaimRefused:
+                pass
+            except Exception as exc:  # anything else is a failure of the test
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in actors]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(len(w) == 1 for w in winners.values()), winners
+
+
+def test_a_stale_claim_is_marked_and_only_reclaimed_on_purpose(database, handler, other):
+    saved = new_incident(database, handler)
+    item = item_id(database, saved.id)
+    queues.claim(database.uow(), handler, item, POLICY, NOW)
+    later = NOW + POLICY.stale_after
+    listed = queues.list_queue(database.uow(), other, POLICY, later).rows[0]
+    assert listed.stale
+    with pytest.raises(ClaimRefused) as refused:
+        queues.claim(database.uow(), other, item, POLICY, later)
+    assert refused.value.stale
+    row = queues.claim(database.uow(), other, item, POLICY, later, reclaim=True)
+    assert row.claimed_by_id == other.staff_id and not row.stale
+    reclaim = audit_rows(database, "queue.reclaim")
+    assert len(reclaim) == 1 and "Hana Handler" in reclaim[0].detail
+    with pytest.raises(ClaimLost, match="Omar Other"):
+        queues.heartbeat(database.uow(), handler, item, later)
+
+
+def test_a_heartbeat_keeps_a_claim_fresh(database, handler, other):
+    item = item_id(database, new_incident(database, handler).id)
+    queues.claim(database.uow(), handler, item, POLICY, NOW)
+    queues.heartbeat(database.uow(), handler, item, NOW + timedelta(minutes=8))
+    with pytest.raises(ClaimRefused) as refused:
+        queues.claim(database.uow(), other, item, POLICY, NOW + timedelta(minutes=12))
+    assert not refused.value.stale
+
+
+def test_supervisors_reassign_with_a_reason_and_nobody_else_may(database, handler, other,
+                                                                supervisor):
+    item = item_id(database, new_incident(database, handler).id)
+    queues.claim(database.uow(), handler, item, POLICY, NOW)
+    with pytest.raises(PermissionDenied):
+        queues.reassign(database.uow(), other, item, "q.other", "I want this one now",
+                        POLICY, NOW)
+    with pytest.raises(QueueInputError) as missing:
+        queues.reassign(database.uow(), supervisor, item, "q.other", "  ", POLICY, NOW)
+    assert missing.value.field == "reason"
+    with pytest.raises(QueueInputError):
+        queues.reassign(database.uow(), supervisor, item, "q.other", "short", POLICY, NOW)
+    with pytest.raises(QueueInputError) as nobody:
+        queues.reassign(database.uow(), supervisor, item, "no.such.user",
+                        "Handler has gone off shift", POLICY, NOW)
+    assert nobody.value.field == "to"
+    row = queues.reassign(database.uow(), supervisor, item, "q.other",
+                          "Handler has gone off shift", POLICY, NOW)
+    assert row.claimed_by_id == other.staff_id
+    events = audit_rows(database, "queue.reassign")
+    assert [e.outcome for e in events] == ["denied", "success"]
+    assert events[-1].justification == "Handler has gone off shift"
+    assert "Hana Handler" in events[-1].detail and "Omar Other" in events[-1].detail
+
+
+def test_only_the_holder_completes_and_the_item_leaves_the_queue(database, handler, other):
+    item = item_id(database, new_incident(database, handler).id)
+    queues.claim(database.uow(), handler, item, POLICY, NOW)
+    with pytest.raises(ClaimLost):
+        queues.complete(database.uow(), other, item, NOW)
+    queues.complete(database.uow(), handler, item, NOW + timedelta(minutes=3))
+    assert queues.list_queue(database.uow(), handler, POLICY, NOW).rows == ()
+    done = audit_rows(database, "queue.complete")
+    assert [(e.actor, e.outcome) for e in done] == [("q.other", "refused"),
+                                                   ("q.handler", "success")]
+    with pytest.raises(ClaimRefused, match="already done"):
+        queues.claim(database.uow(), other, item, POLICY, NOW)
+
+
+def test_roles_without_the_queue_are_refused(database):
+    analyst = staff(database, Role.ANALYST, "q.analyst")
+    with pytest.raises(PermissionDenied):
+        queues.list_queue(database.uow(), analyst, POLICY, NOW)
+
+
+def test_route_unrouted_brings_in_incidents_made_before_the_queues(database, handler):
+    from tests.factories import add_incident
+
+    add_incident(database, type_code="DOM", age=timedelta(hours=3))
+    add_incident(database, type_code="MISP", age=timedelta(hours=1))
+    add_incident(database, type_code="THEFT", status="closed")
+    assert queues.route_unrouted(database.uow, NOW) == 2
+    assert queues.route_unrouted(database.uow, NOW) == 0
+    rows = queues.list_queue(database.uow(), handler, POLICY, NOW).rows
+    assert sorted(r.queue.value for r in rows) == ["domestic_abuse", "missing_persons"]
+    assert max(r.age for r in rows) == timedelta(hours=3)  # entered when it was opened
+
+
+# --- the live feed ---------------------------------------------------------------------------
+
+
+def test_the_change_feed_hears_a_commit_from_another_station(database, handler, other):
+    item = item_id(database, new_incident(database, handler).id)
+    feed = queues.open_change_feed(database.uow)
+    try:
+        assert feed.wait(0.05) is None
+        queues.claim(database.uow(), other, item, POLICY, NOW)
+        batch = feed.wait(2.0)
+        assert batch is not None and (batch.everything or item in batch.item_ids)
+        row, = queues.rows_for(database.uow(), POLICY, NOW, [item])
+        assert row.claimed_by == "Omar Other"
+    finally:
+        feed.close()
