@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.orm import Session
 
 from controlroom.data.models import (
@@ -27,6 +27,13 @@ from controlroom.data.models import (
 
 # The first key of the advisory lock that orders intelligence references ("IR").
 REFERENCE_LOCK_NAMESPACE = 0x4952
+# A text search asks the trigram index for at most this many of the text's trigrams.
+TEXT_TRIGRAMS = 12
+
+# The FTS5 trigram index of report texts (SQLite only; migration 0005, outside the models).
+intelligence_text_fts = Table(
+    "intelligence_text_fts", MetaData(), Column("rowid", Integer),
+    Column("intelligence_text_fts", String), Column("text", String))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +181,32 @@ class IntelligenceQueries:
 
     # --- lists -----------------------------------------------------------------------------
 
+    def _text_index(self, text: str) -> list:
+        """Conditions that let the trigram index (migration 0005) narrow a text search
+        before the substring itself is checked on each report found.
+
+        PostgreSQL's GIN trigram index serves ILIKE '%text%' as it stands: nothing to
+        add. SQLite: the reports whose FTS5 trigram index holds every trigram of the
+        text (each a quoted FTS5 string, so quotes and operators typed are characters,
+        in a bound parameter). Fewer than three characters have no trigram: the
+        substring check alone decides (a scan).
+        """
+        if self.session.get_bind().dialect.name != "sqlite":
+            return []
+        folded = text.casefold()
+        trigrams = list(dict.fromkeys(folded[i:i + 3] for i in range(len(folded) - 2)))
+        if not trigrams:
+            return []
+        if len(trigrams) > TEXT_TRIGRAMS:
+            # Enough of them, spread over the text, to find few reports; the substring
+            # check does the rest.
+            step = len(trigrams) / TEXT_TRIGRAMS
+            trigrams = [trigrams[int(i * step)] for i in range(TEXT_TRIGRAMS)]
+        query = " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
+        return [IntelligenceReport.id.in_(
+            select(intelligence_text_fts.c.rowid)
+            .where(intelligence_text_fts.c.intelligence_text_fts.match(query)))]
+
     def search(self, criteria: ReportCriteria, limit: int
                ) -> Sequence[tuple[IntelligenceReport, str, str | None]]:
         """Reports matching every criterion given, newest first, each with its submitter's
@@ -196,6 +229,7 @@ class IntelligenceQueries:
                 .where(IntelligenceSubject.location_id == criteria.location_id)))
         if criteria.text:
             statement = statement.where(report.restricted.is_(False),
+                                        *self._text_index(criteria.text),
                                         report.text.icontains(criteria.text, autoescape=True))
         if criteria.submitted_from is not None:
             statement = statement.where(report.submitted_at >= criteria.submitted_from)

@@ -260,7 +260,13 @@ def _refresh_name_keys(mapper, connection, target) -> None:
 
 class Person(Base):
     __tablename__ = "person"
-    __table_args__ = (Index("ix_person_surname_forename", "surname", "forename"),)
+    __table_args__ = (
+        Index("ix_person_surname_forename", "surname", "forename"),
+        # Person search asks for a forename key and a surname key together, or a surname
+        # key and a range of dates of birth (migration 0005).
+        Index("ix_person_name_keys", "surname_key", "forename_key", "date_of_birth"),
+        Index("ix_person_surname_key_born", "surname_key", "date_of_birth"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forename: Mapped[str] = mapped_column(String(80))
@@ -508,6 +514,8 @@ class IntelligenceReport(Base):
             "handling_code = 'P' OR (handling_conditions IS NOT NULL AND handling_conditions <> '')",
             name="conditions_required",
         ),
+        # "Not superseded" looks up the few superseded reports (migration 0005).
+        Index("ix_intelligence_report_supersedes_id", "supersedes_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

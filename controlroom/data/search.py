@@ -52,9 +52,10 @@ person_alias_name_fts = Table(
     Column("forename", String), Column("surname", String))
 # Full-text objects the migrations make outside the models (FTS5 tables and their shadow
 # tables, pg_trgm indexes): schema comparison leaves them out.
-FULL_TEXT_PREFIXES = ("person_name_fts", "person_alias_name_fts")
+FULL_TEXT_PREFIXES = ("person_name_fts", "person_alias_name_fts", "intelligence_text_fts")
 TRIGRAM_INDEXES = frozenset({"ix_person_forename_trgm", "ix_person_surname_trgm",
-                             "ix_person_alias_forename_trgm", "ix_person_alias_surname_trgm"})
+                             "ix_person_alias_forename_trgm", "ix_person_alias_surname_trgm",
+                             "ix_intelligence_report_text_trgm"})
 
 
 def include_name(name: str | None, type_: str, parent_names) -> bool:
@@ -72,10 +73,12 @@ def fts_phrase(word: str, *, prefix: bool = True) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NameTerm:
-    """One name word of a query: its phonetic keys and the prefix it was typed as."""
+    """One name word of a query: its phonetic keys, the prefix it was typed as, and the
+    keys of its near spellings (one letter dropped or two swapped: "smiht" -> "smith")."""
 
     keys: tuple[str, ...]
     prefix: str  # as typed, casefolded; "" when the word has no letters
+    near_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,40 @@ class PersonSearch(Protocol):
     def creators(self, person_ids: Iterable[int]) -> dict[int, str]: ...
 
 
+def _surname_keyed(model, keys: list[str]):
+    """The surname of `model`, whole or its first or last part, has one of `keys`."""
+    return or_(model.surname_key.in_(keys), model.surname_key_first.in_(keys),
+               model.surname_key_last.in_(keys))
+
+
+def _keyed(model, keys: Sequence[Sequence[str]]):
+    """Names of `model` (Person or PersonAlias) the words with these key lists may be.
+
+    One word: its forename or any part of its surname has one of the keys. Several: some
+    word is the forename and another a part of the surname (in either order), or two are
+    the first and last parts of a double-barrelled surname. Written out as a union of
+    index lookups, each one served by a composite index (surname key, forename key) or a
+    selective single one, so neither backend has to read everyone with a common name.
+    """
+    keys = [list(k) for k in keys if k]
+    if not keys:
+        return None
+    if len(keys) == 1:
+        return or_(model.forename_key.in_(keys[0]), _surname_keyed(model, keys[0]))
+    branches = []
+    for a, fore in enumerate(keys):
+        for b, sur in enumerate(keys):
+            if a == b:
+                continue
+            branches += [and_(model.surname_key.in_(sur), model.forename_key.in_(fore)),
+                         and_(model.surname_key_first.in_(sur), model.forename_key.in_(fore)),
+                         and_(model.surname_key_last.in_(sur), model.forename_key.in_(fore))]
+            if a < b:
+                branches.append(and_(model.surname_key_first.in_(fore),
+                                     model.surname_key_last.in_(sur)))
+    return or_(*branches)
+
+
 class _IndexedSearch:
     """What both backends share: candidates by phonetic key, prefix, date and address."""
 
@@ -109,29 +146,37 @@ class _IndexedSearch:
 
     # --- per dialect --------------------------------------------------------------------
 
-    def _text(self, term: NameTerm) -> list:
-        """Conditions on Person: a name or alias starts with the word (full text)."""
+    def _prefixes(self, prefixes: Sequence[str]) -> list:
+        """Conditions on Person: for every word, a name or alias part starts with it
+        (full text)."""
         raise NotImplementedError
 
     def _fuzzy_text(self, term: NameTerm) -> list:
         """Conditions on Person: a name or alias is near the word (a typo)."""
         raise NotImplementedError
 
+    def _postcode(self, postcode: str):
+        """A condition on Location: at this postcode, or in this outward code ("LS6 ")."""
+        if postcode.endswith(" "):
+            return Location.postcode.startswith(postcode, autoescape=True)
+        return Location.postcode == postcode
+
     # --- candidates ----------------------------------------------------------------------
 
-    def _term_condition(self, term: NameTerm):
+    def _names(self, key_lists: Sequence[Sequence[str]], prefixes: Sequence[str]):
+        """Every word matched: by phonetic keys (person or alias), or as prefixes."""
         conditions = []
-        if term.keys:
-            keys = list(term.keys)
-            for model in (Person, PersonAlias):
-                keyed = or_(model.forename_key.in_(keys), model.surname_key.in_(keys),
-                            model.surname_key_first.in_(keys),
-                            model.surname_key_last.in_(keys))
-                conditions.append(keyed if model is Person else Person.id.in_(
-                    select(PersonAlias.person_id).where(keyed)))
-        if term.prefix:
-            conditions += self._text(term)
+        person = _keyed(Person, key_lists)
+        if person is not None:
+            conditions += [person, Person.id.in_(
+                select(PersonAlias.person_id).where(_keyed(PersonAlias, key_lists)))]
+        if prefixes:
+            conditions += self._prefixes(prefixes)
         return or_(*conditions) if conditions else None
+
+    def _term_condition(self, term: NameTerm):
+        """One word matched, by key or as a prefix (the fallback when no pair matched)."""
+        return self._names([term.keys], [term.prefix] if term.prefix else [])
 
     def _date_condition(self, criteria: PersonCriteria):
         conditions = []
@@ -144,8 +189,7 @@ class _IndexedSearch:
     def _address_condition(self, criteria: PersonCriteria):
         filters = []
         if criteria.postcode_prefix:
-            filters.append(Location.postcode.startswith(criteria.postcode_prefix,
-                                                        autoescape=True))
+            filters.append(self._postcode(criteria.postcode_prefix))
         for word in criteria.address_words:
             filters.append(or_(Location.address.icontains(word, autoescape=True),
                                Location.street.icontains(word, autoescape=True),
@@ -159,13 +203,21 @@ class _IndexedSearch:
 
     def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT
                    ) -> Sequence[Person]:
-        """People the criteria may mean: every name word matched (by key or prefix, on
-        the person or an alias) when any are; failing that, any one word matched. Within
-        the date of birth asked (or none recorded, when names were given) and at the
-        address asked."""
-        terms = [c for c in (self._term_condition(t) for t in criteria.names) if c is not None]
-        fuzzy = [c for t in criteria.names if len(t.prefix) >= FUZZY_PREFIX
-                 for c in self._fuzzy_text(t)]
+        """People the criteria may mean, at most `limit`, the likeliest first.
+
+        Within the date of birth asked (or none recorded, when names were given) and at
+        the address asked. With exact dates of birth or a whole postcode, everyone there
+        (the ranking reads their names, however misspelled); then, in stages, each run
+        only while the ones before left room, so a cut keeps the better-matched:
+
+        1. every word matched by its phonetic keys (a forename and a surname part, on the
+           person or an alias) or as the start of a name part;
+        2. the same with the keys of the words' near spellings (a letter dropped, two
+           swapped);
+        3. only when nobody was found: any one word matched, then near spellings by full
+           text (first letters on SQLite, trigram similarity on PostgreSQL).
+        """
+        terms = [t for t in criteria.names if t.keys or t.prefix]
         dates = self._date_condition(criteria)
         address = self._address_condition(criteria)
         if not terms and dates is None and address is None:
@@ -175,17 +227,53 @@ class _IndexedSearch:
             filters.append(or_(dates, Person.date_of_birth.is_(None)) if terms else dates)
         if address is not None:
             filters.append(address)
-        # Every word first; when that finds nobody, any word; then near spellings (a word
-        # was misspelled past its key, and the ranking's fuzzy score decides).
-        attempts = [[and_(*terms)], [or_(*terms)]] if len(terms) > 1 else [terms]
-        if fuzzy:
-            attempts.append([or_(*fuzzy)])
-        for names in attempts:
-            statement = select(Person).where(*filters, *names)
-            found = self.session.scalars(statement.order_by(Person.id).limit(limit)).all()
+        found: dict[int, Person] = {}
+
+        def run(*conditions) -> None:
+            room = limit - len(found)
+            if room <= 0:
+                return
+            statement = select(Person).where(*conditions)
             if found:
-                return found
-        return []
+                statement = statement.where(Person.id.not_in(list(found)))
+            for person in self.session.scalars(statement.limit(room)):
+                found.setdefault(person.id, person)
+
+        if not terms:
+            run(*filters)
+            return list(found.values())
+        if criteria.dates_of_birth:
+            # Everyone born on the day (a few dozen in a million), whatever their name;
+            # then, by name as usual, people with no date of birth recorded.
+            exact = Person.date_of_birth.in_(list(criteria.dates_of_birth))
+            run(exact, *([address] if address is not None else []))
+            filters = [Person.date_of_birth.is_(None)] + ([address] if address is not None
+                                                          else [])
+        elif criteria.postcode_prefix and not criteria.postcode_prefix.endswith(" "):
+            # Everyone ever at the postcode (a few households), whatever their name.
+            run(*filters)
+            if len(found) < limit:
+                return list(found.values())
+        prefixes = [t.prefix for t in terms if t.prefix]
+        strong = self._names([t.keys for t in terms],
+                             prefixes if len(prefixes) == len(terms) else [])
+        if strong is not None:
+            run(*filters, strong)
+        if any(t.near_keys for t in terms):
+            near = self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], [])
+            run(*filters, near)
+        if found:
+            return list(found.values())
+        if len(terms) > 1:
+            single = [c for c in (self._term_condition(t) for t in terms) if c is not None]
+            run(*filters, or_(*single))
+            if found:
+                return list(found.values())
+        fuzzy = [c for t in terms if len(t.prefix) >= FUZZY_PREFIX
+                 for c in self._fuzzy_text(t)]
+        if fuzzy:
+            run(*filters, or_(*fuzzy))
+        return list(found.values())
 
     # --- what a hit shows ----------------------------------------------------------------
 
@@ -244,7 +332,7 @@ class _IndexedSearch:
 
 class SqliteSearch(_IndexedSearch):
     """SQLite: FTS5 prefix queries on the name tokens (case and accents folded by the
-    tokenizer), for the person's names and for aliases."""
+    tokenizer), for the person's names and for aliases; postcodes as index ranges."""
 
     def _match(self, phrase: str) -> list:
         return [
@@ -254,11 +342,19 @@ class SqliteSearch(_IndexedSearch):
                           .where(person_alias_name_fts.c.person_alias_name_fts.match(phrase))),
         ]
 
-    def _text(self, term: NameTerm) -> list:
-        return self._match(fts_phrase(term.prefix))
+    def _prefixes(self, prefixes: Sequence[str]) -> list:
+        # One FTS5 query, every word a prefix of some token of the same row.
+        return self._match(" AND ".join(fts_phrase(p) for p in prefixes))
 
     def _fuzzy_text(self, term: NameTerm) -> list:
         return self._match(fts_phrase(term.prefix[:FUZZY_PREFIX]))
+
+    def _postcode(self, postcode: str):
+        # SQLite's LIKE folds case, so it cannot use the (binary) postcode index: a range
+        # can. Stored postcodes are normalised upper case, as the query's are.
+        if postcode.endswith(" "):
+            return and_(Location.postcode >= postcode, Location.postcode < postcode + "\uffff")
+        return Location.postcode == postcode
 
 
 class PostgresSearch(_IndexedSearch):
@@ -270,13 +366,20 @@ class PostgresSearch(_IndexedSearch):
                 Person.id.in_(select(PersonAlias.person_id).where(
                     or_(condition(PersonAlias.forename), condition(PersonAlias.surname))))]
 
-    def _text(self, term: NameTerm) -> list:
+    @staticmethod
+    def _starts(column, prefix: str):
         # The start of the name, or of a later part of it ("whit": "Hughes-Whitfield"),
         # as FTS5 finds any token on SQLite.
-        return self._both(lambda column: or_(
-            column.istartswith(term.prefix, autoescape=True),
-            column.icontains(" " + term.prefix, autoescape=True),
-            column.icontains("-" + term.prefix, autoescape=True)))
+        return or_(column.istartswith(prefix, autoescape=True),
+                   column.icontains(" " + prefix, autoescape=True),
+                   column.icontains("-" + prefix, autoescape=True))
+
+    def _prefixes(self, prefixes: Sequence[str]) -> list:
+        def every(model):
+            return and_(*(or_(self._starts(model.forename, p), self._starts(model.surname, p))
+                          for p in prefixes))
+        return [every(Person),
+                Person.id.in_(select(PersonAlias.person_id).where(every(PersonAlias)))]
 
     def _fuzzy_text(self, term: NameTerm) -> list:
         # pg_trgm's similarity operator (threshold pg_trgm.similarity_threshold, 0.3).

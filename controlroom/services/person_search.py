@@ -22,13 +22,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
+import jellyfish
 from rapidfuzz import fuzz
 
 from controlroom.data import person_queries
 from controlroom.data.search import NameTerm, PersonCriteria
 from controlroom.domain.identity import Actor
 from controlroom.domain.phonetics import (
+    KEY_LENGTH,
     PersonQuery,
     name_parts,
     normalise_name,
@@ -101,6 +104,35 @@ def _keys(word: str) -> tuple[str, ...]:
     return phonetic_keys(word) if _is_name(word) else ()
 
 
+# Words shorter than this have no near spellings looked for (too many names are near).
+NEAR_MIN_LETTERS = 4
+
+
+def _near_keys(word: str) -> tuple[str, ...]:
+    """The phonetic keys of the spellings one keying slip away from `word` that the slip
+    could have come from: a letter typed twice or one too many (dropped here), or two
+    letters swapped ("smiht" -> "smith"). A letter left out usually keeps the key already
+    (Metaphone drops most vowels and doubled letters)."""
+    if not _is_name(word):
+        return ()
+    normal = normalise_name(word)
+    if len(normal) < NEAR_MIN_LETTERS:
+        return ()
+    own = set(phonetic_keys(normal))
+    # Callers rarely get the first letter wrong, and slips there make keys so short
+    # ("W", "SM") that they would find half the force: the first letter stays.
+    variants = {normal[:i] + normal[i + 1:] for i in range(1, len(normal))}
+    variants |= {normal[:i] + normal[i + 1] + normal[i] + normal[i + 2:]
+                 for i in range(1, len(normal) - 1)}
+    keys = []
+    for variant in sorted(variants):
+        # A variant is already a normal form of one part: its key is Metaphone's.
+        key = jellyfish.metaphone(variant)[:KEY_LENGTH]
+        if key not in own and len(key) > 1:
+            keys.append(key)
+    return tuple(dict.fromkeys(keys))
+
+
 def _criteria(query: PersonQuery) -> PersonCriteria:
     dates: list[date] = []
     for value in query.dates_of_birth:
@@ -109,10 +141,20 @@ def _criteria(query: PersonQuery) -> PersonCriteria:
         if other is not None:
             dates.append(other)
     return PersonCriteria(
-        names=tuple(NameTerm(_keys(w), w.casefold()) for w in query.names),
+        names=tuple(NameTerm(_keys(w), w.casefold(), _near_keys(w)) for w in query.names),
         dates_of_birth=tuple(dict.fromkeys(dates)), born_from=query.born_from,
         born_to=query.born_to, postcode_prefix=query.postcode,
         address_words=query.address_words)
+
+
+# Ranking reads the same few thousand names over and over: their parts and keys are pure
+# functions of the text, kept once computed.
+_parts = lru_cache(maxsize=65_536)(name_parts)
+
+
+@lru_cache(maxsize=65_536)
+def _token_keys(token: str) -> frozenset[str]:
+    return frozenset(phonetic_keys(token))
 
 
 def _name_match(words: list[_Word], forename: str | None, surname: str) -> tuple[int, float, float]:
@@ -121,11 +163,11 @@ def _name_match(words: list[_Word], forename: str | None, surname: str) -> tuple
     The order bonus prefers forename-first ("john smith") and a last word that is the
     surname (a lone word is most often one), without ever lifting a hit out of its rank.
     """
-    fore_parts, sur_parts = name_parts(forename or ""), name_parts(surname)
+    fore_parts, sur_parts = _parts(forename or ""), _parts(surname)
     tokens = [(p, "forename") for p in fore_parts] + [(p, "surname") for p in sur_parts]
     wholes = {"".join(fore_parts), "".join(sur_parts)} - {""}
     token_set = {t for t, _ in tokens} | wholes
-    key_of = {t: set(phonetic_keys(t)) for t in token_set}
+    key_of = {t: _token_keys(t) for t in token_set}
     typed_names = ((forename or "").casefold(), surname.casefold())
     rank, closeness, sides = 3, 0.0, []
     for word in words:

@@ -4,21 +4,100 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-26 07:15:00
 
-Reserved in the migration chain so that the work of one session lands in a fixed order;
-its content is filled in by the change that needs it.
+Person search on a force of a million people asks the database for a forename key and a
+surname key together, or a surname key and a range of dates of birth (controlroom.data.
+search): composite indexes serve both, so neither backend reads everyone called Smith.
+`ix_person_name_keys` (surname key, forename key, date of birth) and
+`ix_person_surname_key_born` (surname key, date of birth) are plain CREATE INDEX on both
+backends: `person` is NOT rebuilt, so migration 0003's full-text triggers survive.
+
+Intelligence search:
+- `ix_intelligence_report_supersedes_id`: "not superseded" looks up the few reports
+  another one supersedes instead of reading them all;
+- text (a case-insensitive substring) through a trigram index, per dialect:
+  - SQLite: the FTS5 table `intelligence_text_fts` (trigram tokenizer, external content
+    on `intelligence_report`, detail=none so it holds only which reports hold each
+    trigram), kept in step by triggers on insert, text update and delete, so every writer
+    (ORM, the seeder's bulk Core inserts) maintains it. The search asks for every
+    trigram of the text typed and confirms the substring on the report itself.
+  - PostgreSQL: a GIN trigram index on `intelligence_report.text` (pg_trgm, made by
+    0003), which serves ILIKE '%text%' directly.
+  Both sit outside the models (controlroom.data.search.include_name leaves them out of
+  schema comparison), like 0003's. INVARIANT: a later migration that rebuilds
+  `intelligence_report` in batch mode on SQLite loses the triggers and must call
+  `create_sqlite_text_index()` again.
+
+Downgrade drops all of it.
 """
 
 from collections.abc import Sequence
+
+from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+PERSON_INDEXES = (
+    ("ix_person_name_keys", ["surname_key", "forename_key", "date_of_birth"]),
+    ("ix_person_surname_key_born", ["surname_key", "date_of_birth"]),
+)
+SUPERSEDES_INDEX = "ix_intelligence_report_supersedes_id"
+TEXT_TRIGRAM_INDEX = "ix_intelligence_report_text_trgm"
+
+# SQLAlchemy has no construct for an FTS5 virtual table or a trigger, so these are fixed
+# DDL strings: no value is ever formatted into them.
+SQLITE_TEXT_INDEX = (
+    "CREATE VIRTUAL TABLE intelligence_text_fts USING fts5(text,"
+    " content='intelligence_report', content_rowid='id', tokenize='trigram',"
+    " detail='none')",
+    "CREATE TRIGGER intelligence_text_fts_insert AFTER INSERT ON intelligence_report BEGIN"
+    " INSERT INTO intelligence_text_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER intelligence_text_fts_update AFTER UPDATE OF text ON intelligence_report"
+    " BEGIN"
+    " INSERT INTO intelligence_text_fts(intelligence_text_fts, rowid, text)"
+    " VALUES ('delete', old.id, old.text);"
+    " INSERT INTO intelligence_text_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER intelligence_text_fts_delete AFTER DELETE ON intelligence_report BEGIN"
+    " INSERT INTO intelligence_text_fts(intelligence_text_fts, rowid, text)"
+    " VALUES ('delete', old.id, old.text); END",
+    "INSERT INTO intelligence_text_fts(intelligence_text_fts) VALUES ('rebuild')",
+)
+SQLITE_TEXT_INDEX_DROP = (
+    "DROP TRIGGER IF EXISTS intelligence_text_fts_delete",
+    "DROP TRIGGER IF EXISTS intelligence_text_fts_update",
+    "DROP TRIGGER IF EXISTS intelligence_text_fts_insert",
+    "DROP TABLE IF EXISTS intelligence_text_fts",
+)
+
+
+def create_sqlite_text_index() -> None:
+    """The FTS5 trigram table, its triggers, and its index of the reports as they stand."""
+    for statement in SQLITE_TEXT_INDEX_DROP + SQLITE_TEXT_INDEX:
+        op.execute(statement)
+
 
 def upgrade() -> None:
-    pass
+    for name, columns in PERSON_INDEXES:
+        op.create_index(name, "person", columns, unique=False)
+    op.create_index(SUPERSEDES_INDEX, "intelligence_report", ["supersedes_id"], unique=False)
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        create_sqlite_text_index()
+    elif dialect == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.create_index(TEXT_TRIGRAM_INDEX, "intelligence_report", ["text"], unique=False,
+                        postgresql_using="gin", postgresql_ops={"text": "gin_trgm_ops"})
 
 
 def downgrade() -> None:
-    pass
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for statement in SQLITE_TEXT_INDEX_DROP:
+            op.execute(statement)
+    elif dialect == "postgresql":
+        op.drop_index(TEXT_TRIGRAM_INDEX, table_name="intelligence_report")
+    op.drop_index(SUPERSEDES_INDEX, table_name="intelligence_report")
+    for name, _columns in reversed(PERSON_INDEXES):
+        op.drop_index(name, table_name="person")
