@@ -794,6 +794,9 @@ class IncidentEntry(FramedScreen):
             self._focus_field(message.field)
         else:
             self._show_error("form", message.message)
+            # At the top of the form: bring it into view, or at 80x24 an operator typing
+            # the narrative would never see why the save did not happen.
+            self.query_one("#form-error").scroll_visible(animate=False)
 
     def _focus_field(self, field_name: str) -> None:
         widget_ids = {

@@ -34,8 +34,8 @@ class AuditUnavailable(Exception):
         self.action = action
         self.cause = cause
         super().__init__(
-            f"The audit trail cannot be written ({cause}), so nothing was read or changed."
-            " Tell your supervisor or the system administrator; what you typed is kept.")
+            f"The audit trail cannot be written ({cause}), so nothing was read or changed;"
+            " tell your supervisor or the system administrator")
 
 
 class Outcome(StrEnum):
