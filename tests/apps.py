@@ -11,19 +11,27 @@ from textual.app import App
 from controlroom.app import ControlRoomApp, make_app
 from controlroom.config import load_settings
 from controlroom.data.uow import Database
-from tests.databases import SEED_ANCHOR, TEST_ADMIN
+from tests.databases import SEED_ANCHOR
 
 
 def build_app(
     database: Database,
     data_dir: Path,
     *,
-    username: str = TEST_ADMIN,
+    username: str | None = None,
     now: datetime = SEED_ANCHOR,
     term: str | None = "xterm-256color",
     ansi: bool | None = None,
 ) -> ControlRoomApp:
-    """The app exactly as the CLI builds it, with a fixed clock for repeatable screens."""
+    """The app exactly as the CLI builds it, with a fixed clock for repeatable screens.
+
+    The operator is `username`, by default the test supervisor (enrolled on first use):
+    administrators may not read records (controlroom.domain.permissions)."""
+    if username is None:
+        from controlroom.domain.roles import Role
+        from tests.factories import staff_actor
+
+        username = staff_actor(database, Role.SUPERVISOR).username
     # XDG_CONFIG_HOME in the test's own directory: the developer's settings file never leaks in.
     settings = load_settings(environ={"CONTROLROOM_DATA_DIR": str(data_dir),
                                       "XDG_CONFIG_HOME": str(data_dir)})

@@ -53,6 +53,16 @@ def seeded_database(seeded_database_url) -> Database:
 
 
 @pytest.fixture
+def supervisor(database) -> Actor:
+    """A supervisor (`test.supervisor`): the role that may read and change every kind
+    of record in the permission table, for tests about records rather than roles.
+    Administrators may not read records (controlroom.domain.permissions)."""
+    from tests.factories import staff_actor
+
+    return staff_actor(database, Role.SUPERVISOR)
+
+
+@pytest.fixture
 def admin(database) -> Actor:
     with database.uow() as uow:
         staff = uow.staff.by_username(TEST_ADMIN)

@@ -162,3 +162,28 @@ def add_intel(
             uow.session.add(IntelligenceSubject(report_id=report.id, location_id=location_id))
         uow.commit()
         return report.id
+
+
+# --- staff of each role (appended for the access-control tests) ---------------------------
+
+
+def staff_actor(database: Database, role, username: str | None = None, *,
+                terminal: str = "local"):
+    """An enrolled, active member of staff with `role` (created on first use: username
+    `test.<role>` unless given), as the Actor the services take."""
+    from controlroom.data.models import Staff
+    from controlroom.domain.identity import Actor
+    from controlroom.domain.roles import Role
+
+    role = Role(role)
+    username = username or f"test.{role.value}"
+    with database.uow() as uow:
+        staff = uow.staff.by_username(username)
+        if staff is None:
+            # Named as the database's creator is: display name = username.
+            staff = Staff(username=username, display_name=username,
+                          role=role.value, active=True, locked=False)
+            uow.session.add(staff)
+            uow.commit()
+        return Actor(staff_id=staff.id, username=staff.username, role=Role(staff.role),
+                     terminal=terminal)

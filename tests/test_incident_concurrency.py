@@ -31,8 +31,8 @@ SAVES_PER_THREAD = 200
 
 
 @pytest.fixture
-def operator(admin) -> Actor:
-    return Actor(admin.staff_id, admin.username, admin.role, terminal="192.0.2.40")
+def operator(supervisor) -> Actor:
+    return Actor(supervisor.staff_id, supervisor.username, supervisor.role, terminal="192.0.2.40")
 
 
 def form(**fields) -> NewIncident:

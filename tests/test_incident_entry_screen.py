@@ -20,8 +20,10 @@ from controlroom.screens.incident_view import IncidentView
 from controlroom.services import incidents
 from controlroom.services.drafts import draft_journal
 from tests.apps import build_app, screen_text, settle
-from tests.databases import SEED_ANCHOR, TEST_ADMIN
-from tests.factories import add_location, add_marker, add_person
+from tests.databases import SEED_ANCHOR
+from tests.factories import add_location, add_marker, add_person, staff_actor
+
+TEST_SUPERVISOR = "test.supervisor"  # build_app's default operator
 
 SIZE = (80, 24)
 
@@ -77,7 +79,7 @@ async def test_an_incident_is_created_by_keys_alone(database, tmp_path):
     assert incident.caller_name == "Pat Caller" and incident.caller_relationship == "neighbour"
     assert incident.narrative == "Shouting next door."
     assert incident.domestic and incident.thrive_skipped and incident.location_id is None
-    assert not draft_journal(tmp_path, TEST_ADMIN).path.exists()  # saved: the draft is gone
+    assert not draft_journal(tmp_path, TEST_SUPERVISOR).path.exists()  # saved: the draft is gone
 
 
 async def test_empty_grade_takes_the_suggestion_from_type_and_flags(database, tmp_path):
@@ -306,12 +308,12 @@ async def test_escape_asks_before_discarding_anything_typed(database, tmp_path):
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, HomeBoard)
-    assert not draft_journal(tmp_path, TEST_ADMIN).path.exists()
+    assert not draft_journal(tmp_path, TEST_SUPERVISOR).path.exists()
 
 
 async def test_typing_reaches_a_private_draft_and_is_offered_back_next_time(database, tmp_path):
     app = build_app(database, tmp_path)
-    journal = draft_journal(tmp_path, TEST_ADMIN)
+    journal = draft_journal(tmp_path, TEST_SUPERVISOR)
     async with app.run_test(size=SIZE) as pilot:
         await open_form(pilot)
         await pilot.press(*"Draft Caller", "alt+l", *"9 Draft Road")
@@ -339,7 +341,7 @@ async def test_typing_reaches_a_private_draft_and_is_offered_back_next_time(data
 async def test_a_restored_draft_whose_save_already_landed_makes_no_second_incident(
     database, tmp_path
 ):
-    journal = draft_journal(tmp_path, TEST_ADMIN)
+    journal = draft_journal(tmp_path, TEST_SUPERVISOR)
     journal.save({"version": 1, "idempotency_key": "landed-once", "location_text": "1 Once Road",
                   "type_code": "DOM", "type_text": "Domestic incident", "thrive_skipped": True})
     landed = incidents.save_new_incident(
@@ -360,12 +362,10 @@ async def test_a_restored_draft_whose_save_already_landed_makes_no_second_incide
 
 
 def _admin(database):
-    from controlroom.domain.identity import Actor
+    """The operator the app signs in as (the test supervisor), for records made beside it."""
     from controlroom.domain.roles import Role
 
-    with database.uow() as uow:
-        staff = uow.staff.by_username(TEST_ADMIN)
-        return Actor(staff.id, staff.username, Role(staff.role), "local")
+    return staff_actor(database, Role.SUPERVISOR)
 
 
 async def test_f2_inside_a_dialog_does_not_open_a_form_on_top_of_it(database, tmp_path):

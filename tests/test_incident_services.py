@@ -37,8 +37,8 @@ MILL_LANE = "12 Mill Lane, Leeds LS6 2AB"
 
 
 @pytest.fixture
-def operator(admin) -> Actor:
-    return Actor(admin.staff_id, admin.username, admin.role, terminal="192.0.2.10")
+def operator(supervisor) -> Actor:
+    return Actor(supervisor.staff_id, supervisor.username, supervisor.role, terminal="192.0.2.10")
 
 
 def new(**fields) -> NewIncident:

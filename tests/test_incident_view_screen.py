@@ -41,7 +41,7 @@ from controlroom.screens.incident_actions import (
 from controlroom.screens.incident_view import IncidentView, attendance, format_target
 from controlroom.services import incidents, staff
 from tests.apps import build_app, screen_text, settle
-from tests.databases import SEED_ANCHOR
+from tests.databases import SEED_ANCHOR, TEST_ADMIN
 
 SIZE = (80, 24)
 GRADE_CODES = tuple(g.code for g in DEFAULT_GRADES)
@@ -64,7 +64,10 @@ def save_incident(database, actor: Actor, *, age: timedelta = timedelta(minutes=
     return saved.reference
 
 
-def other_operator(database, admin: Actor) -> Actor:
+def other_operator(database, supervisor: Actor) -> Actor:
+    with database.uow() as uow:
+        admin = uow.staff.by_username(TEST_ADMIN)  # only an administrator enrols staff
+        admin = Actor(admin.id, admin.username, Role(admin.role), "local")
     member = staff.add_staff(database.uow(), admin, username="other.operator",
                              role=Role.DISPATCHER, display_name="Olive Other")
     return Actor(staff_id=member.id, username=member.username, role=Role.DISPATCHER,
@@ -126,8 +129,8 @@ async def paste(pilot, text: str) -> None:
     await pilot.pause()
 
 
-async def test_view_shows_the_incident_and_audits_every_read(database, tmp_path, admin):
-    reference = save_incident(database, admin)
+async def test_view_shows_the_incident_and_audits_every_read(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, reference)
@@ -152,9 +155,9 @@ async def test_view_shows_the_incident_and_audits_every_read(database, tmp_path,
         assert isinstance(app.screen, HomeBoard)
 
 
-async def test_over_target_is_said_in_words_and_g4_has_no_target(database, tmp_path, admin):
-    late = save_incident(database, admin, grade="G1", age=timedelta(minutes=27))
-    g4 = save_incident(database, admin, grade="G4", type_code="INFO", domestic=False,
+async def test_over_target_is_said_in_words_and_g4_has_no_target(database, tmp_path, supervisor):
+    late = save_incident(database, supervisor, grade="G1", age=timedelta(minutes=27))
+    g4 = save_incident(database, supervisor, grade="G4", type_code="INFO", domestic=False,
                        possible_crime=False, age=timedelta(hours=3))
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -166,7 +169,7 @@ async def test_over_target_is_said_in_words_and_g4_has_no_target(database, tmp_p
         assert "age 3h 00m · no attendance target" in screen_text(app)
 
 
-async def test_location_hazards_history_and_person_markers_show(database, tmp_path, admin):
+async def test_location_hazards_history_and_person_markers_show(database, tmp_path, supervisor):
     with database.uow() as uow:
         place = Location(address="12 Mill Lane", street="Mill Lane", town="Testtown",
                          postcode="TE1 1ST", verified=True)
@@ -180,9 +183,9 @@ async def test_location_hazards_history_and_person_markers_show(database, tmp_pa
                                       valid_from=date(2020, 1, 1)))
         uow.commit()
         place_id, suspect_id = place.id, suspect.id
-    earlier = save_incident(database, admin, location_id=place_id, age=timedelta(days=30),
+    earlier = save_incident(database, supervisor, location_id=place_id, age=timedelta(days=30),
                             location_text="12 Mill Lane, Testtown TE1 1ST")
-    reference = save_incident(database, admin, location_id=place_id,
+    reference = save_incident(database, supervisor, location_id=place_id,
                               location_text="12 Mill Lane, Testtown TE1 1ST",
                               persons=((suspect_id, "suspect"),))
     app = build_app(database, tmp_path)
@@ -200,8 +203,8 @@ async def test_location_hazards_history_and_person_markers_show(database, tmp_pa
         assert "!REGISTERED SEX OFFENDER" in text
 
 
-async def test_add_a_note_by_keys_and_empty_is_refused_at_the_field(database, tmp_path, admin):
-    reference = save_incident(database, admin)
+async def test_add_a_note_by_keys_and_empty_is_refused_at_the_field(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, reference)
@@ -223,8 +226,8 @@ async def test_add_a_note_by_keys_and_empty_is_refused_at_the_field(database, tm
     assert log_rows(database, reference)[-1] == ("note", None, None, "Unit 4 en route\nETA 5m")
 
 
-async def test_regrade_needs_a_reason_then_logs_old_and_new_grade(database, tmp_path, admin):
-    reference = save_incident(database, admin)
+async def test_regrade_needs_a_reason_then_logs_old_and_new_grade(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, reference)
@@ -251,8 +254,8 @@ async def test_regrade_needs_a_reason_then_logs_old_and_new_grade(database, tmp_
     assert ("grade_change", "G2", "G1", "knife seen") in log_rows(database, reference)
 
 
-async def test_status_changes_by_one_key(database, tmp_path, admin):
-    reference = save_incident(database, admin)
+async def test_status_changes_by_one_key(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, reference)
@@ -268,9 +271,9 @@ async def test_status_changes_by_one_key(database, tmp_path, admin):
 
 
 async def test_closing_a_possible_crime_needs_a_crime_reference_or_a_reason(
-    database, tmp_path, admin
+    database, tmp_path, supervisor
 ):
-    reference = save_incident(database, admin)
+    reference = save_incident(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, reference)
@@ -305,10 +308,10 @@ async def test_closing_a_possible_crime_needs_a_crime_reference_or_a_reason(
 
 
 async def test_a_conflicting_regrade_keeps_the_typing_and_applies_on_the_second_save(
-    database, tmp_path, admin
+    database, tmp_path, supervisor
 ):
-    reference = save_incident(database, admin)
-    other = other_operator(database, admin)
+    reference = save_incident(database, supervisor)
+    other = other_operator(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         view = await open_view(pilot, reference)
@@ -346,9 +349,9 @@ async def test_a_conflicting_regrade_keeps_the_typing_and_applies_on_the_second_
         ("grade_change", "G2", "G3"), ("grade_change", "G3", "G1")]
 
 
-async def test_a_note_never_conflicts_and_the_view_catches_up(database, tmp_path, admin):
-    reference = save_incident(database, admin)
-    other = other_operator(database, admin)
+async def test_a_note_never_conflicts_and_the_view_catches_up(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
+    other = other_operator(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         view = await open_view(pilot, reference)
@@ -368,9 +371,9 @@ async def test_a_note_never_conflicts_and_the_view_catches_up(database, tmp_path
 
 
 async def test_escape_closes_only_the_dialog_and_asks_before_dropping_typing(
-    database, tmp_path, admin
+    database, tmp_path, supervisor
 ):
-    reference = save_incident(database, admin)
+    reference = save_incident(database, supervisor)
     entries_before = log_rows(database, reference)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -402,8 +405,8 @@ async def test_escape_closes_only_the_dialog_and_asks_before_dropping_typing(
     assert log_rows(database, reference) == entries_before
 
 
-async def test_reassess_thrive_and_flags(database, tmp_path, admin):
-    reference = save_incident(database, admin)
+async def test_reassess_thrive_and_flags(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         view = await open_view(pilot, reference)
@@ -429,11 +432,11 @@ async def test_reassess_thrive_and_flags(database, tmp_path, admin):
     assert incident.thrive_threat == "ex-partner at door" and incident.weapons
 
 
-async def test_closed_incident_takes_notes_but_not_regrades(database, tmp_path, admin):
-    reference = save_incident(database, admin, type_code="INFO", domestic=False,
+async def test_closed_incident_takes_notes_but_not_regrades(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor, type_code="INFO", domestic=False,
                               possible_crime=False, grade="G4")
     current = stored(database, reference)
-    incidents.close_incident(database.uow(), admin, current.id, current.version, SEED_ANCHOR,
+    incidents.close_incident(database.uow(), supervisor, current.id, current.version, SEED_ANCHOR,
                              closing_type_code="INFO", result="Advice given")
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -451,8 +454,8 @@ HOSTILE = ["[@click=app.quit]x", "\x1b[2J", "[b]bold", "[/]", "[TODO] plan", "\x
            "abc\u202edef"]
 
 
-async def test_hostile_text_shows_literally_and_fires_nothing(database, tmp_path, admin):
-    reference = save_incident(database, admin)
+async def test_hostile_text_shows_literally_and_fires_nothing(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
     # Written straight to the rows, as an import or an older system might have left them:
     # the services refuse ESC at the field, but the view must not trust that.
     with database.uow() as uow:
@@ -461,7 +464,7 @@ async def test_hostile_text_shows_literally_and_fires_nothing(database, tmp_path
         incident.narrative = "\n".join(f"N{hostile}" for hostile in HOSTILE)
         for hostile in HOSTILE:
             uow.session.add(IncidentLogEntry(incident_id=incident.id, entered_at=SEED_ANCHOR,
-                                             entered_by_id=admin.staff_id, kind="note",
+                                             entered_by_id=supervisor.staff_id, kind="note",
                                              text=f"L{hostile}"))
         uow.commit()
     app = build_app(database, tmp_path)
@@ -488,8 +491,8 @@ async def test_hostile_text_shows_literally_and_fires_nothing(database, tmp_path
     assert log_rows(database, reference)[-1][3] == "T[@click=app.quit]x [b]"
 
 
-async def test_f1_lists_the_view_keys_with_their_ids(database, tmp_path, admin):
-    reference = save_incident(database, admin)
+async def test_f1_lists_the_view_keys_with_their_ids(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, reference)

@@ -15,7 +15,12 @@ from controlroom.screens.intelligence_search import IntelligenceSearch, parse_qu
 from controlroom.screens.intelligence_submit import IntelligenceSubmit
 from controlroom.screens.justification import JustificationScreen
 from tests.apps import build_app, screen_text, settle
-from tests.factories import add_intel, add_location, add_person
+from tests.factories import add_intel, add_location, add_person, staff_actor
+
+
+def intelligence_officer(database) -> str:
+    """The operator of these screens: intelligence staff submit, grade and read reports."""
+    return staff_actor(database, "intelligence").username
 
 SIZE = (80, 24)
 
@@ -45,7 +50,7 @@ async def test_submit_by_keys_refuses_c_without_conditions_then_saves_and_finds_
     database, tmp_path
 ):
     person = add_person(database, "Ivy", "Intelton")
-    app = build_app(database, tmp_path)
+    app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f4")
@@ -95,7 +100,7 @@ async def test_submit_by_keys_refuses_c_without_conditions_then_saves_and_finds_
 
 
 async def test_escape_asks_before_discarding_typed_text(database, tmp_path):
-    app = build_app(database, tmp_path)
+    app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.push_screen(IntelligenceSubmit())
@@ -118,7 +123,7 @@ async def test_a_restricted_report_says_whom_to_ask_and_opens_only_with_a_justif
     person = add_person(database, "Rae", "Quiet")
     add_intel(database, "Informant says the van is kept at the yard", persons=(person,),
               restricted=True)
-    app = build_app(database, tmp_path)
+    app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+g")
@@ -150,7 +155,7 @@ async def test_supersede_makes_a_new_report_that_links_back(database, tmp_path):
     old = add_intel(database, "Drives a red car", persons=(person,), source="3",
                     intelligence="C")
     place = add_location(database, "7 Mill Lane")
-    app = build_app(database, tmp_path)
+    app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.push_screen(IntelligenceReportScreen(old))
@@ -197,7 +202,7 @@ async def test_hostile_text_is_shown_literally(database, tmp_path):
     hostile = "[@click=app.quit]quit[/] [red]x[/red] \x1b[2J"
     person = add_person(database, "[b]Bo", "Hostile[/b]")
     report = add_intel(database, hostile, persons=(person,), conditions="[link=x]only[/link]")
-    app = build_app(database, tmp_path)
+    app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f4")

@@ -33,23 +33,22 @@ from controlroom.services.intelligence import (
     JustificationRequired,
 )
 from controlroom.services.persons import PersonNotFound
-from tests.databases import SEED_ANCHOR, TEST_ADMIN
-from tests.factories import add_intel, add_location, add_person, set_operator
+from tests.databases import SEED_ANCHOR
+from tests.factories import add_intel, add_location, add_person, set_operator, staff_actor
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 CONDITIONS = "Do not action without first contacting the source handler."
 
 
 @pytest.fixture
-def operator(admin) -> Actor:
-    return Actor(admin.staff_id, admin.username, admin.role, terminal="192.0.2.20")
+def operator(database) -> Actor:
+    # Intelligence staff submit, grade (supersede) and read intelligence.
+    return staff_actor(database, Role.INTELLIGENCE, terminal="192.0.2.20")
 
 
 @pytest.fixture
 def seeded_operator(seeded_database) -> Actor:
-    with seeded_database.uow() as uow:
-        staff = uow.staff.by_username(TEST_ADMIN)
-        return Actor(staff.id, staff.username, Role(staff.role), terminal="192.0.2.21")
+    return staff_actor(seeded_database, Role.INTELLIGENCE, terminal="192.0.2.21")
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ TODAY = date(2026, 11, 26)
 
 
 @pytest.fixture
-def operator(admin) -> Actor:
-    return Actor(admin.staff_id, admin.username, admin.role, terminal="192.0.2.20")
+def operator(supervisor) -> Actor:
+    return Actor(supervisor.staff_id, supervisor.username, supervisor.role, terminal="192.0.2.20")
 
 
 @pytest.fixture

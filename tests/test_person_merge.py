@@ -38,7 +38,7 @@ def supervisor(database) -> Actor:
 
 
 @pytest.fixture
-def pair(database, admin):
+def pair(database, supervisor):
     """Two records of one man: markers, an alias, addresses and an incident on each."""
     home = add_location(database, "3 Twin Terrace", postcode="LS9 8AA")
     flat = add_location(database, "Flat 2, 40 Other Row", postcode="LS9 7BB")
@@ -55,7 +55,7 @@ def pair(database, admin):
     refs = []
     for days, person in ((5, survivor), (1, merged)):
         refs.append(incidents.save_new_incident(
-            database.uow(), admin,
+            database.uow(), supervisor,
             incidents.NewIncident(idempotency_key=f"pair{days}", type_code="DOM",
                                   location_text="3 Twin Terrace", location_id=home,
                                   thrive_skipped=True, persons=((person, "suspect"),)),

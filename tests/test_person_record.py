@@ -22,7 +22,7 @@ def audit_tail(database, n=1):
         return [(e.action, e.outcome, e.object_id, e.justification) for e in uow.audit.latest(n)]
 
 
-def test_the_record_holds_markers_addresses_incidents_and_possible_duplicates(database, admin):
+def test_the_record_holds_markers_addresses_incidents_and_possible_duplicates(database, supervisor):
     home = add_location(database, "8 Record Road", postcode="LS6 1AA")
     subject = add_person(database, "Katherine", "Recordson", date_of_birth=date(1990, 4, 7),
                          home=home)
@@ -33,13 +33,13 @@ def test_the_record_holds_markers_addresses_incidents_and_possible_duplicates(da
     saved = []
     for days, code in ((30, "NOISE"), (2, "DOM")):
         saved.append(incidents.save_new_incident(
-            database.uow(), admin,
+            database.uow(), supervisor,
             incidents.NewIncident(idempotency_key=f"k{days}", type_code=code,
                                   location_text="8 Record Road", location_id=home,
                                   thrive_skipped=True, persons=((subject, "victim"),)),
             SEED_ANCHOR - timedelta(days=days), GRADES))
 
-    record = person_record.view_person(database.uow(), admin, subject, today=TODAY)
+    record = person_record.view_person(database.uow(), supervisor, subject, today=TODAY)
 
     assert record.name == "Katherine Recordson"
     assert [(m.label, m.current) for m in record.markers] == [("VIOLENT", True), ("DRUGS", False)]
@@ -51,24 +51,24 @@ def test_the_record_holds_markers_addresses_incidents_and_possible_duplicates(da
     assert audit_tail(database) == [("person.view", "success", str(subject), None)]
 
 
-def test_a_restricted_record_needs_a_justification_and_the_audit_keeps_it(database, admin):
+def test_a_restricted_record_needs_a_justification_and_the_audit_keeps_it(database, supervisor):
     subject = add_person(database, "Rae", "Restricted")
     with database.uow() as uow:
         uow.session.get(Person, subject).restricted = True
         uow.commit()
     for attempt in (None, "too short"):
         with pytest.raises(JustificationRequired, match="restricted"):
-            person_record.view_person(database.uow(), admin, subject, justification=attempt)
+            person_record.view_person(database.uow(), supervisor, subject, justification=attempt)
         assert audit_tail(database)[0][:2] == ("person.view", "denied")
     reason = "Safeguarding check for CR-20261126-0001"
-    record = person_record.view_person(database.uow(), admin, subject, justification=reason)
+    record = person_record.view_person(database.uow(), supervisor, subject, justification=reason)
     assert record.restricted and record.name == "Rae Restricted"
     assert audit_tail(database) == [("person.view", "success", str(subject), reason)]
 
 
-def test_an_unknown_person_is_reported_and_audited(database, admin):
+def test_an_unknown_person_is_reported_and_audited(database, supervisor):
     with pytest.raises(PersonNotFound):
-        person_record.view_person(database.uow(), admin, 999_999)
+        person_record.view_person(database.uow(), supervisor, 999_999)
     assert audit_tail(database)[0][:3] == ("person.view", "failed", "999999")
 
 

@@ -12,7 +12,7 @@ from controlroom.screens.person_record import PersonRecordScreen
 from controlroom.services import incidents
 from tests.apps import build_app, screen_text, settle
 from tests.databases import SEED_ANCHOR
-from tests.factories import add_location, add_marker, add_person
+from tests.factories import add_location, add_marker, add_person, staff_actor
 
 SIZE = (80, 24)
 
@@ -23,12 +23,12 @@ async def open_record(pilot, person_id: int) -> None:
     await settle(pilot)
 
 
-async def test_the_record_shows_markers_in_words_and_opens_an_incident(database, admin, tmp_path):
+async def test_the_record_shows_markers_in_words_and_opens_an_incident(database, supervisor, tmp_path):
     home = add_location(database, "2 Marker Mews", postcode="LS7 3AB")
     person = add_person(database, "Jordan", "Markerton", date_of_birth=date(1981, 5, 6), home=home)
     add_marker(database, person, "RSO", note="[@click=app.quit]managed by MOSOVO")
     saved = incidents.save_new_incident(
-        database.uow(), admin,
+        database.uow(), supervisor,
         incidents.NewIncident(idempotency_key="rec", type_code="DOM", location_text="2 Marker Mews",
                               location_id=home, thrive_skipped=True, persons=((person, "suspect"),)),
         SEED_ANCHOR - timedelta(days=3), ("G1", "G2", "G3", "G4"))
@@ -85,11 +85,11 @@ async def test_escape_at_the_justification_goes_back_without_showing_anything(da
         assert uow.audit.latest(1)[0].outcome == "denied"
 
 
-async def test_the_record_lists_linked_intelligence_with_its_grading(database, admin, tmp_path):
+async def test_the_record_lists_linked_intelligence_with_its_grading(database, supervisor, tmp_path):
     from controlroom.services import intelligence
 
     person = add_person(database, "Ivy", "Intelton")
-    intelligence.submit_report(database.uow(), admin, source="2", intelligence="B", handling="C",
+    intelligence.submit_report(database.uow(), supervisor, source="2", intelligence="B", handling="C",
                                conditions="Not to be shared outside the DA unit",
                                text="Seen with a knife outside [b]the pub[/b]",
                                person_ids=(person,), now=SEED_ANCHOR)
@@ -198,7 +198,8 @@ async def test_anyone_but_a_supervisor_is_refused_and_the_refusal_is_audited(dat
 
     survivor = add_person(database, "Casey", "Single", date_of_birth=date(1990, 1, 2))
     duplicate = add_person(database, "Case", "Single", date_of_birth=date(1990, 1, 2))
-    app = build_app(database, tmp_path)  # the test administrator
+    # A call handler: reads person records, may not merge them.
+    app = build_app(database, tmp_path, username=staff_actor(database, "call_handler").username)
     async with app.run_test(size=SIZE) as pilot:
         await open_record(pilot, survivor)
         await pilot.press("m")

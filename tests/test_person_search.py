@@ -24,7 +24,8 @@ from controlroom.domain.roles import Role
 from controlroom.services import persons
 from controlroom.services.markers import current_markers
 from controlroom.services.person_search import search_persons
-from tests.databases import SEED_ANCHOR, TEST_ADMIN
+from tests.databases import SEED_ANCHOR
+from tests.factories import staff_actor
 
 TODAY = SEED_ANCHOR.date()
 TOP = 5
@@ -41,9 +42,7 @@ def force(databases, tmp_path_factory) -> Database:
 
 @pytest.fixture(scope="module")
 def operator(force) -> Actor:
-    with force.uow() as uow:
-        staff = uow.staff.by_username(TEST_ADMIN)
-        return Actor(staff.id, staff.username, Role(staff.role), terminal="192.0.2.44")
+    return staff_actor(force, Role.SUPERVISOR, terminal="192.0.2.44")
 
 
 def stored(force, *, forename: str | None = None, surname: str | None = None,
@@ -229,7 +228,7 @@ def test_every_search_is_audited_with_its_query(force, operator):
     after = searches()
     assert len(after) == before + 2
     first, second = after[-2:]
-    assert first == (TEST_ADMIN, "192.0.2.44", "person", "query='muhammad smyth'; shown: "
+    assert first == (operator.username, "192.0.2.44", "person", "query='muhammad smyth'; shown: "
                      + (",".join(str(h.person_id) for h in hits) or "none"))
     assert second[3].startswith("query='\\x1b[2J'")
 

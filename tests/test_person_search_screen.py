@@ -21,13 +21,13 @@ def immediate_search(monkeypatch):
 
 
 async def test_a_misspelled_name_finds_the_person_with_markers_and_intelligence(
-    database, admin, tmp_path
+    database, supervisor, tmp_path
 ):
     home = add_location(database, "4 Search Street", postcode="LS9 8AB")
     person = add_person(database, "Muhammad", "Searchfield", date_of_birth=date(1979, 2, 3),
                         home=home)
     add_marker(database, person, "WEAPONS")
-    intelligence.submit_report(database.uow(), admin, source="1", intelligence="A", handling="P",
+    intelligence.submit_report(database.uow(), supervisor, source="1", intelligence="A", handling="P",
                                conditions=None, text="Carries a blade in his car",
                                person_ids=(person,), now=SEED_ANCHOR)
     app = build_app(database, tmp_path)

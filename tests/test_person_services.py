@@ -16,8 +16,8 @@ from tests.factories import add_location, add_marker, add_person
 
 
 @pytest.fixture
-def operator(admin) -> Actor:
-    return Actor(admin.staff_id, admin.username, admin.role, terminal="192.0.2.30")
+def operator(supervisor) -> Actor:
+    return Actor(supervisor.staff_id, supervisor.username, supervisor.role, terminal="192.0.2.30")
 
 
 @pytest.fixture

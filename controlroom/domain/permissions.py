@@ -168,8 +168,12 @@ _TABLE: dict[Action, tuple[str, ...]] = {
 # The markings a record read can carry, per action (the others are not record reads).
 MARKED_ACTIONS: dict[Action, tuple[Marking, ...]] = {
     Action.PERSON_VIEW: (Marking.NORMAL, Marking.RESTRICTED, Marking.SEXUAL_OFFENCE),
-    Action.INTELLIGENCE_VIEW: (Marking.NORMAL, Marking.RESTRICTED, Marking.SEXUAL_OFFENCE),
+    Action.INTELLIGENCE_VIEW: (Marking.NORMAL, Marking.RESTRICTED),
 }
+
+# Incident types whose victims are sexual-offence complainants (the reference table's
+# codes; a force adding its own sexual-offence types adds them here).
+SEXUAL_OFFENCE_TYPE_CODES = frozenset({"SEXO"})
 
 
 def _parse(cell: str) -> dict[Marking, Decision]:

@@ -12,8 +12,21 @@ JUSTIFY the service asks for (and audits) a justification before it shows the re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+
+from controlroom.data.models import Incident, IncidentPerson
 from controlroom.domain.identity import Actor
-from controlroom.domain.permissions import Action, Decision, Marking, decide, denial_message
+from controlroom.domain.incidents import PersonRole
+from controlroom.domain.permissions import (
+    SEXUAL_OFFENCE_TYPE_CODES,
+    Action,
+    Decision,
+    Marking,
+    decide,
+    denial_message,
+)
 from controlroom.services import audit
 from controlroom.services.audit import Outcome
 
@@ -47,15 +60,48 @@ def require(
     decision = decide(actor.role, action, marking)
     if decision is not Decision.DENIED:
         return decision
-    uow.rollback()
     role = actor.role.value if actor.role is not None else "none"
+    refuse(uow, actor, action, object_type, object_id, marking=marking,
+           audit_action=audit_action,
+           detail=f"permission table: {role} may not {action.value}"
+                  + (f" ({marking.value})" if marking is not Marking.NORMAL else ""),
+           message=denial_message(actor.role, action, marking))
+
+
+def refuse(uow, actor: Actor, action: Action, object_type: str, object_id: object | None, *,
+           marking: Marking = Marking.NORMAL, audit_action: str | None = None,
+           detail: str, message: str, error: type[PermissionDenied] | None = None):
+    """Roll back what the unit of work holds, commit one `denied` audit event on its own,
+    and raise `PermissionDenied(message)` (or the service's own subclass, `error`)."""
+    action = Action(action)
+    uow.rollback()
     audit.record(uow, actor, audit_action or action.value, object_type, object_id,
-                 outcome=Outcome.DENIED,
-                 detail=f"permission table: {role} may not {action.value}"
-                        + (f" ({marking.value})" if marking is not Marking.NORMAL else ""))
+                 outcome=Outcome.DENIED, detail=detail)
     uow.commit()
-    raise PermissionDenied(denial_message(actor.role, action, marking), action=action,
-                           marking=marking)
+    raise (error or PermissionDenied)(message, action=action, marking=Marking(marking))
+
+
+def person_marking(uow, person_ids: Iterable[int], *, restricted: bool) -> Marking:
+    """The marking of a person record (with the records merged into it): a victim of
+    an incident opened or closed as a sexual offence is a sexual-offence complainant
+    (lifelong anonymity), whatever else the record says; otherwise RESTRICTED when the
+    record (or one merged into it) is flagged, NORMAL when not."""
+    ids = list(person_ids)
+    codes = sorted(SEXUAL_OFFENCE_TYPE_CODES)
+    complainant = ids and uow.session.scalar(
+        select(IncidentPerson.id)
+        .join(Incident, Incident.id == IncidentPerson.incident_id)
+        .where(IncidentPerson.person_id.in_(ids),
+               IncidentPerson.role == PersonRole.VICTIM.value,
+               or_(Incident.opening_type_code.in_(codes), Incident.closing_type_code.in_(codes)))
+        .limit(1))
+    if complainant:
+        return Marking.SEXUAL_OFFENCE
+    return Marking.RESTRICTED if restricted else Marking.NORMAL
+
+
+def report_marking(restricted: bool) -> Marking:
+    return Marking.RESTRICTED if restricted else Marking.NORMAL
 
 
 def allowed(actor: Actor, action: Action, marking: Marking = Marking.NORMAL) -> bool:

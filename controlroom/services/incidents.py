@@ -39,8 +39,9 @@ from controlroom.domain.incidents import (
     reference_day,
     suggest_grade,
 )
+from controlroom.domain.permissions import Action
 from controlroom.domain.postcode import find_postcode, postcode_problem
-from controlroom.services import audit, fields
+from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
@@ -469,6 +470,7 @@ def save_new_incident(
     grade = _grade(incident.grade, grade_codes)
     thrive = _thrive(incident.thrive, incident.thrive_skipped)
     with uow:
+        access.require(uow, actor, Action.INCIDENT_CREATE, "incident")
         already = _already_saved(uow, actor, call.key)
         if already is not None:
             return already
@@ -575,6 +577,8 @@ def find_duplicate_calls(
     except ValueError:
         phone = None
     with uow:
+        access.require(uow, actor, Action.INCIDENT_CREATE, "incident",
+                       audit_action="incident.duplicate_check")
         facts = None
         if type_code:
             incident_type = uow.reference.incident_type(type_code.strip().upper())
@@ -611,6 +615,8 @@ def link_call(uow, actor: Actor, incident_id: int, call: NewIncident, now: datet
     _require_operator(actor)
     checked = _call(call)
     with uow:
+        access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
+                       audit_action="incident.link_call")
         already = _already_linked(uow, actor, incident_id, checked.key)
         if already is not None:
             return already
@@ -666,6 +672,7 @@ def view_incident(uow, actor: Actor, reference: str) -> IncidentDetail:
     is a reference that does not exist (somebody looked for it)."""
     wanted = (reference or "").strip().upper()
     with uow:
+        access.require(uow, actor, Action.INCIDENT_VIEW, "incident", wanted[:64] or None)
         incident = uow.incidents.by_reference(wanted) if wanted else None
         if incident is None:
             audit.record(uow, actor, "incident.view", "incident", wanted[:64] or None,
@@ -680,6 +687,7 @@ def view_incident(uow, actor: Actor, reference: str) -> IncidentDetail:
 
 def view_incident_by_id(uow, actor: Actor, incident_id: int) -> IncidentDetail:
     with uow:
+        access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id)
         incident = uow.incidents.get(incident_id)
         if incident is None:
             audit.record(uow, actor, "incident.view", "incident", incident_id,
@@ -695,6 +703,7 @@ def view_incident_by_id(uow, actor: Actor, incident_id: int) -> IncidentDetail:
 def recent_incidents(uow, actor: Actor, limit: int = 20) -> list[IncidentSummary]:
     """The newest incidents, newest first."""
     with uow:
+        access.require(uow, actor, Action.INCIDENT_LIST, "incident")
         summaries = [_summary(i, label) for i, label in uow.incidents.recent(limit)]
         audit.record(uow, actor, "incident.list", "incident", None,
                      detail="shown: " + ",".join(str(s.id) for s in summaries))
@@ -712,6 +721,8 @@ def add_note(uow, actor: Actor, incident_id: int, text: str, now: datetime) -> L
     _require_operator(actor)
     note = _text(text, "text", "note", limit=NARRATIVE_LIMIT, required=True, multiline=True)
     with uow:
+        access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
+                       audit_action="incident.note")
         incident = _incident(uow, incident_id)
         entry = _log(uow, actor, incident.id, LogKind.NOTE, note, now)
         uow.flush()
@@ -781,6 +792,7 @@ def change_grade(
     why = _text(reason, "reason", "reason for the grade change", limit=REASON_LIMIT,
                 required=True, multiline=True)
     with uow:
+        access.require(uow, actor, Action.INCIDENT_REGRADE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
                                        "incident.regrade")
         if incident.status == IncidentStatus.CLOSED.value:
@@ -814,6 +826,8 @@ def change_status(
             "status", f"status must be one of {', '.join(allowed)} (close an incident to close it)")
     text = _text(note, "note", "note", limit=NARRATIVE_LIMIT, multiline=True)
     with uow:
+        access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
+                       audit_action="incident.status")
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
                                        "incident.status")
         if incident.status == IncidentStatus.CLOSED.value:
@@ -853,6 +867,7 @@ def update_assessment(
     flags = {"domestic": domestic, "child_present": child_present, "weapons": weapons,
              "possible_crime": possible_crime}
     with uow:
+        access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
                                        "incident.update")
         changed_parts = [p for p in THRIVE_PARTS if getattr(incident, f"thrive_{p}") != parts[p]]
@@ -905,6 +920,7 @@ def close_incident(
     reason = _optional(no_crime_reason, "no_crime_reason", "no-crime reason",
                        limit=NARRATIVE_LIMIT, multiline=True)
     with uow:
+        access.require(uow, actor, Action.INCIDENT_CLOSE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
                                        "incident.close")
         if incident.status == IncidentStatus.CLOSED.value:

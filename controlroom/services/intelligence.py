@@ -38,7 +38,8 @@ from controlroom.domain.intelligence import (
     SourceGrade,
     grading,
 )
-from controlroom.services import audit, fields
+from controlroom.domain.permissions import Action, Decision
+from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.persons import PersonNotFound
@@ -347,6 +348,10 @@ def submit_report(
         raise IntelligenceInputError("restricted", "restricted is yes or no")
     old_id = _optional_id(supersedes_id, "supersedes_id")
     with uow:
+        # Superseding a report regrades it: intelligence staff only.
+        access.require(uow, actor, Action.INTELLIGENCE_SUBMIT if old_id is None
+                       else Action.INTELLIGENCE_GRADE, "intelligence", old_id,
+                       audit_action="intel.submit")
         queries = IntelligenceQueries(uow.session)
         for attempt in range(1, REFERENCE_ATTEMPTS + 1):
             _check_subjects(queries, persons, locations)
@@ -466,6 +471,8 @@ def search_reports(
     if criteria.include_superseded:
         asked.append("include_superseded=True")
     with uow:
+        access.require(uow, actor, Action.INTELLIGENCE_SEARCH, "intelligence",
+                       audit_action="intel.search")
         queries = IntelligenceQueries(uow.session)
         found = _summaries(queries, queries.search(criteria, min(limit, SEARCH_LIMIT_MAX)))
         audit.record(uow, actor, "intel.search", "intelligence", None,
@@ -481,6 +488,8 @@ def reports_for_person(uow, actor: Actor, person_id: int) -> list[IntelSummary]:
     if wanted is None:
         raise IntelligenceInputError("person_id", "which person?")
     with uow:
+        access.require(uow, actor, Action.INTELLIGENCE_SEARCH, "person", wanted,
+                       audit_action="intel.list")
         queries = IntelligenceQueries(uow.session)
         if not queries.existing_person_ids([wanted]):
             audit.record(uow, actor, "intel.list", "person", wanted, outcome=Outcome.FAILED,
@@ -505,6 +514,8 @@ def view_report(uow, actor: Actor, report_id: int, *,
     wanted = _optional_id(report_id, "report_id")
     why = _justification(justification)
     with uow:
+        access.require(uow, actor, Action.INTELLIGENCE_VIEW, "intelligence", wanted,
+                       audit_action="intel.view")
         queries = IntelligenceQueries(uow.session)
         report = queries.get(wanted) if wanted is not None else None
         if report is None:
@@ -515,7 +526,10 @@ def view_report(uow, actor: Actor, report_id: int, *,
         submitter = uow.staff.get(report.submitted_by_id)
         name = submitter.display_name if submitter else None
         station = submitter.station if submitter else None
-        if report.restricted and (why is None or len(why) < JUSTIFICATION_MIN):
+        decision = access.require(uow, actor, Action.INTELLIGENCE_VIEW, "intelligence",
+                                  report.id, marking=access.report_marking(report.restricted),
+                                  audit_action="intel.view")
+        if decision is Decision.JUSTIFY and (why is None or len(why) < JUSTIFICATION_MIN):
             message = (f"{report.reference} is restricted: type why you need to see it "
                        f"(at least {JUSTIFICATION_MIN} characters), or ask {_ask(name, station)}")
             audit.record(uow, actor, "intel.view", "intelligence", report.id,

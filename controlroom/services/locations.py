@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.permissions import Action
 from controlroom.domain.postcode import find_postcode, outward_code
-from controlroom.services import audit
+from controlroom.services import access, audit
 from controlroom.services.incidents import IncidentSummary, _summary
 from controlroom.services.markers import MarkerInfo, current_markers
 
@@ -136,6 +137,8 @@ def location_context(uow, actor: Actor, location_id: int, now: datetime) -> Loca
     now = now.astimezone(UTC)
     today = now.astimezone(REFERENCE_ZONE).date()
     with uow:
+        access.require(uow, actor, Action.LOCATION_VIEW, "location", location_id,
+                       audit_action="location.context")
         location = uow.locations.get(location_id)
         if location is None:
             raise LocationNotFound(f"no location with id {location_id}")

@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime
 from controlroom.data import person_queries
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
-from controlroom.services import audit
+from controlroom.domain.permissions import Action, Decision
+from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 from controlroom.services.person_merge import MergeInfo, merge_info
 
@@ -109,15 +110,22 @@ def view_person(uow, actor: Actor, person_id: int, *, justification: str | None 
     today = today or _today()
     reason = (justification or "").strip() or None
     with uow:
+        access.require(uow, actor, Action.PERSON_VIEW, "person", person_id)
         subject = person_queries.person(uow.session, person_id)
         if subject is None:
             audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.FAILED,
                          detail="no such person")
             uow.commit()
             raise PersonNotFound(f"no person with id {person_id}")
-        restricted = subject.restricted or (subject.merged_into_id is None and any(
-            other.restricted for other in person_queries.merged_into(uow.session, person_id)))
-        if restricted and (reason is None or len(reason) < JUSTIFICATION_MINIMUM):
+        others = ([] if subject.merged_into_id is not None
+                  else person_queries.merged_into(uow.session, person_id))
+        restricted = subject.restricted or any(other.restricted for other in others)
+        marking = access.person_marking(uow, [person_id, *(o.id for o in others)],
+                                        restricted=restricted)
+        decision = access.require(uow, actor, Action.PERSON_VIEW, "person", person_id,
+                                  marking=marking)
+        if decision is Decision.JUSTIFY and (reason is None
+                                             or len(reason) < JUSTIFICATION_MINIMUM):
             audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.DENIED,
                          justification=reason, detail="restricted: justification required")
             uow.commit()

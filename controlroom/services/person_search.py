@@ -30,6 +30,7 @@ from rapidfuzz import fuzz
 from controlroom.data import person_queries
 from controlroom.data.search import NameTerm, PersonCriteria
 from controlroom.domain.identity import Actor
+from controlroom.domain.permissions import Action
 from controlroom.domain.phonetics import (
     KEY_LENGTH,
     PersonQuery,
@@ -39,7 +40,7 @@ from controlroom.domain.phonetics import (
     phonetic_keys,
     transposed,
 )
-from controlroom.services import audit
+from controlroom.services import access, audit
 from controlroom.services.markers import MarkerInfo, current_markers
 
 QUERY_LIMIT = 200
@@ -245,6 +246,7 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
     parsed = parse_person_query(text, today=today)
     words = _words(parsed)
     with uow:
+        access.require(uow, actor, Action.PERSON_SEARCH, "person")
         people = [] if parsed.empty else uow.search.candidates(_criteria(parsed))
         people, merged = _in_place_of_merged(uow, people)
         ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]

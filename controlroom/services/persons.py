@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime
 from controlroom.data.models import Person
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.permissions import Action, Decision
 from controlroom.domain.phonetics import parse_person_query
-from controlroom.services import audit, fields
+from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
@@ -141,6 +142,7 @@ def create_person(
     gender_text = fields.optional_text(gender, "gender", "gender", limit=GENDER_LIMIT,
                                        error=PersonInputError)
     with uow:
+        access.require(uow, actor, Action.PERSON_CREATE, "person")
         if not confirmed_new:
             candidates = _likely_duplicates(uow, forename, surname, dob)
             if candidates:
@@ -165,12 +167,21 @@ def create_person(
 def person_markers(uow, actor: Actor, person_id: int) -> PersonSummary:
     """One person with their current markers and address (audited as a view)."""
     with uow:
+        access.require(uow, actor, Action.PERSON_VIEW, "person", person_id)
         person = uow.persons.get(person_id)
         if person is None:
             audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.FAILED,
                          detail="no such person")
             uow.commit()
             raise PersonNotFound(f"no person with id {person_id}")
+        marking = access.person_marking(uow, [person.id], restricted=bool(person.restricted))
+        if access.require(uow, actor, Action.PERSON_VIEW, "person", person.id,
+                          marking=marking) is Decision.JUSTIFY:
+            # No justification can be given here: the record opens from person search.
+            access.refuse(uow, actor, Action.PERSON_VIEW, "person", person.id, marking=marking,
+                          detail=f"{marking.value}: justification required",
+                          message="this record is restricted: open it from person search (F3) "
+                                  "and write why you need it")
         summary = _summaries(uow, [person], _today())[0]
         audit.record(uow, actor, "person.view", "person", person.id)
         uow.commit()

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from controlroom.data.models import Staff
 from controlroom.domain.identity import Actor
+from controlroom.domain.permissions import Action, Decision, decide
 from controlroom.domain.roles import Role
 from controlroom.domain.safe_text import printable
-from controlroom.services import audit
+from controlroom.services import access, audit
+from controlroom.services.access import PermissionDenied
 from controlroom.services.audit import Outcome
 
 
@@ -33,6 +35,10 @@ class StaffMember:
 
 class AccessRefused(Exception):
     """The operator may not open Control Room; the message says why and what to do."""
+
+
+class StaffAccessDenied(AccessRefused, PermissionDenied):
+    """The operator may not manage staff (the permission table's STAFF_MANAGE)."""
 
 
 class StaffError(ValueError):
@@ -88,14 +94,16 @@ def _sign_in(uow, username: str, terminal: str) -> StaffMember:
 
 
 def _require_administrator(uow, actor: Actor, action: str, target: str) -> None:
+    # The role on record now, not the one the actor signed in with: a demoted or locked
+    # administrator stops managing staff at once.
     staff = uow.staff.by_username(actor.username)
-    if staff is None or staff.role != Role.ADMINISTRATOR or not staff.active or staff.locked:
-        audit.record(uow, actor, action, "staff", target, outcome=Outcome.DENIED,
-                     detail="administrator role required")
-        uow.commit()
-        raise AccessRefused(
-            f"{actor.username!r} may not manage staff: only an active administrator can."
-        )
+    if (staff is None or decide(staff.role, Action.STAFF_MANAGE) is Decision.DENIED
+            or decide(actor.role, Action.STAFF_MANAGE) is Decision.DENIED
+            or not staff.active or staff.locked):
+        access.refuse(uow, actor, Action.STAFF_MANAGE, "staff", target, audit_action=action,
+                      detail="administrator role required", error=StaffAccessDenied,
+                      message=f"{actor.username!r} may not manage staff: only an active "
+                              "administrator can.")
 
 
 def _clean(value: str | None, field: str, *, required: bool = False, limit: int = 120) -> str | None:
