@@ -62,6 +62,11 @@ class ControlRoomApp(App[int]):
         # ctrl+g, not ctrl+y: TextArea takes ctrl+y for redo; nothing in Textual binds ctrl+g.
         Binding("f4,ctrl+g", "intelligence", "Intelligence", id="app.intelligence",
                 tooltip="Search intelligence reports; submit one"),
+        # Not in the footer (it is full at 80 columns); listed by F1 and the palette.
+        Binding("f5,ctrl+t", "triage_queue", "Triage queue", id="app.triage_queue",
+                tooltip="Items waiting for a decision, by risk and age", show=False),
+        Binding("f6", "command_view", "Command view", id="app.command_view",
+                tooltip="Supervisors: every queue, DASH, referrals, overrides", show=False),
         Binding("escape", "back", "Back", id="app.back", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -134,10 +139,12 @@ class ControlRoomApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Nothing but help and quit before the operator is signed in.
-        if action in {"new_incident", "person_search", "intelligence", "home"} and self.operator is None:
+        if action in {"new_incident", "person_search", "intelligence", "home", "triage_queue",
+                      "command_view"} and self.operator is None:
             return False
         # A dialog is answered or dismissed before the operator goes anywhere else.
-        if action in {"new_incident", "person_search", "intelligence", "home"} and isinstance(
+        if action in {"new_incident", "person_search", "intelligence", "home", "triage_queue",
+                      "command_view"} and isinstance(
             self.screen, ModalScreen
         ):
             return False
@@ -156,6 +163,20 @@ class ControlRoomApp(App[int]):
         if isinstance(self.screen, PersonSearch):
             return
         self.push_screen(PersonSearch())
+
+    def action_triage_queue(self) -> None:
+        from controlroom.screens.queue import TriageQueue
+
+        if isinstance(self.screen, TriageQueue):
+            return
+        self.push_screen(TriageQueue())
+
+    def action_command_view(self) -> None:
+        from controlroom.screens.command_view import CommandView
+
+        if isinstance(self.screen, CommandView):
+            return
+        self.push_screen(CommandView())
 
     def action_intelligence(self) -> None:
         from controlroom.screens.intelligence_search import IntelligenceSearch

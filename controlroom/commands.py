@@ -24,6 +24,10 @@ class ControlRoomCommands(Provider):
             ("Person search", "Find a person: F3 or ctrl+f", app.action_person_search),
             ("Intelligence search", "Search and submit intelligence: F4 or ctrl+g",
              app.action_intelligence),
+            ("Triage queue", "Items waiting for a decision: F5 or ctrl+t",
+             app.action_triage_queue),
+            ("Command view", "Supervisors: queues, DASH, referrals, overrides: F6",
+             app.action_command_view),
             ("Quit Control Room", "Sign out and close", app.action_quit),
         ]
         screen = self.screen

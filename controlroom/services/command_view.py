@@ -10,7 +10,7 @@ Decisions:
 - "today" is the control room's local day (Europe/London), midnight to now;
 - the backlog line has one point per hour: the items in the queue (entered and not yet
   done) at each of the 24 hours ending now, computed from `entered_at`/`completed_at`.
-For supervisors (Action.COMMAND_VIEW); each reading is audited as `command.view`.
+For supervisors (Action.COMMAND_VIEW).
 """
 
 from __future__ import annotations
@@ -95,7 +95,11 @@ def referral_weeks(counts_this: dict[str, int], counts_before: list[dict[str, in
     return tuple(weeks)
 
 
-def command_view(uow, actor: Actor, policy: QueuePolicy, now: datetime) -> CommandFigures:
+def command_view(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
+                 audited: bool = True) -> CommandFigures:
+    """The figures as they are at `now`. Opening the view (and `r`) is audited as
+    `command.view`; the live re-reads of a view already open pass `audited=False` (one
+    event per change per station would bury the log), and are still permission-checked."""
     if now.tzinfo is None:
         raise ValueError("`now` must be an aware time")
     now = now.astimezone(UTC)
@@ -139,7 +143,8 @@ def command_view(uow, actor: Actor, policy: QueuePolicy, now: datetime) -> Comma
             da_without_dash_oldest=(now - without[0][1]) if without else None,
             referrals=referral_weeks(this_week, before), overrides_today=overrides,
             read_at=now)
-        audit.record(uow, actor, "command.view", "command_view", None,
-                     detail="; ".join(f"{f.queue.value}={f.count}" for f in figures))
-        uow.commit()
+        if audited:
+            audit.record(uow, actor, "command.view", "command_view", None,
+                         detail="; ".join(f"{f.queue.value}={f.count}" for f in figures))
+            uow.commit()
     return result

@@ -1,0 +1,202 @@
+"""The command view (F6), for supervisors: every queue's count, oldest item, breaches and
+backlog over the last 24 hours (a sparkline), the domestic-abuse incidents still without a
+DASH, referrals this week against the four weeks before (a fall of half or more is called
+out in words), and today's safeguarding overrides.
+
+Live like the queue: a thread worker waits on the change feed and the figures are read
+again (at most once a second) when anything changed. Other roles are told plainly that
+the view is for supervisors; nothing is read for them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Sparkline, Static
+from textual.worker import get_current_worker
+
+from controlroom.domain.permissions import Action
+from controlroom.domain.queues import QUEUE_ORDER
+from controlroom.screens.frame import FramedScreen
+from controlroom.screens.home_board import format_age
+from controlroom.services import access, queues
+from controlroom.services.command_view import CommandFigures, command_view
+from controlroom.widgets.record_text import record_content, record_text
+
+FEED_WAIT_SECONDS = 0.5
+MIN_REFRESH_SECONDS = 1.0
+STAGE_WORDS = {"created": "created", "sent": "sent", "acknowledged": "acknowledged"}
+
+
+class CommandView(FramedScreen):
+    """Supervisors' view of everything waiting."""
+
+    TITLE = "Command view"
+    DEFAULT_CSS = """
+    #command { padding: 0 1; height: 1fr; }
+    #command-title { height: 1; text-style: bold; }
+    .command-queue { height: 1; }
+    .command-queue .name { width: 18; }
+    .command-queue .count { width: 8; text-align: right; }
+    .command-queue .oldest { width: 10; text-align: right; }
+    .command-queue .breaches { width: 12; text-align: right; }
+    .command-queue Sparkline { width: 24; margin-left: 2; }
+    .command-queue .head { text-style: bold; }
+    #command-header { height: 1; color: $text-muted; }
+    #command-dash, #command-referrals, #command-overrides { height: auto; margin-top: 1; }
+    #command-updated { height: 1; color: $text-muted; }
+    #command-refused { padding: 1 2; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("r,ctrl+r", "refresh_view", "Refresh", id="command.refresh",
+                tooltip="Read the figures again now"),
+    ]
+
+    class Read(Message):
+        def __init__(self, figures: CommandFigures) -> None:
+            super().__init__()
+            self.figures = figures
+
+    class Failed(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    class ChangesHeard(Message):
+        pass
+
+    def compose_body(self) -> ComposeResult:
+        self.allowed = access.allowed(self.app.actor, Action.COMMAND_VIEW)
+        if not self.allowed:
+            role = self.app.operator.role.label if self.app.operator else "not signed in"
+            yield Static(
+                f"The command view is for supervisors. You are signed in as {role}, so it "
+                "shows nothing here. Esc goes back; F5 opens the triage queue.",
+                id="command-refused", markup=False)
+            return
+        with VerticalScroll(id="command"):
+            yield Static("Reading figures…", id="command-title", markup=False)
+            with Horizontal(id="command-header", classes="command-queue"):
+                yield Static("Queue", classes="name head", markup=False)
+                yield Static("Waiting", classes="count head", markup=False)
+                yield Static("Oldest", classes="oldest head", markup=False)
+                yield Static("Over target", classes="breaches head", markup=False)
+                yield Static("  Backlog, last 24 h", classes="head", markup=False)
+            for queue in QUEUE_ORDER:
+                with Horizontal(classes="command-queue", id=f"command-{queue.value}"):
+                    yield Static(queue.label, classes="name", markup=False)
+                    yield Static("", classes="count", markup=False)
+                    yield Static("", classes="oldest", markup=False)
+                    yield Static("", classes="breaches", markup=False)
+                    yield Sparkline([0], summary_function=max)
+            yield Static("", id="command-dash", markup=False)
+            yield Static("", id="command-referrals", markup=False)
+            yield Static("", id="command-overrides", markup=False)
+            yield Static("", id="command-updated", markup=False)
+
+    def on_mount(self) -> None:
+        if not self.allowed:
+            return
+        self.policy = queues.policy_from(self.app.settings)
+        self._last_read = 0.0
+        self._pending = False
+        self.read_figures(True)
+        self.listen()
+
+    def action_refresh_view(self) -> None:
+        if self.allowed:
+            self.read_figures(True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="command-read")
+    def read_figures(self, audited: bool = False) -> None:
+        app = self.app
+        try:
+            figures = command_view(app.uow_factory(), app.actor, self.policy, app.clock(),
+                                   audited=audited)
+        except Exception as exc:  # the database, or a refusal: said on screen
+            self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.Read(figures))
+
+    @work(thread=True, exit_on_error=False, group="command-feed")
+    def listen(self) -> None:
+        worker = get_current_worker()
+        try:
+            feed = queues.open_change_feed(self.app.uow_factory)
+        except Exception as exc:
+            self.post_message(self.Failed(f"live updates are off: {exc}"))
+            return
+        try:
+            while not worker.is_cancelled:
+                if feed.wait(FEED_WAIT_SECONDS) is not None and not worker.is_cancelled:
+                    self.post_message(self.ChangesHeard())
+        finally:
+            feed.close()
+
+    @on(ChangesHeard)
+    def changes_heard(self) -> None:
+        # At most one read a second however fast the queue moves; a change that arrives
+        # inside the second is picked up by a read scheduled for its end.
+        wait = MIN_REFRESH_SECONDS - (time.monotonic() - self._last_read)
+        if wait <= 0:
+            self._last_read = time.monotonic()
+            self.read_figures()
+        elif not self._pending:
+            self._pending = True
+            self.set_timer(wait, self._deferred_read)
+
+    def _deferred_read(self) -> None:
+        self._pending = False
+        self._last_read = time.monotonic()
+        self.read_figures()
+
+    @on(Read)
+    def show(self, message: Read) -> None:
+        figures = message.figures
+        total = sum(f.count for f in figures.queues)
+        self.query_one("#command-title", Static).update(
+            f"All queues: {total:,} waiting · "
+            f"{sum(f.breaches for f in figures.queues):,} over target")
+        for f in figures.queues:
+            row = self.query_one(f"#command-{f.queue.value}", Horizontal)
+            row.query_one(".count", Static).update(f"{f.count:,}")
+            row.query_one(".oldest", Static).update(
+                format_age(f.oldest_age) if f.oldest_age is not None else "—")
+            row.query_one(".breaches", Static).update(
+                f"{f.breaches:,} !" if f.breaches else "0")
+            row.query_one(Sparkline).data = list(f.backlog)
+        dash = (f"Domestic abuse without a DASH: {figures.da_without_dash:,}"
+                + (f" · oldest {format_age(figures.da_without_dash_oldest)}"
+                   if figures.da_without_dash_oldest is not None else ""))
+        self.query_one("#command-dash", Static).update(dash)
+        lines = [Text("Referrals this week (avg of 4 weeks before):", style="bold")]
+        parts = []
+        for week in figures.referrals:
+            part = f"{STAGE_WORDS[week.stage]} {week.this_week} ({week.previous_average:.1f})"
+            if week.fell_by_half:
+                part += " ▼ FELL BY HALF"
+            parts.append(part)
+        lines.append(Text(" · ".join(parts),
+                          style="bold red" if figures.referral_fall else ""))
+        self.query_one("#command-referrals", Static).update(Text("\n").join(lines))
+        overrides = [Text(f"Safeguarding overrides today: {len(figures.overrides_today)}",
+                          style="bold")]
+        for o in figures.overrides_today[:3]:
+            when = o.overridden_at.astimezone(self.app.zone).strftime("%H:%M")
+            overrides.append(record_text(
+                f"{when} {o.incident_reference} {o.rule} — {o.supervisor}: {o.reason}"))
+        self.query_one("#command-overrides", Static).update(Text("\n").join(overrides))
+        self.query_one("#command-updated", Static).update(
+            "Updated " + figures.read_at.astimezone(self.app.zone).strftime("%H:%M:%S")
+            + " · live · r refreshes")
+
+    @on(Failed)
+    def failed(self, message: Failed) -> None:
+        self.query_one("#command-updated", Static).update(record_content(
+            f"FIGURES MAY BE OUT OF DATE ({message.reason})"))

@@ -1,0 +1,510 @@
+"""The triage queue (F5 / ctrl+t): every item waiting for a decision, most urgent first.
+
+At the top: how many wait, the oldest age and how many are past their target. Rows are
+ordered by escalation, grade, risk and age against target; risk reads in words and
+symbols ("HIGH ▲▲▲") as well as colour. `q` and `g` cycle the queue and grade filters.
+Enter or `c` claims the highlighted item; Enter on an item you hold opens its incident;
+`x` completes it. A claim whose holder has gone quiet shows STALE and may be reclaimed
+after a question; supervisors reassign with `a` and a written reason.
+
+Live: a thread worker waits on the change feed (LISTEN/NOTIFY on PostgreSQL, the change
+counter on SQLite); each batch of changed items is read in another worker and applied
+to the table cell by cell: rows are added, removed or updated, never rebuilt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
+
+from controlroom.domain.permissions import Action
+from controlroom.domain.queues import QUEUE_ORDER, Queue
+from controlroom.screens.frame import FramedScreen
+from controlroom.screens.home_board import format_age
+from controlroom.services import access, queues
+from controlroom.services.queues import ClaimLost, ClaimRefused, QueueListing, QueueRow
+from controlroom.widgets.record_text import record_content, record_text
+
+FEED_WAIT_SECONDS = 0.5
+COLUMNS = (("risk", "Risk", 14), ("grade", "Gr", 2), ("queue", "Q", 4), ("ref", "Reference", 16),
+           ("type", "Type", 10), ("age", "Age", 8), ("claim", "Claimed", 10))
+RISK_STYLES = {3: "bold red", 2: "yellow", 1: ""}
+
+
+def risk_cell(row: QueueRow) -> Text:
+    style = "bold reverse red" if row.escalated else RISK_STYLES.get(row.risk_level, "")
+    return Text(row.risk_words, style=style, end="")
+
+
+def age_cell(row: QueueRow, now: datetime) -> Text:
+    age = now - row.entered_at
+    over = age > row.target
+    return Text(format_age(age) + (" !" if over else ""), style="bold" if over else "", end="")
+
+
+def claim_cell(row: QueueRow, me: int | None, now: datetime) -> Text:
+    if row.state != "claimed":
+        return Text("—", style="dim", end="")
+    if row.stale:
+        return record_text(f"STALE {row.claimed_by or ''}", style="bold")
+    if row.claimed_by_id == me:
+        return Text("YOU", style="bold", end="")
+    return record_text(row.claimed_by or "")
+
+
+class ReassignScreen(ModalScreen[tuple[str, str] | None]):
+    """A supervisor names the operator to take the item and writes why."""
+
+    DEFAULT_CSS = """
+    ReassignScreen { align: center middle; }
+    #reassign-panel { width: 64; max-width: 100%; height: auto; border: thick $warning;
+                      background: $surface; padding: 0 1;
+                      &:ansi { border: ascii ansi_yellow; } }
+    #reassign-error { color: $error; height: auto; &:ansi { color: ansi_bright_red; } }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reassign.cancel")]
+
+    def __init__(self, reference: str, holder: str | None) -> None:
+        super().__init__()
+        self._reference = reference
+        self._holder = holder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="reassign-panel"):
+            yield Static(record_content(
+                f"Reassign {self._reference} (held by {self._holder or 'nobody'})",
+                style="bold"))
+            yield Input(id="reassign-to", max_length=64, placeholder="operator's username")
+            yield Input(id="reassign-reason", max_length=500,
+                        placeholder="reason (recorded with your name)")
+            yield Static("", id="reassign-error", markup=False)
+            yield Static("Enter moves on and submits · Esc cancels", markup=False)
+
+    @on(Input.Submitted, "#reassign-to")
+    def to_given(self) -> None:
+        self.query_one("#reassign-reason", Input).focus()
+
+    @on(Input.Submitted, "#reassign-reason")
+    def reason_given(self) -> None:
+        to = self.query_one("#reassign-to", Input).value
+        reason = self.query_one("#reassign-reason", Input).value
+        if not to.strip():
+            self.show_error("name the operator to give the item to")
+            self.query_one("#reassign-to", Input).focus()
+            return
+        self.dismiss((to, reason))
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#reassign-error", Static).update(record_content(message))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TriageQueue(FramedScreen):
+    """The triage queue. Database work runs in thread workers; handlers draw."""
+
+    TITLE = "Triage queue"
+    DEFAULT_CSS = """
+    #queue { padding: 0 1; height: 1fr; }
+    #queue-summary { height: 1; text-style: bold; }
+    #queue-filters { height: 1; color: $text-muted; }
+    #queue-table { height: 1fr; }
+    #queue-message { height: auto; max-height: 2; }
+    """
+    BINDINGS = [
+        Binding("c", "claim", "Claim", id="queue.claim", tooltip="Claim the highlighted item"),
+        Binding("x", "complete", "Complete", id="queue.complete",
+                tooltip="Complete the item you hold"),
+        Binding("q", "cycle_queue", "Queue", id="queue.filter_queue",
+                tooltip="Show the next queue (all, DA, CP, MISP, GEN)"),
+        Binding("g", "cycle_grade", "Grade", id="queue.filter_grade",
+                tooltip="Show the next grade (all, G1, G2, ...)"),
+        Binding("a", "reassign", "Reassign", id="queue.reassign",
+                tooltip="Supervisors: give the item to another operator, with a reason"),
+        Binding("r,ctrl+r", "reload", "Reload", id="queue.reload",
+                tooltip="Read the whole queue again"),
+    ]
+
+    class Listed(Message):
+        def __init__(self, listing: QueueListing) -> None:
+            super().__init__()
+            self.listing = listing
+
+    class RowsRead(Message):
+        def __init__(self, rows: list[QueueRow], requested: frozenset[int]) -> None:
+            super().__init__()
+            self.rows = rows
+            self.requested = requested
+
+    class ChangesHeard(Message):
+        def __init__(self, item_ids: frozenset[int], everything: bool) -> None:
+            super().__init__()
+            self.item_ids = item_ids
+            self.everything = everything
+
+    class Said(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class AskReclaim(Message):
+        def __init__(self, row: QueueRow, reason: str) -> None:
+            super().__init__()
+            self.row = row
+            self.reason = reason
+
+    class Claimed(Message):
+        def __init__(self, row: QueueRow, open_it: bool) -> None:
+            super().__init__()
+            self.row = row
+            self.open_it = open_it
+
+    def __init__(self, queue: Queue | None = None, grade: str | None = None) -> None:
+        super().__init__()
+        self.queue_filter = queue
+        self.grade_filter = grade
+        self.rows: dict[int, QueueRow] = {}
+        self.row_keys: dict[int, object] = {}
+        self.loaded = False
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="queue"):
+            yield Static("Reading the queue…", id="queue-summary", markup=False)
+            yield Static("", id="queue-filters", markup=False)
+            table = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+            for key, label, width in COLUMNS:
+                table.add_column(label, key=key, width=width)
+            yield table
+            yield Static("", id="queue-message", markup=False)
+
+    def on_mount(self) -> None:
+        app = self.app
+        self.policy = queues.policy_from(app.settings)
+        self.me = app.operator.id if app.operator else None
+        self.may_reassign = access.allowed(app.actor, Action.QUEUE_REASSIGN)
+        self._show_filters()
+        self.reload()
+        self.listen()
+        self.set_interval(self.policy.heartbeat_every.total_seconds(), self.beat)
+        self.set_interval(30, self._tick)
+
+    # --- reading --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-list")
+    def reload(self) -> None:
+        app = self.app
+        try:
+            listing = queues.list_queue(app.uow_factory(), app.actor, self.policy, app.clock(),
+                                        queue=self.queue_filter, grade=self.grade_filter)
+        except Exception as exc:  # the database, or a refusal: said on screen
+            self.post_message(self.Said(f"Could not read the queue: {exc}"))
+            return
+        self.post_message(self.Listed(listing))
+
+    @work(thread=True, exit_on_error=False, group="queue-feed")
+    def listen(self) -> None:
+        worker = get_current_worker()
+        try:
+            feed = queues.open_change_feed(self.app.uow_factory)
+        except Exception as exc:
+            self.post_message(self.Said(f"Live updates are off: {exc}"))
+            return
+        try:
+            while not worker.is_cancelled:
+                batch = feed.wait(FEED_WAIT_SECONDS)
+                if batch is not None and not worker.is_cancelled:
+                    self.post_message(self.ChangesHeard(batch.item_ids, batch.everything))
+        finally:
+            feed.close()
+
+    @on(ChangesHeard)
+    def changes_heard(self, message: ChangesHeard) -> None:
+        if message.everything:
+            self.reload()
+        elif message.item_ids:
+            self.read_rows(message.item_ids)
+
+    @work(thread=True, exit_on_error=False, group="queue-rows")
+    def read_rows(self, item_ids: frozenset[int]) -> None:
+        app = self.app
+        try:
+            rows = queues.rows_for(app.uow_factory(), self.policy, app.clock(), item_ids)
+        except Exception as exc:
+            self.post_message(self.Said(f"Could not read changed items: {exc}"))
+            return
+        self.post_message(self.RowsRead(rows, frozenset(item_ids)))
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def _wanted(self, row: QueueRow) -> bool:
+        return (row.open and (self.queue_filter is None or row.queue is self.queue_filter)
+                and (self.grade_filter is None or row.grade == self.grade_filter))
+
+    def _cells(self, row: QueueRow, now: datetime) -> dict[str, Text]:
+        return {
+            "risk": risk_cell(row),
+            "grade": record_text(row.grade),
+            "queue": Text(row.queue.short, end=""),
+            "ref": record_text(row.reference),
+            "type": record_text(row.type_label),
+            "age": age_cell(row, now),
+            "claim": claim_cell(row, self.me, now),
+        }
+
+    @on(Listed)
+    def listed(self, message: Listed) -> None:
+        table = self.query_one("#queue-table", DataTable)
+        now = message.listing.read_at
+        if not self.loaded:
+            # First read: one add_rows call for the whole queue.
+            # First read: the rows arrive in queue order; add them as they are.
+            self.rows = {row.item_id: row for row in message.listing.rows}
+            self.row_keys = {
+                row.item_id: table.add_row(*self._cells(row, now).values(),
+                                           key=f"item-{row.item_id}")
+                for row in message.listing.rows}
+            self.loaded = True
+        else:
+            self._apply(list(message.listing.rows),
+                        {r.item_id for r in message.listing.rows} | set(self.rows), now,
+                        complete=True)
+        self._show_summary()
+
+    @on(RowsRead)
+    def rows_read(self, message: RowsRead) -> None:
+        if not self.loaded:
+            return
+        self._apply(message.rows, set(message.requested), self.app.clock())
+        self._show_summary()
+
+    def _apply(self, rows: list[QueueRow], touched: set[int], now: datetime, *,
+               complete: bool = False) -> None:
+        """Bring the table in step with `rows` (the items in `touched` as they are now):
+        add, remove or update only what changed; re-sort only when the order did."""
+        table = self.query_one("#queue-table", DataTable)
+        fresh = {row.item_id: row for row in rows if self._wanted(row)}
+        reorder = False
+        gone = [i for i in touched if i in self.rows and i not in fresh]
+        for item_id in gone:
+            del self.rows[item_id]
+            table.remove_row(self.row_keys.pop(item_id))
+        for item_id, row in fresh.items():
+            old = self.rows.get(item_id)
+            cells = self._cells(row, now)
+            if old is None:
+                self.row_keys[item_id] = table.add_row(*cells.values(), key=f"item-{item_id}")
+                reorder = True
+            else:
+                before = self._cells(old, now)
+                for column, cell in cells.items():
+                    if (cell.plain, str(cell.style)) != (before[column].plain,
+                                                        str(before[column].style)):
+                        table.update_cell(self.row_keys[item_id], column, cell)
+                reorder = reorder or old.order != row.order
+            self.rows[item_id] = row
+        if reorder:
+            # An incident is in a queue at most once: (reference, queue) names the row.
+            order = {(r.reference, r.queue.short): r.order for r in self.rows.values()}
+            table.sort("ref", "queue", key=lambda cells: order[(cells[0].plain, cells[1].plain)])
+
+    def _show_summary(self) -> None:
+        now = self.app.clock()
+        rows = list(self.rows.values())
+        count = len(rows)
+        oldest = max((now - r.entered_at for r in rows), default=None)
+        breaches = sum(1 for r in rows if now - r.entered_at > r.target)
+        where = self.queue_filter.label if self.queue_filter else "All queues"
+        text = f"{where}: {count:,} waiting"
+        text += f" · oldest {format_age(oldest)}" if oldest is not None else ""
+        text += f" · {breaches:,} over target"
+        self.query_one("#queue-summary", Static).update(text)
+
+    def _show_filters(self) -> None:
+        queue = self.queue_filter.label if self.queue_filter else "all"
+        grade = self.grade_filter or "all"
+        self.query_one("#queue-filters", Static).update(
+            f"q queue: {queue} · g grade: {grade} · Enter/c claim · x complete"
+            + (" · a reassign" if getattr(self, "may_reassign", False) else ""))
+
+    def _tick(self) -> None:
+        if self.loaded:
+            self._show_summary()
+
+    @on(Said)
+    def said(self, message: Said) -> None:
+        self.query_one("#queue-message", Static).update(record_content(message.text))
+
+    def say(self, text: str) -> None:
+        self.query_one("#queue-message", Static).update(record_content(text))
+
+    # --- filters --------------------------------------------------------------------------
+
+    def _refilter(self) -> None:
+        self._show_filters()
+        table = self.query_one("#queue-table", DataTable)
+        table.clear()
+        self.rows, self.row_keys, self.loaded = {}, {}, False
+        self.query_one("#queue-summary", Static).update("Reading the queue…")
+        self.reload()
+
+    def action_cycle_queue(self) -> None:
+        choices = [None, *QUEUE_ORDER]
+        self.queue_filter = choices[(choices.index(self.queue_filter) + 1) % len(choices)]
+        self._refilter()
+
+    def action_cycle_grade(self) -> None:
+        choices = [None, *self.policy.grade_codes]
+        self.grade_filter = choices[(choices.index(self.grade_filter) + 1) % len(choices)]
+        self._refilter()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    # --- claims ---------------------------------------------------------------------------
+
+    def _highlighted(self) -> QueueRow | None:
+        table = self.query_one("#queue-table", DataTable)
+        if not self.rows or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        for item_id, row_key in self.row_keys.items():
+            if row_key == key:
+                return self.rows.get(item_id)
+        return None
+
+    @on(DataTable.RowSelected, "#queue-table")
+    def row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self._highlighted()
+        if row is None:
+            return
+        if row.state == "claimed" and row.claimed_by_id == self.me:
+            self.app.open_incident(row.reference)
+            return
+        self.claim(row.item_id, open_it=True)
+
+    def action_claim(self) -> None:
+        row = self._highlighted()
+        if row is None:
+            self.say("Nothing to claim.")
+            return
+        self.claim(row.item_id, open_it=False)
+
+    @work(thread=True, exit_on_error=False, group="queue-claim")
+    def claim(self, item_id: int, open_it: bool, reclaim: bool = False) -> None:
+        app = self.app
+        try:
+            row = queues.claim(app.uow_factory(), app.actor, item_id, self.policy, app.clock(),
+                               reclaim=reclaim)
+        except ClaimRefused as refused:
+            if refused.stale and refused.row is not None:
+                self.post_message(self.AskReclaim(refused.row, str(refused)))
+            else:
+                self.post_message(self.Said(f"Not claimed: {refused}"))
+            if refused.row is not None:
+                self.post_message(self.RowsRead([refused.row], frozenset({item_id})))
+            return
+        except Exception as exc:
+            self.post_message(self.Said(f"Not claimed: {exc}"))
+            return
+        self.post_message(self.Claimed(row, open_it))
+
+    @on(Claimed)
+    def claimed(self, message: Claimed) -> None:
+        self._apply([message.row], {message.row.item_id}, self.app.clock())
+        self.say(f"You hold {message.row.reference} ({message.row.queue.label}).")
+        if message.open_it:
+            self.app.open_incident(message.row.reference)
+
+    @on(AskReclaim)
+    def ask_reclaim(self, message: AskReclaim) -> None:
+        from controlroom.screens.confirm import ConfirmScreen
+
+        row = message.row
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.claim(row.item_id, open_it=False, reclaim=True)
+            else:
+                self.say("Left with its holder.")
+
+        self.app.push_screen(ConfirmScreen(
+            f"Reclaim {row.reference}?",
+            f"{message.reason}.\nYour reclaim is recorded with both names."), answered)
+
+    def action_complete(self) -> None:
+        row = self._highlighted()
+        if row is None or row.state != "claimed" or row.claimed_by_id != self.me:
+            self.say("Complete works on an item you hold: claim it first.")
+            return
+        self.complete(row.item_id, row.reference)
+
+    @work(thread=True, exit_on_error=False, group="queue-claim")
+    def complete(self, item_id: int, reference: str) -> None:
+        app = self.app
+        try:
+            queues.complete(app.uow_factory(), app.actor, item_id, app.clock())
+        except (ClaimLost, Exception) as exc:
+            self.post_message(self.Said(f"Not completed: {exc}"))
+            return
+        self.post_message(self.Said(f"{reference} completed; it has left the queue."))
+        self.post_message(self.ChangesHeard(frozenset({item_id}), False))
+
+    def action_reassign(self) -> None:
+        if not self.may_reassign:
+            self.say("Only a supervisor can reassign an item.")
+            return
+        row = self._highlighted()
+        if row is None:
+            self.say("Nothing to reassign.")
+            return
+
+        def answered(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                self.reassign(row.item_id, *answer)
+
+        self.app.push_screen(ReassignScreen(row.reference, row.claimed_by), answered)
+
+    @work(thread=True, exit_on_error=False, group="queue-claim")
+    def reassign(self, item_id: int, to: str, reason: str) -> None:
+        app = self.app
+        try:
+            row = queues.reassign(app.uow_factory(), app.actor, item_id, to, reason,
+                                  self.policy, app.clock())
+        except Exception as exc:
+            self.post_message(self.Said(f"Not reassigned: {getattr(exc, 'message', exc)}"))
+            return
+        self.post_message(self.RowsRead([row], frozenset({item_id})))
+        self.post_message(self.Said(f"{row.reference} is now held by {row.claimed_by}."))
+
+    # --- heartbeat ------------------------------------------------------------------------
+
+    def beat(self) -> None:
+        mine = [r.item_id for r in self.rows.values()
+                if r.state == "claimed" and r.claimed_by_id == self.me]
+        if mine:
+            self.send_heartbeats(mine)
+
+    @work(thread=True, exit_on_error=False, group="queue-heartbeat")
+    def send_heartbeats(self, item_ids: list[int]) -> None:
+        app = self.app
+        for item_id in item_ids:
+            try:
+                queues.heartbeat(app.uow_factory(), app.actor, item_id, app.clock())
+            except ClaimLost as lost:
+                self.post_message(self.Said(f"You no longer hold an item: {lost}"))
+            except Exception:  # a missed beat is retried at the next one
+                pass
+

@@ -1,0 +1,139 @@
+"""The triage queue (F5) and the command view (F6) with Pilot: what the operator sees,
+live updates between two stations, and the command view over a 700-item backlog.
+
+The screens keep a worker listening for changes for as long as they are open, so these
+tests wait for what the operator would see (`until`) rather than for every worker.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import insert
+
+from controlroom.data.models import Incident
+from controlroom.domain.roles import Role
+from controlroom.screens.queue import TriageQueue
+from controlroom.services import queues
+from tests.apps import build_app, screen_text, settle
+from tests.databases import SEED_ANCHOR
+from tests.test_queue_services import new_incident, staff
+
+SIZE = (80, 24)
+
+
+async def until(pilot, condition, timeout: float = 5.0) -> float:
+    """Wait (in short pauses that let the app run) until `condition()`; seconds taken."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not shown within {timeout} s:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.02)
+    return time.monotonic() - started
+
+
+def seed_da_backlog(database, count: int = 700) -> timedelta:
+    """`count` open domestic-abuse incidents, one every 3 hours back from the anchor plus
+    an hour (the oldest nearly three months old), routed into the queues; returns the
+    oldest age."""
+    with database.uow() as uow:
+        opener = uow.staff.by_username("q.super").id
+        uow.session.execute(insert(Incident), [
+            {"reference": f"CR-20260101-{n + 1:04d}",
+             "opened_at": SEED_ANCHOR - timedelta(hours=3 * n + 1), "opened_by_id": opener,
+             "workstation": "WS-TEST", "opening_type_code": "DOM", "grade": "G2",
+             "status": "open", "location_text": f"{n + 1} Backlog Road", "narrative": "",
+             "domestic": True, "child_present": False, "weapons": False,
+             "possible_crime": True, "thrive_skipped": False, "version": 1}
+            for n in range(count)])
+        uow.commit()
+    assert queues.route_unrouted(database.uow, SEED_ANCHOR) == count
+    return timedelta(hours=3 * (count - 1) + 1)
+
+
+async def test_the_command_view_shows_all_700_waiting_da_incidents_and_the_oldest(
+        database, tmp_path):
+    staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
+    oldest = seed_da_backlog(database)
+    app = build_app(database, tmp_path, username="q.super")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: "Updated" in screen_text(app))
+        text = screen_text(app)
+        da_line = next(line for line in text.splitlines() if "Domestic abuse  " in line)
+        assert oldest == timedelta(days=87, hours=10)
+        assert da_line.split()[2:4] == ["700", "87d"] and "10h" in da_line
+        assert "Domestic abuse without a DASH: 700 · oldest 87d 10h" in text
+
+
+async def test_the_command_view_is_for_supervisors_and_says_so(database, tmp_path):
+    staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
+    app = build_app(database, tmp_path, username="q.handler")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert "The command view is for supervisors" in screen_text(app)
+        assert "call handler" in screen_text(app)
+
+
+async def test_a_claim_at_one_station_shows_at_another_within_two_seconds(database, tmp_path):
+    supervisor = staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
+    staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
+    saved = new_incident(database, supervisor, type_code="DOM")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = build_app(database, tmp_path / "a", username="q.super")
+    second = build_app(database, tmp_path / "b", username="q.handler")
+    async with first.run_test(size=SIZE) as one, second.run_test(size=SIZE) as two:
+        await settle(one)
+        await settle(two)
+        await one.press("f5")
+        await two.press("f5")
+        for pilot in (one, two):
+            await until(pilot, lambda p=pilot: "1 waiting" in screen_text(p.app))
+        assert "—" in screen_text(second)  # nobody holds it yet
+        await one.press("c")
+        await until(one, lambda: "You hold" in screen_text(first))
+        claimed_at = time.monotonic()
+        await until(two, lambda: "Sam Superv" in screen_text(second), timeout=2.0)
+        assert time.monotonic() - claimed_at < 2.0
+        rows = second.screen.rows
+        assert [r.claimed_by for r in rows.values()] == ["Sam Supervisor"]
+        assert [r.incident_id for r in rows.values()] == [saved.id]
+        # And back: completing it at the first station takes it off the second's list.
+        await one.press("x")
+        await until(two, lambda: "0 waiting" in screen_text(second), timeout=2.0)
+        assert isinstance(second.screen, TriageQueue) and second.screen.rows == {}
+
+
+async def test_filters_claims_and_the_stale_mark_by_keyboard(database, tmp_path):
+    supervisor = staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
+    handler = staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
+    new_incident(database, supervisor, type_code="DOM")
+    theft = new_incident(database, supervisor, type_code="THEFT",
+                         now=SEED_ANCHOR - timedelta(hours=1))
+    # Held by the handler, who went quiet 20 minutes ago (stale after 10).
+    from tests.test_queue_services import POLICY, item_id
+    queues.claim(database.uow(), handler, item_id(database, theft.id, "general"), POLICY,
+                 SEED_ANCHOR - timedelta(minutes=20))
+    app = build_app(database, tmp_path, username="q.super")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "2 waiting" in screen_text(app))
+        assert "STALE Hana" in screen_text(app)
+        await pilot.press("q")  # domestic abuse only
+        await until(pilot, lambda: "Domestic abuse: 1 waiting" in screen_text(app))
+        await pilot.press("q", "q", "q")  # child protection, missing persons, general
+        await until(pilot, lambda: "General: 1 waiting" in screen_text(app))
+        await pilot.press("enter")  # stale: asks before reclaiming
+        await until(pilot, lambda: "Reclaim CR-" in screen_text(app))
+        await pilot.press("y")
+        await until(pilot, lambda: "YOU" in screen_text(app))
+        assert app.screen.rows[next(iter(app.screen.rows))].claimed_by == "Sam Supervisor"
+        await pilot.press("enter")  # mine now: opens the incident
+        await until(pilot, lambda: theft.reference in screen_text(app)
+                    and not isinstance(app.screen, TriageQueue))
