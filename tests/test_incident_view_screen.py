@@ -273,7 +273,9 @@ async def test_status_changes_by_one_key(database, tmp_path, supervisor):
 async def test_closing_a_possible_crime_needs_a_crime_reference_or_a_reason(
     database, tmp_path, supervisor
 ):
-    reference = save_incident(database, supervisor)
+    # Not domestic: closing a domestic incident without a DASH is a safeguarding matter
+    # (tests/test_safeguarding_screens.py).
+    reference = save_incident(database, supervisor, type_code="BURGR", domestic=False)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, reference)

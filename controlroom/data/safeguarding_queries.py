@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from controlroom.data.models import (
     DashAssessment,
     Incident,
+    IncidentPerson,
     IncidentType,
     Referral,
     SafeguardingOverride,
@@ -133,3 +134,103 @@ def overrides_between(session: Session, start: datetime, end: datetime) -> list[
             supervisor=supervisor, overridden_at=override.overridden_at,
             reason=override.reason))
     return found
+
+
+# --- for the DASH, referral and safeguarding services ------------------------------------
+
+
+def dash_history(session: Session, incident_id: int) -> list[tuple[DashAssessment, str]]:
+    """An incident's assessments with the assessor's display name, newest first."""
+    rows = session.execute(
+        select(DashAssessment, Staff.display_name)
+        .join(Staff, Staff.id == DashAssessment.assessed_by_id)
+        .where(DashAssessment.incident_id == incident_id)
+        .order_by(DashAssessment.id.desc()))
+    return [(assessment, name) for assessment, name in rows]
+
+
+def current_dash(session: Session, incident_id: int) -> DashAssessment | None:
+    return session.scalars(
+        select(DashAssessment).where(DashAssessment.incident_id == incident_id)
+        .order_by(DashAssessment.id.desc()).limit(1)).first()
+
+
+def referrals_of(session: Session, incident_id: int) -> list[Referral]:
+    return list(session.scalars(
+        select(Referral).where(Referral.incident_id == incident_id).order_by(Referral.id)))
+
+
+def referral_for_update(session: Session, referral_id: int) -> Referral | None:
+    return session.scalars(
+        select(Referral).where(Referral.id == referral_id).with_for_update()).first()
+
+
+def staff_names(session: Session, staff_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {staff_id for staff_id in staff_ids if staff_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(Staff.id, Staff.display_name).where(Staff.id.in_(ids)))
+    return {staff_id: name for staff_id, name in rows}
+
+
+VICTIM_OR_PERPETRATOR = ("victim", "suspect")
+
+
+def victims_and_perpetrators(session: Session, incident_id: int) -> list[int]:
+    """The people linked to the incident as victim or suspect (the perpetrator)."""
+    return list(session.scalars(
+        select(IncidentPerson.person_id).distinct()
+        .where(IncidentPerson.incident_id == incident_id,
+               IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR))
+        .order_by(IncidentPerson.person_id)))
+
+
+def da_incident_counts(session: Session, person_ids: Iterable[int], since: datetime,
+                       until: datetime) -> dict[int, int]:
+    """Per person, how many DA incidents opened in [since, until] they were victim or
+    suspect in (every person asked for has an entry)."""
+    ids = list(dict.fromkeys(person_ids))
+    counts = {person_id: 0 for person_id in ids}
+    if not ids:
+        return counts
+    rows = session.execute(
+        select(IncidentPerson.person_id, func.count(func.distinct(Incident.id)))
+        .join(Incident, Incident.id == IncidentPerson.incident_id)
+        .where(IncidentPerson.person_id.in_(ids),
+               IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR),
+               Incident.opened_at >= since, Incident.opened_at <= until,
+               domestic_condition())
+        .group_by(IncidentPerson.person_id))
+    counts.update({person_id: count for person_id, count in rows})
+    return counts
+
+
+def last_marac_for(session: Session, person_ids: Iterable[int],
+                   other_than_incident: int) -> datetime | None:
+    """When the newest MARAC referral was made for another incident in which any of
+    these people was victim or suspect (None if never)."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return None
+    return session.scalar(
+        select(func.max(Referral.created_at))
+        .join(IncidentPerson, IncidentPerson.incident_id == Referral.incident_id)
+        .where(Referral.kind == "marac", Referral.incident_id != other_than_incident,
+               IncidentPerson.person_id.in_(ids),
+               IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR)))
+
+
+def is_domestic(session: Session, incident: Incident) -> bool:
+    if incident.domestic:
+        return True
+    return bool(session.scalar(
+        select(IncidentType.domestic).where(IncidentType.code == incident.opening_type_code)))
+
+
+def overrides_of(session: Session, incident_id: int) -> list[tuple[SafeguardingOverride, str]]:
+    rows = session.execute(
+        select(SafeguardingOverride, Staff.display_name)
+        .join(Staff, Staff.id == SafeguardingOverride.supervisor_id)
+        .where(SafeguardingOverride.incident_id == incident_id)
+        .order_by(SafeguardingOverride.id))
+    return [(override, name) for override, name in rows]

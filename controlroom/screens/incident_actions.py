@@ -15,6 +15,12 @@ a thread worker, so it can stay open when the save does not go through:
 
 Esc closes only the dialog. If anything has been typed it asks first ("Discard what
 you typed?"); answering n, or Esc again, returns to the dialog with the typing kept.
+
+Safeguarding (regrade and close): when the service refuses the change because a
+safeguarding rule covers the incident, the dialog stays open with the typing, names each
+rule and why it applies, and, for a supervisor, opens an "Override" reason field: the
+next ctrl+s makes the change with that override (an empty reason is refused at the
+field). Anyone else is told plainly that only a supervisor can override.
 """
 
 from __future__ import annotations
@@ -31,7 +37,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static, TextArea
 
+from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS, closure_problems
+from controlroom.domain.roles import Role
+from controlroom.domain.safeguarding import no_deployment_grades, override_reason_problem
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
@@ -103,6 +112,9 @@ class IncidentChangeDialog(ModalScreen[Any]):
     HEADING = ""
     HINT = "ctrl+s save · Esc cancel"
     FIELD_WIDGETS: dict[str, str] = {}  # service field name -> widget id to focus
+    # True where the service applies the safeguarding rules (regrade, close): the dialog
+    # then has the hidden rules panel and override reason field.
+    GUARDED = False
 
     BINDINGS = [
         Binding("ctrl+s,f10", "save", "Save", id="change.save", priority=True),
@@ -131,6 +143,13 @@ class IncidentChangeDialog(ModalScreen[Any]):
             super().__init__()
             self.current = current
 
+    class Safeguarded(Message):
+        """Safeguarding rules refused the change; `breaches` names them."""
+
+        def __init__(self, breaches: tuple) -> None:
+            super().__init__()
+            self.breaches = breaches
+
     def __init__(self, detail, on_current: Callable[[Any], None] | None = None) -> None:
         super().__init__(classes="change-dialog")
         self.detail = detail
@@ -146,6 +165,15 @@ class IncidentChangeDialog(ModalScreen[Any]):
             # Conflicts and dialog-wide errors sit at the top: always in view when they appear.
             yield Static("", id="dialog-conflict", classes="change-conflict", markup=False)
             yield Static("", id="dialog-error", classes="field-error", markup=False)
+            if self.GUARDED:
+                yield Static("", id="safeguarding-rules", classes="change-conflict",
+                             markup=False)
+                with Horizontal(classes="change-row", id="override-row"):
+                    yield Label("Override", classes="change-label")
+                    yield Input(placeholder="supervisor: why the rules are overridden",
+                                id="override-reason", max_length=2000)
+                yield Static("", id="override_reason-error",
+                             classes="field-error -under-input", markup=False)
             yield from self.compose_fields()
             yield Static(self.HINT, classes="change-hint", markup=False)
 
@@ -156,6 +184,14 @@ class IncidentChangeDialog(ModalScreen[Any]):
         # Textual calls every class's on_mount along the MRO (subclass first), so the
         # subclasses' own on_mount do not call this one.
         self._initial = self.entry()
+        if self.GUARDED:
+            self.query_one("#override-row").display = False
+
+    def override_reason(self) -> str | None:
+        """The override reason typed, or None while no override is being given."""
+        if not self.GUARDED or not self.query_one("#override-row").display:
+            return None
+        return self.query_one("#override-reason", Input).value
 
     # --- what subclasses provide ---------------------------------------------------------
 
@@ -186,6 +222,12 @@ class IncidentChangeDialog(ModalScreen[Any]):
         self.clear_errors()
         entry = self.entry()
         problems = self.problems(entry)
+        override = self.override_reason()
+        if override is not None:
+            problem = override_reason_problem(override)
+            if problem:
+                problems["override_reason"] = problem
+            entry["override_reason"] = override.strip()
         if problems:
             for field_name, message in problems.items():
                 self.show_error(field_name, message)
@@ -196,7 +238,7 @@ class IncidentChangeDialog(ModalScreen[Any]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="incident-change")
     def save_change(self, incident_id: int, expected_version: int, entry: dict[str, Any]) -> None:
-        from controlroom.services import incidents
+        from controlroom.services import incidents, safeguarding
 
         app = self.app
         try:
@@ -204,6 +246,15 @@ class IncidentChangeDialog(ModalScreen[Any]):
                                       incident_id, expected_version, entry)
         except incidents.EditConflict as exc:
             self.post_message(self.Conflicted(exc.current))
+            return
+        except safeguarding.SafeguardingRefused as exc:
+            self.post_message(self.Safeguarded(exc.breaches))
+            return
+        except safeguarding.OverrideNotPermitted as exc:
+            self.post_message(self.Refused(None, str(exc)))
+            return
+        except safeguarding.OverrideInputError as exc:
+            self.post_message(self.Refused(exc.field, exc.message))
             return
         except incidents.IncidentInputError as exc:
             self.post_message(self.Refused(exc.field, exc.message))
@@ -229,6 +280,32 @@ class IncidentChangeDialog(ModalScreen[Any]):
         self._saving = False
         self.show_error(message.field, message.message)
         self.focus_field(message.field)
+
+    @on(Safeguarded)
+    def safeguarded(self, message: Safeguarded) -> None:
+        """Name the rules; a supervisor gets the override field, anyone else is told."""
+        self._saving = False
+        supervisor = self.app.actor.role is Role.SUPERVISOR
+        lines = ["REFUSED BY SAFEGUARDING RULES:"]
+        lines += [f"• {b.title}: {b.why}" for b in message.breaches]
+        if supervisor:
+            lines.append("As a supervisor you may override: write why below, then ctrl+s.")
+        else:
+            lines.append("You cannot override these rules: only a supervisor can. Ask a "
+                         "supervisor to make this change. Your entry is kept.")
+        rules = self.query_one("#safeguarding-rules", Static)
+        rules.update(record_content("\n".join(lines), multiline=True))
+        rules.add_class("-shown")
+        self.query_one(".change-panel").scroll_home(animate=False)
+        if supervisor:
+            self.query_one("#override-row").display = True
+            self.query_one("#override-reason", Input).focus()
+
+    @on(Input.Changed, "#override-reason")
+    def override_typed(self) -> None:
+        for widget in self.query("#override_reason-error"):
+            widget.update("")
+            widget.remove_class("-shown")
 
     @on(Conflicted)
     def conflicted(self, message: Conflicted) -> None:
@@ -329,7 +406,9 @@ class RegradeDialog(IncidentChangeDialog):
     """g: change the grade. The reason is mandatory; the preview reads "G3 → G1"."""
 
     HEADING = "Change the grade"
-    FIELD_WIDGETS = {"grade": "new-grade", "new_grade": "new-grade", "reason": "reason"}
+    FIELD_WIDGETS = {"grade": "new-grade", "new_grade": "new-grade", "reason": "reason",
+                     "override_reason": "override-reason"}
+    GUARDED = True
 
     def __init__(self, detail, on_current=None, *, grades: tuple = ()) -> None:
         super().__init__(detail, on_current)
@@ -370,7 +449,9 @@ class RegradeDialog(IncidentChangeDialog):
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
         return incidents.change_grade(
             uow, actor, incident_id, parse_grade(entry["grade"], self.grade_codes),
-            entry["reason"].strip(), expected_version, now, self.grade_codes)
+            entry["reason"].strip(), expected_version, now, self.grade_codes,
+            override_reason=entry.get("override_reason"),
+            no_deployment_grades=no_deployment_grades(self.grades or DEFAULT_GRADES))
 
     @on(Input.Changed, "#new-grade")
     def grade_typed(self) -> None:
@@ -466,7 +547,9 @@ class CloseDialog(IncidentChangeDialog):
     HEADING = "Close the incident"
     HINT = "Enter next field · ctrl+s close the incident · Esc cancel"
     FIELD_WIDGETS = {"closing_type_code": "closing-type", "result": "result",
-                     "crime_reference": "crime-reference", "no_crime_reason": "no-crime-reason"}
+                     "crime_reference": "crime-reference", "no_crime_reason": "no-crime-reason",
+                     "override_reason": "override-reason"}
+    GUARDED = True
 
     class TypesLoaded(Message):
         def __init__(self, types: list) -> None:
@@ -621,7 +704,8 @@ class CloseDialog(IncidentChangeDialog):
             uow, actor, incident_id, expected_version, now,
             closing_type_code=entry["closing_type_code"], result=entry["result"].strip(),
             crime_reference=(entry["crime_reference"] or "").strip() or None,
-            no_crime_reason=(entry["no_crime_reason"] or "").strip() or None)
+            no_crime_reason=(entry["no_crime_reason"] or "").strip() or None,
+            override_reason=entry.get("override_reason"))
 
 
 class ReassessDialog(IncidentChangeDialog):

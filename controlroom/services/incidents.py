@@ -41,10 +41,12 @@ from controlroom.domain.incidents import (
 )
 from controlroom.domain.permissions import Action
 from controlroom.domain.postcode import find_postcode, postcode_problem
+from controlroom.domain.safeguarding import GuardedAction, guarded_action
 from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
+from controlroom.services.safeguarding import DEFAULT_NO_DEPLOYMENT, guard
 
 __all__ = [
     "EditConflict", "IncidentDetail", "IncidentInputError", "IncidentNotFound",
@@ -782,8 +784,15 @@ def change_grade(
     expected_version: int,
     now: datetime,
     grade_codes: tuple[str, ...],
+    *,
+    override_reason: str | None = None,
+    no_deployment_grades: tuple[str, ...] = DEFAULT_NO_DEPLOYMENT,
 ) -> IncidentDetail:
-    """Regrade; the reason is mandatory and the log keeps old -> new, who and when."""
+    """Regrade; the reason is mandatory and the log keeps old -> new, who and when.
+
+    A grade in `no_deployment_grades` (G4) on an incident a safeguarding rule covers is
+    refused (`services.safeguarding.SafeguardingRefused`, naming the rules) unless a
+    supervisor gives `override_reason`; the override is logged and audited."""
     now = _aware(now)
     _require_operator(actor)
     grade = _grade(new_grade, grade_codes)
@@ -799,6 +808,10 @@ def change_grade(
             raise IncidentInputError("grade", "a closed incident cannot be regraded")
         if incident.grade == grade:
             raise IncidentInputError("grade", f"the incident is already graded {grade}")
+        guard(uow, actor, incident,
+              guarded_action(closing=False, new_grade=grade, no_deployment=no_deployment_grades),
+              override_reason=override_reason, now=now, audit_action="incident.regrade",
+              new_grade=grade)
         old = incident.grade
         incident.grade = grade
         _log(uow, actor, incident.id, LogKind.GRADE_CHANGE, why, now, old=old, new=grade)
@@ -908,9 +921,14 @@ def close_incident(
     result: str,
     crime_reference: str | None = None,
     no_crime_reason: str | None = None,
+    override_reason: str | None = None,
 ) -> IncidentDetail:
     """Close with a closing category (it may differ from the opening type) and a result;
-    a possible crime needs its crime reference or a written no-crime reason."""
+    a possible crime needs its crime reference or a written no-crime reason.
+
+    An incident a safeguarding rule covers is not closed (`SafeguardingRefused`, naming
+    the rules) unless a supervisor gives `override_reason`; the override is logged and
+    audited."""
     now = _aware(now)
     _require_operator(actor)
     code = (closing_type_code or "").strip().upper() or None
@@ -934,6 +952,8 @@ def close_incident(
         closing = uow.reference.incident_type(code)
         if closing is None or not closing.active:
             raise IncidentInputError("closing_type_code", f"not a known incident type: {code}")
+        guard(uow, actor, incident, GuardedAction.CLOSE, override_reason=override_reason,
+              now=now, audit_action="incident.close")
         old = incident.status
         incident.status = IncidentStatus.CLOSED.value
         incident.closing_type_code = closing.code

@@ -1,0 +1,162 @@
+"""DASH assessments of domestic-abuse incidents: record one, read the current one and its
+history.
+
+An assessment is never edited: saving a new one supersedes the one in force, and both
+stay. Saving runs the referral triggers in the same unit of work, so a high-risk DASH
+and its MARAC referral commit together. Every save and every read writes an audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from controlroom.data import safeguarding_queries as queries
+from controlroom.data.models import DashAssessment
+from controlroom.domain.dash import (
+    Answer,
+    DashError,
+    RiskLevel,
+    assess,
+    decode_answers,
+    encode_answers,
+)
+from controlroom.domain.identity import Actor
+from controlroom.services import audit
+from controlroom.services.fields import FieldError
+from controlroom.services.referrals import ReferralInfo, raise_referrals
+
+__all__ = [
+    "DashInputError", "DashRecord", "DashSaved", "DashView", "dash_for_incident",
+    "record_dash",
+]
+
+
+class DashInputError(FieldError):
+    """An assessment that cannot be saved; `.field` is `answers`, `judgement_level`,
+    `judgement_reason` or `incident`."""
+
+
+@dataclass(frozen=True, slots=True)
+class DashRecord:
+    id: int
+    answers: dict[int, Answer]
+    score: int
+    score_level: RiskLevel
+    judgement_level: RiskLevel | None
+    judgement_reason: str | None
+    level: RiskLevel
+    assessed_at: datetime
+    assessed_by: str
+    supersedes_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DashView:
+    incident_id: int
+    reference: str
+    domestic: bool
+    child_present: bool
+    current: DashRecord | None
+    history: tuple[DashRecord, ...]  # newest first, the current one included
+
+
+@dataclass(frozen=True, slots=True)
+class DashSaved:
+    assessment: DashRecord
+    referrals: tuple[ReferralInfo, ...]  # the referrals this save raised
+
+
+def _record(row: DashAssessment, assessor: str) -> DashRecord:
+    return DashRecord(
+        id=row.id, answers=decode_answers(row.answers), score=row.score,
+        score_level=RiskLevel(row.score_level),
+        judgement_level=RiskLevel(row.judgement_level) if row.judgement_level else None,
+        judgement_reason=row.judgement_reason, level=RiskLevel(row.level),
+        assessed_at=row.assessed_at, assessed_by=assessor, supersedes_id=row.supersedes_id)
+
+
+def _incident(uow, incident_id: int):
+    incident = uow.incidents.get(incident_id)
+    if incident is None:
+        raise LookupError(f"no incident with id {incident_id}")
+    return incident
+
+
+def dash_for_incident(uow, actor: Actor, incident_id: int) -> DashView:
+    """The incident's DASH in force and its history (audited)."""
+    with uow:
+        incident = _incident(uow, incident_id)
+        history = tuple(_record(row, name)
+                        for row, name in queries.dash_history(uow.session, incident.id))
+        audit.record(uow, actor, "dash.view", "incident", incident.id,
+                     detail=f"{len(history)} assessment(s)")
+        view = DashView(
+            incident_id=incident.id, reference=incident.reference,
+            domestic=queries.is_domestic(uow.session, incident),
+            child_present=bool(incident.child_present),
+            current=history[0] if history else None, history=history)
+        uow.commit()
+        return view
+
+
+def _answers(answers: Mapping[int, Answer | str]) -> dict[int, Answer]:
+    checked = {}
+    for number, answer in answers.items():
+        try:
+            checked[int(number)] = Answer(answer)
+        except ValueError:
+            raise DashInputError("answers", f"question {number}: answer yes, no or not known "
+                                            "(Y, N or K)") from None
+    return checked
+
+
+def record_dash(
+    uow,
+    actor: Actor,
+    incident_id: int,
+    answers: Mapping[int, Answer | str],
+    now: datetime,
+    *,
+    judgement_level: RiskLevel | str | None = None,
+    judgement_reason: str | None = None,
+) -> DashSaved:
+    """Score and save a complete DASH for a domestic-abuse incident, superseding the one
+    in force; raise the referrals its triggers call for. Audited as `dash.record` (and
+    each referral as `referral.create`)."""
+    if now.tzinfo is None:
+        raise ValueError("`now` must be an aware time")
+    now = now.astimezone(UTC)
+    if actor.staff_id is None:
+        raise PermissionError("only an enrolled member of staff can record a DASH")
+    try:
+        result = assess(_answers(answers), judgement_level, judgement_reason)
+    except DashError as exc:
+        raise DashInputError(exc.field, exc.message) from None
+    with uow:
+        incident = _incident(uow, incident_id)
+        if not queries.is_domestic(uow.session, incident):
+            raise DashInputError("incident", "DASH is for domestic-abuse incidents: this "
+                                             "incident is not flagged domestic")
+        previous = queries.current_dash(uow.session, incident.id)
+        row = DashAssessment(
+            incident_id=incident.id, answers=encode_answers(_answers(answers)),
+            score=result.score, score_level=result.score_level.value,
+            judgement_level=result.judgement_level.value if result.judgement_level else None,
+            judgement_reason=result.judgement_reason, level=result.level.value,
+            assessed_at=now, assessed_by_id=actor.staff_id,
+            supersedes_id=previous.id if previous is not None else None)
+        uow.session.add(row)
+        uow.flush()
+        detail = (f"assessment {row.id}: score {row.score}, level {row.level}"
+                  + (f" (raised by judgement from {row.score_level})"
+                     if row.judgement_level else "")
+                  + (f"; supersedes {previous.id}" if previous is not None else ""))
+        audit.record(uow, actor, "dash.record", "incident", incident.id,
+                     justification=result.judgement_reason, detail=detail)
+        referrals = raise_referrals(uow, actor, incident, now, dash_assessment_id=row.id)
+        assessor = queries.staff_names(uow.session, [actor.staff_id]).get(actor.staff_id, "")
+        saved = DashSaved(assessment=_record(row, assessor), referrals=tuple(referrals))
+        uow.commit()
+        return saved
