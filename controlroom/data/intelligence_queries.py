@@ -41,6 +41,9 @@ class ReportCriteria:
     """What a search asks for; None (or False) leaves a criterion out."""
 
     person_id: int | None = None
+    # Records merged into `person_id` (controlroom.services.person_merge): their reports
+    # are the person's too.
+    merged_person_ids: tuple[int, ...] = ()
     location_id: int | None = None
     text: str | None = None
     submitted_from: datetime | None = None   # inclusive, aware UTC
@@ -151,6 +154,11 @@ class IntelligenceQueries:
             return set()
         return set(self.session.scalars(select(Person.id).where(Person.id.in_(ids))))
 
+    def merged_into_ids(self, person_id: int) -> tuple[int, ...]:
+        """The records merged (and not unmerged) into this person."""
+        return tuple(self.session.scalars(
+            select(Person.id).where(Person.merged_into_id == person_id).order_by(Person.id)))
+
     def existing_location_ids(self, location_ids: Iterable[int]) -> set[int]:
         ids = list(set(location_ids))
         if not ids:
@@ -222,7 +230,8 @@ class IntelligenceQueries:
         if criteria.person_id is not None:
             statement = statement.where(report.id.in_(
                 select(IntelligenceSubject.report_id)
-                .where(IntelligenceSubject.person_id == criteria.person_id)))
+                .where(IntelligenceSubject.person_id.in_(
+                    [criteria.person_id, *criteria.merged_person_ids]))))
         if criteria.location_id is not None:
             statement = statement.where(report.id.in_(
                 select(IntelligenceSubject.report_id)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, and_, func, or_, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, and_, or_, select
 from sqlalchemy.orm import Session
 
 from controlroom.data.models import (
@@ -163,8 +163,11 @@ class _IndexedSearch:
 
     # --- candidates ----------------------------------------------------------------------
 
-    def _names(self, key_lists: Sequence[Sequence[str]], prefixes: Sequence[str]):
-        """Every word matched: by phonetic keys (person or alias), or as prefixes."""
+    def _names(self, key_lists: Sequence[Sequence[str]], prefixes: Sequence[str]) -> list:
+        """Every word matched: by phonetic keys (person or alias), or as prefixes.
+
+        Alternatives, each asked on its own: an OR across them would hide the indexes
+        (PostgreSQL cannot bitmap-OR a subquery, and reads every person instead)."""
         conditions = []
         person = _keyed(Person, key_lists)
         if person is not None:
@@ -172,9 +175,9 @@ class _IndexedSearch:
                 select(PersonAlias.person_id).where(_keyed(PersonAlias, key_lists)))]
         if prefixes:
             conditions += self._prefixes(prefixes)
-        return or_(*conditions) if conditions else None
+        return conditions
 
-    def _term_condition(self, term: NameTerm):
+    def _term_conditions(self, term: NameTerm) -> list:
         """One word matched, by key or as a prefix (the fallback when no pair matched)."""
         return self._names([term.keys], [term.prefix] if term.prefix else [])
 
@@ -255,24 +258,25 @@ class _IndexedSearch:
             if len(found) < limit:
                 return list(found.values())
         prefixes = [t.prefix for t in terms if t.prefix]
-        strong = self._names([t.keys for t in terms],
-                             prefixes if len(prefixes) == len(terms) else [])
-        if strong is not None:
-            run(*filters, strong)
+        for condition in self._names([t.keys for t in terms],
+                                     prefixes if len(prefixes) == len(terms) else []):
+            run(*filters, condition)
         if any(t.near_keys for t in terms):
-            near = self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], [])
-            run(*filters, near)
+            for condition in self._names(
+                    [tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], []):
+                run(*filters, condition)
         if found:
             return list(found.values())
         if len(terms) > 1:
-            single = [c for c in (self._term_condition(t) for t in terms) if c is not None]
-            run(*filters, or_(*single))
+            for term in terms:
+                for condition in self._term_conditions(term):
+                    run(*filters, condition)
             if found:
                 return list(found.values())
-        fuzzy = [c for t in terms if len(t.prefix) >= FUZZY_PREFIX
-                 for c in self._fuzzy_text(t)]
-        if fuzzy:
-            run(*filters, or_(*fuzzy))
+        for term in terms:
+            if len(term.prefix) >= FUZZY_PREFIX:
+                for condition in self._fuzzy_text(term):
+                    run(*filters, condition)
         return list(found.values())
 
     # --- what a hit shows ----------------------------------------------------------------
@@ -288,35 +292,39 @@ class _IndexedSearch:
             found.setdefault(alias.person_id, []).append(alias)
         return found
 
-    def _counts(self, column, person_ids: Iterable[int]) -> dict[int, int]:
-        ids = list(set(person_ids))
-        if not ids:
+    def _owners(self, person_ids: Iterable[int]) -> dict[int, int]:
+        """Each of `person_ids`, and each record merged into one of them, mapped to the
+        person it counts for: a survivor's hit counts what its merged records hold."""
+        owners = {person_id: person_id for person_id in set(person_ids)}
+        if owners:
+            owners.update(self.session.execute(
+                select(Person.id, Person.merged_into_id)
+                .where(Person.merged_into_id.in_(list(owners)))).tuples().all())
+        return owners
+
+    def _linked_counts(self, person_column, linked_column, person_ids: Iterable[int]
+                       ) -> dict[int, int]:
+        owners = self._owners(person_ids)
+        if not owners:
             return {}
-        rows = self.session.execute(
-            select(column, func.count()).where(column.in_(ids)).group_by(column)).all()
-        return {int(person_id): int(count) for person_id, count in rows}
+        linked: dict[int, set[int]] = {}
+        for person_id, other in self.session.execute(
+                select(person_column, linked_column).distinct()
+                .where(person_column.in_(list(owners)))):
+            linked.setdefault(owners[person_id], set()).add(other)
+        return {person_id: len(found) for person_id, found in linked.items()}
 
     def incident_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
-        """Incidents each person is linked to (in any role, each incident once)."""
-        ids = list(set(person_ids))
-        if not ids:
-            return {}
-        rows = self.session.execute(
-            select(IncidentPerson.person_id, func.count(IncidentPerson.incident_id.distinct()))
-            .where(IncidentPerson.person_id.in_(ids))
-            .group_by(IncidentPerson.person_id)).all()
-        return {int(person_id): int(count) for person_id, count in rows}
+        """Incidents each person is linked to (in any role, each incident once), their
+        merged records' included."""
+        return self._linked_counts(IncidentPerson.person_id, IncidentPerson.incident_id,
+                                   person_ids)
 
     def intelligence_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
-        ids = list(set(person_ids))
-        if not ids:
-            return {}
-        rows = self.session.execute(
-            select(IntelligenceSubject.person_id,
-                   func.count(IntelligenceSubject.report_id.distinct()))
-            .where(IntelligenceSubject.person_id.in_(ids))
-            .group_by(IntelligenceSubject.person_id)).all()
-        return {int(person_id): int(count) for person_id, count in rows}
+        """Intelligence reports each person is a subject of, their merged records'
+        included."""
+        return self._linked_counts(IntelligenceSubject.person_id, IntelligenceSubject.report_id,
+                                   person_ids)
 
     def creators(self, person_ids: Iterable[int]) -> dict[int, str]:
         """Who recorded each person (display name): whom to ask about a restricted one."""

@@ -19,7 +19,7 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -474,6 +474,9 @@ def search_reports(
         access.require(uow, actor, Action.INTELLIGENCE_SEARCH, "intelligence",
                        audit_action="intel.search")
         queries = IntelligenceQueries(uow.session)
+        if person is not None:
+            # A record merged into this person is this person: its reports are theirs.
+            criteria = replace(criteria, merged_person_ids=queries.merged_into_ids(person))
         found = _summaries(queries, queries.search(criteria, min(limit, SEARCH_LIMIT_MAX)))
         audit.record(uow, actor, "intel.search", "intelligence", None,
                      detail="; ".join([*asked, _shown(found)]))
@@ -497,7 +500,8 @@ def reports_for_person(uow, actor: Actor, person_id: int) -> list[IntelSummary]:
             uow.commit()
             raise PersonNotFound(f"no person with id {wanted}")
         found = _summaries(queries, queries.search(
-            ReportCriteria(person_id=wanted, include_superseded=True), PERSON_LIST_LIMIT))
+            ReportCriteria(person_id=wanted, merged_person_ids=queries.merged_into_ids(wanted),
+                           include_superseded=True), PERSON_LIST_LIMIT))
         audit.record(uow, actor, "intel.list", "person", wanted, detail=_shown(found))
         uow.commit()
         return found
