@@ -120,6 +120,8 @@ class IncidentView(FramedScreen):
         Binding("l", "jump_log", "Log", id="view.log", tooltip="Jump to the newest log entry"),
         Binding("r,ctrl+r", "reload", "Reload", id="view.reload",
                 tooltip="Read the incident from the database again"),
+        Binding("w", "who_looked", "Who looked", id="view.who_looked",
+                tooltip="Who opened or changed this incident (supervisors)"),
     ]
 
     class Loaded(Message):
@@ -421,6 +423,13 @@ class IncidentView(FramedScreen):
     def action_reassess(self) -> None:
         if self._ready(open_only=True):
             self._open(ReassessDialog(self.detail, self.show_detail))
+
+    def action_who_looked(self) -> None:
+        from controlroom.screens.audit_trail import AuditTrailScreen
+
+        if self.detail is not None:
+            self.app.push_screen(AuditTrailScreen("incident", self.detail.id,
+                                                  self.detail.reference))
 
     def action_reload(self) -> None:
         self._context_for = None  # read the location's history again too

@@ -34,6 +34,8 @@ class IntelligenceReportScreen(FramedScreen):
     BINDINGS = [
         Binding("s", "supersede", "Supersede", id="intel_report.supersede"),
         Binding("r,ctrl+r", "reload", "Reload", id="intel_report.reload"),
+        Binding("w", "who_looked", "Who looked", id="intel_report.who_looked",
+                tooltip="Who read this report (supervisors)"),
     ]
 
     class Loaded(Message):
@@ -73,6 +75,13 @@ class IntelligenceReportScreen(FramedScreen):
         if self._superseding:
             self._superseding = False
             self.load()
+
+    def action_who_looked(self) -> None:
+        from controlroom.screens.audit_trail import AuditTrailScreen
+
+        heading = (self.report.reference if self.report is not None
+                   else f"report {self.report_id}")
+        self.app.push_screen(AuditTrailScreen("intelligence", self.report_id, heading))
 
     def action_reload(self) -> None:
         self.load()

@@ -47,6 +47,8 @@ class PersonRecordScreen(FramedScreen):
         Binding("r,ctrl+r", "reload", "Reload", id="person.reload"),
         Binding("m", "merge", "Merge duplicate", id="person.merge"),
         Binding("u", "undo_merge", "Undo merge", id="person.unmerge"),
+        Binding("w", "who_looked", "Who looked", id="person.who_looked",
+                tooltip="Who opened or changed this record (supervisors)"),
     ]
 
     class Loaded(Message):
@@ -225,6 +227,12 @@ class PersonRecordScreen(FramedScreen):
 
     def _merge_status(self, message: str) -> None:
         self.query_one("#person-merge-status", Static).update(record_content(message))
+
+    def action_who_looked(self) -> None:
+        from controlroom.screens.audit_trail import AuditTrailScreen
+
+        heading = self.record.name if self.record is not None else f"record {self.person_id}"
+        self.app.push_screen(AuditTrailScreen("person", self.person_id, heading))
 
     def action_merge(self) -> None:
         from controlroom.screens.person_merge import PersonMergeDialog

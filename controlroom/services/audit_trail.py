@@ -145,7 +145,8 @@ def verify_chain(uow, actor: Actor | None = None) -> Verification:
 
 def who_looked(uow, actor: Actor, object_type: str, object_id: int | str,
                *, limit: int = 500) -> list[Look]:
-    """Every audit event on this object, newest first (supervisors only; audited)."""
+    """Every audit event on this object, newest first, this look included (supervisors
+    only; audited)."""
     if object_type not in WATCHED_OBJECTS:
         raise ValueError(f"no audit view for {object_type!r}")
     wanted = str(object_id)
@@ -153,12 +154,13 @@ def who_looked(uow, actor: Actor, object_type: str, object_id: int | str,
         if not may_see_who_looked(actor):
             _refuse(uow, actor, "audit.view", object_type, wanted,
                     "only supervisors may see who looked at a record")
+        # Recorded first, so the list it returns names this look too.
+        audit.record(uow, actor, "audit.view", object_type, wanted,
+                     detail="who looked at this")
         events = [_event_of(row) for row in uow.session.scalars(
             select(AuditEvent)
             .where(AuditEvent.object_type == object_type, AuditEvent.object_id == wanted)
             .order_by(AuditEvent.chain_seq.desc()).limit(limit))]
-        audit.record(uow, actor, "audit.view", object_type, wanted,
-                     detail=f"{len(events)} event(s) shown")
         uow.commit()
         return events
 

@@ -1,0 +1,108 @@
+"""Who looked at this: the audit events on one person, incident or intelligence report.
+
+For supervisors (the service refuses anyone else, audits the refusal, and the reason
+shows here). Opened with `w` from the person record, the incident view and the
+intelligence report. Newest first: when (local time), who, from which terminal, what
+they did, the outcome, and (for the highlighted line, in full) the justification they
+gave. Opening it is itself audited,
+so the list always ends up naming whoever looked at who looked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from controlroom.screens.frame import FramedScreen
+from controlroom.widgets.record_text import record_content, record_text
+
+
+class AuditTrailScreen(FramedScreen):
+    """Audit events on one record. `r` reads them again, Esc goes back."""
+
+    TITLE = "Who looked at this"
+    BINDINGS = [
+        Binding("r,ctrl+r", "reload", "Reload", id="audit_trail.reload"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, looks: list[Any]) -> None:
+            super().__init__()
+            self.looks = looks
+
+    class Refused(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, object_type: str, object_id: int | str, heading: str) -> None:
+        """`heading` names the record as its screen did (a name, a reference)."""
+        super().__init__()
+        self.object_type = object_type
+        self.object_id = object_id
+        self.heading = heading
+        self.looks: list[Any] = []
+
+    def compose_body(self) -> ComposeResult:
+        from controlroom.services.audit_trail import WATCHED_OBJECTS
+
+        kind = WATCHED_OBJECTS.get(self.object_type, self.object_type)
+        yield Static(Content.styled("WHO LOOKED AT THIS ", "bold") + Content(f"{kind}: ")
+                     + record_content(self.heading), id="audit-trail-title")
+        yield Static("Reading the audit trail…", id="audit-trail-status", markup=False)
+        # The highlighted event's justification in full (a column would be cut at 80x24).
+        yield Static("", id="audit-trail-justification", markup=False)
+        yield DataTable(id="audit-trail-events", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#audit-trail-events", DataTable)
+        table.add_columns("When", "Who", "Terminal", "Action", "Outcome", "Why")
+        table.focus()
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-trail")
+    def load(self) -> None:
+        from controlroom.services.audit_trail import who_looked
+
+        app = self.app
+        try:
+            looks = who_looked(app.uow_factory(), app.actor, self.object_type, self.object_id)
+        except Exception as exc:  # a refusal, or the audit trail itself unavailable
+            self.post_message(self.Refused(f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(self.Loaded(looks))
+
+    @on(DataTable.RowHighlighted, "#audit-trail-events")
+    def show_justification(self, event: DataTable.RowHighlighted) -> None:
+        looks = self.looks
+        why = looks[event.cursor_row].justification if event.cursor_row < len(looks) else None
+        self.query_one("#audit-trail-justification", Static).update(
+            Content("Why: ") + record_content(why) if why else Content("Why: none given"))
+
+    @on(Refused)
+    def refused(self, message: Refused) -> None:
+        self.query_one("#audit-trail-status", Static).update(record_content(message.message))
+
+    @on(Loaded)
+    def loaded(self, message: Loaded) -> None:
+        looks = self.looks = message.looks
+        table = self.query_one("#audit-trail-events", DataTable)
+        table.clear()
+        zone = self.app.zone
+        for look in looks:
+            table.add_row(
+                record_text(f"{look.occurred_at.astimezone(zone):%d/%m/%y %H:%M:%S}"),
+                record_text(look.actor), record_text(look.terminal), record_text(look.action),
+                record_text(look.outcome), record_text("yes" if look.justification else ""))
+        self.query_one("#audit-trail-status", Static).update(Content(
+            f"{len(looks)} event(s), newest first (this look included)."
+            if looks else "No events on this record."))
