@@ -1,0 +1,124 @@
+"""Search stays fast on a force-sized database only while the database answers it from
+indexes: every statement a person search or an intelligence text search runs is checked
+with the backend's own EXPLAIN, and none may read a whole table of people, addresses or
+reports (SQLite: no SCAN of them; PostgreSQL, with sequential scans priced out: no Seq
+Scan of them). On the small synthetic force, so the statements are the real ones.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from sqlalchemy import event, select
+
+from controlroom.data.models import Location, Person, PersonAddress
+from controlroom.domain.roles import Role
+from controlroom.services import intelligence
+from controlroom.services.person_search import search_persons
+from tests.databases import SEED_ANCHOR
+from tests.factories import staff_actor
+
+TODAY = SEED_ANCHOR.date()
+BIG_TABLES = ("person", "person_alias", "person_address", "location", "intelligence_report",
+              "intelligence_subject", "incident_person", "warning_marker")
+TABLES = "|".join(BIG_TABLES)
+
+
+@pytest.fixture(scope="module")
+def force(databases, tmp_path_factory):
+    from controlroom.data.uow import Database
+
+    url = databases.create(tmp_path_factory.mktemp("search-plans"), seeded=True)
+    database = Database(url)
+    yield database
+    database.dispose()
+    databases.drop(url)
+
+
+@pytest.fixture(scope="module")
+def operator(force):
+    return staff_actor(force, Role.SUPERVISOR, terminal="192.0.2.45")
+
+
+@contextmanager
+def statements(database):
+    """The SELECT statements (SQL text and parameters) run inside the block."""
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", capture)
+
+
+def full_scans(database, captured) -> list[str]:
+    """The plan lines, over all `captured` statements, that read a big table whole."""
+    dialect = database.engine.dialect.name
+    found = []
+    with database.engine.connect() as connection:
+        if dialect == "postgresql":
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            prefix, pattern = "EXPLAIN ", re.compile(rf"Seq Scan on ({TABLES})\b")
+        else:
+            prefix, pattern = "EXPLAIN QUERY PLAN ", re.compile(rf"\bSCAN ({TABLES})\b")
+        for statement, parameters in captured:
+            rows = connection.exec_driver_sql(prefix + statement, parameters).all()
+            for row in rows:
+                line = str(row[-1])
+                if pattern.search(line):
+                    found.append(f"{line}  <-  {statement[:300]}")
+        connection.rollback()
+    return found
+
+
+def a_home(force) -> tuple[str, str]:
+    """(surname, postcode) of a seeded person at their current home."""
+    with force.uow() as uow:
+        return uow.session.execute(
+            select(Person.surname, Location.postcode)
+            .join(PersonAddress, PersonAddress.person_id == Person.id)
+            .join(Location, Location.id == PersonAddress.location_id)
+            .where(PersonAddress.valid_to.is_(None), Location.postcode.is_not(None))
+            .order_by(Person.id).limit(1)).one()
+
+
+@pytest.mark.parametrize("query", [
+    "muhammad smyth",          # names, spelling variants
+    "jhon simth",              # both names with letters swapped (near spellings)
+    "smiht",                   # one short surname, one slip, alone
+    "smyth 1980-1985",         # surname and a range of years
+    "john smith 02/03/1984",   # names and a date of birth (and its transposition)
+    "smith ~40",               # an approximate age
+    "whit",                    # the start of a name part (full text)
+    "smith LS1 ",              # an outward code
+])
+def test_person_search_reads_no_table_whole(force, operator, query):
+    with statements(force) as captured:
+        search_persons(force.uow(), operator, query, today=TODAY)
+    assert captured
+    assert full_scans(force, captured) == []
+
+
+def test_a_postcode_search_reads_no_table_whole(force, operator):
+    surname, postcode = a_home(force)
+    with statements(force) as captured:
+        hits = search_persons(force.uow(), operator, f"{surname} {postcode}", today=TODAY)
+    assert hits
+    assert full_scans(force, captured) == []
+
+
+@pytest.mark.parametrize("text", ["knife", "seen at", 'a "quoted" AND word'])
+def test_intelligence_text_search_reads_no_table_whole(force, operator, text):
+    with statements(force) as captured:
+        intelligence.search_reports(force.uow(), operator, text=text,
+                                    date_from=date(2020, 1, 1))
+    assert captured
+    assert full_scans(force, captured) == []
