@@ -90,6 +90,30 @@ def test_a_surname_spelled_another_way_finds_the_person(force, operator, stored_
     assert person.id in top_ids(force, operator, f"{person.forename} {said}")
 
 
+def swapped(name: str) -> str:
+    """`name` with its second and third letters swapped: a keying slip."""
+    return name[0] + name[2] + name[1] + name[3:]
+
+
+def test_a_slip_in_a_short_surname_alone_finds_that_surname(force, operator):
+    # Two letters swapped in a five-letter surname: its phonetic key (SMT, not SM0) and
+    # its prefix both miss; the key of its near spelling "smith" finds it.
+    hits = search_persons(force.uow(), operator, "smiht", today=TODAY, limit=10)
+    named = [h for h in hits if not h.restricted]
+    assert named and all(h.surname == "Smith" for h in named)
+    assert {h.match for h in hits} == {"fuzzy"}
+
+
+def test_slips_in_both_names_find_the_person(force, operator):
+    with force.uow() as uow:
+        person = uow.session.scalars(
+            select(Person).where(Person.surname == "Smith", Person.restricted.is_(False),
+                                 func.length(Person.forename) >= 5)
+            .order_by(Person.id).limit(1)).one()
+        person_id, query = person.id, f"{swapped(person.forename)} {swapped(person.surname)}"
+    assert person_id in top_ids(force, operator, query.lower())
+
+
 def test_a_typo_and_a_partial_part_find_the_person_through_full_text(force, operator):
     person = stored(force, surname="Hughes-Whitfield")
     assert person.id in top_ids(force, operator, f"{person.forename} whit")

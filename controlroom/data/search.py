@@ -299,7 +299,7 @@ class _IndexedSearch:
         if owners:
             owners.update(self.session.execute(
                 select(Person.id, Person.merged_into_id)
-                .where(Person.merged_into_id.in_(list(owners)))).tuples().all())
+                .where(Person.merged_into_id.in_(list(owners)))).all())
         return owners
 
     def _linked_counts(self, person_column, linked_column, person_ids: Iterable[int]
