@@ -49,11 +49,22 @@ async def settle(pilot) -> None:
     for _ in range(20):
         await pilot.pause()
         if not any(w.is_running for w in pilot.app.workers):
+            _steady_cursors(pilot.app)
             await pilot.pause()
             if not any(w.is_running for w in pilot.app.workers):
                 return
         await pilot.app.workers.wait_for_complete()
     raise AssertionError("workers kept starting; the app never settled")
+
+
+def _steady_cursors(app: App) -> None:
+    """Stop the text cursors blinking, so a screenshot never catches one mid-blink.
+
+    A blinking cursor is drawn or not by a half-second timer: on a loaded machine (or
+    with the suite running in parallel) a snapshot could land in either phase.
+    """
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
 
 
 def screen_text(app: App) -> str:
