@@ -8,8 +8,14 @@ location (verified or UNVERIFIED) with its hazards and twelve months' history, t
 caller, the linked persons and their markers in words, THRIVE (or NOT ASSESSED), the
 flags, the narrative, the closure and the append-only log, newest last.
 
-Keys: n note, g regrade, s status, x close, a reassess, l jump to the log, r reload,
-Esc back. Each change opens a dialog (`incident_actions`) that sends the `version` of
+Keys: n note, g regrade, s status, x close, a reassess, d DASH, m / k mark the next
+referral sent / acknowledged, l jump to the log, r reload, Esc back.
+
+Safeguarding and referrals: a second read (`services.safeguarding.evaluate`, audited)
+shows the DASH level in force (or DASH NOT DONE on a domestic incident), the rules that
+stop the incident being graded G4 or closed without a supervisor override, any
+overrides, and each referral with its status and when its next step is due ("! OVERDUE"
+in words once past). Each change opens a dialog (`incident_actions`) that sends the `version` of
 the incident on show; when another operator saved first, the dialog stays open with
 the typing and this view shows the current incident at once.
 
@@ -117,6 +123,12 @@ class IncidentView(FramedScreen):
                 tooltip="Close with a closing type and a result"),
         Binding("a", "reassess", "Reassess", id="view.reassess",
                 tooltip="Re-do THRIVE and the flags"),
+        Binding("d", "dash", "DASH", id="view.dash",
+                tooltip="DASH risk assessment (domestic abuse)"),
+        Binding("m", "referral_sent", "Referral sent", id="view.referral_sent",
+                tooltip="Mark the next referral waiting to be sent as sent"),
+        Binding("k", "referral_acknowledged", "Referral ack", id="view.referral_acknowledged",
+                tooltip="Mark the next sent referral as acknowledged"),
         Binding("l", "jump_log", "Log", id="view.log", tooltip="Jump to the newest log entry"),
         Binding("r,ctrl+r", "reload", "Reload", id="view.reload",
                 tooltip="Read the incident from the database again"),
@@ -147,6 +159,8 @@ class IncidentView(FramedScreen):
         self.detail = None
         self.location_context = None
         self._context_for: int | None = None
+        self.safeguarding = None  # the last `SafeguardingStatus` shown
+        self._say_after_read: str | None = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -161,7 +175,8 @@ class IncidentView(FramedScreen):
                     ("Location", "view-location"), ("History", "view-history"),
                     ("Caller", "view-caller"), ("Persons", "view-persons"),
                     ("THRIVE", "view-thrive"), ("Flags", "view-flags"),
-                    ("Narrative", "view-narrative"), ("Closed", "view-closure"),
+                    ("Narrative", "view-narrative"), ("Safeguard", "view-safeguarding"),
+                    ("Referrals", "view-referrals"), ("Closed", "view-closure"),
                 ):
                     with Horizontal(classes="view-row", id=f"{widget_id}-row"):
                         yield Label(label, classes="view-label")
@@ -172,6 +187,8 @@ class IncidentView(FramedScreen):
 
     def on_mount(self) -> None:
         self.query_one("#view-closure-row").display = False
+        self.query_one("#view-safeguarding-row").display = False
+        self.query_one("#view-referrals-row").display = False
         self.load_detail()
         self.set_interval(AGE_REFRESH_SECONDS, self._show_age)
 
@@ -208,11 +225,49 @@ class IncidentView(FramedScreen):
             return
         self.post_message(self.Loaded("location", context, token=location_id))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-safeguarding")
+    def load_safeguarding(self, incident_id: int) -> None:
+        from controlroom.services import safeguarding
+
+        app = self.app
+        try:
+            status = safeguarding.evaluate(app.uow_factory(), app.actor, incident_id)
+        except Exception as exc:
+            self.post_message(self.Failed("safeguarding",
+                                          f"safeguarding unavailable: {exc}. r reads it again."))
+            return
+        self.post_message(self.Loaded("safeguarding", status, token=incident_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-referral")
+    def step_referral(self, referral_id: int, step: str, words: str) -> None:
+        from controlroom.services import referrals
+
+        app = self.app
+        change = referrals.mark_sent if step == "sent" else referrals.mark_acknowledged
+        try:
+            change(app.uow_factory(), app.actor, referral_id, app.clock())
+        except Exception as exc:
+            self.post_message(self.Failed("referral", f"NOT SAVED — {exc}"))
+            return
+        self.post_message(self.Loaded("referral", words))
+
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:
+        if message.kind == "safeguarding":
+            if self.detail is not None and message.token == self.detail.id:
+                self.show_safeguarding(message.result)
+            return
+        if message.kind == "referral":
+            self._say(message.result)
+            if self.detail is not None:
+                self.load_safeguarding(self.detail.id)
+            return
         if message.kind == "detail":
             self._clear_message()
             self.show_detail(message.result)
+            if self._say_after_read:
+                self._say(self._say_after_read)
+                self._say_after_read = None
         elif message.kind == "location" and self.detail is not None \
                 and message.token == self.detail.location_id:
             self.location_context = message.result
@@ -222,6 +277,9 @@ class IncidentView(FramedScreen):
     def failed(self, message: Failed) -> None:
         if message.kind == "location":
             self.query_one("#view-history", Static).update(record_content(message.message))
+            return
+        if message.kind in ("safeguarding", "referral"):
+            self._say(message.message)
             return
         self._say(message.message)
         if self.detail is None:
@@ -266,6 +324,50 @@ class IncidentView(FramedScreen):
                   if detail.narrative.strip() else Content("none recorded"))
         self._show_closure(detail)
         self.query_one(IncidentLog).show_entries(detail.log)
+        self.load_safeguarding(detail.id)
+
+    def show_safeguarding(self, status) -> None:
+        """Show a `SafeguardingStatus`: DASH, the rules in force, overrides, referrals."""
+        self.safeguarding = status
+        lines: list[Content] = []
+        if status.dash_level is not None:
+            lines.append(Content(
+                f"DASH {status.dash_level.label} (score {status.dash_score} of 27"
+                + (", raised by judgement" if status.dash_raised else "") + ")").stylize("bold"))
+        elif status.domestic:
+            lines.append(Content("DASH NOT DONE — d to assess").stylize("bold reverse"))
+        for breach in status.breaches:
+            lines.append(Content(f"! {breach.title}").stylize("bold"))
+        if status.breaches:
+            lines.append(Content("  so: no G4 and no closing without a supervisor override"))
+        for override in status.overrides:
+            lines.append(Content(
+                f"OVERRIDDEN {override.overridden_at.astimezone(self.app.zone):%d/%m %H:%M} by ")
+                + record_content(override.supervisor) + Content(": ")
+                + record_content(override.reason))
+        row = self.query_one("#view-safeguarding-row")
+        row.display = bool(lines)
+        if lines:
+            self._set("view-safeguarding", Content("\n").join(lines))
+        referrals = self.query_one("#view-referrals-row")
+        referrals.display = bool(status.referrals)
+        if status.referrals:
+            now = self.app.clock()
+            self._set("view-referrals", Content("\n").join(
+                self._referral_line(r, now) for r in status.referrals))
+
+    def _referral_line(self, referral, now: datetime) -> Content:
+        zone = self.app.zone
+        line = Content(f"{referral.kind_label}: {referral.status.upper()}").stylize("bold")
+        due = referral.due_at
+        if due is not None:
+            step = "send" if referral.status == "created" else "acknowledgement"
+            line += Content(f" · {step} due {due.astimezone(zone):{DATE_TIME_FORMAT}}")
+            if referral.overdue(now):
+                line += Content(" ! OVERDUE").stylize("bold reverse")
+        elif referral.acknowledged_at is not None:
+            line += Content(f" · {referral.acknowledged_at.astimezone(zone):{DATE_TIME_FORMAT}}")
+        return line
 
     def _set(self, widget_id: str, content: Content) -> None:
         self.query_one(f"#{widget_id}", Static).update(content)
@@ -430,6 +532,41 @@ class IncidentView(FramedScreen):
         if self.detail is not None:
             self.app.push_screen(AuditTrailScreen("incident", self.detail.id,
                                                   self.detail.reference))
+
+    def action_dash(self) -> None:
+        if not self._ready(open_only=False):
+            return
+        from controlroom.screens.dash import DashScreen
+
+        def done(words: str | None) -> None:
+            self._say_after_read = words
+            self.load_detail()
+
+        self.app.push_screen(DashScreen(self.detail.id, self.detail.reference), done)
+
+    def _next_referral(self, status: str):
+        if self.safeguarding is None:
+            return None
+        return next((r for r in self.safeguarding.referrals if r.status == status), None)
+
+    def action_referral_sent(self) -> None:
+        if not self._ready(open_only=False):
+            return
+        referral = self._next_referral("created")
+        if referral is None:
+            self._say("No referral is waiting to be sent.")
+            return
+        self.step_referral(referral.id, "sent", f"{referral.kind_label} referral marked sent.")
+
+    def action_referral_acknowledged(self) -> None:
+        if not self._ready(open_only=False):
+            return
+        referral = self._next_referral("sent")
+        if referral is None:
+            self._say("No sent referral is waiting for acknowledgement.")
+            return
+        self.step_referral(referral.id, "acknowledged",
+                           f"{referral.kind_label} referral marked acknowledged.")
 
     def action_reload(self) -> None:
         self._context_for = None  # read the location's history again too
