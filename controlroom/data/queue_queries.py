@@ -190,6 +190,20 @@ def change_item(session: Session, item_id: int, version: int, states: Sequence[s
     return result.rowcount == 1
 
 
+def finish_item(session: Session, item_id: int, staff_id: int, now: datetime,
+                resolution: str) -> tuple[str, int] | None:
+    """Mark the item done if `staff_id` holds it: (queue, incident id), or None when they
+    do not (nothing changed)."""
+    return session.execute(
+        update(QueueItem)
+        .where(QueueItem.id == item_id, QueueItem.state == "claimed",
+               QueueItem.claimed_by_id == staff_id)
+        .values(state="done", completed_at=now, completed_by_id=staff_id,
+                resolution=resolution, version=QueueItem.version + 1)
+        .returning(QueueItem.queue, QueueItem.incident_id)
+        .execution_options(synchronize_session=False)).first()
+
+
 def next_claimable(session: Session, queue: str | None, stale_before: datetime,
                    skip: Sequence[int] = ()) -> QueueItem | None:
     """The oldest item open, or claimed with a heartbeat older than `stale_before`;

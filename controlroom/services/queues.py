@@ -52,7 +52,7 @@ REASON_LIMIT = 500
 
 __all__ = [
     "ClaimLost", "ClaimRefused", "QueueInputError", "QueueListing", "QueueRow",
-    "QueueSummary", "claim", "claim_next", "complete", "heartbeat", "list_queue",
+    "QueueSummary", "ClaimedItem", "claim", "claim_next", "complete", "heartbeat", "list_queue",
     "open_change_feed", "policy_from", "reassign", "route_incident", "route_unrouted",
     "rows_for",
 ]
@@ -385,8 +385,18 @@ def claim(uow, actor: Actor, item_id: int, policy: QueuePolicy, now: datetime, *
         return _row(uow, policy, now, item.id)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedItem:
+    """What `claim_next` took (kept small: bulk work claims thousands)."""
+
+    item_id: int
+    incident_id: int
+    queue: Queue
+    reclaimed_from: str | None  # the previous holder's name when it was a stale claim
+
+
 def claim_next(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
-               queue: Queue | str | None = None) -> QueueRow | None:
+               queue: Queue | str | None = None) -> ClaimedItem | None:
     """Claim the oldest item that is open or whose claim has gone stale (None when there
     is none): for working a queue in bulk. Concurrent callers each get a different item
     (SKIP LOCKED on PostgreSQL; the write lock on SQLite)."""
@@ -401,7 +411,8 @@ def claim_next(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
                                                 skipped)
             if item is None:
                 return None
-            holder = queue_queries.staff_name(uow.session, item.claimed_by_id)
+            holder = (queue_queries.staff_name(uow.session, item.claimed_by_id)
+                      if item.state == ItemState.CLAIMED else None)
             heard = item.heartbeat_at
             action = _take(uow, actor, item, policy, now)
             if action is None:
@@ -412,7 +423,8 @@ def claim_next(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
                       if action == "queue.reclaim" else f"queue {item.queue}; next in line")
             audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
             uow.commit()
-            return _row(uow, policy, now, item.id)
+            return ClaimedItem(item_id=item.id, incident_id=item.incident_id,
+                               queue=Queue(item.queue), reclaimed_from=holder)
 
 
 def heartbeat(uow, actor: Actor, item_id: int, now: datetime) -> None:
@@ -444,8 +456,11 @@ def complete(uow, actor: Actor, item_id: int, now: datetime) -> None:
     with uow:
         access.require(uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id,
                        audit_action="queue.complete")
-        item = queue_queries.lock_item(uow.session, item_id)
-        if item is None or item.state != ItemState.CLAIMED or item.claimed_by_id != actor.staff_id:
+        # One conditional UPDATE: it only matches while this operator holds the item.
+        finished = queue_queries.finish_item(uow.session, item_id, actor.staff_id, now,
+                                             Resolution.COMPLETED.value)
+        if finished is None:
+            item = queue_queries.lock_item(uow.session, item_id)
             message = ("another operator is changing this item right now" if item is None
                        else _lost_message(uow, item))
             uow.rollback()
@@ -453,15 +468,10 @@ def complete(uow, actor: Actor, item_id: int, now: datetime) -> None:
                          outcome=Outcome.REFUSED, detail=message)
             uow.commit()
             raise ClaimLost(message)
-        ok = queue_queries.change_item(
-            uow.session, item.id, item.version, ("claimed",),
-            {"state": ItemState.DONE.value, "completed_at": now,
-             "completed_by_id": actor.staff_id, "resolution": Resolution.COMPLETED.value})
-        if not ok:
-            raise ClaimLost("the item changed while you were completing it")
-        changes.announce(uow.session, [item.id])
-        audit.record(uow, actor, "queue.complete", "queue_item", item.id,
-                     detail=f"queue {item.queue}; incident {item.incident_id}")
+        queue_name, incident_id = finished
+        changes.announce(uow.session, [item_id])
+        audit.record(uow, actor, "queue.complete", "queue_item", item_id,
+                     detail=f"queue {queue_name}; incident {incident_id}")
         uow.commit()
 
 
