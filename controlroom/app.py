@@ -9,11 +9,11 @@ workers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -22,6 +22,7 @@ from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
 from controlroom.config import Settings
 from controlroom.messages import SessionOpened, SignInRefused
+from controlroom.screens.lock import LockScreen
 from controlroom.screens.sign_in import SignInScreen
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
@@ -33,6 +34,11 @@ if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
 # Terminals with 16 colours and no box-drawing guarantees: use the ansi theme.
 ANSI_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "ansi", "cons25"})
 DISPLAY_ZONE = ZoneInfo("Europe/London")
+# How often the idle lock looks at the clock; the lock comes at most this late.
+IDLE_CHECK_SECONDS = 5.0
+# What the operator does that counts as not idle.
+_ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
+             events.Paste)
 
 
 def utc_clock() -> datetime:
@@ -94,6 +100,10 @@ class ControlRoomApp(App[int]):
         self.clock = clock
         self.zone = DISPLAY_ZONE
         self.use_ansi = ansi
+        # Session security: the time of the operator's last key (app clock), and whether
+        # the idle lock is up (then every global key but quit is refused).
+        self.last_activity: datetime | None = None
+        self.locked = False
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -101,6 +111,68 @@ class ControlRoomApp(App[int]):
         if self.use_ansi:
             self.theme = "ansi-dark"
         self.push_screen(SignInScreen(self.username, self.terminal))
+        if not self.is_headless:
+            self._hang_up_on_sighup()
+
+    def _hang_up_on_sighup(self) -> None:
+        """A dropped SSH connection sends SIGHUP: keep the drafts, end the session."""
+        import asyncio
+        import signal
+
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
+        except (NotImplementedError, RuntimeError, ValueError):  # no signals here
+            pass
+
+    def hang_up(self) -> None:
+        """The terminal is gone: write every open entry form's draft now (not after its
+        typing pause), then exit; the CLI records the end of the session."""
+        from controlroom.screens.incident_entry import IncidentEntry
+
+        for screen in self.screen_stack:
+            if isinstance(screen, IncidentEntry) and self.drafts is not None:
+                if not screen.state.is_blank():
+                    try:
+                        self.drafts.save(screen.state.to_draft())
+                    except Exception:  # noqa: BLE001 - the draft written as typed stands
+                        pass
+        self.exit(return_code=129)  # 128 + SIGHUP, as a shell reports it
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _ACTIVITY) and not event.is_forwarded:
+            self.last_activity = self.clock()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> None:
+        """Lock the session when the operator has been idle for the configured time
+        (a timer calls this every IDLE_CHECK_SECONDS; tests call it after moving the clock)."""
+        if self.operator is None or self.locked or self.last_activity is None:
+            return
+        if self.clock() - self.last_activity >= timedelta(minutes=self.settings.idle_lock_minutes):
+            self.lock_session()
+
+    def lock_session(self) -> None:
+        """Hide everything behind the lock screen until the PIN is given (audited)."""
+        if self.locked or self.operator is None:
+            return
+        self.locked = True
+        self.clear_notifications()  # a toast may carry record data
+        self.push_screen(LockScreen(self.operator.display_name, self.settings.idle_lock_minutes))
+        actor, minutes = self.actor, self.settings.idle_lock_minutes
+
+        def audit_lock() -> None:
+            from controlroom.services.session_lock import lock
+
+            lock(self.uow_factory(), actor, minutes)
+
+        self.run_worker(audit_lock, thread=True, exit_on_error=False, group="lock")
+
+    @on(LockScreen.Unlocked)
+    def session_unlocked(self) -> None:
+        if isinstance(self.screen, LockScreen):
+            self.pop_screen()
+        self.locked = False
+        self.last_activity = self.clock()
 
     @property
     def actor(self) -> Actor:
@@ -118,6 +190,8 @@ class ControlRoomApp(App[int]):
         self.switch_screen(HomeBoard())
         if message.draft is not None:
             self._offer_draft(message.draft)
+        self.last_activity = self.clock()
+        self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
 
     def _offer_draft(self, draft: dict) -> None:
         from controlroom.screens.confirm import ConfirmScreen
@@ -138,6 +212,9 @@ class ControlRoomApp(App[int]):
             (summary or "an incident form") + "\nn discards it for good."), answered)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Locked: nothing but quit (not help, not the palette, not back).
+        if self.locked and action != "quit":
+            return False
         # Nothing but help and quit before the operator is signed in.
         if action in {"new_incident", "person_search", "intelligence", "home", "triage_queue",
                       "command_view"} and self.operator is None:

@@ -7,7 +7,8 @@ that touches records is audited as the OS user.
     controlroom                         run the app on the configured database
     controlroom demo [--seed-only]      the synthetic training force
     controlroom db upgrade | current    migrations
-    controlroom staff add|list|lock|unlock
+    controlroom db set-password         keep the PostgreSQL password in the keyring
+    controlroom staff add|list|lock|unlock|set-pin
     controlroom search person|intel QUERY [--json] [--limit N]
 """
 
@@ -55,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--environment", choices=("production", "training", "test"),
                          default="production", help="recorded on a new database only")
     db.add_parser("current", parents=[common], help="show the database's schema revision")
+    db.add_parser("set-password", parents=[common],
+                  help="store the PostgreSQL password in the keyring (prompted, never an argument)")
 
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(
         dest="staff_command", metavar="ACTION", required=True)
@@ -68,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("lock", "unlock"):
         sub = staff.add_parser(action, parents=[common], help=f"{action} an account")
         sub.add_argument("username")
+    pin = staff.add_parser("set-pin", parents=[common],
+                           help="set the PIN that unlocks an idle session (prompted)")
+    pin.add_argument("username", nargs="?",
+                     help="an administrator may set another account's PIN; default: your own")
 
     search = commands.add_parser("search", help="search people or intelligence (audited)"
                                  ).add_subparsers(dest="search_command", metavar="WHAT",
@@ -131,6 +138,20 @@ def _fix_command(args, *words: str) -> str:
     return shlex.join(command)
 
 
+def _connect_url(url: str) -> str:
+    """The URL the engine connects with: a PostgreSQL URL gets its password from the
+    keyring (controlroom.services.secrets). Only the engine sees the result; messages
+    show `mask_url` of it. SQLite URLs pass untouched, without loading anything."""
+    if not url.startswith("postgres"):
+        return url
+    from controlroom.services.secrets import KeyringUnavailable, SecretError, connection_url
+
+    try:
+        return connection_url(url)
+    except (KeyringUnavailable, SecretError) as exc:
+        raise CliError(str(exc)) from None
+
+
 def _ensure_sqlite_parent(url: str) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -169,7 +190,7 @@ def _open_database(url: str, args, *, create_sqlite: bool, environment=None, any
 
     try:
         return open_database(
-            url, create=create_sqlite, environment=environment or Environment.PRODUCTION,
+            _connect_url(url), create=create_sqlite, environment=environment or Environment.PRODUCTION,
             any_backend=any_backend, upgrade_command=_fix_command(args, "db", "upgrade"),
             terminal=_terminal(),
         )
@@ -183,7 +204,7 @@ def _deferred_database(url: str, args, *, environment=None, any_backend=False):
     from controlroom.domain.environment import Environment
 
     return DeferredDatabase(
-        url, create=True, environment=environment or Environment.PRODUCTION,
+        _connect_url(url), create=True, environment=environment or Environment.PRODUCTION,
         # Built when needed: masking the URL loads SQLAlchemy, which waits for the worker.
         any_backend=any_backend, upgrade_command=lambda: _fix_command(args, "db", "upgrade"),
         terminal=_terminal(),
@@ -318,7 +339,7 @@ def _reset_demo(url: str) -> None:
     from controlroom.services.database import profile
 
     parsed = make_url(url)
-    database = Database(url)
+    database = Database(_connect_url(url))
     try:
         if schema_state(database.engine).status is SchemaStatus.CURRENT:
             if profile(database.uow()).environment.value != "training":
@@ -341,6 +362,8 @@ def _reset_demo(url: str) -> None:
 def cmd_db(args) -> int:
     if args.db_command == "copy":
         return cmd_db_copy(args)
+    if args.db_command == "set-password":
+        return cmd_db_set_password(args)
     from controlroom.config import mask_url
     from controlroom.data.schema import SchemaStatus, schema_state, upgrade
     from controlroom.data.uow import Database
@@ -349,7 +372,7 @@ def cmd_db(args) -> int:
     settings = _settings(args)
     _ensure_sqlite_parent(settings.database_url)
     try:
-        database = Database(settings.database_url)
+        database = Database(_connect_url(settings.database_url))
     except ValueError as exc:
         raise CliError(str(exc)) from None
     try:
@@ -368,6 +391,36 @@ def cmd_db(args) -> int:
         return 0
     finally:
         database.dispose()
+
+
+def cmd_db_set_password(args) -> int:
+    """Prompt for the PostgreSQL password (twice, not echoed) and keep it in the keyring."""
+    from controlroom.config import mask_url
+    from controlroom.services.secrets import (
+        SERVICE_NAME,
+        KeyringUnavailable,
+        SecretError,
+        check_storable,
+        store_password,
+    )
+
+    url = _settings(args).database_url
+    try:
+        check_storable(url)  # before the prompt: no keyring, no point typing it
+    except (KeyringUnavailable, SecretError) as exc:
+        raise CliError(str(exc)) from None
+    shown = mask_url(url)
+    first = getpass.getpass(f"PostgreSQL password for {shown}: ")
+    again = getpass.getpass("The same password again: ")
+    if first != again:
+        raise CliError("the two passwords differ; nothing stored")
+    try:
+        key = store_password(url, first)
+    except (KeyringUnavailable, SecretError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"stored the password for {shown} in the keyring "
+          f"(service {SERVICE_NAME!r}, username {key!r})")
+    return 0
 
 
 def cmd_staff(args) -> int:
@@ -391,6 +444,8 @@ def cmd_staff(args) -> int:
             print(f"enrolled {added.username} as {added.role.value}")
         elif args.staff_command == "list":
             _print_staff(staff.list_staff(database.uow(), actor))
+        elif args.staff_command == "set-pin":
+            _set_pin(database, actor, args.username or actor.username)
         else:
             changed = staff.set_locked(database.uow(), actor, args.username,
                                        args.staff_command == "lock")
@@ -400,6 +455,22 @@ def cmd_staff(args) -> int:
         raise CliError(str(exc)) from None
     finally:
         database.dispose()
+
+
+def _set_pin(database, actor, username: str) -> None:
+    """Prompt for the PIN twice (not echoed, never an argument) and store its hash."""
+    from controlroom.services.session_lock import PinError, check_pin_rules, set_pin
+
+    first = getpass.getpass(f"New PIN for {username} (4 to 12 digits): ")
+    again = getpass.getpass("The same PIN again: ")
+    if first != again:
+        raise CliError("the two PINs differ; nothing changed")
+    try:
+        check_pin_rules(first)
+        set_pin(database.uow(), actor, username, first)
+    except PinError as exc:
+        raise CliError(f"set-pin: {exc}") from None
+    print(f"PIN set for {username}; it unlocks an idle session")
 
 
 def _whole_number(text: str, name: str, *, maximum: int | None = None) -> int:
@@ -687,6 +758,9 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except CliError as exc:
         print(f"controlroom: {exc}", file=sys.stderr)
+        return 2
+    except PermissionError as exc:  # the permission table said no; the service audited it
+        print(f"controlroom: not allowed: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

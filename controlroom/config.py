@@ -14,6 +14,7 @@ TOML file (default `~/.config/controlroom/config.toml`, or the path in
     duplicate_window_minutes = 60     # ...and opened this recently
     claim_stale_minutes = 10          # a queue claim idle this long may be reclaimed
     dash_escalation_hours = 24        # a DA incident without a DASH escalates after this
+    idle_lock_minutes = 15            # lock the screen after this long idle (1 to 30)
 
     [keymap]            # binding id = keys; see F1 on each screen for the ids
     "app.help" = "f1,question_mark"
@@ -71,9 +72,15 @@ class Settings:
     # may be reclaimed; a domestic-abuse item without a DASH this long escalates.
     claim_stale_minutes: float = 10.0
     dash_escalation_hours: float = 24.0
+    # Session security: the screen locks (record data hidden, PIN to resume) after this
+    # many idle minutes. At most IDLE_LOCK_MAXIMUM: a longer lock is no lock.
+    idle_lock_minutes: float = 15.0
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
+
+
+IDLE_LOCK_MAXIMUM = 30.0
 
 
 class ConfigError(Exception):
@@ -148,6 +155,9 @@ def load_settings(
             if number <= 0:
                 raise ConfigError(f"{path}: {key} must be more than 0")
             settings = replace(settings, **{key: number})
+    if "idle_lock_minutes" in values:
+        settings = replace(settings, idle_lock_minutes=_idle_lock(
+            values["idle_lock_minutes"], f"{path}: idle_lock_minutes"))
     if "ansi" in values:
         # bool("false") is True: accept only a TOML boolean.
         if not isinstance(values["ansi"], bool):
@@ -166,12 +176,28 @@ def load_settings(
         except ValueError:
             raise ConfigError("CONTROLROOM_BOARD_REFRESH_SECONDS must be a number") from None
         settings = replace(settings, board_refresh_seconds=seconds)
+    if environ.get("CONTROLROOM_IDLE_LOCK_MINUTES"):
+        settings = replace(settings, idle_lock_minutes=_idle_lock(
+            environ["CONTROLROOM_IDLE_LOCK_MINUTES"], "CONTROLROOM_IDLE_LOCK_MINUTES"))
     if environ.get("CONTROLROOM_ANSI"):
         settings = replace(settings, ansi=environ["CONTROLROOM_ANSI"].lower() in {"1", "true", "yes"})
 
     if database_url:
         settings = replace(settings, database_url=database_url)
     return settings
+
+
+def _idle_lock(value: object, where: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(f"{where} must be a number of minutes")
+    try:
+        minutes = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where} must be a number of minutes") from None
+    if not 0 < minutes <= IDLE_LOCK_MAXIMUM:
+        raise ConfigError(f"{where} must be more than 0 and at most {IDLE_LOCK_MAXIMUM:g} "
+                          f"minutes (got {minutes:g})")
+    return minutes
 
 
 def mask_url(url: str) -> str:

@@ -14,6 +14,22 @@ from controlroom.domain.roles import Role
 from tests.databases import TEST_ADMIN, PostgresDatabases, SqliteDatabases, postgres_url
 
 
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    """Every test gets an empty in-memory keyring (tests/keyrings.py): the machine's own
+    keyring is never read or written, and PostgreSQL URLs without a password (the test
+    server trusts its clients) find no password there and connect as they are."""
+    import keyring
+
+    from tests.keyrings import MemoryKeyring
+
+    before = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(before)
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     url = postgres_url()

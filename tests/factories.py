@@ -187,3 +187,29 @@ def staff_actor(database: Database, role, username: str | None = None, *,
             uow.commit()
         return Actor(staff_id=staff.id, username=staff.username, role=Role(staff.role),
                      terminal=terminal)
+
+
+def station_database(path, role="call_handler") -> str:
+    """An SQLite station database made by an administrator, with the OS user (the
+    operator a real `controlroom` process runs as) enrolled as `role`: the creator of a
+    database is its administrator, and administrators may not record incidents."""
+    import getpass
+
+    from controlroom.config import sqlite_url
+    from controlroom.data.engine import make_engine
+    from controlroom.data.schema import upgrade
+    from controlroom.domain.environment import Environment
+    from controlroom.domain.roles import Role
+
+    url = sqlite_url(path)
+    engine = make_engine(url)
+    try:
+        upgrade(engine, environment=Environment.TEST, created_by="station.admin")
+    finally:
+        engine.dispose()
+    database = Database(url)
+    try:
+        staff_actor(database, Role(role), getpass.getuser())
+    finally:
+        database.dispose()
+    return url

@@ -11,6 +11,7 @@ from controlroom.data.models import Base, Incident
 from controlroom.screens.help import HelpScreen
 from controlroom.screens.home_board import HomeBoard, format_age
 from tests.apps import build_app, screen_text, settle
+from tests.databases import TEST_ADMIN
 from tests.factories import add_incident, set_operator
 
 SIZE = (80, 24)
@@ -106,7 +107,7 @@ async def test_production_has_no_banner_but_says_production_in_the_header(databa
 
 async def test_header_shows_the_operator_from_the_database(database, tmp_path):
     set_operator(database, display_name="Sgt Ada Lovelace", station="North")
-    app = build_app(database, tmp_path)
+    app = build_app(database, tmp_path, username=TEST_ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         header = screen_text(app).splitlines()[1]
@@ -213,7 +214,7 @@ def test_ages_read_as_an_operator_reads_them():
 async def test_first_frame_is_the_sign_in_screen_with_no_record_data(database, tmp_path):
     from controlroom.screens.sign_in import SignInScreen
 
-    app = build_app(database, tmp_path)
+    app = build_app(database, tmp_path, username=TEST_ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         # Before the worker has opened anything: the operator sees who is signing in.
         assert isinstance(app.screen, SignInScreen)

@@ -12,10 +12,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from controlroom.config import sqlite_url
 from controlroom.data.models import Incident
 from controlroom.data.uow import Database
 from tests.databases import postgres_url
+from tests.factories import station_database
 from tests.terminal import TerminalSession, alt
 
 pytestmark = pytest.mark.skipif(
@@ -38,7 +38,7 @@ def wait_for_draft(path, *texts: str, timeout: float = 15.0) -> dict:
 
 
 def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
-    url = sqlite_url(tmp_path / "station.sqlite")
+    url = station_database(tmp_path / "station.sqlite")  # the OS user a call handler
     env = {**os.environ, "CONTROLROOM_DATA_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
            "TERM": "xterm-256color"}
     for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):

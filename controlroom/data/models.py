@@ -150,6 +150,11 @@ class Staff(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The idle lock's re-authentication (migration 0009): an argon2id hash, never the PIN;
+    # wrong PINs since the last right one; locked after five until this time.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_pin_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 # --- people and places ---------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controlroom.data.models import Staff
+from controlroom.data.models import Staff, utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, Decision, decide
 from controlroom.domain.roles import Role
@@ -66,12 +66,18 @@ def sign_in(uow, username: str, terminal: str) -> StaffMember:
 
 def _sign_in(uow, username: str, terminal: str) -> StaffMember:
     staff = uow.staff.by_username(username)
-    if staff is None or not staff.active or staff.locked:
+    # Five wrong PINs at the idle lock (services.session_lock) lock the account for a while.
+    pin_locked = (staff is not None and staff.pin_locked_until is not None
+                  and staff.pin_locked_until > utcnow())
+    if staff is None or not staff.active or staff.locked or pin_locked:
         if staff is None:
             reason = (
                 f"{username!r} is not a Control Room user on this database. An administrator "
                 f"can enrol them: controlroom staff add {username} --role ROLE --name NAME"
             )
+        elif pin_locked:
+            reason = (f"the account {username!r} is locked after too many wrong PINs until "
+                      f"{staff.pin_locked_until:%H:%M} UTC; wait, or ask a supervisor")
         elif not staff.active:
             reason = f"the account {username!r} is inactive; ask an administrator."
         else:
