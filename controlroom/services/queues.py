@@ -249,7 +249,7 @@ def route_incident(uow, incident, now: datetime) -> None:
     incident_type = uow.reference.incident_type(incident.opening_type_code)
     markers = queue_queries.markers_of_incidents(session, [incident.id], _today(now))
     closed = incident.status == IncidentStatus.CLOSED.value
-    wanted = set(queues_for(RoutingFacts(
+    wanted = list(queues_for(RoutingFacts(
         type_code=incident.opening_type_code,
         type_domestic=bool(incident_type.domestic) if incident_type else False,
         domestic=bool(incident.domestic), child_present=bool(incident.child_present),
