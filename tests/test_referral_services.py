@@ -11,7 +11,7 @@ from sqlalchemy import select
 from controlroom.data.models import AuditEvent
 from controlroom.data.safeguarding_queries import referral_counts
 from controlroom.domain.roles import Role
-from controlroom.services import dash, referrals
+from controlroom.services import dash, incidents, referrals
 from tests import factories
 from tests.test_safeguarding_services import NOW, make_actor, new_incident
 
@@ -29,6 +29,11 @@ def high() -> dict[int, str]:
     return {n: "Y" if n <= 16 else "N" for n in range(1, 28)}
 
 
+def kinds(database, operator, incident_id) -> list[tuple[str, tuple[str, ...]]]:
+    return [(r.kind, r.triggers)
+            for r in referrals.referrals_for_incident(database.uow(), operator, incident_id)]
+
+
 def test_a_third_da_incident_in_12_months_for_the_same_victim_is_escalation(
     database, operator
 ):
@@ -41,41 +46,45 @@ def test_a_third_da_incident_in_12_months_for_the_same_victim_is_escalation(
     new_incident(database, operator, type_code="BURGR", persons=[(victim, "victim")])
     second = new_incident(database, operator, type_code="DOM", persons=[(victim, "victim")])
     for incident_id in (too_old, first, second):
+        assert kinds(database, operator, incident_id) == []
         assert dash.record_dash(database.uow(), operator, incident_id, low(), NOW).referrals == ()
+    # Saving the third with its victim linked raises the referral at once...
     third = new_incident(database, operator, type_code="DOM", persons=[(victim, "victim")])
-    saved = dash.record_dash(database.uow(), operator, third, low(), NOW)
-    assert [(r.kind, r.triggers) for r in saved.referrals] == [("marac", ("escalation",))]
+    assert kinds(database, operator, third) == [("marac", ("escalation",))]
+    # ...and a DASH afterwards does not raise it twice.
+    assert dash.record_dash(database.uow(), operator, third, low(), NOW).referrals == ()
 
 
 def test_the_same_perpetrator_across_victims_is_escalation_too(database, operator):
     perpetrator = factories.add_person(database, "Per", "Petrator")
-    created = []
+    ids = []
     for n in range(3):
-        incident_id = new_incident(
-            database, operator, type_code="DOM", child_present=(n == 2),
-            persons=[(perpetrator, "suspect"),
-                     (factories.add_person(database, f"V{n}", "Victim"), "victim")])
-        # Linking alone (no DASH yet) is checked with check_referrals.
-        created.append(referrals.check_referrals(database.uow(), operator, incident_id, NOW))
-    assert created[:2] == [[], []]
-    assert [(r.kind, r.triggers) for r in created[2]] == [
-        ("marac", ("escalation",)), ("childrens_services", ("escalation",))]
+        ids.append(new_incident(database, operator, type_code="DOM", child_present=(n == 2)))
+        # Linked by a further call, as the perpetrator is named later.
+        incidents.link_call(database.uow(), operator, ids[-1], incidents.NewIncident(
+            idempotency_key=f"link-{n}", type_code="DOM", location_text="x",
+            persons=((perpetrator, "suspect"),)), NOW)
+    assert [kinds(database, operator, i) for i in ids] == [
+        [], [], [("marac", ("escalation",)), ("childrens_services", ("escalation",))]]
+    # check_referrals finds nothing more to raise.
+    assert referrals.check_referrals(database.uow(), operator, ids[2], NOW) == []
 
 
 def test_a_repeat_within_12_months_of_a_marac_referral(database, operator):
-    victim = factories.add_person(database, "Rita", "Repeat")
-    first = new_incident(database, operator, type_code="DOM", persons=[(victim, "victim")],
-                         age=timedelta(days=100))
-    marac = dash.record_dash(database.uow(), operator, first, high(),
-                             NOW - timedelta(days=100)).referrals
-    assert [r.kind for r in marac] == ["marac"]
-    again = new_incident(database, operator, type_code="DOM", persons=[(victim, "victim")])
-    # More than a year after the referral it would not be a repeat...
-    assert referrals.check_referrals(database.uow(), operator, again,
-                                     NOW + timedelta(days=300)) == []
-    # ...100 days after, it is.
-    created = referrals.check_referrals(database.uow(), operator, again, NOW)
-    assert [(r.kind, r.triggers) for r in created] == [("marac", ("repeat",))]
+    recent, lapsed = (factories.add_person(database, name, "Repeat")
+                      for name in ("Rita", "Lapsed"))
+    for victim, days in ((recent, 100), (lapsed, 400)):
+        earlier = new_incident(database, operator, type_code="DOM",
+                               persons=[(victim, "victim")], age=timedelta(days=days))
+        made = dash.record_dash(database.uow(), operator, earlier, high(),
+                                NOW - timedelta(days=days)).referrals
+        assert [r.kind for r in made] == ["marac"]
+    again = new_incident(database, operator, type_code="DOM", persons=[(recent, "victim")])
+    assert kinds(database, operator, again) == [("marac", ("repeat",))]
+    # More than a year after the last MARAC referral it is not a repeat.
+    later = new_incident(database, operator, type_code="DOM", persons=[(lapsed, "victim")])
+    assert kinds(database, operator, later) == []
+    assert referrals.check_referrals(database.uow(), operator, later, NOW) == []
 
 
 def test_a_referral_is_sent_then_acknowledged_with_due_times_and_audit(database, operator):

@@ -46,6 +46,7 @@ from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
+from controlroom.services.referrals import raise_referrals
 from controlroom.services.safeguarding import DEFAULT_NO_DEPLOYMENT, guard
 
 __all__ = [
@@ -525,6 +526,9 @@ def save_new_incident(
         _log(uow, actor, row.id, LogKind.NOTE,
              f"Incident opened: {incident_type.label} at {location_text}, graded {grade}", now)
         _link_persons(uow, actor, row, call.persons, now)
+        if call.persons:  # a victim or perpetrator with history: escalation or repeat
+            uow.flush()
+            raise_referrals(uow, actor, row, now)
         audit.record(uow, actor, "incident.create", "incident", row.id,
                      detail=f"reference={reference} type={incident_type.code} grade={grade}")
         uow.commit()
@@ -641,6 +645,9 @@ def link_call(uow, actor: Actor, incident_id: int, call: NewIncident, now: datet
                 raise
             return already
         linked = _link_persons(uow, actor, incident, checked.persons, now)
+        if linked:  # a victim or perpetrator with history: escalation or repeat
+            uow.flush()
+            raise_referrals(uow, actor, incident, now)
         audit.record(uow, actor, "incident.link_call", "incident", incident.id,
                      detail=f"merged call; {linked} person(s) linked")
         uow.commit()
