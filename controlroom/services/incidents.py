@@ -48,6 +48,7 @@ from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
 from controlroom.services.referrals import raise_referrals
 from controlroom.services.safeguarding import DEFAULT_NO_DEPLOYMENT, guard
+from controlroom.services.queues import route_incident
 
 __all__ = [
     "EditConflict", "IncidentDetail", "IncidentInputError", "IncidentNotFound",
@@ -529,6 +530,8 @@ def save_new_incident(
         if call.persons:  # a victim or perpetrator with history: escalation or repeat
             uow.flush()
             raise_referrals(uow, actor, row, now)
+        uow.flush()
+        route_incident(uow, row, now)  # into its triage queues, in this transaction
         audit.record(uow, actor, "incident.create", "incident", row.id,
                      detail=f"reference={reference} type={incident_type.code} grade={grade}")
         uow.commit()
@@ -648,6 +651,8 @@ def link_call(uow, actor: Actor, incident_id: int, call: NewIncident, now: datet
         if linked:  # a victim or perpetrator with history: escalation or repeat
             uow.flush()
             raise_referrals(uow, actor, incident, now)
+        uow.flush()
+        route_incident(uow, incident, now)  # a linked person's markers may route it
         audit.record(uow, actor, "incident.link_call", "incident", incident.id,
                      detail=f"merged call; {linked} person(s) linked")
         uow.commit()
@@ -765,7 +770,7 @@ def _conflict(uow, actor: Actor, incident: Incident, expected_version: int, acti
 
 
 def _commit_change(uow, actor: Actor, incident: Incident, expected_version: int, action: str,
-                   detail: str, today: date) -> IncidentDetail:
+                   detail: str, today: date, *, now: datetime | None = None) -> IncidentDetail:
     """Flush the change (the version column makes a stale UPDATE fail), audit, commit, and
     return the incident as it now is."""
     incident_id = incident.id
@@ -776,6 +781,8 @@ def _commit_change(uow, actor: Actor, incident: Incident, expected_version: int,
         # where the row lock was not taken); start again from what is there now.
         uow.rollback()
         _conflict(uow, actor, _incident(uow, incident_id), expected_version, action)
+    # Type, flags, grade or status changed: its queue items follow, in this transaction.
+    route_incident(uow, incident, now if now is not None else datetime.now(UTC))
     audit.record(uow, actor, action, "incident", incident_id, detail=detail)
     result = _detail(uow, incident, today)
     uow.commit()
@@ -823,7 +830,7 @@ def change_grade(
         incident.grade = grade
         _log(uow, actor, incident.id, LogKind.GRADE_CHANGE, why, now, old=old, new=grade)
         return _commit_change(uow, actor, incident, expected_version, "incident.regrade",
-                              f"grade {old} -> {grade}", _local_today(now))
+                              f"grade {old} -> {grade}", _local_today(now), now=now)
 
 
 def change_status(
@@ -860,7 +867,7 @@ def change_status(
              text or f"Status: {IncidentStatus(old).label} -> {IncidentStatus(status).label}",
              now, old=old, new=status)
         return _commit_change(uow, actor, incident, expected_version, "incident.status",
-                              f"status {old} -> {status}", _local_today(now))
+                              f"status {old} -> {status}", _local_today(now), now=now)
 
 
 FLAGS = ("domestic", "child_present", "weapons", "possible_crime")
@@ -914,7 +921,7 @@ def update_assessment(
         text = "Assessment updated: " + "; ".join(summary)
         _log(uow, actor, incident.id, LogKind.NOTE, text, now)
         return _commit_change(uow, actor, incident, expected_version, "incident.update",
-                              "; ".join(summary), _local_today(now))
+                              "; ".join(summary), _local_today(now), now=now)
 
 
 def close_incident(
@@ -979,4 +986,4 @@ def close_incident(
         _log(uow, actor, incident.id, LogKind.CLOSURE, "\n".join(lines), now, old=old,
              new=IncidentStatus.CLOSED.value)
         return _commit_change(uow, actor, incident, expected_version, "incident.close",
-                              f"closed as {closing.code}", _local_today(now))
+                              f"closed as {closing.code}", _local_today(now), now=now)
