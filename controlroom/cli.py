@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (person, intel):
         sub.add_argument("--json", action="store_true",
                          help="a JSON list for other systems (same order as the screen)")
+        sub.add_argument("--justification", metavar="TEXT",
+                         help="why: --json from a production database is an export and needs it")
+        sub.add_argument("--include-protected", action="store_true",
+                         help="with --json on production: keep restricted persons and"
+                              " sexual-offence complainants (an explicit authorisation, recorded)")
         sub.add_argument("--limit", default=str(SEARCH_LIMIT_DEFAULT), metavar="N",
                          help=f"at most N results, 1-{SEARCH_LIMIT_MAX} "
                               f"(default {SEARCH_LIMIT_DEFAULT})")
@@ -497,6 +502,7 @@ def cmd_search(args) -> int:
     database = _open_database(settings.database_url, args, create_sqlite=False)
     try:
         actor = _operator_actor(database).actor(_terminal())
+        policy = _record_export_policy(database, actor, args) if args.json else None
         if args.search_command == "person":
             from datetime import UTC, datetime
 
@@ -506,7 +512,10 @@ def cmd_search(args) -> int:
             today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
             hits = search_persons(database.uow(), actor, args.query, today=today, limit=limit)
             if args.json:
-                _print_json([_person_json(hit) for hit in hits])
+                rows = [_person_json(hit) for hit in hits
+                        if not policy.withholds_person(hit.person_id)]
+                _record_export(database, actor, policy, args, len(rows), len(hits) - len(rows))
+                _print_json(rows)
             else:
                 _print_person_hits(hits)
         else:
@@ -518,12 +527,48 @@ def cmd_search(args) -> int:
             except IntelligenceInputError as exc:
                 raise CliError(f"search intel: {exc.message}") from None
             if args.json:
-                _print_json([_intel_json(report) for report in reports])
+                rows = [_intel_json(report) for report in reports]
+                withheld = 0
+                for row in rows:
+                    for subject in row["subjects"]:
+                        if policy.withholds_person(subject["person_id"]):
+                            subject.update(person_id=None, label="WITHHELD")
+                            withheld += 1
+                _record_export(database, actor, policy, args, len(rows), withheld)
+                _print_json(rows)
             else:
                 _print_intel(reports)
         return 0
     finally:
         database.dispose()
+
+
+def _record_export_policy(database, actor, args):
+    """A JSON search result leaves the system: on production it needs a role and a
+    justification, and leaves out protected persons unless authorised (see README)."""
+    from controlroom.services.audit_trail import AuditTrailRefused, record_export_policy
+
+    try:
+        return record_export_policy(database.uow(), actor, _export_what(args),
+                                    justification=args.justification,
+                                    include_protected=args.include_protected)
+    except AuditTrailRefused as exc:
+        raise CliError(str(exc)) from None
+
+
+def _export_what(args) -> str:
+    return f"search {args.search_command} --json limit={args.limit}"
+
+
+def _record_export(database, actor, policy, args, shown: int, withheld: int) -> None:
+    from controlroom.services.audit import AuditUnavailable
+    from controlroom.services.audit_trail import record_export
+
+    try:
+        record_export(database.uow(), actor, policy, _export_what(args), shown=shown,
+                      withheld=withheld)
+    except AuditUnavailable as exc:
+        raise CliError(str(exc)) from None
 
 
 def _print_json(rows: list[dict]) -> None:

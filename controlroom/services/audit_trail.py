@@ -109,6 +109,11 @@ def may_verify(actor: Actor) -> bool:
     return actor.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
 
 
+def may_export_records(actor: Actor) -> bool:
+    """Identifiable records out of a production database (`search ... --json`)."""
+    return actor.role in (Role.SUPERVISOR, Role.INTELLIGENCE)
+
+
 def _refuse(uow, actor: Actor, action: str, object_type: str, object_id, message: str,
             *, outcome: Outcome = Outcome.DENIED, detail: str | None = None,
             justification: str | None = None) -> None:
@@ -245,3 +250,61 @@ def _exported(row: AuditEvent, hidden: dict[str, set[str]], protect: bool) -> Ex
         detail=WITHHELD if withheld and detail else detail, event_hash=row.event_hash,
         withheld=withheld,
     )
+
+
+# --- record exports (`controlroom search ... --json`) -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordExportPolicy:
+    """What a record export may carry: on production without an explicit authorisation,
+    nothing that identifies the protected persons and reports listed here."""
+
+    environment: Environment
+    protect: bool
+    persons: frozenset[int]
+    reports: frozenset[int]
+    justification: str | None
+    include_protected: bool
+
+    def withholds_person(self, person_id: int | None) -> bool:
+        return self.protect and person_id is not None and person_id in self.persons
+
+
+def record_export_policy(uow, actor: Actor, what: str, *, justification: str | None = None,
+                         include_protected: bool = False) -> RecordExportPolicy:
+    """Check that `actor` may export records from this database (a role and a
+    justification on production; a refusal is audited) and say what to leave out."""
+    reason = (justification or "").strip() or None
+    with uow:
+        info = uow.database.get()
+        environment = Environment(info.environment) if info is not None else Environment.PRODUCTION
+        if environment is Environment.PRODUCTION:
+            asked = f"{what}" + (" include_protected=yes" if include_protected else "")
+            if not may_export_records(actor):
+                _refuse(uow, actor, "records.export", "export", None,
+                        "only supervisors and intelligence staff may export records from a"
+                        " production database", detail=asked, justification=reason)
+            if reason is None or len(reason) < JUSTIFICATION_MINIMUM:
+                _refuse(uow, actor, "records.export", "export", None,
+                        "an export from a production database needs a justification"
+                        f" (--justification, at least {JUSTIFICATION_MINIMUM} characters)",
+                        detail=asked, justification=reason)
+        protect = environment is Environment.PRODUCTION and not include_protected
+        hidden = _protected_objects(uow) if protect else {}
+        return RecordExportPolicy(
+            environment, protect, frozenset(int(i) for i in hidden.get("person", ())),
+            frozenset(int(i) for i in hidden.get("intelligence", ())), reason,
+            include_protected)
+
+
+def record_export(uow, actor: Actor, policy: RecordExportPolicy, what: str, *, shown: int,
+                  withheld: int) -> None:
+    """Audit a record export (a disclosure) before it is written out; fails closed."""
+    with uow:
+        audit.record(uow, actor, "records.export", "export", None,
+                     justification=policy.justification,
+                     detail=f"{what}; {shown} record(s) out, {withheld} withheld;"
+                            f" environment={policy.environment.value}"
+                            + ("; include_protected=yes" if policy.include_protected else ""))
+        uow.commit()
