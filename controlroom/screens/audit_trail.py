@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.record_text import record_content, record_text
 
 
@@ -77,7 +78,7 @@ class AuditTrailScreen(FramedScreen):
         try:
             looks = who_looked(app.uow_factory(), app.actor, self.object_type, self.object_id)
         except Exception as exc:  # a refusal, or the audit trail itself unavailable
-            self.post_message(self.Refused(f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.Refused(f"{failure_text(exc)}"))
             return
         self.post_message(self.Loaded(looks))
 

@@ -25,6 +25,7 @@ from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.home_board import format_age
+from controlroom.screens.refusals import failure_text
 from controlroom.services import access, queues
 from controlroom.services.command_view import CommandFigures, command_view
 from controlroom.widgets.record_text import record_content, record_text
@@ -120,7 +121,7 @@ class CommandView(FramedScreen):
             figures = command_view(app.uow_factory(), app.actor, self.policy, app.clock(),
                                    audited=audited)
         except Exception as exc:  # the database, or a refusal: said on screen
-            self.post_message(self.Failed(f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.Failed(f"{failure_text(exc)}"))
             return
         self.post_message(self.Read(figures))
 

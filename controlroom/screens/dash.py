@@ -42,6 +42,7 @@ from controlroom.domain.dash import (
 from controlroom.domain.dash import REASON_MIN as JUDGEMENT_REASON_MIN
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.record_text import record_content
 
 ANSWER_WORDS = {Answer.YES: "YES", Answer.NO: "no", Answer.NOT_KNOWN: "not known"}
@@ -306,7 +307,7 @@ class DashScreen(FramedScreen):
             self.post_message(self.Refused(exc.field, exc.message))
             return
         except Exception as exc:
-            self.post_message(self.Refused(None, f"NOT SAVED — {type(exc).__name__}: {exc}. "
+            self.post_message(self.Refused(None, f"NOT SAVED — {failure_text(exc)}. "
                                                  "Your answers are kept; ctrl+s again."))
             return
         self.post_message(self.Saved(saved))

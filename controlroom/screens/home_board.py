@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from controlroom.messages import BoardCountsFailed, BoardCountsLoaded
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.refusals import failure_text
 from controlroom.services import board
 from controlroom.services.board import BoardCounts
 from controlroom.widgets.record_text import record_content, record_text
@@ -87,7 +88,7 @@ class HomeBoard(FramedScreen):
         try:
             counts = board.home_counts(app.uow_factory(), grade_codes, app.clock())
         except Exception as exc:  # the database is the thing most likely to fail here
-            self.post_message(BoardCountsFailed(f"{type(exc).__name__}: {exc}"))
+            self.post_message(BoardCountsFailed(f"{failure_text(exc)}"))
             return
         self.post_message(BoardCountsLoaded(counts))
 

@@ -42,6 +42,7 @@ from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS, closure_pr
 from controlroom.domain.roles import Role
 from controlroom.domain.safeguarding import no_deployment_grades, override_reason_problem
 from controlroom.screens.confirm import ConfirmScreen
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
 
@@ -265,7 +266,7 @@ class IncidentChangeDialog(ModalScreen[Any]):
             return
         except Exception as exc:  # the database is what most often fails here
             self.post_message(self.Refused(
-                None, f"NOT SAVED — {type(exc).__name__}: {exc}. Your entry is kept; "
+                None, f"NOT SAVED — {failure_text(exc)}. Your entry is kept; "
                       "try ctrl+s again."))
             return
         self.post_message(self.Applied(result))

@@ -37,6 +37,7 @@ from controlroom.domain.incidents import THRIVE_PARTS, suggest_grade
 from controlroom.domain.postcode import postcode_problem
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.flag_box import FlagBox as Checkbox
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
@@ -941,7 +942,7 @@ class IncidentEntry(FramedScreen):
             return
         except Exception as exc:
             self.post_message(self.Failed(
-                "save", None, f"NOT SAVED — {type(exc).__name__}: {exc}. Your typing is kept; "
+                "save", None, f"NOT SAVED — {failure_text(exc)}. Your typing is kept; "
                               "try ctrl+s again."))
             return
         try:

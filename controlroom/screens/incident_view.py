@@ -51,6 +51,7 @@ from controlroom.screens.incident_actions import (
     RegradeDialog,
     StatusDialog,
 )
+from controlroom.screens.refusals import is_refusal
 from controlroom.widgets.incident_log import IncidentLog
 from controlroom.widgets.record_text import record_content
 from controlroom.widgets.warning_panel import marker_words
@@ -206,6 +207,9 @@ class IncidentView(FramedScreen):
                                                     "reference. Esc goes back."))
             return
         except Exception as exc:
+            if is_refusal(exc):  # the operator's role may not: not a database fault
+                self.post_message(self.Failed("detail", f"{exc} Esc goes back."))
+                return
             self.post_message(self.Failed(
                 "detail", f"DATABASE NOT ANSWERING — {type(exc).__name__}: {exc}. "
                           "What is shown may be out of date; r reads it again."))

@@ -23,6 +23,7 @@ from textual.widgets import Static
 
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.justification import ask_justification
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.record_text import record_content
 
 
@@ -98,7 +99,7 @@ class IntelligenceReportScreen(FramedScreen):
             self.post_message(self.Refused(exc.message, True))
             return
         except Exception as exc:
-            self.post_message(self.Refused(f"{type(exc).__name__}: {exc}", False))
+            self.post_message(self.Refused(f"{failure_text(exc)}", False))
             return
         self.post_message(self.Loaded(report))
 

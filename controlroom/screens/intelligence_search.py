@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.record_text import record_content, record_text
 
 SEARCH_DELAY_SECONDS = 0.25
@@ -221,7 +222,7 @@ class IntelligenceSearch(FramedScreen):
             self.post_message(self.Found(line, [], f"{exc.field}: {exc.message}"))
             return
         except Exception as exc:
-            self.post_message(self.Found(line, [], f"SEARCH FAILED — {type(exc).__name__}: {exc}"))
+            self.post_message(self.Found(line, [], f"SEARCH FAILED — {failure_text(exc)}"))
             return
         self.post_message(self.Found(line, reports))
 

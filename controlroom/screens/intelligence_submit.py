@@ -28,6 +28,7 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.flag_box import FlagBox
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
@@ -330,7 +331,7 @@ class IntelligenceSubmit(FramedScreen):
             self.post_message(self.Failed(exc.field, exc.message))
             return
         except Exception as exc:
-            self.post_message(self.Failed(None, f"NOT SAVED — {type(exc).__name__}: {exc}. "
+            self.post_message(self.Failed(None, f"NOT SAVED — {failure_text(exc)}. "
                                                 "Your typing is kept; try ctrl+s again."))
             return
         self.post_message(self.Saved(summary))

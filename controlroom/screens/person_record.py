@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Static
 
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.justification import ask_justification
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.record_text import record_content, record_text
 
 
@@ -113,7 +114,7 @@ class PersonRecordScreen(FramedScreen):
             self.post_message(self.Refused(str(exc), True))
             return
         except Exception as exc:
-            self.post_message(self.Refused(f"{type(exc).__name__}: {exc}", False))
+            self.post_message(self.Refused(f"{failure_text(exc)}", False))
             return
         self.post_message(self.Loaded(record))
         try:
@@ -121,7 +122,7 @@ class PersonRecordScreen(FramedScreen):
 
             reports = intelligence.reports_for_person(app.uow_factory(), app.actor, self.person_id)
         except Exception as exc:
-            self.post_message(self.IntelligenceLoaded([], f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.IntelligenceLoaded([], f"{failure_text(exc)}"))
             return
         self.post_message(self.IntelligenceLoaded(reports))
 
@@ -308,7 +309,7 @@ class PersonRecordScreen(FramedScreen):
             self.post_message(self.MergeChanged(str(exc), False))
             return
         except Exception as exc:
-            self.post_message(self.MergeChanged(f"{type(exc).__name__}: {exc}", False))
+            self.post_message(self.MergeChanged(f"{failure_text(exc)}", False))
             return
         self.post_message(self.MergeChanged(message, True))
 

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.refusals import failure_text
 from controlroom.widgets.record_text import record_content, record_text
 
 SEARCH_DELAY_SECONDS = 0.25
@@ -110,7 +111,7 @@ class PersonSearch(FramedScreen):
             hits = person_search.search_persons(app.uow_factory(), app.actor, text,
                                                 today=app.clock().astimezone(app.zone).date())
         except Exception as exc:
-            self.post_message(self.Found(text, [], f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.Found(text, [], f"{failure_text(exc)}"))
             return
         self.post_message(self.Found(text, hits))
 
