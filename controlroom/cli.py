@@ -809,3 +809,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Fail closed, said plainly: the audit trail refused the event, so nothing was
+        # read or changed (imported here: the module is loaded whenever this can happen).
+        from controlroom.services.audit import AuditUnavailable
+
+        if not isinstance(exc, AuditUnavailable):
+            raise
+        print(f"controlroom: {exc}", file=sys.stderr)
+        return 2

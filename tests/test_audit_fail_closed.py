@@ -123,3 +123,18 @@ async def test_the_entry_form_keeps_what_was_typed_and_saves_nothing(database_ur
         assert "NOT SAVED — AuditUnavailable: The audit trail" in screen_text(app)  # in view
         assert app.screen.query_one("#narrative").text == "Shouting next door."
         assert counts(database_url) == before
+
+
+def test_the_command_line_says_why_and_prints_no_records(database_url, station, monkeypatch,
+                                                         tmp_path, capsys):
+    from tests.cli_harness import isolate_cli_environment, run_cli
+
+    isolate_cli_environment(monkeypatch, tmp_path, columns=200)
+    enrol(database_url, Role.SUPERVISOR, SUPERVISOR)
+    add_person(Database(database_url), "Orla", "Offline")
+    monkeypatch.setattr("controlroom.cli._os_user", lambda: SUPERVISOR)
+    # Signing in is audited too, so it is refused as well: the trail is the gate.
+    take_audit_offline(database_url)
+    result = run_cli(capsys, "search", "person", "offline", "--database-url", station.url)
+    assert result.code == 2 and result.out == ""
+    assert "The audit trail cannot be written" in result.err

@@ -70,7 +70,11 @@ def record(
     justification: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """Add one audit event to `uow`; the caller commits it with the work it records."""
+    """Add one audit event to `uow`; the caller commits it with the work it records.
+
+    Call it last, just before the commit: on PostgreSQL the chain head stays locked from
+    here to the end of the transaction, so every other station's audit write waits for
+    this one. Raises `AuditUnavailable` when the event cannot be written (fail closed)."""
     if not action or not object_type:
         raise ValueError("an audit event needs an action and an object type")
     try:
