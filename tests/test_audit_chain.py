@@ -288,3 +288,14 @@ def test_audit_verify_says_intact_and_then_names_the_first_broken_link(cli_env, 
     finally:
         database.dispose()
     assert outcomes == [("audit.verify", "failed"), ("audit.verify", "success")]
+
+
+def test_a_row_that_cannot_be_read_back_is_a_break_not_a_crash():
+    rows, head = small_chain()
+
+    def reading():
+        yield from rows[:2]
+        raise ValueError("Invalid isoformat string: 'yesterday'")
+
+    result = verify(reading(), head)
+    assert result.broken.seq == 3 and "unreadable row after event 2" in result.broken.problem

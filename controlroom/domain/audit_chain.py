@@ -104,7 +104,15 @@ def verify(rows: Iterable[tuple], head: ChainHead | None) -> Verification:
     previous = GENESIS
     seen = 0
     width = len(FIELDS)
-    for row in rows:
+    iterator = iter(rows)
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            break
+        except (TypeError, ValueError) as exc:  # a value the database cannot give back
+            return Verification(seen, head, BrokenLink(
+                expected_seq, None, f"unreadable row after event {expected_seq - 1}: {exc}"))
         event_id = row[0]
         fields = dict(zip(FIELDS, row[1:1 + width], strict=True))
         stored = row[1 + width]
