@@ -75,6 +75,8 @@ class Action(StrEnum):
     REFERRAL_MANAGE = "referral.manage"
     COMMAND_VIEW = "command.view"
     AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    AUDIT_VERIFY = "audit.verify"
     STATISTICS_VIEW = "statistics.view"
     EXPORT_ANONYMISED = "export.anonymised"
     EXPORT_RECORDS = "export.records"
@@ -113,6 +115,8 @@ _WORDING: dict[Action, str] = {
     Action.REFERRAL_MANAGE: "create or update safeguarding referrals",
     Action.COMMAND_VIEW: "open the command view",
     Action.AUDIT_VIEW: "see who looked at a record",
+    Action.AUDIT_EXPORT: "export the audit trail",
+    Action.AUDIT_VERIFY: "verify the audit trail",
     Action.STATISTICS_VIEW: "see statistics",
     Action.EXPORT_ANONYMISED: "export anonymised data",
     Action.EXPORT_RECORDS: "export identifiable records",
@@ -159,9 +163,15 @@ _TABLE: dict[Action, tuple[str, ...]] = {
     Action.REFERRAL_MANAGE:     ("A",    "A",   "A",    "-",   "-",    "-"),
     Action.COMMAND_VIEW:        ("-",    "-",   "A",    "-",   "-",    "-"),
     Action.AUDIT_VIEW:          ("-",    "-",   "A",    "-",   "-",    "-"),
+    # The data-protection officer is given a supervisor or an administrator account.
+    Action.AUDIT_EXPORT:        ("-",    "-",   "A",    "-",   "-",    "A"),
+    # Positions and hashes only, never content.
+    Action.AUDIT_VERIFY:        ("-",    "-",   "A",    "-",   "-",    "A"),
     Action.STATISTICS_VIEW:     ("-",    "-",   "A",    "-",   "A",    "-"),
     Action.EXPORT_ANONYMISED:   ("-",    "-",   "A",    "-",   "A",    "-"),
-    Action.EXPORT_RECORDS:      ("-",    "-",   "J",    "-",   "-",    "-"),
+    # Identifiable records out of a production database; the justification it needs
+    # there is the environment's rule (services.audit_trail.record_export_policy).
+    Action.EXPORT_RECORDS:      ("-",    "-",   "A",    "A",   "-",    "-"),
     Action.STAFF_MANAGE:        ("-",    "-",   "-",    "-",   "-",    "A"),
 }
 

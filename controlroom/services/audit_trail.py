@@ -1,8 +1,8 @@
 """Reading the audit trail: verifying the chain, "who looked at this", and the export for
 the data-protection officer.
 
-Who may do what here (until the permission table of `controlroom.domain.permissions`
-rules on it; `may_see_who_looked` and `may_export` are the two switches to move over):
+Who may do what here is the permission table's (`controlroom.domain.permissions`:
+AUDIT_VIEW, AUDIT_EXPORT, AUDIT_VERIFY, EXPORT_RECORDS); the `may_*` switches ask it:
 - "who looked at this" (a person, an incident, an intelligence report): supervisors;
 - `audit export`: supervisors and administrators (the data-protection officer is given
   one of these accounts), with a justification when the database is production;
@@ -29,8 +29,8 @@ from controlroom.data.models import AuditEvent, Incident, IncidentPerson, Intell
 from controlroom.domain.audit_chain import Verification, verify
 from controlroom.domain.environment import Environment
 from controlroom.domain.identity import Actor
-from controlroom.domain.roles import Role
-from controlroom.services import audit
+from controlroom.domain.permissions import Action
+from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 
 WITHHELD = "WITHHELD"
@@ -98,20 +98,20 @@ class AuditExport:
 
 
 def may_see_who_looked(actor: Actor) -> bool:
-    return actor.role is Role.SUPERVISOR
+    return access.allowed(actor, Action.AUDIT_VIEW)
 
 
 def may_export(actor: Actor) -> bool:
-    return actor.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+    return access.allowed(actor, Action.AUDIT_EXPORT)
 
 
 def may_verify(actor: Actor) -> bool:
-    return actor.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+    return access.allowed(actor, Action.AUDIT_VERIFY)
 
 
 def may_export_records(actor: Actor) -> bool:
     """Identifiable records out of a production database (`search ... --json`)."""
-    return actor.role in (Role.SUPERVISOR, Role.INTELLIGENCE)
+    return access.allowed(actor, Action.EXPORT_RECORDS)
 
 
 def _refuse(uow, actor: Actor, action: str, object_type: str, object_id, message: str,

@@ -23,7 +23,8 @@ from controlroom.domain.dash import (
     encode_answers,
 )
 from controlroom.domain.identity import Actor
-from controlroom.services import audit
+from controlroom.domain.permissions import Action
+from controlroom.services import access, audit
 from controlroom.services.fields import FieldError
 from controlroom.services.referrals import ReferralInfo, raise_referrals
 
@@ -87,6 +88,8 @@ def _incident(uow, incident_id: int):
 def dash_for_incident(uow, actor: Actor, incident_id: int) -> DashView:
     """The incident's DASH in force and its history (audited)."""
     with uow:
+        access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id,
+                       audit_action="dash.view")
         incident = _incident(uow, incident_id)
         history = tuple(_record(row, name)
                         for row, name in queries.dash_history(uow.session, incident.id))
@@ -135,6 +138,7 @@ def record_dash(
     except DashError as exc:
         raise DashInputError(exc.field, exc.message) from None
     with uow:
+        access.require(uow, actor, Action.DASH_RECORD, "incident", incident_id)
         incident = _incident(uow, incident_id)
         if not queries.is_domestic(uow.session, incident):
             raise DashInputError("incident", "DASH is for domestic-abuse incidents: this "

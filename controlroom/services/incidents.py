@@ -46,9 +46,9 @@ from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
+from controlroom.services.queues import route_incident
 from controlroom.services.referrals import raise_referrals
 from controlroom.services.safeguarding import DEFAULT_NO_DEPLOYMENT, guard
-from controlroom.services.queues import route_incident
 
 __all__ = [
     "EditConflict", "IncidentDetail", "IncidentInputError", "IncidentNotFound",

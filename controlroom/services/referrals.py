@@ -31,7 +31,8 @@ from controlroom.domain.dash import (
     triggers,
 )
 from controlroom.domain.identity import Actor
-from controlroom.services import audit
+from controlroom.domain.permissions import Action
+from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 
 __all__ = [
@@ -153,6 +154,8 @@ def check_referrals(uow, actor: Actor, incident_id: int, now: datetime) -> list[
     """Raise any referrals now due for the incident (after its people changed)."""
     now = _aware(now)
     with uow:
+        access.require(uow, actor, Action.REFERRAL_MANAGE, "incident", incident_id,
+                       audit_action="referral.check")
         incident = uow.incidents.get(incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
@@ -167,6 +170,8 @@ def check_referrals(uow, actor: Actor, incident_id: int, now: datetime) -> list[
 def referrals_for_incident(uow, actor: Actor, incident_id: int) -> list[ReferralInfo]:
     """The incident's referrals, oldest first (audited)."""
     with uow:
+        access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id,
+                       audit_action="referral.list")
         rows = queries.referrals_of(uow.session, incident_id)
         infos = referral_infos(uow.session, rows)
         audit.record(uow, actor, "referral.list", "incident", incident_id,
@@ -182,6 +187,8 @@ def _step(uow, actor: Actor, referral_id: int, wanted: ReferralStatus,
         raise PermissionError("only an enrolled member of staff can update referrals")
     action = f"referral.{wanted.value}"
     with uow:
+        access.require(uow, actor, Action.REFERRAL_MANAGE, "referral", referral_id,
+                       audit_action=action)
         row = queries.referral_for_update(uow.session, referral_id)
         if row is None:
             raise ReferralNotFound(f"no referral with id {referral_id}")

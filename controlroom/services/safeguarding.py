@@ -22,7 +22,7 @@ from controlroom.domain.dash import RiskLevel
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
-from controlroom.domain.roles import Role
+from controlroom.domain.permissions import Action
 from controlroom.domain.safeguarding import (
     OVERRIDE_LOG_KIND,
     RULE_TITLES,
@@ -34,7 +34,7 @@ from controlroom.domain.safeguarding import (
     no_deployment_grades,
     override_reason_problem,
 )
-from controlroom.services import audit
+from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.referrals import ReferralInfo, referral_infos
@@ -95,7 +95,8 @@ class SafeguardingStatus:
 
 
 def may_override(actor: Actor) -> bool:
-    return actor.role is Role.SUPERVISOR
+    """The permission table's OVERRIDE (controlroom.domain.permissions)."""
+    return access.allowed(actor, Action.OVERRIDE)
 
 
 def _today() -> date:
@@ -130,6 +131,8 @@ def evaluate(uow, actor: Actor, incident_id: int) -> SafeguardingStatus:
     """The rules covering the incident now, its DASH in force, its referrals and the
     overrides made on it (one audit event)."""
     with uow:
+        access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id,
+                       audit_action="safeguarding.view")
         incident = uow.incidents.get(incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
