@@ -138,6 +138,18 @@ class ControlRoomApp(App[int]):
                         pass
         self.exit(return_code=129)  # 128 + SIGHUP, as a shell reports it
 
+    def _fatal_error(self) -> None:
+        """A crash report without local variables (Textual shows them by default): one
+        may hold the database URL with its keyring password, or a record."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        report = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(report, self.console.options)))
+        self._close_messages_no_wait()
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY) and not event.is_forwarded:
             self.last_activity = self.clock()

@@ -193,3 +193,24 @@ def test_the_database_url_is_masked_wherever_it_is_shown():
         "postgresql+psycopg://app:***@db/cr"
     assert mask_url(f"postgresql+psycopg://app:{CANARY}@db/cr?sslmode=require") == \
         "postgresql+psycopg://app:***@db/cr?sslmode=require"
+
+
+async def test_a_crash_report_shows_no_local_variables(database, tmp_path, capsys):
+    """Textual prints a crash with every frame's locals; ours does not, so a URL with the
+    keyring password (or a record) in a local variable never reaches the terminal."""
+    from tests.apps import build_app
+
+    app = build_app(database, tmp_path)
+
+    def crash() -> None:
+        connect_with = f"postgresql+psycopg://app:{CANARY}@db/cr"  # a local, as in a frame
+        raise RuntimeError(f"crashed near {connect_with[:10]}")
+
+    with pytest.raises(RuntimeError, match="crashed near"):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.call_later(crash)
+            await pilot.pause()
+    report = capsys.readouterr().err  # Textual prints the report on stderr at exit
+    assert "RuntimeError" in report and "crashed near" in report  # the report is there...
+    assert CANARY not in report  # ...without the locals
