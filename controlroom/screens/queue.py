@@ -7,6 +7,10 @@ Enter or `c` claims the highlighted item; Enter on an item you hold opens its in
 `x` completes it. A claim whose holder has gone quiet shows STALE and may be reclaimed
 after a question; supervisors reassign with `a` and a written reason.
 
+The table draws the 200 most urgent items (the figures at the top count them all; the
+filters narrow the list); the screen keeps every item of the filter in memory, so an
+item that becomes more urgent enters the table when it changes.
+
 Live: a thread worker waits on the change feed (LISTEN/NOTIFY on PostgreSQL, the change
 counter on SQLite); each batch of changed items is read in another worker and applied
 to the table cell by cell: rows are added, removed or updated, never rebuilt.
@@ -14,6 +18,7 @@ to the table cell by cell: rows are added, removed or updated, never rebuilt.
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 
 from rich.text import Text
@@ -35,6 +40,8 @@ from controlroom.services.queues import ClaimLost, ClaimRefused, QueueListing, Q
 from controlroom.widgets.record_text import record_content, record_text
 
 FEED_WAIT_SECONDS = 0.5
+# The table draws the most urgent items; the figures at the top count them all.
+SHOWN_ROWS = 200
 COLUMNS = (("risk", "Risk", 14), ("grade", "Gr", 2), ("queue", "Q", 4), ("ref", "Reference", 16),
            ("type", "Type", 10), ("age", "Age", 8), ("claim", "Claimed", 10))
 RISK_STYLES = {3: "bold red", 2: "yellow", 1: ""}
@@ -268,18 +275,19 @@ class TriageQueue(FramedScreen):
         table = self.query_one("#queue-table", DataTable)
         now = message.listing.read_at
         if not self.loaded:
-            # First read: one add_rows call for the whole queue.
-            # First read: the rows arrive in queue order; add them as they are.
+            # First read: the rows arrive in queue order; draw the most urgent as they are.
             self.rows = {row.item_id: row for row in message.listing.rows}
             self.row_keys = {
                 row.item_id: table.add_row(*self._cells(row, now).values(),
                                            key=f"item-{row.item_id}")
-                for row in message.listing.rows}
+                for row in message.listing.rows[:SHOWN_ROWS]}
             self.loaded = True
+            if len(self.rows) > SHOWN_ROWS:
+                self.say(f"Showing the {SHOWN_ROWS} most urgent of {len(self.rows):,}; "
+                         "q and g narrow the list.")
         else:
             self._apply(list(message.listing.rows),
-                        {r.item_id for r in message.listing.rows} | set(self.rows), now,
-                        complete=True)
+                        {r.item_id for r in message.listing.rows} | set(self.rows), now)
         self._show_summary()
 
     @on(RowsRead)
@@ -289,35 +297,53 @@ class TriageQueue(FramedScreen):
         self._apply(message.rows, set(message.requested), self.app.clock())
         self._show_summary()
 
-    def _apply(self, rows: list[QueueRow], touched: set[int], now: datetime, *,
-               complete: bool = False) -> None:
-        """Bring the table in step with `rows` (the items in `touched` as they are now):
-        add, remove or update only what changed; re-sort only when the order did."""
+    def _apply(self, rows: list[QueueRow], touched: set[int], now: datetime) -> None:
+        """Bring the model and the table in step with `rows` (the items in `touched` as
+        they are now). The model holds every item of the filter; the table draws the
+        `SHOWN_ROWS` most urgent. Only rows that enter, leave or change are touched in
+        the table, and it is re-sorted only when the order of drawn rows changed."""
         table = self.query_one("#queue-table", DataTable)
         fresh = {row.item_id: row for row in rows if self._wanted(row)}
-        reorder = False
-        gone = [i for i in touched if i in self.rows and i not in fresh]
-        for item_id in gone:
-            del self.rows[item_id]
-            table.remove_row(self.row_keys.pop(item_id))
-        for item_id, row in fresh.items():
-            old = self.rows.get(item_id)
-            cells = self._cells(row, now)
-            if old is None:
-                self.row_keys[item_id] = table.add_row(*cells.values(), key=f"item-{item_id}")
-                reorder = True
+        previous = {i: self.rows[i] for i in touched if i in self.rows}
+        for item_id in touched:
+            if item_id in fresh:
+                self.rows[item_id] = fresh[item_id]
             else:
+                self.rows.pop(item_id, None)
+        top = {r.item_id for r in heapq.nsmallest(SHOWN_ROWS, self.rows.values(),
+                                                   key=lambda r: r.order)}
+        reorder = False
+        for item_id in [i for i in self.row_keys if i not in top]:
+            table.remove_row(self.row_keys.pop(item_id))
+        for item_id in top:
+            row = self.rows[item_id]
+            if item_id not in self.row_keys:
+                self.row_keys[item_id] = table.add_row(*self._cells(row, now).values(),
+                                                       key=f"item-{item_id}")
+                reorder = True
+            elif item_id in previous:
+                old = previous[item_id]
                 before = self._cells(old, now)
-                for column, cell in cells.items():
+                for column, cell in self._cells(row, now).items():
                     if (cell.plain, str(cell.style)) != (before[column].plain,
                                                         str(before[column].style)):
                         table.update_cell(self.row_keys[item_id], column, cell)
                 reorder = reorder or old.order != row.order
-            self.rows[item_id] = row
         if reorder:
             # An incident is in a queue at most once: (reference, queue) names the row.
-            order = {(r.reference, r.queue.short): r.order for r in self.rows.values()}
+            order = {(r.reference, r.queue.short): r.order
+                     for i, r in self.rows.items() if i in self.row_keys}
             table.sort("ref", "queue", key=lambda cells: order[(cells[0].plain, cells[1].plain)])
+
+    def shown_count(self) -> int:
+        return len(self.row_keys)
+
+    def claim_text(self, item_id: int) -> str:
+        """What the Claimed column shows for the item ("" when it is not drawn)."""
+        key = self.row_keys.get(item_id)
+        if key is None:
+            return ""
+        return self.query_one("#queue-table", DataTable).get_cell(key, "claim").plain
 
     def _show_summary(self) -> None:
         now = self.app.clock()

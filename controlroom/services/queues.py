@@ -165,30 +165,38 @@ def _build(session, items: list[queue_queries.ItemRow], policy: QueuePolicy, now
     da_ids = sorted({i.incident_id for i in items if i.queue == Queue.DOMESTIC_ABUSE})
     dash = _dash_levels(session, da_ids) if da_ids else {}
     rows = []
+    # Most items share their risk facts (no markers, no DASH, THRIVE in a few words) and
+    # their queue and grade: work each distinct combination out once.
+    assessed: dict[tuple, tuple] = {}
+    placed: dict[tuple[str, str], tuple[Queue, timedelta, int]] = {}
+    escalation, stale_after = policy.dash_escalation, policy.stale_after
     for item in items:
-        queue = Queue(item.queue)
+        where = placed.get((item.queue, item.grade))
+        if where is None:
+            queue = Queue(item.queue)
+            where = placed[(item.queue, item.grade)] = (
+                queue, policy.target(queue, item.grade), policy.grade_rank(item.grade))
+        queue, target, rank = where
         level = dash.get(item.incident_id)
-        overdue = item.state != ItemState.DONE and dash_due(
-            queue, item.entered_at, level, now, policy.dash_escalation)
-        risk = assess_risk(RiskFacts(
-            thrive_risk=item.thrive_risk, thrive_assessed=item.thrive_assessed,
-            markers=tuple(markers.get(item.incident_id, ())), dash_level=level,
-            dash_overdue=overdue))
+        live = item.state != ItemState.DONE
+        overdue = live and dash_due(queue, item.entered_at, level, now, escalation)
+        facts = (item.thrive_risk, bool(item.thrive_assessed),
+                 tuple(markers.get(item.incident_id, ())), level, overdue)
+        risk = assessed.get(facts)
+        if risk is None:
+            found = assess_risk(RiskFacts(*facts))
+            risk = assessed[facts] = (found.words, int(found.level), found.reasons,
+                                      found.escalated, found.level)
+        words, risk_level, reasons, escalated, risk_enum = risk
         age = now - item.entered_at
-        target = policy.target(queue, item.grade)
         rows.append(QueueRow(
-            item_id=item.item_id, incident_id=item.incident_id, reference=item.reference,
-            queue=queue, grade=item.grade, status=item.status, type_label=item.type_label,
-            location_text=item.location_text, entered_at=item.entered_at, state=item.state,
-            claimed_by_id=item.claimed_by_id, claimed_by=item.claimed_by_name,
-            claimed_at=item.claimed_at, heartbeat_at=item.heartbeat_at, version=item.version,
-            risk_words=risk.words, risk_level=int(risk.level), risk_reasons=risk.reasons,
-            escalated=risk.escalated, dash_level=level, age=age, target=target,
-            breached=item.state != ItemState.DONE and age > target,
-            stale=is_stale(item.state, item.heartbeat_at, now, policy.stale_after),
-            order=order_key(escalated=risk.escalated, grade_rank=policy.grade_rank(item.grade),
-                            risk=risk.level, age=age, target=target,
-                            entered_at=item.entered_at, item_id=item.item_id),
+            item.item_id, item.incident_id, item.reference, queue, item.grade, item.status,
+            item.type_label, item.location_text, item.entered_at, item.state,
+            item.claimed_by_id, item.claimed_by_name, item.claimed_at, item.heartbeat_at,
+            item.version, words, risk_level, reasons, escalated, level, age, target,
+            live and age > target, is_stale(item.state, item.heartbeat_at, now, stale_after),
+            order_key(escalated=escalated, grade_rank=rank, risk=risk_enum, age=age,
+                      target=target, entered_at=item.entered_at, item_id=item.item_id),
         ))
     return rows
 
