@@ -671,7 +671,15 @@ def _seed_with_progress(database, size: str):
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        return synthetic.seed(database.uow, size=size, progress=progress)
+        summary = synthetic.seed(database.uow, size=size, progress=progress)
+    # The generator writes incidents in bulk, outside the services that route them: put
+    # the open ones in their triage queues (entered when they were opened).
+    from datetime import UTC, datetime
+
+    from controlroom.services import queues
+
+    queues.route_unrouted(database.uow, datetime.now(UTC))
+    return summary
 
 
 def _print_seed_summary(summary) -> None:
