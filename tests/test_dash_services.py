@@ -111,3 +111,21 @@ def test_incomplete_answers_and_non_domestic_incidents_are_refused(database, ass
     assert caught.value.field == "incident"
     with database.uow() as uow:
         assert uow.session.scalars(select(DashAssessment)).all() == []
+
+
+def test_saving_a_dash_announces_the_incidents_queue_items(database, assessor):
+    from controlroom.data.models import QueueItem
+
+    incident_id = new_incident(database, assessor, type_code="DOM")
+
+    def seqs():
+        with database.uow() as uow:
+            return [item.change_seq for item in uow.session.scalars(
+                select(QueueItem).where(QueueItem.incident_id == incident_id)
+                .order_by(QueueItem.id))]
+
+    before = seqs()
+    assert before  # a DA incident waits in the domestic-abuse queue
+    dash.record_dash(database.uow(), assessor, incident_id, answers(15), NOW)
+    after = seqs()
+    assert len(after) == len(before) and all(a > b for a, b in zip(after, before, strict=True))

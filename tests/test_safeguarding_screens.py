@@ -110,6 +110,11 @@ async def test_sex_offender_incident_g4_refused_then_overridden_by_a_supervisor(
         assert app.focused.id == "override-reason"
 
         await pilot.press(*OVERRIDE)
+        await pilot.press("escape")  # the override reason is typing: Esc asks first
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is dialog and dialog.query_one("#override-reason").value == OVERRIDE
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, IncidentView)

@@ -215,7 +215,9 @@ class IncidentChangeDialog(ModalScreen[Any]):
     # --- save ------------------------------------------------------------------------------
 
     def is_dirty(self) -> bool:
-        return self._initial is not None and self.entry() != self._initial
+        # An override reason being written counts too: Esc asks before dropping it.
+        return ((self._initial is not None and self.entry() != self._initial)
+                or bool((self.override_reason() or "").strip()))
 
     def action_save(self) -> None:
         if self._saving:

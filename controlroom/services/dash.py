@@ -3,7 +3,8 @@ history.
 
 An assessment is never edited: saving a new one supersedes the one in force, and both
 stay. Saving runs the referral triggers in the same unit of work, so a high-risk DASH
-and its MARAC referral commit together. Every save and every read writes an audit event.
+and its MARAC referral commit together, and announces the incident's queue items so
+every open queue shows the new level. Every save and every read writes an audit event.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action
 from controlroom.services import access, audit
 from controlroom.services.fields import FieldError
+from controlroom.services.queues import route_incident
 from controlroom.services.referrals import ReferralInfo, raise_referrals
 
 __all__ = [
@@ -160,6 +162,9 @@ def record_dash(
         audit.record(uow, actor, "dash.record", "incident", incident.id,
                      justification=result.judgement_reason, detail=detail)
         referrals = raise_referrals(uow, actor, incident, now, dash_assessment_id=row.id)
+        # The queues order by DASH level and escalate a DA incident without one: every
+        # station's queue redraws this incident's rows.
+        route_incident(uow, incident, now)
         assessor = queries.staff_names(uow.session, [actor.staff_id]).get(actor.staff_id, "")
         saved = DashSaved(assessment=_record(row, assessor), referrals=tuple(referrals))
         uow.commit()
