@@ -138,6 +138,13 @@ class ControlRoomApp(App[int]):
                         pass
         self.exit(return_code=129)  # 128 + SIGHUP, as a shell reports it
 
+    def notify(self, message, *args, **kwargs) -> None:
+        """No toast while the session is locked: it would show over the lock screen, and
+        a worker finishing meanwhile may have record data to say."""
+        if self.locked:
+            return
+        super().notify(message, *args, **kwargs)
+
     def _fatal_error(self) -> None:
         """A crash report without local variables (Textual shows them by default): one
         may hold the database URL with its keyring password, or a record."""

@@ -4,6 +4,7 @@ wrong PINs lock the account for ten minutes; all of it audited."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -58,8 +59,10 @@ def said(app) -> str:
 
 
 def everything_drawn(app) -> str:
-    """The whole terminal as the operator's screen shows it (every layer, not one screen)."""
-    return app.export_screenshot()
+    """The whole terminal as the operator sees it (every layer, toasts too), as text:
+    Textual's screenshot (SVG) with its markup and non-breaking spaces taken out."""
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
 
 
 async def type_pin(pilot, pin: str) -> None:
@@ -79,12 +82,12 @@ async def test_the_idle_lock_hides_the_record_until_the_pin_is_typed(database, t
     reference = an_incident(database)
     clock = Clock(SEED_ANCHOR)
     app = app_with_clock(database, tmp_path, clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         app.open_incident(reference)
         await settle(pilot)
         assert isinstance(app.screen, IncidentView)
-        assert MARK in screen_text(app)
+        assert MARK in screen_text(app) and MARK in everything_drawn(app)  # the helper sees it
 
         clock.advance(minutes=14, seconds=59)
         app.check_idle_lock()
@@ -97,6 +100,10 @@ async def test_the_idle_lock_hides_the_record_until_the_pin_is_typed(database, t
         assert app.locked and isinstance(app.screen, LockScreen)
         assert MARK not in everything_drawn(app)
         assert "9 Quiet Close" not in everything_drawn(app)
+        app.notify(f"Saved: {MARK}")  # a worker finishing while locked says nothing
+        await settle(pilot)
+        await pilot.pause(0.1)  # (a toast is mounted on the next refresh)
+        assert MARK not in everything_drawn(app)
         assert "SESSION LOCKED" in screen_text(app)
 
         # Nothing gets round it: escape, the global keys, help and the palette do nothing.
