@@ -114,3 +114,36 @@ def test_overrides_between_name_the_incident_rules_supervisor_and_reason(databas
     assert row.rule.startswith("Registered sex offender linked")
     assert row.overridden_at == SEED_ANCHOR - timedelta(hours=1)
     assert row.reason == "Override 1h ago, [b]not markup[/b]"
+
+
+def test_the_synthetic_force_backlog_is_all_without_dash_and_its_rso_call_is_guarded(
+    seeded_database
+):
+    """The seeded force: every open DA incident is without a DASH, and the planted
+    call at the home of a registered sex offender is covered by the RSO rule."""
+    from sqlalchemy import select
+
+    from controlroom.data.models import Incident, IncidentPerson, WarningMarker
+    from controlroom.domain.roles import Role
+    from controlroom.services import safeguarding
+
+    database = seeded_database
+    actor = factories.staff_actor(database, Role.SUPERVISOR)
+    with database.uow() as uow:
+        backlog = da_incidents_without_dash(uow.session)
+        open_domestic = uow.session.scalars(
+            select(Incident.id).where(Incident.status != "closed", Incident.domestic.is_(True))
+        ).all()
+        rso_calls = uow.session.scalars(
+            select(Incident.id).distinct()
+            .join(IncidentPerson, IncidentPerson.incident_id == Incident.id)
+            .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
+            .where(Incident.status != "closed", Incident.domestic.is_(True),
+                   WarningMarker.marker_code == "RSO", WarningMarker.valid_to.is_(None))
+        ).all()
+    assert len(backlog) >= 17  # the planted backlog, at least
+    assert {incident_id for incident_id, _ in backlog} >= set(open_domestic)
+    assert [opened for _, opened in backlog] == sorted(opened for _, opened in backlog)
+    assert rso_calls
+    status = safeguarding.evaluate(database.uow(), actor, rso_calls[0])
+    assert {"rso_linked", "da_dash"} <= {b.rule for b in status.breaches}
