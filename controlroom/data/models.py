@@ -271,6 +271,8 @@ class Person(Base):
         # key and a range of dates of birth (migration 0005).
         Index("ix_person_name_keys", "surname_key", "forename_key", "date_of_birth"),
         Index("ix_person_surname_key_born", "surname_key", "date_of_birth"),
+        Index("ix_person_surname_first_keys", "surname_key_first", "forename_key"),
+        Index("ix_person_surname_last_keys", "surname_key_last", "forename_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -302,6 +304,8 @@ class Person(Base):
 
 class PersonAlias(Base):
     __tablename__ = "person_alias"
+    # Person search asks for a surname key and a forename key together (migration 0005).
+    __table_args__ = (Index("ix_person_alias_name_keys", "surname_key", "forename_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)

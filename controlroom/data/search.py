@@ -20,9 +20,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, and_, or_, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from controlroom.data.models import (
@@ -35,8 +49,17 @@ from controlroom.data.models import (
     Staff,
 )
 
-# More than any screen shows: the service ranks these and keeps the best.
-CANDIDATE_LIMIT = 500
+# More than any screen shows: the service ranks these and keeps the best. The stages
+# run best first, so a cut keeps the better-matched.
+CANDIDATE_LIMIT = 200
+# Letters of a name's start that PostgreSQL indexes (migration 0005), and that the
+# first-letters stage looks for.
+START_LETTERS = 3
+# At most this many more from the near-spelling stage (it reaches further, and finds more).
+NEAR_LIMIT = 100
+# Names are looked for as the starts of name parts (full text) when the keys found fewer
+# than this: the words are being typed, or are not names the keys know.
+PREFIX_WHEN_FEWER = 20
 # A misspelled word is looked for by its first letters (SQLite) when nothing else found it.
 FUZZY_PREFIX = 3
 
@@ -55,7 +78,9 @@ person_alias_name_fts = Table(
 FULL_TEXT_PREFIXES = ("person_name_fts", "person_alias_name_fts", "intelligence_text_fts")
 TRIGRAM_INDEXES = frozenset({"ix_person_forename_trgm", "ix_person_surname_trgm",
                              "ix_person_alias_forename_trgm", "ix_person_alias_surname_trgm",
-                             "ix_intelligence_report_text_trgm"})
+                             "ix_intelligence_report_text_trgm",
+                             # expression indexes (0005), PostgreSQL only
+                             "ix_person_forename_start", "ix_person_surname_start"})
 
 
 def include_name(name: str | None, type_: str, parent_names) -> bool:
@@ -91,38 +116,48 @@ class PersonCriteria:
     address_words: tuple[str, ...] = ()
 
 
+# What ranking reads of a candidate, as a row (attributes by these names): loading
+# hundreds of full ORM objects per keystroke would cost more than finding them.
+CANDIDATE_COLUMNS = (Person.id, Person.forename, Person.surname, Person.date_of_birth,
+                     Person.restricted, Person.merged_into_id)
+
+
 class PersonSearch(Protocol):
     def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT
-                   ) -> Sequence[Person]: ...
+                   ) -> Sequence[Row]: ...
 
-    def aliases(self, person_ids: Iterable[int]) -> dict[int, list[PersonAlias]]: ...
+    def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]: ...
 
     def incident_counts(self, person_ids: Iterable[int]) -> dict[int, int]: ...
 
     def intelligence_counts(self, person_ids: Iterable[int]) -> dict[int, int]: ...
 
+    def linked_counts(self, person_ids: Iterable[int]
+                      ) -> tuple[dict[int, int], dict[int, int]]: ...
+
     def creators(self, person_ids: Iterable[int]) -> dict[int, str]: ...
 
 
-def _surname_keyed(model, keys: list[str]):
+def _surname_keyed(model, keys):
     """The surname of `model`, whole or its first or last part, has one of `keys`."""
     return or_(model.surname_key.in_(keys), model.surname_key_first.in_(keys),
                model.surname_key_last.in_(keys))
 
 
-def _keyed(model, keys: Sequence[Sequence[str]]):
-    """Names of `model` (Person or PersonAlias) the words with these key lists may be.
+@lru_cache(maxsize=32)
+def _keyed_template(model, words: int):
+    """Names of `model` (Person or PersonAlias) that `words` words may be, each word's
+    keys in the expanding bound parameter `name_keys_<n>`.
 
     One word: its forename or any part of its surname has one of the keys. Several: some
     word is the forename and another a part of the surname (in either order), or two are
     the first and last parts of a double-barrelled surname. Written out as a union of
     index lookups, each one served by a composite index (surname key, forename key) or a
     selective single one, so neither backend has to read everyone with a common name.
+    Built once per shape (the parameters carry the keys): building it is not free.
     """
-    keys = [list(k) for k in keys if k]
-    if not keys:
-        return None
-    if len(keys) == 1:
+    keys = [bindparam(f"name_keys_{n}", expanding=True) for n in range(words)]
+    if words == 1:
         return or_(model.forename_key.in_(keys[0]), _surname_keyed(model, keys[0]))
     branches = []
     for a, fore in enumerate(keys):
@@ -136,6 +171,20 @@ def _keyed(model, keys: Sequence[Sequence[str]]):
                 branches.append(and_(model.surname_key_first.in_(fore),
                                      model.surname_key_last.in_(sur)))
     return or_(*branches)
+
+
+@lru_cache(maxsize=16)
+def _alias_keyed_template(words: int):
+    """People with an alias that `words` words may be (parameters as above)."""
+    return Person.id.in_(
+        select(PersonAlias.person_id).where(_keyed_template(PersonAlias, words)))
+
+
+def _no_date_of_birth():
+    """Person has no date of birth recorded, written so that no index serves it: people
+    without one are many, and SQLite (which keeps no statistics) would otherwise read
+    them all through the date index rather than look the names up."""
+    return func.coalesce(Person.date_of_birth, Person.date_of_birth).is_(None)
 
 
 class _IndexedSearch:
@@ -155,6 +204,15 @@ class _IndexedSearch:
         """Conditions on Person: a name or alias is near the word (a typo)."""
         raise NotImplementedError
 
+    def _later_parts(self, prefixes: Sequence[str]) -> list:
+        """Conditions on Person: every word starts a name or a later part of one, where
+        `_prefixes` does not already look there."""
+        return []
+
+    def _first_letters(self, prefixes: Sequence[str]) -> list:
+        """Conditions on Person: every word's first letters start a name (part)."""
+        return self._prefixes(prefixes)
+
     def _postcode(self, postcode: str):
         """A condition on Location: at this postcode, or in this outward code ("LS6 ")."""
         if postcode.endswith(" "):
@@ -163,18 +221,24 @@ class _IndexedSearch:
 
     # --- candidates ----------------------------------------------------------------------
 
+    def _rows(self, statement, params=None):
+        """Rows of a Core statement on the session's connection (no ORM on the way)."""
+        return self.session.connection().execute(statement, params or {})
+
     def _names(self, key_lists: Sequence[Sequence[str]], prefixes: Sequence[str]) -> list:
-        """Every word matched: by phonetic keys (person or alias), or as prefixes.
+        """Every word matched: by phonetic keys (person or alias), or as prefixes, as
+        (condition, its parameters) pairs.
 
         Alternatives, each asked on its own: an OR across them would hide the indexes
         (PostgreSQL cannot bitmap-OR a subquery, and reads every person instead)."""
         conditions = []
-        person = _keyed(Person, key_lists)
-        if person is not None:
-            conditions += [person, Person.id.in_(
-                select(PersonAlias.person_id).where(_keyed(PersonAlias, key_lists)))]
+        keys = [list(k) for k in key_lists if k]
+        if keys:
+            params = {f"name_keys_{n}": k for n, k in enumerate(keys)}
+            conditions += [(_keyed_template(Person, len(keys)), params),
+                           (_alias_keyed_template(len(keys)), params)]
         if prefixes:
-            conditions += self._prefixes(prefixes)
+            conditions += [(c, {}) for c in self._prefixes(prefixes)]
         return conditions
 
     def _term_conditions(self, term: NameTerm) -> list:
@@ -214,9 +278,11 @@ class _IndexedSearch:
         only while the ones before left room, so a cut keeps the better-matched:
 
         1. every word matched by its phonetic keys (a forename and a surname part, on the
-           person or an alias) or as the start of a name part;
-        2. the same with the keys of the words' near spellings (a letter dropped, two
-           swapped);
+           person or an alias); when that found fewer than a page, every word as the start
+           of a name part (full text: words being typed);
+        2. the same keys with those of the words' near spellings (a letter too many, two
+           swapped), then every word by its first letters (a letter left out), at most
+           NEAR_LIMIT more each;
         3. only when nobody was found: any one word matched, then near spellings by full
            text (first letters on SQLite, trigram similarity on PostgreSQL).
         """
@@ -225,69 +291,89 @@ class _IndexedSearch:
         address = self._address_condition(criteria)
         if not terms and dates is None and address is None:
             return []
-        filters = []
-        if dates is not None:
-            filters.append(or_(dates, Person.date_of_birth.is_(None)) if terms else dates)
-        if address is not None:
-            filters.append(address)
-        found: dict[int, Person] = {}
+        at = [address] if address is not None else []
+        found: dict[int, Row] = {}
+        cap = limit
 
-        def run(*conditions) -> None:
-            room = limit - len(found)
+        def run(*conditions, params=None) -> None:
+            room = min(limit, cap) - len(found)
             if room <= 0:
                 return
-            statement = select(Person).where(*conditions)
-            if found:
-                statement = statement.where(Person.id.not_in(list(found)))
-            for person in self.session.scalars(statement.limit(room)):
-                found.setdefault(person.id, person)
+            # Those found already may come again (cheaper than listing them to leave
+            # out): ask for as many more, keep the new ones up to the room left.
+            statement = select(*CANDIDATE_COLUMNS).where(*conditions)
+            for row in self._rows(statement.limit(room + len(found)), params):
+                if row.id not in found:
+                    found[row.id] = row
+                    room -= 1
+                    if not room:
+                        return
 
         if not terms:
-            run(*filters)
+            run(*([dates] if dates is not None else []), *at)
             return list(found.values())
+        # Each name stage runs once per filter set: within the dates asked, then among
+        # people with no date of birth recorded. Two plain conditions, not one OR, so
+        # the (key, date of birth) indexes serve each.
+        filter_sets = [at]
         if criteria.dates_of_birth:
             # Everyone born on the day (a few dozen in a million), whatever their name;
-            # then, by name as usual, people with no date of birth recorded.
-            exact = Person.date_of_birth.in_(list(criteria.dates_of_birth))
-            run(exact, *([address] if address is not None else []))
-            filters = [Person.date_of_birth.is_(None)] + ([address] if address is not None
-                                                          else [])
+            # then, by name, people with no date of birth recorded.
+            run(Person.date_of_birth.in_(list(criteria.dates_of_birth)), *at)
+            filter_sets = [[_no_date_of_birth(), *at]]
+        elif dates is not None:
+            filter_sets = [[dates, *at], [_no_date_of_birth(), *at]]
         elif criteria.postcode_prefix and not criteria.postcode_prefix.endswith(" "):
             # Everyone ever at the postcode (a few households), whatever their name.
-            run(*filters)
+            run(*at)
             if len(found) < limit:
                 return list(found.values())
+
+        def stage(conditions) -> None:
+            for condition, params in conditions:
+                for filters in filter_sets:
+                    run(*filters, condition, params=params)
+
+        stage(self._names([t.keys for t in terms], []))
         prefixes = [t.prefix for t in terms if t.prefix]
-        for condition in self._names([t.keys for t in terms],
-                                     prefixes if len(prefixes) == len(terms) else []):
-            run(*filters, condition)
+        if len(found) < PREFIX_WHEN_FEWER and len(prefixes) == len(terms):
+            # Words being typed ("moh smi"): whole words found people by their keys.
+            stage([(c, {}) for c in self._prefixes(prefixes)])
+            if len(found) < PREFIX_WHEN_FEWER:
+                stage([(c, {}) for c in self._later_parts(prefixes)])
         if any(t.near_keys for t in terms):
-            for condition in self._names(
-                    [tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], []):
-                run(*filters, condition)
+            cap = len(found) + NEAR_LIMIT
+            stage(self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], []))
+        if len(prefixes) == len(terms) and any(len(p) > FUZZY_PREFIX for p in prefixes):
+            # A letter left out past the first few ("chalie mooe"): every word by its
+            # first letters, the ranking's closeness decides.
+            cap = len(found) + NEAR_LIMIT
+            stage([(c, {}) for c in self._first_letters([p[:FUZZY_PREFIX] for p in prefixes])])
+        cap = limit
         if found:
             return list(found.values())
         if len(terms) > 1:
             for term in terms:
-                for condition in self._term_conditions(term):
-                    run(*filters, condition)
+                stage(self._term_conditions(term))
             if found:
                 return list(found.values())
         for term in terms:
             if len(term.prefix) >= FUZZY_PREFIX:
-                for condition in self._fuzzy_text(term):
-                    run(*filters, condition)
+                stage([(c, {}) for c in self._fuzzy_text(term)])
         return list(found.values())
 
     # --- what a hit shows ----------------------------------------------------------------
 
-    def aliases(self, person_ids: Iterable[int]) -> dict[int, list[PersonAlias]]:
+    def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]:
+        """Each person's aliases, as rows (person_id, forename, surname, kind)."""
         ids = list(set(person_ids))
-        found: dict[int, list[PersonAlias]] = {}
+        found: dict[int, list[Row]] = {}
         if not ids:
             return found
-        for alias in self.session.scalars(
-                select(PersonAlias).where(PersonAlias.person_id.in_(ids))
+        for alias in self._rows(
+                select(PersonAlias.person_id, PersonAlias.forename, PersonAlias.surname,
+                       PersonAlias.kind)
+                .where(PersonAlias.person_id.in_(ids))
                 .order_by(PersonAlias.person_id, PersonAlias.id)):
             found.setdefault(alias.person_id, []).append(alias)
         return found
@@ -297,34 +383,42 @@ class _IndexedSearch:
         person it counts for: a survivor's hit counts what its merged records hold."""
         owners = {person_id: person_id for person_id in set(person_ids)}
         if owners:
-            owners.update(self.session.execute(
+            owners.update(self._rows(
                 select(Person.id, Person.merged_into_id)
                 .where(Person.merged_into_id.in_(list(owners)))).all())
         return owners
 
-    def _linked_counts(self, person_column, linked_column, person_ids: Iterable[int]
+    def _linked_counts(self, person_column, linked_column, owners: dict[int, int]
                        ) -> dict[int, int]:
-        owners = self._owners(person_ids)
         if not owners:
             return {}
         linked: dict[int, set[int]] = {}
-        for person_id, other in self.session.execute(
+        for person_id, other in self._rows(
                 select(person_column, linked_column).distinct()
                 .where(person_column.in_(list(owners)))):
             linked.setdefault(owners[person_id], set()).add(other)
         return {person_id: len(found) for person_id, found in linked.items()}
 
+    def linked_counts(self, person_ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
+        """(incidents, intelligence reports) each person is linked to, each once, their
+        merged records' included."""
+        owners = self._owners(person_ids)
+        return (self._linked_counts(IncidentPerson.person_id, IncidentPerson.incident_id,
+                                    owners),
+                self._linked_counts(IntelligenceSubject.person_id,
+                                    IntelligenceSubject.report_id, owners))
+
     def incident_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
         """Incidents each person is linked to (in any role, each incident once), their
         merged records' included."""
         return self._linked_counts(IncidentPerson.person_id, IncidentPerson.incident_id,
-                                   person_ids)
+                                   self._owners(person_ids))
 
     def intelligence_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
         """Intelligence reports each person is a subject of, their merged records'
         included."""
         return self._linked_counts(IntelligenceSubject.person_id, IntelligenceSubject.report_id,
-                                   person_ids)
+                                   self._owners(person_ids))
 
     def creators(self, person_ids: Iterable[int]) -> dict[int, str]:
         """Who recorded each person (display name): whom to ask about a restricted one."""
@@ -365,9 +459,17 @@ class SqliteSearch(_IndexedSearch):
         return Location.postcode == postcode
 
 
+def name_start(column):
+    """The first three letters of a name, lower case: the expression migration 0005
+    indexes on PostgreSQL (`ix_person_forename_start`, `ix_person_surname_start`).
+    Literal 1 and 3, not parameters, or the planner could not match the index."""
+    return func.lower(func.substr(column, literal_column("1"), literal_column("3")))
+
+
 class PostgresSearch(_IndexedSearch):
-    """PostgreSQL: ILIKE 'prefix%' and trigram similarity, both served by the pg_trgm
-    GIN indexes; ILIKE folds case for every letter, not only ASCII."""
+    """PostgreSQL: names by their first three letters through the expression indexes of
+    0005, confirmed by ILIKE 'prefix%' (which folds case for every letter, not only
+    ASCII); later parts of a name and near spellings through the pg_trgm GIN indexes."""
 
     def _both(self, condition) -> list:
         return [or_(condition(Person.forename), condition(Person.surname)),
@@ -375,19 +477,36 @@ class PostgresSearch(_IndexedSearch):
                     or_(condition(PersonAlias.forename), condition(PersonAlias.surname))))]
 
     @staticmethod
-    def _starts(column, prefix: str):
-        # The start of the name, or of a later part of it ("whit": "Hughes-Whitfield"),
-        # as FTS5 finds any token on SQLite.
-        return or_(column.istartswith(prefix, autoescape=True),
-                   column.icontains(" " + prefix, autoescape=True),
+    def _starts(model, prefix: str):
+        """The forename or surname of `model` starts with `prefix`."""
+        typed = or_(model.forename.istartswith(prefix, autoescape=True),
+                    model.surname.istartswith(prefix, autoescape=True))
+        if model is not Person or len(prefix) < START_LETTERS:
+            return typed
+        start = prefix[:START_LETTERS]
+        return and_(or_(name_start(Person.forename) == start,
+                        name_start(Person.surname) == start), typed)
+
+    @staticmethod
+    def _later_part(column, prefix: str):
+        # A later part of the name ("whit": "Hughes-Whitfield"), as FTS5 finds any token
+        # on SQLite: trigram GIN, slower, so asked only when the starts found few.
+        return or_(column.icontains(" " + prefix, autoescape=True),
                    column.icontains("-" + prefix, autoescape=True))
 
     def _prefixes(self, prefixes: Sequence[str]) -> list:
-        def every(model):
-            return and_(*(or_(self._starts(model.forename, p), self._starts(model.surname, p))
-                          for p in prefixes))
-        return [every(Person),
-                Person.id.in_(select(PersonAlias.person_id).where(every(PersonAlias)))]
+        return [and_(*(self._starts(Person, p) for p in prefixes)),
+                Person.id.in_(select(PersonAlias.person_id).where(
+                    and_(*(self._starts(PersonAlias, p) for p in prefixes))))]
+
+    def _first_letters(self, prefixes: Sequence[str]) -> list:
+        # The person's own names only: aliases have no expression index, and trigram
+        # ILIKE on short starts reads too much for a stage that only widens the net.
+        return self._prefixes(prefixes)[:1]
+
+    def _later_parts(self, prefixes: Sequence[str]) -> list:
+        return [and_(*(or_(self._starts(Person, p), self._later_part(Person.forename, p),
+                           self._later_part(Person.surname, p)) for p in prefixes))]
 
     def _fuzzy_text(self, term: NameTerm) -> list:
         # pg_trgm's similarity operator (threshold pg_trgm.similarity_threshold, 0.3).

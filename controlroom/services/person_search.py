@@ -252,6 +252,7 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
         ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
         aliases = uow.search.aliases(ids)
         ranked: list[tuple[float, int, object]] = []
+        matches: dict[tuple[str | None, str], tuple[int, float, float]] = {}
         for person in people:
             if words:
                 names = [(person.forename, person.surname, 0.0)] + [
@@ -262,7 +263,9 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
                         (a.forename, a.surname, 0.05) for a in aliases.get(other.id, [])]
                 best = (0, 0.0, 0.0, 0.0)
                 for forename, surname, penalty in names:
-                    rank, close, bonus = _name_match(words, forename, surname)
+                    if (forename, surname) not in matches:  # namesakes are many
+                        matches[forename, surname] = _name_match(words, forename, surname)
+                    rank, close, bonus = matches[forename, surname]
                     if (rank, close + bonus - penalty) > (best[0], best[1] + best[2] - best[3]):
                         best = (rank, close, bonus, penalty)
                 rank, close, bonus, penalty = best
@@ -282,8 +285,7 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
         shown_ids = [p.id for _, _, p in shown]
         markers = current_markers(uow, shown_ids, today)
         homes = uow.persons.current_homes(shown_ids, today)
-        incidents = uow.search.incident_counts(shown_ids)
-        intelligence = uow.search.intelligence_counts(shown_ids)
+        incidents, intelligence = uow.search.linked_counts(shown_ids)
         owners = uow.search.creators([p.id for _, _, p in shown if p.restricted])
         hits = []
         for score, rank, person in shown:

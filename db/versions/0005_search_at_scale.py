@@ -6,10 +6,17 @@ Create Date: 2026-11-26 07:15:00
 
 Person search on a force of a million people asks the database for a forename key and a
 surname key together, or a surname key and a range of dates of birth (controlroom.data.
-search): composite indexes serve both, so neither backend reads everyone called Smith.
-`ix_person_name_keys` (surname key, forename key, date of birth) and
-`ix_person_surname_key_born` (surname key, date of birth) are plain CREATE INDEX on both
-backends: `person` is NOT rebuilt, so migration 0003's full-text triggers survive.
+search): composite indexes serve both, so neither backend reads everyone called Smith or
+Mohammed. On `person`: (surname key, forename key, date of birth), (surname key, date of
+birth), and (first / last part's surname key, forename key) for double-barrelled names;
+on `person_alias`: (surname key, forename key). SQLite keeps no statistics, so it picks
+the index that matches the most columns: these make that the right one. All are plain
+CREATE INDEX on both backends: `person` and `person_alias` are NOT rebuilt, so migration
+0003's full-text triggers survive. On PostgreSQL only, expression indexes on the first
+three letters of forename and surname, lower case (`ix_person_forename_start`,
+`ix_person_surname_start`, outside the models like the trigram ones), serve the search
+by first letters that catches a letter left out ("chalie mooe"), and names being typed;
+SQLite's FTS5 prefix index (0003) does both there.
 
 Intelligence search:
 - `ix_intelligence_report_supersedes_id`: "not superseded" looks up the few reports
@@ -32,6 +39,7 @@ Downgrade drops all of it.
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
@@ -39,11 +47,18 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PERSON_INDEXES = (
-    ("ix_person_name_keys", ["surname_key", "forename_key", "date_of_birth"]),
-    ("ix_person_surname_key_born", ["surname_key", "date_of_birth"]),
+NAME_INDEXES = (
+    ("ix_person_name_keys", "person", ["surname_key", "forename_key", "date_of_birth"]),
+    ("ix_person_surname_key_born", "person", ["surname_key", "date_of_birth"]),
+    ("ix_person_surname_first_keys", "person", ["surname_key_first", "forename_key"]),
+    ("ix_person_surname_last_keys", "person", ["surname_key_last", "forename_key"]),
+    ("ix_person_alias_name_keys", "person_alias", ["surname_key", "forename_key"]),
 )
 SUPERSEDES_INDEX = "ix_intelligence_report_supersedes_id"
+# PostgreSQL: the first three letters of each name, lower case (controlroom.data.search.
+# name_start): the first-letters search ("chalie mooe") by btree, not trigram.
+START_INDEXES = (("ix_person_forename_start", "forename"),
+                 ("ix_person_surname_start", "surname"))
 TEXT_TRIGRAM_INDEX = "ix_intelligence_report_text_trgm"
 
 # SQLAlchemy has no construct for an FTS5 virtual table or a trigger, so these are fixed
@@ -79,8 +94,8 @@ def create_sqlite_text_index() -> None:
 
 
 def upgrade() -> None:
-    for name, columns in PERSON_INDEXES:
-        op.create_index(name, "person", columns, unique=False)
+    for name, table, columns in NAME_INDEXES:
+        op.create_index(name, table, columns, unique=False)
     op.create_index(SUPERSEDES_INDEX, "intelligence_report", ["supersedes_id"], unique=False)
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
@@ -89,6 +104,10 @@ def upgrade() -> None:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.create_index(TEXT_TRIGRAM_INDEX, "intelligence_report", ["text"], unique=False,
                         postgresql_using="gin", postgresql_ops={"text": "gin_trgm_ops"})
+        for name, column in START_INDEXES:
+            # A fixed expression naming a fixed column: no value is formatted in.
+            op.create_index(name, "person", [sa.text(f"lower(substr({column}, 1, 3))")],
+                            unique=False)
 
 
 def downgrade() -> None:
@@ -97,7 +116,9 @@ def downgrade() -> None:
         for statement in SQLITE_TEXT_INDEX_DROP:
             op.execute(statement)
     elif dialect == "postgresql":
+        for name, _column in reversed(START_INDEXES):
+            op.drop_index(name, table_name="person")
         op.drop_index(TEXT_TRIGRAM_INDEX, table_name="intelligence_report")
     op.drop_index(SUPERSEDES_INDEX, table_name="intelligence_report")
-    for name, _columns in reversed(PERSON_INDEXES):
-        op.drop_index(name, table_name="person")
+    for name, table, _columns in reversed(NAME_INDEXES):
+        op.drop_index(name, table_name=table)
