@@ -131,11 +131,13 @@ class ControlRoomApp(App[int]):
 
         for screen in self.screen_stack:
             if isinstance(screen, IncidentEntry) and self.drafts is not None:
-                if not screen.state.is_blank():
-                    try:
+                try:
+                    # What is on screen, not what the messages in flight have reached.
+                    screen._sync_state_from_widgets()
+                    if not screen.state.is_blank():
                         self.drafts.save(screen.state.to_draft())
-                    except Exception:  # noqa: BLE001 - the draft written as typed stands
-                        pass
+                except Exception:  # noqa: BLE001 - the draft written as typed stands
+                    pass
         self.exit(return_code=129)  # 128 + SIGHUP, as a shell reports it
 
     def notify(self, message, *args, **kwargs) -> None:
