@@ -116,7 +116,7 @@ async def test_judgement_raises_with_a_reason_at_its_field_and_never_lowers(
         await settle(pilot)
         screen = await open_dash(pilot, saved.reference)
         await pilot.press(*"n" * 27)
-        assert "Score 0 of 27 yes · · STANDARD" in shown(screen, "#dash-score")
+        assert "Score 0 of 27 yes · STANDARD · answered 27" in shown(screen, "#dash-score")
         await pilot.press("j")
         assert "raised to ▲ MEDIUM" in shown(screen, "#dash-judgement")
         assert app.focused.id == "judgement-reason"

@@ -47,7 +47,7 @@ from controlroom.widgets.record_text import record_content
 
 ANSWER_WORDS = {Answer.YES: "YES", Answer.NO: "no", Answer.NOT_KNOWN: "not known"}
 LEVEL_WORDS = {
-    RiskLevel.STANDARD: "· STANDARD",
+    RiskLevel.STANDARD: "STANDARD",
     RiskLevel.MEDIUM: "▲ MEDIUM",
     RiskLevel.HIGH: "▲▲ HIGH RISK",
 }
