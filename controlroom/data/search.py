@@ -270,7 +270,8 @@ class _IndexedSearch:
 
     def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT
                    ) -> Sequence[Person]:
-        """People the criteria may mean, at most `limit`, the likeliest first.
+        """People the criteria may mean, the likeliest first: at most `limit` from each
+        narrow or first stage, and NEAR_LIMIT from each wider one.
 
         Within the date of birth asked (or none recorded, when names were given) and at
         the address asked. With exact dates of birth or a whole postcode, everyone there
@@ -282,7 +283,8 @@ class _IndexedSearch:
            of a name part (full text: words being typed);
         2. the same keys with those of the words' near spellings (a letter too many, two
            swapped), then every word by its first letters (a letter left out), at most
-           NEAR_LIMIT more each;
+           NEAR_LIMIT more each, past the first stage's `limit` (a lone word only when
+           the first stage found fewer than a page);
         3. only when nobody was found: any one word matched, then near spellings by full
            text (first letters on SQLite, trigram similarity on PostgreSQL).
         """
@@ -296,7 +298,7 @@ class _IndexedSearch:
         cap = limit
 
         def run(*conditions, params=None) -> None:
-            room = min(limit, cap) - len(found)
+            room = cap - len(found)
             if room <= 0:
                 return
             # Those found already may come again (cheaper than listing them to leave
@@ -329,9 +331,9 @@ class _IndexedSearch:
             if len(found) < limit:
                 return list(found.values())
 
-        def stage(conditions) -> None:
+        def stage(conditions, sets=None) -> None:
             for condition, params in conditions:
-                for filters in filter_sets:
+                for filters in sets or filter_sets:
                     run(*filters, condition, params=params)
 
         stage(self._names([t.keys for t in terms], []))
@@ -341,14 +343,25 @@ class _IndexedSearch:
             stage([(c, {}) for c in self._prefixes(prefixes)])
             if len(found) < PREFIX_WHEN_FEWER:
                 stage([(c, {}) for c in self._later_parts(prefixes)])
-        if any(t.near_keys for t in terms):
+        # The wider stages have room of their own (a common name can fill the first), and
+        # a lone word takes them only when its keys found few: alone, near spellings
+        # and first letters reach thousands.
+        # With exact dates everyone born then is in already, whatever their name: the
+        # wider stages would only add people with no date recorded, found by their keys.
+        # With a range, they look within it.
+        wide = (len(terms) > 1 or len(found) < PREFIX_WHEN_FEWER) \
+            and not criteria.dates_of_birth
+        if wide and any(t.near_keys for t in terms):
             cap = len(found) + NEAR_LIMIT
-            stage(self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], []))
-        if len(prefixes) == len(terms) and any(len(p) > FUZZY_PREFIX for p in prefixes):
+            stage(self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], []),
+                  filter_sets[:1])
+        if wide and len(prefixes) == len(terms) \
+                and any(len(p) > FUZZY_PREFIX for p in prefixes):
             # A letter left out past the first few ("chalie mooe"): every word by its
             # first letters, the ranking's closeness decides.
             cap = len(found) + NEAR_LIMIT
-            stage([(c, {}) for c in self._first_letters([p[:FUZZY_PREFIX] for p in prefixes])])
+            stage([(c, {}) for c in self._first_letters([p[:FUZZY_PREFIX] for p in prefixes])],
+                  filter_sets[:1])
         cap = limit
         if found:
             return list(found.values())
