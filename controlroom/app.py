@@ -104,6 +104,8 @@ class ControlRoomApp(App[int]):
         # the idle lock is up (then every global key but quit is refused).
         self.last_activity: datetime | None = None
         self.locked = False
+        # Screens a worker asked to open while the lock was up: opened after the PIN.
+        self._after_unlock: list[Callable[[], None]] = []
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -194,6 +196,9 @@ class ControlRoomApp(App[int]):
             self.pop_screen()
         self.locked = False
         self.last_activity = self.clock()
+        waiting, self._after_unlock = self._after_unlock, []
+        for action in waiting:
+            action()
 
     @property
     def actor(self) -> Actor:
@@ -287,6 +292,11 @@ class ControlRoomApp(App[int]):
         """Show an incident; `replace` swaps out the current screen (the entry form)."""
         from controlroom.screens.incident_view import IncidentView
 
+        if self.locked:
+            # A save or a claim finishing behind the lock opens nothing over it (a switch
+            # would replace the lock screen itself): it waits for the PIN.
+            self._after_unlock.append(lambda: self.open_incident(reference, replace=replace))
+            return
         if replace:
             self.switch_screen(IncidentView(reference))
         else:

@@ -113,6 +113,10 @@ async def test_the_idle_lock_hides_the_record_until_the_pin_is_typed(database, t
             assert isinstance(app.screen, LockScreen), key
         assert MARK not in everything_drawn(app)
 
+        app.open_incident(reference)  # a worker finishing behind the lock opens nothing
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen) and MARK not in everything_drawn(app)
+
         await type_pin(pilot, "000111")
         assert isinstance(app.screen, LockScreen)
         assert "wrong PIN: 4 attempts left" in said(app)
