@@ -108,7 +108,6 @@ class DashScreen(FramedScreen):
         self.judgement: RiskLevel | None = None
         self._initial: tuple = ({}, None, "")
         self._saving = False
-        self.loaded = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -155,11 +154,11 @@ class DashScreen(FramedScreen):
     @on(Loaded)
     def dash_loaded(self, message: Loaded) -> None:
         view = message.view
-        self.loaded = True
         previous = self.query_one("#dash-previous", Static)
         if view.current is not None:
             current = view.current
-            self.answers = dict(current.answers)
+            # Keys pressed while the read was on the way win over the stored answers.
+            self.answers = {**current.answers, **self.answers}
             when = current.assessed_at.astimezone(self.app.zone)
             earlier = len(view.history) - 1
             previous.update(
@@ -172,7 +171,7 @@ class DashScreen(FramedScreen):
         if not view.domestic:
             self._error(None, "This incident is not flagged domestic: DASH is for domestic "
                               "abuse. Esc, then a to reassess the flags.")
-        self._initial = (dict(self.answers), None, "")
+        self._initial = (dict(view.current.answers) if view.current else {}, None, "")
         self._redraw_all()
         self._refresh_score()
 
