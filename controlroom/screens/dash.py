@@ -107,6 +107,7 @@ class DashScreen(FramedScreen):
         self.answers: dict[int, Answer] = {}
         self.judgement: RiskLevel | None = None
         self._initial: tuple = ({}, None, "")
+        self._marked = 1  # the question drawn with the cursor mark
         self._saving = False
 
     # --- layout ------------------------------------------------------------------------
@@ -190,23 +191,29 @@ class DashScreen(FramedScreen):
         questions = self.query_one("#dash-questions", OptionList)
         if number < QUESTION_COUNT:
             questions.highlighted = number  # the next question (0-based index)
-        self._redraw_all()
+        self._redraw(number, self._marked)
         self._refresh_score()
 
     @on(OptionList.OptionHighlighted, "#dash-questions")
     def moved(self) -> None:
-        self._redraw_all()
+        self._redraw(self._marked)
 
     @on(OptionList.OptionSelected, "#dash-questions")
     def selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()  # Enter does not answer: y, n or k does
 
-    def _redraw_all(self) -> None:
+    def _redraw(self, *numbers: int) -> None:
+        """Draw these questions and the cursor's again (only the rows that changed, so a
+        key press stays cheap)."""
         questions = self.query_one("#dash-questions", OptionList)
         cursor = self.cursor
-        for number in QUESTIONS:
+        for number in {*numbers, cursor}:
             questions.replace_option_prompt_at_index(
                 number - 1, question_line(number, self.answers.get(number), number == cursor))
+        self._marked = cursor
+
+    def _redraw_all(self) -> None:
+        self._redraw(*QUESTIONS)
 
     def _refresh_score(self) -> None:
         value = score(self.answers)
