@@ -1,5 +1,6 @@
 """Snapshot tests of the DASH screen at 80x24 (and in 16 colours), part answered, so the
-cursor, the answers in words, the live score and level and the hints all show.
+cursor, the answers in words, the live score and level and the hints all show; and of a
+regrade to G4 refused by the safeguarding rules, with the supervisor's override field.
 After a deliberate change: pytest --snapshot-update."""
 
 from __future__ import annotations
@@ -51,3 +52,22 @@ def test_dash_judgement_in_16_colours(snap_compare, database, tmp_path, referenc
     app = build_app(database, tmp_path, term="linux")
     keys = ("n",) * 5 + ("y",) * 3 + ("j",)
     assert snap_compare(app, terminal_size=SIZE, run_before=answering(reference, *keys))
+
+
+def test_regrade_to_g4_refused_by_safeguarding_rules(snap_compare, database, tmp_path,
+                                                     reference):
+    """The regrade dialog after ctrl+s on G4: the rules in words, the override field."""
+    app = build_app(database, tmp_path)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        pilot.app.open_incident(reference)
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        await pilot.press("4", "enter", *"calm now", "ctrl+s")
+        await settle(pilot)
+        for widget in pilot.app.screen.query("Input"):
+            widget.cursor_blink = False
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
