@@ -706,6 +706,8 @@ class QueueItem(Base):
         ),
         # The queue screen: the items not done, of one queue or all, oldest first.
         Index("ix_queue_item_state_queue_entered_at", "state", "queue", "entered_at"),
+        # Bulk claiming: the oldest open item of any queue, in index order.
+        Index("ix_queue_item_state_entered_at_id", "state", "entered_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

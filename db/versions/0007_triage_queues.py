@@ -12,7 +12,8 @@ SQLite table is rebuilt.
 
 Indexes follow what the queue screen and the command view read: items not done by state
 and queue, oldest first (`state, queue, entered_at`); completions over the last 24 hours
-for the backlog sparkline (`completed_at`); changes since a counter value (`change_seq`);
+for the backlog sparkline (`completed_at`); bulk claiming, the oldest open item of any
+queue (`state, entered_at, id`); changes since a counter value (`change_seq`);
 an incident's items (`incident_id`).
 
 Existing open incidents are not routed here (migrations do not run the domain rules):
@@ -68,6 +69,8 @@ def upgrade() -> None:
                     unique=False)
     op.create_index("ix_queue_item_state_queue_entered_at", "queue_item",
                     ["state", "queue", "entered_at"], unique=False)
+    op.create_index("ix_queue_item_state_entered_at_id", "queue_item",
+                    ["state", "entered_at", "id"], unique=False)
 
     counter = op.create_table(
         "queue_change_counter",
@@ -81,6 +84,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("queue_change_counter")
+    op.drop_index("ix_queue_item_state_entered_at_id", table_name="queue_item")
     op.drop_index("ix_queue_item_state_queue_entered_at", table_name="queue_item")
     op.drop_index(op.f("ix_queue_item_change_seq"), table_name="queue_item")
     op.drop_index(op.f("ix_queue_item_completed_at"), table_name="queue_item")
