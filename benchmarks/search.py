@@ -317,4 +317,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # This script's directory is no import root: benchmarks/queue.py would shadow the
+    # standard library's `queue`, which psycopg imports when the engine is made.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     raise SystemExit(main())

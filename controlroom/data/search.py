@@ -55,6 +55,9 @@ CANDIDATE_LIMIT = 200
 # Letters of a name's start that PostgreSQL indexes (migration 0005), and that the
 # first-letters stage looks for.
 START_LETTERS = 3
+# PostgreSQL looks for a later part of a name ("whit": "Hughes-Whitfield", by trigram,
+# slower) only for a last word this short: one still being typed.
+LATER_PART_LETTERS = 5
 # At most this many more from the near-spelling stage (it reaches further, and finds more).
 NEAR_LIMIT = 100
 # Names are looked for as the starts of name parts (full text) when the keys found fewer
@@ -205,8 +208,8 @@ class _IndexedSearch:
         raise NotImplementedError
 
     def _later_parts(self, prefixes: Sequence[str]) -> list:
-        """Conditions on Person: every word starts a name or a later part of one, where
-        `_prefixes` does not already look there."""
+        """Conditions on Person: every word starts a name, the last one perhaps a later
+        part of one, where `_prefixes` does not already look there."""
         return []
 
     def _first_letters(self, prefixes: Sequence[str]) -> list:
@@ -341,7 +344,7 @@ class _IndexedSearch:
         if len(found) < PREFIX_WHEN_FEWER and len(prefixes) == len(terms):
             # Words being typed ("moh smi"): whole words found people by their keys.
             stage([(c, {}) for c in self._prefixes(prefixes)])
-            if len(found) < PREFIX_WHEN_FEWER:
+            if len(found) < PREFIX_WHEN_FEWER and len(prefixes[-1]) <= LATER_PART_LETTERS:
                 stage([(c, {}) for c in self._later_parts(prefixes)])
         # The wider stages have room of their own (a common name can fill the first), and
         # a lone word takes them only when its keys found few: alone, near spellings
@@ -491,14 +494,17 @@ class PostgresSearch(_IndexedSearch):
 
     @staticmethod
     def _starts(model, prefix: str):
-        """The forename or surname of `model` starts with `prefix`."""
-        typed = or_(model.forename.istartswith(prefix, autoescape=True),
-                    model.surname.istartswith(prefix, autoescape=True))
+        """The forename or surname of `model` starts with `prefix`: through the
+        expression indexes on Person (lower(), not ILIKE, to confirm the whole prefix,
+        so the planner cannot trade them for a slower trigram scan), ILIKE elsewhere."""
         if model is not Person or len(prefix) < START_LETTERS:
-            return typed
+            return or_(model.forename.istartswith(prefix, autoescape=True),
+                       model.surname.istartswith(prefix, autoescape=True))
         start = prefix[:START_LETTERS]
         return and_(or_(name_start(Person.forename) == start,
-                        name_start(Person.surname) == start), typed)
+                        name_start(Person.surname) == start),
+                    or_(func.lower(Person.forename).startswith(prefix, autoescape=True),
+                        func.lower(Person.surname).startswith(prefix, autoescape=True)))
 
     @staticmethod
     def _later_part(column, prefix: str):
@@ -508,18 +514,16 @@ class PostgresSearch(_IndexedSearch):
                    column.icontains("-" + prefix, autoescape=True))
 
     def _prefixes(self, prefixes: Sequence[str]) -> list:
-        return [and_(*(self._starts(Person, p) for p in prefixes)),
-                Person.id.in_(select(PersonAlias.person_id).where(
-                    and_(*(self._starts(PersonAlias, p) for p in prefixes))))]
-
-    def _first_letters(self, prefixes: Sequence[str]) -> list:
-        # The person's own names only: aliases have no expression index, and trigram
-        # ILIKE on short starts reads too much for a stage that only widens the net.
-        return self._prefixes(prefixes)[:1]
+        # The person's own names: aliases have no expression index (a trigram ILIKE on
+        # them costs more than the rest of a search); an alias is found by its keys.
+        return [and_(*(self._starts(Person, p) for p in prefixes))]
 
     def _later_parts(self, prefixes: Sequence[str]) -> list:
-        return [and_(*(or_(self._starts(Person, p), self._later_part(Person.forename, p),
-                           self._later_part(Person.surname, p)) for p in prefixes))]
+        # Only the last word (the one being typed) may start a later part.
+        *whole, last = prefixes
+        return [and_(*(self._starts(Person, p) for p in whole),
+                     or_(self._starts(Person, last), self._later_part(Person.forename, last),
+                         self._later_part(Person.surname, last)))]
 
     def _fuzzy_text(self, term: NameTerm) -> list:
         # pg_trgm's similarity operator (threshold pg_trgm.similarity_threshold, 0.3).
