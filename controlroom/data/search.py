@@ -36,6 +36,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -300,14 +301,25 @@ class _IndexedSearch:
         found: dict[int, Row] = {}
         cap = limit
 
-        def run(*conditions, params=None) -> None:
+        def run(*conditions, params=None, alternatives=()) -> None:
+            """Everyone meeting `conditions` (and one of `alternatives`, each with its
+            parameters, asked as one UNION ALL: one round trip, each part on its own
+            index), up to the room left."""
             room = cap - len(found)
             if room <= 0:
                 return
             # Those found already may come again (cheaper than listing them to leave
             # out): ask for as many more, keep the new ones up to the room left.
-            statement = select(*CANDIDATE_COLUMNS).where(*conditions)
-            for row in self._rows(statement.limit(room + len(found)), params):
+            parts = [(*conditions, alternative) for alternative, _ in alternatives] \
+                or [conditions]
+            params = dict(params or {})
+            for _, more in alternatives:
+                params.update(more)
+            statements = [select(*CANDIDATE_COLUMNS).where(*part).limit(room + len(found))
+                          for part in parts]
+            statement = statements[0] if len(statements) == 1 else union_all(
+                *(s.subquery().select() for s in statements))
+            for row in self._rows(statement, params):
                 if row.id not in found:
                     found[row.id] = row
                     room -= 1
@@ -335,9 +347,9 @@ class _IndexedSearch:
                 return list(found.values())
 
         def stage(conditions, sets=None) -> None:
-            for condition, params in conditions:
+            if conditions:
                 for filters in sets or filter_sets:
-                    run(*filters, condition, params=params)
+                    run(*filters, alternatives=conditions)
 
         stage(self._names([t.keys for t in terms], []))
         prefixes = [t.prefix for t in terms if t.prefix]
