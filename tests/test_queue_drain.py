@@ -9,10 +9,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.engine import make_url
 
 from controlroom.data import queue_queries
+from controlroom.data.engine import make_session_factory
 from controlroom.data.models import AuditEvent, Incident, QueueItem, Staff
 from controlroom.domain.identity import Actor
 from controlroom.domain.queues import QueuePolicy
@@ -35,7 +36,12 @@ def postgres(databases, database):
     # 20,000 commits (crash safety is not what this test is about).
     databases._execute("ALTER DATABASE {name} SET synchronous_commit = off",
                        make_url(database.url).database)
-    database.engine.dispose()  # new connections pick the setting up
+    # Twenty workers in one process need twenty connections (the app's pool is sized for
+    # one operator); new connections also pick the setting above up.
+    database.engine.dispose()
+    database.engine = create_engine(database.engine.url, pool_size=WORKERS + 2,
+                                    max_overflow=4, pool_pre_ping=True)
+    database.session_factory = make_session_factory(database.engine)
     return database
 
 
