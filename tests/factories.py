@@ -190,9 +190,10 @@ def staff_actor(database: Database, role, username: str | None = None, *,
 
 
 def station_database(path, role="call_handler") -> str:
-    """An SQLite station database made by an administrator, with the OS user (the
-    operator a real `controlroom` process runs as) enrolled as `role`: the creator of a
-    database is its administrator, and administrators may not record incidents."""
+    """An SQLite production station database (as `controlroom` makes one), made by an
+    administrator, with the OS user (the operator a real `controlroom` process runs as)
+    enrolled as `role`: the creator of a database is its administrator, and
+    administrators may not record incidents."""
     import getpass
 
     from controlroom.config import sqlite_url
@@ -204,7 +205,7 @@ def station_database(path, role="call_handler") -> str:
     url = sqlite_url(path)
     engine = make_engine(url)
     try:
-        upgrade(engine, environment=Environment.TEST, created_by="station.admin")
+        upgrade(engine, environment=Environment.PRODUCTION, created_by="station.admin")
     finally:
         engine.dispose()
     database = Database(url)
