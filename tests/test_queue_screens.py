@@ -137,3 +137,21 @@ async def test_filters_claims_and_the_stale_mark_by_keyboard(database, tmp_path)
         await pilot.press("enter")  # mine now: opens the incident
         await until(pilot, lambda: theft.reference in screen_text(app)
                     and not isinstance(app.screen, TriageQueue))
+
+
+async def test_a_claim_turns_stale_on_screen_as_time_passes(database, tmp_path):
+    supervisor = staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
+    handler = staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
+    saved = new_incident(database, supervisor, type_code="THEFT")
+    from tests.test_queue_services import POLICY, item_id
+    queues.claim(database.uow(), handler, item_id(database, saved.id, "general"), POLICY,
+                 SEED_ANCHOR - timedelta(minutes=5))
+    app = build_app(database, tmp_path, username="q.super")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: "Hana Handl" in screen_text(app))
+        assert "STALE" not in screen_text(app)
+        app.clock = lambda: SEED_ANCHOR + timedelta(minutes=5)  # ten minutes of silence
+        app.screen._tick()
+        await until(pilot, lambda: "STALE Hana" in screen_text(app))

@@ -42,6 +42,8 @@ from controlroom.widgets.record_text import record_content, record_text
 FEED_WAIT_SECONDS = 0.5
 # The table draws the most urgent items; the figures at the top count them all.
 SHOWN_ROWS = 200
+# Stale marks and ages follow the clock this often.
+TICK_SECONDS = 15
 COLUMNS = (("risk", "Risk", 14), ("grade", "Gr", 2), ("queue", "Q", 4), ("ref", "Reference", 16),
            ("type", "Type", 10), ("age", "Age", 8), ("claim", "Claimed", 10))
 RISK_STYLES = {3: "bold red", 2: "yellow", 1: ""}
@@ -205,7 +207,7 @@ class TriageQueue(FramedScreen):
         self.reload()
         self.listen()
         self.set_interval(self.policy.heartbeat_every.total_seconds(), self.beat)
-        self.set_interval(30, self._tick)
+        self.set_interval(TICK_SECONDS, self._tick)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -365,8 +367,19 @@ class TriageQueue(FramedScreen):
             + (" · a reassign" if getattr(self, "may_reassign", False) else ""))
 
     def _tick(self) -> None:
-        if self.loaded:
-            self._show_summary()
+        """Time passing changes what is shown without any change in the database: a
+        claim whose holder went quiet turns STALE, and the figures age."""
+        if not self.loaded:
+            return
+        now = self.app.clock()
+        after = self.policy.stale_after
+        quiet = [row for row in self.rows.values()
+                 if row.state == "claimed" and not row.stale and row.heartbeat_at is not None
+                 and now - row.heartbeat_at >= after]
+        if quiet:
+            self._apply([row._replace(stale=True) for row in quiet],
+                        {row.item_id for row in quiet}, now)
+        self._show_summary()
 
     @on(Said)
     def said(self, message: Said) -> None:
