@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, exists, func, select
 from sqlalchemy.orm import Session
 
 from controlroom.data.models import (
@@ -29,6 +29,9 @@ from controlroom.data.models import (
 REFERENCE_LOCK_NAMESPACE = 0x4952
 # A text search asks the trigram index for at most this many of the text's trigrams.
 TEXT_TRIGRAMS = 12
+# Text in at most this many reports is looked up by id; commoner text by walking the
+# reports newest first (see IntelligenceQueries._text_index).
+TEXT_RARE = 2000
 
 # The FTS5 trigram index of report texts (SQLite only; migration 0005, outside the models).
 intelligence_text_fts = Table(
@@ -189,31 +192,45 @@ class IntelligenceQueries:
 
     # --- lists -----------------------------------------------------------------------------
 
-    def _text_index(self, text: str) -> list:
-        """Conditions that let the trigram index (migration 0005) narrow a text search
-        before the substring itself is checked on each report found.
-
-        PostgreSQL's GIN trigram index serves ILIKE '%text%' as it stands: nothing to
-        add. SQLite: the reports whose FTS5 trigram index holds every trigram of the
-        text (each a quoted FTS5 string, so quotes and operators typed are characters,
-        in a bound parameter). Fewer than three characters have no trigram: the
-        substring check alone decides (a scan).
-        """
-        if self.session.get_bind().dialect.name != "sqlite":
-            return []
+    def _fts_query(self, text: str) -> str | None:
+        """The FTS5 query for every trigram of `text` (each a quoted FTS5 string, so
+        quotes and operators typed are characters; a bound parameter), or None when the
+        text is shorter than a trigram."""
         folded = text.casefold()
         trigrams = list(dict.fromkeys(folded[i:i + 3] for i in range(len(folded) - 2)))
         if not trigrams:
-            return []
+            return None
         if len(trigrams) > TEXT_TRIGRAMS:
             # Enough of them, spread over the text, to find few reports; the substring
             # check does the rest.
             step = len(trigrams) / TEXT_TRIGRAMS
             trigrams = [trigrams[int(i * step)] for i in range(TEXT_TRIGRAMS)]
-        query = " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
-        return [IntelligenceReport.id.in_(
-            select(intelligence_text_fts.c.rowid)
-            .where(intelligence_text_fts.c.intelligence_text_fts.match(query)))]
+        return " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
+
+    def _text_index(self, text: str) -> list:
+        """Conditions that let the trigram index (migration 0005) find the reports that
+        may hold `text`, before the substring itself is checked on each.
+
+        PostgreSQL's GIN trigram index serves ILIKE '%text%' as it stands: nothing to
+        add. SQLite: first a probe, at most TEXT_RARE + 1 reports from the FTS5 index.
+        Text that rare becomes a list of ids (a few lookups, then newest first). Text
+        more common than that is in many reports: the newest are found sooner by walking
+        the reports newest first and asking the FTS5 index about each. Fewer than three
+        characters have no trigram: the substring check alone decides (a scan).
+        """
+        if self.session.get_bind().dialect.name != "sqlite":
+            return []  # ILIKE '%text%' as it stands: the GIN index serves it
+        report, fts = IntelligenceReport, intelligence_text_fts
+        query = self._fts_query(text)
+        if query is None:
+            return []
+        ids = self.session.scalars(
+            select(fts.c.rowid).where(fts.c.intelligence_text_fts.match(query))
+            .limit(TEXT_RARE + 1)).all()
+        if len(ids) <= TEXT_RARE:
+            return [report.id.in_(ids)]
+        return [exists(select(fts.c.rowid).where(
+            fts.c.rowid == report.id, fts.c.intelligence_text_fts.match(query)))]
 
     def search(self, criteria: ReportCriteria, limit: int
                ) -> Sequence[tuple[IntelligenceReport, str, str | None]]:
