@@ -46,9 +46,9 @@ def populate_at_0001(connection) -> dict[str, int]:
     assert "thrive_skipped" not in t["incident"].c  # really the 0001 shape
     connection.execute(t["database_info"].insert().values(
         id=1, environment="test", synthetic=True, force_name="Old Force", created_at=OPENED,
-        created_by="old.admin"))
+        created_by="old.supervisor"))
     staff = connection.execute(t["staff"].insert().values(
-        username="old.admin", display_name="Old Admin", role="administrator", active=True,
+        username="old.supervisor", display_name="Old Supervisor", role="supervisor", active=True,
         locked=False, created_at=OPENED)).inserted_primary_key[0]
     connection.execute(t["incident_type"].insert(), [
         {"code": "NOISE", "label": "Noise nuisance", "heading": "Anti-Social Behaviour",
@@ -115,7 +115,7 @@ def test_a_populated_0001_database_upgrades_to_head(empty_url):
     # The services run on the upgraded database, numbering on from the old references.
     database = Database(empty_url)
     try:
-        actor = Actor(ids["staff"], "old.admin", Role.ADMINISTRATOR, "local")
+        actor = Actor(ids["staff"], "old.supervisor", Role.SUPERVISOR, "local")
         old = incidents.view_incident_by_id(database.uow(), actor, ids["incident1"])
         assert (old.version, old.thrive_skipped, old.thrive["threat"], old.location_verified) == (
             3, False, "Assessed before 0002", True)

@@ -48,7 +48,7 @@ def test_a_populated_0002_database_gets_its_name_keys(empty_url):
             person, alias = tables.tables["person"], tables.tables["person_alias"]
             assert "surname_key" not in person.c  # really the 0002 shape
             staff = connection.execute(tables.tables["staff"].insert().values(
-                username="old.admin", display_name="Old Admin", role="administrator",
+                username="old.supervisor", display_name="Old Supervisor", role="supervisor",
                 active=True, locked=False, created_at=CREATED)).inserted_primary_key[0]
             ids = [connection.execute(person.insert().values(
                 forename=forename, surname=surname, date_of_birth=date(1980, 1, 2),
@@ -78,7 +78,7 @@ def test_a_populated_0002_database_gets_its_name_keys(empty_url):
 
     database = Database(empty_url)
     try:
-        actor = Actor(staff, "old.admin", Role.ADMINISTRATOR, "local")
+        actor = Actor(staff, "old.supervisor", Role.SUPERVISOR, "local")
         today = CREATED.date()
         for query, wanted in (("mohammed smith", ids[0]), ("zoe obrien", ids[1]),
                               ("catherine whitfield", ids[2]), ("john macdonald", ids[3])):
