@@ -18,13 +18,19 @@ Target (issue 6): verifying 100,000 events "takes seconds".
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+import sys
+from pathlib import Path
+
+# benchmarks/queue.py (so named by issue 5) would hide the standard library's `queue` from
+# Textual and psycopg while this script's own directory is first on sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from controlroom.config import mask_url, sqlite_url
 from controlroom.data import audit_log

@@ -13,18 +13,24 @@ Target (issue 3): at most 8 keystrokes beyond the content.
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+import sys
+from pathlib import Path
+
+# benchmarks/queue.py (so named by issue 5) would hide the standard library's `queue` from
+# Textual and psycopg while this script's own directory is first on sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
 

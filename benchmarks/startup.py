@@ -18,6 +18,14 @@ Targets (issue 2): first frame ≤ 1.3× the bare app, peak RSS ≤ 1.6×.
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+import sys
+from pathlib import Path
+
+# benchmarks/queue.py (so named by issue 5) would hide the standard library's `queue` from
+# Textual and psycopg while this script's own directory is first on sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import fcntl
 import os
@@ -26,11 +34,9 @@ import select
 import statistics
 import struct
 import subprocess
-import sys
 import tempfile
 import termios
 import time
-from pathlib import Path
 
 BARE_TITLE = b"BAREAPPFRAME"
 BARE_APP = f"""
