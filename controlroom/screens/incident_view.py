@@ -115,6 +115,8 @@ class IncidentView(FramedScreen):
     TITLE = "Incident"
     AUTO_FOCUS = "#view-body"
 
+    # The footer shows the everyday keys in 80 columns; the rest (referrals, reload, who
+    # looked) are listed by F1 and found by ctrl+p like every other binding.
     BINDINGS = [
         Binding("n", "note", "Note", id="view.note", tooltip="Add a note to the log"),
         Binding("g", "regrade", "Regrade", id="view.regrade",
@@ -127,14 +129,14 @@ class IncidentView(FramedScreen):
         Binding("d", "dash", "DASH", id="view.dash",
                 tooltip="DASH risk assessment (domestic abuse)"),
         Binding("m", "referral_sent", "Referral sent", id="view.referral_sent",
-                tooltip="Mark the next referral waiting to be sent as sent"),
+                tooltip="Mark the next referral waiting to be sent as sent", show=False),
         Binding("k", "referral_acknowledged", "Referral ack", id="view.referral_acknowledged",
-                tooltip="Mark the next sent referral as acknowledged"),
+                tooltip="Mark the next sent referral as acknowledged", show=False),
         Binding("l", "jump_log", "Log", id="view.log", tooltip="Jump to the newest log entry"),
         Binding("r,ctrl+r", "reload", "Reload", id="view.reload",
-                tooltip="Read the incident from the database again"),
+                tooltip="Read the incident from the database again", show=False),
         Binding("w", "who_looked", "Who looked", id="view.who_looked",
-                tooltip="Who opened or changed this incident (supervisors)"),
+                tooltip="Who opened or changed this incident (supervisors)", show=False),
     ]
 
     class Loaded(Message):
