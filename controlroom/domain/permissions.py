@@ -237,11 +237,18 @@ def denial_message(role: Role | str | None, action: Action,
         who = _PERSON[Role(role)] if role is not None else "an operator without a role"
     except ValueError:
         who = "an operator without a known role"
-    others = [_PERSON[r] for r in roles_allowed(action, marking)]
+    whom = ask_whom(action, marking)
+    ask = f" Ask {whom}." if whom else ""
+    return f"As {who} you may not {wording}.{ask}"
+
+
+def ask_whom(action: Action, marking: Marking = Marking.NORMAL) -> str:
+    """Who may do it, in words ("a supervisor or a member of intelligence staff"), or ""
+    when nobody may."""
+    others = [_PERSON[r] for r in roles_allowed(Action(action), Marking(marking))]
     if len(others) > 1:
         others = [", ".join(others[:-1]), others[-1]]
-    ask = f" Ask {' or '.join(others)}." if others else ""
-    return f"As {who} you may not {wording}.{ask}"
+    return " or ".join(others)
 
 
 _PERSON: dict[Role, str] = {

@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -39,7 +40,14 @@ from controlroom.domain.incidents import (
     reference_day,
     suggest_grade,
 )
-from controlroom.domain.permissions import Action
+from controlroom.domain.permissions import (
+    SEXUAL_OFFENCE_TYPE_CODES,
+    Action,
+    Decision,
+    Marking,
+    ask_whom,
+    decide,
+)
 from controlroom.domain.postcode import find_postcode, postcode_problem
 from controlroom.domain.safeguarding import GuardedAction, guarded_action
 from controlroom.services import access, audit, fields
@@ -358,13 +366,126 @@ def _person_name(person) -> str:
     return " ".join(part for part in (person.forename, person.surname) if part)
 
 
-def _detail(uow, incident: Incident, today: date) -> IncidentDetail:
+# --- sexual-offence complainants: lifelong anonymity --------------------------------------
+
+
+def withheld_text() -> str:
+    """What a role without need-to-know reads in place of a complainant's identity."""
+    return ("withheld: sexual-offence complainant — ask "
+            + ask_whom(Action.PERSON_VIEW, Marking.SEXUAL_OFFENCE))
+
+
+def may_see_complainants(actor: Actor) -> bool:
+    """Need-to-know, as the permission table states it for reading a sexual-offence
+    complainant's person record (a justification there; here the view is audited)."""
+    return decide(actor.role, Action.PERSON_VIEW, Marking.SEXUAL_OFFENCE) is not Decision.DENIED
+
+
+def complainant_ids(uow, person_ids) -> set[int]:
+    """The sexual-offence complainants among `person_ids`, by the permission code's one
+    definition (`access.person_marking`: a victim of an incident opened or closed as a
+    sexual offence)."""
+    return {person_id for person_id in dict.fromkeys(person_ids)
+            if access.person_marking(uow, [person_id], restricted=False)
+            is Marking.SEXUAL_OFFENCE}
+
+
+@dataclass(frozen=True, slots=True)
+class Anonymity:
+    """What one read shows of the complainants among the persons it touches.
+
+    `shown`: the operator has need-to-know (identities shown, audited as such).
+    Otherwise each complainant's name is replaced, wherever record text carries it, by
+    `withheld_text()`; the caller fields are withheld too on an incident of a
+    sexual-offence type (the caller is often the complainant) or when the caller's name is
+    a complainant's."""
+
+    shown: bool
+    names: dict[int, str]  # complainant person id -> full name
+    caller_withheld: bool = False
+
+    @property
+    def withholds(self) -> bool:
+        return not self.shown and bool(self.names or self.caller_withheld)
+
+    def text(self, value: str | None) -> str | None:
+        if not value or self.shown:
+            return value
+        for name in sorted(set(self.names.values()), key=len, reverse=True):
+            if name.strip():
+                value = re.sub(re.escape(name), withheld_text(), value, flags=re.IGNORECASE)
+        return value
+
+    def note(self) -> str | None:
+        """The words for the read's audit event, or None when no complainant is involved."""
+        ids = ",".join(map(str, sorted(self.names)))
+        if self.shown and self.names:
+            return f"sexual-offence complainant identity shown (need to know): persons {ids}"
+        parts = []
+        if self.names:
+            parts.append(f"sexual-offence complainant identity withheld: persons {ids}")
+        if self.caller_withheld and not self.shown:
+            parts.append("caller withheld (possible sexual-offence complainant)")
+        return "; ".join(parts) or None
+
+
+def anonymity(uow, actor: Actor, persons, *, sexual_offence_incident: bool = False,
+              caller_name: str | None = None) -> Anonymity:
+    persons = list(persons)
+    ids = complainant_ids(uow, (p.id for p in persons))
+    names = {p.id: _person_name(p) for p in persons if p.id in ids}
+    caller = (caller_name or "").casefold()
+    caller_is_complainant = bool(caller) and any(
+        n.casefold() in caller for n in names.values() if n.strip())
+    return Anonymity(shown=may_see_complainants(actor), names=names,
+                     caller_withheld=sexual_offence_incident or caller_is_complainant)
+
+
+def _with_note(detail: str | None, note: str | None) -> str | None:
+    return "; ".join(p for p in (detail, note) if p) or None
+
+
+def _detail(uow, incident: Incident, today: date, actor: Actor) -> IncidentDetail:
+    return _detail_noted(uow, incident, today, actor)[0]
+
+
+def _detail_noted(uow, incident: Incident, today: date,
+                  actor: Actor) -> tuple[IncidentDetail, str | None]:
+    """The incident as `actor` may see it, and the audit words on complainants (if any)."""
     opening = uow.reference.incident_type(incident.opening_type_code)
     closing = (uow.reference.incident_type(incident.closing_type_code)
                if incident.closing_type_code else None)
     opener = uow.staff.get(incident.opened_by_id)
     links = uow.incidents.person_links(incident.id)
     markers = current_markers(uow, (person.id for _, person in links), today)
+    codes = SEXUAL_OFFENCE_TYPE_CODES
+    anon = anonymity(uow, actor, (person for _, person in links),
+                     sexual_offence_incident=(incident.opening_type_code in codes
+                                              or incident.closing_type_code in codes),
+                     caller_name=incident.caller_name)
+    hide = anon.withholds
+    caller_hidden = hide and anon.caller_withheld
+    withheld = withheld_text()
+
+    def person(link, person) -> LinkedPerson:
+        if hide and person.id in anon.names:
+            return LinkedPerson(person_id=person.id, role=link.role, name=withheld,
+                                date_of_birth=None, markers=markers[person.id])
+        return LinkedPerson(person_id=person.id, role=link.role, name=_person_name(person),
+                            date_of_birth=person.date_of_birth, markers=markers[person.id])
+
+    def entry(e, author) -> LogEntry:
+        shown = _log_entry(e, author)
+        if not hide:
+            return shown
+        text = anon.text(shown.text)
+        if caller_hidden and e.kind == LogKind.MERGED_CALL.value:
+            first, _, rest = (text or "").partition("\n")
+            text = f"Further call from {withheld}." + (f"\n{anon.text(rest)}" if rest else "")
+        return LogEntry(id=shown.id, entered_at=shown.entered_at, entered_by=shown.entered_by,
+                        kind=shown.kind, text=text or "", old_value=shown.old_value,
+                        new_value=shown.new_value)
+
     return IncidentDetail(
         id=incident.id,
         reference=incident.reference,
@@ -382,27 +503,24 @@ def _detail(uow, incident: Incident, today: date) -> IncidentDetail:
         location_text=incident.location_text,
         postcode=incident.postcode,
         location_verified=incident.location_id is not None,
-        caller_name=incident.caller_name,
-        caller_phone=incident.caller_phone,
-        caller_relationship=incident.caller_relationship,
+        caller_name=withheld if caller_hidden and incident.caller_name else (
+            anon.text(incident.caller_name) if hide else incident.caller_name),
+        caller_phone=None if caller_hidden else incident.caller_phone,
+        caller_relationship=None if caller_hidden else incident.caller_relationship,
         thrive={part: getattr(incident, f"thrive_{part}") for part in THRIVE_PARTS},
         thrive_skipped=bool(incident.thrive_skipped),
         domestic=incident.domestic,
         child_present=incident.child_present,
         weapons=incident.weapons,
         possible_crime=incident.possible_crime,
-        narrative=incident.narrative,
-        persons=tuple(
-            LinkedPerson(person_id=person.id, role=link.role, name=_person_name(person),
-                         date_of_birth=person.date_of_birth, markers=markers[person.id])
-            for link, person in links
-        ),
-        log=tuple(_log_entry(e, author) for e, author in uow.incidents.log_with_authors(incident.id)),
+        narrative=anon.text(incident.narrative) if hide else incident.narrative,
+        persons=tuple(person(link, p) for link, p in links),
+        log=tuple(entry(e, author) for e, author in uow.incidents.log_with_authors(incident.id)),
         closed_at=incident.closed_at,
-        result=incident.result,
+        result=anon.text(incident.result) if hide else incident.result,
         crime_reference=incident.crime_reference,
-        no_crime_reason=incident.no_crime_reason,
-    )
+        no_crime_reason=anon.text(incident.no_crime_reason) if hide else incident.no_crime_reason,
+    ), anon.note()
 
 
 def _today() -> date:
@@ -693,8 +811,8 @@ def view_incident(uow, actor: Actor, reference: str) -> IncidentDetail:
                          outcome=Outcome.FAILED, detail="no such reference")
             uow.commit()
             raise IncidentNotFound(f"no incident {wanted or '(no reference given)'}")
-        detail = _detail(uow, incident, _today())
-        audit.record(uow, actor, "incident.view", "incident", incident.id)
+        detail, note = _detail_noted(uow, incident, _today(), actor)
+        audit.record(uow, actor, "incident.view", "incident", incident.id, detail=note)
         uow.commit()
         return detail
 
@@ -708,8 +826,8 @@ def view_incident_by_id(uow, actor: Actor, incident_id: int) -> IncidentDetail:
                          outcome=Outcome.FAILED, detail="no such incident")
             uow.commit()
             raise IncidentNotFound(f"no incident with id {incident_id}")
-        detail = _detail(uow, incident, _today())
-        audit.record(uow, actor, "incident.view", "incident", incident.id)
+        detail, note = _detail_noted(uow, incident, _today(), actor)
+        audit.record(uow, actor, "incident.view", "incident", incident.id, detail=note)
         uow.commit()
         return detail
 
@@ -761,10 +879,10 @@ def _checked_for_change(uow, actor: Actor, incident_id: int, expected_version: i
 
 
 def _conflict(uow, actor: Actor, incident: Incident, expected_version: int, action: str):
-    current = _detail(uow, incident, _today())
+    current, note = _detail_noted(uow, incident, _today(), actor)
     audit.record(uow, actor, action, "incident", incident.id, outcome=Outcome.FAILED,
-                 detail=f"edit conflict: expected version {expected_version}, "
-                        f"found {current.version}; nothing changed")
+                 detail=_with_note(f"edit conflict: expected version {expected_version}, "
+                                   f"found {current.version}; nothing changed", note))
     uow.commit()
     raise EditConflict(current)
 
@@ -783,8 +901,8 @@ def _commit_change(uow, actor: Actor, incident: Incident, expected_version: int,
         _conflict(uow, actor, _incident(uow, incident_id), expected_version, action)
     # Type, flags, grade or status changed: its queue items follow, in this transaction.
     route_incident(uow, incident, now if now is not None else datetime.now(UTC))
-    audit.record(uow, actor, action, "incident", incident_id, detail=detail)
-    result = _detail(uow, incident, today)
+    result, note = _detail_noted(uow, incident, today, actor)
+    audit.record(uow, actor, action, "incident", incident_id, detail=_with_note(detail, note))
     uow.commit()
     return result
 

@@ -13,7 +13,13 @@ from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.permissions import Action
 from controlroom.domain.postcode import find_postcode, outward_code
 from controlroom.services import access, audit
-from controlroom.services.incidents import IncidentSummary, _summary
+from controlroom.services.incidents import (
+    IncidentSummary,
+    _summary,
+    _with_note,
+    anonymity,
+    withheld_text,
+)
 from controlroom.services.markers import MarkerInfo, current_markers
 
 HISTORY_PERIOD = timedelta(days=365)
@@ -151,16 +157,23 @@ def location_context(uow, actor: Actor, location_id: int, now: datetime) -> Loca
             location.id, now - HISTORY_PERIOD, now, RECENT_SHOWN))
         residents = uow.locations.residents(location.id, today)
         markers = current_markers(uow, (p.id for p in residents), today)
+        # A resident who is a sexual-offence complainant is named only to need-to-know.
+        anon = anonymity(uow, actor, residents)
+        hidden = set(anon.names) if anon.withholds else set()
         people = [
             PersonAtLocation(person_id=p.id, name=f"{p.forename} {p.surname}".strip(),
                              date_of_birth=p.date_of_birth, markers=markers[p.id])
+            if p.id not in hidden else
+            PersonAtLocation(person_id=p.id, name=withheld_text(), date_of_birth=None,
+                             markers=markers[p.id])
             for p in residents
         ]
         # Those with markers first, the most severe first; the rest keep name order.
         people.sort(key=lambda p: min((m.severity for m in p.markers), default=99))
         shown = [p.person_id for p in people if p.markers]
         audit.record(uow, actor, "location.context", "location", location.id,
-                     detail="markers shown for persons: " + (",".join(map(str, shown)) or "none"))
+                     detail=_with_note("markers shown for persons: "
+                                       + (",".join(map(str, shown)) or "none"), anon.note()))
         uow.commit()
         return LocationContext(location=_match(location), hazards=hazards, incidents_12m=count,
                                recent=recent, people=tuple(people))
