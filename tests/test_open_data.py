@@ -1,0 +1,206 @@
+"""The anonymised open-data export (data.police.uk street-level CSV): the domain mapping,
+the service on both backends, the CLI, and the permission table's answer (audited)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import update
+
+from controlroom.data.models import DatabaseInfo, Incident
+from controlroom.domain import open_data
+from controlroom.domain.grades import grade_codes
+from controlroom.domain.roles import Role
+from controlroom.services import incidents
+from controlroom.services.access import PermissionDenied
+from controlroom.services.open_data import export_month
+from tests.cli_harness import isolate_cli_environment, run_cli
+from tests.factories import add_location, add_person, staff_actor
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+SALT = "test-salt"
+GRADES = grade_codes()
+REASON = "Monthly publication to data.police.uk"
+
+
+# --- domain ------------------------------------------------------------------------------
+
+
+def test_every_mapped_type_is_one_of_the_fourteen_and_the_csv_types_are_all_decided():
+    assert len(open_data.CRIME_TYPES) == 14
+    assert set(open_data.OPEN_DATA_TYPE.values()) <= set(open_data.CRIME_TYPES)
+    from pathlib import Path
+
+    table = Path(__file__).resolve().parents[1] / "db" / "incident_type.csv"
+    rows = list(csv.DictReader(table.read_text().splitlines()))
+    crime_codes = {r["code"] for r in rows if r["heading"] in {"Crime", "Anti-Social Behaviour"}}
+    undecided = crime_codes - set(open_data.OPEN_DATA_TYPE) - set(open_data.NOT_EXPORTABLE_NOTE)
+    assert not undecided  # every crime or ASB type is mapped or named as not exportable
+
+
+def test_mapping_examples():
+    assert open_data.open_data_type("SEXO") == "Violence and sexual offences"
+    assert open_data.open_data_type("burgr") == "Burglary"
+    assert open_data.open_data_type("NOISE") == "Anti-social behaviour"
+    assert open_data.open_data_type("FRAUD") is None
+    assert open_data.open_data_type("WELF") is None and open_data.open_data_type(None) is None
+
+
+def test_months_snapping_and_ids():
+    assert open_data.parse_month("2026-11") == date(2026, 11, 1)
+    assert open_data.next_month(date(2026, 12, 1)) == date(2027, 1, 1)
+    for bad in ("2026-13", "11/2026", "2026-1", "", "abcd-ef"):
+        with pytest.raises(ValueError):
+            open_data.parse_month(bad)
+    assert open_data.snap(53.8213, -1.5781) == (53.82, -1.58)
+    assert open_data.on_or_near("  Mill   Lane ") == "On or near Mill Lane"
+    assert open_data.on_or_near(None) == "No location"
+    one = open_data.crime_id("a", 1)
+    assert re.fullmatch(r"[0-9a-f]{64}", one)
+    assert one != open_data.crime_id("b", 1) and one != open_data.crime_id("a", 2)
+    with pytest.raises(ValueError):
+        open_data.crime_id("", 1)
+
+
+# --- the service -------------------------------------------------------------------------
+
+
+def _save(database, actor, type_code, *, location_id=None, location_text="Somewhere",
+          persons=(), now=NOW, **fields):
+    return incidents.save_new_incident(database.uow(), actor, incidents.NewIncident(
+        idempotency_key=uuid.uuid4().hex, type_code=type_code, location_text=location_text,
+        location_id=location_id, persons=persons, **fields), now, GRADES).id
+
+
+@pytest.fixture
+def month(database):
+    """A month of incidents on Wren Close (three known addresses) and elsewhere."""
+    places = [add_location(database, f"{n} Wren Close", street="Wren Close", town="Leeds",
+                           postcode="LS6 3AB", latitude=53.8213 + n / 10_000,
+                           longitude=-1.5781 - n / 10_000) for n in (3, 5, 7)]
+    victim = add_person(database, "Rowena", "Quillfeather", home=places[0])
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    ids = dict(
+        sexo=_save(database, handler, "SEXO", location_id=places[0],
+                   location_text="3 Wren Close", caller_name="Rowena Quillfeather",
+                   caller_phone="07700900461", narrative="Rowena Quillfeather reports.",
+                   persons=((victim, "victim"),)),
+        burglary=_save(database, handler, "BURGR", location_id=places[1],
+                       location_text="5 Wren Close"),
+        noise=_save(database, handler, "NOISE", location_id=places[2],
+                    location_text="7 Wren Close"),
+        theft=_save(database, handler, "THEFT", location_text="Car park by the river"),
+        info=_save(database, handler, "INFO"),
+        fraud=_save(database, handler, "FRAUD"),
+        no_crime=_save(database, handler, "CDAM"),
+        october=_save(database, handler, "ROBB", now=datetime(2026, 10, 20, tzinfo=UTC)),
+    )
+    with database.engine.begin() as connection:
+        connection.execute(update(Incident.__table__).where(Incident.id == ids["no_crime"])
+                           .values(status="closed", no_crime_reason="damage was accidental",
+                                   closed_at=NOW))
+    return SimpleNamespace(ids=ids, places=places, victim=victim)
+
+
+def _audit(database, action):
+    with database.uow() as uow:
+        event = next(e for e in uow.audit.latest(20) if e.action == action)
+        return SimpleNamespace(outcome=event.outcome, detail=event.detail,
+                               justification=event.justification, actor=event.actor)
+
+
+def _references(database) -> list[str]:
+    with database.uow() as uow:
+        return [i.reference for i in uow.session.query(Incident).all()]
+
+
+def test_an_analyst_exports_the_month_anonymised(database, month):
+    analyst = staff_actor(database, Role.ANALYST)
+    exported = export_month(database.uow(), analyst, "2026-11", salt=SALT)
+    by_type = sorted(r.crime_type for r in exported.rows)
+    assert by_type == ["Anti-social behaviour", "Burglary", "Other theft",
+                       "Violence and sexual offences"]
+    assert exported.not_exportable == 3  # INFO, FRAUD, closed without a crime
+    text = "\n".join(",".join(r.cells()) for r in exported.rows)
+    for personal in ("Rowena", "Quillfeather", "07700900461", "3 Wren Close", "5 Wren Close",
+                     "LS6", "river", *_references(database)):
+        assert personal not in text
+    wren = [r for r in exported.rows if r.location == "On or near Wren Close"]
+    assert len(wren) == 3
+    # One anonymous point for the street: the grid point of its addresses' centroid.
+    assert {(r.latitude, r.longitude) for r in wren} == {open_data.snap(53.8218, -1.5786)}
+    for row in wren:
+        assert round(row.latitude / open_data.GRID_DEGREES, 6).is_integer()
+        assert (row.latitude, row.longitude) not in {(53.8216, -1.5784), (53.8218, -1.5786),
+                                                     (53.822, -1.5788)}
+    theft = next(r for r in exported.rows if r.crime_type == "Other theft")
+    assert (theft.location, theft.latitude, theft.longitude) == ("No location", None, None)
+    sexo = next(r for r in exported.rows if r.crime_type == "Violence and sexual offences")
+    assert sexo.crime_id == open_data.crime_id(SALT, month.ids["sexo"])
+    asb = next(r for r in exported.rows if r.crime_type == "Anti-social behaviour")
+    assert asb.crime_id == "" and asb.last_outcome_category == ""
+    assert {r.month for r in exported.rows} == {"2026-11"}
+    event = _audit(database, "open_data.export")
+    assert event.outcome == "success" and event.actor == analyst.username
+    assert "4 row(s) out, 3 incident(s) not exportable; environment=test" in event.detail
+
+
+def test_roles_without_export_anonymised_are_denied_and_audited(database, month):
+    for role in (Role.CALL_HANDLER, Role.INTELLIGENCE, Role.ADMINISTRATOR):
+        actor = staff_actor(database, role)
+        with pytest.raises(PermissionDenied, match="may not export anonymised data"):
+            export_month(database.uow(), actor, "2026-11", salt=SALT)
+        event = _audit(database, "open_data.export")
+        assert (event.outcome, event.actor) == ("denied", actor.username)
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    assert export_month(database.uow(), supervisor, "2026-11", salt=SALT).rows
+
+
+def test_production_needs_a_justification(database, month):
+    with database.engine.begin() as connection:
+        connection.execute(update(DatabaseInfo.__table__).values(environment="production"))
+    analyst = staff_actor(database, Role.ANALYST)
+    with pytest.raises(PermissionDenied, match="needs a justification"):
+        export_month(database.uow(), analyst, "2026-11", salt=SALT)
+    assert _audit(database, "open_data.export").outcome == "denied"
+    exported = export_month(database.uow(), analyst, "2026-11", salt=SALT, justification=REASON)
+    assert len(exported.rows) == 4
+    event = _audit(database, "open_data.export")
+    assert (event.outcome, event.justification) == ("success", REASON)
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def test_the_command_writes_the_csv_to_a_file(monkeypatch, tmp_path, capsys, database,
+                                              database_url, month):
+    isolate_cli_environment(monkeypatch, tmp_path, columns=200)
+    analyst = staff_actor(database, Role.ANALYST)
+    monkeypatch.setattr("controlroom.cli._os_user", lambda: analyst.username)
+    out = tmp_path / "2026-11-street.csv"
+    result = run_cli(capsys, "export", "open-data", "--month", "2026-11", "--output", str(out),
+                     "--database-url", database_url)
+    assert result.code == 0, result.err
+    assert "4 row(s) for 2026-11, 3 incident(s) not exportable" in result.err
+    rows = list(csv.reader(io.StringIO(out.read_text())))
+    assert tuple(rows[0]) == open_data.COLUMNS and len(rows) == 5
+    assert "Quillfeather" not in out.read_text()
+    again = run_cli(capsys, "export", "open-data", "--month", "2026-11", "--database-url",
+                    database_url)
+    # The same salt (kept in the keyring): the same Crime IDs, month after month.
+    assert again.out == out.read_text()
+    bad = run_cli(capsys, "export", "open-data", "--month", "Nov", "--database-url",
+                  database_url)
+    assert bad.code == 2 and "YYYY-MM" in bad.err
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    monkeypatch.setattr("controlroom.cli._os_user", lambda: handler.username)
+    denied = run_cli(capsys, "export", "open-data", "--month", "2026-11", "--database-url",
+                     database_url)
+    assert denied.code == 2 and "may not export anonymised data" in denied.err
+    assert denied.out == ""
