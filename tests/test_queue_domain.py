@@ -19,6 +19,7 @@ from controlroom.domain.queues import (
     queues_for,
     target_for,
     thrive_level,
+    through_permille,
 )
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -98,8 +99,8 @@ def _key(*, escalated=False, grade="G2", risk=RiskLevel.MEDIUM, age_minutes=10,
     policy = QueuePolicy()
     age = timedelta(minutes=age_minutes)
     return order_key(escalated=escalated, grade_rank=policy.grade_rank(grade), risk=risk,
-                     age=age, target=policy.target(queue, grade), entered_at=NOW - age,
-                     item_id=item_id)
+                     through=through_permille(NOW - age, NOW, policy.target(queue, grade)),
+                     entered_at=NOW - age, item_id=item_id)
 
 
 def test_order_is_escalation_then_grade_then_risk_then_age_against_target():

@@ -11,13 +11,14 @@ Claiming is exclusive by two guards that work on both backends:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from controlroom.data.models import (
+    DashAssessment,
     Incident,
     IncidentPerson,
     IncidentType,
@@ -27,6 +28,7 @@ from controlroom.data.models import (
     UtcDateTime,
     WarningMarker,
 )
+from controlroom.domain.queues import RankTable, whole_seconds
 
 NOT_DONE = ("open", "claimed")
 _CHUNK = 900
@@ -133,6 +135,140 @@ def markers_of_incidents(session: Session, incident_ids: Iterable[int] | None, t
         for incident_id, code, severity in session.execute(statement):
             found.setdefault(incident_id, []).append((code, severity))
     return found
+
+
+# --- the order, in SQL ----------------------------------------------------------------------
+#
+# `controlroom.domain.queues.order_key` is the rule; `RankTable` gives it as tables and
+# these expressions turn the tables into CASEs, so the database orders (and LIMITs) exactly
+# as the domain would: escalated first, grade rank, risk (highest first), thousandths of
+# the target gone (most first), entered_at, id. Ages are whole seconds between epoch
+# seconds with the fraction dropped, in integer arithmetic on both backends.
+
+
+def _epoch_seconds(column, dialect: str):
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", column)), BigInteger)
+    return cast(func.strftime("%s", column), BigInteger)
+
+
+def _thrive_risk(table: RankTable):
+    """THRIVE's first word as a level (`domain.queues.thrive_level`), unstated as the
+    table says."""
+    assessed = or_(Incident.thrive_threat.is_not(None), Incident.thrive_harm.is_not(None),
+                   Incident.thrive_risk.is_not(None), Incident.thrive_investigation.is_not(None),
+                   Incident.thrive_vulnerability.is_not(None),
+                   Incident.thrive_engagement.is_not(None))
+    # A word is the text's start up to a separator: compare the start, a space appended,
+    # with the word followed by each separator (one substr per word, no LIKE).
+    text = func.lower(func.ltrim(Incident.thrive_risk, literal(table.thrive_separators)),
+                      type_=String) + literal(" ", String)
+    whens = [(~assessed, literal(table.thrive_unstated))]
+    for word, level in table.thrive_words.items():
+        whens.append((func.substr(text, 1, len(word) + 1).in_(
+            [word + sep for sep in table.thrive_separators]), literal(level)))
+    return case(*whens, else_=literal(table.thrive_unstated))
+
+
+def _marker_risk(table: RankTable, today: date):
+    """The highest level the markers in force on the incident's linked persons make it."""
+    level = case((MarkerType.severity <= table.high_marker_severity, literal(3)),
+                 (MarkerType.severity == table.medium_marker_severity, literal(2)),
+                 else_=literal(1))
+    return (select(func.max(level))
+            .select_from(IncidentPerson)
+            .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
+            .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
+            .where(IncidentPerson.incident_id == QueueItem.incident_id,
+                   WarningMarker.valid_from <= today,
+                   or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today))
+            .correlate(QueueItem).scalar_subquery())
+
+
+def _dash_level(table: RankTable):
+    """The DASH level in force (the newest assessment) of a domestic-abuse item's incident;
+    NULL elsewhere or when there is none."""
+    newest = (select(DashAssessment.level)
+              .where(DashAssessment.incident_id == QueueItem.incident_id)
+              .order_by(DashAssessment.id.desc()).limit(1)
+              .correlate(QueueItem).scalar_subquery())
+    return case((QueueItem.queue == table.dash_queue, newest), else_=literal(None))
+
+
+def _target_seconds(table: RankTable):
+    whens = [(and_(QueueItem.queue == q, Incident.grade == g), literal(seconds))
+             for (q, g), seconds in table.target_seconds.items()]
+    return case(*whens, else_=literal(table.fallback_target_seconds))
+
+
+def rank_columns(session: Session, table: RankTable, now: datetime, escalate_before: datetime,
+                 today: date):
+    """(escalated 0/1, grade rank, risk level, thousandths of target) as SQL expressions
+    over QueueItem joined to Incident: `order_key`'s parts."""
+    dialect = session.get_bind().dialect.name
+    dash = _dash_level(table)
+    overdue = and_(QueueItem.queue == table.dash_queue, QueueItem.state.in_(NOT_DONE),
+                   dash.is_(None), QueueItem.entered_at <= literal(escalate_before, UtcDateTime()))
+    escalated = case((overdue, literal(0)), else_=literal(1))
+    grade_rank = case(*[(Incident.grade == g, literal(r)) for g, r in table.grade_ranks.items()],
+                      else_=literal(table.unknown_grade_rank))
+    thrive, markers = _thrive_risk(table), _marker_risk(table, today)
+    dash_risk = case(*[(func.lower(dash) == lv, literal(r)) for lv, r in table.dash_risk.items()],
+                     else_=literal(1))
+    overdue_risk = case((overdue, literal(table.escalated_risk)), else_=literal(1))
+    # The highest of the parts, each evaluated once (SQLite's max(a, b, ...) is scalar).
+    highest = func.greatest if dialect == "postgresql" else func.max
+    risk = highest(thrive, func.coalesce(markers, literal(1)), dash_risk, overdue_risk)
+    now_s = whole_seconds(now)
+    age = literal(now_s, BigInteger) - _epoch_seconds(QueueItem.entered_at, dialect)
+    age = case((age < 0, literal(0, BigInteger)), else_=age)
+    through = (age * 1000) // _target_seconds(table)
+    return escalated, grade_rank, risk, through
+
+
+def ranked_items(session: Session, table: RankTable, now: datetime, escalate_before: datetime,
+                 today: date, *, queue: str | None = None, grade: str | None = None,
+                 limit: int | None = None) -> list[ItemRow]:
+    """Items not done, of one queue and grade or all, in queue order (`order_key`), the
+    first `limit` of them (all when None)."""
+    escalated, grade_rank, risk, through = rank_columns(session, table, now, escalate_before,
+                                                        today)
+    statement = (_item_select().where(QueueItem.state.in_(NOT_DONE))
+                 .order_by(escalated, grade_rank, risk.desc(), through.desc(),
+                           QueueItem.entered_at, QueueItem.id))
+    if queue is not None:
+        statement = statement.where(QueueItem.queue == queue)
+    if grade is not None:
+        statement = statement.where(Incident.grade == grade)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return _rows(session, statement)
+
+
+def open_summary(session: Session, table: RankTable, now: datetime, *,
+                 queue: str | None = None, grade: str | None = None,
+                 ) -> tuple[int, datetime | None, int]:
+    """(items not done, the oldest entered_at, how many are past their target) of one queue
+    and grade or all: one aggregate over the rows, none of them fetched. Past target: waited
+    longer than the target (`now - entered_at > target`), to the microsecond."""
+    cutoffs = [(and_(QueueItem.queue == q, Incident.grade == g),
+                literal(now - timedelta(seconds=seconds), UtcDateTime()))
+               for (q, g), seconds in table.target_seconds.items()]
+    cutoff = case(*cutoffs, else_=literal(
+        now - timedelta(seconds=table.fallback_target_seconds), UtcDateTime()))
+    statement = (
+        select(func.count(), func.min(QueueItem.entered_at),
+               func.coalesce(func.sum(case((QueueItem.entered_at < cutoff, 1), else_=0)), 0))
+        .select_from(QueueItem).join(Incident, Incident.id == QueueItem.incident_id)
+        .where(QueueItem.state.in_(NOT_DONE)))
+    if queue is not None:
+        statement = statement.where(QueueItem.queue == queue)
+    if grade is not None:
+        statement = statement.where(Incident.grade == grade)
+    count, oldest, breaches = session.execute(statement).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), oldest, int(breaches)
 
 
 # --- routing -----------------------------------------------------------------------------

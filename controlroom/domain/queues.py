@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 
 
@@ -147,6 +147,21 @@ class RiskLevel(IntEnum):
         return "▲" * int(self)
 
 
+# What THRIVE not assessed, or assessed without a stated level, counts as.
+THRIVE_UNSTATED = RiskLevel.MEDIUM
+# DASH levels (stored lower case) that raise the risk; "standard" raises nothing.
+DASH_RISK = {"high": RiskLevel.HIGH, "medium": RiskLevel.MEDIUM}
+
+
+def marker_risk(severity: int) -> RiskLevel:
+    """What a marker of this severity on a linked person makes the risk at least."""
+    if severity <= 1:
+        return RiskLevel.HIGH
+    if severity == 2:
+        return RiskLevel.MEDIUM
+    return RiskLevel.STANDARD
+
+
 @dataclass(frozen=True, slots=True)
 class RiskAssessment:
     level: RiskLevel
@@ -161,18 +176,24 @@ class RiskAssessment:
         return f"{self.level.word} {self.level.symbols}"
 
 
+# THRIVE's risk part: its first word, read case-insensitively (ASCII letters only), after
+# any leading spaces and punctuation; words end at a space or punctuation mark. Kept to
+# what SQL can also say (`controlroom.data.queue_queries` matches the same words).
+THRIVE_SEPARATORS = " \t\r\n.,;:-"
+THRIVE_WORDS = {"high": RiskLevel.HIGH, "medium": RiskLevel.MEDIUM,
+                "low": RiskLevel.STANDARD, "standard": RiskLevel.STANDARD}
+
+
 def thrive_level(risk_text: str | None) -> RiskLevel | None:
     """The level THRIVE's risk part states by its first word, or None when it says none."""
-    if not risk_text or not risk_text.strip():
+    if not risk_text:
         return None
-    first = risk_text.strip().split()[0].strip(".,;:-").lower()
-    if first == "high":
-        return RiskLevel.HIGH
-    if first == "medium":
-        return RiskLevel.MEDIUM
-    if first in {"low", "standard"}:
-        return RiskLevel.STANDARD
-    return None
+    rest = risk_text.lstrip(THRIVE_SEPARATORS)
+    end = next((i for i, ch in enumerate(rest) if ch in THRIVE_SEPARATORS), len(rest))
+    word = rest[:end]
+    if not word.isascii():
+        return None
+    return THRIVE_WORDS.get(word.lower())
 
 
 def dash_due(queue: Queue, entered_at: datetime, dash_level: str | None, now: datetime,
@@ -203,20 +224,15 @@ def assess_risk(facts: RiskFacts) -> RiskAssessment:
 
     stated = thrive_level(facts.thrive_risk) if facts.thrive_assessed else None
     if stated is None:
-        raise_to(RiskLevel.MEDIUM, "THRIVE not assessed" if not facts.thrive_assessed
+        raise_to(THRIVE_UNSTATED, "THRIVE not assessed" if not facts.thrive_assessed
                  else "THRIVE risk not stated")
     else:
         raise_to(stated, f"THRIVE {stated.word.lower()}")
     for code, severity in sorted(set(facts.markers), key=lambda m: (m[1], m[0])):
-        if severity <= 1:
-            raise_to(RiskLevel.HIGH, f"{code} marker")
-        elif severity == 2:
-            raise_to(RiskLevel.MEDIUM, f"{code} marker")
+        raise_to(marker_risk(severity), f"{code} marker")
     dash = (facts.dash_level or "").lower()
-    if dash == "high":
-        raise_to(RiskLevel.HIGH, "DASH high")
-    elif dash == "medium":
-        raise_to(RiskLevel.MEDIUM, "DASH medium")
+    if dash in DASH_RISK:
+        raise_to(DASH_RISK[dash], f"DASH {dash}")
     if facts.dash_overdue:
         raise_to(RiskLevel.HIGH, "no DASH")
     # Most telling first: what set the final level.
@@ -274,11 +290,68 @@ def is_stale(state: str, heartbeat_at: datetime | None, now: datetime,
             and now - heartbeat_at >= stale_after)
 
 
-def order_key(*, escalated: bool, grade_rank: int, risk: RiskLevel, age: timedelta,
-              target: timedelta, entered_at: datetime, item_id: int) -> tuple:
-    """Sort key (ascending) of an item: see the module docstring."""
-    through = age / target if target else 0.0
+_SECOND = timedelta(seconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def whole_seconds(moment: datetime) -> int:
+    """Seconds since the epoch, the fraction dropped (floor): ages in the order are counted
+    between whole seconds, which SQL can reproduce exactly."""
+    return (moment - _EPOCH) // _SECOND
+
+
+def through_permille(entered_at: datetime, now: datetime, target: timedelta) -> int:
+    """How far an item is through its target, in thousandths (1000: the target is reached),
+    from its age in whole seconds (never below 0); integer arithmetic so that SQL ranks
+    exactly as this does."""
+    age = max(whole_seconds(now) - whole_seconds(entered_at), 0)
+    return age * 1000 // max(target // _SECOND, 1)
+
+
+def order_key(*, escalated: bool, grade_rank: int, risk: RiskLevel, through: int,
+              entered_at: datetime, item_id: int) -> tuple:
+    """Sort key (ascending) of an item: see the module docstring. `through` is
+    `through_permille`. `RankTable` is this rule in the form SQL needs."""
     return (0 if escalated else 1, grade_rank, -int(risk), -through, entered_at, item_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RankTable:
+    """The ordering rules as tables, for a data layer to turn into SQL (CASE expressions)
+    that orders exactly as `order_key` does: built from the same constants."""
+
+    grade_ranks: dict[str, int]
+    unknown_grade_rank: int
+    target_seconds: dict[tuple[str, str], int]   # (queue value, grade) -> seconds
+    fallback_target_seconds: int
+    thrive_words: dict[str, int]                 # first word -> risk level
+    thrive_separators: str
+    thrive_unstated: int
+    high_marker_severity: int                    # severity <= this: HIGH
+    medium_marker_severity: int                  # severity == this: MEDIUM
+    dash_risk: dict[str, int]
+    escalated_risk: int
+    dash_queue: str
+
+
+def rank_table(policy: QueuePolicy) -> RankTable:
+    grades = list(policy.grade_codes)
+    for table in (policy.targets or DEFAULT_TARGETS).values():
+        grades += [g for g in table if g not in grades]
+    return RankTable(
+        grade_ranks={g: policy.grade_rank(g) for g in policy.grade_codes},
+        unknown_grade_rank=len(policy.grade_codes),
+        target_seconds={(q.value, g): policy.target(q, g) // _SECOND
+                        for q in Queue for g in grades},
+        fallback_target_seconds=FALLBACK_TARGET // _SECOND,
+        thrive_words={w: int(level) for w, level in THRIVE_WORDS.items()},
+        thrive_separators=THRIVE_SEPARATORS,
+        thrive_unstated=int(THRIVE_UNSTATED),
+        high_marker_severity=1, medium_marker_severity=2,
+        dash_risk={level: int(risk) for level, risk in DASH_RISK.items()},
+        escalated_risk=int(RiskLevel.HIGH),
+        dash_queue=Queue.DOMESTIC_ABUSE.value,
+    )
 
 
 def oldest_age(entered: Iterable[datetime], now: datetime) -> timedelta | None:

@@ -8,8 +8,10 @@ Enter or `c` claims the highlighted item; Enter on an item you hold opens its in
 after a question; supervisors reassign with `a` and a written reason.
 
 The table draws the 200 most urgent items (the figures at the top count them all; the
-filters narrow the list); the screen keeps every item of the filter in memory, so an
-item that becomes more urgent enters the table when it changes.
+filters narrow the list). The database orders, limits and counts (`list_queue`): the
+screen holds only the rows it draws and the figures. A changed item that becomes more
+urgent than the last drawn row enters the table; when a drawn row leaves (or falls
+behind), the drawn rows are read again (`refresh_listing`) to fill the table.
 
 Live: a thread worker waits on the change feed (LISTEN/NOTIFY on PostgreSQL, the change
 counter on SQLite); each batch of changed items is read in another worker and applied
@@ -36,7 +38,13 @@ from controlroom.domain.queues import QUEUE_ORDER, Queue
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.home_board import format_age
 from controlroom.services import access, queues
-from controlroom.services.queues import ClaimLost, ClaimRefused, QueueListing, QueueRow
+from controlroom.services.queues import (
+    ClaimLost,
+    ClaimRefused,
+    QueueListing,
+    QueueRow,
+    QueueSummary,
+)
 from controlroom.widgets.record_text import record_content, record_text
 
 FEED_WAIT_SECONDS = 0.5
@@ -150,10 +158,17 @@ class TriageQueue(FramedScreen):
             self.listing = listing
 
     class RowsRead(Message):
-        def __init__(self, rows: list[QueueRow], requested: frozenset[int]) -> None:
+        def __init__(self, rows: list[QueueRow], requested: frozenset[int],
+                     summary: QueueSummary) -> None:
             super().__init__()
             self.rows = rows
             self.requested = requested
+            self.summary = summary
+
+    class Counted(Message):
+        def __init__(self, summary: QueueSummary) -> None:
+            super().__init__()
+            self.summary = summary
 
     class ChangesHeard(Message):
         def __init__(self, item_ids: frozenset[int], everything: bool) -> None:
@@ -182,8 +197,10 @@ class TriageQueue(FramedScreen):
         super().__init__()
         self.queue_filter = queue
         self.grade_filter = grade
-        self.rows: dict[int, QueueRow] = {}
+        self.rows: dict[int, QueueRow] = {}   # the rows drawn
         self.row_keys: dict[int, object] = {}
+        self.summary: QueueSummary | None = None
+        self.summary_at: datetime | None = None
         self.loaded = False
 
     # --- layout ---------------------------------------------------------------------------
@@ -216,11 +233,36 @@ class TriageQueue(FramedScreen):
         app = self.app
         try:
             listing = queues.list_queue(app.uow_factory(), app.actor, self.policy, app.clock(),
-                                        queue=self.queue_filter, grade=self.grade_filter)
+                                        queue=self.queue_filter, grade=self.grade_filter,
+                                        limit=SHOWN_ROWS)
         except Exception as exc:  # the database, or a refusal: said on screen
             self.post_message(self.Said(f"Could not read the queue: {exc}"))
             return
         self.post_message(self.Listed(listing))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-refill")
+    def refill(self) -> None:
+        """Read the drawn rows again (a drawn row left): the live refresh, not audited."""
+        app = self.app
+        try:
+            listing = queues.refresh_listing(app.uow_factory(), self.policy, app.clock(),
+                                             queue=self.queue_filter, grade=self.grade_filter,
+                                             limit=SHOWN_ROWS)
+        except Exception as exc:
+            self.post_message(self.Said(f"Could not read the queue: {exc}"))
+            return
+        self.post_message(self.Listed(listing))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-count")
+    def recount(self) -> None:
+        app = self.app
+        try:
+            summary = queues.queue_summary(app.uow_factory(), self.policy, app.clock(),
+                                           queue=self.queue_filter, grade=self.grade_filter)
+        except Exception as exc:
+            self.post_message(self.Said(f"Could not count the queue: {exc}"))
+            return
+        self.post_message(self.Counted(summary))
 
     @work(thread=True, exit_on_error=False, group="queue-feed")
     def listen(self) -> None:
@@ -250,10 +292,12 @@ class TriageQueue(FramedScreen):
         app = self.app
         try:
             rows = queues.rows_for(app.uow_factory(), self.policy, app.clock(), item_ids)
+            summary = queues.queue_summary(app.uow_factory(), self.policy, app.clock(),
+                                           queue=self.queue_filter, grade=self.grade_filter)
         except Exception as exc:
             self.post_message(self.Said(f"Could not read changed items: {exc}"))
             return
-        self.post_message(self.RowsRead(rows, frozenset(item_ids)))
+        self.post_message(self.RowsRead(rows, frozenset(item_ids), summary))
 
     # --- drawing --------------------------------------------------------------------------
 
@@ -276,44 +320,64 @@ class TriageQueue(FramedScreen):
     def listed(self, message: Listed) -> None:
         table = self.query_one("#queue-table", DataTable)
         now = message.listing.read_at
+        self.summary, self.summary_at = message.listing.summary, now
         if not self.loaded:
-            # First read: the rows arrive in queue order; draw the most urgent as they are.
-            self.rows = {row.item_id: row for row in message.listing.rows}
+            # First read: the most urgent rows arrive in queue order; draw them as they are.
+            self.rows = {row.item_id: row for row in message.listing.rows[:SHOWN_ROWS]}
             self.row_keys = {
                 row.item_id: table.add_row(*self._cells(row, now).values(),
                                            key=f"item-{row.item_id}")
                 for row in message.listing.rows[:SHOWN_ROWS]}
             self.loaded = True
-            if len(self.rows) > SHOWN_ROWS:
-                self.say(f"Showing the {SHOWN_ROWS} most urgent of {len(self.rows):,}; "
+            if self.summary.count > SHOWN_ROWS:
+                self.say(f"Showing the {SHOWN_ROWS} most urgent of {self.summary.count:,}; "
                          "q and g narrow the list.")
         else:
             self._apply(list(message.listing.rows),
                         {r.item_id for r in message.listing.rows} | set(self.rows), now)
         self._show_summary()
 
+    @on(Counted)
+    def counted(self, message: Counted) -> None:
+        self.summary, self.summary_at = message.summary, self.app.clock()
+        self._show_summary()
+
     @on(RowsRead)
     def rows_read(self, message: RowsRead) -> None:
         if not self.loaded:
             return
-        self._apply(message.rows, set(message.requested), self.app.clock())
+        now = self.app.clock()
+        self.summary, self.summary_at = message.summary, now
+        if self._apply(message.rows, set(message.requested), now):
+            self.refill()
         self._show_summary()
 
-    def _apply(self, rows: list[QueueRow], touched: set[int], now: datetime) -> None:
+    def _apply(self, rows: list[QueueRow], touched: set[int], now: datetime) -> bool:
         """Bring the model and the table in step with `rows` (the items in `touched` as
         they are now). The model holds every item of the filter; the table draws the
         `SHOWN_ROWS` most urgent. Only rows that enter, leave or change are touched in
-        the table, and it is re-sorted only when the order of drawn rows changed."""
+        the table, and it is re-sorted only when the order of drawn rows changed.
+
+        The model holds the drawn rows only, so a changed row counts if it is more urgent
+        than the last drawn one (or the table has room). True when the rows drawn may no
+        longer be the most urgent (a drawn row left or fell behind while more wait): the
+        caller reads them again."""
         table = self.query_one("#queue-table", DataTable)
         fresh = {row.item_id: row for row in rows if self._wanted(row)}
         previous = {i: self.rows[i] for i in touched if i in self.rows}
+        full = len(self.rows) >= SHOWN_ROWS
+        last = max((r.order for r in self.rows.values()), default=None)
         for item_id in touched:
-            if item_id in fresh:
-                self.rows[item_id] = fresh[item_id]
+            row = fresh.get(item_id)
+            if row is not None and (item_id in self.rows or not full or last is None
+                                    or row.order < last):
+                self.rows[item_id] = row
             else:
                 self.rows.pop(item_id, None)
-        top = {r.item_id for r in heapq.nsmallest(SHOWN_ROWS, self.rows.values(),
-                                                   key=lambda r: r.order)}
+        drawn = heapq.nsmallest(SHOWN_ROWS, self.rows.values(), key=lambda r: r.order)
+        top = {r.item_id for r in drawn}
+        fell_behind = any(i not in top for i in previous)
+        self.rows = {r.item_id: r for r in drawn}
         reorder = False
         for item_id in [i for i in self.row_keys if i not in top]:
             table.remove_row(self.row_keys.pop(item_id))
@@ -336,6 +400,9 @@ class TriageQueue(FramedScreen):
             order = {(r.reference, r.queue.short): r.order
                      for i, r in self.rows.items() if i in self.row_keys}
             table.sort("ref", "queue", key=lambda cells: order[(cells[0].plain, cells[1].plain)])
+        waiting = self.summary.count if self.summary is not None else len(self.rows)
+        return ((fell_behind and waiting > len(self.rows))
+                or len(self.rows) < min(SHOWN_ROWS, waiting))
 
     def shown_count(self) -> int:
         return len(self.row_keys)
@@ -348,11 +415,13 @@ class TriageQueue(FramedScreen):
         return self.query_one("#queue-table", DataTable).get_cell(key, "claim").plain
 
     def _show_summary(self) -> None:
-        now = self.app.clock()
-        rows = list(self.rows.values())
-        count = len(rows)
-        oldest = max((now - r.entered_at for r in rows), default=None)
-        breaches = sum(1 for r in rows if now - r.entered_at > r.target)
+        if self.summary is None:
+            return
+        # The figures as counted at `summary_at`; the oldest age follows the clock.
+        count, breaches = self.summary.count, self.summary.breaches
+        oldest = self.summary.oldest_age
+        if oldest is not None and self.summary_at is not None:
+            oldest += self.app.clock() - self.summary_at
         where = self.queue_filter.label if self.queue_filter else "All queues"
         text = f"{where}: {count:,} waiting"
         text += f" · oldest {format_age(oldest)}" if oldest is not None else ""
@@ -379,7 +448,7 @@ class TriageQueue(FramedScreen):
         if quiet:
             self._apply([row._replace(stale=True) for row in quiet],
                         {row.item_id for row in quiet}, now)
-        self._show_summary()
+        self.recount()  # breaches grow with time
 
     @on(Said)
     def said(self, message: Said) -> None:
@@ -395,6 +464,7 @@ class TriageQueue(FramedScreen):
         table = self.query_one("#queue-table", DataTable)
         table.clear()
         self.rows, self.row_keys, self.loaded = {}, {}, False
+        self.summary = self.summary_at = None
         self.query_one("#queue-summary", Static).update("Reading the queue…")
         self.reload()
 

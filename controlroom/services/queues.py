@@ -43,6 +43,8 @@ from controlroom.domain.queues import (
     is_stale,
     order_key,
     queues_for,
+    rank_table,
+    through_permille,
 )
 from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
@@ -54,8 +56,8 @@ REASON_LIMIT = 500
 __all__ = [
     "ClaimLost", "ClaimRefused", "QueueInputError", "QueueListing", "QueueRow",
     "QueueSummary", "ClaimedItem", "claim", "claim_next", "complete", "heartbeat", "list_queue",
-    "open_change_feed", "policy_from", "reassign", "route_incident", "route_unrouted",
-    "rows_for",
+    "open_change_feed", "policy_from", "queue_summary", "reassign", "refresh_listing",
+    "route_incident", "route_unrouted", "rows_for",
 ]
 
 
@@ -199,37 +201,77 @@ def _build(session, items: list[queue_queries.ItemRow], policy: QueuePolicy, now
             item.claimed_by_id, item.claimed_by_name, item.claimed_at, item.heartbeat_at,
             item.version, words, risk_level, reasons, escalated, level, age, target,
             live and age > target, is_stale(item.state, item.heartbeat_at, now, stale_after),
-            order_key(escalated=escalated, grade_rank=rank, risk=risk_enum, age=age,
-                      target=target, entered_at=item.entered_at, item_id=item.item_id),
+            order_key(escalated=escalated, grade_rank=rank, risk=risk_enum,
+                      through=through_permille(item.entered_at, now, target),
+                      entered_at=item.entered_at, item_id=item.item_id),
         ))
     return rows
 
 
 def summarise(rows: Iterable[QueueRow]) -> QueueSummary:
+    """The figures of these rows (the same as `open_summary` counts in SQL)."""
     live = [r for r in rows if r.open]
     return QueueSummary(count=len(live),
                         oldest_age=max((r.age for r in live), default=None),
                         breaches=sum(1 for r in live if r.breached))
 
 
+def _listing(uow, policy: QueuePolicy, now: datetime, wanted: Queue | None, grade: str | None,
+             limit: int | None) -> QueueListing:
+    """The ordering, the LIMIT and the figures all come from SQL (`queue_queries`, from the
+    domain's `rank_table`); only the rows returned are built here."""
+    session = uow.session
+    table = rank_table(policy)
+    items = queue_queries.ranked_items(
+        session, table, now, now - policy.dash_escalation, _today(now),
+        queue=wanted.value if wanted else None, grade=grade, limit=limit)
+    rows = _build(session, items, policy, now, all_open=False)
+    count, oldest, breaches = queue_queries.open_summary(
+        session, table, now, queue=wanted.value if wanted else None, grade=grade)
+    summary = QueueSummary(count=count, oldest_age=None if oldest is None else now - oldest,
+                           breaches=breaches)
+    return QueueListing(rows=tuple(rows), summary=summary, read_at=now, queue=wanted,
+                        grade=grade)
+
+
 def list_queue(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
-               queue: Queue | str | None = None, grade: str | None = None) -> QueueListing:
-    """The items not done, of one queue and grade or all, in queue order (audited)."""
+               queue: Queue | str | None = None, grade: str | None = None,
+               limit: int | None = None) -> QueueListing:
+    """The items not done, of one queue and grade or all, in queue order: the first `limit`
+    of them (all when None); the summary counts them all (audited)."""
     now = _aware(now)
     wanted = Queue(queue) if queue else None
     grade = grade or None
     with uow:
         access.require(uow, actor, Action.QUEUE_VIEW, "queue", wanted.value if wanted else None)
-        items = queue_queries.open_items(uow.session, queue=wanted.value if wanted else None,
-                                         grade=grade)
-        rows = sorted(_build(uow.session, items, policy, now,
-                             all_open=wanted is None and grade is None),
-                      key=lambda r: r.order)
+        listing = _listing(uow, policy, now, wanted, grade, limit)
         audit.record(uow, actor, "queue.list", "queue", wanted.value if wanted else "all",
-                     detail=f"grade={grade or 'all'}; {len(rows)} item(s) listed")
+                     detail=f"grade={grade or 'all'}; {len(listing.rows)} of "
+                            f"{listing.summary.count} item(s) listed")
         uow.commit()
-    return QueueListing(rows=tuple(rows), summary=summarise(rows), read_at=now, queue=wanted,
-                        grade=grade)
+    return listing
+
+
+def refresh_listing(uow, policy: QueuePolicy, now: datetime, *, queue: Queue | str | None = None,
+                    grade: str | None = None, limit: int | None = None) -> QueueListing:
+    """The live refresh of a listing already opened (and audited) by `list_queue`, for a
+    screen whose drawn rows or figures changed: the same rows and figures, not audited
+    (liveness, like `rows_for`)."""
+    now = _aware(now)
+    with uow:
+        return _listing(uow, policy, now, Queue(queue) if queue else None, grade or None, limit)
+
+
+def queue_summary(uow, policy: QueuePolicy, now: datetime, *, queue: Queue | str | None = None,
+                  grade: str | None = None) -> QueueSummary:
+    """The figures alone (one aggregate query): for a screen whose rows changed."""
+    now = _aware(now)
+    with uow:
+        count, oldest, breaches = queue_queries.open_summary(
+            uow.session, rank_table(policy), now, queue=Queue(queue).value if queue else None,
+            grade=grade or None)
+    return QueueSummary(count=count, oldest_age=None if oldest is None else now - oldest,
+                        breaches=breaches)
 
 
 def rows_for(uow, policy: QueuePolicy, now: datetime, item_ids: Iterable[int]) -> list[QueueRow]:
