@@ -17,7 +17,7 @@ escaped (`autoescape`), so `%` and `_` typed by an operator are characters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -25,6 +25,7 @@ from typing import Protocol
 
 from sqlalchemy import (
     Column,
+    Date,
     Integer,
     MetaData,
     Row,
@@ -38,16 +39,18 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from controlroom.data.models import (
     IncidentPerson,
     IntelligenceSubject,
     Location,
+    MarkerType,
     Person,
     PersonAddress,
     PersonAlias,
     Staff,
+    WarningMarker,
 )
 
 # More than any screen shows: the service ranks these and keeps the best. The stages
@@ -120,26 +123,51 @@ class PersonCriteria:
     address_words: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class HitMarker:
+    code: str
+    label: str
+    severity: int
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HitDetails:
+    address: str | None          # the address on the day, one line
+    markers: tuple[HitMarker, ...]  # in force on the day, most severe first
+    incidents: int
+    intelligence: int
+    creator: str | None          # who recorded the person (display name)
+
+
 # What ranking reads of a candidate, as a row (attributes by these names): loading
 # hundreds of full ORM objects per keystroke would cost more than finding them.
 CANDIDATE_COLUMNS = (Person.id, Person.forename, Person.surname, Person.date_of_birth,
                      Person.restricted, Person.merged_into_id)
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The parts of one candidate stage, as (conditions, parameters) pairs; `more`: how
+    many it may add past those found before it (None: up to the limit)."""
+
+    parts: list[tuple[list, dict]]
+    more: int | None = None
+
+# The same columns, by name, as a UNION of candidate parts gives them back (with their
+# types, so dates and flags come back as on a plain select), and the part's number.
+_UNION_COLUMNS = (*(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
+                  literal_column("part", Integer))
+
+
 class PersonSearch(Protocol):
-    def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT
+    def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
+                   enough: Callable[[Sequence[Row]], bool] | None = None
                    ) -> Sequence[Row]: ...
 
     def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]: ...
 
-    def incident_counts(self, person_ids: Iterable[int]) -> dict[int, int]: ...
-
-    def intelligence_counts(self, person_ids: Iterable[int]) -> dict[int, int]: ...
-
-    def linked_counts(self, person_ids: Iterable[int]
-                      ) -> tuple[dict[int, int], dict[int, int]]: ...
-
-    def creators(self, person_ids: Iterable[int]) -> dict[int, str]: ...
+    def hit_details(self, person_ids: Iterable[int], today: date) -> dict[int, HitDetails]: ...
 
 
 def _surname_keyed(model, keys):
@@ -272,10 +300,10 @@ class _IndexedSearch:
             .join(Location, Location.id == PersonAddress.location_id)
             .where(*filters))
 
-    def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT
-                   ) -> Sequence[Person]:
-        """People the criteria may mean, the likeliest first: at most `limit` from each
-        narrow or first stage, and NEAR_LIMIT from each wider one.
+    def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
+                   enough: Callable[[Sequence[Row]], bool] | None = None) -> Sequence[Row]:
+        """People the criteria may mean, the likeliest first: at most `limit` from the
+        narrow and first stages, and NEAR_LIMIT more from each wider one.
 
         Within the date of birth asked (or none recorded, when names were given) and at
         the address asked. With exact dates of birth or a whole postcode, everyone there
@@ -285,12 +313,17 @@ class _IndexedSearch:
         1. every word matched by its phonetic keys (a forename and a surname part, on the
            person or an alias); when that found fewer than a page, every word as the start
            of a name part (full text: words being typed);
-        2. the same keys with those of the words' near spellings (a letter too many, two
-           swapped), then every word by its first letters (a letter left out), at most
-           NEAR_LIMIT more each, past the first stage's `limit` (a lone word only when
-           the first stage found fewer than a page);
+        2. unless `enough` says the candidates so far are enough (the caller's page is
+           full of hits these stages could not outrank): the same keys with those of the
+           words' near spellings (a letter too many, two swapped), and every word by its
+           first letters (a letter left out), at most NEAR_LIMIT more each, past the
+           first stage's `limit` (a lone word only when the first stage found fewer than
+           a page);
         3. only when nobody was found: any one word matched, then near spellings by full
            text (first letters on SQLite, trigram similarity on PostgreSQL).
+
+        Each step is one statement (one round trip): the parts of a stage, and stages
+        that run whatever the one before found, are asked together as one UNION ALL.
         """
         terms = [t for t in criteria.names if t.keys or t.prefix]
         dates = self._date_condition(criteria)
@@ -299,65 +332,48 @@ class _IndexedSearch:
             return []
         at = [address] if address is not None else []
         found: dict[int, Row] = {}
-        cap = limit
 
-        def run(*conditions, params=None, alternatives=()) -> None:
-            """Everyone meeting `conditions` (and one of `alternatives`, each with its
-            parameters, asked as one UNION ALL: one round trip, each part on its own
-            index), up to the room left."""
-            room = cap - len(found)
-            if room <= 0:
-                return
-            # Those found already may come again (cheaper than listing them to leave
-            # out): ask for as many more, keep the new ones up to the room left.
-            parts = [(*conditions, alternative) for alternative, _ in alternatives] \
-                or [conditions]
-            params = dict(params or {})
-            for _, more in alternatives:
-                params.update(more)
-            statements = [select(*CANDIDATE_COLUMNS).where(*part).limit(room + len(found))
-                          for part in parts]
-            statement = statements[0] if len(statements) == 1 else union_all(
-                *(s.subquery().select() for s in statements))
-            for row in self._rows(statement, params):
-                if row.id not in found:
-                    found[row.id] = row
-                    room -= 1
-                    if not room:
-                        return
+        def result() -> list[Row]:
+            return list(found.values())
 
         if not terms:
-            run(*([dates] if dates is not None else []), *at)
-            return list(found.values())
-        # Each name stage runs once per filter set: within the dates asked, then among
+            self._collect(found, [_Group([([*([dates] if dates is not None else []), *at],
+                                           {})])], limit)
+            return result()
+        # Each name stage asks once per filter set: within the dates asked, then among
         # people with no date of birth recorded. Two plain conditions, not one OR, so
         # the (key, date of birth) indexes serve each.
         filter_sets = [at]
+        first: list[_Group] = []
         if criteria.dates_of_birth:
             # Everyone born on the day (a few dozen in a million), whatever their name;
             # then, by name, people with no date of birth recorded.
-            run(Person.date_of_birth.in_(list(criteria.dates_of_birth)), *at)
-            filter_sets = [[_no_date_of_birth(), *at]]
+            first.append(_Group([([Person.date_of_birth.in_(list(criteria.dates_of_birth)),
+                                   *at], {})]))
+            filter_sets = [[self._no_date_of_birth(), *at]]
         elif dates is not None:
-            filter_sets = [[dates, *at], [_no_date_of_birth(), *at]]
+            filter_sets = [[dates, *at], [self._no_date_of_birth(), *at]]
         elif criteria.postcode_prefix and not criteria.postcode_prefix.endswith(" "):
             # Everyone ever at the postcode (a few households), whatever their name.
-            run(*at)
+            self._collect(found, [_Group([(at, {})])], limit)
             if len(found) < limit:
-                return list(found.values())
+                return result()
 
-        def stage(conditions, sets=None) -> None:
-            if conditions:
-                for filters in sets or filter_sets:
-                    run(*filters, alternatives=conditions)
+        def group(conditions, sets=None, more: int | None = None) -> _Group:
+            """Every (filter set, condition) pair of a stage, filter sets first."""
+            return _Group([([*filters, condition], params)
+                           for filters in (sets or filter_sets)
+                           for condition, params in conditions], more)
 
-        stage(self._names([t.keys for t in terms], []))
+        first.append(group(self._names([t.keys for t in terms], [])))
+        self._collect(found, first, limit)
         prefixes = [t.prefix for t in terms if t.prefix]
         if len(found) < PREFIX_WHEN_FEWER and len(prefixes) == len(terms):
             # Words being typed ("moh smi"): whole words found people by their keys.
-            stage([(c, {}) for c in self._prefixes(prefixes)])
+            self._collect(found, [group([(c, {}) for c in self._prefixes(prefixes)])], limit)
             if len(found) < PREFIX_WHEN_FEWER and len(prefixes[-1]) <= LATER_PART_LETTERS:
-                stage([(c, {}) for c in self._later_parts(prefixes)])
+                self._collect(
+                    found, [group([(c, {}) for c in self._later_parts(prefixes)])], limit)
         # The wider stages have room of their own (a common name can fill the first), and
         # a lone word takes them only when its keys found few: alone, near spellings
         # and first letters reach thousands.
@@ -365,30 +381,85 @@ class _IndexedSearch:
         # wider stages would only add people with no date recorded, found by their keys.
         # With a range, they look within it.
         wide = (len(terms) > 1 or len(found) < PREFIX_WHEN_FEWER) \
-            and not criteria.dates_of_birth
+            and not criteria.dates_of_birth \
+            and not (enough is not None and enough(result()))
+        wider: list[_Group] = []
         if wide and any(t.near_keys for t in terms):
-            cap = len(found) + NEAR_LIMIT
-            stage(self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], []),
-                  filter_sets[:1])
+            wider.append(group(
+                self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], []),
+                filter_sets[:1], NEAR_LIMIT))
         if wide and len(prefixes) == len(terms) \
                 and any(len(p) > FUZZY_PREFIX for p in prefixes):
             # A letter left out past the first few ("chalie mooe"): every word by its
             # first letters, the ranking's closeness decides.
-            cap = len(found) + NEAR_LIMIT
-            stage([(c, {}) for c in self._first_letters([p[:FUZZY_PREFIX] for p in prefixes])],
-                  filter_sets[:1])
-        cap = limit
+            wider.append(group(
+                [(c, {}) for c in self._first_letters([p[:FUZZY_PREFIX] for p in prefixes])],
+                filter_sets[:1], NEAR_LIMIT))
+        self._collect(found, wider, limit)
         if found:
-            return list(found.values())
+            return result()
         if len(terms) > 1:
+            # Any one word (each word's keys are its own statement's `name_keys_0`).
             for term in terms:
-                stage(self._term_conditions(term))
+                self._collect(found, [group(self._term_conditions(term))], limit)
             if found:
-                return list(found.values())
-        for term in terms:
-            if len(term.prefix) >= FUZZY_PREFIX:
-                stage([(c, {}) for c in self._fuzzy_text(term)])
-        return list(found.values())
+                return result()
+        self._collect(found, [group([(c, {}) for term in terms
+                                     if len(term.prefix) >= FUZZY_PREFIX
+                                     for c in self._fuzzy_text(term)])], limit)
+        return result()
+
+    def _no_date_of_birth(self):
+        """A condition on Person: no date of birth recorded."""
+        return _no_date_of_birth()
+
+    def _collect(self, found: dict[int, Row], groups: Sequence[_Group], limit: int) -> None:
+        """Add to `found` (in place) the people each group's parts find, group after group
+        and part after part, in one statement: a UNION ALL of the parts, each on its own
+        index, with a `part` column to keep them in order. A group with `more` adds at
+        most that many to what was found before it; one without fills up to `limit`.
+
+        Those found already may come again (cheaper than listing them to leave out): each
+        part asks for as many rows as could be wanted, the new ones are kept."""
+        parts, group_of = [], []
+        bound = len(found)  # at most this many found before the group (for its LIMIT)
+        for number, group in enumerate(groups):
+            if not group.parts:
+                continue
+            wanted = limit if group.more is None else bound + group.more
+            if group.more is None and len(found) >= limit:
+                continue
+            bound = max(bound, wanted)
+            for conditions, params in group.parts:
+                parts.append((conditions, params, wanted))
+                group_of.append(number)
+        if not parts:
+            return
+        params: dict = {}
+        statements = []
+        for number, (conditions, part_params, wanted) in enumerate(parts):
+            params.update(part_params)
+            statements.append(
+                select(*CANDIDATE_COLUMNS, literal_column(str(number)).label("part"))
+                .where(*conditions).limit(wanted))
+        if len(statements) == 1:
+            statement = statements[0]
+        else:
+            # Each part its own subquery (SQLite allows no LIMIT inside a UNION), read
+            # back by the columns' names: cheap to build, where select(subquery) would
+            # make a proxy of every column of every part on each keystroke.
+            union = union_all(*(select(*_UNION_COLUMNS).select_from(s.subquery())
+                                for s in statements)).subquery()
+            statement = select(*_UNION_COLUMNS).select_from(union) \
+                .order_by(_UNION_COLUMNS[-1])
+        current, cap = None, limit
+        for row in self._rows(statement, params):
+            number = group_of[row.part]
+            if number != current:
+                current, more = number, groups[number].more
+                cap = limit if more is None else len(found) + more  # as the group starts
+            if len(found) < cap and row.id not in found:
+                found[row.id] = row
 
     # --- what a hit shows ----------------------------------------------------------------
 
@@ -406,58 +477,94 @@ class _IndexedSearch:
             found.setdefault(alias.person_id, []).append(alias)
         return found
 
-    def _owners(self, person_ids: Iterable[int]) -> dict[int, int]:
-        """Each of `person_ids`, and each record merged into one of them, mapped to the
-        person it counts for: a survivor's hit counts what its merged records hold."""
-        owners = {person_id: person_id for person_id in set(person_ids)}
-        if owners:
-            owners.update(self._rows(
-                select(Person.id, Person.merged_into_id)
-                .where(Person.merged_into_id.in_(list(owners)))).all())
-        return owners
+    def hit_details(self, person_ids: Iterable[int], today: date) -> dict[int, HitDetails]:
+        """What each hit shows besides its name, for every one of `person_ids`, in one
+        statement: warning markers in force on `today` (most severe first), the address on
+        `today` (home before other kinds, newest first), the incidents and intelligence
+        reports linked to the person or to a record merged into them (each once), and who
+        recorded the person (whom to ask about a restricted record).
 
-    def _linked_counts(self, person_column, linked_column, owners: dict[int, int]
-                       ) -> dict[int, int]:
-        if not owners:
-            return {}
-        linked: dict[int, set[int]] = {}
-        for person_id, other in self._rows(
-                select(person_column, linked_column).distinct()
-                .where(person_column.in_(list(owners)))):
-            linked.setdefault(owners[person_id], set()).add(other)
-        return {person_id: len(found) for person_id, found in linked.items()}
-
-    def linked_counts(self, person_ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
-        """(incidents, intelligence reports) each person is linked to, each once, their
-        merged records' included."""
-        owners = self._owners(person_ids)
-        return (self._linked_counts(IncidentPerson.person_id, IncidentPerson.incident_id,
-                                    owners),
-                self._linked_counts(IntelligenceSubject.person_id,
-                                    IntelligenceSubject.report_id, owners))
-
-    def incident_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
-        """Incidents each person is linked to (in any role, each incident once), their
-        merged records' included."""
-        return self._linked_counts(IncidentPerson.person_id, IncidentPerson.incident_id,
-                                   self._owners(person_ids))
-
-    def intelligence_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
-        """Intelligence reports each person is a subject of, their merged records'
-        included."""
-        return self._linked_counts(IntelligenceSubject.person_id, IntelligenceSubject.report_id,
-                                   self._owners(person_ids))
-
-    def creators(self, person_ids: Iterable[int]) -> dict[int, str]:
-        """Who recorded each person (display name): whom to ask about a restricted one."""
-        ids = list(set(person_ids))
+        One row per person and current marker: the counts are correlated subqueries, the
+        address the first of a window over the few addresses of these people, so every
+        part is an index lookup by person id.
+        """
+        ids = list(dict.fromkeys(person_ids))
         if not ids:
             return {}
-        rows = self.session.execute(
-            select(Person.id, Staff.display_name)
-            .join(Staff, Staff.id == Person.created_by_id)
-            .where(Person.id.in_(ids))).all()
-        return {int(person_id): name for person_id, name in rows}
+        rows = self._rows(_hit_details_statement(), {"ids": ids, "today": today})
+        first: dict[int, Row] = {}
+        markers: dict[int, list[HitMarker]] = {}
+        for row in rows:
+            first.setdefault(row.id, row)
+            found = markers.setdefault(row.id, [])
+            if row.marker_code is not None:
+                found.append(HitMarker(row.marker_code, row.marker_label, row.marker_severity,
+                                       row.marker_note))
+        return {person_id: HitDetails(_address_line(row), tuple(markers[person_id]),
+                                      row.incidents or 0, row.intelligence or 0, row.creator)
+                for person_id, row in first.items()}
+
+
+def _address_line(row) -> str | None:
+    if row.home_rank is None:
+        return None
+    return ", ".join(part for part in (row.address, row.town, row.postcode) if part) or None
+
+
+def _in_force(valid_from, valid_to, today):
+    """A dated row in force on `today`: started (or undated) and not yet ended."""
+    return and_(or_(valid_from.is_(None), valid_from <= today),
+                or_(valid_to.is_(None), valid_to >= today))
+
+
+@lru_cache(maxsize=1)
+def _hit_details_statement():
+    """The statement behind `hit_details`, built once: the person ids in the expanding
+    parameter `ids`, the day in `today`."""
+    ids = bindparam("ids", expanding=True)
+    today = bindparam("today", type_=Date)
+    owned = aliased(Person)
+
+    def linked(person_column, linked_column):
+        # Linked to the person or to a record merged into them, each linked row once.
+        return (select(func.count(func.distinct(linked_column)))
+                .where(person_column.in_(
+                    select(owned.id)
+                    .where(or_(owned.id == Person.id, owned.merged_into_id == Person.id))
+                    .correlate(Person)))
+                .scalar_subquery())
+
+    homes = (
+        select(PersonAddress.person_id, Location.address, Location.town, Location.postcode,
+               func.row_number().over(
+                   partition_by=PersonAddress.person_id,
+                   order_by=((PersonAddress.kind != "home"), PersonAddress.valid_from.desc(),
+                             PersonAddress.id.desc())).label("home_rank"))
+        .join(Location, Location.id == PersonAddress.location_id)
+        .where(PersonAddress.person_id.in_(ids),
+               _in_force(PersonAddress.valid_from, PersonAddress.valid_to, today))
+        .subquery("home"))
+    markers = (
+        select(WarningMarker.id, WarningMarker.person_id, WarningMarker.note,
+               MarkerType.code, MarkerType.label, MarkerType.severity)
+        .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
+        .where(WarningMarker.person_id.in_(ids),
+               _in_force(WarningMarker.valid_from, WarningMarker.valid_to, today))
+        .subquery("marker"))
+    return (
+        select(Person.id, Staff.display_name.label("creator"),
+               linked(IncidentPerson.person_id, IncidentPerson.incident_id).label("incidents"),
+               linked(IntelligenceSubject.person_id,
+                      IntelligenceSubject.report_id).label("intelligence"),
+               homes.c.home_rank, homes.c.address, homes.c.town, homes.c.postcode,
+               markers.c.code.label("marker_code"), markers.c.label.label("marker_label"),
+               markers.c.severity.label("marker_severity"),
+               markers.c.note.label("marker_note"))
+        .outerjoin(Staff, Staff.id == Person.created_by_id)
+        .outerjoin(homes, and_(homes.c.person_id == Person.id, homes.c.home_rank == 1))
+        .outerjoin(markers, markers.c.person_id == Person.id)
+        .where(Person.id.in_(ids))
+        .order_by(Person.id, markers.c.severity, markers.c.code, markers.c.id))
 
 
 class SqliteSearch(_IndexedSearch):
@@ -536,6 +643,12 @@ class PostgresSearch(_IndexedSearch):
         return [and_(*(self._starts(Person, p) for p in whole),
                      or_(self._starts(Person, last), self._later_part(Person.forename, last),
                          self._later_part(Person.surname, last)))]
+
+    def _no_date_of_birth(self):
+        # PostgreSQL keeps statistics: a plain IS NULL lets the (key, date of birth)
+        # indexes find the few people with no date recorded, where the SQLite form would
+        # read everyone with the name to find them.
+        return Person.date_of_birth.is_(None)
 
     def _fuzzy_text(self, term: NameTerm) -> list:
         # pg_trgm's similarity operator (threshold pg_trgm.similarity_threshold, 0.3).

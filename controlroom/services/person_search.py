@@ -41,7 +41,7 @@ from controlroom.domain.phonetics import (
     transposed,
 )
 from controlroom.services import access, audit
-from controlroom.services.markers import MarkerInfo, current_markers
+from controlroom.services.markers import MarkerInfo
 
 QUERY_LIMIT = 200
 # A word this close to a name part (rapidfuzz ratio, 0-100) is a fuzzy match.
@@ -53,6 +53,9 @@ RESTRICTED_LABEL = "RESTRICTED \u2014 ask {owner}"
 UNKNOWN_OWNER = "a supervisor"
 
 _RANKS = {3: "exact", 2: "phonetic", 1: "fuzzy"}
+# A hit of this rank or better outranks anything the near-spelling and first-letter
+# stages add (fuzzy at best: their keys are not the words' own): a page of them is enough.
+STRONG_RANK = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,10 +214,11 @@ def _date_bonus(query: PersonQuery, value: date | None) -> float:
     return 0.15  # day and month the other way round
 
 
-def _home_line(home) -> str | None:
-    if home is None:
-        return None
-    return ", ".join(part for part in (home.address, home.town, home.postcode) if part)
+def _markers(details) -> tuple[MarkerInfo, ...]:
+    if details is None:
+        return ()
+    return tuple(MarkerInfo(code=m.code, label=m.label, severity=m.severity, note=m.note)
+                 for m in details.markers)
 
 
 def _in_place_of_merged(uow, people):
@@ -247,12 +251,28 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
     words = _words(parsed)
     with uow:
         access.require(uow, actor, Action.PERSON_SEARCH, "person")
-        people = [] if parsed.empty else uow.search.candidates(_criteria(parsed))
+        matches: dict[tuple[str | None, str], tuple[int, float, float]] = {}
+
+        def match(forename: str | None, surname: str) -> tuple[int, float, float]:
+            if (forename, surname) not in matches:  # namesakes are many
+                matches[forename, surname] = _name_match(words, forename, surname)
+            return matches[forename, surname]
+
+        def enough(rows) -> bool:
+            """A page of candidates whose own names are phonetic or exact matches: the
+            wider stages find only fuzzy ones, which rank below every one of them."""
+            if not words:
+                return False
+            strong = sum(1 for row in rows if row.merged_into_id is None
+                         and match(row.forename, row.surname)[0] >= STRONG_RANK)
+            return strong >= limit
+
+        people = [] if parsed.empty else uow.search.candidates(_criteria(parsed),
+                                                               enough=enough)
         people, merged = _in_place_of_merged(uow, people)
         ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
         aliases = uow.search.aliases(ids)
         ranked: list[tuple[float, int, object]] = []
-        matches: dict[tuple[str | None, str], tuple[int, float, float]] = {}
         for person in people:
             if words:
                 names = [(person.forename, person.surname, 0.0)] + [
@@ -263,9 +283,7 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
                         (a.forename, a.surname, 0.05) for a in aliases.get(other.id, [])]
                 best = (0, 0.0, 0.0, 0.0)
                 for forename, surname, penalty in names:
-                    if (forename, surname) not in matches:  # namesakes are many
-                        matches[forename, surname] = _name_match(words, forename, surname)
-                    rank, close, bonus = matches[forename, surname]
+                    rank, close, bonus = match(forename, surname)
                     if (rank, close + bonus - penalty) > (best[0], best[1] + best[2] - best[3]):
                         best = (rank, close, bonus, penalty)
                 rank, close, bonus, penalty = best
@@ -283,21 +301,19 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
                                    r[2].date_of_birth or date.min, r[2].id))
         shown = ranked[:limit]
         shown_ids = [p.id for _, _, p in shown]
-        markers = current_markers(uow, shown_ids, today)
-        homes = uow.persons.current_homes(shown_ids, today)
-        incidents, intelligence = uow.search.linked_counts(shown_ids)
-        owners = uow.search.creators([p.id for _, _, p in shown if p.restricted])
+        details = uow.search.hit_details(shown_ids, today)
         hits = []
         for score, rank, person in shown:
+            found = details.get(person.id)
             if person.restricted:
-                owner = owners.get(person.id, UNKNOWN_OWNER)
+                owner = (found and found.creator) or UNKNOWN_OWNER
                 hits.append(PersonHit(person.id, RESTRICTED_LABEL.format(owner=owner), "", None,
                                       None, (), _RANKS[rank], score, 0, 0, True, ask=owner))
                 continue
             hits.append(PersonHit(
                 person.id, person.forename, person.surname, person.date_of_birth,
-                _home_line(homes.get(person.id)), markers[person.id], _RANKS[rank], score,
-                incidents.get(person.id, 0), intelligence.get(person.id, 0), False))
+                found and found.address, _markers(found), _RANKS[rank], score,
+                found.incidents if found else 0, found.intelligence if found else 0, False))
         audit.record(uow, actor, "person.search", "person", None,
                      detail=f"query={text!r}; shown: "
                             + (",".join(str(i) for i in shown_ids) or "none"))
