@@ -440,6 +440,9 @@ class Incident(Base):
     # NCRS: a possible crime closes with its crime reference or a written no-crime reason.
     crime_reference: Mapped[str | None] = mapped_column(String(40))
     no_crime_reason: Mapped[str | None] = mapped_column(Text)
+    # NCRS sign-off of a no-crime closure (migration 0010): NULL when none is needed,
+    # "awaiting" until a supervisor signs it off, then "approved".
+    signoff_state: Mapped[str | None] = mapped_column(String(16), index=True)
 
     # Optimistic concurrency: an UPDATE carrying a stale version changes no row and fails.
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -104,6 +104,8 @@ class HomeBoard(FramedScreen):
         )
         self.query_one("#board-summary", Static).update(
             f"Open incidents: {counts.open_total:,}{oldest}"
+            + (f" · {counts.awaiting_signoff:,} closure(s) await sign-off"
+               if counts.awaiting_signoff else "")
         )
         self.query_one("#board-grades", Static).update(_count_table(
             "By grade",

@@ -780,3 +780,56 @@ class ReassessDialog(IncidentChangeDialog):
         return incidents.update_assessment(
             uow, actor, incident_id, expected_version, now, thrive=thrive,
             thrive_skipped=skipped, **{flag: entry[flag] for flag in FLAGS})
+
+
+class SignOffDialog(IncidentChangeDialog):
+    """v: a supervisor signs off a no-crime closure (ctrl+s), or returns it (ctrl+o):
+    the incident opens again and the reason, required then, is logged (NCRS)."""
+
+    HEADING = "Sign off the no-crime closure"
+    HINT = "ctrl+s sign off · ctrl+o return it open (reason needed) · Esc cancel"
+    FIELD_WIDGETS = {"reason": "signoff-reason"}
+    BINDINGS = [
+        Binding("ctrl+o", "return_open", "Return open", id="signoff.return", priority=True),
+    ]
+
+    def __init__(self, detail, on_current=None) -> None:
+        super().__init__(detail, on_current)
+        self.approve = True
+
+    def compose_fields(self) -> ComposeResult:
+        yield Static(Content("No crime recorded: ").stylize("bold")
+                     + record_content(self.detail.no_crime_reason or "", multiline=True),
+                     classes="change-preview")
+        yield Static(Content("Result: ").stylize("bold")
+                     + record_content(self.detail.result or "", multiline=True),
+                     classes="change-preview")
+        yield from _field("Reason", Input(placeholder="a note; needed to return it open",
+                                          id="signoff-reason", max_length=500), "reason")
+
+    def on_mount(self) -> None:
+        self.query_one("#signoff-reason").focus()
+
+    def entry(self) -> dict[str, Any]:
+        return {"reason": self.query_one("#signoff-reason", Input).value}
+
+    def problems(self, entry: dict[str, Any]) -> dict[str, str]:
+        if not self.approve and not entry["reason"].strip():
+            return {"reason": "write why the closure is returned, then ctrl+o"}
+        return {}
+
+    def action_save(self) -> None:
+        self.approve = True
+        super().action_save()
+
+    def action_return_open(self) -> None:
+        self.approve = False
+        super().action_save()
+
+    def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
+        return incidents.sign_off_closure(uow, actor, incident_id, expected_version, now,
+                                          approve=entry["approve"], reason=entry["reason"])
+
+    def save_change(self, incident_id: int, expected_version: int, entry: dict[str, Any]):
+        entry["approve"] = self.approve
+        return super().save_change(incident_id, expected_version, entry)

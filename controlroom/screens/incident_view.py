@@ -49,6 +49,7 @@ from controlroom.screens.incident_actions import (
     NoteDialog,
     ReassessDialog,
     RegradeDialog,
+    SignOffDialog,
     StatusDialog,
 )
 from controlroom.screens.refusals import is_refusal
@@ -137,6 +138,8 @@ class IncidentView(FramedScreen):
                 tooltip="Read the incident from the database again", show=False),
         Binding("w", "who_looked", "Who looked", id="view.who_looked",
                 tooltip="Who opened or changed this incident (supervisors)", show=False),
+        Binding("v", "sign_off", "Sign off", id="view.signoff",
+                tooltip="Sign off or return a no-crime closure (supervisors)", show=False),
     ]
 
     class Loaded(Message):
@@ -307,7 +310,10 @@ class IncidentView(FramedScreen):
         grade = self._grade(detail.grade)
         title = (record_content(detail.reference, style="bold") + Content("  ")
                  + record_content(grade.label if grade else detail.grade, style="bold")
-                 + Content("  ") + Content(_status_words(detail.status)).stylize("bold reverse")
+                 + Content("  ") + Content(_status_words(detail.status)
+                                           + (" — AWAITING SIGN-OFF"
+                                              if detail.awaiting_signoff else "")
+                                           ).stylize("bold reverse")
                  + Content("  ") + record_content(detail.type_label))
         self.query_one("#view-title", Static).update(title)
         self._show_age()
@@ -484,6 +490,10 @@ class IncidentView(FramedScreen):
         if detail.no_crime_reason:
             lines.append(Content("No crime recorded: ").stylize("bold")
                          + record_content(detail.no_crime_reason, multiline=True))
+        if detail.awaiting_signoff:
+            lines.append(Content("AWAITING SUPERVISOR SIGN-OFF (v)").stylize("bold"))
+        elif detail.signoff:
+            lines.append(Content("Signed off by a supervisor"))
         self._set("view-closure", Content("\n").join(lines))
 
     def _say(self, message: str) -> None:
@@ -531,6 +541,14 @@ class IncidentView(FramedScreen):
     def action_reassess(self) -> None:
         if self._ready(open_only=True):
             self._open(ReassessDialog(self.detail, self.show_detail))
+
+    def action_sign_off(self) -> None:
+        if not self._ready(open_only=False):
+            return
+        if not self.detail.awaiting_signoff:
+            self._say(f"{self.detail.reference} has no closure awaiting sign-off.")
+            return
+        self._open(SignOffDialog(self.detail, self.show_detail))
 
     def action_who_looked(self) -> None:
         from controlroom.screens.audit_trail import AuditTrailScreen

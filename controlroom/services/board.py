@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
+
+from controlroom.data.models import Incident
 from controlroom.domain.incidents import OPEN_STATUSES
 
 
@@ -19,6 +22,7 @@ class BoardCounts:
     by_heading: tuple[tuple[str, int], ...]  # NSIR heading, largest first
     oldest_open_at: datetime | None
     read_at: datetime
+    awaiting_signoff: int = 0  # no-crime closures waiting for a supervisor (NCRS)
 
 
 def home_counts(uow, grade_codes: tuple[str, ...], now: datetime) -> BoardCounts:
@@ -28,6 +32,7 @@ def home_counts(uow, grade_codes: tuple[str, ...], now: datetime) -> BoardCounts
         by_status = uow.incidents.count_by("status", statuses)
         headings = uow.incidents.count_open_by_heading(statuses)
         oldest = uow.incidents.oldest_open_at(statuses)
+        awaiting = awaiting_signoff_count(uow)
     ordered_grades = [(code, grades.get(code, 0)) for code in grade_codes]
     ordered_grades += sorted((c, n) for c, n in grades.items() if c not in grade_codes)
     return BoardCounts(
@@ -37,4 +42,14 @@ def home_counts(uow, grade_codes: tuple[str, ...], now: datetime) -> BoardCounts
         by_heading=tuple(sorted(headings.items(), key=lambda kv: (-kv[1], kv[0]))),
         oldest_open_at=oldest,
         read_at=now,
+        awaiting_signoff=awaiting,
     )
+
+
+def awaiting_signoff_count(uow) -> int:
+    """Closures awaiting a supervisor's sign-off (a count: no record read). Inside the
+    caller's unit of work."""
+    from controlroom.services.incidents import SIGNOFF_AWAITING
+
+    return uow.session.scalar(select(func.count()).select_from(Incident)
+                              .where(Incident.signoff_state == SIGNOFF_AWAITING)) or 0

@@ -63,9 +63,13 @@ __all__ = [
     "IncidentSummary", "IncidentTypeOption", "LinkedPerson", "LogEntry", "MarkerInfo",
     "NewIncident", "SavedIncident", "add_note", "change_grade", "change_status",
     "close_incident", "find_duplicate_calls", "incident_types", "link_call",
-    "recent_incidents", "save_new_incident", "update_assessment", "view_incident",
-    "view_incident_by_id",
+    "recent_incidents", "save_new_incident", "sign_off_closure", "update_assessment",
+    "view_incident", "view_incident_by_id",
 ]
+
+# NCRS: a possible crime closed without a crime waits for a supervisor's sign-off.
+SIGNOFF_AWAITING = "awaiting"
+SIGNOFF_APPROVED = "approved"
 
 NARRATIVE_LIMIT = 8_000
 THRIVE_PART_LIMIT = 500
@@ -157,6 +161,13 @@ class IncidentDetail:
     result: str | None
     crime_reference: str | None
     no_crime_reason: str | None
+    # None: no sign-off needed; SIGNOFF_AWAITING: a no-crime closure waits for a
+    # supervisor; SIGNOFF_APPROVED: signed off.
+    signoff: str | None = None
+
+    @property
+    def awaiting_signoff(self) -> bool:
+        return self.signoff == SIGNOFF_AWAITING
 
     @property
     def thrive_assessed(self) -> bool:
@@ -520,6 +531,7 @@ def _detail_noted(uow, incident: Incident, today: date,
         result=anon.text(incident.result) if hide else incident.result,
         crime_reference=incident.crime_reference,
         no_crime_reason=anon.text(incident.no_crime_reason) if hide else incident.no_crime_reason,
+        signoff=incident.signoff_state,
     ), anon.note()
 
 
@@ -1094,14 +1106,74 @@ def close_incident(
         incident.result = result_text
         incident.crime_reference = crime_ref
         incident.no_crime_reason = None if crime_ref else reason
+        # NCRS: a possible crime closed without a crime needs a supervisor's sign-off; a
+        # supervisor closing it signs it off in doing so (logged as such).
+        signoff = None
+        if incident.possible_crime and not crime_ref:
+            signoff = (SIGNOFF_APPROVED if access.allowed(actor, Action.SIGNOFF)
+                       else SIGNOFF_AWAITING)
+        incident.signoff_state = signoff
         lines = [result_text]
         if closing.code != incident.opening_type_code:
             lines.append(f"Closing category: {closing.label}")
         if crime_ref:
             lines.append(f"Crime reference: {crime_ref}")
         elif incident.possible_crime:
+            lines.append("Awaiting supervisor sign-off" if signoff == SIGNOFF_AWAITING
+                         else "Signed off by the closing supervisor")
             lines.append(f"No crime recorded: {reason}")
         _log(uow, actor, incident.id, LogKind.CLOSURE, "\n".join(lines), now, old=old,
              new=IncidentStatus.CLOSED.value)
         return _commit_change(uow, actor, incident, expected_version, "incident.close",
-                              f"closed as {closing.code}", _local_today(now), now=now)
+                              f"closed as {closing.code}"
+                              + ("; no crime, awaiting sign-off" if signoff == SIGNOFF_AWAITING
+                                 else "; no crime, signed off" if signoff else ""),
+                              _local_today(now), now=now)
+
+
+def sign_off_closure(
+    uow,
+    actor: Actor,
+    incident_id: int,
+    expected_version: int,
+    now: datetime,
+    *,
+    approve: bool,
+    reason: str = "",
+) -> IncidentDetail:
+    """A supervisor signs off a no-crime closure (`approve`), or returns it: the incident
+    is open again and `reason` (required) says why. Others are refused (audited)."""
+    now = _aware(now)
+    _require_operator(actor)
+    why = _optional(reason, "reason", "reason", limit=REASON_LIMIT, multiline=True)
+    if not approve and not why:
+        raise IncidentInputError(
+            "reason", "write why the closure is returned (what must be done first)")
+    with uow:
+        access.require(uow, actor, Action.SIGNOFF, "incident", incident_id,
+                       audit_action="incident.signoff")
+        incident = _checked_for_change(uow, actor, incident_id, expected_version,
+                                       "incident.signoff")
+        if incident.signoff_state != SIGNOFF_AWAITING:
+            raise IncidentInputError("reason",
+                                     "this incident has no closure awaiting sign-off")
+        if approve:
+            incident.signoff_state = SIGNOFF_APPROVED
+            _log(uow, actor, incident.id, LogKind.NOTE,
+                 "No-crime closure signed off" + (f": {why}" if why else ""), now)
+            detail = "no-crime closure signed off"
+        else:
+            old = incident.status
+            incident.status = IncidentStatus.OPEN.value
+            incident.signoff_state = None
+            incident.closing_type_code = None
+            incident.closed_at = None
+            incident.closed_by_id = None
+            incident.result = None
+            incident.no_crime_reason = None
+            _log(uow, actor, incident.id, LogKind.STATUS_CHANGE,
+                 f"No-crime closure returned: {why}", now, old=old,
+                 new=IncidentStatus.OPEN.value)
+            detail = "no-crime closure returned; incident open again"
+        return _commit_change(uow, actor, incident, expected_version, "incident.signoff",
+                              detail, _local_today(now), now=now)
