@@ -26,7 +26,8 @@ intended person is in the top five.
 
 Without --database-url it seeds a scratch SQLite database (`controlroom demo --seed-only
 --size SIZE`); with one it seeds it only when it is not yet seeded (a PostgreSQL URL
-needs an existing, empty or seeded database).
+needs an existing, empty or seeded database). PostgreSQL plans by its statistics: where
+autovacuum is off, run `ANALYZE` (psql) once the seed is in, or every plan is a guess.
 
 Target (issue 4): p95 at most 5x the floor's p95, and under 100 ms.
 """

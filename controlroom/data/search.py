@@ -237,8 +237,8 @@ class _IndexedSearch:
         raise NotImplementedError
 
     def _later_parts(self, prefixes: Sequence[str]) -> list:
-        """Conditions on Person: every word starts a name, the last one perhaps a later
-        part of one, where `_prefixes` does not already look there."""
+        """Conditions on Person: every word but the last starts a name, the last one a
+        later part of one, where `_prefixes` (asked first) does not already look."""
         return []
 
     def _first_letters(self, prefixes: Sequence[str]) -> list:
@@ -257,9 +257,10 @@ class _IndexedSearch:
         """Rows of a Core statement on the session's connection (no ORM on the way)."""
         return self.session.connection().execute(statement, params or {})
 
-    def _names(self, key_lists: Sequence[Sequence[str]], prefixes: Sequence[str]) -> list:
-        """Every word matched: by phonetic keys (person or alias), or as prefixes, as
-        (condition, its parameters) pairs.
+    def _names(self, key_lists: Sequence[Sequence[str]], prefixes: Sequence[str], *,
+               aliases: bool = True) -> list:
+        """Every word matched: by phonetic keys (person or, unless `aliases` is False,
+        alias), or as prefixes, as (condition, its parameters) pairs.
 
         Alternatives, each asked on its own: an OR across them would hide the indexes
         (PostgreSQL cannot bitmap-OR a subquery, and reads every person instead)."""
@@ -267,8 +268,9 @@ class _IndexedSearch:
         keys = [list(k) for k in key_lists if k]
         if keys:
             params = {f"name_keys_{n}": k for n, k in enumerate(keys)}
-            conditions += [(_keyed_template(Person, len(keys)), params),
-                           (_alias_keyed_template(len(keys)), params)]
+            conditions.append((_keyed_template(Person, len(keys)), params))
+            if aliases:
+                conditions.append((_alias_keyed_template(len(keys)), params))
         if prefixes:
             conditions += [(c, {}) for c in self._prefixes(prefixes)]
         return conditions
@@ -385,8 +387,12 @@ class _IndexedSearch:
             and not (enough is not None and enough(result()))
         wider: list[_Group] = []
         if wide and any(t.near_keys for t in terms):
+            # On the person's own names: an alias is found by its own keys (the first
+            # stage); the near keys of every alias reach thousands, and within a range of
+            # dates PostgreSQL would read everyone born then to find them.
             wider.append(group(
-                self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], []),
+                self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], [],
+                            aliases=False),
                 filter_sets[:1], NEAR_LIMIT))
         if wide and len(prefixes) == len(terms) \
                 and any(len(p) > FUZZY_PREFIX for p in prefixes):
@@ -645,10 +651,12 @@ class PostgresSearch(_IndexedSearch):
         return [and_(*(self._starts(Person, p) for p in prefixes))]
 
     def _later_parts(self, prefixes: Sequence[str]) -> list:
-        # Only the last word (the one being typed) may start a later part.
+        # Only the last word (the one being typed) may start a later part. Asked only
+        # after `_prefixes` found few (none cut): those starting a name are in already,
+        # and asking for them again would read everyone whose name starts so.
         *whole, last = prefixes
         return [and_(*(self._starts(Person, p) for p in whole),
-                     or_(self._starts(Person, last), self._later_part(Person.forename, last),
+                     or_(self._later_part(Person.forename, last),
                          self._later_part(Person.surname, last)))]
 
     def _no_date_of_birth(self):
