@@ -10,6 +10,7 @@ Claiming is exclusive by two guards that work on both backends:
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
@@ -149,6 +150,8 @@ def markers_of_incidents(session: Session, incident_ids: Iterable[int] | None, t
 def _epoch_seconds(column, dialect: str):
     if dialect == "postgresql":
         return cast(func.floor(func.extract("epoch", column)), BigInteger)
+    if sqlite3.sqlite_version_info >= (3, 38):
+        return func.unixepoch(column, type_=BigInteger)  # integer seconds, the fraction dropped
     return cast(func.strftime("%s", column), BigInteger)
 
 

@@ -158,12 +158,10 @@ class TriageQueue(FramedScreen):
             self.listing = listing
 
     class RowsRead(Message):
-        def __init__(self, rows: list[QueueRow], requested: frozenset[int],
-                     summary: QueueSummary) -> None:
+        def __init__(self, rows: list[QueueRow], requested: frozenset[int]) -> None:
             super().__init__()
             self.rows = rows
             self.requested = requested
-            self.summary = summary
 
     class Counted(Message):
         def __init__(self, summary: QueueSummary) -> None:
@@ -292,12 +290,18 @@ class TriageQueue(FramedScreen):
         app = self.app
         try:
             rows = queues.rows_for(app.uow_factory(), self.policy, app.clock(), item_ids)
-            summary = queues.queue_summary(app.uow_factory(), self.policy, app.clock(),
-                                           queue=self.queue_filter, grade=self.grade_filter)
         except Exception as exc:
             self.post_message(self.Said(f"Could not read changed items: {exc}"))
             return
-        self.post_message(self.RowsRead(rows, frozenset(item_ids), summary))
+        # The rows first (what changed shows at once), then the figures they change.
+        self.post_message(self.RowsRead(rows, frozenset(item_ids)))
+        try:
+            summary = queues.queue_summary(app.uow_factory(), self.policy, app.clock(),
+                                           queue=self.queue_filter, grade=self.grade_filter)
+        except Exception as exc:
+            self.post_message(self.Said(f"Could not count the queue: {exc}"))
+            return
+        self.post_message(self.Counted(summary))
 
     # --- drawing --------------------------------------------------------------------------
 
@@ -346,11 +350,10 @@ class TriageQueue(FramedScreen):
     def rows_read(self, message: RowsRead) -> None:
         if not self.loaded:
             return
-        now = self.app.clock()
-        self.summary, self.summary_at = message.summary, now
-        if self._apply(message.rows, set(message.requested), now):
+        # The figures follow (Counted); a refill decided on the previous count is at worst
+        # one read too many, never a row missing.
+        if self._apply(message.rows, set(message.requested), self.app.clock()):
             self.refill()
-        self._show_summary()
 
     def _apply(self, rows: list[QueueRow], touched: set[int], now: datetime) -> bool:
         """Bring the model and the table in step with `rows` (the items in `touched` as
