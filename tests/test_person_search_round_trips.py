@@ -91,8 +91,10 @@ def marked(force):
 KINDS = {
     "name": (lambda p: f"{p.forename} {p.surname}", 8),
     "name + DOB": (lambda p: f"{p.forename} {p.surname} {p.date_of_birth:%d/%m/%Y}", 7),
+    # Within the range, then (only while there is room) among people with no date
+    # recorded: a full range spares the database the second look.
     "DOB range": (lambda p: f"{p.surname} {p.date_of_birth.year - 2}-"
-                            f"{p.date_of_birth.year + 2}", 8),
+                            f"{p.date_of_birth.year + 2}", 10),
     "postcode": (lambda p: f"{p.surname} {p.postcode}", 6),
     "slips in both names": (lambda p: "jhon simth", 9),
     "nobody": (lambda p: "zzqxv", 8),

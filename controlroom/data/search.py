@@ -324,8 +324,9 @@ class _IndexedSearch:
         3. only when nobody was found: any one word matched, then near spellings by full
            text (first letters on SQLite, trigram similarity on PostgreSQL).
 
-        Each step is one statement (one round trip): the parts of a stage, and stages
-        that run whatever the one before found, are asked together as one UNION ALL.
+        Each step is one statement (one round trip) per filter set: the alternatives of
+        a stage, and stages that run whatever the one before found, are asked together
+        as one UNION ALL.
         """
         terms = [t for t in criteria.names if t.keys or t.prefix]
         dates = self._date_condition(criteria)
@@ -367,15 +368,21 @@ class _IndexedSearch:
                            for filters in (sets or filter_sets)
                            for condition, params in conditions], more)
 
-        first.append(group(self._names([t.keys for t in terms], [])))
-        self._collect(found, first, limit)
+        def stage(conditions, lead: Sequence[_Group] = ()) -> None:
+            """A stage asked within each filter set in turn, the next only while those
+            before left room (born in the range asked, then no date recorded): asked
+            together, a full first set would not spare the database the rest."""
+            for number, filters in enumerate(filter_sets):
+                self._collect(found, [*(lead if number == 0 else ()),
+                                      group(conditions, [filters])], limit)
+
+        stage(self._names([t.keys for t in terms], []), first)
         prefixes = [t.prefix for t in terms if t.prefix]
         if len(found) < PREFIX_WHEN_FEWER and len(prefixes) == len(terms):
             # Words being typed ("moh smi"): whole words found people by their keys.
-            self._collect(found, [group([(c, {}) for c in self._prefixes(prefixes)])], limit)
+            stage([(c, {}) for c in self._prefixes(prefixes)])
             if len(found) < PREFIX_WHEN_FEWER and len(prefixes[-1]) <= LATER_PART_LETTERS:
-                self._collect(
-                    found, [group([(c, {}) for c in self._later_parts(prefixes)])], limit)
+                stage([(c, {}) for c in self._later_parts(prefixes)])
         # The wider stages have room of their own (a common name can fill the first), and
         # a lone word takes them only when its keys found few: alone, near spellings
         # and first letters reach thousands.
@@ -407,12 +414,11 @@ class _IndexedSearch:
         if len(terms) > 1:
             # Any one word (each word's keys are its own statement's `name_keys_0`).
             for term in terms:
-                self._collect(found, [group(self._term_conditions(term))], limit)
+                stage(self._term_conditions(term))
             if found:
                 return result()
-        self._collect(found, [group([(c, {}) for term in terms
-                                     if len(term.prefix) >= FUZZY_PREFIX
-                                     for c in self._fuzzy_text(term)])], limit)
+        stage([(c, {}) for term in terms if len(term.prefix) >= FUZZY_PREFIX
+               for c in self._fuzzy_text(term)])
         return result()
 
     def _no_date_of_birth(self):
