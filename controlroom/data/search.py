@@ -496,9 +496,11 @@ class _IndexedSearch:
         reports linked to the person or to a record merged into them (each once), and who
         recorded the person (whom to ask about a restricted record).
 
-        One row per person and current marker: the counts grouped over the links of these
-        people (and their merged records), the address the first of a window over their
-        few addresses, so every part is an index lookup by person id.
+        One row per person and current marker: the counts correlated subqueries (a
+        person's few links, by index: a grouped plan over all the hits' links may go
+        parallel on PostgreSQL, and starting workers costs more than the count), the
+        address the first of a window over their few addresses: every part an index
+        lookup by person id.
         """
         ids = list(dict.fromkeys(person_ids))
         if not ids:
@@ -536,19 +538,18 @@ def _hit_details_statement():
     ids = bindparam("ids", expanding=True)
     today = bindparam("today", type_=Date)
     owned = aliased(Person)
-    # Each of the people, and each record merged into one of them, with the person it
-    # counts for: a survivor's hit counts what its merged records hold.
-    owners = union_all(
-        select(owned.id.label("member"), owned.id.label("owner")).where(owned.id.in_(ids)),
-        select(owned.id, owned.merged_into_id).where(owned.merged_into_id.in_(ids)),
-    ).subquery("owner")
+    # The person and each record merged into them: a survivor's hit counts what its
+    # merged records hold. Two index lookups, by id and by merged_into_id.
+    members = union_all(
+        select(owned.id).where(owned.id == Person.id).correlate(Person),
+        select(owned.id).where(owned.merged_into_id == Person.id).correlate(Person))
 
-    def linked(person_column, linked_column, name: str):
-        # Linked to the person or to a record merged into them, each linked row once.
-        return (select(owners.c.owner, func.count(func.distinct(linked_column)).label("n"))
-                .where(owners.c.member == person_column)
-                .group_by(owners.c.owner)
-                .subquery(name))
+    def linked(person_column, linked_column):
+        # Counted per person (a correlated subquery: the few links of one person, by
+        # index, never a plan over every hit's links at once), each linked row once.
+        return (select(func.count(func.distinct(linked_column)))
+                .where(person_column.in_(members))
+                .scalar_subquery())
 
     homes = (
         select(PersonAddress.person_id, Location.address, Location.town, Location.postcode,
@@ -567,19 +568,16 @@ def _hit_details_statement():
         .where(WarningMarker.person_id.in_(ids),
                _in_force(WarningMarker.valid_from, WarningMarker.valid_to, today))
         .subquery("marker"))
-    incidents = linked(IncidentPerson.person_id, IncidentPerson.incident_id, "incidents")
-    intelligence = linked(IntelligenceSubject.person_id, IntelligenceSubject.report_id,
-                          "intelligence")
     return (
         select(Person.id, Staff.display_name.label("creator"),
-               incidents.c.n.label("incidents"), intelligence.c.n.label("intelligence"),
+               linked(IncidentPerson.person_id, IncidentPerson.incident_id).label("incidents"),
+               linked(IntelligenceSubject.person_id,
+                      IntelligenceSubject.report_id).label("intelligence"),
                homes.c.home_rank, homes.c.address, homes.c.town, homes.c.postcode,
                markers.c.code.label("marker_code"), markers.c.label.label("marker_label"),
                markers.c.severity.label("marker_severity"),
                markers.c.note.label("marker_note"))
         .outerjoin(Staff, Staff.id == Person.created_by_id)
-        .outerjoin(incidents, incidents.c.owner == Person.id)
-        .outerjoin(intelligence, intelligence.c.owner == Person.id)
         .outerjoin(homes, and_(homes.c.person_id == Person.id, homes.c.home_rank == 1))
         .outerjoin(markers, markers.c.person_id == Person.id)
         .where(Person.id.in_(ids))
