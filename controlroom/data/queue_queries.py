@@ -173,29 +173,34 @@ def _thrive_risk(table: RankTable):
     return case(*whens, else_=literal(table.thrive_unstated))
 
 
-def _marker_risk(table: RankTable, today: date):
-    """The highest level the markers in force on the incident's linked persons make it."""
+def _open_incidents(queue: str | None = None):
+    statement = select(QueueItem.incident_id).where(QueueItem.state.in_(NOT_DONE))
+    return statement if queue is None else statement.where(QueueItem.queue == queue)
+
+
+def _marker_risks(table: RankTable, today: date):
+    """Per incident with an item not done: the highest level the markers in force on its
+    linked persons make it (a derived table, joined once rather than asked per row)."""
     level = case((MarkerType.severity <= table.high_marker_severity, literal(3)),
                  (MarkerType.severity == table.medium_marker_severity, literal(2)),
                  else_=literal(1))
-    return (select(func.max(level))
-            .select_from(IncidentPerson)
+    return (select(IncidentPerson.incident_id, func.max(level).label("risk"))
             .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
             .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
-            .where(IncidentPerson.incident_id == QueueItem.incident_id,
+            .where(IncidentPerson.incident_id.in_(_open_incidents()),
                    WarningMarker.valid_from <= today,
                    or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today))
-            .correlate(QueueItem).scalar_subquery())
+            .group_by(IncidentPerson.incident_id).subquery("marker_risk"))
 
 
-def _dash_level(table: RankTable):
-    """The DASH level in force (the newest assessment) of a domestic-abuse item's incident;
-    NULL elsewhere or when there is none."""
-    newest = (select(DashAssessment.level)
-              .where(DashAssessment.incident_id == QueueItem.incident_id)
-              .order_by(DashAssessment.id.desc()).limit(1)
-              .correlate(QueueItem).scalar_subquery())
-    return case((QueueItem.queue == table.dash_queue, newest), else_=literal(None))
+def _dash_levels(table: RankTable):
+    """Per incident with a domestic-abuse item not done: the DASH level in force (its
+    newest assessment). Joined to domestic-abuse items only."""
+    newest = (select(func.max(DashAssessment.id))
+              .where(DashAssessment.incident_id.in_(_open_incidents(table.dash_queue)))
+              .group_by(DashAssessment.incident_id))
+    return (select(DashAssessment.incident_id, DashAssessment.level)
+            .where(DashAssessment.id.in_(newest)).subquery("dash_level"))
 
 
 def _target_seconds(table: RankTable):
@@ -207,26 +212,35 @@ def _target_seconds(table: RankTable):
 def rank_columns(session: Session, table: RankTable, now: datetime, escalate_before: datetime,
                  today: date):
     """(escalated 0/1, grade rank, risk level, thousandths of target) as SQL expressions
-    over QueueItem joined to Incident: `order_key`'s parts."""
+    over QueueItem joined to Incident, and `join(statement)` adding the derived tables
+    they read: `order_key`'s parts."""
     dialect = session.get_bind().dialect.name
-    dash = _dash_level(table)
+    markers, dashes = _marker_risks(table, today), _dash_levels(table)
+    dash = dashes.c.level
     overdue = and_(QueueItem.queue == table.dash_queue, QueueItem.state.in_(NOT_DONE),
                    dash.is_(None), QueueItem.entered_at <= literal(escalate_before, UtcDateTime()))
     escalated = case((overdue, literal(0)), else_=literal(1))
     grade_rank = case(*[(Incident.grade == g, literal(r)) for g, r in table.grade_ranks.items()],
                       else_=literal(table.unknown_grade_rank))
-    thrive, markers = _thrive_risk(table), _marker_risk(table, today)
+    thrive = _thrive_risk(table)
     dash_risk = case(*[(func.lower(dash) == lv, literal(r)) for lv, r in table.dash_risk.items()],
                      else_=literal(1))
     overdue_risk = case((overdue, literal(table.escalated_risk)), else_=literal(1))
     # The highest of the parts, each evaluated once (SQLite's max(a, b, ...) is scalar).
     highest = func.greatest if dialect == "postgresql" else func.max
-    risk = highest(thrive, func.coalesce(markers, literal(1)), dash_risk, overdue_risk)
+    risk = highest(thrive, func.coalesce(markers.c.risk, literal(1)), dash_risk, overdue_risk)
     now_s = whole_seconds(now)
     age = literal(now_s, BigInteger) - _epoch_seconds(QueueItem.entered_at, dialect)
     age = case((age < 0, literal(0, BigInteger)), else_=age)
     through = (age * 1000) // _target_seconds(table)
-    return escalated, grade_rank, risk, through
+
+    def join(statement):
+        return (statement
+                .outerjoin(markers, markers.c.incident_id == QueueItem.incident_id)
+                .outerjoin(dashes, and_(dashes.c.incident_id == QueueItem.incident_id,
+                                        QueueItem.queue == table.dash_queue)))
+
+    return escalated, grade_rank, risk, through, join
 
 
 def ranked_items(session: Session, table: RankTable, now: datetime, escalate_before: datetime,
@@ -234,9 +248,9 @@ def ranked_items(session: Session, table: RankTable, now: datetime, escalate_bef
                  limit: int | None = None) -> list[ItemRow]:
     """Items not done, of one queue and grade or all, in queue order (`order_key`), the
     first `limit` of them (all when None)."""
-    escalated, grade_rank, risk, through = rank_columns(session, table, now, escalate_before,
-                                                        today)
-    statement = (_item_select().where(QueueItem.state.in_(NOT_DONE))
+    escalated, grade_rank, risk, through, join = rank_columns(
+        session, table, now, escalate_before, today)
+    statement = (join(_item_select()).where(QueueItem.state.in_(NOT_DONE))
                  .order_by(escalated, grade_rank, risk.desc(), through.desc(),
                            QueueItem.entered_at, QueueItem.id))
     if queue is not None:
