@@ -6,7 +6,7 @@ Its time is set by the hash-chained audit trail: each of the 20,000 claims and
 completions holds the chain head from its audit insert to its commit, so they pass one
 at a time (measured 2026-11-26 on the 2-core machine: the head is held 86% of the wall
 time; a hold takes 1.0 ms median with one worker and 3.3 ms with twenty threads, which
-share one GIL and two cores with their PostgreSQL backends; about 80 s at load 2-4).
+share one GIL and two cores with their PostgreSQL backends; 70-80 s at load 1-4).
 """
 
 from __future__ import annotations
