@@ -268,11 +268,11 @@ class ControlRoomApp(App[int]):
         self.push_screen(PersonSearch())
 
     def action_triage_queue(self) -> None:
-        from controlroom.screens.queue import TriageQueue
+        from controlroom.screens.queue import TriageQueue, open_triage_queue
 
         if isinstance(self.screen, TriageQueue):
             return
-        self.push_screen(TriageQueue())
+        open_triage_queue(self)
 
     def action_command_view(self) -> None:
         from controlroom.screens.command_view import CommandView

@@ -9,7 +9,9 @@ after a question; supervisors reassign with `a` and a written reason.
 
 The table draws the 200 most urgent items (the figures at the top count them all; the
 filters narrow the list). The database orders, limits and counts (`list_queue`): the
-screen holds only the rows it draws and the figures. A changed item that becomes more
+screen holds only the rows it draws and the figures. F5 reads first and then pushes
+the screen with its rows (`open_triage_queue`): the read does not compete with the
+screen's setup, and the first frame already shows the queue. A changed item that becomes more
 urgent than the last drawn row enters the table; when a drawn row leaves (or falls
 behind), the drawn rows are read again (`refresh_listing`) to fill the table.
 
@@ -76,6 +78,43 @@ def claim_cell(row: QueueRow, me: int | None, now: datetime) -> Text:
     if row.claimed_by_id == me:
         return Text("YOU", style="bold", end="")
     return record_text(row.claimed_by or "")
+
+
+def open_triage_queue(app) -> None:
+    """F5: read the queue first, then push the screen with its rows, so the screen's setup
+    and the read do not share the interpreter; the operator's board stays until then.
+
+    The change feed opens before the read: nothing committed after the read is missed.
+    If the read fails the screen opens anyway, reads again and says why. If the operator
+    has gone elsewhere meanwhile, the screen is not pushed."""
+    origin = app.screen
+
+    def show(listing: QueueListing | None, feed) -> None:
+        if app.screen is origin and not isinstance(origin, TriageQueue):
+            app.push_screen(TriageQueue(listing=listing, feed=feed))
+        elif feed is not None:
+            feed.close()
+
+    def read() -> None:
+        feed = listing = None
+        try:
+            feed = queues.open_change_feed(app.uow_factory)
+        except Exception:  # the screen tries again and says so
+            feed = None
+        try:
+            listing = queues.list_queue(app.uow_factory(), app.actor,
+                                        queues.policy_from(app.settings), app.clock(),
+                                        limit=SHOWN_ROWS)
+        except Exception:  # the screen reads again and says why
+            listing = None
+        try:
+            app.call_from_thread(show, listing, feed)
+        except Exception:  # the app is closing
+            if feed is not None:
+                feed.close()
+
+    app.run_worker(read, thread=True, exclusive=True, exit_on_error=False,
+                   group="queue-open")
 
 
 class ReassignScreen(ModalScreen[tuple[str, str] | None]):
@@ -191,8 +230,12 @@ class TriageQueue(FramedScreen):
             self.row = row
             self.open_it = open_it
 
-    def __init__(self, queue: Queue | None = None, grade: str | None = None) -> None:
+    def __init__(self, queue: Queue | None = None, grade: str | None = None, *,
+                 listing: QueueListing | None = None, feed=None) -> None:
         super().__init__()
+        # Read before the screen was pushed (`open_triage_queue`): drawn at mount.
+        self._preloaded = listing
+        self._feed = feed
         self.queue_filter = queue
         self.grade_filter = grade
         self.rows: dict[int, QueueRow] = {}   # the rows drawn
@@ -219,7 +262,11 @@ class TriageQueue(FramedScreen):
         self.me = app.operator.id if app.operator else None
         self.may_reassign = access.allowed(app.actor, Action.QUEUE_REASSIGN)
         self._show_filters()
-        self.reload()
+        if self._preloaded is not None:
+            self.listed(self.Listed(self._preloaded))
+            self._preloaded = None
+        else:
+            self.reload()
         self.listen()
         self.set_interval(self.policy.heartbeat_every.total_seconds(), self.beat)
         self.set_interval(TICK_SECONDS, self._tick)
@@ -265,8 +312,9 @@ class TriageQueue(FramedScreen):
     @work(thread=True, exit_on_error=False, group="queue-feed")
     def listen(self) -> None:
         worker = get_current_worker()
+        feed, self._feed = self._feed, None
         try:
-            feed = queues.open_change_feed(self.app.uow_factory)
+            feed = feed or queues.open_change_feed(self.app.uow_factory)
         except Exception as exc:
             self.post_message(self.Said(f"Live updates are off: {exc}"))
             return
