@@ -167,6 +167,7 @@ class IncidentView(FramedScreen):
         self._context_for: int | None = None
         self.safeguarding = None  # the last `SafeguardingStatus` shown
         self._say_after_read: str | None = None
+        self._jump_to_log_after_read = False  # a note was added: show the log's end
 
     # --- layout ------------------------------------------------------------------------
 
@@ -277,6 +278,11 @@ class IncidentView(FramedScreen):
             if self._say_after_read:
                 self._say(self._say_after_read)
                 self._say_after_read = None
+            if self._jump_to_log_after_read:
+                # Jump once the re-read incident is laid out: a jump measured against
+                # the page before the read can land past the new end (a blank view).
+                self._jump_to_log_after_read = False
+                self.call_after_refresh(self.action_jump_log)
         elif message.kind == "location" and self.detail is not None \
                 and message.token == self.detail.location_id:
             self.location_context = message.result
@@ -610,5 +616,6 @@ class IncidentView(FramedScreen):
             self.query_one(IncidentLog).show_entries(self.detail.log)
             # Notes never conflict, so others may have changed the incident meanwhile:
             # read it again rather than show a log with their entries missing.
+            self._jump_to_log_after_read = True
             self.load_detail()
         self.call_after_refresh(self.action_jump_log)
