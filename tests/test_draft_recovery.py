@@ -74,7 +74,12 @@ def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
         second = TerminalSession(argv, env)
         try:
             second.wait_for("Restore the incident")
+            second.mark()
             second.send("y")
+            # The form's own footer, painted only once the restore dialog has gone: until
+            # then the dialog holds the keys (and may itself name the caller), so an alt+k
+            # sent on seeing the name alone could land on the dialog and be lost.
+            second.wait_for("alt+k Skip THRIVE")
             second.wait_for("Kill Test Caller")
             second.mark()
             second.send(alt("k"))
