@@ -29,15 +29,12 @@ from controlroom.data.models import AuditEvent, Incident, IncidentPerson, Intell
 from controlroom.domain.audit_chain import Verification, verify
 from controlroom.domain.environment import Environment
 from controlroom.domain.identity import Actor
-from controlroom.domain.permissions import Action
+from controlroom.domain.permissions import SEXUAL_OFFENCE_TYPE_CODES, Action
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 
 WITHHELD = "WITHHELD"
 JUSTIFICATION_MINIMUM = 10
-# Incident types whose victims are sexual-offence complainants (lifelong anonymity).
-# The access issue's permission table holds the same list; use it when it lands.
-SEXUAL_OFFENCE_TYPES = frozenset({"SEXO"})
 # The object types "who looked at this" is offered on, with the words for the heading.
 WATCHED_OBJECTS = {"person": "person", "incident": "incident", "intelligence": "intelligence report"}
 
@@ -229,9 +226,9 @@ def _protected_objects(uow) -> dict[str, set[str]]:
         select(IncidentPerson.person_id)
         .join(Incident, Incident.id == IncidentPerson.incident_id)
         .where(IncidentPerson.role == "victim",
-               or_(Incident.opening_type_code.in_(SEXUAL_OFFENCE_TYPES),
+               or_(Incident.opening_type_code.in_(SEXUAL_OFFENCE_TYPE_CODES),
                    and_(Incident.closing_type_code.is_not(None),
-                        Incident.closing_type_code.in_(SEXUAL_OFFENCE_TYPES))))))
+                        Incident.closing_type_code.in_(SEXUAL_OFFENCE_TYPE_CODES))))))
     reports = set(session.scalars(
         select(IntelligenceReport.id).where(IntelligenceReport.restricted.is_(True))))
     return {"person": {str(i) for i in persons}, "intelligence": {str(i) for i in reports}}

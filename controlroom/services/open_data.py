@@ -74,9 +74,9 @@ class OpenDataExport:
 def crime_id_salt() -> str:
     """The salt of Crime IDs, from the keyring (made there on first use).
     `secrets.KeyringUnavailable` when there is no keyring: never a plaintext fallback."""
-    from controlroom.services.secrets import SERVICE_NAME, _keyring
+    from controlroom.services.secrets import SERVICE_NAME, keyring_backend
 
-    backend = _keyring()
+    backend = keyring_backend()
     salt = backend.get_password(SERVICE_NAME, SALT_KEY)
     if not salt:
         salt = _random.token_hex(32)

@@ -61,7 +61,7 @@ def keyring_username(url: str) -> str:
             f"{parsed.port or DEFAULT_PORT}/{parsed.database or ''}")
 
 
-def _keyring():
+def keyring_backend():
     """The keyring backend in use, or KeyringUnavailable."""
     import keyring
     from keyring.backends import fail
@@ -86,7 +86,7 @@ def check_storable(url: str) -> str:
     a user, no password in it) and there is a keyring to keep it in. Returns the entry's
     username; raises SecretError or KeyringUnavailable."""
     _check_url(url)
-    _keyring()
+    keyring_backend()
     return keyring_username(url)
 
 
@@ -110,7 +110,7 @@ def store_password(url: str, password: str) -> str:
     if not password:
         raise SecretError("no password given; nothing stored")
     key = keyring_username(url)
-    backend = _keyring()
+    backend = keyring_backend()
     try:
         backend.set_password(SERVICE_NAME, key, password)
     except Exception as exc:  # the backend's own words, never the password
@@ -124,7 +124,7 @@ def connection_url(url: str) -> str:
     KeyringUnavailable when there is no keyring to ask. Show or log only `mask_url(url)`."""
     if not needs_keyring(url):
         return url
-    backend = _keyring()
+    backend = keyring_backend()
     try:
         password = backend.get_password(SERVICE_NAME, keyring_username(url))
     except Exception as exc:
