@@ -161,6 +161,20 @@ def _token_keys(token: str) -> frozenset[str]:
     return frozenset(phonetic_keys(token))
 
 
+@lru_cache(maxsize=65_536)
+def _word_token(word: _Word, token: str) -> tuple[int, float]:
+    """(rank 0-3, closeness 0-1) of one query word against one name part: the same few
+    thousand parts come up search after search, so each pair is worked out once."""
+    close = fuzz.ratio(word.normal, token) / 100 if word.normal else 0.0
+    if word.normal and word.normal == token:
+        return 3, close
+    if word.keys & _token_keys(token) and close * 100 >= PHONETIC_MIN_RATIO:
+        return 2, close
+    if (word.prefix and token.startswith(word.prefix)) or close * 100 >= FUZZY_THRESHOLD:
+        return 1, close
+    return 0, close
+
+
 def _name_match(words: list[_Word], forename: str | None, surname: str) -> tuple[int, float, float]:
     """(rank 0-3, closeness 0-1, order bonus) of the query words against one name.
 
@@ -168,26 +182,20 @@ def _name_match(words: list[_Word], forename: str | None, surname: str) -> tuple
     surname (a lone word is most often one), without ever lifting a hit out of its rank.
     """
     fore_parts, sur_parts = _parts(forename or ""), _parts(surname)
-    tokens = [(p, "forename") for p in fore_parts] + [(p, "surname") for p in sur_parts]
-    wholes = {"".join(fore_parts), "".join(sur_parts)} - {""}
-    token_set = {t for t, _ in tokens} | wholes
-    key_of = {t: _token_keys(t) for t in token_set}
+    side_of: dict[str, str] = {}
+    for part in fore_parts:
+        side_of.setdefault(part, "forename")
+    for part in sur_parts:
+        side_of.setdefault(part, "surname")
+    for whole in ("".join(fore_parts), "".join(sur_parts)):
+        if whole:
+            side_of.setdefault(whole, "surname")
     typed_names = ((forename or "").casefold(), surname.casefold())
     rank, closeness, sides = 3, 0.0, []
     for word in words:
         best_rank, best_close, best_side = 0, 0.0, None
-        for token in token_set:
-            side = next((s for t, s in tokens if t == token), "surname")
-            close = fuzz.ratio(word.normal, token) / 100 if word.normal else 0.0
-            if word.normal and word.normal == token:
-                found = 3
-            elif word.keys & key_of[token] and close * 100 >= PHONETIC_MIN_RATIO:
-                found = 2
-            elif (word.prefix and token.startswith(word.prefix)) \
-                    or close * 100 >= FUZZY_THRESHOLD:
-                found = 1
-            else:
-                found = 0
+        for token, side in side_of.items():
+            found, close = _word_token(word, token)
             if (found, close) > (best_rank, best_close):
                 best_rank, best_close, best_side = found, close, side
         if best_rank == 0 and word.typed and any(n.startswith(word.typed) for n in typed_names):

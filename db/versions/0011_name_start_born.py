@@ -1,0 +1,71 @@
+"""person search: the first letters of a name with the date of birth (issue #4)
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-26 11:20:00
+
+PostgreSQL only. 0005 indexed the first three letters of each name (lower case) on
+their own, for the words still being typed ("moh smi") and for the first-letters stage
+("chalie mooe"). Asked within a range of dates of birth ("haye 1995-1999"), the planner
+had to AND that index with the date index: some 86,000 people born in five years read
+to keep a handful. These two indexes put the date of birth second, so the letters and
+the range (or "no date recorded") are one index range; asked without dates they serve as
+0005's did, which they replace. A third puts the surname's first letters before the
+forename's, so two words ("chr rob": a Christopher Robinson) are one lookup, where
+ANDing the two names' bitmaps read every Chris and every Robinson. A fourth adds the
+date of birth to the forename's phonetic key (0003 indexed the key alone), for a lone
+word matched within a range of dates ("adasm 2012-2016": every Adam and Adams born then,
+not every one ever).
+
+SQLite finds name starts through FTS5 (0003) and, keeping no statistics, plans best
+with the indexes it has: it is unchanged. Downgrade restores
+0005's indexes.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# (new index, the 0005 index it replaces, the name column)
+START_BORN_INDEXES = (
+    ("ix_person_forename_start_born", "ix_person_forename_start", "forename"),
+    ("ix_person_surname_start_born", "ix_person_surname_start", "surname"),
+)
+
+
+def _start(column: str):
+    # A fixed expression naming a fixed column: no value is formatted in. It must stay
+    # the expression `controlroom.data.search.name_start` writes, or no plan uses it.
+    return sa.text(f"lower(substr({column}, 1, 3))")
+
+
+NAME_STARTS_INDEX = "ix_person_name_starts_born"
+FORENAME_KEY_INDEX = "ix_person_forename_key_born"
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for name, old, column in START_BORN_INDEXES:
+        op.create_index(name, "person", [_start(column), "date_of_birth"], unique=False)
+        op.drop_index(old, table_name="person")
+    op.create_index(NAME_STARTS_INDEX, "person",
+                    [_start("surname"), _start("forename"), "date_of_birth"], unique=False)
+    op.create_index(FORENAME_KEY_INDEX, "person", ["forename_key", "date_of_birth"],
+                    unique=False)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.drop_index(FORENAME_KEY_INDEX, table_name="person")
+    op.drop_index(NAME_STARTS_INDEX, table_name="person")
+    for name, old, column in reversed(START_BORN_INDEXES):
+        op.create_index(old, "person", [_start(column)], unique=False)
+        op.drop_index(name, table_name="person")
