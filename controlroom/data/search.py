@@ -71,6 +71,15 @@ NEAR_LIMIT = 100
 PREFIX_WHEN_FEWER = 20
 # A misspelled word is looked for by its first letters (SQLite) when nothing else found it.
 FUZZY_PREFIX = 3
+# A word this long is looked for by one letter more in the first-letters stage: a letter
+# left out of a long name is seldom among its first four, and "chr" or "ada" alone reach
+# tens of thousands.
+LONG_WORD = 7
+
+
+def first_letters(word: str) -> str:
+    """The start of `word` the first-letters stage looks for."""
+    return word[:FUZZY_PREFIX + (len(word) >= LONG_WORD)]
 
 # The FTS5 tables (SQLite only; created by migration 0003, not by the models, so they sit
 # in their own MetaData). The column named like the table is FTS5's whole-row column.
@@ -462,17 +471,23 @@ class _IndexedSearch:
                 self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], [],
                             aliases=False),
                 filter_sets[:1], NEAR_LIMIT))
+        letters: list[_Group] = []
         if wide and len(prefixes) == len(terms) \
                 and any(len(p) > FUZZY_PREFIX for p in prefixes):
             # A letter left out past the first few ("chalie mooe"): every word by its
             # first letters, the ranking's closeness decides.
-            wider.append(group(
-                [(c, {}) for c in self._first_letters([p[:FUZZY_PREFIX] for p in prefixes])],
+            letters.append(group(
+                [(c, {}) for c in self._first_letters([first_letters(p) for p in prefixes])],
                 filter_sets[:1], NEAR_LIMIT))
         # The starts of names go first in the same statement as the wider stages (one
-        # round trip), so a cut still keeps them before near spellings.
+        # round trip), so a cut still keeps them before near spellings. A lone word's
+        # first letters reach thousands (every Adam and Adams for "adasm"): asked only
+        # when the nearer stages left the page short.
+        alone = len(terms) == 1
         before = len(found)
-        added = self._collect(found, [*typed, *wider], limit)
+        added = self._collect(found, [*typed, *wider, *(() if alone else letters)], limit)
+        if alone and letters and len(found) < PREFIX_WHEN_FEWER:
+            self._collect(found, letters, limit)
         if later and before + sum(added[:len(typed)]) < PREFIX_WHEN_FEWER:
             stage([(c, {}) for c in self._later_parts(prefixes)], more=NEAR_LIMIT)
         if found:
