@@ -273,6 +273,8 @@ class Person(Base):
         Index("ix_person_surname_key_born", "surname_key", "date_of_birth"),
         Index("ix_person_surname_first_keys", "surname_key_first", "forename_key"),
         Index("ix_person_surname_last_keys", "surname_key_last", "forename_key"),
+        # A lone word's forename key within a range of dates of birth (migration 0011).
+        Index("ix_person_forename_key_born", "forename_key", "date_of_birth"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

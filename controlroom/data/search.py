@@ -101,9 +101,7 @@ TRIGRAM_INDEXES = frozenset({"ix_person_forename_trgm", "ix_person_surname_trgm"
                              "ix_person_forename_start", "ix_person_surname_start",
                              "ix_person_forename_start_born",
                              "ix_person_surname_start_born",
-                             "ix_person_name_starts_born",
-                             # and a plain one SQLite does without (0011)
-                             "ix_person_forename_key_born"})
+                             "ix_person_name_starts_born"})
 
 
 def include_name(name: str | None, type_: str, parent_names) -> bool:
@@ -484,11 +482,11 @@ class _IndexedSearch:
         # first letters reach thousands (every Adam and Adams for "adasm"): asked only
         # when the nearer stages left the page short.
         alone = len(terms) == 1
-        before = len(found)
-        added = self._collect(found, [*typed, *wider, *(() if alone else letters)], limit)
+        self._collect(found, [*typed, *wider, *(() if alone else letters)], limit)
         if alone and letters and len(found) < PREFIX_WHEN_FEWER:
             self._collect(found, letters, limit)
-        if later and before + sum(added[:len(typed)]) < PREFIX_WHEN_FEWER:
+        if later and len(found) < PREFIX_WHEN_FEWER:
+            # Still few: the last word may be the start of a later part of a name.
             stage([(c, {}) for c in self._later_parts(prefixes)], more=NEAR_LIMIT)
         if found:
             return result()

@@ -4,7 +4,7 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-26 11:20:00
 
-PostgreSQL only. 0005 indexed the first three letters of each name (lower case) on
+0005 indexed the first three letters of each name (lower case) on
 their own, for the words still being typed ("moh smi") and for the first-letters stage
 ("chalie mooe"). Asked within a range of dates of birth ("haye 1995-1999"), the planner
 had to AND that index with the date index: some 86,000 people born in five years read
@@ -17,8 +17,8 @@ date of birth to the forename's phonetic key (0003 indexed the key alone), for a
 word matched within a range of dates ("adasm 2012-2016": every Adam and Adams born then,
 not every one ever).
 
-SQLite finds name starts through FTS5 (0003) and, keeping no statistics, plans best
-with the indexes it has: it is unchanged. Downgrade restores
+The expression indexes are PostgreSQL's: SQLite finds name starts through FTS5 (0003).
+The forename key with the date of birth is made on both. Downgrade restores
 0005's indexes.
 """
 
@@ -50,6 +50,9 @@ FORENAME_KEY_INDEX = "ix_person_forename_key_born"
 
 
 def upgrade() -> None:
+    # Both dialects: SQLite reads a range of dates within a key through it as well.
+    op.create_index(FORENAME_KEY_INDEX, "person", ["forename_key", "date_of_birth"],
+                    unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
     for name, old, column in START_BORN_INDEXES:
@@ -57,14 +60,12 @@ def upgrade() -> None:
         op.drop_index(old, table_name="person")
     op.create_index(NAME_STARTS_INDEX, "person",
                     [_start("surname"), _start("forename"), "date_of_birth"], unique=False)
-    op.create_index(FORENAME_KEY_INDEX, "person", ["forename_key", "date_of_birth"],
-                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(FORENAME_KEY_INDEX, table_name="person")
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.drop_index(FORENAME_KEY_INDEX, table_name="person")
     op.drop_index(NAME_STARTS_INDEX, table_name="person")
     for name, old, column in reversed(START_BORN_INDEXES):
         op.create_index(old, "person", [_start(column)], unique=False)
