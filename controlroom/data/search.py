@@ -42,6 +42,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BooleanClauseList
 
 from controlroom.data.models import (
     IncidentPerson,
@@ -402,7 +404,7 @@ class _IndexedSearch:
 
         def group(conditions, sets=None, more: int | None = None) -> _Group:
             """Every (filter set, condition) pair of a stage, filter sets first."""
-            return _Group([([*filters, condition], params)
+            return _Group([(self._within(filters, condition), params)
                            for filters in (sets or filter_sets)
                            for condition, params in conditions], more)
 
@@ -503,6 +505,10 @@ class _IndexedSearch:
     def _no_date_of_birth(self):
         """A condition on Person: no date of birth recorded."""
         return _no_date_of_birth()
+
+    def _within(self, filters: Sequence, condition) -> list:
+        """The WHERE of one part: `condition` within `filters` (dates, address)."""
+        return [*filters, condition]
 
     def _collect(self, found: dict[int, Row], groups: Sequence[_Group], limit: int
                  ) -> list[int]:
@@ -694,6 +700,17 @@ class SqliteSearch(_IndexedSearch):
 
     def _fuzzy_text(self, term: NameTerm) -> list:
         return self._match(fts_phrase(term.prefix[:FUZZY_PREFIX]))
+
+    def _within(self, filters: Sequence, condition) -> list:
+        # SQLite reads an OR of keys through one index per term (MULTI-INDEX OR) using
+        # only that term's own constraints: "born 1977-1981 AND (forename key = k OR
+        # surname key = k ...)" would read every Sanders ever to keep those born then.
+        # Each term given the filters as well, the (key, date of birth) indexes serve
+        # key and range together.
+        if filters and isinstance(condition, BooleanClauseList) \
+                and condition.operator is operators.or_:
+            return [or_(*(and_(*filters, term) for term in condition.clauses))]
+        return [*filters, condition]
 
     def _postcode(self, postcode: str):
         # SQLite's LIKE folds case, so it cannot use the (binary) postcode index: a range
