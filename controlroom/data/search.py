@@ -493,9 +493,26 @@ class _IndexedSearch:
         if found:
             return result()
         if len(terms) > 1:
-            # Any one word (each word's keys in its own parameter).
-            stage([], alternatives=[self._term_conditions(term, first=number)
-                                    for number, term in enumerate(terms)])
+            # Any one word (each word's keys in its own parameter), the person's names
+            # starting with the other words' first letters: a hit needs every word to
+            # match at least loosely, and a misspelling seldom starts with another letter
+            # ("maian fox": the Foxes whose forename starts with M, not any 200 Foxes).
+            # A plain filter on the rows the key finds (no index could serve one
+            # letter, and PostgreSQL would try its trigram index for a LIKE).
+            def initial(column):
+                return func.lower(func.substr(column, literal_column("1"),
+                                              literal_column("1")))
+
+            def others(number: int):
+                return and_(*(or_(initial(Person.forename) == other.prefix[:1],
+                                  initial(Person.surname) == other.prefix[:1])
+                              for index, other in enumerate(terms)
+                              if index != number and other.prefix))
+
+            stage([], alternatives=[
+                [(and_(condition, others(number)), params) for condition, params
+                 in self._term_conditions(term, first=number)]
+                for number, term in enumerate(terms)])
             if found:
                 return result()
         stage([(c, {}) for term in terms if len(term.prefix) >= FUZZY_PREFIX
