@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from controlroom.data.models import AuditEvent, Person, PersonAlias
 from controlroom.data.uow import Database
@@ -112,6 +112,30 @@ def test_slips_in_both_names_find_the_person(force, operator):
             .order_by(Person.id).limit(1)).one()
         person_id, query = person.id, f"{swapped(person.forename)} {swapped(person.surname)}"
     assert person_id in top_ids(force, operator, query.lower())
+
+
+def test_a_letter_left_out_early_in_the_forename_finds_the_person(force, operator):
+    # "Faima Burrows" for Fatima Burrows: the forename's key (FM, not FTM), its near
+    # spellings and its first letters ("fai") all miss; the fallback takes the surname
+    # by its key and keeps those whose forename starts with the same letter.
+    fore_initial = func.lower(func.substr(Person.forename, 1, 1))
+    with force.uow() as uow:
+        lone = (select(Person.surname, fore_initial.label("initial"))
+                .where(Person.merged_into_id.is_(None))
+                .group_by(Person.surname, fore_initial)
+                .having(func.count() == 1).subquery())
+        person = uow.session.scalars(
+            select(Person)
+            .join(lone, and_(lone.c.surname == Person.surname,
+                             lone.c.initial == fore_initial))
+            .where(Person.restricted.is_(False), func.length(Person.forename) >= 6,
+                   Person.merged_into_id.is_(None))
+            .order_by(Person.id).limit(1)).one()
+        person_id, forename, surname = person.id, person.forename, person.surname
+    said = forename[:2] + forename[3:]
+    hits = search_persons(force.uow(), operator, f"{said} {surname}", today=TODAY)
+    assert person_id in [hit.person_id for hit in hits[:TOP]]
+    assert next(h for h in hits if h.person_id == person_id).match == "fuzzy"
 
 
 def test_a_typo_and_a_partial_part_find_the_person_through_full_text(force, operator):

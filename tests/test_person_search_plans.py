@@ -99,6 +99,9 @@ def a_home(force) -> tuple[str, str]:
     "smith ~40",               # an approximate age
     "whit",                    # the start of a name part (full text)
     "smith LS1 ",              # an outward code
+    "xqzv wjqk",               # two words nobody has: every stage, down to the last
+    "faima smith",             # a letter left out early: the several-word fallback
+    "adasm 2012-2016",         # a lone slip within a range (first letters only if few)
 ])
 def test_person_search_reads_no_table_whole(force, operator, query):
     with statements(force) as captured:
