@@ -315,9 +315,10 @@ class _IndexedSearch:
         return conditions
 
     def _term_conditions(self, term: NameTerm, first: int = 0) -> list:
-        """One word matched, by key or as a prefix (the fallback when no pair matched);
-        its keys in the parameter `name_keys_<first>`."""
-        return self._names([term.keys], [term.prefix] if term.prefix else [], first=first)
+        """One word matched by its keys (the fallback when no pair matched; as a prefix
+        the words were asked already, all together); its keys in the parameter
+        `name_keys_<first>`."""
+        return self._names([term.keys], [], first=first)
 
     def _date_condition(self, criteria: PersonCriteria):
         conditions = []
@@ -496,7 +497,8 @@ class _IndexedSearch:
             # Any one word (each word's keys in its own parameter), the person's names
             # starting with the other words' first letters: a hit needs every word to
             # match at least loosely, and a misspelling seldom starts with another letter
-            # ("maian fox": the Foxes whose forename starts with M, not any 200 Foxes).
+            # ("maian fox": the Foxes whose forename starts with M, not any 200 Foxes),
+            # at most NEAR_LIMIT a word: a common key reads many to find them.
             # A plain filter on the rows the key finds (no index could serve one
             # letter, and PostgreSQL would try its trigram index for a LIKE).
             def initial(column):
@@ -509,7 +511,7 @@ class _IndexedSearch:
                               for index, other in enumerate(terms)
                               if index != number and other.prefix))
 
-            stage([], alternatives=[
+            stage([], more=NEAR_LIMIT, alternatives=[
                 [(and_(condition, others(number)), params) for condition, params
                  in self._term_conditions(term, first=number)]
                 for number, term in enumerate(terms)])
