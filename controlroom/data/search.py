@@ -176,6 +176,10 @@ _UNION_COLUMNS = (*(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
                   literal_column("part", Integer))
 
 
+def _part_of(row) -> int:
+    return row.part
+
+
 class PersonSearch(Protocol):
     def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
                    enough: Callable[[Sequence[Row]], bool] | None = None
@@ -567,12 +571,12 @@ class _IndexedSearch:
             # Each part its own subquery (SQLite allows no LIMIT inside a UNION), read
             # back by the columns' names: cheap to build, where select(subquery) would
             # make a proxy of every column of every part on each keystroke.
-            union = union_all(*(select(*_UNION_COLUMNS).select_from(s.subquery())
-                                for s in statements)).subquery()
-            statement = select(*_UNION_COLUMNS).select_from(union) \
-                .order_by(_UNION_COLUMNS[-1])
+            # No ORDER BY: the parts are put in order here (a stable sort of a few
+            # hundred rows), where the database would sort each part and merge them.
+            statement = union_all(*(select(*_UNION_COLUMNS).select_from(s.subquery())
+                                    for s in statements))
         current, cap = None, limit
-        for row in self._rows(statement, params):
+        for row in sorted(self._rows(statement, params), key=_part_of):
             number = group_of[row.part]
             if number != current:
                 current, more = number, groups[number].more
