@@ -724,6 +724,14 @@ class SqliteSearch(_IndexedSearch):
     def _fuzzy_text(self, term: NameTerm) -> list:
         return self._match(fts_phrase(term.prefix[:FUZZY_PREFIX]))
 
+    def _first_letters(self, prefixes: Sequence[str]) -> list:
+        # Two words' first letters through the (surname start, forename start, date of
+        # birth) expression index of 0011, where FTS5 would intersect the lists of every
+        # "chr" and every "rob" token; one word (or two alike) by full text.
+        if two_starts(prefixes):
+            return [either_way(*prefixes)]
+        return super()._first_letters(prefixes)
+
     def _within(self, filters: Sequence, condition) -> list:
         # SQLite reads an OR of keys through one index per term (MULTI-INDEX OR) using
         # only that term's own constraints: "born 1977-1981 AND (forename key = k OR
@@ -749,6 +757,27 @@ def name_start(column):
     `ix_person_surname_start_born`), so letters and a range of dates are one lookup.
     Literal 1 and 3, not parameters, or the planner could not match the index."""
     return func.lower(func.substr(column, literal_column("1"), literal_column("3")))
+
+
+def _named(forename: str, surname: str):
+    """The forename starts with one word and the surname with the other: one lookup in
+    the (surname start, forename start, date of birth) index of 0011."""
+    return and_(name_start(Person.surname) == surname[:START_LETTERS],
+                name_start(Person.forename) == forename[:START_LETTERS],
+                func.lower(Person.surname).startswith(surname, autoescape=True),
+                func.lower(Person.forename).startswith(forename, autoescape=True))
+
+
+def either_way(first: str, second: str):
+    """One word starts the forename and the other the surname, either way round."""
+    return or_(_named(first, second), _named(second, first))
+
+
+def two_starts(prefixes: Sequence[str]) -> bool:
+    """Two words of at least START_LETTERS that start differently: `either_way` can
+    ask for them (alike, "each starts either name" is the same thing)."""
+    return len(prefixes) == 2 and all(len(p) >= START_LETTERS for p in prefixes) \
+        and prefixes[0][:START_LETTERS] != prefixes[1][:START_LETTERS]
 
 
 class PostgresSearch(_IndexedSearch):
@@ -784,26 +813,15 @@ class PostgresSearch(_IndexedSearch):
         return or_(column.icontains(" " + prefix, autoescape=True),
                    column.icontains("-" + prefix, autoescape=True))
 
-    @staticmethod
-    def _named(forename: str, surname: str):
-        """The forename starts with one word and the surname with the other: one lookup
-        in the (surname start, forename start, date of birth) index of 0011."""
-        return and_(name_start(Person.surname) == surname[:START_LETTERS],
-                    name_start(Person.forename) == forename[:START_LETTERS],
-                    func.lower(Person.surname).startswith(surname, autoescape=True),
-                    func.lower(Person.forename).startswith(forename, autoescape=True))
-
     def _prefixes(self, prefixes: Sequence[str]) -> list:
         # The person's own names: aliases have no expression index (a trigram ILIKE on
         # them costs more than the rest of a search); an alias is found by its keys.
-        if len(prefixes) == 2 and all(len(p) >= START_LETTERS for p in prefixes) \
-                and prefixes[0][:START_LETTERS] != prefixes[1][:START_LETTERS]:
+        if two_starts(prefixes):
             # Two words starting differently: one starts the forename and the other the
             # surname, either way round ("chr rob", "rob chr"). Written as the two pairs,
             # each an index lookup, where "each starts either name" would AND two bitmaps
             # of every Chris and every Robinson.
-            first, second = prefixes
-            return [or_(self._named(first, second), self._named(second, first))]
+            return [either_way(*prefixes)]
         return [and_(*(self._starts(Person, p) for p in prefixes))]
 
     def _later_parts(self, prefixes: Sequence[str]) -> list:

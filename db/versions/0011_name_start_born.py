@@ -17,8 +17,10 @@ date of birth to the forename's phonetic key (0003 indexed the key alone), for a
 word matched within a range of dates ("adasm 2012-2016": every Adam and Adams born then,
 not every one ever).
 
-The expression indexes are PostgreSQL's: SQLite finds name starts through FTS5 (0003).
-The forename key with the date of birth is made on both. Downgrade restores
+On SQLite, which finds a word's start through FTS5 (0003), only the pair index (for
+two words' first letters) and the forename key with the date of birth are made. A later
+SQLite migration that rebuilds `person` in batch mode loses the pair index (reflection
+cannot read an expression index) and must create it again, as it must 0003's triggers. Downgrade restores
 0005's indexes.
 """
 
@@ -53,20 +55,20 @@ def upgrade() -> None:
     # Both dialects: SQLite reads a range of dates within a key through it as well.
     op.create_index(FORENAME_KEY_INDEX, "person", ["forename_key", "date_of_birth"],
                     unique=False)
+    op.create_index(NAME_STARTS_INDEX, "person",
+                    [_start("surname"), _start("forename"), "date_of_birth"], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
     for name, old, column in START_BORN_INDEXES:
         op.create_index(name, "person", [_start(column), "date_of_birth"], unique=False)
         op.drop_index(old, table_name="person")
-    op.create_index(NAME_STARTS_INDEX, "person",
-                    [_start("surname"), _start("forename"), "date_of_birth"], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index(FORENAME_KEY_INDEX, table_name="person")
+    op.drop_index(NAME_STARTS_INDEX, table_name="person")
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.drop_index(NAME_STARTS_INDEX, table_name="person")
     for name, old, column in reversed(START_BORN_INDEXES):
         op.create_index(old, "person", [_start(column)], unique=False)
         op.drop_index(name, table_name="person")
