@@ -498,11 +498,14 @@ class IncidentPerson(Base):
         CheckConstraint(
             "role IN ('caller', 'victim', 'suspect', 'witness', 'subject')", name="role"
         ),
+        # A person's incidents, and their count on every search hit, from the index
+        # alone (migration 0011).
+        Index("ix_incident_person_person_incident", "person_id", "incident_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     role: Mapped[str] = mapped_column(String(16))
     linked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -553,11 +556,14 @@ class IntelligenceSubject(Base):
         CheckConstraint(
             "person_id IS NOT NULL OR location_id IS NOT NULL", name="person_or_location"
         ),
+        # A person's reports, and their count on every search hit, from the index alone
+        # (migration 0011).
+        Index("ix_intelligence_subject_person_report", "person_id", "report_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("intelligence_report.id"), index=True)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"), index=True)
 
     report: Mapped[IntelligenceReport] = relationship(back_populates="subjects")
