@@ -35,6 +35,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    false,
     func,
     literal_column,
     or_,
@@ -127,6 +128,9 @@ class NameTerm:
     keys: tuple[str, ...]
     prefix: str  # as typed, casefolded; "" when the word has no letters
     near_keys: tuple[str, ...] = ()
+    # The keys of its spellings with one letter more ("faima" -> "fatima"): asked only
+    # paired with another word's own or near keys (alone they reach thousands).
+    gap_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +253,27 @@ def _alias_keyed_template(words: int, arrays: bool = False, first: int = 0):
     return Person.id.in_(
         select(PersonAlias.person_id).where(
             _keyed_template(PersonAlias, words, arrays, first)))
+
+
+def _gap_pairs(first: NameTerm, second: NameTerm):
+    """One word the forename and the other a surname part, either way round, one of
+    them by its own or near keys and the other by those or by its letter-left-out
+    keys: each branch a lookup of the (surname key, forename key) indexes."""
+    def strict(term: NameTerm) -> list[str]:
+        return list(dict.fromkeys(term.keys + term.near_keys))
+
+    def loose(term: NameTerm) -> list[str]:
+        return list(dict.fromkeys(term.keys + term.near_keys + term.gap_keys))
+
+    branches = []
+    for fore, sur in ((first, second), (second, first)):
+        for fore_keys, sur_keys in ((strict(fore), loose(sur)), (loose(fore), strict(sur))):
+            if not fore_keys or not sur_keys:
+                continue
+            branches += [and_(column.in_(sur_keys), Person.forename_key.in_(fore_keys))
+                         for column in (Person.surname_key, Person.surname_key_first,
+                                        Person.surname_key_last)]
+    return or_(*branches) if branches else false()
 
 
 def _no_date_of_birth():
@@ -495,6 +520,12 @@ class _IndexedSearch:
         if later and len(found) < PREFIX_WHEN_FEWER:
             # Still few: the last word may be the start of a later part of a name.
             stage([(c, {}) for c in self._later_parts(prefixes)], more=NEAR_LIMIT)
+        if len(terms) == 2 and len(found) < PREFIX_WHEN_FEWER and not criteria.dates_of_birth:
+            # A letter left out of one word (its key and first letters both miss):
+            # that word by its spellings with one letter more, the other by its own or
+            # near keys, as forename and surname either way round (not with exact dates:
+            # everyone born then is in already).
+            stage([(_gap_pairs(*terms), {})], more=NEAR_LIMIT)
         if found:
             return result()
         if len(terms) > 1:

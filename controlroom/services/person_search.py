@@ -137,6 +137,28 @@ def _near_keys(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+# A letter left out is most often a consonant: a vowel seldom changes a Metaphone key.
+GAP_LETTERS = "bcdfghjklmnpqrstvwxz"
+
+
+def _gap_keys(word: str) -> tuple[str, ...]:
+    """The phonetic keys of the spellings with one letter more than `word`: the letter a
+    caller left out ("faima" -> "fatima", "sevens" -> "stevens"), anywhere but first."""
+    if not _is_name(word):
+        return ()
+    normal = normalise_name(word)
+    if len(normal) < FUZZY_GAP_MIN_LETTERS:
+        return ()
+    own = set(phonetic_keys(normal))
+    keys = {jellyfish.metaphone(normal[:i] + letter + normal[i:])[:KEY_LENGTH]
+            for i in range(1, len(normal) + 1) for letter in GAP_LETTERS}
+    return tuple(sorted(key for key in keys - own if len(key) > 1))
+
+
+# Words shorter than this have no letter-left-out spellings looked for.
+FUZZY_GAP_MIN_LETTERS = 3
+
+
 def _criteria(query: PersonQuery) -> PersonCriteria:
     dates: list[date] = []
     for value in query.dates_of_birth:
@@ -145,7 +167,8 @@ def _criteria(query: PersonQuery) -> PersonCriteria:
         if other is not None:
             dates.append(other)
     return PersonCriteria(
-        names=tuple(NameTerm(_keys(w), w.casefold(), _near_keys(w)) for w in query.names),
+        names=tuple(NameTerm(_keys(w), w.casefold(), _near_keys(w), _gap_keys(w))
+                    for w in query.names),
         dates_of_birth=tuple(dict.fromkeys(dates)), born_from=query.born_from,
         born_to=query.born_to, postcode_prefix=query.postcode,
         address_words=query.address_words)
