@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,18 @@ def _steady_cursors(app: App) -> None:
     """
     for widget in app.screen.query("Input, TextArea"):
         widget.cursor_blink = False
+
+
+async def until(pilot, condition, timeout: float = 5.0) -> float:
+    """Wait (in short pauses that let the app run) until `condition()`; seconds taken.
+    For what follows an event `settle` cannot see coming (a screen's resume handler
+    that starts its read only once the event is processed)."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not shown within {timeout} s:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.02)
+    return time.monotonic() - started
 
 
 def screen_text(app: App) -> str:

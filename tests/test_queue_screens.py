@@ -16,21 +16,11 @@ from controlroom.data.models import Incident
 from controlroom.domain.roles import Role
 from controlroom.screens.queue import TriageQueue
 from controlroom.services import queues
-from tests.apps import build_app, screen_text, settle
+from tests.apps import build_app, screen_text, settle, until
 from tests.databases import SEED_ANCHOR
 from tests.test_queue_services import new_incident, staff
 
 SIZE = (80, 24)
-
-
-async def until(pilot, condition, timeout: float = 5.0) -> float:
-    """Wait (in short pauses that let the app run) until `condition()`; seconds taken."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"not shown within {timeout} s:\n{screen_text(pilot.app)}")
-        await pilot.pause(0.02)
-    return time.monotonic() - started
 
 
 def seed_da_backlog(database, count: int = 700) -> timedelta:
