@@ -255,25 +255,38 @@ def _alias_keyed_template(words: int, arrays: bool = False, first: int = 0):
             _keyed_template(PersonAlias, words, arrays, first)))
 
 
-def _gap_pairs(first: NameTerm, second: NameTerm):
-    """One word the forename and the other a surname part, either way round, one of
-    them by its own or near keys and the other by those or by its letter-left-out
-    keys: each branch a lookup of the (surname key, forename key) indexes."""
+def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> tuple[object, dict]:
+    """One word the forename and the other the surname, either way round, one of them
+    by its own or near keys and the other by those or by its letter-left-out keys: each
+    branch a lookup of the (surname key, forename key, date of birth) index, as a
+    (condition, parameters) pair. The whole surname only: with the parts of
+    double-barrelled ones too, PostgreSQL spent longer planning than finding."""
     def strict(term: NameTerm) -> list[str]:
         return list(dict.fromkeys(term.keys + term.near_keys))
 
     def loose(term: NameTerm) -> list[str]:
         return list(dict.fromkeys(term.keys + term.near_keys + term.gap_keys))
 
-    branches = []
+    params: dict = {}
+    shape = []
     for fore, sur in ((first, second), (second, first)):
         for fore_keys, sur_keys in ((strict(fore), loose(sur)), (loose(fore), strict(sur))):
-            if not fore_keys or not sur_keys:
-                continue
-            branches += [and_(column.in_(sur_keys), Person.forename_key.in_(fore_keys))
-                         for column in (Person.surname_key, Person.surname_key_first,
-                                        Person.surname_key_last)]
-    return or_(*branches) if branches else false()
+            if fore_keys and sur_keys:
+                number = len(shape)
+                params[f"gap_fore_{number}"], params[f"gap_sur_{number}"] = fore_keys, sur_keys
+                shape.append(number)
+    return _gap_template(len(shape), arrays), params
+
+
+@lru_cache(maxsize=8)
+def _gap_template(branches: int, arrays: bool):
+    """`branches` (surname key, forename key) pairs, each in the list parameters
+    `gap_sur_<n>` and `gap_fore_<n>` (`_one_of`); built once per shape."""
+    if not branches:
+        return false()
+    return or_(*(and_(_one_of(Person.surname_key, f"gap_sur_{n}", arrays),
+                      _one_of(Person.forename_key, f"gap_fore_{n}", arrays))
+                 for n in range(branches)))
 
 
 def _no_date_of_birth():
@@ -525,7 +538,7 @@ class _IndexedSearch:
             # that word by its spellings with one letter more, the other by its own or
             # near keys, as forename and surname either way round (not with exact dates:
             # everyone born then is in already).
-            stage([(_gap_pairs(*terms), {})], more=NEAR_LIMIT)
+            stage([_gap_pairs(*terms, self.arrays)], more=NEAR_LIMIT)
         if found:
             return result()
         if len(terms) > 1:

@@ -137,8 +137,9 @@ def _near_keys(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
-# A letter left out is most often a consonant: a vowel seldom changes a Metaphone key.
-GAP_LETTERS = "bcdfghjklmnpqrstvwxz"
+# The letters looked for as left out: consonants (a vowel seldom changes a Metaphone
+# key), the ten most common in English names; each more is another key to look up.
+GAP_LETTERS = "cdhklmnrst"
 
 
 def _gap_keys(word: str) -> tuple[str, ...]:
