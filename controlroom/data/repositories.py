@@ -31,7 +31,11 @@ from controlroom.data.models import (
     WarningMarker,
     street_key,
 )
-from controlroom.domain.incidents import incident_reference, reference_number
+from controlroom.domain.incidents import (
+    SIGNOFF_AWAITING,
+    incident_reference,
+    reference_number,
+)
 
 
 def _dialect(session: Session) -> str:
@@ -120,6 +124,12 @@ class IncidentRepository:
             .group_by(column)
         ).all()
         return {str(key): int(count) for key, count in rows}
+
+    def count_awaiting_signoff(self) -> int:
+        """No-crime closures waiting for a supervisor's sign-off (NCRS), by its index."""
+        return self.session.scalar(
+            select(func.count()).select_from(Incident)
+            .where(Incident.signoff_state == SIGNOFF_AWAITING)) or 0
 
     def count_open_by_heading(self, statuses: Sequence[str]) -> dict[str, int]:
         rows = self.session.execute(

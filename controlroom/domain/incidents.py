@@ -23,6 +23,11 @@ class IncidentStatus(StrEnum):
 
 OPEN_STATUSES = (IncidentStatus.OPEN, IncidentStatus.DISPATCHED, IncidentStatus.AT_SCENE)
 
+# NCRS: a possible crime closed without a crime waits for a supervisor's sign-off
+# (`incident.signoff_state`: NULL when none is needed).
+SIGNOFF_AWAITING = "awaiting"
+SIGNOFF_APPROVED = "approved"
+
 
 class PersonRole(StrEnum):
     CALLER = "caller"

@@ -8,9 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-
-from controlroom.data.models import Incident
 from controlroom.domain.incidents import OPEN_STATUSES
 
 
@@ -32,7 +29,7 @@ def home_counts(uow, grade_codes: tuple[str, ...], now: datetime) -> BoardCounts
         by_status = uow.incidents.count_by("status", statuses)
         headings = uow.incidents.count_open_by_heading(statuses)
         oldest = uow.incidents.oldest_open_at(statuses)
-        awaiting = awaiting_signoff_count(uow)
+        awaiting = uow.incidents.count_awaiting_signoff()
     ordered_grades = [(code, grades.get(code, 0)) for code in grade_codes]
     ordered_grades += sorted((c, n) for c, n in grades.items() if c not in grade_codes)
     return BoardCounts(
@@ -44,12 +41,3 @@ def home_counts(uow, grade_codes: tuple[str, ...], now: datetime) -> BoardCounts
         read_at=now,
         awaiting_signoff=awaiting,
     )
-
-
-def awaiting_signoff_count(uow) -> int:
-    """Closures awaiting a supervisor's sign-off (a count: no record read). Inside the
-    caller's unit of work."""
-    from controlroom.services.incidents import SIGNOFF_AWAITING
-
-    return uow.session.scalar(select(func.count()).select_from(Incident)
-                              .where(Incident.signoff_state == SIGNOFF_AWAITING)) or 0

@@ -28,6 +28,8 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import (
     OPEN_STATUSES,
     REFERENCE_ZONE,
+    SIGNOFF_APPROVED,
+    SIGNOFF_AWAITING,
     THRIVE_LABELS,
     THRIVE_PARTS,
     IncidentStatus,
@@ -66,10 +68,6 @@ __all__ = [
     "recent_incidents", "save_new_incident", "sign_off_closure", "update_assessment",
     "view_incident", "view_incident_by_id",
 ]
-
-# NCRS: a possible crime closed without a crime waits for a supervisor's sign-off.
-SIGNOFF_AWAITING = "awaiting"
-SIGNOFF_APPROVED = "approved"
 
 NARRATIVE_LIMIT = 8_000
 THRIVE_PART_LIMIT = 500
