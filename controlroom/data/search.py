@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from operator import attrgetter
 from typing import Protocol
 
 from sqlalchemy import (
@@ -178,10 +179,6 @@ class _Group:
 # types, so dates and flags come back as on a plain select), and the part's number.
 _UNION_COLUMNS = (*(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
                   literal_column("part", Integer))
-
-
-def _part_of(row) -> int:
-    return row.part
 
 
 class PersonSearch(Protocol):
@@ -404,12 +401,16 @@ class _IndexedSearch:
            first letters (a letter left out), at most NEAR_LIMIT more each, past the
            first stage's `limit` (a lone word only when the first stage found fewer than
            a page);
-        3. only when nobody was found: any one word matched, then near spellings by full
-           text (first letters on SQLite, trigram similarity on PostgreSQL).
+        3. with two words, when those left the page short: one word by its spellings with
+           a letter more (a letter left out), the other by its own or near keys;
+        4. only when nobody was found: any one word matched (the others' first letters
+           starting a name), then near spellings by full text (first letters on SQLite,
+           trigram similarity on PostgreSQL).
 
-        Each step is one statement (one round trip) per filter set: the alternatives of
-        a stage, and stages that run whatever the one before found, are asked together
-        as one UNION ALL.
+        Each step is one statement (one round trip): its alternatives and filter sets,
+        and stages that run whatever the one before found, are asked together as one
+        UNION ALL (within a range of dates, the person's own names first, the rest only
+        while they left room).
         """
         terms = [t for t in criteria.names if t.keys or t.prefix]
         dates = self._date_condition(criteria)
@@ -451,12 +452,13 @@ class _IndexedSearch:
                            for filters in (sets or filter_sets)
                            for condition, params in conditions], more)
 
-        def stage_groups(conditions, lead: Sequence[_Group] = (),
+        def stage_groups(lists: Sequence[list], lead: Sequence[_Group] = (),
                          more: int | None = None) -> list[_Group]:
-            """A stage's groups: within each filter set in turn (born in the range asked,
-            then no date recorded), each its own part on its own index, all in one
-            statement; a set is read only while those before it left room."""
-            return [*lead, *(group(conditions, [filters], more) for filters in filter_sets)]
+            """A stage's groups: each list of conditions within each filter set in turn
+            (born in the range asked, then no date recorded), each its own part on its
+            own index, all in one statement; a set is read only while those before it
+            left room."""
+            return [*lead, *(group(c, [f], more) for f in filter_sets for c in lists)]
 
         def stage(conditions, lead: Sequence[_Group] = (), more: int | None = None, *,
                   alternatives: Sequence[list] = ()) -> None:
@@ -464,8 +466,7 @@ class _IndexedSearch:
             one word's conditions each) within each filter set in turn."""
             lists = list(alternatives) or [conditions]
             if len(filter_sets) == 1 or all(len(c) == 1 for c in lists):
-                self._collect(found, [*lead, *(group(c, [f], more)
-                                               for f in filter_sets for c in lists)], limit)
+                self._collect(found, stage_groups(lists, lead, more), limit)
                 return
             # A range of dates: the person's own names within it first (the cheapest
             # lookup), the rest (aliases, then people with no date recorded) only while
@@ -488,7 +489,7 @@ class _IndexedSearch:
         later = typing and len(prefixes[-1]) <= LATER_PART_LETTERS
         typed: list[_Group] = []
         if typing:
-            typed = stage_groups([(c, {}) for c in self._prefixes(prefixes)])
+            typed = stage_groups([[(c, {}) for c in self._prefixes(prefixes)]])
         if typing and criteria.dates_of_birth:
             # No wider stage follows (below): the starts and later parts are asked alone.
             self._collect(found, typed, limit)
@@ -549,13 +550,9 @@ class _IndexedSearch:
             # at most NEAR_LIMIT a word: a common key reads many to find them.
             # A plain filter on the rows the key finds (no index could serve one
             # letter, and PostgreSQL would try its trigram index for a LIKE).
-            def initial(column):
-                return func.lower(func.substr(column, literal_column("1"),
-                                              literal_column("1")))
-
             def others(number: int):
-                return and_(*(or_(initial(Person.forename) == other.prefix[:1],
-                                  initial(Person.surname) == other.prefix[:1])
+                return and_(*(or_(name_start(Person.forename, 1) == other.prefix[:1],
+                                  name_start(Person.surname, 1) == other.prefix[:1])
                               for index, other in enumerate(terms)
                               if index != number and other.prefix))
 
@@ -620,7 +617,7 @@ class _IndexedSearch:
             statement = union_all(*(select(*_UNION_COLUMNS).select_from(s.subquery())
                                     for s in statements))
         current, cap = None, limit
-        for row in sorted(self._rows(statement, params), key=_part_of):
+        for row in sorted(self._rows(statement, params), key=attrgetter("part")):
             number = group_of[row.part]
             if number != current:
                 current, more = number, groups[number].more
@@ -795,12 +792,13 @@ class SqliteSearch(_IndexedSearch):
         return Location.postcode == postcode
 
 
-def name_start(column):
-    """The first three letters of a name, lower case: the expression migration 0011
-    indexes on PostgreSQL, with the date of birth second (`ix_person_forename_start_born`,
-    `ix_person_surname_start_born`), so letters and a range of dates are one lookup.
-    Literal 1 and 3, not parameters, or the planner could not match the index."""
-    return func.lower(func.substr(column, literal_column("1"), literal_column("3")))
+def name_start(column, letters: int = START_LETTERS):
+    """The first `letters` letters of a name, lower case. With three, the expression
+    migration 0011 indexes on PostgreSQL, with the date of birth second
+    (`ix_person_forename_start_born`, `ix_person_surname_start_born`), so letters and a
+    range of dates are one lookup. Literals, not parameters, or the planner could not
+    match the index."""
+    return func.lower(func.substr(column, literal_column("1"), literal_column(str(letters))))
 
 
 def _named(forename: str, surname: str):

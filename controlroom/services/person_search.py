@@ -110,54 +110,53 @@ def _keys(word: str) -> tuple[str, ...]:
 
 # Words shorter than this have no near spellings looked for (too many names are near).
 NEAR_MIN_LETTERS = 4
+# Words shorter than this have no letter-left-out spellings looked for.
+GAP_MIN_LETTERS = 3
+# The letters looked for as left out: consonants (a vowel seldom changes a Metaphone
+# key), the ten most common in English names; each more is another key to look up.
+GAP_LETTERS = "cdhklmnrst"
+
+
+def _variant_keys(word: str, min_letters: int, variants) -> list[str]:
+    """The phonetic keys, in order and each once, of the spellings `variants(normal)`
+    gives for `word`'s normal form, leaving out `word`'s own keys and one-letter keys
+    (a key that short finds half the force). Empty for a word that is not a name or is
+    shorter than `min_letters`."""
+    if not _is_name(word):
+        return []
+    normal = normalise_name(word)
+    if len(normal) < min_letters:
+        return []
+    own = set(phonetic_keys(normal))
+    # A variant is already a normal form of one part: its key is Metaphone's.
+    keys = (jellyfish.metaphone(variant)[:KEY_LENGTH] for variant in variants(normal))
+    return list(dict.fromkeys(key for key in keys if key not in own and len(key) > 1))
 
 
 def _near_keys(word: str) -> tuple[str, ...]:
     """The phonetic keys of the spellings one keying slip away from `word` that the slip
     could have come from: a letter typed twice or one too many (dropped here), or two
     letters swapped ("smiht" -> "smith"). A letter left out usually keeps the key already
-    (Metaphone drops most vowels and doubled letters)."""
-    if not _is_name(word):
-        return ()
-    normal = normalise_name(word)
-    if len(normal) < NEAR_MIN_LETTERS:
-        return ()
-    own = set(phonetic_keys(normal))
-    # Callers rarely get the first letter wrong, and slips there make keys so short
-    # ("W", "SM") that they would find half the force: the first letter stays.
-    variants = {normal[:i] + normal[i + 1:] for i in range(1, len(normal))}
-    variants |= {normal[:i] + normal[i + 1] + normal[i] + normal[i + 2:]
-                 for i in range(1, len(normal) - 1)}
-    keys = []
-    for variant in sorted(variants):
-        # A variant is already a normal form of one part: its key is Metaphone's.
-        key = jellyfish.metaphone(variant)[:KEY_LENGTH]
-        if key not in own and len(key) > 1:
-            keys.append(key)
-    return tuple(dict.fromkeys(keys))
+    (Metaphone drops most vowels and doubled letters); `_gap_keys` looks for the rest.
+    Callers rarely get the first letter wrong, and slips there make keys so short ("W",
+    "SM") that they would find half the force: the first letter stays."""
+    def slips(normal: str) -> list[str]:
+        variants = {normal[:i] + normal[i + 1:] for i in range(1, len(normal))}
+        variants |= {normal[:i] + normal[i + 1] + normal[i] + normal[i + 2:]
+                     for i in range(1, len(normal) - 1)}
+        return sorted(variants)
 
-
-# The letters looked for as left out: consonants (a vowel seldom changes a Metaphone
-# key), the ten most common in English names; each more is another key to look up.
-GAP_LETTERS = "cdhklmnrst"
+    return tuple(_variant_keys(word, NEAR_MIN_LETTERS, slips))
 
 
 def _gap_keys(word: str) -> tuple[str, ...]:
     """The phonetic keys of the spellings with one letter more than `word`: the letter a
     caller left out ("faima" -> "fatima", "sevens" -> "stevens"), anywhere but first."""
-    if not _is_name(word):
-        return ()
-    normal = normalise_name(word)
-    if len(normal) < FUZZY_GAP_MIN_LETTERS:
-        return ()
-    own = set(phonetic_keys(normal))
-    keys = {jellyfish.metaphone(normal[:i] + letter + normal[i:])[:KEY_LENGTH]
-            for i in range(1, len(normal) + 1) for letter in GAP_LETTERS}
-    return tuple(sorted(key for key in keys - own if len(key) > 1))
+    def gaps(normal: str):
+        return (normal[:i] + letter + normal[i:]
+                for i in range(1, len(normal) + 1) for letter in GAP_LETTERS)
 
-
-# Words shorter than this have no letter-left-out spellings looked for.
-FUZZY_GAP_MIN_LETTERS = 3
+    return tuple(sorted(_variant_keys(word, GAP_MIN_LETTERS, gaps)))
 
 
 def _criteria(query: PersonQuery) -> PersonCriteria:

@@ -23,10 +23,12 @@ single-column person indexes of 0001 (the tables are millions of rows; reading e
 row to find its incident or report was most of a hit's cost on a cold cache).
 
 On SQLite, which finds a word's start through FTS5 (0003), only the pair index (for
-two words' first letters) and the forename key with the date of birth are made. A later
-SQLite migration that rebuilds `person` in batch mode loses the pair index (reflection
-cannot read an expression index) and must create it again, as it must 0003's triggers. Downgrade restores
-0005's indexes.
+two words' first letters), the forename key with the date of birth and the link indexes
+are made. A later SQLite migration that rebuilds `person` in batch mode loses the pair
+index (reflection cannot read an expression index) and must create it again, as it must
+0003's triggers.
+
+Downgrade drops all of it and restores the indexes of 0001 and 0005 it replaced.
 """
 
 from collections.abc import Sequence
