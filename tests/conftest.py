@@ -54,6 +54,17 @@ def seeded_database_url(databases, tmp_path) -> str:
     databases.drop(url)
 
 
+@pytest.fixture(scope="module")
+def force(databases, tmp_path_factory) -> Database:
+    """The small synthetic force, one database for a whole test module (for modules
+    that only read it, such as the person-search tests)."""
+    url = databases.create(tmp_path_factory.mktemp("force"), seeded=True)
+    db = Database(url)
+    yield db
+    db.dispose()
+    databases.drop(url)
+
+
 @pytest.fixture
 def database(database_url) -> Database:
     db = Database(database_url)

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import and_, func, select
 
 from controlroom.data.models import AuditEvent, Person, PersonAlias
-from controlroom.data.uow import Database
 from controlroom.domain.identity import Actor
 from controlroom.domain.phonetics import transposed
 from controlroom.domain.roles import Role
@@ -29,15 +28,6 @@ from tests.factories import staff_actor
 
 TODAY = SEED_ANCHOR.date()
 TOP = 5
-
-
-@pytest.fixture(scope="module")
-def force(databases, tmp_path_factory) -> Database:
-    url = databases.create(tmp_path_factory.mktemp("person-search"), seeded=True)
-    database = Database(url)
-    yield database
-    database.dispose()
-    databases.drop(url)
 
 
 @pytest.fixture(scope="module")

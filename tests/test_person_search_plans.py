@@ -28,17 +28,6 @@ TABLES = "|".join(BIG_TABLES)
 
 
 @pytest.fixture(scope="module")
-def force(databases, tmp_path_factory):
-    from controlroom.data.uow import Database
-
-    url = databases.create(tmp_path_factory.mktemp("search-plans"), seeded=True)
-    database = Database(url)
-    yield database
-    database.dispose()
-    databases.drop(url)
-
-
-@pytest.fixture(scope="module")
 def operator(force):
     return staff_actor(force, Role.SUPERVISOR, terminal="192.0.2.45")
 

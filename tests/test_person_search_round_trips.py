@@ -27,7 +27,6 @@ from controlroom.data.models import (
     Staff,
     WarningMarker,
 )
-from controlroom.data.uow import Database
 from controlroom.domain.roles import Role
 from controlroom.services.markers import current_markers
 from controlroom.services.person_search import search_persons
@@ -37,15 +36,6 @@ from tests.factories import staff_actor
 TODAY = SEED_ANCHOR.date()
 # The audit event a search writes: the chain head read (locked), the event, the head.
 AUDIT_STATEMENTS = 3
-
-
-@pytest.fixture(scope="module")
-def force(databases, tmp_path_factory) -> Database:
-    url = databases.create(tmp_path_factory.mktemp("search-round-trips"), seeded=True)
-    database = Database(url)
-    yield database
-    database.dispose()
-    databases.drop(url)
 
 
 @pytest.fixture(scope="module")
