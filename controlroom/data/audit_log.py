@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from controlroom.data.models import AuditChainHead, AuditEvent
 from controlroom.domain.audit_chain import FIELDS, GENESIS, ChainHead, event_hash
@@ -31,15 +31,23 @@ _head = AuditChainHead.__table__
 _CHAIN_COLUMNS = (_events.c.id, _events.c.chain_seq, *(
     _events.c[name] for name in FIELDS[1:]), _events.c.event_hash)
 
+# `append`'s three statements, built once with every value a parameter: every audited
+# action runs them, and a statement object used again keeps its compiled form and cache
+# key (building and keying them afresh cost more than SQLite took to run them).
+_READ_HEAD = (select(_head.c.event_count, _head.c.last_hash)
+              .where(_head.c.id == 1).with_for_update())
+_INSERT_EVENT = insert(_events)
+_INSERT_HEAD = insert(_head).values(id=1)
+_MOVE_HEAD = (update(_head).where(_head.c.id == 1)
+              .values(event_count=bindparam("count"), last_hash=bindparam("digest")))
+
 
 def append(executor, *, occurred_at: datetime, actor: str, staff_id: int | None,
            terminal: str, action: str, object_type: str, object_id: str | None,
            outcome: str, justification: str | None, detail: str | None) -> int:
     """Insert one chained audit event through `executor` (a Session or Connection);
     returns its position in the chain."""
-    head = executor.execute(
-        select(_head.c.event_count, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
-    ).first()
+    head = executor.execute(_READ_HEAD).first()
     count, previous = (0, GENESIS) if head is None else (head.event_count, head.last_hash)
     fields = {
         "seq": count + 1, "occurred_at": occurred_at, "actor": actor, "staff_id": staff_id,
@@ -50,12 +58,11 @@ def append(executor, *, occurred_at: datetime, actor: str, staff_id: int | None,
     digest = event_hash(fields)
     values = {**fields, "event_hash": digest}
     values["chain_seq"] = values.pop("seq")
-    executor.execute(insert(_events).values(**values))
+    executor.execute(_INSERT_EVENT, values)
     if head is None:
-        executor.execute(insert(_head).values(id=1, event_count=count + 1, last_hash=digest))
+        executor.execute(_INSERT_HEAD, {"event_count": count + 1, "last_hash": digest})
     else:
-        executor.execute(update(_head).where(_head.c.id == 1)
-                         .values(event_count=count + 1, last_hash=digest))
+        executor.execute(_MOVE_HEAD, {"count": count + 1, "digest": digest})
     return count + 1
 
 
