@@ -17,12 +17,12 @@ escaped (`autoescape`), so `%` and `_` typed by an operator are characters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from operator import attrgetter
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import (
     ARRAY,
@@ -167,28 +167,62 @@ CANDIDATE_COLUMNS = (Person.id, Person.forename, Person.surname, Person.date_of_
                      Person.restricted, Person.merged_into_id)
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
-    """The parts of one candidate stage, as (conditions, parameters) pairs; `more`: how
-    many it may add past those found before it (None: up to the limit)."""
+class _Cond(NamedTuple):
+    """One condition of a search: its shape (`sql`) and this search's values for it."""
 
-    parts: list[tuple[list, dict]]
-    more: int | None = None
-
-# The same columns, by name, as a UNION of candidate parts gives them back (with their
-# types, so dates and flags come back as on a plain select), and the part's number.
-_UNION_COLUMNS = (*(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
-                  literal_column("part", Integer))
+    shape: tuple
+    params: Mapping[str, object]
 
 
-class PersonSearch(Protocol):
-    def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
-                   enough: Callable[[Sequence[Row]], bool] | None = None
-                   ) -> Sequence[Row]: ...
+# --- conditions by shape -------------------------------------------------------------------
+#
+# Every condition a search asks is written as a shape: (builder, *arguments), where the
+# arguments fix its SQL (how many words, which parameter names) and never hold a value;
+# the values travel as parameters (`_Cond.params`). `sql(shape)` builds it once, and a
+# statement of parts seen before (`_union_sql`) is the same object again, so SQLAlchemy
+# keeps its cache key and compiled form: building a dozen expressions and keying them
+# afresh on every keystroke cost more than SQLite took to answer them.
 
-    def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]: ...
 
-    def hit_details(self, person_ids: Iterable[int], today: date) -> dict[int, HitDetails]: ...
+@lru_cache(maxsize=1024)
+def sql(shape: tuple):
+    """The condition a shape stands for, built on first use."""
+    build, *arguments = shape
+    return build(*arguments)
+
+
+def _all_sql(*shapes: tuple):
+    return and_(*(sql(shape) for shape in shapes))
+
+
+def _all(conditions: Sequence[_Cond]) -> _Cond:
+    """Every one of `conditions`, as one."""
+    if len(conditions) == 1:
+        return conditions[0]
+    params: dict = {}
+    for condition in conditions:
+        params.update(condition.params)
+    return _Cond((_all_sql, *(c.shape for c in conditions)), params)
+
+
+# LIKE patterns are made here, escaped, and bound as parameters (`%` and `_` typed by an
+# operator are characters): SQLAlchemy's autoescape needs the text in the expression.
+LIKE_ESCAPE = "/"
+
+
+def like_pattern(text: str, *, before: str = "", after: str = "%") -> str:
+    """A LIKE pattern matching `text` literally, with `before` and `after` around it."""
+    escaped = (text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+               .replace("_", LIKE_ESCAPE + "_"))
+    return before + escaped + after
+
+
+def _like(column, name: str):
+    return column.like(bindparam(name), escape=LIKE_ESCAPE)
+
+
+def _ilike(column, name: str):
+    return column.ilike(bindparam(name), escape=LIKE_ESCAPE)
 
 
 def _one_of(column, name: str, arrays: bool):
@@ -210,21 +244,19 @@ def _surname_keyed(model, keys):
                keys(model.surname_key_last))
 
 
-@lru_cache(maxsize=64)
-def _keyed_template(model, words: int, arrays: bool = False, first: int = 0):
+def _keyed_template(model, words: int, arrays: bool, name: str, first: int):
     """Names of `model` (Person or PersonAlias) that `words` words may be, each word's
-    keys in the list parameter `name_keys_<n>` (`_one_of`), n counted from `first` (so
-    several templates can share one statement).
+    keys in the list parameter `<name>_<n>` (`_one_of`), n counted from `first` (so
+    several can share one statement).
 
     One word: its forename or any part of its surname has one of the keys. Several: some
     word is the forename and another a part of the surname (in either order), or two are
     the first and last parts of a double-barrelled surname. Written out as a union of
     index lookups, each one served by a composite index (surname key, forename key) or a
     selective single one, so neither backend has to read everyone with a common name.
-    Built once per shape (the parameters carry the keys): building it is not free.
     """
     def keys(n: int):
-        return lambda column: _one_of(column, f"name_keys_{first + n}", arrays)
+        return lambda column: _one_of(column, f"{name}_{first + n}", arrays)
 
     if words == 1:
         return or_(keys(0)(model.forename_key), _surname_keyed(model, keys(0)))
@@ -244,20 +276,19 @@ def _keyed_template(model, words: int, arrays: bool = False, first: int = 0):
     return or_(*branches)
 
 
-@lru_cache(maxsize=32)
-def _alias_keyed_template(words: int, arrays: bool = False, first: int = 0):
+def _alias_keyed_template(words: int, arrays: bool, name: str, first: int):
     """People with an alias that `words` words may be (parameters as above)."""
     return Person.id.in_(
         select(PersonAlias.person_id).where(
-            _keyed_template(PersonAlias, words, arrays, first)))
+            sql((_keyed_template, PersonAlias, words, arrays, name, first))))
 
 
-def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> tuple[object, dict]:
+def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> _Cond:
     """One word the forename and the other the surname, either way round, one of them
     by its own or near keys and the other by those or by its letter-left-out keys: each
-    branch a lookup of the (surname key, forename key, date of birth) index, as a
-    (condition, parameters) pair. The whole surname only: with the parts of
-    double-barrelled ones too, PostgreSQL spent longer planning than finding."""
+    branch a lookup of the (surname key, forename key, date of birth) index. The whole
+    surname only: with the parts of double-barrelled ones too, PostgreSQL spent longer
+    planning than finding."""
     def strict(term: NameTerm) -> list[str]:
         return list(dict.fromkeys(term.keys + term.near_keys))
 
@@ -265,20 +296,19 @@ def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> tuple[object,
         return list(dict.fromkeys(term.keys + term.near_keys + term.gap_keys))
 
     params: dict = {}
-    shape = []
+    branches = 0
     for fore, sur in ((first, second), (second, first)):
         for fore_keys, sur_keys in ((strict(fore), loose(sur)), (loose(fore), strict(sur))):
             if fore_keys and sur_keys:
-                number = len(shape)
-                params[f"gap_fore_{number}"], params[f"gap_sur_{number}"] = fore_keys, sur_keys
-                shape.append(number)
-    return _gap_template(len(shape), arrays), params
+                params[f"gap_fore_{branches}"], params[f"gap_sur_{branches}"] = \
+                    fore_keys, sur_keys
+                branches += 1
+    return _Cond((_gap_template, branches, arrays), params)
 
 
-@lru_cache(maxsize=8)
 def _gap_template(branches: int, arrays: bool):
     """`branches` (surname key, forename key) pairs, each in the list parameters
-    `gap_sur_<n>` and `gap_fore_<n>` (`_one_of`); built once per shape."""
+    `gap_sur_<n>` and `gap_fore_<n>` (`_one_of`)."""
     if not branches:
         return false()
     return or_(*(and_(_one_of(Person.surname_key, f"gap_sur_{n}", arrays),
@@ -286,11 +316,103 @@ def _gap_template(branches: int, arrays: bool):
                  for n in range(branches)))
 
 
+def _dates_sql(exact: bool, between: bool):
+    """Born on one of the days in `dates` (an expanding IN on both backends: one or two
+    days), or between `born_from` and `born_to`."""
+    conditions = []
+    if exact:
+        conditions.append(Person.date_of_birth.in_(bindparam("dates", expanding=True)))
+    if between:
+        conditions.append(Person.date_of_birth.between(bindparam("born_from", type_=Date),
+                                                       bindparam("born_to", type_=Date)))
+    return or_(*conditions)
+
+
 def _no_date_of_birth():
     """Person has no date of birth recorded, written so that no index serves it: people
     without one are many, and SQLite (which keeps no statistics) would otherwise read
     them all through the date index rather than look the names up."""
     return func.coalesce(Person.date_of_birth, Person.date_of_birth).is_(None)
+
+
+def _date_of_birth_null():
+    return Person.date_of_birth.is_(None)
+
+
+# How a postcode is asked (`_IndexedSearch._postcode`): its parameters' names.
+POSTCODE_EXACT, POSTCODE_RANGE, POSTCODE_LIKE = "exact", "range", "like"
+
+
+def _address_sql(postcode: str | None, words: int):
+    """People ever at an address: at the postcode asked (`postcode` says how), and with
+    each of `words` address words (parameters `address_word_<n>`, LIKE patterns) in its
+    address, street or town."""
+    filters = []
+    if postcode == POSTCODE_EXACT:
+        filters.append(Location.postcode == bindparam("postcode"))
+    elif postcode == POSTCODE_RANGE:
+        filters.append(and_(Location.postcode >= bindparam("postcode_from"),
+                            Location.postcode < bindparam("postcode_to")))
+    elif postcode == POSTCODE_LIKE:
+        filters.append(_like(Location.postcode, "postcode_like"))
+    for n in range(words):
+        filters.append(or_(*(_ilike(column, f"address_word_{n}") for column in
+                             (Location.address, Location.street, Location.town))))
+    return Person.id.in_(
+        select(PersonAddress.person_id)
+        .join(Location, Location.id == PersonAddress.location_id)
+        .where(*filters))
+
+
+def _initial_sql(name: str):
+    """The forename or surname starts with the letter in parameter `name`: a plain filter
+    on the rows a key found (no index could serve one letter, and PostgreSQL would try
+    its trigram index for a LIKE)."""
+    letter = bindparam(name)
+    return or_(name_start(Person.forename, 1) == letter,
+               name_start(Person.surname, 1) == letter)
+
+
+# The same columns, by name, as a UNION of candidate parts gives them back (with their
+# types, so dates and flags come back as on a plain select), and the part's number.
+_UNION_COLUMNS = (*(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
+                  literal_column("part", Integer))
+
+
+@lru_cache(maxsize=512)
+def _union_sql(shapes: tuple[tuple, ...]):
+    """The statement asking each shape in turn, part n at most `limit_<n>` rows, with a
+    `part` column to put the rows back in order."""
+    statements = [
+        select(*CANDIDATE_COLUMNS, literal_column(str(number)).label("part"))
+        .where(sql(shape)).limit(bindparam(f"limit_{number}", type_=Integer))
+        for number, shape in enumerate(shapes)]
+    if len(statements) == 1:
+        return statements[0]
+    # Each part its own subquery (SQLite allows no LIMIT inside a UNION), read back by
+    # the columns' names. No ORDER BY: the parts are put in order by `_collect` (a stable
+    # sort of a few hundred rows), where the database would sort each part and merge them.
+    return union_all(*(select(*_UNION_COLUMNS).select_from(s.subquery())
+                       for s in statements))
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The parts of one candidate stage; `more`: how many it may add past those found
+    before it (None: up to the limit)."""
+
+    parts: list[_Cond]
+    more: int | None = None
+
+
+class PersonSearch(Protocol):
+    def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
+                   enough: Callable[[Sequence[Row]], bool] | None = None
+                   ) -> Sequence[Row]: ...
+
+    def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]: ...
+
+    def hit_details(self, person_ids: Iterable[int], today: date) -> dict[int, HitDetails]: ...
 
 
 class _IndexedSearch:
@@ -304,29 +426,38 @@ class _IndexedSearch:
 
     # --- per dialect --------------------------------------------------------------------
 
-    def _prefixes(self, prefixes: Sequence[str]) -> list:
-        """Conditions on Person: for every word, a name or alias part starts with it
-        (full text)."""
+    def _prefixes(self, prefixes: Sequence[str], name: str) -> list[_Cond]:
+        """For every word, a name or alias part starts with it (full text); its values
+        in parameters named from `name`."""
         raise NotImplementedError
 
-    def _fuzzy_text(self, term: NameTerm) -> list:
-        """Conditions on Person: a name or alias is near the word (a typo)."""
+    def _fuzzy_text(self, term: NameTerm, name: str) -> list[_Cond]:
+        """A name or alias is near the word (a typo)."""
         raise NotImplementedError
 
-    def _later_parts(self, prefixes: Sequence[str]) -> list:
-        """Conditions on Person: every word but the last starts a name, the last one a
-        later part of one, where `_prefixes` (asked first) does not already look."""
+    def _later_parts(self, prefixes: Sequence[str]) -> list[_Cond]:
+        """Every word but the last starts a name, the last one a later part of one, where
+        `_prefixes` (asked first) does not already look."""
         return []
 
-    def _first_letters(self, prefixes: Sequence[str]) -> list:
-        """Conditions on Person: every word's first letters start a name (part)."""
-        return self._prefixes(prefixes)
+    def _first_letters(self, prefixes: Sequence[str]) -> list[_Cond]:
+        """Every word's first letters start a name (part)."""
+        return self._prefixes(prefixes, "letters")
 
-    def _postcode(self, postcode: str):
-        """A condition on Location: at this postcode, or in this outward code ("LS6 ")."""
+    def _postcode(self, postcode: str) -> tuple[str, dict]:
+        """How to ask for this postcode (a POSTCODE_ kind) and its parameters: at the
+        postcode, or in this outward code ("LS6 ")."""
         if postcode.endswith(" "):
-            return Location.postcode.startswith(postcode, autoescape=True)
-        return Location.postcode == postcode
+            return POSTCODE_LIKE, {"postcode_like": like_pattern(postcode)}
+        return POSTCODE_EXACT, {"postcode": postcode}
+
+    def _no_date_of_birth(self) -> _Cond:
+        """No date of birth recorded."""
+        return _Cond((_no_date_of_birth,), {})
+
+    def _within(self, filters: Sequence[_Cond], condition: _Cond) -> _Cond:
+        """One part's condition: `condition` within `filters` (dates, address)."""
+        return _all([*filters, condition])
 
     # --- candidates ----------------------------------------------------------------------
 
@@ -334,53 +465,44 @@ class _IndexedSearch:
         """Rows of a Core statement on the session's connection (no ORM on the way)."""
         return self.session.connection().execute(statement, params or {})
 
-    def _names(self, key_lists: Sequence[Sequence[str]], prefixes: Sequence[str], *,
-               aliases: bool = True, first: int = 0) -> list:
-        """Every word matched: by phonetic keys (person or, unless `aliases` is False,
-        alias), or as prefixes, as (condition, its parameters) pairs; the keys in the
-        parameters `name_keys_<n>`, n counted from `first`.
+    def _names(self, key_lists: Sequence[Sequence[str]], *, aliases: bool = True,
+               name: str = "name_keys", first: int = 0) -> list[_Cond]:
+        """Every word matched by its phonetic keys, on the person or (unless `aliases` is
+        False) an alias; the keys in the parameters `<name>_<n>`, n counted from `first`.
 
         Alternatives, each asked on its own: an OR across them would hide the indexes
         (PostgreSQL cannot bitmap-OR a subquery, and reads every person instead)."""
-        conditions = []
         keys = [list(k) for k in key_lists if k]
-        if keys:
-            params = {f"name_keys_{first + n}": k for n, k in enumerate(keys)}
-            conditions.append((_keyed_template(Person, len(keys), first=first), params))
-            if aliases:
-                conditions.append((_alias_keyed_template(len(keys), first=first), params))
-        if prefixes:
-            conditions += [(c, {}) for c in self._prefixes(prefixes)]
+        if not keys:
+            return []
+        params = {f"{name}_{first + n}": k for n, k in enumerate(keys)}
+        conditions = [_Cond((_keyed_template, Person, len(keys), False, name, first), params)]
+        if aliases:
+            conditions.append(_Cond((_alias_keyed_template, len(keys), False, name, first),
+                                    params))
         return conditions
 
-    def _term_conditions(self, term: NameTerm, first: int = 0) -> list:
-        """One word matched by its keys (the fallback when no pair matched; as a prefix
-        the words were asked already, all together); its keys in the parameter
-        `name_keys_<first>`."""
-        return self._names([term.keys], [], first=first)
-
-    def _date_condition(self, criteria: PersonCriteria):
-        conditions = []
-        if criteria.dates_of_birth:
-            conditions.append(Person.date_of_birth.in_(list(criteria.dates_of_birth)))
-        if criteria.born_from is not None and criteria.born_to is not None:
-            conditions.append(Person.date_of_birth.between(criteria.born_from, criteria.born_to))
-        return or_(*conditions) if conditions else None
-
-    def _address_condition(self, criteria: PersonCriteria):
-        filters = []
-        if criteria.postcode_prefix:
-            filters.append(self._postcode(criteria.postcode_prefix))
-        for word in criteria.address_words:
-            filters.append(or_(Location.address.icontains(word, autoescape=True),
-                               Location.street.icontains(word, autoescape=True),
-                               Location.town.icontains(word, autoescape=True)))
-        if not filters:
+    def _date_condition(self, criteria: PersonCriteria) -> _Cond | None:
+        exact = bool(criteria.dates_of_birth)
+        between = criteria.born_from is not None and criteria.born_to is not None
+        if not exact and not between:
             return None
-        return Person.id.in_(
-            select(PersonAddress.person_id)
-            .join(Location, Location.id == PersonAddress.location_id)
-            .where(*filters))
+        params: dict = {}
+        if exact:
+            params["dates"] = list(criteria.dates_of_birth)
+        if between:
+            params.update(born_from=criteria.born_from, born_to=criteria.born_to)
+        return _Cond((_dates_sql, exact, between), params)
+
+    def _address_condition(self, criteria: PersonCriteria) -> _Cond | None:
+        if not criteria.postcode_prefix and not criteria.address_words:
+            return None
+        kind, params = None, {}
+        if criteria.postcode_prefix:
+            kind, params = self._postcode(criteria.postcode_prefix)
+        for n, word in enumerate(criteria.address_words):
+            params[f"address_word_{n}"] = like_pattern(word, before="%")
+        return _Cond((_address_sql, kind, len(criteria.address_words)), params)
 
     def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
                    enough: Callable[[Sequence[Row]], bool] | None = None) -> Sequence[Row]:
@@ -424,8 +546,7 @@ class _IndexedSearch:
             return list(found.values())
 
         if not terms:
-            self._collect(found, [_Group([([*([dates] if dates is not None else []), *at],
-                                           {})])], limit)
+            self._collect(found, [_Group([_all([*([dates] if dates else []), *at])])], limit)
             return result()
         # Each name stage asks once per filter set: within the dates asked, then among
         # people with no date of birth recorded. Two plain conditions, not one OR, so
@@ -435,22 +556,22 @@ class _IndexedSearch:
         if criteria.dates_of_birth:
             # Everyone born on the day (a few dozen in a million), whatever their name;
             # then, by name, people with no date of birth recorded.
-            first.append(_Group([([Person.date_of_birth.in_(list(criteria.dates_of_birth)),
-                                   *at], {})]))
+            born = _Cond((_dates_sql, True, False), {"dates": list(criteria.dates_of_birth)})
+            first.append(_Group([_all([born, *at])]))
             filter_sets = [[self._no_date_of_birth(), *at]]
         elif dates is not None:
             filter_sets = [[dates, *at], [self._no_date_of_birth(), *at]]
         elif criteria.postcode_prefix and not criteria.postcode_prefix.endswith(" "):
             # Everyone ever at the postcode (a few households), whatever their name.
-            self._collect(found, [_Group([(at, {})])], limit)
+            self._collect(found, [_Group([_all(at)])], limit)
             if len(found) < limit:
                 return result()
 
         def group(conditions, sets=None, more: int | None = None) -> _Group:
             """Every (filter set, condition) pair of a stage, filter sets first."""
-            return _Group([(self._within(filters, condition), params)
+            return _Group([self._within(filters, condition)
                            for filters in (sets or filter_sets)
-                           for condition, params in conditions], more)
+                           for condition in conditions], more)
 
         def stage_groups(lists: Sequence[list], lead: Sequence[_Group] = (),
                          more: int | None = None) -> list[_Group]:
@@ -480,7 +601,7 @@ class _IndexedSearch:
                                       *(group(c, [f], more)
                                         for f in other_sets for c in lists)], limit)
 
-        stage(self._names([t.keys for t in terms], []), first)
+        stage(self._names([t.keys for t in terms]), first)
         prefixes = [t.prefix for t in terms if t.prefix]
         # Words being typed ("moh smi"): whole words found people by their keys; the
         # last word may also start a later part of a name, asked only while few are found
@@ -489,13 +610,13 @@ class _IndexedSearch:
         later = typing and len(prefixes[-1]) <= LATER_PART_LETTERS
         typed: list[_Group] = []
         if typing:
-            typed = stage_groups([[(c, {}) for c in self._prefixes(prefixes)]])
+            typed = stage_groups([self._prefixes(prefixes, "typed")])
         if typing and criteria.dates_of_birth:
             # No wider stage follows (below): the starts and later parts are asked alone.
             self._collect(found, typed, limit)
             typed = []
             if later and len(found) < PREFIX_WHEN_FEWER:
-                stage([(c, {}) for c in self._later_parts(prefixes)])
+                stage(self._later_parts(prefixes))
             later = False
         # The wider stages have room of their own (a common name can fill the first), and
         # a lone word takes them only when its keys found few: alone, near spellings
@@ -512,17 +633,16 @@ class _IndexedSearch:
             # stage); the near keys of every alias reach thousands, and within a range of
             # dates PostgreSQL would read everyone born then to find them.
             wider.append(group(
-                self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms], [],
-                            aliases=False),
+                self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms],
+                            aliases=False, name="near_keys"),
                 filter_sets[:1], NEAR_LIMIT))
         letters: list[_Group] = []
         if wide and len(prefixes) == len(terms) \
                 and any(len(p) > FUZZY_PREFIX for p in prefixes):
             # A letter left out past the first few ("chalie mooe"): every word by its
             # first letters, the ranking's closeness decides.
-            letters.append(group(
-                [(c, {}) for c in self._first_letters([first_letters(p) for p in prefixes])],
-                filter_sets[:1], NEAR_LIMIT))
+            letters.append(group(self._first_letters([first_letters(p) for p in prefixes]),
+                                 filter_sets[:1], NEAR_LIMIT))
         # The starts of names go first in the same statement as the wider stages (one
         # round trip), so a cut still keeps them before near spellings. A lone word's
         # first letters reach thousands (every Adam and Adams for "adasm"): asked only
@@ -533,7 +653,7 @@ class _IndexedSearch:
             self._collect(found, letters, limit)
         if later and len(found) < PREFIX_WHEN_FEWER:
             # Still few: the last word may be the start of a later part of a name.
-            stage([(c, {}) for c in self._later_parts(prefixes)], more=NEAR_LIMIT)
+            stage(self._later_parts(prefixes), more=NEAR_LIMIT)
         if len(terms) == 2 and len(found) < PREFIX_WHEN_FEWER and not criteria.dates_of_birth:
             # A letter left out of one word (its key and first letters both miss):
             # that word by its spellings with one letter more, the other by its own or
@@ -548,31 +668,24 @@ class _IndexedSearch:
             # match at least loosely, and a misspelling seldom starts with another letter
             # ("maian fox": the Foxes whose forename starts with M, not any 200 Foxes),
             # at most NEAR_LIMIT a word: a common key reads many to find them.
-            # A plain filter on the rows the key finds (no index could serve one
-            # letter, and PostgreSQL would try its trigram index for a LIKE).
-            def others(number: int):
-                return and_(*(or_(name_start(Person.forename, 1) == other.prefix[:1],
-                                  name_start(Person.surname, 1) == other.prefix[:1])
-                              for index, other in enumerate(terms)
-                              if index != number and other.prefix))
+            initials = [_Cond((_initial_sql, f"initial_{index}"),
+                              {f"initial_{index}": term.prefix[:1]}) if term.prefix else None
+                        for index, term in enumerate(terms)]
+
+            def others(number: int) -> list[_Cond]:
+                return [initial for index, initial in enumerate(initials)
+                        if index != number and initial is not None]
 
             stage([], more=NEAR_LIMIT, alternatives=[
-                [(and_(condition, others(number)), params) for condition, params
-                 in self._term_conditions(term, first=number)]
+                [_all([condition, *others(number)])
+                 for condition in self._names([term.keys], first=number)]
                 for number, term in enumerate(terms)])
             if found:
                 return result()
-        stage([(c, {}) for term in terms if len(term.prefix) >= FUZZY_PREFIX
-               for c in self._fuzzy_text(term)])
+        stage([condition for index, term in enumerate(terms)
+               if len(term.prefix) >= FUZZY_PREFIX
+               for condition in self._fuzzy_text(term, f"fuzzy_{index}")])
         return result()
-
-    def _no_date_of_birth(self):
-        """A condition on Person: no date of birth recorded."""
-        return _no_date_of_birth()
-
-    def _within(self, filters: Sequence, condition) -> list:
-        """The WHERE of one part: `condition` within `filters` (dates, address)."""
-        return [*filters, condition]
 
     def _collect(self, found: dict[int, Row], groups: Sequence[_Group], limit: int
                  ) -> list[int]:
@@ -585,7 +698,8 @@ class _IndexedSearch:
         part asks for as many rows as could be wanted, the new ones are kept. Returns how
         many each group added."""
         added = [0] * len(groups)
-        parts, group_of = [], []
+        shapes, group_of = [], []
+        params: dict = {}
         bound = len(found)  # at most this many found before the group (for its LIMIT)
         for number, group in enumerate(groups):
             if not group.parts:
@@ -594,30 +708,19 @@ class _IndexedSearch:
             if group.more is None and len(found) >= limit:
                 continue
             bound = max(bound, wanted)
-            for conditions, params in group.parts:
-                parts.append((conditions, params, wanted))
+            for part in group.parts:
+                for name, value in part.params.items():
+                    # Parts of one statement share its parameters: one name, one value.
+                    if params.setdefault(name, value) != value:
+                        raise AssertionError(f"two values for the parameter {name!r}")
+                params[f"limit_{len(shapes)}"] = wanted
+                shapes.append(part.shape)
                 group_of.append(number)
-        if not parts:
+        if not shapes:
             return added
-        params: dict = {}
-        statements = []
-        for number, (conditions, part_params, wanted) in enumerate(parts):
-            params.update(part_params)
-            statements.append(
-                select(*CANDIDATE_COLUMNS, literal_column(str(number)).label("part"))
-                .where(*conditions).limit(wanted))
-        if len(statements) == 1:
-            statement = statements[0]
-        else:
-            # Each part its own subquery (SQLite allows no LIMIT inside a UNION), read
-            # back by the columns' names: cheap to build, where select(subquery) would
-            # make a proxy of every column of every part on each keystroke.
-            # No ORDER BY: the parts are put in order here (a stable sort of a few
-            # hundred rows), where the database would sort each part and merge them.
-            statement = union_all(*(select(*_UNION_COLUMNS).select_from(s.subquery())
-                                    for s in statements))
         current, cap = None, limit
-        for row in sorted(self._rows(statement, params), key=attrgetter("part")):
+        rows = self._rows(_union_sql(tuple(shapes)), params)
+        for row in sorted(rows, key=attrgetter("part")):
             number = group_of[row.part]
             if number != current:
                 current, more = number, groups[number].more
@@ -745,51 +848,73 @@ def _hit_details_statement(arrays: bool):
         .where(listed(Person.id))
         .order_by(Person.id, markers.c.severity, markers.c.code, markers.c.id))
 
+def _fts_person_sql(name: str):
+    """People whose names the FTS5 query in parameter `name` matches."""
+    return Person.id.in_(select(person_name_fts.c.rowid)
+                         .where(person_name_fts.c.person_name_fts.match(bindparam(name))))
+
+
+def _fts_alias_sql(name: str):
+    """People with an alias the FTS5 query in parameter `name` matches."""
+    return Person.id.in_(
+        select(person_alias_name_fts.c.person_id)
+        .where(person_alias_name_fts.c.person_alias_name_fts.match(bindparam(name))))
+
+
+def _distributed_sql(filter_shapes: tuple, condition_shape: tuple):
+    """`condition` within the filters, the filters given to each term of an OR."""
+    filters = [sql(shape) for shape in filter_shapes]
+    condition = sql(condition_shape)
+    if filters and isinstance(condition, BooleanClauseList) \
+            and condition.operator is operators.or_:
+        return or_(*(and_(*filters, term) for term in condition.clauses))
+    return and_(*filters, condition)
+
 
 class SqliteSearch(_IndexedSearch):
     """SQLite: FTS5 prefix queries on the name tokens (case and accents folded by the
     tokenizer), for the person's names and for aliases; postcodes as index ranges."""
 
-    def _match(self, phrase: str) -> list:
-        return [
-            Person.id.in_(select(person_name_fts.c.rowid)
-                          .where(person_name_fts.c.person_name_fts.match(phrase))),
-            Person.id.in_(select(person_alias_name_fts.c.person_id)
-                          .where(person_alias_name_fts.c.person_alias_name_fts.match(phrase))),
-        ]
+    def _match(self, phrase: str, name: str) -> list[_Cond]:
+        params = {name: phrase}
+        return [_Cond((_fts_person_sql, name), params), _Cond((_fts_alias_sql, name), params)]
 
-    def _prefixes(self, prefixes: Sequence[str]) -> list:
+    def _prefixes(self, prefixes: Sequence[str], name: str) -> list[_Cond]:
         # One FTS5 query, every word a prefix of some token of the same row.
-        return self._match(" AND ".join(fts_phrase(p) for p in prefixes))
+        return self._match(" AND ".join(fts_phrase(p) for p in prefixes), name)
 
-    def _fuzzy_text(self, term: NameTerm) -> list:
-        return self._match(fts_phrase(term.prefix[:FUZZY_PREFIX]))
+    def _fuzzy_text(self, term: NameTerm, name: str) -> list[_Cond]:
+        return self._match(fts_phrase(term.prefix[:FUZZY_PREFIX]), name)
 
-    def _first_letters(self, prefixes: Sequence[str]) -> list:
+    def _first_letters(self, prefixes: Sequence[str]) -> list[_Cond]:
         # Two words' first letters through the (surname start, forename start, date of
         # birth) expression index of 0011, where FTS5 would intersect the lists of every
         # "chr" and every "rob" token; one word (or two alike) by full text.
         if two_starts(prefixes):
-            return [either_way(*prefixes)]
+            return [either_way(*prefixes, name="letters")]
         return super()._first_letters(prefixes)
 
-    def _within(self, filters: Sequence, condition) -> list:
+    def _within(self, filters: Sequence[_Cond], condition: _Cond) -> _Cond:
         # SQLite reads an OR of keys through one index per term (MULTI-INDEX OR) using
         # only that term's own constraints: "born 1977-1981 AND (forename key = k OR
         # surname key = k ...)" would read every Sanders ever to keep those born then.
         # Each term given the filters as well, the (key, date of birth) indexes serve
         # key and range together.
-        if filters and isinstance(condition, BooleanClauseList) \
-                and condition.operator is operators.or_:
-            return [or_(*(and_(*filters, term) for term in condition.clauses))]
-        return [*filters, condition]
+        if not filters:
+            return condition
+        params: dict = {}
+        for each in (*filters, condition):
+            params.update(each.params)
+        return _Cond((_distributed_sql, tuple(f.shape for f in filters), condition.shape),
+                     params)
 
-    def _postcode(self, postcode: str):
+    def _postcode(self, postcode: str) -> tuple[str, dict]:
         # SQLite's LIKE folds case, so it cannot use the (binary) postcode index: a range
         # can. Stored postcodes are normalised upper case, as the query's are.
         if postcode.endswith(" "):
-            return and_(Location.postcode >= postcode, Location.postcode < postcode + "\uffff")
-        return Location.postcode == postcode
+            return POSTCODE_RANGE, {"postcode_from": postcode,
+                                    "postcode_to": postcode + "\uffff"}
+        return POSTCODE_EXACT, {"postcode": postcode}
 
 
 def name_start(column, letters: int = START_LETTERS):
@@ -801,18 +926,33 @@ def name_start(column, letters: int = START_LETTERS):
     return func.lower(func.substr(column, literal_column("1"), literal_column(str(letters))))
 
 
-def _named(forename: str, surname: str):
-    """The forename starts with one word and the surname with the other: one lookup in
-    the (surname start, forename start, date of birth) index of 0011."""
-    return and_(name_start(Person.surname) == surname[:START_LETTERS],
-                name_start(Person.forename) == forename[:START_LETTERS],
-                func.lower(Person.surname).startswith(surname, autoescape=True),
-                func.lower(Person.forename).startswith(forename, autoescape=True))
+def _starts_params(words: Sequence[str], name: str) -> dict:
+    """Each word's first letters (`<name>_start_<n>`) and the LIKE pattern of its whole
+    start (`<name>_like_<n>`), as `_either_way_sql` and `_pg_words_sql` ask them."""
+    params = {}
+    for n, word in enumerate(words):
+        params[f"{name}_start_{n}"] = word[:START_LETTERS]
+        params[f"{name}_like_{n}"] = like_pattern(word)
+    return params
 
 
-def either_way(first: str, second: str):
+def _named(name: str, forename: int, surname: int):
+    """The forename starts with word `forename` and the surname with word `surname`
+    (`_starts_params`): one lookup in the (surname start, forename start, date of birth)
+    index of 0011."""
+    return and_(name_start(Person.surname) == bindparam(f"{name}_start_{surname}"),
+                name_start(Person.forename) == bindparam(f"{name}_start_{forename}"),
+                _like(func.lower(Person.surname), f"{name}_like_{surname}"),
+                _like(func.lower(Person.forename), f"{name}_like_{forename}"))
+
+
+def _either_way_sql(name: str):
+    return or_(_named(name, 0, 1), _named(name, 1, 0))
+
+
+def either_way(first: str, second: str, *, name: str) -> _Cond:
     """One word starts the forename and the other the surname, either way round."""
-    return or_(_named(first, second), _named(second, first))
+    return _Cond((_either_way_sql, name), _starts_params((first, second), name))
 
 
 def two_starts(prefixes: Sequence[str]) -> bool:
@@ -822,40 +962,62 @@ def two_starts(prefixes: Sequence[str]) -> bool:
         and prefixes[0][:START_LETTERS] != prefixes[1][:START_LETTERS]
 
 
+def _pg_starts(name: str, n: int, indexed: bool):
+    """The person's forename or surname starts with word `n` (`_starts_params`):
+    through the expression indexes (lower(), not ILIKE, to confirm the whole start, so
+    the planner cannot trade them for a slower trigram scan) when the word has
+    START_LETTERS or more (`indexed`), by ILIKE otherwise."""
+    like = f"{name}_like_{n}"
+    if not indexed:
+        return or_(_ilike(Person.forename, like), _ilike(Person.surname, like))
+    start = bindparam(f"{name}_start_{n}")
+    return and_(or_(name_start(Person.forename) == start, name_start(Person.surname) == start),
+                or_(_like(func.lower(Person.forename), like),
+                    _like(func.lower(Person.surname), like)))
+
+
+def _pg_words_sql(name: str, indexed: tuple[bool, ...], later: bool):
+    """Every word starts the forename or surname (`_pg_starts`); with `later`, the last
+    word instead starts a later part of one ("whit": "Hughes-Whitfield"), as FTS5 finds
+    any token on SQLite: by trigram, slower (`<name>_space`, `<name>_hyphen`)."""
+    conditions = [_pg_starts(name, n, flag) for n, flag in enumerate(indexed)]
+    if later:
+        conditions.append(or_(*(_ilike(column, f"{name}_{joint}")
+                                for column in (Person.forename, Person.surname)
+                                for joint in ("space", "hyphen"))))
+    return and_(*conditions)
+
+
+def _pg_similar_sql(name: str):
+    """The person's forename or surname is near the word in parameter `name` (pg_trgm's
+    similarity operator, threshold pg_trgm.similarity_threshold, 0.3)."""
+    return or_(*(column.op("%")(bindparam(name)) for column in (Person.forename,
+                                                                Person.surname)))
+
+
+def _pg_similar_alias_sql(name: str):
+    return Person.id.in_(select(PersonAlias.person_id).where(
+        or_(*(column.op("%")(bindparam(name)) for column in (PersonAlias.forename,
+                                                             PersonAlias.surname)))))
+
+
 class PostgresSearch(_IndexedSearch):
     """PostgreSQL: names by their first three letters through the expression indexes of
-    0011, confirmed by ILIKE 'prefix%' (which folds case for every letter, not only
+    0011, confirmed by LIKE on lower() (which folds case for every letter, not only
     ASCII); later parts of a name and near spellings through the pg_trgm GIN indexes."""
 
     arrays = True
 
-    def _both(self, condition) -> list:
-        return [or_(condition(Person.forename), condition(Person.surname)),
-                Person.id.in_(select(PersonAlias.person_id).where(
-                    or_(condition(PersonAlias.forename), condition(PersonAlias.surname))))]
+    def _words(self, words: Sequence[str], name: str, later: bool = False) -> _Cond:
+        params = _starts_params(words, name)
+        if later:
+            params[f"{name}_space"] = like_pattern(words[-1], before="% ")
+            params[f"{name}_hyphen"] = like_pattern(words[-1], before="%-")
+            words = words[:-1]
+        return _Cond((_pg_words_sql, name,
+                      tuple(len(w) >= START_LETTERS for w in words), later), params)
 
-    @staticmethod
-    def _starts(model, prefix: str):
-        """The forename or surname of `model` starts with `prefix`: through the
-        expression indexes on Person (lower(), not ILIKE, to confirm the whole prefix,
-        so the planner cannot trade them for a slower trigram scan), ILIKE elsewhere."""
-        if model is not Person or len(prefix) < START_LETTERS:
-            return or_(model.forename.istartswith(prefix, autoescape=True),
-                       model.surname.istartswith(prefix, autoescape=True))
-        start = prefix[:START_LETTERS]
-        return and_(or_(name_start(Person.forename) == start,
-                        name_start(Person.surname) == start),
-                    or_(func.lower(Person.forename).startswith(prefix, autoescape=True),
-                        func.lower(Person.surname).startswith(prefix, autoescape=True)))
-
-    @staticmethod
-    def _later_part(column, prefix: str):
-        # A later part of the name ("whit": "Hughes-Whitfield"), as FTS5 finds any token
-        # on SQLite: trigram GIN, slower, so asked only when the starts found few.
-        return or_(column.icontains(" " + prefix, autoescape=True),
-                   column.icontains("-" + prefix, autoescape=True))
-
-    def _prefixes(self, prefixes: Sequence[str]) -> list:
+    def _prefixes(self, prefixes: Sequence[str], name: str) -> list[_Cond]:
         # The person's own names: aliases have no expression index (a trigram ILIKE on
         # them costs more than the rest of a search); an alias is found by its keys.
         if two_starts(prefixes):
@@ -863,27 +1025,25 @@ class PostgresSearch(_IndexedSearch):
             # surname, either way round ("chr rob", "rob chr"). Written as the two pairs,
             # each an index lookup, where "each starts either name" would AND two bitmaps
             # of every Chris and every Robinson.
-            return [either_way(*prefixes)]
-        return [and_(*(self._starts(Person, p) for p in prefixes))]
+            return [either_way(*prefixes, name=name)]
+        return [self._words(prefixes, name)]
 
-    def _later_parts(self, prefixes: Sequence[str]) -> list:
+    def _later_parts(self, prefixes: Sequence[str]) -> list[_Cond]:
         # Only the last word (the one being typed) may start a later part. Asked only
         # after `_prefixes` found few (none cut): those starting a name are in already,
         # and asking for them again would read everyone whose name starts so.
-        *whole, last = prefixes
-        return [and_(*(self._starts(Person, p) for p in whole),
-                     or_(self._later_part(Person.forename, last),
-                         self._later_part(Person.surname, last)))]
+        return [self._words(prefixes, "later", later=True)]
 
-    def _no_date_of_birth(self):
+    def _no_date_of_birth(self) -> _Cond:
         # PostgreSQL keeps statistics: a plain IS NULL lets the (key, date of birth)
         # indexes find the few people with no date recorded, where the SQLite form would
         # read everyone with the name to find them.
-        return Person.date_of_birth.is_(None)
+        return _Cond((_date_of_birth_null,), {})
 
-    def _fuzzy_text(self, term: NameTerm) -> list:
-        # pg_trgm's similarity operator (threshold pg_trgm.similarity_threshold, 0.3).
-        return self._both(lambda column: column.op("%")(term.prefix))
+    def _fuzzy_text(self, term: NameTerm, name: str) -> list[_Cond]:
+        params = {name: term.prefix}
+        return [_Cond((_pg_similar_sql, name), params),
+                _Cond((_pg_similar_alias_sql, name), params)]
 
 
 def search_backend(session: Session) -> PersonSearch:
