@@ -20,7 +20,7 @@ each in a unit of work of its own. For context it also times the floor plus the 
 audit row a search must commit (not the target's floor), and counts how often the
 intended person is in the top five.
 
-    .venv/bin/python benchmarks/search.py                      # large seed, SQLite, ~5 min to seed
+    .venv/bin/python benchmarks/search.py                      # large seed, SQLite, ~11 min to seed (2 cores)
     .venv/bin/python benchmarks/search.py --size small         # a quick try
     .venv/bin/python benchmarks/search.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 

@@ -719,7 +719,8 @@ class _IndexedSearch:
         if not shapes:
             return added
         current, cap = None, limit
-        rows = self._rows(_union_sql(tuple(shapes)), params)
+        # All rows at once (the driver's fetchall), then in part order.
+        rows = self._rows(_union_sql(tuple(shapes)), params).all()
         for row in sorted(rows, key=attrgetter("part")):
             number = group_of[row.part]
             if number != current:
