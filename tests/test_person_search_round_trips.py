@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from controlroom.data import person_queries
+from controlroom.data import search as search_module
 from controlroom.data.models import (
     IntelligenceSubject,
     Location,
@@ -162,3 +163,40 @@ def test_markers_out_of_force_are_not_shown(force, operator, marked):
     began, none shows."""
     hits = search_persons(force.uow(), operator, marked.surname, today=date(1900, 1, 1))
     assert hits and all(h.markers == () for h in hits)
+
+
+
+def test_a_search_of_a_shape_seen_before_asks_its_own_values(force, operator):
+    """Candidate statements are built once per shape (controlroom.data.search): a second
+    search of the same shape (one surname, a range of years) reuses them, with its own
+    values, so it finds its own person, never the first search's names or years."""
+    with force.uow() as uow:
+        people = uow.session.execute(
+            select(Person.id, Person.surname, Person.surname_key, Person.date_of_birth)
+            .where(Person.date_of_birth.is_not(None), Person.restricted.is_(False),
+                   Person.merged_into_id.is_(None))
+            .order_by(Person.id)).all()
+    first = people[0]
+    second = next(p for p in people if p.surname_key != first.surname_key
+                  and abs(p.date_of_birth.year - first.date_of_birth.year) >= 10)
+
+    def query(person) -> str:
+        year = person.date_of_birth.year
+        return f"{person.surname} {year - 2}-{year + 2}"
+
+    statements_made = search_module._union_sql.cache_info
+
+    assert first.id in [h.person_id for h in
+                        search_persons(force.uow(), operator, query(first), today=TODAY)]
+    reused = statements_made().hits
+    hits = search_persons(force.uow(), operator, query(second), today=TODAY)
+    assert statements_made().hits > reused  # the first stage's statement, at least
+    assert second.id in [h.person_id for h in hits]
+    assert first.id not in [h.person_id for h in hits]
+    low, high = second.date_of_birth.year - 2, second.date_of_birth.year + 2
+    assert all(h.date_of_birth is None or low <= h.date_of_birth.year <= high
+               for h in hits if not h.restricted)
+    # Asked again, the same search builds nothing.
+    built = statements_made().misses
+    search_persons(force.uow(), operator, query(second), today=TODAY)
+    assert statements_made().misses == built
