@@ -1,6 +1,6 @@
 """Intelligence text search through the trigram index (migration 0005): text found in a
-few reports is looked up by id, commoner text by walking the reports newest first and
-asking the index about each (SQLite). Both ways must find exactly the reports the plain
+few reports is looked up by id, commoner text by walking the reports newest first with
+the substring checked on each (SQLite). Both ways must find exactly the reports the plain
 substring finds, newest first. On both backends (PostgreSQL's GIN index serves the
 substring directly, so there the two ways are one)."""
 
