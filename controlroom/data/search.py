@@ -11,8 +11,10 @@ alias (migration 0003), full text on the names, dates of birth and addresses.
 - PostgreSQL: pg_trgm GIN indexes serve ILIKE 'prefix%' and, for a word nothing else
   found, the trigram similarity operator `%` (typos: "Smiht").
 
-Every condition is a SQLAlchemy expression with bound parameters; LIKE patterns are
-escaped (`autoescape`), so `%` and `_` typed by an operator are characters.
+Every condition is a SQLAlchemy expression with bound parameters, written as a shape
+(below: a builder and the arguments that fix its SQL) so a statement is built once and
+reused with each search's values; LIKE patterns are escaped (`like_pattern`), so `%`
+and `_` typed by an operator are characters.
 """
 
 from __future__ import annotations
