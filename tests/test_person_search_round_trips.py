@@ -200,3 +200,23 @@ def test_a_search_of_a_shape_seen_before_asks_its_own_values(force, operator):
     built = statements_made().misses
     search_persons(force.uow(), operator, query(second), today=TODAY)
     assert statements_made().misses == built
+
+
+@pytest.mark.parametrize("query", ["zebedee quixotic", "quixotic 1961-1966",
+                                   "zebedee quixotic 03/04/1961", "quixotic LS6 ",
+                                   "quixotic ZZ9 9ZZ", "quixotic elmtree road", "zeb qui"])
+def test_no_value_of_a_search_is_written_into_its_sql(force, operator, query):
+    """Statements are built once per shape and reused (controlroom.data.search), so no
+    word, date or postcode typed may be part of their SQL: only of their parameters."""
+    with statements(force) as seen:
+        search_persons(force.uow(), operator, query, today=TODAY)
+    searched = [s for s in seen if "audit" not in s]
+    assert searched
+    for value in ("zebedee", "quixotic", "zeb", "qui", "1961", "1966", "ls6", "zz9", "9zz",
+                  "elmtree"):
+        assert not [s for s in searched if value in s.lower()], value
+
+
+def test_like_patterns_take_wildcards_literally():
+    assert search_module.like_pattern("50%_a/b") == "50/%/_a//b%"
+    assert search_module.like_pattern("smi", before="% ") == "% smi%"
