@@ -31,13 +31,14 @@ def test_rare_and_common_text_find_the_same_reports(seeded_database, monkeypatch
         assert len(by_id) > 1  # the seeded force holds these words: the test means something
 
 
-@pytest.mark.parametrize("window", [5, 300])
+@pytest.mark.parametrize(("window", "reach"), [(5, 5), (5, 600), (300, 300)])
 @pytest.mark.parametrize("limit", [3, 50])
 def test_the_newest_reports_first_find_the_same_page(seeded_database, monkeypatch, window,
-                                                     limit):
-    """PostgreSQL looks for text among the newest reports first (RECENT_REPORTS) and
-    asks the trigram index only when they hold less than a page: the page is the one a
-    single search of every report gives, whichever way it was found."""
+                                                     reach, limit):
+    """PostgreSQL looks for text among the newest reports first (RECENT_REPORTS), walks
+    on (up to RECENT_REACH) when it found some but less than a page, and asks the
+    trigram index only after that: the page is the one a single search of every report
+    gives, whichever way it was found."""
     if seeded_database.engine.dialect.name != "postgresql":
         pytest.skip("the newest-first window is PostgreSQL's (SQLite probes its index)")
     actor = staff_actor(seeded_database, Role.SUPERVISOR)
@@ -55,10 +56,13 @@ def test_the_newest_reports_first_find_the_same_page(seeded_database, monkeypatc
     monkeypatch.setattr(intelligence_queries, "RECENT_REPORTS", 10 ** 9)  # no window
     whole = {text: found(text) for text in texts}
     monkeypatch.setattr(intelligence_queries, "RECENT_REPORTS", window)
+    monkeypatch.setattr(intelligence_queries, "RECENT_REACH", reach)
     event.listen(seeded_database.engine, "before_cursor_execute", seen)
     try:
         assert {text: found(text) for text in texts} == whole
     finally:
         event.remove(seeded_database.engine, "before_cursor_execute", seen)
-    assert len(walked) == len(texts)  # every text was looked for in the window first
+    assert len(walked) >= len(texts)  # every text was looked for in the window first
+    if reach > window and limit == 50:
+        assert len(walked) > len(texts)  # and some walked on
     assert len(whole["seen"]) == limit  # a common word fills the page
