@@ -655,6 +655,7 @@ def _intel_json(report) -> dict:
         "submitted_at": report.submitted_at.isoformat(), "grading_code": report.grading_code,
         "handling_code": report.handling_code, "restricted": report.restricted,
         "superseded": report.superseded, "preview": report.preview, "ask": report.ask,
+        "conditions": report.conditions,
         "subjects": [{"person_id": s.person_id, "location_id": s.location_id, "label": s.label}
                      for s in report.subjects],
     }
@@ -707,7 +708,7 @@ def _print_intel(reports) -> None:
         if report.restricted:
             about = RESTRICTED_LABEL.format(owner=report.ask or UNKNOWN_OWNER)
         else:
-            about = report.preview or ""
+            about = report.about() or ""
         subjects = "; ".join(s.label for s in report.subjects)
         table.add_row(*(Text(printable(v)) for v in (
             report.reference, when, report.grading_code, subjects, about)))

@@ -249,3 +249,32 @@ def test_a_restricted_report_shows_only_whom_to_ask(run, force):
     line = next(line for line in table.out.splitlines() if reference in line)
     assert "RESTRICTED \u2014 ask" in line
     assert text[:20] not in line
+
+
+def test_a_handling_c_report_gives_its_conditions_before_its_text(run, force):
+    """Handling C: the JSON carries the conditions, and the table's report column
+    starts with them."""
+    from controlroom.data.models import IntelligenceReport
+
+    with force.uow() as uow:
+        report = uow.session.scalar(
+            select(IntelligenceReport).where(IntelligenceReport.handling_code == "C",
+                                             IntelligenceReport.restricted.is_(False))
+            .order_by(IntelligenceReport.id).limit(1))
+        reference, conditions = report.reference, report.handling_conditions
+        subject = uow.session.scalar(select(IntelligenceSubject.person_id).where(
+            IntelligenceSubject.report_id == report.id,
+            IntelligenceSubject.person_id.is_not(None)))
+    if subject is None:
+        pytest.skip("the seeded handling-C report has no person subject")
+
+    as_json = search(run, force, "intel", "--person", str(subject), "--json", "--limit", "500")
+    row = next(r for r in json.loads(as_json.out) if r["reference"] == reference)
+    assert row["handling_code"] == "C"
+    assert row["conditions"] == " ".join(conditions.split())
+    plain = [r for r in json.loads(as_json.out) if r["handling_code"] == "P"]
+    assert all(r["conditions"] is None for r in plain)
+    table = search(run, force, "intel", "--person", str(subject), "--limit", "500")
+    assert table.code == 0, table.err
+    line = next(line for line in table.out.splitlines() if reference in line)
+    assert "HANDLING C:" in line

@@ -156,6 +156,25 @@ async def test_a_restricted_report_says_whom_to_ask_and_opens_only_with_a_justif
     assert views[1] == ("denied", None)
 
 
+async def test_a_handling_c_row_shows_its_conditions_before_its_text(database, tmp_path):
+    person = add_person(database, "Cal", "Guarded")
+    add_intel(database, "Keeps a knife in the car", persons=(person,),
+              conditions="DA unit only")
+    app = build_app(database, tmp_path, username=intelligence_officer(database))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: "1 found" in screen_text(app))
+        await settle(pilot)
+        row = app.screen.query_one("#intel-search-results").get_row_at(0)
+        assert str(row[4]) == "HANDLING C: DA unit only \u2014 Keeps a knife in the car"
+        # First in the cut text column (once the table has laid the column out).
+        await until(pilot, lambda: "HANDLING C: DA unit" in screen_text(app))
+        await pilot.press("down")
+        await settle(pilot)
+        assert "HANDLING C: DA unit only \u2014 Keeps a knife" in screen_text(app)
+
+
 async def test_supersede_makes_a_new_report_that_links_back(database, tmp_path):
     person = add_person(database, "Sol", "Older")
     old = add_intel(database, "Drives a red car", persons=(person,), source="3",
@@ -197,9 +216,11 @@ async def test_supersede_makes_a_new_report_that_links_back(database, tmp_path):
         await settle(pilot)
         assert old_reference not in screen_text(app)  # superseded: left out by default
         app.screen.query_one("#intel-search-query").value = "red superseded:yes"
-        await settle(pilot)
-        assert f"{old_reference}  26/11/26  3CP" in screen_text(app)
-        assert "SUPERSEDED — Drives a" in screen_text(app)  # the text column is cut at 80
+        # The search runs in a worker and the table lays its text column out after the
+        # rows arrive: wait for both (on a loaded machine settle can look before).
+        await until(pilot, lambda: f"{old_reference}  26/11/26  3CP" in screen_text(app))
+        # The text column is cut at 80 columns.
+        await until(pilot, lambda: "SUPERSEDED — Drives a" in screen_text(app))
     rows = _reports(database)
     assert len(rows) == 2 and rows[1][5] == old and rows[1][4] == "Drives a red car"
 

@@ -447,6 +447,25 @@ def test_a_search_is_audited_with_its_criteria(database, operator, subject):
     assert event.detail.endswith(f"shown: {report}")
 
 
+def test_a_handling_c_summary_puts_its_conditions_before_its_text(database, operator, subject):
+    """Handling-C items show their conditions before their text: in a list too."""
+    hostile = "Do not [b]action[/b]\nwithout   the handler."
+    conditional = add_intel(database, "Seen at the flat.", persons=(subject,),
+                            conditions=hostile)
+    plain = add_intel(database, "Seen in the park.", persons=(subject,),
+                      age=timedelta(hours=2))
+    secret = add_intel(database, "The source is the landlord.", persons=(subject,),
+                       conditions=CONDITIONS, restricted=True, age=timedelta(hours=3))
+    found = {h.id: h for h in search(database, operator, person_id=subject)}
+    shown = found[conditional]
+    assert shown.conditions == "Do not [b]action[/b] without the handler."  # one line, literal
+    assert shown.about() == ("HANDLING C: Do not [b]action[/b] without the handler."
+                             " \u2014 Seen at the flat.")
+    assert found[plain].conditions is None and found[plain].about() == "Seen in the park."
+    # A restricted report shows neither its text nor its conditions.
+    assert found[secret].conditions is None and found[secret].about() is None
+
+
 # --- restricted reports -------------------------------------------------------------------
 
 

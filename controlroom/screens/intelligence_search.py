@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Input, Static
 
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.refusals import failure_text
+from controlroom.services.intelligence import CONDITIONS_LABEL
 from controlroom.widgets.record_text import record_content, record_text
 
 SEARCH_DELAY_SECONDS = 0.25
@@ -107,6 +108,10 @@ def summary_cells(report, zone) -> tuple[Text, Text, Text, Text, Text]:
     else:
         subjects = record_text("; ".join(s.label for s in report.subjects))
         preview = record_text(report.preview or "")
+        if report.conditions is not None:
+            # Handling C: the conditions before the text, as on the report itself.
+            preview = (Text(CONDITIONS_LABEL, style="bold") + record_text(report.conditions)
+                       + Text(" — ") + preview)
     if report.superseded:
         preview = Text("SUPERSEDED — ", style="bold") + preview
     return Text(report.reference), when, grading, subjects, preview
@@ -261,7 +266,7 @@ class IntelligenceSearch(FramedScreen):
         if report is None:
             return
         tail = (f"RESTRICTED — ask {report.ask or 'the submitting officer'}" if report.restricted
-                else report.preview or "")
+                else report.about() or "")
         self.query_one("#intel-search-status", Static).update(
             record_content(f"{report.reference}: {tail}"))
 

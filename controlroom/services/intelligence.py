@@ -68,6 +68,9 @@ INTELLIGENCE_WORDS = {
     "D": "not known", "E": "suspected false",
 }
 HANDLING_WORDS = {"P": "lawful sharing permitted", "C": "lawful sharing with conditions"}
+# What a list shows before a handling-C report's text: its conditions come first
+# wherever the text is shown (the report view, the search list, `controlroom search`).
+CONDITIONS_LABEL = "HANDLING C: "
 
 RESTRICTED_PERSON = "restricted person"
 
@@ -99,6 +102,18 @@ class IntelSummary:
     subjects: tuple[IntelSubject, ...]
     preview: str | None  # the text's first 80 characters on one line; None when restricted
     ask: str | None      # whom to ask, when restricted
+    # A handling-C report's conditions on one line, shown before its preview; None for
+    # handling P and for a restricted report.
+    conditions: str | None = None
+
+    def about(self) -> str | None:
+        """The conditions (handling C) then the preview, as one plain line: what a list
+        shows of an unrestricted report's text. None when restricted."""
+        if self.preview is None:
+            return None
+        if self.conditions is None:
+            return self.preview
+        return f"{CONDITIONS_LABEL}{self.conditions} — {self.preview}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +298,13 @@ def _preview(text: str) -> str:
     return " ".join(text.split())[:PREVIEW_LENGTH]
 
 
+def _conditions(report: IntelligenceReport) -> str | None:
+    """A handling-C report's conditions on one line (None for handling P)."""
+    if report.handling_code != "C":
+        return None
+    return " ".join((report.handling_conditions or "(none recorded)").split())
+
+
 def _grading_code(report: IntelligenceReport) -> str:
     return f"{report.source_grade}{report.intelligence_grade}{report.handling_code}"
 
@@ -302,6 +324,7 @@ def _summaries(queries: IntelligenceQueries, rows) -> list[IntelSummary]:
             subjects=() if restricted else tuple(_subject(s) for s in subjects[report.id]),
             preview=None if restricted else _preview(report.text),
             ask=_ask(name, station) if restricted else None,
+            conditions=_conditions(report) if not restricted else None,
         ))
     return result
 
