@@ -10,7 +10,7 @@ import pytest
 from controlroom.screens.person_record import PersonRecordScreen
 from controlroom.screens.person_search import PersonSearch
 from controlroom.services import intelligence
-from tests.apps import build_app, screen_text, settle
+from tests.apps import build_app, screen_text, settle, until
 from tests.databases import SEED_ANCHOR
 from tests.factories import add_location, add_marker, add_person
 
@@ -47,6 +47,39 @@ async def test_a_misspelled_name_finds_the_person_with_markers_and_intelligence(
         text = screen_text(app)
     assert "Muhammad Searchfield" in text
     assert "1AP" in text and "Carries a blade in his car" in text
+
+
+async def test_at_80_columns_every_hit_shows_markers_counts_and_match_and_the_highlighted_one_all(
+    database, supervisor, tmp_path
+):
+    """At 80x24 the columns that must show (markers in words, the counts, the match)
+    keep their place; the address, cut, and every marker show in full on the status line
+    for the highlighted hit."""
+    home = add_location(database, "Flat 12, 145 Longcliffe Gardens", postcode="LS9 8AB")
+    person = add_person(database, "Muhammad", "Searchfield", date_of_birth=date(1979, 2, 3),
+                        home=home)
+    add_marker(database, person, "WEAPONS")
+    add_marker(database, person, "DRUGS")
+    intelligence.submit_report(database.uow(), supervisor, source="1", intelligence="A",
+                               handling="P", conditions=None, text="Carries a blade",
+                               person_ids=(person,), now=SEED_ANCHOR)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press(*"mohamed searchfeld")
+        await until(pilot, lambda: "1 found" in screen_text(app))
+        row = next(line for line in screen_text(app).splitlines()
+                   if "SEARCHFIELD, Muhamm" in line)
+        assert "03/02/1979" in row and "!WEAPONS" in row
+        assert " 0    1    phon." in row  # no incidents, one report, a phonetic match
+        await pilot.press("down")
+        await settle(pilot)
+        text = " ".join(screen_text(app).split())
+        assert ("SEARCHFIELD, Muhammad \u00b7 03/02/1979 \u00b7 !WEAPONS, DRUGS \u00b7 "
+                "0 incidents \u00b7 1 intelligence report \u00b7 phonetic match \u00b7 "
+                "Flat 12, 145 Longcliffe Gardens") in text
 
 
 async def test_hostile_query_text_is_harmless(database, tmp_path):

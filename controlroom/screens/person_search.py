@@ -6,6 +6,11 @@ worker a moment after typing stops, so a stale search is cancelled by the next o
 they are ranked exact > phonetic > fuzzy and each carries the person's markers in
 words, date of birth, last known address and counts of incidents and intelligence.
 Down moves into the results; Enter opens the person's record.
+
+At 80 columns every column but the address has a fixed width, so the markers, the
+counts and the match always show; the address (last) is cut, and the status line
+describes the highlighted hit in full: name, date of birth, every marker, address,
+counts and match.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ from controlroom.screens.refusals import failure_text
 from controlroom.widgets.record_text import record_content, record_text
 
 SEARCH_DELAY_SECONDS = 0.25
+# (heading, width) of the results' columns; None: as wide as the rest of the screen.
+# Name, born, markers, incidents, intelligence and match fit 80 columns whole or cut;
+# the match reads "exact", "phon." (phonetic) or "fuzzy".
+COLUMNS = (("Name", 22), ("Born", 10), ("Markers", 14), ("Inc", 3), ("Int", 3),
+           ("Match", 5), ("Address", None))
+MATCH_WORDS = {"exact": "exact", "phonetic": "phon.", "fuzzy": "fuzzy"}
 
 
 def _markers_text(markers) -> Text:
@@ -32,6 +43,25 @@ def _markers_text(markers) -> Text:
         return Text("–")
     return Text(", ".join(f"{'!' if m.severity == 1 else ''}{m.label}" for m in markers),
                 style="bold")
+
+
+def describe_hit(hit) -> str:
+    """One line saying all a hit shows, markers first and the address (the longest)
+    last; plain text, shown with markup off."""
+    if hit.restricted:
+        owner = hit.ask or "the record's owner"
+        return f"RESTRICTED RECORD \u2014 ask {owner}"
+    born = hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else "born unknown"
+    markers = ", ".join(f"{'!' if m.severity == 1 else ''}{m.label}" for m in hit.markers)
+    return " \u00b7 ".join((
+        f"{hit.surname.upper()}, {hit.forename}", born, markers or "no markers",
+        _counted(hit.incident_count, "incident"),
+        _counted(hit.intelligence_count, "intelligence report"),
+        f"{hit.match} match", hit.address or "no address known"))
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 class PersonSearch(FramedScreen):
@@ -67,7 +97,8 @@ class PersonSearch(FramedScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#person-search-results", DataTable)
-        table.add_columns("Name", "Born", "Markers", "Address", "Inc", "Int", "Match")
+        for heading, width in COLUMNS:
+            table.add_column(heading, width=width)
         self.query_one("#person-search-query", Input).focus()
 
     @on(Input.Changed, "#person-search-query")
@@ -128,15 +159,19 @@ class PersonSearch(FramedScreen):
             return
         for hit in self.hits:
             if hit.restricted:
-                name = Text("RESTRICTED RECORD", style="bold reverse")
-                born, markers, address = Text(""), Text("ask: ") + record_text(getattr(hit, "ask", None) or "the record's owner"), Text("")
+                name = Text("RESTRICTED", style="bold reverse")
+                born, markers, address = Text(""), Text("ask: ") + record_text(
+                    hit.ask or "the record's owner"), Text("")
+                counts = (Text(""), Text(""))
             else:
                 name = record_text(f"{hit.surname.upper()}, {hit.forename}")
-                born = Text(hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else "unknown")
+                born = Text(hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth
+                            else "unknown")
                 markers = _markers_text(hit.markers)
                 address = record_text(hit.address or "")
-            table.add_row(name, born, markers, address, Text(str(hit.incident_count)),
-                          Text(str(hit.intelligence_count)), Text(hit.match),
+                counts = (Text(str(hit.incident_count)), Text(str(hit.intelligence_count)))
+            table.add_row(name, born, markers, *counts,
+                          Text(MATCH_WORDS.get(hit.match, hit.match)), address,
                           key=str(hit.person_id))
         if self.hits:
             status.update(f"{len(self.hits)} found — Down, then Enter opens a record")
@@ -144,6 +179,27 @@ class PersonSearch(FramedScreen):
             status.update("No one found. Try fewer letters, a date of birth or a postcode.")
         else:
             status.update("Type to search.")
+
+    @on(DataTable.RowHighlighted, "#person-search-results")
+    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.focused is event.data_table:
+            self._describe(event.row_key.value)
+
+    def on_descendant_focus(self, event) -> None:
+        # Into the results: the highlighted hit is described at once.
+        table = self.query_one("#person-search-results", DataTable)
+        if event.widget is table and table.row_count:
+            row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+            self._describe(row_key.value)
+
+    def _describe(self, key: str | None) -> None:
+        """The highlighted hit in full on the status line (the table cuts its columns
+        at 80): every marker, the whole address, the counts and the match in words."""
+        hit = next((h for h in self.hits if str(h.person_id) == key), None)
+        if hit is None:
+            return
+        self.query_one("#person-search-status", Static).update(
+            record_content(describe_hit(hit)))
 
     @on(DataTable.RowSelected, "#person-search-results")
     def open_record(self, event: DataTable.RowSelected) -> None:
