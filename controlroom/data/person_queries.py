@@ -20,6 +20,7 @@ from controlroom.data.models import (
     Staff,
     WarningMarker,
 )
+from controlroom.data.search import START_LETTERS, name_start
 
 
 def person(session: Session, person_id: int) -> Person | None:
@@ -79,10 +80,16 @@ def incident_count(session: Session, person_id: int | Iterable[int]) -> int:
 
 def possible_duplicates(session: Session, subject: Person, limit: int = 10) -> Sequence[Person]:
     """Other records with the same surname and forename start, and a compatible date of
-    birth (equal, day and month swapped, or unknown on either side)."""
+    birth (equal, day and month swapped, or unknown on either side).
+
+    Found through the (surname start, forename start, date of birth) index of migration
+    0011, whose expressions `name_start` writes, then the whole surname compared: with
+    lower(surname) alone no index serves it, and on a million people SQLite walked them
+    all by id to find ten (about 200 ms every time a record opened)."""
     same_name = (
-        (func.lower(Person.surname) == subject.surname.lower())
-        & (func.lower(func.substr(Person.forename, 1, 3)) == subject.forename[:3].lower())
+        (name_start(Person.surname) == subject.surname[:START_LETTERS].lower())
+        & (name_start(Person.forename) == subject.forename[:START_LETTERS].lower())
+        & (func.lower(Person.surname) == subject.surname.lower())
     )
     # Records already merged away are not offered again (their survivor may be).
     query = select(Person).where(Person.id != subject.id, same_name,
@@ -93,7 +100,10 @@ def possible_duplicates(session: Session, subject: Person, limit: int = 10) -> S
         if born.day <= 12 and born.day != born.month:
             dates.append(born.replace(day=born.month, month=born.day))
         query = query.where(or_(Person.date_of_birth.is_(None), Person.date_of_birth.in_(dates)))
-    return session.scalars(query.order_by(Person.id).limit(limit)).all()
+    # Sorted here, not by the database: with ORDER BY id and a LIMIT, SQLite prefers to
+    # walk every person by id. The name and date of birth leave a handful (a few dozen
+    # namesakes at most when the date is unknown).
+    return sorted(session.scalars(query).all(), key=lambda person: person.id)[:limit]
 
 
 # --- merges ----------------------------------------------------------------------------
