@@ -141,9 +141,16 @@ class IncidentRepository:
         return {str(key): int(count) for key, count in rows}
 
     def oldest_open_at(self, statuses: Sequence[str]):
-        return self.session.scalar(
-            select(func.min(Incident.opened_at)).where(Incident.status.in_(list(statuses)))
-        )
+        """When the oldest open incident was opened (None when none is open).
+
+        Asked per status, then the earliest taken: a plain min() let PostgreSQL walk the
+        opened_at index from the oldest incident ever until it met an open one (86 ms
+        through 500,000 closed ones); grouped, it reads the few open ones by status."""
+        earliest = self.session.scalars(
+            select(func.min(Incident.opened_at))
+            .where(Incident.status.in_(list(statuses)))
+            .group_by(Incident.status)).all()
+        return min(earliest, default=None)
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Incident)) or 0
