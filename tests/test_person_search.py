@@ -24,7 +24,7 @@ from controlroom.services import persons
 from controlroom.services.markers import current_markers
 from controlroom.services.person_search import search_persons
 from tests.databases import SEED_ANCHOR
-from tests.factories import staff_actor
+from tests.factories import add_person, staff_actor
 
 TODAY = SEED_ANCHOR.date()
 TOP = 5
@@ -143,6 +143,29 @@ def test_a_consonant_left_out_early_in_the_surname_finds_the_person(force, opera
     said = surname[:1] + surname[2:]
     hits = search_persons(force.uow(), operator, f"{forename} {said}", today=TODAY)
     assert person_id in [hit.person_id for hit in hits[:TOP]], (forename, said)
+
+
+def test_a_first_letter_left_out_finds_the_person(database):
+    # "ohn smith" for John Smith: the word's key, near spellings and first letters all
+    # start wrong, and other people match them (Sam O'Neill: "ohn" sounds like O'Neill,
+    # "smith" nearly like Sam), whom the ranking keeps none of; the last resort then
+    # takes the surname by its key and keeps those whose forename goes on with the word
+    # after its first letter.
+    john = add_person(database, "John", "Smith", date_of_birth=date(1980, 1, 2))
+    add_person(database, "Sam", "O'Neill", date_of_birth=date(1981, 3, 4))
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = search_persons(database.uow(), operator, "ohn smith", today=TODAY)
+    assert [(hit.person_id, hit.match) for hit in hits] == [(john, "fuzzy")]
+
+
+@pytest.mark.parametrize("surname", ["Hill", "Green", "Lane"])
+def test_a_surname_that_is_also_a_street_word_is_a_name(database, surname):
+    # "michael hill" once read as a street (a word before "hill") and found nobody.
+    person = add_person(database, "Michael", surname, date_of_birth=date(1969, 9, 6))
+    operator = staff_actor(database, Role.SUPERVISOR)
+    for query in (f"michael {surname.lower()}", f"Michael {surname.upper()} 06/09/1969"):
+        hits = search_persons(database.uow(), operator, query, today=TODAY)
+        assert person in [hit.person_id for hit in hits[:TOP]], query
 
 
 def test_a_typo_and_a_partial_part_find_the_person_through_full_text(force, operator):

@@ -110,6 +110,13 @@ def test_transposing_a_date_twice_gives_it_back(value):
     ("12 Mill Lane, Leeds", PersonQuery(address_words=("12", "mill", "lane", "leeds"))),
     ("smith mill lane", PersonQuery(names=("smith",), address_words=("mill", "lane"))),
     ("green", PersonQuery(names=("green",))),
+    # A street word after a word makes a street only beside a name or after a number.
+    ("michael hill", PersonQuery(names=("michael", "hill"))),
+    ("Susan HILL 06/09/1969", PersonQuery(names=("Susan", "HILL"),
+                                          dates_of_birth=(date(1969, 9, 6),))),
+    ("anne green 1984", PersonQuery(names=("anne", "green"), born_from=date(1984, 1, 1),
+                                    born_to=date(1984, 12, 31))),
+    ("12 park lane", PersonQuery(address_words=("12", "park", "lane"))),
     ("caroline mc donald", PersonQuery(names=("caroline", "mc donald"))),
     ("O Brien sean", PersonQuery(names=("O Brien", "sean"))),
     ("smith 31/02/1984", PersonQuery(names=("smith",), invalid_dates=("31/02/1984",))),

@@ -366,13 +366,25 @@ def _address_sql(postcode: str | None, words: int):
         .where(*filters))
 
 
-def _initial_sql(name: str):
-    """The forename or surname starts with the letter in parameter `name`: a plain filter
-    on the rows a key found (no index could serve one letter, and PostgreSQL would try
-    its trigram index for a LIKE)."""
+def _initial_sql(name: str, dropped: bool):
+    """The forename or surname starts with the letter in parameter `name`, or (with
+    `dropped`) its letters after the first are the word's first ones (`<name>_rest`: a
+    first letter left out, "ohn" for John): a plain filter on the rows a key found (no
+    index could serve one letter, and PostgreSQL would try its trigram index for a LIKE)."""
     letter = bindparam(name)
-    return or_(name_start(Person.forename, 1) == letter,
-               name_start(Person.surname, 1) == letter)
+    conditions = [name_start(Person.forename, 1) == letter,
+                  name_start(Person.surname, 1) == letter]
+    if dropped:
+        rest = bindparam(f"{name}_rest")
+        conditions += [_after_first(Person.forename) == rest,
+                       _after_first(Person.surname) == rest]
+    return or_(*conditions)
+
+
+def _after_first(column):
+    """A name's START_LETTERS letters after its first, lower case."""
+    return func.lower(func.substr(column, literal_column("2"),
+                                  literal_column(str(START_LETTERS))))
 
 
 # The same columns, by name, as a UNION of candidate parts gives them back (with their
@@ -409,8 +421,8 @@ class _Group:
 
 class PersonSearch(Protocol):
     def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
-                   enough: Callable[[Sequence[Row]], bool] | None = None
-                   ) -> Sequence[Row]: ...
+                   enough: Callable[[Sequence[Row]], bool] | None = None, *,
+                   last_resort: bool = False) -> Sequence[Row]: ...
 
     def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]: ...
 
@@ -452,6 +464,16 @@ class _IndexedSearch:
         if postcode.endswith(" "):
             return POSTCODE_LIKE, {"postcode_like": like_pattern(postcode)}
         return POSTCODE_EXACT, {"postcode": postcode}
+
+    @staticmethod
+    def _initial(term: NameTerm, name: str) -> _Cond:
+        """The person's names start with the word's first letter, or (a word of
+        START_LETTERS or more) go on with its first letters after one of their own."""
+        params = {name: term.prefix[:1]}
+        dropped = len(term.prefix) >= START_LETTERS
+        if dropped:
+            params[f"{name}_rest"] = term.prefix[:START_LETTERS]
+        return _Cond((_initial_sql, name, dropped), params)
 
     def _no_date_of_birth(self) -> _Cond:
         """No date of birth recorded."""
@@ -507,7 +529,8 @@ class _IndexedSearch:
         return _Cond((_address_sql, kind, len(criteria.address_words)), params)
 
     def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
-                   enough: Callable[[Sequence[Row]], bool] | None = None) -> Sequence[Row]:
+                   enough: Callable[[Sequence[Row]], bool] | None = None, *,
+                   last_resort: bool = False) -> Sequence[Row]:
         """People the criteria may mean, the likeliest first: at most `limit` from the
         narrow and first stages, and NEAR_LIMIT more from each wider one.
 
@@ -528,13 +551,18 @@ class _IndexedSearch:
         3. with two words, when those left the page short: one word by its spellings with
            a letter more (a letter left out), the other by its own or near keys;
         4. only when nobody was found: any one word matched (the others' first letters
-           starting a name), then near spellings by full text (first letters on SQLite,
-           trigram similarity on PostgreSQL).
+           starting a name, or following its first letter: a first letter left out),
+           then near spellings by full text (first letters on SQLite, trigram
+           similarity on PostgreSQL).
 
         Each step is one statement (one round trip): its alternatives and filter sets,
         and stages that run whatever the one before found, are asked together as one
         UNION ALL (within a range of dates, the person's own names first, the rest only
         while they left room).
+
+        `last_resort`: step 4 alone, for a caller whose ranking kept none of what steps
+        1-3 found (they found someone, so step 4 did not run: "ohn smith" finds the
+        Sam O'Neills by their keys, and no John Smith).
         """
         terms = [t for t in criteria.names if t.keys or t.prefix]
         dates = self._date_condition(criteria)
@@ -563,7 +591,8 @@ class _IndexedSearch:
             filter_sets = [[self._no_date_of_birth(), *at]]
         elif dates is not None:
             filter_sets = [[dates, *at], [self._no_date_of_birth(), *at]]
-        elif criteria.postcode_prefix and not criteria.postcode_prefix.endswith(" "):
+        elif criteria.postcode_prefix and not criteria.postcode_prefix.endswith(" ") \
+                and not last_resort:
             # Everyone ever at the postcode (a few households), whatever their name.
             self._collect(found, [_Group([_all(at)])], limit)
             if len(found) < limit:
@@ -603,75 +632,78 @@ class _IndexedSearch:
                                       *(group(c, [f], more)
                                         for f in other_sets for c in lists)], limit)
 
-        stage(self._names([t.keys for t in terms]), first)
-        prefixes = [t.prefix for t in terms if t.prefix]
-        # Words being typed ("moh smi"): whole words found people by their keys; the
-        # last word may also start a later part of a name, asked only while few are found
-        # (it is the costlier lookup).
-        typing = len(found) < PREFIX_WHEN_FEWER and len(prefixes) == len(terms)
-        later = typing and len(prefixes[-1]) <= LATER_PART_LETTERS
-        typed: list[_Group] = []
-        if typing:
-            typed = stage_groups([self._prefixes(prefixes, "typed")])
-        if typing and criteria.dates_of_birth:
-            # No wider stage follows (below): the starts and later parts are asked alone.
-            self._collect(found, typed, limit)
-            typed = []
+        if not last_resort:
+            # Steps 1-3 (`last_resort`: step 4 alone).
+            stage(self._names([t.keys for t in terms]), first)
+            prefixes = [t.prefix for t in terms if t.prefix]
+            # Words being typed ("moh smi"): whole words found people by their keys; the
+            # last word may also start a later part of a name, asked only while few are found
+            # (it is the costlier lookup).
+            typing = len(found) < PREFIX_WHEN_FEWER and len(prefixes) == len(terms)
+            later = typing and len(prefixes[-1]) <= LATER_PART_LETTERS
+            typed: list[_Group] = []
+            if typing:
+                typed = stage_groups([self._prefixes(prefixes, "typed")])
+            if typing and criteria.dates_of_birth:
+                # No wider stage follows (below): the starts and later parts are asked alone.
+                self._collect(found, typed, limit)
+                typed = []
+                if later and len(found) < PREFIX_WHEN_FEWER:
+                    stage(self._later_parts(prefixes))
+                later = False
+            # The wider stages have room of their own (a common name can fill the first), and
+            # a lone word takes them only when its keys found few: alone, near spellings
+            # and first letters reach thousands.
+            # With exact dates everyone born then is in already, whatever their name: the
+            # wider stages would only add people with no date recorded, found by their keys.
+            # With a range, they look within it.
+            wide = (len(terms) > 1 or len(found) < PREFIX_WHEN_FEWER) \
+                and not criteria.dates_of_birth \
+                and not (enough is not None and enough(result()))
+            wider: list[_Group] = []
+            if wide and any(t.near_keys for t in terms):
+                # On the person's own names: an alias is found by its own keys (the first
+                # stage); the near keys of every alias reach thousands, and within a range of
+                # dates PostgreSQL would read everyone born then to find them.
+                wider.append(group(
+                    self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms],
+                                aliases=False, name="near_keys"),
+                    filter_sets[:1], NEAR_LIMIT))
+            letters: list[_Group] = []
+            if wide and len(prefixes) == len(terms) \
+                    and any(len(p) > FUZZY_PREFIX for p in prefixes):
+                # A letter left out past the first few ("chalie mooe"): every word by its
+                # first letters, the ranking's closeness decides.
+                letters.append(group(self._first_letters([first_letters(p) for p in prefixes]),
+                                     filter_sets[:1], NEAR_LIMIT))
+            # The starts of names go first in the same statement as the wider stages (one
+            # round trip), so a cut still keeps them before near spellings. A lone word's
+            # first letters reach thousands (every Adam and Adams for "adasm"): asked only
+            # when the nearer stages left the page short.
+            alone = len(terms) == 1
+            self._collect(found, [*typed, *wider, *(() if alone else letters)], limit)
+            if alone and letters and len(found) < PREFIX_WHEN_FEWER:
+                self._collect(found, letters, limit)
             if later and len(found) < PREFIX_WHEN_FEWER:
-                stage(self._later_parts(prefixes))
-            later = False
-        # The wider stages have room of their own (a common name can fill the first), and
-        # a lone word takes them only when its keys found few: alone, near spellings
-        # and first letters reach thousands.
-        # With exact dates everyone born then is in already, whatever their name: the
-        # wider stages would only add people with no date recorded, found by their keys.
-        # With a range, they look within it.
-        wide = (len(terms) > 1 or len(found) < PREFIX_WHEN_FEWER) \
-            and not criteria.dates_of_birth \
-            and not (enough is not None and enough(result()))
-        wider: list[_Group] = []
-        if wide and any(t.near_keys for t in terms):
-            # On the person's own names: an alias is found by its own keys (the first
-            # stage); the near keys of every alias reach thousands, and within a range of
-            # dates PostgreSQL would read everyone born then to find them.
-            wider.append(group(
-                self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms],
-                            aliases=False, name="near_keys"),
-                filter_sets[:1], NEAR_LIMIT))
-        letters: list[_Group] = []
-        if wide and len(prefixes) == len(terms) \
-                and any(len(p) > FUZZY_PREFIX for p in prefixes):
-            # A letter left out past the first few ("chalie mooe"): every word by its
-            # first letters, the ranking's closeness decides.
-            letters.append(group(self._first_letters([first_letters(p) for p in prefixes]),
-                                 filter_sets[:1], NEAR_LIMIT))
-        # The starts of names go first in the same statement as the wider stages (one
-        # round trip), so a cut still keeps them before near spellings. A lone word's
-        # first letters reach thousands (every Adam and Adams for "adasm"): asked only
-        # when the nearer stages left the page short.
-        alone = len(terms) == 1
-        self._collect(found, [*typed, *wider, *(() if alone else letters)], limit)
-        if alone and letters and len(found) < PREFIX_WHEN_FEWER:
-            self._collect(found, letters, limit)
-        if later and len(found) < PREFIX_WHEN_FEWER:
-            # Still few: the last word may be the start of a later part of a name.
-            stage(self._later_parts(prefixes), more=NEAR_LIMIT)
-        if len(terms) == 2 and len(found) < PREFIX_WHEN_FEWER and not criteria.dates_of_birth:
-            # A letter left out of one word (its key and first letters both miss):
-            # that word by its spellings with one letter more, the other by its own or
-            # near keys, as forename and surname either way round (not with exact dates:
-            # everyone born then is in already).
-            stage([_gap_pairs(*terms, self.arrays)], more=NEAR_LIMIT)
-        if found:
-            return result()
+                # Still few: the last word may be the start of a later part of a name.
+                stage(self._later_parts(prefixes), more=NEAR_LIMIT)
+            if len(terms) == 2 and len(found) < PREFIX_WHEN_FEWER and not criteria.dates_of_birth:
+                # A letter left out of one word (its key and first letters both miss):
+                # that word by its spellings with one letter more, the other by its own or
+                # near keys, as forename and surname either way round (not with exact dates:
+                # everyone born then is in already).
+                stage([_gap_pairs(*terms, self.arrays)], more=NEAR_LIMIT)
+            if found:
+                return result()
         if len(terms) > 1:
             # Any one word (each word's keys in its own parameter), the person's names
             # starting with the other words' first letters: a hit needs every word to
             # match at least loosely, and a misspelling seldom starts with another letter
             # ("maian fox": the Foxes whose forename starts with M, not any 200 Foxes),
-            # at most NEAR_LIMIT a word: a common key reads many to find them.
-            initials = [_Cond((_initial_sql, f"initial_{index}"),
-                              {f"initial_{index}": term.prefix[:1]}) if term.prefix else None
+            # or going on with them after a first letter left out ("ohn smith": the
+            # Smiths named John), at most NEAR_LIMIT a word: a common key reads many to
+            # find them.
+            initials = [self._initial(term, f"initial_{index}") if term.prefix else None
                         for index, term in enumerate(terms)]
 
             def others(number: int) -> list[_Cond]:

@@ -203,6 +203,8 @@ def parse_person_query(text: str, *, today: date) -> PersonQuery:
     text = _AGE.sub(lambda m: f" ~{m.group(1)} ", text)
     words = text.split()
     in_address = False
+    numbered = False  # an address begun by a house number ("12 mill lane")
+    street_typed: list[str] = []  # the address words as typed
     for index, word in enumerate(words):
         lowered = word.casefold()
         exact = _exact_date(word)
@@ -230,15 +232,23 @@ def parse_person_query(text: str, *, today: date) -> PersonQuery:
             postcode = outward + " "
             continue
         if _HOUSE_NUMBER.fullmatch(word):
-            in_address = True
+            in_address = numbered = True
             address.append(lowered)
+            street_typed.append(word)
             continue
         following = words[index + 1].casefold() if index + 1 < len(words) else ""
         if in_address or lowered in STREET_WORDS and address or following in STREET_WORDS:
             in_address = in_address or following in STREET_WORDS
             address.append(lowered)
+            street_typed.append(word)
             continue
         names.append(word)
+    if address and not names and not numbered:
+        # Words read as a street only because a street word followed ("michael hill",
+        # "anne green 1984"), and nothing else names anyone: Hill, Green, Lane and Park
+        # are surnames too, and a line of names is the likelier. A street is asked with
+        # its house number ("12 mill lane") or beside a name ("smith mill lane").
+        names, address = street_typed, []
     names = _join_particles(names)
     if postcode is not None and not postcode.endswith(" ") and not is_postcode(postcode):
         postcode = None

@@ -298,36 +298,46 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
                          and match(row.forename, row.surname)[0] >= STRONG_RANK)
             return strong >= limit
 
-        people = [] if parsed.empty else uow.search.candidates(_criteria(parsed),
-                                                               enough=enough)
-        people, merged = _in_place_of_merged(uow, people)
-        ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
-        aliases = uow.search.aliases(ids)
-        ranked: list[tuple[float, int, object]] = []
-        for person in people:
-            if words:
-                names = [(person.forename, person.surname, 0.0)] + [
-                    (a.forename, a.surname, 0.05) for a in aliases.get(person.id, [])]
-                # A record merged into this one is found by its names as by an alias.
-                for other in merged.get(person.id, ()):
-                    names += [(other.forename, other.surname, 0.05)] + [
-                        (a.forename, a.surname, 0.05) for a in aliases.get(other.id, [])]
-                best = (0, 0.0, 0.0, 0.0)
-                for forename, surname, penalty in names:
-                    rank, close, bonus = match(forename, surname)
-                    if (rank, close + bonus - penalty) > (best[0], best[1] + best[2] - best[3]):
-                        best = (rank, close, bonus, penalty)
-                rank, close, bonus, penalty = best
-                if rank == 0:
-                    continue
-                score = rank + 0.5 * close + bonus - penalty
-            else:
-                exact_date = (not parsed.dates_of_birth
-                              or person.date_of_birth in parsed.dates_of_birth)
-                rank = 3 if exact_date else 1
-                score = float(rank)
-            score += _date_bonus(parsed, person.date_of_birth)
-            ranked.append((round(score, 4), rank, person))
+        def ranked_of(people) -> list[tuple[float, int, object]]:
+            """(score, rank, person) of each candidate a word matches at least loosely."""
+            people, merged = _in_place_of_merged(uow, people)
+            ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
+            aliases = uow.search.aliases(ids)
+            ranked: list[tuple[float, int, object]] = []
+            for person in people:
+                if words:
+                    names = [(person.forename, person.surname, 0.0)] + [
+                        (a.forename, a.surname, 0.05) for a in aliases.get(person.id, [])]
+                    # A record merged into this one is found by its names as by an alias.
+                    for other in merged.get(person.id, ()):
+                        names += [(other.forename, other.surname, 0.05)] + [
+                            (a.forename, a.surname, 0.05) for a in aliases.get(other.id, [])]
+                    best = (0, 0.0, 0.0, 0.0)
+                    for forename, surname, penalty in names:
+                        rank, close, bonus = match(forename, surname)
+                        if (rank, close + bonus - penalty) > (best[0], best[1] + best[2] - best[3]):
+                            best = (rank, close, bonus, penalty)
+                    rank, close, bonus, penalty = best
+                    if rank == 0:
+                        continue
+                    score = rank + 0.5 * close + bonus - penalty
+                else:
+                    exact_date = (not parsed.dates_of_birth
+                                  or person.date_of_birth in parsed.dates_of_birth)
+                    rank = 3 if exact_date else 1
+                    score = float(rank)
+                score += _date_bonus(parsed, person.date_of_birth)
+                ranked.append((round(score, 4), rank, person))
+            return ranked
+
+        criteria = None if parsed.empty else _criteria(parsed)
+        people = [] if criteria is None else uow.search.candidates(criteria, enough=enough)
+        ranked = ranked_of(people)
+        if people and not ranked and len(words) > 1:
+            # The nearer stages found people, but none the words match (the last resort
+            # runs only when they find nobody): ask it now ("ohn smith" found the Sam
+            # O'Neills by their keys, and no John Smith).
+            ranked = ranked_of(uow.search.candidates(criteria, last_resort=True))
         ranked.sort(key=lambda r: (-r[0], r[2].surname.casefold(), r[2].forename.casefold(),
                                    r[2].date_of_birth or date.min, r[2].id))
         shown = ranked[:limit]
