@@ -173,6 +173,22 @@ async def test_a_handling_c_row_shows_its_conditions_before_its_text(database, t
         assert "HANDLING C: DA unit only \u2014 Keeps a knife" in screen_text(app)
 
 
+async def test_the_text_column_takes_the_width_the_other_columns_leave(database, tmp_path):
+    person = add_person(database, "Wyn", "Wide")
+    text = "Seen loading boxes into a white van outside the old mill every Tuesday night"
+    add_intel(database, text, persons=(person,))
+    app = build_app(database, tmp_path, username=intelligence_officer(database))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await until(pilot, lambda: "1 found" in screen_text(app))
+        # At 80 columns: as much as fits beside the fixed columns and the scrollbar.
+        await until(pilot, lambda: text[:23] in screen_text(app))
+        assert text[:30] not in screen_text(app)
+        await pilot.resize_terminal(120, 24)
+        await until(pilot, lambda: text[:60] in screen_text(app))
+
+
 async def test_supersede_makes_a_new_report_that_links_back(database, tmp_path):
     person = add_person(database, "Sol", "Older")
     old = add_intel(database, "Drives a red car", persons=(person,), source="3",

@@ -117,6 +117,13 @@ def summary_cells(report, zone) -> tuple[Text, Text, Text, Text, Text]:
     return Text(report.reference), when, grading, subjects, preview
 
 
+# The results' fixed columns (heading, width); the text column takes the rest.
+FIXED_COLUMNS = (("Reference", 16), ("Date", 8), ("Grd", 3), ("Subjects", 16))
+TEXT_MIN_WIDTH = 20
+# Kept free for the table's vertical scrollbar.
+SCROLLBAR_ROOM = 2
+
+
 class IntelligenceSearch(FramedScreen):
     """The search screen. See the module docstring for the filters and keys."""
 
@@ -149,6 +156,7 @@ class IntelligenceSearch(FramedScreen):
         super().__init__()
         self.reports: list[Any] = []
         self._timer = None
+        self._text_width = 0
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="intel-search"):
@@ -160,13 +168,36 @@ class IntelligenceSearch(FramedScreen):
             yield DataTable(id="intel-search-results", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#intel-search-results", DataTable)
-        table.add_column("Reference", width=16)
-        table.add_column("Date", width=8)
-        table.add_column("Grd", width=3)
-        table.add_column("Subjects", width=16)
-        table.add_column("Text")
+        self._set_columns(TEXT_MIN_WIDTH)
         self.query_one("#intel-search-query", Input).focus()
+        self.call_after_refresh(self._fit_text_column)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_text_column)
+
+    def _set_columns(self, text_width: int) -> None:
+        table = self.query_one("#intel-search-results", DataTable)
+        table.clear(columns=True)
+        for heading, width in FIXED_COLUMNS:
+            table.add_column(heading, width=width)
+        table.add_column("Text", width=text_width)
+        self._text_width = text_width
+        zone = self.app.zone
+        for report in self.reports:
+            table.add_row(*summary_cells(report, zone), key=str(report.id))
+
+    def _fit_text_column(self) -> None:
+        """The text column takes what the fixed columns leave of the table's width, set
+        here (on mount and resize), not measured from the rows: DataTable sizes an auto
+        width at idle time and was seen to keep an earlier, shorter list's width."""
+        table = self.query_one("#intel-search-results", DataTable)
+        if not table.size.width:
+            return
+        taken = sum(width + 2 * table.cell_padding for _, width in FIXED_COLUMNS)
+        room = table.size.width - taken - 2 * table.cell_padding - SCROLLBAR_ROOM
+        width = max(TEXT_MIN_WIDTH, room)
+        if width != self._text_width:
+            self._set_columns(width)
 
     def on_screen_resume(self) -> None:
         # On arrival (after mount) the newest reports; back from a report or the form,
