@@ -227,18 +227,29 @@ def test_every_search_writes_one_audit_row_as_the_os_user(run, force):
     assert all(datetime.fromisoformat(report["submitted_at"]) for report in listed)
 
 
-def test_a_restricted_report_shows_only_whom_to_ask(run, force):
+def seeded_report(force, what: str, *conditions):
+    """(the first seeded report meeting `conditions`, a person it names), the report
+    detached; skips the test when that report names no person."""
     from controlroom.data.models import IntelligenceReport
 
     with force.uow() as uow:
-        hidden = uow.session.scalar(select(IntelligenceReport)
-                                    .where(IntelligenceReport.restricted.is_(True)).limit(1))
-        reference, text = hidden.reference, hidden.text
+        report = uow.session.scalar(select(IntelligenceReport).where(*conditions)
+                                    .order_by(IntelligenceReport.id).limit(1))
         subject = uow.session.scalar(select(IntelligenceSubject.person_id).where(
-            IntelligenceSubject.report_id == hidden.id,
+            IntelligenceSubject.report_id == report.id,
             IntelligenceSubject.person_id.is_not(None)))
+        uow.session.expunge(report)
     if subject is None:
-        pytest.skip("the seeded restricted report has no person subject")
+        pytest.skip(f"the seeded {what} report has no person subject")
+    return report, subject
+
+
+def test_a_restricted_report_shows_only_whom_to_ask(run, force):
+    from controlroom.data.models import IntelligenceReport
+
+    hidden, subject = seeded_report(force, "restricted",
+                                    IntelligenceReport.restricted.is_(True))
+    reference, text = hidden.reference, hidden.text
 
     table = search(run, force, "intel", "--person", str(subject), "--limit", "500")
     as_json = search(run, force, "intel", "--person", str(subject), "--json", "--limit", "500")
@@ -256,17 +267,10 @@ def test_a_handling_c_report_gives_its_conditions_before_its_text(run, force):
     starts with them."""
     from controlroom.data.models import IntelligenceReport
 
-    with force.uow() as uow:
-        report = uow.session.scalar(
-            select(IntelligenceReport).where(IntelligenceReport.handling_code == "C",
-                                             IntelligenceReport.restricted.is_(False))
-            .order_by(IntelligenceReport.id).limit(1))
-        reference, conditions = report.reference, report.handling_conditions
-        subject = uow.session.scalar(select(IntelligenceSubject.person_id).where(
-            IntelligenceSubject.report_id == report.id,
-            IntelligenceSubject.person_id.is_not(None)))
-    if subject is None:
-        pytest.skip("the seeded handling-C report has no person subject")
+    report, subject = seeded_report(force, "handling-C",
+                                    IntelligenceReport.handling_code == "C",
+                                    IntelligenceReport.restricted.is_(False))
+    reference, conditions = report.reference, report.handling_conditions
 
     as_json = search(run, force, "intel", "--person", str(subject), "--json", "--limit", "500")
     row = next(r for r in json.loads(as_json.out) if r["reference"] == reference)

@@ -117,6 +117,16 @@ async def test_escape_asks_before_discarding_typed_text(database, tmp_path):
         assert not isinstance(app.screen, IntelligenceSubmit)
 
 
+async def the_one_report(pilot, key: str) -> list:
+    """Open intelligence search with `key` and wait for its list of one report (read
+    when the screen resumes: waited for, not for workers, since on a loaded machine
+    settle can look before the read has started); that report's row cells."""
+    await pilot.press(key)
+    await until(pilot, lambda: "1 found" in screen_text(pilot.app))
+    await settle(pilot)
+    return pilot.app.screen.query_one("#intel-search-results").get_row_at(0)
+
+
 async def test_a_restricted_report_says_whom_to_ask_and_opens_only_with_a_justification(
     database, tmp_path
 ):
@@ -126,14 +136,9 @@ async def test_a_restricted_report_says_whom_to_ask_and_opens_only_with_a_justif
     app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+g")
-        # The list is read when the screen resumes: wait for it rather than for workers
-        # (on a loaded machine settle can look before the read has started).
-        await until(pilot, lambda: "1 found" in screen_text(app))
-        await settle(pilot)
+        row = await the_one_report(pilot, "ctrl+g")
         # The row says the report is restricted (its text column is cut at 80 columns, and
         # how much of it shows is the table's to lay out) and shows none of its text.
-        row = app.screen.query_one("#intel-search-results").get_row_at(0)
         assert str(row[4]).startswith("RESTRICTED — ask ")
         assert "Informant" not in screen_text(app) and not any("Informant" in str(c) for c in row)
         await pilot.press("down")
@@ -163,10 +168,7 @@ async def test_a_handling_c_row_shows_its_conditions_before_its_text(database, t
     app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("f4")
-        await until(pilot, lambda: "1 found" in screen_text(app))
-        await settle(pilot)
-        row = app.screen.query_one("#intel-search-results").get_row_at(0)
+        row = await the_one_report(pilot, "f4")
         assert str(row[4]) == "HANDLING C: DA unit only \u2014 Keeps a knife in the car"
         await pilot.press("down")
         await settle(pilot)

@@ -20,16 +20,25 @@ def immediate_search(monkeypatch):
     monkeypatch.setattr(PersonSearch, "search_delay", 0.0)
 
 
+def searchfield(database, supervisor, address: str, markers, report: str) -> int:
+    """Muhammad Searchfield, born 03/02/1979, at `address` (LS9 8AB), with `markers` and
+    one 1AP intelligence report saying `report`."""
+    home = add_location(database, address, postcode="LS9 8AB")
+    person = add_person(database, "Muhammad", "Searchfield", date_of_birth=date(1979, 2, 3),
+                        home=home)
+    for marker in markers:
+        add_marker(database, person, marker)
+    intelligence.submit_report(database.uow(), supervisor, source="1", intelligence="A",
+                               handling="P", conditions=None, text=report,
+                               person_ids=(person,), now=SEED_ANCHOR)
+    return person
+
+
 async def test_a_misspelled_name_finds_the_person_with_markers_and_intelligence(
     database, supervisor, tmp_path
 ):
-    home = add_location(database, "4 Search Street", postcode="LS9 8AB")
-    person = add_person(database, "Muhammad", "Searchfield", date_of_birth=date(1979, 2, 3),
-                        home=home)
-    add_marker(database, person, "WEAPONS")
-    intelligence.submit_report(database.uow(), supervisor, source="1", intelligence="A", handling="P",
-                               conditions=None, text="Carries a blade in his car",
-                               person_ids=(person,), now=SEED_ANCHOR)
+    searchfield(database, supervisor, "4 Search Street", ("WEAPONS",),
+                "Carries a blade in his car")
     app = build_app(database, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -55,14 +64,8 @@ async def test_at_80_columns_every_hit_shows_markers_counts_and_match_and_the_hi
     """At 80x24 the columns that must show (markers in words, the counts, the match)
     keep their place; the address, cut, and every marker show in full on the status line
     for the highlighted hit."""
-    home = add_location(database, "Flat 12, 145 Longcliffe Gardens", postcode="LS9 8AB")
-    person = add_person(database, "Muhammad", "Searchfield", date_of_birth=date(1979, 2, 3),
-                        home=home)
-    add_marker(database, person, "WEAPONS")
-    add_marker(database, person, "DRUGS")
-    intelligence.submit_report(database.uow(), supervisor, source="1", intelligence="A",
-                               handling="P", conditions=None, text="Carries a blade",
-                               person_ids=(person,), now=SEED_ANCHOR)
+    searchfield(database, supervisor, "Flat 12, 145 Longcliffe Gardens",
+                ("WEAPONS", "DRUGS"), "Carries a blade")
     app = build_app(database, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

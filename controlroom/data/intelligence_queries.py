@@ -278,45 +278,50 @@ class IntelligenceQueries:
         if not criteria.include_superseded:
             statement = statement.where(report.id.not_in(_superseded_ids()))
 
-        def newest(condition_statement, count: int = limit) -> list:
-            return self.session.execute(
-                condition_statement.order_by(report.submitted_at.desc(), report.id.desc())
-                .limit(count)).all()
-
-        rows = None
-        if criteria.text and self._windowed(criteria):
-            # Among the newest reports first, by their index, the substring checked on
-            # each (lower() LIKE: the same match as ILIKE, which the trigram index cannot
-            # serve, so the planner walks the range). A page found there is the page:
-            # every report outside is older.
-            within = func.lower(report.text).like(
-                func.lower(literal(like_pattern(criteria.text, before="%"))),
-                escape=LIKE_ESCAPE)
-            found: list = []
-            reach, newer_than = RECENT_REPORTS, None
-            while reach:
-                start = self._newest_start(reach)
-                if start is None:
-                    break  # fewer reports than that: all of them at once, below
-                segment = statement.where(report.submitted_at >= start, within)
-                if newer_than is not None:  # the reports walked already are left out
-                    segment = segment.where(report.submitted_at < newer_than)
-                found += newest(segment, limit - len(found))
-                if len(found) >= limit:
-                    rows = found
-                    break
-                # Found k < limit in `reach` reports: a page needs some reach * limit / k.
-                # Walked on (from where this walk ended) while that stays within
-                # RECENT_REACH; else the text is rare and the trigram index gathers few.
-                wanted = reach * limit * 5 // (4 * len(found)) if found else 0
-                reach, newer_than = (wanted if reach < wanted <= RECENT_REACH else 0), start
-        if criteria.text and rows is None:
-            rows = newest(statement.where(
-                *self._text_index(criteria.text),
-                report.text.icontains(criteria.text, autoescape=True)))
-        elif rows is None:
-            rows = newest(statement)
+        if not criteria.text:
+            rows = self._newest(statement, limit)
+        else:
+            rows = (self._walk_newest(statement, criteria.text, limit)
+                    if self._windowed(criteria) else None)
+            if rows is None:
+                rows = self._newest(statement.where(
+                    *self._text_index(criteria.text),
+                    report.text.icontains(criteria.text, autoescape=True)), limit)
         return [(row[0], row[1], row[2]) for row in rows]
+
+    def _newest(self, statement, count: int) -> list:
+        report = IntelligenceReport
+        return self.session.execute(
+            statement.order_by(report.submitted_at.desc(), report.id.desc()).limit(count)
+        ).all()
+
+    def _walk_newest(self, statement, text: str, limit: int) -> list | None:
+        """The page of `statement`'s reports holding `text`, found among the newest
+        reports by their index, the substring checked on each (lower() LIKE: the same
+        match as ILIKE, which the trigram index cannot serve, so the planner walks the
+        range); None when the walk stopped short of a page (see `_newest_start`). A page
+        found there is the page: every report outside is older."""
+        report = IntelligenceReport
+        within = func.lower(report.text).like(
+            func.lower(literal(like_pattern(text, before="%"))), escape=LIKE_ESCAPE)
+        found: list = []
+        reach, newer_than = RECENT_REPORTS, None
+        while reach:
+            start = self._newest_start(reach)
+            if start is None:
+                return None  # fewer reports than that: all of them at once
+            segment = statement.where(report.submitted_at >= start, within)
+            if newer_than is not None:  # the reports walked already are left out
+                segment = segment.where(report.submitted_at < newer_than)
+            found += self._newest(segment, limit - len(found))
+            if len(found) >= limit:
+                return found
+            # Found k < limit in `reach` reports: a page needs some reach * limit / k.
+            # Walked on (from where this walk ended) while that stays within
+            # RECENT_REACH; else the text is rare and the trigram index gathers few.
+            wanted = reach * limit * 5 // (4 * len(found)) if found else 0
+            reach, newer_than = (wanted if reach < wanted <= RECENT_REACH else 0), start
+        return None
 
     def _windowed(self, criteria: ReportCriteria) -> bool:
         """PostgreSQL, a text search of all reports: look among the newest reports

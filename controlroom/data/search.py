@@ -197,14 +197,19 @@ def _all_sql(*shapes: tuple):
     return and_(*(sql(shape) for shape in shapes))
 
 
+def _params_of(conditions: Iterable[_Cond]) -> dict:
+    """The parameters of all of `conditions`, as one statement binds them."""
+    params: dict = {}
+    for condition in conditions:
+        params.update(condition.params)
+    return params
+
+
 def _all(conditions: Sequence[_Cond]) -> _Cond:
     """Every one of `conditions`, as one."""
     if len(conditions) == 1:
         return conditions[0]
-    params: dict = {}
-    for condition in conditions:
-        params.update(condition.params)
-    return _Cond((_all_sql, *(c.shape for c in conditions)), params)
+    return _Cond((_all_sql, *(c.shape for c in conditions)), _params_of(conditions))
 
 
 # LIKE patterns are made here, escaped, and bound as parameters (`%` and `_` typed by an
@@ -937,11 +942,8 @@ class SqliteSearch(_IndexedSearch):
         # key and range together.
         if not filters:
             return condition
-        params: dict = {}
-        for each in (*filters, condition):
-            params.update(each.params)
         return _Cond((_distributed_sql, tuple(f.shape for f in filters), condition.shape),
-                     params)
+                     _params_of((*filters, condition)))
 
     def _postcode(self, postcode: str) -> tuple[str, dict]:
         # SQLite's LIKE folds case, so it cannot use the (binary) postcode index: a range

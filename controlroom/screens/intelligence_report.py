@@ -119,6 +119,7 @@ class IntelligenceReportScreen(FramedScreen):
         from controlroom.services.intelligence import (
             HANDLING_WORDS,
             INTELLIGENCE_WORDS,
+            NO_CONDITIONS,
             SOURCE_WORDS,
         )
 
@@ -147,7 +148,7 @@ class IntelligenceReportScreen(FramedScreen):
         if report.handling_code == "C":
             conditions.update(
                 Content.styled(f"HANDLING C — {HANDLING_WORDS['C']}: ", "bold")
-                + record_content(report.handling_conditions or "(none recorded)", multiline=True))
+                + record_content(report.handling_conditions or NO_CONDITIONS, multiline=True))
             conditions.add_class("-conditions")
         else:
             conditions.update("")

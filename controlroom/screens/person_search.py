@@ -38,23 +38,38 @@ COLUMNS = (("Name", 22), ("Born", 10), ("Markers", 14), ("Inc", 3), ("Int", 3),
 MATCH_WORDS = {"exact": "exact", "phonetic": "phon.", "fuzzy": "fuzzy"}
 
 
+def _marker_words(markers) -> str:
+    """The markers in words, most severe first as given, the gravest with a "!"."""
+    return ", ".join(f"{'!' if m.severity == 1 else ''}{m.label}" for m in markers)
+
+
 def _markers_text(markers) -> Text:
     if not markers:
         return Text("–")
-    return Text(", ".join(f"{'!' if m.severity == 1 else ''}{m.label}" for m in markers),
-                style="bold")
+    return Text(_marker_words(markers), style="bold")
+
+
+def _hit_name(hit) -> str:
+    return f"{hit.surname.upper()}, {hit.forename}"
+
+
+def _born(hit) -> str | None:
+    return hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else None
+
+
+def _owner(hit) -> str:
+    """Whom to ask about a restricted hit."""
+    return hit.ask or "the record's owner"
 
 
 def describe_hit(hit) -> str:
     """One line saying all a hit shows, markers first and the address (the longest)
     last; plain text, shown with markup off."""
     if hit.restricted:
-        owner = hit.ask or "the record's owner"
-        return f"RESTRICTED RECORD \u2014 ask {owner}"
-    born = hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else "born unknown"
-    markers = ", ".join(f"{'!' if m.severity == 1 else ''}{m.label}" for m in hit.markers)
+        return f"RESTRICTED RECORD \u2014 ask {_owner(hit)}"
+    markers = _marker_words(hit.markers)
     return " \u00b7 ".join((
-        f"{hit.surname.upper()}, {hit.forename}", born, markers or "no markers",
+        _hit_name(hit), _born(hit) or "born unknown", markers or "no markers",
         _counted(hit.incident_count, "incident"),
         _counted(hit.intelligence_count, "intelligence report"),
         f"{hit.match} match", hit.address or "no address known"))
@@ -161,12 +176,11 @@ class PersonSearch(FramedScreen):
             if hit.restricted:
                 name = Text("RESTRICTED", style="bold reverse")
                 born, markers, address = Text(""), Text("ask: ") + record_text(
-                    hit.ask or "the record's owner"), Text("")
+                    _owner(hit)), Text("")
                 counts = (Text(""), Text(""))
             else:
-                name = record_text(f"{hit.surname.upper()}, {hit.forename}")
-                born = Text(hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth
-                            else "unknown")
+                name = record_text(_hit_name(hit))
+                born = Text(_born(hit) or "unknown")
                 markers = _markers_text(hit.markers)
                 address = record_text(hit.address or "")
                 counts = (Text(str(hit.incident_count)), Text(str(hit.intelligence_count)))

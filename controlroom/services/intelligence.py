@@ -71,6 +71,8 @@ HANDLING_WORDS = {"P": "lawful sharing permitted", "C": "lawful sharing with con
 # What a list shows before a handling-C report's text: its conditions come first
 # wherever the text is shown (the report view, the search list, `controlroom search`).
 CONDITIONS_LABEL = "HANDLING C: "
+# A handling-C report whose conditions were never written (older rows).
+NO_CONDITIONS = "(none recorded)"
 
 RESTRICTED_PERSON = "restricted person"
 
@@ -302,7 +304,7 @@ def _conditions(report: IntelligenceReport) -> str | None:
     """A handling-C report's conditions on one line (None for handling P)."""
     if report.handling_code != "C":
         return None
-    return " ".join((report.handling_conditions or "(none recorded)").split())
+    return " ".join((report.handling_conditions or NO_CONDITIONS).split())
 
 
 def _grading_code(report: IntelligenceReport) -> str:

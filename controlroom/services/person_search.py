@@ -270,6 +270,23 @@ def _in_place_of_merged(uow, people):
     return list(kept.values()), merged
 
 
+# A name the person answers to other than their own ranks this little lower.
+OTHER_NAME_PENALTY = 0.05
+
+
+def _names_of(person, aliases, merged) -> list[tuple[str | None, str, float]]:
+    """(forename, surname, penalty) of every name a candidate answers to: their own,
+    their aliases, and those of each record merged into them (found by its names as by
+    an alias), the others a little lower."""
+    names = [(person.forename, person.surname, 0.0)]
+    names += [(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(person.id, [])]
+    for other in merged:
+        names.append((other.forename, other.surname, OTHER_NAME_PENALTY))
+        names += [(a.forename, a.surname, OTHER_NAME_PENALTY)
+                  for a in aliases.get(other.id, [])]
+    return names
+
+
 def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 20
                    ) -> list[PersonHit]:
     """The people `query` may mean, best first, each with markers, address and counts.
@@ -306,18 +323,10 @@ def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 2
             ranked: list[tuple[float, int, object]] = []
             for person in people:
                 if words:
-                    names = [(person.forename, person.surname, 0.0)] + [
-                        (a.forename, a.surname, 0.05) for a in aliases.get(person.id, [])]
-                    # A record merged into this one is found by its names as by an alias.
-                    for other in merged.get(person.id, ()):
-                        names += [(other.forename, other.surname, 0.05)] + [
-                            (a.forename, a.surname, 0.05) for a in aliases.get(other.id, [])]
-                    best = (0, 0.0, 0.0, 0.0)
-                    for forename, surname, penalty in names:
-                        rank, close, bonus = match(forename, surname)
-                        if (rank, close + bonus - penalty) > (best[0], best[1] + best[2] - best[3]):
-                            best = (rank, close, bonus, penalty)
-                    rank, close, bonus, penalty = best
+                    rank, close, bonus, penalty = max(
+                        ((*match(forename, surname), penalty) for forename, surname, penalty
+                         in _names_of(person, aliases, merged.get(person.id, ()))),
+                        key=lambda m: (m[0], m[1] + m[2] - m[3]))
                     if rank == 0:
                         continue
                     score = rank + 0.5 * close + bonus - penalty
