@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from textual import events, on
 from textual.app import App
@@ -21,8 +20,16 @@ from textual.screen import ModalScreen
 from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
 from controlroom.config import Settings
-from controlroom.messages import SessionOpened, SignInRefused
+from controlroom.domain.local_time import LOCAL_ZONE
+from controlroom.messages import (
+    IncidentChosen,
+    IncidentSaved,
+    ReportSaved,
+    SessionOpened,
+    SignInRefused,
+)
 from controlroom.screens.lock import LockScreen
+from controlroom.screens.seam import CallFailed
 from controlroom.screens.sign_in import SignInScreen
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
@@ -30,10 +37,10 @@ if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.services.database import DatabaseProfile
     from controlroom.services.drafts import DraftJournal
     from controlroom.services.staff import StaffMember
+    from controlroom.services.unit_of_work import UnitOfWorkFactory
 
 # Terminals with 16 colours and no box-drawing guarantees: use the ansi theme.
 ANSI_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "ansi", "cons25"})
-DISPLAY_ZONE = ZoneInfo("Europe/London")
 # How often the idle lock looks at the clock; the lock comes at most this late.
 IDLE_CHECK_SECONDS = 5.0
 # What the operator does that counts as not idle.
@@ -80,7 +87,7 @@ class ControlRoomApp(App[int]):
     def __init__(
         self,
         settings: Settings,
-        uow_factory: Callable,
+        uow_factory: UnitOfWorkFactory,
         operator: str,
         *,
         terminal: str = "local",
@@ -98,7 +105,7 @@ class ControlRoomApp(App[int]):
         self.refusal: str | None = None
         self.terminal = terminal
         self.clock = clock
-        self.zone = DISPLAY_ZONE
+        self.zone = LOCAL_ZONE
         self.use_ansi = ansi
         # Session security: the time of the operator's last key (app clock), and whether
         # the idle lock is up (then every global key but quit is refused).
@@ -129,7 +136,7 @@ class ControlRoomApp(App[int]):
     def hang_up(self) -> None:
         """The terminal is gone: write every open entry form's draft now (not after its
         typing pause), then exit; the CLI records the end of the session."""
-        from controlroom.screens.incident_entry import IncidentEntry
+        from controlroom.screens.incident.entry import IncidentEntry
 
         for screen in self.screen_stack:
             if isinstance(screen, IncidentEntry) and self.drafts is not None:
@@ -201,9 +208,30 @@ class ControlRoomApp(App[int]):
             action()
 
     @property
+    def signed_in(self) -> StaffMember:
+        """The signed-in operator; only screens shown after sign-in ask for it."""
+        if self.operator is None:
+            raise RuntimeError("no operator is signed in yet")
+        return self.operator
+
+    @property
+    def database_profile(self) -> DatabaseProfile:
+        """The database's environment and force, read when the session opened."""
+        if self.profile is None:
+            raise RuntimeError("the session has not opened yet")
+        return self.profile
+
+    @property
+    def draft_journal(self) -> DraftJournal:
+        """Where the operator's unsaved entry forms are kept (set when the session opens)."""
+        if self.drafts is None:
+            raise RuntimeError("the session has not opened yet")
+        return self.drafts
+
+    @property
     def actor(self) -> Actor:
         """The signed-in operator at this terminal, as every service call names them."""
-        return self.operator.actor(self.terminal)
+        return self.signed_in.actor(self.terminal)
 
     @on(SessionOpened)
     def session_opened(self, message: SessionOpened) -> None:
@@ -219,9 +247,9 @@ class ControlRoomApp(App[int]):
         self.last_activity = self.clock()
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
 
-    def _offer_draft(self, draft: dict) -> None:
+    def _offer_draft(self, draft: dict[str, object]) -> None:
         from controlroom.screens.confirm import ConfirmScreen
-        from controlroom.screens.incident_entry import EntryState, IncidentEntry
+        from controlroom.screens.incident.entry import EntryState, IncidentEntry
 
         state = EntryState.from_draft(draft)
         summary = " · ".join(part for part in (state.type_text, state.location_text,
@@ -231,7 +259,7 @@ class ControlRoomApp(App[int]):
             if restore:
                 self.push_screen(IncidentEntry(state))
             else:
-                self.drafts.clear()
+                self.draft_journal.clear()
 
         self.push_screen(ConfirmScreen(
             "Restore the incident you had not saved?",
@@ -254,14 +282,14 @@ class ControlRoomApp(App[int]):
         return True
 
     def action_new_incident(self) -> None:
-        from controlroom.screens.incident_entry import IncidentEntry
+        from controlroom.screens.incident.entry import IncidentEntry
 
         if isinstance(self.screen, IncidentEntry):
             return
         self.push_screen(IncidentEntry())
 
     def action_person_search(self) -> None:
-        from controlroom.screens.person_search import PersonSearch
+        from controlroom.screens.person.search import PersonSearch
 
         if isinstance(self.screen, PersonSearch):
             return
@@ -282,7 +310,7 @@ class ControlRoomApp(App[int]):
         self.push_screen(CommandView())
 
     def action_intelligence(self) -> None:
-        from controlroom.screens.intelligence_search import IntelligenceSearch
+        from controlroom.screens.intelligence.search import IntelligenceSearch
 
         if isinstance(self.screen, IntelligenceSearch):
             return
@@ -290,7 +318,7 @@ class ControlRoomApp(App[int]):
 
     def open_incident(self, reference: str, *, replace: bool = False) -> None:
         """Show an incident; `replace` swaps out the current screen (the entry form)."""
-        from controlroom.screens.incident_view import IncidentView
+        from controlroom.screens.incident.view import IncidentView
 
         if self.locked:
             # A save or a claim finishing behind the lock opens nothing over it (a switch
@@ -301,6 +329,25 @@ class ControlRoomApp(App[int]):
             self.switch_screen(IncidentView(reference))
         else:
             self.push_screen(IncidentView(reference))
+
+    @on(IncidentSaved)
+    def incident_saved(self, message: IncidentSaved) -> None:
+        self.open_incident(message.reference, replace=True)
+
+    @on(IncidentChosen)
+    def incident_chosen(self, message: IncidentChosen) -> None:
+        self.open_incident(message.reference)
+
+    @on(ReportSaved)
+    def report_saved(self, message: ReportSaved) -> None:
+        from controlroom.screens.intelligence.report import IntelligenceReportScreen
+
+        self.switch_screen(IntelligenceReportScreen(message.report_id))
+
+    @on(CallFailed)
+    def call_failed(self, message: CallFailed) -> None:
+        """A screen that has no place of its own for a failure: say it in a toast."""
+        self.notify(message.failure.sentence, severity="error", markup=False, timeout=10)
 
     @on(SignInRefused)
     def sign_in_refused(self, message: SignInRefused) -> None:
@@ -341,7 +388,7 @@ class ControlRoomApp(App[int]):
 
 def make_app(
     settings: Settings,
-    uow_factory: Callable,
+    uow_factory: UnitOfWorkFactory,
     operator: str,
     *,
     terminal: str = "local",

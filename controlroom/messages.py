@@ -1,21 +1,27 @@
-"""App-wide messages, named in the past tense for what happened.
+"""App-wide messages: events that cross screens, named in the past tense, handled by the App.
 
-Workers post these from their threads; handlers on the UI thread update widgets.
-Kept import-light: the types they carry are imported for annotations only.
+A screen posts one of these when what happens next is another screen's business (an
+incident was saved, so its view opens; an incident was chosen in a list, so it opens).
+The App decides which screen that is, so screens of one feature never import another
+feature's screens to open them — and no two screens import each other.
+
+Messages that stay inside one screen live on that screen (STYLE.md). Kept import-light:
+the types they carry are imported for annotations only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from controlroom.services.board import BoardCounts
     from controlroom.services.drafts import DraftJournal
     from controlroom.services.session import OpenedSession
 
 
+@dataclass
 class SessionOpened(Message):
     """The operator signed in; the session carries who they are and the database's profile.
 
@@ -23,32 +29,35 @@ class SessionOpened(Message):
     operator had not saved when the last session ended), or None.
     """
 
-    def __init__(self, session: OpenedSession, drafts: DraftJournal, draft: dict | None) -> None:
-        super().__init__()
-        self.session = session
-        self.drafts = drafts
-        self.draft = draft
+    session: OpenedSession
+    drafts: DraftJournal
+    draft: dict[str, object] | None
 
 
+@dataclass
 class SignInRefused(Message):
     """The session may not open (unknown or locked account, database not ready)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+    reason: str
 
 
-class BoardCountsLoaded(Message):
-    """Fresh counts for the home board were read from the database."""
+@dataclass
+class IncidentSaved(Message):
+    """An entry form saved a new incident (or added its call to one): its view replaces
+    the form."""
 
-    def __init__(self, counts: BoardCounts) -> None:
-        super().__init__()
-        self.counts = counts
+    reference: str
 
 
-class BoardCountsFailed(Message):
-    """Reading the home board's counts failed; the board keeps its last figures."""
+@dataclass
+class IncidentChosen(Message):
+    """The operator chose an incident in a list (queue, person record): open its view."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+    reference: str
+
+
+@dataclass
+class ReportSaved(Message):
+    """A new intelligence report was saved: it replaces the form that made it."""
+
+    report_id: int

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.roles import Role
-from controlroom.screens.incident_view import IncidentView
+from controlroom.screens.incident.view import IncidentView
 from controlroom.services import incidents
 from controlroom.services.incidents import withheld_text
 from tests.apps import build_app, settle

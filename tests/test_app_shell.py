@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from controlroom.data.models import Base, Incident
+from controlroom.screens.ages import format_age
 from controlroom.screens.help import HelpScreen
-from controlroom.screens.home_board import HomeBoard, format_age
+from controlroom.screens.home_board import HomeBoard
 from tests.apps import build_app, screen_text, settle
 from tests.databases import TEST_ADMIN
 from tests.factories import add_incident, set_operator

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from controlroom.data.models import AuditEvent, Incident
 from controlroom.data.uow import Database
 from controlroom.domain.roles import Role
-from controlroom.screens.incident_entry import IncidentEntry
-from controlroom.screens.person_record import PersonRecordScreen
+from controlroom.screens.incident.entry import IncidentEntry
+from controlroom.screens.person.record import PersonRecordScreen
 from controlroom.services import incidents, person_record
 from controlroom.services.audit import AuditUnavailable
 from tests.apps import build_app, screen_text, settle

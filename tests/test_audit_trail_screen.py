@@ -9,9 +9,9 @@ from datetime import date
 
 from controlroom.domain.roles import Role
 from controlroom.screens.audit_trail import AuditTrailScreen
-from controlroom.screens.incident_view import IncidentView
-from controlroom.screens.intelligence_report import IntelligenceReportScreen
-from controlroom.screens.person_record import PersonRecordScreen
+from controlroom.screens.incident.view import IncidentView
+from controlroom.screens.intelligence.report import IntelligenceReportScreen
+from controlroom.screens.person.record import PersonRecordScreen
 from controlroom.services import audit, incidents
 from controlroom.services.audit_trail import who_looked
 from tests.apps import build_app, screen_text, settle

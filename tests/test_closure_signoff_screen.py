@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.roles import Role
-from controlroom.screens.incident_actions import SignOffDialog
-from controlroom.screens.incident_view import IncidentView
+from controlroom.screens.incident.actions import SignOffDialog
+from controlroom.screens.incident.view import IncidentView
 from controlroom.services import incidents
 from tests.apps import build_app, screen_text, settle
 from tests.databases import SEED_ANCHOR

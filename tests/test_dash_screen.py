@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from controlroom.data.models import DashAssessment, Referral
 from controlroom.domain.grades import DEFAULT_GRADES
-from controlroom.screens.dash import DashScreen
-from controlroom.screens.incident_view import IncidentView
+from controlroom.screens.incident.dash import DashScreen
+from controlroom.screens.incident.view import IncidentView
 from controlroom.services import incidents
 from tests.apps import build_app, screen_text, settle
 from tests.databases import SEED_ANCHOR

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from controlroom.app import make_app
 from controlroom.config import load_settings
 from controlroom.domain.roles import Role
-from controlroom.screens.incident_view import IncidentView
+from controlroom.screens.incident.view import IncidentView
 from controlroom.screens.lock import LockScreen
 from controlroom.services import incidents, session_lock
 from tests.apps import screen_text, settle

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from controlroom.data.models import Incident, IncidentLogEntry, IncidentPerson
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.home_board import HomeBoard
-from controlroom.screens.incident_entry import IncidentEntry
-from controlroom.screens.incident_view import IncidentView
+from controlroom.screens.incident.entry import IncidentEntry
+from controlroom.screens.incident.view import IncidentView
 from controlroom.services import incidents
 from controlroom.services.drafts import draft_journal
 from tests.apps import build_app, screen_text, settle

@@ -30,7 +30,7 @@ from controlroom.domain.safe_text import printable
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.help import HelpScreen
 from controlroom.screens.home_board import HomeBoard
-from controlroom.screens.incident_actions import (
+from controlroom.screens.incident.actions import (
     CloseDialog,
     NoteDialog,
     RegradeDialog,
@@ -38,7 +38,7 @@ from controlroom.screens.incident_actions import (
     describe_changes,
     parse_grade,
 )
-from controlroom.screens.incident_view import IncidentView, attendance, format_target
+from controlroom.screens.incident.view import IncidentView, attendance, format_target
 from controlroom.services import incidents, staff
 from tests.apps import build_app, screen_text, settle
 from tests.databases import SEED_ANCHOR, TEST_ADMIN

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from controlroom.data.models import IntelligenceReport
 from controlroom.screens.confirm import ConfirmScreen
-from controlroom.screens.intelligence_report import IntelligenceReportScreen
-from controlroom.screens.intelligence_search import IntelligenceSearch, parse_query
-from controlroom.screens.intelligence_submit import IntelligenceSubmit
+from controlroom.screens.intelligence.report import IntelligenceReportScreen
+from controlroom.screens.intelligence.search import IntelligenceSearch, parse_query
+from controlroom.screens.intelligence.submit import IntelligenceSubmit
 from controlroom.screens.justification import JustificationScreen
 from tests.apps import build_app, screen_text, settle, until
 from tests.factories import add_intel, add_location, add_person, staff_actor

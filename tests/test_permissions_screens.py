@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from controlroom.domain.roles import Role
-from controlroom.screens.intelligence_report import IntelligenceReportScreen
-from controlroom.screens.person_search import PersonSearch
+from controlroom.screens.intelligence.report import IntelligenceReportScreen
+from controlroom.screens.person.search import PersonSearch
 from controlroom.services import incidents
 from tests.apps import build_app, screen_text, settle
 from tests.databases import SEED_ANCHOR

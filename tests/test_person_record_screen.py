@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from controlroom.data.models import Person
-from controlroom.screens.incident_view import IncidentView
+from controlroom.screens.incident.view import IncidentView
 from controlroom.screens.justification import JustificationScreen
-from controlroom.screens.person_record import PersonRecordScreen
+from controlroom.screens.person.record import PersonRecordScreen
 from controlroom.services import incidents
 from tests.apps import build_app, screen_text, settle
 from tests.databases import SEED_ANCHOR
@@ -121,7 +121,7 @@ def merged_into_of(database, person_id: int):
 
 async def test_a_supervisor_merges_a_listed_duplicate_and_undoes_it(database, tmp_path):
     from controlroom.screens.confirm import ConfirmScreen
-    from controlroom.screens.person_merge import PersonMergeDialog
+    from controlroom.screens.person.merge import PersonMergeDialog
 
     survivor = add_person(database, "Morgan", "Mergeworth", date_of_birth=date(1984, 2, 9))
     duplicate = add_person(database, "Morg", "Mergeworth", date_of_birth=date(1984, 2, 9))
@@ -194,7 +194,7 @@ async def test_a_merged_away_record_says_where_it_went(database, tmp_path):
 
 
 async def test_anyone_but_a_supervisor_is_refused_and_the_refusal_is_audited(database, tmp_path):
-    from controlroom.screens.person_merge import PersonMergeDialog
+    from controlroom.screens.person.merge import PersonMergeDialog
 
     survivor = add_person(database, "Casey", "Single", date_of_birth=date(1990, 1, 2))
     duplicate = add_person(database, "Case", "Single", date_of_birth=date(1990, 1, 2))

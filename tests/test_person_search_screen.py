@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from controlroom.screens.person_record import PersonRecordScreen
-from controlroom.screens.person_search import PersonSearch
+from controlroom.screens.person.record import PersonRecordScreen
+from controlroom.screens.person.search import PersonSearch
 from controlroom.services import intelligence
 from tests.apps import build_app, screen_text, settle, until
 from tests.databases import SEED_ANCHOR

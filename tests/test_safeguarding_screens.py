@@ -16,8 +16,8 @@ from sqlalchemy import select
 from controlroom.data.models import AuditEvent, Incident, IncidentLogEntry, SafeguardingOverride
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.roles import Role
-from controlroom.screens.incident_actions import CloseDialog, RegradeDialog
-from controlroom.screens.incident_view import IncidentView
+from controlroom.screens.incident.actions import CloseDialog, RegradeDialog
+from controlroom.screens.incident.view import IncidentView
 from controlroom.services import incidents
 from tests import factories
 from tests.apps import build_app, screen_text, settle

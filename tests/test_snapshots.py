@@ -38,7 +38,7 @@ def test_home_board_on_a_16_colour_linux_console(snap_compare, seeded_database, 
 
 @pytest.fixture
 def immediate_lookups(monkeypatch):
-    from controlroom.screens.incident_entry import IncidentEntry
+    from controlroom.screens.incident.entry import IncidentEntry
 
     monkeypatch.setattr(IncidentEntry, "lookup_delay", 0.0)
 

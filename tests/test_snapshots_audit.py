@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 from controlroom.domain.roles import Role
-from controlroom.screens.person_record import PersonRecordScreen
+from controlroom.screens.person.record import PersonRecordScreen
 from controlroom.services import audit
 from tests.apps import build_app, settle
 from tests.audit_stations import enrol

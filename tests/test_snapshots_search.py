@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from controlroom.data.models import IntelligenceSubject, Person, WarningMarker
-from controlroom.screens.intelligence_search import IntelligenceSearch
-from controlroom.screens.person_search import PersonSearch
+from controlroom.screens.intelligence.search import IntelligenceSearch
+from controlroom.screens.person.search import PersonSearch
 from tests.apps import build_app, settle
 
 SIZE = (80, 24)

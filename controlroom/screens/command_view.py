@@ -23,8 +23,8 @@ from textual.worker import get_current_worker
 
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER
+from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.home_board import format_age
 from controlroom.screens.refusals import failure_text
 from controlroom.services import access, queues
 from controlroom.services.command_view import CommandFigures, command_view

@@ -1,24 +1,25 @@
 """The frame every full screen shares: environment banner, operator header, footer.
 
 A screen subclasses `FramedScreen` and yields its own widgets from `compose_body`, so
-no screen can forget the TRAINING banner.
+no screen can forget the TRAINING banner. `FramedScreen` is an `AppScreen`: the typed app
+and `run_service` come with it (`screens/seam.py`).
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Footer
 
+from controlroom.screens.seam import AppScreen
 from controlroom.widgets.environment_banner import EnvironmentBanner
 from controlroom.widgets.operator_header import OperatorHeader
 
 
-class FramedScreen(Screen):
+class FramedScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         app = self.app
-        profile = app.profile
-        operator = app.operator
+        profile = app.database_profile
+        operator = app.signed_in
         yield EnvironmentBanner(profile.environment, synthetic=profile.synthetic)
         yield OperatorHeader(
             display_name=operator.display_name,

@@ -1,41 +1,31 @@
 """The home board: what is open right now, by grade, by status and by NSIR heading.
 
 Counts are read in a thread worker every `board_refresh_seconds` (and at once on
-`r`), posted back as `BoardCountsLoaded`, and drawn by the handler. If the database
+`r`), posted back as `CountsLoaded`, and drawn by the handler. If the database
 stops answering, the board says so and keeps its last figures rather than showing
 zeros that would read as "nothing waiting".
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Static
 
-from controlroom.messages import BoardCountsFailed, BoardCountsLoaded
+from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.services import board
 from controlroom.services.board import BoardCounts
 from controlroom.widgets.record_text import record_content, record_text
-
-
-def format_age(age: timedelta) -> str:
-    """An age as an operator reads it: 45m, 3h 12m, 9d 4h."""
-    minutes = max(0, int(age.total_seconds() // 60))
-    days, minutes = divmod(minutes, 60 * 24)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
 
 
 def _count_table(title: str, rows: list[tuple[Text, int]]) -> Table:
@@ -59,8 +49,16 @@ class HomeBoard(FramedScreen):
 
     AUTO_FOCUS = None
 
+    @dataclass
+    class CountsLoaded(Message):
+        """Fresh counts for the board were read from the database."""
+
+        counts: BoardCounts
+
+    counts: BoardCounts | None = None
+
     def compose_body(self) -> ComposeResult:
-        profile = self.app.profile
+        profile = self.app.database_profile
         with Vertical(id="board"):
             yield Static(
                 record_content(profile.force_name or "Control Room", style="bold"),
@@ -81,20 +79,16 @@ class HomeBoard(FramedScreen):
     def action_refresh_board(self) -> None:
         self.refresh_counts()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="board")
     def refresh_counts(self) -> None:
         app = self.app
         grade_codes = tuple(g.code for g in app.settings.grades)
-        try:
-            counts = board.home_counts(app.uow_factory(), grade_codes, app.clock())
-        except Exception as exc:  # the database is the thing most likely to fail here
-            self.post_message(BoardCountsFailed(f"{failure_text(exc)}"))
-            return
-        self.post_message(BoardCountsLoaded(counts))
+        uow_factory, clock = app.uow_factory, app.clock
+        self.run_service(lambda: board.home_counts(uow_factory(), grade_codes, clock()),
+                         self.CountsLoaded, doing="read the board's counts", group="board")
 
-    @on(BoardCountsLoaded)
-    def show_counts(self, message: BoardCountsLoaded) -> None:
-        counts: BoardCounts = message.counts
+    @on(CountsLoaded)
+    def show_counts(self, message: CountsLoaded) -> None:
+        counts = message.counts
         self.counts = counts
         names = {g.code: g.name for g in self.app.settings.grades}
         oldest = (
@@ -124,12 +118,15 @@ class HomeBoard(FramedScreen):
         )
         self.query_one("#board-updated").remove_class("-failed")
 
-    @on(BoardCountsFailed)
-    def show_failure(self, message: BoardCountsFailed) -> None:
+    @on(CallFailed)
+    def show_failure(self, message: CallFailed) -> None:
+        message.stop()
         updated = self.query_one("#board-updated", Static)
+        failure = message.failure
+        heading = ("DATABASE NOT ANSWERING — " if failure.kind is FailureKind.DATABASE
+                   else "")
         updated.update(record_content(
-            f"DATABASE NOT ANSWERING — figures above may be out of date ({message.reason})"
-        ))
+            f"{heading}figures above may be out of date. {failure.sentence}"))
         updated.add_class("-failed")
 
     def _local(self, moment: datetime) -> str:

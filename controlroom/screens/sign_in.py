@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from controlroom.messages import SessionOpened, SignInRefused
+from controlroom.screens.seam import failure_of
 from controlroom.widgets.record_text import record_content
 
 
@@ -58,6 +59,6 @@ class SignInScreen(Screen):
             self.post_message(SignInRefused(str(exc)))
             return
         except Exception as exc:  # anything else still closes the door, with its reason
-            self.post_message(SignInRefused(f"{type(exc).__name__}: {exc}"))
+            self.post_message(SignInRefused(failure_of(exc, "open the session").sentence))
             return
         self.post_message(SessionOpened(opened, drafts, draft))

@@ -6,7 +6,7 @@ records that may be the same person. A restricted record asks for a justificatio
 first; what is typed goes into the audit event with the operator's name.
 
 A supervisor merges a listed possible duplicate into the record with `m`, and undoes the
-latest merge shown on it with `u` (controlroom.screens.person_merge asks which record,
+latest merge shown on it with `u` (controlroom.screens.person.merge asks which record,
 why, and for confirmation). Anyone else pressing them is refused, and the refusal is
 audited by the service. A record merged away says so first: into which record, by whom,
 when and why.
@@ -236,7 +236,7 @@ class PersonRecordScreen(FramedScreen):
         self.app.push_screen(AuditTrailScreen("person", self.person_id, heading))
 
     def action_merge(self) -> None:
-        from controlroom.screens.person_merge import PersonMergeDialog
+        from controlroom.screens.person.merge import PersonMergeDialog
         from controlroom.services.person_merge import may_merge
 
         record = self.record
@@ -266,7 +266,7 @@ class PersonRecordScreen(FramedScreen):
             choices, f"Merge {{chosen}} into record {record.id}?"), answered)
 
     def action_undo_merge(self) -> None:
-        from controlroom.screens.person_merge import PersonMergeDialog
+        from controlroom.screens.person.merge import PersonMergeDialog
         from controlroom.services.person_merge import may_merge
 
         record = self.record

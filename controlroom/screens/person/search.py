@@ -217,6 +217,6 @@ class PersonSearch(FramedScreen):
 
     @on(DataTable.RowSelected, "#person-search-results")
     def open_record(self, event: DataTable.RowSelected) -> None:
-        from controlroom.screens.person_record import PersonRecordScreen
+        from controlroom.screens.person.record import PersonRecordScreen
 
         self.app.push_screen(PersonRecordScreen(int(event.row_key.value)))

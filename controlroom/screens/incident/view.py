@@ -40,9 +40,9 @@ from textual.widgets import Label, Static
 
 from controlroom.domain.grades import Grade
 from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS
+from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.home_board import format_age
-from controlroom.screens.incident_actions import (
+from controlroom.screens.incident.actions import (
     FLAG_WORDS,
     FLAGS,
     CloseDialog,
@@ -566,7 +566,7 @@ class IncidentView(FramedScreen):
     def action_dash(self) -> None:
         if not self._ready(open_only=False):
             return
-        from controlroom.screens.dash import DashScreen
+        from controlroom.screens.incident.dash import DashScreen
 
         def done(words: str | None) -> None:
             self._say_after_read = words

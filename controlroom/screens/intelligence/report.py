@@ -186,7 +186,7 @@ class IntelligenceReportScreen(FramedScreen):
         message.set_class(bool(text), "-shown")
 
     def action_supersede(self) -> None:
-        from controlroom.screens.intelligence_submit import IntelligenceSubmit
+        from controlroom.screens.intelligence.submit import IntelligenceSubmit
 
         report = self.report
         if report is None:

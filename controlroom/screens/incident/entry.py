@@ -555,7 +555,7 @@ class IncidentEntry(FramedScreen):
             if role:
                 self._link_person(person, role)
 
-        from controlroom.screens.person_role import PersonRoleScreen
+        from controlroom.screens.incident.person_role import PersonRoleScreen
 
         self.app.push_screen(PersonRoleScreen(f"{person.forename} {person.surname}"), chosen)
 
@@ -572,8 +572,8 @@ class IncidentEntry(FramedScreen):
         self.save_draft_now()
 
     def action_new_person(self) -> None:
-        from controlroom.screens.person_new import NewPersonScreen
-        from controlroom.screens.person_role import PersonRoleScreen
+        from controlroom.screens.incident.person_role import PersonRoleScreen
+        from controlroom.screens.person.new import NewPersonScreen
 
         def made(person) -> None:
             if person is None:

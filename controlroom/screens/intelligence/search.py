@@ -231,7 +231,7 @@ class IntelligenceSearch(FramedScreen):
         self.query_one("#intel-search-query", Input).focus()
 
     def action_new_report(self) -> None:
-        from controlroom.screens.intelligence_submit import IntelligenceSubmit
+        from controlroom.screens.intelligence.submit import IntelligenceSubmit
 
         self.app.push_screen(IntelligenceSubmit())
 
@@ -303,6 +303,6 @@ class IntelligenceSearch(FramedScreen):
 
     @on(DataTable.RowSelected, "#intel-search-results")
     def open_report(self, event: DataTable.RowSelected) -> None:
-        from controlroom.screens.intelligence_report import IntelligenceReportScreen
+        from controlroom.screens.intelligence.report import IntelligenceReportScreen
 
         self.app.push_screen(IntelligenceReportScreen(int(event.row_key.value)))

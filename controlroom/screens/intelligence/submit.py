@@ -346,7 +346,7 @@ class IntelligenceSubmit(FramedScreen):
 
     @on(Saved)
     def saved(self, message: Saved) -> None:
-        from controlroom.screens.intelligence_report import IntelligenceReportScreen
+        from controlroom.screens.intelligence.report import IntelligenceReportScreen
 
         self._saving = False
         self.app.switch_screen(IntelligenceReportScreen(message.summary.id))

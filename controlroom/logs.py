@@ -1,0 +1,55 @@
+"""The engineer's log: what went wrong, in detail, where the operator never sees it.
+
+Screens turn a failure into one sentence for the operator (`screens/seam.py`); the
+exception behind it (type, message, traceback) is written here, to
+`<data dir>/logs/<user>.log` (mode 0600: it is per operator, like the drafts), rotated at
+1 MiB with three old files kept. The engines are built with `hide_parameters=True`, so a
+database error's text carries its statement but never the record values bound to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+LOGGER_NAME = "controlroom"
+LOG_BYTES = 1024 * 1024
+LOG_BACKUPS = 3
+_FORMAT = "%(asctime)s %(levelname)s %(name)s %(process)d: %(message)s"
+
+
+def log_path(data_dir: Path, username: str) -> Path:
+    return Path(data_dir) / "logs" / f"{username}.log"
+
+
+class _PrivateRotatingFileHandler(RotatingFileHandler):
+    """A rotating file whose every generation is created readable by its owner only."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # the base's signature, untyped there
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
+def configure_file_log(data_dir: Path, username: str) -> Path:
+    """Send Control Room's log records to the operator's log file; returns its path.
+
+    Safe to call again (a test, a second app in one process): the handler it installed
+    before is replaced, never doubled.
+    """
+    path = log_path(data_dir, username)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    logger = logging.getLogger(LOGGER_NAME)
+    for handler in list(logger.handlers):
+        if isinstance(handler, _PrivateRotatingFileHandler):
+            logger.removeHandler(handler)
+            handler.close()
+    handler = _PrivateRotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS,
+                                          encoding="utf-8")
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    # The terminal belongs to the app: nothing of ours goes to stderr beneath it.
+    logger.propagate = False
+    return path

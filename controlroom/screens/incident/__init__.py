@@ -1,0 +1,1 @@
+"""Incidents: the entry form, the incident view and its change dialogs, DASH."""

@@ -1,0 +1,1 @@
+"""Intelligence: search, one report, submitting (and superseding) a report."""

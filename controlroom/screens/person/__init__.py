@@ -1,0 +1,1 @@
+"""Persons: search, the person record, creating a person, merging duplicates."""
