@@ -20,28 +20,42 @@ typing stays where it was.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
 from controlroom.domain.incidents import THRIVE_PARTS, suggest_grade
 from controlroom.domain.postcode import postcode_problem
+from controlroom.messages import IncidentSaved
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.flag_box import FlagBox as Checkbox
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
 from controlroom.widgets.warning_panel import WarningPanel
+
+if TYPE_CHECKING:
+    from controlroom.services.drafts import DraftJournal
+    from controlroom.services.incidents import (
+        IncidentSummary,
+        IncidentTypeOption,
+        NewIncident,
+        SavedIncident,
+    )
+    from controlroom.services.locations import LocationContext, LocationMatch
+    from controlroom.services.persons import PersonSummary
 
 NARRATIVE_LIMIT = 8_000
 DRAFT_DELAY_SECONDS = 2.0
@@ -107,11 +121,14 @@ class EntryState:
             state.type_code = draft["type_code"]
         state.grade_chosen = bool(draft.get("grade_chosen"))
         state.thrive_skipped = bool(draft.get("thrive_skipped"))
-        thrive = draft.get("thrive") if isinstance(draft.get("thrive"), dict) else {}
+        thrive = draft.get("thrive")
+        thrive = thrive if isinstance(thrive, dict) else {}
         state.thrive = {p: str(thrive.get(p) or "") for p in THRIVE_PARTS}
-        flags = draft.get("flags") if isinstance(draft.get("flags"), dict) else {}
+        flags = draft.get("flags")
+        flags = flags if isinstance(flags, dict) else {}
         state.flags = {f: bool(flags.get(f)) for f in FLAGS}
-        persons = draft.get("persons") if isinstance(draft.get("persons"), list) else []
+        persons = draft.get("persons")
+        persons = persons if isinstance(persons, list) else []
         state.persons = [p for p in persons if isinstance(p, dict) and isinstance(p.get("id"), int)]
         return state
 
@@ -167,23 +184,60 @@ class IncidentEntry(FramedScreen):
                 show=False, priority=True),
     ]
 
-    class Loaded(Message):
-        """A worker finished a lookup; `kind` says which, `result` is the service's answer."""
+    @dataclass
+    class TypesLoaded(Message):
+        """The incident types, for the type field's lookup and the grade suggestion."""
 
-        def __init__(self, kind: str, result: Any, token: object = None) -> None:
-            super().__init__()
-            self.kind = kind
-            self.result = result
-            self.token = token
+        types: list[IncidentTypeOption]
 
-    class Failed(Message):
-        """A worker's service call failed: `field` is where to say so (or None: the form)."""
+    @dataclass
+    class LocationsFound(Message):
+        """Known addresses matching `query` (as typed when the lookup started)."""
 
-        def __init__(self, kind: str, field: str | None, message: str) -> None:
-            super().__init__()
-            self.kind = kind
-            self.field = field
-            self.message = message
+        query: str
+        matches: list[LocationMatch]
+
+    @dataclass
+    class LocationContextLoaded(Message):
+        """The picked location's hazards, history and residents."""
+
+        location_id: int
+        context: LocationContext
+
+    @dataclass
+    class PersonsFound(Message):
+        """Persons matching `query` in the person field."""
+
+        query: str
+        persons: list[PersonSummary]
+
+    @dataclass
+    class PersonMarkersLoaded(Message):
+        """The markers of the persons linked to the call (a restored draft)."""
+
+        persons: list[PersonSummary]
+
+    @dataclass
+    class DuplicatesFound(Message):
+        """Open incidents this call may duplicate (none if the check failed)."""
+
+        duplicates: list[IncidentSummary]
+
+    @dataclass
+    class DraftWritten(Message):
+        """The form's draft is on disk."""
+
+    @dataclass
+    class LookupFailed(CallFailed):
+        """A lookup failed: said at `field` (None: at the top of the form)."""
+
+        field: str | None = None
+
+    class SaveFailed(CallFailed):
+        """The save (or the link to an open incident) did not happen."""
+
+    class DraftFailed(CallFailed):
+        """The draft could not be written: typing is not safe until it can."""
 
     def __init__(self, state: EntryState | None = None) -> None:
         super().__init__()
@@ -195,8 +249,8 @@ class IncidentEntry(FramedScreen):
         self.person_matches: list = []
         self.person_summaries: dict[int, Any] = {}
         self.duplicates: list = []
-        self._draft_timer = None
-        self._lookup_timers: dict[str, Any] = {}
+        self._draft_timer: Timer | None = None
+        self._lookup_timers: dict[str, Timer] = {}
         self._saving = False
         self._loading = True
 
@@ -467,7 +521,7 @@ class IncidentEntry(FramedScreen):
         """True when the type field no longer reads as the chosen type. Until the types
         have loaded (a restored draft) the chosen code cannot be checked, so it stands."""
         code = self.state.type_code
-        return bool(code) and bool(self.type_by_code) and text != self._type_label(code)
+        return code is not None and bool(self.type_by_code) and text != self._type_label(code)
 
     def _accept_type_match(self) -> bool:
         if self.state.type_code:
@@ -609,13 +663,13 @@ class IncidentEntry(FramedScreen):
     # --- messages at the fields ------------------------------------------------------------
 
     def _show_error(self, field_name: str, message: str) -> None:
-        target = self.query(f"#{field_name}-error")
-        widget = target.first(Static) if target else self.query_one("#form-error", Static)
+        target = self.query(f"#{field_name}-error").results(Static)
+        widget = next(target, None) or self.query_one("#form-error", Static)
         widget.update(record_content(message))
         widget.add_class("-shown")
 
     def _clear_error(self, field_name: str) -> None:
-        for widget in self.query(f"#{field_name}-error"):
+        for widget in self.query(f"#{field_name}-error").results(Static):
             widget.update("")
             widget.remove_class("-shown")
 
@@ -645,156 +699,169 @@ class IncidentEntry(FramedScreen):
 
     # --- lookups in workers -------------------------------------------------------------------
 
-    def _schedule_lookup(self, kind: str, worker, text: str) -> None:
+    def _schedule_lookup(self, kind: str, lookup: Callable[[str], object], text: str) -> None:
         timer = self._lookup_timers.pop(kind, None)
         if timer is not None:
             timer.stop()
         if self.lookup_delay <= 0:
-            worker(text)
+            lookup(text)
             return
-        self._lookup_timers[kind] = self.set_timer(self.lookup_delay, lambda: worker(text))
+        self._lookup_timers[kind] = self.set_timer(self.lookup_delay, lambda: lookup(text))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="types")
     def load_types(self) -> None:
         from controlroom.services import incidents
 
-        try:
-            self.post_message(self.Loaded("types", incidents.incident_types(self.app.uow_factory())))
-        except Exception as exc:
-            self.post_message(self.Failed("types", None, f"could not read incident types: {exc}"))
+        uow_factory = self.app.uow_factory
+        self.run_service(lambda: incidents.incident_types(uow_factory()), self.TypesLoaded,
+                         doing="read the incident types", group="types")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="location-lookup")
     def lookup_locations(self, text: str) -> None:
         from controlroom.services import locations
 
         if len(text.strip()) < 3:
-            self.post_message(self.Loaded("locations", [], token=text))
+            self.post_message(self.LocationsFound(text, []))
             return
-        try:
-            found = locations.match_locations(self.app.uow_factory(), text)
-        except Exception as exc:
-            self.post_message(self.Failed("locations", "location_text", f"address lookup failed: {exc}"))
-            return
-        self.post_message(self.Loaded("locations", found, token=text))
+        uow_factory = self.app.uow_factory
+        self.run_service(lambda: locations.match_locations(uow_factory(), text),
+                         lambda found: self.LocationsFound(text, found),
+                         doing="look up the address", group="location-lookup",
+                         failed=lambda failure: self.LookupFailed(failure, "location_text"))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="location-context")
     def load_location_context(self, location_id: int) -> None:
         from controlroom.services import locations
 
         app = self.app
-        try:
-            context = locations.location_context(app.uow_factory(), app.actor, location_id, app.clock())
-        except Exception as exc:
-            self.post_message(self.Failed("context", "location_text", f"location history unavailable: {exc}"))
-            return
-        self.post_message(self.Loaded("context", context, token=location_id))
+        uow_factory, actor, clock = app.uow_factory, app.actor, app.clock
+        self.run_service(
+            lambda: locations.location_context(uow_factory(), actor, location_id, clock()),
+            lambda context: self.LocationContextLoaded(location_id, context),
+            doing="read the location's history", group="location-context",
+            failed=lambda failure: self.LookupFailed(failure, "location_text"))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="person-lookup")
     def lookup_persons(self, text: str) -> None:
         from controlroom.services import persons
 
         if len(text.strip()) < 2:
-            self.post_message(self.Loaded("persons", [], token=text))
+            self.post_message(self.PersonsFound(text, []))
             return
-        app = self.app
-        try:
-            found = persons.find_persons(app.uow_factory(), app.actor, text)
-        except Exception as exc:
-            self.post_message(self.Failed("persons", None, f"person search failed: {exc}"))
-            return
-        self.post_message(self.Loaded("persons", found, token=text))
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+        self.run_service(lambda: persons.find_persons(uow_factory(), actor, text),
+                         lambda found: self.PersonsFound(text, found),
+                         doing="search for the person", group="person-lookup",
+                         failed=lambda failure: self.LookupFailed(failure, None))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="person-markers")
     def load_persons_markers(self, person_ids: list[int]) -> None:
         from controlroom.services import persons
 
-        app = self.app
-        found = []
-        try:
-            for person_id in person_ids:
-                found.append(persons.person_markers(app.uow_factory(), app.actor, person_id))
-        except Exception as exc:
-            self.post_message(self.Failed("persons", None, f"markers unavailable: {exc}"))
-            return
-        self.post_message(self.Loaded("person-markers", found))
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+        self.run_service(
+            lambda: [persons.person_markers(uow_factory(), actor, person_id)
+                     for person_id in person_ids],
+            self.PersonMarkersLoaded, doing="read the linked persons' markers",
+            group="person-markers", failed=lambda failure: self.LookupFailed(failure, None))
 
     def _check_duplicates(self) -> None:
         s = self.state
         if s.type_code and (s.location_id is not None or s.caller_phone.strip()):
             self.find_duplicates(s.type_code, s.location_id, s.caller_phone)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="duplicates")
     def find_duplicates(self, type_code: str, location_id: int | None, phone: str) -> None:
         from controlroom.services import incidents
 
         app = self.app
-        try:
-            found = incidents.find_duplicate_calls(
-                app.uow_factory(), app.actor, type_code=type_code, location_id=location_id,
-                caller_phone=phone, now=app.clock(),
-                radius_m=app.settings.duplicate_radius_m,
-                window=timedelta(minutes=app.settings.duplicate_window_minutes))
-        except Exception:
-            found = []  # a failed duplicate check must not stop the call being recorded
-        self.post_message(self.Loaded("duplicates", found))
+        uow_factory, actor, clock, settings = app.uow_factory, app.actor, app.clock, app.settings
+        self.run_service(
+            lambda: incidents.find_duplicate_calls(
+                uow_factory(), actor, type_code=type_code, location_id=location_id,
+                caller_phone=phone, now=clock(), radius_m=settings.duplicate_radius_m,
+                window=timedelta(minutes=settings.duplicate_window_minutes)),
+            self.DuplicatesFound, doing="check for duplicate calls", group="duplicates",
+            # A failed duplicate check must not stop the call being recorded: it finds
+            # none (the failure is logged).
+            failed=lambda failure: self.DuplicatesFound([]))
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
-        kind, result = message.kind, message.result
-        if kind == "saved":
-            self._saving = False
-            self.app.open_incident(result.reference, replace=True)
-        elif kind == "types":
-            self.types = list(result)
-            self.type_by_code = {t.code: t for t in self.types}
-            if self.state.type_code in self.type_by_code:
-                self._show_grade_hint()
-            elif self.state.type_text and not self.state.type_code:
-                self._show_type_matches(self.state.type_text)
-        elif kind == "locations":
-            if message.token != self.state.location_text or self.state.location_id is not None:
-                return  # a stale answer to an older query
-            self.location_matches = list(result)
-            matches = self.query_one("#location-matches", MatchList)
-            if self.focused is self.query_one("#location"):
-                matches.show([
-                    record_content(", ".join(p for p in (m.address, m.town, m.postcode) if p))
-                    for m in self.location_matches
-                ])
-        elif kind == "context":
-            if message.token == self.state.location_id:
-                self.query_one(WarningPanel).show_location(result)
-                self._check_duplicates()
-        elif kind == "persons":
-            if message.token != self.query_one("#person-query", Input).value:
-                return
-            self.person_matches = list(result)
-            self.query_one("#person-matches", MatchList).show([
-                record_content(f"{p.surname.upper()}, {p.forename}  "
-                               f"{p.date_of_birth or 'DOB unknown'}  "
-                               + ", ".join(m.label for m in p.markers))
-                for p in self.person_matches
+    @on(TypesLoaded)
+    def types_loaded(self, message: TypesLoaded) -> None:
+        self.types = list(message.types)
+        self.type_by_code = {t.code: t for t in self.types}
+        if self.state.type_code in self.type_by_code:
+            self._show_grade_hint()
+        elif self.state.type_text and not self.state.type_code:
+            self._show_type_matches(self.state.type_text)
+
+    @on(LocationsFound)
+    def locations_found(self, message: LocationsFound) -> None:
+        if message.query != self.state.location_text or self.state.location_id is not None:
+            return  # a stale answer to an older query
+        self.location_matches = list(message.matches)
+        matches = self.query_one("#location-matches", MatchList)
+        if self.focused is self.query_one("#location"):
+            matches.show([
+                record_content(", ".join(p for p in (m.address, m.town, m.postcode) if p))
+                for m in self.location_matches
             ])
-            self.query_one("#person-hint", Static).update(
-                "Enter links the highlighted person" if self.person_matches
-                else "No match. Check the spelling, or link them later from the incident.")
-        elif kind == "person-markers":
-            for person in result:
-                self.person_summaries[person.id] = person
-            self._show_linked_persons()
-        elif kind == "duplicates":
-            self.duplicates = list(result)
-            self.query_one(WarningPanel).show_duplicates(self.duplicates)
 
-    @on(Failed)
-    def failed(self, message: Failed) -> None:
-        if message.kind == "save":
-            self._saving = False
-        if message.field:
-            self._show_error(message.field, message.message)
-            self._focus_field(message.field)
+    @on(LocationContextLoaded)
+    def location_context_loaded(self, message: LocationContextLoaded) -> None:
+        if message.location_id == self.state.location_id:
+            self.query_one(WarningPanel).show_location(message.context)
+            self._check_duplicates()
+
+    @on(PersonsFound)
+    def persons_found(self, message: PersonsFound) -> None:
+        if message.query != self.query_one("#person-query", Input).value:
+            return
+        self.person_matches = list(message.persons)
+        self.query_one("#person-matches", MatchList).show([
+            record_content(f"{p.surname.upper()}, {p.forename}  "
+                           f"{p.date_of_birth or 'DOB unknown'}  "
+                           + ", ".join(m.label for m in p.markers))
+            for p in self.person_matches
+        ])
+        self.query_one("#person-hint", Static).update(
+            "Enter links the highlighted person" if self.person_matches
+            else "No match. Check the spelling, or link them later from the incident.")
+
+    @on(PersonMarkersLoaded)
+    def person_markers_loaded(self, message: PersonMarkersLoaded) -> None:
+        for person in message.persons:
+            self.person_summaries[person.id] = person
+        self._show_linked_persons()
+
+    @on(DuplicatesFound)
+    def duplicates_found(self, message: DuplicatesFound) -> None:
+        self.duplicates = list(message.duplicates)
+        self.query_one(WarningPanel).show_duplicates(self.duplicates)
+
+    @on(LookupFailed)
+    def lookup_failed(self, message: LookupFailed) -> None:
+        message.stop()
+        self._show_failure(message.field, message.failure.sentence)
+
+    @on(SaveFailed)
+    def save_failed(self, message: SaveFailed) -> None:
+        message.stop()
+        self._saving = False
+        failure = message.failure
+        if failure.kind in (FailureKind.INPUT, FailureKind.DATABASE, FailureKind.FILE,
+                            FailureKind.FAULT):
+            # At a field, or a sentence that already says it did not happen.
+            self._show_failure(failure.field, failure.sentence)
+        else:  # a rule or a refusal, in the service's own words
+            self._show_failure(None, f"NOT SAVED — {failure.sentence}. Your typing is kept.")
+
+    @on(DraftFailed)
+    def draft_failed(self, message: DraftFailed) -> None:
+        message.stop()
+        # Said loudly: the operator must know typing is not safe.
+        self._show_failure(None, f"DRAFT NOT SAVED. {message.failure.sentence}")
+
+    def _show_failure(self, field_name: str | None, sentence: str) -> None:
+        if field_name:
+            self._show_error(field_name, sentence)
+            self._focus_field(field_name)
         else:
-            self._show_error("form", message.message)
+            self._show_error("form", sentence)
             # At the top of the form: bring it into view, or at 80x24 an operator typing
             # the narrative would never see why the save did not happen.
             self.query_one("#form-error").scroll_visible(animate=False)
@@ -825,16 +892,15 @@ class IncidentEntry(FramedScreen):
             return
         self.write_draft(self.state.to_draft())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="draft")
-    def write_draft(self, draft: dict) -> None:
-        try:
-            self.app.drafts.save(draft)
-        except Exception as exc:  # say so, loudly: the operator must know typing is not safe
-            self.post_message(self.Failed("draft", None, f"DRAFT NOT SAVED: {exc}"))
+    def write_draft(self, draft: dict[str, Any]) -> None:
+        journal = self.app.draft_journal
+        self.run_service(lambda: journal.save(draft), lambda _: self.DraftWritten(),
+                         doing="write the draft of this form", group="draft",
+                         failed=self.DraftFailed)
 
     # --- save, link, cancel ----------------------------------------------------------------------
 
-    def _new_incident(self):
+    def _new_incident(self) -> NewIncident:
         from controlroom.services.incidents import NewIncident
 
         s = self.state
@@ -929,27 +995,21 @@ class IncidentEntry(FramedScreen):
         """Before sending the save: the draft on disk carries the key the save will use."""
         self.write_draft(self.state.to_draft())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
-    def save_incident(self, new_incident) -> None:
+    def save_incident(self, new_incident: NewIncident) -> None:
         from controlroom.services import incidents
 
         app = self.app
-        try:
-            saved = incidents.save_new_incident(app.uow_factory(), app.actor, new_incident,
-                                                app.clock(), self._grade_codes())
-        except incidents.IncidentInputError as exc:
-            self.post_message(self.Failed("save", exc.field, exc.message))
-            return
-        except Exception as exc:
-            self.post_message(self.Failed(
-                "save", None, f"NOT SAVED — {failure_text(exc)}. Your typing is kept; "
-                              "try ctrl+s again."))
-            return
-        try:
-            app.drafts.clear()
-        except OSError:
-            pass  # the incident is saved; a stale draft would only offer an idempotent restore
-        self.post_message(self.Loaded("saved", saved))
+        uow_factory, actor, clock, journal = app.uow_factory, app.actor, app.clock, app.draft_journal
+        grade_codes = self._grade_codes()
+
+        def save() -> SavedIncident:
+            saved = incidents.save_new_incident(uow_factory(), actor, new_incident, clock(),
+                                                grade_codes)
+            _clear_saved_draft(journal)
+            return saved
+
+        self.run_service(save, lambda saved: IncidentSaved(saved.reference),
+                         doing="save the incident", group="save", failed=self.SaveFailed)
 
     def action_link_duplicate(self) -> None:
         self._sync_state_from_widgets()
@@ -970,24 +1030,20 @@ class IncidentEntry(FramedScreen):
             f"{target.type_label} at {target.location_text}. The caller's details and "
             "account go into its log; no new incident is made."), answered)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save")
-    def link_to(self, incident_id: int, call) -> None:
+    def link_to(self, incident_id: int, call: NewIncident) -> None:
         from controlroom.services import incidents
 
         app = self.app
-        try:
-            saved = incidents.link_call(app.uow_factory(), app.actor, incident_id, call, app.clock())
-        except incidents.IncidentInputError as exc:
-            self.post_message(self.Failed("save", exc.field, exc.message))
-            return
-        except Exception as exc:
-            self.post_message(self.Failed("save", None, f"NOT LINKED — {exc}. Your typing is kept."))
-            return
-        try:
-            app.drafts.clear()
-        except OSError:
-            pass
-        self.post_message(self.Loaded("saved", saved))
+        uow_factory, actor, clock, journal = app.uow_factory, app.actor, app.clock, app.draft_journal
+
+        def link() -> SavedIncident:
+            saved = incidents.link_call(uow_factory(), actor, incident_id, call, clock())
+            _clear_saved_draft(journal)
+            return saved
+
+        self.run_service(link, lambda saved: IncidentSaved(saved.reference),
+                         doing="add this call to the open incident", group="save",
+                         failed=self.SaveFailed)
 
     def action_cancel(self) -> None:
         if self.state.is_blank():
@@ -1005,7 +1061,16 @@ class IncidentEntry(FramedScreen):
         if self._draft_timer is not None:
             self._draft_timer.stop()
         try:
-            self.app.drafts.clear()
+            self.app.draft_journal.clear()
         except OSError:
-            pass
+            pass  # nothing to keep: the operator said discard
         self.dismiss()
+
+
+def _clear_saved_draft(journal: DraftJournal) -> None:
+    """The incident is saved: its draft goes. A draft left behind (a full disk) would only
+    offer a restore whose save is idempotent, so a failure here is not the save's."""
+    try:
+        journal.clear()
+    except OSError:
+        pass
