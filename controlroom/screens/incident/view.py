@@ -27,10 +27,11 @@ event; so does every reload with r. Record text reaches the screen only through
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -46,16 +47,22 @@ from controlroom.screens.incident.actions import (
     FLAG_WORDS,
     FLAGS,
     CloseDialog,
+    IncidentChangeDialog,
     NoteDialog,
     ReassessDialog,
     RegradeDialog,
     SignOffDialog,
     StatusDialog,
 )
-from controlroom.screens.refusals import is_refusal
+from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.incident_log import IncidentLog
 from controlroom.widgets.record_text import record_content
 from controlroom.widgets.warning_panel import marker_words
+
+if TYPE_CHECKING:
+    from controlroom.services.incidents import IncidentDetail
+    from controlroom.services.locations import LocationContext
+    from controlroom.services.safeguarding import SafeguardingStatus
 
 DATE_TIME_FORMAT = "%d/%m/%y %H:%M"
 AGE_REFRESH_SECONDS = 30.0
@@ -142,30 +149,48 @@ class IncidentView(FramedScreen):
                 tooltip="Sign off or return a no-crime closure (supervisors)", show=False),
     ]
 
-    class Loaded(Message):
-        """A worker read something: `kind` is "detail" or "location"."""
+    @dataclass
+    class DetailLoaded(Message):
+        """The incident as it stands (the read is audited)."""
 
-        def __init__(self, kind: str, result: Any, token: object = None) -> None:
-            super().__init__()
-            self.kind = kind
-            self.result = result
-            self.token = token
+        detail: IncidentDetail
 
-    class Failed(Message):
-        """A worker's read failed; `message` says what to tell the operator."""
+    @dataclass
+    class LocationLoaded(Message):
+        """The incident location's hazards and twelve months' history."""
 
-        def __init__(self, kind: str, message: str) -> None:
-            super().__init__()
-            self.kind = kind
-            self.message = message
+        location_id: int
+        context: LocationContext
+
+    @dataclass
+    class SafeguardingLoaded(Message):
+        """The safeguarding rules, DASH level and referrals in force for the incident."""
+
+        incident_id: int
+        status: SafeguardingStatus
+
+    @dataclass
+    class ReferralStepped(Message):
+        """A referral was marked sent or acknowledged; `words` say which."""
+
+        words: str
+
+    class DetailFailed(CallFailed):
+        """The incident could not be read."""
+
+    class LocationFailed(CallFailed):
+        """The location's history could not be read: said in its place."""
+
+    class StepFailed(CallFailed):
+        """Safeguarding could not be read, or a referral step was not saved."""
 
     def __init__(self, reference: str) -> None:
         super().__init__()
         self.reference = reference
-        self.detail = None
-        self.location_context = None
+        self.detail: IncidentDetail | None = None
+        self.location_context: LocationContext | None = None
         self._context_for: int | None = None
-        self.safeguarding = None  # the last `SafeguardingStatus` shown
+        self.safeguarding: SafeguardingStatus | None = None  # the last one shown
         self._say_after_read: str | None = None
         self._jump_to_log_after_read = False  # a note was added: show the log's end
 
@@ -201,104 +226,97 @@ class IncidentView(FramedScreen):
 
     # --- reading ------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-detail")
     def load_detail(self) -> None:
         from controlroom.services import incidents
 
-        app = self.app
-        try:
-            detail = incidents.view_incident(app.uow_factory(), app.actor, self.reference)
-        except incidents.IncidentNotFound:
-            self.post_message(self.Failed("detail", f"No incident {self.reference}: check the "
-                                                    "reference. Esc goes back."))
-            return
-        except Exception as exc:
-            if is_refusal(exc):  # the operator's role may not: not a database fault
-                self.post_message(self.Failed("detail", f"{exc} Esc goes back."))
-                return
-            self.post_message(self.Failed(
-                "detail", f"DATABASE NOT ANSWERING — {type(exc).__name__}: {exc}. "
-                          "What is shown may be out of date; r reads it again."))
-            return
-        self.post_message(self.Loaded("detail", detail))
+        uow_factory, actor, reference = self.app.uow_factory, self.app.actor, self.reference
+        self.run_service(lambda: incidents.view_incident(uow_factory(), actor, reference),
+                         self.DetailLoaded, doing="read the incident", group="incident-detail",
+                         failed=self.DetailFailed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-location")
     def load_location(self, location_id: int) -> None:
         from controlroom.services import locations
 
-        app = self.app
-        try:
-            context = locations.location_context(app.uow_factory(), app.actor, location_id,
-                                                 app.clock())
-        except Exception as exc:
-            self.post_message(self.Failed("location", f"location history unavailable: {exc}"))
-            return
-        self.post_message(self.Loaded("location", context, token=location_id))
+        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
+        self.run_service(
+            lambda: locations.location_context(uow_factory(), actor, location_id, clock()),
+            lambda context: self.LocationLoaded(location_id, context),
+            doing="read the location's history", group="incident-location",
+            failed=self.LocationFailed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-safeguarding")
     def load_safeguarding(self, incident_id: int) -> None:
         from controlroom.services import safeguarding
 
-        app = self.app
-        try:
-            status = safeguarding.evaluate(app.uow_factory(), app.actor, incident_id)
-        except Exception as exc:
-            self.post_message(self.Failed("safeguarding",
-                                          f"safeguarding unavailable: {exc}. r reads it again."))
-            return
-        self.post_message(self.Loaded("safeguarding", status, token=incident_id))
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+        self.run_service(lambda: safeguarding.evaluate(uow_factory(), actor, incident_id),
+                         lambda status: self.SafeguardingLoaded(incident_id, status),
+                         doing="read the safeguarding rules", group="incident-safeguarding",
+                         failed=self.StepFailed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-referral")
     def step_referral(self, referral_id: int, step: str, words: str) -> None:
         from controlroom.services import referrals
 
-        app = self.app
+        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
         change = referrals.mark_sent if step == "sent" else referrals.mark_acknowledged
-        try:
-            change(app.uow_factory(), app.actor, referral_id, app.clock())
-        except Exception as exc:
-            self.post_message(self.Failed("referral", f"NOT SAVED — {exc}"))
-            return
-        self.post_message(self.Loaded("referral", words))
+        self.run_service(lambda: change(uow_factory(), actor, referral_id, clock()),
+                         lambda _: self.ReferralStepped(words),
+                         doing=f"mark the referral {step}", group="incident-referral",
+                         failed=self.StepFailed)
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
-        if message.kind == "safeguarding":
-            if self.detail is not None and message.token == self.detail.id:
-                self.show_safeguarding(message.result)
-            return
-        if message.kind == "referral":
-            self._say(message.result)
-            if self.detail is not None:
-                self.load_safeguarding(self.detail.id)
-            return
-        if message.kind == "detail":
-            self._clear_message()
-            self.show_detail(message.result)
-            if self._say_after_read:
-                self._say(self._say_after_read)
-                self._say_after_read = None
-            if self._jump_to_log_after_read:
-                # Jump once the re-read incident is laid out: a jump measured against
-                # the page before the read can land past the new end (a blank view).
-                self._jump_to_log_after_read = False
-                self.call_after_refresh(self.action_jump_log)
-        elif message.kind == "location" and self.detail is not None \
-                and message.token == self.detail.location_id:
-            self.location_context = message.result
+    @on(DetailLoaded)
+    def detail_loaded(self, message: DetailLoaded) -> None:
+        self._clear_message()
+        self.show_detail(message.detail)
+        if self._say_after_read:
+            self._say(self._say_after_read)
+            self._say_after_read = None
+        if self._jump_to_log_after_read:
+            # Jump once the re-read incident is laid out: a jump measured against
+            # the page before the read can land past the new end (a blank view).
+            self._jump_to_log_after_read = False
+            self.call_after_refresh(self.action_jump_log)
+
+    @on(LocationLoaded)
+    def location_loaded(self, message: LocationLoaded) -> None:
+        if self.detail is not None and message.location_id == self.detail.location_id:
+            self.location_context = message.context
             self._show_history()
 
-    @on(Failed)
-    def failed(self, message: Failed) -> None:
-        if message.kind == "location":
-            self.query_one("#view-history", Static).update(record_content(message.message))
-            return
-        if message.kind in ("safeguarding", "referral"):
-            self._say(message.message)
-            return
-        self._say(message.message)
+    @on(SafeguardingLoaded)
+    def safeguarding_loaded(self, message: SafeguardingLoaded) -> None:
+        if self.detail is not None and message.incident_id == self.detail.id:
+            self.show_safeguarding(message.status)
+
+    @on(ReferralStepped)
+    def referral_stepped(self, message: ReferralStepped) -> None:
+        self._say(message.words)
+        if self.detail is not None:
+            self.load_safeguarding(self.detail.id)
+
+    @on(DetailFailed)
+    def detail_failed(self, message: DetailFailed) -> None:
+        from controlroom.services.incidents import IncidentNotFound
+
+        message.stop()
+        failure = message.failure
+        if isinstance(failure.error, IncidentNotFound):
+            self._say(f"No incident {self.reference}: check the reference. Esc goes back.")
+        elif failure.kind in (FailureKind.REFUSED, FailureKind.DECLINED):
+            self._say(f"{failure.sentence} Esc goes back.")
+        else:
+            self._say(f"What is shown may be out of date; r reads it again. {failure.sentence}")
         if self.detail is None:
             self.query_one("#view-age", Static).update("")
+
+    @on(LocationFailed)
+    def location_failed(self, message: LocationFailed) -> None:
+        message.stop()
+        self.query_one("#view-history", Static).update(record_content(message.failure.sentence))
+
+    @on(StepFailed)
+    def step_failed(self, message: StepFailed) -> None:
+        message.stop()
+        self._say(message.failure.sentence)
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -332,7 +350,7 @@ class IncidentView(FramedScreen):
             type_line += Content(" · closed as ") + record_content(
                 detail.closing_type_label or detail.closing_type_code, style="bold")
         self._set("view-type", type_line)
-        self._show_location()
+        self._show_location(detail)
         self._show_history()
         self._set("view-caller", self._caller(detail))
         self._set("view-persons", self._persons(detail))
@@ -406,8 +424,7 @@ class IncidentView(FramedScreen):
         age.update(Content(words))
         age.set_class(over, "-over")
 
-    def _show_location(self) -> None:
-        detail = self.detail
+    def _show_location(self, detail: IncidentDetail) -> None:
         line = record_content(detail.location_text)
         if detail.postcode and detail.postcode not in detail.location_text:
             line += Content(" ") + record_content(detail.postcode)
@@ -514,47 +531,49 @@ class IncidentView(FramedScreen):
 
     # --- keys ------------------------------------------------------------------------------
 
-    def _ready(self, *, open_only: bool) -> bool:
-        if self.detail is None:
+    def _ready(self, *, open_only: bool) -> IncidentDetail | None:
+        """The incident on show, if a change may be made to it now (else says why)."""
+        detail = self.detail
+        if detail is None:
             self._say("The incident is not on screen yet: wait, or r to read it again.")
-            return False
-        if open_only and self.detail.status == "closed":
-            self._say(f"{self.detail.reference} is closed: only notes can be added (n).")
-            return False
+            return None
+        if open_only and detail.status == "closed":
+            self._say(f"{detail.reference} is closed: only notes can be added (n).")
+            return None
         self._clear_message()
-        return True
+        return detail
 
-    def _open(self, dialog) -> None:
+    def _open(self, dialog: IncidentChangeDialog) -> None:
         self.app.push_screen(dialog, self._changed)
 
     def action_note(self) -> None:
-        if self._ready(open_only=False):
-            self._open(NoteDialog(self.detail, self.show_detail))
+        if detail := self._ready(open_only=False):
+            self._open(NoteDialog(detail, self.show_detail))
 
     def action_regrade(self) -> None:
-        if self._ready(open_only=True):
-            self._open(RegradeDialog(self.detail, self.show_detail,
+        if detail := self._ready(open_only=True):
+            self._open(RegradeDialog(detail, self.show_detail,
                                      grades=tuple(self.app.settings.grades)))
 
     def action_status(self) -> None:
-        if self._ready(open_only=True):
-            self._open(StatusDialog(self.detail, self.show_detail))
+        if detail := self._ready(open_only=True):
+            self._open(StatusDialog(detail, self.show_detail))
 
     def action_close_incident(self) -> None:
-        if self._ready(open_only=True):
-            self._open(CloseDialog(self.detail, self.show_detail))
+        if detail := self._ready(open_only=True):
+            self._open(CloseDialog(detail, self.show_detail))
 
     def action_reassess(self) -> None:
-        if self._ready(open_only=True):
-            self._open(ReassessDialog(self.detail, self.show_detail))
+        if detail := self._ready(open_only=True):
+            self._open(ReassessDialog(detail, self.show_detail))
 
     def action_sign_off(self) -> None:
-        if not self._ready(open_only=False):
+        if not (detail := self._ready(open_only=False)):
             return
-        if not self.detail.awaiting_signoff:
-            self._say(f"{self.detail.reference} has no closure awaiting sign-off.")
+        if not detail.awaiting_signoff:
+            self._say(f"{detail.reference} has no closure awaiting sign-off.")
             return
-        self._open(SignOffDialog(self.detail, self.show_detail))
+        self._open(SignOffDialog(detail, self.show_detail))
 
     def action_who_looked(self) -> None:
         from controlroom.screens.audit_trail import AuditTrailScreen
@@ -564,7 +583,7 @@ class IncidentView(FramedScreen):
                                                   self.detail.reference))
 
     def action_dash(self) -> None:
-        if not self._ready(open_only=False):
+        if not (detail := self._ready(open_only=False)):
             return
         from controlroom.screens.incident.dash import DashScreen
 
@@ -572,7 +591,7 @@ class IncidentView(FramedScreen):
             self._say_after_read = words
             self.load_detail()
 
-        self.app.push_screen(DashScreen(self.detail.id, self.detail.reference), done)
+        self.app.push_screen(DashScreen(detail.id, detail.reference), done)
 
     def _next_referral(self, status: str):
         if self.safeguarding is None:
