@@ -26,25 +26,29 @@ field). Anyone else is told plainly that only a supervisor can override.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static, TextArea
 
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS, closure_problems
-from controlroom.domain.roles import Role
+from controlroom.domain.permissions import Action, may
 from controlroom.domain.safeguarding import no_deployment_grades, override_reason_problem
 from controlroom.screens.confirm import ConfirmScreen
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import AppModal, CallFailed, FailureKind
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
+
+if TYPE_CHECKING:
+    from controlroom.domain.safeguarding import RuleBreach
+    from controlroom.services.incidents import IncidentDetail, IncidentTypeOption, LogEntry
 
 FLAGS = ("domestic", "child_present", "weapons", "possible_crime")
 FLAG_WORDS = {"domestic": "domestic", "child_present": "child present", "weapons": "weapons",
@@ -99,7 +103,7 @@ def conflict_message(before, after) -> str:
             "Your entry is kept — ctrl+s applies it to the current version.")
 
 
-class IncidentChangeDialog(ModalScreen[Any]):
+class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
     """The frame of every change dialog: save, cancel, messages at fields, conflicts.
 
     A subclass yields its fields from `compose_fields`, reads them back in `entry`, checks
@@ -111,6 +115,7 @@ class IncidentChangeDialog(ModalScreen[Any]):
     """
 
     HEADING = ""
+    DOING = "save the change"  # for the failure sentence: "Could not ..."
     HINT = "ctrl+s save · Esc cancel"
     FIELD_WIDGETS: dict[str, str] = {}  # service field name -> widget id to focus
     # True where the service applies the safeguarding rules (regrade, close): the dialog
@@ -122,36 +127,17 @@ class IncidentChangeDialog(ModalScreen[Any]):
         Binding("escape", "cancel", "Cancel", id="change.cancel"),
     ]
 
+    @dataclass
     class Applied(Message):
-        """The service accepted the change; `result` is its answer."""
+        """The service accepted the change: the changed incident, or a note's log entry."""
 
-        def __init__(self, result: Any) -> None:
-            super().__init__()
-            self.result = result
+        result: IncidentDetail | LogEntry
 
-    class Refused(Message):
-        """The change did not go through; `field` is where to say so (None: the dialog)."""
+    class ChangeFailed(CallFailed):
+        """The change did not go through: a field, a conflict, a rule or a fault."""
 
-        def __init__(self, field: str | None, message: str) -> None:
-            super().__init__()
-            self.field = field
-            self.message = message
-
-    class Conflicted(Message):
-        """Another operator saved first; `current` is the incident as it is now."""
-
-        def __init__(self, current: Any) -> None:
-            super().__init__()
-            self.current = current
-
-    class Safeguarded(Message):
-        """Safeguarding rules refused the change; `breaches` names them."""
-
-        def __init__(self, breaches: tuple) -> None:
-            super().__init__()
-            self.breaches = breaches
-
-    def __init__(self, detail, on_current: Callable[[Any], None] | None = None) -> None:
+    def __init__(self, detail: IncidentDetail,
+                 on_current: Callable[[IncidentDetail], None] | None = None) -> None:
         super().__init__(classes="change-dialog")
         self.detail = detail
         self._on_current = on_current
@@ -239,58 +225,52 @@ class IncidentChangeDialog(ModalScreen[Any]):
         self._saving = True
         self.save_change(self.detail.id, self.detail.version, entry)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-change")
     def save_change(self, incident_id: int, expected_version: int, entry: dict[str, Any]) -> None:
-        from controlroom.services import incidents, safeguarding
+        from controlroom.services import incidents
 
-        app = self.app
-        try:
-            result = self.apply_entry(incidents, app.uow_factory(), app.actor, app.clock(),
-                                      incident_id, expected_version, entry)
-        except incidents.EditConflict as exc:
-            self.post_message(self.Conflicted(exc.current))
-            return
-        except safeguarding.SafeguardingRefused as exc:
-            self.post_message(self.Safeguarded(exc.breaches))
-            return
-        except safeguarding.OverrideNotPermitted as exc:
-            self.post_message(self.Refused(None, str(exc)))
-            return
-        except safeguarding.OverrideInputError as exc:
-            self.post_message(self.Refused(exc.field, exc.message))
-            return
-        except incidents.IncidentInputError as exc:
-            self.post_message(self.Refused(exc.field, exc.message))
-            return
-        except incidents.IncidentNotFound:
-            self.post_message(self.Refused(None, f"{self.detail.reference} is no longer in the "
-                                                 "database. Your entry is kept."))
-            return
-        except Exception as exc:  # the database is what most often fails here
-            self.post_message(self.Refused(
-                None, f"NOT SAVED — {failure_text(exc)}. Your entry is kept; "
-                      "try ctrl+s again."))
-            return
-        self.post_message(self.Applied(result))
+        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
+        self.run_service(
+            lambda: self.apply_entry(incidents, uow_factory(), actor, clock(), incident_id,
+                                     expected_version, entry),
+            self.Applied, doing=self.DOING, group="incident-change", failed=self.ChangeFailed)
 
     @on(Applied)
     def applied(self, message: Applied) -> None:
         self._saving = False
         self.dismiss(message.result)
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
-        self._saving = False
-        self.show_error(message.field, message.message)
-        self.focus_field(message.field)
+    @on(ChangeFailed)
+    def change_failed(self, message: ChangeFailed) -> None:
+        from controlroom.services.incidents import EditConflict, IncidentNotFound
+        from controlroom.services.safeguarding import SafeguardingRefused
 
-    @on(Safeguarded)
-    def safeguarded(self, message: Safeguarded) -> None:
-        """Name the rules; a supervisor gets the override field, anyone else is told."""
+        message.stop()
         self._saving = False
-        supervisor = self.app.actor.role is Role.SUPERVISOR
+        failure = message.failure
+        error = failure.error
+        if isinstance(error, EditConflict):
+            self.conflicted(error.current)
+        elif isinstance(error, SafeguardingRefused):
+            self.safeguarded(error.breaches)
+        elif isinstance(error, IncidentNotFound):
+            self._refused(None, f"{self.detail.reference} is no longer in the database. "
+                                "Your entry is kept.")
+        elif failure.kind in (FailureKind.INPUT, FailureKind.REFUSED):
+            self._refused(failure.field, failure.sentence)
+        elif failure.kind is FailureKind.DECLINED:
+            self._refused(None, f"NOT SAVED — {failure.sentence}. Your entry is kept.")
+        else:
+            self._refused(None, failure.sentence)
+
+    def _refused(self, field_name: str | None, message: str) -> None:
+        self.show_error(field_name, message)
+        self.focus_field(field_name)
+
+    def safeguarded(self, breaches: tuple[RuleBreach, ...]) -> None:
+        """Name the rules; a supervisor gets the override field, anyone else is told."""
+        supervisor = may(self.app.actor.role, Action.OVERRIDE)
         lines = ["REFUSED BY SAFEGUARDING RULES:"]
-        lines += [f"• {b.title}: {b.why}" for b in message.breaches]
+        lines += [f"• {b.title}: {b.why}" for b in breaches]
         if supervisor:
             lines.append("As a supervisor you may override: write why below, then ctrl+s.")
         else:
@@ -306,14 +286,10 @@ class IncidentChangeDialog(ModalScreen[Any]):
 
     @on(Input.Changed, "#override-reason")
     def override_typed(self) -> None:
-        for widget in self.query("#override_reason-error"):
-            widget.update("")
-            widget.remove_class("-shown")
+        self.clear_error("override_reason")
 
-    @on(Conflicted)
-    def conflicted(self, message: Conflicted) -> None:
-        self._saving = False
-        before, self.detail = self.detail, message.current
+    def conflicted(self, current: IncidentDetail) -> None:
+        before, self.detail = self.detail, current
         conflict = self.query_one("#dialog-conflict", Static)
         conflict.update(record_content(conflict_message(before, self.detail)))
         conflict.add_class("-shown")
@@ -325,13 +301,18 @@ class IncidentChangeDialog(ModalScreen[Any]):
     # --- messages at the fields -----------------------------------------------------------
 
     def show_error(self, field_name: str | None, message: str) -> None:
-        found = self.query(f"#{field_name}-error") if field_name else None
-        widget = found.first(Static) if found else self.query_one("#dialog-error", Static)
+        found = self.query(f"#{field_name}-error").results(Static) if field_name else iter(())
+        widget = next(found, None) or self.query_one("#dialog-error", Static)
         widget.update(record_content(message))
         widget.add_class("-shown")
 
     def clear_errors(self) -> None:
-        for widget in self.query(".field-error"):
+        for widget in self.query(".field-error").results(Static):
+            widget.update("")
+            widget.remove_class("-shown")
+
+    def clear_error(self, field_name: str) -> None:
+        for widget in self.query(f"#{field_name}-error").results(Static):
             widget.update("")
             widget.remove_class("-shown")
 
@@ -379,6 +360,7 @@ class NoteDialog(IncidentChangeDialog):
     """n: add a note to the log. Enter starts a new line; ctrl+s adds it. Never conflicts."""
 
     HEADING = "Add a note"
+    DOING = "add the note"
     HINT = "Enter new line · ctrl+s add the note · Esc cancel"
     FIELD_WIDGETS = {"text": "note-text"}
 
@@ -409,6 +391,7 @@ class RegradeDialog(IncidentChangeDialog):
     """g: change the grade. The reason is mandatory; the preview reads "G3 → G1"."""
 
     HEADING = "Change the grade"
+    DOING = "change the grade"
     FIELD_WIDGETS = {"grade": "new-grade", "new_grade": "new-grade", "reason": "reason",
                      "override_reason": "override-reason"}
     GUARDED = True
@@ -464,9 +447,7 @@ class RegradeDialog(IncidentChangeDialog):
     def typed(self, event: Input.Changed) -> None:
         field_name = {"new-grade": "grade", "reason": "reason"}.get(event.input.id or "")
         if field_name:
-            for widget in self.query(f"#{field_name}-error"):
-                widget.update("")
-                widget.remove_class("-shown")
+            self.clear_error(field_name)
 
     def current_changed(self) -> None:
         self._show_preview()
@@ -489,6 +470,7 @@ class StatusDialog(IncidentChangeDialog):
     """
 
     HEADING = "Change the status"
+    DOING = "change the status"
     HINT = ("   ".join(f"{key} {status.replace('_', ' ')}" for key, status in STATUS_KEYS)
             + "   · ctrl+s again after a conflict · Esc cancel")
     BINDINGS = [
@@ -548,21 +530,27 @@ class CloseDialog(IncidentChangeDialog):
     """
 
     HEADING = "Close the incident"
+    DOING = "close the incident"
     HINT = "Enter next field · ctrl+s close the incident · Esc cancel"
     FIELD_WIDGETS = {"closing_type_code": "closing-type", "result": "result",
                      "crime_reference": "crime-reference", "no_crime_reason": "no-crime-reason",
                      "override_reason": "override-reason"}
     GUARDED = True
 
+    @dataclass
     class TypesLoaded(Message):
-        def __init__(self, types: list) -> None:
-            super().__init__()
-            self.types = types
+        """The incident types, which are also the closing types."""
 
-    def __init__(self, detail, on_current=None) -> None:
+        types: list[IncidentTypeOption]
+
+    class TypesFailed(CallFailed):
+        """The closing types could not be read: said at the closing-type field."""
+
+    def __init__(self, detail: IncidentDetail,
+                 on_current: Callable[[IncidentDetail], None] | None = None) -> None:
         super().__init__(detail, on_current)
-        self.types: list = []
-        self.type_matches: list = []
+        self.types: list[IncidentTypeOption] = []
+        self.type_matches: list[IncidentTypeOption] = []
         self.closing_type_code: str | None = None
 
     def compose_fields(self) -> ComposeResult:
@@ -589,17 +577,18 @@ class CloseDialog(IncidentChangeDialog):
         self.query_one("#closing-type").focus()
         self.load_types()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="closing-types")
     def load_types(self) -> None:
         from controlroom.services import incidents
 
-        try:
-            types = incidents.incident_types(self.app.uow_factory())
-        except Exception as exc:
-            self.post_message(self.Refused("closing_type_code",
-                                           f"could not read incident types: {exc}"))
-            return
-        self.post_message(self.TypesLoaded(list(types)))
+        uow_factory = self.app.uow_factory
+        self.run_service(lambda: incidents.incident_types(uow_factory()), self.TypesLoaded,
+                         doing="read the closing types", group="closing-types",
+                         failed=self.TypesFailed)
+
+    @on(TypesFailed)
+    def types_failed(self, message: TypesFailed) -> None:
+        message.stop()
+        self._refused("closing_type_code", message.failure.sentence)
 
     @on(TypesLoaded)
     def types_loaded(self, message: TypesLoaded) -> None:
@@ -613,24 +602,19 @@ class CloseDialog(IncidentChangeDialog):
         chosen = next((t for t in self.types if t.code == self.closing_type_code), None)
         if chosen is None or event.value != chosen.label:
             self.closing_type_code = None
-        self._clear("closing_type_code")
+        self.clear_error("closing_type_code")
         self._show_matches(event.value)
 
     @on(Input.Changed, "#crime-reference")
     def crime_reference_typed(self) -> None:
-        self._clear("crime_reference")
+        self.clear_error("crime_reference")
 
     @on(TextArea.Changed)
     def text_typed(self, event: TextArea.Changed) -> None:
-        self._clear({"result": "result", "no-crime-reason": "no_crime_reason"}
+        self.clear_error({"result": "result", "no-crime-reason": "no_crime_reason"}
                     .get(event.text_area.id or "", ""))
         if event.text_area.id == "no-crime-reason":
-            self._clear("crime_reference")
-
-    def _clear(self, field_name: str) -> None:
-        for widget in self.query(f"#{field_name}-error"):
-            widget.update("")
-            widget.remove_class("-shown")
+            self.clear_error("crime_reference")
 
     @on(LookupInput.Moved)
     def move_match(self, event: LookupInput.Moved) -> None:
@@ -670,7 +654,7 @@ class CloseDialog(IncidentChangeDialog):
             with self.prevent(Input.Changed):
                 self.query_one("#closing-type", Input).value = chosen.label
             matches.hide()
-            self._clear("closing_type_code")
+            self.clear_error("closing_type_code")
             return True
         if self.query_one("#closing-type", Input).value.strip():
             self.show_error("closing_type_code", "no incident type matches that: type a few "
@@ -715,6 +699,7 @@ class ReassessDialog(IncidentChangeDialog):
     """a: re-do THRIVE (six short fields, or skipped explicitly) and the four flags."""
 
     HEADING = "Reassess THRIVE and flags"
+    DOING = "save the reassessment"
     HINT = "Enter/Tab next field · space ticks · ctrl+s save · Esc cancel"
     FIELD_WIDGETS = {"thrive": "thrive-threat", "thrive_skipped": "thrive-skip"}
 
@@ -769,9 +754,7 @@ class ReassessDialog(IncidentChangeDialog):
         self._clear_thrive_error()
 
     def _clear_thrive_error(self) -> None:
-        for widget in self.query("#thrive-error"):
-            widget.update("")
-            widget.remove_class("-shown")
+        self.clear_error("thrive")
 
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
         skipped = entry["thrive_skipped"]
@@ -787,6 +770,7 @@ class SignOffDialog(IncidentChangeDialog):
     the incident opens again and the reason, required then, is logged (NCRS)."""
 
     HEADING = "Sign off the no-crime closure"
+    DOING = "record the sign-off"
     HINT = "ctrl+s sign off · ctrl+o return it open (reason needed) · Esc cancel"
     FIELD_WIDGETS = {"reason": "signoff-reason"}
     BINDINGS = [
