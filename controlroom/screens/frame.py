@@ -7,6 +7,8 @@ and `run_service` come with it (`screens/seam.py`).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual.app import ComposeResult
 from textual.widgets import Footer
 
@@ -15,7 +17,10 @@ from controlroom.widgets.environment_banner import EnvironmentBanner
 from controlroom.widgets.operator_header import OperatorHeader
 
 
-class FramedScreen(AppScreen[None]):
+ScreenResultT = TypeVar("ScreenResultT")
+
+
+class FramedScreen(AppScreen[ScreenResultT]):
     def compose(self) -> ComposeResult:
         app = self.app
         profile = app.database_profile

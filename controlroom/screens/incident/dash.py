@@ -20,9 +20,10 @@ Content built from our own words; record text (the reference, names) goes throug
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -42,8 +43,11 @@ from controlroom.domain.dash import (
 from controlroom.domain.dash import REASON_MIN as JUDGEMENT_REASON_MIN
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.record_text import record_content
+
+if TYPE_CHECKING:
+    from controlroom.services.dash import DashSaved, DashView
 
 ANSWER_WORDS = {Answer.YES: "YES", Answer.NO: "no", Answer.NOT_KNOWN: "not known"}
 LEVEL_WORDS = {
@@ -67,7 +71,7 @@ def level_words(level: RiskLevel) -> str:
     return LEVEL_WORDS[level]
 
 
-class DashScreen(FramedScreen):
+class DashScreen(FramedScreen["str | None"]):
     """DASH for one incident; dismisses with what was saved (words) or None."""
 
     TITLE = "DASH"
@@ -84,21 +88,23 @@ class DashScreen(FramedScreen):
         Binding("escape", "back", "Back", id="dash.back"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, view: Any) -> None:
-            super().__init__()
-            self.view = view
+        """The incident's DASH as it stands (the last one saved, if any)."""
 
+        view: DashView
+
+    @dataclass
     class Saved(Message):
-        def __init__(self, saved: Any) -> None:
-            super().__init__()
-            self.saved = saved
+        """The DASH was saved, with any referral it raised."""
 
-    class Refused(Message):
-        def __init__(self, field: str | None, message: str) -> None:
-            super().__init__()
-            self.field = field
-            self.message = message
+        saved: DashSaved
+
+    class LoadFailed(CallFailed):
+        """The DASH could not be read."""
+
+    class SaveFailed(CallFailed):
+        """The DASH was not saved; the answers stay on screen."""
 
     def __init__(self, incident_id: int, reference: str) -> None:
         super().__init__()
@@ -139,18 +145,18 @@ class DashScreen(FramedScreen):
 
     # --- reading -----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="dash-read")
     def load_dash(self) -> None:
         from controlroom.services import dash
 
-        app = self.app
-        try:
-            view = dash.dash_for_incident(app.uow_factory(), app.actor, self.incident_id)
-        except Exception as exc:
-            self.post_message(self.Refused(None, f"could not read the DASH: {exc}. "
-                                                 "Esc goes back."))
-            return
-        self.post_message(self.Loaded(view))
+        uow_factory, actor, incident_id = self.app.uow_factory, self.app.actor, self.incident_id
+        self.run_service(lambda: dash.dash_for_incident(uow_factory(), actor, incident_id),
+                         self.Loaded, doing="read the DASH", group="dash-read",
+                         failed=self.LoadFailed)
+
+    @on(LoadFailed)
+    def load_failed(self, message: LoadFailed) -> None:
+        message.stop()
+        self._error(None, f"{message.failure.sentence} Esc goes back.")
 
     @on(Loaded)
     def dash_loaded(self, message: Loaded) -> None:
@@ -300,23 +306,17 @@ class DashScreen(FramedScreen):
         self.save_dash(dict(self.answers), self.judgement,
                        reason if self.judgement is not None else None)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="dash-save")
-    def save_dash(self, answers: dict, judgement: RiskLevel | None, reason: str | None) -> None:
+    def save_dash(self, answers: dict[int, Answer], judgement: RiskLevel | None,
+                  reason: str | None) -> None:
         from controlroom.services import dash
 
         app = self.app
-        try:
-            saved = dash.record_dash(app.uow_factory(), app.actor, self.incident_id, answers,
-                                     app.clock(), judgement_level=judgement,
-                                     judgement_reason=reason)
-        except dash.DashInputError as exc:
-            self.post_message(self.Refused(exc.field, exc.message))
-            return
-        except Exception as exc:
-            self.post_message(self.Refused(None, f"NOT SAVED — {failure_text(exc)}. "
-                                                 "Your answers are kept; ctrl+s again."))
-            return
-        self.post_message(self.Saved(saved))
+        uow_factory, actor, clock, incident_id = (app.uow_factory, app.actor, app.clock,
+                                                  self.incident_id)
+        self.run_service(
+            lambda: dash.record_dash(uow_factory(), actor, incident_id, answers, clock(),
+                                     judgement_level=judgement, judgement_reason=reason),
+            self.Saved, doing="save the DASH", group="dash-save", failed=self.SaveFailed)
 
     @on(Saved)
     def dash_saved(self, message: Saved) -> None:
@@ -329,11 +329,18 @@ class DashScreen(FramedScreen):
             words += " (m marks it sent)."
         self.dismiss(words)
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
+    @on(SaveFailed)
+    def save_failed(self, message: SaveFailed) -> None:
+        message.stop()
         self._saving = False
-        field = message.field if message.field == "judgement_reason" else None
-        self._error(field, message.message)
+        failure = message.failure
+        if failure.kind is FailureKind.INPUT:
+            field = failure.field if failure.field == "judgement_reason" else None
+            self._error(field, failure.sentence)
+        elif failure.kind in (FailureKind.REFUSED, FailureKind.DECLINED):
+            self._error(None, f"NOT SAVED — {failure.sentence}. Your answers are kept.")
+        else:
+            self._error(None, failure.sentence)
 
     # --- messages and leaving ----------------------------------------------------------
 
@@ -343,7 +350,7 @@ class DashScreen(FramedScreen):
         widget.add_class("-shown")
 
     def _clear(self, field: str) -> None:
-        for widget in self.query(f"#{field}-error"):
+        for widget in self.query(f"#{field}-error").results(Static):
             widget.update("")
             widget.remove_class("-shown")
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from controlroom.screens.seam import AppModal
 from controlroom.widgets.record_text import record_content
 
 ROLES = (("c", "caller"), ("v", "victim"), ("s", "suspect"), ("w", "witness"), ("j", "subject"))
 
 
-class PersonRoleScreen(ModalScreen[str | None]):
+class PersonRoleScreen(AppModal[str | None]):
     """c caller, v victim, s suspect, w witness, j subject; Esc links nobody."""
 
     BINDINGS = [
