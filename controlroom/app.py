@@ -381,7 +381,7 @@ class ControlRoomApp(App[int]):
         while len(self.screen_stack) > 2:
             self.pop_screen()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if len(self.screen_stack) > 2:
             self.pop_screen()
 

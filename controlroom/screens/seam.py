@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -134,11 +134,14 @@ class CallFailed(Message):
     failure: Failure
 
 
-class ServiceCalls:
-    """What both kinds of screen share: running a service call in a thread worker."""
+class AppScreen(Screen[ScreenResultT]):
+    """A screen of Control Room (see `FramedScreen` for the banner and header)."""
+
+    if TYPE_CHECKING:
+        app = getters.app(ControlRoomApp)
 
     def run_service(
-        self: Screen[Any],
+        self,
         call: Callable[[], ResultT],
         done: Callable[[ResultT], Message],
         *,
@@ -169,18 +172,8 @@ class ServiceCalls:
                                  exclusive=exclusive, exit_on_error=False)
 
 
-class AppScreen(ServiceCalls, Screen[ScreenResultT]):
-    """A full screen of Control Room (see `FramedScreen` for the banner and header)."""
-
-    if TYPE_CHECKING:
-        app = getters.app(ControlRoomApp)
-
-
-class AppModal(ServiceCalls, ModalScreen[ScreenResultT]):
+class AppModal(AppScreen[ScreenResultT], ModalScreen[ScreenResultT]):
     """A dialog of Control Room: answered or dismissed before the operator goes on."""
-
-    if TYPE_CHECKING:
-        app = getters.app(ControlRoomApp)
 
 
 __all__ = ["AppModal", "AppScreen", "CallFailed", "Failure", "FailureKind", "failure_of"]

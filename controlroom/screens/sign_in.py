@@ -11,15 +11,14 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from controlroom.messages import SessionOpened, SignInRefused
-from controlroom.screens.seam import failure_of
+from controlroom.screens.seam import AppScreen, failure_of
 from controlroom.widgets.record_text import record_content
 
 
-class SignInScreen(Screen):
+class SignInScreen(AppScreen[None]):
     """Shows who is being signed in and from where, while the worker does the checks."""
 
     AUTO_FOCUS = None
