@@ -21,6 +21,7 @@ from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
 from controlroom.config import Settings
 from controlroom.domain.local_time import LOCAL_ZONE
+from controlroom.logs import configure_file_log
 from controlroom.messages import (
     IncidentChosen,
     IncidentSaved,
@@ -121,6 +122,9 @@ class ControlRoomApp(App[int]):
             self.theme = "ansi-dark"
         self.push_screen(SignInScreen(self.username, self.terminal))
         if not self.is_headless:
+            # A real terminal: failures' details go to the operator's log file, never
+            # beneath the app on its screen. (Tests configure their own.)
+            configure_file_log(self.settings.data_dir, self.username)
             self._hang_up_on_sighup()
 
     def _hang_up_on_sighup(self) -> None:

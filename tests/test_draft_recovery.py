@@ -65,6 +65,9 @@ def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
     finally:
         first.close()
     assert first.status == -9
+    # On a real terminal the app keeps the operator's log file (details of any failure).
+    log_file = tmp_path / "logs" / f"{getpass.getuser()}.log"
+    assert log_file.exists() and (log_file.stat().st_mode & 0o777) == 0o600
 
     database = Database(url)
     try:
