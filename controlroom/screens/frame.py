@@ -16,7 +16,6 @@ from controlroom.screens.seam import AppScreen
 from controlroom.widgets.environment_banner import EnvironmentBanner
 from controlroom.widgets.operator_header import OperatorHeader
 
-
 ScreenResultT = TypeVar("ScreenResultT")
 
 
