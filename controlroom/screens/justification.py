@@ -11,13 +11,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from controlroom.screens.seam import AppModal
 from controlroom.widgets.record_text import record_content
 
 
-class JustificationScreen(ModalScreen[str | None]):
+class JustificationScreen(AppModal[str | None]):
     """Asks why the operator needs a restricted record. Enter submits; Esc goes back."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="justify.cancel")]

@@ -14,16 +14,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from controlroom.screens.confirm import ConfirmScreen
+from controlroom.screens.seam import AppModal
 from controlroom.services.person_merge import REASON_MINIMUM
 from controlroom.widgets.record_text import record_content, record_text
 
 
-class PersonMergeDialog(ModalScreen[tuple[int | None, str] | None]):
+class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
     """Choose a record (when `choices` are given), write a reason, confirm."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="merge.cancel")]
@@ -71,7 +71,8 @@ class PersonMergeDialog(ModalScreen[tuple[int | None, str] | None]):
 
     @on(OptionList.OptionSelected, "#merge-choice")
     def option_selected(self, event: OptionList.OptionSelected) -> None:
-        self._choose(int(event.option.id))
+        if event.option.id is not None:  # every choice is made with its person's id
+            self._choose(int(event.option.id))
 
     def _choose(self, person_id: int) -> None:
         self.chosen = person_id

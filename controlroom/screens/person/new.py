@@ -8,19 +8,23 @@ new record anyway (the operator has looked and decided).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from controlroom.screens.seam import AppModal, CallFailed
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
+
+if TYPE_CHECKING:
+    from controlroom.services.persons import PersonSummary
 
 
 def parse_date_of_birth(text: str) -> date | None:
@@ -39,7 +43,7 @@ def parse_date_of_birth(text: str) -> date | None:
     raise ValueError("date of birth: use DD/MM/YYYY, e.g. 02/03/1984 (or leave it empty)")
 
 
-class NewPersonScreen(ModalScreen[Any]):
+class NewPersonScreen(AppModal["PersonSummary | None"]):
     """Dismisses with the PersonSummary to link (new or existing), or None."""
 
     BINDINGS = [
@@ -47,24 +51,21 @@ class NewPersonScreen(ModalScreen[Any]):
         Binding("escape", "cancel", "Cancel", id="person_new.cancel"),
     ]
 
+    @dataclass
     class Created(Message):
-        def __init__(self, person: Any) -> None:
-            super().__init__()
-            self.person = person
+        """The person was created (or, after the check, confirmed new and created)."""
 
-    class Refused(Message):
-        def __init__(self, field: str | None, message: str, candidates: list | None = None) -> None:
-            super().__init__()
-            self.field = field
-            self.message = message
-            self.candidates = candidates or []
+        person: PersonSummary
+
+    class CreateFailed(CallFailed):
+        """Not created: a field, possible duplicates to look at first, or a fault."""
 
     def __init__(self, query: str = "") -> None:
         super().__init__()
         words = query.split()
         self._forename = words[0] if len(words) > 1 else ""
         self._surname = " ".join(words[1:]) if len(words) > 1 else query
-        self.candidates: list = []
+        self.candidates: list[PersonSummary] = []
         self._busy = False
 
     def compose(self) -> ComposeResult:
@@ -102,7 +103,7 @@ class NewPersonScreen(ModalScreen[Any]):
         self.focus_next()
 
     def _errors_clear(self) -> None:
-        for widget in self.query(".field-error"):
+        for widget in self.query(".field-error").results(Static):
             widget.update("")
             widget.remove_class("-shown")
 
@@ -128,37 +129,32 @@ class NewPersonScreen(ModalScreen[Any]):
             confirmed_new=bool(self.candidates),
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="person-create")
     def create(self, forename: str, surname: str, born: date | None, gender: str | None,
                *, confirmed_new: bool) -> None:
         from controlroom.services import persons
 
-        app = self.app
-        try:
-            person = persons.create_person(app.uow_factory(), app.actor, forename=forename,
-                                           surname=surname, date_of_birth=born, gender=gender,
-                                           confirmed_new=confirmed_new)
-        except persons.PossibleDuplicate as exc:
-            self.post_message(self.Refused(None, "", exc.candidates))
-            return
-        except persons.PersonInputError as exc:
-            self.post_message(self.Refused(exc.field, exc.message))
-            return
-        except Exception as exc:
-            self.post_message(self.Refused("surname", f"not created — {exc}"))
-            return
-        self.post_message(self.Created(person))
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+        self.run_service(
+            lambda: persons.create_person(uow_factory(), actor, forename=forename,
+                                          surname=surname, date_of_birth=born, gender=gender,
+                                          confirmed_new=confirmed_new),
+            self.Created, doing="create the person", group="person-create",
+            failed=self.CreateFailed)
 
     @on(Created)
     def created(self, message: Created) -> None:
         self._busy = False
         self.dismiss(message.person)
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
+    @on(CreateFailed)
+    def create_failed(self, message: CreateFailed) -> None:
+        from controlroom.services.persons import PossibleDuplicate
+
+        message.stop()
         self._busy = False
-        if message.candidates:
-            self.candidates = list(message.candidates)
+        failure = message.failure
+        if isinstance(failure.error, PossibleDuplicate):
+            self.candidates = list(failure.error.candidates)
             self.query_one("#person-new-duplicates-title", Static).update(
                 "POSSIBLY ALREADY KNOWN — Enter links the highlighted person; "
                 "ctrl+s creates a new record anyway")
@@ -168,9 +164,10 @@ class NewPersonScreen(ModalScreen[Any]):
                 for p in self.candidates])
             self.query_one("#surname", Input).focus()
             return
-        field = message.field if message.field in {"forename", "surname", "date_of_birth",
+        field = failure.field if failure.field in {"forename", "surname", "date_of_birth",
                                                    "gender"} else "surname"
-        self._error(field, message.message)
+        self._error(field, failure.sentence if failure.field else
+                    f"not created — {failure.sentence}")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -14,10 +14,12 @@ when and why.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, tzinfo
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -25,17 +27,23 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from controlroom.messages import IncidentChosen
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.justification import ask_justification
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed
 from controlroom.widgets.record_text import record_content, record_text
 
+if TYPE_CHECKING:
+    from controlroom.services.intelligence import IntelSummary
+    from controlroom.services.person_merge import MergeInfo
+    from controlroom.services.person_record import PersonRecord
 
-def _born(value) -> str:
+
+def _born(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "DOB unknown"
 
 
-def _merge_line(merge, zone) -> str:
+def _merge_line(merge: MergeInfo, zone: tzinfo) -> str:
     return (f"record {merge.merged_id} {merge.merged_name} merged by "
             f"{merge.merged_by or 'unknown'} on {merge.merged_at.astimezone(zone):%d/%m/%Y}: "
             f"{merge.reason}")
@@ -52,35 +60,37 @@ class PersonRecordScreen(FramedScreen):
                 tooltip="Who opened or changed this record (supervisors)"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, record: Any) -> None:
-            super().__init__()
-            self.record = record
+        """The record as it stands (the read is audited)."""
 
+        record: PersonRecord
+
+    @dataclass
     class IntelligenceLoaded(Message):
-        def __init__(self, reports: list, error: str | None = None) -> None:
-            super().__init__()
-            self.reports = reports
-            self.error = error
+        """The intelligence reports linked to the person, newest first."""
 
-    class Refused(Message):
-        def __init__(self, message: str, justification_needed: bool) -> None:
-            super().__init__()
-            self.message = message
-            self.justification_needed = justification_needed
+        reports: list[IntelSummary]
 
+    class LoadFailed(CallFailed):
+        """The record could not be opened (a justification may be needed first)."""
+
+    class IntelligenceFailed(CallFailed):
+        """The linked reports could not be read: said in their place."""
+
+    @dataclass
     class MergeChanged(Message):
-        """A merge or undo went through (`done`) or did not (`message` says why)."""
+        """A merge or an undo went through; `words` say which records."""
 
-        def __init__(self, message: str, done: bool) -> None:
-            super().__init__()
-            self.message = message
-            self.done = done
+        words: str
+
+    class MergeFailed(CallFailed):
+        """A merge or an undo did not go through."""
 
     def __init__(self, person_id: int) -> None:
         super().__init__()
         self.person_id = person_id
-        self.record = None
+        self.record: PersonRecord | None = None
         self._justification: str | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -102,35 +112,36 @@ class PersonRecordScreen(FramedScreen):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="person-record")
     def load(self) -> None:
         from controlroom.services import person_record
 
-        app = self.app
-        try:
-            record = person_record.view_person(app.uow_factory(), app.actor, self.person_id,
-                                               justification=self._justification)
-        except person_record.JustificationRequired as exc:
-            self.post_message(self.Refused(str(exc), True))
-            return
-        except Exception as exc:
-            self.post_message(self.Refused(f"{failure_text(exc)}", False))
-            return
-        self.post_message(self.Loaded(record))
-        try:
-            from controlroom.services import intelligence
+        uow_factory, actor, person_id = self.app.uow_factory, self.app.actor, self.person_id
+        justification = self._justification
+        self.run_service(
+            lambda: person_record.view_person(uow_factory(), actor, person_id,
+                                              justification=justification),
+            self.Loaded, doing="open the person record", group="person-record",
+            failed=self.LoadFailed)
 
-            reports = intelligence.reports_for_person(app.uow_factory(), app.actor, self.person_id)
-        except Exception as exc:
-            self.post_message(self.IntelligenceLoaded([], f"{failure_text(exc)}"))
-            return
-        self.post_message(self.IntelligenceLoaded(reports))
+    def load_intelligence(self) -> None:
+        from controlroom.services import intelligence
+
+        uow_factory, actor, person_id = self.app.uow_factory, self.app.actor, self.person_id
+        self.run_service(
+            lambda: intelligence.reports_for_person(uow_factory(), actor, person_id),
+            self.IntelligenceLoaded, doing="read the linked intelligence",
+            group="person-intelligence", failed=self.IntelligenceFailed)
+
+    @on(IntelligenceFailed)
+    def intelligence_failed(self, message: IntelligenceFailed) -> None:
+        message.stop()
+        self.query_one("#person-intelligence", Static).update(
+            Content.styled("INTELLIGENCE (3x5x2 grading)", "bold") + Content("\n")
+            + record_content(f"unavailable — {message.failure.sentence}"))
 
     @on(IntelligenceLoaded)
     def intelligence_loaded(self, message: IntelligenceLoaded) -> None:
         lines = [Content.styled("INTELLIGENCE (3x5x2 grading)", "bold")]
-        if message.error:
-            lines.append(record_content(f"unavailable — {message.error}"))
         for report in message.reports:
             head = (f"{report.reference}  {report.submitted_at.astimezone(self.app.zone):%d/%m/%y}"
                     f"  {report.grading_code}" + ("  SUPERSEDED" if report.superseded else ""))
@@ -139,17 +150,19 @@ class PersonRecordScreen(FramedScreen):
                 lines.append(record_content(f"   RESTRICTED — ask {report.ask or 'the owner'}"))
             elif report.preview:
                 lines.append(Content("   ") + record_content(report.preview))
-        if not message.reports and not message.error:
+        if not message.reports:
             lines.append(Content("none linked"))
         self.query_one("#person-intelligence", Static).update(Content("\n").join(lines))
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
-        self.query_one("#person-identity", Static).update(record_content(message.message))
-        if not message.justification_needed:
-            return
+    @on(LoadFailed)
+    def load_failed(self, message: LoadFailed) -> None:
+        from controlroom.services.person_record import JustificationRequired
 
-        ask_justification(self, message.message, self._retry_with)
+        message.stop()
+        sentence = message.failure.sentence
+        self.query_one("#person-identity", Static).update(record_content(sentence))
+        if isinstance(message.failure.error, JustificationRequired):
+            ask_justification(self, sentence, self._retry_with)
 
     def _retry_with(self, justification: str) -> None:
         self._justification = justification
@@ -158,6 +171,7 @@ class PersonRecordScreen(FramedScreen):
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:
         record = self.record = message.record
+        self.load_intelligence()
         born = record.date_of_birth.strftime("%d/%m/%Y") if record.date_of_birth else "DOB unknown"
         identity = [
             record_content(record.name, style="bold") + Content(f"  born {born}")
@@ -243,7 +257,7 @@ class PersonRecordScreen(FramedScreen):
         if record is None:
             return
         if not may_merge(self.app.actor):
-            self.change_merge("merge", record.id, None, None)  # refused and audited there
+            self.merge_record(record.id, None)  # refused and audited there
             return
         if record.merged_into is not None:
             self._merge_status(f"This record is merged into record "
@@ -256,8 +270,8 @@ class PersonRecordScreen(FramedScreen):
                     f"  (record {other.person_id})") for other in record.possible_duplicates]
 
         def answered(answer: tuple[int | None, str] | None) -> None:
-            if answer is not None:
-                self.change_merge("merge", answer[0], None, answer[1])
+            if answer is not None and answer[0] is not None:
+                self.merge_record(answer[0], answer[1])
 
         self.app.push_screen(PersonMergeDialog(
             "MERGE A DUPLICATE INTO THIS RECORD",
@@ -277,48 +291,54 @@ class PersonRecordScreen(FramedScreen):
             self._merge_status("No merge to undo on this record")
             return
         if not may_merge(self.app.actor):
-            self.change_merge("undo", None, merge.merge_id, None)  # refused and audited there
+            self.undo_merge(merge.merge_id, None)  # refused and audited there
             return
 
         def answered(answer: tuple[int | None, str] | None) -> None:
             if answer is not None:
-                self.change_merge("undo", None, merge.merge_id, answer[1])
+                self.undo_merge(merge.merge_id, answer[1])
 
         self.app.push_screen(PersonMergeDialog(
             "UNDO A MERGE", _merge_line(merge, self.app.zone), [],
             f"Undo the merge of record {merge.merged_id} into record {merge.survivor_id}?"),
             answered)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="person-merge")
-    def change_merge(self, kind: str, merged_id: int | None, merge_id: int | None,
-                     reason: str | None) -> None:
+    def merge_record(self, merged_id: int, reason: str | None) -> None:
         from controlroom.services import person_merge
 
-        app = self.app
-        try:
-            if kind == "merge":
-                info = person_merge.merge_persons(app.uow_factory(), app.actor, self.person_id,
-                                                  merged_id, reason)
-                message = f"Record {info.merged_id} ({info.merged_name}) merged into this record"
-            else:
-                info = person_merge.undo_merge(app.uow_factory(), app.actor, merge_id, reason)
-                message = (f"Merge undone: record {info.merged_id} ({info.merged_name}) is a "
-                           "record of its own again")
-        except (person_merge.MergeNotAllowed, person_merge.MergeRefused,
-                person_merge.ReasonRequired) as exc:
-            self.post_message(self.MergeChanged(str(exc), False))
-            return
-        except Exception as exc:
-            self.post_message(self.MergeChanged(f"{failure_text(exc)}", False))
-            return
-        self.post_message(self.MergeChanged(message, True))
+        uow_factory, actor, person_id = self.app.uow_factory, self.app.actor, self.person_id
+
+        def merge() -> str:
+            info = person_merge.merge_persons(uow_factory(), actor, person_id, merged_id, reason)
+            return f"Record {info.merged_id} ({info.merged_name}) merged into this record"
+
+        self.run_service(merge, self.MergeChanged, doing="merge the records",
+                         group="person-merge", failed=self.MergeFailed)
+
+    def undo_merge(self, merge_id: int, reason: str | None) -> None:
+        from controlroom.services import person_merge
+
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+
+        def undo() -> str:
+            info = person_merge.undo_merge(uow_factory(), actor, merge_id, reason)
+            return (f"Merge undone: record {info.merged_id} ({info.merged_name}) is a "
+                    "record of its own again")
+
+        self.run_service(undo, self.MergeChanged, doing="undo the merge",
+                         group="person-merge", failed=self.MergeFailed)
 
     @on(MergeChanged)
     def merge_changed(self, message: MergeChanged) -> None:
-        self._merge_status(message.message if message.done else f"Not done: {message.message}")
-        if message.done:
-            self.load()
+        self._merge_status(message.words)
+        self.load()
+
+    @on(MergeFailed)
+    def merge_failed(self, message: MergeFailed) -> None:
+        message.stop()
+        self._merge_status(f"Not done: {message.failure.sentence}")
 
     @on(DataTable.RowSelected, "#person-incidents")
     def open_incident(self, event: DataTable.RowSelected) -> None:
-        self.app.open_incident(str(event.row_key.value))
+        if event.row_key.value is not None:
+            self.post_message(IncidentChosen(event.row_key.value))

@@ -15,19 +15,24 @@ counts and match.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed
 from controlroom.widgets.record_text import record_content, record_text
+
+if TYPE_CHECKING:
+    from controlroom.services.person_search import PersonHit
 
 SEARCH_DELAY_SECONDS = 0.25
 # (heading, width) of the results' columns; None: as wide as the rest of the screen.
@@ -90,17 +95,23 @@ class PersonSearch(FramedScreen):
     search_delay: float = SEARCH_DELAY_SECONDS
     """Seconds of quiet typing before the search runs (tests set 0)."""
 
+    @dataclass
     class Found(Message):
-        def __init__(self, query: str, hits: list, error: str | None = None) -> None:
-            super().__init__()
-            self.query = query
-            self.hits = hits
-            self.error = error
+        """The persons matching `query` (as typed when the search started), best first."""
+
+        query: str
+        hits: list[PersonHit]
+
+    @dataclass
+    class SearchFailed(CallFailed):
+        """The search for `query` gave no answer."""
+
+        query: str = ""
 
     def __init__(self) -> None:
         super().__init__()
-        self.hits: list[Any] = []
-        self._timer = None
+        self.hits: list[PersonHit] = []
+        self._timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="person-search"):
@@ -145,21 +156,29 @@ class PersonSearch(FramedScreen):
             return self.focused is self.query_one("#person-search-query")
         return True
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="person-search")
     def search(self, text: str) -> None:
         from controlroom.services import person_search
 
-        app = self.app
         if len(text.strip()) < 2:
             self.post_message(self.Found(text, []))
             return
-        try:
-            hits = person_search.search_persons(app.uow_factory(), app.actor, text,
-                                                today=app.clock().astimezone(app.zone).date())
-        except Exception as exc:
-            self.post_message(self.Found(text, [], f"{failure_text(exc)}"))
-            return
-        self.post_message(self.Found(text, hits))
+        app = self.app
+        uow_factory, actor, clock, zone = app.uow_factory, app.actor, app.clock, app.zone
+        self.run_service(
+            lambda: person_search.search_persons(uow_factory(), actor, text,
+                                                 today=clock().astimezone(zone).date()),
+            lambda hits: self.Found(text, hits), doing="search for the person",
+            group="person-search", failed=lambda failure: self.SearchFailed(failure, text))
+
+    @on(SearchFailed)
+    def search_failed(self, message: SearchFailed) -> None:
+        message.stop()
+        if message.query != self.query_one("#person-search-query", Input).value:
+            return  # an answer to an older query
+        self.query_one("#person-search-results", DataTable).clear()
+        self.hits = []
+        self.query_one("#person-search-status", Static).update(
+            record_content(f"SEARCH FAILED — {message.failure.sentence}"))
 
     @on(Found)
     def found(self, message: Found) -> None:
@@ -169,9 +188,6 @@ class PersonSearch(FramedScreen):
         table = self.query_one("#person-search-results", DataTable)
         table.clear()
         self.hits = list(message.hits)
-        if message.error:
-            status.update(record_content(f"SEARCH FAILED — {message.error}"))
-            return
         for hit in self.hits:
             if hit.restricted:
                 name = Text("RESTRICTED", style="bold reverse")
@@ -219,4 +235,5 @@ class PersonSearch(FramedScreen):
     def open_record(self, event: DataTable.RowSelected) -> None:
         from controlroom.screens.person.record import PersonRecordScreen
 
-        self.app.push_screen(PersonRecordScreen(int(event.row_key.value)))
+        if event.row_key.value is not None:
+            self.app.push_screen(PersonRecordScreen(int(event.row_key.value)))
