@@ -11,9 +11,10 @@ typed goes into the audit event.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -23,8 +24,11 @@ from textual.widgets import Static
 
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.justification import ask_justification
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed
 from controlroom.widgets.record_text import record_content
+
+if TYPE_CHECKING:
+    from controlroom.services.intelligence import IntelReport
 
 
 class IntelligenceReportScreen(FramedScreen):
@@ -39,21 +43,19 @@ class IntelligenceReportScreen(FramedScreen):
                 tooltip="Who read this report (supervisors)"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, report: Any) -> None:
-            super().__init__()
-            self.report = report
+        """The report as it stands (the read is audited)."""
 
-    class Refused(Message):
-        def __init__(self, message: str, justification_needed: bool) -> None:
-            super().__init__()
-            self.message = message
-            self.justification_needed = justification_needed
+        report: IntelReport
+
+    class LoadFailed(CallFailed):
+        """The report could not be opened (a justification may be needed first)."""
 
     def __init__(self, report_id: int) -> None:
         super().__init__()
         self.report_id = report_id
-        self.report = None
+        self.report: IntelReport | None = None
         self._justification: str | None = None
         self._superseding = False
 
@@ -87,28 +89,25 @@ class IntelligenceReportScreen(FramedScreen):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="intel-report")
     def load(self) -> None:
         from controlroom.services import intelligence
 
-        app = self.app
-        try:
-            report = intelligence.view_report(app.uow_factory(), app.actor, self.report_id,
-                                              justification=self._justification)
-        except intelligence.JustificationRequired as exc:
-            self.post_message(self.Refused(exc.message, True))
-            return
-        except Exception as exc:
-            self.post_message(self.Refused(f"{failure_text(exc)}", False))
-            return
-        self.post_message(self.Loaded(report))
+        uow_factory, actor, report_id = self.app.uow_factory, self.app.actor, self.report_id
+        justification = self._justification
+        self.run_service(
+            lambda: intelligence.view_report(uow_factory(), actor, report_id,
+                                             justification=justification),
+            self.Loaded, doing="open the report", group="intel-report", failed=self.LoadFailed)
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
-        self.query_one("#intel-report-title", Static).update(record_content(message.message))
-        if not message.justification_needed:
-            return
-        ask_justification(self, message.message, self._retry_with)
+    @on(LoadFailed)
+    def load_failed(self, message: LoadFailed) -> None:
+        from controlroom.services.intelligence import JustificationRequired
+
+        message.stop()
+        sentence = message.failure.sentence
+        self.query_one("#intel-report-title", Static).update(record_content(sentence))
+        if isinstance(message.failure.error, JustificationRequired):
+            ask_justification(self, sentence, self._retry_with)
 
     def _retry_with(self, justification: str) -> None:
         self._justification = justification

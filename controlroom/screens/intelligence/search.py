@@ -18,16 +18,17 @@ from datetime import date
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.refusals import failure_text
-from controlroom.services.intelligence import CONDITIONS_LABEL
+from controlroom.screens.seam import CallFailed, FailureKind
+from controlroom.services.intelligence import CONDITIONS_LABEL, IntelSummary
 from controlroom.widgets.record_text import record_content, record_text
 
 SEARCH_DELAY_SECONDS = 0.25
@@ -143,19 +144,23 @@ class IntelligenceSearch(FramedScreen):
     search_delay: float = SEARCH_DELAY_SECONDS
     """Seconds of quiet typing before the search runs (tests set 0)."""
 
+    @dataclass
     class Found(Message):
-        """A search finished: `reports` for `line`, or `error` to show instead."""
+        """The reports for `line` (as typed when the search started), newest first."""
 
-        def __init__(self, line: str, reports: list, error: str | None = None) -> None:
-            super().__init__()
-            self.line = line
-            self.reports = reports
-            self.error = error
+        line: str
+        reports: list[IntelSummary]
+
+    @dataclass
+    class SearchFailed(CallFailed):
+        """The query line could not be read, or the search gave no answer."""
+
+        line: str = ""
 
     def __init__(self) -> None:
         super().__init__()
-        self.reports: list[Any] = []
-        self._timer = None
+        self.reports: list[IntelSummary] = []
+        self._timer: Timer | None = None
         self._text_width = 0
 
     def compose_body(self) -> ComposeResult:
@@ -241,26 +246,37 @@ class IntelligenceSearch(FramedScreen):
             return self.focused is self.query_one("#intel-search-query")
         return True
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="intel-search")
     def search(self, line: str) -> None:
         from controlroom.services import intelligence
 
-        try:
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+
+        def search() -> list[IntelSummary]:
             query = parse_query(line)
-        except QueryProblem as exc:
-            self.post_message(self.Found(line, [], str(exc)))
-            return
-        app = self.app
-        try:
-            reports = intelligence.search_reports(app.uow_factory(), app.actor, text=query.text,
-                                                  **query.criteria)
-        except intelligence.IntelligenceInputError as exc:
-            self.post_message(self.Found(line, [], f"{exc.field}: {exc.message}"))
-            return
-        except Exception as exc:
-            self.post_message(self.Found(line, [], f"SEARCH FAILED — {failure_text(exc)}"))
-            return
-        self.post_message(self.Found(line, reports))
+            return intelligence.search_reports(uow_factory(), actor, text=query.text,
+                                               **query.criteria)
+
+        self.run_service(search, lambda reports: self.Found(line, reports),
+                         doing="search the intelligence", group="intel-search",
+                         failed=lambda failure: self.SearchFailed(failure, line))
+
+    @on(SearchFailed)
+    def search_failed(self, message: SearchFailed) -> None:
+        message.stop()
+        if message.line != self.query_one("#intel-search-query", Input).value:
+            return  # an answer to an older query
+        self.query_one("#intel-search-results", DataTable).clear()
+        self.reports = []
+        failure = message.failure
+        if failure.kind is FailureKind.INPUT:
+            words = f"{failure.field}: {failure.sentence}"
+        elif failure.kind in (FailureKind.DECLINED, FailureKind.REFUSED):
+            words = failure.sentence  # a filter word to fix, or a refusal
+        else:
+            words = f"SEARCH FAILED — {failure.sentence}"
+        status = self.query_one("#intel-search-status", Static)
+        status.add_class("-failed")
+        status.update(record_content(words))
 
     @on(Found)
     def found(self, message: Found) -> None:
@@ -270,10 +286,7 @@ class IntelligenceSearch(FramedScreen):
         table = self.query_one("#intel-search-results", DataTable)
         table.clear()
         self.reports = list(message.reports)
-        status.set_class(bool(message.error), "-failed")
-        if message.error:
-            status.update(record_content(message.error))
-            return
+        status.remove_class("-failed")
         zone = self.app.zone
         for report in self.reports:
             table.add_row(*summary_cells(report, zone), key=str(report.id))
@@ -305,4 +318,5 @@ class IntelligenceSearch(FramedScreen):
     def open_report(self, event: DataTable.RowSelected) -> None:
         from controlroom.screens.intelligence.report import IntelligenceReportScreen
 
-        self.app.push_screen(IntelligenceReportScreen(int(event.row_key.value)))
+        if event.row_key.value is not None:
+            self.app.push_screen(IntelligenceReportScreen(int(event.row_key.value)))

@@ -16,22 +16,27 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
+from controlroom.messages import ReportSaved
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.flag_box import FlagBox
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
+
+if TYPE_CHECKING:
+    from controlroom.services.intelligence import IntelReport
 
 LOOKUP_DELAY_SECONDS = 0.25
 # Where the service's field names are typed (the error Statics use the service's names).
@@ -76,37 +81,29 @@ class IntelligenceSubmit(FramedScreen):
                 id="intel_submit.remove_subject", priority=True),
     ]
 
+    @dataclass
     class Looked(Message):
         """Subject matches for `line`: persons first, then locations."""
 
-        def __init__(self, line: str, matches: list) -> None:
-            super().__init__()
-            self.line = line
-            self.matches = matches
+        line: str
+        matches: list[dict[str, Any]]
 
-    class Saved(Message):
-        def __init__(self, summary: Any) -> None:
-            super().__init__()
-            self.summary = summary
+    class LookupFailed(CallFailed):
+        """The subject lookup gave no answer: said at the subjects."""
 
-    class Failed(Message):
-        """The save (or a lookup) was refused: `field` is where to say so (None: the form)."""
-
-        def __init__(self, field: str | None, message: str) -> None:
-            super().__init__()
-            self.field = field
-            self.message = message
+    class SaveFailed(CallFailed):
+        """The report was not saved: said at its field, or at the top of the form."""
 
     def __init__(self, state: SubmitState | None = None) -> None:
         super().__init__()
         self.state = state or SubmitState()
         self._start = copy.deepcopy(self.state)
         self.matches: list[dict[str, Any]] = []
-        self._timer = None
+        self._timer: Timer | None = None
         self._saving = False
 
     @classmethod
-    def superseding(cls, report) -> IntelligenceSubmit:
+    def superseding(cls, report: IntelReport) -> IntelligenceSubmit:
         """A form filled in from `report` (an `IntelReport`) that saves its replacement."""
         subjects = [
             {"kind": "person", "id": s.person_id, "label": s.label} if s.person_id is not None
@@ -224,7 +221,6 @@ class IntelligenceSubmit(FramedScreen):
 
     # --- subjects ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="intel-subjects")
     def lookup_subjects(self, line: str) -> None:
         from controlroom.services import locations, person_search
 
@@ -233,24 +229,32 @@ class IntelligenceSubmit(FramedScreen):
             self.post_message(self.Looked(line, []))
             return
         app = self.app
-        found: list[dict[str, Any]] = []
-        try:
+        uow_factory, actor, clock, zone = app.uow_factory, app.actor, app.clock, app.zone
+
+        def look() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
             for hit in person_search.search_persons(
-                    app.uow_factory(), app.actor, text,
-                    today=app.clock().astimezone(app.zone).date(), limit=5):
+                    uow_factory(), actor, text, today=clock().astimezone(zone).date(), limit=5):
                 label = ("restricted person" if hit.restricted
                          else f"{hit.forename} {hit.surname.upper()}")
-                born = f" {hit.date_of_birth:%d/%m/%Y}" if hit.date_of_birth and not hit.restricted else ""
+                born = (f" {hit.date_of_birth:%d/%m/%Y}"
+                        if hit.date_of_birth and not hit.restricted else "")
                 found.append({"kind": "person", "id": hit.person_id, "label": label,
                               "shown": f"person {hit.person_id}: {label}{born}"})
             if len(text) >= 3:
-                for place in locations.match_locations(app.uow_factory(), text, limit=3):
+                for place in locations.match_locations(uow_factory(), text, limit=3):
                     found.append({"kind": "location", "id": place.id, "label": place.label,
                                   "shown": f"location {place.id}: {place.label}"})
-        except Exception as exc:
-            self.post_message(self.Failed("subjects", f"subject lookup failed: {exc}"))
-            return
-        self.post_message(self.Looked(line, found))
+            return found
+
+        self.run_service(look, lambda found: self.Looked(line, found),
+                         doing="look up the subject", group="intel-subjects",
+                         failed=self.LookupFailed)
+
+    @on(LookupFailed)
+    def lookup_failed(self, message: LookupFailed) -> None:
+        message.stop()
+        self._show_error("subjects", message.failure.sentence)
 
     @on(Looked)
     def looked(self, message: Looked) -> None:
@@ -319,37 +323,29 @@ class IntelligenceSubmit(FramedScreen):
             location_ids=tuple(x["id"] for x in s.subjects if x["kind"] == "location"),
             restricted=s.restricted, supersedes_id=s.supersedes_id))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="intel-save")
     def save_report(self, values: dict[str, Any]) -> None:
         from controlroom.services import intelligence
 
-        app = self.app
-        try:
-            summary = intelligence.submit_report(app.uow_factory(), app.actor, now=app.clock(),
-                                                 **values)
-        except intelligence.IntelligenceInputError as exc:
-            self.post_message(self.Failed(exc.field, exc.message))
-            return
-        except Exception as exc:
-            self.post_message(self.Failed(None, f"NOT SAVED — {failure_text(exc)}. "
-                                                "Your typing is kept; try ctrl+s again."))
-            return
-        self.post_message(self.Saved(summary))
+        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
+        self.run_service(
+            lambda: intelligence.submit_report(uow_factory(), actor, now=clock(), **values),
+            # The App opens the new report in place of this form.
+            lambda summary: ReportSaved(summary.id), doing="save the report",
+            group="intel-save", failed=self.SaveFailed)
 
-    @on(Failed)
-    def failed(self, message: Failed) -> None:
+    @on(SaveFailed)
+    def save_failed(self, message: SaveFailed) -> None:
+        message.stop()
         self._saving = False
-        self._show_error(message.field or "form", message.message)
-        widget_id = FIELD_WIDGETS.get(message.field or "")
+        failure = message.failure
+        if failure.kind in (FailureKind.REFUSED, FailureKind.DECLINED):
+            sentence = f"NOT SAVED — {failure.sentence}. Your typing is kept."
+        else:
+            sentence = failure.sentence
+        self._show_error(failure.field or "form", sentence)
+        widget_id = FIELD_WIDGETS.get(failure.field or "")
         if widget_id:
             self.query_one(f"#{widget_id}").focus()
-
-    @on(Saved)
-    def saved(self, message: Saved) -> None:
-        from controlroom.screens.intelligence.report import IntelligenceReportScreen
-
-        self._saving = False
-        self.app.switch_screen(IntelligenceReportScreen(message.summary.id))
 
     def action_cancel(self) -> None:
         if not self.state.typed() or not self._changed():  # nothing of the operator's to lose
@@ -371,12 +367,12 @@ class IntelligenceSubmit(FramedScreen):
     # --- messages at the fields --------------------------------------------------------
 
     def _show_error(self, name: str, message: str) -> None:
-        found = self.query(f"#{name}-error")
-        widget = found.first(Static) if found else self.query_one("#form-error", Static)
+        found = self.query(f"#{name}-error").results(Static)
+        widget = next(found, None) or self.query_one("#form-error", Static)
         widget.update(record_content(message))
         widget.add_class("-shown")
 
     def _clear_error(self, name: str) -> None:
-        for widget in self.query(f"#{name}-error"):
+        for widget in self.query(f"#{name}-error").results(Static):
             widget.update("")
             widget.remove_class("-shown")
