@@ -23,7 +23,9 @@ to the table cell by cell: rows are added, removed or updated, never rebuilt.
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -31,14 +33,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import RowKey
 from textual.worker import get_current_worker
 
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER, Queue
+from controlroom.messages import IncidentChosen
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
+from controlroom.screens.seam import AppModal, CallFailed, failure_of
 from controlroom.services import access, queues
 from controlroom.services.queues import (
     ClaimLost,
@@ -48,6 +52,10 @@ from controlroom.services.queues import (
     QueueSummary,
 )
 from controlroom.widgets.record_text import record_content, record_text
+
+if TYPE_CHECKING:
+    from controlroom.app import ControlRoomApp
+    from controlroom.services.queues import ChangeFeed
 
 FEED_WAIT_SECONDS = 0.5
 # The table draws the most urgent items; the figures at the top count them all.
@@ -80,7 +88,7 @@ def claim_cell(row: QueueRow, me: int | None, now: datetime) -> Text:
     return record_text(row.claimed_by or "")
 
 
-def open_triage_queue(app) -> None:
+def open_triage_queue(app: ControlRoomApp) -> None:
     """F5: read the queue first, then push the screen with its rows, so the screen's setup
     and the read do not share the interpreter; the operator's board stays until then.
 
@@ -89,14 +97,15 @@ def open_triage_queue(app) -> None:
     has gone elsewhere meanwhile, the screen is not pushed."""
     origin = app.screen
 
-    def show(listing: QueueListing | None, feed) -> None:
+    def show(listing: QueueListing | None, feed: ChangeFeed | None) -> None:
         if app.screen is origin and not isinstance(origin, TriageQueue):
             app.push_screen(TriageQueue(listing=listing, feed=feed))
         elif feed is not None:
             feed.close()
 
     def read() -> None:
-        feed = listing = None
+        feed: ChangeFeed | None = None
+        listing: QueueListing | None = None
         try:
             feed = queues.open_change_feed(app.uow_factory)
         except Exception:  # the screen tries again and says so
@@ -117,7 +126,7 @@ def open_triage_queue(app) -> None:
                    group="queue-open")
 
 
-class ReassignScreen(ModalScreen[tuple[str, str] | None]):
+class ReassignScreen(AppModal[tuple[str, str] | None]):
     """A supervisor names the operator to take the item and writes why."""
 
     DEFAULT_CSS = """
@@ -191,47 +200,74 @@ class TriageQueue(FramedScreen):
                 tooltip="Read the whole queue again"),
     ]
 
+    @dataclass
     class Listed(Message):
-        def __init__(self, listing: QueueListing) -> None:
-            super().__init__()
-            self.listing = listing
+        """The most urgent rows of the filter and the figures for all of it."""
 
+        listing: QueueListing
+
+    @dataclass
     class RowsRead(Message):
-        def __init__(self, rows: list[QueueRow], requested: frozenset[int]) -> None:
-            super().__init__()
-            self.rows = rows
-            self.requested = requested
+        """Items as they are now (`requested` names those asked for, gone ones included);
+        `recount` when the figures must follow."""
 
+        rows: list[QueueRow]
+        requested: frozenset[int]
+        recount: bool = False
+
+    @dataclass
     class Counted(Message):
-        def __init__(self, summary: QueueSummary) -> None:
-            super().__init__()
-            self.summary = summary
+        """The queue's figures: how many wait, the oldest, how many are over target."""
 
+        summary: QueueSummary
+
+    @dataclass
     class ChangesHeard(Message):
-        def __init__(self, item_ids: frozenset[int], everything: bool) -> None:
-            super().__init__()
-            self.item_ids = item_ids
-            self.everything = everything
+        """The change feed named these items (or `everything` changed)."""
 
+        item_ids: frozenset[int]
+        everything: bool
+
+    @dataclass
     class Said(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        """Words for the message line."""
 
-    class AskReclaim(Message):
-        def __init__(self, row: QueueRow, reason: str) -> None:
-            super().__init__()
-            self.row = row
-            self.reason = reason
+        text: str
 
+    @dataclass
     class Claimed(Message):
-        def __init__(self, row: QueueRow, open_it: bool) -> None:
-            super().__init__()
-            self.row = row
-            self.open_it = open_it
+        """The operator now holds the item; `open_it` opens its incident too."""
+
+        row: QueueRow
+        open_it: bool
+
+    @dataclass
+    class Completed(Message):
+        """The item was completed and has left the queue."""
+
+        item_id: int
+        reference: str
+
+    @dataclass
+    class Reassigned(Message):
+        """A supervisor gave the item to another operator."""
+
+        row: QueueRow
+
+    class ReadFailed(CallFailed):
+        """The queue, its changed items or its figures could not be read."""
+
+    @dataclass
+    class ClaimFailed(CallFailed):
+        """A claim was refused (held, stale) or failed; the item as it is, if known."""
+
+        item_id: int = 0
+
+    class ChangeFailed(CallFailed):
+        """A completion or a reassignment did not go through."""
 
     def __init__(self, queue: Queue | None = None, grade: str | None = None, *,
-                 listing: QueueListing | None = None, feed=None) -> None:
+                 listing: QueueListing | None = None, feed: ChangeFeed | None = None) -> None:
         super().__init__()
         # Read before the screen was pushed (`open_triage_queue`): drawn at mount.
         self._preloaded = listing
@@ -239,7 +275,7 @@ class TriageQueue(FramedScreen):
         self.queue_filter = queue
         self.grade_filter = grade
         self.rows: dict[int, QueueRow] = {}   # the rows drawn
-        self.row_keys: dict[int, object] = {}
+        self.row_keys: dict[int, RowKey] = {}
         self.summary: QueueSummary | None = None
         self.summary_at: datetime | None = None
         self.loaded = False
@@ -250,7 +286,8 @@ class TriageQueue(FramedScreen):
         with Vertical(id="queue"):
             yield Static("Reading the queue…", id="queue-summary", markup=False)
             yield Static("", id="queue-filters", markup=False)
-            table = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(id="queue-table", cursor_type="row",
+                                               zebra_stripes=True)
             for key, label, width in COLUMNS:
                 table.add_column(label, key=key, width=width)
             yield table
@@ -259,7 +296,7 @@ class TriageQueue(FramedScreen):
     def on_mount(self) -> None:
         app = self.app
         self.policy = queues.policy_from(app.settings)
-        self.me = app.operator.id if app.operator else None
+        self.me = app.signed_in.id
         self.may_reassign = access.allowed(app.actor, Action.QUEUE_REASSIGN)
         self._show_filters()
         if self._preloaded is not None:
@@ -273,50 +310,47 @@ class TriageQueue(FramedScreen):
 
     # --- reading --------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-list")
     def reload(self) -> None:
         app = self.app
-        try:
-            listing = queues.list_queue(app.uow_factory(), app.actor, self.policy, app.clock(),
-                                        queue=self.queue_filter, grade=self.grade_filter,
-                                        limit=SHOWN_ROWS)
-        except Exception as exc:  # the database, or a refusal: said on screen
-            self.post_message(self.Said(f"Could not read the queue: {exc}"))
-            return
-        self.post_message(self.Listed(listing))
+        uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
+        queue, grade = self.queue_filter, self.grade_filter
+        self.run_service(
+            lambda: queues.list_queue(uow_factory(), actor, policy, clock(), queue=queue,
+                                      grade=grade, limit=SHOWN_ROWS),
+            self.Listed, doing="read the queue", group="queue-list", failed=self.ReadFailed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-refill")
     def refill(self) -> None:
         """Read the drawn rows again (a drawn row left): the live refresh, not audited."""
-        app = self.app
-        try:
-            listing = queues.refresh_listing(app.uow_factory(), self.policy, app.clock(),
-                                             queue=self.queue_filter, grade=self.grade_filter,
-                                             limit=SHOWN_ROWS)
-        except Exception as exc:
-            self.post_message(self.Said(f"Could not read the queue: {exc}"))
-            return
-        self.post_message(self.Listed(listing))
+        uow_factory, clock, policy = self.app.uow_factory, self.app.clock, self.policy
+        queue, grade = self.queue_filter, self.grade_filter
+        self.run_service(
+            lambda: queues.refresh_listing(uow_factory(), policy, clock(), queue=queue,
+                                           grade=grade, limit=SHOWN_ROWS),
+            self.Listed, doing="read the queue", group="queue-refill", failed=self.ReadFailed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="queue-count")
     def recount(self) -> None:
-        app = self.app
-        try:
-            summary = queues.queue_summary(app.uow_factory(), self.policy, app.clock(),
-                                           queue=self.queue_filter, grade=self.grade_filter)
-        except Exception as exc:
-            self.post_message(self.Said(f"Could not count the queue: {exc}"))
-            return
-        self.post_message(self.Counted(summary))
+        uow_factory, clock, policy = self.app.uow_factory, self.app.clock, self.policy
+        queue, grade = self.queue_filter, self.grade_filter
+        self.run_service(
+            lambda: queues.queue_summary(uow_factory(), policy, clock(), queue=queue,
+                                         grade=grade),
+            self.Counted, doing="count the queue", group="queue-count", failed=self.ReadFailed)
+
+    @on(ReadFailed)
+    def read_failed(self, message: ReadFailed) -> None:
+        message.stop()
+        self.say(message.failure.sentence)
 
     @work(thread=True, exit_on_error=False, group="queue-feed")
     def listen(self) -> None:
+        """The change feed: a loop for the life of the screen, not a single call."""
         worker = get_current_worker()
         feed, self._feed = self._feed, None
         try:
             feed = feed or queues.open_change_feed(self.app.uow_factory)
-        except Exception as exc:
-            self.post_message(self.Said(f"Live updates are off: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - worded and logged by failure_of
+            failure = failure_of(exc, "start live updates")
+            self.post_message(self.Said(f"Live updates are off. {failure.sentence}"))
             return
         try:
             while not worker.is_cancelled:
@@ -333,23 +367,14 @@ class TriageQueue(FramedScreen):
         elif message.item_ids:
             self.read_rows(message.item_ids)
 
-    @work(thread=True, exit_on_error=False, group="queue-rows")
     def read_rows(self, item_ids: frozenset[int]) -> None:
-        app = self.app
-        try:
-            rows = queues.rows_for(app.uow_factory(), self.policy, app.clock(), item_ids)
-        except Exception as exc:
-            self.post_message(self.Said(f"Could not read changed items: {exc}"))
-            return
+        uow_factory, clock, policy = self.app.uow_factory, self.app.clock, self.policy
         # The rows first (what changed shows at once), then the figures they change.
-        self.post_message(self.RowsRead(rows, frozenset(item_ids)))
-        try:
-            summary = queues.queue_summary(app.uow_factory(), self.policy, app.clock(),
-                                           queue=self.queue_filter, grade=self.grade_filter)
-        except Exception as exc:
-            self.post_message(self.Said(f"Could not count the queue: {exc}"))
-            return
-        self.post_message(self.Counted(summary))
+        self.run_service(
+            lambda: queues.rows_for(uow_factory(), policy, clock(), item_ids),
+            lambda rows: self.RowsRead(rows, frozenset(item_ids), recount=True),
+            doing="read the changed items", group="queue-rows", exclusive=False,
+            failed=self.ReadFailed)
 
     # --- drawing --------------------------------------------------------------------------
 
@@ -396,6 +421,8 @@ class TriageQueue(FramedScreen):
 
     @on(RowsRead)
     def rows_read(self, message: RowsRead) -> None:
+        if message.recount:
+            self.recount()
         if not self.loaded:
             return
         # The figures follow (Counted); a refill decided on the previous count is at worst
@@ -551,7 +578,7 @@ class TriageQueue(FramedScreen):
         if row is None:
             return
         if row.state == "claimed" and row.claimed_by_id == self.me:
-            self.app.open_incident(row.reference)
+            self.post_message(IncidentChosen(row.reference))
             return
         self.claim(row.item_id, open_it=True)
 
@@ -562,37 +589,39 @@ class TriageQueue(FramedScreen):
             return
         self.claim(row.item_id, open_it=False)
 
-    @work(thread=True, exit_on_error=False, group="queue-claim")
     def claim(self, item_id: int, open_it: bool, reclaim: bool = False) -> None:
         app = self.app
-        try:
-            row = queues.claim(app.uow_factory(), app.actor, item_id, self.policy, app.clock(),
-                               reclaim=reclaim)
-        except ClaimRefused as refused:
-            if refused.stale and refused.row is not None:
-                self.post_message(self.AskReclaim(refused.row, str(refused)))
-            else:
-                self.post_message(self.Said(f"Not claimed: {refused}"))
-            if refused.row is not None:
-                self.post_message(self.RowsRead([refused.row], frozenset({item_id})))
-            return
-        except Exception as exc:
-            self.post_message(self.Said(f"Not claimed: {exc}"))
-            return
-        self.post_message(self.Claimed(row, open_it))
+        uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
+        self.run_service(
+            lambda: queues.claim(uow_factory(), actor, item_id, policy, clock(),
+                                 reclaim=reclaim),
+            lambda row: self.Claimed(row, open_it), doing="claim the item",
+            group="queue-claim", exclusive=False,
+            failed=lambda failure: self.ClaimFailed(failure, item_id))
 
     @on(Claimed)
     def claimed(self, message: Claimed) -> None:
         self._apply([message.row], {message.row.item_id}, self.app.clock())
         self.say(f"You hold {message.row.reference} ({message.row.queue.label}).")
         if message.open_it:
-            self.app.open_incident(message.row.reference)
+            self.post_message(IncidentChosen(message.row.reference))
 
-    @on(AskReclaim)
-    def ask_reclaim(self, message: AskReclaim) -> None:
+    @on(ClaimFailed)
+    def claim_failed(self, message: ClaimFailed) -> None:
+        message.stop()
+        refused = message.failure.error
+        if not isinstance(refused, ClaimRefused):
+            self.say(f"Not claimed: {message.failure.sentence}")
+            return
+        if refused.row is not None:
+            self.rows_read(self.RowsRead([refused.row], frozenset({message.item_id})))
+        if refused.stale and refused.row is not None:
+            self.ask_reclaim(refused.row, str(refused))
+        else:
+            self.say(f"Not claimed: {refused}")
+
+    def ask_reclaim(self, row: QueueRow, reason: str) -> None:
         from controlroom.screens.confirm import ConfirmScreen
-
-        row = message.row
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -602,7 +631,7 @@ class TriageQueue(FramedScreen):
 
         self.app.push_screen(ConfirmScreen(
             f"Reclaim {row.reference}?",
-            f"{message.reason}.\nYour reclaim is recorded with both names."), answered)
+            f"{reason}.\nYour reclaim is recorded with both names."), answered)
 
     def action_complete(self) -> None:
         row = self._highlighted()
@@ -611,16 +640,23 @@ class TriageQueue(FramedScreen):
             return
         self.complete(row.item_id, row.reference)
 
-    @work(thread=True, exit_on_error=False, group="queue-claim")
     def complete(self, item_id: int, reference: str) -> None:
-        app = self.app
-        try:
-            queues.complete(app.uow_factory(), app.actor, item_id, app.clock())
-        except (ClaimLost, Exception) as exc:
-            self.post_message(self.Said(f"Not completed: {exc}"))
-            return
-        self.post_message(self.Said(f"{reference} completed; it has left the queue."))
-        self.post_message(self.ChangesHeard(frozenset({item_id}), False))
+        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
+        self.run_service(lambda: queues.complete(uow_factory(), actor, item_id, clock()),
+                         lambda _: self.Completed(item_id, reference),
+                         doing="complete the item", group="queue-claim", exclusive=False,
+                         failed=self.ChangeFailed)
+
+    @on(Completed)
+    def completed(self, message: Completed) -> None:
+        self.say(f"{message.reference} completed; it has left the queue.")
+        self.read_rows(frozenset({message.item_id}))
+
+    @on(ChangeFailed)
+    def change_failed(self, message: ChangeFailed) -> None:
+        message.stop()
+        verb = "completed" if message.failure.doing == "complete the item" else "reassigned"
+        self.say(f"Not {verb}: {message.failure.sentence}")
 
     def action_reassign(self) -> None:
         if not self.may_reassign:
@@ -637,17 +673,19 @@ class TriageQueue(FramedScreen):
 
         self.app.push_screen(ReassignScreen(row.reference, row.claimed_by), answered)
 
-    @work(thread=True, exit_on_error=False, group="queue-claim")
     def reassign(self, item_id: int, to: str, reason: str) -> None:
         app = self.app
-        try:
-            row = queues.reassign(app.uow_factory(), app.actor, item_id, to, reason,
-                                  self.policy, app.clock())
-        except Exception as exc:
-            self.post_message(self.Said(f"Not reassigned: {getattr(exc, 'message', exc)}"))
-            return
-        self.post_message(self.RowsRead([row], frozenset({item_id})))
-        self.post_message(self.Said(f"{row.reference} is now held by {row.claimed_by}."))
+        uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
+        self.run_service(
+            lambda: queues.reassign(uow_factory(), actor, item_id, to, reason, policy, clock()),
+            self.Reassigned, doing="reassign the item", group="queue-claim", exclusive=False,
+            failed=self.ChangeFailed)
+
+    @on(Reassigned)
+    def reassigned(self, message: Reassigned) -> None:
+        row = message.row
+        self.rows_read(self.RowsRead([row], frozenset({row.item_id})))
+        self.say(f"{row.reference} is now held by {row.claimed_by}.")
 
     # --- heartbeat ------------------------------------------------------------------------
 

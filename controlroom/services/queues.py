@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from controlroom.data import changes, queue_queries
+from controlroom.data.changes import ChangeFeed
 from controlroom.data.models import QueueItem
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE, IncidentStatus
@@ -54,6 +55,7 @@ REASON_MIN = 10
 REASON_LIMIT = 500
 
 __all__ = [
+    "ChangeFeed",
     "ClaimLost", "ClaimRefused", "QueueInputError", "QueueListing", "QueueRow",
     "QueueSummary", "ClaimedItem", "claim", "claim_next", "complete", "heartbeat", "list_queue",
     "open_change_feed", "policy_from", "queue_summary", "reassign", "refresh_listing",
