@@ -10,9 +10,10 @@ so the list always ends up naming whoever looked at who looked.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -20,8 +21,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed
 from controlroom.widgets.record_text import record_content, record_text
+
+if TYPE_CHECKING:
+    from controlroom.services.audit_trail import Look
 
 
 class AuditTrailScreen(FramedScreen):
@@ -32,15 +36,14 @@ class AuditTrailScreen(FramedScreen):
         Binding("r,ctrl+r", "reload", "Reload", id="audit_trail.reload"),
     ]
 
+    @dataclass
     class Loaded(Message):
-        def __init__(self, looks: list[Any]) -> None:
-            super().__init__()
-            self.looks = looks
+        """Who opened or changed the record, newest first (this look included)."""
 
-    class Refused(Message):
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
+        looks: list[Look]
+
+    class LoadFailed(CallFailed):
+        """A refusal, or the audit trail itself unavailable."""
 
     def __init__(self, object_type: str, object_id: int | str, heading: str) -> None:
         """`heading` names the record as its screen did (a name, a reference)."""
@@ -48,7 +51,7 @@ class AuditTrailScreen(FramedScreen):
         self.object_type = object_type
         self.object_id = object_id
         self.heading = heading
-        self.looks: list[Any] = []
+        self.looks: list[Look] = []
 
     def compose_body(self) -> ComposeResult:
         from controlroom.services.audit_trail import WATCHED_OBJECTS
@@ -70,17 +73,14 @@ class AuditTrailScreen(FramedScreen):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-trail")
     def load(self) -> None:
         from controlroom.services.audit_trail import who_looked
 
-        app = self.app
-        try:
-            looks = who_looked(app.uow_factory(), app.actor, self.object_type, self.object_id)
-        except Exception as exc:  # a refusal, or the audit trail itself unavailable
-            self.post_message(self.Refused(f"{failure_text(exc)}"))
-            return
-        self.post_message(self.Loaded(looks))
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+        object_type, object_id = self.object_type, self.object_id
+        self.run_service(lambda: who_looked(uow_factory(), actor, object_type, object_id),
+                         self.Loaded, doing="read the audit trail", group="audit-trail",
+                         failed=self.LoadFailed)
 
     @on(DataTable.RowHighlighted, "#audit-trail-events")
     def show_justification(self, event: DataTable.RowHighlighted) -> None:
@@ -89,9 +89,11 @@ class AuditTrailScreen(FramedScreen):
         self.query_one("#audit-trail-justification", Static).update(
             Content("Why: ") + record_content(why) if why else Content("Why: none given"))
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
-        self.query_one("#audit-trail-status", Static).update(record_content(message.message))
+    @on(LoadFailed)
+    def load_failed(self, message: LoadFailed) -> None:
+        message.stop()
+        self.query_one("#audit-trail-status", Static).update(
+            record_content(message.failure.sentence))
 
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:

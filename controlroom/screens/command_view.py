@@ -11,6 +11,7 @@ the view is for supervisors; nothing is read for them.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on, work
@@ -25,7 +26,7 @@ from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.refusals import failure_text
+from controlroom.screens.seam import CallFailed, failure_of
 from controlroom.services import access, queues
 from controlroom.services.command_view import CommandFigures, command_view
 from controlroom.widgets.record_text import record_content, record_text
@@ -59,18 +60,18 @@ class CommandView(FramedScreen):
                 tooltip="Read the figures again now"),
     ]
 
+    @dataclass
     class Read(Message):
-        def __init__(self, figures: CommandFigures) -> None:
-            super().__init__()
-            self.figures = figures
+        """Every queue's figures, DASH, referrals and today's overrides."""
 
-    class Failed(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        figures: CommandFigures
 
+    class ReadFailed(CallFailed):
+        """The figures could not be read: those on screen may be out of date."""
+
+    @dataclass
     class ChangesHeard(Message):
-        pass
+        """The change feed heard a queue change: the figures are read again."""
 
     def compose_body(self) -> ComposeResult:
         self.allowed = access.allowed(self.app.actor, Action.COMMAND_VIEW)
@@ -114,24 +115,23 @@ class CommandView(FramedScreen):
         if self.allowed:
             self.read_figures(True)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="command-read")
     def read_figures(self, audited: bool = False) -> None:
         app = self.app
-        try:
-            figures = command_view(app.uow_factory(), app.actor, self.policy, app.clock(),
-                                   audited=audited)
-        except Exception as exc:  # the database, or a refusal: said on screen
-            self.post_message(self.Failed(f"{failure_text(exc)}"))
-            return
-        self.post_message(self.Read(figures))
+        uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
+        self.run_service(
+            lambda: command_view(uow_factory(), actor, policy, clock(), audited=audited),
+            self.Read, doing="read the command view's figures", group="command-read",
+            failed=self.ReadFailed)
 
     @work(thread=True, exit_on_error=False, group="command-feed")
     def listen(self) -> None:
+        """The change feed: a loop for the life of the screen, not a single call."""
         worker = get_current_worker()
         try:
             feed = queues.open_change_feed(self.app.uow_factory)
-        except Exception as exc:
-            self.post_message(self.Failed(f"live updates are off: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - worded and logged by failure_of
+            failure = failure_of(exc, "start live updates")
+            self.post_message(self.ReadFailed(failure))
             return
         try:
             while not worker.is_cancelled:
@@ -197,7 +197,8 @@ class CommandView(FramedScreen):
             "Updated " + figures.read_at.astimezone(self.app.zone).strftime("%H:%M:%S")
             + " · live · r refreshes")
 
-    @on(Failed)
-    def failed(self, message: Failed) -> None:
+    @on(ReadFailed)
+    def read_failed(self, message: ReadFailed) -> None:
+        message.stop()
         self.query_one("#command-updated", Static).update(record_content(
-            f"FIGURES MAY BE OUT OF DATE ({message.reason})"))
+            f"FIGURES MAY BE OUT OF DATE. {message.failure.sentence}"))

@@ -1,7 +1,7 @@
 """The idle lock: an opaque full-screen that hides every piece of record data until the
 operator types their PIN.
 
-It is a plain (not modal) Screen, so nothing beneath it is drawn at all: the incident,
+It is a plain (not modal) screen, so nothing beneath it is drawn at all: the incident,
 person or report that was open is not on the terminal, not dimmed behind it. It shows
 only that the session is locked, for whom, and what to do. The app blocks every global
 key but quit while it is up (ControlRoomApp.check_action); Escape does nothing here.
@@ -11,18 +11,18 @@ The PIN is checked by `services.session_lock.unlock` on a thread worker; the ans
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from controlroom.screens.seam import AppScreen, CallFailed
 from controlroom.widgets.record_text import record_content
 
 
-class LockScreen(Screen):
+class LockScreen(AppScreen[None]):
     """The locked session. `Unlocked` is posted (to the app) when the PIN was right."""
 
     TITLE = "Locked"
@@ -35,10 +35,8 @@ class LockScreen(Screen):
     class Unlocked(Message):
         """The PIN was right: the app removes the lock."""
 
-    class Refused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+    class UnlockFailed(CallFailed):
+        """The PIN was wrong, the account is locked out, or it could not be checked."""
 
     def __init__(self, operator_name: str, idle_minutes: float) -> None:
         super().__init__(id="lock-screen")
@@ -72,22 +70,17 @@ class LockScreen(Screen):
         self.query_one("#lock-error", Static).update(record_content("checking…"))
         self.check_pin(pin)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
     def check_pin(self, pin: str) -> None:
-        from controlroom.services.session_lock import UnlockRefused, unlock
+        from controlroom.services.session_lock import unlock
 
-        app = self.app
-        try:
-            unlock(app.uow_factory(), app.actor, pin, now=app.clock())
-        except UnlockRefused as exc:
-            self.post_message(self.Refused(str(exc)))
-            return
-        except Exception as exc:  # the lock stays; say why
-            self.post_message(self.Refused(f"could not check the PIN: {exc}"))
-            return
-        self.app.post_message(self.Unlocked())
+        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
+        # Unlocked bubbles to the app, which removes the lock.
+        self.run_service(lambda: unlock(uow_factory(), actor, pin, now=clock()),
+                         lambda _: self.Unlocked(), doing="check the PIN", group="unlock",
+                         failed=self.UnlockFailed)
 
-    @on(Refused)
-    def refused(self, message: Refused) -> None:
-        self.query_one("#lock-error", Static).update(record_content(message.reason))
+    @on(UnlockFailed)
+    def unlock_failed(self, message: UnlockFailed) -> None:
+        message.stop()  # the lock stays; say why
+        self.query_one("#lock-error", Static).update(record_content(message.failure.sentence))
         self.query_one("#lock-pin", Input).focus()

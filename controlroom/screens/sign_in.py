@@ -8,13 +8,12 @@ nothing of the system opens for a refused user.
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.widgets import Static
 
 from controlroom.messages import SessionOpened, SignInRefused
-from controlroom.screens.seam import AppScreen, failure_of
+from controlroom.screens.seam import AppScreen
 from controlroom.widgets.record_text import record_content
 
 
@@ -42,22 +41,22 @@ class SignInScreen(AppScreen[None]):
         # with the first paint for the interpreter.
         self.call_after_refresh(self.open_session)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sign-in")
     def open_session(self) -> None:
-        # Imported here, on the worker's thread: this is where SQLAlchemy loads, after
-        # the first frame is already on the operator's screen.
-        from controlroom.services.drafts import draft_journal
-        from controlroom.services.session import SessionRefused, open_session
+        uow_factory, data_dir = self.app.uow_factory, self.app.settings.data_dir
+        username, terminal = self._username, self._terminal
 
-        app = self.app
-        try:
-            opened = open_session(app.uow_factory, self._username, self._terminal)
-            drafts = draft_journal(app.settings.data_dir, opened.operator.username)
-            draft = drafts.load()
-        except SessionRefused as exc:
-            self.post_message(SignInRefused(str(exc)))
-            return
-        except Exception as exc:  # anything else still closes the door, with its reason
-            self.post_message(SignInRefused(failure_of(exc, "open the session").sentence))
-            return
-        self.post_message(SessionOpened(opened, drafts, draft))
+        def open_it() -> SessionOpened:
+            # Imported here, on the worker's thread: this is where SQLAlchemy loads, after
+            # the first frame is already on the operator's screen.
+            from controlroom.services.drafts import draft_journal
+            from controlroom.services.session import open_session
+
+            opened = open_session(uow_factory, username, terminal)
+            drafts = draft_journal(data_dir, opened.operator.username)
+            return SessionOpened(opened, drafts, drafts.load())
+
+        # A refusal (unknown or locked account, database not ready) or any failure closes
+        # the door, with its reason in words.
+        self.run_service(open_it, lambda opened: opened, doing="open the session",
+                         group="sign-in",
+                         failed=lambda failure: SignInRefused(failure.sentence))
