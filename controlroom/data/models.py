@@ -13,6 +13,7 @@ Conventions that later work relies on:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -73,6 +75,9 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model here is mapped to a plain Table (none to a join or a select), so Core
+    # statements on `Model.__table__` type-check.
+    __table__: ClassVar[Table]
 
 
 # --- the database itself -------------------------------------------------------------

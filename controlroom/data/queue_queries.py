@@ -18,6 +18,7 @@ from typing import NamedTuple
 from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from controlroom.data import changes
 from controlroom.data.models import (
     DashAssessment,
     Incident,
@@ -84,58 +85,6 @@ def _item_select():
         .join(IncidentType, IncidentType.code == Incident.opening_type_code)
         .outerjoin(claimant, claimant.id == QueueItem.claimed_by_id)
     )
-
-
-def _rows(session: Session, statement) -> list[ItemRow]:
-    # Core execution on the session's connection: the same transaction, without the ORM's
-    # per-row bookkeeping (these are plain column tuples, not entities).
-    make = ItemRow._make
-    return [make(row) for row in session.connection().execute(statement)]
-
-
-def open_items(session: Session, *, queue: str | None = None,
-               grade: str | None = None) -> list[ItemRow]:
-    """Every item not done, of one queue and grade or all."""
-    statement = _item_select().where(QueueItem.state.in_(NOT_DONE))
-    if queue is not None:
-        statement = statement.where(QueueItem.queue == queue)
-    if grade is not None:
-        statement = statement.where(Incident.grade == grade)
-    return _rows(session, statement)
-
-
-def items_by_id(session: Session, item_ids: Iterable[int]) -> list[ItemRow]:
-    """These items, whatever their state (a done item leaves the screen)."""
-    ids = sorted(set(item_ids))
-    found: list[ItemRow] = []
-    for chunk in _chunks(ids):
-        found += _rows(session, _item_select().where(QueueItem.id.in_(chunk)))
-    return found
-
-
-def markers_of_incidents(session: Session, incident_ids: Iterable[int] | None, today: date,
-                         ) -> dict[int, list[tuple[str, int]]]:
-    """(marker code, severity) in force on `today` on persons linked to each incident;
-    `incident_ids` None: every incident with an item not done."""
-    base = (
-        select(IncidentPerson.incident_id, MarkerType.code, MarkerType.severity)
-        .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
-        .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
-        .where(WarningMarker.valid_from <= today,
-               or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today))
-        .distinct()
-    )
-    found: dict[int, list[tuple[str, int]]] = {}
-    if incident_ids is None:
-        queued = select(QueueItem.incident_id).where(QueueItem.state.in_(NOT_DONE))
-        statements = [base.where(IncidentPerson.incident_id.in_(queued))]
-    else:
-        statements = [base.where(IncidentPerson.incident_id.in_(chunk))
-                      for chunk in _chunks(sorted(set(incident_ids)))]
-    for statement in statements:
-        for incident_id, code, severity in session.execute(statement):
-            found.setdefault(incident_id, []).append((code, severity))
-    return found
 
 
 # --- the order, in SQL ----------------------------------------------------------------------
@@ -209,221 +158,263 @@ def _target_seconds(table: RankTable):
     return case(*whens, else_=literal(table.fallback_target_seconds))
 
 
-def rank_columns(session: Session, table: RankTable, now: datetime, escalate_before: datetime,
-                 today: date):
-    """(escalated 0/1, grade rank, risk level, thousandths of target) as SQL expressions
-    over QueueItem joined to Incident, and `join(statement)` adding the derived tables
-    they read: `order_key`'s parts."""
-    dialect = session.get_bind().dialect.name
-    markers, dashes = _marker_risks(table, today), _dash_levels(table)
-    dash = dashes.c.level
-    overdue = and_(QueueItem.queue == table.dash_queue, QueueItem.state.in_(NOT_DONE),
-                   dash.is_(None), QueueItem.entered_at <= literal(escalate_before, UtcDateTime()))
-    escalated = case((overdue, literal(0)), else_=literal(1))
-    grade_rank = case(*[(Incident.grade == g, literal(r)) for g, r in table.grade_ranks.items()],
-                      else_=literal(table.unknown_grade_rank))
-    thrive = _thrive_risk(table)
-    dash_risk = case(*[(func.lower(dash) == lv, literal(r)) for lv, r in table.dash_risk.items()],
-                     else_=literal(1))
-    overdue_risk = case((overdue, literal(table.escalated_risk)), else_=literal(1))
-    # The highest of the parts, each evaluated once (SQLite's max(a, b, ...) is scalar).
-    highest = func.greatest if dialect == "postgresql" else func.max
-    risk = highest(thrive, func.coalesce(markers.c.risk, literal(1)), dash_risk, overdue_risk)
-    now_s = whole_seconds(now)
-    age = literal(now_s, BigInteger) - _epoch_seconds(QueueItem.entered_at, dialect)
-    age = case((age < 0, literal(0, BigInteger)), else_=age)
-    through = (age * 1000) // _target_seconds(table)
-
-    def join(statement):
-        return (statement
-                .outerjoin(markers, markers.c.incident_id == QueueItem.incident_id)
-                .outerjoin(dashes, and_(dashes.c.incident_id == QueueItem.incident_id,
-                                        QueueItem.queue == table.dash_queue)))
-
-    return escalated, grade_rank, risk, through, join
-
-
-def ranked_items(session: Session, table: RankTable, now: datetime, escalate_before: datetime,
-                 today: date, *, queue: str | None = None, grade: str | None = None,
-                 limit: int | None = None) -> list[ItemRow]:
-    """Items not done, of one queue and grade or all, in queue order (`order_key`), the
-    first `limit` of them (all when None)."""
-    escalated, grade_rank, risk, through, join = rank_columns(
-        session, table, now, escalate_before, today)
-    statement = (join(_item_select()).where(QueueItem.state.in_(NOT_DONE))
-                 .order_by(escalated, grade_rank, risk.desc(), through.desc(),
-                           QueueItem.entered_at, QueueItem.id))
-    if queue is not None:
-        statement = statement.where(QueueItem.queue == queue)
-    if grade is not None:
-        statement = statement.where(Incident.grade == grade)
-    if limit is not None:
-        statement = statement.limit(limit)
-    return _rows(session, statement)
-
-
-def open_summary(session: Session, table: RankTable, now: datetime, *,
-                 queue: str | None = None, grade: str | None = None,
-                 ) -> tuple[int, datetime | None, int]:
-    """(items not done, the oldest entered_at, how many are past their target) of one queue
-    and grade or all: one aggregate over the rows, none of them fetched. Past target: waited
-    longer than the target (`now - entered_at > target`), to the microsecond."""
-    cutoffs = [(and_(QueueItem.queue == q, Incident.grade == g),
-                literal(now - timedelta(seconds=seconds), UtcDateTime()))
-               for (q, g), seconds in table.target_seconds.items()]
-    cutoff = case(*cutoffs, else_=literal(
-        now - timedelta(seconds=table.fallback_target_seconds), UtcDateTime()))
-    statement = (
-        select(func.count(), func.min(QueueItem.entered_at),
-               func.coalesce(func.sum(case((QueueItem.entered_at < cutoff, 1), else_=0)), 0))
-        .select_from(QueueItem).join(Incident, Incident.id == QueueItem.incident_id)
-        .where(QueueItem.state.in_(NOT_DONE)))
-    if queue is not None:
-        statement = statement.where(QueueItem.queue == queue)
-    if grade is not None:
-        statement = statement.where(Incident.grade == grade)
-    count, oldest, breaches = session.execute(statement).one()
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return int(count), oldest, int(breaches)
-
-
 # --- routing -----------------------------------------------------------------------------
-
-
-def incident_for_routing(session: Session, incident_id: int):
-    """(incident, its type) or None."""
-    row = session.execute(
-        select(Incident, IncidentType)
-        .join(IncidentType, IncidentType.code == Incident.opening_type_code)
-        .where(Incident.id == incident_id)).first()
-    return None if row is None else (row[0], row[1])
-
-
-def items_of_incident(session: Session, incident_id: int) -> list[QueueItem]:
-    return list(session.scalars(select(QueueItem).where(QueueItem.incident_id == incident_id)))
-
-
-def add_item(session: Session, item: QueueItem) -> None:
-    session.add(item)
-
-
-def unrouted_open_incidents(session: Session, statuses: Sequence[str]):
-    """(incident, type) of open incidents that have never entered any queue."""
-    routed = select(QueueItem.id).where(QueueItem.incident_id == Incident.id).exists()
-    return session.execute(
-        select(Incident, IncidentType)
-        .join(IncidentType, IncidentType.code == Incident.opening_type_code)
-        .where(Incident.status.in_(statuses), ~routed)).all()
 
 
 # --- claiming ------------------------------------------------------------------------------
 
 
-def lock_item(session: Session, item_id: int) -> QueueItem | None:
-    """The item, locked for this transaction; None if it does not exist or (PostgreSQL)
-    another transaction holds it right now."""
-    statement = select(QueueItem).where(QueueItem.id == item_id)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    return session.scalars(statement.execution_options(populate_existing=True)).first()
-
-
-def item_exists(session: Session, item_id: int) -> bool:
-    return session.scalar(select(func.count()).where(QueueItem.id == item_id)) > 0
-
-
-def change_item(session: Session, item_id: int, version: int, states: Sequence[str],
-                values: dict) -> bool:
-    """Apply `values` (and bump the version) only if the item is still at `version` and in
-    one of `states`; True when it was."""
-    result = session.execute(
-        update(QueueItem)
-        .where(QueueItem.id == item_id, QueueItem.version == version,
-               QueueItem.state.in_(states))
-        .values(version=QueueItem.version + 1, **values)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
-
-
-def finish_item(session: Session, item_id: int, staff_id: int, now: datetime,
-                resolution: str) -> tuple[str, int] | None:
-    """Mark the item done if `staff_id` holds it: (queue, incident id), or None when they
-    do not (nothing changed)."""
-    return session.execute(
-        update(QueueItem)
-        .where(QueueItem.id == item_id, QueueItem.state == "claimed",
-               QueueItem.claimed_by_id == staff_id)
-        .values(state="done", completed_at=now, completed_by_id=staff_id,
-                resolution=resolution, version=QueueItem.version + 1)
-        .returning(QueueItem.queue, QueueItem.incident_id)
-        .execution_options(synchronize_session=False)).first()
-
-
-def next_claimable(session: Session, queue: str | None, stale_before: datetime,
-                   skip: Sequence[int] = ()) -> QueueItem | None:
-    """The next item to take: a claim gone stale (heartbeat older than `stale_before`,
-    longest quiet first), else the oldest open item. On PostgreSQL locked with SKIP LOCKED
-    so concurrent workers each get another. Two indexed queries rather than one OR: each
-    reads its rows in index order and stops at the first it can lock."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    stale = (select(QueueItem)
-             .where(QueueItem.state == "claimed", QueueItem.heartbeat_at < stale_before)
-             .order_by(QueueItem.heartbeat_at, QueueItem.id))
-    waiting = (select(QueueItem).where(QueueItem.state == "open")
-               .order_by(QueueItem.entered_at, QueueItem.id))
-    for statement in (stale, waiting):
-        if queue is not None:
-            statement = statement.where(QueueItem.queue == queue)
-        if skip:
-            statement = statement.where(QueueItem.id.not_in(list(skip)))
-        statement = statement.limit(1)
-        if postgres:
-            statement = statement.with_for_update(skip_locked=True)
-        item = session.scalars(statement.execution_options(populate_existing=True)).first()
-        if item is not None:
-            return item
-    return None
-
-
-def staff_name(session: Session, staff_id: int | None) -> str | None:
-    if staff_id is None:
-        return None
-    return session.scalar(select(Staff.display_name).where(Staff.id == staff_id))
-
-
 # --- the command view ----------------------------------------------------------------------
 
 
-def open_counts(session: Session) -> list[tuple[str, str, int, datetime]]:
-    """(queue, grade, items not done, oldest entered_at) per queue and grade."""
-    return [tuple(row) for row in session.execute(
-        select(QueueItem.queue, Incident.grade, func.count(), func.min(QueueItem.entered_at))
-        .join(Incident, Incident.id == QueueItem.incident_id)
-        .where(QueueItem.state.in_(NOT_DONE))
-        .group_by(QueueItem.queue, Incident.grade))]
+class QueueRepository:
+    """The triage queue's reads and writes, on one unit of work's session."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-def breach_counts(session: Session, cutoffs: dict[tuple[str, str], datetime],
-                  fallback_cutoff: datetime) -> dict[str, int]:
-    """Items not done per queue that entered before their (queue, grade) cutoff."""
-    whens = [(and_(QueueItem.queue == q, Incident.grade == g), literal(cutoff, UtcDateTime()))
-             for (q, g), cutoff in cutoffs.items()]
-    fallback = literal(fallback_cutoff, UtcDateTime())
-    cutoff = case(*whens, else_=fallback) if whens else fallback
-    rows = session.execute(
-        select(QueueItem.queue, func.count())
-        .join(Incident, Incident.id == QueueItem.incident_id)
-        .where(QueueItem.state.in_(NOT_DONE), QueueItem.entered_at < cutoff)
-        .group_by(QueueItem.queue))
-    return {queue: n for queue, n in rows}
+    def announce(self, item_ids: Iterable[int]) -> None:
+        """Tell every station's change feed these items changed (on commit)."""
+        changes.announce(self.session, item_ids)
 
+    def _rows(self, statement) -> list[ItemRow]:
+        # Core execution on the session's connection: the same transaction, without the ORM's
+        # per-row bookkeeping (these are plain column tuples, not entities).
+        make = ItemRow._make
+        return [make(row) for row in self.session.connection().execute(statement)]
 
-def backlog_spans(session: Session, since: datetime, until: datetime,
-                  ) -> list[tuple[str, datetime, datetime | None]]:
-    """(queue, entered_at, completed_at) of every item in a queue at some time in
-    [since, until]: what a backlog-over-time line is computed from."""
-    return [tuple(row) for row in session.execute(
-        select(QueueItem.queue, QueueItem.entered_at, QueueItem.completed_at)
-        .where(QueueItem.entered_at <= until,
-               or_(QueueItem.completed_at.is_(None), QueueItem.completed_at >= since)))]
+    def open_items(self, *, queue: str | None = None,
+                   grade: str | None = None) -> list[ItemRow]:
+        """Every item not done, of one queue and grade or all."""
+        statement = _item_select().where(QueueItem.state.in_(NOT_DONE))
+        if queue is not None:
+            statement = statement.where(QueueItem.queue == queue)
+        if grade is not None:
+            statement = statement.where(Incident.grade == grade)
+        return self._rows(statement)
+
+    def items_by_id(self, item_ids: Iterable[int]) -> list[ItemRow]:
+        """These items, whatever their state (a done item leaves the screen)."""
+        ids = sorted(set(item_ids))
+        found: list[ItemRow] = []
+        for chunk in _chunks(ids):
+            found += self._rows(_item_select().where(QueueItem.id.in_(chunk)))
+        return found
+
+    def markers_of_incidents(self, incident_ids: Iterable[int] | None, today: date,
+                             ) -> dict[int, list[tuple[str, int]]]:
+        """(marker code, severity) in force on `today` on persons linked to each incident;
+        `incident_ids` None: every incident with an item not done."""
+        base = (
+            select(IncidentPerson.incident_id, MarkerType.code, MarkerType.severity)
+            .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
+            .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
+            .where(WarningMarker.valid_from <= today,
+                   or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today))
+            .distinct()
+        )
+        found: dict[int, list[tuple[str, int]]] = {}
+        if incident_ids is None:
+            queued = select(QueueItem.incident_id).where(QueueItem.state.in_(NOT_DONE))
+            statements = [base.where(IncidentPerson.incident_id.in_(queued))]
+        else:
+            statements = [base.where(IncidentPerson.incident_id.in_(chunk))
+                          for chunk in _chunks(sorted(set(incident_ids)))]
+        for statement in statements:
+            for incident_id, code, severity in self.session.execute(statement):
+                found.setdefault(incident_id, []).append((code, severity))
+        return found
+
+    def rank_columns(self, table: RankTable, now: datetime, escalate_before: datetime,
+                     today: date):
+        """(escalated 0/1, grade rank, risk level, thousandths of target) as SQL expressions
+        over QueueItem joined to Incident, and `join(statement)` adding the derived tables
+        they read: `order_key`'s parts."""
+        dialect = self.session.get_bind().dialect.name
+        markers, dashes = _marker_risks(table, today), _dash_levels(table)
+        dash = dashes.c.level
+        overdue = and_(QueueItem.queue == table.dash_queue, QueueItem.state.in_(NOT_DONE),
+                       dash.is_(None), QueueItem.entered_at <= literal(escalate_before, UtcDateTime()))
+        escalated = case((overdue, literal(0)), else_=literal(1))
+        grade_rank = case(*[(Incident.grade == g, literal(r)) for g, r in table.grade_ranks.items()],
+                          else_=literal(table.unknown_grade_rank))
+        thrive = _thrive_risk(table)
+        dash_risk = case(*[(func.lower(dash) == lv, literal(r)) for lv, r in table.dash_risk.items()],
+                         else_=literal(1))
+        overdue_risk = case((overdue, literal(table.escalated_risk)), else_=literal(1))
+        # The highest of the parts, each evaluated once (SQLite's max(a, b, ...) is scalar).
+        highest = func.greatest if dialect == "postgresql" else func.max
+        risk = highest(thrive, func.coalesce(markers.c.risk, literal(1)), dash_risk, overdue_risk)
+        now_s = whole_seconds(now)
+        age = literal(now_s, BigInteger) - _epoch_seconds(QueueItem.entered_at, dialect)
+        age = case((age < 0, literal(0, BigInteger)), else_=age)
+        through = (age * 1000) // _target_seconds(table)
+
+        def join(statement):
+            return (statement
+                    .outerjoin(markers, markers.c.incident_id == QueueItem.incident_id)
+                    .outerjoin(dashes, and_(dashes.c.incident_id == QueueItem.incident_id,
+                                            QueueItem.queue == table.dash_queue)))
+
+        return escalated, grade_rank, risk, through, join
+
+    def ranked_items(self, table: RankTable, now: datetime, escalate_before: datetime,
+                     today: date, *, queue: str | None = None, grade: str | None = None,
+                     limit: int | None = None) -> list[ItemRow]:
+        """Items not done, of one queue and grade or all, in queue order (`order_key`), the
+        first `limit` of them (all when None)."""
+        escalated, grade_rank, risk, through, join = self.rank_columns(table, now, escalate_before, today)
+        statement = (join(_item_select()).where(QueueItem.state.in_(NOT_DONE))
+                     .order_by(escalated, grade_rank, risk.desc(), through.desc(),
+                               QueueItem.entered_at, QueueItem.id))
+        if queue is not None:
+            statement = statement.where(QueueItem.queue == queue)
+        if grade is not None:
+            statement = statement.where(Incident.grade == grade)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return self._rows(statement)
+
+    def open_summary(self, table: RankTable, now: datetime, *,
+                     queue: str | None = None, grade: str | None = None,
+                     ) -> tuple[int, datetime | None, int]:
+        """(items not done, the oldest entered_at, how many are past their target) of one queue
+        and grade or all: one aggregate over the rows, none of them fetched. Past target: waited
+        longer than the target (`now - entered_at > target`), to the microsecond."""
+        cutoffs = [(and_(QueueItem.queue == q, Incident.grade == g),
+                    literal(now - timedelta(seconds=seconds), UtcDateTime()))
+                   for (q, g), seconds in table.target_seconds.items()]
+        cutoff = case(*cutoffs, else_=literal(
+            now - timedelta(seconds=table.fallback_target_seconds), UtcDateTime()))
+        statement = (
+            select(func.count(), func.min(QueueItem.entered_at),
+                   func.coalesce(func.sum(case((QueueItem.entered_at < cutoff, 1), else_=0)), 0))
+            .select_from(QueueItem).join(Incident, Incident.id == QueueItem.incident_id)
+            .where(QueueItem.state.in_(NOT_DONE)))
+        if queue is not None:
+            statement = statement.where(QueueItem.queue == queue)
+        if grade is not None:
+            statement = statement.where(Incident.grade == grade)
+        count, oldest, breaches = self.session.execute(statement).one()
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), oldest, int(breaches)
+
+    def incident_for_routing(self, incident_id: int):
+        """(incident, its type) or None."""
+        row = self.session.execute(
+            select(Incident, IncidentType)
+            .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+            .where(Incident.id == incident_id)).first()
+        return None if row is None else (row[0], row[1])
+
+    def items_of_incident(self, incident_id: int) -> list[QueueItem]:
+        return list(self.session.scalars(select(QueueItem).where(QueueItem.incident_id == incident_id)))
+
+    def add_item(self, item: QueueItem) -> None:
+        self.session.add(item)
+
+    def unrouted_open_incidents(self, statuses: Sequence[str]):
+        """(incident, type) of open incidents that have never entered any queue."""
+        routed = select(QueueItem.id).where(QueueItem.incident_id == Incident.id).exists()
+        return self.session.execute(
+            select(Incident, IncidentType)
+            .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+            .where(Incident.status.in_(statuses), ~routed)).all()
+
+    def lock_item(self, item_id: int) -> QueueItem | None:
+        """The item, locked for this transaction; None if it does not exist or (PostgreSQL)
+        another transaction holds it right now."""
+        statement = select(QueueItem).where(QueueItem.id == item_id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        return self.session.scalars(statement.execution_options(populate_existing=True)).first()
+
+    def item_exists(self, item_id: int) -> bool:
+        return self.session.scalar(select(func.count()).where(QueueItem.id == item_id)) > 0
+
+    def change_item(self, item_id: int, version: int, states: Sequence[str],
+                    values: dict) -> bool:
+        """Apply `values` (and bump the version) only if the item is still at `version` and in
+        one of `states`; True when it was."""
+        result = self.session.execute(
+            update(QueueItem)
+            .where(QueueItem.id == item_id, QueueItem.version == version,
+                   QueueItem.state.in_(states))
+            .values(version=QueueItem.version + 1, **values)
+            .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    def finish_item(self, item_id: int, staff_id: int, now: datetime,
+                    resolution: str) -> tuple[str, int] | None:
+        """Mark the item done if `staff_id` holds it: (queue, incident id), or None when they
+        do not (nothing changed)."""
+        return self.session.execute(
+            update(QueueItem)
+            .where(QueueItem.id == item_id, QueueItem.state == "claimed",
+                   QueueItem.claimed_by_id == staff_id)
+            .values(state="done", completed_at=now, completed_by_id=staff_id,
+                    resolution=resolution, version=QueueItem.version + 1)
+            .returning(QueueItem.queue, QueueItem.incident_id)
+            .execution_options(synchronize_session=False)).first()
+
+    def next_claimable(self, queue: str | None, stale_before: datetime,
+                       skip: Sequence[int] = ()) -> QueueItem | None:
+        """The next item to take: a claim gone stale (heartbeat older than `stale_before`,
+        longest quiet first), else the oldest open item. On PostgreSQL locked with SKIP LOCKED
+        so concurrent workers each get another. Two indexed queries rather than one OR: each
+        reads its rows in index order and stops at the first it can lock."""
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        stale = (select(QueueItem)
+                 .where(QueueItem.state == "claimed", QueueItem.heartbeat_at < stale_before)
+                 .order_by(QueueItem.heartbeat_at, QueueItem.id))
+        waiting = (select(QueueItem).where(QueueItem.state == "open")
+                   .order_by(QueueItem.entered_at, QueueItem.id))
+        for statement in (stale, waiting):
+            if queue is not None:
+                statement = statement.where(QueueItem.queue == queue)
+            if skip:
+                statement = statement.where(QueueItem.id.not_in(list(skip)))
+            statement = statement.limit(1)
+            if postgres:
+                statement = statement.with_for_update(skip_locked=True)
+            item = self.session.scalars(statement.execution_options(populate_existing=True)).first()
+            if item is not None:
+                return item
+        return None
+
+    def staff_name(self, staff_id: int | None) -> str | None:
+        if staff_id is None:
+            return None
+        return self.session.scalar(select(Staff.display_name).where(Staff.id == staff_id))
+
+    def open_counts(self) -> list[tuple[str, str, int, datetime]]:
+        """(queue, grade, items not done, oldest entered_at) per queue and grade."""
+        return [tuple(row) for row in self.session.execute(
+            select(QueueItem.queue, Incident.grade, func.count(), func.min(QueueItem.entered_at))
+            .join(Incident, Incident.id == QueueItem.incident_id)
+            .where(QueueItem.state.in_(NOT_DONE))
+            .group_by(QueueItem.queue, Incident.grade))]
+
+    def breach_counts(self, cutoffs: dict[tuple[str, str], datetime],
+                      fallback_cutoff: datetime) -> dict[str, int]:
+        """Items not done per queue that entered before their (queue, grade) cutoff."""
+        whens = [(and_(QueueItem.queue == q, Incident.grade == g), literal(cutoff, UtcDateTime()))
+                 for (q, g), cutoff in cutoffs.items()]
+        fallback = literal(fallback_cutoff, UtcDateTime())
+        cutoff = case(*whens, else_=fallback) if whens else fallback
+        rows = self.session.execute(
+            select(QueueItem.queue, func.count())
+            .join(Incident, Incident.id == QueueItem.incident_id)
+            .where(QueueItem.state.in_(NOT_DONE), QueueItem.entered_at < cutoff)
+            .group_by(QueueItem.queue))
+        return {queue: n for queue, n in rows}
+
+    def backlog_spans(self, since: datetime, until: datetime,
+                      ) -> list[tuple[str, datetime, datetime | None]]:
+        """(queue, entered_at, completed_at) of every item in a queue at some time in
+        [since, until]: what a backlog-over-time line is computed from."""
+        return [tuple(row) for row in self.session.execute(
+            select(QueueItem.queue, QueueItem.entered_at, QueueItem.completed_at)
+            .where(QueueItem.entered_at <= until,
+                   or_(QueueItem.completed_at.is_(None), QueueItem.completed_at >= since)))]

@@ -6,13 +6,14 @@ dataclasses before the unit of work closes. No repository commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from controlroom.data import audit_log
 from controlroom.data.models import (
     AuditEvent,
     DatabaseInfo,
@@ -114,6 +115,19 @@ class ReferenceRepository:
 class IncidentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def opened_between_with_streets(self, start: datetime, end: datetime
+                                    ) -> Sequence[tuple[int, str, str | None, str | None,
+                                                        str | None, str | None]]:
+        """(id, effective type code, no-crime reason, crime reference, street, town) of
+        the incidents opened in [start, end), in the order they were opened."""
+        effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
+        return [tuple(row) for row in self.session.execute(  # type: ignore[misc]
+            select(Incident.id, effective, Incident.no_crime_reason, Incident.crime_reference,
+                   Location.street, Location.town)
+            .outerjoin(Location, Location.id == Incident.location_id)
+            .where(Incident.opened_at >= start, Incident.opened_at < end)
+            .order_by(Incident.opened_at, Incident.id))]
 
     def count_by(self, column_name: str, statuses: Sequence[str]) -> dict[str, int]:
         """Open incidents counted by `grade` or `status`."""
@@ -311,6 +325,23 @@ class LocationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def street_centroids(self, streets: set[tuple[str, str | None]]
+                         ) -> dict[tuple[str, str | None], tuple[float, float]]:
+        """The mean position of every known address on each (street, town)."""
+        wanted = [and_(Location.street == street,
+                       Location.town == town if town is not None else Location.town.is_(None))
+                  for street, town in streets]
+        result = {}
+        for batch in range(0, len(wanted), 200):
+            for street, town, latitude, longitude in self.session.execute(
+                    select(Location.street, Location.town, func.avg(Location.latitude),
+                           func.avg(Location.longitude))
+                    .where(or_(*wanted[batch:batch + 200]), Location.latitude.is_not(None),
+                           Location.longitude.is_not(None))
+                    .group_by(Location.street, Location.town)):
+                result[(street, town)] = (float(latitude), float(longitude))
+        return result
+
     def get(self, location_id: int) -> Location | None:
         return self.session.get(Location, location_id)
 
@@ -381,6 +412,19 @@ class LocationRepository:
 class PersonRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def any_victim_of(self, person_ids: Sequence[int], type_codes: Iterable[str]) -> bool:
+        """Whether any of the persons is the victim on an incident opened or closed as one
+        of `type_codes`."""
+        codes = sorted(type_codes)
+        return bool(person_ids) and self.session.scalar(
+            select(IncidentPerson.id)
+            .join(Incident, Incident.id == IncidentPerson.incident_id)
+            .where(IncidentPerson.person_id.in_(list(person_ids)),
+                   IncidentPerson.role == "victim",
+                   or_(Incident.opening_type_code.in_(codes),
+                       Incident.closing_type_code.in_(codes)))
+            .limit(1)) is not None
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Person)) or 0
@@ -496,3 +540,89 @@ class AuditRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+    def append(self, **event: object) -> None:
+        """Chain one event onto the trail (`audit_log.append`: hash, sequence, head)."""
+        audit_log.append(self.session, **event)  # type: ignore[arg-type]  # checked there
+
+    def chain_rows(self) -> Iterator[tuple[object, ...]]:
+        return audit_log.chain_rows(self.session)
+
+    def chain_head(self) -> audit_log.ChainHead | None:
+        return audit_log.chain_head(self.session)
+
+    def on_object(self, object_type: str, object_id: str, limit: int) -> Sequence[AuditEvent]:
+        """Events on one object, newest first."""
+        return self.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+            .order_by(AuditEvent.chain_seq.desc()).limit(limit)).all()
+
+    def since(self, start: datetime, person_id: int | None = None) -> Sequence[AuditEvent]:
+        """Events from `start` on (only those on one person, if given), oldest first."""
+        query = select(AuditEvent).where(AuditEvent.occurred_at >= start)
+        if person_id is not None:
+            query = query.where(AuditEvent.object_type == "person",
+                                AuditEvent.object_id == str(person_id))
+        return self.session.scalars(query.order_by(AuditEvent.chain_seq)).all()
+
+    def protected_ids(self, sexual_offence_codes: Iterable[str]) -> dict[str, set[str]]:
+        """The ids (as audit events store them) of protected persons (restricted, or the
+        victim of an incident opened or closed as a sexual offence) and reports."""
+        codes = sorted(sexual_offence_codes)
+        persons = set(self.session.scalars(select(Person.id).where(Person.restricted.is_(True))))
+        persons |= set(self.session.scalars(
+            select(IncidentPerson.person_id)
+            .join(Incident, Incident.id == IncidentPerson.incident_id)
+            .where(IncidentPerson.role == "victim",
+                   or_(Incident.opening_type_code.in_(codes),
+                       and_(Incident.closing_type_code.is_not(None),
+                            Incident.closing_type_code.in_(codes))))))
+        reports = set(self.session.scalars(
+            select(IntelligenceReport.id).where(IntelligenceReport.restricted.is_(True))))
+        return {"person": {str(i) for i in persons}, "intelligence": {str(i) for i in reports}}
+
+
+class RecordCopyRepository:
+    """Whole tables of locations, persons and incidents, read from one database and
+    written into another (training and test databases only: `services.environments`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def read_all(self) -> tuple[list[dict[str, object]], ...]:
+        """Every location, person and incident as column dictionaries, in id order."""
+        return tuple([dict(r._mapping) for r in self.session.execute(
+            select(model.__table__).order_by(model.id))]
+            for model in (Location, Person, Incident))
+
+    def insert_copies(self, copier_id: int, locations: list[dict[str, object]],
+                      persons: list[dict[str, object]], incidents: list[dict[str, object]]
+                      ) -> tuple[tuple[str, int], ...]:
+        """Insert copies with new ids, owned by `copier_id`; an incident whose reference is
+        already taken here is left out. Returns how many of each were copied."""
+        location_ids: dict[object, object] = {}
+        for row in locations:
+            old = row.pop("id")
+            location_ids[old] = self.session.execute(
+                insert(Location.__table__).values(**row)).inserted_primary_key[0]
+        for row in persons:
+            row.pop("id")
+            row.update(created_by_id=copier_id, merged_into_id=None)
+            self.session.execute(insert(Person.__table__).values(**row))
+        taken = set(self.session.scalars(select(Incident.reference)))
+        copied_incidents = 0
+        for row in incidents:
+            row.pop("id")
+            if row["reference"] in taken:
+                continue
+            row.update(
+                opened_by_id=copier_id, idempotency_key=None,
+                location_id=location_ids.get(row["location_id"]) if row["location_id"] else None,
+                thrive_assessed_by_id=copier_id if row["thrive_assessed_by_id"] else None,
+                closed_by_id=copier_id if row["closed_by_id"] else None,
+            )
+            self.session.execute(insert(Incident.__table__).values(**row))
+            copied_incidents += 1
+        return (("locations", len(locations)), ("persons", len(persons)),
+                ("incidents", copied_incidents))

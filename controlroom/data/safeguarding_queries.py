@@ -52,52 +52,6 @@ def latest_dash_ids():
             .subquery())
 
 
-def latest_dash_levels(session: Session, incident_ids: Iterable[int]) -> dict[int, str]:
-    """The DASH level in force ('standard', 'medium', 'high') for each of `incident_ids`
-    that has a DASH; incidents with none are absent from the result."""
-    ids = list(dict.fromkeys(incident_ids))
-    if not ids:
-        return {}
-    found: dict[int, str] = {}
-    # Chunked so a queue of thousands stays within every backend's parameter limit.
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        newest = (select(DashAssessment.incident_id,
-                         func.max(DashAssessment.id).label("dash_id"))
-                  .where(DashAssessment.incident_id.in_(chunk))
-                  .group_by(DashAssessment.incident_id)
-                  .subquery())
-        rows = session.execute(
-            select(DashAssessment.incident_id, DashAssessment.level)
-            .join(newest, DashAssessment.id == newest.c.dash_id))
-        found.update({incident_id: level for incident_id, level in rows})
-    return found
-
-
-def da_incidents_without_dash(session: Session) -> list[tuple[int, datetime]]:
-    """Open DA incidents with no DASH at all: (incident id, opened_at), oldest first."""
-    has_dash = exists().where(DashAssessment.incident_id == Incident.id)
-    rows = session.execute(
-        select(Incident.id, Incident.opened_at)
-        .where(Incident.status != CLOSED, domestic_condition(), ~has_dash)
-        .order_by(Incident.opened_at, Incident.id))
-    return [(incident_id, opened_at) for incident_id, opened_at in rows]
-
-
-def referral_counts(session: Session, start: datetime, end: datetime) -> dict[str, int]:
-    """How many referrals were created, sent and acknowledged in [start, end) (aware UTC):
-    {"created": n, "sent": n, "acknowledged": n}. A referral created on Monday and sent
-    on Tuesday counts as created in a window holding Monday and as sent in one holding
-    Tuesday."""
-    counts = {}
-    for name, column in (("created", Referral.created_at), ("sent", Referral.sent_at),
-                         ("acknowledged", Referral.acknowledged_at)):
-        counts[name] = session.scalar(
-            select(func.count()).select_from(Referral)
-            .where(column.is_not(None), column >= start, column < end)) or 0
-    return counts
-
-
 @dataclass(frozen=True, slots=True)
 class OverrideRow:
     """One supervisor override as the command view lists it."""
@@ -116,121 +70,160 @@ def rule_words(codes: Iterable[str]) -> str:
     return "; ".join(RULE_TITLES.get(code, code) for code in codes)
 
 
-def overrides_between(session: Session, start: datetime, end: datetime) -> list[OverrideRow]:
-    """Overrides made in [start, end) (aware UTC), newest first."""
-    rows = session.execute(
-        select(SafeguardingOverride, Incident.reference, Staff.display_name)
-        .join(Incident, Incident.id == SafeguardingOverride.incident_id)
-        .join(Staff, Staff.id == SafeguardingOverride.supervisor_id)
-        .where(SafeguardingOverride.overridden_at >= start,
-               SafeguardingOverride.overridden_at < end)
-        .order_by(SafeguardingOverride.overridden_at.desc(), SafeguardingOverride.id.desc()))
-    found = []
-    for override, reference, supervisor in rows:
-        codes = tuple(code for code in override.rules.split(",") if code)
-        found.append(OverrideRow(
-            incident_id=override.incident_id, incident_reference=reference,
-            rule=rule_words(codes), rules=codes, action=override.action,
-            supervisor=supervisor, overridden_at=override.overridden_at,
-            reason=override.reason))
-    return found
-
-
 # --- for the DASH, referral and safeguarding services ------------------------------------
-
-
-def dash_history(session: Session, incident_id: int) -> list[tuple[DashAssessment, str]]:
-    """An incident's assessments with the assessor's display name, newest first."""
-    rows = session.execute(
-        select(DashAssessment, Staff.display_name)
-        .join(Staff, Staff.id == DashAssessment.assessed_by_id)
-        .where(DashAssessment.incident_id == incident_id)
-        .order_by(DashAssessment.id.desc()))
-    return [(assessment, name) for assessment, name in rows]
-
-
-def current_dash(session: Session, incident_id: int) -> DashAssessment | None:
-    return session.scalars(
-        select(DashAssessment).where(DashAssessment.incident_id == incident_id)
-        .order_by(DashAssessment.id.desc()).limit(1)).first()
-
-
-def referrals_of(session: Session, incident_id: int) -> list[Referral]:
-    return list(session.scalars(
-        select(Referral).where(Referral.incident_id == incident_id).order_by(Referral.id)))
-
-
-def referral_for_update(session: Session, referral_id: int) -> Referral | None:
-    return session.scalars(
-        select(Referral).where(Referral.id == referral_id).with_for_update()).first()
-
-
-def staff_names(session: Session, staff_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = {staff_id for staff_id in staff_ids if staff_id is not None}
-    if not ids:
-        return {}
-    rows = session.execute(select(Staff.id, Staff.display_name).where(Staff.id.in_(ids)))
-    return {staff_id: name for staff_id, name in rows}
 
 
 VICTIM_OR_PERPETRATOR = ("victim", "suspect")
 
 
-def victims_and_perpetrators(session: Session, incident_id: int) -> list[int]:
-    """The people linked to the incident as victim or suspect (the perpetrator)."""
-    return list(session.scalars(
-        select(IncidentPerson.person_id).distinct()
-        .where(IncidentPerson.incident_id == incident_id,
-               IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR))
-        .order_by(IncidentPerson.person_id)))
+class SafeguardingRepository:
+    """Safeguarding's reads and writes (DASH, referrals, overrides), on one unit of work's session."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-def da_incident_counts(session: Session, person_ids: Iterable[int], since: datetime,
-                       until: datetime) -> dict[int, int]:
-    """Per person, how many DA incidents opened in [since, until] they were victim or
-    suspect in (every person asked for has an entry)."""
-    ids = list(dict.fromkeys(person_ids))
-    counts = {person_id: 0 for person_id in ids}
-    if not ids:
+    def latest_dash_levels(self, incident_ids: Iterable[int]) -> dict[int, str]:
+        """The DASH level in force ('standard', 'medium', 'high') for each of `incident_ids`
+        that has a DASH; incidents with none are absent from the result."""
+        ids = list(dict.fromkeys(incident_ids))
+        if not ids:
+            return {}
+        found: dict[int, str] = {}
+        # Chunked so a queue of thousands stays within every backend's parameter limit.
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            newest = (select(DashAssessment.incident_id,
+                             func.max(DashAssessment.id).label("dash_id"))
+                      .where(DashAssessment.incident_id.in_(chunk))
+                      .group_by(DashAssessment.incident_id)
+                      .subquery())
+            rows = self.session.execute(
+                select(DashAssessment.incident_id, DashAssessment.level)
+                .join(newest, DashAssessment.id == newest.c.dash_id))
+            found.update({incident_id: level for incident_id, level in rows})
+        return found
+
+    def da_incidents_without_dash(self) -> list[tuple[int, datetime]]:
+        """Open DA incidents with no DASH at all: (incident id, opened_at), oldest first."""
+        has_dash = exists().where(DashAssessment.incident_id == Incident.id)
+        rows = self.session.execute(
+            select(Incident.id, Incident.opened_at)
+            .where(Incident.status != CLOSED, domestic_condition(), ~has_dash)
+            .order_by(Incident.opened_at, Incident.id))
+        return [(incident_id, opened_at) for incident_id, opened_at in rows]
+
+    def referral_counts(self, start: datetime, end: datetime) -> dict[str, int]:
+        """How many referrals were created, sent and acknowledged in [start, end) (aware UTC):
+        {"created": n, "sent": n, "acknowledged": n}. A referral created on Monday and sent
+        on Tuesday counts as created in a window holding Monday and as sent in one holding
+        Tuesday."""
+        counts = {}
+        for name, column in (("created", Referral.created_at), ("sent", Referral.sent_at),
+                             ("acknowledged", Referral.acknowledged_at)):
+            counts[name] = self.session.scalar(
+                select(func.count()).select_from(Referral)
+                .where(column.is_not(None), column >= start, column < end)) or 0
         return counts
-    rows = session.execute(
-        select(IncidentPerson.person_id, func.count(func.distinct(Incident.id)))
-        .join(Incident, Incident.id == IncidentPerson.incident_id)
-        .where(IncidentPerson.person_id.in_(ids),
-               IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR),
-               Incident.opened_at >= since, Incident.opened_at <= until,
-               domestic_condition())
-        .group_by(IncidentPerson.person_id))
-    counts.update({person_id: count for person_id, count in rows})
-    return counts
 
+    def overrides_between(self, start: datetime, end: datetime) -> list[OverrideRow]:
+        """Overrides made in [start, end) (aware UTC), newest first."""
+        rows = self.session.execute(
+            select(SafeguardingOverride, Incident.reference, Staff.display_name)
+            .join(Incident, Incident.id == SafeguardingOverride.incident_id)
+            .join(Staff, Staff.id == SafeguardingOverride.supervisor_id)
+            .where(SafeguardingOverride.overridden_at >= start,
+                   SafeguardingOverride.overridden_at < end)
+            .order_by(SafeguardingOverride.overridden_at.desc(), SafeguardingOverride.id.desc()))
+        found = []
+        for override, reference, supervisor in rows:
+            codes = tuple(code for code in override.rules.split(",") if code)
+            found.append(OverrideRow(
+                incident_id=override.incident_id, incident_reference=reference,
+                rule=rule_words(codes), rules=codes, action=override.action,
+                supervisor=supervisor, overridden_at=override.overridden_at,
+                reason=override.reason))
+        return found
 
-def last_marac_for(session: Session, person_ids: Iterable[int],
-                   other_than_incident: int) -> datetime | None:
-    """When the newest MARAC referral was made for another incident in which any of
-    these people was victim or suspect (None if never)."""
-    ids = list(dict.fromkeys(person_ids))
-    if not ids:
-        return None
-    return session.scalar(
-        select(func.max(Referral.created_at))
-        .join(IncidentPerson, IncidentPerson.incident_id == Referral.incident_id)
-        .where(Referral.kind == "marac", Referral.incident_id != other_than_incident,
-               IncidentPerson.person_id.in_(ids),
-               IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR)))
+    def dash_history(self, incident_id: int) -> list[tuple[DashAssessment, str]]:
+        """An incident's assessments with the assessor's display name, newest first."""
+        rows = self.session.execute(
+            select(DashAssessment, Staff.display_name)
+            .join(Staff, Staff.id == DashAssessment.assessed_by_id)
+            .where(DashAssessment.incident_id == incident_id)
+            .order_by(DashAssessment.id.desc()))
+        return [(assessment, name) for assessment, name in rows]
 
+    def current_dash(self, incident_id: int) -> DashAssessment | None:
+        return self.session.scalars(
+            select(DashAssessment).where(DashAssessment.incident_id == incident_id)
+            .order_by(DashAssessment.id.desc()).limit(1)).first()
 
-def is_domestic(session: Session, incident: Incident) -> bool:
-    if incident.domestic:
-        return True
-    return bool(session.scalar(
-        select(IncidentType.domestic).where(IncidentType.code == incident.opening_type_code)))
+    def referrals_of(self, incident_id: int) -> list[Referral]:
+        return list(self.session.scalars(
+            select(Referral).where(Referral.incident_id == incident_id).order_by(Referral.id)))
 
+    def referral_for_update(self, referral_id: int) -> Referral | None:
+        return self.session.scalars(
+            select(Referral).where(Referral.id == referral_id).with_for_update()).first()
 
-def overrides_of(session: Session, incident_id: int) -> list[tuple[SafeguardingOverride, str]]:
-    rows = session.execute(
-        select(SafeguardingOverride, Staff.display_name)
-        .join(Staff, Staff.id == SafeguardingOverride.supervisor_id)
-        .where(SafeguardingOverride.incident_id == incident_id)
-        .order_by(SafeguardingOverride.id))
-    return [(override, name) for override, name in rows]
+    def staff_names(self, staff_ids: Iterable[int | None]) -> dict[int, str]:
+        ids = {staff_id for staff_id in staff_ids if staff_id is not None}
+        if not ids:
+            return {}
+        rows = self.session.execute(select(Staff.id, Staff.display_name).where(Staff.id.in_(ids)))
+        return {staff_id: name for staff_id, name in rows}
+
+    def victims_and_perpetrators(self, incident_id: int) -> list[int]:
+        """The people linked to the incident as victim or suspect (the perpetrator)."""
+        return list(self.session.scalars(
+            select(IncidentPerson.person_id).distinct()
+            .where(IncidentPerson.incident_id == incident_id,
+                   IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR))
+            .order_by(IncidentPerson.person_id)))
+
+    def da_incident_counts(self, person_ids: Iterable[int], since: datetime,
+                           until: datetime) -> dict[int, int]:
+        """Per person, how many DA incidents opened in [since, until] they were victim or
+        suspect in (every person asked for has an entry)."""
+        ids = list(dict.fromkeys(person_ids))
+        counts = {person_id: 0 for person_id in ids}
+        if not ids:
+            return counts
+        rows = self.session.execute(
+            select(IncidentPerson.person_id, func.count(func.distinct(Incident.id)))
+            .join(Incident, Incident.id == IncidentPerson.incident_id)
+            .where(IncidentPerson.person_id.in_(ids),
+                   IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR),
+                   Incident.opened_at >= since, Incident.opened_at <= until,
+                   domestic_condition())
+            .group_by(IncidentPerson.person_id))
+        counts.update({person_id: count for person_id, count in rows})
+        return counts
+
+    def last_marac_for(self, person_ids: Iterable[int],
+                       other_than_incident: int) -> datetime | None:
+        """When the newest MARAC referral was made for another incident in which any of
+        these people was victim or suspect (None if never)."""
+        ids = list(dict.fromkeys(person_ids))
+        if not ids:
+            return None
+        return self.session.scalar(
+            select(func.max(Referral.created_at))
+            .join(IncidentPerson, IncidentPerson.incident_id == Referral.incident_id)
+            .where(Referral.kind == "marac", Referral.incident_id != other_than_incident,
+                   IncidentPerson.person_id.in_(ids),
+                   IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR)))
+
+    def is_domestic(self, incident: Incident) -> bool:
+        if incident.domestic:
+            return True
+        return bool(self.session.scalar(
+            select(IncidentType.domestic).where(IncidentType.code == incident.opening_type_code)))
+
+    def overrides_of(self, incident_id: int) -> list[tuple[SafeguardingOverride, str]]:
+        rows = self.session.execute(
+            select(SafeguardingOverride, Staff.display_name)
+            .join(Staff, Staff.id == SafeguardingOverride.supervisor_id)
+            .where(SafeguardingOverride.incident_id == incident_id)
+            .order_by(SafeguardingOverride.id))
+        return [(override, name) for override, name in rows]

@@ -10,13 +10,17 @@ process around the one engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.data import append_only  # noqa: F401  (installs the append-only guards)
+from controlroom.data.changes import ChangeFeed, change_feed
 from controlroom.data.engine import make_engine, make_session_factory
+from controlroom.data.intelligence_queries import IntelligenceQueries
+from controlroom.data.person_queries import PersonRecordRepository
+from controlroom.data.queue_queries import QueueRepository
 from controlroom.data.repositories import (
     AuditRepository,
     DatabaseInfoRepository,
@@ -24,13 +28,17 @@ from controlroom.data.repositories import (
     IntelligenceRepository,
     LocationRepository,
     PersonRepository,
+    RecordCopyRepository,
     ReferenceRepository,
     StaffRepository,
 )
+from controlroom.data.safeguarding_queries import SafeguardingRepository
 from controlroom.data.search import search_backend
 
 
 class SqlAlchemyUnitOfWork:
+    """The unit of work on one SQLAlchemy session (`services.unit_of_work.UnitOfWork`)."""
+
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
         self.session: Session
@@ -42,17 +50,31 @@ class SqlAlchemyUnitOfWork:
         self.reference = ReferenceRepository(self.session)
         self.incidents = IncidentRepository(self.session)
         self.persons = PersonRepository(self.session)
+        self.person_records = PersonRecordRepository(self.session)
         self.locations = LocationRepository(self.session)
         self.intelligence = IntelligenceRepository(self.session)
+        self.reports = IntelligenceQueries(self.session)
+        self.queues = QueueRepository(self.session)
+        self.safeguarding = SafeguardingRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.copying = RecordCopyRepository(self.session)
         self.search = search_backend(self.session)
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         try:
             self.rollback()
         finally:
             self.session.close()
+
+    def add(self, record: object) -> None:
+        self.session.add(record)
+
+    def add_all(self, records: Iterable[object]) -> None:
+        self.session.add_all(records)
+
+    def change_feed(self) -> ChangeFeed:
+        return change_feed(self.session.get_bind())  # type: ignore[arg-type]  # an Engine
 
     def flush(self) -> None:
         self.session.flush()

@@ -14,11 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
-
-from controlroom.data.models import Incident, IncidentPerson
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import PersonRole
 from controlroom.domain.permissions import (
     SEXUAL_OFFENCE_TYPE_CODES,
     Action,
@@ -29,6 +25,7 @@ from controlroom.domain.permissions import (
 )
 from controlroom.services import audit
 from controlroom.services.audit import Outcome
+from controlroom.services.unit_of_work import UnitOfWork
 
 
 class PermissionDenied(PermissionError):
@@ -41,7 +38,7 @@ class PermissionDenied(PermissionError):
 
 
 def require(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     action: Action,
     object_type: str,
@@ -68,7 +65,7 @@ def require(
            message=denial_message(actor.role, action, marking))
 
 
-def refuse(uow, actor: Actor, action: Action, object_type: str, object_id: object | None, *,
+def refuse(uow: UnitOfWork, actor: Actor, action: Action, object_type: str, object_id: object | None, *,
            marking: Marking = Marking.NORMAL, audit_action: str | None = None,
            detail: str, message: str, error: type[PermissionDenied] | None = None):
     """Roll back what the unit of work holds, commit one `denied` audit event on its own,
@@ -81,20 +78,13 @@ def refuse(uow, actor: Actor, action: Action, object_type: str, object_id: objec
     raise (error or PermissionDenied)(message, action=action, marking=Marking(marking))
 
 
-def person_marking(uow, person_ids: Iterable[int], *, restricted: bool) -> Marking:
+def person_marking(uow: UnitOfWork, person_ids: Iterable[int], *, restricted: bool) -> Marking:
     """The marking of a person record (with the records merged into it): a victim of
     an incident opened or closed as a sexual offence is a sexual-offence complainant
     (lifelong anonymity), whatever else the record says; otherwise RESTRICTED when the
     record (or one merged into it) is flagged, NORMAL when not."""
     ids = list(person_ids)
-    codes = sorted(SEXUAL_OFFENCE_TYPE_CODES)
-    complainant = ids and uow.session.scalar(
-        select(IncidentPerson.id)
-        .join(Incident, Incident.id == IncidentPerson.incident_id)
-        .where(IncidentPerson.person_id.in_(ids),
-               IncidentPerson.role == PersonRole.VICTIM.value,
-               or_(Incident.opening_type_code.in_(codes), Incident.closing_type_code.in_(codes)))
-        .limit(1))
+    complainant = uow.persons.any_victim_of(ids, SEXUAL_OFFENCE_TYPE_CODES)
     if complainant:
         return Marking.SEXUAL_OFFENCE
     return Marking.RESTRICTED if restricted else Marking.NORMAL

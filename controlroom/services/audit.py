@@ -22,9 +22,9 @@ from enum import StrEnum
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from controlroom.data import audit_log
 from controlroom.data.models import AuditEvent, utcnow
 from controlroom.domain.identity import Actor
+from controlroom.services.unit_of_work import UnitOfWork
 
 
 class AuditUnavailable(Exception):
@@ -60,7 +60,7 @@ class AuditRecord:
 
 
 def record(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     action: str,
     object_type: str,
@@ -78,8 +78,7 @@ def record(
     if not action or not object_type:
         raise ValueError("an audit event needs an action and an object type")
     try:
-        audit_log.append(
-            uow.session,
+        uow.audit.append(
             occurred_at=utcnow(),
             actor=actor.username,
             staff_id=actor.staff_id,
@@ -121,5 +120,5 @@ def to_record(event: AuditEvent) -> AuditRecord:
     )
 
 
-def latest(uow, limit: int = 50) -> list[AuditRecord]:
+def latest(uow: UnitOfWork, limit: int = 50) -> list[AuditRecord]:
     return [to_record(e) for e in uow.audit.latest(limit)]

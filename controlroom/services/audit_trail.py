@@ -22,16 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import and_, or_, select
-
-from controlroom.data import audit_log
-from controlroom.data.models import AuditEvent, Incident, IncidentPerson, IntelligenceReport, Person
+from controlroom.data.models import AuditEvent
 from controlroom.domain.audit_chain import Verification, verify
 from controlroom.domain.environment import Environment
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import SEXUAL_OFFENCE_TYPE_CODES, Action
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
+from controlroom.services.unit_of_work import UnitOfWork
 
 WITHHELD = "WITHHELD"
 JUSTIFICATION_MINIMUM = 10
@@ -111,7 +109,7 @@ def may_export_records(actor: Actor) -> bool:
     return access.allowed(actor, Action.EXPORT_RECORDS)
 
 
-def _refuse(uow, actor: Actor, action: str, object_type: str, object_id, message: str,
+def _refuse(uow: UnitOfWork, actor: Actor, action: str, object_type: str, object_id, message: str,
             *, outcome: Outcome = Outcome.DENIED, detail: str | None = None,
             justification: str | None = None) -> None:
     uow.rollback()
@@ -124,14 +122,14 @@ def _refuse(uow, actor: Actor, action: str, object_type: str, object_id, message
 # --- verify ----------------------------------------------------------------------------
 
 
-def verify_chain(uow, actor: Actor | None = None) -> Verification:
+def verify_chain(uow: UnitOfWork, actor: Actor | None = None) -> Verification:
     """Check the whole chain (first broken link, if any). With an `actor`, the check
     is permission-checked and audited after it ran (so it never verifies its own row)."""
     with uow:
         if actor is not None and not may_verify(actor):
             _refuse(uow, actor, "audit.verify", "audit", None,
                     "only supervisors and administrators may verify the audit trail")
-        result = verify(audit_log.chain_rows(uow.session), audit_log.chain_head(uow.session))
+        result = verify(uow.audit.chain_rows(), uow.audit.chain_head())
         if actor is not None:
             detail = (f"intact: {result.events} events" if result.intact else
                       f"broken at event {result.broken.seq}: {result.broken.problem}")
@@ -145,7 +143,7 @@ def verify_chain(uow, actor: Actor | None = None) -> Verification:
 # --- who looked at this ----------------------------------------------------------------
 
 
-def who_looked(uow, actor: Actor, object_type: str, object_id: int | str,
+def who_looked(uow: UnitOfWork, actor: Actor, object_type: str, object_id: int | str,
                *, limit: int = 500) -> list[Look]:
     """Every audit event on this object, newest first, this look included (supervisors
     only; audited)."""
@@ -159,10 +157,7 @@ def who_looked(uow, actor: Actor, object_type: str, object_id: int | str,
         # Recorded first, so the list it returns names this look too.
         audit.record(uow, actor, "audit.view", object_type, wanted,
                      detail="who looked at this")
-        events = [_event_of(row) for row in uow.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == wanted)
-            .order_by(AuditEvent.chain_seq.desc()).limit(limit))]
+        events = [_event_of(row) for row in uow.audit.on_object(object_type, wanted, limit)]
         uow.commit()
         return events
 
@@ -175,7 +170,7 @@ def _event_of(row: AuditEvent) -> Look:
 # --- export ----------------------------------------------------------------------------
 
 
-def export_events(uow, actor: Actor, *, since: date, person_id: int | None = None,
+def export_events(uow: UnitOfWork, actor: Actor, *, since: date, person_id: int | None = None,
                   justification: str | None = None, include_protected: bool = False
                   ) -> AuditExport:
     """The events since `since` (UTC midnight), optionally only those on one person,
@@ -197,13 +192,9 @@ def export_events(uow, actor: Actor, *, since: date, person_id: int | None = Non
                     f" (--justification, at least {JUSTIFICATION_MINIMUM} characters)",
                     detail=asked, justification=reason)
         start = datetime.combine(since, time(), tzinfo=UTC)
-        query = select(AuditEvent).where(AuditEvent.occurred_at >= start)
-        if person_id is not None:
-            query = query.where(AuditEvent.object_type == "person",
-                                AuditEvent.object_id == str(person_id))
-        rows = uow.session.scalars(query.order_by(AuditEvent.chain_seq)).all()
+        rows = uow.audit.since(start, person_id)
         protect = environment is Environment.PRODUCTION and not include_protected
-        hidden = _protected_objects(uow) if protect else {}
+        hidden = uow.audit.protected_ids(SEXUAL_OFFENCE_TYPE_CODES) if protect else {}
         if protect and person_id is not None and str(person_id) in hidden.get("person", ()):
             _refuse(uow, actor, "audit.export", "audit", person_id,
                     "this person is protected (restricted or a sexual-offence complainant):"
@@ -216,22 +207,6 @@ def export_events(uow, actor: Actor, *, since: date, person_id: int | None = Non
                             f" environment={environment.value}")
         uow.commit()
         return AuditExport(events, withheld, environment)
-
-
-def _protected_objects(uow) -> dict[str, set[str]]:
-    """The ids (as audit events store them) of protected persons and reports."""
-    session = uow.session
-    persons = set(session.scalars(select(Person.id).where(Person.restricted.is_(True))))
-    persons |= set(session.scalars(
-        select(IncidentPerson.person_id)
-        .join(Incident, Incident.id == IncidentPerson.incident_id)
-        .where(IncidentPerson.role == "victim",
-               or_(Incident.opening_type_code.in_(SEXUAL_OFFENCE_TYPE_CODES),
-                   and_(Incident.closing_type_code.is_not(None),
-                        Incident.closing_type_code.in_(SEXUAL_OFFENCE_TYPE_CODES))))))
-    reports = set(session.scalars(
-        select(IntelligenceReport.id).where(IntelligenceReport.restricted.is_(True))))
-    return {"person": {str(i) for i in persons}, "intelligence": {str(i) for i in reports}}
 
 
 def _exported(row: AuditEvent, hidden: dict[str, set[str]], protect: bool) -> ExportedEvent:
@@ -268,7 +243,7 @@ class RecordExportPolicy:
         return self.protect and person_id is not None and person_id in self.persons
 
 
-def record_export_policy(uow, actor: Actor, what: str, *, justification: str | None = None,
+def record_export_policy(uow: UnitOfWork, actor: Actor, what: str, *, justification: str | None = None,
                          include_protected: bool = False) -> RecordExportPolicy:
     """Check that `actor` may export records from this database (a role and a
     justification on production; a refusal is audited) and say what to leave out."""
@@ -288,14 +263,14 @@ def record_export_policy(uow, actor: Actor, what: str, *, justification: str | N
                         f" (--justification, at least {JUSTIFICATION_MINIMUM} characters)",
                         detail=asked, justification=reason)
         protect = environment is Environment.PRODUCTION and not include_protected
-        hidden = _protected_objects(uow) if protect else {}
+        hidden = uow.audit.protected_ids(SEXUAL_OFFENCE_TYPE_CODES) if protect else {}
         return RecordExportPolicy(
             environment, protect, frozenset(int(i) for i in hidden.get("person", ())),
             frozenset(int(i) for i in hidden.get("intelligence", ())), reason,
             include_protected)
 
 
-def record_export(uow, actor: Actor, policy: RecordExportPolicy, what: str, *, shown: int,
+def record_export(uow: UnitOfWork, actor: Actor, policy: RecordExportPolicy, what: str, *, shown: int,
                   withheld: int) -> None:
     """Audit a record export (a disclosure) before it is written out; fails closed."""
     with uow:

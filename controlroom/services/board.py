@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from controlroom.domain.incidents import OPEN_STATUSES
+from controlroom.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class BoardCounts:
     awaiting_signoff: int = 0  # no-crime closures waiting for a supervisor (NCRS)
 
 
-def home_counts(uow, grade_codes: tuple[str, ...], now: datetime) -> BoardCounts:
+def home_counts(uow: UnitOfWork, grade_codes: tuple[str, ...], now: datetime) -> BoardCounts:
     statuses = [s.value for s in OPEN_STATUSES]
     with uow:
         grades = uow.incidents.count_by("grade", statuses)

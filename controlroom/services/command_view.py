@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from controlroom.data import queue_queries, safeguarding_queries
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER, Queue, QueuePolicy
 from controlroom.services import access, audit
+from controlroom.services.unit_of_work import UnitOfWork
 
 WEEK = timedelta(days=7)
 PREVIOUS_WEEKS = 4
@@ -95,7 +95,7 @@ def referral_weeks(counts_this: dict[str, int], counts_before: list[dict[str, in
     return tuple(weeks)
 
 
-def command_view(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
+def command_view(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: datetime, *,
                  audited: bool = True) -> CommandFigures:
     """The figures as they are at `now`. Opening the view (and `r`) is audited as
     `command.view`; the live re-reads of a view already open pass `audited=False` (one
@@ -105,19 +105,18 @@ def command_view(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
     now = now.astimezone(UTC)
     with uow:
         access.require(uow, actor, Action.COMMAND_VIEW, "command_view")
-        session = uow.session
         counts: dict[str, int] = {}
         oldest: dict[str, datetime] = {}
-        for queue, _grade, n, first in queue_queries.open_counts(session):
+        for queue, _grade, n, first in uow.queues.open_counts():
             counts[queue] = counts.get(queue, 0) + n
             oldest[queue] = min(first, oldest.get(queue, first))
         cutoffs = {(q.value, g): now - policy.target(q, g)
                    for q in Queue for g in policy.grade_codes}
-        breaches = queue_queries.breach_counts(session, cutoffs,
+        breaches = uow.queues.breach_counts(cutoffs,
                                                now - policy.target(Queue.GENERAL, ""))
         since = now - timedelta(hours=BACKLOG_POINTS - 1)
         spans: dict[str, list] = {}
-        for queue, entered, completed in queue_queries.backlog_spans(session, since, now):
+        for queue, entered, completed in uow.queues.backlog_spans(since, now):
             spans.setdefault(queue, []).append((entered, completed))
         figures = tuple(
             QueueFigures(queue=q, count=counts.get(q.value, 0),
@@ -126,9 +125,9 @@ def command_view(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
                          backlog=backlog_points(spans.get(q.value, []), now))
             for q in QUEUE_ORDER)
 
-        without = safeguarding_queries.da_incidents_without_dash(session)
-        this_week = safeguarding_queries.referral_counts(session, now - WEEK, now)
-        before = [safeguarding_queries.referral_counts(session, now - WEEK * (k + 1),
+        without = uow.safeguarding.da_incidents_without_dash()
+        this_week = uow.safeguarding.referral_counts(now - WEEK, now)
+        before = [uow.safeguarding.referral_counts(now - WEEK * (k + 1),
                                                        now - WEEK * k)
                   for k in range(1, PREVIOUS_WEEKS + 1)]
         midnight = datetime.combine(now.astimezone(REFERENCE_ZONE).date(), time(0),
@@ -137,7 +136,7 @@ def command_view(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
             OverrideLine(incident_reference=o.incident_reference, rule=o.rule, action=o.action,
                          supervisor=o.supervisor, overridden_at=o.overridden_at,
                          reason=o.reason)
-            for o in safeguarding_queries.overrides_between(session, midnight, now + timedelta(seconds=1)))
+            for o in uow.safeguarding.overrides_between(midnight, now + timedelta(seconds=1)))
         result = CommandFigures(
             queues=figures, da_without_dash=len(without),
             da_without_dash_oldest=(now - without[0][1]) if without else None,

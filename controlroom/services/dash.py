@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from controlroom.data import safeguarding_queries as queries
 from controlroom.data.models import DashAssessment
 from controlroom.domain.dash import (
     Answer,
@@ -29,6 +28,7 @@ from controlroom.services import access, audit
 from controlroom.services.fields import FieldError
 from controlroom.services.queues import route_incident
 from controlroom.services.referrals import ReferralInfo, raise_referrals
+from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "DashInputError", "DashRecord", "DashSaved", "DashView", "dash_for_incident",
@@ -80,26 +80,26 @@ def _record(row: DashAssessment, assessor: str) -> DashRecord:
         assessed_at=row.assessed_at, assessed_by=assessor, supersedes_id=row.supersedes_id)
 
 
-def _incident(uow, incident_id: int):
+def _incident(uow: UnitOfWork, incident_id: int):
     incident = uow.incidents.get(incident_id)
     if incident is None:
         raise LookupError(f"no incident with id {incident_id}")
     return incident
 
 
-def dash_for_incident(uow, actor: Actor, incident_id: int) -> DashView:
+def dash_for_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> DashView:
     """The incident's DASH in force and its history (audited)."""
     with uow:
         access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id,
                        audit_action="dash.view")
         incident = _incident(uow, incident_id)
         history = tuple(_record(row, name)
-                        for row, name in queries.dash_history(uow.session, incident.id))
+                        for row, name in uow.safeguarding.dash_history(incident.id))
         audit.record(uow, actor, "dash.view", "incident", incident.id,
                      detail=f"{len(history)} assessment(s)")
         view = DashView(
             incident_id=incident.id, reference=incident.reference,
-            domestic=queries.is_domestic(uow.session, incident),
+            domestic=uow.safeguarding.is_domestic(incident),
             child_present=bool(incident.child_present),
             current=history[0] if history else None, history=history)
         uow.commit()
@@ -118,7 +118,7 @@ def _answers(answers: Mapping[int, Answer | str]) -> dict[int, Answer]:
 
 
 def record_dash(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     incident_id: int,
     answers: Mapping[int, Answer | str],
@@ -142,10 +142,10 @@ def record_dash(
     with uow:
         access.require(uow, actor, Action.DASH_RECORD, "incident", incident_id)
         incident = _incident(uow, incident_id)
-        if not queries.is_domestic(uow.session, incident):
+        if not uow.safeguarding.is_domestic(incident):
             raise DashInputError("incident", "DASH is for domestic-abuse incidents: this "
                                              "incident is not flagged domestic")
-        previous = queries.current_dash(uow.session, incident.id)
+        previous = uow.safeguarding.current_dash(incident.id)
         row = DashAssessment(
             incident_id=incident.id, answers=encode_answers(_answers(answers)),
             score=result.score, score_level=result.score_level.value,
@@ -153,7 +153,7 @@ def record_dash(
             judgement_reason=result.judgement_reason, level=result.level.value,
             assessed_at=now, assessed_by_id=actor.staff_id,
             supersedes_id=previous.id if previous is not None else None)
-        uow.session.add(row)
+        uow.add(row)
         uow.flush()
         detail = (f"assessment {row.id}: score {row.score}, level {row.level}"
                   + (f" (raised by judgement from {row.score_level})"
@@ -165,7 +165,7 @@ def record_dash(
         # The queues order by DASH level and escalate a DA incident without one: every
         # station's queue redraws this incident's rows.
         route_incident(uow, incident, now)
-        assessor = queries.staff_names(uow.session, [actor.staff_id]).get(actor.staff_id, "")
+        assessor = uow.safeguarding.staff_names([actor.staff_id]).get(actor.staff_id, "")
         saved = DashSaved(assessment=_record(row, assessor), referrals=tuple(referrals))
         uow.commit()
         return saved

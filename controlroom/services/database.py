@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from controlroom.domain.environment import Environment
+from controlroom.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,7 @@ class DatabaseNotInitialised(Exception):
     """The database has tables but no database_info row: it was not made by `db upgrade`."""
 
 
-def profile(uow) -> DatabaseProfile:
+def profile(uow: UnitOfWork) -> DatabaseProfile:
     with uow:
         info = uow.database.get()
         if info is None:

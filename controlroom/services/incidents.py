@@ -59,6 +59,7 @@ from controlroom.services.markers import MarkerInfo, current_markers
 from controlroom.services.queues import route_incident
 from controlroom.services.referrals import raise_referrals
 from controlroom.services.safeguarding import DEFAULT_NO_DEPLOYMENT, guard
+from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "EditConflict", "IncidentDetail", "IncidentInputError", "IncidentNotFound",
@@ -227,7 +228,7 @@ class EditConflict(Exception):
 # --- reference data ------------------------------------------------------------------
 
 
-def incident_types(uow) -> list[IncidentTypeOption]:
+def incident_types(uow: UnitOfWork) -> list[IncidentTypeOption]:
     """Active incident types, by label (reference data: no audit)."""
     with uow:
         return [_type_option(t) for t in uow.reference.active_incident_types_by_label()]
@@ -390,7 +391,7 @@ def may_see_complainants(actor: Actor) -> bool:
     return decide(actor.role, Action.PERSON_VIEW, Marking.SEXUAL_OFFENCE) is not Decision.DENIED
 
 
-def complainant_ids(uow, person_ids) -> set[int]:
+def complainant_ids(uow: UnitOfWork, person_ids) -> set[int]:
     """The sexual-offence complainants among `person_ids`, by the permission code's one
     definition (`access.person_marking`: a victim of an incident opened or closed as a
     sexual offence)."""
@@ -438,7 +439,7 @@ class Anonymity:
         return "; ".join(parts) or None
 
 
-def anonymity(uow, actor: Actor, persons, *, sexual_offence_incident: bool = False,
+def anonymity(uow: UnitOfWork, actor: Actor, persons, *, sexual_offence_incident: bool = False,
               caller_name: str | None = None) -> Anonymity:
     persons = list(persons)
     ids = complainant_ids(uow, (p.id for p in persons))
@@ -454,11 +455,11 @@ def _with_note(detail: str | None, note: str | None) -> str | None:
     return "; ".join(p for p in (detail, note) if p) or None
 
 
-def _detail(uow, incident: Incident, today: date, actor: Actor) -> IncidentDetail:
+def _detail(uow: UnitOfWork, incident: Incident, today: date, actor: Actor) -> IncidentDetail:
     return _detail_noted(uow, incident, today, actor)[0]
 
 
-def _detail_noted(uow, incident: Incident, today: date,
+def _detail_noted(uow: UnitOfWork, incident: Incident, today: date,
                   actor: Actor) -> tuple[IncidentDetail, str | None]:
     """The incident as `actor` may see it, and the audit words on complainants (if any)."""
     opening = uow.reference.incident_type(incident.opening_type_code)
@@ -537,7 +538,7 @@ def _today() -> date:
     return _local_today(datetime.now(UTC))
 
 
-def _log(uow, actor: Actor, incident_id: int, kind: LogKind, text: str, now: datetime, *,
+def _log(uow: UnitOfWork, actor: Actor, incident_id: int, kind: LogKind, text: str, now: datetime, *,
          old: str | None = None, new: str | None = None, key: str | None = None
          ) -> IncidentLogEntry:
     entry = IncidentLogEntry(incident_id=incident_id, entered_at=now, entered_by_id=actor.staff_id,
@@ -554,7 +555,7 @@ def _require_operator(actor: Actor) -> int:
     return actor.staff_id
 
 
-def _link_persons(uow, actor: Actor, incident: Incident, pairs, now: datetime) -> int:
+def _link_persons(uow: UnitOfWork, actor: Actor, incident: Incident, pairs, now: datetime) -> int:
     """Link (person, role) pairs not yet linked, one `link` log entry each."""
     linked = 0
     wanted = dict.fromkeys(pairs)
@@ -581,7 +582,7 @@ def _link_persons(uow, actor: Actor, incident: Incident, pairs, now: datetime) -
 
 
 def save_new_incident(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     incident: NewIncident,
     now: datetime,
@@ -666,7 +667,7 @@ def save_new_incident(
         return SavedIncident(id=row.id, reference=reference, created=True)
 
 
-def _already_saved(uow, actor: Actor, key: str) -> SavedIncident | None:
+def _already_saved(uow: UnitOfWork, actor: Actor, key: str) -> SavedIncident | None:
     """The incident this form (or call) key already recorded, audited as such, or None.
 
     One key is one call, whichever way it was saved: a form saved as a new incident and
@@ -691,7 +692,7 @@ def _already_saved(uow, actor: Actor, key: str) -> SavedIncident | None:
 
 
 def find_duplicate_calls(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     type_code: str | None,
@@ -744,7 +745,7 @@ def find_duplicate_calls(
         return matches
 
 
-def link_call(uow, actor: Actor, incident_id: int, call: NewIncident, now: datetime) -> SavedIncident:
+def link_call(uow: UnitOfWork, actor: Actor, incident_id: int, call: NewIncident, now: datetime) -> SavedIncident:
     """Add a second call to an existing incident: one `merged_call` log entry with the
     caller's details and account, and links for any persons named. `created` is False
     when this call (its key) was already recorded."""
@@ -787,7 +788,7 @@ def link_call(uow, actor: Actor, incident_id: int, call: NewIncident, now: datet
         return SavedIncident(id=incident.id, reference=incident.reference, created=True)
 
 
-def _already_linked(uow, actor: Actor, incident_id: int, key: str) -> SavedIncident | None:
+def _already_linked(uow: UnitOfWork, actor: Actor, incident_id: int, key: str) -> SavedIncident | None:
     entry = uow.incidents.log_entry_by_key(key)
     existing = (uow.incidents.get(entry.incident_id) if entry is not None
                 else uow.incidents.by_idempotency_key(key))
@@ -802,14 +803,14 @@ def _already_linked(uow, actor: Actor, incident_id: int, key: str) -> SavedIncid
 # --- reading -----------------------------------------------------------------------------
 
 
-def _incident(uow, incident_id: int, *, for_update: bool = False) -> Incident:
+def _incident(uow: UnitOfWork, incident_id: int, *, for_update: bool = False) -> Incident:
     incident = uow.incidents.get(incident_id, for_update=for_update)
     if incident is None:
         raise IncidentNotFound(f"no incident with id {incident_id}")
     return incident
 
 
-def view_incident(uow, actor: Actor, reference: str) -> IncidentDetail:
+def view_incident(uow: UnitOfWork, actor: Actor, reference: str) -> IncidentDetail:
     """The whole incident, by reference (typed in any case); the view is audited, and so
     is a reference that does not exist (somebody looked for it)."""
     wanted = (reference or "").strip().upper()
@@ -827,7 +828,7 @@ def view_incident(uow, actor: Actor, reference: str) -> IncidentDetail:
         return detail
 
 
-def view_incident_by_id(uow, actor: Actor, incident_id: int) -> IncidentDetail:
+def view_incident_by_id(uow: UnitOfWork, actor: Actor, incident_id: int) -> IncidentDetail:
     with uow:
         access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id)
         incident = uow.incidents.get(incident_id)
@@ -842,7 +843,7 @@ def view_incident_by_id(uow, actor: Actor, incident_id: int) -> IncidentDetail:
         return detail
 
 
-def recent_incidents(uow, actor: Actor, limit: int = 20) -> list[IncidentSummary]:
+def recent_incidents(uow: UnitOfWork, actor: Actor, limit: int = 20) -> list[IncidentSummary]:
     """The newest incidents, newest first."""
     with uow:
         access.require(uow, actor, Action.INCIDENT_LIST, "incident")
@@ -856,7 +857,7 @@ def recent_incidents(uow, actor: Actor, limit: int = 20) -> list[IncidentSummary
 # --- the log -----------------------------------------------------------------------------
 
 
-def add_note(uow, actor: Actor, incident_id: int, text: str, now: datetime) -> LogEntry:
+def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: datetime) -> LogEntry:
     """Append a note. Notes never conflict: no version is checked and the incident row
     is not touched, so two operators writing at once both land."""
     now = _aware(now)
@@ -878,7 +879,7 @@ def add_note(uow, actor: Actor, incident_id: int, text: str, now: datetime) -> L
 # --- changing the incident row -----------------------------------------------------------
 
 
-def _checked_for_change(uow, actor: Actor, incident_id: int, expected_version: int,
+def _checked_for_change(uow: UnitOfWork, actor: Actor, incident_id: int, expected_version: int,
                         action: str) -> Incident:
     """The incident locked for change, or EditConflict (audited and committed) if the
     operator's copy is stale."""
@@ -888,7 +889,7 @@ def _checked_for_change(uow, actor: Actor, incident_id: int, expected_version: i
     return incident
 
 
-def _conflict(uow, actor: Actor, incident: Incident, expected_version: int, action: str):
+def _conflict(uow: UnitOfWork, actor: Actor, incident: Incident, expected_version: int, action: str):
     current, note = _detail_noted(uow, incident, _today(), actor)
     audit.record(uow, actor, action, "incident", incident.id, outcome=Outcome.FAILED,
                  detail=_with_note(f"edit conflict: expected version {expected_version}, "
@@ -897,7 +898,7 @@ def _conflict(uow, actor: Actor, incident: Incident, expected_version: int, acti
     raise EditConflict(current)
 
 
-def _commit_change(uow, actor: Actor, incident: Incident, expected_version: int, action: str,
+def _commit_change(uow: UnitOfWork, actor: Actor, incident: Incident, expected_version: int, action: str,
                    detail: str, today: date, *, now: datetime | None = None) -> IncidentDetail:
     """Flush the change (the version column makes a stale UPDATE fail), audit, commit, and
     return the incident as it now is."""
@@ -918,7 +919,7 @@ def _commit_change(uow, actor: Actor, incident: Incident, expected_version: int,
 
 
 def change_grade(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     incident_id: int,
     new_grade: str,
@@ -962,7 +963,7 @@ def change_grade(
 
 
 def change_status(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     incident_id: int,
     new_status: str,
@@ -1002,7 +1003,7 @@ FLAGS = ("domestic", "child_present", "weapons", "possible_crime")
 
 
 def update_assessment(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     incident_id: int,
     expected_version: int,
@@ -1053,7 +1054,7 @@ def update_assessment(
 
 
 def close_incident(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     incident_id: int,
     expected_version: int,
@@ -1130,7 +1131,7 @@ def close_incident(
 
 
 def sign_off_closure(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     incident_id: int,
     expected_version: int,

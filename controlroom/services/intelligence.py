@@ -43,6 +43,7 @@ from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.persons import PersonNotFound
+from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "HANDLING_WORDS", "INTELLIGENCE_WORDS", "IntelReport", "IntelSubject", "IntelSummary",
@@ -339,7 +340,7 @@ def _shown(summaries: list[IntelSummary]) -> str:
 
 
 def submit_report(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     source: str,
@@ -377,7 +378,7 @@ def submit_report(
         access.require(uow, actor, Action.INTELLIGENCE_SUBMIT if old_id is None
                        else Action.INTELLIGENCE_GRADE, "intelligence", old_id,
                        audit_action="intel.submit")
-        queries = IntelligenceQueries(uow.session)
+        queries = uow.reports
         for attempt in range(1, REFERENCE_ATTEMPTS + 1):
             _check_subjects(queries, persons, locations)
             old = _supersedable(queries, old_id)
@@ -448,7 +449,7 @@ def _supersedable(queries: IntelligenceQueries, old_id: int | None) -> Intellige
 
 
 def search_reports(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     person_id: int | None = None,
@@ -498,7 +499,7 @@ def search_reports(
     with uow:
         access.require(uow, actor, Action.INTELLIGENCE_SEARCH, "intelligence",
                        audit_action="intel.search")
-        queries = IntelligenceQueries(uow.session)
+        queries = uow.reports
         if person is not None:
             # A record merged into this person is this person: its reports are theirs.
             criteria = replace(criteria, merged_person_ids=queries.merged_into_ids(person))
@@ -509,7 +510,7 @@ def search_reports(
         return found
 
 
-def reports_for_person(uow, actor: Actor, person_id: int) -> list[IntelSummary]:
+def reports_for_person(uow: UnitOfWork, actor: Actor, person_id: int) -> list[IntelSummary]:
     """Every report with this person as a subject, newest first, superseded ones too
     (marked), for the person record. Audited as a list shown."""
     wanted = _optional_id(person_id, "person_id")
@@ -518,7 +519,7 @@ def reports_for_person(uow, actor: Actor, person_id: int) -> list[IntelSummary]:
     with uow:
         access.require(uow, actor, Action.INTELLIGENCE_SEARCH, "person", wanted,
                        audit_action="intel.list")
-        queries = IntelligenceQueries(uow.session)
+        queries = uow.reports
         if not queries.existing_person_ids([wanted]):
             audit.record(uow, actor, "intel.list", "person", wanted, outcome=Outcome.FAILED,
                          detail="no such person")
@@ -535,7 +536,7 @@ def reports_for_person(uow, actor: Actor, person_id: int) -> list[IntelSummary]:
 # --- reading one report ------------------------------------------------------------------
 
 
-def view_report(uow, actor: Actor, report_id: int, *,
+def view_report(uow: UnitOfWork, actor: Actor, report_id: int, *,
                 justification: str | None = None) -> IntelReport:
     """The whole report. A restricted one needs a `justification` of at least
     `JUSTIFICATION_MIN` characters: without one, `JustificationRequired` (audited as
@@ -545,7 +546,7 @@ def view_report(uow, actor: Actor, report_id: int, *,
     with uow:
         access.require(uow, actor, Action.INTELLIGENCE_VIEW, "intelligence", wanted,
                        audit_action="intel.view")
-        queries = IntelligenceQueries(uow.session)
+        queries = uow.reports
         report = queries.get(wanted) if wanted is not None else None
         if report is None:
             audit.record(uow, actor, "intel.view", "intelligence", wanted,

@@ -21,6 +21,7 @@ from controlroom.services.incidents import (
     withheld_text,
 )
 from controlroom.services.markers import MarkerInfo, current_markers
+from controlroom.services.unit_of_work import UnitOfWork
 
 HISTORY_PERIOD = timedelta(days=365)
 RECENT_SHOWN = 5
@@ -98,7 +99,7 @@ def _postcode_prefix(words: list[str]) -> tuple[str | None, list[str], bool]:
     return None, words, False
 
 
-def match_locations(uow, text: str, limit: int = 8) -> list[LocationMatch]:
+def match_locations(uow: UnitOfWork, text: str, limit: int = 8) -> list[LocationMatch]:
     """Known locations for what has been typed so far (called on each keystroke).
 
     - A postcode, or an outward code with perhaps the start of the inward one ("LS6",
@@ -135,7 +136,7 @@ def match_locations(uow, text: str, limit: int = 8) -> list[LocationMatch]:
         return [_match(location) for location in found]
 
 
-def location_context(uow, actor: Actor, location_id: int, now: datetime) -> LocationContext:
+def location_context(uow: UnitOfWork, actor: Actor, location_id: int, now: datetime) -> LocationContext:
     """What the form shows as soon as a location is set. Showing residents' markers is a
     consultation of their records: the audit event lists whose."""
     if now.tzinfo is None:

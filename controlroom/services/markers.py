@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from controlroom.services.unit_of_work import UnitOfWork
+
 
 @dataclass(frozen=True, slots=True)
 class MarkerInfo:
@@ -16,7 +18,7 @@ class MarkerInfo:
     note: str | None
 
 
-def current_markers(uow, person_ids: Iterable[int], today: date) -> dict[int, tuple[MarkerInfo, ...]]:
+def current_markers(uow: UnitOfWork, person_ids: Iterable[int], today: date) -> dict[int, tuple[MarkerInfo, ...]]:
     """Markers in force on `today`, per person, most severe first (everyone in
     `person_ids` has an entry, empty when they carry none)."""
     ids = list(dict.fromkeys(person_ids))

@@ -24,9 +24,6 @@ import secrets as _random
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from sqlalchemy import and_, func, or_, select
-
-from controlroom.data.models import Incident, Location
 from controlroom.domain import open_data
 from controlroom.domain.environment import Environment
 from controlroom.domain.identity import Actor
@@ -34,6 +31,7 @@ from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.permissions import Action
 from controlroom.services import access, audit
 from controlroom.services.audit_trail import JUSTIFICATION_MINIMUM
+from controlroom.services.unit_of_work import UnitOfWork
 
 AUDIT_ACTION = "open_data.export"
 SALT_KEY = "open-data-crime-id-salt"
@@ -88,7 +86,7 @@ def _utc(day) -> datetime:
     return datetime.combine(day, time(0), tzinfo=REFERENCE_ZONE).astimezone(UTC)
 
 
-def export_month(uow, actor: Actor, month: str, *, salt: str,
+def export_month(uow: UnitOfWork, actor: Actor, month: str, *, salt: str,
                  justification: str | None = None) -> OpenDataExport:
     """The open-data rows of `month` ("YYYY-MM"); ValueError for a month not so written."""
     first = open_data.parse_month(month)
@@ -109,16 +107,10 @@ def export_month(uow, actor: Actor, month: str, *, salt: str,
                                   f" (--justification, at least {JUSTIFICATION_MINIMUM}"
                                   " characters)")
         force = info.force_name if info is not None else ""
-        effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
-        found = uow.session.execute(
-            select(Incident.id, effective, Incident.no_crime_reason, Incident.crime_reference,
-                   Location.street, Location.town)
-            .outerjoin(Location, Location.id == Incident.location_id)
-            .where(Incident.opened_at >= _utc(first),
-                   Incident.opened_at < _utc(open_data.next_month(first)))
-            .order_by(Incident.opened_at, Incident.id)
-        ).all()
-        centroids = _street_centroids(uow, {(r.street, r.town) for r in found if r.street})
+        found = uow.incidents.opened_between_with_streets(
+            _utc(first), _utc(open_data.next_month(first)))
+        streets = {(street, town) for *_, street, town in found if street}
+        centroids = uow.locations.street_centroids(streets) if streets else {}
         rows, left_out = [], 0
         for incident_id, code, no_crime, crime_ref, street, town in found:
             crime_type = open_data.open_data_type(code)
@@ -145,23 +137,3 @@ def export_month(uow, actor: Actor, month: str, *, salt: str,
         uow.commit()
         return OpenDataExport(month=label, environment=environment, rows=tuple(rows),
                               not_exportable=left_out)
-
-
-def _street_centroids(uow, streets: set[tuple[str, str | None]]
-                      ) -> dict[tuple[str, str | None], tuple[float, float]]:
-    """The mean position of every known address on each (street, town)."""
-    if not streets:
-        return {}
-    wanted = [and_(Location.street == street,
-                   Location.town == town if town is not None else Location.town.is_(None))
-              for street, town in streets]
-    result = {}
-    for batch in range(0, len(wanted), 200):
-        for street, town, latitude, longitude in uow.session.execute(
-                select(Location.street, Location.town, func.avg(Location.latitude),
-                       func.avg(Location.longitude))
-                .where(or_(*wanted[batch:batch + 200]), Location.latitude.is_not(None),
-                       Location.longitude.is_not(None))
-                .group_by(Location.street, Location.town)):
-            result[(street, town)] = (float(latitude), float(longitude))
-    return result

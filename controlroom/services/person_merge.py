@@ -20,12 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from controlroom.data import person_queries
 from controlroom.data.models import PersonMerge, utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, roles_allowed
 from controlroom.services import access, audit
 from controlroom.services.access import PermissionDenied
+from controlroom.services.unit_of_work import UnitOfWork
 
 REASON_MINIMUM = 10
 # Per the search issue: "a merge action for supervisors". Administrators run the system
@@ -91,7 +91,7 @@ def merge_info(row) -> MergeInfo:
         undone_at=merge.undone_at, undo_reason=merge.undo_reason)
 
 
-def _deny(uow, actor: Actor, action: str, person_id: int, detail: str) -> None:
+def _deny(uow: UnitOfWork, actor: Actor, action: str, person_id: int, detail: str) -> None:
     access.refuse(uow, actor, Action.PERSON_MERGE, "person", person_id, audit_action=action,
                   detail=f"{detail}; only a supervisor may", error=MergeNotAllowed,
                   message=f"only a supervisor may "
@@ -99,7 +99,7 @@ def _deny(uow, actor: Actor, action: str, person_id: int, detail: str) -> None:
                           " person records; ask the duty supervisor")
 
 
-def merge_persons(uow, actor: Actor, survivor_id: int, merged_id: int, reason: str | None
+def merge_persons(uow: UnitOfWork, actor: Actor, survivor_id: int, merged_id: int, reason: str | None
                   ) -> MergeInfo:
     """Merge record `merged_id` into `survivor_id` (which stays the record in use)."""
     with uow:
@@ -108,8 +108,7 @@ def merge_persons(uow, actor: Actor, survivor_id: int, merged_id: int, reason: s
         text = _reason(reason)
         if survivor_id == merged_id:
             raise MergeRefused("a record cannot be merged into itself")
-        session = uow.session
-        locked = person_queries.lock_persons(session, (survivor_id, merged_id))
+        locked = uow.person_records.lock_persons((survivor_id, merged_id))
         survivor, merged = locked.get(survivor_id), locked.get(merged_id)
         if survivor is None or merged is None:
             raise MergeRefused(f"no person with id {merged_id if survivor else survivor_id}")
@@ -119,29 +118,28 @@ def merge_persons(uow, actor: Actor, survivor_id: int, merged_id: int, reason: s
         if survivor.merged_into_id is not None:
             raise MergeRefused(f"record {survivor_id} is itself merged into record "
                                f"{survivor.merged_into_id}; open that record instead")
-        if person_queries.merged_into(session, merged_id):
+        if uow.person_records.merged_into(merged_id):
             raise MergeRefused(f"other records are merged into record {merged_id}; undo those "
                                "merges first, or merge this record into it instead")
         merge = PersonMerge(survivor_id=survivor_id, merged_id=merged_id,
                             merged_by_id=actor.staff_id, merged_at=utcnow(), reason=text)
-        session.add(merge)
+        uow.add(merge)
         merged.merged_into_id = survivor_id
         uow.flush()
         audit.record(uow, actor, "person.merge", "person", merged_id, justification=text,
                      detail=f"record {merged_id} merged into record {survivor_id};"
                             f" merge {merge.id}")
-        info = merge_info(person_queries.merge_detail(session, merge.id))
+        info = merge_info(uow.person_records.merge_detail(merge.id))
         uow.commit()
         return info
 
 
-def undo_merge(uow, actor: Actor, merge_id: int, reason: str | None) -> MergeInfo:
+def undo_merge(uow: UnitOfWork, actor: Actor, merge_id: int, reason: str | None) -> MergeInfo:
     """Undo a live merge: both records read exactly as before it; the merge row keeps
     who undid it, when and why."""
     with uow:
-        session = uow.session
-        person_queries.lock_merge(session, merge_id)
-        row = person_queries.merge_detail(session, merge_id)
+        uow.person_records.lock_merge(merge_id)
+        row = uow.person_records.merge_detail(merge_id)
         if not may_merge(actor):
             _deny(uow, actor, "person.unmerge", row[2].id if row else None,
                   f"undo merge {merge_id}")
@@ -159,14 +157,14 @@ def undo_merge(uow, actor: Actor, merge_id: int, reason: str | None) -> MergeInf
         audit.record(uow, actor, "person.unmerge", "person", merged.id, justification=text,
                      detail=f"record {merged.id} no longer merged into record "
                             f"{merge.survivor_id}; merge {merge.id} undone")
-        info = merge_info(person_queries.merge_detail(session, merge_id))
+        info = merge_info(uow.person_records.merge_detail(merge_id))
         uow.commit()
         return info
 
 
-def merges_of(uow, person_id: int) -> list[MergeInfo]:
+def merges_of(uow: UnitOfWork, person_id: int) -> list[MergeInfo]:
     """Every merge (live or undone) this record took part in, newest first. Read as part
     of the person record, which is audited there."""
     with uow:
-        return [merge_info(person_queries.merge_detail(uow.session, merge_id))
-                for merge_id in person_queries.merge_ids(uow.session, person_id)]
+        return [merge_info(uow.person_records.merge_detail(merge_id))
+                for merge_id in uow.person_records.merge_ids(person_id)]

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from controlroom.data import person_queries
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.permissions import Action, Decision
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 from controlroom.services.person_merge import MergeInfo, merge_info
+from controlroom.services.unit_of_work import UnitOfWork
 
 JUSTIFICATION_MINIMUM = 10
 INCIDENT_LIMIT = 50
@@ -105,20 +105,20 @@ def _today() -> date:
     return datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
 
 
-def view_person(uow, actor: Actor, person_id: int, *, justification: str | None = None,
+def view_person(uow: UnitOfWork, actor: Actor, person_id: int, *, justification: str | None = None,
                 today: date | None = None) -> PersonRecord:
     today = today or _today()
     reason = (justification or "").strip() or None
     with uow:
         access.require(uow, actor, Action.PERSON_VIEW, "person", person_id)
-        subject = person_queries.person(uow.session, person_id)
+        subject = uow.person_records.person(person_id)
         if subject is None:
             audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.FAILED,
                          detail="no such person")
             uow.commit()
             raise PersonNotFound(f"no person with id {person_id}")
         others = ([] if subject.merged_into_id is not None
-                  else person_queries.merged_into(uow.session, person_id))
+                  else uow.person_records.merged_into(person_id))
         restricted = subject.restricted or any(other.restricted for other in others)
         marking = access.person_marking(uow, [person_id, *(o.id for o in others)],
                                         restricted=restricted)
@@ -138,19 +138,18 @@ def view_person(uow, actor: Actor, person_id: int, *, justification: str | None 
         return record
 
 
-def _record(uow, subject, today: date) -> PersonRecord:
-    session = uow.session
+def _record(uow: UnitOfWork, subject, today: date) -> PersonRecord:
     merged_into = None
     merged_records: tuple[MergeInfo, ...] = ()
     ids = [subject.id]
     if subject.merged_into_id is not None:
-        live = person_queries.live_merge(session, subject.id)
+        live = uow.person_records.live_merge(subject.id)
         if live is not None:
-            merged_into = merge_info(person_queries.merge_detail(session, live.id))
+            merged_into = merge_info(uow.person_records.merge_detail(live.id))
     else:
         merged_records = tuple(
-            merge_info(person_queries.merge_detail(session, merge.id))
-            for merge, _person, _by in person_queries.live_merges_into(session, subject.id))
+            merge_info(uow.person_records.merge_detail(merge.id))
+            for merge, _person, _by in uow.person_records.live_merges_into(subject.id))
         ids += [merge.merged_id for merge in merged_records]
     markers = tuple(
         MarkerDetail(
@@ -159,7 +158,7 @@ def _record(uow, subject, today: date) -> PersonRecord:
             valid_to=marker.valid_to,
             current=marker.valid_from <= today and (marker.valid_to is None or marker.valid_to >= today),
         )
-        for marker, label, severity, set_by in person_queries.markers(session, ids)
+        for marker, label, severity, set_by in uow.person_records.markers(ids)
     )
     addresses = tuple(
         AddressLine(
@@ -168,12 +167,12 @@ def _record(uow, subject, today: date) -> PersonRecord:
             kind=link.kind, valid_from=link.valid_from, valid_to=link.valid_to,
             current=link.valid_to is None or link.valid_to >= today,
         )
-        for link, location in person_queries.addresses(session, ids)
+        for link, location in uow.person_records.addresses(ids)
     )
     # One line per incident: a person (or a survivor and a record merged into it) linked
     # in several roles reads "victim/caller".
     by_incident: dict[int, PersonIncident] = {}
-    for incident, label, role in person_queries.incidents(session, ids, INCIDENT_LIMIT):
+    for incident, label, role in uow.person_records.incidents(ids, INCIDENT_LIMIT):
         seen = by_incident.get(incident.id)
         if seen is not None:
             if role not in seen.role.split("/"):
@@ -185,24 +184,24 @@ def _record(uow, subject, today: date) -> PersonRecord:
     incidents = tuple(by_incident.values())
     aliases = tuple(
         " ".join(p for p in (alias.forename, alias.surname) if p) + f" ({alias.kind})"
-        for alias in person_queries.aliases(session, ids)
+        for alias in uow.person_records.aliases(ids)
     )
     aliases += tuple(f"{merge.merged_name} (merged record {merge.merged_id})"
                      for merge in merged_records)
     duplicates = tuple(
         DuplicateCandidate(person_id=other.id, name=f"{other.forename} {other.surname}",
                            date_of_birth=other.date_of_birth)
-        for other in person_queries.possible_duplicates(session, subject)
+        for other in uow.person_records.possible_duplicates(subject)
     )
     return PersonRecord(
         id=subject.id, forename=subject.forename, middle_names=subject.middle_names,
         surname=subject.surname, date_of_birth=subject.date_of_birth, gender=subject.gender,
         # A survivor holding a restricted record's data is restricted too.
         restricted=subject.restricted or any(
-            other.restricted for other in person_queries.merged_into(session, subject.id))
+            other.restricted for other in uow.person_records.merged_into(subject.id))
         if subject.merged_into_id is None else subject.restricted,
         aliases=aliases, markers=markers, addresses=addresses,
-        incidents=incidents, incident_count=person_queries.incident_count(session, ids),
+        incidents=incidents, incident_count=uow.person_records.incident_count(ids),
         possible_duplicates=duplicates, merged_into=merged_into,
         merged_records=merged_records,
     )

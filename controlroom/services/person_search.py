@@ -27,7 +27,6 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz import fuzz
 
-from controlroom.data import person_queries
 from controlroom.data.search import NameTerm, PersonCriteria
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action
@@ -42,6 +41,7 @@ from controlroom.domain.phonetics import (
 )
 from controlroom.services import access, audit
 from controlroom.services.markers import MarkerInfo
+from controlroom.services.unit_of_work import UnitOfWork
 
 QUERY_LIMIT = 200
 # A word this close to a name part (rapidfuzz ratio, 0-100) is a fuzzy match.
@@ -252,11 +252,10 @@ def _markers(details) -> tuple[MarkerInfo, ...]:
                  for m in details.markers)
 
 
-def _in_place_of_merged(uow, people):
+def _in_place_of_merged(uow: UnitOfWork, people):
     """The candidates with each record merged away replaced by the record it was merged
     into (never a separate hit), and, per survivor, the merged records found."""
-    survivors = person_queries.survivors(
-        uow.session, [p.merged_into_id for p in people if p.merged_into_id is not None])
+    survivors = uow.person_records.survivors([p.merged_into_id for p in people if p.merged_into_id is not None])
     kept: dict[int, object] = {}
     merged: dict[int, list] = {}
     for person in people:
@@ -287,7 +286,7 @@ def _names_of(person, aliases, merged) -> list[tuple[str | None, str, float]]:
     return names
 
 
-def search_persons(uow, actor: Actor, query: str, *, today: date, limit: int = 20
+def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, limit: int = 20
                    ) -> list[PersonHit]:
     """The people `query` may mean, best first, each with markers, address and counts.
 

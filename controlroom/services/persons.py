@@ -20,6 +20,7 @@ from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
 from controlroom.services.person_search import search_persons
+from controlroom.services.unit_of_work import UnitOfWork
 
 NAME_LIMIT = 80
 GENDER_LIMIT = 16
@@ -63,7 +64,7 @@ def _today() -> date:
     return datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
 
 
-def _summaries(uow, people, today: date) -> list[PersonSummary]:
+def _summaries(uow: UnitOfWork, people, today: date) -> list[PersonSummary]:
     ids = [p.id for p in people]
     markers = current_markers(uow, ids, today)
     homes = uow.persons.current_homes(ids, today)
@@ -79,7 +80,7 @@ def _summaries(uow, people, today: date) -> list[PersonSummary]:
     return result
 
 
-def find_persons(uow, actor: Actor, query: str, limit: int = 10) -> list[PersonSummary]:
+def find_persons(uow: UnitOfWork, actor: Actor, query: str, limit: int = 10) -> list[PersonSummary]:
     """People by name, date of birth and address, however the name was spelled: "smith",
     "smith john", "muhammad smyth 02/03/1984", "jo sm" (see
     `controlroom.services.person_search`, which this delegates to). A query that cannot
@@ -110,7 +111,7 @@ def _same_forename(a: str, b: str) -> bool:
     return a == b or (len(a) >= 3 and len(b) >= 3 and a[:3] == b[:3])
 
 
-def _likely_duplicates(uow, forename: str, surname: str, dob: date | None) -> list:
+def _likely_duplicates(uow: UnitOfWork, forename: str, surname: str, dob: date | None) -> list:
     matches = []
     for person in uow.persons.by_surname(surname):
         if not _same_forename(person.forename, forename):
@@ -123,7 +124,7 @@ def _likely_duplicates(uow, forename: str, surname: str, dob: date | None) -> li
 
 
 def create_person(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     forename: str,
@@ -164,7 +165,7 @@ def create_person(
         return summary
 
 
-def person_markers(uow, actor: Actor, person_id: int) -> PersonSummary:
+def person_markers(uow: UnitOfWork, actor: Actor, person_id: int) -> PersonSummary:
     """One person with their current markers and address (audited as a view)."""
     with uow:
         access.require(uow, actor, Action.PERSON_VIEW, "person", person_id)

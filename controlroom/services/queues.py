@@ -50,6 +50,7 @@ from controlroom.domain.queues import (
 from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
+from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 REASON_MIN = 10
 REASON_LIMIT = 500
@@ -159,19 +160,17 @@ def _today(now: datetime) -> date:
 # --- building rows -------------------------------------------------------------------------
 
 
-def _dash_levels(session, incident_ids: list[int]) -> dict[int, str]:
-    from controlroom.data import safeguarding_queries
+def _dash_levels(uow: UnitOfWork, incident_ids: list[int]) -> dict[int, str]:
 
-    return safeguarding_queries.latest_dash_levels(session, incident_ids)
+    return uow.safeguarding.latest_dash_levels(incident_ids)
 
 
-def _build(session, items: list[queue_queries.ItemRow], policy: QueuePolicy, now: datetime,
+def _build(uow: UnitOfWork, items: list[queue_queries.ItemRow], policy: QueuePolicy, now: datetime,
            *, all_open: bool) -> list[QueueRow]:
     incident_ids = sorted({i.incident_id for i in items})
-    markers = queue_queries.markers_of_incidents(
-        session, None if all_open else incident_ids, _today(now))
+    markers = uow.queues.markers_of_incidents(None if all_open else incident_ids, _today(now))
     da_ids = sorted({i.incident_id for i in items if i.queue == Queue.DOMESTIC_ABUSE})
-    dash = _dash_levels(session, da_ids) if da_ids else {}
+    dash = _dash_levels(uow, da_ids) if da_ids else {}
     rows = []
     # Most items share their risk facts (no markers, no DASH, THRIVE in a few words) and
     # their queue and grade: work each distinct combination out once.
@@ -218,25 +217,22 @@ def summarise(rows: Iterable[QueueRow]) -> QueueSummary:
                         breaches=sum(1 for r in live if r.breached))
 
 
-def _listing(uow, policy: QueuePolicy, now: datetime, wanted: Queue | None, grade: str | None,
+def _listing(uow: UnitOfWork, policy: QueuePolicy, now: datetime, wanted: Queue | None, grade: str | None,
              limit: int | None) -> QueueListing:
     """The ordering, the LIMIT and the figures all come from SQL (`queue_queries`, from the
     domain's `rank_table`); only the rows returned are built here."""
-    session = uow.session
     table = rank_table(policy)
-    items = queue_queries.ranked_items(
-        session, table, now, now - policy.dash_escalation, _today(now),
+    items = uow.queues.ranked_items(table, now, now - policy.dash_escalation, _today(now),
         queue=wanted.value if wanted else None, grade=grade, limit=limit)
-    rows = _build(session, items, policy, now, all_open=False)
-    count, oldest, breaches = queue_queries.open_summary(
-        session, table, now, queue=wanted.value if wanted else None, grade=grade)
+    rows = _build(uow, items, policy, now, all_open=False)
+    count, oldest, breaches = uow.queues.open_summary(table, now, queue=wanted.value if wanted else None, grade=grade)
     summary = QueueSummary(count=count, oldest_age=None if oldest is None else now - oldest,
                            breaches=breaches)
     return QueueListing(rows=tuple(rows), summary=summary, read_at=now, queue=wanted,
                         grade=grade)
 
 
-def list_queue(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
+def list_queue(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: datetime, *,
                queue: Queue | str | None = None, grade: str | None = None,
                limit: int | None = None) -> QueueListing:
     """The items not done, of one queue and grade or all, in queue order: the first `limit`
@@ -254,7 +250,7 @@ def list_queue(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
     return listing
 
 
-def refresh_listing(uow, policy: QueuePolicy, now: datetime, *, queue: Queue | str | None = None,
+def refresh_listing(uow: UnitOfWork, policy: QueuePolicy, now: datetime, *, queue: Queue | str | None = None,
                     grade: str | None = None, limit: int | None = None) -> QueueListing:
     """The live refresh of a listing already opened (and audited) by `list_queue`, for a
     screen whose drawn rows or figures changed: the same rows and figures, not audited
@@ -264,46 +260,43 @@ def refresh_listing(uow, policy: QueuePolicy, now: datetime, *, queue: Queue | s
         return _listing(uow, policy, now, Queue(queue) if queue else None, grade or None, limit)
 
 
-def queue_summary(uow, policy: QueuePolicy, now: datetime, *, queue: Queue | str | None = None,
+def queue_summary(uow: UnitOfWork, policy: QueuePolicy, now: datetime, *, queue: Queue | str | None = None,
                   grade: str | None = None) -> QueueSummary:
     """The figures alone (one aggregate query): for a screen whose rows changed."""
     now = _aware(now)
     with uow:
-        count, oldest, breaches = queue_queries.open_summary(
-            uow.session, rank_table(policy), now, queue=Queue(queue).value if queue else None,
+        count, oldest, breaches = uow.queues.open_summary(rank_table(policy), now, queue=Queue(queue).value if queue else None,
             grade=grade or None)
     return QueueSummary(count=count, oldest_age=None if oldest is None else now - oldest,
                         breaches=breaches)
 
 
-def rows_for(uow, policy: QueuePolicy, now: datetime, item_ids: Iterable[int]) -> list[QueueRow]:
+def rows_for(uow: UnitOfWork, policy: QueuePolicy, now: datetime, item_ids: Iterable[int]) -> list[QueueRow]:
     """These items as they are now (done ones too, so a screen can drop them): the live
     refresh of a listing already opened (and audited) by `list_queue`."""
     now = _aware(now)
     with uow:
-        items = queue_queries.items_by_id(uow.session, item_ids)
-        return _build(uow.session, items, policy, now, all_open=False)
+        items = uow.queues.items_by_id(item_ids)
+        return _build(uow, items, policy, now, all_open=False)
 
 
-def open_change_feed(uow_factory) -> changes.ChangeFeed:
+def open_change_feed(uow_factory: UnitOfWorkFactory) -> changes.ChangeFeed:
     """A feed of queue changes made at any station (see `controlroom.data.changes`);
     its blocking `wait(timeout)` belongs in a thread worker. Close it when done."""
     with uow_factory() as uow:
-        engine = uow.session.get_bind()
-    return changes.change_feed(engine)
+        return uow.change_feed()
 
 
 # --- routing -------------------------------------------------------------------------------
 
 
-def route_incident(uow, incident, now: datetime) -> None:
+def route_incident(uow: UnitOfWork, incident, now: datetime) -> None:
     """Put the incident's queue items in step with it, inside the caller's unit of work
     (which is flushed; the caller commits). Announces every item of the incident, since
     a grade or flag change moves it in the order even where its queues stay the same."""
     now = _aware(now)
-    session = uow.session
     incident_type = uow.reference.incident_type(incident.opening_type_code)
-    markers = queue_queries.markers_of_incidents(session, [incident.id], _today(now))
+    markers = uow.queues.markers_of_incidents([incident.id], _today(now))
     closed = incident.status == IncidentStatus.CLOSED.value
     wanted = list(queues_for(RoutingFacts(
         type_code=incident.opening_type_code,
@@ -311,11 +304,11 @@ def route_incident(uow, incident, now: datetime) -> None:
         domestic=bool(incident.domestic), child_present=bool(incident.child_present),
         marker_codes=frozenset(code for code, _ in markers.get(incident.id, ())),
         closed=closed)))
-    existing = {item.queue: item for item in queue_queries.items_of_incident(session, incident.id)}
+    existing = {item.queue: item for item in uow.queues.items_of_incident(incident.id)}
     for queue in wanted:
         item = existing.get(queue.value)
         if item is None:
-            queue_queries.add_item(session, QueueItem(
+            uow.queues.add_item(QueueItem(
                 incident_id=incident.id, queue=queue.value, entered_at=now,
                 state=ItemState.OPEN.value, version=1, change_seq=0))
         elif item.state == ItemState.DONE and item.resolution != Resolution.COMPLETED:
@@ -331,20 +324,18 @@ def route_incident(uow, incident, now: datetime) -> None:
             item.completed_at = incident.closed_at if closed and incident.closed_at else now
             item.resolution = (Resolution.INCIDENT_CLOSED if closed else Resolution.REROUTED).value
             item.version += 1
-    session.flush()
-    changes.announce(session, [i.id for i in queue_queries.items_of_incident(session, incident.id)])
+    uow.flush()
+    uow.queues.announce([i.id for i in uow.queues.items_of_incident(incident.id)])
 
 
-def route_unrouted(uow_factory, now: datetime) -> int:
+def route_unrouted(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
     """Route every open incident that has never entered a queue (incidents made before
     the queues existed, or bulk-loaded): safe to re-run; returns how many."""
     now = _aware(now)
     with uow_factory() as uow:
-        rows = queue_queries.unrouted_open_incidents(
-            uow.session, [IncidentStatus.OPEN.value, IncidentStatus.DISPATCHED.value,
+        rows = uow.queues.unrouted_open_incidents([IncidentStatus.OPEN.value, IncidentStatus.DISPATCHED.value,
                           IncidentStatus.AT_SCENE.value])
-        markers = queue_queries.markers_of_incidents(
-            uow.session, [incident.id for incident, _ in rows], _today(now))
+        markers = uow.queues.markers_of_incidents([incident.id for incident, _ in rows], _today(now))
         items = []
         for incident, incident_type in rows:
             for queue in queues_for(RoutingFacts(
@@ -354,9 +345,9 @@ def route_unrouted(uow_factory, now: datetime) -> int:
                 items.append(QueueItem(incident_id=incident.id, queue=queue.value,
                                        entered_at=incident.opened_at, state="open",
                                        version=1, change_seq=0))
-        uow.session.add_all(items)
-        uow.session.flush()
-        changes.announce(uow.session, [item.id for item in items])
+        uow.add_all(items)
+        uow.flush()
+        uow.queues.announce([item.id for item in items])
         uow.commit()
         return len(rows)
 
@@ -364,12 +355,12 @@ def route_unrouted(uow_factory, now: datetime) -> int:
 # --- claims --------------------------------------------------------------------------------
 
 
-def _row(uow, policy: QueuePolicy, now: datetime, item_id: int) -> QueueRow | None:
-    items = queue_queries.items_by_id(uow.session, [item_id])
-    return _build(uow.session, items, policy, now, all_open=False)[0] if items else None
+def _row(uow: UnitOfWork, policy: QueuePolicy, now: datetime, item_id: int) -> QueueRow | None:
+    items = uow.queues.items_by_id([item_id])
+    return _build(uow, items, policy, now, all_open=False)[0] if items else None
 
 
-def _refuse(uow, actor: Actor, action: str, item_id: int, message: str, policy, now, *,
+def _refuse(uow: UnitOfWork, actor: Actor, action: str, item_id: int, message: str, policy, now, *,
             stale: bool = False):
     uow.rollback()
     row = _row(uow, policy, now, item_id)
@@ -379,13 +370,12 @@ def _refuse(uow, actor: Actor, action: str, item_id: int, message: str, policy, 
     raise ClaimRefused(message, row, stale=stale)
 
 
-def _take(uow, actor: Actor, item: QueueItem, policy: QueuePolicy, now: datetime) -> str | None:
+def _take(uow: UnitOfWork, actor: Actor, item: QueueItem, policy: QueuePolicy, now: datetime) -> str | None:
     """Claim the locked `item` for `actor` if the rules allow; returns the audit action
     ("queue.claim" or "queue.reclaim") and leaves a detail, or None when the conditional
     update found the item changed under it."""
     previous = item.claimed_by_id if item.state == ItemState.CLAIMED else None
-    ok = queue_queries.change_item(
-        uow.session, item.id, item.version, (item.state,),
+    ok = uow.queues.change_item(item.id, item.version, (item.state,),
         {"state": ItemState.CLAIMED.value, "claimed_by_id": actor.staff_id,
          "claimed_at": now, "heartbeat_at": now})
     if not ok:
@@ -393,7 +383,7 @@ def _take(uow, actor: Actor, item: QueueItem, policy: QueuePolicy, now: datetime
     return "queue.reclaim" if previous is not None else "queue.claim"
 
 
-def claim(uow, actor: Actor, item_id: int, policy: QueuePolicy, now: datetime, *,
+def claim(uow: UnitOfWork, actor: Actor, item_id: int, policy: QueuePolicy, now: datetime, *,
           reclaim: bool = False) -> QueueRow:
     """Take the item for `actor`. Refused (ClaimRefused, audited) when it is done, held
     by somebody whose heartbeat is fresh, being claimed at another station this very
@@ -402,23 +392,23 @@ def claim(uow, actor: Actor, item_id: int, policy: QueuePolicy, now: datetime, *
     with uow:
         access.require(uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id,
                        audit_action="queue.claim")
-        item = queue_queries.lock_item(uow.session, item_id)
+        item = uow.queues.lock_item(item_id)
         if item is None:
-            if queue_queries.item_exists(uow.session, item_id):
+            if uow.queues.item_exists(item_id):
                 _refuse(uow, actor, "queue.claim", item_id,
                         "another operator is claiming this item right now", policy, now)
             raise LookupError(f"no queue item {item_id}")
         if item.state == ItemState.DONE:
             _refuse(uow, actor, "queue.claim", item_id, "this item is already done", policy, now)
         if item.state == ItemState.CLAIMED and item.claimed_by_id == actor.staff_id:
-            queue_queries.change_item(uow.session, item.id, item.version, ("claimed",),
+            uow.queues.change_item(item.id, item.version, ("claimed",),
                                       {"heartbeat_at": now})
-            changes.announce(uow.session, [item.id])
+            uow.queues.announce([item.id])
             audit.record(uow, actor, "queue.claim", "queue_item", item.id,
                          detail="already held by this operator; heartbeat renewed")
             uow.commit()
             return _row(uow, policy, now, item.id)
-        holder = queue_queries.staff_name(uow.session, item.claimed_by_id)
+        holder = uow.queues.staff_name(item.claimed_by_id)
         if item.state == ItemState.CLAIMED:
             quiet = is_stale(item.state, item.heartbeat_at, now, policy.stale_after)
             if not quiet:
@@ -433,7 +423,7 @@ def claim(uow, actor: Actor, item_id: int, policy: QueuePolicy, now: datetime, *
         if action is None:
             _refuse(uow, actor, "queue.claim", item_id,
                     "the item changed while you were claiming it; look again", policy, now)
-        changes.announce(uow.session, [item.id])
+        uow.queues.announce([item.id])
         detail = (f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
                   if action == "queue.reclaim" else f"queue {item.queue}")
         audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
@@ -451,7 +441,7 @@ class ClaimedItem:
     reclaimed_from: str | None  # the previous holder's name when it was a stale claim
 
 
-def claim_next(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
+def claim_next(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: datetime, *,
                queue: Queue | str | None = None) -> ClaimedItem | None:
     """Claim the oldest item that is open or whose claim has gone stale (None when there
     is none): for working a queue in bulk. Concurrent callers each get a different item
@@ -463,18 +453,18 @@ def claim_next(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
                        audit_action="queue.claim")
         skipped: list[int] = []
         while True:
-            item = queue_queries.next_claimable(uow.session, wanted, now - policy.stale_after,
+            item = uow.queues.next_claimable(wanted, now - policy.stale_after,
                                                 skipped)
             if item is None:
                 return None
-            holder = (queue_queries.staff_name(uow.session, item.claimed_by_id)
+            holder = (uow.queues.staff_name(item.claimed_by_id)
                       if item.state == ItemState.CLAIMED else None)
             heard = item.heartbeat_at
             action = _take(uow, actor, item, policy, now)
             if action is None:
                 skipped.append(item.id)
                 continue
-            changes.announce(uow.session, [item.id])
+            uow.queues.announce([item.id])
             detail = (f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
                       if action == "queue.reclaim" else f"queue {item.queue}; next in line")
             audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
@@ -483,40 +473,40 @@ def claim_next(uow, actor: Actor, policy: QueuePolicy, now: datetime, *,
                                queue=Queue(item.queue), reclaimed_from=holder)
 
 
-def heartbeat(uow, actor: Actor, item_id: int, now: datetime) -> None:
+def heartbeat(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None:
     """The holder is still working the item. ClaimLost when they no longer hold it."""
     now = _aware(now)
     with uow:
-        item = queue_queries.lock_item(uow.session, item_id)
+        item = uow.queues.lock_item(item_id)
         if item is None:
             return  # being changed by somebody else this instant: the next beat decides
         if item.state != ItemState.CLAIMED or item.claimed_by_id != actor.staff_id:
             raise ClaimLost(_lost_message(uow, item))
-        queue_queries.change_item(uow.session, item.id, item.version, ("claimed",),
+        uow.queues.change_item(item.id, item.version, ("claimed",),
                                   {"heartbeat_at": now})
-        changes.announce(uow.session, [item.id])
+        uow.queues.announce([item.id])
         uow.commit()
 
 
-def _lost_message(uow, item: QueueItem) -> str:
+def _lost_message(uow: UnitOfWork, item: QueueItem) -> str:
     if item.state == ItemState.DONE:
         return "this item is done"
     if item.state == ItemState.CLAIMED:
-        return f"this item is now held by {queue_queries.staff_name(uow.session, item.claimed_by_id)}"
+        return f"this item is now held by {uow.queues.staff_name(item.claimed_by_id)}"
     return "this item was released"
 
 
-def complete(uow, actor: Actor, item_id: int, now: datetime) -> None:
+def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None:
     """The holder has decided the item: it leaves the queue (audited `queue.complete`)."""
     now = _aware(now)
     with uow:
         access.require(uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id,
                        audit_action="queue.complete")
         # One conditional UPDATE: it only matches while this operator holds the item.
-        finished = queue_queries.finish_item(uow.session, item_id, actor.staff_id, now,
+        finished = uow.queues.finish_item(item_id, actor.staff_id, now,
                                              Resolution.COMPLETED.value)
         if finished is None:
-            item = queue_queries.lock_item(uow.session, item_id)
+            item = uow.queues.lock_item(item_id)
             message = ("another operator is changing this item right now" if item is None
                        else _lost_message(uow, item))
             uow.rollback()
@@ -525,13 +515,13 @@ def complete(uow, actor: Actor, item_id: int, now: datetime) -> None:
             uow.commit()
             raise ClaimLost(message)
         queue_name, incident_id = finished
-        changes.announce(uow.session, [item_id])
+        uow.queues.announce([item_id])
         audit.record(uow, actor, "queue.complete", "queue_item", item_id,
                      detail=f"queue {queue_name}; incident {incident_id}")
         uow.commit()
 
 
-def reassign(uow, actor: Actor, item_id: int, to_username: str, reason: str,
+def reassign(uow: UnitOfWork, actor: Actor, item_id: int, to_username: str, reason: str,
              policy: QueuePolicy, now: datetime) -> QueueRow:
     """A supervisor gives the item to another operator, with a written reason; the
     previous holder (if any) is named in the audit event."""
@@ -549,24 +539,23 @@ def reassign(uow, actor: Actor, item_id: int, to_username: str, reason: str,
         target = uow.staff.by_username(username)
         if target is None or not target.active or target.locked:
             raise QueueInputError("to", f"no active operator {username!r}")
-        item = queue_queries.lock_item(uow.session, item_id)
+        item = uow.queues.lock_item(item_id)
         if item is None:
-            if queue_queries.item_exists(uow.session, item_id):
+            if uow.queues.item_exists(item_id):
                 _refuse(uow, actor, "queue.reassign", item_id,
                         "another operator is changing this item right now", policy, now)
             raise LookupError(f"no queue item {item_id}")
         if item.state == ItemState.DONE:
             _refuse(uow, actor, "queue.reassign", item_id, "this item is already done",
                     policy, now)
-        previous = queue_queries.staff_name(uow.session, item.claimed_by_id)
-        ok = queue_queries.change_item(
-            uow.session, item.id, item.version, (item.state,),
+        previous = uow.queues.staff_name(item.claimed_by_id)
+        ok = uow.queues.change_item(item.id, item.version, (item.state,),
             {"state": ItemState.CLAIMED.value, "claimed_by_id": target.id, "claimed_at": now,
              "heartbeat_at": now})
         if not ok:
             _refuse(uow, actor, "queue.reassign", item_id,
                     "the item changed while you were reassigning it; look again", policy, now)
-        changes.announce(uow.session, [item.id])
+        uow.queues.announce([item.id])
         audit.record(uow, actor, "queue.reassign", "queue_item", item.id, justification=why,
                      detail=f"from {previous or 'nobody'} to {target.display_name} "
                             f"({target.username})")

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from controlroom.data import safeguarding_queries as queries
 from controlroom.data.models import Incident, Referral
 from controlroom.domain.dash import (
     ESCALATION_WINDOW,
@@ -34,6 +33,7 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
+from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "ReferralInfo", "ReferralNotFound", "ReferralStepError", "check_referrals",
@@ -97,8 +97,8 @@ def _info(row: Referral, names: dict[int, str]) -> ReferralInfo:
     )
 
 
-def referral_infos(session, rows) -> list[ReferralInfo]:
-    names = queries.staff_names(session, [s for r in rows for s in
+def referral_infos(uow: UnitOfWork, rows) -> list[ReferralInfo]:
+    names = uow.safeguarding.staff_names([s for r in rows for s in
                                           (r.created_by_id, r.sent_by_id, r.acknowledged_by_id)])
     return [_info(row, names) for row in rows]
 
@@ -109,28 +109,27 @@ def _aware(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def referral_facts(uow, incident: Incident, now: datetime) -> ReferralFacts:
-    session = uow.session
-    people = queries.victims_and_perpetrators(session, incident.id)
-    counts = queries.da_incident_counts(session, people, now - ESCALATION_WINDOW, now)
-    level = queries.latest_dash_levels(session, [incident.id]).get(incident.id)
+def referral_facts(uow: UnitOfWork, incident: Incident, now: datetime) -> ReferralFacts:
+    people = uow.safeguarding.victims_and_perpetrators(incident.id)
+    counts = uow.safeguarding.da_incident_counts(people, now - ESCALATION_WINDOW, now)
+    level = uow.safeguarding.latest_dash_levels([incident.id]).get(incident.id)
     return ReferralFacts(
-        domestic=queries.is_domestic(session, incident),
+        domestic=uow.safeguarding.is_domestic(incident),
         child_present=bool(incident.child_present),
         level=RiskLevel(level) if level else None,
         da_incident_counts=tuple(counts.values()),
-        last_marac_at=queries.last_marac_for(session, people, incident.id),
+        last_marac_at=uow.safeguarding.last_marac_for(people, incident.id),
         now=now,
     )
 
 
-def raise_referrals(uow, actor: Actor, incident: Incident, now: datetime,
+def raise_referrals(uow: UnitOfWork, actor: Actor, incident: Incident, now: datetime,
                     dash_assessment_id: int | None = None) -> list[ReferralInfo]:
     """Create the referrals the triggers call for and the incident does not have yet,
     in the caller's open unit of work (not committed here); one audit event each."""
     now = _aware(now)
     facts = referral_facts(uow, incident, now)
-    existing = [ReferralKind(r.kind) for r in queries.referrals_of(uow.session, incident.id)]
+    existing = [ReferralKind(r.kind) for r in uow.safeguarding.referrals_of(incident.id)]
     kinds = referrals_needed(facts, existing)
     if not kinds:
         return []
@@ -141,16 +140,16 @@ def raise_referrals(uow, actor: Actor, incident: Incident, now: datetime,
             incident_id=incident.id, kind=kind.value, status=ReferralStatus.CREATED.value,
             triggers=found, dash_assessment_id=dash_assessment_id, created_at=now,
             created_by_id=actor.staff_id, send_due_at=send_due(now))
-        uow.session.add(row)
+        uow.add(row)
         rows.append(row)
     uow.flush()
     for row in rows:
         audit.record(uow, actor, "referral.create", "referral", row.id,
                      detail=f"incident {incident.id}: {row.kind}; triggers {found}")
-    return referral_infos(uow.session, rows)
+    return referral_infos(uow, rows)
 
 
-def check_referrals(uow, actor: Actor, incident_id: int, now: datetime) -> list[ReferralInfo]:
+def check_referrals(uow: UnitOfWork, actor: Actor, incident_id: int, now: datetime) -> list[ReferralInfo]:
     """Raise any referrals now due for the incident (after its people changed)."""
     now = _aware(now)
     with uow:
@@ -167,20 +166,20 @@ def check_referrals(uow, actor: Actor, incident_id: int, now: datetime) -> list[
         return created
 
 
-def referrals_for_incident(uow, actor: Actor, incident_id: int) -> list[ReferralInfo]:
+def referrals_for_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> list[ReferralInfo]:
     """The incident's referrals, oldest first (audited)."""
     with uow:
         access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id,
                        audit_action="referral.list")
-        rows = queries.referrals_of(uow.session, incident_id)
-        infos = referral_infos(uow.session, rows)
+        rows = uow.safeguarding.referrals_of(incident_id)
+        infos = referral_infos(uow, rows)
         audit.record(uow, actor, "referral.list", "incident", incident_id,
                      detail="shown: " + (",".join(str(r.id) for r in infos) or "none"))
         uow.commit()
         return infos
 
 
-def _step(uow, actor: Actor, referral_id: int, wanted: ReferralStatus,
+def _step(uow: UnitOfWork, actor: Actor, referral_id: int, wanted: ReferralStatus,
           now: datetime) -> ReferralInfo:
     now = _aware(now)
     if actor.staff_id is None:
@@ -189,7 +188,7 @@ def _step(uow, actor: Actor, referral_id: int, wanted: ReferralStatus,
     with uow:
         access.require(uow, actor, Action.REFERRAL_MANAGE, "referral", referral_id,
                        audit_action=action)
-        row = queries.referral_for_update(uow.session, referral_id)
+        row = uow.safeguarding.referral_for_update(referral_id)
         if row is None:
             raise ReferralNotFound(f"no referral with id {referral_id}")
         try:
@@ -208,14 +207,14 @@ def _step(uow, actor: Actor, referral_id: int, wanted: ReferralStatus,
         uow.flush()
         audit.record(uow, actor, action, "referral", row.id,
                      detail=f"incident {row.incident_id}: {row.kind} {wanted.value}")
-        info = referral_infos(uow.session, [row])[0]
+        info = referral_infos(uow, [row])[0]
         uow.commit()
         return info
 
 
-def mark_sent(uow, actor: Actor, referral_id: int, now: datetime) -> ReferralInfo:
+def mark_sent(uow: UnitOfWork, actor: Actor, referral_id: int, now: datetime) -> ReferralInfo:
     return _step(uow, actor, referral_id, ReferralStatus.SENT, now)
 
 
-def mark_acknowledged(uow, actor: Actor, referral_id: int, now: datetime) -> ReferralInfo:
+def mark_acknowledged(uow: UnitOfWork, actor: Actor, referral_id: int, now: datetime) -> ReferralInfo:
     return _step(uow, actor, referral_id, ReferralStatus.ACKNOWLEDGED, now)

@@ -38,6 +38,7 @@ from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.referrals import ReferralInfo, referral_infos
+from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "DEFAULT_NO_DEPLOYMENT", "OverrideInfo", "OverrideInputError", "OverrideNotPermitted",
@@ -103,16 +104,15 @@ def _today() -> date:
     return datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
 
 
-def facts(uow, incident: Incident, today: date | None = None) -> SafeguardingFacts:
+def facts(uow: UnitOfWork, incident: Incident, today: date | None = None) -> SafeguardingFacts:
     """What the rules look at, read in `uow` (open)."""
-    session = uow.session
     links = uow.incidents.person_links(incident.id)
     person_ids = [person.id for _, person in links]
     codes = frozenset(kind.code for _, kind in
                       uow.persons.current_markers(person_ids, today or _today()))
-    level = queries.latest_dash_levels(session, [incident.id]).get(incident.id)
+    level = uow.safeguarding.latest_dash_levels([incident.id]).get(incident.id)
     return SafeguardingFacts(
-        domestic=queries.is_domestic(session, incident),
+        domestic=uow.safeguarding.is_domestic(incident),
         child_present=bool(incident.child_present),
         dash_level=RiskLevel(level) if level else None,
         marker_codes=codes,
@@ -127,7 +127,7 @@ def _override_info(row: SafeguardingOverride, supervisor: str) -> OverrideInfo:
         overridden_at=row.overridden_at)
 
 
-def evaluate(uow, actor: Actor, incident_id: int) -> SafeguardingStatus:
+def evaluate(uow: UnitOfWork, actor: Actor, incident_id: int) -> SafeguardingStatus:
     """The rules covering the incident now, its DASH in force, its referrals and the
     overrides made on it (one audit event)."""
     with uow:
@@ -139,9 +139,9 @@ def evaluate(uow, actor: Actor, incident_id: int) -> SafeguardingStatus:
         known = facts(uow, incident)
         found = breaches(known)
         overrides = tuple(_override_info(row, name)
-                          for row, name in queries.overrides_of(uow.session, incident.id))
-        dash = queries.current_dash(uow.session, incident.id)
-        referral_rows = queries.referrals_of(uow.session, incident.id)
+                          for row, name in uow.safeguarding.overrides_of(incident.id))
+        dash = uow.safeguarding.current_dash(incident.id)
+        referral_rows = uow.safeguarding.referrals_of(incident.id)
         audit.record(uow, actor, "safeguarding.view", "incident", incident.id,
                      detail="rules: " + (",".join(b.rule for b in found) or "none")
                             + "; referrals: "
@@ -152,7 +152,7 @@ def evaluate(uow, actor: Actor, incident_id: int) -> SafeguardingStatus:
             dash_level=RiskLevel(dash.level) if dash is not None else None,
             dash_score=dash.score if dash is not None else None,
             dash_raised=bool(dash is not None and dash.judgement_level),
-            referrals=tuple(referral_infos(uow.session, referral_rows)))
+            referrals=tuple(referral_infos(uow, referral_rows)))
         uow.commit()
         return status
 
@@ -165,7 +165,7 @@ def check_override_reason(reason: str | None) -> str:
     return (reason or "").strip()
 
 
-def guard(uow, actor: Actor, incident: Incident, action: GuardedAction | None, *,
+def guard(uow: UnitOfWork, actor: Actor, incident: Incident, action: GuardedAction | None, *,
           override_reason: str | None, now: datetime, audit_action: str,
           new_grade: str | None = None) -> OverrideInfo | None:
     """Apply the safeguarding rules to `action` on `incident`, inside the caller's open
@@ -199,7 +199,7 @@ def guard(uow, actor: Actor, incident: Incident, action: GuardedAction | None, *
     row = SafeguardingOverride(
         incident_id=incident.id, rules=codes, action=action.value, new_grade=new_grade,
         reason=reason, supervisor_id=actor.staff_id, overridden_at=now)
-    uow.session.add(row)
+    uow.add(row)
     words = "; ".join(RULE_TITLES.get(b.rule, b.title) for b in found)
     what = f"grade {new_grade}" if action is GuardedAction.GRADE_NO_DEPLOYMENT else "closing"
     uow.incidents.add_log_entry(IncidentLogEntry(
@@ -212,6 +212,6 @@ def guard(uow, actor: Actor, incident: Incident, action: GuardedAction | None, *
                  justification=reason,
                  detail=f"override {row.id}: rules {codes}; action {action.value}"
                         + (f" to {new_grade}" if new_grade else ""))
-    supervisor = queries.staff_names(uow.session, [actor.staff_id]).get(actor.staff_id,
+    supervisor = uow.safeguarding.staff_names([actor.staff_id]).get(actor.staff_id,
                                                                          actor.username)
     return _override_info(row, supervisor)

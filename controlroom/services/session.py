@@ -9,6 +9,7 @@ from controlroom.data.opening import DatabaseNotReady
 from controlroom.services import database, staff
 from controlroom.services.database import DatabaseNotInitialised, DatabaseProfile
 from controlroom.services.staff import AccessRefused, StaffMember
+from controlroom.services.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,7 @@ class SessionRefused(Exception):
     """The session cannot open; the message says why and what to do."""
 
 
-def open_session(uow_factory, username: str, terminal: str) -> OpenedSession:
+def open_session(uow_factory: UnitOfWorkFactory, username: str, terminal: str) -> OpenedSession:
     try:
         member = staff.sign_in(uow_factory(), username, terminal)
         profile = database.profile(uow_factory())

@@ -19,6 +19,7 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
+from controlroom.services.unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=10)
@@ -62,7 +63,7 @@ def check_pin_rules(pin: str) -> str:
     return pin
 
 
-def set_pin(uow, actor: Actor, username: str, pin: str) -> None:
+def set_pin(uow: UnitOfWork, actor: Actor, username: str, pin: str) -> None:
     """Set `username`'s PIN. Operators set their own; an administrator may set anyone's
     (the permission table's STAFF_MANAGE). Clears any lockout."""
     check_pin_rules(pin)
@@ -82,7 +83,7 @@ def set_pin(uow, actor: Actor, username: str, pin: str) -> None:
         uow.commit()
 
 
-def pin_state(uow, username: str) -> PinState:
+def pin_state(uow: UnitOfWork, username: str) -> PinState:
     with uow:
         staff = uow.staff.by_username(username)
         if staff is None:
@@ -90,7 +91,7 @@ def pin_state(uow, username: str) -> PinState:
         return PinState(staff.pin_hash is not None, staff.pin_locked_until)
 
 
-def lock(uow, actor: Actor, idle_minutes: float) -> None:
+def lock(uow: UnitOfWork, actor: Actor, idle_minutes: float) -> None:
     """Record that the session locked itself after `idle_minutes` idle."""
     with uow:
         audit.record(uow, actor, "session.lock", "staff", actor.staff_id,
@@ -103,7 +104,7 @@ def locked_out_until(staff, now: datetime) -> datetime | None:
     return until if until is not None and until > now else None
 
 
-def unlock(uow, actor: Actor, pin: str, now: datetime | None = None) -> None:
+def unlock(uow: UnitOfWork, actor: Actor, pin: str, now: datetime | None = None) -> None:
     """Check the PIN and unlock the session, or raise UnlockRefused (audited either way)."""
     now = now or utcnow()
     with uow:

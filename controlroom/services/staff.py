@@ -16,6 +16,7 @@ from controlroom.domain.safe_text import printable
 from controlroom.services import access, audit
 from controlroom.services.access import PermissionDenied
 from controlroom.services.audit import Outcome
+from controlroom.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +59,13 @@ def _member(staff: Staff) -> StaffMember:
     )
 
 
-def sign_in(uow, username: str, terminal: str) -> StaffMember:
+def sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
     """Check that `username` may open Control Room; audit the attempt either way."""
     with uow:
         return _sign_in(uow, username, terminal)
 
 
-def _sign_in(uow, username: str, terminal: str) -> StaffMember:
+def _sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
     staff = uow.staff.by_username(username)
     # Five wrong PINs at the idle lock (services.session_lock) lock the account for a while.
     pin_locked = (staff is not None and staff.pin_locked_until is not None
@@ -99,7 +100,7 @@ def _sign_in(uow, username: str, terminal: str) -> StaffMember:
     return member
 
 
-def _require_administrator(uow, actor: Actor, action: str, target: str) -> None:
+def _require_administrator(uow: UnitOfWork, actor: Actor, action: str, target: str) -> None:
     # The role on record now, not the one the actor signed in with: a demoted or locked
     # administrator stops managing staff at once.
     staff = uow.staff.by_username(actor.username)
@@ -126,7 +127,7 @@ def _clean(value: str | None, field: str, *, required: bool = False, limit: int 
 
 
 def add_staff(
-    uow,
+    uow: UnitOfWork,
     actor: Actor,
     *,
     username: str,
@@ -144,7 +145,7 @@ def add_staff(
         return _add_staff(uow, actor, username, role, display_name, collar_number, station)
 
 
-def _add_staff(uow, actor, username, role, display_name, collar_number, station) -> StaffMember:
+def _add_staff(uow: UnitOfWork, actor, username, role, display_name, collar_number, station) -> StaffMember:
     if uow.staff.by_username(username) is not None:
         raise StaffError(f"{username!r} is already enrolled")
     staff = Staff(
@@ -163,7 +164,7 @@ def _add_staff(uow, actor, username, role, display_name, collar_number, station)
     return _member(staff)
 
 
-def set_locked(uow, actor: Actor, username: str, locked: bool) -> StaffMember:
+def set_locked(uow: UnitOfWork, actor: Actor, username: str, locked: bool) -> StaffMember:
     action = "staff.lock" if locked else "staff.unlock"
     with uow:
         _require_administrator(uow, actor, action, username)
@@ -178,7 +179,7 @@ def set_locked(uow, actor: Actor, username: str, locked: bool) -> StaffMember:
         return _member(staff)
 
 
-def list_staff(uow, actor: Actor) -> list[StaffMember]:
+def list_staff(uow: UnitOfWork, actor: Actor) -> list[StaffMember]:
     with uow:
         _require_administrator(uow, actor, "staff.list", "*")
         members = [_member(s) for s in uow.staff.list()]
@@ -187,7 +188,7 @@ def list_staff(uow, actor: Actor) -> list[StaffMember]:
         return members
 
 
-def sign_out(uow, member: StaffMember, terminal: str) -> None:
+def sign_out(uow: UnitOfWork, member: StaffMember, terminal: str) -> None:
     """Record the end of a session (the app closed normally)."""
     with uow:
         audit.record(uow, member.actor(terminal), "session.end", "staff", member.id)

@@ -1,0 +1,77 @@
+"""The unit of work every service takes: its repositories, and commit or roll back.
+
+    with uow:
+        ...
+        uow.commit()
+
+A service reaches the database only through the repositories named here: it never
+holds a session or builds a statement (the data layer does that). The concrete unit of
+work is `controlroom.data.uow.SqlAlchemyUnitOfWork`, one session per user action, rolled
+back on exit unless committed; a rule-heavy service may be tested on a fake that has the
+same shape (cosmicpython's pattern: `tests/fakes.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol, Self
+
+from controlroom.data.changes import ChangeFeed
+from controlroom.data.intelligence_queries import IntelligenceQueries
+from controlroom.data.person_queries import PersonRecordRepository
+from controlroom.data.queue_queries import QueueRepository
+from controlroom.data.repositories import (
+    AuditRepository,
+    DatabaseInfoRepository,
+    IncidentRepository,
+    IntelligenceRepository,
+    LocationRepository,
+    PersonRepository,
+    RecordCopyRepository,
+    ReferenceRepository,
+    StaffRepository,
+)
+from controlroom.data.safeguarding_queries import SafeguardingRepository
+from controlroom.data.search import PersonSearch
+
+
+class UnitOfWork(Protocol):
+    """One user action's access to the database (see the module docstring)."""
+
+    database: DatabaseInfoRepository
+    staff: StaffRepository
+    reference: ReferenceRepository
+    incidents: IncidentRepository
+    persons: PersonRepository
+    person_records: PersonRecordRepository
+    locations: LocationRepository
+    intelligence: IntelligenceRepository
+    reports: IntelligenceQueries
+    queues: QueueRepository
+    safeguarding: SafeguardingRepository
+    audit: AuditRepository
+    copying: RecordCopyRepository
+    search: PersonSearch
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def add(self, record: object) -> None:
+        """A new record, written at the next flush or commit."""
+
+    def add_all(self, records: Iterable[object]) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def change_feed(self) -> ChangeFeed:
+        """A feed of queue changes at any station, on this database (outlives the unit
+        of work; close it when done)."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
