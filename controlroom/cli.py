@@ -19,6 +19,7 @@ import getpass
 import os
 import shlex
 import sys
+from datetime import date
 from pathlib import Path
 
 from controlroom import __version__
@@ -569,7 +570,7 @@ def cmd_search(args) -> int:
 
             today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
             hits = search_persons(database.uow(), actor, args.query, today=today, limit=limit)
-            if args.json:
+            if policy is not None:  # --json
                 rows = [_person_json(hit) for hit in hits
                         if not policy.withholds_person(hit.person_id)]
                 _record_export(database, actor, policy, args, len(rows), len(hits) - len(rows))
@@ -584,7 +585,7 @@ def cmd_search(args) -> int:
                                          person_id=person_id, limit=limit)
             except IntelligenceInputError as exc:
                 raise CliError(f"search intel: {exc.message}") from None
-            if args.json:
+            if policy is not None:  # --json
                 rows = [_intel_json(report) for report in reports]
                 withheld = 0
                 for row in rows:
@@ -717,13 +718,20 @@ def _print_intel(reports) -> None:
 
 def _seed_with_progress(database, size: str):
     """Seed with a rich.progress bar: one task per stage, advanced by the service's callback."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from controlroom.services import synthetic
 
     with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=_console()) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -776,10 +784,9 @@ def cmd_audit(args) -> int:
     from controlroom.services.audit import AuditUnavailable
     from controlroom.services.audit_trail import AuditTrailRefused, export_events, verify_chain
 
-    since = person_id = None
+    since: date | None = None
+    person_id: int | None = None
     if args.audit_command == "export":
-        from datetime import date
-
         try:
             since = date.fromisoformat(args.since.strip())
         except ValueError:
@@ -792,15 +799,16 @@ def cmd_audit(args) -> int:
         actor = _operator_actor(database).actor(_terminal())
         if args.audit_command == "verify":
             result = verify_chain(database.uow(), actor)
-            if result.intact:
-                print(f"audit trail intact: {result.events} events, head "
-                      f"{result.head.last_hash}")
-                return 0
             broken = result.broken
+            if broken is None:
+                head = result.head.last_hash if result.head is not None else "none"
+                print(f"audit trail intact: {result.events} events, head {head}")
+                return 0
             where = f"event {broken.seq}" + (
                 f" (row id {broken.event_id})" if broken.event_id is not None else "")
             print(f"audit trail BROKEN at {where}: {broken.problem}")
             return 1
+        assert since is not None  # read above for `audit export`
         exported = export_events(database.uow(), actor, since=since, person_id=person_id,
                                  justification=args.justification,
                                  include_protected=args.include_protected)

@@ -5,19 +5,29 @@ Only actions that exist are offered; screens that later work adds register here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from controlroom.app import ControlRoomApp
 
 
 class ControlRoomCommands(Provider):
     """Offers the app's commands, plus the current screen's own actions."""
 
-    def _commands(self) -> list[tuple[str, str, object]]:
-        app = self.app
+    @property
+    def control_room(self) -> ControlRoomApp:
+        """The app, typed (a Provider is not a message pump: Textual's getters do not apply)."""
+        return cast("ControlRoomApp", self.app)
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app = self.control_room
         if app.operator is None:  # still signing in: nothing to offer but quitting
             return [("Quit Control Room", "Close", app.action_quit)]
-        commands: list[tuple[str, str, object]] = [
+        commands: list[tuple[str, str, Callable[[], Any]]] = [
             ("Help: keys on this screen", "List the keys of the current screen", app.action_help),
             ("Home board", "Open incidents by grade, status and heading", app.action_home),
             ("New incident", "Record a call: F2 or ctrl+n", app.action_new_incident),
@@ -47,7 +57,7 @@ class ControlRoomCommands(Provider):
             if score > 0:
                 yield Hit(score, matcher.highlight(name), partial(self._run, callback), help=help_text)
 
-    async def _run(self, callback) -> None:
+    async def _run(self, callback: Callable[[], Any]) -> None:
         result = callback()
         if hasattr(result, "__await__"):
             await result

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from controlroom.domain.grades import DEFAULT_GRADES, Grade
 
@@ -115,7 +116,7 @@ def load_settings(
 ) -> Settings:
     environ = os.environ if environ is None else environ
     directory = data_dir(environ)
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # as TOML gives them: each is checked where it is read
 
     named = config_path or (
         Path(environ["CONTROLROOM_CONFIG"]) if environ.get("CONTROLROOM_CONFIG") else None
@@ -145,6 +146,7 @@ def load_settings(
         except (TypeError, ValueError):
             raise ConfigError(f"{path}: board_refresh_seconds must be a number") from None
         settings = replace(settings, board_refresh_seconds=seconds)
+    positive: dict[str, float] = {}
     for key in ("duplicate_radius_m", "duplicate_window_minutes", "claim_stale_minutes",
                 "dash_escalation_hours"):
         if key in values:
@@ -154,7 +156,15 @@ def load_settings(
                 raise ConfigError(f"{path}: {key} must be a number") from None
             if number <= 0:
                 raise ConfigError(f"{path}: {key} must be more than 0")
-            settings = replace(settings, **{key: number})
+            positive[key] = number
+    settings = replace(
+        settings,
+        duplicate_radius_m=positive.get("duplicate_radius_m", settings.duplicate_radius_m),
+        duplicate_window_minutes=positive.get("duplicate_window_minutes",
+                                              settings.duplicate_window_minutes),
+        claim_stale_minutes=positive.get("claim_stale_minutes", settings.claim_stale_minutes),
+        dash_escalation_hours=positive.get("dash_escalation_hours",
+                                           settings.dash_escalation_hours))
     if "idle_lock_minutes" in values:
         settings = replace(settings, idle_lock_minutes=_idle_lock(
             values["idle_lock_minutes"], f"{path}: idle_lock_minutes"))
@@ -187,7 +197,7 @@ def load_settings(
     return settings
 
 
-def _idle_lock(value: object, where: str) -> float:
+def _idle_lock(value: Any, where: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{where} must be a number of minutes")
     try:

@@ -27,7 +27,7 @@ def log_path(data_dir: Path, username: str) -> Path:
 class _PrivateRotatingFileHandler(RotatingFileHandler):
     """A rotating file whose every generation is created readable by its owner only."""
 
-    def _open(self):  # type: ignore[no-untyped-def]  # the base's signature, untyped there
+    def _open(self):  # the base class's signature (untyped in typeshed)
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
 

@@ -64,6 +64,12 @@ RULES = (
     Rule(("controlroom/data/",), ("controlroom.services", *UI_MODULES),
          "data sits below services and the UI"),
     Rule(("controlroom/services/",), UI_MODULES, "services sit below the UI"),
+    # A service reaches the database through its unit of work's repositories: it may
+    # catch SQLAlchemy's errors and parse a URL, never build a statement or hold a session.
+    Rule(("controlroom/services/",), ("sqlalchemy", "psycopg", "alembic"),
+         "services build no SQL: queries live in data/ repositories",
+         allowed=("sqlalchemy.exc", "sqlalchemy.orm.exc", "sqlalchemy.engine.make_url",
+                  "sqlalchemy.engine")),
 )
 
 
@@ -166,6 +172,9 @@ PLANTED = {
         "textual.widgets"),
     "controlroom/data/uow.py": ("from controlroom.services.audit import record\n",
                                 "controlroom.services.audit"),
+    "controlroom/services/queues.py": ("from sqlalchemy import select\n", "sqlalchemy"),
+    "controlroom/services/dash.py": ("def f():\n    from sqlalchemy.orm import Session\n",
+                                     "sqlalchemy.orm"),
     "db/versions/0002_planted.py": ("def upgrade():\n    import textual\n", "textual"),
 }
 
@@ -186,7 +195,8 @@ def test_the_checker_allows_what_the_layers_allow(tmp_path):
             "from textual.screen import Screen\nfrom controlroom.services import staff\n"
             "from controlroom.domain.safe_text import printable\n",
         "controlroom/services/staff.py":
-            "from controlroom.data.models import Staff\nfrom controlroom.domain import roles\n",
+            "from controlroom.data.models import Staff\nfrom controlroom.domain import roles\n"
+            "from sqlalchemy.exc import IntegrityError\n",
         "controlroom/data/models.py": "from sqlalchemy import String\nfrom ..domain import roles\n",
         "controlroom/domain/dash.py": "from __future__ import annotations\nfrom . import grades\n",
         "db/env.py": "from alembic import context\nfrom controlroom.data.models import Base\n",
@@ -248,3 +258,112 @@ def test_the_command_line_defers_the_heavy_imports(module):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[module] == []
+
+
+# --- services hold no session -----------------------------------------------------------
+
+
+def session_uses(root: Path) -> list[str]:
+    """Every `.session` a service module reaches for (an attribute, not a word in text)."""
+    found = []
+    for path in sorted((root / "controlroom" / "services").glob("**/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "session":
+                found.append(f"{path.relative_to(root).as_posix()}:{node.lineno}")
+    return found
+
+
+def test_no_service_holds_a_session():
+    uses = session_uses(ROOT)
+    assert not uses, "services reach into a session:\n  " + "\n  ".join(uses)
+
+
+def test_the_session_check_catches_one(tmp_path):
+    planted = tmp_path / "controlroom" / "services" / "queues.py"
+    planted.parent.mkdir(parents=True)
+    planted.write_text('"""uow.session in a docstring is words."""\n'
+                       "def f(uow):\n    return uow.session.execute(1)\n", encoding="utf-8")
+    assert session_uses(tmp_path) == ["controlroom/services/queues.py:3"]
+
+
+# --- no import cycles -------------------------------------------------------------------
+
+
+def _runtime_imports(source: str, module: str, *, is_package: bool) -> set[str]:
+    """What `module` imports when it runs (at the top or inside a function), leaving out
+    imports under `if TYPE_CHECKING:`, which only the type checker follows."""
+    tree = ast.parse(source)
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only |= {n.lineno for child in node.body for n in ast.walk(child)
+                            if isinstance(n, ast.Import | ast.ImportFrom)}
+    return {name for line, name in imports_of(source, module, is_package=is_package)
+            if line not in typing_only}
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """The cycles among controlroom's modules (each as the modules round it, sorted)."""
+    modules: dict[str, Path] = {}
+    for path in root.glob("controlroom/**/*.py"):
+        modules[_module_name(path.relative_to(root).as_posix())] = path
+    graph = {
+        name: {imported for imported in _runtime_imports(
+            path.read_text(encoding="utf-8"), name, is_package=path.name == "__init__.py")
+            if imported in modules and imported != name and not name.startswith(imported + ".")}
+        for name, path in modules.items()
+    }
+    # Tarjan's strongly connected components: a component of two or more is a cycle.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(cycles)
+
+
+def test_no_two_modules_import_each_other():
+    cycles = import_cycles(ROOT)
+    assert not cycles, "import cycles (inside functions too):\n  " + "\n  ".join(
+        " <-> ".join(cycle) for cycle in cycles)
+
+
+def test_the_cycle_check_sees_imports_inside_functions(tmp_path):
+    screens = tmp_path / "controlroom" / "screens"
+    screens.mkdir(parents=True)
+    (screens / "report.py").write_text(
+        "def supersede():\n    from controlroom.screens.submit import Submit\n", encoding="utf-8")
+    (screens / "submit.py").write_text(
+        "def saved():\n    from controlroom.screens import report\n", encoding="utf-8")
+    (screens / "board.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from controlroom.screens.report import x\n", encoding="utf-8")
+    (screens / "view.py").write_text("from controlroom.screens import board\n",
+                                     encoding="utf-8")
+    assert import_cycles(tmp_path) == [["controlroom.screens.report",
+                                        "controlroom.screens.submit"]]

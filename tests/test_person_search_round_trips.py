@@ -18,7 +18,6 @@ from datetime import date
 import pytest
 from sqlalchemy import event, func, select
 
-from controlroom.data import person_queries
 from controlroom.data import search as search_module
 from controlroom.data.models import (
     IntelligenceSubject,
@@ -139,8 +138,7 @@ def test_the_details_of_hits_are_what_the_record_shows(force, operator, marked):
             assert hit.markers == markers[hit.person_id]
             assert hit.address == (None if home is None else ", ".join(
                 p for p in (home.address, home.town, home.postcode) if p))
-            assert hit.incident_count == person_queries.incident_count(
-                uow.session, hit.person_id)
+            assert hit.incident_count == uow.person_records.incident_count(hit.person_id)
             assert hit.intelligence_count == uow.session.scalar(
                 select(func.count(func.distinct(IntelligenceSubject.report_id)))
                 .where(IntelligenceSubject.person_id == hit.person_id))

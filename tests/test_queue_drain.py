@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.engine import make_url
 
-from controlroom.data import queue_queries
 from controlroom.data.engine import make_session_factory
 from controlroom.data.models import AuditEvent, Incident, QueueItem, Staff
 from controlroom.domain.identity import Actor
@@ -97,7 +96,7 @@ def test_twenty_workers_drain_ten_thousand_items_despite_three_killed_mid_claim(
             # dies without a commit. PostgreSQL drops the lock; the item stays open.
             uow = database.uow()
             with uow:
-                item = queue_queries.next_claimable(uow.session, None,
+                item = uow.queues.next_claimable(None,
                                                     now() - POLICY.stale_after)
                 assert item is not None
                 uow.session.connection().invalidate()

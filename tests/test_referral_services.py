@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from controlroom.data.models import AuditEvent
-from controlroom.data.safeguarding_queries import referral_counts
 from controlroom.domain.roles import Role
 from controlroom.services import dash, incidents, referrals
 from tests import factories
@@ -114,7 +113,7 @@ def test_a_referral_is_sent_then_acknowledged_with_due_times_and_audit(database,
         actions = [(e.action, e.outcome) for e in uow.session.scalars(
             select(AuditEvent).where(AuditEvent.action.like("referral.%"))
             .order_by(AuditEvent.id))]
-        counts = referral_counts(uow.session, NOW, NOW + timedelta(days=1))
+        counts = uow.safeguarding.referral_counts(NOW, NOW + timedelta(days=1))
     assert actions == [
         ("referral.create", "success"), ("referral.create", "success"),
         ("referral.acknowledged", "failed"), ("referral.sent", "success"),

@@ -1,4 +1,4 @@
-"""The safeguarding queries the queue and command view call (data/safeguarding_queries.py),
+"""The safeguarding queries the queue and command view call (the safeguarding repository, data/safeguarding_queries.py),
 on a real database (both backends)."""
 
 from __future__ import annotations
@@ -6,12 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from controlroom.data.models import DashAssessment, Referral, SafeguardingOverride
-from controlroom.data.safeguarding_queries import (
-    da_incidents_without_dash,
-    latest_dash_levels,
-    overrides_between,
-    referral_counts,
-)
 from tests import factories
 from tests.databases import SEED_ANCHOR, TEST_ADMIN
 
@@ -41,9 +35,9 @@ def test_latest_dash_levels_reads_the_newest_assessment_of_each_incident(databas
         _dash(uow, second, "high", staff, age=timedelta(hours=2))
         uow.commit()
     with database.uow() as uow:
-        levels = latest_dash_levels(uow.session, [first, second, never])
+        levels = uow.safeguarding.latest_dash_levels([first, second, never])
         assert levels == {first: "medium", second: "high"}
-        assert latest_dash_levels(uow.session, []) == {}
+        assert uow.safeguarding.latest_dash_levels([]) == {}
 
 
 def test_da_incidents_without_dash_lists_open_domestic_ones_oldest_first(database):
@@ -60,7 +54,7 @@ def test_da_incidents_without_dash_lists_open_domestic_ones_oldest_first(databas
               age=timedelta(minutes=5))
         uow.commit()
     with database.uow() as uow:
-        rows = da_incidents_without_dash(uow.session)
+        rows = uow.safeguarding.da_incidents_without_dash()
     assert [incident_id for incident_id, _ in rows] == [old, flagged, new]
     assert rows[0][1] == SEED_ANCHOR - timedelta(days=40)
 
@@ -87,9 +81,9 @@ def test_referral_counts_count_each_step_in_the_window_it_happened(database):
         referral(SEED_ANCHOR)  # the window's end is exclusive
         uow.commit()
     with database.uow() as uow:
-        counts = referral_counts(uow.session, SEED_ANCHOR - 7 * day, SEED_ANCHOR)
+        counts = uow.safeguarding.referral_counts(SEED_ANCHOR - 7 * day, SEED_ANCHOR)
         assert counts == {"created": 2, "sent": 1, "acknowledged": 1}
-        assert referral_counts(uow.session, SEED_ANCHOR - 30 * day, SEED_ANCHOR - 20 * day) == {
+        assert uow.safeguarding.referral_counts(SEED_ANCHOR - 30 * day, SEED_ANCHOR - 20 * day) == {
             "created": 0, "sent": 0, "acknowledged": 0}
 
 
@@ -106,7 +100,7 @@ def test_overrides_between_name_the_incident_rules_supervisor_and_reason(databas
         uow.commit()
         name = staff.display_name
     with database.uow() as uow:
-        rows = overrides_between(uow.session, SEED_ANCHOR - timedelta(hours=24), SEED_ANCHOR)
+        rows = uow.safeguarding.overrides_between(SEED_ANCHOR - timedelta(hours=24), SEED_ANCHOR)
     assert len(rows) == 1
     row = rows[0]
     assert (row.incident_reference, row.rules, row.supervisor, row.action) == (
@@ -130,7 +124,7 @@ def test_the_synthetic_force_backlog_is_all_without_dash_and_its_rso_call_is_gua
     database = seeded_database
     actor = factories.staff_actor(database, Role.SUPERVISOR)
     with database.uow() as uow:
-        backlog = da_incidents_without_dash(uow.session)
+        backlog = uow.safeguarding.da_incidents_without_dash()
         open_domestic = uow.session.scalars(
             select(Incident.id).where(Incident.status != "closed", Incident.domestic.is_(True))
         ).all()

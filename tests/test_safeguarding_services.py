@@ -17,7 +17,6 @@ from controlroom.data.models import (
     SafeguardingOverride,
     Staff,
 )
-from controlroom.data.safeguarding_queries import overrides_between
 from controlroom.domain.dash import Answer
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.identity import Actor
@@ -131,7 +130,7 @@ def test_a_supervisor_override_with_a_reason_allows_g4_and_is_logged_and_audited
         kinds = [e.kind for e in uow.session.scalars(
             select(IncidentLogEntry).where(IncidentLogEntry.incident_id == incident_id)
             .order_by(IncidentLogEntry.id))]
-        listed = overrides_between(uow.session, NOW - timedelta(hours=1),
+        listed = uow.safeguarding.overrides_between(NOW - timedelta(hours=1),
                                    NOW + timedelta(seconds=1))
     assert kinds[-2:] == ["override", "grade_change"]
     logged = next(e for e in detail.log if e.kind == "override")

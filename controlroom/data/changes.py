@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.orm import Session
@@ -132,7 +132,10 @@ class PostgresChangeFeed:
         pooled = engine.raw_connection()
         pooled.detach()  # ours alone until closed: never handed back to the pool
         self._pooled = pooled
-        self._connection = pooled.dbapi_connection
+        connection = pooled.dbapi_connection
+        if connection is None:
+            raise RuntimeError("the database connection closed before LISTEN")
+        self._connection: Any = connection  # psycopg's: notifies() is not on the DB-API
         self._connection.autocommit = True
         self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, select
 from sqlalchemy.orm import Session
@@ -117,7 +118,8 @@ class IntelligenceQueries:
         ).all()
         found: dict[int, tuple[int, str]] = {}
         for old_id, new_id, reference in rows:
-            found.setdefault(old_id, (new_id, reference))
+            if old_id is not None:  # the query asks only for reports that supersede
+                found.setdefault(old_id, (new_id, reference))
         return found
 
     def reference_of(self, report_id: int) -> str | None:
@@ -278,6 +280,7 @@ class IntelligenceQueries:
         if not criteria.include_superseded:
             statement = statement.where(report.id.not_in(_superseded_ids()))
 
+        rows: list[Any] | None
         if not criteria.text:
             rows = self._newest(statement, limit)
         else:
@@ -291,9 +294,9 @@ class IntelligenceQueries:
 
     def _newest(self, statement, count: int) -> list:
         report = IntelligenceReport
-        return self.session.execute(
+        return list(self.session.execute(
             statement.order_by(report.submitted_at.desc(), report.id.desc()).limit(count)
-        ).all()
+        ).all())
 
     def _walk_newest(self, statement, text: str, limit: int) -> list | None:
         """The page of `statement`'s reports holding `text`, found among the newest

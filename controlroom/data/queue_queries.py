@@ -331,7 +331,7 @@ class QueueRepository:
         return self.session.scalars(statement.execution_options(populate_existing=True)).first()
 
     def item_exists(self, item_id: int) -> bool:
-        return self.session.scalar(select(func.count()).where(QueueItem.id == item_id)) > 0
+        return bool(self.session.scalar(select(func.count()).where(QueueItem.id == item_id)))
 
     def change_item(self, item_id: int, version: int, states: Sequence[str],
                     values: dict) -> bool:
@@ -343,9 +343,9 @@ class QueueRepository:
                    QueueItem.state.in_(states))
             .values(version=QueueItem.version + 1, **values)
             .execution_options(synchronize_session=False))
-        return result.rowcount == 1
+        return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
 
-    def finish_item(self, item_id: int, staff_id: int, now: datetime,
+    def finish_item(self, item_id: int, staff_id: int | None, now: datetime,
                     resolution: str) -> tuple[str, int] | None:
         """Mark the item done if `staff_id` holds it: (queue, incident id), or None when they
         do not (nothing changed)."""
@@ -390,7 +390,7 @@ class QueueRepository:
 
     def open_counts(self) -> list[tuple[str, str, int, datetime]]:
         """(queue, grade, items not done, oldest entered_at) per queue and grade."""
-        return [tuple(row) for row in self.session.execute(
+        return [(queue, grade, count, oldest) for queue, grade, count, oldest in self.session.execute(
             select(QueueItem.queue, Incident.grade, func.count(), func.min(QueueItem.entered_at))
             .join(Incident, Incident.id == QueueItem.incident_id)
             .where(QueueItem.state.in_(NOT_DONE))
@@ -414,7 +414,7 @@ class QueueRepository:
                       ) -> list[tuple[str, datetime, datetime | None]]:
         """(queue, entered_at, completed_at) of every item in a queue at some time in
         [since, until]: what a backlog-over-time line is computed from."""
-        return [tuple(row) for row in self.session.execute(
+        return [(queue, entered, completed) for queue, entered, completed in self.session.execute(
             select(QueueItem.queue, QueueItem.entered_at, QueueItem.completed_at)
             .where(QueueItem.entered_at <= until,
                    or_(QueueItem.completed_at.is_(None), QueueItem.completed_at >= since)))]

@@ -77,8 +77,8 @@ class StaffRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, staff_id: int) -> Staff | None:
-        return self.session.get(Staff, staff_id)
+    def get(self, staff_id: int | None) -> Staff | None:
+        return None if staff_id is None else self.session.get(Staff, staff_id)
 
     def by_username(self, username: str) -> Staff | None:
         return self.session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
@@ -219,13 +219,13 @@ class IncidentRepository:
         return [(link, person) for link, person in rows]
 
     def is_linked(self, incident_id: int, person_id: int, role: str) -> bool:
-        return self.session.scalar(
+        return bool(self.session.scalar(
             select(func.count()).select_from(IncidentPerson).where(
                 IncidentPerson.incident_id == incident_id,
                 IncidentPerson.person_id == person_id,
                 IncidentPerson.role == role,
             )
-        ) > 0
+        ))
 
     # --- references --------------------------------------------------------------------
 
@@ -287,7 +287,7 @@ class IncidentRepository:
                    Incident.status.in_(list(statuses)))
             .order_by(Incident.opened_at.desc(), Incident.id.desc())
         ).all()
-        return [tuple(row) for row in rows]
+        return [(incident, kind, lat, lon) for incident, kind, lat, lon in rows]
 
     def recent(self, limit: int) -> Sequence[tuple[Incident, str]]:
         rows = self.session.execute(
@@ -596,7 +596,7 @@ class RecordCopyRepository:
             select(model.__table__).order_by(model.id))]
             for model in (Location, Person, Incident))
 
-    def insert_copies(self, copier_id: int, locations: list[dict[str, object]],
+    def insert_copies(self, copier_id: int | None, locations: list[dict[str, object]],
                       persons: list[dict[str, object]], incidents: list[dict[str, object]]
                       ) -> tuple[tuple[str, int], ...]:
         """Insert copies with new ids, owned by `copier_id`; an incident whose reference is
@@ -604,8 +604,8 @@ class RecordCopyRepository:
         location_ids: dict[object, object] = {}
         for row in locations:
             old = row.pop("id")
-            location_ids[old] = self.session.execute(
-                insert(Location.__table__).values(**row)).inserted_primary_key[0]
+            inserted = self.session.execute(insert(Location.__table__).values(**row))
+            location_ids[old] = inserted.inserted_primary_key[0]  # type: ignore[attr-defined]
         for row in persons:
             row.pop("id")
             row.update(created_by_id=copier_id, merged_into_id=None)

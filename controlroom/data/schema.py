@@ -88,7 +88,10 @@ def known_revisions() -> set[str]:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("the migrations have no head revision")
+    return head
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
@@ -179,7 +182,7 @@ def upgrade(
                         locked=False,
                         created_at=utcnow(),
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key[0]  # type: ignore[index]  # an insert's result
             # The first lines of the audit trail: who made this database, and as what
             # (chained like every other event).
             for action, object_type, object_id, detail in (

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from operator import attrgetter
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     ARRAY,
@@ -47,7 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import BooleanClauseList
+from sqlalchemy.sql.elements import BindParameter, BooleanClauseList
+from sqlalchemy.sql.selectable import Select
 
 from controlroom.data.models import (
     IncidentPerson,
@@ -376,11 +377,11 @@ def _initial_sql(name: str, dropped: bool):
     `dropped`) its letters after the first are the word's first ones (`<name>_rest`: a
     first letter left out, "ohn" for John): a plain filter on the rows a key found (no
     index could serve one letter, and PostgreSQL would try its trigram index for a LIKE)."""
-    letter = bindparam(name)
+    letter: BindParameter[str] = bindparam(name)
     conditions = [name_start(Person.forename, 1) == letter,
                   name_start(Person.surname, 1) == letter]
     if dropped:
-        rest = bindparam(f"{name}_rest")
+        rest: BindParameter[str] = bindparam(f"{name}_rest")
         conditions += [_after_first(Person.forename) == rest,
                        _after_first(Person.surname) == rest]
     return or_(*conditions)
@@ -392,6 +393,9 @@ def _after_first(column):
                                   literal_column(str(START_LETTERS))))
 
 
+# A person a search stage found: the candidate columns of one row.
+Candidate = Row[Any]
+
 # The same columns, by name, as a UNION of candidate parts gives them back (with their
 # types, so dates and flags come back as on a plain select), and the part's number.
 _UNION_COLUMNS = (*(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
@@ -402,8 +406,8 @@ _UNION_COLUMNS = (*(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
 def _union_sql(shapes: tuple[tuple, ...]):
     """The statement asking each shape in turn, part n at most `limit_<n>` rows, with a
     `part` column to put the rows back in order."""
-    statements = [
-        select(*CANDIDATE_COLUMNS, literal_column(str(number)).label("part"))
+    statements: list[Select[Any]] = [
+        select(*CANDIDATE_COLUMNS, literal_column(str(number)).label("part"))  # type: ignore[misc]
         .where(sql(shape)).limit(bindparam(f"limit_{number}", type_=Integer))
         for number, shape in enumerate(shapes)]
     if len(statements) == 1:
@@ -526,7 +530,8 @@ class _IndexedSearch:
     def _address_condition(self, criteria: PersonCriteria) -> _Cond | None:
         if not criteria.postcode_prefix and not criteria.address_words:
             return None
-        kind, params = None, {}
+        kind: str | None = None
+        params: dict[str, object] = {}
         if criteria.postcode_prefix:
             kind, params = self._postcode(criteria.postcode_prefix)
         for n, word in enumerate(criteria.address_words):
@@ -697,7 +702,7 @@ class _IndexedSearch:
                 # that word by its spellings with one letter more, the other by its own or
                 # near keys, as forename and surname either way round (not with exact dates:
                 # everyone born then is in already).
-                stage([_gap_pairs(*terms, self.arrays)], more=NEAR_LIMIT)
+                stage([_gap_pairs(terms[0], terms[1], self.arrays)], more=NEAR_LIMIT)
             if found:
                 return result()
         if len(terms) > 1:
@@ -737,7 +742,8 @@ class _IndexedSearch:
         part asks for as many rows as could be wanted, the new ones are kept. Returns how
         many each group added."""
         added = [0] * len(groups)
-        shapes, group_of = [], []
+        shapes: list[tuple[object, ...]] = []
+        group_of: list[int] = []
         params: dict = {}
         bound = len(found)  # at most this many found before the group (for its LIMIT)
         for number, group in enumerate(groups):
@@ -1007,7 +1013,7 @@ def _pg_starts(name: str, n: int, indexed: bool):
     like = f"{name}_like_{n}"
     if not indexed:
         return or_(_ilike(Person.forename, like), _ilike(Person.surname, like))
-    start = bindparam(f"{name}_start_{n}")
+    start: BindParameter[str] = bindparam(f"{name}_start_{n}")
     return and_(or_(name_start(Person.forename) == start, name_start(Person.surname) == start),
                 or_(_like(func.lower(Person.forename), like),
                     _like(func.lower(Person.surname), like)))

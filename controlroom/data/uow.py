@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlroom.data import append_only  # noqa: F401  (installs the append-only guards)
+from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed, change_feed
 from controlroom.data.engine import make_engine, make_session_factory
 from controlroom.data.intelligence_queries import IntelligenceQueries
@@ -58,6 +59,7 @@ class SqlAlchemyUnitOfWork:
         self.safeguarding = SafeguardingRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.copying = RecordCopyRepository(self.session)
+        self.bulk = BulkWriter(self.session)
         self.search = search_backend(self.session)
         return self
 

@@ -227,9 +227,9 @@ def parse_person_query(text: str, *, today: date) -> PersonQuery:
             born_from = _years_before(today, age + 1 + AGE_TOLERANCE_YEARS) + timedelta(days=1)
             born_to = _years_before(today, max(0, age - AGE_TOLERANCE_YEARS))
             continue
-        if postcode is None and (outward := outward_code(word)) is not None \
+        if postcode is None and (district := outward_code(word)) is not None \
                 and any(c.isdigit() for c in word):
-            postcode = outward + " "
+            postcode = district + " "
             continue
         if _HOUSE_NUMBER.fullmatch(word):
             in_address = numbered = True

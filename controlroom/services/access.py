@@ -13,6 +13,7 @@ JUSTIFY the service asks for (and audits) a justification before it shows the re
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NoReturn
 
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import (
@@ -37,7 +38,7 @@ class PermissionDenied(PermissionError):
         self.marking = marking
 
 
-def require(
+def require(  # a denial raises: the decision returned is ALLOWED or JUSTIFY
     uow: UnitOfWork,
     actor: Actor,
     action: Action,
@@ -67,7 +68,7 @@ def require(
 
 def refuse(uow: UnitOfWork, actor: Actor, action: Action, object_type: str, object_id: object | None, *,
            marking: Marking = Marking.NORMAL, audit_action: str | None = None,
-           detail: str, message: str, error: type[PermissionDenied] | None = None):
+           detail: str, message: str, error: type[PermissionDenied] | None = None) -> NoReturn:
     """Roll back what the unit of work holds, commit one `denied` audit event on its own,
     and raise `PermissionDenied(message)` (or the service's own subclass, `error`)."""
     action = Action(action)

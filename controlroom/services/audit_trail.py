@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import NoReturn
 
 from controlroom.data.models import AuditEvent
 from controlroom.domain.audit_chain import Verification, verify
@@ -111,7 +112,7 @@ def may_export_records(actor: Actor) -> bool:
 
 def _refuse(uow: UnitOfWork, actor: Actor, action: str, object_type: str, object_id, message: str,
             *, outcome: Outcome = Outcome.DENIED, detail: str | None = None,
-            justification: str | None = None) -> None:
+            justification: str | None = None) -> NoReturn:
     uow.rollback()
     audit.record(uow, actor, action, object_type, object_id, outcome=outcome,
                  justification=justification, detail=detail or message)
@@ -131,8 +132,9 @@ def verify_chain(uow: UnitOfWork, actor: Actor | None = None) -> Verification:
                     "only supervisors and administrators may verify the audit trail")
         result = verify(uow.audit.chain_rows(), uow.audit.chain_head())
         if actor is not None:
-            detail = (f"intact: {result.events} events" if result.intact else
-                      f"broken at event {result.broken.seq}: {result.broken.problem}")
+            broken = result.broken
+            detail = (f"intact: {result.events} events" if broken is None else
+                      f"broken at event {broken.seq}: {broken.problem}")
             audit.record(uow, actor, "audit.verify", "audit", None,
                          outcome=Outcome.SUCCESS if result.intact else Outcome.FAILED,
                          detail=detail)

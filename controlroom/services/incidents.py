@@ -186,7 +186,7 @@ class NewIncident:
     caller_phone: str = ""
     caller_relationship: str = ""
     grade: str | None = None
-    thrive: dict[str, str] | None = None
+    thrive: dict[str, str | None] | None = None
     thrive_skipped: bool = False
     domestic: bool = False
     child_present: bool = False
@@ -523,7 +523,7 @@ def _detail_noted(uow: UnitOfWork, incident: Incident, today: date,
         child_present=incident.child_present,
         weapons=incident.weapons,
         possible_crime=incident.possible_crime,
-        narrative=anon.text(incident.narrative) if hide else incident.narrative,
+        narrative=(anon.text(incident.narrative) if hide else incident.narrative) or "",
         persons=tuple(person(link, p) for link, p in links),
         log=tuple(entry(e, author) for e, author in uow.incidents.log_with_authors(incident.id)),
         closed_at=incident.closed_at,
@@ -682,6 +682,8 @@ def _already_saved(uow: UnitOfWork, actor: Actor, key: str) -> SavedIncident | N
             return None
         existing = uow.incidents.get(entry.incident_id)
         how = "linked to this incident"
+        if existing is None:  # a log entry's incident is never deleted
+            return None
     audit.record(uow, actor, "incident.create", "incident", existing.id,
                  detail=f"form already {how} ({existing.reference}); nothing new recorded")
     uow.commit()
@@ -1009,7 +1011,7 @@ def update_assessment(
     expected_version: int,
     now: datetime,
     *,
-    thrive: dict[str, str] | None,
+    thrive: dict[str, str | None] | None,
     thrive_skipped: bool,
     domestic: bool,
     child_present: bool,
@@ -1092,7 +1094,7 @@ def close_incident(
         if problems:
             field_name, message = next(iter(problems.items()))
             raise IncidentInputError(field_name, message)
-        closing = uow.reference.incident_type(code)
+        closing = uow.reference.incident_type(code) if code else None
         if closing is None or not closing.active:
             raise IncidentInputError("closing_type_code", f"not a known incident type: {code}")
         guard(uow, actor, incident, GuardedAction.CLOSE, override_reason=override_reason,

@@ -85,10 +85,10 @@ def _postcode_prefix(words: list[str]) -> tuple[str | None, list[str], bool]:
         rest = [w for w in words if w.upper() not in {outward, inward, outward + inward}]
         return full, rest, True
     for index, word in enumerate(words):
-        outward = outward_code(word)
-        if outward is None:
+        district = outward_code(word)
+        if district is None:
             continue
-        prefix = outward + " "
+        prefix = district + " "
         rest = words[:index] + words[index + 1:]
         following = words[index + 1] if index + 1 < len(words) else ""
         # The inward code being typed: a digit and up to one letter so far.

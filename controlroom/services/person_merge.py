@@ -91,7 +91,8 @@ def merge_info(row) -> MergeInfo:
         undone_at=merge.undone_at, undo_reason=merge.undo_reason)
 
 
-def _deny(uow: UnitOfWork, actor: Actor, action: str, person_id: int, detail: str) -> None:
+def _deny(uow: UnitOfWork, actor: Actor, action: str, person_id: int | None,
+          detail: str) -> None:
     access.refuse(uow, actor, Action.PERSON_MERGE, "person", person_id, audit_action=action,
                   detail=f"{detail}; only a supervisor may", error=MergeNotAllowed,
                   message=f"only a supervisor may "

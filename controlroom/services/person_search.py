@@ -20,6 +20,7 @@ restricted person's hit says only that the record exists and whom to ask.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -27,7 +28,7 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz import fuzz
 
-from controlroom.data.search import NameTerm, PersonCriteria
+from controlroom.data.search import Candidate, NameTerm, PersonCriteria
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action
 from controlroom.domain.phonetics import (
@@ -314,12 +315,12 @@ def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, li
                          and match(row.forename, row.surname)[0] >= STRONG_RANK)
             return strong >= limit
 
-        def ranked_of(people) -> list[tuple[float, int, object]]:
+        def ranked_of(people: Sequence[Candidate]) -> list[tuple[float, int, Candidate]]:
             """(score, rank, person) of each candidate a word matches at least loosely."""
             people, merged = _in_place_of_merged(uow, people)
             ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
             aliases = uow.search.aliases(ids)
-            ranked: list[tuple[float, int, object]] = []
+            ranked: list[tuple[float, int, Candidate]] = []
             for person in people:
                 if words:
                     rank, close, bonus, penalty = max(
@@ -345,6 +346,7 @@ def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, li
             # The nearer stages found people, but none the words match (the last resort
             # runs only when they find nobody): ask it now ("ohn smith" found the Sam
             # O'Neills by their keys, and no John Smith).
+            assert criteria is not None  # people were found by it
             ranked = ranked_of(uow.search.candidates(criteria, last_resort=True))
         ranked.sort(key=lambda r: (-r[0], r[2].surname.casefold(), r[2].forename.casefold(),
                                    r[2].date_of_birth or date.min, r[2].id))
@@ -361,7 +363,7 @@ def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, li
                 continue
             hits.append(PersonHit(
                 person.id, person.forename, person.surname, person.date_of_birth,
-                found and found.address, _markers(found), _RANKS[rank], score,
+                found.address if found else None, _markers(found), _RANKS[rank], score,
                 found.incidents if found else 0, found.intelligence if found else 0, False))
         audit.record(uow, actor, "person.search", "person", None,
                      detail=f"query={text!r}; shown: "

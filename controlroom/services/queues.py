@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from controlroom.data import changes, queue_queries
 from controlroom.data.changes import ChangeFeed
@@ -360,8 +360,16 @@ def _row(uow: UnitOfWork, policy: QueuePolicy, now: datetime, item_id: int) -> Q
     return _build(uow, items, policy, now, all_open=False)[0] if items else None
 
 
+def _changed_row(uow: UnitOfWork, policy: QueuePolicy, now: datetime, item_id: int) -> QueueRow:
+    """The row of an item this unit of work has just changed (so it exists)."""
+    row = _row(uow, policy, now, item_id)
+    if row is None:
+        raise LookupError(f"no queue item {item_id}")
+    return row
+
+
 def _refuse(uow: UnitOfWork, actor: Actor, action: str, item_id: int, message: str, policy, now, *,
-            stale: bool = False):
+            stale: bool = False) -> NoReturn:
     uow.rollback()
     row = _row(uow, policy, now, item_id)
     audit.record(uow, actor, action, "queue_item", item_id, outcome=Outcome.REFUSED,
@@ -407,8 +415,8 @@ def claim(uow: UnitOfWork, actor: Actor, item_id: int, policy: QueuePolicy, now:
             audit.record(uow, actor, "queue.claim", "queue_item", item.id,
                          detail="already held by this operator; heartbeat renewed")
             uow.commit()
-            return _row(uow, policy, now, item.id)
-        holder = uow.queues.staff_name(item.claimed_by_id)
+            return _changed_row(uow, policy, now, item.id)
+        holder = uow.queues.staff_name(item.claimed_by_id) or "nobody"
         if item.state == ItemState.CLAIMED:
             quiet = is_stale(item.state, item.heartbeat_at, now, policy.stale_after)
             if not quiet:
@@ -428,7 +436,7 @@ def claim(uow: UnitOfWork, actor: Actor, item_id: int, policy: QueuePolicy, now:
                   if action == "queue.reclaim" else f"queue {item.queue}")
         audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
         uow.commit()
-        return _row(uow, policy, now, item.id)
+        return _changed_row(uow, policy, now, item.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,4 +568,4 @@ def reassign(uow: UnitOfWork, actor: Actor, item_id: int, to_username: str, reas
                      detail=f"from {previous or 'nobody'} to {target.display_name} "
                             f"({target.username})")
         uow.commit()
-        return _row(uow, policy, now, item.id)
+        return _changed_row(uow, policy, now, item.id)

@@ -212,6 +212,6 @@ def guard(uow: UnitOfWork, actor: Actor, incident: Incident, action: GuardedActi
                  justification=reason,
                  detail=f"override {row.id}: rules {codes}; action {action.value}"
                         + (f" to {new_grade}" if new_grade else ""))
-    supervisor = uow.safeguarding.staff_names([actor.staff_id]).get(actor.staff_id,
-                                                                         actor.username)
+    names = uow.safeguarding.staff_names([actor.staff_id])
+    supervisor = names.get(actor.staff_id, actor.username) if actor.staff_id else actor.username
     return _override_info(row, supervisor)

@@ -45,12 +45,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
-from typing import Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from faker.providers.person.en_GB import Provider as EnGbNames
-from sqlalchemy import func, insert, select
 
 from controlroom.data.models import (
+    Base,
+    DatabaseInfo,
     Incident,
     IncidentLogEntry,
     IncidentPerson,
@@ -81,6 +82,7 @@ from controlroom.domain.name_variants import FORENAME_FAMILIES, NICKNAMES, SURNA
 from controlroom.domain.roles import Role
 from controlroom.services import audit
 from controlroom.services.audit import Outcome
+from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_SEED = 20261126
 
@@ -140,7 +142,7 @@ GENERATOR_ACTOR = Actor(staff_id=None, username="controlroom.synthetic", role=No
 # --- public use cases -------------------------------------------------------------------
 
 
-def needs_seeding(uow_factory, *, size: str) -> bool:
+def needs_seeding(uow_factory: UnitOfWorkFactory, *, size: str) -> bool:
     """True when this database has never been seeded. Raises SeedRefused on production."""
     _force_size(size)
     with uow_factory() as uow:
@@ -149,7 +151,7 @@ def needs_seeding(uow_factory, *, size: str) -> bool:
 
 
 def seed(
-    uow_factory,
+    uow_factory: UnitOfWorkFactory,
     *,
     size: str = "small",
     seed: int = DEFAULT_SEED,
@@ -184,7 +186,7 @@ def seed(
         writer = _Writer(uow, progress)
         generator = _ForceGenerator(writer, force, seed, anchor)
         generator.run()
-        info = uow.database.get()
+        info = _seedable_info(uow, actor)  # read again: the stages committed
         info.environment = Environment.TRAINING.value
         info.synthetic = True
         info.force_name = generator.force_name
@@ -205,7 +207,7 @@ def _force_size(size: str) -> ForceSize:
         raise ValueError(f"unknown size {size!r}; choose one of: {', '.join(SIZES)}") from None
 
 
-def _seedable_info(uow, actor: Actor):
+def _seedable_info(uow: UnitOfWork, actor: Actor) -> DatabaseInfo:
     info = uow.database.get()
     if info is None:
         raise SeedRefused("this database has no environment record; run `controlroom db upgrade`")
@@ -215,7 +217,7 @@ def _seedable_info(uow, actor: Actor):
     return info
 
 
-def _refuse(uow, actor: Actor, reason: str) -> None:
+def _refuse(uow: UnitOfWork, actor: Actor, reason: str) -> NoReturn:
     # An attempt to put synthetic rows into the wrong database is worth a trace.
     uow.rollback()
     audit.record(uow, actor, "database.seed", "database", 1, outcome=Outcome.REFUSED,
@@ -224,11 +226,8 @@ def _refuse(uow, actor: Actor, reason: str) -> None:
     raise SeedRefused(reason)
 
 
-def _holds_records(uow) -> bool:
-    for model in (Person, Location, Incident, IntelligenceReport):
-        if uow.session.scalar(select(func.count()).select_from(model)):
-            return True
-    return False
+def _holds_records(uow: UnitOfWork) -> bool:
+    return uow.bulk.holds_records()
 
 
 # --- plumbing ------------------------------------------------------------------------------
@@ -255,7 +254,8 @@ class _Weighted(Generic[T]):
 
 
 class _Writer:
-    """Bulk inserts through one unit of work, committed a batch at a time."""
+    """Bulk inserts through one unit of work (`uow.bulk`), counted for the summary and
+    committed a stage at a time."""
 
     COUNT_LABELS = (
         "staff", "locations", "location hazards", "persons", "person aliases",
@@ -263,43 +263,23 @@ class _Writer:
         "incident log entries", "intelligence reports", "intelligence subjects",
     )
 
-    def __init__(self, uow, progress: Progress | None) -> None:
+    def __init__(self, uow: UnitOfWork, progress: Progress | None) -> None:
         self.uow = uow
-        self.session = uow.session
         self._progress = progress
         self.counts: dict[str, int] = dict.fromkeys(self.COUNT_LABELS, 0)
-        self._next_id: dict[str, int] = {}  # table name -> next id this writer gives out
-        self._postgresql = self.session.get_bind().dialect.name == "postgresql"
 
-    def rows(self, label: str | None, model, rows: list[dict]) -> None:
+    def rows(self, label: str | None, model: type[Base], rows: list[dict[str, Any]]) -> None:
         """Insert `rows` into `model`'s table, counted under `label` (None: bookkeeping
         the summary does not show)."""
-        table = model.__table__
-        for start in range(0, len(rows), INSERT_BATCH):
-            self.session.execute(insert(table), rows[start:start + INSERT_BATCH])
+        self.uow.bulk.rows(model, rows)
         if label is not None:
             self.counts[label] += len(rows)
 
-    def rows_with_ids(self, label: str, model, rows: list[dict]) -> list[int]:
-        """Insert `rows` with ids given here, in order, and return them (children point at
-        them). Handing out the ids keeps each batch one executemany: RETURNING with
-        ordered ids makes SQLite insert row by row."""
-        table = model.__table__
-        if table.name not in self._next_id:
-            highest = self.session.scalar(select(func.max(table.c.id)))
-            self._next_id[table.name] = (highest or 0) + 1
-        first = self._next_id[table.name]
-        ids = list(range(first, first + len(rows)))
-        for row_id, row in zip(ids, rows, strict=True):
-            row["id"] = row_id
-        self._next_id[table.name] = first + len(rows)
-        if ids and self._postgresql:
-            # A PostgreSQL serial sequence does not see ids given explicitly: move it past
-            # them in the same transaction, so an insert by the app (or after an
-            # interrupted seed) never collides. SQLite's next rowid is max(rowid) + 1.
-            self.session.execute(select(func.setval(
-                func.pg_get_serial_sequence(table.name, "id"), ids[-1])))
-        self.rows(label, model, rows)
+    def rows_with_ids(self, label: str, model: type[Base], rows: list[dict[str, Any]]
+                      ) -> list[int]:
+        """Insert `rows` with ids handed out in order, and return them."""
+        ids = self.uow.bulk.rows_with_ids(model, rows)
+        self.counts[label] += len(rows)
         return ids
 
     def commit(self) -> None:
@@ -633,7 +613,7 @@ REGRADE_REASONS = {
              "Downgraded after call-back: no ongoing risk identified.",
              "Downgraded: scheduled appointment agreed with the caller."),
 }
-THRIVE_TEXT = {
+THRIVE_TEXT: dict[str, Any] = {
     "threat": {
         "domestic": ("Suspect still at the address and making threats.",
                      "Suspect left before the call; whereabouts unknown.",
@@ -851,11 +831,9 @@ class _ForceGenerator:
                 "created_at": self.ago(rng.randint(30, 4000) * 86400),
             })
         usernames = [p["username"] for p in planned]
-        existing = set(self.w.session.scalars(select(Staff.username).where(
-            Staff.username.in_(usernames))))
+        existing = self.w.uow.bulk.existing_usernames(usernames)
         self.w.rows("staff", Staff, [p for p in planned if p["username"] not in existing])
-        ids = {username: staff_id for username, staff_id in self.w.session.execute(
-            select(Staff.username, Staff.id).where(Staff.username.in_(usernames)))}
+        ids = self.w.uow.bulk.staff_ids(usernames)
         self.staff_by_role: dict[Role, list[int]] = {role: [] for role in Role}
         for p in planned:
             self.staff_by_role[Role(p["role"])].append(ids[p["username"]])
@@ -957,13 +935,13 @@ class _ForceGenerator:
                 kind = kind_pick.pick(rng)
                 address, number, kind = self._address(rng, street, kind)
                 postcode = street.postcodes[min(number // 30, len(street.postcodes) - 1)]
-                town = self.towns[street.town].name
+                town_name = self.towns[street.town].name
                 self.loc_kind.append(kind)
                 self.loc_street.append(s)
-                self.loc_text.append(f"{address}, {town} {postcode}")
+                self.loc_text.append(f"{address}, {town_name} {postcode}")
                 self.loc_postcode.append(postcode)
                 rows.append({
-                    "address": address, "street": street.name, "town": town,
+                    "address": address, "street": street.name, "town": town_name,
                     "postcode": postcode,
                     "latitude": round(street.latitude + street.heading[0] * number
                                       + rng.uniform(-0.0002, 0.0002), 6),
@@ -1235,7 +1213,7 @@ class _ForceGenerator:
         self.marked = marked
         self.offenders = sorted(p for p, codes in marked.items()
                                 if any(c in OFFENDER_CODES for c in codes))
-        self.persons_with = {code: [] for code in MARKER_NOTES}
+        self.persons_with: dict[str, list[int]] = {code: [] for code in MARKER_NOTES}
         for person, code in self.marker_rows:
             self.persons_with[code].append(person)
         # Lifelong anonymity: sexual-offence complainants are drawn from these restricted
@@ -1275,7 +1253,7 @@ class _ForceGenerator:
         for original in self.duplicate_of:
             forename, surname, dob = (self.p_forename[original], self.p_surname[original],
                                       self.p_dob[original])
-            transposed = _transposed(dob)
+            transposed = _transposed(dob) if dob is not None else None
             if transposed is not None and rng.random() < 0.4:
                 dob = transposed
             if dob == self.p_dob[original] or rng.random() < 0.5:
@@ -1445,7 +1423,7 @@ class _ForceGenerator:
         hour of day (rejection sampling against `hour_weights`)."""
         span = span_days * 86400
         anchor_seconds = self.anchor.hour * 3600 + self.anchor.minute * 60 + self.anchor.second
-        ages = []
+        ages: list[int] = []
         while len(ages) < count:
             age = int(span * rng.random() ** skew) + 60
             hour = ((anchor_seconds - age) % 86400) // 3600
@@ -1661,6 +1639,7 @@ class _ForceGenerator:
 
         closing_type = result = closed_at = closed_by = crime_reference = no_crime_reason = None
         if status is IncidentStatus.CLOSED:
+            assert closed is not None  # CLOSED only when a closing time was drawn
             closing_type = code
             alternatives = [c for c in RECLASSIFICATIONS.get(code, ()) if c in self.types]
             if alternatives and rng.random() < 0.2:
@@ -1733,7 +1712,7 @@ class _ForceGenerator:
                 "kind": LogKind.STATUS_CHANGE.value, "text": "Resource at scene.",
                 "old_value": IncidentStatus.DISPATCHED.value,
                 "new_value": IncidentStatus.AT_SCENE.value}))
-        if status is IncidentStatus.CLOSED:
+        if status is IncidentStatus.CLOSED and closed is not None:  # closed is set then
             before = (IncidentStatus.AT_SCENE if arrived is not None else IncidentStatus.OPEN)
             timeline.append((closed, {
                 "entered_by_id": closed_by, "kind": LogKind.CLOSURE.value, "text": result,
@@ -1914,6 +1893,7 @@ class _ForceGenerator:
         persons: list[int] = []
         place: int | None = None
         if "DAPERP" in codes and self.da_households:
+            assert self.da_pick is not None  # there are DA households
             home, perp, victim = self.da_pick.pick(rng)
             persons = [perp, victim]
             place = home

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol, Self
 
+from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed
 from controlroom.data.intelligence_queries import IntelligenceQueries
 from controlroom.data.person_queries import PersonRecordRepository
@@ -51,6 +52,7 @@ class UnitOfWork(Protocol):
     safeguarding: SafeguardingRepository
     audit: AuditRepository
     copying: RecordCopyRepository
+    bulk: BulkWriter  # the synthetic force's writer
     search: PersonSearch
 
     def __enter__(self) -> Self: ...
