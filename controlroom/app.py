@@ -9,7 +9,7 @@ workers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from textual import events, on
@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
 from controlroom.config import Settings
-from controlroom.domain.local_time import LOCAL_ZONE
+from controlroom.domain.local_time import LOCAL_ZONE, local_day
 from controlroom.logs import configure_file_log
 from controlroom.messages import (
     IncidentChosen,
@@ -231,6 +231,10 @@ class ControlRoomApp(App[int]):
         if self.drafts is None:
             raise RuntimeError("the session has not opened yet")
         return self.drafts
+
+    def local_today(self) -> date:
+        """The control room's day now, by the app's clock (what services call `today`)."""
+        return local_day(self.clock())
 
     @property
     def actor(self) -> Actor:

@@ -4,7 +4,7 @@ supervisor's sign-off (services, both backends; the board's count; the table's a
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -39,7 +39,7 @@ def _possible_crime(database, actor):
 
 
 def _close(database, actor, incident_id, **fields):
-    current = incidents.view_incident_by_id(database.uow(), actor, incident_id)
+    current = incidents.view_incident_by_id(database.uow(), actor, incident_id, today=date.today())
     values = dict(closing_type_code="CDAM", result="Advice given.", no_crime_reason=REASON)
     values.update(fields)
     return incidents.close_incident(database.uow(), actor, incident_id, current.version, LATER,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -91,7 +91,7 @@ def test_two_operators_regrading_at_once_one_wins_and_nothing_is_lost(database, 
     for round_ in range(5):
         saved = incidents.save_new_incident(database.uow(), operator, form(type_code="BURGB"),
                                             NOW, GRADES)
-        seen = incidents.view_incident_by_id(database.uow(), operator, saved.id)
+        seen = incidents.view_incident_by_id(database.uow(), operator, saved.id, today=date.today())
         wanted = {0: ("G1", "Weapon now seen"), 1: ("G4", "Caller says all is calm")}
 
         def regrade(index, seen=seen, saved=saved, wanted=wanted):
@@ -110,7 +110,7 @@ def test_two_operators_regrading_at_once_one_wins_and_nothing_is_lost(database, 
         # The loser is shown the winner's change, so nothing is overwritten unseen.
         assert conflicts[0].current.grade == winner.grade
         assert conflicts[0].current.version == winner.version == 2
-        final = incidents.view_incident_by_id(database.uow(), operator, saved.id)
+        final = incidents.view_incident_by_id(database.uow(), operator, saved.id, today=date.today())
         assert (final.grade, final.version) == (winner.grade, 2)
         changes = [e for e in final.log if e.kind == "grade_change"]
         assert [(e.old_value, e.new_value) for e in changes] == [("G3", winner.grade)]
@@ -126,4 +126,4 @@ def test_notes_written_at_once_all_land(database, operator):
                                                 IncidentLogEntry.text.startswith("note from"))
         ).all()
     assert sorted(texts) == sorted(f"note from station {i}" for i in range(THREADS))
-    assert incidents.view_incident_by_id(database.uow(), operator, saved.id).version == 1
+    assert incidents.view_incident_by_id(database.uow(), operator, saved.id, today=date.today()).version == 1

@@ -7,7 +7,7 @@ assessment, closing, edit conflicts, and one audit event per call.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -52,7 +52,7 @@ def save(database, operator, *, now=NOW, **fields):
 
 
 def view(database, operator, saved):
-    return incidents.view_incident_by_id(database.uow(), operator, saved.id)
+    return incidents.view_incident_by_id(database.uow(), operator, saved.id, today=date.today())
 
 
 def audit_events(database) -> list[SimpleNamespace]:
@@ -205,7 +205,7 @@ def test_hostile_text_is_stored_and_returned_verbatim(database, operator):
     saved = save(database, operator, location_text=f"[b]{MILL_LANE}[/b] \u202e",
                  caller_name="[red]Mallory[/] \u202e", caller_relationship="[i]x[/i]",
                  narrative=HOSTILE + "\n" + HOSTILE, thrive={"threat": HOSTILE})
-    detail = incidents.view_incident(database.uow(), operator, saved.reference)
+    detail = incidents.view_incident(database.uow(), operator, saved.reference, today=date.today())
     assert detail.location_text == f"[b]{MILL_LANE}[/b] \u202e"
     assert detail.caller_name == "[red]Mallory[/] \u202e"
     assert detail.caller_relationship == "[i]x[/i]"
@@ -387,18 +387,18 @@ def test_linking_to_a_missing_incident(database, operator):
 
 def test_viewing_is_audited_and_a_missing_reference_too(database, operator):
     saved = save(database, operator)
-    detail = incidents.view_incident(database.uow(), operator, saved.reference.lower())
+    detail = incidents.view_incident(database.uow(), operator, saved.reference.lower(), today=date.today())
     assert detail.id == saved.id
     event = audit_events(database)[-1]
     assert (event.action, event.object_id, event.outcome, event.terminal, event.actor) == (
         "incident.view", str(saved.id), "success", "192.0.2.10", operator.username)
     with pytest.raises(IncidentNotFound):
-        incidents.view_incident(database.uow(), operator, "CR-20261126-9999")
+        incidents.view_incident(database.uow(), operator, "CR-20261126-9999", today=date.today())
     event = audit_events(database)[-1]
     assert (event.action, event.object_id, event.outcome) == (
         "incident.view", "CR-20261126-9999", "failed")
     with pytest.raises(IncidentNotFound):
-        incidents.view_incident_by_id(database.uow(), operator, 987654)
+        incidents.view_incident_by_id(database.uow(), operator, 987654, today=date.today())
 
 
 def test_recent_incidents_newest_first(database, operator):
@@ -619,9 +619,9 @@ def test_every_call_writes_exactly_one_audit_event(database, operator, places):
         now=NOW), "incident.duplicate_check", lambda r: r[0].id)
     once(lambda: incidents.link_call(uow(), operator, saved.id, new(), NOW),
          "incident.link_call", lambda r: r.id)
-    once(lambda: incidents.view_incident(uow(), operator, saved.reference), "incident.view",
+    once(lambda: incidents.view_incident(uow(), operator, saved.reference, today=date.today()), "incident.view",
          lambda r: r.id)
-    once(lambda: incidents.view_incident_by_id(uow(), operator, saved.id), "incident.view",
+    once(lambda: incidents.view_incident_by_id(uow(), operator, saved.id, today=date.today()), "incident.view",
          lambda r: r.id)
     once(lambda: incidents.add_note(uow(), operator, saved.id, "note", NOW), "incident.note",
          lambda r: saved.id)

@@ -116,7 +116,7 @@ def test_a_populated_0001_database_upgrades_to_head(empty_url):
     database = Database(empty_url)
     try:
         actor = Actor(ids["staff"], "old.supervisor", Role.SUPERVISOR, "local")
-        old = incidents.view_incident_by_id(database.uow(), actor, ids["incident1"])
+        old = incidents.view_incident_by_id(database.uow(), actor, ids["incident1"], today=date.today())
         assert (old.version, old.thrive_skipped, old.thrive["threat"], old.location_verified) == (
             3, False, "Assessed before 0002", True)
         assert [(p.name, p.role) for p in old.persons] == [("Old Record", "caller")]

@@ -202,13 +202,13 @@ class Operation:
 
 
 def _view_incident(w, actor, marking, why, prepared):
-    return incidents.view_incident(w.db.uow(), actor, w.incident_ref)
+    return incidents.view_incident(w.db.uow(), actor, w.incident_ref, today=date.today())
 
 
 def _view_incident_by_id(w, actor, marking, why, prepared):
     with w.db.uow() as uow:
         incident_id = uow.incidents.by_reference(w.incident_ref).id
-    return incidents.view_incident_by_id(w.db.uow(), actor, incident_id)
+    return incidents.view_incident_by_id(w.db.uow(), actor, incident_id, today=date.today())
 
 
 def _regrade(w, actor, marking, why, prepared):
@@ -311,18 +311,18 @@ OPERATIONS: tuple[Operation, ...] = (
               lambda w, a, m, j, p: person_search.search_persons(w.db.uow(), a, "marking",
                                                               today=TODAY)),
     Operation("find_persons", Action.PERSON_SEARCH,
-              lambda w, a, m, j, p: persons.find_persons(w.db.uow(), a, "perm marking")),
+              lambda w, a, m, j, p: persons.find_persons(w.db.uow(), a, "perm marking", today=date.today())),
     Operation("view_person", Action.PERSON_VIEW,
               lambda w, a, m, j, p: person_record.view_person(
                   w.db.uow(), a, w.persons[m], justification=j, today=TODAY),
               markings=tuple(Marking), takes_justification=True),
     Operation("person_markers", Action.PERSON_VIEW,
-              lambda w, a, m, j, p: persons.person_markers(w.db.uow(), a, w.persons[m]),
+              lambda w, a, m, j, p: persons.person_markers(w.db.uow(), a, w.persons[m], today=date.today()),
               markings=tuple(Marking)),
     Operation("create_person", Action.PERSON_CREATE,
               lambda w, a, m, j, p: persons.create_person(
                   w.db.uow(), a, forename="Newly", surname=f"Made{next(_serial)}",
-                  date_of_birth=None, gender=None, confirmed_new=True)),
+                  date_of_birth=None, gender=None, confirmed_new=True, today=date.today())),
     Operation("merge_persons", Action.PERSON_MERGE, _merge, prepare=a_pair),
     Operation("undo_merge", Action.PERSON_MERGE, _undo_merge, prepare=a_merge),
     Operation("search_reports", Action.INTELLIGENCE_SEARCH,
@@ -346,7 +346,7 @@ OPERATIONS: tuple[Operation, ...] = (
               lambda w, a, m, j, p: dash.record_dash(w.db.uow(), a, p, answers(3), NOW),
               prepare=da_incident),
     Operation("safeguarding_evaluate", Action.INCIDENT_VIEW,
-              lambda w, a, m, j, p: safeguarding.evaluate(w.db.uow(), a, p),
+              lambda w, a, m, j, p: safeguarding.evaluate(w.db.uow(), a, p, today=date.today()),
               prepare=da_incident),
     Operation("override_safeguarding", Action.OVERRIDE, _override,
               prepare=da_incident_version, sole_gate=False),

@@ -58,17 +58,17 @@ def test_a_restricted_record_needs_a_justification_and_the_audit_keeps_it(databa
         uow.commit()
     for attempt in (None, "too short"):
         with pytest.raises(JustificationRequired, match="restricted"):
-            person_record.view_person(database.uow(), supervisor, subject, justification=attempt)
+            person_record.view_person(database.uow(), supervisor, subject, justification=attempt, today=date.today())
         assert audit_tail(database)[0][:2] == ("person.view", "denied")
     reason = "Safeguarding check for CR-20261126-0001"
-    record = person_record.view_person(database.uow(), supervisor, subject, justification=reason)
+    record = person_record.view_person(database.uow(), supervisor, subject, justification=reason, today=date.today())
     assert record.restricted and record.name == "Rae Restricted"
     assert audit_tail(database) == [("person.view", "success", str(subject), reason)]
 
 
 def test_an_unknown_person_is_reported_and_audited(database, supervisor):
     with pytest.raises(PersonNotFound):
-        person_record.view_person(database.uow(), supervisor, 999_999)
+        person_record.view_person(database.uow(), supervisor, 999_999, today=date.today())
     assert audit_tail(database)[0][:3] == ("person.view", "failed", "999999")
 
 
@@ -83,7 +83,7 @@ def test_every_view_writes_exactly_one_audit_event(seeded_database):
             Person, Person.id == IncidentPerson.person_id).filter(
             Person.restricted.is_(False)).first()[0]
         before = uow.audit.count()
-    record = person_record.view_person(seeded_database.uow(), actor, person_id)
+    record = person_record.view_person(seeded_database.uow(), actor, person_id, today=date.today())
     assert record.incident_count >= 1
     with seeded_database.uow() as uow:
         assert uow.audit.count() == before + 1

@@ -37,7 +37,7 @@ def people(database):
 
 def found(database, operator, query, limit=10):
     return [(p.forename, p.surname) for p in persons.find_persons(database.uow(), operator, query,
-                                                                    limit)]
+                                                                    limit, today=date.today())]
 
 
 # Ranked (person search): exact names first, a surname before a forename, then prefixes.
@@ -63,7 +63,7 @@ def test_people_are_found_by_name_prefixes_and_date_of_birth(database, operator,
 
 def test_a_result_carries_address_and_markers_and_the_search_is_audited(
         database, operator, people):
-    john = persons.find_persons(database.uow(), operator, "smith john 1984-03-02")[0]
+    john = persons.find_persons(database.uow(), operator, "smith john 1984-03-02", today=date.today())[0]
     assert (john.id, john.name, john.address) == (people["john"], "John Smith",
                                                   "12 Mill Lane, Leeds, LS6 2AB")
     assert [m.label for m in john.markers] == ["REGISTERED SEX OFFENDER", "VIOLENT"]
@@ -81,14 +81,14 @@ def test_a_result_carries_address_and_markers_and_the_search_is_audited(
 ])
 def test_a_search_that_cannot_run_says_why(database, operator, query, message):
     with pytest.raises(PersonInputError) as refused:
-        persons.find_persons(database.uow(), operator, query)
+        persons.find_persons(database.uow(), operator, query, today=date.today())
     assert refused.value.field == "query" and message in refused.value.message
 
 
 def create(database, operator, **answers):
     fields = dict(forename="John", surname="Smith", date_of_birth=date(1984, 3, 2), gender=None)
     fields.update(answers)
-    return persons.create_person(database.uow(), operator, **fields)
+    return persons.create_person(database.uow(), operator, **fields, today=date.today())
 
 
 @pytest.mark.parametrize(("answers", "why"), [
@@ -151,18 +151,18 @@ def test_bad_person_input_is_named(database, operator, answers, field, message):
 def test_hostile_names_are_kept_verbatim(database, operator):
     made = create(database, operator, forename="[bold]Bobby[/]", surname="Tables'); --\u202e",
                   date_of_birth=None)
-    again = persons.person_markers(database.uow(), operator, made.id)
+    again = persons.person_markers(database.uow(), operator, made.id, today=date.today())
     assert (again.forename, again.surname) == ("[bold]Bobby[/]", "Tables'); --\u202e")
 
 
 def test_markers_of_one_person_are_audited_as_a_view(database, operator, people):
-    john = persons.person_markers(database.uow(), operator, people["john"])
+    john = persons.person_markers(database.uow(), operator, people["john"], today=date.today())
     assert [m.code for m in john.markers] == ["RSO", "VIOLENT"]
     with database.uow() as uow:
         event = uow.audit.latest(1)[0]
         assert (event.action, event.object_id) == ("person.view", str(people["john"]))
     with pytest.raises(PersonNotFound):
-        persons.person_markers(database.uow(), operator, 987654)
+        persons.person_markers(database.uow(), operator, 987654, today=date.today())
 
 
 def _count(database) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -97,14 +97,14 @@ def test_incidents_enter_their_queues_and_follow_flag_changes_and_closing(databa
     theft = new_incident(database, handler, type_code="THEFT")
     assert items(database, theft.id) == [("general", "open", None)]
 
-    detail = incidents.view_incident_by_id(database.uow(), handler, saved.id)
+    detail = incidents.view_incident_by_id(database.uow(), handler, saved.id, today=date.today())
     detail = incidents.update_assessment(
         database.uow(), handler, saved.id, detail.version, NOW, thrive=None,
         thrive_skipped=True, domestic=True, child_present=False, weapons=False,
         possible_crime=True)
     assert items(database, saved.id) == [("domestic_abuse", "open", None),
                                          ("child_protection", "done", "rerouted")]
-    theft_detail = incidents.view_incident_by_id(database.uow(), handler, theft.id)
+    theft_detail = incidents.view_incident_by_id(database.uow(), handler, theft.id, today=date.today())
     incidents.close_incident(database.uow(), handler, theft.id, theft_detail.version, NOW,
                              closing_type_code="THEFT", result="Property recovered.",
                              crime_reference="CRIME/1")

@@ -3,7 +3,7 @@ on a real database (both backends)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from controlroom.data.models import DashAssessment, Referral, SafeguardingOverride
 from tests import factories
@@ -139,5 +139,5 @@ def test_the_synthetic_force_backlog_is_all_without_dash_and_its_rso_call_is_gua
     assert {incident_id for incident_id, _ in backlog} >= set(open_domestic)
     assert [opened for _, opened in backlog] == sorted(opened for _, opened in backlog)
     assert rso_calls
-    status = safeguarding.evaluate(database.uow(), actor, rso_calls[0])
+    status = safeguarding.evaluate(database.uow(), actor, rso_calls[0], today=date.today())
     assert {"rso_linked", "da_dash"} <= {b.rule for b in status.breaches}

@@ -5,7 +5,7 @@ reason, and the override is stored, logged and audited."""
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -217,13 +217,13 @@ def test_an_expired_marker_or_an_ordinary_incident_is_not_guarded(database, supe
 
 def test_evaluate_tells_the_view_the_rules_dash_referrals_and_overrides(database, supervisor):
     incident_id = new_incident(database, supervisor, type_code="DOM")
-    status = safeguarding.evaluate(database.uow(), supervisor, incident_id)
+    status = safeguarding.evaluate(database.uow(), supervisor, incident_id, today=date.today())
     assert status.domestic and status.dash_level is None and status.referrals == ()
     assert [b.rule for b in status.breaches] == ["da_dash"]
     high = {**_all_no(), **dict.fromkeys(range(1, 16), Answer.YES)}
     dash.record_dash(database.uow(), supervisor, incident_id, high, NOW)
     regrade(database, supervisor, incident_id, override_reason=REASON)
-    status = safeguarding.evaluate(database.uow(), supervisor, incident_id)
+    status = safeguarding.evaluate(database.uow(), supervisor, incident_id, today=date.today())
     assert (status.dash_level.value, status.dash_score, status.dash_raised) == ("high", 15, False)
     assert [r.kind for r in status.referrals] == ["marac"]
     assert [(o.supervisor, o.reason, o.rules) for o in status.overrides] == [

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -534,10 +535,6 @@ def _detail_noted(uow: UnitOfWork, incident: Incident, today: date,
     ), anon.note()
 
 
-def _today() -> date:
-    return _local_today(datetime.now(UTC))
-
-
 def _log(uow: UnitOfWork, actor: Actor, incident_id: int, kind: LogKind, text: str, now: datetime, *,
          old: str | None = None, new: str | None = None, key: str | None = None
          ) -> IncidentLogEntry:
@@ -812,7 +809,8 @@ def _incident(uow: UnitOfWork, incident_id: int, *, for_update: bool = False) ->
     return incident
 
 
-def view_incident(uow: UnitOfWork, actor: Actor, reference: str) -> IncidentDetail:
+def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date
+                  ) -> IncidentDetail:
     """The whole incident, by reference (typed in any case); the view is audited, and so
     is a reference that does not exist (somebody looked for it)."""
     wanted = (reference or "").strip().upper()
@@ -824,13 +822,14 @@ def view_incident(uow: UnitOfWork, actor: Actor, reference: str) -> IncidentDeta
                          outcome=Outcome.FAILED, detail="no such reference")
             uow.commit()
             raise IncidentNotFound(f"no incident {wanted or '(no reference given)'}")
-        detail, note = _detail_noted(uow, incident, _today(), actor)
+        detail, note = _detail_noted(uow, incident, today, actor)
         audit.record(uow, actor, "incident.view", "incident", incident.id, detail=note)
         uow.commit()
         return detail
 
 
-def view_incident_by_id(uow: UnitOfWork, actor: Actor, incident_id: int) -> IncidentDetail:
+def view_incident_by_id(uow: UnitOfWork, actor: Actor, incident_id: int, *, today: date
+                        ) -> IncidentDetail:
     with uow:
         access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id)
         incident = uow.incidents.get(incident_id)
@@ -839,7 +838,7 @@ def view_incident_by_id(uow: UnitOfWork, actor: Actor, incident_id: int) -> Inci
                          outcome=Outcome.FAILED, detail="no such incident")
             uow.commit()
             raise IncidentNotFound(f"no incident with id {incident_id}")
-        detail, note = _detail_noted(uow, incident, _today(), actor)
+        detail, note = _detail_noted(uow, incident, today, actor)
         audit.record(uow, actor, "incident.view", "incident", incident.id, detail=note)
         uow.commit()
         return detail
@@ -882,17 +881,18 @@ def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: da
 
 
 def _checked_for_change(uow: UnitOfWork, actor: Actor, incident_id: int, expected_version: int,
-                        action: str) -> Incident:
+                        action: str, today: date) -> Incident:
     """The incident locked for change, or EditConflict (audited and committed) if the
     operator's copy is stale."""
     incident = _incident(uow, incident_id, for_update=True)
     if incident.version != expected_version:
-        _conflict(uow, actor, incident, expected_version, action)
+        _conflict(uow, actor, incident, expected_version, action, today)
     return incident
 
 
-def _conflict(uow: UnitOfWork, actor: Actor, incident: Incident, expected_version: int, action: str):
-    current, note = _detail_noted(uow, incident, _today(), actor)
+def _conflict(uow: UnitOfWork, actor: Actor, incident: Incident, expected_version: int,
+              action: str, today: date) -> NoReturn:
+    current, note = _detail_noted(uow, incident, today, actor)
     audit.record(uow, actor, action, "incident", incident.id, outcome=Outcome.FAILED,
                  detail=_with_note(f"edit conflict: expected version {expected_version}, "
                                    f"found {current.version}; nothing changed", note))
@@ -901,7 +901,7 @@ def _conflict(uow: UnitOfWork, actor: Actor, incident: Incident, expected_versio
 
 
 def _commit_change(uow: UnitOfWork, actor: Actor, incident: Incident, expected_version: int, action: str,
-                   detail: str, today: date, *, now: datetime | None = None) -> IncidentDetail:
+                   detail: str, today: date, *, now: datetime) -> IncidentDetail:
     """Flush the change (the version column makes a stale UPDATE fail), audit, commit, and
     return the incident as it now is."""
     incident_id = incident.id
@@ -911,9 +911,9 @@ def _commit_change(uow: UnitOfWork, actor: Actor, incident: Incident, expected_v
         # Another station's change landed between our read and our write (only possible
         # where the row lock was not taken); start again from what is there now.
         uow.rollback()
-        _conflict(uow, actor, _incident(uow, incident_id), expected_version, action)
+        _conflict(uow, actor, _incident(uow, incident_id), expected_version, action, today)
     # Type, flags, grade or status changed: its queue items follow, in this transaction.
-    route_incident(uow, incident, now if now is not None else datetime.now(UTC))
+    route_incident(uow, incident, now)
     result, note = _detail_noted(uow, incident, today, actor)
     audit.record(uow, actor, action, "incident", incident_id, detail=_with_note(detail, note))
     uow.commit()
@@ -948,7 +948,7 @@ def change_grade(
     with uow:
         access.require(uow, actor, Action.INCIDENT_REGRADE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.regrade")
+                                       "incident.regrade", _local_today(now))
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("grade", "a closed incident cannot be regraded")
         if incident.grade == grade:
@@ -987,7 +987,7 @@ def change_status(
         access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
                        audit_action="incident.status")
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.status")
+                                       "incident.status", _local_today(now))
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("status", "the incident is closed")
         if incident.status == status:
@@ -1027,7 +1027,7 @@ def update_assessment(
     with uow:
         access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.update")
+                                       "incident.update", _local_today(now))
         changed_parts = [p for p in THRIVE_PARTS if getattr(incident, f"thrive_{p}") != parts[p]]
         changed_flags = [f for f in FLAGS if getattr(incident, f) != flags[f]]
         skip_changed = bool(incident.thrive_skipped) != thrive_skipped
@@ -1085,7 +1085,7 @@ def close_incident(
     with uow:
         access.require(uow, actor, Action.INCIDENT_CLOSE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.close")
+                                       "incident.close", _local_today(now))
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("status", "the incident is already closed")
         problems = closure_problems(closing_type_code=code, result=result_text,
@@ -1154,7 +1154,7 @@ def sign_off_closure(
         access.require(uow, actor, Action.SIGNOFF, "incident", incident_id,
                        audit_action="incident.signoff")
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.signoff")
+                                       "incident.signoff", _local_today(now))
         if incident.signoff_state != SIGNOFF_AWAITING:
             raise IncidentInputError("reason",
                                      "this incident has no closure awaiting sign-off")

@@ -13,10 +13,9 @@ the audit event; without one the service refuses, and that refusal is audited to
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.permissions import Action, Decision
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
@@ -101,13 +100,8 @@ class JustificationRequired(PermissionError):
     """The record is restricted: say why you need it (at least 10 characters)."""
 
 
-def _today() -> date:
-    return datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
-
-
 def view_person(uow: UnitOfWork, actor: Actor, person_id: int, *, justification: str | None = None,
-                today: date | None = None) -> PersonRecord:
-    today = today or _today()
+                today: date) -> PersonRecord:
     reason = (justification or "").strip() or None
     with uow:
         access.require(uow, actor, Action.PERSON_VIEW, "person", person_id)

@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from controlroom.data.models import Person
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.permissions import Action, Decision
 from controlroom.domain.phonetics import parse_person_query
 from controlroom.services import access, audit, fields
@@ -60,10 +59,6 @@ class PossibleDuplicate(Exception):
         self.candidates = candidates
 
 
-def _today() -> date:
-    return datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
-
-
 def _summaries(uow: UnitOfWork, people, today: date) -> list[PersonSummary]:
     ids = [p.id for p in people]
     markers = current_markers(uow, ids, today)
@@ -80,18 +75,19 @@ def _summaries(uow: UnitOfWork, people, today: date) -> list[PersonSummary]:
     return result
 
 
-def find_persons(uow: UnitOfWork, actor: Actor, query: str, limit: int = 10) -> list[PersonSummary]:
+def find_persons(uow: UnitOfWork, actor: Actor, query: str, limit: int = 10, *,
+                 today: date) -> list[PersonSummary]:
     """People by name, date of birth and address, however the name was spelled: "smith",
     "smith john", "muhammad smyth 02/03/1984", "jo sm" (see
     `controlroom.services.person_search`, which this delegates to). A query that cannot
     run says why; the search is audited with what was asked and whom it showed."""
     text = fields.text(query, "query", "search", limit=QUERY_LIMIT, error=PersonInputError)
-    parsed = parse_person_query(text, today=_today())
+    parsed = parse_person_query(text, today=today)
     if parsed.invalid_dates:
         raise PersonInputError("query", f"{parsed.invalid_dates[0]} is not a real date")
     if parsed.empty:
         raise PersonInputError("query", "type a surname, a name, or a date of birth")
-    hits = search_persons(uow, actor, text, today=_today(), limit=limit)
+    hits = search_persons(uow, actor, text, today=today, limit=limit)
     return [PersonSummary(id=hit.person_id, forename=hit.forename, surname=hit.surname,
                           date_of_birth=hit.date_of_birth, address=hit.address,
                           markers=hit.markers) for hit in hits]
@@ -131,6 +127,7 @@ def create_person(
     surname: str,
     date_of_birth: date | None,
     gender: str | None,
+    today: date,
     confirmed_new: bool = False,
 ) -> PersonSummary:
     """Add a person. Unless `confirmed_new`, a likely duplicate raises PossibleDuplicate
@@ -139,7 +136,7 @@ def create_person(
                            error=PersonInputError)
     surname = fields.text(surname, "surname", "surname", limit=NAME_LIMIT, required=True,
                           error=PersonInputError)
-    dob = fields.date_of_birth(date_of_birth, _today(), error=PersonInputError)
+    dob = fields.date_of_birth(date_of_birth, today, error=PersonInputError)
     gender_text = fields.optional_text(gender, "gender", "gender", limit=GENDER_LIMIT,
                                        error=PersonInputError)
     with uow:
@@ -147,7 +144,7 @@ def create_person(
         if not confirmed_new:
             candidates = _likely_duplicates(uow, forename, surname, dob)
             if candidates:
-                shown = _summaries(uow, candidates, _today())
+                shown = _summaries(uow, candidates, today)
                 audit.record(uow, actor, "person.create", "person", shown[0].id,
                              outcome=Outcome.REFUSED,
                              detail="possible duplicates shown: "
@@ -160,12 +157,13 @@ def create_person(
         uow.flush()
         audit.record(uow, actor, "person.create", "person", person.id,
                      detail="confirmed new after duplicate check" if confirmed_new else None)
-        summary = _summaries(uow, [person], _today())[0]
+        summary = _summaries(uow, [person], today)[0]
         uow.commit()
         return summary
 
 
-def person_markers(uow: UnitOfWork, actor: Actor, person_id: int) -> PersonSummary:
+def person_markers(uow: UnitOfWork, actor: Actor, person_id: int, *, today: date
+                   ) -> PersonSummary:
     """One person with their current markers and address (audited as a view)."""
     with uow:
         access.require(uow, actor, Action.PERSON_VIEW, "person", person_id)
@@ -183,7 +181,7 @@ def person_markers(uow: UnitOfWork, actor: Actor, person_id: int) -> PersonSumma
                           detail=f"{marking.value}: justification required",
                           message="this record is restricted: open it from person search (F3) "
                                   "and write why you need it")
-        summary = _summaries(uow, [person], _today())[0]
+        summary = _summaries(uow, [person], today)[0]
         audit.record(uow, actor, "person.view", "person", person.id)
         uow.commit()
         return summary

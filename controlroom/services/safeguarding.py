@@ -14,7 +14,7 @@ change it allows commit together or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from controlroom.data import safeguarding_queries as queries
 from controlroom.data.models import Incident, IncidentLogEntry, SafeguardingOverride
@@ -100,16 +100,12 @@ def may_override(actor: Actor) -> bool:
     return access.allowed(actor, Action.OVERRIDE)
 
 
-def _today() -> date:
-    return datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
-
-
-def facts(uow: UnitOfWork, incident: Incident, today: date | None = None) -> SafeguardingFacts:
+def facts(uow: UnitOfWork, incident: Incident, today: date) -> SafeguardingFacts:
     """What the rules look at, read in `uow` (open)."""
     links = uow.incidents.person_links(incident.id)
     person_ids = [person.id for _, person in links]
     codes = frozenset(kind.code for _, kind in
-                      uow.persons.current_markers(person_ids, today or _today()))
+                      uow.persons.current_markers(person_ids, today))
     level = uow.safeguarding.latest_dash_levels([incident.id]).get(incident.id)
     return SafeguardingFacts(
         domestic=uow.safeguarding.is_domestic(incident),
@@ -127,7 +123,8 @@ def _override_info(row: SafeguardingOverride, supervisor: str) -> OverrideInfo:
         overridden_at=row.overridden_at)
 
 
-def evaluate(uow: UnitOfWork, actor: Actor, incident_id: int) -> SafeguardingStatus:
+def evaluate(uow: UnitOfWork, actor: Actor, incident_id: int, *, today: date
+             ) -> SafeguardingStatus:
     """The rules covering the incident now, its DASH in force, its referrals and the
     overrides made on it (one audit event)."""
     with uow:
@@ -136,7 +133,7 @@ def evaluate(uow: UnitOfWork, actor: Actor, incident_id: int) -> SafeguardingSta
         incident = uow.incidents.get(incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
-        known = facts(uow, incident)
+        known = facts(uow, incident, today)
         found = breaches(known)
         overrides = tuple(_override_info(row, name)
                           for row, name in uow.safeguarding.overrides_of(incident.id))

@@ -744,8 +744,8 @@ class IncidentEntry(FramedScreen):
         if len(text.strip()) < 2:
             self.post_message(self.PersonsFound(text, []))
             return
-        uow_factory, actor = self.app.uow_factory, self.app.actor
-        self.run_service(lambda: persons.find_persons(uow_factory(), actor, text),
+        uow_factory, actor, today = self.app.uow_factory, self.app.actor, self.app.local_today
+        self.run_service(lambda: persons.find_persons(uow_factory(), actor, text, today=today()),
                          lambda found: self.PersonsFound(text, found),
                          doing="search for the person", group="person-lookup",
                          failed=lambda failure: self.LookupFailed(failure, None))
@@ -753,9 +753,9 @@ class IncidentEntry(FramedScreen):
     def load_persons_markers(self, person_ids: list[int]) -> None:
         from controlroom.services import persons
 
-        uow_factory, actor = self.app.uow_factory, self.app.actor
+        uow_factory, actor, today = self.app.uow_factory, self.app.actor, self.app.local_today
         self.run_service(
-            lambda: [persons.person_markers(uow_factory(), actor, person_id)
+            lambda: [persons.person_markers(uow_factory(), actor, person_id, today=today())
                      for person_id in person_ids],
             self.PersonMarkersLoaded, doing="read the linked persons' markers",
             group="person-markers", failed=lambda failure: self.LookupFailed(failure, None))

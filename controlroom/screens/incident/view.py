@@ -230,7 +230,9 @@ class IncidentView(FramedScreen):
         from controlroom.services import incidents
 
         uow_factory, actor, reference = self.app.uow_factory, self.app.actor, self.reference
-        self.run_service(lambda: incidents.view_incident(uow_factory(), actor, reference),
+        today = self.app.local_today
+        self.run_service(lambda: incidents.view_incident(uow_factory(), actor, reference,
+                                                         today=today()),
                          self.DetailLoaded, doing="read the incident", group="incident-detail",
                          failed=self.DetailFailed)
 
@@ -247,8 +249,9 @@ class IncidentView(FramedScreen):
     def load_safeguarding(self, incident_id: int) -> None:
         from controlroom.services import safeguarding
 
-        uow_factory, actor = self.app.uow_factory, self.app.actor
-        self.run_service(lambda: safeguarding.evaluate(uow_factory(), actor, incident_id),
+        uow_factory, actor, today = self.app.uow_factory, self.app.actor, self.app.local_today
+        self.run_service(lambda: safeguarding.evaluate(uow_factory(), actor, incident_id,
+                                                       today=today()),
                          lambda status: self.SafeguardingLoaded(incident_id, status),
                          doing="read the safeguarding rules", group="incident-safeguarding",
                          failed=self.StepFailed)

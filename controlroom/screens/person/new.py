@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from controlroom.services.persons import PersonSummary
 
 
-def parse_date_of_birth(text: str) -> date | None:
+def parse_date_of_birth(text: str, today: date) -> date | None:
     """DD/MM/YYYY or YYYY-MM-DD; empty is "unknown" (None); anything else is ValueError."""
     text = text.strip()
     if not text:
@@ -37,7 +37,7 @@ def parse_date_of_birth(text: str) -> date | None:
             born = datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-        if born > date.today():
+        if born > today:
             raise ValueError("date of birth is in the future")
         return born
     raise ValueError("date of birth: use DD/MM/YYYY, e.g. 02/03/1984 (or leave it empty)")
@@ -118,7 +118,8 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
             return
         self._errors_clear()
         try:
-            born = parse_date_of_birth(self.query_one("#date_of_birth", Input).value)
+            born = parse_date_of_birth(self.query_one("#date_of_birth", Input).value,
+                                       self.app.local_today())
         except ValueError as exc:
             self._error("date_of_birth", str(exc))
             return
@@ -133,11 +134,11 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
                *, confirmed_new: bool) -> None:
         from controlroom.services import persons
 
-        uow_factory, actor = self.app.uow_factory, self.app.actor
+        uow_factory, actor, today = self.app.uow_factory, self.app.actor, self.app.local_today
         self.run_service(
             lambda: persons.create_person(uow_factory(), actor, forename=forename,
                                           surname=surname, date_of_birth=born, gender=gender,
-                                          confirmed_new=confirmed_new),
+                                          today=today(), confirmed_new=confirmed_new),
             self.Created, doing="create the person", group="person-create",
             failed=self.CreateFailed)
 

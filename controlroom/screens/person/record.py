@@ -116,10 +116,10 @@ class PersonRecordScreen(FramedScreen):
         from controlroom.services import person_record
 
         uow_factory, actor, person_id = self.app.uow_factory, self.app.actor, self.person_id
-        justification = self._justification
+        justification, today = self._justification, self.app.local_today
         self.run_service(
             lambda: person_record.view_person(uow_factory(), actor, person_id,
-                                              justification=justification),
+                                              justification=justification, today=today()),
             self.Loaded, doing="open the person record", group="person-record",
             failed=self.LoadFailed)
 
