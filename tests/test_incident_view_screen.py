@@ -23,7 +23,7 @@ from controlroom.data.models import (
     Person,
     WarningMarker,
 )
-from controlroom.domain.grades import DEFAULT_GRADES, Grade
+from controlroom.domain.grades import DEFAULT_GRADES, Grade, parse_grade
 from controlroom.domain.identity import Actor
 from controlroom.domain.roles import Role
 from controlroom.domain.safe_text import printable
@@ -36,7 +36,6 @@ from controlroom.screens.incident.actions import (
     RegradeDialog,
     StatusDialog,
     describe_changes,
-    parse_grade,
 )
 from controlroom.screens.incident.view import IncidentView, attendance, format_target
 from controlroom.services import incidents, staff

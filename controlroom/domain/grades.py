@@ -6,6 +6,7 @@ the system only ever refers to a grade by its code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,3 +35,13 @@ DEFAULT_GRADES: tuple[Grade, ...] = (
 
 def grade_codes(grades: tuple[Grade, ...] = DEFAULT_GRADES) -> tuple[str, ...]:
     return tuple(g.code for g in grades)
+
+
+def parse_grade(text: str, grade_codes: Sequence[str]) -> str | None:
+    """The grade code an operator meant by "G1", "g1" or "1"; None if it is not one."""
+    typed = text.strip().upper()
+    if typed in grade_codes:
+        return typed
+    if f"G{typed}" in grade_codes:
+        return f"G{typed}"
+    return None

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+
+from controlroom.domain.local_time import LOCAL_ZONE, local_day
 
 
 class IncidentStatus(StrEnum):
@@ -56,14 +57,33 @@ class NsirHeading(StrEnum):
 
 
 # THRIVE: the six parts of the structured risk assessment on each incident.
+class IncidentFlag(StrEnum):
+    """The flags a call handler sets on an incident; the values are the field names."""
+
+    DOMESTIC = "domestic"
+    CHILD_PRESENT = "child_present"
+    WEAPONS = "weapons"
+    POSSIBLE_CRIME = "possible_crime"
+
+    @property
+    def label(self) -> str:
+        """In words, lower case: "child present"."""
+        return self.value.replace("_", " ")
+
+
+# Every text an operator writes at length (a narrative, a note, a closing result, an
+# intelligence report) is at most this long: a screen says so as it is typed, and the
+# service refuses more.
+TEXT_LIMIT = 8_000
+
 THRIVE_PARTS = ("threat", "harm", "risk", "investigation", "vulnerability", "engagement")
 
 
 # --- references ------------------------------------------------------------------------
 
-# Reference days are the control room's local days: a call at 00:30 BST on 1 June is on
-# 1 June's list, although it is still 31 May in UTC.
-REFERENCE_ZONE = ZoneInfo("Europe/London")
+# Reference days are the control room's local days (domain.local_time): a call at 00:30
+# BST on 1 June is on 1 June's list, although it is still 31 May in UTC.
+REFERENCE_ZONE = LOCAL_ZONE
 REFERENCE_PREFIX = "CR"
 
 
@@ -78,7 +98,7 @@ def reference_day(moment: datetime) -> date:
     """The local day whose sequence an incident opened at `moment` (aware) is numbered in."""
     if moment.tzinfo is None:
         raise ValueError("an aware time is needed to find its local day")
-    return moment.astimezone(REFERENCE_ZONE).date()
+    return local_day(moment)
 
 
 def reference_number(reference: str) -> int | None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER, Queue, QueuePolicy
 from controlroom.services import access, audit
@@ -130,7 +131,7 @@ def command_view(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: dateti
         before = [uow.safeguarding.referral_counts(now - WEEK * (k + 1),
                                                        now - WEEK * k)
                   for k in range(1, PREVIOUS_WEEKS + 1)]
-        midnight = datetime.combine(now.astimezone(REFERENCE_ZONE).date(), time(0),
+        midnight = datetime.combine(local_day(now), time(0),
                                     tzinfo=REFERENCE_ZONE).astimezone(UTC)
         overrides = tuple(
             OverrideLine(incident_reference=o.incident_reference, rule=o.rule, action=o.action,

@@ -28,11 +28,12 @@ from controlroom.domain.geo import distance_m
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import (
     OPEN_STATUSES,
-    REFERENCE_ZONE,
     SIGNOFF_APPROVED,
     SIGNOFF_AWAITING,
+    TEXT_LIMIT,
     THRIVE_LABELS,
     THRIVE_PARTS,
+    IncidentFlag,
     IncidentStatus,
     IncidentTypeFacts,
     LogKind,
@@ -43,6 +44,7 @@ from controlroom.domain.incidents import (
     reference_day,
     suggest_grade,
 )
+from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import (
     SEXUAL_OFFENCE_TYPE_CODES,
     Action,
@@ -71,7 +73,6 @@ __all__ = [
     "view_incident", "view_incident_by_id",
 ]
 
-NARRATIVE_LIMIT = 8_000
 THRIVE_PART_LIMIT = 500
 LOCATION_LIMIT = 200  # the column's width
 NAME_LIMIT = 120
@@ -332,7 +333,7 @@ def _call(incident: NewIncident) -> _Call:
                                   error=IncidentInputError),
         caller_relationship=_optional(incident.caller_relationship, "caller_relationship",
                                       "relationship", limit=RELATIONSHIP_LIMIT),
-        narrative=_text(incident.narrative, "narrative", "narrative", limit=NARRATIVE_LIMIT,
+        narrative=_text(incident.narrative, "narrative", "narrative", limit=TEXT_LIMIT,
                         multiline=True),
         persons=_persons(incident.persons),
     )
@@ -352,8 +353,6 @@ def _aware(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def _local_today(now: datetime) -> date:
-    return now.astimezone(REFERENCE_ZONE).date()
 
 
 # --- building what the screens get ------------------------------------------------------
@@ -863,7 +862,7 @@ def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: da
     is not touched, so two operators writing at once both land."""
     now = _aware(now)
     _require_operator(actor)
-    note = _text(text, "text", "note", limit=NARRATIVE_LIMIT, required=True, multiline=True)
+    note = _text(text, "text", "note", limit=TEXT_LIMIT, required=True, multiline=True)
     with uow:
         access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
                        audit_action="incident.note")
@@ -948,7 +947,7 @@ def change_grade(
     with uow:
         access.require(uow, actor, Action.INCIDENT_REGRADE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.regrade", _local_today(now))
+                                       "incident.regrade", local_day(now))
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("grade", "a closed incident cannot be regraded")
         if incident.grade == grade:
@@ -961,7 +960,7 @@ def change_grade(
         incident.grade = grade
         _log(uow, actor, incident.id, LogKind.GRADE_CHANGE, why, now, old=old, new=grade)
         return _commit_change(uow, actor, incident, expected_version, "incident.regrade",
-                              f"grade {old} -> {grade}", _local_today(now), now=now)
+                              f"grade {old} -> {grade}", local_day(now), now=now)
 
 
 def change_status(
@@ -982,12 +981,12 @@ def change_status(
     if status not in allowed:
         raise IncidentInputError(
             "status", f"status must be one of {', '.join(allowed)} (close an incident to close it)")
-    text = _text(note, "note", "note", limit=NARRATIVE_LIMIT, multiline=True)
+    text = _text(note, "note", "note", limit=TEXT_LIMIT, multiline=True)
     with uow:
         access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
                        audit_action="incident.status")
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.status", _local_today(now))
+                                       "incident.status", local_day(now))
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("status", "the incident is closed")
         if incident.status == status:
@@ -998,10 +997,9 @@ def change_status(
              text or f"Status: {IncidentStatus(old).label} -> {IncidentStatus(status).label}",
              now, old=old, new=status)
         return _commit_change(uow, actor, incident, expected_version, "incident.status",
-                              f"status {old} -> {status}", _local_today(now), now=now)
+                              f"status {old} -> {status}", local_day(now), now=now)
 
 
-FLAGS = ("domestic", "child_present", "weapons", "possible_crime")
 
 
 def update_assessment(
@@ -1027,9 +1025,9 @@ def update_assessment(
     with uow:
         access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.update", _local_today(now))
+                                       "incident.update", local_day(now))
         changed_parts = [p for p in THRIVE_PARTS if getattr(incident, f"thrive_{p}") != parts[p]]
-        changed_flags = [f for f in FLAGS if getattr(incident, f) != flags[f]]
+        changed_flags = [f.value for f in IncidentFlag if getattr(incident, f) != flags[f]]
         skip_changed = bool(incident.thrive_skipped) != thrive_skipped
         if not (changed_parts or changed_flags or skip_changed):
             raise IncidentInputError("thrive", "nothing to save: the assessment is unchanged")
@@ -1052,7 +1050,7 @@ def update_assessment(
         text = "Assessment updated: " + "; ".join(summary)
         _log(uow, actor, incident.id, LogKind.NOTE, text, now)
         return _commit_change(uow, actor, incident, expected_version, "incident.update",
-                              "; ".join(summary), _local_today(now), now=now)
+                              "; ".join(summary), local_day(now), now=now)
 
 
 def close_incident(
@@ -1077,15 +1075,15 @@ def close_incident(
     now = _aware(now)
     _require_operator(actor)
     code = (closing_type_code or "").strip().upper() or None
-    result_text = _text(result, "result", "result", limit=NARRATIVE_LIMIT, multiline=True)
+    result_text = _text(result, "result", "result", limit=TEXT_LIMIT, multiline=True)
     crime_ref = _optional(crime_reference, "crime_reference", "crime reference",
                           limit=CRIME_REFERENCE_LIMIT)
     reason = _optional(no_crime_reason, "no_crime_reason", "no-crime reason",
-                       limit=NARRATIVE_LIMIT, multiline=True)
+                       limit=TEXT_LIMIT, multiline=True)
     with uow:
         access.require(uow, actor, Action.INCIDENT_CLOSE, "incident", incident_id)
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.close", _local_today(now))
+                                       "incident.close", local_day(now))
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("status", "the incident is already closed")
         problems = closure_problems(closing_type_code=code, result=result_text,
@@ -1129,7 +1127,7 @@ def close_incident(
                               f"closed as {closing.code}"
                               + ("; no crime, awaiting sign-off" if signoff == SIGNOFF_AWAITING
                                  else "; no crime, signed off" if signoff else ""),
-                              _local_today(now), now=now)
+                              local_day(now), now=now)
 
 
 def sign_off_closure(
@@ -1154,7 +1152,7 @@ def sign_off_closure(
         access.require(uow, actor, Action.SIGNOFF, "incident", incident_id,
                        audit_action="incident.signoff")
         incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.signoff", _local_today(now))
+                                       "incident.signoff", local_day(now))
         if incident.signoff_state != SIGNOFF_AWAITING:
             raise IncidentInputError("reason",
                                      "this incident has no closure awaiting sign-off")
@@ -1177,4 +1175,4 @@ def sign_off_closure(
                  new=IncidentStatus.OPEN.value)
             detail = "no-crime closure returned; incident open again"
         return _commit_change(uow, actor, incident, expected_version, "incident.signoff",
-                              detail, _local_today(now), now=now)
+                              detail, local_day(now), now=now)

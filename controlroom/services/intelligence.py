@@ -31,13 +31,14 @@ from controlroom.data.intelligence_queries import (
 )
 from controlroom.data.models import IntelligenceReport, IntelligenceSubject
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.incidents import REFERENCE_ZONE, TEXT_LIMIT
 from controlroom.domain.intelligence import (
     HandlingCode,
     IntelligenceGrade,
     SourceGrade,
     grading,
 )
+from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action, Decision
 from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
@@ -51,7 +52,6 @@ __all__ = [
     "SOURCE_WORDS", "reports_for_person", "search_reports", "submit_report", "view_report",
 ]
 
-TEXT_LIMIT = 8_000
 CONDITIONS_LIMIT = 2_000
 QUERY_LIMIT = 200
 JUSTIFICATION_MIN = 10
@@ -270,7 +270,7 @@ def _next_reference(queries: IntelligenceQueries, now: datetime) -> str:
     does not take the lock (an import) can still collide; the unique index refuses the
     second insert and `submit_report` retries.
     """
-    day = now.astimezone(REFERENCE_ZONE).date()
+    day = local_day(now)
     queries.lock_day(day)
     since, until = _day_window(day)
     prefix = report_reference(day, 1).rpartition("-")[0] + "-"

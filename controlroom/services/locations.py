@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.postcode import find_postcode, outward_code
 from controlroom.services import access, audit
@@ -142,7 +142,7 @@ def location_context(uow: UnitOfWork, actor: Actor, location_id: int, now: datet
     if now.tzinfo is None:
         raise ValueError("`now` must be an aware time")
     now = now.astimezone(UTC)
-    today = now.astimezone(REFERENCE_ZONE).date()
+    today = local_day(now)
     with uow:
         access.require(uow, actor, Action.LOCATION_VIEW, "location", location_id,
                        audit_action="location.context")

@@ -23,14 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, NoReturn
 
 from controlroom.data import changes, queue_queries
 from controlroom.data.changes import ChangeFeed
 from controlroom.data.models import QueueItem
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import REFERENCE_ZONE, IncidentStatus
+from controlroom.domain.incidents import IncidentStatus
+from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import (
     ItemState,
@@ -153,8 +154,6 @@ def _aware(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def _today(now: datetime) -> date:
-    return now.astimezone(REFERENCE_ZONE).date()
 
 
 # --- building rows -------------------------------------------------------------------------
@@ -168,7 +167,7 @@ def _dash_levels(uow: UnitOfWork, incident_ids: list[int]) -> dict[int, str]:
 def _build(uow: UnitOfWork, items: list[queue_queries.ItemRow], policy: QueuePolicy, now: datetime,
            *, all_open: bool) -> list[QueueRow]:
     incident_ids = sorted({i.incident_id for i in items})
-    markers = uow.queues.markers_of_incidents(None if all_open else incident_ids, _today(now))
+    markers = uow.queues.markers_of_incidents(None if all_open else incident_ids, local_day(now))
     da_ids = sorted({i.incident_id for i in items if i.queue == Queue.DOMESTIC_ABUSE})
     dash = _dash_levels(uow, da_ids) if da_ids else {}
     rows = []
@@ -222,7 +221,7 @@ def _listing(uow: UnitOfWork, policy: QueuePolicy, now: datetime, wanted: Queue 
     """The ordering, the LIMIT and the figures all come from SQL (`queue_queries`, from the
     domain's `rank_table`); only the rows returned are built here."""
     table = rank_table(policy)
-    items = uow.queues.ranked_items(table, now, now - policy.dash_escalation, _today(now),
+    items = uow.queues.ranked_items(table, now, now - policy.dash_escalation, local_day(now),
         queue=wanted.value if wanted else None, grade=grade, limit=limit)
     rows = _build(uow, items, policy, now, all_open=False)
     count, oldest, breaches = uow.queues.open_summary(table, now, queue=wanted.value if wanted else None, grade=grade)
@@ -296,7 +295,7 @@ def route_incident(uow: UnitOfWork, incident, now: datetime) -> None:
     a grade or flag change moves it in the order even where its queues stay the same."""
     now = _aware(now)
     incident_type = uow.reference.incident_type(incident.opening_type_code)
-    markers = uow.queues.markers_of_incidents([incident.id], _today(now))
+    markers = uow.queues.markers_of_incidents([incident.id], local_day(now))
     closed = incident.status == IncidentStatus.CLOSED.value
     wanted = list(queues_for(RoutingFacts(
         type_code=incident.opening_type_code,
@@ -335,7 +334,7 @@ def route_unrouted(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
     with uow_factory() as uow:
         rows = uow.queues.unrouted_open_incidents([IncidentStatus.OPEN.value, IncidentStatus.DISPATCHED.value,
                           IncidentStatus.AT_SCENE.value])
-        markers = uow.queues.markers_of_incidents([incident.id for incident, _ in rows], _today(now))
+        markers = uow.queues.markers_of_incidents([incident.id for incident, _ in rows], local_day(now))
         items = []
         for incident, incident_type in rows:
             for queue in queues_for(RoutingFacts(

@@ -21,7 +21,7 @@ from controlroom.data.models import Incident, IncidentLogEntry, SafeguardingOver
 from controlroom.domain.dash import RiskLevel
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import REFERENCE_ZONE
+from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.safeguarding import (
     OVERRIDE_LOG_KIND,
@@ -175,7 +175,7 @@ def guard(uow: UnitOfWork, actor: Actor, incident: Incident, action: GuardedActi
     """
     if action is None:
         return None
-    found = breaches(facts(uow, incident, now.astimezone(REFERENCE_ZONE).date()))
+    found = breaches(facts(uow, incident, local_day(now)))
     if not found:
         return None
     codes = ",".join(b.rule for b in found)

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from controlroom.domain.markers import NO_MARKERS, marker_phrase
 from controlroom.widgets.record_text import record_content
 
 
@@ -22,11 +23,11 @@ def marker_words(markers: Iterable) -> Content:
     """Markers as words: "!REGISTERED SEX OFFENDER, VIOLENT" (severity 1 gets the "!")."""
     parts: list[Content] = []
     for marker in markers:
-        prefix = "!" if getattr(marker, "severity", 3) == 1 else ""
-        style = "bold $error" if prefix else "bold $warning"
-        parts.append(record_content(f"{prefix}{marker.label}", style=style))
+        severity = getattr(marker, "severity", 3)
+        style = "bold $error" if severity == 1 else "bold $warning"
+        parts.append(record_content(marker_phrase(marker.label, severity), style=style))
     if not parts:
-        return Content("no markers")
+        return Content(NO_MARKERS)
     return Content(", ").join(parts)
 
 

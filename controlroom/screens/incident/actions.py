@@ -35,14 +35,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
-from controlroom.domain.grades import DEFAULT_GRADES
-from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS, closure_problems
+from controlroom.domain.grades import DEFAULT_GRADES, parse_grade
+from controlroom.domain.incidents import (
+    TEXT_LIMIT,
+    THRIVE_LABELS,
+    THRIVE_PARTS,
+    IncidentFlag,
+    closure_problems,
+)
 from controlroom.domain.permissions import Action, may
 from controlroom.domain.safeguarding import no_deployment_grades, override_reason_problem
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.seam import AppModal, CallFailed, FailureKind
+from controlroom.widgets.flag_box import FlagBox
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
 
@@ -50,21 +57,7 @@ if TYPE_CHECKING:
     from controlroom.domain.safeguarding import RuleBreach
     from controlroom.services.incidents import IncidentDetail, IncidentTypeOption, LogEntry
 
-FLAGS = ("domestic", "child_present", "weapons", "possible_crime")
-FLAG_WORDS = {"domestic": "domestic", "child_present": "child present", "weapons": "weapons",
-              "possible_crime": "possible crime"}
 STATUS_KEYS = (("o", "open"), ("d", "dispatched"), ("a", "at_scene"))
-NOTE_LIMIT = 8_000
-
-
-def parse_grade(text: str, grade_codes: tuple[str, ...]) -> str | None:
-    """The grade code an operator meant by "G1", "g1" or "1"; None if it is not one."""
-    typed = text.strip().upper()
-    if typed in grade_codes:
-        return typed
-    if f"G{typed}" in grade_codes:
-        return f"G{typed}"
-    return None
 
 
 def describe_changes(before, after) -> str:
@@ -80,10 +73,10 @@ def describe_changes(before, after) -> str:
         changes.append(f"status now {after.status.replace('_', ' ')}")
     if (after.thrive != before.thrive) or (after.thrive_skipped != before.thrive_skipped):
         changes.append("THRIVE reassessed")
-    flags_before = {f for f in FLAGS if getattr(before, f)}
-    flags_after = {f for f in FLAGS if getattr(after, f)}
+    flags_before = {f for f in IncidentFlag if getattr(before, f)}
+    flags_after = {f for f in IncidentFlag if getattr(after, f)}
     if flags_before != flags_after:
-        changes.append("flags now " + (", ".join(FLAG_WORDS[f] for f in FLAGS if f in flags_after)
+        changes.append("flags now " + (", ".join(f.label for f in IncidentFlag if f in flags_after)
                                        or "none"))
     if after.closing_type_code != before.closing_type_code and after.status != "closed":
         changes.append("closing type changed")
@@ -378,8 +371,8 @@ class NoteDialog(IncidentChangeDialog):
         text = entry["text"]
         if not text.strip():
             return {"text": "the note is empty: write what happened, then ctrl+s"}
-        if len(text) > NOTE_LIMIT:
-            return {"text": f"the note is {len(text):,} characters; the limit is {NOTE_LIMIT:,}. "
+        if len(text) > TEXT_LIMIT:
+            return {"text": f"the note is {len(text):,} characters; the limit is {TEXT_LIMIT:,}. "
                             "Split it into two notes."}
         return {}
 
@@ -711,16 +704,16 @@ class ReassessDialog(IncidentChangeDialog):
             yield from _field(THRIVE_LABELS[part], Input(
                 value=thrive.get(part) or "", id=f"thrive-{part}", max_length=500,
                 select_on_focus=False))
-        yield Checkbox("Skip THRIVE: not assessed", self.detail.thrive_skipped, id="thrive-skip")
+        yield FlagBox("Skip THRIVE: not assessed", self.detail.thrive_skipped, id="thrive-skip")
         yield Static("", id="thrive-error", classes="field-error", markup=False)
         with Horizontal(classes="change-flags"):
-            for flag in FLAGS[:2]:
-                yield Checkbox(FLAG_WORDS[flag].capitalize(), getattr(self.detail, flag),
-                               id=f"flag-{flag}")
+            for flag in tuple(IncidentFlag)[:2]:
+                yield FlagBox(flag.label.capitalize(), getattr(self.detail, flag),
+                              id=f"flag-{flag}")
         with Horizontal(classes="change-flags"):
-            for flag in FLAGS[2:]:
-                yield Checkbox(FLAG_WORDS[flag].capitalize(), getattr(self.detail, flag),
-                               id=f"flag-{flag}")
+            for flag in tuple(IncidentFlag)[2:]:
+                yield FlagBox(flag.label.capitalize(), getattr(self.detail, flag),
+                              id=f"flag-{flag}")
 
     def on_mount(self) -> None:
         self.query_one("#thrive-threat").focus()
@@ -729,9 +722,9 @@ class ReassessDialog(IncidentChangeDialog):
         entry: dict[str, Any] = {
             f"thrive-{part}": self.query_one(f"#thrive-{part}", Input).value
             for part in THRIVE_PARTS}
-        entry["thrive_skipped"] = self.query_one("#thrive-skip", Checkbox).value
-        for flag in FLAGS:
-            entry[flag] = self.query_one(f"#flag-{flag}", Checkbox).value
+        entry["thrive_skipped"] = self.query_one("#thrive-skip", FlagBox).value
+        for flag in IncidentFlag:
+            entry[flag.value] = self.query_one(f"#flag-{flag}", FlagBox).value
         return entry
 
     def problems(self, entry: dict[str, Any]) -> dict[str, str]:
@@ -746,10 +739,10 @@ class ReassessDialog(IncidentChangeDialog):
         # Typing an assessment means it is no longer skipped; left ticked, Skip would
         # throw the typing away on save.
         if event.input.has_focus and event.value.strip():
-            self.query_one("#thrive-skip", Checkbox).value = False
+            self.query_one("#thrive-skip", FlagBox).value = False
         self._clear_thrive_error()
 
-    @on(Checkbox.Changed, "#thrive-skip")
+    @on(FlagBox.Changed, "#thrive-skip")
     def skip_toggled(self) -> None:
         self._clear_thrive_error()
 
@@ -762,7 +755,7 @@ class ReassessDialog(IncidentChangeDialog):
         thrive = None if skipped or not any(values.values()) else values
         return incidents.update_assessment(
             uow, actor, incident_id, expected_version, now, thrive=thrive,
-            thrive_skipped=skipped, **{flag: entry[flag] for flag in FLAGS})
+            thrive_skipped=skipped, **{flag.value: entry[flag.value] for flag in IncidentFlag})
 
 
 class SignOffDialog(IncidentChangeDialog):

@@ -35,7 +35,8 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
-from controlroom.domain.incidents import THRIVE_PARTS, suggest_grade
+from controlroom.domain.grades import parse_grade
+from controlroom.domain.incidents import TEXT_LIMIT, THRIVE_PARTS, IncidentFlag, suggest_grade
 from controlroom.domain.postcode import postcode_problem
 from controlroom.messages import IncidentSaved
 from controlroom.screens.confirm import ConfirmScreen
@@ -57,12 +58,9 @@ if TYPE_CHECKING:
     from controlroom.services.locations import LocationContext, LocationMatch
     from controlroom.services.persons import PersonSummary
 
-NARRATIVE_LIMIT = 8_000
 DRAFT_DELAY_SECONDS = 2.0
 LOOKUP_DELAY_SECONDS = 0.25
-FLAGS = ("domestic", "child_present", "weapons", "possible_crime")
-FLAG_LABELS = {"domestic": "Domestic", "child_present": "Child present", "weapons": "Weapons",
-               "possible_crime": "Possible crime"}
+FLAGS = tuple(flag.value for flag in IncidentFlag)
 THRIVE_SHORT = {"threat": "Threat", "harm": "Harm", "risk": "Risk",
                 "investigation": "Investig.", "vulnerability": "Vulnerab.",
                 "engagement": "Engagement"}
@@ -303,12 +301,12 @@ class IncidentEntry(FramedScreen):
                     yield Static("", id="thrive-error", classes="field-error", markup=False)
                 with Horizontal(classes="row flags"):
                     yield Label("Flags", classes="field-label")
-                    yield Checkbox(FLAG_LABELS["domestic"], id="flag-domestic")
-                    yield Checkbox(FLAG_LABELS["child_present"], id="flag-child_present")
+                    yield Checkbox(IncidentFlag("domestic").label.capitalize(), id="flag-domestic")
+                    yield Checkbox(IncidentFlag("child_present").label.capitalize(), id="flag-child_present")
                 with Horizontal(classes="row flags"):
                     yield Label("", classes="field-label")
-                    yield Checkbox(FLAG_LABELS["weapons"], id="flag-weapons")
-                    yield Checkbox(FLAG_LABELS["possible_crime"], id="flag-possible_crime")
+                    yield Checkbox(IncidentFlag("weapons").label.capitalize(), id="flag-weapons")
+                    yield Checkbox(IncidentFlag("possible_crime").label.capitalize(), id="flag-possible_crime")
                 yield Label("Narrative", classes="field-label")
                 yield TextArea(id="narrative", soft_wrap=True, show_line_numbers=False)
                 yield Static("", id="narrative-count", classes="field-hint", markup=False)
@@ -586,15 +584,11 @@ class IncidentEntry(FramedScreen):
         self.query_one("#grade-hint", Static).update(hint)
 
     def _normalised_grade(self) -> str | None:
-        text = self.state.grade.strip().upper()
+        text = self.state.grade.strip()
         if not text:
             return self.suggested_grade()
-        codes = self._grade_codes()
-        if text in codes:
-            return text
-        if f"G{text}" in codes:
-            return f"G{text}"
-        return text  # not a grade: the service names the field
+        # Not a grade: sent as typed, and the service names the field.
+        return parse_grade(text, self._grade_codes()) or text.upper()
 
     # --- persons -----------------------------------------------------------------------------
 
@@ -685,8 +679,8 @@ class IncidentEntry(FramedScreen):
     def _show_narrative_count(self) -> None:
         length = len(self.state.narrative)
         counter = self.query_one("#narrative-count", Static)
-        counter.update(f"{length:,} / {NARRATIVE_LIMIT:,} characters" if length else "")
-        counter.set_class(length > NARRATIVE_LIMIT, "-over")
+        counter.update(f"{length:,} / {TEXT_LIMIT:,} characters" if length else "")
+        counter.set_class(length > TEXT_LIMIT, "-over")
 
     # --- jumping around ----------------------------------------------------------------------
 
@@ -934,9 +928,9 @@ class IncidentEntry(FramedScreen):
             problems["type_code"] = ("an incident type is required: type a few letters, e.g. dom"
                                      if not s.type_text.strip() else
                                      "no incident type matches that: type a few letters, e.g. dom")
-        if len(s.narrative) > NARRATIVE_LIMIT:
+        if len(s.narrative) > TEXT_LIMIT:
             problems["narrative"] = (f"the narrative is {len(s.narrative):,} characters; the limit is "
-                                     f"{NARRATIVE_LIMIT:,}. Shorten it or move detail to a log note "
+                                     f"{TEXT_LIMIT:,}. Shorten it or move detail to a log note "
                                      "after saving.")
         has_thrive = any(v.strip() for v in s.thrive.values())
         if not has_thrive and not s.thrive_skipped:

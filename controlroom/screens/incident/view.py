@@ -40,12 +40,10 @@ from textual.message import Message
 from textual.widgets import Label, Static
 
 from controlroom.domain.grades import Grade
-from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS
+from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS, IncidentFlag
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.incident.actions import (
-    FLAG_WORDS,
-    FLAGS,
     CloseDialog,
     IncidentChangeDialog,
     NoteDialog,
@@ -494,8 +492,8 @@ class IncidentView(FramedScreen):
 
     @staticmethod
     def _flags(detail) -> Content:
-        set_flags = [FLAG_WORDS[f].upper() for f in FLAGS if getattr(detail, f)]
-        not_set = [FLAG_WORDS[f] for f in FLAGS if not getattr(detail, f)]
+        set_flags = [f.label.upper() for f in IncidentFlag if getattr(detail, f)]
+        not_set = [f.label for f in IncidentFlag if not getattr(detail, f)]
         line = Content(", ".join(set_flags) if set_flags else "none set").stylize("bold")
         if not_set and set_flags:
             line += Content(f" · not: {', '.join(not_set)}")

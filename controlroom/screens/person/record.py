@@ -27,6 +27,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from controlroom.domain.markers import marker_phrase
 from controlroom.messages import IncidentChosen
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.justification import ask_justification
@@ -195,8 +196,12 @@ class PersonRecordScreen(FramedScreen):
         lines = [Content.styled("MARKERS", "bold")]
         for marker in record.markers:
             status = "" if marker.current else " (EXPIRED)"
-            prefix = "!" if marker.severity == 1 and marker.current else " "
-            lines.append(record_content(f"{prefix}{marker.label}{status}",
+            # An expired marker keeps its place but loses the "!" of urgency.
+            phrase = (marker_phrase(marker.label, marker.severity) if marker.current
+                      else marker.label)
+            if not phrase.startswith("!"):
+                phrase = " " + phrase  # aligned under the "!" of urgent ones
+            lines.append(record_content(f"{phrase}{status}",
                                         style="bold" if marker.current else "dim"))
             when = f"   set {marker.set_at:%d/%m/%Y} by {marker.set_by or 'unknown'}"
             valid = f", valid {marker.valid_from:%d/%m/%Y}–" + (

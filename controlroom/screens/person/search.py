@@ -15,6 +15,7 @@ counts and match.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,11 +28,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
+from controlroom.domain.markers import markers_phrase
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed
 from controlroom.widgets.record_text import record_content, record_text
 
 if TYPE_CHECKING:
+    from controlroom.services.markers import MarkerInfo
     from controlroom.services.person_search import PersonHit
 
 SEARCH_DELAY_SECONDS = 0.25
@@ -43,9 +46,9 @@ COLUMNS = (("Name", 22), ("Born", 10), ("Markers", 14), ("Inc", 3), ("Int", 3),
 MATCH_WORDS = {"exact": "exact", "phonetic": "phon.", "fuzzy": "fuzzy"}
 
 
-def _marker_words(markers) -> str:
+def _marker_words(markers: Iterable[MarkerInfo]) -> str:
     """The markers in words, most severe first as given, the gravest with a "!"."""
-    return ", ".join(f"{'!' if m.severity == 1 else ''}{m.label}" for m in markers)
+    return markers_phrase((m.label, m.severity) for m in markers)
 
 
 def _markers_text(markers) -> Text:
