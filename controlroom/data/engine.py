@@ -6,6 +6,15 @@ begins IMMEDIATE so two writers serialise at BEGIN rather than deadlocking at th
 first write (almost every user action writes, since every read writes an audit event).
 PostgreSQL is the shared multi-station engine, through psycopg 3.
 
+BEGIN IMMEDIATE waits up to the busy timeout for another station's write to finish.
+Under heavy load that wait can run out, or SQLite can answer SQLITE_BUSY at BEGIN without
+waiting at all (a checkpoint in progress): BEGIN is then tried again a few times with a
+growing pause (`BEGIN_RETRY_PAUSES`), and only after the last does "database is locked"
+reach the caller. Nothing has happened in the transaction yet, so a retry is always safe.
+
+Errors never carry the values bound to a statement (`hide_parameters`): they may be
+record data, and a failure's text goes to the operator's log file.
+
 The PRAGMA and BEGIN statements below are the only literal SQL in the program: fixed
 connection set-up with no data in them, as the SQLAlchemy documentation prescribes for
 pysqlite.
@@ -13,11 +22,38 @@ pysqlite.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+import sqlite3
+import time
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Pauses between attempts at BEGIN IMMEDIATE when SQLite says the database is busy: five
+# attempts in all, each also waiting up to the busy timeout.
+BEGIN_RETRY_PAUSES = (0.05, 0.2, 0.5, 1.0)
+
+
+def _is_busy(error: OperationalError) -> bool:
+    original = error.orig
+    return (isinstance(original, sqlite3.OperationalError)
+            and getattr(original, "sqlite_errorcode", sqlite3.SQLITE_BUSY) == sqlite3.SQLITE_BUSY
+            and "locked" in str(original))
+
+
+def begin_immediate(connection: Connection,
+                    pauses: tuple[float, ...] = BEGIN_RETRY_PAUSES) -> None:
+    """BEGIN IMMEDIATE, tried again after each pause while SQLite answers SQLITE_BUSY."""
+    for pause in (*pauses, None):
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if pause is None or not _is_busy(exc):
+                raise
+            time.sleep(pause)
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
@@ -29,7 +65,6 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=15000")  # = SQLITE_BUSY_TIMEOUT_MS
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             # 64 MiB of page cache per connection (the default is 2 MiB): a station's
@@ -41,20 +76,27 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_immediate(connection)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create the process's engine for `url` (sqlite+pysqlite or postgresql+psycopg)."""
+def make_engine(url: str, *, echo: bool = False,
+                busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    """Create the process's engine for `url` (sqlite+pysqlite or postgresql+psycopg).
+
+    `busy_timeout_ms` is how long an SQLite BEGIN waits for another writer (tests shorten
+    it to watch the retries)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, echo=echo, connect_args={"check_same_thread": False})
+        # The driver's timeout is SQLite's busy timeout (sqlite3_busy_timeout), in seconds.
+        engine = create_engine(parsed, echo=echo, hide_parameters=True,
+                               connect_args={"check_same_thread": False,
+                                             "timeout": busy_timeout_ms / 1000})
         _install_sqlite_pragmas(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        return create_engine(parsed, echo=echo, pool_pre_ping=True, hide_parameters=True)
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite+pysqlite:///FILE "
         "or postgresql+psycopg://USER@HOST/DB"
