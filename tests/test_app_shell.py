@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from textual.command import CommandList
 
 from controlroom.data.models import Base, Incident
 from controlroom.screens.ages import format_age
 from controlroom.screens.help import HelpScreen
 from controlroom.screens.home_board import HomeBoard
-from tests.apps import build_app, screen_text, settle
+from tests.apps import build_app, screen_text, settle, until
 from tests.databases import TEST_ADMIN
 from tests.factories import add_incident, set_operator
 
@@ -165,7 +166,10 @@ async def test_command_palette_offers_the_apps_commands(database, tmp_path):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"keys on this")
-        await pilot.pause(0.3)  # the palette searches asynchronously
+        # The palette searches asynchronously: wait for its hit, not for a while.
+        await until(pilot, lambda: any(
+            "Help: keys on this screen" in str(option.prompt)
+            for option in app.screen.query_one(CommandList).options))
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
