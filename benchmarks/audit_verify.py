@@ -44,13 +44,21 @@ START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 def events(n: int) -> list[dict]:
     actions = ("person.view", "incident.view", "person.search", "intel.view", "incident.create")
-    return [{
-        "occurred_at": START + timedelta(seconds=i, microseconds=(i * 7919) % 1_000_000),
-        "actor": f"user{i % 199}", "staff_id": None, "terminal": f"10.0.{i % 7}.{i % 250}",
-        "action": actions[i % 5], "object_type": "person", "object_id": str(i * 31 % 50_000),
-        "outcome": "success", "justification": "need to know" if i % 97 == 0 else None,
-        "detail": f"query='smyth'; shown: {i % 1000}" if i % 5 == 0 else None,
-    } for i in range(n)]
+    return [
+        {
+            "occurred_at": START + timedelta(seconds=i, microseconds=(i * 7919) % 1_000_000),
+            "actor": f"user{i % 199}",
+            "staff_id": None,
+            "terminal": f"10.0.{i % 7}.{i % 250}",
+            "action": actions[i % 5],
+            "object_type": "person",
+            "object_id": str(i * 31 % 50_000),
+            "outcome": "success",
+            "justification": "need to know" if i % 97 == 0 else None,
+            "detail": f"query='smyth'; shown: {i % 1000}" if i % 5 == 0 else None,
+        }
+        for i in range(n)
+    ]
 
 
 def main() -> int:
@@ -73,8 +81,9 @@ def main() -> int:
             for _ in range(args.rounds):
                 with engine.connect() as connection:
                     began = time.perf_counter()
-                    result = verify(audit_log.chain_rows(connection),
-                                    audit_log.chain_head(connection))
+                    result = verify(
+                        audit_log.chain_rows(connection), audit_log.chain_head(connection)
+                    )
                     checks.append(time.perf_counter() - began)
                     assert result.intact and result.events == total, result.broken
                 with engine.connect() as connection:
@@ -84,8 +93,10 @@ def main() -> int:
         finally:
             engine.dispose()
     check, floor = statistics.median(checks), statistics.median(floors)
-    print(f"verify {total:,} events: {check:.2f} s (median of {args.rounds}; "
-          f"{total / check:,.0f} events/s)")
+    print(
+        f"verify {total:,} events: {check:.2f} s (median of {args.rounds}; "
+        f"{total / check:,.0f} events/s)"
+    )
     print(f"floor (same rows, same order, no hashing): {floor:.2f} s")
     print(f"ratio verify/floor: {check / floor:.1f}x")
     return 0

@@ -46,17 +46,17 @@ NARRATIVE = "Caller reports shouting next door and a child crying."
 
 # (key or text, is_content). Text is typed a character at a time.
 SCRIPT: list[tuple[str, bool]] = [
-    ("f2", False),          # new incident
-    ("alt+l", False),       # jump to location (the form opens on the caller)
+    ("f2", False),  # new incident
+    ("alt+l", False),  # jump to location (the form opens on the caller)
     (LOCATION, True),
-    ("tab", False),         # on to type
+    ("tab", False),  # on to type
     (TYPE, True),
-    ("tab", False),         # take the highlighted type, on to grade
+    ("tab", False),  # take the highlighted type, on to grade
     (GRADE, True),
-    ("alt+k", False),       # THRIVE skipped, explicitly
-    ("alt+n", False),       # jump to narrative
+    ("alt+k", False),  # THRIVE skipped, explicitly
+    ("alt+n", False),  # jump to narrative
     (NARRATIVE, True),
-    ("ctrl+s", False),      # save
+    ("ctrl+s", False),  # save
 ]
 
 
@@ -120,15 +120,26 @@ def plain_insert(database: Database, number: int) -> float:
     with database.uow() as uow:
         staff = uow.staff.by_username("demo.supervisor")
         incident = Incident(
-            reference=f"CR-BENCH-{number:05d}", opened_at=datetime.now(UTC), opened_by_id=staff.id,
-            workstation="local", opening_type_code="DOM", grade="G1", status="open",
-            location_text=LOCATION, narrative=NARRATIVE, domestic=True, possible_crime=True,
+            reference=f"CR-BENCH-{number:05d}",
+            opened_at=datetime.now(UTC),
+            opened_by_id=staff.id,
+            workstation="local",
+            opening_type_code="DOM",
+            grade="G1",
+            status="open",
+            location_text=LOCATION,
+            narrative=NARRATIVE,
+            domestic=True,
+            possible_crime=True,
             thrive_skipped=True,
         )
         uow.session.add(incident)
         uow.flush()
-        uow.session.add(IncidentLogEntry(incident_id=incident.id, entered_by_id=staff.id,
-                                         kind="note", text="Incident opened"))
+        uow.session.add(
+            IncidentLogEntry(
+                incident_id=incident.id, entered_by_id=staff.id, kind="note", text="Incident opened"
+            )
+        )
         uow.commit()
     return time.perf_counter() - started
 
@@ -142,12 +153,18 @@ def main() -> int:
     os.environ["CONTROLROOM_DATA_DIR"] = str(scratch)
     url = sqlite_url(scratch / "demo.sqlite")
     print("seeding the small demo database…", flush=True)
-    subprocess.run([sys.executable, "-m", "controlroom", "demo", "--seed-only",
-                    "--database-url", url], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "controlroom", "demo", "--seed-only", "--database-url", url],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     database = Database(url)
-    settings = replace(load_settings(environ={"CONTROLROOM_DATA_DIR": str(scratch),
-                                              "XDG_CONFIG_HOME": str(scratch)}),
-                       database_url=url)
+    settings = replace(
+        load_settings(
+            environ={"CONTROLROOM_DATA_DIR": str(scratch), "XDG_CONFIG_HOME": str(scratch)}
+        ),
+        database_url=url,
+    )
 
     app_times, save_times, floors = [], [], []
     extra = content = 0
@@ -164,8 +181,10 @@ def main() -> int:
     print(f"runs: {args.runs}")
     print(f"content typed:              {content} characters (location, type, grade, narrative)")
     print(f"keystrokes beyond content:  {extra} (target <= 8) {'met' if extra <= 8 else 'NOT MET'}")
-    print(f"first key to committed row: {app_t * 1000:8.1f} ms median for {keys} keys "
-          f"({app_t / keys * 1000:.0f} ms a key, Pilot's own per-key pause included)")
+    print(
+        f"first key to committed row: {app_t * 1000:8.1f} ms median for {keys} keys "
+        f"({app_t / keys * 1000:.0f} ms a key, Pilot's own per-key pause included)"
+    )
     print(f"save key to committed row:  {save_t * 1000:8.1f} ms median")
     print(f"plain insert of the same row (floor): {floor_t * 1000:6.2f} ms median")
     print(f"save path / floor:          {save_t / floor_t:.1f}x")

@@ -55,10 +55,14 @@ _STREET = re.compile(r"\d+ ([A-Z][a-z]+ [A-Z][a-z]+),")
 def sample_texts(database: Database, rng: random.Random) -> list[str]:
     with database.uow() as uow:
         low, high = uow.session.execute(
-            select(func.min(IntelligenceReport.id), func.max(IntelligenceReport.id))).one()
+            select(func.min(IntelligenceReport.id), func.max(IntelligenceReport.id))
+        ).one()
         ids = rng.sample(range(low, high + 1), min(SAMPLE, high - low + 1))
-        return list(uow.session.scalars(
-            select(IntelligenceReport.text).where(IntelligenceReport.id.in_(ids))))
+        return list(
+            uow.session.scalars(
+                select(IntelligenceReport.text).where(IntelligenceReport.id.in_(ids))
+            )
+        )
 
 
 def build_queries(texts: list[str], count: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -96,9 +100,11 @@ def run_floor(database: Database) -> float:
     started = time.perf_counter()
     with database.uow() as uow:
         uow.session.scalars(
-            select(IntelligenceReport).where(IntelligenceReport.restricted.is_(False))
+            select(IntelligenceReport)
+            .where(IntelligenceReport.restricted.is_(False))
             .order_by(IntelligenceReport.submitted_at.desc(), IntelligenceReport.id.desc())
-            .limit(PAGE)).all()
+            .limit(PAGE)
+        ).all()
     return time.perf_counter() - started
 
 
@@ -124,14 +130,14 @@ def main() -> int:
         with database.uow() as uow:
             reports = uow.session.scalar(select(func.count()).select_from(IntelligenceReport))
         queries = build_queries(sample_texts(database, rng), args.queries + args.warmup, rng)
-        for _, text in queries[:args.warmup]:
+        for _, text in queries[: args.warmup]:
             run_service(database, actor, text)
             run_floor(database)
         times: dict[str, list[float]] = {kind: [] for kind in KINDS}
         found: dict[str, list[int]] = {kind: [] for kind in KINDS}
         floors: list[float] = []
         each: list[tuple[float, str, str]] = []
-        for number, (kind, text) in enumerate(queries[args.warmup:]):
+        for number, (kind, text) in enumerate(queries[args.warmup :]):
             # Alternate which goes first, so neither always meets the warmer cache.
             if number % 2:
                 floors.append(run_floor(database))
@@ -148,21 +154,31 @@ def main() -> int:
     service = [t for each in times.values() for t in each]
     s95 = percentile(service, 0.95)
     print(f"backend: {search_benchmark.describe_backend(database)} ({mask_url(url)})")
-    print(f"reports: {reports:,}; queries: {len(service)} "
-          f"({', '.join(f'{len(times[k])} {k}' for k in KINDS)}), "
-          f"{args.warmup} warm-up not counted")
+    print(
+        f"reports: {reports:,}; queries: {len(service)} "
+        f"({', '.join(f'{len(times[k])} {k}' for k in KINDS)}), "
+        f"{args.warmup} warm-up not counted"
+    )
     print(f"{'':34}{'p50':>10}{'p95':>10}")
-    print(f"{'search_reports (service layer)':34}{percentile(service, 0.5) * 1000:8.1f}ms"
-          f"{s95 * 1000:8.1f}ms")
-    print(f"{'newest page, no text (floor)':34}{percentile(floors, 0.5) * 1000:8.1f}ms"
-          f"{percentile(floors, 0.95) * 1000:8.1f}ms")
+    print(
+        f"{'search_reports (service layer)':34}{percentile(service, 0.5) * 1000:8.1f}ms"
+        f"{s95 * 1000:8.1f}ms"
+    )
+    print(
+        f"{'newest page, no text (floor)':34}{percentile(floors, 0.5) * 1000:8.1f}ms"
+        f"{percentile(floors, 0.95) * 1000:8.1f}ms"
+    )
     for kind in KINDS:
-        print(f"{'  ' + kind:34}{percentile(times[kind], 0.5) * 1000:8.1f}ms"
-              f"{percentile(times[kind], 0.95) * 1000:8.1f}ms   "
-              f"reports found: median {statistics.median(found[kind]):.0f} of {PAGE}")
-    print(f"p95 under 100 ms: {'yes' if s95 < 0.1 else 'NO'} ({s95 * 1000:.1f} ms; "
-          f"{s95 / percentile(floors, 0.95):.1f}x the floor's p95)")
-    for elapsed, kind, text in sorted(each, reverse=True)[:args.slowest]:
+        print(
+            f"{'  ' + kind:34}{percentile(times[kind], 0.5) * 1000:8.1f}ms"
+            f"{percentile(times[kind], 0.95) * 1000:8.1f}ms   "
+            f"reports found: median {statistics.median(found[kind]):.0f} of {PAGE}"
+        )
+    print(
+        f"p95 under 100 ms: {'yes' if s95 < 0.1 else 'NO'} ({s95 * 1000:.1f} ms; "
+        f"{s95 / percentile(floors, 0.95):.1f}x the floor's p95)"
+    )
+    for elapsed, kind, text in sorted(each, reverse=True)[: args.slowest]:
         print(f"  {elapsed * 1000:8.1f} ms  {kind:7} {text!r}")
     return 0
 

@@ -72,9 +72,11 @@ def misspelled(name: str, rng: random.Random) -> str:
     if family is not None and len(family) > 1:
         return rng.choice([s for s in family if s != name])
     letters = list(name)
-    swaps = [i for i in range(1, len(letters) - 1)
-             if letters[i].isalpha() and letters[i + 1].isalpha()
-             and letters[i] != letters[i + 1]]
+    swaps = [
+        i
+        for i in range(1, len(letters) - 1)
+        if letters[i].isalpha() and letters[i + 1].isalpha() and letters[i] != letters[i + 1]
+    ]
     if swaps and rng.random() < 0.5:
         i = rng.choice(swaps)
         letters[i], letters[i + 1] = letters[i + 1], letters[i]
@@ -90,9 +92,22 @@ def seed_scratch(size: str) -> str:
     url = sqlite_url(scratch / f"{size}.sqlite")
     print(f"seeding the {size} synthetic force into {scratch} …", flush=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "controlroom", "demo", "--seed-only", "--size", size,
-                    "--database-url", url], check=True, stdout=subprocess.DEVNULL,
-                   env={**os.environ, "CONTROLROOM_DATA_DIR": str(scratch)})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "controlroom",
+            "demo",
+            "--seed-only",
+            "--size",
+            size,
+            "--database-url",
+            url,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "CONTROLROOM_DATA_DIR": str(scratch)},
+    )
     print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
     return url
 
@@ -110,8 +125,21 @@ def ensure_seeded(url: str, size: str) -> None:
     if seeded:
         return
     print(f"seeding the {size} synthetic force into {mask_url(url)} …", flush=True)
-    subprocess.run([sys.executable, "-m", "controlroom", "demo", "--seed-only", "--size", size,
-                    "--database-url", url], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "controlroom",
+            "demo",
+            "--seed-only",
+            "--size",
+            size,
+            "--database-url",
+            url,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def sample_people(database: Database, wanted: int, rng: random.Random):
@@ -120,13 +148,20 @@ def sample_people(database: Database, wanted: int, rng: random.Random):
         low, high = uow.session.execute(select(func.min(Person.id), func.max(Person.id))).one()
         ids = rng.sample(range(low, high + 1), min(high - low + 1, wanted * SAMPLE_FACTOR))
         rows = uow.session.execute(
-            select(Person.id, Person.forename, Person.surname, Person.date_of_birth,
-                   Location.postcode)
-            .outerjoin(PersonAddress, and_(PersonAddress.person_id == Person.id,
-                                           PersonAddress.kind == "home",
-                                           PersonAddress.valid_to.is_(None)))
+            select(
+                Person.id, Person.forename, Person.surname, Person.date_of_birth, Location.postcode
+            )
+            .outerjoin(
+                PersonAddress,
+                and_(
+                    PersonAddress.person_id == Person.id,
+                    PersonAddress.kind == "home",
+                    PersonAddress.valid_to.is_(None),
+                ),
+            )
             .outerjoin(Location, Location.id == PersonAddress.location_id)
-            .where(Person.id.in_(ids), Person.restricted.is_(False))).all()
+            .where(Person.id.in_(ids), Person.restricted.is_(False))
+        ).all()
     people = {row[0]: row for row in rows}  # one row a person, whatever their addresses
     ordered = [people[i] for i in ids if i in people]
     return ordered
@@ -142,15 +177,16 @@ def build_queries(people, count: int, rng: random.Random):
             fore, sur = misspelled(forename, rng), misspelled(surname, rng)
             if kind == "name":
                 text = f"{fore} {sur}"
-                floor = select(Person).where(Person.surname == surname,
-                                             Person.forename == forename)
+                floor = select(Person).where(Person.surname == surname, Person.forename == forename)
             elif kind == "name + DOB":
                 if born is None:
                     continue
                 text = f"{fore} {sur} {born:%d/%m/%Y}"
-                floor = select(Person).where(Person.surname == surname,
-                                             Person.forename == forename,
-                                             Person.date_of_birth == born)
+                floor = select(Person).where(
+                    Person.surname == surname,
+                    Person.forename == forename,
+                    Person.date_of_birth == born,
+                )
             elif kind == "DOB range":
                 if born is None:
                     continue
@@ -159,7 +195,8 @@ def build_queries(people, count: int, rng: random.Random):
                 text = f"{sur} {low}-{high}"
                 floor = select(Person).where(
                     Person.surname == surname,
-                    Person.date_of_birth.between(date(low, 1, 1), date(high, 12, 31)))
+                    Person.date_of_birth.between(date(low, 1, 1), date(high, 12, 31)),
+                )
             else:
                 if not postcode:
                     continue
@@ -171,9 +208,15 @@ def build_queries(people, count: int, rng: random.Random):
                     Person.id.in_(
                         select(PersonAddress.person_id)
                         .join(Location, Location.id == PersonAddress.location_id)
-                        .where(Location.postcode == postcode,
-                               or_(PersonAddress.valid_to.is_(None),
-                                   PersonAddress.valid_to >= date.today()))))
+                        .where(
+                            Location.postcode == postcode,
+                            or_(
+                                PersonAddress.valid_to.is_(None),
+                                PersonAddress.valid_to >= date.today(),
+                            ),
+                        )
+                    ),
+                )
             queries.append((kind, text, floor.limit(LIMIT), person_id))
             break
         else:
@@ -183,11 +226,13 @@ def build_queries(people, count: int, rng: random.Random):
 
 def benchmark_actor(database: Database) -> Actor:
     with database.uow() as uow:
-        staff = uow.session.scalars(
-            select(Staff).where(Staff.username == "demo.supervisor")).first() \
+        staff = (
+            uow.session.scalars(select(Staff).where(Staff.username == "demo.supervisor")).first()
             or uow.session.scalars(select(Staff).order_by(Staff.id)).first()
-        return Actor(staff_id=staff.id, username=staff.username, role=Role(staff.role),
-                     terminal="benchmark")
+        )
+        return Actor(
+            staff_id=staff.id, username=staff.username, role=Role(staff.role), terminal="benchmark"
+        )
 
 
 def run_service(database: Database, actor: Actor, text: str, today: date):
@@ -196,16 +241,23 @@ def run_service(database: Database, actor: Actor, text: str, today: date):
     return time.perf_counter() - started, [hit.person_id for hit in hits]
 
 
-def run_floor(database: Database, floor, actor: Actor | None = None, text: str = ""
-              ) -> tuple[float, int]:
+def run_floor(
+    database: Database, floor, actor: Actor | None = None, text: str = ""
+) -> tuple[float, int]:
     """The plain query's time and how many people it found; with `actor`, also the one
     audit row every search must commit."""
     started = time.perf_counter()
     with database.uow() as uow:
         ids = [person.id for person in uow.session.scalars(floor).all()]
         if actor is not None:
-            audit.record(uow, actor, "person.search", "person", None,
-                         detail=f"query={text!r}; shown: {','.join(map(str, ids)) or 'none'}")
+            audit.record(
+                uow,
+                actor,
+                "person.search",
+                "person",
+                None,
+                detail=f"query={text!r}; shown: {','.join(map(str, ids)) or 'none'}",
+            )
             uow.commit()
     return time.perf_counter() - started, len(ids)
 
@@ -226,11 +278,15 @@ def main() -> int:
     parser.add_argument("--database-url", help="a database to use (seeded if empty)")
     parser.add_argument("--size", choices=("small", "large"), default="large")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--warmup", type=int, default=20,
-                        help="queries of each path run first and not counted")
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="queries of each path run first and not counted"
+    )
     parser.add_argument("--seed", type=int, default=4)
-    parser.add_argument("--misses", action="store_true",
-                        help="list the queries whose intended person was not in the top five")
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="list the queries whose intended person was not in the top five",
+    )
     args = parser.parse_args()
 
     url = args.database_url
@@ -247,7 +303,7 @@ def main() -> int:
             persons = uow.session.scalar(select(func.count()).select_from(Person))
         people = sample_people(database, args.queries + args.warmup, rng)
         queries = build_queries(people, args.queries + args.warmup, rng)
-        warmup, measured = queries[:args.warmup], queries[args.warmup:]
+        warmup, measured = queries[: args.warmup], queries[args.warmup :]
         for _, text, floor, _ in warmup:
             run_service(database, actor, text, today)
             run_floor(database, floor)
@@ -273,8 +329,15 @@ def main() -> int:
             floor_times[kind].append(floor_time)
             found[kind] += intended in ids[:TOP]
             if args.misses and intended not in ids[:TOP]:
-                misses.append((kind, text, intended, named, ids.index(intended) + 1
-                               if intended in ids else None))
+                misses.append(
+                    (
+                        kind,
+                        text,
+                        intended,
+                        named,
+                        ids.index(intended) + 1 if intended in ids else None,
+                    )
+                )
             if named <= TOP:
                 distinct[kind] += 1
                 distinct_found[kind] += intended in ids[:TOP]
@@ -288,32 +351,44 @@ def main() -> int:
     f50, f95 = percentile(floors, 0.5), percentile(floors, 0.95)
     ratio = s95 / f95
     print(f"backend: {describe_backend(database)} ({mask_url(url)})")
-    print(f"persons: {persons:,}; queries: {len(measured)} "
-          f"({', '.join(f'{len(service_times[k])} {k}' for k in KINDS)}), "
-          f"{args.warmup} warm-up not counted")
+    print(
+        f"persons: {persons:,}; queries: {len(measured)} "
+        f"({', '.join(f'{len(service_times[k])} {k}' for k in KINDS)}), "
+        f"{args.warmup} warm-up not counted"
+    )
     print(f"{'':34}{'p50':>10}{'p95':>10}")
     print(f"{'search_persons (service layer)':34}{s50 * 1000:8.1f}ms{s95 * 1000:8.1f}ms")
     print(f"{'plain indexed query (floor)':34}{f50 * 1000:8.1f}ms{f95 * 1000:8.1f}ms")
-    print(f"{'floor + its audit row committed':34}{percentile(audited, 0.5) * 1000:8.1f}ms"
-          f"{percentile(audited, 0.95) * 1000:8.1f}ms   (context: every search commits one)")
+    print(
+        f"{'floor + its audit row committed':34}{percentile(audited, 0.5) * 1000:8.1f}ms"
+        f"{percentile(audited, 0.95) * 1000:8.1f}ms   (context: every search commits one)"
+    )
     for kind in KINDS:
-        print(f"{'  ' + kind:34}{percentile(service_times[kind], 0.5) * 1000:8.1f}ms"
-              f"{percentile(service_times[kind], 0.95) * 1000:8.1f}ms   floor "
-              f"{percentile(floor_times[kind], 0.95) * 1000:.1f}ms p95, "
-              f"intended in top {TOP}: {found[kind]}/{len(service_times[kind])}"
-              f" ({distinct_found[kind]}/{distinct[kind]} where the right spelling"
-              f" names <= {TOP})")
+        print(
+            f"{'  ' + kind:34}{percentile(service_times[kind], 0.5) * 1000:8.1f}ms"
+            f"{percentile(service_times[kind], 0.95) * 1000:8.1f}ms   floor "
+            f"{percentile(floor_times[kind], 0.95) * 1000:.1f}ms p95, "
+            f"intended in top {TOP}: {found[kind]}/{len(service_times[kind])}"
+            f" ({distinct_found[kind]}/{distinct[kind]} where the right spelling"
+            f" names <= {TOP})"
+        )
     print(f"p95 / floor p95: {ratio:.1f}x (target <= 5x) {'met' if ratio <= 5 else 'NOT MET'}")
     print(f"p95 under 100 ms: {'yes' if s95 < 0.1 else 'NO'} ({s95 * 1000:.1f} ms)")
-    print(f"intended person in the top {TOP}: {sum(found.values())}/{len(measured)}; "
-          f"{sum(distinct_found.values())}/{sum(distinct.values())} of the queries whose "
-          f"terms, spelled right, name at most {TOP} people")
-    print(f"means: service {statistics.fmean(service) * 1000:.1f} ms, "
-          f"floor {statistics.fmean(floors) * 1000:.1f} ms")
+    print(
+        f"intended person in the top {TOP}: {sum(found.values())}/{len(measured)}; "
+        f"{sum(distinct_found.values())}/{sum(distinct.values())} of the queries whose "
+        f"terms, spelled right, name at most {TOP} people"
+    )
+    print(
+        f"means: service {statistics.fmean(service) * 1000:.1f} ms, "
+        f"floor {statistics.fmean(floors) * 1000:.1f} ms"
+    )
     for kind, text, intended, named, place in misses:
-        print(f"  missed {kind:10} {text!r}: person {intended}, "
-              f"{'not found' if place is None else f'at {place}'}; "
-              f"the right spelling names {named}")
+        print(
+            f"  missed {kind:10} {text!r}: person {intended}, "
+            f"{'not found' if place is None else f'at {place}'}; "
+            f"the right spelling names {named}"
+        )
     return 0
 
 

@@ -109,19 +109,29 @@ def main() -> int:
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="controlroom-startup-"))
-    env = {**os.environ, "TERM": "xterm-256color", "CONTROLROOM_DATA_DIR": str(scratch),
-           "XDG_CONFIG_HOME": str(scratch)}
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "CONTROLROOM_DATA_DIR": str(scratch),
+        "XDG_CONFIG_HOME": str(scratch),
+    }
     env.pop("SSH_CLIENT", None)
     env.pop("SSH_CONNECTION", None)
     url = args.database_url or f"sqlite+pysqlite:///{scratch / 'demo.sqlite'}"
     if not args.database_url:
         print("seeding the small demo database…", flush=True)
-        subprocess.run([sys.executable, "-m", "controlroom", "demo", "--seed-only",
-                        "--database-url", url], check=True, stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(
+            [sys.executable, "-m", "controlroom", "demo", "--seed-only", "--database-url", url],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
 
     bare = ([sys.executable, "-c", BARE_APP], {"first_frame": BARE_TITLE})
-    ours = ([sys.executable, "-m", "controlroom", "demo", "--database-url", url],
-            {"first_frame": FIRST_FRAME, "board_ready": BOARD_READY})
+    ours = (
+        [sys.executable, "-m", "controlroom", "demo", "--database-url", url],
+        {"first_frame": FIRST_FRAME, "board_ready": BOARD_READY},
+    )
     # One warm-up each, so both read their .pyc files from the page cache, as in service.
     run_in_terminal(*bare, env)
     run_in_terminal(*ours, env)
@@ -139,22 +149,32 @@ def main() -> int:
     bare_m, our_m = max(bare_rss), max(our_rss)
     time_ratio, rss_ratio = our_t / bare_t, our_m / bare_m
     print(f"runs each: {args.runs} in an 80x24 pty (median times, largest peak RSS)")
-    print(f"bare Textual app (floor):  first frame {bare_t * 1000:5.0f} ms   "
-          f"peak RSS {bare_m / 1024:5.1f} MiB")
-    print(f"controlroom demo:          first frame {our_t * 1000:5.0f} ms   "
-          f"peak RSS {our_m / 1024:5.1f} MiB")
+    print(
+        f"bare Textual app (floor):  first frame {bare_t * 1000:5.0f} ms   "
+        f"peak RSS {bare_m / 1024:5.1f} MiB"
+    )
+    print(
+        f"controlroom demo:          first frame {our_t * 1000:5.0f} ms   "
+        f"peak RSS {our_m / 1024:5.1f} MiB"
+    )
     print(f"  home board with real counts at {statistics.median(our_ready) * 1000:5.0f} ms")
     # Context for the RSS figure: what the mandated data stack costs on its own.
     orm = subprocess.Popen([sys.executable, "-c", "import sqlalchemy.orm"])
     _, _, orm_usage = os.wait4(orm.pid, 0)
     nothing = subprocess.Popen([sys.executable, "-c", "pass"])
     _, _, bare_python = os.wait4(nothing.pid, 0)
-    print(f"  for scale: python alone {bare_python.ru_maxrss / 1024:5.1f} MiB, "
-          f"python + import sqlalchemy.orm {orm_usage.ru_maxrss / 1024:5.1f} MiB")
-    print(f"first-frame ratio: {time_ratio:.2f}x (target <= 1.30x) "
-          f"{'met' if time_ratio <= 1.3 else 'NOT MET'}")
-    print(f"peak RSS ratio:    {rss_ratio:.2f}x (target <= 1.60x) "
-          f"{'met' if rss_ratio <= 1.6 else 'NOT MET'}")
+    print(
+        f"  for scale: python alone {bare_python.ru_maxrss / 1024:5.1f} MiB, "
+        f"python + import sqlalchemy.orm {orm_usage.ru_maxrss / 1024:5.1f} MiB"
+    )
+    print(
+        f"first-frame ratio: {time_ratio:.2f}x (target <= 1.30x) "
+        f"{'met' if time_ratio <= 1.3 else 'NOT MET'}"
+    )
+    print(
+        f"peak RSS ratio:    {rss_ratio:.2f}x (target <= 1.60x) "
+        f"{'met' if rss_ratio <= 1.6 else 'NOT MET'}"
+    )
     return 0
 
 

@@ -45,8 +45,13 @@ ANSI_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "ansi", "cons25"})
 # How often the idle lock looks at the clock; the lock comes at most this late.
 IDLE_CHECK_SECONDS = 5.0
 # What the operator does that counts as not idle.
-_ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp,
-             events.Paste)
+_ACTIVITY = (
+    events.Key,
+    events.MouseDown,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+    events.Paste,
+)
 
 
 def utc_clock() -> datetime:
@@ -67,20 +72,46 @@ class ControlRoomApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Help", id="app.help",
-                tooltip="Keys of this screen"),
-        Binding("f2,ctrl+n", "new_incident", "New incident", id="app.new_incident",
-                tooltip="Record a new incident"),
-        Binding("f3,ctrl+f", "person_search", "Person search", id="app.person_search",
-                tooltip="Find a person however the name was spelled"),
+        Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Keys of this screen"),
+        Binding(
+            "f2,ctrl+n",
+            "new_incident",
+            "New incident",
+            id="app.new_incident",
+            tooltip="Record a new incident",
+        ),
+        Binding(
+            "f3,ctrl+f",
+            "person_search",
+            "Person search",
+            id="app.person_search",
+            tooltip="Find a person however the name was spelled",
+        ),
         # ctrl+g, not ctrl+y: TextArea takes ctrl+y for redo; nothing in Textual binds ctrl+g.
-        Binding("f4,ctrl+g", "intelligence", "Intelligence", id="app.intelligence",
-                tooltip="Search intelligence reports; submit one"),
+        Binding(
+            "f4,ctrl+g",
+            "intelligence",
+            "Intelligence",
+            id="app.intelligence",
+            tooltip="Search intelligence reports; submit one",
+        ),
         # Not in the footer (it is full at 80 columns); listed by F1 and the palette.
-        Binding("f5,ctrl+t", "triage_queue", "Triage queue", id="app.triage_queue",
-                tooltip="Items waiting for a decision, by risk and age", show=False),
-        Binding("f6", "command_view", "Command view", id="app.command_view",
-                tooltip="Supervisors: every queue, DASH, referrals, overrides", show=False),
+        Binding(
+            "f5,ctrl+t",
+            "triage_queue",
+            "Triage queue",
+            id="app.triage_queue",
+            tooltip="Items waiting for a decision, by risk and age",
+            show=False,
+        ),
+        Binding(
+            "f6",
+            "command_view",
+            "Command view",
+            id="app.command_view",
+            tooltip="Supervisors: every queue, DASH, referrals, overrides",
+            show=False,
+        ),
         Binding("escape", "back", "Back", id="app.back", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -260,8 +291,9 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.incident.entry import EntryState, IncidentEntry
 
         state = EntryState.from_draft(draft)
-        summary = " · ".join(part for part in (state.type_text, state.location_text,
-                                                state.caller_name) if part)
+        summary = " · ".join(
+            part for part in (state.type_text, state.location_text, state.caller_name) if part
+        )
 
         def answered(restore: bool | None) -> None:
             if restore:
@@ -269,23 +301,41 @@ class ControlRoomApp(App[int]):
             else:
                 self.draft_journal.clear()
 
-        self.push_screen(ConfirmScreen(
-            "Restore the incident you had not saved?",
-            (summary or "an incident form") + "\nn discards it for good."), answered)
+        self.push_screen(
+            ConfirmScreen(
+                "Restore the incident you had not saved?",
+                (summary or "an incident form") + "\nn discards it for good.",
+            ),
+            answered,
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Locked: nothing but quit (not help, not the palette, not back).
         if self.locked and action != "quit":
             return False
         # Nothing but help and quit before the operator is signed in.
-        if action in {"new_incident", "person_search", "intelligence", "home", "triage_queue",
-                      "command_view"} and self.operator is None:
+        if (
+            action
+            in {
+                "new_incident",
+                "person_search",
+                "intelligence",
+                "home",
+                "triage_queue",
+                "command_view",
+            }
+            and self.operator is None
+        ):
             return False
         # A dialog is answered or dismissed before the operator goes anywhere else.
-        if action in {"new_incident", "person_search", "intelligence", "home", "triage_queue",
-                      "command_view"} and isinstance(
-            self.screen, ModalScreen
-        ):
+        if action in {
+            "new_incident",
+            "person_search",
+            "intelligence",
+            "home",
+            "triage_queue",
+            "command_view",
+        } and isinstance(self.screen, ModalScreen):
             return False
         return True
 
@@ -376,11 +426,13 @@ class ControlRoomApp(App[int]):
             if not binding.id or binding.id in seen:
                 continue
             seen.add(binding.id)
-            keys.append(KeyHelp(
-                keys=self.get_key_display(binding),
-                description=binding.description or binding.tooltip or binding.action,
-                binding_id=binding.id or "",
-            ))
+            keys.append(
+                KeyHelp(
+                    keys=self.get_key_display(binding),
+                    description=binding.description or binding.tooltip or binding.action,
+                    binding_id=binding.id or "",
+                )
+            )
         keys.append(KeyHelp("ctrl+p", "Command palette", "app.command_palette"))
         title = type(self.screen).__name__
         self.push_screen(HelpScreen(getattr(self.screen, "TITLE", None) or title, keys))
@@ -407,8 +459,9 @@ def make_app(
 
     The app signs the operator in on its first screen; the CLI and the tests share this.
     """
-    return ControlRoomApp(settings, uow_factory, operator, terminal=terminal, term=term,
-                          clock=clock)
+    return ControlRoomApp(
+        settings, uow_factory, operator, terminal=terminal, term=term, clock=clock
+    )
 
 
 __all__ = ["ControlRoomApp", "make_app", "__version__"]

@@ -39,29 +39,42 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, help="TOML settings file")
 
     parser = argparse.ArgumentParser(
-        prog="controlroom", parents=[common],
+        prog="controlroom",
+        parents=[common],
         description="Control Room: keyboard-driven incident, search and triage system.",
     )
     parser.add_argument("--version", action="version", version=f"controlroom {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = commands.add_parser("demo", parents=[common],
-                               help="open the app on a synthetic training database")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="open the app on a synthetic training database"
+    )
     demo.add_argument("--seed-only", action="store_true", help="seed the demo database and exit")
     demo.add_argument("--size", choices=("small", "large"), default="small")
     demo.add_argument("--reset", action="store_true", help="delete and re-seed the demo database")
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(
-        dest="db_command", metavar="ACTION", required=True)
-    upgrade = db.add_parser("upgrade", parents=[common], help="migrate the database to this version")
-    upgrade.add_argument("--environment", choices=("production", "training", "test"),
-                         default="production", help="recorded on a new database only")
+        dest="db_command", metavar="ACTION", required=True
+    )
+    upgrade = db.add_parser(
+        "upgrade", parents=[common], help="migrate the database to this version"
+    )
+    upgrade.add_argument(
+        "--environment",
+        choices=("production", "training", "test"),
+        default="production",
+        help="recorded on a new database only",
+    )
     db.add_parser("current", parents=[common], help="show the database's schema revision")
-    db.add_parser("set-password", parents=[common],
-                  help="store the PostgreSQL password in the keyring (prompted, never an argument)")
+    db.add_parser(
+        "set-password",
+        parents=[common],
+        help="store the PostgreSQL password in the keyring (prompted, never an argument)",
+    )
 
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(
-        dest="staff_command", metavar="ACTION", required=True)
+        dest="staff_command", metavar="ACTION", required=True
+    )
     add = staff.add_parser("add", parents=[common], help="enrol an OS user")
     add.add_argument("username")
     add.add_argument("--role", required=True)
@@ -72,36 +85,57 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("lock", "unlock"):
         sub = staff.add_parser(action, parents=[common], help=f"{action} an account")
         sub.add_argument("username")
-    pin = staff.add_parser("set-pin", parents=[common],
-                           help="set the PIN that unlocks an idle session (prompted)")
-    pin.add_argument("username", nargs="?",
-                     help="an administrator may set another account's PIN; default: your own")
+    pin = staff.add_parser(
+        "set-pin", parents=[common], help="set the PIN that unlocks an idle session (prompted)"
+    )
+    pin.add_argument(
+        "username",
+        nargs="?",
+        help="an administrator may set another account's PIN; default: your own",
+    )
 
-    search = commands.add_parser("search", help="search people or intelligence (audited)"
-                                 ).add_subparsers(dest="search_command", metavar="WHAT",
-                                                  required=True)
-    person = search.add_parser("person", parents=[common],
-                               help="people by name, date of birth, postcode or address")
+    search = commands.add_parser(
+        "search", help="search people or intelligence (audited)"
+    ).add_subparsers(dest="search_command", metavar="WHAT", required=True)
+    person = search.add_parser(
+        "person", parents=[common], help="people by name, date of birth, postcode or address"
+    )
     person.add_argument("query", help='e.g. "muhammad smyth 02/03/1984", "smith LS6"')
-    intel = search.add_parser("intel", parents=[common],
-                              help="intelligence reports by text or by subject")
+    intel = search.add_parser(
+        "intel", parents=[common], help="intelligence reports by text or by subject"
+    )
     intel.add_argument("query", nargs="?", help="text the report contains")
     intel.add_argument("--person", metavar="ID", help="reports with this person as a subject")
     for sub in (person, intel):
-        sub.add_argument("--json", action="store_true",
-                         help="a JSON list for other systems (same order as the screen)")
-        sub.add_argument("--justification", metavar="TEXT",
-                         help="why: --json from a production database is an export and needs it")
-        sub.add_argument("--include-protected", action="store_true",
-                         help="with --json on production: keep restricted persons and"
-                              " sexual-offence complainants (an explicit authorisation, recorded)")
-        sub.add_argument("--limit", default=str(SEARCH_LIMIT_DEFAULT), metavar="N",
-                         help=f"at most N results, 1-{SEARCH_LIMIT_MAX} "
-                              f"(default {SEARCH_LIMIT_DEFAULT})")
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            help="a JSON list for other systems (same order as the screen)",
+        )
+        sub.add_argument(
+            "--justification",
+            metavar="TEXT",
+            help="why: --json from a production database is an export and needs it",
+        )
+        sub.add_argument(
+            "--include-protected",
+            action="store_true",
+            help="with --json on production: keep restricted persons and"
+            " sexual-offence complainants (an explicit authorisation, recorded)",
+        )
+        sub.add_argument(
+            "--limit",
+            default=str(SEARCH_LIMIT_DEFAULT),
+            metavar="N",
+            help=f"at most N results, 1-{SEARCH_LIMIT_MAX} (default {SEARCH_LIMIT_DEFAULT})",
+        )
     _audit_parsers(commands, common)
     _export_parsers(commands, common)
-    copy = db.add_parser("copy", help="copy persons, locations and incidents between databases"
-                         " (never from production into training or test)")
+    copy = db.add_parser(
+        "copy",
+        help="copy persons, locations and incidents between databases"
+        " (never from production into training or test)",
+    )
     copy.add_argument("--from", dest="source", required=True, metavar="URL")
     copy.add_argument("--to", dest="target", required=True, metavar="URL")
     copy.set_defaults(database_url=None, config=None)
@@ -110,15 +144,20 @@ def _parser() -> argparse.ArgumentParser:
 
 def _export_parsers(commands, common) -> None:
     export = commands.add_parser("export", help="anonymised exports (audited)").add_subparsers(
-        dest="export_command", metavar="WHAT", required=True)
+        dest="export_command", metavar="WHAT", required=True
+    )
     open_data = export.add_parser(
-        "open-data", parents=[common],
-        help="one month's street-level crime CSV as data.police.uk publishes it")
+        "open-data",
+        parents=[common],
+        help="one month's street-level crime CSV as data.police.uk publishes it",
+    )
     open_data.add_argument("--month", required=True, metavar="YYYY-MM")
-    open_data.add_argument("--output", type=Path, metavar="FILE",
-                           help="write the CSV here (default: standard output)")
-    open_data.add_argument("--justification", metavar="TEXT",
-                           help="why: an export from a production database needs it")
+    open_data.add_argument(
+        "--output", type=Path, metavar="FILE", help="write the CSV here (default: standard output)"
+    )
+    open_data.add_argument(
+        "--justification", metavar="TEXT", help="why: an export from a production database needs it"
+    )
 
 
 def cmd_export(args) -> int:
@@ -143,8 +182,9 @@ def cmd_export(args) -> int:
             salt = crime_id_salt()
         except KeyringUnavailable as exc:
             raise CliError(str(exc)) from None
-        exported = export_month(database.uow(), actor, args.month, salt=salt,
-                                justification=args.justification)
+        exported = export_month(
+            database.uow(), actor, args.month, salt=salt, justification=args.justification
+        )
     finally:
         database.dispose()
     buffer = io.StringIO()
@@ -153,34 +193,46 @@ def cmd_export(args) -> int:
     for row in exported.rows:
         # A cell starting with = + - @ would run as a formula in a spreadsheet (a street
         # name is typed by somebody); coordinates are numbers and keep their sign.
-        writer.writerow([c if i in (4, 5) or c[:1] not in "=+-@" else f"'{c}"
-                         for i, c in enumerate(row.cells())])
+        writer.writerow(
+            [
+                c if i in (4, 5) or c[:1] not in "=+-@" else f"'{c}"
+                for i, c in enumerate(row.cells())
+            ]
+        )
     if args.output is not None:
         args.output.write_text(buffer.getvalue(), encoding="utf-8")
     else:
         sys.stdout.write(buffer.getvalue())
-    print(f"{len(exported.rows)} row(s) for {exported.month}, {exported.not_exportable}"
-          f" incident(s) not exportable ({exported.environment.value} database)",
-          file=sys.stderr)
+    print(
+        f"{len(exported.rows)} row(s) for {exported.month}, {exported.not_exportable}"
+        f" incident(s) not exportable ({exported.environment.value} database)",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _audit_parsers(commands, common) -> None:
-    audit = commands.add_parser("audit", help="the audit trail: verify the chain, export"
-                                ).add_subparsers(dest="audit_command", metavar="ACTION",
-                                                 required=True)
-    audit.add_parser("verify", parents=[common],
-                     help="check the hash chain; exit 1 at the first broken link")
-    export = audit.add_parser("export", parents=[common],
-                              help="audit events for the data-protection officer (audited)")
+    audit = commands.add_parser(
+        "audit", help="the audit trail: verify the chain, export"
+    ).add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit.add_parser(
+        "verify", parents=[common], help="check the hash chain; exit 1 at the first broken link"
+    )
+    export = audit.add_parser(
+        "export", parents=[common], help="audit events for the data-protection officer (audited)"
+    )
     export.add_argument("--since", required=True, metavar="DATE", help="YYYY-MM-DD (UTC)")
     export.add_argument("--person", metavar="ID", help="only events on this person record")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    export.add_argument("--justification", metavar="TEXT",
-                        help="why (required on a production database)")
-    export.add_argument("--include-protected", action="store_true",
-                        help="include restricted records and sexual-offence complainants"
-                             " (an explicit authorisation, recorded)")
+    export.add_argument(
+        "--justification", metavar="TEXT", help="why (required on a production database)"
+    )
+    export.add_argument(
+        "--include-protected",
+        action="store_true",
+        help="include restricted records and sexual-offence complainants"
+        " (an explicit authorisation, recorded)",
+    )
 
 
 def _settings(args):
@@ -254,8 +306,11 @@ def _open_database(url: str, args, *, create_sqlite: bool, environment=None, any
 
     try:
         return open_database(
-            _connect_url(url), create=create_sqlite, environment=environment or Environment.PRODUCTION,
-            any_backend=any_backend, upgrade_command=_fix_command(args, "db", "upgrade"),
+            _connect_url(url),
+            create=create_sqlite,
+            environment=environment or Environment.PRODUCTION,
+            any_backend=any_backend,
+            upgrade_command=_fix_command(args, "db", "upgrade"),
             terminal=_terminal(),
         )
     except DatabaseNotReady as exc:
@@ -268,9 +323,12 @@ def _deferred_database(url: str, args, *, environment=None, any_backend=False):
     from controlroom.domain.environment import Environment
 
     return DeferredDatabase(
-        _connect_url(url), create=True, environment=environment or Environment.PRODUCTION,
+        _connect_url(url),
+        create=True,
+        environment=environment or Environment.PRODUCTION,
         # Built when needed: masking the URL loads SQLAlchemy, which waits for the worker.
-        any_backend=any_backend, upgrade_command=lambda: _fix_command(args, "db", "upgrade"),
+        any_backend=any_backend,
+        upgrade_command=lambda: _fix_command(args, "db", "upgrade"),
         terminal=_terminal(),
     )
 
@@ -299,8 +357,9 @@ def _operator_actor(database):
 def _build_app(settings, database, username: str):
     from controlroom.app import make_app
 
-    return make_app(settings, database.uow, username, terminal=_terminal(),
-                    term=os.environ.get("TERM"))
+    return make_app(
+        settings, database.uow, username, terminal=_terminal(), term=os.environ.get("TERM")
+    )
 
 
 def _run_app(settings, database, username: str) -> int:
@@ -350,8 +409,9 @@ def _prepare_demo(args):
     if args.seed_only or not _existing_sqlite_file(url):
         from controlroom.services.database import profile
 
-        database = _open_database(url, args, create_sqlite=True,
-                                  environment=Environment.TRAINING, any_backend=True)
+        database = _open_database(
+            url, args, create_sqlite=True, environment=Environment.TRAINING, any_backend=True
+        )
         try:
             # The profile says whether it was ever seeded, without importing the
             # generator (and Faker) on every start.
@@ -364,13 +424,15 @@ def _prepare_demo(args):
                     raise CliError(f"demo: {exc}") from None
                 _print_seed_summary(summary)
             elif args.seed_only:
-                _console().print("Demo database already seeded (use --reset to start again).",
-                                 markup=False, highlight=False)
+                _console().print(
+                    "Demo database already seeded (use --reset to start again).",
+                    markup=False,
+                    highlight=False,
+                )
         finally:
             database.dispose()
         if args.seed_only:
-            _console().print(f"Demo database ready: {mask_url(url)}", markup=False,
-                             highlight=False)
+            _console().print(f"Demo database ready: {mask_url(url)}", markup=False, highlight=False)
             return None
     database = _deferred_database(url, args, environment=Environment.TRAINING, any_backend=True)
     return settings.with_database(url), database, DEMO_SUPERVISOR
@@ -442,15 +504,23 @@ def cmd_db(args) -> int:
     try:
         state = _schema_state(database, schema_state)
         if args.db_command == "current":
-            print(f"{mask_url(settings.database_url)}: {state.status.value}"
-                  + (f" at revision {state.revision}" if state.revision else ""))
+            print(
+                f"{mask_url(settings.database_url)}: {state.status.value}"
+                + (f" at revision {state.revision}" if state.revision else "")
+            )
             return 0 if state.status is SchemaStatus.CURRENT else 1
         if state.status is SchemaStatus.UNKNOWN:
-            raise CliError(f"refusing to upgrade: schema revision {state.revision!r} is unknown "
-                           "to this program")
+            raise CliError(
+                f"refusing to upgrade: schema revision {state.revision!r} is unknown "
+                "to this program"
+            )
         before = state.revision
-        state = upgrade(database.engine, environment=Environment(args.environment),
-                        created_by=_os_user(), terminal=_terminal())
+        state = upgrade(
+            database.engine,
+            environment=Environment(args.environment),
+            created_by=_os_user(),
+            terminal=_terminal(),
+        )
         print(f"{mask_url(settings.database_url)}: {before or 'empty'} -> {state.revision}")
         return 0
     finally:
@@ -482,8 +552,10 @@ def cmd_db_set_password(args) -> int:
         key = store_password(url, first)
     except (KeyringUnavailable, SecretError) as exc:
         raise CliError(str(exc)) from None
-    print(f"stored the password for {shown} in the keyring "
-          f"(service {SERVICE_NAME!r}, username {key!r})")
+    print(
+        f"stored the password for {shown} in the keyring "
+        f"(service {SERVICE_NAME!r}, username {key!r})"
+    )
     return 0
 
 
@@ -502,17 +574,24 @@ def cmd_staff(args) -> int:
                 role = parse_role(args.role)
             except ValueError as exc:
                 raise CliError(str(exc)) from None
-            added = staff.add_staff(database.uow(), actor, username=args.username, role=role,
-                                    display_name=args.name, collar_number=args.collar,
-                                    station=args.station)
+            added = staff.add_staff(
+                database.uow(),
+                actor,
+                username=args.username,
+                role=role,
+                display_name=args.name,
+                collar_number=args.collar,
+                station=args.station,
+            )
             print(f"enrolled {added.username} as {added.role.value}")
         elif args.staff_command == "list":
             _print_staff(staff.list_staff(database.uow(), actor))
         elif args.staff_command == "set-pin":
             _set_pin(database, actor, args.username or actor.username)
         else:
-            changed = staff.set_locked(database.uow(), actor, args.username,
-                                       args.staff_command == "lock")
+            changed = staff.set_locked(
+                database.uow(), actor, args.username, args.staff_command == "lock"
+            )
             print(f"{changed.username} is now {'locked' if changed.locked else 'unlocked'}")
         return 0
     except (AccessRefused, StaffError) as exc:
@@ -541,8 +620,12 @@ def _whole_number(text: str, name: str, *, maximum: int | None = None) -> int:
     """`text` as a whole number from 1 (to `maximum`), or a CliError naming `name`."""
     value = (text or "").strip()
     span = f"from 1 to {maximum}" if maximum is not None else "from 1"
-    if not value.isascii() or not value.isdigit() or int(value) < 1 \
-            or (maximum is not None and int(value) > maximum):
+    if (
+        not value.isascii()
+        or not value.isdigit()
+        or int(value) < 1
+        or (maximum is not None and int(value) > maximum)
+    ):
         raise CliError(f"{name} must be a whole number {span}, not {text!r}")
     return int(value)
 
@@ -571,8 +654,9 @@ def cmd_search(args) -> int:
             today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
             hits = search_persons(database.uow(), actor, args.query, today=today, limit=limit)
             if policy is not None:  # --json
-                rows = [_person_json(hit) for hit in hits
-                        if not policy.withholds_person(hit.person_id)]
+                rows = [
+                    _person_json(hit) for hit in hits if not policy.withholds_person(hit.person_id)
+                ]
                 _record_export(database, actor, policy, args, len(rows), len(hits) - len(rows))
                 _print_json(rows)
             else:
@@ -581,8 +665,9 @@ def cmd_search(args) -> int:
             from controlroom.services.intelligence import IntelligenceInputError, search_reports
 
             try:
-                reports = search_reports(database.uow(), actor, text=args.query or None,
-                                         person_id=person_id, limit=limit)
+                reports = search_reports(
+                    database.uow(), actor, text=args.query or None, person_id=person_id, limit=limit
+                )
             except IntelligenceInputError as exc:
                 raise CliError(f"search intel: {exc.message}") from None
             if policy is not None:  # --json
@@ -608,9 +693,13 @@ def _record_export_policy(database, actor, args):
     from controlroom.services.audit_trail import AuditTrailRefused, record_export_policy
 
     try:
-        return record_export_policy(database.uow(), actor, _export_what(args),
-                                    justification=args.justification,
-                                    include_protected=args.include_protected)
+        return record_export_policy(
+            database.uow(),
+            actor,
+            _export_what(args),
+            justification=args.justification,
+            include_protected=args.include_protected,
+        )
     except AuditTrailRefused as exc:
         raise CliError(str(exc)) from None
 
@@ -624,8 +713,9 @@ def _record_export(database, actor, policy, args, shown: int, withheld: int) -> 
     from controlroom.services.audit_trail import record_export
 
     try:
-        record_export(database.uow(), actor, policy, _export_what(args), shown=shown,
-                      withheld=withheld)
+        record_export(
+            database.uow(), actor, policy, _export_what(args), shown=shown, withheld=withheld
+        )
     except AuditUnavailable as exc:
         raise CliError(str(exc)) from None
 
@@ -640,25 +730,38 @@ def _print_json(rows: list[dict]) -> None:
 
 def _person_json(hit) -> dict:
     return {
-        "person_id": hit.person_id, "forename": hit.forename, "surname": hit.surname,
+        "person_id": hit.person_id,
+        "forename": hit.forename,
+        "surname": hit.surname,
         "date_of_birth": hit.date_of_birth.isoformat() if hit.date_of_birth else None,
-        "address": hit.address, "markers": [m.label for m in hit.markers],
-        "marker_codes": [m.code for m in hit.markers], "match": hit.match,
-        "score": hit.score, "incident_count": hit.incident_count,
-        "intelligence_count": hit.intelligence_count, "restricted": hit.restricted,
+        "address": hit.address,
+        "markers": [m.label for m in hit.markers],
+        "marker_codes": [m.code for m in hit.markers],
+        "match": hit.match,
+        "score": hit.score,
+        "incident_count": hit.incident_count,
+        "intelligence_count": hit.intelligence_count,
+        "restricted": hit.restricted,
         "ask": hit.ask,
     }
 
 
 def _intel_json(report) -> dict:
     return {
-        "id": report.id, "reference": report.reference,
-        "submitted_at": report.submitted_at.isoformat(), "grading_code": report.grading_code,
-        "handling_code": report.handling_code, "restricted": report.restricted,
-        "superseded": report.superseded, "preview": report.preview, "ask": report.ask,
+        "id": report.id,
+        "reference": report.reference,
+        "submitted_at": report.submitted_at.isoformat(),
+        "grading_code": report.grading_code,
+        "handling_code": report.handling_code,
+        "restricted": report.restricted,
+        "superseded": report.superseded,
+        "preview": report.preview,
+        "ask": report.ask,
         "conditions": report.conditions,
-        "subjects": [{"person_id": s.person_id, "location_id": s.location_id, "label": s.label}
-                     for s in report.subjects],
+        "subjects": [
+            {"person_id": s.person_id, "location_id": s.location_id, "label": s.label}
+            for s in report.subjects
+        ],
     }
 
 
@@ -680,15 +783,34 @@ def _print_person_hits(hits) -> None:
     if not hits:
         _console().print("No one found.", markup=False, highlight=False)
         return
-    table = _table(("id", True), ("name", False), ("born", True), ("markers", False),
-                   ("address", False), ("incidents", True), ("intel", True), ("match", True))
+    table = _table(
+        ("id", True),
+        ("name", False),
+        ("born", True),
+        ("markers", False),
+        ("address", False),
+        ("incidents", True),
+        ("intel", True),
+        ("match", True),
+    )
     for hit in hits:
         born = hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else ""
         markers = ", ".join(m.label for m in hit.markers)
-        table.add_row(*(Text(printable(str(v))) for v in (
-            hit.person_id, hit.name, born, markers, hit.address or "",
-            "" if hit.restricted else hit.incident_count,
-            "" if hit.restricted else hit.intelligence_count, hit.match)))
+        table.add_row(
+            *(
+                Text(printable(str(v)))
+                for v in (
+                    hit.person_id,
+                    hit.name,
+                    born,
+                    markers,
+                    hit.address or "",
+                    "" if hit.restricted else hit.incident_count,
+                    "" if hit.restricted else hit.intelligence_count,
+                    hit.match,
+                )
+            )
+        )
     _console().print(table)
 
 
@@ -702,8 +824,13 @@ def _print_intel(reports) -> None:
     if not reports:
         _console().print("No reports found.", markup=False, highlight=False)
         return
-    table = _table(("reference", True), ("submitted", True), ("grading", True),
-                   ("subjects", False), ("report", False))
+    table = _table(
+        ("reference", True),
+        ("submitted", True),
+        ("grading", True),
+        ("subjects", False),
+        ("report", False),
+    )
     for report in reports:
         when = report.submitted_at.astimezone(REFERENCE_ZONE).strftime("%d/%m/%Y %H:%M")
         if report.restricted:
@@ -711,8 +838,12 @@ def _print_intel(reports) -> None:
         else:
             about = report.about() or ""
         subjects = "; ".join(s.label for s in report.subjects)
-        table.add_row(*(Text(printable(v)) for v in (
-            report.reference, when, report.grading_code, subjects, about)))
+        table.add_row(
+            *(
+                Text(printable(v))
+                for v in (report.reference, when, report.grading_code, subjects, about)
+            )
+        )
     _console().print(table)
 
 
@@ -729,8 +860,13 @@ def _seed_with_progress(database, size: str):
 
     from controlroom.services import synthetic
 
-    with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=_console()) as bar:
+    with Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console(),
+    ) as bar:
         tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -774,8 +910,19 @@ def _print_staff(members) -> None:
     table = Table("username", "name", "role", "collar", "station", "status")
     for m in members:
         status = "locked" if m.locked else ("inactive" if not m.active else "active")
-        table.add_row(*(Text(printable(v)) for v in (
-            m.username, m.display_name, m.role.value, m.collar_number, m.station, status)))
+        table.add_row(
+            *(
+                Text(printable(v))
+                for v in (
+                    m.username,
+                    m.display_name,
+                    m.role.value,
+                    m.collar_number,
+                    m.station,
+                    status,
+                )
+            )
+        )
     _console().print(table)
 
 
@@ -805,16 +952,25 @@ def cmd_audit(args) -> int:
                 print(f"audit trail intact: {result.events} events, head {head}")
                 return 0
             where = f"event {broken.seq}" + (
-                f" (row id {broken.event_id})" if broken.event_id is not None else "")
+                f" (row id {broken.event_id})" if broken.event_id is not None else ""
+            )
             print(f"audit trail BROKEN at {where}: {broken.problem}")
             return 1
         assert since is not None  # read above for `audit export`
-        exported = export_events(database.uow(), actor, since=since, person_id=person_id,
-                                 justification=args.justification,
-                                 include_protected=args.include_protected)
+        exported = export_events(
+            database.uow(),
+            actor,
+            since=since,
+            person_id=person_id,
+            justification=args.justification,
+            include_protected=args.include_protected,
+        )
         _write_export(exported.events, args.format)
-        print(f"{len(exported.events)} event(s) exported, {exported.withheld} withheld"
-              f" ({exported.environment.value} database)", file=sys.stderr)
+        print(
+            f"{len(exported.events)} event(s) exported, {exported.withheld} withheld"
+            f" ({exported.environment.value} database)",
+            file=sys.stderr,
+        )
         return 0
     except (AuditTrailRefused, AuditUnavailable) as exc:
         raise CliError(str(exc)) from None
@@ -838,8 +994,9 @@ def _write_export(events, fmt: str) -> None:
     for event in events:
         row = event.as_dict()
         # A cell starting with = + - @ would run as a formula in a spreadsheet.
-        writer.writerow({k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v)
-                         for k, v in row.items()})
+        writer.writerow(
+            {k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
+        )
 
 
 def cmd_db_copy(args) -> int:
@@ -862,8 +1019,10 @@ def cmd_db_copy(args) -> int:
             summary = copy_records(source.uow, target.uow, _os_user(), terminal)
         except (CopyRefused, AuditUnavailable) as exc:
             raise CliError(str(exc)) from None
-        print(f"copied {mask_url(args.source)} -> {mask_url(args.target)}: "
-              + ", ".join(f"{n} {what}" for what, n in summary.counts))
+        print(
+            f"copied {mask_url(args.source)} -> {mask_url(args.target)}: "
+            + ", ".join(f"{n} {what}" for what, n in summary.counts)
+        )
         return 0
     finally:
         source.dispose()
@@ -872,8 +1031,15 @@ def cmd_db_copy(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {None: cmd_run, "demo": cmd_demo, "db": cmd_db, "staff": cmd_staff,
-                "search": cmd_search, "audit": cmd_audit, "export": cmd_export}
+    handlers = {
+        None: cmd_run,
+        "demo": cmd_demo,
+        "db": cmd_db,
+        "staff": cmd_staff,
+        "search": cmd_search,
+        "audit": cmd_audit,
+        "export": cmd_export,
+    }
     try:
         return handlers[args.command](args)
     except CliError as exc:

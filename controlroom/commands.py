@@ -32,12 +32,17 @@ class ControlRoomCommands(Provider):
             ("Home board", "Open incidents by grade, status and heading", app.action_home),
             ("New incident", "Record a call: F2 or ctrl+n", app.action_new_incident),
             ("Person search", "Find a person: F3 or ctrl+f", app.action_person_search),
-            ("Intelligence search", "Search and submit intelligence: F4 or ctrl+g",
-             app.action_intelligence),
-            ("Triage queue", "Items waiting for a decision: F5 or ctrl+t",
-             app.action_triage_queue),
-            ("Command view", "Supervisors: queues, DASH, referrals, overrides: F6",
-             app.action_command_view),
+            (
+                "Intelligence search",
+                "Search and submit intelligence: F4 or ctrl+g",
+                app.action_intelligence,
+            ),
+            ("Triage queue", "Items waiting for a decision: F5 or ctrl+t", app.action_triage_queue),
+            (
+                "Command view",
+                "Supervisors: queues, DASH, referrals, overrides: F6",
+                app.action_command_view,
+            ),
             ("Quit Control Room", "Sign out and close", app.action_quit),
         ]
         screen = self.screen
@@ -55,7 +60,9 @@ class ControlRoomCommands(Provider):
         for name, help_text, callback in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(self._run, callback), help=help_text)
+                yield Hit(
+                    score, matcher.highlight(name), partial(self._run, callback), help=help_text
+                )
 
     async def _run(self, callback: Callable[[], Any]) -> None:
         result = callback()

@@ -134,8 +134,12 @@ def load_settings(
             raise ConfigError(f"{path}: {exc}") from None
 
     settings = Settings(
-        database_url=str(values.get("database_url") or sqlite_url(directory / "controlroom.sqlite")),
-        demo_database_url=str(values.get("demo_database_url") or sqlite_url(directory / "demo.sqlite")),
+        database_url=str(
+            values.get("database_url") or sqlite_url(directory / "controlroom.sqlite")
+        ),
+        demo_database_url=str(
+            values.get("demo_database_url") or sqlite_url(directory / "demo.sqlite")
+        ),
         data_dir=directory,
     )
     if "grades" in values:
@@ -147,8 +151,12 @@ def load_settings(
             raise ConfigError(f"{path}: board_refresh_seconds must be a number") from None
         settings = replace(settings, board_refresh_seconds=seconds)
     positive: dict[str, float] = {}
-    for key in ("duplicate_radius_m", "duplicate_window_minutes", "claim_stale_minutes",
-                "dash_escalation_hours"):
+    for key in (
+        "duplicate_radius_m",
+        "duplicate_window_minutes",
+        "claim_stale_minutes",
+        "dash_escalation_hours",
+    ):
         if key in values:
             try:
                 number = float(values[key])
@@ -160,14 +168,17 @@ def load_settings(
     settings = replace(
         settings,
         duplicate_radius_m=positive.get("duplicate_radius_m", settings.duplicate_radius_m),
-        duplicate_window_minutes=positive.get("duplicate_window_minutes",
-                                              settings.duplicate_window_minutes),
+        duplicate_window_minutes=positive.get(
+            "duplicate_window_minutes", settings.duplicate_window_minutes
+        ),
         claim_stale_minutes=positive.get("claim_stale_minutes", settings.claim_stale_minutes),
-        dash_escalation_hours=positive.get("dash_escalation_hours",
-                                           settings.dash_escalation_hours))
+        dash_escalation_hours=positive.get("dash_escalation_hours", settings.dash_escalation_hours),
+    )
     if "idle_lock_minutes" in values:
-        settings = replace(settings, idle_lock_minutes=_idle_lock(
-            values["idle_lock_minutes"], f"{path}: idle_lock_minutes"))
+        settings = replace(
+            settings,
+            idle_lock_minutes=_idle_lock(values["idle_lock_minutes"], f"{path}: idle_lock_minutes"),
+        )
     if "ansi" in values:
         # bool("false") is True: accept only a TOML boolean.
         if not isinstance(values["ansi"], bool):
@@ -187,10 +198,16 @@ def load_settings(
             raise ConfigError("CONTROLROOM_BOARD_REFRESH_SECONDS must be a number") from None
         settings = replace(settings, board_refresh_seconds=seconds)
     if environ.get("CONTROLROOM_IDLE_LOCK_MINUTES"):
-        settings = replace(settings, idle_lock_minutes=_idle_lock(
-            environ["CONTROLROOM_IDLE_LOCK_MINUTES"], "CONTROLROOM_IDLE_LOCK_MINUTES"))
+        settings = replace(
+            settings,
+            idle_lock_minutes=_idle_lock(
+                environ["CONTROLROOM_IDLE_LOCK_MINUTES"], "CONTROLROOM_IDLE_LOCK_MINUTES"
+            ),
+        )
     if environ.get("CONTROLROOM_ANSI"):
-        settings = replace(settings, ansi=environ["CONTROLROOM_ANSI"].lower() in {"1", "true", "yes"})
+        settings = replace(
+            settings, ansi=environ["CONTROLROOM_ANSI"].lower() in {"1", "true", "yes"}
+        )
 
     if database_url:
         settings = replace(settings, database_url=database_url)
@@ -205,8 +222,10 @@ def _idle_lock(value: Any, where: str) -> float:
     except (TypeError, ValueError):
         raise ConfigError(f"{where} must be a number of minutes") from None
     if not 0 < minutes <= IDLE_LOCK_MAXIMUM:
-        raise ConfigError(f"{where} must be more than 0 and at most {IDLE_LOCK_MAXIMUM:g} "
-                          f"minutes (got {minutes:g})")
+        raise ConfigError(
+            f"{where} must be more than 0 and at most {IDLE_LOCK_MAXIMUM:g} "
+            f"minutes (got {minutes:g})"
+        )
     return minutes
 
 

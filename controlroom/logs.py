@@ -45,8 +45,9 @@ def configure_file_log(data_dir: Path, username: str) -> Path:
         if isinstance(handler, _PrivateRotatingFileHandler):
             logger.removeHandler(handler)
             handler.close()
-    handler = _PrivateRotatingFileHandler(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS,
-                                          encoding="utf-8")
+    handler = _PrivateRotatingFileHandler(
+        path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter(_FORMAT))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

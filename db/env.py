@@ -55,5 +55,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit("offline (SQL script) migrations are not supported; use `controlroom db upgrade`")
+    raise SystemExit(
+        "offline (SQL script) migrations are not supported; use `controlroom db upgrade`"
+    )
 run_migrations_online()

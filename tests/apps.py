@@ -34,11 +34,13 @@ def build_app(
 
         username = staff_actor(database, Role.SUPERVISOR).username
     # XDG_CONFIG_HOME in the test's own directory: the developer's settings file never leaks in.
-    settings = load_settings(environ={"CONTROLROOM_DATA_DIR": str(data_dir),
-                                      "XDG_CONFIG_HOME": str(data_dir)})
+    settings = load_settings(
+        environ={"CONTROLROOM_DATA_DIR": str(data_dir), "XDG_CONFIG_HOME": str(data_dir)}
+    )
     settings = replace(settings, database_url=database.url, ansi=ansi)
-    return make_app(settings, database.uow, username, terminal="local", term=term,
-                    clock=lambda: now)
+    return make_app(
+        settings, database.uow, username, terminal="local", term=term, clock=lambda: now
+    )
 
 
 async def settle(pilot) -> None:

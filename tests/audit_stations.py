@@ -22,7 +22,8 @@ from controlroom.domain.roles import Role
 APP_ROLE = "controlroom_app"
 OFFLINE_TRIGGER = DDL(
     "CREATE TRIGGER audit_offline BEFORE INSERT ON audit_event "
-    "BEGIN SELECT RAISE(ABORT, 'audit trail offline'); END")
+    "BEGIN SELECT RAISE(ABORT, 'audit trail offline'); END"
+)
 
 
 def is_postgres(url: str) -> bool:
@@ -31,8 +32,7 @@ def is_postgres(url: str) -> bool:
 
 def app_role_url(url: str) -> str:
     """The same database, connected as the application's role (PostgreSQL)."""
-    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(
-        hide_password=False)
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
 
 
 def station_url(url: str) -> str:
@@ -44,8 +44,15 @@ def enrol(url: str, role: Role, username: str) -> Actor:
     database = Database(url)
     try:
         with database.uow() as uow:
-            uow.session.add(Staff(username=username, display_name=username, role=role.value,
-                                  active=True, locked=False))
+            uow.session.add(
+                Staff(
+                    username=username,
+                    display_name=username,
+                    role=role.value,
+                    active=True,
+                    locked=False,
+                )
+            )
             uow.commit()
             staff = uow.staff.by_username(username)
             return Actor(staff_id=staff.id, username=username, role=role, terminal="local")
@@ -63,7 +70,8 @@ def take_audit_offline(url: str) -> None:
             from psycopg import sql
 
             statement = sql.SQL("REVOKE INSERT ON audit_event FROM {}").format(
-                sql.Identifier(APP_ROLE))
+                sql.Identifier(APP_ROLE)
+            )
             raw = connection.connection.dbapi_connection
             connection.exec_driver_sql(statement.as_string(raw))
     finally:

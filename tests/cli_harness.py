@@ -20,8 +20,13 @@ def isolate_cli_environment(monkeypatch, tmp_path, *, columns: int) -> None:
     for name in list(os.environ):
         if name.startswith("CONTROLROOM_") and name != "CONTROLROOM_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "SSH_CLIENT",
-                 "SSH_CONNECTION"):
+    for name in (
+        "FORCE_COLOR",
+        "TTY_COMPATIBLE",
+        "TTY_INTERACTIVE",
+        "SSH_CLIENT",
+        "SSH_CONNECTION",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CONTROLROOM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))

@@ -93,4 +93,6 @@ def supervisor(database) -> Actor:
 def admin(database) -> Actor:
     with database.uow() as uow:
         staff = uow.staff.by_username(TEST_ADMIN)
-        return Actor(staff_id=staff.id, username=staff.username, role=Role(staff.role), terminal="local")
+        return Actor(
+            staff_id=staff.id, username=staff.username, role=Role(staff.role), terminal="local"
+        )

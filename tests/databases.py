@@ -95,8 +95,12 @@ class PostgresDatabases:
             self.base = self.base.set(drivername="postgresql+psycopg")
         self.prefix = f"{self.base.database}_{os.getpid()}"
         self._admin = psycopg.connect(
-            host=self.base.host, port=self.base.port, user=self.base.username,
-            password=self.base.password, dbname=self.base.database, autocommit=True,
+            host=self.base.host,
+            port=self.base.port,
+            user=self.base.username,
+            password=self.base.password,
+            dbname=self.base.database,
+            autocommit=True,
         )
         self._counter = itertools.count(1)
         self._templates: dict[str, str] = {}
@@ -106,7 +110,9 @@ class PostgresDatabases:
         from psycopg import sql
 
         # Identifiers are composed by psycopg's sql module, never by string formatting.
-        query = sql.SQL(statement).format(name=sql.Identifier(name), template=sql.Identifier(template or name))
+        query = sql.SQL(statement).format(
+            name=sql.Identifier(name), template=sql.Identifier(template or name)
+        )
         self._admin.execute(query)
 
     def url_for(self, name: str) -> str:

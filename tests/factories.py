@@ -40,8 +40,14 @@ def add_incident(
         return incident.reference
 
 
-def set_operator(database: Database, *, display_name: str | None = None, station: str | None = None,
-                 force_name: str | None = None, environment: str | None = None) -> None:
+def set_operator(
+    database: Database,
+    *,
+    display_name: str | None = None,
+    station: str | None = None,
+    force_name: str | None = None,
+    environment: str | None = None,
+) -> None:
     with database.uow() as uow:
         operator = uow.staff.by_username(TEST_ADMIN)
         if display_name is not None:
@@ -77,8 +83,15 @@ def add_location(
     from controlroom.data.models import Location, LocationHazard
 
     with database.uow() as uow:
-        location = Location(address=address, street=street, town=town, postcode=postcode,
-                            latitude=latitude, longitude=longitude, verified=True)
+        location = Location(
+            address=address,
+            street=street,
+            town=town,
+            postcode=postcode,
+            latitude=latitude,
+            longitude=longitude,
+            verified=True,
+        )
         uow.session.add(location)
         uow.flush()
         for hazard in hazards:
@@ -104,21 +117,40 @@ def add_person(
         uow.session.add(person)
         uow.flush()
         if home is not None:
-            uow.session.add(PersonAddress(person_id=person.id, location_id=home, kind="home",
-                                          valid_from=home_from, valid_to=home_to))
+            uow.session.add(
+                PersonAddress(
+                    person_id=person.id,
+                    location_id=home,
+                    kind="home",
+                    valid_from=home_from,
+                    valid_to=home_to,
+                )
+            )
         uow.commit()
         return person.id
 
 
-def add_marker(database: Database, person_id: int, code: str = "VIOLENT", *,
-               valid_from=None, valid_to=None, note: str | None = None) -> int:
+def add_marker(
+    database: Database,
+    person_id: int,
+    code: str = "VIOLENT",
+    *,
+    valid_from=None,
+    valid_to=None,
+    note: str | None = None,
+) -> int:
     from datetime import date
 
     from controlroom.data.models import WarningMarker
 
     with database.uow() as uow:
-        marker = WarningMarker(person_id=person_id, marker_code=code, note=note,
-                               valid_from=valid_from or date(2020, 1, 1), valid_to=valid_to)
+        marker = WarningMarker(
+            person_id=person_id,
+            marker_code=code,
+            note=note,
+            valid_from=valid_from or date(2020, 1, 1),
+            valid_to=valid_to,
+        )
         uow.session.add(marker)
         uow.commit()
         return marker.id
@@ -149,10 +181,15 @@ def add_intel(
         submitter = uow.staff.by_username(TEST_ADMIN)
         report = IntelligenceReport(
             reference=reference or f"IR-19000101-{next(_numbers):04d}",
-            submitted_at=SEED_ANCHOR - age, submitted_by_id=submitter.id,
-            source_grade=source, intelligence_grade=intelligence,
-            handling_code="C" if conditions else "P", handling_conditions=conditions,
-            text=text, restricted=restricted, supersedes_id=supersedes_id,
+            submitted_at=SEED_ANCHOR - age,
+            submitted_by_id=submitter.id,
+            source_grade=source,
+            intelligence_grade=intelligence,
+            handling_code="C" if conditions else "P",
+            handling_conditions=conditions,
+            text=text,
+            restricted=restricted,
+            supersedes_id=supersedes_id,
         )
         uow.session.add(report)
         uow.flush()
@@ -167,8 +204,7 @@ def add_intel(
 # --- staff of each role (appended for the access-control tests) ---------------------------
 
 
-def staff_actor(database: Database, role, username: str | None = None, *,
-                terminal: str = "local"):
+def staff_actor(database: Database, role, username: str | None = None, *, terminal: str = "local"):
     """An enrolled, active member of staff with `role` (created on first use: username
     `test.<role>` unless given), as the Actor the services take."""
     from controlroom.data.models import Staff
@@ -181,12 +217,14 @@ def staff_actor(database: Database, role, username: str | None = None, *,
         staff = uow.staff.by_username(username)
         if staff is None:
             # Named as the database's creator is: display name = username.
-            staff = Staff(username=username, display_name=username,
-                          role=role.value, active=True, locked=False)
+            staff = Staff(
+                username=username, display_name=username, role=role.value, active=True, locked=False
+            )
             uow.session.add(staff)
             uow.commit()
-        return Actor(staff_id=staff.id, username=staff.username, role=Role(staff.role),
-                     terminal=terminal)
+        return Actor(
+            staff_id=staff.id, username=staff.username, role=Role(staff.role), terminal=terminal
+        )
 
 
 def station_database(path, role="call_handler") -> str:

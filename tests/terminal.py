@@ -25,7 +25,9 @@ KEYS = {
     "ctrl+q": "\x11",
 }
 
-_ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+_ESCAPES = re.compile(
+    r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]"
+)
 
 
 def alt(key: str) -> str:
@@ -65,14 +67,16 @@ class TerminalSession:
     def wait_for(self, pattern: str, timeout: float = 30.0) -> None:
         """Read until `pattern` (plain text) has appeared since the last `mark()`."""
         deadline = time.monotonic() + timeout
-        while pattern not in self.text()[self._mark:]:
+        while pattern not in self.text()[self._mark :]:
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"{pattern!r} did not appear within {timeout} s; screen tail:\n"
-                    + self.text()[-1500:])
+                    + self.text()[-1500:]
+                )
             if not self._read(0.2):
-                raise AssertionError(f"the program ended before {pattern!r} appeared:\n"
-                                     + self.text()[-1500:])
+                raise AssertionError(
+                    f"the program ended before {pattern!r} appeared:\n" + self.text()[-1500:]
+                )
 
     _mark = 0
 

@@ -34,18 +34,33 @@ def case(database):
     victim = add_person(database, "Rowena", "Quillfeather", home=home)
     suspect = add_person(database, "Barnaby", "Stroud")
     handler = staff_actor(database, Role.CALL_HANDLER)
-    saved = incidents.save_new_incident(database.uow(), handler, NewIncident(
-        idempotency_key=uuid.uuid4().hex, type_code="SEXO", location_text="3 Wren Close",
-        location_id=home, caller_name=NAME, caller_phone="07700900461",
-        caller_relationship="self",
-        narrative=f"{NAME} reports an assault by a man she knows.",
-        persons=((victim, "victim"), (suspect, "suspect"))), NOW, GRADES)
+    saved = incidents.save_new_incident(
+        database.uow(),
+        handler,
+        NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="SEXO",
+            location_text="3 Wren Close",
+            location_id=home,
+            caller_name=NAME,
+            caller_phone="07700900461",
+            caller_relationship="self",
+            narrative=f"{NAME} reports an assault by a man she knows.",
+            persons=((victim, "victim"), (suspect, "suspect")),
+        ),
+        NOW,
+        GRADES,
+    )
     return dict(home=home, victim=victim, suspect=suspect, incident=saved.id)
 
 
 def _everything(detail) -> str:
-    parts = [detail.caller_name or "", detail.caller_phone or "",
-             detail.caller_relationship or "", detail.narrative]
+    parts = [
+        detail.caller_name or "",
+        detail.caller_phone or "",
+        detail.caller_relationship or "",
+        detail.narrative,
+    ]
     parts += [p.name for p in detail.persons]
     parts += [e.text for e in detail.log]
     return "\n".join(parts)
@@ -62,7 +77,9 @@ def _last_audit(database):
 @pytest.mark.parametrize("role", [Role.CALL_HANDLER, Role.DISPATCHER])
 def test_denied_roles_read_withheld_in_the_incident_view(database, case, role):
     actor = staff_actor(database, role)
-    detail = incidents.view_incident_by_id(database.uow(), actor, case["incident"], today=date.today())
+    detail = incidents.view_incident_by_id(
+        database.uow(), actor, case["incident"], today=date.today()
+    )
     text = _everything(detail)
     assert "Rowena" not in text and "Quillfeather" not in text
     assert "07700900461" not in text
@@ -82,7 +99,9 @@ def test_denied_roles_read_withheld_in_the_incident_view(database, case, role):
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.INTELLIGENCE])
 def test_need_to_know_roles_see_the_name_audited_as_such(database, case, role):
     actor = staff_actor(database, role)
-    detail = incidents.view_incident_by_id(database.uow(), actor, case["incident"], today=date.today())
+    detail = incidents.view_incident_by_id(
+        database.uow(), actor, case["incident"], today=date.today()
+    )
     assert NAME in [p.name for p in detail.persons]
     assert detail.caller_name == NAME and detail.caller_phone == "07700900461"
     assert f"Linked {NAME} as victim" in [e.text for e in detail.log]
@@ -94,10 +113,20 @@ def test_need_to_know_roles_see_the_name_audited_as_such(database, case, role):
 def test_a_complainant_linked_to_another_incident_stays_withheld(database, case):
     """Anonymity follows the person: on an ordinary incident too, by name in any text."""
     handler = staff_actor(database, Role.CALL_HANDLER)
-    other = incidents.save_new_incident(database.uow(), handler, NewIncident(
-        idempotency_key=uuid.uuid4().hex, type_code="NOISE", location_text="3 Wren Close",
-        caller_name="Mo Neighbour", narrative="Loud music; rowena quillfeather next door.",
-        persons=((case["victim"], "witness"),)), NOW, GRADES)
+    other = incidents.save_new_incident(
+        database.uow(),
+        handler,
+        NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="NOISE",
+            location_text="3 Wren Close",
+            caller_name="Mo Neighbour",
+            narrative="Loud music; rowena quillfeather next door.",
+            persons=((case["victim"], "witness"),),
+        ),
+        NOW,
+        GRADES,
+    )
     detail = incidents.view_incident_by_id(database.uow(), handler, other.id, today=date.today())
     assert "quillfeather" not in _everything(detail).casefold()
     assert detail.caller_name == "Mo Neighbour"  # not a sexual-offence incident
@@ -106,9 +135,12 @@ def test_a_complainant_linked_to_another_incident_stays_withheld(database, case)
 
 def test_the_change_services_return_the_withheld_view_too(database, case):
     handler = staff_actor(database, Role.CALL_HANDLER)
-    current = incidents.view_incident_by_id(database.uow(), handler, case["incident"], today=date.today())
-    changed = incidents.change_status(database.uow(), handler, case["incident"], "dispatched",
-                                      current.version, NOW)
+    current = incidents.view_incident_by_id(
+        database.uow(), handler, case["incident"], today=date.today()
+    )
+    changed = incidents.change_status(
+        database.uow(), handler, case["incident"], "dispatched", current.version, NOW
+    )
     assert "Quillfeather" not in _everything(changed)
     assert "identity withheld" in _last_audit(database).detail
 
@@ -116,9 +148,19 @@ def test_the_change_services_return_the_withheld_view_too(database, case):
 def test_a_victim_of_an_ordinary_incident_is_named(database):
     person = add_person(database, "Ordinary", "Victim")
     handler = staff_actor(database, Role.CALL_HANDLER)
-    saved = incidents.save_new_incident(database.uow(), handler, NewIncident(
-        idempotency_key=uuid.uuid4().hex, type_code="ASLT", location_text="1 Test Street",
-        caller_name="Ordinary Victim", persons=((person, "victim"),)), NOW, GRADES)
+    saved = incidents.save_new_incident(
+        database.uow(),
+        handler,
+        NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="ASLT",
+            location_text="1 Test Street",
+            caller_name="Ordinary Victim",
+            persons=((person, "victim"),),
+        ),
+        NOW,
+        GRADES,
+    )
     detail = incidents.view_incident_by_id(database.uow(), handler, saved.id, today=date.today())
     assert [p.name for p in detail.persons] == ["Ordinary Victim"]
     assert detail.caller_name == "Ordinary Victim"

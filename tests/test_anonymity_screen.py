@@ -35,17 +35,28 @@ async def _persons_and_caller(database, tmp_path, username: str, reference: str)
 async def test_the_view_withholds_a_complainant_from_a_call_handler_only(database, tmp_path):
     victim = add_person(database, "Rowena", "Quillfeather")
     handler = staff_actor(database, Role.CALL_HANDLER)
-    saved = incidents.save_new_incident(database.uow(), handler, incidents.NewIncident(
-        idempotency_key="anon-screen", type_code="SEXO", location_text="3 Wren Close",
-        caller_name="Rowena Quillfeather", caller_phone="07700900461",
-        persons=((victim, "victim"),)), SEED_ANCHOR - timedelta(minutes=5),
-        tuple(g.code for g in DEFAULT_GRADES))
-    persons, caller = await _persons_and_caller(database, tmp_path / "h", handler.username,
-                                                saved.reference)
+    saved = incidents.save_new_incident(
+        database.uow(),
+        handler,
+        incidents.NewIncident(
+            idempotency_key="anon-screen",
+            type_code="SEXO",
+            location_text="3 Wren Close",
+            caller_name="Rowena Quillfeather",
+            caller_phone="07700900461",
+            persons=((victim, "victim"),),
+        ),
+        SEED_ANCHOR - timedelta(minutes=5),
+        tuple(g.code for g in DEFAULT_GRADES),
+    )
+    persons, caller = await _persons_and_caller(
+        database, tmp_path / "h", handler.username, saved.reference
+    )
     assert withheld_text() in " ".join(persons.split())
     assert "Quillfeather" not in persons + caller and "07700900461" not in caller
     supervisor = staff_actor(database, Role.SUPERVISOR)
-    persons, caller = await _persons_and_caller(database, tmp_path / "s", supervisor.username,
-                                                saved.reference)
+    persons, caller = await _persons_and_caller(
+        database, tmp_path / "s", supervisor.username, saved.reference
+    )
     assert "VICTIM: Rowena Quillfeather" in persons
     assert "withheld" not in persons and "07700900461" in caller

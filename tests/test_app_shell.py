@@ -33,20 +33,30 @@ HOSTILE = [
 
 
 async def test_home_board_shows_the_databases_real_counts(database, tmp_path):
-    for grade, status in [("G1", "open"), ("G1", "dispatched"), ("G2", "open"), ("G3", "at_scene"),
-                          ("G4", "closed"), ("G2", "closed")]:
+    for grade, status in [
+        ("G1", "open"),
+        ("G1", "dispatched"),
+        ("G2", "open"),
+        ("G3", "at_scene"),
+        ("G4", "closed"),
+        ("G2", "closed"),
+    ]:
         add_incident(database, grade=grade, status=status, age=timedelta(hours=5))
     with database.uow() as uow:
         open_in_db = uow.session.scalar(
-            select(func.count()).select_from(Incident).where(Incident.status != "closed"))
+            select(func.count()).select_from(Incident).where(Incident.status != "closed")
+        )
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         text = screen_text(app)
         assert isinstance(app.screen, HomeBoard)
     assert f"Open incidents: {open_in_db} · oldest open 5h 00m" in text
-    lines = {line.strip("│ ").rsplit(" ", 1)[0].strip(): line.strip("│ ").rsplit(" ", 1)[-1]
-             for row in text.splitlines() for line in row.split("│ │")}
+    lines = {
+        line.strip("│ ").rsplit(" ", 1)[0].strip(): line.strip("│ ").rsplit(" ", 1)[-1]
+        for row in text.splitlines()
+        for line in row.split("│ │")
+    }
     assert lines["G1 Emergency"] == "2"
     assert lines["G2 Priority"] == "1"
     assert lines["G3 Scheduled"] == "1"
@@ -81,10 +91,14 @@ async def test_board_says_when_the_database_stops_answering(database, tmp_path):
 
 @pytest.mark.parametrize(
     ("environment", "banner"),
-    [("training", "TRAINING — synthetic data, not for operational use"),
-     ("test", "TEST — not for operational use")],
+    [
+        ("training", "TRAINING — synthetic data, not for operational use"),
+        ("test", "TEST — not for operational use"),
+    ],
 )
-async def test_every_non_production_screen_carries_the_banner(database, tmp_path, environment, banner):
+async def test_every_non_production_screen_carries_the_banner(
+    database, tmp_path, environment, banner
+):
     set_operator(database, environment=environment)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -131,9 +145,16 @@ async def test_hostile_record_text_shows_literally_and_fires_nothing(database, t
         await pilot.click("#board-force")
         await settle(pilot)
         assert app.is_running and app.return_code is None
-        force_line = next(line for line in text.splitlines() if line.startswith(" ") and
-                          line.strip() and "Open incidents" not in line and "CONTROL" not in line
-                          and "TRAINING" not in line and "TEST" not in line)
+        force_line = next(
+            line
+            for line in text.splitlines()
+            if line.startswith(" ")
+            and line.strip()
+            and "Open incidents" not in line
+            and "CONTROL" not in line
+            and "TRAINING" not in line
+            and "TEST" not in line
+        )
     from controlroom.domain.safe_text import printable
 
     assert printable(hostile) in text
@@ -167,9 +188,13 @@ async def test_command_palette_offers_the_apps_commands(database, tmp_path):
         await pilot.pause()
         await pilot.press(*"keys on this")
         # The palette searches asynchronously: wait for its hit, not for a while.
-        await until(pilot, lambda: any(
-            "Help: keys on this screen" in str(option.prompt)
-            for option in app.screen.query_one(CommandList).options))
+        await until(
+            pilot,
+            lambda: any(
+                "Help: keys on this screen" in str(option.prompt)
+                for option in app.screen.query_one(CommandList).options
+            ),
+        )
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -241,8 +266,13 @@ async def test_a_refused_operator_sees_nothing_open_and_the_app_exits_2(
 
     username = "stranger"
     if prepare == "locked":
-        staff.add_staff(database.uow(), admin, username=username, role=Role.CALL_HANDLER,
-                        display_name="Locked Out")
+        staff.add_staff(
+            database.uow(),
+            admin,
+            username=username,
+            role=Role.CALL_HANDLER,
+            display_name="Locked Out",
+        )
         staff.set_locked(database.uow(), admin, username, True)
     app = build_app(database, tmp_path, username=username)
     async with app.run_test(size=SIZE) as pilot:
@@ -270,10 +300,12 @@ async def test_a_database_of_unknown_schema_is_refused_before_anything_opens(
     with engine.begin() as connection:
         connection.execute(update(schema._alembic_version).values(version_num="0000"))
     engine.dispose()
-    deferred = DeferredDatabase(database_url, create=True,
-                                upgrade_command="controlroom db upgrade --database-url X")
-    settings = load_settings(environ={"CONTROLROOM_DATA_DIR": str(tmp_path),
-                                      "XDG_CONFIG_HOME": str(tmp_path)})
+    deferred = DeferredDatabase(
+        database_url, create=True, upgrade_command="controlroom db upgrade --database-url X"
+    )
+    settings = load_settings(
+        environ={"CONTROLROOM_DATA_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    )
     app = make_app(settings, deferred.uow, "test.admin")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -287,9 +319,13 @@ async def test_demo_opens_on_training_with_the_real_counts_of_the_synthetic_forc
     seeded_database, tmp_path
 ):
     with seeded_database.uow() as uow:
-        open_by_grade = dict(uow.session.execute(
-            select(Incident.grade, func.count()).where(Incident.status != "closed")
-            .group_by(Incident.grade)).all())
+        open_by_grade = dict(
+            uow.session.execute(
+                select(Incident.grade, func.count())
+                .where(Incident.status != "closed")
+                .group_by(Incident.grade)
+            ).all()
+        )
     app = build_app(seeded_database, tmp_path, username="demo.supervisor")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -34,13 +34,21 @@ HEAD = AuditChainHead.__table__
 def synthetic_events(n: int, start: datetime = SEED_ANCHOR) -> list[dict]:
     """`n` plausible events (synthetic usernames and ids; the same every run)."""
     actions = ("person.view", "incident.view", "person.search", "intel.view", "incident.create")
-    return [{
-        "occurred_at": start + timedelta(seconds=i, microseconds=(i * 7919) % 1_000_000),
-        "actor": f"user{i % 199}", "staff_id": None, "terminal": f"10.0.{i % 7}.{i % 250}",
-        "action": actions[i % 5], "object_type": "person", "object_id": str(i * 31 % 50_000),
-        "outcome": "success", "justification": "need to know" if i % 97 == 0 else None,
-        "detail": f"shown: {i % 1000}" if i % 5 == 0 else None,
-    } for i in range(n)]
+    return [
+        {
+            "occurred_at": start + timedelta(seconds=i, microseconds=(i * 7919) % 1_000_000),
+            "actor": f"user{i % 199}",
+            "staff_id": None,
+            "terminal": f"10.0.{i % 7}.{i % 250}",
+            "action": actions[i % 5],
+            "object_type": "person",
+            "object_id": str(i * 31 % 50_000),
+            "outcome": "success",
+            "justification": "need to know" if i % 97 == 0 else None,
+            "detail": f"shown: {i % 1000}" if i % 5 == 0 else None,
+        }
+        for i in range(n)
+    ]
 
 
 # --- the domain rule on its own ---------------------------------------------------------
@@ -68,8 +76,11 @@ def test_every_field_is_in_the_hash():
             continue
         tampered = list(rows)
         row = list(tampered[2])
-        row[position] = "x" if row[position] is None or isinstance(row[position], str) else (
-            row[position] + timedelta(microseconds=1) if name == "occurred_at" else 99)
+        row[position] = (
+            "x"
+            if row[position] is None or isinstance(row[position], str)
+            else (row[position] + timedelta(microseconds=1) if name == "occurred_at" else 99)
+        )
         tampered[2] = tuple(row)
         result = verify(tampered, head)
         assert not result.intact and result.broken.seq == 3, name
@@ -87,8 +98,11 @@ def test_a_missing_head_is_a_break():
 def enrol(database, role: Role, username: str) -> Actor:
     """A member of staff with `role`, as the Actor the services take."""
     with database.uow() as uow:
-        uow.session.add(Staff(username=username, display_name=username, role=role.value,
-                              active=True, locked=False))
+        uow.session.add(
+            Staff(
+                username=username, display_name=username, role=role.value, active=True, locked=False
+            )
+        )
         uow.commit()
         staff = uow.staff.by_username(username)
         return Actor(staff_id=staff.id, username=username, role=role, terminal="local")
@@ -97,10 +111,17 @@ def enrol(database, role: Role, username: str) -> Actor:
 def test_services_and_the_first_events_of_a_database_chain(database, admin):
     handler = enrol(database, Role.SUPERVISOR, "chain.supervisor")
     incidents.save_new_incident(
-        database.uow(), handler,
-        incidents.NewIncident(idempotency_key="chain-1", type_code="DOM",
-                              location_text="1 Chain Row", thrive_skipped=True),
-        SEED_ANCHOR, ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        handler,
+        incidents.NewIncident(
+            idempotency_key="chain-1",
+            type_code="DOM",
+            location_text="1 Chain Row",
+            thrive_skipped=True,
+        ),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    )
     with database.uow() as uow:
         audit.record(uow, admin, "person.view", "person", 7, justification="[b]why[/b]\x1b[2J")
         uow.commit()
@@ -175,8 +196,7 @@ def _id_at(connection, seq: int) -> int:
 
 
 def _edit(connection, seq: int) -> None:
-    connection.execute(update(EVENTS).where(EVENTS.c.chain_seq == seq)
-                       .values(actor="someone.else"))
+    connection.execute(update(EVENTS).where(EVENTS.c.chain_seq == seq).values(actor="someone.else"))
 
 
 def _edit_and_rehash(connection, seq: int) -> None:
@@ -185,8 +205,11 @@ def _edit_and_rehash(connection, seq: int) -> None:
     fields = {name: row["chain_seq" if name == "seq" else name] for name in FIELDS}
     fields["occurred_at"] = fields["occurred_at"].replace(tzinfo=UTC)
     fields["object_id"] = "1"
-    connection.execute(update(EVENTS).where(EVENTS.c.chain_seq == seq)
-                       .values(object_id="1", event_hash=event_hash(fields)))
+    connection.execute(
+        update(EVENTS)
+        .where(EVENTS.c.chain_seq == seq)
+        .values(object_id="1", event_hash=event_hash(fields))
+    )
 
 
 def _delete(connection, seq: int) -> None:
@@ -204,16 +227,26 @@ def _truncate_tail(connection, seq: int) -> None:
     connection.execute(delete(EVENTS).where(EVENTS.c.chain_seq >= seq))
 
 
-TAMPERING = {"edited": _edit, "edited and rehashed": _edit_and_rehash, "deleted": _delete,
-             "reordered": _reorder, "truncated tail": _truncate_tail}
+TAMPERING = {
+    "edited": _edit,
+    "edited and rehashed": _edit_and_rehash,
+    "deleted": _delete,
+    "reordered": _reorder,
+    "truncated tail": _truncate_tail,
+}
 LAST = CHAIN_LENGTH + 2  # the two events every new database starts with
 
 
 MIDDLE = LAST // 2 + 17
 # Near the start (cheap: verify stops at the first break), in the middle, and at the end
 # where only the chain head can tell (a full scan each, so only where it matters).
-POSITIONS = {"edited": (3, MIDDLE), "edited and rehashed": (MIDDLE, LAST),
-             "deleted": (3, MIDDLE), "reordered": (4, MIDDLE), "truncated tail": (MIDDLE, LAST)}
+POSITIONS = {
+    "edited": (3, MIDDLE),
+    "edited and rehashed": (MIDDLE, LAST),
+    "deleted": (3, MIDDLE),
+    "reordered": (4, MIDDLE),
+    "truncated tail": (MIDDLE, LAST),
+}
 
 
 @pytest.mark.parametrize("kind", list(TAMPERING))
@@ -247,8 +280,11 @@ def test_the_long_chain_is_intact_and_its_head_matches(long_chain):
     with long_chain.connect() as connection:
         assert _verify(connection).intact
         head = audit_log.chain_head(connection)
-        last = connection.execute(select(EVENTS.c.chain_seq, EVENTS.c.event_hash)
-                                  .order_by(EVENTS.c.chain_seq.desc()).limit(1)).one()
+        last = connection.execute(
+            select(EVENTS.c.chain_seq, EVENTS.c.event_hash)
+            .order_by(EVENTS.c.chain_seq.desc())
+            .limit(1)
+        ).one()
     assert head == ChainHead(LAST, last.event_hash)
     assert head.count == last.chain_seq
 
@@ -270,21 +306,25 @@ def test_audit_verify_says_intact_and_then_names_the_first_broken_link(cli_env, 
     engine = make_engine(cli_env)
     try:
         with engine.begin() as connection:
-            connection.execute(update(EVENTS).where(EVENTS.c.chain_seq == 2)
-                               .values(detail="nothing to see"))
+            connection.execute(
+                update(EVENTS).where(EVENTS.c.chain_seq == 2).values(detail="nothing to see")
+            )
             second = _id_at(connection, 2)
     finally:
         engine.dispose()
     broken = run_cli(capsys, "audit", "verify", "--database-url", cli_env)
     assert broken.code == 1
-    assert broken.out.strip() == (f"audit trail BROKEN at event 2 (row id {second}): "
-                                  "content changed after it was written (hash differs)")
+    assert broken.out.strip() == (
+        f"audit trail BROKEN at event 2 (row id {second}): "
+        "content changed after it was written (hash differs)"
+    )
     # Both runs were themselves audited (after checking, so never of their own row).
     database = Database(cli_env)
     try:
         with database.uow() as uow:
-            outcomes = [(e.action, e.outcome) for e in uow.audit.latest(10)
-                        if e.action == "audit.verify"]
+            outcomes = [
+                (e.action, e.outcome) for e in uow.audit.latest(10) if e.action == "audit.verify"
+            ]
     finally:
         database.dispose()
     assert outcomes == [("audit.verify", "failed"), ("audit.verify", "success")]

@@ -43,30 +43,53 @@ def trail(database, database_url):
         uow.session.get(Person, hidden).restricted = True
         uow.commit()
     incidents.save_new_incident(
-        database.uow(), supervisor,
-        incidents.NewIncident(idempotency_key="sexo-1", type_code="SEXO",
-                              location_text="4 Quiet Close", thrive_skipped=True,
-                              persons=((complainant, "victim"),)),
-        SEED_ANCHOR, ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        supervisor,
+        incidents.NewIncident(
+            idempotency_key="sexo-1",
+            type_code="SEXO",
+            location_text="4 Quiet Close",
+            thrive_skipped=True,
+            persons=((complainant, "victim"),),
+        ),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    )
     with database.uow() as uow:
-        for person, why in ((ordinary, None), (hidden, "MAPPA review"),
-                            (complainant, "victim contact")):
+        for person, why in (
+            (ordinary, None),
+            (hidden, "MAPPA review"),
+            (complainant, "victim contact"),
+        ):
             audit.record(uow, handler, "person.view", "person", person, justification=why)
-        audit.record(uow, handler, "person.search", "person", None,
-                     detail="query='cass complainant'; shown: " + str(complainant))
+        audit.record(
+            uow,
+            handler,
+            "person.search",
+            "person",
+            None,
+            detail="query='cass complainant'; shown: " + str(complainant),
+        )
         uow.commit()
-    return {"supervisor": supervisor, "handler": handler, "ordinary": ordinary,
-            "hidden": hidden, "complainant": complainant}
+    return {
+        "supervisor": supervisor,
+        "handler": handler,
+        "ordinary": ordinary,
+        "hidden": hidden,
+        "complainant": complainant,
+    }
 
 
-def test_only_supervisors_and_administrators_may_export_and_a_refusal_is_audited(
-        database, trail):
+def test_only_supervisors_and_administrators_may_export_and_a_refusal_is_audited(database, trail):
     with pytest.raises(AuditTrailRefused, match="only supervisors and administrators"):
         export_events(database.uow(), trail["handler"], since=SINCE, justification=REASON)
     with database.uow() as uow:
         last = uow.audit.latest(1)[0]
-        assert (last.actor, last.action, last.outcome) == ("export.handler", "audit.export",
-                                                            "denied")
+        assert (last.actor, last.action, last.outcome) == (
+            "export.handler",
+            "audit.export",
+            "denied",
+        )
 
 
 def test_a_test_database_exports_everything_without_a_reason(database, trail):
@@ -80,8 +103,7 @@ def test_production_needs_a_justification_and_withholds_protected_people(databas
     make_production(database)
     with pytest.raises(AuditTrailRefused, match="needs a justification"):
         export_events(database.uow(), trail["supervisor"], since=SINCE)
-    exported = export_events(database.uow(), trail["supervisor"], since=SINCE,
-                             justification=REASON)
+    exported = export_events(database.uow(), trail["supervisor"], since=SINCE, justification=REASON)
     views = [e for e in exported.events if e.action == "person.view"]
     by_id = {e.object_id: e for e in views}
     assert str(trail["ordinary"]) in by_id  # ordinary records are named
@@ -101,11 +123,17 @@ def test_production_needs_a_justification_and_withholds_protected_people(databas
 
 def test_an_explicit_authorisation_includes_them_and_is_recorded(database, trail):
     make_production(database)
-    exported = export_events(database.uow(), trail["supervisor"], since=SINCE,
-                             person_id=trail["complainant"], justification=REASON,
-                             include_protected=True)
+    exported = export_events(
+        database.uow(),
+        trail["supervisor"],
+        since=SINCE,
+        person_id=trail["complainant"],
+        justification=REASON,
+        include_protected=True,
+    )
     assert [e.justification for e in exported.events if e.action == "person.view"] == [
-        "victim contact"]
+        "victim contact"
+    ]
     with database.uow() as uow:
         last = audit.to_record(uow.audit.latest(1)[0])
     assert "include_protected=yes" in last.detail
@@ -115,8 +143,13 @@ def test_an_explicit_authorisation_includes_them_and_is_recorded(database, trail
 def test_an_export_about_a_protected_person_needs_the_authorisation(database, trail):
     make_production(database)
     with pytest.raises(AuditTrailRefused, match="include-protected"):
-        export_events(database.uow(), trail["supervisor"], since=SINCE,
-                      person_id=trail["complainant"], justification=REASON)
+        export_events(
+            database.uow(),
+            trail["supervisor"],
+            since=SINCE,
+            person_id=trail["complainant"],
+            justification=REASON,
+        )
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -130,15 +163,34 @@ def cli(monkeypatch, tmp_path, database_url, trail):
 
 
 def test_export_writes_csv_or_json_lines_to_stdout(cli, capsys, trail):
-    result = run_cli(capsys, "audit", "export", "--since", "2000-01-01", "--person",
-                     str(trail["ordinary"]), "--database-url", cli)
+    result = run_cli(
+        capsys,
+        "audit",
+        "export",
+        "--since",
+        "2000-01-01",
+        "--person",
+        str(trail["ordinary"]),
+        "--database-url",
+        cli,
+    )
     assert result.code == 0, result.err
     rows = list(csv.DictReader(io.StringIO(result.out)))
     assert [(r["actor"], r["action"], r["object_id"]) for r in rows] == [
-        ("export.handler", "person.view", str(trail["ordinary"]))]
+        ("export.handler", "person.view", str(trail["ordinary"]))
+    ]
     assert "1 event(s) exported, 0 withheld (test database)" in result.err
-    lines = run_cli(capsys, "audit", "export", "--since", "2000-01-01", "--format", "jsonl",
-                    "--database-url", cli)
+    lines = run_cli(
+        capsys,
+        "audit",
+        "export",
+        "--since",
+        "2000-01-01",
+        "--format",
+        "jsonl",
+        "--database-url",
+        cli,
+    )
     assert lines.code == 0
     events = [json.loads(line) for line in lines.out.splitlines()]
     assert events[0]["seq"] == 1 and len(events[0]["event_hash"]) == 64

@@ -41,8 +41,10 @@ def counts(url: str) -> tuple[int, int]:
     database = Database(url)
     try:
         with database.uow() as uow:
-            return (uow.session.scalar(select(func.count()).select_from(Incident)),
-                    uow.session.scalar(select(func.count()).select_from(AuditEvent)))
+            return (
+                uow.session.scalar(select(func.count()).select_from(Incident)),
+                uow.session.scalar(select(func.count()).select_from(AuditEvent)),
+            )
     finally:
         database.dispose()
 
@@ -52,9 +54,13 @@ def words(text: str) -> str:
 
 
 def new_call(key: str) -> incidents.NewIncident:
-    return incidents.NewIncident(idempotency_key=key, type_code="DOM",
-                                 location_text="3 Offline Street", thrive_skipped=True,
-                                 narrative="Raised voices.")
+    return incidents.NewIncident(
+        idempotency_key=key,
+        type_code="DOM",
+        location_text="3 Offline Street",
+        thrive_skipped=True,
+        narrative="Raised voices.",
+    )
 
 
 def test_a_change_is_not_made_when_its_audit_event_cannot_be_written(database_url, station):
@@ -62,8 +68,9 @@ def test_a_change_is_not_made_when_its_audit_event_cannot_be_written(database_ur
     before = counts(database_url)
     take_audit_offline(database_url)
     with pytest.raises(AuditUnavailable) as refused:
-        incidents.save_new_incident(station.uow(), supervisor, new_call("offline-1"),
-                                    SEED_ANCHOR, GRADES)
+        incidents.save_new_incident(
+            station.uow(), supervisor, new_call("offline-1"), SEED_ANCHOR, GRADES
+        )
     assert counts(database_url) == before  # no incident, no audit row
     assert "The audit trail cannot be written" in str(refused.value)
     assert "nothing was read or changed" in str(refused.value)
@@ -75,7 +82,10 @@ def test_a_record_is_not_read_when_its_audit_event_cannot_be_written(database_ur
     supervisor = enrol(database_url, Role.SUPERVISOR, SUPERVISOR)
     person = add_person(Database(database_url), "Orla", "Offline", date_of_birth=date(1990, 1, 2))
     # The same read works while the trail can be written (so the refusal below is the audit's).
-    assert person_record.view_person(station.uow(), supervisor, person, today=date.today()).surname == "Offline"
+    assert (
+        person_record.view_person(station.uow(), supervisor, person, today=date.today()).surname
+        == "Offline"
+    )
     take_audit_offline(database_url)
     before = counts(database_url)
     with pytest.raises(AuditUnavailable):
@@ -98,8 +108,9 @@ async def test_the_person_record_says_why_it_shows_nothing(database_url, station
         assert app.is_running
 
 
-async def test_the_entry_form_keeps_what_was_typed_and_saves_nothing(database_url, station,
-                                                                     tmp_path, monkeypatch):
+async def test_the_entry_form_keeps_what_was_typed_and_saves_nothing(
+    database_url, station, tmp_path, monkeypatch
+):
     monkeypatch.setattr(IncidentEntry, "lookup_delay", 0.0)
     enrol(database_url, Role.SUPERVISOR, SUPERVISOR)
     app = build_app(station, tmp_path, username=SUPERVISOR)
@@ -125,8 +136,9 @@ async def test_the_entry_form_keeps_what_was_typed_and_saves_nothing(database_ur
         assert counts(database_url) == before
 
 
-def test_the_command_line_says_why_and_prints_no_records(database_url, station, monkeypatch,
-                                                         tmp_path, capsys):
+def test_the_command_line_says_why_and_prints_no_records(
+    database_url, station, monkeypatch, tmp_path, capsys
+):
     from tests.cli_harness import isolate_cli_environment, run_cli
 
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)

@@ -25,8 +25,10 @@ HOSTILE = "[@click=app.quit]neighbour dispute \x1b[2J"
 
 def events(database, object_type: str, object_id) -> list[tuple[str, str, str]]:
     with database.uow() as uow:
-        return [(e.actor, e.action, e.outcome) for e in uow.audit.for_object(
-            object_type, str(object_id))]
+        return [
+            (e.actor, e.action, e.outcome)
+            for e in uow.audit.for_object(object_type, str(object_id))
+        ]
 
 
 async def test_a_supervisor_sees_who_opened_a_person_and_why(database, database_url, tmp_path):
@@ -49,7 +51,9 @@ async def test_a_supervisor_sees_who_opened_a_person_and_why(database, database_
         assert "nosy.handler" in text
         assert "who.supervisor" in text  # this look, and the record's own view, are listed
         assert "Why: none given" in text  # the newest: this look
-        await pilot.press("down", "down", "down")  # the oldest: the call handler's, with its justification
+        await pilot.press(
+            "down", "down", "down"
+        )  # the oldest: the call handler's, with its justification
         await settle(pilot)
         assert "Why: [@click=app.quit]neighbour dispute" in screen_text(app)
         await pilot.press("escape")
@@ -58,8 +62,9 @@ async def test_a_supervisor_sees_who_opened_a_person_and_why(database, database_
     assert ("who.supervisor", "audit.view", "success") in events(database, "person", person)
 
 
-async def test_someone_else_is_told_they_may_not_and_it_is_audited(database, database_url,
-                                                                  tmp_path):
+async def test_someone_else_is_told_they_may_not_and_it_is_audited(
+    database, database_url, tmp_path
+):
     enrol(database_url, Role.INTELLIGENCE, "intel.officer")
     report = add_intel(database, "Van seen at the lock-up")
     app = build_app(database, tmp_path, username="intel.officer")
@@ -77,10 +82,17 @@ async def test_someone_else_is_told_they_may_not_and_it_is_audited(database, dat
 async def test_the_incident_view_opens_its_audit_trail(database, database_url, tmp_path):
     supervisor = enrol(database_url, Role.SUPERVISOR, "who.supervisor")
     saved = incidents.save_new_incident(
-        database.uow(), supervisor,
-        incidents.NewIncident(idempotency_key="who-1", type_code="DOM",
-                              location_text="9 Audit Avenue", thrive_skipped=True),
-        SEED_ANCHOR, ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        supervisor,
+        incidents.NewIncident(
+            idempotency_key="who-1",
+            type_code="DOM",
+            location_text="9 Audit Avenue",
+            thrive_skipped=True,
+        ),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    )
     app = build_app(database, tmp_path, username="who.supervisor")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -140,8 +140,15 @@ def environment_of(url: str) -> tuple[str, bool]:
 
 
 def controlroom(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "controlroom", *argv], cwd=ROOT, env=env,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "controlroom", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
 
 
 # --- version and the process boundary --------------------------------------------------
@@ -165,7 +172,9 @@ def test_python_dash_m_runs_the_same_command(tmp_path):
     assert upgraded.returncode == 0, upgraded.stderr
     current = controlroom("db", "current", "--database-url", db_url, env=env)
     assert (current.returncode, current.stdout.strip()) == (
-        0, f"{db_url}: current at revision {SCHEMA_HEAD}")
+        0,
+        f"{db_url}: current at revision {SCHEMA_HEAD}",
+    )
 
 
 # The real app, in a real process, on Textual's headless driver: a refused session must
@@ -277,7 +286,9 @@ def test_the_app_creates_the_embedded_database_on_first_run(run, url, apps):
     assert app.settings.database_url == url
     assert (app.operator.username, app.operator.role) == (OS_USER, Role.ADMINISTRATOR)
     assert environment_of(url) == ("production", False)
-    session = [(actor, action) for actor, action, _ in audit_trail(url) if action.startswith("session.")]
+    session = [
+        (actor, action) for actor, action, _ in audit_trail(url) if action.startswith("session.")
+    ]
     assert session == [(OS_USER, "session.start"), (OS_USER, "session.end")]
 
 
@@ -324,8 +335,10 @@ def test_an_unreachable_database_is_named_without_its_password(run, command, app
 
 @pytest.mark.parametrize(
     ("url", "message"),
-    [("not a url", "not a database URL"),
-     ("mysql://app:s3cret@db.example/cr", "unsupported database 'mysql'")],
+    [
+        ("not a url", "not a database URL"),
+        ("mysql://app:s3cret@db.example/cr", "unsupported database 'mysql'"),
+    ],
 )
 @pytest.mark.parametrize("command", [(), ("db", "current")])
 def test_a_url_this_program_cannot_use_is_refused(run, url, message, command):
@@ -344,15 +357,29 @@ def test_a_missing_config_file_is_refused(run, tmp_path):
 
 
 def test_staff_add_list_lock_unlock_as_the_database_creator(run, upgraded):
-    added = run("staff", "add", "jsmith", "--role", "call handler", "--name", "J Smith",
-                "--collar", "4512", "--station", "Central", "--database-url", upgraded)
+    added = run(
+        "staff",
+        "add",
+        "jsmith",
+        "--role",
+        "call handler",
+        "--name",
+        "J Smith",
+        "--collar",
+        "4512",
+        "--station",
+        "Central",
+        "--database-url",
+        upgraded,
+    )
     assert (added.code, added.out) == (0, "enrolled jsmith as call_handler\n")
 
     listed = run("staff", "list", "--database-url", upgraded)
     assert listed.code == 0
     [row] = [line for line in listed.out.splitlines() if "jsmith" in line]
-    assert [cell for cell in ("J Smith", "call_handler", "4512", "Central", "active")
-            if cell not in row] == []
+    assert [
+        cell for cell in ("J Smith", "call_handler", "4512", "Central", "active") if cell not in row
+    ] == []
     assert any(OS_USER in line and "administrator" in line for line in listed.out.splitlines())
 
     locked = run("staff", "lock", "jsmith", "--database-url", upgraded)
@@ -363,10 +390,16 @@ def test_staff_add_list_lock_unlock_as_the_database_creator(run, upgraded):
     unlocked = run("staff", "unlock", "jsmith", "--database-url", upgraded)
     assert (unlocked.code, unlocked.out) == (0, "jsmith is now unlocked\n")
 
-    actions = [(actor, action) for actor, action, outcome in audit_trail(upgraded)
-               if action.startswith("staff.") and outcome == "success"]
+    actions = [
+        (actor, action)
+        for actor, action, outcome in audit_trail(upgraded)
+        if action.startswith("staff.") and outcome == "success"
+    ]
     assert [a for a in actions if a[1] in {"staff.add", "staff.lock", "staff.unlock"}] == [
-        (OS_USER, "staff.add"), (OS_USER, "staff.lock"), (OS_USER, "staff.unlock")]
+        (OS_USER, "staff.add"),
+        (OS_USER, "staff.lock"),
+        (OS_USER, "staff.unlock"),
+    ]
 
 
 def test_staff_commands_refuse_an_empty_database(run, url):
@@ -378,9 +411,11 @@ def test_staff_commands_refuse_an_empty_database(run, url):
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(("staff", "add", "x", "--role", "chief", "--name", "X"), "unknown role 'chief'"),
-     (("staff", "add", "two words", "--role", "analyst", "--name", "X"), "without spaces"),
-     (("staff", "lock", "nobody"), "'nobody' is not enrolled")],
+    [
+        (("staff", "add", "x", "--role", "chief", "--name", "X"), "unknown role 'chief'"),
+        (("staff", "add", "two words", "--role", "analyst", "--name", "X"), "without spaces"),
+        (("staff", "lock", "nobody"), "'nobody' is not enrolled"),
+    ],
 )
 def test_bad_staff_input_is_refused_with_a_clear_message(run, upgraded, argv, message):
     result = run(*argv, "--database-url", upgraded)
@@ -400,10 +435,24 @@ def test_an_unknown_os_user_is_refused_and_the_refusal_audited(run, upgraded, mo
 
 
 def test_only_an_administrator_manages_staff(run, upgraded, monkeypatch):
-    assert run("staff", "add", "sup", "--role", "supervisor", "--name", "A Supervisor",
-               "--database-url", upgraded).code == 0
+    assert (
+        run(
+            "staff",
+            "add",
+            "sup",
+            "--role",
+            "supervisor",
+            "--name",
+            "A Supervisor",
+            "--database-url",
+            upgraded,
+        ).code
+        == 0
+    )
     monkeypatch.setattr(cli, "_os_user", lambda: "sup")
-    result = run("staff", "add", "x", "--role", "analyst", "--name", "X", "--database-url", upgraded)
+    result = run(
+        "staff", "add", "x", "--role", "analyst", "--name", "X", "--database-url", upgraded
+    )
     assert result.code == 2
     assert "'sup' may not manage staff" in result.err
     assert audit_trail(upgraded)[-1] == ("sup", "staff.add", "denied")
@@ -420,14 +469,21 @@ def test_a_locked_operator_cannot_start_the_app(run, upgraded, monkeypatch, apps
 
 
 HOSTILE_NAME = "[@click=app.quit]x\x1b[2J\x1b]52;c;SGVsbG8=\x07\x9b31m\u202eevil"
-HOSTILE_SHOWN = (
-    "[@click=app.quit]x\u241b[2J\u241b]52;c;SGVsbG8=\u2407\u27e8U+009B\u27e931m\u27e8U+202E\u27e9evil"
-)
+HOSTILE_SHOWN = "[@click=app.quit]x\u241b[2J\u241b]52;c;SGVsbG8=\u2407\u27e8U+009B\u27e931m\u27e8U+202E\u27e9evil"
 
 
 def test_staff_add_refuses_control_characters_in_a_name(run, upgraded):
-    result = run("staff", "add", "mallory", "--role", "analyst", "--name", HOSTILE_NAME,
-                 "--database-url", upgraded)
+    result = run(
+        "staff",
+        "add",
+        "mallory",
+        "--role",
+        "analyst",
+        "--name",
+        HOSTILE_NAME,
+        "--database-url",
+        upgraded,
+    )
     assert result.code == 2
     assert "name contains control characters" in result.err
 
@@ -435,8 +491,20 @@ def test_staff_add_refuses_control_characters_in_a_name(run, upgraded):
 def test_staff_list_shows_a_hostile_name_literally_with_visible_markers(run, upgraded):
     # Names with control characters are refused at entry; one that got in another way
     # (an import, an older version) must still print harmlessly.
-    assert run("staff", "add", "mallory", "--role", "analyst", "--name", "placeholder",
-               "--database-url", upgraded).code == 0
+    assert (
+        run(
+            "staff",
+            "add",
+            "mallory",
+            "--role",
+            "analyst",
+            "--name",
+            "placeholder",
+            "--database-url",
+            upgraded,
+        ).code
+        == 0
+    )
     database = Database(upgraded)
     try:
         with database.uow() as uow:

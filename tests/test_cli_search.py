@@ -43,8 +43,9 @@ def run(capsys):
 def administrator(database: Database) -> Actor:
     with database.uow() as uow:
         admin = uow.staff.by_username(TEST_ADMIN)
-        return Actor(staff_id=admin.id, username=admin.username, role=Role(admin.role),
-                     terminal="local")
+        return Actor(
+            staff_id=admin.id, username=admin.username, role=Role(admin.role), terminal="local"
+        )
 
 
 @pytest.fixture
@@ -52,15 +53,24 @@ def force(seeded_database_url):
     """The seeded force with the OS user enrolled (as a call handler) by its administrator."""
     database = Database(seeded_database_url)
     if OS_USER != TEST_ADMIN:
-        staff.add_staff(database.uow(), administrator(database), username=OS_USER,
-                        role=Role.CALL_HANDLER, display_name="Test Operator")
+        staff.add_staff(
+            database.uow(),
+            administrator(database),
+            username=OS_USER,
+            role=Role.CALL_HANDLER,
+            display_name="Test Operator",
+        )
     yield database
     database.dispose()
 
 
 def search(run, force, *argv: str) -> Result:
-    return run("search", *argv, "--database-url", str(force.engine.url.render_as_string(
-        hide_password=False)))
+    return run(
+        "search",
+        *argv,
+        "--database-url",
+        str(force.engine.url.render_as_string(hide_password=False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -71,9 +81,14 @@ class Audited:
 
 def audit_rows(force, action: str) -> list[Audited]:
     with force.uow() as uow:
-        return [Audited(actor, detail) for actor, detail in uow.session.execute(
-            select(AuditEvent.actor, AuditEvent.detail).where(AuditEvent.action == action)
-            .order_by(AuditEvent.id))]
+        return [
+            Audited(actor, detail)
+            for actor, detail in uow.session.execute(
+                select(AuditEvent.actor, AuditEvent.detail)
+                .where(AuditEvent.action == action)
+                .order_by(AuditEvent.id)
+            )
+        ]
 
 
 def marked_person_with_a_variant_surname(force):
@@ -84,9 +99,13 @@ def marked_person_with_a_variant_surname(force):
         rows = uow.session.execute(
             select(Person.id, Person.forename, Person.surname)
             .join(WarningMarker, WarningMarker.person_id == Person.id)
-            .where(Person.surname.in_(family_of), Person.restricted.is_(False),
-                   WarningMarker.valid_to.is_(None))
-            .order_by(Person.id)).all()
+            .where(
+                Person.surname.in_(family_of),
+                Person.restricted.is_(False),
+                WarningMarker.valid_to.is_(None),
+            )
+            .order_by(Person.id)
+        ).all()
     assert rows, "the small force should hold marked people with variant surnames"
     person_id, forename, surname = rows[0]
     variant = next(s for s in family_of[surname] if s != surname)
@@ -102,12 +121,20 @@ def test_a_misspelled_name_finds_the_person_with_markers_in_words_as_json(run, f
     hits = json.loads(result.out)
     assert person_id in [hit["person_id"] for hit in hits[:5]]
     hit = next(hit for hit in hits if hit["person_id"] == person_id)
-    assert hit["markers"] and all(isinstance(label, str) and label.isupper()
-                                  for label in hit["markers"])
+    assert hit["markers"] and all(
+        isinstance(label, str) and label.isupper() for label in hit["markers"]
+    )
     assert hit["match"] in ("phonetic", "fuzzy", "exact")
     assert hit["date_of_birth"] is None or date.fromisoformat(hit["date_of_birth"])
-    assert {"surname", "forename", "address", "incident_count", "intelligence_count",
-            "restricted", "ask"} <= set(hit)
+    assert {
+        "surname",
+        "forename",
+        "address",
+        "incident_count",
+        "intelligence_count",
+        "restricted",
+        "ask",
+    } <= set(hit)
 
 
 def test_json_has_the_same_ranking_as_the_service_the_screen_calls(run, force):
@@ -116,8 +143,9 @@ def test_json_has_the_same_ranking_as_the_service_the_screen_calls(run, force):
     assert result.code == 0, result.err
     actor = staff_actor(force, Role.CALL_HANDLER)  # administrators may not search persons
     today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
-    expected = [hit.person_id for hit in search_persons(force.uow(), actor, "smyth",
-                                                        today=today, limit=15)]
+    expected = [
+        hit.person_id for hit in search_persons(force.uow(), actor, "smyth", today=today, limit=15)
+    ]
     assert [hit["person_id"] for hit in json.loads(result.out)] == expected
     assert len(expected) == 15
 
@@ -161,10 +189,12 @@ def test_hostile_query_text_is_harmless(run, force):
     with force.uow() as uow:
         before = uow.session.scalar(select(func.count()).select_from(Person))
 
-    results = [search(run, force, "person", HOSTILE), search(run, force, "person", HOSTILE,
-                                                             "--json"),
-               search(run, force, "intel", HOSTILE), search(run, force, "intel", HOSTILE,
-                                                            "--json")]
+    results = [
+        search(run, force, "person", HOSTILE),
+        search(run, force, "person", HOSTILE, "--json"),
+        search(run, force, "intel", HOSTILE),
+        search(run, force, "intel", HOSTILE, "--json"),
+    ]
 
     for result in results:
         assert result.code in (0, 2), result.err  # found nothing, or refused with a message
@@ -178,8 +208,13 @@ def test_hostile_query_text_is_harmless(run, force):
 
 def test_hostile_record_text_prints_literally_with_visible_markers(run, force):
     with force.uow() as uow:
-        uow.session.add(Person(forename="[bold]Evil[/bold]", surname="Qwertyson\x1b[2J\u202e",
-                               date_of_birth=date(1980, 1, 2)))
+        uow.session.add(
+            Person(
+                forename="[bold]Evil[/bold]",
+                surname="Qwertyson\x1b[2J\u202e",
+                date_of_birth=date(1980, 1, 2),
+            )
+        )
         uow.commit()
 
     table = search(run, force, "person", "Qwertyson")
@@ -207,7 +242,9 @@ def test_every_search_writes_one_audit_row_as_the_os_user(run, force):
     with force.uow() as uow:
         subject = uow.session.scalar(
             select(IntelligenceSubject.person_id)
-            .where(IntelligenceSubject.person_id.is_not(None)).limit(1))
+            .where(IntelligenceSubject.person_id.is_not(None))
+            .limit(1)
+        )
 
     assert search(run, force, "person", "smith").code == 0
     assert search(run, force, "person", "jon smyth", "--json").code == 0
@@ -223,7 +260,8 @@ def test_every_search_writes_one_audit_row_as_the_os_user(run, force):
     listed = json.loads(reports.out)
     assert listed and all(
         report["restricted"] or subject in [s["person_id"] for s in report["subjects"]]
-        for report in listed)
+        for report in listed
+    )
     assert all(datetime.fromisoformat(report["submitted_at"]) for report in listed)
 
 
@@ -233,11 +271,15 @@ def seeded_report(force, what: str, *conditions):
     from controlroom.data.models import IntelligenceReport
 
     with force.uow() as uow:
-        report = uow.session.scalar(select(IntelligenceReport).where(*conditions)
-                                    .order_by(IntelligenceReport.id).limit(1))
-        subject = uow.session.scalar(select(IntelligenceSubject.person_id).where(
-            IntelligenceSubject.report_id == report.id,
-            IntelligenceSubject.person_id.is_not(None)))
+        report = uow.session.scalar(
+            select(IntelligenceReport).where(*conditions).order_by(IntelligenceReport.id).limit(1)
+        )
+        subject = uow.session.scalar(
+            select(IntelligenceSubject.person_id).where(
+                IntelligenceSubject.report_id == report.id,
+                IntelligenceSubject.person_id.is_not(None),
+            )
+        )
         uow.session.expunge(report)
     if subject is None:
         pytest.skip(f"the seeded {what} report has no person subject")
@@ -247,8 +289,7 @@ def seeded_report(force, what: str, *conditions):
 def test_a_restricted_report_shows_only_whom_to_ask(run, force):
     from controlroom.data.models import IntelligenceReport
 
-    hidden, subject = seeded_report(force, "restricted",
-                                    IntelligenceReport.restricted.is_(True))
+    hidden, subject = seeded_report(force, "restricted", IntelligenceReport.restricted.is_(True))
     reference, text = hidden.reference, hidden.text
 
     table = search(run, force, "intel", "--person", str(subject), "--limit", "500")
@@ -267,9 +308,12 @@ def test_a_handling_c_report_gives_its_conditions_before_its_text(run, force):
     starts with them."""
     from controlroom.data.models import IntelligenceReport
 
-    report, subject = seeded_report(force, "handling-C",
-                                    IntelligenceReport.handling_code == "C",
-                                    IntelligenceReport.restricted.is_(False))
+    report, subject = seeded_report(
+        force,
+        "handling-C",
+        IntelligenceReport.handling_code == "C",
+        IntelligenceReport.restricted.is_(False),
+    )
     reference, conditions = report.reference, report.handling_conditions
 
     as_json = search(run, force, "intel", "--person", str(subject), "--json", "--limit", "500")

@@ -33,17 +33,27 @@ def supervisor_actor(database):
 
 
 def _possible_crime(database, actor):
-    return incidents.save_new_incident(database.uow(), actor, incidents.NewIncident(
-        idempotency_key=uuid.uuid4().hex, type_code="CDAM", location_text="1 Test Street",
-        possible_crime=True), NOW, GRADES).id
+    return incidents.save_new_incident(
+        database.uow(),
+        actor,
+        incidents.NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="CDAM",
+            location_text="1 Test Street",
+            possible_crime=True,
+        ),
+        NOW,
+        GRADES,
+    ).id
 
 
 def _close(database, actor, incident_id, **fields):
     current = incidents.view_incident_by_id(database.uow(), actor, incident_id, today=date.today())
     values = dict(closing_type_code="CDAM", result="Advice given.", no_crime_reason=REASON)
     values.update(fields)
-    return incidents.close_incident(database.uow(), actor, incident_id, current.version, LATER,
-                                    **values)
+    return incidents.close_incident(
+        database.uow(), actor, incident_id, current.version, LATER, **values
+    )
 
 
 def _awaiting(database) -> int:
@@ -53,8 +63,9 @@ def _awaiting(database) -> int:
 def _last_audit(database):
     with database.uow() as uow:
         event = uow.audit.latest(1)[0]
-        return SimpleNamespace(action=event.action, outcome=event.outcome, detail=event.detail,
-                               actor=event.actor)
+        return SimpleNamespace(
+            action=event.action, outcome=event.outcome, detail=event.detail, actor=event.actor
+        )
 
 
 def test_a_no_crime_closure_needs_a_reason_and_awaits_sign_off(database, handler):
@@ -70,9 +81,15 @@ def test_a_no_crime_closure_needs_a_reason_and_awaits_sign_off(database, handler
 
 
 def test_a_crime_reference_or_a_supervisor_closing_needs_no_other_sign_off(
-        database, handler, supervisor_actor):
-    recorded = _close(database, handler, _possible_crime(database, handler),
-                      crime_reference="CRIME/123", no_crime_reason=None)
+    database, handler, supervisor_actor
+):
+    recorded = _close(
+        database,
+        handler,
+        _possible_crime(database, handler),
+        crime_reference="CRIME/123",
+        no_crime_reason=None,
+    )
     assert recorded.signoff is None
     by_supervisor = _close(database, supervisor_actor, _possible_crime(database, handler))
     assert by_supervisor.signoff == incidents.SIGNOFF_APPROVED
@@ -82,28 +99,46 @@ def test_a_crime_reference_or_a_supervisor_closing_needs_no_other_sign_off(
 
 def test_a_supervisor_signs_it_off(database, handler, supervisor_actor):
     closed = _close(database, handler, _possible_crime(database, handler))
-    signed = incidents.sign_off_closure(database.uow(), supervisor_actor, closed.id,
-                                        closed.version, LATER, approve=True)
+    signed = incidents.sign_off_closure(
+        database.uow(), supervisor_actor, closed.id, closed.version, LATER, approve=True
+    )
     assert (signed.status, signed.signoff) == ("closed", incidents.SIGNOFF_APPROVED)
     assert signed.log[-1].text == "No-crime closure signed off"
     event = _last_audit(database)
     assert (event.action, event.outcome, event.actor) == (
-        "incident.signoff", "success", supervisor_actor.username)
+        "incident.signoff",
+        "success",
+        supervisor_actor.username,
+    )
     assert _awaiting(database) == 0
     with pytest.raises(IncidentInputError, match="no closure awaiting sign-off"):
-        incidents.sign_off_closure(database.uow(), supervisor_actor, closed.id, signed.version,
-                                   LATER, approve=True)
+        incidents.sign_off_closure(
+            database.uow(), supervisor_actor, closed.id, signed.version, LATER, approve=True
+        )
 
 
 def test_a_supervisor_returns_it_open_with_a_reason(database, handler, supervisor_actor):
     closed = _close(database, handler, _possible_crime(database, handler))
     with pytest.raises(IncidentInputError) as refused:
-        incidents.sign_off_closure(database.uow(), supervisor_actor, closed.id, closed.version,
-                                   LATER, approve=False, reason="  ")
+        incidents.sign_off_closure(
+            database.uow(),
+            supervisor_actor,
+            closed.id,
+            closed.version,
+            LATER,
+            approve=False,
+            reason="  ",
+        )
     assert refused.value.field == "reason"
     reopened = incidents.sign_off_closure(
-        database.uow(), supervisor_actor, closed.id, closed.version, LATER, approve=False,
-        reason="Owner's account conflicts with the witness: record the crime.")
+        database.uow(),
+        supervisor_actor,
+        closed.id,
+        closed.version,
+        LATER,
+        approve=False,
+        reason="Owner's account conflicts with the witness: record the crime.",
+    )
     assert (reopened.status, reopened.signoff, reopened.closed_at) == ("open", None, None)
     assert reopened.no_crime_reason is None and reopened.result is None
     last = reopened.log[-1]
@@ -111,20 +146,24 @@ def test_a_supervisor_returns_it_open_with_a_reason(database, handler, superviso
     assert "witness" in last.text
     assert _awaiting(database) == 0
     # It can be closed again, properly this time.
-    again = _close(database, handler, closed.id, crime_reference="CRIME/9",
-                   no_crime_reason=None)
+    again = _close(database, handler, closed.id, crime_reference="CRIME/9", no_crime_reason=None)
     assert again.status == "closed" and again.signoff is None
 
 
-@pytest.mark.parametrize("role", [Role.CALL_HANDLER, Role.DISPATCHER, Role.INTELLIGENCE,
-                                  Role.ANALYST])
+@pytest.mark.parametrize(
+    "role", [Role.CALL_HANDLER, Role.DISPATCHER, Role.INTELLIGENCE, Role.ANALYST]
+)
 def test_others_may_not_sign_off_and_the_attempt_is_audited(database, handler, role):
     closed = _close(database, handler, _possible_crime(database, handler))
     other = staff_actor(database, role)
     with pytest.raises(PermissionDenied, match="may not sign off a closure"):
-        incidents.sign_off_closure(database.uow(), other, closed.id, closed.version, LATER,
-                                   approve=True)
+        incidents.sign_off_closure(
+            database.uow(), other, closed.id, closed.version, LATER, approve=True
+        )
     event = _last_audit(database)
     assert (event.action, event.outcome, event.actor) == (
-        "incident.signoff", "denied", other.username)
+        "incident.signoff",
+        "denied",
+        other.username,
+    )
     assert _awaiting(database) == 1

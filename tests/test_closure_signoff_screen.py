@@ -19,13 +19,28 @@ GRADES = tuple(g.code for g in DEFAULT_GRADES)
 
 
 def _closed_without_crime(database, handler) -> str:
-    saved = incidents.save_new_incident(database.uow(), handler, incidents.NewIncident(
-        idempotency_key=uuid.uuid4().hex, type_code="CDAM", location_text="1 Test Street",
-        possible_crime=True), SEED_ANCHOR - timedelta(hours=1), GRADES)
-    incidents.close_incident(database.uow(), handler, saved.id, 1,
-                             SEED_ANCHOR - timedelta(minutes=30), closing_type_code="CDAM",
-                             result="Advice given.",
-                             no_crime_reason="The damage was accidental, owner says.")
+    saved = incidents.save_new_incident(
+        database.uow(),
+        handler,
+        incidents.NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="CDAM",
+            location_text="1 Test Street",
+            possible_crime=True,
+        ),
+        SEED_ANCHOR - timedelta(hours=1),
+        GRADES,
+    )
+    incidents.close_incident(
+        database.uow(),
+        handler,
+        saved.id,
+        1,
+        SEED_ANCHOR - timedelta(minutes=30),
+        closing_type_code="CDAM",
+        result="Advice given.",
+        no_crime_reason="The damage was accidental, owner says.",
+    )
     return saved.reference
 
 

@@ -89,7 +89,9 @@ def test_the_toml_file_overrides_the_defaults(environ, tmp_path, where):
 def test_config_flag_wins_over_controlroom_config(environ, tmp_path):
     from_env = write_config(tmp_path / "env.toml", 'database_url = "sqlite+pysqlite:////env"\n')
     from_flag = write_config(tmp_path / "flag.toml", 'database_url = "sqlite+pysqlite:////flag"\n')
-    settings = load_settings({**environ, "CONTROLROOM_CONFIG": str(from_env)}, config_path=from_flag)
+    settings = load_settings(
+        {**environ, "CONTROLROOM_CONFIG": str(from_env)}, config_path=from_flag
+    )
     assert settings.database_url == "sqlite+pysqlite:////flag"
 
 
@@ -113,8 +115,9 @@ def test_environment_overrides_the_file_and_the_flag_overrides_both(environ, tmp
     assert flagged.demo_database_url == settings.demo_database_url
 
 
-@pytest.mark.parametrize(("value", "ansi"), [("1", True), ("true", True), ("YES", True),
-                                             ("0", False), ("no", False)])
+@pytest.mark.parametrize(
+    ("value", "ansi"), [("1", True), ("true", True), ("YES", True), ("0", False), ("no", False)]
+)
 def test_controlroom_ansi_reads_common_spellings(environ, value, ansi):
     assert load_settings({**environ, "CONTROLROOM_ANSI": value}).ansi is ansi
 
@@ -127,7 +130,9 @@ def test_empty_environment_variables_do_not_override(environ, tmp_path):
 
 
 def test_grades_from_the_file_replace_the_national_four(environ, tmp_path):
-    path = write_config(tmp_path / "grades.toml", """
+    path = write_config(
+        tmp_path / "grades.toml",
+        """
 [[grades]]
 code = "E"
 name = "Emergency"
@@ -142,7 +147,8 @@ target_minutes = 2880
 [[grades]]
 code = "R"
 name = "Resolved by phone"
-""")
+""",
+    )
     settings = load_settings(environ, config_path=path)
     assert settings.grades == (
         Grade("E", "Emergency", timedelta(minutes=10), timedelta(minutes=18)),
@@ -157,7 +163,10 @@ name = "Resolved by phone"
         ("grades = []\n", "non-empty list"),
         ('grades = "G1"\n', "non-empty list"),
         ('[[grades]]\ncode = "G1"\n', "bad \\[\\[grades\\]\\] entry"),
-        ('[[grades]]\ncode = "G1"\nname = "x"\ntarget_minutes = "soon"\n', "bad \\[\\[grades\\]\\]"),
+        (
+            '[[grades]]\ncode = "G1"\nname = "x"\ntarget_minutes = "soon"\n',
+            "bad \\[\\[grades\\]\\]",
+        ),
     ],
 )
 def test_a_bad_grades_table_is_refused(environ, tmp_path, text, message):
@@ -191,11 +200,14 @@ def test_a_named_config_file_that_does_not_exist_is_refused(environ, tmp_path, h
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [('board_refresh_seconds = "often"\n', "board_refresh_seconds must be a number"),
-     ('ansi = "false"\n', "ansi must be true or false")],
+    [
+        ('board_refresh_seconds = "often"\n', "board_refresh_seconds must be a number"),
+        ('ansi = "false"\n', "ansi must be true or false"),
+    ],
 )
 def test_a_value_of_the_wrong_type_in_the_file_is_refused_naming_the_file(
-        environ, tmp_path, text, message):
+    environ, tmp_path, text, message
+):
     path = write_config(tmp_path / "typed.toml", text)
     with pytest.raises(ConfigError, match=message) as refused:
         load_settings(environ, config_path=path)
@@ -218,12 +230,19 @@ def test_with_database_changes_only_the_database(environ):
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
-        ("postgresql+psycopg://app:s3cret@db.example:5432/cr",
-         "postgresql+psycopg://app:***@db.example:5432/cr"),
-        ("postgresql+psycopg://app:s3cr%40t@db.example/cr", "postgresql+psycopg://app:***@db.example/cr"),
+        (
+            "postgresql+psycopg://app:s3cret@db.example:5432/cr",
+            "postgresql+psycopg://app:***@db.example:5432/cr",
+        ),
+        (
+            "postgresql+psycopg://app:s3cr%40t@db.example/cr",
+            "postgresql+psycopg://app:***@db.example/cr",
+        ),
         ("postgresql+psycopg://app@db.example/cr", "postgresql+psycopg://app@db.example/cr"),
-        ("sqlite+pysqlite:////var/lib/controlroom/cr.sqlite",
-         "sqlite+pysqlite:////var/lib/controlroom/cr.sqlite"),
+        (
+            "sqlite+pysqlite:////var/lib/controlroom/cr.sqlite",
+            "sqlite+pysqlite:////var/lib/controlroom/cr.sqlite",
+        ),
         # Unparseable, or mangled by an unencoded "@": only the scheme is shown.
         ("postgresql://app:s3cret@db.example:port/cr", "postgresql:***"),
         ("postgresql://app:s3c@ret@db.example/cr", "postgresql:***"),
@@ -238,12 +257,16 @@ def test_mask_url_hides_passwords(url, shown):
 def test_the_duplicate_call_window_is_configured(environ, tmp_path):
     default = load_settings(environ)
     assert (default.duplicate_radius_m, default.duplicate_window_minutes) == (200.0, 60.0)
-    path = write_config(tmp_path / "c.toml", "duplicate_radius_m = 500\nduplicate_window_minutes = 15\n")
+    path = write_config(
+        tmp_path / "c.toml", "duplicate_radius_m = 500\nduplicate_window_minutes = 15\n"
+    )
     configured = load_settings(environ, config_path=path)
     assert (configured.duplicate_radius_m, configured.duplicate_window_minutes) == (500.0, 15.0)
 
 
-@pytest.mark.parametrize("text", ["duplicate_radius_m = 'near'\n", "duplicate_window_minutes = 0\n"])
+@pytest.mark.parametrize(
+    "text", ["duplicate_radius_m = 'near'\n", "duplicate_window_minutes = 0\n"]
+)
 def test_a_bad_duplicate_window_is_refused(environ, tmp_path, text):
     with pytest.raises(ConfigError, match="duplicate_"):
         load_settings(environ, config_path=write_config(tmp_path / "c.toml", text))

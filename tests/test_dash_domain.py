@@ -46,8 +46,9 @@ def answers(yes: int, *, not_known: int = 0) -> dict[int, Answer]:
     """`yes` yes answers first, then `not_known` not-knowns, the rest no."""
     found = {}
     for n in QUESTIONS:
-        found[n] = (Answer.YES if n <= yes else
-                    Answer.NOT_KNOWN if n <= yes + not_known else Answer.NO)
+        found[n] = (
+            Answer.YES if n <= yes else Answer.NOT_KNOWN if n <= yes + not_known else Answer.NO
+        )
     return found
 
 
@@ -78,14 +79,31 @@ def test_the_score_is_the_number_of_yes_answers_and_nothing_else(given_answers):
 def test_the_level_follows_the_score_and_answers_round_trip(given_answers):
     value = score(given_answers)
     result = assess(given_answers)
-    assert result.level == result.score_level == (
-        RiskLevel.HIGH if value >= 14 else RiskLevel.MEDIUM if value >= 10 else RiskLevel.STANDARD)
+    assert (
+        result.level
+        == result.score_level
+        == (
+            RiskLevel.HIGH
+            if value >= 14
+            else RiskLevel.MEDIUM
+            if value >= 10
+            else RiskLevel.STANDARD
+        )
+    )
     assert decode_answers(encode_answers(given_answers)) == given_answers
 
 
-@pytest.mark.parametrize(("yes", "level"), [
-    (0, RiskLevel.STANDARD), (9, RiskLevel.STANDARD), (10, RiskLevel.MEDIUM),
-    (13, RiskLevel.MEDIUM), (14, RiskLevel.HIGH), (27, RiskLevel.HIGH)])
+@pytest.mark.parametrize(
+    ("yes", "level"),
+    [
+        (0, RiskLevel.STANDARD),
+        (9, RiskLevel.STANDARD),
+        (10, RiskLevel.MEDIUM),
+        (13, RiskLevel.MEDIUM),
+        (14, RiskLevel.HIGH),
+        (27, RiskLevel.HIGH),
+    ],
+)
 def test_level_thresholds_14_high_10_medium(yes, level):
     assert level_for_score(yes) is level
     assert assess(answers(yes, not_known=27 - yes)).level is level
@@ -111,8 +129,10 @@ def test_judgement_raises_the_level_with_a_reason():
     assert assess(answers(11), "high", REASON).level is RiskLevel.HIGH
 
 
-@pytest.mark.parametrize(("yes", "judgement"), [
-    (14, RiskLevel.MEDIUM), (14, RiskLevel.STANDARD), (11, RiskLevel.STANDARD)])
+@pytest.mark.parametrize(
+    ("yes", "judgement"),
+    [(14, RiskLevel.MEDIUM), (14, RiskLevel.STANDARD), (11, RiskLevel.STANDARD)],
+)
 def test_judgement_never_lowers(yes, judgement):
     with pytest.raises(DashError, match="never lower") as caught:
         assess(answers(yes), judgement, REASON)
@@ -153,8 +173,14 @@ def test_judgement_can_only_ever_leave_the_level_higher(given_answers, wanted):
 
 
 def facts(**changes) -> ReferralFacts:
-    values = dict(domestic=True, child_present=False, level=RiskLevel.STANDARD,
-                  da_incident_counts=(1,), last_marac_at=None, now=NOW)
+    values = dict(
+        domestic=True,
+        child_present=False,
+        level=RiskLevel.STANDARD,
+        da_incident_counts=(1,),
+        last_marac_at=None,
+        now=NOW,
+    )
     values.update(changes)
     return ReferralFacts(**values)
 
@@ -179,15 +205,19 @@ def test_three_da_incidents_in_12_months_for_the_victim_or_perpetrator_is_escala
 def test_a_repeat_within_12_months_of_a_marac_referral_triggers():
     assert triggers(facts(last_marac_at=NOW - timedelta(days=365))) == (Trigger.REPEAT,)
     assert triggers(facts(last_marac_at=NOW - timedelta(days=366))) == ()
-    assert referrals_needed(facts(last_marac_at=NOW - timedelta(days=30))) == (
-        ReferralKind.MARAC,)
+    assert referrals_needed(facts(last_marac_at=NOW - timedelta(days=30))) == (ReferralKind.MARAC,)
 
 
 def test_a_child_present_adds_childrens_services_to_any_trigger():
-    for trigger_facts in (dict(level=RiskLevel.HIGH), dict(da_incident_counts=(4,)),
-                          dict(last_marac_at=NOW - timedelta(days=1))):
+    for trigger_facts in (
+        dict(level=RiskLevel.HIGH),
+        dict(da_incident_counts=(4,)),
+        dict(last_marac_at=NOW - timedelta(days=1)),
+    ):
         assert referrals_needed(facts(child_present=True, **trigger_facts)) == (
-            ReferralKind.MARAC, ReferralKind.CHILDRENS_SERVICES)
+            ReferralKind.MARAC,
+            ReferralKind.CHILDRENS_SERVICES,
+        )
 
 
 def test_no_referral_is_made_twice_and_none_for_an_incident_that_is_not_domestic():
@@ -198,9 +228,11 @@ def test_no_referral_is_made_twice_and_none_for_an_incident_that_is_not_domestic
 
 
 def test_all_triggers_are_named_together():
-    assert triggers(facts(level=RiskLevel.HIGH, da_incident_counts=(3,),
-                          last_marac_at=NOW)) == (Trigger.HIGH_RISK, Trigger.ESCALATION,
-                                                  Trigger.REPEAT)
+    assert triggers(facts(level=RiskLevel.HIGH, da_incident_counts=(3,), last_marac_at=NOW)) == (
+        Trigger.HIGH_RISK,
+        Trigger.ESCALATION,
+        Trigger.REPEAT,
+    )
 
 
 # --- lifecycle and due times ----------------------------------------------------------------

@@ -29,9 +29,14 @@ def answers(yes: int) -> dict[int, str]:
 
 def audit_actions(database) -> list[tuple[str, str, str | None]]:
     with database.uow() as uow:
-        return [(e.action, e.outcome, e.justification) for e in uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.action.in_(
-                ["dash.record", "dash.view", "referral.create"])).order_by(AuditEvent.id))]
+        return [
+            (e.action, e.outcome, e.justification)
+            for e in uow.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action.in_(["dash.record", "dash.view", "referral.create"]))
+                .order_by(AuditEvent.id)
+            )
+        ]
 
 
 def test_a_standard_dash_is_saved_scored_and_audited_with_no_referral(database, assessor):
@@ -48,22 +53,24 @@ def test_a_standard_dash_is_saved_scored_and_audited_with_no_referral(database, 
 def test_a_new_dash_supersedes_and_history_is_kept(database, assessor):
     incident_id = new_incident(database, assessor, type_code="DOM")
     first = dash.record_dash(database.uow(), assessor, incident_id, answers(11), NOW).assessment
-    second = dash.record_dash(database.uow(), assessor, incident_id, answers(3),
-                              NOW + timedelta(minutes=5)).assessment
+    second = dash.record_dash(
+        database.uow(), assessor, incident_id, answers(3), NOW + timedelta(minutes=5)
+    ).assessment
     view = dash.dash_for_incident(database.uow(), assessor, incident_id)
     assert view.current.id == second.id and second.supersedes_id == first.id
     assert [(r.id, r.level) for r in view.history] == [
-        (second.id, RiskLevel.STANDARD), (first.id, RiskLevel.MEDIUM)]
+        (second.id, RiskLevel.STANDARD),
+        (first.id, RiskLevel.MEDIUM),
+    ]
     assert ("dash.view", "success", None) in audit_actions(database)
 
 
-def test_high_risk_raises_a_marac_referral_and_a_child_adds_childrens_services(
-    database, assessor
-):
+def test_high_risk_raises_a_marac_referral_and_a_child_adds_childrens_services(database, assessor):
     alone = new_incident(database, assessor, type_code="DOM")
     saved = dash.record_dash(database.uow(), assessor, alone, answers(14), NOW)
     assert [(r.kind, r.status, r.triggers) for r in saved.referrals] == [
-        ("marac", "created", ("high_risk",))]
+        ("marac", "created", ("high_risk",))
+    ]
     assert saved.referrals[0].send_due_at == NOW + timedelta(hours=24)
 
     with_child = new_incident(database, assessor, type_code="DOM", child_present=True)
@@ -77,20 +84,44 @@ def test_high_risk_raises_a_marac_referral_and_a_child_adds_childrens_services(
 
 def test_judgement_raises_with_a_reason_and_never_lowers(database, assessor):
     incident_id = new_incident(database, assessor, type_code="DOM")
-    saved = dash.record_dash(database.uow(), assessor, incident_id, answers(4), NOW,
-                             judgement_level="high", judgement_reason=REASON)
+    saved = dash.record_dash(
+        database.uow(),
+        assessor,
+        incident_id,
+        answers(4),
+        NOW,
+        judgement_level="high",
+        judgement_reason=REASON,
+    )
     record = saved.assessment
     assert (record.score_level, record.judgement_level, record.level) == (
-        RiskLevel.STANDARD, RiskLevel.HIGH, RiskLevel.HIGH)
+        RiskLevel.STANDARD,
+        RiskLevel.HIGH,
+        RiskLevel.HIGH,
+    )
     assert [r.triggers for r in saved.referrals] == [("high_risk",)]
     assert ("dash.record", "success", REASON) in audit_actions(database)
     with pytest.raises(dash.DashInputError) as caught:
-        dash.record_dash(database.uow(), assessor, incident_id, answers(15), NOW,
-                         judgement_level="medium", judgement_reason=REASON)
+        dash.record_dash(
+            database.uow(),
+            assessor,
+            incident_id,
+            answers(15),
+            NOW,
+            judgement_level="medium",
+            judgement_reason=REASON,
+        )
     assert caught.value.field == "judgement_level"
     with pytest.raises(dash.DashInputError) as caught:
-        dash.record_dash(database.uow(), assessor, incident_id, answers(2), NOW,
-                         judgement_level="medium", judgement_reason="")
+        dash.record_dash(
+            database.uow(),
+            assessor,
+            incident_id,
+            answers(2),
+            NOW,
+            judgement_level="medium",
+            judgement_reason="",
+        )
     assert caught.value.field == "judgement_reason"
     with database.uow() as uow:
         assert len(uow.session.scalars(select(DashAssessment)).all()) == 1
@@ -121,8 +152,9 @@ def test_saving_a_dash_announces_the_incidents_queue_items(database, assessor):
 
     incident_id = new_incident(database, assessor, type_code="DOM")
     with database.uow() as uow:
-        items = set(uow.session.scalars(
-            select(QueueItem.id).where(QueueItem.incident_id == incident_id)))
+        items = set(
+            uow.session.scalars(select(QueueItem.id).where(QueueItem.incident_id == incident_id))
+        )
     assert items  # a DA incident waits in the domestic-abuse queue
     feed = queues.open_change_feed(database.uow)
     try:

@@ -20,9 +20,17 @@ from tests.factories import add_incident
 
 def test_foreign_keys_are_enforced(database):
     with database.uow() as uow:
-        uow.session.add(Incident(
-            reference="CR-20261126-9999", opened_at=datetime.now(UTC), opened_by_id=999_999,
-            workstation="WS", opening_type_code="DOM", grade="G2", location_text="x"))
+        uow.session.add(
+            Incident(
+                reference="CR-20261126-9999",
+                opened_at=datetime.now(UTC),
+                opened_by_id=999_999,
+                workstation="WS",
+                opening_type_code="DOM",
+                grade="G2",
+                location_text="x",
+            )
+        )
         with pytest.raises(IntegrityError):
             uow.flush()
 
@@ -30,7 +38,9 @@ def test_foreign_keys_are_enforced(database):
 def test_times_go_in_and_come_back_as_aware_utc(database):
     reference = add_incident(database, age=timedelta(hours=2))
     with database.uow() as uow:
-        incident = uow.session.scalars(select(Incident).where(Incident.reference == reference)).one()
+        incident = uow.session.scalars(
+            select(Incident).where(Incident.reference == reference)
+        ).one()
         assert incident.opened_at.tzinfo is not None
         assert incident.opened_at.utcoffset() == timedelta(0)
         assert incident.opened_at == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
@@ -39,8 +49,17 @@ def test_times_go_in_and_come_back_as_aware_utc(database):
 def test_a_naive_time_is_refused(database):
     with database.uow() as uow:
         staff = uow.staff.by_username(TEST_ADMIN)
-        uow.session.add(AuditEvent(occurred_at=datetime(2026, 1, 1), actor="x", staff_id=staff.id,
-                                   terminal="local", action="a", object_type="t", outcome="success"))
+        uow.session.add(
+            AuditEvent(
+                occurred_at=datetime(2026, 1, 1),
+                actor="x",
+                staff_id=staff.id,
+                terminal="local",
+                action="a",
+                object_type="t",
+                outcome="success",
+            )
+        )
         with pytest.raises(Exception, match="naive datetime"):
             uow.flush()
 
@@ -76,9 +95,15 @@ def test_a_stale_incident_update_fails_instead_of_overwriting(database):
 def test_log_entries_and_audit_events_are_append_only(database):
     reference = add_incident(database)
     with database.uow() as uow:
-        incident = uow.session.scalars(select(Incident).where(Incident.reference == reference)).one()
-        entry = IncidentLogEntry(incident_id=incident.id, entered_by_id=incident.opened_by_id,
-                                 kind="note", text="first account")
+        incident = uow.session.scalars(
+            select(Incident).where(Incident.reference == reference)
+        ).one()
+        entry = IncidentLogEntry(
+            incident_id=incident.id,
+            entered_by_id=incident.opened_by_id,
+            kind="note",
+            text="first account",
+        )
         uow.session.add(entry)
         uow.commit()
         entry.text = "rewritten"
@@ -97,7 +122,7 @@ def test_log_entries_and_audit_events_are_append_only(database):
 
 def _sqlite_path(url: str) -> Path | None:
     prefix = "sqlite+pysqlite:///"
-    return Path(url[len(prefix):]) if url.startswith(prefix) else None
+    return Path(url[len(prefix) :]) if url.startswith(prefix) else None
 
 
 def test_sqlite_runs_in_wal_mode(database):

@@ -175,8 +175,11 @@ def test_every_valid_grading_is_accepted(source, intelligence, handling):
 
 def test_grading_accepts_lower_case_and_stray_spaces():
     assert grading(" 2 ", "b", "c", "  MARAC only  ") == Grading(
-        SourceGrade.UNTESTED, IntelligenceGrade.KNOWN_INDIRECTLY_CORROBORATED,
-        HandlingCode.CONDITIONS, "MARAC only")
+        SourceGrade.UNTESTED,
+        IntelligenceGrade.KNOWN_INDIRECTLY_CORROBORATED,
+        HandlingCode.CONDITIONS,
+        "MARAC only",
+    )
 
 
 @pytest.mark.parametrize("conditions", [None, "", "   "])
@@ -219,8 +222,13 @@ def test_a_bad_code_is_refused_naming_the_field(source, intelligence, handling, 
         ({"SSH_CLIENT": "192.0.2.7 51234 22"}, "192.0.2.7"),
         ({"SSH_CONNECTION": "198.51.100.4 40022 203.0.113.1 22"}, "198.51.100.4"),
         ({"SSH_CONNECTION": "2001:db8::5 40022 2001:db8::1 22"}, "2001:db8::5"),
-        ({"SSH_CLIENT": "192.0.2.7 51234 22",
-          "SSH_CONNECTION": "198.51.100.4 40022 203.0.113.1 22"}, "192.0.2.7"),
+        (
+            {
+                "SSH_CLIENT": "192.0.2.7 51234 22",
+                "SSH_CONNECTION": "198.51.100.4 40022 203.0.113.1 22",
+            },
+            "192.0.2.7",
+        ),
         ({"SSH_CLIENT": "   ", "SSH_CONNECTION": "198.51.100.4 1 2 3"}, "198.51.100.4"),
         ({"TERM": "xterm"}, LOCAL_TERMINAL),
         ({}, "local"),
@@ -237,7 +245,10 @@ def test_default_grades_are_the_national_four_with_their_targets():
     assert grade_codes() == ("G1", "G2", "G3", "G4")
     g1, g2, g3, g4 = DEFAULT_GRADES
     assert (g1.label, g1.target, g1.rural_target) == (
-        "G1 Emergency", timedelta(minutes=15), timedelta(minutes=20))
+        "G1 Emergency",
+        timedelta(minutes=15),
+        timedelta(minutes=20),
+    )
     assert (g2.label, g2.target, g2.rural_target) == ("G2 Priority", timedelta(minutes=60), None)
     assert (g3.label, g3.target) == ("G3 Scheduled", timedelta(hours=48))
     assert (g4.label, g4.target) == ("G4 Resolution without deployment", None)

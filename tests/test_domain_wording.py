@@ -22,8 +22,12 @@ def test_a_grade_is_read_however_it_is_typed():
 
 
 def test_the_flags_are_the_incident_fields_in_words():
-    assert [f.value for f in IncidentFlag] == ["domestic", "child_present", "weapons",
-                                             "possible_crime"]
+    assert [f.value for f in IncidentFlag] == [
+        "domestic",
+        "child_present",
+        "weapons",
+        "possible_crime",
+    ]
     assert IncidentFlag.CHILD_PRESENT.label == "child present"
     assert IncidentFlag.POSSIBLE_CRIME.label == "possible crime"
 

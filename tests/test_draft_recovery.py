@@ -19,8 +19,10 @@ from tests.factories import station_database
 from tests.terminal import TerminalSession, alt
 
 pytestmark = pytest.mark.skipif(
-    postgres_url() is not None, reason="the embedded SQLite path is the one a station crashes on; "
-    "the save itself is covered on PostgreSQL by the service and Pilot tests")
+    postgres_url() is not None,
+    reason="the embedded SQLite path is the one a station crashes on; "
+    "the save itself is covered on PostgreSQL by the service and Pilot tests",
+)
 
 
 def wait_for_draft(path, *texts: str, timeout: float = 15.0) -> dict:
@@ -34,13 +36,19 @@ def wait_for_draft(path, *texts: str, timeout: float = 15.0) -> dict:
             if draft and all(t in json.dumps(draft) for t in texts):
                 return draft
         time.sleep(0.05)
-    raise AssertionError(f"the draft never held {texts}: {path.read_text() if path.exists() else 'no file'}")
+    raise AssertionError(
+        f"the draft never held {texts}: {path.read_text() if path.exists() else 'no file'}"
+    )
 
 
 def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
     url = station_database(tmp_path / "station.sqlite")  # the OS user a call handler
-    env = {**os.environ, "CONTROLROOM_DATA_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
-           "TERM": "xterm-256color"}
+    env = {
+        **os.environ,
+        "CONTROLROOM_DATA_DIR": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+    }
     for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
         env.pop(name, None)
     argv = [sys.executable, "-m", "controlroom", "--database-url", url]
@@ -96,11 +104,17 @@ def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
             second.close()
 
         with database.uow() as uow:
-            rows = uow.session.execute(select(
-                Incident.caller_name, Incident.location_text, Incident.opening_type_code,
-                Incident.idempotency_key)).all()
+            rows = uow.session.execute(
+                select(
+                    Incident.caller_name,
+                    Incident.location_text,
+                    Incident.opening_type_code,
+                    Incident.idempotency_key,
+                )
+            ).all()
         assert [tuple(r) for r in rows] == [
-            ("Kill Test Caller", "7 Crash Street", "DOM", draft["idempotency_key"])]
+            ("Kill Test Caller", "7 Crash Street", "DOM", draft["idempotency_key"])
+        ]
         assert not draft_path.exists()
     finally:
         database.dispose()

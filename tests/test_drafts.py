@@ -99,8 +99,9 @@ def test_a_damaged_draft_is_moved_aside_and_the_form_starts_empty(journal, conte
     journal.path.write_bytes(content)
     assert journal.load() is None
     assert not journal.path.exists()
-    aside = [p for p in journal.path.parent.iterdir()
-             if p.name.startswith("call.handler.json.corrupt-")]
+    aside = [
+        p for p in journal.path.parent.iterdir() if p.name.startswith("call.handler.json.corrupt-")
+    ]
     assert len(aside) == 1 and aside[0].read_bytes() == content
     journal.save({"fresh": True})
     assert journal.load() == {"fresh": True}
@@ -130,9 +131,21 @@ def test_a_draft_is_a_dict(journal):
         journal.save(["not", "a", "form"])
 
 
-@pytest.mark.parametrize("username", [
-    "", ".", "..", "../evil", "a/b", "/etc/passwd", "a\\b", "nul\x00", "tab\tname", "esc\x1b",
-])
+@pytest.mark.parametrize(
+    "username",
+    [
+        "",
+        ".",
+        "..",
+        "../evil",
+        "a/b",
+        "/etc/passwd",
+        "a\\b",
+        "nul\x00",
+        "tab\tname",
+        "esc\x1b",
+    ],
+)
 def test_a_username_that_could_leave_the_directory_is_refused(tmp_path, username):
     with pytest.raises(ValueError):
         DraftJournal(tmp_path, username)

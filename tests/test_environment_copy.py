@@ -35,8 +35,10 @@ def counts(url: str) -> dict[str, int]:
     database = Database(url)
     try:
         with database.engine.connect() as connection:
-            return {model.__tablename__: connection.scalar(
-                select(func.count()).select_from(model)) for model in (Location, Person, Incident)}
+            return {
+                model.__tablename__: connection.scalar(select(func.count()).select_from(model))
+                for model in (Location, Person, Incident)
+            }
     finally:
         database.dispose()
 
@@ -59,21 +61,26 @@ def cli(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("target", [Environment.TRAINING, Environment.TEST])
 def test_a_production_database_is_never_copied_into_training_or_test(
-        cli, capsys, seeded_database_url, database_url, target):
+    cli, capsys, seeded_database_url, database_url, target
+):
     set_environment(seeded_database_url, Environment.PRODUCTION)
     set_environment(database_url, target)
     before = counts(database_url)
     result = run_cli(capsys, "db", "copy", "--from", seeded_database_url, "--to", database_url)
     assert result.code == 2
-    assert ("copy refused: records from a production database are never copied into a "
-            f"{target.value} database") in result.err
+    assert (
+        "copy refused: records from a production database are never copied into a "
+        f"{target.value} database"
+    ) in result.err
     assert counts(database_url) == before
     assert last_event(seeded_database_url) == (
-        "database.copy_out", "denied", f"into a {target.value} database: refused")
+        "database.copy_out",
+        "denied",
+        f"into a {target.value} database: refused",
+    )
 
 
-def test_training_records_never_go_into_production(cli, capsys, seeded_database_url,
-                                                    database_url):
+def test_training_records_never_go_into_production(cli, capsys, seeded_database_url, database_url):
     set_environment(seeded_database_url, Environment.TRAINING)
     set_environment(database_url, Environment.PRODUCTION)
     before = counts(database_url)
@@ -82,8 +89,7 @@ def test_training_records_never_go_into_production(cli, capsys, seeded_database_
     assert counts(database_url) == before
 
 
-def test_training_records_copy_into_a_test_database(cli, capsys, seeded_database_url,
-                                                    database_url):
+def test_training_records_copy_into_a_test_database(cli, capsys, seeded_database_url, database_url):
     set_environment(seeded_database_url, Environment.TRAINING)
     source = counts(seeded_database_url)
     assert min(source.values()) > 0

@@ -28,11 +28,18 @@ def people(database, database_url):
     complainant = add_person(database, "Tamsin", "Exportable")
     ordinary = add_person(database, "Toby", "Exportable")
     incidents.save_new_incident(
-        database.uow(), supervisor,
-        incidents.NewIncident(idempotency_key="sexo-export", type_code="SEXO",
-                              location_text="8 Quiet Close", thrive_skipped=True,
-                              persons=((complainant, "victim"),)),
-        SEED_ANCHOR, ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        supervisor,
+        incidents.NewIncident(
+            idempotency_key="sexo-export",
+            type_code="SEXO",
+            location_text="8 Quiet Close",
+            thrive_skipped=True,
+            persons=((complainant, "victim"),),
+        ),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    )
     return {"complainant": complainant, "ordinary": ordinary}
 
 
@@ -51,8 +58,9 @@ def production(database) -> None:
 
 def last_export(database) -> audit.AuditRecord:
     with database.uow() as uow:
-        return audit.to_record(next(e for e in uow.audit.latest(10)
-                                    if e.action == "records.export"))
+        return audit.to_record(
+            next(e for e in uow.audit.latest(10) if e.action == "records.export")
+        )
 
 
 def ids(output: str) -> set[int]:
@@ -60,12 +68,14 @@ def ids(output: str) -> set[int]:
 
 
 def search(capsys, database_url, *extra):
-    return run_cli(capsys, "search", "person", "exportable", "--json", "--database-url",
-                   database_url, *extra)
+    return run_cli(
+        capsys, "search", "person", "exportable", "--json", "--database-url", database_url, *extra
+    )
 
 
-def test_a_test_database_exports_as_before_and_records_it(cli, capsys, database, database_url,
-                                                          people):
+def test_a_test_database_exports_as_before_and_records_it(
+    cli, capsys, database, database_url, people
+):
     result = search(capsys, database_url)
     assert result.code == 0, result.err
     assert ids(result.out) == {people["complainant"], people["ordinary"]}
@@ -73,7 +83,8 @@ def test_a_test_database_exports_as_before_and_records_it(cli, capsys, database,
 
 
 def test_production_needs_a_justification_and_leaves_the_complainant_out(
-        cli, capsys, database, database_url, people):
+    cli, capsys, database, database_url, people
+):
     production(database)
     refused = search(capsys, database_url)
     assert refused.code == 2 and "needs a justification" in refused.err and refused.out == ""
@@ -93,8 +104,7 @@ def test_an_explicit_authorisation_is_recorded(cli, capsys, database, database_u
     assert "include_protected=yes" in last_export(database).detail
 
 
-def test_a_call_handler_may_not_export_from_production(cli, capsys, database, database_url,
-                                                       people):
+def test_a_call_handler_may_not_export_from_production(cli, capsys, database, database_url, people):
     production(database)
     cli["name"] = "export.handler"
     result = search(capsys, database_url, "--justification", REASON)
@@ -103,5 +113,7 @@ def test_a_call_handler_may_not_export_from_production(cli, capsys, database, da
     with database.uow() as uow:
         event = uow.audit.latest(1)[0]
         assert (event.actor, event.action, event.outcome) == (
-            "export.handler", "records.export", "denied")
-
+            "export.handler",
+            "records.export",
+            "denied",
+        )

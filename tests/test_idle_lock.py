@@ -36,21 +36,35 @@ class Clock:
 
 
 def app_with_clock(database, tmp_path, clock: Clock, *, idle_minutes: float = 15):
-    settings = load_settings(environ={"CONTROLROOM_DATA_DIR": str(tmp_path),
-                                      "XDG_CONFIG_HOME": str(tmp_path)})
+    settings = load_settings(
+        environ={"CONTROLROOM_DATA_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    )
     settings = replace(settings, database_url=database.url, idle_lock_minutes=idle_minutes)
-    return make_app(settings, database.uow, "test.supervisor", terminal="local",
-                    term="xterm-256color", clock=clock)
+    return make_app(
+        settings,
+        database.uow,
+        "test.supervisor",
+        terminal="local",
+        term="xterm-256color",
+        clock=clock,
+    )
 
 
 def an_incident(database) -> str:
     supervisor = staff_actor(database, Role.SUPERVISOR)
     session_lock.set_pin(database.uow(), supervisor, supervisor.username, PIN)
     return incidents.save_new_incident(
-        database.uow(), supervisor,
-        incidents.NewIncident(idempotency_key="lock-1", type_code="NOISE",
-                              location_text="9 Quiet Close", caller_name=MARK),
-        SEED_ANCHOR, ("G1", "G2", "G3", "G4")).reference
+        database.uow(),
+        supervisor,
+        incidents.NewIncident(
+            idempotency_key="lock-1",
+            type_code="NOISE",
+            location_text="9 Quiet Close",
+            caller_name=MARK,
+        ),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    ).reference
 
 
 def said(app) -> str:
@@ -74,8 +88,11 @@ async def type_pin(pilot, pin: str) -> None:
 
 def session_events(database) -> list[tuple[str, str]]:
     with database.uow() as uow:
-        return [(e.action, e.outcome) for e in reversed(uow.audit.latest(40))
-                if e.action in ("session.lock", "session.unlock")]
+        return [
+            (e.action, e.outcome)
+            for e in reversed(uow.audit.latest(40))
+            if e.action in ("session.lock", "session.unlock")
+        ]
 
 
 async def test_the_idle_lock_hides_the_record_until_the_pin_is_typed(database, tmp_path):
@@ -136,11 +153,13 @@ async def test_the_idle_lock_hides_the_record_until_the_pin_is_typed(database, t
         await settle(pilot)
         assert not app.locked
     assert session_events(database) == [
-        ("session.lock", "success"), ("session.unlock", "denied"), ("session.unlock", "success")]
+        ("session.lock", "success"),
+        ("session.unlock", "denied"),
+        ("session.unlock", "success"),
+    ]
 
 
-async def test_five_wrong_pins_lock_the_account_for_ten_minutes(database, tmp_path,
-                                                              monkeypatch):
+async def test_five_wrong_pins_lock_the_account_for_ten_minutes(database, tmp_path, monkeypatch):
     import controlroom.app
 
     monkeypatch.setattr(controlroom.app, "IDLE_CHECK_SECONDS", 0.05)  # the app's own timer
@@ -172,7 +191,9 @@ async def test_five_wrong_pins_lock_the_account_for_ten_minutes(database, tmp_pa
         assert not app.locked and MARK in screen_text(app)
     events = session_events(database)
     assert events == [("session.lock", "success")] + [("session.unlock", "denied")] * 5 + [
-        ("session.unlock", "refused"), ("session.unlock", "success")]
+        ("session.unlock", "refused"),
+        ("session.unlock", "success"),
+    ]
     with database.uow() as uow:
         staff = uow.staff.by_username("test.supervisor")
         assert (staff.failed_pin_attempts, staff.pin_locked_until) == (0, None)

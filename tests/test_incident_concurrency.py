@@ -36,8 +36,11 @@ def operator(supervisor) -> Actor:
 
 
 def form(**fields) -> NewIncident:
-    answers = dict(idempotency_key=uuid.uuid4().hex, type_code="NOISE",
-                   location_text="12 Mill Lane, Leeds LS6 2AB")
+    answers = dict(
+        idempotency_key=uuid.uuid4().hex,
+        type_code="NOISE",
+        location_text="12 Mill Lane, Leeds LS6 2AB",
+    )
     answers.update(fields)
     return NewIncident(**answers)
 
@@ -60,8 +63,12 @@ def test_concurrent_saves_get_unique_gap_free_references(database, operator):
         references = []
         for n in range(SAVES_PER_THREAD):
             saved = incidents.save_new_incident(
-                database.uow(), operator, form(narrative=f"station {index} call {n}"),
-                NOW + timedelta(milliseconds=n), GRADES)
+                database.uow(),
+                operator,
+                form(narrative=f"station {index} call {n}"),
+                NOW + timedelta(milliseconds=n),
+                GRADES,
+            )
             assert saved.created
             references.append(saved.reference)
         return references
@@ -73,14 +80,14 @@ def test_concurrent_saves_get_unique_gap_free_references(database, operator):
     assert sorted(int(r.rsplit("-", 1)[1]) for r in references) == list(range(1, total + 1))
     with database.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Incident)) == total
-        assert uow.session.scalar(
-            select(func.count(func.distinct(Incident.reference)))) == total
+        assert uow.session.scalar(select(func.count(func.distinct(Incident.reference)))) == total
 
 
 def test_the_same_form_saved_from_many_stations_at_once_is_one_incident(database, operator):
     same = form(narrative="restored draft")
-    results = run_together(THREADS, lambda _: incidents.save_new_incident(
-        database.uow(), operator, same, NOW, GRADES))
+    results = run_together(
+        THREADS, lambda _: incidents.save_new_incident(database.uow(), operator, same, NOW, GRADES)
+    )
     assert len({(r.id, r.reference) for r in results}) == 1
     assert sorted(r.created for r in results) == [False] * (THREADS - 1) + [True]
     with database.uow() as uow:
@@ -89,16 +96,18 @@ def test_the_same_form_saved_from_many_stations_at_once_is_one_incident(database
 
 def test_two_operators_regrading_at_once_one_wins_and_nothing_is_lost(database, operator):
     for round_ in range(5):
-        saved = incidents.save_new_incident(database.uow(), operator, form(type_code="BURGB"),
-                                            NOW, GRADES)
+        saved = incidents.save_new_incident(
+            database.uow(), operator, form(type_code="BURGB"), NOW, GRADES
+        )
         seen = incidents.view_incident_by_id(database.uow(), operator, saved.id, today=date.today())
         wanted = {0: ("G1", "Weapon now seen"), 1: ("G4", "Caller says all is calm")}
 
         def regrade(index, seen=seen, saved=saved, wanted=wanted):
             grade, reason = wanted[index]
             try:
-                return incidents.change_grade(database.uow(), operator, saved.id, grade, reason,
-                                              seen.version, NOW, GRADES)
+                return incidents.change_grade(
+                    database.uow(), operator, saved.id, grade, reason, seen.version, NOW, GRADES
+                )
             except EditConflict as conflict:
                 return conflict
 
@@ -110,7 +119,9 @@ def test_two_operators_regrading_at_once_one_wins_and_nothing_is_lost(database, 
         # The loser is shown the winner's change, so nothing is overwritten unseen.
         assert conflicts[0].current.grade == winner.grade
         assert conflicts[0].current.version == winner.version == 2
-        final = incidents.view_incident_by_id(database.uow(), operator, saved.id, today=date.today())
+        final = incidents.view_incident_by_id(
+            database.uow(), operator, saved.id, today=date.today()
+        )
         assert (final.grade, final.version) == (winner.grade, 2)
         changes = [e for e in final.log if e.kind == "grade_change"]
         assert [(e.old_value, e.new_value) for e in changes] == [("G3", winner.grade)]
@@ -118,12 +129,23 @@ def test_two_operators_regrading_at_once_one_wins_and_nothing_is_lost(database, 
 
 def test_notes_written_at_once_all_land(database, operator):
     saved = incidents.save_new_incident(database.uow(), operator, form(), NOW, GRADES)
-    run_together(THREADS, lambda index: incidents.add_note(
-        database.uow(), operator, saved.id, f"note from station {index}", NOW))
+    run_together(
+        THREADS,
+        lambda index: incidents.add_note(
+            database.uow(), operator, saved.id, f"note from station {index}", NOW
+        ),
+    )
     with database.uow() as uow:
         texts = uow.session.scalars(
-            select(IncidentLogEntry.text).where(IncidentLogEntry.incident_id == saved.id,
-                                                IncidentLogEntry.text.startswith("note from"))
+            select(IncidentLogEntry.text).where(
+                IncidentLogEntry.incident_id == saved.id,
+                IncidentLogEntry.text.startswith("note from"),
+            )
         ).all()
     assert sorted(texts) == sorted(f"note from station {i}" for i in range(THREADS))
-    assert incidents.view_incident_by_id(database.uow(), operator, saved.id, today=date.today()).version == 1
+    assert (
+        incidents.view_incident_by_id(
+            database.uow(), operator, saved.id, today=date.today()
+        ).version
+        == 1
+    )

@@ -41,53 +41,84 @@ GRADES = grade_codes()  # G1..G4, most urgent first
 # --- postcodes -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "normal"), [
-    ("LS6 2AB", "LS6 2AB"), ("ls62ab", "LS6 2AB"), ("  Ls6   2aB ", "LS6 2AB"),
-    ("SW1A1AA", "SW1A 1AA"), ("m1 1ae", "M1 1AE"), ("B33 8TH", "B33 8TH"),
-    ("CR2 6XH", "CR2 6XH"), ("DN55 1PT", "DN55 1PT"), ("W1A 0AX", "W1A 0AX"),
-    ("EC1A 1BB", "EC1A 1BB"), ("gir0aa", "GIR 0AA"), ("GIR 0AA", "GIR 0AA"),
-])
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        ("LS6 2AB", "LS6 2AB"),
+        ("ls62ab", "LS6 2AB"),
+        ("  Ls6   2aB ", "LS6 2AB"),
+        ("SW1A1AA", "SW1A 1AA"),
+        ("m1 1ae", "M1 1AE"),
+        ("B33 8TH", "B33 8TH"),
+        ("CR2 6XH", "CR2 6XH"),
+        ("DN55 1PT", "DN55 1PT"),
+        ("W1A 0AX", "W1A 0AX"),
+        ("EC1A 1BB", "EC1A 1BB"),
+        ("gir0aa", "GIR 0AA"),
+        ("GIR 0AA", "GIR 0AA"),
+    ],
+)
 def test_postcodes_are_normalised(typed, normal):
     assert normalise_postcode(typed) == normal
     assert is_postcode(typed)
 
 
-@pytest.mark.parametrize("typed", [
-    "", "LS6", "LS6 2A", "LS6 2ABC", "QS6 2AB",   # Q never starts a postcode
-    "LJ6 2AB",                                      # J never second
-    "LS6 2CI", "LS6 2AV",                           # C, I, V never in the inward code
-    "123 456", "LS6-2AB", "LS6 2AB!", "ＬＳ6 2AB",   # full-width letters are not ASCII
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "LS6",
+        "LS6 2A",
+        "LS6 2ABC",
+        "QS6 2AB",  # Q never starts a postcode
+        "LJ6 2AB",  # J never second
+        "LS6 2CI",
+        "LS6 2AV",  # C, I, V never in the inward code
+        "123 456",
+        "LS6-2AB",
+        "LS6 2AB!",
+        "ＬＳ6 2AB",  # full-width letters are not ASCII
+    ],
+)
 def test_bad_postcodes_are_refused_with_the_form_to_use(typed):
     with pytest.raises(ValueError) as refused:
         normalise_postcode(typed)
-    assert str(refused.value) == POSTCODE_MESSAGE == (
-        "not a valid UK postcode: use a form like LS6 2AB")
+    assert (
+        str(refused.value)
+        == POSTCODE_MESSAGE
+        == ("not a valid UK postcode: use a form like LS6 2AB")
+    )
 
 
-@pytest.mark.parametrize(("address", "found"), [
-    ("12 Mill Lane, Leeds LS6 2AB", "LS6 2AB"),
-    ("12 Mill Lane, Leeds, ls62ab", "LS6 2AB"),
-    ("flat 3 sw1a 1aa london", "SW1A 1AA"),
-    ("Buckingham Palace GIR 0AA", "GIR 0AA"),
-    ("12 Mill Lane", None),
-    ("Unit B1, Mill Lane", None),
-    ("junction of A64 and A1", None),
-    ("LS6 2CI Mill Lane", None),
-])
+@pytest.mark.parametrize(
+    ("address", "found"),
+    [
+        ("12 Mill Lane, Leeds LS6 2AB", "LS6 2AB"),
+        ("12 Mill Lane, Leeds, ls62ab", "LS6 2AB"),
+        ("flat 3 sw1a 1aa london", "SW1A 1AA"),
+        ("Buckingham Palace GIR 0AA", "GIR 0AA"),
+        ("12 Mill Lane", None),
+        ("Unit B1, Mill Lane", None),
+        ("junction of A64 and A1", None),
+        ("LS6 2CI Mill Lane", None),
+    ],
+)
 def test_a_postcode_is_found_inside_a_typed_address(address, found):
     assert find_postcode(address) == found
 
 
-@pytest.mark.parametrize(("address", "problem"), [
-    ("12 Mill Lane, Leeds LS6 2AB", None),
-    ("12 Mill Lane", None),
-    ("Flat B1, 2 Mill Lane", None),     # a flat number is never taken for a postcode
-    ("junction of the A64 and A1", None),
-    ("12 Mill Lane QS6 2AB", POSTCODE_MESSAGE),
-    ("12 Mill Lane LS6 2CI", POSTCODE_MESSAGE),
-    ("12 Mill Lane LS6 2AB and LS6 2CI", POSTCODE_MESSAGE),
-])
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("12 Mill Lane, Leeds LS6 2AB", None),
+        ("12 Mill Lane", None),
+        ("Flat B1, 2 Mill Lane", None),  # a flat number is never taken for a postcode
+        ("junction of the A64 and A1", None),
+        ("12 Mill Lane QS6 2AB", POSTCODE_MESSAGE),
+        ("12 Mill Lane LS6 2CI", POSTCODE_MESSAGE),
+        ("12 Mill Lane LS6 2AB and LS6 2CI", POSTCODE_MESSAGE),
+    ],
+)
 def test_a_mistyped_postcode_in_an_address_is_a_problem(address, problem):
     assert postcode_problem(address) == problem
 
@@ -99,8 +130,7 @@ def test_outward_codes_alone():
     assert outward_code("LS6 2AB") is None
 
 
-@given(st.from_regex(r"[A-PR-UWYZ][A-HK-Y][0-9][0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2}",
-                     fullmatch=True))
+@given(st.from_regex(r"[A-PR-UWYZ][A-HK-Y][0-9][0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2}", fullmatch=True))
 def test_normalising_is_idempotent_and_ignores_case_and_spacing(postcode):
     normal = normalise_postcode(postcode)
     assert normalise_postcode(normal) == normal
@@ -140,14 +170,17 @@ def test_references_have_four_digits_and_widen_past_9999():
         incident_reference(date(2026, 11, 26), 0)
 
 
-@pytest.mark.parametrize(("moment", "day"), [
-    # Summer (BST, UTC+1): 23:30 UTC on 31 May is 00:30 on 1 June in London.
-    (datetime(2026, 5, 31, 23, 30, tzinfo=UTC), date(2026, 6, 1)),
-    (datetime(2026, 5, 31, 22, 59, tzinfo=UTC), date(2026, 5, 31)),
-    # Winter (GMT): London and UTC agree.
-    (datetime(2026, 11, 26, 0, 0, 30, tzinfo=UTC), date(2026, 11, 26)),
-    (datetime(2026, 11, 25, 23, 59, 59, tzinfo=UTC), date(2026, 11, 25)),
-])
+@pytest.mark.parametrize(
+    ("moment", "day"),
+    [
+        # Summer (BST, UTC+1): 23:30 UTC on 31 May is 00:30 on 1 June in London.
+        (datetime(2026, 5, 31, 23, 30, tzinfo=UTC), date(2026, 6, 1)),
+        (datetime(2026, 5, 31, 22, 59, tzinfo=UTC), date(2026, 5, 31)),
+        # Winter (GMT): London and UTC agree.
+        (datetime(2026, 11, 26, 0, 0, 30, tzinfo=UTC), date(2026, 11, 26)),
+        (datetime(2026, 11, 25, 23, 59, 59, tzinfo=UTC), date(2026, 11, 25)),
+    ],
+)
 def test_reference_days_are_london_days(moment, day):
     assert reference_day(moment) == day
     assert str(REFERENCE_ZONE) == "Europe/London"
@@ -161,25 +194,34 @@ def test_reference_day_refuses_a_naive_time():
 # --- grade suggestion ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("suggested", "weapons", "child", "domestic", "expected"), [
-    ("G3", False, False, False, "G3"),
-    ("G3", True, False, False, "G1"),
-    ("G3", False, True, False, "G2"),
-    ("G4", False, False, True, "G2"),
-    ("G1", False, True, True, "G1"),    # never lowered
-    ("G2", False, False, False, "G2"),
-    ("G9", False, False, False, "G1"),  # unknown to this force: the safe side
-])
+@pytest.mark.parametrize(
+    ("suggested", "weapons", "child", "domestic", "expected"),
+    [
+        ("G3", False, False, False, "G3"),
+        ("G3", True, False, False, "G1"),
+        ("G3", False, True, False, "G2"),
+        ("G4", False, False, True, "G2"),
+        ("G1", False, True, True, "G1"),  # never lowered
+        ("G2", False, False, False, "G2"),
+        ("G9", False, False, False, "G1"),  # unknown to this force: the safe side
+    ],
+)
 def test_the_suggested_grade_is_raised_by_the_answers_never_lowered(
-        suggested, weapons, child, domestic, expected):
-    assert suggest_grade(suggested, weapons=weapons, child_present=child, domestic=domestic,
-                         grade_codes=GRADES) == expected
+    suggested, weapons, child, domestic, expected
+):
+    assert (
+        suggest_grade(
+            suggested, weapons=weapons, child_present=child, domestic=domestic, grade_codes=GRADES
+        )
+        == expected
+    )
 
 
 @given(st.sampled_from(GRADES), st.booleans(), st.booleans(), st.booleans())
 def test_the_suggestion_is_a_configured_grade_at_least_as_urgent(suggested, weapons, child, dom):
-    grade = suggest_grade(suggested, weapons=weapons, child_present=child, domestic=dom,
-                          grade_codes=GRADES)
+    grade = suggest_grade(
+        suggested, weapons=weapons, child_present=child, domestic=dom, grade_codes=GRADES
+    )
     assert grade in GRADES
     assert GRADES.index(grade) <= GRADES.index(suggested)
     if weapons:
@@ -189,18 +231,31 @@ def test_the_suggestion_is_a_configured_grade_at_least_as_urgent(suggested, weap
 
 
 def test_a_force_with_its_own_grades():
-    assert suggest_grade("P3", weapons=False, child_present=True, domestic=False,
-                         grade_codes=("P1", "P2", "P3")) == "P2"
-    assert suggest_grade("ONLY", weapons=False, child_present=True, domestic=True,
-                         grade_codes=("ONLY",)) == "ONLY"
+    assert (
+        suggest_grade(
+            "P3", weapons=False, child_present=True, domestic=False, grade_codes=("P1", "P2", "P3")
+        )
+        == "P2"
+    )
+    assert (
+        suggest_grade(
+            "ONLY", weapons=False, child_present=True, domestic=True, grade_codes=("ONLY",)
+        )
+        == "ONLY"
+    )
 
 
 # --- closing -------------------------------------------------------------------------------
 
 
 def close(**changes):
-    answers = dict(closing_type_code="ASLT", result="Words of advice given.", possible_crime=False,
-                   crime_reference=None, no_crime_reason=None)
+    answers = dict(
+        closing_type_code="ASLT",
+        result="Words of advice given.",
+        possible_crime=False,
+        crime_reference=None,
+        no_crime_reason=None,
+    )
     answers.update(changes)
     return closure_problems(**answers)
 
@@ -227,8 +282,11 @@ def test_each_closure_problem_names_its_field():
 
 
 def test_thrive_has_six_labelled_parts():
-    assert list(THRIVE_LABELS) == list(THRIVE_PARTS) == [
-        "threat", "harm", "risk", "investigation", "vulnerability", "engagement"]
+    assert (
+        list(THRIVE_LABELS)
+        == list(THRIVE_PARTS)
+        == ["threat", "harm", "risk", "investigation", "vulnerability", "engagement"]
+    )
     assert THRIVE_LABELS["vulnerability"] == "Vulnerability"
 
 
@@ -243,14 +301,17 @@ ASBN = IncidentTypeFacts("ASBN", "Anti-Social Behaviour", domestic=False, possib
 WELF = IncidentTypeFacts("WELF", "Public Safety & Welfare", domestic=False, possible_crime=False)
 
 
-@pytest.mark.parametrize(("a", "b", "related"), [
-    (NOISE, NOISE, True),   # the same type
-    (DOM, DOMV, True),      # both domestic, under different headings
-    (BURGR, THEFT, True),   # possible crimes under one heading
-    (NOISE, ASBN, False),   # same heading but not crimes
-    (DOM, WELF, False),     # same heading, one not a crime
-    (BURGR, NOISE, False),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "related"),
+    [
+        (NOISE, NOISE, True),  # the same type
+        (DOM, DOMV, True),  # both domestic, under different headings
+        (BURGR, THEFT, True),  # possible crimes under one heading
+        (NOISE, ASBN, False),  # same heading but not crimes
+        (DOM, WELF, False),  # same heading, one not a crime
+        (BURGR, NOISE, False),
+    ],
+)
 def test_related_types(a, b, related):
     assert is_related_type(a, b) is related
     assert is_related_type(b, a) is related
@@ -259,20 +320,34 @@ def test_related_types(a, b, related):
 # --- phone numbers ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "normal"), [
-    ("07700 900123", "07700900123"), ("+44 7700 900123", "07700900123"),
-    ("0044 7700 900123", "07700900123"), ("+447700900123", "07700900123"),
-    ("+33 1 23 45 67 89", "0033123456789"),
-    ("999999", "999999"),
-])
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        ("07700 900123", "07700900123"),
+        ("+44 7700 900123", "07700900123"),
+        ("0044 7700 900123", "07700900123"),
+        ("+447700900123", "07700900123"),
+        ("+33 1 23 45 67 89", "0033123456789"),
+        ("999999", "999999"),
+    ],
+)
 def test_phone_numbers_are_normalised(typed, normal):
     assert normalise_phone(typed) == normal
 
 
-@pytest.mark.parametrize("typed", [
-    "12345", "1234567890123456", "07700-900123", "(0113) 496 0000", "07700 9OO123",
-    "++447700900123", "0770０900123", "0044 12",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "12345",
+        "1234567890123456",
+        "07700-900123",
+        "(0113) 496 0000",
+        "07700 9OO123",
+        "++447700900123",
+        "0770０900123",
+        "0044 12",
+    ],
+)
 def test_bad_phone_numbers_are_refused(typed):
     with pytest.raises(ValueError, match="digits, spaces and a leading \\+ only"):
         normalise_phone(typed)

@@ -37,8 +37,10 @@ def immediate_lookups(monkeypatch):
 def incident_rows(database) -> list[SimpleNamespace]:
     """Every incident as plain values (read inside the session, usable after it)."""
     with database.uow() as uow:
-        return [SimpleNamespace(**{c.key: getattr(row, c.key) for c in Incident.__table__.columns})
-                for row in uow.session.scalars(select(Incident).order_by(Incident.id))]
+        return [
+            SimpleNamespace(**{c.key: getattr(row, c.key) for c in Incident.__table__.columns})
+            for row in uow.session.scalars(select(Incident).order_by(Incident.id))
+        ]
 
 
 async def open_form(pilot):
@@ -48,8 +50,14 @@ async def open_form(pilot):
     assert isinstance(pilot.app.screen, IncidentEntry)
 
 
-async def type_minimal(pilot, *, location="14 Mill Lane, LS6 2AB", kind="dom", grade="",
-                       narrative="Shouting next door."):
+async def type_minimal(
+    pilot,
+    *,
+    location="14 Mill Lane, LS6 2AB",
+    kind="dom",
+    grade="",
+    narrative="Shouting next door.",
+):
     await pilot.press("alt+l", *location, "tab")
     await pilot.press(*kind)
     await settle(pilot)
@@ -75,7 +83,10 @@ async def test_an_incident_is_created_by_keys_alone(database, tmp_path):
     assert incident.reference.startswith("CR-20261126-")
     assert incident.reference in text
     assert (incident.opening_type_code, incident.grade, incident.location_text) == (
-        "DOM", "G1", "14 Mill Lane, LS6 2AB")
+        "DOM",
+        "G1",
+        "14 Mill Lane, LS6 2AB",
+    )
     assert incident.caller_name == "Pat Caller" and incident.caller_relationship == "neighbour"
     assert incident.narrative == "Shouting next door."
     assert incident.domestic and incident.thrive_skipped and incident.location_id is None
@@ -106,7 +117,14 @@ async def test_empty_grade_takes_the_suggestion_from_type_and_flags(database, tm
         ("14 Mill Lane", "zzzq", "x", "type_code", "no incident type matches"),
         ("14 Mill Lane", "dom", "y" * 10_000, "narrative", "the limit is 8,000"),
     ],
-    ids=["cut-short-postcode", "bad-postcode", "no-location", "no-type", "unknown-type", "long-narrative"],
+    ids=[
+        "cut-short-postcode",
+        "bad-postcode",
+        "no-location",
+        "no-type",
+        "unknown-type",
+        "long-narrative",
+    ],
 )
 async def test_bad_input_is_named_at_its_field_and_nothing_typed_is_lost(
     database, tmp_path, location, kind, narrative, field, message
@@ -186,18 +204,26 @@ async def test_terminal_escapes_in_a_name_are_refused_at_the_field(database, tmp
 
 
 async def test_location_history_hazards_and_resident_markers_appear_on_entry(database, tmp_path):
-    location_id = add_location(database, "12 Mill Lane", postcode="LS6 2AB",
-                               hazards=("DOG ON PREMISES",))
+    location_id = add_location(
+        database, "12 Mill Lane", postcode="LS6 2AB", hazards=("DOG ON PREMISES",)
+    )
     resident = add_person(database, "Dale", "Example", home=location_id)
     add_marker(database, resident, "RSO")
     add_marker(database, resident, "VIOLENT")
     admin = _admin(database)
     earlier = incidents.save_new_incident(
-        database.uow(), admin,
-        incidents.NewIncident(idempotency_key="earlier", type_code="NOISE",
-                              location_text="12 Mill Lane", location_id=location_id,
-                              thrive_skipped=True),
-        SEED_ANCHOR - timedelta(days=40), ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        admin,
+        incidents.NewIncident(
+            idempotency_key="earlier",
+            type_code="NOISE",
+            location_text="12 Mill Lane",
+            location_id=location_id,
+            thrive_skipped=True,
+        ),
+        SEED_ANCHOR - timedelta(days=40),
+        ("G1", "G2", "G3", "G4"),
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_form(pilot)
@@ -262,13 +288,22 @@ async def test_a_new_person_is_checked_for_duplicates_before_it_is_created(datab
 
 
 async def test_a_second_call_is_linked_to_the_open_incident_not_duplicated(database, tmp_path):
-    location_id = add_location(database, "3 Canal Street", street="Canal Street", postcode="LS1 4AB")
+    location_id = add_location(
+        database, "3 Canal Street", street="Canal Street", postcode="LS1 4AB"
+    )
     first = incidents.save_new_incident(
-        database.uow(), _admin(database),
-        incidents.NewIncident(idempotency_key="first", type_code="DOM",
-                              location_text="3 Canal Street", location_id=location_id,
-                              thrive_skipped=True),
-        SEED_ANCHOR - timedelta(minutes=20), ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        _admin(database),
+        incidents.NewIncident(
+            idempotency_key="first",
+            type_code="DOM",
+            location_text="3 Canal Street",
+            location_id=location_id,
+            thrive_skipped=True,
+        ),
+        SEED_ANCHOR - timedelta(minutes=20),
+        ("G1", "G2", "G3", "G4"),
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_form(pilot)
@@ -287,7 +322,8 @@ async def test_a_second_call_is_linked_to_the_open_incident_not_duplicated(datab
     assert len(incident_rows(database)) == 1
     with database.uow() as uow:
         merged = uow.session.scalars(
-            select(IncidentLogEntry.text).where(IncidentLogEntry.kind == "merged_call")).all()
+            select(IncidentLogEntry.text).where(IncidentLogEntry.kind == "merged_call")
+        ).all()
     assert len(merged) == 1
     assert "Second Caller" in merged[0] and "They are still shouting." in merged[0]
 
@@ -335,20 +371,38 @@ async def test_typing_reaches_a_private_draft_and_is_offered_back_next_time(data
         await settle(pilot)
         assert isinstance(app.screen, IncidentView)
     [incident] = incident_rows(database)
-    assert (incident.caller_name, incident.idempotency_key) == ("Draft Caller", draft["idempotency_key"])
+    assert (incident.caller_name, incident.idempotency_key) == (
+        "Draft Caller",
+        draft["idempotency_key"],
+    )
 
 
 async def test_a_restored_draft_whose_save_already_landed_makes_no_second_incident(
     database, tmp_path
 ):
     journal = draft_journal(tmp_path, TEST_SUPERVISOR)
-    journal.save({"version": 1, "idempotency_key": "landed-once", "location_text": "1 Once Road",
-                  "type_code": "DOM", "type_text": "Domestic incident", "thrive_skipped": True})
+    journal.save(
+        {
+            "version": 1,
+            "idempotency_key": "landed-once",
+            "location_text": "1 Once Road",
+            "type_code": "DOM",
+            "type_text": "Domestic incident",
+            "thrive_skipped": True,
+        }
+    )
     landed = incidents.save_new_incident(
-        database.uow(), _admin(database),
-        incidents.NewIncident(idempotency_key="landed-once", type_code="DOM",
-                              location_text="1 Once Road", thrive_skipped=True),
-        SEED_ANCHOR, ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        _admin(database),
+        incidents.NewIncident(
+            idempotency_key="landed-once",
+            type_code="DOM",
+            location_text="1 Once Road",
+            thrive_skipped=True,
+        ),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -384,14 +438,22 @@ async def test_f2_inside_a_dialog_does_not_open_a_form_on_top_of_it(database, tm
 async def test_the_configured_window_decides_what_counts_as_a_duplicate_call(database, tmp_path):
     from dataclasses import replace
 
-    location_id = add_location(database, "5 Window Street", street="Window Street",
-                               postcode="LS2 7AB")
+    location_id = add_location(
+        database, "5 Window Street", street="Window Street", postcode="LS2 7AB"
+    )
     incidents.save_new_incident(
-        database.uow(), _admin(database),
-        incidents.NewIncident(idempotency_key="earlier-call", type_code="DOM",
-                              location_text="5 Window Street", location_id=location_id,
-                              thrive_skipped=True),
-        SEED_ANCHOR - timedelta(minutes=20), ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        _admin(database),
+        incidents.NewIncident(
+            idempotency_key="earlier-call",
+            type_code="DOM",
+            location_text="5 Window Street",
+            location_id=location_id,
+            thrive_skipped=True,
+        ),
+        SEED_ANCHOR - timedelta(minutes=20),
+        ("G1", "G2", "G3", "G4"),
+    )
     app = build_app(database, tmp_path)
     app.settings = replace(app.settings, duplicate_window_minutes=10)  # 20 minutes is too old
     async with app.run_test(size=SIZE) as pilot:

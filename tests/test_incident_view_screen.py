@@ -47,19 +47,32 @@ GRADE_CODES = tuple(g.code for g in DEFAULT_GRADES)
 _keys = itertools.count(1)
 
 
-def save_incident(database, actor: Actor, *, age: timedelta = timedelta(minutes=42),
-                  **fields) -> str:
+def save_incident(
+    database, actor: Actor, *, age: timedelta = timedelta(minutes=42), **fields
+) -> str:
     """Save an incident through the service, opened `age` before the app's fixed clock."""
     values = dict(
-        idempotency_key=f"view-test-{next(_keys)}", type_code="DOM",
-        location_text="1 Test Street, Testtown", location_id=None, caller_name="Pat Caller",
-        caller_phone="07700 900123", caller_relationship="neighbour", grade="G2",
-        thrive=None, thrive_skipped=True, narrative="Shouting heard next door.", persons=(),
-        domestic=True, child_present=False, weapons=False, possible_crime=True,
+        idempotency_key=f"view-test-{next(_keys)}",
+        type_code="DOM",
+        location_text="1 Test Street, Testtown",
+        location_id=None,
+        caller_name="Pat Caller",
+        caller_phone="07700 900123",
+        caller_relationship="neighbour",
+        grade="G2",
+        thrive=None,
+        thrive_skipped=True,
+        narrative="Shouting heard next door.",
+        persons=(),
+        domestic=True,
+        child_present=False,
+        weapons=False,
+        possible_crime=True,
     )
     values.update(fields)
-    saved = incidents.save_new_incident(database.uow(), actor, incidents.NewIncident(**values),
-                                        SEED_ANCHOR - age, GRADE_CODES)
+    saved = incidents.save_new_incident(
+        database.uow(), actor, incidents.NewIncident(**values), SEED_ANCHOR - age, GRADE_CODES
+    )
     return saved.reference
 
 
@@ -67,10 +80,16 @@ def other_operator(database, supervisor: Actor) -> Actor:
     with database.uow() as uow:
         admin = uow.staff.by_username(TEST_ADMIN)  # only an administrator enrols staff
         admin = Actor(admin.id, admin.username, Role(admin.role), "local")
-    member = staff.add_staff(database.uow(), admin, username="other.operator",
-                             role=Role.DISPATCHER, display_name="Olive Other")
-    return Actor(staff_id=member.id, username=member.username, role=Role.DISPATCHER,
-                 terminal="10.0.0.9")
+    member = staff.add_staff(
+        database.uow(),
+        admin,
+        username="other.operator",
+        role=Role.DISPATCHER,
+        display_name="Olive Other",
+    )
+    return Actor(
+        staff_id=member.id, username=member.username, role=Role.DISPATCHER, terminal="10.0.0.9"
+    )
 
 
 def stored(database, reference: str) -> Incident:
@@ -83,10 +102,16 @@ def stored(database, reference: str) -> Incident:
 def log_rows(database, reference: str) -> list[tuple[str, str | None, str | None, str]]:
     with database.uow() as uow:
         rows = uow.session.execute(
-            select(IncidentLogEntry.kind, IncidentLogEntry.old_value, IncidentLogEntry.new_value,
-                   IncidentLogEntry.text)
+            select(
+                IncidentLogEntry.kind,
+                IncidentLogEntry.old_value,
+                IncidentLogEntry.new_value,
+                IncidentLogEntry.text,
+            )
             .join(Incident, Incident.id == IncidentLogEntry.incident_id)
-            .where(Incident.reference == reference).order_by(IncidentLogEntry.id))
+            .where(Incident.reference == reference)
+            .order_by(IncidentLogEntry.id)
+        )
         return [tuple(row) for row in rows]
 
 
@@ -94,9 +119,10 @@ def view_events(database, reference: str) -> int:
     with database.uow() as uow:
         incident_id = uow.session.scalar(select(Incident.id).where(Incident.reference == reference))
         return uow.session.scalar(
-            select(func.count()).select_from(AuditEvent)
-            .where(AuditEvent.action == "incident.view",
-                   AuditEvent.object_id == str(incident_id)))
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "incident.view", AuditEvent.object_id == str(incident_id))
+        )
 
 
 async def open_view(pilot, reference: str) -> IncidentView:
@@ -156,8 +182,15 @@ async def test_view_shows_the_incident_and_audits_every_read(database, tmp_path,
 
 async def test_over_target_is_said_in_words_and_g4_has_no_target(database, tmp_path, supervisor):
     late = save_incident(database, supervisor, grade="G1", age=timedelta(minutes=27))
-    g4 = save_incident(database, supervisor, grade="G4", type_code="INFO", domestic=False,
-                       possible_crime=False, age=timedelta(hours=3))
+    g4 = save_incident(
+        database,
+        supervisor,
+        grade="G4",
+        type_code="INFO",
+        domestic=False,
+        possible_crime=False,
+        age=timedelta(hours=3),
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         view = await open_view(pilot, late)
@@ -170,23 +203,38 @@ async def test_over_target_is_said_in_words_and_g4_has_no_target(database, tmp_p
 
 async def test_location_hazards_history_and_person_markers_show(database, tmp_path, supervisor):
     with database.uow() as uow:
-        place = Location(address="12 Mill Lane", street="Mill Lane", town="Testtown",
-                         postcode="TE1 1ST", verified=True)
+        place = Location(
+            address="12 Mill Lane",
+            street="Mill Lane",
+            town="Testtown",
+            postcode="TE1 1ST",
+            verified=True,
+        )
         uow.session.add(place)
         uow.session.flush()
         uow.session.add(LocationHazard(location_id=place.id, hazard="DOG ON PREMISES"))
         suspect = Person(forename="Sam", surname="Suspect", date_of_birth=date(1980, 2, 1))
         uow.session.add(suspect)
         uow.session.flush()
-        uow.session.add(WarningMarker(person_id=suspect.id, marker_code="RSO",
-                                      valid_from=date(2020, 1, 1)))
+        uow.session.add(
+            WarningMarker(person_id=suspect.id, marker_code="RSO", valid_from=date(2020, 1, 1))
+        )
         uow.commit()
         place_id, suspect_id = place.id, suspect.id
-    earlier = save_incident(database, supervisor, location_id=place_id, age=timedelta(days=30),
-                            location_text="12 Mill Lane, Testtown TE1 1ST")
-    reference = save_incident(database, supervisor, location_id=place_id,
-                              location_text="12 Mill Lane, Testtown TE1 1ST",
-                              persons=((suspect_id, "suspect"),))
+    earlier = save_incident(
+        database,
+        supervisor,
+        location_id=place_id,
+        age=timedelta(days=30),
+        location_text="12 Mill Lane, Testtown TE1 1ST",
+    )
+    reference = save_incident(
+        database,
+        supervisor,
+        location_id=place_id,
+        location_text="12 Mill Lane, Testtown TE1 1ST",
+        persons=((suspect_id, "suspect"),),
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, reference)
@@ -323,15 +371,24 @@ async def test_a_conflicting_regrade_keeps_the_typing_and_applies_on_the_second_
         await type_text(pilot, "weapon mentioned")
         # Meanwhile another operator regrades the same incident.
         current = stored(database, reference)
-        incidents.change_grade(database.uow(), other, current.id, "G3", "caller calmer",
-                               current.version, SEED_ANCHOR, GRADE_CODES)
+        incidents.change_grade(
+            database.uow(),
+            other,
+            current.id,
+            "G3",
+            "caller calmer",
+            current.version,
+            SEED_ANCHOR,
+            GRADE_CODES,
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is dialog
         text = screen_text(app)
         conflict = shown(dialog, "#dialog-conflict")
-        assert conflict.startswith("Changed by another operator since you opened it: "
-                                   "grade now G3 by Olive Other.")
+        assert conflict.startswith(
+            "Changed by another operator since you opened it: grade now G3 by Olive Other."
+        )
         assert conflict.endswith("Your entry is kept — ctrl+s applies it to the current version.")
         assert "Changed by another operator" in text
         assert dialog.query_one("#reason").value == "weapon mentioned"
@@ -340,14 +397,17 @@ async def test_a_conflicting_regrade_keeps_the_typing_and_applies_on_the_second_
         assert view.detail.grade == "G3"  # the view underneath shows the current incident
         assert stored(database, reference).grade == "G3"
         assert [r[:3] for r in log_rows(database, reference) if r[0] == "grade_change"] == [
-            ("grade_change", "G2", "G3")]
+            ("grade_change", "G2", "G3")
+        ]
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is view
         assert "GRADE G3 → G1" in screen_text(app)
     assert stored(database, reference).grade == "G1"
     assert [r[:3] for r in log_rows(database, reference) if r[0] == "grade_change"] == [
-        ("grade_change", "G2", "G3"), ("grade_change", "G3", "G1")]
+        ("grade_change", "G2", "G3"),
+        ("grade_change", "G3", "G1"),
+    ]
 
 
 async def test_a_note_never_conflicts_and_the_view_catches_up(database, tmp_path, supervisor):
@@ -360,8 +420,16 @@ async def test_a_note_never_conflicts_and_the_view_catches_up(database, tmp_path
         await pilot.pause()
         await type_text(pilot, "door forced")
         current = stored(database, reference)
-        incidents.change_grade(database.uow(), other, current.id, "G1", "forced entry",
-                               current.version, SEED_ANCHOR, GRADE_CODES)
+        incidents.change_grade(
+            database.uow(),
+            other,
+            current.id,
+            "G1",
+            "forced entry",
+            current.version,
+            SEED_ANCHOR,
+            GRADE_CODES,
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is view
@@ -434,11 +502,19 @@ async def test_reassess_thrive_and_flags(database, tmp_path, supervisor):
 
 
 async def test_closed_incident_takes_notes_but_not_regrades(database, tmp_path, supervisor):
-    reference = save_incident(database, supervisor, type_code="INFO", domestic=False,
-                              possible_crime=False, grade="G4")
+    reference = save_incident(
+        database, supervisor, type_code="INFO", domestic=False, possible_crime=False, grade="G4"
+    )
     current = stored(database, reference)
-    incidents.close_incident(database.uow(), supervisor, current.id, current.version, SEED_ANCHOR,
-                             closing_type_code="INFO", result="Advice given")
+    incidents.close_incident(
+        database.uow(),
+        supervisor,
+        current.id,
+        current.version,
+        SEED_ANCHOR,
+        closing_type_code="INFO",
+        result="Advice given",
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         view = await open_view(pilot, reference)
@@ -451,8 +527,15 @@ async def test_closed_incident_takes_notes_but_not_regrades(database, tmp_path, 
         assert isinstance(app.screen, NoteDialog)
 
 
-HOSTILE = ["[@click=app.quit]x", "\x1b[2J", "[b]bold", "[/]", "[TODO] plan", "\x9b31m",
-           "abc\u202edef"]
+HOSTILE = [
+    "[@click=app.quit]x",
+    "\x1b[2J",
+    "[b]bold",
+    "[/]",
+    "[TODO] plan",
+    "\x9b31m",
+    "abc\u202edef",
+]
 
 
 async def test_hostile_text_shows_literally_and_fires_nothing(database, tmp_path, supervisor):
@@ -464,9 +547,15 @@ async def test_hostile_text_shows_literally_and_fires_nothing(database, tmp_path
         incident.caller_name = "C[@click=app.quit]x"
         incident.narrative = "\n".join(f"N{hostile}" for hostile in HOSTILE)
         for hostile in HOSTILE:
-            uow.session.add(IncidentLogEntry(incident_id=incident.id, entered_at=SEED_ANCHOR,
-                                             entered_by_id=supervisor.staff_id, kind="note",
-                                             text=f"L{hostile}"))
+            uow.session.add(
+                IncidentLogEntry(
+                    incident_id=incident.id,
+                    entered_at=SEED_ANCHOR,
+                    entered_by_id=supervisor.staff_id,
+                    kind="note",
+                    text=f"L{hostile}",
+                )
+            )
         uow.commit()
     app = build_app(database, tmp_path)
     async with app.run_test(size=(100, 60)) as pilot:
@@ -501,8 +590,14 @@ async def test_f1_lists_the_view_keys_with_their_ids(database, tmp_path, supervi
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        for binding_id in ("view.note", "view.regrade", "view.status", "view.close",
-                           "view.reassess", "view.reload"):
+        for binding_id in (
+            "view.note",
+            "view.regrade",
+            "view.status",
+            "view.close",
+            "view.reassess",
+            "view.reload",
+        ):
             assert binding_id in text
 
 
@@ -518,18 +613,26 @@ async def test_an_unknown_reference_says_so(database, tmp_path):
 
 def test_age_against_target_reads_in_words():
     opened = SEED_ANCHOR
-    g1, g2, g4 = (Grade("G1", "Emergency", timedelta(minutes=15)),
-                  Grade("G2", "Priority", timedelta(minutes=60)),
-                  Grade("G4", "Resolution", None))
+    g1, g2, g4 = (
+        Grade("G1", "Emergency", timedelta(minutes=15)),
+        Grade("G2", "Priority", timedelta(minutes=60)),
+        Grade("G4", "Resolution", None),
+    )
     assert attendance(opened_at=opened, now=opened + timedelta(minutes=42), grade=g2) == (
-        "age 42m of 60m target", False)
+        "age 42m of 60m target",
+        False,
+    )
     words, over = attendance(opened_at=opened, now=opened + timedelta(minutes=72), grade=g2)
     assert over and words.startswith("! OVER TARGET by 12m")
     assert attendance(opened_at=opened, now=opened + timedelta(hours=5), grade=g4)[0] == (
-        "age 5h 00m · no attendance target")
-    assert attendance(opened_at=opened, now=opened + timedelta(hours=1), grade=g1,
-                      attended_at=opened + timedelta(minutes=12)) == (
-        "attended after 12m of 15m target", False)
+        "age 5h 00m · no attendance target"
+    )
+    assert attendance(
+        opened_at=opened,
+        now=opened + timedelta(hours=1),
+        grade=g1,
+        attended_at=opened + timedelta(minutes=12),
+    ) == ("attended after 12m of 15m target", False)
     assert format_target(timedelta(hours=48)) == "48h"
     assert format_target(timedelta(minutes=60)) == "60m"
 
@@ -565,9 +668,16 @@ def test_a_conflict_names_what_changed_and_who_changed_it():
         log: tuple = ()
 
     before = Detail(log=(Entry(1, "note", "Me"),))
-    after = Detail(grade="G1", status="dispatched", weapons=True, version=3,
-                   log=(Entry(1, "note", "Me"), Entry(2, "grade_change", "Olive Other")))
+    after = Detail(
+        grade="G1",
+        status="dispatched",
+        weapons=True,
+        version=3,
+        log=(Entry(1, "note", "Me"), Entry(2, "grade_change", "Olive Other")),
+    )
     assert describe_changes(before, after) == (
-        "grade now G1, status now dispatched, flags now weapons by Olive Other")
+        "grade now G1, status now dispatched, flags now weapons by Olive Other"
+    )
     assert describe_changes(before, Detail(version=2, log=before.log)) == (
-        "saved as version 2 by the other save")
+        "saved as version 2 by the other save"
+    )

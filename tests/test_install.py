@@ -28,14 +28,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(bool(os.environ.get("CONTROLROOM_TEST_DATABASE_URL")),
-                       reason="backend-independent; runs once, on the SQLite pass"),
+    pytest.mark.skipif(
+        bool(os.environ.get("CONTROLROOM_TEST_DATABASE_URL")),
+        reason="backend-independent; runs once, on the SQLite pass",
+    ),
 ]
 
 # Build leftovers must not reach the wheel: an in-tree build/ can hold deleted modules.
 NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-    ".ruff_cache", ".hypothesis", "*.sqlite", "*.sqlite-*", "tests", "benchmarks",
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "*.sqlite",
+    "*.sqlite-*",
+    "tests",
+    "benchmarks",
 )
 
 
@@ -49,7 +62,10 @@ def installed(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     pip = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-input", str(source)],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=900,
     )
     assert pip.returncode == 0, pip.stdout + pip.stderr
     shutil.rmtree(source)  # nothing may be read from the source tree after this
@@ -59,20 +75,38 @@ def installed(tmp_path_factory) -> Path:
 @pytest.fixture
 def outside(tmp_path) -> dict[str, str]:
     """Environment for a run from tmp_path: own data dir and config home, no repo on the path."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CONTROLROOM_") and k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    return env | {"CONTROLROOM_DATA_DIR": str(tmp_path / "data"),
-                  "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CONTROLROOM_") and k not in {"PYTHONPATH", "VIRTUAL_ENV"}
+    }
+    return env | {
+        "CONTROLROOM_DATA_DIR": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+    }
 
 
 def run(installed: Path, cwd: Path, env: dict[str, str], *argv: str):
-    return subprocess.run([str(installed / argv[0]), *argv[1:]], cwd=cwd, env=env,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+    return subprocess.run(
+        [str(installed / argv[0]), *argv[1:]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
 
 
 def test_the_installed_package_is_the_one_running(installed, tmp_path, outside):
-    proc = run(installed, tmp_path, outside, "python", "-c",
-               "import controlroom, pathlib; print(pathlib.Path(controlroom.__file__).resolve())")
+    proc = run(
+        installed,
+        tmp_path,
+        outside,
+        "python",
+        "-c",
+        "import controlroom, pathlib; print(pathlib.Path(controlroom.__file__).resolve())",
+    )
     assert proc.returncode == 0, proc.stderr
     location = Path(proc.stdout.strip())
     assert "site-packages" in location.parts
@@ -99,11 +133,16 @@ def test_every_module_migration_csv_and_stylesheet_ships(installed, tmp_path, ou
     proc = run(installed, tmp_path, outside, "python", "-c", SHIPPED)
     assert proc.returncode == 0, proc.stderr
     shipped = set(json.loads(proc.stdout))
-    wanted = {p.relative_to(ROOT / "controlroom").as_posix()
-              for p in (ROOT / "controlroom").rglob("*")
-              if p.suffix in {".py", ".tcss"} and "__pycache__" not in p.parts}
-    wanted |= {f"db/{p.relative_to(ROOT / 'db').as_posix()}" for p in (ROOT / "db").rglob("*")
-               if p.suffix in {".py", ".csv", ".mako"} and "__pycache__" not in p.parts}
+    wanted = {
+        p.relative_to(ROOT / "controlroom").as_posix()
+        for p in (ROOT / "controlroom").rglob("*")
+        if p.suffix in {".py", ".tcss"} and "__pycache__" not in p.parts
+    }
+    wanted |= {
+        f"db/{p.relative_to(ROOT / 'db').as_posix()}"
+        for p in (ROOT / "db").rglob("*")
+        if p.suffix in {".py", ".csv", ".mako"} and "__pycache__" not in p.parts
+    }
     assert "db/versions/0001_initial_schema.py" in wanted and "db/incident_type.csv" in wanted
     assert sorted(wanted - shipped) == []
 
@@ -114,21 +153,28 @@ def test_the_installed_command_migrates_and_reports_outside_the_repo(installed, 
     assert version.stdout.startswith("controlroom ")
 
     url = sqlite_url(tmp_path / "x.sqlite")
-    upgrade = run(installed, tmp_path, outside, "controlroom", "db", "upgrade", "--database-url", url)
+    upgrade = run(
+        installed, tmp_path, outside, "controlroom", "db", "upgrade", "--database-url", url
+    )
     assert upgrade.returncode == 0, upgrade.stderr
-    current = run(installed, tmp_path, outside, "controlroom", "db", "current", "--database-url", url)
+    current = run(
+        installed, tmp_path, outside, "controlroom", "db", "current", "--database-url", url
+    )
     assert current.returncode == 0, current.stderr
     assert f"current at revision {head_revision()}" in current.stdout
     assert "0001" in current.stdout or head_revision() != "0001"
 
-    listed = run(installed, tmp_path, outside, "controlroom", "staff", "list", "--database-url", url)
+    listed = run(
+        installed, tmp_path, outside, "controlroom", "staff", "list", "--database-url", url
+    )
     assert listed.returncode == 0, listed.stderr
     assert "administrator" in listed.stdout  # the reference data and creator enrolment ran
 
 
 def test_the_installed_command_seeds_the_demo(installed, tmp_path, outside):
     url = sqlite_url(tmp_path / "demo.sqlite")
-    demo = run(installed, tmp_path, outside, "controlroom", "demo", "--seed-only",
-               "--database-url", url)
+    demo = run(
+        installed, tmp_path, outside, "controlroom", "demo", "--seed-only", "--database-url", url
+    )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert (tmp_path / "demo.sqlite").is_file()

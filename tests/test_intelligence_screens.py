@@ -22,6 +22,7 @@ def intelligence_officer(database) -> str:
     """The operator of these screens: intelligence staff submit, grade and read reports."""
     return staff_actor(database, "intelligence").username
 
+
 SIZE = (80, 24)
 
 
@@ -34,8 +35,10 @@ def immediate_lookups(monkeypatch):
 def _reports(database) -> list[tuple]:
     with database.uow() as uow:
         rows = uow.session.scalars(select(IntelligenceReport).order_by(IntelligenceReport.id))
-        return [(r.id, r.reference, r.handling_code, r.handling_conditions, r.text,
-                 r.supersedes_id) for r in rows]
+        return [
+            (r.id, r.reference, r.handling_code, r.handling_conditions, r.text, r.supersedes_id)
+            for r in rows
+        ]
 
 
 def test_the_query_line_reads_filters_as_words():
@@ -82,8 +85,12 @@ async def test_submit_by_keys_refuses_c_without_conditions_then_saves_and_finds_
         assert text.index("HANDLING C") < text.index("knife [b]x[/b]")
         assert "Source 2: untested" in text
         [(report_id, reference, handling, conditions, body, supersedes)] = _reports(database)
-        assert (handling, conditions, body, supersedes) == ("C", "DA unit only",
-                                                            "knife [b]x[/b]", None)
+        assert (handling, conditions, body, supersedes) == (
+            "C",
+            "DA unit only",
+            "knife [b]x[/b]",
+            None,
+        )
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, IntelligenceSearch)
@@ -131,8 +138,9 @@ async def test_a_restricted_report_says_whom_to_ask_and_opens_only_with_a_justif
     database, tmp_path
 ):
     person = add_person(database, "Rae", "Quiet")
-    add_intel(database, "Informant says the van is kept at the yard", persons=(person,),
-              restricted=True)
+    add_intel(
+        database, "Informant says the van is kept at the yard", persons=(person,), restricted=True
+    )
     app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -155,16 +163,16 @@ async def test_a_restricted_report_says_whom_to_ask_and_opens_only_with_a_justif
         assert "Informant says the van is kept at the yard" in text
         assert "RESTRICTED — viewed with a recorded justification" in text
     with database.uow() as uow:
-        views = [(e.outcome, e.justification) for e in uow.audit.latest(20)
-                 if e.action == "intel.view"]
+        views = [
+            (e.outcome, e.justification) for e in uow.audit.latest(20) if e.action == "intel.view"
+        ]
     assert views[0] == ("success", "DA safeguarding")
     assert views[1] == ("denied", None)
 
 
 async def test_a_handling_c_row_shows_its_conditions_before_its_text(database, tmp_path):
     person = add_person(database, "Cal", "Guarded")
-    add_intel(database, "Keeps a knife in the car", persons=(person,),
-              conditions="DA unit only")
+    add_intel(database, "Keeps a knife in the car", persons=(person,), conditions="DA unit only")
     app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -193,8 +201,7 @@ async def test_the_text_column_takes_the_width_the_other_columns_leave(database,
 
 async def test_supersede_makes_a_new_report_that_links_back(database, tmp_path):
     person = add_person(database, "Sol", "Older")
-    old = add_intel(database, "Drives a red car", persons=(person,), source="3",
-                    intelligence="C")
+    old = add_intel(database, "Drives a red car", persons=(person,), source="3", intelligence="C")
     place = add_location(database, "7 Mill Lane")
     app = build_app(database, tmp_path, username=intelligence_officer(database))
     async with app.run_test(size=SIZE) as pilot:
@@ -238,8 +245,11 @@ async def test_supersede_makes_a_new_report_that_links_back(database, tmp_path):
         # cells say what it shows.
         await until(pilot, lambda: f"{old_reference}  26/11/26  3CP" in screen_text(app))
         table = app.screen.query_one("#intel-search-results")
-        old_row = next(table.get_row_at(i) for i in range(table.row_count)
-                       if str(table.get_row_at(i)[0]) == old_reference)
+        old_row = next(
+            table.get_row_at(i)
+            for i in range(table.row_count)
+            if str(table.get_row_at(i)[0]) == old_reference
+        )
         assert str(old_row[4]) == "SUPERSEDED — Drives a red car"
     rows = _reports(database)
     assert len(rows) == 2 and rows[1][5] == old and rows[1][4] == "Drives a red car"

@@ -57,8 +57,14 @@ def subject(database) -> int:
 
 
 def submit(database, operator, **answers):
-    fields = dict(source="2", intelligence="B", handling="P", conditions=None,
-                  text="Believed to be dealing from the flat.", now=NOW)
+    fields = dict(
+        source="2",
+        intelligence="B",
+        handling="P",
+        conditions=None,
+        text="Believed to be dealing from the flat.",
+        now=NOW,
+    )
     fields.update(answers)
     return intelligence.submit_report(database.uow(), operator, **fields)
 
@@ -93,21 +99,38 @@ def scalars(database, statement) -> list:
 def test_all_thirty_gradings_are_accepted(database, operator, subject):
     codes = set()
     for source, grade, handling in product("123", "ABCDE", "PC"):
-        saved = submit(database, operator, source=source, intelligence=grade,
-                       handling=handling, conditions=CONDITIONS if handling == "C" else None,
-                       person_ids=[subject])
+        saved = submit(
+            database,
+            operator,
+            source=source,
+            intelligence=grade,
+            handling=handling,
+            conditions=CONDITIONS if handling == "C" else None,
+            person_ids=[subject],
+        )
         assert saved.grading_code == f"{source}{grade}{handling}"
         assert saved.handling_code == handling
         codes.add(saved.grading_code)
     assert len(codes) == 30
-    stored = scalars(database, select(IntelligenceReport.handling_conditions)
-                     .where(IntelligenceReport.handling_code == "C"))
+    stored = scalars(
+        database,
+        select(IntelligenceReport.handling_conditions).where(
+            IntelligenceReport.handling_code == "C"
+        ),
+    )
     assert stored == [CONDITIONS] * 15
 
 
 def test_codes_are_read_in_any_case_and_spacing(database, operator, subject):
-    saved = submit(database, operator, source=" 1 ", intelligence="a", handling="c",
-                   conditions="  " + CONDITIONS + "  ", person_ids=[subject])
+    saved = submit(
+        database,
+        operator,
+        source=" 1 ",
+        intelligence="a",
+        handling="c",
+        conditions="  " + CONDITIONS + "  ",
+        person_ids=[subject],
+    )
     assert saved.grading_code == "1AC"
     report = intelligence.view_report(database.uow(), operator, saved.id)
     assert report.handling_conditions == CONDITIONS
@@ -172,7 +195,9 @@ def test_subjects_are_linked_once_each_and_labelled(database, operator):
     alex = add_person(database, "Alex", "Example", home=home)
     saved = submit(database, operator, person_ids=[alex, alex], location_ids=[home])
     assert [(s.person_id, s.location_id, s.label) for s in saved.subjects] == [
-        (alex, None, "Alex EXAMPLE"), (None, home, "12 Mill Lane, Leeds, LS6 2AB")]
+        (alex, None, "Alex EXAMPLE"),
+        (None, home, "12 Mill Lane, Leeds, LS6 2AB"),
+    ]
     assert scalar(database, select(func.count()).select_from(IntelligenceSubject)) == 2
 
 
@@ -195,11 +220,19 @@ def test_only_enrolled_staff_submit(database, subject):
 
 
 def test_hostile_text_is_stored_and_returned_verbatim(database, operator, subject):
-    hostile = ("[bold red]NOT MARKUP[/] [TODO] [0] [[nested]] \\[escaped]\n"
-               "'; DROP TABLE intelligence_report; -- 100% _wild_ "
-               "\u202eevil\u202c \u0085 Zoë 🚓\tend")
-    saved = submit(database, operator, text=hostile, handling="C",
-                   conditions="[link=http://x]click[/link] \u202e", person_ids=[subject])
+    hostile = (
+        "[bold red]NOT MARKUP[/] [TODO] [0] [[nested]] \\[escaped]\n"
+        "'; DROP TABLE intelligence_report; -- 100% _wild_ "
+        "\u202eevil\u202c \u0085 Zoë 🚓\tend"
+    )
+    saved = submit(
+        database,
+        operator,
+        text=hostile,
+        handling="C",
+        conditions="[link=http://x]click[/link] \u202e",
+        person_ids=[subject],
+    )
     report = intelligence.view_report(database.uow(), operator, saved.id)
     assert report.text == hostile
     assert report.handling_conditions == "[link=http://x]click[/link] \u202e"
@@ -215,10 +248,12 @@ def test_references_run_per_london_day(database, operator, subject):
     first = submit(database, operator, person_ids=[subject])
     second = submit(database, operator, person_ids=[subject], now=NOW + timedelta(hours=3))
     # 23:30 UTC on 30 June is already 1 July in London (BST).
-    summer = submit(database, operator, person_ids=[subject],
-                    now=datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
-    after = submit(database, operator, person_ids=[subject],
-                   now=datetime(2026, 7, 1, 8, 0, tzinfo=UTC))
+    summer = submit(
+        database, operator, person_ids=[subject], now=datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    )
+    after = submit(
+        database, operator, person_ids=[subject], now=datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+    )
     assert [first.reference, second.reference] == ["IR-20261126-0001", "IR-20261126-0002"]
     assert [summer.reference, after.reference] == ["IR-20260701-0001", "IR-20260701-0002"]
     assert first.submitted_at == NOW
@@ -226,17 +261,24 @@ def test_references_run_per_london_day(database, operator, subject):
 
 def test_a_reference_already_used_is_skipped(database, operator, subject):
     # An imported report carrying today's next reference but a time outside today.
-    add_intel(database, persons=(subject,), reference="IR-20261126-0002",
-              age=timedelta(days=30))
-    add_intel(database, persons=(subject,), reference="IR-20261126-0001",
-              age=SEED_ANCHOR - NOW + timedelta(minutes=5))
+    add_intel(database, persons=(subject,), reference="IR-20261126-0002", age=timedelta(days=30))
+    add_intel(
+        database,
+        persons=(subject,),
+        reference="IR-20261126-0001",
+        age=SEED_ANCHOR - NOW + timedelta(minutes=5),
+    )
     saved = submit(database, operator, person_ids=[subject])
     assert saved.reference == "IR-20261126-0003"
 
 
 def test_references_count_past_four_digits(database, operator, subject):
-    add_intel(database, persons=(subject,), reference="IR-20261126-9999",
-              age=SEED_ANCHOR - NOW + timedelta(minutes=5))
+    add_intel(
+        database,
+        persons=(subject,),
+        reference="IR-20261126-9999",
+        age=SEED_ANCHOR - NOW + timedelta(minutes=5),
+    )
     assert submit(database, operator, person_ids=[subject]).reference == "IR-20261126-10000"
     assert submit(database, operator, person_ids=[subject]).reference == "IR-20261126-10001"
 
@@ -247,8 +289,10 @@ def test_concurrent_submissions_get_unique_references(database, operator, subjec
 
     def station(index: int) -> list[str]:
         barrier.wait(timeout=30)
-        return [submit(database, operator, person_ids=[subject], text=f"station {index} #{n}")
-                .reference for n in range(each)]
+        return [
+            submit(database, operator, person_ids=[subject], text=f"station {index} #{n}").reference
+            for n in range(each)
+        ]
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         references = [r for rs in pool.map(station, range(threads)) for r in rs]
@@ -261,8 +305,7 @@ def test_a_reference_taken_meanwhile_is_retried(database, operator, subject, mon
     # Another writer (one that takes no lock, like an import) used today's first reference
     # with a time outside today; the first check misses it, the unique index refuses the
     # insert, and the service tries again.
-    add_intel(database, persons=(subject,), reference="IR-20261126-0001",
-              age=timedelta(days=30))
+    add_intel(database, persons=(subject,), reference="IR-20261126-0001", age=timedelta(days=30))
     real = IntelligenceQueries.reference_taken
     calls = []
 
@@ -276,8 +319,15 @@ def test_a_reference_taken_meanwhile_is_retried(database, operator, subject, mon
     assert saved.reference == "IR-20261126-0002"
     assert calls[:2] == ["IR-20261126-0001", "IR-20261126-0001"]
     assert audit_count(database) == before + 1
-    assert scalar(database, select(func.count()).select_from(IntelligenceSubject)
-                  .where(IntelligenceSubject.report_id == saved.id)) == 1
+    assert (
+        scalar(
+            database,
+            select(func.count())
+            .select_from(IntelligenceSubject)
+            .where(IntelligenceSubject.report_id == saved.id),
+        )
+        == 1
+    )
 
 
 # --- superseding ---------------------------------------------------------------------------
@@ -285,8 +335,14 @@ def test_a_reference_taken_meanwhile_is_retried(database, operator, subject, mon
 
 def test_a_correction_supersedes_without_editing(database, operator, subject):
     old = submit(database, operator, text="Drives a red car.", person_ids=[subject])
-    new = submit(database, operator, text="Drives a blue car.", person_ids=[subject],
-                 supersedes_id=old.id, now=NOW + timedelta(minutes=5))
+    new = submit(
+        database,
+        operator,
+        text="Drives a blue car.",
+        person_ids=[subject],
+        supersedes_id=old.id,
+        now=NOW + timedelta(minutes=5),
+    )
     assert not new.superseded
     old_view = intelligence.view_report(database.uow(), operator, old.id)
     new_view = intelligence.view_report(database.uow(), operator, new.id)
@@ -330,8 +386,13 @@ def test_two_stations_superseding_at_once_one_wins(database, operator, subject):
     def station(index: int):
         barrier.wait(timeout=30)
         try:
-            return submit(database, operator, person_ids=[subject], supersedes_id=old.id,
-                          text=f"correction {index}")
+            return submit(
+                database,
+                operator,
+                person_ids=[subject],
+                supersedes_id=old.id,
+                text=f"correction {index}",
+            )
         except IntelligenceInputError as refused:
             return refused
 
@@ -341,8 +402,9 @@ def test_two_stations_superseding_at_once_one_wins(database, operator, subject):
     lost = [o for o in outcomes if isinstance(o, Exception)]
     assert len(won) == 1 and len(lost) == threads - 1
     assert all(o.field == "supersedes_id" and won[0].reference in o.message for o in lost)
-    assert scalars(database, select(IntelligenceReport.id)
-                   .where(IntelligenceReport.supersedes_id == old.id)) == [won[0].id]
+    assert scalars(
+        database, select(IntelligenceReport.id).where(IntelligenceReport.supersedes_id == old.id)
+    ) == [won[0].id]
 
 
 # --- searching: exact cases ---------------------------------------------------------------
@@ -384,12 +446,28 @@ def test_search_by_subject_location_dates_and_grading(database, operator):
     alex = add_person(database, "Alex", "Example")
     sam = add_person(database, "Sam", "Sample")
     day = timedelta(days=1)
-    a = add_intel(database, "alpha", persons=(alex,), locations=(home,), source="1",
-                  intelligence="A", age=10 * day)
-    b = add_intel(database, "bravo", persons=(sam,), locations=(shop,), source="2",
-                  intelligence="C", conditions=CONDITIONS, age=5 * day)
-    c = add_intel(database, "charlie", persons=(alex, sam), source="3", intelligence="E",
-                  age=1 * day)
+    a = add_intel(
+        database,
+        "alpha",
+        persons=(alex,),
+        locations=(home,),
+        source="1",
+        intelligence="A",
+        age=10 * day,
+    )
+    b = add_intel(
+        database,
+        "bravo",
+        persons=(sam,),
+        locations=(shop,),
+        source="2",
+        intelligence="C",
+        conditions=CONDITIONS,
+        age=5 * day,
+    )
+    c = add_intel(
+        database, "charlie", persons=(alex, sam), source="3", intelligence="E", age=1 * day
+    )
 
     def ids(**criteria) -> list[int]:
         return [r.id for r in search(database, operator, **criteria)]
@@ -436,12 +514,16 @@ def test_bad_search_criteria_are_refused_at_their_field(database, operator):
 def test_a_search_is_audited_with_its_criteria(database, operator, subject):
     report = add_intel(database, "Seen at 100% of meetings", persons=(subject,))
     before = audit_count(database)
-    search(database, operator, person_id=subject, text="100%", source="2",
-           date_from=date(2026, 11, 1))
+    search(
+        database, operator, person_id=subject, text="100%", source="2", date_from=date(2026, 11, 1)
+    )
     assert audit_count(database) == before + 1
     event = last_audit(database)
-    assert (event.action, event.outcome, event.terminal) == ("intel.search", "success",
-                                                              "192.0.2.20")
+    assert (event.action, event.outcome, event.terminal) == (
+        "intel.search",
+        "success",
+        "192.0.2.20",
+    )
     assert f"person_id={subject}" in event.detail and "text='100%'" in event.detail
     assert "source='2'" in event.detail and "date_from='2026-11-01'" in event.detail
     assert event.detail.endswith(f"shown: {report}")
@@ -450,17 +532,22 @@ def test_a_search_is_audited_with_its_criteria(database, operator, subject):
 def test_a_handling_c_summary_puts_its_conditions_before_its_text(database, operator, subject):
     """Handling-C items show their conditions before their text: in a list too."""
     hostile = "Do not [b]action[/b]\nwithout   the handler."
-    conditional = add_intel(database, "Seen at the flat.", persons=(subject,),
-                            conditions=hostile)
-    plain = add_intel(database, "Seen in the park.", persons=(subject,),
-                      age=timedelta(hours=2))
-    secret = add_intel(database, "The source is the landlord.", persons=(subject,),
-                       conditions=CONDITIONS, restricted=True, age=timedelta(hours=3))
+    conditional = add_intel(database, "Seen at the flat.", persons=(subject,), conditions=hostile)
+    plain = add_intel(database, "Seen in the park.", persons=(subject,), age=timedelta(hours=2))
+    secret = add_intel(
+        database,
+        "The source is the landlord.",
+        persons=(subject,),
+        conditions=CONDITIONS,
+        restricted=True,
+        age=timedelta(hours=3),
+    )
     found = {h.id: h for h in search(database, operator, person_id=subject)}
     shown = found[conditional]
     assert shown.conditions == "Do not [b]action[/b] without the handler."  # one line, literal
-    assert shown.about() == ("HANDLING C: Do not [b]action[/b] without the handler."
-                             " \u2014 Seen at the flat.")
+    assert shown.about() == (
+        "HANDLING C: Do not [b]action[/b] without the handler. \u2014 Seen at the flat."
+    )
     assert found[plain].conditions is None and found[plain].about() == "Seen in the park."
     # A restricted report shows neither its text nor its conditions.
     assert found[secret].conditions is None and found[secret].about() is None
@@ -471,8 +558,7 @@ def test_a_handling_c_summary_puts_its_conditions_before_its_text(database, oper
 
 def test_a_restricted_hit_shows_only_that_it_exists_and_whom_to_ask(database, operator, subject):
     set_operator(database, display_name="DC Robin Example", station="Leeds Central")
-    secret = add_intel(database, "The source is the landlord.", persons=(subject,),
-                       restricted=True)
+    secret = add_intel(database, "The source is the landlord.", persons=(subject,), restricted=True)
     plain = add_intel(database, "Seen in the park.", persons=(subject,), age=timedelta(hours=2))
     hits = search(database, operator, person_id=subject)
     assert [h.id for h in hits] == [secret, plain]
@@ -489,20 +575,27 @@ def test_a_restricted_hit_shows_only_that_it_exists_and_whom_to_ask(database, op
 
 def test_viewing_a_restricted_report_needs_a_justification(database, operator, subject):
     set_operator(database, display_name="DC Robin Example", station="Leeds Central")
-    secret = add_intel(database, "The source is the landlord.", persons=(subject,),
-                       restricted=True, conditions=CONDITIONS)
+    secret = add_intel(
+        database,
+        "The source is the landlord.",
+        persons=(subject,),
+        restricted=True,
+        conditions=CONDITIONS,
+    )
     for justification in (None, "", "   ", "too short"):
         before = audit_count(database)
         with pytest.raises(JustificationRequired) as refused:
-            intelligence.view_report(database.uow(), operator, secret,
-                                     justification=justification)
+            intelligence.view_report(database.uow(), operator, secret, justification=justification)
         assert refused.value.field == "justification"
         assert refused.value.ask == "DC Robin Example (Leeds Central)"
         assert "landlord" not in str(refused.value)
         assert audit_count(database) == before + 1
         event = last_audit(database)
-        assert (event.action, event.outcome, event.object_id) == ("intel.view", "denied",
-                                                                   str(secret))
+        assert (event.action, event.outcome, event.object_id) == (
+            "intel.view",
+            "denied",
+            str(secret),
+        )
     why = "Safeguarding check for incident CR-20261126-0042"
     before = audit_count(database)
     report = intelligence.view_report(database.uow(), operator, secret, justification=why)
@@ -516,15 +609,16 @@ def test_viewing_a_restricted_report_needs_a_justification(database, operator, s
 def test_a_justification_with_control_characters_is_refused(database, operator, subject):
     secret = add_intel(database, persons=(subject,), restricted=True)
     with pytest.raises(IntelligenceInputError) as refused:
-        intelligence.view_report(database.uow(), operator, secret,
-                                 justification="because \x1b[2J of reasons")
+        intelligence.view_report(
+            database.uow(), operator, secret, justification="because \x1b[2J of reasons"
+        )
     assert refused.value.field == "justification"
 
 
-def test_an_unrestricted_view_is_audited_and_conditions_come_with_it(database, operator,
-                                                                      subject):
-    report_id = add_intel(database, "Text.", persons=(subject,), conditions=CONDITIONS,
-                          source="1", intelligence="A")
+def test_an_unrestricted_view_is_audited_and_conditions_come_with_it(database, operator, subject):
+    report_id = add_intel(
+        database, "Text.", persons=(subject,), conditions=CONDITIONS, source="1", intelligence="A"
+    )
     before = audit_count(database)
     report = intelligence.view_report(database.uow(), operator, report_id)
     assert (report.grading_code, report.handling_conditions) == ("1AC", CONDITIONS)
@@ -547,12 +641,17 @@ def test_reports_for_a_person(database, operator, subject):
     mine = add_intel(database, "one", persons=(subject,))
     add_intel(database, "two", persons=(other,))
     before = audit_count(database)
-    assert [r.id for r in intelligence.reports_for_person(database.uow(), operator,
-                                                          subject)] == [mine]
+    assert [r.id for r in intelligence.reports_for_person(database.uow(), operator, subject)] == [
+        mine
+    ]
     event = last_audit(database)
     assert audit_count(database) == before + 1
     assert (event.action, event.object_type, event.object_id, event.detail) == (
-        "intel.list", "person", str(subject), f"shown: {mine}")
+        "intel.list",
+        "person",
+        str(subject),
+        f"shown: {mine}",
+    )
     with pytest.raises(PersonNotFound):
         intelligence.reports_for_person(database.uow(), operator, other + 100)
     assert audit_count(database) == before + 2
@@ -565,8 +664,9 @@ def test_every_call_writes_exactly_one_audit_event(database, operator, subject):
         lambda: search(database, operator, text="flat"),
         lambda: search(database, operator),
         lambda: intelligence.reports_for_person(database.uow(), operator, subject),
-        lambda: intelligence.view_report(database.uow(), operator, secret,
-                                         justification="Reviewing the DA referral"),
+        lambda: intelligence.view_report(
+            database.uow(), operator, secret, justification="Reviewing the DA referral"
+        ),
     ]
     for call in calls:
         before = audit_count(database)
@@ -576,8 +676,10 @@ def test_every_call_writes_exactly_one_audit_event(database, operator, subject):
     with pytest.raises(JustificationRequired):
         intelligence.view_report(database.uow(), operator, secret)
     assert audit_count(database) == before + 1
-    submitted = scalar(database, select(func.count()).select_from(AuditEvent)
-                       .where(AuditEvent.action == "intel.submit"))
+    submitted = scalar(
+        database,
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "intel.submit"),
+    )
     assert submitted == 1
 
 
@@ -586,18 +688,27 @@ def test_every_call_writes_exactly_one_audit_event(database, operator, subject):
 
 def _busiest(seeded_database, column) -> int:
     """The person (or location) who is the subject of the most reports."""
-    return scalar(seeded_database, select(column).where(column.is_not(None))
-                  .group_by(column).order_by(func.count().desc(), column).limit(1))
+    return scalar(
+        seeded_database,
+        select(column)
+        .where(column.is_not(None))
+        .group_by(column)
+        .order_by(func.count().desc(), column)
+        .limit(1),
+    )
 
 
 def _expected(seeded_database, *where) -> list[int]:
     """Unsuperseded reports matching `where`, newest first, straight from the tables."""
     newer = select(IntelligenceReport.supersedes_id).where(
-        IntelligenceReport.supersedes_id.is_not(None))
-    return scalars(seeded_database, select(IntelligenceReport.id)
-                   .where(*where, IntelligenceReport.id.not_in(newer))
-                   .order_by(IntelligenceReport.submitted_at.desc(),
-                             IntelligenceReport.id.desc()))
+        IntelligenceReport.supersedes_id.is_not(None)
+    )
+    return scalars(
+        seeded_database,
+        select(IntelligenceReport.id)
+        .where(*where, IntelligenceReport.id.not_in(newer))
+        .order_by(IntelligenceReport.submitted_at.desc(), IntelligenceReport.id.desc()),
+    )
 
 
 def test_seeded_search_by_person_and_location(seeded_database, seeded_operator):
@@ -610,44 +721,59 @@ def test_seeded_search_by_person_and_location(seeded_database, seeded_operator):
     assert all(h.restricted or any(s.person_id == person for s in h.subjects) for h in hits)
     place = _busiest(seeded_database, IntelligenceSubject.location_id)
     at = select(IntelligenceSubject.report_id).where(IntelligenceSubject.location_id == place)
-    assert [h.id for h in search(seeded_database, seeded_operator, location_id=place,
-                                 limit=500)] == _expected(seeded_database,
-                                                          IntelligenceReport.id.in_(at))
+    assert [
+        h.id for h in search(seeded_database, seeded_operator, location_id=place, limit=500)
+    ] == _expected(seeded_database, IntelligenceReport.id.in_(at))
 
 
 def test_seeded_search_by_text_dates_and_grading(seeded_database, seeded_operator):
     report = IntelligenceReport
     hits = search(seeded_database, seeded_operator, text="FIREARM", limit=500)
-    expected = _expected(seeded_database, report.restricted.is_(False),
-                         func.lower(report.text).contains("firearm"))
+    expected = _expected(
+        seeded_database, report.restricted.is_(False), func.lower(report.text).contains("firearm")
+    )
     assert expected and [h.id for h in hits] == expected
     assert all("firearm" in h.preview.lower() or len(h.preview) == 80 for h in hits)
 
     day_from, day_to = date(2026, 9, 1), date(2026, 9, 30)
-    hits = search(seeded_database, seeded_operator, date_from=day_from, date_to=day_to,
-                  limit=500)
+    hits = search(seeded_database, seeded_operator, date_from=day_from, date_to=day_to, limit=500)
     assert hits
-    assert all(datetime(2026, 8, 31, 23, tzinfo=UTC) <= h.submitted_at
-               < datetime(2026, 9, 30, 23, tzinfo=UTC) for h in hits)
+    assert all(
+        datetime(2026, 8, 31, 23, tzinfo=UTC)
+        <= h.submitted_at
+        < datetime(2026, 9, 30, 23, tzinfo=UTC)
+        for h in hits
+    )
     assert [h.id for h in hits] == _expected(
-        seeded_database, report.submitted_at >= datetime(2026, 8, 31, 23, tzinfo=UTC),
-        report.submitted_at < datetime(2026, 9, 30, 23, tzinfo=UTC))
+        seeded_database,
+        report.submitted_at >= datetime(2026, 8, 31, 23, tzinfo=UTC),
+        report.submitted_at < datetime(2026, 9, 30, 23, tzinfo=UTC),
+    )
 
-    hits = search(seeded_database, seeded_operator, source="2", intelligence="C",
-                  handling="C", limit=500)
+    hits = search(
+        seeded_database, seeded_operator, source="2", intelligence="C", handling="C", limit=500
+    )
     assert hits and {h.grading_code for h in hits} == {"2CC"}
-    assert [h.id for h in hits] == _expected(seeded_database, report.source_grade == "2",
-                                             report.intelligence_grade == "C",
-                                             report.handling_code == "C")
+    assert [h.id for h in hits] == _expected(
+        seeded_database,
+        report.source_grade == "2",
+        report.intelligence_grade == "C",
+        report.handling_code == "C",
+    )
     newest = search(seeded_database, seeded_operator)
     assert len(newest) == 50
-    assert [h.submitted_at for h in newest] == sorted((h.submitted_at for h in newest),
-                                                      reverse=True)
+    assert [h.submitted_at for h in newest] == sorted(
+        (h.submitted_at for h in newest), reverse=True
+    )
 
 
 def test_seeded_superseded_reports_are_hidden_unless_asked(seeded_database, seeded_operator):
-    old_ids = scalars(seeded_database, select(IntelligenceReport.supersedes_id)
-                      .where(IntelligenceReport.supersedes_id.is_not(None)))
+    old_ids = scalars(
+        seeded_database,
+        select(IntelligenceReport.supersedes_id).where(
+            IntelligenceReport.supersedes_id.is_not(None)
+        ),
+    )
     assert old_ids
     everything = search(seeded_database, seeded_operator, include_superseded=True, limit=500)
     current = search(seeded_database, seeded_operator, limit=500)
@@ -657,11 +783,14 @@ def test_seeded_superseded_reports_are_hidden_unless_asked(seeded_database, seed
 
 
 def test_seeded_restricted_hits_name_whom_to_ask(seeded_database, seeded_operator):
-    row = scalar(seeded_database, select(IntelligenceSubject.person_id)
-                 .join(IntelligenceReport, IntelligenceReport.id == IntelligenceSubject.report_id)
-                 .where(IntelligenceReport.restricted.is_(True),
-                        IntelligenceSubject.person_id.is_not(None))
-                 .order_by(IntelligenceSubject.id).limit(1))
+    row = scalar(
+        seeded_database,
+        select(IntelligenceSubject.person_id)
+        .join(IntelligenceReport, IntelligenceReport.id == IntelligenceSubject.report_id)
+        .where(IntelligenceReport.restricted.is_(True), IntelligenceSubject.person_id.is_not(None))
+        .order_by(IntelligenceSubject.id)
+        .limit(1),
+    )
     hits = search(seeded_database, seeded_operator, person_id=row, include_superseded=True)
     restricted = [h for h in hits if h.restricted]
     assert restricted
@@ -670,7 +799,8 @@ def test_seeded_restricted_hits_name_whom_to_ask(seeded_database, seeded_operato
             name, station = uow.session.execute(
                 select(Staff.display_name, Staff.station)
                 .join(IntelligenceReport, IntelligenceReport.submitted_by_id == Staff.id)
-                .where(IntelligenceReport.id == hit.id)).one()
+                .where(IntelligenceReport.id == hit.id)
+            ).one()
         assert hit.preview is None and hit.subjects == ()
         assert hit.ask == (f"{name} ({station})" if station else name)
     with pytest.raises(JustificationRequired):
@@ -679,10 +809,22 @@ def test_seeded_restricted_hits_name_whom_to_ask(seeded_database, seeded_operato
 
 def test_seeded_submission_continues_the_days_numbering(seeded_database, seeded_operator):
     person = _busiest(seeded_database, IntelligenceSubject.person_id)
-    today = scalars(seeded_database, select(IntelligenceReport.reference)
-                    .where(IntelligenceReport.reference.startswith("IR-20261126-")))
+    today = scalars(
+        seeded_database,
+        select(IntelligenceReport.reference).where(
+            IntelligenceReport.reference.startswith("IR-20261126-")
+        ),
+    )
     saved = intelligence.submit_report(
-        seeded_database.uow(), seeded_operator, source="1", intelligence="B", handling="P",
-        conditions=None, text="New report.", person_ids=[person], now=SEED_ANCHOR)
+        seeded_database.uow(),
+        seeded_operator,
+        source="1",
+        intelligence="B",
+        handling="P",
+        conditions=None,
+        text="New report.",
+        person_ids=[person],
+        now=SEED_ANCHOR,
+    )
     highest = max((int(r.rsplit("-", 1)[1]) for r in today), default=0)
     assert saved.reference == f"IR-20261126-{highest + 1:04d}"

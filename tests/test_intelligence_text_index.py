@@ -20,8 +20,10 @@ def test_rare_and_common_text_find_the_same_reports(seeded_database, monkeypatch
     actor = staff_actor(seeded_database, Role.SUPERVISOR)
 
     def found() -> list[int]:
-        return [r.id for r in intelligence.search_reports(seeded_database.uow(), actor,
-                                                          text=text, limit=200)]
+        return [
+            r.id
+            for r in intelligence.search_reports(seeded_database.uow(), actor, text=text, limit=200)
+        ]
 
     by_id = found()
     monkeypatch.setattr(intelligence_queries, "TEXT_RARE", 0)  # every text is common
@@ -33,8 +35,9 @@ def test_rare_and_common_text_find_the_same_reports(seeded_database, monkeypatch
 
 @pytest.mark.parametrize(("window", "reach"), [(5, 5), (5, 600), (300, 300)])
 @pytest.mark.parametrize("limit", [3, 50])
-def test_the_newest_reports_first_find_the_same_page(seeded_database, monkeypatch, window,
-                                                     reach, limit):
+def test_the_newest_reports_first_find_the_same_page(
+    seeded_database, monkeypatch, window, reach, limit
+):
     """PostgreSQL looks for text among the newest reports first (RECENT_REPORTS), walks
     on (up to RECENT_REACH) when it found some but less than a page, and asks the
     trigram index only after that: the page is the one a single search of every report
@@ -49,11 +52,15 @@ def test_the_newest_reports_first_find_the_same_page(seeded_database, monkeypatc
             walked.append(statement)
 
     def found(text: str) -> list[int]:
-        return [r.id for r in intelligence.search_reports(seeded_database.uow(), actor,
-                                                          text=text, limit=limit)]
+        return [
+            r.id
+            for r in intelligence.search_reports(
+                seeded_database.uow(), actor, text=text, limit=limit
+            )
+        ]
 
     texts = ["knife", "seen", "ab", "zqxj", 'a "quoted" AND', "50%_off"]
-    monkeypatch.setattr(intelligence_queries, "RECENT_REPORTS", 10 ** 9)  # no window
+    monkeypatch.setattr(intelligence_queries, "RECENT_REPORTS", 10**9)  # no window
     whole = {text: found(text) for text in texts}
     monkeypatch.setattr(intelligence_queries, "RECENT_REPORTS", window)
     monkeypatch.setattr(intelligence_queries, "RECENT_REACH", reach)

@@ -33,12 +33,15 @@ def streets(database):
         "mill14": add_location(database, "14 Mill Lane", street="Mill Lane", postcode="LS6 2AD"),
         "oak": add_location(database, "3 Oak Road", street="Oak Road", postcode="LS6 3QQ"),
         "ls60": add_location(database, "9 Elm Grove", street="Elm Grove", postcode="LS60 1AA"),
-        "york": add_location(database, "1 Mill Lane", street="Mill Lane", town="York",
-                             postcode="YO1 7HH"),
-        "odd": add_location(database, "Unit 100% Trading Estate", street="Trading Estate",
-                            postcode="LS9 8AA"),
-        "flat": add_location(database, "Flat A1, 5 Station Road", street="Station Road",
-                             postcode="LS1 4DY"),
+        "york": add_location(
+            database, "1 Mill Lane", street="Mill Lane", town="York", postcode="YO1 7HH"
+        ),
+        "odd": add_location(
+            database, "Unit 100% Trading Estate", street="Trading Estate", postcode="LS9 8AA"
+        ),
+        "flat": add_location(
+            database, "Flat A1, 5 Station Road", street="Station Road", postcode="LS1 4DY"
+        ),
     }
     return ids
 
@@ -47,29 +50,32 @@ def matched(database, text, limit=8):
     return [m.address for m in locations.match_locations(database.uow(), text, limit)]
 
 
-@pytest.mark.parametrize(("typed", "addresses"), [
-    ("LS6 2AB", ["12 Mill Lane"]),
-    ("ls62ab", ["12 Mill Lane"]),
-    ("LS6", ["12 Mill Lane", "14 Mill Lane", "3 Oak Road"]),  # the district, not LS60
-    ("ls6 2", ["12 Mill Lane", "14 Mill Lane"]),
-    ("14 LS6", ["14 Mill Lane"]),                           # other words narrow it
-    ("oak ls6", ["3 Oak Road"]),
-    ("mill lane", ["1 Mill Lane", "12 Mill Lane", "14 Mill Lane"]),
-    ("MILL   La", ["1 Mill Lane", "12 Mill Lane", "14 Mill Lane"]),
-    ("mill lane york", ["1 Mill Lane"]),                     # the town narrows it
-    ("MILL york", ["1 Mill Lane"]),
-    ("12 mill", ["12 Mill Lane"]),
-    ("1 mill", ["1 Mill Lane", "12 Mill Lane", "14 Mill Lane"]),  # "1" starts 12 and 14
-    ("lane", []),                                           # the start of a street name
-    ("100% trading", ["Unit 100% Trading Estate"]),          # % is a character, not a wildcard
-    ("1_ trading", []),
-    ("a1 station", ["Flat A1, 5 Station Road"]),             # A1 is an outward code too
-    ("LS9 9ZZ", []),                                         # a postcode with nothing in it
-    ("12", []),
-    ("nowhere", []),
-    ("", []),
-    ("   ", []),
-])
+@pytest.mark.parametrize(
+    ("typed", "addresses"),
+    [
+        ("LS6 2AB", ["12 Mill Lane"]),
+        ("ls62ab", ["12 Mill Lane"]),
+        ("LS6", ["12 Mill Lane", "14 Mill Lane", "3 Oak Road"]),  # the district, not LS60
+        ("ls6 2", ["12 Mill Lane", "14 Mill Lane"]),
+        ("14 LS6", ["14 Mill Lane"]),  # other words narrow it
+        ("oak ls6", ["3 Oak Road"]),
+        ("mill lane", ["1 Mill Lane", "12 Mill Lane", "14 Mill Lane"]),
+        ("MILL   La", ["1 Mill Lane", "12 Mill Lane", "14 Mill Lane"]),
+        ("mill lane york", ["1 Mill Lane"]),  # the town narrows it
+        ("MILL york", ["1 Mill Lane"]),
+        ("12 mill", ["12 Mill Lane"]),
+        ("1 mill", ["1 Mill Lane", "12 Mill Lane", "14 Mill Lane"]),  # "1" starts 12 and 14
+        ("lane", []),  # the start of a street name
+        ("100% trading", ["Unit 100% Trading Estate"]),  # % is a character, not a wildcard
+        ("1_ trading", []),
+        ("a1 station", ["Flat A1, 5 Station Road"]),  # A1 is an outward code too
+        ("LS9 9ZZ", []),  # a postcode with nothing in it
+        ("12", []),
+        ("nowhere", []),
+        ("", []),
+        ("   ", []),
+    ],
+)
 def test_typed_text_matches_known_locations(database, streets, typed, addresses):
     assert matched(database, typed) == addresses
 
@@ -78,7 +84,11 @@ def test_matches_are_limited_and_carry_coordinates(database, streets):
     assert len(matched(database, "mill", limit=2)) == 2
     match = locations.match_locations(database.uow(), "LS6 2AB")[0]
     assert (match.id, match.postcode, match.town, match.latitude) == (
-        streets["mill12"], "LS6 2AB", "Leeds", 53.82)
+        streets["mill12"],
+        "LS6 2AB",
+        "Leeds",
+        53.82,
+    )
     assert match.label == "12 Mill Lane, Leeds LS6 2AB"
 
 
@@ -91,8 +101,12 @@ def test_matching_writes_no_audit_event(database, streets):
 
 
 def _incident_at(database, operator, location_id, opened_at, type_code="NOISE"):
-    form = NewIncident(idempotency_key=uuid.uuid4().hex, type_code=type_code,
-                       location_text="12 Mill Lane", location_id=location_id)
+    form = NewIncident(
+        idempotency_key=uuid.uuid4().hex,
+        type_code=type_code,
+        location_text="12 Mill Lane",
+        location_id=location_id,
+    )
     return incidents.save_new_incident(database.uow(), operator, form, opened_at, grade_codes())
 
 
@@ -101,17 +115,28 @@ def test_the_context_of_a_location(database, operator):
     with database.uow() as uow:
         from controlroom.data.models import LocationHazard
 
-        uow.session.add(LocationHazard(location_id=home, hazard="FIREARMS HELD",
-                                       note="Shotgun certificate", set_at=NOW))
+        uow.session.add(
+            LocationHazard(
+                location_id=home, hazard="FIREARMS HELD", note="Shotgun certificate", set_at=NOW
+            )
+        )
         uow.commit()
     elsewhere = add_location(database, "1 Elsewhere")
-    made = [_incident_at(database, operator, home, NOW - timedelta(days=d))
-            for d in (300, 200, 100, 50, 20, 10, 1)]
+    made = [
+        _incident_at(database, operator, home, NOW - timedelta(days=d))
+        for d in (300, 200, 100, 50, 20, 10, 1)
+    ]
     _incident_at(database, operator, home, NOW - timedelta(days=400))  # older than a year
     _incident_at(database, operator, elsewhere, NOW - timedelta(days=1))
 
-    offender = add_person(database, "Violet", "Offender", date_of_birth=date(1980, 1, 2),
-                          home=home, home_from=date(2020, 1, 1))
+    offender = add_person(
+        database,
+        "Violet",
+        "Offender",
+        date_of_birth=date(1980, 1, 2),
+        home=home,
+        home_from=date(2020, 1, 1),
+    )
     add_marker(database, offender, "VIOLENT", note="Assaulted officers 2024")
     add_marker(database, offender, "RSO")
     add_marker(database, offender, "DRUGS", valid_to=date(2025, 1, 1))  # expired
@@ -138,15 +163,23 @@ def test_the_context_of_a_location(database, operator):
     with database.uow() as uow:
         event = uow.audit.latest(1)[0]
         assert (event.action, event.object_type, event.object_id, event.terminal, event.detail) == (
-            "location.context", "location", str(home), "192.0.2.20",
-            f"markers shown for persons: {offender}")
+            "location.context",
+            "location",
+            str(home),
+            "192.0.2.20",
+            f"markers shown for persons: {offender}",
+        )
 
 
 def test_a_quiet_location_has_an_empty_context(database, operator):
     place = add_location(database, "7 Quiet Close", latitude=None, longitude=None)
     context = locations.location_context(database.uow(), operator, place, NOW)
     assert (context.incidents_12m, context.recent, context.hazards, context.people) == (
-        0, (), (), ())
+        0,
+        (),
+        (),
+        (),
+    )
 
 
 def test_an_unknown_location(database, operator):
@@ -161,17 +194,32 @@ def test_every_writer_keys_a_location_for_matching(database):
     from controlroom.data.models import Location
 
     with database.uow() as uow:
-        uow.session.execute(insert(Location.__table__), [
-            {"address": "2 Bulk Row", "street": "Bulk  Row", "postcode": "LS2 7AA",
-             "verified": True, "created_at": NOW},
-            {"address": "The Old Mill", "street": None, "postcode": None, "verified": True,
-             "created_at": NOW},
-        ])
+        uow.session.execute(
+            insert(Location.__table__),
+            [
+                {
+                    "address": "2 Bulk Row",
+                    "street": "Bulk  Row",
+                    "postcode": "LS2 7AA",
+                    "verified": True,
+                    "created_at": NOW,
+                },
+                {
+                    "address": "The Old Mill",
+                    "street": None,
+                    "postcode": None,
+                    "verified": True,
+                    "created_at": NOW,
+                },
+            ],
+        )
         uow.commit()
     assert matched(database, "bulk r") == ["2 Bulk Row"]
     assert matched(database, "the old") == ["The Old Mill"]  # no street: keyed by address
     with database.uow() as uow:
-        renamed = uow.session.scalars(select(Location).where(Location.address == "2 Bulk Row")).one()
+        renamed = uow.session.scalars(
+            select(Location).where(Location.address == "2 Bulk Row")
+        ).one()
         renamed.street = "Renamed Street"
         uow.commit()
     assert matched(database, "bulk") == []

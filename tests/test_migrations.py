@@ -71,8 +71,14 @@ def _admin_connection(databases):
     import psycopg
 
     base = databases.base
-    return psycopg.connect(host=base.host, port=base.port, user=base.username,
-                           password=base.password, dbname=base.database, autocommit=True)
+    return psycopg.connect(
+        host=base.host,
+        port=base.port,
+        user=base.username,
+        password=base.password,
+        dbname=base.database,
+        autocommit=True,
+    )
 
 
 @pytest.fixture
@@ -102,11 +108,13 @@ def count(engine, model) -> int:
 
 def test_the_migrations_build_exactly_what_the_models_describe(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                          "include_name": include_name})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], "models and migrations disagree; write a migration:\n" + "\n".join(
-        map(str, differences))
+        map(str, differences)
+    )
 
 
 def test_schema_head_is_the_newest_migration():
@@ -115,8 +123,9 @@ def test_schema_head_is_the_newest_migration():
 
 
 def test_every_model_table_is_created(engine):
-    tables = {name for name in inspect(engine).get_table_names()
-              if include_name(name, "table", {})}  # not the full-text tables
+    tables = {
+        name for name in inspect(engine).get_table_names() if include_name(name, "table", {})
+    }  # not the full-text tables
     assert set(Base.metadata.tables) | {"alembic_version"} == tables
 
 
@@ -127,8 +136,9 @@ def test_the_migrations_downgrade_to_nothing_and_back(empty_engine):
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
     with empty_engine.begin() as connection:
         command.upgrade(schema.alembic_config(connection), "head")
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                          "include_name": include_name})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         assert compare_metadata(context, Base.metadata) == []
         assert context.get_current_revision() == SCHEMA_HEAD
 
@@ -139,7 +149,8 @@ def test_the_migrations_downgrade_to_nothing_and_back(empty_engine):
 def test_a_new_database_is_empty_until_upgraded(empty_engine):
     assert schema_state(empty_engine) == SchemaState(SchemaStatus.EMPTY, None)
     assert upgrade(empty_engine, created_by=TEST_ADMIN) == SchemaState(
-        SchemaStatus.CURRENT, SCHEMA_HEAD)
+        SchemaStatus.CURRENT, SCHEMA_HEAD
+    )
     assert schema_state(empty_engine) == SchemaState(SchemaStatus.CURRENT, SCHEMA_HEAD)
 
 
@@ -184,10 +195,10 @@ def downgrade() -> None:
 def test_a_database_left_behind_by_a_new_migration_upgrades_to_it(engine, monkeypatch, tmp_path):
     """The real path: this program ships a newer migration than the database has."""
     scripts = tmp_path / "scripts"
-    shutil.copytree(resources.files("controlroom.db"), scripts,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / f"{NEXT_REVISION}_noop.py").write_text(NOOP_MIGRATION,
-                                                                  encoding="utf-8")
+    shutil.copytree(
+        resources.files("controlroom.db"), scripts, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (scripts / "versions" / f"{NEXT_REVISION}_noop.py").write_text(NOOP_MIGRATION, encoding="utf-8")
     real_config = schema.alembic_config
 
     def config_with_next(connection=None):
@@ -217,8 +228,12 @@ def test_reference_tables_hold_exactly_the_csv_rows(engine):
 
 
 def test_upgrading_again_changes_nothing(engine):
-    before = {model: count(engine, model) for model in (IncidentType, MarkerType, Staff, DatabaseInfo)}
-    assert upgrade(engine, created_by="somebody.else") == SchemaState(SchemaStatus.CURRENT, SCHEMA_HEAD)
+    before = {
+        model: count(engine, model) for model in (IncidentType, MarkerType, Staff, DatabaseInfo)
+    }
+    assert upgrade(engine, created_by="somebody.else") == SchemaState(
+        SchemaStatus.CURRENT, SCHEMA_HEAD
+    )
     assert upgrade(engine, created_by="somebody.else").status is SchemaStatus.CURRENT
     assert {model: count(engine, model) for model in before} == before
     with engine.begin() as connection:
@@ -229,12 +244,14 @@ def test_upgrading_again_changes_nothing(engine):
 def test_upgrade_restores_a_label_changed_in_the_database(engine):
     code, label = next((r["code"], r["label"]) for r in csv_rows("marker_type.csv"))
     with engine.begin() as connection:
-        connection.execute(update(MarkerType).where(MarkerType.code == code)
-                           .values(label="tampered", active=False))
+        connection.execute(
+            update(MarkerType).where(MarkerType.code == code).values(label="tampered", active=False)
+        )
     upgrade(engine)
     with engine.connect() as connection:
         row = connection.execute(
-            select(MarkerType.label, MarkerType.active).where(MarkerType.code == code)).one()
+            select(MarkerType.label, MarkerType.active).where(MarkerType.code == code)
+        ).one()
     assert tuple(row) == (label, True)
 
 
@@ -258,8 +275,10 @@ def test_a_code_dropped_from_the_csv_is_kept_but_made_inactive(engine, monkeypat
     monkeypatch.setattr(schema, "_read_csv", real_read_csv)
     upgrade(engine)
     with engine.connect() as connection:
-        assert connection.scalar(
-            select(IncidentType.active).where(IncidentType.code == retired)) is True
+        assert (
+            connection.scalar(select(IncidentType.active).where(IncidentType.code == retired))
+            is True
+        )
 
 
 def test_a_code_added_to_the_csv_is_inserted(engine, monkeypatch):
@@ -274,8 +293,11 @@ def test_a_code_added_to_the_csv_is_inserted(engine, monkeypatch):
     monkeypatch.setattr(schema, "_read_csv", with_new_marker)
     upgrade(engine)
     with engine.connect() as connection:
-        row = connection.execute(select(MarkerType.label, MarkerType.severity, MarkerType.active)
-                                 .where(MarkerType.code == "NEWMK")).one()
+        row = connection.execute(
+            select(MarkerType.label, MarkerType.severity, MarkerType.active).where(
+                MarkerType.code == "NEWMK"
+            )
+        ).one()
     assert tuple(row) == ("NEW MARKER", 3, True)
 
 
@@ -283,16 +305,26 @@ def test_a_code_added_to_the_csv_is_inserted(engine, monkeypatch):
 
 
 def test_a_new_database_records_its_environment_and_enrols_its_creator(empty_engine):
-    upgrade(empty_engine, environment=Environment.TRAINING, synthetic=True,
-            created_by="creator.x", force_name="Synthetic Shire Constabulary")
+    upgrade(
+        empty_engine,
+        environment=Environment.TRAINING,
+        synthetic=True,
+        created_by="creator.x",
+        force_name="Synthetic Shire Constabulary",
+    )
     with empty_engine.connect() as connection:
         info = connection.execute(select(DatabaseInfo)).one()
         staff = connection.execute(select(Staff)).all()
     assert (info.environment, info.synthetic, info.created_by, info.force_name) == (
-        "training", True, "creator.x", "Synthetic Shire Constabulary")
+        "training",
+        True,
+        "creator.x",
+        "Synthetic Shire Constabulary",
+    )
     assert info.created_at is not None
     assert [(s.username, s.role, s.active, s.locked) for s in staff] == [
-        ("creator.x", Role.ADMINISTRATOR.value, True, False)]
+        ("creator.x", Role.ADMINISTRATOR.value, True, False)
+    ]
 
     # A later upgrade by someone else neither re-labels the database nor enrols them.
     upgrade(empty_engine, environment=Environment.PRODUCTION, created_by="someone.else")

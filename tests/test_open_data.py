@@ -71,30 +71,68 @@ def test_months_snapping_and_ids():
 # --- the service -------------------------------------------------------------------------
 
 
-def _save(database, actor, type_code, *, location_id=None, location_text="Somewhere",
-          persons=(), now=NOW, **fields):
-    return incidents.save_new_incident(database.uow(), actor, incidents.NewIncident(
-        idempotency_key=uuid.uuid4().hex, type_code=type_code, location_text=location_text,
-        location_id=location_id, persons=persons, **fields), now, GRADES).id
+def _save(
+    database,
+    actor,
+    type_code,
+    *,
+    location_id=None,
+    location_text="Somewhere",
+    persons=(),
+    now=NOW,
+    **fields,
+):
+    return incidents.save_new_incident(
+        database.uow(),
+        actor,
+        incidents.NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code=type_code,
+            location_text=location_text,
+            location_id=location_id,
+            persons=persons,
+            **fields,
+        ),
+        now,
+        GRADES,
+    ).id
 
 
 @pytest.fixture
 def month(database):
     """A month of incidents on Wren Close (three known addresses) and elsewhere."""
-    places = [add_location(database, f"{n} Wren Close", street="Wren Close", town="Leeds",
-                           postcode="LS6 3AB", latitude=53.8213 + n / 10_000,
-                           longitude=-1.5781 - n / 10_000) for n in (3, 5, 7)]
+    places = [
+        add_location(
+            database,
+            f"{n} Wren Close",
+            street="Wren Close",
+            town="Leeds",
+            postcode="LS6 3AB",
+            latitude=53.8213 + n / 10_000,
+            longitude=-1.5781 - n / 10_000,
+        )
+        for n in (3, 5, 7)
+    ]
     victim = add_person(database, "Rowena", "Quillfeather", home=places[0])
     handler = staff_actor(database, Role.CALL_HANDLER)
     ids = dict(
-        sexo=_save(database, handler, "SEXO", location_id=places[0],
-                   location_text="3 Wren Close", caller_name="Rowena Quillfeather",
-                   caller_phone="07700900461", narrative="Rowena Quillfeather reports.",
-                   persons=((victim, "victim"),)),
-        burglary=_save(database, handler, "BURGR", location_id=places[1],
-                       location_text="5 Wren Close"),
-        noise=_save(database, handler, "NOISE", location_id=places[2],
-                    location_text="7 Wren Close"),
+        sexo=_save(
+            database,
+            handler,
+            "SEXO",
+            location_id=places[0],
+            location_text="3 Wren Close",
+            caller_name="Rowena Quillfeather",
+            caller_phone="07700900461",
+            narrative="Rowena Quillfeather reports.",
+            persons=((victim, "victim"),),
+        ),
+        burglary=_save(
+            database, handler, "BURGR", location_id=places[1], location_text="5 Wren Close"
+        ),
+        noise=_save(
+            database, handler, "NOISE", location_id=places[2], location_text="7 Wren Close"
+        ),
         theft=_save(database, handler, "THEFT", location_text="Car park by the river"),
         info=_save(database, handler, "INFO"),
         fraud=_save(database, handler, "FRAUD"),
@@ -102,17 +140,23 @@ def month(database):
         october=_save(database, handler, "ROBB", now=datetime(2026, 10, 20, tzinfo=UTC)),
     )
     with database.engine.begin() as connection:
-        connection.execute(update(Incident.__table__).where(Incident.id == ids["no_crime"])
-                           .values(status="closed", no_crime_reason="damage was accidental",
-                                   closed_at=NOW))
+        connection.execute(
+            update(Incident.__table__)
+            .where(Incident.id == ids["no_crime"])
+            .values(status="closed", no_crime_reason="damage was accidental", closed_at=NOW)
+        )
     return SimpleNamespace(ids=ids, places=places, victim=victim)
 
 
 def _audit(database, action):
     with database.uow() as uow:
         event = next(e for e in uow.audit.latest(20) if e.action == action)
-        return SimpleNamespace(outcome=event.outcome, detail=event.detail,
-                               justification=event.justification, actor=event.actor)
+        return SimpleNamespace(
+            outcome=event.outcome,
+            detail=event.detail,
+            justification=event.justification,
+            actor=event.actor,
+        )
 
 
 def _references(database) -> list[str]:
@@ -124,12 +168,24 @@ def test_an_analyst_exports_the_month_anonymised(database, month):
     analyst = staff_actor(database, Role.ANALYST)
     exported = export_month(database.uow(), analyst, "2026-11", salt=SALT)
     by_type = sorted(r.crime_type for r in exported.rows)
-    assert by_type == ["Anti-social behaviour", "Burglary", "Other theft",
-                       "Violence and sexual offences"]
+    assert by_type == [
+        "Anti-social behaviour",
+        "Burglary",
+        "Other theft",
+        "Violence and sexual offences",
+    ]
     assert exported.not_exportable == 3  # INFO, FRAUD, closed without a crime
     text = "\n".join(",".join(r.cells()) for r in exported.rows)
-    for personal in ("Rowena", "Quillfeather", "07700900461", "3 Wren Close", "5 Wren Close",
-                     "LS6", "river", *_references(database)):
+    for personal in (
+        "Rowena",
+        "Quillfeather",
+        "07700900461",
+        "3 Wren Close",
+        "5 Wren Close",
+        "LS6",
+        "river",
+        *_references(database),
+    ):
         assert personal not in text
     wren = [r for r in exported.rows if r.location == "On or near Wren Close"]
     assert len(wren) == 3
@@ -137,8 +193,11 @@ def test_an_analyst_exports_the_month_anonymised(database, month):
     assert {(r.latitude, r.longitude) for r in wren} == {open_data.snap(53.8218, -1.5786)}
     for row in wren:
         assert round(row.latitude / open_data.GRID_DEGREES, 6).is_integer()
-        assert (row.latitude, row.longitude) not in {(53.8216, -1.5784), (53.8218, -1.5786),
-                                                     (53.822, -1.5788)}
+        assert (row.latitude, row.longitude) not in {
+            (53.8216, -1.5784),
+            (53.8218, -1.5786),
+            (53.822, -1.5788),
+        }
     theft = next(r for r in exported.rows if r.crime_type == "Other theft")
     assert (theft.location, theft.latitude, theft.longitude) == ("No location", None, None)
     sexo = next(r for r in exported.rows if r.crime_type == "Violence and sexual offences")
@@ -178,29 +237,40 @@ def test_production_needs_a_justification(database, month):
 # --- the command -------------------------------------------------------------------------
 
 
-def test_the_command_writes_the_csv_to_a_file(monkeypatch, tmp_path, capsys, database,
-                                              database_url, month):
+def test_the_command_writes_the_csv_to_a_file(
+    monkeypatch, tmp_path, capsys, database, database_url, month
+):
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)
     analyst = staff_actor(database, Role.ANALYST)
     monkeypatch.setattr("controlroom.cli._os_user", lambda: analyst.username)
     out = tmp_path / "2026-11-street.csv"
-    result = run_cli(capsys, "export", "open-data", "--month", "2026-11", "--output", str(out),
-                     "--database-url", database_url)
+    result = run_cli(
+        capsys,
+        "export",
+        "open-data",
+        "--month",
+        "2026-11",
+        "--output",
+        str(out),
+        "--database-url",
+        database_url,
+    )
     assert result.code == 0, result.err
     assert "4 row(s) for 2026-11, 3 incident(s) not exportable" in result.err
     rows = list(csv.reader(io.StringIO(out.read_text())))
     assert tuple(rows[0]) == open_data.COLUMNS and len(rows) == 5
     assert "Quillfeather" not in out.read_text()
-    again = run_cli(capsys, "export", "open-data", "--month", "2026-11", "--database-url",
-                    database_url)
+    again = run_cli(
+        capsys, "export", "open-data", "--month", "2026-11", "--database-url", database_url
+    )
     # The same salt (kept in the keyring): the same Crime IDs, month after month.
     assert again.out == out.read_text()
-    bad = run_cli(capsys, "export", "open-data", "--month", "Nov", "--database-url",
-                  database_url)
+    bad = run_cli(capsys, "export", "open-data", "--month", "Nov", "--database-url", database_url)
     assert bad.code == 2 and "YYYY-MM" in bad.err
     handler = staff_actor(database, Role.CALL_HANDLER)
     monkeypatch.setattr("controlroom.cli._os_user", lambda: handler.username)
-    denied = run_cli(capsys, "export", "open-data", "--month", "2026-11", "--database-url",
-                     database_url)
+    denied = run_cli(
+        capsys, "export", "open-data", "--month", "2026-11", "--database-url", database_url
+    )
     assert denied.code == 2 and "may not export anonymised data" in denied.err
     assert denied.out == ""

@@ -48,8 +48,14 @@ def test_call_handlers_create_incidents_and_search_persons_but_not_restricted_in
     assert decide(role, Action.INTELLIGENCE_VIEW, Marking.NORMAL) is A
     assert decide(role, Action.INTELLIGENCE_VIEW, Marking.RESTRICTED) is D
     assert decide(role, Action.PERSON_VIEW, Marking.SEXUAL_OFFENCE) is D
-    for action in (Action.OVERRIDE, Action.PERSON_MERGE, Action.STAFF_MANAGE, Action.SIGNOFF,
-                   Action.INTELLIGENCE_SUBMIT, Action.INTELLIGENCE_GRADE):
+    for action in (
+        Action.OVERRIDE,
+        Action.PERSON_MERGE,
+        Action.STAFF_MANAGE,
+        Action.SIGNOFF,
+        Action.INTELLIGENCE_SUBMIT,
+        Action.INTELLIGENCE_GRADE,
+    ):
         assert decide(role, action) is D, action
 
 
@@ -73,8 +79,12 @@ def test_analysts_see_statistics_and_anonymised_exports_only():
 
 def test_administrators_manage_staff_and_read_no_records():
     allowed = {a for a in Action if decide(Role.ADMINISTRATOR, a) is not D}
-    assert allowed == {Action.STAFF_MANAGE, Action.BOARD_VIEW, Action.AUDIT_EXPORT,
-                       Action.AUDIT_VERIFY}  # audit trail: positions, or for the DPO
+    assert allowed == {
+        Action.STAFF_MANAGE,
+        Action.BOARD_VIEW,
+        Action.AUDIT_EXPORT,
+        Action.AUDIT_VERIFY,
+    }  # audit trail: positions, or for the DPO
     assert decide(Role.SUPERVISOR, Action.STAFF_MANAGE) is D
 
 
@@ -89,7 +99,8 @@ def test_the_denial_message_says_what_is_refused_and_whom_to_ask():
     assert text.startswith("As a call handler you may not read restricted intelligence reports.")
     assert "supervisor" in text
     assert denial_message(Role.ADMINISTRATOR, Action.PERSON_VIEW).startswith(
-        "As an administrator you may not open person records.")
+        "As an administrator you may not open person records."
+    )
     assert "[" not in denial_message(None, Action.STAFF_MANAGE)
 
 

@@ -28,10 +28,17 @@ def latest_audit(database):
 
 async def test_an_analyst_is_told_they_may_not_open_an_incident(database, tmp_path):
     reference = incidents.save_new_incident(
-        database.uow(), staff_actor(database, Role.SUPERVISOR),
-        incidents.NewIncident(idempotency_key="screen-1", type_code="NOISE",
-                              location_text="4 Refusal Row", caller_name="Quentin Hidden"),
-        SEED_ANCHOR, ("G1", "G2", "G3", "G4")).reference
+        database.uow(),
+        staff_actor(database, Role.SUPERVISOR),
+        incidents.NewIncident(
+            idempotency_key="screen-1",
+            type_code="NOISE",
+            location_text="4 Refusal Row",
+            caller_name="Quentin Hidden",
+        ),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    ).reference
     analyst = staff_actor(database, Role.ANALYST)
     app = build_app(database, tmp_path, username=analyst.username)
     async with app.run_test(size=SIZE) as pilot:
@@ -48,11 +55,11 @@ async def test_an_analyst_is_told_they_may_not_open_an_incident(database, tmp_pa
     assert latest_audit(database) == (analyst.username, "incident.view", "denied")
 
 
-async def test_a_call_handler_is_told_they_may_not_read_restricted_intelligence(database,
-                                                                               tmp_path):
+async def test_a_call_handler_is_told_they_may_not_read_restricted_intelligence(database, tmp_path):
     person = add_person(database, "Rita", "Restricted")
-    report = add_intel(database, "Covert source reports the handover.", persons=(person,),
-                       restricted=True)
+    report = add_intel(
+        database, "Covert source reports the handover.", persons=(person,), restricted=True
+    )
     handler = staff_actor(database, Role.CALL_HANDLER)
     app = build_app(database, tmp_path, username=handler.username)
     async with app.run_test(size=SIZE) as pilot:
@@ -65,8 +72,9 @@ async def test_a_call_handler_is_told_they_may_not_read_restricted_intelligence(
     assert latest_audit(database) == (handler.username, "intel.view", "denied")
 
 
-async def test_an_administrator_searching_for_a_person_is_told_why_nothing_comes(database,
-                                                                                 tmp_path):
+async def test_an_administrator_searching_for_a_person_is_told_why_nothing_comes(
+    database, tmp_path
+):
     add_person(database, "Sally", "Searchable")
     app = build_app(database, tmp_path, username="test.admin")
     async with app.run_test(size=SIZE) as pilot:

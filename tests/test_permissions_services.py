@@ -87,16 +87,27 @@ def world(databases, tmp_path_factory) -> World:
     with db.uow() as uow:
         for marking in (Marking.RESTRICTED, Marking.SEXUAL_OFFENCE):
             uow.session.get(Person, people[marking]).restricted = True
-        uow.session.add(IncidentPerson(incident_id=sexual_offence, role="victim",
-                                       person_id=people[Marking.SEXUAL_OFFENCE]))
+        uow.session.add(
+            IncidentPerson(
+                incident_id=sexual_offence, role="victim", person_id=people[Marking.SEXUAL_OFFENCE]
+            )
+        )
         uow.commit()
     intel = staff_actor(db, Role.INTELLIGENCE)
     reports = {}
     for marking in (Marking.NORMAL, Marking.RESTRICTED):
         reports[marking] = intelligence.submit_report(
-            db.uow(), intel, source="2", intelligence="B", handling="P", conditions=None,
-            text=f"Report marked {marking.value}.", person_ids=[people[Marking.NORMAL]],
-            restricted=marking is Marking.RESTRICTED, now=NOW).id
+            db.uow(),
+            intel,
+            source="2",
+            intelligence="B",
+            handling="P",
+            conditions=None,
+            text=f"Report marked {marking.value}.",
+            person_ids=[people[Marking.NORMAL]],
+            restricted=marking is Marking.RESTRICTED,
+            now=NOW,
+        ).id
     yield World(db, location, insert_incident(db)[2], people, reports)
     db.dispose()
     databases.drop(url)
@@ -107,10 +118,16 @@ def insert_incident(db: Database, type_code: str = "NOISE") -> tuple[int, int, s
     the services never number (they number today's)."""
     with db.uow() as uow:
         opener = uow.staff.by_username(TEST_ADMIN)
-        incident = Incident(reference=f"CR-19000101-{next(_serial):04d}", opened_at=NOW,
-                            opened_by_id=opener.id, workstation="WS-TEST",
-                            opening_type_code=type_code, grade="G3", status="open",
-                            location_text="5 Table Street")
+        incident = Incident(
+            reference=f"CR-19000101-{next(_serial):04d}",
+            opened_at=NOW,
+            opened_by_id=opener.id,
+            workstation="WS-TEST",
+            opening_type_code=type_code,
+            grade="G3",
+            status="open",
+            location_text="5 Table Street",
+        )
         uow.session.add(incident)
         uow.commit()
         return incident.id, incident.version, incident.reference
@@ -122,8 +139,12 @@ def fresh_incident(w: World) -> tuple[int, int]:
 
 
 def new_call(**extra) -> incidents.NewIncident:
-    return incidents.NewIncident(idempotency_key=f"perm-{next(_serial)}", type_code="NOISE",
-                                 location_text="5 Table Street", **extra)
+    return incidents.NewIncident(
+        idempotency_key=f"perm-{next(_serial)}",
+        type_code="NOISE",
+        location_text="5 Table Street",
+        **extra,
+    )
 
 
 def a_merge(w: World) -> int:
@@ -134,9 +155,16 @@ def a_merge(w: World) -> int:
 
 def a_report(w: World) -> int:
     return intelligence.submit_report(
-        w.db.uow(), staff_actor(w.db, Role.INTELLIGENCE), source="2", intelligence="B",
-        handling="P", conditions=None, text="To be regraded.",
-        person_ids=[w.persons[Marking.NORMAL]], now=NOW).id
+        w.db.uow(),
+        staff_actor(w.db, Role.INTELLIGENCE),
+        source="2",
+        intelligence="B",
+        handling="P",
+        conditions=None,
+        text="To be regraded.",
+        person_ids=[w.persons[Marking.NORMAL]],
+        now=NOW,
+    ).id
 
 
 POLICY = QueuePolicy(grade_codes=GRADES)
@@ -150,10 +178,16 @@ def answers(yes: int) -> dict[int, str]:
 def da_incident(w: World) -> int:
     """A domestic-abuse incident saved by the supervisor: queued, no DASH yet."""
     return incidents.save_new_incident(
-        w.db.uow(), staff_actor(w.db, Role.SUPERVISOR),
+        w.db.uow(),
+        staff_actor(w.db, Role.SUPERVISOR),
         incidents.NewIncident(
-            idempotency_key=f"perm-da-{next(_serial)}", type_code="DOM",
-            location_text="5 Table Street"), NOW, GRADES).id
+            idempotency_key=f"perm-da-{next(_serial)}",
+            type_code="DOM",
+            location_text="5 Table Street",
+        ),
+        NOW,
+        GRADES,
+    ).id
 
 
 def da_incident_version(w: World) -> tuple[int, int]:
@@ -172,14 +206,24 @@ def a_referral(w: World) -> int:
 def a_queue_item(w: World) -> int:
     incident_id = da_incident(w)
     with w.db.uow() as uow:
-        return uow.session.scalar(select(QueueItem.id).where(QueueItem.incident_id == incident_id)
-                                  .limit(1))
+        return uow.session.scalar(
+            select(QueueItem.id).where(QueueItem.incident_id == incident_id).limit(1)
+        )
 
 
 def _override(w, actor, marking, why, prepared):
     incident_id, version = prepared
-    return incidents.change_grade(w.db.uow(), actor, incident_id, "G4", "resolved by phone",
-                                  version, NOW, GRADES, override_reason=OVERRIDE_REASON)
+    return incidents.change_grade(
+        w.db.uow(),
+        actor,
+        incident_id,
+        "G4",
+        "resolved by phone",
+        version,
+        NOW,
+        GRADES,
+        override_reason=OVERRIDE_REASON,
+    )
 
 
 # An operation: the action it needs, the markings its record can carry, whether a
@@ -213,8 +257,9 @@ def _view_incident_by_id(w, actor, marking, why, prepared):
 
 def _regrade(w, actor, marking, why, prepared):
     incident_id, version = prepared
-    return incidents.change_grade(w.db.uow(), actor, incident_id, "G1", "escalated", version,
-                                  NOW, GRADES)
+    return incidents.change_grade(
+        w.db.uow(), actor, incident_id, "G1", "escalated", version, NOW, GRADES
+    )
 
 
 def _status(w, actor, marking, why, prepared):
@@ -225,14 +270,31 @@ def _status(w, actor, marking, why, prepared):
 def _assessment(w, actor, marking, why, prepared):
     incident_id, version = prepared
     return incidents.update_assessment(
-        w.db.uow(), actor, incident_id, version, NOW, thrive=None, thrive_skipped=True,
-        domestic=False, child_present=False, weapons=True, possible_crime=False)
+        w.db.uow(),
+        actor,
+        incident_id,
+        version,
+        NOW,
+        thrive=None,
+        thrive_skipped=True,
+        domestic=False,
+        child_present=False,
+        weapons=True,
+        possible_crime=False,
+    )
 
 
 def _close(w, actor, marking, why, prepared):
     incident_id, version = prepared
-    return incidents.close_incident(w.db.uow(), actor, incident_id, version, NOW,
-                                    closing_type_code="NOISE", result="Advice given.")
+    return incidents.close_incident(
+        w.db.uow(),
+        actor,
+        incident_id,
+        version,
+        NOW,
+        closing_type_code="NOISE",
+        result="Advice given.",
+    )
 
 
 def awaiting_signoff(w: World) -> tuple[int, int]:
@@ -251,8 +313,7 @@ def awaiting_signoff(w: World) -> tuple[int, int]:
 
 def _sign_off(w, actor, marking, why, prepared):
     incident_id, version = prepared
-    return incidents.sign_off_closure(w.db.uow(), actor, incident_id, version, NOW,
-                                      approve=True)
+    return incidents.sign_off_closure(w.db.uow(), actor, incident_id, version, NOW, approve=True)
 
 
 def _note(w, actor, marking, why, prepared):
@@ -279,111 +340,240 @@ def _undo_merge(w, actor, marking, why, merge_id):
 
 def _submit(w, actor, marking, why, prepared, **extra):
     return intelligence.submit_report(
-        w.db.uow(), actor, source="2", intelligence="B", handling="P", conditions=None,
-        text="Seen at the address.", person_ids=[w.persons[Marking.NORMAL]], now=NOW, **extra)
+        w.db.uow(),
+        actor,
+        source="2",
+        intelligence="B",
+        handling="P",
+        conditions=None,
+        text="Seen at the address.",
+        person_ids=[w.persons[Marking.NORMAL]],
+        now=NOW,
+        **extra,
+    )
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("save_new_incident", Action.INCIDENT_CREATE,
-              lambda w, a, m, j, p: incidents.save_new_incident(w.db.uow(), a, new_call(), NOW,
-                                                             GRADES)),
-    Operation("find_duplicate_calls", Action.INCIDENT_CREATE,
-              lambda w, a, m, j, p: incidents.find_duplicate_calls(
-                  w.db.uow(), a, type_code="NOISE", location_id=w.location,
-                  caller_phone=None, now=NOW)),
+    Operation(
+        "save_new_incident",
+        Action.INCIDENT_CREATE,
+        lambda w, a, m, j, p: incidents.save_new_incident(w.db.uow(), a, new_call(), NOW, GRADES),
+    ),
+    Operation(
+        "find_duplicate_calls",
+        Action.INCIDENT_CREATE,
+        lambda w, a, m, j, p: incidents.find_duplicate_calls(
+            w.db.uow(), a, type_code="NOISE", location_id=w.location, caller_phone=None, now=NOW
+        ),
+    ),
     Operation("view_incident", Action.INCIDENT_VIEW, _view_incident),
     Operation("view_incident_by_id", Action.INCIDENT_VIEW, _view_incident_by_id),
-    Operation("recent_incidents", Action.INCIDENT_LIST,
-              lambda w, a, m, j, p: incidents.recent_incidents(w.db.uow(), a)),
+    Operation(
+        "recent_incidents",
+        Action.INCIDENT_LIST,
+        lambda w, a, m, j, p: incidents.recent_incidents(w.db.uow(), a),
+    ),
     Operation("add_note", Action.INCIDENT_UPDATE, _note, prepare=fresh_incident),
     Operation("change_status", Action.INCIDENT_UPDATE, _status, prepare=fresh_incident),
     Operation("update_assessment", Action.INCIDENT_UPDATE, _assessment, prepare=fresh_incident),
     Operation("link_call", Action.INCIDENT_UPDATE, _link_call, prepare=fresh_incident),
     Operation("change_grade", Action.INCIDENT_REGRADE, _regrade, prepare=fresh_incident),
     Operation("sign_off_closure", Action.SIGNOFF, _sign_off, prepare=awaiting_signoff),
-    Operation("export_open_data", Action.EXPORT_ANONYMISED,
-              lambda w, a, m, j, p: open_data.export_month(w.db.uow(), a, "2026-11",
-                                                           salt="permission-test")),
+    Operation(
+        "export_open_data",
+        Action.EXPORT_ANONYMISED,
+        lambda w, a, m, j, p: open_data.export_month(
+            w.db.uow(), a, "2026-11", salt="permission-test"
+        ),
+    ),
     Operation("close_incident", Action.INCIDENT_CLOSE, _close, prepare=fresh_incident),
-    Operation("location_context", Action.LOCATION_VIEW,
-              lambda w, a, m, j, p: locations.location_context(w.db.uow(), a, w.location, NOW)),
-    Operation("search_persons", Action.PERSON_SEARCH,
-              lambda w, a, m, j, p: person_search.search_persons(w.db.uow(), a, "marking",
-                                                              today=TODAY)),
-    Operation("find_persons", Action.PERSON_SEARCH,
-              lambda w, a, m, j, p: persons.find_persons(w.db.uow(), a, "perm marking", today=date.today())),
-    Operation("view_person", Action.PERSON_VIEW,
-              lambda w, a, m, j, p: person_record.view_person(
-                  w.db.uow(), a, w.persons[m], justification=j, today=TODAY),
-              markings=tuple(Marking), takes_justification=True),
-    Operation("person_markers", Action.PERSON_VIEW,
-              lambda w, a, m, j, p: persons.person_markers(w.db.uow(), a, w.persons[m], today=date.today()),
-              markings=tuple(Marking)),
-    Operation("create_person", Action.PERSON_CREATE,
-              lambda w, a, m, j, p: persons.create_person(
-                  w.db.uow(), a, forename="Newly", surname=f"Made{next(_serial)}",
-                  date_of_birth=None, gender=None, confirmed_new=True, today=date.today())),
+    Operation(
+        "location_context",
+        Action.LOCATION_VIEW,
+        lambda w, a, m, j, p: locations.location_context(w.db.uow(), a, w.location, NOW),
+    ),
+    Operation(
+        "search_persons",
+        Action.PERSON_SEARCH,
+        lambda w, a, m, j, p: person_search.search_persons(w.db.uow(), a, "marking", today=TODAY),
+    ),
+    Operation(
+        "find_persons",
+        Action.PERSON_SEARCH,
+        lambda w, a, m, j, p: persons.find_persons(
+            w.db.uow(), a, "perm marking", today=date.today()
+        ),
+    ),
+    Operation(
+        "view_person",
+        Action.PERSON_VIEW,
+        lambda w, a, m, j, p: person_record.view_person(
+            w.db.uow(), a, w.persons[m], justification=j, today=TODAY
+        ),
+        markings=tuple(Marking),
+        takes_justification=True,
+    ),
+    Operation(
+        "person_markers",
+        Action.PERSON_VIEW,
+        lambda w, a, m, j, p: persons.person_markers(
+            w.db.uow(), a, w.persons[m], today=date.today()
+        ),
+        markings=tuple(Marking),
+    ),
+    Operation(
+        "create_person",
+        Action.PERSON_CREATE,
+        lambda w, a, m, j, p: persons.create_person(
+            w.db.uow(),
+            a,
+            forename="Newly",
+            surname=f"Made{next(_serial)}",
+            date_of_birth=None,
+            gender=None,
+            confirmed_new=True,
+            today=date.today(),
+        ),
+    ),
     Operation("merge_persons", Action.PERSON_MERGE, _merge, prepare=a_pair),
     Operation("undo_merge", Action.PERSON_MERGE, _undo_merge, prepare=a_merge),
-    Operation("search_reports", Action.INTELLIGENCE_SEARCH,
-              lambda w, a, m, j, p: intelligence.search_reports(w.db.uow(), a, text="marked")),
-    Operation("reports_for_person", Action.INTELLIGENCE_SEARCH,
-              lambda w, a, m, j, p: intelligence.reports_for_person(
-                  w.db.uow(), a, w.persons[Marking.NORMAL])),
-    Operation("view_report", Action.INTELLIGENCE_VIEW,
-              lambda w, a, m, j, p: intelligence.view_report(w.db.uow(), a, w.reports[m],
-                                                          justification=j),
-              markings=(Marking.NORMAL, Marking.RESTRICTED), takes_justification=True),
+    Operation(
+        "search_reports",
+        Action.INTELLIGENCE_SEARCH,
+        lambda w, a, m, j, p: intelligence.search_reports(w.db.uow(), a, text="marked"),
+    ),
+    Operation(
+        "reports_for_person",
+        Action.INTELLIGENCE_SEARCH,
+        lambda w, a, m, j, p: intelligence.reports_for_person(
+            w.db.uow(), a, w.persons[Marking.NORMAL]
+        ),
+    ),
+    Operation(
+        "view_report",
+        Action.INTELLIGENCE_VIEW,
+        lambda w, a, m, j, p: intelligence.view_report(
+            w.db.uow(), a, w.reports[m], justification=j
+        ),
+        markings=(Marking.NORMAL, Marking.RESTRICTED),
+        takes_justification=True,
+    ),
     Operation("submit_report", Action.INTELLIGENCE_SUBMIT, _submit),
-    Operation("supersede_report", Action.INTELLIGENCE_GRADE,
-              lambda w, a, m, j, p: _submit(w, a, m, j, p, supersedes_id=p), prepare=a_report),
-    Operation("add_staff", Action.STAFF_MANAGE,
-              lambda w, a, m, j, p: staff.add_staff(w.db.uow(), a, username=f"new{next(_serial)}",
-                                                 role=Role.CALL_HANDLER, display_name="New")),
-    Operation("dash_for_incident", Action.INCIDENT_VIEW,
-              lambda w, a, m, j, p: dash.dash_for_incident(w.db.uow(), a, p), prepare=da_incident),
-    Operation("record_dash", Action.DASH_RECORD,
-              lambda w, a, m, j, p: dash.record_dash(w.db.uow(), a, p, answers(3), NOW),
-              prepare=da_incident),
-    Operation("safeguarding_evaluate", Action.INCIDENT_VIEW,
-              lambda w, a, m, j, p: safeguarding.evaluate(w.db.uow(), a, p, today=date.today()),
-              prepare=da_incident),
-    Operation("override_safeguarding", Action.OVERRIDE, _override,
-              prepare=da_incident_version, sole_gate=False),
-    Operation("check_referrals", Action.REFERRAL_MANAGE,
-              lambda w, a, m, j, p: referrals.check_referrals(w.db.uow(), a, p, NOW),
-              prepare=da_incident),
-    Operation("referrals_for_incident", Action.INCIDENT_VIEW,
-              lambda w, a, m, j, p: referrals.referrals_for_incident(w.db.uow(), a, p),
-              prepare=da_incident),
-    Operation("mark_referral_sent", Action.REFERRAL_MANAGE,
-              lambda w, a, m, j, p: referrals.mark_sent(w.db.uow(), a, p, NOW),
-              prepare=a_referral),
-    Operation("list_queue", Action.QUEUE_VIEW,
-              lambda w, a, m, j, p: queues.list_queue(w.db.uow(), a, POLICY, NOW)),
-    Operation("claim", Action.QUEUE_CLAIM,
-              lambda w, a, m, j, p: queues.claim(w.db.uow(), a, p, POLICY, NOW),
-              prepare=a_queue_item),
-    Operation("reassign", Action.QUEUE_REASSIGN,
-              lambda w, a, m, j, p: queues.reassign(
-                  w.db.uow(), a, p, staff_actor(w.db, Role.DISPATCHER).username,
-                  "covering the domestic desk", POLICY, NOW),
-              prepare=a_queue_item),
-    Operation("command_view", Action.COMMAND_VIEW,
-              lambda w, a, m, j, p: command_view.command_view(w.db.uow(), a, POLICY, NOW)),
-    Operation("who_looked", Action.AUDIT_VIEW,
-              lambda w, a, m, j, p: audit_trail.who_looked(w.db.uow(), a, "incident", p),
-              prepare=da_incident),
-    Operation("audit_export", Action.AUDIT_EXPORT,
-              lambda w, a, m, j, p: audit_trail.export_events(w.db.uow(), a,
-                                                              since=date(2026, 11, 1))),
-    Operation("audit_verify", Action.AUDIT_VERIFY,
-              lambda w, a, m, j, p: audit_trail.verify_chain(w.db.uow(), a)),
-    Operation("list_staff", Action.STAFF_MANAGE,
-              lambda w, a, m, j, p: staff.list_staff(w.db.uow(), a)),
-    Operation("lock_staff", Action.STAFF_MANAGE,
-              lambda w, a, m, j, p: staff.set_locked(w.db.uow(), a, p.username, False),
-              prepare=lambda w: staff_actor(w.db, Role.ANALYST, "to.be.unlocked")),
+    Operation(
+        "supersede_report",
+        Action.INTELLIGENCE_GRADE,
+        lambda w, a, m, j, p: _submit(w, a, m, j, p, supersedes_id=p),
+        prepare=a_report,
+    ),
+    Operation(
+        "add_staff",
+        Action.STAFF_MANAGE,
+        lambda w, a, m, j, p: staff.add_staff(
+            w.db.uow(),
+            a,
+            username=f"new{next(_serial)}",
+            role=Role.CALL_HANDLER,
+            display_name="New",
+        ),
+    ),
+    Operation(
+        "dash_for_incident",
+        Action.INCIDENT_VIEW,
+        lambda w, a, m, j, p: dash.dash_for_incident(w.db.uow(), a, p),
+        prepare=da_incident,
+    ),
+    Operation(
+        "record_dash",
+        Action.DASH_RECORD,
+        lambda w, a, m, j, p: dash.record_dash(w.db.uow(), a, p, answers(3), NOW),
+        prepare=da_incident,
+    ),
+    Operation(
+        "safeguarding_evaluate",
+        Action.INCIDENT_VIEW,
+        lambda w, a, m, j, p: safeguarding.evaluate(w.db.uow(), a, p, today=date.today()),
+        prepare=da_incident,
+    ),
+    Operation(
+        "override_safeguarding",
+        Action.OVERRIDE,
+        _override,
+        prepare=da_incident_version,
+        sole_gate=False,
+    ),
+    Operation(
+        "check_referrals",
+        Action.REFERRAL_MANAGE,
+        lambda w, a, m, j, p: referrals.check_referrals(w.db.uow(), a, p, NOW),
+        prepare=da_incident,
+    ),
+    Operation(
+        "referrals_for_incident",
+        Action.INCIDENT_VIEW,
+        lambda w, a, m, j, p: referrals.referrals_for_incident(w.db.uow(), a, p),
+        prepare=da_incident,
+    ),
+    Operation(
+        "mark_referral_sent",
+        Action.REFERRAL_MANAGE,
+        lambda w, a, m, j, p: referrals.mark_sent(w.db.uow(), a, p, NOW),
+        prepare=a_referral,
+    ),
+    Operation(
+        "list_queue",
+        Action.QUEUE_VIEW,
+        lambda w, a, m, j, p: queues.list_queue(w.db.uow(), a, POLICY, NOW),
+    ),
+    Operation(
+        "claim",
+        Action.QUEUE_CLAIM,
+        lambda w, a, m, j, p: queues.claim(w.db.uow(), a, p, POLICY, NOW),
+        prepare=a_queue_item,
+    ),
+    Operation(
+        "reassign",
+        Action.QUEUE_REASSIGN,
+        lambda w, a, m, j, p: queues.reassign(
+            w.db.uow(),
+            a,
+            p,
+            staff_actor(w.db, Role.DISPATCHER).username,
+            "covering the domestic desk",
+            POLICY,
+            NOW,
+        ),
+        prepare=a_queue_item,
+    ),
+    Operation(
+        "command_view",
+        Action.COMMAND_VIEW,
+        lambda w, a, m, j, p: command_view.command_view(w.db.uow(), a, POLICY, NOW),
+    ),
+    Operation(
+        "who_looked",
+        Action.AUDIT_VIEW,
+        lambda w, a, m, j, p: audit_trail.who_looked(w.db.uow(), a, "incident", p),
+        prepare=da_incident,
+    ),
+    Operation(
+        "audit_export",
+        Action.AUDIT_EXPORT,
+        lambda w, a, m, j, p: audit_trail.export_events(w.db.uow(), a, since=date(2026, 11, 1)),
+    ),
+    Operation(
+        "audit_verify",
+        Action.AUDIT_VERIFY,
+        lambda w, a, m, j, p: audit_trail.verify_chain(w.db.uow(), a),
+    ),
+    Operation(
+        "list_staff", Action.STAFF_MANAGE, lambda w, a, m, j, p: staff.list_staff(w.db.uow(), a)
+    ),
+    Operation(
+        "lock_staff",
+        Action.STAFF_MANAGE,
+        lambda w, a, m, j, p: staff.set_locked(w.db.uow(), a, p.username, False),
+        prepare=lambda w: staff_actor(w.db, Role.ANALYST, "to.be.unlocked"),
+    ),
 )
 
 CASES = [
@@ -395,31 +585,37 @@ CASES = [
 
 def audit_after(db: Database, last_id: int) -> list[AuditEvent]:
     with db.uow() as uow:
-        rows = uow.session.scalars(select(AuditEvent).where(AuditEvent.id > last_id)
-                                   .order_by(AuditEvent.id)).all()
+        rows = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
+        ).all()
         uow.session.expunge_all()
         return list(rows)
 
 
 def last_audit_id(db: Database) -> int:
     with db.uow() as uow:
-        return uow.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc())
-                                  .limit(1)) or 0
+        return (
+            uow.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+        )
 
 
 def counts(db: Database) -> tuple[int, ...]:
     """The record tables' sizes: a denied operation changes none of them."""
     with db.uow() as uow:
-        return tuple(len(uow.session.scalars(select(model.id)).all())
-                     for model in (Incident, Person, IntelligenceReport))
+        return tuple(
+            len(uow.session.scalars(select(model.id)).all())
+            for model in (Incident, Person, IntelligenceReport)
+        )
 
 
 def assert_one_denial(w: World, before: int, actor, role: Role) -> None:
     rows = audit_after(w.db, before)
     assert [(r.actor, r.outcome, r.terminal) for r in rows] == [
-        (actor.username, "denied", TERMINAL)], (
+        (actor.username, "denied", TERMINAL)
+    ], (
         f"{role.value}: expected exactly one denied audit row, got "
-        f"{[(r.action, r.outcome) for r in rows]}")
+        f"{[(r.action, r.outcome) for r in rows]}"
+    )
     assert rows[0].action and rows[0].object_type and rows[0].occurred_at
 
 
@@ -435,8 +631,13 @@ def test_the_service_does_what_the_table_says(world, role, op, marking):
         op.call(w, actor, marking, None, prepared)
         return
     if decision is Decision.JUSTIFY:
-        with pytest.raises((PermissionDenied, person_record.JustificationRequired,
-                            intelligence.JustificationRequired)):
+        with pytest.raises(
+            (
+                PermissionDenied,
+                person_record.JustificationRequired,
+                intelligence.JustificationRequired,
+            )
+        ):
             op.call(w, actor, marking, None, prepared)
         assert_one_denial(w, before, actor, role)
         if op.takes_justification:

@@ -24,20 +24,31 @@ def audit_tail(database, n=1):
 
 def test_the_record_holds_markers_addresses_incidents_and_possible_duplicates(database, supervisor):
     home = add_location(database, "8 Record Road", postcode="LS6 1AA")
-    subject = add_person(database, "Katherine", "Recordson", date_of_birth=date(1990, 4, 7),
-                         home=home)
+    subject = add_person(
+        database, "Katherine", "Recordson", date_of_birth=date(1990, 4, 7), home=home
+    )
     add_marker(database, subject, "VIOLENT", note="[b]assaulted staff[/b]")
     add_marker(database, subject, "DRUGS", valid_from=date(2010, 1, 1), valid_to=date(2015, 1, 1))
     twin = add_person(database, "Kath", "Recordson", date_of_birth=date(1990, 7, 4))
     add_person(database, "Kate", "Other", date_of_birth=date(1990, 4, 7))
     saved = []
     for days, code in ((30, "NOISE"), (2, "DOM")):
-        saved.append(incidents.save_new_incident(
-            database.uow(), supervisor,
-            incidents.NewIncident(idempotency_key=f"k{days}", type_code=code,
-                                  location_text="8 Record Road", location_id=home,
-                                  thrive_skipped=True, persons=((subject, "victim"),)),
-            SEED_ANCHOR - timedelta(days=days), GRADES))
+        saved.append(
+            incidents.save_new_incident(
+                database.uow(),
+                supervisor,
+                incidents.NewIncident(
+                    idempotency_key=f"k{days}",
+                    type_code=code,
+                    location_text="8 Record Road",
+                    location_id=home,
+                    thrive_skipped=True,
+                    persons=((subject, "victim"),),
+                ),
+                SEED_ANCHOR - timedelta(days=days),
+                GRADES,
+            )
+        )
 
     record = person_record.view_person(database.uow(), supervisor, subject, today=TODAY)
 
@@ -58,10 +69,14 @@ def test_a_restricted_record_needs_a_justification_and_the_audit_keeps_it(databa
         uow.commit()
     for attempt in (None, "too short"):
         with pytest.raises(JustificationRequired, match="restricted"):
-            person_record.view_person(database.uow(), supervisor, subject, justification=attempt, today=date.today())
+            person_record.view_person(
+                database.uow(), supervisor, subject, justification=attempt, today=date.today()
+            )
         assert audit_tail(database)[0][:2] == ("person.view", "denied")
     reason = "Safeguarding check for CR-20261126-0001"
-    record = person_record.view_person(database.uow(), supervisor, subject, justification=reason, today=date.today())
+    record = person_record.view_person(
+        database.uow(), supervisor, subject, justification=reason, today=date.today()
+    )
     assert record.restricted and record.name == "Rae Restricted"
     assert audit_tail(database) == [("person.view", "success", str(subject), reason)]
 
@@ -79,9 +94,12 @@ def test_every_view_writes_exactly_one_audit_event(seeded_database):
     with seeded_database.uow() as uow:
         staff = uow.staff.by_username("demo.supervisor")
         actor = Actor(staff.id, staff.username, Role(staff.role), "local")
-        person_id = uow.session.query(IncidentPerson.person_id).join(
-            Person, Person.id == IncidentPerson.person_id).filter(
-            Person.restricted.is_(False)).first()[0]
+        person_id = (
+            uow.session.query(IncidentPerson.person_id)
+            .join(Person, Person.id == IncidentPerson.person_id)
+            .filter(Person.restricted.is_(False))
+            .first()[0]
+        )
         before = uow.audit.count()
     record = person_record.view_person(seeded_database.uow(), actor, person_id, today=date.today())
     assert record.incident_count >= 1

@@ -20,16 +20,18 @@ def test_a_merged_records_intelligence_appears_on_the_survivor_until_undone(data
     survivor = add_person(database, "Daniel", "Duplicate", date_of_birth=date(1985, 3, 4))
     merged = add_person(database, "Danny", "Duplicate", date_of_birth=date(1985, 3, 4))
     own = add_intel(database, "Daniel seen at the depot.", persons=(survivor,))
-    theirs = add_intel(database, "Danny carries a knife.", persons=(merged,),
-                       age=timedelta(hours=2))
+    theirs = add_intel(
+        database, "Danny carries a knife.", persons=(merged,), age=timedelta(hours=2)
+    )
 
     def listed() -> list[int]:
-        return [r.id for r in intelligence.reports_for_person(database.uow(), supervisor,
-                                                              survivor)]
+        return [r.id for r in intelligence.reports_for_person(database.uow(), supervisor, survivor)]
 
     def searched() -> list[int]:
-        return [r.id for r in intelligence.search_reports(database.uow(), supervisor,
-                                                          person_id=survivor)]
+        return [
+            r.id
+            for r in intelligence.search_reports(database.uow(), supervisor, person_id=survivor)
+        ]
 
     def counted() -> int:
         hits = search_persons(database.uow(), supervisor, "daniel duplicate", today=TODAY)
@@ -40,9 +42,11 @@ def test_a_merged_records_intelligence_appears_on_the_survivor_until_undone(data
     info = person_merge.merge_persons(database.uow(), supervisor, survivor, merged, REASON)
     assert (listed(), searched(), counted()) == ([own, theirs], [own, theirs], 2)
     # The merged record itself still lists only its own.
-    assert [r.id for r in intelligence.reports_for_person(
-        database.uow(), supervisor, merged)] == [theirs]
+    assert [r.id for r in intelligence.reports_for_person(database.uow(), supervisor, merged)] == [
+        theirs
+    ]
 
-    person_merge.undo_merge(database.uow(), supervisor, info.merge_id,
-                            "two brothers after all, checked on PNC")
+    person_merge.undo_merge(
+        database.uow(), supervisor, info.merge_id, "two brothers after all, checked on PNC"
+    )
     assert (listed(), searched(), counted()) == ([own], [own], 1)

@@ -23,15 +23,26 @@ async def open_record(pilot, person_id: int) -> None:
     await settle(pilot)
 
 
-async def test_the_record_shows_markers_in_words_and_opens_an_incident(database, supervisor, tmp_path):
+async def test_the_record_shows_markers_in_words_and_opens_an_incident(
+    database, supervisor, tmp_path
+):
     home = add_location(database, "2 Marker Mews", postcode="LS7 3AB")
     person = add_person(database, "Jordan", "Markerton", date_of_birth=date(1981, 5, 6), home=home)
     add_marker(database, person, "RSO", note="[@click=app.quit]managed by MOSOVO")
     saved = incidents.save_new_incident(
-        database.uow(), supervisor,
-        incidents.NewIncident(idempotency_key="rec", type_code="DOM", location_text="2 Marker Mews",
-                              location_id=home, thrive_skipped=True, persons=((person, "suspect"),)),
-        SEED_ANCHOR - timedelta(days=3), ("G1", "G2", "G3", "G4"))
+        database.uow(),
+        supervisor,
+        incidents.NewIncident(
+            idempotency_key="rec",
+            type_code="DOM",
+            location_text="2 Marker Mews",
+            location_id=home,
+            thrive_skipped=True,
+            persons=((person, "suspect"),),
+        ),
+        SEED_ANCHOR - timedelta(days=3),
+        ("G1", "G2", "G3", "G4"),
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_record(pilot, person)
@@ -64,8 +75,9 @@ async def test_a_restricted_record_opens_only_after_a_justification(database, tm
         assert "Sam Hidden" in screen_text(app)
         assert "RESTRICTED — viewed with a recorded justification" in screen_text(app)
     with database.uow() as uow:
-        views = [(e.outcome, e.justification) for e in uow.audit.latest(10)
-                 if e.action == "person.view"]
+        views = [
+            (e.outcome, e.justification) for e in uow.audit.latest(10) if e.action == "person.view"
+        ]
     assert views[0] == ("success", "Safeguarding check for a DA call")
     assert views[1] == ("denied", None)
 
@@ -85,14 +97,23 @@ async def test_escape_at_the_justification_goes_back_without_showing_anything(da
         assert uow.audit.latest(1)[0].outcome == "denied"
 
 
-async def test_the_record_lists_linked_intelligence_with_its_grading(database, supervisor, tmp_path):
+async def test_the_record_lists_linked_intelligence_with_its_grading(
+    database, supervisor, tmp_path
+):
     from controlroom.services import intelligence
 
     person = add_person(database, "Ivy", "Intelton")
-    intelligence.submit_report(database.uow(), supervisor, source="2", intelligence="B", handling="C",
-                               conditions="Not to be shared outside the DA unit",
-                               text="Seen with a knife outside [b]the pub[/b]",
-                               person_ids=(person,), now=SEED_ANCHOR)
+    intelligence.submit_report(
+        database.uow(),
+        supervisor,
+        source="2",
+        intelligence="B",
+        handling="C",
+        conditions="Not to be shared outside the DA unit",
+        text="Seen with a knife outside [b]the pub[/b]",
+        person_ids=(person,),
+        now=SEED_ANCHOR,
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_record(pilot, person)
@@ -108,8 +129,7 @@ def add_supervisor(database, username: str = "sue.pervisor") -> str:
     from controlroom.data.models import Staff
 
     with database.uow() as uow:
-        uow.session.add(Staff(username=username, display_name="Sue Pervisor",
-                              role="supervisor"))
+        uow.session.add(Staff(username=username, display_name="Sue Pervisor", role="supervisor"))
         uow.commit()
     return username
 
@@ -137,10 +157,10 @@ async def test_a_supervisor_merges_a_listed_duplicate_and_undoes_it(database, tm
         await pilot.press("tab", *"short", "enter")  # a reason before a choice
         await settle(pilot)
         assert "choose the record that is the same person" in screen_text(app)
-        await pilot.press("1", "enter")                # the list's number picks the record
+        await pilot.press("1", "enter")  # the list's number picks the record
         await settle(pilot)
         assert "at least 10 characters" in screen_text(app)  # said at the field...
-        await pilot.press(*" - same DOB, PNC", "enter")      # ...and the typing kept
+        await pilot.press(*" - same DOB, PNC", "enter")  # ...and the typing kept
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert "Reason: short - same DOB, PNC" in screen_text(app)
@@ -166,10 +186,15 @@ async def test_a_supervisor_merges_a_listed_duplicate_and_undoes_it(database, tm
         assert "Merge undone" in screen_text(app)
         assert merged_into_of(database, duplicate) is None
     with database.uow() as uow:
-        actions = [(e.action, e.outcome, e.justification) for e in uow.audit.latest(10)
-                   if e.action.startswith("person.") and "merge" in e.action]
-    assert actions == [("person.unmerge", "success", "two people after all"),
-                       ("person.merge", "success", "short - same DOB, PNC")]
+        actions = [
+            (e.action, e.outcome, e.justification)
+            for e in uow.audit.latest(10)
+            if e.action.startswith("person.") and "merge" in e.action
+        ]
+    assert actions == [
+        ("person.unmerge", "success", "two people after all"),
+        ("person.merge", "success", "short - same DOB, PNC"),
+    ]
 
 
 async def test_a_merged_away_record_says_where_it_went(database, tmp_path):
@@ -188,8 +213,10 @@ async def test_a_merged_away_record_says_where_it_went(database, tmp_path):
     async with app.run_test(size=(100, 30)) as pilot:
         await open_record(pilot, away)
         text = screen_text(app)
-        assert (f"MERGED INTO Robin Keeper (record {survivor}) by Sue Pervisor on "
-                f"{datetime.now(UTC).astimezone(app.zone):%d/%m/%Y}: same person per PNC") in text
+        assert (
+            f"MERGED INTO Robin Keeper (record {survivor}) by Sue Pervisor on "
+            f"{datetime.now(UTC).astimezone(app.zone):%d/%m/%Y}: same person per PNC"
+        ) in text
         assert "Rob Keeper" in text  # and its own data
 
 
@@ -210,4 +237,7 @@ async def test_anyone_but_a_supervisor_is_refused_and_the_refusal_is_audited(dat
     with database.uow() as uow:
         event = uow.audit.latest(1)[0]
         assert (event.action, event.outcome, event.object_id) == (
-            "person.merge", "denied", str(survivor))
+            "person.merge",
+            "denied",
+            str(survivor),
+        )

@@ -35,8 +35,9 @@ def operator(force) -> Actor:
     return staff_actor(force, Role.SUPERVISOR, terminal="192.0.2.44")
 
 
-def stored(force, *, forename: str | None = None, surname: str | None = None,
-           restricted: bool = False) -> Person:
+def stored(
+    force, *, forename: str | None = None, surname: str | None = None, restricted: bool = False
+) -> Person:
     """The first person (by id) stored with exactly these spellings."""
     with force.uow() as uow:
         statement = select(Person).where(Person.restricted.is_(restricted))
@@ -50,20 +51,32 @@ def stored(force, *, forename: str | None = None, surname: str | None = None,
 
 
 def top_ids(force, operator, query: str) -> list[int]:
-    return [hit.person_id
-            for hit in search_persons(force.uow(), operator, query, today=TODAY)[:TOP]]
+    return [
+        hit.person_id for hit in search_persons(force.uow(), operator, query, today=TODAY)[:TOP]
+    ]
 
 
 # (how the record spells it, how the caller says it), forenames then surnames.
 FORENAME_VARIANTS = [
-    ("Muhammad", "Mohammed"), ("Mohamed", "Muhammad"), ("Mohammed", "Mohamed"),
-    ("Kathryn", "Catherine"), ("Catherine", "Kathryn"), ("Jon", "John"),
-    ("Zoë", "Zoe"), ("Zoe", "Zoë"),
+    ("Muhammad", "Mohammed"),
+    ("Mohamed", "Muhammad"),
+    ("Mohammed", "Mohamed"),
+    ("Kathryn", "Catherine"),
+    ("Catherine", "Kathryn"),
+    ("Jon", "John"),
+    ("Zoë", "Zoe"),
+    ("Zoe", "Zoë"),
 ]
 SURNAME_VARIANTS = [
-    ("McDonald", "Macdonald"), ("Macdonald", "Mc Donald"), ("Mc Donald", "McDonald"),
-    ("Smyth", "Smith"), ("Smith", "Smyth"), ("O'Brien", "OBrien"), ("OBrien", "O'Brien"),
-    ("Hughes-Whitfield", "Whitfield"), ("Hughes-Whitfield", "Hughes"),
+    ("McDonald", "Macdonald"),
+    ("Macdonald", "Mc Donald"),
+    ("Mc Donald", "McDonald"),
+    ("Smyth", "Smith"),
+    ("Smith", "Smyth"),
+    ("O'Brien", "OBrien"),
+    ("OBrien", "O'Brien"),
+    ("Hughes-Whitfield", "Whitfield"),
+    ("Hughes-Whitfield", "Hughes"),
     ("Hughes-Whitfield", "Hughes Whitfield"),
 ]
 
@@ -97,9 +110,15 @@ def test_a_slip_in_a_short_surname_alone_finds_that_surname(force, operator):
 def test_slips_in_both_names_find_the_person(force, operator):
     with force.uow() as uow:
         person = uow.session.scalars(
-            select(Person).where(Person.surname == "Smith", Person.restricted.is_(False),
-                                 func.length(Person.forename) >= 5)
-            .order_by(Person.id).limit(1)).one()
+            select(Person)
+            .where(
+                Person.surname == "Smith",
+                Person.restricted.is_(False),
+                func.length(Person.forename) >= 5,
+            )
+            .order_by(Person.id)
+            .limit(1)
+        ).one()
         person_id, query = person.id, f"{swapped(person.forename)} {swapped(person.surname)}"
     assert person_id in top_ids(force, operator, query.lower())
 
@@ -110,17 +129,24 @@ def test_a_letter_left_out_early_in_the_forename_finds_the_person(force, operato
     # by its key and keeps those whose forename starts with the same letter.
     fore_initial = func.lower(func.substr(Person.forename, 1, 1))
     with force.uow() as uow:
-        lone = (select(Person.surname, fore_initial.label("initial"))
-                .where(Person.merged_into_id.is_(None))
-                .group_by(Person.surname, fore_initial)
-                .having(func.count() == 1).subquery())
+        lone = (
+            select(Person.surname, fore_initial.label("initial"))
+            .where(Person.merged_into_id.is_(None))
+            .group_by(Person.surname, fore_initial)
+            .having(func.count() == 1)
+            .subquery()
+        )
         person = uow.session.scalars(
             select(Person)
-            .join(lone, and_(lone.c.surname == Person.surname,
-                             lone.c.initial == fore_initial))
-            .where(Person.restricted.is_(False), func.length(Person.forename) >= 6,
-                   Person.merged_into_id.is_(None))
-            .order_by(Person.id).limit(1)).one()
+            .join(lone, and_(lone.c.surname == Person.surname, lone.c.initial == fore_initial))
+            .where(
+                Person.restricted.is_(False),
+                func.length(Person.forename) >= 6,
+                Person.merged_into_id.is_(None),
+            )
+            .order_by(Person.id)
+            .limit(1)
+        ).one()
         person_id, forename, surname = person.id, person.forename, person.surname
     said = forename[:2] + forename[3:]
     hits = search_persons(force.uow(), operator, f"{said} {surname}", today=TODAY)
@@ -133,12 +159,22 @@ def test_a_consonant_left_out_early_in_the_surname_finds_the_person(force, opera
     # letters ("sev") miss; its spellings with one letter more include the right one.
     with force.uow() as uow:
         people = uow.session.scalars(
-            select(Person).where(Person.restricted.is_(False), Person.merged_into_id.is_(None),
-                                 func.length(Person.surname) >= 6)
-            .order_by(Person.id).limit(400)).all()
-        person = next(p for p in people if p.surname.isalpha()
-                      and p.surname[1].lower() in "bcdfghjklmnpqrstvwxz"
-                      and p.surname[2].lower() in "aeiou")
+            select(Person)
+            .where(
+                Person.restricted.is_(False),
+                Person.merged_into_id.is_(None),
+                func.length(Person.surname) >= 6,
+            )
+            .order_by(Person.id)
+            .limit(400)
+        ).all()
+        person = next(
+            p
+            for p in people
+            if p.surname.isalpha()
+            and p.surname[1].lower() in "bcdfghjklmnpqrstvwxz"
+            and p.surname[2].lower() in "aeiou"
+        )
         person_id, forename, surname = person.id, person.forename, person.surname
     said = surname[:1] + surname[2:]
     hits = search_persons(force.uow(), operator, f"{forename} {said}", today=TODAY)
@@ -184,11 +220,19 @@ def test_a_typo_and_a_partial_part_find_the_person_through_full_text(force, oper
 
 
 def test_full_text_follows_new_and_renamed_people(force, operator):
-    created = persons.create_person(force.uow(), operator, forename="Ottoline",
-                                    surname="Quarrington-Vesey", date_of_birth=None,
-                                    gender=None, confirmed_new=True, today=date.today())
-    assert [h.person_id for h in search_persons(force.uow(), operator, "ottol vese",
-                                                today=TODAY)] == [created.id]
+    created = persons.create_person(
+        force.uow(),
+        operator,
+        forename="Ottoline",
+        surname="Quarrington-Vesey",
+        date_of_birth=None,
+        gender=None,
+        confirmed_new=True,
+        today=date.today(),
+    )
+    assert [
+        h.person_id for h in search_persons(force.uow(), operator, "ottol vese", today=TODAY)
+    ] == [created.id]
     with force.uow() as uow:
         uow.persons.get(created.id).surname = "Quarrington-Vasey"
         uow.commit()
@@ -205,8 +249,14 @@ def test_names_in_either_order_find_the_person(force, operator):
 def test_a_date_of_birth_with_day_and_month_transposed_finds_the_person(force, operator):
     with force.uow() as uow:
         people = uow.session.scalars(
-            select(Person).where(Person.restricted.is_(False), Person.surname == "Smith",
-                                 Person.date_of_birth.is_not(None)).order_by(Person.id)).all()
+            select(Person)
+            .where(
+                Person.restricted.is_(False),
+                Person.surname == "Smith",
+                Person.date_of_birth.is_not(None),
+            )
+            .order_by(Person.id)
+        ).all()
         person = next(p for p in people if transposed(p.date_of_birth) is not None)
         wanted, swapped = person.id, transposed(person.date_of_birth)
     assert wanted in top_ids(force, operator, f"smith {swapped:%d/%m/%Y}")
@@ -216,9 +266,12 @@ def test_a_date_of_birth_with_day_and_month_transposed_finds_the_person(force, o
 def test_an_alias_finds_the_person(force, operator):
     with force.uow() as uow:
         alias = uow.session.scalars(
-            select(PersonAlias).join(Person, Person.id == PersonAlias.person_id)
+            select(PersonAlias)
+            .join(Person, Person.id == PersonAlias.person_id)
             .where(PersonAlias.kind == "alias", Person.restricted.is_(False))
-            .order_by(PersonAlias.id).limit(1)).one()
+            .order_by(PersonAlias.id)
+            .limit(1)
+        ).one()
         wanted, name = alias.person_id, f"{alias.forename} {alias.surname}"
     assert wanted in top_ids(force, operator, name)
 
@@ -234,41 +287,66 @@ def test_exact_ranks_above_phonetic_above_fuzzy_and_fuzzy_hits_carry_markers(for
     # A marked person found only by a misspelling (a prefix of the surname) still shows
     # every marker in force, in words.
     with force.uow() as uow:
-        marked = {pid: found for pid, found in current_markers(
-            uow, uow.session.scalars(select(Person.id).where(
-                Person.restricted.is_(False), func.length(Person.surname) >= 6)), TODAY).items()
-            if found}
+        marked = {
+            pid: found
+            for pid, found in current_markers(
+                uow,
+                uow.session.scalars(
+                    select(Person.id).where(
+                        Person.restricted.is_(False), func.length(Person.surname) >= 6
+                    )
+                ),
+                TODAY,
+            ).items()
+            if found
+        }
         person = uow.session.get(Person, min(marked))
         wanted, query = person.id, f"{person.forename} {person.surname[:-2]}"
-    hit = next(h for h in search_persons(force.uow(), operator, query, today=TODAY)
-               if h.person_id == wanted)
+    hit = next(
+        h
+        for h in search_persons(force.uow(), operator, query, today=TODAY)
+        if h.person_id == wanted
+    )
     assert hit.match == "fuzzy"
     assert hit.markers == marked[wanted] and hit.markers
 
 
 def test_a_hit_shows_address_counts_and_date_of_birth(force, operator):
     person = stored(force, surname="Smith")
-    hit = next(h for h in search_persons(force.uow(), operator, f"{person.forename} smith",
-                                         today=TODAY) if h.person_id == person.id)
+    hit = next(
+        h
+        for h in search_persons(force.uow(), operator, f"{person.forename} smith", today=TODAY)
+        if h.person_id == person.id
+    )
     assert (hit.forename, hit.surname, hit.date_of_birth, hit.restricted) == (
-        person.forename, "Smith", person.date_of_birth, False)
+        person.forename,
+        "Smith",
+        person.date_of_birth,
+        False,
+    )
     assert hit.incident_count >= 0 and hit.intelligence_count >= 0
     assert hit.match == "exact"
 
 
 def test_a_restricted_person_is_shown_to_exist_but_not_who_they_are(force, operator):
     person = stored(force, restricted=True)
-    hit = next(h for h in search_persons(force.uow(), operator,
-                                         f"{person.forename} {person.surname}", today=TODAY)
-               if h.person_id == person.id)
+    hit = next(
+        h
+        for h in search_persons(
+            force.uow(), operator, f"{person.forename} {person.surname}", today=TODAY
+        )
+        if h.person_id == person.id
+    )
     assert hit.restricted
     assert hit.ask and hit.forename == f"RESTRICTED \u2014 ask {hit.ask}"
     assert person.surname not in hit.name and person.forename not in hit.name
     assert (hit.surname, hit.date_of_birth, hit.address, hit.markers) == ("", None, None, ())
 
 
-@pytest.mark.parametrize("query", ["[b]x", "\x1b[2J", "%", "_", "'; --", "smi%", "",
-                                   "[/]", "\u202esmith", "\x00", "x" * 500])
+@pytest.mark.parametrize(
+    "query",
+    ["[b]x", "\x1b[2J", "%", "_", "'; --", "smi%", "", "[/]", "\u202esmith", "\x00", "x" * 500],
+)
 def test_hostile_query_text_is_only_text(force, operator, query):
     hits = search_persons(force.uow(), operator, query, today=TODAY)
     assert isinstance(hits, list)
@@ -283,9 +361,12 @@ def test_date_ranges_ages_and_postcodes_narrow_the_search(force, operator):
     assert person.id in in_range
     age = TODAY.year - born.year - ((TODAY.month, TODAY.day) < (born.month, born.day))
     assert person.id in top_ids(force, operator, f"{person.forename} smith ~{age}")
-    outside = search_persons(force.uow(), operator,
-                             f"{person.forename} smith {born.year - 12}-{born.year - 10}",
-                             today=TODAY)
+    outside = search_persons(
+        force.uow(),
+        operator,
+        f"{person.forename} smith {born.year - 12}-{born.year - 10}",
+        today=TODAY,
+    )
     assert person.id not in [h.person_id for h in outside]
     summary = persons.person_markers(force.uow(), operator, person.id, today=date.today())
     if summary.address:
@@ -296,9 +377,14 @@ def test_date_ranges_ages_and_postcodes_narrow_the_search(force, operator):
 def test_every_search_is_audited_with_its_query(force, operator):
     def searches():
         with force.uow() as uow:
-            return [(e.actor, e.terminal, e.object_type, e.detail) for e in uow.session.scalars(
-                select(AuditEvent).where(AuditEvent.action == "person.search")
-                .order_by(AuditEvent.id))]
+            return [
+                (e.actor, e.terminal, e.object_type, e.detail)
+                for e in uow.session.scalars(
+                    select(AuditEvent)
+                    .where(AuditEvent.action == "person.search")
+                    .order_by(AuditEvent.id)
+                )
+            ]
 
     before = len(searches())
     hits = search_persons(force.uow(), operator, "muhammad smyth", today=TODAY)
@@ -306,14 +392,20 @@ def test_every_search_is_audited_with_its_query(force, operator):
     after = searches()
     assert len(after) == before + 2
     first, second = after[-2:]
-    assert first == (operator.username, "192.0.2.44", "person", "query='muhammad smyth'; shown: "
-                     + (",".join(str(h.person_id) for h in hits) or "none"))
+    assert first == (
+        operator.username,
+        "192.0.2.44",
+        "person",
+        "query='muhammad smyth'; shown: " + (",".join(str(h.person_id) for h in hits) or "none"),
+    )
     assert second[3].startswith("query='\\x1b[2J'")
 
 
 def test_find_persons_keeps_its_contract_for_the_entry_form(force, operator):
     person = stored(force, forename="Muhammad")
-    found = persons.find_persons(force.uow(), operator, f"mohammed {person.surname}", today=date.today())
+    found = persons.find_persons(
+        force.uow(), operator, f"mohammed {person.surname}", today=date.today()
+    )
     assert person.id in [p.id for p in found[:TOP]]
     assert all(isinstance(p, persons.PersonSummary) for p in found)
     assert date(1900, 1, 1) < TODAY

@@ -22,8 +22,16 @@ from tests.databases import SEED_ANCHOR
 from tests.factories import staff_actor
 
 TODAY = SEED_ANCHOR.date()
-BIG_TABLES = ("person", "person_alias", "person_address", "location", "intelligence_report",
-              "intelligence_subject", "incident_person", "warning_marker")
+BIG_TABLES = (
+    "person",
+    "person_alias",
+    "person_address",
+    "location",
+    "intelligence_report",
+    "intelligence_subject",
+    "incident_person",
+    "warning_marker",
+)
 TABLES = "|".join(BIG_TABLES)
 
 
@@ -76,22 +84,27 @@ def a_home(force) -> tuple[str, str]:
             .join(PersonAddress, PersonAddress.person_id == Person.id)
             .join(Location, Location.id == PersonAddress.location_id)
             .where(PersonAddress.valid_to.is_(None), Location.postcode.is_not(None))
-            .order_by(Person.id).limit(1)).one()
+            .order_by(Person.id)
+            .limit(1)
+        ).one()
 
 
-@pytest.mark.parametrize("query", [
-    "muhammad smyth",          # names, spelling variants
-    "jhon simth",              # both names with letters swapped (near spellings)
-    "smiht",                   # one short surname, one slip, alone
-    "smyth 1980-1985",         # surname and a range of years
-    "john smith 02/03/1984",   # names and a date of birth (and its transposition)
-    "smith ~40",               # an approximate age
-    "whit",                    # the start of a name part (full text)
-    "smith LS1 ",              # an outward code
-    "xqzv wjqk",               # two words nobody has: every stage, down to the last
-    "faima smith",             # a letter left out early: the several-word fallback
-    "adasm 2012-2016",         # a lone slip within a range (first letters only if few)
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "muhammad smyth",  # names, spelling variants
+        "jhon simth",  # both names with letters swapped (near spellings)
+        "smiht",  # one short surname, one slip, alone
+        "smyth 1980-1985",  # surname and a range of years
+        "john smith 02/03/1984",  # names and a date of birth (and its transposition)
+        "smith ~40",  # an approximate age
+        "whit",  # the start of a name part (full text)
+        "smith LS1 ",  # an outward code
+        "xqzv wjqk",  # two words nobody has: every stage, down to the last
+        "faima smith",  # a letter left out early: the several-word fallback
+        "adasm 2012-2016",  # a lone slip within a range (first letters only if few)
+    ],
+)
 def test_person_search_reads_no_table_whole(force, operator, query):
     with statements(force) as captured:
         search_persons(force.uow(), operator, query, today=TODAY)
@@ -110,8 +123,7 @@ def test_a_postcode_search_reads_no_table_whole(force, operator):
 @pytest.mark.parametrize("text", ["knife", "seen at", 'a "quoted" AND word'])
 def test_intelligence_text_search_reads_no_table_whole(force, operator, text):
     with statements(force) as captured:
-        intelligence.search_reports(force.uow(), operator, text=text,
-                                    date_from=date(2020, 1, 1))
+        intelligence.search_reports(force.uow(), operator, text=text, date_from=date(2020, 1, 1))
     assert captured
     assert full_scans(force, captured) == []
 
@@ -122,11 +134,15 @@ def test_opening_a_person_record_reads_no_table_whole(force, operator, born):
     is read through indexes, with or without a date of birth recorded."""
     with force.uow() as uow:
         person_id = uow.session.scalar(
-            select(Person.id).where(Person.restricted.is_(False),
-                                    Person.merged_into_id.is_(None),
-                                    Person.date_of_birth.is_not(None) if born
-                                    else Person.date_of_birth.is_(None))
-            .order_by(Person.id).limit(1))
+            select(Person.id)
+            .where(
+                Person.restricted.is_(False),
+                Person.merged_into_id.is_(None),
+                Person.date_of_birth.is_not(None) if born else Person.date_of_birth.is_(None),
+            )
+            .order_by(Person.id)
+            .limit(1)
+        )
     if person_id is None:
         pytest.skip("the seeded force has no such person")
     with statements(force) as captured:
@@ -135,16 +151,14 @@ def test_opening_a_person_record_reads_no_table_whole(force, operator, born):
     assert full_scans(force, captured) == []
     # The possible duplicates by the name-starts index of 0011: "not merged" alone is
     # nearly everyone (SQLite read them all through ix_person_merged_into_id).
-    [(statement, parameters)] = [(s, p) for s, p in captured
-                                 if "person.id !=" in s]
+    [(statement, parameters)] = [(s, p) for s, p in captured if "person.id !=" in s]
     plan = plan_text(force, statement, parameters)
     assert "ix_person_merged_into_id" not in plan and "start" in plan, plan
 
 
 def plan_text(database, statement: str, parameters) -> str:
     """The backend's plan of one captured statement, as one string."""
-    prefix = ("EXPLAIN " if database.engine.dialect.name == "postgresql"
-              else "EXPLAIN QUERY PLAN ")
+    prefix = "EXPLAIN " if database.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
     with database.engine.connect() as connection:
         rows = connection.exec_driver_sql(prefix + statement, parameters).all()
         connection.rollback()

@@ -70,10 +70,16 @@ def marked(force):
             .join(PersonAddress, PersonAddress.person_id == Person.id)
             .join(Location, Location.id == PersonAddress.location_id)
             .join(WarningMarker, WarningMarker.person_id == Person.id)
-            .where(PersonAddress.valid_to.is_(None), Location.postcode.is_not(None),
-                   Person.date_of_birth.is_not(None), Person.restricted.is_(False),
-                   WarningMarker.valid_to.is_(None))
-            .order_by(Person.id).limit(1)).one()
+            .where(
+                PersonAddress.valid_to.is_(None),
+                Location.postcode.is_not(None),
+                Person.date_of_birth.is_not(None),
+                Person.restricted.is_(False),
+                WarningMarker.valid_to.is_(None),
+            )
+            .order_by(Person.id)
+            .limit(1)
+        ).one()
 
 
 # query kind -> (the query for the marked person, the most statements it may take).
@@ -83,8 +89,10 @@ KINDS = {
     "name + DOB": (lambda p: f"{p.forename} {p.surname} {p.date_of_birth:%d/%m/%Y}", 7),
     # Within the range, then (only while there is room) among people with no date
     # recorded: a full range spares the database the second look.
-    "DOB range": (lambda p: f"{p.surname} {p.date_of_birth.year - 2}-"
-                            f"{p.date_of_birth.year + 2}", 10),
+    "DOB range": (
+        lambda p: f"{p.surname} {p.date_of_birth.year - 2}-{p.date_of_birth.year + 2}",
+        10,
+    ),
     "postcode": (lambda p: f"{p.surname} {p.postcode}", 6),
     "slips in both names": (lambda p: "jhon simth", 9),
     "nobody": (lambda p: "zzqxv", 8),
@@ -101,10 +109,11 @@ def test_a_search_takes_few_statements(force, operator, marked, kind):
     details = [s for s in seen if "warning_marker" in s]
     assert len(details) == (1 if hits else 0), details
     if hits:
-        assert all(table in details[0] for table in
-                   ("incident_person", "intelligence_subject", "person_address", "staff"))
-    assert sum("audit_event" in s or "audit_chain_head" in s for s in seen) \
-        == AUDIT_STATEMENTS
+        assert all(
+            table in details[0]
+            for table in ("incident_person", "intelligence_subject", "person_address", "staff")
+        )
+    assert sum("audit_event" in s or "audit_chain_head" in s for s in seen) == AUDIT_STATEMENTS
 
 
 def test_a_common_name_asks_no_wider_stage_once_a_page_matches(force, operator):
@@ -112,21 +121,32 @@ def test_a_common_name_asks_no_wider_stage_once_a_page_matches(force, operator):
     and first-letter stages out: they could add only hits ranked below all of those."""
     with force.uow() as uow:
         surname = uow.session.execute(
-            select(Person.surname).group_by(Person.surname)
-            .order_by(func.count().desc(), Person.surname).limit(1)).scalar_one()
+            select(Person.surname)
+            .group_by(Person.surname)
+            .order_by(func.count().desc(), Person.surname)
+            .limit(1)
+        ).scalar_one()
     with statements(force) as seen:
         hits = search_persons(force.uow(), operator, surname, today=TODAY)
     assert len(hits) == 20 and all(h.match in ("exact", "phonetic") for h in hits)
-    candidates = [s for s in seen if "merged_into_id" in s.split(" FROM ")[0]
-                  and s.startswith("SELECT") and "warning_marker" not in s]
+    candidates = [
+        s
+        for s in seen
+        if "merged_into_id" in s.split(" FROM ")[0]
+        and s.startswith("SELECT")
+        and "warning_marker" not in s
+    ]
     assert len(candidates) == 1, candidates
 
 
 def test_the_details_of_hits_are_what_the_record_shows(force, operator, marked):
     """Markers, address and counts from the one statement, against the per-person
     queries of the record and the marker service."""
-    hits = [h for h in search_persons(force.uow(), operator, marked.surname, today=TODAY)
-            if not h.restricted]
+    hits = [
+        h
+        for h in search_persons(force.uow(), operator, marked.surname, today=TODAY)
+        if not h.restricted
+    ]
     assert any(h.markers for h in hits) and any(h.address for h in hits)
     assert any(h.incident_count for h in hits)
     with force.uow() as uow:
@@ -136,23 +156,32 @@ def test_the_details_of_hits_are_what_the_record_shows(force, operator, marked):
         for hit in hits:
             home = homes.get(hit.person_id)
             assert hit.markers == markers[hit.person_id]
-            assert hit.address == (None if home is None else ", ".join(
-                p for p in (home.address, home.town, home.postcode) if p))
+            assert hit.address == (
+                None
+                if home is None
+                else ", ".join(p for p in (home.address, home.town, home.postcode) if p)
+            )
             assert hit.incident_count == uow.person_records.incident_count(hit.person_id)
             assert hit.intelligence_count == uow.session.scalar(
-                select(func.count(func.distinct(IntelligenceSubject.report_id)))
-                .where(IntelligenceSubject.person_id == hit.person_id))
+                select(func.count(func.distinct(IntelligenceSubject.report_id))).where(
+                    IntelligenceSubject.person_id == hit.person_id
+                )
+            )
 
 
 def test_a_restricted_hit_names_who_recorded_it(force, operator):
     with force.uow() as uow:
-        person = uow.session.scalars(select(Person).where(Person.restricted.is_(True))
-                                     .order_by(Person.id).limit(1)).one()
+        person = uow.session.scalars(
+            select(Person).where(Person.restricted.is_(True)).order_by(Person.id).limit(1)
+        ).one()
         creator = person.created_by_id
         expected = uow.session.get(Staff, creator).display_name if creator else "a supervisor"
         person_id, query = person.id, f"{person.forename} {person.surname}"
-    hit = next(h for h in search_persons(force.uow(), operator, query, today=TODAY)
-               if h.person_id == person_id)
+    hit = next(
+        h
+        for h in search_persons(force.uow(), operator, query, today=TODAY)
+        if h.person_id == person_id
+    )
     assert hit.restricted and hit.ask == expected
 
 
@@ -163,7 +192,6 @@ def test_markers_out_of_force_are_not_shown(force, operator, marked):
     assert hits and all(h.markers == () for h in hits)
 
 
-
 def test_a_search_of_a_shape_seen_before_asks_its_own_values(force, operator):
     """Candidate statements are built once per shape (controlroom.data.search): a second
     search of the same shape (one surname, a range of years) reuses them, with its own
@@ -171,12 +199,20 @@ def test_a_search_of_a_shape_seen_before_asks_its_own_values(force, operator):
     with force.uow() as uow:
         people = uow.session.execute(
             select(Person.id, Person.surname, Person.surname_key, Person.date_of_birth)
-            .where(Person.date_of_birth.is_not(None), Person.restricted.is_(False),
-                   Person.merged_into_id.is_(None))
-            .order_by(Person.id)).all()
+            .where(
+                Person.date_of_birth.is_not(None),
+                Person.restricted.is_(False),
+                Person.merged_into_id.is_(None),
+            )
+            .order_by(Person.id)
+        ).all()
     first = people[0]
-    second = next(p for p in people if p.surname_key != first.surname_key
-                  and abs(p.date_of_birth.year - first.date_of_birth.year) >= 10)
+    second = next(
+        p
+        for p in people
+        if p.surname_key != first.surname_key
+        and abs(p.date_of_birth.year - first.date_of_birth.year) >= 10
+    )
 
     def query(person) -> str:
         year = person.date_of_birth.year
@@ -184,25 +220,38 @@ def test_a_search_of_a_shape_seen_before_asks_its_own_values(force, operator):
 
     statements_made = search_module._union_sql.cache_info
 
-    assert first.id in [h.person_id for h in
-                        search_persons(force.uow(), operator, query(first), today=TODAY)]
+    assert first.id in [
+        h.person_id for h in search_persons(force.uow(), operator, query(first), today=TODAY)
+    ]
     reused = statements_made().hits
     hits = search_persons(force.uow(), operator, query(second), today=TODAY)
     assert statements_made().hits > reused  # the first stage's statement, at least
     assert second.id in [h.person_id for h in hits]
     assert first.id not in [h.person_id for h in hits]
     low, high = second.date_of_birth.year - 2, second.date_of_birth.year + 2
-    assert all(h.date_of_birth is None or low <= h.date_of_birth.year <= high
-               for h in hits if not h.restricted)
+    assert all(
+        h.date_of_birth is None or low <= h.date_of_birth.year <= high
+        for h in hits
+        if not h.restricted
+    )
     # Asked again, the same search builds nothing.
     built = statements_made().misses
     search_persons(force.uow(), operator, query(second), today=TODAY)
     assert statements_made().misses == built
 
 
-@pytest.mark.parametrize("query", ["zebedee quixotic", "quixotic 1961-1966",
-                                   "zebedee quixotic 03/04/1961", "quixotic LS6 ",
-                                   "quixotic ZZ9 9ZZ", "quixotic elmtree road", "zeb qui"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "zebedee quixotic",
+        "quixotic 1961-1966",
+        "zebedee quixotic 03/04/1961",
+        "quixotic LS6 ",
+        "quixotic ZZ9 9ZZ",
+        "quixotic elmtree road",
+        "zeb qui",
+    ],
+)
 def test_no_value_of_a_search_is_written_into_its_sql(force, operator, query):
     """Statements are built once per shape and reused (controlroom.data.search), so no
     word, date or postcode typed may be part of their SQL: only of their parameters."""
@@ -210,8 +259,18 @@ def test_no_value_of_a_search_is_written_into_its_sql(force, operator, query):
         search_persons(force.uow(), operator, query, today=TODAY)
     searched = [s for s in seen if "audit" not in s]
     assert searched
-    for value in ("zebedee", "quixotic", "zeb", "qui", "1961", "1966", "ls6", "zz9", "9zz",
-                  "elmtree"):
+    for value in (
+        "zebedee",
+        "quixotic",
+        "zeb",
+        "qui",
+        "1961",
+        "1966",
+        "ls6",
+        "zz9",
+        "9zz",
+        "elmtree",
+    ):
         assert not [s for s in searched if value in s.lower()], value
 
 

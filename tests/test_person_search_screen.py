@@ -24,21 +24,29 @@ def searchfield(database, supervisor, address: str, markers, report: str) -> int
     """Muhammad Searchfield, born 03/02/1979, at `address` (LS9 8AB), with `markers` and
     one 1AP intelligence report saying `report`."""
     home = add_location(database, address, postcode="LS9 8AB")
-    person = add_person(database, "Muhammad", "Searchfield", date_of_birth=date(1979, 2, 3),
-                        home=home)
+    person = add_person(
+        database, "Muhammad", "Searchfield", date_of_birth=date(1979, 2, 3), home=home
+    )
     for marker in markers:
         add_marker(database, person, marker)
-    intelligence.submit_report(database.uow(), supervisor, source="1", intelligence="A",
-                               handling="P", conditions=None, text=report,
-                               person_ids=(person,), now=SEED_ANCHOR)
+    intelligence.submit_report(
+        database.uow(),
+        supervisor,
+        source="1",
+        intelligence="A",
+        handling="P",
+        conditions=None,
+        text=report,
+        person_ids=(person,),
+        now=SEED_ANCHOR,
+    )
     return person
 
 
 async def test_a_misspelled_name_finds_the_person_with_markers_and_intelligence(
     database, supervisor, tmp_path
 ):
-    searchfield(database, supervisor, "4 Search Street", ("WEAPONS",),
-                "Carries a blade in his car")
+    searchfield(database, supervisor, "4 Search Street", ("WEAPONS",), "Carries a blade in his car")
     app = build_app(database, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -64,8 +72,13 @@ async def test_at_80_columns_every_hit_shows_markers_counts_and_match_and_the_hi
     """At 80x24 the columns that must show (markers in words, the counts, the match)
     keep their place; the address, cut, and every marker show in full on the status line
     for the highlighted hit."""
-    searchfield(database, supervisor, "Flat 12, 145 Longcliffe Gardens",
-                ("WEAPONS", "DRUGS"), "Carries a blade")
+    searchfield(
+        database,
+        supervisor,
+        "Flat 12, 145 Longcliffe Gardens",
+        ("WEAPONS", "DRUGS"),
+        "Carries a blade",
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -73,16 +86,17 @@ async def test_at_80_columns_every_hit_shows_markers_counts_and_match_and_the_hi
         await settle(pilot)
         await pilot.press(*"mohamed searchfeld")
         await until(pilot, lambda: "1 found" in screen_text(app))
-        row = next(line for line in screen_text(app).splitlines()
-                   if "SEARCHFIELD, Muhamm" in line)
+        row = next(line for line in screen_text(app).splitlines() if "SEARCHFIELD, Muhamm" in line)
         assert "03/02/1979" in row and "!WEAPONS" in row
         assert " 0    1    phon." in row  # no incidents, one report, a phonetic match
         await pilot.press("down")
         await settle(pilot)
         text = " ".join(screen_text(app).split())
-        assert ("SEARCHFIELD, Muhammad \u00b7 03/02/1979 \u00b7 !WEAPONS, DRUGS \u00b7 "
-                "0 incidents \u00b7 1 intelligence report \u00b7 phonetic match \u00b7 "
-                "Flat 12, 145 Longcliffe Gardens") in text
+        assert (
+            "SEARCHFIELD, Muhammad \u00b7 03/02/1979 \u00b7 !WEAPONS, DRUGS \u00b7 "
+            "0 incidents \u00b7 1 intelligence report \u00b7 phonetic match \u00b7 "
+            "Flat 12, 145 Longcliffe Gardens"
+        ) in text
 
 
 async def test_hostile_query_text_is_harmless(database, tmp_path):

@@ -23,32 +23,54 @@ from controlroom.domain.phonetics import (
 TODAY = date(2026, 11, 26)
 
 
-@pytest.mark.parametrize(("name", "normal"), [
-    ("Zoë", "zoe"), ("O'Brien", "obrien"), ("O\u2019Brien", "obrien"), ("O Brien", "obrien"),
-    ("McDonald", "mcdonald"), ("Macdonald", "mcdonald"), ("Mc Donald", "mcdonald"),
-    ("MACDONALD", "mcdonald"), ("Núñez", "nunez"), ("Müller", "muller"), ("  smith ", "smith"),
-    ("Mace", "mace"), ("Mack", "mack"),
-])
+@pytest.mark.parametrize(
+    ("name", "normal"),
+    [
+        ("Zoë", "zoe"),
+        ("O'Brien", "obrien"),
+        ("O\u2019Brien", "obrien"),
+        ("O Brien", "obrien"),
+        ("McDonald", "mcdonald"),
+        ("Macdonald", "mcdonald"),
+        ("Mc Donald", "mcdonald"),
+        ("MACDONALD", "mcdonald"),
+        ("Núñez", "nunez"),
+        ("Müller", "muller"),
+        ("  smith ", "smith"),
+        ("Mace", "mace"),
+        ("Mack", "mack"),
+    ],
+)
 def test_names_fold_to_one_normal_form(name, normal):
     assert normalise_name(name) == normal
 
 
 def test_hyphenated_and_double_barrelled_surnames_split_into_parts():
-    assert name_parts("Hughes-Whitfield") == name_parts("Hughes Whitfield") == (
-        "hughes", "whitfield")
+    assert (
+        name_parts("Hughes-Whitfield") == name_parts("Hughes Whitfield") == ("hughes", "whitfield")
+    )
     keys = name_keys("Hughes-Whitfield")
     assert keys.first == phonetic_keys("Hughes")[0]
     assert keys.last == phonetic_keys("Whitfield")[0]
     assert name_keys("Smith").first is None and name_keys("Smith").last is None
 
 
-@pytest.mark.parametrize("family", [
-    ("Mohammed", "Muhammad", "Mohamed", "Mohammad", "Muhammed"),
-    ("Smith", "Smyth", "Smythe"), ("Catherine", "Kathryn", "Katherine", "Katharine"),
-    ("Jon", "John"), ("Zoë", "Zoe"), ("O'Brien", "OBrien", "O Brien", "O'Brian"),
-    ("McDonald", "Macdonald", "MacDonald", "Mc Donald"), ("D'Souza", "De Souza", "Dsouza"),
-    ("Müller", "Muller", "Mueller"), ("Reid", "Reed", "Read"), ("Hussain", "Hussein"),
-])
+@pytest.mark.parametrize(
+    "family",
+    [
+        ("Mohammed", "Muhammad", "Mohamed", "Mohammad", "Muhammed"),
+        ("Smith", "Smyth", "Smythe"),
+        ("Catherine", "Kathryn", "Katherine", "Katharine"),
+        ("Jon", "John"),
+        ("Zoë", "Zoe"),
+        ("O'Brien", "OBrien", "O Brien", "O'Brian"),
+        ("McDonald", "Macdonald", "MacDonald", "Mc Donald"),
+        ("D'Souza", "De Souza", "Dsouza"),
+        ("Müller", "Muller", "Mueller"),
+        ("Reid", "Reed", "Read"),
+        ("Hussain", "Hussein"),
+    ],
+)
 def test_the_issues_spelling_variants_share_a_key(family):
     first = {phonetic_keys(name)[0] for name in family}
     assert len(first) == 1, {name: phonetic_keys(name) for name in family}
@@ -78,8 +100,10 @@ def test_keys_never_fail_and_are_short_upper_ascii(text):
 
 @given(st.text(alphabet=st.characters(categories=("Lu", "Ll")), min_size=1, max_size=20))
 def test_keys_do_not_depend_on_case(name):
-    assert phonetic_keys(name.upper()) == phonetic_keys(name.lower()) == phonetic_keys(name) \
-        or name.upper().lower() != name.lower()  # ß, dotted I: case changes the letters
+    assert (
+        phonetic_keys(name.upper()) == phonetic_keys(name.lower()) == phonetic_keys(name)
+        or name.upper().lower() != name.lower()
+    )  # ß, dotted I: case changes the letters
 
 
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 12, 31)))
@@ -91,38 +115,57 @@ def test_transposing_a_date_twice_gives_it_back(value):
         assert transposed(other) == value and other != value
 
 
-@pytest.mark.parametrize(("line", "expected"), [
-    ("john smith", PersonQuery(names=("john", "smith"))),
-    ("smith john 02/03/1984", PersonQuery(names=("smith", "john"),
-                                          dates_of_birth=(date(1984, 3, 2),))),
-    ("1984-03-02 smith", PersonQuery(names=("smith",), dates_of_birth=(date(1984, 3, 2),))),
-    ("smith 1984", PersonQuery(names=("smith",), born_from=date(1984, 1, 1),
-                               born_to=date(1984, 12, 31))),
-    ("smith 1980-1985", PersonQuery(names=("smith",), born_from=date(1980, 1, 1),
-                                    born_to=date(1985, 12, 31))),
-    ("~35 smith", PersonQuery(names=("smith",), born_from=date(1988, 11, 27),
-                              born_to=date(1993, 11, 26))),
-    ("smith ~ 35", PersonQuery(names=("smith",), born_from=date(1988, 11, 27),
-                               born_to=date(1993, 11, 26))),
-    ("smith ls6 2ab", PersonQuery(names=("smith",), postcode="LS6 2AB")),
-    ("smith LS62AB", PersonQuery(names=("smith",), postcode="LS6 2AB")),
-    ("smith ls6", PersonQuery(names=("smith",), postcode="LS6 ")),
-    ("12 Mill Lane, Leeds", PersonQuery(address_words=("12", "mill", "lane", "leeds"))),
-    ("smith mill lane", PersonQuery(names=("smith",), address_words=("mill", "lane"))),
-    ("green", PersonQuery(names=("green",))),
-    # A street word after a word makes a street only beside a name or after a number.
-    ("michael hill", PersonQuery(names=("michael", "hill"))),
-    ("Susan HILL 06/09/1969", PersonQuery(names=("Susan", "HILL"),
-                                          dates_of_birth=(date(1969, 9, 6),))),
-    ("anne green 1984", PersonQuery(names=("anne", "green"), born_from=date(1984, 1, 1),
-                                    born_to=date(1984, 12, 31))),
-    ("12 park lane", PersonQuery(address_words=("12", "park", "lane"))),
-    ("caroline mc donald", PersonQuery(names=("caroline", "mc donald"))),
-    ("O Brien sean", PersonQuery(names=("O Brien", "sean"))),
-    ("smith 31/02/1984", PersonQuery(names=("smith",), invalid_dates=("31/02/1984",))),
-    ("\x1b[2J", PersonQuery(names=("[2J",))),
-    ("", PersonQuery()),
-])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("john smith", PersonQuery(names=("john", "smith"))),
+        (
+            "smith john 02/03/1984",
+            PersonQuery(names=("smith", "john"), dates_of_birth=(date(1984, 3, 2),)),
+        ),
+        ("1984-03-02 smith", PersonQuery(names=("smith",), dates_of_birth=(date(1984, 3, 2),))),
+        (
+            "smith 1984",
+            PersonQuery(names=("smith",), born_from=date(1984, 1, 1), born_to=date(1984, 12, 31)),
+        ),
+        (
+            "smith 1980-1985",
+            PersonQuery(names=("smith",), born_from=date(1980, 1, 1), born_to=date(1985, 12, 31)),
+        ),
+        (
+            "~35 smith",
+            PersonQuery(names=("smith",), born_from=date(1988, 11, 27), born_to=date(1993, 11, 26)),
+        ),
+        (
+            "smith ~ 35",
+            PersonQuery(names=("smith",), born_from=date(1988, 11, 27), born_to=date(1993, 11, 26)),
+        ),
+        ("smith ls6 2ab", PersonQuery(names=("smith",), postcode="LS6 2AB")),
+        ("smith LS62AB", PersonQuery(names=("smith",), postcode="LS6 2AB")),
+        ("smith ls6", PersonQuery(names=("smith",), postcode="LS6 ")),
+        ("12 Mill Lane, Leeds", PersonQuery(address_words=("12", "mill", "lane", "leeds"))),
+        ("smith mill lane", PersonQuery(names=("smith",), address_words=("mill", "lane"))),
+        ("green", PersonQuery(names=("green",))),
+        # A street word after a word makes a street only beside a name or after a number.
+        ("michael hill", PersonQuery(names=("michael", "hill"))),
+        (
+            "Susan HILL 06/09/1969",
+            PersonQuery(names=("Susan", "HILL"), dates_of_birth=(date(1969, 9, 6),)),
+        ),
+        (
+            "anne green 1984",
+            PersonQuery(
+                names=("anne", "green"), born_from=date(1984, 1, 1), born_to=date(1984, 12, 31)
+            ),
+        ),
+        ("12 park lane", PersonQuery(address_words=("12", "park", "lane"))),
+        ("caroline mc donald", PersonQuery(names=("caroline", "mc donald"))),
+        ("O Brien sean", PersonQuery(names=("O Brien", "sean"))),
+        ("smith 31/02/1984", PersonQuery(names=("smith",), invalid_dates=("31/02/1984",))),
+        ("\x1b[2J", PersonQuery(names=("[2J",))),
+        ("", PersonQuery()),
+    ],
+)
 def test_the_query_line_is_read_in_any_order(line, expected):
     assert parse_person_query(line, today=TODAY) == expected
 

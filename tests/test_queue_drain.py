@@ -40,15 +40,15 @@ def postgres(databases, database):
         pytest.skip("SKIP LOCKED under load is a PostgreSQL test")
     # Speed only: this throwaway database need not wait for the disk at each of its
     # 20,000 commits (crash safety is not what this test is about).
-    databases._execute("ALTER DATABASE {name} SET synchronous_commit = off",
-                       make_url(database.url).database)
+    databases._execute(
+        "ALTER DATABASE {name} SET synchronous_commit = off", make_url(database.url).database
+    )
     # Twenty workers in one process need twenty connections (the app's pool is sized for
     # one operator); new connections also pick the setting above up.
     database.engine.dispose()
     # No pre-ping: it is a round trip per checkout (two per item) and the one connection
     # this test kills is invalidated, so the pool never hands it out again.
-    database.engine = create_engine(database.engine.url, pool_size=WORKERS + 2,
-                                    max_overflow=4)
+    database.engine = create_engine(database.engine.url, pool_size=WORKERS + 2, max_overflow=4)
     database.session_factory = make_session_factory(database.engine)
     return database
 
@@ -56,25 +56,65 @@ def postgres(databases, database):
 def bulk_items(database) -> list[Actor]:
     with database.uow() as uow:
         session = uow.session
-        session.execute(insert(Staff), [
-            {"username": f"drain.{n}", "display_name": f"Drain {n}", "role": "call_handler",
-             "active": True, "locked": False} for n in range(WORKERS)])
+        session.execute(
+            insert(Staff),
+            [
+                {
+                    "username": f"drain.{n}",
+                    "display_name": f"Drain {n}",
+                    "role": "call_handler",
+                    "active": True,
+                    "locked": False,
+                }
+                for n in range(WORKERS)
+            ],
+        )
         opener = session.scalar(select(Staff.id).where(Staff.username == "drain.0"))
-        session.execute(insert(Incident), [
-            {"reference": f"CR-20260101-{n:05d}", "opened_at": SEED_ANCHOR, "opened_by_id": opener,
-             "workstation": "WS", "opening_type_code": "THEFT", "grade": "G3", "status": "open",
-             "location_text": "1 Drain Street", "narrative": "", "domestic": False,
-             "child_present": False, "weapons": False, "possible_crime": True,
-             "thrive_skipped": False, "version": 1} for n in range(ITEMS)])
+        session.execute(
+            insert(Incident),
+            [
+                {
+                    "reference": f"CR-20260101-{n:05d}",
+                    "opened_at": SEED_ANCHOR,
+                    "opened_by_id": opener,
+                    "workstation": "WS",
+                    "opening_type_code": "THEFT",
+                    "grade": "G3",
+                    "status": "open",
+                    "location_text": "1 Drain Street",
+                    "narrative": "",
+                    "domestic": False,
+                    "child_present": False,
+                    "weapons": False,
+                    "possible_crime": True,
+                    "thrive_skipped": False,
+                    "version": 1,
+                }
+                for n in range(ITEMS)
+            ],
+        )
         ids = session.scalars(select(Incident.id).order_by(Incident.id)).all()
-        session.execute(insert(QueueItem), [
-            {"incident_id": i, "queue": "general", "entered_at": SEED_ANCHOR, "state": "open",
-             "version": 1, "change_seq": 0} for i in ids])
+        session.execute(
+            insert(QueueItem),
+            [
+                {
+                    "incident_id": i,
+                    "queue": "general",
+                    "entered_at": SEED_ANCHOR,
+                    "state": "open",
+                    "version": 1,
+                    "change_seq": 0,
+                }
+                for i in ids
+            ],
+        )
         uow.commit()
-        return [Actor(staff_id=s.id, username=s.username, role=Role.CALL_HANDLER,
-                      terminal=f"ws-{s.id}")
-                for s in session.scalars(select(Staff).where(Staff.username.like("drain.%"))
-                                         .order_by(Staff.id))]
+        return [
+            Actor(staff_id=s.id, username=s.username, role=Role.CALL_HANDLER, terminal=f"ws-{s.id}")
+            for s in session.scalars(
+                select(Staff).where(Staff.username.like("drain.%")).order_by(Staff.id)
+            )
+        ]
 
 
 def now() -> datetime:
@@ -96,8 +136,7 @@ def test_twenty_workers_drain_ten_thousand_items_despite_three_killed_mid_claim(
             # dies without a commit. PostgreSQL drops the lock; the item stays open.
             uow = database.uow()
             with uow:
-                item = uow.queues.next_claimable(None,
-                                                    now() - POLICY.stale_after)
+                item = uow.queues.next_claimable(None, now() - POLICY.stale_after)
                 assert item is not None
                 uow.session.connection().invalidate()
             return
@@ -114,8 +153,9 @@ def test_twenty_workers_drain_ten_thousand_items_despite_three_killed_mid_claim(
                 row = queues.claim_next(database.uow(), actor, POLICY, now())
                 if row is None:
                     with database.uow() as uow:
-                        left = uow.session.scalar(select(func.count()).where(
-                            QueueItem.state != "done"))
+                        left = uow.session.scalar(
+                            select(func.count()).where(QueueItem.state != "done")
+                        )
                     if not left:
                         return
                     time.sleep(0.2)  # only stale-to-be claims remain: wait for them
@@ -144,14 +184,17 @@ def test_twenty_workers_drain_ten_thousand_items_despite_three_killed_mid_claim(
         session = uow.session
         assert session.scalar(select(func.count()).where(QueueItem.state != "done")) == 0
         finishers = session.execute(
-            select(AuditEvent.object_id, func.count()).where(
-                AuditEvent.action == "queue.complete", AuditEvent.outcome == "success")
-            .group_by(AuditEvent.object_id)).all()
+            select(AuditEvent.object_id, func.count())
+            .where(AuditEvent.action == "queue.complete", AuditEvent.outcome == "success")
+            .group_by(AuditEvent.object_id)
+        ).all()
         assert len(finishers) == ITEMS and all(n == 1 for _, n in finishers)
-        reclaims = session.scalars(select(AuditEvent.detail).where(
-            AuditEvent.action == "queue.reclaim")).all()
+        reclaims = session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "queue.reclaim")
+        ).all()
         killed_names = {f"Drain {n}" for n in killed}
         assert sum(any(name in d for name in killed_names) for d in reclaims) >= KILLED - 1
         dead = [a.staff_id for i, a in enumerate(actors) if i in killed]
-        assert session.scalar(select(func.count()).where(
-            QueueItem.completed_by_id.in_(dead))) == sum(5 * (i + 1) for i in killed)
+        assert session.scalar(
+            select(func.count()).where(QueueItem.completed_by_id.in_(dead))
+        ) == sum(5 * (i + 1) for i in killed)

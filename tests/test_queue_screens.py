@@ -29,21 +29,37 @@ def seed_da_backlog(database, count: int = 700) -> timedelta:
     oldest age."""
     with database.uow() as uow:
         opener = uow.staff.by_username("q.super").id
-        uow.session.execute(insert(Incident), [
-            {"reference": f"CR-20260101-{n + 1:04d}",
-             "opened_at": SEED_ANCHOR - timedelta(hours=3 * n + 1), "opened_by_id": opener,
-             "workstation": "WS-TEST", "opening_type_code": "DOM", "grade": "G2",
-             "status": "open", "location_text": f"{n + 1} Backlog Road", "narrative": "",
-             "domestic": True, "child_present": False, "weapons": False,
-             "possible_crime": True, "thrive_skipped": False, "version": 1}
-            for n in range(count)])
+        uow.session.execute(
+            insert(Incident),
+            [
+                {
+                    "reference": f"CR-20260101-{n + 1:04d}",
+                    "opened_at": SEED_ANCHOR - timedelta(hours=3 * n + 1),
+                    "opened_by_id": opener,
+                    "workstation": "WS-TEST",
+                    "opening_type_code": "DOM",
+                    "grade": "G2",
+                    "status": "open",
+                    "location_text": f"{n + 1} Backlog Road",
+                    "narrative": "",
+                    "domestic": True,
+                    "child_present": False,
+                    "weapons": False,
+                    "possible_crime": True,
+                    "thrive_skipped": False,
+                    "version": 1,
+                }
+                for n in range(count)
+            ],
+        )
         uow.commit()
     assert queues.route_unrouted(database.uow, SEED_ANCHOR) == count
     return timedelta(hours=3 * (count - 1) + 1)
 
 
 async def test_the_command_view_shows_all_700_waiting_da_incidents_and_the_oldest(
-        database, tmp_path):
+    database, tmp_path
+):
     staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
     oldest = seed_da_backlog(database)
     app = build_app(database, tmp_path, username="q.super")
@@ -103,12 +119,19 @@ async def test_filters_claims_and_the_stale_mark_by_keyboard(database, tmp_path)
     supervisor = staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
     handler = staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
     new_incident(database, supervisor, type_code="DOM")
-    theft = new_incident(database, supervisor, type_code="THEFT",
-                         now=SEED_ANCHOR - timedelta(hours=1))
+    theft = new_incident(
+        database, supervisor, type_code="THEFT", now=SEED_ANCHOR - timedelta(hours=1)
+    )
     # Held by the handler, who went quiet 20 minutes ago (stale after 10).
     from tests.test_queue_services import POLICY, item_id
-    queues.claim(database.uow(), handler, item_id(database, theft.id, "general"), POLICY,
-                 SEED_ANCHOR - timedelta(minutes=20))
+
+    queues.claim(
+        database.uow(),
+        handler,
+        item_id(database, theft.id, "general"),
+        POLICY,
+        SEED_ANCHOR - timedelta(minutes=20),
+    )
     app = build_app(database, tmp_path, username="q.super")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -125,8 +148,10 @@ async def test_filters_claims_and_the_stale_mark_by_keyboard(database, tmp_path)
         await until(pilot, lambda: "YOU" in screen_text(app))
         assert app.screen.rows[next(iter(app.screen.rows))].claimed_by == "Sam Supervisor"
         await pilot.press("enter")  # mine now: opens the incident
-        await until(pilot, lambda: theft.reference in screen_text(app)
-                    and not isinstance(app.screen, TriageQueue))
+        await until(
+            pilot,
+            lambda: theft.reference in screen_text(app) and not isinstance(app.screen, TriageQueue),
+        )
 
 
 async def test_a_claim_turns_stale_on_screen_as_time_passes(database, tmp_path):
@@ -134,8 +159,14 @@ async def test_a_claim_turns_stale_on_screen_as_time_passes(database, tmp_path):
     handler = staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
     saved = new_incident(database, supervisor, type_code="THEFT")
     from tests.test_queue_services import POLICY, item_id
-    queues.claim(database.uow(), handler, item_id(database, saved.id, "general"), POLICY,
-                 SEED_ANCHOR - timedelta(minutes=5))
+
+    queues.claim(
+        database.uow(),
+        handler,
+        item_id(database, saved.id, "general"),
+        POLICY,
+        SEED_ANCHOR - timedelta(minutes=5),
+    )
     app = build_app(database, tmp_path, username="q.super")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

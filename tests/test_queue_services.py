@@ -24,16 +24,22 @@ from tests.databases import SEED_ANCHOR
 
 NOW = SEED_ANCHOR
 GRADES = ("G1", "G2", "G3", "G4")
-POLICY = QueuePolicy(grade_codes=GRADES, stale_after=timedelta(minutes=10),
-                     dash_escalation=timedelta(hours=24))
+POLICY = QueuePolicy(
+    grade_codes=GRADES, stale_after=timedelta(minutes=10), dash_escalation=timedelta(hours=24)
+)
 
 
 def staff(database, role: Role, username: str, name: str | None = None) -> Actor:
     with database.uow() as uow:
         row = uow.staff.by_username(username)
         if row is None:
-            row = Staff(username=username, display_name=name or username, role=role.value,
-                        active=True, locked=False)
+            row = Staff(
+                username=username,
+                display_name=name or username,
+                role=role.value,
+                active=True,
+                locked=False,
+            )
             uow.session.add(row)
             uow.commit()
         return Actor(staff_id=row.id, username=username, role=role, terminal="local")
@@ -54,14 +60,23 @@ def supervisor(database):
     return staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
 
 
-def new_incident(database, actor, *, type_code="DOM", child_present=False, grade=None,
-                 thrive=None, now=NOW):
+def new_incident(
+    database, actor, *, type_code="DOM", child_present=False, grade=None, thrive=None, now=NOW
+):
     return incidents.save_new_incident(
-        database.uow(), actor,
-        NewIncident(idempotency_key=uuid.uuid4().hex, type_code=type_code,
-                    location_text="1 Test Street", child_present=child_present, grade=grade,
-                    thrive=thrive),
-        now, GRADES)
+        database.uow(),
+        actor,
+        NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code=type_code,
+            location_text="1 Test Street",
+            child_present=child_present,
+            grade=grade,
+            thrive=thrive,
+        ),
+        now,
+        GRADES,
+    )
 
 
 def items(database, incident_id=None):
@@ -74,17 +89,27 @@ def items(database, incident_id=None):
 
 def item_id(database, incident_id, queue="domestic_abuse"):
     with database.uow() as uow:
-        return uow.session.scalar(select(QueueItem.id).where(
-            QueueItem.incident_id == incident_id, QueueItem.queue == queue))
+        return uow.session.scalar(
+            select(QueueItem.id).where(
+                QueueItem.incident_id == incident_id, QueueItem.queue == queue
+            )
+        )
 
 
 def audit_rows(database, action):
     with database.uow() as uow:
-        return [SimpleNamespace(actor=e.actor, outcome=e.outcome, object_id=e.object_id,
-                                detail=e.detail, justification=e.justification)
-                for e in uow.session.scalars(select(AuditEvent)
-                                             .where(AuditEvent.action == action)
-                                             .order_by(AuditEvent.id))]
+        return [
+            SimpleNamespace(
+                actor=e.actor,
+                outcome=e.outcome,
+                object_id=e.object_id,
+                detail=e.detail,
+                justification=e.justification,
+            )
+            for e in uow.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        ]
 
 
 # --- routing -------------------------------------------------------------------------------
@@ -92,22 +117,44 @@ def audit_rows(database, action):
 
 def test_incidents_enter_their_queues_and_follow_flag_changes_and_closing(database, handler):
     saved = new_incident(database, handler, type_code="DOM", child_present=True)
-    assert items(database, saved.id) == [("domestic_abuse", "open", None),
-                                         ("child_protection", "open", None)]
+    assert items(database, saved.id) == [
+        ("domestic_abuse", "open", None),
+        ("child_protection", "open", None),
+    ]
     theft = new_incident(database, handler, type_code="THEFT")
     assert items(database, theft.id) == [("general", "open", None)]
 
     detail = incidents.view_incident_by_id(database.uow(), handler, saved.id, today=date.today())
     detail = incidents.update_assessment(
-        database.uow(), handler, saved.id, detail.version, NOW, thrive=None,
-        thrive_skipped=True, domestic=True, child_present=False, weapons=False,
-        possible_crime=True)
-    assert items(database, saved.id) == [("domestic_abuse", "open", None),
-                                         ("child_protection", "done", "rerouted")]
-    theft_detail = incidents.view_incident_by_id(database.uow(), handler, theft.id, today=date.today())
-    incidents.close_incident(database.uow(), handler, theft.id, theft_detail.version, NOW,
-                             closing_type_code="THEFT", result="Property recovered.",
-                             crime_reference="CRIME/1")
+        database.uow(),
+        handler,
+        saved.id,
+        detail.version,
+        NOW,
+        thrive=None,
+        thrive_skipped=True,
+        domestic=True,
+        child_present=False,
+        weapons=False,
+        possible_crime=True,
+    )
+    assert items(database, saved.id) == [
+        ("domestic_abuse", "open", None),
+        ("child_protection", "done", "rerouted"),
+    ]
+    theft_detail = incidents.view_incident_by_id(
+        database.uow(), handler, theft.id, today=date.today()
+    )
+    incidents.close_incident(
+        database.uow(),
+        handler,
+        theft.id,
+        theft_detail.version,
+        NOW,
+        closing_type_code="THEFT",
+        result="Property recovered.",
+        crime_reference="CRIME/1",
+    )
     assert items(database, theft.id) == [("general", "done", "closed")]
 
 
@@ -115,14 +162,23 @@ def test_incidents_enter_their_queues_and_follow_flag_changes_and_closing(databa
 
 
 def test_the_queue_lists_in_grade_risk_and_age_order_with_its_figures(database, handler):
-    g3 = new_incident(database, handler, type_code="THEFT", grade="G3",
-                      now=NOW - timedelta(hours=50))
-    g1 = new_incident(database, handler, type_code="THEFT", grade="G1",
-                      now=NOW - timedelta(minutes=5))
-    g2_low = new_incident(database, handler, type_code="THEFT", grade="G2",
-                          thrive={"risk": "Low risk"}, now=NOW - timedelta(minutes=30))
-    g2_unassessed = new_incident(database, handler, type_code="THEFT", grade="G2",
-                                 now=NOW - timedelta(minutes=20))
+    g3 = new_incident(
+        database, handler, type_code="THEFT", grade="G3", now=NOW - timedelta(hours=50)
+    )
+    g1 = new_incident(
+        database, handler, type_code="THEFT", grade="G1", now=NOW - timedelta(minutes=5)
+    )
+    g2_low = new_incident(
+        database,
+        handler,
+        type_code="THEFT",
+        grade="G2",
+        thrive={"risk": "Low risk"},
+        now=NOW - timedelta(minutes=30),
+    )
+    g2_unassessed = new_incident(
+        database, handler, type_code="THEFT", grade="G2", now=NOW - timedelta(minutes=20)
+    )
     listing = queues.list_queue(database.uow(), handler, POLICY, NOW)
     assert [r.incident_id for r in listing.rows] == [g1.id, g2_unassessed.id, g2_low.id, g3.id]
     g3_row = listing.rows[-1]
@@ -135,15 +191,18 @@ def test_the_queue_lists_in_grade_risk_and_age_order_with_its_figures(database, 
 
     only_g2 = queues.list_queue(database.uow(), handler, POLICY, NOW, grade="G2")
     assert {r.incident_id for r in only_g2.rows} == {g2_low.id, g2_unassessed.id}
-    assert queues.list_queue(database.uow(), handler, POLICY, NOW,
-                             queue=Queue.DOMESTIC_ABUSE).rows == ()
+    assert (
+        queues.list_queue(database.uow(), handler, POLICY, NOW, queue=Queue.DOMESTIC_ABUSE).rows
+        == ()
+    )
     assert audit_rows(database, "queue.list")[-1].object_id == "domestic_abuse"
 
 
 def test_a_da_item_without_dash_escalates_to_the_top(database, handler):
     fresh = new_incident(database, handler, type_code="THEFT", grade="G1")
-    old_da = new_incident(database, handler, type_code="DOM", grade="G3",
-                          now=NOW - timedelta(hours=25))
+    old_da = new_incident(
+        database, handler, type_code="DOM", grade="G3", now=NOW - timedelta(hours=25)
+    )
     rows = queues.list_queue(database.uow(), handler, POLICY, NOW).rows
     assert [r.incident_id for r in rows] == [old_da.id, fresh.id]
     assert rows[0].escalated and rows[0].risk_words.startswith("ESCALATED")
@@ -156,10 +215,18 @@ def test_markers_of_linked_persons_raise_the_risk(database, handler):
     person = add_person(database, "Rex", "Offender")
     add_marker(database, person, "RSO")
     saved = incidents.save_new_incident(
-        database.uow(), handler,
-        NewIncident(idempotency_key=uuid.uuid4().hex, type_code="THEFT",
-                    location_text="1 Test Street", thrive={"risk": "Low risk"},
-                    persons=((person, "suspect"),)), NOW, GRADES)
+        database.uow(),
+        handler,
+        NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="THEFT",
+            location_text="1 Test Street",
+            thrive={"risk": "Low risk"},
+            persons=((person, "suspect"),),
+        ),
+        NOW,
+        GRADES,
+    )
     row = queues.list_queue(database.uow(), handler, POLICY, NOW).rows[0]
     assert row.incident_id == saved.id
     assert row.risk_words == "HIGH ▲▲▲" and "RSO marker" in row.risk_reasons
@@ -178,12 +245,15 @@ def test_an_item_held_by_one_operator_is_refused_to_another(database, handler, o
     assert not refused.value.stale
     assert refused.value.row.claimed_by_id == handler.staff_id
     claims = audit_rows(database, "queue.claim")
-    assert [(e.actor, e.outcome) for e in claims] == [("q.handler", "success"),
-                                                      ("q.other", "refused")]
+    assert [(e.actor, e.outcome) for e in claims] == [
+        ("q.handler", "success"),
+        ("q.other", "refused"),
+    ]
 
 
-def test_concurrent_claims_give_each_item_to_exactly_one_operator(database, handler, other,
-                                                                   supervisor):
+def test_concurrent_claims_give_each_item_to_exactly_one_operator(
+    database, handler, other, supervisor
+):
     ids = [item_id(database, new_incident(database, handler).id) for _ in range(6)]
     actors = [handler, other, supervisor]
     winners: dict[int, list[str]] = {i: [] for i in ids}
@@ -237,24 +307,32 @@ def test_a_heartbeat_keeps_a_claim_fresh(database, handler, other):
     assert not refused.value.stale
 
 
-def test_supervisors_reassign_with_a_reason_and_nobody_else_may(database, handler, other,
-                                                                supervisor):
+def test_supervisors_reassign_with_a_reason_and_nobody_else_may(
+    database, handler, other, supervisor
+):
     item = item_id(database, new_incident(database, handler).id)
     queues.claim(database.uow(), handler, item, POLICY, NOW)
     with pytest.raises(PermissionDenied):
-        queues.reassign(database.uow(), other, item, "q.other", "I want this one now",
-                        POLICY, NOW)
+        queues.reassign(database.uow(), other, item, "q.other", "I want this one now", POLICY, NOW)
     with pytest.raises(QueueInputError) as missing:
         queues.reassign(database.uow(), supervisor, item, "q.other", "  ", POLICY, NOW)
     assert missing.value.field == "reason"
     with pytest.raises(QueueInputError):
         queues.reassign(database.uow(), supervisor, item, "q.other", "short", POLICY, NOW)
     with pytest.raises(QueueInputError) as nobody:
-        queues.reassign(database.uow(), supervisor, item, "no.such.user",
-                        "Handler has gone off shift", POLICY, NOW)
+        queues.reassign(
+            database.uow(),
+            supervisor,
+            item,
+            "no.such.user",
+            "Handler has gone off shift",
+            POLICY,
+            NOW,
+        )
     assert nobody.value.field == "to"
-    row = queues.reassign(database.uow(), supervisor, item, "q.other",
-                          "Handler has gone off shift", POLICY, NOW)
+    row = queues.reassign(
+        database.uow(), supervisor, item, "q.other", "Handler has gone off shift", POLICY, NOW
+    )
     assert row.claimed_by_id == other.staff_id
     events = audit_rows(database, "queue.reassign")
     assert [e.outcome for e in events] == ["denied", "success"]
@@ -270,8 +348,10 @@ def test_only_the_holder_completes_and_the_item_leaves_the_queue(database, handl
     queues.complete(database.uow(), handler, item, NOW + timedelta(minutes=3))
     assert queues.list_queue(database.uow(), handler, POLICY, NOW).rows == ()
     done = audit_rows(database, "queue.complete")
-    assert [(e.actor, e.outcome) for e in done] == [("q.other", "refused"),
-                                                   ("q.handler", "success")]
+    assert [(e.actor, e.outcome) for e in done] == [
+        ("q.other", "refused"),
+        ("q.handler", "success"),
+    ]
     with pytest.raises(ClaimRefused, match="already done"):
         queues.claim(database.uow(), other, item, POLICY, NOW)
 
@@ -306,7 +386,7 @@ def test_the_change_feed_hears_a_commit_from_another_station(database, handler, 
         queues.claim(database.uow(), other, item, POLICY, NOW)
         batch = feed.wait(2.0)
         assert batch is not None and (batch.everything or item in batch.item_ids)
-        row, = queues.rows_for(database.uow(), POLICY, NOW, [item])
+        (row,) = queues.rows_for(database.uow(), POLICY, NOW, [item])
         assert row.claimed_by == "Omar Other"
     finally:
         feed.close()

@@ -29,18 +29,20 @@ def high() -> dict[int, str]:
 
 
 def kinds(database, operator, incident_id) -> list[tuple[str, tuple[str, ...]]]:
-    return [(r.kind, r.triggers)
-            for r in referrals.referrals_for_incident(database.uow(), operator, incident_id)]
+    return [
+        (r.kind, r.triggers)
+        for r in referrals.referrals_for_incident(database.uow(), operator, incident_id)
+    ]
 
 
-def test_a_third_da_incident_in_12_months_for_the_same_victim_is_escalation(
-    database, operator
-):
+def test_a_third_da_incident_in_12_months_for_the_same_victim_is_escalation(database, operator):
     victim = factories.add_person(database, "Vic", "Tim")
-    too_old = new_incident(database, operator, type_code="DOM", persons=[(victim, "victim")],
-                           age=timedelta(days=400))
-    first = new_incident(database, operator, type_code="DOM", persons=[(victim, "victim")],
-                         age=timedelta(days=200))
+    too_old = new_incident(
+        database, operator, type_code="DOM", persons=[(victim, "victim")], age=timedelta(days=400)
+    )
+    first = new_incident(
+        database, operator, type_code="DOM", persons=[(victim, "victim")], age=timedelta(days=200)
+    )
     # A burglary with the same victim is not a DA incident: it does not count.
     new_incident(database, operator, type_code="BURGR", persons=[(victim, "victim")])
     second = new_incident(database, operator, type_code="DOM", persons=[(victim, "victim")])
@@ -60,23 +62,40 @@ def test_the_same_perpetrator_across_victims_is_escalation_too(database, operato
     for n in range(3):
         ids.append(new_incident(database, operator, type_code="DOM", child_present=(n == 2)))
         # Linked by a further call, as the perpetrator is named later.
-        incidents.link_call(database.uow(), operator, ids[-1], incidents.NewIncident(
-            idempotency_key=f"link-{n}", type_code="DOM", location_text="x",
-            persons=((perpetrator, "suspect"),)), NOW)
+        incidents.link_call(
+            database.uow(),
+            operator,
+            ids[-1],
+            incidents.NewIncident(
+                idempotency_key=f"link-{n}",
+                type_code="DOM",
+                location_text="x",
+                persons=((perpetrator, "suspect"),),
+            ),
+            NOW,
+        )
     assert [kinds(database, operator, i) for i in ids] == [
-        [], [], [("marac", ("escalation",)), ("childrens_services", ("escalation",))]]
+        [],
+        [],
+        [("marac", ("escalation",)), ("childrens_services", ("escalation",))],
+    ]
     # check_referrals finds nothing more to raise.
     assert referrals.check_referrals(database.uow(), operator, ids[2], NOW) == []
 
 
 def test_a_repeat_within_12_months_of_a_marac_referral(database, operator):
-    recent, lapsed = (factories.add_person(database, name, "Repeat")
-                      for name in ("Rita", "Lapsed"))
+    recent, lapsed = (factories.add_person(database, name, "Repeat") for name in ("Rita", "Lapsed"))
     for victim, days in ((recent, 100), (lapsed, 400)):
-        earlier = new_incident(database, operator, type_code="DOM",
-                               persons=[(victim, "victim")], age=timedelta(days=days))
-        made = dash.record_dash(database.uow(), operator, earlier, high(),
-                                NOW - timedelta(days=days)).referrals
+        earlier = new_incident(
+            database,
+            operator,
+            type_code="DOM",
+            persons=[(victim, "victim")],
+            age=timedelta(days=days),
+        )
+        made = dash.record_dash(
+            database.uow(), operator, earlier, high(), NOW - timedelta(days=days)
+        ).referrals
         assert [r.kind for r in made] == ["marac"]
     again = new_incident(database, operator, type_code="DOM", persons=[(recent, "victim")])
     assert kinds(database, operator, again) == [("marac", ("repeat",))]
@@ -96,29 +115,46 @@ def test_a_referral_is_sent_then_acknowledged_with_due_times_and_audit(database,
         referrals.mark_acknowledged(database.uow(), operator, marac.id, NOW)
     sent = referrals.mark_sent(database.uow(), operator, marac.id, NOW + timedelta(hours=2))
     assert (sent.status, sent.sent_by, sent.sent_at) == (
-        "sent", "Rhi Referrer", NOW + timedelta(hours=2))
+        "sent",
+        "Rhi Referrer",
+        NOW + timedelta(hours=2),
+    )
     assert sent.acknowledge_due_at == NOW + timedelta(hours=74)
     with pytest.raises(referrals.ReferralStepError, match="already sent"):
         referrals.mark_sent(database.uow(), operator, marac.id, NOW)
-    done = referrals.mark_acknowledged(database.uow(), operator, marac.id,
-                                       NOW + timedelta(hours=5))
+    done = referrals.mark_acknowledged(database.uow(), operator, marac.id, NOW + timedelta(hours=5))
     assert (done.status, done.due_at, done.acknowledged_by) == (
-        "acknowledged", None, "Rhi Referrer")
+        "acknowledged",
+        None,
+        "Rhi Referrer",
+    )
     child_sent = referrals.mark_sent(database.uow(), operator, children.id, NOW)
     assert child_sent.acknowledge_due_at == NOW + timedelta(hours=24)
     listed = referrals.referrals_for_incident(database.uow(), operator, incident_id)
     assert [(r.kind, r.status) for r in listed] == [
-        ("marac", "acknowledged"), ("childrens_services", "sent")]
+        ("marac", "acknowledged"),
+        ("childrens_services", "sent"),
+    ]
     with database.uow() as uow:
-        actions = [(e.action, e.outcome) for e in uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.action.like("referral.%"))
-            .order_by(AuditEvent.id))]
+        actions = [
+            (e.action, e.outcome)
+            for e in uow.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action.like("referral.%"))
+                .order_by(AuditEvent.id)
+            )
+        ]
         counts = uow.safeguarding.referral_counts(NOW, NOW + timedelta(days=1))
     assert actions == [
-        ("referral.create", "success"), ("referral.create", "success"),
-        ("referral.acknowledged", "failed"), ("referral.sent", "success"),
-        ("referral.sent", "failed"), ("referral.acknowledged", "success"),
-        ("referral.sent", "success"), ("referral.list", "success")]
+        ("referral.create", "success"),
+        ("referral.create", "success"),
+        ("referral.acknowledged", "failed"),
+        ("referral.sent", "success"),
+        ("referral.sent", "failed"),
+        ("referral.acknowledged", "success"),
+        ("referral.sent", "success"),
+        ("referral.list", "success"),
+    ]
     assert counts == {"created": 2, "sent": 2, "acknowledged": 1}
     with pytest.raises(referrals.ReferralNotFound):
         referrals.mark_sent(database.uow(), operator, 999_999, NOW)

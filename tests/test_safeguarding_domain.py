@@ -25,8 +25,7 @@ from controlroom.domain.safeguarding import (
 
 
 def facts(**changes) -> SafeguardingFacts:
-    values = dict(domestic=False, child_present=False, dash_level=None,
-                  marker_codes=frozenset())
+    values = dict(domestic=False, child_present=False, dash_level=None, marker_codes=frozenset())
     values.update(changes)
     return SafeguardingFacts(**values)
 
@@ -42,9 +41,10 @@ def test_rso_linked():
     assert found.rule == "rso_linked" and "sex offender" in found.why
 
 
-@pytest.mark.parametrize(("level", "covered"), [
-    (None, True), (RiskLevel.HIGH, True), (RiskLevel.MEDIUM, False),
-    (RiskLevel.STANDARD, False)])
+@pytest.mark.parametrize(
+    ("level", "covered"),
+    [(None, True), (RiskLevel.HIGH, True), (RiskLevel.MEDIUM, False), (RiskLevel.STANDARD, False)],
+)
 def test_da_dash_high_or_not_done(level, covered):
     found = da_dash_high_or_missing(facts(domestic=True, dash_level=level))
     assert (found is not None) is covered
@@ -57,20 +57,24 @@ def test_da_dash_high_or_not_done(level, covered):
 
 def test_child_present_domestic():
     assert child_present_domestic(facts(domestic=True, child_present=True)).rule == (
-        "child_domestic")
+        "child_domestic"
+    )
     assert child_present_domestic(facts(domestic=True)) is None
     assert child_present_domestic(facts(child_present=True)) is None
 
 
 def test_high_risk_victim():
-    assert high_risk_victim(facts(marker_codes=frozenset({"HRVICT"}))).rule == (
-        "high_risk_victim")
+    assert high_risk_victim(facts(marker_codes=frozenset({"HRVICT"}))).rule == ("high_risk_victim")
     assert high_risk_victim(facts(marker_codes=frozenset({"DAVICT"}))) is None
 
 
 def test_breaches_name_every_rule_that_applies_in_order():
-    everything = facts(domestic=True, child_present=True, dash_level=RiskLevel.HIGH,
-                       marker_codes=frozenset({"RSO", "HRVICT"}))
+    everything = facts(
+        domestic=True,
+        child_present=True,
+        dash_level=RiskLevel.HIGH,
+        marker_codes=frozenset({"RSO", "HRVICT"}),
+    )
     assert tuple(b.rule for b in breaches(everything)) == RULE_CODES
     assert set(RULE_TITLES) == set(RULE_CODES)
 
@@ -80,10 +84,12 @@ def test_g4_is_the_grade_without_deployment_and_close_is_guarded():
     custom = (Grade("E", "Emergency", timedelta(minutes=10)), Grade("R", "Resolve", None))
     assert no_deployment_grades(custom) == ("R",)
     assert guarded_action(closing=False, new_grade="G4", no_deployment=("G4",)) is (
-        GuardedAction.GRADE_NO_DEPLOYMENT)
+        GuardedAction.GRADE_NO_DEPLOYMENT
+    )
     assert guarded_action(closing=False, new_grade="G3", no_deployment=("G4",)) is None
     assert guarded_action(closing=True, new_grade=None, no_deployment=("G4",)) is (
-        GuardedAction.CLOSE)
+        GuardedAction.CLOSE
+    )
 
 
 def test_an_override_needs_a_written_reason():

@@ -16,11 +16,19 @@ def _incident_id(database, reference: str) -> int:
 
 
 def _dash(uow, incident_id: int, level: str, staff_id: int, *, age: timedelta) -> None:
-    uow.session.add(DashAssessment(
-        incident_id=incident_id, answers="N" * 27, score=0, score_level="standard",
-        judgement_level=None if level == "standard" else level,
-        judgement_reason=None if level == "standard" else "Raised on what the victim said.",
-        level=level, assessed_at=SEED_ANCHOR - age, assessed_by_id=staff_id))
+    uow.session.add(
+        DashAssessment(
+            incident_id=incident_id,
+            answers="N" * 27,
+            score=0,
+            score_level="standard",
+            judgement_level=None if level == "standard" else level,
+            judgement_reason=None if level == "standard" else "Raised on what the victim said.",
+            level=level,
+            assessed_at=SEED_ANCHOR - age,
+            assessed_by_id=staff_id,
+        )
+    )
     uow.flush()
 
 
@@ -46,12 +54,18 @@ def test_da_incidents_without_dash_lists_open_domestic_ones_oldest_first(databas
     assessed = _incident_id(database, factories.add_incident(database))
     _closed = factories.add_incident(database, status="closed")
     _not_domestic = factories.add_incident(database, type_code="BURGR")
-    flagged = _incident_id(database, factories.add_incident(database, type_code="ASLT",
-                                                            age=timedelta(days=2)))
+    flagged = _incident_id(
+        database, factories.add_incident(database, type_code="ASLT", age=timedelta(days=2))
+    )
     with database.uow() as uow:
         uow.incidents.get(flagged).domestic = True  # an assault flagged domestic counts too
-        _dash(uow, assessed, "standard", uow.staff.by_username(TEST_ADMIN).id,
-              age=timedelta(minutes=5))
+        _dash(
+            uow,
+            assessed,
+            "standard",
+            uow.staff.by_username(TEST_ADMIN).id,
+            age=timedelta(minutes=5),
+        )
         uow.commit()
     with database.uow() as uow:
         rows = uow.safeguarding.da_incidents_without_dash()
@@ -66,14 +80,22 @@ def test_referral_counts_count_each_step_in_the_window_it_happened(database):
         staff = uow.staff.by_username(TEST_ADMIN).id
 
         def referral(created, sent=None, acknowledged=None):
-            uow.session.add(Referral(
-                incident_id=incident, kind="marac",
-                status="acknowledged" if acknowledged else "sent" if sent else "created",
-                triggers="high_risk", created_at=created, created_by_id=staff,
-                send_due_at=created + day, sent_at=sent, sent_by_id=staff if sent else None,
-                acknowledge_due_at=sent + 3 * day if sent else None,
-                acknowledged_at=acknowledged,
-                acknowledged_by_id=staff if acknowledged else None))
+            uow.session.add(
+                Referral(
+                    incident_id=incident,
+                    kind="marac",
+                    status="acknowledged" if acknowledged else "sent" if sent else "created",
+                    triggers="high_risk",
+                    created_at=created,
+                    created_by_id=staff,
+                    send_due_at=created + day,
+                    sent_at=sent,
+                    sent_by_id=staff if sent else None,
+                    acknowledge_due_at=sent + 3 * day if sent else None,
+                    acknowledged_at=acknowledged,
+                    acknowledged_by_id=staff if acknowledged else None,
+                )
+            )
 
         referral(SEED_ANCHOR - 10 * day, SEED_ANCHOR - 9 * day, SEED_ANCHOR - 2 * day)
         referral(SEED_ANCHOR - 3 * day, SEED_ANCHOR - 2 * day)
@@ -84,7 +106,10 @@ def test_referral_counts_count_each_step_in_the_window_it_happened(database):
         counts = uow.safeguarding.referral_counts(SEED_ANCHOR - 7 * day, SEED_ANCHOR)
         assert counts == {"created": 2, "sent": 1, "acknowledged": 1}
         assert uow.safeguarding.referral_counts(SEED_ANCHOR - 30 * day, SEED_ANCHOR - 20 * day) == {
-            "created": 0, "sent": 0, "acknowledged": 0}
+            "created": 0,
+            "sent": 0,
+            "acknowledged": 0,
+        }
 
 
 def test_overrides_between_name_the_incident_rules_supervisor_and_reason(database):
@@ -93,10 +118,17 @@ def test_overrides_between_name_the_incident_rules_supervisor_and_reason(databas
     with database.uow() as uow:
         staff = uow.staff.by_username(TEST_ADMIN)
         for hours, rules in ((1, "rso_linked,da_dash"), (30, "child_domestic")):
-            uow.session.add(SafeguardingOverride(
-                incident_id=incident, rules=rules, action="grade_no_deployment",
-                new_grade="G4", reason=f"Override {hours}h ago, [b]not markup[/b]",
-                supervisor_id=staff.id, overridden_at=SEED_ANCHOR - timedelta(hours=hours)))
+            uow.session.add(
+                SafeguardingOverride(
+                    incident_id=incident,
+                    rules=rules,
+                    action="grade_no_deployment",
+                    new_grade="G4",
+                    reason=f"Override {hours}h ago, [b]not markup[/b]",
+                    supervisor_id=staff.id,
+                    overridden_at=SEED_ANCHOR - timedelta(hours=hours),
+                )
+            )
         uow.commit()
         name = staff.display_name
     with database.uow() as uow:
@@ -104,14 +136,18 @@ def test_overrides_between_name_the_incident_rules_supervisor_and_reason(databas
     assert len(rows) == 1
     row = rows[0]
     assert (row.incident_reference, row.rules, row.supervisor, row.action) == (
-        reference, ("rso_linked", "da_dash"), name, "grade_no_deployment")
+        reference,
+        ("rso_linked", "da_dash"),
+        name,
+        "grade_no_deployment",
+    )
     assert row.rule.startswith("Registered sex offender linked")
     assert row.overridden_at == SEED_ANCHOR - timedelta(hours=1)
     assert row.reason == "Override 1h ago, [b]not markup[/b]"
 
 
 def test_the_synthetic_force_backlog_is_all_without_dash_and_its_rso_call_is_guarded(
-    seeded_database
+    seeded_database,
 ):
     """The seeded force: every open DA incident is without a DASH, and the planted
     call at the home of a registered sex offender is covered by the RSO rule."""
@@ -129,11 +165,16 @@ def test_the_synthetic_force_backlog_is_all_without_dash_and_its_rso_call_is_gua
             select(Incident.id).where(Incident.status != "closed", Incident.domestic.is_(True))
         ).all()
         rso_calls = uow.session.scalars(
-            select(Incident.id).distinct()
+            select(Incident.id)
+            .distinct()
             .join(IncidentPerson, IncidentPerson.incident_id == Incident.id)
             .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
-            .where(Incident.status != "closed", Incident.domestic.is_(True),
-                   WarningMarker.marker_code == "RSO", WarningMarker.valid_to.is_(None))
+            .where(
+                Incident.status != "closed",
+                Incident.domestic.is_(True),
+                WarningMarker.marker_code == "RSO",
+                WarningMarker.valid_to.is_(None),
+            )
         ).all()
     assert len(backlog) >= 17  # the planted backlog, at least
     assert {incident_id for incident_id, _ in backlog} >= set(open_domestic)

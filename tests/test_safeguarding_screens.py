@@ -32,11 +32,21 @@ _keys = itertools.count(1)
 def rso_incident(database, actor) -> str:
     offender = factories.add_person(database, "Rory", "Offender")
     factories.add_marker(database, offender, "RSO")
-    saved = incidents.save_new_incident(database.uow(), actor, incidents.NewIncident(
-        idempotency_key=f"sg-screen-{next(_keys)}", type_code="SUSP",
-        location_text="9 Test Close, Testtown", grade="G2", thrive_skipped=True,
-        narrative="Man seen loitering by the school gates.",
-        persons=((offender, "subject"),)), SEED_ANCHOR - timedelta(minutes=20), GRADE_CODES)
+    saved = incidents.save_new_incident(
+        database.uow(),
+        actor,
+        incidents.NewIncident(
+            idempotency_key=f"sg-screen-{next(_keys)}",
+            type_code="SUSP",
+            location_text="9 Test Close, Testtown",
+            grade="G2",
+            thrive_skipped=True,
+            narrative="Man seen loitering by the school gates.",
+            persons=((offender, "subject"),),
+        ),
+        SEED_ANCHOR - timedelta(minutes=20),
+        GRADE_CODES,
+    )
     return saved.reference
 
 
@@ -46,16 +56,31 @@ def stored(database, reference: str):
         overrides = uow.session.scalars(
             select(SafeguardingOverride).where(SafeguardingOverride.incident_id == incident.id)
         ).all()
-        kinds = [e.kind for e in uow.session.scalars(
-            select(IncidentLogEntry).where(IncidentLogEntry.incident_id == incident.id)
-            .order_by(IncidentLogEntry.id))]
-        events = [(e.action, e.outcome) for e in uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.object_id == str(incident.id),
-                                     AuditEvent.action.in_(["incident.regrade",
-                                                            "safeguarding.override"]))
-            .order_by(AuditEvent.id))]
-        return (incident.grade, [(o.rules, o.reason, o.new_grade) for o in overrides],
-                kinds, events)
+        kinds = [
+            e.kind
+            for e in uow.session.scalars(
+                select(IncidentLogEntry)
+                .where(IncidentLogEntry.incident_id == incident.id)
+                .order_by(IncidentLogEntry.id)
+            )
+        ]
+        events = [
+            (e.action, e.outcome)
+            for e in uow.session.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.object_id == str(incident.id),
+                    AuditEvent.action.in_(["incident.regrade", "safeguarding.override"]),
+                )
+                .order_by(AuditEvent.id)
+            )
+        ]
+        return (
+            incident.grade,
+            [(o.rules, o.reason, o.new_grade) for o in overrides],
+            kinds,
+            events,
+        )
 
 
 def error_at(screen, field_name: str) -> str:
@@ -125,8 +150,11 @@ async def test_sex_offender_incident_g4_refused_then_overridden_by_a_supervisor(
     assert grade == "G4"
     assert overrides == [("rso_linked", OVERRIDE, "G4")]
     assert kinds[-2:] == ["override", "grade_change"]
-    assert events == [("incident.regrade", "refused"), ("safeguarding.override", "success"),
-                      ("incident.regrade", "success")]
+    assert events == [
+        ("incident.regrade", "refused"),
+        ("safeguarding.override", "success"),
+        ("incident.regrade", "success"),
+    ]
 
 
 async def test_a_call_handler_is_told_plainly_that_only_a_supervisor_can_override(
@@ -149,10 +177,21 @@ async def test_a_call_handler_is_told_plainly_that_only_a_supervisor_can_overrid
 async def test_closing_a_domestic_incident_without_dash_names_the_rule(
     database, tmp_path, supervisor
 ):
-    saved = incidents.save_new_incident(database.uow(), supervisor, incidents.NewIncident(
-        idempotency_key="sg-close", type_code="DOM", location_text="3 Test Row, Testtown",
-        grade="G2", thrive_skipped=True, domestic=True, possible_crime=False),
-        SEED_ANCHOR - timedelta(minutes=5), GRADE_CODES)
+    saved = incidents.save_new_incident(
+        database.uow(),
+        supervisor,
+        incidents.NewIncident(
+            idempotency_key="sg-close",
+            type_code="DOM",
+            location_text="3 Test Row, Testtown",
+            grade="G2",
+            thrive_skipped=True,
+            domestic=True,
+            possible_crime=False,
+        ),
+        SEED_ANCHOR - timedelta(minutes=5),
+        GRADE_CODES,
+    )
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_view(pilot, saved.reference)

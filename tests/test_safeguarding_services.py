@@ -50,13 +50,33 @@ def handler(database) -> Actor:
     return make_actor(database, "cal.handler", Role.CALL_HANDLER, "Cal Handler")
 
 
-def new_incident(database, actor, *, type_code="SUSP", persons=(), domestic=False,
-                 child_present=False, grade="G2", age=timedelta(minutes=30)) -> int:
-    saved = incidents.save_new_incident(database.uow(), actor, incidents.NewIncident(
-        idempotency_key=f"sg-{next(_keys)}", type_code=type_code,
-        location_text="4 Test Row, Testtown", grade=grade, thrive_skipped=True,
-        domestic=domestic, child_present=child_present, persons=tuple(persons)),
-        NOW - age, GRADE_CODES)
+def new_incident(
+    database,
+    actor,
+    *,
+    type_code="SUSP",
+    persons=(),
+    domestic=False,
+    child_present=False,
+    grade="G2",
+    age=timedelta(minutes=30),
+) -> int:
+    saved = incidents.save_new_incident(
+        database.uow(),
+        actor,
+        incidents.NewIncident(
+            idempotency_key=f"sg-{next(_keys)}",
+            type_code=type_code,
+            location_text="4 Test Row, Testtown",
+            grade=grade,
+            thrive_skipped=True,
+            domestic=domestic,
+            child_present=child_present,
+            persons=tuple(persons),
+        ),
+        NOW - age,
+        GRADE_CODES,
+    )
     return saved.id
 
 
@@ -66,16 +86,30 @@ def version(database, incident_id: int) -> int:
 
 
 def regrade(database, actor, incident_id, grade="G4", **kwargs):
-    return incidents.change_grade(database.uow(), actor, incident_id, grade,
-                                  "Caller now says all is calm.",
-                                  version(database, incident_id), NOW, GRADE_CODES, **kwargs)
+    return incidents.change_grade(
+        database.uow(),
+        actor,
+        incident_id,
+        grade,
+        "Caller now says all is calm.",
+        version(database, incident_id),
+        NOW,
+        GRADE_CODES,
+        **kwargs,
+    )
 
 
 def close(database, actor, incident_id, **kwargs):
-    return incidents.close_incident(database.uow(), actor, incident_id,
-                                    version(database, incident_id), NOW,
-                                    closing_type_code="INFO", result="Advice given by phone.",
-                                    **kwargs)
+    return incidents.close_incident(
+        database.uow(),
+        actor,
+        incident_id,
+        version(database, incident_id),
+        NOW,
+        closing_type_code="INFO",
+        result="Advice given by phone.",
+        **kwargs,
+    )
 
 
 def rso_incident(database, actor) -> int:
@@ -87,9 +121,10 @@ def rso_incident(database, actor) -> int:
 def audit_rows(database, incident_id: int, action: str) -> list[AuditEvent]:
     with database.uow() as uow:
         rows = uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action,
-                                     AuditEvent.object_id == str(incident_id))
-            .order_by(AuditEvent.id)).all()
+            select(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.object_id == str(incident_id))
+            .order_by(AuditEvent.id)
+        ).all()
         uow.session.expunge_all()
         return list(rows)
 
@@ -123,23 +158,35 @@ def test_a_supervisor_override_with_a_reason_allows_g4_and_is_logged_and_audited
     assert detail.grade == "G4"
     with database.uow() as uow:
         override = uow.session.scalars(select(SafeguardingOverride)).one()
-        assert (override.incident_id, override.rules, override.action, override.new_grade,
-                override.reason, override.supervisor_id) == (
-            incident_id, "rso_linked", "grade_no_deployment", "G4", REASON,
-            supervisor.staff_id)
-        kinds = [e.kind for e in uow.session.scalars(
-            select(IncidentLogEntry).where(IncidentLogEntry.incident_id == incident_id)
-            .order_by(IncidentLogEntry.id))]
-        listed = uow.safeguarding.overrides_between(NOW - timedelta(hours=1),
-                                   NOW + timedelta(seconds=1))
+        assert (
+            override.incident_id,
+            override.rules,
+            override.action,
+            override.new_grade,
+            override.reason,
+            override.supervisor_id,
+        ) == (incident_id, "rso_linked", "grade_no_deployment", "G4", REASON, supervisor.staff_id)
+        kinds = [
+            e.kind
+            for e in uow.session.scalars(
+                select(IncidentLogEntry)
+                .where(IncidentLogEntry.incident_id == incident_id)
+                .order_by(IncidentLogEntry.id)
+            )
+        ]
+        listed = uow.safeguarding.overrides_between(
+            NOW - timedelta(hours=1), NOW + timedelta(seconds=1)
+        )
     assert kinds[-2:] == ["override", "grade_change"]
     logged = next(e for e in detail.log if e.kind == "override")
     assert REASON in logged.text and "Registered sex offender linked" in logged.text
     event = audit_rows(database, incident_id, "safeguarding.override")
     assert [(e.outcome, e.justification, e.actor) for e in event] == [
-        ("success", REASON, "sam.super")]
+        ("success", REASON, "sam.super")
+    ]
     assert [(r.incident_reference, r.supervisor, r.reason) for r in listed] == [
-        (detail.reference, "Sam Supervisor", REASON)]
+        (detail.reference, "Sam Supervisor", REASON)
+    ]
 
 
 def test_only_a_supervisor_may_override_and_nothing_changes_otherwise(
@@ -150,15 +197,14 @@ def test_only_a_supervisor_may_override_and_nothing_changes_otherwise(
         regrade(database, handler, incident_id, override_reason=REASON)
     assert stored(database, incident_id).grade == "G2"
     assert [e.outcome for e in audit_rows(database, incident_id, "safeguarding.override")] == [
-        "denied"]
+        "denied"
+    ]
     with database.uow() as uow:
         assert uow.session.scalars(select(SafeguardingOverride)).all() == []
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "ok"])
-def test_an_override_without_a_written_reason_is_refused_at_its_field(
-    database, supervisor, reason
-):
+def test_an_override_without_a_written_reason_is_refused_at_its_field(database, supervisor, reason):
     incident_id = rso_incident(database, supervisor)
     with pytest.raises(safeguarding.OverrideInputError) as caught:
         regrade(database, supervisor, incident_id, override_reason=reason)
@@ -203,7 +249,10 @@ def test_child_present_domestic_and_high_risk_victim_rules(database, supervisor)
     with database.uow() as uow:
         override = uow.session.scalars(select(SafeguardingOverride)).one()
         assert (override.action, override.rules, override.new_grade) == (
-            "close", "high_risk_victim", None)
+            "close",
+            "high_risk_victim",
+            None,
+        )
 
 
 def test_an_expired_marker_or_an_ordinary_incident_is_not_guarded(database, supervisor):
@@ -227,5 +276,6 @@ def test_evaluate_tells_the_view_the_rules_dash_referrals_and_overrides(database
     assert (status.dash_level.value, status.dash_score, status.dash_raised) == ("high", 15, False)
     assert [r.kind for r in status.referrals] == ["marac"]
     assert [(o.supervisor, o.reason, o.rules) for o in status.overrides] == [
-        ("Sam Supervisor", REASON, ("da_dash",))]
+        ("Sam Supervisor", REASON, ("da_dash",))
+    ]
     assert len(audit_rows(database, incident_id, "safeguarding.view")) == 2

@@ -68,7 +68,8 @@ def test_set_password_prompts_twice_and_keeps_it_in_the_keyring(run, typed, memo
     result = run("db", "set-password", "--database-url", UNREACHABLE)
     assert result.code == 0, result.err
     assert memory_keyring.entries == {
-        ("controlroom", "controlroom_app@127.0.0.1:1/controlroom"): CANARY}
+        ("controlroom", "controlroom_app@127.0.0.1:1/controlroom"): CANARY
+    }
     assert prompts == [f"PostgreSQL password for {UNREACHABLE}: ", "The same password again: "]
     assert "service 'controlroom', username 'controlroom_app@127.0.0.1:1/controlroom'" in result.out
     assert CANARY not in result.out + result.err
@@ -82,13 +83,17 @@ def test_two_different_passwords_store_nothing(run, typed, memory_keyring):
     assert memory_keyring.entries == {}
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("sqlite+pysqlite:////tmp/cr.sqlite", "only a PostgreSQL database"),
-    ("postgresql+psycopg://app:inline@db.example/cr", "carries a password"),
-    ("postgresql+psycopg://db.example/cr", "names no user"),
-])
-def test_what_cannot_be_stored_is_refused_before_the_prompt(run, typed, memory_keyring, url,
-                                                            message):
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite+pysqlite:////tmp/cr.sqlite", "only a PostgreSQL database"),
+        ("postgresql+psycopg://app:inline@db.example/cr", "carries a password"),
+        ("postgresql+psycopg://db.example/cr", "names no user"),
+    ],
+)
+def test_what_cannot_be_stored_is_refused_before_the_prompt(
+    run, typed, memory_keyring, url, message
+):
     _answers, prompts = typed
     result = run("db", "set-password", "--database-url", url)
     assert result.code == 2 and message in result.err
@@ -106,10 +111,13 @@ def test_the_connection_gets_the_password_from_the_keyring(memory_keyring):
     assert secrets.connection_url(sqlite) == sqlite
 
 
-@pytest.mark.parametrize("command", [("db", "set-password"), ("db", "current"),
-                                     ("staff", "list"), ("search", "person", "smith")])
-def test_with_no_keyring_backend_it_stops_says_how_and_writes_no_file(run, typed, tmp_path,
-                                                                      command):
+@pytest.mark.parametrize(
+    "command",
+    [("db", "set-password"), ("db", "current"), ("staff", "list"), ("search", "person", "smith")],
+)
+def test_with_no_keyring_backend_it_stops_says_how_and_writes_no_file(
+    run, typed, tmp_path, command
+):
     answers, prompts = typed
     answers += [CANARY, CANARY]
     keyring.set_keyring(fail.Keyring())  # what keyring gives when it finds no backend
@@ -136,8 +144,13 @@ def test_a_canary_password_appears_in_no_output_log_or_traceback(run, typed, cap
     caplog.set_level(logging.DEBUG)
     assert run("db", "set-password", "--database-url", UNREACHABLE).code == 0
     seen = []
-    for command in (("db", "current"), ("db", "upgrade"), ("staff", "list"),
-                    ("search", "person", "smith"), ("audit", "verify")):
+    for command in (
+        ("db", "current"),
+        ("db", "upgrade"),
+        ("staff", "list"),
+        ("search", "person", "smith"),
+        ("audit", "verify"),
+    ):
         result = run(*command, "--database-url", UNREACHABLE)
         assert result.code != 0, command
         seen.append(result.out + result.err)
@@ -151,9 +164,12 @@ async def test_a_canary_password_is_not_on_the_error_screen(tmp_path):
     secrets.store_password(UNREACHABLE, CANARY)
     url = cli._connect_url(UNREACHABLE)
     assert make_url(url).password == CANARY  # the engine gets it...
-    settings = replace(load_settings(environ={"CONTROLROOM_DATA_DIR": str(tmp_path),
-                                              "XDG_CONFIG_HOME": str(tmp_path)}),
-                       database_url=UNREACHABLE)
+    settings = replace(
+        load_settings(
+            environ={"CONTROLROOM_DATA_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+        ),
+        database_url=UNREACHABLE,
+    )
     database = DeferredDatabase(url, create=False, upgrade_command="controlroom db upgrade")
     app = make_app(settings, database.uow, "test.supervisor")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -165,8 +181,9 @@ async def test_a_canary_password_is_not_on_the_error_screen(tmp_path):
 
 
 @pytest.mark.skipif(postgres_url() is None, reason="needs CONTROLROOM_TEST_DATABASE_URL")
-def test_on_postgresql_the_canary_is_used_and_lands_in_no_audit_row(run, typed, databases,
-                                                                   tmp_path, memory_keyring):
+def test_on_postgresql_the_canary_is_used_and_lands_in_no_audit_row(
+    run, typed, databases, tmp_path, memory_keyring
+):
     url = databases.create(tmp_path, seeded=False)
     try:
         answers, _ = typed
@@ -179,8 +196,9 @@ def test_on_postgresql_the_canary_is_used_and_lands_in_no_audit_row(run, typed, 
         try:
             with database.uow() as uow:
                 rows = uow.audit.latest(1000)
-                text = repr([(e.actor, e.action, e.object_id, e.detail, e.justification)
-                             for e in rows])
+                text = repr(
+                    [(e.actor, e.action, e.object_id, e.detail, e.justification) for e in rows]
+                )
         finally:
             database.dispose()
         assert rows and CANARY not in text
@@ -189,10 +207,13 @@ def test_on_postgresql_the_canary_is_used_and_lands_in_no_audit_row(run, typed, 
 
 
 def test_the_database_url_is_masked_wherever_it_is_shown():
-    assert mask_url(f"postgresql+psycopg://app:{CANARY}@db/cr") == \
-        "postgresql+psycopg://app:***@db/cr"
-    assert mask_url(f"postgresql+psycopg://app:{CANARY}@db/cr?sslmode=require") == \
-        "postgresql+psycopg://app:***@db/cr?sslmode=require"
+    assert (
+        mask_url(f"postgresql+psycopg://app:{CANARY}@db/cr") == "postgresql+psycopg://app:***@db/cr"
+    )
+    assert (
+        mask_url(f"postgresql+psycopg://app:{CANARY}@db/cr?sslmode=require")
+        == "postgresql+psycopg://app:***@db/cr?sslmode=require"
+    )
 
 
 async def test_a_crash_report_shows_no_local_variables(database, tmp_path, capsys):

@@ -26,8 +26,16 @@ from tests.apps import build_app, screen_text, settle
 
 SIZE = (80, 24)
 # What must never reach an operator's screen from a database failure.
-EXCEPTION_WORDS = ("OperationalError", "ProgrammingError", "sqlalchemy", "no such table",
-                   "does not exist", "Traceback", "SELECT", "INSERT")
+EXCEPTION_WORDS = (
+    "OperationalError",
+    "ProgrammingError",
+    "sqlalchemy",
+    "no such table",
+    "does not exist",
+    "Traceback",
+    "SELECT",
+    "INSERT",
+)
 
 
 @pytest.fixture
@@ -48,8 +56,11 @@ def test_a_field_problem_is_said_at_its_field_in_the_services_words():
 
 
 def test_a_refusal_is_the_permission_tables_own_sentence():
-    denial = PermissionDenied(denial_message(Role.ANALYST, Action.INCIDENT_VIEW),
-                              action=Action.INCIDENT_VIEW, marking=Marking.NORMAL)
+    denial = PermissionDenied(
+        denial_message(Role.ANALYST, Action.INCIDENT_VIEW),
+        action=Action.INCIDENT_VIEW,
+        marking=Marking.NORMAL,
+    )
     failure = failure_of(denial, "read the incident")
     assert failure.kind is FailureKind.REFUSED and failure.refused
     assert failure.sentence == str(denial)
@@ -58,13 +69,17 @@ def test_a_refusal_is_the_permission_tables_own_sentence():
 
 def test_a_database_fault_is_one_sentence_and_its_details_are_logged(file_log):
     try:  # raised, as a real one is: the log has its traceback
-        raise OperationalError("SELECT secret_column FROM incident", {"x": 1},
-                               Exception("server closed the connection unexpectedly"))
+        raise OperationalError(
+            "SELECT secret_column FROM incident",
+            {"x": 1},
+            Exception("server closed the connection unexpectedly"),
+        )
     except OperationalError as fault:
         failure = failure_of(fault, "save the incident")
     assert failure.kind is FailureKind.DATABASE
-    assert failure.sentence.startswith("Could not save the incident: the database did not "
-                                       "answer. Nothing you typed is lost")
+    assert failure.sentence.startswith(
+        "Could not save the incident: the database did not answer. Nothing you typed is lost"
+    )
     assert f"(ref {failure.reference})" in failure.sentence
     assert not any(word in failure.sentence for word in EXCEPTION_WORDS + ("server closed",))
     logged = file_log.read_text(encoding="utf-8")
@@ -97,7 +112,8 @@ def test_the_log_file_is_the_operators_alone_and_not_doubled(tmp_path):
 
 
 async def test_a_save_that_meets_a_database_error_keeps_the_form_and_says_so(
-        database, tmp_path, monkeypatch, file_log):
+    database, tmp_path, monkeypatch, file_log
+):
     monkeypatch.setattr(IncidentEntry, "lookup_delay", 0.0)
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -116,7 +132,8 @@ async def test_a_save_that_meets_a_database_error_keeps_the_form_and_says_so(
         shown = str(app.screen.query_one("#form-error").render())
         text = screen_text(app)
         assert "Could not save the incident: the database did not answer." in " ".join(
-            shown.split())
+            shown.split()
+        )
         assert "Could not save the incident" in text  # in view at 80x24
         assert not any(word in text for word in EXCEPTION_WORDS)
         assert app.screen.query_one("#narrative").text == "Shouting next door."

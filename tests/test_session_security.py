@@ -35,8 +35,9 @@ PIN = "482915"
 
 
 def settings_with(tmp_path, **environ):
-    return load_settings(environ={"CONTROLROOM_DATA_DIR": str(tmp_path),
-                                  "XDG_CONFIG_HOME": str(tmp_path), **environ})
+    return load_settings(
+        environ={"CONTROLROOM_DATA_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), **environ}
+    )
 
 
 def test_the_idle_lock_defaults_to_15_minutes_and_takes_up_to_30(tmp_path):
@@ -56,7 +57,9 @@ def test_an_idle_lock_longer_than_30_minutes_or_not_a_number_is_refused(tmp_path
         settings_with(tmp_path, CONTROLROOM_IDLE_LOCK_MINUTES=value)
     config = tmp_path / "controlroom" / "config.toml"
     config.parent.mkdir(exist_ok=True)
-    config.write_text(f"idle_lock_minutes = {value if value != 'abc' else chr(34) + value + chr(34)}\n")
+    config.write_text(
+        f"idle_lock_minutes = {value if value != 'abc' else chr(34) + value + chr(34)}\n"
+    )
     with pytest.raises(ConfigError, match="idle_lock_minutes"):
         settings_with(tmp_path)
 
@@ -86,11 +89,20 @@ def test_the_pin_is_stored_only_as_an_argon2id_hash(database, supervisor):
     assert audit_tail(database, 1) == [("staff.set_pin", "success", "own PIN")]
 
 
-@pytest.mark.parametrize(("pin", "message"), [
-    ("12a4", "digits only"), ("123", "4 to 12"), ("1234567890123", "4 to 12"),
-    ("1111", "too easy"), ("", "digits only"), ("１２３４", "digits only")])
-def test_a_pin_must_be_4_to_12_digits_and_not_one_digit_repeated(database, supervisor, pin,
-                                                                 message):
+@pytest.mark.parametrize(
+    ("pin", "message"),
+    [
+        ("12a4", "digits only"),
+        ("123", "4 to 12"),
+        ("1234567890123", "4 to 12"),
+        ("1111", "too easy"),
+        ("", "digits only"),
+        ("１２３４", "digits only"),
+    ],
+)
+def test_a_pin_must_be_4_to_12_digits_and_not_one_digit_repeated(
+    database, supervisor, pin, message
+):
     with pytest.raises(PinError, match=message):
         session_lock.set_pin(database.uow(), supervisor, supervisor.username, pin)
     assert staff_row(database, supervisor.username).pin_hash is None
@@ -121,7 +133,8 @@ def test_five_wrong_pins_lock_the_account_and_the_sign_in_for_ten_minutes(databa
     # The sign-in is refused as well while the lockout lasts (real time).
     with database.uow() as uow:
         uow.staff.by_username(supervisor.username).pin_locked_until = (
-            session_lock.utcnow() + timedelta(minutes=10))
+            session_lock.utcnow() + timedelta(minutes=10)
+        )
         uow.commit()
     with pytest.raises(AccessRefused, match="too many wrong PINs"):
         staff.sign_in(database.uow(), supervisor.username, "local")
@@ -131,8 +144,10 @@ def test_five_wrong_pins_lock_the_account_and_the_sign_in_for_ten_minutes(databa
     session_lock.unlock(database.uow(), supervisor, PIN, now=now + timedelta(minutes=10))
     outcomes = [(a, o) for a, o, _ in audit_tail(database, 8)]
     assert outcomes == [("session.unlock", "denied")] * 5 + [
-        ("session.unlock", "refused"), ("session.start", "refused"),
-        ("session.unlock", "success")]
+        ("session.unlock", "refused"),
+        ("session.start", "refused"),
+        ("session.unlock", "success"),
+    ]
     row = staff_row(database, supervisor.username)
     assert (row.failed_pin_attempts, row.pin_locked_until) == (0, None)
 
@@ -156,21 +171,26 @@ def cli_database(database, monkeypatch, tmp_path):
     return database
 
 
-def test_set_pin_prompts_twice_and_never_takes_the_pin_as_an_argument(cli_database, capsys,
-                                                                      monkeypatch):
+def test_set_pin_prompts_twice_and_never_takes_the_pin_as_an_argument(
+    cli_database, capsys, monkeypatch
+):
     answers = [PIN, PIN]
     prompts = []
-    monkeypatch.setattr(getpass, "getpass", lambda prompt="": prompts.append(prompt)
-                        or answers.pop(0))
+    monkeypatch.setattr(
+        getpass, "getpass", lambda prompt="": prompts.append(prompt) or answers.pop(0)
+    )
     result = run_cli(capsys, "staff", "set-pin", "--database-url", cli_database.url)
     assert result.code == 0, result.err
-    assert prompts == [f"New PIN for {getpass.getuser()} (4 to 12 digits): ",
-                       "The same PIN again: "]
+    assert prompts == [
+        f"New PIN for {getpass.getuser()} (4 to 12 digits): ",
+        "The same PIN again: ",
+    ]
     assert PIN not in result.out + result.err
     assert staff_row(cli_database, getpass.getuser()).pin_hash.startswith("$argon2id$")
     # A PIN on the command line is not an option: argparse refuses the extra argument.
-    refused = run_cli(capsys, "staff", "set-pin", "someone", PIN, "--database-url",
-                      cli_database.url)
+    refused = run_cli(
+        capsys, "staff", "set-pin", "someone", PIN, "--database-url", cli_database.url
+    )
     assert refused.code == 2
 
 
@@ -204,12 +224,17 @@ def test_drafts_are_private_to_each_operator(tmp_path):
 # --- a dropped connection ----------------------------------------------------------------
 
 
-@pytest.mark.skipif(postgres_url() is not None,
-                    reason="a real process on the embedded SQLite station database")
+@pytest.mark.skipif(
+    postgres_url() is not None, reason="a real process on the embedded SQLite station database"
+)
 def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path):
     url = station_database(tmp_path / "station.sqlite")
-    env = {**os.environ, "CONTROLROOM_DATA_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
-           "TERM": "xterm-256color"}
+    env = {
+        **os.environ,
+        "CONTROLROOM_DATA_DIR": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+    }
     for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
         env.pop(name, None)
     draft_path = tmp_path / "drafts" / f"{getpass.getuser()}.json"
@@ -236,8 +261,10 @@ def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path):
     database = Database(url)
     try:
         with database.uow() as uow:
-            actions = [(e.actor, e.action) for e in uow.session.scalars(
-                select(AuditEvent).order_by(AuditEvent.id))]
+            actions = [
+                (e.actor, e.action)
+                for e in uow.session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            ]
     finally:
         database.dispose()
     assert actions[-1] == (getpass.getuser(), "session.end")

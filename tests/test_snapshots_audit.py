@@ -25,8 +25,9 @@ SIZE = (80, 24)
 @pytest.fixture
 def fixed_audit_clock(monkeypatch):
     ticks = itertools.count()
-    monkeypatch.setattr("controlroom.services.audit.utcnow",
-                        lambda: SEED_ANCHOR + timedelta(seconds=next(ticks)))
+    monkeypatch.setattr(
+        "controlroom.services.audit.utcnow", lambda: SEED_ANCHOR + timedelta(seconds=next(ticks))
+    )
 
 
 @pytest.fixture
@@ -35,8 +36,14 @@ def watched_person(database, database_url, fixed_audit_clock) -> int:
     handler = enrol(database_url, Role.CALL_HANDLER, "call.handler7")
     person = add_person(database, "Morgan", "Looked-At", date_of_birth=date(1985, 7, 14))
     with database.uow() as uow:
-        audit.record(uow, handler, "person.view", "person", person,
-                     justification="Caller named her as the victim; checking markers")
+        audit.record(
+            uow,
+            handler,
+            "person.view",
+            "person",
+            person,
+            justification="Caller named her as the victim; checking markers",
+        )
         uow.commit()
     return person
 

@@ -20,10 +20,21 @@ GRADE_CODES = tuple(g.code for g in DEFAULT_GRADES)
 
 @pytest.fixture
 def reference(database, supervisor) -> str:
-    saved = incidents.save_new_incident(database.uow(), supervisor, incidents.NewIncident(
-        idempotency_key="snapshot-dash", type_code="DOM", location_text="7 Test Row, Testtown",
-        grade="G2", thrive_skipped=True, domestic=True, child_present=True),
-        SEED_ANCHOR - timedelta(minutes=10), GRADE_CODES)
+    saved = incidents.save_new_incident(
+        database.uow(),
+        supervisor,
+        incidents.NewIncident(
+            idempotency_key="snapshot-dash",
+            type_code="DOM",
+            location_text="7 Test Row, Testtown",
+            grade="G2",
+            thrive_skipped=True,
+            domestic=True,
+            child_present=True,
+        ),
+        SEED_ANCHOR - timedelta(minutes=10),
+        GRADE_CODES,
+    )
     return saved.reference
 
 
@@ -54,8 +65,7 @@ def test_dash_judgement_in_16_colours(snap_compare, database, tmp_path, referenc
     assert snap_compare(app, terminal_size=SIZE, run_before=answering(reference, *keys))
 
 
-def test_regrade_to_g4_refused_by_safeguarding_rules(snap_compare, database, tmp_path,
-                                                     reference):
+def test_regrade_to_g4_refused_by_safeguarding_rules(snap_compare, database, tmp_path, reference):
     """The regrade dialog after ctrl+s on G4: the rules in words, the override field."""
     app = build_app(database, tmp_path)
 

@@ -24,8 +24,9 @@ def routed(seeded_database):
 async def open_queue(pilot):
     await settle(pilot)
     await pilot.press("f5")
-    await until(pilot, lambda: isinstance(pilot.app.screen, TriageQueue)
-                and pilot.app.screen.loaded)
+    await until(
+        pilot, lambda: isinstance(pilot.app.screen, TriageQueue) and pilot.app.screen.loaded
+    )
     await pilot.pause()
 
 

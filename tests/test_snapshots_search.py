@@ -35,10 +35,15 @@ def _marked_subject(database) -> tuple[str, str]:
     with database.uow() as uow:
         return uow.session.execute(
             select(Person.forename, Person.surname)
-            .where(Person.restricted.is_(False), Person.merged_into_id.is_(None),
-                   Person.id.in_(select(WarningMarker.person_id)),
-                   Person.id.in_(select(IntelligenceSubject.person_id)))
-            .order_by(Person.id).limit(1)).one()
+            .where(
+                Person.restricted.is_(False),
+                Person.merged_into_id.is_(None),
+                Person.id.in_(select(WarningMarker.person_id)),
+                Person.id.in_(select(IntelligenceSubject.person_id)),
+            )
+            .order_by(Person.id)
+            .limit(1)
+        ).one()
 
 
 def _person_with_namesakes(database) -> str:
@@ -46,8 +51,11 @@ def _person_with_namesakes(database) -> str:
     search with a full page of hits, fuzzy ones and markers among them."""
     with database.uow() as uow:
         surname = uow.session.execute(
-            select(Person.surname).group_by(Person.surname)
-            .order_by(func.count().desc(), Person.surname).limit(1)).scalar_one()
+            select(Person.surname)
+            .group_by(Person.surname)
+            .order_by(func.count().desc(), Person.surname)
+            .limit(1)
+        ).scalar_one()
     return surname[0] + surname[2] + surname[1] + surname[3:]
 
 

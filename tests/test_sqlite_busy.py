@@ -23,8 +23,9 @@ from controlroom.services import incidents
 from tests.databases import SEED_ANCHOR, postgres_url
 from tests.factories import staff_actor
 
-pytestmark = pytest.mark.skipif(postgres_url() is not None,
-                                reason="SQLITE_BUSY is SQLite's: PostgreSQL locks rows")
+pytestmark = pytest.mark.skipif(
+    postgres_url() is not None, reason="SQLITE_BUSY is SQLite's: PostgreSQL locks rows"
+)
 
 BUSY_TIMEOUT_MS = 50
 
@@ -36,10 +37,17 @@ def _short_wait_uow(url: str) -> SqlAlchemyUnitOfWork:
 
 def _save(url: str, actor, key: str):
     return incidents.save_new_incident(
-        _short_wait_uow(url), actor,
-        incidents.NewIncident(idempotency_key=key, type_code="NOISE",
-                              location_text="4 Busy Row", caller_name="Wait Forit"),
-        SEED_ANCHOR, ("G1", "G2", "G3", "G4"))
+        _short_wait_uow(url),
+        actor,
+        incidents.NewIncident(
+            idempotency_key=key,
+            type_code="NOISE",
+            location_text="4 Busy Row",
+            caller_name="Wait Forit",
+        ),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    )
 
 
 def _hold_write_lock(path: str, seconds: float, held: threading.Event) -> None:

@@ -28,32 +28,57 @@ _events = AuditEvent.__table__
 _head = AuditChainHead.__table__
 
 # (id, *FIELDS, event_hash) in chain order: what domain.audit_chain.verify reads.
-_CHAIN_COLUMNS = (_events.c.id, _events.c.chain_seq, *(
-    _events.c[name] for name in FIELDS[1:]), _events.c.event_hash)
+_CHAIN_COLUMNS = (
+    _events.c.id,
+    _events.c.chain_seq,
+    *(_events.c[name] for name in FIELDS[1:]),
+    _events.c.event_hash,
+)
 
 # `append`'s three statements, built once with every value a parameter: every audited
 # action runs them, and a statement object used again keeps its compiled form and cache
 # key (building and keying them afresh cost more than SQLite took to run them).
-_READ_HEAD = (select(_head.c.event_count, _head.c.last_hash)
-              .where(_head.c.id == 1).with_for_update())
+_READ_HEAD = select(_head.c.event_count, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
 _INSERT_EVENT = insert(_events)
 _INSERT_HEAD = insert(_head).values(id=1)
-_MOVE_HEAD = (update(_head).where(_head.c.id == 1)
-              .values(event_count=bindparam("count"), last_hash=bindparam("digest")))
+_MOVE_HEAD = (
+    update(_head)
+    .where(_head.c.id == 1)
+    .values(event_count=bindparam("count"), last_hash=bindparam("digest"))
+)
 
 
-def append(executor, *, occurred_at: datetime, actor: str, staff_id: int | None,
-           terminal: str, action: str, object_type: str, object_id: str | None,
-           outcome: str, justification: str | None, detail: str | None) -> int:
+def append(
+    executor,
+    *,
+    occurred_at: datetime,
+    actor: str,
+    staff_id: int | None,
+    terminal: str,
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    outcome: str,
+    justification: str | None,
+    detail: str | None,
+) -> int:
     """Insert one chained audit event through `executor` (a Session or Connection);
     returns its position in the chain."""
     head = executor.execute(_READ_HEAD).first()
     count, previous = (0, GENESIS) if head is None else (head.event_count, head.last_hash)
     fields = {
-        "seq": count + 1, "occurred_at": occurred_at, "actor": actor, "staff_id": staff_id,
-        "terminal": terminal, "action": action, "object_type": object_type,
-        "object_id": object_id, "outcome": outcome, "justification": justification,
-        "detail": detail, "prev_hash": previous,
+        "seq": count + 1,
+        "occurred_at": occurred_at,
+        "actor": actor,
+        "staff_id": staff_id,
+        "terminal": terminal,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": outcome,
+        "justification": justification,
+        "detail": detail,
+        "prev_hash": previous,
     }
     digest = event_hash(fields)
     values = {**fields, "event_hash": digest}
@@ -87,22 +112,24 @@ def append_many(connection, events: list[dict], *, batch: int = 10_000) -> int:
             rows = []
     if rows:
         connection.execute(insert(_events), rows)
-    connection.execute(update(_head).where(_head.c.id == 1)
-                       .values(event_count=count, last_hash=previous))
+    connection.execute(
+        update(_head).where(_head.c.id == 1).values(event_count=count, last_hash=previous)
+    )
     return count
 
 
 def chain_head(executor) -> ChainHead | None:
-    row = executor.execute(select(_head.c.event_count, _head.c.last_hash)
-                           .where(_head.c.id == 1)).first()
+    row = executor.execute(
+        select(_head.c.event_count, _head.c.last_hash).where(_head.c.id == 1)
+    ).first()
     return None if row is None else ChainHead(row.event_count, row.last_hash)
 
 
 def chain_rows(executor, *, batch: int = 5000) -> Iterator[tuple]:
     """Every event as (id, *FIELDS, event_hash), in chain order, read in batches."""
     result = executor.execute(
-        select(*_CHAIN_COLUMNS).order_by(_events.c.chain_seq).execution_options(
-            yield_per=batch))
+        select(*_CHAIN_COLUMNS).order_by(_events.c.chain_seq).execution_options(yield_per=batch)
+    )
     for row in result:
         yield tuple(row)
 

@@ -31,7 +31,7 @@ class BulkWriter:
         """Insert `rows` into `model`'s table."""
         table = model.__table__
         for start in range(0, len(rows), INSERT_BATCH):
-            self.session.execute(insert(table), rows[start:start + INSERT_BATCH])
+            self.session.execute(insert(table), rows[start : start + INSERT_BATCH])
 
     def rows_with_ids(self, model: type[Base], rows: Sequence[dict[str, object]]) -> list[int]:
         """Insert `rows` with ids given here, in order, and return them (children point at
@@ -50,20 +50,28 @@ class BulkWriter:
             # A PostgreSQL serial sequence does not see ids given explicitly: move it past
             # them in the same transaction, so an insert by the app (or after an
             # interrupted seed) never collides. SQLite's next rowid is max(rowid) + 1.
-            self.session.execute(select(func.setval(
-                func.pg_get_serial_sequence(table.name, "id"), ids[-1])))
+            self.session.execute(
+                select(func.setval(func.pg_get_serial_sequence(table.name, "id"), ids[-1]))
+            )
         self.rows(model, rows)
         return ids
 
     def existing_usernames(self, usernames: Iterable[str]) -> set[str]:
-        return set(self.session.scalars(select(Staff.username).where(
-            Staff.username.in_(list(usernames)))))
+        return set(
+            self.session.scalars(select(Staff.username).where(Staff.username.in_(list(usernames))))
+        )
 
     def staff_ids(self, usernames: Iterable[str]) -> dict[str, int]:
-        return {username: staff_id for username, staff_id in self.session.execute(
-            select(Staff.username, Staff.id).where(Staff.username.in_(list(usernames))))}
+        return {
+            username: staff_id
+            for username, staff_id in self.session.execute(
+                select(Staff.username, Staff.id).where(Staff.username.in_(list(usernames)))
+            )
+        }
 
     def holds_records(self) -> bool:
         """Whether the database holds any person, location, incident or report."""
-        return any(self.session.scalar(select(func.count()).select_from(model))
-                   for model in (Person, Location, Incident, IntelligenceReport))
+        return any(
+            self.session.scalar(select(func.count()).select_from(model))
+            for model in (Person, Location, Incident, IntelligenceReport)
+        )

@@ -69,14 +69,18 @@ def announce(session: Session, item_ids: Iterable[int]) -> None:
         session.execute(select(func.pg_notify(CHANNEL, payload)))
         return
     seq = session.execute(
-        update(QueueChangeCounter).where(QueueChangeCounter.id == 1)
+        update(QueueChangeCounter)
+        .where(QueueChangeCounter.id == 1)
         .values(counter=QueueChangeCounter.counter + 1)
         .returning(QueueChangeCounter.counter)
     ).scalar_one()
     for start in range(0, len(ids), _CHUNK):
         session.execute(
-            update(QueueItem).where(QueueItem.id.in_(ids[start:start + _CHUNK]))
-            .values(change_seq=seq).execution_options(synchronize_session=False))
+            update(QueueItem)
+            .where(QueueItem.id.in_(ids[start : start + _CHUNK]))
+            .values(change_seq=seq)
+            .execution_options(synchronize_session=False)
+        )
 
 
 # --- SQLite: poll the counter ----------------------------------------------------------
@@ -87,16 +91,21 @@ class SqliteChangeFeed:
         # An engine of its own without the application's BEGIN IMMEDIATE hook: pysqlite
         # runs a plain SELECT outside any transaction, so a poll takes no write lock and
         # sees the newest committed state (WAL) every time.
-        self._engine = create_engine(engine.url, poolclass=NullPool,
-                                     connect_args={"check_same_thread": False})
+        self._engine = create_engine(
+            engine.url, poolclass=NullPool, connect_args={"check_same_thread": False}
+        )
         self._connection = self._engine.connect()
         self._poll = poll_seconds
         self._seen = self._counter()
 
     def _counter(self) -> int:
         try:
-            return self._connection.scalar(
-                select(QueueChangeCounter.counter).where(QueueChangeCounter.id == 1)) or 0
+            return (
+                self._connection.scalar(
+                    select(QueueChangeCounter.counter).where(QueueChangeCounter.id == 1)
+                )
+                or 0
+            )
         finally:
             self._connection.rollback()
 
@@ -107,7 +116,8 @@ class SqliteChangeFeed:
             if current != self._seen:
                 try:
                     ids = self._connection.scalars(
-                        select(QueueItem.id).where(QueueItem.change_seq > self._seen)).all()
+                        select(QueueItem.id).where(QueueItem.change_seq > self._seen)
+                    ).all()
                 finally:
                     self._connection.rollback()
                 self._seen = current

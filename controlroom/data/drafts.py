@@ -26,9 +26,15 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 def _check_username(username: str) -> str:
     # The name becomes a file name: nothing that could step outside the drafts directory.
-    if (not username or username in {".", ".."} or "/" in username or "\\" in username
-            or "\x00" in username or (os.altsep and os.altsep in username)
-            or not username.isprintable()):
+    if (
+        not username
+        or username in {".", ".."}
+        or "/" in username
+        or "\\" in username
+        or "\x00" in username
+        or (os.altsep and os.altsep in username)
+        or not username.isprintable()
+    ):
         raise ValueError(f"not a username a draft can be kept under: {username!r}")
     return username
 

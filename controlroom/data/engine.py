@@ -26,8 +26,8 @@ import sqlite3
 import time
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -38,13 +38,14 @@ BEGIN_RETRY_PAUSES = (0.05, 0.2, 0.5, 1.0)
 
 def _is_busy(error: OperationalError) -> bool:
     original = error.orig
-    return (isinstance(original, sqlite3.OperationalError)
-            and getattr(original, "sqlite_errorcode", sqlite3.SQLITE_BUSY) == sqlite3.SQLITE_BUSY
-            and "locked" in str(original))
+    return (
+        isinstance(original, sqlite3.OperationalError)
+        and getattr(original, "sqlite_errorcode", sqlite3.SQLITE_BUSY) == sqlite3.SQLITE_BUSY
+        and "locked" in str(original)
+    )
 
 
-def begin_immediate(connection: Connection,
-                    pauses: tuple[float, ...] = BEGIN_RETRY_PAUSES) -> None:
+def begin_immediate(connection: Connection, pauses: tuple[float, ...] = BEGIN_RETRY_PAUSES) -> None:
     """BEGIN IMMEDIATE, tried again after each pause while SQLite answers SQLITE_BUSY."""
     for pause in (*pauses, None):
         try:
@@ -79,8 +80,9 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         begin_immediate(connection)
 
 
-def make_engine(url: str, *, echo: bool = False,
-                busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> Engine:
     """Create the process's engine for `url` (sqlite+pysqlite or postgresql+psycopg).
 
     `busy_timeout_ms` is how long an SQLite BEGIN waits for another writer (tests shorten
@@ -88,9 +90,12 @@ def make_engine(url: str, *, echo: bool = False,
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # The driver's timeout is SQLite's busy timeout (sqlite3_busy_timeout), in seconds.
-        engine = create_engine(parsed, echo=echo, hide_parameters=True,
-                               connect_args={"check_same_thread": False,
-                                             "timeout": busy_timeout_ms / 1000})
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+        )
         _install_sqlite_pragmas(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":

@@ -44,8 +44,12 @@ RECENT_REACH = 50_000
 
 # The FTS5 trigram index of report texts (SQLite only; migration 0005, outside the models).
 intelligence_text_fts = Table(
-    "intelligence_text_fts", MetaData(), Column("rowid", Integer),
-    Column("intelligence_text_fts", String), Column("text", String))
+    "intelligence_text_fts",
+    MetaData(),
+    Column("rowid", Integer),
+    Column("intelligence_text_fts", String),
+    Column("text", String),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,7 @@ class ReportCriteria:
     merged_person_ids: tuple[int, ...] = ()
     location_id: int | None = None
     text: str | None = None
-    submitted_from: datetime | None = None   # inclusive, aware UTC
+    submitted_from: datetime | None = None  # inclusive, aware UTC
     submitted_before: datetime | None = None  # exclusive, aware UTC
     source: str | None = None
     intelligence: str | None = None
@@ -81,9 +85,11 @@ class SubjectRow:
 
 def _superseded_ids():
     """Every report some other report supersedes (a non-correlated subquery, evaluated once)."""
-    return (select(IntelligenceReport.supersedes_id)
-            .where(IntelligenceReport.supersedes_id.is_not(None))
-            .scalar_subquery())
+    return (
+        select(IntelligenceReport.supersedes_id)
+        .where(IntelligenceReport.supersedes_id.is_not(None))
+        .scalar_subquery()
+    )
 
 
 class IntelligenceQueries:
@@ -95,8 +101,12 @@ class IntelligenceQueries:
     def get(self, report_id: int, *, for_update: bool = False) -> IntelligenceReport | None:
         """The report, read afresh; `for_update` locks its row (PostgreSQL) so two
         stations superseding it at once take turns and the second sees the first."""
-        return self.session.get(IntelligenceReport, report_id,
-                                with_for_update=for_update or None, populate_existing=True)
+        return self.session.get(
+            IntelligenceReport,
+            report_id,
+            with_for_update=for_update or None,
+            populate_existing=True,
+        )
 
     def add(self, report: IntelligenceReport) -> None:
         self.session.add(report)
@@ -111,8 +121,11 @@ class IntelligenceQueries:
         if not ids:
             return {}
         rows = self.session.execute(
-            select(IntelligenceReport.supersedes_id, IntelligenceReport.id,
-                   IntelligenceReport.reference)
+            select(
+                IntelligenceReport.supersedes_id,
+                IntelligenceReport.id,
+                IntelligenceReport.reference,
+            )
             .where(IntelligenceReport.supersedes_id.in_(ids))
             .order_by(IntelligenceReport.id)
         ).all()
@@ -124,7 +137,8 @@ class IntelligenceQueries:
 
     def reference_of(self, report_id: int) -> str | None:
         return self.session.scalar(
-            select(IntelligenceReport.reference).where(IntelligenceReport.id == report_id))
+            select(IntelligenceReport.reference).where(IntelligenceReport.id == report_id)
+        )
 
     # --- references --------------------------------------------------------------------
 
@@ -134,12 +148,16 @@ class IntelligenceQueries:
         `submitted_at` index rather than every reference."""
         return self.session.scalar(
             select(IntelligenceReport.reference)
-            .where(IntelligenceReport.submitted_at >= since,
-                   IntelligenceReport.submitted_at < until,
-                   IntelligenceReport.reference.startswith(prefix, autoescape=True))
+            .where(
+                IntelligenceReport.submitted_at >= since,
+                IntelligenceReport.submitted_at < until,
+                IntelligenceReport.reference.startswith(prefix, autoescape=True),
+            )
             # Longest first: "-10000" sorts before "-9999" as text but is the higher number.
-            .order_by(func.length(IntelligenceReport.reference).desc(),
-                      IntelligenceReport.reference.desc())
+            .order_by(
+                func.length(IntelligenceReport.reference).desc(),
+                IntelligenceReport.reference.desc(),
+            )
             .limit(1)
         )
 
@@ -151,13 +169,19 @@ class IntelligenceQueries:
         needs nothing: the transaction already holds the write lock (BEGIN IMMEDIATE).
         """
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(select(func.pg_advisory_xact_lock(
-                REFERENCE_LOCK_NAMESPACE, int(f"{day:%Y%m%d}"))))
+            self.session.execute(
+                select(func.pg_advisory_xact_lock(REFERENCE_LOCK_NAMESPACE, int(f"{day:%Y%m%d}")))
+            )
 
     def reference_taken(self, reference: str) -> bool:
-        return (self.session.scalar(
-            select(func.count()).select_from(IntelligenceReport)
-            .where(IntelligenceReport.reference == reference)) or 0) > 0
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(IntelligenceReport)
+                .where(IntelligenceReport.reference == reference)
+            )
+            or 0
+        ) > 0
 
     # --- subjects ------------------------------------------------------------------------
 
@@ -169,8 +193,11 @@ class IntelligenceQueries:
 
     def merged_into_ids(self, person_id: int) -> tuple[int, ...]:
         """The records merged (and not unmerged) into this person."""
-        return tuple(self.session.scalars(
-            select(Person.id).where(Person.merged_into_id == person_id).order_by(Person.id)))
+        return tuple(
+            self.session.scalars(
+                select(Person.id).where(Person.merged_into_id == person_id).order_by(Person.id)
+            )
+        )
 
     def existing_location_ids(self, location_ids: Iterable[int]) -> set[int]:
         ids = list(set(location_ids))
@@ -185,19 +212,36 @@ class IntelligenceQueries:
         if not ids:
             return found
         rows = self.session.execute(
-            select(IntelligenceSubject.report_id, IntelligenceSubject.person_id,
-                   IntelligenceSubject.location_id, Person.forename, Person.surname,
-                   Person.restricted, Location.address, Location.town, Location.postcode)
+            select(
+                IntelligenceSubject.report_id,
+                IntelligenceSubject.person_id,
+                IntelligenceSubject.location_id,
+                Person.forename,
+                Person.surname,
+                Person.restricted,
+                Location.address,
+                Location.town,
+                Location.postcode,
+            )
             .outerjoin(Person, Person.id == IntelligenceSubject.person_id)
             .outerjoin(Location, Location.id == IntelligenceSubject.location_id)
             .where(IntelligenceSubject.report_id.in_(ids))
             .order_by(IntelligenceSubject.report_id, IntelligenceSubject.id)
         ).all()
         for row in rows:
-            found[row[0]].append(SubjectRow(
-                report_id=row[0], person_id=row[1], location_id=row[2], forename=row[3],
-                surname=row[4], person_restricted=bool(row[5]), address=row[6], town=row[7],
-                postcode=row[8]))
+            found[row[0]].append(
+                SubjectRow(
+                    report_id=row[0],
+                    person_id=row[1],
+                    location_id=row[2],
+                    forename=row[3],
+                    surname=row[4],
+                    person_restricted=bool(row[5]),
+                    address=row[6],
+                    town=row[7],
+                    postcode=row[8],
+                )
+            )
         return found
 
     # --- lists -----------------------------------------------------------------------------
@@ -207,7 +251,7 @@ class IntelligenceQueries:
         quotes and operators typed are characters; a bound parameter), or None when the
         text is shorter than a trigram."""
         folded = text.casefold()
-        trigrams = list(dict.fromkeys(folded[i:i + 3] for i in range(len(folded) - 2)))
+        trigrams = list(dict.fromkeys(folded[i : i + 3] for i in range(len(folded) - 2)))
         if not trigrams:
             return None
         if len(trigrams) > TEXT_TRIGRAMS:
@@ -238,14 +282,15 @@ class IntelligenceQueries:
         if query is None:
             return []
         ids = self.session.scalars(
-            select(fts.c.rowid).where(fts.c.intelligence_text_fts.match(query))
-            .limit(TEXT_RARE + 1)).all()
+            select(fts.c.rowid).where(fts.c.intelligence_text_fts.match(query)).limit(TEXT_RARE + 1)
+        ).all()
         if len(ids) <= TEXT_RARE:
             return [report.id.in_(ids)]
         return []
 
-    def search(self, criteria: ReportCriteria, limit: int
-               ) -> Sequence[tuple[IntelligenceReport, str, str | None]]:
+    def search(
+        self, criteria: ReportCriteria, limit: int
+    ) -> Sequence[tuple[IntelligenceReport, str, str | None]]:
         """Reports matching every criterion given, newest first, each with its submitter's
         display name and station.
 
@@ -254,17 +299,27 @@ class IntelligenceQueries:
         would let a search probe what a restricted report says without a justification.
         """
         report = IntelligenceReport
-        statement = (select(report, Staff.display_name, Staff.station)
-                     .join(Staff, Staff.id == report.submitted_by_id))
+        statement = select(report, Staff.display_name, Staff.station).join(
+            Staff, Staff.id == report.submitted_by_id
+        )
         if criteria.person_id is not None:
-            statement = statement.where(report.id.in_(
-                select(IntelligenceSubject.report_id)
-                .where(IntelligenceSubject.person_id.in_(
-                    [criteria.person_id, *criteria.merged_person_ids]))))
+            statement = statement.where(
+                report.id.in_(
+                    select(IntelligenceSubject.report_id).where(
+                        IntelligenceSubject.person_id.in_(
+                            [criteria.person_id, *criteria.merged_person_ids]
+                        )
+                    )
+                )
+            )
         if criteria.location_id is not None:
-            statement = statement.where(report.id.in_(
-                select(IntelligenceSubject.report_id)
-                .where(IntelligenceSubject.location_id == criteria.location_id)))
+            statement = statement.where(
+                report.id.in_(
+                    select(IntelligenceSubject.report_id).where(
+                        IntelligenceSubject.location_id == criteria.location_id
+                    )
+                )
+            )
         if criteria.text:
             statement = statement.where(report.restricted.is_(False))
         if criteria.submitted_from is not None:
@@ -284,19 +339,28 @@ class IntelligenceQueries:
         if not criteria.text:
             rows = self._newest(statement, limit)
         else:
-            rows = (self._walk_newest(statement, criteria.text, limit)
-                    if self._windowed(criteria) else None)
+            rows = (
+                self._walk_newest(statement, criteria.text, limit)
+                if self._windowed(criteria)
+                else None
+            )
             if rows is None:
-                rows = self._newest(statement.where(
-                    *self._text_index(criteria.text),
-                    report.text.icontains(criteria.text, autoescape=True)), limit)
+                rows = self._newest(
+                    statement.where(
+                        *self._text_index(criteria.text),
+                        report.text.icontains(criteria.text, autoescape=True),
+                    ),
+                    limit,
+                )
         return [(row[0], row[1], row[2]) for row in rows]
 
     def _newest(self, statement, count: int) -> list:
         report = IntelligenceReport
-        return list(self.session.execute(
-            statement.order_by(report.submitted_at.desc(), report.id.desc()).limit(count)
-        ).all())
+        return list(
+            self.session.execute(
+                statement.order_by(report.submitted_at.desc(), report.id.desc()).limit(count)
+            ).all()
+        )
 
     def _walk_newest(self, statement, text: str, limit: int) -> list | None:
         """The page of `statement`'s reports holding `text`, found among the newest
@@ -306,7 +370,8 @@ class IntelligenceQueries:
         found there is the page: every report outside is older."""
         report = IntelligenceReport
         within = func.lower(report.text).like(
-            func.lower(literal(like_pattern(text, before="%"))), escape=LIKE_ESCAPE)
+            func.lower(literal(like_pattern(text, before="%"))), escape=LIKE_ESCAPE
+        )
         found: list = []
         reach, newer_than = RECENT_REPORTS, None
         while reach:
@@ -330,9 +395,12 @@ class IntelligenceQueries:
         """PostgreSQL, a text search of all reports: look among the newest reports
         first (see `_newest_start`). Not with a person or location (their own indexes
         find few reports), nor an end date (the newest may all be later)."""
-        return self.session.get_bind().dialect.name == "postgresql" \
-            and criteria.person_id is None and criteria.location_id is None \
+        return (
+            self.session.get_bind().dialect.name == "postgresql"
+            and criteria.person_id is None
+            and criteria.location_id is None
             and criteria.submitted_before is None
+        )
 
     def _newest_start(self, reports: int) -> datetime | None:
         """When the `reports` newest reports began (None: there are not that many).
@@ -350,5 +418,8 @@ class IntelligenceQueries:
         """
         report = IntelligenceReport
         return self.session.scalar(
-            select(report.submitted_at).order_by(report.submitted_at.desc())
-            .offset(reports).limit(1))
+            select(report.submitted_at)
+            .order_by(report.submitted_at.desc())
+            .offset(reports)
+            .limit(1)
+        )

@@ -192,10 +192,15 @@ class Location(Base):
         # Prefix matching as the operator types: a range scan on SQLite (binary collation),
         # LIKE 'prefix%' on PostgreSQL, which needs the pattern operator class to use the
         # index under any database collation.
-        Index("ix_location_postcode", "postcode",
-              postgresql_ops={"postcode": "varchar_pattern_ops"}),
-        Index("ix_location_street_key", "street_key", "address",
-              postgresql_ops={"street_key": "varchar_pattern_ops"}),
+        Index(
+            "ix_location_postcode", "postcode", postgresql_ops={"postcode": "varchar_pattern_ops"}
+        ),
+        Index(
+            "ix_location_street_key",
+            "street_key",
+            "address",
+            postgresql_ops={"street_key": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -204,8 +209,9 @@ class Location(Base):
     town: Mapped[str | None] = mapped_column(String(80))
     postcode: Mapped[str | None] = mapped_column(String(8))  # normalised "SW1A 1AA"
     # street_key(street, or the address where there is no street): "mill lane".
-    street_key: Mapped[str | None] = mapped_column(String(STREET_KEY_LENGTH),
-                                                   default=_street_key_default)
+    street_key: Mapped[str | None] = mapped_column(
+        String(STREET_KEY_LENGTH), default=_street_key_default
+    )
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     verified: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -250,14 +256,18 @@ def _name_key_default(source: str, part: str):
 
 def _name_key_columns():
     return (
-        mapped_column(String(PHONETIC_KEY_LENGTH), default=_name_key_default("forename", "whole"),
-                      index=True),
-        mapped_column(String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "whole"),
-                      index=True),
-        mapped_column(String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "first"),
-                      index=True),
-        mapped_column(String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "last"),
-                      index=True),
+        mapped_column(
+            String(PHONETIC_KEY_LENGTH), default=_name_key_default("forename", "whole"), index=True
+        ),
+        mapped_column(
+            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "whole"), index=True
+        ),
+        mapped_column(
+            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "first"), index=True
+        ),
+        mapped_column(
+            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "last"), index=True
+        ),
     )
 
 
@@ -265,7 +275,10 @@ def _refresh_name_keys(mapper, connection, target) -> None:
     forename, surname = name_keys(target.forename), name_keys(target.surname)
     target.forename_key = forename.whole
     target.surname_key, target.surname_key_first, target.surname_key_last = (
-        surname.whole, surname.first, surname.last)
+        surname.whole,
+        surname.first,
+        surname.last,
+    )
 
 
 class Person(Base):
@@ -391,9 +404,7 @@ class PersonMerge(Base):
 class Incident(Base):
     __tablename__ = "incident"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('open', 'dispatched', 'at_scene', 'closed')", name="status"
-        ),
+        CheckConstraint("status IN ('open', 'dispatched', 'at_scene', 'closed')", name="status"),
         Index("ix_incident_status_grade", "status", "grade"),
     )
 
@@ -634,9 +645,11 @@ class DashAssessment(Base):
         CheckConstraint("level IN ('standard', 'medium', 'high')", name="level"),
         CheckConstraint(
             "judgement_level IS NULL OR judgement_level IN ('medium', 'high')",
-            name="judgement_level"),
+            name="judgement_level",
+        ),
         CheckConstraint(
-            "(judgement_level IS NULL) = (judgement_reason IS NULL)", name="judgement_reason"),
+            "(judgement_level IS NULL) = (judgement_reason IS NULL)", name="judgement_reason"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -685,9 +698,7 @@ class SafeguardingOverride(Base):
     to grade an incident for resolution without deployment or to close it. Never edited."""
 
     __tablename__ = "safeguarding_override"
-    __table_args__ = (
-        CheckConstraint("action IN ('grade_no_deployment', 'close')", name="action"),
-    )
+    __table_args__ = (CheckConstraint("action IN ('grade_no_deployment', 'close')", name="action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)

@@ -53,8 +53,10 @@ def open_database(
         raise DatabaseNotReady(str(exc)) from None
     try:
         state = schema_state(database.engine)
-        if state.status is SchemaStatus.EMPTY and create and (
-            any_backend or database.dialect == "sqlite"
+        if (
+            state.status is SchemaStatus.EMPTY
+            and create
+            and (any_backend or database.dialect == "sqlite")
         ):
             state = upgrade(database.engine, environment=environment, terminal=terminal)
     except Exception as exc:  # connection refused, bad credentials, unreadable file
@@ -66,7 +68,9 @@ def open_database(
         upgrade_command = upgrade_command()
     message = None
     if state.status is SchemaStatus.EMPTY:
-        message = f"this database is empty. Create the Control Room schema with:\n  {upgrade_command}"
+        message = (
+            f"this database is empty. Create the Control Room schema with:\n  {upgrade_command}"
+        )
     elif state.status is SchemaStatus.BEHIND:
         message = (
             f"this database is at schema revision {state.revision}, older than this program "

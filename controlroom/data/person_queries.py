@@ -42,7 +42,8 @@ class PersonRecordRepository:
 
     def aliases(self, person_id: int | Iterable[int]) -> Sequence[PersonAlias]:
         return self.session.scalars(
-            select(PersonAlias).where(PersonAlias.person_id.in_(_ids(person_id)))
+            select(PersonAlias)
+            .where(PersonAlias.person_id.in_(_ids(person_id)))
             .order_by(PersonAlias.id)
         ).all()
 
@@ -76,10 +77,14 @@ class PersonRecordRepository:
         ).all()
 
     def incident_count(self, person_id: int | Iterable[int]) -> int:
-        return self.session.scalar(
-            select(func.count(func.distinct(IncidentPerson.incident_id)))
-            .where(IncidentPerson.person_id.in_(_ids(person_id)))
-        ) or 0
+        return (
+            self.session.scalar(
+                select(func.count(func.distinct(IncidentPerson.incident_id))).where(
+                    IncidentPerson.person_id.in_(_ids(person_id))
+                )
+            )
+            or 0
+        )
 
     def possible_duplicates(self, subject: Person, limit: int = 10) -> Sequence[Person]:
         """Other records with the same surname and forename start, and a compatible date of
@@ -95,14 +100,17 @@ class PersonRecordRepository:
             & (func.lower(Person.surname) == subject.surname.lower())
         )
         # Records already merged away are not offered again (their survivor may be).
-        query = select(Person).where(Person.id != subject.id, same_name,
-                                     Person.merged_into_id.is_(None))
+        query = select(Person).where(
+            Person.id != subject.id, same_name, Person.merged_into_id.is_(None)
+        )
         born = subject.date_of_birth
         if born is not None:
             dates = [born]
             if born.day <= 12 and born.day != born.month:
                 dates.append(born.replace(day=born.month, month=born.day))
-            query = query.where(or_(Person.date_of_birth.is_(None), Person.date_of_birth.in_(dates)))
+            query = query.where(
+                or_(Person.date_of_birth.is_(None), Person.date_of_birth.in_(dates))
+            )
         # Sorted here, not by the database: with ORDER BY id and a LIMIT, SQLite prefers to
         # walk every person by id. The name and date of birth leave a handful (a few dozen
         # namesakes at most when the date is unknown).
@@ -119,7 +127,8 @@ class PersonRecordRepository:
         return self.session.scalars(
             select(PersonMerge)
             .where(PersonMerge.merged_id == merged_id, PersonMerge.undone_at.is_(None))
-            .order_by(PersonMerge.id.desc()).limit(1)
+            .order_by(PersonMerge.id.desc())
+            .limit(1)
         ).first()
 
     def live_merges_into(self, survivor_id: int):
@@ -167,9 +176,14 @@ class PersonRecordRepository:
         are serialised by BEGIN IMMEDIATE), in id order so two merges cannot deadlock: two
         supervisors merging A into B and B into A at once cannot make a cycle."""
         ids = sorted(set(person_ids))
-        return {p.id: p for p in self.session.scalars(
-            select(Person).where(Person.id.in_(ids)).order_by(Person.id).with_for_update())}
+        return {
+            p.id: p
+            for p in self.session.scalars(
+                select(Person).where(Person.id.in_(ids)).order_by(Person.id).with_for_update()
+            )
+        }
 
     def lock_merge(self, merge_id: int) -> PersonMerge | None:
         return self.session.scalars(
-            select(PersonMerge).where(PersonMerge.id == merge_id).with_for_update()).first()
+            select(PersonMerge).where(PersonMerge.id == merge_id).with_for_update()
+        ).first()

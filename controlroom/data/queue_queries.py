@@ -38,7 +38,7 @@ _CHUNK = 900
 
 def _chunks(ids: Sequence[int]):
     for start in range(0, len(ids), _CHUNK):
-        yield ids[start:start + _CHUNK]
+        yield ids[start : start + _CHUNK]
 
 
 class ItemRow(NamedTuple):
@@ -69,18 +69,37 @@ class ItemRow(NamedTuple):
 
 def _item_select():
     claimant = aliased(Staff)
-    assessed = or_(Incident.thrive_threat.is_not(None), Incident.thrive_harm.is_not(None),
-                   Incident.thrive_risk.is_not(None), Incident.thrive_investigation.is_not(None),
-                   Incident.thrive_vulnerability.is_not(None),
-                   Incident.thrive_engagement.is_not(None))
+    assessed = or_(
+        Incident.thrive_threat.is_not(None),
+        Incident.thrive_harm.is_not(None),
+        Incident.thrive_risk.is_not(None),
+        Incident.thrive_investigation.is_not(None),
+        Incident.thrive_vulnerability.is_not(None),
+        Incident.thrive_engagement.is_not(None),
+    )
     return (
-        select(QueueItem.id, QueueItem.incident_id, QueueItem.queue, QueueItem.entered_at,
-               QueueItem.state, QueueItem.claimed_by_id, claimant.display_name,
-               QueueItem.claimed_at, QueueItem.heartbeat_at, QueueItem.completed_at,
-               QueueItem.resolution, QueueItem.version, Incident.reference, Incident.grade,
-               Incident.status, Incident.opening_type_code, IncidentType.label,
-               Incident.location_text, Incident.thrive_risk,
-               case((assessed, literal(True)), else_=literal(False)))
+        select(
+            QueueItem.id,
+            QueueItem.incident_id,
+            QueueItem.queue,
+            QueueItem.entered_at,
+            QueueItem.state,
+            QueueItem.claimed_by_id,
+            claimant.display_name,
+            QueueItem.claimed_at,
+            QueueItem.heartbeat_at,
+            QueueItem.completed_at,
+            QueueItem.resolution,
+            QueueItem.version,
+            Incident.reference,
+            Incident.grade,
+            Incident.status,
+            Incident.opening_type_code,
+            IncidentType.label,
+            Incident.location_text,
+            Incident.thrive_risk,
+            case((assessed, literal(True)), else_=literal(False)),
+        )
         .join(Incident, Incident.id == QueueItem.incident_id)
         .join(IncidentType, IncidentType.code == Incident.opening_type_code)
         .outerjoin(claimant, claimant.id == QueueItem.claimed_by_id)
@@ -107,18 +126,29 @@ def _epoch_seconds(column, dialect: str):
 def _thrive_risk(table: RankTable):
     """THRIVE's first word as a level (`domain.queues.thrive_level`), unstated as the
     table says."""
-    assessed = or_(Incident.thrive_threat.is_not(None), Incident.thrive_harm.is_not(None),
-                   Incident.thrive_risk.is_not(None), Incident.thrive_investigation.is_not(None),
-                   Incident.thrive_vulnerability.is_not(None),
-                   Incident.thrive_engagement.is_not(None))
+    assessed = or_(
+        Incident.thrive_threat.is_not(None),
+        Incident.thrive_harm.is_not(None),
+        Incident.thrive_risk.is_not(None),
+        Incident.thrive_investigation.is_not(None),
+        Incident.thrive_vulnerability.is_not(None),
+        Incident.thrive_engagement.is_not(None),
+    )
     # A word is the text's start up to a separator: compare the start, a space appended,
     # with the word followed by each separator (one substr per word, no LIKE).
-    text = func.lower(func.ltrim(Incident.thrive_risk, literal(table.thrive_separators)),
-                      type_=String) + literal(" ", String)
+    text = func.lower(
+        func.ltrim(Incident.thrive_risk, literal(table.thrive_separators)), type_=String
+    ) + literal(" ", String)
     whens = [(~assessed, literal(table.thrive_unstated))]
     for word, level in table.thrive_words.items():
-        whens.append((func.substr(text, 1, len(word) + 1).in_(
-            [word + sep for sep in table.thrive_separators]), literal(level)))
+        whens.append(
+            (
+                func.substr(text, 1, len(word) + 1).in_(
+                    [word + sep for sep in table.thrive_separators]
+                ),
+                literal(level),
+            )
+        )
     return case(*whens, else_=literal(table.thrive_unstated))
 
 
@@ -130,31 +160,45 @@ def _open_incidents(queue: str | None = None):
 def _marker_risks(table: RankTable, today: date):
     """Per incident with an item not done: the highest level the markers in force on its
     linked persons make it (a derived table, joined once rather than asked per row)."""
-    level = case((MarkerType.severity <= table.high_marker_severity, literal(3)),
-                 (MarkerType.severity == table.medium_marker_severity, literal(2)),
-                 else_=literal(1))
-    return (select(IncidentPerson.incident_id, func.max(level).label("risk"))
-            .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
-            .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
-            .where(IncidentPerson.incident_id.in_(_open_incidents()),
-                   WarningMarker.valid_from <= today,
-                   or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today))
-            .group_by(IncidentPerson.incident_id).subquery("marker_risk"))
+    level = case(
+        (MarkerType.severity <= table.high_marker_severity, literal(3)),
+        (MarkerType.severity == table.medium_marker_severity, literal(2)),
+        else_=literal(1),
+    )
+    return (
+        select(IncidentPerson.incident_id, func.max(level).label("risk"))
+        .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
+        .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
+        .where(
+            IncidentPerson.incident_id.in_(_open_incidents()),
+            WarningMarker.valid_from <= today,
+            or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today),
+        )
+        .group_by(IncidentPerson.incident_id)
+        .subquery("marker_risk")
+    )
 
 
 def _dash_levels(table: RankTable):
     """Per incident with a domestic-abuse item not done: the DASH level in force (its
     newest assessment). Joined to domestic-abuse items only."""
-    newest = (select(func.max(DashAssessment.id))
-              .where(DashAssessment.incident_id.in_(_open_incidents(table.dash_queue)))
-              .group_by(DashAssessment.incident_id))
-    return (select(DashAssessment.incident_id, DashAssessment.level)
-            .where(DashAssessment.id.in_(newest)).subquery("dash_level"))
+    newest = (
+        select(func.max(DashAssessment.id))
+        .where(DashAssessment.incident_id.in_(_open_incidents(table.dash_queue)))
+        .group_by(DashAssessment.incident_id)
+    )
+    return (
+        select(DashAssessment.incident_id, DashAssessment.level)
+        .where(DashAssessment.id.in_(newest))
+        .subquery("dash_level")
+    )
 
 
 def _target_seconds(table: RankTable):
-    whens = [(and_(QueueItem.queue == q, Incident.grade == g), literal(seconds))
-             for (q, g), seconds in table.target_seconds.items()]
+    whens = [
+        (and_(QueueItem.queue == q, Incident.grade == g), literal(seconds))
+        for (q, g), seconds in table.target_seconds.items()
+    ]
     return case(*whens, else_=literal(table.fallback_target_seconds))
 
 
@@ -183,8 +227,7 @@ class QueueRepository:
         make = ItemRow._make
         return [make(row) for row in self.session.connection().execute(statement)]
 
-    def open_items(self, *, queue: str | None = None,
-                   grade: str | None = None) -> list[ItemRow]:
+    def open_items(self, *, queue: str | None = None, grade: str | None = None) -> list[ItemRow]:
         """Every item not done, of one queue and grade or all."""
         statement = _item_select().where(QueueItem.state.in_(NOT_DONE))
         if queue is not None:
@@ -201,16 +244,21 @@ class QueueRepository:
             found += self._rows(_item_select().where(QueueItem.id.in_(chunk)))
         return found
 
-    def markers_of_incidents(self, incident_ids: Iterable[int] | None, today: date,
-                             ) -> dict[int, list[tuple[str, int]]]:
+    def markers_of_incidents(
+        self,
+        incident_ids: Iterable[int] | None,
+        today: date,
+    ) -> dict[int, list[tuple[str, int]]]:
         """(marker code, severity) in force on `today` on persons linked to each incident;
         `incident_ids` None: every incident with an item not done."""
         base = (
             select(IncidentPerson.incident_id, MarkerType.code, MarkerType.severity)
             .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
             .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
-            .where(WarningMarker.valid_from <= today,
-                   or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today))
+            .where(
+                WarningMarker.valid_from <= today,
+                or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today),
+            )
             .distinct()
         )
         found: dict[int, list[tuple[str, int]]] = {}
@@ -218,29 +266,38 @@ class QueueRepository:
             queued = select(QueueItem.incident_id).where(QueueItem.state.in_(NOT_DONE))
             statements = [base.where(IncidentPerson.incident_id.in_(queued))]
         else:
-            statements = [base.where(IncidentPerson.incident_id.in_(chunk))
-                          for chunk in _chunks(sorted(set(incident_ids)))]
+            statements = [
+                base.where(IncidentPerson.incident_id.in_(chunk))
+                for chunk in _chunks(sorted(set(incident_ids)))
+            ]
         for statement in statements:
             for incident_id, code, severity in self.session.execute(statement):
                 found.setdefault(incident_id, []).append((code, severity))
         return found
 
-    def rank_columns(self, table: RankTable, now: datetime, escalate_before: datetime,
-                     today: date):
+    def rank_columns(self, table: RankTable, now: datetime, escalate_before: datetime, today: date):
         """(escalated 0/1, grade rank, risk level, thousandths of target) as SQL expressions
         over QueueItem joined to Incident, and `join(statement)` adding the derived tables
         they read: `order_key`'s parts."""
         dialect = self.session.get_bind().dialect.name
         markers, dashes = _marker_risks(table, today), _dash_levels(table)
         dash = dashes.c.level
-        overdue = and_(QueueItem.queue == table.dash_queue, QueueItem.state.in_(NOT_DONE),
-                       dash.is_(None), QueueItem.entered_at <= literal(escalate_before, UtcDateTime()))
+        overdue = and_(
+            QueueItem.queue == table.dash_queue,
+            QueueItem.state.in_(NOT_DONE),
+            dash.is_(None),
+            QueueItem.entered_at <= literal(escalate_before, UtcDateTime()),
+        )
         escalated = case((overdue, literal(0)), else_=literal(1))
-        grade_rank = case(*[(Incident.grade == g, literal(r)) for g, r in table.grade_ranks.items()],
-                          else_=literal(table.unknown_grade_rank))
+        grade_rank = case(
+            *[(Incident.grade == g, literal(r)) for g, r in table.grade_ranks.items()],
+            else_=literal(table.unknown_grade_rank),
+        )
         thrive = _thrive_risk(table)
-        dash_risk = case(*[(func.lower(dash) == lv, literal(r)) for lv, r in table.dash_risk.items()],
-                         else_=literal(1))
+        dash_risk = case(
+            *[(func.lower(dash) == lv, literal(r)) for lv, r in table.dash_risk.items()],
+            else_=literal(1),
+        )
         overdue_risk = case((overdue, literal(table.escalated_risk)), else_=literal(1))
         # The highest of the parts, each evaluated once (SQLite's max(a, b, ...) is scalar).
         highest = func.greatest if dialect == "postgresql" else func.max
@@ -251,22 +308,46 @@ class QueueRepository:
         through = (age * 1000) // _target_seconds(table)
 
         def join(statement):
-            return (statement
-                    .outerjoin(markers, markers.c.incident_id == QueueItem.incident_id)
-                    .outerjoin(dashes, and_(dashes.c.incident_id == QueueItem.incident_id,
-                                            QueueItem.queue == table.dash_queue)))
+            return statement.outerjoin(
+                markers, markers.c.incident_id == QueueItem.incident_id
+            ).outerjoin(
+                dashes,
+                and_(
+                    dashes.c.incident_id == QueueItem.incident_id,
+                    QueueItem.queue == table.dash_queue,
+                ),
+            )
 
         return escalated, grade_rank, risk, through, join
 
-    def ranked_items(self, table: RankTable, now: datetime, escalate_before: datetime,
-                     today: date, *, queue: str | None = None, grade: str | None = None,
-                     limit: int | None = None) -> list[ItemRow]:
+    def ranked_items(
+        self,
+        table: RankTable,
+        now: datetime,
+        escalate_before: datetime,
+        today: date,
+        *,
+        queue: str | None = None,
+        grade: str | None = None,
+        limit: int | None = None,
+    ) -> list[ItemRow]:
         """Items not done, of one queue and grade or all, in queue order (`order_key`), the
         first `limit` of them (all when None)."""
-        escalated, grade_rank, risk, through, join = self.rank_columns(table, now, escalate_before, today)
-        statement = (join(_item_select()).where(QueueItem.state.in_(NOT_DONE))
-                     .order_by(escalated, grade_rank, risk.desc(), through.desc(),
-                               QueueItem.entered_at, QueueItem.id))
+        escalated, grade_rank, risk, through, join = self.rank_columns(
+            table, now, escalate_before, today
+        )
+        statement = (
+            join(_item_select())
+            .where(QueueItem.state.in_(NOT_DONE))
+            .order_by(
+                escalated,
+                grade_rank,
+                risk.desc(),
+                through.desc(),
+                QueueItem.entered_at,
+                QueueItem.id,
+            )
+        )
         if queue is not None:
             statement = statement.where(QueueItem.queue == queue)
         if grade is not None:
@@ -275,22 +356,38 @@ class QueueRepository:
             statement = statement.limit(limit)
         return self._rows(statement)
 
-    def open_summary(self, table: RankTable, now: datetime, *,
-                     queue: str | None = None, grade: str | None = None,
-                     ) -> tuple[int, datetime | None, int]:
+    def open_summary(
+        self,
+        table: RankTable,
+        now: datetime,
+        *,
+        queue: str | None = None,
+        grade: str | None = None,
+    ) -> tuple[int, datetime | None, int]:
         """(items not done, the oldest entered_at, how many are past their target) of one queue
         and grade or all: one aggregate over the rows, none of them fetched. Past target: waited
         longer than the target (`now - entered_at > target`), to the microsecond."""
-        cutoffs = [(and_(QueueItem.queue == q, Incident.grade == g),
-                    literal(now - timedelta(seconds=seconds), UtcDateTime()))
-                   for (q, g), seconds in table.target_seconds.items()]
-        cutoff = case(*cutoffs, else_=literal(
-            now - timedelta(seconds=table.fallback_target_seconds), UtcDateTime()))
+        cutoffs = [
+            (
+                and_(QueueItem.queue == q, Incident.grade == g),
+                literal(now - timedelta(seconds=seconds), UtcDateTime()),
+            )
+            for (q, g), seconds in table.target_seconds.items()
+        ]
+        cutoff = case(
+            *cutoffs,
+            else_=literal(now - timedelta(seconds=table.fallback_target_seconds), UtcDateTime()),
+        )
         statement = (
-            select(func.count(), func.min(QueueItem.entered_at),
-                   func.coalesce(func.sum(case((QueueItem.entered_at < cutoff, 1), else_=0)), 0))
-            .select_from(QueueItem).join(Incident, Incident.id == QueueItem.incident_id)
-            .where(QueueItem.state.in_(NOT_DONE)))
+            select(
+                func.count(),
+                func.min(QueueItem.entered_at),
+                func.coalesce(func.sum(case((QueueItem.entered_at < cutoff, 1), else_=0)), 0),
+            )
+            .select_from(QueueItem)
+            .join(Incident, Incident.id == QueueItem.incident_id)
+            .where(QueueItem.state.in_(NOT_DONE))
+        )
         if queue is not None:
             statement = statement.where(QueueItem.queue == queue)
         if grade is not None:
@@ -305,11 +402,14 @@ class QueueRepository:
         row = self.session.execute(
             select(Incident, IncidentType)
             .join(IncidentType, IncidentType.code == Incident.opening_type_code)
-            .where(Incident.id == incident_id)).first()
+            .where(Incident.id == incident_id)
+        ).first()
         return None if row is None else (row[0], row[1])
 
     def items_of_incident(self, incident_id: int) -> list[QueueItem]:
-        return list(self.session.scalars(select(QueueItem).where(QueueItem.incident_id == incident_id)))
+        return list(
+            self.session.scalars(select(QueueItem).where(QueueItem.incident_id == incident_id))
+        )
 
     def add_item(self, item: QueueItem) -> None:
         self.session.add(item)
@@ -320,7 +420,8 @@ class QueueRepository:
         return self.session.execute(
             select(Incident, IncidentType)
             .join(IncidentType, IncidentType.code == Incident.opening_type_code)
-            .where(Incident.status.in_(statuses), ~routed)).all()
+            .where(Incident.status.in_(statuses), ~routed)
+        ).all()
 
     def lock_item(self, item_id: int) -> QueueItem | None:
         """The item, locked for this transaction; None if it does not exist or (PostgreSQL)
@@ -333,43 +434,60 @@ class QueueRepository:
     def item_exists(self, item_id: int) -> bool:
         return bool(self.session.scalar(select(func.count()).where(QueueItem.id == item_id)))
 
-    def change_item(self, item_id: int, version: int, states: Sequence[str],
-                    values: dict) -> bool:
+    def change_item(self, item_id: int, version: int, states: Sequence[str], values: dict) -> bool:
         """Apply `values` (and bump the version) only if the item is still at `version` and in
         one of `states`; True when it was."""
         result = self.session.execute(
             update(QueueItem)
-            .where(QueueItem.id == item_id, QueueItem.version == version,
-                   QueueItem.state.in_(states))
+            .where(
+                QueueItem.id == item_id, QueueItem.version == version, QueueItem.state.in_(states)
+            )
             .values(version=QueueItem.version + 1, **values)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
 
-    def finish_item(self, item_id: int, staff_id: int | None, now: datetime,
-                    resolution: str) -> tuple[str, int] | None:
+    def finish_item(
+        self, item_id: int, staff_id: int | None, now: datetime, resolution: str
+    ) -> tuple[str, int] | None:
         """Mark the item done if `staff_id` holds it: (queue, incident id), or None when they
         do not (nothing changed)."""
         return self.session.execute(
             update(QueueItem)
-            .where(QueueItem.id == item_id, QueueItem.state == "claimed",
-                   QueueItem.claimed_by_id == staff_id)
-            .values(state="done", completed_at=now, completed_by_id=staff_id,
-                    resolution=resolution, version=QueueItem.version + 1)
+            .where(
+                QueueItem.id == item_id,
+                QueueItem.state == "claimed",
+                QueueItem.claimed_by_id == staff_id,
+            )
+            .values(
+                state="done",
+                completed_at=now,
+                completed_by_id=staff_id,
+                resolution=resolution,
+                version=QueueItem.version + 1,
+            )
             .returning(QueueItem.queue, QueueItem.incident_id)
-            .execution_options(synchronize_session=False)).first()
+            .execution_options(synchronize_session=False)
+        ).first()
 
-    def next_claimable(self, queue: str | None, stale_before: datetime,
-                       skip: Sequence[int] = ()) -> QueueItem | None:
+    def next_claimable(
+        self, queue: str | None, stale_before: datetime, skip: Sequence[int] = ()
+    ) -> QueueItem | None:
         """The next item to take: a claim gone stale (heartbeat older than `stale_before`,
         longest quiet first), else the oldest open item. On PostgreSQL locked with SKIP LOCKED
         so concurrent workers each get another. Two indexed queries rather than one OR: each
         reads its rows in index order and stops at the first it can lock."""
         postgres = self.session.get_bind().dialect.name == "postgresql"
-        stale = (select(QueueItem)
-                 .where(QueueItem.state == "claimed", QueueItem.heartbeat_at < stale_before)
-                 .order_by(QueueItem.heartbeat_at, QueueItem.id))
-        waiting = (select(QueueItem).where(QueueItem.state == "open")
-                   .order_by(QueueItem.entered_at, QueueItem.id))
+        stale = (
+            select(QueueItem)
+            .where(QueueItem.state == "claimed", QueueItem.heartbeat_at < stale_before)
+            .order_by(QueueItem.heartbeat_at, QueueItem.id)
+        )
+        waiting = (
+            select(QueueItem)
+            .where(QueueItem.state == "open")
+            .order_by(QueueItem.entered_at, QueueItem.id)
+        )
         for statement in (stale, waiting):
             if queue is not None:
                 statement = statement.where(QueueItem.queue == queue)
@@ -390,31 +508,49 @@ class QueueRepository:
 
     def open_counts(self) -> list[tuple[str, str, int, datetime]]:
         """(queue, grade, items not done, oldest entered_at) per queue and grade."""
-        return [(queue, grade, count, oldest) for queue, grade, count, oldest in self.session.execute(
-            select(QueueItem.queue, Incident.grade, func.count(), func.min(QueueItem.entered_at))
-            .join(Incident, Incident.id == QueueItem.incident_id)
-            .where(QueueItem.state.in_(NOT_DONE))
-            .group_by(QueueItem.queue, Incident.grade))]
+        return [
+            (queue, grade, count, oldest)
+            for queue, grade, count, oldest in self.session.execute(
+                select(
+                    QueueItem.queue, Incident.grade, func.count(), func.min(QueueItem.entered_at)
+                )
+                .join(Incident, Incident.id == QueueItem.incident_id)
+                .where(QueueItem.state.in_(NOT_DONE))
+                .group_by(QueueItem.queue, Incident.grade)
+            )
+        ]
 
-    def breach_counts(self, cutoffs: dict[tuple[str, str], datetime],
-                      fallback_cutoff: datetime) -> dict[str, int]:
+    def breach_counts(
+        self, cutoffs: dict[tuple[str, str], datetime], fallback_cutoff: datetime
+    ) -> dict[str, int]:
         """Items not done per queue that entered before their (queue, grade) cutoff."""
-        whens = [(and_(QueueItem.queue == q, Incident.grade == g), literal(cutoff, UtcDateTime()))
-                 for (q, g), cutoff in cutoffs.items()]
+        whens = [
+            (and_(QueueItem.queue == q, Incident.grade == g), literal(cutoff, UtcDateTime()))
+            for (q, g), cutoff in cutoffs.items()
+        ]
         fallback = literal(fallback_cutoff, UtcDateTime())
         cutoff = case(*whens, else_=fallback) if whens else fallback
         rows = self.session.execute(
             select(QueueItem.queue, func.count())
             .join(Incident, Incident.id == QueueItem.incident_id)
             .where(QueueItem.state.in_(NOT_DONE), QueueItem.entered_at < cutoff)
-            .group_by(QueueItem.queue))
+            .group_by(QueueItem.queue)
+        )
         return {queue: n for queue, n in rows}
 
-    def backlog_spans(self, since: datetime, until: datetime,
-                      ) -> list[tuple[str, datetime, datetime | None]]:
+    def backlog_spans(
+        self,
+        since: datetime,
+        until: datetime,
+    ) -> list[tuple[str, datetime, datetime | None]]:
         """(queue, entered_at, completed_at) of every item in a queue at some time in
         [since, until]: what a backlog-over-time line is computed from."""
-        return [(queue, entered, completed) for queue, entered, completed in self.session.execute(
-            select(QueueItem.queue, QueueItem.entered_at, QueueItem.completed_at)
-            .where(QueueItem.entered_at <= until,
-                   or_(QueueItem.completed_at.is_(None), QueueItem.completed_at >= since)))]
+        return [
+            (queue, entered, completed)
+            for queue, entered, completed in self.session.execute(
+                select(QueueItem.queue, QueueItem.entered_at, QueueItem.completed_at).where(
+                    QueueItem.entered_at <= until,
+                    or_(QueueItem.completed_at.is_(None), QueueItem.completed_at >= since),
+                )
+            )
+        ]

@@ -58,8 +58,9 @@ def _prefix(column, prefix: str, dialect: str):
 
 def _current(valid_from, valid_to, today: date):
     """A dated row in force on `today`: started (or undated) and not yet ended."""
-    return and_(or_(valid_from.is_(None), valid_from <= today),
-                or_(valid_to.is_(None), valid_to >= today))
+    return and_(
+        or_(valid_from.is_(None), valid_from <= today), or_(valid_to.is_(None), valid_to >= today)
+    )
 
 
 class DatabaseInfoRepository:
@@ -116,34 +117,47 @@ class IncidentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def opened_between_with_streets(self, start: datetime, end: datetime
-                                    ) -> Sequence[tuple[int, str, str | None, str | None,
-                                                        str | None, str | None]]:
+    def opened_between_with_streets(
+        self, start: datetime, end: datetime
+    ) -> Sequence[tuple[int, str, str | None, str | None, str | None, str | None]]:
         """(id, effective type code, no-crime reason, crime reference, street, town) of
         the incidents opened in [start, end), in the order they were opened."""
         effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
-        return [tuple(row) for row in self.session.execute(  # type: ignore[misc]
-            select(Incident.id, effective, Incident.no_crime_reason, Incident.crime_reference,
-                   Location.street, Location.town)
-            .outerjoin(Location, Location.id == Incident.location_id)
-            .where(Incident.opened_at >= start, Incident.opened_at < end)
-            .order_by(Incident.opened_at, Incident.id))]
+        return [
+            (incident_id, code, no_crime, crime_ref, street, town)
+            for incident_id, code, no_crime, crime_ref, street, town in self.session.execute(
+                select(
+                    Incident.id,
+                    effective,
+                    Incident.no_crime_reason,
+                    Incident.crime_reference,
+                    Location.street,
+                    Location.town,
+                )
+                .outerjoin(Location, Location.id == Incident.location_id)
+                .where(Incident.opened_at >= start, Incident.opened_at < end)
+                .order_by(Incident.opened_at, Incident.id)
+            )
+        ]
 
     def count_by(self, column_name: str, statuses: Sequence[str]) -> dict[str, int]:
         """Open incidents counted by `grade` or `status`."""
         column = {"grade": Incident.grade, "status": Incident.status}[column_name]
         rows = self.session.execute(
-            select(column, func.count())
-            .where(Incident.status.in_(list(statuses)))
-            .group_by(column)
+            select(column, func.count()).where(Incident.status.in_(list(statuses))).group_by(column)
         ).all()
         return {str(key): int(count) for key, count in rows}
 
     def count_awaiting_signoff(self) -> int:
         """No-crime closures waiting for a supervisor's sign-off (NCRS), by its index."""
-        return self.session.scalar(
-            select(func.count()).select_from(Incident)
-            .where(Incident.signoff_state == SIGNOFF_AWAITING)) or 0
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Incident)
+                .where(Incident.signoff_state == SIGNOFF_AWAITING)
+            )
+            or 0
+        )
 
     def count_open_by_heading(self, statuses: Sequence[str]) -> dict[str, int]:
         rows = self.session.execute(
@@ -163,7 +177,8 @@ class IncidentRepository:
         earliest = self.session.scalars(
             select(func.min(Incident.opened_at))
             .where(Incident.status.in_(list(statuses)))
-            .group_by(Incident.status)).all()
+            .group_by(Incident.status)
+        ).all()
         return min(earliest, default=None)
 
     def count(self) -> int:
@@ -174,16 +189,19 @@ class IncidentRepository:
     def get(self, incident_id: int, *, for_update: bool = False) -> Incident | None:
         """The incident, read afresh; `for_update` locks its row (PostgreSQL) so a
         concurrent change waits and then sees this one's new version."""
-        return self.session.get(Incident, incident_id, with_for_update=for_update or None,
-                                populate_existing=True)
+        return self.session.get(
+            Incident, incident_id, with_for_update=for_update or None, populate_existing=True
+        )
 
     def by_reference(self, reference: str) -> Incident | None:
         return self.session.scalars(
-            select(Incident).where(Incident.reference == reference)).one_or_none()
+            select(Incident).where(Incident.reference == reference)
+        ).one_or_none()
 
     def by_idempotency_key(self, key: str) -> Incident | None:
         return self.session.scalars(
-            select(Incident).where(Incident.idempotency_key == key)).one_or_none()
+            select(Incident).where(Incident.idempotency_key == key)
+        ).one_or_none()
 
     def add(self, incident: Incident) -> None:
         self.session.add(incident)
@@ -219,13 +237,17 @@ class IncidentRepository:
         return [(link, person) for link, person in rows]
 
     def is_linked(self, incident_id: int, person_id: int, role: str) -> bool:
-        return bool(self.session.scalar(
-            select(func.count()).select_from(IncidentPerson).where(
-                IncidentPerson.incident_id == incident_id,
-                IncidentPerson.person_id == person_id,
-                IncidentPerson.role == role,
+        return bool(
+            self.session.scalar(
+                select(func.count())
+                .select_from(IncidentPerson)
+                .where(
+                    IncidentPerson.incident_id == incident_id,
+                    IncidentPerson.person_id == person_id,
+                    IncidentPerson.role == role,
+                )
             )
-        ))
+        )
 
     # --- references --------------------------------------------------------------------
 
@@ -257,7 +279,8 @@ class IncidentRepository:
             ).scalar_one()
             reference = incident_reference(day, number)
             taken = self.session.scalar(
-                select(func.count()).select_from(Incident).where(Incident.reference == reference))
+                select(func.count()).select_from(Incident).where(Incident.reference == reference)
+            )
             if not taken:
                 return reference
 
@@ -283,8 +306,11 @@ class IncidentRepository:
             select(Incident, IncidentType, Location.latitude, Location.longitude)
             .join(IncidentType, IncidentType.code == Incident.opening_type_code)
             .outerjoin(Location, Location.id == Incident.location_id)
-            .where(Incident.opened_at >= start, Incident.opened_at <= end,
-                   Incident.status.in_(list(statuses)))
+            .where(
+                Incident.opened_at >= start,
+                Incident.opened_at <= end,
+                Incident.status.in_(list(statuses)),
+            )
             .order_by(Incident.opened_at.desc(), Incident.id.desc())
         ).all()
         return [(incident, kind, lat, lon) for incident, kind, lat, lon in rows]
@@ -298,66 +324,93 @@ class IncidentRepository:
         ).all()
         return [(incident, label) for incident, label in rows]
 
-    def at_location(self, location_id: int, since: datetime, until: datetime,
-                    limit: int) -> Sequence[tuple[Incident, str]]:
+    def at_location(
+        self, location_id: int, since: datetime, until: datetime, limit: int
+    ) -> Sequence[tuple[Incident, str]]:
         """The newest incidents at a location opened in [since, until], newest first."""
         rows = self.session.execute(
             select(Incident, IncidentType.label)
             .join(IncidentType, IncidentType.code == Incident.opening_type_code)
-            .where(Incident.location_id == location_id, Incident.opened_at >= since,
-                   Incident.opened_at <= until)
+            .where(
+                Incident.location_id == location_id,
+                Incident.opened_at >= since,
+                Incident.opened_at <= until,
+            )
             .order_by(Incident.opened_at.desc(), Incident.id.desc())
             .limit(limit)
         ).all()
         return [(incident, label) for incident, label in rows]
 
     def count_at_location(self, location_id: int, since: datetime, until: datetime) -> int:
-        return self.session.scalar(
-            select(func.count()).select_from(Incident).where(
-                Incident.location_id == location_id,
-                Incident.opened_at >= since,
-                Incident.opened_at <= until,
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Incident)
+                .where(
+                    Incident.location_id == location_id,
+                    Incident.opened_at >= since,
+                    Incident.opened_at <= until,
+                )
             )
-        ) or 0
+            or 0
+        )
 
 
 class LocationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def street_centroids(self, streets: set[tuple[str, str | None]]
-                         ) -> dict[tuple[str, str | None], tuple[float, float]]:
+    def street_centroids(
+        self, streets: set[tuple[str, str | None]]
+    ) -> dict[tuple[str, str | None], tuple[float, float]]:
         """The mean position of every known address on each (street, town)."""
-        wanted = [and_(Location.street == street,
-                       Location.town == town if town is not None else Location.town.is_(None))
-                  for street, town in streets]
+        wanted = [
+            and_(
+                Location.street == street,
+                Location.town == town if town is not None else Location.town.is_(None),
+            )
+            for street, town in streets
+        ]
         result = {}
         for batch in range(0, len(wanted), 200):
             for street, town, latitude, longitude in self.session.execute(
-                    select(Location.street, Location.town, func.avg(Location.latitude),
-                           func.avg(Location.longitude))
-                    .where(or_(*wanted[batch:batch + 200]), Location.latitude.is_not(None),
-                           Location.longitude.is_not(None))
-                    .group_by(Location.street, Location.town)):
+                select(
+                    Location.street,
+                    Location.town,
+                    func.avg(Location.latitude),
+                    func.avg(Location.longitude),
+                )
+                .where(
+                    or_(*wanted[batch : batch + 200]),
+                    Location.latitude.is_not(None),
+                    Location.longitude.is_not(None),
+                )
+                .group_by(Location.street, Location.town)
+            ):
                 result[(street, town)] = (float(latitude), float(longitude))
         return result
 
     def get(self, location_id: int) -> Location | None:
         return self.session.get(Location, location_id)
 
-    def by_postcode_prefix(self, prefix: str, words: Sequence[str], limit: int) -> Sequence[Location]:
+    def by_postcode_prefix(
+        self, prefix: str, words: Sequence[str], limit: int
+    ) -> Sequence[Location]:
         """Locations whose normalised postcode starts with `prefix` ("LS6 ", "LS6 2AB")
         and whose address holds every one of `words`."""
         return self.session.scalars(
             select(Location)
-            .where(_prefix(Location.postcode, prefix, _dialect(self.session)),
-                   *self._word_filters(words))
+            .where(
+                _prefix(Location.postcode, prefix, _dialect(self.session)),
+                *self._word_filters(words),
+            )
             .order_by(Location.postcode, Location.address, Location.id)
             .limit(limit)
         ).all()
 
-    def by_street(self, street_prefix: str, numbers: Sequence[str], others: Sequence[str],
-                  limit: int) -> Sequence[Location]:
+    def by_street(
+        self, street_prefix: str, numbers: Sequence[str], others: Sequence[str], limit: int
+    ) -> Sequence[Location]:
         """Locations on a street starting with `street_prefix` ("mill la"), whose address
         has a word starting with each of `numbers` ("12", "3a") and whose address, street
         or town holds each of `others` ("leeds").
@@ -369,14 +422,19 @@ class LocationRepository:
         if not key:
             return []
         number_filters = [
-            or_(Location.address.istartswith(number, autoescape=True),
-                Location.address.icontains(" " + number, autoescape=True))
+            or_(
+                Location.address.istartswith(number, autoescape=True),
+                Location.address.icontains(" " + number, autoescape=True),
+            )
             for number in numbers
         ]
         return self.session.scalars(
             select(Location)
-            .where(_prefix(Location.street_key, key, _dialect(self.session)),
-                   *number_filters, *self._word_filters(others))
+            .where(
+                _prefix(Location.street_key, key, _dialect(self.session)),
+                *number_filters,
+                *self._word_filters(others),
+            )
             .order_by(Location.street_key, Location.address, Location.id)
             .limit(limit)
         ).all()
@@ -384,9 +442,11 @@ class LocationRepository:
     @staticmethod
     def _word_filters(words: Iterable[str]):
         return [
-            or_(Location.address.icontains(word, autoescape=True),
+            or_(
+                Location.address.icontains(word, autoescape=True),
                 Location.street.icontains(word, autoescape=True),
-                Location.town.icontains(word, autoescape=True))
+                Location.town.icontains(word, autoescape=True),
+            )
             for word in words
         ]
 
@@ -402,8 +462,10 @@ class LocationRepository:
         return self.session.scalars(
             select(Person)
             .join(PersonAddress, PersonAddress.person_id == Person.id)
-            .where(PersonAddress.location_id == location_id,
-                   _current(PersonAddress.valid_from, PersonAddress.valid_to, today))
+            .where(
+                PersonAddress.location_id == location_id,
+                _current(PersonAddress.valid_from, PersonAddress.valid_to, today),
+            )
             .distinct()
             .order_by(Person.surname, Person.forename, Person.id)
         ).all()
@@ -417,14 +479,22 @@ class PersonRepository:
         """Whether any of the persons is the victim on an incident opened or closed as one
         of `type_codes`."""
         codes = sorted(type_codes)
-        return bool(person_ids) and self.session.scalar(
-            select(IncidentPerson.id)
-            .join(Incident, Incident.id == IncidentPerson.incident_id)
-            .where(IncidentPerson.person_id.in_(list(person_ids)),
-                   IncidentPerson.role == "victim",
-                   or_(Incident.opening_type_code.in_(codes),
-                       Incident.closing_type_code.in_(codes)))
-            .limit(1)) is not None
+        return (
+            bool(person_ids)
+            and self.session.scalar(
+                select(IncidentPerson.id)
+                .join(Incident, Incident.id == IncidentPerson.incident_id)
+                .where(
+                    IncidentPerson.person_id.in_(list(person_ids)),
+                    IncidentPerson.role == "victim",
+                    or_(
+                        Incident.opening_type_code.in_(codes), Incident.closing_type_code.in_(codes)
+                    ),
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Person)) or 0
@@ -455,8 +525,10 @@ class PersonRepository:
         for surname, forename in name_pairs:
             condition = func.lower(Person.surname).startswith(surname.lower(), autoescape=True)
             if forename:
-                condition = and_(condition, func.lower(Person.forename).startswith(
-                    forename.lower(), autoescape=True))
+                condition = and_(
+                    condition,
+                    func.lower(Person.forename).startswith(forename.lower(), autoescape=True),
+                )
             conditions.append(condition)
         statement = select(Person)
         if conditions:
@@ -464,14 +536,16 @@ class PersonRepository:
         if dates_of_birth:
             statement = statement.where(Person.date_of_birth.in_(list(dates_of_birth)))
         return self.session.scalars(
-            statement.order_by(Person.surname, Person.forename, Person.date_of_birth, Person.id)
-            .limit(limit)
+            statement.order_by(
+                Person.surname, Person.forename, Person.date_of_birth, Person.id
+            ).limit(limit)
         ).all()
 
     def by_surname(self, surname: str) -> Sequence[Person]:
         """Everyone with this surname, any case (the possible-duplicate check)."""
         return self.session.scalars(
-            select(Person).where(func.lower(Person.surname) == surname.lower())
+            select(Person)
+            .where(func.lower(Person.surname) == surname.lower())
             .order_by(Person.forename, Person.id)
         ).all()
 
@@ -485,10 +559,13 @@ class PersonRepository:
         rows = self.session.execute(
             select(WarningMarker, MarkerType)
             .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
-            .where(WarningMarker.person_id.in_(ids),
-                   _current(WarningMarker.valid_from, WarningMarker.valid_to, today))
-            .order_by(WarningMarker.person_id, MarkerType.severity, MarkerType.code,
-                      WarningMarker.id)
+            .where(
+                WarningMarker.person_id.in_(ids),
+                _current(WarningMarker.valid_from, WarningMarker.valid_to, today),
+            )
+            .order_by(
+                WarningMarker.person_id, MarkerType.severity, MarkerType.code, WarningMarker.id
+            )
         ).all()
         return [(marker, kind) for marker, kind in rows]
 
@@ -500,10 +577,16 @@ class PersonRepository:
         rows = self.session.execute(
             select(PersonAddress.person_id, Location)
             .join(Location, Location.id == PersonAddress.location_id)
-            .where(PersonAddress.person_id.in_(ids),
-                   _current(PersonAddress.valid_from, PersonAddress.valid_to, today))
-            .order_by(PersonAddress.person_id, (PersonAddress.kind != "home"),
-                      PersonAddress.valid_from.desc(), PersonAddress.id.desc())
+            .where(
+                PersonAddress.person_id.in_(ids),
+                _current(PersonAddress.valid_from, PersonAddress.valid_to, today),
+            )
+            .order_by(
+                PersonAddress.person_id,
+                (PersonAddress.kind != "home"),
+                PersonAddress.valid_from.desc(),
+                PersonAddress.id.desc(),
+            )
         ).all()
         homes: dict[int, Location] = {}
         for person_id, location in rows:
@@ -556,14 +639,17 @@ class AuditRepository:
         return self.session.scalars(
             select(AuditEvent)
             .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-            .order_by(AuditEvent.chain_seq.desc()).limit(limit)).all()
+            .order_by(AuditEvent.chain_seq.desc())
+            .limit(limit)
+        ).all()
 
     def since(self, start: datetime, person_id: int | None = None) -> Sequence[AuditEvent]:
         """Events from `start` on (only those on one person, if given), oldest first."""
         query = select(AuditEvent).where(AuditEvent.occurred_at >= start)
         if person_id is not None:
-            query = query.where(AuditEvent.object_type == "person",
-                                AuditEvent.object_id == str(person_id))
+            query = query.where(
+                AuditEvent.object_type == "person", AuditEvent.object_id == str(person_id)
+            )
         return self.session.scalars(query.order_by(AuditEvent.chain_seq)).all()
 
     def protected_ids(self, sexual_offence_codes: Iterable[str]) -> dict[str, set[str]]:
@@ -571,15 +657,27 @@ class AuditRepository:
         victim of an incident opened or closed as a sexual offence) and reports."""
         codes = sorted(sexual_offence_codes)
         persons = set(self.session.scalars(select(Person.id).where(Person.restricted.is_(True))))
-        persons |= set(self.session.scalars(
-            select(IncidentPerson.person_id)
-            .join(Incident, Incident.id == IncidentPerson.incident_id)
-            .where(IncidentPerson.role == "victim",
-                   or_(Incident.opening_type_code.in_(codes),
-                       and_(Incident.closing_type_code.is_not(None),
-                            Incident.closing_type_code.in_(codes))))))
-        reports = set(self.session.scalars(
-            select(IntelligenceReport.id).where(IntelligenceReport.restricted.is_(True))))
+        persons |= set(
+            self.session.scalars(
+                select(IncidentPerson.person_id)
+                .join(Incident, Incident.id == IncidentPerson.incident_id)
+                .where(
+                    IncidentPerson.role == "victim",
+                    or_(
+                        Incident.opening_type_code.in_(codes),
+                        and_(
+                            Incident.closing_type_code.is_not(None),
+                            Incident.closing_type_code.in_(codes),
+                        ),
+                    ),
+                )
+            )
+        )
+        reports = set(
+            self.session.scalars(
+                select(IntelligenceReport.id).where(IntelligenceReport.restricted.is_(True))
+            )
+        )
         return {"person": {str(i) for i in persons}, "intelligence": {str(i) for i in reports}}
 
 
@@ -592,13 +690,21 @@ class RecordCopyRepository:
 
     def read_all(self) -> tuple[list[dict[str, object]], ...]:
         """Every location, person and incident as column dictionaries, in id order."""
-        return tuple([dict(r._mapping) for r in self.session.execute(
-            select(model.__table__).order_by(model.id))]
-            for model in (Location, Person, Incident))
+        return tuple(
+            [
+                dict(r._mapping)
+                for r in self.session.execute(select(model.__table__).order_by(model.id))
+            ]
+            for model in (Location, Person, Incident)
+        )
 
-    def insert_copies(self, copier_id: int | None, locations: list[dict[str, object]],
-                      persons: list[dict[str, object]], incidents: list[dict[str, object]]
-                      ) -> tuple[tuple[str, int], ...]:
+    def insert_copies(
+        self,
+        copier_id: int | None,
+        locations: list[dict[str, object]],
+        persons: list[dict[str, object]],
+        incidents: list[dict[str, object]],
+    ) -> tuple[tuple[str, int], ...]:
         """Insert copies with new ids, owned by `copier_id`; an incident whose reference is
         already taken here is left out. Returns how many of each were copied."""
         location_ids: dict[object, object] = {}
@@ -617,12 +723,16 @@ class RecordCopyRepository:
             if row["reference"] in taken:
                 continue
             row.update(
-                opened_by_id=copier_id, idempotency_key=None,
+                opened_by_id=copier_id,
+                idempotency_key=None,
                 location_id=location_ids.get(row["location_id"]) if row["location_id"] else None,
                 thrive_assessed_by_id=copier_id if row["thrive_assessed_by_id"] else None,
                 closed_by_id=copier_id if row["closed_by_id"] else None,
             )
             self.session.execute(insert(Incident.__table__).values(**row))
             copied_incidents += 1
-        return (("locations", len(locations)), ("persons", len(persons)),
-                ("incidents", copied_incidents))
+        return (
+            ("locations", len(locations)),
+            ("persons", len(persons)),
+            ("incidents", copied_incidents),
+        )

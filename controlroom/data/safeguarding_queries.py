@@ -39,17 +39,19 @@ def domestic_condition():
     or uses a correlated test on the type)."""
     return or_(
         Incident.domestic.is_(True),
-        exists().where(IncidentType.code == Incident.opening_type_code,
-                       IncidentType.domestic.is_(True)),
+        exists().where(
+            IncidentType.code == Incident.opening_type_code, IncidentType.domestic.is_(True)
+        ),
     )
 
 
 def latest_dash_ids():
     """A subquery: the id of the DASH in force, per incident."""
-    return (select(DashAssessment.incident_id,
-                   func.max(DashAssessment.id).label("dash_id"))
-            .group_by(DashAssessment.incident_id)
-            .subquery())
+    return (
+        select(DashAssessment.incident_id, func.max(DashAssessment.id).label("dash_id"))
+        .group_by(DashAssessment.incident_id)
+        .subquery()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +60,10 @@ class OverrideRow:
 
     incident_id: int
     incident_reference: str
-    rule: str                  # the rules overridden, in words ("Registered sex offender linked")
-    rules: tuple[str, ...]     # their codes ("rso_linked", ...)
-    action: str                # 'grade_no_deployment' or 'close'
-    supervisor: str            # display name
+    rule: str  # the rules overridden, in words ("Registered sex offender linked")
+    rules: tuple[str, ...]  # their codes ("rso_linked", ...)
+    action: str  # 'grade_no_deployment' or 'close'
+    supervisor: str  # display name
     overridden_at: datetime
     reason: str
 
@@ -91,15 +93,18 @@ class SafeguardingRepository:
         found: dict[int, str] = {}
         # Chunked so a queue of thousands stays within every backend's parameter limit.
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            newest = (select(DashAssessment.incident_id,
-                             func.max(DashAssessment.id).label("dash_id"))
-                      .where(DashAssessment.incident_id.in_(chunk))
-                      .group_by(DashAssessment.incident_id)
-                      .subquery())
+            chunk = ids[start : start + 500]
+            newest = (
+                select(DashAssessment.incident_id, func.max(DashAssessment.id).label("dash_id"))
+                .where(DashAssessment.incident_id.in_(chunk))
+                .group_by(DashAssessment.incident_id)
+                .subquery()
+            )
             rows = self.session.execute(
-                select(DashAssessment.incident_id, DashAssessment.level)
-                .join(newest, DashAssessment.id == newest.c.dash_id))
+                select(DashAssessment.incident_id, DashAssessment.level).join(
+                    newest, DashAssessment.id == newest.c.dash_id
+                )
+            )
             found.update({incident_id: level for incident_id, level in rows})
         return found
 
@@ -109,7 +114,8 @@ class SafeguardingRepository:
         rows = self.session.execute(
             select(Incident.id, Incident.opened_at)
             .where(Incident.status != CLOSED, domestic_condition(), ~has_dash)
-            .order_by(Incident.opened_at, Incident.id))
+            .order_by(Incident.opened_at, Incident.id)
+        )
         return [(incident_id, opened_at) for incident_id, opened_at in rows]
 
     def referral_counts(self, start: datetime, end: datetime) -> dict[str, int]:
@@ -118,11 +124,19 @@ class SafeguardingRepository:
         on Tuesday counts as created in a window holding Monday and as sent in one holding
         Tuesday."""
         counts = {}
-        for name, column in (("created", Referral.created_at), ("sent", Referral.sent_at),
-                             ("acknowledged", Referral.acknowledged_at)):
-            counts[name] = self.session.scalar(
-                select(func.count()).select_from(Referral)
-                .where(column.is_not(None), column >= start, column < end)) or 0
+        for name, column in (
+            ("created", Referral.created_at),
+            ("sent", Referral.sent_at),
+            ("acknowledged", Referral.acknowledged_at),
+        ):
+            counts[name] = (
+                self.session.scalar(
+                    select(func.count())
+                    .select_from(Referral)
+                    .where(column.is_not(None), column >= start, column < end)
+                )
+                or 0
+            )
         return counts
 
     def overrides_between(self, start: datetime, end: datetime) -> list[OverrideRow]:
@@ -131,17 +145,27 @@ class SafeguardingRepository:
             select(SafeguardingOverride, Incident.reference, Staff.display_name)
             .join(Incident, Incident.id == SafeguardingOverride.incident_id)
             .join(Staff, Staff.id == SafeguardingOverride.supervisor_id)
-            .where(SafeguardingOverride.overridden_at >= start,
-                   SafeguardingOverride.overridden_at < end)
-            .order_by(SafeguardingOverride.overridden_at.desc(), SafeguardingOverride.id.desc()))
+            .where(
+                SafeguardingOverride.overridden_at >= start,
+                SafeguardingOverride.overridden_at < end,
+            )
+            .order_by(SafeguardingOverride.overridden_at.desc(), SafeguardingOverride.id.desc())
+        )
         found = []
         for override, reference, supervisor in rows:
             codes = tuple(code for code in override.rules.split(",") if code)
-            found.append(OverrideRow(
-                incident_id=override.incident_id, incident_reference=reference,
-                rule=rule_words(codes), rules=codes, action=override.action,
-                supervisor=supervisor, overridden_at=override.overridden_at,
-                reason=override.reason))
+            found.append(
+                OverrideRow(
+                    incident_id=override.incident_id,
+                    incident_reference=reference,
+                    rule=rule_words(codes),
+                    rules=codes,
+                    action=override.action,
+                    supervisor=supervisor,
+                    overridden_at=override.overridden_at,
+                    reason=override.reason,
+                )
+            )
         return found
 
     def dash_history(self, incident_id: int) -> list[tuple[DashAssessment, str]]:
@@ -150,21 +174,29 @@ class SafeguardingRepository:
             select(DashAssessment, Staff.display_name)
             .join(Staff, Staff.id == DashAssessment.assessed_by_id)
             .where(DashAssessment.incident_id == incident_id)
-            .order_by(DashAssessment.id.desc()))
+            .order_by(DashAssessment.id.desc())
+        )
         return [(assessment, name) for assessment, name in rows]
 
     def current_dash(self, incident_id: int) -> DashAssessment | None:
         return self.session.scalars(
-            select(DashAssessment).where(DashAssessment.incident_id == incident_id)
-            .order_by(DashAssessment.id.desc()).limit(1)).first()
+            select(DashAssessment)
+            .where(DashAssessment.incident_id == incident_id)
+            .order_by(DashAssessment.id.desc())
+            .limit(1)
+        ).first()
 
     def referrals_of(self, incident_id: int) -> list[Referral]:
-        return list(self.session.scalars(
-            select(Referral).where(Referral.incident_id == incident_id).order_by(Referral.id)))
+        return list(
+            self.session.scalars(
+                select(Referral).where(Referral.incident_id == incident_id).order_by(Referral.id)
+            )
+        )
 
     def referral_for_update(self, referral_id: int) -> Referral | None:
         return self.session.scalars(
-            select(Referral).where(Referral.id == referral_id).with_for_update()).first()
+            select(Referral).where(Referral.id == referral_id).with_for_update()
+        ).first()
 
     def staff_names(self, staff_ids: Iterable[int | None]) -> dict[int, str]:
         ids = {staff_id for staff_id in staff_ids if staff_id is not None}
@@ -175,14 +207,21 @@ class SafeguardingRepository:
 
     def victims_and_perpetrators(self, incident_id: int) -> list[int]:
         """The people linked to the incident as victim or suspect (the perpetrator)."""
-        return list(self.session.scalars(
-            select(IncidentPerson.person_id).distinct()
-            .where(IncidentPerson.incident_id == incident_id,
-                   IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR))
-            .order_by(IncidentPerson.person_id)))
+        return list(
+            self.session.scalars(
+                select(IncidentPerson.person_id)
+                .distinct()
+                .where(
+                    IncidentPerson.incident_id == incident_id,
+                    IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR),
+                )
+                .order_by(IncidentPerson.person_id)
+            )
+        )
 
-    def da_incident_counts(self, person_ids: Iterable[int], since: datetime,
-                           until: datetime) -> dict[int, int]:
+    def da_incident_counts(
+        self, person_ids: Iterable[int], since: datetime, until: datetime
+    ) -> dict[int, int]:
         """Per person, how many DA incidents opened in [since, until] they were victim or
         suspect in (every person asked for has an entry)."""
         ids = list(dict.fromkeys(person_ids))
@@ -192,16 +231,21 @@ class SafeguardingRepository:
         rows = self.session.execute(
             select(IncidentPerson.person_id, func.count(func.distinct(Incident.id)))
             .join(Incident, Incident.id == IncidentPerson.incident_id)
-            .where(IncidentPerson.person_id.in_(ids),
-                   IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR),
-                   Incident.opened_at >= since, Incident.opened_at <= until,
-                   domestic_condition())
-            .group_by(IncidentPerson.person_id))
+            .where(
+                IncidentPerson.person_id.in_(ids),
+                IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR),
+                Incident.opened_at >= since,
+                Incident.opened_at <= until,
+                domestic_condition(),
+            )
+            .group_by(IncidentPerson.person_id)
+        )
         counts.update({person_id: count for person_id, count in rows})
         return counts
 
-    def last_marac_for(self, person_ids: Iterable[int],
-                       other_than_incident: int) -> datetime | None:
+    def last_marac_for(
+        self, person_ids: Iterable[int], other_than_incident: int
+    ) -> datetime | None:
         """When the newest MARAC referral was made for another incident in which any of
         these people was victim or suspect (None if never)."""
         ids = list(dict.fromkeys(person_ids))
@@ -210,20 +254,28 @@ class SafeguardingRepository:
         return self.session.scalar(
             select(func.max(Referral.created_at))
             .join(IncidentPerson, IncidentPerson.incident_id == Referral.incident_id)
-            .where(Referral.kind == "marac", Referral.incident_id != other_than_incident,
-                   IncidentPerson.person_id.in_(ids),
-                   IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR)))
+            .where(
+                Referral.kind == "marac",
+                Referral.incident_id != other_than_incident,
+                IncidentPerson.person_id.in_(ids),
+                IncidentPerson.role.in_(VICTIM_OR_PERPETRATOR),
+            )
+        )
 
     def is_domestic(self, incident: Incident) -> bool:
         if incident.domestic:
             return True
-        return bool(self.session.scalar(
-            select(IncidentType.domestic).where(IncidentType.code == incident.opening_type_code)))
+        return bool(
+            self.session.scalar(
+                select(IncidentType.domestic).where(IncidentType.code == incident.opening_type_code)
+            )
+        )
 
     def overrides_of(self, incident_id: int) -> list[tuple[SafeguardingOverride, str]]:
         rows = self.session.execute(
             select(SafeguardingOverride, Staff.display_name)
             .join(Staff, Staff.id == SafeguardingOverride.supervisor_id)
             .where(SafeguardingOverride.incident_id == incident_id)
-            .order_by(SafeguardingOverride.id))
+            .order_by(SafeguardingOverride.id)
+        )
         return [(override, name) for override, name in rows]

@@ -37,9 +37,9 @@ _alembic_version = Table(
 
 
 class SchemaStatus(Enum):
-    EMPTY = "empty"      # a new database: no tables at all
+    EMPTY = "empty"  # a new database: no tables at all
     CURRENT = "current"
-    BEHIND = "behind"    # an older revision this program can upgrade
+    BEHIND = "behind"  # an older revision this program can upgrade
     UNKNOWN = "unknown"  # tables but no revision, or a revision this program does not know
 
 
@@ -111,16 +111,30 @@ def sync_reference_tables(connection: Connection) -> int:
     """
     changed = 0
     specs = (
-        (IncidentType, "incident_type.csv", lambda r: {
-            "code": r["code"], "label": r["label"], "heading": r["heading"],
-            "qualifier": r["qualifier"] or None, "domestic": _flag(r["domestic"]),
-            "possible_crime": _flag(r["possible_crime"]),
-            "suggested_grade": r["suggested_grade"], "active": True,
-        }),
-        (MarkerType, "marker_type.csv", lambda r: {
-            "code": r["code"], "label": r["label"], "severity": int(r["severity"]),
-            "active": True,
-        }),
+        (
+            IncidentType,
+            "incident_type.csv",
+            lambda r: {
+                "code": r["code"],
+                "label": r["label"],
+                "heading": r["heading"],
+                "qualifier": r["qualifier"] or None,
+                "domestic": _flag(r["domestic"]),
+                "possible_crime": _flag(r["possible_crime"]),
+                "suggested_grade": r["suggested_grade"],
+                "active": True,
+            },
+        ),
+        (
+            MarkerType,
+            "marker_type.csv",
+            lambda r: {
+                "code": r["code"],
+                "label": r["label"],
+                "severity": int(r["severity"]),
+                "active": True,
+            },
+        ),
     )
     for model, filename, convert in specs:
         table = model.__table__
@@ -190,9 +204,17 @@ def upgrade(
                 ("staff.enrol", "staff", str(staff_id), "role=administrator (database creator)"),
             ):
                 audit_log.append(
-                    connection, occurred_at=utcnow(), actor=created_by, staff_id=staff_id,
-                    terminal=terminal, action=action, object_type=object_type,
-                    object_id=object_id, outcome="success", justification=None, detail=detail,
+                    connection,
+                    occurred_at=utcnow(),
+                    actor=created_by,
+                    staff_id=staff_id,
+                    terminal=terminal,
+                    action=action,
+                    object_type=object_type,
+                    object_id=object_id,
+                    outcome="success",
+                    justification=None,
+                    detail=detail,
                 )
     return schema_state(engine)
 

@@ -86,29 +86,47 @@ LONG_WORD = 7
 
 def first_letters(word: str) -> str:
     """The start of `word` the first-letters stage looks for."""
-    return word[:FUZZY_PREFIX + (len(word) >= LONG_WORD)]
+    return word[: FUZZY_PREFIX + (len(word) >= LONG_WORD)]
+
 
 # The FTS5 tables (SQLite only; created by migration 0003, not by the models, so they sit
 # in their own MetaData). The column named like the table is FTS5's whole-row column.
 _full_text = MetaData()
 person_name_fts = Table(
-    "person_name_fts", _full_text, Column("rowid", Integer), Column("person_name_fts", String),
-    Column("forename", String), Column("surname", String))
+    "person_name_fts",
+    _full_text,
+    Column("rowid", Integer),
+    Column("person_name_fts", String),
+    Column("forename", String),
+    Column("surname", String),
+)
 person_alias_name_fts = Table(
-    "person_alias_name_fts", _full_text, Column("rowid", Integer),
-    Column("person_alias_name_fts", String), Column("person_id", Integer),
-    Column("forename", String), Column("surname", String))
+    "person_alias_name_fts",
+    _full_text,
+    Column("rowid", Integer),
+    Column("person_alias_name_fts", String),
+    Column("person_id", Integer),
+    Column("forename", String),
+    Column("surname", String),
+)
 # Full-text objects the migrations make outside the models (FTS5 tables and their shadow
 # tables, pg_trgm indexes): schema comparison leaves them out.
 FULL_TEXT_PREFIXES = ("person_name_fts", "person_alias_name_fts", "intelligence_text_fts")
-TRIGRAM_INDEXES = frozenset({"ix_person_forename_trgm", "ix_person_surname_trgm",
-                             "ix_person_alias_forename_trgm", "ix_person_alias_surname_trgm",
-                             "ix_intelligence_report_text_trgm",
-                             # expression indexes (0005, then 0011), PostgreSQL only
-                             "ix_person_forename_start", "ix_person_surname_start",
-                             "ix_person_forename_start_born",
-                             "ix_person_surname_start_born",
-                             "ix_person_name_starts_born"})
+TRIGRAM_INDEXES = frozenset(
+    {
+        "ix_person_forename_trgm",
+        "ix_person_surname_trgm",
+        "ix_person_alias_forename_trgm",
+        "ix_person_alias_surname_trgm",
+        "ix_intelligence_report_text_trgm",
+        # expression indexes (0005, then 0011), PostgreSQL only
+        "ix_person_forename_start",
+        "ix_person_surname_start",
+        "ix_person_forename_start_born",
+        "ix_person_surname_start_born",
+        "ix_person_name_starts_born",
+    }
+)
 
 
 def include_name(name: str | None, type_: str, parent_names) -> bool:
@@ -143,7 +161,7 @@ class PersonCriteria:
     dates_of_birth: tuple[date, ...] = ()  # exact, transposed ones already added
     born_from: date | None = None
     born_to: date | None = None
-    postcode_prefix: str | None = None     # "LS6 2AB" or "LS6 "
+    postcode_prefix: str | None = None  # "LS6 2AB" or "LS6 "
     address_words: tuple[str, ...] = ()
 
 
@@ -157,17 +175,23 @@ class HitMarker:
 
 @dataclass(frozen=True, slots=True)
 class HitDetails:
-    address: str | None          # the address on the day, one line
+    address: str | None  # the address on the day, one line
     markers: tuple[HitMarker, ...]  # in force on the day, most severe first
     incidents: int
     intelligence: int
-    creator: str | None          # who recorded the person (display name)
+    creator: str | None  # who recorded the person (display name)
 
 
 # What ranking reads of a candidate, as a row (attributes by these names): loading
 # hundreds of full ORM objects per keystroke would cost more than finding them.
-CANDIDATE_COLUMNS = (Person.id, Person.forename, Person.surname, Person.date_of_birth,
-                     Person.restricted, Person.merged_into_id)
+CANDIDATE_COLUMNS = (
+    Person.id,
+    Person.forename,
+    Person.surname,
+    Person.date_of_birth,
+    Person.restricted,
+    Person.merged_into_id,
+)
 
 
 class _Cond(NamedTuple):
@@ -220,8 +244,11 @@ LIKE_ESCAPE = "/"
 
 def like_pattern(text: str, *, before: str = "", after: str = "%") -> str:
     """A LIKE pattern matching `text` literally, with `before` and `after` around it."""
-    escaped = (text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
-               .replace("_", LIKE_ESCAPE + "_"))
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
     return before + escaped + after
 
 
@@ -248,8 +275,7 @@ def _one_of(column, name: str, arrays: bool):
 def _surname_keyed(model, keys):
     """The surname of `model`, whole or its first or last part, has one of `keys` (a
     function of the column making its condition)."""
-    return or_(keys(model.surname_key), keys(model.surname_key_first),
-               keys(model.surname_key_last))
+    return or_(keys(model.surname_key), keys(model.surname_key_first), keys(model.surname_key_last))
 
 
 def _keyed_template(model, words: int, arrays: bool, name: str, first: int):
@@ -263,6 +289,7 @@ def _keyed_template(model, words: int, arrays: bool, name: str, first: int):
     index lookups, each one served by a composite index (surname key, forename key) or a
     selective single one, so neither backend has to read everyone with a common name.
     """
+
     def keys(n: int):
         return lambda column: _one_of(column, f"{name}_{first + n}", arrays)
 
@@ -275,12 +302,13 @@ def _keyed_template(model, words: int, arrays: bool, name: str, first: int):
             if a == b:
                 continue
             sur = keys(b)
-            branches += [and_(sur(model.surname_key), fore(model.forename_key)),
-                         and_(sur(model.surname_key_first), fore(model.forename_key)),
-                         and_(sur(model.surname_key_last), fore(model.forename_key))]
+            branches += [
+                and_(sur(model.surname_key), fore(model.forename_key)),
+                and_(sur(model.surname_key_first), fore(model.forename_key)),
+                and_(sur(model.surname_key_last), fore(model.forename_key)),
+            ]
             if a < b:
-                branches.append(and_(fore(model.surname_key_first),
-                                     sur(model.surname_key_last)))
+                branches.append(and_(fore(model.surname_key_first), sur(model.surname_key_last)))
     return or_(*branches)
 
 
@@ -288,7 +316,9 @@ def _alias_keyed_template(words: int, arrays: bool, name: str, first: int):
     """People with an alias that `words` words may be (parameters as above)."""
     return Person.id.in_(
         select(PersonAlias.person_id).where(
-            sql((_keyed_template, PersonAlias, words, arrays, name, first))))
+            sql((_keyed_template, PersonAlias, words, arrays, name, first))
+        )
+    )
 
 
 def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> _Cond:
@@ -297,6 +327,7 @@ def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> _Cond:
     branch a lookup of the (surname key, forename key, date of birth) index. The whole
     surname only: with the parts of double-barrelled ones too, PostgreSQL spent longer
     planning than finding."""
+
     def strict(term: NameTerm) -> list[str]:
         return list(dict.fromkeys(term.keys + term.near_keys))
 
@@ -308,8 +339,7 @@ def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> _Cond:
     for fore, sur in ((first, second), (second, first)):
         for fore_keys, sur_keys in ((strict(fore), loose(sur)), (loose(fore), strict(sur))):
             if fore_keys and sur_keys:
-                params[f"gap_fore_{branches}"], params[f"gap_sur_{branches}"] = \
-                    fore_keys, sur_keys
+                params[f"gap_fore_{branches}"], params[f"gap_sur_{branches}"] = fore_keys, sur_keys
                 branches += 1
     return _Cond((_gap_template, branches, arrays), params)
 
@@ -319,9 +349,15 @@ def _gap_template(branches: int, arrays: bool):
     `gap_sur_<n>` and `gap_fore_<n>` (`_one_of`)."""
     if not branches:
         return false()
-    return or_(*(and_(_one_of(Person.surname_key, f"gap_sur_{n}", arrays),
-                      _one_of(Person.forename_key, f"gap_fore_{n}", arrays))
-                 for n in range(branches)))
+    return or_(
+        *(
+            and_(
+                _one_of(Person.surname_key, f"gap_sur_{n}", arrays),
+                _one_of(Person.forename_key, f"gap_fore_{n}", arrays),
+            )
+            for n in range(branches)
+        )
+    )
 
 
 def _dates_sql(exact: bool, between: bool):
@@ -331,8 +367,11 @@ def _dates_sql(exact: bool, between: bool):
     if exact:
         conditions.append(Person.date_of_birth.in_(bindparam("dates", expanding=True)))
     if between:
-        conditions.append(Person.date_of_birth.between(bindparam("born_from", type_=Date),
-                                                       bindparam("born_to", type_=Date)))
+        conditions.append(
+            Person.date_of_birth.between(
+                bindparam("born_from", type_=Date), bindparam("born_to", type_=Date)
+            )
+        )
     return or_(*conditions)
 
 
@@ -359,17 +398,28 @@ def _address_sql(postcode: str | None, words: int):
     if postcode == POSTCODE_EXACT:
         filters.append(Location.postcode == bindparam("postcode"))
     elif postcode == POSTCODE_RANGE:
-        filters.append(and_(Location.postcode >= bindparam("postcode_from"),
-                            Location.postcode < bindparam("postcode_to")))
+        filters.append(
+            and_(
+                Location.postcode >= bindparam("postcode_from"),
+                Location.postcode < bindparam("postcode_to"),
+            )
+        )
     elif postcode == POSTCODE_LIKE:
         filters.append(_like(Location.postcode, "postcode_like"))
     for n in range(words):
-        filters.append(or_(*(_ilike(column, f"address_word_{n}") for column in
-                             (Location.address, Location.street, Location.town))))
+        filters.append(
+            or_(
+                *(
+                    _ilike(column, f"address_word_{n}")
+                    for column in (Location.address, Location.street, Location.town)
+                )
+            )
+        )
     return Person.id.in_(
         select(PersonAddress.person_id)
         .join(Location, Location.id == PersonAddress.location_id)
-        .where(*filters))
+        .where(*filters)
+    )
 
 
 def _initial_sql(name: str, dropped: bool):
@@ -378,19 +428,16 @@ def _initial_sql(name: str, dropped: bool):
     first letter left out, "ohn" for John): a plain filter on the rows a key found (no
     index could serve one letter, and PostgreSQL would try its trigram index for a LIKE)."""
     letter: BindParameter[str] = bindparam(name)
-    conditions = [name_start(Person.forename, 1) == letter,
-                  name_start(Person.surname, 1) == letter]
+    conditions = [name_start(Person.forename, 1) == letter, name_start(Person.surname, 1) == letter]
     if dropped:
         rest: BindParameter[str] = bindparam(f"{name}_rest")
-        conditions += [_after_first(Person.forename) == rest,
-                       _after_first(Person.surname) == rest]
+        conditions += [_after_first(Person.forename) == rest, _after_first(Person.surname) == rest]
     return or_(*conditions)
 
 
 def _after_first(column):
     """A name's START_LETTERS letters after its first, lower case."""
-    return func.lower(func.substr(column, literal_column("2"),
-                                  literal_column(str(START_LETTERS))))
+    return func.lower(func.substr(column, literal_column("2"), literal_column(str(START_LETTERS))))
 
 
 # A person a search stage found: the candidate columns of one row.
@@ -398,8 +445,10 @@ Candidate = Row[Any]
 
 # The same columns, by name, as a UNION of candidate parts gives them back (with their
 # types, so dates and flags come back as on a plain select), and the part's number.
-_UNION_COLUMNS = (*(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
-                  literal_column("part", Integer))
+_UNION_COLUMNS = (
+    *(literal_column(c.key, c.type) for c in CANDIDATE_COLUMNS),
+    literal_column("part", Integer),
+)
 
 
 @lru_cache(maxsize=512)
@@ -408,15 +457,16 @@ def _union_sql(shapes: tuple[tuple, ...]):
     `part` column to put the rows back in order."""
     statements: list[Select[Any]] = [
         select(*CANDIDATE_COLUMNS, literal_column(str(number)).label("part"))  # type: ignore[misc]
-        .where(sql(shape)).limit(bindparam(f"limit_{number}", type_=Integer))
-        for number, shape in enumerate(shapes)]
+        .where(sql(shape))
+        .limit(bindparam(f"limit_{number}", type_=Integer))
+        for number, shape in enumerate(shapes)
+    ]
     if len(statements) == 1:
         return statements[0]
     # Each part its own subquery (SQLite allows no LIMIT inside a UNION), read back by
     # the columns' names. No ORDER BY: the parts are put in order by `_collect` (a stable
     # sort of a few hundred rows), where the database would sort each part and merge them.
-    return union_all(*(select(*_UNION_COLUMNS).select_from(s.subquery())
-                       for s in statements))
+    return union_all(*(select(*_UNION_COLUMNS).select_from(s.subquery()) for s in statements))
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,9 +479,14 @@ class _Group:
 
 
 class PersonSearch(Protocol):
-    def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
-                   enough: Callable[[Sequence[Row]], bool] | None = None, *,
-                   last_resort: bool = False) -> Sequence[Row]: ...
+    def candidates(
+        self,
+        criteria: PersonCriteria,
+        limit: int = CANDIDATE_LIMIT,
+        enough: Callable[[Sequence[Row]], bool] | None = None,
+        *,
+        last_resort: bool = False,
+    ) -> Sequence[Row]: ...
 
     def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]: ...
 
@@ -498,8 +553,14 @@ class _IndexedSearch:
         """Rows of a Core statement on the session's connection (no ORM on the way)."""
         return self.session.connection().execute(statement, params or {})
 
-    def _names(self, key_lists: Sequence[Sequence[str]], *, aliases: bool = True,
-               name: str = "name_keys", first: int = 0) -> list[_Cond]:
+    def _names(
+        self,
+        key_lists: Sequence[Sequence[str]],
+        *,
+        aliases: bool = True,
+        name: str = "name_keys",
+        first: int = 0,
+    ) -> list[_Cond]:
         """Every word matched by its phonetic keys, on the person or (unless `aliases` is
         False) an alias; the keys in the parameters `<name>_<n>`, n counted from `first`.
 
@@ -511,8 +572,7 @@ class _IndexedSearch:
         params = {f"{name}_{first + n}": k for n, k in enumerate(keys)}
         conditions = [_Cond((_keyed_template, Person, len(keys), False, name, first), params)]
         if aliases:
-            conditions.append(_Cond((_alias_keyed_template, len(keys), False, name, first),
-                                    params))
+            conditions.append(_Cond((_alias_keyed_template, len(keys), False, name, first), params))
         return conditions
 
     def _date_condition(self, criteria: PersonCriteria) -> _Cond | None:
@@ -538,9 +598,14 @@ class _IndexedSearch:
             params[f"address_word_{n}"] = like_pattern(word, before="%")
         return _Cond((_address_sql, kind, len(criteria.address_words)), params)
 
-    def candidates(self, criteria: PersonCriteria, limit: int = CANDIDATE_LIMIT,
-                   enough: Callable[[Sequence[Row]], bool] | None = None, *,
-                   last_resort: bool = False) -> Sequence[Row]:
+    def candidates(
+        self,
+        criteria: PersonCriteria,
+        limit: int = CANDIDATE_LIMIT,
+        enough: Callable[[Sequence[Row]], bool] | None = None,
+        *,
+        last_resort: bool = False,
+    ) -> Sequence[Row]:
         """People the criteria may mean, the likeliest first: at most `limit` from the
         narrow and first stages, and NEAR_LIMIT more from each wider one.
 
@@ -601,8 +666,11 @@ class _IndexedSearch:
             filter_sets = [[self._no_date_of_birth(), *at]]
         elif dates is not None:
             filter_sets = [[dates, *at], [self._no_date_of_birth(), *at]]
-        elif criteria.postcode_prefix and not criteria.postcode_prefix.endswith(" ") \
-                and not last_resort:
+        elif (
+            criteria.postcode_prefix
+            and not criteria.postcode_prefix.endswith(" ")
+            and not last_resort
+        ):
             # Everyone ever at the postcode (a few households), whatever their name.
             self._collect(found, [_Group([_all(at)])], limit)
             if len(found) < limit:
@@ -610,20 +678,31 @@ class _IndexedSearch:
 
         def group(conditions, sets=None, more: int | None = None) -> _Group:
             """Every (filter set, condition) pair of a stage, filter sets first."""
-            return _Group([self._within(filters, condition)
-                           for filters in (sets or filter_sets)
-                           for condition in conditions], more)
+            return _Group(
+                [
+                    self._within(filters, condition)
+                    for filters in (sets or filter_sets)
+                    for condition in conditions
+                ],
+                more,
+            )
 
-        def stage_groups(lists: Sequence[list], lead: Sequence[_Group] = (),
-                         more: int | None = None) -> list[_Group]:
+        def stage_groups(
+            lists: Sequence[list], lead: Sequence[_Group] = (), more: int | None = None
+        ) -> list[_Group]:
             """A stage's groups: each list of conditions within each filter set in turn
             (born in the range asked, then no date recorded), each its own part on its
             own index, all in one statement; a set is read only while those before it
             left room."""
             return [*lead, *(group(c, [f], more) for f in filter_sets for c in lists)]
 
-        def stage(conditions, lead: Sequence[_Group] = (), more: int | None = None, *,
-                  alternatives: Sequence[list] = ()) -> None:
+        def stage(
+            conditions,
+            lead: Sequence[_Group] = (),
+            more: int | None = None,
+            *,
+            alternatives: Sequence[list] = (),
+        ) -> None:
             """One stage, in one statement: `conditions` (or each of `alternatives`,
             one word's conditions each) within each filter set in turn."""
             lists = list(alternatives) or [conditions]
@@ -636,11 +715,17 @@ class _IndexedSearch:
             # first, and its aliases would cost more than all the rest of the search.
             first_set, *other_sets = filter_sets
             added = self._collect(
-                found, [*lead, *(group(c[:1], [first_set], more) for c in lists)], limit)
-            if len(found) < limit if more is None else sum(added[len(lead):]) < more:
-                self._collect(found, [*(group(c[1:], [first_set], more) for c in lists),
-                                      *(group(c, [f], more)
-                                        for f in other_sets for c in lists)], limit)
+                found, [*lead, *(group(c[:1], [first_set], more) for c in lists)], limit
+            )
+            if len(found) < limit if more is None else sum(added[len(lead) :]) < more:
+                self._collect(
+                    found,
+                    [
+                        *(group(c[1:], [first_set], more) for c in lists),
+                        *(group(c, [f], more) for f in other_sets for c in lists),
+                    ],
+                    limit,
+                )
 
         if not last_resort:
             # Steps 1-3 (`last_resort`: step 4 alone).
@@ -667,25 +752,42 @@ class _IndexedSearch:
             # With exact dates everyone born then is in already, whatever their name: the
             # wider stages would only add people with no date recorded, found by their keys.
             # With a range, they look within it.
-            wide = (len(terms) > 1 or len(found) < PREFIX_WHEN_FEWER) \
-                and not criteria.dates_of_birth \
+            wide = (
+                (len(terms) > 1 or len(found) < PREFIX_WHEN_FEWER)
+                and not criteria.dates_of_birth
                 and not (enough is not None and enough(result()))
+            )
             wider: list[_Group] = []
             if wide and any(t.near_keys for t in terms):
                 # On the person's own names: an alias is found by its own keys (the first
                 # stage); the near keys of every alias reach thousands, and within a range of
                 # dates PostgreSQL would read everyone born then to find them.
-                wider.append(group(
-                    self._names([tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms],
-                                aliases=False, name="near_keys"),
-                    filter_sets[:1], NEAR_LIMIT))
+                wider.append(
+                    group(
+                        self._names(
+                            [tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms],
+                            aliases=False,
+                            name="near_keys",
+                        ),
+                        filter_sets[:1],
+                        NEAR_LIMIT,
+                    )
+                )
             letters: list[_Group] = []
-            if wide and len(prefixes) == len(terms) \
-                    and any(len(p) > FUZZY_PREFIX for p in prefixes):
+            if (
+                wide
+                and len(prefixes) == len(terms)
+                and any(len(p) > FUZZY_PREFIX for p in prefixes)
+            ):
                 # A letter left out past the first few ("chalie mooe"): every word by its
                 # first letters, the ranking's closeness decides.
-                letters.append(group(self._first_letters([first_letters(p) for p in prefixes]),
-                                     filter_sets[:1], NEAR_LIMIT))
+                letters.append(
+                    group(
+                        self._first_letters([first_letters(p) for p in prefixes]),
+                        filter_sets[:1],
+                        NEAR_LIMIT,
+                    )
+                )
             # The starts of names go first in the same statement as the wider stages (one
             # round trip), so a cut still keeps them before near spellings. A lone word's
             # first letters reach thousands (every Adam and Adams for "adasm"): asked only
@@ -713,26 +815,42 @@ class _IndexedSearch:
             # or going on with them after a first letter left out ("ohn smith": the
             # Smiths named John), at most NEAR_LIMIT a word: a common key reads many to
             # find them.
-            initials = [self._initial(term, f"initial_{index}") if term.prefix else None
-                        for index, term in enumerate(terms)]
+            initials = [
+                self._initial(term, f"initial_{index}") if term.prefix else None
+                for index, term in enumerate(terms)
+            ]
 
             def others(number: int) -> list[_Cond]:
-                return [initial for index, initial in enumerate(initials)
-                        if index != number and initial is not None]
+                return [
+                    initial
+                    for index, initial in enumerate(initials)
+                    if index != number and initial is not None
+                ]
 
-            stage([], more=NEAR_LIMIT, alternatives=[
-                [_all([condition, *others(number)])
-                 for condition in self._names([term.keys], first=number)]
-                for number, term in enumerate(terms)])
+            stage(
+                [],
+                more=NEAR_LIMIT,
+                alternatives=[
+                    [
+                        _all([condition, *others(number)])
+                        for condition in self._names([term.keys], first=number)
+                    ]
+                    for number, term in enumerate(terms)
+                ],
+            )
             if found:
                 return result()
-        stage([condition for index, term in enumerate(terms)
-               if len(term.prefix) >= FUZZY_PREFIX
-               for condition in self._fuzzy_text(term, f"fuzzy_{index}")])
+        stage(
+            [
+                condition
+                for index, term in enumerate(terms)
+                if len(term.prefix) >= FUZZY_PREFIX
+                for condition in self._fuzzy_text(term, f"fuzzy_{index}")
+            ]
+        )
         return result()
 
-    def _collect(self, found: dict[int, Row], groups: Sequence[_Group], limit: int
-                 ) -> list[int]:
+    def _collect(self, found: dict[int, Row], groups: Sequence[_Group], limit: int) -> list[int]:
         """Add to `found` (in place) the people each group's parts find, group after group
         and part after part, in one statement: a UNION ALL of the parts, each on its own
         index, with a `part` column to keep them in order. A group with `more` adds at
@@ -811,11 +929,21 @@ class _IndexedSearch:
             first.setdefault(row.id, row)
             found = markers.setdefault(row.id, [])
             if row.marker_code is not None:
-                found.append(HitMarker(row.marker_code, row.marker_label, row.marker_severity,
-                                       row.marker_note))
-        return {person_id: HitDetails(_address_line(row), tuple(markers[person_id]),
-                                      row.incidents or 0, row.intelligence or 0, row.creator)
-                for person_id, row in first.items()}
+                found.append(
+                    HitMarker(
+                        row.marker_code, row.marker_label, row.marker_severity, row.marker_note
+                    )
+                )
+        return {
+            person_id: HitDetails(
+                _address_line(row),
+                tuple(markers[person_id]),
+                row.incidents or 0,
+                row.intelligence or 0,
+                row.creator,
+            )
+            for person_id, row in first.items()
+        }
 
 
 def _address_line(row) -> str | None:
@@ -826,17 +954,19 @@ def _address_line(row) -> str | None:
 
 def _in_force(valid_from, valid_to, today):
     """A dated row in force on `today`: started (or undated) and not yet ended."""
-    return and_(or_(valid_from.is_(None), valid_from <= today),
-                or_(valid_to.is_(None), valid_to >= today))
+    return and_(
+        or_(valid_from.is_(None), valid_from <= today), or_(valid_to.is_(None), valid_to >= today)
+    )
 
 
 @lru_cache(maxsize=2)
 def _aliases_statement(arrays: bool):
     """The aliases of the people in the list parameter `ids`, built once."""
-    return (select(PersonAlias.person_id, PersonAlias.forename, PersonAlias.surname,
-                   PersonAlias.kind)
-            .where(_one_of(PersonAlias.person_id, "ids", arrays))
-            .order_by(PersonAlias.person_id, PersonAlias.id))
+    return (
+        select(PersonAlias.person_id, PersonAlias.forename, PersonAlias.surname, PersonAlias.kind)
+        .where(_one_of(PersonAlias.person_id, "ids", arrays))
+        .order_by(PersonAlias.person_id, PersonAlias.id)
+    )
 
 
 @lru_cache(maxsize=2)
@@ -853,66 +983,106 @@ def _hit_details_statement(arrays: bool):
     # merged records hold. Two index lookups, by id and by merged_into_id.
     members = union_all(
         select(owned.id).where(owned.id == Person.id).correlate(Person),
-        select(owned.id).where(owned.merged_into_id == Person.id).correlate(Person))
+        select(owned.id).where(owned.merged_into_id == Person.id).correlate(Person),
+    )
 
     def linked(person_column, linked_column):
         # Counted per person (a correlated subquery: the few links of one person, by
         # index, never a plan over every hit's links at once), each linked row once.
-        return (select(func.count(func.distinct(linked_column)))
-                .where(person_column.in_(members))
-                .scalar_subquery())
+        return (
+            select(func.count(func.distinct(linked_column)))
+            .where(person_column.in_(members))
+            .scalar_subquery()
+        )
 
     homes = (
-        select(PersonAddress.person_id, Location.address, Location.town, Location.postcode,
-               func.row_number().over(
-                   partition_by=PersonAddress.person_id,
-                   order_by=((PersonAddress.kind != "home"), PersonAddress.valid_from.desc(),
-                             PersonAddress.id.desc())).label("home_rank"))
+        select(
+            PersonAddress.person_id,
+            Location.address,
+            Location.town,
+            Location.postcode,
+            func.row_number()
+            .over(
+                partition_by=PersonAddress.person_id,
+                order_by=(
+                    (PersonAddress.kind != "home"),
+                    PersonAddress.valid_from.desc(),
+                    PersonAddress.id.desc(),
+                ),
+            )
+            .label("home_rank"),
+        )
         .join(Location, Location.id == PersonAddress.location_id)
-        .where(listed(PersonAddress.person_id),
-               _in_force(PersonAddress.valid_from, PersonAddress.valid_to, today))
-        .subquery("home"))
+        .where(
+            listed(PersonAddress.person_id),
+            _in_force(PersonAddress.valid_from, PersonAddress.valid_to, today),
+        )
+        .subquery("home")
+    )
     markers = (
-        select(WarningMarker.id, WarningMarker.person_id, WarningMarker.note,
-               MarkerType.code, MarkerType.label, MarkerType.severity)
+        select(
+            WarningMarker.id,
+            WarningMarker.person_id,
+            WarningMarker.note,
+            MarkerType.code,
+            MarkerType.label,
+            MarkerType.severity,
+        )
         .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
-        .where(listed(WarningMarker.person_id),
-               _in_force(WarningMarker.valid_from, WarningMarker.valid_to, today))
-        .subquery("marker"))
+        .where(
+            listed(WarningMarker.person_id),
+            _in_force(WarningMarker.valid_from, WarningMarker.valid_to, today),
+        )
+        .subquery("marker")
+    )
     return (
-        select(Person.id, Staff.display_name.label("creator"),
-               linked(IncidentPerson.person_id, IncidentPerson.incident_id).label("incidents"),
-               linked(IntelligenceSubject.person_id,
-                      IntelligenceSubject.report_id).label("intelligence"),
-               homes.c.home_rank, homes.c.address, homes.c.town, homes.c.postcode,
-               markers.c.code.label("marker_code"), markers.c.label.label("marker_label"),
-               markers.c.severity.label("marker_severity"),
-               markers.c.note.label("marker_note"))
+        select(
+            Person.id,
+            Staff.display_name.label("creator"),
+            linked(IncidentPerson.person_id, IncidentPerson.incident_id).label("incidents"),
+            linked(IntelligenceSubject.person_id, IntelligenceSubject.report_id).label(
+                "intelligence"
+            ),
+            homes.c.home_rank,
+            homes.c.address,
+            homes.c.town,
+            homes.c.postcode,
+            markers.c.code.label("marker_code"),
+            markers.c.label.label("marker_label"),
+            markers.c.severity.label("marker_severity"),
+            markers.c.note.label("marker_note"),
+        )
         .outerjoin(Staff, Staff.id == Person.created_by_id)
         .outerjoin(homes, and_(homes.c.person_id == Person.id, homes.c.home_rank == 1))
         .outerjoin(markers, markers.c.person_id == Person.id)
         .where(listed(Person.id))
-        .order_by(Person.id, markers.c.severity, markers.c.code, markers.c.id))
+        .order_by(Person.id, markers.c.severity, markers.c.code, markers.c.id)
+    )
+
 
 def _fts_person_sql(name: str):
     """People whose names the FTS5 query in parameter `name` matches."""
-    return Person.id.in_(select(person_name_fts.c.rowid)
-                         .where(person_name_fts.c.person_name_fts.match(bindparam(name))))
+    return Person.id.in_(
+        select(person_name_fts.c.rowid).where(
+            person_name_fts.c.person_name_fts.match(bindparam(name))
+        )
+    )
 
 
 def _fts_alias_sql(name: str):
     """People with an alias the FTS5 query in parameter `name` matches."""
     return Person.id.in_(
-        select(person_alias_name_fts.c.person_id)
-        .where(person_alias_name_fts.c.person_alias_name_fts.match(bindparam(name))))
+        select(person_alias_name_fts.c.person_id).where(
+            person_alias_name_fts.c.person_alias_name_fts.match(bindparam(name))
+        )
+    )
 
 
 def _distributed_sql(filter_shapes: tuple, condition_shape: tuple):
     """`condition` within the filters, the filters given to each term of an OR."""
     filters = [sql(shape) for shape in filter_shapes]
     condition = sql(condition_shape)
-    if filters and isinstance(condition, BooleanClauseList) \
-            and condition.operator is operators.or_:
+    if filters and isinstance(condition, BooleanClauseList) and condition.operator is operators.or_:
         return or_(*(and_(*filters, term) for term in condition.clauses))
     return and_(*filters, condition)
 
@@ -948,15 +1118,16 @@ class SqliteSearch(_IndexedSearch):
         # key and range together.
         if not filters:
             return condition
-        return _Cond((_distributed_sql, tuple(f.shape for f in filters), condition.shape),
-                     _params_of((*filters, condition)))
+        return _Cond(
+            (_distributed_sql, tuple(f.shape for f in filters), condition.shape),
+            _params_of((*filters, condition)),
+        )
 
     def _postcode(self, postcode: str) -> tuple[str, dict]:
         # SQLite's LIKE folds case, so it cannot use the (binary) postcode index: a range
         # can. Stored postcodes are normalised upper case, as the query's are.
         if postcode.endswith(" "):
-            return POSTCODE_RANGE, {"postcode_from": postcode,
-                                    "postcode_to": postcode + "\uffff"}
+            return POSTCODE_RANGE, {"postcode_from": postcode, "postcode_to": postcode + "\uffff"}
         return POSTCODE_EXACT, {"postcode": postcode}
 
 
@@ -983,10 +1154,12 @@ def _named(name: str, forename: int, surname: int):
     """The forename starts with word `forename` and the surname with word `surname`
     (`_starts_params`): one lookup in the (surname start, forename start, date of birth)
     index of 0011."""
-    return and_(name_start(Person.surname) == bindparam(f"{name}_start_{surname}"),
-                name_start(Person.forename) == bindparam(f"{name}_start_{forename}"),
-                _like(func.lower(Person.surname), f"{name}_like_{surname}"),
-                _like(func.lower(Person.forename), f"{name}_like_{forename}"))
+    return and_(
+        name_start(Person.surname) == bindparam(f"{name}_start_{surname}"),
+        name_start(Person.forename) == bindparam(f"{name}_start_{forename}"),
+        _like(func.lower(Person.surname), f"{name}_like_{surname}"),
+        _like(func.lower(Person.forename), f"{name}_like_{forename}"),
+    )
 
 
 def _either_way_sql(name: str):
@@ -1001,8 +1174,11 @@ def either_way(first: str, second: str, *, name: str) -> _Cond:
 def two_starts(prefixes: Sequence[str]) -> bool:
     """Two words of at least START_LETTERS that start differently: `either_way` can
     ask for them (alike, "each starts either name" is the same thing)."""
-    return len(prefixes) == 2 and all(len(p) >= START_LETTERS for p in prefixes) \
+    return (
+        len(prefixes) == 2
+        and all(len(p) >= START_LETTERS for p in prefixes)
         and prefixes[0][:START_LETTERS] != prefixes[1][:START_LETTERS]
+    )
 
 
 def _pg_starts(name: str, n: int, indexed: bool):
@@ -1014,9 +1190,10 @@ def _pg_starts(name: str, n: int, indexed: bool):
     if not indexed:
         return or_(_ilike(Person.forename, like), _ilike(Person.surname, like))
     start: BindParameter[str] = bindparam(f"{name}_start_{n}")
-    return and_(or_(name_start(Person.forename) == start, name_start(Person.surname) == start),
-                or_(_like(func.lower(Person.forename), like),
-                    _like(func.lower(Person.surname), like)))
+    return and_(
+        or_(name_start(Person.forename) == start, name_start(Person.surname) == start),
+        or_(_like(func.lower(Person.forename), like), _like(func.lower(Person.surname), like)),
+    )
 
 
 def _pg_words_sql(name: str, indexed: tuple[bool, ...], later: bool):
@@ -1025,23 +1202,35 @@ def _pg_words_sql(name: str, indexed: tuple[bool, ...], later: bool):
     any token on SQLite: by trigram, slower (`<name>_space`, `<name>_hyphen`)."""
     conditions = [_pg_starts(name, n, flag) for n, flag in enumerate(indexed)]
     if later:
-        conditions.append(or_(*(_ilike(column, f"{name}_{joint}")
-                                for column in (Person.forename, Person.surname)
-                                for joint in ("space", "hyphen"))))
+        conditions.append(
+            or_(
+                *(
+                    _ilike(column, f"{name}_{joint}")
+                    for column in (Person.forename, Person.surname)
+                    for joint in ("space", "hyphen")
+                )
+            )
+        )
     return and_(*conditions)
 
 
 def _pg_similar_sql(name: str):
     """The person's forename or surname is near the word in parameter `name` (pg_trgm's
     similarity operator, threshold pg_trgm.similarity_threshold, 0.3)."""
-    return or_(*(column.op("%")(bindparam(name)) for column in (Person.forename,
-                                                                Person.surname)))
+    return or_(*(column.op("%")(bindparam(name)) for column in (Person.forename, Person.surname)))
 
 
 def _pg_similar_alias_sql(name: str):
-    return Person.id.in_(select(PersonAlias.person_id).where(
-        or_(*(column.op("%")(bindparam(name)) for column in (PersonAlias.forename,
-                                                             PersonAlias.surname)))))
+    return Person.id.in_(
+        select(PersonAlias.person_id).where(
+            or_(
+                *(
+                    column.op("%")(bindparam(name))
+                    for column in (PersonAlias.forename, PersonAlias.surname)
+                )
+            )
+        )
+    )
 
 
 class PostgresSearch(_IndexedSearch):
@@ -1057,8 +1246,9 @@ class PostgresSearch(_IndexedSearch):
             params[f"{name}_space"] = like_pattern(words[-1], before="% ")
             params[f"{name}_hyphen"] = like_pattern(words[-1], before="%-")
             words = words[:-1]
-        return _Cond((_pg_words_sql, name,
-                      tuple(len(w) >= START_LETTERS for w in words), later), params)
+        return _Cond(
+            (_pg_words_sql, name, tuple(len(w) >= START_LETTERS for w in words), later), params
+        )
 
     def _prefixes(self, prefixes: Sequence[str], name: str) -> list[_Cond]:
         # The person's own names: aliases have no expression index (a trigram ILIKE on
@@ -1085,8 +1275,10 @@ class PostgresSearch(_IndexedSearch):
 
     def _fuzzy_text(self, term: NameTerm, name: str) -> list[_Cond]:
         params = {name: term.prefix}
-        return [_Cond((_pg_similar_sql, name), params),
-                _Cond((_pg_similar_alias_sql, name), params)]
+        return [
+            _Cond((_pg_similar_sql, name), params),
+            _Cond((_pg_similar_alias_sql, name), params),
+        ]
 
 
 def search_backend(session: Session) -> PersonSearch:

@@ -32,8 +32,20 @@ GENESIS = "0" * 64
 HASH_LENGTH = 64
 
 # Every field an event records, in the order the rows are read for verifying.
-FIELDS = ("seq", "occurred_at", "actor", "staff_id", "terminal", "action", "object_type",
-          "object_id", "outcome", "justification", "detail", "prev_hash")
+FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor",
+    "staff_id",
+    "terminal",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "justification",
+    "detail",
+    "prev_hash",
+)
 
 
 _SORTED_FIELDS = tuple(sorted(FIELDS))
@@ -111,27 +123,43 @@ def verify(rows: Iterable[tuple], head: ChainHead | None) -> Verification:
         except StopIteration:
             break
         except (TypeError, ValueError) as exc:  # a value the database cannot give back
-            return Verification(seen, head, BrokenLink(
-                expected_seq, None, f"unreadable row after event {expected_seq - 1}: {exc}"))
+            return Verification(
+                seen,
+                head,
+                BrokenLink(
+                    expected_seq, None, f"unreadable row after event {expected_seq - 1}: {exc}"
+                ),
+            )
         event_id = row[0]
-        fields = dict(zip(FIELDS, row[1:1 + width], strict=True))
+        fields = dict(zip(FIELDS, row[1 : 1 + width], strict=True))
         stored = row[1 + width]
         seq = fields["seq"]
         seen += 1
         if seq != expected_seq:
-            problem = (f"event {expected_seq} is missing (next is {seq})" if seq > expected_seq
-                       else f"event {seq} is out of order (expected {expected_seq})")
+            problem = (
+                f"event {expected_seq} is missing (next is {seq})"
+                if seq > expected_seq
+                else f"event {seq} is out of order (expected {expected_seq})"
+            )
             return Verification(seen, head, BrokenLink(expected_seq, event_id, problem))
         if fields["prev_hash"] != previous:
-            return Verification(seen, head, BrokenLink(
-                seq, event_id, "does not follow the event before it (previous hash differs)"))
+            return Verification(
+                seen,
+                head,
+                BrokenLink(
+                    seq, event_id, "does not follow the event before it (previous hash differs)"
+                ),
+            )
         try:
             recomputed = event_hash(fields)
         except (TypeError, ValueError) as exc:
             return Verification(seen, head, BrokenLink(seq, event_id, f"unreadable: {exc}"))
         if recomputed != stored:
-            return Verification(seen, head, BrokenLink(
-                seq, event_id, "content changed after it was written (hash differs)"))
+            return Verification(
+                seen,
+                head,
+                BrokenLink(seq, event_id, "content changed after it was written (hash differs)"),
+            )
         previous = stored
         expected_seq += 1
     count = expected_seq - 1
@@ -139,10 +167,14 @@ def verify(rows: Iterable[tuple], head: ChainHead | None) -> Verification:
         return Verification(count, head, BrokenLink(count + 1, None, "the chain head is missing"))
     if head.count != count or head.last_hash != previous:
         if head.count > count:
-            problem = (f"the chain ends at event {count} but the head records {head.count}"
-                       " events (events cut off the end)")
+            problem = (
+                f"the chain ends at event {count} but the head records {head.count}"
+                " events (events cut off the end)"
+            )
         else:
-            problem = (f"the head records {head.count} events and hash {head.last_hash[:12]}…"
-                       f" but the chain holds {count} ending {previous[:12]}…")
+            problem = (
+                f"the head records {head.count} events and hash {head.last_hash[:12]}…"
+                f" but the chain holds {count} ending {previous[:12]}…"
+            )
         return Verification(count, head, BrokenLink(count + 1, None, problem))
     return Verification(count, head, None)

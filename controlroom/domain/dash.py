@@ -61,7 +61,7 @@ QUESTIONS: dict[int, str] = {
     27: "Other serious concern",
 }
 
-HIGH_THRESHOLD = 14    # national: 14 or more "yes" is high risk
+HIGH_THRESHOLD = 14  # national: 14 or more "yes" is high risk
 MEDIUM_THRESHOLD = 10  # ours: 10 to 13 "yes" is medium
 
 REASON_MIN = 10  # a judgement's reason is written out, not "x"
@@ -151,59 +151,70 @@ class DashResult:
         return self.judgement_level or self.score_level
 
 
-def check_judgement(score_level: RiskLevel, judgement_level: RiskLevel | str | None,
-                    reason: str | None) -> tuple[RiskLevel | None, str | None]:
+def check_judgement(
+    score_level: RiskLevel, judgement_level: RiskLevel | str | None, reason: str | None
+) -> tuple[RiskLevel | None, str | None]:
     """The judgement to record, or DashError: it must raise the level and say why."""
     text = (reason or "").strip()
     if judgement_level is None or judgement_level == "":
         if text:
-            raise DashError("judgement_level",
-                            "a reason was written but no raised level chosen")
+            raise DashError("judgement_level", "a reason was written but no raised level chosen")
         return None, None
     try:
         wanted = RiskLevel(judgement_level)
     except ValueError:
-        raise DashError("judgement_level",
-                        f"not a level: {judgement_level!r} (standard, medium, high)") from None
+        raise DashError(
+            "judgement_level", f"not a level: {judgement_level!r} (standard, medium, high)"
+        ) from None
     if wanted.rank < score_level.rank:
-        raise DashError("judgement_level",
-                        f"professional judgement can raise the level, never lower it: the "
-                        f"answers give {score_level.label}")
+        raise DashError(
+            "judgement_level",
+            f"professional judgement can raise the level, never lower it: the "
+            f"answers give {score_level.label}",
+        )
     if wanted == score_level:
-        raise DashError("judgement_level",
-                        f"the answers already give {score_level.label}: a judgement must "
-                        "raise the level")
+        raise DashError(
+            "judgement_level",
+            f"the answers already give {score_level.label}: a judgement must raise the level",
+        )
     if not text:
-        raise DashError("judgement_reason",
-                        "raising the level needs a written reason")
+        raise DashError("judgement_reason", "raising the level needs a written reason")
     if len(text) < REASON_MIN:
-        raise DashError("judgement_reason",
-                        f"write the reason out: at least {REASON_MIN} characters")
+        raise DashError(
+            "judgement_reason", f"write the reason out: at least {REASON_MIN} characters"
+        )
     if len(text) > REASON_LIMIT:
         raise DashError("judgement_reason", f"the reason is longer than {REASON_LIMIT} characters")
     return wanted, text
 
 
-def assess(answers: Mapping[int, Answer], judgement_level: RiskLevel | str | None = None,
-           judgement_reason: str | None = None) -> DashResult:
+def assess(
+    answers: Mapping[int, Answer],
+    judgement_level: RiskLevel | str | None = None,
+    judgement_reason: str | None = None,
+) -> DashResult:
     """Score a complete set of answers and apply a judgement (raise only)."""
     unknown = sorted(set(answers) - set(QUESTIONS))
     if unknown:
         raise DashError("answers", f"no DASH question {unknown[0]}")
     missing = missing_questions(answers)
     if missing:
-        raise DashError("answers", f"question {missing[0]} is not answered "
-                                   "(use 'not known' where the victim could not say)")
+        raise DashError(
+            "answers",
+            f"question {missing[0]} is not answered "
+            "(use 'not known' where the victim could not say)",
+        )
     value = score(answers)
     scored = level_for_score(value)
     level, reason = check_judgement(scored, judgement_level, judgement_reason)
-    return DashResult(score=value, score_level=scored, judgement_level=level,
-                      judgement_reason=reason)
+    return DashResult(
+        score=value, score_level=scored, judgement_level=level, judgement_reason=reason
+    )
 
 
 def higher_levels(level: RiskLevel) -> tuple[RiskLevel, ...]:
     """The levels a judgement may raise `level` to."""
-    return LEVEL_ORDER[level.rank + 1:]
+    return LEVEL_ORDER[level.rank + 1 :]
 
 
 # --- referrals ---------------------------------------------------------------------------
@@ -288,8 +299,9 @@ def triggers(facts: ReferralFacts) -> tuple[Trigger, ...]:
     return tuple(found)
 
 
-def referrals_needed(facts: ReferralFacts,
-                     existing: Iterable[ReferralKind] = ()) -> tuple[ReferralKind, ...]:
+def referrals_needed(
+    facts: ReferralFacts, existing: Iterable[ReferralKind] = ()
+) -> tuple[ReferralKind, ...]:
     """The referrals to create now: MARAC when any trigger holds, plus children's services
     when a child is present; none already made for this incident is made twice."""
     if not triggers(facts):
@@ -323,8 +335,9 @@ def acknowledge_due(kind: ReferralKind | str, sent_at: datetime) -> datetime:
     return sent_at + ACKNOWLEDGE_DUE[ReferralKind(kind)]
 
 
-def due_at(status: ReferralStatus | str, send_due_at: datetime,
-           acknowledge_due_at: datetime | None) -> datetime | None:
+def due_at(
+    status: ReferralStatus | str, send_due_at: datetime, acknowledge_due_at: datetime | None
+) -> datetime | None:
     """When the next step is due (None once acknowledged)."""
     status = ReferralStatus(status)
     if status is ReferralStatus.CREATED:
@@ -334,7 +347,11 @@ def due_at(status: ReferralStatus | str, send_due_at: datetime,
     return None
 
 
-def is_overdue(status: ReferralStatus | str, send_due_at: datetime,
-               acknowledge_due_at: datetime | None, now: datetime) -> bool:
+def is_overdue(
+    status: ReferralStatus | str,
+    send_due_at: datetime,
+    acknowledge_due_at: datetime | None,
+    now: datetime,
+) -> bool:
     due = due_at(status, send_due_at, acknowledge_due_at)
     return due is not None and now > due

@@ -29,10 +29,14 @@ def copy_refusal(source: Environment, target: Environment) -> str | None:
     read as real. Copies between training and test databases are allowed.
     """
     if source is Environment.PRODUCTION:
-        return (f"records from a production database are never copied into a {target.value}"
-                " database (exports from production go through `controlroom audit export`"
-                " and the record exports, with a role and a justification)")
+        return (
+            f"records from a production database are never copied into a {target.value}"
+            " database (exports from production go through `controlroom audit export`"
+            " and the record exports, with a role and a justification)"
+        )
     if target is Environment.PRODUCTION:
-        return (f"records from a {source.value} database are never copied into a production"
-                " database (they are not operational records)")
+        return (
+            f"records from a {source.value} database are never copied into a production"
+            " database (they are not operational records)"
+        )
     return None

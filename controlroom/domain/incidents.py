@@ -12,7 +12,7 @@ from controlroom.domain.local_time import LOCAL_ZONE, local_day
 
 
 class IncidentStatus(StrEnum):
-    OPEN = "open"              # recorded, awaiting a decision or a resource
+    OPEN = "open"  # recorded, awaiting a decision or a resource
     DISPATCHED = "dispatched"  # a resource is assigned or travelling
     AT_SCENE = "at_scene"
     CLOSED = "closed"

@@ -21,8 +21,8 @@ class IntelligenceGrade(StrEnum):
 
 
 class HandlingCode(StrEnum):
-    PERMITTED = "P"       # lawful sharing permitted
-    CONDITIONS = "C"      # lawful sharing with conditions: conditions text required
+    PERMITTED = "P"  # lawful sharing permitted
+    CONDITIONS = "C"  # lawful sharing with conditions: conditions text required
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,9 @@ class Grading:
         return f"{self.source.value}{self.intelligence.value}{self.handling.value}"
 
 
-def grading(source: str, intelligence: str, handling: str, conditions: str | None = None) -> Grading:
+def grading(
+    source: str, intelligence: str, handling: str, conditions: str | None = None
+) -> Grading:
     """Validate a 3x5x2 grading; raises ValueError naming the field that is wrong."""
     try:
         s = SourceGrade(str(source).strip())

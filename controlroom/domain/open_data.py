@@ -23,29 +23,58 @@ import hashlib
 from datetime import date
 
 COLUMNS: tuple[str, ...] = (
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
 )
 
 ASB = "Anti-social behaviour"
 VIOLENCE_AND_SEXUAL = "Violence and sexual offences"
 
 CRIME_TYPES: tuple[str, ...] = (
-    ASB, "Bicycle theft", "Burglary", "Criminal damage and arson", "Drugs", "Other theft",
-    "Possession of weapons", "Public order", "Robbery", "Shoplifting", "Theft from the person",
-    "Vehicle crime", VIOLENCE_AND_SEXUAL, "Other crime",
+    ASB,
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    VIOLENCE_AND_SEXUAL,
+    "Other crime",
 )
 
 OPEN_DATA_TYPE: dict[str, str] = {
-    "ASBP": ASB, "ASBN": ASB, "ASBE": ASB, "NOISE": ASB,
-    "DOMV": VIOLENCE_AND_SEXUAL, "ASLT": VIOLENCE_AND_SEXUAL, "ASLTI": VIOLENCE_AND_SEXUAL,
-    "SEXO": VIOLENCE_AND_SEXUAL, "HARA": VIOLENCE_AND_SEXUAL,
+    "ASBP": ASB,
+    "ASBN": ASB,
+    "ASBE": ASB,
+    "NOISE": ASB,
+    "DOMV": VIOLENCE_AND_SEXUAL,
+    "ASLT": VIOLENCE_AND_SEXUAL,
+    "ASLTI": VIOLENCE_AND_SEXUAL,
+    "SEXO": VIOLENCE_AND_SEXUAL,
+    "HARA": VIOLENCE_AND_SEXUAL,
     "ROBB": "Robbery",
-    "BURGR": "Burglary", "BURGB": "Burglary",
+    "BURGR": "Burglary",
+    "BURGB": "Burglary",
     "THEFT": "Other theft",
     "SHOP": "Shoplifting",
     "VEHC": "Vehicle crime",
-    "CDAM": "Criminal damage and arson", "ARSON": "Criminal damage and arson",
+    "CDAM": "Criminal damage and arson",
+    "ARSON": "Criminal damage and arson",
     "DRUG": "Drugs",
     "WEAP": "Possession of weapons",
     "PUBO": "Public order",
@@ -71,11 +100,15 @@ def open_data_type(code: str | None) -> str | None:
 
 
 def parse_month(text: str) -> date:
-    """"2026-11" -> date(2026, 11, 1); ValueError with plain words otherwise."""
+    """ "2026-11" -> date(2026, 11, 1); ValueError with plain words otherwise."""
     value = (text or "").strip()
     parts = value.split("-")
-    if (len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2
-            or not (parts[0].isdigit() and parts[1].isdigit())):
+    if (
+        len(parts) != 2
+        or len(parts[0]) != 4
+        or len(parts[1]) != 2
+        or not (parts[0].isdigit() and parts[1].isdigit())
+    ):
         raise ValueError(f"the month must be written YYYY-MM, not {value!r}")
     year, month = int(parts[0]), int(parts[1])
     if not 1 <= month <= 12 or year < 1900:

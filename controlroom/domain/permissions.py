@@ -125,7 +125,11 @@ _WORDING: dict[Action, str] = {
 
 # Column order of the table below.
 ROLES: tuple[Role, ...] = (
-    Role.CALL_HANDLER, Role.DISPATCHER, Role.SUPERVISOR, Role.INTELLIGENCE, Role.ANALYST,
+    Role.CALL_HANDLER,
+    Role.DISPATCHER,
+    Role.SUPERVISOR,
+    Role.INTELLIGENCE,
+    Role.ANALYST,
     Role.ADMINISTRATOR,
 )
 
@@ -137,42 +141,42 @@ _CELL = {"A": Decision.ALLOWED, "J": Decision.JUSTIFY, "-": Decision.DENIED}
 #
 #                                call_h  disp   superv  intel  analyst admin
 _TABLE: dict[Action, tuple[str, ...]] = {
-    Action.INCIDENT_CREATE:     ("A",    "A",   "A",    "-",   "-",    "-"),
-    Action.INCIDENT_VIEW:       ("A",    "A",   "A",    "A",   "-",    "-"),
-    Action.INCIDENT_LIST:       ("A",    "A",   "A",    "A",   "-",    "-"),
-    Action.INCIDENT_UPDATE:     ("A",    "A",   "A",    "-",   "-",    "-"),
-    Action.INCIDENT_REGRADE:    ("A",    "A",   "A",    "-",   "-",    "-"),
-    Action.INCIDENT_CLOSE:      ("A",    "A",   "A",    "-",   "-",    "-"),
+    Action.INCIDENT_CREATE: ("A", "A", "A", "-", "-", "-"),
+    Action.INCIDENT_VIEW: ("A", "A", "A", "A", "-", "-"),
+    Action.INCIDENT_LIST: ("A", "A", "A", "A", "-", "-"),
+    Action.INCIDENT_UPDATE: ("A", "A", "A", "-", "-", "-"),
+    Action.INCIDENT_REGRADE: ("A", "A", "A", "-", "-", "-"),
+    Action.INCIDENT_CLOSE: ("A", "A", "A", "-", "-", "-"),
     # Counts only, no record data: every signed-in role sees the board's numbers.
-    Action.BOARD_VIEW:          ("A",    "A",   "A",    "A",   "A",    "A"),
-    Action.LOCATION_VIEW:       ("A",    "A",   "A",    "A",   "-",    "-"),
-    Action.PERSON_SEARCH:       ("A",    "A",   "A",    "A",   "-",    "-"),
-    Action.PERSON_VIEW:         ("A/J/-", "A/J/-", "A/J/J", "A/J/J", "-", "-"),
-    Action.PERSON_CREATE:       ("A",    "A",   "A",    "A",   "-",    "-"),
-    Action.PERSON_MERGE:        ("-",    "-",   "A",    "-",   "-",    "-"),
-    Action.INTELLIGENCE_SEARCH: ("A",    "A",   "A",    "A",   "-",    "-"),
-    Action.INTELLIGENCE_VIEW:   ("A/-/-", "A/J/-", "A/J/J", "A/J/J", "-", "-"),
-    Action.INTELLIGENCE_SUBMIT: ("-",    "-",   "A",    "A",   "-",    "-"),
-    Action.INTELLIGENCE_GRADE:  ("-",    "-",   "-",    "A",   "-",    "-"),
-    Action.OVERRIDE:            ("-",    "-",   "A",    "-",   "-",    "-"),
-    Action.SIGNOFF:             ("-",    "-",   "A",    "-",   "-",    "-"),
-    Action.QUEUE_VIEW:          ("A",    "A",   "A",    "-",   "-",    "-"),
-    Action.QUEUE_CLAIM:         ("A",    "A",   "A",    "-",   "-",    "-"),
-    Action.QUEUE_REASSIGN:      ("-",    "-",   "A",    "-",   "-",    "-"),
-    Action.DASH_RECORD:         ("A",    "A",   "A",    "-",   "-",    "-"),
-    Action.REFERRAL_MANAGE:     ("A",    "A",   "A",    "-",   "-",    "-"),
-    Action.COMMAND_VIEW:        ("-",    "-",   "A",    "-",   "-",    "-"),
-    Action.AUDIT_VIEW:          ("-",    "-",   "A",    "-",   "-",    "-"),
+    Action.BOARD_VIEW: ("A", "A", "A", "A", "A", "A"),
+    Action.LOCATION_VIEW: ("A", "A", "A", "A", "-", "-"),
+    Action.PERSON_SEARCH: ("A", "A", "A", "A", "-", "-"),
+    Action.PERSON_VIEW: ("A/J/-", "A/J/-", "A/J/J", "A/J/J", "-", "-"),
+    Action.PERSON_CREATE: ("A", "A", "A", "A", "-", "-"),
+    Action.PERSON_MERGE: ("-", "-", "A", "-", "-", "-"),
+    Action.INTELLIGENCE_SEARCH: ("A", "A", "A", "A", "-", "-"),
+    Action.INTELLIGENCE_VIEW: ("A/-/-", "A/J/-", "A/J/J", "A/J/J", "-", "-"),
+    Action.INTELLIGENCE_SUBMIT: ("-", "-", "A", "A", "-", "-"),
+    Action.INTELLIGENCE_GRADE: ("-", "-", "-", "A", "-", "-"),
+    Action.OVERRIDE: ("-", "-", "A", "-", "-", "-"),
+    Action.SIGNOFF: ("-", "-", "A", "-", "-", "-"),
+    Action.QUEUE_VIEW: ("A", "A", "A", "-", "-", "-"),
+    Action.QUEUE_CLAIM: ("A", "A", "A", "-", "-", "-"),
+    Action.QUEUE_REASSIGN: ("-", "-", "A", "-", "-", "-"),
+    Action.DASH_RECORD: ("A", "A", "A", "-", "-", "-"),
+    Action.REFERRAL_MANAGE: ("A", "A", "A", "-", "-", "-"),
+    Action.COMMAND_VIEW: ("-", "-", "A", "-", "-", "-"),
+    Action.AUDIT_VIEW: ("-", "-", "A", "-", "-", "-"),
     # The data-protection officer is given a supervisor or an administrator account.
-    Action.AUDIT_EXPORT:        ("-",    "-",   "A",    "-",   "-",    "A"),
+    Action.AUDIT_EXPORT: ("-", "-", "A", "-", "-", "A"),
     # Positions and hashes only, never content.
-    Action.AUDIT_VERIFY:        ("-",    "-",   "A",    "-",   "-",    "A"),
-    Action.STATISTICS_VIEW:     ("-",    "-",   "A",    "-",   "A",    "-"),
-    Action.EXPORT_ANONYMISED:   ("-",    "-",   "A",    "-",   "A",    "-"),
+    Action.AUDIT_VERIFY: ("-", "-", "A", "-", "-", "A"),
+    Action.STATISTICS_VIEW: ("-", "-", "A", "-", "A", "-"),
+    Action.EXPORT_ANONYMISED: ("-", "-", "A", "-", "A", "-"),
     # Identifiable records out of a production database; the justification it needs
     # there is the environment's rule (services.audit_trail.record_export_policy).
-    Action.EXPORT_RECORDS:      ("-",    "-",   "A",    "A",   "-",    "-"),
-    Action.STAFF_MANAGE:        ("-",    "-",   "-",    "-",   "-",    "A"),
+    Action.EXPORT_RECORDS: ("-", "-", "A", "A", "-", "-"),
+    Action.STAFF_MANAGE: ("-", "-", "-", "-", "-", "A"),
 }
 
 # The markings a record read can carry, per action (the others are not record reads).
@@ -227,8 +231,9 @@ def roles_allowed(action: Action, marking: Marking = Marking.NORMAL) -> tuple[Ro
     return tuple(role for role in ROLES if may(role, action, marking))
 
 
-def denial_message(role: Role | str | None, action: Action,
-                   marking: Marking = Marking.NORMAL) -> str:
+def denial_message(
+    role: Role | str | None, action: Action, marking: Marking = Marking.NORMAL
+) -> str:
     """Plain words for the operator: what they may not do, and who can."""
     action = Action(action)
     wording = action.wording

@@ -115,18 +115,23 @@ def phonetic_keys(name: str) -> tuple[str, ...]:
 class PersonQuery:
     """What one search line asked for. Empty fields were not asked."""
 
-    names: tuple[str, ...] = ()            # words as typed (apostrophes, hyphens kept)
+    names: tuple[str, ...] = ()  # words as typed (apostrophes, hyphens kept)
     dates_of_birth: tuple[date, ...] = ()  # exact dates
-    born_from: date | None = None          # a range: a year, "1980-1985", "~35"
+    born_from: date | None = None  # a range: a year, "1980-1985", "~35"
     born_to: date | None = None
-    postcode: str | None = None            # "LS6 2AB", or an outward code and space "LS6 "
-    address_words: tuple[str, ...] = ()    # "12", "mill", "lane"
-    invalid_dates: tuple[str, ...] = ()    # date-shaped words that are no date ("31/02/1984")
+    postcode: str | None = None  # "LS6 2AB", or an outward code and space "LS6 "
+    address_words: tuple[str, ...] = ()  # "12", "mill", "lane"
+    invalid_dates: tuple[str, ...] = ()  # date-shaped words that are no date ("31/02/1984")
 
     @property
     def empty(self) -> bool:
-        return not (self.names or self.dates_of_birth or self.born_from or self.postcode
-                    or self.address_words)
+        return not (
+            self.names
+            or self.dates_of_birth
+            or self.born_from
+            or self.postcode
+            or self.address_words
+        )
 
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -137,11 +142,37 @@ _AGE = re.compile(r"~\s*(\d{1,3})")
 _HOUSE_NUMBER = re.compile(r"\d{1,4}[a-z]?", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Words that end a street name: the word before one is part of the address too.
-STREET_WORDS = frozenset({
-    "road", "rd", "street", "st", "lane", "ln", "avenue", "ave", "close", "drive", "way",
-    "court", "crescent", "place", "terrace", "gardens", "grove", "square", "walk", "mews",
-    "row", "hill", "park", "view", "rise", "green", "parade",
-})
+STREET_WORDS = frozenset(
+    {
+        "road",
+        "rd",
+        "street",
+        "st",
+        "lane",
+        "ln",
+        "avenue",
+        "ave",
+        "close",
+        "drive",
+        "way",
+        "court",
+        "crescent",
+        "place",
+        "terrace",
+        "gardens",
+        "grove",
+        "square",
+        "walk",
+        "mews",
+        "row",
+        "hill",
+        "park",
+        "view",
+        "rise",
+        "green",
+        "parade",
+    }
+)
 # A person's age, for "~35": at most this many years either way.
 AGE_TOLERANCE_YEARS = 2
 
@@ -177,7 +208,7 @@ def transposed(value: date) -> date | None:
 
 
 def _join_particles(words: list[str]) -> list[str]:
-    """"Mc Donald", "O Brien", "De Souza" typed apart are one name word."""
+    """ "Mc Donald", "O Brien", "De Souza" typed apart are one name word."""
     joined: list[str] = []
     for word in words:
         if joined and _fold(joined[-1]) in _PARTICLES and joined[-1].isalpha():
@@ -227,8 +258,11 @@ def parse_person_query(text: str, *, today: date) -> PersonQuery:
             born_from = _years_before(today, age + 1 + AGE_TOLERANCE_YEARS) + timedelta(days=1)
             born_to = _years_before(today, max(0, age - AGE_TOLERANCE_YEARS))
             continue
-        if postcode is None and (district := outward_code(word)) is not None \
-                and any(c.isdigit() for c in word):
+        if (
+            postcode is None
+            and (district := outward_code(word)) is not None
+            and any(c.isdigit() for c in word)
+        ):
             postcode = district + " "
             continue
         if _HOUSE_NUMBER.fullmatch(word):
@@ -254,6 +288,12 @@ def parse_person_query(text: str, *, today: date) -> PersonQuery:
         postcode = None
     if postcode is not None and not postcode.endswith(" "):
         postcode = normalise_postcode(postcode)
-    return PersonQuery(names=tuple(names), dates_of_birth=tuple(dict.fromkeys(dates)),
-                       born_from=born_from, born_to=born_to, postcode=postcode,
-                       address_words=tuple(address), invalid_dates=tuple(invalid))
+    return PersonQuery(
+        names=tuple(names),
+        dates_of_birth=tuple(dict.fromkeys(dates)),
+        born_from=born_from,
+        born_to=born_to,
+        postcode=postcode,
+        address_words=tuple(address),
+        invalid_dates=tuple(invalid),
+    )

@@ -19,18 +19,16 @@ import re
 POSTCODE_MESSAGE = "not a valid UK postcode: use a form like LS6 2AB"
 
 _OUTWARD = (
-    r"(?:[A-PR-UWYZ][0-9][0-9]?"            # A9, A99
-    r"|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"      # AA9, AA99
-    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]"        # A9A
+    r"(?:[A-PR-UWYZ][0-9][0-9]?"  # A9, A99
+    r"|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"  # AA9, AA99
+    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]"  # A9A
     r"|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"  # AA9A
 )
 _INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
 
 _STRICT = re.compile(rf"(?:(?P<outward>{_OUTWARD})(?P<inward>{_INWARD})|(?P<gir>GIR0AA))")
 # The shape alone, ignoring the letter rules: what a person meant as a postcode.
-_SHAPE = re.compile(
-    r"(?<![A-Z0-9])(GIR|[A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})(?![A-Z0-9])"
-)
+_SHAPE = re.compile(r"(?<![A-Z0-9])(GIR|[A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})(?![A-Z0-9])")
 # An outward code followed by an inward code missing its last letter or two ("LS6 2A").
 _CUT_SHORT = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]?")
 # An outward code on its own ("LS6", "SW1A"): enough to narrow a location search.

@@ -72,22 +72,21 @@ QUEUE_SHORT = {
     Queue.CHILD_PROTECTION: "CP",
     Queue.MISSING_PERSONS: "MISP",
 }
-QUEUE_ORDER = (Queue.DOMESTIC_ABUSE, Queue.CHILD_PROTECTION, Queue.MISSING_PERSONS,
-               Queue.GENERAL)
+QUEUE_ORDER = (Queue.DOMESTIC_ABUSE, Queue.CHILD_PROTECTION, Queue.MISSING_PERSONS, Queue.GENERAL)
 
 
 class ItemState(StrEnum):
-    OPEN = "open"        # waiting for somebody to take it
+    OPEN = "open"  # waiting for somebody to take it
     CLAIMED = "claimed"  # one operator holds it (and heartbeats while they do)
-    DONE = "done"        # decided, or the incident closed, or it left this queue
+    DONE = "done"  # decided, or the incident closed, or it left this queue
 
 
 class Resolution(StrEnum):
     """Why an item is done."""
 
-    COMPLETED = "completed"       # an operator completed it
-    INCIDENT_CLOSED = "closed"    # the incident was closed
-    REROUTED = "rerouted"         # the incident no longer belongs in this queue
+    COMPLETED = "completed"  # an operator completed it
+    INCIDENT_CLOSED = "closed"  # the incident was closed
+    REROUTED = "rerouted"  # the incident no longer belongs in this queue
 
 
 # --- routing ---------------------------------------------------------------------------
@@ -105,8 +104,8 @@ class RoutingFacts:
     """What routing needs to know about an incident."""
 
     type_code: str
-    type_domestic: bool = False       # the incident type is a domestic one
-    domestic: bool = False            # the incident's domestic flag
+    type_domestic: bool = False  # the incident type is a domestic one
+    domestic: bool = False  # the incident's domestic flag
     child_present: bool = False
     marker_codes: frozenset[str] = frozenset()  # markers in force on linked persons
     closed: bool = False
@@ -118,8 +117,12 @@ def queues_for(facts: RoutingFacts) -> tuple[Queue, ...]:
         return ()
     code = facts.type_code.upper()
     found: set[Queue] = set()
-    if (code in DOMESTIC_TYPES or facts.type_domestic or facts.domestic
-            or (code == "HARA" and facts.marker_codes & DA_MARKERS)):
+    if (
+        code in DOMESTIC_TYPES
+        or facts.type_domestic
+        or facts.domestic
+        or (code == "HARA" and facts.marker_codes & DA_MARKERS)
+    ):
         found.add(Queue.DOMESTIC_ABUSE)
     if code in CHILD_TYPES or facts.child_present or facts.marker_codes & CHILD_MARKERS:
         found.add(Queue.CHILD_PROTECTION)
@@ -180,8 +183,12 @@ class RiskAssessment:
 # any leading spaces and punctuation; words end at a space or punctuation mark. Kept to
 # what SQL can also say (`controlroom.data.queue_queries` matches the same words).
 THRIVE_SEPARATORS = " \t\r\n.,;:-"
-THRIVE_WORDS = {"high": RiskLevel.HIGH, "medium": RiskLevel.MEDIUM,
-                "low": RiskLevel.STANDARD, "standard": RiskLevel.STANDARD}
+THRIVE_WORDS = {
+    "high": RiskLevel.HIGH,
+    "medium": RiskLevel.MEDIUM,
+    "low": RiskLevel.STANDARD,
+    "standard": RiskLevel.STANDARD,
+}
 
 
 def thrive_level(risk_text: str | None) -> RiskLevel | None:
@@ -196,11 +203,11 @@ def thrive_level(risk_text: str | None) -> RiskLevel | None:
     return THRIVE_WORDS.get(word.lower())
 
 
-def dash_due(queue: Queue, entered_at: datetime, dash_level: str | None, now: datetime,
-             escalation: timedelta) -> bool:
+def dash_due(
+    queue: Queue, entered_at: datetime, dash_level: str | None, now: datetime, escalation: timedelta
+) -> bool:
     """Whether a domestic-abuse item has waited past `escalation` without a DASH."""
-    return (queue is Queue.DOMESTIC_ABUSE and dash_level is None
-            and now - entered_at >= escalation)
+    return queue is Queue.DOMESTIC_ABUSE and dash_level is None and now - entered_at >= escalation
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +215,8 @@ class RiskFacts:
     thrive_risk: str | None = None
     thrive_assessed: bool = False
     markers: tuple[tuple[str, int], ...] = ()  # (code, severity) of linked persons' markers
-    dash_level: str | None = None              # "standard" | "medium" | "high", None: no DASH
-    dash_overdue: bool = False                 # see `dash_due`
+    dash_level: str | None = None  # "standard" | "medium" | "high", None: no DASH
+    dash_overdue: bool = False  # see `dash_due`
 
 
 def assess_risk(facts: RiskFacts) -> RiskAssessment:
@@ -224,8 +231,10 @@ def assess_risk(facts: RiskFacts) -> RiskAssessment:
 
     stated = thrive_level(facts.thrive_risk) if facts.thrive_assessed else None
     if stated is None:
-        raise_to(THRIVE_UNSTATED, "THRIVE not assessed" if not facts.thrive_assessed
-                 else "THRIVE risk not stated")
+        raise_to(
+            THRIVE_UNSTATED,
+            "THRIVE not assessed" if not facts.thrive_assessed else "THRIVE risk not stated",
+        )
     else:
         raise_to(stated, f"THRIVE {stated.word.lower()}")
     for code, severity in sorted(set(facts.markers), key=lambda m: (m[1], m[0])):
@@ -253,12 +262,15 @@ DEFAULT_TARGETS: dict[Queue, dict[str, timedelta]] = {
 FALLBACK_TARGET = 24 * _H
 
 
-def target_for(queue: Queue, grade: str,
-               targets: dict[Queue, dict[str, timedelta]] | None = None) -> timedelta:
+def target_for(
+    queue: Queue, grade: str, targets: dict[Queue, dict[str, timedelta]] | None = None
+) -> timedelta:
     table = DEFAULT_TARGETS if targets is None else targets
-    return (table.get(queue, {}).get(grade)
-            or table.get(Queue.GENERAL, {}).get(grade)
-            or FALLBACK_TARGET)
+    return (
+        table.get(queue, {}).get(grade)
+        or table.get(Queue.GENERAL, {}).get(grade)
+        or FALLBACK_TARGET
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,15 +291,18 @@ class QueuePolicy:
         return target_for(queue, grade, self.targets)
 
     def grade_rank(self, grade: str) -> int:
-        return (self.grade_codes.index(grade) if grade in self.grade_codes
-                else len(self.grade_codes))
+        return self.grade_codes.index(grade) if grade in self.grade_codes else len(self.grade_codes)
 
 
-def is_stale(state: str, heartbeat_at: datetime | None, now: datetime,
-             stale_after: timedelta) -> bool:
+def is_stale(
+    state: str, heartbeat_at: datetime | None, now: datetime, stale_after: timedelta
+) -> bool:
     """A claim whose holder has not been heard from for `stale_after` may be reclaimed."""
-    return (state == ItemState.CLAIMED and heartbeat_at is not None
-            and now - heartbeat_at >= stale_after)
+    return (
+        state == ItemState.CLAIMED
+        and heartbeat_at is not None
+        and now - heartbeat_at >= stale_after
+    )
 
 
 _SECOND = timedelta(seconds=1)
@@ -308,8 +323,15 @@ def through_permille(entered_at: datetime, now: datetime, target: timedelta) -> 
     return age * 1000 // max(target // _SECOND, 1)
 
 
-def order_key(*, escalated: bool, grade_rank: int, risk: RiskLevel, through: int,
-              entered_at: datetime, item_id: int) -> tuple:
+def order_key(
+    *,
+    escalated: bool,
+    grade_rank: int,
+    risk: RiskLevel,
+    through: int,
+    entered_at: datetime,
+    item_id: int,
+) -> tuple:
     """Sort key (ascending) of an item: see the module docstring. `through` is
     `through_permille`. `RankTable` is this rule in the form SQL needs."""
     return (0 if escalated else 1, grade_rank, -int(risk), -through, entered_at, item_id)
@@ -322,13 +344,13 @@ class RankTable:
 
     grade_ranks: dict[str, int]
     unknown_grade_rank: int
-    target_seconds: dict[tuple[str, str], int]   # (queue value, grade) -> seconds
+    target_seconds: dict[tuple[str, str], int]  # (queue value, grade) -> seconds
     fallback_target_seconds: int
-    thrive_words: dict[str, int]                 # first word -> risk level
+    thrive_words: dict[str, int]  # first word -> risk level
     thrive_separators: str
     thrive_unstated: int
-    high_marker_severity: int                    # severity <= this: HIGH
-    medium_marker_severity: int                  # severity == this: MEDIUM
+    high_marker_severity: int  # severity <= this: HIGH
+    medium_marker_severity: int  # severity == this: MEDIUM
     dash_risk: dict[str, int]
     escalated_risk: int
     dash_queue: str
@@ -341,13 +363,15 @@ def rank_table(policy: QueuePolicy) -> RankTable:
     return RankTable(
         grade_ranks={g: policy.grade_rank(g) for g in policy.grade_codes},
         unknown_grade_rank=len(policy.grade_codes),
-        target_seconds={(q.value, g): policy.target(q, g) // _SECOND
-                        for q in Queue for g in grades},
+        target_seconds={
+            (q.value, g): policy.target(q, g) // _SECOND for q in Queue for g in grades
+        },
         fallback_target_seconds=FALLBACK_TARGET // _SECOND,
         thrive_words={w: int(level) for w, level in THRIVE_WORDS.items()},
         thrive_separators=THRIVE_SEPARATORS,
         thrive_unstated=int(THRIVE_UNSTATED),
-        high_marker_severity=1, medium_marker_severity=2,
+        high_marker_severity=1,
+        medium_marker_severity=2,
         dash_risk={level: int(risk) for level, risk in DASH_RISK.items()},
         escalated_risk=int(RiskLevel.HIGH),
         dash_queue=Queue.DOMESTIC_ABUSE.value,

@@ -36,8 +36,10 @@ class GuardedAction(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"grade_no_deployment": "grading for resolution without deployment",
-                "close": "closing"}[self.value]
+        return {
+            "grade_no_deployment": "grading for resolution without deployment",
+            "close": "closing",
+        }[self.value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,46 +58,64 @@ class SafeguardingFacts:
 
 @dataclass(frozen=True, slots=True)
 class RuleBreach:
-    rule: str   # the rule's code, as stored with an override
+    rule: str  # the rule's code, as stored with an override
     title: str  # short words for the screen
-    why: str    # what about this incident makes the rule apply
+    why: str  # what about this incident makes the rule apply
 
 
 def rso_linked(facts: SafeguardingFacts) -> RuleBreach | None:
     if RSO_MARKER not in facts.marker_codes:
         return None
-    return RuleBreach("rso_linked", "Registered sex offender linked",
-                      "a person linked to this incident is a registered sex offender")
+    return RuleBreach(
+        "rso_linked",
+        "Registered sex offender linked",
+        "a person linked to this incident is a registered sex offender",
+    )
 
 
 def da_dash_high_or_missing(facts: SafeguardingFacts) -> RuleBreach | None:
     if not facts.domestic:
         return None
     if facts.dash_level is None:
-        return RuleBreach("da_dash", "Domestic abuse: DASH not done",
-                          "a domestic-abuse incident with no DASH assessment")
+        return RuleBreach(
+            "da_dash",
+            "Domestic abuse: DASH not done",
+            "a domestic-abuse incident with no DASH assessment",
+        )
     if facts.dash_level is RiskLevel.HIGH:
-        return RuleBreach("da_dash", "Domestic abuse: DASH high risk",
-                          "a domestic-abuse incident assessed HIGH risk on DASH")
+        return RuleBreach(
+            "da_dash",
+            "Domestic abuse: DASH high risk",
+            "a domestic-abuse incident assessed HIGH risk on DASH",
+        )
     return None
 
 
 def child_present_domestic(facts: SafeguardingFacts) -> RuleBreach | None:
     if not (facts.domestic and facts.child_present):
         return None
-    return RuleBreach("child_domestic", "Domestic with a child present",
-                      "a domestic incident where a child was present")
+    return RuleBreach(
+        "child_domestic",
+        "Domestic with a child present",
+        "a domestic incident where a child was present",
+    )
 
 
 def high_risk_victim(facts: SafeguardingFacts) -> RuleBreach | None:
     if HIGH_RISK_VICTIM_MARKER not in facts.marker_codes:
         return None
-    return RuleBreach("high_risk_victim", "High-risk victim involved",
-                      "a person linked to this incident is marked HIGH-RISK VICTIM")
+    return RuleBreach(
+        "high_risk_victim",
+        "High-risk victim involved",
+        "a person linked to this incident is marked HIGH-RISK VICTIM",
+    )
 
 
 RULES: tuple[Callable[[SafeguardingFacts], RuleBreach | None], ...] = (
-    rso_linked, da_dash_high_or_missing, child_present_domestic, high_risk_victim,
+    rso_linked,
+    da_dash_high_or_missing,
+    child_present_domestic,
+    high_risk_victim,
 )
 RULE_CODES = ("rso_linked", "da_dash", "child_domestic", "high_risk_victim")
 RULE_TITLES = {
@@ -117,8 +137,9 @@ def no_deployment_grades(grades: Iterable[Grade] = DEFAULT_GRADES) -> tuple[str,
     return tuple(g.code for g in grades if g.target is None)
 
 
-def guarded_action(*, closing: bool, new_grade: str | None,
-                   no_deployment: tuple[str, ...]) -> GuardedAction | None:
+def guarded_action(
+    *, closing: bool, new_grade: str | None, no_deployment: tuple[str, ...]
+) -> GuardedAction | None:
     """Which guarded action a change is, or None when the rules do not apply to it."""
     if closing:
         return GuardedAction.CLOSE

@@ -57,8 +57,12 @@ class AuditTrailScreen(FramedScreen):
         from controlroom.services.audit_trail import WATCHED_OBJECTS
 
         kind = WATCHED_OBJECTS.get(self.object_type, self.object_type)
-        yield Static(Content.styled("WHO LOOKED AT THIS ", "bold") + Content(f"{kind}: ")
-                     + record_content(self.heading), id="audit-trail-title")
+        yield Static(
+            Content.styled("WHO LOOKED AT THIS ", "bold")
+            + Content(f"{kind}: ")
+            + record_content(self.heading),
+            id="audit-trail-title",
+        )
         yield Static("Reading the audit trail…", id="audit-trail-status", markup=False)
         # The highlighted event's justification in full (a column would be cut at 80x24).
         yield Static("", id="audit-trail-justification", markup=False)
@@ -78,22 +82,28 @@ class AuditTrailScreen(FramedScreen):
 
         uow_factory, actor = self.app.uow_factory, self.app.actor
         object_type, object_id = self.object_type, self.object_id
-        self.run_service(lambda: who_looked(uow_factory(), actor, object_type, object_id),
-                         self.Loaded, doing="read the audit trail", group="audit-trail",
-                         failed=self.LoadFailed)
+        self.run_service(
+            lambda: who_looked(uow_factory(), actor, object_type, object_id),
+            self.Loaded,
+            doing="read the audit trail",
+            group="audit-trail",
+            failed=self.LoadFailed,
+        )
 
     @on(DataTable.RowHighlighted, "#audit-trail-events")
     def show_justification(self, event: DataTable.RowHighlighted) -> None:
         looks = self.looks
         why = looks[event.cursor_row].justification if event.cursor_row < len(looks) else None
         self.query_one("#audit-trail-justification", Static).update(
-            Content("Why: ") + record_content(why) if why else Content("Why: none given"))
+            Content("Why: ") + record_content(why) if why else Content("Why: none given")
+        )
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
         message.stop()
         self.query_one("#audit-trail-status", Static).update(
-            record_content(message.failure.sentence))
+            record_content(message.failure.sentence)
+        )
 
     @on(Loaded)
     def loaded(self, message: Loaded) -> None:
@@ -104,8 +114,16 @@ class AuditTrailScreen(FramedScreen):
         for look in looks:
             table.add_row(
                 record_text(f"{look.occurred_at.astimezone(zone):%d/%m/%y %H:%M:%S}"),
-                record_text(look.actor), record_text(look.terminal), record_text(look.action),
-                record_text(look.outcome), record_text("yes" if look.justification else ""))
-        self.query_one("#audit-trail-status", Static).update(Content(
-            f"{len(looks)} event(s), newest first (this look included)."
-            if looks else "No events on this record."))
+                record_text(look.actor),
+                record_text(look.terminal),
+                record_text(look.action),
+                record_text(look.outcome),
+                record_text("yes" if look.justification else ""),
+            )
+        self.query_one("#audit-trail-status", Static).update(
+            Content(
+                f"{len(looks)} event(s), newest first (this look included)."
+                if looks
+                else "No events on this record."
+            )
+        )

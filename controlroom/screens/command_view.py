@@ -56,8 +56,13 @@ class CommandView(FramedScreen):
     #command-refused { padding: 1 2; text-style: bold; }
     """
     BINDINGS = [
-        Binding("r,ctrl+r", "refresh_view", "Refresh", id="command.refresh",
-                tooltip="Read the figures again now"),
+        Binding(
+            "r,ctrl+r",
+            "refresh_view",
+            "Refresh",
+            id="command.refresh",
+            tooltip="Read the figures again now",
+        ),
     ]
 
     @dataclass
@@ -80,7 +85,9 @@ class CommandView(FramedScreen):
             yield Static(
                 f"The command view is for supervisors. You are signed in as {role}, so it "
                 "shows nothing here. Esc goes back; F5 opens the triage queue.",
-                id="command-refused", markup=False)
+                id="command-refused",
+                markup=False,
+            )
             return
         with VerticalScroll(id="command"):
             yield Static("Reading figures…", id="command-title", markup=False)
@@ -120,8 +127,11 @@ class CommandView(FramedScreen):
         uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
         self.run_service(
             lambda: command_view(uow_factory(), actor, policy, clock(), audited=audited),
-            self.Read, doing="read the command view's figures", group="command-read",
-            failed=self.ReadFailed)
+            self.Read,
+            doing="read the command view's figures",
+            group="command-read",
+            failed=self.ReadFailed,
+        )
 
     @work(thread=True, exit_on_error=False, group="command-feed")
     def listen(self) -> None:
@@ -163,18 +173,21 @@ class CommandView(FramedScreen):
         total = sum(f.count for f in figures.queues)
         self.query_one("#command-title", Static).update(
             f"All queues: {total:,} waiting · "
-            f"{sum(f.breaches for f in figures.queues):,} over target")
+            f"{sum(f.breaches for f in figures.queues):,} over target"
+        )
         for f in figures.queues:
             row = self.query_one(f"#command-{f.queue.value}", Horizontal)
             row.query_one(".count", Static).update(f"{f.count:,}")
             row.query_one(".oldest", Static).update(
-                format_age(f.oldest_age) if f.oldest_age is not None else "—")
-            row.query_one(".breaches", Static).update(
-                f"{f.breaches:,} !" if f.breaches else "0")
+                format_age(f.oldest_age) if f.oldest_age is not None else "—"
+            )
+            row.query_one(".breaches", Static).update(f"{f.breaches:,} !" if f.breaches else "0")
             row.query_one(Sparkline).data = list(f.backlog)
-        dash = (f"Domestic abuse without a DASH: {figures.da_without_dash:,}"
-                + (f" · oldest {format_age(figures.da_without_dash_oldest)}"
-                   if figures.da_without_dash_oldest is not None else ""))
+        dash = f"Domestic abuse without a DASH: {figures.da_without_dash:,}" + (
+            f" · oldest {format_age(figures.da_without_dash_oldest)}"
+            if figures.da_without_dash_oldest is not None
+            else ""
+        )
         self.query_one("#command-dash", Static).update(dash)
         lines = [Text("Referrals this week (avg of 4 weeks before):", style="bold")]
         parts = []
@@ -183,22 +196,26 @@ class CommandView(FramedScreen):
             if week.fell_by_half:
                 part += " ▼ FELL BY HALF"
             parts.append(part)
-        lines.append(Text(" · ".join(parts),
-                          style="bold red" if figures.referral_fall else ""))
+        lines.append(Text(" · ".join(parts), style="bold red" if figures.referral_fall else ""))
         self.query_one("#command-referrals", Static).update(Text("\n").join(lines))
-        overrides = [Text(f"Safeguarding overrides today: {len(figures.overrides_today)}",
-                          style="bold")]
+        overrides = [
+            Text(f"Safeguarding overrides today: {len(figures.overrides_today)}", style="bold")
+        ]
         for o in figures.overrides_today[:3]:
             when = o.overridden_at.astimezone(self.app.zone).strftime("%H:%M")
-            overrides.append(record_text(
-                f"{when} {o.incident_reference} {o.rule} — {o.supervisor}: {o.reason}"))
+            overrides.append(
+                record_text(f"{when} {o.incident_reference} {o.rule} — {o.supervisor}: {o.reason}")
+            )
         self.query_one("#command-overrides", Static).update(Text("\n").join(overrides))
         self.query_one("#command-updated", Static).update(
-            "Updated " + figures.read_at.astimezone(self.app.zone).strftime("%H:%M:%S")
-            + " · live · r refreshes")
+            "Updated "
+            + figures.read_at.astimezone(self.app.zone).strftime("%H:%M:%S")
+            + " · live · r refreshes"
+        )
 
     @on(ReadFailed)
     def read_failed(self, message: ReadFailed) -> None:
         message.stop()
-        self.query_one("#command-updated", Static).update(record_content(
-            f"FIGURES MAY BE OUT OF DATE. {message.failure.sentence}"))
+        self.query_one("#command-updated", Static).update(
+            record_content(f"FIGURES MAY BE OUT OF DATE. {message.failure.sentence}")
+        )

@@ -34,7 +34,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-panel"):
             yield Static(f"Keys — {self._screen_title}", id="help-title", markup=False)
-            table: DataTable[Text] = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Text] = DataTable(
+                id="help-keys", cursor_type="row", zebra_stripes=True
+            )
             table.add_columns("Key", "Does", "Binding id")
             for key in self._keys:
                 table.add_row(Text(key.keys), Text(key.description), Text(key.binding_id))

@@ -29,8 +29,9 @@ from controlroom.widgets.record_text import record_content, record_text
 
 
 def _count_table(title: str, rows: list[tuple[Text, int]]) -> Table:
-    table = Table(title=title, title_justify="left", expand=True, show_edge=False, box=None,
-                  pad_edge=False)
+    table = Table(
+        title=title, title_justify="left", expand=True, show_edge=False, box=None, pad_edge=False
+    )
     table.add_column(title, ratio=1, no_wrap=True, overflow="ellipsis")
     table.add_column("open", justify="right", width=6)
     table.show_header = False
@@ -43,8 +44,13 @@ class HomeBoard(FramedScreen):
     """The first screen after sign-in: live counts of open incidents."""
 
     BINDINGS = [
-        Binding("r,ctrl+r", "refresh_board", "Refresh", id="board.refresh",
-                tooltip="Read the counts from the database now"),
+        Binding(
+            "r,ctrl+r",
+            "refresh_board",
+            "Refresh",
+            id="board.refresh",
+            tooltip="Read the counts from the database now",
+        ),
     ]
 
     AUTO_FOCUS = None
@@ -83,8 +89,12 @@ class HomeBoard(FramedScreen):
         app = self.app
         grade_codes = tuple(g.code for g in app.settings.grades)
         uow_factory, clock = app.uow_factory, app.clock
-        self.run_service(lambda: board.home_counts(uow_factory(), grade_codes, clock()),
-                         self.CountsLoaded, doing="read the board's counts", group="board")
+        self.run_service(
+            lambda: board.home_counts(uow_factory(), grade_codes, clock()),
+            self.CountsLoaded,
+            doing="read the board's counts",
+            group="board",
+        )
 
     @on(CountsLoaded)
     def show_counts(self, message: CountsLoaded) -> None:
@@ -98,20 +108,33 @@ class HomeBoard(FramedScreen):
         )
         self.query_one("#board-summary", Static).update(
             f"Open incidents: {counts.open_total:,}{oldest}"
-            + (f" · {counts.awaiting_signoff:,} closure(s) await sign-off"
-               if counts.awaiting_signoff else "")
+            + (
+                f" · {counts.awaiting_signoff:,} closure(s) await sign-off"
+                if counts.awaiting_signoff
+                else ""
+            )
         )
-        self.query_one("#board-grades", Static).update(_count_table(
-            "By grade",
-            [(record_text(f"{code} {names.get(code, '')}".strip()), n) for code, n in counts.by_grade],
-        ))
-        self.query_one("#board-statuses", Static).update(_count_table(
-            "By status", [(Text(status.replace("_", " ")), n) for status, n in counts.by_status]
-        ))
-        self.query_one("#board-headings", Static).update(_count_table(
-            "By heading", [(record_text(heading), n) for heading, n in counts.by_heading]
-            or [(Text("none open"), 0)],
-        ))
+        self.query_one("#board-grades", Static).update(
+            _count_table(
+                "By grade",
+                [
+                    (record_text(f"{code} {names.get(code, '')}".strip()), n)
+                    for code, n in counts.by_grade
+                ],
+            )
+        )
+        self.query_one("#board-statuses", Static).update(
+            _count_table(
+                "By status", [(Text(status.replace("_", " ")), n) for status, n in counts.by_status]
+            )
+        )
+        self.query_one("#board-headings", Static).update(
+            _count_table(
+                "By heading",
+                [(record_text(heading), n) for heading, n in counts.by_heading]
+                or [(Text("none open"), 0)],
+            )
+        )
         self.query_one("#board-updated", Static).update(
             f"Updated {self._local(counts.read_at)} · every "
             f"{self.app.settings.board_refresh_seconds:g} s · r refreshes now"
@@ -123,10 +146,10 @@ class HomeBoard(FramedScreen):
         message.stop()
         updated = self.query_one("#board-updated", Static)
         failure = message.failure
-        heading = ("DATABASE NOT ANSWERING — " if failure.kind is FailureKind.DATABASE
-                   else "")
-        updated.update(record_content(
-            f"{heading}figures above may be out of date. {failure.sentence}"))
+        heading = "DATABASE NOT ANSWERING — " if failure.kind is FailureKind.DATABASE else ""
+        updated.update(
+            record_content(f"{heading}figures above may be out of date. {failure.sentence}")
+        )
         updated.add_class("-failed")
 
     def _local(self, moment: datetime) -> str:

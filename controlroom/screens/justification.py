@@ -31,10 +31,16 @@ class JustificationScreen(AppModal[str | None]):
         with Vertical(id="justify-panel"):
             yield Static("RESTRICTED RECORD", classes="panel-title", markup=False)
             yield Static(record_content(self._message, multiline=True))
-            yield Input(id="justification", max_length=500,
-                        placeholder="why you need it, e.g. safeguarding check for CR-…")
-            yield Static("Enter submits (recorded with your name) · Esc goes back",
-                         classes="field-hint", markup=False)
+            yield Input(
+                id="justification",
+                max_length=500,
+                placeholder="why you need it, e.g. safeguarding check for CR-…",
+            )
+            yield Static(
+                "Enter submits (recorded with your name) · Esc goes back",
+                classes="field-hint",
+                markup=False,
+            )
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
@@ -42,7 +48,6 @@ class JustificationScreen(AppModal[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
 
 
 def ask_justification(screen: Screen, message: str, retry: Callable[[str], None]) -> None:

@@ -47,15 +47,21 @@ class LockScreen(AppScreen[None]):
         with Center(id="lock"):
             with Vertical(id="lock-panel"):
                 yield Static("SESSION LOCKED", id="lock-title", markup=False)
-                yield Static(record_content(
-                    f"Locked after {self._idle_minutes:g} minute"
-                    f"{'' if self._idle_minutes == 1 else 's'} without a key. "
-                    f"{self._operator_name}: type your PIN and press Enter to continue."),
-                    id="lock-help")
+                yield Static(
+                    record_content(
+                        f"Locked after {self._idle_minutes:g} minute"
+                        f"{'' if self._idle_minutes == 1 else 's'} without a key. "
+                        f"{self._operator_name}: type your PIN and press Enter to continue."
+                    ),
+                    id="lock-help",
+                )
                 yield Input(password=True, placeholder="PIN", id="lock-pin", max_length=12)
                 yield Static("", id="lock-error")
-                yield Static("ctrl+q ends the session; an unsaved incident form is kept as "
-                             "your draft.", id="lock-quit", markup=False)
+                yield Static(
+                    "ctrl+q ends the session; an unsaved incident form is kept as your draft.",
+                    id="lock-quit",
+                    markup=False,
+                )
 
     def action_ignore(self) -> None:
         pass
@@ -75,9 +81,13 @@ class LockScreen(AppScreen[None]):
 
         uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
         # Unlocked bubbles to the app, which removes the lock.
-        self.run_service(lambda: unlock(uow_factory(), actor, pin, now=clock()),
-                         lambda _: self.Unlocked(), doing="check the PIN", group="unlock",
-                         failed=self.UnlockFailed)
+        self.run_service(
+            lambda: unlock(uow_factory(), actor, pin, now=clock()),
+            lambda _: self.Unlocked(),
+            doing="check the PIN",
+            group="unlock",
+            failed=self.UnlockFailed,
+        )
 
     @on(UnlockFailed)
     def unlock_failed(self, message: UnlockFailed) -> None:

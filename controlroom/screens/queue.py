@@ -62,8 +62,15 @@ FEED_WAIT_SECONDS = 0.5
 SHOWN_ROWS = 200
 # Stale marks and ages follow the clock this often.
 TICK_SECONDS = 15
-COLUMNS = (("risk", "Risk", 14), ("grade", "Gr", 2), ("queue", "Q", 4), ("ref", "Reference", 16),
-           ("type", "Type", 10), ("age", "Age", 8), ("claim", "Claimed", 10))
+COLUMNS = (
+    ("risk", "Risk", 14),
+    ("grade", "Gr", 2),
+    ("queue", "Q", 4),
+    ("ref", "Reference", 16),
+    ("type", "Type", 10),
+    ("age", "Age", 8),
+    ("claim", "Claimed", 10),
+)
 RISK_STYLES = {3: "bold red", 2: "yellow", 1: ""}
 
 
@@ -111,9 +118,13 @@ def open_triage_queue(app: ControlRoomApp) -> None:
         except Exception:  # the screen tries again and says so
             feed = None
         try:
-            listing = queues.list_queue(app.uow_factory(), app.actor,
-                                        queues.policy_from(app.settings), app.clock(),
-                                        limit=SHOWN_ROWS)
+            listing = queues.list_queue(
+                app.uow_factory(),
+                app.actor,
+                queues.policy_from(app.settings),
+                app.clock(),
+                limit=SHOWN_ROWS,
+            )
         except Exception:  # the screen reads again and says why
             listing = None
         try:
@@ -122,8 +133,7 @@ def open_triage_queue(app: ControlRoomApp) -> None:
             if feed is not None:
                 feed.close()
 
-    app.run_worker(read, thread=True, exclusive=True, exit_on_error=False,
-                   group="queue-open")
+    app.run_worker(read, thread=True, exclusive=True, exit_on_error=False, group="queue-open")
 
 
 class ReassignScreen(AppModal[tuple[str, str] | None]):
@@ -145,12 +155,15 @@ class ReassignScreen(AppModal[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reassign-panel"):
-            yield Static(record_content(
-                f"Reassign {self._reference} (held by {self._holder or 'nobody'})",
-                style="bold"))
+            yield Static(
+                record_content(
+                    f"Reassign {self._reference} (held by {self._holder or 'nobody'})", style="bold"
+                )
+            )
             yield Input(id="reassign-to", max_length=64, placeholder="operator's username")
-            yield Input(id="reassign-reason", max_length=500,
-                        placeholder="reason (recorded with your name)")
+            yield Input(
+                id="reassign-reason", max_length=500, placeholder="reason (recorded with your name)"
+            )
             yield Static("", id="reassign-error", markup=False)
             yield Static("Enter moves on and submits · Esc cancels", markup=False)
 
@@ -188,16 +201,33 @@ class TriageQueue(FramedScreen):
     """
     BINDINGS = [
         Binding("c", "claim", "Claim", id="queue.claim", tooltip="Claim the highlighted item"),
-        Binding("x", "complete", "Complete", id="queue.complete",
-                tooltip="Complete the item you hold"),
-        Binding("q", "cycle_queue", "Queue", id="queue.filter_queue",
-                tooltip="Show the next queue (all, DA, CP, MISP, GEN)"),
-        Binding("g", "cycle_grade", "Grade", id="queue.filter_grade",
-                tooltip="Show the next grade (all, G1, G2, ...)"),
-        Binding("a", "reassign", "Reassign", id="queue.reassign",
-                tooltip="Supervisors: give the item to another operator, with a reason"),
-        Binding("r,ctrl+r", "reload", "Reload", id="queue.reload",
-                tooltip="Read the whole queue again"),
+        Binding(
+            "x", "complete", "Complete", id="queue.complete", tooltip="Complete the item you hold"
+        ),
+        Binding(
+            "q",
+            "cycle_queue",
+            "Queue",
+            id="queue.filter_queue",
+            tooltip="Show the next queue (all, DA, CP, MISP, GEN)",
+        ),
+        Binding(
+            "g",
+            "cycle_grade",
+            "Grade",
+            id="queue.filter_grade",
+            tooltip="Show the next grade (all, G1, G2, ...)",
+        ),
+        Binding(
+            "a",
+            "reassign",
+            "Reassign",
+            id="queue.reassign",
+            tooltip="Supervisors: give the item to another operator, with a reason",
+        ),
+        Binding(
+            "r,ctrl+r", "reload", "Reload", id="queue.reload", tooltip="Read the whole queue again"
+        ),
     ]
 
     @dataclass
@@ -266,15 +296,21 @@ class TriageQueue(FramedScreen):
     class ChangeFailed(CallFailed):
         """A completion or a reassignment did not go through."""
 
-    def __init__(self, queue: Queue | None = None, grade: str | None = None, *,
-                 listing: QueueListing | None = None, feed: ChangeFeed | None = None) -> None:
+    def __init__(
+        self,
+        queue: Queue | None = None,
+        grade: str | None = None,
+        *,
+        listing: QueueListing | None = None,
+        feed: ChangeFeed | None = None,
+    ) -> None:
         super().__init__()
         # Read before the screen was pushed (`open_triage_queue`): drawn at mount.
         self._preloaded = listing
         self._feed = feed
         self.queue_filter = queue
         self.grade_filter = grade
-        self.rows: dict[int, QueueRow] = {}   # the rows drawn
+        self.rows: dict[int, QueueRow] = {}  # the rows drawn
         self.row_keys: dict[int, RowKey] = {}
         self.summary: QueueSummary | None = None
         self.summary_at: datetime | None = None
@@ -286,8 +322,9 @@ class TriageQueue(FramedScreen):
         with Vertical(id="queue"):
             yield Static("Reading the queue…", id="queue-summary", markup=False)
             yield Static("", id="queue-filters", markup=False)
-            table: DataTable[Text] = DataTable(id="queue-table", cursor_type="row",
-                                               zebra_stripes=True)
+            table: DataTable[Text] = DataTable(
+                id="queue-table", cursor_type="row", zebra_stripes=True
+            )
             for key, label, width in COLUMNS:
                 table.add_column(label, key=key, width=width)
             yield table
@@ -315,26 +352,39 @@ class TriageQueue(FramedScreen):
         uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
         queue, grade = self.queue_filter, self.grade_filter
         self.run_service(
-            lambda: queues.list_queue(uow_factory(), actor, policy, clock(), queue=queue,
-                                      grade=grade, limit=SHOWN_ROWS),
-            self.Listed, doing="read the queue", group="queue-list", failed=self.ReadFailed)
+            lambda: queues.list_queue(
+                uow_factory(), actor, policy, clock(), queue=queue, grade=grade, limit=SHOWN_ROWS
+            ),
+            self.Listed,
+            doing="read the queue",
+            group="queue-list",
+            failed=self.ReadFailed,
+        )
 
     def refill(self) -> None:
         """Read the drawn rows again (a drawn row left): the live refresh, not audited."""
         uow_factory, clock, policy = self.app.uow_factory, self.app.clock, self.policy
         queue, grade = self.queue_filter, self.grade_filter
         self.run_service(
-            lambda: queues.refresh_listing(uow_factory(), policy, clock(), queue=queue,
-                                           grade=grade, limit=SHOWN_ROWS),
-            self.Listed, doing="read the queue", group="queue-refill", failed=self.ReadFailed)
+            lambda: queues.refresh_listing(
+                uow_factory(), policy, clock(), queue=queue, grade=grade, limit=SHOWN_ROWS
+            ),
+            self.Listed,
+            doing="read the queue",
+            group="queue-refill",
+            failed=self.ReadFailed,
+        )
 
     def recount(self) -> None:
         uow_factory, clock, policy = self.app.uow_factory, self.app.clock, self.policy
         queue, grade = self.queue_filter, self.grade_filter
         self.run_service(
-            lambda: queues.queue_summary(uow_factory(), policy, clock(), queue=queue,
-                                         grade=grade),
-            self.Counted, doing="count the queue", group="queue-count", failed=self.ReadFailed)
+            lambda: queues.queue_summary(uow_factory(), policy, clock(), queue=queue, grade=grade),
+            self.Counted,
+            doing="count the queue",
+            group="queue-count",
+            failed=self.ReadFailed,
+        )
 
     @on(ReadFailed)
     def read_failed(self, message: ReadFailed) -> None:
@@ -373,14 +423,20 @@ class TriageQueue(FramedScreen):
         self.run_service(
             lambda: queues.rows_for(uow_factory(), policy, clock(), item_ids),
             lambda rows: self.RowsRead(rows, frozenset(item_ids), recount=True),
-            doing="read the changed items", group="queue-rows", exclusive=False,
-            failed=self.ReadFailed)
+            doing="read the changed items",
+            group="queue-rows",
+            exclusive=False,
+            failed=self.ReadFailed,
+        )
 
     # --- drawing --------------------------------------------------------------------------
 
     def _wanted(self, row: QueueRow) -> bool:
-        return (row.open and (self.queue_filter is None or row.queue is self.queue_filter)
-                and (self.grade_filter is None or row.grade == self.grade_filter))
+        return (
+            row.open
+            and (self.queue_filter is None or row.queue is self.queue_filter)
+            and (self.grade_filter is None or row.grade == self.grade_filter)
+        )
 
     def _cells(self, row: QueueRow, now: datetime) -> dict[str, Text]:
         return {
@@ -402,16 +458,23 @@ class TriageQueue(FramedScreen):
             # First read: the most urgent rows arrive in queue order; draw them as they are.
             self.rows = {row.item_id: row for row in message.listing.rows[:SHOWN_ROWS]}
             self.row_keys = {
-                row.item_id: table.add_row(*self._cells(row, now).values(),
-                                           key=f"item-{row.item_id}")
-                for row in message.listing.rows[:SHOWN_ROWS]}
+                row.item_id: table.add_row(
+                    *self._cells(row, now).values(), key=f"item-{row.item_id}"
+                )
+                for row in message.listing.rows[:SHOWN_ROWS]
+            }
             self.loaded = True
             if self.summary.count > SHOWN_ROWS:
-                self.say(f"Showing the {SHOWN_ROWS} most urgent of {self.summary.count:,}; "
-                         "q and g narrow the list.")
+                self.say(
+                    f"Showing the {SHOWN_ROWS} most urgent of {self.summary.count:,}; "
+                    "q and g narrow the list."
+                )
         else:
-            self._apply(list(message.listing.rows),
-                        {r.item_id for r in message.listing.rows} | set(self.rows), now)
+            self._apply(
+                list(message.listing.rows),
+                {r.item_id for r in message.listing.rows} | set(self.rows),
+                now,
+            )
         self._show_summary()
 
     @on(Counted)
@@ -447,8 +510,9 @@ class TriageQueue(FramedScreen):
         last = max((r.order for r in self.rows.values()), default=None)
         for item_id in touched:
             row = fresh.get(item_id)
-            if row is not None and (item_id in self.rows or not full or last is None
-                                    or row.order < last):
+            if row is not None and (
+                item_id in self.rows or not full or last is None or row.order < last
+            ):
                 self.rows[item_id] = row
             else:
                 self.rows.pop(item_id, None)
@@ -462,25 +526,32 @@ class TriageQueue(FramedScreen):
         for item_id in top:
             row = self.rows[item_id]
             if item_id not in self.row_keys:
-                self.row_keys[item_id] = table.add_row(*self._cells(row, now).values(),
-                                                       key=f"item-{item_id}")
+                self.row_keys[item_id] = table.add_row(
+                    *self._cells(row, now).values(), key=f"item-{item_id}"
+                )
                 reorder = True
             elif item_id in previous:
                 old = previous[item_id]
                 before = self._cells(old, now)
                 for column, cell in self._cells(row, now).items():
-                    if (cell.plain, str(cell.style)) != (before[column].plain,
-                                                        str(before[column].style)):
+                    if (cell.plain, str(cell.style)) != (
+                        before[column].plain,
+                        str(before[column].style),
+                    ):
                         table.update_cell(self.row_keys[item_id], column, cell)
                 reorder = reorder or old.order != row.order
         if reorder:
             # An incident is in a queue at most once: (reference, queue) names the row.
-            order = {(r.reference, r.queue.short): r.order
-                     for i, r in self.rows.items() if i in self.row_keys}
+            order = {
+                (r.reference, r.queue.short): r.order
+                for i, r in self.rows.items()
+                if i in self.row_keys
+            }
             table.sort("ref", "queue", key=lambda cells: order[(cells[0].plain, cells[1].plain)])
         waiting = self.summary.count if self.summary is not None else len(self.rows)
-        return ((fell_behind and waiting > len(self.rows))
-                or len(self.rows) < min(SHOWN_ROWS, waiting))
+        return (fell_behind and waiting > len(self.rows)) or len(self.rows) < min(
+            SHOWN_ROWS, waiting
+        )
 
     def shown_count(self) -> int:
         return len(self.row_keys)
@@ -511,7 +582,8 @@ class TriageQueue(FramedScreen):
         grade = self.grade_filter or "all"
         self.query_one("#queue-filters", Static).update(
             f"q queue: {queue} · g grade: {grade} · Enter/c claim · x complete"
-            + (" · a reassign" if getattr(self, "may_reassign", False) else ""))
+            + (" · a reassign" if getattr(self, "may_reassign", False) else "")
+        )
 
     def _tick(self) -> None:
         """Time passing changes what is shown without any change in the database: a
@@ -520,12 +592,18 @@ class TriageQueue(FramedScreen):
             return
         now = self.app.clock()
         after = self.policy.stale_after
-        quiet = [row for row in self.rows.values()
-                 if row.state == "claimed" and not row.stale and row.heartbeat_at is not None
-                 and now - row.heartbeat_at >= after]
+        quiet = [
+            row
+            for row in self.rows.values()
+            if row.state == "claimed"
+            and not row.stale
+            and row.heartbeat_at is not None
+            and now - row.heartbeat_at >= after
+        ]
         if quiet:
-            self._apply([row._replace(stale=True) for row in quiet],
-                        {row.item_id for row in quiet}, now)
+            self._apply(
+                [row._replace(stale=True) for row in quiet], {row.item_id for row in quiet}, now
+            )
         self.recount()  # breaches grow with time
 
     @on(Said)
@@ -593,11 +671,13 @@ class TriageQueue(FramedScreen):
         app = self.app
         uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
         self.run_service(
-            lambda: queues.claim(uow_factory(), actor, item_id, policy, clock(),
-                                 reclaim=reclaim),
-            lambda row: self.Claimed(row, open_it), doing="claim the item",
-            group="queue-claim", exclusive=False,
-            failed=lambda failure: self.ClaimFailed(failure, item_id))
+            lambda: queues.claim(uow_factory(), actor, item_id, policy, clock(), reclaim=reclaim),
+            lambda row: self.Claimed(row, open_it),
+            doing="claim the item",
+            group="queue-claim",
+            exclusive=False,
+            failed=lambda failure: self.ClaimFailed(failure, item_id),
+        )
 
     @on(Claimed)
     def claimed(self, message: Claimed) -> None:
@@ -629,9 +709,12 @@ class TriageQueue(FramedScreen):
             else:
                 self.say("Left with its holder.")
 
-        self.app.push_screen(ConfirmScreen(
-            f"Reclaim {row.reference}?",
-            f"{reason}.\nYour reclaim is recorded with both names."), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Reclaim {row.reference}?", f"{reason}.\nYour reclaim is recorded with both names."
+            ),
+            answered,
+        )
 
     def action_complete(self) -> None:
         row = self._highlighted()
@@ -642,10 +725,14 @@ class TriageQueue(FramedScreen):
 
     def complete(self, item_id: int, reference: str) -> None:
         uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
-        self.run_service(lambda: queues.complete(uow_factory(), actor, item_id, clock()),
-                         lambda _: self.Completed(item_id, reference),
-                         doing="complete the item", group="queue-claim", exclusive=False,
-                         failed=self.ChangeFailed)
+        self.run_service(
+            lambda: queues.complete(uow_factory(), actor, item_id, clock()),
+            lambda _: self.Completed(item_id, reference),
+            doing="complete the item",
+            group="queue-claim",
+            exclusive=False,
+            failed=self.ChangeFailed,
+        )
 
     @on(Completed)
     def completed(self, message: Completed) -> None:
@@ -678,8 +765,12 @@ class TriageQueue(FramedScreen):
         uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
         self.run_service(
             lambda: queues.reassign(uow_factory(), actor, item_id, to, reason, policy, clock()),
-            self.Reassigned, doing="reassign the item", group="queue-claim", exclusive=False,
-            failed=self.ChangeFailed)
+            self.Reassigned,
+            doing="reassign the item",
+            group="queue-claim",
+            exclusive=False,
+            failed=self.ChangeFailed,
+        )
 
     @on(Reassigned)
     def reassigned(self, message: Reassigned) -> None:
@@ -690,8 +781,11 @@ class TriageQueue(FramedScreen):
     # --- heartbeat ------------------------------------------------------------------------
 
     def beat(self) -> None:
-        mine = [r.item_id for r in self.rows.values()
-                if r.state == "claimed" and r.claimed_by_id == self.me]
+        mine = [
+            r.item_id
+            for r in self.rows.values()
+            if r.state == "claimed" and r.claimed_by_id == self.me
+        ]
         if mine:
             self.send_heartbeats(mine)
 
@@ -705,4 +799,3 @@ class TriageQueue(FramedScreen):
                 self.post_message(self.Said(f"You no longer hold an item: {lost}"))
             except Exception:  # a missed beat is retried at the next one
                 pass
-

@@ -47,16 +47,15 @@ ScreenResultT = TypeVar("ScreenResultT")
 log = logging.getLogger("controlroom.screens")
 
 
-
 class FailureKind(Enum):
     """Why a call gave no answer: what a screen may say beyond the sentence."""
 
-    INPUT = "input"          # a field cannot be used (the service names it)
-    REFUSED = "refused"      # the permission table said no
-    DECLINED = "declined"    # a service rule said no (conflict, safeguarding, not found)
-    DATABASE = "database"    # the database did not answer, or failed
-    FILE = "file"            # a local file (a draft) could not be written or read
-    FAULT = "fault"          # a bug: anything else
+    INPUT = "input"  # a field cannot be used (the service names it)
+    REFUSED = "refused"  # the permission table said no
+    DECLINED = "declined"  # a service rule said no (conflict, safeguarding, not found)
+    DATABASE = "database"  # the database did not answer, or failed
+    FILE = "file"  # a local file (a draft) could not be written or read
+    FAULT = "fault"  # a bug: anything else
 
 
 # The cause is named by where the exception came from, never by its text.
@@ -122,8 +121,10 @@ def failure_of(exc: BaseException, doing: str) -> Failure:
     kind = _fault_kind(exc)
     reference = secrets.token_hex(3)
     log.error("could not %s [ref %s]", doing, reference, exc_info=exc)
-    sentence = (f"Could not {doing}: {_CAUSE_WORDS[kind]}. Nothing you typed is lost; try "
-                f"again, and tell your supervisor if it keeps happening (ref {reference}).")
+    sentence = (
+        f"Could not {doing}: {_CAUSE_WORDS[kind]}. Nothing you typed is lost; try "
+        f"again, and tell your supervisor if it keeps happening (ref {reference})."
+    )
     return Failure(doing, sentence, exc, kind, reference=reference)
 
 
@@ -168,8 +169,9 @@ class AppScreen(Screen[ScreenResultT]):
             if not get_current_worker().is_cancelled:
                 screen.post_message(message)
 
-        return screen.run_worker(work, name=doing, group=group, thread=True,
-                                 exclusive=exclusive, exit_on_error=False)
+        return screen.run_worker(
+            work, name=doing, group=group, thread=True, exclusive=exclusive, exit_on_error=False
+        )
 
 
 class AppModal(AppScreen[ScreenResultT], ModalScreen[ScreenResultT]):

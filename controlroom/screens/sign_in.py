@@ -57,6 +57,10 @@ class SignInScreen(AppScreen[None]):
 
         # A refusal (unknown or locked account, database not ready) or any failure closes
         # the door, with its reason in words.
-        self.run_service(open_it, lambda opened: opened, doing="open the session",
-                         group="sign-in",
-                         failed=lambda failure: SignInRefused(failure.sentence))
+        self.run_service(
+            open_it,
+            lambda opened: opened,
+            doing="open the session",
+            group="sign-in",
+            failed=lambda failure: SignInRefused(failure.sentence),
+        )

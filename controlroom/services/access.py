@@ -59,22 +59,46 @@ def require(  # a denial raises: the decision returned is ALLOWED or JUSTIFY
     if decision is not Decision.DENIED:
         return decision
     role = actor.role.value if actor.role is not None else "none"
-    refuse(uow, actor, action, object_type, object_id, marking=marking,
-           audit_action=audit_action,
-           detail=f"permission table: {role} may not {action.value}"
-                  + (f" ({marking.value})" if marking is not Marking.NORMAL else ""),
-           message=denial_message(actor.role, action, marking))
+    refuse(
+        uow,
+        actor,
+        action,
+        object_type,
+        object_id,
+        marking=marking,
+        audit_action=audit_action,
+        detail=f"permission table: {role} may not {action.value}"
+        + (f" ({marking.value})" if marking is not Marking.NORMAL else ""),
+        message=denial_message(actor.role, action, marking),
+    )
 
 
-def refuse(uow: UnitOfWork, actor: Actor, action: Action, object_type: str, object_id: object | None, *,
-           marking: Marking = Marking.NORMAL, audit_action: str | None = None,
-           detail: str, message: str, error: type[PermissionDenied] | None = None) -> NoReturn:
+def refuse(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: Action,
+    object_type: str,
+    object_id: object | None,
+    *,
+    marking: Marking = Marking.NORMAL,
+    audit_action: str | None = None,
+    detail: str,
+    message: str,
+    error: type[PermissionDenied] | None = None,
+) -> NoReturn:
     """Roll back what the unit of work holds, commit one `denied` audit event on its own,
     and raise `PermissionDenied(message)` (or the service's own subclass, `error`)."""
     action = Action(action)
     uow.rollback()
-    audit.record(uow, actor, audit_action or action.value, object_type, object_id,
-                 outcome=Outcome.DENIED, detail=detail)
+    audit.record(
+        uow,
+        actor,
+        audit_action or action.value,
+        object_type,
+        object_id,
+        outcome=Outcome.DENIED,
+        detail=detail,
+    )
     uow.commit()
     raise (error or PermissionDenied)(message, action=action, marking=Marking(marking))
 

@@ -35,14 +35,15 @@ class AuditUnavailable(Exception):
         self.cause = cause
         super().__init__(
             f"The audit trail cannot be written ({cause}), so nothing was read or changed;"
-            " tell your supervisor or the system administrator")
+            " tell your supervisor or the system administrator"
+        )
 
 
 class Outcome(StrEnum):
     SUCCESS = "success"
-    DENIED = "denied"      # the operator may not do this
-    REFUSED = "refused"    # the request was turned away (unknown user, locked account)
-    FAILED = "failed"      # it was allowed but did not succeed
+    DENIED = "denied"  # the operator may not do this
+    REFUSED = "refused"  # the request was turned away (unknown user, locked account)
+    FAILED = "failed"  # it was allowed but did not succeed
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,11 @@ from controlroom.services.unit_of_work import UnitOfWork
 WITHHELD = "WITHHELD"
 JUSTIFICATION_MINIMUM = 10
 # The object types "who looked at this" is offered on, with the words for the heading.
-WATCHED_OBJECTS = {"person": "person", "incident": "incident", "intelligence": "intelligence report"}
+WATCHED_OBJECTS = {
+    "person": "person",
+    "incident": "incident",
+    "intelligence": "intelligence report",
+}
 
 
 class AuditTrailRefused(PermissionError):
@@ -71,16 +75,35 @@ class ExportedEvent:
 
     def as_dict(self) -> dict:
         return {
-            "seq": self.seq, "occurred_at": self.occurred_at.isoformat(),
-            "actor": self.actor, "terminal": self.terminal, "action": self.action,
-            "object_type": self.object_type, "object_id": self.object_id,
-            "outcome": self.outcome, "justification": self.justification,
-            "detail": self.detail, "event_hash": self.event_hash, "withheld": self.withheld,
+            "seq": self.seq,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor,
+            "terminal": self.terminal,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "outcome": self.outcome,
+            "justification": self.justification,
+            "detail": self.detail,
+            "event_hash": self.event_hash,
+            "withheld": self.withheld,
         }
 
 
-EXPORT_FIELDS = ("seq", "occurred_at", "actor", "terminal", "action", "object_type",
-                 "object_id", "outcome", "justification", "detail", "event_hash", "withheld")
+EXPORT_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor",
+    "terminal",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "justification",
+    "detail",
+    "event_hash",
+    "withheld",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +133,29 @@ def may_export_records(actor: Actor) -> bool:
     return access.allowed(actor, Action.EXPORT_RECORDS)
 
 
-def _refuse(uow: UnitOfWork, actor: Actor, action: str, object_type: str, object_id, message: str,
-            *, outcome: Outcome = Outcome.DENIED, detail: str | None = None,
-            justification: str | None = None) -> NoReturn:
+def _refuse(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id,
+    message: str,
+    *,
+    outcome: Outcome = Outcome.DENIED,
+    detail: str | None = None,
+    justification: str | None = None,
+) -> NoReturn:
     uow.rollback()
-    audit.record(uow, actor, action, object_type, object_id, outcome=outcome,
-                 justification=justification, detail=detail or message)
+    audit.record(
+        uow,
+        actor,
+        action,
+        object_type,
+        object_id,
+        outcome=outcome,
+        justification=justification,
+        detail=detail or message,
+    )
     uow.commit()
     raise AuditTrailRefused(message)
 
@@ -128,16 +168,31 @@ def verify_chain(uow: UnitOfWork, actor: Actor | None = None) -> Verification:
     is permission-checked and audited after it ran (so it never verifies its own row)."""
     with uow:
         if actor is not None and not may_verify(actor):
-            _refuse(uow, actor, "audit.verify", "audit", None,
-                    "only supervisors and administrators may verify the audit trail")
+            _refuse(
+                uow,
+                actor,
+                "audit.verify",
+                "audit",
+                None,
+                "only supervisors and administrators may verify the audit trail",
+            )
         result = verify(uow.audit.chain_rows(), uow.audit.chain_head())
         if actor is not None:
             broken = result.broken
-            detail = (f"intact: {result.events} events" if broken is None else
-                      f"broken at event {broken.seq}: {broken.problem}")
-            audit.record(uow, actor, "audit.verify", "audit", None,
-                         outcome=Outcome.SUCCESS if result.intact else Outcome.FAILED,
-                         detail=detail)
+            detail = (
+                f"intact: {result.events} events"
+                if broken is None
+                else f"broken at event {broken.seq}: {broken.problem}"
+            )
+            audit.record(
+                uow,
+                actor,
+                "audit.verify",
+                "audit",
+                None,
+                outcome=Outcome.SUCCESS if result.intact else Outcome.FAILED,
+                detail=detail,
+            )
             uow.commit()
         return result
 
@@ -145,8 +200,9 @@ def verify_chain(uow: UnitOfWork, actor: Actor | None = None) -> Verification:
 # --- who looked at this ----------------------------------------------------------------
 
 
-def who_looked(uow: UnitOfWork, actor: Actor, object_type: str, object_id: int | str,
-               *, limit: int = 500) -> list[Look]:
+def who_looked(
+    uow: UnitOfWork, actor: Actor, object_type: str, object_id: int | str, *, limit: int = 500
+) -> list[Look]:
     """Every audit event on this object, newest first, this look included (supervisors
     only; audited)."""
     if object_type not in WATCHED_OBJECTS:
@@ -154,59 +210,102 @@ def who_looked(uow: UnitOfWork, actor: Actor, object_type: str, object_id: int |
     wanted = str(object_id)
     with uow:
         if not may_see_who_looked(actor):
-            _refuse(uow, actor, "audit.view", object_type, wanted,
-                    "only supervisors may see who looked at a record")
+            _refuse(
+                uow,
+                actor,
+                "audit.view",
+                object_type,
+                wanted,
+                "only supervisors may see who looked at a record",
+            )
         # Recorded first, so the list it returns names this look too.
-        audit.record(uow, actor, "audit.view", object_type, wanted,
-                     detail="who looked at this")
+        audit.record(uow, actor, "audit.view", object_type, wanted, detail="who looked at this")
         events = [_event_of(row) for row in uow.audit.on_object(object_type, wanted, limit)]
         uow.commit()
         return events
 
 
 def _event_of(row: AuditEvent) -> Look:
-    return Look(row.occurred_at, row.actor, row.terminal, row.action, row.outcome,
-                row.justification)
+    return Look(
+        row.occurred_at, row.actor, row.terminal, row.action, row.outcome, row.justification
+    )
 
 
 # --- export ----------------------------------------------------------------------------
 
 
-def export_events(uow: UnitOfWork, actor: Actor, *, since: date, person_id: int | None = None,
-                  justification: str | None = None, include_protected: bool = False
-                  ) -> AuditExport:
+def export_events(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    since: date,
+    person_id: int | None = None,
+    justification: str | None = None,
+    include_protected: bool = False,
+) -> AuditExport:
     """The events since `since` (UTC midnight), optionally only those on one person,
     oldest first; audited as one `audit.export` event with what was asked and given."""
     reason = (justification or "").strip() or None
-    asked = (f"since={since.isoformat()}" + (f" person={person_id}" if person_id else "")
-             + (" include_protected=yes" if include_protected else ""))
+    asked = (
+        f"since={since.isoformat()}"
+        + (f" person={person_id}" if person_id else "")
+        + (" include_protected=yes" if include_protected else "")
+    )
     with uow:
         info = uow.database.get()
         environment = Environment(info.environment) if info is not None else Environment.PRODUCTION
         if not may_export(actor):
-            _refuse(uow, actor, "audit.export", "audit", person_id,
-                    "only supervisors and administrators may export the audit trail",
-                    detail=asked, justification=reason)
+            _refuse(
+                uow,
+                actor,
+                "audit.export",
+                "audit",
+                person_id,
+                "only supervisors and administrators may export the audit trail",
+                detail=asked,
+                justification=reason,
+            )
         needs_reason = environment is Environment.PRODUCTION or include_protected
         if needs_reason and (reason is None or len(reason) < JUSTIFICATION_MINIMUM):
-            _refuse(uow, actor, "audit.export", "audit", person_id,
-                    f"an export from a {environment.value} database needs a justification"
-                    f" (--justification, at least {JUSTIFICATION_MINIMUM} characters)",
-                    detail=asked, justification=reason)
+            _refuse(
+                uow,
+                actor,
+                "audit.export",
+                "audit",
+                person_id,
+                f"an export from a {environment.value} database needs a justification"
+                f" (--justification, at least {JUSTIFICATION_MINIMUM} characters)",
+                detail=asked,
+                justification=reason,
+            )
         start = datetime.combine(since, time(), tzinfo=UTC)
         rows = uow.audit.since(start, person_id)
         protect = environment is Environment.PRODUCTION and not include_protected
         hidden = uow.audit.protected_ids(SEXUAL_OFFENCE_TYPE_CODES) if protect else {}
         if protect and person_id is not None and str(person_id) in hidden.get("person", ()):
-            _refuse(uow, actor, "audit.export", "audit", person_id,
-                    "this person is protected (restricted or a sexual-offence complainant):"
-                    " an export about them needs --include-protected, which is recorded",
-                    detail=asked, justification=reason)
+            _refuse(
+                uow,
+                actor,
+                "audit.export",
+                "audit",
+                person_id,
+                "this person is protected (restricted or a sexual-offence complainant):"
+                " an export about them needs --include-protected, which is recorded",
+                detail=asked,
+                justification=reason,
+            )
         events = [_exported(row, hidden, protect) for row in rows]
         withheld = sum(1 for e in events if e.withheld)
-        audit.record(uow, actor, "audit.export", "audit", person_id, justification=reason,
-                     detail=f"{asked}; {len(events)} event(s), {withheld} withheld;"
-                            f" environment={environment.value}")
+        audit.record(
+            uow,
+            actor,
+            "audit.export",
+            "audit",
+            person_id,
+            justification=reason,
+            detail=f"{asked}; {len(events)} event(s), {withheld} withheld;"
+            f" environment={environment.value}",
+        )
         uow.commit()
         return AuditExport(events, withheld, environment)
 
@@ -217,11 +316,17 @@ def _exported(row: AuditEvent, hidden: dict[str, set[str]], protect: bool) -> Ex
     if protect and not withheld and row.action.endswith(".search"):
         detail = f"{WITHHELD} (search text)"
     return ExportedEvent(
-        seq=row.chain_seq, occurred_at=row.occurred_at, actor=row.actor,
-        terminal=row.terminal, action=row.action, object_type=row.object_type,
-        object_id=WITHHELD if withheld else row.object_id, outcome=row.outcome,
+        seq=row.chain_seq,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        terminal=row.terminal,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=WITHHELD if withheld else row.object_id,
+        outcome=row.outcome,
         justification=WITHHELD if withheld and row.justification else row.justification,
-        detail=WITHHELD if withheld and detail else detail, event_hash=row.event_hash,
+        detail=WITHHELD if withheld and detail else detail,
+        event_hash=row.event_hash,
         withheld=withheld,
     )
 
@@ -245,8 +350,14 @@ class RecordExportPolicy:
         return self.protect and person_id is not None and person_id in self.persons
 
 
-def record_export_policy(uow: UnitOfWork, actor: Actor, what: str, *, justification: str | None = None,
-                         include_protected: bool = False) -> RecordExportPolicy:
+def record_export_policy(
+    uow: UnitOfWork,
+    actor: Actor,
+    what: str,
+    *,
+    justification: str | None = None,
+    include_protected: bool = False,
+) -> RecordExportPolicy:
     """Check that `actor` may export records from this database (a role and a
     justification on production; a refusal is audited) and say what to leave out."""
     reason = (justification or "").strip() or None
@@ -256,29 +367,61 @@ def record_export_policy(uow: UnitOfWork, actor: Actor, what: str, *, justificat
         if environment is Environment.PRODUCTION:
             asked = f"{what}" + (" include_protected=yes" if include_protected else "")
             if not may_export_records(actor):
-                _refuse(uow, actor, "records.export", "export", None,
-                        "only supervisors and intelligence staff may export records from a"
-                        " production database", detail=asked, justification=reason)
+                _refuse(
+                    uow,
+                    actor,
+                    "records.export",
+                    "export",
+                    None,
+                    "only supervisors and intelligence staff may export records from a"
+                    " production database",
+                    detail=asked,
+                    justification=reason,
+                )
             if reason is None or len(reason) < JUSTIFICATION_MINIMUM:
-                _refuse(uow, actor, "records.export", "export", None,
-                        "an export from a production database needs a justification"
-                        f" (--justification, at least {JUSTIFICATION_MINIMUM} characters)",
-                        detail=asked, justification=reason)
+                _refuse(
+                    uow,
+                    actor,
+                    "records.export",
+                    "export",
+                    None,
+                    "an export from a production database needs a justification"
+                    f" (--justification, at least {JUSTIFICATION_MINIMUM} characters)",
+                    detail=asked,
+                    justification=reason,
+                )
         protect = environment is Environment.PRODUCTION and not include_protected
         hidden = uow.audit.protected_ids(SEXUAL_OFFENCE_TYPE_CODES) if protect else {}
         return RecordExportPolicy(
-            environment, protect, frozenset(int(i) for i in hidden.get("person", ())),
-            frozenset(int(i) for i in hidden.get("intelligence", ())), reason,
-            include_protected)
+            environment,
+            protect,
+            frozenset(int(i) for i in hidden.get("person", ())),
+            frozenset(int(i) for i in hidden.get("intelligence", ())),
+            reason,
+            include_protected,
+        )
 
 
-def record_export(uow: UnitOfWork, actor: Actor, policy: RecordExportPolicy, what: str, *, shown: int,
-                  withheld: int) -> None:
+def record_export(
+    uow: UnitOfWork,
+    actor: Actor,
+    policy: RecordExportPolicy,
+    what: str,
+    *,
+    shown: int,
+    withheld: int,
+) -> None:
     """Audit a record export (a disclosure) before it is written out; fails closed."""
     with uow:
-        audit.record(uow, actor, "records.export", "export", None,
-                     justification=policy.justification,
-                     detail=f"{what}; {shown} record(s) out, {withheld} withheld;"
-                            f" environment={policy.environment.value}"
-                            + ("; include_protected=yes" if policy.include_protected else ""))
+        audit.record(
+            uow,
+            actor,
+            "records.export",
+            "export",
+            None,
+            justification=policy.justification,
+            detail=f"{what}; {shown} record(s) out, {withheld} withheld;"
+            f" environment={policy.environment.value}"
+            + ("; include_protected=yes" if policy.include_protected else ""),
+        )
         uow.commit()

@@ -15,8 +15,8 @@ from controlroom.services.unit_of_work import UnitOfWork
 @dataclass(frozen=True, slots=True)
 class BoardCounts:
     open_total: int
-    by_grade: tuple[tuple[str, int], ...]    # in configured grade order, then any others
-    by_status: tuple[tuple[str, int], ...]   # in workflow order
+    by_grade: tuple[tuple[str, int], ...]  # in configured grade order, then any others
+    by_status: tuple[tuple[str, int], ...]  # in workflow order
     by_heading: tuple[tuple[str, int], ...]  # NSIR heading, largest first
     oldest_open_at: datetime | None
     read_at: datetime

@@ -43,7 +43,7 @@ class QueueFigures:
 
 @dataclass(frozen=True, slots=True)
 class ReferralWeek:
-    stage: str               # created, sent, acknowledged
+    stage: str  # created, sent, acknowledged
     this_week: int
     previous_average: float  # per week, over the four weeks before
     fell_by_half: bool
@@ -61,7 +61,7 @@ class OverrideLine:
 
 @dataclass(frozen=True, slots=True)
 class CommandFigures:
-    queues: tuple[QueueFigures, ...]   # in QUEUE_ORDER
+    queues: tuple[QueueFigures, ...]  # in QUEUE_ORDER
     da_without_dash: int
     da_without_dash_oldest: timedelta | None
     referrals: tuple[ReferralWeek, ...]
@@ -73,31 +73,47 @@ class CommandFigures:
         return any(r.fell_by_half for r in self.referrals)
 
 
-def backlog_points(spans, now: datetime, points: int = BACKLOG_POINTS,
-                   step: timedelta = timedelta(hours=1)) -> tuple[int, ...]:
+def backlog_points(
+    spans, now: datetime, points: int = BACKLOG_POINTS, step: timedelta = timedelta(hours=1)
+) -> tuple[int, ...]:
     """How many of `spans` ((entered_at, completed_at or None)) were waiting at each of
     `points` instants spaced `step` apart, the last being `now`."""
     moments = [now - step * (points - 1 - k) for k in range(points)]
     return tuple(
-        sum(1 for entered, completed in spans
-            if entered <= moment and (completed is None or completed > moment))
-        for moment in moments)
+        sum(
+            1
+            for entered, completed in spans
+            if entered <= moment and (completed is None or completed > moment)
+        )
+        for moment in moments
+    )
 
 
-def referral_weeks(counts_this: dict[str, int], counts_before: list[dict[str, int]]
-                   ) -> tuple[ReferralWeek, ...]:
+def referral_weeks(
+    counts_this: dict[str, int], counts_before: list[dict[str, int]]
+) -> tuple[ReferralWeek, ...]:
     weeks = []
     for stage in REFERRAL_STAGES:
         this = counts_this.get(stage, 0)
-        average = (sum(c.get(stage, 0) for c in counts_before) / len(counts_before)
-                   if counts_before else 0.0)
-        weeks.append(ReferralWeek(stage=stage, this_week=this, previous_average=average,
-                                  fell_by_half=average > 0 and this <= average / 2))
+        average = (
+            sum(c.get(stage, 0) for c in counts_before) / len(counts_before)
+            if counts_before
+            else 0.0
+        )
+        weeks.append(
+            ReferralWeek(
+                stage=stage,
+                this_week=this,
+                previous_average=average,
+                fell_by_half=average > 0 and this <= average / 2,
+            )
+        )
     return tuple(weeks)
 
 
-def command_view(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: datetime, *,
-                 audited: bool = True) -> CommandFigures:
+def command_view(
+    uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: datetime, *, audited: bool = True
+) -> CommandFigures:
     """The figures as they are at `now`. Opening the view (and `r`) is audited as
     `command.view`; the live re-reads of a view already open pass `audited=False` (one
     event per change per station would bury the log), and are still permission-checked."""
@@ -111,40 +127,59 @@ def command_view(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: dateti
         for queue, _grade, n, first in uow.queues.open_counts():
             counts[queue] = counts.get(queue, 0) + n
             oldest[queue] = min(first, oldest.get(queue, first))
-        cutoffs = {(q.value, g): now - policy.target(q, g)
-                   for q in Queue for g in policy.grade_codes}
-        breaches = uow.queues.breach_counts(cutoffs,
-                                               now - policy.target(Queue.GENERAL, ""))
+        cutoffs = {
+            (q.value, g): now - policy.target(q, g) for q in Queue for g in policy.grade_codes
+        }
+        breaches = uow.queues.breach_counts(cutoffs, now - policy.target(Queue.GENERAL, ""))
         since = now - timedelta(hours=BACKLOG_POINTS - 1)
         spans: dict[str, list] = {}
         for queue, entered, completed in uow.queues.backlog_spans(since, now):
             spans.setdefault(queue, []).append((entered, completed))
         figures = tuple(
-            QueueFigures(queue=q, count=counts.get(q.value, 0),
-                         oldest_age=(now - oldest[q.value]) if q.value in oldest else None,
-                         breaches=breaches.get(q.value, 0),
-                         backlog=backlog_points(spans.get(q.value, []), now))
-            for q in QUEUE_ORDER)
+            QueueFigures(
+                queue=q,
+                count=counts.get(q.value, 0),
+                oldest_age=(now - oldest[q.value]) if q.value in oldest else None,
+                breaches=breaches.get(q.value, 0),
+                backlog=backlog_points(spans.get(q.value, []), now),
+            )
+            for q in QUEUE_ORDER
+        )
 
         without = uow.safeguarding.da_incidents_without_dash()
         this_week = uow.safeguarding.referral_counts(now - WEEK, now)
-        before = [uow.safeguarding.referral_counts(now - WEEK * (k + 1),
-                                                       now - WEEK * k)
-                  for k in range(1, PREVIOUS_WEEKS + 1)]
-        midnight = datetime.combine(local_day(now), time(0),
-                                    tzinfo=REFERENCE_ZONE).astimezone(UTC)
+        before = [
+            uow.safeguarding.referral_counts(now - WEEK * (k + 1), now - WEEK * k)
+            for k in range(1, PREVIOUS_WEEKS + 1)
+        ]
+        midnight = datetime.combine(local_day(now), time(0), tzinfo=REFERENCE_ZONE).astimezone(UTC)
         overrides = tuple(
-            OverrideLine(incident_reference=o.incident_reference, rule=o.rule, action=o.action,
-                         supervisor=o.supervisor, overridden_at=o.overridden_at,
-                         reason=o.reason)
-            for o in uow.safeguarding.overrides_between(midnight, now + timedelta(seconds=1)))
+            OverrideLine(
+                incident_reference=o.incident_reference,
+                rule=o.rule,
+                action=o.action,
+                supervisor=o.supervisor,
+                overridden_at=o.overridden_at,
+                reason=o.reason,
+            )
+            for o in uow.safeguarding.overrides_between(midnight, now + timedelta(seconds=1))
+        )
         result = CommandFigures(
-            queues=figures, da_without_dash=len(without),
+            queues=figures,
+            da_without_dash=len(without),
             da_without_dash_oldest=(now - without[0][1]) if without else None,
-            referrals=referral_weeks(this_week, before), overrides_today=overrides,
-            read_at=now)
+            referrals=referral_weeks(this_week, before),
+            overrides_today=overrides,
+            read_at=now,
+        )
         if audited:
-            audit.record(uow, actor, "command.view", "command_view", None,
-                         detail="; ".join(f"{f.queue.value}={f.count}" for f in figures))
+            audit.record(
+                uow,
+                actor,
+                "command.view",
+                "command_view",
+                None,
+                detail="; ".join(f"{f.queue.value}={f.count}" for f in figures),
+            )
             uow.commit()
     return result

@@ -31,7 +31,11 @@ from controlroom.services.referrals import ReferralInfo, raise_referrals
 from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
-    "DashInputError", "DashRecord", "DashSaved", "DashView", "dash_for_incident",
+    "DashInputError",
+    "DashRecord",
+    "DashSaved",
+    "DashView",
+    "dash_for_incident",
     "record_dash",
 ]
 
@@ -73,11 +77,17 @@ class DashSaved:
 
 def _record(row: DashAssessment, assessor: str) -> DashRecord:
     return DashRecord(
-        id=row.id, answers=decode_answers(row.answers), score=row.score,
+        id=row.id,
+        answers=decode_answers(row.answers),
+        score=row.score,
         score_level=RiskLevel(row.score_level),
         judgement_level=RiskLevel(row.judgement_level) if row.judgement_level else None,
-        judgement_reason=row.judgement_reason, level=RiskLevel(row.level),
-        assessed_at=row.assessed_at, assessed_by=assessor, supersedes_id=row.supersedes_id)
+        judgement_reason=row.judgement_reason,
+        level=RiskLevel(row.level),
+        assessed_at=row.assessed_at,
+        assessed_by=assessor,
+        supersedes_id=row.supersedes_id,
+    )
 
 
 def _incident(uow: UnitOfWork, incident_id: int):
@@ -90,18 +100,24 @@ def _incident(uow: UnitOfWork, incident_id: int):
 def dash_for_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> DashView:
     """The incident's DASH in force and its history (audited)."""
     with uow:
-        access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id,
-                       audit_action="dash.view")
+        access.require(
+            uow, actor, Action.INCIDENT_VIEW, "incident", incident_id, audit_action="dash.view"
+        )
         incident = _incident(uow, incident_id)
-        history = tuple(_record(row, name)
-                        for row, name in uow.safeguarding.dash_history(incident.id))
-        audit.record(uow, actor, "dash.view", "incident", incident.id,
-                     detail=f"{len(history)} assessment(s)")
+        history = tuple(
+            _record(row, name) for row, name in uow.safeguarding.dash_history(incident.id)
+        )
+        audit.record(
+            uow, actor, "dash.view", "incident", incident.id, detail=f"{len(history)} assessment(s)"
+        )
         view = DashView(
-            incident_id=incident.id, reference=incident.reference,
+            incident_id=incident.id,
+            reference=incident.reference,
             domestic=uow.safeguarding.is_domestic(incident),
             child_present=bool(incident.child_present),
-            current=history[0] if history else None, history=history)
+            current=history[0] if history else None,
+            history=history,
+        )
         uow.commit()
         return view
 
@@ -112,8 +128,9 @@ def _answers(answers: Mapping[int, Answer | str]) -> dict[int, Answer]:
         try:
             checked[int(number)] = Answer(answer)
         except ValueError:
-            raise DashInputError("answers", f"question {number}: answer yes, no or not known "
-                                            "(Y, N or K)") from None
+            raise DashInputError(
+                "answers", f"question {number}: answer yes, no or not known (Y, N or K)"
+            ) from None
     return checked
 
 
@@ -143,24 +160,39 @@ def record_dash(
         access.require(uow, actor, Action.DASH_RECORD, "incident", incident_id)
         incident = _incident(uow, incident_id)
         if not uow.safeguarding.is_domestic(incident):
-            raise DashInputError("incident", "DASH is for domestic-abuse incidents: this "
-                                             "incident is not flagged domestic")
+            raise DashInputError(
+                "incident",
+                "DASH is for domestic-abuse incidents: this incident is not flagged domestic",
+            )
         previous = uow.safeguarding.current_dash(incident.id)
         row = DashAssessment(
-            incident_id=incident.id, answers=encode_answers(_answers(answers)),
-            score=result.score, score_level=result.score_level.value,
+            incident_id=incident.id,
+            answers=encode_answers(_answers(answers)),
+            score=result.score,
+            score_level=result.score_level.value,
             judgement_level=result.judgement_level.value if result.judgement_level else None,
-            judgement_reason=result.judgement_reason, level=result.level.value,
-            assessed_at=now, assessed_by_id=actor.staff_id,
-            supersedes_id=previous.id if previous is not None else None)
+            judgement_reason=result.judgement_reason,
+            level=result.level.value,
+            assessed_at=now,
+            assessed_by_id=actor.staff_id,
+            supersedes_id=previous.id if previous is not None else None,
+        )
         uow.add(row)
         uow.flush()
-        detail = (f"assessment {row.id}: score {row.score}, level {row.level}"
-                  + (f" (raised by judgement from {row.score_level})"
-                     if row.judgement_level else "")
-                  + (f"; supersedes {previous.id}" if previous is not None else ""))
-        audit.record(uow, actor, "dash.record", "incident", incident.id,
-                     justification=result.judgement_reason, detail=detail)
+        detail = (
+            f"assessment {row.id}: score {row.score}, level {row.level}"
+            + (f" (raised by judgement from {row.score_level})" if row.judgement_level else "")
+            + (f"; supersedes {previous.id}" if previous is not None else "")
+        )
+        audit.record(
+            uow,
+            actor,
+            "dash.record",
+            "incident",
+            incident.id,
+            justification=result.judgement_reason,
+            detail=detail,
+        )
         referrals = raise_referrals(uow, actor, incident, now, dash_assessment_id=row.id)
         # The queues order by DASH level and escalate a DA incident without one: every
         # station's queue redraws this incident's rows.

@@ -42,7 +42,9 @@ def _environment(uow: UnitOfWork) -> Environment:
     return Environment(info.environment) if info is not None else Environment.PRODUCTION
 
 
-def copy_records(source_factory, target_factory: UnitOfWorkFactory, username: str, terminal: str) -> CopySummary:
+def copy_records(
+    source_factory, target_factory: UnitOfWorkFactory, username: str, terminal: str
+) -> CopySummary:
     """Copy persons, locations and incidents from `source` into `target`, as `username`
     (enrolled in both). Audited in both: `database.copy_out` and `database.copy_in`."""
     try:
@@ -58,23 +60,45 @@ def copy_records(source_factory, target_factory: UnitOfWorkFactory, username: st
         if refusal is None and source_actor.role not in COPY_ROLES:
             refusal = "only administrators and supervisors may copy records between databases"
         if refusal is not None:
-            audit.record(source_uow, source_actor, "database.copy_out", "database", 1,
-                         outcome=Outcome.DENIED,
-                         detail=f"into a {target_env.value} database: refused")
+            audit.record(
+                source_uow,
+                source_actor,
+                "database.copy_out",
+                "database",
+                1,
+                outcome=Outcome.DENIED,
+                detail=f"into a {target_env.value} database: refused",
+            )
             source_uow.commit()
             raise CopyRefused(f"copy refused: {refusal}")
         locations, persons, incidents = source_uow.copying.read_all()
-        counts = (("locations", len(locations)), ("persons", len(persons)),
-                  ("incidents", len(incidents)))
-        audit.record(source_uow, source_actor, "database.copy_out", "database", 1,
-                     detail=f"into a {target_env.value} database: "
-                            + ", ".join(f"{n} {what}" for what, n in counts))
+        counts = (
+            ("locations", len(locations)),
+            ("persons", len(persons)),
+            ("incidents", len(incidents)),
+        )
+        audit.record(
+            source_uow,
+            source_actor,
+            "database.copy_out",
+            "database",
+            1,
+            detail=f"into a {target_env.value} database: "
+            + ", ".join(f"{n} {what}" for what, n in counts),
+        )
         source_uow.commit()
     with target_factory() as target_uow:
-        copied = target_uow.copying.insert_copies(target_actor.staff_id, locations, persons,
-                                                  incidents)
-        audit.record(target_uow, target_actor, "database.copy_in", "database", 1,
-                     detail=f"from a {source_env.value} database: "
-                            + ", ".join(f"{n} {what}" for what, n in copied))
+        copied = target_uow.copying.insert_copies(
+            target_actor.staff_id, locations, persons, incidents
+        )
+        audit.record(
+            target_uow,
+            target_actor,
+            "database.copy_in",
+            "database",
+            1,
+            detail=f"from a {source_env.value} database: "
+            + ", ".join(f"{n} {what}" for what, n in copied),
+        )
         target_uow.commit()
     return CopySummary(source_env, target_env, copied)

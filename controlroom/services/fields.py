@@ -32,8 +32,10 @@ _C0_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f]")  # \t and \n allowed
 def _control_message(label: str, char: str) -> str:
     if char == "\n":
         return f"{label} must be a single line"
-    return (f"{label} contains a control character (U+{ord(char):04X}) that cannot be "
-            "stored; delete it and type the text again")
+    return (
+        f"{label} contains a control character (U+{ord(char):04X}) that cannot be "
+        "stored; delete it and type the text again"
+    )
 
 
 def text(
@@ -51,7 +53,7 @@ def text(
     Multi-line text keeps tabs and line feeds; a Windows line end (CR LF) or a lone CR
     from a paste becomes LF, the one line end the record keeps.
     """
-    cleaned = (value or "")
+    cleaned = value or ""
     if multiline:
         cleaned = cleaned.replace("\r\n", "\n").replace("\r", "\n")
     cleaned = cleaned.strip()
@@ -65,8 +67,15 @@ def text(
     return cleaned
 
 
-def optional_text(value: str | None, field: str, label: str, *, limit: int,
-                  error: type[FieldError] = FieldError, multiline: bool = False) -> str | None:
+def optional_text(
+    value: str | None,
+    field: str,
+    label: str,
+    *,
+    limit: int,
+    error: type[FieldError] = FieldError,
+    multiline: bool = False,
+) -> str | None:
     """As `text`, with an empty answer stored as NULL (not given)."""
     return text(value, field, label, limit=limit, error=error, multiline=multiline) or None
 
@@ -80,8 +89,13 @@ def phone(value: str | None, field: str, *, error: type[FieldError] = FieldError
         raise error(field, str(exc)) from None
 
 
-def date_of_birth(value: date | None, today: date, field: str = "date_of_birth", *,
-                  error: type[FieldError] = FieldError) -> date | None:
+def date_of_birth(
+    value: date | None,
+    today: date,
+    field: str = "date_of_birth",
+    *,
+    error: type[FieldError] = FieldError,
+) -> date | None:
     if value is None:
         return None
     if value > today:

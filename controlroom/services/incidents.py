@@ -65,12 +65,30 @@ from controlroom.services.safeguarding import DEFAULT_NO_DEPLOYMENT, guard
 from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
-    "EditConflict", "IncidentDetail", "IncidentInputError", "IncidentNotFound",
-    "IncidentSummary", "IncidentTypeOption", "LinkedPerson", "LogEntry", "MarkerInfo",
-    "NewIncident", "SavedIncident", "add_note", "change_grade", "change_status",
-    "close_incident", "find_duplicate_calls", "incident_types", "link_call",
-    "recent_incidents", "save_new_incident", "sign_off_closure", "update_assessment",
-    "view_incident", "view_incident_by_id",
+    "EditConflict",
+    "IncidentDetail",
+    "IncidentInputError",
+    "IncidentNotFound",
+    "IncidentSummary",
+    "IncidentTypeOption",
+    "LinkedPerson",
+    "LogEntry",
+    "MarkerInfo",
+    "NewIncident",
+    "SavedIncident",
+    "add_note",
+    "change_grade",
+    "change_status",
+    "close_incident",
+    "find_duplicate_calls",
+    "incident_types",
+    "link_call",
+    "recent_incidents",
+    "save_new_incident",
+    "sign_off_closure",
+    "update_assessment",
+    "view_incident",
+    "view_incident_by_id",
 ]
 
 THRIVE_PART_LIMIT = 500
@@ -223,7 +241,8 @@ class EditConflict(Exception):
     def __init__(self, current: IncidentDetail) -> None:
         super().__init__(
             f"{current.reference} was changed by someone else (now version {current.version}); "
-            "nothing was saved: review it and try again")
+            "nothing was saved: review it and try again"
+        )
         self.current = current
 
 
@@ -238,37 +257,52 @@ def incident_types(uow: UnitOfWork) -> list[IncidentTypeOption]:
 
 def _type_option(incident_type) -> IncidentTypeOption:
     return IncidentTypeOption(
-        code=incident_type.code, label=incident_type.label, heading=incident_type.heading,
-        qualifier=incident_type.qualifier, domestic=incident_type.domestic,
+        code=incident_type.code,
+        label=incident_type.label,
+        heading=incident_type.heading,
+        qualifier=incident_type.qualifier,
+        domestic=incident_type.domestic,
         possible_crime=incident_type.possible_crime,
         suggested_grade=incident_type.suggested_grade,
     )
 
 
 def _facts(incident_type) -> IncidentTypeFacts:
-    return IncidentTypeFacts(code=incident_type.code, heading=incident_type.heading,
-                             domestic=incident_type.domestic,
-                             possible_crime=incident_type.possible_crime)
+    return IncidentTypeFacts(
+        code=incident_type.code,
+        heading=incident_type.heading,
+        domestic=incident_type.domestic,
+        possible_crime=incident_type.possible_crime,
+    )
 
 
 # --- input checks ----------------------------------------------------------------------
 
 
 def _text(value, field_name, label, *, limit, required=False, multiline=False) -> str:
-    return fields.text(value, field_name, label, limit=limit, error=IncidentInputError,
-                       required=required, multiline=multiline)
+    return fields.text(
+        value,
+        field_name,
+        label,
+        limit=limit,
+        error=IncidentInputError,
+        required=required,
+        multiline=multiline,
+    )
 
 
 def _optional(value, field_name, label, *, limit, multiline=False) -> str | None:
-    return fields.optional_text(value, field_name, label, limit=limit,
-                                error=IncidentInputError, multiline=multiline)
+    return fields.optional_text(
+        value, field_name, label, limit=limit, error=IncidentInputError, multiline=multiline
+    )
 
 
 def _key(value: str) -> str:
     key = (value or "").strip()
     if not key or len(key) > KEY_LIMIT or not key.isprintable():
-        raise IncidentInputError("idempotency_key",
-                                 f"the form key must be 1 to {KEY_LIMIT} printable characters")
+        raise IncidentInputError(
+            "idempotency_key", f"the form key must be 1 to {KEY_LIMIT} printable characters"
+        )
     return key
 
 
@@ -278,14 +312,20 @@ def _thrive(parts: dict[str, str | None] | None, skipped: bool) -> dict[str, str
     if unknown:
         raise IncidentInputError("thrive", f"not a THRIVE part: {', '.join(unknown)}")
     cleaned = {
-        part: _optional(parts.get(part), f"thrive_{part}", f"THRIVE {THRIVE_LABELS[part]}",
-                        limit=THRIVE_PART_LIMIT, multiline=True)
+        part: _optional(
+            parts.get(part),
+            f"thrive_{part}",
+            f"THRIVE {THRIVE_LABELS[part]}",
+            limit=THRIVE_PART_LIMIT,
+            multiline=True,
+        )
         for part in THRIVE_PARTS
     }
     if skipped and any(cleaned.values()):
         raise IncidentInputError(
             "thrive_skipped",
-            "THRIVE is marked as skipped but has answers: clear them, or do not skip it")
+            "THRIVE is marked as skipped but has answers: clear them, or do not skip it",
+        )
     return cleaned
 
 
@@ -327,14 +367,17 @@ class _Call:
 def _call(incident: NewIncident) -> _Call:
     return _Call(
         key=_key(incident.idempotency_key),
-        caller_name=_optional(incident.caller_name, "caller_name", "caller name",
-                              limit=NAME_LIMIT),
-        caller_phone=fields.phone(incident.caller_phone, "caller_phone",
-                                  error=IncidentInputError),
-        caller_relationship=_optional(incident.caller_relationship, "caller_relationship",
-                                      "relationship", limit=RELATIONSHIP_LIMIT),
-        narrative=_text(incident.narrative, "narrative", "narrative", limit=TEXT_LIMIT,
-                        multiline=True),
+        caller_name=_optional(incident.caller_name, "caller_name", "caller name", limit=NAME_LIMIT),
+        caller_phone=fields.phone(incident.caller_phone, "caller_phone", error=IncidentInputError),
+        caller_relationship=_optional(
+            incident.caller_relationship,
+            "caller_relationship",
+            "relationship",
+            limit=RELATIONSHIP_LIMIT,
+        ),
+        narrative=_text(
+            incident.narrative, "narrative", "narrative", limit=TEXT_LIMIT, multiline=True
+        ),
         persons=_persons(incident.persons),
     )
 
@@ -353,23 +396,32 @@ def _aware(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-
-
 # --- building what the screens get ------------------------------------------------------
 
 
 def _summary(incident: Incident, type_label: str) -> IncidentSummary:
     return IncidentSummary(
-        id=incident.id, reference=incident.reference, opened_at=incident.opened_at,
-        type_code=incident.opening_type_code, type_label=type_label, grade=incident.grade,
-        status=incident.status, location_text=incident.location_text,
+        id=incident.id,
+        reference=incident.reference,
+        opened_at=incident.opened_at,
+        type_code=incident.opening_type_code,
+        type_label=type_label,
+        grade=incident.grade,
+        status=incident.status,
+        location_text=incident.location_text,
     )
 
 
 def _log_entry(entry: IncidentLogEntry, author: str) -> LogEntry:
-    return LogEntry(id=entry.id, entered_at=entry.entered_at, entered_by=author,
-                    kind=entry.kind, text=entry.text, old_value=entry.old_value,
-                    new_value=entry.new_value)
+    return LogEntry(
+        id=entry.id,
+        entered_at=entry.entered_at,
+        entered_by=author,
+        kind=entry.kind,
+        text=entry.text,
+        old_value=entry.old_value,
+        new_value=entry.new_value,
+    )
 
 
 def _person_name(person) -> str:
@@ -381,8 +433,9 @@ def _person_name(person) -> str:
 
 def withheld_text() -> str:
     """What a role without need-to-know reads in place of a complainant's identity."""
-    return ("withheld: sexual-offence complainant — ask "
-            + ask_whom(Action.PERSON_VIEW, Marking.SEXUAL_OFFENCE))
+    return "withheld: sexual-offence complainant — ask " + ask_whom(
+        Action.PERSON_VIEW, Marking.SEXUAL_OFFENCE
+    )
 
 
 def may_see_complainants(actor: Actor) -> bool:
@@ -395,9 +448,11 @@ def complainant_ids(uow: UnitOfWork, person_ids) -> set[int]:
     """The sexual-offence complainants among `person_ids`, by the permission code's one
     definition (`access.person_marking`: a victim of an incident opened or closed as a
     sexual offence)."""
-    return {person_id for person_id in dict.fromkeys(person_ids)
-            if access.person_marking(uow, [person_id], restricted=False)
-            is Marking.SEXUAL_OFFENCE}
+    return {
+        person_id
+        for person_id in dict.fromkeys(person_ids)
+        if access.person_marking(uow, [person_id], restricted=False) is Marking.SEXUAL_OFFENCE
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,16 +494,26 @@ class Anonymity:
         return "; ".join(parts) or None
 
 
-def anonymity(uow: UnitOfWork, actor: Actor, persons, *, sexual_offence_incident: bool = False,
-              caller_name: str | None = None) -> Anonymity:
+def anonymity(
+    uow: UnitOfWork,
+    actor: Actor,
+    persons,
+    *,
+    sexual_offence_incident: bool = False,
+    caller_name: str | None = None,
+) -> Anonymity:
     persons = list(persons)
     ids = complainant_ids(uow, (p.id for p in persons))
     names = {p.id: _person_name(p) for p in persons if p.id in ids}
     caller = (caller_name or "").casefold()
     caller_is_complainant = bool(caller) and any(
-        n.casefold() in caller for n in names.values() if n.strip())
-    return Anonymity(shown=may_see_complainants(actor), names=names,
-                     caller_withheld=sexual_offence_incident or caller_is_complainant)
+        n.casefold() in caller for n in names.values() if n.strip()
+    )
+    return Anonymity(
+        shown=may_see_complainants(actor),
+        names=names,
+        caller_withheld=sexual_offence_incident or caller_is_complainant,
+    )
 
 
 def _with_note(detail: str | None, note: str | None) -> str | None:
@@ -459,30 +524,49 @@ def _detail(uow: UnitOfWork, incident: Incident, today: date, actor: Actor) -> I
     return _detail_noted(uow, incident, today, actor)[0]
 
 
-def _detail_noted(uow: UnitOfWork, incident: Incident, today: date,
-                  actor: Actor) -> tuple[IncidentDetail, str | None]:
+def _detail_noted(
+    uow: UnitOfWork, incident: Incident, today: date, actor: Actor
+) -> tuple[IncidentDetail, str | None]:
     """The incident as `actor` may see it, and the audit words on complainants (if any)."""
     opening = uow.reference.incident_type(incident.opening_type_code)
-    closing = (uow.reference.incident_type(incident.closing_type_code)
-               if incident.closing_type_code else None)
+    closing = (
+        uow.reference.incident_type(incident.closing_type_code)
+        if incident.closing_type_code
+        else None
+    )
     opener = uow.staff.get(incident.opened_by_id)
     links = uow.incidents.person_links(incident.id)
     markers = current_markers(uow, (person.id for _, person in links), today)
     codes = SEXUAL_OFFENCE_TYPE_CODES
-    anon = anonymity(uow, actor, (person for _, person in links),
-                     sexual_offence_incident=(incident.opening_type_code in codes
-                                              or incident.closing_type_code in codes),
-                     caller_name=incident.caller_name)
+    anon = anonymity(
+        uow,
+        actor,
+        (person for _, person in links),
+        sexual_offence_incident=(
+            incident.opening_type_code in codes or incident.closing_type_code in codes
+        ),
+        caller_name=incident.caller_name,
+    )
     hide = anon.withholds
     caller_hidden = hide and anon.caller_withheld
     withheld = withheld_text()
 
     def person(link, person) -> LinkedPerson:
         if hide and person.id in anon.names:
-            return LinkedPerson(person_id=person.id, role=link.role, name=withheld,
-                                date_of_birth=None, markers=markers[person.id])
-        return LinkedPerson(person_id=person.id, role=link.role, name=_person_name(person),
-                            date_of_birth=person.date_of_birth, markers=markers[person.id])
+            return LinkedPerson(
+                person_id=person.id,
+                role=link.role,
+                name=withheld,
+                date_of_birth=None,
+                markers=markers[person.id],
+            )
+        return LinkedPerson(
+            person_id=person.id,
+            role=link.role,
+            name=_person_name(person),
+            date_of_birth=person.date_of_birth,
+            markers=markers[person.id],
+        )
 
     def entry(e, author) -> LogEntry:
         shown = _log_entry(e, author)
@@ -492,9 +576,15 @@ def _detail_noted(uow: UnitOfWork, incident: Incident, today: date,
         if caller_hidden and e.kind == LogKind.MERGED_CALL.value:
             first, _, rest = (text or "").partition("\n")
             text = f"Further call from {withheld}." + (f"\n{anon.text(rest)}" if rest else "")
-        return LogEntry(id=shown.id, entered_at=shown.entered_at, entered_by=shown.entered_by,
-                        kind=shown.kind, text=text or "", old_value=shown.old_value,
-                        new_value=shown.new_value)
+        return LogEntry(
+            id=shown.id,
+            entered_at=shown.entered_at,
+            entered_by=shown.entered_by,
+            kind=shown.kind,
+            text=text or "",
+            old_value=shown.old_value,
+            new_value=shown.new_value,
+        )
 
     return IncidentDetail(
         id=incident.id,
@@ -513,8 +603,9 @@ def _detail_noted(uow: UnitOfWork, incident: Incident, today: date,
         location_text=incident.location_text,
         postcode=incident.postcode,
         location_verified=incident.location_id is not None,
-        caller_name=withheld if caller_hidden and incident.caller_name else (
-            anon.text(incident.caller_name) if hide else incident.caller_name),
+        caller_name=withheld
+        if caller_hidden and incident.caller_name
+        else (anon.text(incident.caller_name) if hide else incident.caller_name),
         caller_phone=None if caller_hidden else incident.caller_phone,
         caller_relationship=None if caller_hidden else incident.caller_relationship,
         thrive={part: getattr(incident, f"thrive_{part}") for part in THRIVE_PARTS},
@@ -534,12 +625,28 @@ def _detail_noted(uow: UnitOfWork, incident: Incident, today: date,
     ), anon.note()
 
 
-def _log(uow: UnitOfWork, actor: Actor, incident_id: int, kind: LogKind, text: str, now: datetime, *,
-         old: str | None = None, new: str | None = None, key: str | None = None
-         ) -> IncidentLogEntry:
-    entry = IncidentLogEntry(incident_id=incident_id, entered_at=now, entered_by_id=actor.staff_id,
-                             kind=kind.value, text=text, old_value=old, new_value=new,
-                             idempotency_key=key)
+def _log(
+    uow: UnitOfWork,
+    actor: Actor,
+    incident_id: int,
+    kind: LogKind,
+    text: str,
+    now: datetime,
+    *,
+    old: str | None = None,
+    new: str | None = None,
+    key: str | None = None,
+) -> IncidentLogEntry:
+    entry = IncidentLogEntry(
+        incident_id=incident_id,
+        entered_at=now,
+        entered_by_id=actor.staff_id,
+        kind=kind.value,
+        text=text,
+        old_value=old,
+        new_value=new,
+        idempotency_key=key,
+    )
     uow.incidents.add_log_entry(entry)
     return entry
 
@@ -565,11 +672,24 @@ def _link_persons(uow: UnitOfWork, actor: Actor, incident: Incident, pairs, now:
         if uow.incidents.is_linked(incident.id, person_id, role):
             continue
         person = uow.persons.get(person_id)
-        uow.incidents.add_person_link(IncidentPerson(
-            incident_id=incident.id, person_id=person_id, role=role, linked_at=now,
-            linked_by_id=actor.staff_id))
-        _log(uow, actor, incident.id, LogKind.LINK, f"Linked {_person_name(person)} as {role}",
-             now, new=role)
+        uow.incidents.add_person_link(
+            IncidentPerson(
+                incident_id=incident.id,
+                person_id=person_id,
+                role=role,
+                linked_at=now,
+                linked_by_id=actor.staff_id,
+            )
+        )
+        _log(
+            uow,
+            actor,
+            incident.id,
+            LogKind.LINK,
+            f"Linked {_person_name(person)} as {role}",
+            now,
+            new=role,
+        )
         linked += 1
     return linked
 
@@ -610,29 +730,44 @@ def save_new_incident(
         if incident.location_id is not None:
             location = uow.locations.get(incident.location_id)
             if location is None:
-                raise IncidentInputError("location_text",
-                                         "that location is no longer on record; choose again")
+                raise IncidentInputError(
+                    "location_text", "that location is no longer on record; choose again"
+                )
         domestic = incident.domestic or incident_type.domestic
         possible_crime = incident.possible_crime or incident_type.possible_crime
         if grade is None:
-            grade = suggest_grade(incident_type.suggested_grade, weapons=incident.weapons,
-                                  child_present=incident.child_present, domestic=domestic,
-                                  grade_codes=grade_codes)
+            grade = suggest_grade(
+                incident_type.suggested_grade,
+                weapons=incident.weapons,
+                child_present=incident.child_present,
+                domestic=domestic,
+                grade_codes=grade_codes,
+            )
         # Taken last, just before the insert: on PostgreSQL the day's sequence row stays
         # locked until commit, so the less work after it the less other stations wait.
         reference = uow.incidents.next_reference(reference_day(now))
         row = Incident(
-            reference=reference, opened_at=now, opened_by_id=actor.staff_id,
-            workstation=actor.terminal, opening_type_code=incident_type.code, grade=grade,
+            reference=reference,
+            opened_at=now,
+            opened_by_id=actor.staff_id,
+            workstation=actor.terminal,
+            opening_type_code=incident_type.code,
+            grade=grade,
             status=IncidentStatus.OPEN.value,
             location_id=None if location is None else location.id,
             location_text=location_text,
             postcode=location.postcode if location is not None else found_postcode,
-            narrative=call.narrative, caller_name=call.caller_name,
-            caller_phone=call.caller_phone, caller_relationship=call.caller_relationship,
-            idempotency_key=call.key, thrive_skipped=incident.thrive_skipped,
-            domestic=domestic, child_present=incident.child_present, weapons=incident.weapons,
-            possible_crime=possible_crime, version=1,
+            narrative=call.narrative,
+            caller_name=call.caller_name,
+            caller_phone=call.caller_phone,
+            caller_relationship=call.caller_relationship,
+            idempotency_key=call.key,
+            thrive_skipped=incident.thrive_skipped,
+            domestic=domestic,
+            child_present=incident.child_present,
+            weapons=incident.weapons,
+            possible_crime=possible_crime,
+            version=1,
             **{f"thrive_{part}": value for part, value in thrive.items()},
         )
         if any(thrive.values()):
@@ -649,16 +784,28 @@ def save_new_incident(
             if already is None:
                 raise
             return already
-        _log(uow, actor, row.id, LogKind.NOTE,
-             f"Incident opened: {incident_type.label} at {location_text}, graded {grade}", now)
+        _log(
+            uow,
+            actor,
+            row.id,
+            LogKind.NOTE,
+            f"Incident opened: {incident_type.label} at {location_text}, graded {grade}",
+            now,
+        )
         _link_persons(uow, actor, row, call.persons, now)
         if call.persons:  # a victim or perpetrator with history: escalation or repeat
             uow.flush()
             raise_referrals(uow, actor, row, now)
         uow.flush()
         route_incident(uow, row, now)  # into its triage queues, in this transaction
-        audit.record(uow, actor, "incident.create", "incident", row.id,
-                     detail=f"reference={reference} type={incident_type.code} grade={grade}")
+        audit.record(
+            uow,
+            actor,
+            "incident.create",
+            "incident",
+            row.id,
+            detail=f"reference={reference} type={incident_type.code} grade={grade}",
+        )
         uow.commit()
         return SavedIncident(id=row.id, reference=reference, created=True)
 
@@ -680,8 +827,14 @@ def _already_saved(uow: UnitOfWork, actor: Actor, key: str) -> SavedIncident | N
         how = "linked to this incident"
         if existing is None:  # a log entry's incident is never deleted
             return None
-    audit.record(uow, actor, "incident.create", "incident", existing.id,
-                 detail=f"form already {how} ({existing.reference}); nothing new recorded")
+    audit.record(
+        uow,
+        actor,
+        "incident.create",
+        "incident",
+        existing.id,
+        detail=f"form already {how} ({existing.reference}); nothing new recorded",
+    )
     uow.commit()
     return SavedIncident(id=existing.id, reference=existing.reference, created=False)
 
@@ -713,8 +866,9 @@ def find_duplicate_calls(
     except ValueError:
         phone = None
     with uow:
-        access.require(uow, actor, Action.INCIDENT_CREATE, "incident",
-                       audit_action="incident.duplicate_check")
+        access.require(
+            uow, actor, Action.INCIDENT_CREATE, "incident", audit_action="incident.duplicate_check"
+        )
         facts = None
         if type_code:
             incident_type = uow.reference.incident_type(type_code.strip().upper())
@@ -722,28 +876,43 @@ def find_duplicate_calls(
         here = uow.locations.get(location_id) if location_id is not None else None
         if here is None and phone is None:
             return []
-        origin = ((here.latitude, here.longitude)
-                  if here is not None and here.latitude is not None and here.longitude is not None
-                  else None)
+        origin = (
+            (here.latitude, here.longitude)
+            if here is not None and here.latitude is not None and here.longitude is not None
+            else None
+        )
         matches = []
         for incident, incident_type, latitude, longitude in uow.incidents.opened_between(
-                now - window, now, [s.value for s in OPEN_STATUSES]):
+            now - window, now, [s.value for s in OPEN_STATUSES]
+        ):
             if facts is not None and not is_related_type(facts, _facts(incident_type)):
                 continue
             same_place = here is not None and incident.location_id == here.id
-            nearby = (origin is not None and latitude is not None and longitude is not None
-                      and distance_m(origin[0], origin[1], latitude, longitude) <= radius_m)
+            nearby = (
+                origin is not None
+                and latitude is not None
+                and longitude is not None
+                and distance_m(origin[0], origin[1], latitude, longitude) <= radius_m
+            )
             same_phone = phone is not None and incident.caller_phone == phone
             if same_place or nearby or same_phone:
                 matches.append(_summary(incident, incident_type.label))
         if matches:
-            audit.record(uow, actor, "incident.duplicate_check", "incident", matches[0].id,
-                         detail="shown: " + ",".join(str(m.id) for m in matches))
+            audit.record(
+                uow,
+                actor,
+                "incident.duplicate_check",
+                "incident",
+                matches[0].id,
+                detail="shown: " + ",".join(str(m.id) for m in matches),
+            )
             uow.commit()
         return matches
 
 
-def link_call(uow: UnitOfWork, actor: Actor, incident_id: int, call: NewIncident, now: datetime) -> SavedIncident:
+def link_call(
+    uow: UnitOfWork, actor: Actor, incident_id: int, call: NewIncident, now: datetime
+) -> SavedIncident:
     """Add a second call to an existing incident: one `merged_call` log entry with the
     caller's details and account, and links for any persons named. `created` is False
     when this call (its key) was already recorded."""
@@ -751,8 +920,14 @@ def link_call(uow: UnitOfWork, actor: Actor, incident_id: int, call: NewIncident
     _require_operator(actor)
     checked = _call(call)
     with uow:
-        access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
-                       audit_action="incident.link_call")
+        access.require(
+            uow,
+            actor,
+            Action.INCIDENT_UPDATE,
+            "incident",
+            incident_id,
+            audit_action="incident.link_call",
+        )
         already = _already_linked(uow, actor, incident_id, checked.key)
         if already is not None:
             return already
@@ -780,20 +955,37 @@ def link_call(uow: UnitOfWork, actor: Actor, incident_id: int, call: NewIncident
             raise_referrals(uow, actor, incident, now)
         uow.flush()
         route_incident(uow, incident, now)  # a linked person's markers may route it
-        audit.record(uow, actor, "incident.link_call", "incident", incident.id,
-                     detail=f"merged call; {linked} person(s) linked")
+        audit.record(
+            uow,
+            actor,
+            "incident.link_call",
+            "incident",
+            incident.id,
+            detail=f"merged call; {linked} person(s) linked",
+        )
         uow.commit()
         return SavedIncident(id=incident.id, reference=incident.reference, created=True)
 
 
-def _already_linked(uow: UnitOfWork, actor: Actor, incident_id: int, key: str) -> SavedIncident | None:
+def _already_linked(
+    uow: UnitOfWork, actor: Actor, incident_id: int, key: str
+) -> SavedIncident | None:
     entry = uow.incidents.log_entry_by_key(key)
-    existing = (uow.incidents.get(entry.incident_id) if entry is not None
-                else uow.incidents.by_idempotency_key(key))
+    existing = (
+        uow.incidents.get(entry.incident_id)
+        if entry is not None
+        else uow.incidents.by_idempotency_key(key)
+    )
     if existing is None:
         return None
-    audit.record(uow, actor, "incident.link_call", "incident", existing.id,
-                 detail=f"call already recorded on {existing.reference}; nothing new recorded")
+    audit.record(
+        uow,
+        actor,
+        "incident.link_call",
+        "incident",
+        existing.id,
+        detail=f"call already recorded on {existing.reference}; nothing new recorded",
+    )
     uow.commit()
     return SavedIncident(id=existing.id, reference=existing.reference, created=False)
 
@@ -808,8 +1000,7 @@ def _incident(uow: UnitOfWork, incident_id: int, *, for_update: bool = False) ->
     return incident
 
 
-def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date
-                  ) -> IncidentDetail:
+def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date) -> IncidentDetail:
     """The whole incident, by reference (typed in any case); the view is audited, and so
     is a reference that does not exist (somebody looked for it)."""
     wanted = (reference or "").strip().upper()
@@ -817,8 +1008,15 @@ def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date
         access.require(uow, actor, Action.INCIDENT_VIEW, "incident", wanted[:64] or None)
         incident = uow.incidents.by_reference(wanted) if wanted else None
         if incident is None:
-            audit.record(uow, actor, "incident.view", "incident", wanted[:64] or None,
-                         outcome=Outcome.FAILED, detail="no such reference")
+            audit.record(
+                uow,
+                actor,
+                "incident.view",
+                "incident",
+                wanted[:64] or None,
+                outcome=Outcome.FAILED,
+                detail="no such reference",
+            )
             uow.commit()
             raise IncidentNotFound(f"no incident {wanted or '(no reference given)'}")
         detail, note = _detail_noted(uow, incident, today, actor)
@@ -827,14 +1025,22 @@ def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date
         return detail
 
 
-def view_incident_by_id(uow: UnitOfWork, actor: Actor, incident_id: int, *, today: date
-                        ) -> IncidentDetail:
+def view_incident_by_id(
+    uow: UnitOfWork, actor: Actor, incident_id: int, *, today: date
+) -> IncidentDetail:
     with uow:
         access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id)
         incident = uow.incidents.get(incident_id)
         if incident is None:
-            audit.record(uow, actor, "incident.view", "incident", incident_id,
-                         outcome=Outcome.FAILED, detail="no such incident")
+            audit.record(
+                uow,
+                actor,
+                "incident.view",
+                "incident",
+                incident_id,
+                outcome=Outcome.FAILED,
+                detail="no such incident",
+            )
             uow.commit()
             raise IncidentNotFound(f"no incident with id {incident_id}")
         detail, note = _detail_noted(uow, incident, today, actor)
@@ -848,8 +1054,14 @@ def recent_incidents(uow: UnitOfWork, actor: Actor, limit: int = 20) -> list[Inc
     with uow:
         access.require(uow, actor, Action.INCIDENT_LIST, "incident")
         summaries = [_summary(i, label) for i, label in uow.incidents.recent(limit)]
-        audit.record(uow, actor, "incident.list", "incident", None,
-                     detail="shown: " + ",".join(str(s.id) for s in summaries))
+        audit.record(
+            uow,
+            actor,
+            "incident.list",
+            "incident",
+            None,
+            detail="shown: " + ",".join(str(s.id) for s in summaries),
+        )
         uow.commit()
         return summaries
 
@@ -864,14 +1076,21 @@ def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: da
     _require_operator(actor)
     note = _text(text, "text", "note", limit=TEXT_LIMIT, required=True, multiline=True)
     with uow:
-        access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
-                       audit_action="incident.note")
+        access.require(
+            uow,
+            actor,
+            Action.INCIDENT_UPDATE,
+            "incident",
+            incident_id,
+            audit_action="incident.note",
+        )
         incident = _incident(uow, incident_id)
         entry = _log(uow, actor, incident.id, LogKind.NOTE, note, now)
         uow.flush()
         author = uow.staff.get(actor.staff_id)
-        audit.record(uow, actor, "incident.note", "incident", incident.id,
-                     detail=f"log entry {entry.id}")
+        audit.record(
+            uow, actor, "incident.note", "incident", incident.id, detail=f"log entry {entry.id}"
+        )
         uow.commit()
         return _log_entry(entry, author.display_name if author else actor.username)
 
@@ -879,8 +1098,9 @@ def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: da
 # --- changing the incident row -----------------------------------------------------------
 
 
-def _checked_for_change(uow: UnitOfWork, actor: Actor, incident_id: int, expected_version: int,
-                        action: str, today: date) -> Incident:
+def _checked_for_change(
+    uow: UnitOfWork, actor: Actor, incident_id: int, expected_version: int, action: str, today: date
+) -> Incident:
     """The incident locked for change, or EditConflict (audited and committed) if the
     operator's copy is stale."""
     incident = _incident(uow, incident_id, for_update=True)
@@ -889,18 +1109,43 @@ def _checked_for_change(uow: UnitOfWork, actor: Actor, incident_id: int, expecte
     return incident
 
 
-def _conflict(uow: UnitOfWork, actor: Actor, incident: Incident, expected_version: int,
-              action: str, today: date) -> NoReturn:
+def _conflict(
+    uow: UnitOfWork,
+    actor: Actor,
+    incident: Incident,
+    expected_version: int,
+    action: str,
+    today: date,
+) -> NoReturn:
     current, note = _detail_noted(uow, incident, today, actor)
-    audit.record(uow, actor, action, "incident", incident.id, outcome=Outcome.FAILED,
-                 detail=_with_note(f"edit conflict: expected version {expected_version}, "
-                                   f"found {current.version}; nothing changed", note))
+    audit.record(
+        uow,
+        actor,
+        action,
+        "incident",
+        incident.id,
+        outcome=Outcome.FAILED,
+        detail=_with_note(
+            f"edit conflict: expected version {expected_version}, "
+            f"found {current.version}; nothing changed",
+            note,
+        ),
+    )
     uow.commit()
     raise EditConflict(current)
 
 
-def _commit_change(uow: UnitOfWork, actor: Actor, incident: Incident, expected_version: int, action: str,
-                   detail: str, today: date, *, now: datetime) -> IncidentDetail:
+def _commit_change(
+    uow: UnitOfWork,
+    actor: Actor,
+    incident: Incident,
+    expected_version: int,
+    action: str,
+    detail: str,
+    today: date,
+    *,
+    now: datetime,
+) -> IncidentDetail:
     """Flush the change (the version column makes a stale UPDATE fail), audit, commit, and
     return the incident as it now is."""
     incident_id = incident.id
@@ -942,25 +1187,46 @@ def change_grade(
     grade = _grade(new_grade, grade_codes)
     if grade is None:
         raise IncidentInputError("grade", f"choose a grade: {', '.join(grade_codes)}")
-    why = _text(reason, "reason", "reason for the grade change", limit=REASON_LIMIT,
-                required=True, multiline=True)
+    why = _text(
+        reason,
+        "reason",
+        "reason for the grade change",
+        limit=REASON_LIMIT,
+        required=True,
+        multiline=True,
+    )
     with uow:
         access.require(uow, actor, Action.INCIDENT_REGRADE, "incident", incident_id)
-        incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.regrade", local_day(now))
+        incident = _checked_for_change(
+            uow, actor, incident_id, expected_version, "incident.regrade", local_day(now)
+        )
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("grade", "a closed incident cannot be regraded")
         if incident.grade == grade:
             raise IncidentInputError("grade", f"the incident is already graded {grade}")
-        guard(uow, actor, incident,
-              guarded_action(closing=False, new_grade=grade, no_deployment=no_deployment_grades),
-              override_reason=override_reason, now=now, audit_action="incident.regrade",
-              new_grade=grade)
+        guard(
+            uow,
+            actor,
+            incident,
+            guarded_action(closing=False, new_grade=grade, no_deployment=no_deployment_grades),
+            override_reason=override_reason,
+            now=now,
+            audit_action="incident.regrade",
+            new_grade=grade,
+        )
         old = incident.grade
         incident.grade = grade
         _log(uow, actor, incident.id, LogKind.GRADE_CHANGE, why, now, old=old, new=grade)
-        return _commit_change(uow, actor, incident, expected_version, "incident.regrade",
-                              f"grade {old} -> {grade}", local_day(now), now=now)
+        return _commit_change(
+            uow,
+            actor,
+            incident,
+            expected_version,
+            "incident.regrade",
+            f"grade {old} -> {grade}",
+            local_day(now),
+            now=now,
+        )
 
 
 def change_status(
@@ -980,26 +1246,49 @@ def change_status(
     status = (new_status or "").strip().lower().replace(" ", "_")
     if status not in allowed:
         raise IncidentInputError(
-            "status", f"status must be one of {', '.join(allowed)} (close an incident to close it)")
+            "status", f"status must be one of {', '.join(allowed)} (close an incident to close it)"
+        )
     text = _text(note, "note", "note", limit=TEXT_LIMIT, multiline=True)
     with uow:
-        access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id,
-                       audit_action="incident.status")
-        incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.status", local_day(now))
+        access.require(
+            uow,
+            actor,
+            Action.INCIDENT_UPDATE,
+            "incident",
+            incident_id,
+            audit_action="incident.status",
+        )
+        incident = _checked_for_change(
+            uow, actor, incident_id, expected_version, "incident.status", local_day(now)
+        )
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("status", "the incident is closed")
         if incident.status == status:
-            raise IncidentInputError("status", f"the incident is already {IncidentStatus(status).label}")
+            raise IncidentInputError(
+                "status", f"the incident is already {IncidentStatus(status).label}"
+            )
         old = incident.status
         incident.status = status
-        _log(uow, actor, incident.id, LogKind.STATUS_CHANGE,
-             text or f"Status: {IncidentStatus(old).label} -> {IncidentStatus(status).label}",
-             now, old=old, new=status)
-        return _commit_change(uow, actor, incident, expected_version, "incident.status",
-                              f"status {old} -> {status}", local_day(now), now=now)
-
-
+        _log(
+            uow,
+            actor,
+            incident.id,
+            LogKind.STATUS_CHANGE,
+            text or f"Status: {IncidentStatus(old).label} -> {IncidentStatus(status).label}",
+            now,
+            old=old,
+            new=status,
+        )
+        return _commit_change(
+            uow,
+            actor,
+            incident,
+            expected_version,
+            "incident.status",
+            f"status {old} -> {status}",
+            local_day(now),
+            now=now,
+        )
 
 
 def update_assessment(
@@ -1020,12 +1309,17 @@ def update_assessment(
     now = _aware(now)
     _require_operator(actor)
     parts = _thrive(thrive, thrive_skipped)
-    flags = {"domestic": domestic, "child_present": child_present, "weapons": weapons,
-             "possible_crime": possible_crime}
+    flags = {
+        "domestic": domestic,
+        "child_present": child_present,
+        "weapons": weapons,
+        "possible_crime": possible_crime,
+    }
     with uow:
         access.require(uow, actor, Action.INCIDENT_UPDATE, "incident", incident_id)
-        incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.update", local_day(now))
+        incident = _checked_for_change(
+            uow, actor, incident_id, expected_version, "incident.update", local_day(now)
+        )
         changed_parts = [p for p in THRIVE_PARTS if getattr(incident, f"thrive_{p}") != parts[p]]
         changed_flags = [f.value for f in IncidentFlag if getattr(incident, f) != flags[f]]
         skip_changed = bool(incident.thrive_skipped) != thrive_skipped
@@ -1041,16 +1335,25 @@ def update_assessment(
             incident.thrive_assessed_by_id = actor.staff_id
         summary = []
         if changed_parts:
-            summary.append("THRIVE " + ", ".join(THRIVE_LABELS[p] for p in changed_parts)
-                           + " updated")
+            summary.append(
+                "THRIVE " + ", ".join(THRIVE_LABELS[p] for p in changed_parts) + " updated"
+            )
         if skip_changed:
             summary.append("THRIVE skipped" if thrive_skipped else "THRIVE no longer skipped")
         for flag in changed_flags:
             summary.append(f"{flag.replace('_', ' ')}: {'yes' if flags[flag] else 'no'}")
         text = "Assessment updated: " + "; ".join(summary)
         _log(uow, actor, incident.id, LogKind.NOTE, text, now)
-        return _commit_change(uow, actor, incident, expected_version, "incident.update",
-                              "; ".join(summary), local_day(now), now=now)
+        return _commit_change(
+            uow,
+            actor,
+            incident,
+            expected_version,
+            "incident.update",
+            "; ".join(summary),
+            local_day(now),
+            now=now,
+        )
 
 
 def close_incident(
@@ -1076,27 +1379,41 @@ def close_incident(
     _require_operator(actor)
     code = (closing_type_code or "").strip().upper() or None
     result_text = _text(result, "result", "result", limit=TEXT_LIMIT, multiline=True)
-    crime_ref = _optional(crime_reference, "crime_reference", "crime reference",
-                          limit=CRIME_REFERENCE_LIMIT)
-    reason = _optional(no_crime_reason, "no_crime_reason", "no-crime reason",
-                       limit=TEXT_LIMIT, multiline=True)
+    crime_ref = _optional(
+        crime_reference, "crime_reference", "crime reference", limit=CRIME_REFERENCE_LIMIT
+    )
+    reason = _optional(
+        no_crime_reason, "no_crime_reason", "no-crime reason", limit=TEXT_LIMIT, multiline=True
+    )
     with uow:
         access.require(uow, actor, Action.INCIDENT_CLOSE, "incident", incident_id)
-        incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.close", local_day(now))
+        incident = _checked_for_change(
+            uow, actor, incident_id, expected_version, "incident.close", local_day(now)
+        )
         if incident.status == IncidentStatus.CLOSED.value:
             raise IncidentInputError("status", "the incident is already closed")
-        problems = closure_problems(closing_type_code=code, result=result_text,
-                                    possible_crime=incident.possible_crime,
-                                    crime_reference=crime_ref, no_crime_reason=reason)
+        problems = closure_problems(
+            closing_type_code=code,
+            result=result_text,
+            possible_crime=incident.possible_crime,
+            crime_reference=crime_ref,
+            no_crime_reason=reason,
+        )
         if problems:
             field_name, message = next(iter(problems.items()))
             raise IncidentInputError(field_name, message)
         closing = uow.reference.incident_type(code) if code else None
         if closing is None or not closing.active:
             raise IncidentInputError("closing_type_code", f"not a known incident type: {code}")
-        guard(uow, actor, incident, GuardedAction.CLOSE, override_reason=override_reason,
-              now=now, audit_action="incident.close")
+        guard(
+            uow,
+            actor,
+            incident,
+            GuardedAction.CLOSE,
+            override_reason=override_reason,
+            now=now,
+            audit_action="incident.close",
+        )
         old = incident.status
         incident.status = IncidentStatus.CLOSED.value
         incident.closing_type_code = closing.code
@@ -1109,8 +1426,9 @@ def close_incident(
         # supervisor closing it signs it off in doing so (logged as such).
         signoff = None
         if incident.possible_crime and not crime_ref:
-            signoff = (SIGNOFF_APPROVED if access.allowed(actor, Action.SIGNOFF)
-                       else SIGNOFF_AWAITING)
+            signoff = (
+                SIGNOFF_APPROVED if access.allowed(actor, Action.SIGNOFF) else SIGNOFF_AWAITING
+            )
         incident.signoff_state = signoff
         lines = [result_text]
         if closing.code != incident.opening_type_code:
@@ -1118,16 +1436,39 @@ def close_incident(
         if crime_ref:
             lines.append(f"Crime reference: {crime_ref}")
         elif incident.possible_crime:
-            lines.append("Awaiting supervisor sign-off" if signoff == SIGNOFF_AWAITING
-                         else "Signed off by the closing supervisor")
+            lines.append(
+                "Awaiting supervisor sign-off"
+                if signoff == SIGNOFF_AWAITING
+                else "Signed off by the closing supervisor"
+            )
             lines.append(f"No crime recorded: {reason}")
-        _log(uow, actor, incident.id, LogKind.CLOSURE, "\n".join(lines), now, old=old,
-             new=IncidentStatus.CLOSED.value)
-        return _commit_change(uow, actor, incident, expected_version, "incident.close",
-                              f"closed as {closing.code}"
-                              + ("; no crime, awaiting sign-off" if signoff == SIGNOFF_AWAITING
-                                 else "; no crime, signed off" if signoff else ""),
-                              local_day(now), now=now)
+        _log(
+            uow,
+            actor,
+            incident.id,
+            LogKind.CLOSURE,
+            "\n".join(lines),
+            now,
+            old=old,
+            new=IncidentStatus.CLOSED.value,
+        )
+        return _commit_change(
+            uow,
+            actor,
+            incident,
+            expected_version,
+            "incident.close",
+            f"closed as {closing.code}"
+            + (
+                "; no crime, awaiting sign-off"
+                if signoff == SIGNOFF_AWAITING
+                else "; no crime, signed off"
+                if signoff
+                else ""
+            ),
+            local_day(now),
+            now=now,
+        )
 
 
 def sign_off_closure(
@@ -1147,19 +1488,27 @@ def sign_off_closure(
     why = _optional(reason, "reason", "reason", limit=REASON_LIMIT, multiline=True)
     if not approve and not why:
         raise IncidentInputError(
-            "reason", "write why the closure is returned (what must be done first)")
+            "reason", "write why the closure is returned (what must be done first)"
+        )
     with uow:
-        access.require(uow, actor, Action.SIGNOFF, "incident", incident_id,
-                       audit_action="incident.signoff")
-        incident = _checked_for_change(uow, actor, incident_id, expected_version,
-                                       "incident.signoff", local_day(now))
+        access.require(
+            uow, actor, Action.SIGNOFF, "incident", incident_id, audit_action="incident.signoff"
+        )
+        incident = _checked_for_change(
+            uow, actor, incident_id, expected_version, "incident.signoff", local_day(now)
+        )
         if incident.signoff_state != SIGNOFF_AWAITING:
-            raise IncidentInputError("reason",
-                                     "this incident has no closure awaiting sign-off")
+            raise IncidentInputError("reason", "this incident has no closure awaiting sign-off")
         if approve:
             incident.signoff_state = SIGNOFF_APPROVED
-            _log(uow, actor, incident.id, LogKind.NOTE,
-                 "No-crime closure signed off" + (f": {why}" if why else ""), now)
+            _log(
+                uow,
+                actor,
+                incident.id,
+                LogKind.NOTE,
+                "No-crime closure signed off" + (f": {why}" if why else ""),
+                now,
+            )
             detail = "no-crime closure signed off"
         else:
             old = incident.status
@@ -1170,9 +1519,24 @@ def sign_off_closure(
             incident.closed_by_id = None
             incident.result = None
             incident.no_crime_reason = None
-            _log(uow, actor, incident.id, LogKind.STATUS_CHANGE,
-                 f"No-crime closure returned: {why}", now, old=old,
-                 new=IncidentStatus.OPEN.value)
+            _log(
+                uow,
+                actor,
+                incident.id,
+                LogKind.STATUS_CHANGE,
+                f"No-crime closure returned: {why}",
+                now,
+                old=old,
+                new=IncidentStatus.OPEN.value,
+            )
             detail = "no-crime closure returned; incident open again"
-        return _commit_change(uow, actor, incident, expected_version, "incident.signoff",
-                              detail, local_day(now), now=now)
+        return _commit_change(
+            uow,
+            actor,
+            incident,
+            expected_version,
+            "incident.signoff",
+            detail,
+            local_day(now),
+            now=now,
+        )

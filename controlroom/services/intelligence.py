@@ -47,9 +47,19 @@ from controlroom.services.persons import PersonNotFound
 from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
-    "HANDLING_WORDS", "INTELLIGENCE_WORDS", "IntelReport", "IntelSubject", "IntelSummary",
-    "IntelligenceInputError", "IntelligenceNotFound", "JustificationRequired",
-    "SOURCE_WORDS", "reports_for_person", "search_reports", "submit_report", "view_report",
+    "HANDLING_WORDS",
+    "INTELLIGENCE_WORDS",
+    "IntelReport",
+    "IntelSubject",
+    "IntelSummary",
+    "IntelligenceInputError",
+    "IntelligenceNotFound",
+    "JustificationRequired",
+    "SOURCE_WORDS",
+    "reports_for_person",
+    "search_reports",
+    "submit_report",
+    "view_report",
 ]
 
 CONDITIONS_LIMIT = 2_000
@@ -65,8 +75,11 @@ REFERENCE_ATTEMPTS = 5
 # The words of the 3x5x2 codes, for screens that show a grading in full.
 SOURCE_WORDS = {"1": "reliable", "2": "untested", "3": "not reliable"}
 INTELLIGENCE_WORDS = {
-    "A": "known directly", "B": "known indirectly, corroborated", "C": "known indirectly",
-    "D": "not known", "E": "suspected false",
+    "A": "known directly",
+    "B": "known indirectly, corroborated",
+    "C": "known indirectly",
+    "D": "not known",
+    "E": "suspected false",
 }
 HANDLING_WORDS = {"P": "lawful sharing permitted", "C": "lawful sharing with conditions"}
 # What a list shows before a handling-C report's text: its conditions come first
@@ -98,13 +111,13 @@ class IntelSummary:
     id: int
     reference: str
     submitted_at: datetime
-    grading_code: str    # "1AP"
-    handling_code: str   # "P" or "C"
+    grading_code: str  # "1AP"
+    handling_code: str  # "P" or "C"
     restricted: bool
     superseded: bool
     subjects: tuple[IntelSubject, ...]
     preview: str | None  # the text's first 80 characters on one line; None when restricted
-    ask: str | None      # whom to ask, when restricted
+    ask: str | None  # whom to ask, when restricted
     # A handling-C report's conditions on one line, shown before its preview; None for
     # handling P and for a restricted report.
     conditions: str | None = None
@@ -127,7 +140,7 @@ class IntelReport:
     id: int
     reference: str
     submitted_at: datetime
-    submitted_by: str          # the submitting officer's display name
+    submitted_by: str  # the submitting officer's display name
     submitted_by_station: str | None
     source_grade: str
     intelligence_grade: str
@@ -183,21 +196,29 @@ def _require_operator(actor: Actor) -> int:
 
 def _grading(source, intelligence, handling, conditions):
     """The domain's 3x5x2 check, its refusal placed at the field it is about."""
-    cleaned = fields.optional_text(conditions, "conditions", "handling conditions",
-                                   limit=CONDITIONS_LIMIT, error=IntelligenceInputError,
-                                   multiline=True)
+    cleaned = fields.optional_text(
+        conditions,
+        "conditions",
+        "handling conditions",
+        limit=CONDITIONS_LIMIT,
+        error=IntelligenceInputError,
+        multiline=True,
+    )
     try:
         return grading(source, intelligence, handling, cleaned)
     except ValueError as exc:
-        raise IntelligenceInputError(_grading_field(source, intelligence, handling),
-                                     str(exc)) from None
+        raise IntelligenceInputError(
+            _grading_field(source, intelligence, handling), str(exc)
+        ) from None
 
 
 def _grading_field(source, intelligence, handling) -> str:
     """Which part of a refused grading is wrong (the domain checks them in this order)."""
-    for name, value, codes in (("source", source, SourceGrade),
-                               ("intelligence", intelligence, IntelligenceGrade),
-                               ("handling", handling, HandlingCode)):
+    for name, value, codes in (
+        ("source", source, SourceGrade),
+        ("intelligence", intelligence, IntelligenceGrade),
+        ("handling", handling, HandlingCode),
+    ):
         if _code(value, codes) is None:
             return name
     return "conditions"
@@ -214,7 +235,8 @@ def _filter_code(value, name: str, codes) -> str | None:
     code = _code(value, codes)
     if code is None:
         raise IntelligenceInputError(
-            name, f"{name} must be one of {', '.join(c.value for c in codes)}")
+            name, f"{name} must be one of {', '.join(c.value for c in codes)}"
+        )
     return code
 
 
@@ -236,9 +258,14 @@ def _optional_id(value, name: str) -> int | None:
 
 
 def _justification(value: str | None) -> str | None:
-    return fields.optional_text(value, "justification", "justification",
-                                limit=JUSTIFICATION_LIMIT, error=IntelligenceInputError,
-                                multiline=True)
+    return fields.optional_text(
+        value,
+        "justification",
+        "justification",
+        limit=JUSTIFICATION_LIMIT,
+        error=IntelligenceInputError,
+        multiline=True,
+    )
 
 
 # --- references --------------------------------------------------------------------------
@@ -290,8 +317,11 @@ def _ask(display_name: str | None, station: str | None) -> str:
 
 def _subject(row: SubjectRow) -> IntelSubject:
     if row.person_id is not None:
-        label = (RESTRICTED_PERSON if row.person_restricted
-                 else f"{row.forename or ''} {(row.surname or '').upper()}".strip())
+        label = (
+            RESTRICTED_PERSON
+            if row.person_restricted
+            else f"{row.forename or ''} {(row.surname or '').upper()}".strip()
+        )
         return IntelSubject(person_id=row.person_id, location_id=None, label=label)
     label = ", ".join(part for part in (row.address, row.town, row.postcode) if part)
     return IntelSubject(person_id=None, location_id=row.location_id, label=label)
@@ -320,15 +350,21 @@ def _summaries(queries: IntelligenceQueries, rows) -> list[IntelSummary]:
     result = []
     for report, name, station in rows:
         restricted = bool(report.restricted)
-        result.append(IntelSummary(
-            id=report.id, reference=report.reference, submitted_at=report.submitted_at,
-            grading_code=_grading_code(report), handling_code=report.handling_code,
-            restricted=restricted, superseded=report.id in superseded,
-            subjects=() if restricted else tuple(_subject(s) for s in subjects[report.id]),
-            preview=None if restricted else _preview(report.text),
-            ask=_ask(name, station) if restricted else None,
-            conditions=_conditions(report) if not restricted else None,
-        ))
+        result.append(
+            IntelSummary(
+                id=report.id,
+                reference=report.reference,
+                submitted_at=report.submitted_at,
+                grading_code=_grading_code(report),
+                handling_code=report.handling_code,
+                restricted=restricted,
+                superseded=report.id in superseded,
+                subjects=() if restricted else tuple(_subject(s) for s in subjects[report.id]),
+                preview=None if restricted else _preview(report.text),
+                ask=_ask(name, station) if restricted else None,
+                conditions=_conditions(report) if not restricted else None,
+            )
+        )
     return result
 
 
@@ -363,32 +399,49 @@ def submit_report(
     now = _aware(now)
     _require_operator(actor)
     graded = _grading(source, intelligence, handling, conditions)
-    body = fields.text(text, "text", "report text", limit=TEXT_LIMIT, required=True,
-                       multiline=True, error=IntelligenceInputError)
+    body = fields.text(
+        text,
+        "text",
+        "report text",
+        limit=TEXT_LIMIT,
+        required=True,
+        multiline=True,
+        error=IntelligenceInputError,
+    )
     persons = _ids(person_ids, "subjects")
     locations = _ids(location_ids, "subjects")
     if not persons and not locations:
-        raise IntelligenceInputError("subjects",
-                                     "name at least one subject: a person or a location")
+        raise IntelligenceInputError(
+            "subjects", "name at least one subject: a person or a location"
+        )
     if not isinstance(restricted, bool):
         raise IntelligenceInputError("restricted", "restricted is yes or no")
     old_id = _optional_id(supersedes_id, "supersedes_id")
     with uow:
         # Superseding a report regrades it: intelligence staff only.
-        access.require(uow, actor, Action.INTELLIGENCE_SUBMIT if old_id is None
-                       else Action.INTELLIGENCE_GRADE, "intelligence", old_id,
-                       audit_action="intel.submit")
+        access.require(
+            uow,
+            actor,
+            Action.INTELLIGENCE_SUBMIT if old_id is None else Action.INTELLIGENCE_GRADE,
+            "intelligence",
+            old_id,
+            audit_action="intel.submit",
+        )
         queries = uow.reports
         for attempt in range(1, REFERENCE_ATTEMPTS + 1):
             _check_subjects(queries, persons, locations)
             old = _supersedable(queries, old_id)
             reference = _next_reference(queries, now)
             report = IntelligenceReport(
-                reference=reference, submitted_at=now, submitted_by_id=actor.staff_id,
+                reference=reference,
+                submitted_at=now,
+                submitted_by_id=actor.staff_id,
                 source_grade=graded.source.value,
                 intelligence_grade=graded.intelligence.value,
-                handling_code=graded.handling.value, handling_conditions=graded.conditions,
-                text=body, restricted=restricted,
+                handling_code=graded.handling.value,
+                handling_conditions=graded.conditions,
+                text=body,
+                restricted=restricted,
                 supersedes_id=None if old is None else old.id,
             )
             queries.add(report)
@@ -405,18 +458,27 @@ def submit_report(
         for person_id in persons:
             queries.add_subject(IntelligenceSubject(report_id=report.id, person_id=person_id))
         for location_id in locations:
-            queries.add_subject(IntelligenceSubject(report_id=report.id,
-                                                    location_id=location_id))
+            queries.add_subject(IntelligenceSubject(report_id=report.id, location_id=location_id))
         uow.flush()
-        detail = (f"reference={reference} grading={graded.code} restricted={restricted} "
-                  f"persons={','.join(map(str, persons)) or '-'} "
-                  f"locations={','.join(map(str, locations)) or '-'}")
+        detail = (
+            f"reference={reference} grading={graded.code} restricted={restricted} "
+            f"persons={','.join(map(str, persons)) or '-'} "
+            f"locations={','.join(map(str, locations)) or '-'}"
+        )
         if old is not None:
             detail += f" supersedes={old.reference}"
         audit.record(uow, actor, "intel.submit", "intelligence", report.id, detail=detail)
         submitter = uow.staff.get(actor.staff_id)
-        summary = _summaries(queries, [(report, submitter.display_name if submitter else None,
-                                        submitter.station if submitter else None)])[0]
+        summary = _summaries(
+            queries,
+            [
+                (
+                    report,
+                    submitter.display_name if submitter else None,
+                    submitter.station if submitter else None,
+                )
+            ],
+        )[0]
         uow.commit()
         return summary
 
@@ -441,7 +503,8 @@ def _supersedable(queries: IntelligenceQueries, old_id: int | None) -> Intellige
     if newer is not None:
         raise IntelligenceInputError(
             "supersedes_id",
-            f"{old.reference} is already superseded by {newer[1]}: supersede that one instead")
+            f"{old.reference} is already superseded by {newer[1]}: supersede that one instead",
+        )
     return old
 
 
@@ -473,14 +536,17 @@ def search_reports(
     """
     person = _optional_id(person_id, "person_id")
     location = _optional_id(location_id, "location_id")
-    query = fields.optional_text(text, "text", "search text", limit=QUERY_LIMIT,
-                                 error=IntelligenceInputError)
+    query = fields.optional_text(
+        text, "text", "search text", limit=QUERY_LIMIT, error=IntelligenceInputError
+    )
     if date_from is not None and date_to is not None and date_from > date_to:
         raise IntelligenceInputError("date_to", "the end date is before the start date")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise IntelligenceInputError("limit", "limit must be a whole number from 1")
     criteria = ReportCriteria(
-        person_id=person, location_id=location, text=query,
+        person_id=person,
+        location_id=location,
+        text=query,
         submitted_from=_day_window(date_from)[0] if date_from is not None else None,
         submitted_before=_day_window(date_to)[1] if date_to is not None else None,
         source=_filter_code(source, "source", SourceGrade),
@@ -488,24 +554,39 @@ def search_reports(
         handling=_filter_code(handling, "handling", HandlingCode),
         include_superseded=bool(include_superseded),
     )
-    asked = [f"{name}={value!r}" for name, value in (
-        ("person_id", person), ("location_id", location), ("text", query),
-        ("date_from", date_from.isoformat() if date_from else None),
-        ("date_to", date_to.isoformat() if date_to else None),
-        ("source", criteria.source), ("intelligence", criteria.intelligence),
-        ("handling", criteria.handling)) if value is not None]
+    asked = [
+        f"{name}={value!r}"
+        for name, value in (
+            ("person_id", person),
+            ("location_id", location),
+            ("text", query),
+            ("date_from", date_from.isoformat() if date_from else None),
+            ("date_to", date_to.isoformat() if date_to else None),
+            ("source", criteria.source),
+            ("intelligence", criteria.intelligence),
+            ("handling", criteria.handling),
+        )
+        if value is not None
+    ]
     if criteria.include_superseded:
         asked.append("include_superseded=True")
     with uow:
-        access.require(uow, actor, Action.INTELLIGENCE_SEARCH, "intelligence",
-                       audit_action="intel.search")
+        access.require(
+            uow, actor, Action.INTELLIGENCE_SEARCH, "intelligence", audit_action="intel.search"
+        )
         queries = uow.reports
         if person is not None:
             # A record merged into this person is this person: its reports are theirs.
             criteria = replace(criteria, merged_person_ids=queries.merged_into_ids(person))
         found = _summaries(queries, queries.search(criteria, min(limit, SEARCH_LIMIT_MAX)))
-        audit.record(uow, actor, "intel.search", "intelligence", None,
-                     detail="; ".join([*asked, _shown(found)]))
+        audit.record(
+            uow,
+            actor,
+            "intel.search",
+            "intelligence",
+            None,
+            detail="; ".join([*asked, _shown(found)]),
+        )
         uow.commit()
         return found
 
@@ -517,17 +598,33 @@ def reports_for_person(uow: UnitOfWork, actor: Actor, person_id: int) -> list[In
     if wanted is None:
         raise IntelligenceInputError("person_id", "which person?")
     with uow:
-        access.require(uow, actor, Action.INTELLIGENCE_SEARCH, "person", wanted,
-                       audit_action="intel.list")
+        access.require(
+            uow, actor, Action.INTELLIGENCE_SEARCH, "person", wanted, audit_action="intel.list"
+        )
         queries = uow.reports
         if not queries.existing_person_ids([wanted]):
-            audit.record(uow, actor, "intel.list", "person", wanted, outcome=Outcome.FAILED,
-                         detail="no such person")
+            audit.record(
+                uow,
+                actor,
+                "intel.list",
+                "person",
+                wanted,
+                outcome=Outcome.FAILED,
+                detail="no such person",
+            )
             uow.commit()
             raise PersonNotFound(f"no person with id {wanted}")
-        found = _summaries(queries, queries.search(
-            ReportCriteria(person_id=wanted, merged_person_ids=queries.merged_into_ids(wanted),
-                           include_superseded=True), PERSON_LIST_LIMIT))
+        found = _summaries(
+            queries,
+            queries.search(
+                ReportCriteria(
+                    person_id=wanted,
+                    merged_person_ids=queries.merged_into_ids(wanted),
+                    include_superseded=True,
+                ),
+                PERSON_LIST_LIMIT,
+            ),
+        )
         audit.record(uow, actor, "intel.list", "person", wanted, detail=_shown(found))
         uow.commit()
         return found
@@ -536,55 +633,95 @@ def reports_for_person(uow: UnitOfWork, actor: Actor, person_id: int) -> list[In
 # --- reading one report ------------------------------------------------------------------
 
 
-def view_report(uow: UnitOfWork, actor: Actor, report_id: int, *,
-                justification: str | None = None) -> IntelReport:
+def view_report(
+    uow: UnitOfWork, actor: Actor, report_id: int, *, justification: str | None = None
+) -> IntelReport:
     """The whole report. A restricted one needs a `justification` of at least
     `JUSTIFICATION_MIN` characters: without one, `JustificationRequired` (audited as
     denied); with one, the report, and the audit event carries the justification."""
     wanted = _optional_id(report_id, "report_id")
     why = _justification(justification)
     with uow:
-        access.require(uow, actor, Action.INTELLIGENCE_VIEW, "intelligence", wanted,
-                       audit_action="intel.view")
+        access.require(
+            uow, actor, Action.INTELLIGENCE_VIEW, "intelligence", wanted, audit_action="intel.view"
+        )
         queries = uow.reports
         report = queries.get(wanted) if wanted is not None else None
         if report is None:
-            audit.record(uow, actor, "intel.view", "intelligence", wanted,
-                         outcome=Outcome.FAILED, detail="no such report")
+            audit.record(
+                uow,
+                actor,
+                "intel.view",
+                "intelligence",
+                wanted,
+                outcome=Outcome.FAILED,
+                detail="no such report",
+            )
             uow.commit()
             raise IntelligenceNotFound(f"no intelligence report with id {wanted}")
         submitter = uow.staff.get(report.submitted_by_id)
         name = submitter.display_name if submitter else None
         station = submitter.station if submitter else None
-        decision = access.require(uow, actor, Action.INTELLIGENCE_VIEW, "intelligence",
-                                  report.id, marking=access.report_marking(report.restricted),
-                                  audit_action="intel.view")
+        decision = access.require(
+            uow,
+            actor,
+            Action.INTELLIGENCE_VIEW,
+            "intelligence",
+            report.id,
+            marking=access.report_marking(report.restricted),
+            audit_action="intel.view",
+        )
         if decision is Decision.JUSTIFY and (why is None or len(why) < JUSTIFICATION_MIN):
-            message = (f"{report.reference} is restricted: type why you need to see it "
-                       f"(at least {JUSTIFICATION_MIN} characters), or ask {_ask(name, station)}")
-            audit.record(uow, actor, "intel.view", "intelligence", report.id,
-                         outcome=Outcome.DENIED, justification=why,
-                         detail=("justification too short" if why
-                                 else "restricted; no justification given"))
+            message = (
+                f"{report.reference} is restricted: type why you need to see it "
+                f"(at least {JUSTIFICATION_MIN} characters), or ask {_ask(name, station)}"
+            )
+            audit.record(
+                uow,
+                actor,
+                "intel.view",
+                "intelligence",
+                report.id,
+                outcome=Outcome.DENIED,
+                justification=why,
+                detail=("justification too short" if why else "restricted; no justification given"),
+            )
             uow.commit()
-            raise JustificationRequired(message, reference=report.reference,
-                                        ask=_ask(name, station))
+            raise JustificationRequired(
+                message, reference=report.reference, ask=_ask(name, station)
+            )
         newer = queries.superseded_by([report.id]).get(report.id)
         result = IntelReport(
-            id=report.id, reference=report.reference, submitted_at=report.submitted_at,
-            submitted_by=name or "", submitted_by_station=station,
-            source_grade=report.source_grade, intelligence_grade=report.intelligence_grade,
-            handling_code=report.handling_code, grading_code=_grading_code(report),
-            handling_conditions=report.handling_conditions, text=report.text,
+            id=report.id,
+            reference=report.reference,
+            submitted_at=report.submitted_at,
+            submitted_by=name or "",
+            submitted_by_station=station,
+            source_grade=report.source_grade,
+            intelligence_grade=report.intelligence_grade,
+            handling_code=report.handling_code,
+            grading_code=_grading_code(report),
+            handling_conditions=report.handling_conditions,
+            text=report.text,
             restricted=bool(report.restricted),
             subjects=tuple(_subject(s) for s in queries.subjects([report.id])[report.id]),
             supersedes_id=report.supersedes_id,
-            supersedes_reference=(queries.reference_of(report.supersedes_id)
-                                  if report.supersedes_id is not None else None),
+            supersedes_reference=(
+                queries.reference_of(report.supersedes_id)
+                if report.supersedes_id is not None
+                else None
+            ),
             superseded_by_id=newer[0] if newer else None,
             superseded_by_reference=newer[1] if newer else None,
         )
-        audit.record(uow, actor, "intel.view", "intelligence", report.id, justification=why,
-                     detail="restricted; justification given" if report.restricted else None)
+        audit.record(
+            uow,
+            actor,
+            "intel.view",
+            "intelligence",
+            report.id,
+            justification=why,
+            detail="restricted; justification given" if report.restricted else None,
+        )
         uow.commit()
         return result

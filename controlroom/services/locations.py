@@ -66,9 +66,15 @@ class LocationNotFound(LookupError):
 
 
 def _match(location) -> LocationMatch:
-    return LocationMatch(id=location.id, address=location.address, street=location.street,
-                         town=location.town, postcode=location.postcode,
-                         latitude=location.latitude, longitude=location.longitude)
+    return LocationMatch(
+        id=location.id,
+        address=location.address,
+        street=location.street,
+        town=location.town,
+        postcode=location.postcode,
+        latitude=location.latitude,
+        longitude=location.longitude,
+    )
 
 
 def _postcode_prefix(words: list[str]) -> tuple[str | None, list[str], bool]:
@@ -89,12 +95,12 @@ def _postcode_prefix(words: list[str]) -> tuple[str | None, list[str], bool]:
         if district is None:
             continue
         prefix = district + " "
-        rest = words[:index] + words[index + 1:]
+        rest = words[:index] + words[index + 1 :]
         following = words[index + 1] if index + 1 < len(words) else ""
         # The inward code being typed: a digit and up to one letter so far.
         if following and following[0].isdigit() and len(following) <= 2 and following.isalnum():
             prefix += following.upper()
-            rest = words[:index] + words[index + 2:]
+            rest = words[:index] + words[index + 2 :]
         return prefix, rest, False
     return None, words, False
 
@@ -136,7 +142,9 @@ def match_locations(uow: UnitOfWork, text: str, limit: int = 8) -> list[Location
         return [_match(location) for location in found]
 
 
-def location_context(uow: UnitOfWork, actor: Actor, location_id: int, now: datetime) -> LocationContext:
+def location_context(
+    uow: UnitOfWork, actor: Actor, location_id: int, now: datetime
+) -> LocationContext:
     """What the form shows as soon as a location is set. Showing residents' markers is a
     consultation of their records: the audit event lists whose."""
     if now.tzinfo is None:
@@ -144,8 +152,14 @@ def location_context(uow: UnitOfWork, actor: Actor, location_id: int, now: datet
     now = now.astimezone(UTC)
     today = local_day(now)
     with uow:
-        access.require(uow, actor, Action.LOCATION_VIEW, "location", location_id,
-                       audit_action="location.context")
+        access.require(
+            uow,
+            actor,
+            Action.LOCATION_VIEW,
+            "location",
+            location_id,
+            audit_action="location.context",
+        )
         location = uow.locations.get(location_id)
         if location is None:
             raise LocationNotFound(f"no location with id {location_id}")
@@ -154,27 +168,48 @@ def location_context(uow: UnitOfWork, actor: Actor, location_id: int, now: datet
             for h in uow.locations.hazards(location.id)
         )
         count = uow.incidents.count_at_location(location.id, now - HISTORY_PERIOD, now)
-        recent = tuple(_summary(i, label) for i, label in uow.incidents.at_location(
-            location.id, now - HISTORY_PERIOD, now, RECENT_SHOWN))
+        recent = tuple(
+            _summary(i, label)
+            for i, label in uow.incidents.at_location(
+                location.id, now - HISTORY_PERIOD, now, RECENT_SHOWN
+            )
+        )
         residents = uow.locations.residents(location.id, today)
         markers = current_markers(uow, (p.id for p in residents), today)
         # A resident who is a sexual-offence complainant is named only to need-to-know.
         anon = anonymity(uow, actor, residents)
         hidden = set(anon.names) if anon.withholds else set()
         people = [
-            PersonAtLocation(person_id=p.id, name=f"{p.forename} {p.surname}".strip(),
-                             date_of_birth=p.date_of_birth, markers=markers[p.id])
-            if p.id not in hidden else
-            PersonAtLocation(person_id=p.id, name=withheld_text(), date_of_birth=None,
-                             markers=markers[p.id])
+            PersonAtLocation(
+                person_id=p.id,
+                name=f"{p.forename} {p.surname}".strip(),
+                date_of_birth=p.date_of_birth,
+                markers=markers[p.id],
+            )
+            if p.id not in hidden
+            else PersonAtLocation(
+                person_id=p.id, name=withheld_text(), date_of_birth=None, markers=markers[p.id]
+            )
             for p in residents
         ]
         # Those with markers first, the most severe first; the rest keep name order.
         people.sort(key=lambda p: min((m.severity for m in p.markers), default=99))
         shown = [p.person_id for p in people if p.markers]
-        audit.record(uow, actor, "location.context", "location", location.id,
-                     detail=_with_note("markers shown for persons: "
-                                       + (",".join(map(str, shown)) or "none"), anon.note()))
+        audit.record(
+            uow,
+            actor,
+            "location.context",
+            "location",
+            location.id,
+            detail=_with_note(
+                "markers shown for persons: " + (",".join(map(str, shown)) or "none"), anon.note()
+            ),
+        )
         uow.commit()
-        return LocationContext(location=_match(location), hazards=hazards, incidents_12m=count,
-                               recent=recent, people=tuple(people))
+        return LocationContext(
+            location=_match(location),
+            hazards=hazards,
+            incidents_12m=count,
+            recent=recent,
+            people=tuple(people),
+        )

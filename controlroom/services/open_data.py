@@ -54,11 +54,20 @@ class OpenDataRow:
 
     def cells(self) -> tuple[str, ...]:
         """The row in `open_data.COLUMNS` order, as text."""
-        return (self.crime_id, self.month, self.reported_by, self.falls_within,
-                "" if self.longitude is None else f"{self.longitude:.6f}",
-                "" if self.latitude is None else f"{self.latitude:.6f}",
-                self.location, self.lsoa_code, self.lsoa_name, self.crime_type,
-                self.last_outcome_category, self.context)
+        return (
+            self.crime_id,
+            self.month,
+            self.reported_by,
+            self.falls_within,
+            "" if self.longitude is None else f"{self.longitude:.6f}",
+            "" if self.latitude is None else f"{self.latitude:.6f}",
+            self.location,
+            self.lsoa_code,
+            self.lsoa_name,
+            self.crime_type,
+            self.last_outcome_category,
+            self.context,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,29 +95,38 @@ def _utc(day) -> datetime:
     return datetime.combine(day, time(0), tzinfo=REFERENCE_ZONE).astimezone(UTC)
 
 
-def export_month(uow: UnitOfWork, actor: Actor, month: str, *, salt: str,
-                 justification: str | None = None) -> OpenDataExport:
+def export_month(
+    uow: UnitOfWork, actor: Actor, month: str, *, salt: str, justification: str | None = None
+) -> OpenDataExport:
     """The open-data rows of `month` ("YYYY-MM"); ValueError for a month not so written."""
     first = open_data.parse_month(month)
     label = f"{first:%Y-%m}"
     reason = (justification or "").strip() or None
     with uow:
-        access.require(uow, actor, Action.EXPORT_ANONYMISED, "export", label,
-                       audit_action=AUDIT_ACTION)
+        access.require(
+            uow, actor, Action.EXPORT_ANONYMISED, "export", label, audit_action=AUDIT_ACTION
+        )
         info = uow.database.get()
-        environment = (Environment(info.environment) if info is not None
-                       else Environment.PRODUCTION)
+        environment = Environment(info.environment) if info is not None else Environment.PRODUCTION
         if environment is Environment.PRODUCTION and (
-                reason is None or len(reason) < JUSTIFICATION_MINIMUM):
-            access.refuse(uow, actor, Action.EXPORT_ANONYMISED, "export", label,
-                          audit_action=AUDIT_ACTION,
-                          detail=f"month {label}: no justification (production)",
-                          message="an export from a production database needs a justification"
-                                  f" (--justification, at least {JUSTIFICATION_MINIMUM}"
-                                  " characters)")
+            reason is None or len(reason) < JUSTIFICATION_MINIMUM
+        ):
+            access.refuse(
+                uow,
+                actor,
+                Action.EXPORT_ANONYMISED,
+                "export",
+                label,
+                audit_action=AUDIT_ACTION,
+                detail=f"month {label}: no justification (production)",
+                message="an export from a production database needs a justification"
+                f" (--justification, at least {JUSTIFICATION_MINIMUM}"
+                " characters)",
+            )
         force = info.force_name if info is not None else ""
         found = uow.incidents.opened_between_with_streets(
-            _utc(first), _utc(open_data.next_month(first)))
+            _utc(first), _utc(open_data.next_month(first))
+        )
         streets = {(street, town) for *_, street, town in found if street}
         centroids = uow.locations.street_centroids(streets) if streets else {}
         rows, left_out = [], 0
@@ -122,18 +140,37 @@ def export_month(uow: UnitOfWork, actor: Actor, month: str, *, salt: str,
             latitude = longitude = None
             if point is not None:
                 latitude, longitude = open_data.snap(*point)
-            rows.append(OpenDataRow(
-                crime_id="" if crime_type == open_data.ASB else open_data.crime_id(salt,
-                                                                                 incident_id),
-                month=label, reported_by=force, falls_within=force,
-                longitude=longitude, latitude=latitude,
-                location=open_data.on_or_near(street) if point is not None
-                else open_data.NO_LOCATION,
-                lsoa_code="", lsoa_name="", crime_type=crime_type,
-                last_outcome_category=open_data.outcome(crime_type), context=""))
-        audit.record(uow, actor, AUDIT_ACTION, "export", label, justification=reason,
-                     detail=f"month {label}: {len(rows)} row(s) out, {left_out} incident(s)"
-                            f" not exportable; environment={environment.value}")
+            rows.append(
+                OpenDataRow(
+                    crime_id=""
+                    if crime_type == open_data.ASB
+                    else open_data.crime_id(salt, incident_id),
+                    month=label,
+                    reported_by=force,
+                    falls_within=force,
+                    longitude=longitude,
+                    latitude=latitude,
+                    location=open_data.on_or_near(street)
+                    if point is not None
+                    else open_data.NO_LOCATION,
+                    lsoa_code="",
+                    lsoa_name="",
+                    crime_type=crime_type,
+                    last_outcome_category=open_data.outcome(crime_type),
+                    context="",
+                )
+            )
+        audit.record(
+            uow,
+            actor,
+            AUDIT_ACTION,
+            "export",
+            label,
+            justification=reason,
+            detail=f"month {label}: {len(rows)} row(s) out, {left_out} incident(s)"
+            f" not exportable; environment={environment.value}",
+        )
         uow.commit()
-        return OpenDataExport(month=label, environment=environment, rows=tuple(rows),
-                              not_exportable=left_out)
+        return OpenDataExport(
+            month=label, environment=environment, rows=tuple(rows), not_exportable=left_out
+        )

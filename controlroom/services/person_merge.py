@@ -77,7 +77,8 @@ def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if len(text) < REASON_MINIMUM:
         raise ReasonRequired(
-            f"write why (at least {REASON_MINIMUM} characters); it is recorded with your name")
+            f"write why (at least {REASON_MINIMUM} characters); it is recorded with your name"
+        )
     return text
 
 
@@ -85,23 +86,39 @@ def merge_info(row) -> MergeInfo:
     """A MergeInfo from a `person_queries.merge_detail` row."""
     merge, survivor, merged, merged_by, undone_by = row
     return MergeInfo(
-        merge_id=merge.id, survivor_id=survivor.id, survivor_name=_name(survivor),
-        merged_id=merged.id, merged_name=_name(merged), merged_by=merged_by,
-        merged_at=merge.merged_at, reason=merge.reason, undone_by=undone_by,
-        undone_at=merge.undone_at, undo_reason=merge.undo_reason)
+        merge_id=merge.id,
+        survivor_id=survivor.id,
+        survivor_name=_name(survivor),
+        merged_id=merged.id,
+        merged_name=_name(merged),
+        merged_by=merged_by,
+        merged_at=merge.merged_at,
+        reason=merge.reason,
+        undone_by=undone_by,
+        undone_at=merge.undone_at,
+        undo_reason=merge.undo_reason,
+    )
 
 
-def _deny(uow: UnitOfWork, actor: Actor, action: str, person_id: int | None,
-          detail: str) -> None:
-    access.refuse(uow, actor, Action.PERSON_MERGE, "person", person_id, audit_action=action,
-                  detail=f"{detail}; only a supervisor may", error=MergeNotAllowed,
-                  message=f"only a supervisor may "
-                          f"{'merge' if action == 'person.merge' else 'undo'}"
-                          " person records; ask the duty supervisor")
+def _deny(uow: UnitOfWork, actor: Actor, action: str, person_id: int | None, detail: str) -> None:
+    access.refuse(
+        uow,
+        actor,
+        Action.PERSON_MERGE,
+        "person",
+        person_id,
+        audit_action=action,
+        detail=f"{detail}; only a supervisor may",
+        error=MergeNotAllowed,
+        message=f"only a supervisor may "
+        f"{'merge' if action == 'person.merge' else 'undo'}"
+        " person records; ask the duty supervisor",
+    )
 
 
-def merge_persons(uow: UnitOfWork, actor: Actor, survivor_id: int, merged_id: int, reason: str | None
-                  ) -> MergeInfo:
+def merge_persons(
+    uow: UnitOfWork, actor: Actor, survivor_id: int, merged_id: int, reason: str | None
+) -> MergeInfo:
     """Merge record `merged_id` into `survivor_id` (which stays the record in use)."""
     with uow:
         if not may_merge(actor):
@@ -114,22 +131,38 @@ def merge_persons(uow: UnitOfWork, actor: Actor, survivor_id: int, merged_id: in
         if survivor is None or merged is None:
             raise MergeRefused(f"no person with id {merged_id if survivor else survivor_id}")
         if merged.merged_into_id is not None:
-            raise MergeRefused(f"record {merged_id} is already merged into record "
-                               f"{merged.merged_into_id}")
+            raise MergeRefused(
+                f"record {merged_id} is already merged into record {merged.merged_into_id}"
+            )
         if survivor.merged_into_id is not None:
-            raise MergeRefused(f"record {survivor_id} is itself merged into record "
-                               f"{survivor.merged_into_id}; open that record instead")
+            raise MergeRefused(
+                f"record {survivor_id} is itself merged into record "
+                f"{survivor.merged_into_id}; open that record instead"
+            )
         if uow.person_records.merged_into(merged_id):
-            raise MergeRefused(f"other records are merged into record {merged_id}; undo those "
-                               "merges first, or merge this record into it instead")
-        merge = PersonMerge(survivor_id=survivor_id, merged_id=merged_id,
-                            merged_by_id=actor.staff_id, merged_at=utcnow(), reason=text)
+            raise MergeRefused(
+                f"other records are merged into record {merged_id}; undo those "
+                "merges first, or merge this record into it instead"
+            )
+        merge = PersonMerge(
+            survivor_id=survivor_id,
+            merged_id=merged_id,
+            merged_by_id=actor.staff_id,
+            merged_at=utcnow(),
+            reason=text,
+        )
         uow.add(merge)
         merged.merged_into_id = survivor_id
         uow.flush()
-        audit.record(uow, actor, "person.merge", "person", merged_id, justification=text,
-                     detail=f"record {merged_id} merged into record {survivor_id};"
-                            f" merge {merge.id}")
+        audit.record(
+            uow,
+            actor,
+            "person.merge",
+            "person",
+            merged_id,
+            justification=text,
+            detail=f"record {merged_id} merged into record {survivor_id}; merge {merge.id}",
+        )
         info = merge_info(uow.person_records.merge_detail(merge.id))
         uow.commit()
         return info
@@ -142,8 +175,9 @@ def undo_merge(uow: UnitOfWork, actor: Actor, merge_id: int, reason: str | None)
         uow.person_records.lock_merge(merge_id)
         row = uow.person_records.merge_detail(merge_id)
         if not may_merge(actor):
-            _deny(uow, actor, "person.unmerge", row[2].id if row else None,
-                  f"undo merge {merge_id}")
+            _deny(
+                uow, actor, "person.unmerge", row[2].id if row else None, f"undo merge {merge_id}"
+            )
         text = _reason(reason)
         if row is None:
             raise MergeRefused(f"no merge with id {merge_id}")
@@ -155,9 +189,16 @@ def undo_merge(uow: UnitOfWork, actor: Actor, merge_id: int, reason: str | None)
         merge.undo_reason = text
         merged.merged_into_id = None
         uow.flush()
-        audit.record(uow, actor, "person.unmerge", "person", merged.id, justification=text,
-                     detail=f"record {merged.id} no longer merged into record "
-                            f"{merge.survivor_id}; merge {merge.id} undone")
+        audit.record(
+            uow,
+            actor,
+            "person.unmerge",
+            "person",
+            merged.id,
+            justification=text,
+            detail=f"record {merged.id} no longer merged into record "
+            f"{merge.survivor_id}; merge {merge.id} undone",
+        )
         info = merge_info(uow.person_records.merge_detail(merge_id))
         uow.commit()
         return info
@@ -167,5 +208,7 @@ def merges_of(uow: UnitOfWork, person_id: int) -> list[MergeInfo]:
     """Every merge (live or undone) this record took part in, newest first. Read as part
     of the person record, which is audited there."""
     with uow:
-        return [merge_info(uow.person_records.merge_detail(merge_id))
-                for merge_id in uow.person_records.merge_ids(person_id)]
+        return [
+            merge_info(uow.person_records.merge_detail(merge_id))
+            for merge_id in uow.person_records.merge_ids(person_id)
+        ]

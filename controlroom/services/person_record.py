@@ -100,32 +100,51 @@ class JustificationRequired(PermissionError):
     """The record is restricted: say why you need it (at least 10 characters)."""
 
 
-def view_person(uow: UnitOfWork, actor: Actor, person_id: int, *, justification: str | None = None,
-                today: date) -> PersonRecord:
+def view_person(
+    uow: UnitOfWork, actor: Actor, person_id: int, *, justification: str | None = None, today: date
+) -> PersonRecord:
     reason = (justification or "").strip() or None
     with uow:
         access.require(uow, actor, Action.PERSON_VIEW, "person", person_id)
         subject = uow.person_records.person(person_id)
         if subject is None:
-            audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.FAILED,
-                         detail="no such person")
+            audit.record(
+                uow,
+                actor,
+                "person.view",
+                "person",
+                person_id,
+                outcome=Outcome.FAILED,
+                detail="no such person",
+            )
             uow.commit()
             raise PersonNotFound(f"no person with id {person_id}")
-        others = ([] if subject.merged_into_id is not None
-                  else uow.person_records.merged_into(person_id))
+        others = (
+            [] if subject.merged_into_id is not None else uow.person_records.merged_into(person_id)
+        )
         restricted = subject.restricted or any(other.restricted for other in others)
-        marking = access.person_marking(uow, [person_id, *(o.id for o in others)],
-                                        restricted=restricted)
-        decision = access.require(uow, actor, Action.PERSON_VIEW, "person", person_id,
-                                  marking=marking)
-        if decision is Decision.JUSTIFY and (reason is None
-                                             or len(reason) < JUSTIFICATION_MINIMUM):
-            audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.DENIED,
-                         justification=reason, detail="restricted: justification required")
+        marking = access.person_marking(
+            uow, [person_id, *(o.id for o in others)], restricted=restricted
+        )
+        decision = access.require(
+            uow, actor, Action.PERSON_VIEW, "person", person_id, marking=marking
+        )
+        if decision is Decision.JUSTIFY and (reason is None or len(reason) < JUSTIFICATION_MINIMUM):
+            audit.record(
+                uow,
+                actor,
+                "person.view",
+                "person",
+                person_id,
+                outcome=Outcome.DENIED,
+                justification=reason,
+                detail="restricted: justification required",
+            )
             uow.commit()
             raise JustificationRequired(
                 "this record is restricted: write why you need it (at least "
-                f"{JUSTIFICATION_MINIMUM} characters); it is recorded with your name")
+                f"{JUSTIFICATION_MINIMUM} characters); it is recorded with your name"
+            )
         record = _record(uow, subject, today)
         audit.record(uow, actor, "person.view", "person", person_id, justification=reason)
         uow.commit()
@@ -143,14 +162,21 @@ def _record(uow: UnitOfWork, subject, today: date) -> PersonRecord:
     else:
         merged_records = tuple(
             merge_info(uow.person_records.merge_detail(merge.id))
-            for merge, _person, _by in uow.person_records.live_merges_into(subject.id))
+            for merge, _person, _by in uow.person_records.live_merges_into(subject.id)
+        )
         ids += [merge.merged_id for merge in merged_records]
     markers = tuple(
         MarkerDetail(
-            code=marker.marker_code, label=label, severity=severity, note=marker.note,
-            set_by=set_by, set_at=marker.set_at, valid_from=marker.valid_from,
+            code=marker.marker_code,
+            label=label,
+            severity=severity,
+            note=marker.note,
+            set_by=set_by,
+            set_at=marker.set_at,
+            valid_from=marker.valid_from,
             valid_to=marker.valid_to,
-            current=marker.valid_from <= today and (marker.valid_to is None or marker.valid_to >= today),
+            current=marker.valid_from <= today
+            and (marker.valid_to is None or marker.valid_to >= today),
         )
         for marker, label, severity, set_by in uow.person_records.markers(ids)
     )
@@ -158,7 +184,9 @@ def _record(uow: UnitOfWork, subject, today: date) -> PersonRecord:
         AddressLine(
             location_id=location.id,
             text=", ".join(p for p in (location.address, location.town, location.postcode) if p),
-            kind=link.kind, valid_from=link.valid_from, valid_to=link.valid_to,
+            kind=link.kind,
+            valid_from=link.valid_from,
+            valid_to=link.valid_to,
             current=link.valid_to is None or link.valid_to >= today,
         )
         for link, location in uow.person_records.addresses(ids)
@@ -173,29 +201,48 @@ def _record(uow: UnitOfWork, subject, today: date) -> PersonRecord:
                 by_incident[incident.id] = replace(seen, role=f"{seen.role}/{role}")
             continue
         by_incident[incident.id] = PersonIncident(
-            incident_id=incident.id, reference=incident.reference, opened_at=incident.opened_at,
-            type_label=label, grade=incident.grade, status=incident.status, role=role)
+            incident_id=incident.id,
+            reference=incident.reference,
+            opened_at=incident.opened_at,
+            type_label=label,
+            grade=incident.grade,
+            status=incident.status,
+            role=role,
+        )
     incidents = tuple(by_incident.values())
     aliases = tuple(
         " ".join(p for p in (alias.forename, alias.surname) if p) + f" ({alias.kind})"
         for alias in uow.person_records.aliases(ids)
     )
-    aliases += tuple(f"{merge.merged_name} (merged record {merge.merged_id})"
-                     for merge in merged_records)
+    aliases += tuple(
+        f"{merge.merged_name} (merged record {merge.merged_id})" for merge in merged_records
+    )
     duplicates = tuple(
-        DuplicateCandidate(person_id=other.id, name=f"{other.forename} {other.surname}",
-                           date_of_birth=other.date_of_birth)
+        DuplicateCandidate(
+            person_id=other.id,
+            name=f"{other.forename} {other.surname}",
+            date_of_birth=other.date_of_birth,
+        )
         for other in uow.person_records.possible_duplicates(subject)
     )
     return PersonRecord(
-        id=subject.id, forename=subject.forename, middle_names=subject.middle_names,
-        surname=subject.surname, date_of_birth=subject.date_of_birth, gender=subject.gender,
+        id=subject.id,
+        forename=subject.forename,
+        middle_names=subject.middle_names,
+        surname=subject.surname,
+        date_of_birth=subject.date_of_birth,
+        gender=subject.gender,
         # A survivor holding a restricted record's data is restricted too.
-        restricted=subject.restricted or any(
-            other.restricted for other in uow.person_records.merged_into(subject.id))
-        if subject.merged_into_id is None else subject.restricted,
-        aliases=aliases, markers=markers, addresses=addresses,
-        incidents=incidents, incident_count=uow.person_records.incident_count(ids),
-        possible_duplicates=duplicates, merged_into=merged_into,
+        restricted=subject.restricted
+        or any(other.restricted for other in uow.person_records.merged_into(subject.id))
+        if subject.merged_into_id is None
+        else subject.restricted,
+        aliases=aliases,
+        markers=markers,
+        addresses=addresses,
+        incidents=incidents,
+        incident_count=uow.person_records.incident_count(ids),
+        possible_duplicates=duplicates,
+        merged_into=merged_into,
         merged_records=merged_records,
     )

@@ -67,8 +67,8 @@ class PersonHit:
     date_of_birth: date | None
     address: str | None  # the current address, one line
     markers: tuple[MarkerInfo, ...]
-    match: str           # "exact" | "phonetic" | "fuzzy"
-    score: float         # higher first; the integer part is the rank (3 exact .. 1 fuzzy)
+    match: str  # "exact" | "phonetic" | "fuzzy"
+    score: float  # higher first; the integer part is the rank (3 exact .. 1 fuzzy)
     incident_count: int
     intelligence_count: int
     restricted: bool
@@ -82,10 +82,10 @@ class PersonHit:
 
 @dataclass(frozen=True, slots=True)
 class _Word:
-    typed: str        # casefolded, as typed
-    normal: str       # normal form ("" when it has no letters)
+    typed: str  # casefolded, as typed
+    normal: str  # normal form ("" when it has no letters)
     keys: frozenset[str]
-    prefix: str       # the normal form, when the word may start a name part
+    prefix: str  # the normal form, when the word may start a name part
 
 
 def _words(query: PersonQuery) -> list[_Word]:
@@ -141,10 +141,13 @@ def _near_keys(word: str) -> tuple[str, ...]:
     (Metaphone drops most vowels and doubled letters); `_gap_keys` looks for the rest.
     Callers rarely get the first letter wrong, and slips there make keys so short ("W",
     "SM") that they would find half the force: the first letter stays."""
+
     def slips(normal: str) -> list[str]:
-        variants = {normal[:i] + normal[i + 1:] for i in range(1, len(normal))}
-        variants |= {normal[:i] + normal[i + 1] + normal[i] + normal[i + 2:]
-                     for i in range(1, len(normal) - 1)}
+        variants = {normal[:i] + normal[i + 1 :] for i in range(1, len(normal))}
+        variants |= {
+            normal[:i] + normal[i + 1] + normal[i] + normal[i + 2 :]
+            for i in range(1, len(normal) - 1)
+        }
         return sorted(variants)
 
     return tuple(_variant_keys(word, NEAR_MIN_LETTERS, slips))
@@ -153,9 +156,13 @@ def _near_keys(word: str) -> tuple[str, ...]:
 def _gap_keys(word: str) -> tuple[str, ...]:
     """The phonetic keys of the spellings with one letter more than `word`: the letter a
     caller left out ("faima" -> "fatima", "sevens" -> "stevens"), anywhere but first."""
+
     def gaps(normal: str):
-        return (normal[:i] + letter + normal[i:]
-                for i in range(1, len(normal) + 1) for letter in GAP_LETTERS)
+        return (
+            normal[:i] + letter + normal[i:]
+            for i in range(1, len(normal) + 1)
+            for letter in GAP_LETTERS
+        )
 
     return tuple(sorted(_variant_keys(word, GAP_MIN_LETTERS, gaps)))
 
@@ -168,11 +175,15 @@ def _criteria(query: PersonQuery) -> PersonCriteria:
         if other is not None:
             dates.append(other)
     return PersonCriteria(
-        names=tuple(NameTerm(_keys(w), w.casefold(), _near_keys(w), _gap_keys(w))
-                    for w in query.names),
-        dates_of_birth=tuple(dict.fromkeys(dates)), born_from=query.born_from,
-        born_to=query.born_to, postcode_prefix=query.postcode,
-        address_words=query.address_words)
+        names=tuple(
+            NameTerm(_keys(w), w.casefold(), _near_keys(w), _gap_keys(w)) for w in query.names
+        ),
+        dates_of_birth=tuple(dict.fromkeys(dates)),
+        born_from=query.born_from,
+        born_to=query.born_to,
+        postcode_prefix=query.postcode,
+        address_words=query.address_words,
+    )
 
 
 # Ranking reads the same few thousand names over and over: their parts and keys are pure
@@ -240,8 +251,11 @@ def _date_bonus(query: PersonQuery, value: date | None) -> float:
         return 0.05
     if value in query.dates_of_birth:
         return 0.3
-    if query.born_from is not None and query.born_to is not None \
-            and query.born_from <= value <= query.born_to:
+    if (
+        query.born_from is not None
+        and query.born_to is not None
+        and query.born_from <= value <= query.born_to
+    ):
         return 0.3
     return 0.15  # day and month the other way round
 
@@ -249,14 +263,18 @@ def _date_bonus(query: PersonQuery, value: date | None) -> float:
 def _markers(details) -> tuple[MarkerInfo, ...]:
     if details is None:
         return ()
-    return tuple(MarkerInfo(code=m.code, label=m.label, severity=m.severity, note=m.note)
-                 for m in details.markers)
+    return tuple(
+        MarkerInfo(code=m.code, label=m.label, severity=m.severity, note=m.note)
+        for m in details.markers
+    )
 
 
 def _in_place_of_merged(uow: UnitOfWork, people):
     """The candidates with each record merged away replaced by the record it was merged
     into (never a separate hit), and, per survivor, the merged records found."""
-    survivors = uow.person_records.survivors([p.merged_into_id for p in people if p.merged_into_id is not None])
+    survivors = uow.person_records.survivors(
+        [p.merged_into_id for p in people if p.merged_into_id is not None]
+    )
     kept: dict[int, object] = {}
     merged: dict[int, list] = {}
     for person in people:
@@ -282,13 +300,13 @@ def _names_of(person, aliases, merged) -> list[tuple[str | None, str, float]]:
     names += [(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(person.id, [])]
     for other in merged:
         names.append((other.forename, other.surname, OTHER_NAME_PENALTY))
-        names += [(a.forename, a.surname, OTHER_NAME_PENALTY)
-                  for a in aliases.get(other.id, [])]
+        names += [(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(other.id, [])]
     return names
 
 
-def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, limit: int = 20
-                   ) -> list[PersonHit]:
+def search_persons(
+    uow: UnitOfWork, actor: Actor, query: str, *, today: date, limit: int = 20
+) -> list[PersonHit]:
     """The people `query` may mean, best first, each with markers, address and counts.
 
     Never refuses a query: text it cannot read finds nobody. Audited ("person.search")
@@ -311,8 +329,11 @@ def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, li
             wider stages find only fuzzy ones, which rank below every one of them."""
             if not words:
                 return False
-            strong = sum(1 for row in rows if row.merged_into_id is None
-                         and match(row.forename, row.surname)[0] >= STRONG_RANK)
+            strong = sum(
+                1
+                for row in rows
+                if row.merged_into_id is None and match(row.forename, row.surname)[0] >= STRONG_RANK
+            )
             return strong >= limit
 
         def ranked_of(people: Sequence[Candidate]) -> list[tuple[float, int, Candidate]]:
@@ -324,15 +345,21 @@ def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, li
             for person in people:
                 if words:
                     rank, close, bonus, penalty = max(
-                        ((*match(forename, surname), penalty) for forename, surname, penalty
-                         in _names_of(person, aliases, merged.get(person.id, ()))),
-                        key=lambda m: (m[0], m[1] + m[2] - m[3]))
+                        (
+                            (*match(forename, surname), penalty)
+                            for forename, surname, penalty in _names_of(
+                                person, aliases, merged.get(person.id, ())
+                            )
+                        ),
+                        key=lambda m: (m[0], m[1] + m[2] - m[3]),
+                    )
                     if rank == 0:
                         continue
                     score = rank + 0.5 * close + bonus - penalty
                 else:
-                    exact_date = (not parsed.dates_of_birth
-                                  or person.date_of_birth in parsed.dates_of_birth)
+                    exact_date = (
+                        not parsed.dates_of_birth or person.date_of_birth in parsed.dates_of_birth
+                    )
                     rank = 3 if exact_date else 1
                     score = float(rank)
                 score += _date_bonus(parsed, person.date_of_birth)
@@ -348,8 +375,15 @@ def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, li
             # O'Neills by their keys, and no John Smith).
             assert criteria is not None  # people were found by it
             ranked = ranked_of(uow.search.candidates(criteria, last_resort=True))
-        ranked.sort(key=lambda r: (-r[0], r[2].surname.casefold(), r[2].forename.casefold(),
-                                   r[2].date_of_birth or date.min, r[2].id))
+        ranked.sort(
+            key=lambda r: (
+                -r[0],
+                r[2].surname.casefold(),
+                r[2].forename.casefold(),
+                r[2].date_of_birth or date.min,
+                r[2].id,
+            )
+        )
         shown = ranked[:limit]
         shown_ids = [p.id for _, _, p in shown]
         details = uow.search.hit_details(shown_ids, today)
@@ -358,15 +392,45 @@ def search_persons(uow: UnitOfWork, actor: Actor, query: str, *, today: date, li
             found = details.get(person.id)
             if person.restricted:
                 owner = (found and found.creator) or UNKNOWN_OWNER
-                hits.append(PersonHit(person.id, RESTRICTED_LABEL.format(owner=owner), "", None,
-                                      None, (), _RANKS[rank], score, 0, 0, True, ask=owner))
+                hits.append(
+                    PersonHit(
+                        person.id,
+                        RESTRICTED_LABEL.format(owner=owner),
+                        "",
+                        None,
+                        None,
+                        (),
+                        _RANKS[rank],
+                        score,
+                        0,
+                        0,
+                        True,
+                        ask=owner,
+                    )
+                )
                 continue
-            hits.append(PersonHit(
-                person.id, person.forename, person.surname, person.date_of_birth,
-                found.address if found else None, _markers(found), _RANKS[rank], score,
-                found.incidents if found else 0, found.intelligence if found else 0, False))
-        audit.record(uow, actor, "person.search", "person", None,
-                     detail=f"query={text!r}; shown: "
-                            + (",".join(str(i) for i in shown_ids) or "none"))
+            hits.append(
+                PersonHit(
+                    person.id,
+                    person.forename,
+                    person.surname,
+                    person.date_of_birth,
+                    found.address if found else None,
+                    _markers(found),
+                    _RANKS[rank],
+                    score,
+                    found.incidents if found else 0,
+                    found.intelligence if found else 0,
+                    False,
+                )
+            )
+        audit.record(
+            uow,
+            actor,
+            "person.search",
+            "person",
+            None,
+            detail=f"query={text!r}; shown: " + (",".join(str(i) for i in shown_ids) or "none"),
+        )
         uow.commit()
         return hits

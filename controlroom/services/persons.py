@@ -69,14 +69,22 @@ def _summaries(uow: UnitOfWork, people, today: date) -> list[PersonSummary]:
         address = None
         if home is not None:
             address = ", ".join(part for part in (home.address, home.town, home.postcode) if part)
-        result.append(PersonSummary(id=person.id, forename=person.forename, surname=person.surname,
-                                    date_of_birth=person.date_of_birth, address=address,
-                                    markers=markers[person.id]))
+        result.append(
+            PersonSummary(
+                id=person.id,
+                forename=person.forename,
+                surname=person.surname,
+                date_of_birth=person.date_of_birth,
+                address=address,
+                markers=markers[person.id],
+            )
+        )
     return result
 
 
-def find_persons(uow: UnitOfWork, actor: Actor, query: str, limit: int = 10, *,
-                 today: date) -> list[PersonSummary]:
+def find_persons(
+    uow: UnitOfWork, actor: Actor, query: str, limit: int = 10, *, today: date
+) -> list[PersonSummary]:
     """People by name, date of birth and address, however the name was spelled: "smith",
     "smith john", "muhammad smyth 02/03/1984", "jo sm" (see
     `controlroom.services.person_search`, which this delegates to). A query that cannot
@@ -88,9 +96,17 @@ def find_persons(uow: UnitOfWork, actor: Actor, query: str, limit: int = 10, *,
     if parsed.empty:
         raise PersonInputError("query", "type a surname, a name, or a date of birth")
     hits = search_persons(uow, actor, text, today=today, limit=limit)
-    return [PersonSummary(id=hit.person_id, forename=hit.forename, surname=hit.surname,
-                          date_of_birth=hit.date_of_birth, address=hit.address,
-                          markers=hit.markers) for hit in hits]
+    return [
+        PersonSummary(
+            id=hit.person_id,
+            forename=hit.forename,
+            surname=hit.surname,
+            date_of_birth=hit.date_of_birth,
+            address=hit.address,
+            markers=hit.markers,
+        )
+        for hit in hits
+    ]
 
 
 def _swapped(value: date) -> date | None:
@@ -132,55 +148,89 @@ def create_person(
 ) -> PersonSummary:
     """Add a person. Unless `confirmed_new`, a likely duplicate raises PossibleDuplicate
     (and the candidates shown are audited) instead."""
-    forename = fields.text(forename, "forename", "forename", limit=NAME_LIMIT, required=True,
-                           error=PersonInputError)
-    surname = fields.text(surname, "surname", "surname", limit=NAME_LIMIT, required=True,
-                          error=PersonInputError)
+    forename = fields.text(
+        forename, "forename", "forename", limit=NAME_LIMIT, required=True, error=PersonInputError
+    )
+    surname = fields.text(
+        surname, "surname", "surname", limit=NAME_LIMIT, required=True, error=PersonInputError
+    )
     dob = fields.date_of_birth(date_of_birth, today, error=PersonInputError)
-    gender_text = fields.optional_text(gender, "gender", "gender", limit=GENDER_LIMIT,
-                                       error=PersonInputError)
+    gender_text = fields.optional_text(
+        gender, "gender", "gender", limit=GENDER_LIMIT, error=PersonInputError
+    )
     with uow:
         access.require(uow, actor, Action.PERSON_CREATE, "person")
         if not confirmed_new:
             candidates = _likely_duplicates(uow, forename, surname, dob)
             if candidates:
                 shown = _summaries(uow, candidates, today)
-                audit.record(uow, actor, "person.create", "person", shown[0].id,
-                             outcome=Outcome.REFUSED,
-                             detail="possible duplicates shown: "
-                                    + ",".join(str(p.id) for p in shown))
+                audit.record(
+                    uow,
+                    actor,
+                    "person.create",
+                    "person",
+                    shown[0].id,
+                    outcome=Outcome.REFUSED,
+                    detail="possible duplicates shown: " + ",".join(str(p.id) for p in shown),
+                )
                 uow.commit()
                 raise PossibleDuplicate(shown)
-        person = Person(forename=forename, surname=surname, date_of_birth=dob,
-                        gender=gender_text, created_by_id=actor.staff_id)
+        person = Person(
+            forename=forename,
+            surname=surname,
+            date_of_birth=dob,
+            gender=gender_text,
+            created_by_id=actor.staff_id,
+        )
         uow.persons.add(person)
         uow.flush()
-        audit.record(uow, actor, "person.create", "person", person.id,
-                     detail="confirmed new after duplicate check" if confirmed_new else None)
+        audit.record(
+            uow,
+            actor,
+            "person.create",
+            "person",
+            person.id,
+            detail="confirmed new after duplicate check" if confirmed_new else None,
+        )
         summary = _summaries(uow, [person], today)[0]
         uow.commit()
         return summary
 
 
-def person_markers(uow: UnitOfWork, actor: Actor, person_id: int, *, today: date
-                   ) -> PersonSummary:
+def person_markers(uow: UnitOfWork, actor: Actor, person_id: int, *, today: date) -> PersonSummary:
     """One person with their current markers and address (audited as a view)."""
     with uow:
         access.require(uow, actor, Action.PERSON_VIEW, "person", person_id)
         person = uow.persons.get(person_id)
         if person is None:
-            audit.record(uow, actor, "person.view", "person", person_id, outcome=Outcome.FAILED,
-                         detail="no such person")
+            audit.record(
+                uow,
+                actor,
+                "person.view",
+                "person",
+                person_id,
+                outcome=Outcome.FAILED,
+                detail="no such person",
+            )
             uow.commit()
             raise PersonNotFound(f"no person with id {person_id}")
         marking = access.person_marking(uow, [person.id], restricted=bool(person.restricted))
-        if access.require(uow, actor, Action.PERSON_VIEW, "person", person.id,
-                          marking=marking) is Decision.JUSTIFY:
+        if (
+            access.require(uow, actor, Action.PERSON_VIEW, "person", person.id, marking=marking)
+            is Decision.JUSTIFY
+        ):
             # No justification can be given here: the record opens from person search.
-            access.refuse(uow, actor, Action.PERSON_VIEW, "person", person.id, marking=marking,
-                          detail=f"{marking.value}: justification required",
-                          message="this record is restricted: open it from person search (F3) "
-                                  "and write why you need it")
+            access.refuse(
+                uow,
+                actor,
+                Action.PERSON_VIEW,
+                "person",
+                person.id,
+                marking=marking,
+                detail=f"{marking.value}: justification required",
+                message="this record is restricted: open it from person search (F3) "
+                "and write why you need it",
+            )
         summary = _summaries(uow, [person], today)[0]
         audit.record(uow, actor, "person.view", "person", person.id)
         uow.commit()

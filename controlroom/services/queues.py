@@ -58,10 +58,26 @@ REASON_LIMIT = 500
 
 __all__ = [
     "ChangeFeed",
-    "ClaimLost", "ClaimRefused", "QueueInputError", "QueueListing", "QueueRow",
-    "QueueSummary", "ClaimedItem", "claim", "claim_next", "complete", "heartbeat", "list_queue",
-    "open_change_feed", "policy_from", "queue_summary", "reassign", "refresh_listing",
-    "route_incident", "route_unrouted", "rows_for",
+    "ClaimLost",
+    "ClaimRefused",
+    "QueueInputError",
+    "QueueListing",
+    "QueueRow",
+    "QueueSummary",
+    "ClaimedItem",
+    "claim",
+    "claim_next",
+    "complete",
+    "heartbeat",
+    "list_queue",
+    "open_change_feed",
+    "policy_from",
+    "queue_summary",
+    "reassign",
+    "refresh_listing",
+    "route_incident",
+    "route_unrouted",
+    "rows_for",
 ]
 
 
@@ -88,12 +104,12 @@ class QueueRow(NamedTuple):
     claimed_at: datetime | None
     heartbeat_at: datetime | None
     version: int
-    risk_words: str          # "HIGH ▲▲▲", "ESCALATED ▲▲▲!"
-    risk_level: int          # 1 standard .. 3 high
+    risk_words: str  # "HIGH ▲▲▲", "ESCALATED ▲▲▲!"
+    risk_level: int  # 1 standard .. 3 high
     risk_reasons: tuple[str, ...]
     escalated: bool
     dash_level: str | None
-    age: timedelta           # in the queue, at `read_at`
+    age: timedelta  # in the queue, at `read_at`
     target: timedelta
     breached: bool
     stale: bool
@@ -113,7 +129,7 @@ class QueueSummary:
 
 @dataclass(frozen=True, slots=True)
 class QueueListing:
-    rows: tuple[QueueRow, ...]   # in queue order
+    rows: tuple[QueueRow, ...]  # in queue order
     summary: QueueSummary
     read_at: datetime
     queue: Queue | None
@@ -154,8 +170,6 @@ def _aware(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-
-
 # --- building rows -------------------------------------------------------------------------
 
 
@@ -164,8 +178,14 @@ def _dash_levels(uow: UnitOfWork, incident_ids: list[int]) -> dict[int, str]:
     return uow.safeguarding.latest_dash_levels(incident_ids)
 
 
-def _build(uow: UnitOfWork, items: list[queue_queries.ItemRow], policy: QueuePolicy, now: datetime,
-           *, all_open: bool) -> list[QueueRow]:
+def _build(
+    uow: UnitOfWork,
+    items: list[queue_queries.ItemRow],
+    policy: QueuePolicy,
+    now: datetime,
+    *,
+    all_open: bool,
+) -> list[QueueRow]:
     incident_ids = sorted({i.incident_id for i in items})
     markers = uow.queues.markers_of_incidents(None if all_open else incident_ids, local_day(now))
     da_ids = sorted({i.incident_id for i in items if i.queue == Queue.DOMESTIC_ABUSE})
@@ -181,59 +201,122 @@ def _build(uow: UnitOfWork, items: list[queue_queries.ItemRow], policy: QueuePol
         if where is None:
             queue = Queue(item.queue)
             where = placed[(item.queue, item.grade)] = (
-                queue, policy.target(queue, item.grade), policy.grade_rank(item.grade))
+                queue,
+                policy.target(queue, item.grade),
+                policy.grade_rank(item.grade),
+            )
         queue, target, rank = where
         level = dash.get(item.incident_id)
         live = item.state != ItemState.DONE
         overdue = live and dash_due(queue, item.entered_at, level, now, escalation)
-        facts = (item.thrive_risk, bool(item.thrive_assessed),
-                 tuple(markers.get(item.incident_id, ())), level, overdue)
+        facts = (
+            item.thrive_risk,
+            bool(item.thrive_assessed),
+            tuple(markers.get(item.incident_id, ())),
+            level,
+            overdue,
+        )
         risk = assessed.get(facts)
         if risk is None:
             found = assess_risk(RiskFacts(*facts))
-            risk = assessed[facts] = (found.words, int(found.level), found.reasons,
-                                      found.escalated, found.level)
+            risk = assessed[facts] = (
+                found.words,
+                int(found.level),
+                found.reasons,
+                found.escalated,
+                found.level,
+            )
         words, risk_level, reasons, escalated, risk_enum = risk
         age = now - item.entered_at
-        rows.append(QueueRow(
-            item.item_id, item.incident_id, item.reference, queue, item.grade, item.status,
-            item.type_label, item.location_text, item.entered_at, item.state,
-            item.claimed_by_id, item.claimed_by_name, item.claimed_at, item.heartbeat_at,
-            item.version, words, risk_level, reasons, escalated, level, age, target,
-            live and age > target, is_stale(item.state, item.heartbeat_at, now, stale_after),
-            order_key(escalated=escalated, grade_rank=rank, risk=risk_enum,
-                      through=through_permille(item.entered_at, now, target),
-                      entered_at=item.entered_at, item_id=item.item_id),
-        ))
+        rows.append(
+            QueueRow(
+                item.item_id,
+                item.incident_id,
+                item.reference,
+                queue,
+                item.grade,
+                item.status,
+                item.type_label,
+                item.location_text,
+                item.entered_at,
+                item.state,
+                item.claimed_by_id,
+                item.claimed_by_name,
+                item.claimed_at,
+                item.heartbeat_at,
+                item.version,
+                words,
+                risk_level,
+                reasons,
+                escalated,
+                level,
+                age,
+                target,
+                live and age > target,
+                is_stale(item.state, item.heartbeat_at, now, stale_after),
+                order_key(
+                    escalated=escalated,
+                    grade_rank=rank,
+                    risk=risk_enum,
+                    through=through_permille(item.entered_at, now, target),
+                    entered_at=item.entered_at,
+                    item_id=item.item_id,
+                ),
+            )
+        )
     return rows
 
 
 def summarise(rows: Iterable[QueueRow]) -> QueueSummary:
     """The figures of these rows (the same as `open_summary` counts in SQL)."""
     live = [r for r in rows if r.open]
-    return QueueSummary(count=len(live),
-                        oldest_age=max((r.age for r in live), default=None),
-                        breaches=sum(1 for r in live if r.breached))
+    return QueueSummary(
+        count=len(live),
+        oldest_age=max((r.age for r in live), default=None),
+        breaches=sum(1 for r in live if r.breached),
+    )
 
 
-def _listing(uow: UnitOfWork, policy: QueuePolicy, now: datetime, wanted: Queue | None, grade: str | None,
-             limit: int | None) -> QueueListing:
+def _listing(
+    uow: UnitOfWork,
+    policy: QueuePolicy,
+    now: datetime,
+    wanted: Queue | None,
+    grade: str | None,
+    limit: int | None,
+) -> QueueListing:
     """The ordering, the LIMIT and the figures all come from SQL (`queue_queries`, from the
     domain's `rank_table`); only the rows returned are built here."""
     table = rank_table(policy)
-    items = uow.queues.ranked_items(table, now, now - policy.dash_escalation, local_day(now),
-        queue=wanted.value if wanted else None, grade=grade, limit=limit)
+    items = uow.queues.ranked_items(
+        table,
+        now,
+        now - policy.dash_escalation,
+        local_day(now),
+        queue=wanted.value if wanted else None,
+        grade=grade,
+        limit=limit,
+    )
     rows = _build(uow, items, policy, now, all_open=False)
-    count, oldest, breaches = uow.queues.open_summary(table, now, queue=wanted.value if wanted else None, grade=grade)
-    summary = QueueSummary(count=count, oldest_age=None if oldest is None else now - oldest,
-                           breaches=breaches)
-    return QueueListing(rows=tuple(rows), summary=summary, read_at=now, queue=wanted,
-                        grade=grade)
+    count, oldest, breaches = uow.queues.open_summary(
+        table, now, queue=wanted.value if wanted else None, grade=grade
+    )
+    summary = QueueSummary(
+        count=count, oldest_age=None if oldest is None else now - oldest, breaches=breaches
+    )
+    return QueueListing(rows=tuple(rows), summary=summary, read_at=now, queue=wanted, grade=grade)
 
 
-def list_queue(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: datetime, *,
-               queue: Queue | str | None = None, grade: str | None = None,
-               limit: int | None = None) -> QueueListing:
+def list_queue(
+    uow: UnitOfWork,
+    actor: Actor,
+    policy: QueuePolicy,
+    now: datetime,
+    *,
+    queue: Queue | str | None = None,
+    grade: str | None = None,
+    limit: int | None = None,
+) -> QueueListing:
     """The items not done, of one queue and grade or all, in queue order: the first `limit`
     of them (all when None); the summary counts them all (audited)."""
     now = _aware(now)
@@ -242,15 +325,28 @@ def list_queue(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: datetime
     with uow:
         access.require(uow, actor, Action.QUEUE_VIEW, "queue", wanted.value if wanted else None)
         listing = _listing(uow, policy, now, wanted, grade, limit)
-        audit.record(uow, actor, "queue.list", "queue", wanted.value if wanted else "all",
-                     detail=f"grade={grade or 'all'}; {len(listing.rows)} of "
-                            f"{listing.summary.count} item(s) listed")
+        audit.record(
+            uow,
+            actor,
+            "queue.list",
+            "queue",
+            wanted.value if wanted else "all",
+            detail=f"grade={grade or 'all'}; {len(listing.rows)} of "
+            f"{listing.summary.count} item(s) listed",
+        )
         uow.commit()
     return listing
 
 
-def refresh_listing(uow: UnitOfWork, policy: QueuePolicy, now: datetime, *, queue: Queue | str | None = None,
-                    grade: str | None = None, limit: int | None = None) -> QueueListing:
+def refresh_listing(
+    uow: UnitOfWork,
+    policy: QueuePolicy,
+    now: datetime,
+    *,
+    queue: Queue | str | None = None,
+    grade: str | None = None,
+    limit: int | None = None,
+) -> QueueListing:
     """The live refresh of a listing already opened (and audited) by `list_queue`, for a
     screen whose drawn rows or figures changed: the same rows and figures, not audited
     (liveness, like `rows_for`)."""
@@ -259,18 +355,31 @@ def refresh_listing(uow: UnitOfWork, policy: QueuePolicy, now: datetime, *, queu
         return _listing(uow, policy, now, Queue(queue) if queue else None, grade or None, limit)
 
 
-def queue_summary(uow: UnitOfWork, policy: QueuePolicy, now: datetime, *, queue: Queue | str | None = None,
-                  grade: str | None = None) -> QueueSummary:
+def queue_summary(
+    uow: UnitOfWork,
+    policy: QueuePolicy,
+    now: datetime,
+    *,
+    queue: Queue | str | None = None,
+    grade: str | None = None,
+) -> QueueSummary:
     """The figures alone (one aggregate query): for a screen whose rows changed."""
     now = _aware(now)
     with uow:
-        count, oldest, breaches = uow.queues.open_summary(rank_table(policy), now, queue=Queue(queue).value if queue else None,
-            grade=grade or None)
-    return QueueSummary(count=count, oldest_age=None if oldest is None else now - oldest,
-                        breaches=breaches)
+        count, oldest, breaches = uow.queues.open_summary(
+            rank_table(policy),
+            now,
+            queue=Queue(queue).value if queue else None,
+            grade=grade or None,
+        )
+    return QueueSummary(
+        count=count, oldest_age=None if oldest is None else now - oldest, breaches=breaches
+    )
 
 
-def rows_for(uow: UnitOfWork, policy: QueuePolicy, now: datetime, item_ids: Iterable[int]) -> list[QueueRow]:
+def rows_for(
+    uow: UnitOfWork, policy: QueuePolicy, now: datetime, item_ids: Iterable[int]
+) -> list[QueueRow]:
     """These items as they are now (done ones too, so a screen can drop them): the live
     refresh of a listing already opened (and audited) by `list_queue`."""
     now = _aware(now)
@@ -297,19 +406,32 @@ def route_incident(uow: UnitOfWork, incident, now: datetime) -> None:
     incident_type = uow.reference.incident_type(incident.opening_type_code)
     markers = uow.queues.markers_of_incidents([incident.id], local_day(now))
     closed = incident.status == IncidentStatus.CLOSED.value
-    wanted = list(queues_for(RoutingFacts(
-        type_code=incident.opening_type_code,
-        type_domestic=bool(incident_type.domestic) if incident_type else False,
-        domestic=bool(incident.domestic), child_present=bool(incident.child_present),
-        marker_codes=frozenset(code for code, _ in markers.get(incident.id, ())),
-        closed=closed)))
+    wanted = list(
+        queues_for(
+            RoutingFacts(
+                type_code=incident.opening_type_code,
+                type_domestic=bool(incident_type.domestic) if incident_type else False,
+                domestic=bool(incident.domestic),
+                child_present=bool(incident.child_present),
+                marker_codes=frozenset(code for code, _ in markers.get(incident.id, ())),
+                closed=closed,
+            )
+        )
+    )
     existing = {item.queue: item for item in uow.queues.items_of_incident(incident.id)}
     for queue in wanted:
         item = existing.get(queue.value)
         if item is None:
-            uow.queues.add_item(QueueItem(
-                incident_id=incident.id, queue=queue.value, entered_at=now,
-                state=ItemState.OPEN.value, version=1, change_seq=0))
+            uow.queues.add_item(
+                QueueItem(
+                    incident_id=incident.id,
+                    queue=queue.value,
+                    entered_at=now,
+                    state=ItemState.OPEN.value,
+                    version=1,
+                    change_seq=0,
+                )
+            )
         elif item.state == ItemState.DONE and item.resolution != Resolution.COMPLETED:
             # It had left this queue (rerouted, or the incident was closed) and belongs
             # again: it waits afresh.
@@ -332,18 +454,37 @@ def route_unrouted(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
     the queues existed, or bulk-loaded): safe to re-run; returns how many."""
     now = _aware(now)
     with uow_factory() as uow:
-        rows = uow.queues.unrouted_open_incidents([IncidentStatus.OPEN.value, IncidentStatus.DISPATCHED.value,
-                          IncidentStatus.AT_SCENE.value])
-        markers = uow.queues.markers_of_incidents([incident.id for incident, _ in rows], local_day(now))
+        rows = uow.queues.unrouted_open_incidents(
+            [
+                IncidentStatus.OPEN.value,
+                IncidentStatus.DISPATCHED.value,
+                IncidentStatus.AT_SCENE.value,
+            ]
+        )
+        markers = uow.queues.markers_of_incidents(
+            [incident.id for incident, _ in rows], local_day(now)
+        )
         items = []
         for incident, incident_type in rows:
-            for queue in queues_for(RoutingFacts(
-                    type_code=incident.opening_type_code, type_domestic=incident_type.domestic,
-                    domestic=incident.domestic, child_present=incident.child_present,
-                    marker_codes=frozenset(c for c, _ in markers.get(incident.id, ())))):
-                items.append(QueueItem(incident_id=incident.id, queue=queue.value,
-                                       entered_at=incident.opened_at, state="open",
-                                       version=1, change_seq=0))
+            for queue in queues_for(
+                RoutingFacts(
+                    type_code=incident.opening_type_code,
+                    type_domestic=incident_type.domestic,
+                    domestic=incident.domestic,
+                    child_present=incident.child_present,
+                    marker_codes=frozenset(c for c, _ in markers.get(incident.id, ())),
+                )
+            ):
+                items.append(
+                    QueueItem(
+                        incident_id=incident.id,
+                        queue=queue.value,
+                        entered_at=incident.opened_at,
+                        state="open",
+                        version=1,
+                        change_seq=0,
+                    )
+                )
         uow.add_all(items)
         uow.flush()
         uow.queues.announce([item.id for item in items])
@@ -367,52 +508,90 @@ def _changed_row(uow: UnitOfWork, policy: QueuePolicy, now: datetime, item_id: i
     return row
 
 
-def _refuse(uow: UnitOfWork, actor: Actor, action: str, item_id: int, message: str, policy, now, *,
-            stale: bool = False) -> NoReturn:
+def _refuse(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    item_id: int,
+    message: str,
+    policy,
+    now,
+    *,
+    stale: bool = False,
+) -> NoReturn:
     uow.rollback()
     row = _row(uow, policy, now, item_id)
-    audit.record(uow, actor, action, "queue_item", item_id, outcome=Outcome.REFUSED,
-                 detail=message)
+    audit.record(uow, actor, action, "queue_item", item_id, outcome=Outcome.REFUSED, detail=message)
     uow.commit()
     raise ClaimRefused(message, row, stale=stale)
 
 
-def _take(uow: UnitOfWork, actor: Actor, item: QueueItem, policy: QueuePolicy, now: datetime) -> str | None:
+def _take(
+    uow: UnitOfWork, actor: Actor, item: QueueItem, policy: QueuePolicy, now: datetime
+) -> str | None:
     """Claim the locked `item` for `actor` if the rules allow; returns the audit action
     ("queue.claim" or "queue.reclaim") and leaves a detail, or None when the conditional
     update found the item changed under it."""
     previous = item.claimed_by_id if item.state == ItemState.CLAIMED else None
-    ok = uow.queues.change_item(item.id, item.version, (item.state,),
-        {"state": ItemState.CLAIMED.value, "claimed_by_id": actor.staff_id,
-         "claimed_at": now, "heartbeat_at": now})
+    ok = uow.queues.change_item(
+        item.id,
+        item.version,
+        (item.state,),
+        {
+            "state": ItemState.CLAIMED.value,
+            "claimed_by_id": actor.staff_id,
+            "claimed_at": now,
+            "heartbeat_at": now,
+        },
+    )
     if not ok:
         return None
     return "queue.reclaim" if previous is not None else "queue.claim"
 
 
-def claim(uow: UnitOfWork, actor: Actor, item_id: int, policy: QueuePolicy, now: datetime, *,
-          reclaim: bool = False) -> QueueRow:
+def claim(
+    uow: UnitOfWork,
+    actor: Actor,
+    item_id: int,
+    policy: QueuePolicy,
+    now: datetime,
+    *,
+    reclaim: bool = False,
+) -> QueueRow:
     """Take the item for `actor`. Refused (ClaimRefused, audited) when it is done, held
     by somebody whose heartbeat is fresh, being claimed at another station this very
     moment, or stale while `reclaim` is not set."""
     now = _aware(now)
     with uow:
-        access.require(uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id,
-                       audit_action="queue.claim")
+        access.require(
+            uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id, audit_action="queue.claim"
+        )
         item = uow.queues.lock_item(item_id)
         if item is None:
             if uow.queues.item_exists(item_id):
-                _refuse(uow, actor, "queue.claim", item_id,
-                        "another operator is claiming this item right now", policy, now)
+                _refuse(
+                    uow,
+                    actor,
+                    "queue.claim",
+                    item_id,
+                    "another operator is claiming this item right now",
+                    policy,
+                    now,
+                )
             raise LookupError(f"no queue item {item_id}")
         if item.state == ItemState.DONE:
             _refuse(uow, actor, "queue.claim", item_id, "this item is already done", policy, now)
         if item.state == ItemState.CLAIMED and item.claimed_by_id == actor.staff_id:
-            uow.queues.change_item(item.id, item.version, ("claimed",),
-                                      {"heartbeat_at": now})
+            uow.queues.change_item(item.id, item.version, ("claimed",), {"heartbeat_at": now})
             uow.queues.announce([item.id])
-            audit.record(uow, actor, "queue.claim", "queue_item", item.id,
-                         detail="already held by this operator; heartbeat renewed")
+            audit.record(
+                uow,
+                actor,
+                "queue.claim",
+                "queue_item",
+                item.id,
+                detail="already held by this operator; heartbeat renewed",
+            )
             uow.commit()
             return _changed_row(uow, policy, now, item.id)
         holder = uow.queues.staff_name(item.claimed_by_id) or "nobody"
@@ -421,18 +600,35 @@ def claim(uow: UnitOfWork, actor: Actor, item_id: int, policy: QueuePolicy, now:
             if not quiet:
                 _refuse(uow, actor, "queue.claim", item_id, f"held by {holder}", policy, now)
             if not reclaim:
-                _refuse(uow, actor, "queue.claim", item_id,
-                        f"held by {holder}, who has not been heard from since "
-                        f"{item.heartbeat_at:%H:%M} UTC: reclaim it to take it over",
-                        policy, now, stale=True)
+                _refuse(
+                    uow,
+                    actor,
+                    "queue.claim",
+                    item_id,
+                    f"held by {holder}, who has not been heard from since "
+                    f"{item.heartbeat_at:%H:%M} UTC: reclaim it to take it over",
+                    policy,
+                    now,
+                    stale=True,
+                )
         heard = item.heartbeat_at
         action = _take(uow, actor, item, policy, now)
         if action is None:
-            _refuse(uow, actor, "queue.claim", item_id,
-                    "the item changed while you were claiming it; look again", policy, now)
+            _refuse(
+                uow,
+                actor,
+                "queue.claim",
+                item_id,
+                "the item changed while you were claiming it; look again",
+                policy,
+                now,
+            )
         uow.queues.announce([item.id])
-        detail = (f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
-                  if action == "queue.reclaim" else f"queue {item.queue}")
+        detail = (
+            f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
+            if action == "queue.reclaim"
+            else f"queue {item.queue}"
+        )
         audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
         uow.commit()
         return _changed_row(uow, policy, now, item.id)
@@ -448,36 +644,50 @@ class ClaimedItem:
     reclaimed_from: str | None  # the previous holder's name when it was a stale claim
 
 
-def claim_next(uow: UnitOfWork, actor: Actor, policy: QueuePolicy, now: datetime, *,
-               queue: Queue | str | None = None) -> ClaimedItem | None:
+def claim_next(
+    uow: UnitOfWork,
+    actor: Actor,
+    policy: QueuePolicy,
+    now: datetime,
+    *,
+    queue: Queue | str | None = None,
+) -> ClaimedItem | None:
     """Claim the oldest item that is open or whose claim has gone stale (None when there
     is none): for working a queue in bulk. Concurrent callers each get a different item
     (SKIP LOCKED on PostgreSQL; the write lock on SQLite)."""
     now = _aware(now)
     wanted = Queue(queue).value if queue else None
     with uow:
-        access.require(uow, actor, Action.QUEUE_CLAIM, "queue", wanted,
-                       audit_action="queue.claim")
+        access.require(uow, actor, Action.QUEUE_CLAIM, "queue", wanted, audit_action="queue.claim")
         skipped: list[int] = []
         while True:
-            item = uow.queues.next_claimable(wanted, now - policy.stale_after,
-                                                skipped)
+            item = uow.queues.next_claimable(wanted, now - policy.stale_after, skipped)
             if item is None:
                 return None
-            holder = (uow.queues.staff_name(item.claimed_by_id)
-                      if item.state == ItemState.CLAIMED else None)
+            holder = (
+                uow.queues.staff_name(item.claimed_by_id)
+                if item.state == ItemState.CLAIMED
+                else None
+            )
             heard = item.heartbeat_at
             action = _take(uow, actor, item, policy, now)
             if action is None:
                 skipped.append(item.id)
                 continue
             uow.queues.announce([item.id])
-            detail = (f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
-                      if action == "queue.reclaim" else f"queue {item.queue}; next in line")
+            detail = (
+                f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
+                if action == "queue.reclaim"
+                else f"queue {item.queue}; next in line"
+            )
             audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
             uow.commit()
-            return ClaimedItem(item_id=item.id, incident_id=item.incident_id,
-                               queue=Queue(item.queue), reclaimed_from=holder)
+            return ClaimedItem(
+                item_id=item.id,
+                incident_id=item.incident_id,
+                queue=Queue(item.queue),
+                reclaimed_from=holder,
+            )
 
 
 def heartbeat(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None:
@@ -489,8 +699,7 @@ def heartbeat(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> Non
             return  # being changed by somebody else this instant: the next beat decides
         if item.state != ItemState.CLAIMED or item.claimed_by_id != actor.staff_id:
             raise ClaimLost(_lost_message(uow, item))
-        uow.queues.change_item(item.id, item.version, ("claimed",),
-                                  {"heartbeat_at": now})
+        uow.queues.change_item(item.id, item.version, ("claimed",), {"heartbeat_at": now})
         uow.queues.announce([item.id])
         uow.commit()
 
@@ -507,64 +716,122 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
     """The holder has decided the item: it leaves the queue (audited `queue.complete`)."""
     now = _aware(now)
     with uow:
-        access.require(uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id,
-                       audit_action="queue.complete")
+        access.require(
+            uow, actor, Action.QUEUE_CLAIM, "queue_item", item_id, audit_action="queue.complete"
+        )
         # One conditional UPDATE: it only matches while this operator holds the item.
-        finished = uow.queues.finish_item(item_id, actor.staff_id, now,
-                                             Resolution.COMPLETED.value)
+        finished = uow.queues.finish_item(item_id, actor.staff_id, now, Resolution.COMPLETED.value)
         if finished is None:
             item = uow.queues.lock_item(item_id)
-            message = ("another operator is changing this item right now" if item is None
-                       else _lost_message(uow, item))
+            message = (
+                "another operator is changing this item right now"
+                if item is None
+                else _lost_message(uow, item)
+            )
             uow.rollback()
-            audit.record(uow, actor, "queue.complete", "queue_item", item_id,
-                         outcome=Outcome.REFUSED, detail=message)
+            audit.record(
+                uow,
+                actor,
+                "queue.complete",
+                "queue_item",
+                item_id,
+                outcome=Outcome.REFUSED,
+                detail=message,
+            )
             uow.commit()
             raise ClaimLost(message)
         queue_name, incident_id = finished
         uow.queues.announce([item_id])
-        audit.record(uow, actor, "queue.complete", "queue_item", item_id,
-                     detail=f"queue {queue_name}; incident {incident_id}")
+        audit.record(
+            uow,
+            actor,
+            "queue.complete",
+            "queue_item",
+            item_id,
+            detail=f"queue {queue_name}; incident {incident_id}",
+        )
         uow.commit()
 
 
-def reassign(uow: UnitOfWork, actor: Actor, item_id: int, to_username: str, reason: str,
-             policy: QueuePolicy, now: datetime) -> QueueRow:
+def reassign(
+    uow: UnitOfWork,
+    actor: Actor,
+    item_id: int,
+    to_username: str,
+    reason: str,
+    policy: QueuePolicy,
+    now: datetime,
+) -> QueueRow:
     """A supervisor gives the item to another operator, with a written reason; the
     previous holder (if any) is named in the audit event."""
     now = _aware(now)
-    why = fields.text(reason, "reason", "reason for the reassignment", limit=REASON_LIMIT,
-                      error=QueueInputError, required=True, multiline=True)
+    why = fields.text(
+        reason,
+        "reason",
+        "reason for the reassignment",
+        limit=REASON_LIMIT,
+        error=QueueInputError,
+        required=True,
+        multiline=True,
+    )
     if len(why) < REASON_MIN:
         raise QueueInputError("reason", f"write the reason out: at least {REASON_MIN} characters")
     username = (to_username or "").strip()
     if not username:
         raise QueueInputError("to", "name the operator to give the item to")
     with uow:
-        access.require(uow, actor, Action.QUEUE_REASSIGN, "queue_item", item_id,
-                       audit_action="queue.reassign")
+        access.require(
+            uow, actor, Action.QUEUE_REASSIGN, "queue_item", item_id, audit_action="queue.reassign"
+        )
         target = uow.staff.by_username(username)
         if target is None or not target.active or target.locked:
             raise QueueInputError("to", f"no active operator {username!r}")
         item = uow.queues.lock_item(item_id)
         if item is None:
             if uow.queues.item_exists(item_id):
-                _refuse(uow, actor, "queue.reassign", item_id,
-                        "another operator is changing this item right now", policy, now)
+                _refuse(
+                    uow,
+                    actor,
+                    "queue.reassign",
+                    item_id,
+                    "another operator is changing this item right now",
+                    policy,
+                    now,
+                )
             raise LookupError(f"no queue item {item_id}")
         if item.state == ItemState.DONE:
-            _refuse(uow, actor, "queue.reassign", item_id, "this item is already done",
-                    policy, now)
+            _refuse(uow, actor, "queue.reassign", item_id, "this item is already done", policy, now)
         previous = uow.queues.staff_name(item.claimed_by_id)
-        ok = uow.queues.change_item(item.id, item.version, (item.state,),
-            {"state": ItemState.CLAIMED.value, "claimed_by_id": target.id, "claimed_at": now,
-             "heartbeat_at": now})
+        ok = uow.queues.change_item(
+            item.id,
+            item.version,
+            (item.state,),
+            {
+                "state": ItemState.CLAIMED.value,
+                "claimed_by_id": target.id,
+                "claimed_at": now,
+                "heartbeat_at": now,
+            },
+        )
         if not ok:
-            _refuse(uow, actor, "queue.reassign", item_id,
-                    "the item changed while you were reassigning it; look again", policy, now)
+            _refuse(
+                uow,
+                actor,
+                "queue.reassign",
+                item_id,
+                "the item changed while you were reassigning it; look again",
+                policy,
+                now,
+            )
         uow.queues.announce([item.id])
-        audit.record(uow, actor, "queue.reassign", "queue_item", item.id, justification=why,
-                     detail=f"from {previous or 'nobody'} to {target.display_name} "
-                            f"({target.username})")
+        audit.record(
+            uow,
+            actor,
+            "queue.reassign",
+            "queue_item",
+            item.id,
+            justification=why,
+            detail=f"from {previous or 'nobody'} to {target.display_name} ({target.username})",
+        )
         uow.commit()
         return _changed_row(uow, policy, now, item.id)

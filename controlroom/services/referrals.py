@@ -36,8 +36,14 @@ from controlroom.services.audit import Outcome
 from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
-    "ReferralInfo", "ReferralNotFound", "ReferralStepError", "check_referrals",
-    "mark_acknowledged", "mark_sent", "raise_referrals", "referral_infos",
+    "ReferralInfo",
+    "ReferralNotFound",
+    "ReferralStepError",
+    "check_referrals",
+    "mark_acknowledged",
+    "mark_sent",
+    "raise_referrals",
+    "referral_infos",
     "referrals_for_incident",
 ]
 
@@ -88,18 +94,26 @@ def _info(row: Referral, names: dict[int, str]) -> ReferralInfo:
         return None if staff_id is None else names.get(staff_id, "")
 
     return ReferralInfo(
-        id=row.id, incident_id=row.incident_id, kind=row.kind, status=row.status,
+        id=row.id,
+        incident_id=row.incident_id,
+        kind=row.kind,
+        status=row.status,
         triggers=tuple(t for t in row.triggers.split(",") if t),
-        created_at=row.created_at, created_by=name(row.created_by_id) or "",
-        send_due_at=row.send_due_at, sent_at=row.sent_at, sent_by=name(row.sent_by_id),
-        acknowledge_due_at=row.acknowledge_due_at, acknowledged_at=row.acknowledged_at,
+        created_at=row.created_at,
+        created_by=name(row.created_by_id) or "",
+        send_due_at=row.send_due_at,
+        sent_at=row.sent_at,
+        sent_by=name(row.sent_by_id),
+        acknowledge_due_at=row.acknowledge_due_at,
+        acknowledged_at=row.acknowledged_at,
         acknowledged_by=name(row.acknowledged_by_id),
     )
 
 
 def referral_infos(uow: UnitOfWork, rows) -> list[ReferralInfo]:
-    names = uow.safeguarding.staff_names([s for r in rows for s in
-                                          (r.created_by_id, r.sent_by_id, r.acknowledged_by_id)])
+    names = uow.safeguarding.staff_names(
+        [s for r in rows for s in (r.created_by_id, r.sent_by_id, r.acknowledged_by_id)]
+    )
     return [_info(row, names) for row in rows]
 
 
@@ -123,8 +137,13 @@ def referral_facts(uow: UnitOfWork, incident: Incident, now: datetime) -> Referr
     )
 
 
-def raise_referrals(uow: UnitOfWork, actor: Actor, incident: Incident, now: datetime,
-                    dash_assessment_id: int | None = None) -> list[ReferralInfo]:
+def raise_referrals(
+    uow: UnitOfWork,
+    actor: Actor,
+    incident: Incident,
+    now: datetime,
+    dash_assessment_id: int | None = None,
+) -> list[ReferralInfo]:
     """Create the referrals the triggers call for and the incident does not have yet,
     in the caller's open unit of work (not committed here); one audit event each."""
     now = _aware(now)
@@ -137,31 +156,52 @@ def raise_referrals(uow: UnitOfWork, actor: Actor, incident: Incident, now: date
     rows = []
     for kind in kinds:
         row = Referral(
-            incident_id=incident.id, kind=kind.value, status=ReferralStatus.CREATED.value,
-            triggers=found, dash_assessment_id=dash_assessment_id, created_at=now,
-            created_by_id=actor.staff_id, send_due_at=send_due(now))
+            incident_id=incident.id,
+            kind=kind.value,
+            status=ReferralStatus.CREATED.value,
+            triggers=found,
+            dash_assessment_id=dash_assessment_id,
+            created_at=now,
+            created_by_id=actor.staff_id,
+            send_due_at=send_due(now),
+        )
         uow.add(row)
         rows.append(row)
     uow.flush()
     for row in rows:
-        audit.record(uow, actor, "referral.create", "referral", row.id,
-                     detail=f"incident {incident.id}: {row.kind}; triggers {found}")
+        audit.record(
+            uow,
+            actor,
+            "referral.create",
+            "referral",
+            row.id,
+            detail=f"incident {incident.id}: {row.kind}; triggers {found}",
+        )
     return referral_infos(uow, rows)
 
 
-def check_referrals(uow: UnitOfWork, actor: Actor, incident_id: int, now: datetime) -> list[ReferralInfo]:
+def check_referrals(
+    uow: UnitOfWork, actor: Actor, incident_id: int, now: datetime
+) -> list[ReferralInfo]:
     """Raise any referrals now due for the incident (after its people changed)."""
     now = _aware(now)
     with uow:
-        access.require(uow, actor, Action.REFERRAL_MANAGE, "incident", incident_id,
-                       audit_action="referral.check")
+        access.require(
+            uow,
+            actor,
+            Action.REFERRAL_MANAGE,
+            "incident",
+            incident_id,
+            audit_action="referral.check",
+        )
         incident = uow.incidents.get(incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
         created = raise_referrals(uow, actor, incident, now)
         if not created:
-            audit.record(uow, actor, "referral.check", "incident", incident.id,
-                         detail="no referral needed")
+            audit.record(
+                uow, actor, "referral.check", "incident", incident.id, detail="no referral needed"
+            )
         uow.commit()
         return created
 
@@ -169,33 +209,43 @@ def check_referrals(uow: UnitOfWork, actor: Actor, incident_id: int, now: dateti
 def referrals_for_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> list[ReferralInfo]:
     """The incident's referrals, oldest first (audited)."""
     with uow:
-        access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id,
-                       audit_action="referral.list")
+        access.require(
+            uow, actor, Action.INCIDENT_VIEW, "incident", incident_id, audit_action="referral.list"
+        )
         rows = uow.safeguarding.referrals_of(incident_id)
         infos = referral_infos(uow, rows)
-        audit.record(uow, actor, "referral.list", "incident", incident_id,
-                     detail="shown: " + (",".join(str(r.id) for r in infos) or "none"))
+        audit.record(
+            uow,
+            actor,
+            "referral.list",
+            "incident",
+            incident_id,
+            detail="shown: " + (",".join(str(r.id) for r in infos) or "none"),
+        )
         uow.commit()
         return infos
 
 
-def _step(uow: UnitOfWork, actor: Actor, referral_id: int, wanted: ReferralStatus,
-          now: datetime) -> ReferralInfo:
+def _step(
+    uow: UnitOfWork, actor: Actor, referral_id: int, wanted: ReferralStatus, now: datetime
+) -> ReferralInfo:
     now = _aware(now)
     if actor.staff_id is None:
         raise PermissionError("only an enrolled member of staff can update referrals")
     action = f"referral.{wanted.value}"
     with uow:
-        access.require(uow, actor, Action.REFERRAL_MANAGE, "referral", referral_id,
-                       audit_action=action)
+        access.require(
+            uow, actor, Action.REFERRAL_MANAGE, "referral", referral_id, audit_action=action
+        )
         row = uow.safeguarding.referral_for_update(referral_id)
         if row is None:
             raise ReferralNotFound(f"no referral with id {referral_id}")
         try:
             next_status(row.status, wanted)
         except ValueError as exc:
-            audit.record(uow, actor, action, "referral", row.id, outcome=Outcome.FAILED,
-                         detail=str(exc))
+            audit.record(
+                uow, actor, action, "referral", row.id, outcome=Outcome.FAILED, detail=str(exc)
+            )
             uow.commit()
             raise ReferralStepError(str(exc)) from None
         row.status = wanted.value
@@ -205,8 +255,14 @@ def _step(uow: UnitOfWork, actor: Actor, referral_id: int, wanted: ReferralStatu
         else:
             row.acknowledged_at, row.acknowledged_by_id = now, actor.staff_id
         uow.flush()
-        audit.record(uow, actor, action, "referral", row.id,
-                     detail=f"incident {row.incident_id}: {row.kind} {wanted.value}")
+        audit.record(
+            uow,
+            actor,
+            action,
+            "referral",
+            row.id,
+            detail=f"incident {row.incident_id}: {row.kind} {wanted.value}",
+        )
         info = referral_infos(uow, [row])[0]
         uow.commit()
         return info
@@ -216,5 +272,7 @@ def mark_sent(uow: UnitOfWork, actor: Actor, referral_id: int, now: datetime) ->
     return _step(uow, actor, referral_id, ReferralStatus.SENT, now)
 
 
-def mark_acknowledged(uow: UnitOfWork, actor: Actor, referral_id: int, now: datetime) -> ReferralInfo:
+def mark_acknowledged(
+    uow: UnitOfWork, actor: Actor, referral_id: int, now: datetime
+) -> ReferralInfo:
     return _step(uow, actor, referral_id, ReferralStatus.ACKNOWLEDGED, now)

@@ -41,8 +41,15 @@ from controlroom.services.referrals import ReferralInfo, referral_infos
 from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
-    "DEFAULT_NO_DEPLOYMENT", "OverrideInfo", "OverrideInputError", "OverrideNotPermitted",
-    "SafeguardingRefused", "SafeguardingStatus", "evaluate", "guard", "may_override",
+    "DEFAULT_NO_DEPLOYMENT",
+    "OverrideInfo",
+    "OverrideInputError",
+    "OverrideNotPermitted",
+    "SafeguardingRefused",
+    "SafeguardingStatus",
+    "evaluate",
+    "guard",
+    "may_override",
 ]
 
 DEFAULT_NO_DEPLOYMENT = no_deployment_grades(DEFAULT_GRADES)
@@ -56,7 +63,8 @@ class SafeguardingRefused(Exception):
     def __init__(self, action: GuardedAction, found: tuple[RuleBreach, ...]) -> None:
         super().__init__(
             f"{action.label.capitalize()} this incident is refused by safeguarding rules: "
-            f"{describe(found)}. A supervisor may override with a written reason.")
+            f"{describe(found)}. A supervisor may override with a written reason."
+        )
         self.action = action
         self.breaches = found
 
@@ -89,9 +97,9 @@ class SafeguardingStatus:
     domestic: bool
     breaches: tuple[RuleBreach, ...]
     overrides: tuple[OverrideInfo, ...]
-    dash_level: RiskLevel | None     # the DASH in force; None where none is done
+    dash_level: RiskLevel | None  # the DASH in force; None where none is done
     dash_score: int | None
-    dash_raised: bool                # raised by professional judgement
+    dash_raised: bool  # raised by professional judgement
     referrals: tuple[ReferralInfo, ...]
 
 
@@ -104,8 +112,7 @@ def facts(uow: UnitOfWork, incident: Incident, today: date) -> SafeguardingFacts
     """What the rules look at, read in `uow` (open)."""
     links = uow.incidents.person_links(incident.id)
     person_ids = [person.id for _, person in links]
-    codes = frozenset(kind.code for _, kind in
-                      uow.persons.current_markers(person_ids, today))
+    codes = frozenset(kind.code for _, kind in uow.persons.current_markers(person_ids, today))
     level = uow.safeguarding.latest_dash_levels([incident.id]).get(incident.id)
     return SafeguardingFacts(
         domestic=uow.safeguarding.is_domestic(incident),
@@ -118,38 +125,60 @@ def facts(uow: UnitOfWork, incident: Incident, today: date) -> SafeguardingFacts
 def _override_info(row: SafeguardingOverride, supervisor: str) -> OverrideInfo:
     codes = tuple(code for code in row.rules.split(",") if code)
     return OverrideInfo(
-        id=row.id, rules=codes, rule_words=queries.rule_words(codes), action=row.action,
-        new_grade=row.new_grade, reason=row.reason, supervisor=supervisor,
-        overridden_at=row.overridden_at)
+        id=row.id,
+        rules=codes,
+        rule_words=queries.rule_words(codes),
+        action=row.action,
+        new_grade=row.new_grade,
+        reason=row.reason,
+        supervisor=supervisor,
+        overridden_at=row.overridden_at,
+    )
 
 
-def evaluate(uow: UnitOfWork, actor: Actor, incident_id: int, *, today: date
-             ) -> SafeguardingStatus:
+def evaluate(uow: UnitOfWork, actor: Actor, incident_id: int, *, today: date) -> SafeguardingStatus:
     """The rules covering the incident now, its DASH in force, its referrals and the
     overrides made on it (one audit event)."""
     with uow:
-        access.require(uow, actor, Action.INCIDENT_VIEW, "incident", incident_id,
-                       audit_action="safeguarding.view")
+        access.require(
+            uow,
+            actor,
+            Action.INCIDENT_VIEW,
+            "incident",
+            incident_id,
+            audit_action="safeguarding.view",
+        )
         incident = uow.incidents.get(incident_id)
         if incident is None:
             raise LookupError(f"no incident with id {incident_id}")
         known = facts(uow, incident, today)
         found = breaches(known)
-        overrides = tuple(_override_info(row, name)
-                          for row, name in uow.safeguarding.overrides_of(incident.id))
+        overrides = tuple(
+            _override_info(row, name) for row, name in uow.safeguarding.overrides_of(incident.id)
+        )
         dash = uow.safeguarding.current_dash(incident.id)
         referral_rows = uow.safeguarding.referrals_of(incident.id)
-        audit.record(uow, actor, "safeguarding.view", "incident", incident.id,
-                     detail="rules: " + (",".join(b.rule for b in found) or "none")
-                            + "; referrals: "
-                            + (",".join(str(r.id) for r in referral_rows) or "none"))
+        audit.record(
+            uow,
+            actor,
+            "safeguarding.view",
+            "incident",
+            incident.id,
+            detail="rules: "
+            + (",".join(b.rule for b in found) or "none")
+            + "; referrals: "
+            + (",".join(str(r.id) for r in referral_rows) or "none"),
+        )
         status = SafeguardingStatus(
-            incident_id=incident.id, domestic=known.domestic, breaches=found,
+            incident_id=incident.id,
+            domestic=known.domestic,
+            breaches=found,
             overrides=overrides,
             dash_level=RiskLevel(dash.level) if dash is not None else None,
             dash_score=dash.score if dash is not None else None,
             dash_raised=bool(dash is not None and dash.judgement_level),
-            referrals=tuple(referral_infos(uow, referral_rows)))
+            referrals=tuple(referral_infos(uow, referral_rows)),
+        )
         uow.commit()
         return status
 
@@ -162,9 +191,17 @@ def check_override_reason(reason: str | None) -> str:
     return (reason or "").strip()
 
 
-def guard(uow: UnitOfWork, actor: Actor, incident: Incident, action: GuardedAction | None, *,
-          override_reason: str | None, now: datetime, audit_action: str,
-          new_grade: str | None = None) -> OverrideInfo | None:
+def guard(
+    uow: UnitOfWork,
+    actor: Actor,
+    incident: Incident,
+    action: GuardedAction | None,
+    *,
+    override_reason: str | None,
+    now: datetime,
+    audit_action: str,
+    new_grade: str | None = None,
+) -> OverrideInfo | None:
     """Apply the safeguarding rules to `action` on `incident`, inside the caller's open
     unit of work, before it changes anything.
 
@@ -180,35 +217,66 @@ def guard(uow: UnitOfWork, actor: Actor, incident: Incident, action: GuardedActi
         return None
     codes = ",".join(b.rule for b in found)
     if override_reason is None:
-        audit.record(uow, actor, audit_action, "incident", incident.id, outcome=Outcome.REFUSED,
-                     detail=f"safeguarding rules {codes}: {action.value} refused without "
-                            "a supervisor override")
+        audit.record(
+            uow,
+            actor,
+            audit_action,
+            "incident",
+            incident.id,
+            outcome=Outcome.REFUSED,
+            detail=f"safeguarding rules {codes}: {action.value} refused without "
+            "a supervisor override",
+        )
         uow.commit()
         raise SafeguardingRefused(action, found)
     if not may_override(actor):
-        audit.record(uow, actor, "safeguarding.override", "incident", incident.id,
-                     outcome=Outcome.DENIED,
-                     detail=f"rules {codes}: {action.value}; only a supervisor may override")
+        audit.record(
+            uow,
+            actor,
+            "safeguarding.override",
+            "incident",
+            incident.id,
+            outcome=Outcome.DENIED,
+            detail=f"rules {codes}: {action.value}; only a supervisor may override",
+        )
         uow.commit()
         raise OverrideNotPermitted(
-            "Only a supervisor can override a safeguarding rule: ask a supervisor to do it.")
+            "Only a supervisor can override a safeguarding rule: ask a supervisor to do it."
+        )
     reason = check_override_reason(override_reason)
     row = SafeguardingOverride(
-        incident_id=incident.id, rules=codes, action=action.value, new_grade=new_grade,
-        reason=reason, supervisor_id=actor.staff_id, overridden_at=now)
+        incident_id=incident.id,
+        rules=codes,
+        action=action.value,
+        new_grade=new_grade,
+        reason=reason,
+        supervisor_id=actor.staff_id,
+        overridden_at=now,
+    )
     uow.add(row)
     words = "; ".join(RULE_TITLES.get(b.rule, b.title) for b in found)
     what = f"grade {new_grade}" if action is GuardedAction.GRADE_NO_DEPLOYMENT else "closing"
-    uow.incidents.add_log_entry(IncidentLogEntry(
-        incident_id=incident.id, entered_at=now, entered_by_id=actor.staff_id,
-        kind=OVERRIDE_LOG_KIND, text=f"Safeguarding override for {what}: {words}.\n"
-                                     f"Reason: {reason}",
-        new_value=new_grade))
+    uow.incidents.add_log_entry(
+        IncidentLogEntry(
+            incident_id=incident.id,
+            entered_at=now,
+            entered_by_id=actor.staff_id,
+            kind=OVERRIDE_LOG_KIND,
+            text=f"Safeguarding override for {what}: {words}.\nReason: {reason}",
+            new_value=new_grade,
+        )
+    )
     uow.flush()
-    audit.record(uow, actor, "safeguarding.override", "incident", incident.id,
-                 justification=reason,
-                 detail=f"override {row.id}: rules {codes}; action {action.value}"
-                        + (f" to {new_grade}" if new_grade else ""))
+    audit.record(
+        uow,
+        actor,
+        "safeguarding.override",
+        "incident",
+        incident.id,
+        justification=reason,
+        detail=f"override {row.id}: rules {codes}; action {action.value}"
+        + (f" to {new_grade}" if new_grade else ""),
+    )
     names = uow.safeguarding.staff_names([actor.staff_id])
     supervisor = names.get(actor.staff_id, actor.username) if actor.staff_id else actor.username
     return _override_info(row, supervisor)

@@ -57,8 +57,10 @@ def _is_postgres(parsed) -> bool:
 def keyring_username(url: str) -> str:
     """The keyring entry's username for this database: user@host:port/database."""
     parsed = _parse(url)
-    return (f"{parsed.username or ''}@{parsed.host or 'localhost'}:"
-            f"{parsed.port or DEFAULT_PORT}/{parsed.database or ''}")
+    return (
+        f"{parsed.username or ''}@{parsed.host or 'localhost'}:"
+        f"{parsed.port or DEFAULT_PORT}/{parsed.database or ''}"
+    )
 
 
 def keyring_backend():
@@ -93,14 +95,16 @@ def check_storable(url: str) -> str:
 def _check_url(url: str) -> None:
     parsed = _parse(url)
     if not _is_postgres(parsed):
-        raise SecretError("only a PostgreSQL database has a password to keep; "
-                          "the embedded SQLite file has none")
+        raise SecretError(
+            "only a PostgreSQL database has a password to keep; the embedded SQLite file has none"
+        )
     if parsed.password is not None:
-        raise SecretError("the database URL carries a password: take it out of the URL "
-                          "(and the settings file), then store it here")
+        raise SecretError(
+            "the database URL carries a password: take it out of the URL "
+            "(and the settings file), then store it here"
+        )
     if not parsed.username:
-        raise SecretError("the database URL names no user: "
-                          "postgresql+psycopg://USER@HOST/DATABASE")
+        raise SecretError("the database URL names no user: postgresql+psycopg://USER@HOST/DATABASE")
 
 
 def store_password(url: str, password: str) -> str:
@@ -128,8 +132,9 @@ def connection_url(url: str) -> str:
     try:
         password = backend.get_password(SERVICE_NAME, keyring_username(url))
     except Exception as exc:
-        raise KeyringUnavailable(f"the keyring could not be read ({type(exc).__name__}); "
-                                 + SETUP_HELP) from None
+        raise KeyringUnavailable(
+            f"the keyring could not be read ({type(exc).__name__}); " + SETUP_HELP
+        ) from None
     if password is None:
         return url
     return _parse(url).set(password=password).render_as_string(hide_password=False)

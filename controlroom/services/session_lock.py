@@ -39,8 +39,9 @@ class UnlockRefused(Exception):
     `attempts_left` is how many wrong PINs remain before the account locks (0 when it is
     locked), `locked_until` the end of a lockout (UTC) or None."""
 
-    def __init__(self, message: str, *, attempts_left: int, locked_until: datetime | None = None
-                 ) -> None:
+    def __init__(
+        self, message: str, *, attempts_left: int, locked_until: datetime | None = None
+    ) -> None:
         super().__init__(message)
         self.attempts_left = attempts_left
         self.locked_until = locked_until
@@ -70,16 +71,23 @@ def set_pin(uow: UnitOfWork, actor: Actor, username: str, pin: str) -> None:
     hashed = _hasher.hash(pin)
     with uow:
         if username != actor.username:
-            access.require(uow, actor, Action.STAFF_MANAGE, "staff", username,
-                           audit_action="staff.set_pin")
+            access.require(
+                uow, actor, Action.STAFF_MANAGE, "staff", username, audit_action="staff.set_pin"
+            )
         staff = uow.staff.by_username(username)
         if staff is None or not staff.active:
             raise PinError(f"{username!r} is not an active Control Room user")
         staff.pin_hash = hashed
         staff.failed_pin_attempts = 0
         staff.pin_locked_until = None
-        audit.record(uow, actor, "staff.set_pin", "staff", staff.id,
-                     detail="own PIN" if username == actor.username else "set by administrator")
+        audit.record(
+            uow,
+            actor,
+            "staff.set_pin",
+            "staff",
+            staff.id,
+            detail="own PIN" if username == actor.username else "set by administrator",
+        )
         uow.commit()
 
 
@@ -94,8 +102,14 @@ def pin_state(uow: UnitOfWork, username: str) -> PinState:
 def lock(uow: UnitOfWork, actor: Actor, idle_minutes: float) -> None:
     """Record that the session locked itself after `idle_minutes` idle."""
     with uow:
-        audit.record(uow, actor, "session.lock", "staff", actor.staff_id,
-                     detail=f"idle {idle_minutes:g} minutes; record data hidden")
+        audit.record(
+            uow,
+            actor,
+            "session.lock",
+            "staff",
+            actor.staff_id,
+            detail=f"idle {idle_minutes:g} minutes; record data hidden",
+        )
         uow.commit()
 
 
@@ -110,24 +124,48 @@ def unlock(uow: UnitOfWork, actor: Actor, pin: str, now: datetime | None = None)
     with uow:
         staff = uow.staff.by_username(actor.username)
         if staff is None or not staff.active or staff.locked:
-            audit.record(uow, actor, "session.unlock", "staff", actor.username,
-                         outcome=Outcome.REFUSED, detail="account inactive, locked or gone")
+            audit.record(
+                uow,
+                actor,
+                "session.unlock",
+                "staff",
+                actor.username,
+                outcome=Outcome.REFUSED,
+                detail="account inactive, locked or gone",
+            )
             uow.commit()
-            raise UnlockRefused("this account can no longer sign in; ask an administrator",
-                                attempts_left=0)
+            raise UnlockRefused(
+                "this account can no longer sign in; ask an administrator", attempts_left=0
+            )
         until = locked_out_until(staff, now)
         if until is not None:
-            audit.record(uow, actor, "session.unlock", "staff", staff.id,
-                         outcome=Outcome.REFUSED, detail=f"locked out until {until:%H:%M} UTC")
+            audit.record(
+                uow,
+                actor,
+                "session.unlock",
+                "staff",
+                staff.id,
+                outcome=Outcome.REFUSED,
+                detail=f"locked out until {until:%H:%M} UTC",
+            )
             uow.commit()
             raise UnlockRefused(_locked_message(until), attempts_left=0, locked_until=until)
         if staff.pin_hash is None:
-            audit.record(uow, actor, "session.unlock", "staff", staff.id,
-                         outcome=Outcome.REFUSED, detail="no PIN set")
+            audit.record(
+                uow,
+                actor,
+                "session.unlock",
+                "staff",
+                staff.id,
+                outcome=Outcome.REFUSED,
+                detail="no PIN set",
+            )
             uow.commit()
-            raise UnlockRefused("no PIN is set for this account: end the session (ctrl+q; "
-                                "your draft is kept), then run `controlroom staff set-pin`",
-                                attempts_left=0)
+            raise UnlockRefused(
+                "no PIN is set for this account: end the session (ctrl+q; "
+                "your draft is kept), then run `controlroom staff set-pin`",
+                attempts_left=0,
+            )
         if _verifies(staff.pin_hash, pin):
             staff.failed_pin_attempts = 0
             staff.pin_locked_until = None
@@ -138,21 +176,39 @@ def unlock(uow: UnitOfWork, actor: Actor, pin: str, now: datetime | None = None)
         if failures >= MAX_ATTEMPTS:
             staff.failed_pin_attempts = 0
             staff.pin_locked_until = now + LOCKOUT
-            audit.record(uow, actor, "session.unlock", "staff", staff.id,
-                         outcome=Outcome.DENIED,
-                         detail=f"wrong PIN ({MAX_ATTEMPTS} in a row): account locked until "
-                                f"{staff.pin_locked_until:%H:%M} UTC")
+            audit.record(
+                uow,
+                actor,
+                "session.unlock",
+                "staff",
+                staff.id,
+                outcome=Outcome.DENIED,
+                detail=f"wrong PIN ({MAX_ATTEMPTS} in a row): account locked until "
+                f"{staff.pin_locked_until:%H:%M} UTC",
+            )
             uow.commit()
-            raise UnlockRefused(_locked_message(staff.pin_locked_until), attempts_left=0,
-                                locked_until=staff.pin_locked_until)
+            raise UnlockRefused(
+                _locked_message(staff.pin_locked_until),
+                attempts_left=0,
+                locked_until=staff.pin_locked_until,
+            )
         staff.failed_pin_attempts = failures
-        audit.record(uow, actor, "session.unlock", "staff", staff.id, outcome=Outcome.DENIED,
-                     detail=f"wrong PIN ({failures} of {MAX_ATTEMPTS})")
+        audit.record(
+            uow,
+            actor,
+            "session.unlock",
+            "staff",
+            staff.id,
+            outcome=Outcome.DENIED,
+            detail=f"wrong PIN ({failures} of {MAX_ATTEMPTS})",
+        )
         uow.commit()
         left = MAX_ATTEMPTS - failures
-        raise UnlockRefused(f"wrong PIN: {left} attempt{'s' if left != 1 else ''} left before "
-                            f"the account locks for {LOCKOUT.seconds // 60} minutes",
-                            attempts_left=left)
+        raise UnlockRefused(
+            f"wrong PIN: {left} attempt{'s' if left != 1 else ''} left before "
+            f"the account locks for {LOCKOUT.seconds // 60} minutes",
+            attempts_left=left,
+        )
 
 
 def _verifies(hashed: str, pin: str) -> bool:
@@ -163,5 +219,7 @@ def _verifies(hashed: str, pin: str) -> bool:
 
 
 def _locked_message(until: datetime) -> str:
-    return (f"too many wrong PINs: the account is locked until {until:%H:%M} UTC; "
-            "wait, or ask a supervisor")
+    return (
+        f"too many wrong PINs: the account is locked until {until:%H:%M} UTC; "
+        "wait, or ask a supervisor"
+    )

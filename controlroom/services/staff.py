@@ -68,8 +68,11 @@ def sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
 def _sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
     staff = uow.staff.by_username(username)
     # Five wrong PINs at the idle lock (services.session_lock) lock the account for a while.
-    pin_locked = (staff is not None and staff.pin_locked_until is not None
-                  and staff.pin_locked_until > utcnow())
+    pin_locked = (
+        staff is not None
+        and staff.pin_locked_until is not None
+        and staff.pin_locked_until > utcnow()
+    )
     if staff is None or not staff.active or staff.locked or pin_locked:
         if staff is None:
             reason = (
@@ -77,8 +80,10 @@ def _sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
                 f"can enrol them: controlroom staff add {username} --role ROLE --name NAME"
             )
         elif pin_locked:
-            reason = (f"the account {username!r} is locked after too many wrong PINs until "
-                      f"{staff.pin_locked_until:%H:%M} UTC; wait, or ask a supervisor")
+            reason = (
+                f"the account {username!r} is locked after too many wrong PINs until "
+                f"{staff.pin_locked_until:%H:%M} UTC; wait, or ask a supervisor"
+            )
         elif not staff.active:
             reason = f"the account {username!r} is inactive; ask an administrator."
         else:
@@ -87,11 +92,14 @@ def _sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
                 f"controlroom staff unlock {username}"
             )
         actor = Actor(
-            staff_id=None if staff is None else staff.id, username=username, role=None,
+            staff_id=None if staff is None else staff.id,
+            username=username,
+            role=None,
             terminal=terminal,
         )
-        audit.record(uow, actor, "session.start", "staff", username, outcome=Outcome.REFUSED,
-                     detail=reason)
+        audit.record(
+            uow, actor, "session.start", "staff", username, outcome=Outcome.REFUSED, detail=reason
+        )
         uow.commit()
         raise AccessRefused(reason)
     member = _member(staff)
@@ -104,16 +112,29 @@ def _require_administrator(uow: UnitOfWork, actor: Actor, action: str, target: s
     # The role on record now, not the one the actor signed in with: a demoted or locked
     # administrator stops managing staff at once.
     staff = uow.staff.by_username(actor.username)
-    if (staff is None or decide(staff.role, Action.STAFF_MANAGE) is Decision.DENIED
-            or decide(actor.role, Action.STAFF_MANAGE) is Decision.DENIED
-            or not staff.active or staff.locked):
-        access.refuse(uow, actor, Action.STAFF_MANAGE, "staff", target, audit_action=action,
-                      detail="administrator role required", error=StaffAccessDenied,
-                      message=f"{actor.username!r} may not manage staff: only an active "
-                              "administrator can.")
+    if (
+        staff is None
+        or decide(staff.role, Action.STAFF_MANAGE) is Decision.DENIED
+        or decide(actor.role, Action.STAFF_MANAGE) is Decision.DENIED
+        or not staff.active
+        or staff.locked
+    ):
+        access.refuse(
+            uow,
+            actor,
+            Action.STAFF_MANAGE,
+            "staff",
+            target,
+            audit_action=action,
+            detail="administrator role required",
+            error=StaffAccessDenied,
+            message=f"{actor.username!r} may not manage staff: only an active administrator can.",
+        )
 
 
-def _clean(value: str | None, field: str, *, required: bool = False, limit: int = 120) -> str | None:
+def _clean(
+    value: str | None, field: str, *, required: bool = False, limit: int = 120
+) -> str | None:
     text = (value or "").strip()
     if printable(text) != text:
         # Names are single lines; a control character (ESC, NUL, a bidi override) in
@@ -145,7 +166,9 @@ def add_staff(
         return _add_staff(uow, actor, username, role, display_name, collar_number, station)
 
 
-def _add_staff(uow: UnitOfWork, actor, username, role, display_name, collar_number, station) -> StaffMember:
+def _add_staff(
+    uow: UnitOfWork, actor, username, role, display_name, collar_number, station
+) -> StaffMember:
     if uow.staff.by_username(username) is not None:
         raise StaffError(f"{username!r} is already enrolled")
     staff = Staff(

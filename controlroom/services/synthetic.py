@@ -102,15 +102,22 @@ class ForceSize:
 
 
 SIZES: dict[str, ForceSize] = {
-    "small": ForceSize(staff=40, towns=8, locations=3_000, persons=2_000, incidents=5_000,
-                       intelligence=1_000),
+    "small": ForceSize(
+        staff=40, towns=8, locations=3_000, persons=2_000, incidents=5_000, intelligence=1_000
+    ),
     # Enough homes for a million people in households of two or so.
-    "large": ForceSize(staff=400, towns=30, locations=500_000, persons=1_000_000,
-                       incidents=500_000, intelligence=2_000_000),
+    "large": ForceSize(
+        staff=400,
+        towns=30,
+        locations=500_000,
+        persons=1_000_000,
+        incidents=500_000,
+        intelligence=2_000_000,
+    ),
 }
 
 DEMO_SUPERVISOR = "demo.supervisor"
-INCIDENT_SPAN_DAYS = 548      # eighteen months of incident history
+INCIDENT_SPAN_DAYS = 548  # eighteen months of incident history
 INTELLIGENCE_SPAN_DAYS = 1095  # three years of intelligence
 NEAR_DUPLICATE_SHARE = 0.03
 WORKSTATIONS = 36
@@ -135,8 +142,9 @@ class SeedSummary:
 
 
 # The generator's own identity in the audit trail when no operator is named.
-GENERATOR_ACTOR = Actor(staff_id=None, username="controlroom.synthetic", role=None,
-                        terminal=LOCAL_TERMINAL)
+GENERATOR_ACTOR = Actor(
+    staff_id=None, username="controlroom.synthetic", role=None, terminal=LOCAL_TERMINAL
+)
 
 
 # --- public use cases -------------------------------------------------------------------
@@ -177,12 +185,20 @@ def seed(
     with uow_factory() as uow:
         info = _seedable_info(uow, actor)
         if info.seed is not None:
-            _refuse(uow, actor, f"this database was already seeded (seed {info.seed}, "
-                                f"{info.seed_size}); reset it to seed again")
+            _refuse(
+                uow,
+                actor,
+                f"this database was already seeded (seed {info.seed}, "
+                f"{info.seed_size}); reset it to seed again",
+            )
         if _holds_records(uow):
-            _refuse(uow, actor, "this database already holds records (possibly from an "
-                                "interrupted seed); synthetic data only goes into an empty "
-                                "database, so reset it first")
+            _refuse(
+                uow,
+                actor,
+                "this database already holds records (possibly from an "
+                "interrupted seed); synthetic data only goes into an empty "
+                "database, so reset it first",
+            )
         writer = _Writer(uow, progress)
         generator = _ForceGenerator(writer, force, seed, anchor)
         generator.run()
@@ -193,11 +209,21 @@ def seed(
         info.seed = seed
         info.seed_size = size
         info.seeded_at = anchor
-        audit.record(uow, actor, "database.seed", "database", info.id,
-                     detail=f"size={size} seed={seed} anchor={anchor.isoformat()}")
+        audit.record(
+            uow,
+            actor,
+            "database.seed",
+            "database",
+            info.id,
+            detail=f"size={size} seed={seed} anchor={anchor.isoformat()}",
+        )
         uow.commit()
-    return SeedSummary(size=size, seed=seed, counts=tuple(writer.counts.items()),
-                       seconds=time.perf_counter() - started)
+    return SeedSummary(
+        size=size,
+        seed=seed,
+        counts=tuple(writer.counts.items()),
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _force_size(size: str) -> ForceSize:
@@ -212,16 +238,16 @@ def _seedable_info(uow: UnitOfWork, actor: Actor) -> DatabaseInfo:
     if info is None:
         raise SeedRefused("this database has no environment record; run `controlroom db upgrade`")
     if info.environment == Environment.PRODUCTION.value:
-        _refuse(uow, actor, "this is a production database: synthetic data never goes into "
-                            "production")
+        _refuse(
+            uow, actor, "this is a production database: synthetic data never goes into production"
+        )
     return info
 
 
 def _refuse(uow: UnitOfWork, actor: Actor, reason: str) -> NoReturn:
     # An attempt to put synthetic rows into the wrong database is worth a trace.
     uow.rollback()
-    audit.record(uow, actor, "database.seed", "database", 1, outcome=Outcome.REFUSED,
-                 detail=reason)
+    audit.record(uow, actor, "database.seed", "database", 1, outcome=Outcome.REFUSED, detail=reason)
     uow.commit()
     raise SeedRefused(reason)
 
@@ -258,9 +284,18 @@ class _Writer:
     committed a stage at a time."""
 
     COUNT_LABELS = (
-        "staff", "locations", "location hazards", "persons", "person aliases",
-        "person addresses", "warning markers", "incidents", "incident persons",
-        "incident log entries", "intelligence reports", "intelligence subjects",
+        "staff",
+        "locations",
+        "location hazards",
+        "persons",
+        "person aliases",
+        "person addresses",
+        "warning markers",
+        "incidents",
+        "incident persons",
+        "incident log entries",
+        "intelligence reports",
+        "intelligence subjects",
     )
 
     def __init__(self, uow: UnitOfWork, progress: Progress | None) -> None:
@@ -275,8 +310,7 @@ class _Writer:
         if label is not None:
             self.counts[label] += len(rows)
 
-    def rows_with_ids(self, label: str, model: type[Base], rows: list[dict[str, Any]]
-                      ) -> list[int]:
+    def rows_with_ids(self, label: str, model: type[Base], rows: list[dict[str, Any]]) -> list[int]:
         """Insert `rows` with ids handed out in order, and return them."""
         ids = self.uow.bulk.rows_with_ids(model, rows)
         self.counts[label] += len(rows)
@@ -319,8 +353,11 @@ def _transposed(value: date) -> date | None:
 def _typo(name: str, rng: random.Random) -> str:
     """A keying slip: two adjacent letters swapped, or one letter dropped."""
     letters = list(name)
-    swaps = [i for i in range(1, len(letters) - 1)
-             if letters[i].isalpha() and letters[i + 1].isalpha() and letters[i] != letters[i + 1]]
+    swaps = [
+        i
+        for i in range(1, len(letters) - 1)
+        if letters[i].isalpha() and letters[i + 1].isalpha() and letters[i] != letters[i + 1]
+    ]
     if swaps and rng.random() < 0.6:
         i = rng.choice(swaps)
         letters[i], letters[i + 1] = letters[i + 1], letters[i]
@@ -334,14 +371,70 @@ def _typo(name: str, rng: random.Random) -> str:
 # --- word lists (all invented or generic; no real person or address) ---------------------
 
 TOWN_STEMS = (
-    "Ash", "Brad", "Calder", "Dun", "Elm", "Fen", "Hal", "Kirk", "Mar", "Ock", "Pen",
-    "Rother", "Stan", "Thorn", "Wen", "Whit", "Ald", "Bram", "Clay", "Cold", "Crag", "Ed",
-    "Hart", "Hol", "Lang", "Nor", "Ray", "Sal", "Shel", "Sut", "Tad", "Wold", "Wyke",
-    "Hether", "Ingle", "Lin", "Oak", "Rid", "Brig", "Cas", "Gran", "Hep", "Mel", "Oss",
+    "Ash",
+    "Brad",
+    "Calder",
+    "Dun",
+    "Elm",
+    "Fen",
+    "Hal",
+    "Kirk",
+    "Mar",
+    "Ock",
+    "Pen",
+    "Rother",
+    "Stan",
+    "Thorn",
+    "Wen",
+    "Whit",
+    "Ald",
+    "Bram",
+    "Clay",
+    "Cold",
+    "Crag",
+    "Ed",
+    "Hart",
+    "Hol",
+    "Lang",
+    "Nor",
+    "Ray",
+    "Sal",
+    "Shel",
+    "Sut",
+    "Tad",
+    "Wold",
+    "Wyke",
+    "Hether",
+    "Ingle",
+    "Lin",
+    "Oak",
+    "Rid",
+    "Brig",
+    "Cas",
+    "Gran",
+    "Hep",
+    "Mel",
+    "Oss",
 )
 TOWN_SUFFIXES = (
-    "ley", "ton", "bury", "ford", "ham", "by", "thorpe", "field", "wick", "worth",
-    "bridge", "dale", "stead", "well", "holme", "cliffe", "royd", "over",
+    "ley",
+    "ton",
+    "bury",
+    "ford",
+    "ham",
+    "by",
+    "thorpe",
+    "field",
+    "wick",
+    "worth",
+    "bridge",
+    "dale",
+    "stead",
+    "well",
+    "holme",
+    "cliffe",
+    "royd",
+    "over",
 )
 TOWN_PREFIXES = ("Upper ", "Nether ", "Great ", "Little ", "North ", "South ")
 # Real postcode areas and inward-code letters, so the codes pass a format check; the
@@ -353,49 +446,262 @@ LATITUDE_RANGE = (53.55, 53.95)
 LONGITUDE_RANGE = (-1.95, -1.15)
 
 STREET_STEMS = (
-    "Mill", "Church", "Station", "Park", "Victoria", "Albert", "Queen's", "King's", "Chapel",
-    "Manor", "Green", "Oak", "Beech", "Elm", "Ash", "Willow", "Hawthorn", "Rose", "Meadow",
-    "Orchard", "Brook", "Bridge", "Castle", "Market", "School", "North", "South", "West",
-    "East", "New", "Old", "Hill", "Spring", "Moor", "Wood", "Well", "Mount", "Grange",
-    "Hall", "Cross", "Windmill", "Farm", "Abbey", "Priory", "Nelson", "Wellington",
-    "Cromwell", "Clifton", "Belgrave", "Ashfield", "Fairfield", "Highfield", "Westfield",
-    "Springfield", "Woodlands", "Holly", "Laurel", "Cedar", "Poplar", "Sycamore", "Larch",
-    "Heather", "Rowan", "Birch", "Glebe", "Vicarage", "Rectory", "Canal", "Railway",
-    "Wharf", "Foundry", "Dale", "Valley", "Common", "Carr", "Lime", "Beck", "Croft",
+    "Mill",
+    "Church",
+    "Station",
+    "Park",
+    "Victoria",
+    "Albert",
+    "Queen's",
+    "King's",
+    "Chapel",
+    "Manor",
+    "Green",
+    "Oak",
+    "Beech",
+    "Elm",
+    "Ash",
+    "Willow",
+    "Hawthorn",
+    "Rose",
+    "Meadow",
+    "Orchard",
+    "Brook",
+    "Bridge",
+    "Castle",
+    "Market",
+    "School",
+    "North",
+    "South",
+    "West",
+    "East",
+    "New",
+    "Old",
+    "Hill",
+    "Spring",
+    "Moor",
+    "Wood",
+    "Well",
+    "Mount",
+    "Grange",
+    "Hall",
+    "Cross",
+    "Windmill",
+    "Farm",
+    "Abbey",
+    "Priory",
+    "Nelson",
+    "Wellington",
+    "Cromwell",
+    "Clifton",
+    "Belgrave",
+    "Ashfield",
+    "Fairfield",
+    "Highfield",
+    "Westfield",
+    "Springfield",
+    "Woodlands",
+    "Holly",
+    "Laurel",
+    "Cedar",
+    "Poplar",
+    "Sycamore",
+    "Larch",
+    "Heather",
+    "Rowan",
+    "Birch",
+    "Glebe",
+    "Vicarage",
+    "Rectory",
+    "Canal",
+    "Railway",
+    "Wharf",
+    "Foundry",
+    "Dale",
+    "Valley",
+    "Common",
+    "Carr",
+    "Lime",
+    "Beck",
+    "Croft",
 )
 STREET_SUFFIXES = (
-    "Street", "Road", "Lane", "Avenue", "Close", "Drive", "Way", "Crescent", "Grove",
-    "Terrace", "Gardens", "Place", "Court", "Walk", "Rise", "View", "Mews", "Row", "Fold",
+    "Street",
+    "Road",
+    "Lane",
+    "Avenue",
+    "Close",
+    "Drive",
+    "Way",
+    "Crescent",
+    "Grove",
+    "Terrace",
+    "Gardens",
+    "Place",
+    "Court",
+    "Walk",
+    "Rise",
+    "View",
+    "Mews",
+    "Row",
+    "Fold",
 )
-HOUSE_NAMES = ("Rose Cottage", "The Old Forge", "Orchard House", "Ivy Cottage",
-               "The Laurels", "Meadow View", "The Barn", "Holly Lodge")
-PUB_NAMES = ("Red Lion", "Crown", "Royal Oak", "White Hart", "Black Bull", "Plough",
-             "Swan", "Kings Arms", "Rose and Crown", "Wheatsheaf", "Fleece", "New Inn")
-SHOP_KINDS = ("Convenience Store", "Newsagents", "Fish Bar", "Pharmacy", "Off Licence",
-              "Pizza", "Mini Market", "Hardware", "Vape Shop", "Bookmakers")
-BUSINESS_KINDS = ("Motors", "Primary School", "Medical Centre", "Community Centre",
-                  "Care Home", "Builders Merchants", "Academy", "Leisure Centre", "Garage",
-                  "Social Club")
-PUBLIC_PLACES = ("Car park", "Bus station", "Recreation ground", "Playing fields",
-                 "Canal towpath", "Children's play area", "Subway", "Bus shelter",
-                 "Cemetery", "Skate park", "Railway station forecourt", "Retail park")
+HOUSE_NAMES = (
+    "Rose Cottage",
+    "The Old Forge",
+    "Orchard House",
+    "Ivy Cottage",
+    "The Laurels",
+    "Meadow View",
+    "The Barn",
+    "Holly Lodge",
+)
+PUB_NAMES = (
+    "Red Lion",
+    "Crown",
+    "Royal Oak",
+    "White Hart",
+    "Black Bull",
+    "Plough",
+    "Swan",
+    "Kings Arms",
+    "Rose and Crown",
+    "Wheatsheaf",
+    "Fleece",
+    "New Inn",
+)
+SHOP_KINDS = (
+    "Convenience Store",
+    "Newsagents",
+    "Fish Bar",
+    "Pharmacy",
+    "Off Licence",
+    "Pizza",
+    "Mini Market",
+    "Hardware",
+    "Vape Shop",
+    "Bookmakers",
+)
+BUSINESS_KINDS = (
+    "Motors",
+    "Primary School",
+    "Medical Centre",
+    "Community Centre",
+    "Care Home",
+    "Builders Merchants",
+    "Academy",
+    "Leisure Centre",
+    "Garage",
+    "Social Club",
+)
+PUBLIC_PLACES = (
+    "Car park",
+    "Bus station",
+    "Recreation ground",
+    "Playing fields",
+    "Canal towpath",
+    "Children's play area",
+    "Subway",
+    "Bus shelter",
+    "Cemetery",
+    "Skate park",
+    "Railway station forecourt",
+    "Retail park",
+)
 
-PHONETIC = ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel",
-            "India", "Kilo", "Lima", "Mike", "November", "Oscar", "Papa", "Romeo", "Sierra",
-            "Tango", "Victor", "Yankee", "Zulu")
+PHONETIC = (
+    "Alpha",
+    "Bravo",
+    "Charlie",
+    "Delta",
+    "Echo",
+    "Foxtrot",
+    "Golf",
+    "Hotel",
+    "India",
+    "Kilo",
+    "Lima",
+    "Mike",
+    "November",
+    "Oscar",
+    "Papa",
+    "Romeo",
+    "Sierra",
+    "Tango",
+    "Victor",
+    "Yankee",
+    "Zulu",
+)
 
 # Forenames and surnames seen in any British town beyond the en_GB list's core.
 EXTRA_FORENAMES = {
-    "male": ("Kacper", "Jakub", "Piotr", "Oluwaseun", "Chukwuemeka", "Kwame", "Arjun",
-             "Rohan", "Imran", "Bilal", "Hamza", "Tariq", "Ravi", "Connor", "Callum",
-             "Kai", "Tyler", "Reece", "Jayden", "Bartosz"),
-    "female": ("Priya", "Anjali", "Fatima", "Zainab", "Maryam", "Agnieszka", "Oliwia",
-               "Zuzanna", "Adaeze", "Chiamaka", "Amara", "Simran", "Harpreet", "Nadia",
-               "Yasmin", "Kayleigh", "Courtney", "Shannon", "Demi", "Tia"),
+    "male": (
+        "Kacper",
+        "Jakub",
+        "Piotr",
+        "Oluwaseun",
+        "Chukwuemeka",
+        "Kwame",
+        "Arjun",
+        "Rohan",
+        "Imran",
+        "Bilal",
+        "Hamza",
+        "Tariq",
+        "Ravi",
+        "Connor",
+        "Callum",
+        "Kai",
+        "Tyler",
+        "Reece",
+        "Jayden",
+        "Bartosz",
+    ),
+    "female": (
+        "Priya",
+        "Anjali",
+        "Fatima",
+        "Zainab",
+        "Maryam",
+        "Agnieszka",
+        "Oliwia",
+        "Zuzanna",
+        "Adaeze",
+        "Chiamaka",
+        "Amara",
+        "Simran",
+        "Harpreet",
+        "Nadia",
+        "Yasmin",
+        "Kayleigh",
+        "Courtney",
+        "Shannon",
+        "Demi",
+        "Tia",
+    ),
 }
-EXTRA_SURNAMES = ("Kowalczyk", "Nowak", "Wiśniewski", "Okafor", "Adeyemi", "Mensah",
-                  "Nguyen", "Chen", "Kaur", "Ahmed", "Rahman", "Iqbal", "Akhtar",
-                  "Mahmood", "Popescu", "Horvat", "Sandhu", "Gill", "Bibi", "Asante")
+EXTRA_SURNAMES = (
+    "Kowalczyk",
+    "Nowak",
+    "Wiśniewski",
+    "Okafor",
+    "Adeyemi",
+    "Mensah",
+    "Nguyen",
+    "Chen",
+    "Kaur",
+    "Ahmed",
+    "Rahman",
+    "Iqbal",
+    "Akhtar",
+    "Mahmood",
+    "Popescu",
+    "Horvat",
+    "Sandhu",
+    "Gill",
+    "Bibi",
+    "Asante",
+)
 PLANTED_SURNAMES = ("Hughes-Whitfield",)
 
 MALE = "male"
@@ -407,21 +713,34 @@ _FORENAME_FAMILY_OF = {s: f.spellings for f in FORENAME_FAMILIES for s in f.spel
 _SURNAME_FAMILY_OF = {s: family for family in SURNAME_FAMILIES for s in family}
 
 # Ages of adults in police records: young adults most, the very old least.
-ADULT_AGE_BANDS = ((18, 24, 14), (25, 34, 22), (35, 44, 20), (45, 54, 17), (55, 64, 13),
-                   (65, 79, 10), (80, 95, 4))
+ADULT_AGE_BANDS = (
+    (18, 24, 14),
+    (25, 34, 22),
+    (35, 44, 20),
+    (45, 54, 17),
+    (55, 64, 13),
+    (65, 79, 10),
+    (80, 95, 4),
+)
 HOUSEHOLD_SIZES = ((1, 35), (2, 30), (3, 17), (4, 12), (5, 6))
 
 # --- markers -------------------------------------------------------------------------------
 
 MARKER_NOTES = {
-    "RSO": ("Subject to notification requirements; managed by the MOSOVO team.",
-            "Registered sex offender; sexual harm prevention order in force."),
-    "FIREARMS": ("Holds a shotgun certificate; weapons stored at the home address.",
-                 "Intelligence suggests access to a firearm."),
+    "RSO": (
+        "Subject to notification requirements; managed by the MOSOVO team.",
+        "Registered sex offender; sexual harm prevention order in force.",
+    ),
+    "FIREARMS": (
+        "Holds a shotgun certificate; weapons stored at the home address.",
+        "Intelligence suggests access to a firearm.",
+    ),
     "VIOLENT": ("Has assaulted officers during arrest.", "Violent when in drink."),
     "WEAPONS": ("Known to carry a bladed article.", "Previously found with a knuckleduster."),
-    "DAPERP": ("Perpetrator of domestic abuse towards current partner.",
-               "Domestic abuse perpetrator; previous partners also victims."),
+    "DAPERP": (
+        "Perpetrator of domestic abuse towards current partner.",
+        "Domestic abuse perpetrator; previous partners also victims.",
+    ),
     "HRVICT": ("High-risk domestic abuse victim; MARAC case.",),
     "CHILDRISK": ("Poses a risk to children; no unsupervised contact.",),
     "DAVICT": ("Victim of domestic abuse; see linked incidents.",),
@@ -435,16 +754,27 @@ MARKER_NOTES = {
 }
 # Share of the population carrying each marker (the DA and RSO markers come from the
 # household and offender planting below, not from these shares).
-MARKER_SHARES = {"FIREARMS": 0.003, "VIOLENT": 0.03, "WEAPONS": 0.015, "SUICIDE": 0.01,
-                 "MENTAL": 0.02, "VULN": 0.015, "MISSING": 0.005, "ESCAPE": 0.003,
-                 "DRUGS": 0.03, "CONTAG": 0.002}
+MARKER_SHARES = {
+    "FIREARMS": 0.003,
+    "VIOLENT": 0.03,
+    "WEAPONS": 0.015,
+    "SUICIDE": 0.01,
+    "MENTAL": 0.02,
+    "VULN": 0.015,
+    "MISSING": 0.005,
+    "ESCAPE": 0.003,
+    "DRUGS": 0.03,
+    "CONTAG": 0.002,
+}
 RSO_SHARE = 0.006
 DA_HOUSEHOLD_SHARE = 0.07  # of households with two adults
 OFFENDER_CODES = ("RSO", "FIREARMS", "VIOLENT", "WEAPONS", "DAPERP", "DRUGS", "ESCAPE")
 
 HAZARD_NOTES = {
-    "DOG ON PREMISES": ("Large dog loose in the rear garden.", "Two Staffordshire terriers; "
-                        "ask the occupant to secure them before entry."),
+    "DOG ON PREMISES": (
+        "Large dog loose in the rear garden.",
+        "Two Staffordshire terriers; ask the occupant to secure them before entry.",
+    ),
     "FIREARMS HELD": ("Certificated shotguns in a cabinet at the address.",),
     "VIOLENT OCCUPANT": ("Occupant has assaulted officers; attend in pairs.",),
     "ACCESS: KEY SAFE": ("Key safe by the front door; code held by the carer agency.",),
@@ -457,11 +787,42 @@ HAZARD_NOTES = {
 # Relative frequency of each opening type; codes not listed here (added to the CSV
 # later) get weight 1.
 TYPE_WEIGHTS = {
-    "ASBN": 8, "ASBP": 5, "ASBE": 2, "NOISE": 4, "WELF": 9, "DOM": 8, "DOMV": 2, "ASLT": 5,
-    "ASLTI": 2, "SEXO": 1, "ROBB": 0.7, "BURGR": 3, "BURGB": 1.5, "THEFT": 5, "SHOP": 4,
-    "VEHC": 3, "CDAM": 4, "ARSON": 0.4, "DRUG": 1.5, "WEAP": 0.8, "HARA": 3, "FRAUD": 2,
-    "PUBO": 3, "MISP": 3, "SUIC": 2, "MHEA": 3, "CHLD": 1.5, "SUDD": 0.8, "SUSP": 5,
-    "ALRM": 3, "RTCI": 1.5, "RTCD": 3, "HWAY": 2, "ABAN": 4, "LOST": 1.5, "INFO": 3,
+    "ASBN": 8,
+    "ASBP": 5,
+    "ASBE": 2,
+    "NOISE": 4,
+    "WELF": 9,
+    "DOM": 8,
+    "DOMV": 2,
+    "ASLT": 5,
+    "ASLTI": 2,
+    "SEXO": 1,
+    "ROBB": 0.7,
+    "BURGR": 3,
+    "BURGB": 1.5,
+    "THEFT": 5,
+    "SHOP": 4,
+    "VEHC": 3,
+    "CDAM": 4,
+    "ARSON": 0.4,
+    "DRUG": 1.5,
+    "WEAP": 0.8,
+    "HARA": 3,
+    "FRAUD": 2,
+    "PUBO": 3,
+    "MISP": 3,
+    "SUIC": 2,
+    "MHEA": 3,
+    "CHLD": 1.5,
+    "SUDD": 0.8,
+    "SUSP": 5,
+    "ALRM": 3,
+    "RTCI": 1.5,
+    "RTCD": 3,
+    "HWAY": 2,
+    "ABAN": 4,
+    "LOST": 1.5,
+    "INFO": 3,
     "PREP": 0.5,
 }
 # Where each kind of incident happens, as (kind of place, weight).
@@ -473,90 +834,155 @@ HEADING_PLACES = {
     NsirHeading.ADMINISTRATION.value: (("home", 70), ("public", 30)),
 }
 TYPE_PLACES = {
-    "SHOP": (("shop", 100),), "BURGB": (("business", 60), ("shop", 30), ("pub", 10)),
-    "THEFT": (("shop", 30), ("public", 40), ("home", 30)), "ROBB": (("public", 70), ("shop", 30)),
-    "PUBO": (("public", 50), ("pub", 50)), "ASLT": (("home", 40), ("public", 35), ("pub", 25)),
-    "ASLTI": (("home", 40), ("public", 35), ("pub", 25)), "NOISE": (("home", 100),),
-    "DRUG": (("public", 50), ("home", 50)), "WEAP": (("public", 60), ("home", 40)),
-    "ALRM": (("business", 50), ("shop", 20), ("home", 30)), "FRAUD": (("home", 100),),
-    "PREP": (("public", 100),), "LOST": (("public", 100),),
+    "SHOP": (("shop", 100),),
+    "BURGB": (("business", 60), ("shop", 30), ("pub", 10)),
+    "THEFT": (("shop", 30), ("public", 40), ("home", 30)),
+    "ROBB": (("public", 70), ("shop", 30)),
+    "PUBO": (("public", 50), ("pub", 50)),
+    "ASLT": (("home", 40), ("public", 35), ("pub", 25)),
+    "ASLTI": (("home", 40), ("public", 35), ("pub", 25)),
+    "NOISE": (("home", 100),),
+    "DRUG": (("public", 50), ("home", 50)),
+    "WEAP": (("public", 60), ("home", 40)),
+    "ALRM": (("business", 50), ("shop", 20), ("home", 30)),
+    "FRAUD": (("home", 100),),
+    "PREP": (("public", 100),),
+    "LOST": (("public", 100),),
 }
 # A call often turns out to be something else: plausible closing types per opening type.
 RECLASSIFICATIONS = {
-    "SUSP": ("BURGR", "VEHC", "INFO"), "ALRM": ("BURGB", "BURGR", "INFO"),
-    "ABAN": ("DOM", "INFO", "WELF"), "WELF": ("MHEA", "SUDD", "MISP"),
-    "DOM": ("ASLT", "CDAM", "HARA"), "DOMV": ("ASLTI", "ASLT"), "ASBN": ("NOISE", "PUBO"),
-    "NOISE": ("ASBN", "DOM"), "ASLT": ("ASLTI", "PUBO"), "MISP": ("WELF",),
-    "THEFT": ("SHOP", "BURGR"), "HARA": ("DOM", "PUBO"), "ASBP": ("HARA", "PUBO"),
+    "SUSP": ("BURGR", "VEHC", "INFO"),
+    "ALRM": ("BURGB", "BURGR", "INFO"),
+    "ABAN": ("DOM", "INFO", "WELF"),
+    "WELF": ("MHEA", "SUDD", "MISP"),
+    "DOM": ("ASLT", "CDAM", "HARA"),
+    "DOMV": ("ASLTI", "ASLT"),
+    "ASBN": ("NOISE", "PUBO"),
+    "NOISE": ("ASBN", "DOM"),
+    "ASLT": ("ASLTI", "PUBO"),
+    "MISP": ("WELF",),
+    "THEFT": ("SHOP", "BURGR"),
+    "HARA": ("DOM", "PUBO"),
+    "ASBP": ("HARA", "PUBO"),
 }
 NARRATIVES = {
-    "DOM": ("Caller reports an argument with a partner at the address; shouting and items "
-            "being thrown.",
-            "Neighbour reports screaming from next door and a voice making threats.",
-            "Caller states an ex-partner has turned up at the address in breach of a "
-            "non-molestation order and will not leave."),
-    "DOMV": ("Caller reports being assaulted by a partner now; the line went dead.",
-             "Child rang 999 to say one parent is hurting the other; sounds of a struggle in "
-             "the background."),
-    "ASLT": ("Caller reports being punched by someone they know outside the address.",
-             "Fight between two people; one now walking away towards the town centre."),
-    "ASLTI": ("Person with a head injury after being attacked by a group; ambulance requested.",
-              "Caller assaulted with a bottle; bleeding from the hand."),
-    "SEXO": ("Caller reports a sexual assault earlier this evening by someone known to them.",
-             "Report of a sexual offence; victim at a friend's address and willing to speak "
-             "to officers."),
-    "ROBB": ("Caller threatened with a knife and phone taken; suspects ran off.",
-             "Shop staff report a robbery; cash demanded from the till with threats."),
-    "BURGR": ("Caller returned home to find the back door forced and the house ransacked.",
-              "Occupant woke to hear someone downstairs; intruder left through the kitchen."),
-    "BURGB": ("Keyholder reports a break-in overnight; tools stolen.",
-              "Alarm company reports a break-in in progress; glass heard breaking."),
-    "THEFT": ("Bicycle stolen from outside the premises in the last hour.",
-              "Caller's purse taken from a shopping bag in the last half hour."),
-    "SHOP": ("Staff detaining a shoplifter who is becoming aggressive.",
-             "Known shoplifter has left with meat and alcohol; seen heading for the bus "
-             "station."),
-    "VEHC": ("Caller reports the window of the car smashed and the bag on the seat taken.",
-             "Two people trying car door handles along the street."),
-    "CDAM": ("Windows of the address smashed overnight.",
-             "Graffiti and damage to the front door; caller believes it is a neighbour."),
-    "ARSON": ("Wheelie bin set alight against the side of the house; fire service informed.",
-              "Car on fire; youths seen running from it."),
-    "DRUG": ("Caller reports drug dealing from a car parked outside every evening.",
-             "Strong smell of cannabis and people coming and going at all hours."),
-    "WEAP": ("Person seen with a large knife tucked into a waistband.",
-             "Caller saw what looked like a handgun being passed between two people."),
-    "HARA": ("Caller reports repeated messages and calls from an ex-partner despite being "
-             "told to stop.",
-             "Someone has followed the caller home from work three times this week."),
-    "FRAUD": ("Elderly caller has given bank details to a man claiming to be from the bank.",
-              "Caller paid a deposit for a car that does not exist."),
-    "PUBO": ("Group of drunk people shouting abuse at passers-by.",
-             "Door staff report a customer refusing to leave and threatening staff."),
+    "DOM": (
+        "Caller reports an argument with a partner at the address; shouting and items "
+        "being thrown.",
+        "Neighbour reports screaming from next door and a voice making threats.",
+        "Caller states an ex-partner has turned up at the address in breach of a "
+        "non-molestation order and will not leave.",
+    ),
+    "DOMV": (
+        "Caller reports being assaulted by a partner now; the line went dead.",
+        "Child rang 999 to say one parent is hurting the other; sounds of a struggle in "
+        "the background.",
+    ),
+    "ASLT": (
+        "Caller reports being punched by someone they know outside the address.",
+        "Fight between two people; one now walking away towards the town centre.",
+    ),
+    "ASLTI": (
+        "Person with a head injury after being attacked by a group; ambulance requested.",
+        "Caller assaulted with a bottle; bleeding from the hand.",
+    ),
+    "SEXO": (
+        "Caller reports a sexual assault earlier this evening by someone known to them.",
+        "Report of a sexual offence; victim at a friend's address and willing to speak "
+        "to officers.",
+    ),
+    "ROBB": (
+        "Caller threatened with a knife and phone taken; suspects ran off.",
+        "Shop staff report a robbery; cash demanded from the till with threats.",
+    ),
+    "BURGR": (
+        "Caller returned home to find the back door forced and the house ransacked.",
+        "Occupant woke to hear someone downstairs; intruder left through the kitchen.",
+    ),
+    "BURGB": (
+        "Keyholder reports a break-in overnight; tools stolen.",
+        "Alarm company reports a break-in in progress; glass heard breaking.",
+    ),
+    "THEFT": (
+        "Bicycle stolen from outside the premises in the last hour.",
+        "Caller's purse taken from a shopping bag in the last half hour.",
+    ),
+    "SHOP": (
+        "Staff detaining a shoplifter who is becoming aggressive.",
+        "Known shoplifter has left with meat and alcohol; seen heading for the bus station.",
+    ),
+    "VEHC": (
+        "Caller reports the window of the car smashed and the bag on the seat taken.",
+        "Two people trying car door handles along the street.",
+    ),
+    "CDAM": (
+        "Windows of the address smashed overnight.",
+        "Graffiti and damage to the front door; caller believes it is a neighbour.",
+    ),
+    "ARSON": (
+        "Wheelie bin set alight against the side of the house; fire service informed.",
+        "Car on fire; youths seen running from it.",
+    ),
+    "DRUG": (
+        "Caller reports drug dealing from a car parked outside every evening.",
+        "Strong smell of cannabis and people coming and going at all hours.",
+    ),
+    "WEAP": (
+        "Person seen with a large knife tucked into a waistband.",
+        "Caller saw what looked like a handgun being passed between two people.",
+    ),
+    "HARA": (
+        "Caller reports repeated messages and calls from an ex-partner despite being told to stop.",
+        "Someone has followed the caller home from work three times this week.",
+    ),
+    "FRAUD": (
+        "Elderly caller has given bank details to a man claiming to be from the bank.",
+        "Caller paid a deposit for a car that does not exist.",
+    ),
+    "PUBO": (
+        "Group of drunk people shouting abuse at passers-by.",
+        "Door staff report a customer refusing to leave and threatening staff.",
+    ),
     "ASBP": ("Neighbour is shouting abuse at the caller whenever the caller leaves the house.",),
-    "ASBN": ("Youths gathering, drinking and throwing stones at windows.",
-             "Off-road bikes being ridden dangerously across the field."),
+    "ASBN": (
+        "Youths gathering, drinking and throwing stones at windows.",
+        "Off-road bikes being ridden dangerously across the field.",
+    ),
     "ASBE": ("Fly-tipping in the lane: mattresses and building waste.",),
     "NOISE": ("Loud music from the address for the third night running.",),
-    "WELF": ("Caller has not seen an elderly neighbour for several days; milk on the step.",
-             "Person seen crying on the bridge parapet; passer-by staying with them."),
-    "MISP": ("Teenager has not returned home from school; phone switched off.",
-             "Care home reports a resident with dementia has walked out."),
+    "WELF": (
+        "Caller has not seen an elderly neighbour for several days; milk on the step.",
+        "Person seen crying on the bridge parapet; passer-by staying with them.",
+    ),
+    "MISP": (
+        "Teenager has not returned home from school; phone switched off.",
+        "Care home reports a resident with dementia has walked out.",
+    ),
     "SUIC": ("Caller's friend has sent messages saying goodbye and has taken tablets.",),
     "MHEA": ("Person in crisis shouting in the street; believes they are being followed.",),
-    "CHLD": ("School reports a child with bruising who does not want to go home.",
-             "Young children left alone in the house; neighbour can hear crying."),
+    "CHLD": (
+        "School reports a child with bruising who does not want to go home.",
+        "Young children left alone in the house; neighbour can hear crying.",
+    ),
     "SUDD": ("Family member found deceased at home; ambulance in attendance.",),
-    "SUSP": ("Person looking into gardens and trying side gates.",
-             "Van parked with engine running for an hour; occupants watching houses."),
+    "SUSP": (
+        "Person looking into gardens and trying side gates.",
+        "Van parked with engine running for an hour; occupants watching houses.",
+    ),
     "ALRM": ("Intruder alarm activated; no keyholder attending.",),
-    "RTCI": ("Two-vehicle collision; one driver complaining of neck pain.",
-             "Pedestrian struck by a car; ambulance en route."),
+    "RTCI": (
+        "Two-vehicle collision; one driver complaining of neck pain.",
+        "Pedestrian struck by a car; ambulance en route.",
+    ),
     "RTCD": ("Minor collision; drivers arguing over who is at fault.",),
-    "HWAY": ("Large debris in the carriageway causing vehicles to swerve.",
-             "Traffic lights out at the junction; queues building."),
-    "ABAN": ("999 call, open line, no speech; background noise only.",
-             "Silent 999 call; caller did not respond to prompts."),
+    "HWAY": (
+        "Large debris in the carriageway causing vehicles to swerve.",
+        "Traffic lights out at the junction; queues building.",
+    ),
+    "ABAN": (
+        "999 call, open line, no speech; background noise only.",
+        "Silent 999 call; caller did not respond to prompts.",
+    ),
     "LOST": ("Caller has found a wallet and wishes to hand it in.",),
     "INFO": ("Caller asking for advice about a civil dispute with a neighbour.",),
     "PREP": ("Pre-planned event: town centre parade; road closures in place.",),
@@ -565,8 +991,10 @@ NARRATIVES = {
 # crime closes with a crime reference or a written reason why none was recorded).
 RESULTS_BY_GROUP = {
     "domestic": (
-        ("DASH completed: standard risk. Words of advice given; safeguarding referral made.",
-         False),
+        (
+            "DASH completed: standard risk. Words of advice given; safeguarding referral made.",
+            False,
+        ),
         ("DASH completed: medium risk. Suspect left before arrival; circulated as wanted.", True),
         ("DASH completed: high risk. MARAC referral submitted; suspect arrested.", True),
         ("Resolved by telephone: victim declined DASH; supervisor reviewed.", False),
@@ -580,18 +1008,27 @@ RESULTS_BY_GROUP = {
         ("Crime recorded. Charged and remanded (outcome 1).", True),
         ("No crime: enquiries show no offence took place; supervisor reviewed.", False),
     ),
-    "asb": (("Parties spoken to and moved on.", False),
-            ("Words of advice given; referred to the neighbourhood team.", False),
-            ("Area searched; no trace of the group.", False)),
-    "welfare": (("Person found safe and well.", False),
-                ("Handed over to the ambulance service.", False),
-                ("Referred to the mental health crisis team.", False),
-                ("Missing person found safe; return interview requested.", False)),
-    "transport": (("Road cleared; vehicles recovered.", False),
-                  ("Ambulance attended; one casualty taken to hospital.", False),
-                  ("Details exchanged between drivers; no injuries.", False)),
-    "admin": (("Advice given.", False), ("Caller called back; no further police action.", False),
-              ("Call-back made, no answer; no concerns identified.", False)),
+    "asb": (
+        ("Parties spoken to and moved on.", False),
+        ("Words of advice given; referred to the neighbourhood team.", False),
+        ("Area searched; no trace of the group.", False),
+    ),
+    "welfare": (
+        ("Person found safe and well.", False),
+        ("Handed over to the ambulance service.", False),
+        ("Referred to the mental health crisis team.", False),
+        ("Missing person found safe; return interview requested.", False),
+    ),
+    "transport": (
+        ("Road cleared; vehicles recovered.", False),
+        ("Ambulance attended; one casualty taken to hospital.", False),
+        ("Details exchanged between drivers; no injuries.", False),
+    ),
+    "admin": (
+        ("Advice given.", False),
+        ("Caller called back; no further police action.", False),
+        ("Call-back made, no answer; no concerns identified.", False),
+    ),
 }
 NO_CRIME_REASONS = (
     "No offences disclosed by the caller or witnesses; supervisor reviewed.",
@@ -599,72 +1036,131 @@ NO_CRIME_REASONS = (
     "Verbal argument only; both parties spoken to, no offence disclosed.",
     "Victim declined to give details and no offence could be confirmed; supervisor reviewed.",
 )
-REVIEW_CLOSURE = ("Closed on supervisor review: caller could not be contacted after several "
-                  "attempts.")
+REVIEW_CLOSURE = (
+    "Closed on supervisor review: caller could not be contacted after several attempts."
+)
 CALLER_RELATIONSHIPS = ("neighbour", "passer-by", "family member", "friend", "witness")
 # Ofcom's ranges for drama and fiction: numbers that will never ring a real person.
 # Digits only, national form, as the incident record keeps them.
 DRAMA_PHONE_PREFIXES = ("07700900", "01134960", "01632960", "01144960", "01614960")
 REGRADE_REASONS = {
-    "up": ("Upgraded: caller reports the suspect has returned.",
-           "Upgraded: caller now says a weapon was seen.",
-           "Upgraded after THRIVE review: vulnerable victim alone."),
-    "down": ("Downgraded: suspect has left; victim safe with family; appointment offered.",
-             "Downgraded after call-back: no ongoing risk identified.",
-             "Downgraded: scheduled appointment agreed with the caller."),
+    "up": (
+        "Upgraded: caller reports the suspect has returned.",
+        "Upgraded: caller now says a weapon was seen.",
+        "Upgraded after THRIVE review: vulnerable victim alone.",
+    ),
+    "down": (
+        "Downgraded: suspect has left; victim safe with family; appointment offered.",
+        "Downgraded after call-back: no ongoing risk identified.",
+        "Downgraded: scheduled appointment agreed with the caller.",
+    ),
 }
 THRIVE_TEXT: dict[str, Any] = {
     "threat": {
-        "domestic": ("Suspect still at the address and making threats.",
-                     "Suspect left before the call; whereabouts unknown.",
-                     "History of escalating threats towards the victim.",
-                     "Suspect has threatened to return tonight."),
-        "other": ("No ongoing threat identified.", "Suspect left the scene on foot.",
-                  "Threat to property rather than to persons.",
-                  "Group still present and abusive."),
+        "domestic": (
+            "Suspect still at the address and making threats.",
+            "Suspect left before the call; whereabouts unknown.",
+            "History of escalating threats towards the victim.",
+            "Suspect has threatened to return tonight.",
+        ),
+        "other": (
+            "No ongoing threat identified.",
+            "Suspect left the scene on foot.",
+            "Threat to property rather than to persons.",
+            "Group still present and abusive.",
+        ),
     },
     "harm": {
-        "domestic": ("Victim reports an injury to the face; declined ambulance.",
-                     "Risk of serious harm given previous domestic abuse at the address.",
-                     "No injuries reported at this time."),
-        "other": ("No injuries reported.", "Minor injuries; first aid given.",
-                  "Potential for serious harm if not attended.", "Financial loss only."),
+        "domestic": (
+            "Victim reports an injury to the face; declined ambulance.",
+            "Risk of serious harm given previous domestic abuse at the address.",
+            "No injuries reported at this time.",
+        ),
+        "other": (
+            "No injuries reported.",
+            "Minor injuries; first aid given.",
+            "Potential for serious harm if not attended.",
+            "Financial loss only.",
+        ),
     },
-    "risk": ("Medium risk; attend within the grade target.",
-             "Low risk; caller content to wait for an appointment.",
-             "High risk; immediate attendance required.",
-             "Risk increases after dark; caller is alone.", "Standard risk."),
-    "investigation": ("CCTV may be available at the premises.", "Witness details taken.",
-                      "Forensic opportunities: preserve the scene.",
-                      "No lines of enquiry at this time.",
-                      "Suspect named by the caller; check previous incidents."),
-    "vulnerability": ("Caller is elderly and lives alone.", "Victim is pregnant.",
-                      "No vulnerabilities disclosed.",
-                      "Caller has a learning disability; confirm understanding.",
-                      "Caller's first language is not English; interpreter may be needed."),
-    "engagement": ("Caller willing to support police action.",
-                   "Victim reluctant to engage; has withdrawn support before.",
-                   "Caller wishes to remain anonymous.",
-                   "Caller asked for a call-back rather than attendance.",
-                   "Victim supportive; will provide a statement."),
+    "risk": (
+        "Medium risk; attend within the grade target.",
+        "Low risk; caller content to wait for an appointment.",
+        "High risk; immediate attendance required.",
+        "Risk increases after dark; caller is alone.",
+        "Standard risk.",
+    ),
+    "investigation": (
+        "CCTV may be available at the premises.",
+        "Witness details taken.",
+        "Forensic opportunities: preserve the scene.",
+        "No lines of enquiry at this time.",
+        "Suspect named by the caller; check previous incidents.",
+    ),
+    "vulnerability": (
+        "Caller is elderly and lives alone.",
+        "Victim is pregnant.",
+        "No vulnerabilities disclosed.",
+        "Caller has a learning disability; confirm understanding.",
+        "Caller's first language is not English; interpreter may be needed.",
+    ),
+    "engagement": (
+        "Caller willing to support police action.",
+        "Victim reluctant to engage; has withdrawn support before.",
+        "Caller wishes to remain anonymous.",
+        "Caller asked for a call-back rather than attendance.",
+        "Victim supportive; will provide a statement.",
+    ),
 }
 CHILDREN_PRESENT = "Children present at the address."
-HOUR_WEIGHTS = (0.55, 0.45, 0.35, 0.28, 0.22, 0.2, 0.25, 0.4, 0.6, 0.7, 0.75, 0.8, 0.85,
-                0.85, 0.9, 0.95, 1.0, 1.0, 1.0, 1.0, 0.95, 0.9, 0.8, 0.7)
+HOUR_WEIGHTS = (
+    0.55,
+    0.45,
+    0.35,
+    0.28,
+    0.22,
+    0.2,
+    0.25,
+    0.4,
+    0.6,
+    0.7,
+    0.75,
+    0.8,
+    0.85,
+    0.85,
+    0.9,
+    0.95,
+    1.0,
+    1.0,
+    1.0,
+    1.0,
+    0.95,
+    0.9,
+    0.8,
+    0.7,
+)
 # The planted domestic-abuse backlog: open, never attended, at these ages (hours). The
 # second is at the home of a registered sex offender who is also a DA perpetrator.
-BACKLOG_AGES_HOURS = (2, 5, 9, 20, 30, 52, 99, 197, 288, 456, 624, 792, 984, 1128, 1464,
-                      1800, 2112)
+BACKLOG_AGES_HOURS = (2, 5, 9, 20, 30, 52, 99, 197, 288, 456, 624, 792, 984, 1128, 1464, 1800, 2112)
 RSO_BACKLOG_INDEX = 1
 
 # --- intelligence --------------------------------------------------------------------------
 
-GRADING_WEIGHTS = (("1", "A", 6), ("1", "B", 8), ("1", "C", 4), ("2", "A", 3), ("2", "B", 14),
-                   ("2", "C", 18), ("2", "D", 4), ("3", "B", 2), ("3", "C", 6), ("3", "D", 5),
-                   ("3", "E", 2))
+GRADING_WEIGHTS = (
+    ("1", "A", 6),
+    ("1", "B", 8),
+    ("1", "C", 4),
+    ("2", "A", 3),
+    ("2", "B", 14),
+    ("2", "C", 18),
+    ("2", "D", 4),
+    ("3", "B", 2),
+    ("3", "C", 6),
+    ("3", "D", 5),
+    ("3", "E", 2),
+)
 HANDLING_CONDITIONS = (
-    "Not to be disclosed outside the police service without the originating officer's "
-    "authority.",
+    "Not to be disclosed outside the police service without the originating officer's authority.",
     "Do not action without first contacting the source handler.",
     "A sanitised version only may be shared with partner agencies.",
     "Not to be disclosed to the subject or any associate: risk to the source.",
@@ -673,50 +1169,78 @@ HANDLING_CONDITIONS = (
 # Themes: (weight, marker codes whose holders are the likely subjects, templates).
 # {p} and {q} are subjects written the way reports write them ("John SMITH (01/02/1990)").
 INTELLIGENCE_THEMES = (
-    (22, ("DRUGS",), (
-        "{p} is believed to be supplying class A drugs from {address}. Visitors arrive on "
-        "foot late in the evening and stay only a few minutes.",
-        "{p} has been seen handing small packages to youths behind the shops on {street}, "
-        "{town}.",
-        "{p} is running a drug line using the mobile number 07700 900{n3}.",
-        "The home of a vulnerable adult at {address} is being used by {p} to deal drugs.",
-    )),
-    (12, ("WEAPONS", "FIREARMS"), (
-        "{p} is reported to carry a large kitchen knife in a rucksack when in {town} town "
-        "centre.",
-        "{p} is said to keep a firearm wrapped in cloth in the loft at {address}.",
-        "{p} has been showing a machete to friends and talking about using it.",
-    )),
-    (16, ("DAPERP", "DAVICT"), (
-        "{p} has been seen at {address} despite bail conditions not to contact {q}.",
-        "Neighbours hear {p} threatening {q} through the wall at {address} most weekends.",
-        "{q} has told a friend that {p} checks their phone and will not let them leave the "
-        "house alone.",
-    )),
-    (12, ("VIOLENT",), (
-        "{p} has said they will sort out a man who owes them money; an assault is likely "
-        "this weekend.",
-        "{p} and {q} are associating and are believed to be responsible for shed "
-        "burglaries in {town}.",
-        "{p} is drinking heavily again and has been fighting outside the pubs on {street}.",
-    )),
-    (6, ("RSO",), (
-        "{p} is reported to be staying at {address} most nights, which is not the "
-        "registered address.",
-        "{p} has been seen talking to children near the play area on {street}, {town}.",
-    )),
-    (8, ("MISSING", "VULN"), (
-        "{p} is being picked up by older males in a grey car near {street} and returns "
-        "home late; possible exploitation.",
-        "{p} is believed to be staying with associates at {address} when reported missing.",
-    )),
-    (10, (), (
-        "Premises at {address} are reported to be used to store stolen power tools.",
-        "Youths gather at {address} in the evenings using nitrous oxide and intimidating "
-        "residents.",
-        "A black hatchback is seen at {address} at all hours; occupants believed to be "
-        "dealing.",
-    )),
+    (
+        22,
+        ("DRUGS",),
+        (
+            "{p} is believed to be supplying class A drugs from {address}. Visitors arrive on "
+            "foot late in the evening and stay only a few minutes.",
+            "{p} has been seen handing small packages to youths behind the shops on {street}, "
+            "{town}.",
+            "{p} is running a drug line using the mobile number 07700 900{n3}.",
+            "The home of a vulnerable adult at {address} is being used by {p} to deal drugs.",
+        ),
+    ),
+    (
+        12,
+        ("WEAPONS", "FIREARMS"),
+        (
+            "{p} is reported to carry a large kitchen knife in a rucksack when in {town} town "
+            "centre.",
+            "{p} is said to keep a firearm wrapped in cloth in the loft at {address}.",
+            "{p} has been showing a machete to friends and talking about using it.",
+        ),
+    ),
+    (
+        16,
+        ("DAPERP", "DAVICT"),
+        (
+            "{p} has been seen at {address} despite bail conditions not to contact {q}.",
+            "Neighbours hear {p} threatening {q} through the wall at {address} most weekends.",
+            "{q} has told a friend that {p} checks their phone and will not let them leave the "
+            "house alone.",
+        ),
+    ),
+    (
+        12,
+        ("VIOLENT",),
+        (
+            "{p} has said they will sort out a man who owes them money; an assault is likely "
+            "this weekend.",
+            "{p} and {q} are associating and are believed to be responsible for shed "
+            "burglaries in {town}.",
+            "{p} is drinking heavily again and has been fighting outside the pubs on {street}.",
+        ),
+    ),
+    (
+        6,
+        ("RSO",),
+        (
+            "{p} is reported to be staying at {address} most nights, which is not the "
+            "registered address.",
+            "{p} has been seen talking to children near the play area on {street}, {town}.",
+        ),
+    ),
+    (
+        8,
+        ("MISSING", "VULN"),
+        (
+            "{p} is being picked up by older males in a grey car near {street} and returns "
+            "home late; possible exploitation.",
+            "{p} is believed to be staying with associates at {address} when reported missing.",
+        ),
+    ),
+    (
+        10,
+        (),
+        (
+            "Premises at {address} are reported to be used to store stolen power tools.",
+            "Youths gather at {address} in the evenings using nitrous oxide and intimidating "
+            "residents.",
+            "A black hatchback is seen at {address} at all hours; occupants believed to be "
+            "dealing.",
+        ),
+    ),
 )
 
 
@@ -725,9 +1249,9 @@ class _Town:
     name: str
     latitude: float
     longitude: float
-    area: str             # postcode area, "LS"
+    area: str  # postcode area, "LS"
     districts: list[int]  # postcode districts in that area, 3 -> "LS3"
-    weight: float         # share of the force's streets
+    weight: float  # share of the force's streets
 
 
 @dataclass(slots=True)
@@ -737,9 +1261,9 @@ class _Street:
     latitude: float
     longitude: float
     heading: tuple[float, float]  # degrees per house number, so numbers run along a line
-    postcodes: list[str]          # one per stretch of about thirty numbers
+    postcodes: list[str]  # one per stretch of about thirty numbers
     next_number: int = 1
-    flats_at: int = 0             # building number currently being divided into flats
+    flats_at: int = 0  # building number currently being divided into flats
     flats_made: int = 0
     public_places: list[str] = field(default_factory=list)
 
@@ -760,16 +1284,20 @@ class _ForceGenerator:
         names = EnGbNames
         # The en_GB lists are ordered roughly by popularity; Zipf weights keep the
         # common names common.
-        self.male_names = _Weighted(names.first_names_male,
-                                    [1 / (r + 8) for r in range(len(names.first_names_male))])
+        self.male_names = _Weighted(
+            names.first_names_male, [1 / (r + 8) for r in range(len(names.first_names_male))]
+        )
         self.female_names = _Weighted(
-            names.first_names_female, [1 / (r + 8) for r in range(len(names.first_names_female))])
+            names.first_names_female, [1 / (r + 8) for r in range(len(names.first_names_female))]
+        )
         surnames = list(names.last_names.items())
         self.surnames = _Weighted([s for s, _ in surnames], [w for _, w in surnames])
         self.plain_surnames = [s for s, _ in surnames if s.isalpha()]
         self.forename_families = {
-            sex: _Weighted([f for f in FORENAME_FAMILIES if f.sex == sex],
-                           [1.0] * sum(1 for f in FORENAME_FAMILIES if f.sex == sex))
+            sex: _Weighted(
+                [f for f in FORENAME_FAMILIES if f.sex == sex],
+                [1.0] * sum(1 for f in FORENAME_FAMILIES if f.sex == sex),
+            )
             for sex in (MALE, FEMALE)
         }
 
@@ -796,8 +1324,13 @@ class _ForceGenerator:
         self.force_name = f"{self.towns[0].name} Synthetic Constabulary"
         control_rooms = [f"{t.name} Control Room" for t in self.towns[:2]]
         bureau = f"Force Intelligence Bureau, {self.towns[0].name}"
-        shares = ((Role.SUPERVISOR, 0.12), (Role.DISPATCHER, 0.20), (Role.INTELLIGENCE, 0.12),
-                  (Role.ANALYST, 0.08), (Role.ADMINISTRATOR, 0.08))
+        shares = (
+            (Role.SUPERVISOR, 0.12),
+            (Role.DISPATCHER, 0.20),
+            (Role.INTELLIGENCE, 0.12),
+            (Role.ANALYST, 0.08),
+            (Role.ADMINISTRATOR, 0.08),
+        )
         roles = [Role.SUPERVISOR]  # demo.supervisor first
         for role, share in shares:
             roles += [role] * max(1, round(total * share) - (1 if role is Role.SUPERVISOR else 0))
@@ -824,12 +1357,18 @@ class _ForceGenerator:
                 station = f"Headquarters, {self.towns[0].name}"
             else:
                 station = control_rooms[0] if rng.random() < 0.75 else control_rooms[-1]
-            planned.append({
-                "username": username, "collar_number": str(collars[i]),
-                "display_name": f"{forename} {surname}", "role": role.value,
-                "station": station, "active": True, "locked": False,
-                "created_at": self.ago(rng.randint(30, 4000) * 86400),
-            })
+            planned.append(
+                {
+                    "username": username,
+                    "collar_number": str(collars[i]),
+                    "display_name": f"{forename} {surname}",
+                    "role": role.value,
+                    "station": station,
+                    "active": True,
+                    "locked": False,
+                    "created_at": self.ago(rng.randint(30, 4000) * 86400),
+                }
+            )
         usernames = [p["username"] for p in planned]
         existing = self.w.uow.bulk.existing_usernames(usernames)
         self.w.rows("staff", Staff, [p for p in planned if p["username"] not in existing])
@@ -841,9 +1380,12 @@ class _ForceGenerator:
         self._staff_pools: dict[tuple[Role, ...], list[int]] = {}
         # Each handler has a usual workstation; a control room has a few dozen, shared
         # across shifts.
-        self.workstation = {sid: f"WS-{n % WORKSTATIONS + 1:02d}" for n, sid in
-                            enumerate(self.staff_by_role[Role.CALL_HANDLER] +
-                                      self.staff_by_role[Role.DISPATCHER])}
+        self.workstation = {
+            sid: f"WS-{n % WORKSTATIONS + 1:02d}"
+            for n, sid in enumerate(
+                self.staff_by_role[Role.CALL_HANDLER] + self.staff_by_role[Role.DISPATCHER]
+            )
+        }
         self.w.commit()
         self.w.progress("staff", total, total)
 
@@ -872,12 +1414,16 @@ class _ForceGenerator:
             first = districts_used.get(area, 0) + 1
             count = 4 if i == 0 else rng.randint(1, 3)
             districts_used[area] = first + count - 1
-            towns.append(_Town(
-                name=name,
-                latitude=rng.uniform(LATITUDE_RANGE[0] + 0.04, LATITUDE_RANGE[1] - 0.04),
-                longitude=rng.uniform(LONGITUDE_RANGE[0] + 0.06, LONGITUDE_RANGE[1] - 0.06),
-                area=area, districts=list(range(first, first + count)),
-                weight=1 / (i + 1) ** 0.7))
+            towns.append(
+                _Town(
+                    name=name,
+                    latitude=rng.uniform(LATITUDE_RANGE[0] + 0.04, LATITUDE_RANGE[1] - 0.04),
+                    longitude=rng.uniform(LONGITUDE_RANGE[0] + 0.06, LONGITUDE_RANGE[1] - 0.06),
+                    area=area,
+                    districts=list(range(first, first + count)),
+                    weight=1 / (i + 1) ** 0.7,
+                )
+            )
         return towns
 
     def make_locations(self) -> None:
@@ -903,8 +1449,10 @@ class _ForceGenerator:
             codes = []
             for _k in range(rng.choice((1, 1, 2, 3))):
                 for _attempt in range(50):
-                    code = (f"{town.area}{rng.choice(town.districts)} {rng.randint(1, 9)}"
-                            f"{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}")
+                    code = (
+                        f"{town.area}{rng.choice(town.districts)} {rng.randint(1, 9)}"
+                        f"{rng.choice(INWARD_LETTERS)}{rng.choice(INWARD_LETTERS)}"
+                    )
                     if code not in postcodes:
                         postcodes.add(code)
                         codes.append(code)
@@ -913,17 +1461,23 @@ class _ForceGenerator:
                 continue
             angle_lat, angle_lon = rng.uniform(-1, 1), rng.uniform(-1, 1)
             self.streets_by_town[t].append(len(streets))
-            streets.append(_Street(
-                name=name, town=t,
-                latitude=town.latitude + rng.gauss(0, 0.012),
-                longitude=town.longitude + rng.gauss(0, 0.02),
-                heading=(angle_lat * 0.00012, angle_lon * 0.0002), postcodes=codes))
+            streets.append(
+                _Street(
+                    name=name,
+                    town=t,
+                    latitude=town.latitude + rng.gauss(0, 0.012),
+                    longitude=town.longitude + rng.gauss(0, 0.02),
+                    heading=(angle_lat * 0.00012, angle_lon * 0.0002),
+                    postcodes=codes,
+                )
+            )
         self.streets = streets
         street_pick = _Weighted(range(len(streets)), [rng.uniform(0.5, 2.0) for _ in streets])
-        kind_pick = _Weighted(("house", "flat", "shop", "pub", "business", "public"),
-                              (70, 12, 6, 2, 3, 7))
+        kind_pick = _Weighted(
+            ("house", "flat", "shop", "pub", "business", "public"), (70, 12, 6, 2, 3, 7)
+        )
         self.loc_kind: list[str] = []
-        self.loc_text: list[str] = []    # "12 Mill Lane, Calderford LS3 4AB"
+        self.loc_text: list[str] = []  # "12 Mill Lane, Calderford LS3 4AB"
         self.loc_postcode: list[str] = []
         self.loc_street: list[int] = []
         self.location_ids: list[int] = []
@@ -940,16 +1494,28 @@ class _ForceGenerator:
                 self.loc_street.append(s)
                 self.loc_text.append(f"{address}, {town_name} {postcode}")
                 self.loc_postcode.append(postcode)
-                rows.append({
-                    "address": address, "street": street.name, "town": town_name,
-                    "postcode": postcode,
-                    "latitude": round(street.latitude + street.heading[0] * number
-                                      + rng.uniform(-0.0002, 0.0002), 6),
-                    "longitude": round(street.longitude + street.heading[1] * number
-                                       + rng.uniform(-0.0003, 0.0003), 6),
-                    "verified": rng.random() < 0.97,
-                    "created_at": self.ago(rng.randint(1, 3650) * 86400),
-                })
+                rows.append(
+                    {
+                        "address": address,
+                        "street": street.name,
+                        "town": town_name,
+                        "postcode": postcode,
+                        "latitude": round(
+                            street.latitude
+                            + street.heading[0] * number
+                            + rng.uniform(-0.0002, 0.0002),
+                            6,
+                        ),
+                        "longitude": round(
+                            street.longitude
+                            + street.heading[1] * number
+                            + rng.uniform(-0.0003, 0.0003),
+                            6,
+                        ),
+                        "verified": rng.random() < 0.97,
+                        "created_at": self.ago(rng.randint(1, 3650) * 86400),
+                    }
+                )
             self.location_ids += self.w.rows_with_ids("locations", Location, rows)
             self.w.commit()
             self.w.progress("locations", end, total)
@@ -964,8 +1530,11 @@ class _ForceGenerator:
                 street.flats_at, street.flats_made = street.next_number, 0
                 street.next_number += 1
             street.flats_made += 1
-            return (f"Flat {street.flats_made}, {street.flats_at} {street.name}", street.flats_at,
-                    kind)
+            return (
+                f"Flat {street.flats_made}, {street.flats_at} {street.name}",
+                street.flats_at,
+                kind,
+            )
         if kind == "public":
             place = rng.choice(PUBLIC_PLACES)
             if place not in street.public_places:  # one car park per street, not two
@@ -1019,8 +1588,9 @@ class _ForceGenerator:
         low, high = self.adult_band.pick(rng)
         return rng.randint(low, high)
 
-    def _new_person(self, rng: random.Random, sex: str, age: int, home: int,
-                    surname: str | None = None) -> int:
+    def _new_person(
+        self, rng: random.Random, sex: str, age: int, home: int, surname: str | None = None
+    ) -> int:
         index = len(self.p_forename)
         self.p_sex.append(sex)
         self.p_forename.append(self._forename(rng, sex))
@@ -1038,8 +1608,9 @@ class _ForceGenerator:
         if rng.random() < 0.02:
             self.p_dob.append(None)  # date of birth never obtained
         else:
-            self.p_dob.append(self.today - timedelta(days=age * 365 + rng.randrange(365) +
-                                                     age // 4))
+            self.p_dob.append(
+                self.today - timedelta(days=age * 365 + rng.randrange(365) + age // 4)
+            )
         self.p_home.append(home)
         self.p_restricted.append(False)
         return index
@@ -1048,8 +1619,9 @@ class _ForceGenerator:
         rng = self.rng("persons")
         total = self.size.persons
         self.w.progress("persons", 0, total)
-        self.adult_band = _Weighted([(lo, hi) for lo, hi, _ in ADULT_AGE_BANDS],
-                                    [w for _, _, w in ADULT_AGE_BANDS])
+        self.adult_band = _Weighted(
+            [(lo, hi) for lo, hi, _ in ADULT_AGE_BANDS], [w for _, _, w in ADULT_AGE_BANDS]
+        )
         size_pick = _Weighted([s for s, _ in HOUSEHOLD_SIZES], [w for _, w in HOUSEHOLD_SIZES])
         self.p_sex: list[str] = []
         self.p_forename: list[str] = []
@@ -1058,7 +1630,7 @@ class _ForceGenerator:
         self.p_birth_surname: list[str] = []
         self.p_age: list[int] = []
         self.p_dob: list[date | None] = []
-        self.p_home: list[int] = []      # location index, or -1 for no known address
+        self.p_home: list[int] = []  # location index, or -1 for no known address
         self.p_restricted: list[bool] = []
         couples: list[tuple[int, int, int]] = []  # (home, head, partner)
         homes = list(self.locations_of_kind.get("home", []))
@@ -1091,31 +1663,44 @@ class _ForceGenerator:
                     else:
                         age = rng.randint(18, 45)
                     surname = self.p_surname[head] if rng.random() < 0.8 else None
-                    self._new_person(rng, MALE if rng.random() < 0.5 else FEMALE, age, home,
-                                     surname=surname)
+                    self._new_person(
+                        rng, MALE if rng.random() < 0.5 else FEMALE, age, home, surname=surname
+                    )
                     members += 1
             else:
-                self._new_person(rng, MALE if rng.random() < 0.55 else FEMALE,
-                                 rng.randint(16, 70), -1)
+                self._new_person(
+                    rng, MALE if rng.random() < 0.55 else FEMALE, rng.randint(16, 70), -1
+                )
         self._plant_name_variants(rng, originals)
         self._plant_markers(rng, originals, couples)
         aliases = self._aliases(rng, originals, couples)
         # Recorded in the last ten years (never before birth); a duplicate always after
         # its original.
-        self.p_created = [self.ago(rng.randint(1, max(1, min(3650, self.p_age[i] * 365)))
-                                   * 86400 + rng.randint(0, 86399)) for i in range(originals)]
+        self.p_created = [
+            self.ago(
+                rng.randint(1, max(1, min(3650, self.p_age[i] * 365))) * 86400
+                + rng.randint(0, 86399)
+            )
+            for i in range(originals)
+        ]
         self._near_duplicates(rng, originals, duplicates)
 
         self.person_ids: list[int] = []
         for start, end in _chunks(total):
             rows = []
             for i in range(start, end):
-                rows.append({
-                    "forename": self.p_forename[i], "middle_names": self.p_middle[i],
-                    "surname": self.p_surname[i], "date_of_birth": self.p_dob[i],
-                    "gender": self.p_sex[i], "restricted": self.p_restricted[i],
-                    "created_at": self.p_created[i], "created_by_id": self.staff(rng, *Role),
-                })
+                rows.append(
+                    {
+                        "forename": self.p_forename[i],
+                        "middle_names": self.p_middle[i],
+                        "surname": self.p_surname[i],
+                        "date_of_birth": self.p_dob[i],
+                        "gender": self.p_sex[i],
+                        "restricted": self.p_restricted[i],
+                        "created_at": self.p_created[i],
+                        "created_by_id": self.staff(rng, *Role),
+                    }
+                )
             self.person_ids += self.w.rows_with_ids("persons", Person, rows)
             self.w.commit()
             self.w.progress("persons", end, total)
@@ -1134,8 +1719,11 @@ class _ForceGenerator:
                     continue
                 for _attempt in range(1000):
                     i = rng.randrange(originals)
-                    if (self.p_sex[i] == family.sex and self.p_age[i] >= 16
-                            and self.p_forename[i] not in _FAMILY_FORENAMES):
+                    if (
+                        self.p_sex[i] == family.sex
+                        and self.p_age[i] >= 16
+                        and self.p_forename[i] not in _FAMILY_FORENAMES
+                    ):
                         self.p_forename[i] = spelling
                         forenames_present.add(spelling)
                         break
@@ -1150,10 +1738,11 @@ class _ForceGenerator:
                     surnames_present.add(spelling)
                     break
 
-    def _plant_markers(self, rng: random.Random, originals: int,
-                       couples: list[tuple[int, int, int]]) -> None:
+    def _plant_markers(
+        self, rng: random.Random, originals: int, couples: list[tuple[int, int, int]]
+    ) -> None:
         self.marker_codes = {m.code for m in self.w.uow.reference.marker_types() if m.active}
-        self.marker_rows: list[tuple[int, str]] = []   # (person index, code)
+        self.marker_rows: list[tuple[int, str]] = []  # (person index, code)
         marked: dict[int, list[str]] = {}
 
         def mark(person: int, code: str) -> None:
@@ -1211,8 +1800,9 @@ class _ForceGenerator:
             for person in rng.sample(pool, count):
                 mark(person, code)
         self.marked = marked
-        self.offenders = sorted(p for p, codes in marked.items()
-                                if any(c in OFFENDER_CODES for c in codes))
+        self.offenders = sorted(
+            p for p, codes in marked.items() if any(c in OFFENDER_CODES for c in codes)
+        )
         self.persons_with: dict[str, list[int]] = {code: [] for code in MARKER_NOTES}
         for person, code in self.marker_rows:
             self.persons_with[code].append(person)
@@ -1223,15 +1813,17 @@ class _ForceGenerator:
         for person in self.anonymous:
             self.p_restricted[person] = True
 
-    def _aliases(self, rng: random.Random, originals: int,
-                 couples: list[tuple[int, int, int]]) -> list[tuple[int, str | None, str, str]]:
+    def _aliases(
+        self, rng: random.Random, originals: int, couples: list[tuple[int, int, int]]
+    ) -> list[tuple[int, str | None, str, str]]:
         aliases: list[tuple[int, str | None, str, str]] = []  # (person, forename, surname, kind)
         for _home, head, partner in couples:
             for person in (head, partner):
                 married_name = self.p_birth_surname[person] != self.p_surname[person]
                 if self.p_sex[person] == FEMALE and married_name and rng.random() < 0.7:
-                    aliases.append((person, self.p_forename[person],
-                                    self.p_birth_surname[person], "maiden"))
+                    aliases.append(
+                        (person, self.p_forename[person], self.p_birth_surname[person], "maiden")
+                    )
         for person in range(originals):
             nicknames = NICKNAMES.get(self.p_forename[person])
             if nicknames and self.p_age[person] >= 12 and rng.random() < 0.25:
@@ -1247,12 +1839,18 @@ class _ForceGenerator:
     def _near_duplicates(self, rng: random.Random, originals: int, duplicates: int) -> None:
         """The same person entered twice: a variant spelling and/or a day-month transposed
         date of birth, same home address, and none of the original's markers."""
-        candidates = [i for i in range(originals)
-                      if self.p_home[i] >= 0 and self.p_age[i] >= 16 and self.p_dob[i] is not None]
+        candidates = [
+            i
+            for i in range(originals)
+            if self.p_home[i] >= 0 and self.p_age[i] >= 16 and self.p_dob[i] is not None
+        ]
         self.duplicate_of: list[int] = rng.sample(candidates, min(duplicates, len(candidates)))
         for original in self.duplicate_of:
-            forename, surname, dob = (self.p_forename[original], self.p_surname[original],
-                                      self.p_dob[original])
+            forename, surname, dob = (
+                self.p_forename[original],
+                self.p_surname[original],
+                self.p_dob[original],
+            )
             transposed = _transposed(dob) if dob is not None else None
             if transposed is not None and rng.random() < 0.4:
                 dob = transposed
@@ -1265,8 +1863,9 @@ class _ForceGenerator:
                     surname = rng.choice([s for s in surname_family if s != surname])
                 elif "-" in surname:
                     # "Hughes Whitfield", or just "Whitfield"
-                    surname = (surname.replace("-", " ") if rng.random() < 0.5
-                               else surname.split("-")[1])
+                    surname = (
+                        surname.replace("-", " ") if rng.random() < 0.5 else surname.split("-")[1]
+                    )
                 elif rng.random() < 0.5:
                     surname = _typo(surname, rng)
                 else:
@@ -1287,8 +1886,9 @@ class _ForceGenerator:
 
     def _person_children(self, rng: random.Random, aliases) -> None:
         ids = self.person_ids
-        alias_rows = [{"person_id": ids[p], "forename": f, "surname": s, "kind": k}
-                      for p, f, s, k in aliases]
+        alias_rows = [
+            {"person_id": ids[p], "forename": f, "surname": s, "kind": k} for p, f, s, k in aliases
+        ]
         address_rows = []
         homes_list = self.locations_of_kind.get("home", [])
         work = self.locations_of_kind.get("business", []) + self.locations_of_kind.get("shop", [])
@@ -1300,22 +1900,40 @@ class _ForceGenerator:
             moved_in = self.today - timedelta(days=rng.randint(1, lived)) if lived > 1 else born
             if self.p_age[person] >= 20 and rng.random() < 0.15 and homes_list:
                 before = moved_in - timedelta(days=rng.randint(200, 3000))
-                address_rows.append({"person_id": ids[person],
-                                     "location_id": self.location_ids[rng.choice(homes_list)],
-                                     "kind": "previous", "valid_from": before,
-                                     "valid_to": moved_in})
-            address_rows.append({"person_id": ids[person],
-                                 "location_id": self.location_ids[home], "kind": "home",
-                                 "valid_from": moved_in, "valid_to": None})
+                address_rows.append(
+                    {
+                        "person_id": ids[person],
+                        "location_id": self.location_ids[rng.choice(homes_list)],
+                        "kind": "previous",
+                        "valid_from": before,
+                        "valid_to": moved_in,
+                    }
+                )
+            address_rows.append(
+                {
+                    "person_id": ids[person],
+                    "location_id": self.location_ids[home],
+                    "kind": "home",
+                    "valid_from": moved_in,
+                    "valid_to": None,
+                }
+            )
             if work and 18 <= self.p_age[person] <= 65 and rng.random() < 0.04:
-                address_rows.append({"person_id": ids[person],
-                                     "location_id": self.location_ids[rng.choice(work)],
-                                     "kind": "work", "valid_from": moved_in, "valid_to": None})
+                address_rows.append(
+                    {
+                        "person_id": ids[person],
+                        "location_id": self.location_ids[rng.choice(work)],
+                        "kind": "work",
+                        "valid_from": moved_in,
+                        "valid_to": None,
+                    }
+                )
         marker_rows = []
         for person, code in self.marker_rows:
             age_days = max(40, (self.p_age[person] - 10) * 365)
-            set_at = self.ago(rng.randint(20, min(9 * 365, age_days)) * 86400
-                              + rng.randint(0, 86399))
+            set_at = self.ago(
+                rng.randint(20, min(9 * 365, age_days)) * 86400 + rng.randint(0, 86399)
+            )
             valid_from = set_at.date()
             valid_to = None
             roll = rng.random()
@@ -1324,12 +1942,17 @@ class _ForceGenerator:
                 valid_to = valid_from + timedelta(days=rng.randint(1, since - 1))  # expired
             elif roll < 0.16:
                 valid_to = self.today + timedelta(days=rng.randint(30, 900))
-            marker_rows.append({
-                "person_id": ids[person], "marker_code": code,
-                "note": rng.choice(MARKER_NOTES.get(code, ("",))) or None,
-                "set_by_id": self.staff(rng, Role.INTELLIGENCE, Role.SUPERVISOR),
-                "set_at": set_at, "valid_from": valid_from, "valid_to": valid_to,
-            })
+            marker_rows.append(
+                {
+                    "person_id": ids[person],
+                    "marker_code": code,
+                    "note": rng.choice(MARKER_NOTES.get(code, ("",))) or None,
+                    "set_by_id": self.staff(rng, Role.INTELLIGENCE, Role.SUPERVISOR),
+                    "set_at": set_at,
+                    "valid_from": valid_from,
+                    "valid_to": valid_to,
+                }
+            )
         self.w.rows("person aliases", PersonAlias, alias_rows)
         self.w.rows("person addresses", PersonAddress, address_rows)
         self.w.rows("warning markers", WarningMarker, marker_rows)
@@ -1353,12 +1976,16 @@ class _ForceGenerator:
                     hazards[(location, "OXYGEN IN USE")] = None
             elif kind in ("shop", "pub", "business") and roll < 0.08:
                 hazards[(location, "CCTV ON PREMISES")] = None
-        rows = [{
-            "location_id": self.location_ids[location], "hazard": hazard,
-            "note": rng.choice(HAZARD_NOTES[hazard]),
-            "set_by_id": self.staff(rng, Role.SUPERVISOR, Role.INTELLIGENCE, Role.CALL_HANDLER),
-            "set_at": self.ago(rng.randint(5, 2500) * 86400 + rng.randint(0, 86399)),
-        } for location, hazard in sorted(hazards)]
+        rows = [
+            {
+                "location_id": self.location_ids[location],
+                "hazard": hazard,
+                "note": rng.choice(HAZARD_NOTES[hazard]),
+                "set_by_id": self.staff(rng, Role.SUPERVISOR, Role.INTELLIGENCE, Role.CALL_HANDLER),
+                "set_at": self.ago(rng.randint(5, 2500) * 86400 + rng.randint(0, 86399)),
+            }
+            for location, hazard in sorted(hazards)
+        ]
         self.w.rows("location hazards", LocationHazard, rows)
 
     def person_name(self, person: int) -> str:
@@ -1366,8 +1993,10 @@ class _ForceGenerator:
 
     def person_in_report(self, person: int) -> str:
         # Intelligence writes surnames in capitals, with the date of birth.
-        return (f"{self.p_forename[person]} {self.p_surname[person].upper()} "
-                f"({_uk_date(self.p_dob[person])})")
+        return (
+            f"{self.p_forename[person]} {self.p_surname[person].upper()} "
+            f"({_uk_date(self.p_dob[person])})"
+        )
 
     # --- incidents ------------------------------------------------------------------------
 
@@ -1381,8 +2010,14 @@ class _ForceGenerator:
         self._prepare_places(rng)
         # Jitter of up to a fifth of the age (at most eight hours) keeps the planted
         # calls from all arriving at the anchor's time of day.
-        planted = [(hours * 3600 + rng.randint(0, min(hours * 720, 8 * 3600)), n)
-                   for n, hours in enumerate(BACKLOG_AGES_HOURS)] if "DOM" in types else []
+        planted = (
+            [
+                (hours * 3600 + rng.randint(0, min(hours * 720, 8 * 3600)), n)
+                for n, hours in enumerate(BACKLOG_AGES_HOURS)
+            ]
+            if "DOM" in types
+            else []
+        )
         ages = self._ages(rng, total - len(planted), INCIDENT_SPAN_DAYS, 1.5, HOUR_WEIGHTS)
         specs = [(age, -1) for age in ages] + planted
         specs.sort(key=lambda s: -s[0])  # oldest first; ids then follow time
@@ -1393,8 +2028,9 @@ class _ForceGenerator:
             for k in range(start, end):
                 age, backlog = specs[k]
                 code = "DOM" if backlog >= 0 else type_pick.pick(rng)
-                row, persons, entries = self._incident(rng, references[k], age, types[code],
-                                                       backlog)
+                row, persons, entries = self._incident(
+                    rng, references[k], age, types[code], backlog
+                )
                 incidents.append(row)
                 links.append(persons)
                 log.append(entries)
@@ -1413,12 +2049,21 @@ class _ForceGenerator:
             self.w.progress("incidents", end, total)
         # The app numbers new incidents from each day's last number: without these rows
         # its next incident today would reuse a seeded reference.
-        self.w.rows(None, IncidentSequence,
-                    [{"day": day, "last_number": n} for day, n in last_numbers.items()])
+        self.w.rows(
+            None,
+            IncidentSequence,
+            [{"day": day, "last_number": n} for day, n in last_numbers.items()],
+        )
         self.w.commit()
 
-    def _ages(self, rng: random.Random, count: int, span_days: int, skew: float,
-              hour_weights: Sequence[float]) -> list[int]:
+    def _ages(
+        self,
+        rng: random.Random,
+        count: int,
+        span_days: int,
+        skew: float,
+        hour_weights: Sequence[float],
+    ) -> list[int]:
         """Ages in seconds: more recent ones more often (`skew` > 1), and shaped by the
         hour of day (rejection sampling against `hour_weights`)."""
         span = span_days * 86400
@@ -1453,9 +2098,13 @@ class _ForceGenerator:
             kind: _Weighted(places, [min(rng.paretovariate(1.3), 200.0) * boost[p] for p in places])
             for kind, places in self.locations_of_kind.items()
         }
-        self.da_pick = (_Weighted(self.da_households,
-                                  [min(rng.paretovariate(1.2), 50.0) for _ in self.da_households])
-                        if self.da_households else None)
+        self.da_pick = (
+            _Weighted(
+                self.da_households, [min(rng.paretovariate(1.2), 50.0) for _ in self.da_households]
+            )
+            if self.da_households
+            else None
+        )
         self.residents: dict[int, list[int]] = {}
         for person, home in enumerate(self.p_home):
             if home >= 0:
@@ -1468,7 +2117,8 @@ class _ForceGenerator:
         kinds = self.kinds_for_type.get(incident_type.code)
         if kinds is None:
             choices = TYPE_PLACES.get(incident_type.code) or HEADING_PLACES.get(
-                incident_type.heading, (("home", 1),))
+                incident_type.heading, (("home", 1),)
+            )
             kinds = _Weighted([k for k, _ in choices], [w for _, w in choices])
             self.kinds_for_type[incident_type.code] = kinds
         kind = kinds.pick(rng)
@@ -1497,13 +2147,17 @@ class _ForceGenerator:
             return local
         return self._random_person(rng)
 
-    def _incident(self, rng: random.Random, reference: str, age: int, incident_type,
-                  backlog: int) -> tuple[dict, list[dict], list[dict]]:
+    def _incident(
+        self, rng: random.Random, reference: str, age: int, incident_type, backlog: int
+    ) -> tuple[dict, list[dict], list[dict]]:
         code = incident_type.code
         opened_at = self.ago(age)
         handler = self.staff(rng, Role.CALL_HANDLER)
-        workstation = (self.workstation.get(handler, "WS-01") if rng.random() < 0.8
-                       else f"WS-{rng.randint(1, WORKSTATIONS):02d}")
+        workstation = (
+            self.workstation.get(handler, "WS-01")
+            if rng.random() < 0.8
+            else f"WS-{rng.randint(1, WORKSTATIONS):02d}"
+        )
         people: dict[tuple[int, str], None] = {}
 
         def link(person: int | None, role: PersonRole) -> None:
@@ -1511,11 +2165,16 @@ class _ForceGenerator:
                 people[(person, role.value)] = None
 
         location: int | None
-        if incident_type.domestic and self.da_pick is not None and (
-                backlog >= 0 or rng.random() < 0.7):
-            home, perp, victim = (self.rso_da_household
-                                  if backlog == RSO_BACKLOG_INDEX and self.rso_da_household
-                                  else self.da_pick.pick(rng))
+        if (
+            incident_type.domestic
+            and self.da_pick is not None
+            and (backlog >= 0 or rng.random() < 0.7)
+        ):
+            home, perp, victim = (
+                self.rso_da_household
+                if backlog == RSO_BACKLOG_INDEX and self.rso_da_household
+                else self.da_pick.pick(rng)
+            )
             location = home
             link(victim if rng.random() < 0.55 else self._random_person(rng), PersonRole.CALLER)
             link(victim, PersonRole.VICTIM)
@@ -1543,18 +2202,27 @@ class _ForceGenerator:
                     link(victim, PersonRole.VICTIM)
                 link(victim if rng.random() < 0.6 else self._random_person(rng), PersonRole.CALLER)
                 if rng.random() < 0.5:
-                    suspect = (rng.choice(self.offender_list) if rng.random() < 0.65
-                               else self._random_person(rng))
+                    suspect = (
+                        rng.choice(self.offender_list)
+                        if rng.random() < 0.65
+                        else self._random_person(rng)
+                    )
                     if suspect != victim:
                         link(suspect, PersonRole.SUSPECT)
                 if rng.random() < 0.2:
                     link(self._random_person(rng), PersonRole.WITNESS)
             elif code in ("WELF", "MHEA", "SUIC", "MISP", "SUDD"):
-                pool = {"MHEA": "MENTAL", "SUIC": "SUICIDE", "MISP": "MISSING",
-                        "WELF": "VULN"}.get(code)
+                pool = {"MHEA": "MENTAL", "SUIC": "SUICIDE", "MISP": "MISSING", "WELF": "VULN"}.get(
+                    code
+                )
                 marked = self.persons_with.get(pool, []) if pool else []
-                subject = (rng.choice(marked) if marked and rng.random() < 0.5
-                           else local if local is not None else self._random_person(rng))
+                subject = (
+                    rng.choice(marked)
+                    if marked and rng.random() < 0.5
+                    else local
+                    if local is not None
+                    else self._random_person(rng)
+                )
                 link(subject, PersonRole.SUBJECT)
                 if rng.random() < 0.8:
                     link(self._random_person(rng), PersonRole.CALLER)
@@ -1591,17 +2259,22 @@ class _ForceGenerator:
                 grade, regraded_at = initial, None
 
         domestic = bool(incident_type.domestic) or (
-            code in ("ASLT", "ASLTI", "HARA", "CDAM", "WELF") and rng.random() < 0.12)
+            code in ("ASLT", "ASLTI", "HARA", "CDAM", "WELF") and rng.random() < 0.12
+        )
         household = self.residents.get(location, []) if location is not None else []
         has_child = any(self.p_age[p] < 18 for p in household)
         child_present = (
             code == "CHLD"
             or (domestic and rng.random() < (0.7 if has_child else 0.05))
             or (code == "MISP" and rng.random() < 0.4)
-            or (not domestic and rng.random() < 0.02))
-        weapons = (code == "WEAP" or (code == "ROBB" and rng.random() < 0.3)
-                   or (code in ("ASLTI", "DOMV") and rng.random() < 0.15)
-                   or (incident_type.possible_crime and rng.random() < 0.01))
+            or (not domestic and rng.random() < 0.02)
+        )
+        weapons = (
+            code == "WEAP"
+            or (code == "ROBB" and rng.random() < 0.3)
+            or (code in ("ASLTI", "DOMV") and rng.random() < 0.15)
+            or (incident_type.possible_crime and rng.random() < 0.01)
+        )
 
         # The call's life: when a resource was assigned, arrived and the incident closed,
         # as seconds after opening (None: never). Whatever lies beyond the anchor has not
@@ -1652,8 +2325,13 @@ class _ForceGenerator:
                 self.crime_numbers[year] = self.crime_numbers.get(year, 0) + 1
                 crime_reference = f"CRM-{year}-{self.crime_numbers[year]:06d}"
             elif incident_type.possible_crime:
-                no_crime_reason = (REVIEW_CLOSURE if stuck else result if result.startswith(
-                    "No crime") else rng.choice(NO_CRIME_REASONS))
+                no_crime_reason = (
+                    REVIEW_CLOSURE
+                    if stuck
+                    else result
+                    if result.startswith("No crime")
+                    else rng.choice(NO_CRIME_REASONS)
+                )
 
         narrative = rng.choice(NARRATIVES.get(code, (f"Caller reports: {incident_type.label}.",)))
         extras = []
@@ -1669,62 +2347,122 @@ class _ForceGenerator:
         narrative = " ".join([narrative, *extras])
 
         row = {
-            "reference": reference, "opened_at": opened_at, "opened_by_id": handler,
-            "workstation": workstation, "opening_type_code": code,
-            "closing_type_code": closing_type, "grade": grade, "status": status.value,
+            "reference": reference,
+            "opened_at": opened_at,
+            "opened_by_id": handler,
+            "workstation": workstation,
+            "opening_type_code": code,
+            "closing_type_code": closing_type,
+            "grade": grade,
+            "status": status.value,
             "location_id": None if location is None else self.location_ids[location],
-            "location_text": location_text, "narrative": narrative,
-            "domestic": domestic, "child_present": child_present, "weapons": weapons,
+            "location_text": location_text,
+            "narrative": narrative,
+            "domestic": domestic,
+            "child_present": child_present,
+            "weapons": weapons,
             "possible_crime": bool(incident_type.possible_crime),
-            "closed_at": closed_at, "closed_by_id": closed_by, "result": result, "version": 1,
+            "closed_at": closed_at,
+            "closed_by_id": closed_by,
+            "result": result,
+            "version": 1,
             "postcode": None if location is None else self.loc_postcode[location],
-            "crime_reference": crime_reference, "no_crime_reason": no_crime_reason,
+            "crime_reference": crime_reference,
+            "no_crime_reason": no_crime_reason,
         }
         row.update(self._caller(rng, people, incident_type, location))
-        row.update(self._thrive(rng, age, opened_at, handler, domestic, child_present, status,
-                                stuck))
+        row.update(
+            self._thrive(rng, age, opened_at, handler, domestic, child_present, status, stuck)
+        )
 
-        links = [{"person_id": self.person_ids[person], "role": role,
-                  "linked_at": opened_at + timedelta(seconds=min(age, rng.randint(20, 600))),
-                  "linked_by_id": handler} for person, role in people]
+        links = [
+            {
+                "person_id": self.person_ids[person],
+                "role": role,
+                "linked_at": opened_at + timedelta(seconds=min(age, rng.randint(20, 600))),
+                "linked_by_id": handler,
+            }
+            for person, role in people
+        ]
 
-        entries = [{"entered_at": opened_at, "entered_by_id": handler, "kind": LogKind.NOTE.value,
-                    "text": f"Incident opened: {incident_type.label}. {narrative}",
-                    "old_value": None, "new_value": None}]
+        entries = [
+            {
+                "entered_at": opened_at,
+                "entered_by_id": handler,
+                "kind": LogKind.NOTE.value,
+                "text": f"Incident opened: {incident_type.label}. {narrative}",
+                "old_value": None,
+                "new_value": None,
+            }
+        ]
         timeline: list[tuple[int, dict]] = []
         if regraded_at is not None:
             direction = "up" if grades.index(grade) < grades.index(initial) else "down"
-            timeline.append((age - regraded_at, {
-                "entered_by_id": self.staff(rng, Role.SUPERVISOR),
-                "kind": LogKind.GRADE_CHANGE.value,
-                "text": rng.choice(REGRADE_REASONS[direction]),
-                "old_value": initial, "new_value": grade}))
+            timeline.append(
+                (
+                    age - regraded_at,
+                    {
+                        "entered_by_id": self.staff(rng, Role.SUPERVISOR),
+                        "kind": LogKind.GRADE_CHANGE.value,
+                        "text": rng.choice(REGRADE_REASONS[direction]),
+                        "old_value": initial,
+                        "new_value": grade,
+                    },
+                )
+            )
         if dispatched is not None and dispatched <= age:
-            timeline.append((dispatched, {
-                "entered_by_id": self.staff(rng, Role.DISPATCHER),
-                "kind": LogKind.STATUS_CHANGE.value,
-                "text": f"Resource {rng.choice(PHONETIC)} {rng.randint(10, 59)} assigned.",
-                "old_value": IncidentStatus.OPEN.value,
-                "new_value": IncidentStatus.DISPATCHED.value}))
+            timeline.append(
+                (
+                    dispatched,
+                    {
+                        "entered_by_id": self.staff(rng, Role.DISPATCHER),
+                        "kind": LogKind.STATUS_CHANGE.value,
+                        "text": f"Resource {rng.choice(PHONETIC)} {rng.randint(10, 59)} assigned.",
+                        "old_value": IncidentStatus.OPEN.value,
+                        "new_value": IncidentStatus.DISPATCHED.value,
+                    },
+                )
+            )
         if arrived is not None and arrived <= age:
-            timeline.append((arrived, {
-                "entered_by_id": self.staff(rng, Role.DISPATCHER),
-                "kind": LogKind.STATUS_CHANGE.value, "text": "Resource at scene.",
-                "old_value": IncidentStatus.DISPATCHED.value,
-                "new_value": IncidentStatus.AT_SCENE.value}))
+            timeline.append(
+                (
+                    arrived,
+                    {
+                        "entered_by_id": self.staff(rng, Role.DISPATCHER),
+                        "kind": LogKind.STATUS_CHANGE.value,
+                        "text": "Resource at scene.",
+                        "old_value": IncidentStatus.DISPATCHED.value,
+                        "new_value": IncidentStatus.AT_SCENE.value,
+                    },
+                )
+            )
         if status is IncidentStatus.CLOSED and closed is not None:  # closed is set then
-            before = (IncidentStatus.AT_SCENE if arrived is not None else IncidentStatus.OPEN)
-            timeline.append((closed, {
-                "entered_by_id": closed_by, "kind": LogKind.CLOSURE.value, "text": result,
-                "old_value": before.value, "new_value": IncidentStatus.CLOSED.value}))
+            before = IncidentStatus.AT_SCENE if arrived is not None else IncidentStatus.OPEN
+            timeline.append(
+                (
+                    closed,
+                    {
+                        "entered_by_id": closed_by,
+                        "kind": LogKind.CLOSURE.value,
+                        "text": result,
+                        "old_value": before.value,
+                        "new_value": IncidentStatus.CLOSED.value,
+                    },
+                )
+            )
         timeline.sort(key=lambda t: t[0])
         for offset, entry in timeline:
             entry["entered_at"] = opened_at + timedelta(seconds=offset)
             entries.append(entry)
         return row, links, entries
 
-    def _caller(self, rng: random.Random, people: dict[tuple[int, str], None], incident_type,
-                location: int | None) -> dict:
+    def _caller(
+        self,
+        rng: random.Random,
+        people: dict[tuple[int, str], None],
+        incident_type,
+        location: int | None,
+    ) -> dict:
         """Who rang, as the call taker wrote it down: name, number and relationship."""
         roles: dict[str, int] = {}
         for person, role in people:
@@ -1732,9 +2470,13 @@ class _ForceGenerator:
         caller = roles.get(PersonRole.CALLER.value)
         if caller is None:
             # Silent and anonymous calls still show the number they came from.
-            return {"caller_name": None, "caller_relationship": None,
-                    "caller_phone": self._phone(rng.randrange(len(self.p_forename)))
-                    if incident_type.code == "ABAN" or rng.random() < 0.5 else None}
+            return {
+                "caller_name": None,
+                "caller_relationship": None,
+                "caller_phone": self._phone(rng.randrange(len(self.p_forename)))
+                if incident_type.code == "ABAN" or rng.random() < 0.5
+                else None,
+            }
         if caller == roles.get(PersonRole.VICTIM.value):
             relationship = "victim"
         elif caller == roles.get(PersonRole.SUBJECT.value):
@@ -1747,8 +2489,11 @@ class _ForceGenerator:
             relationship = "family member"
         else:
             relationship = rng.choice(CALLER_RELATIONSHIPS)
-        return {"caller_name": self.person_name(caller), "caller_phone": self._phone(caller),
-                "caller_relationship": relationship}
+        return {
+            "caller_name": self.person_name(caller),
+            "caller_phone": self._phone(caller),
+            "caller_relationship": relationship,
+        }
 
     def _phone(self, person: int) -> str:
         # One number per person, so a second call from the same person matches; the
@@ -1774,9 +2519,17 @@ class _ForceGenerator:
             group = "welfare"
         return rng.choice(RESULTS_BY_GROUP[group])
 
-    def _thrive(self, rng: random.Random, age: int, opened_at: datetime, handler: int,
-                domestic: bool, child_present: bool, status: IncidentStatus,
-                stuck: bool) -> dict:
+    def _thrive(
+        self,
+        rng: random.Random,
+        age: int,
+        opened_at: datetime,
+        handler: int,
+        domestic: bool,
+        child_present: bool,
+        status: IncidentStatus,
+        stuck: bool,
+    ) -> dict:
         chance = 0.5 if stuck else 0.9 if status is IncidentStatus.CLOSED else 0.7
         assessed_after = rng.randint(120, 1200)
         fields: dict = {f"thrive_{part}": None for part in THRIVE_PARTS}
@@ -1792,12 +2545,14 @@ class _ForceGenerator:
         fields["thrive_harm"] = rng.choice(THRIVE_TEXT["harm"][flavour])
         fields["thrive_risk"] = rng.choice(THRIVE_TEXT["risk"])
         fields["thrive_investigation"] = rng.choice(THRIVE_TEXT["investigation"])
-        fields["thrive_vulnerability"] = (CHILDREN_PRESENT if child_present
-                                          else rng.choice(THRIVE_TEXT["vulnerability"]))
+        fields["thrive_vulnerability"] = (
+            CHILDREN_PRESENT if child_present else rng.choice(THRIVE_TEXT["vulnerability"])
+        )
         fields["thrive_engagement"] = rng.choice(THRIVE_TEXT["engagement"])
         fields["thrive_assessed_at"] = opened_at + timedelta(seconds=assessed_after)
-        fields["thrive_assessed_by_id"] = (handler if rng.random() < 0.8
-                                           else self.staff(rng, Role.SUPERVISOR))
+        fields["thrive_assessed_by_id"] = (
+            handler if rng.random() < 0.8 else self.staff(rng, Role.SUPERVISOR)
+        )
         return fields
 
     # --- intelligence ---------------------------------------------------------------------
@@ -1814,8 +2569,10 @@ class _ForceGenerator:
         theme_pick = _Weighted(INTELLIGENCE_THEMES, [t[0] for t in INTELLIGENCE_THEMES])
         # Who each theme is usually about, gathered once (a million-person force has tens
         # of thousands of marker holders).
-        self.theme_pools = {codes: [p for code in codes for p in self.persons_with.get(code, [])]
-                            for _weight, codes, _templates in INTELLIGENCE_THEMES}
+        self.theme_pools = {
+            codes: [p for code in codes for p in self.persons_with.get(code, [])]
+            for _weight, codes, _templates in INTELLIGENCE_THEMES
+        }
         office_hours = tuple(1.0 if 7 <= h <= 19 else 0.15 for h in range(24))
         ages = self._ages(rng, total, INTELLIGENCE_SPAN_DAYS, 1.15, office_hours)
         ages.sort(reverse=True)
@@ -1843,8 +2600,10 @@ class _ForceGenerator:
                 if earlier is not None:
                     superseded.add(earlier)
                     persons, place, body = recent[earlier]
-                    text = (f"Update to {references[earlier]}: further information corroborates "
-                            f"the earlier report. {body}")
+                    text = (
+                        f"Update to {references[earlier]}: further information corroborates "
+                        f"the earlier report. {body}"
+                    )
                 else:
                     persons, place, body = self._intelligence_text(rng, theme_pick.pick(rng))
                     text = body
@@ -1857,31 +2616,48 @@ class _ForceGenerator:
                 key = (source, grade, conditions)
                 vetted = gradings.get(key)
                 if vetted is None:  # a few dozen combinations, vetted once each
-                    vetted = gradings[key] = grading(source, grade, "C" if conditions else "P",
-                                                     conditions)
-                reports.append({
-                    "reference": references[k], "submitted_at": self.ago(ages[k]),
-                    "submitted_by_id": (self.staff(rng, Role.INTELLIGENCE) if rng.random() < 0.6
-                                        else self.staff(rng, Role.CALL_HANDLER, Role.SUPERVISOR)),
-                    "source_grade": vetted.source.value,
-                    "intelligence_grade": vetted.intelligence.value,
-                    "handling_code": vetted.handling.value,
-                    "handling_conditions": vetted.conditions, "text": text,
-                    "restricted": restricted,
-                    "supersedes_id": None if earlier is None else report_ids[earlier],
-                })
+                    vetted = gradings[key] = grading(
+                        source, grade, "C" if conditions else "P", conditions
+                    )
+                reports.append(
+                    {
+                        "reference": references[k],
+                        "submitted_at": self.ago(ages[k]),
+                        "submitted_by_id": (
+                            self.staff(rng, Role.INTELLIGENCE)
+                            if rng.random() < 0.6
+                            else self.staff(rng, Role.CALL_HANDLER, Role.SUPERVISOR)
+                        ),
+                        "source_grade": vetted.source.value,
+                        "intelligence_grade": vetted.intelligence.value,
+                        "handling_code": vetted.handling.value,
+                        "handling_conditions": vetted.conditions,
+                        "text": text,
+                        "restricted": restricted,
+                        "supersedes_id": None if earlier is None else report_ids[earlier],
+                    }
+                )
                 subjects.append((persons, place))
             ids = self.w.rows_with_ids("intelligence reports", IntelligenceReport, reports)
             report_ids += ids
             subject_rows = []
             for report_id, (persons, place) in zip(ids, subjects, strict=True):
                 for person in persons:
-                    subject_rows.append({"report_id": report_id,
-                                         "person_id": self.person_ids[person],
-                                         "location_id": None})
+                    subject_rows.append(
+                        {
+                            "report_id": report_id,
+                            "person_id": self.person_ids[person],
+                            "location_id": None,
+                        }
+                    )
                 if place is not None:
-                    subject_rows.append({"report_id": report_id, "person_id": None,
-                                         "location_id": self.location_ids[place]})
+                    subject_rows.append(
+                        {
+                            "report_id": report_id,
+                            "person_id": None,
+                            "location_id": self.location_ids[place],
+                        }
+                    )
             self.w.rows("intelligence subjects", IntelligenceSubject, subject_rows)
             self.w.commit()
             self.w.progress("intelligence", end, total)
@@ -1899,8 +2675,9 @@ class _ForceGenerator:
             place = home
         elif "{p}" in template:
             pool = self.theme_pools[codes]
-            person = (rng.choice(pool) if pool and rng.random() < 0.75
-                      else rng.choice(self.offender_list))
+            person = (
+                rng.choice(pool) if pool and rng.random() < 0.75 else rng.choice(self.offender_list)
+            )
             persons = [person]
             if "{q}" in template:
                 other = rng.choice(self.offender_list)
@@ -1918,8 +2695,11 @@ class _ForceGenerator:
             "q": self.person_in_report(persons[1]) if len(persons) > 1 else "",
             "address": "" if place is None else self.loc_text[place],
             "street": "" if place is None else self.streets[self.loc_street[place]].name,
-            "town": (self.towns[self.streets[self.loc_street[place]].town].name
-                     if place is not None else self.towns[rng.randrange(len(self.towns))].name),
+            "town": (
+                self.towns[self.streets[self.loc_street[place]].town].name
+                if place is not None
+                else self.towns[rng.randrange(len(self.towns))].name
+            ),
             "n3": f"{rng.randint(0, 999):03d}",
         }
         return persons, place, template.format(**values)

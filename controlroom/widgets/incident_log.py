@@ -39,13 +39,15 @@ def _value_words(kind: str, value: str | None) -> str:
 
 
 def entry_heading(entry, zone: tzinfo) -> Text:
-    """"26/11 09:12  Demo Supervisor  GRADE G3 → G1" for one `LogEntry`."""
+    """ "26/11 09:12  Demo Supervisor  GRADE G3 → G1" for one `LogEntry`."""
     heading = Text(entry.entered_at.astimezone(zone).strftime(LOG_TIME_FORMAT), style="bold")
     heading.append("  ")
     heading.append_text(record_text(entry.entered_by))
     heading.append("  ")
-    heading.append(KIND_WORDS.get(entry.kind, entry.kind.upper().replace("_", " ")),
-                   style="bold reverse" if entry.kind in {"grade_change", "closure"} else "bold")
+    heading.append(
+        KIND_WORDS.get(entry.kind, entry.kind.upper().replace("_", " ")),
+        style="bold reverse" if entry.kind in {"grade_change", "closure"} else "bold",
+    )
     if entry.kind in {"grade_change", "status_change"}:
         heading.append(" ")
         heading.append_text(record_text(_value_words(entry.kind, entry.old_value), style="bold"))

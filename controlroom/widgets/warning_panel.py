@@ -56,8 +56,11 @@ class WarningPanel(VerticalScroll):
         # Possible duplicates first: they change what the operator should do next.
         yield Static("WARNINGS", classes="warning-heading", markup=False)
         yield Static(id="warning-duplicates", classes="-none warning-alarm")
-        yield Static("Set a location: its history and the people there show here.",
-                     id="warning-location", markup=False)
+        yield Static(
+            "Set a location: its history and the people there show here.",
+            id="warning-location",
+            markup=False,
+        )
         yield Static(id="warning-persons", classes="-none")
 
     def show_location(self, context) -> None:
@@ -72,9 +75,11 @@ class WarningPanel(VerticalScroll):
         count = context.incidents_12m
         lines.append(Content(f"{count} incident{'' if count == 1 else 's'} in 12 months"))
         for incident in context.recent:
-            lines.append(record_content(
-                f" {incident.opened_at:%d/%m/%y} {incident.reference[-9:]} {incident.type_label}"
-            ))
+            lines.append(
+                record_content(
+                    f" {incident.opened_at:%d/%m/%y} {incident.reference[-9:]} {incident.type_label}"
+                )
+            )
         if context.people:
             lines.append(Content.styled("PEOPLE AT THIS ADDRESS", "bold"))
             for person in context.people:
@@ -109,8 +114,10 @@ class WarningPanel(VerticalScroll):
             return
         lines = [Content("POSSIBLE SAME INCIDENT — alt+d links this call")]
         for incident in duplicates:
-            lines.append(record_content(
-                f"{incident.reference} {incident.type_label} {incident.location_text}"
-            ))
+            lines.append(
+                record_content(
+                    f"{incident.reference} {incident.type_label} {incident.location_text}"
+                )
+            )
         panel.update(Content("\n").join(lines))
         panel.remove_class("-none")

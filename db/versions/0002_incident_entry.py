@@ -43,8 +43,13 @@ def _fill_street_keys() -> None:
     Done in Python rather than with SQL lower(), which on SQLite folds ASCII only and
     would key "Ävenue" differently from a location added later by the program.
     """
-    location = sa.table("location", sa.column("id", sa.Integer), sa.column("street", sa.String),
-                        sa.column("address", sa.String), sa.column("street_key", sa.String))
+    location = sa.table(
+        "location",
+        sa.column("id", sa.Integer),
+        sa.column("street", sa.String),
+        sa.column("address", sa.String),
+        sa.column("street_key", sa.String),
+    )
     connection = op.get_bind()
     keyed = (
         sa.update(location)
@@ -61,10 +66,13 @@ def _fill_street_keys() -> None:
         ).all()
         if not rows:
             return
-        connection.execute(keyed, [
-            {"location_id": row.id, "key": _street_key(row.street or row.address)}
-            for row in rows
-        ])
+        connection.execute(
+            keyed,
+            [
+                {"location_id": row.id, "key": _street_key(row.street or row.address)}
+                for row in rows
+            ],
+        )
         last = rows[-1].id
 
 
@@ -76,10 +84,20 @@ def upgrade() -> None:
         # Rebuilt with the pattern operator class so LIKE 'LS6 %' can use it under any
         # database collation; on SQLite the 0001 index already serves a range scan.
         op.drop_index("ix_location_postcode", table_name="location")
-        op.create_index("ix_location_postcode", "location", ["postcode"], unique=False,
-                        postgresql_ops={"postcode": "varchar_pattern_ops"})
-    op.create_index("ix_location_street_key", "location", ["street_key", "address"],
-                    unique=False, postgresql_ops={"street_key": "varchar_pattern_ops"})
+        op.create_index(
+            "ix_location_postcode",
+            "location",
+            ["postcode"],
+            unique=False,
+            postgresql_ops={"postcode": "varchar_pattern_ops"},
+        )
+    op.create_index(
+        "ix_location_street_key",
+        "location",
+        ["street_key", "address"],
+        unique=False,
+        postgresql_ops={"street_key": "varchar_pattern_ops"},
+    )
 
     op.create_table(
         "incident_sequence",

@@ -43,9 +43,13 @@ TABLES = ("person", "person_alias")
 
 def _fill_keys(table_name: str) -> None:
     """Key every existing row, a batch at a time in id order (keyset, not OFFSET)."""
-    table = sa.table(table_name, sa.column("id", sa.Integer), sa.column("forename", sa.String),
-                     sa.column("surname", sa.String),
-                     *(sa.column(name, sa.String) for name in KEY_COLUMNS))
+    table = sa.table(
+        table_name,
+        sa.column("id", sa.Integer),
+        sa.column("forename", sa.String),
+        sa.column("surname", sa.String),
+        *(sa.column(name, sa.String) for name in KEY_COLUMNS),
+    )
     connection = op.get_bind()
     keyed = (
         sa.update(table)
@@ -65,11 +69,15 @@ def _fill_keys(table_name: str) -> None:
         parameters = []
         for row in rows:
             forename, surname = name_keys(row.forename), name_keys(row.surname)
-            parameters.append({
-                "row_id": row.id, "new_forename_key": forename.whole,
-                "new_surname_key": surname.whole, "new_surname_key_first": surname.first,
-                "new_surname_key_last": surname.last,
-            })
+            parameters.append(
+                {
+                    "row_id": row.id,
+                    "new_forename_key": forename.whole,
+                    "new_surname_key": surname.whole,
+                    "new_surname_key_first": surname.first,
+                    "new_surname_key_last": surname.last,
+                }
+            )
         connection.execute(keyed, parameters)
         last = rows[-1].id
 
@@ -114,8 +122,11 @@ SQLITE_FULL_TEXT_DROP = (
     "DROP TABLE IF EXISTS person_alias_name_fts",
     "DROP TABLE IF EXISTS person_name_fts",
 )
-TRIGRAM_INDEXES = tuple((f"ix_{table}_{column}_trgm", table, column)
-                        for table in TABLES for column in ("forename", "surname"))
+TRIGRAM_INDEXES = tuple(
+    (f"ix_{table}_{column}_trgm", table, column)
+    for table in TABLES
+    for column in ("forename", "surname")
+)
 
 
 def create_sqlite_full_text() -> None:
@@ -127,8 +138,14 @@ def create_sqlite_full_text() -> None:
 def _create_postgresql_full_text() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, table, column in TRIGRAM_INDEXES:
-        op.create_index(name, table, [column], unique=False, postgresql_using="gin",
-                        postgresql_ops={column: "gin_trgm_ops"})
+        op.create_index(
+            name,
+            table,
+            [column],
+            unique=False,
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+        )
 
 
 def upgrade() -> None:
@@ -139,8 +156,7 @@ def upgrade() -> None:
         _fill_keys(table_name)
         with op.batch_alter_table(table_name, schema=None) as batch_op:
             for name in KEY_COLUMNS:
-                batch_op.create_index(batch_op.f(f"ix_{table_name}_{name}"), [name],
-                                      unique=False)
+                batch_op.create_index(batch_op.f(f"ix_{table_name}_{name}"), [name], unique=False)
     if op.get_bind().dialect.name == "sqlite":
         create_sqlite_full_text()
     elif op.get_bind().dialect.name == "postgresql":

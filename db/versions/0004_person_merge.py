@@ -45,8 +45,10 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         # Fixed DDL (no value formatted in): Alembic would refuse the foreign key outside
         # batch mode, and batch mode would rebuild `person` and lose its triggers.
-        op.execute(f"ALTER TABLE person ADD COLUMN merged_into_id INTEGER"
-                   f" CONSTRAINT {FK_NAME} REFERENCES person (id)")
+        op.execute(
+            f"ALTER TABLE person ADD COLUMN merged_into_id INTEGER"
+            f" CONSTRAINT {FK_NAME} REFERENCES person (id)"
+        )
     else:
         op.add_column("person", sa.Column("merged_into_id", sa.Integer(), nullable=True))
         op.create_foreign_key(FK_NAME, "person", "person", ["merged_into_id"], ["id"])
@@ -63,20 +65,24 @@ def upgrade() -> None:
         sa.Column("undone_by_id", sa.Integer(), nullable=True),
         sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("undo_reason", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["merged_by_id"], ["staff.id"],
-                                name=op.f("fk_person_merge_merged_by_id_staff")),
-        sa.ForeignKeyConstraint(["merged_id"], ["person.id"],
-                                name=op.f("fk_person_merge_merged_id_person")),
-        sa.ForeignKeyConstraint(["survivor_id"], ["person.id"],
-                                name=op.f("fk_person_merge_survivor_id_person")),
-        sa.ForeignKeyConstraint(["undone_by_id"], ["staff.id"],
-                                name=op.f("fk_person_merge_undone_by_id_staff")),
+        sa.ForeignKeyConstraint(
+            ["merged_by_id"], ["staff.id"], name=op.f("fk_person_merge_merged_by_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["merged_id"], ["person.id"], name=op.f("fk_person_merge_merged_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["survivor_id"], ["person.id"], name=op.f("fk_person_merge_survivor_id_person")
+        ),
+        sa.ForeignKeyConstraint(
+            ["undone_by_id"], ["staff.id"], name=op.f("fk_person_merge_undone_by_id_staff")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person_merge")),
     )
-    op.create_index(op.f("ix_person_merge_merged_id"), "person_merge", ["merged_id"],
-                    unique=False)
-    op.create_index(op.f("ix_person_merge_survivor_id"), "person_merge", ["survivor_id"],
-                    unique=False)
+    op.create_index(op.f("ix_person_merge_merged_id"), "person_merge", ["merged_id"], unique=False)
+    op.create_index(
+        op.f("ix_person_merge_survivor_id"), "person_merge", ["survivor_id"], unique=False
+    )
 
 
 def downgrade() -> None:

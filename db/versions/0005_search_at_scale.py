@@ -57,8 +57,7 @@ NAME_INDEXES = (
 SUPERSEDES_INDEX = "ix_intelligence_report_supersedes_id"
 # PostgreSQL: the first three letters of each name, lower case (controlroom.data.search.
 # name_start): the first-letters search ("chalie mooe") by btree, not trigram.
-START_INDEXES = (("ix_person_forename_start", "forename"),
-                 ("ix_person_surname_start", "surname"))
+START_INDEXES = (("ix_person_forename_start", "forename"), ("ix_person_surname_start", "surname"))
 TEXT_TRIGRAM_INDEX = "ix_intelligence_report_text_trgm"
 
 # SQLAlchemy has no construct for an FTS5 virtual table or a trigger, so these are fixed
@@ -102,12 +101,19 @@ def upgrade() -> None:
         create_sqlite_text_index()
     elif dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.create_index(TEXT_TRIGRAM_INDEX, "intelligence_report", ["text"], unique=False,
-                        postgresql_using="gin", postgresql_ops={"text": "gin_trgm_ops"})
+        op.create_index(
+            TEXT_TRIGRAM_INDEX,
+            "intelligence_report",
+            ["text"],
+            unique=False,
+            postgresql_using="gin",
+            postgresql_ops={"text": "gin_trgm_ops"},
+        )
         for name, column in START_INDEXES:
             # A fixed expression naming a fixed column: no value is formatted in.
-            op.create_index(name, "person", [sa.text(f"lower(substr({column}, 1, 3))")],
-                            unique=False)
+            op.create_index(
+                name, "person", [sa.text(f"lower(substr({column}, 1, 3))")], unique=False
+            )
 
 
 def downgrade() -> None:

@@ -38,24 +38,37 @@ def upgrade() -> None:
         sa.Column("assessed_by_id", sa.Integer(), nullable=False),
         sa.Column("supersedes_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("score >= 0 AND score <= 27", name=op.f("ck_dash_assessment_score")),
-        sa.CheckConstraint("score_level IN ('standard', 'medium', 'high')",
-                           name=op.f("ck_dash_assessment_score_level")),
-        sa.CheckConstraint("level IN ('standard', 'medium', 'high')",
-                           name=op.f("ck_dash_assessment_level")),
-        sa.CheckConstraint("judgement_level IS NULL OR judgement_level IN ('medium', 'high')",
-                           name=op.f("ck_dash_assessment_judgement_level")),
-        sa.CheckConstraint("(judgement_level IS NULL) = (judgement_reason IS NULL)",
-                           name=op.f("ck_dash_assessment_judgement_reason")),
-        sa.ForeignKeyConstraint(["assessed_by_id"], ["staff.id"],
-                                name=op.f("fk_dash_assessment_assessed_by_id_staff")),
-        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"],
-                                name=op.f("fk_dash_assessment_incident_id_incident")),
-        sa.ForeignKeyConstraint(["supersedes_id"], ["dash_assessment.id"],
-                                name=op.f("fk_dash_assessment_supersedes_id_dash_assessment")),
+        sa.CheckConstraint(
+            "score_level IN ('standard', 'medium', 'high')",
+            name=op.f("ck_dash_assessment_score_level"),
+        ),
+        sa.CheckConstraint(
+            "level IN ('standard', 'medium', 'high')", name=op.f("ck_dash_assessment_level")
+        ),
+        sa.CheckConstraint(
+            "judgement_level IS NULL OR judgement_level IN ('medium', 'high')",
+            name=op.f("ck_dash_assessment_judgement_level"),
+        ),
+        sa.CheckConstraint(
+            "(judgement_level IS NULL) = (judgement_reason IS NULL)",
+            name=op.f("ck_dash_assessment_judgement_reason"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["assessed_by_id"], ["staff.id"], name=op.f("fk_dash_assessment_assessed_by_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"], ["incident.id"], name=op.f("fk_dash_assessment_incident_id_incident")
+        ),
+        sa.ForeignKeyConstraint(
+            ["supersedes_id"],
+            ["dash_assessment.id"],
+            name=op.f("fk_dash_assessment_supersedes_id_dash_assessment"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dash_assessment")),
     )
-    op.create_index(op.f("ix_dash_assessment_incident_id"), "dash_assessment", ["incident_id"],
-                    unique=False)
+    op.create_index(
+        op.f("ix_dash_assessment_incident_id"), "dash_assessment", ["incident_id"], unique=False
+    )
 
     op.create_table(
         "referral",
@@ -73,27 +86,37 @@ def upgrade() -> None:
         sa.Column("acknowledge_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_by_id", sa.Integer(), nullable=True),
-        sa.CheckConstraint("kind IN ('marac', 'childrens_services')",
-                           name=op.f("ck_referral_kind")),
-        sa.CheckConstraint("status IN ('created', 'sent', 'acknowledged')",
-                           name=op.f("ck_referral_status")),
-        sa.ForeignKeyConstraint(["acknowledged_by_id"], ["staff.id"],
-                                name=op.f("fk_referral_acknowledged_by_id_staff")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["staff.id"],
-                                name=op.f("fk_referral_created_by_id_staff")),
-        sa.ForeignKeyConstraint(["dash_assessment_id"], ["dash_assessment.id"],
-                                name=op.f("fk_referral_dash_assessment_id_dash_assessment")),
-        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"],
-                                name=op.f("fk_referral_incident_id_incident")),
-        sa.ForeignKeyConstraint(["sent_by_id"], ["staff.id"],
-                                name=op.f("fk_referral_sent_by_id_staff")),
+        sa.CheckConstraint(
+            "kind IN ('marac', 'childrens_services')", name=op.f("ck_referral_kind")
+        ),
+        sa.CheckConstraint(
+            "status IN ('created', 'sent', 'acknowledged')", name=op.f("ck_referral_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["acknowledged_by_id"], ["staff.id"], name=op.f("fk_referral_acknowledged_by_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["staff.id"], name=op.f("fk_referral_created_by_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["dash_assessment_id"],
+            ["dash_assessment.id"],
+            name=op.f("fk_referral_dash_assessment_id_dash_assessment"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"], ["incident.id"], name=op.f("fk_referral_incident_id_incident")
+        ),
+        sa.ForeignKeyConstraint(
+            ["sent_by_id"], ["staff.id"], name=op.f("fk_referral_sent_by_id_staff")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_referral")),
     )
     op.create_index("ix_referral_created_at", "referral", ["created_at"], unique=False)
     op.create_index(op.f("ix_referral_incident_id"), "referral", ["incident_id"], unique=False)
     op.create_index(op.f("ix_referral_sent_at"), "referral", ["sent_at"], unique=False)
-    op.create_index(op.f("ix_referral_acknowledged_at"), "referral", ["acknowledged_at"],
-                    unique=False)
+    op.create_index(
+        op.f("ix_referral_acknowledged_at"), "referral", ["acknowledged_at"], unique=False
+    )
 
     op.create_table(
         "safeguarding_override",
@@ -105,25 +128,41 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("supervisor_id", sa.Integer(), nullable=False),
         sa.Column("overridden_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("action IN ('grade_no_deployment', 'close')",
-                           name=op.f("ck_safeguarding_override_action")),
-        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"],
-                                name=op.f("fk_safeguarding_override_incident_id_incident")),
-        sa.ForeignKeyConstraint(["supervisor_id"], ["staff.id"],
-                                name=op.f("fk_safeguarding_override_supervisor_id_staff")),
+        sa.CheckConstraint(
+            "action IN ('grade_no_deployment', 'close')",
+            name=op.f("ck_safeguarding_override_action"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incident.id"],
+            name=op.f("fk_safeguarding_override_incident_id_incident"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["supervisor_id"],
+            ["staff.id"],
+            name=op.f("fk_safeguarding_override_supervisor_id_staff"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_override")),
     )
-    op.create_index(op.f("ix_safeguarding_override_incident_id"), "safeguarding_override",
-                    ["incident_id"], unique=False)
-    op.create_index(op.f("ix_safeguarding_override_overridden_at"), "safeguarding_override",
-                    ["overridden_at"], unique=False)
+    op.create_index(
+        op.f("ix_safeguarding_override_incident_id"),
+        "safeguarding_override",
+        ["incident_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_safeguarding_override_overridden_at"),
+        "safeguarding_override",
+        ["overridden_at"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_safeguarding_override_overridden_at"),
-                  table_name="safeguarding_override")
-    op.drop_index(op.f("ix_safeguarding_override_incident_id"),
-                  table_name="safeguarding_override")
+    op.drop_index(
+        op.f("ix_safeguarding_override_overridden_at"), table_name="safeguarding_override"
+    )
+    op.drop_index(op.f("ix_safeguarding_override_incident_id"), table_name="safeguarding_override")
     op.drop_table("safeguarding_override")
     op.drop_index(op.f("ix_referral_acknowledged_at"), table_name="referral")
     op.drop_index(op.f("ix_referral_sent_at"), table_name="referral")

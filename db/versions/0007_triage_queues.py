@@ -49,28 +49,40 @@ def upgrade() -> None:
         sa.Column("change_seq", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "queue IN ('general', 'domestic_abuse', 'child_protection', 'missing_persons')",
-            name=op.f("ck_queue_item_queue")),
-        sa.CheckConstraint("state IN ('open', 'claimed', 'done')",
-                           name=op.f("ck_queue_item_state")),
-        sa.ForeignKeyConstraint(["claimed_by_id"], ["staff.id"],
-                                name=op.f("fk_queue_item_claimed_by_id_staff")),
-        sa.ForeignKeyConstraint(["completed_by_id"], ["staff.id"],
-                                name=op.f("fk_queue_item_completed_by_id_staff")),
-        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"],
-                                name=op.f("fk_queue_item_incident_id_incident")),
+            name=op.f("ck_queue_item_queue"),
+        ),
+        sa.CheckConstraint(
+            "state IN ('open', 'claimed', 'done')", name=op.f("ck_queue_item_state")
+        ),
+        sa.ForeignKeyConstraint(
+            ["claimed_by_id"], ["staff.id"], name=op.f("fk_queue_item_claimed_by_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["completed_by_id"], ["staff.id"], name=op.f("fk_queue_item_completed_by_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"], ["incident.id"], name=op.f("fk_queue_item_incident_id_incident")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queue_item")),
         sa.UniqueConstraint("incident_id", "queue", name="queue_item_incident_queue"),
     )
-    op.create_index(op.f("ix_queue_item_incident_id"), "queue_item", ["incident_id"],
-                    unique=False)
-    op.create_index(op.f("ix_queue_item_completed_at"), "queue_item", ["completed_at"],
-                    unique=False)
-    op.create_index(op.f("ix_queue_item_change_seq"), "queue_item", ["change_seq"],
-                    unique=False)
-    op.create_index("ix_queue_item_state_queue_entered_at", "queue_item",
-                    ["state", "queue", "entered_at"], unique=False)
-    op.create_index("ix_queue_item_state_entered_at_id", "queue_item",
-                    ["state", "entered_at", "id"], unique=False)
+    op.create_index(op.f("ix_queue_item_incident_id"), "queue_item", ["incident_id"], unique=False)
+    op.create_index(
+        op.f("ix_queue_item_completed_at"), "queue_item", ["completed_at"], unique=False
+    )
+    op.create_index(op.f("ix_queue_item_change_seq"), "queue_item", ["change_seq"], unique=False)
+    op.create_index(
+        "ix_queue_item_state_queue_entered_at",
+        "queue_item",
+        ["state", "queue", "entered_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_queue_item_state_entered_at_id",
+        "queue_item",
+        ["state", "entered_at", "id"],
+        unique=False,
+    )
 
     counter = op.create_table(
         "queue_change_counter",

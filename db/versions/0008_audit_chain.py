@@ -50,19 +50,34 @@ SEQ_INDEX = "ix_audit_event_chain_seq"
 
 _events = sa.table(
     "audit_event",
-    sa.column("id", sa.Integer()), sa.column("occurred_at", sa.DateTime(timezone=True)),
-    sa.column("actor", sa.String()), sa.column("staff_id", sa.Integer()),
-    sa.column("terminal", sa.String()), sa.column("action", sa.String()),
-    sa.column("object_type", sa.String()), sa.column("object_id", sa.String()),
-    sa.column("outcome", sa.String()), sa.column("justification", sa.Text()),
-    sa.column("detail", sa.Text()), sa.column("chain_seq", sa.Integer()),
-    sa.column("prev_hash", sa.String()), sa.column("event_hash", sa.String()),
+    sa.column("id", sa.Integer()),
+    sa.column("occurred_at", sa.DateTime(timezone=True)),
+    sa.column("actor", sa.String()),
+    sa.column("staff_id", sa.Integer()),
+    sa.column("terminal", sa.String()),
+    sa.column("action", sa.String()),
+    sa.column("object_type", sa.String()),
+    sa.column("object_id", sa.String()),
+    sa.column("outcome", sa.String()),
+    sa.column("justification", sa.Text()),
+    sa.column("detail", sa.Text()),
+    sa.column("chain_seq", sa.Integer()),
+    sa.column("prev_hash", sa.String()),
+    sa.column("event_hash", sa.String()),
 )
-_head = sa.table("audit_chain_head", sa.column("id", sa.Integer()),
-                 sa.column("event_count", sa.Integer()), sa.column("last_hash", sa.String()))
+_head = sa.table(
+    "audit_chain_head",
+    sa.column("id", sa.Integer()),
+    sa.column("event_count", sa.Integer()),
+    sa.column("last_hash", sa.String()),
+)
 _pg_roles = sa.table("pg_roles", sa.column("rolname", sa.String()))
-_pg_tables = sa.table("pg_tables", sa.column("schemaname", sa.String()),
-                      sa.column("tablename", sa.String()), sa.column("tableowner", sa.String()))
+_pg_tables = sa.table(
+    "pg_tables",
+    sa.column("schemaname", sa.String()),
+    sa.column("tablename", sa.String()),
+    sa.column("tableowner", sa.String()),
+)
 
 
 def _aware(value):
@@ -73,28 +88,50 @@ def _aware(value):
 
 
 def _chain_existing_rows(bind) -> tuple[int, str]:
-    rows = bind.execute(sa.select(
-        _events.c.id, _events.c.occurred_at, _events.c.actor, _events.c.staff_id,
-        _events.c.terminal, _events.c.action, _events.c.object_type, _events.c.object_id,
-        _events.c.outcome, _events.c.justification, _events.c.detail,
-    ).order_by(_events.c.id)).all()
+    rows = bind.execute(
+        sa.select(
+            _events.c.id,
+            _events.c.occurred_at,
+            _events.c.actor,
+            _events.c.staff_id,
+            _events.c.terminal,
+            _events.c.action,
+            _events.c.object_type,
+            _events.c.object_id,
+            _events.c.outcome,
+            _events.c.justification,
+            _events.c.detail,
+        ).order_by(_events.c.id)
+    ).all()
     previous, updates = GENESIS, []
     for seq, row in enumerate(rows, start=1):
         fields = {
-            "seq": seq, "occurred_at": _aware(row.occurred_at), "actor": row.actor,
-            "staff_id": row.staff_id, "terminal": row.terminal, "action": row.action,
-            "object_type": row.object_type, "object_id": row.object_id,
-            "outcome": row.outcome, "justification": row.justification,
-            "detail": row.detail, "prev_hash": previous,
+            "seq": seq,
+            "occurred_at": _aware(row.occurred_at),
+            "actor": row.actor,
+            "staff_id": row.staff_id,
+            "terminal": row.terminal,
+            "action": row.action,
+            "object_type": row.object_type,
+            "object_id": row.object_id,
+            "outcome": row.outcome,
+            "justification": row.justification,
+            "detail": row.detail,
+            "prev_hash": previous,
         }
         previous = event_hash(fields)
-        updates.append({"row_id": row.id, "seq": seq, "prev": fields["prev_hash"],
-                        "digest": previous})
+        updates.append(
+            {"row_id": row.id, "seq": seq, "prev": fields["prev_hash"], "digest": previous}
+        )
     if updates:
         bind.execute(
-            _events.update().where(_events.c.id == sa.bindparam("row_id")).values(
-                chain_seq=sa.bindparam("seq"), prev_hash=sa.bindparam("prev"),
-                event_hash=sa.bindparam("digest")),
+            _events.update()
+            .where(_events.c.id == sa.bindparam("row_id"))
+            .values(
+                chain_seq=sa.bindparam("seq"),
+                prev_hash=sa.bindparam("prev"),
+                event_hash=sa.bindparam("digest"),
+            ),
             updates,
         )
     return len(updates), previous
@@ -147,8 +184,12 @@ def _ddl(bind, statement) -> None:
 
 
 def _role_exists(bind, name: str) -> bool:
-    return bind.scalar(sa.select(sa.literal(1)).select_from(_pg_roles)
-                       .where(_pg_roles.c.rolname == name)) is not None
+    return (
+        bind.scalar(
+            sa.select(sa.literal(1)).select_from(_pg_roles).where(_pg_roles.c.rolname == name)
+        )
+        is not None
+    )
 
 
 def _ensure_role(bind, name: str) -> None:
@@ -183,30 +224,54 @@ def _roles_and_grants(bind) -> None:
 
     if me != OWNER_ROLE and can_act_as_owner:
         _ddl(bind, sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(ns, owner))
-        mine = bind.scalars(sa.select(_pg_tables.c.tablename).where(
-            _pg_tables.c.schemaname == schema, _pg_tables.c.tableowner == me)).all()
+        mine = bind.scalars(
+            sa.select(_pg_tables.c.tablename).where(
+                _pg_tables.c.schemaname == schema, _pg_tables.c.tableowner == me
+            )
+        ).all()
         for table in mine:  # a table's SERIAL sequences follow it
-            _ddl(bind, sql.SQL("ALTER TABLE {}.{} OWNER TO {}").format(
-                ns, sql.Identifier(table), owner))
+            _ddl(
+                bind,
+                sql.SQL("ALTER TABLE {}.{} OWNER TO {}").format(ns, sql.Identifier(table), owner),
+            )
 
     _ddl(bind, sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ns, app))
-    _ddl(bind, sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}")
-         .format(ns, app))
+    _ddl(
+        bind,
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
+            ns, app
+        ),
+    )
     _ddl(bind, sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(ns, app))
-    for table, taken in (("audit_event", "UPDATE, DELETE, TRUNCATE"),
-                         ("audit_chain_head", "INSERT, DELETE, TRUNCATE"),
-                         ("alembic_version", "INSERT, UPDATE, DELETE, TRUNCATE")):
-        _ddl(bind, sql.SQL("REVOKE {} ON {}.{} FROM {}, PUBLIC").format(
-            sql.SQL(taken), ns, sql.Identifier(table), app))
+    for table, taken in (
+        ("audit_event", "UPDATE, DELETE, TRUNCATE"),
+        ("audit_chain_head", "INSERT, DELETE, TRUNCATE"),
+        ("alembic_version", "INSERT, UPDATE, DELETE, TRUNCATE"),
+    ):
+        _ddl(
+            bind,
+            sql.SQL("REVOKE {} ON {}.{} FROM {}, PUBLIC").format(
+                sql.SQL(taken), ns, sql.Identifier(table), app
+            ),
+        )
     # Tables and sequences later migrations make: whoever makes them (the owner, or the
     # role running this bootstrap) hands the app role the same ordinary privileges.
     for creator in {OWNER_ROLE, me} if can_act_as_owner or me == OWNER_ROLE else {me}:
         who = sql.Identifier(creator)
-        _ddl(bind, sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {}"
-                           " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}")
-             .format(who, ns, app))
-        _ddl(bind, sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {}"
-                           " GRANT USAGE, SELECT ON SEQUENCES TO {}").format(who, ns, app))
+        _ddl(
+            bind,
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {}"
+                " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
+            ).format(who, ns, app),
+        )
+        _ddl(
+            bind,
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {}"
+                " GRANT USAGE, SELECT ON SEQUENCES TO {}"
+            ).format(who, ns, app),
+        )
     if me != OWNER_ROLE and can_act_as_owner:
         # The rest of this upgrade (later migrations, reference tables) runs as the owner,
         # exactly as every later `controlroom db upgrade` does.
@@ -224,11 +289,20 @@ def _revoke_grants(bind) -> None:
     _ddl(bind, sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}").format(ns, app))
     creators = {bind.scalar(sa.select(sa.func.current_user()))}
     if _role_exists(bind, OWNER_ROLE) and bind.scalar(
-            sa.select(sa.func.pg_has_role(OWNER_ROLE, "MEMBER"))):
+        sa.select(sa.func.pg_has_role(OWNER_ROLE, "MEMBER"))
+    ):
         creators.add(OWNER_ROLE)
     for creator in creators:
         who = sql.Identifier(creator)
-        _ddl(bind, sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {}"
-                           " REVOKE ALL ON TABLES FROM {}").format(who, ns, app))
-        _ddl(bind, sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {}"
-                           " REVOKE ALL ON SEQUENCES FROM {}").format(who, ns, app))
+        _ddl(
+            bind,
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} REVOKE ALL ON TABLES FROM {}"
+            ).format(who, ns, app),
+        )
+        _ddl(
+            bind,
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} REVOKE ALL ON SEQUENCES FROM {}"
+            ).format(who, ns, app),
+        )

@@ -30,10 +30,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("staff", sa.Column("pin_hash", sa.String(length=200), nullable=True))
-    op.add_column("staff", sa.Column("failed_pin_attempts", sa.Integer(), server_default="0",
-                                     nullable=False))
-    op.add_column("staff", sa.Column("pin_locked_until", sa.DateTime(timezone=True),
-                                     nullable=True))
+    op.add_column(
+        "staff", sa.Column("failed_pin_attempts", sa.Integer(), server_default="0", nullable=False)
+    )
+    op.add_column("staff", sa.Column("pin_locked_until", sa.DateTime(timezone=True), nullable=True))
 
 
 COLUMNS = ("pin_locked_until", "failed_pin_attempts", "pin_hash")

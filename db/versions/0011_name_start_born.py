@@ -57,10 +57,18 @@ def _start(column: str):
 NAME_STARTS_INDEX = "ix_person_name_starts_born"
 # (new index, its table, its columns, the 0001 index it replaces)
 LINK_INDEXES = (
-    ("ix_incident_person_person_incident", "incident_person", ["person_id", "incident_id"],
-     "ix_incident_person_person_id"),
-    ("ix_intelligence_subject_person_report", "intelligence_subject",
-     ["person_id", "report_id"], "ix_intelligence_subject_person_id"),
+    (
+        "ix_incident_person_person_incident",
+        "incident_person",
+        ["person_id", "incident_id"],
+        "ix_incident_person_person_id",
+    ),
+    (
+        "ix_intelligence_subject_person_report",
+        "intelligence_subject",
+        ["person_id", "report_id"],
+        "ix_intelligence_subject_person_id",
+    ),
 )
 FORENAME_KEY_INDEX = "ix_person_forename_key_born"
 
@@ -70,10 +78,13 @@ def upgrade() -> None:
         op.create_index(name, table, columns, unique=False)
         op.drop_index(old, table_name=table)
     # Both dialects: SQLite reads a range of dates within a key through it as well.
-    op.create_index(FORENAME_KEY_INDEX, "person", ["forename_key", "date_of_birth"],
-                    unique=False)
-    op.create_index(NAME_STARTS_INDEX, "person",
-                    [_start("surname"), _start("forename"), "date_of_birth"], unique=False)
+    op.create_index(FORENAME_KEY_INDEX, "person", ["forename_key", "date_of_birth"], unique=False)
+    op.create_index(
+        NAME_STARTS_INDEX,
+        "person",
+        [_start("surname"), _start("forename"), "date_of_birth"],
+        unique=False,
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     for name, old, column in START_BORN_INDEXES:

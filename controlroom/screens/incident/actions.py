@@ -76,8 +76,9 @@ def describe_changes(before, after) -> str:
     flags_before = {f for f in IncidentFlag if getattr(before, f)}
     flags_after = {f for f in IncidentFlag if getattr(after, f)}
     if flags_before != flags_after:
-        changes.append("flags now " + (", ".join(f.label for f in IncidentFlag if f in flags_after)
-                                       or "none"))
+        changes.append(
+            "flags now " + (", ".join(f.label for f in IncidentFlag if f in flags_after) or "none")
+        )
     if after.closing_type_code != before.closing_type_code and after.status != "closed":
         changes.append("closing type changed")
     known = {entry.id for entry in before.log}
@@ -92,8 +93,10 @@ def describe_changes(before, after) -> str:
 
 
 def conflict_message(before, after) -> str:
-    return (f"Changed by another operator since you opened it: {describe_changes(before, after)}. "
-            "Your entry is kept — ctrl+s applies it to the current version.")
+    return (
+        f"Changed by another operator since you opened it: {describe_changes(before, after)}. "
+        "Your entry is kept — ctrl+s applies it to the current version."
+    )
 
 
 class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
@@ -129,8 +132,9 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
     class ChangeFailed(CallFailed):
         """The change did not go through: a field, a conflict, a rule or a fault."""
 
-    def __init__(self, detail: IncidentDetail,
-                 on_current: Callable[[IncidentDetail], None] | None = None) -> None:
+    def __init__(
+        self, detail: IncidentDetail, on_current: Callable[[IncidentDetail], None] | None = None
+    ) -> None:
         super().__init__(classes="change-dialog")
         self.detail = detail
         self._on_current = on_current
@@ -139,21 +143,26 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="change-panel"):
-            yield Static(Content(self.HEADING + " — ").stylize("bold")
-                         + record_content(self.detail.reference, style="bold"),
-                         classes="change-heading")
+            yield Static(
+                Content(self.HEADING + " — ").stylize("bold")
+                + record_content(self.detail.reference, style="bold"),
+                classes="change-heading",
+            )
             # Conflicts and dialog-wide errors sit at the top: always in view when they appear.
             yield Static("", id="dialog-conflict", classes="change-conflict", markup=False)
             yield Static("", id="dialog-error", classes="field-error", markup=False)
             if self.GUARDED:
-                yield Static("", id="safeguarding-rules", classes="change-conflict",
-                             markup=False)
+                yield Static("", id="safeguarding-rules", classes="change-conflict", markup=False)
                 with Horizontal(classes="change-row", id="override-row"):
                     yield Label("Override", classes="change-label")
-                    yield Input(placeholder="supervisor: why the rules are overridden",
-                                id="override-reason", max_length=2000)
-                yield Static("", id="override_reason-error",
-                             classes="field-error -under-input", markup=False)
+                    yield Input(
+                        placeholder="supervisor: why the rules are overridden",
+                        id="override-reason",
+                        max_length=2000,
+                    )
+                yield Static(
+                    "", id="override_reason-error", classes="field-error -under-input", markup=False
+                )
             yield from self.compose_fields()
             yield Static(self.HINT, classes="change-hint", markup=False)
 
@@ -183,8 +192,16 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
         """field -> message for what can be told without the database."""
         return {}
 
-    def apply_entry(self, incidents, uow, actor, now, incident_id: int, expected_version: int,
-                    entry: dict[str, Any]) -> Any:
+    def apply_entry(
+        self,
+        incidents,
+        uow,
+        actor,
+        now,
+        incident_id: int,
+        expected_version: int,
+        entry: dict[str, Any],
+    ) -> Any:
         """Call the service (worker thread). Raise what the service raises."""
         raise NotImplementedError
 
@@ -195,8 +212,9 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
 
     def is_dirty(self) -> bool:
         # An override reason being written counts too: Esc asks before dropping it.
-        return ((self._initial is not None and self.entry() != self._initial)
-                or bool((self.override_reason() or "").strip()))
+        return (self._initial is not None and self.entry() != self._initial) or bool(
+            (self.override_reason() or "").strip()
+        )
 
     def action_save(self) -> None:
         if self._saving:
@@ -223,9 +241,14 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
 
         uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
         self.run_service(
-            lambda: self.apply_entry(incidents, uow_factory(), actor, clock(), incident_id,
-                                     expected_version, entry),
-            self.Applied, doing=self.DOING, group="incident-change", failed=self.ChangeFailed)
+            lambda: self.apply_entry(
+                incidents, uow_factory(), actor, clock(), incident_id, expected_version, entry
+            ),
+            self.Applied,
+            doing=self.DOING,
+            group="incident-change",
+            failed=self.ChangeFailed,
+        )
 
     @on(Applied)
     def applied(self, message: Applied) -> None:
@@ -246,8 +269,9 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
         elif isinstance(error, SafeguardingRefused):
             self.safeguarded(error.breaches)
         elif isinstance(error, IncidentNotFound):
-            self._refused(None, f"{self.detail.reference} is no longer in the database. "
-                                "Your entry is kept.")
+            self._refused(
+                None, f"{self.detail.reference} is no longer in the database. Your entry is kept."
+            )
         elif failure.kind in (FailureKind.INPUT, FailureKind.REFUSED):
             self._refused(failure.field, failure.sentence)
         elif failure.kind is FailureKind.DECLINED:
@@ -267,8 +291,10 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
         if supervisor:
             lines.append("As a supervisor you may override: write why below, then ctrl+s.")
         else:
-            lines.append("You cannot override these rules: only a supervisor can. Ask a "
-                         "supervisor to make this change. Your entry is kept.")
+            lines.append(
+                "You cannot override these rules: only a supervisor can. Ask a "
+                "supervisor to make this change. Your entry is kept."
+            )
         rules = self.query_one("#safeguarding-rules", Static)
         rules.update(record_content("\n".join(lines), multiline=True))
         rules.add_class("-shown")
@@ -328,10 +354,13 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
             if discard:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen(
-            "Discard what you typed?",
-            "y throws it away and closes the dialog; n goes back to it with everything kept."),
-            answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard what you typed?",
+                "y throws it away and closes the dialog; n goes back to it with everything kept.",
+            ),
+            answered,
+        )
 
     @on(Input.Submitted)
     def next_field(self, event: Input.Submitted) -> None:
@@ -345,8 +374,7 @@ def _field(label: str, widget, error_id: str | None = None) -> ComposeResult:
         yield Label(label, classes="change-label")
         yield widget
     if error_id:
-        yield Static("", id=f"{error_id}-error", classes="field-error -under-input",
-                     markup=False)
+        yield Static("", id=f"{error_id}-error", classes="field-error -under-input", markup=False)
 
 
 class NoteDialog(IncidentChangeDialog):
@@ -372,8 +400,10 @@ class NoteDialog(IncidentChangeDialog):
         if not text.strip():
             return {"text": "the note is empty: write what happened, then ctrl+s"}
         if len(text) > TEXT_LIMIT:
-            return {"text": f"the note is {len(text):,} characters; the limit is {TEXT_LIMIT:,}. "
-                            "Split it into two notes."}
+            return {
+                "text": f"the note is {len(text):,} characters; the limit is {TEXT_LIMIT:,}. "
+                "Split it into two notes."
+            }
         return {}
 
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
@@ -385,8 +415,12 @@ class RegradeDialog(IncidentChangeDialog):
 
     HEADING = "Change the grade"
     DOING = "change the grade"
-    FIELD_WIDGETS = {"grade": "new-grade", "new_grade": "new-grade", "reason": "reason",
-                     "override_reason": "override-reason"}
+    FIELD_WIDGETS = {
+        "grade": "new-grade",
+        "new_grade": "new-grade",
+        "reason": "reason",
+        "override_reason": "override-reason",
+    }
     GUARDED = True
 
     def __init__(self, detail, on_current=None, *, grades: tuple = ()) -> None:
@@ -396,29 +430,36 @@ class RegradeDialog(IncidentChangeDialog):
 
     def compose_fields(self) -> ComposeResult:
         yield Static("", id="grade-preview", classes="change-preview", markup=False)
-        yield from _field("New grade", Input(placeholder="G1-G4, or 1-4", id="new-grade",
-                                             max_length=8))
+        yield from _field(
+            "New grade", Input(placeholder="G1-G4, or 1-4", id="new-grade", max_length=8)
+        )
         yield Static("", id="grade-error", classes="field-error -under-input", markup=False)
-        yield from _field("Reason", Input(placeholder="why the grade changes (required)",
-                                          id="reason", max_length=500), "reason")
-        yield Static("  ".join(g.label for g in self.grades), classes="change-hint",
-                     markup=False)
+        yield from _field(
+            "Reason",
+            Input(placeholder="why the grade changes (required)", id="reason", max_length=500),
+            "reason",
+        )
+        yield Static("  ".join(g.label for g in self.grades), classes="change-hint", markup=False)
 
     def on_mount(self) -> None:
         self._show_preview()
         self.query_one("#new-grade").focus()
 
     def entry(self) -> dict[str, Any]:
-        return {"grade": self.query_one("#new-grade", Input).value,
-                "reason": self.query_one("#reason", Input).value}
+        return {
+            "grade": self.query_one("#new-grade", Input).value,
+            "reason": self.query_one("#reason", Input).value,
+        }
 
     def problems(self, entry: dict[str, Any]) -> dict[str, str]:
         problems: dict[str, str] = {}
         grade = parse_grade(entry["grade"], self.grade_codes)
         if grade is None:
-            problems["grade"] = ("type the new grade: " + ", ".join(self.grade_codes)
-                                 if not entry["grade"].strip() else
-                                 f"not a grade here: use one of {', '.join(self.grade_codes)}")
+            problems["grade"] = (
+                "type the new grade: " + ", ".join(self.grade_codes)
+                if not entry["grade"].strip()
+                else f"not a grade here: use one of {', '.join(self.grade_codes)}"
+            )
         elif grade == self.detail.grade:
             problems["grade"] = f"the incident is already {grade}"
         if not entry["reason"].strip():
@@ -427,10 +468,17 @@ class RegradeDialog(IncidentChangeDialog):
 
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
         return incidents.change_grade(
-            uow, actor, incident_id, parse_grade(entry["grade"], self.grade_codes),
-            entry["reason"].strip(), expected_version, now, self.grade_codes,
+            uow,
+            actor,
+            incident_id,
+            parse_grade(entry["grade"], self.grade_codes),
+            entry["reason"].strip(),
+            expected_version,
+            now,
+            self.grade_codes,
             override_reason=entry.get("override_reason"),
-            no_deployment_grades=no_deployment_grades(self.grades or DEFAULT_GRADES))
+            no_deployment_grades=no_deployment_grades(self.grades or DEFAULT_GRADES),
+        )
 
     @on(Input.Changed, "#new-grade")
     def grade_typed(self) -> None:
@@ -452,7 +500,8 @@ class RegradeDialog(IncidentChangeDialog):
         preview = Content("now ") + record_content(f"{current} {names.get(current, '')}".strip())
         if new:
             preview = record_content(f"{current} → {new}", style="bold") + Content(
-                f"   {names.get(current, '')} → {names.get(new, '')}")
+                f"   {names.get(current, '')} → {names.get(new, '')}"
+            )
         self.query_one("#grade-preview", Static).update(preview)
 
 
@@ -464,17 +513,25 @@ class StatusDialog(IncidentChangeDialog):
 
     HEADING = "Change the status"
     DOING = "change the status"
-    HINT = ("   ".join(f"{key} {status.replace('_', ' ')}" for key, status in STATUS_KEYS)
-            + "   · ctrl+s again after a conflict · Esc cancel")
+    HINT = (
+        "   ".join(f"{key} {status.replace('_', ' ')}" for key, status in STATUS_KEYS)
+        + "   · ctrl+s again after a conflict · Esc cancel"
+    )
     BINDINGS = [
-        *(Binding(key, f"choose('{status}')", status.replace("_", " ").capitalize(),
-                  id=f"status.{status}") for key, status in STATUS_KEYS),
+        *(
+            Binding(
+                key,
+                f"choose('{status}')",
+                status.replace("_", " ").capitalize(),
+                id=f"status.{status}",
+            )
+            for key, status in STATUS_KEYS
+        ),
     ]
 
     def __init__(self, detail, on_current=None) -> None:
         super().__init__(detail, on_current)
         self.chosen: str | None = None
-
 
     def compose_fields(self) -> ComposeResult:
         yield Static("", id="status-now", classes="change-preview", markup=False)
@@ -484,9 +541,12 @@ class StatusDialog(IncidentChangeDialog):
         self._show_now()
 
     def _show_now(self) -> None:
-        self.query_one("#status-now", Static).update(record_content(
-            f"now {self.detail.status.replace('_', ' ').upper()}"
-            + (f" → {self.chosen.replace('_', ' ').upper()}" if self.chosen else "")))
+        self.query_one("#status-now", Static).update(
+            record_content(
+                f"now {self.detail.status.replace('_', ' ').upper()}"
+                + (f" → {self.chosen.replace('_', ' ').upper()}" if self.chosen else "")
+            )
+        )
 
     def action_choose(self, status: str) -> None:
         self.chosen = status
@@ -507,8 +567,9 @@ class StatusDialog(IncidentChangeDialog):
         return {}
 
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
-        return incidents.change_status(uow, actor, incident_id, entry["status"],
-                                       expected_version, now)
+        return incidents.change_status(
+            uow, actor, incident_id, entry["status"], expected_version, now
+        )
 
     def current_changed(self) -> None:
         self._show_now()
@@ -525,9 +586,13 @@ class CloseDialog(IncidentChangeDialog):
     HEADING = "Close the incident"
     DOING = "close the incident"
     HINT = "Enter next field · ctrl+s close the incident · Esc cancel"
-    FIELD_WIDGETS = {"closing_type_code": "closing-type", "result": "result",
-                     "crime_reference": "crime-reference", "no_crime_reason": "no-crime-reason",
-                     "override_reason": "override-reason"}
+    FIELD_WIDGETS = {
+        "closing_type_code": "closing-type",
+        "result": "result",
+        "crime_reference": "crime-reference",
+        "no_crime_reason": "no-crime-reason",
+        "override_reason": "override-reason",
+    }
     GUARDED = True
 
     @dataclass
@@ -539,29 +604,42 @@ class CloseDialog(IncidentChangeDialog):
     class TypesFailed(CallFailed):
         """The closing types could not be read: said at the closing-type field."""
 
-    def __init__(self, detail: IncidentDetail,
-                 on_current: Callable[[IncidentDetail], None] | None = None) -> None:
+    def __init__(
+        self, detail: IncidentDetail, on_current: Callable[[IncidentDetail], None] | None = None
+    ) -> None:
         super().__init__(detail, on_current)
         self.types: list[IncidentTypeOption] = []
         self.type_matches: list[IncidentTypeOption] = []
         self.closing_type_code: str | None = None
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Content("opened as ") + record_content(self.detail.type_label),
-                     classes="change-preview")
-        yield from _field("Closing", LookupInput(placeholder="type: a few letters, Enter picks",
-                                                 id="closing-type", max_length=80))
+        yield Static(
+            Content("opened as ") + record_content(self.detail.type_label), classes="change-preview"
+        )
+        yield from _field(
+            "Closing",
+            LookupInput(
+                placeholder="type: a few letters, Enter picks", id="closing-type", max_length=80
+            ),
+        )
         yield MatchList(id="closing-type-matches")
-        yield Static("", id="closing_type_code-error", classes="field-error -under-input",
-                     markup=False)
+        yield Static(
+            "", id="closing_type_code-error", classes="field-error -under-input", markup=False
+        )
         yield Label("Result", classes="change-label-wide")
         yield TextArea(id="result", soft_wrap=True, show_line_numbers=False)
         yield Static("", id="result-error", classes="field-error", markup=False)
         if self.detail.possible_crime:
-            yield Static("POSSIBLE CRIME: a crime reference, or why no crime is recorded",
-                         classes="change-preview", markup=False)
-            yield from _field("Crime ref", Input(placeholder="crime number", id="crime-reference",
-                                                 max_length=40), "crime_reference")
+            yield Static(
+                "POSSIBLE CRIME: a crime reference, or why no crime is recorded",
+                classes="change-preview",
+                markup=False,
+            )
+            yield from _field(
+                "Crime ref",
+                Input(placeholder="crime number", id="crime-reference", max_length=40),
+                "crime_reference",
+            )
             yield Label("No-crime reason (at least 10 characters)", classes="change-label-wide")
             yield TextArea(id="no-crime-reason", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="no_crime_reason-error", classes="field-error", markup=False)
@@ -574,9 +652,13 @@ class CloseDialog(IncidentChangeDialog):
         from controlroom.services import incidents
 
         uow_factory = self.app.uow_factory
-        self.run_service(lambda: incidents.incident_types(uow_factory()), self.TypesLoaded,
-                         doing="read the closing types", group="closing-types",
-                         failed=self.TypesFailed)
+        self.run_service(
+            lambda: incidents.incident_types(uow_factory()),
+            self.TypesLoaded,
+            doing="read the closing types",
+            group="closing-types",
+            failed=self.TypesFailed,
+        )
 
     @on(TypesFailed)
     def types_failed(self, message: TypesFailed) -> None:
@@ -604,8 +686,11 @@ class CloseDialog(IncidentChangeDialog):
 
     @on(TextArea.Changed)
     def text_typed(self, event: TextArea.Changed) -> None:
-        self.clear_error({"result": "result", "no-crime-reason": "no_crime_reason"}
-                    .get(event.text_area.id or "", ""))
+        self.clear_error(
+            {"result": "result", "no-crime-reason": "no_crime_reason"}.get(
+                event.text_area.id or "", ""
+            )
+        )
         if event.text_area.id == "no-crime-reason":
             self.clear_error("crime_reference")
 
@@ -632,7 +717,8 @@ class CloseDialog(IncidentChangeDialog):
             matches.hide()
             return
         self.type_matches = [
-            t for t in self.types
+            t
+            for t in self.types
             if all(w in f"{t.code} {t.label} {t.heading}".lower() for w in words)
         ][:5]
         matches.show([record_content(f"{t.label}  ({t.heading})") for t in self.type_matches])
@@ -650,16 +736,22 @@ class CloseDialog(IncidentChangeDialog):
             self.clear_error("closing_type_code")
             return True
         if self.query_one("#closing-type", Input).value.strip():
-            self.show_error("closing_type_code", "no incident type matches that: type a few "
-                                                 "letters, e.g. dom, advice, ctrl+s when picked")
+            self.show_error(
+                "closing_type_code",
+                "no incident type matches that: type a few "
+                "letters, e.g. dom, advice, ctrl+s when picked",
+            )
             return False
         return True
 
     def entry(self) -> dict[str, Any]:
-        entry = {"closing_type_text": self.query_one("#closing-type", Input).value,
-                 "closing_type_code": self.closing_type_code,
-                 "result": self.query_one("#result", TextArea).text,
-                 "crime_reference": None, "no_crime_reason": None}
+        entry = {
+            "closing_type_text": self.query_one("#closing-type", Input).value,
+            "closing_type_code": self.closing_type_code,
+            "result": self.query_one("#result", TextArea).text,
+            "crime_reference": None,
+            "no_crime_reason": None,
+        }
         if self.detail.possible_crime:
             entry["crime_reference"] = self.query_one("#crime-reference", Input).value
             entry["no_crime_reason"] = self.query_one("#no-crime-reason", TextArea).text
@@ -671,21 +763,32 @@ class CloseDialog(IncidentChangeDialog):
 
     def problems(self, entry: dict[str, Any]) -> dict[str, str]:
         problems = closure_problems(
-            closing_type_code=entry["closing_type_code"], result=entry["result"],
-            possible_crime=self.detail.possible_crime, crime_reference=entry["crime_reference"],
-            no_crime_reason=entry["no_crime_reason"])
+            closing_type_code=entry["closing_type_code"],
+            result=entry["result"],
+            possible_crime=self.detail.possible_crime,
+            crime_reference=entry["crime_reference"],
+            no_crime_reason=entry["no_crime_reason"],
+        )
         if "closing_type_code" in problems and entry["closing_type_text"].strip():
-            problems["closing_type_code"] = ("no incident type matches that: type a few letters "
-                                             "and press Enter on the one you mean")
+            problems["closing_type_code"] = (
+                "no incident type matches that: type a few letters "
+                "and press Enter on the one you mean"
+            )
         return problems
 
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
         return incidents.close_incident(
-            uow, actor, incident_id, expected_version, now,
-            closing_type_code=entry["closing_type_code"], result=entry["result"].strip(),
+            uow,
+            actor,
+            incident_id,
+            expected_version,
+            now,
+            closing_type_code=entry["closing_type_code"],
+            result=entry["result"].strip(),
             crime_reference=(entry["crime_reference"] or "").strip() or None,
             no_crime_reason=(entry["no_crime_reason"] or "").strip() or None,
-            override_reason=entry.get("override_reason"))
+            override_reason=entry.get("override_reason"),
+        )
 
 
 class ReassessDialog(IncidentChangeDialog):
@@ -701,19 +804,27 @@ class ReassessDialog(IncidentChangeDialog):
         for part in THRIVE_PARTS:
             # The cursor goes to the end of what was assessed before: typing adds to it
             # rather than replacing it unseen.
-            yield from _field(THRIVE_LABELS[part], Input(
-                value=thrive.get(part) or "", id=f"thrive-{part}", max_length=500,
-                select_on_focus=False))
+            yield from _field(
+                THRIVE_LABELS[part],
+                Input(
+                    value=thrive.get(part) or "",
+                    id=f"thrive-{part}",
+                    max_length=500,
+                    select_on_focus=False,
+                ),
+            )
         yield FlagBox("Skip THRIVE: not assessed", self.detail.thrive_skipped, id="thrive-skip")
         yield Static("", id="thrive-error", classes="field-error", markup=False)
         with Horizontal(classes="change-flags"):
             for flag in tuple(IncidentFlag)[:2]:
-                yield FlagBox(flag.label.capitalize(), getattr(self.detail, flag),
-                              id=f"flag-{flag}")
+                yield FlagBox(
+                    flag.label.capitalize(), getattr(self.detail, flag), id=f"flag-{flag}"
+                )
         with Horizontal(classes="change-flags"):
             for flag in tuple(IncidentFlag)[2:]:
-                yield FlagBox(flag.label.capitalize(), getattr(self.detail, flag),
-                              id=f"flag-{flag}")
+                yield FlagBox(
+                    flag.label.capitalize(), getattr(self.detail, flag), id=f"flag-{flag}"
+                )
 
     def on_mount(self) -> None:
         self.query_one("#thrive-threat").focus()
@@ -721,7 +832,8 @@ class ReassessDialog(IncidentChangeDialog):
     def entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
             f"thrive-{part}": self.query_one(f"#thrive-{part}", Input).value
-            for part in THRIVE_PARTS}
+            for part in THRIVE_PARTS
+        }
         entry["thrive_skipped"] = self.query_one("#thrive-skip", FlagBox).value
         for flag in IncidentFlag:
             entry[flag.value] = self.query_one(f"#flag-{flag}", FlagBox).value
@@ -730,8 +842,7 @@ class ReassessDialog(IncidentChangeDialog):
     def problems(self, entry: dict[str, Any]) -> dict[str, str]:
         filled = any(entry[f"thrive-{part}"].strip() for part in THRIVE_PARTS)
         if not filled and not entry["thrive_skipped"]:
-            return {"thrive": "THRIVE is empty: fill it in, or tick Skip so it reads "
-                              "NOT ASSESSED"}
+            return {"thrive": "THRIVE is empty: fill it in, or tick Skip so it reads NOT ASSESSED"}
         return {}
 
     @on(Input.Changed)
@@ -754,8 +865,15 @@ class ReassessDialog(IncidentChangeDialog):
         values = {part: entry[f"thrive-{part}"].strip() or None for part in THRIVE_PARTS}
         thrive = None if skipped or not any(values.values()) else values
         return incidents.update_assessment(
-            uow, actor, incident_id, expected_version, now, thrive=thrive,
-            thrive_skipped=skipped, **{flag.value: entry[flag.value] for flag in IncidentFlag})
+            uow,
+            actor,
+            incident_id,
+            expected_version,
+            now,
+            thrive=thrive,
+            thrive_skipped=skipped,
+            **{flag.value: entry[flag.value] for flag in IncidentFlag},
+        )
 
 
 class SignOffDialog(IncidentChangeDialog):
@@ -775,14 +893,23 @@ class SignOffDialog(IncidentChangeDialog):
         self.approve = True
 
     def compose_fields(self) -> ComposeResult:
-        yield Static(Content("No crime recorded: ").stylize("bold")
-                     + record_content(self.detail.no_crime_reason or "", multiline=True),
-                     classes="change-preview")
-        yield Static(Content("Result: ").stylize("bold")
-                     + record_content(self.detail.result or "", multiline=True),
-                     classes="change-preview")
-        yield from _field("Reason", Input(placeholder="a note; needed to return it open",
-                                          id="signoff-reason", max_length=500), "reason")
+        yield Static(
+            Content("No crime recorded: ").stylize("bold")
+            + record_content(self.detail.no_crime_reason or "", multiline=True),
+            classes="change-preview",
+        )
+        yield Static(
+            Content("Result: ").stylize("bold")
+            + record_content(self.detail.result or "", multiline=True),
+            classes="change-preview",
+        )
+        yield from _field(
+            "Reason",
+            Input(
+                placeholder="a note; needed to return it open", id="signoff-reason", max_length=500
+            ),
+            "reason",
+        )
 
     def on_mount(self) -> None:
         self.query_one("#signoff-reason").focus()
@@ -804,8 +931,15 @@ class SignOffDialog(IncidentChangeDialog):
         super().action_save()
 
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
-        return incidents.sign_off_closure(uow, actor, incident_id, expected_version, now,
-                                          approve=entry["approve"], reason=entry["reason"])
+        return incidents.sign_off_closure(
+            uow,
+            actor,
+            incident_id,
+            expected_version,
+            now,
+            approve=entry["approve"],
+            reason=entry["reason"],
+        )
 
     def save_change(self, incident_id: int, expected_version: int, entry: dict[str, Any]):
         entry["approve"] = self.approve

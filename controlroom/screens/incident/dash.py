@@ -59,7 +59,7 @@ LABEL_WIDTH = 36
 
 
 def question_line(number: int, answer: Answer | None, current: bool) -> Content:
-    """" ▶ 1  Injury in this incident                 YES" (the cursor mark, the number,
+    """ " ▶ 1  Injury in this incident                 YES" (the cursor mark, the number,
     our label and the answer in words; unanswered reads "—")."""
     mark = "▶" if current else " "
     words = ANSWER_WORDS[answer] if answer is not None else "—"
@@ -80,10 +80,20 @@ class DashScreen(FramedScreen["str | None"]):
     BINDINGS = [
         Binding("y", "answer('Y')", "Yes", id="dash.yes", tooltip="Answer yes and move on"),
         Binding("n", "answer('N')", "No", id="dash.no", tooltip="Answer no and move on"),
-        Binding("k", "answer('K')", "Not known", id="dash.not_known",
-                tooltip="Answer not known and move on"),
-        Binding("j", "judgement", "Raise level", id="dash.judgement",
-                tooltip="Raise the level by professional judgement (a reason is required)"),
+        Binding(
+            "k",
+            "answer('K')",
+            "Not known",
+            id="dash.not_known",
+            tooltip="Answer not known and move on",
+        ),
+        Binding(
+            "j",
+            "judgement",
+            "Raise level",
+            id="dash.judgement",
+            tooltip="Raise the level by professional judgement (a reason is required)",
+        ),
         Binding("ctrl+s,f10", "save", "Save", id="dash.save", priority=True),
         Binding("escape", "back", "Back", id="dash.back"),
     ]
@@ -120,22 +130,31 @@ class DashScreen(FramedScreen["str | None"]):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="dash"):
-            yield Static(Content("DASH risk assessment — ").stylize("bold")
-                         + record_content(self.reference, style="bold"), id="dash-title")
+            yield Static(
+                Content("DASH risk assessment — ").stylize("bold")
+                + record_content(self.reference, style="bold"),
+                id="dash-title",
+            )
             yield Static("Reading the assessment…", id="dash-previous", markup=False)
             yield Static("", id="dash-score", markup=False)
             yield Static("", id="dash-error", classes="field-error", markup=False)
-            yield OptionList(*(question_line(n, None, n == 1) for n in QUESTIONS),
-                             id="dash-questions")
+            yield OptionList(
+                *(question_line(n, None, n == 1) for n in QUESTIONS), id="dash-questions"
+            )
             yield Static("", id="dash-judgement", markup=False)
             with Horizontal(id="judgement-row"):
                 yield Label("Reason", classes="dash-label")
-                yield Input(placeholder="why the level is raised (required)",
-                            id="judgement-reason", max_length=2000)
-            yield Static("", id="judgement_reason-error", classes="field-error",
-                         markup=False)
-            yield Static("y yes · n no · k not known · ↑↓ move · j raise level · "
-                         "ctrl+s save · Esc back", id="dash-hint", markup=False)
+                yield Input(
+                    placeholder="why the level is raised (required)",
+                    id="judgement-reason",
+                    max_length=2000,
+                )
+            yield Static("", id="judgement_reason-error", classes="field-error", markup=False)
+            yield Static(
+                "y yes · n no · k not known · ↑↓ move · j raise level · ctrl+s save · Esc back",
+                id="dash-hint",
+                markup=False,
+            )
 
     def on_mount(self) -> None:
         self.query_one("#judgement-row").display = False
@@ -149,9 +168,13 @@ class DashScreen(FramedScreen["str | None"]):
         from controlroom.services import dash
 
         uow_factory, actor, incident_id = self.app.uow_factory, self.app.actor, self.incident_id
-        self.run_service(lambda: dash.dash_for_incident(uow_factory(), actor, incident_id),
-                         self.Loaded, doing="read the DASH", group="dash-read",
-                         failed=self.LoadFailed)
+        self.run_service(
+            lambda: dash.dash_for_incident(uow_factory(), actor, incident_id),
+            self.Loaded,
+            doing="read the DASH",
+            group="dash-read",
+            failed=self.LoadFailed,
+        )
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
@@ -171,13 +194,19 @@ class DashScreen(FramedScreen["str | None"]):
             previous.update(
                 Content(f"Starting from the DASH of {when:%d/%m %H:%M} by ")
                 + record_content(current.assessed_by)
-                + Content(f": {current.level.label}, score {current.score}"
-                          + (f" ({earlier} earlier)" if earlier else "")))
+                + Content(
+                    f": {current.level.label}, score {current.score}"
+                    + (f" ({earlier} earlier)" if earlier else "")
+                )
+            )
         else:
             previous.update(Content("No DASH yet for this incident."))
         if not view.domestic:
-            self._error(None, "This incident is not flagged domestic: DASH is for domestic "
-                              "abuse. Esc, then a to reassess the flags.")
+            self._error(
+                None,
+                "This incident is not flagged domestic: DASH is for domestic "
+                "abuse. Esc, then a to reassess the flags.",
+            )
         self._initial = (dict(view.current.answers) if view.current else {}, None, "")
         self._redraw_all()
         self._refresh_score()
@@ -215,7 +244,8 @@ class DashScreen(FramedScreen["str | None"]):
         cursor = self.cursor
         for number in {*numbers, cursor}:
             questions.replace_option_prompt_at_index(
-                number - 1, question_line(number, self.answers.get(number), number == cursor))
+                number - 1, question_line(number, self.answers.get(number), number == cursor)
+            )
         self._marked = cursor
 
     def _redraw_all(self) -> None:
@@ -229,17 +259,21 @@ class DashScreen(FramedScreen["str | None"]):
             self.judgement = None
             self._show_reason(False)
         answered = len(self.answers)
-        line = (Content(f"Score {value} of {QUESTION_COUNT} yes · ")
-                + Content(level_words(scored)).stylize("bold")
-                + Content(f" · answered {answered} of {QUESTION_COUNT}"))
+        line = (
+            Content(f"Score {value} of {QUESTION_COUNT} yes · ")
+            + Content(level_words(scored)).stylize("bold")
+            + Content(f" · answered {answered} of {QUESTION_COUNT}")
+        )
         score_widget = self.query_one("#dash-score", Static)
         score_widget.update(line)
         score_widget.set_class(scored is RiskLevel.HIGH, "-high")
         judgement = self.query_one("#dash-judgement", Static)
         if self.judgement is not None:
-            judgement.update(Content("Judgement: raised to ")
-                             + Content(level_words(self.judgement)).stylize("bold")
-                             + Content(f" (answers give {scored.label}) · j changes"))
+            judgement.update(
+                Content("Judgement: raised to ")
+                + Content(level_words(self.judgement)).stylize("bold")
+                + Content(f" (answers give {scored.label}) · j changes")
+            )
         elif dropped:
             judgement.update(Content(f"Judgement dropped: the answers now give {scored.label}"))
         elif higher_levels(scored):
@@ -251,8 +285,11 @@ class DashScreen(FramedScreen["str | None"]):
         scored = level_for_score(score(self.answers))
         choices: list[RiskLevel | None] = [*higher_levels(scored), None]
         if len(choices) == 1:
-            self._error(None, "The answers already give HIGH: judgement cannot raise it "
-                              "further, and never lowers it.")
+            self._error(
+                None,
+                "The answers already give HIGH: judgement cannot raise it "
+                "further, and never lowers it.",
+            )
             self.judgement = None
         else:
             now = choices.index(self.judgement) if self.judgement in choices else -1
@@ -290,40 +327,64 @@ class DashScreen(FramedScreen["str | None"]):
         self._clear("judgement_reason")
         missing = [n for n in QUESTIONS if n not in self.answers]
         if missing:
-            self._error(None, f"Question {missing[0]} is not answered "
-                              f"({len(missing)} left): y, n or k for each.")
+            self._error(
+                None,
+                f"Question {missing[0]} is not answered ({len(missing)} left): y, n or k for each.",
+            )
             self.query_one("#dash-questions", OptionList).highlighted = missing[0] - 1
             self.query_one("#dash-questions").focus()
             return
         reason = self._reason().strip()
         if self.judgement is not None and len(reason) < JUDGEMENT_REASON_MIN:
-            self._error("judgement_reason",
-                        "raising the level needs a written reason" if not reason else
-                        f"write the reason out: at least {JUDGEMENT_REASON_MIN} characters")
+            self._error(
+                "judgement_reason",
+                "raising the level needs a written reason"
+                if not reason
+                else f"write the reason out: at least {JUDGEMENT_REASON_MIN} characters",
+            )
             self.query_one("#judgement-reason").focus()
             return
         self._saving = True
-        self.save_dash(dict(self.answers), self.judgement,
-                       reason if self.judgement is not None else None)
+        self.save_dash(
+            dict(self.answers), self.judgement, reason if self.judgement is not None else None
+        )
 
-    def save_dash(self, answers: dict[int, Answer], judgement: RiskLevel | None,
-                  reason: str | None) -> None:
+    def save_dash(
+        self, answers: dict[int, Answer], judgement: RiskLevel | None, reason: str | None
+    ) -> None:
         from controlroom.services import dash
 
         app = self.app
-        uow_factory, actor, clock, incident_id = (app.uow_factory, app.actor, app.clock,
-                                                  self.incident_id)
+        uow_factory, actor, clock, incident_id = (
+            app.uow_factory,
+            app.actor,
+            app.clock,
+            self.incident_id,
+        )
         self.run_service(
-            lambda: dash.record_dash(uow_factory(), actor, incident_id, answers, clock(),
-                                     judgement_level=judgement, judgement_reason=reason),
-            self.Saved, doing="save the DASH", group="dash-save", failed=self.SaveFailed)
+            lambda: dash.record_dash(
+                uow_factory(),
+                actor,
+                incident_id,
+                answers,
+                clock(),
+                judgement_level=judgement,
+                judgement_reason=reason,
+            ),
+            self.Saved,
+            doing="save the DASH",
+            group="dash-save",
+            failed=self.SaveFailed,
+        )
 
     @on(Saved)
     def dash_saved(self, message: Saved) -> None:
         self._saving = False
         saved = message.saved
-        words = (f"DASH saved: {saved.assessment.level.label}, score "
-                 f"{saved.assessment.score} of {QUESTION_COUNT}.")
+        words = (
+            f"DASH saved: {saved.assessment.level.label}, score "
+            f"{saved.assessment.score} of {QUESTION_COUNT}."
+        )
         if saved.referrals:
             words += " Referral created: " + ", ".join(r.kind_label for r in saved.referrals)
             words += " (m marks it sent)."
@@ -356,7 +417,10 @@ class DashScreen(FramedScreen["str | None"]):
 
     def is_dirty(self) -> bool:
         return (dict(self.answers), self.judgement, self._reason().strip()) != (
-            self._initial[0], self._initial[1], self._initial[2])
+            self._initial[0],
+            self._initial[1],
+            self._initial[2],
+        )
 
     def action_back(self) -> None:
         if not self.is_dirty():
@@ -367,7 +431,10 @@ class DashScreen(FramedScreen["str | None"]):
             if discard:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen(
-            "Discard this DASH?",
-            "y throws the answers away and goes back; n returns to them with everything kept."),
-            answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                "Discard this DASH?",
+                "y throws the answers away and goes back; n returns to them with everything kept.",
+            ),
+            answered,
+        )

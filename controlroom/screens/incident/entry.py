@@ -61,9 +61,14 @@ if TYPE_CHECKING:
 DRAFT_DELAY_SECONDS = 2.0
 LOOKUP_DELAY_SECONDS = 0.25
 FLAGS = tuple(flag.value for flag in IncidentFlag)
-THRIVE_SHORT = {"threat": "Threat", "harm": "Harm", "risk": "Risk",
-                "investigation": "Investig.", "vulnerability": "Vulnerab.",
-                "engagement": "Engagement"}
+THRIVE_SHORT = {
+    "threat": "Threat",
+    "harm": "Harm",
+    "risk": "Risk",
+    "investigation": "Investig.",
+    "vulnerability": "Vulnerab.",
+    "engagement": "Engagement",
+}
 ROLE_KEYS = {"c": "caller", "v": "victim", "s": "suspect", "w": "witness", "j": "subject"}
 
 
@@ -88,29 +93,53 @@ class EntryState:
     persons: list[dict[str, Any]] = field(default_factory=list)  # {id, role, name}
 
     def is_blank(self) -> bool:
-        return not any((
-            self.caller_name, self.caller_phone, self.caller_relationship, self.location_text,
-            self.type_text, self.narrative, self.persons, any(self.thrive.values()),
-        ))
+        return not any(
+            (
+                self.caller_name,
+                self.caller_phone,
+                self.caller_relationship,
+                self.location_text,
+                self.type_text,
+                self.narrative,
+                self.persons,
+                any(self.thrive.values()),
+            )
+        )
 
     def to_draft(self) -> dict[str, Any]:
         return {
-            "version": 1, "idempotency_key": self.idempotency_key,
-            "caller_name": self.caller_name, "caller_phone": self.caller_phone,
+            "version": 1,
+            "idempotency_key": self.idempotency_key,
+            "caller_name": self.caller_name,
+            "caller_phone": self.caller_phone,
             "caller_relationship": self.caller_relationship,
-            "location_text": self.location_text, "location_id": self.location_id,
-            "type_text": self.type_text, "type_code": self.type_code, "grade": self.grade,
-            "grade_chosen": self.grade_chosen, "thrive": dict(self.thrive),
-            "thrive_skipped": self.thrive_skipped, "flags": dict(self.flags),
-            "narrative": self.narrative, "persons": list(self.persons),
+            "location_text": self.location_text,
+            "location_id": self.location_id,
+            "type_text": self.type_text,
+            "type_code": self.type_code,
+            "grade": self.grade,
+            "grade_chosen": self.grade_chosen,
+            "thrive": dict(self.thrive),
+            "thrive_skipped": self.thrive_skipped,
+            "flags": dict(self.flags),
+            "narrative": self.narrative,
+            "persons": list(self.persons),
         }
 
     @classmethod
     def from_draft(cls, draft: dict[str, Any]) -> EntryState:
         """Rebuild from a journal entry; unknown or malformed keys fall back to blanks."""
         state = cls()
-        for name in ("idempotency_key", "caller_name", "caller_phone", "caller_relationship",
-                     "location_text", "type_text", "grade", "narrative"):
+        for name in (
+            "idempotency_key",
+            "caller_name",
+            "caller_phone",
+            "caller_relationship",
+            "location_text",
+            "type_text",
+            "grade",
+            "narrative",
+        ):
             if isinstance(draft.get(name), str):
                 setattr(state, name, draft[name])
         if isinstance(draft.get("location_id"), int):
@@ -145,41 +174,103 @@ class IncidentEntry(FramedScreen):
         Binding("ctrl+s,f10", "save", "Save", id="entry.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="entry.cancel"),
         Binding("alt+k", "skip_thrive", "Skip THRIVE", id="entry.skip_thrive", priority=True),
-        Binding("alt+d", "link_duplicate", "Link to open incident", id="entry.link_duplicate",
-                priority=True),
+        Binding(
+            "alt+d",
+            "link_duplicate",
+            "Link to open incident",
+            id="entry.link_duplicate",
+            priority=True,
+        ),
         Binding("alt+a", "new_person", "New person", id="entry.new_person", priority=True),
-        Binding("alt+c", "jump('caller-name')", "Caller", id="entry.jump_caller", show=False,
-                priority=True),
-        Binding("alt+l", "jump('location')", "Location", id="entry.jump_location", show=False,
-                priority=True),
-        Binding("alt+t", "jump('type')", "Type", id="entry.jump_type", show=False,
-                priority=True),
-        Binding("alt+g", "jump('grade')", "Grade", id="entry.jump_grade", show=False,
-                priority=True),
-        Binding("alt+h", "jump('thrive-threat')", "THRIVE", id="entry.jump_thrive", show=False,
-                priority=True),
-        Binding("alt+f", "jump('flag-domestic')", "Flags", id="entry.jump_flags", show=False,
-                priority=True),
-        Binding("alt+n", "jump('narrative')", "Narrative", id="entry.jump_narrative",
-                show=False, priority=True),
-        Binding("alt+p", "jump('person-query')", "Persons", id="entry.jump_persons",
-                show=False, priority=True),
-        Binding("alt+x", "unlink_person", "Unlink last person", id="entry.unlink_person",
-                show=False, priority=True),
+        Binding(
+            "alt+c",
+            "jump('caller-name')",
+            "Caller",
+            id="entry.jump_caller",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "alt+l",
+            "jump('location')",
+            "Location",
+            id="entry.jump_location",
+            show=False,
+            priority=True,
+        ),
+        Binding("alt+t", "jump('type')", "Type", id="entry.jump_type", show=False, priority=True),
+        Binding(
+            "alt+g", "jump('grade')", "Grade", id="entry.jump_grade", show=False, priority=True
+        ),
+        Binding(
+            "alt+h",
+            "jump('thrive-threat')",
+            "THRIVE",
+            id="entry.jump_thrive",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "alt+f",
+            "jump('flag-domestic')",
+            "Flags",
+            id="entry.jump_flags",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "alt+n",
+            "jump('narrative')",
+            "Narrative",
+            id="entry.jump_narrative",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "alt+p",
+            "jump('person-query')",
+            "Persons",
+            id="entry.jump_persons",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "alt+x",
+            "unlink_person",
+            "Unlink last person",
+            id="entry.unlink_person",
+            show=False,
+            priority=True,
+        ),
         # Moving between fields is decided the moment the key is read, before the keys
         # typed after it are delivered: over a lagging SSH link a fast typist's "Tab 7
         # Crash Street" arrives in one burst, and a field change made later would leave
         # the address in the previous field.
-        Binding("tab", "next_field", "Next field", id="entry.next_field", show=False,
-                priority=True),
-        Binding("shift+tab", "previous_field", "Previous field", id="entry.previous_field",
-                show=False, priority=True),
-        Binding("enter", "enter_field", "Accept and next", id="entry.enter", show=False,
-                priority=True),
-        Binding("down", "move_match(1)", "Next match", id="entry.next_match", show=False,
-                priority=True),
-        Binding("up", "move_match(-1)", "Previous match", id="entry.previous_match",
-                show=False, priority=True),
+        Binding(
+            "tab", "next_field", "Next field", id="entry.next_field", show=False, priority=True
+        ),
+        Binding(
+            "shift+tab",
+            "previous_field",
+            "Previous field",
+            id="entry.previous_field",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "enter", "enter_field", "Accept and next", id="entry.enter", show=False, priority=True
+        ),
+        Binding(
+            "down", "move_match(1)", "Next match", id="entry.next_match", show=False, priority=True
+        ),
+        Binding(
+            "up",
+            "move_match(-1)",
+            "Previous match",
+            id="entry.previous_match",
+            show=False,
+            priority=True,
+        ),
     ]
 
     @dataclass
@@ -268,21 +359,29 @@ class IncidentEntry(FramedScreen):
                 yield Static("", id="caller-phone-error", classes="field-error", markup=False)
                 with Horizontal(classes="row"):
                     yield Label("Relation", classes="field-label")
-                    yield Input(placeholder="to the incident (victim, neighbour…)",
-                                id="caller-relationship", max_length=80)
-                yield Static("", id="caller_relationship-error", classes="field-error",
-                             markup=False)
+                    yield Input(
+                        placeholder="to the incident (victim, neighbour…)",
+                        id="caller-relationship",
+                        max_length=80,
+                    )
+                yield Static(
+                    "", id="caller_relationship-error", classes="field-error", markup=False
+                )
                 with Horizontal(classes="row"):
                     yield Label("Location", classes="field-label")
-                    yield LookupInput(placeholder="address or postcode; Enter picks a match",
-                                      id="location", max_length=200)
+                    yield LookupInput(
+                        placeholder="address or postcode; Enter picks a match",
+                        id="location",
+                        max_length=200,
+                    )
                 yield MatchList(id="location-matches")
                 yield Static("", id="location-status", classes="field-status", markup=False)
                 yield Static("", id="location_text-error", classes="field-error", markup=False)
                 with Horizontal(classes="row"):
                     yield Label("Type", classes="field-label")
-                    yield LookupInput(placeholder="a few letters: dom, burg, rtc", id="type",
-                                      max_length=80)
+                    yield LookupInput(
+                        placeholder="a few letters: dom, burg, rtc", id="type", max_length=80
+                    )
                 yield MatchList(id="type-matches")
                 yield Static("", id="type_code-error", classes="field-error", markup=False)
                 with Horizontal(classes="row"):
@@ -302,19 +401,26 @@ class IncidentEntry(FramedScreen):
                 with Horizontal(classes="row flags"):
                     yield Label("Flags", classes="field-label")
                     yield Checkbox(IncidentFlag("domestic").label.capitalize(), id="flag-domestic")
-                    yield Checkbox(IncidentFlag("child_present").label.capitalize(), id="flag-child_present")
+                    yield Checkbox(
+                        IncidentFlag("child_present").label.capitalize(), id="flag-child_present"
+                    )
                 with Horizontal(classes="row flags"):
                     yield Label("", classes="field-label")
                     yield Checkbox(IncidentFlag("weapons").label.capitalize(), id="flag-weapons")
-                    yield Checkbox(IncidentFlag("possible_crime").label.capitalize(), id="flag-possible_crime")
+                    yield Checkbox(
+                        IncidentFlag("possible_crime").label.capitalize(), id="flag-possible_crime"
+                    )
                 yield Label("Narrative", classes="field-label")
                 yield TextArea(id="narrative", soft_wrap=True, show_line_numbers=False)
                 yield Static("", id="narrative-count", classes="field-hint", markup=False)
                 yield Static("", id="narrative-error", classes="field-error", markup=False)
                 with Horizontal(classes="row"):
                     yield Label("Person", classes="field-label")
-                    yield LookupInput(placeholder="name to link; alt+a adds a new person",
-                                      id="person-query", max_length=120)
+                    yield LookupInput(
+                        placeholder="name to link; alt+a adds a new person",
+                        id="person-query",
+                        max_length=120,
+                    )
                 yield MatchList(id="person-matches")
                 yield Static("", id="person-hint", classes="field-hint", markup=False)
                 yield Static("", id="linked-persons", markup=False)
@@ -451,8 +557,11 @@ class IncidentEntry(FramedScreen):
         self._enter_in(focused.id or "")
 
     def action_move_match(self, delta: int) -> None:
-        lists = {"location": "#location-matches", "type": "#type-matches",
-                 "person-query": "#person-matches"}
+        lists = {
+            "location": "#location-matches",
+            "type": "#type-matches",
+            "person-query": "#person-matches",
+        }
         selector = lists.get(getattr(self.focused, "id", None) or "")
         if selector is None:
             raise SkipAction()  # arrows keep their usual meaning elsewhere
@@ -478,7 +587,9 @@ class IncidentEntry(FramedScreen):
             return True  # nothing to pick: Enter just moves on (unverified stays flagged)
         match = self.location_matches[matches.highlighted]
         self.state.location_id = match.id
-        self.state.location_text = ", ".join(p for p in (match.address, match.town, match.postcode) if p)
+        self.state.location_text = ", ".join(
+            p for p in (match.address, match.town, match.postcode) if p
+        )
         with self.prevent(Input.Changed):
             self.query_one("#location", Input).value = self.state.location_text
         matches.hide()
@@ -507,8 +618,11 @@ class IncidentEntry(FramedScreen):
             return (3, option.label)
 
         self.type_matches = sorted(
-            (t for t in self.types
-             if all(w in f"{t.code} {t.label} {t.heading}".lower() for w in words)),
+            (
+                t
+                for t in self.types
+                if all(w in f"{t.code} {t.label} {t.heading}".lower() for w in words)
+            ),
             key=rank,
         )[:6]
         self.query_one("#type-matches", MatchList).show(
@@ -526,13 +640,18 @@ class IncidentEntry(FramedScreen):
             return True
         if self.type_matches:
             highlighted = self.query_one("#type-matches", MatchList).highlighted
-            index = highlighted if highlighted is not None and highlighted < len(
-                self.type_matches) else 0
+            index = (
+                highlighted
+                if highlighted is not None and highlighted < len(self.type_matches)
+                else 0
+            )
             self._choose_type(self.type_matches[index])
             return True
         if self.state.type_text.strip():
-            self._show_error("type_code", "no incident type matches that: type a few letters, "
-                                          "e.g. dom, burg, rtc")
+            self._show_error(
+                "type_code",
+                "no incident type matches that: type a few letters, e.g. dom, burg, rtc",
+            )
             return False
         return True
 
@@ -544,7 +663,10 @@ class IncidentEntry(FramedScreen):
             self.query_one("#type", Input).value = chosen.label
         self.query_one("#type-matches", MatchList).hide()
         # The type sets the flags it implies; the operator can still clear them.
-        for flag, implied in (("domestic", chosen.domestic), ("possible_crime", chosen.possible_crime)):
+        for flag, implied in (
+            ("domestic", chosen.domestic),
+            ("possible_crime", chosen.possible_crime),
+        ):
             if implied and not s.flags[flag]:
                 s.flags[flag] = True
                 with self.prevent(Checkbox.Changed):
@@ -565,9 +687,13 @@ class IncidentEntry(FramedScreen):
         if chosen is None:
             return None
         flags = self.state.flags
-        return suggest_grade(chosen.suggested_grade, weapons=flags["weapons"],
-                             child_present=flags["child_present"], domestic=flags["domestic"],
-                             grade_codes=self._grade_codes())
+        return suggest_grade(
+            chosen.suggested_grade,
+            weapons=flags["weapons"],
+            child_present=flags["child_present"],
+            domestic=flags["domestic"],
+            grade_codes=self._grade_codes(),
+        )
 
     def _grade_codes(self) -> tuple[str, ...]:
         return tuple(g.code for g in self.app.settings.grades)
@@ -579,8 +705,11 @@ class IncidentEntry(FramedScreen):
         grade_input = self.query_one("#grade", Input)
         grade_input.placeholder = suggestion or "G1-G4"
         names = {g.code: g.name for g in self.app.settings.grades}
-        hint = (f"suggested {suggestion} {names.get(suggestion, '')}; empty accepts it"
-                if suggestion else "")
+        hint = (
+            f"suggested {suggestion} {names.get(suggestion, '')}; empty accepts it"
+            if suggestion
+            else ""
+        )
         self.query_one("#grade-hint", Static).update(hint)
 
     def _normalised_grade(self) -> str | None:
@@ -645,13 +774,20 @@ class IncidentEntry(FramedScreen):
     def _show_linked_persons(self) -> None:
         if not self.is_mounted:
             return
-        text = Content("\n").join(
-            record_content(f"{p['role'].upper()}: {p.get('name', p['id'])}")
-            for p in self.state.persons
-        ) if self.state.persons else Content("")
+        text = (
+            Content("\n").join(
+                record_content(f"{p['role'].upper()}: {p.get('name', p['id'])}")
+                for p in self.state.persons
+            )
+            if self.state.persons
+            else Content("")
+        )
         self.query_one("#linked-persons", Static).update(text)
-        linked = [(p["role"], self.person_summaries[p["id"]]) for p in self.state.persons
-                  if p["id"] in self.person_summaries]
+        linked = [
+            (p["role"], self.person_summaries[p["id"]])
+            for p in self.state.persons
+            if p["id"] in self.person_summaries
+        ]
         self.query_one(WarningPanel).show_persons(linked)
 
     # --- messages at the fields ------------------------------------------------------------
@@ -706,8 +842,12 @@ class IncidentEntry(FramedScreen):
         from controlroom.services import incidents
 
         uow_factory = self.app.uow_factory
-        self.run_service(lambda: incidents.incident_types(uow_factory()), self.TypesLoaded,
-                         doing="read the incident types", group="types")
+        self.run_service(
+            lambda: incidents.incident_types(uow_factory()),
+            self.TypesLoaded,
+            doing="read the incident types",
+            group="types",
+        )
 
     def lookup_locations(self, text: str) -> None:
         from controlroom.services import locations
@@ -716,10 +856,13 @@ class IncidentEntry(FramedScreen):
             self.post_message(self.LocationsFound(text, []))
             return
         uow_factory = self.app.uow_factory
-        self.run_service(lambda: locations.match_locations(uow_factory(), text),
-                         lambda found: self.LocationsFound(text, found),
-                         doing="look up the address", group="location-lookup",
-                         failed=lambda failure: self.LookupFailed(failure, "location_text"))
+        self.run_service(
+            lambda: locations.match_locations(uow_factory(), text),
+            lambda found: self.LocationsFound(text, found),
+            doing="look up the address",
+            group="location-lookup",
+            failed=lambda failure: self.LookupFailed(failure, "location_text"),
+        )
 
     def load_location_context(self, location_id: int) -> None:
         from controlroom.services import locations
@@ -729,8 +872,10 @@ class IncidentEntry(FramedScreen):
         self.run_service(
             lambda: locations.location_context(uow_factory(), actor, location_id, clock()),
             lambda context: self.LocationContextLoaded(location_id, context),
-            doing="read the location's history", group="location-context",
-            failed=lambda failure: self.LookupFailed(failure, "location_text"))
+            doing="read the location's history",
+            group="location-context",
+            failed=lambda failure: self.LookupFailed(failure, "location_text"),
+        )
 
     def lookup_persons(self, text: str) -> None:
         from controlroom.services import persons
@@ -739,20 +884,28 @@ class IncidentEntry(FramedScreen):
             self.post_message(self.PersonsFound(text, []))
             return
         uow_factory, actor, today = self.app.uow_factory, self.app.actor, self.app.local_today
-        self.run_service(lambda: persons.find_persons(uow_factory(), actor, text, today=today()),
-                         lambda found: self.PersonsFound(text, found),
-                         doing="search for the person", group="person-lookup",
-                         failed=lambda failure: self.LookupFailed(failure, None))
+        self.run_service(
+            lambda: persons.find_persons(uow_factory(), actor, text, today=today()),
+            lambda found: self.PersonsFound(text, found),
+            doing="search for the person",
+            group="person-lookup",
+            failed=lambda failure: self.LookupFailed(failure, None),
+        )
 
     def load_persons_markers(self, person_ids: list[int]) -> None:
         from controlroom.services import persons
 
         uow_factory, actor, today = self.app.uow_factory, self.app.actor, self.app.local_today
         self.run_service(
-            lambda: [persons.person_markers(uow_factory(), actor, person_id, today=today())
-                     for person_id in person_ids],
-            self.PersonMarkersLoaded, doing="read the linked persons' markers",
-            group="person-markers", failed=lambda failure: self.LookupFailed(failure, None))
+            lambda: [
+                persons.person_markers(uow_factory(), actor, person_id, today=today())
+                for person_id in person_ids
+            ],
+            self.PersonMarkersLoaded,
+            doing="read the linked persons' markers",
+            group="person-markers",
+            failed=lambda failure: self.LookupFailed(failure, None),
+        )
 
     def _check_duplicates(self) -> None:
         s = self.state
@@ -766,13 +919,22 @@ class IncidentEntry(FramedScreen):
         uow_factory, actor, clock, settings = app.uow_factory, app.actor, app.clock, app.settings
         self.run_service(
             lambda: incidents.find_duplicate_calls(
-                uow_factory(), actor, type_code=type_code, location_id=location_id,
-                caller_phone=phone, now=clock(), radius_m=settings.duplicate_radius_m,
-                window=timedelta(minutes=settings.duplicate_window_minutes)),
-            self.DuplicatesFound, doing="check for duplicate calls", group="duplicates",
+                uow_factory(),
+                actor,
+                type_code=type_code,
+                location_id=location_id,
+                caller_phone=phone,
+                now=clock(),
+                radius_m=settings.duplicate_radius_m,
+                window=timedelta(minutes=settings.duplicate_window_minutes),
+            ),
+            self.DuplicatesFound,
+            doing="check for duplicate calls",
+            group="duplicates",
             # A failed duplicate check must not stop the call being recorded: it finds
             # none (the failure is logged).
-            failed=lambda failure: self.DuplicatesFound([]))
+            failed=lambda failure: self.DuplicatesFound([]),
+        )
 
     @on(TypesLoaded)
     def types_loaded(self, message: TypesLoaded) -> None:
@@ -790,10 +952,12 @@ class IncidentEntry(FramedScreen):
         self.location_matches = list(message.matches)
         matches = self.query_one("#location-matches", MatchList)
         if self.focused is self.query_one("#location"):
-            matches.show([
-                record_content(", ".join(p for p in (m.address, m.town, m.postcode) if p))
-                for m in self.location_matches
-            ])
+            matches.show(
+                [
+                    record_content(", ".join(p for p in (m.address, m.town, m.postcode) if p))
+                    for m in self.location_matches
+                ]
+            )
 
     @on(LocationContextLoaded)
     def location_context_loaded(self, message: LocationContextLoaded) -> None:
@@ -806,15 +970,20 @@ class IncidentEntry(FramedScreen):
         if message.query != self.query_one("#person-query", Input).value:
             return
         self.person_matches = list(message.persons)
-        self.query_one("#person-matches", MatchList).show([
-            record_content(f"{p.surname.upper()}, {p.forename}  "
-                           f"{p.date_of_birth or 'DOB unknown'}  "
-                           + ", ".join(m.label for m in p.markers))
-            for p in self.person_matches
-        ])
+        self.query_one("#person-matches", MatchList).show(
+            [
+                record_content(
+                    f"{p.surname.upper()}, {p.forename}  "
+                    f"{p.date_of_birth or 'DOB unknown'}  " + ", ".join(m.label for m in p.markers)
+                )
+                for p in self.person_matches
+            ]
+        )
         self.query_one("#person-hint", Static).update(
-            "Enter links the highlighted person" if self.person_matches
-            else "No match. Check the spelling, or link them later from the incident.")
+            "Enter links the highlighted person"
+            if self.person_matches
+            else "No match. Check the spelling, or link them later from the incident."
+        )
 
     @on(PersonMarkersLoaded)
     def person_markers_loaded(self, message: PersonMarkersLoaded) -> None:
@@ -837,8 +1006,12 @@ class IncidentEntry(FramedScreen):
         message.stop()
         self._saving = False
         failure = message.failure
-        if failure.kind in (FailureKind.INPUT, FailureKind.DATABASE, FailureKind.FILE,
-                            FailureKind.FAULT):
+        if failure.kind in (
+            FailureKind.INPUT,
+            FailureKind.DATABASE,
+            FailureKind.FILE,
+            FailureKind.FAULT,
+        ):
             # At a field, or a sentence that already says it did not happen.
             self._show_failure(failure.field, failure.sentence)
         else:  # a rule or a refusal, in the service's own words
@@ -862,9 +1035,13 @@ class IncidentEntry(FramedScreen):
 
     def _focus_field(self, field_name: str) -> None:
         widget_ids = {
-            "location_text": "location", "type_code": "type", "grade": "grade",
-            "narrative": "narrative", "caller_phone": "caller-phone",
-            "caller_name": "caller-name", "thrive": "thrive-threat",
+            "location_text": "location",
+            "type_code": "type",
+            "grade": "grade",
+            "narrative": "narrative",
+            "caller_phone": "caller-phone",
+            "caller_name": "caller-name",
+            "thrive": "thrive-threat",
             "caller_relationship": "caller-relationship",
         }
         target = widget_ids.get(field_name)
@@ -888,9 +1065,13 @@ class IncidentEntry(FramedScreen):
 
     def write_draft(self, draft: dict[str, Any]) -> None:
         journal = self.app.draft_journal
-        self.run_service(lambda: journal.save(draft), lambda _: self.DraftWritten(),
-                         doing="write the draft of this form", group="draft",
-                         failed=self.DraftFailed)
+        self.run_service(
+            lambda: journal.save(draft),
+            lambda _: self.DraftWritten(),
+            doing="write the draft of this form",
+            group="draft",
+            failed=self.DraftFailed,
+        )
 
     # --- save, link, cancel ----------------------------------------------------------------------
 
@@ -898,8 +1079,11 @@ class IncidentEntry(FramedScreen):
         from controlroom.services.incidents import NewIncident
 
         s = self.state
-        thrive = None if s.thrive_skipped or not any(v.strip() for v in s.thrive.values()) else {
-            part: (s.thrive[part].strip() or None) for part in THRIVE_PARTS}
+        thrive = (
+            None
+            if s.thrive_skipped or not any(v.strip() for v in s.thrive.values())
+            else {part: (s.thrive[part].strip() or None) for part in THRIVE_PARTS}
+        )
         return NewIncident(
             idempotency_key=s.idempotency_key,
             type_code=s.type_code or "",
@@ -921,20 +1105,28 @@ class IncidentEntry(FramedScreen):
         s = self.state
         problems: dict[str, str] = {}
         if not s.location_text.strip():
-            problems["location_text"] = "a location is required: an address, a postcode or a description"
+            problems["location_text"] = (
+                "a location is required: an address, a postcode or a description"
+            )
         elif problem := postcode_problem(s.location_text):
             problems["location_text"] = problem
         if not s.type_code:
-            problems["type_code"] = ("an incident type is required: type a few letters, e.g. dom"
-                                     if not s.type_text.strip() else
-                                     "no incident type matches that: type a few letters, e.g. dom")
+            problems["type_code"] = (
+                "an incident type is required: type a few letters, e.g. dom"
+                if not s.type_text.strip()
+                else "no incident type matches that: type a few letters, e.g. dom"
+            )
         if len(s.narrative) > TEXT_LIMIT:
-            problems["narrative"] = (f"the narrative is {len(s.narrative):,} characters; the limit is "
-                                     f"{TEXT_LIMIT:,}. Shorten it or move detail to a log note "
-                                     "after saving.")
+            problems["narrative"] = (
+                f"the narrative is {len(s.narrative):,} characters; the limit is "
+                f"{TEXT_LIMIT:,}. Shorten it or move detail to a log note "
+                "after saving."
+            )
         has_thrive = any(v.strip() for v in s.thrive.values())
         if not has_thrive and not s.thrive_skipped:
-            problems["thrive"] = "THRIVE not assessed: fill it in, or press alt+k to skip it explicitly"
+            problems["thrive"] = (
+                "THRIVE not assessed: fill it in, or press alt+k to skip it explicitly"
+            )
         return problems
 
     def _sync_state_from_widgets(self) -> None:
@@ -972,8 +1164,17 @@ class IncidentEntry(FramedScreen):
             return
         self._sync_state_from_widgets()
         self._accept_type_match()
-        for name in ("form", "location_text", "type_code", "grade", "narrative", "thrive",
-                     "caller_phone", "caller_name", "caller_relationship"):
+        for name in (
+            "form",
+            "location_text",
+            "type_code",
+            "grade",
+            "narrative",
+            "thrive",
+            "caller_phone",
+            "caller_name",
+            "caller_relationship",
+        ):
             self._clear_error(name)
         problems = self._local_problems()
         if problems:
@@ -993,23 +1194,37 @@ class IncidentEntry(FramedScreen):
         from controlroom.services import incidents
 
         app = self.app
-        uow_factory, actor, clock, journal = app.uow_factory, app.actor, app.clock, app.draft_journal
+        uow_factory, actor, clock, journal = (
+            app.uow_factory,
+            app.actor,
+            app.clock,
+            app.draft_journal,
+        )
         grade_codes = self._grade_codes()
 
         def save() -> SavedIncident:
-            saved = incidents.save_new_incident(uow_factory(), actor, new_incident, clock(),
-                                                grade_codes)
+            saved = incidents.save_new_incident(
+                uow_factory(), actor, new_incident, clock(), grade_codes
+            )
             _clear_saved_draft(journal)
             return saved
 
-        self.run_service(save, lambda saved: IncidentSaved(saved.reference),
-                         doing="save the incident", group="save", failed=self.SaveFailed)
+        self.run_service(
+            save,
+            lambda saved: IncidentSaved(saved.reference),
+            doing="save the incident",
+            group="save",
+            failed=self.SaveFailed,
+        )
 
     def action_link_duplicate(self) -> None:
         self._sync_state_from_widgets()
         if not self.duplicates:
-            self._show_error("form", "No open incident to link to: alt+d works when the "
-                                     "warnings list a possible same incident.")
+            self._show_error(
+                "form",
+                "No open incident to link to: alt+d works when the "
+                "warnings list a possible same incident.",
+            )
             return
         target = self.duplicates[0]
 
@@ -1019,25 +1234,38 @@ class IncidentEntry(FramedScreen):
                 self.save_draft_now_forced()
                 self.link_to(target.id, self._new_incident())
 
-        self.app.push_screen(ConfirmScreen(
-            f"Add this call to {target.reference}?",
-            f"{target.type_label} at {target.location_text}. The caller's details and "
-            "account go into its log; no new incident is made."), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Add this call to {target.reference}?",
+                f"{target.type_label} at {target.location_text}. The caller's details and "
+                "account go into its log; no new incident is made.",
+            ),
+            answered,
+        )
 
     def link_to(self, incident_id: int, call: NewIncident) -> None:
         from controlroom.services import incidents
 
         app = self.app
-        uow_factory, actor, clock, journal = app.uow_factory, app.actor, app.clock, app.draft_journal
+        uow_factory, actor, clock, journal = (
+            app.uow_factory,
+            app.actor,
+            app.clock,
+            app.draft_journal,
+        )
 
         def link() -> SavedIncident:
             saved = incidents.link_call(uow_factory(), actor, incident_id, call, clock())
             _clear_saved_draft(journal)
             return saved
 
-        self.run_service(link, lambda saved: IncidentSaved(saved.reference),
-                         doing="add this call to the open incident", group="save",
-                         failed=self.SaveFailed)
+        self.run_service(
+            link,
+            lambda saved: IncidentSaved(saved.reference),
+            doing="add this call to the open incident",
+            group="save",
+            failed=self.SaveFailed,
+        )
 
     def action_cancel(self) -> None:
         if self.state.is_blank():
@@ -1048,8 +1276,10 @@ class IncidentEntry(FramedScreen):
             if yes:
                 self._discard()
 
-        self.app.push_screen(ConfirmScreen("Discard this incident?",
-                                           "Everything typed in this form will be lost."), answered)
+        self.app.push_screen(
+            ConfirmScreen("Discard this incident?", "Everything typed in this form will be lost."),
+            answered,
+        )
 
     def _discard(self) -> None:
         if self._draft_timer is not None:

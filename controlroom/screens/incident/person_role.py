@@ -17,8 +17,10 @@ class PersonRoleScreen(AppModal[str | None]):
     """c caller, v victim, s suspect, w witness, j subject; Esc links nobody."""
 
     BINDINGS = [
-        *(Binding(key, f"choose('{role}')", role.capitalize(), id=f"role.{role}")
-          for key, role in ROLES),
+        *(
+            Binding(key, f"choose('{role}')", role.capitalize(), id=f"role.{role}")
+            for key, role in ROLES
+        ),
         Binding("escape", "choose('')", "Cancel", id="role.cancel"),
     ]
 

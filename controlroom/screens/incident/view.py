@@ -94,9 +94,11 @@ def attendance(
         if grade is None or grade.target is None:
             return f"attended after {format_age(taken)}", False
         if taken > grade.target:
-            return (f"! attended after {format_age(taken)}: OVER TARGET by "
-                    f"{format_age(taken - grade.target)} ({format_target(grade.target)} target)",
-                    True)
+            return (
+                f"! attended after {format_age(taken)}: OVER TARGET by "
+                f"{format_age(taken - grade.target)} ({format_target(grade.target)} target)",
+                True,
+            )
         return f"attended after {format_age(taken)} of {format_target(grade.target)} target", False
     if closed_at is not None:
         return f"closed after {format_age(closed_at - opened_at)}, not attended", False
@@ -106,8 +108,11 @@ def attendance(
     if grade.target is None:
         return f"age {format_age(age)} · no attendance target", False
     if age > grade.target:
-        return (f"! OVER TARGET by {format_age(age - grade.target)} — age {format_age(age)} "
-                f"of {format_target(grade.target)} target", True)
+        return (
+            f"! OVER TARGET by {format_age(age - grade.target)} — age {format_age(age)} "
+            f"of {format_target(grade.target)} target",
+            True,
+        )
     return f"age {format_age(age)} of {format_target(grade.target)} target", False
 
 
@@ -125,26 +130,68 @@ class IncidentView(FramedScreen):
     # looked) are listed by F1 and found by ctrl+p like every other binding.
     BINDINGS = [
         Binding("n", "note", "Note", id="view.note", tooltip="Add a note to the log"),
-        Binding("g", "regrade", "Regrade", id="view.regrade",
-                tooltip="Change the grade (a reason is required)"),
+        Binding(
+            "g",
+            "regrade",
+            "Regrade",
+            id="view.regrade",
+            tooltip="Change the grade (a reason is required)",
+        ),
         Binding("s", "status", "Status", id="view.status", tooltip="Change the status"),
-        Binding("x", "close_incident", "Close", id="view.close",
-                tooltip="Close with a closing type and a result"),
-        Binding("a", "reassess", "Reassess", id="view.reassess",
-                tooltip="Re-do THRIVE and the flags"),
-        Binding("d", "dash", "DASH", id="view.dash",
-                tooltip="DASH risk assessment (domestic abuse)"),
-        Binding("m", "referral_sent", "Referral sent", id="view.referral_sent",
-                tooltip="Mark the next referral waiting to be sent as sent", show=False),
-        Binding("k", "referral_acknowledged", "Referral ack", id="view.referral_acknowledged",
-                tooltip="Mark the next sent referral as acknowledged", show=False),
+        Binding(
+            "x",
+            "close_incident",
+            "Close",
+            id="view.close",
+            tooltip="Close with a closing type and a result",
+        ),
+        Binding(
+            "a", "reassess", "Reassess", id="view.reassess", tooltip="Re-do THRIVE and the flags"
+        ),
+        Binding(
+            "d", "dash", "DASH", id="view.dash", tooltip="DASH risk assessment (domestic abuse)"
+        ),
+        Binding(
+            "m",
+            "referral_sent",
+            "Referral sent",
+            id="view.referral_sent",
+            tooltip="Mark the next referral waiting to be sent as sent",
+            show=False,
+        ),
+        Binding(
+            "k",
+            "referral_acknowledged",
+            "Referral ack",
+            id="view.referral_acknowledged",
+            tooltip="Mark the next sent referral as acknowledged",
+            show=False,
+        ),
         Binding("l", "jump_log", "Log", id="view.log", tooltip="Jump to the newest log entry"),
-        Binding("r,ctrl+r", "reload", "Reload", id="view.reload",
-                tooltip="Read the incident from the database again", show=False),
-        Binding("w", "who_looked", "Who looked", id="view.who_looked",
-                tooltip="Who opened or changed this incident (supervisors)", show=False),
-        Binding("v", "sign_off", "Sign off", id="view.signoff",
-                tooltip="Sign off or return a no-crime closure (supervisors)", show=False),
+        Binding(
+            "r,ctrl+r",
+            "reload",
+            "Reload",
+            id="view.reload",
+            tooltip="Read the incident from the database again",
+            show=False,
+        ),
+        Binding(
+            "w",
+            "who_looked",
+            "Who looked",
+            id="view.who_looked",
+            tooltip="Who opened or changed this incident (supervisors)",
+            show=False,
+        ),
+        Binding(
+            "v",
+            "sign_off",
+            "Sign off",
+            id="view.signoff",
+            tooltip="Sign off or return a no-crime closure (supervisors)",
+            show=False,
+        ),
     ]
 
     @dataclass
@@ -201,18 +248,25 @@ class IncidentView(FramedScreen):
             yield Static("", id="view-message", classes="field-error", markup=False)
             with VerticalScroll(id="view-body"):
                 for label, widget_id in (
-                    ("Opened", "view-opened"), ("Type", "view-type"),
-                    ("Location", "view-location"), ("History", "view-history"),
-                    ("Caller", "view-caller"), ("Persons", "view-persons"),
-                    ("THRIVE", "view-thrive"), ("Flags", "view-flags"),
-                    ("Narrative", "view-narrative"), ("Safeguard", "view-safeguarding"),
-                    ("Referrals", "view-referrals"), ("Closed", "view-closure"),
+                    ("Opened", "view-opened"),
+                    ("Type", "view-type"),
+                    ("Location", "view-location"),
+                    ("History", "view-history"),
+                    ("Caller", "view-caller"),
+                    ("Persons", "view-persons"),
+                    ("THRIVE", "view-thrive"),
+                    ("Flags", "view-flags"),
+                    ("Narrative", "view-narrative"),
+                    ("Safeguard", "view-safeguarding"),
+                    ("Referrals", "view-referrals"),
+                    ("Closed", "view-closure"),
                 ):
                     with Horizontal(classes="view-row", id=f"{widget_id}-row"):
                         yield Label(label, classes="view-label")
                         yield Static("", id=widget_id, classes="view-value")
-                yield Static("LOG — oldest first, newest last", classes="view-heading",
-                             markup=False)
+                yield Static(
+                    "LOG — oldest first, newest last", classes="view-heading", markup=False
+                )
                 yield IncidentLog(self.app.zone, id="view-log")
 
     def on_mount(self) -> None:
@@ -229,10 +283,13 @@ class IncidentView(FramedScreen):
 
         uow_factory, actor, reference = self.app.uow_factory, self.app.actor, self.reference
         today = self.app.local_today
-        self.run_service(lambda: incidents.view_incident(uow_factory(), actor, reference,
-                                                         today=today()),
-                         self.DetailLoaded, doing="read the incident", group="incident-detail",
-                         failed=self.DetailFailed)
+        self.run_service(
+            lambda: incidents.view_incident(uow_factory(), actor, reference, today=today()),
+            self.DetailLoaded,
+            doing="read the incident",
+            group="incident-detail",
+            failed=self.DetailFailed,
+        )
 
     def load_location(self, location_id: int) -> None:
         from controlroom.services import locations
@@ -241,28 +298,35 @@ class IncidentView(FramedScreen):
         self.run_service(
             lambda: locations.location_context(uow_factory(), actor, location_id, clock()),
             lambda context: self.LocationLoaded(location_id, context),
-            doing="read the location's history", group="incident-location",
-            failed=self.LocationFailed)
+            doing="read the location's history",
+            group="incident-location",
+            failed=self.LocationFailed,
+        )
 
     def load_safeguarding(self, incident_id: int) -> None:
         from controlroom.services import safeguarding
 
         uow_factory, actor, today = self.app.uow_factory, self.app.actor, self.app.local_today
-        self.run_service(lambda: safeguarding.evaluate(uow_factory(), actor, incident_id,
-                                                       today=today()),
-                         lambda status: self.SafeguardingLoaded(incident_id, status),
-                         doing="read the safeguarding rules", group="incident-safeguarding",
-                         failed=self.StepFailed)
+        self.run_service(
+            lambda: safeguarding.evaluate(uow_factory(), actor, incident_id, today=today()),
+            lambda status: self.SafeguardingLoaded(incident_id, status),
+            doing="read the safeguarding rules",
+            group="incident-safeguarding",
+            failed=self.StepFailed,
+        )
 
     def step_referral(self, referral_id: int, step: str, words: str) -> None:
         from controlroom.services import referrals
 
         uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
         change = referrals.mark_sent if step == "sent" else referrals.mark_acknowledged
-        self.run_service(lambda: change(uow_factory(), actor, referral_id, clock()),
-                         lambda _: self.ReferralStepped(words),
-                         doing=f"mark the referral {step}", group="incident-referral",
-                         failed=self.StepFailed)
+        self.run_service(
+            lambda: change(uow_factory(), actor, referral_id, clock()),
+            lambda _: self.ReferralStepped(words),
+            doing=f"mark the referral {step}",
+            group="incident-referral",
+            failed=self.StepFailed,
+        )
 
     @on(DetailLoaded)
     def detail_loaded(self, message: DetailLoaded) -> None:
@@ -333,23 +397,33 @@ class IncidentView(FramedScreen):
             self._context_for = detail.location_id
             self.load_location(detail.location_id)
         grade = self._grade(detail.grade)
-        title = (record_content(detail.reference, style="bold") + Content("  ")
-                 + record_content(grade.label if grade else detail.grade, style="bold")
-                 + Content("  ") + Content(_status_words(detail.status)
-                                           + (" — AWAITING SIGN-OFF"
-                                              if detail.awaiting_signoff else "")
-                                           ).stylize("bold reverse")
-                 + Content("  ") + record_content(detail.type_label))
+        title = (
+            record_content(detail.reference, style="bold")
+            + Content("  ")
+            + record_content(grade.label if grade else detail.grade, style="bold")
+            + Content("  ")
+            + Content(
+                _status_words(detail.status)
+                + (" — AWAITING SIGN-OFF" if detail.awaiting_signoff else "")
+            ).stylize("bold reverse")
+            + Content("  ")
+            + record_content(detail.type_label)
+        )
         self.query_one("#view-title", Static).update(title)
         self._show_age()
         zone = self.app.zone
-        self._set("view-opened", record_content(
-            f"{detail.opened_at.astimezone(zone):{DATE_TIME_FORMAT}} by {detail.opened_by} "
-            f"at {detail.workstation}"))
+        self._set(
+            "view-opened",
+            record_content(
+                f"{detail.opened_at.astimezone(zone):{DATE_TIME_FORMAT}} by {detail.opened_by} "
+                f"at {detail.workstation}"
+            ),
+        )
         type_line = Content("opened as ") + record_content(detail.type_label)
         if detail.closing_type_code:
             type_line += Content(" · closed as ") + record_content(
-                detail.closing_type_label or detail.closing_type_code, style="bold")
+                detail.closing_type_label or detail.closing_type_code, style="bold"
+            )
         self._set("view-type", type_line)
         self._show_location(detail)
         self._show_history()
@@ -357,8 +431,12 @@ class IncidentView(FramedScreen):
         self._set("view-persons", self._persons(detail))
         self._set("view-thrive", self._thrive(detail))
         self._set("view-flags", self._flags(detail))
-        self._set("view-narrative", record_content(detail.narrative, multiline=True)
-                  if detail.narrative.strip() else Content("none recorded"))
+        self._set(
+            "view-narrative",
+            record_content(detail.narrative, multiline=True)
+            if detail.narrative.strip()
+            else Content("none recorded"),
+        )
         self._show_closure(detail)
         self.query_one(IncidentLog).show_entries(detail.log)
         self.load_safeguarding(detail.id)
@@ -368,9 +446,13 @@ class IncidentView(FramedScreen):
         self.safeguarding = status
         lines: list[Content] = []
         if status.dash_level is not None:
-            lines.append(Content(
-                f"DASH {status.dash_level.label} (score {status.dash_score} of 27"
-                + (", raised by judgement" if status.dash_raised else "") + ")").stylize("bold"))
+            lines.append(
+                Content(
+                    f"DASH {status.dash_level.label} (score {status.dash_score} of 27"
+                    + (", raised by judgement" if status.dash_raised else "")
+                    + ")"
+                ).stylize("bold")
+            )
         elif status.domestic:
             lines.append(Content("DASH NOT DONE — d to assess").stylize("bold reverse"))
         for breach in status.breaches:
@@ -378,10 +460,14 @@ class IncidentView(FramedScreen):
         if status.breaches:
             lines.append(Content("  so: no G4 and no closing without a supervisor override"))
         for override in status.overrides:
-            lines.append(Content(
-                f"OVERRIDDEN {override.overridden_at.astimezone(self.app.zone):%d/%m %H:%M} by ")
-                + record_content(override.supervisor) + Content(": ")
-                + record_content(override.reason))
+            lines.append(
+                Content(
+                    f"OVERRIDDEN {override.overridden_at.astimezone(self.app.zone):%d/%m %H:%M} by "
+                )
+                + record_content(override.supervisor)
+                + Content(": ")
+                + record_content(override.reason)
+            )
         row = self.query_one("#view-safeguarding-row")
         row.display = bool(lines)
         if lines:
@@ -390,8 +476,10 @@ class IncidentView(FramedScreen):
         referrals.display = bool(status.referrals)
         if status.referrals:
             now = self.app.clock()
-            self._set("view-referrals", Content("\n").join(
-                self._referral_line(r, now) for r in status.referrals))
+            self._set(
+                "view-referrals",
+                Content("\n").join(self._referral_line(r, now) for r in status.referrals),
+            )
 
     def _referral_line(self, referral, now: datetime) -> Content:
         zone = self.app.zone
@@ -416,11 +504,21 @@ class IncidentView(FramedScreen):
         detail = self.detail
         if detail is None:
             return
-        attended_at = next((e.entered_at for e in detail.log
-                            if e.kind == "status_change" and e.new_value == "at_scene"), None)
-        words, over = attendance(opened_at=detail.opened_at, now=self.app.clock(),
-                                 grade=self._grade(detail.grade), attended_at=attended_at,
-                                 closed_at=detail.closed_at)
+        attended_at = next(
+            (
+                e.entered_at
+                for e in detail.log
+                if e.kind == "status_change" and e.new_value == "at_scene"
+            ),
+            None,
+        )
+        words, over = attendance(
+            opened_at=detail.opened_at,
+            now=self.app.clock(),
+            grade=self._grade(detail.grade),
+            attended_at=attended_at,
+            closed_at=detail.closed_at,
+        )
         age = self.query_one("#view-age", Static)
         age.update(Content(words))
         age.set_class(over, "-over")
@@ -445,25 +543,39 @@ class IncidentView(FramedScreen):
         if context is None:
             self._set("view-history", Content("reading the history of this address…"))
             return
-        lines: list[Content] = [record_content(f"HAZARD: {hazard}", style="bold")
-                                for hazard in context.hazards]
-        lines.append(Content(f"{context.incidents_12m} incident(s) here in 12 months"
-                             + (", last five:" if context.recent else "")))
+        lines: list[Content] = [
+            record_content(f"HAZARD: {hazard}", style="bold") for hazard in context.hazards
+        ]
+        lines.append(
+            Content(
+                f"{context.incidents_12m} incident(s) here in 12 months"
+                + (", last five:" if context.recent else "")
+            )
+        )
         for incident in context.recent[:RECENT_SHOWN]:
             this = "  (this one)" if incident.id == detail.id else ""
-            lines.append(record_content(
-                f" {incident.opened_at.astimezone(self.app.zone):%d/%m/%y} {incident.reference} "
-                f"{incident.grade} {incident.type_label} · {incident.status.replace('_', ' ')}"
-                f"{this}"))
+            lines.append(
+                record_content(
+                    f" {incident.opened_at.astimezone(self.app.zone):%d/%m/%y} {incident.reference} "
+                    f"{incident.grade} {incident.type_label} · {incident.status.replace('_', ' ')}"
+                    f"{this}"
+                )
+            )
         for person in context.people:
-            lines.append(record_content(f"LIVES HERE: {person.name}")
-                         + Content(" — ") + marker_words(person.markers))
+            lines.append(
+                record_content(f"LIVES HERE: {person.name}")
+                + Content(" — ")
+                + marker_words(person.markers)
+            )
         self._set("view-history", Content("\n").join(lines))
 
     @staticmethod
     def _caller(detail) -> Content:
-        parts = [p for p in (detail.caller_name, detail.caller_phone, detail.caller_relationship)
-                 if p and p.strip()]
+        parts = [
+            p
+            for p in (detail.caller_name, detail.caller_phone, detail.caller_relationship)
+            if p and p.strip()
+        ]
         return record_content(" · ".join(parts)) if parts else Content("not recorded")
 
     @staticmethod
@@ -473,8 +585,9 @@ class IncidentView(FramedScreen):
         lines: list[Content] = []
         for person in detail.persons:
             born = f" b. {person.date_of_birth:%d/%m/%Y}" if person.date_of_birth else ""
-            lines.append(record_content(f"{person.role.upper()}: {person.name}{born}",
-                                        style="bold"))
+            lines.append(
+                record_content(f"{person.role.upper()}: {person.name}{born}", style="bold")
+            )
             lines.append(Content("  ") + marker_words(person.markers))
         return Content("\n").join(lines)
 
@@ -486,9 +599,13 @@ class IncidentView(FramedScreen):
             return Content(words).stylize("bold reverse")
         return Content("\n").join(
             Content(f"{THRIVE_LABELS[part]}: ").stylize("bold")
-            + (record_content(thrive.get(part)) if (thrive.get(part) or "").strip()
-               else Content("— not recorded"))
-            for part in THRIVE_PARTS)
+            + (
+                record_content(thrive.get(part))
+                if (thrive.get(part) or "").strip()
+                else Content("— not recorded")
+            )
+            for part in THRIVE_PARTS
+        )
 
     @staticmethod
     def _flags(detail) -> Content:
@@ -504,16 +621,23 @@ class IncidentView(FramedScreen):
         row.display = detail.status == "closed"
         if detail.status != "closed":
             return
-        lines = [Content(f"{detail.closed_at.astimezone(self.app.zone):{DATE_TIME_FORMAT}}"
-                         if detail.closed_at else "closed"),
-                 Content("Result: ").stylize("bold") + record_content(detail.result,
-                                                                      multiline=True)]
+        lines = [
+            Content(
+                f"{detail.closed_at.astimezone(self.app.zone):{DATE_TIME_FORMAT}}"
+                if detail.closed_at
+                else "closed"
+            ),
+            Content("Result: ").stylize("bold") + record_content(detail.result, multiline=True),
+        ]
         if detail.crime_reference:
-            lines.append(Content("Crime ref: ").stylize("bold")
-                         + record_content(detail.crime_reference))
+            lines.append(
+                Content("Crime ref: ").stylize("bold") + record_content(detail.crime_reference)
+            )
         if detail.no_crime_reason:
-            lines.append(Content("No crime recorded: ").stylize("bold")
-                         + record_content(detail.no_crime_reason, multiline=True))
+            lines.append(
+                Content("No crime recorded: ").stylize("bold")
+                + record_content(detail.no_crime_reason, multiline=True)
+            )
         if detail.awaiting_signoff:
             lines.append(Content("AWAITING SUPERVISOR SIGN-OFF (v)").stylize("bold"))
         elif detail.signoff:
@@ -553,8 +677,9 @@ class IncidentView(FramedScreen):
 
     def action_regrade(self) -> None:
         if detail := self._ready(open_only=True):
-            self._open(RegradeDialog(detail, self.show_detail,
-                                     grades=tuple(self.app.settings.grades)))
+            self._open(
+                RegradeDialog(detail, self.show_detail, grades=tuple(self.app.settings.grades))
+            )
 
     def action_status(self) -> None:
         if detail := self._ready(open_only=True):
@@ -580,8 +705,9 @@ class IncidentView(FramedScreen):
         from controlroom.screens.audit_trail import AuditTrailScreen
 
         if self.detail is not None:
-            self.app.push_screen(AuditTrailScreen("incident", self.detail.id,
-                                                  self.detail.reference))
+            self.app.push_screen(
+                AuditTrailScreen("incident", self.detail.id, self.detail.reference)
+            )
 
     def action_dash(self) -> None:
         if not (detail := self._ready(open_only=False)):
@@ -615,8 +741,9 @@ class IncidentView(FramedScreen):
         if referral is None:
             self._say("No sent referral is waiting for acknowledgement.")
             return
-        self.step_referral(referral.id, "acknowledged",
-                           f"{referral.kind_label} referral marked acknowledged.")
+        self.step_referral(
+            referral.id, "acknowledged", f"{referral.kind_label} referral marked acknowledged."
+        )
 
     def action_reload(self) -> None:
         self._context_for = None  # read the location's history again too

@@ -39,8 +39,13 @@ class IntelligenceReportScreen(FramedScreen):
     BINDINGS = [
         Binding("s", "supersede", "Supersede", id="intel_report.supersede"),
         Binding("r,ctrl+r", "reload", "Reload", id="intel_report.reload"),
-        Binding("w", "who_looked", "Who looked", id="intel_report.who_looked",
-                tooltip="Who read this report (supervisors)"),
+        Binding(
+            "w",
+            "who_looked",
+            "Who looked",
+            id="intel_report.who_looked",
+            tooltip="Who read this report (supervisors)",
+        ),
     ]
 
     @dataclass
@@ -82,8 +87,7 @@ class IntelligenceReportScreen(FramedScreen):
     def action_who_looked(self) -> None:
         from controlroom.screens.audit_trail import AuditTrailScreen
 
-        heading = (self.report.reference if self.report is not None
-                   else f"report {self.report_id}")
+        heading = self.report.reference if self.report is not None else f"report {self.report_id}"
         self.app.push_screen(AuditTrailScreen("intelligence", self.report_id, heading))
 
     def action_reload(self) -> None:
@@ -95,9 +99,14 @@ class IntelligenceReportScreen(FramedScreen):
         uow_factory, actor, report_id = self.app.uow_factory, self.app.actor, self.report_id
         justification = self._justification
         self.run_service(
-            lambda: intelligence.view_report(uow_factory(), actor, report_id,
-                                             justification=justification),
-            self.Loaded, doing="open the report", group="intel-report", failed=self.LoadFailed)
+            lambda: intelligence.view_report(
+                uow_factory(), actor, report_id, justification=justification
+            ),
+            self.Loaded,
+            doing="open the report",
+            group="intel-report",
+            failed=self.LoadFailed,
+        )
 
     @on(LoadFailed)
     def load_failed(self, message: LoadFailed) -> None:
@@ -128,34 +137,44 @@ class IntelligenceReportScreen(FramedScreen):
         if report.superseded:
             title += Content.styled("  SUPERSEDED", "bold reverse")
         if report.restricted:
-            title += Content.styled("  RESTRICTED — viewed with a recorded justification",
-                                    "bold reverse")
+            title += Content.styled(
+                "  RESTRICTED — viewed with a recorded justification", "bold reverse"
+            )
         self.query_one("#intel-report-title", Static).update(title)
 
         grading = [
-            Content(f"Source {report.source_grade}: "
-                    f"{SOURCE_WORDS.get(report.source_grade, '?')} · "
-                    f"Intelligence {report.intelligence_grade}: "
-                    f"{INTELLIGENCE_WORDS.get(report.intelligence_grade, '?')}"),
+            Content(
+                f"Source {report.source_grade}: "
+                f"{SOURCE_WORDS.get(report.source_grade, '?')} · "
+                f"Intelligence {report.intelligence_grade}: "
+                f"{INTELLIGENCE_WORDS.get(report.intelligence_grade, '?')}"
+            ),
         ]
         if report.handling_code != "C":
-            grading.append(Content(f"Handling {report.handling_code}: "
-                                   f"{HANDLING_WORDS.get(report.handling_code, '?')}"))
+            grading.append(
+                Content(
+                    f"Handling {report.handling_code}: "
+                    f"{HANDLING_WORDS.get(report.handling_code, '?')}"
+                )
+            )
         self.query_one("#intel-report-grading", Static).update(Content("\n").join(grading))
 
         conditions = self.query_one("#intel-report-conditions", Static)
         if report.handling_code == "C":
             conditions.update(
                 Content.styled(f"HANDLING C — {HANDLING_WORDS['C']}: ", "bold")
-                + record_content(report.handling_conditions or NO_CONDITIONS, multiline=True))
+                + record_content(report.handling_conditions or NO_CONDITIONS, multiline=True)
+            )
             conditions.add_class("-conditions")
         else:
             conditions.update("")
             conditions.remove_class("-conditions")
 
         self.query_one("#intel-report-text", Static).update(
-            Content.styled("TEXT", "bold") + Content("\n")
-            + record_content(report.text, multiline=True))
+            Content.styled("TEXT", "bold")
+            + Content("\n")
+            + record_content(report.text, multiline=True)
+        )
 
         subjects = [Content.styled("SUBJECTS", "bold")]
         for subject in report.subjects:
@@ -169,13 +188,18 @@ class IntelligenceReportScreen(FramedScreen):
         by = report.submitted_by or "unknown"
         if report.submitted_by_station:
             by = f"{by} ({report.submitted_by_station})"
-        history = [Content("Submitted ") + record_content(
-            f"{report.submitted_at.astimezone(zone):%d/%m/%Y %H:%M} by {by}")]
+        history = [
+            Content("Submitted ")
+            + record_content(f"{report.submitted_at.astimezone(zone):%d/%m/%Y %H:%M} by {by}")
+        ]
         if report.supersedes_reference:
             history.append(Content(f"Supersedes {report.supersedes_reference}"))
         if report.superseded_by_reference:
-            history.append(Content.styled(
-                f"Superseded by {report.superseded_by_reference}: read that one", "bold"))
+            history.append(
+                Content.styled(
+                    f"Superseded by {report.superseded_by_reference}: read that one", "bold"
+                )
+            )
         self.query_one("#intel-report-history", Static).update(Content("\n").join(history))
         self._say("")
 
@@ -191,8 +215,10 @@ class IntelligenceReportScreen(FramedScreen):
         if report is None:
             return
         if report.superseded:
-            self._say(f"{report.reference} is already superseded by "
-                      f"{report.superseded_by_reference}: supersede that one instead.")
+            self._say(
+                f"{report.reference} is already superseded by "
+                f"{report.superseded_by_reference}: supersede that one instead."
+            )
             return
         self._superseding = True
         self.app.push_screen(IntelligenceSubmit.superseding(report))

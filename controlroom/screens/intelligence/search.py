@@ -32,8 +32,10 @@ from controlroom.services.intelligence import CONDITIONS_LABEL, IntelSummary
 from controlroom.widgets.record_text import record_content, record_text
 
 SEARCH_DELAY_SECONDS = 0.25
-HINT = ("words in the text · grade:2B handling:C from:2026-01-01 to:… person:<id> "
-        "location:<id> superseded:yes")
+HINT = (
+    "words in the text · grade:2B handling:C from:2026-01-01 to:… person:<id> "
+    "location:<id> superseded:yes"
+)
 
 
 class QueryProblem(ValueError):
@@ -68,8 +70,15 @@ def parse_query(line: str) -> IntelQuery:
     for word in line.split():
         name, sep, value = word.partition(":")
         name = name.lower()
-        if not sep or name not in {"grade", "handling", "from", "to", "person", "location",
-                                   "superseded"}:
+        if not sep or name not in {
+            "grade",
+            "handling",
+            "from",
+            "to",
+            "person",
+            "location",
+            "superseded",
+        }:
             words.append(word)
             continue
         if not value:
@@ -105,14 +114,19 @@ def summary_cells(report, zone) -> tuple[Text, Text, Text, Text, Text]:
     if report.restricted:
         subjects = Text("")
         preview = Text("RESTRICTED — ask ", style="bold reverse") + record_text(
-            report.ask or "the submitting officer")
+            report.ask or "the submitting officer"
+        )
     else:
         subjects = record_text("; ".join(s.label for s in report.subjects))
         preview = record_text(report.preview or "")
         if report.conditions is not None:
             # Handling C: the conditions before the text, as on the report itself.
-            preview = (Text(CONDITIONS_LABEL, style="bold") + record_text(report.conditions)
-                       + Text(" — ") + preview)
+            preview = (
+                Text(CONDITIONS_LABEL, style="bold")
+                + record_text(report.conditions)
+                + Text(" — ")
+                + preview
+            )
     if report.superseded:
         preview = Text("SUPERSEDED — ", style="bold") + preview
     return Text(report.reference), when, grading, subjects, preview
@@ -136,8 +150,7 @@ class IntelligenceSearch(FramedScreen):
     BINDINGS = [
         Binding("down", "to_results", "Results", id="intel_search.results", show=False),
         Binding("ctrl+l", "to_query", "Query", id="intel_search.query"),
-        Binding("alt+n", "new_report", "New report", id="intel_search.new_alt",
-                priority=True),
+        Binding("alt+n", "new_report", "New report", id="intel_search.new_alt", priority=True),
         Binding("n", "new_report", "New report", id="intel_search.new", show=False),
     ]
 
@@ -165,11 +178,17 @@ class IntelligenceSearch(FramedScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="intel-search"):
-            yield Input(id="intel-search-query", max_length=200,
-                        placeholder="words in the report, or filters such as grade:2B")
+            yield Input(
+                id="intel-search-query",
+                max_length=200,
+                placeholder="words in the report, or filters such as grade:2B",
+            )
             yield Static(HINT, id="intel-search-hint", markup=False)
-            yield Static("Newest reports. Down moves into them; Enter opens one.",
-                         id="intel-search-status", markup=False)
+            yield Static(
+                "Newest reports. Down moves into them; Enter opens one.",
+                id="intel-search-status",
+                markup=False,
+            )
             yield DataTable(id="intel-search-results", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -253,12 +272,17 @@ class IntelligenceSearch(FramedScreen):
 
         def search() -> list[IntelSummary]:
             query = parse_query(line)
-            return intelligence.search_reports(uow_factory(), actor, text=query.text,
-                                               **query.criteria)
+            return intelligence.search_reports(
+                uow_factory(), actor, text=query.text, **query.criteria
+            )
 
-        self.run_service(search, lambda reports: self.Found(line, reports),
-                         doing="search the intelligence", group="intel-search",
-                         failed=lambda failure: self.SearchFailed(failure, line))
+        self.run_service(
+            search,
+            lambda reports: self.Found(line, reports),
+            doing="search the intelligence",
+            group="intel-search",
+            failed=lambda failure: self.SearchFailed(failure, line),
+        )
 
     @on(SearchFailed)
     def search_failed(self, message: SearchFailed) -> None:
@@ -291,8 +315,7 @@ class IntelligenceSearch(FramedScreen):
         for report in self.reports:
             table.add_row(*summary_cells(report, zone), key=str(report.id))
         if self.reports:
-            status.update(f"{len(self.reports)} found — Down, then Enter opens one · "
-                          "n new report")
+            status.update(f"{len(self.reports)} found — Down, then Enter opens one · n new report")
         elif message.line.strip():
             status.update("Nothing found. Try fewer words or a wider date range.")
         else:
@@ -309,10 +332,14 @@ class IntelligenceSearch(FramedScreen):
         report = next((r for r in self.reports if str(r.id) == key), None)
         if report is None:
             return
-        tail = (f"RESTRICTED — ask {report.ask or 'the submitting officer'}" if report.restricted
-                else report.about() or "")
+        tail = (
+            f"RESTRICTED — ask {report.ask or 'the submitting officer'}"
+            if report.restricted
+            else report.about() or ""
+        )
         self.query_one("#intel-search-status", Static).update(
-            record_content(f"{report.reference}: {tail}"))
+            record_content(f"{report.reference}: {tail}")
+        )
 
     @on(DataTable.RowSelected, "#intel-search-results")
     def open_report(self, event: DataTable.RowSelected) -> None:

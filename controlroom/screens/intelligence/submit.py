@@ -40,9 +40,15 @@ if TYPE_CHECKING:
 
 LOOKUP_DELAY_SECONDS = 0.25
 # Where the service's field names are typed (the error Statics use the service's names).
-FIELD_WIDGETS = {"source": "source", "intelligence": "intelligence", "handling": "handling",
-                 "conditions": "conditions", "text": "text", "subjects": "subject-query",
-                 "restricted": "restricted"}
+FIELD_WIDGETS = {
+    "source": "source",
+    "intelligence": "intelligence",
+    "handling": "handling",
+    "conditions": "conditions",
+    "text": "text",
+    "subjects": "subject-query",
+    "restricted": "restricted",
+}
 
 
 @dataclass
@@ -61,8 +67,16 @@ class SubmitState:
 
     def typed(self) -> bool:
         """Anything worth asking about before it is thrown away."""
-        return any((self.source, self.intelligence, self.handling, self.conditions.strip(),
-                    self.text.strip(), self.subjects))
+        return any(
+            (
+                self.source,
+                self.intelligence,
+                self.handling,
+                self.conditions.strip(),
+                self.text.strip(),
+                self.subjects,
+            )
+        )
 
 
 class IntelligenceSubmit(FramedScreen):
@@ -77,8 +91,13 @@ class IntelligenceSubmit(FramedScreen):
     BINDINGS = [
         Binding("ctrl+s,f10", "save", "Save", id="intel_submit.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="intel_submit.cancel"),
-        Binding("alt+x", "remove_subject", "Remove last subject",
-                id="intel_submit.remove_subject", priority=True),
+        Binding(
+            "alt+x",
+            "remove_subject",
+            "Remove last subject",
+            id="intel_submit.remove_subject",
+            priority=True,
+        ),
     ]
 
     @dataclass
@@ -106,15 +125,24 @@ class IntelligenceSubmit(FramedScreen):
     def superseding(cls, report: IntelReport) -> IntelligenceSubmit:
         """A form filled in from `report` (an `IntelReport`) that saves its replacement."""
         subjects = [
-            {"kind": "person", "id": s.person_id, "label": s.label} if s.person_id is not None
+            {"kind": "person", "id": s.person_id, "label": s.label}
+            if s.person_id is not None
             else {"kind": "location", "id": s.location_id, "label": s.label}
             for s in report.subjects
         ]
-        return cls(SubmitState(
-            source=report.source_grade, intelligence=report.intelligence_grade,
-            handling=report.handling_code, conditions=report.handling_conditions or "",
-            text=report.text, subjects=subjects, restricted=report.restricted,
-            supersedes_id=report.id, supersedes_reference=report.reference))
+        return cls(
+            SubmitState(
+                source=report.source_grade,
+                intelligence=report.intelligence_grade,
+                handling=report.handling_code,
+                conditions=report.handling_conditions or "",
+                text=report.text,
+                subjects=subjects,
+                restricted=report.restricted,
+                supersedes_id=report.id,
+                supersedes_reference=report.reference,
+            )
+        )
 
     # --- layout ------------------------------------------------------------------------
 
@@ -122,9 +150,13 @@ class IntelligenceSubmit(FramedScreen):
         s = self.state
         with VerticalScroll(id="intel-form"):
             if s.supersedes_reference:
-                yield Static(record_content(f"Supersedes {s.supersedes_reference}: saving "
-                                            "makes a new report; the old one stays as it was."),
-                             id="intel-form-supersedes")
+                yield Static(
+                    record_content(
+                        f"Supersedes {s.supersedes_reference}: saving "
+                        "makes a new report; the old one stays as it was."
+                    ),
+                    id="intel-form-supersedes",
+                )
             yield Static("", id="form-error", classes="field-error")
             for name, label, hint in (
                 ("source", "Source", "1 reliable · 2 untested · 3 not reliable"),
@@ -138,16 +170,22 @@ class IntelligenceSubmit(FramedScreen):
                 yield Static("", id=f"{name}-error", classes="field-error")
             with Horizontal(classes="row"):
                 yield Label("Conditions", classes="field-label")
-                yield Input(id="conditions", max_length=2000,
-                            placeholder="required for handling C: who may receive it, how")
+                yield Input(
+                    id="conditions",
+                    max_length=2000,
+                    placeholder="required for handling C: who may receive it, how",
+                )
             yield Static("", id="conditions-error", classes="field-error")
             yield Label("Text", classes="field-label")
             yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="text-error", classes="field-error")
             with Horizontal(classes="row"):
                 yield Label("Subject", classes="field-label")
-                yield LookupInput(id="subject-query", max_length=120,
-                                  placeholder="name, address or person number; Enter adds")
+                yield LookupInput(
+                    id="subject-query",
+                    max_length=120,
+                    placeholder="name, address or person number; Enter adds",
+                )
             yield MatchList(id="subject-matches")
             yield Static("", id="subjects-list", classes="field-hint")
             yield Static("", id="subjects-error", classes="field-error")
@@ -155,8 +193,11 @@ class IntelligenceSubmit(FramedScreen):
                 yield Label("", classes="field-label")
                 yield FlagBox("Restricted: shown only with a justification", id="restricted")
             yield Static("", id="restricted-error", classes="field-error")
-            yield Static("ctrl+s / F10 saves · Esc cancels · alt+x removes the last subject",
-                         classes="field-hint", markup=False)
+            yield Static(
+                "ctrl+s / F10 saves · Esc cancels · alt+x removes the last subject",
+                classes="field-hint",
+                markup=False,
+            )
 
     def on_mount(self) -> None:
         s = self.state
@@ -190,8 +231,7 @@ class IntelligenceSubmit(FramedScreen):
                 self.lookup_subjects(event.value)
             else:
                 line = event.value
-                self._timer = self.set_timer(self.lookup_delay,
-                                             lambda: self.lookup_subjects(line))
+                self._timer = self.set_timer(self.lookup_delay, lambda: self.lookup_subjects(line))
 
     @on(TextArea.Changed, "#text")
     def text_changed(self, event: TextArea.Changed) -> None:
@@ -209,15 +249,18 @@ class IntelligenceSubmit(FramedScreen):
             SOURCE_WORDS,
         )
 
-        words = {"source": SOURCE_WORDS, "intelligence": INTELLIGENCE_WORDS,
-                 "handling": HANDLING_WORDS}[name]
+        words = {
+            "source": SOURCE_WORDS,
+            "intelligence": INTELLIGENCE_WORDS,
+            "handling": HANDLING_WORDS,
+        }[name]
         code = getattr(self.state, name)
         if not code:
             return
         meaning = words.get(code)
         self.query_one(f"#{name}-words", Static).update(
-            f"{code}: {meaning}" if meaning else f"{code}: not a code — "
-            f"{', '.join(words)}")
+            f"{code}: {meaning}" if meaning else f"{code}: not a code — {', '.join(words)}"
+        )
 
     # --- subjects ----------------------------------------------------------------------
 
@@ -234,22 +277,45 @@ class IntelligenceSubmit(FramedScreen):
         def look() -> list[dict[str, Any]]:
             found: list[dict[str, Any]] = []
             for hit in person_search.search_persons(
-                    uow_factory(), actor, text, today=clock().astimezone(zone).date(), limit=5):
-                label = ("restricted person" if hit.restricted
-                         else f"{hit.forename} {hit.surname.upper()}")
-                born = (f" {hit.date_of_birth:%d/%m/%Y}"
-                        if hit.date_of_birth and not hit.restricted else "")
-                found.append({"kind": "person", "id": hit.person_id, "label": label,
-                              "shown": f"person {hit.person_id}: {label}{born}"})
+                uow_factory(), actor, text, today=clock().astimezone(zone).date(), limit=5
+            ):
+                label = (
+                    "restricted person"
+                    if hit.restricted
+                    else f"{hit.forename} {hit.surname.upper()}"
+                )
+                born = (
+                    f" {hit.date_of_birth:%d/%m/%Y}"
+                    if hit.date_of_birth and not hit.restricted
+                    else ""
+                )
+                found.append(
+                    {
+                        "kind": "person",
+                        "id": hit.person_id,
+                        "label": label,
+                        "shown": f"person {hit.person_id}: {label}{born}",
+                    }
+                )
             if len(text) >= 3:
                 for place in locations.match_locations(uow_factory(), text, limit=3):
-                    found.append({"kind": "location", "id": place.id, "label": place.label,
-                                  "shown": f"location {place.id}: {place.label}"})
+                    found.append(
+                        {
+                            "kind": "location",
+                            "id": place.id,
+                            "label": place.label,
+                            "shown": f"location {place.id}: {place.label}",
+                        }
+                    )
             return found
 
-        self.run_service(look, lambda found: self.Looked(line, found),
-                         doing="look up the subject", group="intel-subjects",
-                         failed=self.LookupFailed)
+        self.run_service(
+            look,
+            lambda found: self.Looked(line, found),
+            doing="look up the subject",
+            group="intel-subjects",
+            failed=self.LookupFailed,
+        )
 
     @on(LookupFailed)
     def lookup_failed(self, message: LookupFailed) -> None:
@@ -262,7 +328,8 @@ class IntelligenceSubmit(FramedScreen):
             return  # a stale answer to an older query
         self.matches = list(message.matches)
         self.query_one("#subject-matches", MatchList).show(
-            [record_content(m["shown"]) for m in self.matches])
+            [record_content(m["shown"]) for m in self.matches]
+        )
 
     @on(LookupInput.Moved, "#subject-query")
     def move_match(self, event: LookupInput.Moved) -> None:
@@ -281,13 +348,18 @@ class IntelligenceSubmit(FramedScreen):
         elif matches.option_count and matches.highlighted is not None:
             chosen = self.matches[matches.highlighted]
         else:
-            self._show_error("subjects", "No subject chosen: type a name, an address or a "
-                                         "person's record number, then Enter.")
+            self._show_error(
+                "subjects",
+                "No subject chosen: type a name, an address or a "
+                "person's record number, then Enter.",
+            )
             return
-        if not any(s["kind"] == chosen["kind"] and s["id"] == chosen["id"]
-                   for s in self.state.subjects):
+        if not any(
+            s["kind"] == chosen["kind"] and s["id"] == chosen["id"] for s in self.state.subjects
+        ):
             self.state.subjects.append(
-                {"kind": chosen["kind"], "id": chosen["id"], "label": chosen["label"]})
+                {"kind": chosen["kind"], "id": chosen["id"], "label": chosen["label"]}
+            )
         with self.prevent(Input.Changed):
             event.input.value = ""
         self.matches = []
@@ -303,9 +375,12 @@ class IntelligenceSubmit(FramedScreen):
     def _show_subjects(self) -> None:
         subjects = self.state.subjects
         self.query_one("#subjects-list", Static).update(
-            Content("\n").join(record_content(f"named: {s['kind']} {s['id']}: {s['label']}")
-                               for s in subjects)
-            if subjects else Content("no subjects yet: a report names at least one"))
+            Content("\n").join(
+                record_content(f"named: {s['kind']} {s['id']}: {s['label']}") for s in subjects
+            )
+            if subjects
+            else Content("no subjects yet: a report names at least one")
+        )
 
     # --- save and cancel ---------------------------------------------------------------
 
@@ -316,12 +391,19 @@ class IntelligenceSubmit(FramedScreen):
             self._clear_error(name)
         self._saving = True
         s = self.state
-        self.save_report(dict(
-            source=s.source, intelligence=s.intelligence, handling=s.handling,
-            conditions=s.conditions, text=s.text,
-            person_ids=tuple(x["id"] for x in s.subjects if x["kind"] == "person"),
-            location_ids=tuple(x["id"] for x in s.subjects if x["kind"] == "location"),
-            restricted=s.restricted, supersedes_id=s.supersedes_id))
+        self.save_report(
+            dict(
+                source=s.source,
+                intelligence=s.intelligence,
+                handling=s.handling,
+                conditions=s.conditions,
+                text=s.text,
+                person_ids=tuple(x["id"] for x in s.subjects if x["kind"] == "person"),
+                location_ids=tuple(x["id"] for x in s.subjects if x["kind"] == "location"),
+                restricted=s.restricted,
+                supersedes_id=s.supersedes_id,
+            )
+        )
 
     def save_report(self, values: dict[str, Any]) -> None:
         from controlroom.services import intelligence
@@ -330,8 +412,11 @@ class IntelligenceSubmit(FramedScreen):
         self.run_service(
             lambda: intelligence.submit_report(uow_factory(), actor, now=clock(), **values),
             # The App opens the new report in place of this form.
-            lambda summary: ReportSaved(summary.id), doing="save the report",
-            group="intel-save", failed=self.SaveFailed)
+            lambda summary: ReportSaved(summary.id),
+            doing="save the report",
+            group="intel-save",
+            failed=self.SaveFailed,
+        )
 
     @on(SaveFailed)
     def save_failed(self, message: SaveFailed) -> None:
@@ -356,9 +441,10 @@ class IntelligenceSubmit(FramedScreen):
             if yes:
                 self.dismiss()
 
-        self.app.push_screen(ConfirmScreen("Discard this report?",
-                                           "Everything typed in this form will be lost."),
-                             answered)
+        self.app.push_screen(
+            ConfirmScreen("Discard this report?", "Everything typed in this form will be lost."),
+            answered,
+        )
 
     def _changed(self) -> bool:
         """A superseding form differs from what it started with."""

@@ -28,8 +28,9 @@ class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="merge.cancel")]
 
-    def __init__(self, heading: str, explanation: str, choices: list[tuple[int, str]],
-                 question: str) -> None:
+    def __init__(
+        self, heading: str, explanation: str, choices: list[tuple[int, str]], question: str
+    ) -> None:
         super().__init__()
         self._heading = heading
         self._explanation = explanation
@@ -45,24 +46,38 @@ class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
             yield Static(record_content(self._explanation, multiline=True), id="merge-explain")
             if self._choices:
                 yield OptionList(
-                    *(Option(record_text(f"{n}  {label}"), id=str(person_id))
-                      for n, (person_id, label) in enumerate(self._choices, start=1)),
-                    id="merge-choice")
+                    *(
+                        Option(record_text(f"{n}  {label}"), id=str(person_id))
+                        for n, (person_id, label) in enumerate(self._choices, start=1)
+                    ),
+                    id="merge-choice",
+                )
                 yield Static("", id="merge-choice-error", classes="field-error", markup=False)
             # Focus returning to the reason must not select it: the next key would replace it.
-            yield Input(id="merge-reason", max_length=500, select_on_focus=False,
-                        placeholder=f"why (at least {REASON_MINIMUM} characters)")
+            yield Input(
+                id="merge-reason",
+                max_length=500,
+                select_on_focus=False,
+                placeholder=f"why (at least {REASON_MINIMUM} characters)",
+            )
             yield Static("", id="merge-reason-error", classes="field-error", markup=False)
-            yield Static("Enter goes on (then y confirms) · recorded with your name · Esc back",
-                         classes="field-hint", markup=False)
+            yield Static(
+                "Enter goes on (then y confirms) · recorded with your name · Esc back",
+                classes="field-hint",
+                markup=False,
+            )
 
     def on_mount(self) -> None:
         self.query_one("#merge-choice" if self._choices else "#merge-reason").focus()
 
     def on_key(self, event) -> None:
         # A digit picks the record with that number while the list has the focus.
-        if self._choices and event.character and event.character.isdigit() \
-                and self.focused is self.query_one("#merge-choice", OptionList):
+        if (
+            self._choices
+            and event.character
+            and event.character.isdigit()
+            and self.focused is self.query_one("#merge-choice", OptionList)
+        ):
             index = int(event.character) - 1
             if 0 <= index < len(self._choices):
                 event.stop()
@@ -92,12 +107,12 @@ class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
             self.query_one("#merge-choice").focus()
             return
         if len(reason) < REASON_MINIMUM:
-            self._say("#merge-reason-error",
-                      f"write why (at least {REASON_MINIMUM} characters)")
+            self._say("#merge-reason-error", f"write why (at least {REASON_MINIMUM} characters)")
             return
         self._say("#merge-reason-error", "")
-        chosen_line = next((label for person_id, label in self._choices
-                            if person_id == self.chosen), "")
+        chosen_line = next(
+            (label for person_id, label in self._choices if person_id == self.chosen), ""
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -107,7 +122,8 @@ class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
 
         self.app.push_screen(
             ConfirmScreen(self._question.replace("{chosen}", chosen_line), f"Reason: {reason}"),
-            answered)
+            answered,
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -71,15 +71,22 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(id="person-new-panel"):
             yield Static("New person", classes="panel-title", markup=False)
-            for field_id, label in (("forename", "Forename"), ("surname", "Surname"),
-                                    ("date_of_birth", "Born"), ("gender", "Gender")):
+            for field_id, label in (
+                ("forename", "Forename"),
+                ("surname", "Surname"),
+                ("date_of_birth", "Born"),
+                ("gender", "Gender"),
+            ):
                 with Horizontal(classes="row"):
                     yield Label(label, classes="field-label")
                     if field_id == "surname":
                         yield LookupInput(id=field_id, max_length=80)
                     else:
-                        yield Input(id=field_id, max_length=80,
-                                    placeholder="DD/MM/YYYY" if field_id == "date_of_birth" else "")
+                        yield Input(
+                            id=field_id,
+                            max_length=80,
+                            placeholder="DD/MM/YYYY" if field_id == "date_of_birth" else "",
+                        )
                 yield Static("", id=f"{field_id}-error", classes="field-error", markup=False)
             yield Static("", id="person-new-duplicates-title", markup=False)
             yield MatchList(id="person-new-duplicates")
@@ -118,29 +125,49 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
             return
         self._errors_clear()
         try:
-            born = parse_date_of_birth(self.query_one("#date_of_birth", Input).value,
-                                       self.app.local_today())
+            born = parse_date_of_birth(
+                self.query_one("#date_of_birth", Input).value, self.app.local_today()
+            )
         except ValueError as exc:
             self._error("date_of_birth", str(exc))
             return
         self._busy = True
         self.create(
-            self.query_one("#forename", Input).value, self.query_one("#surname", Input).value,
-            born, self.query_one("#gender", Input).value.strip() or None,
+            self.query_one("#forename", Input).value,
+            self.query_one("#surname", Input).value,
+            born,
+            self.query_one("#gender", Input).value.strip() or None,
             confirmed_new=bool(self.candidates),
         )
 
-    def create(self, forename: str, surname: str, born: date | None, gender: str | None,
-               *, confirmed_new: bool) -> None:
+    def create(
+        self,
+        forename: str,
+        surname: str,
+        born: date | None,
+        gender: str | None,
+        *,
+        confirmed_new: bool,
+    ) -> None:
         from controlroom.services import persons
 
         uow_factory, actor, today = self.app.uow_factory, self.app.actor, self.app.local_today
         self.run_service(
-            lambda: persons.create_person(uow_factory(), actor, forename=forename,
-                                          surname=surname, date_of_birth=born, gender=gender,
-                                          today=today(), confirmed_new=confirmed_new),
-            self.Created, doing="create the person", group="person-create",
-            failed=self.CreateFailed)
+            lambda: persons.create_person(
+                uow_factory(),
+                actor,
+                forename=forename,
+                surname=surname,
+                date_of_birth=born,
+                gender=gender,
+                today=today(),
+                confirmed_new=confirmed_new,
+            ),
+            self.Created,
+            doing="create the person",
+            group="person-create",
+            failed=self.CreateFailed,
+        )
 
     @on(Created)
     def created(self, message: Created) -> None:
@@ -158,17 +185,27 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
             self.candidates = list(failure.error.candidates)
             self.query_one("#person-new-duplicates-title", Static).update(
                 "POSSIBLY ALREADY KNOWN — Enter links the highlighted person; "
-                "ctrl+s creates a new record anyway")
-            self.query_one("#person-new-duplicates", MatchList).show([
-                record_content(f"{p.surname.upper()}, {p.forename}  "
-                               f"{p.date_of_birth or 'DOB unknown'}  {p.address or ''}")
-                for p in self.candidates])
+                "ctrl+s creates a new record anyway"
+            )
+            self.query_one("#person-new-duplicates", MatchList).show(
+                [
+                    record_content(
+                        f"{p.surname.upper()}, {p.forename}  "
+                        f"{p.date_of_birth or 'DOB unknown'}  {p.address or ''}"
+                    )
+                    for p in self.candidates
+                ]
+            )
             self.query_one("#surname", Input).focus()
             return
-        field = failure.field if failure.field in {"forename", "surname", "date_of_birth",
-                                                   "gender"} else "surname"
-        self._error(field, failure.sentence if failure.field else
-                    f"not created — {failure.sentence}")
+        field = (
+            failure.field
+            if failure.field in {"forename", "surname", "date_of_birth", "gender"}
+            else "surname"
+        )
+        self._error(
+            field, failure.sentence if failure.field else f"not created — {failure.sentence}"
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -45,9 +45,11 @@ def _born(value: date | None) -> str:
 
 
 def _merge_line(merge: MergeInfo, zone: tzinfo) -> str:
-    return (f"record {merge.merged_id} {merge.merged_name} merged by "
-            f"{merge.merged_by or 'unknown'} on {merge.merged_at.astimezone(zone):%d/%m/%Y}: "
-            f"{merge.reason}")
+    return (
+        f"record {merge.merged_id} {merge.merged_name} merged by "
+        f"{merge.merged_by or 'unknown'} on {merge.merged_at.astimezone(zone):%d/%m/%Y}: "
+        f"{merge.reason}"
+    )
 
 
 class PersonRecordScreen(FramedScreen):
@@ -57,8 +59,13 @@ class PersonRecordScreen(FramedScreen):
         Binding("r,ctrl+r", "reload", "Reload", id="person.reload"),
         Binding("m", "merge", "Merge duplicate", id="person.merge"),
         Binding("u", "undo_merge", "Undo merge", id="person.unmerge"),
-        Binding("w", "who_looked", "Who looked", id="person.who_looked",
-                tooltip="Who opened or changed this record (supervisors)"),
+        Binding(
+            "w",
+            "who_looked",
+            "Who looked",
+            id="person.who_looked",
+            tooltip="Who opened or changed this record (supervisors)",
+        ),
     ]
 
     @dataclass
@@ -119,10 +126,14 @@ class PersonRecordScreen(FramedScreen):
         uow_factory, actor, person_id = self.app.uow_factory, self.app.actor, self.person_id
         justification, today = self._justification, self.app.local_today
         self.run_service(
-            lambda: person_record.view_person(uow_factory(), actor, person_id,
-                                              justification=justification, today=today()),
-            self.Loaded, doing="open the person record", group="person-record",
-            failed=self.LoadFailed)
+            lambda: person_record.view_person(
+                uow_factory(), actor, person_id, justification=justification, today=today()
+            ),
+            self.Loaded,
+            doing="open the person record",
+            group="person-record",
+            failed=self.LoadFailed,
+        )
 
     def load_intelligence(self) -> None:
         from controlroom.services import intelligence
@@ -130,22 +141,29 @@ class PersonRecordScreen(FramedScreen):
         uow_factory, actor, person_id = self.app.uow_factory, self.app.actor, self.person_id
         self.run_service(
             lambda: intelligence.reports_for_person(uow_factory(), actor, person_id),
-            self.IntelligenceLoaded, doing="read the linked intelligence",
-            group="person-intelligence", failed=self.IntelligenceFailed)
+            self.IntelligenceLoaded,
+            doing="read the linked intelligence",
+            group="person-intelligence",
+            failed=self.IntelligenceFailed,
+        )
 
     @on(IntelligenceFailed)
     def intelligence_failed(self, message: IntelligenceFailed) -> None:
         message.stop()
         self.query_one("#person-intelligence", Static).update(
-            Content.styled("INTELLIGENCE (3x5x2 grading)", "bold") + Content("\n")
-            + record_content(f"unavailable — {message.failure.sentence}"))
+            Content.styled("INTELLIGENCE (3x5x2 grading)", "bold")
+            + Content("\n")
+            + record_content(f"unavailable — {message.failure.sentence}")
+        )
 
     @on(IntelligenceLoaded)
     def intelligence_loaded(self, message: IntelligenceLoaded) -> None:
         lines = [Content.styled("INTELLIGENCE (3x5x2 grading)", "bold")]
         for report in message.reports:
-            head = (f"{report.reference}  {report.submitted_at.astimezone(self.app.zone):%d/%m/%y}"
-                    f"  {report.grading_code}" + ("  SUPERSEDED" if report.superseded else ""))
+            head = (
+                f"{report.reference}  {report.submitted_at.astimezone(self.app.zone):%d/%m/%y}"
+                f"  {report.grading_code}" + ("  SUPERSEDED" if report.superseded else "")
+            )
             lines.append(record_content(head, style="dim" if report.superseded else "bold"))
             if report.restricted:
                 lines.append(record_content(f"   RESTRICTED — ask {report.ask or 'the owner'}"))
@@ -175,37 +193,47 @@ class PersonRecordScreen(FramedScreen):
         self.load_intelligence()
         born = record.date_of_birth.strftime("%d/%m/%Y") if record.date_of_birth else "DOB unknown"
         identity = [
-            record_content(record.name, style="bold") + Content(f"  born {born}")
+            record_content(record.name, style="bold")
+            + Content(f"  born {born}")
             + record_content(f"  {record.gender}" if record.gender else ""),
         ]
         if record.restricted:
-            identity.append(Content.styled("RESTRICTED — viewed with a recorded justification",
-                                           "bold reverse"))
+            identity.append(
+                Content.styled("RESTRICTED — viewed with a recorded justification", "bold reverse")
+            )
         if record.merged_into is not None:
             merge = record.merged_into
-            identity.append(record_content(
-                f"MERGED INTO {merge.survivor_name} (record {merge.survivor_id}) by "
-                f"{merge.merged_by or 'unknown'} on "
-                f"{merge.merged_at.astimezone(self.app.zone):%d/%m/%Y}: {merge.reason}",
-                style="bold reverse"))
+            identity.append(
+                record_content(
+                    f"MERGED INTO {merge.survivor_name} (record {merge.survivor_id}) by "
+                    f"{merge.merged_by or 'unknown'} on "
+                    f"{merge.merged_at.astimezone(self.app.zone):%d/%m/%Y}: {merge.reason}",
+                    style="bold reverse",
+                )
+            )
         if record.aliases:
-            identity.append(Content("also known as: ") + Content("; ").join(
-                record_content(alias) for alias in record.aliases))
+            identity.append(
+                Content("also known as: ")
+                + Content("; ").join(record_content(alias) for alias in record.aliases)
+            )
         self.query_one("#person-identity", Static).update(Content("\n").join(identity))
 
         lines = [Content.styled("MARKERS", "bold")]
         for marker in record.markers:
             status = "" if marker.current else " (EXPIRED)"
             # An expired marker keeps its place but loses the "!" of urgency.
-            phrase = (marker_phrase(marker.label, marker.severity) if marker.current
-                      else marker.label)
+            phrase = (
+                marker_phrase(marker.label, marker.severity) if marker.current else marker.label
+            )
             if not phrase.startswith("!"):
                 phrase = " " + phrase  # aligned under the "!" of urgent ones
-            lines.append(record_content(f"{phrase}{status}",
-                                        style="bold" if marker.current else "dim"))
+            lines.append(
+                record_content(f"{phrase}{status}", style="bold" if marker.current else "dim")
+            )
             when = f"   set {marker.set_at:%d/%m/%Y} by {marker.set_by or 'unknown'}"
             valid = f", valid {marker.valid_from:%d/%m/%Y}–" + (
-                f"{marker.valid_to:%d/%m/%Y}" if marker.valid_to else "")
+                f"{marker.valid_to:%d/%m/%Y}" if marker.valid_to else ""
+            )
             lines.append(record_content(when + valid))
             if marker.note:
                 lines.append(Content("   ") + record_content(marker.note))
@@ -215,8 +243,11 @@ class PersonRecordScreen(FramedScreen):
 
         lines = [Content.styled("ADDRESSES", "bold")]
         for address in record.addresses:
-            lines.append(record_content(
-                f"{'current' if address.current else 'former '} {address.kind}: {address.text}"))
+            lines.append(
+                record_content(
+                    f"{'current' if address.current else 'former '} {address.kind}: {address.text}"
+                )
+            )
         if not record.addresses:
             lines.append(Content("none recorded"))
         self.query_one("#person-addresses", Static).update(Content("\n").join(lines))
@@ -226,8 +257,11 @@ class PersonRecordScreen(FramedScreen):
         zone = self.app.zone
         for incident in record.incidents:
             table.add_row(
-                Text(incident.reference), Text(incident.opened_at.astimezone(zone).strftime("%d/%m/%y")),
-                record_text(incident.type_label), Text(incident.role), Text(incident.status),
+                Text(incident.reference),
+                Text(incident.opened_at.astimezone(zone).strftime("%d/%m/%y")),
+                record_text(incident.type_label),
+                Text(incident.role),
+                Text(incident.status),
                 key=incident.reference,
             )
         lines = []
@@ -236,11 +270,15 @@ class PersonRecordScreen(FramedScreen):
             for merge in record.merged_records:
                 lines.append(Content(" ") + record_content(_merge_line(merge, zone)))
         if record.possible_duplicates:
-            lines.append(Content.styled("POSSIBLY THE SAME PERSON — m merges one into this record",
-                                        "bold"))
+            lines.append(
+                Content.styled("POSSIBLY THE SAME PERSON — m merges one into this record", "bold")
+            )
             for other in record.possible_duplicates:
-                lines.append(record_content(
-                    f" {other.name}  {_born(other.date_of_birth)}  (record {other.person_id})"))
+                lines.append(
+                    record_content(
+                        f" {other.name}  {_born(other.date_of_birth)}  (record {other.person_id})"
+                    )
+                )
         self.query_one("#person-duplicates", Static).update(Content("\n").join(lines))
 
     # --- merge and undo -------------------------------------------------------------
@@ -265,24 +303,36 @@ class PersonRecordScreen(FramedScreen):
             self.merge_record(record.id, None)  # refused and audited there
             return
         if record.merged_into is not None:
-            self._merge_status(f"This record is merged into record "
-                               f"{record.merged_into.survivor_id}: merge into that one")
+            self._merge_status(
+                f"This record is merged into record "
+                f"{record.merged_into.survivor_id}: merge into that one"
+            )
             return
         if not record.possible_duplicates:
             self._merge_status("No possible duplicates are listed to merge into this record")
             return
-        choices = [(other.person_id, f"{other.name}  {_born(other.date_of_birth)}"
-                    f"  (record {other.person_id})") for other in record.possible_duplicates]
+        choices = [
+            (
+                other.person_id,
+                f"{other.name}  {_born(other.date_of_birth)}  (record {other.person_id})",
+            )
+            for other in record.possible_duplicates
+        ]
 
         def answered(answer: tuple[int | None, str] | None) -> None:
             if answer is not None and answer[0] is not None:
                 self.merge_record(answer[0], answer[1])
 
-        self.app.push_screen(PersonMergeDialog(
-            "MERGE A DUPLICATE INTO THIS RECORD",
-            f"{record.name} (record {record.id}) stays the record in use; the chosen "
-            "record keeps all its history and can be unmerged later.",
-            choices, f"Merge {{chosen}} into record {record.id}?"), answered)
+        self.app.push_screen(
+            PersonMergeDialog(
+                "MERGE A DUPLICATE INTO THIS RECORD",
+                f"{record.name} (record {record.id}) stays the record in use; the chosen "
+                "record keeps all its history and can be unmerged later.",
+                choices,
+                f"Merge {{chosen}} into record {record.id}?",
+            ),
+            answered,
+        )
 
     def action_undo_merge(self) -> None:
         from controlroom.screens.person.merge import PersonMergeDialog
@@ -303,10 +353,15 @@ class PersonRecordScreen(FramedScreen):
             if answer is not None:
                 self.undo_merge(merge.merge_id, answer[1])
 
-        self.app.push_screen(PersonMergeDialog(
-            "UNDO A MERGE", _merge_line(merge, self.app.zone), [],
-            f"Undo the merge of record {merge.merged_id} into record {merge.survivor_id}?"),
-            answered)
+        self.app.push_screen(
+            PersonMergeDialog(
+                "UNDO A MERGE",
+                _merge_line(merge, self.app.zone),
+                [],
+                f"Undo the merge of record {merge.merged_id} into record {merge.survivor_id}?",
+            ),
+            answered,
+        )
 
     def merge_record(self, merged_id: int, reason: str | None) -> None:
         from controlroom.services import person_merge
@@ -317,8 +372,13 @@ class PersonRecordScreen(FramedScreen):
             info = person_merge.merge_persons(uow_factory(), actor, person_id, merged_id, reason)
             return f"Record {info.merged_id} ({info.merged_name}) merged into this record"
 
-        self.run_service(merge, self.MergeChanged, doing="merge the records",
-                         group="person-merge", failed=self.MergeFailed)
+        self.run_service(
+            merge,
+            self.MergeChanged,
+            doing="merge the records",
+            group="person-merge",
+            failed=self.MergeFailed,
+        )
 
     def undo_merge(self, merge_id: int, reason: str | None) -> None:
         from controlroom.services import person_merge
@@ -327,11 +387,18 @@ class PersonRecordScreen(FramedScreen):
 
         def undo() -> str:
             info = person_merge.undo_merge(uow_factory(), actor, merge_id, reason)
-            return (f"Merge undone: record {info.merged_id} ({info.merged_name}) is a "
-                    "record of its own again")
+            return (
+                f"Merge undone: record {info.merged_id} ({info.merged_name}) is a "
+                "record of its own again"
+            )
 
-        self.run_service(undo, self.MergeChanged, doing="undo the merge",
-                         group="person-merge", failed=self.MergeFailed)
+        self.run_service(
+            undo,
+            self.MergeChanged,
+            doing="undo the merge",
+            group="person-merge",
+            failed=self.MergeFailed,
+        )
 
     @on(MergeChanged)
     def merge_changed(self, message: MergeChanged) -> None:

@@ -41,8 +41,15 @@ SEARCH_DELAY_SECONDS = 0.25
 # (heading, width) of the results' columns; None: as wide as the rest of the screen.
 # Name, born, markers, incidents, intelligence and match fit 80 columns whole or cut;
 # the match reads "exact", "phon." (phonetic) or "fuzzy".
-COLUMNS = (("Name", 22), ("Born", 10), ("Markers", 14), ("Inc", 3), ("Int", 3),
-           ("Match", 5), ("Address", None))
+COLUMNS = (
+    ("Name", 22),
+    ("Born", 10),
+    ("Markers", 14),
+    ("Inc", 3),
+    ("Int", 3),
+    ("Match", 5),
+    ("Address", None),
+)
 MATCH_WORDS = {"exact": "exact", "phonetic": "phon.", "fuzzy": "fuzzy"}
 
 
@@ -76,11 +83,17 @@ def describe_hit(hit) -> str:
     if hit.restricted:
         return f"RESTRICTED RECORD \u2014 ask {_owner(hit)}"
     markers = _marker_words(hit.markers)
-    return " \u00b7 ".join((
-        _hit_name(hit), _born(hit) or "born unknown", markers or "no markers",
-        _counted(hit.incident_count, "incident"),
-        _counted(hit.intelligence_count, "intelligence report"),
-        f"{hit.match} match", hit.address or "no address known"))
+    return " \u00b7 ".join(
+        (
+            _hit_name(hit),
+            _born(hit) or "born unknown",
+            markers or "no markers",
+            _counted(hit.incident_count, "incident"),
+            _counted(hit.intelligence_count, "intelligence report"),
+            f"{hit.match} match",
+            hit.address or "no address known",
+        )
+    )
 
 
 def _counted(number: int, noun: str) -> str:
@@ -118,10 +131,16 @@ class PersonSearch(FramedScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="person-search"):
-            yield Input(id="person-search-query", max_length=200,
-                        placeholder="name, date of birth, postcode or address — any order")
-            yield Static("Type to search. Down moves into the results; Enter opens a record.",
-                         id="person-search-status", markup=False)
+            yield Input(
+                id="person-search-query",
+                max_length=200,
+                placeholder="name, date of birth, postcode or address — any order",
+            )
+            yield Static(
+                "Type to search. Down moves into the results; Enter opens a record.",
+                id="person-search-status",
+                markup=False,
+            )
             yield DataTable(id="person-search-results", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -168,10 +187,14 @@ class PersonSearch(FramedScreen):
         app = self.app
         uow_factory, actor, clock, zone = app.uow_factory, app.actor, app.clock, app.zone
         self.run_service(
-            lambda: person_search.search_persons(uow_factory(), actor, text,
-                                                 today=clock().astimezone(zone).date()),
-            lambda hits: self.Found(text, hits), doing="search for the person",
-            group="person-search", failed=lambda failure: self.SearchFailed(failure, text))
+            lambda: person_search.search_persons(
+                uow_factory(), actor, text, today=clock().astimezone(zone).date()
+            ),
+            lambda hits: self.Found(text, hits),
+            doing="search for the person",
+            group="person-search",
+            failed=lambda failure: self.SearchFailed(failure, text),
+        )
 
     @on(SearchFailed)
     def search_failed(self, message: SearchFailed) -> None:
@@ -181,7 +204,8 @@ class PersonSearch(FramedScreen):
         self.query_one("#person-search-results", DataTable).clear()
         self.hits = []
         self.query_one("#person-search-status", Static).update(
-            record_content(f"SEARCH FAILED — {message.failure.sentence}"))
+            record_content(f"SEARCH FAILED — {message.failure.sentence}")
+        )
 
     @on(Found)
     def found(self, message: Found) -> None:
@@ -194,8 +218,11 @@ class PersonSearch(FramedScreen):
         for hit in self.hits:
             if hit.restricted:
                 name = Text("RESTRICTED", style="bold reverse")
-                born, markers, address = Text(""), Text("ask: ") + record_text(
-                    _owner(hit)), Text("")
+                born, markers, address = (
+                    Text(""),
+                    Text("ask: ") + record_text(_owner(hit)),
+                    Text(""),
+                )
                 counts = (Text(""), Text(""))
             else:
                 name = record_text(_hit_name(hit))
@@ -203,9 +230,15 @@ class PersonSearch(FramedScreen):
                 markers = _markers_text(hit.markers)
                 address = record_text(hit.address or "")
                 counts = (Text(str(hit.incident_count)), Text(str(hit.intelligence_count)))
-            table.add_row(name, born, markers, *counts,
-                          Text(MATCH_WORDS.get(hit.match, hit.match)), address,
-                          key=str(hit.person_id))
+            table.add_row(
+                name,
+                born,
+                markers,
+                *counts,
+                Text(MATCH_WORDS.get(hit.match, hit.match)),
+                address,
+                key=str(hit.person_id),
+            )
         if self.hits:
             status.update(f"{len(self.hits)} found — Down, then Enter opens a record")
         elif message.query.strip():
@@ -231,8 +264,7 @@ class PersonSearch(FramedScreen):
         hit = next((h for h in self.hits if str(h.person_id) == key), None)
         if hit is None:
             return
-        self.query_one("#person-search-status", Static).update(
-            record_content(describe_hit(hit)))
+        self.query_one("#person-search-status", Static).update(record_content(describe_hit(hit)))
 
     @on(DataTable.RowSelected, "#person-search-results")
     def open_record(self, event: DataTable.RowSelected) -> None:
