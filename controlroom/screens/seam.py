@@ -89,6 +89,10 @@ class Failure:
     def refused(self) -> bool:
         return self.kind is FailureKind.REFUSED
 
+    def not_saved(self, kept: str = "Your typing is kept.") -> str:
+        """A rule's or a refusal's sentence as the reason a save did not happen."""
+        return f"NOT SAVED — {self.sentence.rstrip('.')}. {kept}"
+
 
 def _operator_worded(exc: BaseException) -> bool:
     """Control Room's own exceptions are raised with sentences for the operator (a refusal,

@@ -275,7 +275,7 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
         elif failure.kind in (FailureKind.INPUT, FailureKind.REFUSED):
             self._refused(failure.field, failure.sentence)
         elif failure.kind is FailureKind.DECLINED:
-            self._refused(None, f"NOT SAVED — {failure.sentence}. Your entry is kept.")
+            self._refused(None, failure.not_saved("Your entry is kept."))
         else:
             self._refused(None, failure.sentence)
 

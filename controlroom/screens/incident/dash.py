@@ -399,7 +399,7 @@ class DashScreen(FramedScreen["str | None"]):
             field = failure.field if failure.field == "judgement_reason" else None
             self._error(field, failure.sentence)
         elif failure.kind in (FailureKind.REFUSED, FailureKind.DECLINED):
-            self._error(None, f"NOT SAVED — {failure.sentence}. Your answers are kept.")
+            self._error(None, failure.not_saved("Your answers are kept."))
         else:
             self._error(None, failure.sentence)
 

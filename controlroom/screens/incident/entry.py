@@ -1015,7 +1015,7 @@ class IncidentEntry(FramedScreen):
             # At a field, or a sentence that already says it did not happen.
             self._show_failure(failure.field, failure.sentence)
         else:  # a rule or a refusal, in the service's own words
-            self._show_failure(None, f"NOT SAVED — {failure.sentence}. Your typing is kept.")
+            self._show_failure(None, failure.not_saved())
 
     @on(DraftFailed)
     def draft_failed(self, message: DraftFailed) -> None:

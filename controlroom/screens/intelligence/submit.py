@@ -424,7 +424,7 @@ class IntelligenceSubmit(FramedScreen):
         self._saving = False
         failure = message.failure
         if failure.kind in (FailureKind.REFUSED, FailureKind.DECLINED):
-            sentence = f"NOT SAVED — {failure.sentence}. Your typing is kept."
+            sentence = failure.not_saved()
         else:
             sentence = failure.sentence
         self._show_error(failure.field or "form", sentence)
