@@ -295,7 +295,7 @@ def test_the_long_chain_is_intact_and_its_head_matches(long_chain):
 @pytest.fixture
 def cli_env(monkeypatch, tmp_path, database_url):
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)
-    monkeypatch.setattr("controlroom.cli._os_user", lambda: "test.admin")
+    monkeypatch.setattr("controlroom.cli.common._os_user", lambda: "test.admin")
     return database_url
 
 

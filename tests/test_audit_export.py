@@ -158,7 +158,7 @@ def test_an_export_about_a_protected_person_needs_the_authorisation(database, tr
 @pytest.fixture
 def cli(monkeypatch, tmp_path, database_url, trail):
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)
-    monkeypatch.setattr("controlroom.cli._os_user", lambda: "dpo.supervisor")
+    monkeypatch.setattr("controlroom.cli.common._os_user", lambda: "dpo.supervisor")
     return database_url
 
 

@@ -144,7 +144,7 @@ def test_the_command_line_says_why_and_prints_no_records(
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)
     enrol(database_url, Role.SUPERVISOR, SUPERVISOR)
     add_person(Database(database_url), "Orla", "Offline")
-    monkeypatch.setattr("controlroom.cli._os_user", lambda: SUPERVISOR)
+    monkeypatch.setattr("controlroom.cli.common._os_user", lambda: SUPERVISOR)
     # Signing in is audited too, so it is refused as well: the trail is the gate.
     take_audit_offline(database_url)
     result = run_cli(capsys, "search", "person", "offline", "--database-url", station.url)

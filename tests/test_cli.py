@@ -424,7 +424,7 @@ def test_bad_staff_input_is_refused_with_a_clear_message(run, upgraded, argv, me
 
 
 def test_an_unknown_os_user_is_refused_and_the_refusal_audited(run, upgraded, monkeypatch, apps):
-    monkeypatch.setattr(cli, "_os_user", lambda: "intruder")
+    monkeypatch.setattr(cli.common, "_os_user", lambda: "intruder")
     for argv in (("staff", "list"), ()):
         result = run(*argv, "--database-url", upgraded)
         assert result.code == 2
@@ -449,7 +449,7 @@ def test_only_an_administrator_manages_staff(run, upgraded, monkeypatch):
         ).code
         == 0
     )
-    monkeypatch.setattr(cli, "_os_user", lambda: "sup")
+    monkeypatch.setattr(cli.common, "_os_user", lambda: "sup")
     result = run(
         "staff", "add", "x", "--role", "analyst", "--name", "X", "--database-url", upgraded
     )
@@ -461,7 +461,7 @@ def test_only_an_administrator_manages_staff(run, upgraded, monkeypatch):
 def test_a_locked_operator_cannot_start_the_app(run, upgraded, monkeypatch, apps):
     run("staff", "add", "jsmith", "--role", "dispatcher", "--name", "J", "--database-url", upgraded)
     assert run("staff", "lock", "jsmith", "--database-url", upgraded).code == 0
-    monkeypatch.setattr(cli, "_os_user", lambda: "jsmith")
+    monkeypatch.setattr(cli.common, "_os_user", lambda: "jsmith")
     result = run("--database-url", upgraded)
     assert result.code == 2
     assert "locked" in result.err and "controlroom staff unlock jsmith" in result.err

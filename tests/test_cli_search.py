@@ -228,7 +228,7 @@ def test_hostile_record_text_prints_literally_with_visible_markers(run, force):
 
 
 def test_an_unknown_os_user_is_refused_with_exit_2(run, force, monkeypatch):
-    monkeypatch.setattr(cli, "_os_user", lambda: "not.enrolled")
+    monkeypatch.setattr(cli.common, "_os_user", lambda: "not.enrolled")
 
     result = search(run, force, "person", "smith", "--json")
 

@@ -56,7 +56,7 @@ def last_event(url: str) -> tuple[str, str, str]:
 @pytest.fixture
 def cli(monkeypatch, tmp_path):
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)
-    monkeypatch.setattr("controlroom.cli._os_user", lambda: TEST_ADMIN)
+    monkeypatch.setattr("controlroom.cli.common._os_user", lambda: TEST_ADMIN)
 
 
 @pytest.mark.parametrize("target", [Environment.TRAINING, Environment.TEST])

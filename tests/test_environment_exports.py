@@ -47,7 +47,7 @@ def people(database, database_url):
 def cli(monkeypatch, tmp_path, database_url):
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)
     user = {"name": "export.supervisor"}
-    monkeypatch.setattr("controlroom.cli._os_user", lambda: user["name"])
+    monkeypatch.setattr("controlroom.cli.common._os_user", lambda: user["name"])
     return user
 
 

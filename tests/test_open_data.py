@@ -242,7 +242,7 @@ def test_the_command_writes_the_csv_to_a_file(
 ):
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)
     analyst = staff_actor(database, Role.ANALYST)
-    monkeypatch.setattr("controlroom.cli._os_user", lambda: analyst.username)
+    monkeypatch.setattr("controlroom.cli.common._os_user", lambda: analyst.username)
     out = tmp_path / "2026-11-street.csv"
     result = run_cli(
         capsys,
@@ -268,7 +268,7 @@ def test_the_command_writes_the_csv_to_a_file(
     bad = run_cli(capsys, "export", "open-data", "--month", "Nov", "--database-url", database_url)
     assert bad.code == 2 and "YYYY-MM" in bad.err
     handler = staff_actor(database, Role.CALL_HANDLER)
-    monkeypatch.setattr("controlroom.cli._os_user", lambda: handler.username)
+    monkeypatch.setattr("controlroom.cli.common._os_user", lambda: handler.username)
     denied = run_cli(
         capsys, "export", "open-data", "--month", "2026-11", "--database-url", database_url
     )

@@ -162,7 +162,7 @@ def test_a_canary_password_appears_in_no_output_log_or_traceback(run, typed, cap
 
 async def test_a_canary_password_is_not_on_the_error_screen(tmp_path):
     secrets.store_password(UNREACHABLE, CANARY)
-    url = cli._connect_url(UNREACHABLE)
+    url = cli.common._connect_url(UNREACHABLE)
     assert make_url(url).password == CANARY  # the engine gets it...
     settings = replace(
         load_settings(

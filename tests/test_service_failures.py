@@ -144,8 +144,12 @@ async def test_a_save_that_meets_a_database_error_keeps_the_form_and_says_so(
 
 
 def test_a_refused_save_reads_as_one_sentence_with_what_is_kept():
-    denial = PermissionDenied("As a supervisor you may not grade intelligence reports.",
-                              action=Action.INTELLIGENCE_GRADE, marking=Marking.NORMAL)
+    denial = PermissionDenied(
+        "As a supervisor you may not grade intelligence reports.",
+        action=Action.INTELLIGENCE_GRADE,
+        marking=Marking.NORMAL,
+    )
     failure = failure_of(denial, "save the report")
-    assert failure.not_saved() == ("NOT SAVED — As a supervisor you may not grade "
-                                   "intelligence reports. Your typing is kept.")
+    assert failure.not_saved() == (
+        "NOT SAVED — As a supervisor you may not grade intelligence reports. Your typing is kept."
+    )

@@ -1,0 +1,58 @@
+"""The `controlroom` command: the composition root (one module per command group).
+
+It loads settings once, builds the one engine and unit-of-work factory, checks the
+schema and the operator, and hands them to the app or to a service. Every sub-command
+that touches records is audited as the OS user.
+
+    controlroom                         run the app on the configured database
+    controlroom demo [--seed-only]      the synthetic training force
+    controlroom db upgrade | current    migrations
+    controlroom db set-password         keep the PostgreSQL password in the keyring
+    controlroom staff add|list|lock|unlock|set-pin
+    controlroom search person|intel QUERY [--json] [--limit N]
+"""
+
+from __future__ import annotations
+
+import sys
+
+from controlroom.cli.app import cmd_demo, cmd_run
+from controlroom.cli.audit import cmd_audit
+from controlroom.cli.common import CliError
+from controlroom.cli.db import cmd_db
+from controlroom.cli.export import cmd_export
+from controlroom.cli.parser import _parser
+from controlroom.cli.search import cmd_search
+from controlroom.cli.staff import cmd_staff
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {
+        None: cmd_run,
+        "demo": cmd_demo,
+        "db": cmd_db,
+        "staff": cmd_staff,
+        "search": cmd_search,
+        "audit": cmd_audit,
+        "export": cmd_export,
+    }
+    try:
+        return handlers[args.command](args)
+    except CliError as exc:
+        print(f"controlroom: {exc}", file=sys.stderr)
+        return 2
+    except PermissionError as exc:  # the permission table said no; the service audited it
+        print(f"controlroom: not allowed: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        # Fail closed, said plainly: the audit trail refused the event, so nothing was
+        # read or changed (imported here: the module is loaded whenever this can happen).
+        from controlroom.services.audit import AuditUnavailable
+
+        if not isinstance(exc, AuditUnavailable):
+            raise
+        print(f"controlroom: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,198 @@
+"""Running the app: on the configured database, or the synthetic training force (`demo`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from controlroom.cli import common
+from controlroom.cli.common import (
+    CliError,
+    _console,
+    _deferred_database,
+    _open_database,
+    _settings,
+    _terminal,
+)
+from controlroom.cli.parser import _parser
+
+DEMO_SUPERVISOR = "demo.supervisor"
+
+
+def _build_app(settings, database, username: str):
+    from controlroom.app import make_app
+
+    return make_app(
+        settings, database.uow, username, terminal=_terminal(), term=os.environ.get("TERM")
+    )
+
+
+def _run_app(settings, database, username: str) -> int:
+    app = _build_app(settings, database, username)
+    try:
+        app.run()
+    finally:
+        if app.operator is not None:
+            from controlroom.services import staff
+
+            # A dropped connection (SIGHUP) ends the session too; record it either way.
+            staff.sign_out(database.uow(), app.operator, app.terminal)
+        database.dispose()
+    if app.refusal:
+        raise CliError(app.refusal)
+    return app.return_code or 0
+
+
+def cmd_run(args) -> int:
+    settings = _settings(args)
+    return _run_app(settings, _deferred_database(settings.database_url, args), common._os_user())
+
+
+def _existing_sqlite_file(url: str) -> bool:
+    """True when `url` names an SQLite file that exists (a cheap test, no SQLAlchemy).
+
+    Only decides whether the demo may skip the seeding check before the first frame;
+    a wrong "False" merely takes the slower, eager path.
+    """
+    scheme, _, path = url.partition(":///")
+    return scheme.startswith("sqlite") and bool(path) and Path(path).is_file()
+
+
+def _prepare_demo(args):
+    """The demo database, created and seeded on first use, and its supervisor's username.
+
+    Returns (settings, database, username), or None after `--seed-only`. A demo file that
+    already exists opens in the app's sign-in worker, so the first frame comes at once.
+    """
+    from controlroom.config import mask_url
+    from controlroom.domain.environment import Environment
+
+    settings = _settings(args)
+    url = args.database_url or settings.demo_database_url
+    if args.reset:
+        _reset_demo(url)
+    if args.seed_only or not _existing_sqlite_file(url):
+        from controlroom.services.database import profile
+
+        database = _open_database(
+            url, args, create_sqlite=True, environment=Environment.TRAINING, any_backend=True
+        )
+        try:
+            # The profile says whether it was ever seeded, without importing the
+            # generator (and Faker) on every start.
+            if profile(database.uow()).seed is None:
+                from controlroom.services import synthetic
+
+                try:
+                    summary = _seed_with_progress(database, args.size)
+                except synthetic.SeedRefused as exc:
+                    raise CliError(f"demo: {exc}") from None
+                _print_seed_summary(summary)
+            elif args.seed_only:
+                _console().print(
+                    "Demo database already seeded (use --reset to start again).",
+                    markup=False,
+                    highlight=False,
+                )
+        finally:
+            database.dispose()
+        if args.seed_only:
+            _console().print(f"Demo database ready: {mask_url(url)}", markup=False, highlight=False)
+            return None
+    database = _deferred_database(url, args, environment=Environment.TRAINING, any_backend=True)
+    return settings.with_database(url), database, DEMO_SUPERVISOR
+
+
+def demo_app(argv: list[str]):
+    """The app exactly as `controlroom demo ARGV` builds it, not yet running.
+
+    benchmarks/startup.py times this path to the first frame.
+    """
+    prepared = _prepare_demo(_parser().parse_args(["demo", *argv]))
+    if prepared is None:
+        raise CliError("demo_app needs an app, not --seed-only")
+    return _build_app(*prepared)
+
+
+def cmd_demo(args) -> int:
+    prepared = _prepare_demo(args)
+    if prepared is None:
+        return 0
+    return _run_app(*prepared)
+
+
+def _reset_demo(url: str) -> None:
+    """Delete a demo SQLite file; refuse to wipe anything that is not a training database."""
+    from sqlalchemy.engine import make_url
+
+    from controlroom.data.schema import SchemaStatus, schema_state
+    from controlroom.data.uow import Database
+    from controlroom.services.database import profile
+
+    parsed = make_url(url)
+    database = Database(common._connect_url(url))
+    try:
+        if schema_state(database.engine).status is SchemaStatus.CURRENT:
+            if profile(database.uow()).environment.value != "training":
+                raise CliError("--reset only wipes a training database; this one is not")
+        if parsed.get_backend_name() == "sqlite":
+            database.dispose()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
+        else:
+            from controlroom.data.models import Base
+
+            Base.metadata.drop_all(database.engine)
+            from controlroom.data.schema import drop_version_table
+
+            drop_version_table(database.engine)
+    finally:
+        database.dispose()
+
+
+def _seed_with_progress(database, size: str):
+    """Seed with a rich.progress bar: one task per stage, advanced by the service's callback."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from controlroom.services import synthetic
+
+    with Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console(),
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        summary = synthetic.seed(database.uow, size=size, progress=progress)
+    # The generator writes incidents in bulk, outside the services that route them: put
+    # the open ones in their triage queues (entered when they were opened).
+    from datetime import UTC, datetime
+
+    from controlroom.services import queues
+
+    queues.route_unrouted(database.uow, datetime.now(UTC))
+    return summary
+
+
+def _print_seed_summary(summary) -> None:
+    from rich.table import Table
+
+    table = Table("synthetic force", "rows", title=f"Seeded ({summary.size}, seed {summary.seed})")
+    for name, count in summary.counts:
+        table.add_row(name, f"{count:,}")
+    table.add_row("seconds", f"{summary.seconds:.1f}")
+    _console().print(table)
