@@ -54,10 +54,31 @@ async def settle(pilot) -> None:
         if not any(w.is_running for w in pilot.app.workers):
             _steady_cursors(pilot.app)
             await pilot.pause()
+            await _tables_measured(pilot)
             if not any(w.is_running for w in pilot.app.workers):
                 return
         await pilot.app.workers.wait_for_complete()
     raise AssertionError("workers kept starting; the app never settled")
+
+
+async def _tables_measured(pilot, timeout: float = 10.0) -> None:
+    """Wait until every DataTable on screen has measured its new rows and cells.
+
+    A DataTable sizes its columns when its message queue next runs dry (its idle
+    handler); `pilot.pause()` waits for the CPU to go quiet, which on a loaded machine it
+    may not, so a screenshot could catch headers at an earlier list's widths. This waits
+    for the measuring itself (Textual keeps no public flag for it).
+    """
+    from textual.widgets import DataTable
+
+    started = time.monotonic()
+    while any(
+        table._require_update_dimensions or table._updated_cells
+        for table in pilot.app.screen.query(DataTable)
+    ):
+        if time.monotonic() - started > timeout:
+            raise AssertionError("a table never measured its rows")
+        await pilot.pause(0.01)
 
 
 def _steady_cursors(app: App) -> None:
