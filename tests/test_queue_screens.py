@@ -17,7 +17,7 @@ from controlroom.domain.roles import Role
 from controlroom.screens.queue import TriageQueue
 from controlroom.services import queues
 from tests.apps import build_app, screen_text, settle, until
-from tests.databases import SEED_ANCHOR
+from tests.databases import SEED_ANCHOR, postgres_url
 from tests.test_queue_services import new_incident, staff
 
 SIZE = (80, 24)
@@ -176,3 +176,52 @@ async def test_a_claim_turns_stale_on_screen_as_time_passes(database, tmp_path):
         app.clock = lambda: SEED_ANCHOR + timedelta(minutes=5)  # ten minutes of silence
         app.screen._tick()
         await until(pilot, lambda: "STALE Hana" in screen_text(app))
+
+
+async def test_a_claim_and_the_command_view_that_meet_a_database_error_say_so_in_words(
+    database, tmp_path
+):
+    from controlroom.data.models import Base
+    from controlroom.logs import configure_file_log
+
+    log_file = configure_file_log(tmp_path / "logs", "q.super")
+    supervisor = staff(database, Role.SUPERVISOR, "q.super", "Sam Supervisor")
+    new_incident(database, supervisor, type_code="DOM")
+    app = build_app(database, tmp_path, username="q.super")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: "1 waiting" in screen_text(app))
+        # A real failure: the schema goes from under the running app. On SQLite the live
+        # feed (a polled counter table) meets it first, and says so rather than going
+        # quiet; PostgreSQL's LISTEN goes on.
+        Base.metadata.drop_all(database.engine)
+        if postgres_url() is None:
+            await until(pilot, lambda: "Live updates have stopped" in screen_text(app))
+        await pilot.press("c")
+        await until(pilot, lambda: "Not claimed" in screen_text(app))
+        text = screen_text(app)
+        assert "Not claimed: Could not claim the item: the database did not answer." in " ".join(
+            text.split()
+        )
+        await pilot.press("escape", "f6")
+        await until(pilot, lambda: "OUT OF DATE" in screen_text(app))
+        text = " ".join(screen_text(app).split())
+        assert "FIGURES MAY BE OUT OF DATE. Could not read the command view" in text
+        for words in (
+            "OperationalError",
+            "ProgrammingError",
+            "sqlalchemy",
+            "no such table",
+            "does not exist",
+        ):
+            assert words not in screen_text(app)
+    logged = log_file.read_text(encoding="utf-8")
+    assert "could not claim the item" in logged and "Traceback" in logged
+    if postgres_url() is None:
+        assert "could not keep live updates" in logged
+    assert "could not read the command view's figures" in logged
+    logger = __import__("logging").getLogger("controlroom")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()

@@ -22,12 +22,12 @@ from textual.message import Message
 from textual.widgets import Sparkline, Static
 from textual.worker import get_current_worker
 
-from controlroom.domain.permissions import Action
+from controlroom.domain.permissions import Action, may
 from controlroom.domain.queues import QUEUE_ORDER
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed, failure_of
-from controlroom.services import access, queues
+from controlroom.services import queues
 from controlroom.services.command_view import CommandFigures, command_view
 from controlroom.widgets.record_text import record_content, record_text
 
@@ -79,7 +79,7 @@ class CommandView(FramedScreen):
         """The change feed heard a queue change: the figures are read again."""
 
     def compose_body(self) -> ComposeResult:
-        self.allowed = access.allowed(self.app.actor, Action.COMMAND_VIEW)
+        self.allowed = may(self.app.actor.role, Action.COMMAND_VIEW)
         if not self.allowed:
             role = self.app.operator.role.label if self.app.operator else "not signed in"
             yield Static(
@@ -121,6 +121,9 @@ class CommandView(FramedScreen):
     def action_refresh_view(self) -> None:
         if self.allowed:
             self.read_figures(True)
+            if not any(worker.group == "command-feed" and worker.is_running
+                       for worker in self.workers):
+                self.listen()  # live updates had stopped: start them again
 
     def read_figures(self, audited: bool = False) -> None:
         app = self.app
@@ -147,6 +150,8 @@ class CommandView(FramedScreen):
             while not worker.is_cancelled:
                 if feed.wait(FEED_WAIT_SECONDS) is not None and not worker.is_cancelled:
                     self.post_message(self.ChangesHeard())
+        except Exception as exc:  # noqa: BLE001 - the feed broke: never silently
+            self.post_message(self.ReadFailed(failure_of(exc, "keep live updates")))
         finally:
             feed.close()
 

@@ -37,13 +37,13 @@ from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowKey
 from textual.worker import get_current_worker
 
-from controlroom.domain.permissions import Action
+from controlroom.domain.permissions import Action, may
 from controlroom.domain.queues import QUEUE_ORDER, Queue
 from controlroom.messages import IncidentChosen
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import AppModal, CallFailed, failure_of
-from controlroom.services import access, queues
+from controlroom.services import queues
 from controlroom.services.queues import (
     ClaimLost,
     ClaimRefused,
@@ -334,7 +334,7 @@ class TriageQueue(FramedScreen):
         app = self.app
         self.policy = queues.policy_from(app.settings)
         self.me = app.signed_in.id
-        self.may_reassign = access.allowed(app.actor, Action.QUEUE_REASSIGN)
+        self.may_reassign = may(app.actor.role, Action.QUEUE_REASSIGN)
         self._show_filters()
         if self._preloaded is not None:
             self.listed(self.Listed(self._preloaded))
@@ -407,6 +407,11 @@ class TriageQueue(FramedScreen):
                 batch = feed.wait(FEED_WAIT_SECONDS)
                 if batch is not None and not worker.is_cancelled:
                     self.post_message(self.ChangesHeard(batch.item_ids, batch.everything))
+        except Exception as exc:  # noqa: BLE001 - the feed broke: never silently
+            failure = failure_of(exc, "keep live updates")
+            self.post_message(
+                self.Said(f"Live updates have stopped; r starts them again. {failure.sentence}")
+            )
         finally:
             feed.close()
 
@@ -636,6 +641,8 @@ class TriageQueue(FramedScreen):
 
     def action_reload(self) -> None:
         self.reload()
+        if not any(worker.group == "queue-feed" and worker.is_running for worker in self.workers):
+            self.listen()  # live updates had stopped: start them again
 
     # --- claims ---------------------------------------------------------------------------
 
@@ -796,6 +803,7 @@ class TriageQueue(FramedScreen):
             try:
                 queues.heartbeat(app.uow_factory(), app.actor, item_id, app.clock())
             except ClaimLost as lost:
-                self.post_message(self.Said(f"You no longer hold an item: {lost}"))
-            except Exception:  # a missed beat is retried at the next one
+                sentence = failure_of(lost, "keep the item").sentence
+                self.post_message(self.Said(f"You no longer hold an item: {sentence}"))
+            except Exception:  # noqa: BLE001 - a missed beat is retried at the next one
                 pass
