@@ -52,7 +52,7 @@ class CommandView(FramedScreen):
     .command-queue .head { text-style: bold; }
     #command-header { height: 1; color: $text-muted; }
     #command-dash, #command-referrals, #command-overrides { height: auto; margin-top: 1; }
-    #command-updated { height: 1; color: $text-muted; }
+    #command-updated { height: auto; color: $text-muted; }
     #command-refused { padding: 1 2; text-style: bold; }
     """
     BINDINGS = [

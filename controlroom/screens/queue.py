@@ -197,7 +197,7 @@ class TriageQueue(FramedScreen):
     #queue-summary { height: 1; text-style: bold; }
     #queue-filters { height: 1; color: $text-muted; }
     #queue-table { height: 1fr; }
-    #queue-message { height: auto; max-height: 2; }
+    #queue-message { height: auto; max-height: 4; }
     """
     BINDINGS = [
         Binding("c", "claim", "Claim", id="queue.claim", tooltip="Claim the highlighted item"),
