@@ -89,6 +89,7 @@ def test_training_records_never_go_into_production(cli, capsys, seeded_database_
     assert counts(database_url) == before
 
 
+@pytest.mark.slow
 def test_training_records_copy_into_a_test_database(cli, capsys, seeded_database_url, database_url):
     set_environment(seeded_database_url, Environment.TRAINING)
     source = counts(seeded_database_url)

@@ -58,6 +58,7 @@ def run_together(count: int, work):
         return [future.result(timeout=300) for future in futures]
 
 
+@pytest.mark.slow
 def test_concurrent_saves_get_unique_gap_free_references(database, operator):
     def station(index: int) -> list[str]:
         references = []

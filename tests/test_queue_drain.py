@@ -121,6 +121,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+@pytest.mark.slow
 def test_twenty_workers_drain_ten_thousand_items_despite_three_killed_mid_claim(postgres):
     database = postgres
     actors = bulk_items(database)

@@ -114,6 +114,7 @@ def transposed(a: date | None, b: date | None) -> bool:
 # --- determinism, progress and the database's own record -------------------------------------
 
 
+@pytest.mark.slow
 def test_same_seed_and_anchor_give_identical_data_and_another_seed_does_not(
     database, seeded_database, databases, tmp_path
 ):
@@ -150,6 +151,7 @@ def test_same_seed_and_anchor_give_identical_data_and_another_seed_does_not(
         assert different[name] != original[name], name
 
 
+@pytest.mark.slow
 def test_another_process_with_another_hash_seed_makes_the_same_data(
     seeded_database, databases, tmp_path
 ):
