@@ -121,8 +121,9 @@ class CommandView(FramedScreen):
     def action_refresh_view(self) -> None:
         if self.allowed:
             self.read_figures(True)
-            if not any(worker.group == "command-feed" and worker.is_running
-                       for worker in self.workers):
+            if not any(
+                worker.group == "command-feed" and worker.is_running for worker in self.workers
+            ):
                 self.listen()  # live updates had stopped: start them again
 
     def read_figures(self, audited: bool = False) -> None:
