@@ -93,6 +93,14 @@ class Failure:
         """A rule's or a refusal's sentence as the reason a save did not happen."""
         return f"NOT SAVED — {self.sentence.rstrip('.')}. {kept}"
 
+    def save_words(self, kept: str = "Your typing is kept.") -> str:
+        """What a form says when its save failed: a rule or a refusal as `not_saved`;
+        a field's problem or a fault as its sentence (a fault's already says it did not
+        happen and that the typing is kept)."""
+        if self.kind in (FailureKind.REFUSED, FailureKind.DECLINED):
+            return self.not_saved(kept)
+        return self.sentence
+
 
 def _operator_worded(exc: BaseException) -> bool:
     """Control Room's own exceptions are raised with sentences for the operator (a refusal,

@@ -43,7 +43,7 @@ from controlroom.domain.dash import (
 from controlroom.domain.dash import REASON_MIN as JUDGEMENT_REASON_MIN
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.seam import CallFailed, FailureKind
+from controlroom.screens.seam import CallFailed
 from controlroom.widgets.record_text import record_content
 
 if TYPE_CHECKING:
@@ -395,13 +395,8 @@ class DashScreen(FramedScreen["str | None"]):
         message.stop()
         self._saving = False
         failure = message.failure
-        if failure.kind is FailureKind.INPUT:
-            field = failure.field if failure.field == "judgement_reason" else None
-            self._error(field, failure.sentence)
-        elif failure.kind in (FailureKind.REFUSED, FailureKind.DECLINED):
-            self._error(None, failure.not_saved("Your answers are kept."))
-        else:
-            self._error(None, failure.sentence)
+        field = failure.field if failure.field == "judgement_reason" else None
+        self._error(field, failure.save_words("Your answers are kept."))
 
     # --- messages and leaving ----------------------------------------------------------
 

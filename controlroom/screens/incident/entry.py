@@ -1006,16 +1006,9 @@ class IncidentEntry(FramedScreen):
         message.stop()
         self._saving = False
         failure = message.failure
-        if failure.kind in (
-            FailureKind.INPUT,
-            FailureKind.DATABASE,
-            FailureKind.FILE,
-            FailureKind.FAULT,
-        ):
-            # At a field, or a sentence that already says it did not happen.
-            self._show_failure(failure.field, failure.sentence)
-        else:  # a rule or a refusal, in the service's own words
-            self._show_failure(None, failure.not_saved())
+        # A rule or a refusal goes at the top of the form; a field's problem at its field.
+        field = failure.field if failure.kind is FailureKind.INPUT else None
+        self._show_failure(field, failure.save_words())
 
     @on(DraftFailed)
     def draft_failed(self, message: DraftFailed) -> None:

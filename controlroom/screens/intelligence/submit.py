@@ -30,7 +30,7 @@ from textual.widgets import Input, Label, Static, TextArea
 from controlroom.messages import ReportSaved
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
-from controlroom.screens.seam import CallFailed, FailureKind
+from controlroom.screens.seam import CallFailed
 from controlroom.widgets.flag_box import FlagBox
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
@@ -423,11 +423,7 @@ class IntelligenceSubmit(FramedScreen):
         message.stop()
         self._saving = False
         failure = message.failure
-        if failure.kind in (FailureKind.REFUSED, FailureKind.DECLINED):
-            sentence = failure.not_saved()
-        else:
-            sentence = failure.sentence
-        self._show_error(failure.field or "form", sentence)
+        self._show_error(failure.field or "form", failure.save_words())
         widget_id = FIELD_WIDGETS.get(failure.field or "")
         if widget_id:
             self.query_one(f"#{widget_id}").focus()
