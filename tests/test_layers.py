@@ -459,3 +459,20 @@ def test_the_cycle_check_sees_imports_inside_functions(tmp_path):
     )
     (screens / "view.py").write_text("from controlroom.screens import board\n", encoding="utf-8")
     assert import_cycles(tmp_path) == [["controlroom.screens.report", "controlroom.screens.submit"]]
+
+
+def test_the_first_frame_loads_no_sqlalchemy():
+    """The app and the screens of sign-in and the home board draw before the database is
+    opened: services they import must keep the data layer (SQLAlchemy) for their workers.
+    A service importing its unit of work's type at run time pulled it in."""
+    modules = ["controlroom.app", "controlroom.screens.home_board"]
+    proc = subprocess.run(
+        [sys.executable, "-c", HYGIENE_PROBE, *modules],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = json.loads(proc.stdout)
+    assert "sqlalchemy" not in loaded["controlroom.screens.home_board"], loaded

@@ -13,7 +13,7 @@ JUSTIFY the service asks for (and audits) a justification before it shows the re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import (
@@ -26,7 +26,9 @@ from controlroom.domain.permissions import (
 )
 from controlroom.services import audit
 from controlroom.services.audit import Outcome
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 
 class PermissionDenied(PermissionError):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from controlroom.data.models import AuditEvent
 from controlroom.domain.audit_chain import Verification, verify
@@ -30,7 +30,9 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import SEXUAL_OFFENCE_TYPE_CODES, Action
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 WITHHELD = "WITHHELD"
 JUSTIFICATION_MINIMUM = 10

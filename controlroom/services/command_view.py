@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
@@ -24,7 +25,9 @@ from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER, Queue, QueuePolicy
 from controlroom.services import access, audit
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 WEEK = timedelta(days=7)
 PREVIOUS_WEEKS = 4

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from controlroom.data.models import DashAssessment
 from controlroom.domain.dash import (
@@ -28,7 +29,9 @@ from controlroom.services import access, audit
 from controlroom.services.fields import FieldError
 from controlroom.services.queues import route_incident
 from controlroom.services.referrals import ReferralInfo, raise_referrals
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "DashInputError",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from controlroom.domain.environment import Environment
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,15 @@ keep their phonetic keys (same function on both sides); merge links are dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from controlroom.domain.environment import Environment, copy_refusal
 from controlroom.domain.roles import Role
 from controlroom.services import audit, staff
 from controlroom.services.audit import Outcome
-from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 COPY_ROLES = (Role.ADMINISTRATOR, Role.SUPERVISOR)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -62,7 +62,9 @@ from controlroom.services.markers import MarkerInfo, current_markers
 from controlroom.services.queues import route_incident
 from controlroom.services.referrals import raise_referrals
 from controlroom.services.safeguarding import DEFAULT_NO_DEPLOYMENT, guard
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "EditConflict",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from controlroom.domain.identity import Actor
 from controlroom.domain.local_time import local_day
@@ -21,7 +22,9 @@ from controlroom.services.incidents import (
     withheld_text,
 )
 from controlroom.services.markers import MarkerInfo, current_markers
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 HISTORY_PERIOD = timedelta(days=365)
 RECENT_SHOWN = 5

@@ -23,6 +23,7 @@ from __future__ import annotations
 import secrets as _random
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING
 
 from controlroom.domain import open_data
 from controlroom.domain.environment import Environment
@@ -31,7 +32,9 @@ from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.permissions import Action
 from controlroom.services import access, audit
 from controlroom.services.audit_trail import JUSTIFICATION_MINIMUM
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 AUDIT_ACTION = "open_data.export"
 SALT_KEY = "open-data-crime-id-salt"

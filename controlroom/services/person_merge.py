@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from controlroom.data.models import PersonMerge, utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, roles_allowed
 from controlroom.services import access, audit
 from controlroom.services.access import PermissionDenied
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 REASON_MINIMUM = 10
 # Per the search issue: "a merge action for supervisors". Administrators run the system

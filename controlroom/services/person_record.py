@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, Decision
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 from controlroom.services.person_merge import MergeInfo, merge_info
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 JUSTIFICATION_MINIMUM = 10
 INCIDENT_LIMIT = 50

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import jellyfish
 from rapidfuzz import fuzz
@@ -42,7 +43,9 @@ from controlroom.domain.phonetics import (
 )
 from controlroom.services import access, audit
 from controlroom.services.markers import MarkerInfo
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 QUERY_LIMIT = 200
 # A word this close to a name part (rapidfuzz ratio, 0-100) is a fuzzy match.

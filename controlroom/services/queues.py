@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from controlroom.data import changes, queue_queries
 from controlroom.data.changes import ChangeFeed
@@ -51,7 +51,9 @@ from controlroom.domain.queues import (
 from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
-from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 REASON_MIN = 10
 REASON_LIMIT = 500

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from controlroom.data.models import Incident, Referral
 from controlroom.domain.dash import (
@@ -33,7 +34,9 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "ReferralInfo",

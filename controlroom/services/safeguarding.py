@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from controlroom.data import safeguarding_queries as queries
 from controlroom.data.models import Incident, IncidentLogEntry, SafeguardingOverride
@@ -38,7 +39,9 @@ from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.referrals import ReferralInfo, referral_infos
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 __all__ = [
     "DEFAULT_NO_DEPLOYMENT",

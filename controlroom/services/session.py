@@ -4,12 +4,15 @@ what the database says about itself (environment, synthetic marking)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from controlroom.data.opening import DatabaseNotReady
 from controlroom.services import database, staff
 from controlroom.services.database import DatabaseNotInitialised, DatabaseProfile
 from controlroom.services.staff import AccessRefused, StaffMember
-from controlroom.services.unit_of_work import UnitOfWorkFactory
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)

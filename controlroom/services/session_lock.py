@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,7 +20,9 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action
 from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=10)

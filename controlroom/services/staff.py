@@ -7,6 +7,7 @@ Unknown, inactive or locked accounts are refused, and the refusal is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from controlroom.data.models import Staff, utcnow
 from controlroom.domain.identity import Actor
@@ -16,7 +17,9 @@ from controlroom.domain.safe_text import printable
 from controlroom.services import access, audit
 from controlroom.services.access import PermissionDenied
 from controlroom.services.audit import Outcome
-from controlroom.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from faker.providers.person.en_GB import Provider as EnGbNames
 
@@ -82,7 +82,9 @@ from controlroom.domain.name_variants import FORENAME_FAMILIES, NICKNAMES, SURNA
 from controlroom.domain.roles import Role
 from controlroom.services import audit
 from controlroom.services.audit import Outcome
-from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_SEED = 20261126
 
