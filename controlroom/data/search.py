@@ -1,8 +1,10 @@
 """Person search in the database: the candidates a query can mean, one backend per dialect.
 
-The service (controlroom.services.person_search) parses the line and ranks; a backend
-only finds candidates, through indexes: the phonetic keys stored on every person and
-alias (migration 0003), full text on the names, dates of birth and addresses.
+The service (controlroom.services.person_search) parses the line, plans the stages and
+ranks; a backend offers the conditions a stage may ask (by phonetic keys, by the starts
+of names, by first letters, by date of birth, by address, ...: the phonetic keys stored
+on every person and alias (migration 0003), full text on the names, dates of birth and
+addresses) and asks a stage's groups of them in one statement (`collect`).
 `search_backend` picks the backend for the session's dialect; both answer the
 `PersonSearch` protocol. Full text is the dialect's own:
 
@@ -19,7 +21,7 @@ and `_` typed by an operator are characters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -62,31 +64,11 @@ from controlroom.data.models import (
     WarningMarker,
 )
 
-# More than any screen shows: the service ranks these and keeps the best. The stages
-# run best first, so a cut keeps the better-matched.
-CANDIDATE_LIMIT = 200
-# Letters of a name's start that PostgreSQL indexes (migrations 0005, 0011), and that the
-# first-letters stage looks for.
+# Letters of a name's start that PostgreSQL indexes (migrations 0005, 0011), and that
+# `initial` and the two-word start lookups compare.
 START_LETTERS = 3
-# PostgreSQL looks for a later part of a name ("whit": "Hughes-Whitfield", by trigram,
-# slower) only for a last word this short: one still being typed.
-LATER_PART_LETTERS = 5
-# At most this many more from the near-spelling stage (it reaches further, and finds more).
-NEAR_LIMIT = 100
-# Names are looked for as the starts of name parts (full text) when the keys found fewer
-# than this: the words are being typed, or are not names the keys know.
-PREFIX_WHEN_FEWER = 20
-# A misspelled word is looked for by its first letters (SQLite) when nothing else found it.
+# A word near no name is looked for (SQLite, `near_text`) by this many first letters.
 FUZZY_PREFIX = 3
-# A word this long is looked for by one letter more in the first-letters stage: a letter
-# left out of a long name is seldom among its first four, and "chr" or "ada" alone reach
-# tens of thousands.
-LONG_WORD = 7
-
-
-def first_letters(word: str) -> str:
-    """The start of `word` the first-letters stage looks for."""
-    return word[: FUZZY_PREFIX + (len(word) >= LONG_WORD)]
 
 
 # The FTS5 tables (SQLite only; created by migration 0003, not by the models, so they sit
@@ -194,7 +176,7 @@ CANDIDATE_COLUMNS = (
 )
 
 
-class _Cond(NamedTuple):
+class Condition(NamedTuple):
     """One condition of a search: its shape (`sql`) and this search's values for it."""
 
     shape: tuple
@@ -205,7 +187,7 @@ class _Cond(NamedTuple):
 #
 # Every condition a search asks is written as a shape: (builder, *arguments), where the
 # arguments fix its SQL (how many words, which parameter names) and never hold a value;
-# the values travel as parameters (`_Cond.params`). `sql(shape)` builds it once, and a
+# the values travel as parameters (`Condition.params`). `sql(shape)` builds it once, and a
 # statement of parts seen before (`_union_sql`) is the same object again, so SQLAlchemy
 # keeps its cache key and compiled form: building a dozen expressions and keying them
 # afresh on every keystroke cost more than SQLite took to answer them.
@@ -222,7 +204,7 @@ def _all_sql(*shapes: tuple):
     return and_(*(sql(shape) for shape in shapes))
 
 
-def _params_of(conditions: Iterable[_Cond]) -> dict:
+def _params_of(conditions: Iterable[Condition]) -> dict:
     """The parameters of all of `conditions`, as one statement binds them."""
     params: dict = {}
     for condition in conditions:
@@ -230,11 +212,11 @@ def _params_of(conditions: Iterable[_Cond]) -> dict:
     return params
 
 
-def _all(conditions: Sequence[_Cond]) -> _Cond:
+def all_of(conditions: Sequence[Condition]) -> Condition:
     """Every one of `conditions`, as one."""
     if len(conditions) == 1:
         return conditions[0]
-    return _Cond((_all_sql, *(c.shape for c in conditions)), _params_of(conditions))
+    return Condition((_all_sql, *(c.shape for c in conditions)), _params_of(conditions))
 
 
 # LIKE patterns are made here, escaped, and bound as parameters (`%` and `_` typed by an
@@ -321,7 +303,7 @@ def _alias_keyed_template(words: int, arrays: bool, name: str, first: int):
     )
 
 
-def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> _Cond:
+def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> Condition:
     """One word the forename and the other the surname, either way round, one of them
     by its own or near keys and the other by those or by its letter-left-out keys: each
     branch a lookup of the (surname key, forename key, date of birth) index. The whole
@@ -341,7 +323,7 @@ def _gap_pairs(first: NameTerm, second: NameTerm, arrays: bool) -> _Cond:
             if fore_keys and sur_keys:
                 params[f"gap_fore_{branches}"], params[f"gap_sur_{branches}"] = fore_keys, sur_keys
                 branches += 1
-    return _Cond((_gap_template, branches, arrays), params)
+    return Condition((_gap_template, branches, arrays), params)
 
 
 def _gap_template(branches: int, arrays: bool):
@@ -470,23 +452,55 @@ def _union_sql(shapes: tuple[tuple, ...]):
 
 
 @dataclass(frozen=True, slots=True)
-class _Group:
+class CandidateGroup:
     """The parts of one candidate stage; `more`: how many it may add past those found
     before it (None: up to the limit)."""
 
-    parts: list[_Cond]
+    parts: list[Condition]
     more: int | None = None
 
 
 class PersonSearch(Protocol):
-    def candidates(
+    """What the search service asks of a backend: conditions (one per way of finding a
+    person, each on its own index; opaque to the caller) and `collect`, which asks a
+    list of groups of them in one statement. The service decides which to ask, in what
+    order and when to stop (controlroom.services.person_search); the backend decides
+    how each is written for its dialect."""
+
+    def names(
         self,
-        criteria: PersonCriteria,
-        limit: int = CANDIDATE_LIMIT,
-        enough: Callable[[Sequence[Row]], bool] | None = None,
+        key_lists: Sequence[Sequence[str]],
         *,
-        last_resort: bool = False,
-    ) -> Sequence[Row]: ...
+        aliases: bool = True,
+        name: str = "name_keys",
+        first: int = 0,
+    ) -> list[Condition]: ...
+
+    def prefixes(self, prefixes: Sequence[str], name: str) -> list[Condition]: ...
+
+    def later_parts(self, prefixes: Sequence[str]) -> list[Condition]: ...
+
+    def first_letters(self, prefixes: Sequence[str]) -> list[Condition]: ...
+
+    def near_text(self, term: NameTerm, name: str) -> list[Condition]: ...
+
+    def initial(self, term: NameTerm, name: str) -> Condition: ...
+
+    def gap_pairs(self, first: NameTerm, second: NameTerm) -> Condition: ...
+
+    def born(self, criteria: PersonCriteria) -> Condition | None: ...
+
+    def born_on(self, dates: Sequence[date]) -> Condition: ...
+
+    def no_date_of_birth(self) -> Condition: ...
+
+    def at_address(self, criteria: PersonCriteria) -> Condition | None: ...
+
+    def within(self, filters: Sequence[Condition], condition: Condition) -> Condition: ...
+
+    def collect(
+        self, found: dict[int, Row], groups: Sequence[CandidateGroup], limit: int
+    ) -> list[int]: ...
 
     def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]: ...
 
@@ -504,23 +518,23 @@ class _IndexedSearch:
 
     # --- per dialect --------------------------------------------------------------------
 
-    def _prefixes(self, prefixes: Sequence[str], name: str) -> list[_Cond]:
+    def prefixes(self, prefixes: Sequence[str], name: str) -> list[Condition]:
         """For every word, a name or alias part starts with it (full text); its values
         in parameters named from `name`."""
         raise NotImplementedError
 
-    def _fuzzy_text(self, term: NameTerm, name: str) -> list[_Cond]:
+    def near_text(self, term: NameTerm, name: str) -> list[Condition]:
         """A name or alias is near the word (a typo)."""
         raise NotImplementedError
 
-    def _later_parts(self, prefixes: Sequence[str]) -> list[_Cond]:
+    def later_parts(self, prefixes: Sequence[str]) -> list[Condition]:
         """Every word but the last starts a name, the last one a later part of one, where
         `_prefixes` (asked first) does not already look."""
         return []
 
-    def _first_letters(self, prefixes: Sequence[str]) -> list[_Cond]:
+    def first_letters(self, prefixes: Sequence[str]) -> list[Condition]:
         """Every word's first letters start a name (part)."""
-        return self._prefixes(prefixes, "letters")
+        return self.prefixes(prefixes, "letters")
 
     def _postcode(self, postcode: str) -> tuple[str, dict]:
         """How to ask for this postcode (a POSTCODE_ kind) and its parameters: at the
@@ -529,23 +543,22 @@ class _IndexedSearch:
             return POSTCODE_LIKE, {"postcode_like": like_pattern(postcode)}
         return POSTCODE_EXACT, {"postcode": postcode}
 
-    @staticmethod
-    def _initial(term: NameTerm, name: str) -> _Cond:
+    def initial(self, term: NameTerm, name: str) -> Condition:
         """The person's names start with the word's first letter, or (a word of
         START_LETTERS or more) go on with its first letters after one of their own."""
         params = {name: term.prefix[:1]}
         dropped = len(term.prefix) >= START_LETTERS
         if dropped:
             params[f"{name}_rest"] = term.prefix[:START_LETTERS]
-        return _Cond((_initial_sql, name, dropped), params)
+        return Condition((_initial_sql, name, dropped), params)
 
-    def _no_date_of_birth(self) -> _Cond:
+    def no_date_of_birth(self) -> Condition:
         """No date of birth recorded."""
-        return _Cond((_no_date_of_birth,), {})
+        return Condition((_no_date_of_birth,), {})
 
-    def _within(self, filters: Sequence[_Cond], condition: _Cond) -> _Cond:
+    def within(self, filters: Sequence[Condition], condition: Condition) -> Condition:
         """One part's condition: `condition` within `filters` (dates, address)."""
-        return _all([*filters, condition])
+        return all_of([*filters, condition])
 
     # --- candidates ----------------------------------------------------------------------
 
@@ -553,14 +566,14 @@ class _IndexedSearch:
         """Rows of a Core statement on the session's connection (no ORM on the way)."""
         return self.session.connection().execute(statement, params or {})
 
-    def _names(
+    def names(
         self,
         key_lists: Sequence[Sequence[str]],
         *,
         aliases: bool = True,
         name: str = "name_keys",
         first: int = 0,
-    ) -> list[_Cond]:
+    ) -> list[Condition]:
         """Every word matched by its phonetic keys, on the person or (unless `aliases` is
         False) an alias; the keys in the parameters `<name>_<n>`, n counted from `first`.
 
@@ -570,12 +583,14 @@ class _IndexedSearch:
         if not keys:
             return []
         params = {f"{name}_{first + n}": k for n, k in enumerate(keys)}
-        conditions = [_Cond((_keyed_template, Person, len(keys), False, name, first), params)]
+        conditions = [Condition((_keyed_template, Person, len(keys), False, name, first), params)]
         if aliases:
-            conditions.append(_Cond((_alias_keyed_template, len(keys), False, name, first), params))
+            conditions.append(
+                Condition((_alias_keyed_template, len(keys), False, name, first), params)
+            )
         return conditions
 
-    def _date_condition(self, criteria: PersonCriteria) -> _Cond | None:
+    def born(self, criteria: PersonCriteria) -> Condition | None:
         exact = bool(criteria.dates_of_birth)
         between = criteria.born_from is not None and criteria.born_to is not None
         if not exact and not between:
@@ -585,9 +600,18 @@ class _IndexedSearch:
             params["dates"] = list(criteria.dates_of_birth)
         if between:
             params.update(born_from=criteria.born_from, born_to=criteria.born_to)
-        return _Cond((_dates_sql, exact, between), params)
+        return Condition((_dates_sql, exact, between), params)
 
-    def _address_condition(self, criteria: PersonCriteria) -> _Cond | None:
+    def born_on(self, dates: Sequence[date]) -> Condition:
+        """Born on one of `dates` (everyone born then, whatever their name)."""
+        return Condition((_dates_sql, True, False), {"dates": list(dates)})
+
+    def gap_pairs(self, first: NameTerm, second: NameTerm) -> Condition:
+        """One word the forename and the other the surname, one by its letter-left-out
+        keys (`_gap_pairs`)."""
+        return _gap_pairs(first, second, self.arrays)
+
+    def at_address(self, criteria: PersonCriteria) -> Condition | None:
         if not criteria.postcode_prefix and not criteria.address_words:
             return None
         kind: str | None = None
@@ -596,261 +620,11 @@ class _IndexedSearch:
             kind, params = self._postcode(criteria.postcode_prefix)
         for n, word in enumerate(criteria.address_words):
             params[f"address_word_{n}"] = like_pattern(word, before="%")
-        return _Cond((_address_sql, kind, len(criteria.address_words)), params)
+        return Condition((_address_sql, kind, len(criteria.address_words)), params)
 
-    def candidates(
-        self,
-        criteria: PersonCriteria,
-        limit: int = CANDIDATE_LIMIT,
-        enough: Callable[[Sequence[Row]], bool] | None = None,
-        *,
-        last_resort: bool = False,
-    ) -> Sequence[Row]:
-        """People the criteria may mean, the likeliest first: at most `limit` from the
-        narrow and first stages, and NEAR_LIMIT more from each wider one.
-
-        Within the date of birth asked (or none recorded, when names were given) and at
-        the address asked. With exact dates of birth or a whole postcode, everyone there
-        (the ranking reads their names, however misspelled); then, in stages, each run
-        only while the ones before left room, so a cut keeps the better-matched:
-
-        1. every word matched by its phonetic keys (a forename and a surname part, on the
-           person or an alias); when that found fewer than a page, every word as the start
-           of a name part (full text: words being typed);
-        2. unless `enough` says the candidates so far are enough (the caller's page is
-           full of hits these stages could not outrank): the same keys with those of the
-           words' near spellings (a letter too many, two swapped), and every word by its
-           first letters (a letter left out), at most NEAR_LIMIT more each, past the
-           first stage's `limit` (a lone word only when the first stage found fewer than
-           a page);
-        3. with two words, when those left the page short: one word by its spellings with
-           a letter more (a letter left out), the other by its own or near keys;
-        4. only when nobody was found: any one word matched (the others' first letters
-           starting a name, or following its first letter: a first letter left out),
-           then near spellings by full text (first letters on SQLite, trigram
-           similarity on PostgreSQL).
-
-        Each step is one statement (one round trip): its alternatives and filter sets,
-        and stages that run whatever the one before found, are asked together as one
-        UNION ALL (within a range of dates, the person's own names first, the rest only
-        while they left room).
-
-        `last_resort`: step 4 alone, for a caller whose ranking kept none of what steps
-        1-3 found (they found someone, so step 4 did not run: "ohn smith" finds the
-        Sam O'Neills by their keys, and no John Smith).
-        """
-        terms = [t for t in criteria.names if t.keys or t.prefix]
-        dates = self._date_condition(criteria)
-        address = self._address_condition(criteria)
-        if not terms and dates is None and address is None:
-            return []
-        at = [address] if address is not None else []
-        found: dict[int, Row] = {}
-
-        def result() -> list[Row]:
-            return list(found.values())
-
-        if not terms:
-            self._collect(found, [_Group([_all([*([dates] if dates else []), *at])])], limit)
-            return result()
-        # Each name stage asks once per filter set: within the dates asked, then among
-        # people with no date of birth recorded. Two plain conditions, not one OR, so
-        # the (key, date of birth) indexes serve each.
-        filter_sets = [at]
-        first: list[_Group] = []
-        if criteria.dates_of_birth:
-            # Everyone born on the day (a few dozen in a million), whatever their name;
-            # then, by name, people with no date of birth recorded.
-            born = _Cond((_dates_sql, True, False), {"dates": list(criteria.dates_of_birth)})
-            first.append(_Group([_all([born, *at])]))
-            filter_sets = [[self._no_date_of_birth(), *at]]
-        elif dates is not None:
-            filter_sets = [[dates, *at], [self._no_date_of_birth(), *at]]
-        elif (
-            criteria.postcode_prefix
-            and not criteria.postcode_prefix.endswith(" ")
-            and not last_resort
-        ):
-            # Everyone ever at the postcode (a few households), whatever their name.
-            self._collect(found, [_Group([_all(at)])], limit)
-            if len(found) < limit:
-                return result()
-
-        def group(conditions, sets=None, more: int | None = None) -> _Group:
-            """Every (filter set, condition) pair of a stage, filter sets first."""
-            return _Group(
-                [
-                    self._within(filters, condition)
-                    for filters in (sets or filter_sets)
-                    for condition in conditions
-                ],
-                more,
-            )
-
-        def stage_groups(
-            lists: Sequence[list], lead: Sequence[_Group] = (), more: int | None = None
-        ) -> list[_Group]:
-            """A stage's groups: each list of conditions within each filter set in turn
-            (born in the range asked, then no date recorded), each its own part on its
-            own index, all in one statement; a set is read only while those before it
-            left room."""
-            return [*lead, *(group(c, [f], more) for f in filter_sets for c in lists)]
-
-        def stage(
-            conditions,
-            lead: Sequence[_Group] = (),
-            more: int | None = None,
-            *,
-            alternatives: Sequence[list] = (),
-        ) -> None:
-            """One stage, in one statement: `conditions` (or each of `alternatives`,
-            one word's conditions each) within each filter set in turn."""
-            lists = list(alternatives) or [conditions]
-            if len(filter_sets) == 1 or all(len(c) == 1 for c in lists):
-                self._collect(found, stage_groups(lists, lead, more), limit)
-                return
-            # A range of dates: the person's own names within it first (the cheapest
-            # lookup), the rest (aliases, then people with no date recorded) only while
-            # that left room. A common name ("hill 2022-2026") fills the page from the
-            # first, and its aliases would cost more than all the rest of the search.
-            first_set, *other_sets = filter_sets
-            added = self._collect(
-                found, [*lead, *(group(c[:1], [first_set], more) for c in lists)], limit
-            )
-            if len(found) < limit if more is None else sum(added[len(lead) :]) < more:
-                self._collect(
-                    found,
-                    [
-                        *(group(c[1:], [first_set], more) for c in lists),
-                        *(group(c, [f], more) for f in other_sets for c in lists),
-                    ],
-                    limit,
-                )
-
-        if not last_resort:
-            # Steps 1-3 (`last_resort`: step 4 alone).
-            stage(self._names([t.keys for t in terms]), first)
-            prefixes = [t.prefix for t in terms if t.prefix]
-            # Words being typed ("moh smi"): whole words found people by their keys; the
-            # last word may also start a later part of a name, asked only while few are found
-            # (it is the costlier lookup).
-            typing = len(found) < PREFIX_WHEN_FEWER and len(prefixes) == len(terms)
-            later = typing and len(prefixes[-1]) <= LATER_PART_LETTERS
-            typed: list[_Group] = []
-            if typing:
-                typed = stage_groups([self._prefixes(prefixes, "typed")])
-            if typing and criteria.dates_of_birth:
-                # No wider stage follows (below): the starts and later parts are asked alone.
-                self._collect(found, typed, limit)
-                typed = []
-                if later and len(found) < PREFIX_WHEN_FEWER:
-                    stage(self._later_parts(prefixes))
-                later = False
-            # The wider stages have room of their own (a common name can fill the first), and
-            # a lone word takes them only when its keys found few: alone, near spellings
-            # and first letters reach thousands.
-            # With exact dates everyone born then is in already, whatever their name: the
-            # wider stages would only add people with no date recorded, found by their keys.
-            # With a range, they look within it.
-            wide = (
-                (len(terms) > 1 or len(found) < PREFIX_WHEN_FEWER)
-                and not criteria.dates_of_birth
-                and not (enough is not None and enough(result()))
-            )
-            wider: list[_Group] = []
-            if wide and any(t.near_keys for t in terms):
-                # On the person's own names: an alias is found by its own keys (the first
-                # stage); the near keys of every alias reach thousands, and within a range of
-                # dates PostgreSQL would read everyone born then to find them.
-                wider.append(
-                    group(
-                        self._names(
-                            [tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms],
-                            aliases=False,
-                            name="near_keys",
-                        ),
-                        filter_sets[:1],
-                        NEAR_LIMIT,
-                    )
-                )
-            letters: list[_Group] = []
-            if (
-                wide
-                and len(prefixes) == len(terms)
-                and any(len(p) > FUZZY_PREFIX for p in prefixes)
-            ):
-                # A letter left out past the first few ("chalie mooe"): every word by its
-                # first letters, the ranking's closeness decides.
-                letters.append(
-                    group(
-                        self._first_letters([first_letters(p) for p in prefixes]),
-                        filter_sets[:1],
-                        NEAR_LIMIT,
-                    )
-                )
-            # The starts of names go first in the same statement as the wider stages (one
-            # round trip), so a cut still keeps them before near spellings. A lone word's
-            # first letters reach thousands (every Adam and Adams for "adasm"): asked only
-            # when the nearer stages left the page short.
-            alone = len(terms) == 1
-            self._collect(found, [*typed, *wider, *(() if alone else letters)], limit)
-            if alone and letters and len(found) < PREFIX_WHEN_FEWER:
-                self._collect(found, letters, limit)
-            if later and len(found) < PREFIX_WHEN_FEWER:
-                # Still few: the last word may be the start of a later part of a name.
-                stage(self._later_parts(prefixes), more=NEAR_LIMIT)
-            if len(terms) == 2 and len(found) < PREFIX_WHEN_FEWER and not criteria.dates_of_birth:
-                # A letter left out of one word (its key and first letters both miss):
-                # that word by its spellings with one letter more, the other by its own or
-                # near keys, as forename and surname either way round (not with exact dates:
-                # everyone born then is in already).
-                stage([_gap_pairs(terms[0], terms[1], self.arrays)], more=NEAR_LIMIT)
-            if found:
-                return result()
-        if len(terms) > 1:
-            # Any one word (each word's keys in its own parameter), the person's names
-            # starting with the other words' first letters: a hit needs every word to
-            # match at least loosely, and a misspelling seldom starts with another letter
-            # ("maian fox": the Foxes whose forename starts with M, not any 200 Foxes),
-            # or going on with them after a first letter left out ("ohn smith": the
-            # Smiths named John), at most NEAR_LIMIT a word: a common key reads many to
-            # find them.
-            initials = [
-                self._initial(term, f"initial_{index}") if term.prefix else None
-                for index, term in enumerate(terms)
-            ]
-
-            def others(number: int) -> list[_Cond]:
-                return [
-                    initial
-                    for index, initial in enumerate(initials)
-                    if index != number and initial is not None
-                ]
-
-            stage(
-                [],
-                more=NEAR_LIMIT,
-                alternatives=[
-                    [
-                        _all([condition, *others(number)])
-                        for condition in self._names([term.keys], first=number)
-                    ]
-                    for number, term in enumerate(terms)
-                ],
-            )
-            if found:
-                return result()
-        stage(
-            [
-                condition
-                for index, term in enumerate(terms)
-                if len(term.prefix) >= FUZZY_PREFIX
-                for condition in self._fuzzy_text(term, f"fuzzy_{index}")
-            ]
-        )
-        return result()
-
-    def _collect(self, found: dict[int, Row], groups: Sequence[_Group], limit: int) -> list[int]:
+    def collect(
+        self, found: dict[int, Row], groups: Sequence[CandidateGroup], limit: int
+    ) -> list[int]:
         """Add to `found` (in place) the people each group's parts find, group after group
         and part after part, in one statement: a UNION ALL of the parts, each on its own
         index, with a `part` column to keep them in order. A group with `more` adds at
@@ -1091,26 +865,29 @@ class SqliteSearch(_IndexedSearch):
     """SQLite: FTS5 prefix queries on the name tokens (case and accents folded by the
     tokenizer), for the person's names and for aliases; postcodes as index ranges."""
 
-    def _match(self, phrase: str, name: str) -> list[_Cond]:
+    def _match(self, phrase: str, name: str) -> list[Condition]:
         params = {name: phrase}
-        return [_Cond((_fts_person_sql, name), params), _Cond((_fts_alias_sql, name), params)]
+        return [
+            Condition((_fts_person_sql, name), params),
+            Condition((_fts_alias_sql, name), params),
+        ]
 
-    def _prefixes(self, prefixes: Sequence[str], name: str) -> list[_Cond]:
+    def prefixes(self, prefixes: Sequence[str], name: str) -> list[Condition]:
         # One FTS5 query, every word a prefix of some token of the same row.
         return self._match(" AND ".join(fts_phrase(p) for p in prefixes), name)
 
-    def _fuzzy_text(self, term: NameTerm, name: str) -> list[_Cond]:
+    def near_text(self, term: NameTerm, name: str) -> list[Condition]:
         return self._match(fts_phrase(term.prefix[:FUZZY_PREFIX]), name)
 
-    def _first_letters(self, prefixes: Sequence[str]) -> list[_Cond]:
+    def first_letters(self, prefixes: Sequence[str]) -> list[Condition]:
         # Two words' first letters through the (surname start, forename start, date of
         # birth) expression index of 0011, where FTS5 would intersect the lists of every
         # "chr" and every "rob" token; one word (or two alike) by full text.
         if two_starts(prefixes):
             return [either_way(*prefixes, name="letters")]
-        return super()._first_letters(prefixes)
+        return super().first_letters(prefixes)
 
-    def _within(self, filters: Sequence[_Cond], condition: _Cond) -> _Cond:
+    def within(self, filters: Sequence[Condition], condition: Condition) -> Condition:
         # SQLite reads an OR of keys through one index per term (MULTI-INDEX OR) using
         # only that term's own constraints: "born 1977-1981 AND (forename key = k OR
         # surname key = k ...)" would read every Sanders ever to keep those born then.
@@ -1118,7 +895,7 @@ class SqliteSearch(_IndexedSearch):
         # key and range together.
         if not filters:
             return condition
-        return _Cond(
+        return Condition(
             (_distributed_sql, tuple(f.shape for f in filters), condition.shape),
             _params_of((*filters, condition)),
         )
@@ -1166,9 +943,9 @@ def _either_way_sql(name: str):
     return or_(_named(name, 0, 1), _named(name, 1, 0))
 
 
-def either_way(first: str, second: str, *, name: str) -> _Cond:
+def either_way(first: str, second: str, *, name: str) -> Condition:
     """One word starts the forename and the other the surname, either way round."""
-    return _Cond((_either_way_sql, name), _starts_params((first, second), name))
+    return Condition((_either_way_sql, name), _starts_params((first, second), name))
 
 
 def two_starts(prefixes: Sequence[str]) -> bool:
@@ -1240,17 +1017,17 @@ class PostgresSearch(_IndexedSearch):
 
     arrays = True
 
-    def _words(self, words: Sequence[str], name: str, later: bool = False) -> _Cond:
+    def _words(self, words: Sequence[str], name: str, later: bool = False) -> Condition:
         params = _starts_params(words, name)
         if later:
             params[f"{name}_space"] = like_pattern(words[-1], before="% ")
             params[f"{name}_hyphen"] = like_pattern(words[-1], before="%-")
             words = words[:-1]
-        return _Cond(
+        return Condition(
             (_pg_words_sql, name, tuple(len(w) >= START_LETTERS for w in words), later), params
         )
 
-    def _prefixes(self, prefixes: Sequence[str], name: str) -> list[_Cond]:
+    def prefixes(self, prefixes: Sequence[str], name: str) -> list[Condition]:
         # The person's own names: aliases have no expression index (a trigram ILIKE on
         # them costs more than the rest of a search); an alias is found by its keys.
         if two_starts(prefixes):
@@ -1261,23 +1038,23 @@ class PostgresSearch(_IndexedSearch):
             return [either_way(*prefixes, name=name)]
         return [self._words(prefixes, name)]
 
-    def _later_parts(self, prefixes: Sequence[str]) -> list[_Cond]:
+    def later_parts(self, prefixes: Sequence[str]) -> list[Condition]:
         # Only the last word (the one being typed) may start a later part. Asked only
         # after `_prefixes` found few (none cut): those starting a name are in already,
         # and asking for them again would read everyone whose name starts so.
         return [self._words(prefixes, "later", later=True)]
 
-    def _no_date_of_birth(self) -> _Cond:
+    def no_date_of_birth(self) -> Condition:
         # PostgreSQL keeps statistics: a plain IS NULL lets the (key, date of birth)
         # indexes find the few people with no date recorded, where the SQLite form would
         # read everyone with the name to find them.
-        return _Cond((_date_of_birth_null,), {})
+        return Condition((_date_of_birth_null,), {})
 
-    def _fuzzy_text(self, term: NameTerm, name: str) -> list[_Cond]:
+    def near_text(self, term: NameTerm, name: str) -> list[Condition]:
         params = {name: term.prefix}
         return [
-            _Cond((_pg_similar_sql, name), params),
-            _Cond((_pg_similar_alias_sql, name), params),
+            Condition((_pg_similar_sql, name), params),
+            Condition((_pg_similar_alias_sql, name), params),
         ]
 
 

@@ -2,40 +2,55 @@
 warning markers.
 
 The line is read by `controlroom.domain.phonetics.parse_person_query` (names in any
-order, dates of birth, ages, postcodes, address fragments); the data layer's search
-backend (`uow.search`, one per dialect) finds the candidates through indexed phonetic
-keys, prefixes, dates and addresses; this module ranks them:
+order, dates of birth, ages, postcodes, address fragments). This module plans the
+search (`candidates`: which of the backend's lookups to ask, in what order, and when to
+stop); the data layer's backend (`uow.search`, one per dialect) asks each stage in one
+statement; `controlroom.domain.person_ranking` ranks what it found (exact, phonetic,
+fuzzy; closeness, order and date of birth within a rank).
 
-    exact     every name word is a name (or alias) part, spelled the same once case,
-              accents, apostrophes and Mc/Mac are folded;
-    phonetic  every word at least sounds like one (the same phonetic key);
-    fuzzy     every word at least starts one or is close to one (rapidfuzz).
-
-Within a rank the closer spelling, a matching date of birth and the forename-first
-order come first. A record merged into another (controlroom.services.person_merge) is
-never a hit of its own: the record it was merged into stands in its place, found by the
-merged record's names as by an alias. A date of birth matches with day and month either way round. A
+A record merged into another (controlroom.services.person_merge) is never a hit of its
+own: the record it was merged into stands in its place, found by the merged record's
+names as by an alias. A date of birth matches with day and month either way round. A
 restricted person's hit says only that the record exists and whom to ask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import jellyfish
-from rapidfuzz import fuzz
 
-from controlroom.data.search import Candidate, NameTerm, PersonCriteria
+from controlroom.data.search import (
+    FUZZY_PREFIX,
+    Candidate,
+    CandidateGroup,
+    Condition,
+    NameTerm,
+    PersonCriteria,
+    PersonSearch,
+    all_of,
+)
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action
+from controlroom.domain.person_ranking import (
+    OTHER_NAME_PENALTY,
+    STRONG_RANK,
+    KnownName,
+    NameMatch,
+    QueryWord,
+    Rank,
+    is_name,
+    name_match,
+    query_words,
+    score_person,
+    word_keys,
+)
 from controlroom.domain.phonetics import (
     KEY_LENGTH,
     PersonQuery,
-    name_parts,
     normalise_name,
     parse_person_query,
     phonetic_keys,
@@ -48,18 +63,8 @@ if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork
 
 QUERY_LIMIT = 200
-# A word this close to a name part (rapidfuzz ratio, 0-100) is a fuzzy match.
-FUZZY_THRESHOLD = 75
-# Metaphone keeps consonants only, so Jane and John share a key: a shared key counts
-# only between spellings this close (Catherine/Kathryn 62, Jane/John 50).
-PHONETIC_MIN_RATIO = 55
 RESTRICTED_LABEL = "RESTRICTED \u2014 ask {owner}"
 UNKNOWN_OWNER = "a supervisor"
-
-_RANKS = {3: "exact", 2: "phonetic", 1: "fuzzy"}
-# A hit of this rank or better outranks anything the near-spelling and first-letter
-# stages add (fuzzy at best: their keys are not the words' own): a page of them is enough.
-STRONG_RANK = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,35 +88,6 @@ class PersonHit:
         return f"{self.forename} {self.surname}".strip()
 
 
-@dataclass(frozen=True, slots=True)
-class _Word:
-    typed: str  # casefolded, as typed
-    normal: str  # normal form ("" when it has no letters)
-    keys: frozenset[str]
-    prefix: str  # the normal form, when the word may start a name part
-
-
-def _words(query: PersonQuery) -> list[_Word]:
-    words = []
-    for typed in query.names:
-        normal = normalise_name(typed) if _is_name(typed) else ""
-        words.append(_Word(typed.casefold(), normal, frozenset(_keys(typed)), normal))
-    return words
-
-
-_NAME_PUNCTUATION = str.maketrans("", "", "'\u2019- ")
-
-
-def _is_name(word: str) -> bool:
-    """Letters, apostrophes, hyphens and spaces only: a word that may be spelled another way.
-    Anything else ("smi%", "[b]x") is matched only as the characters typed."""
-    return word.translate(_NAME_PUNCTUATION).isalpha()
-
-
-def _keys(word: str) -> tuple[str, ...]:
-    return phonetic_keys(word) if _is_name(word) else ()
-
-
 # Words shorter than this have no near spellings looked for (too many names are near).
 NEAR_MIN_LETTERS = 4
 # Words shorter than this have no letter-left-out spellings looked for.
@@ -126,7 +102,7 @@ def _variant_keys(word: str, min_letters: int, variants) -> list[str]:
     gives for `word`'s normal form, leaving out `word`'s own keys and one-letter keys
     (a key that short finds half the force). Empty for a word that is not a name or is
     shorter than `min_letters`."""
-    if not _is_name(word):
+    if not is_name(word):
         return []
     normal = normalise_name(word)
     if len(normal) < min_letters:
@@ -179,7 +155,7 @@ def _criteria(query: PersonQuery) -> PersonCriteria:
             dates.append(other)
     return PersonCriteria(
         names=tuple(
-            NameTerm(_keys(w), w.casefold(), _near_keys(w), _gap_keys(w)) for w in query.names
+            NameTerm(word_keys(w), w.casefold(), _near_keys(w), _gap_keys(w)) for w in query.names
         ),
         dates_of_birth=tuple(dict.fromkeys(dates)),
         born_from=query.born_from,
@@ -189,78 +165,274 @@ def _criteria(query: PersonQuery) -> PersonCriteria:
     )
 
 
-# Ranking reads the same few thousand names over and over: their parts and keys are pure
-# functions of the text, kept once computed.
-_parts = lru_cache(maxsize=65_536)(name_parts)
+# More than any screen shows: the service ranks these and keeps the best. The stages
+# run best first, so a cut keeps the better-matched.
+CANDIDATE_LIMIT = 200
+# The last word is looked for as the start of a later part of a name ("whit":
+# "Hughes-Whitfield"; slower on PostgreSQL, by trigram) only when this short: one still
+# being typed.
+LATER_PART_LETTERS = 5
+# At most this many more from each wider stage (they reach further, and find more).
+NEAR_LIMIT = 100
+# Names are looked for as the starts of name parts (full text) when the keys found fewer
+# than this: the words are being typed, or are not names the keys know.
+PREFIX_WHEN_FEWER = 20
+# A word this long is looked for by one letter more in the first-letters stage: a letter
+# left out of a long name is seldom among its first four, and "chr" or "ada" alone reach
+# tens of thousands.
+LONG_WORD = 7
 
 
-@lru_cache(maxsize=65_536)
-def _token_keys(token: str) -> frozenset[str]:
-    return frozenset(phonetic_keys(token))
+def first_letters(word: str) -> str:
+    """The start of `word` the first-letters stage looks for."""
+    return word[: FUZZY_PREFIX + (len(word) >= LONG_WORD)]
 
 
-@lru_cache(maxsize=65_536)
-def _word_token(word: _Word, token: str) -> tuple[int, float]:
-    """(rank 0-3, closeness 0-1) of one query word against one name part: the same few
-    thousand parts come up search after search, so each pair is worked out once."""
-    close = fuzz.ratio(word.normal, token) / 100 if word.normal else 0.0
-    if word.normal and word.normal == token:
-        return 3, close
-    if word.keys & _token_keys(token) and close * 100 >= PHONETIC_MIN_RATIO:
-        return 2, close
-    if (word.prefix and token.startswith(word.prefix)) or close * 100 >= FUZZY_THRESHOLD:
-        return 1, close
-    return 0, close
+def candidates(
+    search: PersonSearch,
+    criteria: PersonCriteria,
+    limit: int = CANDIDATE_LIMIT,
+    enough: Callable[[Sequence[Candidate]], bool] | None = None,
+    *,
+    last_resort: bool = False,
+) -> list[Candidate]:
+    """People the criteria may mean, the likeliest first: at most `limit` from the
+    narrow and first stages, and NEAR_LIMIT more from each wider one.
 
+    Within the date of birth asked (or none recorded, when names were given) and at
+    the address asked. With exact dates of birth or a whole postcode, everyone there
+    (the ranking reads their names, however misspelled); then, in stages, each run
+    only while the ones before left room, so a cut keeps the better-matched:
 
-def _name_match(words: list[_Word], forename: str | None, surname: str) -> tuple[int, float, float]:
-    """(rank 0-3, closeness 0-1, order bonus) of the query words against one name.
+    1. every word matched by its phonetic keys (a forename and a surname part, on the
+       person or an alias); when that found fewer than a page, every word as the start
+       of a name part (full text: words being typed);
+    2. unless `enough` says the candidates so far are enough (the caller's page is
+       full of hits these stages could not outrank): the same keys with those of the
+       words' near spellings (a letter too many, two swapped), and every word by its
+       first letters (a letter left out), at most NEAR_LIMIT more each, past the
+       first stage's `limit` (a lone word only when the first stage found fewer than
+       a page);
+    3. with two words, when those left the page short: one word by its spellings with
+       a letter more (a letter left out), the other by its own or near keys;
+    4. only when nobody was found: any one word matched (the others' first letters
+       starting a name, or following its first letter: a first letter left out),
+       then near spellings by full text (first letters on SQLite, trigram
+       similarity on PostgreSQL).
 
-    The order bonus prefers forename-first ("john smith") and a last word that is the
-    surname (a lone word is most often one), without ever lifting a hit out of its rank.
+    Each step is one statement (one round trip): its alternatives and filter sets,
+    and stages that run whatever the one before found, are asked together as one
+    UNION ALL (within a range of dates, the person's own names first, the rest only
+    while they left room).
+
+    `last_resort`: step 4 alone, for a caller whose ranking kept none of what steps
+    1-3 found (they found someone, so step 4 did not run: "ohn smith" finds the
+    Sam O'Neills by their keys, and no John Smith).
     """
-    fore_parts, sur_parts = _parts(forename or ""), _parts(surname)
-    side_of: dict[str, str] = {}
-    for part in fore_parts:
-        side_of.setdefault(part, "forename")
-    for part in sur_parts:
-        side_of.setdefault(part, "surname")
-    for whole in ("".join(fore_parts), "".join(sur_parts)):
-        if whole:
-            side_of.setdefault(whole, "surname")
-    typed_names = ((forename or "").casefold(), surname.casefold())
-    rank, closeness, sides = 3, 0.0, []
-    for word in words:
-        best_rank, best_close, best_side = 0, 0.0, None
-        for token, side in side_of.items():
-            found, close = _word_token(word, token)
-            if (found, close) > (best_rank, best_close):
-                best_rank, best_close, best_side = found, close, side
-        if best_rank == 0 and word.typed and any(n.startswith(word.typed) for n in typed_names):
-            best_rank, best_close = 1, 0.5
-        rank = min(rank, best_rank)
-        closeness += best_close
-        sides.append(best_side)
-    bonus = 0.03 * (bool(sides) and sides[-1] == "surname")
-    if len(sides) > 1 and sides[0] == "forename" and sides[-1] == "surname":
-        bonus += 0.05
-    return rank, closeness / max(1, len(words)), bonus
+    terms = [t for t in criteria.names if t.keys or t.prefix]
+    dates = search.born(criteria)
+    address = search.at_address(criteria)
+    if not terms and dates is None and address is None:
+        return []
+    at = [address] if address is not None else []
+    found: dict[int, Candidate] = {}
 
+    def result() -> list[Candidate]:
+        return list(found.values())
 
-def _date_bonus(query: PersonQuery, value: date | None) -> float:
-    if not query.dates_of_birth and query.born_from is None:
-        return 0.0
-    if value is None:
-        return 0.05
-    if value in query.dates_of_birth:
-        return 0.3
-    if (
-        query.born_from is not None
-        and query.born_to is not None
-        and query.born_from <= value <= query.born_to
+    if not terms:
+        search.collect(found, [CandidateGroup([all_of([*([dates] if dates else []), *at])])], limit)
+        return result()
+    # Each name stage asks once per filter set: within the dates asked, then among
+    # people with no date of birth recorded. Two plain conditions, not one OR, so
+    # the (key, date of birth) indexes serve each.
+    filter_sets = [at]
+    first: list[CandidateGroup] = []
+    if criteria.dates_of_birth:
+        # Everyone born on the day (a few dozen in a million), whatever their name;
+        # then, by name, people with no date of birth recorded.
+        born = search.born_on(criteria.dates_of_birth)
+        first.append(CandidateGroup([all_of([born, *at])]))
+        filter_sets = [[search.no_date_of_birth(), *at]]
+    elif dates is not None:
+        filter_sets = [[dates, *at], [search.no_date_of_birth(), *at]]
+    elif (
+        criteria.postcode_prefix and not criteria.postcode_prefix.endswith(" ") and not last_resort
     ):
-        return 0.3
-    return 0.15  # day and month the other way round
+        # Everyone ever at the postcode (a few households), whatever their name.
+        search.collect(found, [CandidateGroup([all_of(at)])], limit)
+        if len(found) < limit:
+            return result()
+
+    def group(conditions, sets=None, more: int | None = None) -> CandidateGroup:
+        """Every (filter set, condition) pair of a stage, filter sets first."""
+        return CandidateGroup(
+            [
+                search.within(filters, condition)
+                for filters in (sets or filter_sets)
+                for condition in conditions
+            ],
+            more,
+        )
+
+    def stage_groups(
+        lists: Sequence[list], lead: Sequence[CandidateGroup] = (), more: int | None = None
+    ) -> list[CandidateGroup]:
+        """A stage's groups: each list of conditions within each filter set in turn
+        (born in the range asked, then no date recorded), each its own part on its
+        own index, all in one statement; a set is read only while those before it
+        left room."""
+        return [*lead, *(group(c, [f], more) for f in filter_sets for c in lists)]
+
+    def stage(
+        conditions,
+        lead: Sequence[CandidateGroup] = (),
+        more: int | None = None,
+        *,
+        alternatives: Sequence[list] = (),
+    ) -> None:
+        """One stage, in one statement: `conditions` (or each of `alternatives`,
+        one word's conditions each) within each filter set in turn."""
+        lists = list(alternatives) or [conditions]
+        if len(filter_sets) == 1 or all(len(c) == 1 for c in lists):
+            search.collect(found, stage_groups(lists, lead, more), limit)
+            return
+        # A range of dates: the person's own names within it first (the cheapest
+        # lookup), the rest (aliases, then people with no date recorded) only while
+        # that left room. A common name ("hill 2022-2026") fills the page from the
+        # first, and its aliases would cost more than all the rest of the search.
+        first_set, *other_sets = filter_sets
+        added = search.collect(
+            found, [*lead, *(group(c[:1], [first_set], more) for c in lists)], limit
+        )
+        if len(found) < limit if more is None else sum(added[len(lead) :]) < more:
+            search.collect(
+                found,
+                [
+                    *(group(c[1:], [first_set], more) for c in lists),
+                    *(group(c, [f], more) for f in other_sets for c in lists),
+                ],
+                limit,
+            )
+
+    if not last_resort:
+        # Steps 1-3 (`last_resort`: step 4 alone).
+        stage(search.names([t.keys for t in terms]), first)
+        prefixes = [t.prefix for t in terms if t.prefix]
+        # Words being typed ("moh smi"): whole words found people by their keys; the
+        # last word may also start a later part of a name, asked only while few are found
+        # (it is the costlier lookup).
+        typing = len(found) < PREFIX_WHEN_FEWER and len(prefixes) == len(terms)
+        later = typing and len(prefixes[-1]) <= LATER_PART_LETTERS
+        typed: list[CandidateGroup] = []
+        if typing:
+            typed = stage_groups([search.prefixes(prefixes, "typed")])
+        if typing and criteria.dates_of_birth:
+            # No wider stage follows (below): the starts and later parts are asked alone.
+            search.collect(found, typed, limit)
+            typed = []
+            if later and len(found) < PREFIX_WHEN_FEWER:
+                stage(search.later_parts(prefixes))
+            later = False
+        # The wider stages have room of their own (a common name can fill the first), and
+        # a lone word takes them only when its keys found few: alone, near spellings
+        # and first letters reach thousands.
+        # With exact dates everyone born then is in already, whatever their name: the
+        # wider stages would only add people with no date recorded, found by their keys.
+        # With a range, they look within it.
+        wide = (
+            (len(terms) > 1 or len(found) < PREFIX_WHEN_FEWER)
+            and not criteria.dates_of_birth
+            and not (enough is not None and enough(result()))
+        )
+        wider: list[CandidateGroup] = []
+        if wide and any(t.near_keys for t in terms):
+            # On the person's own names: an alias is found by its own keys (the first
+            # stage); the near keys of every alias reach thousands, and within a range of
+            # dates PostgreSQL would read everyone born then to find them.
+            wider.append(
+                group(
+                    search.names(
+                        [tuple(dict.fromkeys(t.keys + t.near_keys)) for t in terms],
+                        aliases=False,
+                        name="near_keys",
+                    ),
+                    filter_sets[:1],
+                    NEAR_LIMIT,
+                )
+            )
+        letters: list[CandidateGroup] = []
+        if wide and len(prefixes) == len(terms) and any(len(p) > FUZZY_PREFIX for p in prefixes):
+            # A letter left out past the first few ("chalie mooe"): every word by its
+            # first letters, the ranking's closeness decides.
+            letters.append(
+                group(
+                    search.first_letters([first_letters(p) for p in prefixes]),
+                    filter_sets[:1],
+                    NEAR_LIMIT,
+                )
+            )
+        # The starts of names go first in the same statement as the wider stages (one
+        # round trip), so a cut still keeps them before near spellings. A lone word's
+        # first letters reach thousands (every Adam and Adams for "adasm"): asked only
+        # when the nearer stages left the page short.
+        alone = len(terms) == 1
+        search.collect(found, [*typed, *wider, *(() if alone else letters)], limit)
+        if alone and letters and len(found) < PREFIX_WHEN_FEWER:
+            search.collect(found, letters, limit)
+        if later and len(found) < PREFIX_WHEN_FEWER:
+            # Still few: the last word may be the start of a later part of a name.
+            stage(search.later_parts(prefixes), more=NEAR_LIMIT)
+        if len(terms) == 2 and len(found) < PREFIX_WHEN_FEWER and not criteria.dates_of_birth:
+            # A letter left out of one word (its key and first letters both miss):
+            # that word by its spellings with one letter more, the other by its own or
+            # near keys, as forename and surname either way round (not with exact dates:
+            # everyone born then is in already).
+            stage([search.gap_pairs(terms[0], terms[1])], more=NEAR_LIMIT)
+        if found:
+            return result()
+    if len(terms) > 1:
+        # Any one word (each word's keys in its own parameter), the person's names
+        # starting with the other words' first letters: a hit needs every word to
+        # match at least loosely, and a misspelling seldom starts with another letter
+        # ("maian fox": the Foxes whose forename starts with M, not any 200 Foxes),
+        # or going on with them after a first letter left out ("ohn smith": the
+        # Smiths named John), at most NEAR_LIMIT a word: a common key reads many to
+        # find them.
+        initials = [
+            search.initial(term, f"initial_{index}") if term.prefix else None
+            for index, term in enumerate(terms)
+        ]
+
+        def others(number: int) -> list[Condition]:
+            return [
+                initial
+                for index, initial in enumerate(initials)
+                if index != number and initial is not None
+            ]
+
+        stage(
+            [],
+            more=NEAR_LIMIT,
+            alternatives=[
+                [
+                    all_of([condition, *others(number)])
+                    for condition in search.names([term.keys], first=number)
+                ]
+                for number, term in enumerate(terms)
+            ],
+        )
+        if found:
+            return result()
+    stage(
+        [
+            condition
+            for index, term in enumerate(terms)
+            if len(term.prefix) >= FUZZY_PREFIX
+            for condition in search.near_text(term, f"fuzzy_{index}")
+        ]
+    )
+    return result()
 
 
 def _markers(details) -> tuple[MarkerInfo, ...]:
@@ -291,19 +463,19 @@ def _in_place_of_merged(uow: UnitOfWork, people):
     return list(kept.values()), merged
 
 
-# A name the person answers to other than their own ranks this little lower.
-OTHER_NAME_PENALTY = 0.05
-
-
-def _names_of(person, aliases, merged) -> list[tuple[str | None, str, float]]:
-    """(forename, surname, penalty) of every name a candidate answers to: their own,
-    their aliases, and those of each record merged into them (found by its names as by
-    an alias), the others a little lower."""
-    names = [(person.forename, person.surname, 0.0)]
-    names += [(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(person.id, [])]
+def _names_of(person, aliases, merged) -> list[KnownName]:
+    """Every name a candidate answers to: their own, their aliases, and those of each
+    record merged into them (found by its names as by an alias), the others a little
+    lower."""
+    names = [KnownName(person.forename, person.surname)]
+    names += [
+        KnownName(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(person.id, [])
+    ]
     for other in merged:
-        names.append((other.forename, other.surname, OTHER_NAME_PENALTY))
-        names += [(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(other.id, [])]
+        names.append(KnownName(other.forename, other.surname, OTHER_NAME_PENALTY))
+        names += [
+            KnownName(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(other.id, [])
+        ]
     return names
 
 
@@ -317,17 +489,17 @@ def search_persons(
     """
     text = (query or "")[:QUERY_LIMIT]
     parsed = parse_person_query(text, today=today)
-    words = _words(parsed)
+    words = query_words(parsed)
     with uow:
         access.require(uow, actor, Action.PERSON_SEARCH, "person")
-        matches: dict[tuple[str | None, str], tuple[int, float, float]] = {}
+        matches: dict[tuple[str | None, str], NameMatch] = {}
 
-        def match(forename: str | None, surname: str) -> tuple[int, float, float]:
+        def match(words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
             if (forename, surname) not in matches:  # namesakes are many
-                matches[forename, surname] = _name_match(words, forename, surname)
+                matches[forename, surname] = name_match(words, forename, surname)
             return matches[forename, surname]
 
-        def enough(rows) -> bool:
+        def enough(rows: Sequence[Candidate]) -> bool:
             """A page of candidates whose own names are phonetic or exact matches: the
             wider stages find only fuzzy ones, which rank below every one of them."""
             if not words:
@@ -335,49 +507,33 @@ def search_persons(
             strong = sum(
                 1
                 for row in rows
-                if row.merged_into_id is None and match(row.forename, row.surname)[0] >= STRONG_RANK
+                if row.merged_into_id is None
+                and match(words, row.forename, row.surname).rank >= STRONG_RANK
             )
             return strong >= limit
 
-        def ranked_of(people: Sequence[Candidate]) -> list[tuple[float, int, Candidate]]:
+        def ranked_of(people: Sequence[Candidate]) -> list[tuple[float, Rank, Candidate]]:
             """(score, rank, person) of each candidate a word matches at least loosely."""
             people, merged = _in_place_of_merged(uow, people)
             ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
             aliases = uow.search.aliases(ids)
-            ranked: list[tuple[float, int, Candidate]] = []
+            ranked: list[tuple[float, Rank, Candidate]] = []
             for person in people:
-                if words:
-                    rank, close, bonus, penalty = max(
-                        (
-                            (*match(forename, surname), penalty)
-                            for forename, surname, penalty in _names_of(
-                                person, aliases, merged.get(person.id, ())
-                            )
-                        ),
-                        key=lambda m: (m[0], m[1] + m[2] - m[3]),
-                    )
-                    if rank == 0:
-                        continue
-                    score = rank + 0.5 * close + bonus - penalty
-                else:
-                    exact_date = (
-                        not parsed.dates_of_birth or person.date_of_birth in parsed.dates_of_birth
-                    )
-                    rank = 3 if exact_date else 1
-                    score = float(rank)
-                score += _date_bonus(parsed, person.date_of_birth)
-                ranked.append((round(score, 4), rank, person))
+                names = _names_of(person, aliases, merged.get(person.id, ()))
+                scored = score_person(parsed, words, names, person.date_of_birth, match=match)
+                if scored is not None:
+                    ranked.append((*scored, person))
             return ranked
 
         criteria = None if parsed.empty else _criteria(parsed)
-        people = [] if criteria is None else uow.search.candidates(criteria, enough=enough)
+        people = [] if criteria is None else candidates(uow.search, criteria, enough=enough)
         ranked = ranked_of(people)
         if people and not ranked and len(words) > 1:
             # The nearer stages found people, but none the words match (the last resort
             # runs only when they find nobody): ask it now ("ohn smith" found the Sam
             # O'Neills by their keys, and no John Smith).
             assert criteria is not None  # people were found by it
-            ranked = ranked_of(uow.search.candidates(criteria, last_resort=True))
+            ranked = ranked_of(candidates(uow.search, criteria, last_resort=True))
         ranked.sort(
             key=lambda r: (
                 -r[0],
@@ -403,7 +559,7 @@ def search_persons(
                         None,
                         None,
                         (),
-                        _RANKS[rank],
+                        rank.label,
                         score,
                         0,
                         0,
@@ -420,7 +576,7 @@ def search_persons(
                     person.date_of_birth,
                     found.address if found else None,
                     _markers(found),
-                    _RANKS[rank],
+                    rank.label,
                     score,
                     found.incidents if found else 0,
                     found.intelligence if found else 0,

@@ -1,0 +1,148 @@
+"""Ranking a person against a search line: pure, no database, no clock."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from controlroom.domain.person_ranking import (
+    DATE_MATCH_BONUS,
+    DATE_TRANSPOSED_BONUS,
+    DATE_UNKNOWN_BONUS,
+    OTHER_NAME_PENALTY,
+    KnownName,
+    Rank,
+    date_bonus,
+    is_name,
+    name_match,
+    query_words,
+    score_person,
+)
+from controlroom.domain.phonetics import parse_person_query
+
+TODAY = date(2026, 11, 26)
+
+
+def line(text: str):
+    query = parse_person_query(text, today=TODAY)
+    return query, query_words(query)
+
+
+def score(text: str, *names: tuple[str | None, str] | KnownName, born: date | None = None):
+    query, words = line(text)
+    known = [n if isinstance(n, KnownName) else KnownName(*n) for n in names]
+    return score_person(query, words, known, born)
+
+
+@pytest.mark.parametrize(
+    ("text", "forename", "surname", "rank"),
+    [
+        ("john smith", "John", "Smith", Rank.EXACT),
+        ("JOHN SMITH", "John", "Smith", Rank.EXACT),
+        ("zoe o'neill", "Zoë", "O'Neill", Rank.EXACT),
+        ("jon smyth", "John", "Smith", Rank.PHONETIC),
+        ("catherine smith", "Kathryn", "Smith", Rank.PHONETIC),
+        ("smiht", "John", "Smith", Rank.FUZZY),
+        ("smi", "John", "Smith", Rank.FUZZY),
+        ("whit", "Amy", "Hughes-Whitfield", Rank.FUZZY),
+        ("jane smith", "John", "Smith", Rank.NONE),  # one key, spellings far apart
+        ("mary jones", "John", "Smith", Rank.NONE),
+    ],
+)
+def test_a_name_ranks_as_its_worst_matched_word(text, forename, surname, rank):
+    _, words = line(text)
+    assert name_match(words, forename, surname).rank is rank
+
+
+def test_closer_spellings_score_higher_within_a_rank():
+    near = score("kathryn smith", ("Kathrine", "Smith"))
+    far = score("kathryn smith", ("Catherine", "Smith"))
+    assert near is not None and far is not None
+    assert near[1] is far[1] is Rank.PHONETIC
+    assert near[0] > far[0]
+    exact = score("john smith", ("John", "Smith"))
+    phonetic = score("jon smyth", ("John", "Smith"))
+    assert exact is not None and phonetic is not None
+    assert int(exact[0]) == Rank.EXACT and int(phonetic[0]) == Rank.PHONETIC
+
+
+def test_forename_first_and_surname_last_order_first_but_never_lift_a_rank():
+    forename_first = score("john smith", ("John", "Smith"))
+    surname_first = score("smith john", ("John", "Smith"))
+    assert forename_first is not None and surname_first is not None
+    assert forename_first[0] > surname_first[0]
+    assert forename_first[1] is surname_first[1] is Rank.EXACT
+    # The whole order bonus is less than a rank.
+    assert forename_first[0] - surname_first[0] < 1
+
+
+def test_an_alias_ranks_a_little_below_the_same_own_name():
+    own = score("john smith", ("John", "Smith"))
+    alias = score("john smith", ("Dave", "Brown"), KnownName("John", "Smith", OTHER_NAME_PENALTY))
+    assert own is not None and alias is not None
+    assert alias[1] is Rank.EXACT
+    assert own[0] - alias[0] == pytest.approx(OTHER_NAME_PENALTY)
+
+
+def test_the_best_of_a_persons_names_counts():
+    found = score("john smith", ("Dave", "Brown"), KnownName("Jon", "Smyth", OTHER_NAME_PENALTY))
+    assert found is not None and found[1] is Rank.PHONETIC
+
+
+def test_no_name_matching_a_word_is_no_hit():
+    assert score("mary jones", ("John", "Smith")) is None
+    assert score("mary jones") is None  # no names at all
+
+
+def test_the_date_of_birth_orders_within_a_rank():
+    query, _ = line("smith 17/08/1989")
+    assert date_bonus(query, date(1989, 8, 17)) == DATE_MATCH_BONUS
+    assert date_bonus(query, date(1989, 8, 17).replace(day=8, month=8)) == DATE_TRANSPOSED_BONUS
+    assert date_bonus(query, None) == DATE_UNKNOWN_BONUS
+    ranged, _ = line("smith 1980-1990")
+    assert date_bonus(ranged, date(1985, 1, 1)) == DATE_MATCH_BONUS
+    plain, _ = line("smith")
+    assert date_bonus(plain, date(1985, 1, 1)) == 0.0
+
+
+def test_a_date_alone_ranks_by_the_date():
+    query, words = line("17/08/1989")
+    assert words == []
+    on_the_day = score_person(query, words, [], date(1989, 8, 17))
+    mirrored = score_person(query, words, [], date(1989, 8, 17).replace(day=8, month=8))
+    assert on_the_day is not None and on_the_day[1] is Rank.EXACT
+    assert mirrored is not None and mirrored[1] is Rank.FUZZY
+
+
+def test_text_that_is_no_name_matches_only_as_typed():
+    assert not is_name("smi%") and not is_name("[b]x") and is_name("o'neill")
+    assert name_match(line("smi%")[1], "John", "Smi%th").rank is Rank.FUZZY
+    assert name_match(line("smi%")[1], "John", "Smith").rank is Rank.NONE
+
+
+def test_rank_labels_are_what_the_screen_shows():
+    assert [r.label for r in (Rank.EXACT, Rank.PHONETIC, Rank.FUZZY)] == [
+        "exact",
+        "phonetic",
+        "fuzzy",
+    ]
+
+
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10)
+
+
+@given(forename=names, surname=names)
+def test_a_person_typed_exactly_is_always_an_exact_hit(forename, surname):
+    found = score(f"{forename} {surname}", (forename.title(), surname.title()))
+    assert found is not None and found[1] is Rank.EXACT
+
+
+@given(forename=names, surname=names, other=names)
+def test_scores_are_deterministic_and_the_rank_is_their_whole_part(forename, surname, other):
+    first = score(f"{forename} {other}", (forename, surname))
+    assert first == score(f"{forename} {other}", (forename, surname))
+    if first is not None:
+        assert int(first[0]) == first[1]
