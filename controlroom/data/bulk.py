@@ -1,8 +1,8 @@
 """Bulk writing for the synthetic force: many rows a statement, ids handed out here.
 
-The generator (`services/synthetic.py`) decides what the rows are; this writes them, one
-executemany per batch, on the unit of work's session. No commit here: the generator
-commits a stage at a time through its unit of work.
+The generator (`services/synthetic/generator.py`) decides what the rows are; this writes
+them, one executemany per batch, on the unit of work's session. No commit here: the
+generator commits a stage at a time through its unit of work.
 """
 
 from __future__ import annotations
