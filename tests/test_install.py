@@ -3,8 +3,8 @@
 The repository is copied (without build leftovers) and installed into a new virtualenv,
 then the installed `controlroom` command migrates, reports on and seeds databases from a
 working directory outside the repository. That proves the Alembic environment, the
-migration scripts and the reference CSVs ship inside the wheel, and that no package was
-left out of pyproject's explicit package list.
+migration scripts, the reference CSVs and the synthetic force's word lists ship inside
+the wheel, and that no package was left out of pyproject's explicit package list.
 
 Slow (about a minute, most of it pip); run once per CI run, on the SQLite pass.
 """
@@ -136,8 +136,9 @@ def test_every_module_migration_csv_and_stylesheet_ships(installed, tmp_path, ou
     wanted = {
         p.relative_to(ROOT / "controlroom").as_posix()
         for p in (ROOT / "controlroom").rglob("*")
-        if p.suffix in {".py", ".tcss"} and "__pycache__" not in p.parts
+        if p.suffix in {".py", ".tcss", ".txt", ".toml"} and "__pycache__" not in p.parts
     }
+    assert "services/synthetic/words/town_stems.txt" in wanted  # the synthetic force's words
     wanted |= {
         f"db/{p.relative_to(ROOT / 'db').as_posix()}"
         for p in (ROOT / "db").rglob("*")

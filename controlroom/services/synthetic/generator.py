@@ -2,8 +2,10 @@
 
 Everything is made up: towns and streets are assembled from word parts, people from the
 Faker en_GB name lists plus the spelling families in `controlroom.domain.name_variants`,
-and every narrative from templates in this module. Phone numbers, callers' and those in
-intelligence text, come from Ofcom's ranges for drama, which never ring anyone.
+and every narrative from templates; the word parts and templates are data files in
+`words/` (read by `wordlists`), the numbers that shape the force are rules here. Phone
+numbers, callers' and those in intelligence text, come from Ofcom's ranges for drama,
+which never ring anyone.
 
 The data is built to exercise the failures the product exists to prevent, so later
 search and triage tests can rely on it:
@@ -35,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from faker.providers.person.en_GB import Provider as EnGbNames
 
@@ -66,6 +68,33 @@ from controlroom.domain.incidents import (
 from controlroom.domain.intelligence import Grading, grading
 from controlroom.domain.name_variants import FORENAME_FAMILIES, NICKNAMES, SURNAME_FAMILIES
 from controlroom.domain.roles import Role
+from controlroom.services.synthetic.wordlists import (
+    BUSINESS_KINDS,
+    CALLER_RELATIONSHIPS,
+    CHILDREN_PRESENT,
+    EXTRA_FORENAMES,
+    EXTRA_SURNAMES,
+    HANDLING_CONDITIONS,
+    HAZARD_NOTES,
+    HOUSE_NAMES,
+    MARKER_NOTES,
+    NARRATIVES,
+    NO_CRIME_REASONS,
+    PHONETIC,
+    PUB_NAMES,
+    PUBLIC_PLACES,
+    REGRADE_REASONS,
+    RESULTS_BY_GROUP,
+    REVIEW_CLOSURE,
+    SHOP_KINDS,
+    STREET_STEMS,
+    STREET_SUFFIXES,
+    THEME_TEMPLATES,
+    THRIVE_TEXT,
+    TOWN_PREFIXES,
+    TOWN_STEMS,
+    TOWN_SUFFIXES,
+)
 
 if TYPE_CHECKING:  # only for the annotation: seeding imports this module
     from controlroom.services.synthetic.seeding import _Writer
@@ -176,75 +205,8 @@ def _typo(name: str, rng: random.Random) -> str:
     return name + name[-1]
 
 
-# --- word lists (all invented or generic; no real person or address) ---------------------
+# --- places and people (the words themselves are in words/, through wordlists) ------------
 
-TOWN_STEMS = (
-    "Ash",
-    "Brad",
-    "Calder",
-    "Dun",
-    "Elm",
-    "Fen",
-    "Hal",
-    "Kirk",
-    "Mar",
-    "Ock",
-    "Pen",
-    "Rother",
-    "Stan",
-    "Thorn",
-    "Wen",
-    "Whit",
-    "Ald",
-    "Bram",
-    "Clay",
-    "Cold",
-    "Crag",
-    "Ed",
-    "Hart",
-    "Hol",
-    "Lang",
-    "Nor",
-    "Ray",
-    "Sal",
-    "Shel",
-    "Sut",
-    "Tad",
-    "Wold",
-    "Wyke",
-    "Hether",
-    "Ingle",
-    "Lin",
-    "Oak",
-    "Rid",
-    "Brig",
-    "Cas",
-    "Gran",
-    "Hep",
-    "Mel",
-    "Oss",
-)
-TOWN_SUFFIXES = (
-    "ley",
-    "ton",
-    "bury",
-    "ford",
-    "ham",
-    "by",
-    "thorpe",
-    "field",
-    "wick",
-    "worth",
-    "bridge",
-    "dale",
-    "stead",
-    "well",
-    "holme",
-    "cliffe",
-    "royd",
-    "over",
-)
-TOWN_PREFIXES = ("Upper ", "Nether ", "Great ", "Little ", "North ", "South ")
 # Real postcode areas and inward-code letters, so the codes pass a format check; the
 # districts and towns they are attached to are invented.
 POSTCODE_AREAS = ("LS", "BD", "WF", "HX", "HD", "HG", "YO", "DN")
@@ -253,263 +215,8 @@ INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 LATITUDE_RANGE = (53.55, 53.95)
 LONGITUDE_RANGE = (-1.95, -1.15)
 
-STREET_STEMS = (
-    "Mill",
-    "Church",
-    "Station",
-    "Park",
-    "Victoria",
-    "Albert",
-    "Queen's",
-    "King's",
-    "Chapel",
-    "Manor",
-    "Green",
-    "Oak",
-    "Beech",
-    "Elm",
-    "Ash",
-    "Willow",
-    "Hawthorn",
-    "Rose",
-    "Meadow",
-    "Orchard",
-    "Brook",
-    "Bridge",
-    "Castle",
-    "Market",
-    "School",
-    "North",
-    "South",
-    "West",
-    "East",
-    "New",
-    "Old",
-    "Hill",
-    "Spring",
-    "Moor",
-    "Wood",
-    "Well",
-    "Mount",
-    "Grange",
-    "Hall",
-    "Cross",
-    "Windmill",
-    "Farm",
-    "Abbey",
-    "Priory",
-    "Nelson",
-    "Wellington",
-    "Cromwell",
-    "Clifton",
-    "Belgrave",
-    "Ashfield",
-    "Fairfield",
-    "Highfield",
-    "Westfield",
-    "Springfield",
-    "Woodlands",
-    "Holly",
-    "Laurel",
-    "Cedar",
-    "Poplar",
-    "Sycamore",
-    "Larch",
-    "Heather",
-    "Rowan",
-    "Birch",
-    "Glebe",
-    "Vicarage",
-    "Rectory",
-    "Canal",
-    "Railway",
-    "Wharf",
-    "Foundry",
-    "Dale",
-    "Valley",
-    "Common",
-    "Carr",
-    "Lime",
-    "Beck",
-    "Croft",
-)
-STREET_SUFFIXES = (
-    "Street",
-    "Road",
-    "Lane",
-    "Avenue",
-    "Close",
-    "Drive",
-    "Way",
-    "Crescent",
-    "Grove",
-    "Terrace",
-    "Gardens",
-    "Place",
-    "Court",
-    "Walk",
-    "Rise",
-    "View",
-    "Mews",
-    "Row",
-    "Fold",
-)
-HOUSE_NAMES = (
-    "Rose Cottage",
-    "The Old Forge",
-    "Orchard House",
-    "Ivy Cottage",
-    "The Laurels",
-    "Meadow View",
-    "The Barn",
-    "Holly Lodge",
-)
-PUB_NAMES = (
-    "Red Lion",
-    "Crown",
-    "Royal Oak",
-    "White Hart",
-    "Black Bull",
-    "Plough",
-    "Swan",
-    "Kings Arms",
-    "Rose and Crown",
-    "Wheatsheaf",
-    "Fleece",
-    "New Inn",
-)
-SHOP_KINDS = (
-    "Convenience Store",
-    "Newsagents",
-    "Fish Bar",
-    "Pharmacy",
-    "Off Licence",
-    "Pizza",
-    "Mini Market",
-    "Hardware",
-    "Vape Shop",
-    "Bookmakers",
-)
-BUSINESS_KINDS = (
-    "Motors",
-    "Primary School",
-    "Medical Centre",
-    "Community Centre",
-    "Care Home",
-    "Builders Merchants",
-    "Academy",
-    "Leisure Centre",
-    "Garage",
-    "Social Club",
-)
-PUBLIC_PLACES = (
-    "Car park",
-    "Bus station",
-    "Recreation ground",
-    "Playing fields",
-    "Canal towpath",
-    "Children's play area",
-    "Subway",
-    "Bus shelter",
-    "Cemetery",
-    "Skate park",
-    "Railway station forecourt",
-    "Retail park",
-)
-
-PHONETIC = (
-    "Alpha",
-    "Bravo",
-    "Charlie",
-    "Delta",
-    "Echo",
-    "Foxtrot",
-    "Golf",
-    "Hotel",
-    "India",
-    "Kilo",
-    "Lima",
-    "Mike",
-    "November",
-    "Oscar",
-    "Papa",
-    "Romeo",
-    "Sierra",
-    "Tango",
-    "Victor",
-    "Yankee",
-    "Zulu",
-)
-
-# Forenames and surnames seen in any British town beyond the en_GB list's core.
-EXTRA_FORENAMES = {
-    "male": (
-        "Kacper",
-        "Jakub",
-        "Piotr",
-        "Oluwaseun",
-        "Chukwuemeka",
-        "Kwame",
-        "Arjun",
-        "Rohan",
-        "Imran",
-        "Bilal",
-        "Hamza",
-        "Tariq",
-        "Ravi",
-        "Connor",
-        "Callum",
-        "Kai",
-        "Tyler",
-        "Reece",
-        "Jayden",
-        "Bartosz",
-    ),
-    "female": (
-        "Priya",
-        "Anjali",
-        "Fatima",
-        "Zainab",
-        "Maryam",
-        "Agnieszka",
-        "Oliwia",
-        "Zuzanna",
-        "Adaeze",
-        "Chiamaka",
-        "Amara",
-        "Simran",
-        "Harpreet",
-        "Nadia",
-        "Yasmin",
-        "Kayleigh",
-        "Courtney",
-        "Shannon",
-        "Demi",
-        "Tia",
-    ),
-}
-EXTRA_SURNAMES = (
-    "Kowalczyk",
-    "Nowak",
-    "Wiśniewski",
-    "Okafor",
-    "Adeyemi",
-    "Mensah",
-    "Nguyen",
-    "Chen",
-    "Kaur",
-    "Ahmed",
-    "Rahman",
-    "Iqbal",
-    "Akhtar",
-    "Mahmood",
-    "Popescu",
-    "Horvat",
-    "Sandhu",
-    "Gill",
-    "Bibi",
-    "Asante",
-)
+# Names planted whatever the draws, beside every spelling of the name families: a
+# double-barrelled surname the search tests look for.
 PLANTED_SURNAMES = ("Hughes-Whitfield",)
 
 MALE = "male"
@@ -534,32 +241,6 @@ HOUSEHOLD_SIZES = ((1, 35), (2, 30), (3, 17), (4, 12), (5, 6))
 
 # --- markers -------------------------------------------------------------------------------
 
-MARKER_NOTES = {
-    "RSO": (
-        "Subject to notification requirements; managed by the MOSOVO team.",
-        "Registered sex offender; sexual harm prevention order in force.",
-    ),
-    "FIREARMS": (
-        "Holds a shotgun certificate; weapons stored at the home address.",
-        "Intelligence suggests access to a firearm.",
-    ),
-    "VIOLENT": ("Has assaulted officers during arrest.", "Violent when in drink."),
-    "WEAPONS": ("Known to carry a bladed article.", "Previously found with a knuckleduster."),
-    "DAPERP": (
-        "Perpetrator of domestic abuse towards current partner.",
-        "Domestic abuse perpetrator; previous partners also victims.",
-    ),
-    "HRVICT": ("High-risk domestic abuse victim; MARAC case.",),
-    "CHILDRISK": ("Poses a risk to children; no unsupervised contact.",),
-    "DAVICT": ("Victim of domestic abuse; see linked incidents.",),
-    "SUICIDE": ("Has threatened self-harm when in crisis.",),
-    "MENTAL": ("Diagnosed mental health condition; engage calmly.",),
-    "VULN": ("Vulnerable adult; lives alone with carer visits.",),
-    "MISSING": ("Repeat missing person; usually found in the town centre.",),
-    "ESCAPE": ("Has attempted to escape custody.",),
-    "DRUGS": ("Known user and supplier of controlled drugs.",),
-    "CONTAG": ("Has a blood-borne virus; wear gloves.",),
-}
 # Share of the population carrying each marker (the DA and RSO markers come from the
 # household and offender planting below, not from these shares).
 MARKER_SHARES = {
@@ -578,17 +259,6 @@ RSO_SHARE = 0.006
 DA_HOUSEHOLD_SHARE = 0.07  # of households with two adults
 OFFENDER_CODES = ("RSO", "FIREARMS", "VIOLENT", "WEAPONS", "DAPERP", "DRUGS", "ESCAPE")
 
-HAZARD_NOTES = {
-    "DOG ON PREMISES": (
-        "Large dog loose in the rear garden.",
-        "Two Staffordshire terriers; ask the occupant to secure them before entry.",
-    ),
-    "FIREARMS HELD": ("Certificated shotguns in a cabinet at the address.",),
-    "VIOLENT OCCUPANT": ("Occupant has assaulted officers; attend in pairs.",),
-    "ACCESS: KEY SAFE": ("Key safe by the front door; code held by the carer agency.",),
-    "OXYGEN IN USE": ("Home oxygen in use; no naked flames.",),
-    "CCTV ON PREMISES": ("CCTV covers the front of the premises.",),
-}
 
 # --- incidents -----------------------------------------------------------------------------
 
@@ -673,254 +343,9 @@ RECLASSIFICATIONS = {
     "HARA": ("DOM", "PUBO"),
     "ASBP": ("HARA", "PUBO"),
 }
-NARRATIVES = {
-    "DOM": (
-        "Caller reports an argument with a partner at the address; shouting and items "
-        "being thrown.",
-        "Neighbour reports screaming from next door and a voice making threats.",
-        "Caller states an ex-partner has turned up at the address in breach of a "
-        "non-molestation order and will not leave.",
-    ),
-    "DOMV": (
-        "Caller reports being assaulted by a partner now; the line went dead.",
-        "Child rang 999 to say one parent is hurting the other; sounds of a struggle in "
-        "the background.",
-    ),
-    "ASLT": (
-        "Caller reports being punched by someone they know outside the address.",
-        "Fight between two people; one now walking away towards the town centre.",
-    ),
-    "ASLTI": (
-        "Person with a head injury after being attacked by a group; ambulance requested.",
-        "Caller assaulted with a bottle; bleeding from the hand.",
-    ),
-    "SEXO": (
-        "Caller reports a sexual assault earlier this evening by someone known to them.",
-        "Report of a sexual offence; victim at a friend's address and willing to speak "
-        "to officers.",
-    ),
-    "ROBB": (
-        "Caller threatened with a knife and phone taken; suspects ran off.",
-        "Shop staff report a robbery; cash demanded from the till with threats.",
-    ),
-    "BURGR": (
-        "Caller returned home to find the back door forced and the house ransacked.",
-        "Occupant woke to hear someone downstairs; intruder left through the kitchen.",
-    ),
-    "BURGB": (
-        "Keyholder reports a break-in overnight; tools stolen.",
-        "Alarm company reports a break-in in progress; glass heard breaking.",
-    ),
-    "THEFT": (
-        "Bicycle stolen from outside the premises in the last hour.",
-        "Caller's purse taken from a shopping bag in the last half hour.",
-    ),
-    "SHOP": (
-        "Staff detaining a shoplifter who is becoming aggressive.",
-        "Known shoplifter has left with meat and alcohol; seen heading for the bus station.",
-    ),
-    "VEHC": (
-        "Caller reports the window of the car smashed and the bag on the seat taken.",
-        "Two people trying car door handles along the street.",
-    ),
-    "CDAM": (
-        "Windows of the address smashed overnight.",
-        "Graffiti and damage to the front door; caller believes it is a neighbour.",
-    ),
-    "ARSON": (
-        "Wheelie bin set alight against the side of the house; fire service informed.",
-        "Car on fire; youths seen running from it.",
-    ),
-    "DRUG": (
-        "Caller reports drug dealing from a car parked outside every evening.",
-        "Strong smell of cannabis and people coming and going at all hours.",
-    ),
-    "WEAP": (
-        "Person seen with a large knife tucked into a waistband.",
-        "Caller saw what looked like a handgun being passed between two people.",
-    ),
-    "HARA": (
-        "Caller reports repeated messages and calls from an ex-partner despite being told to stop.",
-        "Someone has followed the caller home from work three times this week.",
-    ),
-    "FRAUD": (
-        "Elderly caller has given bank details to a man claiming to be from the bank.",
-        "Caller paid a deposit for a car that does not exist.",
-    ),
-    "PUBO": (
-        "Group of drunk people shouting abuse at passers-by.",
-        "Door staff report a customer refusing to leave and threatening staff.",
-    ),
-    "ASBP": ("Neighbour is shouting abuse at the caller whenever the caller leaves the house.",),
-    "ASBN": (
-        "Youths gathering, drinking and throwing stones at windows.",
-        "Off-road bikes being ridden dangerously across the field.",
-    ),
-    "ASBE": ("Fly-tipping in the lane: mattresses and building waste.",),
-    "NOISE": ("Loud music from the address for the third night running.",),
-    "WELF": (
-        "Caller has not seen an elderly neighbour for several days; milk on the step.",
-        "Person seen crying on the bridge parapet; passer-by staying with them.",
-    ),
-    "MISP": (
-        "Teenager has not returned home from school; phone switched off.",
-        "Care home reports a resident with dementia has walked out.",
-    ),
-    "SUIC": ("Caller's friend has sent messages saying goodbye and has taken tablets.",),
-    "MHEA": ("Person in crisis shouting in the street; believes they are being followed.",),
-    "CHLD": (
-        "School reports a child with bruising who does not want to go home.",
-        "Young children left alone in the house; neighbour can hear crying.",
-    ),
-    "SUDD": ("Family member found deceased at home; ambulance in attendance.",),
-    "SUSP": (
-        "Person looking into gardens and trying side gates.",
-        "Van parked with engine running for an hour; occupants watching houses.",
-    ),
-    "ALRM": ("Intruder alarm activated; no keyholder attending.",),
-    "RTCI": (
-        "Two-vehicle collision; one driver complaining of neck pain.",
-        "Pedestrian struck by a car; ambulance en route.",
-    ),
-    "RTCD": ("Minor collision; drivers arguing over who is at fault.",),
-    "HWAY": (
-        "Large debris in the carriageway causing vehicles to swerve.",
-        "Traffic lights out at the junction; queues building.",
-    ),
-    "ABAN": (
-        "999 call, open line, no speech; background noise only.",
-        "Silent 999 call; caller did not respond to prompts.",
-    ),
-    "LOST": ("Caller has found a wallet and wishes to hand it in.",),
-    "INFO": ("Caller asking for advice about a civil dispute with a neighbour.",),
-    "PREP": ("Pre-planned event: town centre parade; road closures in place.",),
-}
-# Results per closing group, with whether the result records a crime (NCRS: a possible
-# crime closes with a crime reference or a written reason why none was recorded).
-RESULTS_BY_GROUP = {
-    "domestic": (
-        (
-            "DASH completed: standard risk. Words of advice given; safeguarding referral made.",
-            False,
-        ),
-        ("DASH completed: medium risk. Suspect left before arrival; circulated as wanted.", True),
-        ("DASH completed: high risk. MARAC referral submitted; suspect arrested.", True),
-        ("Resolved by telephone: victim declined DASH; supervisor reviewed.", False),
-        ("Suspect arrested on suspicion of assault; crime recorded.", True),
-    ),
-    "crime": (
-        ("Crime recorded. Suspect arrested and taken to custody.", True),
-        ("Crime recorded. No suspect identified; investigation complete (outcome 18).", True),
-        ("Crime recorded. Victim does not support prosecution (outcome 16).", True),
-        ("Crime recorded. Suspect interviewed and released under investigation.", True),
-        ("Crime recorded. Charged and remanded (outcome 1).", True),
-        ("No crime: enquiries show no offence took place; supervisor reviewed.", False),
-    ),
-    "asb": (
-        ("Parties spoken to and moved on.", False),
-        ("Words of advice given; referred to the neighbourhood team.", False),
-        ("Area searched; no trace of the group.", False),
-    ),
-    "welfare": (
-        ("Person found safe and well.", False),
-        ("Handed over to the ambulance service.", False),
-        ("Referred to the mental health crisis team.", False),
-        ("Missing person found safe; return interview requested.", False),
-    ),
-    "transport": (
-        ("Road cleared; vehicles recovered.", False),
-        ("Ambulance attended; one casualty taken to hospital.", False),
-        ("Details exchanged between drivers; no injuries.", False),
-    ),
-    "admin": (
-        ("Advice given.", False),
-        ("Caller called back; no further police action.", False),
-        ("Call-back made, no answer; no concerns identified.", False),
-    ),
-}
-NO_CRIME_REASONS = (
-    "No offences disclosed by the caller or witnesses; supervisor reviewed.",
-    "Enquiries at the scene show no offence took place.",
-    "Verbal argument only; both parties spoken to, no offence disclosed.",
-    "Victim declined to give details and no offence could be confirmed; supervisor reviewed.",
-)
-REVIEW_CLOSURE = (
-    "Closed on supervisor review: caller could not be contacted after several attempts."
-)
-CALLER_RELATIONSHIPS = ("neighbour", "passer-by", "family member", "friend", "witness")
 # Ofcom's ranges for drama and fiction: numbers that will never ring a real person.
 # Digits only, national form, as the incident record keeps them.
 DRAMA_PHONE_PREFIXES = ("07700900", "01134960", "01632960", "01144960", "01614960")
-REGRADE_REASONS = {
-    "up": (
-        "Upgraded: caller reports the suspect has returned.",
-        "Upgraded: caller now says a weapon was seen.",
-        "Upgraded after THRIVE review: vulnerable victim alone.",
-    ),
-    "down": (
-        "Downgraded: suspect has left; victim safe with family; appointment offered.",
-        "Downgraded after call-back: no ongoing risk identified.",
-        "Downgraded: scheduled appointment agreed with the caller.",
-    ),
-}
-THRIVE_TEXT: dict[str, Any] = {
-    "threat": {
-        "domestic": (
-            "Suspect still at the address and making threats.",
-            "Suspect left before the call; whereabouts unknown.",
-            "History of escalating threats towards the victim.",
-            "Suspect has threatened to return tonight.",
-        ),
-        "other": (
-            "No ongoing threat identified.",
-            "Suspect left the scene on foot.",
-            "Threat to property rather than to persons.",
-            "Group still present and abusive.",
-        ),
-    },
-    "harm": {
-        "domestic": (
-            "Victim reports an injury to the face; declined ambulance.",
-            "Risk of serious harm given previous domestic abuse at the address.",
-            "No injuries reported at this time.",
-        ),
-        "other": (
-            "No injuries reported.",
-            "Minor injuries; first aid given.",
-            "Potential for serious harm if not attended.",
-            "Financial loss only.",
-        ),
-    },
-    "risk": (
-        "Medium risk; attend within the grade target.",
-        "Low risk; caller content to wait for an appointment.",
-        "High risk; immediate attendance required.",
-        "Risk increases after dark; caller is alone.",
-        "Standard risk.",
-    ),
-    "investigation": (
-        "CCTV may be available at the premises.",
-        "Witness details taken.",
-        "Forensic opportunities: preserve the scene.",
-        "No lines of enquiry at this time.",
-        "Suspect named by the caller; check previous incidents.",
-    ),
-    "vulnerability": (
-        "Caller is elderly and lives alone.",
-        "Victim is pregnant.",
-        "No vulnerabilities disclosed.",
-        "Caller has a learning disability; confirm understanding.",
-        "Caller's first language is not English; interpreter may be needed.",
-    ),
-    "engagement": (
-        "Caller willing to support police action.",
-        "Victim reluctant to engage; has withdrawn support before.",
-        "Caller wishes to remain anonymous.",
-        "Caller asked for a call-back rather than attendance.",
-        "Victim supportive; will provide a statement.",
-    ),
-}
-CHILDREN_PRESENT = "Children present at the address."
 HOUR_WEIGHTS = (
     0.55,
     0.45,
@@ -967,88 +392,23 @@ GRADING_WEIGHTS = (
     ("3", "D", 5),
     ("3", "E", 2),
 )
-HANDLING_CONDITIONS = (
-    "Not to be disclosed outside the police service without the originating officer's authority.",
-    "Do not action without first contacting the source handler.",
-    "A sanitised version only may be shared with partner agencies.",
-    "Not to be disclosed to the subject or any associate: risk to the source.",
-    "May be shared with the local authority safeguarding team only.",
-)
-# Themes: (weight, marker codes whose holders are the likely subjects, templates).
-# {p} and {q} are subjects written the way reports write them ("John SMITH (01/02/1990)").
-INTELLIGENCE_THEMES = (
-    (
-        22,
-        ("DRUGS",),
-        (
-            "{p} is believed to be supplying class A drugs from {address}. Visitors arrive on "
-            "foot late in the evening and stay only a few minutes.",
-            "{p} has been seen handing small packages to youths behind the shops on {street}, "
-            "{town}.",
-            "{p} is running a drug line using the mobile number 07700 900{n3}.",
-            "The home of a vulnerable adult at {address} is being used by {p} to deal drugs.",
-        ),
-    ),
-    (
-        12,
-        ("WEAPONS", "FIREARMS"),
-        (
-            "{p} is reported to carry a large kitchen knife in a rucksack when in {town} town "
-            "centre.",
-            "{p} is said to keep a firearm wrapped in cloth in the loft at {address}.",
-            "{p} has been showing a machete to friends and talking about using it.",
-        ),
-    ),
-    (
-        16,
-        ("DAPERP", "DAVICT"),
-        (
-            "{p} has been seen at {address} despite bail conditions not to contact {q}.",
-            "Neighbours hear {p} threatening {q} through the wall at {address} most weekends.",
-            "{q} has told a friend that {p} checks their phone and will not let them leave the "
-            "house alone.",
-        ),
-    ),
-    (
-        12,
-        ("VIOLENT",),
-        (
-            "{p} has said they will sort out a man who owes them money; an assault is likely "
-            "this weekend.",
-            "{p} and {q} are associating and are believed to be responsible for shed "
-            "burglaries in {town}.",
-            "{p} is drinking heavily again and has been fighting outside the pubs on {street}.",
-        ),
-    ),
-    (
-        6,
-        ("RSO",),
-        (
-            "{p} is reported to be staying at {address} most nights, which is not the "
-            "registered address.",
-            "{p} has been seen talking to children near the play area on {street}, {town}.",
-        ),
-    ),
-    (
-        8,
-        ("MISSING", "VULN"),
-        (
-            "{p} is being picked up by older males in a grey car near {street} and returns "
-            "home late; possible exploitation.",
-            "{p} is believed to be staying with associates at {address} when reported missing.",
-        ),
-    ),
-    (
-        10,
-        (),
-        (
-            "Premises at {address} are reported to be used to store stolen power tools.",
-            "Youths gather at {address} in the evenings using nitrous oxide and intimidating "
-            "residents.",
-            "A black hatchback is seen at {address} at all hours; occupants believed to be "
-            "dealing.",
-        ),
-    ),
+# Themes: how often each comes up, and the marker codes whose holders are its likely
+# subjects. What the reports say is in words/intelligence.toml, under the same names.
+INTELLIGENCE_THEME_RULES: dict[str, tuple[int, tuple[str, ...]]] = {
+    "drugs": (22, ("DRUGS",)),
+    "weapons": (12, ("WEAPONS", "FIREARMS")),
+    "domestic_abuse": (16, ("DAPERP", "DAVICT")),
+    "violence": (12, ("VIOLENT",)),
+    "sex_offenders": (6, ("RSO",)),
+    "exploitation": (8, ("MISSING", "VULN")),
+    "premises": (10, ()),
+}
+if INTELLIGENCE_THEME_RULES.keys() != THEME_TEMPLATES.keys():
+    raise RuntimeError("words/intelligence.toml names other themes than INTELLIGENCE_THEME_RULES")
+# (weight, marker codes, templates), in the order above.
+INTELLIGENCE_THEMES = tuple(
+    (weight, codes, THEME_TEMPLATES[name])
+    for name, (weight, codes) in INTELLIGENCE_THEME_RULES.items()
 )
 
 
@@ -1212,7 +572,7 @@ class _ForceGenerator:
         while len(names) < self.size.towns:
             name = rng.choice(TOWN_STEMS) + rng.choice(TOWN_SUFFIXES)
             if rng.random() < 0.15:
-                name = rng.choice(TOWN_PREFIXES) + name
+                name = f"{rng.choice(TOWN_PREFIXES)} {name}"
             if name not in names:
                 names.append(name)
         districts_used: dict[str, int] = {}
