@@ -30,7 +30,7 @@ from controlroom.messages import (
     SignInRefused,
 )
 from controlroom.screens.lock import LockScreen
-from controlroom.screens.seam import CallFailed
+from controlroom.screens.seam import CallFailed, KeyGate, KeyHandled
 from controlroom.screens.sign_in import SignInScreen
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
@@ -143,6 +143,8 @@ class ControlRoomApp(App[int]):
         # the idle lock is up (then every global key but quit is refused).
         self.last_activity: datetime | None = None
         self.locked = False
+        # Keys typed ahead of a screen that is still opening wait here (screens/seam.py).
+        self.key_gate = KeyGate(self)
         # Screens a worker asked to open while the lock was up: opened after the PIN.
         self._after_unlock: list[Callable[[], None]] = []
         if settings.keymap:
@@ -206,7 +208,19 @@ class ControlRoomApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY) and not event.is_forwarded:
             self.last_activity = self.clock()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            # One key at a time, each handled before the next (screens/seam.py).
+            if self.key_gate.holds(event):
+                return
+            await super().on_event(event)
+            self.key_gate.sent(event)
+            return
         await super().on_event(event)
+
+    @on(KeyHandled)
+    def _key_handled(self, message: KeyHandled) -> None:
+        message.stop()
+        self.key_gate.handled(message.key)
 
     def check_idle_lock(self) -> None:
         """Lock the session when the operator has been idle for the configured time

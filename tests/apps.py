@@ -51,6 +51,7 @@ async def settle(pilot) -> None:
     """
     for _ in range(20):
         await pilot.pause()
+        await _keys_handled(pilot)
         if not any(w.is_running for w in pilot.app.workers):
             _steady_cursors(pilot.app)
             await pilot.pause()
@@ -59,6 +60,17 @@ async def settle(pilot) -> None:
                 return
         await pilot.app.workers.wait_for_complete()
     raise AssertionError("workers kept starting; the app never settled")
+
+
+async def _keys_handled(pilot, timeout: float = 10.0) -> None:
+    """Wait until every key sent has been handled (the app's KeyGate hands a burst on
+    one key at a time)."""
+    gate = getattr(pilot.app, "key_gate", None)
+    started = time.monotonic()
+    while gate is not None and gate.busy:
+        if time.monotonic() - started > timeout:
+            raise AssertionError("keys were never handled")
+        await pilot.pause(0.01)
 
 
 async def _tables_measured(pilot, timeout: float = 10.0) -> None:
@@ -106,3 +118,27 @@ async def until(pilot, condition, timeout: float = 5.0) -> float:
 def screen_text(app: App) -> str:
     """What the operator sees on the active screen, as plain text, line by line."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Send `keys` (named as `pilot.press` names them: "tab", "alt+l", "a") as one read
+    from the terminal delivers them on a lagging SSH link: every key queued before the
+    app handles the first (`pilot.press` waits for the app to go idle after each). Then
+    settle."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    driver = pilot.app._driver
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            character = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+        except KeyError:
+            character = key if len(key) == 1 else None
+        event = events.Key(key, character)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await settle(pilot)

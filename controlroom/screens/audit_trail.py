@@ -71,7 +71,7 @@ class AuditTrailScreen(FramedScreen):
     def on_mount(self) -> None:
         table = self.query_one("#audit-trail-events", DataTable)
         table.add_columns("When", "Who", "Terminal", "Action", "Outcome", "Why")
-        table.focus()
+        self.focus_now(table)
         self.load()
 
     def action_reload(self) -> None:

@@ -93,4 +93,4 @@ class LockScreen(AppScreen[None]):
     def unlock_failed(self, message: UnlockFailed) -> None:
         message.stop()  # the lock stays; say why
         self.query_one("#lock-error", Static).update(record_content(message.failure.sentence))
-        self.query_one("#lock-pin", Input).focus()
+        self.focus_now(self.query_one("#lock-pin", Input))

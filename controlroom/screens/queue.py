@@ -169,7 +169,7 @@ class ReassignScreen(AppModal[tuple[str, str] | None]):
 
     @on(Input.Submitted, "#reassign-to")
     def to_given(self) -> None:
-        self.query_one("#reassign-reason", Input).focus()
+        self.focus_now(self.query_one("#reassign-reason", Input))
 
     @on(Input.Submitted, "#reassign-reason")
     def reason_given(self) -> None:
@@ -177,7 +177,7 @@ class ReassignScreen(AppModal[tuple[str, str] | None]):
         reason = self.query_one("#reassign-reason", Input).value
         if not to.strip():
             self.show_error("name the operator to give the item to")
-            self.query_one("#reassign-to", Input).focus()
+            self.focus_now(self.query_one("#reassign-to", Input))
             return
         self.dismiss((to, reason))
 

@@ -19,19 +19,35 @@ do, with a short reference; its details (type, message, traceback) go to the log
 
 A worker that was cancelled (a newer call in its exclusive group, the screen closed)
 posts nothing: its answer is stale.
+
+Every key lands where it was typed, however fast keys arrive (a lagging SSH link
+delivers a second of typing in one read):
+
+- `focus_now(widget)` moves the focus before the next key is handled. Textual's
+  `Widget.focus()` only asks for it after the keys already waiting, so "alt+l 14 Mill
+  Lane" in one read typed the address into the field the operator was leaving.
+- The App's `KeyGate` hands keys on one at a time, each handled before the next, and
+  holds them while a new screen is not yet ready (F2 then the caller's name, in one
+  read); Textual would send them to the board, or type them all into a dialog's first
+  field, Tabs and all.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
 
+from textual import events, on
+from textual.app import App
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
 from controlroom.services.fields import FieldError
@@ -153,6 +169,26 @@ class AppScreen(Screen[ScreenResultT]):
     if TYPE_CHECKING:
         app = getters.app(ControlRoomApp)
 
+    # False until the screen has mounted and focused its first field (`KeyGate`).
+    keys_ready = False
+
+    def focus_now(self, widget: Widget | str) -> None:
+        """Give `widget` (or the widget with this selector) the focus before the next key
+        is handled (see the module's notes)."""
+        target = self.query_one(widget) if isinstance(widget, str) else widget
+        self.set_focus(target)
+
+    @on(events.ScreenResume)
+    def _ready_for_keys(self) -> None:
+        if not self.keys_ready:
+            # After the screen's own mount handlers and a refresh: its fields are there
+            # and the first has the focus.
+            self.call_after_refresh(self._take_keys)
+
+    def _take_keys(self) -> None:
+        self.keys_ready = True
+        self.app.key_gate.hand_on()
+
     def run_service(
         self,
         call: Callable[[], ResultT],
@@ -190,4 +226,93 @@ class AppModal(AppScreen[ScreenResultT], ModalScreen[ScreenResultT]):
     """A dialog of Control Room: answered or dismissed before the operator goes on."""
 
 
-__all__ = ["AppModal", "AppScreen", "CallFailed", "Failure", "FailureKind", "failure_of"]
+class KeyHandled(Message):
+    """Follows a key along its way (posted behind it to the widget it went to, bubbling
+    up as the key does): when it reaches the App, the key has been handled."""
+
+    def __init__(self, key: events.Key) -> None:
+        super().__init__()
+        self.key = key
+
+
+class KeyGate:
+    """Hands the keys from the terminal to the app one at a time: each is handled (and
+    whatever it set off: a binding, a screen opened, the focus moved) before the next.
+
+    Textual handles a key in stages: the App forwards it to the focused widget (or the
+    screen), and a binding that is not a priority runs only when the key has bubbled
+    back up to the App, by which time the App has forwarded the keys queued behind it.
+    So F2 and the caller's name in one read sent the name to the board, and a Tab among
+    keys sent into a new dialog moved on only after all of them had gone into its first
+    field. Here a key arriving while the one before is still on its way, or while the
+    active screen (an `AppScreen`) has not yet mounted and focused its first field,
+    waits, and is handed on, in the order typed, when the one before has been handled
+    (a `KeyHandled` sent behind it has reached the App) and the screen is ready. Keys
+    typed at a human pace pass straight through.
+    """
+
+    # A key whose KeyHandled never arrives (the widget it went to was removed on the
+    # way) holds the rest no longer than this.
+    STUCK_SECONDS = 0.5
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.held: deque[events.Key] = deque()
+        self._current: events.Key | None = None  # on its way (or handed on, not yet taken)
+        self._timer: Timer | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A key is on its way or waiting."""
+        return self._current is not None or bool(self.held)
+
+    def _screen_ready(self) -> bool:
+        screen = self.app.screen
+        return not isinstance(screen, AppScreen) or screen.keys_ready
+
+    def holds(self, event: events.Key) -> bool:
+        """True when `event` waits here (the App then does nothing more with it)."""
+        if event is self._current:
+            return False  # a waiting key, handed on now
+        if self._current is None and not self.held and self._screen_ready():
+            self._current = event
+            return False
+        self.held.append(event)
+        return True
+
+    def sent(self, event: events.Key) -> None:
+        """The App has forwarded `event` (or run its binding): follow it."""
+        if event is not self._current:
+            return
+        target = self.app.focused or self.app.screen
+        target.post_message(KeyHandled(event))
+        self._timer = self.app.set_timer(self.STUCK_SECONDS, lambda: self.handled(event))
+
+    def handled(self, key: events.Key) -> None:
+        """`key` has been handled (its KeyHandled reached the App, or it got stuck)."""
+        if key is not self._current:
+            return
+        self._current = None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.hand_on()
+
+    def hand_on(self) -> None:
+        """Hand on the next waiting key, if nothing is on its way and the screen is ready."""
+        if self._current is None and self.held and self._screen_ready():
+            typed = self.held.popleft()
+            self._current = events.Key(typed.key, typed.character)
+            self.app.post_message(self._current)
+
+
+__all__ = [
+    "AppModal",
+    "AppScreen",
+    "CallFailed",
+    "Failure",
+    "FailureKind",
+    "KeyGate",
+    "KeyHandled",
+    "failure_of",
+]

@@ -301,7 +301,7 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
         self.query_one(".change-panel").scroll_home(animate=False)
         if supervisor:
             self.query_one("#override-row").display = True
-            self.query_one("#override-reason", Input).focus()
+            self.focus_now(self.query_one("#override-reason", Input))
 
     @on(Input.Changed, "#override-reason")
     def override_typed(self) -> None:
@@ -341,7 +341,7 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
         target = self.FIELD_WIDGETS.get(field_name, field_name)
         found = self.query(f"#{target}")
         if found:
-            found.first().focus()
+            self.focus_now(found.first())
 
     # --- leaving ---------------------------------------------------------------------------
 
@@ -390,7 +390,7 @@ class NoteDialog(IncidentChangeDialog):
         yield Static("", id="text-error", classes="field-error", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#note-text").focus()
+        self.focus_now(self.query_one("#note-text"))
 
     def entry(self) -> dict[str, Any]:
         return {"text": self.query_one("#note-text", TextArea).text}
@@ -443,7 +443,7 @@ class RegradeDialog(IncidentChangeDialog):
 
     def on_mount(self) -> None:
         self._show_preview()
-        self.query_one("#new-grade").focus()
+        self.focus_now(self.query_one("#new-grade"))
 
     def entry(self) -> dict[str, Any]:
         return {
@@ -645,7 +645,7 @@ class CloseDialog(IncidentChangeDialog):
             yield Static("", id="no_crime_reason-error", classes="field-error", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#closing-type").focus()
+        self.focus_now(self.query_one("#closing-type"))
         self.load_types()
 
     def load_types(self) -> None:
@@ -827,7 +827,7 @@ class ReassessDialog(IncidentChangeDialog):
                 )
 
     def on_mount(self) -> None:
-        self.query_one("#thrive-threat").focus()
+        self.focus_now(self.query_one("#thrive-threat"))
 
     def entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -912,7 +912,7 @@ class SignOffDialog(IncidentChangeDialog):
         )
 
     def on_mount(self) -> None:
-        self.query_one("#signoff-reason").focus()
+        self.focus_now(self.query_one("#signoff-reason"))
 
     def entry(self) -> dict[str, Any]:
         return {"reason": self.query_one("#signoff-reason", Input).value}

@@ -297,19 +297,19 @@ class DashScreen(FramedScreen["str | None"]):
         self._show_reason(self.judgement is not None)
         self._refresh_score()
         if self.judgement is not None:
-            self.query_one("#judgement-reason", Input).focus()
+            self.focus_now(self.query_one("#judgement-reason", Input))
 
     def _show_reason(self, shown: bool) -> None:
         self.query_one("#judgement-row").display = shown
         if not shown:
             self._clear("judgement_reason")
             if self.query_one("#judgement-reason", Input).has_focus:
-                self.query_one("#dash-questions").focus()
+                self.focus_now(self.query_one("#dash-questions"))
 
     @on(Input.Submitted, "#judgement-reason")
     def reason_done(self, event: Input.Submitted) -> None:
         event.stop()
-        self.query_one("#dash-questions").focus()  # Enter goes back to the questions
+        self.focus_now(self.query_one("#dash-questions"))  # Enter goes back to the questions
 
     @on(Input.Changed, "#judgement-reason")
     def reason_typed(self) -> None:
@@ -332,7 +332,7 @@ class DashScreen(FramedScreen["str | None"]):
                 f"Question {missing[0]} is not answered ({len(missing)} left): y, n or k for each.",
             )
             self.query_one("#dash-questions", OptionList).highlighted = missing[0] - 1
-            self.query_one("#dash-questions").focus()
+            self.focus_now(self.query_one("#dash-questions"))
             return
         reason = self._reason().strip()
         if self.judgement is not None and len(reason) < JUDGEMENT_REASON_MIN:
@@ -342,7 +342,7 @@ class DashScreen(FramedScreen["str | None"]):
                 if not reason
                 else f"write the reason out: at least {JUDGEMENT_REASON_MIN} characters",
             )
-            self.query_one("#judgement-reason").focus()
+            self.focus_now(self.query_one("#judgement-reason"))
             return
         self._saving = True
         self.save_dash(

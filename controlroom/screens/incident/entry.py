@@ -428,7 +428,7 @@ class IncidentEntry(FramedScreen):
 
     def on_mount(self) -> None:
         self._apply_state()
-        self.query_one("#caller-name", Input).focus()
+        self.focus_now(self.query_one("#caller-name", Input))
         self.load_types()
         if self.state.location_id is not None:
             self.load_location_context(self.state.location_id)
@@ -821,7 +821,7 @@ class IncidentEntry(FramedScreen):
     # --- jumping around ----------------------------------------------------------------------
 
     def action_jump(self, widget_id: str) -> None:
-        self.query_one(f"#{widget_id}").focus()
+        self.focus_now(self.query_one(f"#{widget_id}"))
 
     def action_skip_thrive(self) -> None:
         box = self.query_one("#thrive-skip", Checkbox)
@@ -1039,7 +1039,7 @@ class IncidentEntry(FramedScreen):
         }
         target = widget_ids.get(field_name)
         if target:
-            self.query_one(f"#{target}").focus()
+            self.focus_now(self.query_one(f"#{target}"))
 
     # --- drafts --------------------------------------------------------------------------------
 

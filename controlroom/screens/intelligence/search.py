@@ -193,7 +193,7 @@ class IntelligenceSearch(FramedScreen):
 
     def on_mount(self) -> None:
         self._set_columns(TEXT_MIN_WIDTH)
-        self.query_one("#intel-search-query", Input).focus()
+        self.focus_now(self.query_one("#intel-search-query", Input))
         self.call_after_refresh(self._fit_text_column)
 
     def on_resize(self) -> None:
@@ -247,12 +247,12 @@ class IntelligenceSearch(FramedScreen):
     def action_to_results(self) -> None:
         table = self.query_one("#intel-search-results", DataTable)
         if table.row_count:
-            table.focus()
+            self.focus_now(table)
             row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
             self._describe(row_key.value)
 
     def action_to_query(self) -> None:
-        self.query_one("#intel-search-query", Input).focus()
+        self.focus_now(self.query_one("#intel-search-query", Input))
 
     def action_new_report(self) -> None:
         from controlroom.screens.intelligence.submit import IntelligenceSubmit

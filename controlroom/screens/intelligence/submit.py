@@ -209,7 +209,7 @@ class IntelligenceSubmit(FramedScreen):
         for name in ("source", "intelligence", "handling"):
             self._show_words(name)
         self._show_subjects()
-        self.query_one("#source", Input).focus()
+        self.focus_now(self.query_one("#source", Input))
 
     # --- reading the widgets back into the state ---------------------------------------
 
@@ -426,7 +426,7 @@ class IntelligenceSubmit(FramedScreen):
         self._show_error(failure.field or "form", failure.save_words())
         widget_id = FIELD_WIDGETS.get(failure.field or "")
         if widget_id:
-            self.query_one(f"#{widget_id}").focus()
+            self.focus_now(self.query_one(f"#{widget_id}"))
 
     def action_cancel(self) -> None:
         if not self.state.typed() or not self._changed():  # nothing of the operator's to lose

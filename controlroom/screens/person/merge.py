@@ -68,7 +68,7 @@ class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one("#merge-choice" if self._choices else "#merge-reason").focus()
+        self.focus_now(self.query_one("#merge-choice" if self._choices else "#merge-reason"))
 
     def on_key(self, event) -> None:
         # A digit picks the record with that number while the list has the focus.
@@ -92,7 +92,7 @@ class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
     def _choose(self, person_id: int) -> None:
         self.chosen = person_id
         self._say("#merge-choice-error", "")
-        self.query_one("#merge-reason", Input).focus()
+        self.focus_now(self.query_one("#merge-reason", Input))
 
     def _say(self, selector: str, message: str) -> None:
         error = self.query_one(selector, Static)
@@ -104,7 +104,7 @@ class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
         reason = event.value.strip()
         if self._choices and self.chosen is None:
             self._say("#merge-choice-error", "choose the record that is the same person")
-            self.query_one("#merge-choice").focus()
+            self.focus_now(self.query_one("#merge-choice"))
             return
         if len(reason) < REASON_MINIMUM:
             self._say("#merge-reason-error", f"write why (at least {REASON_MINIMUM} characters)")
@@ -118,7 +118,7 @@ class PersonMergeDialog(AppModal[tuple[int | None, str] | None]):
             if yes:
                 self.dismiss((self.chosen, reason))
             else:
-                self.query_one("#merge-reason", Input).focus()
+                self.focus_now(self.query_one("#merge-reason", Input))
 
         self.app.push_screen(
             ConfirmScreen(self._question.replace("{chosen}", chosen_line), f"Reason: {reason}"),

@@ -95,7 +95,7 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
     def on_mount(self) -> None:
         self.query_one("#forename", Input).value = self._forename
         self.query_one("#surname", Input).value = self._surname
-        self.query_one("#forename", Input).focus()
+        self.focus_now(self.query_one("#forename", Input))
 
     @on(LookupInput.Moved)
     def move(self, event: LookupInput.Moved) -> None:
@@ -118,7 +118,7 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
         widget = self.query_one(f"#{field}-error", Static)
         widget.update(record_content(message))
         widget.add_class("-shown")
-        self.query_one(f"#{field}").focus()
+        self.focus_now(self.query_one(f"#{field}"))
 
     def action_create(self) -> None:
         if self._busy:
@@ -196,7 +196,7 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
                     for p in self.candidates
                 ]
             )
-            self.query_one("#surname", Input).focus()
+            self.focus_now(self.query_one("#surname", Input))
             return
         field = (
             failure.field

@@ -147,7 +147,7 @@ class PersonSearch(FramedScreen):
         table = self.query_one("#person-search-results", DataTable)
         for heading, width in COLUMNS:
             table.add_column(heading, width=width)
-        self.query_one("#person-search-query", Input).focus()
+        self.focus_now(self.query_one("#person-search-query", Input))
 
     @on(Input.Changed, "#person-search-query")
     def query_changed(self, event: Input.Changed) -> None:
@@ -167,10 +167,10 @@ class PersonSearch(FramedScreen):
     def action_to_results(self) -> None:
         table = self.query_one("#person-search-results", DataTable)
         if table.row_count:
-            table.focus()
+            self.focus_now(table)
 
     def action_to_query(self) -> None:
-        self.query_one("#person-search-query", Input).focus()
+        self.focus_now(self.query_one("#person-search-query", Input))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Down belongs to the results table once it has focus.
