@@ -132,3 +132,21 @@ def test_incident_view_on_a_16_colour_linux_console(
 ):
     app = build_app(seeded_database, tmp_path, username=DEMO_SUPERVISOR, term="linux")
     assert snap_compare(app, terminal_size=SIZE, run_before=opening(reference))
+
+
+def test_type_lookup_on_a_16_colour_linux_console(snap_compare, database, tmp_path):
+    """The entry form's type lookup with TERM=linux: the highlighted suggestion black on
+    white, bold and underlined, where the others are plain."""
+    app = build_app(database, tmp_path, term="linux")
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("alt+t", *"burg", "down")
+        await settle(pilot)
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
