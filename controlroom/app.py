@@ -8,6 +8,7 @@ workers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from controlroom.messages import (
     SessionOpened,
     SignInRefused,
 )
+from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.lock import LockScreen
 from controlroom.screens.seam import CallFailed, KeyGate, KeyHandled
 from controlroom.screens.sign_in import SignInScreen
@@ -39,6 +41,8 @@ if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.services.drafts import DraftJournal
     from controlroom.services.staff import StaffMember
     from controlroom.services.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("controlroom.app")
 
 # Terminals with 16 colours and no box-drawing guarantees: use the ansi theme.
 ANSI_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "ansi", "cons25"})
@@ -52,6 +56,18 @@ _ACTIVITY = (
     events.MouseScrollUp,
     events.Paste,
 )
+
+
+class QuitQuestion(ConfirmScreen):
+    """ctrl+q with an unsaved incident: quit (its draft kept) or stay."""
+
+    def __init__(self, forms: int) -> None:
+        what = "an incident" if forms == 1 else f"{forms} incidents"
+        super().__init__(
+            f"Quit with {what} not saved?",
+            "The typing is kept as a draft and offered again at the next F2. "
+            "y (or ctrl+q again) quits; n stays.",
+        )
 
 
 def utc_clock() -> datetime:
@@ -161,18 +177,31 @@ class ControlRoomApp(App[int]):
             self._hang_up_on_sighup()
 
     def _hang_up_on_sighup(self) -> None:
-        """A dropped SSH connection sends SIGHUP: keep the drafts, end the session."""
+        """A dropped SSH connection sends SIGHUP, a shutdown or `kill` SIGTERM: keep the
+        drafts, end the session."""
         import asyncio
         import signal
 
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.hang_up)
-        except (NotImplementedError, RuntimeError, ValueError):  # no signals here
-            pass
+        loop = asyncio.get_running_loop()
+        for number, code in ((signal.SIGHUP, 129), (signal.SIGTERM, 143)):
+            try:
+                loop.add_signal_handler(number, self.hang_up, code)
+            except (NotImplementedError, RuntimeError, ValueError):  # no signals here
+                pass
 
-    def hang_up(self) -> None:
-        """The terminal is gone: write every open entry form's draft now (not after its
-        typing pause), then exit; the CLI records the end of the session."""
+    def _unsaved_forms(self) -> list:
+        """The open entry forms holding something typed and not saved."""
+        from controlroom.screens.incident.entry import IncidentEntry
+
+        return [
+            screen
+            for screen in self.screen_stack
+            if isinstance(screen, IncidentEntry) and screen.has_unsaved_typing()
+        ]
+
+    def write_open_drafts(self) -> None:
+        """Write every open entry form's draft now, as it is on screen (not after its
+        typing pause): before any way out of the app."""
         from controlroom.screens.incident.entry import IncidentEntry
 
         for screen in self.screen_stack:
@@ -183,8 +212,35 @@ class ControlRoomApp(App[int]):
                     if not screen.state.is_blank():
                         self.drafts.save(screen.state.to_draft())
                 except Exception:  # noqa: BLE001 - the draft written as typed stands
-                    pass
-        self.exit(return_code=129)  # 128 + SIGHUP, as a shell reports it
+                    log.exception("could not write a draft on the way out")
+
+    def hang_up(self, return_code: int = 129) -> None:
+        """The terminal is gone (SIGHUP) or the process is told to stop (SIGTERM): write
+        every open entry form's draft, then exit with 128 + the signal's number, as a
+        shell reports it; the CLI records the end of the session."""
+        self.write_open_drafts()
+        self.exit(return_code=return_code)
+
+    async def action_quit(self) -> None:
+        """ctrl+q: with an incident typed and not saved, ask first (a second ctrl+q is the
+        yes); either way every open form's draft is written before the app ends, and is
+        offered again at the next F2."""
+
+        if isinstance(self.screen, QuitQuestion):
+            self.screen.dismiss(True)
+            return
+        unsaved = self._unsaved_forms()
+        if unsaved and not self.locked:
+
+            def answered(quit_now: bool | None) -> None:
+                if quit_now:
+                    self.write_open_drafts()
+                    self.exit()
+
+            self.push_screen(QuitQuestion(len(unsaved)), answered)
+            return
+        self.write_open_drafts()
+        self.exit()
 
     def notify(self, message, *args, **kwargs) -> None:
         """No toast while the session is locked: it would show over the lock screen, and
@@ -301,7 +357,6 @@ class ControlRoomApp(App[int]):
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
 
     def _offer_draft(self, draft: dict[str, object]) -> None:
-        from controlroom.screens.confirm import ConfirmScreen
         from controlroom.screens.incident.entry import EntryState, IncidentEntry
 
         state = EntryState.from_draft(draft)

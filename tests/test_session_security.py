@@ -227,7 +227,14 @@ def test_drafts_are_private_to_each_operator(tmp_path):
 @pytest.mark.skipif(
     postgres_url() is not None, reason="a real process on the embedded SQLite station database"
 )
-def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path):
+@pytest.mark.parametrize(
+    ("signal_number", "status"),
+    [(signal.SIGHUP, 129), (signal.SIGTERM, 143)],
+    ids=["SIGHUP-dropped-connection", "SIGTERM-told-to-stop"],
+)
+def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path, signal_number, status):
+    """SIGHUP (sshd, when the connection drops) and SIGTERM (a shutdown, `kill`) both
+    write the draft as typed and end the session on the record."""
     url = station_database(tmp_path / "station.sqlite")
     env = {
         **os.environ,
@@ -250,11 +257,11 @@ def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path):
         session.wait_for("Hangup Caller")  # on the screen: in the form
         if time.monotonic() - typed_at < 1.5:  # (a loaded machine may be slower)
             assert not draft_path.exists()
-        os.kill(session.pid, signal.SIGHUP)  # as sshd does when the connection drops
-        status = session.wait(20)
+        os.kill(session.pid, signal_number)
+        ended = session.wait(20)
     finally:
         session.close()
-    assert status == 129  # ended by the hang-up, not killed by it
+    assert ended == status  # ended by the app on the signal (128 + its number), not killed
     draft = json.loads(draft_path.read_text())
     assert draft["caller_name"] == "Hangup Caller"
     assert stat.S_IMODE(draft_path.stat().st_mode) == 0o600

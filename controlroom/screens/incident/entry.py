@@ -1048,6 +1048,13 @@ class IncidentEntry(FramedScreen):
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DELAY_SECONDS, self.save_draft_now)
 
+    def has_unsaved_typing(self) -> bool:
+        """Something typed on this form is not yet an incident (quitting asks first)."""
+        if self._saving:
+            return False
+        self._sync_state_from_widgets()
+        return not self.state.is_blank()
+
     def save_draft_now(self) -> None:
         if self._draft_timer is not None:
             self._draft_timer.stop()
