@@ -88,19 +88,15 @@ async def test_dash_by_keys_scores_live_saves_and_raises_referrals(database, tmp
 
         await pilot.press(*"y" * 13)
         assert screen.cursor == 14
-        assert "Score 13 of 27 yes · ▲ MEDIUM" in shown(screen, "#dash-score")
+        assert "Score 13 of 27 yes · MEDIUM ▲▲" in shown(screen, "#dash-score")
         await pilot.press("y")
-        assert "Score 14 of 27 yes · ▲▲ HIGH RISK · answered 14 of 27" in shown(
-            screen, "#dash-score"
-        )
+        assert "Score 14 of 27 yes · HIGH ▲▲▲ · answered 14 of 27" in shown(screen, "#dash-score")
         await pilot.press("up")  # move back without answering, then change an answer
         await pilot.press("n")
         assert "Score 13 of 27" in shown(screen, "#dash-score") and screen.cursor == 15
         await pilot.press("y", *"n" * 11, "k")  # 15 yes ... 26 no, 27 not known
         assert screen.cursor == 27
-        assert "Score 14 of 27 yes · ▲▲ HIGH RISK · answered 27 of 27" in shown(
-            screen, "#dash-score"
-        )
+        assert "Score 14 of 27 yes · HIGH ▲▲▲ · answered 27 of 27" in shown(screen, "#dash-score")
         assert "27  Other serious concern" in screen_text(app)
         assert "not known" in screen_text(app)
 
@@ -139,9 +135,9 @@ async def test_judgement_raises_with_a_reason_at_its_field_and_never_lowers(
         await settle(pilot)
         screen = await open_dash(pilot, saved.reference)
         await pilot.press(*"n" * 27)
-        assert "Score 0 of 27 yes · STANDARD · answered 27" in shown(screen, "#dash-score")
+        assert "Score 0 of 27 yes · STANDARD ▲ · answered 27" in shown(screen, "#dash-score")
         await pilot.press("j")
-        assert "raised to ▲ MEDIUM" in shown(screen, "#dash-judgement")
+        assert "raised to MEDIUM ▲▲" in shown(screen, "#dash-judgement")
         assert app.focused.id == "judgement-reason"
         await pilot.press("escape")  # Esc from the field asks before dropping the answers
         await settle(pilot)
@@ -150,7 +146,7 @@ async def test_judgement_raises_with_a_reason_at_its_field_and_never_lowers(
         assert app.screen is screen
         screen.query_one("#dash-questions").focus()
         await pilot.press("j")  # next: HIGH
-        assert "raised to ▲▲ HIGH RISK" in shown(screen, "#dash-judgement")
+        assert "raised to HIGH ▲▲▲" in shown(screen, "#dash-judgement")
         await pilot.press("ctrl+s")  # no reason: refused at the field
         await settle(pilot)
         assert "raising the level needs a written reason" in shown(
@@ -174,7 +170,7 @@ async def test_judgement_raises_with_a_reason_at_its_field_and_never_lowers(
         )
         assert "answered 27 of 27" in shown(screen, "#dash-score")
         await pilot.press("j")
-        assert "raised to ▲ MEDIUM" in shown(screen, "#dash-judgement")
+        assert "raised to MEDIUM ▲▲" in shown(screen, "#dash-judgement")
         screen.query_one("#dash-questions").focus()
         await pilot.press("home", *"y" * 10)
         assert "Judgement dropped: the answers now give MEDIUM" in shown(screen, "#dash-judgement")

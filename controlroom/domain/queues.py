@@ -149,6 +149,11 @@ class RiskLevel(IntEnum):
     def symbols(self) -> str:
         return "▲" * int(self)
 
+    @property
+    def words(self) -> str:
+        """The level in words and symbols, as every screen shows it: "HIGH ▲▲▲"."""
+        return f"{self.word} {self.symbols}"
+
 
 # What THRIVE not assessed, or assessed without a stated level, counts as.
 THRIVE_UNSTATED = RiskLevel.MEDIUM
@@ -176,7 +181,7 @@ class RiskAssessment:
         """Risk as words and symbols, readable without colour: "HIGH ▲▲▲"."""
         if self.escalated:
             return f"ESCALATED {self.level.symbols}!"
-        return f"{self.level.word} {self.level.symbols}"
+        return self.level.words
 
 
 # THRIVE's risk part: its first word, read case-insensitively (ASCII letters only), after

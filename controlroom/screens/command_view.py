@@ -179,7 +179,7 @@ class CommandView(FramedScreen):
         total = sum(f.count for f in figures.queues)
         self.query_one("#command-title", Static).update(
             f"All queues: {total:,} waiting · "
-            f"{sum(f.breaches for f in figures.queues):,} over target"
+            f"{sum(f.breaches for f in figures.queues):,} over triage target"
         )
         for f in figures.queues:
             row = self.query_one(f"#command-{f.queue.value}", Horizontal)

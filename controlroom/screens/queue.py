@@ -67,8 +67,8 @@ COLUMNS = (
     ("grade", "Gr", 2),
     ("queue", "Q", 4),
     ("ref", "Reference", 16),
-    ("type", "Type", 10),
-    ("age", "Age", 8),
+    ("type", "Type", 9),
+    ("age", "Waiting", 9),
     ("claim", "Claimed", 10),
 )
 RISK_STYLES = {3: "bold red", 2: "yellow", 1: ""}
@@ -82,7 +82,8 @@ def risk_cell(row: QueueRow) -> Text:
 def age_cell(row: QueueRow, now: datetime) -> Text:
     age = now - row.entered_at
     over = age > row.target
-    return Text(format_age(age) + (" !" if over else ""), style="bold" if over else "", end="")
+    # The "!" first: a column too narrow for "71d 16h" cuts the hours, never the mark.
+    return Text(("! " if over else "") + format_age(age), style="bold" if over else "", end="")
 
 
 def claim_cell(row: QueueRow, me: int | None, now: datetime) -> Text:
@@ -579,7 +580,7 @@ class TriageQueue(FramedScreen):
         where = self.queue_filter.label if self.queue_filter else "All queues"
         text = f"{where}: {count:,} waiting"
         text += f" · oldest {format_age(oldest)}" if oldest is not None else ""
-        text += f" · {breaches:,} over target"
+        text += f" · {breaches:,} over triage target"
         self.query_one("#queue-summary", Static).update(text)
 
     def _show_filters(self) -> None:

@@ -41,6 +41,7 @@ from controlroom.domain.dash import (
     score,
 )
 from controlroom.domain.dash import REASON_MIN as JUDGEMENT_REASON_MIN
+from controlroom.domain.queues import RiskLevel as QueueRisk
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed
@@ -50,11 +51,8 @@ if TYPE_CHECKING:
     from controlroom.services.dash import DashSaved, DashView
 
 ANSWER_WORDS = {Answer.YES: "YES", Answer.NO: "no", Answer.NOT_KNOWN: "not known"}
-LEVEL_WORDS = {
-    RiskLevel.STANDARD: "STANDARD",
-    RiskLevel.MEDIUM: "▲ MEDIUM",
-    RiskLevel.HIGH: "▲▲ HIGH RISK",
-}
+# A DASH level in the words and symbols the queue shows for the same risk ("HIGH ▲▲▲").
+LEVEL_WORDS = {level: QueueRisk[level.name].words for level in RiskLevel}
 LABEL_WIDTH = 36
 
 
