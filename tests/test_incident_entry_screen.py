@@ -240,6 +240,30 @@ async def test_location_history_hazards_and_resident_markers_appear_on_entry(dat
     assert "!REGISTERED SEX OFFENDER" in text and "!VIOLENT" in text
 
 
+async def test_the_warnings_follow_the_location_when_it_changes(database, tmp_path):
+    location_id = add_location(
+        database, "12 Mill Lane", postcode="LS6 2AB", hazards=("DOG ON PREMISES",)
+    )
+    resident = add_person(database, "Dale", "Example", home=location_id)
+    add_marker(database, resident, "RSO")
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press("alt+l", *"LS6 2AB")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "HAZARD: DOG ON PREMISES" in screen_text(app)
+        # The caller corrects the address: the old one's warnings must not stay.
+        await pilot.press("alt+l", "ctrl+u", *"3 Other Road, LS7 1AA")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "DOG ON PREMISES" not in text and "Dale Example" not in text
+        await pilot.press("tab")
+        await settle(pilot)
+        assert "UNVERIFIED LOCATION" in screen_text(app)
+
+
 async def test_a_linked_persons_markers_show_in_words(database, tmp_path):
     person = add_person(database, "Morgan", "Testperson")
     add_marker(database, person, "DAPERP")

@@ -31,6 +31,9 @@ def marker_words(markers: Iterable) -> Content:
     return Content(", ").join(parts)
 
 
+LOCATION_PROMPT = "Set a location: its history and the people there show here."
+
+
 class WarningPanel(VerticalScroll):
     """Shows location context, linked persons and possible duplicate calls, in that order."""
 
@@ -56,11 +59,7 @@ class WarningPanel(VerticalScroll):
         # Possible duplicates first: they change what the operator should do next.
         yield Static("WARNINGS", classes="warning-heading", markup=False)
         yield Static(id="warning-duplicates", classes="-none warning-alarm")
-        yield Static(
-            "Set a location: its history and the people there show here.",
-            id="warning-location",
-            markup=False,
-        )
+        yield Static(LOCATION_PROMPT, id="warning-location", markup=False)
         yield Static(id="warning-persons", classes="-none")
 
     def show_location(self, context) -> None:
@@ -86,6 +85,11 @@ class WarningPanel(VerticalScroll):
                 lines.append(record_content(f" {person.name}"))
                 lines.append(Content("   ") + marker_words(person.markers))
         self.query_one("#warning-location", Static).update(Content("\n").join(lines))
+
+    def clear_location(self) -> None:
+        """The location is being changed: what the panel said about the last one (its
+        hazards, its people) no longer applies."""
+        self.query_one("#warning-location", Static).update(LOCATION_PROMPT)
 
     def show_unverified(self, text: str) -> None:
         self.query_one("#warning-location", Static).update(

@@ -477,6 +477,8 @@ class IncidentEntry(FramedScreen):
             if value != s.location_text:
                 s.location_text = value
                 s.location_id = None
+                # The last place's hazards and people no longer apply.
+                self.query_one(WarningPanel).clear_location()
                 self._clear_error("location_text")
                 self._show_location_status()
                 self._schedule_lookup("location", self.lookup_locations, value)
