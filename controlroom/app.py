@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from textual import events, on
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 
 from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
@@ -56,6 +56,13 @@ _ACTIVITY = (
     events.MouseScrollUp,
     events.Paste,
 )
+
+
+def entry_summary(state) -> str:
+    """An unsaved incident in a few words: its type, place and caller as typed."""
+    return " · ".join(
+        part for part in (state.type_text, state.location_text, state.caller_name) if part
+    )
 
 
 class QuitQuestion(ConfirmScreen):
@@ -210,7 +217,7 @@ class ControlRoomApp(App[int]):
                     # What is on screen, not what the messages in flight have reached.
                     screen._sync_state_from_widgets()
                     if not screen.state.is_blank():
-                        self.drafts.save(screen.state.to_draft())
+                        screen.journal.save(screen.state.to_draft())
                 except Exception:  # noqa: BLE001 - the draft written as typed stands
                     log.exception("could not write a draft on the way out")
 
@@ -351,28 +358,41 @@ class ControlRoomApp(App[int]):
         self.drafts = message.drafts
         self.sub_title = f"{self.operator.display_name} · {self.profile.environment.value}"
         self.switch_screen(HomeBoard())
-        if message.draft is not None:
-            self._offer_draft(message.draft)
+        self._offer_drafts(list(message.found))
         self.last_activity = self.clock()
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
 
-    def _offer_draft(self, draft: dict[str, object]) -> None:
+    def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
+        """Offer each incident the operator had not saved, one after another: y restores
+        it into a form of its own, n discards it."""
         from controlroom.screens.incident.entry import EntryState, IncidentEntry
+        from controlroom.services.drafts import form_key
 
+        if not found:
+            return
+        (journal, draft), rest = found[0], found[1:]
         state = EntryState.from_draft(draft)
-        summary = " · ".join(
-            part for part in (state.type_text, state.location_text, state.caller_name) if part
-        )
+        summary = entry_summary(state)
 
         def answered(restore: bool | None) -> None:
-            if restore:
-                self.push_screen(IncidentEntry(state))
-            else:
-                self.draft_journal.clear()
+            try:
+                if restore:
+                    form_journal = self.draft_journal.for_form(form_key(state.idempotency_key))
+                    if journal.path != form_journal.path:
+                        # Kept before forms had their own drafts: move it to the form's.
+                        form_journal.save(draft)
+                        journal.clear()
+                    self.push_screen(IncidentEntry(state))
+                else:
+                    journal.clear()
+            except OSError:
+                log.exception("could not move or clear a draft")
+            self._offer_drafts(rest)
 
+        left = f" ({len(rest)} more after this)" if rest else ""
         self.push_screen(
             ConfirmScreen(
-                "Restore the incident you had not saved?",
+                f"Restore the incident you had not saved?{left}",
                 (summary or "an incident form") + "\nn discards it for good.",
             ),
             answered,
@@ -409,11 +429,66 @@ class ControlRoomApp(App[int]):
         return True
 
     def action_new_incident(self) -> None:
-        from controlroom.screens.incident.entry import IncidentEntry
+        """F2: a new incident form; with one not yet saved (open beneath this screen, or
+        a draft whose form was closed), first ask whether to go back to it or start
+        another (screens/incident/open_forms.py)."""
+        from controlroom.screens.incident.entry import EntryState, IncidentEntry
+        from controlroom.screens.incident.open_forms import NEW_INCIDENT, OpenIncidents
+        from controlroom.services.drafts import form_key
 
-        if isinstance(self.screen, IncidentEntry):
+        forms = [s for s in self.screen_stack if isinstance(s, IncidentEntry)]
+        open_paths = {form.journal.path for form in forms}
+        waiting: list[tuple[DraftJournal, dict[str, object]]] = []
+        try:
+            for journal in self.draft_journal.all():
+                if journal.path not in open_paths and (draft := journal.load()) is not None:
+                    waiting.append((journal, draft))
+        except OSError:
+            log.exception("could not list the drafts")
+        unsaved = [form for form in forms if form.has_unsaved_typing()]
+        if not unsaved and not waiting:
+            if forms:  # a blank form already open: back to it rather than another
+                self._bring_up(forms[-1])
+            else:
+                self.push_screen(IncidentEntry())
             return
-        self.push_screen(IncidentEntry())
+        labels = [
+            (entry_summary(form.state) or "an incident being typed")
+            + (" (this form)" if form is self.screen else " (open)")
+            for form in unsaved
+        ]
+        labels += [
+            (entry_summary(EntryState.from_draft(draft)) or "an incident form") + " (draft)"
+            for _, draft in waiting
+        ]
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            if index == NEW_INCIDENT:
+                self.push_screen(IncidentEntry())
+            elif index < len(unsaved):
+                self._bring_up(unsaved[index])
+            else:
+                journal, draft = waiting[index - len(unsaved)]
+                state = EntryState.from_draft(draft)
+                form_journal = self.draft_journal.for_form(form_key(state.idempotency_key))
+                try:
+                    if journal.path != form_journal.path:
+                        form_journal.save(draft)
+                        journal.clear()
+                except OSError:
+                    log.exception("could not move a draft to its form")
+                self.push_screen(IncidentEntry(state))
+
+        self.push_screen(OpenIncidents(labels), chosen)
+
+    def _bring_up(self, form: Screen) -> None:
+        """Back to an open form: the screens above it close (every form's draft written
+        first: a form closed on the way stays a draft, listed at the next F2)."""
+        self.write_open_drafts()
+        while self.screen is not form and len(self.screen_stack) > 1:
+            self.pop_screen()
 
     def action_person_search(self) -> None:
         from controlroom.screens.person.search import PersonSearch

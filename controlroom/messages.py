@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 class SessionOpened(Message):
     """The operator signed in; the session carries who they are and the database's profile.
 
-    `drafts` is the operator's draft journal; `draft` what it held (an incident the
-    operator had not saved when the last session ended), or None.
+    `drafts` is the operator's draft journal; `found` each draft on disk with what it
+    holds (incidents the operator had not saved when a session ended), oldest first.
     """
 
     session: OpenedSession
     drafts: DraftJournal
-    draft: dict[str, object] | None
+    found: tuple[tuple[DraftJournal, dict[str, object]], ...] = ()
 
 
 @dataclass

@@ -142,3 +142,10 @@ async def burst(pilot, *keys: str) -> None:
         event.set_sender(pilot.app)
         driver.send_message(event)
     await settle(pilot)
+
+
+def draft_paths(data_dir: Path, username: str) -> list[Path]:
+    """Every draft `username` has on disk under `data_dir` (one per unsaved form)."""
+    from controlroom.services.drafts import draft_journal
+
+    return [journal.path for journal in draft_journal(data_dir, username).all()]

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from controlroom.data.models import Incident
 from controlroom.data.uow import Database
+from tests.apps import draft_paths
 from tests.databases import postgres_url
 from tests.factories import station_database
 from tests.terminal import TerminalSession, alt
@@ -25,20 +26,21 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def wait_for_draft(path, *texts: str, timeout: float = 15.0) -> dict:
+def wait_for_draft(data_dir, username: str, *texts: str, timeout: float = 15.0) -> dict:
+    """The one draft `username` has on disk, once it holds every one of `texts`."""
     deadline = time.monotonic() + timeout
+    paths: list = []
     while time.monotonic() < deadline:
-        if path.exists():
+        paths = draft_paths(data_dir, username)
+        if len(paths) == 1:
             try:
-                draft = json.loads(path.read_text())
-            except ValueError:
+                draft = json.loads(paths[0].read_text())
+            except (OSError, ValueError):
                 draft = None  # mid-replace: read again
             if draft and all(t in json.dumps(draft) for t in texts):
                 return draft
         time.sleep(0.05)
-    raise AssertionError(
-        f"the draft never held {texts}: {path.read_text() if path.exists() else 'no file'}"
-    )
+    raise AssertionError(f"the draft never held {texts}: drafts on disk {paths}")
 
 
 def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
@@ -52,7 +54,6 @@ def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
     for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
         env.pop(name, None)
     argv = [sys.executable, "-m", "controlroom", "--database-url", url]
-    draft_path = tmp_path / "drafts" / f"{getpass.getuser()}.json"
 
     first = TerminalSession(argv, env)
     try:
@@ -68,7 +69,9 @@ def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
         first.type("dom")
         first.drain(0.5)
         first.send("tab")
-        draft = wait_for_draft(draft_path, "Kill Test Caller", "7 Crash Street", "DOM")
+        draft = wait_for_draft(
+            tmp_path, getpass.getuser(), "Kill Test Caller", "7 Crash Street", "DOM"
+        )
         first.kill()
     finally:
         first.close()
@@ -115,6 +118,6 @@ def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
         assert [tuple(r) for r in rows] == [
             ("Kill Test Caller", "7 Crash Street", "DOM", draft["idempotency_key"])
         ]
-        assert not draft_path.exists()
+        assert draft_paths(tmp_path, getpass.getuser()) == []
     finally:
         database.dispose()

@@ -158,3 +158,25 @@ def test_each_operator_has_their_own_draft(tmp_path):
     mine.save({"who": "one"})
     theirs.save({"who": "two"})
     assert (mine.load(), theirs.load()) == ({"who": "one"}, {"who": "two"})
+
+
+def test_each_form_keeps_its_own_draft_and_an_operator_lists_only_theirs(tmp_path):
+    from controlroom.services.drafts import draft_journal, form_key
+
+    mine = draft_journal(tmp_path, "test")
+    other = draft_journal(tmp_path, "test.supervisor")  # a name that starts like mine
+    other.save({"caller_name": "Not Mine"})
+    first, second = (mine.for_form(form_key(key)) for key in ("key-one", "key-two"))
+    first.save({"caller_name": "One"})
+    second.save({"caller_name": "Two"})
+    mine.save({"caller_name": "Kept Before"})  # the single file of older versions
+    os.utime(first.path, (1_000_000, 1_000_000))  # oldest first, whatever the clock did
+    os.utime(second.path, (2_000_000, 2_000_000))
+    assert first.path != second.path
+    listed = mine.all()
+    assert [j.load()["caller_name"] for j in listed] == ["Kept Before", "One", "Two"]
+    assert [j.load()["caller_name"] for j in other.all()] == ["Not Mine"]
+    second.clear()
+    assert [j.load()["caller_name"] for j in mine.all()] == ["Kept Before", "One"]
+    with pytest.raises(ValueError):
+        mine.for_form("../escape")

@@ -19,7 +19,7 @@ from controlroom.screens.incident.entry import IncidentEntry
 from controlroom.screens.incident.view import IncidentView
 from controlroom.services import incidents
 from controlroom.services.drafts import draft_journal
-from tests.apps import build_app, screen_text, settle
+from tests.apps import build_app, draft_paths, screen_text, settle
 from tests.databases import SEED_ANCHOR
 from tests.factories import add_location, add_marker, add_person, staff_actor
 
@@ -90,7 +90,7 @@ async def test_an_incident_is_created_by_keys_alone(database, tmp_path):
     assert incident.caller_name == "Pat Caller" and incident.caller_relationship == "neighbour"
     assert incident.narrative == "Shouting next door."
     assert incident.domestic and incident.thrive_skipped and incident.location_id is None
-    assert not draft_journal(tmp_path, TEST_SUPERVISOR).path.exists()  # saved: the draft is gone
+    assert draft_paths(tmp_path, TEST_SUPERVISOR) == []  # saved: the draft is gone
 
 
 async def test_empty_grade_takes_the_suggestion_from_type_and_flags(database, tmp_path):
@@ -368,19 +368,19 @@ async def test_escape_asks_before_discarding_anything_typed(database, tmp_path):
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, HomeBoard)
-    assert not draft_journal(tmp_path, TEST_SUPERVISOR).path.exists()
+    assert draft_paths(tmp_path, TEST_SUPERVISOR) == []
 
 
 async def test_typing_reaches_a_private_draft_and_is_offered_back_next_time(database, tmp_path):
     app = build_app(database, tmp_path)
-    journal = draft_journal(tmp_path, TEST_SUPERVISOR)
     async with app.run_test(size=SIZE) as pilot:
         await open_form(pilot)
         await pilot.press(*"Draft Caller", "alt+l", *"9 Draft Road")
         await pilot.press("tab")  # leaving a field writes the draft at once
         await settle(pilot)
-        draft = json.loads(journal.path.read_text())
-        assert stat.S_IMODE(os.stat(journal.path).st_mode) == 0o600
+        [path] = draft_paths(tmp_path, TEST_SUPERVISOR)  # the form's own draft
+        draft = json.loads(path.read_text())
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         assert (draft["caller_name"], draft["location_text"]) == ("Draft Caller", "9 Draft Road")
     # The app is gone without saving; the next start offers the draft back.
     app = build_app(database, tmp_path)

@@ -26,6 +26,7 @@ from controlroom.services.access import PermissionDenied
 from controlroom.services.drafts import draft_journal
 from controlroom.services.session_lock import PinError, UnlockRefused
 from controlroom.services.staff import AccessRefused
+from tests.apps import draft_paths
 from tests.cli_harness import isolate_cli_environment, run_cli
 from tests.databases import SEED_ANCHOR, TEST_ADMIN, postgres_url
 from tests.factories import staff_actor, station_database
@@ -244,7 +245,6 @@ def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path, sig
     }
     for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
         env.pop(name, None)
-    draft_path = tmp_path / "drafts" / f"{getpass.getuser()}.json"
     session = TerminalSession([sys.executable, "-m", "controlroom", "--database-url", url], env)
     try:
         session.wait_for("Open incidents:")
@@ -256,12 +256,13 @@ def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path, sig
         session.type("Hangup Caller")
         session.wait_for("Hangup Caller")  # on the screen: in the form
         if time.monotonic() - typed_at < 1.5:  # (a loaded machine may be slower)
-            assert not draft_path.exists()
+            assert draft_paths(tmp_path, getpass.getuser()) == []
         os.kill(session.pid, signal_number)
         ended = session.wait(20)
     finally:
         session.close()
     assert ended == status  # ended by the app on the signal (128 + its number), not killed
+    [draft_path] = draft_paths(tmp_path, getpass.getuser())
     draft = json.loads(draft_path.read_text())
     assert draft["caller_name"] == "Hangup Caller"
     assert stat.S_IMODE(draft_path.stat().st_mode) == 0o600

@@ -1,8 +1,10 @@
 """The per-operator draft journal: the entry form's state, kept on the local disk so that
 a crash, a killed process or a dropped SSH link loses nothing typed.
 
-One JSON file per operator, `<directory>/drafts/<username>.json`, readable by its owner
-only (the directory 0700, the file 0600: a draft holds a caller's name and account).
+One JSON file per open entry form, `<directory>/drafts/<username>.<form>.json` (the
+form's idempotency key names it, so two forms, or two sessions of one operator, never
+write over each other; `<username>.json` is where a single draft was kept before, still
+read), readable by its owner only (the directory 0700, the file 0600: a draft holds a caller's name and account).
 Every save writes a new file beside the old one, flushes it to disk and renames it over
 the old one, so a reader (or the next start after a power cut) finds the old draft or
 the new one, never half of one. A file that cannot be read as a draft is moved aside,
@@ -12,8 +14,10 @@ not deleted, and the form starts empty: a damaged draft never stops the app.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 import secrets
 import stat
 from datetime import UTC, datetime
@@ -39,16 +43,62 @@ def _check_username(username: str) -> str:
     return username
 
 
-class DraftJournal:
-    """Save, load and clear one operator's draft."""
+def _check_form(form: str) -> str:
+    # Part of a file name: 32 hex digits (`form_key`), nothing else, so one operator's
+    # listing never takes "x.supervisor.json" (another operator's own draft) for a form.
+    if not _FORM.fullmatch(form):
+        raise ValueError(f"not a form key a draft can be kept under: {form!r}")
+    return form
 
-    def __init__(self, directory: Path, username: str) -> None:
+
+_FORM = re.compile(r"[0-9a-f]{32}")
+
+
+def form_key(idempotency_key: str) -> str:
+    """The file-name key of the form whose incident will carry `idempotency_key`."""
+    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+
+
+class DraftJournal:
+    """Save, load and clear one draft: the operator's own (`form` None: the one file kept
+    before forms had their own) or one entry form's (`for_form`)."""
+
+    def __init__(self, directory: Path, username: str, form: str | None = None) -> None:
         self.username = _check_username(username)
         self.directory = Path(directory) / "drafts"
+        self.form = None if form is None else _check_form(form)
 
     @property
     def path(self) -> Path:
-        return self.directory / f"{self.username}.json"
+        if self.form is None:
+            return self.directory / f"{self.username}.json"
+        return self.directory / f"{self.username}.{self.form}.json"
+
+    def for_form(self, form: str) -> DraftJournal:
+        """The journal of one entry form of this operator."""
+        return DraftJournal(self.directory.parent, self.username, form)
+
+    def all(self) -> list[DraftJournal]:
+        """Every draft this operator has on disk (the old single file first, then one per
+        form, oldest first)."""
+        found: list[tuple[float, DraftJournal]] = []
+        if not self.directory.is_dir():
+            return []
+        prefix = f"{self.username}."
+        for path in self.directory.iterdir():
+            name = path.name
+            if name == f"{self.username}.json":
+                found.append((float("-inf"), DraftJournal(self.directory.parent, self.username)))
+                continue
+            if not (name.startswith(prefix) and name.endswith(".json")):
+                continue
+            form = name[len(prefix) : -len(".json")]
+            if not _FORM.fullmatch(form):
+                continue  # temporary and set-aside files, another user's "name.x"
+            with contextlib.suppress(OSError):
+                found.append((path.stat().st_mtime, self.for_form(form)))
+        found.sort(key=lambda pair: (pair[0], pair[1].path.name))
+        return [journal for _, journal in found]
 
     def _ensure_directory(self) -> None:
         self.directory.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
@@ -115,7 +165,7 @@ class DraftJournal:
 
     def _move_aside(self) -> Path | None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        target = self.directory / f"{self.username}.json.corrupt-{stamp}"
+        target = self.directory / f"{self.path.name}.corrupt-{stamp}"
         try:
             os.replace(self.path, target)
         except OSError:

@@ -53,7 +53,12 @@ class SignInScreen(AppScreen[None]):
 
             opened = open_session(uow_factory, username, terminal)
             drafts = draft_journal(data_dir, opened.operator.username)
-            return SessionOpened(opened, drafts, drafts.load())
+            found = tuple(
+                (journal, draft)
+                for journal in drafts.all()
+                if (draft := journal.load()) is not None
+            )
+            return SessionOpened(opened, drafts, found)
 
         # A refusal (unknown or locked account, database not ready) or any failure closes
         # the door, with its reason in words.

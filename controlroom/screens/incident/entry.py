@@ -1050,6 +1050,13 @@ class IncidentEntry(FramedScreen):
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_DELAY_SECONDS, self.save_draft_now)
 
+    @property
+    def journal(self) -> DraftJournal:
+        """This form's own draft (its incident's idempotency key names it)."""
+        from controlroom.services.drafts import form_key
+
+        return self.app.draft_journal.for_form(form_key(self.state.idempotency_key))
+
     def has_unsaved_typing(self) -> bool:
         """Something typed on this form is not yet an incident (quitting asks first)."""
         if self._saving:
@@ -1066,7 +1073,7 @@ class IncidentEntry(FramedScreen):
         self.write_draft(self.state.to_draft())
 
     def write_draft(self, draft: dict[str, Any]) -> None:
-        journal = self.app.draft_journal
+        journal = self.journal
         self.run_service(
             lambda: journal.save(draft),
             lambda _: self.DraftWritten(),
@@ -1200,7 +1207,7 @@ class IncidentEntry(FramedScreen):
             app.uow_factory,
             app.actor,
             app.clock,
-            app.draft_journal,
+            self.journal,
         )
         grade_codes = self._grade_codes()
 
@@ -1253,7 +1260,7 @@ class IncidentEntry(FramedScreen):
             app.uow_factory,
             app.actor,
             app.clock,
-            app.draft_journal,
+            self.journal,
         )
 
         def link() -> SavedIncident:
@@ -1287,7 +1294,7 @@ class IncidentEntry(FramedScreen):
         if self._draft_timer is not None:
             self._draft_timer.stop()
         try:
-            self.app.draft_journal.clear()
+            self.journal.clear()
         except OSError:
             pass  # nothing to keep: the operator said discard
         self.dismiss()

@@ -1,0 +1,104 @@
+"""A second F2 never buries the call in progress: every unsaved incident is listed and
+one key away, each form keeps its own draft, and all of them are offered after a crash."""
+
+from __future__ import annotations
+
+from controlroom.screens.confirm import ConfirmScreen
+from controlroom.screens.incident.entry import IncidentEntry
+from controlroom.screens.incident.open_forms import OpenIncidents
+from controlroom.screens.person.search import PersonSearch
+from controlroom.services.drafts import draft_journal
+from tests.apps import build_app, screen_text, settle
+from tests.test_incident_entry_screen import TEST_SUPERVISOR
+
+SIZE = (80, 24)
+
+
+def caller(screen) -> str:
+    return screen.query_one("#caller-name").value
+
+
+async def new_form(pilot, name: str) -> IncidentEntry:
+    await pilot.press(*name)
+    await settle(pilot)
+    form = pilot.app.screen
+    assert isinstance(form, IncidentEntry) and caller(form) == name
+    return form
+
+
+async def test_a_second_f2_asks_and_the_first_call_is_one_key_away(database, tmp_path):
+    app = build_app(database, tmp_path)
+    journal = draft_journal(tmp_path, TEST_SUPERVISOR)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        first = await new_form(pilot, "First Caller")
+        await pilot.press("f3")  # a search for the first call
+        await settle(pilot)
+        assert isinstance(app.screen, PersonSearch)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, OpenIncidents)
+        assert "First Caller (open)" in screen_text(app)
+        await pilot.press("n")  # the second call
+        await settle(pilot)
+        second = await new_form(pilot, "Second Caller")
+        assert second is not first
+        # Each form has a draft of its own: the second never overwrote the first.
+        app.write_open_drafts()
+        drafts = sorted(d["caller_name"] for j in journal.all() if (d := j.load()))
+        assert drafts == ["First Caller", "Second Caller"]
+        await pilot.press("f2")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "First Caller (open)" in text and "Second Caller (this form)" in text
+        await pilot.press("1")  # back to the first call
+        await settle(pilot)
+        assert app.screen is first and caller(first) == "First Caller"
+        # The second form was closed on the way: its typing is a draft, listed.
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Second Caller (draft)" in screen_text(app)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentEntry) and caller(app.screen) == "Second Caller"
+
+
+async def test_f2_on_a_blank_form_stays_on_it(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen is form
+
+
+async def test_every_unsaved_incident_is_offered_after_a_restart(database, tmp_path):
+    journal = draft_journal(tmp_path, TEST_SUPERVISOR)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await new_form(pilot, "Alpha Caller")
+        await pilot.press("f2", "n")
+        await settle(pilot)
+        await new_form(pilot, "Bravo Caller")
+        app.write_open_drafts()  # as a hang-up or a quit does
+    assert len(journal.all()) == 2
+    again = build_app(database, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, ConfirmScreen)
+        assert "(1 more after this)" in screen_text(again)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(again.screen, ConfirmScreen)  # the second is offered next
+        await pilot.press("y")
+        await settle(pilot)
+        forms = [s for s in again.screen_stack if isinstance(s, IncidentEntry)]
+        assert sorted(caller(f) for f in forms) == ["Alpha Caller", "Bravo Caller"]
