@@ -15,6 +15,7 @@ from controlroom.screens.incident.actions import RegradeDialog
 from controlroom.screens.incident.entry import IncidentEntry
 from controlroom.screens.incident.view import IncidentView
 from controlroom.screens.person.new import NewPersonScreen
+from controlroom.screens.person.search import PersonSearch
 from tests.apps import build_app, burst, settle
 from tests.test_incident_view_screen import open_view, save_incident
 
@@ -79,3 +80,23 @@ async def test_a_burst_into_the_regrade_dialog_keeps_grade_and_reason_apart(
         assert value(dialog, "#reason") == "caller says it has calmed down"
         await burst(pilot, "ctrl+s")
         assert isinstance(app.screen, IncidentView)
+
+
+async def test_a_burst_through_the_open_incidents_list_starts_the_second_call(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "f2", *"First Caller", "f3", *"jones", "f2", "n", *"Second Caller")
+        forms = [s for s in app.screen_stack if isinstance(s, IncidentEntry)]
+        assert [value(f, "#caller-name") for f in forms] == ["First Caller", "Second Caller"]
+        assert app.screen is forms[-1]
+
+
+async def test_a_burst_through_a_question_answers_it(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "f2", *"Someone", "escape", "y", "f3", *"smith")
+        assert isinstance(app.screen, PersonSearch)
+        assert value(app.screen, "#person-search-query") == "smith"
+        assert not [s for s in app.screen_stack if isinstance(s, IncidentEntry)]

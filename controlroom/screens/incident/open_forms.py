@@ -56,6 +56,12 @@ class OpenIncidents(AppModal[int | None]):
         self.focus_now(listing)
 
     def on_key(self, event) -> None:
+        # Answered here, not only by the bindings: a key typed straight after the one
+        # that opened the dialog reaches it before its bindings are in the app's chain.
+        if event.character == "n":
+            event.stop()
+            self.dismiss(NEW_INCIDENT)
+            return
         if event.character and event.character.isdigit():
             index = int(event.character) - 1
             if 0 <= index < len(self.choices):
