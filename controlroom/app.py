@@ -135,6 +135,22 @@ class ControlRoomApp(App[int]):
             tooltip="Supervisors: every queue, DASH, referrals, overrides",
             show=False,
         ),
+        Binding(
+            "f7",
+            "incident_list",
+            "Incident list",
+            id="app.incident_list",
+            tooltip="Open incidents from every station, oldest first",
+            show=False,
+        ),
+        Binding(
+            "ctrl+o",
+            "open_by_reference",
+            "Open by reference",
+            id="app.open_by_reference",
+            tooltip="Open an incident by its reference or its last digits",
+            show=False,
+        ),
         Binding("escape", "back", "Back", id="app.back", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -412,6 +428,8 @@ class ControlRoomApp(App[int]):
                 "home",
                 "triage_queue",
                 "command_view",
+                "incident_list",
+                "open_by_reference",
             }
             and self.operator is None
         ):
@@ -424,6 +442,8 @@ class ControlRoomApp(App[int]):
             "home",
             "triage_queue",
             "command_view",
+            "incident_list",
+            "open_by_reference",
         } and isinstance(self.screen, ModalScreen):
             return False
         return True
@@ -489,6 +509,22 @@ class ControlRoomApp(App[int]):
         self.write_open_drafts()
         while self.screen is not form and len(self.screen_stack) > 1:
             self.pop_screen()
+
+    def action_incident_list(self) -> None:
+        from controlroom.screens.incident.listing import IncidentList
+
+        if isinstance(self.screen, IncidentList):
+            return
+        self.push_screen(IncidentList())
+
+    def action_open_by_reference(self) -> None:
+        from controlroom.screens.incident.listing import OpenByReference
+
+        def chosen(reference: str | None) -> None:
+            if reference:
+                self.open_incident(reference)
+
+        self.push_screen(OpenByReference(), chosen)
 
     def action_person_search(self) -> None:
         from controlroom.screens.person.search import PersonSearch

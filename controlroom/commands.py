@@ -5,14 +5,18 @@ Only actions that exist are offered; screens that later work adds register here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
+from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
     from controlroom.app import ControlRoomApp
+
+log = logging.getLogger("controlroom.commands")
 
 
 class ControlRoomCommands(Provider):
@@ -39,6 +43,16 @@ class ControlRoomCommands(Provider):
             ),
             ("Triage queue", "Items waiting for a decision: F5 or ctrl+t", app.action_triage_queue),
             (
+                "Incident list",
+                "Open incidents, every station, oldest first: F7",
+                app.action_incident_list,
+            ),
+            (
+                "Open incident by reference",
+                "Its reference or last digits: ctrl+o (or type them here)",
+                app.action_open_by_reference,
+            ),
+            (
                 "Command view",
                 "Supervisors: queues, DASH, referrals, overrides: F6",
                 app.action_command_view,
@@ -56,6 +70,8 @@ class ControlRoomCommands(Provider):
             yield DiscoveryHit(name, partial(self._run, callback), help=help_text)
 
     async def search(self, query: str) -> Hits:
+        async for hit in self._incidents(query):
+            yield hit
         matcher = self.matcher(query)
         for name, help_text, callback in self._commands():
             score = matcher.match(name)
@@ -63,6 +79,39 @@ class ControlRoomCommands(Provider):
                 yield Hit(
                     score, matcher.highlight(name), partial(self._run, callback), help=help_text
                 )
+
+    async def _incidents(self, query: str) -> Hits:
+        """Incidents whose reference the query is, or ends with ("0042", "cr-2026…"):
+        looked up (off the event loop) once the query holds a digit."""
+        import asyncio
+
+        app = self.control_room
+        typed = query.strip()
+        if app.operator is None or not any(c.isdigit() for c in typed):
+            return
+        from controlroom.services import incidents
+
+        try:
+            found = await asyncio.to_thread(
+                incidents.find_references, app.uow_factory(), app.actor, typed
+            )
+        except Exception:  # noqa: BLE001 - the palette offers nothing; the log has it
+            log.exception("the palette could not look a reference up")
+            return
+        for incident in found:
+            # Record text as a Text, never in the help line (Textual reads that as markup).
+            label = Text(
+                f"Open {incident.reference} · {incident.type_label} · {incident.location_text}",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+            yield Hit(
+                100.0,
+                label,
+                partial(self._run, partial(app.open_incident, incident.reference)),
+                text=incident.reference,
+                help=f"{incident.grade} · {incident.status.replace('_', ' ')}",
+            )
 
     async def _run(self, callback: Callable[[], Any]) -> None:
         result = callback()

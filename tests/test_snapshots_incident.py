@@ -150,3 +150,14 @@ def test_type_lookup_on_a_16_colour_linux_console(snap_compare, database, tmp_pa
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_incident_list(snap_compare, demo_app):
+    """F7: open incidents from every station, oldest first."""
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)

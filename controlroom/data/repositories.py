@@ -32,6 +32,7 @@ from controlroom.data.models import (
     WarningMarker,
     street_key,
 )
+from controlroom.data.search import LIKE_ESCAPE, like_pattern
 from controlroom.domain.incidents import (
     SIGNOFF_AWAITING,
     incident_reference,
@@ -314,6 +315,42 @@ class IncidentRepository:
             .order_by(Incident.opened_at.desc(), Incident.id.desc())
         ).all()
         return [(incident, kind, lat, lon) for incident, kind, lat, lon in rows]
+
+    def listing(
+        self,
+        *,
+        statuses: Sequence[str],
+        grades: Sequence[str] = (),
+        limit: int,
+    ) -> Sequence[tuple[Incident, str]]:
+        """Incidents in `statuses` (and `grades`, when given), oldest first: the longest
+        waiting at the top."""
+        query = (
+            select(Incident, IncidentType.label)
+            .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+            .where(Incident.status.in_(list(statuses)))
+        )
+        if grades:
+            query = query.where(Incident.grade.in_(list(grades)))
+        rows = self.session.execute(
+            query.order_by(Incident.opened_at, Incident.id).limit(limit)
+        ).all()
+        return [(incident, label) for incident, label in rows]
+
+    def references_ending(self, text: str, limit: int) -> Sequence[tuple[Incident, str]]:
+        """Incidents whose reference ends with `text` (any case), newest first."""
+        rows = self.session.execute(
+            select(Incident, IncidentType.label)
+            .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+            .where(
+                Incident.reference.like(
+                    like_pattern(text.upper(), before="%", after=""), escape=LIKE_ESCAPE
+                )
+            )
+            .order_by(Incident.opened_at.desc(), Incident.id.desc())
+            .limit(limit)
+        ).all()
+        return [(incident, label) for incident, label in rows]
 
     def recent(self, limit: int) -> Sequence[tuple[Incident, str]]:
         rows = self.session.execute(

@@ -302,8 +302,12 @@ class KeyGate:
         """Hand on the next waiting key, if nothing is on its way and the screen is ready."""
         if self._current is None and self.held and self._screen_ready():
             typed = self.held.popleft()
-            self._current = events.Key(typed.key, typed.character)
-            self.app.post_message(self._current)
+            key = self._current = events.Key(typed.key, typed.character)
+            # From the App, as the driver's keys are: a message stops bubbling at its
+            # sender, and one handed on from a screen's callback would never reach the
+            # App's bindings.
+            key.set_sender(self.app)
+            self.app.post_message(key)
 
 
 __all__ = [

@@ -16,6 +16,7 @@ Invariants:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, NoReturn
@@ -1066,6 +1067,74 @@ def recent_incidents(uow: UnitOfWork, actor: Actor, limit: int = 20) -> list[Inc
         )
         uow.commit()
         return summaries
+
+
+# How many incidents the list shows at most (oldest first: the longest waiting).
+LIST_LIMIT = 500
+# How many incidents "open by reference" offers when the typed end fits several.
+REFERENCE_MATCHES = 10
+
+
+def list_incidents(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    statuses: Sequence[str] = tuple(OPEN_STATUSES),
+    grades: Sequence[str] = (),
+    limit: int = LIST_LIMIT,
+) -> list[IncidentSummary]:
+    """Incidents by status (open ones by default) and grade, oldest first, for the
+    incident list. Audited ("incident.list") with the filters and the ids shown."""
+    with uow:
+        access.require(uow, actor, Action.INCIDENT_LIST, "incident")
+        summaries = [
+            _summary(i, label)
+            for i, label in uow.incidents.listing(
+                statuses=[str(s) for s in statuses], grades=list(grades), limit=limit
+            )
+        ]
+        audit.record(
+            uow,
+            actor,
+            "incident.list",
+            "incident",
+            None,
+            detail=f"statuses={','.join(map(str, statuses))}; grades={','.join(grades) or 'all'}; "
+            "shown: " + (",".join(str(s.id) for s in summaries) or "none"),
+        )
+        uow.commit()
+        return summaries
+
+
+def find_references(uow: UnitOfWork, actor: Actor, typed: str) -> list[IncidentSummary]:
+    """Incidents a typed reference may mean, newest first: the whole reference ("cr-2026
+    1202-0042", any case), or its end ("1202-0042", "0042": today's and earlier ones
+    ending so). Empty for text that is no part of a reference. Audited as a list."""
+    wanted = (typed or "").strip().upper()
+    if not wanted or not all(c.isalnum() or c == "-" for c in wanted) or len(wanted) > 24:
+        return []
+    with uow:
+        access.require(uow, actor, Action.INCIDENT_LIST, "incident")
+        exact = uow.incidents.by_reference(wanted)
+        if exact is not None:
+            kind = uow.reference.incident_type(exact.opening_type_code)
+            found = [_summary(exact, kind.label if kind else exact.opening_type_code)]
+        else:
+            found = [
+                _summary(i, label)
+                for i, label in uow.incidents.references_ending(wanted, REFERENCE_MATCHES)
+            ]
+        audit.record(
+            uow,
+            actor,
+            "incident.list",
+            "incident",
+            None,
+            detail=f"reference={wanted!r}; shown: "
+            + (",".join(str(s.id) for s in found) or "none"),
+        )
+        uow.commit()
+        return found
 
 
 # --- the log -----------------------------------------------------------------------------

@@ -56,8 +56,8 @@ class OpenIncidents(AppModal[int | None]):
         self.focus_now(listing)
 
     def on_key(self, event) -> None:
-        # Answered here, not only by the bindings: a key typed straight after the one
-        # that opened the dialog reaches it before its bindings are in the app's chain.
+        # n answered here as well as by the binding (the list would otherwise offer it to
+        # its own type-ahead first).
         if event.character == "n":
             event.stop()
             self.dismiss(NEW_INCIDENT)
