@@ -597,22 +597,24 @@ class ControlRoomApp(App[int]):
 
         if isinstance(self.screen, HelpScreen | SignInScreen):
             return
-        keys: list[KeyHelp] = []
-        seen: set[str] = set()
+        # Every key of a binding ("f2 / ctrl+n"): Textual lists each key on its own, with
+        # the binding's id on each.
+        shown: dict[str, tuple[list[str], str]] = {}
         for active in self.screen.active_bindings.values():
             binding = active.binding
             # Only Control Room's own bindings (they all carry ids); Textual's focus and
             # copy keys are not what an operator looks up here.
-            if not binding.id or binding.id in seen:
+            if not binding.id:
                 continue
-            seen.add(binding.id)
-            keys.append(
-                KeyHelp(
-                    keys=self.get_key_display(binding),
-                    description=binding.description or binding.tooltip or binding.action,
-                    binding_id=binding.id or "",
-                )
-            )
+            display = self.get_key_display(binding)
+            described = binding.description or binding.tooltip or binding.action
+            displays, _ = shown.setdefault(binding.id, ([], described))
+            if display not in displays:
+                displays.append(display)
+        keys = [
+            KeyHelp(keys=" / ".join(displays), description=described, binding_id=binding_id)
+            for binding_id, (displays, described) in shown.items()
+        ]
         keys.append(KeyHelp("ctrl+p", "Command palette", "app.command_palette"))
         title = type(self.screen).__name__
         self.push_screen(HelpScreen(getattr(self.screen, "TITLE", None) or title, keys))
