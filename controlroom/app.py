@@ -91,7 +91,9 @@ class ControlRoomApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "Control Room"
-    COMMANDS = App.COMMANDS | {ControlRoomCommands}
+    # Only Control Room's own commands: Textual's system ones (theme, screenshot, keys,
+    # maximise) are not an operator's, and a screenshot would write record data to disk.
+    COMMANDS = {ControlRoomCommands}
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [

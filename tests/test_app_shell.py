@@ -207,6 +207,26 @@ async def test_command_palette_offers_the_apps_commands(database, tmp_path):
         assert isinstance(app.screen, HelpScreen)
 
 
+async def test_the_palette_offers_no_textual_system_commands(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press("e")  # in Screenshot, Theme, Keys and in ours
+        await until(
+            pilot,
+            lambda: any(
+                "Person search" in str(option.prompt)
+                for option in app.screen.query_one(CommandList).options
+            ),
+        )
+        await settle(pilot)
+        prompts = " ".join(str(o.prompt) for o in app.screen.query_one(CommandList).options)
+        for system in ("Screenshot", "Theme", "Maximize", "Show keys"):
+            assert system not in prompts
+
+
 async def test_keymap_from_settings_remaps_a_binding_by_id(database, tmp_path):
     from dataclasses import replace
 

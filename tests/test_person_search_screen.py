@@ -109,3 +109,19 @@ async def test_hostile_query_text_is_harmless(database, tmp_path):
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, PersonSearch)
         assert "SEARCH FAILED" not in screen_text(app)
+
+
+async def test_a_full_page_says_more_may_match_not_how_many_were_found(
+    database, supervisor, tmp_path
+):
+    for n in range(22):
+        add_person(database, f"Alex{chr(97 + n)}", "Pagefull", date_of_birth=date(1980, 1, 1 + n))
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press(*"pagefull")
+        await until(pilot, lambda: "shown" in screen_text(app) or "found" in screen_text(app))
+        text = screen_text(app)
+        assert "the best 20 shown; more may match" in text and "20 found" not in text

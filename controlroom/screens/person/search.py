@@ -100,6 +100,10 @@ def _counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+# The most hits a search shows: the best by rank (the status line says when it is full).
+SHOWN = 20
+
+
 class PersonSearch(FramedScreen):
     TITLE = "Person search"
 
@@ -188,7 +192,7 @@ class PersonSearch(FramedScreen):
         uow_factory, actor, clock, zone = app.uow_factory, app.actor, app.clock, app.zone
         self.run_service(
             lambda: person_search.search_persons(
-                uow_factory(), actor, text, today=clock().astimezone(zone).date()
+                uow_factory(), actor, text, today=clock().astimezone(zone).date(), limit=SHOWN
             ),
             lambda hits: self.Found(text, hits),
             doing="search for the person",
@@ -239,7 +243,13 @@ class PersonSearch(FramedScreen):
                 address,
                 key=str(hit.person_id),
             )
-        if self.hits:
+        if len(self.hits) >= SHOWN:
+            # A full page says so: "20 found" read as if no one else matched.
+            status.update(
+                f"the best {SHOWN} shown; more may match: add a date of birth or a postcode"
+                " · Down, then Enter opens a record"
+            )
+        elif self.hits:
             status.update(f"{len(self.hits)} found — Down, then Enter opens a record")
         elif message.query.strip():
             status.update("No one found. Try fewer letters, a date of birth or a postcode.")
