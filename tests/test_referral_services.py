@@ -158,3 +158,24 @@ def test_a_referral_is_sent_then_acknowledged_with_due_times_and_audit(database,
     assert counts == {"created": 2, "sent": 2, "acknowledged": 1}
     with pytest.raises(referrals.ReferralNotFound):
         referrals.mark_sent(database.uow(), operator, 999_999, NOW)
+
+
+def test_the_incident_log_tells_the_dash_and_every_referral_step(database, operator):
+    from controlroom.services import incidents
+    from tests.databases import SEED_ANCHOR
+
+    incident_id = new_incident(database, operator, type_code="DOM", child_present=True)
+    marac, _children = dash.record_dash(
+        database.uow(), operator, incident_id, high(), NOW
+    ).referrals
+    referrals.mark_sent(database.uow(), operator, marac.id, NOW + timedelta(hours=1))
+    referrals.mark_acknowledged(database.uow(), operator, marac.id, NOW + timedelta(hours=2))
+    detail = incidents.view_incident_by_id(
+        database.uow(), operator, incident_id, today=SEED_ANCHOR.date()
+    )
+    story = [(e.kind, e.text) for e in detail.log if e.kind in {"dash", "referral"}]
+    assert story[0][0] == "dash" and story[0][1].startswith("DASH recorded: HIGH risk, score")
+    texts = [text for kind, text in story if kind == "referral"]
+    assert any(t.startswith("Referral to MARAC raised") for t in texts)
+    assert any(t.startswith("Referral to children's services raised") for t in texts)
+    assert "Referral to MARAC sent" in texts and "Referral to MARAC acknowledged" in texts

@@ -46,6 +46,10 @@ class LogKind(StrEnum):
     MERGED_CALL = "merged_call"
     CORRECTION = "correction"
     CLOSURE = "closure"
+    DASH = "dash"  # a DASH risk assessment recorded
+    REFERRAL = "referral"  # a safeguarding referral raised, sent or acknowledged
+    SIGNOFF = "signoff"  # a no-crime closure signed off by a supervisor
+    OVERRIDE = "override"  # a safeguarding rule overridden (domain.safeguarding)
 
 
 class NsirHeading(StrEnum):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from controlroom.data.models import DashAssessment
 from controlroom.domain.dash import (
+    QUESTIONS,
     Answer,
     DashError,
     RiskLevel,
@@ -24,8 +25,9 @@ from controlroom.domain.dash import (
     encode_answers,
 )
 from controlroom.domain.identity import Actor
+from controlroom.domain.incidents import LogKind
 from controlroom.domain.permissions import Action
-from controlroom.services import access, audit
+from controlroom.services import access, audit, incident_log
 from controlroom.services.fields import FieldError
 from controlroom.services.queues import route_incident
 from controlroom.services.referrals import ReferralInfo, raise_referrals
@@ -195,6 +197,23 @@ def record_dash(
             incident.id,
             justification=result.judgement_reason,
             detail=detail,
+        )
+        incident_log.append(
+            uow,
+            actor,
+            incident.id,
+            LogKind.DASH,
+            f"DASH recorded: {RiskLevel(row.level).label} risk, score {row.score} of "
+            f"{len(QUESTIONS)}"
+            + (
+                f" (raised by judgement from {RiskLevel(row.score_level).label}: "
+                f"{row.judgement_reason})"
+                if row.judgement_level
+                else ""
+            )
+            + ("; replaces the earlier DASH" if previous is not None else ""),
+            now,
+            new=row.level,
         )
         referrals = raise_referrals(uow, actor, incident, now, dash_assessment_id=row.id)
         # The queues order by DASH level and escalate a DA incident without one: every

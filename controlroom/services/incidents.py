@@ -56,7 +56,7 @@ from controlroom.domain.permissions import (
 )
 from controlroom.domain.postcode import find_postcode, postcode_problem
 from controlroom.domain.safeguarding import GuardedAction, guarded_action
-from controlroom.services import access, audit, fields
+from controlroom.services import access, audit, fields, incident_log
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
@@ -640,18 +640,7 @@ def _log(
     new: str | None = None,
     key: str | None = None,
 ) -> IncidentLogEntry:
-    entry = IncidentLogEntry(
-        incident_id=incident_id,
-        entered_at=now,
-        entered_by_id=actor.staff_id,
-        kind=kind.value,
-        text=text,
-        old_value=old,
-        new_value=new,
-        idempotency_key=key,
-    )
-    uow.incidents.add_log_entry(entry)
-    return entry
+    return incident_log.append(uow, actor, incident_id, kind, text, now, old=old, new=new, key=key)
 
 
 def _require_operator(actor: Actor) -> int:
@@ -1576,7 +1565,7 @@ def sign_off_closure(
                 uow,
                 actor,
                 incident.id,
-                LogKind.NOTE,
+                LogKind.SIGNOFF,
                 "No-crime closure signed off" + (f": {why}" if why else ""),
                 now,
             )

@@ -31,8 +31,9 @@ from controlroom.domain.dash import (
     triggers,
 )
 from controlroom.domain.identity import Actor
+from controlroom.domain.incidents import LogKind
 from controlroom.domain.permissions import Action
-from controlroom.services import access, audit
+from controlroom.services import access, audit, incident_log
 from controlroom.services.audit import Outcome
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
@@ -140,6 +141,13 @@ def referral_facts(uow: UnitOfWork, incident: Incident, now: datetime) -> Referr
     )
 
 
+def _kind_words(kind: str) -> str:
+    """A referral's recipient as the log says it: "MARAC", "children's services"."""
+    return {"marac": "MARAC", "childrens_services": "children's services"}.get(
+        kind, kind.replace("_", " ")
+    )
+
+
 def raise_referrals(
     uow: UnitOfWork,
     actor: Actor,
@@ -179,6 +187,15 @@ def raise_referrals(
             "referral",
             row.id,
             detail=f"incident {incident.id}: {row.kind}; triggers {found}",
+        )
+        incident_log.append(
+            uow,
+            actor,
+            incident.id,
+            LogKind.REFERRAL,
+            f"Referral to {_kind_words(row.kind)} raised ({found.replace(',', ', ')})",
+            now,
+            new=row.status,
         )
     return referral_infos(uow, rows)
 
@@ -265,6 +282,15 @@ def _step(
             "referral",
             row.id,
             detail=f"incident {row.incident_id}: {row.kind} {wanted.value}",
+        )
+        incident_log.append(
+            uow,
+            actor,
+            row.incident_id,
+            LogKind.REFERRAL,
+            f"Referral to {_kind_words(row.kind)} {wanted.value}",
+            now,
+            new=wanted.value,
         )
         info = referral_infos(uow, [row])[0]
         uow.commit()

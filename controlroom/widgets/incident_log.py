@@ -29,6 +29,10 @@ KIND_WORDS = {
     "merged_call": "MERGED CALL",
     "correction": "CORRECTION",
     "closure": "CLOSED",
+    "dash": "DASH",
+    "referral": "REFERRAL",
+    "signoff": "SIGNED OFF",
+    "override": "OVERRIDE",
 }
 
 
