@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import events, on
 from textual.app import App
@@ -593,6 +593,24 @@ class ControlRoomApp(App[int]):
     def sign_in_refused(self, message: SignInRefused) -> None:
         self.refusal = message.reason
         self.exit(return_code=2)
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: Textual's palette; on a 16-colour console its emoji search icon (which
+        a Linux console cannot draw) becomes ">"."""
+        from textual.command import CommandPalette, SearchIcon
+
+        if not self.use_command_palette or CommandPalette.is_open(cast(App, self)):
+            return
+        palette = CommandPalette(id="--command-palette")
+        self.push_screen(palette)
+        if self.use_ansi:
+
+            def plain_icon() -> None:
+                for icon in palette.query(SearchIcon):
+                    icon.icon = ">"
+                    icon.refresh()  # a `var`: setting it draws nothing by itself
+
+            palette.call_after_refresh(plain_icon)
 
     def action_help(self) -> None:
         from controlroom.screens.help import HelpScreen, KeyHelp

@@ -227,6 +227,16 @@ async def test_the_palette_offers_no_textual_system_commands(database, tmp_path)
             assert system not in prompts
 
 
+async def test_the_palette_draws_no_emoji_on_a_linux_console(database, tmp_path):
+    app = build_app(database, tmp_path, term="linux")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "\U0001f50e" not in text and "> " in text
+
+
 async def test_keymap_from_settings_remaps_a_binding_by_id(database, tmp_path):
     from dataclasses import replace
 
