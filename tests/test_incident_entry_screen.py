@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
+from textual import events
 
 from controlroom.data.models import Incident, IncidentLogEntry, IncidentPerson
 from controlroom.screens.confirm import ConfirmScreen
@@ -487,3 +488,26 @@ async def test_the_configured_window_decides_what_counts_as_a_duplicate_call(dat
         await pilot.press("enter", *"dom", "tab")
         await settle(pilot)
         assert "POSSIBLE SAME INCIDENT" not in screen_text(app)
+
+
+async def test_the_narrative_limit_holds_as_you_type_and_paste(database, tmp_path):
+    from controlroom.domain.incidents import TEXT_LIMIT
+
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press("alt+n", *"Start. ")
+        app.post_message(events.Paste("y" * 9_000))  # as the terminal delivers a paste
+        await settle(pilot)
+        narrative = app.screen.query_one("#narrative")
+        assert len(narrative.text) == TEXT_LIMIT
+        assert narrative.text.startswith("Start. yyy")
+        error = field_error(app, "narrative")
+        assert "the limit is 8,000 characters: 1,007 typed or pasted were not taken" in error
+        await pilot.press("z")  # one more key at the limit: not taken
+        await settle(pilot)
+        assert len(narrative.text) == TEXT_LIMIT and "z" not in narrative.text
+        assert "8,000 / 8,000" in screen_text(app)
+        await pilot.press("backspace", "!")
+        await settle(pilot)
+        assert narrative.text.endswith("y!") and len(narrative.text) == TEXT_LIMIT

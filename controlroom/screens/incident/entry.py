@@ -43,6 +43,7 @@ from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.flag_box import FlagBox as Checkbox
+from controlroom.widgets.limited_text import LimitedTextArea
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
 from controlroom.widgets.warning_panel import WarningPanel
@@ -411,7 +412,9 @@ class IncidentEntry(FramedScreen):
                         IncidentFlag("possible_crime").label.capitalize(), id="flag-possible_crime"
                     )
                 yield Label("Narrative", classes="field-label")
-                yield TextArea(id="narrative", soft_wrap=True, show_line_numbers=False)
+                yield LimitedTextArea(
+                    id="narrative", soft_wrap=True, show_line_numbers=False, max_length=TEXT_LIMIT
+                )
                 yield Static("", id="narrative-count", classes="field-hint", markup=False)
                 yield Static("", id="narrative-error", classes="field-error", markup=False)
                 with Horizontal(classes="row"):
@@ -520,8 +523,17 @@ class IncidentEntry(FramedScreen):
             return
         self.state.narrative = event.text_area.text
         self._show_narrative_count()
-        self._clear_error("narrative")
+        if len(self.state.narrative) < TEXT_LIMIT:  # at the limit, "not taken" stays said
+            self._clear_error("narrative")
         self._schedule_draft()
+
+    @on(LimitedTextArea.Refused, "#narrative")
+    def narrative_full(self, event: LimitedTextArea.Refused) -> None:
+        self._show_error(
+            "narrative",
+            f"the limit is {TEXT_LIMIT:,} characters: {event.dropped:,} typed or pasted "
+            "were not taken",
+        )
 
     @on(Input.Blurred)
     def field_left(self, event: Input.Blurred) -> None:
@@ -802,8 +814,11 @@ class IncidentEntry(FramedScreen):
 
     def _clear_error(self, field_name: str) -> None:
         for widget in self.query(f"#{field_name}-error").results(Static):
-            widget.update("")
-            widget.remove_class("-shown")
+            # Only a shown error is cleared: an update lays the form out again, and the
+            # narrative asks this on every key.
+            if widget.has_class("-shown"):
+                widget.update("")
+                widget.remove_class("-shown")
 
     def _show_location_status(self) -> None:
         status = self.query_one("#location-status", Static)
@@ -817,7 +832,11 @@ class IncidentEntry(FramedScreen):
     def _show_narrative_count(self) -> None:
         length = len(self.state.narrative)
         counter = self.query_one("#narrative-count", Static)
-        counter.update(f"{length:,} / {TEXT_LIMIT:,} characters" if length else "")
+        words = f"{length:,} / {TEXT_LIMIT:,} characters" if length else ""
+        before = str(counter.content)
+        if before != words:
+            # One line while there is text: a new layout only when it appears or goes.
+            counter.update(words, layout=bool(before) != bool(words))
         counter.set_class(length > TEXT_LIMIT, "-over")
 
     # --- jumping around ----------------------------------------------------------------------
