@@ -511,3 +511,21 @@ async def test_the_narrative_limit_holds_as_you_type_and_paste(database, tmp_pat
         await pilot.press("backspace", "!")
         await settle(pilot)
         assert narrative.text.endswith("y!") and len(narrative.text) == TEXT_LIMIT
+
+
+async def test_no_stale_no_match_hint_after_a_person_is_linked(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_form(pilot)
+        await pilot.press("alt+p", *"Nobody Knownperson")
+        await settle(pilot)
+        assert "No match" in screen_text(app)
+        await pilot.press("alt+a")
+        await settle(pilot)
+        await pilot.press("tab", "tab", *"01/02/1990", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "VICTIM: Nobody Knownperson" in text
+        assert "No match" not in text

@@ -759,6 +759,8 @@ class IncidentEntry(FramedScreen):
         )
         self.query_one("#person-query", Input).value = ""
         self.query_one("#person-matches", MatchList).hide()
+        # What the hint said was about the search just answered: it no longer applies.
+        self.query_one("#person-hint", Static).update("")
         self._show_linked_persons()
         self.save_draft_now()
 
@@ -1000,11 +1002,13 @@ class IncidentEntry(FramedScreen):
                 for p in self.person_matches
             ]
         )
-        self.query_one("#person-hint", Static).update(
-            "Enter links the highlighted person"
-            if self.person_matches
-            else "No match. Check the spelling, or link them later from the incident."
-        )
+        if self.person_matches:
+            hint = "Enter links the highlighted person"
+        elif message.query.strip():
+            hint = "No match. Check the spelling, or link them later from the incident."
+        else:
+            hint = ""  # nothing asked (the field was just emptied): nothing to say
+        self.query_one("#person-hint", Static).update(hint)
 
     @on(PersonMarkersLoaded)
     def person_markers_loaded(self, message: PersonMarkersLoaded) -> None:
