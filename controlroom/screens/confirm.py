@@ -5,13 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from controlroom.screens.seam import AppModal
 from controlroom.widgets.record_text import record_content
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(AppModal[bool]):
     """Asks `question`; `y` answers yes, `n` or Esc answers no. Dismisses with the answer."""
 
     BINDINGS = [

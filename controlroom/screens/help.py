@@ -8,8 +8,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from controlroom.screens.seam import AppModal
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +20,7 @@ class KeyHelp:
     binding_id: str
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(AppModal[None]):
     """Lists the bindings that were active on the screen beneath, then gets out of the way."""
 
     BINDINGS = [

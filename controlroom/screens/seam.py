@@ -223,7 +223,21 @@ class AppScreen(Screen[ScreenResultT]):
 
 
 class AppModal(AppScreen[ScreenResultT], ModalScreen[ScreenResultT]):
-    """A dialog of Control Room: answered or dismissed before the operator goes on."""
+    """A dialog of Control Room: answered or dismissed before the operator goes on.
+
+    A dialog covers the screen beneath, and with it that screen's TRAINING or TEST
+    banner: each dialog shows the banner again, on its own top line."""
+
+    @on(events.Mount)
+    def _environment_banner(self) -> None:
+        from controlroom.widgets.environment_banner import EnvironmentBanner
+
+        profile = getattr(self.app, "profile", None)
+        if profile is not None:  # signed in: the database's environment is known
+            self.mount(
+                EnvironmentBanner(profile.environment, synthetic=profile.synthetic),
+                before=0,
+            )
 
 
 class KeyHandled(Message):
