@@ -52,6 +52,16 @@ def _merge_line(merge: MergeInfo, zone: tzinfo) -> str:
     )
 
 
+# The person's incidents at 80 columns: (label, width).
+INCIDENT_COLUMNS = (
+    ("Reference", 16),
+    ("Opened", 8),
+    ("Type", 22),
+    ("Role", 8),
+    ("Status", 10),
+)
+
+
 class PersonRecordScreen(FramedScreen):
     TITLE = "Person record"
 
@@ -114,7 +124,9 @@ class PersonRecordScreen(FramedScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#person-incidents", DataTable)
-        table.add_columns("Reference", "Opened", "Type", "Role", "Status")
+        # Widths that fit 80 columns with Role and Status whole (the type is cut first).
+        for label, width in INCIDENT_COLUMNS:
+            table.add_column(label, width=width)
         self.load()
 
     def action_reload(self) -> None:
@@ -261,9 +273,12 @@ class PersonRecordScreen(FramedScreen):
                 Text(incident.opened_at.astimezone(zone).strftime("%d/%m/%y")),
                 record_text(incident.type_label),
                 Text(incident.role),
-                Text(incident.status),
+                Text(incident.status.replace("_", " ")),
                 key=incident.reference,
             )
+        if record.incidents and not isinstance(self.focused, DataTable):
+            # Enter opens the highlighted incident straight away, without a Tab first.
+            self.focus_now(table)
         lines = []
         if record.merged_records:
             lines.append(Content.styled("MERGED INTO THIS RECORD — u undoes the latest", "bold"))
