@@ -541,3 +541,56 @@ def test_demo_reset_refuses_to_wipe_a_database_that_is_not_training(run, upgrade
     assert environment_of(upgraded) == ("production", False)
     assert Path(make_url(upgraded).database).is_file()
     assert signed_in(apps) == []
+
+
+def test_staff_set_role_and_deactivate_a_leaver(run, upgraded):
+    run(
+        "staff",
+        "add",
+        "rleaver",
+        "--role",
+        "call handler",
+        "--name",
+        "R Leaver",
+        "--database-url",
+        upgraded,
+    )
+    changed = run(
+        "staff", "set-role", "rleaver", "--role", "dispatcher", "--database-url", upgraded
+    )
+    assert (changed.code, changed.out) == (0, "rleaver is now dispatcher\n")
+    ended = run("staff", "deactivate", "rleaver", "--database-url", upgraded)
+    assert ended.code == 0 and "no longer has access" in ended.out
+    listed = run("staff", "list", "--database-url", upgraded)
+    row = next(line for line in listed.out.splitlines() if "rleaver" in line)
+    assert "dispatcher" in row and "inactive" in row
+    again = run("staff", "deactivate", "rleaver", "--database-url", upgraded)
+    assert again.code != 0 and "no longer has access" in again.err
+    nobody = run("staff", "set-role", "nobody", "--role", "analyst", "--database-url", upgraded)
+    assert nobody.code != 0 and "not enrolled" in nobody.err
+    own = run("staff", "deactivate", OS_USER, "--database-url", upgraded)
+    assert own.code != 0 and "your own access" in own.err
+    actions = [a for _, a, o in audit_trail(upgraded) if o == "success"]
+    assert "staff.set_role" in actions and "staff.deactivate" in actions
+
+
+def test_staff_set_pin_checks_the_account_before_asking(run, upgraded, monkeypatch):
+    import getpass as getpass_module
+
+    asked = []
+    monkeypatch.setattr(getpass_module, "getpass", lambda prompt="": asked.append(prompt) or "")
+    refused = run("staff", "set-pin", "nobody", "--database-url", upgraded)
+    assert refused.code != 0 and "not an enrolled, active account" in refused.err
+    assert asked == []  # never asked for a PIN for nobody
+
+
+def test_staff_set_pin_without_a_terminal_says_so_without_a_traceback(run, upgraded, monkeypatch):
+    import getpass as getpass_module
+
+    def no_terminal(prompt=""):
+        raise EOFError
+
+    monkeypatch.setattr(getpass_module, "getpass", no_terminal)
+    result = run("staff", "set-pin", "--database-url", upgraded)
+    assert result.code != 0 and "needs a terminal" in result.err
+    assert "Traceback" not in result.err and "EOFError" not in result.err

@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("lock", "unlock"):
         sub = staff.add_parser(action, parents=[common], help=f"{action} an account")
         sub.add_argument("username")
+    set_role = staff.add_parser("set-role", parents=[common], help="change an account's role")
+    set_role.add_argument("username")
+    set_role.add_argument("--role", required=True)
+    end = staff.add_parser(
+        "deactivate", parents=[common], help="end an account's access for good (a leaver)"
+    )
+    end.add_argument("username")
     pin = staff.add_parser(
         "set-pin", parents=[common], help="set the PIN that unlocks an idle session (prompted)"
     )

@@ -1,4 +1,5 @@
-"""`controlroom staff`: enrol, list, lock, unlock and set PINs (administrators)."""
+"""`controlroom staff`: enrol, list, lock, unlock, change roles, end access and set PINs
+(administrators; a PIN also for oneself)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def cmd_staff(args) -> int:
             _print_staff(staff.list_staff(database.uow(), actor))
         elif args.staff_command == "set-pin":
             _set_pin(database, actor, args.username or actor.username)
+        elif args.staff_command == "set-role":
+            try:
+                role = parse_role(args.role)
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+            changed = staff.set_role(database.uow(), actor, args.username, role)
+            print(f"{changed.username} is now {changed.role.value}")
+        elif args.staff_command == "deactivate":
+            ended = staff.deactivate(database.uow(), actor, args.username)
+            print(f"{ended.username} no longer has access (their records keep their name)")
         else:
             changed = staff.set_locked(
                 database.uow(), actor, args.username, args.staff_command == "lock"
@@ -57,10 +68,17 @@ def cmd_staff(args) -> int:
 
 def _set_pin(database, actor, username: str) -> None:
     """Prompt for the PIN twice (not echoed, never an argument) and store its hash."""
+    from controlroom.services import staff
     from controlroom.services.session_lock import PinError, check_pin_rules, set_pin
 
-    first = getpass.getpass(f"New PIN for {username} (4 to 12 digits): ")
-    again = getpass.getpass("The same PIN again: ")
+    # The account first: nobody is asked for a PIN for an account that does not exist.
+    if username != actor.username and not staff.is_enrolled(database.uow(), actor, username):
+        raise CliError(f"set-pin: {username!r} is not an enrolled, active account")
+    try:
+        first = getpass.getpass(f"New PIN for {username} (4 to 12 digits): ")
+        again = getpass.getpass("The same PIN again: ")
+    except EOFError:
+        raise CliError("set-pin needs a terminal to ask for the PIN on; nothing changed") from None
     if first != again:
         raise CliError("the two PINs differ; nothing changed")
     try:

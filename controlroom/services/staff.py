@@ -205,6 +205,52 @@ def set_locked(uow: UnitOfWork, actor: Actor, username: str, locked: bool) -> St
         return _member(staff)
 
 
+def set_role(uow: UnitOfWork, actor: Actor, username: str, role: Role) -> StaffMember:
+    """Change a member of staff's role (audited `staff.set_role`, old -> new). The new role
+    applies from their next action: services read the role on record."""
+    with uow:
+        _require_administrator(uow, actor, "staff.set_role", username)
+        staff = uow.staff.by_username(username)
+        if staff is None:
+            raise StaffError(f"{username!r} is not enrolled")
+        if staff.username == actor.username:
+            raise StaffError("you cannot change your own role; ask another administrator")
+        old = staff.role
+        staff.role = role.value
+        audit.record(
+            uow, actor, "staff.set_role", "staff", staff.id, detail=f"role {old} -> {role.value}"
+        )
+        uow.commit()
+        return _member(staff)
+
+
+def deactivate(uow: UnitOfWork, actor: Actor, username: str) -> StaffMember:
+    """End a member of staff's access for good (a leaver): they can no longer sign in;
+    their name stays on everything they recorded. Audited `staff.deactivate`."""
+    with uow:
+        _require_administrator(uow, actor, "staff.deactivate", username)
+        staff = uow.staff.by_username(username)
+        if staff is None:
+            raise StaffError(f"{username!r} is not enrolled")
+        if staff.username == actor.username:
+            raise StaffError("you cannot end your own access; ask another administrator")
+        if not staff.active:
+            raise StaffError(f"{username!r} no longer has access")
+        staff.active = False
+        audit.record(uow, actor, "staff.deactivate", "staff", staff.id)
+        uow.commit()
+        return _member(staff)
+
+
+def is_enrolled(uow: UnitOfWork, actor: Actor, username: str) -> bool:
+    """Whether `username` is an enrolled, active account (administrators; for the CLI to
+    check before it asks for anything)."""
+    with uow:
+        _require_administrator(uow, actor, "staff.check", username)
+        staff = uow.staff.by_username(username)
+        return staff is not None and staff.active
+
+
 def list_staff(uow: UnitOfWork, actor: Actor) -> list[StaffMember]:
     with uow:
         _require_administrator(uow, actor, "staff.list", "*")
