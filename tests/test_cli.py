@@ -594,3 +594,10 @@ def test_staff_set_pin_without_a_terminal_says_so_without_a_traceback(run, upgra
     result = run("staff", "set-pin", "--database-url", upgraded)
     assert result.code != 0 and "needs a terminal" in result.err
     assert "Traceback" not in result.err and "EOFError" not in result.err
+
+
+def test_global_options_work_before_the_command_as_after_it(run, upgraded):
+    before = run("--database-url", upgraded, "staff", "list")
+    after = run("staff", "list", "--database-url", upgraded)
+    assert before.code == after.code == 0
+    assert OS_USER in before.out and before.out == after.out

@@ -12,13 +12,24 @@ from controlroom.cli.search import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 
 
 def _parser() -> argparse.ArgumentParser:
+    # The global options, accepted before the command or after it. The subcommands' copy
+    # leaves the value alone when not given (SUPPRESS): argparse would otherwise write
+    # its default over one given before the command ("controlroom --database-url X
+    # search person ..." searched the default database).
+    top = argparse.ArgumentParser(add_help=False)
+    top.add_argument("--database-url", help="database URL (default: the embedded SQLite file)")
+    top.add_argument("--config", type=Path, help="TOML settings file")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url", help="database URL (default: the embedded SQLite file)")
-    common.add_argument("--config", type=Path, help="TOML settings file")
+    common.add_argument(
+        "--database-url",
+        default=argparse.SUPPRESS,
+        help="database URL (default: the embedded SQLite file)",
+    )
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
 
     parser = argparse.ArgumentParser(
         prog="controlroom",
-        parents=[common],
+        parents=[top],
         description="Control Room: keyboard-driven incident, search and triage system.",
     )
     parser.add_argument("--version", action="version", version=f"controlroom {__version__}")
