@@ -274,3 +274,21 @@ def test_the_command_writes_the_csv_to_a_file(
     )
     assert denied.code == 2 and "may not export anonymised data" in denied.err
     assert denied.out == ""
+
+
+def test_without_a_keyring_the_command_says_what_the_keyring_is_for(
+    monkeypatch, tmp_path, capsys, database, database_url
+):
+    import keyring
+    from keyring.backends import fail
+
+    isolate_cli_environment(monkeypatch, tmp_path, columns=200)
+    analyst = staff_actor(database, Role.ANALYST)
+    monkeypatch.setattr("controlroom.cli.common._os_user", lambda: analyst.username)
+    keyring.set_keyring(fail.Keyring())  # what keyring gives when it finds no backend
+    result = run_cli(
+        capsys, "export", "open-data", "--month", "2026-11", "--database-url", database_url
+    )
+    assert result.code == 2 and result.out == ""
+    assert "salt of its Crime IDs" in result.err
+    assert "database password" not in result.err and "set-password" not in result.err

@@ -46,8 +46,16 @@ def cmd_export(args) -> int:
         actor = _operator_actor(database).actor(_terminal())
         try:
             salt = crime_id_salt()
-        except KeyringUnavailable as exc:
-            raise CliError(str(exc)) from None
+        except KeyringUnavailable:
+            # The keyring here holds the Crime IDs' salt, not a database password (an
+            # SQLite database has none): say so, not the database password's advice.
+            raise CliError(
+                "export open-data keeps the salt of its Crime IDs in the OS keyring (the IDs "
+                "stay the same month to month and cannot be traced back to incidents), and "
+                "no keyring backend is available for this OS user. Set one up (a desktop "
+                "Secret Service, or e.g. `pip install keyrings.alt` on a server; `python -m "
+                "keyring diagnose` shows what keyring finds), then export again."
+            ) from None
         exported = export_month(
             database.uow(), actor, args.month, salt=salt, justification=args.justification
         )
