@@ -55,6 +55,14 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+pysqlite:///{path}"
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL as `sqlite_url` writes them; None for any other URL."""
+    for prefix in ("sqlite+pysqlite:///", "sqlite:///"):
+        if url.startswith(prefix):
+            return Path(url[len(prefix) :])
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str

@@ -601,3 +601,14 @@ def test_global_options_work_before_the_command_as_after_it(run, upgraded):
     after = run("staff", "list", "--database-url", upgraded)
     assert before.code == after.code == 0
     assert OS_USER in before.out and before.out == after.out
+
+
+def test_after_the_demo_a_command_without_a_url_says_where_the_demo_database_is(run, tmp_path):
+    data = tmp_path / "data"
+    (data).mkdir(parents=True, exist_ok=True)
+    demo = data / "demo.sqlite"
+    demo.write_bytes(b"")  # what `controlroom demo` leaves in the data directory
+    result = run("search", "person", "smith")
+    assert result.code == 2
+    assert f"The demo's training database is {demo}" in result.err
+    assert "--database-url sqlite+pysqlite:///" in result.err

@@ -92,7 +92,27 @@ def _open_database(url: str, args, *, create_sqlite: bool, environment=None, any
             terminal=_terminal(),
         )
     except DatabaseNotReady as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc) + _demo_hint(url, args)) from None
+
+
+def _demo_hint(url: str, args) -> str:
+    """When a command found no usable database at the default place and the demo's
+    training database exists, where that is: after `controlroom demo`, a command run
+    without --database-url otherwise looked at an empty default database."""
+    from controlroom.config import sqlite_path
+
+    if getattr(args, "database_url", None) or getattr(args, "command", None) == "demo":
+        return ""
+    try:
+        demo_url = _settings(args).demo_database_url
+    except CliError:
+        return ""
+    demo_path = sqlite_path(demo_url)
+    if demo_url == url or demo_path is None or not demo_path.exists():
+        return ""
+    return (
+        f"\nThe demo's training database is {demo_path}: add --database-url {demo_url} to use it."
+    )
 
 
 def _deferred_database(url: str, args, *, environment=None, any_backend=False):
