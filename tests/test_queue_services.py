@@ -390,3 +390,27 @@ def test_the_change_feed_hears_a_commit_from_another_station(database, handler, 
         assert row.claimed_by == "Omar Other"
     finally:
         feed.close()
+
+
+def test_the_incident_log_tells_each_claim_reassignment_and_decision(
+    database, handler, other, supervisor
+):
+    from controlroom.data.models import IncidentLogEntry
+
+    incident_id = new_incident(database, handler, type_code="DOM").id
+    item = item_id(database, incident_id)
+    queues.claim(database.uow(), handler, item, POLICY, NOW)
+    queues.reassign(
+        database.uow(), supervisor, item, other.username, "Hana is off sick today", POLICY, NOW
+    )
+    queues.complete(database.uow(), other, item, NOW + timedelta(minutes=5))
+    with database.uow() as uow:
+        lines = uow.session.scalars(
+            select(IncidentLogEntry.text)
+            .where(IncidentLogEntry.incident_id == incident_id, IncidentLogEntry.kind == "triage")
+            .order_by(IncidentLogEntry.id)
+        ).all()
+    assert lines[0] == "Claimed in the Domestic abuse queue"
+    assert lines[1].startswith("Reassigned in the Domestic abuse queue from ")
+    assert lines[1].endswith(": Hana is off sick today")
+    assert lines[2] == "Decided in the Domestic abuse queue: it leaves the queue"

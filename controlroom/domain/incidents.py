@@ -50,6 +50,7 @@ class LogKind(StrEnum):
     REFERRAL = "referral"  # a safeguarding referral raised, sent or acknowledged
     SIGNOFF = "signoff"  # a no-crime closure signed off by a supervisor
     OVERRIDE = "override"  # a safeguarding rule overridden (domain.safeguarding)
+    TRIAGE = "triage"  # claimed, reassigned or decided in a triage queue
 
 
 class NsirHeading(StrEnum):

@@ -30,7 +30,7 @@ from controlroom.data import changes, queue_queries
 from controlroom.data.changes import ChangeFeed
 from controlroom.data.models import QueueItem
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import IncidentStatus
+from controlroom.domain.incidents import IncidentStatus, LogKind
 from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import (
@@ -48,7 +48,7 @@ from controlroom.domain.queues import (
     rank_table,
     through_permille,
 )
-from controlroom.services import access, audit, fields
+from controlroom.services import access, audit, fields, incident_log
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 
@@ -632,6 +632,15 @@ def claim(
             else f"queue {item.queue}"
         )
         audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
+        incident_log.append(
+            uow,
+            actor,
+            item.incident_id,
+            LogKind.TRIAGE,
+            f"Claimed in the {Queue(item.queue).label} queue"
+            + (f" (reclaimed from {holder})" if action == "queue.reclaim" else ""),
+            now,
+        )
         uow.commit()
         return _changed_row(uow, policy, now, item.id)
 
@@ -752,6 +761,14 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             item_id,
             detail=f"queue {queue_name}; incident {incident_id}",
         )
+        incident_log.append(
+            uow,
+            actor,
+            incident_id,
+            LogKind.TRIAGE,
+            f"Decided in the {Queue(queue_name).label} queue: it leaves the queue",
+            now,
+        )
         uow.commit()
 
 
@@ -834,6 +851,15 @@ def reassign(
             item.id,
             justification=why,
             detail=f"from {previous or 'nobody'} to {target.display_name} ({target.username})",
+        )
+        incident_log.append(
+            uow,
+            actor,
+            item.incident_id,
+            LogKind.TRIAGE,
+            f"Reassigned in the {Queue(item.queue).label} queue from {previous or 'nobody'} "
+            f"to {target.display_name}: {why}",
+            now,
         )
         uow.commit()
         return _changed_row(uow, policy, now, item.id)

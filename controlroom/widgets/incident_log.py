@@ -33,6 +33,7 @@ KIND_WORDS = {
     "referral": "REFERRAL",
     "signoff": "SIGNED OFF",
     "override": "OVERRIDE",
+    "triage": "TRIAGE",
 }
 
 
