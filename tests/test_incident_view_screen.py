@@ -681,3 +681,19 @@ def test_a_conflict_names_what_changed_and_who_changed_it():
     assert describe_changes(before, Detail(version=2, log=before.log)) == (
         "saved as version 2 by the other save"
     )
+
+
+async def test_a_note_past_the_limit_keeps_what_fits_and_says_so(database, tmp_path, supervisor):
+    from controlroom.domain.incidents import TEXT_LIMIT
+
+    reference = save_incident(database, supervisor)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_view(pilot, reference)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteDialog)
+        await paste(pilot, "n" * (TEXT_LIMIT + 25))
+        await settle(pilot)
+        assert len(app.screen.query_one("#note-text").text) == TEXT_LIMIT
+        assert "25 typed or pasted were not taken" in error_at(app.screen, "text")

@@ -44,10 +44,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from textual import events, on
 from textual.app import App
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
+from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from controlroom.services.fields import FieldError
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from textual import getters
 
     from controlroom.app import ControlRoomApp
+    from controlroom.widgets.limited_text import LimitedTextArea
 
 ResultT = TypeVar("ResultT")
 ScreenResultT = TypeVar("ScreenResultT")
@@ -188,6 +191,21 @@ class AppScreen(Screen[ScreenResultT]):
     def _take_keys(self) -> None:
         self.keys_ready = True
         self.app.key_gate.hand_on()
+
+    def on_limited_text_area_refused(self, event: LimitedTextArea.Refused) -> None:
+        """Typing or a paste past a text's limit: said at the field (its error line, else
+        the form's or dialog's), what fitted kept (widgets/limited_text.py)."""
+        message = (
+            f"the limit is {event.area.max_length:,} characters: {event.dropped:,} typed or "
+            "pasted were not taken"
+        )
+        for selector in (f"#{event.area.field}-error", "#dialog-error", "#form-error"):
+            found = list(self.query(selector).results(Static))
+            if found:
+                found[0].update(Content(message))
+                found[0].add_class("-shown")
+                return
+        self.app.notify(message, severity="warning")
 
     def run_service(
         self,

@@ -29,9 +29,11 @@ class LimitedTextArea(TextArea):
         def control(self) -> LimitedTextArea:
             return self.area
 
-    def __init__(self, *args, max_length: int, **kwargs) -> None:
+    def __init__(self, *args, max_length: int, field: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.max_length = max_length
+        # The service's name for the field: its error line is `#<field>-error`.
+        self.field = field or self.id or ""
 
     def _replace_via_keyboard(
         self, insert: str, start: Location, end: Location

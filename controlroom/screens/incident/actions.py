@@ -50,6 +50,7 @@ from controlroom.domain.safeguarding import no_deployment_grades, override_reaso
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.seam import AppModal, CallFailed, FailureKind
 from controlroom.widgets.flag_box import FlagBox
+from controlroom.widgets.limited_text import LimitedTextArea
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
 
@@ -386,7 +387,13 @@ class NoteDialog(IncidentChangeDialog):
     FIELD_WIDGETS = {"text": "note-text"}
 
     def compose_fields(self) -> ComposeResult:
-        yield TextArea(id="note-text", soft_wrap=True, show_line_numbers=False)
+        yield LimitedTextArea(
+            id="note-text",
+            soft_wrap=True,
+            show_line_numbers=False,
+            max_length=TEXT_LIMIT,
+            field="text",
+        )
         yield Static("", id="text-error", classes="field-error", markup=False)
 
     def on_mount(self) -> None:
@@ -627,7 +634,9 @@ class CloseDialog(IncidentChangeDialog):
             "", id="closing_type_code-error", classes="field-error -under-input", markup=False
         )
         yield Label("Result", classes="change-label-wide")
-        yield TextArea(id="result", soft_wrap=True, show_line_numbers=False)
+        yield LimitedTextArea(
+            id="result", soft_wrap=True, show_line_numbers=False, max_length=TEXT_LIMIT
+        )
         yield Static("", id="result-error", classes="field-error", markup=False)
         if self.detail.possible_crime:
             yield Static(
@@ -641,7 +650,13 @@ class CloseDialog(IncidentChangeDialog):
                 "crime_reference",
             )
             yield Label("No-crime reason (at least 10 characters)", classes="change-label-wide")
-            yield TextArea(id="no-crime-reason", soft_wrap=True, show_line_numbers=False)
+            yield LimitedTextArea(
+                id="no-crime-reason",
+                soft_wrap=True,
+                show_line_numbers=False,
+                max_length=TEXT_LIMIT,
+                field="no_crime_reason",
+            )
             yield Static("", id="no_crime_reason-error", classes="field-error", markup=False)
 
     def on_mount(self) -> None:

@@ -527,14 +527,6 @@ class IncidentEntry(FramedScreen):
             self._clear_error("narrative")
         self._schedule_draft()
 
-    @on(LimitedTextArea.Refused, "#narrative")
-    def narrative_full(self, event: LimitedTextArea.Refused) -> None:
-        self._show_error(
-            "narrative",
-            f"the limit is {TEXT_LIMIT:,} characters: {event.dropped:,} typed or pasted "
-            "were not taken",
-        )
-
     @on(Input.Blurred)
     def field_left(self, event: Input.Blurred) -> None:
         widget_id = event.input.id or ""

@@ -27,11 +27,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
+from controlroom.domain.incidents import TEXT_LIMIT
 from controlroom.messages import ReportSaved
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed
 from controlroom.widgets.flag_box import FlagBox
+from controlroom.widgets.limited_text import LimitedTextArea
 from controlroom.widgets.lookup_input import LookupInput, MatchList
 from controlroom.widgets.record_text import record_content
 
@@ -177,7 +179,9 @@ class IntelligenceSubmit(FramedScreen):
                 )
             yield Static("", id="conditions-error", classes="field-error")
             yield Label("Text", classes="field-label")
-            yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
+            yield LimitedTextArea(
+                id="text", soft_wrap=True, show_line_numbers=False, max_length=TEXT_LIMIT
+            )
             yield Static("", id="text-error", classes="field-error")
             with Horizontal(classes="row"):
                 yield Label("Subject", classes="field-label")
