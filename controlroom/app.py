@@ -72,7 +72,7 @@ class QuitQuestion(ConfirmScreen):
         what = "an incident" if forms == 1 else f"{forms} incidents"
         super().__init__(
             f"Quit with {what} not saved?",
-            "The typing is kept as a draft and offered again at the next F2. "
+            "The typing is kept as a draft, offered again when Control Room next starts. "
             "y (or ctrl+q again) quits; n stays.",
         )
 
@@ -249,7 +249,7 @@ class ControlRoomApp(App[int]):
     async def action_quit(self) -> None:
         """ctrl+q: with an incident typed and not saved, ask first (a second ctrl+q is the
         yes); either way every open form's draft is written before the app ends, and is
-        offered again at the next F2."""
+        offered again when the app next starts (and listed by F2)."""
 
         if isinstance(self.screen, QuitQuestion):
             self.screen.dismiss(True)
