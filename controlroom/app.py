@@ -383,8 +383,7 @@ class ControlRoomApp(App[int]):
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores
         it into a form of its own, n discards it."""
-        from controlroom.screens.incident.entry import EntryState, IncidentEntry
-        from controlroom.services.drafts import form_key
+        from controlroom.screens.incident.entry import EntryState
 
         if not found:
             return
@@ -393,18 +392,13 @@ class ControlRoomApp(App[int]):
         summary = entry_summary(state)
 
         def answered(restore: bool | None) -> None:
-            try:
-                if restore:
-                    form_journal = self.draft_journal.for_form(form_key(state.idempotency_key))
-                    if journal.path != form_journal.path:
-                        # Kept before forms had their own drafts: move it to the form's.
-                        form_journal.save(draft)
-                        journal.clear()
-                    self.push_screen(IncidentEntry(state))
-                else:
+            if restore:
+                self._restore_draft(journal, draft)
+            else:
+                try:
                     journal.clear()
-            except OSError:
-                log.exception("could not move or clear a draft")
+                except OSError:
+                    log.exception("could not clear a draft")
             self._offer_drafts(rest)
 
         left = f" ({len(rest)} more after this)" if rest else ""
@@ -456,7 +450,6 @@ class ControlRoomApp(App[int]):
         another (screens/incident/open_forms.py)."""
         from controlroom.screens.incident.entry import EntryState, IncidentEntry
         from controlroom.screens.incident.open_forms import NEW_INCIDENT, OpenIncidents
-        from controlroom.services.drafts import form_key
 
         forms = [s for s in self.screen_stack if isinstance(s, IncidentEntry)]
         open_paths = {form.journal.path for form in forms}
@@ -492,18 +485,25 @@ class ControlRoomApp(App[int]):
             elif index < len(unsaved):
                 self._bring_up(unsaved[index])
             else:
-                journal, draft = waiting[index - len(unsaved)]
-                state = EntryState.from_draft(draft)
-                form_journal = self.draft_journal.for_form(form_key(state.idempotency_key))
-                try:
-                    if journal.path != form_journal.path:
-                        form_journal.save(draft)
-                        journal.clear()
-                except OSError:
-                    log.exception("could not move a draft to its form")
-                self.push_screen(IncidentEntry(state))
+                self._restore_draft(*waiting[index - len(unsaved)])
 
         self.push_screen(OpenIncidents(labels), chosen)
+
+    def _restore_draft(self, journal: DraftJournal, draft: dict[str, object]) -> None:
+        """Open a form on a draft from disk. A draft kept before forms had their own (the
+        operator's single file) moves to its form's file first."""
+        from controlroom.screens.incident.entry import EntryState, IncidentEntry
+        from controlroom.services.drafts import form_key
+
+        state = EntryState.from_draft(draft)
+        form_journal = self.draft_journal.for_form(form_key(state.idempotency_key))
+        try:
+            if journal.path != form_journal.path:
+                form_journal.save(draft)
+                journal.clear()
+        except OSError:
+            log.exception("could not move a draft to its form")
+        self.push_screen(IncidentEntry(state))
 
     def _bring_up(self, form: Screen) -> None:
         """Back to an open form: the screens above it close (every form's draft written

@@ -628,19 +628,8 @@ def _detail_noted(
     ), anon.note()
 
 
-def _log(
-    uow: UnitOfWork,
-    actor: Actor,
-    incident_id: int,
-    kind: LogKind,
-    text: str,
-    now: datetime,
-    *,
-    old: str | None = None,
-    new: str | None = None,
-    key: str | None = None,
-) -> IncidentLogEntry:
-    return incident_log.append(uow, actor, incident_id, kind, text, now, old=old, new=new, key=key)
+# Every incident change writes its log line through the one append.
+_log = incident_log.append
 
 
 def _require_operator(actor: Actor) -> int:
@@ -1046,16 +1035,17 @@ def recent_incidents(uow: UnitOfWork, actor: Actor, limit: int = 20) -> list[Inc
     with uow:
         access.require(uow, actor, Action.INCIDENT_LIST, "incident")
         summaries = [_summary(i, label) for i, label in uow.incidents.recent(limit)]
-        audit.record(
-            uow,
-            actor,
-            "incident.list",
-            "incident",
-            None,
-            detail="shown: " + ",".join(str(s.id) for s in summaries),
-        )
+        _audit_listing(uow, actor, "", summaries)
         uow.commit()
         return summaries
+
+
+def _audit_listing(
+    uow: UnitOfWork, actor: Actor, asked: str, shown: Sequence[IncidentSummary]
+) -> None:
+    """One "incident.list" event: what was asked and the ids shown."""
+    ids = ",".join(str(s.id) for s in shown) or "none"
+    audit.record(uow, actor, "incident.list", "incident", None, detail=f"{asked}shown: {ids}")
 
 
 # How many incidents the list shows at most (oldest first: the longest waiting).
@@ -1082,14 +1072,11 @@ def list_incidents(
                 statuses=[str(s) for s in statuses], grades=list(grades), limit=limit
             )
         ]
-        audit.record(
+        _audit_listing(
             uow,
             actor,
-            "incident.list",
-            "incident",
-            None,
-            detail=f"statuses={','.join(map(str, statuses))}; grades={','.join(grades) or 'all'}; "
-            "shown: " + (",".join(str(s.id) for s in summaries) or "none"),
+            f"statuses={','.join(map(str, statuses))}; grades={','.join(grades) or 'all'}; ",
+            summaries,
         )
         uow.commit()
         return summaries
@@ -1113,15 +1100,7 @@ def find_references(uow: UnitOfWork, actor: Actor, typed: str) -> list[IncidentS
                 _summary(i, label)
                 for i, label in uow.incidents.references_ending(wanted, REFERENCE_MATCHES)
             ]
-        audit.record(
-            uow,
-            actor,
-            "incident.list",
-            "incident",
-            None,
-            detail=f"reference={wanted!r}; shown: "
-            + (",".join(str(s.id) for s in found) or "none"),
-        )
+        _audit_listing(uow, actor, f"reference={wanted!r}; ", found)
         uow.commit()
         return found
 

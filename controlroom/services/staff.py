@@ -205,16 +205,22 @@ def set_locked(uow: UnitOfWork, actor: Actor, username: str, locked: bool) -> St
         return _member(staff)
 
 
+def _other_account(uow: UnitOfWork, actor: Actor, action: str, username: str, what: str) -> Staff:
+    """The enrolled account an administrator is changing, never their own."""
+    _require_administrator(uow, actor, action, username)
+    staff = uow.staff.by_username(username)
+    if staff is None:
+        raise StaffError(f"{username!r} is not enrolled")
+    if staff.username == actor.username:
+        raise StaffError(f"you cannot {what}; ask another administrator")
+    return staff
+
+
 def set_role(uow: UnitOfWork, actor: Actor, username: str, role: Role) -> StaffMember:
     """Change a member of staff's role (audited `staff.set_role`, old -> new). The new role
     applies from their next action: services read the role on record."""
     with uow:
-        _require_administrator(uow, actor, "staff.set_role", username)
-        staff = uow.staff.by_username(username)
-        if staff is None:
-            raise StaffError(f"{username!r} is not enrolled")
-        if staff.username == actor.username:
-            raise StaffError("you cannot change your own role; ask another administrator")
+        staff = _other_account(uow, actor, "staff.set_role", username, "change your own role")
         old = staff.role
         staff.role = role.value
         audit.record(
@@ -228,12 +234,7 @@ def deactivate(uow: UnitOfWork, actor: Actor, username: str) -> StaffMember:
     """End a member of staff's access for good (a leaver): they can no longer sign in;
     their name stays on everything they recorded. Audited `staff.deactivate`."""
     with uow:
-        _require_administrator(uow, actor, "staff.deactivate", username)
-        staff = uow.staff.by_username(username)
-        if staff is None:
-            raise StaffError(f"{username!r} is not enrolled")
-        if staff.username == actor.username:
-            raise StaffError("you cannot end your own access; ask another administrator")
+        staff = _other_account(uow, actor, "staff.deactivate", username, "end your own access")
         if not staff.active:
             raise StaffError(f"{username!r} no longer has access")
         staff.active = False

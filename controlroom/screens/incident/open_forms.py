@@ -56,12 +56,6 @@ class OpenIncidents(AppModal[int | None]):
         self.focus_now(listing)
 
     def on_key(self, event) -> None:
-        # n answered here as well as by the binding (the list would otherwise offer it to
-        # its own type-ahead first).
-        if event.character == "n":
-            event.stop()
-            self.dismiss(NEW_INCIDENT)
-            return
         if event.character and event.character.isdigit():
             index = int(event.character) - 1
             if 0 <= index < len(self.choices):
