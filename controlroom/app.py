@@ -25,7 +25,6 @@ from controlroom.domain.local_time import LOCAL_ZONE, local_day
 from controlroom.logs import configure_file_log
 from controlroom.messages import (
     IncidentChosen,
-    IncidentSaved,
     ReportSaved,
     SessionOpened,
     SignInRefused,
@@ -37,6 +36,7 @@ from controlroom.screens.sign_in import SignInScreen
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.domain.identity import Actor
+    from controlroom.screens.incident.entry import IncidentEntry
     from controlroom.services.database import DatabaseProfile
     from controlroom.services.drafts import DraftJournal
     from controlroom.services.staff import StaffMember
@@ -81,6 +81,17 @@ def utc_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def _board_base() -> Screen:
+    """The board mode's first screen: blank, beneath sign-in and then the board."""
+    return Screen(id="_default")
+
+
+# The mode the board lives in, and how many screens deep its own first screen is (the
+# blank base, then the board).
+BOARD = "board"
+_BOARD_DEPTH = 2
+
+
 class ControlRoomApp(App[int]):
     """Control Room. Global keys work on every screen; each binding has an id for keymaps.
 
@@ -91,6 +102,14 @@ class ControlRoomApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "Control Room"
+    # Navigation (DESIGN.md, issue 14): each top-level screen is a Textual mode with its
+    # own screen stack — the board, person search, intelligence, the triage queue, the
+    # command view, the incident list, and one mode per open incident form (a call in
+    # hand). Their keys switch between them as the operator left them; Esc steps back
+    # one screen within the task and, at the task's first screen, closes the task and
+    # returns to the board. History never runs across tasks.
+    DEFAULT_MODE = BOARD
+    MODES = {BOARD: _board_base}
     # Only Control Room's own commands: Textual's system ones (theme, screenshot, keys,
     # maximise) are not an operator's, and a screenshot would write record data to disk.
     COMMANDS = {ControlRoomCommands}
@@ -188,6 +207,12 @@ class ControlRoomApp(App[int]):
         self.key_gate = KeyGate(self)
         # Screens a worker asked to open while the lock was up: opened after the PIN.
         self._after_unlock: list[Callable[[], None]] = []
+        # The task modes open now (besides the board), and the incident forms each call
+        # mode was opened on (a form's mode outlives the form when its save replaces it
+        # with the incident's view).
+        self._task_modes: set[str] = set()
+        self._forms: dict[str, IncidentEntry] = {}
+        self._calls_opened = 0
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -214,23 +239,20 @@ class ControlRoomApp(App[int]):
             except (NotImplementedError, RuntimeError, ValueError):  # no signals here
                 pass
 
-    def _unsaved_forms(self) -> list:
-        """The open entry forms holding something typed and not saved."""
-        from controlroom.screens.incident.entry import IncidentEntry
+    @property
+    def open_forms(self) -> list[IncidentEntry]:
+        """Every incident form open now, in any mode, oldest first."""
+        return list(self._forms.values())
 
-        return [
-            screen
-            for screen in self.screen_stack
-            if isinstance(screen, IncidentEntry) and screen.has_unsaved_typing()
-        ]
+    def _unsaved_forms(self) -> list[IncidentEntry]:
+        """The open entry forms holding something typed and not saved."""
+        return [form for form in self.open_forms if form.has_unsaved_typing()]
 
     def write_open_drafts(self) -> None:
         """Write every open entry form's draft now, as it is on screen (not after its
         typing pause): before any way out of the app."""
-        from controlroom.screens.incident.entry import IncidentEntry
-
-        for screen in self.screen_stack:
-            if isinstance(screen, IncidentEntry) and self.drafts is not None:
+        for screen in self.open_forms:
+            if self.drafts is not None:
                 try:
                     # What is on screen, not what the messages in flight have reached.
                     screen._sync_state_from_widgets()
@@ -451,7 +473,7 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.incident.entry import EntryState, IncidentEntry
         from controlroom.screens.incident.open_forms import NEW_INCIDENT, OpenIncidents
 
-        forms = [s for s in self.screen_stack if isinstance(s, IncidentEntry)]
+        forms = self.open_forms
         open_paths = {form.journal.path for form in forms}
         waiting: list[tuple[DraftJournal, dict[str, object]]] = []
         try:
@@ -465,7 +487,7 @@ class ControlRoomApp(App[int]):
             if forms:  # a blank form already open: back to it rather than another
                 self._bring_up(forms[-1])
             else:
-                self.push_screen(IncidentEntry())
+                self.open_form(IncidentEntry())
             return
         labels = [
             (entry_summary(form.state) or "an incident being typed")
@@ -481,7 +503,7 @@ class ControlRoomApp(App[int]):
             if index is None:
                 return
             if index == NEW_INCIDENT:
-                self.push_screen(IncidentEntry())
+                self.open_form(IncidentEntry())
             elif index < len(unsaved):
                 self._bring_up(unsaved[index])
             else:
@@ -503,21 +525,90 @@ class ControlRoomApp(App[int]):
                 journal.clear()
         except OSError:
             log.exception("could not move a draft to its form")
-        self.push_screen(IncidentEntry(state))
+        self.open_form(IncidentEntry(state))
 
-    def _bring_up(self, form: Screen) -> None:
-        """Back to an open form: the screens above it close (every form's draft written
-        first: a form closed on the way stays a draft, listed at the next F2)."""
-        self.write_open_drafts()
-        while self.screen is not form and len(self.screen_stack) > 1:
-            self.pop_screen()
+    def open_form(self, form: IncidentEntry) -> None:
+        """A call in hand: the form opens in a mode of its own, so nothing the operator
+        does elsewhere buries it, and F2 lists it."""
+        self._calls_opened += 1
+        mode = f"call-{self._calls_opened}"
+        self._forms[mode] = form
+        self._open_task(mode, lambda: form)
+
+    def _bring_up(self, form: IncidentEntry) -> None:
+        """Back to an open form, as it was left (its mode's screens are all kept)."""
+        for mode, open_form in self._forms.items():
+            if open_form is form:
+                self.switch_mode(mode)
+                return
+
+    def _mode_of(self, screen: Screen) -> str | None:
+        for mode, form in self._forms.items():
+            if form is screen:
+                return mode
+        if screen in self.screen_stack:
+            return self.current_mode
+        return None
+
+    def _open_task(self, mode: str, first: Callable[[], Screen]) -> None:
+        """Switch to a top-level screen's mode as the operator left it; open it (on the
+        screen `first` makes) if it is not open."""
+        if mode not in self._task_modes:
+            self.add_mode(mode, first)
+            self._task_modes.add(mode)
+        self.switch_mode(mode)
+
+    def end_task(self, mode: str | None = None) -> None:
+        """Close a task (the current one by default): its screens go and the board
+        shows. An open form's draft is written first; a form closed this way is listed
+        at the next F2."""
+        mode = mode or self.current_mode
+        if mode == BOARD or mode not in self._task_modes:
+            return
+        if mode in self._forms:
+            self.write_open_drafts()
+        if self.current_mode == mode:
+            self.switch_mode(BOARD)
+        self._task_modes.discard(mode)
+        self._forms.pop(mode, None)
+        self.remove_mode(mode)
+
+    def close_form(self, form: IncidentEntry) -> None:
+        """The operator discarded a form: its call mode closes."""
+        mode = self._mode_of(form)
+        if mode in self._forms:
+            self._forms.pop(mode)
+            self.end_task(mode)
+        else:
+            form.dismiss()
+
+    def form_saved(self, form: IncidentEntry, reference: str) -> None:
+        """A form saved its incident: the incident's view takes the form's place in the
+        call's mode (brought up, if the operator had gone elsewhere meanwhile)."""
+        mode = self._mode_of(form)
+        if mode is None:
+            return
+        self._forms.pop(mode, None)
+        if self.locked:
+            self._after_unlock.append(lambda: self._show_saved(mode, reference))
+            return
+        self._show_saved(mode, reference)
+
+    def _show_saved(self, mode: str, reference: str) -> None:
+        """The call's mode gives way to a mode of its own for the incident's view (a
+        mode's first screen cannot be switched out in place)."""
+        from controlroom.screens.incident.view import IncidentView
+
+        if mode not in self._task_modes:
+            return
+        self._calls_opened += 1
+        self._open_task(f"call-{self._calls_opened}", lambda: IncidentView(reference))
+        self.end_task(mode)
 
     def action_incident_list(self) -> None:
         from controlroom.screens.incident.listing import IncidentList
 
-        if isinstance(self.screen, IncidentList):
-            return
-        self.push_screen(IncidentList())
+        self._open_task("incidents", IncidentList)
 
     def action_open_by_reference(self) -> None:
         from controlroom.screens.incident.listing import OpenByReference
@@ -531,48 +622,39 @@ class ControlRoomApp(App[int]):
     def action_person_search(self) -> None:
         from controlroom.screens.person.search import PersonSearch
 
-        if isinstance(self.screen, PersonSearch):
-            return
-        self.push_screen(PersonSearch())
+        self._open_task("search", PersonSearch)
 
     def action_triage_queue(self) -> None:
-        from controlroom.screens.queue import TriageQueue, open_triage_queue
+        from controlroom.screens.queue import open_triage_queue
 
-        if isinstance(self.screen, TriageQueue):
-            return
-        open_triage_queue(self)
+        if "queue" in self._task_modes:
+            self.switch_mode("queue")
+        else:
+            open_triage_queue(self)
+
+    def open_queue(self, first: Callable[[], Screen]) -> None:
+        """The triage queue's mode, on the screen its opening read made."""
+        self._open_task("queue", first)
 
     def action_command_view(self) -> None:
         from controlroom.screens.command_view import CommandView
 
-        if isinstance(self.screen, CommandView):
-            return
-        self.push_screen(CommandView())
+        self._open_task("command", CommandView)
 
     def action_intelligence(self) -> None:
         from controlroom.screens.intelligence.search import IntelligenceSearch
 
-        if isinstance(self.screen, IntelligenceSearch):
-            return
-        self.push_screen(IntelligenceSearch())
+        self._open_task("intelligence", IntelligenceSearch)
 
-    def open_incident(self, reference: str, *, replace: bool = False) -> None:
-        """Show an incident; `replace` swaps out the current screen (the entry form)."""
+    def open_incident(self, reference: str) -> None:
+        """Show an incident, one step further in the task at hand."""
         from controlroom.screens.incident.view import IncidentView
 
         if self.locked:
-            # A save or a claim finishing behind the lock opens nothing over it (a switch
-            # would replace the lock screen itself): it waits for the PIN.
-            self._after_unlock.append(lambda: self.open_incident(reference, replace=replace))
+            # A claim finishing behind the lock opens nothing over it: it waits for the PIN.
+            self._after_unlock.append(lambda: self.open_incident(reference))
             return
-        if replace:
-            self.switch_screen(IncidentView(reference))
-        else:
-            self.push_screen(IncidentView(reference))
-
-    @on(IncidentSaved)
-    def incident_saved(self, message: IncidentSaved) -> None:
-        self.open_incident(message.reference, replace=True)
+        self.push_screen(IncidentView(reference))
 
     @on(IncidentChosen)
     def incident_chosen(self, message: IncidentChosen) -> None:
@@ -640,12 +722,17 @@ class ControlRoomApp(App[int]):
         self.push_screen(HelpScreen(getattr(self.screen, "TITLE", None) or title, keys))
 
     def action_home(self) -> None:
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
+        """The board, every task kept as it was left."""
+        self.switch_mode(BOARD)
 
     async def action_back(self) -> None:
-        if len(self.screen_stack) > 2:
+        """Esc: one screen back within the task; at the task's first screen, the task
+        closes and the board shows (never back through other tasks)."""
+        depth = _BOARD_DEPTH if self.current_mode == BOARD else 1
+        if len(self.screen_stack) > depth:
             self.pop_screen()
+        else:
+            self.end_task()
 
 
 def make_app(

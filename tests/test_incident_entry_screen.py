@@ -457,7 +457,7 @@ async def test_f2_inside_a_dialog_does_not_open_a_form_on_top_of_it(database, tm
         await pilot.press("f2", "ctrl+n")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert sum(isinstance(s, IncidentEntry) for s in app.screen_stack) == 1
+        assert len(app.open_forms) == 1
 
 
 async def test_the_configured_window_decides_what_counts_as_a_duplicate_call(database, tmp_path):

@@ -87,7 +87,7 @@ async def test_a_burst_through_the_open_incidents_list_starts_the_second_call(da
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await burst(pilot, "f2", *"First Caller", "f3", *"jones", "f2", "n", *"Second Caller")
-        forms = [s for s in app.screen_stack if isinstance(s, IncidentEntry)]
+        forms = app.open_forms
         assert [value(f, "#caller-name") for f in forms] == ["First Caller", "Second Caller"]
         assert app.screen is forms[-1]
 
@@ -99,4 +99,4 @@ async def test_a_burst_through_a_question_answers_it(database, tmp_path):
         await burst(pilot, "f2", *"Someone", "escape", "y", "f3", *"smith")
         assert isinstance(app.screen, PersonSearch)
         assert value(app.screen, "#person-search-query") == "smith"
-        assert not [s for s in app.screen_stack if isinstance(s, IncidentEntry)]
+        assert not app.open_forms

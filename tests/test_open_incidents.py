@@ -56,13 +56,18 @@ async def test_a_second_f2_asks_and_the_first_call_is_one_key_away(database, tmp
         await pilot.press("1")  # back to the first call
         await settle(pilot)
         assert app.screen is first and caller(first) == "First Caller"
-        # The second form was closed on the way: its typing is a draft, listed.
+        # Each call has a mode of its own: going back to the first closes nothing.
         await pilot.press("f2")
         await settle(pilot)
-        assert "Second Caller (draft)" in screen_text(app)
+        text = screen_text(app)
+        assert "First Caller (this form)" in text and "Second Caller (open)" in text
         await pilot.press("2")
         await settle(pilot)
-        assert isinstance(app.screen, IncidentEntry) and caller(app.screen) == "Second Caller"
+        assert app.screen is second and caller(second) == "Second Caller"
+        # The search the first call started is still where the operator left it.
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonSearch)
 
 
 async def test_f2_on_a_blank_form_stays_on_it(database, tmp_path):
@@ -100,5 +105,5 @@ async def test_every_unsaved_incident_is_offered_after_a_restart(database, tmp_p
         assert isinstance(again.screen, ConfirmScreen)  # the second is offered next
         await pilot.press("y")
         await settle(pilot)
-        forms = [s for s in again.screen_stack if isinstance(s, IncidentEntry)]
+        forms = again.open_forms
         assert sorted(caller(f) for f in forms) == ["Alpha Caller", "Bravo Caller"]

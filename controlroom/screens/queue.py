@@ -107,7 +107,7 @@ def open_triage_queue(app: ControlRoomApp) -> None:
 
     def show(listing: QueueListing | None, feed: ChangeFeed | None) -> None:
         if app.screen is origin and not isinstance(origin, TriageQueue):
-            app.push_screen(TriageQueue(listing=listing, feed=feed))
+            app.open_queue(lambda: TriageQueue(listing=listing, feed=feed))
         elif feed is not None:
             feed.close()
 

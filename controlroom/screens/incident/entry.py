@@ -1312,7 +1312,13 @@ class IncidentEntry(FramedScreen):
             self.journal.clear()
         except OSError:
             pass  # nothing to keep: the operator said discard
-        self.dismiss()
+        self.app.close_form(self)
+
+    @on(IncidentSaved)
+    def _saved(self, message: IncidentSaved) -> None:
+        """Saved: the incident's view takes this form's place (the app's call mode)."""
+        message.stop()
+        self.app.form_saved(self, message.reference)
 
 
 def _clear_saved_draft(journal: DraftJournal) -> None:

@@ -1,0 +1,103 @@
+"""Navigation (issue 14, item 9): the top-level screens are Textual modes. Their keys switch
+between tasks as the operator left them; Esc steps back one screen within a task and, at
+the task's first screen, returns to the board — never back through other tasks."""
+
+from __future__ import annotations
+
+from controlroom.screens.home_board import HomeBoard
+from controlroom.screens.incident.entry import IncidentEntry
+from controlroom.screens.incident.listing import IncidentList
+from controlroom.screens.incident.view import IncidentView
+from controlroom.screens.person.search import PersonSearch
+from tests.apps import build_app, burst, screen_text, settle
+from tests.test_incident_entry_screen import open_form, type_minimal
+from tests.test_incident_view_screen import save_incident
+
+SIZE = (80, 24)
+
+
+def value(screen, selector: str) -> str:
+    return screen.query_one(selector).value
+
+
+async def test_escape_steps_back_within_a_task_never_through_another(
+    database, tmp_path, supervisor
+):
+    reference = save_incident(database, supervisor)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "f3", *"jones")  # a search, left half-way
+        assert isinstance(app.screen, PersonSearch)
+        await burst(pilot, "f7", "enter")  # the list, then an incident from it
+        assert isinstance(app.screen, IncidentView) and reference in screen_text(app)
+        assert app.current_mode == "incidents"
+        await burst(pilot, "escape")
+        assert isinstance(app.screen, IncidentList)  # one step back: the list
+        await burst(pilot, "escape")
+        # The list was the task's first screen: the board, not the search before it.
+        assert isinstance(app.screen, HomeBoard) and app.current_mode == "board"
+        await burst(pilot, "escape")
+        assert isinstance(app.screen, HomeBoard)  # nothing behind the board
+        await burst(pilot, "f3")
+        # The search is as it was left.
+        assert isinstance(app.screen, PersonSearch)
+        assert value(app.screen, "#person-search-query") == "jones"
+        await burst(pilot, "escape")
+        assert isinstance(app.screen, HomeBoard)
+        await burst(pilot, "f3")  # closed by Esc: a new search
+        assert value(app.screen, "#person-search-query") == ""
+
+
+async def test_a_task_key_switches_without_closing_the_task_behind(database, tmp_path, supervisor):
+    reference = save_incident(database, supervisor)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "f7", "enter")
+        assert isinstance(app.screen, IncidentView)
+        await burst(pilot, "f3", "f7")  # away and back: the incident is still open
+        assert isinstance(app.screen, IncidentView) and reference in screen_text(app)
+        await burst(pilot, "f7")  # the key of the task at hand changes nothing
+        assert isinstance(app.screen, IncidentView)
+
+
+async def test_the_board_is_not_beneath_a_form(database, tmp_path):
+    """A call's form is a mode of its own: the board's refreshes draw nothing under it."""
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        assert not any(isinstance(s, HomeBoard) for s in app.screen_stack)
+        assert app.screen_stack == [app.screen]
+
+
+async def test_a_saved_call_shows_its_incident_and_escape_goes_to_the_board(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"Pat Caller", "tab", *"07700 900123", "tab", *"neighbour")
+        await type_minimal(pilot, grade="1")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView)
+        assert app.open_forms == []  # the call is no longer in hand
+        await burst(pilot, "escape")
+        assert isinstance(app.screen, HomeBoard)
+        await burst(pilot, "f2")  # no form waiting: a new one, straight away
+        assert isinstance(app.screen, IncidentEntry)
+        assert value(app.screen, "#caller-name") == ""
+
+
+async def test_home_from_the_palette_keeps_every_task(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await burst(pilot, *"Kept Caller")
+        form = app.screen
+        app.action_home()
+        await settle(pilot)
+        assert isinstance(app.screen, HomeBoard)
+        await burst(pilot, "f2")  # the form with typing: asked, and one key away
+        assert "Kept Caller (open)" in screen_text(app)
+        await burst(pilot, "1")
+        assert app.screen is form and value(form, "#caller-name") == "Kept Caller"
