@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.domain.identity import Actor
     from controlroom.screens.incident.entry import IncidentEntry
     from controlroom.services.database import DatabaseProfile
-    from controlroom.services.drafts import DraftJournal
+    from controlroom.services.drafts import DraftClaims, DraftJournal
     from controlroom.services.staff import StaffMember
     from controlroom.services.unit_of_work import UnitOfWorkFactory
 
@@ -194,6 +194,8 @@ class ControlRoomApp(App[int]):
         self.operator: StaffMember | None = None
         self.profile: DatabaseProfile | None = None
         self.drafts: DraftJournal | None = None
+        # This session's hold on the drafts of its open forms (data/drafts.py).
+        self.draft_claims: DraftClaims | None = None
         self.refusal: str | None = None
         self.terminal = terminal
         self.clock = clock
@@ -396,6 +398,9 @@ class ControlRoomApp(App[int]):
         self.operator = message.session.operator
         self.profile = message.session.profile
         self.drafts = message.drafts
+        from controlroom.services.drafts import DraftClaims
+
+        self.draft_claims = DraftClaims()
         self.sub_title = f"{self.operator.display_name} · {self.profile.environment.value}"
         self.switch_screen(HomeBoard())
         self._offer_drafts(list(message.found))
@@ -478,7 +483,9 @@ class ControlRoomApp(App[int]):
         waiting: list[tuple[DraftJournal, dict[str, object]]] = []
         try:
             for journal in self.draft_journal.all():
-                if journal.path not in open_paths and (draft := journal.load()) is not None:
+                if journal.path in open_paths or self._held_elsewhere(journal):
+                    continue  # open here, or in another session of this operator
+                if (draft := journal.load()) is not None:
                     waiting.append((journal, draft))
         except OSError:
             log.exception("could not list the drafts")
@@ -519,6 +526,13 @@ class ControlRoomApp(App[int]):
 
         state = EntryState.from_draft(draft)
         form_journal = self.draft_journal.for_form(form_key(state.idempotency_key))
+        if not self.claim_draft(form_journal):
+            self.notify(
+                "That incident is open in another session of yours: carry on there.",
+                severity="warning",
+                timeout=8,
+            )
+            return
         try:
             if journal.path != form_journal.path:
                 form_journal.save(draft)
@@ -526,6 +540,30 @@ class ControlRoomApp(App[int]):
         except OSError:
             log.exception("could not move a draft to its form")
         self.open_form(IncidentEntry(state))
+
+    def claim_draft(self, journal: DraftJournal) -> bool:
+        """Hold a form's draft for this session (False: another session has it open).
+        A lock that cannot be made does not stop the form: the draft is still written."""
+        if self.draft_claims is None:
+            return True
+        try:
+            return self.draft_claims.claim(journal)
+        except OSError:
+            log.exception("could not hold a draft for this session")
+            return True
+
+    def release_draft(self, journal: DraftJournal) -> None:
+        if self.draft_claims is not None:
+            self.draft_claims.release(journal)
+
+    def _held_elsewhere(self, journal: DraftJournal) -> bool:
+        return self.draft_claims is not None and self.draft_claims.held_elsewhere(journal)
+
+    def on_unmount(self) -> None:
+        """The session ends: its drafts stay on disk, free for the next session to offer
+        (a process that dies lets go of them by itself)."""
+        if self.draft_claims is not None:
+            self.draft_claims.release_all()
 
     def open_form(self, form: IncidentEntry) -> None:
         """A call in hand: the form opens in a mode of its own, so nothing the operator
@@ -575,6 +613,7 @@ class ControlRoomApp(App[int]):
 
     def close_form(self, form: IncidentEntry) -> None:
         """The operator discarded a form: its call mode closes."""
+        self.release_draft(form.journal)
         mode = self._mode_of(form)
         if mode in self._forms:
             self._forms.pop(mode)
@@ -585,6 +624,7 @@ class ControlRoomApp(App[int]):
     def form_saved(self, form: IncidentEntry, reference: str) -> None:
         """A form saved its incident: the incident's view takes the form's place in the
         call's mode (brought up, if the operator had gone elsewhere meanwhile)."""
+        self.release_draft(form.journal)
         mode = self._mode_of(form)
         if mode is None:
             return

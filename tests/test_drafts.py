@@ -180,3 +180,59 @@ def test_each_form_keeps_its_own_draft_and_an_operator_lists_only_theirs(tmp_pat
     assert [j.load()["caller_name"] for j in mine.all()] == ["Kept Before", "One"]
     with pytest.raises(ValueError):
         mine.for_form("../escape")
+
+
+def test_a_session_holds_its_forms_drafts_until_it_lets_go(tmp_path):
+    mine, theirs = draft_storage.DraftClaims(), draft_storage.DraftClaims()
+    journal = draft_journal(tmp_path / "data", "call.handler").for_form("a" * 32)
+    journal.save(FORM)
+    assert not theirs.held_elsewhere(journal)
+    assert mine.claim(journal)
+    assert mine.claim(journal)  # holding it twice is still one hold
+    assert theirs.held_elsewhere(journal) and not mine.held_elsewhere(journal)
+    assert not theirs.claim(journal)
+    assert mode(journal.path.with_suffix(".lock")) == 0o600
+    mine.release_all()  # the session ends: the draft stays, free for the next
+    assert journal.load() == FORM
+    assert not theirs.held_elsewhere(journal)
+    assert theirs.claim(journal)
+    theirs.release(journal)  # saved or discarded: the lock file goes too
+    assert not journal.path.with_suffix(".lock").exists()
+    assert [j.path for j in journal.all()] == [journal.path]  # lock files are not drafts
+
+
+def test_a_killed_session_lets_go_of_its_drafts(tmp_path):
+    """A real second process holds a draft; kill -9 frees it (the kernel drops the lock)."""
+    import signal
+    import subprocess
+    import sys
+
+    journal = draft_journal(tmp_path / "data", "call.handler").for_form("b" * 32)
+    journal.save(FORM)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from controlroom.data.drafts import DraftClaims, DraftJournal\n"
+            "j = DraftJournal(Path(sys.argv[1]), 'call.handler', 'b' * 32)\n"
+            "assert DraftClaims().claim(j)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+            str(tmp_path / "data"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        probe = draft_storage.DraftClaims()
+        assert probe.held_elsewhere(journal)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=10)
+        assert not probe.held_elsewhere(journal)
+        assert journal.load() == FORM
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)

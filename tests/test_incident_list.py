@@ -98,3 +98,29 @@ async def test_the_palette_finds_an_incident_by_reference(database, tmp_path, su
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, IncidentView) and old in screen_text(app)
+
+
+async def test_enter_typed_ahead_of_the_first_list_opens_the_first_incident(
+    database, tmp_path, supervisor, monkeypatch
+):
+    """F7 and Enter in one read, the list slow to come (a busy database): Enter waits
+    for the list and opens its first row, rather than falling on an empty table."""
+    import time
+
+    old, mid, new = saved_three(database, supervisor)
+    slow = incidents.list_incidents
+
+    def slow_list(*args, **kwargs):
+        time.sleep(0.6)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(incidents, "list_incidents", slow_list)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "f7", "enter")
+        for _ in range(100):
+            if isinstance(app.screen, IncidentView):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, IncidentView) and old in screen_text(app)

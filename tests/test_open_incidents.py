@@ -107,3 +107,40 @@ async def test_every_unsaved_incident_is_offered_after_a_restart(database, tmp_p
         await settle(pilot)
         forms = again.open_forms
         assert sorted(caller(f) for f in forms) == ["Alpha Caller", "Bravo Caller"]
+
+
+async def test_a_draft_open_in_another_session_is_neither_offered_nor_listed(database, tmp_path):
+    """Two sessions of one operator: a form open in one (its draft held) is not offered
+    to the other at start or by F2, so two sessions never type into one draft; once that
+    session ends, its draft is offered."""
+    from controlroom.screens.incident.entry import EntryState
+    from controlroom.services.drafts import DraftClaims, form_key
+
+    journal = draft_journal(tmp_path, TEST_SUPERVISOR)
+    state = EntryState(caller_name="Other Session")
+    theirs = journal.for_form(form_key(state.idempotency_key))
+    theirs.save(state.to_draft())
+    other_session = DraftClaims()
+    assert other_session.claim(theirs)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)  # nothing offered
+        await pilot.press("f2")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, IncidentEntry) and caller(form) == ""  # a new form at once
+        await pilot.press(*"This Session")
+        await settle(pilot)
+        app.write_open_drafts()
+        assert theirs.load()["caller_name"] == "Other Session"  # never written over
+        other_session.release_all()  # that session ends
+        await pilot.press("f2")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Other Session (draft)" in text and "This Session (this form)" in text
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentEntry) and caller(app.screen) == "Other Session"
+    again = DraftClaims()
+    assert again.claim(theirs)  # the app let go when it ended

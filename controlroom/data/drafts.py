@@ -7,13 +7,20 @@ write over each other; `<username>.json` is where a single draft was kept before
 read), readable by its owner only (the directory 0700, the file 0600: a draft holds a caller's name and account).
 Every save writes a new file beside the old one, flushes it to disk and renames it over
 the old one, so a reader (or the next start after a power cut) finds the old draft or
-the new one, never half of one. A file that cannot be read as a draft is moved aside,
+the new one, never half of one.
+
+A draft whose form is open belongs to that session (`DraftClaims`): the session holds an
+exclusive `flock` on the draft's `.lock` file beside it while the form is open, so a
+second session of the same operator neither offers nor opens it — two sessions never
+type into one draft. The operating system lets go of the lock when the process ends,
+however it ends, so a crashed session's drafts are offered at the next start. A file that cannot be read as a draft is moved aside,
 not deleted, and the form starts empty: a damaged draft never stops the app.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -174,9 +181,76 @@ class DraftJournal:
         return target
 
     def clear(self) -> None:
-        """Forget the draft (after it was saved as an incident, or discarded)."""
+        """Forget the draft (after it was saved as an incident, or discarded), and the
+        lock file a session held it by (DraftClaims), which has no draft to guard now."""
+        with contextlib.suppress(OSError):
+            os.unlink(self.path.with_suffix(".lock"))
         try:
             os.unlink(self.path)
         except FileNotFoundError:
             return
         self._sync_directory()
+
+
+class DraftClaims:
+    """One session's hold on the drafts of its open forms (flock on `<draft>.lock`)."""
+
+    def __init__(self) -> None:
+        self._held: dict[Path, int] = {}
+
+    @staticmethod
+    def _lock_path(journal: DraftJournal) -> Path:
+        return journal.path.with_suffix(".lock")
+
+    def claim(self, journal: DraftJournal) -> bool:
+        """Hold `journal`'s draft for this session; False when another session holds it."""
+        lock = self._lock_path(journal)
+        if lock in self._held:
+            return True
+        journal._ensure_directory()
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | _NOFOLLOW, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._held[lock] = fd
+        return True
+
+    def release(self, journal: DraftJournal) -> None:
+        """The form closed (saved, discarded): its lock file goes with the hold."""
+        fd = self._held.pop(self._lock_path(journal), None)
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self._lock_path(journal))
+        os.close(fd)
+
+    def release_all(self) -> None:
+        """The session ends: every hold is let go; the drafts stay for the next start."""
+        for fd in self._held.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._held.clear()
+
+    def held_elsewhere(self, journal: DraftJournal) -> bool:
+        """Whether another live session has this draft's form open."""
+        lock = self._lock_path(journal)
+        if lock in self._held:
+            return False
+        try:
+            fd = os.open(lock, os.O_RDWR | _NOFOLLOW)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return False  # unreadable lock: the draft is offered rather than hidden
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing the probe's descriptor lets go of its lock
+        return False

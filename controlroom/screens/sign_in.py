@@ -48,15 +48,18 @@ class SignInScreen(AppScreen[None]):
         def open_it() -> SessionOpened:
             # Imported here, on the worker's thread: this is where SQLAlchemy loads, after
             # the first frame is already on the operator's screen.
-            from controlroom.services.drafts import draft_journal
+            from controlroom.services.drafts import DraftClaims, draft_journal
             from controlroom.services.session import open_session
 
             opened = open_session(uow_factory, username, terminal)
             drafts = draft_journal(data_dir, opened.operator.username)
+            # A draft whose form another session of this operator has open is that
+            # session's: not offered here.
+            others = DraftClaims()
             found = tuple(
                 (journal, draft)
                 for journal in drafts.all()
-                if (draft := journal.load()) is not None
+                if not others.held_elsewhere(journal) and (draft := journal.load()) is not None
             )
             return SessionOpened(opened, drafts, found)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controlroom.data.drafts import DraftJournal, form_key
+from controlroom.data.drafts import DraftClaims, DraftJournal, form_key
 
-__all__ = ["DraftJournal", "draft_journal", "form_key"]
+__all__ = ["DraftClaims", "DraftJournal", "draft_journal", "form_key"]
 
 
 def draft_journal(data_dir: Path, username: str) -> DraftJournal:

@@ -430,6 +430,8 @@ class IncidentEntry(FramedScreen):
             yield WarningPanel(id="warnings")
 
     def on_mount(self) -> None:
+        # This session holds the form's draft while the form is open (data/drafts.py).
+        self.app.claim_draft(self.journal)
         self._apply_state()
         self.focus_now(self.query_one("#caller-name", Input))
         self.load_types()

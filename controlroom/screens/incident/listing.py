@@ -73,6 +73,7 @@ class IncidentList(FramedScreen[None]):
         self.status_index = 0
         self.grade_index = 0  # 0: every grade, then each configured grade
         self.shown: list[IncidentSummary] = []
+        self._first_read = False
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="incident-list"):
@@ -88,8 +89,20 @@ class IncidentList(FramedScreen[None]):
     def on_mount(self) -> None:
         self.focus_now("#list-table")
         self._show_filters()
+        # Keys typed ahead (F7 then Enter in one read) wait for the first list, as they
+        # do after a filter key, for at most FILTER_WAIT_SECONDS.
+        self._first_read = False
+        self.set_timer(FILTER_WAIT_SECONDS, self._first_wait_over)
         self.reload()
         self.set_interval(REFRESH_SECONDS, self.reload)
+
+    def _take_keys(self) -> None:
+        if self._first_read:
+            super()._take_keys()
+
+    def _first_wait_over(self) -> None:
+        self._first_read = True
+        self._take_keys_again()
 
     # --- filters --------------------------------------------------------------------------
 
@@ -176,6 +189,7 @@ class IncidentList(FramedScreen[None]):
             f"{count:,} {words} incident{'' if count == 1 else 's'} shown, oldest first"
             f" · updated {self.app.clock().astimezone(self.app.zone):%H:%M:%S}"
         )
+        self._first_read = True
         self._take_keys_again()
 
     @on(CallFailed)
@@ -183,6 +197,7 @@ class IncidentList(FramedScreen[None]):
         self.query_one("#list-summary", Static).update(
             record_content(message.failure.sentence, style="bold")
         )
+        self._first_read = True
         self._take_keys_again()
 
     def _highlighted_reference(self) -> str | None:
