@@ -22,7 +22,7 @@ from sqlalchemy import Column, MetaData, String, Table, update
 from sqlalchemy.engine import make_url
 
 from controlroom import __version__, cli
-from controlroom.config import mask_url, sqlite_url
+from controlroom.config import mask_url, sqlite_path, sqlite_url
 from controlroom.data import schema
 from controlroom.data.engine import make_engine
 from controlroom.data.models import Base
@@ -279,7 +279,16 @@ def test_the_app_refuses_an_older_schema_and_prints_the_upgrade_command(run, upg
     assert signed_in(apps) == []
 
 
-def test_the_app_creates_the_embedded_database_on_first_run(run, url, apps):
+def test_the_app_never_makes_a_database_and_says_what_does(run, url, apps):
+    """A first `controlroom` once made an empty PRODUCTION database owned by whoever ran
+    it; now it says how to make one, and `db upgrade` does."""
+    path = sqlite_path(url)
+    result = run("--database-url", url)
+    assert result.code == 2
+    assert f"there is no database at {path}" in result.err
+    assert "controlroom demo" in result.err and "controlroom db upgrade" in result.err
+    assert apps == [] and not path.exists()
+    assert run("db", "upgrade", "--database-url", url).code == 0
     result = run("--database-url", url)
     assert result.code == 0, result.err
     [app] = apps
@@ -402,11 +411,12 @@ def test_staff_add_list_lock_unlock_as_the_database_creator(run, upgraded):
     ]
 
 
-def test_staff_commands_refuse_an_empty_database(run, url):
+def test_staff_commands_refuse_a_missing_database_and_leave_no_file(run, url):
     result = run("staff", "list", "--database-url", url)
     assert result.code == 2
-    assert "this database is empty" in result.err
+    assert "there is no database at" in result.err
     assert fix_command(url) in result.err
+    assert not sqlite_path(url).exists()  # nothing a later command could take for one
 
 
 @pytest.mark.parametrize(

@@ -44,8 +44,29 @@ def _run_app(settings, database, username: str) -> int:
 
 
 def cmd_run(args) -> int:
+    """The app on the configured database, which must exist: `controlroom` never makes a
+    database (a first run as root once made an empty PRODUCTION one, owned by root).
+    `controlroom db upgrade` makes one; `controlroom demo` the training force."""
     settings = _settings(args)
-    return _run_app(settings, _deferred_database(settings.database_url, args), common._os_user())
+    url = settings.database_url
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        raise CliError(
+            f"there is no database at {missing}. To try Control Room on synthetic data: "
+            "controlroom demo. To make a new database (you become its administrator): "
+            "controlroom db upgrade" + common._demo_hint(url, args)
+        )
+    return _run_app(settings, _deferred_database(url, args, create=False), common._os_user())
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of the SQLite file `url` names when that file does not exist (a cheap
+    test, no SQLAlchemy); None for any other URL."""
+    scheme, _, path = url.partition(":///")
+    if scheme.startswith("sqlite") and path and not path.startswith(":memory:"):
+        path = path.split("?", 1)[0]
+        return None if Path(path).exists() else path
+    return None
 
 
 def _existing_sqlite_file(url: str) -> bool:

@@ -115,14 +115,14 @@ def _demo_hint(url: str, args) -> str:
     )
 
 
-def _deferred_database(url: str, args, *, environment=None, any_backend=False):
+def _deferred_database(url: str, args, *, environment=None, any_backend=False, create=True):
     """The same checks, made by the app's sign-in worker after the first frame is drawn."""
     from controlroom.data.opening import DeferredDatabase
     from controlroom.domain.environment import Environment
 
     return DeferredDatabase(
         _connect_url(url),
-        create=True,
+        create=create,
         environment=environment or Environment.PRODUCTION,
         # Built when needed: masking the URL loads SQLAlchemy, which waits for the worker.
         any_backend=any_backend,

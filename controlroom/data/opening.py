@@ -46,6 +46,15 @@ def open_database(
     except (ArgumentError, ValueError):
         raise DatabaseNotReady(f"not a database URL: {mask_url(url)}") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not create and not Path(parsed.database).exists():
+            # Connecting would leave an empty file behind, which the next command that
+            # may create a database would then take for a new production one.
+            fix = upgrade_command() if callable(upgrade_command) else upgrade_command
+            raise DatabaseNotReady(
+                f"there is no database at {parsed.database}. To try Control Room on "
+                "synthetic data: controlroom demo. To make a new database (you become "
+                f"its administrator):\n  {fix}"
+            )
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         database = Database(url)
