@@ -14,11 +14,25 @@ from controlroom.domain.roles import Role
 from tests.databases import TEST_ADMIN, PostgresDatabases, SqliteDatabases, postgres_url
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The slow tests first: xdist hands the front of the list to one worker while the
     other takes the rest, so a two-minute test runs beside the suite, not after it.
-    (The order is the same in every worker: a stable sort on the marker.)"""
+    (The order is the same in every worker: a stable sort on the marker.)
+
+    On the PostgreSQL run (CONTROLROOM_TEST_DATABASE_URL set), a test that asks for no
+    database (every database fixture rests on `databases`) is left out: it ran, the same,
+    on the SQLite run, and would only spend the PostgreSQL run's time budget again."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    if postgres_url():
+        backend_free = [item for item in items if "databases" not in _fixtures(item)]
+        if backend_free:
+            config.hook.pytest_deselected(items=backend_free)
+            chosen = set(map(id, backend_free))
+            items[:] = [item for item in items if id(item) not in chosen]
+
+
+def _fixtures(item: pytest.Item) -> list[str]:
+    return list(getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(autouse=True)
