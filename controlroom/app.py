@@ -510,7 +510,11 @@ class ControlRoomApp(App[int]):
             if index is None:
                 return
             if index == NEW_INCIDENT:
-                self.open_form(IncidentEntry())
+                blank = [form for form in forms if form not in unsaved]
+                if blank:  # a blank form is open already: that one, not another
+                    self._bring_up(blank[-1])
+                else:
+                    self.open_form(IncidentEntry())
             elif index < len(unsaved):
                 self._bring_up(unsaved[index])
             else:

@@ -144,3 +144,20 @@ async def test_a_draft_open_in_another_session_is_neither_offered_nor_listed(dat
         assert isinstance(app.screen, IncidentEntry) and caller(app.screen) == "Other Session"
     again = DraftClaims()
     assert again.claim(theirs)  # the app let go when it ended
+
+
+async def test_another_call_reuses_a_blank_form_rather_than_piling_up_forms(database, tmp_path):
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await new_form(pilot, "Typed Caller")
+        await pilot.press("f2", "n")  # a second call: a blank form
+        await settle(pilot)
+        blank = app.screen
+        await pilot.press("f2", "1")  # back to the first; the blank one stays open
+        await settle(pilot)
+        await pilot.press("f2", "n")  # another call: the blank form, not a third
+        await settle(pilot)
+        assert app.screen is blank and len(app.open_forms) == 2
