@@ -185,6 +185,7 @@ class ControlRoomApp(App[int]):
         terminal: str = "local",
         term: str | None = None,
         clock: Callable[[], datetime] = utc_clock,
+        over_ssh: bool = False,
     ) -> None:
         ansi = settings.ansi if settings.ansi is not None else (term or "") in ANSI_TERMS
         super().__init__(ansi_color=ansi or None)
@@ -201,6 +202,10 @@ class ControlRoomApp(App[int]):
         self.clock = clock
         self.zone = LOCAL_ZONE
         self.use_ansi = ansi
+        # A still cursor over SSH: a blinking one repaints twice a second (issue 15).
+        self.cursor_blink = (
+            settings.cursor_blink if settings.cursor_blink is not None else not over_ssh
+        )
         # Session security: the time of the operator's last key (app clock), and whether
         # the idle lock is up (then every global key but quit is refused).
         self.last_activity: datetime | None = None
@@ -787,13 +792,20 @@ def make_app(
     terminal: str = "local",
     term: str | None = None,
     clock: Callable[[], datetime] = utc_clock,
+    over_ssh: bool = False,
 ) -> ControlRoomApp:
     """Build the app around the process's unit-of-work factory, for the OS user `operator`.
 
     The app signs the operator in on its first screen; the CLI and the tests share this.
     """
     return ControlRoomApp(
-        settings, uow_factory, operator, terminal=terminal, term=term, clock=clock
+        settings,
+        uow_factory,
+        operator,
+        terminal=terminal,
+        term=term,
+        clock=clock,
+        over_ssh=over_ssh,
     )
 
 

@@ -84,6 +84,9 @@ class Settings:
     # Session security: the screen locks (record data hidden, PIN to resume) after this
     # many idle minutes. At most IDLE_LOCK_MAXIMUM: a longer lock is no lock.
     idle_lock_minutes: float = 15.0
+    # The text cursor blinks (a repaint twice a second, about 1.7 KB/s over SSH). None:
+    # decide from the session — still over SSH (SSH_CONNECTION set), blinking on a console.
+    cursor_blink: bool | None = None
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -187,6 +190,10 @@ def load_settings(
             settings,
             idle_lock_minutes=_idle_lock(values["idle_lock_minutes"], f"{path}: idle_lock_minutes"),
         )
+    if "cursor_blink" in values:
+        if not isinstance(values["cursor_blink"], bool):
+            raise ConfigError(f"{path}: cursor_blink must be true or false")
+        settings = replace(settings, cursor_blink=values["cursor_blink"])
     if "ansi" in values:
         # bool("false") is True: accept only a TOML boolean.
         if not isinstance(values["ansi"], bool):

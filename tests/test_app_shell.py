@@ -128,7 +128,7 @@ async def test_header_shows_the_operator_from_the_database(database, tmp_path):
         await settle(pilot)
         header = screen_text(app).splitlines()[1]
     assert "Sgt Ada Lovelace (administrator · North)" in header
-    assert "26 Nov 09:00:00" in header
+    assert "26 Nov 09:00" in header
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)

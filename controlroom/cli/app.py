@@ -23,7 +23,12 @@ def _build_app(settings, database, username: str):
     from controlroom.app import make_app
 
     return make_app(
-        settings, database.uow, username, terminal=_terminal(), term=os.environ.get("TERM")
+        settings,
+        database.uow,
+        username,
+        terminal=_terminal(),
+        term=os.environ.get("TERM"),
+        over_ssh=bool(os.environ.get("SSH_CONNECTION")),
     )
 
 

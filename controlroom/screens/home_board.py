@@ -25,6 +25,7 @@ from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.services import board
 from controlroom.services.board import BoardCounts
+from controlroom.widgets.quiet import show
 from controlroom.widgets.record_text import record_content, record_text
 
 
@@ -80,7 +81,16 @@ class HomeBoard(FramedScreen):
 
     def on_mount(self) -> None:
         self.refresh_counts()
-        self.set_interval(self.app.settings.board_refresh_seconds, self.refresh_counts)
+        self.set_interval(self.app.settings.board_refresh_seconds, self._refresh_when_shown)
+
+    def _refresh_when_shown(self) -> None:
+        # Behind another task the board is not seen: no reads, no repaints (issue 15).
+        if self.is_current:
+            self.refresh_counts()
+
+    def on_screen_resume(self) -> None:
+        if self.counts is not None:  # back from another task: fresh figures at once
+            self.refresh_counts()
 
     def action_refresh_board(self) -> None:
         self.refresh_counts()
@@ -106,38 +116,41 @@ class HomeBoard(FramedScreen):
             if counts.oldest_open_at
             else ""
         )
-        self.query_one("#board-summary", Static).update(
+        show(
+            self.query_one("#board-summary", Static),
             f"Open incidents: {counts.open_total:,}{oldest}"
             + (
                 f" · {counts.awaiting_signoff:,} closure(s) await sign-off"
                 if counts.awaiting_signoff
                 else ""
-            )
+            ),
         )
-        self.query_one("#board-grades", Static).update(
-            _count_table(
-                "By grade",
-                [
-                    (record_text(f"{code} {names.get(code, '')}".strip()), n)
-                    for code, n in counts.by_grade
-                ],
-            )
+        grades = [(f"{code} {names.get(code, '')}".strip(), n) for code, n in counts.by_grade]
+        show(
+            self.query_one("#board-grades", Static),
+            _count_table("By grade", [(record_text(label), n) for label, n in grades]),
+            key=tuple(grades),
         )
-        self.query_one("#board-statuses", Static).update(
-            _count_table(
-                "By status", [(Text(status.replace("_", " ")), n) for status, n in counts.by_status]
-            )
+        statuses = [(status.replace("_", " "), n) for status, n in counts.by_status]
+        show(
+            self.query_one("#board-statuses", Static),
+            _count_table("By status", [(Text(label), n) for label, n in statuses]),
+            key=tuple(statuses),
         )
-        self.query_one("#board-headings", Static).update(
+        headings = list(counts.by_heading)
+        show(
+            self.query_one("#board-headings", Static),
             _count_table(
                 "By heading",
-                [(record_text(heading), n) for heading, n in counts.by_heading]
-                or [(Text("none open"), 0)],
-            )
+                [(record_text(heading), n) for heading, n in headings] or [(Text("none open"), 0)],
+            ),
+            key=tuple(headings),
         )
-        self.query_one("#board-updated", Static).update(
+        # To the minute: a time in seconds would repaint the line at every read.
+        show(
+            self.query_one("#board-updated", Static),
             f"Updated {self._local(counts.read_at)} · every "
-            f"{self.app.settings.board_refresh_seconds:g} s · r refreshes now"
+            f"{self.app.settings.board_refresh_seconds:g} s · r refreshes now",
         )
         self.query_one("#board-updated").remove_class("-failed")
 
@@ -147,10 +160,9 @@ class HomeBoard(FramedScreen):
         updated = self.query_one("#board-updated", Static)
         failure = message.failure
         heading = "DATABASE NOT ANSWERING — " if failure.kind is FailureKind.DATABASE else ""
-        updated.update(
-            record_content(f"{heading}figures above may be out of date. {failure.sentence}")
-        )
+        text = f"{heading}figures above may be out of date. {failure.sentence}"
+        show(updated, record_content(text), key=("failed", text))
         updated.add_class("-failed")
 
     def _local(self, moment: datetime) -> str:
-        return moment.astimezone(self.app.zone).strftime("%H:%M:%S")
+        return moment.astimezone(self.app.zone).strftime("%H:%M")

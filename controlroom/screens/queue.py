@@ -51,6 +51,7 @@ from controlroom.services.queues import (
     QueueRow,
     QueueSummary,
 )
+from controlroom.widgets.quiet import show
 from controlroom.widgets.record_text import record_content, record_text
 
 if TYPE_CHECKING:
@@ -581,14 +582,15 @@ class TriageQueue(FramedScreen):
         text = f"{where}: {count:,} waiting"
         text += f" · oldest {format_age(oldest)}" if oldest is not None else ""
         text += f" · {breaches:,} over triage target"
-        self.query_one("#queue-summary", Static).update(text)
+        show(self.query_one("#queue-summary", Static), text)
 
     def _show_filters(self) -> None:
         queue = self.queue_filter.label if self.queue_filter else "all"
         grade = self.grade_filter or "all"
-        self.query_one("#queue-filters", Static).update(
+        show(
+            self.query_one("#queue-filters", Static),
             f"q queue: {queue} · g grade: {grade} · Enter/c claim · x complete"
-            + (" · a reassign" if getattr(self, "may_reassign", False) else "")
+            + (" · a reassign" if getattr(self, "may_reassign", False) else ""),
         )
 
     def _tick(self) -> None:
@@ -627,7 +629,7 @@ class TriageQueue(FramedScreen):
         table.clear()
         self.rows, self.row_keys, self.loaded = {}, {}, False
         self.summary = self.summary_at = None
-        self.query_one("#queue-summary", Static).update("Reading the queue…")
+        show(self.query_one("#queue-summary", Static), "Reading the queue…")
         self.reload()
 
     def action_cycle_queue(self) -> None:

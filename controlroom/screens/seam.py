@@ -49,7 +49,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, get_current_worker
 
 from controlroom.services.fields import FieldError
@@ -180,6 +180,13 @@ class AppScreen(Screen[ScreenResultT]):
         is handled (see the module's notes)."""
         target = self.query_one(widget) if isinstance(widget, str) else widget
         self.set_focus(target)
+
+    @on(events.DescendantFocus)
+    def _cursor_blink(self, event: events.DescendantFocus) -> None:
+        """A text field's cursor blinks or not as the session says (App.cursor_blink)."""
+        widget = event.widget
+        if isinstance(widget, Input | TextArea):
+            widget.cursor_blink = self.app.cursor_blink
 
     @on(events.ScreenResume)
     def _ready_for_keys(self) -> None:

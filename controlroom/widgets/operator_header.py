@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Static
 
 from controlroom.domain.environment import Environment
@@ -37,8 +37,10 @@ class OperatorHeader(Horizontal):
     }
     """
 
-    now: reactive[datetime | None] = reactive(None)
-    """The time the clock shows; set every second by the header's own timer."""
+    # A `var`: setting it repaints nothing by itself (a `reactive` repainted the whole
+    # header every second); `watch_now` redraws the clock when its minute turns.
+    now: var[datetime | None] = var(None)
+    """The time by the header's own timer (every second); the clock shows its minute."""
 
     def __init__(
         self,
@@ -57,6 +59,7 @@ class OperatorHeader(Horizontal):
         self._environment = environment
         self._clock = clock
         self._zone = zone
+        self._shown = ""
 
     def compose(self) -> ComposeResult:
         operator = record_content(self._display_name, style="bold") + record_content(
@@ -79,5 +82,9 @@ class OperatorHeader(Horizontal):
     def watch_now(self, now: datetime | None) -> None:
         if now is None:
             return
-        local = now.astimezone(self._zone)
-        self.query_one("#header-clock", Static).update(local.strftime("%d %b %H:%M:%S"))
+        # Minutes, redrawn only when the minute turns: over SSH a clock in seconds was
+        # a repaint a second on every screen (issue 15).
+        shown = now.astimezone(self._zone).strftime("%d %b %H:%M")
+        if shown != self._shown:
+            self._shown = shown
+            self.query_one("#header-clock", Static).update(shown)

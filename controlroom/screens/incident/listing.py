@@ -9,6 +9,7 @@ reference takes a whole reference or its end ("0042", "1202-0042") from anywhere
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -24,6 +25,7 @@ from controlroom.domain.incidents import OPEN_STATUSES, IncidentStatus
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import AppModal, CallFailed
+from controlroom.widgets.quiet import QuietTable, show
 from controlroom.widgets.record_text import record_content, record_text
 
 if TYPE_CHECKING:
@@ -79,7 +81,7 @@ class IncidentList(FramedScreen[None]):
         with Vertical(id="incident-list"):
             yield Static("Reading the incidents…", id="list-summary", markup=False)
             yield Static("", id="list-filters", markup=False)
-            table: DataTable[Text] = DataTable(
+            table: QuietTable[Text] = QuietTable(
                 id="list-table", cursor_type="row", zebra_stripes=True
             )
             for key, label, width in COLUMNS:
@@ -164,47 +166,68 @@ class IncidentList(FramedScreen[None]):
     @on(Listed)
     def listed(self, message: Listed) -> None:
         self.shown = message.incidents
-        table = self.query_one("#list-table", DataTable)
-        highlighted = self._highlighted_reference()
-        table.clear()
+        table = self.query_one("#list-table", QuietTable)
         now = self.app.clock()
-        for incident in self.shown:
-            table.add_row(
-                Text(incident.reference, end=""),
-                Text(incident.grade, end=""),
-                Text(_status_words(incident.status), end=""),
-                Text(format_age(now - incident.opened_at), end=""),
-                record_text(incident.type_label),
-                record_text(incident.location_text),
-                key=incident.reference,
-            )
-        if highlighted is not None:
-            for row, incident in enumerate(self.shown):
-                if incident.reference == highlighted:
-                    table.move_cursor(row=row)
-                    break
+        rows = [(incident.reference, self._cells(incident, now)) for incident in self.shown]
+        drawn = [key.value for key in table.rows]
+        if drawn == [reference for reference, _ in rows]:
+            # The same incidents in the same order: only the cells that changed (an age,
+            # a status) are drawn again — a refresh that changes nothing sends nothing.
+            for reference, cells in rows:
+                for column, cell in zip(COLUMNS, cells, strict=True):
+                    if table.get_cell(reference, column[0]) != cell:
+                        table.set_cell(reference, column[0], cell)
+        else:
+            highlighted = self._highlighted_reference(drawn)
+            table.clear()
+            for reference, cells in rows:
+                table.add_row(*cells, key=reference)
+            if highlighted is not None:
+                for row, incident in enumerate(self.shown):
+                    if incident.reference == highlighted:
+                        table.move_cursor(row=row)
+                        break
         words = STATUS_FILTERS[self.status_index][0]
         count = len(self.shown)
-        self.query_one("#list-summary", Static).update(
+        show(
+            self.query_one("#list-summary", Static),
             f"{count:,} {words} incident{'' if count == 1 else 's'} shown, oldest first"
-            f" · updated {self.app.clock().astimezone(self.app.zone):%H:%M:%S}"
+            f" · updated {self.app.clock().astimezone(self.app.zone):%H:%M}",
         )
         self._first_read = True
         self._take_keys_again()
+
+    @staticmethod
+    def _cells(incident: IncidentSummary, now: datetime) -> tuple[Text, ...]:
+        return (
+            Text(incident.reference, end=""),
+            Text(incident.grade, end=""),
+            Text(_status_words(incident.status), end=""),
+            Text(format_age(now - incident.opened_at), end=""),
+            record_text(incident.type_label),
+            record_text(incident.location_text),
+        )
 
     @on(CallFailed)
     def failed(self, message: CallFailed) -> None:
-        self.query_one("#list-summary", Static).update(
-            record_content(message.failure.sentence, style="bold")
+        sentence = message.failure.sentence
+        show(
+            self.query_one("#list-summary", Static),
+            record_content(sentence, style="bold"),
+            key=("failed", sentence),
         )
         self._first_read = True
         self._take_keys_again()
 
-    def _highlighted_reference(self) -> str | None:
+    def _highlighted_reference(self, drawn: list[str | None] | None = None) -> str | None:
+        """The reference of the row under the cursor (in `drawn`, the table's rows by
+        key, when given)."""
         table = self.query_one("#list-table", DataTable)
-        if not self.shown or table.cursor_row is None:
+        if table.cursor_row is None:
             return None
-        if 0 <= table.cursor_row < len(self.shown):
+        if drawn is not None:
+            return drawn[table.cursor_row] if 0 <= table.cursor_row < len(drawn) else None
+        if self.shown and 0 <= table.cursor_row < len(self.shown):
             return self.shown[table.cursor_row].reference
         return None
 

@@ -1,0 +1,245 @@
+"""Bytes on the wire: what Control Room sends to an operator's terminal, against a bare
+Textual app with one focused Input (the floor), measured in the same run.
+
+Both run in a real pseudo-terminal at 80x24 (TERM=xterm-256color), as over SSH
+(`SSH_CONNECTION` is set, as sshd sets it; `--no-ssh` leaves it out). Nothing in either
+app is instrumented: every byte the program writes to its terminal is counted.
+
+    startup        bytes from the fork until the first screen is ready (the board with
+                   its counts; the bare app's title), plus one second of settling
+    idle           bytes per second over --idle-seconds (default 60: a whole minute, as
+                   clocks and ages turn over each minute) on each main screen, after it has
+                   settled: board, new incident (F2), person search (F3), intelligence
+                   (F4), triage queue (F5), command view (F6), incident list (F7)
+    per key        bytes per key typing KEYS characters one by one (a typist's pace)
+                   into the narrative (ours) and into the Input (the floor)
+
+    .venv/bin/python benchmarks/terminal_bytes.py [--database-url URL] [--no-ssh]
+                                                  [--idle-seconds 60]
+
+Goals (issue 15): idle <= 50 B/s on every main screen; bytes per key <= 1.1x the floor;
+startup bytes <= 1.5x the floor.
+"""
+
+from __future__ import annotations
+
+# ruff: noqa: E402
+import sys
+from pathlib import Path
+
+# benchmarks/queue.py would hide the standard library's `queue` (see startup.py).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import tempfile
+import termios
+import time
+
+SETTLE_SECONDS = 2.0
+IDLE_SECONDS = 60.0
+KEYS = 40
+KEY_GAP = 0.12
+TIMEOUT = 60.0
+
+BARE_TITLE = b"BAREAPPFRAME"
+BARE_APP = f"""
+from textual.app import App
+from textual.widgets import Footer, Header, Input
+
+class Bare(App):
+    TITLE = {BARE_TITLE.decode()!r}
+
+    def compose(self):
+        yield Header()
+        yield Input()
+        yield Footer()
+
+Bare().run()
+"""
+
+# What each main screen shows once it is there (its own words, not record data).
+SCREENS = [
+    ("board", None, b"Open incidents:"),
+    ("new incident (F2)", b"\x1bOQ", b"Relation"),
+    ("person search (F3)", b"\x1bOR", b"any order"),
+    ("intelligence (F4)", b"\x1bOS", b"words in the text"),
+    ("triage queue (F5)", b"\x1b[15~", b"over triage target"),
+    ("command view (F6)", b"\x1b[17~", b"Backlog, last 24"),
+    ("incident list (F7)", b"\x1b[18~", b"oldest first"),
+]
+ESCAPE = b"\x1b"
+ALT_N = b"\x1bn"
+QUIT = b"\x11"
+
+
+class Terminal:
+    """A program on its own 80x24 pty; counts every byte it writes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.start = time.perf_counter()
+        self.pid, self.master = pty.fork()
+        if self.pid == 0:
+            os.execvpe(argv[0], argv, env)
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        self.received = 0
+        self.tail = b""
+
+    def pump(self, seconds: float) -> int:
+        """Read for `seconds`; the bytes read."""
+        got = 0
+        deadline = time.perf_counter() + seconds
+        while (left := deadline - time.perf_counter()) > 0:
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                got += len(chunk)
+                self.received += len(chunk)
+                self.tail = (self.tail + chunk)[-4096:]
+        return got
+
+    def wait_for(self, mark: bytes) -> None:
+        """Read until `mark` appears in what was written since this call began."""
+        seen = b""
+        deadline = time.perf_counter() + TIMEOUT
+        while mark not in seen:
+            if time.perf_counter() > deadline:
+                self.close()
+                raise SystemExit(f"timed out waiting for {mark!r}; tail {self.tail[-400:]!r}")
+            ready, _, _ = select.select([self.master], [], [], 0.5)
+            if ready:
+                chunk = os.read(self.master, 65536)
+                self.received += len(chunk)
+                self.tail = (self.tail + chunk)[-4096:]
+                seen = (seen + chunk)[-65536:]
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def close(self) -> None:
+        try:
+            self.send(QUIT)
+            self.send(QUIT)  # a second ctrl+q answers "quit with a form open?"
+            self.pump(1.0)
+        finally:
+            try:
+                os.kill(self.pid, 9)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            os.close(self.master)
+
+
+def type_keys(terminal: Terminal) -> int:
+    """KEYS letters one at a time; the bytes written while they were drawn."""
+    got = 0
+    for index in range(KEYS):
+        terminal.send(b"abcdefghij"[index % 10 : index % 10 + 1])
+        got += terminal.pump(KEY_GAP)
+    return got + terminal.pump(1.0)
+
+
+def measure_floor(env: dict[str, str]) -> dict[str, float]:
+    terminal = Terminal([sys.executable, "-c", BARE_APP], env)
+    terminal.wait_for(BARE_TITLE)
+    terminal.pump(1.0)
+    startup = terminal.received
+    terminal.pump(SETTLE_SECONDS)
+    idle = terminal.pump(IDLE_SECONDS) / IDLE_SECONDS
+    per_key = type_keys(terminal) / KEYS
+    terminal.close()
+    return {"startup": startup, "idle": idle, "per_key": per_key}
+
+
+def measure_ours(env: dict[str, str], url: str) -> tuple[dict[str, float], dict[str, float]]:
+    terminal = Terminal([sys.executable, "-m", "controlroom", "demo", "--database-url", url], env)
+    terminal.wait_for(SCREENS[0][2])
+    terminal.pump(1.0)
+    startup = terminal.received
+    idle: dict[str, float] = {}
+    for name, key, mark in SCREENS:
+        if key is not None:
+            terminal.send(key)
+            terminal.wait_for(mark)
+        terminal.pump(SETTLE_SECONDS)
+        idle[name] = terminal.pump(IDLE_SECONDS) / IDLE_SECONDS
+        if key is not None:
+            terminal.send(ESCAPE)  # back to the board (a blank form closes)
+            terminal.wait_for(SCREENS[0][2])
+    terminal.send(b"\x1bOQ")
+    terminal.wait_for(SCREENS[1][2])
+    terminal.send(ALT_N)
+    terminal.pump(SETTLE_SECONDS)
+    per_key = type_keys(terminal) / KEYS
+    terminal.close()
+    return {"startup": startup, "per_key": per_key}, idle
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="a seeded demo database (default: make one)")
+    parser.add_argument("--no-ssh", action="store_true", help="leave SSH_CONNECTION unset")
+    parser.add_argument("--idle-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    global IDLE_SECONDS
+    IDLE_SECONDS = args.idle_seconds
+
+    scratch = Path(tempfile.mkdtemp(prefix="controlroom-bytes-"))
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "CONTROLROOM_DATA_DIR": str(scratch),
+        "XDG_CONFIG_HOME": str(scratch),
+    }
+    env.pop("SSH_CLIENT", None)
+    env.pop("SSH_CONNECTION", None)
+    if not args.no_ssh:
+        env["SSH_CONNECTION"] = "127.0.0.1 50000 127.0.0.1 22"
+    url = args.database_url or f"sqlite+pysqlite:///{scratch / 'demo.sqlite'}"
+    if not args.database_url:
+        print("seeding the small demo database…", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "controlroom", "demo", "--seed-only", "--database-url", url],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
+
+    floor = measure_floor(env)
+    ours, idle = measure_ours(env, url)
+    print(
+        f"80x24 pty, TERM=xterm-256color, SSH_CONNECTION {'unset' if args.no_ssh else 'set'}; "
+        f"idle over {IDLE_SECONDS:.0f} s per screen, {KEYS} keys typed"
+    )
+    print(f"{'':28}{'controlroom':>14}{'floor':>12}{'goal':>18}")
+    startup_ratio = ours["startup"] / floor["startup"]
+    print(
+        f"{'startup bytes':28}{ours['startup']:>14,.0f}{floor['startup']:>12,.0f}"
+        f"{'<= 1.5x floor':>18}  {startup_ratio:.2f}x {'met' if startup_ratio <= 1.5 else 'NOT MET'}"
+    )
+    key_ratio = ours["per_key"] / floor["per_key"]
+    print(
+        f"{'bytes per key (narrative)':28}{ours['per_key']:>14,.0f}{floor['per_key']:>12,.0f}"
+        f"{'<= 1.1x floor':>18}  {key_ratio:.2f}x {'met' if key_ratio <= 1.1 else 'NOT MET'}"
+    )
+    print(f"{'idle, bare app (floor)':28}{'':>14}{floor['idle']:>10,.0f}/s")
+    for name, rate in idle.items():
+        print(
+            f"{'idle, ' + name:28}{rate:>12,.0f}/s{'':>12}{'<= 50 B/s':>18}  "
+            f"{'met' if rate <= 50 else 'NOT MET'}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
