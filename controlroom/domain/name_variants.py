@@ -134,3 +134,32 @@ def all_spellings() -> tuple[str, ...]:
     return tuple(s for f in FORENAME_FAMILIES for s in f.spellings) + tuple(
         s for family in SURNAME_FAMILIES for s in family
     )
+
+
+def _nickname_index() -> dict[str, tuple[str, ...]]:
+    """Each formal forename and each short form, casefolded -> the names it stands with
+    (the short forms of a formal name; the formal names of a short form)."""
+    index: dict[str, list[str]] = {}
+    for formal, shorts in NICKNAMES.items():
+        index.setdefault(formal.casefold(), []).extend(shorts)
+        for short in shorts:
+            index.setdefault(short.casefold(), []).append(formal)
+    return {name: tuple(dict.fromkeys(names)) for name, names in index.items()}
+
+
+_NICKNAMES = _nickname_index()
+
+
+def name_family(name: str) -> tuple[str, ...]:
+    """Every other spelling `name` may stand for, as a forename or a surname: its forename
+    family, its surname family, and its short or formal forms with their families
+    ("Kate" -> Catherine, Katherine, Kathryn, ...). Empty for a name with none; never
+    `name` itself (as typed, casefolded)."""
+    key = name.strip().casefold()
+    found: list[str] = []
+    for spelling in (*forename_family(name), *surname_family(name)):
+        found.append(spelling)
+    for other in _NICKNAMES.get(key, ()):
+        found.append(other)
+        found.extend(forename_family(other))
+    return tuple(s for s in dict.fromkeys(found) if s.casefold() != key)

@@ -165,6 +165,7 @@ STREET_WORDS = frozenset(
         "walk",
         "mews",
         "row",
+        "fold",
         "hill",
         "park",
         "view",
