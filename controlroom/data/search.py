@@ -135,6 +135,9 @@ class NameTerm:
     # The keys of its spellings with one letter more ("faima" -> "fatima"): asked only
     # paired with another word's own or near keys (alone they reach thousands).
     gap_keys: tuple[str, ...] = ()
+    # The keys of its spellings one slip away, the first letters included ("yrene" ->
+    # "irene"): asked only by the slips stage, paired with another word's.
+    slip_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +345,21 @@ def _gap_template(branches: int, arrays: bool):
     )
 
 
+def _key_pairs_template(name: str, arrays: bool):
+    """One word the forename and the other the surname, either way round: the surname
+    key in the list parameter `<name>_0` and the forename key in `<name>_1`, or the other
+    way round. Each branch a lookup of the (surname key, forename key, date of birth)
+    index, one seek per pair of keys."""
+
+    def pair(surname: str, forename: str):
+        return and_(
+            _one_of(Person.surname_key, surname, arrays),
+            _one_of(Person.forename_key, forename, arrays),
+        )
+
+    return or_(pair(f"{name}_0", f"{name}_1"), pair(f"{name}_1", f"{name}_0"))
+
+
 def _dates_sql(exact: bool, between: bool):
     """Born on one of the days in `dates` (an expanding IN on both backends: one or two
     days), or between `born_from` and `born_to`."""
@@ -488,6 +506,8 @@ class PersonSearch(Protocol):
 
     def gap_pairs(self, first: NameTerm, second: NameTerm) -> Condition: ...
 
+    def key_pairs(self, first: Sequence[str], second: Sequence[str], name: str) -> Condition: ...
+
     def born(self, criteria: PersonCriteria) -> Condition | None: ...
 
     def born_on(self, dates: Sequence[date]) -> Condition: ...
@@ -610,6 +630,14 @@ class _IndexedSearch:
         """One word the forename and the other the surname, one by its letter-left-out
         keys (`_gap_pairs`)."""
         return _gap_pairs(first, second, self.arrays)
+
+    def key_pairs(self, first: Sequence[str], second: Sequence[str], name: str) -> Condition:
+        """One word the forename and the other the surname, either way round, the first
+        by one of the keys `first`, the other by one of `second` (`_key_pairs_template`)."""
+        return Condition(
+            (_key_pairs_template, name, self.arrays),
+            {f"{name}_0": list(first), f"{name}_1": list(second)},
+        )
 
     def at_address(self, criteria: PersonCriteria) -> Condition | None:
         if not criteria.postcode_prefix and not criteria.address_words:

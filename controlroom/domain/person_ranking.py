@@ -5,14 +5,25 @@ database; this module decides, for each, how it ranks against the words typed:
 
     exact     every name word is a name (or alias) part, spelled the same once case,
               accents, apostrophes and Mc/Mac are folded;
-    phonetic  every word at least sounds like one (the same phonetic key) and is spelled
-              close enough to it (Metaphone alone would pair Jane and John);
-    fuzzy     every word at least starts one or is close to one (rapidfuzz).
+    phonetic  every word at least is another spelling of the same name
+              (controlroom.domain.name_variants: Sean for Shaun, Kate for Catherine) or
+              sounds like one (the same phonetic key) and is spelled close enough to it
+              (Metaphone alone would pair Jane and John);
+    fuzzy     every word at least starts one, is close to one (rapidfuzz), or is one
+              with no more keying slips than it may carry (controlroom.domain.slips: a
+              letter wrong, missing, extra or two swapped, the first letters included).
 
-Within a rank the closer spelling, a matching date of birth and the forename-first
-order come first; a name the person answers to other than their own (an alias, the name
-of a record merged into theirs) ranks a little lower. Nothing here reads the database
-or the clock: the same words and names give the same score.
+A date of birth confirmed (born on the day asked, on its mirror with day and month
+swapped, or within the years asked) is one more fact that fits: it lifts a hit above
+every hit it does not confirm (DATE_FACT_WEIGHT), so the two facts a caller gives, a
+surname and a date of birth, put the one person they name first, whatever else shares
+the name. Within that, the rank; within a rank the closer spelling, the exact date over
+its mirror and the forename-first order come first; a name the person answers to other
+than their own (an alias, the name of a record merged into theirs) ranks a little lower.
+
+Every hit says why it fits (`PersonFit.why`: "surname exact", "forename family", "DOB
+exact", ...). Nothing here reads the database or the clock: the same words and names
+give the same score and the same reasons.
 """
 
 from __future__ import annotations
@@ -22,10 +33,13 @@ from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
+from controlroom.domain.name_variants import name_family
 from controlroom.domain.phonetics import PersonQuery, name_parts, normalise_name, phonetic_keys
+from controlroom.domain.slips import slips_apart, within_slips
 
 # A word this close to a name part (rapidfuzz ratio, 0-100) is a fuzzy match.
 FUZZY_THRESHOLD = 75
@@ -45,6 +59,9 @@ FORENAME_FIRST_BONUS = 0.05
 DATE_MATCH_BONUS = 0.3
 DATE_TRANSPOSED_BONUS = 0.15
 DATE_UNKNOWN_BONUS = 0.05
+# What a date of birth confirmed adds: more than any rank and closeness, so a hit the
+# date confirms comes before every hit it does not.
+DATE_FACT_WEIGHT = 4.0
 
 
 class Rank(IntEnum):
@@ -86,6 +103,25 @@ class QueryWord:
     normal: str  # normal form ("" when it is not a name)
     keys: frozenset[str]
     prefix: str  # the normal form, when the word may start a name part
+    # The normal forms of the other spellings of the name (controlroom.domain.name_variants).
+    family: frozenset[str] = frozenset()
+
+
+def family_normals(word: str) -> frozenset[str]:
+    """The normal forms of the other spellings of the name `word` (none when it is no
+    name or has no family), without the word's own."""
+    if not is_name(word):
+        return frozenset()
+    own = normalise_name(word)
+    return frozenset(n for n in map(normalise_name, name_family(word)) if n and n != own)
+
+
+def family_keys(word: str) -> tuple[str, ...]:
+    """The phonetic keys of the other spellings of the name `word` that are not its own
+    ("shaun" -> SN for Sean; its own is XN), in a fixed order."""
+    own = set(word_keys(word))
+    keys = (k for spelling in sorted(family_normals(word)) for k in phonetic_keys(spelling))
+    return tuple(dict.fromkeys(k for k in keys if k not in own))
 
 
 def query_words(query: PersonQuery) -> list[QueryWord]:
@@ -93,7 +129,15 @@ def query_words(query: PersonQuery) -> list[QueryWord]:
     words = []
     for typed in query.names:
         normal = normalise_name(typed) if is_name(typed) else ""
-        words.append(QueryWord(typed.casefold(), normal, frozenset(word_keys(typed)), normal))
+        words.append(
+            QueryWord(
+                typed.casefold(),
+                normal,
+                frozenset(word_keys(typed)),
+                normal,
+                family_normals(typed),
+            )
+        )
     return words
 
 
@@ -108,63 +152,94 @@ def _token_keys(token: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=65_536)
-def word_against_part(word: QueryWord, token: str) -> tuple[Rank, float]:
-    """(rank, closeness 0-1) of one query word against one name part: the same few
-    thousand parts come up search after search, so each pair is worked out once."""
+def _token_family(token: str) -> frozenset[str]:
+    return family_normals(token)
+
+
+# How a word fits a name part (`word_against_part`), as a hit's reasons say it.
+EXACT, FAMILY, SOUNDS_ALIKE, NEAR, START = "exact", "family", "sounds alike", "near", "start"
+
+
+@lru_cache(maxsize=65_536)
+def word_against_part(word: QueryWord, token: str) -> tuple[Rank, float, str, int]:
+    """(rank, closeness 0-1, how, slips) of one query word against one name part: the
+    same few thousand parts come up search after search, so each pair is worked out
+    once. `how` is EXACT, FAMILY (another spelling of the same name), SOUNDS_ALIKE (the
+    same key), NEAR (close, or within the slips the name may carry, itself or a spelling
+    of its family), START (the word starts it) or "" (no fit); `slips`, for a NEAR fit,
+    how many slips apart they are (0 for the others)."""
     close = fuzz.ratio(word.normal, token) / 100 if word.normal else 0.0
     if word.normal and word.normal == token:
-        return Rank.EXACT, close
+        return Rank.EXACT, close, EXACT, 0
+    if token in word.family:
+        return Rank.PHONETIC, close, FAMILY, 0
     if word.keys & _token_keys(token) and close * 100 >= PHONETIC_MIN_RATIO:
-        return Rank.PHONETIC, close
-    if (word.prefix and token.startswith(word.prefix)) or close * 100 >= FUZZY_THRESHOLD:
-        return Rank.FUZZY, close
-    return Rank.NONE, close
+        return Rank.PHONETIC, close, SOUNDS_ALIKE, 0
+    if word.prefix and token.startswith(word.prefix):
+        return Rank.FUZZY, close, START, 0
+    if not word.normal:
+        return Rank.NONE, close, "", 0
+    near = [other for other in (token, *_token_family(token)) if within_slips(word.normal, other)]
+    if near or close * 100 >= FUZZY_THRESHOLD:
+        apart = min(slips_apart(word.normal, other) for other in (near or [token]))
+        return Rank.FUZZY, close, NEAR, apart
+    return Rank.NONE, close, "", 0
 
 
 @dataclass(frozen=True, slots=True)
 class NameMatch:
     """How the words match one name: the worst word's rank, the mean closeness, and the
-    order bonus (never enough to lift a hit out of its rank)."""
+    order bonus (never enough to lift a hit out of its rank); `fits`: for each word, the
+    side of the name it fits ("forename", "surname") and how (`word_against_part`)."""
 
     rank: Rank
     closeness: float
     bonus: float
+    fits: tuple[tuple[str, str], ...] = ()
+    slips: int = 0  # the most slips between a word and the part it fits
 
 
 def name_match(words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
     """How `words` match the name (`forename`, `surname`): each word against the name's
     best part for it; the name ranks as its worst-matched word."""
     fore_parts, sur_parts = _parts(forename or ""), _parts(surname)
-    side_of: dict[str, str] = {}
+    # part -> (its side for the order bonus, the side a hit's reasons name)
+    side_of: dict[str, tuple[str, str]] = {}
     for part in fore_parts:
-        side_of.setdefault(part, "forename")
+        side_of.setdefault(part, ("forename", "forename"))
     for part in sur_parts:
-        side_of.setdefault(part, "surname")
-    for whole in ("".join(fore_parts), "".join(sur_parts)):
+        side_of.setdefault(part, ("surname", "surname"))
+    for whole, named in (("".join(fore_parts), "forename"), ("".join(sur_parts), "surname")):
         if whole:
-            side_of.setdefault(whole, "surname")
+            side_of.setdefault(whole, ("surname", named))
     typed_names = ((forename or "").casefold(), surname.casefold())
     rank, closeness, sides = Rank.EXACT, 0.0, []
+    fits: list[tuple[str, str]] = []
+    most_slips = 0
     for word in words:
-        best_rank, best_close, best_side = Rank.NONE, 0.0, None
-        for token, side in side_of.items():
-            found, close = word_against_part(word, token)
+        best_rank, best_close, best_side, best_how, best_slips = Rank.NONE, 0.0, None, "", 0
+        named = "name"
+        for token, (side, reason_side) in side_of.items():
+            found, close, how, apart = word_against_part(word, token)
             if (found, close) > (best_rank, best_close):
-                best_rank, best_close, best_side = found, close, side
+                best_rank, best_close, best_side, best_how = found, close, side, how
+                named, best_slips = reason_side, apart
         if (
             best_rank is Rank.NONE
             and word.typed
             and any(n.startswith(word.typed) for n in typed_names)
         ):
             # Not a name ("o'n", "smi%"), but the characters typed start the name.
-            best_rank, best_close = Rank.FUZZY, 0.5
+            best_rank, best_close, best_how = Rank.FUZZY, 0.5, START
         rank = min(rank, best_rank)
         closeness += best_close
         sides.append(best_side)
+        fits.append((named, best_how))
+        most_slips = max(most_slips, best_slips)
     bonus = SURNAME_LAST_BONUS * (bool(sides) and sides[-1] == "surname")
     if len(sides) > 1 and sides[0] == "forename" and sides[-1] == "surname":
         bonus += FORENAME_FIRST_BONUS
-    return NameMatch(rank, closeness / max(1, len(words)), bonus)
+    return NameMatch(rank, closeness / max(1, len(words)), bonus, tuple(fits), most_slips)
 
 
 def date_bonus(query: PersonQuery, value: date | None) -> float:
@@ -184,6 +259,42 @@ def date_bonus(query: PersonQuery, value: date | None) -> float:
     return DATE_TRANSPOSED_BONUS  # candidates by date were born on a day asked or its mirror
 
 
+def date_fit(query: PersonQuery, value: date | None) -> str | None:
+    """How the date of birth fits the line, as a hit's reasons say it: "DOB exact",
+    "DOB day/month swapped", "DOB in range", "DOB not recorded"; None when the line gave
+    no date. (A candidate found by date was born on a day asked or its mirror.)"""
+    if not query.dates_of_birth and query.born_from is None:
+        return None
+    if value is None:
+        return "DOB not recorded"
+    if value in query.dates_of_birth:
+        return "DOB exact"
+    if query.born_from is not None and query.born_to is not None:
+        if query.born_from <= value <= query.born_to:
+            return "DOB in range"
+    if query.dates_of_birth:
+        return "DOB day/month swapped"
+    return "DOB outside range"
+
+
+def date_confirmed(query: PersonQuery, value: date | None) -> bool:
+    """The line gave a date of birth and the person's confirms it (on the day, its
+    mirror, or within the years asked)."""
+    return date_fit(query, value) in ("DOB exact", "DOB day/month swapped", "DOB in range")
+
+
+def address_fit(query: PersonQuery) -> tuple[str, ...]:
+    """What the address asked adds to a hit's reasons. Every candidate of a line with an
+    address was found there (controlroom.services.person_search: the address is a filter
+    on every stage), so it holds for every hit."""
+    reasons = []
+    if query.postcode:
+        reasons.append("postcode area" if query.postcode.endswith(" ") else "postcode exact")
+    if query.address_words:
+        reasons.append("address")
+    return tuple(reasons)
+
+
 @dataclass(frozen=True, slots=True)
 class KnownName:
     """A name a person answers to; `penalty` is 0 for their own, OTHER_NAME_PENALTY for
@@ -192,6 +303,27 @@ class KnownName:
     forename: str | None
     surname: str
     penalty: float = 0.0
+    # What the name is to the person, as a hit's reasons say it ("" for their own).
+    kind: str = ""
+
+
+class PersonFit(NamedTuple):
+    """How a person fits a search line: the score (higher first), the rank of their
+    best-matched name, and the reasons in words, one fact each, as shown beside the hit
+    ("surname exact", "forename family", "DOB exact")."""
+
+    score: float
+    rank: Rank
+    why: tuple[str, ...]
+    closeness: float = 1.0  # of the spelling, 0-1 (1 with no name words)
+    slips: int = 0  # the most slips between a word and the name part it fits
+
+
+def word_reasons(fits: Iterable[tuple[str, str]], kind: str = "") -> tuple[str, ...]:
+    """Each word's fit in words, in the order typed ("forename family"), the name's kind
+    ("alias") before them when the name is not the person's own."""
+    found = tuple(f"{side} {how}" for side, how in fits if how)
+    return ((kind,) if kind and found else ()) + found
 
 
 def score_person(
@@ -201,30 +333,40 @@ def score_person(
     date_of_birth: date | None,
     *,
     match=name_match,
-) -> tuple[float, Rank] | None:
-    """(score, rank) of a person for the line, or None when a word matches none of their
-    names at all. The score's integer part is the rank; closeness, order and date of
-    birth order hits within it. `match` is `name_match` or a caching wrapper of it.
+) -> PersonFit | None:
+    """How a person fits the line (score, rank, reasons), or None when a word matches
+    none of their names at all. Without a date of birth on the line the score's integer
+    part is the rank; a date the person's confirms adds DATE_FACT_WEIGHT. Closeness,
+    order and the date's exactness order hits within it. `match` is `name_match` or a
+    caching wrapper of it.
 
     With no name words (a date, a postcode), the person ranks exact when born on a date
     asked (or when none was asked), fuzzy otherwise (the mirrored day and month)."""
+    why: tuple[str, ...] = ()
+    closeness, slips = 1.0, 0
     if words:
-        best: tuple[NameMatch, float] | None = None
+        best: tuple[NameMatch, KnownName] | None = None
         for name in names:
             found = match(words, name.forename, name.surname)
             if best is None or (found.rank, found.closeness + found.bonus - name.penalty) > (
                 best[0].rank,
-                best[0].closeness + best[0].bonus - best[1],
+                best[0].closeness + best[0].bonus - best[1].penalty,
             ):
-                best = (found, name.penalty)
+                best = (found, name)
         if best is None or best[0].rank is Rank.NONE:
             return None
-        found, penalty = best
+        found, known = best
         rank = found.rank
-        score = rank + CLOSENESS_WEIGHT * found.closeness + found.bonus - penalty
+        score = rank + CLOSENESS_WEIGHT * found.closeness + found.bonus - known.penalty
+        why = word_reasons(found.fits, known.kind)
+        closeness, slips = found.closeness, found.slips
     else:
         exact_date = not query.dates_of_birth or date_of_birth in query.dates_of_birth
         rank = Rank.EXACT if exact_date else Rank.FUZZY
         score = float(rank)
     score += date_bonus(query, date_of_birth)
-    return round(score, 4), rank
+    if date_confirmed(query, date_of_birth):
+        score += DATE_FACT_WEIGHT
+    dated = date_fit(query, date_of_birth)
+    why += ((dated,) if dated else ()) + address_fit(query)
+    return PersonFit(round(score, 4), rank, why, closeness, slips)

@@ -17,7 +17,7 @@ restricted person's hit says only that the record exists and whom to ask.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -40,8 +40,9 @@ from controlroom.domain.person_ranking import (
     STRONG_RANK,
     KnownName,
     NameMatch,
+    PersonFit,
     QueryWord,
-    Rank,
+    family_keys,
     is_name,
     name_match,
     query_words,
@@ -56,6 +57,7 @@ from controlroom.domain.phonetics import (
     phonetic_keys,
     transposed,
 )
+from controlroom.domain.slips import one_slip_away
 from controlroom.services import access, audit
 from controlroom.services.markers import MarkerInfo
 
@@ -82,10 +84,21 @@ class PersonHit:
     restricted: bool
     # Whom to ask about a restricted record (its recorder), None on any other hit.
     ask: str | None = None
+    # Why it matched, one fact each ("surname exact", "forename family", "DOB exact");
+    # empty on a restricted hit (it says nothing of the record).
+    why: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return f"{self.forename} {self.surname}".strip()
+
+    @property
+    def why_text(self) -> str:
+        """The reasons on one line: "surname exact · forename family · DOB exact"."""
+        return WHY_SEPARATOR.join(self.why)
+
+
+WHY_SEPARATOR = " \u00b7 "
 
 
 # Words shorter than this have no near spellings looked for (too many names are near).
@@ -146,6 +159,19 @@ def _gap_keys(word: str) -> tuple[str, ...]:
     return tuple(sorted(_variant_keys(word, GAP_MIN_LETTERS, gaps)))
 
 
+def _slip_keys(word: str) -> tuple[str, ...]:
+    """The phonetic keys of every spelling one slip from `word`, the first letters
+    included (controlroom.domain.slips): asked only by the slips stage, paired with the
+    other word's (alone they reach thousands)."""
+    return tuple(
+        sorted(_variant_keys(word, SLIP_MIN_LETTERS, lambda normal: sorted(one_slip_away(normal))))
+    )
+
+
+# Words shorter than this take no slip (controlroom.domain.slips.slips_allowed).
+SLIP_MIN_LETTERS = 3
+
+
 def _criteria(query: PersonQuery) -> PersonCriteria:
     dates: list[date] = []
     for value in query.dates_of_birth:
@@ -155,7 +181,15 @@ def _criteria(query: PersonQuery) -> PersonCriteria:
             dates.append(other)
     return PersonCriteria(
         names=tuple(
-            NameTerm(word_keys(w), w.casefold(), _near_keys(w), _gap_keys(w)) for w in query.names
+            NameTerm(
+                # A word's own keys and those of the other spellings of its name: Shaun
+                # (XN) finds Sean (SN) at every stage that asks for keys.
+                tuple(dict.fromkeys(word_keys(w) + family_keys(w))),
+                w.casefold(),
+                _near_keys(w),
+                _gap_keys(w),
+            )
+            for w in query.names
         ),
         dates_of_birth=tuple(dict.fromkeys(dates)),
         born_from=query.born_from,
@@ -195,6 +229,7 @@ def candidates(
     enough: Callable[[Sequence[Candidate]], bool] | None = None,
     *,
     last_resort: bool = False,
+    slips: bool = False,
 ) -> list[Candidate]:
     """People the criteria may mean, the likeliest first: at most `limit` from the
     narrow and first stages, and NEAR_LIMIT more from each wider one.
@@ -228,6 +263,12 @@ def candidates(
     `last_resort`: step 4 alone, for a caller whose ranking kept none of what steps
     1-3 found (they found someone, so step 4 did not run: "ohn smith" finds the
     Sam O'Neills by their keys, and no John Smith).
+
+    `slips`: the slips stage alone, for a caller whose ranking found no good hit among
+    what the others found (two words, each with a slip, the first letters included:
+    "yrene grai"): one word the forename and the other the surname, each by its own,
+    family, near or one-slip keys (`NameTerm.slip_keys`), one statement: a seek of the
+    (surname key, forename key) index per pair of keys.
     """
     terms = [t for t in criteria.names if t.keys or t.prefix]
     dates = search.born(criteria)
@@ -263,6 +304,29 @@ def candidates(
         search.collect(found, [CandidateGroup([all_of(at)])], limit)
         if len(found) < limit:
             return result()
+
+    if slips:
+
+        def loose(term: NameTerm) -> list[str]:
+            return list(dict.fromkeys(term.keys + term.near_keys + term.gap_keys + term.slip_keys))
+
+        if len(terms) == 2:
+            conditions = [search.key_pairs(loose(terms[0]), loose(terms[1]), "slip_keys")]
+        elif len(terms) == 1 and (dates is not None or address is not None):
+            # A lone word only within dates or at an address: alone, its one-slip keys
+            # reach thousands.
+            conditions = search.names([loose(terms[0])], aliases=False, name="slip_keys")
+        else:
+            return result()
+        search.collect(
+            found,
+            [
+                CandidateGroup([search.within(filters, c) for c in conditions], NEAR_LIMIT)
+                for filters in filter_sets
+            ],
+            limit,
+        )
+        return result()
 
     def group(conditions, sets=None, more: int | None = None) -> CandidateGroup:
         """Every (filter set, condition) pair of a stage, filter sets first."""
@@ -435,6 +499,23 @@ def candidates(
     return result()
 
 
+def good(fit: PersonFit) -> bool:
+    """A hit the slips stage could not better: every word sounds like the name or is
+    at most one slip from it (the stage finds people one slip from each word)."""
+    return fit.rank >= STRONG_RANK or fit.slips <= 1
+
+
+def _with_slip_keys(criteria: PersonCriteria) -> PersonCriteria:
+    """`criteria` with each name word's one-slip keys (worked out only when asked)."""
+    return replace(
+        criteria,
+        names=tuple(
+            replace(term, slip_keys=_slip_keys(term.prefix)) if term.prefix else term
+            for term in criteria.names
+        ),
+    )
+
+
 def _markers(details) -> tuple[MarkerInfo, ...]:
     if details is None:
         return ()
@@ -469,14 +550,21 @@ def _names_of(person, aliases, merged) -> list[KnownName]:
     lower."""
     names = [KnownName(person.forename, person.surname)]
     names += [
-        KnownName(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(person.id, [])
+        KnownName(a.forename, a.surname, OTHER_NAME_PENALTY, ALIAS_REASON)
+        for a in aliases.get(person.id, [])
     ]
     for other in merged:
-        names.append(KnownName(other.forename, other.surname, OTHER_NAME_PENALTY))
+        names.append(KnownName(other.forename, other.surname, OTHER_NAME_PENALTY, MERGED_REASON))
         names += [
-            KnownName(a.forename, a.surname, OTHER_NAME_PENALTY) for a in aliases.get(other.id, [])
+            KnownName(a.forename, a.surname, OTHER_NAME_PENALTY, MERGED_REASON)
+            for a in aliases.get(other.id, [])
         ]
     return names
+
+
+# A hit's first reason when the name that matched is not the person's own.
+ALIAS_REASON = "by an alias"
+MERGED_REASON = "by a merged record's name"
 
 
 def search_persons(
@@ -512,17 +600,17 @@ def search_persons(
             )
             return strong >= limit
 
-        def ranked_of(people: Sequence[Candidate]) -> list[tuple[float, Rank, Candidate]]:
-            """(score, rank, person) of each candidate a word matches at least loosely."""
+        def ranked_of(people: Sequence[Candidate]) -> list[tuple[PersonFit, Candidate]]:
+            """(fit, person) of each candidate a word matches at least loosely."""
             people, merged = _in_place_of_merged(uow, people)
             ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
             aliases = uow.search.aliases(ids)
-            ranked: list[tuple[float, Rank, Candidate]] = []
+            ranked: list[tuple[PersonFit, Candidate]] = []
             for person in people:
                 names = _names_of(person, aliases, merged.get(person.id, ()))
                 scored = score_person(parsed, words, names, person.date_of_birth, match=match)
                 if scored is not None:
-                    ranked.append((*scored, person))
+                    ranked.append((scored, person))
             return ranked
 
         criteria = None if parsed.empty else _criteria(parsed)
@@ -534,20 +622,34 @@ def search_persons(
             # O'Neills by their keys, and no John Smith).
             assert criteria is not None  # people were found by it
             ranked = ranked_of(candidates(uow.search, criteria, last_resort=True))
+        narrowed = parsed.born_from is not None or parsed.postcode or parsed.address_words
+        if (
+            criteria is not None
+            and (len(words) == 2 or (len(words) == 1 and narrowed))
+            and not any(good(f) for f, _ in ranked)
+        ):
+            # Two words (or one within dates or at an address) and no good hit: each
+            # may carry a slip where no stage before looks (its first letters, a letter
+            # left out of a lone word): the slips stage, one statement.
+            seen = {person.id for _, person in ranked}
+            more = candidates(uow.search, _with_slip_keys(criteria), slips=True)
+            ranked += [(f, p) for f, p in ranked_of(more) if p.id not in seen]
+        # Ties broken the same way every time: by name, date of birth, and last the
+        # person's id (unique), whatever order the database gave the candidates in.
         ranked.sort(
             key=lambda r: (
-                -r[0],
-                r[2].surname.casefold(),
-                r[2].forename.casefold(),
-                r[2].date_of_birth or date.min,
-                r[2].id,
+                -r[0].score,
+                r[1].surname.casefold(),
+                r[1].forename.casefold(),
+                r[1].date_of_birth or date.min,
+                r[1].id,
             )
         )
         shown = ranked[:limit]
-        shown_ids = [p.id for _, _, p in shown]
+        shown_ids = [p.id for _, p in shown]
         details = uow.search.hit_details(shown_ids, today)
         hits = []
-        for score, rank, person in shown:
+        for (score, rank, why, *_), person in shown:
             found = details.get(person.id)
             if person.restricted:
                 owner = (found and found.creator) or UNKNOWN_OWNER
@@ -581,6 +683,7 @@ def search_persons(
                     found.incidents if found else 0,
                     found.intelligence if found else 0,
                     False,
+                    why=why,
                 )
             )
         audit.record(
