@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from controlroom.domain.person_ranking import (
+    DATE_FACT_WEIGHT,
     DATE_MATCH_BONUS,
     DATE_TRANSPOSED_BONUS,
     DATE_UNKNOWN_BONUS,
@@ -16,10 +17,12 @@ from controlroom.domain.person_ranking import (
     KnownName,
     Rank,
     date_bonus,
+    date_fit,
     is_name,
     name_match,
     query_words,
     score_person,
+    word_reasons,
 )
 from controlroom.domain.phonetics import name_parts, parse_person_query
 
@@ -150,3 +153,60 @@ def test_scores_are_deterministic_and_the_rank_is_their_whole_part(forename, sur
     assert first == score(f"{forename} {other}", (forename, surname))
     if first is not None:
         assert int(first[0]) == first[1]
+
+
+# --- issue 20: families, slips anywhere, a confirmed date, reasons -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "forename", "surname", "rank", "fits"),
+    [
+        ("shaun walton", "Sean", "Walton", Rank.PHONETIC, ("forename family", "surname exact")),
+        ("wilson sean", "Shaun", "Wilson", Rank.PHONETIC, ("surname exact", "forename family")),
+        ("bill smith", "William", "Smith", Rank.PHONETIC, ("forename family", "surname exact")),
+        ("yrene gray", "Irene", "Gray", Rank.FUZZY, ("forename near", "surname exact")),
+        ("lnog yan", "Yan", "Long", Rank.PHONETIC, ("surname sounds alike", "forename exact")),
+        ("ojrdan catherine", "Catherine", "Jordan", Rank.FUZZY, ("surname near", "forename exact")),
+        ("sean wlaton", "Shaun", "Walton", Rank.FUZZY, ("forename family", "surname near")),
+        ("shuan walton", "Sean", "Walton", Rank.FUZZY, ("forename near", "surname exact")),
+        ("jon smyth", "John", "Smith", Rank.PHONETIC, ("forename family", "surname family")),
+    ],
+)
+def test_families_and_slips_anywhere_fit_and_say_how(text, forename, surname, rank, fits):
+    _, words = line(text)
+    found = name_match(words, forename, surname)
+    assert found.rank is rank
+    assert word_reasons(found.fits) == fits
+
+
+def test_two_slips_fit_only_a_name_long_enough_to_carry_them():
+    assert name_match(line("ojrdna")[1], None, "Jordan").rank is Rank.FUZZY
+    assert name_match(line("ojrdna")[1], None, "Jordan").slips == 2
+    assert name_match(line("ojn")[1], None, "Jon").slips == 1
+    assert name_match(line("xjna")[1], None, "Jon").rank is Rank.NONE
+
+
+def test_a_confirmed_date_puts_a_hit_above_every_hit_it_does_not_confirm():
+    query, words = line("sean walton 17/08/1989")
+    dated = score_person(query, words, [KnownName("Shaun", "Wlaton")], date(1989, 8, 17))
+    undated = score_person(query, words, [KnownName("Sean", "Walton")], None)
+    assert dated is not None and undated is not None
+    assert dated.rank is Rank.FUZZY and undated.rank is Rank.EXACT
+    assert dated.score > undated.score
+    assert dated.score - DATE_FACT_WEIGHT < undated.score
+
+
+def test_a_hit_says_why_it_fits():
+    query, words = line("sean walton 08/05/1989")
+    fit = score_person(
+        query,
+        words,
+        [KnownName("Tom", "Jones"), KnownName("Shaun", "Walton", OTHER_NAME_PENALTY, "alias")],
+        date(1989, 8, 5),
+    )
+    assert fit is not None
+    assert fit.why == ("alias", "forename family", "surname exact", "DOB day/month swapped")
+    ranged, ranged_words = line("walton 1985-1990 LS6 2AB")
+    fit = score_person(ranged, ranged_words, [KnownName("Ann", "Walton")], date(1989, 8, 17))
+    assert fit is not None and fit.why == ("surname exact", "DOB in range", "postcode exact")
+    assert date_fit(ranged, None) == "DOB not recorded"

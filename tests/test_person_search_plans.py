@@ -103,6 +103,10 @@ def a_home(force) -> tuple[str, str]:
         "xqzv wjqk",  # two words nobody has: every stage, down to the last
         "faima smith",  # a letter left out early: the several-word fallback
         "adasm 2012-2016",  # a lone slip within a range (first letters only if few)
+        "yrene grai",  # slips at the first letters: the slips stage (key pairs)
+        "laua hay",  # a one-letter key among the slips stage's pairs
+        "mogan 2006-2010",  # a lone word's one-slip keys within a range
+        "wilson sean",  # a family's keys beside the word's own
     ],
 )
 def test_person_search_reads_no_table_whole(force, operator, query):

@@ -94,7 +94,9 @@ KINDS = {
         10,
     ),
     "postcode": (lambda p: f"{p.surname} {p.postcode}", 6),
-    "slips in both names": (lambda p: "jhon simth", 9),
+    # No hit sounds like the words and few are a slip from them: the slips stage
+    # (issue 20) asks once more, and the aliases of anyone new it finds.
+    "slips in both names": (lambda p: "jhon simth", 11),
     "nobody": (lambda p: "zzqxv", 8),
 }
 

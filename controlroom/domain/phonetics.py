@@ -272,8 +272,12 @@ def parse_person_query(text: str, *, today: date) -> PersonQuery:
             street_typed.append(word)
             continue
         following = words[index + 1].casefold() if index + 1 < len(words) else ""
-        if in_address or lowered in STREET_WORDS and address or following in STREET_WORDS:
-            in_address = in_address or following in STREET_WORDS
+        after = words[index + 2].casefold() if index + 2 < len(words) else ""
+        # A word before a street word starts the street, unless that street word starts
+        # it itself ("greenwood green lane": Green Lane, and a Greenwood).
+        starts_street = following in STREET_WORDS and after not in STREET_WORDS
+        if in_address or lowered in STREET_WORDS and address or starts_street:
+            in_address = in_address or starts_street
             address.append(lowered)
             street_typed.append(word)
             continue

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from controlroom.domain.name_variants import name_family, surname_family
-from controlroom.domain.phonetics import STREET_WORDS, transposed
+from controlroom.domain.phonetics import STREET_WORDS, normalise_name, transposed
 from controlroom.domain.slips import misspell
 
 KINDS = (
@@ -141,3 +141,41 @@ def caller_lines(
             else:
                 wanted[kind] = 0
     return lines
+
+
+def _same_name(one: str, other: str) -> bool:
+    """Two names the same once normal forms and families are folded."""
+    mine = {normalise_name(one)} | {normalise_name(s) for s in name_family(one)}
+    return normalise_name(other) in mine
+
+
+def named_by(kind: str, person: Caller, people: list[Caller]) -> int:
+    """How many of `people` the facts of a line of `kind` name, spelled as `person`'s
+    are stored (another spelling of the same name counts): where one, the person comes
+    first."""
+    born = person.date_of_birth
+
+    def fits(other: Caller) -> bool:
+        if kind == "forename + surname":
+            return _same_name(person.forename, other.forename) and _same_name(
+                person.surname, other.surname
+            )
+        if kind == "forename + DOB":
+            return _same_name(person.forename, other.forename) and other.date_of_birth == born
+        if not _same_name(person.surname, other.surname):
+            return False
+        if kind in ("surname + DOB", "surname + DOB swapped"):
+            return other.date_of_birth == born
+        if kind == "surname + year":
+            return (
+                born is not None
+                and other.date_of_birth is not None
+                and other.date_of_birth.year == born.year
+            )
+        if kind == "surname + postcode":
+            return other.postcode == person.postcode
+        if kind == "surname + street":
+            return (other.street or "").casefold() == (person.street or "").casefold()
+        raise ValueError(f"no such kind of line: {kind!r}")
+
+    return sum(1 for other in people if fits(other))

@@ -110,9 +110,10 @@ def misspell(name: str, rng: random.Random, slips: int | None = None) -> str:
     for _ in range(wanted):
         for _attempt in range(8):
             candidate = slip(typed, rng)
-            # A slip that undoes another, or lands on a spelling no further away, is
-            # drawn again: the word carries the slips it says.
-            if slips_apart(candidate, word) > slips_apart(typed, word):
+            # A slip that undoes another, or lands on a spelling no further away (or,
+            # the distance being no metric, further by more than one), is drawn again:
+            # the word carries the slips it says.
+            if slips_apart(candidate, word) == slips_apart(typed, word) + 1:
                 typed = candidate
                 break
     return typed

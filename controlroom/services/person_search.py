@@ -161,11 +161,17 @@ def _gap_keys(word: str) -> tuple[str, ...]:
 
 def _slip_keys(word: str) -> tuple[str, ...]:
     """The phonetic keys of every spelling one slip from `word`, the first letters
-    included (controlroom.domain.slips): asked only by the slips stage, paired with the
-    other word's (alone they reach thousands)."""
-    return tuple(
-        sorted(_variant_keys(word, SLIP_MIN_LETTERS, lambda normal: sorted(one_slip_away(normal))))
-    )
+    included (controlroom.domain.slips), one-letter keys too ("hay" -> M for May):
+    asked only by the slips stage, paired with the other word's (alone they would
+    reach thousands), or within dates or an address."""
+    if not is_name(word):
+        return ()
+    normal = normalise_name(word)
+    if len(normal) < SLIP_MIN_LETTERS:
+        return ()
+    own = set(phonetic_keys(normal))
+    keys = {jellyfish.metaphone(spelling)[:KEY_LENGTH] for spelling in one_slip_away(normal)}
+    return tuple(sorted(key for key in keys if key and key not in own))
 
 
 # Words shorter than this take no slip (controlroom.domain.slips.slips_allowed).
@@ -499,6 +505,12 @@ def candidates(
     return result()
 
 
+# The slips stage runs when no hit sounds like the words and fewer than this many are
+# at most one slip from them: a page's first few (the person the caller means may be
+# two slips away, behind one namesake a slip away).
+SLIPS_WHEN_FEWER = 5
+
+
 def good(fit: PersonFit) -> bool:
     """A hit the slips stage could not better: every word sounds like the name or is
     at most one slip from it (the stage finds people one slip from each word)."""
@@ -626,7 +638,8 @@ def search_persons(
         if (
             criteria is not None
             and (len(words) == 2 or (len(words) == 1 and narrowed))
-            and not any(good(f) for f, _ in ranked)
+            and not any(f.rank >= STRONG_RANK for f, _ in ranked)
+            and sum(good(f) for f, _ in ranked) < SLIPS_WHEN_FEWER
         ):
             # Two words (or one within dates or at an address) and no good hit: each
             # may carry a slip where no stage before looks (its first letters, a letter
