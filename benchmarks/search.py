@@ -30,6 +30,13 @@ needs an existing, empty or seeded database). PostgreSQL plans by its statistics
 autovacuum is off, run `ANALYZE` (psql) once the seed is in, or every plan is a guess.
 
 Target (issue 4): p95 at most 5x the floor's p95, and under 100 ms.
+
+Recall (issue 20), printed beside the ratio: --recall lines (300 by default) a caller
+might say, written by our own rules (controlroom.domain.search_recall: two facts each,
+names with keying slips anywhere, controlroom.domain.slips, or another spelling of their
+family), for people drawn with the seed; the share where the intended person is in the
+top five, and the share where they come first among the lines whose facts, spelled as
+stored, name them only. Run after the timed queries, so they do not disturb them.
 """
 
 from __future__ import annotations
@@ -52,8 +59,11 @@ from controlroom.data.models import Location, Person, PersonAddress, Staff
 from controlroom.data.uow import Database
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
-from controlroom.domain.name_variants import FORENAME_FAMILIES, SURNAME_FAMILIES
+from controlroom.domain.name_variants import FORENAME_FAMILIES, SURNAME_FAMILIES, name_family
+from controlroom.domain.phonetics import transposed
 from controlroom.domain.roles import Role
+from controlroom.domain.search_recall import KINDS as RECALL_KINDS
+from controlroom.domain.search_recall import Caller, caller_lines
 from controlroom.services import audit
 from controlroom.services.person_search import search_persons
 
@@ -224,6 +234,108 @@ def build_queries(people, count: int, rng: random.Random):
     return queries
 
 
+def recall_people(database: Database, wanted: int, rng: random.Random):
+    """(id, Caller) of random unrestricted, unmerged people, with their home's postcode
+    and street."""
+    with database.uow() as uow:
+        low, high = uow.session.execute(select(func.min(Person.id), func.max(Person.id))).one()
+        ids = rng.sample(range(low, high + 1), min(high - low + 1, wanted))
+        rows = uow.session.execute(
+            select(
+                Person.id,
+                Person.forename,
+                Person.surname,
+                Person.date_of_birth,
+                Location.postcode,
+                Location.street,
+            )
+            .outerjoin(
+                PersonAddress,
+                and_(
+                    PersonAddress.person_id == Person.id,
+                    PersonAddress.kind == "home",
+                    PersonAddress.valid_to.is_(None),
+                ),
+            )
+            .outerjoin(Location, Location.id == PersonAddress.location_id)
+            .where(
+                Person.id.in_(ids),
+                Person.restricted.is_(False),
+                Person.merged_into_id.is_(None),
+            )
+            .order_by(Person.id, PersonAddress.id)
+        ).all()
+    people: dict[int, Caller] = {}
+    for person_id, *facts in rows:
+        people.setdefault(person_id, Caller(*facts))
+    return list(people.items())
+
+
+def _spellings(name: str) -> list[str]:
+    """The stored spellings that are the same name as `name` (its family, as cased)."""
+    return [name, *name_family(name)]
+
+
+def named_in_database(database: Database, kind: str, person: Caller) -> int:
+    """How many people the facts of a line of `kind` name, spelled as stored (another
+    spelling of the name counts): `search_recall.named_by` asked of the database."""
+    born = person.date_of_birth
+    conditions = []
+    if kind.startswith("forename"):
+        conditions.append(Person.forename.in_(_spellings(person.forename)))
+    if kind in ("forename + surname",) or kind.startswith("surname"):
+        conditions.append(Person.surname.in_(_spellings(person.surname)))
+    statement = select(func.count(func.distinct(Person.id))).where(*conditions)
+    if kind in ("surname + DOB", "forename + DOB"):
+        statement = statement.where(Person.date_of_birth == born)
+    elif kind == "surname + DOB swapped" and born is not None:
+        # The date said (the mirror) names whoever was born on it as well.
+        mirror = transposed(born) or born
+        statement = statement.where(Person.date_of_birth.in_([born, mirror]))
+    elif kind == "surname + year" and born is not None:
+        statement = statement.where(
+            Person.date_of_birth.between(date(born.year, 1, 1), date(born.year, 12, 31))
+        )
+    elif kind in ("surname + postcode", "surname + street"):
+        at = (
+            Location.postcode == person.postcode
+            if kind == "surname + postcode"
+            else func.lower(Location.street) == (person.street or "").casefold()
+        )
+        statement = (
+            statement.join(PersonAddress, PersonAddress.person_id == Person.id)
+            .join(Location, Location.id == PersonAddress.location_id)
+            .where(at, PersonAddress.kind == "home", PersonAddress.valid_to.is_(None))
+        )
+    with database.uow() as uow:
+        return uow.session.scalar(statement) or 0
+
+
+def measure_recall(database: Database, actor: Actor, count: int, rng: random.Random, today):
+    """Per kind of line: (lines, intended in the top TOP, lines whose facts name one
+    person, of those the intended first), and the lines missed."""
+    people = recall_people(database, count * SAMPLE_FACTOR, rng)
+    by_caller = {id(caller): person_id for person_id, caller in people}
+    per_kind = -(-count // len(RECALL_KINDS))
+    lines = caller_lines([caller for _, caller in people], rng, per_kind)
+    tally = {kind: [0, 0, 0, 0] for kind in RECALL_KINDS}
+    misses = []
+    for made, caller in lines:
+        wanted = by_caller[id(caller)]
+        _, ids = run_service(database, actor, made.line, today)
+        counts = tally[made.kind]
+        counts[0] += 1
+        counts[1] += wanted in ids[:TOP]
+        alone = named_in_database(database, made.kind, caller) == 1
+        if alone:
+            counts[2] += 1
+            counts[3] += ids[:1] == [wanted]
+        if wanted not in ids[:TOP] or (alone and ids[:1] != [wanted]):
+            place = ids.index(wanted) + 1 if wanted in ids else None
+            misses.append((made.kind, made.line, wanted, place))
+    return tally, misses
+
+
 def benchmark_actor(database: Database) -> Actor:
     with database.uow() as uow:
         staff = (
@@ -285,7 +397,14 @@ def main() -> int:
     parser.add_argument(
         "--misses",
         action="store_true",
-        help="list the queries whose intended person was not in the top five",
+        help="list the queries whose intended person was not in the top five (and the"
+        " caller lines naming one person whose person was not first)",
+    )
+    parser.add_argument(
+        "--recall",
+        type=int,
+        default=300,
+        help="caller lines (two facts each, slips and name families) for the recall figure",
     )
     args = parser.parse_args()
 
@@ -342,6 +461,9 @@ def main() -> int:
                 distinct[kind] += 1
                 distinct_found[kind] += intended in ids[:TOP]
             audited.append(run_floor(database, floor, actor, text)[0])
+        recall, recall_misses = measure_recall(
+            database, actor, args.recall, random.Random(args.seed), today
+        )
     finally:
         database.dispose()
 
@@ -372,7 +494,21 @@ def main() -> int:
             f" ({distinct_found[kind]}/{distinct[kind]} where the right spelling"
             f" names <= {TOP})"
         )
-    print(f"p95 / floor p95: {ratio:.1f}x (target <= 5x) {'met' if ratio <= 5 else 'NOT MET'}")
+    lines = sum(c[0] for c in recall.values())
+    top = sum(c[1] for c in recall.values())
+    unique = sum(c[2] for c in recall.values())
+    first = sum(c[3] for c in recall.values())
+    print(
+        f"p95 / floor p95: {ratio:.1f}x (target <= 5x) {'met' if ratio <= 5 else 'NOT MET'}"
+        f"   |   recall over {lines} caller lines: top {TOP} {top / max(1, lines):.1%}"
+        f" ({top}/{lines}), first {first / max(1, unique):.1%} ({first}/{unique}"
+        " where the facts name one person)"
+    )
+    for kind, (made, found_top, named_one, found_first) in recall.items():
+        print(
+            f"{'  recall: ' + kind:34}top {TOP} {found_top}/{made}"
+            f", first {found_first}/{named_one} where the facts name one person"
+        )
     print(f"p95 under 100 ms: {'yes' if s95 < 0.1 else 'NO'} ({s95 * 1000:.1f} ms)")
     print(
         f"intended person in the top {TOP}: {sum(found.values())}/{len(measured)}; "
@@ -383,6 +519,12 @@ def main() -> int:
         f"means: service {statistics.fmean(service) * 1000:.1f} ms, "
         f"floor {statistics.fmean(floors) * 1000:.1f} ms"
     )
+    if args.misses:
+        for kind, text, intended, place in recall_misses:
+            print(
+                f"  recall: {kind:22} {text!r}: person {intended}, "
+                f"{'not found' if place is None else f'at {place}'}"
+            )
     for kind, text, intended, named, place in misses:
         print(
             f"  missed {kind:10} {text!r}: person {intended}, "

@@ -16,6 +16,7 @@ from controlroom.domain.person_ranking import (
     OTHER_NAME_PENALTY,
     KnownName,
     Rank,
+    at_current_address,
     date_bonus,
     date_fit,
     is_name,
@@ -210,3 +211,16 @@ def test_a_hit_says_why_it_fits():
     fit = score_person(ranged, ranged_words, [KnownName("Ann", "Walton")], date(1989, 8, 17))
     assert fit is not None and fit.why == ("surname exact", "DOB in range", "postcode exact")
     assert date_fit(ranged, None) == "DOB not recorded"
+
+
+def test_who_lives_at_the_address_now_comes_before_who_lived_there():
+    query, words = line("harvey DN3 8HR")
+    fit = score_person(query, words, [KnownName("Dean", "Harvey")], None)
+    assert fit is not None and fit.why == ("surname exact", "postcode exact")
+    now = at_current_address(query, fit, "7 Holly Row, Cragover, DN3 8HR")
+    before = at_current_address(query, fit, "1 East Rise, Thornton, WF1 9RU")
+    assert now.score > before.score == fit.score
+    assert before.why == ("surname exact", "postcode exact, former address")
+    plain, plain_words = line("dean harvey")
+    other = score_person(plain, plain_words, [KnownName("Dean", "Harvey")], None)
+    assert other is not None and at_current_address(plain, other, None) == other

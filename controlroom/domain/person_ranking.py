@@ -283,16 +283,45 @@ def date_confirmed(query: PersonQuery, value: date | None) -> bool:
     return date_fit(query, value) in ("DOB exact", "DOB day/month swapped", "DOB in range")
 
 
-def address_fit(query: PersonQuery) -> tuple[str, ...]:
+def address_fit(query: PersonQuery, current: bool = True) -> tuple[str, ...]:
     """What the address asked adds to a hit's reasons. Every candidate of a line with an
     address was found there (controlroom.services.person_search: the address is a filter
-    on every stage), so it holds for every hit."""
+    on every stage), now or before (`current` False: "postcode exact, former address")."""
     reasons = []
     if query.postcode:
         reasons.append("postcode area" if query.postcode.endswith(" ") else "postcode exact")
     if query.address_words:
         reasons.append("address")
+    if reasons and not current:
+        reasons[-1] += ", former address"
     return tuple(reasons)
+
+
+# What living at the address asked now adds, over having lived there: within a rank.
+CURRENT_ADDRESS_BONUS = 0.02
+
+
+def at_address_now(query: PersonQuery, address: str | None) -> bool:
+    """The person's current address (one line: "12 Mill Lane, Thornton, LS6 2AB") is the
+    one the line asks: its postcode (or outward code) and every address word in it."""
+    if not query.postcode and not query.address_words:
+        return False
+    line = (address or "").casefold()
+    if query.postcode and query.postcode.strip().casefold() not in line:
+        return False
+    return all(word in line for word in query.address_words)
+
+
+def at_current_address(query: PersonQuery, fit: PersonFit, address: str | None) -> PersonFit:
+    """`fit` for a person found at the address asked, knowing their current address: a
+    little higher when they live there now, the reason saying so when they no longer do.
+    The same fit for a line with no address."""
+    if not query.postcode and not query.address_words:
+        return fit
+    if at_address_now(query, address):
+        return fit._replace(score=round(fit.score + CURRENT_ADDRESS_BONUS, 4))
+    place = len(address_fit(query))
+    return fit._replace(why=fit.why[: len(fit.why) - place] + address_fit(query, current=False))
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,8 +164,12 @@ def named_by(kind: str, person: Caller, people: list[Caller]) -> int:
             return _same_name(person.forename, other.forename) and other.date_of_birth == born
         if not _same_name(person.surname, other.surname):
             return False
-        if kind in ("surname + DOB", "surname + DOB swapped"):
+        if kind == "surname + DOB":
             return other.date_of_birth == born
+        if kind == "surname + DOB swapped":
+            # The date said (the mirror) names whoever was born on it as well.
+            mirror = transposed(born) if born is not None else None
+            return other.date_of_birth is not None and other.date_of_birth in (born, mirror)
         if kind == "surname + year":
             return (
                 born is not None

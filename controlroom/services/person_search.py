@@ -42,6 +42,7 @@ from controlroom.domain.person_ranking import (
     NameMatch,
     PersonFit,
     QueryWord,
+    at_current_address,
     family_keys,
     is_name,
     name_match,
@@ -528,6 +529,24 @@ def _with_slip_keys(criteria: PersonCriteria) -> PersonCriteria:
     )
 
 
+def _order(ranked: tuple[PersonFit, Candidate]):
+    """The order of hits: score, then (ties broken the same way every time, whatever
+    order the database gave the candidates in) name, date of birth, and last the
+    person's id, which is unique."""
+    fit, person = ranked
+    return (
+        -fit.score,
+        person.surname.casefold(),
+        person.forename.casefold(),
+        person.date_of_birth or date.min,
+        person.id,
+    )
+
+
+def _address_of(details) -> str | None:
+    return details.address if details is not None else None
+
+
 def _markers(details) -> tuple[MarkerInfo, ...]:
     if details is None:
         return ()
@@ -647,20 +666,19 @@ def search_persons(
             seen = {person.id for _, person in ranked}
             more = candidates(uow.search, _with_slip_keys(criteria), slips=True)
             ranked += [(f, p) for f, p in ranked_of(more) if p.id not in seen]
-        # Ties broken the same way every time: by name, date of birth, and last the
-        # person's id (unique), whatever order the database gave the candidates in.
-        ranked.sort(
-            key=lambda r: (
-                -r[0].score,
-                r[1].surname.casefold(),
-                r[1].forename.casefold(),
-                r[1].date_of_birth or date.min,
-                r[1].id,
-            )
-        )
+        ranked.sort(key=_order)
         shown = ranked[:limit]
         shown_ids = [p.id for _, p in shown]
         details = uow.search.hit_details(shown_ids, today)
+        if parsed.postcode or parsed.address_words:
+            # Found at the address asked, now or before: who lives there now first
+            # within the page (a current address is known only for the page's hits).
+            shown = [
+                (at_current_address(parsed, fit, _address_of(details.get(person.id))), person)
+                for fit, person in shown
+            ]
+            shown.sort(key=_order)
+            shown_ids = [p.id for _, p in shown]
         hits = []
         for (score, rank, why, *_), person in shown:
             found = details.get(person.id)
