@@ -134,7 +134,56 @@ def test_a_misspelled_name_finds_the_person_with_markers_in_words_as_json(run, f
         "intelligence_count",
         "restricted",
         "ask",
+        "why",
     } <= set(hit)
+    # Why it matched, one fact each: the forename as stored, the surname another spelling.
+    assert hit["why"][0] == "forename exact" and hit["why"][1].startswith("surname ")
+
+
+def test_json_keeps_its_fields_and_adds_only_why(run, force):
+    result = search(run, force, "person", "smith", "--json", "--limit", "3")
+
+    assert result.code == 0, result.err
+    assert [set(hit) for hit in json.loads(result.out)] == [JSON_FIELDS] * 3
+
+
+JSON_FIELDS = {
+    "person_id",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "address",
+    "markers",
+    "marker_codes",
+    "match",
+    "score",
+    "incident_count",
+    "intelligence_count",
+    "restricted",
+    "ask",
+    "why",
+}
+
+
+def test_the_table_reads_at_80_columns(run, force, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    person_id, forename, surname, variant = marked_person_with_a_variant_surname(force)
+    expected = next(
+        hit
+        for hit in json.loads(search(run, force, "person", f"{forename} {variant}", "--json").out)
+        if hit["person_id"] == person_id
+    )
+
+    result = search(run, force, "person", f"{forename} {variant}")
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # Each hit's address on a line of its own, whole (it once came a letter a line),
+    # and why it matched.
+    text = "\n".join(line.strip(" │|") for line in lines)
+    assert expected["address"] and expected["address"] in text
+    assert "why: " + " \u00b7 ".join(expected["why"]) in text
 
 
 def test_json_has_the_same_ranking_as_the_service_the_screen_calls(run, force):

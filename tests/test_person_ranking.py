@@ -23,6 +23,7 @@ from controlroom.domain.person_ranking import (
     name_match,
     query_words,
     score_person,
+    why_codes,
     word_reasons,
 )
 from controlroom.domain.phonetics import name_parts, parse_person_query
@@ -224,3 +225,17 @@ def test_who_lives_at_the_address_now_comes_before_who_lived_there():
     plain, plain_words = line("dean harvey")
     other = score_person(plain, plain_words, [KnownName("Dean", "Harvey")], None)
     assert other is not None and at_current_address(plain, other, None) == other
+
+
+@pytest.mark.parametrize(
+    ("why", "codes"),
+    [
+        (("forename family", "surname exact", "DOB exact"), "F~ S= D="),
+        (("by an alias", "surname near", "DOB not recorded"), "S? D?"),
+        (("surname exact", "postcode exact, former address"), "S= p="),
+        (("name start", "postcode area", "address"), "N? P~ A="),
+        ((), ""),
+    ],
+)
+def test_reasons_fold_to_a_few_letters_for_a_narrow_column(why, codes):
+    assert why_codes(why) == codes

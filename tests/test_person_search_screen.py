@@ -88,13 +88,15 @@ async def test_at_80_columns_every_hit_shows_markers_counts_and_match_and_the_hi
         await until(pilot, lambda: "1 found" in screen_text(app))
         row = next(line for line in screen_text(app).splitlines() if "SEARCHFIELD, Muhamm" in line)
         assert "03/02/1979" in row and "!WEAPONS" in row
-        assert " 0    1    phon." in row  # no incidents, one report, a phonetic match
+        # No incidents, one report; the forename another spelling, the surname alike.
+        assert " 0    1    F~ S~ " in row
         await pilot.press("down")
         await settle(pilot)
         text = " ".join(screen_text(app).split())
         assert (
             "SEARCHFIELD, Muhammad \u00b7 03/02/1979 \u00b7 !WEAPONS, DRUGS \u00b7 "
-            "0 incidents \u00b7 1 intelligence report \u00b7 phonetic match \u00b7 "
+            "0 incidents \u00b7 1 intelligence report \u00b7 phonetic match "
+            "(forename family \u00b7 surname sounds alike) \u00b7 "
             "Flat 12, 145 Longcliffe Gardens"
         ) in text
 

@@ -125,6 +125,7 @@ def _person_json(hit) -> dict:
         "intelligence_count": hit.intelligence_count,
         "restricted": hit.restricted,
         "ask": hit.ask,
+        "why": list(hit.why),
     }
 
 
@@ -147,43 +148,84 @@ def _intel_json(report) -> dict:
     }
 
 
+# Below this many columns a hit is a block of lines (name, address, markers and counts,
+# why) beside its id, not a row of nine columns: at 80 the address came one letter a line.
+WIDE_TABLE_COLUMNS = 120
+
+
 def _print_person_hits(hits) -> None:
     from rich.text import Text
 
     from controlroom.domain.safe_text import printable
 
+    console = _console()
     if not hits:
-        _console().print("No one found.", markup=False, highlight=False)
+        console.print("No one found.", markup=False, highlight=False)
         return
-    table = _table(
-        ("id", True),
-        ("name", False),
-        ("born", True),
-        ("markers", False),
-        ("address", False),
-        ("incidents", True),
-        ("intel", True),
-        ("match", True),
-    )
-    for hit in hits:
-        born = hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else ""
-        markers = ", ".join(m.label for m in hit.markers)
-        table.add_row(
-            *(
-                Text(printable(str(v)))
-                for v in (
-                    hit.person_id,
-                    hit.name,
-                    born,
-                    markers,
-                    hit.address or "",
-                    "" if hit.restricted else hit.incident_count,
-                    "" if hit.restricted else hit.intelligence_count,
-                    hit.match,
+
+    def born(hit) -> str:
+        return hit.date_of_birth.strftime("%d/%m/%Y") if hit.date_of_birth else ""
+
+    def markers(hit) -> str:
+        return ", ".join(m.label for m in hit.markers)
+
+    if console.width >= WIDE_TABLE_COLUMNS:
+        table = _table(
+            ("id", True),
+            ("name", False),
+            ("born", True),
+            ("markers", False),
+            ("address", False),
+            ("incidents", True),
+            ("intel", True),
+            ("match", True),
+            ("why", False),
+        )
+        for hit in hits:
+            table.add_row(
+                *(
+                    Text(printable(str(v)))
+                    for v in (
+                        hit.person_id,
+                        hit.name,
+                        born(hit),
+                        markers(hit),
+                        hit.address or "",
+                        "" if hit.restricted else hit.incident_count,
+                        "" if hit.restricted else hit.intelligence_count,
+                        hit.match,
+                        hit.why_text,
+                    )
                 )
             )
+        console.print(table)
+        return
+    # Narrow: the id, and the hit in lines that wrap at words.
+    table = _table(("id", True), ("person", False))
+    table.show_lines = True  # one hit from the next
+    for hit in hits:
+        if hit.restricted:
+            lines = [hit.name]
+        else:
+            lines = [
+                " \u00b7 ".join(part for part in (hit.name, born(hit), hit.match) if part),
+                hit.address or "no address known",
+                " \u00b7 ".join(
+                    part
+                    for part in (
+                        markers(hit),
+                        f"{hit.incident_count} incidents",
+                        f"{hit.intelligence_count} intel",
+                    )
+                    if part
+                ),
+                f"why: {hit.why_text}" if hit.why else "",
+            ]
+        table.add_row(
+            Text(str(hit.person_id)),
+            Text("\n".join(printable(line) for line in lines if line)),
         )
-    _console().print(table)
+    console.print(table)
 
 
 def _print_intel(reports) -> None:

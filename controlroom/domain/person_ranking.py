@@ -399,3 +399,38 @@ def score_person(
     dated = date_fit(query, date_of_birth)
     why += ((dated,) if dated else ()) + address_fit(query)
     return PersonFit(round(score, 4), rank, why, closeness, slips)
+
+
+# A hit's reasons in a few letters, for a column at 80: which fact (F forename, S surname,
+# N a name part either side, D date of birth, P postcode, A address; lower case when the
+# address is a former one) and how (= exact, ~ the same name spelled another way or
+# sounding alike, a day/month swap or a year's range, ? near: slips or the start typed,
+# or no date recorded). The status line says the same in words.
+_FACT_CODES = {"forename": "F", "surname": "S", "name": "N", "DOB": "D"}
+_HOW_CODES = {
+    EXACT: "=",
+    FAMILY: "~",
+    SOUNDS_ALIKE: "~",
+    NEAR: "?",
+    START: "?",
+    "day/month swapped": "~",
+    "in range": "~",
+    "not recorded": "?",
+    "outside range": "?",
+}
+
+
+def why_codes(why: Iterable[str]) -> str:
+    """`why` (a PersonFit's reasons) in a few letters: "F~ S= D=" for "forename family ·
+    surname exact · DOB exact". A reason it has no code for is left out."""
+    codes = []
+    for reason in why:
+        if reason.startswith(("postcode", "address")):
+            letter = "P" if reason.startswith("postcode") else "A"
+            how = "~" if reason.startswith("postcode area") else "="
+            codes.append((letter.lower() if "former" in reason else letter) + how)
+            continue
+        fact, _, how = reason.partition(" ")
+        if fact in _FACT_CODES and how in _HOW_CODES:
+            codes.append(_FACT_CODES[fact] + _HOW_CODES[how])
+    return " ".join(codes)

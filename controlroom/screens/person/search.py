@@ -7,10 +7,17 @@ they are ranked exact > phonetic > fuzzy and each carries the person's markers i
 words, date of birth, last known address and counts of incidents and intelligence.
 Down moves into the results; Enter opens the person's record.
 
+Each hit says why it matched: the Why column in a few letters (which fact: F forename,
+S surname, N a name part, D date of birth, P postcode, A address, lower case for a
+former address; how: = exact, ~ the same name spelled another way or sounding alike, a
+mirrored date or a year's range, ? near: keying slips, the start typed, no date
+recorded), and the status line, for the highlighted hit, in words ("forename family ·
+surname exact · DOB exact").
+
 At 80 columns every column but the address has a fixed width, so the markers, the
-counts and the match always show; the address (last) is cut, and the status line
-describes the highlighted hit in full: name, date of birth, every marker, address,
-counts and match.
+counts and why always show; the address (last) is cut, and the status line describes
+the highlighted hit in full: name, date of birth, every marker, address, counts, the
+match and why.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from controlroom.domain.markers import markers_phrase
+from controlroom.domain.person_ranking import why_codes
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed
 from controlroom.widgets.record_text import record_content, record_text
@@ -39,18 +47,17 @@ if TYPE_CHECKING:
 
 SEARCH_DELAY_SECONDS = 0.25
 # (heading, width) of the results' columns; None: as wide as the rest of the screen.
-# Name, born, markers, incidents, intelligence and match fit 80 columns whole or cut;
-# the match reads "exact", "phon." (phonetic) or "fuzzy".
+# Name, born, markers, incidents, intelligence and why fit 80 columns whole or cut; why
+# reads as `why_codes` writes it ("F~ S= D=").
 COLUMNS = (
     ("Name", 22),
     ("Born", 10),
     ("Markers", 14),
     ("Inc", 3),
     ("Int", 3),
-    ("Match", 5),
+    ("Why", 8),
     ("Address", None),
 )
-MATCH_WORDS = {"exact": "exact", "phonetic": "phon.", "fuzzy": "fuzzy"}
 
 
 def _marker_words(markers: Iterable[MarkerInfo]) -> str:
@@ -90,7 +97,7 @@ def describe_hit(hit) -> str:
             markers or "no markers",
             _counted(hit.incident_count, "incident"),
             _counted(hit.intelligence_count, "intelligence report"),
-            f"{hit.match} match",
+            f"{hit.match} match" + (f" ({hit.why_text})" if hit.why else ""),
             hit.address or "no address known",
         )
     )
@@ -239,7 +246,7 @@ class PersonSearch(FramedScreen):
                 born,
                 markers,
                 *counts,
-                Text(MATCH_WORDS.get(hit.match, hit.match)),
+                Text(why_codes(hit.why)),
                 address,
                 key=str(hit.person_id),
             )
