@@ -341,6 +341,7 @@ def test_a_restricted_person_is_shown_to_exist_but_not_who_they_are(force, opera
     assert hit.ask and hit.forename == f"RESTRICTED \u2014 ask {hit.ask}"
     assert person.surname not in hit.name and person.forename not in hit.name
     assert (hit.surname, hit.date_of_birth, hit.address, hit.markers) == ("", None, None, ())
+    assert hit.why == ()  # why it matched would say what the record holds
 
 
 @pytest.mark.parametrize(

@@ -424,14 +424,24 @@ def _address_sql(postcode: str | None, words: int):
 
 def _initial_sql(name: str, dropped: bool):
     """The forename or surname starts with the letter in parameter `name`, or (with
-    `dropped`) its letters after the first are the word's first ones (`<name>_rest`: a
-    first letter left out, "ohn" for John): a plain filter on the rows a key found (no
-    index could serve one letter, and PostgreSQL would try its trigram index for a LIKE)."""
+    `dropped`) its first letters are the word's with the first one left out, wrong or
+    swapped with the second (`<name>_rest`: the word's first letters, "ohn" for John;
+    `<name>_after`: its letters after the first, "ren" for "yrene"; `<name>_swap`: its
+    first letters with the first two swapped, "tho" for "htomae"): a plain filter on the
+    rows a key found (no index could serve one letter, and PostgreSQL would try its
+    trigram index for a LIKE)."""
     letter: BindParameter[str] = bindparam(name)
     conditions = [name_start(Person.forename, 1) == letter, name_start(Person.surname, 1) == letter]
     if dropped:
         rest: BindParameter[str] = bindparam(f"{name}_rest")
-        conditions += [_after_first(Person.forename) == rest, _after_first(Person.surname) == rest]
+        after: BindParameter[str] = bindparam(f"{name}_after")
+        swap: BindParameter[str] = bindparam(f"{name}_swap")
+        for column in (Person.forename, Person.surname):
+            conditions += [
+                _after_first(column) == rest,
+                _after_first(column) == after,
+                name_start(column) == swap,
+            ]
     return or_(*conditions)
 
 
@@ -565,11 +575,16 @@ class _IndexedSearch:
 
     def initial(self, term: NameTerm, name: str) -> Condition:
         """The person's names start with the word's first letter, or (a word of
-        START_LETTERS or more) go on with its first letters after one of their own."""
-        params = {name: term.prefix[:1]}
-        dropped = len(term.prefix) >= START_LETTERS
+        START_LETTERS or more) go on with its first letters after one of their own, or
+        with its letters after the first after another first letter, or start with its
+        first letters with the first two swapped (`_initial_sql`)."""
+        word = term.prefix
+        params = {name: word[:1]}
+        dropped = len(word) >= START_LETTERS
         if dropped:
-            params[f"{name}_rest"] = term.prefix[:START_LETTERS]
+            params[f"{name}_rest"] = word[:START_LETTERS]
+            params[f"{name}_after"] = word[1 : 1 + START_LETTERS]
+            params[f"{name}_swap"] = (word[1] + word[0] + word[2:])[:START_LETTERS]
         return Condition((_initial_sql, name, dropped), params)
 
     def no_date_of_birth(self) -> Condition:

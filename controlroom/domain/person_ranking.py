@@ -346,6 +346,7 @@ class PersonFit(NamedTuple):
     why: tuple[str, ...]
     closeness: float = 1.0  # of the spelling, 0-1 (1 with no name words)
     slips: int = 0  # the most slips between a word and the name part it fits
+    confirmed: bool = False  # the date of birth asked is the person's (or its mirror)
 
 
 def word_reasons(fits: Iterable[tuple[str, str]], kind: str = "") -> tuple[str, ...]:
@@ -394,11 +395,12 @@ def score_person(
         rank = Rank.EXACT if exact_date else Rank.FUZZY
         score = float(rank)
     score += date_bonus(query, date_of_birth)
-    if date_confirmed(query, date_of_birth):
+    confirmed = date_confirmed(query, date_of_birth)
+    if confirmed:
         score += DATE_FACT_WEIGHT
     dated = date_fit(query, date_of_birth)
     why += ((dated,) if dated else ()) + address_fit(query)
-    return PersonFit(round(score, 4), rank, why, closeness, slips)
+    return PersonFit(round(score, 4), rank, why, closeness, slips, confirmed)
 
 
 # A hit's reasons in a few letters, for a column at 80: which fact (F forename, S surname,

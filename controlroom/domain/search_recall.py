@@ -183,3 +183,19 @@ def named_by(kind: str, person: Caller, people: list[Caller]) -> int:
         raise ValueError(f"no such kind of line: {kind!r}")
 
     return sum(1 for other in people if fits(other))
+
+
+def with_a_double(people: list[Caller]) -> set[int]:
+    """The places in `people` of those who share a home postcode and a date of birth (or
+    its mirror) with another: the synthetic force plants near-duplicate records of some
+    people (a slip in the name, the date mirrored), and a line for either names both, so
+    the tests and the benchmark leave them out of the draw."""
+    groups: dict[tuple[str, frozenset], list[int]] = {}
+    for place, person in enumerate(people):
+        born = person.date_of_birth
+        if born is None or not person.postcode:
+            continue
+        days = frozenset(d for d in (born, transposed(born)) if d is not None)
+        for day in days:
+            groups.setdefault((person.postcode, frozenset({day})), []).append(place)
+    return {place for places in groups.values() if len(places) > 1 for place in places}

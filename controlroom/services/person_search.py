@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import jellyfish
@@ -160,6 +161,7 @@ def _gap_keys(word: str) -> tuple[str, ...]:
     return tuple(sorted(_variant_keys(word, GAP_MIN_LETTERS, gaps)))
 
 
+@lru_cache(maxsize=1024)
 def _slip_keys(word: str) -> tuple[str, ...]:
     """The phonetic keys of every spelling one slip from `word`, the first letters
     included (controlroom.domain.slips), one-letter keys too ("hay" -> M for May):
@@ -314,11 +316,31 @@ def candidates(
 
     if slips:
 
+        def near(term: NameTerm) -> list[str]:
+            return list(dict.fromkeys(term.keys + term.near_keys))
+
         def loose(term: NameTerm) -> list[str]:
-            return list(dict.fromkeys(term.keys + term.near_keys + term.gap_keys + term.slip_keys))
+            return list(dict.fromkeys(near(term) + list(term.gap_keys + term.slip_keys)))
 
         if len(terms) == 2:
-            conditions = [search.key_pairs(loose(terms[0]), loose(terms[1]), "slip_keys")]
+            # One word by any slip, the other by its own, family or near keys (slips past
+            # the first letters), each way: a seek per pair of keys, a few thousand, where
+            # any slip in both would be tens of thousands.
+            one, two = terms
+            conditions = [
+                search.key_pairs(loose(one), near(two), "slip_first"),
+                search.key_pairs(near(one), loose(two), "slip_second"),
+            ]
+            # Two slips in one word where the other has none: the other by its own or
+            # family keys, the slipped one by how its first letters may have started.
+            for number, (term, other) in enumerate(((one, two), (two, one))):
+                if term.keys and other.prefix:
+                    conditions += [
+                        all_of([condition, search.initial(other, f"slip_initial_{number}")])
+                        for condition in search.names(
+                            [term.keys], aliases=False, name="slip_own", first=number
+                        )
+                    ]
         elif len(terms) == 1 and (dates is not None or address is not None):
             # A lone word only within dates or at an address: alone, its one-slip keys
             # reach thousands.
@@ -507,8 +529,8 @@ def candidates(
 
 
 # The slips stage runs when no hit sounds like the words and fewer than this many are
-# at most one slip from them: a page's first few (the person the caller means may be
-# two slips away, behind one namesake a slip away).
+# at most one slip from them: the person the caller means may be a slip from each word
+# where no stage before looks (the first letters), behind a namesake a slip away.
 SLIPS_WHEN_FEWER = 5
 
 
@@ -654,10 +676,16 @@ def search_persons(
             assert criteria is not None  # people were found by it
             ranked = ranked_of(candidates(uow.search, criteria, last_resort=True))
         narrowed = parsed.born_from is not None or parsed.postcode or parsed.address_words
+        # Everyone ever at a whole postcode is a candidate already, whatever their name.
+        whole_postcode = bool(parsed.postcode) and not (parsed.postcode or "").endswith(" ")
         if (
             criteria is not None
+            and not whole_postcode
             and (len(words) == 2 or (len(words) == 1 and narrowed))
             and not any(f.rank >= STRONG_RANK for f, _ in ranked)
+            # With exact dates everyone born then is in already; the stage would add
+            # only people with no date recorded, below any hit the date confirms.
+            and not (parsed.dates_of_birth and any(f.confirmed for f, _ in ranked))
             and sum(good(f) for f, _ in ranked) < SLIPS_WHEN_FEWER
         ):
             # Two words (or one within dates or at an address) and no good hit: each
@@ -665,7 +693,11 @@ def search_persons(
             # left out of a lone word): the slips stage, one statement.
             seen = {person.id for _, person in ranked}
             more = candidates(uow.search, _with_slip_keys(criteria), slips=True)
-            ranked += [(f, p) for f, p in ranked_of(more) if p.id not in seen]
+            ranked += [
+                (fit, person)
+                for fit, person in ranked_of([p for p in more if p.id not in seen])
+                if person.id not in seen  # a merged record's survivor may be in already
+            ]
         ranked.sort(key=_order)
         shown = ranked[:limit]
         shown_ids = [p.id for _, p in shown]
