@@ -107,6 +107,7 @@ class QueryWord:
     family: frozenset[str] = frozenset()
 
 
+@lru_cache(maxsize=4096)
 def family_normals(word: str) -> frozenset[str]:
     """The normal forms of the other spellings of the name `word` (none when it is no
     name or has no family), without the word's own."""
@@ -116,6 +117,7 @@ def family_normals(word: str) -> frozenset[str]:
     return frozenset(n for n in map(normalise_name, name_family(word)) if n and n != own)
 
 
+@lru_cache(maxsize=4096)
 def family_keys(word: str) -> tuple[str, ...]:
     """The phonetic keys of the other spellings of the name `word` that are not its own
     ("shaun" -> SN for Sean; its own is XN), in a fixed order."""
@@ -151,7 +153,6 @@ def _token_keys(token: str) -> frozenset[str]:
     return frozenset(phonetic_keys(token))
 
 
-@lru_cache(maxsize=65_536)
 def _token_family(token: str) -> frozenset[str]:
     return family_normals(token)
 

@@ -128,6 +128,8 @@ def _variant_keys(word: str, min_letters: int, variants) -> list[str]:
     return list(dict.fromkeys(key for key in keys if key not in own and len(key) > 1))
 
 
+# Pure functions of the word, asked again at every keystroke of a line being typed.
+@lru_cache(maxsize=4096)
 def _near_keys(word: str) -> tuple[str, ...]:
     """The phonetic keys of the spellings one keying slip away from `word` that the slip
     could have come from: a letter typed twice or one too many (dropped here), or two
@@ -147,6 +149,8 @@ def _near_keys(word: str) -> tuple[str, ...]:
     return tuple(_variant_keys(word, NEAR_MIN_LETTERS, slips))
 
 
+# Pure functions of the word, asked again at every keystroke of a line being typed.
+@lru_cache(maxsize=4096)
 def _gap_keys(word: str) -> tuple[str, ...]:
     """The phonetic keys of the spellings with one letter more than `word`: the letter a
     caller left out ("faima" -> "fatima", "sevens" -> "stevens"), anywhere but first."""
@@ -327,10 +331,7 @@ def candidates(
             # the first letters), each way: a seek per pair of keys, a few thousand, where
             # any slip in both would be tens of thousands.
             one, two = terms
-            conditions = [
-                search.key_pairs(loose(one), near(two), "slip_first"),
-                search.key_pairs(near(one), loose(two), "slip_second"),
-            ]
+            conditions = [search.key_pairs(loose(one), loose(two), "slip_keys")]
             # Two slips in one word where the other has none: the other by its own or
             # family keys, the slipped one by how its first letters may have started.
             for number, (term, other) in enumerate(((one, two), (two, one))):
