@@ -21,6 +21,7 @@ and `_` typed by an operator are characters.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -345,6 +346,41 @@ def _gap_template(branches: int, arrays: bool):
     )
 
 
+def _json_or_array_in(column, parameter: str, arrays: bool):
+    """`column` is one of the keys in the list parameter `parameter`: an array on
+    PostgreSQL (`_one_of`); on SQLite one JSON parameter (json_each), not an expanding
+    IN of a few hundred placeholders, which cost SQLAlchemy more to write out than
+    SQLite took to answer (`listed` makes the value)."""
+    if arrays:
+        return _one_of(column, parameter, arrays)
+    return column.in_(
+        select(literal_column("value")).select_from(
+            func.json_each(bindparam(parameter, type_=String))
+        )
+    )
+
+
+def listed(keys: Sequence[str], arrays: bool) -> object:
+    """A list parameter for `_json_or_array_in`: an array, or a JSON array."""
+    return list(keys) if arrays else json.dumps(list(keys))
+
+
+def _any_key_template(name: str, arrays: bool):
+    """The forename, or the surname whole or its first or last part, has one of the keys
+    in the list parameter `name` (`_json_or_array_in`)."""
+    return or_(
+        *(
+            _json_or_array_in(column, name, arrays)
+            for column in (
+                Person.forename_key,
+                Person.surname_key,
+                Person.surname_key_first,
+                Person.surname_key_last,
+            )
+        )
+    )
+
+
 def _key_pairs_template(name: str, arrays: bool):
     """One word the forename and the other the surname, either way round: the surname
     key in the list parameter `<name>_0` and the forename key in `<name>_1`, or the other
@@ -353,11 +389,14 @@ def _key_pairs_template(name: str, arrays: bool):
     hundred keys a side, a seek per pair of keys (as SQLite would plan the two lists)
     costs more than reading the entries of a hundred surname keys."""
 
+    def one_of(column, parameter: str):
+        return _json_or_array_in(column, parameter, arrays)
+
     def pair(surname: str, forename: str):
         return and_(
-            _one_of(Person.surname_key, surname, arrays),
+            one_of(Person.surname_key, surname),
             # Written so no index seeks by it: checked on the entries the surname found.
-            _one_of(func.coalesce(Person.forename_key, Person.forename_key), forename, arrays),
+            one_of(func.coalesce(Person.forename_key, Person.forename_key), forename),
         )
 
     return or_(pair(f"{name}_0", f"{name}_1"), pair(f"{name}_1", f"{name}_0"))
@@ -521,6 +560,8 @@ class PersonSearch(Protocol):
 
     def key_pairs(self, first: Sequence[str], second: Sequence[str], name: str) -> Condition: ...
 
+    def any_key(self, keys: Sequence[str], name: str) -> Condition: ...
+
     def born(self, criteria: PersonCriteria) -> Condition | None: ...
 
     def born_on(self, dates: Sequence[date]) -> Condition: ...
@@ -652,10 +693,16 @@ class _IndexedSearch:
     def key_pairs(self, first: Sequence[str], second: Sequence[str], name: str) -> Condition:
         """One word the forename and the other the surname, either way round, the first
         by one of the keys `first`, the other by one of `second` (`_key_pairs_template`)."""
+
         return Condition(
             (_key_pairs_template, name, self.arrays),
-            {f"{name}_0": list(first), f"{name}_1": list(second)},
+            {f"{name}_0": listed(first, self.arrays), f"{name}_1": listed(second, self.arrays)},
         )
+
+    def any_key(self, keys: Sequence[str], name: str) -> Condition:
+        """The person's forename or surname (whole, first or last part) has one of
+        `keys`: many keys (a word's one-slip spellings) in one list parameter."""
+        return Condition((_any_key_template, name, self.arrays), {name: listed(keys, self.arrays)})
 
     def at_address(self, criteria: PersonCriteria) -> Condition | None:
         if not criteria.postcode_prefix and not criteria.address_words:

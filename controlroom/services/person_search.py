@@ -345,7 +345,7 @@ def candidates(
         elif len(terms) == 1 and (dates is not None or address is not None):
             # A lone word only within dates or at an address: alone, its one-slip keys
             # reach thousands.
-            conditions = search.names([loose(terms[0])], aliases=False, name="slip_keys")
+            conditions = [search.any_key(loose(terms[0]), "slip_keys")]
         else:
             return result()
         search.collect(
