@@ -6,7 +6,9 @@ order, dates of birth, ages, postcodes, address fragments). This module plans th
 search (`candidates`: which of the backend's lookups to ask, in what order, and when to
 stop); the data layer's backend (`uow.search`, one per dialect) asks each stage in one
 statement; `controlroom.domain.person_ranking` ranks what it found (exact, phonetic,
-fuzzy; closeness, order and date of birth within a rank).
+fuzzy; closeness, order and date of birth within a rank). When the stages found too few
+good hits, a slips stage looks for each word one keying slip away, the first letters
+included (controlroom.domain.slips).
 
 A record merged into another (controlroom.services.person_merge) is never a hit of its
 own: the record it was merged into stands in its place, found by the merged record's
@@ -277,11 +279,14 @@ def candidates(
     1-3 found (they found someone, so step 4 did not run: "ohn smith" finds the
     Sam O'Neills by their keys, and no John Smith).
 
-    `slips`: the slips stage alone, for a caller whose ranking found no good hit among
-    what the others found (two words, each with a slip, the first letters included:
-    "yrene grai"): one word the forename and the other the surname, each by its own,
-    family, near or one-slip keys (`NameTerm.slip_keys`), one statement: a seek of the
-    (surname key, forename key) index per pair of keys.
+    `slips`: the slips stage alone, for a caller whose ranking found too few good hits
+    among what the others found (two words, each with a slip, the first letters
+    included: "yrene grai"), in one statement: one word the forename and the other the
+    surname, either way round, each by its own, family, near or one-slip keys
+    (`NameTerm.slip_keys`), the surname keys sought in the (surname key, forename key)
+    index and the forename keys checked there; or one word by its own keys and the other
+    by how its first letters may have started (two slips in it). A lone word only within
+    dates or at an address, by its one-slip keys.
     """
     terms = [t for t in criteria.names if t.keys or t.prefix]
     dates = search.born(criteria)
@@ -327,9 +332,7 @@ def candidates(
             return list(dict.fromkeys(near(term) + list(term.gap_keys + term.slip_keys)))
 
         if len(terms) == 2:
-            # One word by any slip, the other by its own, family or near keys (slips past
-            # the first letters), each way: a seek per pair of keys, a few thousand, where
-            # any slip in both would be tens of thousands.
+            # Both words by any one slip, as forename and surname either way round.
             one, two = terms
             conditions = [search.key_pairs(loose(one), loose(two), "slip_keys")]
             # Two slips in one word where the other has none: the other by its own or
@@ -689,9 +692,10 @@ def search_persons(
             and not (parsed.dates_of_birth and any(f.confirmed for f, _ in ranked))
             and sum(good(f) for f, _ in ranked) < SLIPS_WHEN_FEWER
         ):
-            # Two words (or one within dates or at an address) and no good hit: each
-            # may carry a slip where no stage before looks (its first letters, a letter
-            # left out of a lone word): the slips stage, one statement.
+            # Two words (or one within dates or at an address), none sounding right and
+            # few a slip away: each may carry a slip where no stage before looks (its
+            # first letters, a letter left out of a lone word): the slips stage, one
+            # statement.
             seen = {person.id for _, person in ranked}
             more = candidates(uow.search, _with_slip_keys(criteria), slips=True)
             ranked += [
