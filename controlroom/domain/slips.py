@@ -78,15 +78,16 @@ def _wrong_letter(letter: str, rng: random.Random) -> str:
 
 def slip(word: str, rng: random.Random, kind: str | None = None) -> str:
     """`word` (lower case letters) with one slip of `kind` (a SLIP_KINDS entry; drawn
-    when None) at a drawn place, the first letter as likely as any. Returns `word`
-    unchanged only when no slip of the kind fits (two letters alike cannot swap)."""
+    when None) at a drawn place, the first letter as likely as any. Where no two letters
+    differ to swap ("aaa"), a letter is wrong instead. Only an empty word comes back
+    unchanged."""
     kind = kind or rng.choice(SLIP_KINDS)
     if kind == "swapped":
         places = [i for i in range(len(word) - 1) if word[i] != word[i + 1]]
-        if not places:
-            return word
-        i = rng.choice(places)
-        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if places:
+            i = rng.choice(places)
+            return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        kind = "wrong"
     if not word:
         return word
     i = rng.randrange(len(word))
@@ -99,6 +100,10 @@ def slip(word: str, rng: random.Random, kind: str | None = None) -> str:
     return word[:i] + _wrong_letter(word[i], rng) + word[i + 1 :]
 
 
+# Draws of a slip tried before giving the slip up (each rarely needs a second).
+MISSPELL_ATTEMPTS = 20
+
+
 def misspell(name: str, rng: random.Random, slips: int | None = None) -> str:
     """`name` (lower-cased, letters only) as typed with `slips` slips (at most as many as
     it may carry; drawn from 1 to that when None). Each slip is real: the result is
@@ -108,7 +113,7 @@ def misspell(name: str, rng: random.Random, slips: int | None = None) -> str:
     wanted = min(most, rng.randint(1, most) if slips is None else slips) if most else 0
     typed = word
     for _ in range(wanted):
-        for _attempt in range(8):
+        for _attempt in range(MISSPELL_ATTEMPTS):
             candidate = slip(typed, rng)
             # A slip that undoes another, or lands on a spelling no further away (or,
             # the distance being no metric, further by more than one), is drawn again:
