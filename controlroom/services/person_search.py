@@ -657,11 +657,14 @@ def search_persons(
             )
             return strong >= limit
 
-        def ranked_of(people: Sequence[Candidate]) -> list[tuple[PersonFit, Candidate]]:
-            """(fit, person) of each candidate a word matches at least loosely."""
+        def ranked_of(
+            people: Sequence[Candidate], *, with_aliases: bool = True
+        ) -> list[tuple[PersonFit, Candidate]]:
+            """(fit, person) of each candidate a word matches at least loosely; by their
+            own names alone without `with_aliases` (found by them, one statement less)."""
             people, merged = _in_place_of_merged(uow, people)
             ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
-            aliases = uow.search.aliases(ids)
+            aliases = uow.search.aliases(ids) if with_aliases else {}
             ranked: list[tuple[PersonFit, Candidate]] = []
             for person in people:
                 names = _names_of(person, aliases, merged.get(person.id, ()))
@@ -690,7 +693,8 @@ def search_persons(
             # With exact dates everyone born then is in already; the stage would add
             # only people with no date recorded, below any hit the date confirms.
             and not (parsed.dates_of_birth and any(f.confirmed for f, _ in ranked))
-            and sum(good(f) for f, _ in ranked) < SLIPS_WHEN_FEWER
+            # A lone word: only while no hit is good (its namesakes a slip away are many).
+            and sum(good(f) for f, _ in ranked) < (SLIPS_WHEN_FEWER if len(words) == 2 else 1)
         ):
             # Two words (or one within dates or at an address), none sounding right and
             # few a slip away: each may carry a slip where no stage before looks (its
@@ -700,7 +704,11 @@ def search_persons(
             more = candidates(uow.search, _with_slip_keys(criteria), slips=True)
             ranked += [
                 (fit, person)
-                for fit, person in ranked_of([p for p in more if p.id not in seen])
+                # Found by their own names (an alias that fits is found by its keys
+                # before): ranked by them, the aliases left unread.
+                for fit, person in ranked_of(
+                    [p for p in more if p.id not in seen], with_aliases=False
+                )
                 if person.id not in seen  # a merged record's survivor may be in already
             ]
         ranked.sort(key=_order)
