@@ -164,16 +164,15 @@ def open_floor(database: Database) -> float:
 def screen_sql(database: Database, policy) -> float:
     """The queries the screen now runs (ordered, limited rows; the figures' aggregate),
     bare: no rows built, no audit, no screen."""
-    from controlroom.data import queue_queries
     from controlroom.domain.queues import rank_table
 
     table = rank_table(policy)
     started = time.perf_counter()
     with database.uow() as uow:
-        rows = queue_queries.ranked_items(
-            uow.session, table, NOW, NOW - policy.dash_escalation, NOW.date(), limit=200
+        rows = uow.queues.ranked_items(
+            table, NOW, NOW - policy.dash_escalation, NOW.date(), limit=200
         )
-        queue_queries.open_summary(uow.session, table, NOW)
+        uow.queues.open_summary(table, NOW)
     elapsed = time.perf_counter() - started
     assert rows
     return elapsed
