@@ -73,6 +73,68 @@ def test_da_incidents_without_dash_lists_open_domestic_ones_oldest_first(databas
     assert rows[0][1] == SEED_ANCHOR - timedelta(days=40)
 
 
+def _without_dash_as_first_written(session):
+    """The query as it was before issue 20 (status != 'closed', the type looked up per
+    row): the rewrite must find exactly these rows."""
+    from sqlalchemy import exists, or_, select
+
+    from controlroom.data.models import Incident, IncidentType
+
+    domestic = or_(
+        Incident.domestic.is_(True),
+        exists().where(
+            IncidentType.code == Incident.opening_type_code, IncidentType.domestic.is_(True)
+        ),
+    )
+    has_dash = exists().where(DashAssessment.incident_id == Incident.id)
+    return [
+        (incident_id, opened_at)
+        for incident_id, opened_at in session.execute(
+            select(Incident.id, Incident.opened_at)
+            .where(Incident.status != "closed", domestic, ~has_dash)
+            .order_by(Incident.opened_at, Incident.id)
+        )
+    ]
+
+
+def test_da_without_dash_finds_what_the_first_query_found_in_every_status(database):
+    with database.uow() as uow:
+        assert uow.safeguarding.da_without_dash_summary() == (0, None)
+    made = {}
+    for status in ("open", "dispatched", "at_scene", "closed"):
+        for type_code in ("DOM", "BURGR", "ASLT"):
+            for days in (1, 9):
+                made[status, type_code, days] = _incident_id(
+                    database,
+                    factories.add_incident(
+                        database,
+                        status=status,
+                        type_code=type_code,
+                        age=timedelta(days=days, minutes=len(made)),
+                    ),
+                )
+    with database.uow() as uow:
+        staff = uow.staff.by_username(TEST_ADMIN).id
+        for status in ("open", "dispatched", "at_scene", "closed"):
+            uow.incidents.get(made[status, "ASLT", 9]).domestic = True  # flagged domestic
+            uow.incidents.get(made[status, "BURGR", 1]).domestic = True
+            _dash(uow, made[status, "DOM", 1], "standard", staff, age=timedelta(minutes=5))
+        uow.commit()
+    with database.uow() as uow:
+        expected = _without_dash_as_first_written(uow.session)
+        rows = uow.safeguarding.da_incidents_without_dash()
+        summary = uow.safeguarding.da_without_dash_summary()
+    assert rows == expected
+    # Open, dispatched and at scene alike: DOM 9 days, ASLT flagged, BURGR flagged.
+    assert {incident_id for incident_id, _ in rows} == {
+        made[status, type_code, days]
+        for status in ("open", "dispatched", "at_scene")
+        for type_code, days in (("DOM", 9), ("ASLT", 9), ("BURGR", 1))
+    }
+    assert summary == (len(expected), expected[0][1])
+    assert expected[0][0] == made["at_scene", "ASLT", 9]  # made last of the 9-day-old: oldest
+
+
 def test_referral_counts_count_each_step_in_the_window_it_happened(database):
     incident = _incident_id(database, factories.add_incident(database))
     day = timedelta(days=1)

@@ -406,6 +406,9 @@ class Incident(Base):
     __table_args__ = (
         CheckConstraint("status IN ('open', 'dispatched', 'at_scene', 'closed')", name="status"),
         Index("ix_incident_status_grade", "status", "grade"),
+        # The command view's open domestic-abuse incidents without a DASH, counted from
+        # the index alone (migration 0012).
+        Index("ix_incident_open_domestic", "status", "domestic", "opening_type_code", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
