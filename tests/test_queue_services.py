@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import AuditEvent, QueueItem, Staff
+from controlroom.data.models import AuditEvent, QueueChangeCounter, QueueItem, Staff
 from controlroom.domain.identity import Actor
 from controlroom.domain.queues import Queue, QueuePolicy
 from controlroom.domain.roles import Role
@@ -207,6 +207,50 @@ def test_a_da_item_without_dash_escalates_to_the_top(database, handler):
     assert [r.incident_id for r in rows] == [old_da.id, fresh.id]
     assert rows[0].escalated and rows[0].risk_words.startswith("ESCALATED")
     assert "no DASH" in rows[0].risk_reasons
+
+
+def test_a_saved_incident_is_routed_by_its_linked_persons_markers_and_announced(database, handler):
+    """A new incident is routed without reading items it cannot have yet, and reads
+    markers only through persons linked in the save: the queues are as before."""
+    from tests.factories import add_marker, add_person
+
+    at_risk = add_person(database, "Kit", "Child")
+    add_marker(database, at_risk, "CHILDRISK")
+    missing = add_person(database, "Mo", "Missing")
+    add_marker(database, missing, "MISSING")
+
+    def save(type_code, persons=()):
+        return incidents.save_new_incident(
+            database.uow(),
+            handler,
+            NewIncident(
+                idempotency_key=uuid.uuid4().hex,
+                type_code=type_code,
+                location_text="1 Test Street",
+                persons=persons,
+            ),
+            NOW,
+            GRADES,
+        ).id
+
+    with database.uow() as uow:
+        before = uow.session.scalar(select(QueueChangeCounter.counter))
+    plain = save("WELF")
+    child = save("THEFT", ((at_risk, "victim"),))
+    welfare = save("WELF", ((missing, "victim"),))
+    assert items(database, plain) == [("general", "open", None)]
+    assert items(database, child) == [("child_protection", "open", None)]
+    assert items(database, welfare) == [("missing_persons", "open", None)]
+    with database.uow() as uow:
+        if database.dialect == "sqlite":  # the change counter moved once a save
+            counter = uow.session.scalar(select(QueueChangeCounter.counter))
+            assert counter == before + 3
+            seqs = uow.session.scalars(
+                select(QueueItem.change_seq)
+                .where(QueueItem.incident_id.in_([plain, child, welfare]))
+                .order_by(QueueItem.id)
+            ).all()
+            assert seqs == [before + 1, before + 2, before + 3]
 
 
 def test_markers_of_linked_persons_raise_the_risk(database, handler):

@@ -263,21 +263,26 @@ class IncidentRepository:
         the synthetic generator) is skipped, never duplicated.
         """
         table = IncidentSequence.__table__
-        dialect = _dialect(self.session)
-        if self.session.scalar(select(table.c.last_number).where(table.c.day == day)) is None:
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            self.session.execute(
-                insert(table)
-                .values(day=day, last_number=self._highest_number_used(day))
-                .on_conflict_do_nothing(index_elements=[table.c.day])
-            )
+        increment = (
+            update(table)
+            .where(table.c.day == day)
+            .values(last_number=table.c.last_number + 1)
+            .returning(table.c.last_number)
+        )
         while True:
-            number = self.session.execute(
-                update(table)
-                .where(table.c.day == day)
-                .values(last_number=table.c.last_number + 1)
-                .returning(table.c.last_number)
-            ).scalar_one()
+            # The increment first: the day's row exists for every save but its first, so
+            # asking whether it exists beforehand was a statement spent on every save.
+            number = self.session.execute(increment).scalar()
+            if number is None:
+                insert = (
+                    postgresql.insert if _dialect(self.session) == "postgresql" else sqlite.insert
+                )
+                self.session.execute(
+                    insert(table)
+                    .values(day=day, last_number=self._highest_number_used(day))
+                    .on_conflict_do_nothing(index_elements=[table.c.day])
+                )
+                continue
             reference = incident_reference(day, number)
             taken = self.session.scalar(
                 select(func.count()).select_from(Incident).where(Incident.reference == reference)

@@ -777,8 +777,9 @@ def save_new_incident(
         if call.persons:  # a victim or perpetrator with history: escalation or repeat
             uow.flush()
             raise_referrals(uow, actor, row, now)
-        uow.flush()
-        route_incident(uow, row, now)  # into its triage queues, in this transaction
+        # Into its triage queues, in this transaction: it has none yet, and markers only
+        # through the persons just linked.
+        route_incident(uow, row, now, new=True, persons_linked=bool(call.persons))
         audit.record(
             uow,
             actor,
