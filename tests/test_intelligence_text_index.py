@@ -1,8 +1,9 @@
 """Intelligence text search through the trigram index (migration 0005): text found in a
 few reports is looked up by id, commoner text by walking the reports newest first with
-the substring checked on each (SQLite). Both ways must find exactly the reports the plain
-substring finds, newest first. On both backends (PostgreSQL's GIN index serves the
-substring directly, so there the two ways are one)."""
+the substring checked on each, and where that walk stops short every report the index
+finds is checked (SQLite). Every way must find exactly the reports the plain substring
+finds, newest first. On both backends (PostgreSQL's GIN index serves the substring
+directly, after its own look among the newest reports)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import event
 from controlroom.data import intelligence_queries
 from controlroom.domain.roles import Role
 from controlroom.services import intelligence
+from tests.databases import SEED_ANCHOR
 from tests.factories import staff_actor
 
 
@@ -42,13 +44,15 @@ def test_the_newest_reports_first_find_the_same_page(
     on (up to RECENT_REACH) when it found some but less than a page, and asks the
     trigram index only after that: the page is the one a single search of every report
     gives, whichever way it was found."""
-    if seeded_database.engine.dialect.name != "postgresql":
-        pytest.skip("the newest-first window is PostgreSQL's (SQLite probes its index)")
     actor = staff_actor(seeded_database, Role.SUPERVISOR)
     walked: list[str] = []
+    if seeded_database.engine.dialect.name == "sqlite":
+        # SQLite walks the newest reports for text its trigram index finds common, and
+        # checks every report the index finds where the walk stops short.
+        monkeypatch.setattr(intelligence_queries, "TEXT_RARE", 0)  # every text is common
 
     def seen(conn, cursor, statement, parameters, context, executemany):
-        if "lower(intelligence_report.text) LIKE" in statement:
+        if "intelligence_report.submitted_at >=" in statement and "LIKE" in statement:
             walked.append(statement)
 
     def found(text: str) -> list[int]:
@@ -69,7 +73,87 @@ def test_the_newest_reports_first_find_the_same_page(
         assert {text: found(text) for text in texts} == whole
     finally:
         event.remove(seeded_database.engine, "before_cursor_execute", seen)
-    assert len(walked) >= len(texts)  # every text was looked for in the window first
+    # Every text was looked for in the window first (on SQLite, every text its index
+    # finds: "ab" has no trigram and "zqxj" is in no report).
+    looked_for = ["knife", "seen"] if seeded_database.engine.dialect.name == "sqlite" else texts
+    assert len(walked) >= len(looked_for)
     if reach > window and limit == 50:
-        assert len(walked) > len(texts)  # and some walked on
+        assert len(walked) > len(looked_for)  # and some walked on
     assert len(whole["seen"]) == limit  # a common word fills the page
+
+
+def test_sqlite_like_finds_what_lowered_like_found(seeded_database):
+    """SQLite's text check is LIKE as it stands, where it was lower(text) LIKE
+    lower(pattern): both fold ASCII letters and nothing else, so they find the same
+    reports, whatever the letters (on PostgreSQL the check is ILIKE, unchanged)."""
+    from sqlalchemy import func, literal, select
+
+    from controlroom.data.models import IntelligenceReport
+    from controlroom.data.search import LIKE_ESCAPE, like_pattern
+
+    if seeded_database.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's LIKE")
+    texts = [
+        "ÉIRE and éire",
+        "Straße, STRASSE",
+        "İstanbul ıstanbul ISTANBUL",
+        "ǅemal Ǆemal",
+        "Ölçü 50%_off",
+        "plain words",
+    ]
+    actor = staff_actor(seeded_database, Role.SUPERVISOR)
+    with seeded_database.uow() as uow:
+        staff = uow.staff.by_username(actor.username).id
+        for text in texts:
+            uow.session.add(
+                IntelligenceReport(
+                    reference=f"IR-20261126-9{len(text):03d}{texts.index(text)}",
+                    submitted_at=SEED_ANCHOR,
+                    submitted_by_id=staff,
+                    source_grade="2",
+                    intelligence_grade="B",
+                    handling_code="P",
+                    text=text,
+                    restricted=False,
+                )
+            )
+        uow.commit()
+    asked = [
+        "éire",
+        "ÉIRE",
+        "eire",
+        "straße",
+        "STRASSE",
+        "strasse",
+        "i̇stanbul",
+        "ıstanbul",
+        "istanbul",
+        "ǆemal",
+        "ölçü",
+        "ÖLÇÜ",
+        "50%_o",
+        "PLAIN W",
+    ]
+    report = IntelligenceReport
+    with seeded_database.uow() as uow:
+        for text in asked:
+            pattern = like_pattern(text, before="%")
+            lowered = set(
+                uow.session.scalars(
+                    select(report.id).where(
+                        func.lower(report.text).like(
+                            func.lower(literal(pattern)), escape=LIKE_ESCAPE
+                        )
+                    )
+                )
+            )
+            plain = set(
+                uow.session.scalars(
+                    select(report.id).where(
+                        intelligence_queries._text_contains(report.text, text, "sqlite")
+                    )
+                )
+            )
+            assert plain == lowered, text
+            if text in ("ÉIRE", "STRASSE", "PLAIN W"):
+                assert plain, text  # the test means something

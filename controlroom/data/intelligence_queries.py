@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from controlroom.data.models import (
     IntelligenceReport,
@@ -32,7 +32,7 @@ REFERENCE_LOCK_NAMESPACE = 0x4952
 # A text search asks the trigram index for at most this many of the text's trigrams.
 TEXT_TRIGRAMS = 12
 # Text in at most this many reports is looked up by id; commoner text by walking the
-# reports newest first (see IntelligenceQueries._text_index).
+# reports newest first (see IntelligenceQueries._sqlite_text).
 TEXT_RARE = 2000
 
 # PostgreSQL looks for text among this many newest reports first (see
@@ -83,13 +83,28 @@ class SubjectRow:
     postcode: str | None
 
 
-def _superseded_ids():
-    """Every report some other report supersedes (a non-correlated subquery, evaluated once)."""
-    return (
-        select(IntelligenceReport.supersedes_id)
-        .where(IntelligenceReport.supersedes_id.is_not(None))
-        .scalar_subquery()
-    )
+def _not_superseded():
+    """The report is superseded by no other: NOT EXISTS a report whose supersedes_id is
+    its id, one probe of ix_intelligence_report_supersedes_id for each report looked at.
+
+    It was `id NOT IN (every supersedes_id)`, the same rows (the list left NULLs out),
+    but SQLite built that list, some 38,000 ids on the large seed, afresh for every
+    search: 6-20 ms of each, more than the page itself took (issue 20)."""
+    newer = aliased(IntelligenceReport)
+    return ~select(newer.id).where(newer.supersedes_id == IntelligenceReport.id).exists()
+
+
+def _text_contains(report_text, text: str, dialect: str):
+    """`report_text` holds `text`, case-insensitively, LIKE's wildcards taken literally.
+
+    PostgreSQL: ILIKE (what the GIN trigram index serves). SQLite: LIKE as it stands,
+    which already ignores the case of ASCII letters and of nothing else, exactly as
+    lower() changes ASCII letters and nothing else (no ICU): the same test as
+    lower(text) LIKE lower(pattern), without lowering each report's whole text first,
+    which was half the cost of walking the newest reports (issue 20)."""
+    if dialect == "sqlite":
+        return report_text.like(like_pattern(text, before="%"), escape=LIKE_ESCAPE)
+    return report_text.icontains(text, autoescape=True)
 
 
 class IntelligenceQueries:
@@ -246,47 +261,71 @@ class IntelligenceQueries:
 
     # --- lists -----------------------------------------------------------------------------
 
-    def _fts_query(self, text: str) -> str | None:
-        """The FTS5 query for every trigram of `text` (each a quoted FTS5 string, so
-        quotes and operators typed are characters; a bound parameter), or None when the
-        text is shorter than a trigram."""
+    def _fts_queries(self, text: str) -> list[str]:
+        """FTS5 queries for the trigrams of `text`, cheapest first (each trigram a quoted
+        FTS5 string, so quotes and operators typed are characters; a bound parameter);
+        none when the text is shorter than a trigram.
+
+        Every report holding the text holds each of its trigrams, so any of them find a
+        superset, and the substring check does the rest. First the trigrams side by
+        side (at 0, 3, 6, ... and the last), which cover every character: the index
+        ANDs each trigram's list of reports, and for rare text, where it reads them to
+        the end, every trigram more is another long list ("and", " pl", "ace":
+        hundreds of thousands of reports each). "Woodlands Place" took 22 ms by its
+        thirteen trigrams and 9 ms by five (issue 20). Then, when those find too many,
+        every trigram (at most TEXT_TRIGRAMS, spread over the text), which find fewer.
+        """
         folded = text.casefold()
-        trigrams = list(dict.fromkeys(folded[i : i + 3] for i in range(len(folded) - 2)))
-        if not trigrams:
-            return None
-        if len(trigrams) > TEXT_TRIGRAMS:
-            # Enough of them, spread over the text, to find few reports; the substring
-            # check does the rest.
-            step = len(trigrams) / TEXT_TRIGRAMS
-            trigrams = [trigrams[int(i * step)] for i in range(TEXT_TRIGRAMS)]
-        return " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
+        if len(folded) < 3:
+            return []
+        every = list(dict.fromkeys(folded[i : i + 3] for i in range(len(folded) - 2)))
+        starts = [*range(0, len(folded) - 2, 3), len(folded) - 3]
+        cover = list(dict.fromkeys(folded[i : i + 3] for i in starts))
+        queries = []
+        for trigrams in (cover, every):
+            if len(trigrams) > TEXT_TRIGRAMS:
+                step = len(trigrams) / TEXT_TRIGRAMS
+                trigrams = [trigrams[int(i * step)] for i in range(TEXT_TRIGRAMS)]
+            query = " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams)
+            if query not in queries:
+                queries.append(query)
+        return queries
 
-    def _text_index(self, text: str) -> list:
-        """Conditions that let the trigram index (migration 0005) find the reports that
-        may hold `text`, before the substring itself is checked on each.
+    def _sqlite_text(self, statement, text: str, limit: int, windowed: bool) -> list:
+        """The page of `statement`'s reports holding `text`, on SQLite, by the FTS5
+        trigram index (migration 0005) and the substring checked on each report.
 
-        PostgreSQL's GIN trigram index serves ILIKE '%text%' as it stands: nothing to
-        add. SQLite: first a probe, at most TEXT_RARE + 1 reports from the FTS5 index.
-        Text that rare becomes a list of ids (a few lookups, then newest first). Text
-        more common than that is in at least one report in a thousand: nothing is added,
-        and the reports are walked newest first (the submitted_at index) with the
-        substring checked on each, which finds a page within a few tens of thousands of
-        rows. Asking the FTS5 index about each report instead cost 15-190 ms on the
-        large seed ("black hatchback": 194 ms, against 1.5 ms walked). Fewer than three
+        First a probe, at most TEXT_RARE + 1 reports from the index, by the cheapest
+        trigrams and then by more (`_fts_queries`). Text that rare becomes a list of
+        ids (a few lookups, then newest first). Text more common than that by every
+        probe is walked newest first (`_walk_newest`, the submitted_at index) with the
+        substring checked on each, which finds a common text's page within a few tens
+        of thousands of rows. Where that walk stops short (trigrams common, the text
+        itself rare: "Wall Avenue" walked to the end of two million reports, 340 ms),
+        the reports the index finds are all checked instead. With a person, a place
+        or an end date (`windowed` False) the walk is not bounded, as before. Asking
+        the FTS5 index about each report walked cost 15-190 ms on the large seed
+        ("black hatchback": 194 ms, against 1.5 ms walked). Fewer than three
         characters have no trigram: the substring check alone decides.
         """
-        if self.session.get_bind().dialect.name != "sqlite":
-            return []  # ILIKE '%text%' as it stands: the GIN index serves it
         report, fts = IntelligenceReport, intelligence_text_fts
-        query = self._fts_query(text)
-        if query is None:
-            return []
-        ids = self.session.scalars(
-            select(fts.c.rowid).where(fts.c.intelligence_text_fts.match(query)).limit(TEXT_RARE + 1)
-        ).all()
-        if len(ids) <= TEXT_RARE:
-            return [report.id.in_(ids)]
-        return []
+        contains = _text_contains(report.text, text, "sqlite")
+        queries = self._fts_queries(text)
+        for query in queries:
+            ids = self.session.scalars(
+                select(fts.c.rowid)
+                .where(fts.c.intelligence_text_fts.match(query))
+                .limit(TEXT_RARE + 1)
+            ).all()
+            if len(ids) <= TEXT_RARE:
+                return self._newest(statement.where(report.id.in_(ids), contains), limit)
+        if queries and windowed:
+            rows = self._walk_newest(statement, text, limit)
+            if rows is not None:
+                return rows
+            found = select(fts.c.rowid).where(fts.c.intelligence_text_fts.match(queries[-1]))
+            return self._newest(statement.where(report.id.in_(found), contains), limit)
+        return self._newest(statement.where(contains), limit)
 
     def search(
         self, criteria: ReportCriteria, limit: int
@@ -333,12 +372,16 @@ class IntelligenceQueries:
         if criteria.handling is not None:
             statement = statement.where(report.handling_code == criteria.handling)
         if not criteria.include_superseded:
-            statement = statement.where(report.id.not_in(_superseded_ids()))
+            statement = statement.where(_not_superseded())
 
         rows: list[Any] | None
         if not criteria.text:
             rows = self._newest(statement, limit)
+        elif self._dialect() == "sqlite":
+            rows = self._sqlite_text(statement, criteria.text, limit, self._windowed(criteria))
         else:
+            # PostgreSQL: ILIKE '%text%' as it stands, which the GIN trigram index
+            # serves, after a look among the newest reports (`_newest_start`).
             rows = (
                 self._walk_newest(statement, criteria.text, limit)
                 if self._windowed(criteria)
@@ -346,13 +389,13 @@ class IntelligenceQueries:
             )
             if rows is None:
                 rows = self._newest(
-                    statement.where(
-                        *self._text_index(criteria.text),
-                        report.text.icontains(criteria.text, autoescape=True),
-                    ),
+                    statement.where(_text_contains(report.text, criteria.text, "postgresql")),
                     limit,
                 )
         return [(row[0], row[1], row[2]) for row in rows]
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
 
     def _newest(self, statement, count: int) -> list:
         report = IntelligenceReport
@@ -369,8 +412,12 @@ class IntelligenceQueries:
         range); None when the walk stopped short of a page (see `_newest_start`). A page
         found there is the page: every report outside is older."""
         report = IntelligenceReport
-        within = func.lower(report.text).like(
-            func.lower(literal(like_pattern(text, before="%"))), escape=LIKE_ESCAPE
+        within = (
+            _text_contains(report.text, text, "sqlite")
+            if self._dialect() == "sqlite"
+            else func.lower(report.text).like(
+                func.lower(literal(like_pattern(text, before="%"))), escape=LIKE_ESCAPE
+            )
         )
         found: list = []
         reach, newer_than = RECENT_REPORTS, None
@@ -392,12 +439,12 @@ class IntelligenceQueries:
         return None
 
     def _windowed(self, criteria: ReportCriteria) -> bool:
-        """PostgreSQL, a text search of all reports: look among the newest reports
-        first (see `_newest_start`). Not with a person or location (their own indexes
-        find few reports), nor an end date (the newest may all be later)."""
+        """A text search of all reports, which may look among the newest reports first
+        (see `_newest_start`): PostgreSQL always, SQLite for text the trigram index finds
+        common. Not with a person or location (their own indexes find few reports), nor
+        an end date (the newest may all be later)."""
         return (
-            self.session.get_bind().dialect.name == "postgresql"
-            and criteria.person_id is None
+            criteria.person_id is None
             and criteria.location_id is None
             and criteria.submitted_before is None
         )
