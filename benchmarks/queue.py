@@ -220,7 +220,15 @@ async def run_app(
         environ={"CONTROLROOM_DATA_DIR": str(workdir), "XDG_CONFIG_HOME": str(workdir)}
     )
     settings = replace(settings, database_url=url)
-    app = make_app(settings, database.uow, supervisor.username, terminal="bench", clock=lambda: NOW)
+    # As `controlroom` runs it: the garbage collector settled once signed in.
+    app = make_app(
+        settings,
+        database.uow,
+        supervisor.username,
+        terminal="bench",
+        clock=lambda: NOW,
+        steady_gc=True,
+    )
     opens, open_floors, shows, show_floors, sqls = [], [], [], [], []
 
     async def until(pilot, condition, timeout=30.0):

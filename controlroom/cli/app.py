@@ -29,6 +29,7 @@ def _build_app(settings, database, username: str):
         terminal=_terminal(),
         term=os.environ.get("TERM"),
         over_ssh=bool(os.environ.get("SSH_CONNECTION")),
+        steady_gc=True,
     )
 
 

@@ -52,6 +52,7 @@ from controlroom.services.queues import (
     QueueSummary,
 )
 from controlroom.widgets.quiet import show
+from controlroom.widgets.fixed_table import FixedColumnsTable
 from controlroom.widgets.record_text import record_content, record_text
 
 if TYPE_CHECKING:
@@ -324,7 +325,8 @@ class TriageQueue(FramedScreen):
         with Vertical(id="queue"):
             yield Static("Reading the queue…", id="queue-summary", markup=False)
             yield Static("", id="queue-filters", markup=False)
-            table: DataTable[Text] = DataTable(
+            # Every column has its width: the 200 rows drawn at once are not measured.
+            table: FixedColumnsTable[Text] = FixedColumnsTable(
                 id="queue-table", cursor_type="row", zebra_stripes=True
             )
             for key, label, width in COLUMNS:
