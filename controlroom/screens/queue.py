@@ -51,8 +51,8 @@ from controlroom.services.queues import (
     QueueRow,
     QueueSummary,
 )
-from controlroom.widgets.quiet import show
 from controlroom.widgets.fixed_table import FixedColumnsTable
+from controlroom.widgets.quiet import show
 from controlroom.widgets.record_text import record_content, record_text
 
 if TYPE_CHECKING:
