@@ -49,6 +49,8 @@ log = logging.getLogger("controlroom.app")
 ANSI_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "ansi", "cons25"})
 # How often the idle lock looks at the clock; the lock comes at most this late.
 IDLE_CHECK_SECONDS = 5.0
+# How often a real terminal is checked for having gone away without a SIGHUP.
+TERMINAL_CHECK_SECONDS = 2.0
 # Young objects allowed before a collection once the session is open (Python's default
 # is 700): see `steady_collector`.
 GC_YOUNG_THRESHOLD = 10_000
@@ -198,6 +200,8 @@ class ControlRoomApp(App[int]):
         self.uow_factory = uow_factory
         self.username = operator
         self.operator: StaffMember | None = None
+        # This run of the app on the record (services.session), once signed in.
+        self.session_id: int | None = None
         self.profile: DatabaseProfile | None = None
         self.drafts: DraftJournal | None = None
         # This session's hold on the drafts of its open forms (data/drafts.py).
@@ -241,6 +245,7 @@ class ControlRoomApp(App[int]):
             # beneath the app on its screen. (Tests configure their own.)
             configure_file_log(self.settings.data_dir, self.username)
             self._hang_up_on_sighup()
+            self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
 
     def _hang_up_on_sighup(self) -> None:
         """A dropped SSH connection sends SIGHUP, a shutdown or `kill` SIGTERM: keep the
@@ -259,6 +264,25 @@ class ControlRoomApp(App[int]):
     def open_forms(self) -> list[IncidentEntry]:
         """Every incident form open now, in any mode, oldest first."""
         return list(self._forms.values())
+
+    def _check_terminal(self) -> None:
+        """The terminal went away without a SIGHUP (an `ssh -T` session whose client left:
+        its stdin hangs up): hang up as for SIGHUP, rather than run on orphaned."""
+        import select
+        import sys
+
+        stream = sys.__stdin__
+        if stream is None:
+            return
+        try:
+            poller = select.poll()
+            poller.register(stream.fileno(), 0)  # hang-ups and errors are always reported
+            events = poller.poll(0)
+        except (OSError, ValueError):
+            return
+        if any(flags & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, flags in events):
+            log.warning("the terminal hung up; ending the session")
+            self.hang_up(129)
 
     def _unsaved_forms(self) -> list[IncidentEntry]:
         """The open entry forms holding something typed and not saved."""
@@ -410,6 +434,7 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.home_board import HomeBoard
 
         self.operator = message.session.operator
+        self.session_id = message.session.session_id
         self.profile = message.session.profile
         self.drafts = message.drafts
         from controlroom.services.drafts import DraftClaims

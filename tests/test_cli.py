@@ -55,6 +55,7 @@ class HeadlessApp:
         self.username = operator
         self.terminal = terminal
         self.operator = None
+        self.session_id = None
         self.refusal = None
         self.return_code = None
 
@@ -62,7 +63,8 @@ class HeadlessApp:
         from controlroom.services.session import SessionRefused, open_session
 
         try:
-            self.operator = open_session(self.uow_factory, self.username, self.terminal).operator
+            opened = open_session(self.uow_factory, self.username, self.terminal)
+            self.operator, self.session_id = opened.operator, opened.session_id
             self.return_code = 0
         except SessionRefused as exc:
             self.refusal = str(exc)

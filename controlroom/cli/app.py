@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -33,16 +34,38 @@ def _build_app(settings, database, username: str):
     )
 
 
+# How a run of the app ended, by its return code, for the session's end on the record.
+ENDINGS = {
+    0: "quit",
+    129: "terminal lost (hang-up)",
+    143: "stopped (SIGTERM)",
+}
+
+
 def _run_app(settings, database, username: str) -> int:
     app = _build_app(settings, database, username)
+    how = "ended by a fault in the app"
     try:
         app.run()
+        how = ENDINGS.get(app.return_code or 0, f"exit status {app.return_code}")
     finally:
         if app.operator is not None:
             from controlroom.services import staff
 
-            # A dropped connection (SIGHUP) ends the session too; record it either way.
-            staff.sign_out(database.uow(), app.operator, app.terminal)
+            # However it ended — quit, a dropped connection, a stop, a fault — on the
+            # record, against this run's session row.
+            try:
+                staff.sign_out(
+                    database.uow(),
+                    app.operator,
+                    app.terminal,
+                    session_id=app.session_id,
+                    how=how,
+                )
+            except Exception:  # noqa: BLE001 - the next sign-in ends it on the record
+                logging.getLogger("controlroom.cli").exception(
+                    "could not record the end of the session"
+                )
         database.dispose()
     if app.refusal:
         raise CliError(app.refusal)

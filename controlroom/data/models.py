@@ -162,6 +162,23 @@ class Staff(Base):
     pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class StaffSession(Base):
+    """One run of the app by one operator (migration 0013): opened at sign-in, ended on
+    the record however it ends (how, in `end_reason`); a run whose process died is ended
+    by the operator's next sign-in on the same host."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    terminal: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(120))
+
+
 # --- people and places ---------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from controlroom.data.models import (
     Person,
     PersonAddress,
     Staff,
+    StaffSession,
     WarningMarker,
     street_key,
 )
@@ -93,6 +94,32 @@ class StaffRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Staff)) or 0
+
+
+class SessionRepository:
+    """Runs of the app (`StaffSession`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: StaffSession) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def get(self, session_id: int) -> StaffSession | None:
+        return self.session.get(StaffSession, session_id)
+
+    def open_on_host(self, staff_id: int, host: str) -> Sequence[StaffSession]:
+        """The operator's sessions on `host` that have no end on the record, oldest first."""
+        return self.session.scalars(
+            select(StaffSession)
+            .where(
+                StaffSession.staff_id == staff_id,
+                StaffSession.host == host,
+                StaffSession.ended_at.is_(None),
+            )
+            .order_by(StaffSession.id)
+        ).all()
 
 
 class ReferenceRepository:

@@ -31,6 +31,7 @@ from controlroom.data.repositories import (
     PersonRepository,
     RecordCopyRepository,
     ReferenceRepository,
+    SessionRepository,
     StaffRepository,
 )
 from controlroom.data.safeguarding_queries import SafeguardingRepository
@@ -48,6 +49,7 @@ class SqlAlchemyUnitOfWork:
         self.session = self._session_factory()
         self.database = DatabaseInfoRepository(self.session)
         self.staff = StaffRepository(self.session)
+        self.sessions = SessionRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.incidents = IncidentRepository(self.session)
         self.persons = PersonRepository(self.session)

@@ -3,7 +3,10 @@ what the database says about itself (environment, synthetic marking)."""
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from controlroom.data.opening import DatabaseNotReady
@@ -19,6 +22,25 @@ if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
 class OpenedSession:
     operator: StaffMember
     profile: DatabaseProfile
+    # This run of the app on the record (`staff.begin_session`); its end is recorded
+    # against it.
+    session_id: int | None = None
+
+
+def process_running(pid: int) -> bool:
+    """Whether `pid` is a live Control Room process on this host. A pid reused by some
+    other program counts as gone (its command line does not name controlroom)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another account's process: it exists
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc to ask: alive is the safe answer (never end a live one)
+    return b"controlroom" in command
 
 
 class SessionRefused(Exception):
@@ -31,4 +53,12 @@ def open_session(uow_factory: UnitOfWorkFactory, username: str, terminal: str) -
         profile = database.profile(uow_factory())
     except (AccessRefused, DatabaseNotReady, DatabaseNotInitialised) as exc:
         raise SessionRefused(str(exc)) from None
-    return OpenedSession(member, profile)
+    session_id = staff.begin_session(
+        uow_factory(),
+        member,
+        terminal,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        running=process_running,
+    )
+    return OpenedSession(member, profile, session_id)

@@ -6,10 +6,11 @@ Unknown, inactive or locked accounts are refused, and the refusal is audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from controlroom.data.models import Staff, utcnow
+from controlroom.data.models import Staff, StaffSession, utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, Decision, decide
 from controlroom.domain.roles import Role
@@ -261,8 +262,51 @@ def list_staff(uow: UnitOfWork, actor: Actor) -> list[StaffMember]:
         return members
 
 
-def sign_out(uow: UnitOfWork, member: StaffMember, terminal: str) -> None:
-    """Record the end of a session (the app closed normally)."""
+def begin_session(
+    uow: UnitOfWork,
+    member: StaffMember,
+    terminal: str,
+    *,
+    host: str,
+    pid: int,
+    running: Callable[[int], bool],
+) -> int:
+    """Put a run of the app on the record (`StaffSession`); its id. First, the operator's
+    earlier runs on this host that never ended on the record and whose process is gone
+    (`running(pid)` false: killed, the host lost power) are ended now, each with a
+    `session.end` saying so — a session never stays open on the record for ever."""
     with uow:
-        audit.record(uow, member.actor(terminal), "session.end", "staff", member.id)
+        for stale in uow.sessions.open_on_host(member.id, host):
+            if running(stale.pid):
+                continue  # another live session of this operator on this host
+            how = f"process died (pid {stale.pid} on {host}); closed at the next sign-in"
+            stale.ended_at, stale.end_reason = utcnow(), how[:120]
+            audit.record(
+                uow,
+                member.actor(stale.terminal),
+                "session.end",
+                "staff_session",
+                stale.id,
+                detail=how,
+            )
+        row = StaffSession(staff_id=member.id, terminal=terminal, host=host, pid=pid)
+        uow.sessions.add(row)
+        uow.commit()
+        return row.id
+
+
+def sign_out(
+    uow: UnitOfWork,
+    member: StaffMember,
+    terminal: str,
+    *,
+    session_id: int | None = None,
+    how: str = "quit",
+) -> None:
+    """Record the end of a session, and how it ended (quit, terminal lost, stopped…)."""
+    with uow:
+        row = None if session_id is None else uow.sessions.get(session_id)
+        if row is not None and row.ended_at is None:
+            row.ended_at, row.end_reason = utcnow(), how[:120]
+        audit.record(uow, member.actor(terminal), "session.end", "staff", member.id, detail=how)
         uow.commit()

@@ -30,6 +30,7 @@ from controlroom.data.repositories import (
     PersonRepository,
     RecordCopyRepository,
     ReferenceRepository,
+    SessionRepository,
     StaffRepository,
 )
 from controlroom.data.safeguarding_queries import SafeguardingRepository
@@ -41,6 +42,7 @@ class UnitOfWork(Protocol):
 
     database: DatabaseInfoRepository
     staff: StaffRepository
+    sessions: SessionRepository
     reference: ReferenceRepository
     incidents: IncidentRepository
     persons: PersonRepository
