@@ -624,3 +624,38 @@ def test_after_the_demo_a_command_without_a_url_says_where_the_demo_database_is(
     assert result.code == 2
     assert f"The demo's training database is {demo}" in result.err
     assert "--database-url sqlite+pysqlite:///" in result.err
+
+
+def _step_back(url: str, revision: str) -> None:
+    """Take a database's schema back to `revision`, as an older Control Room left it."""
+    from alembic import command
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(schema.alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def test_the_demo_brings_its_own_training_database_up_to_date(run, url, apps):
+    """After an upgrade of Control Room the demo's database is a schema behind: the demo
+    migrates it (synthetic training data), where any other database is refused."""
+    assert run("demo", "--seed-only", "--database-url", url).code == 0
+    _step_back(url, "0011")
+    result = run("demo", "--database-url", url)
+    assert result.code == 0, result.err
+    assert [app.operator.username for app in apps] == ["demo.supervisor"]
+    engine = make_engine(url)
+    try:
+        assert schema.schema_state(engine).revision == SCHEMA_HEAD
+    finally:
+        engine.dispose()
+
+
+def test_the_demo_never_migrates_a_production_database(run, upgraded, apps):
+    _step_back(upgraded, "0011")
+    result = run("demo", "--database-url", upgraded)
+    assert result.code == 2
+    assert "older than this program expects" in result.err
+    assert apps == [] or all(app.operator is None for app in apps)

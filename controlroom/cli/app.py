@@ -125,7 +125,12 @@ def _prepare_demo(args):
         from controlroom.services.database import profile
 
         database = _open_database(
-            url, args, create_sqlite=True, environment=Environment.TRAINING, any_backend=True
+            url,
+            args,
+            create_sqlite=True,
+            environment=Environment.TRAINING,
+            any_backend=True,
+            upgrade_training=True,
         )
         try:
             # The profile says whether it was ever seeded, without importing the
@@ -149,7 +154,9 @@ def _prepare_demo(args):
         if args.seed_only:
             _console().print(f"Demo database ready: {mask_url(url)}", markup=False, highlight=False)
             return None
-    database = _deferred_database(url, args, environment=Environment.TRAINING, any_backend=True)
+    database = _deferred_database(
+        url, args, environment=Environment.TRAINING, any_backend=True, upgrade_training=True
+    )
     return settings.with_database(url), database, DEMO_SUPERVISOR
 
 

@@ -73,7 +73,15 @@ def _schema_state(database, schema_state):
         ) from None
 
 
-def _open_database(url: str, args, *, create_sqlite: bool, environment=None, any_backend=False):
+def _open_database(
+    url: str,
+    args,
+    *,
+    create_sqlite: bool,
+    environment=None,
+    any_backend=False,
+    upgrade_training=False,
+):
     """The process's Database, opened now and checked to be at this program's revision.
 
     A new SQLite file is created and migrated when `create_sqlite`; the demo's own
@@ -90,6 +98,7 @@ def _open_database(url: str, args, *, create_sqlite: bool, environment=None, any
             any_backend=any_backend,
             upgrade_command=_fix_command(args, "db", "upgrade"),
             terminal=_terminal(),
+            upgrade_training=upgrade_training,
         )
     except DatabaseNotReady as exc:
         raise CliError(str(exc) + _demo_hint(url, args)) from None
@@ -115,7 +124,9 @@ def _demo_hint(url: str, args) -> str:
     )
 
 
-def _deferred_database(url: str, args, *, environment=None, any_backend=False, create=True):
+def _deferred_database(
+    url: str, args, *, environment=None, any_backend=False, create=True, upgrade_training=False
+):
     """The same checks, made by the app's sign-in worker after the first frame is drawn."""
     from controlroom.data.opening import DeferredDatabase
     from controlroom.domain.environment import Environment
@@ -128,6 +139,7 @@ def _deferred_database(url: str, args, *, environment=None, any_backend=False, c
         any_backend=any_backend,
         upgrade_command=lambda: _fix_command(args, "db", "upgrade"),
         terminal=_terminal(),
+        upgrade_training=upgrade_training,
     )
 
 

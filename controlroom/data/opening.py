@@ -15,6 +15,17 @@ from controlroom import __version__
 from controlroom.domain.environment import Environment
 
 
+def _environment_of(database) -> str | None:
+    """The environment a database recorded when it was made (None if it recorded none)."""
+    from sqlalchemy import select
+
+    from controlroom.data.models import DatabaseInfo
+
+    with database.engine.connect() as connection:
+        table = DatabaseInfo.__table__
+        return connection.scalar(select(table.c.environment).where(table.c.id == 1))
+
+
 class DatabaseNotReady(Exception):
     """The database cannot be used as it is; the message says why and what fixes it."""
 
@@ -27,8 +38,13 @@ def open_database(
     any_backend: bool = False,
     upgrade_command: str | Callable[[], str] = "controlroom db upgrade",
     terminal: str = "local",
+    upgrade_training: bool = False,
 ):
     """Return a `Database` at this program's schema revision, or raise DatabaseNotReady.
+
+    With `upgrade_training` (the demo's own database), a TRAINING database whose schema is
+    behind is migrated to this program's: it holds a synthetic force, nothing to back up,
+    and after an upgrade of Control Room `controlroom demo` should simply run.
 
     With `create`, an empty SQLite file (or, with `any_backend`, any empty database —
     the demo's own) is migrated and recorded as `environment`. A database that is
@@ -66,6 +82,12 @@ def open_database(
             state.status is SchemaStatus.EMPTY
             and create
             and (any_backend or database.dialect == "sqlite")
+        ):
+            state = upgrade(database.engine, environment=environment, terminal=terminal)
+        elif (
+            state.status is SchemaStatus.BEHIND
+            and upgrade_training
+            and _environment_of(database) == Environment.TRAINING.value
         ):
             state = upgrade(database.engine, environment=environment, terminal=terminal)
     except Exception as exc:  # connection refused, bad credentials, unreadable file
