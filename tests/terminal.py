@@ -30,6 +30,21 @@ _ESCAPES = re.compile(
 )
 
 
+def station_env(data_dir) -> dict[str, str]:
+    """The environment a station's `controlroom` runs in for these tests: its own data and
+    settings directories, a 256-colour terminal, nothing of the developer's SSH session,
+    database or Textual driver."""
+    env = {
+        **os.environ,
+        "CONTROLROOM_DATA_DIR": str(data_dir),
+        "XDG_CONFIG_HOME": str(data_dir),
+        "TERM": "xterm-256color",
+    }
+    for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
+        env.pop(name, None)
+    return env
+
+
 def alt(key: str) -> str:
     return "\x1b" + key
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 import time
 
@@ -17,7 +16,7 @@ from controlroom.data.uow import Database
 from tests.apps import draft_paths
 from tests.databases import postgres_url
 from tests.factories import station_database
-from tests.terminal import TerminalSession, alt
+from tests.terminal import TerminalSession, alt, station_env
 
 pytestmark = pytest.mark.skipif(
     postgres_url() is not None,
@@ -45,14 +44,7 @@ def wait_for_draft(data_dir, username: str, *texts: str, timeout: float = 15.0) 
 
 def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
     url = station_database(tmp_path / "station.sqlite")  # the OS user a call handler
-    env = {
-        **os.environ,
-        "CONTROLROOM_DATA_DIR": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path),
-        "TERM": "xterm-256color",
-    }
-    for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
-        env.pop(name, None)
+    env = station_env(tmp_path)
     argv = [sys.executable, "-m", "controlroom", "--database-url", url]
 
     first = TerminalSession(argv, env)

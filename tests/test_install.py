@@ -16,11 +16,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from controlroom import __version__
 from controlroom.config import sqlite_url
 from controlroom.data.schema import head_revision
 
@@ -52,16 +54,47 @@ NOT_SOURCE = shutil.ignore_patterns(
 )
 
 
+def _shared_python() -> str:
+    """A Python every account on the host can run (README, "Installing for every
+    operator"): the system's own when it is new enough, else the one running the tests
+    (then the other-account test is skipped: that one may live in a private home)."""
+    system = Path("/usr/bin/python3")
+    if system.exists():
+        version = subprocess.run(
+            [str(system), "-c", "import sys; print(sys.version_info >= (3, 11))"],
+            capture_output=True,
+            text=True,
+        )
+        if version.stdout.strip() == "True":
+            return str(system)
+    return sys.executable
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The bin/ directory of a new virtualenv holding a regular install of this repo."""
+    """The bin/ directory of a new virtualenv holding a regular install of this repo, made
+    as README says for every operator: from a Python every account can run, in a
+    directory every account can read, with the pinned versions of constraints.txt."""
     work = tmp_path_factory.mktemp("install")
     source = work / "source"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
-    venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    # Not under pytest's own tmp directory (0700 to its owner): as /opt/controlroom is.
+    shared = Path(tempfile.mkdtemp(prefix="controlroom-opt-"))
+    shared.chmod(0o755)
+    venv = shared / "venv"
+    subprocess.run([_shared_python(), "-m", "venv", str(venv)], check=True, timeout=300)
     pip = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-input", str(source)],
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-input",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            str(source),
+        ],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -69,7 +102,8 @@ def installed(tmp_path_factory) -> Path:
     )
     assert pip.returncode == 0, pip.stdout + pip.stderr
     shutil.rmtree(source)  # nothing may be read from the source tree after this
-    return venv / "bin"
+    yield venv / "bin"
+    shutil.rmtree(shared, ignore_errors=True)
 
 
 @pytest.fixture
@@ -179,3 +213,60 @@ def test_the_installed_command_seeds_the_demo(installed, tmp_path, outside):
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert (tmp_path / "demo.sqlite").is_file()
+
+
+OPERATOR = "crinstalltest"
+
+
+@pytest.fixture
+def operator_account():
+    """A real OS account with no home and no login shell, as an operator's is to the
+    installed files: made for the test and removed after."""
+    if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("runuser"):
+        pytest.skip("making an OS account needs root, useradd and runuser")
+    made = subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OPERATOR],
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode in (0, 9), made.stderr  # 9: left by an interrupted run
+    yield OPERATOR
+    subprocess.run(["userdel", OPERATOR], capture_output=True)
+
+
+def test_every_operator_account_can_run_the_install(installed, operator_account, tmp_path):
+    """The ForceCommand runs as each operator: a venv whose Python sits in a private home
+    failed with 'bad interpreter: Permission denied' for every account but its owner."""
+    if _shared_python() == sys.executable and sys.executable.startswith("/root"):
+        pytest.skip("no Python every account can run on this host")
+    proc = subprocess.run(
+        [
+            shutil.which("runuser") or "runuser",
+            "-u",
+            operator_account,
+            "--",
+            str(installed / "controlroom"),
+            "--version",
+        ],
+        cwd="/",
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert __version__ in proc.stdout
+
+
+def test_the_install_has_the_pinned_versions(installed, tmp_path, outside):
+    pins = dict(
+        line.split("==", 1)
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    proc = run(installed, tmp_path, outside, "python", "-m", "pip", "freeze")
+    assert proc.returncode == 0, proc.stderr
+    have = dict(line.split("==", 1) for line in proc.stdout.splitlines() if "==" in line)
+    for name in ("textual", "SQLAlchemy", "alembic", "psycopg", "keyring", "Faker", "rich"):
+        assert have.get(name) == pins[name], name

@@ -30,7 +30,7 @@ from tests.apps import draft_paths
 from tests.cli_harness import isolate_cli_environment, run_cli
 from tests.databases import SEED_ANCHOR, TEST_ADMIN, postgres_url
 from tests.factories import staff_actor, station_database
-from tests.terminal import TerminalSession
+from tests.terminal import TerminalSession, station_env
 
 PIN = "482915"
 
@@ -237,14 +237,7 @@ def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path, sig
     """SIGHUP (sshd, when the connection drops) and SIGTERM (a shutdown, `kill`) both
     write the draft as typed and end the session on the record."""
     url = station_database(tmp_path / "station.sqlite")
-    env = {
-        **os.environ,
-        "CONTROLROOM_DATA_DIR": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path),
-        "TERM": "xterm-256color",
-    }
-    for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
-        env.pop(name, None)
+    env = station_env(tmp_path)
     session = TerminalSession([sys.executable, "-m", "controlroom", "--database-url", url], env)
     try:
         session.wait_for("Open incidents:")

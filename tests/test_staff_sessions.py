@@ -21,7 +21,7 @@ from controlroom.services import staff
 from controlroom.services.session import process_running
 from tests.databases import postgres_url
 from tests.factories import staff_actor, station_database
-from tests.terminal import TerminalSession
+from tests.terminal import TerminalSession, station_env
 
 
 def member_of(database, role=Role.CALL_HANDLER):
@@ -119,14 +119,7 @@ def test_process_running_asks_the_operating_system():
 )
 def test_the_real_program_records_how_each_session_ended(tmp_path, ending, how, code):
     url = station_database(tmp_path / "station.sqlite")
-    env = {
-        **os.environ,
-        "CONTROLROOM_DATA_DIR": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path),
-        "TERM": "xterm-256color",
-    }
-    for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
-        env.pop(name, None)
+    env = station_env(tmp_path)
     argv = [sys.executable, "-m", "controlroom", "--database-url", url]
     database = Database(url)
     try:
@@ -161,14 +154,7 @@ def test_the_real_program_records_how_each_session_ended(tmp_path, ending, how, 
 def test_a_terminal_that_hangs_up_without_a_signal_ends_the_session(tmp_path):
     """`ssh -T`: no pty, so no SIGHUP when the client leaves; the app's stdin hangs up."""
     url = station_database(tmp_path / "station.sqlite")
-    env = {
-        **os.environ,
-        "CONTROLROOM_DATA_DIR": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path),
-        "TERM": "xterm-256color",
-    }
-    for name in ("SSH_CLIENT", "SSH_CONNECTION", "TEXTUAL_DRIVER", "CONTROLROOM_DATABASE_URL"):
-        env.pop(name, None)
+    env = station_env(tmp_path)
     read_end, write_end = os.pipe()
     program = subprocess.Popen(
         [sys.executable, "-m", "controlroom", "--database-url", url],
