@@ -13,7 +13,9 @@ alternate between the two apps so drift in the machine's load hits both alike.
 
     .venv/bin/python benchmarks/startup.py [--runs 9] [--database-url URL]
 
-Targets (issue 2): first frame ≤ 1.3× the bare app, peak RSS ≤ 1.6×.
+Targets (issue 2): first frame ≤ 1.3× the bare app, peak RSS ≤ 1.6×. Issue 15: peak RSS
+≤ 1.15× a second floor, the bare app with SQLAlchemy's ORM and one query on the same
+database (what Textual + SQLAlchemy cost before Control Room adds anything).
 """
 
 from __future__ import annotations
@@ -53,6 +55,33 @@ class Bare(App):
         yield Footer()
 
 Bare().run()
+"""
+
+# The second floor (issue 15): the same bare app with the data stack Control Room must
+# carry — SQLAlchemy's ORM imported and one query on the demo database — so the RSS ratio
+# says what Control Room adds beyond Textual + SQLAlchemy.
+STACK_TITLE = b"STACKAPPFRAME"
+STACK_APP = f"""
+import sys
+from sqlalchemy import create_engine, func, select, table
+import sqlalchemy.orm  # noqa: F401
+from textual.app import App
+from textual.widgets import DataTable, Footer, Header, Input
+
+engine = create_engine(sys.argv[1])
+with engine.connect() as connection:
+    connection.execute(select(func.count()).select_from(table("sqlite_master"))).scalar()
+
+class Stack(App):
+    TITLE = {STACK_TITLE.decode()!r}
+
+    def compose(self):
+        yield Header()
+        yield Input()
+        yield DataTable()
+        yield Footer()
+
+Stack().run()
 """
 
 FIRST_FRAME = b"CONTROL ROOM"
@@ -128,18 +157,23 @@ def main() -> int:
         )
 
     bare = ([sys.executable, "-c", BARE_APP], {"first_frame": BARE_TITLE})
+    stack = ([sys.executable, "-c", STACK_APP, url], {"first_frame": STACK_TITLE})
     ours = (
         [sys.executable, "-m", "controlroom", "demo", "--database-url", url],
         {"first_frame": FIRST_FRAME, "board_ready": BOARD_READY},
     )
     # One warm-up each, so both read their .pyc files from the page cache, as in service.
     run_in_terminal(*bare, env)
+    run_in_terminal(*stack, env)
     run_in_terminal(*ours, env)
     bare_first, bare_rss, our_first, our_ready, our_rss = [], [], [], [], []
+    stack_rss: list[int] = []
     for _ in range(args.runs):
         seen, rss = run_in_terminal(*bare, env)
         bare_first.append(seen["first_frame"])
         bare_rss.append(rss)
+        _, rss = run_in_terminal(*stack, env)
+        stack_rss.append(rss)
         seen, rss = run_in_terminal(*ours, env)
         our_first.append(seen["first_frame"])
         our_ready.append(seen["board_ready"])
@@ -174,6 +208,13 @@ def main() -> int:
     print(
         f"peak RSS ratio:    {rss_ratio:.2f}x (target <= 1.60x) "
         f"{'met' if rss_ratio <= 1.6 else 'NOT MET'}"
+    )
+    stack_m = max(stack_rss)
+    stack_ratio = our_m / stack_m
+    print(
+        f"Textual + SQLAlchemy app (floor 2): peak RSS {stack_m / 1024:5.1f} MiB; "
+        f"ratio {stack_ratio:.2f}x (target <= 1.15x, issue 15) "
+        f"{'met' if stack_ratio <= 1.15 else 'NOT MET'}"
     )
     return 0
 
