@@ -441,7 +441,7 @@ class ControlRoomApp(App[int]):
 
         self.draft_claims = DraftClaims()
         self.sub_title = f"{self.operator.display_name} · {self.profile.environment.value}"
-        self.switch_screen(HomeBoard())
+        self.switch_screen(HomeBoard(counts=message.board_counts))
         if self.steady_gc:
             self.call_after_refresh(steady_collector)
         self._offer_drafts(list(message.found))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from controlroom.services.board import BoardCounts
     from controlroom.services.drafts import DraftJournal
     from controlroom.services.session import OpenedSession
 
@@ -32,6 +33,8 @@ class SessionOpened(Message):
     session: OpenedSession
     drafts: DraftJournal
     found: tuple[tuple[DraftJournal, dict[str, object]], ...] = ()
+    # The home board's first figures, read with the session (None: the board reads them).
+    board_counts: BoardCounts | None = None
 
 
 @dataclass

@@ -171,3 +171,24 @@ async def test_the_list_redraws_only_the_ages_that_turned(database, tmp_path, su
         await burst(pilot, "r")  # another incident: the rows change, the table is redrawn
         await settle(pilot)
         assert cleared == [1] and len(table.rows) == 2
+
+
+async def test_the_board_is_drawn_once_with_its_figures_read_at_sign_in(
+    database, tmp_path, monkeypatch
+):
+    """The sign-in reads the board's first figures, so the board is not drawn empty
+    ("Reading counts…") and again a moment later: one read, one drawing."""
+    reads = []
+    real = board.home_counts
+
+    def counted(*args, **kwargs):
+        reads.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(board, "home_counts", counted)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeBoard)
+        assert "Open incidents:" in screen_text(app) and "Reading counts" not in screen_text(app)
+        assert reads == [1]

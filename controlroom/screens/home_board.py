@@ -64,6 +64,11 @@ class HomeBoard(FramedScreen):
 
     counts: BoardCounts | None = None
 
+    def __init__(self, counts: BoardCounts | None = None) -> None:
+        super().__init__()
+        self._first_counts = counts
+        self._resumed = False
+
     def compose_body(self) -> ComposeResult:
         profile = self.app.database_profile
         with Vertical(id="board"):
@@ -80,7 +85,10 @@ class HomeBoard(FramedScreen):
             yield Static("", id="board-updated", markup=False)
 
     def on_mount(self) -> None:
-        self.refresh_counts()
+        if self._first_counts is not None:  # read with the session: drawn once, with them
+            self.show_counts(self.CountsLoaded(self._first_counts))
+        else:
+            self.refresh_counts()
         self.set_interval(self.app.settings.board_refresh_seconds, self._refresh_when_shown)
 
     def _refresh_when_shown(self) -> None:
@@ -89,8 +97,9 @@ class HomeBoard(FramedScreen):
             self.refresh_counts()
 
     def on_screen_resume(self) -> None:
-        if self.counts is not None:  # back from another task: fresh figures at once
+        if self._resumed:  # back from another task: fresh figures at once
             self.refresh_counts()
+        self._resumed = True
 
     def action_refresh_board(self) -> None:
         self.refresh_counts()

@@ -44,6 +44,8 @@ class SignInScreen(AppScreen[None]):
     def open_session(self) -> None:
         uow_factory, data_dir = self.app.uow_factory, self.app.settings.data_dir
         username, terminal = self._username, self._terminal
+        grade_codes = tuple(g.code for g in self.app.settings.grades)
+        clock = self.app.clock
 
         def open_it() -> SessionOpened:
             # Imported here, on the worker's thread: this is where SQLAlchemy loads, after
@@ -61,7 +63,16 @@ class SignInScreen(AppScreen[None]):
                 for journal in drafts.all()
                 if not others.held_elsewhere(journal) and (draft := journal.load()) is not None
             )
-            return SessionOpened(opened, drafts, found)
+            # The board's first figures, read here: the board is then drawn once, with
+            # them, not first empty and again a moment later (issue 15: bytes at start).
+            # If they cannot be read the board reads them itself and says why.
+            from controlroom.services import board
+
+            try:
+                counts = board.home_counts(uow_factory(), grade_codes, clock())
+            except Exception:  # noqa: BLE001 - the board's own read words the failure
+                counts = None
+            return SessionOpened(opened, drafts, found, counts)
 
         # A refusal (unknown or locked account, database not ready) or any failure closes
         # the door, with its reason in words.

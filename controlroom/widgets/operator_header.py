@@ -70,7 +70,11 @@ class OperatorHeader(Horizontal):
         yield Static("CONTROL ROOM", id="header-app", markup=False)
         yield Static(operator, id="header-operator")
         yield Static(self._environment.value.upper(), id="header-environment", markup=False)
-        yield Static("", id="header-clock", markup=False)
+        # The time is there in the first frame: set later, the clock's width would change
+        # and lay the whole screen out, and draw it, a second time (issue 15).
+        now = self._clock()
+        self._shown = self._text(now)
+        yield Static(self._shown, id="header-clock", markup=False)
 
     def on_mount(self) -> None:
         self.now = self._clock()
@@ -79,12 +83,15 @@ class OperatorHeader(Horizontal):
     def _tick(self) -> None:
         self.now = self._clock()
 
+    def _text(self, now: datetime) -> str:
+        return now.astimezone(self._zone).strftime("%d %b %H:%M")
+
     def watch_now(self, now: datetime | None) -> None:
         if now is None:
             return
         # Minutes, redrawn only when the minute turns: over SSH a clock in seconds was
         # a repaint a second on every screen (issue 15).
-        shown = now.astimezone(self._zone).strftime("%d %b %H:%M")
+        shown = self._text(now)
         if shown != self._shown:
             self._shown = shown
             self.query_one("#header-clock", Static).update(shown)
