@@ -107,6 +107,7 @@ def a_home(force) -> tuple[str, str]:
         "laua hay",  # a one-letter key among the slips stage's pairs
         "mogan 2006-2010",  # a lone word's one-slip keys within a range
         "wilson sean",  # a family's keys beside the word's own
+        "karen ojgnson",  # two slips at a surname's start: the other-word stage
     ],
 )
 def test_person_search_reads_no_table_whole(force, operator, query):

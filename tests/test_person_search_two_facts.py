@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import and_, select
 
 from controlroom.data.models import Location, Person, PersonAddress
+from controlroom.domain.phonetics import parse_person_query
 from controlroom.domain.roles import Role
 from controlroom.domain.search_recall import (
     EXACT_FACT_KINDS,
@@ -31,6 +32,7 @@ from controlroom.domain.search_recall import (
     with_a_double,
 )
 from controlroom.domain.slips import misspell, slips_allowed
+from controlroom.services import person_search
 from controlroom.services.person_search import search_persons
 from tests.databases import SEED_ANCHOR
 from tests.factories import add_person, staff_actor
@@ -139,9 +141,10 @@ def test_a_slip_in_each_name_anywhere_finds_the_person(force, operator, people, 
 
 # (slips in the forename, in the surname) -> how many of 20 lines must find the person.
 # Two slips in a word, both in its first letters ("ojnhson" for Johnson), leave no key
-# and no start of the name a lookup could use: the search finds most, not all (the
-# benchmark's recall figure counts them).
-TWO_SLIPS_FOUND = {(2, 0): 19, (0, 2): 16, (2, 1): 17, (1, 2): 19, (2, 2): 10}
+# and no start of the name a lookup could use: the other word finds it (the other-word
+# stage). Two slips in each word, neither with a key one slip away, are found only
+# where a start is left: most, not all (the benchmark's recall figure counts them).
+TWO_SLIPS_FOUND = {(2, 0): 20, (0, 2): 20, (2, 1): 20, (1, 2): 20, (2, 2): 18}
 
 
 @pytest.mark.parametrize(("fore_slips", "sur_slips"), list(TWO_SLIPS_FOUND))
@@ -224,3 +227,48 @@ def test_ties_are_broken_the_same_way_every_time(database):
         for line in ("alex twin", "alex twin", "twin 01/01/1990", "alxe twin")
     }
     assert orders == {(first, second)}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "carole ojgnson",  # the first two swapped, and a letter wrong
+        "ojgnson carole",  # either way round
+        "lacrke connor",  # the first letter moved two places on
+        "connor laters",  # the first letter missing, the next two swapped
+    ],
+)
+def test_two_slips_at_a_names_start_are_found_by_the_other_name(database, line):
+    # No key, no start of the slipped name finds them: the other name does, and the
+    # people it finds are read likeliest first, past namesakes that are further off.
+    wanted = {
+        "carole": add_person(database, "Carole", "Johnson", date_of_birth=date(1971, 4, 5)),
+        "connor": add_person(database, "Connor", "Clarke", date_of_birth=date(1999, 6, 7)),
+        "walters": add_person(database, "Connor", "Walters", date_of_birth=date(1988, 1, 9)),
+    }
+    for surname in ("Jackson", "Jones", "Johns", "Robson", "Nelson", "Clark", "Carter"):
+        add_person(database, "Carole", surname)
+        add_person(database, "Connor", surname)
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = search_persons(database.uow(), operator, line, today=TODAY)
+    expected = {
+        "carole ojgnson": "carole",
+        "ojgnson carole": "carole",
+        "lacrke connor": "connor",
+        "connor laters": "walters",
+    }[line]
+    assert hits and hits[0].person_id == wanted[expected], [(h.name, h.why) for h in hits]
+
+
+def test_the_other_word_stage_reads_the_likeliest_first(database, monkeypatch):
+    # Room for one a part: of the Caroles the forename finds, the one whose surname is
+    # likeliest the slipped word ("ojgnson": Johnson, not Jackson or Robson) is read.
+    for surname in ("Jackson", "Robson", "Johns", "Nelson", "Clark", "Carter", "Olsen"):
+        add_person(database, "Carole", surname)
+    wanted = add_person(database, "Carole", "Johnson")  # last: not first by the index
+    monkeypatch.setattr(person_search, "NEAR_LIMIT", 1)
+    query = parse_person_query("carole ojgnson", today=TODAY)
+    criteria = person_search._with_slip_keys(person_search._criteria(query))
+    with database.uow() as uow:
+        found = person_search.candidates(uow.search, criteria, other_word=True)
+    assert wanted in [person.id for person in found]

@@ -41,6 +41,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     false,
     func,
     literal_column,
@@ -185,6 +186,9 @@ class Condition(NamedTuple):
 
     shape: tuple
     params: Mapping[str, object]
+    # The shape of an expression to read the likeliest first by (`collect` keeps the
+    # first rows of each part): None, no order (the index's).
+    order: tuple | None = None
 
 
 # --- conditions by shape -------------------------------------------------------------------
@@ -220,7 +224,12 @@ def all_of(conditions: Sequence[Condition]) -> Condition:
     """Every one of `conditions`, as one."""
     if len(conditions) == 1:
         return conditions[0]
-    return Condition((_all_sql, *(c.shape for c in conditions)), _params_of(conditions))
+    orders = [c.order for c in conditions if c.order is not None]
+    return Condition(
+        (_all_sql, *(c.shape for c in conditions)),
+        _params_of(conditions),
+        orders[0] if orders else None,
+    )
 
 
 # LIKE patterns are made here, escaped, and bound as parameters (`%` and `_` typed by an
@@ -402,6 +411,39 @@ def _key_pairs_template(name: str, arrays: bool):
     return or_(pair(f"{name}_0", f"{name}_1"), pair(f"{name}_1", f"{name}_0"))
 
 
+# The name columns a word may be found by (`_other_word_sql`): forename or surname.
+_NAME_COLUMNS = {"forename": Person.forename, "surname": Person.surname}
+_KEY_COLUMNS = {"forename": Person.forename_key, "surname": Person.surname_key}
+OTHER_NAME = {"forename": "surname", "surname": "forename"}
+
+
+def _other_word_sql(keyed: str, name: str, arrays: bool):
+    """The person's `keyed` name ("forename" or "surname") has one of the keys in the
+    list parameter `<name>_keys` (`_json_or_array_in`): one lookup of its key index."""
+    return _json_or_array_in(_KEY_COLUMNS[keyed], f"{name}_keys", arrays)
+
+
+def _likeness_sql(column: str, name: str, letters: int, pairs: int):
+    """How alike the person's `column` name is to a word, for reading the likeliest
+    first: two for each of the word's letters in it (`<name>_letter_<n>`, LIKE
+    patterns), one for each of its pairs of adjacent letters (`<name>_pair_<n>`), less
+    the difference in length (`<name>_length`). Slips spare most of a word's letters
+    wherever they fall, the first letters included."""
+    lowered = func.lower(_NAME_COLUMNS[column])
+
+    def has(parameter: str, weight: int):
+        return case((_like(lowered, parameter), literal_column(str(weight))), else_=0)
+
+    score: Any = literal_column("0")
+    for n in range(letters):
+        score = score + has(f"{name}_letter_{n}", 2)
+    for n in range(pairs):
+        score = score + has(f"{name}_pair_{n}", 1)
+    return score - func.abs(
+        func.length(_NAME_COLUMNS[column]) - bindparam(f"{name}_length", type_=Integer)
+    )
+
+
 def _dates_sql(exact: bool, between: bool):
     """Born on one of the days in `dates` (an expanding IN on both backends: one or two
     days), or between `born_from` and `born_to`."""
@@ -503,16 +545,22 @@ _UNION_COLUMNS = (
 )
 
 
+def _part_sql(number: int, shape: tuple, order: tuple | None) -> Select[Any]:
+    """Part `number` of a statement: the candidates `shape` finds, at most `limit_<n>`,
+    the first by `order` (descending) when it has one."""
+    statement: Select[Any] = select(  # type: ignore[assignment]
+        *CANDIDATE_COLUMNS, literal_column(str(number)).label("part")
+    ).where(sql(shape))
+    if order is not None:
+        statement = statement.order_by(sql(order).desc(), Person.id)
+    return statement.limit(bindparam(f"limit_{number}", type_=Integer))
+
+
 @lru_cache(maxsize=512)
-def _union_sql(shapes: tuple[tuple, ...]):
-    """The statement asking each shape in turn, part n at most `limit_<n>` rows, with a
-    `part` column to put the rows back in order."""
-    statements: list[Select[Any]] = [
-        select(*CANDIDATE_COLUMNS, literal_column(str(number)).label("part"))  # type: ignore[misc]
-        .where(sql(shape))
-        .limit(bindparam(f"limit_{number}", type_=Integer))
-        for number, shape in enumerate(shapes)
-    ]
+def _union_sql(shapes: tuple[tuple[tuple, tuple | None], ...]):
+    """The statement asking each (shape, order) in turn, part n at most `limit_<n>`
+    rows, with a `part` column to put the rows back in order."""
+    statements = [_part_sql(number, shape, order) for number, (shape, order) in enumerate(shapes)]
     if len(statements) == 1:
         return statements[0]
     # Each part its own subquery (SQLite allows no LIMIT inside a UNION), read back by
@@ -561,6 +609,8 @@ class PersonSearch(Protocol):
     def key_pairs(self, first: Sequence[str], second: Sequence[str], name: str) -> Condition: ...
 
     def any_key(self, keys: Sequence[str], name: str) -> Condition: ...
+
+    def other_word(self, keys: Sequence[str], word: str, keyed: str, name: str) -> Condition: ...
 
     def born(self, criteria: PersonCriteria) -> Condition | None: ...
 
@@ -704,6 +754,27 @@ class _IndexedSearch:
         `keys`: many keys (a word's one-slip spellings) in one list parameter."""
         return Condition((_any_key_template, name, self.arrays), {name: listed(keys, self.arrays)})
 
+    def other_word(self, keys: Sequence[str], word: str, keyed: str, name: str) -> Condition:
+        """The person's `keyed` name ("forename" or "surname") has one of `keys`, the
+        likeliest first by how alike their other name is to `word` (`_likeness_sql`):
+        for a word whose slips left it no key and no start a lookup could use
+        ("ojgnson" for Johnson), found by the other word it came with."""
+        letters = sorted(set(word))
+        pairs = sorted({word[i : i + 2] for i in range(len(word) - 1)})
+        params: dict[str, object] = {f"{name}_keys": listed(keys, self.arrays)}
+        params.update(
+            {f"{name}_letter_{n}": like_pattern(c, before="%") for n, c in enumerate(letters)}
+        )
+        params.update(
+            {f"{name}_pair_{n}": like_pattern(p, before="%") for n, p in enumerate(pairs)}
+        )
+        params[f"{name}_length"] = len(word)
+        return Condition(
+            (_other_word_sql, keyed, name, self.arrays),
+            params,
+            (_likeness_sql, OTHER_NAME[keyed], name, len(letters), len(pairs)),
+        )
+
     def at_address(self, criteria: PersonCriteria) -> Condition | None:
         if not criteria.postcode_prefix and not criteria.address_words:
             return None
@@ -727,7 +798,7 @@ class _IndexedSearch:
         part asks for as many rows as could be wanted, the new ones are kept. Returns how
         many each group added."""
         added = [0] * len(groups)
-        shapes: list[tuple[object, ...]] = []
+        shapes: list[tuple[tuple, tuple | None]] = []
         group_of: list[int] = []
         params: dict = {}
         bound = len(found)  # at most this many found before the group (for its LIMIT)
@@ -744,7 +815,7 @@ class _IndexedSearch:
                     if params.setdefault(name, value) != value:
                         raise AssertionError(f"two values for the parameter {name!r}")
                 params[f"limit_{len(shapes)}"] = wanted
-                shapes.append(part.shape)
+                shapes.append((part.shape, part.order))
                 group_of.append(number)
         if not shapes:
             return added
@@ -991,6 +1062,7 @@ class SqliteSearch(_IndexedSearch):
         return Condition(
             (_distributed_sql, tuple(f.shape for f in filters), condition.shape),
             _params_of((*filters, condition)),
+            condition.order,
         )
 
     def _postcode(self, postcode: str) -> tuple[str, dict]:

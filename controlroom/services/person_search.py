@@ -183,6 +183,17 @@ def _slip_keys(word: str) -> tuple[str, ...]:
     return tuple(sorted(key for key in keys if key and key not in own))
 
 
+def _loose_keys(term: NameTerm) -> list[str]:
+    """A word's own, family and near keys, then those of its spellings with a letter
+    more and one slip away, each once."""
+    return list(dict.fromkeys(term.keys + term.near_keys + term.gap_keys + term.slip_keys))
+
+
+def _letters(word: str) -> str:
+    """The letters of a word as typed, lower case (the other-word stage compares them)."""
+    return "".join(c for c in word.casefold() if c.isalpha())
+
+
 # Words shorter than this take no slip (controlroom.domain.slips.slips_allowed).
 SLIP_MIN_LETTERS = 3
 
@@ -245,6 +256,7 @@ def candidates(
     *,
     last_resort: bool = False,
     slips: bool = False,
+    other_word: bool = False,
 ) -> list[Candidate]:
     """People the criteria may mean, the likeliest first: at most `limit` from the
     narrow and first stages, and NEAR_LIMIT more from each wider one.
@@ -322,6 +334,26 @@ def candidates(
         search.collect(found, [CandidateGroup([all_of(at)])], limit)
         if len(found) < limit:
             return result()
+
+    if other_word:
+        if len(terms) != 2:
+            return result()
+        conditions = [
+            search.other_word(keys, spelled, keyed, f"other_{number}_{keyed}")
+            for number, (term, other) in enumerate((terms, terms[::-1]))
+            if (keys := _loose_keys(term)) and len(spelled := _letters(other.prefix)) > 1
+            for keyed in ("forename", "surname")
+        ]
+        search.collect(
+            found,
+            [
+                CandidateGroup([search.within(filters, condition)], NEAR_LIMIT)
+                for filters in filter_sets
+                for condition in conditions
+            ],
+            limit,
+        )
+        return result()
 
     if slips:
 
@@ -711,6 +743,19 @@ def search_persons(
                 )
                 if person.id not in seen  # a merged record's survivor may be in already
             ]
+            if len(words) == 2 and sum(good(f) for f, _ in ranked) < SLIPS_WHEN_FEWER:
+                # Still few: one word may carry two slips no key or start can find
+                # ("ojgnson" for Johnson): the people the other word finds, likeliest
+                # first by how alike their other name is (one statement).
+                seen |= {person.id for _, person in ranked}
+                more = candidates(uow.search, _with_slip_keys(criteria), other_word=True)
+                ranked += [
+                    (fit, person)
+                    for fit, person in ranked_of(
+                        [p for p in more if p.id not in seen], with_aliases=False
+                    )
+                    if person.id not in seen
+                ]
         ranked.sort(key=_order)
         shown = ranked[:limit]
         shown_ids = [p.id for _, p in shown]
