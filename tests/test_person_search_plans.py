@@ -108,6 +108,7 @@ def a_home(force) -> tuple[str, str]:
         "mogan 2006-2010",  # a lone word's one-slip keys within a range
         "wilson sean",  # a family's keys beside the word's own
         "karen ojgnson",  # two slips at a surname's start: the other-word stage
+        "maragert wlikisnon",  # two slips in each, past the first two letters: start pairs
     ],
 )
 def test_person_search_reads_no_table_whole(force, operator, query):

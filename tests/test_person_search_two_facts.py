@@ -144,7 +144,7 @@ def test_a_slip_in_each_name_anywhere_finds_the_person(force, operator, people, 
 # and no start of the name a lookup could use: the other word finds it (the other-word
 # stage). Two slips in each word, neither with a key one slip away, are found only
 # where a start is left: most, not all (the benchmark's recall figure counts them).
-TWO_SLIPS_FOUND = {(2, 0): 20, (0, 2): 20, (2, 1): 20, (1, 2): 20, (2, 2): 18}
+TWO_SLIPS_FOUND = {(2, 0): 20, (0, 2): 20, (2, 1): 20, (1, 2): 20, (2, 2): 19}
 
 
 @pytest.mark.parametrize(("fore_slips", "sur_slips"), list(TWO_SLIPS_FOUND))

@@ -444,6 +444,42 @@ def _likeness_sql(column: str, name: str, letters: int, pairs: int):
     )
 
 
+def _likeness_params(word: str, name: str) -> tuple[dict[str, object], int, int]:
+    """The parameters `_likeness_sql` compares a name with `word` by, and how many
+    letters and pairs of letters they are."""
+    letters = sorted(set(word))
+    pairs = sorted({word[i : i + 2] for i in range(len(word) - 1)})
+    params: dict[str, object] = {
+        f"{name}_letter_{n}": like_pattern(c, before="%") for n, c in enumerate(letters)
+    }
+    params.update({f"{name}_pair_{n}": like_pattern(p, before="%") for n, p in enumerate(pairs)})
+    params[f"{name}_length"] = len(word)
+    return params, len(letters), len(pairs)
+
+
+# The letters that may follow a name's first two (`PersonSearch.start_pairs`).
+START_FOLLOWS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _start_pair_sql(forename: str, surname: str, arrays: bool):
+    """The surname's first three letters are one of the list parameter `surname` and the
+    forename's one of `forename` (`_one_of`): seeks of the (surname start, forename
+    start, date of birth) index of 0011."""
+
+    def one_of(column, parameter: str):
+        if arrays:  # the expression has no type of its own to make the array's of
+            return name_start(column) == any_(bindparam(parameter, type_=ARRAY(String)))
+        return name_start(column).in_(bindparam(parameter, expanding=True))
+
+    return and_(one_of(Person.surname, surname), one_of(Person.forename, forename))
+
+
+def _two_likeness_sql(forename: tuple, surname: tuple):
+    """How alike the forename is to one word and the surname to another (each a
+    (parameter name, letters, pairs) of `_likeness_sql`), added."""
+    return _likeness_sql("forename", *forename) + _likeness_sql("surname", *surname)
+
+
 def _dates_sql(exact: bool, between: bool):
     """Born on one of the days in `dates` (an expanding IN on both backends: one or two
     days), or between `born_from` and `born_to`."""
@@ -612,6 +648,10 @@ class PersonSearch(Protocol):
 
     def other_word(self, keys: Sequence[str], word: str, keyed: str, name: str) -> Condition: ...
 
+    def start_pairs(self, first: str, second: str, name: str) -> list[Condition]: ...
+
+    def other_start(self, start: str, word: str, keyed: str, name: str) -> Condition: ...
+
     def born(self, criteria: PersonCriteria) -> Condition | None: ...
 
     def born_on(self, dates: Sequence[date]) -> Condition: ...
@@ -759,21 +799,60 @@ class _IndexedSearch:
         likeliest first by how alike their other name is to `word` (`_likeness_sql`):
         for a word whose slips left it no key and no start a lookup could use
         ("ojgnson" for Johnson), found by the other word it came with."""
-        letters = sorted(set(word))
-        pairs = sorted({word[i : i + 2] for i in range(len(word) - 1)})
-        params: dict[str, object] = {f"{name}_keys": listed(keys, self.arrays)}
-        params.update(
-            {f"{name}_letter_{n}": like_pattern(c, before="%") for n, c in enumerate(letters)}
-        )
-        params.update(
-            {f"{name}_pair_{n}": like_pattern(p, before="%") for n, p in enumerate(pairs)}
-        )
-        params[f"{name}_length"] = len(word)
+        params, letters, pairs = _likeness_params(word, name)
+        params[f"{name}_keys"] = listed(keys, self.arrays)
         return Condition(
             (_other_word_sql, keyed, name, self.arrays),
             params,
-            (_likeness_sql, OTHER_NAME[keyed], name, len(letters), len(pairs)),
+            (_likeness_sql, OTHER_NAME[keyed], name, letters, pairs),
         )
+
+    def started(self, keyed: str, start: str, name: str) -> Condition:
+        """The person's `keyed` name ("forename" or "surname") starts with `start`
+        (START_LETTERS letters), through an index."""
+        raise NotImplementedError
+
+    def other_start(self, start: str, word: str, keyed: str, name: str) -> Condition:
+        """The person's `keyed` name starts with `start` (a word's first letters), the
+        likeliest first by how alike their other name is to `word` (`other_word`, for
+        a word found by its start rather than its keys)."""
+        found = self.started(keyed, start, name)
+        params, letters, pairs = _likeness_params(word, name)
+        return Condition(
+            found.shape,
+            {**found.params, **params},
+            (_likeness_sql, OTHER_NAME[keyed], name, letters, pairs),
+        )
+
+    def start_pairs(self, first: str, second: str, name: str) -> list[Condition]:
+        """One word's first two letters start the forename and the other's the surname,
+        either way round (one part each), the likeliest first by how alike both names
+        are to the words (`_likeness_sql`): for two words each with two slips past
+        their first two letters, neither with a key one slip away
+        ("chgistophher rihcadrs"). Each part seeks the (surname start, forename start)
+        index of 0011 by every three-letter start the two letters begin."""
+        words = (first, second)
+        params: dict[str, object] = {}
+        shapes = []
+        for n, word in enumerate(words):
+            more, letters, pairs = _likeness_params(word, f"{name}_{n}")
+            params.update(more)
+            params[f"{name}_{n}_starts"] = [word[:2], *(word[:2] + c for c in START_FOLLOWS)]
+            shapes.append((letters, pairs))
+        conditions = []
+        for fore, sur in ((0, 1), (1, 0)):
+            conditions.append(
+                Condition(
+                    (_start_pair_sql, f"{name}_{fore}_starts", f"{name}_{sur}_starts", self.arrays),
+                    params,
+                    (
+                        _two_likeness_sql,
+                        (f"{name}_{fore}", *shapes[fore]),
+                        (f"{name}_{sur}", *shapes[sur]),
+                    ),
+                )
+            )
+        return conditions
 
     def at_address(self, criteria: PersonCriteria) -> Condition | None:
         if not criteria.postcode_prefix and not criteria.address_words:
@@ -1016,6 +1095,24 @@ def _fts_alias_sql(name: str):
     )
 
 
+def _fts_started_sql(keyed: str, name: str):
+    """The person's `keyed` name starts with a word: a name token starts with it (the
+    FTS5 query in `<name>_fts`), and the name with the LIKE pattern `<name>_like`."""
+    return and_(
+        _fts_person_sql(f"{name}_fts"), _like(func.lower(_NAME_COLUMNS[keyed]), f"{name}_like")
+    )
+
+
+def _pg_started_sql(keyed: str, name: str):
+    """The person's `keyed` name starts with a word: its first letters (`<name>_start`)
+    by the expression index of 0011, the whole start by LIKE (`<name>_like`)."""
+    column = _NAME_COLUMNS[keyed]
+    return and_(
+        name_start(column) == bindparam(f"{name}_start"),
+        _like(func.lower(column), f"{name}_like"),
+    )
+
+
 def _distributed_sql(filter_shapes: tuple, condition_shape: tuple):
     """`condition` within the filters, the filters given to each term of an OR."""
     filters = [sql(shape) for shape in filter_shapes]
@@ -1042,6 +1139,13 @@ class SqliteSearch(_IndexedSearch):
 
     def near_text(self, term: NameTerm, name: str) -> list[Condition]:
         return self._match(fts_phrase(term.prefix[:FUZZY_PREFIX]), name)
+
+    def started(self, keyed: str, start: str, name: str) -> Condition:
+        # The start of any name token by full text, then the name itself confirmed.
+        return Condition(
+            (_fts_started_sql, keyed, name),
+            {f"{name}_fts": fts_phrase(start), f"{name}_like": like_pattern(start)},
+        )
 
     def first_letters(self, prefixes: Sequence[str]) -> list[Condition]:
         # Two words' first letters through the (surname start, forename start, date of
@@ -1202,6 +1306,13 @@ class PostgresSearch(_IndexedSearch):
             # of every Chris and every Robinson.
             return [either_way(*prefixes, name=name)]
         return [self._words(prefixes, name)]
+
+    def started(self, keyed: str, start: str, name: str) -> Condition:
+        # The expression index of the name's first letters (0011), confirmed by LIKE.
+        return Condition(
+            (_pg_started_sql, keyed, name),
+            {f"{name}_start": start[:START_LETTERS], f"{name}_like": like_pattern(start)},
+        )
 
     def later_parts(self, prefixes: Sequence[str]) -> list[Condition]:
         # Only the last word (the one being typed) may start a later part. Asked only

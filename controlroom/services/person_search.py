@@ -28,6 +28,7 @@ import jellyfish
 
 from controlroom.data.search import (
     FUZZY_PREFIX,
+    START_LETTERS,
     Candidate,
     CandidateGroup,
     Condition,
@@ -194,6 +195,10 @@ def _letters(word: str) -> str:
     return "".join(c for c in word.casefold() if c.isalpha())
 
 
+# Words this long are looked for by their first two letters in the other-word stage
+# (with two slips each past them: the start alone reaches too many in shorter ones).
+START_PAIR_LETTERS = 6
+
 # Words shorter than this take no slip (controlroom.domain.slips.slips_allowed).
 SLIP_MIN_LETTERS = 3
 
@@ -344,6 +349,24 @@ def candidates(
             if (keys := _loose_keys(term)) and len(spelled := _letters(other.prefix)) > 1
             for keyed in ("forename", "surname")
         ]
+        # Two slips in each word, one past its first three letters: those letters start
+        # the forename or the surname, the other name likeliest the other word.
+        conditions += [
+            search.other_start(word[:START_LETTERS], other, keyed, f"other_start_{n}_{keyed}")
+            for n, (word, other) in enumerate(
+                (
+                    (_letters(terms[0].prefix), _letters(terms[1].prefix)),
+                    (_letters(terms[1].prefix), _letters(terms[0].prefix)),
+                )
+            )
+            if len(word) >= START_PAIR_LETTERS and len(other) > 1
+            for keyed in ("forename", "surname")
+        ]
+        words = [_letters(term.prefix) for term in terms]
+        if all(len(word) >= START_PAIR_LETTERS for word in words):
+            # Two slips in each word, past their first two letters: those two letters
+            # start the forename and the surname.
+            conditions += search.start_pairs(words[0], words[1], "start_pair")
         search.collect(
             found,
             [
