@@ -8,7 +8,8 @@ stop); the data layer's backend (`uow.search`, one per dialect) asks each stage 
 statement; `controlroom.domain.person_ranking` ranks what it found (exact, phonetic,
 fuzzy; closeness, order and date of birth within a rank). When the stages found too few
 good hits, a slips stage looks for each word one keying slip away, the first letters
-included (controlroom.domain.slips).
+included (controlroom.domain.slips); when that still found too few, an other-word stage
+finds a word with two slips where no key or start reaches by the word it came with.
 
 A record merged into another (controlroom.services.person_merge) is never a hit of its
 own: the record it was merged into stands in its place, found by the merged record's
