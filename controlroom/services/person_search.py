@@ -185,10 +185,16 @@ def _slip_keys(word: str) -> tuple[str, ...]:
     return tuple(sorted(key for key in keys if key and key not in own))
 
 
-def _loose_keys(term: NameTerm) -> list[str]:
+# The other-word stage asks a word's one-slip and letter-left-out keys only when they
+# are this long: a shorter key ("RK", "R") is shared by thousands, each read to order them.
+OTHER_WORD_KEY_LETTERS = 3
+
+
+def _other_word_keys(term: NameTerm) -> list[str]:
     """A word's own, family and near keys, then those of its spellings with a letter
-    more and one slip away, each once."""
-    return list(dict.fromkeys(term.keys + term.near_keys + term.gap_keys + term.slip_keys))
+    more and one slip away that are OTHER_WORD_KEY_LETTERS long, each once."""
+    wider = [k for k in term.gap_keys + term.slip_keys if len(k) >= OTHER_WORD_KEY_LETTERS]
+    return list(dict.fromkeys(term.keys + term.near_keys + tuple(wider)))
 
 
 def _letters(word: str) -> str:
@@ -347,7 +353,7 @@ def candidates(
         conditions = [
             search.other_word(keys, spelled, keyed, f"other_{number}_{keyed}")
             for number, (term, other) in enumerate((terms, terms[::-1]))
-            if (keys := _loose_keys(term)) and len(spelled := _letters(other.prefix)) > 1
+            if (keys := _other_word_keys(term)) and len(spelled := _letters(other.prefix)) > 1
             for keyed in ("forename", "surname")
         ]
         # Two slips in each word, one past its first three letters: those letters start
@@ -767,7 +773,7 @@ def search_persons(
                 )
                 if person.id not in seen  # a merged record's survivor may be in already
             ]
-            if len(words) == 2 and sum(good(f) for f, _ in ranked) < SLIPS_WHEN_FEWER:
+            if len(words) == 2 and not any(good(f) for f, _ in ranked):
                 # Still few: one word may carry two slips no key or start can find
                 # ("ojgnson" for Johnson): the people the other word finds, likeliest
                 # first by how alike their other name is (one statement).
