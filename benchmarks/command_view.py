@@ -69,11 +69,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
 
-    url = args.database_url
-    if url is None:
-        url = search_benchmark.seed_scratch(args.size)
-    else:
-        search_benchmark.ensure_seeded(url, args.size)
+    url = search_benchmark.seeded_database(args.database_url, args.size)
     workdir = tempfile.mkdtemp(prefix="command-view-bench-")
     settings = load_settings(environ={"CONTROLROOM_DATA_DIR": workdir, "XDG_CONFIG_HOME": workdir})
     policy = queues.policy_from(replace(settings, database_url=url))

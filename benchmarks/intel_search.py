@@ -149,11 +149,7 @@ def main() -> int:
     parser.add_argument("--slowest", type=int, default=0, help="list the N slowest queries")
     args = parser.parse_args()
 
-    url = args.database_url
-    if url is None:
-        url = search_benchmark.seed_scratch(args.size)
-    else:
-        search_benchmark.ensure_seeded(url, args.size)
+    url = search_benchmark.seeded_database(args.database_url, args.size)
     database = Database(url)
     rng = random.Random(args.seed)
     try:

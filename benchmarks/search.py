@@ -122,6 +122,14 @@ def seed_scratch(size: str) -> str:
     return url
 
 
+def seeded_database(url: str | None, size: str) -> str:
+    """The benchmark's database: `url` (seeded first if empty) or a scratch file."""
+    if url is None:
+        return seed_scratch(size)
+    ensure_seeded(url, size)
+    return url
+
+
 def ensure_seeded(url: str, size: str) -> None:
     """Seed a named database unless it already holds people (a synthetic force)."""
     database = Database(url)
@@ -408,11 +416,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    url = args.database_url
-    if url is None:
-        url = seed_scratch(args.size)
-    else:
-        ensure_seeded(url, args.size)
+    url = seeded_database(args.database_url, args.size)
     database = Database(url)
     rng = random.Random(args.seed)
     today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()

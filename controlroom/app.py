@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import select
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, cast
@@ -268,9 +270,6 @@ class ControlRoomApp(App[int]):
     def _check_terminal(self) -> None:
         """The terminal went away without a SIGHUP (an `ssh -T` session whose client left:
         its stdin hangs up): hang up as for SIGHUP, rather than run on orphaned."""
-        import select
-        import sys
-
         stream = sys.__stdin__
         if stream is None:
             return
@@ -610,28 +609,26 @@ class ControlRoomApp(App[int]):
         if self.draft_claims is not None:
             self.draft_claims.release_all()
 
+    def _new_call_mode(self) -> str:
+        self._calls_opened += 1
+        return f"call-{self._calls_opened}"
+
     def open_form(self, form: IncidentEntry) -> None:
         """A call in hand: the form opens in a mode of its own, so nothing the operator
         does elsewhere buries it, and F2 lists it."""
-        self._calls_opened += 1
-        mode = f"call-{self._calls_opened}"
+        mode = self._new_call_mode()
         self._forms[mode] = form
         self._open_task(mode, lambda: form)
 
     def _bring_up(self, form: IncidentEntry) -> None:
         """Back to an open form, as it was left (its mode's screens are all kept)."""
-        for mode, open_form in self._forms.items():
-            if open_form is form:
-                self.switch_mode(mode)
-                return
+        mode = self._mode_of(form)
+        if mode is not None:
+            self.switch_mode(mode)
 
-    def _mode_of(self, screen: Screen) -> str | None:
-        for mode, form in self._forms.items():
-            if form is screen:
-                return mode
-        if screen in self.screen_stack:
-            return self.current_mode
-        return None
+    def _mode_of(self, form: IncidentEntry) -> str | None:
+        """The call mode an open form is the first screen of."""
+        return next((mode for mode, open_form in self._forms.items() if open_form is form), None)
 
     def _open_task(self, mode: str, first: Callable[[], Screen]) -> None:
         """Switch to a top-level screen's mode as the operator left it; open it (on the
@@ -671,11 +668,9 @@ class ControlRoomApp(App[int]):
         """The operator discarded a form: its call mode closes."""
         self.release_draft(form.journal)
         mode = self._mode_of(form)
-        if mode in self._forms:
-            self._forms.pop(mode)
+        if mode is not None:
+            del self._forms[mode]  # discarded: no draft to write on the way out
             self.end_task(mode)
-        else:
-            form.dismiss()
 
     def form_saved(self, form: IncidentEntry, reference: str) -> None:
         """A form saved its incident: the incident's view takes the form's place in the
@@ -697,8 +692,7 @@ class ControlRoomApp(App[int]):
 
         if mode not in self._task_modes:
             return
-        self._calls_opened += 1
-        self._open_task(f"call-{self._calls_opened}", lambda: IncidentView(reference))
+        self._open_task(self._new_call_mode(), lambda: IncidentView(reference))
         self.end_task(mode)
 
     def action_incident_list(self) -> None:

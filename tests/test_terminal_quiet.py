@@ -16,7 +16,8 @@ from controlroom.config import load_settings
 from controlroom.screens.home_board import HomeBoard
 from controlroom.screens.incident.listing import IncidentList
 from controlroom.services import board
-from controlroom.widgets.quiet import QuietTable, show
+from controlroom.widgets.fixed_table import FixedColumnsTable
+from controlroom.widgets.quiet import show
 from tests.apps import build_app, burst, screen_text, settle
 from tests.databases import SEED_ANCHOR
 from tests.test_incident_view_screen import save_incident
@@ -53,7 +54,7 @@ async def test_show_updates_a_static_only_when_what_it_shows_changes():
 async def test_a_quiet_table_cell_shows_its_new_value():
     class One(App):
         def compose(self) -> ComposeResult:
-            table: QuietTable[str] = QuietTable()
+            table: FixedColumnsTable[str] = FixedColumnsTable()
             table.add_column("Age", key="age", width=8)
             table.add_row("5h 23m", key="CR-1")
             table.add_row("1h 04m", key="CR-2")
@@ -61,7 +62,7 @@ async def test_a_quiet_table_cell_shows_its_new_value():
 
     app = One()
     async with app.run_test(size=(40, 6)) as pilot:
-        table = app.query_one(QuietTable)
+        table = app.query_one(FixedColumnsTable)
         table.set_cell("CR-2", "age", "1h 05m")
         await pilot.pause()
         shown = screen_text(app)
@@ -157,7 +158,7 @@ async def test_the_list_redraws_only_the_ages_that_turned(database, tmp_path, su
         await burst(pilot, "f7")
         await settle(pilot)
         assert isinstance(app.screen, IncidentList)
-        table = app.screen.query_one(QuietTable)
+        table = app.screen.query_one(FixedColumnsTable)
         cleared = []
         real_clear = table.clear
         table.clear = lambda *a, **k: cleared.append(1) or real_clear(*a, **k)

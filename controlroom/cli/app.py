@@ -78,34 +78,34 @@ def cmd_run(args) -> int:
     `controlroom db upgrade` makes one; `controlroom demo` the training force."""
     settings = _settings(args)
     url = settings.database_url
-    missing = _missing_sqlite_file(url)
-    if missing is not None:
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        from controlroom.data.opening import no_database
+
         raise CliError(
-            f"there is no database at {missing}. To try Control Room on synthetic data: "
-            "controlroom demo. To make a new database (you become its administrator): "
-            "controlroom db upgrade" + common._demo_hint(url, args)
+            no_database(str(path), common._fix_command(args, "db", "upgrade"))
+            + common._demo_hint(url, args)
         )
     return _run_app(settings, _deferred_database(url, args, create=False), common._os_user())
 
 
-def _missing_sqlite_file(url: str) -> str | None:
-    """The path of the SQLite file `url` names when that file does not exist (a cheap
-    test, no SQLAlchemy); None for any other URL."""
+def _sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names (a cheap test, no SQLAlchemy); None for any other URL
+    or an in-memory database."""
     scheme, _, path = url.partition(":///")
     if scheme.startswith("sqlite") and path and not path.startswith(":memory:"):
-        path = path.split("?", 1)[0]
-        return None if Path(path).exists() else path
+        return Path(path.split("?", 1)[0])
     return None
 
 
 def _existing_sqlite_file(url: str) -> bool:
-    """True when `url` names an SQLite file that exists (a cheap test, no SQLAlchemy).
+    """True when `url` names an SQLite file that exists.
 
     Only decides whether the demo may skip the seeding check before the first frame;
     a wrong "False" merely takes the slower, eager path.
     """
-    scheme, _, path = url.partition(":///")
-    return scheme.startswith("sqlite") and bool(path) and Path(path).is_file()
+    path = _sqlite_file(url)
+    return path is not None and path.is_file()
 
 
 def _prepare_demo(args):

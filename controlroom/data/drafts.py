@@ -81,6 +81,11 @@ class DraftJournal:
             return self.directory / f"{self.username}.json"
         return self.directory / f"{self.username}.{self.form}.json"
 
+    @property
+    def lock_path(self) -> Path:
+        """The file a session holds the draft by while its form is open (DraftClaims)."""
+        return self.path.with_suffix(".lock")
+
     def for_form(self, form: str) -> DraftJournal:
         """The journal of one entry form of this operator."""
         return DraftJournal(self.directory.parent, self.username, form)
@@ -184,7 +189,7 @@ class DraftJournal:
         """Forget the draft (after it was saved as an incident, or discarded), and the
         lock file a session held it by (DraftClaims), which has no draft to guard now."""
         with contextlib.suppress(OSError):
-            os.unlink(self.path.with_suffix(".lock"))
+            os.unlink(self.lock_path)
         try:
             os.unlink(self.path)
         except FileNotFoundError:
@@ -198,13 +203,9 @@ class DraftClaims:
     def __init__(self) -> None:
         self._held: dict[Path, int] = {}
 
-    @staticmethod
-    def _lock_path(journal: DraftJournal) -> Path:
-        return journal.path.with_suffix(".lock")
-
     def claim(self, journal: DraftJournal) -> bool:
         """Hold `journal`'s draft for this session; False when another session holds it."""
-        lock = self._lock_path(journal)
+        lock = journal.lock_path
         if lock in self._held:
             return True
         journal._ensure_directory()
@@ -222,11 +223,11 @@ class DraftClaims:
 
     def release(self, journal: DraftJournal) -> None:
         """The form closed (saved, discarded): its lock file goes with the hold."""
-        fd = self._held.pop(self._lock_path(journal), None)
+        fd = self._held.pop(journal.lock_path, None)
         if fd is None:
             return
         with contextlib.suppress(OSError):
-            os.unlink(self._lock_path(journal))
+            os.unlink(journal.lock_path)
         os.close(fd)
 
     def release_all(self) -> None:
@@ -238,7 +239,7 @@ class DraftClaims:
 
     def held_elsewhere(self, journal: DraftJournal) -> bool:
         """Whether another live session has this draft's form open."""
-        lock = self._lock_path(journal)
+        lock = journal.lock_path
         if lock in self._held:
             return False
         try:

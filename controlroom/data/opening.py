@@ -15,6 +15,15 @@ from controlroom import __version__
 from controlroom.domain.environment import Environment
 
 
+def no_database(path: str, upgrade_command: str) -> str:
+    """What to say where a command finds no database file: the two commands that make one."""
+    return (
+        f"there is no database at {path}. To try Control Room on synthetic data: "
+        "controlroom demo. To make a new database (you become its administrator):\n"
+        f"  {upgrade_command}"
+    )
+
+
 def _environment_of(database) -> str | None:
     """The environment a database recorded when it was made (None if it recorded none)."""
     from sqlalchemy import select
@@ -66,11 +75,7 @@ def open_database(
             # Connecting would leave an empty file behind, which the next command that
             # may create a database would then take for a new production one.
             fix = upgrade_command() if callable(upgrade_command) else upgrade_command
-            raise DatabaseNotReady(
-                f"there is no database at {parsed.database}. To try Control Room on "
-                "synthetic data: controlroom demo. To make a new database (you become "
-                f"its administrator):\n  {fix}"
-            )
+            raise DatabaseNotReady(no_database(parsed.database, fix))
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         database = Database(url)

@@ -326,12 +326,7 @@ class TriageQueue(FramedScreen):
             yield Static("Reading the queue…", id="queue-summary", markup=False)
             yield Static("", id="queue-filters", markup=False)
             # Every column has its width: the 200 rows drawn at once are not measured.
-            table: FixedColumnsTable[Text] = FixedColumnsTable(
-                id="queue-table", cursor_type="row", zebra_stripes=True
-            )
-            for key, label, width in COLUMNS:
-                table.add_column(label, key=key, width=width)
-            yield table
+            yield FixedColumnsTable[Text].with_columns(COLUMNS, id="queue-table")
             yield Static("", id="queue-message", markup=False)
 
     def on_mount(self) -> None:
@@ -512,7 +507,7 @@ class TriageQueue(FramedScreen):
         than the last drawn one (or the table has room). True when the rows drawn may no
         longer be the most urgent (a drawn row left or fell behind while more wait): the
         caller reads them again."""
-        table = self.query_one("#queue-table", DataTable)
+        table = self.query_one("#queue-table", FixedColumnsTable)
         fresh = {row.item_id: row for row in rows if self._wanted(row)}
         previous = {i: self.rows[i] for i in touched if i in self.rows}
         full = len(self.rows) >= SHOWN_ROWS
@@ -547,7 +542,7 @@ class TriageQueue(FramedScreen):
                         before[column].plain,
                         str(before[column].style),
                     ):
-                        table.update_cell(self.row_keys[item_id], column, cell)
+                        table.set_cell(self.row_keys[item_id], column, cell)
                 reorder = reorder or old.order != row.order
         if reorder:
             # An incident is in a queue at most once: (reference, queue) names the row.

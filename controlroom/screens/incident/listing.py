@@ -25,7 +25,8 @@ from controlroom.domain.incidents import OPEN_STATUSES, IncidentStatus
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import AppModal, CallFailed
-from controlroom.widgets.quiet import QuietTable, show
+from controlroom.widgets.fixed_table import FixedColumnsTable
+from controlroom.widgets.quiet import show
 from controlroom.widgets.record_text import record_content, record_text
 
 if TYPE_CHECKING:
@@ -81,12 +82,7 @@ class IncidentList(FramedScreen[None]):
         with Vertical(id="incident-list"):
             yield Static("Reading the incidents…", id="list-summary", markup=False)
             yield Static("", id="list-filters", markup=False)
-            table: QuietTable[Text] = QuietTable(
-                id="list-table", cursor_type="row", zebra_stripes=True
-            )
-            for key, label, width in COLUMNS:
-                table.add_column(label, key=key, width=width)
-            yield table
+            yield FixedColumnsTable[Text].with_columns(COLUMNS, id="list-table")
 
     def on_mount(self) -> None:
         self.focus_now("#list-table")
@@ -166,7 +162,7 @@ class IncidentList(FramedScreen[None]):
     @on(Listed)
     def listed(self, message: Listed) -> None:
         self.shown = message.incidents
-        table = self.query_one("#list-table", QuietTable)
+        table = self.query_one("#list-table", FixedColumnsTable)
         now = self.app.clock()
         rows = [(incident.reference, self._cells(incident, now)) for incident in self.shown]
         drawn = [key.value for key in table.rows]
