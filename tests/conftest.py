@@ -117,3 +117,9 @@ def admin(database) -> Actor:
         return Actor(
             staff_id=staff.id, username=staff.username, role=Role(staff.role), terminal="local"
         )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests.shared_install import remove_shared_installs
+
+    remove_shared_installs(session.config)

@@ -15,8 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import pytest
 from controlroom import __version__
 from controlroom.config import sqlite_url
 from controlroom.data.schema import head_revision
+from tests.shared_install import runnable_by_every_account, shared_install
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,74 +35,12 @@ pytestmark = [
     ),
 ]
 
-# Build leftovers must not reach the wheel: an in-tree build/ can hold deleted modules.
-NOT_SOURCE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "*.sqlite",
-    "*.sqlite-*",
-    "tests",
-    "benchmarks",
-)
-
-
-def _shared_python() -> str:
-    """A Python every account on the host can run (README, "Installing for every
-    operator"): the system's own when it is new enough, else the one running the tests
-    (then the other-account test is skipped: that one may live in a private home)."""
-    system = Path("/usr/bin/python3")
-    if system.exists():
-        version = subprocess.run(
-            [str(system), "-c", "import sys; print(sys.version_info >= (3, 11))"],
-            capture_output=True,
-            text=True,
-        )
-        if version.stdout.strip() == "True":
-            return str(system)
-    return sys.executable
-
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The bin/ directory of a new virtualenv holding a regular install of this repo, made
-    as README says for every operator: from a Python every account can run, in a
-    directory every account can read, with the pinned versions of constraints.txt."""
-    work = tmp_path_factory.mktemp("install")
-    source = work / "source"
-    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
-    # Not under pytest's own tmp directory (0700 to its owner): as /opt/controlroom is.
-    shared = Path(tempfile.mkdtemp(prefix="controlroom-opt-"))
-    shared.chmod(0o755)
-    venv = shared / "venv"
-    subprocess.run([_shared_python(), "-m", "venv", str(venv)], check=True, timeout=300)
-    pip = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-input",
-            "-c",
-            str(ROOT / "constraints.txt"),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=900,
-    )
-    assert pip.returncode == 0, pip.stdout + pip.stderr
-    shutil.rmtree(source)  # nothing may be read from the source tree after this
-    yield venv / "bin"
-    shutil.rmtree(shared, ignore_errors=True)
+    """The bin/ directory of a virtualenv holding a regular install of this repo, made
+    as README says for every operator (tests/shared_install.py; one per test run)."""
+    return shared_install(tmp_path_factory)
 
 
 @pytest.fixture
@@ -237,7 +174,7 @@ def operator_account():
 def test_every_operator_account_can_run_the_install(installed, operator_account, tmp_path):
     """The ForceCommand runs as each operator: a venv whose Python sits in a private home
     failed with 'bad interpreter: Permission denied' for every account but its owner."""
-    if _shared_python() == sys.executable and sys.executable.startswith("/root"):
+    if not runnable_by_every_account():
         pytest.skip("no Python every account can run on this host")
     proc = subprocess.run(
         [
