@@ -89,13 +89,8 @@ def utc_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _board_base() -> Screen:
-    """The board mode's first screen: blank, beneath sign-in and then the board."""
-    return Screen(id="_default")
-
-
 # The mode the board lives in, and how many screens deep its own first screen is (the
-# blank base, then the board).
+# sign-in frame, then the board on it).
 BOARD = "board"
 _BOARD_DEPTH = 2
 
@@ -117,7 +112,11 @@ class ControlRoomApp(App[int]):
     # one screen within the task and, at the task's first screen, closes the task and
     # returns to the board. History never runs across tasks.
     DEFAULT_MODE = BOARD
-    MODES = {BOARD: _board_base}
+    # The sign-in frame is the board mode's first screen and stays beneath the board: the
+    # first frame is drawn once, and opening the board replaces nothing (Textual repaints
+    # the whole screen again, twice, for a screen replaced or removed; over SSH every
+    # byte of it goes down the wire; issue 15, startup bytes).
+    MODES = {BOARD: SignInScreen}
     # Only Control Room's own commands: Textual's system ones (theme, screenshot, keys,
     # maximise) are not an operator's, and a screenshot would write record data to disk.
     COMMANDS = {ControlRoomCommands}
@@ -241,7 +240,6 @@ class ControlRoomApp(App[int]):
     def on_mount(self) -> None:
         if self.use_ansi:
             self.theme = "ansi-dark"
-        self.push_screen(SignInScreen(self.username, self.terminal))
         if not self.is_headless:
             # A real terminal: failures' details go to the operator's log file, never
             # beneath the app on its screen. (Tests configure their own.)
@@ -440,7 +438,7 @@ class ControlRoomApp(App[int]):
 
         self.draft_claims = DraftClaims()
         self.sub_title = f"{self.operator.display_name} · {self.profile.environment.value}"
-        self.switch_screen(HomeBoard(counts=message.board_counts))
+        self.push_screen(HomeBoard(counts=message.board_counts))
         if self.steady_gc:
             self.call_after_refresh(steady_collector)
         self._offer_drafts(list(message.found))

@@ -22,12 +22,10 @@ class SignInScreen(AppScreen[None]):
 
     AUTO_FOCUS = None
 
-    def __init__(self, username: str, terminal: str) -> None:
-        super().__init__()
-        self._username = username
-        self._terminal = terminal
-
     def compose(self) -> ComposeResult:
+        # The app's operator and terminal: this screen is the board mode's first, made by
+        # Textual from `ControlRoomApp.MODES`.
+        self._username, self._terminal = self.app.username, self.app.terminal
         with Center(id="sign-in"):
             with Vertical(id="sign-in-panel"):
                 yield Static("CONTROL ROOM", id="sign-in-title", markup=False)
