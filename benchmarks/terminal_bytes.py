@@ -15,7 +15,14 @@ app is instrumented: every byte the program writes to its terminal is counted.
                    into the narrative (ours) and into the Input (the floor)
 
     .venv/bin/python benchmarks/terminal_bytes.py [--database-url URL] [--no-ssh]
-                                                  [--idle-seconds 60]
+                                                  [--idle-seconds 60] [--through-sshd]
+
+With --through-sshd (root, and sshd installed: openssh-server), Control Room runs behind
+a real sshd on a loopback port (tests/sshd.py: README's ForceCommand block, its own
+config and keys), reached with the real `ssh` client on the pty; the bytes counted are
+the ones the thin client's terminal receives, and the wire bytes (encrypted, with the
+protocol's own traffic) are the ssh client's own count of what it received. The floor
+runs locally as before.
 
 Goals (issue 15): idle <= 50 B/s on every main screen; bytes per key <= 1.1x the floor;
 startup bytes <= 1.5x the floor.
@@ -34,6 +41,7 @@ import argparse
 import fcntl
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -130,13 +138,16 @@ class Terminal:
         try:
             self.send(QUIT)
             self.send(QUIT)  # a second ctrl+q answers "quit with a form open?"
-            self.pump(1.0)
+            deadline = time.perf_counter() + 15
+            while time.perf_counter() < deadline:  # (an ssh client then logs its count)
+                self.pump(0.2)
+                if os.waitpid(self.pid, os.WNOHANG)[0]:
+                    self.pid = 0
+                    break
         finally:
-            try:
+            if self.pid:
                 os.kill(self.pid, 9)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self.pid, 0)
+                os.waitpid(self.pid, 0)
             os.close(self.master)
 
 
@@ -161,8 +172,8 @@ def measure_floor(env: dict[str, str]) -> dict[str, float]:
     return {"startup": startup, "idle": idle, "per_key": per_key}
 
 
-def measure_ours(env: dict[str, str], url: str) -> tuple[dict[str, float], dict[str, float]]:
-    terminal = Terminal([sys.executable, "-m", "controlroom", "demo", "--database-url", url], env)
+def measure_ours(env: dict[str, str], argv: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    terminal = Terminal(argv, env)
     terminal.wait_for(SCREENS[0][2])
     terminal.pump(1.0)
     startup = terminal.received
@@ -182,7 +193,7 @@ def measure_ours(env: dict[str, str], url: str) -> tuple[dict[str, float], dict[
     terminal.pump(SETTLE_SECONDS)
     per_key = type_keys(terminal) / KEYS
     terminal.close()
-    return {"startup": startup, "per_key": per_key}, idle
+    return {"startup": startup, "per_key": per_key, "total": terminal.received}, idle
 
 
 def main() -> int:
@@ -190,6 +201,9 @@ def main() -> int:
     parser.add_argument("--database-url", help="a seeded demo database (default: make one)")
     parser.add_argument("--no-ssh", action="store_true", help="leave SSH_CONNECTION unset")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--through-sshd", action="store_true", help="run ours behind a throwaway sshd"
+    )
     args = parser.parse_args()
     global IDLE_SECONDS
     IDLE_SECONDS = args.idle_seconds
@@ -216,9 +230,40 @@ def main() -> int:
         )
 
     floor = measure_floor(env)
-    ours, idle = measure_ours(env, url)
+    ours_argv = [sys.executable, "-m", "controlroom", "demo", "--database-url", url]
+    server = None
+    wire_log = scratch / "ssh-client.log"
+    if args.through_sshd:
+        # benchmarks/ is not a package: the repository root holds tests/.
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.sshd import ThrowawaySshd
+
+        server = ThrowawaySshd(
+            scratch / "sshd",
+            user="root",
+            match="User root",
+            force_command=" ".join(ours_argv),
+            env={
+                "CONTROLROOM_DATA_DIR": str(scratch),
+                "XDG_CONFIG_HOME": str(scratch),
+            },
+            permit_root=True,
+        )
+        # -v -E: the client's log (not the terminal) gets its byte count at the end.
+        ours_argv = server.client_argv("-v", "-E", str(wire_log))
+        env = {k: v for k, v in env.items() if not k.startswith(("SSH_", "CONTROLROOM_"))}
+    try:
+        ours, idle = measure_ours(env, ours_argv)
+    finally:
+        if server is not None:
+            server.stop()
+    how = (
+        "through a real sshd (ssh -tt)"
+        if args.through_sshd
+        else (f"SSH_CONNECTION {'unset' if args.no_ssh else 'set'}")
+    )
     print(
-        f"80x24 pty, TERM=xterm-256color, SSH_CONNECTION {'unset' if args.no_ssh else 'set'}; "
+        f"80x24 pty, TERM=xterm-256color, {how}; "
         f"idle over {IDLE_SECONDS:.0f} s per screen, {KEYS} keys typed"
     )
     print(f"{'':28}{'controlroom':>14}{'floor':>12}{'goal':>18}")
@@ -238,6 +283,14 @@ def main() -> int:
             f"{'idle, ' + name:28}{rate:>12,.0f}/s{'':>12}{'<= 50 B/s':>18}  "
             f"{'met' if rate <= 50 else 'NOT MET'}"
         )
+    if args.through_sshd:
+        received = re.search(r"Transferred: sent (\d+), received (\d+) bytes", wire_log.read_text())
+        if received:
+            wire = int(received.group(2))
+            print(
+                f"{'wire bytes received (all)':28}{wire:>14,}  terminal bytes {ours['total']:,.0f} "
+                f"({wire / ours['total']:.2f}x: encryption and the protocol's own traffic)"
+            )
     return 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -38,9 +37,9 @@ from controlroom.domain.environment import Environment
 from controlroom.domain.roles import Role
 from tests.factories import staff_actor
 from tests.shared_install import runnable_by_every_account, shared_install
+from tests.sshd import SSHD, ThrowawaySshd
 from tests.terminal import TerminalSession, alt
 
-SSHD = "/usr/sbin/sshd"
 OPERATOR = "crsshtest"
 GROUP = "crsshops"
 
@@ -64,12 +63,6 @@ def _missing() -> str | None:
     if not runnable_by_every_account():
         return "no Python every account can run on this host"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess:
@@ -147,83 +140,15 @@ def sshd(world, operator, station, tmp_path_factory):
     """sshd on a loopback port: its own config and host key, README's sshd block."""
     installed = shared_install(tmp_path_factory)
     url, data, _ = station
-    conf = world / "sshd"
-    conf.mkdir()
-    _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(conf / "host_key"))
-    _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(conf / "client_key"))
-    keys = conf / "authorized_keys"
-    shutil.copy(conf / "client_key.pub", keys)
-    keys.chmod(0o644)
-    (conf / "client_key").chmod(0o600)
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
-    port = _free_port()
-    (conf / "sshd_config").write_text(
-        f"""\
-Port {port}
-ListenAddress 127.0.0.1
-HostKey {conf / "host_key"}
-PidFile {conf / "sshd.pid"}
-AuthorizedKeysFile {keys}
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-AllowUsers {operator}
-# README's block: a link that dies without a goodbye is noticed within 45 s.
-ClientAliveInterval 15
-ClientAliveCountMax 3
-
-Match Group {GROUP}
-    ForceCommand {installed / "controlroom"}
-    SetEnv CONTROLROOM_DATABASE_URL={url} CONTROLROOM_DATA_DIR={data}
-    PermitTTY yes
-    AllowTcpForwarding no
-    X11Forwarding no
-    PermitTunnel no
-    AllowAgentForwarding no
-"""
+    server = ThrowawaySshd(
+        world / "sshd",
+        user=operator,
+        match=f"Group {GROUP}",
+        force_command=str(installed / "controlroom"),
+        env={"CONTROLROOM_DATABASE_URL": url, "CONTROLROOM_DATA_DIR": str(data)},
     )
-    checked = _run(SSHD, "-t", "-f", str(conf / "sshd_config"))
-    assert checked.returncode == 0, checked.stderr
-    server = subprocess.Popen(
-        [SSHD, "-D", "-e", "-f", str(conf / "sshd_config")],
-        stdout=subprocess.DEVNULL,
-        stderr=open(conf / "sshd.log", "w"),
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert server.poll() is None, (conf / "sshd.log").read_text()
-            assert time.monotonic() < deadline, "sshd did not listen within 20 s"
-            time.sleep(0.1)
-    argv = [
-        "ssh",
-        "-tt",
-        "-F",
-        "/dev/null",
-        "-i",
-        str(conf / "client_key"),
-        "-p",
-        str(port),
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-        "-o",
-        "LogLevel=ERROR",
-        f"{operator}@127.0.0.1",
-    ]
-    yield argv, conf / "sshd.log"
-    server.terminate()
-    server.wait(timeout=10)
+    yield server.client_argv(), server.log
+    server.stop()
 
 
 def _client_env() -> dict[str, str]:
@@ -270,7 +195,7 @@ def test_an_operator_over_ssh_keeps_typing_through_a_lost_connection(station, ss
     try:
         first.wait_for("Open incidents:", timeout=60)
         first.send("f2")
-        first.wait_for("Narrative")
+        first.wait_for("Narrative", timeout=60)
         first.type("Wire Test Caller")
         first.send("tab", "tab", "tab")
         first.type("1 Wire Street")
@@ -284,11 +209,11 @@ def test_an_operator_over_ssh_keeps_typing_through_a_lost_connection(station, ss
         first.wait_for("[x] Skip")
         first.mark()
         first.send("ctrl+s")
-        first.wait_for("CR-")
+        first.wait_for("CR-", timeout=60)
 
         first.mark()
         first.send("f2")
-        first.wait_for("Narrative")
+        first.wait_for("Narrative", timeout=60)
         first.type("Cut Off Caller")
         first.send("tab", "tab", "tab")
         first.type("2 Lost Stre")  # mid-word, when the line goes
