@@ -438,6 +438,12 @@ class ControlRoomApp(App[int]):
 
         self.draft_claims = DraftClaims()
         self.sub_title = f"{self.operator.display_name} · {self.profile.environment.value}"
+        # Nothing drawn for a tenth of a second while the board mounts: Textual paints a
+        # newly pushed screen three times over as it lays it out, then sizes it, then
+        # resumes it (about 20 KB down an SSH link); held back, the board goes out once
+        # (about 8 KB; issue 15, startup bytes). On a loaded host the mount outlasts the
+        # delay, and the board goes out in more pieces, as it did before.
+        self.delay_update(0.1)
         self.push_screen(HomeBoard(counts=message.board_counts))
         if self.steady_gc:
             self.call_after_refresh(steady_collector)
