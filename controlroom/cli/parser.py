@@ -54,7 +54,36 @@ def _parser() -> argparse.ArgumentParser:
         default="production",
         help="recorded on a new database only",
     )
+    upgrade.add_argument(
+        "--backup-to",
+        metavar="PATH",
+        help="where the backup taken before upgrading a production database goes"
+        " (default: <data dir>/backups/)",
+    )
     db.add_parser("current", parents=[common], help="show the database's schema revision")
+    backup = db.add_parser(
+        "backup",
+        parents=[common],
+        help="back up the database to a file and check it restores (administrators)",
+    )
+    backup.add_argument("--to", dest="backup_path", required=True, metavar="PATH")
+    restore = db.add_parser(
+        "restore",
+        parents=[common],
+        help="restore a backup into a new or empty database (administrators)",
+    )
+    restore.add_argument("--from", dest="backup_path", required=True, metavar="PATH")
+    rehearse = db.add_parser(
+        "rehearse",
+        parents=[common],
+        help="run the pending upgrade on a copy, check it and time it (administrators)",
+    )
+    rehearse.add_argument(
+        "--production-shaped",
+        action="store_true",
+        help="production: rehearse on a synthetic force of its size at its revision"
+        " (its records are never copied)",
+    )
     db.add_parser(
         "set-password",
         parents=[common],

@@ -219,6 +219,16 @@ def upgrade(
     return schema_state(engine)
 
 
+def downgrade(engine: Engine, revision: str) -> SchemaState:
+    """Migrate back to `revision`, in one transaction (what each migration's downgrade
+    loses is listed in tests/test_migration_round_trips.py)."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), revision)
+    return schema_state(engine)
+
+
 def drop_version_table(engine: Engine) -> None:
     """Remove Alembic's stamp (after dropping the tables) so the database reads as empty."""
     _alembic_version.drop(engine, checkfirst=True)
