@@ -31,6 +31,8 @@ from sqlalchemy import column, inspect, select, table
 from controlroom.data.engine import make_engine
 from controlroom.data.models import (
     DashAssessment,
+    ImportBatch,
+    ImportRecord,
     Incident,
     Person,
     PersonMerge,
@@ -76,6 +78,7 @@ LOST_ON_DOWNGRADE: dict[str, dict[str, set[str] | None]] = {
     "0009": {"staff": {"pin_hash", "failed_pin_attempts", "pin_locked_until"}},
     "0010": {"incident": {"signoff_state"}},
     "0013": {"staff_session": ALL_ROWS},
+    "0014": {"import_batch": ALL_ROWS, "import_record": ALL_ROWS},
 }
 
 
@@ -160,6 +163,27 @@ def _fill_the_tables_the_generator_leaves_empty(database: Database) -> None:
         other.pin_hash = "argon2id$synthetic"
         other.failed_pin_attempts = 2
         other.pin_locked_until = datetime(2026, 11, 27, tzinfo=UTC)
+        batch = ImportBatch(
+            source_system="OLDCAD",
+            extract_name="extract",
+            extract_digest="0" * 64,
+            started_at=at,
+            started_by_id=admin.id,
+        )
+        session.add(batch)
+        session.flush()
+        session.add(
+            ImportRecord(
+                batch_id=batch.id,
+                source_system="OLDCAD",
+                source_file="persons",
+                source_id="P0000001",
+                line=2,
+                outcome="matched",
+                candidate_id=first.id,
+                held='{"surname": "Synthetic"}',
+            )
+        )
         incident.signoff_state = "awaiting"
         incident.caller_name = "SYNTHETIC CALLER"
         uow.commit()
@@ -295,7 +319,10 @@ def test_every_migration_downgrades_and_upgrades_again_on_a_populated_database(p
     engine = make_engine(populated_url)
     try:
         schema_at, rows_at = _snapshot(engine)
-        assert all(rows_at[name] for name in ("staff_session", "person_merge", "queue_item"))
+        assert all(
+            rows_at[name]
+            for name in ("staff_session", "person_merge", "queue_item", "import_record")
+        )
         migrations = _Migrations()
         for revision, previous in migrations.newest_first():
             lost = LOST_ON_DOWNGRADE.get(revision, {})

@@ -8,6 +8,7 @@ from pathlib import Path
 from controlroom import __version__
 from controlroom.cli.audit import _audit_parsers
 from controlroom.cli.export import _export_parsers
+from controlroom.cli.legacy import _import_parsers
 from controlroom.cli.search import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 
 
@@ -156,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     _audit_parsers(commands, common)
     _export_parsers(commands, common)
+    _import_parsers(commands, common)
     copy = db.add_parser(
         "copy",
         help="copy persons, locations and incidents between databases"

@@ -29,7 +29,7 @@ from controlroom.data.models import (
 from controlroom.domain.environment import Environment
 from controlroom.domain.roles import Role
 
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 
 _alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
