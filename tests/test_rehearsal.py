@@ -133,3 +133,79 @@ def test_a_migration_that_loses_rows_fails_the_rehearsal():
 
 def _fields(rehearsal: Rehearsal) -> dict:
     return {name: getattr(rehearsal, name) for name in Rehearsal.__slots__}
+
+
+LOSING_MIGRATION = f'''"""a later migration that loses every location (a rehearsal must catch it)
+
+Revision ID: 9001
+Revises: {SCHEMA_HEAD}
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9001"
+down_revision = "{SCHEMA_HEAD}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(sa.delete(sa.table("location")))
+
+
+def downgrade() -> None:
+    pass
+'''
+FAILING_MIGRATION = LOSING_MIGRATION.replace(
+    'op.execute(sa.delete(sa.table("location")))', 'raise RuntimeError("a typo in the migration")'
+)
+
+
+@pytest.fixture
+def next_migration(monkeypatch, tmp_path):
+    """This program ships migration 9001 (written by the test), so the database is behind."""
+    import shutil
+    from importlib import resources
+
+    from controlroom.data import schema
+
+    scripts = tmp_path / "scripts"
+    shutil.copytree(
+        resources.files("controlroom.db"), scripts, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    real_config = schema.alembic_config
+
+    def config_with_next(connection=None):
+        config = real_config(connection)
+        config.set_main_option("script_location", str(scripts))
+        return config
+
+    monkeypatch.setattr(schema, "alembic_config", config_with_next)
+    monkeypatch.setattr(schema, "SCHEMA_HEAD", "9001")
+    return lambda text: (scripts / "versions" / "9001_next.py").write_text(text, encoding="utf-8")
+
+
+def test_a_migration_that_loses_rows_fails_its_rehearsal_and_not_the_database(
+    run, database, database_url, next_migration
+):
+    from tests.factories import add_location
+
+    next_migration(LOSING_MIGRATION)
+    add_location(database)
+    result = run("db", "rehearse", "--database-url", database_url)
+    assert result.code == 1, result.err
+    assert "REHEARSAL FAILED: location lost rows (1 -> 0)" in result.out
+    assert schema_state(database.engine).revision == SCHEMA_HEAD  # untouched
+    assert audit_actions(database_url)[-1][1:3] == ("database.rehearse", "failed")
+
+
+def test_a_migration_that_fails_is_found_by_the_rehearsal(
+    run, database, database_url, next_migration
+):
+    next_migration(FAILING_MIGRATION)
+    result = run("db", "rehearse", "--database-url", database_url)
+    assert result.code == 2
+    assert "the upgrade failed on the copy: RuntimeError" in result.err
+    assert schema_state(database.engine).revision == SCHEMA_HEAD
+    assert audit_actions(database_url)[-1][1:3] == ("database.rehearse", "failed")

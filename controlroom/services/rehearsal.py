@@ -139,7 +139,11 @@ def rehearse(
             _audit(database, actor, Outcome.FAILED, f"copying failed: {exc}")
             raise RehearsalFailed(f"the copy could not be made: {exc}") from None
         copy_seconds = time.perf_counter() - started
-        result = _upgrade_and_check(scratch, username, terminal, say)
+        try:
+            result = _upgrade_and_check(scratch, username, terminal, say)
+        except RehearsalFailed as exc:
+            _audit(database, actor, Outcome.FAILED, f"{state.revision} -> upgrade: {exc}")
+            raise
     finally:
         copies.drop(scratch)
     rehearsal = Rehearsal(
