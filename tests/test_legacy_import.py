@@ -20,6 +20,7 @@ from controlroom.data.models import ImportRecord, Person, PersonAlias, WarningMa
 from controlroom.domain.legacy import LegacyMapping
 from controlroom.domain.roles import Role
 from controlroom.services.legacy_import import import_extract
+from controlroom.services.legacy_review import ReviewRefused, decide, review_list
 from controlroom.services.person_search import search_persons
 from controlroom.services.synthetic.legacy_extract import write_extract
 from tests.factories import add_person, staff_actor
@@ -239,3 +240,87 @@ def test_the_command_shows_the_reconciliation_and_writes_the_report(
         "0",
     ]
     assert "truncated line: 3 of 5 fields" in report.read_text(encoding="utf-8")
+
+
+# --- the review list ---------------------------------------------------------------------
+
+
+def imported_and_reviewed(database, admin, supervisor, extract):
+    path, _planted = extract
+    import_extract(database.uow, admin, path, mapping_for(database, path))
+    items = review_list(database.uow(), supervisor)
+    return path, max(items, key=lambda item: item.waiting)
+
+
+def belongings(database, person_id: int) -> tuple[int, int]:
+    with database.engine.connect() as connection:
+        aliases = connection.scalar(select(func.count()).where(PersonAlias.person_id == person_id))
+        markers = connection.scalar(
+            select(func.count()).where(WarningMarker.person_id == person_id)
+        )
+    return aliases, markers
+
+
+def test_the_review_list_shows_each_held_person_beside_the_one_it_matched(
+    database, admin, supervisor, extract
+):
+    path, _planted = extract
+    import_extract(database.uow, admin, path, mapping_for(database, path))
+    items = review_list(database.uow(), supervisor)
+    assert len(items) == len(HERE_ALREADY)
+    for item in items:
+        assert item.legacy_name.split()[-1] == item.candidate_name.split()[-1]
+        assert item.legacy_born == item.candidate_born
+    assert any(item.waiting for item in items)
+    assert audit_actions(database.url)[-1][1:3] == ("legacy.review", "success")
+
+
+def test_the_same_person_gains_the_held_aliases_and_markers_and_no_second_record(
+    database, admin, supervisor, extract
+):
+    path, item = imported_and_reviewed(database, admin, supervisor, extract)
+    people = rows(database, Person)
+    before = belongings(database, item.candidate_id)
+
+    decision = decide(
+        database.uow(), supervisor, item.record_id, same_person=True, reason="same DOB and town"
+    )
+
+    assert (decision.person_id, decision.same_person) == (item.candidate_id, True)
+    assert decision.aliases + decision.markers == item.waiting > 0
+    assert rows(database, Person) == people
+    after = belongings(database, item.candidate_id)
+    assert (after[0] - before[0], after[1] - before[1]) == (decision.aliases, decision.markers)
+    assert item.record_id not in {i.record_id for i in review_list(database.uow(), supervisor)}
+    actor, action, outcome, detail = audit_actions(database.url)[-2]
+    assert (actor, action, outcome) == (supervisor.username, "legacy.decide", "success")
+    assert "the same person as record" in detail
+
+    again = import_extract(database.uow, admin, path, mapping_for(database, path))
+    assert all(f.read == f.earlier for f in again.files)  # decided rows stay decided
+    assert rows(database, Person) == people
+
+
+def test_a_different_person_is_imported_after_all_with_what_was_held(
+    database, admin, supervisor, extract
+):
+    _path, item = imported_and_reviewed(database, admin, supervisor, extract)
+    people = rows(database, Person)
+    decision = decide(
+        database.uow(), supervisor, item.record_id, same_person=False, reason="different mother"
+    )
+    assert decision.person_id != item.candidate_id
+    assert rows(database, Person) == people + 1
+    assert belongings(database, decision.person_id) == (decision.aliases, decision.markers)
+    with pytest.raises(ReviewRefused, match="no person waiting"):
+        decide(database.uow(), supervisor, item.record_id, same_person=True, reason="x" * 12)
+
+
+def test_only_supervisors_decide_and_a_reason_is_required(database, admin, supervisor, extract):
+    _path, item = imported_and_reviewed(database, admin, supervisor, extract)
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    with pytest.raises(PermissionError):
+        decide(database.uow(), handler, item.record_id, same_person=True, reason="looks the same")
+    assert audit_actions(database.url)[-1][:3] == (handler.username, "legacy.decide", "denied")
+    with pytest.raises(ReviewRefused, match="write why"):
+        decide(database.uow(), supervisor, item.record_id, same_person=True, reason="same")

@@ -26,6 +26,21 @@ def _import_parsers(commands, common_options) -> None:
     legacy.add_argument(
         "--report", type=Path, metavar="FILE", help="write the reconciliation as CSV here"
     )
+    group.add_parser(
+        "review",
+        parents=[common_options],
+        help="the people an import held back as probably someone here (supervisors, audited)",
+    )
+    decide = group.add_parser(
+        "decide",
+        parents=[common_options],
+        help="decide a review-list entry: the same person, or a different one (supervisors)",
+    )
+    decide.add_argument("record_id", metavar="ID", help="the review list's id")
+    which = decide.add_mutually_exclusive_group(required=True)
+    which.add_argument("--same-person", action="store_true")
+    which.add_argument("--different-person", action="store_true")
+    decide.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
     write = group.add_parser(
         "write-extract",
         parents=[common_options],
@@ -42,6 +57,10 @@ def cmd_import(args) -> int:
     try:
         if args.import_command == "write-extract":
             return _write_extract(args, database)
+        if args.import_command == "review":
+            return _review(database)
+        if args.import_command == "decide":
+            return _decide(args, database)
         return _import(args, database)
     finally:
         database.dispose()
@@ -116,10 +135,14 @@ def _import(args, database) -> int:
         + (": a re-run or resumed run of this extract" if result.resumed else "")
         + "; matched persons wait on the review list for a supervisor"
     )
+    from controlroom.domain.safe_text import printable
+
     for rejection in result.rejections[:10]:
         print(
-            f"  rejected {rejection.source_file} line {rejection.line}"
-            f" ({rejection.source_id or 'no id'}): {rejection.reason}"
+            printable(
+                f"  rejected {rejection.source_file} line {rejection.line}"
+                f" ({rejection.source_id or 'no id'}): {rejection.reason}"
+            )
         )
     if len(result.rejections) > 10:
         print(f"  ... and {len(result.rejections) - 10} more (--report FILE lists them all)")
@@ -128,4 +151,61 @@ def _import(args, database) -> int:
             result.write_csv(out)
         print(f"reconciliation written to {args.report}")
     sys.stdout.flush()
+    return 0
+
+
+def _review(database) -> int:
+    from rich.text import Text
+
+    from controlroom.domain.safe_text import printable
+    from controlroom.services.legacy_review import review_list
+
+    actor = common._operator_actor(database).actor(_terminal())
+    items = review_list(database.uow(), actor)
+    if not items:
+        print("the review list is empty")
+        return 0
+    table = common._table(
+        ("id", True), ("legacy row", False), ("probably record", False), ("waiting", True)
+    )
+    for item in items:
+        table.add_row(  # record data as Text: never read as markup
+            str(item.record_id),
+            Text(
+                printable(
+                    f"{item.source_system} {item.source_id}: {item.legacy_name}"
+                    + (f", born {item.legacy_born:%d/%m/%Y}" if item.legacy_born else "")
+                )
+            ),
+            Text(
+                printable(
+                    f"{item.candidate_id}: {item.candidate_name}"
+                    + (f", born {item.candidate_born:%d/%m/%Y}" if item.candidate_born else "")
+                )
+            ),
+            str(item.waiting),
+        )
+    common._console().print(table)
+    print(
+        "decide each: controlroom import decide ID --same-person|--different-person --reason TEXT"
+    )
+    return 0
+
+
+def _decide(args, database) -> int:
+    from controlroom.services.legacy_review import ReviewRefused, decide
+
+    record_id = common._whole_number(args.record_id, "ID", maximum=2**31 - 1)
+    actor = common._operator_actor(database).actor(_terminal())
+    try:
+        decision = decide(
+            database.uow(), actor, record_id, same_person=args.same_person, reason=args.reason
+        )
+    except ReviewRefused as exc:
+        raise CliError(str(exc)) from None
+    what = "the same person as" if decision.same_person else "a new person,"
+    print(
+        f"review-list entry {decision.record_id}: {what} record {decision.person_id};"
+        f" {decision.aliases} aliases and {decision.markers} markers added to it"
+    )
     return 0

@@ -99,6 +99,41 @@ class LegacyImportRepository:
             .limit(limit)
         ).all()
 
+    def held_person(self, record_id: int) -> ImportRecord | None:
+        """A person on the review list, locked until the decision commits (PostgreSQL)."""
+        return self.session.scalar(
+            select(ImportRecord)
+            .where(
+                ImportRecord.id == record_id,
+                ImportRecord.source_file == "persons",
+                ImportRecord.outcome == "matched",
+            )
+            .with_for_update()
+        )
+
+    def waiting_with(self, source_system: str, person_ref: str) -> Sequence[ImportRecord]:
+        """The aliases and markers held with a person on the review list."""
+        return self.session.scalars(
+            select(ImportRecord)
+            .where(
+                ImportRecord.source_system == source_system,
+                ImportRecord.person_ref == person_ref,
+                ImportRecord.outcome == "matched",
+            )
+            .order_by(ImportRecord.source_file, ImportRecord.line)
+        ).all()
+
+    def settle(
+        self, record: ImportRecord, outcome: str, target_id: int | None, reason: str
+    ) -> None:
+        record.outcome = outcome
+        record.target_id = target_id
+        record.reason = reason
+
+    def people(self, ids: Iterable[int]) -> dict[int, Person]:
+        wanted = sorted(set(ids))
+        return {p.id: p for p in self.session.scalars(select(Person).where(Person.id.in_(wanted)))}
+
     # --- matching -----------------------------------------------------------------------
 
     def people_by_keys_and_birth(

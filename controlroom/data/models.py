@@ -804,7 +804,10 @@ class ImportRecord(Base):
     """The provenance of one legacy row: its source system, file and id, the batch and
     line it came in on, and what became of it: `imported` (as the record `target_id`),
     `matched` (probably a person already here, `candidate_id`: on the review list, not
-    imported; `held` keeps the row for the supervisor) or `rejected` (`reason`).
+    imported; `held` keeps the row for the supervisor), `merged` (the supervisor found
+    it the same person as `candidate_id`, now `target_id` too) or `rejected` (`reason`).
+    An alias or marker row keeps its person's source id (`person_ref`): held with a
+    matched person, it follows the supervisor's decision.
 
     One row per source id and file (the unique constraint): a re-run of an extract, or
     the rest of an interrupted one, skips every row already accounted for."""
@@ -812,9 +815,11 @@ class ImportRecord(Base):
     __tablename__ = "import_record"
     __table_args__ = (
         UniqueConstraint("source_system", "source_file", "source_id"),
-        CheckConstraint("outcome IN ('imported', 'matched', 'rejected')", name="outcome"),
+        CheckConstraint("outcome IN ('imported', 'matched', 'merged', 'rejected')", name="outcome"),
         # The review list: probable matches, oldest first.
         Index("ix_import_record_outcome_batch", "outcome", "batch_id"),
+        # An alias's or marker's person, when the supervisor decides about them.
+        Index("ix_import_record_person_ref", "source_system", "person_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -822,6 +827,7 @@ class ImportRecord(Base):
     source_system: Mapped[str] = mapped_column(String(40))
     source_file: Mapped[str] = mapped_column(String(16))  # persons, aliases, markers
     source_id: Mapped[str] = mapped_column(String(64))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
     line: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(8))
     target_id: Mapped[int | None] = mapped_column(Integer)

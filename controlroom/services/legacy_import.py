@@ -246,6 +246,7 @@ class _Run:
             "source_system": self.mapping.source_system,
             "source_file": kind,
             "source_id": source_id,
+            "person_ref": rest.get("person_ref"),
             "line": line,
             "outcome": outcome,
             "target_id": rest.get("target_id"),
@@ -347,7 +348,7 @@ class _Run:
         )
         if kind == "markers" and not self.marker_codes:
             self.marker_codes = uow.legacy.marker_codes()
-        inserts: list[tuple[int, str, dict]] = []
+        inserts: list[tuple[int, str, str, dict]] = []
         for line, row in fresh:
             source_id = row[EXTRACT_FILES[kind][0]].strip()
             owner = owners.get(row["PERSON_REF"].strip())
@@ -359,19 +360,32 @@ class _Run:
             if isinstance(values, str):
                 self._reject(kind, line, source_id, values, ledger, set())
                 continue
+            person_ref = row["PERSON_REF"].strip()
             if owner[0] == "matched":  # waits with its person on the review list
-                held = json.dumps(row, ensure_ascii=True)
-                ledger.append(self._entry(kind, line, source_id, "matched", held=held))
+                ledger.append(
+                    self._entry(
+                        kind,
+                        line,
+                        source_id,
+                        "matched",
+                        person_ref=person_ref,
+                        held=held_values(values),
+                    )
+                )
                 continue
-            inserts.append((line, source_id, {**values, "person_id": owner[1]}))
-        rows = [values for _line, _id, values in inserts]
+            inserts.append((line, source_id, person_ref, {**values, "person_id": owner[1]}))
+        rows = [values for _line, _id, _ref, values in inserts]
         ids = (
             uow.legacy.insert_aliases(rows)
             if kind == "aliases"
             else uow.legacy.insert_markers(rows)
         )
-        for (line, source_id, _values), target in zip(inserts, ids, strict=True):
-            ledger.append(self._entry(kind, line, source_id, "imported", target_id=target))
+        for (line, source_id, person_ref, _values), target in zip(inserts, ids, strict=True):
+            ledger.append(
+                self._entry(
+                    kind, line, source_id, "imported", target_id=target, person_ref=person_ref
+                )
+            )
 
     def _values(self, kind: str, row: dict) -> dict | str:
         if kind == "aliases":
@@ -398,6 +412,24 @@ class _Run:
             "valid_from": valid_from,
             "valid_to": None,
         }
+
+
+def held_values(values: dict) -> str:
+    """An alias's or marker's checked values as JSON, held until its person is decided."""
+    kept = {k: v for k, v in values.items() if k not in ("set_at", "set_by_id")}
+    if "valid_from" in kept:
+        kept["valid_from"] = kept["valid_from"].isoformat()
+    return json.dumps(kept, ensure_ascii=True)
+
+
+def released_values(held: str) -> dict:
+    """The values `held_values` kept, ready to insert (a marker set now, by nobody)."""
+    values = json.loads(held)
+    if "marker_code" in values:
+        values["valid_from"] = date.fromisoformat(values["valid_from"])
+        values["set_at"] = utcnow()
+        values["set_by_id"] = None
+    return values
 
 
 def _dates(born: date) -> list[date]:

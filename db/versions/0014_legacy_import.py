@@ -10,7 +10,8 @@ nothing existing touched (no SQLite table is rebuilt):
   finds its batch), who started it, when it finished;
 - `import_record`: one row per legacy row: source system, file, id, line and batch, and
   what became of it (imported as which record, matched to which person already here and
-  held for the review list, or rejected and why). Unique by source system, file and id:
+  held for the review list, merged into that person by a supervisor, or rejected and
+  why); an alias's or marker's row keeps its person's source id. Unique by source system, file and id:
   what makes a re-run change nothing and an interrupted run resume.
 
 Downgrade drops both (and with them the provenance: the imported records stay, no
@@ -53,6 +54,7 @@ def upgrade() -> None:
         sa.Column("source_system", sa.String(length=40), nullable=False),
         sa.Column("source_file", sa.String(length=16), nullable=False),
         sa.Column("source_id", sa.String(length=64), nullable=False),
+        sa.Column("person_ref", sa.String(length=64), nullable=True),
         sa.Column("line", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=8), nullable=False),
         sa.Column("target_id", sa.Integer(), nullable=True),
@@ -60,7 +62,8 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("held", sa.Text(), nullable=True),
         sa.CheckConstraint(
-            "outcome IN ('imported', 'matched', 'rejected')", name=op.f("ck_import_record_outcome")
+            "outcome IN ('imported', 'matched', 'merged', 'rejected')",
+            name=op.f("ck_import_record_outcome"),
         ),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["import_batch.id"], name=op.f("fk_import_record_batch_id_import_batch")
@@ -78,10 +81,14 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_import_record_outcome_batch", ["outcome", "batch_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_import_record_person_ref", ["source_system", "person_ref"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("import_record", schema=None) as batch_op:
+        batch_op.drop_index("ix_import_record_person_ref")
         batch_op.drop_index("ix_import_record_outcome_batch")
         batch_op.drop_index(batch_op.f("ix_import_record_batch_id"))
 
