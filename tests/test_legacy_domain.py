@@ -58,7 +58,7 @@ def test_a_person_row_reads_or_says_why_not():
     )
     assert person.date_of_birth is None
     assert read_person({**row, "DOB": "31/02/1987"}, MAPPING) == (
-        "date of birth '31/02/1987' is in none of the mapping's formats"
+        "date of birth '31/02/1987' fits no date format"
     )
     assert read_person({**row, "SURNAME": " "}, MAPPING) == "no surname"
 

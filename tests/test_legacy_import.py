@@ -324,3 +324,31 @@ def test_only_supervisors_decide_and_a_reason_is_required(database, admin, super
     assert audit_actions(database.url)[-1][:3] == (handler.username, "legacy.decide", "denied")
     with pytest.raises(ReviewRefused, match="write why"):
         decide(database.uow(), supervisor, item.record_id, same_person=True, reason="same")
+
+
+def test_the_review_commands_list_and_decide(
+    capsys, monkeypatch, tmp_path, database, database_url, admin, supervisor, extract
+):
+    path, _planted = extract
+    import_extract(database.uow, admin, path, mapping_for(database, path))
+    run = cli_as_operator(capsys, monkeypatch, tmp_path)
+    listed = run("import", "review", "--database-url", database_url, as_user=supervisor.username)
+    assert listed.code == 0, listed.err
+    first_id = next(
+        line.split("│")[1].strip() for line in listed.out.splitlines() if "OLDCAD" in line
+    )
+    decided = run(
+        "import",
+        "decide",
+        first_id,
+        "--different-person",
+        "--reason",
+        "born in another town",
+        "--database-url",
+        database_url,
+        as_user=supervisor.username,
+    )
+    assert decided.code == 0, decided.err
+    assert f"review-list entry {first_id}: a new person, record" in decided.out
+    refused = run("import", "review", "--database-url", database_url)  # the administrator
+    assert refused.code == 2 and "may not" in refused.err

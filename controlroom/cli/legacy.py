@@ -137,11 +137,13 @@ def _import(args, database) -> int:
     )
     from controlroom.domain.safe_text import printable
 
+    if result.rejections:
+        print("rejected:")
     for rejection in result.rejections[:10]:
         print(
             printable(
-                f"  rejected {rejection.source_file} line {rejection.line}"
-                f" ({rejection.source_id or 'no id'}): {rejection.reason}"
+                f"  {rejection.source_file} line {rejection.line}"
+                f" {rejection.source_id or '(no id)'}: {rejection.reason}"
             )
         )
     if len(result.rejections) > 10:

@@ -126,7 +126,7 @@ def read_person(row: dict[str, str], mapping: LegacyMapping) -> LegacyPerson | s
     if row["DOB"].strip():
         born = mapping.parse_date(row["DOB"])
         if born is None:
-            return f"date of birth {row['DOB'].strip()!r} is in none of the mapping's formats"
+            return f"date of birth {row['DOB'].strip()!r} fits no date format"
     first, _, middle = forenames.partition(" ")
     sex = row["SEX"].strip().upper()
     return LegacyPerson(

@@ -400,10 +400,10 @@ class _Run:
         code = row["WARNING_CODE"].strip().upper()
         ours = self.mapping.markers.get(code)
         if ours is None or ours not in self.marker_codes:
-            return f"unknown warning code {code!r} (not in the mapping)"
+            return f"unknown warning code {code!r}"
         valid_from = self.mapping.parse_date(row["DATE_FROM"])
         if valid_from is None:
-            return f"DATE_FROM {row['DATE_FROM'].strip()!r} is in none of the mapping's formats"
+            return f"DATE_FROM {row['DATE_FROM'].strip()!r} fits no date format"
         return {
             "marker_code": ours,
             "note": (row["NOTE"] or "").strip() or None,
