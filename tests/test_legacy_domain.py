@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from controlroom.domain.legacy import LegacyMapping, MappingError, read_person, tidy_name
+from controlroom.domain.legacy import (
+    LegacyMapping,
+    MappingError,
+    read_address,
+    read_person,
+    tidy_name,
+)
 
 MAPPING = LegacyMapping(
     source_system="OLDCAD",
@@ -75,3 +81,25 @@ def test_a_mapping_naming_codes_we_do_not_have_is_refused_before_any_row():
         LegacyMapping.from_toml({"source_system": "OLDCAD"}, frozenset())
     with pytest.raises(MappingError, match="source_system"):
         LegacyMapping.from_toml({"dates": {"formats": ["%Y"]}}, frozenset())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "12 MILL LANE, HEADINGLEY, LEEDS LS6 2AB",
+            ("12 Mill Lane", "Mill Lane", "Leeds", "LS6 2AB"),
+        ),
+        ("FLAT 3, 7A KING STREET, YORK", ("Flat 3, 7A King Street", "King Street", "York", None)),
+        ("ROSE COTTAGE,  LOW ROAD,LS62AB", ("Rose Cottage", None, "Low Road", "LS6 2AB")),
+        ("", "no address"),
+        ("LS6 2AB", "an address with nothing but a postcode"),
+    ],
+)
+def test_free_text_addresses_read_as_our_parts(text, expected):
+    address = read_address(text)
+    if isinstance(expected, str):
+        assert address == expected
+    else:
+        assert not isinstance(address, str)
+        assert (address.address, address.street, address.town, address.postcode) == expected

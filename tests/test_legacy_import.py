@@ -16,7 +16,14 @@ import pytest
 from sqlalchemy import func, select
 
 from controlroom.data import copies
-from controlroom.data.models import ImportRecord, Person, PersonAlias, WarningMarker
+from controlroom.data.models import (
+    ImportRecord,
+    Location,
+    Person,
+    PersonAddress,
+    PersonAlias,
+    WarningMarker,
+)
 from controlroom.domain.legacy import LegacyMapping
 from controlroom.domain.roles import Role
 from controlroom.services.legacy_import import import_extract
@@ -69,7 +76,9 @@ def test_a_generated_extract_reconciles_with_what_was_planted(database, admin, e
 
     result = import_extract(database.uow, admin, path, mapping_for(database, path), chunk=25)
 
-    persons, aliases, markers = (result.count(k) for k in ("persons", "aliases", "markers"))
+    persons, aliases, addresses, markers = (
+        result.count(k) for k in ("persons", "aliases", "addresses", "markers")
+    )
     assert (persons.read, persons.imported, persons.matched, persons.rejected) == (
         planted.persons,
         planted.new_persons,
@@ -81,6 +90,12 @@ def test_a_generated_extract_reconciles_with_what_was_planted(database, admin, e
         planted.aliases_imported,
         planted.aliases_matched,
         planted.aliases_orphaned,
+    )
+    assert (addresses.read, addresses.imported, addresses.matched, addresses.rejected) == (
+        planted.addresses,
+        planted.addresses_imported,
+        planted.addresses_matched,
+        planted.addresses_empty,
     )
     assert (markers.read, markers.imported, markers.matched, markers.rejected) == (
         planted.markers,
@@ -102,6 +117,8 @@ def test_a_generated_extract_reconciles_with_what_was_planted(database, admin, e
     assert rows(database, Person) == people_before + planted.new_persons
     assert rows(database, PersonAlias) == planted.aliases_imported
     assert rows(database, WarningMarker) == planted.markers_imported
+    assert rows(database, PersonAddress) == planted.addresses_imported
+    assert reasons.count("no address") == planted.addresses_empty
 
     report = io.StringIO()
     result.write_csv(report)
@@ -163,6 +180,7 @@ def test_a_re_run_of_the_same_extract_changes_nothing(database, admin, extract):
     assert [(f.read, f.earlier) for f in again.files] == [
         (planted.persons, planted.persons),
         (planted.aliases, planted.aliases),
+        (planted.addresses, planted.addresses),
         (planted.markers, planted.markers),
     ]
 
@@ -287,7 +305,7 @@ def test_the_same_person_gains_the_held_aliases_and_markers_and_no_second_record
     )
 
     assert (decision.person_id, decision.same_person) == (item.candidate_id, True)
-    assert decision.aliases + decision.markers == item.waiting > 0
+    assert decision.aliases + decision.addresses + decision.markers == item.waiting > 0
     assert rows(database, Person) == people
     after = belongings(database, item.candidate_id)
     assert (after[0] - before[0], after[1] - before[1]) == (decision.aliases, decision.markers)
@@ -312,6 +330,11 @@ def test_a_different_person_is_imported_after_all_with_what_was_held(
     assert decision.person_id != item.candidate_id
     assert rows(database, Person) == people + 1
     assert belongings(database, decision.person_id) == (decision.aliases, decision.markers)
+    with database.engine.connect() as connection:
+        homes = connection.scalar(
+            select(func.count()).where(PersonAddress.person_id == decision.person_id)
+        )
+    assert homes == decision.addresses
     with pytest.raises(ReviewRefused, match="no person waiting"):
         decide(database.uow(), supervisor, item.record_id, same_person=True, reason="x" * 12)
 
@@ -350,5 +373,18 @@ def test_the_review_commands_list_and_decide(
     )
     assert decided.code == 0, decided.err
     assert f"review-list entry {first_id}: a new person, record" in decided.out
+    assert "addresses" in decided.out
     refused = run("import", "review", "--database-url", database_url)  # the administrator
     assert refused.code == 2 and "may not" in refused.err
+
+
+def test_free_text_addresses_become_unverified_locations(database, admin, extract):
+    path, planted = extract
+    import_extract(database.uow, admin, path, mapping_for(database, path))
+    with database.uow() as uow:
+        made = uow.session.scalars(select(Location).where(Location.verified.is_(False))).all()
+        assert 0 < len(made) <= planted.addresses_imported
+        assert all(location.postcode and location.address[:1].isdigit() for location in made)
+        assert all(
+            location.street and location.street == location.street.title() for location in made
+        )

@@ -208,6 +208,7 @@ def _decide(args, database) -> int:
     what = "the same person as" if decision.same_person else "a new person,"
     print(
         f"review-list entry {decision.record_id}: {what} record {decision.person_id};"
-        f" {decision.aliases} aliases and {decision.markers} markers added to it"
+        f" {decision.aliases} aliases, {decision.addresses} addresses and"
+        f" {decision.markers} markers added to it"
     )
     return 0

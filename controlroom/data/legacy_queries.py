@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from controlroom.data.models import (
     ImportBatch,
     ImportRecord,
+    Location,
     MarkerType,
     Person,
+    PersonAddress,
     PersonAlias,
     WarningMarker,
 )
@@ -162,6 +164,54 @@ class LegacyImportRepository:
 
     def insert_aliases(self, rows: Sequence[dict]) -> list[int]:
         return self._insert_returning(PersonAlias, rows)
+
+    def insert_addresses(self, rows: Sequence[dict]) -> list[int]:
+        """Each row's person at its location: an existing location with the same address
+        line and postcode, or a new one (unverified: it came as free text)."""
+        if not rows:
+            return []
+        wanted = {(row["address"], row["postcode"]): row for row in rows}
+        found: dict[tuple[str, str | None], int] = {}
+        postcodes = sorted({p for _a, p in wanted if p is not None})
+        lines = sorted({a for a, _p in wanted})
+        for start in range(0, len(lines), 5_000):
+            for location_id, address, postcode in self.session.execute(
+                select(Location.id, Location.address, Location.postcode)
+                .where(
+                    Location.address.in_(lines[start : start + 5_000]),
+                    (Location.postcode.in_(postcodes) | Location.postcode.is_(None)),
+                )
+                .order_by(Location.id)
+            ):
+                found.setdefault((address, postcode), location_id)
+        new = [key for key in wanted if key not in found]
+        made = self._insert_returning(
+            Location,
+            [
+                {
+                    "address": address,
+                    "street": wanted[(address, postcode)]["street"],
+                    "town": wanted[(address, postcode)]["town"],
+                    "postcode": postcode,
+                    "verified": False,
+                }
+                for address, postcode in new
+            ],
+        )
+        found.update(zip(new, made, strict=True))
+        return self._insert_returning(
+            PersonAddress,
+            [
+                {
+                    "person_id": row["person_id"],
+                    "location_id": found[(row["address"], row["postcode"])],
+                    "kind": row["kind"],
+                    "valid_from": row["valid_from"],
+                    "valid_to": row["valid_to"],
+                }
+                for row in rows
+            ],
+        )
 
     def insert_markers(self, rows: Sequence[dict]) -> list[int]:
         return self._insert_returning(WarningMarker, rows)

@@ -9,14 +9,18 @@ guessed at. Pure rules: no I/O (the service reads the files and the TOML).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from controlroom.domain.postcode import find_postcode
 
 # The files of an extract, in the order they are read (aliases and markers name the
 # person they belong to), with the columns each must have.
 EXTRACT_FILES: dict[str, tuple[str, ...]] = {
     "persons": ("PERSON_REF", "SURNAME", "FORENAMES", "DOB", "SEX"),
     "aliases": ("ALIAS_REF", "PERSON_REF", "SURNAME", "FORENAMES"),
+    "addresses": ("ADDRESS_REF", "PERSON_REF", "ADDRESS", "DATE_FROM", "DATE_TO"),
     "markers": ("MARKER_REF", "PERSON_REF", "WARNING_CODE", "DATE_FROM", "NOTE"),
 }
 FILE_NAMES = {kind: f"{kind.upper()}.CSV" for kind in EXTRACT_FILES}
@@ -85,7 +89,7 @@ def tidy_name(text: str) -> str:
             if part in "-'":
                 parts.append(part)
                 continue
-            part = part[:1].upper() + part[1:]
+            part = part.upper() if part[:1].isdigit() else part[:1].upper() + part[1:]  # 7A
             if part.startswith("Mc") and len(part) > 2:
                 part = "Mc" + part[2].upper() + part[3:]
             parts.append(part)
@@ -155,3 +159,46 @@ def fields_missing(row: dict[str, str | None], columns: tuple[str, ...]) -> str 
     if present < len(columns):
         return f"truncated line: {present} of {len(columns)} fields"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyAddress:
+    address: str  # "12 Mill Lane"
+    street: str | None  # "Mill Lane"
+    town: str | None
+    postcode: str | None  # normalised, when the text holds a valid one
+
+
+_FLAT = re.compile(r"^(flat|unit|apartment|room)\s+\w+$", re.IGNORECASE)
+_HOUSE_NUMBER = re.compile(r"^(flat \d+\w?,?\s+)?\d+[a-z]?(-\d+[a-z]?)?\s+", re.IGNORECASE)
+
+
+def read_address(text: str) -> LegacyAddress | str:
+    """A free-text legacy address ("12 MILL LANE, HEADINGLEY, LEEDS LS6 2AB") as our
+    parts: the first part is the address line, the last (less its postcode) the town.
+    Or why it cannot be read."""
+    raw = " ".join((text or "").split())
+    if not raw:
+        return "no address"
+    postcode = find_postcode(raw)
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if postcode is not None:
+        words = parts[-1].split()
+        for take in (1, 2):
+            if "".join(words[-take:]).upper() == postcode.replace(" ", ""):
+                words = words[:-take]
+                break
+        parts[-1] = " ".join(words)
+        parts = [part for part in parts if part]
+    if not parts:
+        return "an address with nothing but a postcode"
+    if len(parts) > 2 and _FLAT.match(parts[0]):  # "FLAT 3, 7A KING STREET, ..."
+        parts = [f"{parts[0]}, {parts[1]}", *parts[2:]]
+    address = tidy_name(parts[0])
+    if len(address) > 200:
+        return "an address line longer than 200 characters"
+    # The street is what follows a house number; "Rose Cottage" names no street.
+    numbered = _HOUSE_NUMBER.match(address)
+    street = address[numbered.end() :].strip() or None if numbered else None
+    town = tidy_name(parts[-1])[:80] if len(parts) > 1 else None
+    return LegacyAddress(address, street[:120] if street else None, town, postcode)

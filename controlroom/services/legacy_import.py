@@ -44,6 +44,7 @@ from controlroom.domain.legacy import (
     LegacyPerson,
     check_source_id,
     fields_missing,
+    read_address,
     read_person,
     tidy_name,
 )
@@ -78,6 +79,10 @@ class FileCount:
     matched: int = 0
     rejected: int = 0
     earlier: int = 0
+
+    def add(self, outcome: str) -> None:
+        """One more row with `outcome` (imported, matched or rejected)."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
     @property
     def balances(self) -> bool:
@@ -240,7 +245,7 @@ class _Run:
             uow.commit()
 
     def _entry(self, kind: str, line: int, source_id: str, outcome: str, **rest) -> dict:
-        self.counts[kind].__setattr__(outcome, getattr(self.counts[kind], outcome) + 1)
+        self.counts[kind].add(outcome)
         return {
             "batch_id": self.batch_id,
             "source_system": self.mapping.source_system,
@@ -255,7 +260,9 @@ class _Run:
             "held": rest.get("held"),
         }
 
-    def _reject(self, kind, line, source_id, reason, ledger, seen) -> None:
+    def _reject(
+        self, kind: str, line: int, source_id: str, reason: str, ledger: list, seen: set[str]
+    ) -> None:
         self.rejections.append(Rejection(kind, line, source_id, reason))
         # A row without a usable id of its own cannot be kept in the ledger (its key):
         # it is reported, and reported again by a re-run, but changes nothing.
@@ -263,7 +270,7 @@ class _Run:
             seen.add(source_id)
             ledger.append(self._entry(kind, line, source_id, "rejected", reason=reason))
         else:
-            self.counts[kind].rejected += 1
+            self.counts[kind].add("rejected")
 
     def _persons(self, uow, fresh: list[tuple[int, dict]], ledger: list[dict]) -> None:
         people: list[tuple[int, LegacyPerson]] = []
@@ -375,11 +382,7 @@ class _Run:
                 continue
             inserts.append((line, source_id, person_ref, {**values, "person_id": owner[1]}))
         rows = [values for _line, _id, _ref, values in inserts]
-        ids = (
-            uow.legacy.insert_aliases(rows)
-            if kind == "aliases"
-            else uow.legacy.insert_markers(rows)
-        )
+        ids = insert_belongings(uow, kind, rows)
         for (line, source_id, person_ref, _values), target in zip(inserts, ids, strict=True):
             ledger.append(
                 self._entry(
@@ -388,6 +391,8 @@ class _Run:
             )
 
     def _values(self, kind: str, row: dict) -> dict | str:
+        if kind == "addresses":
+            return self._address(row)
         if kind == "aliases":
             surname = tidy_name(row["SURNAME"])
             if not surname:
@@ -413,23 +418,59 @@ class _Run:
             "valid_to": None,
         }
 
+    def _address(self, row: dict) -> dict | str:
+        address = read_address(row["ADDRESS"])
+        if isinstance(address, str):
+            return address
+        dates = {}
+        for column, name in (("DATE_FROM", "valid_from"), ("DATE_TO", "valid_to")):
+            text = (row[column] or "").strip()
+            dates[name] = self.mapping.parse_date(text) if text else None
+            if text and dates[name] is None:
+                return f"{column} {text!r} fits no date format"
+        return {
+            "address": address.address,
+            "street": address.street,
+            "town": address.town,
+            "postcode": address.postcode,
+            "kind": "home" if dates["valid_to"] is None else "previous",
+            **dates,
+        }
+
+
+DATE_FIELDS = ("valid_from", "valid_to")
+
 
 def held_values(values: dict) -> str:
-    """An alias's or marker's checked values as JSON, held until its person is decided."""
+    """An alias's, address's or marker's checked values as JSON, held until its person
+    is decided."""
     kept = {k: v for k, v in values.items() if k not in ("set_at", "set_by_id")}
-    if "valid_from" in kept:
-        kept["valid_from"] = kept["valid_from"].isoformat()
+    for name in DATE_FIELDS:
+        if kept.get(name) is not None:
+            kept[name] = kept[name].isoformat()
     return json.dumps(kept, ensure_ascii=True)
 
 
 def released_values(held: str) -> dict:
     """The values `held_values` kept, ready to insert (a marker set now, by nobody)."""
     values = json.loads(held)
+    for name in DATE_FIELDS:
+        if values.get(name) is not None:
+            values[name] = date.fromisoformat(values[name])
     if "marker_code" in values:
-        values["valid_from"] = date.fromisoformat(values["valid_from"])
         values["set_at"] = utcnow()
         values["set_by_id"] = None
     return values
+
+
+def insert_belongings(uow, kind: str, rows: list[dict]) -> list[int]:
+    """Insert a person's aliases, addresses (finding or making their locations) or
+    markers; their ids, in order."""
+    if kind == "aliases":
+        return uow.legacy.insert_aliases(rows)
+    if kind == "addresses":
+        return uow.legacy.insert_addresses(rows)
+    return uow.legacy.insert_markers(rows)
 
 
 def _dates(born: date) -> list[date]:

@@ -25,7 +25,7 @@ from controlroom.data.models import utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, Marking
 from controlroom.services import access, audit
-from controlroom.services.legacy_import import released_values
+from controlroom.services.legacy_import import insert_belongings, released_values
 from controlroom.services.person_merge import REASON_MINIMUM
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
@@ -55,6 +55,7 @@ class Decision:
     person_id: int  # the person the legacy row now is
     same_person: bool
     aliases: int
+    addresses: int
     markers: int
 
 
@@ -154,15 +155,10 @@ def decide(
             uow.legacy.settle(
                 record, "imported", person_id, f"not record {record.candidate_id}: {text}"
             )
-        counts = {"aliases": 0, "markers": 0}
+        counts = {"aliases": 0, "addresses": 0, "markers": 0}
         for waiting in uow.legacy.waiting_with(record.source_system, record.source_id):
             values = {**released_values(waiting.held or "{}"), "person_id": person_id}
-            insert = (
-                uow.legacy.insert_aliases
-                if waiting.source_file == "aliases"
-                else uow.legacy.insert_markers
-            )
-            (target,) = insert([values])
+            (target,) = insert_belongings(uow, waiting.source_file, [values])
             uow.legacy.settle(waiting, "imported", target, f"with its person: {text}")
             counts[waiting.source_file] += 1
         audit.record(
@@ -178,7 +174,15 @@ def decide(
                 if same_person
                 else f"not record {record.candidate_id}: imported as record {person_id}"
             )
-            + f"; {counts['aliases']} aliases, {counts['markers']} markers",
+            + f"; {counts['aliases']} aliases, {counts['addresses']} addresses,"
+            f" {counts['markers']} markers",
         )
         uow.commit()
-        return Decision(record_id, person_id, same_person, counts["aliases"], counts["markers"])
+        return Decision(
+            record_id,
+            person_id,
+            same_person,
+            counts["aliases"],
+            counts["addresses"],
+            counts["markers"],
+        )

@@ -1,15 +1,15 @@
 """A synthetic old-system extract with the faults real ones have (issue 19), for the
 tests, the demo and the benchmark of `controlroom import legacy`.
 
-It writes PERSONS.CSV, ALIASES.CSV and MARKERS.CSV as an old force system exports them
-(upper-case names, dates in three formats, its own warning codes, Windows-1252) and a
-mapping file for them, and plants, in known numbers:
+It writes PERSONS.CSV, ALIASES.CSV, ADDRESSES.CSV and MARKERS.CSV as an old force system
+exports them (upper-case names, free-text addresses, dates in three formats, its own
+warning codes, Windows-1252) and a mapping file for them, and plants, in known numbers:
 
 - duplicates of people already in the database (the same person, the old system's
   spelling of the date), which must land on the review list, not as second records;
 - bad dates of birth ("31/02/1987", "UNKNOWN") and bad marker dates;
 - warning codes the mapping does not know;
-- aliases and markers of a person the extract does not have;
+- aliases and markers of a person the extract does not have, and empty addresses;
 - a truncated file: MARKERS.CSV's last line cut off half-way, as a copy that ran out
   of space leaves it.
 
@@ -65,6 +65,10 @@ class Planted:
     aliases_imported: int
     aliases_matched: int  # of a duplicate person: wait with them
     aliases_orphaned: int  # of a person the extract lacks
+    addresses: int
+    addresses_imported: int
+    addresses_matched: int
+    addresses_empty: int
     markers: int  # rows in MARKERS.CSV, the truncated one included
     markers_imported: int
     markers_matched: int
@@ -135,6 +139,32 @@ def write_extract(
         alias_counts["orphaned"] += 1
     _write(path, "aliases", aliases)
 
+    addresses: list[list[str]] = []
+    address_counts = {"imported": 0, "matched": 0, "empty": 0}
+    for index, person in enumerate(people):
+        if kinds[index] == "bad_date" or rng.random() > 0.6:
+            continue
+        text = (
+            f"{fake.building_number()} {fake.street_name()}, {fake.city()} {fake.postcode()}"
+        ).upper()
+        moved = rng.random() < 0.2  # a former address, with the day they left
+        since = date(2010, 1, 1) + timedelta(days=rng.randrange(4000))
+        addresses.append(
+            [
+                f"D{len(addresses) + 1:07d}",
+                person[0],
+                text,
+                since.strftime("%d/%m/%Y"),
+                (since + timedelta(days=400)).strftime("%d/%m/%Y") if moved else "",
+            ]
+        )
+        address_counts["matched" if kinds[index] == "duplicate" else "imported"] += 1
+    for index in (duplicates + bad_dates, duplicates + bad_dates + 1):  # two new people's
+        if index < persons:
+            addresses.append([f"D{len(addresses) + 1:07d}", people[index][0], "  ", "", ""])
+            address_counts["empty"] += 1
+    _write(path, "addresses", addresses)
+
     markers: list[list[str]] = []
     marker_counts = {"imported": 0, "matched": 0, "unknown": 0, "bad_date": 0}
     usable = [i for i, kind in enumerate(kinds) if kind != "bad_date"]
@@ -163,6 +193,10 @@ def write_extract(
         aliases_imported=alias_counts["imported"],
         aliases_matched=alias_counts["matched"],
         aliases_orphaned=alias_counts["orphaned"],
+        addresses=len(addresses),
+        addresses_imported=address_counts["imported"],
+        addresses_matched=address_counts["matched"],
+        addresses_empty=address_counts["empty"],
         markers=len(markers),
         markers_imported=marker_counts["imported"],
         markers_matched=marker_counts["matched"],
