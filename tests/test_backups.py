@@ -164,3 +164,19 @@ def test_a_failed_backup_stops_the_upgrade(run, database, database_url, tmp_path
     assert result.code == 2
     assert "not upgraded" in result.err
     assert schema_state(database.engine).revision == "0012"
+
+
+def test_a_restore_may_make_its_database(run, database_url, databases, tmp_path):
+    """A PostgreSQL database that does not exist yet is created (an SQLite file too)."""
+    path = backup_file(databases, tmp_path)
+    assert run("db", "backup", "--database-url", database_url, "--to", str(path)).code == 0
+    if databases.backend == "sqlite":
+        target = f"sqlite+pysqlite:///{tmp_path / 'new' / 'restored.sqlite'}"
+    else:
+        target = databases.url_for(f"{databases.prefix}_made_by_restore")
+    try:
+        result = run("db", "restore", "--database-url", target, "--from", str(path))
+        assert result.code == 0, result.err
+        assert run("audit", "verify", "--database-url", target).code == 0
+    finally:
+        databases.drop(target)

@@ -124,7 +124,10 @@ def holds_tables(url: str) -> bool:
     """Whether the database exists and has any table (a missing SQLite file has none)."""
     from controlroom.data.engine import make_engine
 
-    if backend(url) == "sqlite" and not sqlite_file(url).exists():
+    if backend(url) == "sqlite":
+        if not sqlite_file(url).exists():
+            return False
+    elif not _pg_database_exists(url):
         return False
     engine = make_engine(url)
     try:

@@ -32,6 +32,7 @@ from controlroom.data.uow import Database
 from controlroom.domain.audit_chain import Verification
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, Decision, decide
+from controlroom.domain.roles import Role
 from controlroom.services import access, audit, staff
 from controlroom.services.audit import Outcome
 from controlroom.services.audit_trail import verify_chain
@@ -87,7 +88,7 @@ def verify_in_scratch(path: Path, near_url: str, *, username: str | None = None)
                     if (
                         member is None
                         or not member.active
-                        or decide(_role(member.role), Action.DATABASE_MAINTAIN) is Decision.DENIED
+                        or decide(Role(member.role), Action.DATABASE_MAINTAIN) is Decision.DENIED
                     ):
                         raise PermissionError(
                             f"{username!r} is not an active administrator of the backed-up"
@@ -98,12 +99,6 @@ def verify_in_scratch(path: Path, near_url: str, *, username: str | None = None)
             restored.dispose()
     finally:
         copies.drop(scratch)
-
-
-def _role(value: str):
-    from controlroom.domain.roles import Role
-
-    return Role(value)
 
 
 def back_up(database: Database, username: str, terminal: str, path: Path) -> BackupResult:
