@@ -61,16 +61,13 @@ def test_backup_restore_and_audit_verify(
     assert result.code == 0, result.err
     assert "audit trail intact" in result.out
 
-
-def test_a_restore_never_overwrites_a_database(run, database_url, databases, tmp_path):
-    path = backup_file(databases, tmp_path)
-    assert run("db", "backup", "--database-url", database_url, "--to", str(path)).code == 0
-    before = audit_actions(database_url)
-
-    result = run("db", "restore", "--database-url", database_url, "--from", str(path))
-    assert result.code == 2
-    assert "holds a database already" in result.err
-    assert audit_actions(database_url) == before
+    # A restore never overwrites a database: not the one restored, not the original.
+    for target in (restored_url, database_url):
+        before = audit_actions(target)
+        result = run("db", "restore", "--database-url", target, "--from", str(path))
+        assert result.code == 2
+        assert "holds a database already" in result.err
+        assert audit_actions(target) == before
 
 
 def test_a_backup_never_overwrites_a_file(run, database_url, tmp_path):
