@@ -346,9 +346,9 @@ def test_every_migration_downgrades_and_upgrades_again_on_a_populated_database(p
         engine.dispose()
 
 
-def test_what_each_downgrade_may_lose_names_real_tables_and_columns(populated_url):
+def test_what_each_downgrade_may_lose_names_real_tables_and_columns(database_url):
     """The list above cannot drift: every table and column it names exists."""
-    engine = make_engine(populated_url)
+    engine = make_engine(database_url)
     try:
         inspector = inspect(engine)
         revisions = {revision for revision, _previous in _Migrations().newest_first()}
