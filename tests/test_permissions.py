@@ -81,6 +81,7 @@ def test_administrators_manage_staff_and_read_no_records():
     allowed = {a for a in Action if decide(Role.ADMINISTRATOR, a) is not D}
     assert allowed == {
         Action.STAFF_MANAGE,
+        Action.DATABASE_MAINTAIN,
         Action.BOARD_VIEW,
         Action.AUDIT_EXPORT,
         Action.AUDIT_VERIFY,

@@ -10,6 +10,7 @@ that touches records is audited as the OS user.
     controlroom db set-password         keep the PostgreSQL password in the keyring
     controlroom staff add|list|lock|unlock|set-pin
     controlroom search person|intel QUERY [--json] [--limit N]
+    controlroom import legacy PATH      an old system's extract, reconciled
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from controlroom.cli.audit import cmd_audit
 from controlroom.cli.common import CliError
 from controlroom.cli.db import cmd_db
 from controlroom.cli.export import cmd_export
+from controlroom.cli.legacy import cmd_import
 from controlroom.cli.parser import _parser
 from controlroom.cli.search import cmd_search
 from controlroom.cli.staff import cmd_staff
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         "search": cmd_search,
         "audit": cmd_audit,
         "export": cmd_export,
+        "import": cmd_import,
     }
     try:
         return handlers[args.command](args)

@@ -8,6 +8,7 @@ from pathlib import Path
 from controlroom import __version__
 from controlroom.cli.audit import _audit_parsers
 from controlroom.cli.export import _export_parsers
+from controlroom.cli.legacy import _import_parsers
 from controlroom.cli.search import SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
 
 
@@ -54,7 +55,36 @@ def _parser() -> argparse.ArgumentParser:
         default="production",
         help="recorded on a new database only",
     )
+    upgrade.add_argument(
+        "--backup-to",
+        metavar="PATH",
+        help="where the backup taken before upgrading a production database goes"
+        " (default: <data dir>/backups/)",
+    )
     db.add_parser("current", parents=[common], help="show the database's schema revision")
+    backup = db.add_parser(
+        "backup",
+        parents=[common],
+        help="back up the database to a file and check it restores (administrators)",
+    )
+    backup.add_argument("--to", dest="backup_path", required=True, metavar="PATH")
+    restore = db.add_parser(
+        "restore",
+        parents=[common],
+        help="restore a backup into a new or empty database (administrators)",
+    )
+    restore.add_argument("--from", dest="backup_path", required=True, metavar="PATH")
+    rehearse = db.add_parser(
+        "rehearse",
+        parents=[common],
+        help="run the pending upgrade on a copy, check it and time it (administrators)",
+    )
+    rehearse.add_argument(
+        "--production-shaped",
+        action="store_true",
+        help="production: rehearse on a synthetic force of its size at its revision"
+        " (its records are never copied)",
+    )
     db.add_parser(
         "set-password",
         parents=[common],
@@ -127,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     _audit_parsers(commands, common)
     _export_parsers(commands, common)
+    _import_parsers(commands, common)
     copy = db.add_parser(
         "copy",
         help="copy persons, locations and incidents between databases"

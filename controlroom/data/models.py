@@ -786,3 +786,56 @@ class QueueChangeCounter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     counter: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportBatch(Base):
+    """One legacy extract brought in (`controlroom import legacy`): which system it came
+    from, which extract (its SHA-256, so a re-run or a resumed run finds its batch), who
+    started it, and when it finished (NULL while it runs or after an interruption)."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (UniqueConstraint("source_system", "extract_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_system: Mapped[str] = mapped_column(String(40))
+    extract_name: Mapped[str] = mapped_column(String(255))
+    extract_digest: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ImportRecord(Base):
+    """The provenance of one legacy row: its source system, file and id, the batch and
+    line it came in on, and what became of it: `imported` (as the record `target_id`),
+    `matched` (probably a person already here, `candidate_id`: on the review list, not
+    imported; `held` keeps the row for the supervisor), `merged` (the supervisor found
+    it the same person as `candidate_id`, now `target_id` too) or `rejected` (`reason`).
+    An alias or marker row keeps its person's source id (`person_ref`): held with a
+    matched person, it follows the supervisor's decision.
+
+    One row per source id and file (the unique constraint): a re-run of an extract, or
+    the rest of an interrupted one, skips every row already accounted for."""
+
+    __tablename__ = "import_record"
+    __table_args__ = (
+        UniqueConstraint("source_system", "source_file", "source_id"),
+        CheckConstraint("outcome IN ('imported', 'matched', 'merged', 'rejected')", name="outcome"),
+        # The review list: probable matches, oldest first.
+        Index("ix_import_record_outcome_batch", "outcome", "batch_id"),
+        # An alias's or marker's person, when the supervisor decides about them.
+        Index("ix_import_record_person_ref", "source_system", "person_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    source_system: Mapped[str] = mapped_column(String(40))
+    source_file: Mapped[str] = mapped_column(String(16))  # persons, aliases, markers
+    source_id: Mapped[str] = mapped_column(String(64))
+    person_ref: Mapped[str | None] = mapped_column(String(64))
+    line: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(8))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    held: Mapped[str | None] = mapped_column(Text)  # the row as JSON, for the review list

@@ -29,7 +29,7 @@ from controlroom.data.models import (
 from controlroom.domain.environment import Environment
 from controlroom.domain.roles import Role
 
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 
 _alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
@@ -216,6 +216,16 @@ def upgrade(
                     justification=None,
                     detail=detail,
                 )
+    return schema_state(engine)
+
+
+def downgrade(engine: Engine, revision: str) -> SchemaState:
+    """Migrate back to `revision`, in one transaction (what each migration's downgrade
+    loses is listed in tests/test_migration_round_trips.py)."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), revision)
     return schema_state(engine)
 
 

@@ -20,6 +20,7 @@ from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed, change_feed
 from controlroom.data.engine import make_engine, make_session_factory
 from controlroom.data.intelligence_queries import IntelligenceQueries
+from controlroom.data.legacy_queries import LegacyImportRepository
 from controlroom.data.person_queries import PersonRecordRepository
 from controlroom.data.queue_queries import QueueRepository
 from controlroom.data.repositories import (
@@ -62,6 +63,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = AuditRepository(self.session)
         self.copying = RecordCopyRepository(self.session)
         self.bulk = BulkWriter(self.session)
+        self.legacy = LegacyImportRepository(self.session)
         self.search = search_backend(self.session)
         return self
 

@@ -81,6 +81,7 @@ class Action(StrEnum):
     EXPORT_ANONYMISED = "export.anonymised"
     EXPORT_RECORDS = "export.records"
     STAFF_MANAGE = "staff.manage"
+    DATABASE_MAINTAIN = "database.maintain"
 
     @property
     def wording(self) -> str:
@@ -121,6 +122,7 @@ _WORDING: dict[Action, str] = {
     Action.EXPORT_ANONYMISED: "export anonymised data",
     Action.EXPORT_RECORDS: "export identifiable records",
     Action.STAFF_MANAGE: "manage staff accounts",
+    Action.DATABASE_MAINTAIN: "back up, restore or rehearse upgrades of the database",
 }
 
 # Column order of the table below.
@@ -177,6 +179,9 @@ _TABLE: dict[Action, tuple[str, ...]] = {
     # there is the environment's rule (services.audit_trail.record_export_policy).
     Action.EXPORT_RECORDS: ("-", "-", "A", "A", "-", "-"),
     Action.STAFF_MANAGE: ("-", "-", "-", "-", "-", "A"),
+    # Backups, restores and upgrade rehearsals (`controlroom db ...`): a backup holds
+    # every record, so only those who run the system, who read no records on screen.
+    Action.DATABASE_MAINTAIN: ("-", "-", "-", "-", "-", "A"),
 }
 
 # The markings a record read can carry, per action (the others are not record reads).

@@ -19,6 +19,7 @@ from typing import Protocol, Self
 from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed
 from controlroom.data.intelligence_queries import IntelligenceQueries
+from controlroom.data.legacy_queries import LegacyImportRepository
 from controlroom.data.person_queries import PersonRecordRepository
 from controlroom.data.queue_queries import QueueRepository
 from controlroom.data.repositories import (
@@ -55,6 +56,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     copying: RecordCopyRepository
     bulk: BulkWriter  # the synthetic force's writer
+    legacy: LegacyImportRepository
     search: PersonSearch
 
     def __enter__(self) -> Self: ...

@@ -12,8 +12,8 @@ foreign keys into `incident` and `location` are never disturbed. The uniqueness 
 idempotency keys is a unique index for the same reason (SQLite cannot add a constraint
 without a rebuild). Existing locations get their street key here.
 
-Downgrade drops the columns; on SQLite that rebuilds the tables and needs the incident
-tables empty or foreign keys off.
+Downgrade drops the columns, in place on SQLite too (ALTER TABLE DROP COLUMN), so it
+works on a populated database with foreign keys on.
 """
 
 from collections.abc import Sequence
@@ -133,22 +133,37 @@ def upgrade() -> None:
         )
 
 
-def downgrade() -> None:
-    with op.batch_alter_table("incident_log_entry", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_incident_log_entry_idempotency_key"))
-        batch_op.drop_column("idempotency_key")
+def _drop_columns(table_name: str, columns: tuple[str, ...]) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # Fixed DDL naming fixed columns (as 0009's): SQLite 3.35+ drops a plain column
+        # in place. Batch mode would rebuild the table, whose DROP TABLE fails with
+        # foreign keys on once anything points at its rows.
+        for name in columns:
+            op.execute(f"ALTER TABLE {table_name} DROP COLUMN {name}")
+    else:
+        for name in columns:
+            op.drop_column(table_name, name)
 
-    with op.batch_alter_table("incident", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_incident_idempotency_key"))
-        batch_op.drop_index(batch_op.f("ix_incident_caller_phone"))
-        batch_op.drop_column("no_crime_reason")
-        batch_op.drop_column("crime_reference")
-        batch_op.drop_column("thrive_skipped")
-        batch_op.drop_column("idempotency_key")
-        batch_op.drop_column("caller_relationship")
-        batch_op.drop_column("caller_phone")
-        batch_op.drop_column("caller_name")
-        batch_op.drop_column("postcode")
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_incident_log_entry_idempotency_key"), table_name="incident_log_entry")
+    _drop_columns("incident_log_entry", ("idempotency_key",))
+
+    op.drop_index(op.f("ix_incident_idempotency_key"), table_name="incident")
+    op.drop_index(op.f("ix_incident_caller_phone"), table_name="incident")
+    _drop_columns(
+        "incident",
+        (
+            "no_crime_reason",
+            "crime_reference",
+            "thrive_skipped",
+            "idempotency_key",
+            "caller_relationship",
+            "caller_phone",
+            "caller_name",
+            "postcode",
+        ),
+    )
 
     op.drop_table("incident_sequence")
 
@@ -156,5 +171,4 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.drop_index("ix_location_postcode", table_name="location")
         op.create_index("ix_location_postcode", "location", ["postcode"], unique=False)
-    with op.batch_alter_table("location", schema=None) as batch_op:
-        batch_op.drop_column("street_key")
+    _drop_columns("location", ("street_key",))

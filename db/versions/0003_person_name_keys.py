@@ -21,7 +21,8 @@ Full text, per dialect (controlroom.data.search queries it):
 - PostgreSQL: the pg_trgm extension and GIN trigram indexes on the name columns, which
   serve ILIKE 'prefix%' and the similarity operator `%`.
 
-Downgrade drops all of it (the extension stays: other databases' objects may use it).
+Downgrade drops all of it (the extension stays: other databases' objects may use it),
+in place on SQLite too, so it works on a populated database.
 """
 
 from collections.abc import Sequence
@@ -171,8 +172,13 @@ def downgrade() -> None:
         for name, table, _column in reversed(TRIGRAM_INDEXES):
             op.drop_index(name, table_name=table)
     for table_name in reversed(TABLES):
-        with op.batch_alter_table(table_name, schema=None) as batch_op:
-            for name in reversed(KEY_COLUMNS):
-                batch_op.drop_index(batch_op.f(f"ix_{table_name}_{name}"))
-            for name in reversed(KEY_COLUMNS):
-                batch_op.drop_column(name)
+        for name in reversed(KEY_COLUMNS):
+            op.drop_index(op.f(f"ix_{table_name}_{name}"), table_name=table_name)
+        for name in reversed(KEY_COLUMNS):
+            if op.get_bind().dialect.name == "sqlite":
+                # Fixed DDL naming fixed columns (as 0009's): SQLite 3.35+ drops a plain
+                # column in place. Batch mode would rebuild `person`, whose DROP TABLE
+                # fails with foreign keys on once anything points at a person.
+                op.execute(f"ALTER TABLE {table_name} DROP COLUMN {name}")
+            else:
+                op.drop_column(table_name, name)

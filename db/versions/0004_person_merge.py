@@ -11,8 +11,8 @@ carrying its REFERENCES clause (allowed there for a column whose default is NULL
 `person` table is NOT rebuilt, so migration 0003's full-text triggers on it survive.
 Existing rows need no filling: no record was merged before this revision.
 
-Downgrade drops the table and the column (on SQLite that rebuilds `person` in batch mode,
-so it puts 0003's full-text tables and triggers back afterwards).
+Downgrade drops the table and the column, in place on both backends (on a populated
+database too: `tests/test_migration_round_trips.py`).
 """
 
 from collections.abc import Sequence
@@ -27,18 +27,6 @@ depends_on: str | Sequence[str] | None = None
 
 FK_NAME = "fk_person_merged_into_id_person"
 INDEX_NAME = "ix_person_merged_into_id"
-
-
-def _revision_0003():
-    """Migration 0003's module (its file name is not an importable module name)."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).with_name("0003_person_name_keys.py")
-    spec = importlib.util.spec_from_file_location("controlroom_migration_0003", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def upgrade() -> None:
@@ -90,12 +78,12 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_person_merge_merged_id"), table_name="person_merge")
     op.drop_table("person_merge")
     if op.get_bind().dialect.name == "sqlite":
-        with op.batch_alter_table("person", schema=None) as batch_op:
-            batch_op.drop_index(INDEX_NAME)
-            batch_op.drop_column("merged_into_id")
-        # The rebuild dropped 0003's triggers on `person` (its INVARIANT): make the full
-        # text again with 0003's own statements.
-        _revision_0003().create_sqlite_full_text()
+        # Fixed DDL (as 0009's): SQLite 3.35+ drops the column, REFERENCES and all, in
+        # place. Batch mode would rebuild `person`, whose DROP TABLE fails with foreign
+        # keys on once anything points at a person (addresses, incidents, intelligence),
+        # and would lose 0003's full-text triggers.
+        op.drop_index(INDEX_NAME, table_name="person")
+        op.execute("ALTER TABLE person DROP COLUMN merged_into_id")
     else:
         op.drop_index(INDEX_NAME, table_name="person")
         op.drop_constraint(FK_NAME, "person", type_="foreignkey")

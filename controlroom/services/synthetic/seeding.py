@@ -69,6 +69,7 @@ def seed(
     uow_factory: UnitOfWorkFactory,
     *,
     size: str = "small",
+    force: ForceSize | None = None,
     seed: int = DEFAULT_SEED,
     anchor: datetime | None = None,
     progress: Progress | None = None,
@@ -80,8 +81,15 @@ def seed(
     seed and anchor give identical rows. Afterwards the database reads as a synthetic
     training database. Refuses production, an already seeded database, and a database
     that already holds people, places, incidents or intelligence.
+
+    `force`, when given, is the shape to make instead of a named size (a small one for
+    tests, or one sized like a production database for `controlroom db rehearse`);
+    the database then records its size as "custom".
     """
-    force = _force_size(size)
+    if force is None:
+        force = _force_size(size)
+    else:
+        size = "custom"
     actor = actor or GENERATOR_ACTOR
     if anchor is None:
         anchor = datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,105 @@
+"""Reading an old system's extract by its own rules (controlroom.domain.legacy)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from controlroom.domain.legacy import (
+    LegacyMapping,
+    MappingError,
+    read_address,
+    read_person,
+    tidy_name,
+)
+
+MAPPING = LegacyMapping(
+    source_system="OLDCAD",
+    date_formats=("%d/%m/%Y", "%Y-%m-%d", "%d-%b-%Y", "%d.%m.%y"),
+    markers={"VIOL": "VIOLENT"},
+    genders={"M": "male", "F": "female"},
+)
+
+
+@pytest.mark.parametrize(
+    ("legacy", "ours"),
+    [
+        ("O'BRIEN-SMITH", "O'Brien-Smith"),
+        ("MCDONALD", "McDonald"),
+        ("  MARY   JANE ", "Mary Jane"),
+        ("van der Berg", "van der Berg"),  # mixed case is kept as written
+        ("", ""),
+    ],
+)
+def test_upper_case_names_read_as_people_write_them(legacy, ours):
+    assert tidy_name(legacy) == ours
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("05/03/1980", date(1980, 3, 5)),
+        ("1980-03-05", date(1980, 3, 5)),
+        ("05-Mar-1980", date(1980, 3, 5)),
+        ("05.03.80", date(1980, 3, 5)),
+        ("31/02/1987", None),
+        ("UNKNOWN", None),
+        ("00/00/0000", None),
+    ],
+)
+def test_dates_in_any_of_the_mapping_formats_and_nothing_else(text, expected):
+    assert MAPPING.parse_date(text) == expected
+
+
+def test_a_person_row_reads_or_says_why_not():
+    row = {"PERSON_REF": "P1", "SURNAME": "JONES", "FORENAMES": "ANN MARIE", "DOB": "", "SEX": "F"}
+    person = read_person(row, MAPPING)
+    assert not isinstance(person, str)
+    assert (person.forename, person.middle_names, person.surname, person.gender) == (
+        "Ann",
+        "Marie",
+        "Jones",
+        "female",
+    )
+    assert person.date_of_birth is None
+    assert read_person({**row, "DOB": "31/02/1987"}, MAPPING) == (
+        "date of birth '31/02/1987' fits no date format"
+    )
+    assert read_person({**row, "SURNAME": " "}, MAPPING) == "no surname"
+
+
+def test_a_mapping_naming_codes_we_do_not_have_is_refused_before_any_row():
+    data = {"source_system": "OLDCAD", "dates": {"formats": ["%d/%m/%Y"]}}
+    mapping = LegacyMapping.from_toml(
+        {**data, "markers": {"viol": "VIOLENT"}}, frozenset({"VIOLENT"})
+    )
+    assert mapping.markers == {"VIOL": "VIOLENT"}
+    with pytest.raises(MappingError, match="NOSUCH"):
+        LegacyMapping.from_toml({**data, "markers": {"X": "NOSUCH"}}, frozenset({"VIOLENT"}))
+    with pytest.raises(MappingError, match="formats"):
+        LegacyMapping.from_toml({"source_system": "OLDCAD"}, frozenset())
+    with pytest.raises(MappingError, match="source_system"):
+        LegacyMapping.from_toml({"dates": {"formats": ["%Y"]}}, frozenset())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "12 MILL LANE, HEADINGLEY, LEEDS LS6 2AB",
+            ("12 Mill Lane", "Mill Lane", "Leeds", "LS6 2AB"),
+        ),
+        ("FLAT 3, 7A KING STREET, YORK", ("Flat 3, 7A King Street", "King Street", "York", None)),
+        ("ROSE COTTAGE,  LOW ROAD,LS62AB", ("Rose Cottage", None, "Low Road", "LS6 2AB")),
+        ("", "no address"),
+        ("LS6 2AB", "an address with nothing but a postcode"),
+    ],
+)
+def test_free_text_addresses_read_as_our_parts(text, expected):
+    address = read_address(text)
+    if isinstance(expected, str):
+        assert address == expected
+    else:
+        assert not isinstance(address, str)
+        assert (address.address, address.street, address.town, address.postcode) == expected
