@@ -18,6 +18,7 @@ from typing import Protocol, Self
 
 from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed
+from controlroom.data.crime_queries import CrimeRepository
 from controlroom.data.intelligence_queries import IntelligenceQueries
 from controlroom.data.person_queries import PersonRecordRepository
 from controlroom.data.queue_queries import QueueRepository
@@ -52,6 +53,7 @@ class UnitOfWork(Protocol):
     reports: IntelligenceQueries
     queues: QueueRepository
     safeguarding: SafeguardingRepository
+    crimes: CrimeRepository
     audit: AuditRepository
     copying: RecordCopyRepository
     bulk: BulkWriter  # the synthetic force's writer

@@ -1,0 +1,152 @@
+"""Crime records and the NCRS clock in the database: the offence classes, an incident's
+crimes, and the crime-recording queue and its counts (possible crimes whose 24-hour
+clock still runs), each a single statement on the `ix_incident_crime_clock` index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from controlroom.data.models import (
+    Crime,
+    CrimeClassification,
+    CrimeOutcome,
+    CrimeSuspect,
+    Incident,
+    IncidentType,
+    OffenceClass,
+    Person,
+    Staff,
+)
+
+NO_STATION = "(no station)"
+
+
+class CrimeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- reference --------------------------------------------------------------------
+
+    def offence_classes(self) -> Sequence[OffenceClass]:
+        return self.session.scalars(
+            select(OffenceClass).where(OffenceClass.active.is_(True)).order_by(OffenceClass.code)
+        ).all()
+
+    def offence(self, code: str) -> OffenceClass | None:
+        return self.session.get(OffenceClass, code)
+
+    # --- crimes -------------------------------------------------------------------------
+
+    def add(self, record: object) -> None:
+        self.session.add(record)
+
+    def get(self, crime_id: int, *, for_update: bool = False) -> Crime | None:
+        if for_update:
+            return self.session.scalars(
+                select(Crime).where(Crime.id == crime_id).with_for_update()
+            ).first()
+        return self.session.get(Crime, crime_id)
+
+    def by_reference(self, reference: str) -> Crime | None:
+        return self.session.scalars(select(Crime).where(Crime.reference == reference)).first()
+
+    def of_incident(self, incident_id: int) -> Sequence[Crime]:
+        return self.session.scalars(
+            select(Crime).where(Crime.incident_id == incident_id).order_by(Crime.id)
+        ).all()
+
+    def names(self, person_ids: Sequence[int]) -> dict[int, str]:
+        if not person_ids:
+            return {}
+        rows = self.session.execute(
+            select(Person.id, Person.forename, Person.surname).where(Person.id.in_(person_ids))
+        )
+        return {pid: f"{forename} {surname}".strip() for pid, forename, surname in rows}
+
+    def suspects(self, crime_ids: Sequence[int]) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        if not crime_ids:
+            return found
+        for crime_id, person_id in self.session.execute(
+            select(CrimeSuspect.crime_id, CrimeSuspect.person_id)
+            .where(CrimeSuspect.crime_id.in_(crime_ids))
+            .order_by(CrimeSuspect.id)
+        ):
+            found.setdefault(crime_id, []).append(person_id)
+        return found
+
+    def classifications(self, crime_id: int) -> Sequence[CrimeClassification]:
+        return self.session.scalars(
+            select(CrimeClassification)
+            .where(CrimeClassification.crime_id == crime_id)
+            .order_by(CrimeClassification.id)
+        ).all()
+
+    def outcomes(self, crime_id: int) -> Sequence[CrimeOutcome]:
+        return self.session.scalars(
+            select(CrimeOutcome).where(CrimeOutcome.crime_id == crime_id).order_by(CrimeOutcome.id)
+        ).all()
+
+    def pending_outcome(self, crime_id: int) -> CrimeOutcome | None:
+        return self.session.scalars(
+            select(CrimeOutcome)
+            .where(CrimeOutcome.crime_id == crime_id, CrimeOutcome.approval_state == "awaiting")
+            .order_by(CrimeOutcome.id.desc())
+        ).first()
+
+    def next_number(self, prefix: str) -> int:
+        """The next number after the highest reference starting `prefix` ("CRM-2026-").
+        Called with the incident row locked, and the reference is unique: two stations
+        racing for one number make one of them retry."""
+        highest = self.session.scalar(
+            select(func.max(Crime.reference)).where(Crime.reference.like(f"{prefix}%"))
+        )
+        return int(highest.removeprefix(prefix)) + 1 if highest else 1
+
+    # --- the NCRS clock -------------------------------------------------------------------
+
+    def _running(self):
+        return and_(Incident.possible_crime.is_(True), Incident.crime_clock_stopped_at.is_(None))
+
+    def running_clocks(self, limit: int) -> Sequence[tuple[Incident, str, str | None]]:
+        """Possible crimes whose clock runs, the least time left (oldest report) first:
+        (incident, type label, the opening operator's station)."""
+        opener = aliased(Staff)
+        return [
+            (incident, label, station)
+            for incident, label, station in self.session.execute(
+                select(Incident, IncidentType.label, opener.station)
+                .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+                .join(opener, opener.id == Incident.opened_by_id)
+                .where(self._running())
+                .order_by(Incident.opened_at, Incident.id)
+                .limit(limit)
+            )
+        ]
+
+    def clock_counts(
+        self, breached_before: datetime, due_before: datetime
+    ) -> list[tuple[str, int, int, int]]:
+        """Per station of the opening operator: (station, running, due soon, breached),
+        where a clock started before `breached_before` is breached and one started before
+        `due_before` (and not breached) is due soon."""
+        opener = aliased(Staff)
+        breached = case((Incident.opened_at < breached_before, 1), else_=0)
+        due = case(
+            (and_(Incident.opened_at >= breached_before, Incident.opened_at < due_before), 1),
+            else_=0,
+        )
+        station = func.coalesce(opener.station, NO_STATION)
+        rows = self.session.execute(
+            select(station, func.count(), func.sum(due), func.sum(breached))
+            .select_from(Incident)
+            .join(opener, opener.id == Incident.opened_by_id)
+            .where(self._running())
+            .group_by(station)
+            .order_by(station)
+        )
+        return [(name, int(n), int(d or 0), int(b or 0)) for name, n, d, b in rows]
