@@ -173,6 +173,14 @@ class ControlRoomApp(App[int]):
             show=False,
         ),
         Binding(
+            "f8",
+            "crime_queue",
+            "Crime recording",
+            id="app.crime_queue",
+            tooltip="Possible crimes whose 24-hour recording clock runs, least time left first",
+            show=False,
+        ),
+        Binding(
             "ctrl+o",
             "open_by_reference",
             "Open by reference",
@@ -730,6 +738,11 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.command_view import CommandView
 
         self._open_task("command", CommandView)
+
+    def action_crime_queue(self) -> None:
+        from controlroom.screens.crime.queue import CrimeRecordingQueue
+
+        self._open_task("crime", CrimeRecordingQueue)
 
     def action_intelligence(self) -> None:
         from controlroom.screens.intelligence.search import IntelligenceSearch

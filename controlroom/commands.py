@@ -53,6 +53,11 @@ class ControlRoomCommands(Provider):
                 app.action_open_by_reference,
             ),
             (
+                "Crime recording",
+                "Possible crimes by NCRS time left, breaches first: F8",
+                app.action_crime_queue,
+            ),
+            (
                 "Command view",
                 "Supervisors: queues, DASH, referrals, overrides: F6",
                 app.action_command_view,

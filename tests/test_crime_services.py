@@ -244,3 +244,27 @@ def test_the_queue_orders_by_time_left_and_a_signed_off_no_crime_stops_the_clock
     assert [line.incident_id for line in after.lines] == [new]
     stopped = crimes.incident_crimes(database.uow(), supervisor, old, now).clock
     assert stopped.stopped_at == now and stopped.breached  # stopped late: 24h missed
+
+
+def test_the_command_view_counts_running_due_and_breached_clocks_by_station(database, supervisor):
+    from controlroom.domain.queues import QueuePolicy
+    from controlroom.services.command_view import command_view
+
+    north = staff_actor(database, Role.CALL_HANDLER, "north.handler")
+    south = staff_actor(database, Role.CALL_HANDLER, "south.handler")
+    with database.uow() as uow:
+        uow.staff.get(north.staff_id).station = "North"
+        uow.staff.get(south.staff_id).station = "South"
+        uow.commit()
+    now = NOW + timedelta(hours=30)
+    _incident(database, north, at=NOW)  # breached
+    _incident(database, north, at=NOW + timedelta(hours=10))  # due within 4h
+    _incident(database, south, at=NOW + timedelta(hours=29))  # 23h left
+    policy = QueuePolicy(
+        grade_codes=GRADES, stale_after=timedelta(minutes=10), dash_escalation=timedelta(hours=24)
+    )
+    figures = command_view(database.uow(), supervisor, policy, now)
+    assert [(s.station, s.running, s.due_soon, s.breached) for s in figures.crime_clocks] == [
+        ("North", 2, 1, 1),
+        ("South", 1, 0, 0),
+    ]

@@ -137,7 +137,7 @@ class CrimeRepository:
         opener = aliased(Staff)
         breached = case((Incident.opened_at < breached_before, 1), else_=0)
         due = case(
-            (and_(Incident.opened_at >= breached_before, Incident.opened_at < due_before), 1),
+            (and_(Incident.opened_at >= breached_before, Incident.opened_at <= due_before), 1),
             else_=0,
         )
         station = func.coalesce(opener.station, NO_STATION)

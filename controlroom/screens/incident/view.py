@@ -58,6 +58,7 @@ from controlroom.widgets.record_text import record_content
 from controlroom.widgets.warning_panel import marker_words
 
 if TYPE_CHECKING:
+    from controlroom.services.crimes import IncidentCrimes
     from controlroom.services.incidents import IncidentDetail
     from controlroom.services.locations import LocationContext
     from controlroom.services.safeguarding import SafeguardingStatus
@@ -185,6 +186,13 @@ class IncidentView(FramedScreen):
             show=False,
         ),
         Binding(
+            "c",
+            "record_crime",
+            "Crime",
+            id="view.record_crime",
+            tooltip="Record a crime from this incident (one per victim)",
+        ),
+        Binding(
             "v",
             "sign_off",
             "Sign off",
@@ -215,6 +223,13 @@ class IncidentView(FramedScreen):
         status: SafeguardingStatus
 
     @dataclass
+    class CrimesLoaded(Message):
+        """The incident's crimes and its NCRS clock."""
+
+        incident_id: int
+        crimes: IncidentCrimes
+
+    @dataclass
     class ReferralStepped(Message):
         """A referral was marked sent or acknowledged; `words` say which."""
 
@@ -236,6 +251,7 @@ class IncidentView(FramedScreen):
         self.location_context: LocationContext | None = None
         self._context_for: int | None = None
         self.safeguarding: SafeguardingStatus | None = None  # the last one shown
+        self.crimes: IncidentCrimes | None = None  # the last one shown
         self._say_after_read: str | None = None
         self._jump_to_log_after_read = False  # a note was added: show the log's end
 
@@ -256,6 +272,7 @@ class IncidentView(FramedScreen):
                     ("Persons", "view-persons"),
                     ("THRIVE", "view-thrive"),
                     ("Flags", "view-flags"),
+                    ("Crime", "view-crime"),
                     ("Narrative", "view-narrative"),
                     ("Safeguard", "view-safeguarding"),
                     ("Referrals", "view-referrals"),
@@ -273,6 +290,7 @@ class IncidentView(FramedScreen):
         self.query_one("#view-closure-row").display = False
         self.query_one("#view-safeguarding-row").display = False
         self.query_one("#view-referrals-row").display = False
+        self.query_one("#view-crime-row").display = False
         self.load_detail()
         self.set_interval(AGE_REFRESH_SECONDS, self._show_age)
 
@@ -315,6 +333,18 @@ class IncidentView(FramedScreen):
             failed=self.StepFailed,
         )
 
+    def load_crimes(self, incident_id: int) -> None:
+        from controlroom.services import crimes
+
+        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
+        self.run_service(
+            lambda: crimes.incident_crimes(uow_factory(), actor, incident_id, clock()),
+            lambda found: self.CrimesLoaded(incident_id, found),
+            doing="read the incident's crimes",
+            group="incident-crimes",
+            failed=self.StepFailed,
+        )
+
     def step_referral(self, referral_id: int, step: str, words: str) -> None:
         from controlroom.services import referrals
 
@@ -351,6 +381,11 @@ class IncidentView(FramedScreen):
     def safeguarding_loaded(self, message: SafeguardingLoaded) -> None:
         if self.detail is not None and message.incident_id == self.detail.id:
             self.show_safeguarding(message.status)
+
+    @on(CrimesLoaded)
+    def crimes_loaded(self, message: CrimesLoaded) -> None:
+        if self.detail is not None and message.incident_id == self.detail.id:
+            self.show_crimes(message.crimes)
 
     @on(ReferralStepped)
     def referral_stepped(self, message: ReferralStepped) -> None:
@@ -440,6 +475,50 @@ class IncidentView(FramedScreen):
         self._show_closure(detail)
         self.query_one(IncidentLog).show_entries(detail.log)
         self.load_safeguarding(detail.id)
+        self.load_crimes(detail.id)
+
+    def show_crimes(self, found) -> None:
+        """Show an `IncidentCrimes`: the NCRS clock in words, and each crime recorded."""
+        self.crimes = found
+        lines: list[Content] = []
+        clock = found.clock
+        if clock is not None:
+            line = Content("NCRS 24h: ").stylize("bold") + Content(clock.words)
+            if clock.breached:
+                line = line.stylize("bold reverse")
+            lines.append(line)
+        zone = self.app.zone
+        for crime in found.crimes:
+            head = record_content(
+                f"{crime.reference} {crime.offence_code} {crime.offence_name}", style="bold"
+            )
+            if crime.state != "recorded":
+                head += Content(f" — {crime.state.replace('_', ' ').upper()}").stylize("bold")
+            lines.append(head)
+            victim = crime.victim or "no victim (offence against the state)"
+            lines.append(record_content(f"  victim: {victim}"))
+            if crime.suspects:
+                lines.append(record_content("  suspect: " + ", ".join(crime.suspects)))
+            outcome = f"  outcome {crime.outcome_words}"
+            if crime.outcome_date:
+                outcome += f" ({crime.outcome_date:%d/%m/%Y})"
+            if crime.outcome_awaiting is not None:
+                outcome += f" · {crime.outcome_awaiting} AWAITING SUPERVISOR"
+            lines.append(record_content(outcome))
+            lines.append(
+                record_content(
+                    f"  recorded {crime.recorded_at.astimezone(zone):{DATE_TIME_FORMAT}} "
+                    f"by {crime.recorded_by}"
+                )
+            )
+            for change in crime.reclassifications:
+                lines.append(record_content(f"  reclassified {change}"))
+        if clock is not None and clock.running:
+            lines.append(Content("  c records the crime; x closes it as no crime"))
+        row = self.query_one("#view-crime-row")
+        row.display = bool(lines)
+        if lines:
+            self._set("view-crime", Content("\n").join(lines))
 
     def show_safeguarding(self, status) -> None:
         """Show a `SafeguardingStatus`: DASH, the rules in force, overrides, referrals."""
@@ -701,6 +780,16 @@ class IncidentView(FramedScreen):
             return
         self._open(SignOffDialog(detail, self.show_detail))
 
+    def action_record_crime(self) -> None:
+        if not (detail := self._ready(open_only=False)):
+            return
+        if self.crimes is None or self.crimes.incident_id != detail.id:
+            self._say("The incident's crimes are still being read: try c again.")
+            return
+        from controlroom.screens.crime.record import RecordCrimeDialog
+
+        self._open(RecordCrimeDialog(detail, self.crimes, self.show_detail))
+
     def action_who_looked(self) -> None:
         from controlroom.screens.audit_trail import AuditTrailScreen
 
@@ -755,6 +844,13 @@ class IncidentView(FramedScreen):
     def _changed(self, result) -> None:
         """A dialog closed: `result` is the changed incident, a new log entry, or None."""
         if result is None or self.detail is None:
+            return
+        if hasattr(result, "crimes"):  # IncidentCrimes: a crime recorded or changed
+            self.show_crimes(result)
+            self._say_after_read = "Crime recorded: " + ", ".join(
+                f"{c.reference} {c.offence_code}" for c in result.crimes[-3:]
+            )
+            self.load_detail()  # its log has the new line
             return
         if hasattr(result, "version"):  # an IncidentDetail
             self.show_detail(result)

@@ -1,0 +1,101 @@
+"""Pilot, by keys at 80x24: a crime recorded from an incident (c, the offence by code or
+words, the victims ticked, ctrl+s), the NCRS clock on the incident, and the
+crime-recording queue (F8) ordered by time left with the breach in words."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from controlroom.domain.grades import DEFAULT_GRADES
+from controlroom.domain.roles import Role
+from controlroom.screens.crime.queue import CrimeRecordingQueue
+from controlroom.screens.crime.record import RecordCrimeDialog
+from controlroom.screens.incident.view import IncidentView
+from controlroom.services import crimes, incidents
+from tests.apps import build_app, screen_text, settle
+from tests.databases import SEED_ANCHOR
+from tests.factories import add_person, staff_actor
+
+GRADES = tuple(g.code for g in DEFAULT_GRADES)
+
+
+def _possible_crime(database, actor, *, age: timedelta, persons=()) -> tuple[int, str]:
+    saved = incidents.save_new_incident(
+        database.uow(),
+        actor,
+        incidents.NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="ASLTI",
+            location_text="1 Test Street",
+            possible_crime=True,
+            persons=tuple(persons),
+        ),
+        SEED_ANCHOR - age,
+        GRADES,
+    )
+    return saved.id, saved.reference
+
+
+async def test_a_crime_is_recorded_from_an_incident_by_keys(database, tmp_path):
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    ann, bob = add_person(database, "Ann", "Keys"), add_person(database, "Bob", "Keys")
+    incident_id, reference = _possible_crime(
+        database, handler, age=timedelta(hours=3), persons=((ann, "victim"), (bob, "victim"))
+    )
+    app = build_app(database, tmp_path, username=handler.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_incident(reference)
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, IncidentView)
+        assert view.crimes is not None and view.crimes.clock.words == "21h 00m left of 24h"
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordCrimeDialog)
+        text = screen_text(app)
+        assert "NCRS clock: 21h 00m left of 24h" in text and "[x] Ann Keys" in text
+        # A code (or words) finds the offence; Enter picks the highlighted one.
+        await pilot.press(*"8n", "enter")
+        await settle(pilot)
+        assert app.screen.offence_code == "8N"
+        # Enter moved on to Ann's box; Tab to Bob's, Space unticks him, then record.
+        await pilot.press("tab", "space", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is view
+        found = crimes.incident_crimes(database.uow(), handler, incident_id, SEED_ANCHOR)
+        assert [(c.offence_code, c.victim) for c in found.crimes] == [("8N", "Ann Keys")]
+        assert view.crimes.clock.stopped_at == SEED_ANCHOR
+        text = screen_text(app)
+        assert "Crime recorded: CRM-" in text and "stopped after 3h 00m, within 24h" in text
+        # Ann's crime is there: c again offers only Bob, and an unknown code is refused.
+        await pilot.press("c")
+        await settle(pilot)
+        assert "has a crime already" in screen_text(app)
+        await pilot.press(*"zz9", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordCrimeDialog)
+        assert "no offence matches that" in screen_text(app)
+
+
+async def test_the_recording_queue_puts_the_breach_first(database, tmp_path):
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    _, fresh = _possible_crime(database, handler, age=timedelta(hours=2))
+    _, late = _possible_crime(database, handler, age=timedelta(hours=30))
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, CrimeRecordingQueue)
+        assert [line.reference for line in queue.queue.lines] == [late, fresh]
+        text = screen_text(app)
+        assert "2 running · 1 BREACHED (24h passed, no crime)" in text
+        assert "! BREACHED 6h 00m" in text and "22h 00m" in text
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView) and app.screen.reference == late
+        assert "NCRS 24h: ! BREACHED by 6h 00m" in screen_text(app)
