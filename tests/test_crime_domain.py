@@ -135,3 +135,12 @@ def test_the_offence_classes_are_coded_and_published_under_an_open_data_type():
     assert len(codes) == len(set(codes)) and "8N" in codes
     assert next(r for r in rows if r["code"] == "8N")["name"] == "Assault with injury"
     assert {row["open_data_type"] for row in rows} <= set(CRIME_TYPES)
+
+
+def test_the_clock_counts_in_hours_up_to_two_days():
+    assert rules.read_clock(REPORT, None, REPORT).words == "24h 00m left of 24h"
+    late = rules.read_clock(REPORT, None, REPORT + timedelta(hours=54))
+    assert late.words.startswith("! BREACHED by 30h 00m")
+    assert rules.read_clock(REPORT, None, REPORT + timedelta(days=12)).words.startswith(
+        "! BREACHED by 11d 0h"
+    )

@@ -26,8 +26,9 @@ async def open_crime_queue(pilot):
     await pilot.press("f8")
     await until(
         pilot,
-        lambda: isinstance(pilot.app.screen, CrimeRecordingQueue)
-        and pilot.app.screen.queue is not None,
+        lambda: (
+            isinstance(pilot.app.screen, CrimeRecordingQueue) and pilot.app.screen.queue is not None
+        ),
     )
     await settle(pilot)
 

@@ -94,11 +94,12 @@ def crime_reference(year: int, number: int) -> str:
 
 
 def _span(delta: timedelta) -> str:
+    """45m, 23h 05m, 30h 00m, 9d 4h: hours up to two days (the clock counts in hours)."""
     minutes = max(0, int(delta.total_seconds() // 60))
-    days, minutes = divmod(minutes, 60 * 24)
+    days, rest = divmod(minutes, 60 * 24)
+    if days >= 2:
+        return f"{days}d {rest // 60}h"
     hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days}d {hours}h"
     if hours:
         return f"{hours}h {minutes:02d}m"
     return f"{minutes}m"

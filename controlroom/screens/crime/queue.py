@@ -41,10 +41,10 @@ COLUMNS = (
 
 
 def clock_cell(clock: ClockReading) -> Text:
-    """The time left, or "! BREACHED 6h 05m" (words and a mark, bold: any colours)."""
+    """The time left, or "!BREACHED 6h 05m" (words and a mark, bold: any colours)."""
     words = clock.words
     if clock.breached:
-        return Text("! BREACHED " + words.split("by ", 1)[1].split(" —")[0], style="bold reverse")
+        return Text("!BREACHED " + words.split("by ", 1)[1].split(" —")[0], style="bold reverse")
     return Text(words.split(" left")[0] + (" !due" if clock.due_soon else ""), end="")
 
 

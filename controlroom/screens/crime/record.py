@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from controlroom.services.incidents import IncidentDetail
 
 MATCHES_SHOWN = 5
+# Keys typed ahead ("c", "8n", Enter in one read over a slow link) wait for the offence
+# classes to be read, so Enter picks from them; at most this long.
+OFFENCES_WAIT_SECONDS = 2.0
 
 
 class RecordCrimeDialog(IncidentChangeDialog):
@@ -59,6 +62,7 @@ class RecordCrimeDialog(IncidentChangeDialog):
         self.offences: list[OffenceOption] = []
         self.matches: list[OffenceOption] = []
         self.offence_code: str | None = None
+        self._offences_read = False
 
     def compose_fields(self) -> ComposeResult:
         clock = self.crimes.clock
@@ -98,6 +102,16 @@ class RecordCrimeDialog(IncidentChangeDialog):
     def on_mount(self) -> None:
         self.focus_now(self.query_one("#offence"))
         self.load_offences()
+        self.set_timer(OFFENCES_WAIT_SECONDS, self._offences_waited)
+
+    def _take_keys(self) -> None:
+        if self._offences_read:
+            super()._take_keys()
+
+    def _offences_waited(self) -> None:
+        self._offences_read = True
+        if not self.keys_ready:
+            super()._take_keys()
 
     def load_offences(self) -> None:
         from controlroom.services import crimes
@@ -115,6 +129,7 @@ class RecordCrimeDialog(IncidentChangeDialog):
     def offences_failed(self, message: OffencesFailed) -> None:
         message.stop()
         self._refused("offence_code", message.failure.sentence)
+        self._offences_waited()
 
     @on(OffencesLoaded)
     def offences_loaded(self, message: OffencesLoaded) -> None:
@@ -122,6 +137,7 @@ class RecordCrimeDialog(IncidentChangeDialog):
         text = self.query_one("#offence", Input).value
         if text and self.offence_code is None:
             self._show_matches(text)
+        self._offences_waited()
 
     # --- the offence lookup -------------------------------------------------------------
 

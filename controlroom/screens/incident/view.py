@@ -266,13 +266,14 @@ class IncidentView(FramedScreen):
                 for label, widget_id in (
                     ("Opened", "view-opened"),
                     ("Type", "view-type"),
+                    # NCRS: the clock high on the page, so a breach is seen at once.
+                    ("Crime", "view-crime"),
                     ("Location", "view-location"),
                     ("History", "view-history"),
                     ("Caller", "view-caller"),
                     ("Persons", "view-persons"),
                     ("THRIVE", "view-thrive"),
                     ("Flags", "view-flags"),
-                    ("Crime", "view-crime"),
                     ("Narrative", "view-narrative"),
                     ("Safeguard", "view-safeguarding"),
                     ("Referrals", "view-referrals"),
@@ -514,7 +515,13 @@ class IncidentView(FramedScreen):
             for change in crime.reclassifications:
                 lines.append(record_content(f"  reclassified {change}"))
         if clock is not None and clock.running:
-            lines.append(Content("  c records the crime; x closes it as no crime"))
+            closed = self.detail is not None and self.detail.status == "closed"
+            lines.append(
+                Content(
+                    "  c records the crime"
+                    + ("; a no-crime closure needs sign-off (v)" if closed else "; x: no crime")
+                )
+            )
         row = self.query_one("#view-crime-row")
         row.display = bool(lines)
         if lines:
