@@ -119,3 +119,98 @@ async def test_a_crime_typed_in_one_burst_is_recorded(database, tmp_path):
         assert isinstance(app.screen, IncidentView)
     found = crimes.incident_crimes(database.uow(), handler, incident_id, SEED_ANCHOR)
     assert [(c.offence_code, c.victim) for c in found.crimes] == [("46", "Dan Burst")]
+
+
+def _recorded(database, handler, *, domestic=False) -> tuple[int, str, str]:
+    victim = add_person(database, "Gail", "Outcome")
+    saved = incidents.save_new_incident(
+        database.uow(),
+        handler,
+        incidents.NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="DOMV" if domestic else "ASLTI",
+            location_text="1 Test Street",
+            possible_crime=True,
+            domestic=domestic,
+            persons=((victim, "victim"),),
+        ),
+        SEED_ANCHOR - timedelta(days=3),
+        GRADES,
+    )
+    crime = crimes.record_crimes(
+        database.uow(),
+        handler,
+        saved.id,
+        SEED_ANCHOR - timedelta(days=3),
+        offence_code="105A",
+        victim_ids=(victim,),
+    ).crimes[0]
+    return saved.id, saved.reference, crime.reference
+
+
+async def test_outcome_16_on_domestic_abuse_is_given_then_approved_by_keys(database, tmp_path):
+    from controlroom.screens.crime.outcome import OutcomeDialog
+
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    incident_id, reference, crime_ref = _recorded(database, handler, domestic=True)
+    dispatcher = staff_actor(database, Role.DISPATCHER)
+    app = build_app(database, tmp_path, username=dispatcher.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_incident(reference)
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, OutcomeDialog)
+        await pilot.press("1", "6")
+        await settle(pilot)
+        assert "domestic abuse: a supervisor approves it" in screen_text(app)
+        # No victim's decision yet: refused at that field, the typing kept.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "needs the victim's decision" in screen_text(app)
+        await pilot.press(*"Does not support a prosecution.", "tab")
+        await pilot.press(*"25/11/2026", "tab", *"PC 4521 Example", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView)
+        text = screen_text(app)
+        assert "outcome 0 No outcome yet" in text and "outcome 16 AWAITS A SUPERVISOR" in text
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_incident(reference)
+        await settle(pilot)
+        await pilot.press("o", "ctrl+a")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView)
+    found = crimes.incident_crimes(database.uow(), supervisor, incident_id, SEED_ANCHOR)
+    assert (found.crimes[0].reference, found.crimes[0].outcome_code) == (crime_ref, 16)
+
+
+async def test_a_crime_is_reclassified_and_its_cancellation_decided_by_keys(database, tmp_path):
+    from controlroom.screens.crime.change import CrimeChangeDialog
+
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    incident_id, reference, _ = _recorded(database, handler)
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_incident(reference)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, CrimeChangeDialog)
+        await pilot.press(*"8n", "enter", *"Injury seen at hospital.", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView)
+        assert "reclassified 105A -> 8N: Injury seen at hospital." in screen_text(app)
+        await pilot.press("e", "tab", *"Victim withdrew: it was an accident.", "ctrl+d")
+        await settle(pilot)
+        assert "CANCELLATION REQUESTED" in screen_text(app)
+        await pilot.press("e", "ctrl+y")
+        await settle(pilot)
+        assert "CANCELLED" in screen_text(app)
+    state = crimes.incident_crimes(database.uow(), supervisor, incident_id, SEED_ANCHOR)
+    assert [(c.offence_code, c.state) for c in state.crimes] == [("8N", "cancelled")]

@@ -262,3 +262,14 @@ def outcome_problems(
         if not (victim_decision_by or "").strip():
             problems["victim_decision_by"] = f"outcome {code}: who took the victim's decision"
     return problems
+
+
+def parse_day(text: str | None) -> date | None:
+    """A date as typed: 30/11/2026, 30/11/26, 30-11-2026 or 2026-11-30; None if not one."""
+    cleaned = (text or "").strip().replace("-", "/").replace(".", "/")
+    for pattern in ("%d/%m/%Y", "%d/%m/%y", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(cleaned, pattern).date()
+        except ValueError:
+            continue
+    return None

@@ -193,6 +193,22 @@ class IncidentView(FramedScreen):
             tooltip="Record a crime from this incident (one per victim)",
         ),
         Binding(
+            "o",
+            "crime_outcome",
+            "Outcome",
+            id="view.crime_outcome",
+            tooltip="Give a crime its outcome (0-22); supervisors approve one waiting",
+            show=False,
+        ),
+        Binding(
+            "e",
+            "change_crime",
+            "Reclassify",
+            id="view.change_crime",
+            tooltip="Reclassify a crime, or ask for (supervisors: decide) its cancellation",
+            show=False,
+        ),
+        Binding(
             "v",
             "sign_off",
             "Sign off",
@@ -503,9 +519,13 @@ class IncidentView(FramedScreen):
             outcome = f"  outcome {crime.outcome_words}"
             if crime.outcome_date:
                 outcome += f" ({crime.outcome_date:%d/%m/%Y})"
-            if crime.outcome_awaiting is not None:
-                outcome += f" · {crime.outcome_awaiting} AWAITING SUPERVISOR"
             lines.append(record_content(outcome))
+            if crime.outcome_awaiting is not None:
+                lines.append(
+                    Content(
+                        f"  ! outcome {crime.outcome_awaiting} AWAITS A SUPERVISOR (o, ctrl+a)"
+                    ).stylize("bold")
+                )
             lines.append(
                 record_content(
                     f"  recorded {crime.recorded_at.astimezone(zone):{DATE_TIME_FORMAT}} "
@@ -797,6 +817,32 @@ class IncidentView(FramedScreen):
 
         self._open(RecordCrimeDialog(detail, self.crimes, self.show_detail))
 
+    def _crimes_ready(self):
+        detail = self._ready(open_only=False)
+        if not detail:
+            return None
+        if self.crimes is None or self.crimes.incident_id != detail.id:
+            self._say("The incident's crimes are still being read: try again.")
+            return None
+        if not self.crimes.crimes:
+            self._say(f"No crime is recorded from {detail.reference} yet: c records one.")
+            return None
+        return detail
+
+    def action_crime_outcome(self) -> None:
+        if detail := self._crimes_ready():
+            from controlroom.screens.crime.outcome import OutcomeDialog
+
+            assert self.crimes is not None
+            self._open(OutcomeDialog(detail, self.crimes, self.show_detail))
+
+    def action_change_crime(self) -> None:
+        if detail := self._crimes_ready():
+            from controlroom.screens.crime.change import CrimeChangeDialog
+
+            assert self.crimes is not None
+            self._open(CrimeChangeDialog(detail, self.crimes, self.show_detail))
+
     def action_who_looked(self) -> None:
         from controlroom.screens.audit_trail import AuditTrailScreen
 
@@ -845,6 +891,21 @@ class IncidentView(FramedScreen):
         self._context_for = None  # read the location's history again too
         self.load_detail()
 
+    def _crime_words(self, found) -> str:
+        """What a crime dialog did, in a line: the crimes that are new or changed."""
+        before = {c.id: c for c in (self.crimes.crimes if self.crimes else ())}
+        changed = [c for c in found.crimes if before.get(c.id) != c]
+        if changed and all(c.id not in before for c in changed):
+            return "Crime recorded: " + ", ".join(
+                f"{c.reference} {c.offence_code}" for c in changed
+            )
+        return "Crime updated: " + ", ".join(
+            f"{c.reference} {c.offence_code} {c.state.replace('_', ' ')} · outcome "
+            f"{c.outcome_code}"
+            + (f" ({c.outcome_awaiting} awaiting)" if c.outcome_awaiting else "")
+            for c in changed
+        )
+
     def action_jump_log(self) -> None:
         self.query_one("#view-body", VerticalScroll).scroll_end(animate=False)
 
@@ -853,10 +914,8 @@ class IncidentView(FramedScreen):
         if result is None or self.detail is None:
             return
         if hasattr(result, "crimes"):  # IncidentCrimes: a crime recorded or changed
+            self._say_after_read = self._crime_words(result)
             self.show_crimes(result)
-            self._say_after_read = "Crime recorded: " + ", ".join(
-                f"{c.reference} {c.offence_code}" for c in result.crimes[-3:]
-            )
             self.load_detail()  # its log has the new line
             return
         if hasattr(result, "version"):  # an IncidentDetail
