@@ -107,6 +107,60 @@ class CrimeRepository:
         )
         return int(highest.removeprefix(prefix)) + 1 if highest else 1
 
+    # --- crime data integrity --------------------------------------------------------------
+
+    def crime_related(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[int, str, datetime, str, datetime | None]]:
+        """The crime-related incidents reported in [start, end): those whose flag, opening
+        type or closing type says possible crime, less those whose no-crime decision a
+        supervisor signed off with no crime recorded: (id, reference, opened_at, the
+        opening operator's station, when a crime was first recorded — the first crime
+        record, or the closing for an incident closed with a crime reference)."""
+        opening = aliased(IncidentType)
+        closing = aliased(IncidentType)
+        opener = aliased(Staff)
+        first = (
+            select(Crime.incident_id, func.min(Crime.recorded_at).label("first_at"))
+            .group_by(Crime.incident_id)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(
+                Incident.id,
+                Incident.reference,
+                Incident.opened_at,
+                opener.station,
+                first.c.first_at,
+                Incident.crime_reference,
+                Incident.closed_at,
+                Incident.signoff_state,
+            )
+            .join(opening, opening.code == Incident.opening_type_code)
+            .outerjoin(closing, closing.code == Incident.closing_type_code)
+            .join(opener, opener.id == Incident.opened_by_id)
+            .outerjoin(first, first.c.incident_id == Incident.id)
+            .where(
+                Incident.opened_at >= start,
+                Incident.opened_at < end,
+                (Incident.possible_crime.is_(True))
+                | (opening.possible_crime.is_(True))
+                | (closing.possible_crime.is_(True)),
+            )
+            .order_by(Incident.opened_at, Incident.id)
+        )
+        found = []
+        for iid, ref, opened, station, first_at, crime_ref, closed_at, signoff in rows:
+            if first_at is not None and first_at.tzinfo is None:  # SQLite's MIN is text
+                first_at = first_at.replace(tzinfo=opened.tzinfo)
+            recorded = first_at
+            if crime_ref and closed_at is not None:
+                recorded = min(recorded, closed_at) if recorded else closed_at
+            if recorded is None and signoff == "approved":
+                continue  # a signed-off no-crime decision: not a crime
+            found.append((iid, ref, opened, station or NO_STATION, recorded))
+        return found
+
     # --- the NCRS clock -------------------------------------------------------------------
 
     def _running(self):

@@ -273,3 +273,39 @@ def parse_day(text: str | None) -> date | None:
         except ValueError:
             continue
     return None
+
+
+# --- crime data integrity (the inspectorate's measure) -----------------------------------------
+
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityCount:
+    """Of `total` crime-related incidents, how many had a crime recorded within 24 h and
+    within 7 days of the report."""
+
+    total: int
+    within_24h: int
+    within_7d: int
+
+    @property
+    def rate_24h(self) -> float | None:
+        return self.within_24h / self.total if self.total else None
+
+    @property
+    def rate_7d(self) -> float | None:
+        return self.within_7d / self.total if self.total else None
+
+    @property
+    def unrecorded(self) -> int:
+        return self.total - self.within_24h
+
+
+def recorded_within(opened_at: datetime, recorded_at: datetime | None, limit: timedelta) -> bool:
+    return recorded_at is not None and recorded_at - opened_at <= limit
+
+
+def rate_words(rate: float | None) -> str:
+    """77.7% (one decimal place, as the inspectorate publishes it), or "—" with none."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"
