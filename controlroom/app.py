@@ -181,6 +181,14 @@ class ControlRoomApp(App[int]):
             show=False,
         ),
         Binding(
+            "f9",
+            "crime_integrity",
+            "Crime data integrity",
+            id="app.crime_integrity",
+            tooltip="Analysts, supervisors: the share of crimes recorded within 24h, by month",
+            show=False,
+        ),
+        Binding(
             "ctrl+o",
             "open_by_reference",
             "Open by reference",
@@ -743,6 +751,11 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.crime.queue import CrimeRecordingQueue
 
         self._open_task("crime", CrimeRecordingQueue)
+
+    def action_crime_integrity(self) -> None:
+        from controlroom.screens.crime.integrity import CrimeIntegrity
+
+        self._open_task("integrity", CrimeIntegrity)
 
     def action_intelligence(self) -> None:
         from controlroom.screens.intelligence.search import IntelligenceSearch

@@ -58,6 +58,11 @@ class ControlRoomCommands(Provider):
                 app.action_crime_queue,
             ),
             (
+                "Crime data integrity",
+                "Analysts, supervisors: crimes recorded within 24h, by month and station: F9",
+                app.action_crime_integrity,
+            ),
+            (
                 "Command view",
                 "Supervisors: queues, DASH, referrals, overrides: F6",
                 app.action_command_view,

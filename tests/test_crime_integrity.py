@@ -59,3 +59,37 @@ def test_call_handlers_may_not_see_the_measure(database):
     handler = staff_actor(database, Role.CALL_HANDLER)
     with pytest.raises(PermissionDenied):
         crimes.crime_data_integrity(database.uow(), handler, date(2026, 11, 1), NOW)
+
+
+async def test_the_integrity_screen_reads_the_rate_and_lists_the_unrecorded_by_keys(
+    database, tmp_path
+):
+    from controlroom.screens.crime.integrity import CrimeIntegrity
+    from controlroom.screens.incident.view import IncidentView
+    from tests.apps import build_app, screen_text, settle
+
+    missed = seed_integrity_month(database, month_start=MONTH)
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CrimeIntegrity)
+        text = screen_text(app)
+        assert "77.7% recorded within 24h (777 of 1,000) · 82.7% within 7 days" in text
+        assert "! 223 not recorded within 24h — u lists them" in text
+        await pilot.press("u")
+        await settle(pilot)
+        # The first 50 of the month had their crime recorded 3 days late.
+        assert missed[0] in screen_text(app) and "after 3d 0h" in screen_text(app)
+        assert screen.query_one("#integrity-table").row_count == 223
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView) and app.screen.reference == missed[1]
+        await pilot.press("escape", "p")
+        await settle(pilot)
+        assert "October 2026" in screen_text(app) and "No crime-related incident" in screen_text(
+            app
+        )

@@ -77,3 +77,24 @@ def test_record_a_crime_dialog(snap_compare, database, tmp_path):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=record)
+
+
+def test_crime_data_integrity(snap_compare, database, tmp_path):
+    from datetime import UTC, datetime
+
+    from controlroom.screens.crime.integrity import CrimeIntegrity
+    from tests.factories import seed_integrity_month
+
+    seed_integrity_month(database, month_start=datetime(2026, 11, 1, tzinfo=UTC))
+    app = build_app(database, tmp_path, username=staff_actor(database, Role.ANALYST).username)
+
+    async def open_integrity(pilot):
+        await settle(pilot)
+        await pilot.press("f9")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, CrimeIntegrity) and app.screen.report is not None,
+        )
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_integrity)
