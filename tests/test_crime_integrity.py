@@ -93,3 +93,58 @@ async def test_the_integrity_screen_reads_the_rate_and_lists_the_unrecorded_by_k
         assert "October 2026" in screen_text(app) and "No crime-related incident" in screen_text(
             app
         )
+
+
+def test_a_supervisor_draws_a_random_sample_once_and_records_each_check(database, supervisor):
+    seed_integrity_month(database, month_start=MONTH, incidents=60, unrecorded=13, late=0)
+    sample = crimes.audit_sample(database.uow(), supervisor, date(2026, 11, 5), NOW, size=20)
+    assert len(sample) == 20 and len({i.incident_id for i in sample}) == 20
+    assert all(i.reference.startswith("CR-INTEGRITY-") and i.finding is None for i in sample)
+    # Asked again, the same sample (not a new draw).
+    again = crimes.audit_sample(database.uow(), supervisor, date(2026, 11, 30), NOW, size=20)
+    assert [i.check_id for i in again] == [i.check_id for i in sample]
+    checked = crimes.record_check(
+        database.uow(),
+        supervisor,
+        sample[0].check_id,
+        NOW,
+        finding="crime_missed",
+        note="Assault admitted in the log; no crime recorded.",
+    )
+    assert (checked.finding, checked.checked_at) == ("crime_missed", NOW)
+    with pytest.raises(crimes.CrimeInputError):
+        crimes.record_check(database.uow(), supervisor, sample[1].check_id, NOW, finding="maybe")
+    analyst = staff_actor(database, Role.ANALYST)
+    with pytest.raises(PermissionDenied):
+        crimes.audit_sample(database.uow(), analyst, date(2026, 11, 1), NOW)
+
+
+async def test_a_supervisor_checks_the_audit_sample_by_keys(database, tmp_path):
+    from controlroom.screens.crime.audit_sample import AuditSample
+    from controlroom.screens.incident.view import IncidentView
+    from tests.apps import build_app, screen_text, settle
+
+    seed_integrity_month(database, month_start=MONTH, incidents=40, unrecorded=9, late=0)
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditSample) and len(screen.items) == 20
+        assert "0 of 20 checked" in screen_text(app)
+        await pilot.press("2", "down", "1")
+        await settle(pilot)
+        assert "2 of 20 checked · ! 1 crime(s) missed" in screen_text(app)
+        first = screen.items[0]
+        await pilot.press("up", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView) and app.screen.reference == first.reference
+        assert "Crime data integrity audit (November 2026): CRIME MISSED" in "\n".join(
+            e.text for e in app.screen.detail.log
+        )
+    items = crimes.audit_sample(database.uow(), supervisor, date(2026, 11, 1), NOW)
+    assert [i.finding for i in items[:3]] == ["crime_missed", "correct", None]

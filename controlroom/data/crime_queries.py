@@ -17,6 +17,7 @@ from controlroom.data.models import (
     CrimeSuspect,
     Incident,
     IncidentType,
+    IntegrityCheck,
     OffenceClass,
     Person,
     Staff,
@@ -204,3 +205,25 @@ class CrimeRepository:
             .order_by(station)
         )
         return [(name, int(n), int(d or 0), int(b or 0)) for name, n, d, b in rows]
+
+    # --- the integrity audit sample ---------------------------------------------------------
+
+    def sample(self, month) -> list[tuple[IntegrityCheck, str, datetime]]:
+        """The month's audit sample: (check, incident reference, reported), in the order
+        drawn."""
+        return [
+            (check, reference, opened)
+            for check, reference, opened in self.session.execute(
+                select(IntegrityCheck, Incident.reference, Incident.opened_at)
+                .join(Incident, Incident.id == IntegrityCheck.incident_id)
+                .where(IntegrityCheck.month == month)
+                .order_by(IntegrityCheck.id)
+            )
+        ]
+
+    def check(self, check_id: int, *, for_update: bool = False) -> IntegrityCheck | None:
+        if for_update:
+            return self.session.scalars(
+                select(IntegrityCheck).where(IntegrityCheck.id == check_id).with_for_update()
+            ).first()
+        return self.session.get(IntegrityCheck, check_id)

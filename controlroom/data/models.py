@@ -666,6 +666,30 @@ class CrimeOutcome(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class IntegrityCheck(Base):
+    """One crime-related incident drawn at random into a month's crime data integrity
+    audit sample, and the supervisor's check of it (finding NULL until checked)."""
+
+    __tablename__ = "integrity_check"
+    __table_args__ = (
+        UniqueConstraint("month", "incident_id", name="integrity_check_month_incident"),
+        CheckConstraint(
+            "finding IS NULL OR finding IN ('correct', 'crime_missed', 'misclassified')",
+            name="finding",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date, index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
+    drawn_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    drawn_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    finding: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
 # --- intelligence ----------------------------------------------------------------------
 
 

@@ -309,3 +309,22 @@ def recorded_within(opened_at: datetime, recorded_at: datetime | None, limit: ti
 def rate_words(rate: float | None) -> str:
     """77.7% (one decimal place, as the inspectorate publishes it), or "—" with none."""
     return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+class Finding(StrEnum):
+    """A supervisor's finding on one incident of an integrity audit sample."""
+
+    CORRECT = "correct"  # the recording decision was right
+    CRIME_MISSED = "crime_missed"  # a crime should have been recorded and was not
+    MISCLASSIFIED = "misclassified"  # recorded, but as the wrong offence
+
+    @property
+    def label(self) -> str:
+        return {
+            Finding.CORRECT: "correct",
+            Finding.CRIME_MISSED: "CRIME MISSED",
+            Finding.MISCLASSIFIED: "MISCLASSIFIED",
+        }[self]
+
+
+SAMPLE_SIZE = 20

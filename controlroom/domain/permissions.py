@@ -81,6 +81,7 @@ class Action(StrEnum):
     CRIME_RECORD = "crime.record"
     CRIME_UPDATE = "crime.update"
     CRIME_DECIDE = "crime.decide"
+    CRIME_AUDIT = "crime.audit"
     STATISTICS_VIEW = "statistics.view"
     EXPORT_ANONYMISED = "export.anonymised"
     EXPORT_RECORDS = "export.records"
@@ -125,6 +126,7 @@ _WORDING: dict[Action, str] = {
     Action.CRIME_RECORD: "record crimes",
     Action.CRIME_UPDATE: "reclassify a crime, ask for its cancellation or give its outcome",
     Action.CRIME_DECIDE: "cancel a crime or approve its outcome",
+    Action.CRIME_AUDIT: "draw or check a crime data integrity audit sample",
     Action.STATISTICS_VIEW: "see statistics",
     Action.EXPORT_ANONYMISED: "export anonymised data",
     Action.EXPORT_RECORDS: "export identifiable records",
@@ -186,6 +188,7 @@ _TABLE: dict[Action, tuple[str, ...]] = {
     Action.CRIME_RECORD: ("A", "A", "A", "-", "-", "-"),
     Action.CRIME_UPDATE: ("-", "A", "A", "-", "-", "-"),
     Action.CRIME_DECIDE: ("-", "-", "A", "-", "-", "-"),
+    Action.CRIME_AUDIT: ("-", "-", "A", "-", "-", "-"),
     Action.STATISTICS_VIEW: ("-", "-", "A", "-", "A", "-"),
     Action.EXPORT_ANONYMISED: ("-", "-", "A", "-", "A", "-"),
     # Identifiable records out of a production database; the justification it needs

@@ -892,3 +892,123 @@ def crime_data_integrity(uow: UnitOfWork, actor: Actor, month: date, now: dateti
         )
         uow.commit()
         return report
+
+
+# --- the integrity audit sample --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SampleItem:
+    check_id: int
+    incident_id: int
+    reference: str
+    reported_at: datetime
+    finding: str | None
+    checked_at: datetime | None
+
+
+def _sample_items(uow: UnitOfWork, month: date) -> tuple[SampleItem, ...]:
+    return tuple(
+        SampleItem(
+            check_id=check.id,
+            incident_id=check.incident_id,
+            reference=reference,
+            reported_at=opened,
+            finding=check.finding,
+            checked_at=check.checked_at,
+        )
+        for check, reference, opened in uow.crimes.sample(month)
+    )
+
+
+def audit_sample(
+    uow: UnitOfWork, actor: Actor, month: date, now: datetime, *, size: int = rules.SAMPLE_SIZE
+) -> tuple[SampleItem, ...]:
+    """The month's audit sample for a supervisor to check: drawn at random (`size`
+    crime-related incidents of the month) the first time it is asked for, the same
+    sample afterwards. Audited as `crime.audit_sample`."""
+    import random
+
+    from controlroom.data.models import IntegrityCheck
+    from controlroom.domain.open_data import next_month
+
+    now = _aware(now)
+    staff_id = _staff_id(actor)
+    first = month.replace(day=1)
+    with uow:
+        access.require(uow, actor, Action.CRIME_AUDIT, "crime_integrity", f"{first:%Y-%m}")
+        items = _sample_items(uow, first)
+        drawn = 0
+        if not items:
+            related = uow.crimes.crime_related(_month_start(first), _month_start(next_month(first)))
+            # A fair draw nobody can steer: the system's random source.
+            chosen = random.SystemRandom().sample(related, min(size, len(related)))
+            for iid, *_ in sorted(chosen, key=lambda row: row[2]):
+                uow.crimes.add(
+                    IntegrityCheck(month=first, incident_id=iid, drawn_at=now, drawn_by_id=staff_id)
+                )
+            uow.flush()
+            items = _sample_items(uow, first)
+            drawn = len(items)
+        audit.record(
+            uow,
+            actor,
+            "crime.audit_sample",
+            "crime_integrity",
+            f"{first:%Y-%m}",
+            detail=f"{drawn} drawn" if drawn else f"{len(items)} shown",
+        )
+        uow.commit()
+        return items
+
+
+def record_check(
+    uow: UnitOfWork,
+    actor: Actor,
+    check_id: int,
+    now: datetime,
+    *,
+    finding: str,
+    note: str | None = None,
+) -> SampleItem:
+    """A supervisor's finding on one incident of an audit sample (audited, logged on the
+    incident). A check may be recorded again: the newest finding stands, each is audited."""
+    now = _aware(now)
+    _staff_id(actor)
+    try:
+        found = rules.Finding(finding)
+    except ValueError:
+        raise CrimeInputError("finding", "correct, crime missed or misclassified") from None
+    words = fields.optional_text(
+        note, "note", "note", limit=rules.REASON_LIMIT, error=CrimeInputError, multiline=True
+    )
+    with uow:
+        access.require(uow, actor, Action.CRIME_AUDIT, "integrity_check", check_id)
+        check = uow.crimes.check(check_id, for_update=True)
+        if check is None:
+            raise CrimeNotFound(f"no audit sample item {check_id}")
+        check.finding = found.value
+        check.note = words
+        check.checked_at = now
+        check.checked_by_id = actor.staff_id
+        incident_log.append(
+            uow,
+            actor,
+            check.incident_id,
+            LogKind.CRIME,
+            f"Crime data integrity audit ({check.month:%B %Y}): {found.label}"
+            + (f" — {words}" if words else ""),
+            now,
+        )
+        uow.flush()
+        item = next(i for i in _sample_items(uow, check.month) if i.check_id == check.id)
+        audit.record(
+            uow,
+            actor,
+            "crime.audit_check",
+            "incident",
+            check.incident_id,
+            detail=f"{check.month:%Y-%m}: {found.value}",
+        )
+        uow.commit()
+        return item

@@ -12,6 +12,8 @@ Create Date: 2026-12-07 02:00:00
 - `crime_suspect`, `crime_classification` (every classification, old -> new, with the
   reason) and `crime_outcome` (each outcome given, its date, the victim's decision for
   14 and 16, a supervisor's approval for 16 on domestic abuse);
+- `integrity_check`: the crime-related incidents drawn into a month's crime data
+  integrity audit sample, and each supervisor's check of one;
 - `incident.crime_clock_stopped_at`: when the NCRS 24-hour clock stopped, with an
   index for the crime-recording queue. Existing incidents are filled in: a possible
   crime already closed with a crime reference, or with a signed-off no-crime closure,
@@ -115,6 +117,24 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_crime_outcome_crime_id", "crime_outcome", ["crime_id"])
+    op.create_table(
+        "integrity_check",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), sa.ForeignKey("incident.id"), nullable=False),
+        sa.Column("drawn_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("drawn_by_id", sa.Integer(), sa.ForeignKey("staff.id"), nullable=False),
+        sa.Column("finding", sa.String(16), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("checked_by_id", sa.Integer(), sa.ForeignKey("staff.id"), nullable=True),
+        sa.UniqueConstraint("month", "incident_id", name="integrity_check_month_incident"),
+        sa.CheckConstraint(
+            "finding IS NULL OR finding IN ('correct', 'crime_missed', 'misclassified')",
+            name="finding",
+        ),
+    )
+    op.create_index("ix_integrity_check_month", "integrity_check", ["month"])
 
     op.add_column(
         "incident", sa.Column("crime_clock_stopped_at", sa.DateTime(timezone=True), nullable=True)
@@ -149,6 +169,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_integrity_check_month", table_name="integrity_check")
+    op.drop_table("integrity_check")
     for table in ("crime_outcome", "crime_classification", "crime_suspect"):
         op.drop_index(f"ix_{table}_crime_id", table_name=table)
         op.drop_table(table)

@@ -4,7 +4,9 @@ For one month (the current one first; p / n step back and on): of the crime-rela
 incidents reported in it, the share with a crime recorded within 24 hours (and within 7
 days), large, in words and figures; the twelve months to it as a sparkline and a line
 of rates; by station in a table. `u` turns the table to the incidents not recorded
-within 24 h (oldest first; Enter opens one), and back. For analysts and supervisors
+within 24 h (oldest first; Enter opens one), and back; `a` opens the month's audit
+sample for a supervisor to check (`screens/crime/audit_sample.py`). For analysts and
+supervisors
 (`statistics.view`): anyone else is told so and nothing is read.
 """
 
@@ -64,6 +66,7 @@ class CrimeIntegrity(FramedScreen[None]):
         Binding("p", "previous_month", "Prev month", id="integrity.previous"),
         Binding("n", "next_month", "Next month", id="integrity.next"),
         Binding("u", "toggle_unrecorded", "Unrecorded", id="integrity.unrecorded"),
+        Binding("a", "audit_sample", "Audit sample", id="integrity.sample"),
         Binding("enter", "open_highlighted", "Open", id="integrity.open", show=False),
         Binding("r", "reload", "Reload", id="integrity.reload", show=False),
     ]
@@ -135,6 +138,18 @@ class CrimeIntegrity(FramedScreen[None]):
             if following <= self.app.local_today():
                 self.month = following
                 self.reload()
+
+    def action_audit_sample(self) -> None:
+        if not (self.allowed and self.month is not None):
+            return
+        if not may(self.app.actor.role, Action.CRIME_AUDIT):
+            self.query_one("#integrity-title", Static).update(
+                Text("The audit sample is a supervisor's to draw and check.", style="bold")
+            )
+            return
+        from controlroom.screens.crime.audit_sample import AuditSample
+
+        self.app.push_screen(AuditSample(self.month))
 
     def action_toggle_unrecorded(self) -> None:
         if self.allowed and self.report is not None:
