@@ -189,6 +189,14 @@ class ControlRoomApp(App[int]):
             show=False,
         ),
         Binding(
+            "f12",
+            "crime_statistics",
+            "Crime statistics",
+            id="app.crime_statistics",
+            tooltip="Analysts, supervisors: recorded crime, outcomes, integrity, referrals",
+            show=False,
+        ),
+        Binding(
             "ctrl+o",
             "open_by_reference",
             "Open by reference",
@@ -756,6 +764,11 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.crime.integrity import CrimeIntegrity
 
         self._open_task("integrity", CrimeIntegrity)
+
+    def action_crime_statistics(self) -> None:
+        from controlroom.screens.crime.statistics import CrimeStatistics
+
+        self._open_task("statistics", CrimeStatistics)
 
     def action_intelligence(self) -> None:
         from controlroom.screens.intelligence.search import IntelligenceSearch

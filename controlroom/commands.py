@@ -63,6 +63,11 @@ class ControlRoomCommands(Provider):
                 app.action_crime_integrity,
             ),
             (
+                "Crime statistics",
+                "Analysts, supervisors: recorded crime, outcomes, integrity, referrals: F12",
+                app.action_crime_statistics,
+            ),
+            (
                 "Command view",
                 "Supervisors: queues, DASH, referrals, overrides: F6",
                 app.action_command_view,

@@ -98,3 +98,44 @@ def test_crime_data_integrity(snap_compare, database, tmp_path):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_integrity)
+
+
+def test_crime_statistics(snap_compare, database, supervisor, tmp_path):
+    from controlroom.screens.crime.statistics import CrimeStatistics
+    from tests.test_crime_statistics import seed_year
+
+    seed_year(database, supervisor)
+    app = build_app(database, tmp_path, username=staff_actor(database, Role.ANALYST).username)
+
+    async def open_statistics(pilot):
+        await settle(pilot)
+        await pilot.press("f12")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, CrimeStatistics) and app.screen.report is not None,
+        )
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_statistics)
+
+
+def test_crime_statistics_on_a_16_colour_linux_console(
+    snap_compare, database, supervisor, tmp_path
+):
+    from controlroom.screens.crime.statistics import CrimeStatistics
+    from tests.test_crime_statistics import seed_year
+
+    seed_year(database, supervisor)
+    analyst = staff_actor(database, Role.ANALYST).username
+    app = build_app(database, tmp_path, username=analyst, term="linux")
+
+    async def open_statistics(pilot):
+        await settle(pilot)
+        await pilot.press("f12")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, CrimeStatistics) and app.screen.report is not None,
+        )
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_statistics)

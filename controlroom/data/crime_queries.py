@@ -20,6 +20,7 @@ from controlroom.data.models import (
     IntegrityCheck,
     OffenceClass,
     Person,
+    Referral,
     Staff,
 )
 
@@ -227,3 +228,40 @@ class CrimeRepository:
                 select(IntegrityCheck).where(IntegrityCheck.id == check_id).with_for_update()
             ).first()
         return self.session.get(IntegrityCheck, check_id)
+
+    # --- statistics -------------------------------------------------------------------------
+
+    def crimes_recorded(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, str, str, int]]:
+        """Crimes recorded in [start, end), not cancelled: (recorded_at, offence code,
+        open-data type, outcome code)."""
+        return [
+            (recorded_at, code, open_type, outcome)
+            for recorded_at, code, open_type, outcome in self.session.execute(
+                select(
+                    Crime.recorded_at,
+                    Crime.offence_code,
+                    OffenceClass.open_data_type,
+                    Crime.outcome_code,
+                )
+                .join(OffenceClass, OffenceClass.code == Crime.offence_code)
+                .where(
+                    Crime.recorded_at >= start,
+                    Crime.recorded_at < end,
+                    Crime.state != "cancelled",
+                )
+            )
+        ]
+
+    def marac_referrals(self, start: datetime, end: datetime) -> list[datetime]:
+        """When each domestic-abuse (MARAC) referral made in [start, end) was made."""
+        return list(
+            self.session.scalars(
+                select(Referral.created_at).where(
+                    Referral.kind == "marac",
+                    Referral.created_at >= start,
+                    Referral.created_at < end,
+                )
+            )
+        )

@@ -1012,3 +1012,93 @@ def record_check(
         )
         uow.commit()
         return item
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsReport:
+    """Twelve months of crime statistics to `months[-1]` (local months, oldest first):
+    crimes recorded (not cancelled) per month, by open-data type and by Home Office
+    class; the outcomes of the year's crimes; the integrity rate; MARAC referrals."""
+
+    months: tuple[date, ...]
+    recorded: tuple[int, ...]
+    by_type: tuple[tuple[str, tuple[int, ...]], ...]  # the 14 open-data types, in order
+    by_class: tuple[tuple[str, tuple[int, ...]], ...]  # "8N Assault with injury", by code
+    outcomes: tuple[tuple[int, int], ...]  # (outcome code, crimes), most first
+    integrity: tuple[rules.IntegrityCount, ...]
+    marac_referrals: tuple[int, ...]
+    read_at: datetime
+
+
+def crime_statistics(uow: UnitOfWork, actor: Actor, month: date, now: datetime):
+    """The statistics of the twelve months to `month`, for analysts and supervisors
+    (audited as `statistics.view`)."""
+    from controlroom.domain.open_data import CRIME_TYPES, next_month
+
+    now = _aware(now)
+    last = month.replace(day=1)
+    months = [last]
+    for _ in range(TREND_MONTHS - 1):
+        months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
+    start, end = _month_start(months[0]), _month_start(next_month(last))
+    index = {m: k for k, m in enumerate(months)}
+
+    def slot(instant: datetime) -> int | None:
+        return index.get(local_day(instant).replace(day=1))
+
+    with uow:
+        access.require(
+            uow,
+            actor,
+            Action.STATISTICS_VIEW,
+            "statistics",
+            f"{last:%Y-%m}",
+            audit_action="statistics.view",
+        )
+        recorded = [0] * len(months)
+        types: dict[str, list[int]] = {t: [0] * len(months) for t in CRIME_TYPES}
+        classes: dict[str, list[int]] = {}
+        outcomes: dict[int, int] = {}
+        names = {o.code: o.name for o in uow.crimes.offence_classes()}
+        for recorded_at, code, open_type, outcome in uow.crimes.crimes_recorded(start, end):
+            k = slot(recorded_at)
+            if k is None:
+                continue
+            recorded[k] += 1
+            types.setdefault(open_type, [0] * len(months))[k] += 1
+            label = f"{code} {names.get(code, '')}".strip()
+            classes.setdefault(label, [0] * len(months))[k] += 1
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        related: list[list] = [[] for _ in months]
+        for _, _, opened, _, first_at in uow.crimes.crime_related(start, end):
+            k = slot(opened)
+            if k is not None:
+                related[k].append((opened, first_at))
+        referrals = [0] * len(months)
+        for made in uow.crimes.marac_referrals(start, end):
+            k = slot(made)
+            if k is not None:
+                referrals[k] += 1
+        report = StatisticsReport(
+            months=tuple(months),
+            recorded=tuple(recorded),
+            by_type=tuple((t, tuple(types[t])) for t in CRIME_TYPES if t in types),
+            by_class=tuple((c, tuple(v)) for c, v in sorted(classes.items())),
+            outcomes=tuple(sorted(outcomes.items(), key=lambda item: (-item[1], item[0]))),
+            integrity=tuple(_count(rows) for rows in related),
+            marac_referrals=tuple(referrals),
+            read_at=now,
+        )
+        audit.record(
+            uow,
+            actor,
+            "statistics.view",
+            "statistics",
+            f"{last:%Y-%m}",
+            detail=f"{sum(recorded)} crimes in 12 months",
+        )
+        uow.commit()
+        return report
