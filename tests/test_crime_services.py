@@ -246,7 +246,7 @@ def test_the_queue_orders_by_time_left_and_a_signed_off_no_crime_stops_the_clock
     assert stopped.stopped_at == now and stopped.breached  # stopped late: 24h missed
 
 
-def test_the_command_view_counts_running_due_and_breached_clocks_by_station(database, supervisor):
+def test_the_command_view_counts_the_months_running_due_and_breached_clocks_by_station(database, supervisor):
     from controlroom.domain.queues import QueuePolicy
     from controlroom.services.command_view import command_view
 
@@ -260,6 +260,8 @@ def test_the_command_view_counts_running_due_and_breached_clocks_by_station(data
     _incident(database, north, at=NOW)  # breached
     _incident(database, north, at=NOW + timedelta(hours=10))  # due within 4h
     _incident(database, south, at=NOW + timedelta(hours=29))  # 23h left
+    # Older than the view's 31 days: on the F8 queue, not in the command view's counts.
+    _incident(database, north, at=NOW - timedelta(days=40))
     policy = QueuePolicy(
         grade_codes=GRADES, stale_after=timedelta(minutes=10), dash_escalation=timedelta(hours=24)
     )

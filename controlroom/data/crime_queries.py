@@ -185,27 +185,37 @@ class CrimeRepository:
         ]
 
     def clock_counts(
-        self, breached_before: datetime, due_before: datetime
+        self, breached_before: datetime, due_before: datetime, since: datetime | None = None
     ) -> list[tuple[str, int, int, int]]:
         """Per station of the opening operator: (station, running, due soon, breached),
         where a clock started before `breached_before` is breached and one started before
-        `due_before` (and not breached) is due soon."""
-        opener = aliased(Staff)
+        `due_before` (and not breached) is due soon. Counted per opener from the clock
+        index alone (a covering index: no incident row is read), then summed per
+        station over a few hundred staff. `since`: only clocks started from then (a
+        range of the index, where the whole history is a scan of every clock left
+        running)."""
         breached = case((Incident.opened_at < breached_before, 1), else_=0)
         due = case(
             (and_(Incident.opened_at >= breached_before, Incident.opened_at <= due_before), 1),
             else_=0,
         )
-        station = func.coalesce(opener.station, NO_STATION)
         rows = self.session.execute(
-            select(station, func.count(), func.sum(due), func.sum(breached))
-            .select_from(Incident)
-            .join(opener, opener.id == Incident.opened_by_id)
-            .where(self._running())
-            .group_by(station)
-            .order_by(station)
+            select(Incident.opened_by_id, func.count(), func.sum(due), func.sum(breached))
+            .where(self._running(), *([Incident.opened_at >= since] if since else []))
+            .group_by(Incident.opened_by_id)
+        ).all()
+        stations = dict(
+            self.session.execute(
+                select(Staff.id, Staff.station).where(Staff.id.in_([r[0] for r in rows]))
+            ).all()
         )
-        return [(name, int(n), int(d or 0), int(b or 0)) for name, n, d, b in rows]
+        totals: dict[str, list[int]] = {}
+        for opener_id, n, d, b in rows:
+            total = totals.setdefault(stations.get(opener_id) or NO_STATION, [0, 0, 0])
+            total[0] += int(n)
+            total[1] += int(d or 0)
+            total[2] += int(b or 0)
+        return [(name, n, d, b) for name, (n, d, b) in sorted(totals.items())]
 
     # --- the integrity audit sample ---------------------------------------------------------
 

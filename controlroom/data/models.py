@@ -440,8 +440,15 @@ class Incident(Base):
         # The command view's open domestic-abuse incidents without a DASH, counted from
         # the index alone (migration 0012).
         Index("ix_incident_open_domestic", "status", "domestic", "opening_type_code", "opened_at"),
-        # The crime-recording queue: possible crimes whose clock runs, oldest first.
-        Index("ix_incident_crime_clock", "possible_crime", "crime_clock_stopped_at", "opened_at"),
+        # The crime-recording queue: possible crimes whose clock runs, oldest first; with
+        # who opened them, the command view counts them by station from the index alone.
+        Index(
+            "ix_incident_crime_clock",
+            "possible_crime",
+            "crime_clock_stopped_at",
+            "opened_at",
+            "opened_by_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -43,7 +43,7 @@ def crime_clock_lines(stations) -> Text:
     breached = sum(s.breached for s in stations)
     due = sum(s.due_soon for s in stations)
     head = Text(
-        f"Crime recording 24h: {running:,} running · {due:,} due in 4h · "
+        f"Crime 24h clocks (31 days): {running:,} running · {due:,} due in 4h · "
         + (f"! {breached:,} BREACHED" if breached else "0 breached")
         + " (F8)",
         style="bold" if breached else "",

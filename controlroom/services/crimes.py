@@ -738,17 +738,27 @@ def approve_outcome(
 # --- the recording queue ---------------------------------------------------------------------
 
 
-def _station_clocks(uow: UnitOfWork, now: datetime) -> tuple[StationClocks, ...]:
+# The command view counts the clocks started in this window: the whole history is a
+# scan of every clock ever left running (hundreds of thousands on a force's database),
+# and the view opens within 100 ms. Older breaches stay on the F8 queue and in F9.
+COMMAND_VIEW_WINDOW = timedelta(days=31)
+
+
+def _station_clocks(
+    uow: UnitOfWork, now: datetime, since: datetime | None = None
+) -> tuple[StationClocks, ...]:
     rows = uow.crimes.clock_counts(
-        now - rules.RECORDING_LIMIT, now - rules.RECORDING_LIMIT + rules.DUE_SOON
+        now - rules.RECORDING_LIMIT, now - rules.RECORDING_LIMIT + rules.DUE_SOON, since
     )
     return tuple(StationClocks(s, n, d, b) for s, n, d, b in rows)
 
 
 def station_clocks(uow: UnitOfWork, now: datetime) -> tuple[StationClocks, ...]:
-    """The running clocks by station, for a service that has checked its own permission
-    inside an open unit of work (the command view)."""
-    return _station_clocks(uow, _aware(now))
+    """The clocks started in the last COMMAND_VIEW_WINDOW that still run, by station, for
+    a service that has checked its own permission inside an open unit of work (the
+    command view)."""
+    now = _aware(now)
+    return _station_clocks(uow, now, now - COMMAND_VIEW_WINDOW)
 
 
 def recording_queue(

@@ -142,7 +142,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_incident_crime_clock",
         "incident",
-        ["possible_crime", "crime_clock_stopped_at", "opened_at"],
+        ["possible_crime", "crime_clock_stopped_at", "opened_at", "opened_by_id"],
     )
     # Written out here (migrations do not import the models): the clocks of incidents
     # already decided stop at their closing.
