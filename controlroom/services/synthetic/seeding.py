@@ -178,6 +178,7 @@ class _Writer:
         "incidents",
         "incident persons",
         "incident log entries",
+        "crimes",
         "intelligence reports",
         "intelligence subjects",
     )
