@@ -58,7 +58,7 @@ class CrimeIntegrity(FramedScreen[None]):
     DEFAULT_CSS = """
     CrimeIntegrity #integrity { padding: 0 1; height: 1fr; }
     CrimeIntegrity #integrity-rate { text-style: bold; }
-    CrimeIntegrity #integrity-trend { height: 1; margin-top: 1; }
+    CrimeIntegrity #integrity-trend { height: 1; width: 36; margin-top: 1; }
     CrimeIntegrity #integrity-months { height: auto; color: $text-muted; }
     CrimeIntegrity #integrity-table { height: 1fr; margin-top: 1; }
     """
