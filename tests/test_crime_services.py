@@ -246,7 +246,9 @@ def test_the_queue_orders_by_time_left_and_a_signed_off_no_crime_stops_the_clock
     assert stopped.stopped_at == now and stopped.breached  # stopped late: 24h missed
 
 
-def test_the_command_view_counts_the_months_running_due_and_breached_clocks_by_station(database, supervisor):
+def test_the_command_view_counts_the_months_running_due_and_breached_clocks_by_station(
+    database, supervisor
+):
     from controlroom.domain.queues import QueuePolicy
     from controlroom.services.command_view import command_view
 
@@ -270,3 +272,27 @@ def test_the_command_view_counts_the_months_running_due_and_breached_clocks_by_s
         ("North", 2, 1, 1),
         ("South", 1, 0, 0),
     ]
+
+
+def test_a_new_crime_takes_the_years_next_number_after_those_already_there(database, handler):
+    from controlroom.data.models import Crime
+
+    incident_id = _incident(database, handler)
+    with database.uow() as uow:  # a crime seeded or migrated with this year's number 41
+        uow.session.add(
+            Crime(
+                reference="CRM-2026-000041",
+                incident_id=incident_id,
+                offence_code="92E",
+                recorded_at=NOW,
+                recorded_by_id=handler.staff_id,
+                committed_from=NOW,
+                location_text="x",
+                domestic=False,
+                state="recorded",
+                outcome_code=0,
+            )
+        )
+        uow.commit()
+    recorded = crimes.record_crimes(database.uow(), handler, incident_id, LATER, offence_code="92D")
+    assert [c.reference for c in recorded.crimes] == ["CRM-2026-000041", "CRM-2026-000042"]

@@ -19,7 +19,6 @@ Invariants:
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -375,10 +374,14 @@ def record_crimes(
             raise CrimeInputError(field_name, message)
         assert offence is not None  # recording_problems refused an unknown offence
         year = local_day(now).year
+        # The year's next numbers (the seeded and migrated crimes share the sequence).
+        # Two stations racing for one number on PostgreSQL: the unique reference makes
+        # the later save fail whole, and the operator saves again.
+        number = uow.crimes.next_number(f"CRM-{year}-")
         made: list[Crime] = []
         for victim_id in tuple(victim_ids) or (None,):
             crime = Crime(
-                reference=f"NEW-{uuid.uuid4().hex[:20]}",
+                reference=rules.crime_reference(year, number),
                 incident_id=incident.id,
                 offence_code=offence.code,
                 victim_id=victim_id,
@@ -394,8 +397,7 @@ def record_crimes(
             )
             uow.crimes.add(crime)
             uow.flush()
-            # The number is the row's: unique across every station without a counter.
-            crime.reference = rules.crime_reference(year, crime.id)
+            number += 1
             uow.crimes.add(
                 CrimeClassification(
                     crime_id=crime.id,
