@@ -172,6 +172,30 @@ class ControlRoomApp(App[int]):
             show=False,
         ),
         Binding(
+            "f8",
+            "crime_queue",
+            "Crime recording",
+            id="app.crime_queue",
+            tooltip="Possible crimes whose 24-hour recording clock runs, least time left first",
+            show=False,
+        ),
+        Binding(
+            "f9",
+            "crime_integrity",
+            "Crime data integrity",
+            id="app.crime_integrity",
+            tooltip="Analysts, supervisors: the share of crimes recorded within 24h, by month",
+            show=False,
+        ),
+        Binding(
+            "f12",
+            "crime_statistics",
+            "Crime statistics",
+            id="app.crime_statistics",
+            tooltip="Analysts, supervisors: recorded crime, outcomes, integrity, referrals",
+            show=False,
+        ),
+        Binding(
             "ctrl+o",
             "open_by_reference",
             "Open by reference",
@@ -734,6 +758,21 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.command_view import CommandView
 
         self._open_task("command", CommandView)
+
+    def action_crime_queue(self) -> None:
+        from controlroom.screens.crime.queue import CrimeRecordingQueue
+
+        self._open_task("crime", CrimeRecordingQueue)
+
+    def action_crime_integrity(self) -> None:
+        from controlroom.screens.crime.integrity import CrimeIntegrity
+
+        self._open_task("integrity", CrimeIntegrity)
+
+    def action_crime_statistics(self) -> None:
+        from controlroom.screens.crime.statistics import CrimeStatistics
+
+        self._open_task("statistics", CrimeStatistics)
 
     def action_intelligence(self) -> None:
         from controlroom.screens.intelligence.search import IntelligenceSearch

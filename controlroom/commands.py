@@ -53,6 +53,21 @@ class ControlRoomCommands(Provider):
                 app.action_open_by_reference,
             ),
             (
+                "Crime recording",
+                "Possible crimes by NCRS time left, breaches first: F8",
+                app.action_crime_queue,
+            ),
+            (
+                "Crime data integrity",
+                "Analysts, supervisors: crimes recorded within 24h, by month and station: F9",
+                app.action_crime_integrity,
+            ),
+            (
+                "Crime statistics",
+                "Analysts, supervisors: recorded crime, outcomes, integrity, referrals: F12",
+                app.action_crime_statistics,
+            ),
+            (
                 "Command view",
                 "Supervisors: queues, DASH, referrals, overrides: F6",
                 app.action_command_view,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from controlroom.data.models import Incident
 from controlroom.data.uow import Database
 from tests.databases import SEED_ANCHOR, TEST_ADMIN
@@ -252,3 +254,80 @@ def station_database(path, role="call_handler") -> str:
     finally:
         database.dispose()
     return url
+
+
+# --- crime recording (issue 18) ----------------------------------------------------------
+
+
+def seed_integrity_month(
+    database: Database,
+    *,
+    month_start: datetime,
+    incidents: int = 1000,
+    unrecorded: int = 223,
+    late: int = 50,
+    opened_by: tuple[int, ...] = (),
+) -> list[str]:
+    """A month of `incidents` possible-crime incidents (one every ~40 minutes from
+    `month_start`), of which all but `unrecorded` have a crime recorded within 24 h;
+    `late` of the unrecorded have one recorded after 3 days (within 7), the rest none.
+    Written with bulk inserts; returns the references of the unrecorded, in order."""
+    from sqlalchemy import insert
+
+    from controlroom.data.models import Crime
+
+    with database.uow() as uow:
+        staff = list(opened_by) or [uow.staff.by_username(TEST_ADMIN).id]
+        rows = [
+            {
+                "reference": f"CR-INTEGRITY-{n:05d}",
+                "opened_at": month_start + timedelta(minutes=40 * n),
+                "opened_by_id": staff[n % len(staff)],
+                "workstation": "WS-TEST",
+                "opening_type_code": "ASLT",
+                "grade": "G2",
+                "status": "open",
+                "location_text": "1 Test Street",
+                "narrative": "",
+                "possible_crime": True,
+                "version": 1,
+            }
+            for n in range(incidents)
+        ]
+        uow.session.execute(insert(Incident.__table__), rows)
+        ids = dict(
+            uow.session.execute(
+                select(Incident.reference, Incident.id).where(
+                    Incident.reference.like("CR-INTEGRITY-%")
+                )
+            ).all()
+        )
+        # Every fourth-and-a-bit incident is the unrecorded kind, spread over the month.
+        missed = {round(k * incidents / unrecorded) for k in range(unrecorded)}
+        crimes = []
+        for n, row in enumerate(rows):
+            if n in missed:
+                if late <= 0:
+                    continue
+                late -= 1
+                delay = timedelta(days=3)
+            else:
+                delay = timedelta(hours=2)
+            crimes.append(
+                {
+                    "reference": f"CRM-T-{n:06d}",
+                    "incident_id": ids[row["reference"]],
+                    "offence_code": "105A",
+                    "recorded_at": row["opened_at"] + delay,
+                    "recorded_by_id": staff[0],
+                    "committed_from": row["opened_at"],
+                    "location_text": "1 Test Street",
+                    "domestic": False,
+                    "state": "recorded",
+                    "outcome_code": 0,
+                    "version": 1,
+                }
+            )
+        uow.session.execute(insert(Crime.__table__), crimes)
+        uow.commit()
+        return [rows[n]["reference"] for n in sorted(missed)]

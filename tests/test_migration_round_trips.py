@@ -79,6 +79,15 @@ LOST_ON_DOWNGRADE: dict[str, dict[str, set[str] | None]] = {
     "0010": {"incident": {"signoff_state"}},
     "0013": {"staff_session": ALL_ROWS},
     "0014": {"import_batch": ALL_ROWS, "import_record": ALL_ROWS},
+    "0015": {
+        "offence_class": ALL_ROWS,
+        "crime": ALL_ROWS,
+        "crime_suspect": ALL_ROWS,
+        "crime_classification": ALL_ROWS,
+        "crime_outcome": ALL_ROWS,
+        "integrity_check": ALL_ROWS,
+        "incident": {"crime_clock_stopped_at"},
+    },
 }
 
 

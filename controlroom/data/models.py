@@ -122,6 +122,20 @@ class IncidentType(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class OffenceClass(Base):
+    """A Home Office offence classification ("8N Assault with injury"), with the
+    data.police.uk crime type it is published under (db/offence_class.csv)."""
+
+    __tablename__ = "offence_class"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    open_data_type: Mapped[str] = mapped_column(String(40))
+    sexual: Mapped[bool] = mapped_column(Boolean, default=False)
+    victim_based: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class MarkerType(Base):
     """A kind of warning marker, with the words the screen shows (never colour alone)."""
 
@@ -431,6 +445,15 @@ class Incident(Base):
         # The command view's open domestic-abuse incidents without a DASH, counted from
         # the index alone (migration 0012).
         Index("ix_incident_open_domestic", "status", "domestic", "opening_type_code", "opened_at"),
+        # The crime-recording queue: possible crimes whose clock runs, oldest first; with
+        # who opened them, the command view counts them by station from the index alone.
+        Index(
+            "ix_incident_crime_clock",
+            "possible_crime",
+            "crime_clock_stopped_at",
+            "opened_at",
+            "opened_by_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -486,6 +509,10 @@ class Incident(Base):
     # NCRS sign-off of a no-crime closure (migration 0010): NULL when none is needed,
     # "awaiting" until a supervisor signs it off, then "approved".
     signoff_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    # NCRS 24-hour clock (migration 0015): when it stopped — the first crime recorded
+    # from the incident, or its no-crime closure signed off. NULL while it runs (on a
+    # possible crime) or when no clock applies.
+    crime_clock_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     # Optimistic concurrency: an UPDATE carrying a stale version changes no row and fails.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -553,6 +580,126 @@ class IncidentPerson(Base):
 
     incident: Mapped[Incident] = relationship(back_populates="persons")
     person: Mapped[Person] = relationship()
+
+
+# --- crime records (issue 18, migration 0015) -------------------------------------------
+
+
+class Crime(Base):
+    """One crime recorded from an incident: one per victim (the counting rules), or
+    one with no victim for an offence against the state (drugs, weapons).
+
+    Its classification is `offence_code`, every change of it a `CrimeClassification`
+    row; its outcome is the last approved `CrimeOutcome`, copied here for counting.
+    """
+
+    __tablename__ = "crime"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('recorded', 'cancellation_requested', 'cancelled')", name="state"
+        ),
+        CheckConstraint("outcome_code >= 0 AND outcome_code <= 22", name="outcome_code"),
+        Index("ix_crime_recorded_at", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)  # CRM-2026-000042
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    offence_code: Mapped[str] = mapped_column(ForeignKey("offence_class.code"))
+    victim_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    # When it happened: from, and to where it is not known to the minute.
+    committed_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    committed_to: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    location_text: Mapped[str] = mapped_column(String(200))
+    domestic: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(24), default="recorded")
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancel_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    cancel_decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancel_decision_note: Mapped[str | None] = mapped_column(Text)
+    outcome_code: Mapped[int] = mapped_column(Integer, default=0)
+    outcome_date: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CrimeSuspect(Base):
+    __tablename__ = "crime_suspect"
+    __table_args__ = (UniqueConstraint("crime_id", "person_id", name="crime_suspect_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crime_id: Mapped[int] = mapped_column(ForeignKey("crime.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+
+
+class CrimeClassification(Base):
+    """Every classification a crime has had, first (no `old_code`) to now; never edited."""
+
+    __tablename__ = "crime_classification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crime_id: Mapped[int] = mapped_column(ForeignKey("crime.id"), index=True)
+    old_code: Mapped[str | None] = mapped_column(ForeignKey("offence_class.code"))
+    new_code: Mapped[str] = mapped_column(ForeignKey("offence_class.code"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
+class CrimeOutcome(Base):
+    """An outcome given to a crime, with its date; 14 and 16 carry the victim's decision,
+    16 on domestic abuse a supervisor's approval. Never edited: a later outcome is a new
+    row, and the crime's `outcome_code` is the last approved one."""
+
+    __tablename__ = "crime_outcome"
+    __table_args__ = (
+        CheckConstraint("outcome_code >= 0 AND outcome_code <= 22", name="outcome_code"),
+        CheckConstraint(
+            "approval_state IN ('not_needed', 'awaiting', 'approved')", name="approval_state"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crime_id: Mapped[int] = mapped_column(ForeignKey("crime.id"), index=True)
+    outcome_code: Mapped[int] = mapped_column(Integer)
+    outcome_date: Mapped[date] = mapped_column(Date)
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    given_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    victim_decision: Mapped[str | None] = mapped_column(Text)
+    victim_decision_on: Mapped[date | None] = mapped_column(Date)
+    victim_decision_by: Mapped[str | None] = mapped_column(String(120))
+    approval_state: Mapped[str] = mapped_column(String(12), default="not_needed")
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class IntegrityCheck(Base):
+    """One crime-related incident drawn at random into a month's crime data integrity
+    audit sample, and the supervisor's check of it (finding NULL until checked)."""
+
+    __tablename__ = "integrity_check"
+    __table_args__ = (
+        UniqueConstraint("month", "incident_id", name="integrity_check_month_incident"),
+        CheckConstraint(
+            "finding IS NULL OR finding IN ('correct', 'crime_missed', 'misclassified')",
+            name="finding",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date, index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
+    drawn_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    drawn_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    finding: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
 # --- intelligence ----------------------------------------------------------------------

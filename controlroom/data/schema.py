@@ -23,13 +23,14 @@ from controlroom.data.models import (
     DatabaseInfo,
     IncidentType,
     MarkerType,
+    OffenceClass,
     Staff,
     utcnow,
 )
 from controlroom.domain.environment import Environment
 from controlroom.domain.roles import Role
 
-SCHEMA_HEAD = "0014"
+SCHEMA_HEAD = "0015"
 
 _alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
@@ -122,6 +123,18 @@ def sync_reference_tables(connection: Connection) -> int:
                 "domestic": _flag(r["domestic"]),
                 "possible_crime": _flag(r["possible_crime"]),
                 "suggested_grade": r["suggested_grade"],
+                "active": True,
+            },
+        ),
+        (
+            OffenceClass,
+            "offence_class.csv",
+            lambda r: {
+                "code": r["code"],
+                "name": r["name"],
+                "open_data_type": r["open_data_type"],
+                "sexual": _flag(r["sexual"]),
+                "victim_based": _flag(r["victim_based"]),
                 "active": True,
             },
         ),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from controlroom.data import append_only  # noqa: F401  (installs the append-only guards)
 from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed, change_feed
+from controlroom.data.crime_queries import CrimeRepository
 from controlroom.data.engine import make_engine, make_session_factory
 from controlroom.data.intelligence_queries import IntelligenceQueries
 from controlroom.data.legacy_queries import LegacyImportRepository
@@ -60,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         self.reports = IntelligenceQueries(self.session)
         self.queues = QueueRepository(self.session)
         self.safeguarding = SafeguardingRepository(self.session)
+        self.crimes = CrimeRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.copying = RecordCopyRepository(self.session)
         self.bulk = BulkWriter(self.session)

@@ -51,6 +51,7 @@ class LogKind(StrEnum):
     SIGNOFF = "signoff"  # a no-crime closure signed off by a supervisor
     OVERRIDE = "override"  # a safeguarding rule overridden (domain.safeguarding)
     TRIAGE = "triage"  # claimed, reassigned or decided in a triage queue
+    CRIME = "crime"  # a crime recorded, reclassified, cancelled or given an outcome
 
 
 class NsirHeading(StrEnum):

@@ -77,6 +77,11 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     AUDIT_VERIFY = "audit.verify"
+    CRIME_VIEW = "crime.view"
+    CRIME_RECORD = "crime.record"
+    CRIME_UPDATE = "crime.update"
+    CRIME_DECIDE = "crime.decide"
+    CRIME_AUDIT = "crime.audit"
     STATISTICS_VIEW = "statistics.view"
     EXPORT_ANONYMISED = "export.anonymised"
     EXPORT_RECORDS = "export.records"
@@ -118,6 +123,11 @@ _WORDING: dict[Action, str] = {
     Action.AUDIT_VIEW: "see who looked at a record",
     Action.AUDIT_EXPORT: "export the audit trail",
     Action.AUDIT_VERIFY: "verify the audit trail",
+    Action.CRIME_VIEW: "see crime records and the crime-recording queue",
+    Action.CRIME_RECORD: "record crimes",
+    Action.CRIME_UPDATE: "reclassify a crime, ask for its cancellation or give its outcome",
+    Action.CRIME_DECIDE: "cancel a crime or approve its outcome",
+    Action.CRIME_AUDIT: "draw or check a crime data integrity audit sample",
     Action.STATISTICS_VIEW: "see statistics",
     Action.EXPORT_ANONYMISED: "export anonymised data",
     Action.EXPORT_RECORDS: "export identifiable records",
@@ -173,6 +183,14 @@ _TABLE: dict[Action, tuple[str, ...]] = {
     Action.AUDIT_EXPORT: ("-", "-", "A", "-", "-", "A"),
     # Positions and hashes only, never content.
     Action.AUDIT_VERIFY: ("-", "-", "A", "-", "-", "A"),
+    # NCRS: a crime is recorded at the first point of contact; reclassifying it and its
+    # outcomes are the investigation's; cancelling it, and outcome 16 on domestic
+    # abuse, are a supervisor's decision.
+    Action.CRIME_VIEW: ("A", "A", "A", "A", "-", "-"),
+    Action.CRIME_RECORD: ("A", "A", "A", "-", "-", "-"),
+    Action.CRIME_UPDATE: ("-", "A", "A", "-", "-", "-"),
+    Action.CRIME_DECIDE: ("-", "-", "A", "-", "-", "-"),
+    Action.CRIME_AUDIT: ("-", "-", "A", "-", "-", "-"),
     Action.STATISTICS_VIEW: ("-", "-", "A", "-", "A", "-"),
     Action.EXPORT_ANONYMISED: ("-", "-", "A", "-", "A", "-"),
     # Identifiable records out of a production database; the justification it needs

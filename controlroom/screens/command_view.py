@@ -36,6 +36,27 @@ MIN_REFRESH_SECONDS = 1.0
 STAGE_WORDS = {"created": "created", "sent": "sent", "acknowledged": "acknowledged"}
 
 
+def crime_clock_lines(stations) -> Text:
+    """The NCRS clocks in words: how many run, are due within 4 h, are BREACHED, and
+    the same by station (a breach is marked "!" and said, never coloured alone)."""
+    running = sum(s.running for s in stations)
+    breached = sum(s.breached for s in stations)
+    due = sum(s.due_soon for s in stations)
+    head = Text(
+        f"Crime 24h clocks (31 days): {running:,} running · {due:,} due in 4h · "
+        + (f"! {breached:,} BREACHED" if breached else "0 breached")
+        + " (F8)",
+        style="bold" if breached else "",
+    )
+    parts = [
+        f"{s.station} {s.running}" + (f" ({s.breached} breached)" if s.breached else "")
+        for s in stations
+    ]
+    if not parts:
+        return head
+    return Text("\n").join([head, record_text("by station: " + " · ".join(parts))])
+
+
 class CommandView(FramedScreen):
     """Supervisors' view of everything waiting."""
 
@@ -51,6 +72,7 @@ class CommandView(FramedScreen):
     .command-queue Sparkline { width: 24; margin-left: 2; }
     .command-queue .head { text-style: bold; }
     #command-header { height: 1; color: $text-muted; }
+    #command-crime { height: auto; margin-top: 1; }
     #command-dash, #command-referrals, #command-overrides { height: auto; margin-top: 1; }
     #command-updated { height: auto; color: $text-muted; }
     #command-refused { padding: 1 2; text-style: bold; }
@@ -104,6 +126,7 @@ class CommandView(FramedScreen):
                     yield Static("", classes="oldest", markup=False)
                     yield Static("", classes="breaches", markup=False)
                     yield Sparkline([0], summary_function=max)
+            yield Static("", id="command-crime", markup=False)
             yield Static("", id="command-dash", markup=False)
             yield Static("", id="command-referrals", markup=False)
             yield Static("", id="command-overrides", markup=False)
@@ -189,6 +212,7 @@ class CommandView(FramedScreen):
             )
             row.query_one(".breaches", Static).update(f"{f.breaches:,} !" if f.breaches else "0")
             row.query_one(Sparkline).data = list(f.backlog)
+        self.query_one("#command-crime", Static).update(crime_clock_lines(figures.crime_clocks))
         dash = f"Domestic abuse without a DASH: {figures.da_without_dash:,}" + (
             f" · oldest {format_age(figures.da_without_dash_oldest)}"
             if figures.da_without_dash_oldest is not None

@@ -25,6 +25,7 @@ from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER, Queue, QueuePolicy
 from controlroom.services import access, audit
+from controlroom.services.crimes import StationClocks, station_clocks
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork
@@ -70,6 +71,8 @@ class CommandFigures:
     referrals: tuple[ReferralWeek, ...]
     overrides_today: tuple[OverrideLine, ...]
     read_at: datetime
+    # NCRS: the possible crimes whose 24-hour clock runs, by station (issue 18).
+    crime_clocks: tuple[StationClocks, ...] = ()
 
     @property
     def referral_fall(self) -> bool:
@@ -185,6 +188,7 @@ def command_view(
             referrals=referral_weeks(this_week, before),
             overrides_today=overrides,
             read_at=now,
+            crime_clocks=station_clocks(uow, now),
         )
         if audited:
             audit.record(

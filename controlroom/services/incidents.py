@@ -1470,6 +1470,11 @@ def close_incident(
                 SIGNOFF_APPROVED if access.allowed(actor, Action.SIGNOFF) else SIGNOFF_AWAITING
             )
         incident.signoff_state = signoff
+        # NCRS: the 24-hour clock stops at a crime reference given or a no-crime
+        # decision signed off (here, by the supervisor closing it).
+        if incident.possible_crime and incident.crime_clock_stopped_at is None:
+            if crime_ref or signoff == SIGNOFF_APPROVED:
+                incident.crime_clock_stopped_at = now
         lines = [result_text]
         if closing.code != incident.opening_type_code:
             lines.append(f"Closing category: {closing.label}")
@@ -1541,6 +1546,8 @@ def sign_off_closure(
             raise IncidentInputError("reason", "this incident has no closure awaiting sign-off")
         if approve:
             incident.signoff_state = SIGNOFF_APPROVED
+            if incident.possible_crime and incident.crime_clock_stopped_at is None:
+                incident.crime_clock_stopped_at = now  # NCRS: the no-crime decision
             _log(
                 uow,
                 actor,

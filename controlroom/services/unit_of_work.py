@@ -18,6 +18,7 @@ from typing import Protocol, Self
 
 from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed
+from controlroom.data.crime_queries import CrimeRepository
 from controlroom.data.intelligence_queries import IntelligenceQueries
 from controlroom.data.legacy_queries import LegacyImportRepository
 from controlroom.data.person_queries import PersonRecordRepository
@@ -53,6 +54,7 @@ class UnitOfWork(Protocol):
     reports: IntelligenceQueries
     queues: QueueRepository
     safeguarding: SafeguardingRepository
+    crimes: CrimeRepository
     audit: AuditRepository
     copying: RecordCopyRepository
     bulk: BulkWriter  # the synthetic force's writer

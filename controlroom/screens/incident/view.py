@@ -58,6 +58,7 @@ from controlroom.widgets.record_text import record_content
 from controlroom.widgets.warning_panel import marker_words
 
 if TYPE_CHECKING:
+    from controlroom.services.crimes import IncidentCrimes
     from controlroom.services.incidents import IncidentDetail
     from controlroom.services.locations import LocationContext
     from controlroom.services.safeguarding import SafeguardingStatus
@@ -185,6 +186,29 @@ class IncidentView(FramedScreen):
             show=False,
         ),
         Binding(
+            "c",
+            "record_crime",
+            "Crime",
+            id="view.record_crime",
+            tooltip="Record a crime from this incident (one per victim)",
+        ),
+        Binding(
+            "o",
+            "crime_outcome",
+            "Outcome",
+            id="view.crime_outcome",
+            tooltip="Give a crime its outcome (0-22); supervisors approve one waiting",
+            show=False,
+        ),
+        Binding(
+            "e",
+            "change_crime",
+            "Reclassify",
+            id="view.change_crime",
+            tooltip="Reclassify a crime, or ask for (supervisors: decide) its cancellation",
+            show=False,
+        ),
+        Binding(
             "v",
             "sign_off",
             "Sign off",
@@ -215,6 +239,13 @@ class IncidentView(FramedScreen):
         status: SafeguardingStatus
 
     @dataclass
+    class CrimesLoaded(Message):
+        """The incident's crimes and its NCRS clock."""
+
+        incident_id: int
+        crimes: IncidentCrimes
+
+    @dataclass
     class ReferralStepped(Message):
         """A referral was marked sent or acknowledged; `words` say which."""
 
@@ -236,6 +267,7 @@ class IncidentView(FramedScreen):
         self.location_context: LocationContext | None = None
         self._context_for: int | None = None
         self.safeguarding: SafeguardingStatus | None = None  # the last one shown
+        self.crimes: IncidentCrimes | None = None  # the last one shown
         self._say_after_read: str | None = None
         self._jump_to_log_after_read = False  # a note was added: show the log's end
 
@@ -250,6 +282,8 @@ class IncidentView(FramedScreen):
                 for label, widget_id in (
                     ("Opened", "view-opened"),
                     ("Type", "view-type"),
+                    # NCRS: the clock high on the page, so a breach is seen at once.
+                    ("Crime", "view-crime"),
                     ("Location", "view-location"),
                     ("History", "view-history"),
                     ("Caller", "view-caller"),
@@ -273,6 +307,7 @@ class IncidentView(FramedScreen):
         self.query_one("#view-closure-row").display = False
         self.query_one("#view-safeguarding-row").display = False
         self.query_one("#view-referrals-row").display = False
+        self.query_one("#view-crime-row").display = False
         self.load_detail()
         self.set_interval(AGE_REFRESH_SECONDS, self._show_age)
 
@@ -315,6 +350,18 @@ class IncidentView(FramedScreen):
             failed=self.StepFailed,
         )
 
+    def load_crimes(self, incident_id: int) -> None:
+        from controlroom.services import crimes
+
+        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
+        self.run_service(
+            lambda: crimes.incident_crimes(uow_factory(), actor, incident_id, clock()),
+            lambda found: self.CrimesLoaded(incident_id, found),
+            doing="read the incident's crimes",
+            group="incident-crimes",
+            failed=self.StepFailed,
+        )
+
     def step_referral(self, referral_id: int, step: str, words: str) -> None:
         from controlroom.services import referrals
 
@@ -351,6 +398,11 @@ class IncidentView(FramedScreen):
     def safeguarding_loaded(self, message: SafeguardingLoaded) -> None:
         if self.detail is not None and message.incident_id == self.detail.id:
             self.show_safeguarding(message.status)
+
+    @on(CrimesLoaded)
+    def crimes_loaded(self, message: CrimesLoaded) -> None:
+        if self.detail is not None and message.incident_id == self.detail.id:
+            self.show_crimes(message.crimes)
 
     @on(ReferralStepped)
     def referral_stepped(self, message: ReferralStepped) -> None:
@@ -440,6 +492,60 @@ class IncidentView(FramedScreen):
         self._show_closure(detail)
         self.query_one(IncidentLog).show_entries(detail.log)
         self.load_safeguarding(detail.id)
+        self.load_crimes(detail.id)
+
+    def show_crimes(self, found) -> None:
+        """Show an `IncidentCrimes`: the NCRS clock in words, and each crime recorded."""
+        self.crimes = found
+        lines: list[Content] = []
+        clock = found.clock
+        if clock is not None:
+            line = Content("NCRS 24h: ").stylize("bold") + Content(clock.words)
+            if clock.breached:
+                line = line.stylize("bold reverse")
+            lines.append(line)
+        zone = self.app.zone
+        for crime in found.crimes:
+            head = record_content(
+                f"{crime.reference} {crime.offence_code} {crime.offence_name}", style="bold"
+            )
+            if crime.state != "recorded":
+                head += Content(f" — {crime.state.replace('_', ' ').upper()}").stylize("bold")
+            lines.append(head)
+            victim = crime.victim or "no victim (offence against the state)"
+            lines.append(record_content(f"  victim: {victim}"))
+            if crime.suspects:
+                lines.append(record_content("  suspect: " + ", ".join(crime.suspects)))
+            outcome = f"  outcome {crime.outcome_words}"
+            if crime.outcome_date:
+                outcome += f" ({crime.outcome_date:%d/%m/%Y})"
+            lines.append(record_content(outcome))
+            if crime.outcome_awaiting is not None:
+                lines.append(
+                    Content(
+                        f"  ! outcome {crime.outcome_awaiting} AWAITS A SUPERVISOR (o, ctrl+a)"
+                    ).stylize("bold")
+                )
+            lines.append(
+                record_content(
+                    f"  recorded {crime.recorded_at.astimezone(zone):{DATE_TIME_FORMAT}} "
+                    f"by {crime.recorded_by}"
+                )
+            )
+            for change in crime.reclassifications:
+                lines.append(record_content(f"  reclassified {change}"))
+        if clock is not None and clock.running:
+            closed = self.detail is not None and self.detail.status == "closed"
+            lines.append(
+                Content(
+                    "  c records the crime"
+                    + ("; a no-crime closure needs sign-off (v)" if closed else "; x: no crime")
+                )
+            )
+        row = self.query_one("#view-crime-row")
+        row.display = bool(lines)
+        if lines:
+            self._set("view-crime", Content("\n").join(lines))
 
     def show_safeguarding(self, status) -> None:
         """Show a `SafeguardingStatus`: DASH, the rules in force, overrides, referrals."""
@@ -701,6 +807,42 @@ class IncidentView(FramedScreen):
             return
         self._open(SignOffDialog(detail, self.show_detail))
 
+    def action_record_crime(self) -> None:
+        if not (detail := self._ready(open_only=False)):
+            return
+        if self.crimes is None or self.crimes.incident_id != detail.id:
+            self._say("The incident's crimes are still being read: try c again.")
+            return
+        from controlroom.screens.crime.record import RecordCrimeDialog
+
+        self._open(RecordCrimeDialog(detail, self.crimes, self.show_detail))
+
+    def _crimes_ready(self):
+        detail = self._ready(open_only=False)
+        if not detail:
+            return None
+        if self.crimes is None or self.crimes.incident_id != detail.id:
+            self._say("The incident's crimes are still being read: try again.")
+            return None
+        if not self.crimes.crimes:
+            self._say(f"No crime is recorded from {detail.reference} yet: c records one.")
+            return None
+        return detail
+
+    def action_crime_outcome(self) -> None:
+        if detail := self._crimes_ready():
+            from controlroom.screens.crime.outcome import OutcomeDialog
+
+            assert self.crimes is not None
+            self._open(OutcomeDialog(detail, self.crimes, self.show_detail))
+
+    def action_change_crime(self) -> None:
+        if detail := self._crimes_ready():
+            from controlroom.screens.crime.change import CrimeChangeDialog
+
+            assert self.crimes is not None
+            self._open(CrimeChangeDialog(detail, self.crimes, self.show_detail))
+
     def action_who_looked(self) -> None:
         from controlroom.screens.audit_trail import AuditTrailScreen
 
@@ -749,12 +891,32 @@ class IncidentView(FramedScreen):
         self._context_for = None  # read the location's history again too
         self.load_detail()
 
+    def _crime_words(self, found) -> str:
+        """What a crime dialog did, in a line: the crimes that are new or changed."""
+        before = {c.id: c for c in (self.crimes.crimes if self.crimes else ())}
+        changed = [c for c in found.crimes if before.get(c.id) != c]
+        if changed and all(c.id not in before for c in changed):
+            return "Crime recorded: " + ", ".join(
+                f"{c.reference} {c.offence_code}" for c in changed
+            )
+        return "Crime updated: " + ", ".join(
+            f"{c.reference} {c.offence_code} {c.state.replace('_', ' ')} · outcome "
+            f"{c.outcome_code}"
+            + (f" ({c.outcome_awaiting} awaiting)" if c.outcome_awaiting else "")
+            for c in changed
+        )
+
     def action_jump_log(self) -> None:
         self.query_one("#view-body", VerticalScroll).scroll_end(animate=False)
 
     def _changed(self, result) -> None:
         """A dialog closed: `result` is the changed incident, a new log entry, or None."""
         if result is None or self.detail is None:
+            return
+        if hasattr(result, "crimes"):  # IncidentCrimes: a crime recorded or changed
+            self._say_after_read = self._crime_words(result)
+            self.show_crimes(result)
+            self.load_detail()  # its log has the new line
             return
         if hasattr(result, "version"):  # an IncidentDetail
             self.show_detail(result)

@@ -35,13 +35,17 @@ import unicodedata
 from bisect import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from faker.providers.person.en_GB import Provider as EnGbNames
 
 from controlroom.data.models import (
+    Crime,
+    CrimeClassification,
+    CrimeOutcome,
+    CrimeSuspect,
     Incident,
     IncidentLogEntry,
     IncidentPerson,
@@ -328,6 +332,33 @@ TYPE_PLACES = {
     "LOST": (("public", 100),),
 }
 # A call often turns out to be something else: plausible closing types per opening type.
+# The Home Office offence a crime recorded on closing as each incident type is given
+# (db/offence_class.csv). Fraud is reported to Action Fraud, not recorded by forces.
+CRIME_OFFENCES = {
+    "DOM": "105A",
+    "DOMV": "8N",
+    "ASLT": "105A",
+    "ASLTI": "8N",
+    "SEXO": "20A",
+    "ROBB": "34B",
+    "BURGR": "28E",
+    "BURGB": "30C",
+    "THEFT": "49",
+    "SHOP": "46",
+    "VEHC": "45",
+    "CDAM": "58D",
+    "ARSON": "56B",
+    "DRUG": "92E",
+    "WEAP": "10A",
+    "HARA": "8L",
+    "PUBO": "9A",
+    "CHLD": "105A",
+}
+# The outcomes of crimes closed more than OUTCOME_AFTER_DAYS ago, as (code, weight):
+# none that needs the victim's recorded decision (14, 16), which a generator cannot give.
+OUTCOME_WEIGHTS = ((18, 45), (15, 20), (1, 8), (8, 6), (3, 2), (2, 1), (21, 3), (0, 15))
+OUTCOME_AFTER_DAYS = 30
+
 RECLASSIFICATIONS = {
     "SUSP": ("BURGR", "VEHC", "INFO"),
     "ALRM": ("BURGB", "BURGR", "INFO"),
@@ -1191,6 +1222,8 @@ class _ForceGenerator:
         specs.sort(key=lambda s: -s[0])  # oldest first; ids then follow time
         references, last_numbers = self._references("CR", [age for age, _ in specs])
         self.crime_numbers: dict[int, int] = {}
+        # Its own stream: the crimes drawn change nothing else the seed makes.
+        crime_rng = self.rng("crimes")
         for start, end in _chunks(len(specs)):
             incidents, links, log = [], [], []
             for k in range(start, end):
@@ -1202,7 +1235,12 @@ class _ForceGenerator:
                 incidents.append(row)
                 links.append(persons)
                 log.append(entries)
+            for row in incidents:
+                # NCRS: the clock of a crime recorded at closing stopped then.
+                recorded = row["possible_crime"] and row["crime_reference"]
+                row["crime_clock_stopped_at"] = row["closed_at"] if recorded else None
             ids = self.w.rows_with_ids("incidents", Incident, incidents)
+            self._crimes(crime_rng, ids, incidents, links)
             link_rows, log_rows = [], []
             for incident_id, persons, entries in zip(ids, links, log, strict=True):
                 for row in persons:
@@ -1223,6 +1261,88 @@ class _ForceGenerator:
             [{"day": day, "last_number": n} for day, n in last_numbers.items()],
         )
         self.w.commit()
+
+    def _crimes(self, rng: random.Random, ids, incidents, links) -> None:
+        """A crime record for each incident closed with a crime reference (the reference
+        is the crime's), recorded at the closing, with its classification and, for one
+        closed more than OUTCOME_AFTER_DAYS ago, an outcome."""
+        crimes, suspects = [], []
+        for incident_id, row, persons in zip(ids, incidents, links, strict=True):
+            offence = CRIME_OFFENCES.get(row["closing_type_code"] or "")
+            if not row["crime_reference"] or offence is None:
+                continue
+            victim = next((p["person_id"] for p in persons if p["role"] == "victim"), None)
+            outcome, outcome_date = 0, None
+            if (self.anchor - row["closed_at"]).days > OUTCOME_AFTER_DAYS:
+                outcome = rng.choices(
+                    [c for c, _ in OUTCOME_WEIGHTS], [w for _, w in OUTCOME_WEIGHTS]
+                )[0]
+                if outcome:
+                    outcome_date = (
+                        row["closed_at"] + timedelta(days=rng.randint(3, OUTCOME_AFTER_DAYS))
+                    ).date()
+            crimes.append(
+                {
+                    "reference": row["crime_reference"],
+                    "incident_id": incident_id,
+                    "offence_code": offence,
+                    "victim_id": victim,
+                    "recorded_at": row["closed_at"],
+                    "recorded_by_id": row["closed_by_id"],
+                    "committed_from": row["opened_at"],
+                    "location_id": row["location_id"],
+                    "location_text": row["location_text"],
+                    "domestic": row["domestic"],
+                    "state": "recorded",
+                    "outcome_code": outcome,
+                    "outcome_date": outcome_date,
+                    "version": 1,
+                }
+            )
+            suspects.append([p["person_id"] for p in persons if p["role"] == "suspect"])
+        if not crimes:
+            return
+        crime_ids = self.w.rows_with_ids("crimes", Crime, crimes)
+        self.w.rows(
+            None,
+            CrimeClassification,
+            [
+                {
+                    "crime_id": crime_id,
+                    "old_code": None,
+                    "new_code": crime["offence_code"],
+                    "reason": None,
+                    "changed_at": crime["recorded_at"],
+                    "changed_by_id": crime["recorded_by_id"],
+                }
+                for crime_id, crime in zip(crime_ids, crimes, strict=True)
+            ],
+        )
+        self.w.rows(
+            None,
+            CrimeOutcome,
+            [
+                {
+                    "crime_id": crime_id,
+                    "outcome_code": crime["outcome_code"],
+                    "outcome_date": crime["outcome_date"],
+                    "given_at": datetime.combine(crime["outcome_date"], time(12), tzinfo=UTC),
+                    "given_by_id": crime["recorded_by_id"],
+                    "approval_state": "not_needed",
+                }
+                for crime_id, crime in zip(crime_ids, crimes, strict=True)
+                if crime["outcome_date"] is not None
+            ],
+        )
+        self.w.rows(
+            None,
+            CrimeSuspect,
+            [
+                {"crime_id": crime_id, "person_id": person_id}
+                for crime_id, people in zip(crime_ids, suspects, strict=True)
+                for person_id in dict.fromkeys(people)
+            ],
+        )
 
     def _ages(
         self,

@@ -186,6 +186,7 @@ class _Writer:
         "incidents",
         "incident persons",
         "incident log entries",
+        "crimes",
         "intelligence reports",
         "intelligence subjects",
     )

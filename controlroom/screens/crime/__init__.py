@@ -1,0 +1,1 @@
+"""Crime recording screens: recording a crime from an incident, the recording queue."""
