@@ -51,6 +51,8 @@ class LogKind(StrEnum):
     SIGNOFF = "signoff"  # a no-crime closure signed off by a supervisor
     OVERRIDE = "override"  # a safeguarding rule overridden (domain.safeguarding)
     TRIAGE = "triage"  # claimed, reassigned or decided in a triage queue
+    DISPATCH = "dispatch"  # a unit assigned, or a unit's status on the incident changed
+    ATTENDANCE = "attendance"  # the first arrival: the grade's target met or missed
 
 
 class NsirHeading(StrEnum):

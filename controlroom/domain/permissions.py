@@ -81,6 +81,8 @@ class Action(StrEnum):
     EXPORT_ANONYMISED = "export.anonymised"
     EXPORT_RECORDS = "export.records"
     STAFF_MANAGE = "staff.manage"
+    RESOURCE_VIEW = "resource.view"
+    RESOURCE_DISPATCH = "resource.dispatch"
 
     @property
     def wording(self) -> str:
@@ -121,6 +123,8 @@ _WORDING: dict[Action, str] = {
     Action.EXPORT_ANONYMISED: "export anonymised data",
     Action.EXPORT_RECORDS: "export identifiable records",
     Action.STAFF_MANAGE: "manage staff accounts",
+    Action.RESOURCE_VIEW: "see the resource board",
+    Action.RESOURCE_DISPATCH: "assign units or change their status",
 }
 
 # Column order of the table below.
@@ -177,6 +181,10 @@ _TABLE: dict[Action, tuple[str, ...]] = {
     # there is the environment's rule (services.audit_trail.record_export_policy).
     Action.EXPORT_RECORDS: ("-", "-", "A", "A", "-", "-"),
     Action.STAFF_MANAGE: ("-", "-", "-", "-", "-", "A"),
+    # Units, their crews and where they are: everyone who works incidents sees them.
+    Action.RESOURCE_VIEW: ("A", "A", "A", "A", "-", "-"),
+    # Assigning units and changing their status (the command line, the board's keys).
+    Action.RESOURCE_DISPATCH: ("-", "A", "A", "-", "-", "-"),
 }
 
 # The markings a record read can carry, per action (the others are not record reads).
