@@ -173,6 +173,14 @@ class ControlRoomApp(App[int]):
             show=False,
         ),
         Binding(
+            "f8,ctrl+b",
+            "resource_board",
+            "Resources",
+            id="app.resource_board",
+            tooltip="Every unit: status, incident, crew skills; the dispatch command line",
+            show=False,
+        ),
+        Binding(
             "ctrl+o",
             "open_by_reference",
             "Open by reference",
@@ -493,6 +501,7 @@ class ControlRoomApp(App[int]):
                 "command_view",
                 "incident_list",
                 "open_by_reference",
+                "resource_board",
             }
             and self.operator is None
         ):
@@ -507,6 +516,7 @@ class ControlRoomApp(App[int]):
             "command_view",
             "incident_list",
             "open_by_reference",
+            "resource_board",
         } and isinstance(self.screen, ModalScreen):
             return False
         return True
@@ -699,6 +709,11 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.incident.listing import IncidentList
 
         self._open_task("incidents", IncidentList)
+
+    def action_resource_board(self) -> None:
+        from controlroom.screens.resource_board import ResourceBoard
+
+        self._open_task("resources", ResourceBoard)
 
     def action_open_by_reference(self) -> None:
         from controlroom.screens.incident.listing import OpenByReference

@@ -48,6 +48,11 @@ class ControlRoomCommands(Provider):
                 app.action_incident_list,
             ),
             (
+                "Resource board",
+                "Every unit, its status and incident; the dispatch command line: F8 or ctrl+b",
+                app.action_resource_board,
+            ),
+            (
                 "Open incident by reference",
                 "Its reference or last digits: ctrl+o (or type them here)",
                 app.action_open_by_reference,

@@ -111,6 +111,17 @@ class ResourceRepository:
             )
         ]
 
+    def open_references(self, statuses: Sequence[str], limit: int) -> list[str]:
+        """References of open incidents, newest first (the command line completes them)."""
+        return list(
+            self.session.scalars(
+                select(Incident.reference)
+                .where(Incident.status.in_(list(statuses)))
+                .order_by(Incident.opened_at.desc(), Incident.id.desc())
+                .limit(limit)
+            )
+        )
+
     def plain_available(self, status_code: str) -> Sequence[tuple[int, str]]:
         """The benchmark's floor: the indexed select of available units, nothing more."""
         return [

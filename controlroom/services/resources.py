@@ -32,7 +32,7 @@ from controlroom.data.models import (
 from controlroom.domain.dispatch_commands import ASSIGN
 from controlroom.domain.grades import Grade
 from controlroom.domain.identity import Actor
-from controlroom.domain.incidents import IncidentStatus, LogKind
+from controlroom.domain.incidents import OPEN_STATUSES, IncidentStatus, LogKind
 from controlroom.domain.permissions import Action
 from controlroom.domain.resources import (
     COMMITTED_KINDS,
@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork
 
 RECOMMENDATIONS = 12
+# Open incidents' references the command line completes, newest first.
+REFERENCES = 300
 HISTORY_LIMIT = 20
 
 
@@ -114,6 +116,7 @@ class BoardRead:
 
     counter: int
     units: tuple[UnitRow, ...]
+    open_references: tuple[str, ...] = ()  # newest first, for the command line
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,9 +232,10 @@ def read_board(uow: UnitOfWork, actor: Actor) -> BoardRead:
         access.require(uow, actor, Action.RESOURCE_VIEW, "unit", None)
         counter = uow.resources.counter()
         rows = _rows(uow, None)
+        references = _open_references(uow)
         audit.record(uow, actor, "resource.board", "unit", None, detail=f"{len(rows)} units")
         uow.commit()
-        return BoardRead(counter, rows)
+        return BoardRead(counter, rows, references)
 
 
 def board_changes(uow: UnitOfWork, actor: Actor, since: int) -> BoardRead:
@@ -240,7 +244,11 @@ def board_changes(uow: UnitOfWork, actor: Actor, since: int) -> BoardRead:
     with uow:
         access.require(uow, actor, Action.RESOURCE_VIEW, "unit", None)
         counter = uow.resources.counter()
-        return BoardRead(counter, _rows(uow, since))
+        return BoardRead(counter, _rows(uow, since), _open_references(uow))
+
+
+def _open_references(uow: UnitOfWork) -> tuple[str, ...]:
+    return tuple(uow.resources.open_references([s.value for s in OPEN_STATUSES], REFERENCES))
 
 
 def open_counter_poll(uow: UnitOfWork):

@@ -180,6 +180,8 @@ class _Writer:
         "incident log entries",
         "intelligence reports",
         "intelligence subjects",
+        "units",
+        "unit crew",
     )
 
     def __init__(self, uow: UnitOfWork, progress: Progress | None) -> None:
