@@ -247,3 +247,17 @@ def test_two_dispatchers_sending_the_same_unit_at_once_one_wins_the_other_is_tol
         incident = uow.session.get(Incident, unit.incident_id)
         assert incident.reference == won[0].reference
         assert len(uow.session.scalars(select(UnitStatusChange)).all()) == 1
+
+
+def test_the_synthetic_force_has_a_few_hundred_units_at_every_towns_station(force):
+    dispatcher = staff_actor(force, Role.DISPATCHER)
+    board = resources.read_board(force.uow(), dispatcher)
+    assert len(board.units) == 240
+    stations = {u.station for u in board.units}
+    assert len(stations) == 8 and all(s.endswith(" Police Station") for s in stations)
+    assert {u.area for u in board.units} <= {"Central", "North", "South", "East", "West"}
+    armed = [u for u in board.units if u.type_code == "ARV"]
+    assert armed and all("FA" in u.skills for u in armed)
+    statuses = {u.status_code for u in board.units}
+    assert {"AV", "OD"} <= statuses
+    assert all(u.crew >= 1 and u.latitude is not None for u in board.units)

@@ -26,8 +26,15 @@ SIZE = (80, 24)
 def three_units(database) -> str:
     place = add_location(database, latitude=53.80, longitude=-1.55)
     reference = add_incident(database, grade="G1", age=timedelta(minutes=10), location_id=place)
-    add_unit(database, "AR1", type_code="ARV", skills=("FA", "AD"), station="North Police Station")
-    add_unit(database, "MP21", station="North Police Station")
+    add_unit(
+        database,
+        "AR1",
+        type_code="ARV",
+        skills=("FA", "AD"),
+        station="North Police Station",
+        latitude=53.83,
+    )
+    add_unit(database, "MP21", station="North Police Station", latitude=53.82)
     add_unit(database, "MP22", status_code="OD", station="South Police Station")
     return reference
 
@@ -145,3 +152,26 @@ async def test_a_change_at_another_station_shows_within_two_seconds(database, tm
             database.uow(), other_station, "MP21", "ER", SEED_ANCHOR, DEFAULT_GRADES
         )
         await until(pilot, lambda: "En route" in screen_text(app), timeout=2.0)
+
+
+async def test_send_units_from_the_incident_by_keys_nearest_first(database, tmp_path):
+    from tests.apps import burst
+
+    reference = three_units(database)
+    add_unit(database, "NEAR", latitude=53.801, station="North Police Station")
+    app = build_app(database, tmp_path, username=staff_actor(database, Role.DISPATCHER).username)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "ctrl+o", *reference[-4:], "enter")
+        await burst(pilot, "u")
+        text = screen_text(app)
+        assert f"Send units — {reference}" in text
+        assert text.index("NEAR") < text.index("AR1") and "MP22" not in text  # off duty
+        await burst(pilot, "enter")
+        text = screen_text(app)
+        assert f"NEAR assigned to {reference}" in text and "DISPATCHED" in text
+        assert "Units     NEAR AS" in text
+        await burst(pilot, "u")  # NEAR is committed now: only with o (the override)
+        assert "NEAR " not in screen_text(app)
+        await burst(pilot, "o")
+        assert "COMMITTED (AS)" in screen_text(app)
