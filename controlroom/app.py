@@ -824,7 +824,10 @@ class ControlRoomApp(App[int]):
         ]
         keys.append(KeyHelp("ctrl+p", "Command palette", "app.command_palette"))
         title = type(self.screen).__name__
-        self.push_screen(HelpScreen(getattr(self.screen, "TITLE", None) or title, keys))
+        notes = getattr(self.screen, "help_notes", "")
+        self.push_screen(
+            HelpScreen(getattr(self.screen, "TITLE", None) or title, keys, str(notes or ""))
+        )
 
     def action_home(self) -> None:
         """The board, every task kept as it was left."""

@@ -76,6 +76,9 @@ async def test_f8_shows_every_unit_and_the_filters_cycle(database, tmp_path):
         await pilot.press("t", "t", "n")  # type: IRV, then every type; station: North
         await until(pilot, lambda: "2 of 3 units shown" in screen_text(app))
         assert "n station: North" in screen_text(app) and "MP22    IRV" not in screen_text(app)
+        await pilot.press("f1")  # the grammar is on F1, with the configured status keys
+        await until(pilot, lambda: "Command line (c or :)" in screen_text(app))
+        assert "4 At scene sc" in screen_text(app)
 
 
 async def test_assign_by_the_command_line_with_completion_then_at_scene_by_one_key(

@@ -174,6 +174,23 @@ class ResourceBoard(FramedScreen[None]):
                 select_on_focus=False,
             )
 
+    @property
+    def help_notes(self) -> str:
+        """F1's words beyond the keys: the status keys and the command line's grammar."""
+        statuses = (
+            " · ".join(f"{s.key} {s.label} {s.command}" for s in self.codes.statuses)
+            if self.codes
+            else ""
+        )
+        return (
+            f"Status keys and words: {statuses}\n"
+            "Command line (c or :): <callsigns> <command> [<incident>]\n"
+            "  MP21 as CR-20261202-0042  assign (or by its end: MP21 as 0042)\n"
+            "  MP21,MP22 as 0042  several at once · as! takes a committed unit\n"
+            "  MP21 er · MP21 sc · MP21 av  en route · at scene · clear\n"
+            "Tab completes · Enter runs · Esc back to the table"
+        )
+
     def on_mount(self) -> None:
         self.focus_now("#res-table")
         self._show_filters()
