@@ -39,6 +39,7 @@ from controlroom.screens.sign_in import SignInScreen
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.domain.identity import Actor
+    from controlroom.screens.emergency import EmergenciesSeen, EmergencyAlert, EmergencyWatch
     from controlroom.screens.incident.entry import IncidentEntry
     from controlroom.services.database import DatabaseProfile
     from controlroom.services.drafts import DraftClaims, DraftJournal
@@ -243,6 +244,9 @@ class ControlRoomApp(App[int]):
         self._task_modes: set[str] = set()
         self._forms: dict[str, IncidentEntry] = {}
         self._calls_opened = 0
+        # The emergency alert on show, if any (screens/emergency.py).
+        self._emergency_alert: EmergencyAlert | None = None
+        self._emergency_watch: EmergencyWatch | None = None
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -454,6 +458,42 @@ class ControlRoomApp(App[int]):
         self._offer_drafts(list(message.found))
         self.last_activity = self.clock()
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
+        self._watch_emergencies()
+
+    def _watch_emergencies(self) -> None:
+        """Dispatchers and supervisors see every emergency on a unit, whatever screen
+        they are on, until it is acknowledged (screens/emergency.py)."""
+        from controlroom.domain.roles import Role
+        from controlroom.screens.emergency import EmergencyWatch
+
+        if self.actor.role not in (Role.DISPATCHER, Role.SUPERVISOR) or self._emergency_watch:
+            return
+        self._emergency_watch = EmergencyWatch(self)
+        self._emergency_watch.start()
+
+    def on_emergency_watch_failed(self, message) -> None:
+        message.stop()
+        self.notify(message.words, severity="error", markup=False, timeout=15)
+
+    def on_emergencies_seen(self, message: EmergenciesSeen) -> None:
+        """Show, update or take down the emergency alert (screens/emergency.py)."""
+        from controlroom.screens.emergency import EmergencyAlert
+
+        message.stop()
+        alert = self._emergency_alert
+        if message.emergencies:
+            if alert is not None and alert.is_attached:
+                alert.show(message.emergencies)
+                return
+            self._emergency_alert = EmergencyAlert(message.emergencies)
+            self.bell()
+            self.push_screen(self._emergency_alert)
+        elif alert is not None:
+            self._emergency_alert = None
+            alert.emergencies = ()
+            if self.screen is alert:
+                alert.dismiss(None)
+            # Beneath another dialog: it goes when it is next on show (on_screen_resume).
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores
@@ -618,6 +658,8 @@ class ControlRoomApp(App[int]):
         (a process that dies lets go of them by itself)."""
         if self.draft_claims is not None:
             self.draft_claims.release_all()
+        if self._emergency_watch is not None:
+            self._emergency_watch.stop()
 
     def _new_call_mode(self) -> str:
         self._calls_opened += 1

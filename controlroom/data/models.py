@@ -916,6 +916,22 @@ class IncidentAttendance(Base):
     met: Mapped[bool | None] = mapped_column(Boolean)
 
 
+class UnitEmergency(Base):
+    """An emergency on a unit (the radio's emergency button, entered by a dispatcher):
+    open until acknowledged; every dispatcher's and supervisor's screen shows it."""
+
+    __tablename__ = "unit_emergency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    raised_terminal: Mapped[str] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
 class UnitChangeCounter(Base):
     """One row, bumped in the transaction of every unit change: boards poll it (a one-row
     read) and read the units whose `change_seq` passed what they had seen."""

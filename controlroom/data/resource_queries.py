@@ -25,6 +25,7 @@ from controlroom.data.models import (
     UnitAssignment,
     UnitChangeCounter,
     UnitCrew,
+    UnitEmergency,
     UnitStatusChange,
     UnitStatusCode,
     UnitType,
@@ -143,6 +144,9 @@ class ResourceRepository:
             query = query.with_for_update()
         return self.session.scalars(query).one_or_none()
 
+    def unit(self, unit_id: int) -> Unit | None:
+        return self.session.get(Unit, unit_id)
+
     def callsigns(self) -> list[str]:
         return list(self.session.scalars(select(Unit.callsign).order_by(Unit.callsign)))
 
@@ -212,6 +216,42 @@ class ResourceRepository:
                 .limit(limit)
             )
         ]
+
+    def open_emergencies(
+        self,
+    ) -> Sequence[tuple[UnitEmergency, str, str, str, str | None, str]]:
+        """(emergency, callsign, type code, station, incident reference, raised by) of
+        every emergency not yet acknowledged, oldest first."""
+        return [
+            (emergency, callsign, type_code, station, reference, who)
+            for emergency, callsign, type_code, station, reference, who in self.session.execute(
+                select(
+                    UnitEmergency,
+                    Unit.callsign,
+                    Unit.type_code,
+                    Unit.station,
+                    Incident.reference,
+                    Staff.display_name,
+                )
+                .join(Unit, Unit.id == UnitEmergency.unit_id)
+                .join(Staff, Staff.id == UnitEmergency.raised_by_id)
+                .outerjoin(Incident, Incident.id == UnitEmergency.incident_id)
+                .where(UnitEmergency.acknowledged_at.is_(None))
+                .order_by(UnitEmergency.raised_at, UnitEmergency.id)
+            )
+        ]
+
+    def emergency(self, emergency_id: int) -> UnitEmergency | None:
+        return self.session.get(
+            UnitEmergency, emergency_id, with_for_update=True, populate_existing=True
+        )
+
+    def open_emergency_of(self, unit_id: int) -> UnitEmergency | None:
+        return self.session.scalars(
+            select(UnitEmergency)
+            .where(UnitEmergency.unit_id == unit_id, UnitEmergency.acknowledged_at.is_(None))
+            .limit(1)
+        ).one_or_none()
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Unit)) or 0

@@ -5,7 +5,8 @@
 - `<callsigns>`: one callsign, or several joined by commas (`MP21,MP22`);
 - `<command>`: a status's command word from `db/unit_status.csv` (`av` available,
   `as` assigned, `er` en route, `sc` at scene, `bu` busy, `rf` refreshment, `od` off
-  duty), or `as!` to assign a unit that is committed elsewhere (the override);
+  duty), or `as!` to assign a unit that is committed elsewhere (the override), or
+  `em` for an emergency on the unit (the screen adds it to the words it passes);
 - `<incident>`: with `as` / `as!` only, the incident's reference or its end
   (`CR-20261202-0042`, `1202-0042`, `0042`).
 
@@ -14,6 +15,7 @@
     MP21 er                      MP21 en route to its incident
     MP21 sc                      MP21 at scene (the first arrival stops the clock)
     MP21 av                      MP21 clear, available again
+    MP21 em                      an emergency on MP21: every dispatcher's screen
 
 Case does not matter. Pure: the screen resolves callsigns and references with services.
 """
@@ -24,6 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 ASSIGN = "as"
+# The radio's emergency button, entered by a dispatcher: `MP21 em`.
+EMERGENCY = "em"
 OVERRIDE_SUFFIX = "!"
 CALLSIGN_LIMIT = 12
 MAX_UNITS = 10

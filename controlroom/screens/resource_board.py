@@ -35,7 +35,7 @@ from textual.suggester import Suggester
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from controlroom.domain.dispatch_commands import ASSIGN, CommandError, complete, parse
+from controlroom.domain.dispatch_commands import ASSIGN, EMERGENCY, CommandError, complete, parse
 from controlroom.domain.resources import BoardFilter, StatusKind, next_value
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
@@ -89,7 +89,7 @@ class CommandSuggester(Suggester):
         return complete(
             value,
             callsigns=self.board.units.keys(),
-            commands=codes.commands if codes else (),
+            commands=(*codes.commands, EMERGENCY) if codes else (),
             references=self.board.references(),
         )
 
@@ -110,6 +110,13 @@ class ResourceBoard(FramedScreen[None]):
     BINDINGS = [
         Binding("c,colon", "command_line", "Command", id="board.command"),
         Binding("h", "history", "History", id="board.history"),
+        Binding(
+            "e",
+            "emergency",
+            "Emergency",
+            id="board.emergency",
+            tooltip="The highlighted unit pressed its emergency button: alert every dispatcher",
+        ),
         Binding("n", "cycle('station')", "Station", id="board.station", show=False),
         Binding("a", "cycle('area')", "Area", id="board.area", show=False),
         Binding("t", "cycle('type_code')", "Type", id="board.type", show=False),
@@ -188,6 +195,7 @@ class ResourceBoard(FramedScreen[None]):
             "  MP21 as CR-20261202-0042  assign (or by its end: MP21 as 0042)\n"
             "  MP21,MP22 as 0042  several at once · as! takes a committed unit\n"
             "  MP21 er · MP21 sc · MP21 av  en route · at scene · clear\n"
+            "  MP21 em  an emergency on MP21 (or e on the board)\n"
             "Tab completes · Enter runs · Esc back to the table"
         )
 
@@ -373,7 +381,14 @@ class ResourceBoard(FramedScreen[None]):
         if action == "leave_command_line":
             # Not typing: Esc is the app's back, Down the table's.
             return True if typing else None
-        if typing and action in {"status_key", "cycle", "history", "command_line", "open_incident"}:
+        if typing and action in {
+            "status_key",
+            "cycle",
+            "emergency",
+            "history",
+            "command_line",
+            "open_incident",
+        }:
             return False  # the keys are letters and digits for the line
         return True
 
@@ -390,6 +405,23 @@ class ResourceBoard(FramedScreen[None]):
             self.say(f"Which incident for {callsign}? Type its reference (or its end), Enter.")
             return
         self._run_status(callsign, code)
+
+    def action_emergency(self) -> None:
+        from controlroom.services import resources
+
+        callsign = self.highlighted()
+        if callsign is None:
+            return
+        app = self.app
+        uow_factory, actor, clock = app.uow_factory, app.actor, app.clock
+
+        def call() -> StatusChanged:
+            raised = resources.raise_emergency(uow_factory(), actor, callsign, clock())
+            return resources.StatusChanged((callsign,), "", raised.reference, raised.words)
+
+        self.run_service(
+            call, self.Done, doing="raise the emergency", group="board-change", exclusive=False
+        )
 
     def _run_status(self, callsign: str, code: str) -> None:
         from controlroom.services import resources
@@ -417,7 +449,7 @@ class ResourceBoard(FramedScreen[None]):
         if self.codes is None:
             return
         try:
-            command = parse(event.value, self.codes.commands)
+            command = parse(event.value, (*self.codes.commands, EMERGENCY))
         except CommandError as error:
             self.say(str(error))
             return
@@ -440,6 +472,13 @@ class ResourceBoard(FramedScreen[None]):
                     clock(),
                     override=command.override,
                 )
+
+        elif command.command == EMERGENCY:
+            callsign = command.callsigns[0]
+
+            def call() -> StatusChanged:
+                raised = resources.raise_emergency(uow_factory(), actor, callsign, clock())
+                return resources.StatusChanged((callsign,), "", raised.reference, raised.words)
 
         else:
             status = self.codes.by_command(command.command)

@@ -27,6 +27,7 @@ from controlroom.data.models import (
     IncidentAttendance,
     Unit,
     UnitAssignment,
+    UnitEmergency,
     UnitStatusChange,
 )
 from controlroom.domain.dispatch_commands import ASSIGN
@@ -681,3 +682,103 @@ def _first_arrival(
         new=None if clock.met is None else ("met" if clock.met else "missed"),
     )
     return clock.words
+
+
+# --- emergencies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Emergency:
+    """An emergency on a unit, not yet acknowledged."""
+
+    id: int
+    callsign: str
+    type_code: str
+    station: str
+    reference: str | None
+    raised_at: datetime
+    raised_by: str
+
+    @property
+    def words(self) -> str:
+        where = f" on {self.reference}" if self.reference else ""
+        return f"EMERGENCY {self.callsign} ({self.type_code}, {self.station}){where}"
+
+
+def raise_emergency(uow: UnitOfWork, actor: Actor, callsign: str, now: datetime) -> Emergency:
+    """The radio's emergency button on a unit, entered by a dispatcher: every dispatcher's
+    and supervisor's screen shows it until one acknowledges it."""
+    if actor.staff_id is None:
+        raise PermissionError("only an enrolled member of staff can raise an emergency")
+    with uow:
+        access.require(
+            uow, actor, Action.RESOURCE_DISPATCH, "unit", callsign, audit_action="unit.emergency"
+        )
+        unit = _unit(uow, callsign, for_update=True)
+        if uow.resources.open_emergency_of(unit.id) is not None:
+            raise UnitUnavailable(f"{unit.callsign} has an emergency already, not yet acknowledged")
+        emergency = UnitEmergency(
+            unit_id=unit.id,
+            incident_id=unit.incident_id,
+            raised_at=now,
+            raised_by_id=actor.staff_id,
+            raised_terminal=actor.terminal,
+        )
+        uow.resources.add(emergency)
+        if unit.incident_id is not None:
+            incident_log.append(
+                uow,
+                actor,
+                unit.incident_id,
+                LogKind.DISPATCH,
+                f"EMERGENCY raised on {unit.callsign}",
+                now,
+                new="EMERGENCY",
+            )
+        uow.flush()
+        uow.resources.announce([unit])
+        audit.record(uow, actor, "unit.emergency", "unit", unit.id, detail=unit.callsign)
+        uow.commit()
+        raised = next(e for e in _open_emergencies(uow) if e.id == emergency.id)
+        return raised
+
+
+def _open_emergencies(uow: UnitOfWork) -> tuple[Emergency, ...]:
+    return tuple(
+        Emergency(e.id, callsign, type_code, station, reference, e.raised_at, who)
+        for e, callsign, type_code, station, reference, who in uow.resources.open_emergencies()
+    )
+
+
+def open_emergencies(uow: UnitOfWork, actor: Actor) -> tuple[Emergency, ...]:
+    """Every emergency not yet acknowledged, oldest first (polled: not audited)."""
+    with uow:
+        access.require(uow, actor, Action.RESOURCE_VIEW, "unit", None)
+        return _open_emergencies(uow)
+
+
+def acknowledge_emergency(uow: UnitOfWork, actor: Actor, emergency_id: int, now: datetime) -> str:
+    """Acknowledge an emergency (once: a second acknowledgement is told who was first)."""
+    with uow:
+        access.require(
+            uow,
+            actor,
+            Action.RESOURCE_DISPATCH,
+            "unit_emergency",
+            emergency_id,
+            audit_action="unit.emergency_ack",
+        )
+        emergency = uow.resources.emergency(emergency_id)
+        if emergency is None:
+            raise UnitNotFound("no such emergency")
+        if emergency.acknowledged_at is not None:
+            return "already acknowledged"
+        emergency.acknowledged_at = now
+        emergency.acknowledged_by_id = actor.staff_id
+        unit = uow.resources.unit(emergency.unit_id)
+        uow.flush()
+        # Every board and alert hears of it at its next poll, and closes the alert.
+        uow.resources.announce([unit] if unit is not None else [])
+        audit.record(uow, actor, "unit.emergency_ack", "unit", emergency.unit_id)
+        uow.commit()
+        return "acknowledged"

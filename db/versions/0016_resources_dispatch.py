@@ -13,6 +13,7 @@ type of incident needs of every unit sent to it).
 `unit_status_change` every status it took (who, when, from which terminal);
 `unit_assignment` each unit sent to an incident, its arrival and clear-down;
 `incident_attendance` the grade's attendance clock, met or missed at the first arrival;
+`unit_emergency` an emergency on a unit until it is acknowledged;
 `unit_change_counter` a single row every unit change bumps (its row inserted here) so a
 resource board polls one row to learn that something moved.
 
@@ -151,6 +152,26 @@ def upgrade() -> None:
         _fk("incident_attendance", "unit_id", "unit.id"),
         sa.PrimaryKeyConstraint("incident_id", name=op.f("pk_incident_attendance")),
     )
+    op.create_table(
+        "unit_emergency",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=True),
+        sa.Column("raised_at", _TZ, nullable=False),
+        sa.Column("raised_by_id", sa.Integer(), nullable=False),
+        sa.Column("raised_terminal", sa.String(64), nullable=False),
+        sa.Column("acknowledged_at", _TZ, nullable=True),
+        sa.Column("acknowledged_by_id", sa.Integer(), nullable=True),
+        _fk("unit_emergency", "unit_id", "unit.id"),
+        _fk("unit_emergency", "incident_id", "incident.id"),
+        _fk("unit_emergency", "raised_by_id", "staff.id"),
+        _fk("unit_emergency", "acknowledged_by_id", "staff.id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_unit_emergency")),
+    )
+    op.create_index(op.f("ix_unit_emergency_unit_id"), "unit_emergency", ["unit_id"])
+    op.create_index(
+        op.f("ix_unit_emergency_acknowledged_at"), "unit_emergency", ["acknowledged_at"]
+    )
     counter = op.create_table(
         "unit_change_counter",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -164,6 +185,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "unit_change_counter",
+        "unit_emergency",
         "incident_attendance",
         "unit_assignment",
         "unit_status_change",
