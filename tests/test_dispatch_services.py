@@ -261,3 +261,29 @@ def test_the_synthetic_force_has_a_few_hundred_units_at_every_towns_station(forc
     statuses = {u.status_code for u in board.units}
     assert {"AV", "OD"} <= statuses
     assert all(u.crew >= 1 and u.latitude is not None for u in board.units)
+
+
+def test_the_assignment_carries_the_hazards_and_markers_in_words_never_a_name(database, dispatcher):
+    from controlroom.data.models import IncidentPerson
+    from tests.factories import add_marker, add_person
+
+    place = add_location(database, hazards=("DOG ON PREMISES",))
+    reference = add_incident(database, location_id=place)
+    suspect = add_person(database, "Kieran", "Hostile")
+    add_marker(database, suspect, "WEAPONS")
+    add_marker(database, suspect, "VIOLENT")
+    with database.uow() as uow:
+        incident = uow.incidents.by_reference(reference)
+        uow.session.add(IncidentPerson(incident_id=incident.id, person_id=suspect, role="suspect"))
+        uow.commit()
+    add_unit(database, "MP21")
+    done = resources.assign(database.uow(), dispatcher, ["MP21"], reference, OPENED)
+    assert done.warnings == ("HAZARD DOG ON PREMISES", "suspect: VIOLENT, WEAPONS")
+    assert done.said == (
+        f"MP21 assigned to {reference} · ! WARNINGS: HAZARD DOG ON PREMISES; "
+        "suspect: VIOLENT, WEAPONS"
+    )
+    _, log = _log(database, reference)
+    given = [text for kind, text, new in log if new == "WARNINGS"]
+    assert given == ["Warnings given to MP21: HAZARD DOG ON PREMISES; suspect: VIOLENT, WEAPONS"]
+    assert "Hostile" not in given[0]

@@ -13,7 +13,6 @@ from controlroom.domain.roles import Role
 from controlroom.screens.emergency import EmergencyAlert
 from controlroom.screens.home_board import HomeBoard
 from controlroom.services import resources
-from controlroom.services.access import PermissionDenied
 from tests.apps import build_app, screen_text, settle, until
 from tests.databases import SEED_ANCHOR
 from tests.factories import add_unit, staff_actor
@@ -77,8 +76,10 @@ async def test_an_emergency_reaches_a_second_station_within_a_second_until_ackno
         await send(one, "e")  # AR1, highlighted
         taken = await until(
             two,
-            lambda: isinstance(second.screen, EmergencyAlert)
-            and "EMERGENCY AR1 (ARV, Test Station)" in screen_text(second),
+            lambda: (
+                isinstance(second.screen, EmergencyAlert)
+                and "EMERGENCY AR1 (ARV, Test Station)" in screen_text(second)
+            ),
             timeout=1.0,
         )
         assert taken < 1.0

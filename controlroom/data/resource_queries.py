@@ -10,15 +10,19 @@ commits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
-from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy import Engine, create_engine, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from controlroom.data.models import (
     Incident,
     IncidentAttendance,
+    IncidentPerson,
     IncidentTypeSkill,
+    LocationHazard,
+    MarkerType,
     Skill,
     Staff,
     Unit,
@@ -29,6 +33,7 @@ from controlroom.data.models import (
     UnitStatusChange,
     UnitStatusCode,
     UnitType,
+    WarningMarker,
 )
 
 _CHUNK = 900
@@ -214,6 +219,35 @@ class ResourceRepository:
                 .where(UnitStatusChange.unit_id == unit_id)
                 .order_by(UnitStatusChange.id.desc())
                 .limit(limit)
+            )
+        ]
+
+    def hazards(self, location_id: int) -> list[str]:
+        """The hazards recorded at a location, newest first."""
+        return list(
+            self.session.scalars(
+                select(LocationHazard.hazard)
+                .where(LocationHazard.location_id == location_id)
+                .order_by(LocationHazard.set_at.desc(), LocationHazard.id.desc())
+            )
+        )
+
+    def markers_by_role(self, incident_id: int, today: date) -> list[tuple[str, str]]:
+        """(role in the incident, marker label) in force on `today` on each person linked
+        to the incident, most severe first: what an officer sent there must be told."""
+        return [
+            (role, label)
+            for role, label in self.session.execute(
+                select(IncidentPerson.role, MarkerType.label)
+                .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
+                .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
+                .where(
+                    IncidentPerson.incident_id == incident_id,
+                    WarningMarker.valid_from <= today,
+                    or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today),
+                )
+                .distinct()
+                .order_by(MarkerType.severity, MarkerType.label)
             )
         ]
 

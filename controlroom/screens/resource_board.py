@@ -495,7 +495,7 @@ class ResourceBoard(FramedScreen[None]):
     @on(Done)
     def done(self, message: Done) -> None:
         change = message.change
-        self.say(change.words + (f" · {change.attendance}" if change.attendance else ""))
+        self.say(change.said)
         line = self.query_one("#res-command", CommandLine)
         line.value = ""
         # This station sees its own change at once; others at their next poll.

@@ -147,7 +147,7 @@ class SendUnits(AppModal["str | None"]):
 
     @on(Sent)
     def sent(self, message: Sent) -> None:
-        self.dismiss(message.change.words)
+        self.dismiss(message.change.said)
 
     @on(CallFailed)
     def failed(self, message: CallFailed) -> None:

@@ -34,6 +34,7 @@ from controlroom.domain.dispatch_commands import ASSIGN
 from controlroom.domain.grades import Grade
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import OPEN_STATUSES, IncidentStatus, LogKind
+from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.resources import (
     COMMITTED_KINDS,
@@ -129,6 +130,19 @@ class StatusChanged:
     reference: str | None
     words: str
     attendance: str | None = None  # the first arrival: met or missed, in words
+    # Officer safety: the location's hazards and the markers of persons on the incident,
+    # in words, given with the assignment.
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def said(self) -> str:
+        """Everything the dispatcher must read, in one line."""
+        parts = [self.words]
+        if self.warnings:
+            parts.append("! WARNINGS: " + "; ".join(self.warnings))
+        if self.attendance:
+            parts.append(self.attendance)
+        return " · ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,6 +549,17 @@ def assign(
                 new=unit.callsign,
             )
             units.append(unit)
+        warnings = _warnings(uow, incident, now)
+        if warnings:
+            incident_log.append(
+                uow,
+                actor,
+                incident.id,
+                LogKind.DISPATCH,
+                f"Warnings given to {', '.join(u.callsign for u in units)}: " + "; ".join(warnings),
+                now,
+                new="WARNINGS",
+            )
         _move_incident(uow, actor, incident, IncidentStatus.DISPATCHED, now)
         _commit(uow, units, units[0].callsign)
         names = ", ".join(u.callsign for u in units)
@@ -552,7 +577,22 @@ def assign(
             assigned.code,
             incident.reference,
             f"{names} assigned to {incident.reference}",
+            warnings=warnings,
         )
+
+
+def _warnings(uow: UnitOfWork, incident: Incident, now: datetime) -> tuple[str, ...]:
+    """The hazards at the incident's location and the warning markers of the persons on
+    it, in words. Persons are named by their part in the incident, never by name: a
+    victim may be a sexual-offence complainant, whose anonymity is lifelong."""
+    found: list[str] = []
+    if incident.location_id is not None:
+        found += [f"HAZARD {hazard}" for hazard in uow.resources.hazards(incident.location_id)]
+    by_role: dict[str, list[str]] = {}
+    for role, label in uow.resources.markers_by_role(incident.id, local_day(now)):
+        by_role.setdefault(role, []).append(label.upper())
+    found += [f"{role}: {', '.join(labels)}" for role, labels in by_role.items()]
+    return tuple(found)
 
 
 def set_status(
