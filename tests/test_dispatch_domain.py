@@ -187,3 +187,14 @@ def test_board_filter_and_cycling():
     assert next_value(["a", "b"], None) == "a"
     assert next_value(["a", "b"], "a") == "b"
     assert next_value(["a", "b"], "b") is None
+
+
+def test_a_welfare_check_is_due_at_scene_after_the_set_time_only():
+    from controlroom.domain.resources import welfare_due
+
+    after = timedelta(minutes=30)
+    assert welfare_due(StatusKind.AT_SCENE, OPENED, OPENED + after, after)
+    assert not welfare_due(
+        StatusKind.AT_SCENE, OPENED, OPENED + after - timedelta(seconds=1), after
+    )
+    assert not welfare_due(StatusKind.BUSY, OPENED, OPENED + after * 3, after)

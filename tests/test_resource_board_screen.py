@@ -178,3 +178,17 @@ async def test_send_units_from_the_incident_by_keys_nearest_first(database, tmp_
         assert "NEAR " not in screen_text(app)
         await burst(pilot, "o")
         assert "COMMITTED (AS)" in screen_text(app)
+
+
+async def test_a_unit_at_scene_too_long_without_an_update_prompts_a_welfare_check(
+    database, tmp_path
+):
+    add_unit(database, "MP21", status_code="SC")  # at scene since 30 minutes before the clock
+    add_unit(database, "MP22", status_code="AV")
+    add_unit(database, "MP23", status_code="BU")
+    app = build_app(database, tmp_path, username=staff_actor(database, Role.DISPATCHER).username)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_board(pilot)
+        text = screen_text(app)
+        assert "! Welfare check due: MP21 at scene 30m" in text
+        assert "! 1 welfare" in text and "! WELFARE" in text

@@ -176,6 +176,15 @@ def attendance(opened_at: datetime, arrived_at: datetime, target: timedelta | No
     return Attendance(taken, target, None if target is None else taken <= target)
 
 
+# --- welfare ---------------------------------------------------------------------------------
+
+
+def welfare_due(kind: StatusKind, status_since: datetime, now: datetime, after: timedelta) -> bool:
+    """A unit at scene for `after` or longer without a status update: the dispatcher
+    checks on the officers."""
+    return kind is StatusKind.AT_SCENE and now - status_since >= after
+
+
 # --- the resource board's filters ---------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -36,7 +36,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from controlroom.domain.dispatch_commands import ASSIGN, EMERGENCY, CommandError, complete, parse
-from controlroom.domain.resources import BoardFilter, StatusKind, next_value
+from controlroom.domain.resources import BoardFilter, StatusKind, next_value, welfare_due
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed, failure_of
@@ -167,6 +167,7 @@ class ResourceBoard(FramedScreen[None]):
         self.filter = BoardFilter()
         self._shown: list[str] = []  # callsigns in the table, in order
         self.open_references: tuple[str, ...] = ()
+        self._welfare: set[str] = set()  # units whose welfare check is due, as last drawn
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="resource-board"):
@@ -277,6 +278,8 @@ class ResourceBoard(FramedScreen[None]):
         status = self.codes.status(row.status_code) if self.codes else None
         label = status.label if status else row.status_code
         committed = status is not None and status.kind.committed
+        if row.callsign in self._welfare:
+            label, committed = "! WELFARE", True
         reference = row.incident_reference or ""
         return {
             "callsign": record_text(row.callsign, style="bold"),
@@ -292,6 +295,7 @@ class ResourceBoard(FramedScreen[None]):
     def _redraw(self) -> None:
         table = self.query_one("#res-table", FixedColumnsTable)
         now = self.app.clock()
+        self._check_welfare(now)
         wanted = sorted(
             (c for c, row in self.units.items() if self._wanted(row)), key=callsign_order
         )
@@ -312,6 +316,33 @@ class ResourceBoard(FramedScreen[None]):
                 table.move_cursor(row=wanted.index(highlighted))
         self._summary()
 
+    def _check_welfare(self, now: datetime) -> None:
+        """Units at scene too long without an update: marked on the board, and each one
+        newly due is said (with the bell) once."""
+        if self.codes is None:
+            return
+        after = timedelta(minutes=self.app.settings.welfare_check_minutes)
+        kinds = {s.code: s.kind for s in self.codes.statuses}
+        due = {
+            row.callsign
+            for row in self.units.values()
+            if (kind := kinds.get(row.status_code)) is not None
+            and welfare_due(kind, row.status_since, now, after)
+        }
+        new = sorted(due - self._welfare, key=callsign_order)
+        self._welfare = due
+        if new:
+            rows = [self.units[c] for c in new]
+            self.app.bell()
+            self.say(
+                "! Welfare check due: "
+                + "; ".join(
+                    f"{r.callsign} at scene {format_age(now - r.status_since)}"
+                    + (f" on {r.incident_reference}" if r.incident_reference else "")
+                    for r in rows
+                )
+            )
+
     def _refresh_ages(self) -> None:
         if self.app.screen is self and self.units:
             self._redraw()
@@ -325,7 +356,8 @@ class ResourceBoard(FramedScreen[None]):
         show(
             self.query_one("#res-summary", Static),
             f"{len(self._shown)} of {len(self.units)} units shown · {on_duty} on duty · "
-            f"{free} available · {committed} committed",
+            f"{free} available · {committed} committed"
+            + (f" · ! {len(self._welfare)} welfare" if self._welfare else ""),
         )
 
     def _show_filters(self) -> None:
