@@ -72,7 +72,7 @@ async def test_an_emergency_reaches_a_second_station_within_a_second_until_ackno
         await settle(three)
         await settle(one)
         await one.press("f8")
-        await until(one, lambda: "1 of 1 units shown" in screen_text(first))
+        await until(one, lambda: "1 of 1 units ·" in screen_text(first))
         await send(one, "e")  # AR1, highlighted
         taken = await until(
             two,
@@ -93,4 +93,4 @@ async def test_an_emergency_reaches_a_second_station_within_a_second_until_ackno
         await send(two, "a")
         await until(two, lambda: isinstance(second.screen, HomeBoard), timeout=2.0)
         await until(one, lambda: not isinstance(first.screen, EmergencyAlert), timeout=1.0)
-        assert "1 of 1 units shown" in screen_text(first)  # back on the board
+        assert "1 of 1 units ·" in screen_text(first)  # back on the board

@@ -42,7 +42,7 @@ def three_units(database) -> str:
 async def open_board(pilot) -> ResourceBoard:
     await settle(pilot)
     await pilot.press("f8")
-    await until(pilot, lambda: "3 of 3 units shown" in screen_text(pilot.app))
+    await until(pilot, lambda: "3 of 3 units ·" in screen_text(pilot.app))
     board = pilot.app.screen
     assert isinstance(board, ResourceBoard)
     return board
@@ -71,10 +71,10 @@ async def test_f8_shows_every_unit_and_the_filters_cycle(database, tmp_path):
         assert text.index("AR1") < text.index("MP21") < text.index("MP22")
         assert "AD FA" in text and "Off duty" in text
         await pilot.press("t")  # type: ARV
-        await until(pilot, lambda: "1 of 3 units shown" in screen_text(app))
+        await until(pilot, lambda: "1 of 3 units ·" in screen_text(app))
         assert "t type: ARV" in screen_text(app) and "MP21    IRV" not in screen_text(app)
         await pilot.press("t", "t", "n")  # type: IRV, then every type; station: North
-        await until(pilot, lambda: "2 of 3 units shown" in screen_text(app))
+        await until(pilot, lambda: "2 of 3 units ·" in screen_text(app))
         assert "n station: North" in screen_text(app) and "MP22    IRV" not in screen_text(app)
         await pilot.press("f1")  # the grammar is on F1, with the configured status keys
         await until(pilot, lambda: "Command line (c or :)" in screen_text(app))

@@ -17,7 +17,7 @@ async def open_board(pilot):
         pilot,
         lambda: (
             isinstance(pilot.app.screen, ResourceBoard)
-            and "240 of 240 units shown" in screen_text(pilot.app)
+            and "240 of 240 units ·" in screen_text(pilot.app)
         ),
     )
     await pilot.pause()

@@ -355,7 +355,7 @@ class ResourceBoard(FramedScreen[None]):
         committed = sum(1 for r in rows if (k := kinds.get(r.status_code)) and k.committed)
         show(
             self.query_one("#res-summary", Static),
-            f"{len(self._shown)} of {len(self.units)} units shown · {on_duty} on duty · "
+            f"{len(self._shown)} of {len(self.units)} units · {on_duty} on duty · "
             f"{free} available · {committed} committed"
             + (f" · ! {len(self._welfare)} welfare" if self._welfare else ""),
         )

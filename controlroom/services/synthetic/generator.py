@@ -55,6 +55,7 @@ from controlroom.data.models import (
     PersonAlias,
     Staff,
     Unit,
+    UnitAssignment,
     UnitCrew,
     WarningMarker,
 )
@@ -1944,8 +1945,46 @@ class _ForceGenerator:
                 for n, (index, name, skills) in enumerate(crews)
             ],
         )
+        self._send_units(rng, unit_rows, ids)
         self.w.commit()
         self.w.progress("units", total, total)
+
+    def _send_units(self, rng: random.Random, unit_rows: list[dict], ids: list[int]) -> None:
+        """The incidents already dispatched or at scene get the nearest available unit
+        (assigned, or at scene and arrived), so the board opens on a shift under way."""
+        from controlroom.domain.geo import distance_m
+
+        statuses = (IncidentStatus.DISPATCHED.value, IncidentStatus.AT_SCENE.value)
+        free = [i for i, row in enumerate(unit_rows) if row["status_code"] == "AV"]
+        assignments: list[dict] = []
+        for incident_id, status, opened_at, lat, lon in self.w.uow.bulk.incidents_in_status(
+            statuses
+        ):
+            if not free or lat is None or lon is None:
+                continue
+            nearest = min(
+                free,
+                key=lambda i: distance_m(
+                    lat, lon, unit_rows[i]["latitude"], unit_rows[i]["longitude"]
+                ),
+            )
+            free.remove(nearest)
+            at_scene = status == IncidentStatus.AT_SCENE.value
+            since = max(self.ago(rng.randint(120, 40 * 60)), opened_at)
+            code = "SC" if at_scene else "AS"
+            self.w.uow.bulk.update_unit(ids[nearest], code, since, incident_id)
+            assignments.append(
+                {
+                    "unit_id": ids[nearest],
+                    "incident_id": incident_id,
+                    "assigned_at": since,
+                    "assigned_by_id": self.staff(rng, Role.DISPATCHER),
+                    "override": False,
+                    "arrived_at": since if at_scene else None,
+                    "cleared_at": None,
+                }
+            )
+        self.w.rows("unit assignments", UnitAssignment, assignments)
 
 
 # --- unit mix (issue 17) --------------------------------------------------------------------

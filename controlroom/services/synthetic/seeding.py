@@ -182,6 +182,7 @@ class _Writer:
         "intelligence subjects",
         "units",
         "unit crew",
+        "unit assignments",
     )
 
     def __init__(self, uow: UnitOfWork, progress: Progress | None) -> None:
