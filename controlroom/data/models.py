@@ -843,7 +843,8 @@ class Unit(Base):
     type_code: Mapped[str] = mapped_column(ForeignKey("unit_type.code"))
     station: Mapped[str] = mapped_column(String(80), index=True)
     area: Mapped[str] = mapped_column(String(40))
-    status_code: Mapped[str] = mapped_column(ForeignKey("unit_status.code"))
+    # Indexed: recommendations read the available (and committed) units by status.
+    status_code: Mapped[str] = mapped_column(ForeignKey("unit_status.code"), index=True)
     status_since: Mapped[datetime] = mapped_column(UtcDateTime)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)

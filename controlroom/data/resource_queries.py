@@ -91,31 +91,28 @@ class ResourceRepository:
                 crews.setdefault(member.unit_id, []).append(member)
         return crews
 
-    def all_crew_skills(self) -> dict[int, str]:
-        """Every unit's crew skills, joined by spaces (one read for recommendations)."""
-        skills: dict[int, list[str]] = {}
-        for unit_id, codes in self.session.execute(select(UnitCrew.unit_id, UnitCrew.skills)):
-            skills.setdefault(unit_id, []).append(codes)
-        return {unit_id: " ".join(codes) for unit_id, codes in skills.items()}
-
     def deployable(
         self, status_codes: Sequence[str]
-    ) -> Sequence[tuple[int, str, str, float | None, float | None, str]]:
-        """(id, callsign, status code, latitude, longitude, type code) of the units in
-        `status_codes` (those that could be sent: available or committed)."""
-        return [
-            (row.id, row.callsign, row.status_code, row.latitude, row.longitude, row.type_code)
-            for row in self.session.execute(
-                select(
-                    Unit.id,
-                    Unit.callsign,
-                    Unit.status_code,
-                    Unit.latitude,
-                    Unit.longitude,
-                    Unit.type_code,
-                ).where(Unit.status_code.in_(list(status_codes)))
+    ) -> Sequence[tuple[int, str, str, float | None, float | None, str, str | None]]:
+        """(id, callsign, status code, latitude, longitude, type code, crew skills) of the
+        units in `status_codes` (those that could be sent: available or committed), the
+        skills of the whole crew joined by spaces: one statement by the status index, on
+        the session's connection (plain rows: nothing here becomes an ORM object)."""
+        query = (
+            select(
+                Unit.id,
+                Unit.callsign,
+                Unit.status_code,
+                Unit.latitude,
+                Unit.longitude,
+                Unit.type_code,
+                func.aggregate_strings(UnitCrew.skills, " "),
             )
-        ]
+            .outerjoin(UnitCrew, UnitCrew.unit_id == Unit.id)
+            .where(Unit.status_code.in_(list(status_codes)))
+            .group_by(Unit.id)
+        )
+        return [tuple(row) for row in self.session.connection().execute(query).all()]  # type: ignore[misc]
 
     def open_references(self, statuses: Sequence[str], limit: int) -> list[str]:
         """References of open incidents, newest first (the command line completes them)."""
@@ -237,8 +234,8 @@ class ResourceRepository:
         to the incident, most severe first: what an officer sent there must be told."""
         return [
             (role, label)
-            for role, label in self.session.execute(
-                select(IncidentPerson.role, MarkerType.label)
+            for role, label, _ in self.session.execute(
+                select(IncidentPerson.role, MarkerType.label, MarkerType.severity)
                 .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
                 .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
                 .where(

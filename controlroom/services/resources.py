@@ -149,7 +149,6 @@ class StatusChanged:
 class RecommendedUnit:
     callsign: str
     type_code: str
-    station: str
     status_code: str
     distance_m: float | None
     committed: bool
@@ -200,13 +199,15 @@ def resource_codes(uow: UnitOfWork) -> ResourceCodes:
         return _codes(uow)
 
 
-def _codes(uow: UnitOfWork) -> ResourceCodes:
+def _codes(uow: UnitOfWork, *, types: bool = True) -> ResourceCodes:
     statuses = tuple(
         UnitStatus(s.code, s.label, s.key, s.command, StatusKind(s.kind))
         for s in uow.resources.status_codes()
     )
-    types = tuple((t.code, t.label) for t in uow.resources.unit_types())
-    return ResourceCodes(statuses, types)
+    if not types:
+        return ResourceCodes(statuses, ())
+    unit_types = tuple((t.code, t.label) for t in uow.resources.unit_types())
+    return ResourceCodes(statuses, unit_types)
 
 
 def _skills(codes: str) -> set[str]:
@@ -352,7 +353,7 @@ def recommendations(
     with uow:
         access.require(uow, actor, Action.RESOURCE_VIEW, "incident", reference)
         incident = _open_incident(uow, reference)
-        codes = _codes(uow)
+        codes = _codes(uow, types=False)
         needed = frozenset(uow.resources.needed_skills(incident.opening_type_code))
         latitude = longitude = None
         if incident.location is not None:
@@ -364,18 +365,19 @@ def recommendations(
             if s.kind is StatusKind.AVAILABLE or (include_committed and s.kind.committed)
         ]
         rows = uow.resources.deployable(wanted)
-        skills = uow.resources.all_crew_skills() if needed or rows else {}
         by_callsign = {row[1]: row for row in rows}
+        no_skills: frozenset[str] = frozenset()
         ranked = recommend(
             (
+                # The crew's skills are read only when the type needs some.
                 Candidate(
                     callsign,
                     kinds[status],
-                    frozenset(_skills(skills.get(unit_id, ""))),
+                    frozenset(_skills(skills or "")) if needed else no_skills,
                     lat,
                     lon,
                 )
-                for unit_id, callsign, status, lat, lon, _ in rows
+                for _, callsign, status, lat, lon, _, skills in rows
             ),
             latitude=latitude,
             longitude=longitude,
@@ -387,11 +389,10 @@ def recommendations(
             RecommendedUnit(
                 callsign=r.callsign,
                 type_code=by_callsign[r.callsign][5],
-                station="",
                 status_code=by_callsign[r.callsign][2],
                 distance_m=r.distance_m,
                 committed=r.committed,
-                skills=tuple(sorted(_skills(skills.get(by_callsign[r.callsign][0], "")))),
+                skills=tuple(sorted(_skills(by_callsign[r.callsign][6] or ""))),
             )
             for r in ranked
         )

@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("callsign", name=op.f("uq_unit_callsign")),
     )
     op.create_index(op.f("ix_unit_station"), "unit", ["station"])
+    op.create_index(op.f("ix_unit_status_code"), "unit", ["status_code"])
     op.create_index(op.f("ix_unit_incident_id"), "unit", ["incident_id"])
     op.create_index(op.f("ix_unit_change_seq"), "unit", ["change_seq"])
     op.create_table(
