@@ -198,3 +198,12 @@ def test_a_welfare_check_is_due_at_scene_after_the_set_time_only():
         StatusKind.AT_SCENE, OPENED, OPENED + after - timedelta(seconds=1), after
     )
     assert not welfare_due(StatusKind.BUSY, OPENED, OPENED + after * 3, after)
+
+
+def test_a_limit_keeps_the_nearest_in_order():
+    units = [unit(f"U{n}", km_north=n * 0.7) for n in range(30, 0, -1)]
+    ranked = recommend(
+        units, latitude=LEEDS[0], longitude=LEEDS[1], needed_skills=frozenset(), limit=3
+    )
+    assert [r.callsign for r in ranked] == ["U1", "U2", "U3"]
+    assert ranked[0].distance_m < ranked[1].distance_m < ranked[2].distance_m
