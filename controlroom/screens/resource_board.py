@@ -510,7 +510,9 @@ class ResourceBoard(FramedScreen[None]):
 
             def call() -> StatusChanged:
                 raised = resources.raise_emergency(uow_factory(), actor, callsign, clock())
-                return resources.StatusChanged((callsign,), "", raised.reference, raised.words)
+                return resources.StatusChanged(
+                    (callsign,), "", raised.reference, f"Raised: {raised.words}"
+                )
 
         else:
             status = self.codes.by_command(command.command)
