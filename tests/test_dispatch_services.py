@@ -287,3 +287,27 @@ def test_the_assignment_carries_the_hazards_and_markers_in_words_never_a_name(da
     given = [text for kind, text, new in log if new == "WARNINGS"]
     assert given == ["Warnings given to MP21: HAZARD DOG ON PREMISES; suspect: VIOLENT, WEAPONS"]
     assert "Hostile" not in given[0]
+
+
+def test_attendance_today_for_the_command_view(database, dispatcher):
+    for grade, minutes, callsign in (("G1", 10, "A1"), ("G1", 20, "A2"), ("G2", 30, "A3")):
+        reference = _incident(database, grade=grade)
+        add_unit(database, callsign)
+        resources.assign(database.uow(), dispatcher, [callsign], reference, OPENED)
+        resources.set_status(
+            database.uow(),
+            dispatcher,
+            callsign,
+            "SC",
+            OPENED + timedelta(minutes=minutes),
+            DEFAULT_GRADES,
+        )
+    today = resources.attendance_today(database.uow(), dispatcher, SEED_ANCHOR)
+    assert (today.met, today.missed) == (2, 1)
+    assert today.words == (
+        "Attendance today: 2 met, 1 missed ! (G1 1 met, 1 missed · G2 1 met, 0 missed)"
+    )
+    nothing = resources.attendance_today(
+        database.uow(), dispatcher, SEED_ANCHOR + timedelta(days=2)
+    )
+    assert nothing.words == ""

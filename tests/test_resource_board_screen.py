@@ -192,3 +192,17 @@ async def test_a_unit_at_scene_too_long_without_an_update_prompts_a_welfare_chec
         text = screen_text(app)
         assert "! Welfare check due: MP21 at scene 30m" in text
         assert "! 1 welfare" in text and "! WELFARE" in text
+
+
+async def test_the_command_view_shows_todays_attendance_once_there_is_one(database, tmp_path):
+    reference = three_units(database)
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    resources.assign(database.uow(), supervisor, ["MP21"], reference, SEED_ANCHOR)
+    resources.set_status(database.uow(), supervisor, "MP21", "SC", SEED_ANCHOR, DEFAULT_GRADES)
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await until(
+            pilot, lambda: "Attendance today: 1 met, 0 missed (G1 1 met" in screen_text(app)
+        )

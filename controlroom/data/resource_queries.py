@@ -10,7 +10,7 @@ commits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Engine, create_engine, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -202,6 +202,17 @@ class ResourceRepository:
 
     def attendance(self, incident_id: int) -> IncidentAttendance | None:
         return self.session.get(IncidentAttendance, incident_id)
+
+    def attendance_between(self, start: datetime, end: datetime) -> list[tuple[str, bool | None]]:
+        """(grade, met) of every first arrival in [start, end)."""
+        return [
+            (grade, met)
+            for grade, met in self.session.execute(
+                select(IncidentAttendance.grade, IncidentAttendance.met).where(
+                    IncidentAttendance.arrived_at >= start, IncidentAttendance.arrived_at < end
+                )
+            )
+        ]
 
     def history(
         self, unit_id: int, limit: int

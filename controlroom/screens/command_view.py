@@ -75,6 +75,12 @@ class CommandView(FramedScreen):
         """The figures could not be read: those on screen may be out of date."""
 
     @dataclass
+    class AttendanceRead(Message):
+        """First arrivals today against their targets, in words ("" when none)."""
+
+        words: str
+
+    @dataclass
     class ChangesHeard(Message):
         """The change feed heard a queue change: the figures are read again."""
 
@@ -105,6 +111,9 @@ class CommandView(FramedScreen):
                     yield Static("", classes="breaches", markup=False)
                     yield Sparkline([0], summary_function=max)
             yield Static("", id="command-dash", markup=False)
+            # First arrivals today against their grades' targets (issue 17): shown once
+            # there is one.
+            yield Static("", id="command-attendance", markup=False)
             yield Static("", id="command-referrals", markup=False)
             yield Static("", id="command-overrides", markup=False)
             yield Static("", id="command-updated", markup=False)
@@ -112,6 +121,7 @@ class CommandView(FramedScreen):
     def on_mount(self) -> None:
         if not self.allowed:
             return
+        self.query_one("#command-attendance").display = False
         self.policy = queues.policy_from(self.app.settings)
         self._last_read = 0.0
         self._pending = False
@@ -127,8 +137,17 @@ class CommandView(FramedScreen):
                 self.listen()  # live updates had stopped: start them again
 
     def read_figures(self, audited: bool = False) -> None:
+        from controlroom.services import resources
+
         app = self.app
         uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
+        self.run_service(
+            lambda: resources.attendance_today(uow_factory(), actor, clock()).words,
+            self.AttendanceRead,
+            doing="read today's attendance",
+            group="command-attendance",
+            failed=self.ReadFailed,
+        )
         self.run_service(
             lambda: command_view(uow_factory(), actor, policy, clock(), audited=audited),
             self.Read,
@@ -172,6 +191,12 @@ class CommandView(FramedScreen):
         self._pending = False
         self._last_read = time.monotonic()
         self.read_figures()
+
+    @on(AttendanceRead)
+    def show_attendance(self, message: AttendanceRead) -> None:
+        line = self.query_one("#command-attendance", Static)
+        line.update(message.words)
+        line.display = bool(message.words)
 
     @on(Read)
     def show(self, message: Read) -> None:

@@ -823,3 +823,46 @@ def acknowledge_emergency(uow: UnitOfWork, actor: Actor, emergency_id: int, now:
         audit.record(uow, actor, "unit.emergency_ack", "unit", emergency.unit_id)
         uow.commit()
         return "acknowledged"
+
+
+# --- attendance for the command view ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceToday:
+    """First arrivals today (the control room's local day, midnight to now): how many
+    met their grade's target and how many missed it, by grade."""
+
+    met: int
+    missed: int
+    by_grade: tuple[tuple[str, int, int], ...]  # (grade, met, missed), by grade code
+
+    @property
+    def words(self) -> str:
+        if not self.met and not self.missed:
+            return ""
+        grades = " · ".join(f"{g} {m} met, {x} missed" for g, m, x in self.by_grade)
+        return (
+            f"Attendance today: {self.met} met, {self.missed} missed"
+            + (" !" if self.missed else "")
+            + (f" ({grades})" if grades else "")
+        )
+
+
+def attendance_today(uow: UnitOfWork, actor: Actor, now: datetime) -> AttendanceToday:
+    from datetime import time as clock_time
+
+    from controlroom.domain.incidents import REFERENCE_ZONE
+
+    start = datetime.combine(local_day(now), clock_time(0), tzinfo=REFERENCE_ZONE)
+    with uow:
+        access.require(uow, actor, Action.RESOURCE_VIEW, "incident", None)
+        counts: dict[str, list[int]] = {}
+        for grade, met in uow.resources.attendance_between(start, now + timedelta(seconds=1)):
+            if met is None:
+                continue  # a grade without a target is neither met nor missed
+            counts.setdefault(grade, [0, 0])[0 if met else 1] += 1
+        by_grade = tuple((g, m, x) for g, (m, x) in sorted(counts.items()))
+        return AttendanceToday(
+            sum(m for _, m, _ in by_grade), sum(x for _, _, x in by_grade), by_grade
+        )
