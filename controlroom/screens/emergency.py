@@ -6,12 +6,15 @@ supervisor: it reads the one-row unit change counter every POLL_SECONDS on a
 connection of its own and, when it moved, the emergencies not yet acknowledged. The app
 then shows `EmergencyAlert` over whatever screen is on show (every task key waits while
 it is up), updates it, and takes it down once every emergency is acknowledged, here or
-at another station. `a` acknowledges the oldest; Esc does not hide it.
+at another station. `a` acknowledges the oldest, but not in the alert's first second
+on screen (keys typed for the screen beneath, a note or a form, must not acknowledge
+it); Esc does not hide it.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
 
 # The alert reaches every dispatcher's screen within this and one read (the issue: 1 s).
 POLL_SECONDS = 0.25
+# Keys that arrive this soon after the alert appears were typed for the screen beneath
+# (a note, a form): they never acknowledge it, however they spell.
+ACK_GUARD_SECONDS = 1.0
 
 
 class EmergenciesSeen(Message):
@@ -135,7 +141,13 @@ class EmergencyAlert(AppModal[None]):
             )
 
     def on_mount(self) -> None:
+        self._shown_at = time.monotonic()
         self.show(self.emergencies)
+
+    @property
+    def ready(self) -> bool:
+        """Long enough on screen that an `a` is meant for it (ACK_GUARD_SECONDS)."""
+        return time.monotonic() - self._shown_at >= ACK_GUARD_SECONDS
 
     def on_screen_resume(self) -> None:
         if not self.emergencies:  # acknowledged while a dialog was over the alert
@@ -156,6 +168,9 @@ class EmergencyAlert(AppModal[None]):
         from controlroom.services import resources
 
         if not self.emergencies:
+            return
+        if not self.ready:
+            self._say("Read the alert first: a acknowledges it in a moment.")
             return
         oldest = self.emergencies[0]
         app = self.app
