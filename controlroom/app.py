@@ -473,7 +473,7 @@ class ControlRoomApp(App[int]):
 
     def on_emergency_watch_failed(self, message) -> None:
         message.stop()
-        self.notify(message.words, severity="error", markup=False, timeout=15)
+        self.notify(message.words, severity=message.severity, markup=False, timeout=15)
 
     def on_emergencies_seen(self, message: EmergenciesSeen) -> None:
         """Show, update or take down the emergency alert (screens/emergency.py)."""

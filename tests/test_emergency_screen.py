@@ -102,3 +102,36 @@ async def test_an_emergency_reaches_a_second_station_within_a_second_until_ackno
         await until(two, lambda: isinstance(second.screen, HomeBoard), timeout=2.0)
         await until(one, lambda: not isinstance(first.screen, EmergencyAlert), timeout=1.0)
         assert "1 of 1 units ·" in screen_text(first)  # back on the board
+
+
+def test_the_watch_says_when_the_database_does_not_answer_and_keeps_trying(
+    database, tmp_path, monkeypatch
+):
+    """The watch on a database that cannot be opened: said once, tried again."""
+    import threading
+
+    from controlroom.data.uow import Database
+    from controlroom.screens import emergency
+
+    monkeypatch.setattr(emergency, "RETRY_SECONDS", 0.05)
+    gone = Database(f"sqlite+pysqlite:///{tmp_path / 'no-such-dir' / 'x.sqlite'}")
+    said: list[str] = []
+    tried = threading.Event()
+
+    class Station:  # what the watch asks of the app: who, the database, the mailbox
+        actor = staff_actor(database, Role.DISPATCHER)
+        post_message = staticmethod(lambda message: said.append(message.words))
+
+        def uow_factory(self):
+            if said:
+                tried.set()
+            return gone.uow()
+
+    watch = emergency.EmergencyWatch(Station())  # type: ignore[arg-type]
+    watch.start()
+    try:
+        assert tried.wait(5.0)
+    finally:
+        watch.stop()
+        gone.dispose()
+    assert len(said) == 1 and said[0].startswith("EMERGENCY ALERTS ARE OFF")

@@ -37,6 +37,8 @@ POLL_SECONDS = 0.25
 # Keys that arrive this soon after the alert appears were typed for the screen beneath
 # (a note, a form): they never acknowledge it, however they spell.
 ACK_GUARD_SECONDS = 1.0
+# After the database failed, the watch tries again this often.
+RETRY_SECONDS = 2.0
 
 
 class EmergenciesSeen(Message):
@@ -55,6 +57,7 @@ class EmergencyWatch:
     def __init__(self, app: ControlRoomApp) -> None:
         self.app = app
         self._stop = threading.Event()
+        self._failed = False  # said that the alerts are off; say when they are back
         self._thread = threading.Thread(target=self._run, name="emergency-watch", daemon=True)
 
     def start(self) -> None:
@@ -66,41 +69,59 @@ class EmergencyWatch:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        """Watch until stopped. A database that stops answering is said once, and the
+        watch keeps trying every RETRY_SECONDS: officer safety does not wait for a
+        restart of the app."""
+        while not self._stop.is_set():
+            try:
+                self._watch()
+            except Exception as exc:  # noqa: BLE001 - never silently
+                if not self._failed:
+                    failure = failure_of(exc, "watch for emergencies")
+                    self.app.post_message(
+                        EmergencyWatchFailed(
+                            "EMERGENCY ALERTS ARE OFF until the database answers again. "
+                            + failure.sentence
+                        )
+                    )
+                self._failed = True
+                self._stop.wait(RETRY_SECONDS)
+                continue
+            return
+
+    def _watch(self) -> None:
         from controlroom.services import resources
 
         app = self.app
         actor = app.actor
-        try:
-            poll = resources.open_counter_poll(app.uow_factory())
-        except Exception as exc:  # noqa: BLE001 - worded and logged by failure_of
-            failure = failure_of(exc, "watch for emergencies")
-            app.post_message(EmergencyWatchFailed(f"Emergency alerts are off. {failure.sentence}"))
-            return
+        poll = resources.open_counter_poll(app.uow_factory())
         seen: int | None = None
         try:
             while not self._stop.is_set():
                 counter = poll.read()
+                if self._failed:
+                    self._failed = False
+                    app.post_message(
+                        EmergencyWatchFailed("Emergency alerts are on again.", "information")
+                    )
                 if counter != seen:
                     found = resources.open_emergencies(app.uow_factory(), actor)
                     seen = counter
                     if not self._stop.is_set():
                         app.post_message(EmergenciesSeen(found))
                 self._stop.wait(POLL_SECONDS)
-        except Exception as exc:  # noqa: BLE001 - never silently
-            failure = failure_of(exc, "keep watching for emergencies")
-            app.post_message(
-                EmergencyWatchFailed(f"Emergency alerts have stopped. {failure.sentence}")
-            )
         finally:
             poll.close()
 
 
 class EmergencyWatchFailed(Message):
-    """The watch could not start or stopped: the operator is told, in words."""
+    """The watch cannot reach the database (or reaches it again): the operator is told,
+    in words."""
 
-    def __init__(self, words: str) -> None:
+    def __init__(self, words: str, severity: str = "error") -> None:
         super().__init__()
         self.words = words
+        self.severity = severity
 
 
 class EmergencyAlert(AppModal[None]):
