@@ -39,6 +39,7 @@ from controlroom.screens.sign_in import SignInScreen
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.domain.identity import Actor
+    from controlroom.screens.emergency import EmergenciesSeen, EmergencyAlert, EmergencyWatch
     from controlroom.screens.incident.entry import IncidentEntry
     from controlroom.services.database import DatabaseProfile
     from controlroom.services.drafts import DraftClaims, DraftJournal
@@ -172,7 +173,18 @@ class ControlRoomApp(App[int]):
             show=False,
         ),
         Binding(
-            "f8",
+            "f8,ctrl+b",
+            "resource_board",
+            "Resources",
+            id="app.resource_board",
+            tooltip="Every unit: status, incident, crew skills; the dispatch command line",
+            show=False,
+        ),
+        # F8 is the dispatchers' (the resource board, in use all shift); the crime tasks
+        # follow it. F10 saves on every form, so integrity takes F11 (a desktop terminal
+        # that keeps F11 for itself leaves ctrl+p "Crime data integrity").
+        Binding(
+            "f9",
             "crime_queue",
             "Crime recording",
             id="app.crime_queue",
@@ -180,7 +192,7 @@ class ControlRoomApp(App[int]):
             show=False,
         ),
         Binding(
-            "f9",
+            "f11",
             "crime_integrity",
             "Crime data integrity",
             id="app.crime_integrity",
@@ -258,6 +270,9 @@ class ControlRoomApp(App[int]):
         self._task_modes: set[str] = set()
         self._forms: dict[str, IncidentEntry] = {}
         self._calls_opened = 0
+        # The emergency alert on show, if any (screens/emergency.py).
+        self._emergency_alert: EmergencyAlert | None = None
+        self._emergency_watch: EmergencyWatch | None = None
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -474,6 +489,42 @@ class ControlRoomApp(App[int]):
         self._offer_drafts(list(message.found))
         self.last_activity = self.clock()
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
+        self._watch_emergencies()
+
+    def _watch_emergencies(self) -> None:
+        """Dispatchers and supervisors see every emergency on a unit, whatever screen
+        they are on, until it is acknowledged (screens/emergency.py)."""
+        from controlroom.domain.roles import Role
+        from controlroom.screens.emergency import EmergencyWatch
+
+        if self.actor.role not in (Role.DISPATCHER, Role.SUPERVISOR) or self._emergency_watch:
+            return
+        self._emergency_watch = EmergencyWatch(self)
+        self._emergency_watch.start()
+
+    def on_emergency_watch_failed(self, message) -> None:
+        message.stop()
+        self.notify(message.words, severity=message.severity, markup=False, timeout=15)
+
+    def on_emergencies_seen(self, message: EmergenciesSeen) -> None:
+        """Show, update or take down the emergency alert (screens/emergency.py)."""
+        from controlroom.screens.emergency import EmergencyAlert
+
+        message.stop()
+        alert = self._emergency_alert
+        if message.emergencies:
+            if alert is not None and alert.is_attached:
+                alert.show(message.emergencies)
+                return
+            self._emergency_alert = EmergencyAlert(message.emergencies)
+            self.bell()
+            self.push_screen(self._emergency_alert)
+        elif alert is not None:
+            self._emergency_alert = None
+            alert.emergencies = ()
+            if self.screen is alert:
+                alert.dismiss(None)
+            # Beneath another dialog: it goes when it is next on show (on_screen_resume).
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores
@@ -521,6 +572,7 @@ class ControlRoomApp(App[int]):
                 "command_view",
                 "incident_list",
                 "open_by_reference",
+                "resource_board",
             }
             and self.operator is None
         ):
@@ -535,6 +587,7 @@ class ControlRoomApp(App[int]):
             "command_view",
             "incident_list",
             "open_by_reference",
+            "resource_board",
         } and isinstance(self.screen, ModalScreen):
             return False
         return True
@@ -636,6 +689,8 @@ class ControlRoomApp(App[int]):
         (a process that dies lets go of them by itself)."""
         if self.draft_claims is not None:
             self.draft_claims.release_all()
+        if self._emergency_watch is not None:
+            self._emergency_watch.stop()
 
     def _new_call_mode(self) -> str:
         self._calls_opened += 1
@@ -727,6 +782,11 @@ class ControlRoomApp(App[int]):
         from controlroom.screens.incident.listing import IncidentList
 
         self._open_task("incidents", IncidentList)
+
+    def action_resource_board(self) -> None:
+        from controlroom.screens.resource_board import ResourceBoard
+
+        self._open_task("resources", ResourceBoard)
 
     def action_open_by_reference(self) -> None:
         from controlroom.screens.incident.listing import OpenByReference
@@ -852,7 +912,10 @@ class ControlRoomApp(App[int]):
         ]
         keys.append(KeyHelp("ctrl+p", "Command palette", "app.command_palette"))
         title = type(self.screen).__name__
-        self.push_screen(HelpScreen(getattr(self.screen, "TITLE", None) or title, keys))
+        notes = getattr(self.screen, "help_notes", "")
+        self.push_screen(
+            HelpScreen(getattr(self.screen, "TITLE", None) or title, keys, str(notes or ""))
+        )
 
     def action_home(self) -> None:
         """The board, every task kept as it was left."""

@@ -48,18 +48,23 @@ class ControlRoomCommands(Provider):
                 app.action_incident_list,
             ),
             (
+                "Resource board",
+                "Every unit, its status and incident; the dispatch command line: F8 or ctrl+b",
+                app.action_resource_board,
+            ),
+            (
                 "Open incident by reference",
                 "Its reference or last digits: ctrl+o (or type them here)",
                 app.action_open_by_reference,
             ),
             (
                 "Crime recording",
-                "Possible crimes by NCRS time left, breaches first: F8",
+                "Possible crimes by NCRS time left, breaches first: F9",
                 app.action_crime_queue,
             ),
             (
                 "Crime data integrity",
-                "Analysts, supervisors: crimes recorded within 24h, by month and station: F9",
+                "Analysts, supervisors: crimes recorded within 24h, by month and station: F11",
                 app.action_crime_integrity,
             ),
             (

@@ -15,6 +15,7 @@ TOML file (default `~/.config/controlroom/config.toml`, or the path in
     claim_stale_minutes = 10          # a queue claim idle this long may be reclaimed
     dash_escalation_hours = 24        # a DA incident without a DASH escalates after this
     idle_lock_minutes = 15            # lock the screen after this long idle (1 to 30)
+    welfare_check_minutes = 30        # a unit at scene this long without an update
 
     [keymap]            # binding id = keys; see F1 on each screen for the ids
     "app.help" = "f1,question_mark"
@@ -84,6 +85,9 @@ class Settings:
     # Session security: the screen locks (record data hidden, PIN to resume) after this
     # many idle minutes. At most IDLE_LOCK_MAXIMUM: a longer lock is no lock.
     idle_lock_minutes: float = 15.0
+    # Resources: a unit at scene this long without a status update prompts a welfare
+    # check on the resource board.
+    welfare_check_minutes: float = 30.0
     # The text cursor blinks (a repaint twice a second, about 1.7 KB/s over SSH). None:
     # decide from the session — still over SSH (SSH_CONNECTION set), blinking on a console.
     cursor_blink: bool | None = None
@@ -167,6 +171,7 @@ def load_settings(
         "duplicate_window_minutes",
         "claim_stale_minutes",
         "dash_escalation_hours",
+        "welfare_check_minutes",
     ):
         if key in values:
             try:
@@ -184,6 +189,7 @@ def load_settings(
         ),
         claim_stale_minutes=positive.get("claim_stale_minutes", settings.claim_stale_minutes),
         dash_escalation_hours=positive.get("dash_escalation_hours", settings.dash_escalation_hours),
+        welfare_check_minutes=positive.get("welfare_check_minutes", settings.welfare_check_minutes),
     )
     if "idle_lock_minutes" in values:
         settings = replace(

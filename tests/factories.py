@@ -22,6 +22,7 @@ def add_incident(
     type_code: str = "DOM",
     age: timedelta = timedelta(hours=1),
     location_text: str = "1 Test Street",
+    location_id: int | None = None,
 ) -> str:
     with database.uow() as uow:
         opener = uow.staff.by_username(TEST_ADMIN)
@@ -35,6 +36,7 @@ def add_incident(
             grade=grade,
             status=status,
             location_text=location_text,
+            location_id=location_id,
             closed_at=SEED_ANCHOR if status == "closed" else None,
         )
         uow.session.add(incident)
@@ -331,3 +333,42 @@ def seed_integrity_month(
         uow.session.execute(insert(Crime.__table__), crimes)
         uow.commit()
         return [rows[n]["reference"] for n in sorted(missed)]
+
+
+# --- units (appended for the dispatch tests) ---------------------------------------------
+
+
+def add_unit(
+    database: Database,
+    callsign: str,
+    *,
+    type_code: str = "IRV",
+    status_code: str = "AV",
+    latitude: float | None = 53.80,
+    longitude: float | None = -1.55,
+    skills: tuple[str, ...] = ("TA",),
+    station: str = "Test Station",
+    area: str = "LS",
+) -> int:
+    """A unit with one officer holding `skills`, in `status_code` since the seed anchor."""
+    from controlroom.data.models import Unit, UnitCrew
+
+    with database.uow() as uow:
+        unit = Unit(
+            callsign=callsign,
+            type_code=type_code,
+            station=station,
+            area=area,
+            status_code=status_code,
+            status_since=SEED_ANCHOR - timedelta(minutes=30),
+            latitude=latitude,
+            longitude=longitude,
+            change_seq=0,
+        )
+        uow.session.add(unit)
+        uow.flush()
+        uow.session.add(
+            UnitCrew(unit_id=unit.id, collar_number="1234", name="PC Test", skills=" ".join(skills))
+        )
+        uow.commit()
+        return unit.id

@@ -73,7 +73,7 @@ async def test_the_integrity_screen_reads_the_rate_and_lists_the_unrecorded_by_k
     app = build_app(database, tmp_path, username=supervisor.username)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("f9")
+        await pilot.press("f11")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, CrimeIntegrity)
@@ -129,7 +129,7 @@ async def test_a_supervisor_checks_the_audit_sample_by_keys(database, tmp_path):
     app = build_app(database, tmp_path, username=supervisor.username)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("f9")
+        await pilot.press("f11")
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)

@@ -1,6 +1,6 @@
 """Pilot, by keys at 80x24: a crime recorded from an incident (c, the offence by code or
 words, the victims ticked, ctrl+s), the NCRS clock on the incident, and the
-crime-recording queue (F8) ordered by time left with the breach in words."""
+crime-recording queue (F9) ordered by time left with the breach in words."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ async def test_the_recording_queue_puts_the_breach_first(database, tmp_path):
     app = build_app(database, tmp_path, username=supervisor.username)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("f8")
+        await pilot.press("f9")
         await settle(pilot)
         queue = app.screen
         assert isinstance(queue, CrimeRecordingQueue)

@@ -262,7 +262,7 @@ def test_the_command_view_counts_the_months_running_due_and_breached_clocks_by_s
     _incident(database, north, at=NOW)  # breached
     _incident(database, north, at=NOW + timedelta(hours=10))  # due within 4h
     _incident(database, south, at=NOW + timedelta(hours=29))  # 23h left
-    # Older than the view's 31 days: on the F8 queue, not in the command view's counts.
+    # Older than the view's 31 days: on the F9 queue, not in the command view's counts.
     _incident(database, north, at=NOW - timedelta(days=40))
     policy = QueuePolicy(
         grade_codes=GRADES, stale_after=timedelta(minutes=10), dash_escalation=timedelta(hours=24)

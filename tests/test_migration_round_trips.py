@@ -88,6 +88,19 @@ LOST_ON_DOWNGRADE: dict[str, dict[str, set[str] | None]] = {
         "integrity_check": ALL_ROWS,
         "incident": {"crime_clock_stopped_at"},
     },
+    "0016": {
+        "skill": ALL_ROWS,
+        "unit_type": ALL_ROWS,
+        "unit_status": ALL_ROWS,
+        "incident_type_skill": ALL_ROWS,
+        "unit": ALL_ROWS,
+        "unit_crew": ALL_ROWS,
+        "unit_status_change": ALL_ROWS,
+        "unit_assignment": ALL_ROWS,
+        "incident_attendance": ALL_ROWS,
+        "unit_emergency": ALL_ROWS,
+        "unit_change_counter": ALL_ROWS,
+    },
 }
 
 

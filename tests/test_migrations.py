@@ -260,7 +260,7 @@ def test_a_code_dropped_from_the_csv_is_kept_but_made_inactive(engine, monkeypat
     real_read_csv = schema._read_csv
 
     def without_retired(name):
-        return [row for row in real_read_csv(name) if row["code"] != retired]
+        return [row for row in real_read_csv(name) if row.get("code") != retired]
 
     monkeypatch.setattr(schema, "_read_csv", without_retired)
     with engine.begin() as connection:

@@ -34,6 +34,7 @@ from controlroom.data.models import (
     QueueItem,
 )
 from controlroom.data.uow import Database
+from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.permissions import Action, Decision, Marking, decide
 from controlroom.domain.queues import QueuePolicy
 from controlroom.domain.roles import Role
@@ -52,12 +53,13 @@ from controlroom.services import (
     persons,
     queues,
     referrals,
+    resources,
     safeguarding,
     staff,
 )
 from controlroom.services.access import PermissionDenied
 from tests.databases import TEST_ADMIN
-from tests.factories import add_location, add_person, staff_actor
+from tests.factories import add_location, add_person, add_unit, staff_actor
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
@@ -500,6 +502,44 @@ CRIME_OPERATIONS: tuple[Operation, ...] = (
 )
 
 
+def a_unit(w: World) -> str:
+    callsign = f"PM{next(_serial)}"
+    add_unit(w.db, callsign)
+    return callsign
+
+
+def a_unit_and_incident(w: World) -> tuple[str, str]:
+    _id, _version, reference = insert_incident(w.db)
+    return a_unit(w), reference
+
+
+RESOURCE_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "read_board",
+        Action.RESOURCE_VIEW,
+        lambda w, a, m, j, p: resources.read_board(w.db.uow(), a),
+    ),
+    Operation(
+        "recommendations",
+        Action.RESOURCE_VIEW,
+        lambda w, a, m, j, p: resources.recommendations(w.db.uow(), a, p[1]),
+        prepare=a_unit_and_incident,
+    ),
+    Operation(
+        "assign",
+        Action.RESOURCE_DISPATCH,
+        lambda w, a, m, j, p: resources.assign(w.db.uow(), a, [p[0]], p[1], NOW),
+        prepare=a_unit_and_incident,
+    ),
+    Operation(
+        "set_status",
+        Action.RESOURCE_DISPATCH,
+        lambda w, a, m, j, p: resources.set_status(w.db.uow(), a, p, "RF", NOW, DEFAULT_GRADES),
+        prepare=a_unit,
+    ),
+)
+
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "save_new_incident",
@@ -722,6 +762,7 @@ OPERATIONS: tuple[Operation, ...] = (
         prepare=lambda w: staff_actor(w.db, Role.ANALYST, "to.be.unlocked"),
     ),
     *CRIME_OPERATIONS,
+    *RESOURCE_OPERATIONS,
 )
 
 CASES = [

@@ -1,4 +1,4 @@
-"""Snapshots at 80x24 of crime recording: the crime-recording queue (F8) on the seeded
+"""Snapshots at 80x24 of crime recording: the crime-recording queue (F9) on the seeded
 synthetic force, on a full-colour terminal and a 16-colour Linux console, and the
 record-a-crime dialog on an incident with two victims and a suspect.
 After a deliberate change: pytest tests/test_snapshots_crime.py --snapshot-update."""
@@ -23,7 +23,7 @@ GRADES = tuple(g.code for g in DEFAULT_GRADES)
 
 async def open_crime_queue(pilot):
     await settle(pilot)
-    await pilot.press("f8")
+    await pilot.press("f9")
     await until(
         pilot,
         lambda: (
@@ -90,7 +90,7 @@ def test_crime_data_integrity(snap_compare, database, tmp_path):
 
     async def open_integrity(pilot):
         await settle(pilot)
-        await pilot.press("f9")
+        await pilot.press("f11")
         await until(
             pilot,
             lambda: isinstance(app.screen, CrimeIntegrity) and app.screen.report is not None,

@@ -127,7 +127,7 @@ def test_same_seed_and_anchor_give_identical_data_and_another_seed_does_not(
     assert table_digests(database) == table_digests(seeded_database)
 
     stages = list(dict.fromkeys(stage for stage, _, _ in calls))
-    assert stages == ["staff", "locations", "persons", "incidents", "intelligence"]
+    assert stages == ["staff", "locations", "persons", "incidents", "intelligence", "units"]
     for stage in stages:
         seen = [(done, total) for s, done, total in calls if s == stage]
         assert len(seen) >= 2 and seen[-1][0] == seen[-1][1]

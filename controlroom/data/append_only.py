@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from controlroom.data.models import AuditEvent, IncidentLogEntry
+from controlroom.data.models import AuditEvent, IncidentLogEntry, UnitStatusChange
 
-APPEND_ONLY = (IncidentLogEntry, AuditEvent)
+APPEND_ONLY = (IncidentLogEntry, AuditEvent, UnitStatusChange)
 _APPEND_ONLY_TABLES = frozenset(model.__table__ for model in APPEND_ONLY)
 
 

@@ -8,11 +8,20 @@ generator commits a stage at a time through its unit of work.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from controlroom.data.models import Base, Incident, IntelligenceReport, Location, Person, Staff
+from controlroom.data.models import (
+    Base,
+    Incident,
+    IntelligenceReport,
+    Location,
+    Person,
+    Staff,
+    Unit,
+)
 
 # Rows per INSERT statement: large enough to amortise the round trip, small enough that
 # PostgreSQL's executemany pages stay modest.
@@ -68,6 +77,37 @@ class BulkWriter:
                 select(Staff.username, Staff.id).where(Staff.username.in_(list(usernames)))
             )
         }
+
+    def incidents_in_status(
+        self, statuses: Sequence[str]
+    ) -> list[tuple[int, str, datetime, float | None, float | None]]:
+        """(id, status, opened_at, latitude, longitude) of the incidents in `statuses`
+        (the synthetic force sends its units to the ones already dispatched)."""
+        return [
+            (row.id, row.status, row.opened_at, row.latitude, row.longitude)
+            for row in self.session.execute(
+                select(
+                    Incident.id,
+                    Incident.status,
+                    Incident.opened_at,
+                    Location.latitude,
+                    Location.longitude,
+                )
+                .outerjoin(Location, Location.id == Incident.location_id)
+                .where(Incident.status.in_(list(statuses)))
+                .order_by(Incident.id)
+            )
+        ]
+
+    def update_unit(
+        self, unit_id: int, status_code: str, since: datetime, incident_id: int
+    ) -> None:
+        """A seeded unit sent to an incident (status, since when, which incident)."""
+        self.session.execute(
+            update(Unit)
+            .where(Unit.id == unit_id)
+            .values(status_code=status_code, status_since=since, incident_id=incident_id)
+        )
 
     def holds_records(self) -> bool:
         """Whether the database holds any person, location, incident or report."""

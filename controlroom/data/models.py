@@ -986,3 +986,164 @@ class ImportRecord(Base):
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     held: Mapped[str | None] = mapped_column(Text)  # the row as JSON, for the review list
+
+
+# --- resources and dispatch (issue 17) ----------------------------------------------------
+
+
+class Skill(Base):
+    """A skill an officer may hold (db/skill.csv): firearms, Taser, advanced driver, …"""
+
+    __tablename__ = "skill"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    label: Mapped[str] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UnitType(Base):
+    """A kind of unit (db/unit_type.csv): response car, armed response, dog, …"""
+
+    __tablename__ = "unit_type"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    label: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(4))  # callsign prefix: "AR" for AR12
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UnitStatusCode(Base):
+    """A configured status code (db/unit_status.csv); `kind` is what the rules read
+    (`domain.resources.StatusKind`)."""
+
+    __tablename__ = "unit_status"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    label: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(1))
+    command: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class IncidentTypeSkill(Base):
+    """A skill every unit sent to an incident of this type must have among its crew
+    (db/incident_type_skill.csv)."""
+
+    __tablename__ = "incident_type_skill"
+
+    type_code: Mapped[str] = mapped_column(ForeignKey("incident_type.code"), primary_key=True)
+    skill_code: Mapped[str] = mapped_column(ForeignKey("skill.code"), primary_key=True)
+
+
+class Unit(Base):
+    """A resource: a callsign, its type, home station and area, where it is, its status
+    now (since when, on which incident). `change_seq` is stamped from the one-row
+    `unit_change_counter` on every change, so boards read only what moved."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callsign: Mapped[str] = mapped_column(String(12), unique=True)
+    type_code: Mapped[str] = mapped_column(ForeignKey("unit_type.code"))
+    station: Mapped[str] = mapped_column(String(80), index=True)
+    area: Mapped[str] = mapped_column(String(40))
+    # Indexed: recommendations read the available (and committed) units by status.
+    status_code: Mapped[str] = mapped_column(ForeignKey("unit_status.code"), index=True)
+    status_since: Mapped[datetime] = mapped_column(UtcDateTime)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    crew: Mapped[list[UnitCrew]] = relationship(back_populates="unit")
+
+
+class UnitCrew(Base):
+    """An officer crewing a unit this shift, with their skills (codes of `skill`,
+    space-separated: "FA TA AD")."""
+
+    __tablename__ = "unit_crew"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    collar_number: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120))
+    skills: Mapped[str] = mapped_column(String(120), default="")
+
+    unit: Mapped[Unit] = relationship(back_populates="crew")
+
+
+class UnitStatusChange(Base):
+    """A unit's history: every status it took, when, on which incident, by whom and from
+    which terminal (append-only)."""
+
+    __tablename__ = "unit_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status_code: Mapped[str] = mapped_column(ForeignKey("unit_status.code"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    terminal: Mapped[str] = mapped_column(String(64))
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UnitAssignment(Base):
+    """A unit sent to an incident: when and by whom, when it arrived and was cleared."""
+
+    __tablename__ = "unit_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class IncidentAttendance(Base):
+    """The attendance clock of an incident, stopped by its first arrival: met or missed
+    against the grade's target at that moment (None: the grade has no target)."""
+
+    __tablename__ = "incident_attendance"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    arrived_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    grade: Mapped[str] = mapped_column(String(8))
+    target_seconds: Mapped[int | None] = mapped_column(Integer)
+    met: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class UnitEmergency(Base):
+    """An emergency on a unit (the radio's emergency button, entered by a dispatcher):
+    open until acknowledged; every dispatcher's and supervisor's screen shows it."""
+
+    __tablename__ = "unit_emergency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    raised_terminal: Mapped[str] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class UnitChangeCounter(Base):
+    """One row, bumped in the transaction of every unit change: boards poll it (a one-row
+    read) and read the units whose `change_seq` passed what they had seen."""
+
+    __tablename__ = "unit_change_counter"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counter: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,26 +11,33 @@ from __future__ import annotations
 import csv
 import getpass
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
+from typing import Any
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, inspect, select, update
+from sqlalchemy import Column, Engine, MetaData, String, Table, delete, inspect, select, update
 from sqlalchemy.engine import Connection
 
 from controlroom.data import audit_log
 from controlroom.data.models import (
+    Base,
     DatabaseInfo,
     IncidentType,
+    IncidentTypeSkill,
     MarkerType,
     OffenceClass,
+    Skill,
     Staff,
+    UnitStatusCode,
+    UnitType,
     utcnow,
 )
 from controlroom.domain.environment import Environment
 from controlroom.domain.roles import Role
 
-SCHEMA_HEAD = "0015"
+SCHEMA_HEAD = "0016"
 
 _alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
@@ -111,7 +118,7 @@ def sync_reference_tables(connection: Connection) -> int:
     pointing at them. Returns the number of rows inserted or changed.
     """
     changed = 0
-    specs = (
+    specs: tuple[tuple[type[Base], str, Callable[[dict[str, str]], dict[str, Any]]], ...] = (
         (
             IncidentType,
             "incident_type.csv",
@@ -149,6 +156,35 @@ def sync_reference_tables(connection: Connection) -> int:
             },
         ),
     )
+    specs += (
+        (
+            Skill,
+            "skill.csv",
+            lambda r: {"code": r["code"], "label": r["label"], "active": True},
+        ),
+        (
+            UnitType,
+            "unit_type.csv",
+            lambda r: {
+                "code": r["code"],
+                "label": r["label"],
+                "prefix": r["prefix"],
+                "active": True,
+            },
+        ),
+        (
+            UnitStatusCode,
+            "unit_status.csv",
+            lambda r: {
+                "code": r["code"],
+                "label": r["label"],
+                "key": r["key"],
+                "command": r["command"],
+                "kind": r["kind"],
+                "active": True,
+            },
+        ),
+    )
     for model, filename, convert in specs:
         table = model.__table__
         wanted = {row["code"]: convert(row) for row in _read_csv(filename)}
@@ -165,7 +201,23 @@ def sync_reference_tables(connection: Connection) -> int:
             if code not in wanted and row["active"]:
                 connection.execute(update(table).where(table.c.code == code).values(active=False))
                 changed += 1
-    return changed
+    return changed + _sync_type_skills(connection)
+
+
+def _sync_type_skills(connection: Connection) -> int:
+    """Make `incident_type_skill` match db/incident_type_skill.csv (pairs, no codes of
+    their own: a pair gone from the file is deleted, nothing points at it)."""
+    table = IncidentTypeSkill.__table__
+    wanted = {(r["type_code"], r["skill_code"]) for r in _read_csv("incident_type_skill.csv")}
+    existing = {(row.type_code, row.skill_code) for row in connection.execute(select(table))}
+    inserts = sorted(wanted - existing)
+    if inserts:
+        connection.execute(table.insert(), [{"type_code": t, "skill_code": s} for t, s in inserts])
+    for type_code, skill_code in sorted(existing - wanted):
+        connection.execute(
+            delete(table).where(table.c.type_code == type_code, table.c.skill_code == skill_code)
+        )
+    return len(inserts) + len(existing - wanted)
 
 
 def upgrade(

@@ -36,6 +36,7 @@ from controlroom.data.repositories import (
     SessionRepository,
     StaffRepository,
 )
+from controlroom.data.resource_queries import ResourceRepository, UnitCounterPoll, counter_poll
 from controlroom.data.safeguarding_queries import SafeguardingRepository
 from controlroom.data.search import search_backend
 
@@ -60,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         self.intelligence = IntelligenceRepository(self.session)
         self.reports = IntelligenceQueries(self.session)
         self.queues = QueueRepository(self.session)
+        self.resources = ResourceRepository(self.session)
         self.safeguarding = SafeguardingRepository(self.session)
         self.crimes = CrimeRepository(self.session)
         self.audit = AuditRepository(self.session)
@@ -83,6 +85,9 @@ class SqlAlchemyUnitOfWork:
 
     def change_feed(self) -> ChangeFeed:
         return change_feed(self.session.get_bind())  # type: ignore[arg-type]  # an Engine
+
+    def unit_counter_poll(self) -> UnitCounterPoll:
+        return counter_poll(self.session)
 
     def flush(self) -> None:
         self.session.flush()

@@ -52,6 +52,8 @@ class LogKind(StrEnum):
     OVERRIDE = "override"  # a safeguarding rule overridden (domain.safeguarding)
     TRIAGE = "triage"  # claimed, reassigned or decided in a triage queue
     CRIME = "crime"  # a crime recorded, reclassified, cancelled or given an outcome
+    DISPATCH = "dispatch"  # a unit assigned, or a unit's status on the incident changed
+    ATTENDANCE = "attendance"  # the first arrival: the grade's target met or missed
 
 
 class NsirHeading(StrEnum):

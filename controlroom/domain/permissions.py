@@ -87,6 +87,8 @@ class Action(StrEnum):
     EXPORT_RECORDS = "export.records"
     STAFF_MANAGE = "staff.manage"
     DATABASE_MAINTAIN = "database.maintain"
+    RESOURCE_VIEW = "resource.view"
+    RESOURCE_DISPATCH = "resource.dispatch"
 
     @property
     def wording(self) -> str:
@@ -133,6 +135,8 @@ _WORDING: dict[Action, str] = {
     Action.EXPORT_RECORDS: "export identifiable records",
     Action.STAFF_MANAGE: "manage staff accounts",
     Action.DATABASE_MAINTAIN: "back up, restore or rehearse upgrades of the database",
+    Action.RESOURCE_VIEW: "see the resource board",
+    Action.RESOURCE_DISPATCH: "assign units or change their status",
 }
 
 # Column order of the table below.
@@ -200,6 +204,10 @@ _TABLE: dict[Action, tuple[str, ...]] = {
     # Backups, restores and upgrade rehearsals (`controlroom db ...`): a backup holds
     # every record, so only those who run the system, who read no records on screen.
     Action.DATABASE_MAINTAIN: ("-", "-", "-", "-", "-", "A"),
+    # Units, their crews and where they are: everyone who works incidents sees them.
+    Action.RESOURCE_VIEW: ("A", "A", "A", "A", "-", "-"),
+    # Assigning units and changing their status (the command line, the board's keys).
+    Action.RESOURCE_DISPATCH: ("-", "A", "A", "-", "-", "-"),
 }
 
 # The markings a record read can carry, per action (the others are not record reads).

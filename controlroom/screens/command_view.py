@@ -45,7 +45,7 @@ def crime_clock_lines(stations) -> Text:
     head = Text(
         f"Crime 24h clocks (31 days): {running:,} running · {due:,} due in 4h · "
         + (f"! {breached:,} BREACHED" if breached else "0 breached")
-        + " (F8)",
+        + " (F9)",
         style="bold" if breached else "",
     )
     parts = [
@@ -97,6 +97,12 @@ class CommandView(FramedScreen):
         """The figures could not be read: those on screen may be out of date."""
 
     @dataclass
+    class AttendanceRead(Message):
+        """First arrivals today against their targets, in words ("" when none)."""
+
+        words: str
+
+    @dataclass
     class ChangesHeard(Message):
         """The change feed heard a queue change: the figures are read again."""
 
@@ -128,6 +134,9 @@ class CommandView(FramedScreen):
                     yield Sparkline([0], summary_function=max)
             yield Static("", id="command-crime", markup=False)
             yield Static("", id="command-dash", markup=False)
+            # First arrivals today against their grades' targets (issue 17): shown once
+            # there is one.
+            yield Static("", id="command-attendance", markup=False)
             yield Static("", id="command-referrals", markup=False)
             yield Static("", id="command-overrides", markup=False)
             yield Static("", id="command-updated", markup=False)
@@ -135,6 +144,7 @@ class CommandView(FramedScreen):
     def on_mount(self) -> None:
         if not self.allowed:
             return
+        self.query_one("#command-attendance").display = False
         self.policy = queues.policy_from(self.app.settings)
         self._last_read = 0.0
         self._pending = False
@@ -150,8 +160,17 @@ class CommandView(FramedScreen):
                 self.listen()  # live updates had stopped: start them again
 
     def read_figures(self, audited: bool = False) -> None:
+        from controlroom.services import resources
+
         app = self.app
         uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
+        self.run_service(
+            lambda: resources.attendance_today(uow_factory(), actor, clock()).words,
+            self.AttendanceRead,
+            doing="read today's attendance",
+            group="command-attendance",
+            failed=self.ReadFailed,
+        )
         self.run_service(
             lambda: command_view(uow_factory(), actor, policy, clock(), audited=audited),
             self.Read,
@@ -195,6 +214,12 @@ class CommandView(FramedScreen):
         self._pending = False
         self._last_read = time.monotonic()
         self.read_figures()
+
+    @on(AttendanceRead)
+    def show_attendance(self, message: AttendanceRead) -> None:
+        line = self.query_one("#command-attendance", Static)
+        line.update(message.words)
+        line.display = bool(message.words)
 
     @on(Read)
     def show(self, message: Read) -> None:

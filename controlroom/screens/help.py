@@ -27,13 +27,15 @@ class HelpScreen(AppModal[None]):
         Binding("escape,f1,question_mark", "dismiss_help", "Close help", id="help.close"),
     ]
 
-    def __init__(self, screen_title: str, keys: list[KeyHelp]) -> None:
+    def __init__(self, screen_title: str, keys: list[KeyHelp], notes: str = "") -> None:
         super().__init__()
         self._screen_title = screen_title
         self._keys = keys
+        # A screen's own words beyond its keys (the resource board's command grammar).
+        self._notes = notes
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help-panel"):
+        with Vertical(id="help-panel", classes="-with-notes" if self._notes else ""):
             yield Static(f"Keys — {self._screen_title}", id="help-title", markup=False)
             table: DataTable[Text] = DataTable(
                 id="help-keys", cursor_type="row", zebra_stripes=True
@@ -42,6 +44,8 @@ class HelpScreen(AppModal[None]):
             for key in self._keys:
                 table.add_row(Text(key.keys), Text(key.description), Text(key.binding_id))
             yield table
+            if self._notes:
+                yield Static(self._notes, id="help-notes", markup=False)
             yield Static(
                 "Esc closes. Keys can be remapped in the [keymap] table of the settings file, "
                 "by binding id.",

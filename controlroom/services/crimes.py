@@ -742,7 +742,7 @@ def approve_outcome(
 
 # The command view counts the clocks started in this window: the whole history is a
 # scan of every clock ever left running (hundreds of thousands on a force's database),
-# and the view opens within 100 ms. Older breaches stay on the F8 queue and in F9.
+# and the view opens within 100 ms. Older breaches stay on the F9 queue and in F11.
 COMMAND_VIEW_WINDOW = timedelta(days=31)
 
 

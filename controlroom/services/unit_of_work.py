@@ -35,6 +35,7 @@ from controlroom.data.repositories import (
     SessionRepository,
     StaffRepository,
 )
+from controlroom.data.resource_queries import ResourceRepository, UnitCounterPoll
 from controlroom.data.safeguarding_queries import SafeguardingRepository
 from controlroom.data.search import PersonSearch
 
@@ -53,6 +54,7 @@ class UnitOfWork(Protocol):
     intelligence: IntelligenceRepository
     reports: IntelligenceQueries
     queues: QueueRepository
+    resources: ResourceRepository
     safeguarding: SafeguardingRepository
     crimes: CrimeRepository
     audit: AuditRepository
@@ -79,6 +81,11 @@ class UnitOfWork(Protocol):
     def change_feed(self) -> ChangeFeed:
         """A feed of queue changes at any station, on this database (outlives the unit
         of work; close it when done)."""
+        ...
+
+    def unit_counter_poll(self) -> UnitCounterPoll:
+        """A poll of the unit change counter on a connection of its own (outlives the
+        unit of work; close it when done)."""
         ...
 
 

@@ -34,6 +34,8 @@ KIND_WORDS = {
     "signoff": "SIGNED OFF",
     "override": "OVERRIDE",
     "triage": "TRIAGE",
+    "dispatch": "DISPATCH",
+    "attendance": "ATTENDANCE",
 }
 
 

@@ -1,4 +1,4 @@
-"""F9: crime data integrity — the inspectorate's measure, computed by the system.
+"""F11: crime data integrity — the inspectorate's measure, computed by the system.
 
 For one month (the current one first; p / n step back and on): of the crime-related
 incidents reported in it, the share with a crime recorded within 24 hours (and within 7

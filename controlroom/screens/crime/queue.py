@@ -1,4 +1,4 @@
-"""F8: the crime-recording queue — every possible-crime incident whose NCRS 24-hour clock
+"""F9: the crime-recording queue — every possible-crime incident whose NCRS 24-hour clock
 still runs, the least time left first, so the breached ones lead.
 
 The summary says how many clocks run, how many are BREACHED and how many fall due within

@@ -171,7 +171,7 @@ class CrimeStatistics(FramedScreen[None]):
             "Recorded within 24h",
             [r * 100 for r in rates if r is not None],
             f"{rate_words(report.integrity[-1].rate_24h)} in {last:%b} · "
-            f"{report.integrity[-1].unrecorded:,} not recorded (F9)",
+            f"{report.integrity[-1].unrecorded:,} not recorded (F11)",
         )
         self._trend(
             "referrals",

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from controlroom.services.crimes import IncidentCrimes
     from controlroom.services.incidents import IncidentDetail
     from controlroom.services.locations import LocationContext
+    from controlroom.services.resources import IncidentResources
     from controlroom.services.safeguarding import SafeguardingStatus
 
 DATE_TIME_FORMAT = "%d/%m/%y %H:%M"
@@ -170,6 +171,14 @@ class IncidentView(FramedScreen):
         ),
         Binding("l", "jump_log", "Log", id="view.log", tooltip="Jump to the newest log entry"),
         Binding(
+            "u",
+            "send_units",
+            "Units",
+            id="view.send_units",
+            tooltip="Send units: the nearest with the skills this incident needs",
+            show=False,
+        ),
+        Binding(
             "r,ctrl+r",
             "reload",
             "Reload",
@@ -260,6 +269,16 @@ class IncidentView(FramedScreen):
     class StepFailed(CallFailed):
         """Safeguarding could not be read, or a referral step was not saved."""
 
+    @dataclass
+    class UnitsLoaded(Message):
+        """The units sent to the incident and its attendance clock."""
+
+        incident_id: int
+        resources: IncidentResources
+
+    class UnitsFailed(CallFailed):
+        """The incident's units could not be read: said in their place."""
+
     def __init__(self, reference: str) -> None:
         super().__init__()
         self.reference = reference
@@ -281,6 +300,7 @@ class IncidentView(FramedScreen):
             with VerticalScroll(id="view-body"):
                 for label, widget_id in (
                     ("Opened", "view-opened"),
+                    ("Units", "view-units"),
                     ("Type", "view-type"),
                     # NCRS: the clock high on the page, so a breach is seen at once.
                     ("Crime", "view-crime"),
@@ -308,6 +328,7 @@ class IncidentView(FramedScreen):
         self.query_one("#view-safeguarding-row").display = False
         self.query_one("#view-referrals-row").display = False
         self.query_one("#view-crime-row").display = False
+        self.query_one("#view-units-row").display = False
         self.load_detail()
         self.set_interval(AGE_REFRESH_SECONDS, self._show_age)
 
@@ -361,6 +382,54 @@ class IncidentView(FramedScreen):
             group="incident-crimes",
             failed=self.StepFailed,
         )
+
+    def load_units(self, incident_id: int) -> None:
+        from controlroom.services import resources
+
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+        self.run_service(
+            lambda: resources.incident_resources(uow_factory(), actor, incident_id),
+            lambda found: self.UnitsLoaded(incident_id, found),
+            doing="read the incident's units",
+            group="incident-units",
+            failed=self.UnitsFailed,
+        )
+
+    @on(UnitsLoaded)
+    def units_loaded(self, message: UnitsLoaded) -> None:
+        if self.detail is None or message.incident_id != self.detail.id:
+            return
+        found = message.resources
+        now_on = [u for u in found.units if u.cleared_at is None]
+        parts = [f"{u.callsign} {u.status_code}" for u in now_on]
+        cleared = len(found.units) - len(now_on)
+        # Hidden until a unit is sent: the incident's first lines stay where they were.
+        self.query_one("#view-units-row").display = bool(found.units)
+        line = record_content(", ".join(parts) if parts else "none on it now")
+        if cleared:
+            line += Content(f" · {cleared} cleared")
+        if found.attendance:
+            line += Content("\n") + Content(
+                ("! " if found.met is False else "") + found.attendance
+            ).stylize("bold")
+        self._set("view-units", line)
+
+    @on(UnitsFailed)
+    def units_failed(self, message: UnitsFailed) -> None:
+        message.stop()
+        self._set("view-units", record_content(message.failure.sentence))
+
+    def action_send_units(self) -> None:
+        from controlroom.screens.send_units import SendUnits
+
+        def sent(words: str | None) -> None:
+            if words:
+                self._say_after_read = words
+                self.load_detail()
+
+        # By the reference the view was opened on: a u typed ahead of the first read
+        # still opens the right incident's recommendations.
+        self.app.push_screen(SendUnits(self.reference), sent)
 
     def step_referral(self, referral_id: int, step: str, words: str) -> None:
         from controlroom.services import referrals
@@ -493,6 +562,7 @@ class IncidentView(FramedScreen):
         self.query_one(IncidentLog).show_entries(detail.log)
         self.load_safeguarding(detail.id)
         self.load_crimes(detail.id)
+        self.load_units(detail.id)
 
     def show_crimes(self, found) -> None:
         """Show an `IncidentCrimes`: the NCRS clock in words, and each crime recorded."""

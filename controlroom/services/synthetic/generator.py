@@ -58,6 +58,9 @@ from controlroom.data.models import (
     PersonAddress,
     PersonAlias,
     Staff,
+    Unit,
+    UnitAssignment,
+    UnitCrew,
     WarningMarker,
 )
 from controlroom.domain.incidents import (
@@ -114,6 +117,7 @@ class ForceSize:
     persons: int
     incidents: int
     intelligence: int
+    units: int = 240  # a few hundred across the towns' stations (issue 17)
 
 
 SIZES: dict[str, ForceSize] = {
@@ -128,6 +132,7 @@ SIZES: dict[str, ForceSize] = {
         persons=1_000_000,
         incidents=500_000,
         intelligence=2_000_000,
+        units=900,
     ),
 }
 
@@ -512,6 +517,7 @@ class _ForceGenerator:
         self.make_persons()
         self.make_incidents()
         self.make_intelligence()
+        self.make_units()
 
     # --- staff ---------------------------------------------------------------------------
 
@@ -1995,3 +2001,144 @@ class _ForceGenerator:
     def _any_home(self, rng: random.Random) -> int | None:
         pick = self.place_pick.get("home")
         return None if pick is None else pick.pick(rng)
+
+    # --- units (issue 17) ------------------------------------------------------------
+
+    def make_units(self) -> None:
+        """A few hundred units across the towns' police stations, crewed for the shift, most
+        on duty near their station; the seed's own anchor is when they took their status."""
+        rng = self.rng("units")
+        total = self.size.units
+        self.w.progress("units", 0, total)
+        centre = (
+            sum(t.latitude for t in self.towns) / len(self.towns),
+            sum(t.longitude for t in self.towns) / len(self.towns),
+        )
+        towns = _Weighted(range(len(self.towns)), [t.weight for t in self.towns])
+        # Every town has a station with a few units; the rest go by the towns' weights.
+        homes = [i % len(self.towns) for i in range(min(total, len(self.towns) * 4))]
+        homes += [towns.pick(rng) for _ in range(total - len(homes))]
+        kinds = _Weighted(UNIT_MIX, [share for _, share, _, _ in UNIT_MIX])
+        states = _Weighted([code for code, _ in UNIT_STATES], [share for _, share in UNIT_STATES])
+        numbers: dict[str, int] = {}
+        unit_rows: list[dict] = []
+        crews: list[tuple[int, str, str]] = []  # (unit index, name, skills)
+        for index, home in enumerate(homes):
+            town = self.towns[home]
+            type_code, _, crew_size, unit_skills = kinds.pick(rng)
+            prefix = UNIT_PREFIX[type_code]
+            numbers[prefix] = numbers.get(prefix, 0) + 1
+            unit_rows.append(
+                {
+                    "callsign": f"{prefix}{numbers[prefix]}",
+                    "type_code": type_code,
+                    "station": f"{town.name} Police Station",
+                    "area": _area(town, centre),
+                    "status_code": states.pick(rng),
+                    "status_since": self.ago(rng.randint(60, 5 * 3600)),
+                    "incident_id": None,
+                    "latitude": round(town.latitude + rng.uniform(-0.03, 0.03), 6),
+                    "longitude": round(town.longitude + rng.uniform(-0.045, 0.045), 6),
+                    "version": 1,
+                    "change_seq": 0,
+                }
+            )
+            for _ in range(crew_size):
+                sex = MALE if rng.random() < 0.6 else FEMALE
+                name = f"{self._plain_forename(rng, sex)} {self.surnames.pick(rng)}"
+                skills = set(unit_skills) | {
+                    code for code, share in OFFICER_SKILLS if rng.random() < share
+                }
+                crews.append((index, name, " ".join(sorted(skills))))
+        ids = self.w.rows_with_ids("units", Unit, unit_rows)
+        collars = rng.sample(range(10000, 99999), len(crews))
+        self.w.rows(
+            "unit crew",
+            UnitCrew,
+            [
+                {
+                    "unit_id": ids[index],
+                    "collar_number": str(collars[n]),
+                    "name": name,
+                    "skills": skills,
+                }
+                for n, (index, name, skills) in enumerate(crews)
+            ],
+        )
+        self._send_units(rng, unit_rows, ids)
+        self.w.commit()
+        self.w.progress("units", total, total)
+
+    def _send_units(self, rng: random.Random, unit_rows: list[dict], ids: list[int]) -> None:
+        """The incidents already dispatched or at scene get the nearest available unit
+        (assigned, or at scene and arrived), so the board opens on a shift under way."""
+        from controlroom.domain.geo import distance_m
+
+        statuses = (IncidentStatus.DISPATCHED.value, IncidentStatus.AT_SCENE.value)
+        free = [i for i, row in enumerate(unit_rows) if row["status_code"] == "AV"]
+        assignments: list[dict] = []
+        for incident_id, status, opened_at, lat, lon in self.w.uow.bulk.incidents_in_status(
+            statuses
+        ):
+            if not free or lat is None or lon is None:
+                continue
+            nearest = min(
+                free,
+                key=lambda i: distance_m(
+                    lat, lon, unit_rows[i]["latitude"], unit_rows[i]["longitude"]
+                ),
+            )
+            free.remove(nearest)
+            at_scene = status == IncidentStatus.AT_SCENE.value
+            since = max(self.ago(rng.randint(120, 40 * 60)), opened_at)
+            code = "SC" if at_scene else "AS"
+            self.w.uow.bulk.update_unit(ids[nearest], code, since, incident_id)
+            assignments.append(
+                {
+                    "unit_id": ids[nearest],
+                    "incident_id": incident_id,
+                    "assigned_at": since,
+                    "assigned_by_id": self.staff(rng, Role.DISPATCHER),
+                    "override": False,
+                    "arrived_at": since if at_scene else None,
+                    "cleared_at": None,
+                }
+            )
+        self.w.rows("unit assignments", UnitAssignment, assignments)
+
+
+# --- unit mix (issue 17) --------------------------------------------------------------------
+
+# (type code, share of the force's units, crew size, skills every crew member has)
+UNIT_MIX: tuple[tuple[str, float, int, tuple[str, ...]], ...] = (
+    ("IRV", 0.45, 2, ()),
+    ("NBH", 0.18, 1, ()),
+    ("RPU", 0.08, 2, ("RP", "AD")),
+    ("ARV", 0.07, 2, ("FA", "AD", "MD")),
+    ("DOG", 0.05, 1, ("DG",)),
+    ("CVAN", 0.07, 2, ()),
+    ("POU", 0.10, 3, ("PO",)),
+)
+UNIT_PREFIX = {
+    "IRV": "RV",
+    "NBH": "NP",
+    "RPU": "RP",
+    "ARV": "AR",
+    "DOG": "DH",
+    "CVAN": "CV",
+    "POU": "PO",
+}
+# Skills some officers hold besides their unit's (share of officers).
+OFFICER_SKILLS = (("TA", 0.35), ("MD", 0.40), ("AD", 0.18), ("SR", 0.12), ("PO", 0.15))
+# The state of the shift the seed is taken in: (status code, share of units).
+UNIT_STATES = (("AV", 0.50), ("BU", 0.07), ("RF", 0.05), ("OD", 0.38))
+
+
+def _area(town: _Town, centre: tuple[float, float]) -> str:
+    """A policing area by where the town lies from the force's centre."""
+    north, east = town.latitude - centre[0], (town.longitude - centre[1]) * 0.6
+    if abs(north) < 0.05 and abs(east) < 0.05:
+        return "Central"
+    if abs(north) >= abs(east):
+        return "North" if north > 0 else "South"
+    return "East" if east > 0 else "West"

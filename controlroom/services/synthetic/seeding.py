@@ -189,6 +189,9 @@ class _Writer:
         "crimes",
         "intelligence reports",
         "intelligence subjects",
+        "units",
+        "unit crew",
+        "unit assignments",
     )
 
     def __init__(self, uow: UnitOfWork, progress: Progress | None) -> None:

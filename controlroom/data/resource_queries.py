@@ -1,0 +1,336 @@
+"""Units, their crews and status codes: the queries of resources and dispatch (issue 17).
+
+The board reads every unit in two statements (units with their incident's reference,
+then the crews of those units), or only the units changed since a counter value it has
+seen; recommendations read the units that could go (available or committed) with their
+crews' skills, the rest of the rule being `domain.resources.recommend`. No repository
+commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Engine, create_engine, func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from controlroom.data.models import (
+    Incident,
+    IncidentAttendance,
+    IncidentPerson,
+    IncidentTypeSkill,
+    LocationHazard,
+    MarkerType,
+    Skill,
+    Staff,
+    Unit,
+    UnitAssignment,
+    UnitChangeCounter,
+    UnitCrew,
+    UnitEmergency,
+    UnitStatusChange,
+    UnitStatusCode,
+    UnitType,
+    WarningMarker,
+)
+
+_CHUNK = 900
+
+
+class ResourceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- reference data ------------------------------------------------------------------
+
+    def status_codes(self) -> Sequence[UnitStatusCode]:
+        return self.session.scalars(
+            select(UnitStatusCode).where(UnitStatusCode.active).order_by(UnitStatusCode.key)
+        ).all()
+
+    def unit_types(self) -> Sequence[UnitType]:
+        return self.session.scalars(
+            select(UnitType).where(UnitType.active).order_by(UnitType.code)
+        ).all()
+
+    def skills(self) -> Sequence[Skill]:
+        return self.session.scalars(select(Skill).where(Skill.active).order_by(Skill.code)).all()
+
+    def needed_skills(self, type_code: str) -> set[str]:
+        return set(
+            self.session.scalars(
+                select(IncidentTypeSkill.skill_code).where(IncidentTypeSkill.type_code == type_code)
+            )
+        )
+
+    # --- the board -----------------------------------------------------------------------
+
+    def units(self, since: int | None = None) -> Sequence[tuple[Unit, str | None]]:
+        """Every unit (or those changed after counter value `since`) with the reference
+        of its incident, by callsign."""
+        query = (
+            select(Unit, Incident.reference)
+            .outerjoin(Incident, Incident.id == Unit.incident_id)
+            .order_by(Unit.callsign)
+        )
+        if since is not None:
+            query = query.where(Unit.change_seq > since)
+        return [(unit, reference) for unit, reference in self.session.execute(query)]
+
+    def crews(self, unit_ids: Iterable[int]) -> dict[int, list[UnitCrew]]:
+        ids = sorted(set(unit_ids))
+        crews: dict[int, list[UnitCrew]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            for member in self.session.scalars(
+                select(UnitCrew)
+                .where(UnitCrew.unit_id.in_(ids[start : start + _CHUNK]))
+                .order_by(UnitCrew.unit_id, UnitCrew.id)
+            ):
+                crews.setdefault(member.unit_id, []).append(member)
+        return crews
+
+    def deployable(
+        self, status_codes: Sequence[str]
+    ) -> Sequence[tuple[int, str, str, float | None, float | None, str, str | None]]:
+        """(id, callsign, status code, latitude, longitude, type code, crew skills) of the
+        units in `status_codes` (those that could be sent: available or committed), the
+        skills of the whole crew joined by spaces: one statement by the status index, on
+        the session's connection (plain rows: nothing here becomes an ORM object)."""
+        query = (
+            select(
+                Unit.id,
+                Unit.callsign,
+                Unit.status_code,
+                Unit.latitude,
+                Unit.longitude,
+                Unit.type_code,
+                func.aggregate_strings(UnitCrew.skills, " "),
+            )
+            .outerjoin(UnitCrew, UnitCrew.unit_id == Unit.id)
+            .where(Unit.status_code.in_(list(status_codes)))
+            .group_by(Unit.id)
+        )
+        return [tuple(row) for row in self.session.connection().execute(query).all()]  # type: ignore[misc]
+
+    def open_references(self, statuses: Sequence[str], limit: int) -> list[str]:
+        """References of open incidents, newest first (the command line completes them)."""
+        return list(
+            self.session.scalars(
+                select(Incident.reference)
+                .where(Incident.status.in_(list(statuses)))
+                .order_by(Incident.opened_at.desc(), Incident.id.desc())
+                .limit(limit)
+            )
+        )
+
+    def plain_available(self, status_code: str) -> Sequence[tuple[int, str]]:
+        """The benchmark's floor: the indexed select of available units, nothing more."""
+        return [
+            (row.id, row.callsign)
+            for row in self.session.execute(
+                select(Unit.id, Unit.callsign).where(Unit.status_code == status_code)
+            )
+        ]
+
+    # --- one unit -------------------------------------------------------------------------
+
+    def by_callsign(self, callsign: str, *, for_update: bool = False) -> Unit | None:
+        """The unit, read afresh; `for_update` locks its row (PostgreSQL), so a second
+        dispatcher's assignment waits for the first and then sees it."""
+        query = (
+            select(Unit).where(Unit.callsign == callsign).execution_options(populate_existing=True)
+        )
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).one_or_none()
+
+    def unit(self, unit_id: int) -> Unit | None:
+        return self.session.get(Unit, unit_id)
+
+    def callsigns(self) -> list[str]:
+        return list(self.session.scalars(select(Unit.callsign).order_by(Unit.callsign)))
+
+    def add(self, record: object) -> None:
+        self.session.add(record)
+
+    def announce(self, units: Iterable[Unit]) -> int:
+        """Bump the change counter and stamp the units with it, in the caller's
+        transaction: boards at every station read them at their next poll."""
+        seq = self.session.execute(
+            update(UnitChangeCounter)
+            .where(UnitChangeCounter.id == 1)
+            .values(counter=UnitChangeCounter.counter + 1)
+            .returning(UnitChangeCounter.counter)
+        ).scalar_one()
+        for unit in units:
+            unit.change_seq = seq
+        return seq
+
+    def counter(self) -> int:
+        return (
+            self.session.scalar(select(UnitChangeCounter.counter).where(UnitChangeCounter.id == 1))
+            or 0
+        )
+
+    def open_assignment(self, unit_id: int, incident_id: int) -> UnitAssignment | None:
+        return self.session.scalars(
+            select(UnitAssignment)
+            .where(
+                UnitAssignment.unit_id == unit_id,
+                UnitAssignment.incident_id == incident_id,
+                UnitAssignment.cleared_at.is_(None),
+            )
+            .order_by(UnitAssignment.id.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def assignments_of_incident(
+        self, incident_id: int
+    ) -> Sequence[tuple[UnitAssignment, str, str]]:
+        """(assignment, callsign, status code) of every unit ever sent to the incident."""
+        return [
+            (assignment, callsign, status)
+            for assignment, callsign, status in self.session.execute(
+                select(UnitAssignment, Unit.callsign, Unit.status_code)
+                .join(Unit, Unit.id == UnitAssignment.unit_id)
+                .where(UnitAssignment.incident_id == incident_id)
+                .order_by(UnitAssignment.assigned_at, UnitAssignment.id)
+            )
+        ]
+
+    def attendance(self, incident_id: int) -> IncidentAttendance | None:
+        return self.session.get(IncidentAttendance, incident_id)
+
+    def attendance_between(self, start: datetime, end: datetime) -> list[tuple[str, bool | None]]:
+        """(grade, met) of every first arrival in [start, end)."""
+        return [
+            (grade, met)
+            for grade, met in self.session.execute(
+                select(IncidentAttendance.grade, IncidentAttendance.met).where(
+                    IncidentAttendance.arrived_at >= start, IncidentAttendance.arrived_at < end
+                )
+            )
+        ]
+
+    def history(
+        self, unit_id: int, limit: int
+    ) -> Sequence[tuple[UnitStatusChange, str | None, str | None]]:
+        """The unit's newest status changes, with the incident's reference and who."""
+        return [
+            (change, reference, who)
+            for change, reference, who in self.session.execute(
+                select(UnitStatusChange, Incident.reference, Staff.username)
+                .outerjoin(Incident, Incident.id == UnitStatusChange.incident_id)
+                .outerjoin(Staff, Staff.id == UnitStatusChange.changed_by_id)
+                .where(UnitStatusChange.unit_id == unit_id)
+                .order_by(UnitStatusChange.id.desc())
+                .limit(limit)
+            )
+        ]
+
+    def hazards(self, location_id: int) -> list[str]:
+        """The hazards recorded at a location, newest first."""
+        return list(
+            self.session.scalars(
+                select(LocationHazard.hazard)
+                .where(LocationHazard.location_id == location_id)
+                .order_by(LocationHazard.set_at.desc(), LocationHazard.id.desc())
+            )
+        )
+
+    def markers_by_role(self, incident_id: int, today: date) -> list[tuple[str, str]]:
+        """(role in the incident, marker label) in force on `today` on each person linked
+        to the incident, most severe first: what an officer sent there must be told."""
+        return [
+            (role, label)
+            for role, label, _ in self.session.execute(
+                select(IncidentPerson.role, MarkerType.label, MarkerType.severity)
+                .join(WarningMarker, WarningMarker.person_id == IncidentPerson.person_id)
+                .join(MarkerType, MarkerType.code == WarningMarker.marker_code)
+                .where(
+                    IncidentPerson.incident_id == incident_id,
+                    WarningMarker.valid_from <= today,
+                    or_(WarningMarker.valid_to.is_(None), WarningMarker.valid_to >= today),
+                )
+                .distinct()
+                .order_by(MarkerType.severity, MarkerType.label)
+            )
+        ]
+
+    def open_emergencies(
+        self,
+    ) -> Sequence[tuple[UnitEmergency, str, str, str, str | None, str]]:
+        """(emergency, callsign, type code, station, incident reference, raised by) of
+        every emergency not yet acknowledged, oldest first."""
+        return [
+            (emergency, callsign, type_code, station, reference, who)
+            for emergency, callsign, type_code, station, reference, who in self.session.execute(
+                select(
+                    UnitEmergency,
+                    Unit.callsign,
+                    Unit.type_code,
+                    Unit.station,
+                    Incident.reference,
+                    Staff.display_name,
+                )
+                .join(Unit, Unit.id == UnitEmergency.unit_id)
+                .join(Staff, Staff.id == UnitEmergency.raised_by_id)
+                .outerjoin(Incident, Incident.id == UnitEmergency.incident_id)
+                .where(UnitEmergency.acknowledged_at.is_(None))
+                .order_by(UnitEmergency.raised_at, UnitEmergency.id)
+            )
+        ]
+
+    def emergency(self, emergency_id: int) -> UnitEmergency | None:
+        return self.session.get(
+            UnitEmergency, emergency_id, with_for_update=True, populate_existing=True
+        )
+
+    def open_emergency_of(self, unit_id: int) -> UnitEmergency | None:
+        return self.session.scalars(
+            select(UnitEmergency)
+            .where(UnitEmergency.unit_id == unit_id, UnitEmergency.acknowledged_at.is_(None))
+            .limit(1)
+        ).one_or_none()
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Unit)) or 0
+
+
+class UnitCounterPoll:
+    """Reads the one-row unit change counter on a connection of its own, for a board's
+    poll: on SQLite an engine without the application's BEGIN IMMEDIATE hook (a poll
+    never queues behind writers, nor they behind it), on PostgreSQL a pooled connection.
+    Blocking: call it from a thread worker. Close it when done."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name == "sqlite":
+            self._engine: Engine | None = create_engine(
+                engine.url, poolclass=NullPool, connect_args={"check_same_thread": False}
+            )
+            self._connection = self._engine.connect()
+        else:
+            self._engine = None
+            self._connection = engine.connect()
+
+    def read(self) -> int:
+        try:
+            return (
+                self._connection.scalar(
+                    select(UnitChangeCounter.counter).where(UnitChangeCounter.id == 1)
+                )
+                or 0
+            )
+        finally:
+            self._connection.rollback()
+
+    def close(self) -> None:
+        self._connection.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def counter_poll(session: Session) -> UnitCounterPoll:
+    return UnitCounterPoll(session.get_bind())  # type: ignore[arg-type]  # an Engine
