@@ -195,12 +195,16 @@ class ControlRoomApp(App[int]):
         clock: Callable[[], datetime] = utc_clock,
         over_ssh: bool = False,
         steady_gc: bool = False,
+        demo_for: str | None = None,
     ) -> None:
         ansi = settings.ansi if settings.ansi is not None else (term or "") in ANSI_TERMS
         super().__init__(ansi_color=ansi or None)
         self.settings = settings
         self.uow_factory = uow_factory
         self.username = operator
+        # `controlroom demo`: the OS account behind the shared demo account, which signs
+        # in only on a synthetic training database (services.session.open_session).
+        self.demo_for = demo_for
         self.operator: StaffMember | None = None
         # This run of the app on the record (services.session), once signed in.
         self.session_id: int | None = None
@@ -851,11 +855,13 @@ def make_app(
     clock: Callable[[], datetime] = utc_clock,
     over_ssh: bool = False,
     steady_gc: bool = False,
+    demo_for: str | None = None,
 ) -> ControlRoomApp:
     """Build the app around the process's unit-of-work factory, for the OS user `operator`.
 
     The app signs the operator in on its first screen; the CLI and the tests share this.
     `steady_gc` (the CLI): settle the garbage collector once signed in (`steady_collector`).
+    `demo_for` (`controlroom demo`): the OS account running the shared demo account.
     """
     return ControlRoomApp(
         settings,
@@ -866,6 +872,7 @@ def make_app(
         clock=clock,
         over_ssh=over_ssh,
         steady_gc=steady_gc,
+        demo_for=demo_for,
     )
 
 

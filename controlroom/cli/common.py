@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import shlex
 import sys
@@ -144,13 +143,23 @@ def _deferred_database(
 
 
 def _terminal() -> str:
-    from controlroom.domain.identity import terminal_from_environment
+    """The SSH client address sshd gave this session, or `local`. An SSH_CLIENT with no
+    sshd among the process's ancestors was set by the caller: not believed."""
+    from controlroom.domain.identity import LOCAL_TERMINAL, terminal_from_environment, under_sshd
 
+    if under_sshd() is False:
+        return LOCAL_TERMINAL
     return terminal_from_environment(os.environ)
 
 
 def _os_user() -> str:
-    return getpass.getuser()
+    """The operator: the account of the process's real uid, whatever LOGNAME or USER say."""
+    from controlroom.domain.identity import NoAccount, process_account
+
+    try:
+        return process_account()
+    except NoAccount as exc:
+        raise CliError(str(exc)) from None
 
 
 def _operator_actor(database):

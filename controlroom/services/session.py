@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from controlroom.data.opening import DatabaseNotReady
+from controlroom.domain.environment import Environment
 from controlroom.services import database, staff
 from controlroom.services.database import DatabaseNotInitialised, DatabaseProfile
 from controlroom.services.staff import AccessRefused, StaffMember
@@ -47,8 +48,35 @@ class SessionRefused(Exception):
     """The session cannot open; the message says why and what to do."""
 
 
-def open_session(uow_factory: UnitOfWorkFactory, username: str, terminal: str) -> OpenedSession:
+def demo_refusal(profile: DatabaseProfile) -> str | None:
+    """Why the shared demo account may not sign in here, or None: only on a database
+    marked synthetic training data, never on production (issue 16)."""
+    if profile.environment is Environment.TRAINING and profile.synthetic:
+        return None
+    kind = "synthetic " if profile.synthetic else ""
+    return (
+        "the demo account signs in only on a synthetic training database; this is a "
+        f"{kind}{profile.environment.value} database. Run `controlroom` to sign in as "
+        "yourself"
+    )
+
+
+def open_session(
+    uow_factory: UnitOfWorkFactory,
+    username: str,
+    terminal: str,
+    *,
+    demo_for: str | None = None,
+) -> OpenedSession:
+    """Sign `username` in and open this run's session. With `demo_for` (the OS account
+    running `controlroom demo`), `username` is the shared demo account, which signs in
+    only on a synthetic training database; a refusal is audited as `demo_for`."""
     try:
+        if demo_for is not None:
+            refusal = demo_refusal(database.profile(uow_factory()))
+            if refusal is not None:
+                staff.refuse_sign_in(uow_factory(), demo_for, terminal, refusal)
+                raise AccessRefused(refusal)
         member = staff.sign_in(uow_factory(), username, terminal)
         profile = database.profile(uow_factory())
     except (AccessRefused, DatabaseNotReady, DatabaseNotInitialised) as exc:
