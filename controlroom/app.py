@@ -36,6 +36,8 @@ from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.lock import LockScreen
 from controlroom.screens.seam import CallFailed, KeyGate, KeyHandled
 from controlroom.screens.sign_in import SignInScreen
+from controlroom.widgets import paste_guard
+from controlroom.widgets.paste_guard import paste_content
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.domain.identity import Actor
@@ -198,6 +200,7 @@ class ControlRoomApp(App[int]):
         demo_for: str | None = None,
     ) -> None:
         ansi = settings.ansi if settings.ansi is not None else (term or "") in ANSI_TERMS
+        paste_guard.install()
         super().__init__(ansi_color=ansi or None)
         self.settings = settings
         self.uow_factory = uow_factory
@@ -354,6 +357,11 @@ class ControlRoomApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY) and not event.is_forwarded:
             self.last_activity = self.clock()
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            # A paste is text, never keys or terminal commands: an ESC or ctrl+q in it
+            # reaches the field as a visible marker (␛, ␑), as record text does. (On a
+            # real terminal `paste_guard` has already kept them out of the key stream.)
+            event.text = paste_content(event.text)
         if isinstance(event, events.Key) and not event.is_forwarded:
             # One key at a time, each handled before the next (screens/seam.py).
             if self.key_gate.holds(event):
