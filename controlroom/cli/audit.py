@@ -92,7 +92,6 @@ def cmd_audit(args) -> int:
 
 
 def _write_export(events, fmt: str) -> None:
-    import csv
     import json
 
     from controlroom.services.audit_trail import EXPORT_FIELDS
@@ -102,11 +101,11 @@ def _write_export(events, fmt: str) -> None:
             # ASCII only: control characters in a record arrive escaped, never raw.
             sys.stdout.write(json.dumps(event.as_dict(), ensure_ascii=True) + "\n")
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    from controlroom.domain.spreadsheet import csv_writer, safe_cell
+
+    writer = csv_writer(sys.stdout)
+    writer.writerow(EXPORT_FIELDS)
     for event in events:
         row = event.as_dict()
-        # A cell starting with = + - @ would run as a formula in a spreadsheet.
-        writer.writerow(
-            {k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
-        )
+        # A cell that could start a formula in a spreadsheet is written as text.
+        writer.writerow([safe_cell(row[field]) for field in EXPORT_FIELDS])
