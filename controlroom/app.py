@@ -384,19 +384,22 @@ class ControlRoomApp(App[int]):
         if self.clock() - self.last_activity >= timedelta(minutes=self.settings.idle_lock_minutes):
             self.lock_session()
 
-    def lock_session(self) -> None:
-        """Hide everything behind the lock screen until the PIN is given (audited)."""
+    def lock_session(self, *, resumed: bool = False) -> None:
+        """Hide everything behind the lock screen until the PIN is given (audited; the
+        lock outlives this process). `resumed`: the last session ended locked."""
         if self.locked or self.operator is None:
             return
         self.locked = True
         self.clear_notifications()  # a toast may carry record data
-        self.push_screen(LockScreen(self.operator.display_name, self.settings.idle_lock_minutes))
+        self.push_screen(
+            LockScreen(self.operator.display_name, self.settings.idle_lock_minutes, resumed=resumed)
+        )
         actor, minutes = self.actor, self.settings.idle_lock_minutes
 
         def audit_lock() -> None:
             from controlroom.services.session_lock import lock
 
-            lock(self.uow_factory(), actor, minutes)
+            lock(self.uow_factory(), actor, minutes, resumed=resumed)
 
         self.run_worker(audit_lock, thread=True, exit_on_error=False, group="lock")
 
@@ -455,8 +458,15 @@ class ControlRoomApp(App[int]):
         self.switch_screen(HomeBoard(counts=message.board_counts))
         if self.steady_gc:
             self.call_after_refresh(steady_collector)
-        self._offer_drafts(list(message.found))
         self.last_activity = self.clock()
+        found = list(message.found)
+        if message.session.locked_since is not None:
+            # The last session ended behind the lock (quit, killed, a lost terminal): the
+            # PIN first, then the drafts.
+            self.lock_session(resumed=True)
+            self._after_unlock.append(lambda: self._offer_drafts(found))
+        else:
+            self._offer_drafts(found)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,9 @@ class OpenedSession:
     # This run of the app on the record (`staff.begin_session`); its end is recorded
     # against it.
     session_id: int | None = None
+    # The operator's last session ended behind the idle lock (`session_lock.lock`), not
+    # unlocked since: this one opens on the lock screen.
+    locked_since: datetime | None = None
 
 
 def process_running(pid: int) -> bool:
@@ -89,4 +93,8 @@ def open_session(
         pid=os.getpid(),
         running=process_running,
     )
-    return OpenedSession(member, profile, session_id)
+    from controlroom.services.session_lock import locked_since
+
+    return OpenedSession(
+        member, profile, session_id, locked_since=locked_since(uow_factory(), member.username)
+    )
