@@ -32,7 +32,9 @@ def cmd_export(args) -> int:
     import io
 
     from controlroom.domain.open_data import COLUMNS, parse_month
-    from controlroom.services.open_data import crime_id_salt, export_month
+    from controlroom.domain.permissions import Action
+    from controlroom.services import access
+    from controlroom.services.open_data import AUDIT_ACTION, crime_id_salt, export_month
     from controlroom.services.secrets import KeyringUnavailable
 
     try:
@@ -43,6 +45,17 @@ def cmd_export(args) -> int:
     database = _open_database(settings.database_url, args, create_sqlite=False)
     try:
         actor = _operator_actor(database).actor(_terminal())
+        # The permission first, audited, before anything else is asked (the keyring was).
+        denial = access.check(
+            database.uow(),
+            actor,
+            Action.EXPORT_ANONYMISED,
+            "export",
+            args.month,
+            audit_action=AUDIT_ACTION,
+        )
+        if denial is not None:
+            raise CliError(denial)
         try:
             salt = crime_id_salt()
         except KeyringUnavailable:

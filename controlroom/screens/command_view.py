@@ -111,6 +111,7 @@ class CommandView(FramedScreen):
 
     def on_mount(self) -> None:
         if not self.allowed:
+            self.audit_refusal(Action.COMMAND_VIEW, "command_view")
             return
         self.policy = queues.policy_from(self.app.settings)
         self._last_read = 0.0
