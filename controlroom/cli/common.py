@@ -64,11 +64,12 @@ def _schema_state(database, schema_state):
     try:
         return schema_state(database.engine)
     except Exception as exc:  # connection refused, bad credentials, unreadable file
-        from controlroom.config import mask_url
+        from controlroom.config import mask_url, scrub_secrets
 
         database.dispose()
         raise CliError(
-            f"cannot open database {mask_url(database.url)}: {exc.__class__.__name__}: {exc}"
+            f"cannot open database {mask_url(database.url)}: {exc.__class__.__name__}: "
+            + scrub_secrets(str(exc), database.url)
         ) from None
 
 

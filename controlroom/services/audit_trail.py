@@ -32,7 +32,7 @@ from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
-    from controlroom.services.unit_of_work import UnitOfWork
+    from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 WITHHELD = "WITHHELD"
 JUSTIFICATION_MINIMUM = 10
@@ -197,6 +197,39 @@ def verify_chain(uow: UnitOfWork, actor: Actor | None = None) -> Verification:
             )
             uow.commit()
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What `audit verify` found, and whether the check itself is on the record: when
+    the trail cannot be written, `unrecorded` says why in a sentence."""
+
+    result: Verification
+    unrecorded: str | None = None
+
+
+def verify_as(uow_factory: UnitOfWorkFactory, username: str, terminal: str) -> VerifyReport:
+    """`audit verify` for the OS account `username`: it always runs and reports.
+
+    Normally the operator signs in and the check is audited like any command. When the
+    audit trail cannot be written (a row the chain does not expect, a deleted head, a
+    revoked grant: the very thing being checked), a supervisor or administrator on
+    record still gets the verification, told that it could not be recorded; anyone else
+    is refused as before.
+    """
+    from controlroom.services import staff
+
+    try:
+        member = staff.sign_in(uow_factory(), username, terminal)
+        return VerifyReport(verify_chain(uow_factory(), member.actor(terminal)))
+    except audit.AuditUnavailable as exc:
+        unrecorded = str(exc)
+    on_record = staff.member_on_record(uow_factory(), username)
+    if on_record is None:
+        raise AuditTrailRefused(f"{username!r} is not an active Control Room user on this database")
+    if not may_verify(on_record.actor(terminal)):
+        raise AuditTrailRefused("only supervisors and administrators may verify the audit trail")
+    return VerifyReport(verify_chain(uow_factory()), unrecorded=unrecorded)
 
 
 # --- who looked at this ----------------------------------------------------------------

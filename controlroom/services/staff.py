@@ -103,6 +103,17 @@ def _sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
     return member
 
 
+def member_on_record(uow: UnitOfWork, username: str) -> StaffMember | None:
+    """`username`'s account as it stands, read only (nothing audited): for the one check
+    that must run when the audit trail cannot be written (`audit_trail.verify_as`).
+    None for an unknown, inactive or locked account."""
+    with uow:
+        staff = uow.staff.by_username(username)
+        if staff is None or not staff.active or staff.locked:
+            return None
+        return _member(staff)
+
+
 def _record_refusal(
     uow: UnitOfWork, staff_id: int | None, username: str, terminal: str, reason: str
 ) -> None:
