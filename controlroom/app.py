@@ -459,6 +459,8 @@ class ControlRoomApp(App[int]):
         if self.steady_gc:
             self.call_after_refresh(steady_collector)
         self.last_activity = self.clock()
+        if message.session.warning is not None:
+            self.notify(message.session.warning, severity="warning", timeout=60, markup=False)
         found = list(message.found)
         if message.session.locked_since is not None:
             # The last session ended behind the lock (quit, killed, a lost terminal): the

@@ -171,7 +171,20 @@ def _operator_actor(database):
         member = staff.sign_in(database.uow(), _os_user(), _terminal())
     except AccessRefused as exc:
         raise CliError(f"access refused: {exc}") from None
+    _warn_if_exposed(database)
     return member
+
+
+def _warn_if_exposed(database) -> None:
+    """Say on stderr when a production SQLite file is open to other accounts."""
+    from controlroom.services.database import exposure_warning, profile
+
+    try:
+        warning = exposure_warning(profile(database.uow()), database.url)
+    except Exception:  # noqa: BLE001 - a warning never stops a command
+        return
+    if warning is not None:
+        print(f"controlroom: {warning}", file=sys.stderr)
 
 
 def _whole_number(text: str, name: str, *, maximum: int | None = None) -> int:

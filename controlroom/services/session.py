@@ -30,6 +30,8 @@ class OpenedSession:
     # The operator's last session ended behind the idle lock (`session_lock.lock`), not
     # unlocked since: this one opens on the lock screen.
     locked_since: datetime | None = None
+    # A sentence the operator must see at once (a production file others can read).
+    warning: str | None = None
 
 
 def process_running(pid: int) -> bool:
@@ -71,6 +73,7 @@ def open_session(
     terminal: str,
     *,
     demo_for: str | None = None,
+    database_url: str | None = None,
 ) -> OpenedSession:
     """Sign `username` in and open this run's session. With `demo_for` (the OS account
     running `controlroom demo`), `username` is the shared demo account, which signs in
@@ -96,5 +99,9 @@ def open_session(
     from controlroom.services.session_lock import locked_since
 
     return OpenedSession(
-        member, profile, session_id, locked_since=locked_since(uow_factory(), member.username)
+        member,
+        profile,
+        session_id,
+        locked_since=locked_since(uow_factory(), member.username),
+        warning=None if database_url is None else database.exposure_warning(profile, database_url),
     )
