@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
 
 from controlroom.cli import common
 from controlroom.cli.common import (
@@ -20,8 +21,15 @@ def _audit_parsers(commands, common) -> None:
     audit = commands.add_parser(
         "audit", help="the audit trail: verify the chain, export"
     ).add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    audit.add_parser(
+    verify = audit.add_parser(
         "verify", parents=[common], help="check the hash chain; exit 1 at the first broken link"
+    )
+    verify.add_argument(
+        "--anchor",
+        type=Path,
+        metavar="FILE",
+        help="keep the anchored chain head in FILE (default: one per database in"
+        " <data dir>/audit-anchors/)",
     )
     export = audit.add_parser(
         "export", parents=[common], help="audit events for the data-protection officer (audited)"
@@ -58,7 +66,7 @@ def cmd_audit(args) -> int:
     database = _open_database(settings.database_url, args, create_sqlite=False)
     try:
         if args.audit_command == "verify":
-            return _verify(database)
+            return _verify(database, args, settings)
         actor = _operator_actor(database).actor(_terminal())
         assert since is not None  # read above for `audit export`
         exported = export_events(
@@ -82,14 +90,19 @@ def cmd_audit(args) -> int:
         database.dispose()
 
 
-def _verify(database) -> int:
+def _verify(database, args, settings) -> int:
     """`audit verify`: runs and reports whatever the state of the chain (0 intact, 1
-    broken); says so when the check itself could not be written to the trail."""
-    from controlroom.services.audit_trail import verify_as
+    broken or not extending its anchor); says so when the check itself could not be
+    written to the trail."""
+    from controlroom.services.audit_trail import AnchorPlace, verify_as
+    from controlroom.services.secrets import anchor_key
     from controlroom.services.staff import AccessRefused
 
+    place = AnchorPlace(
+        directory=settings.data_dir / "audit-anchors", file=args.anchor, key=anchor_key()
+    )
     try:
-        report = verify_as(database.uow, common._os_user(), _terminal())
+        report = verify_as(database.uow, common._os_user(), _terminal(), anchor=place)
     except AccessRefused as exc:
         raise CliError(f"access refused: {exc}") from None
     result, broken = report.result, report.result.broken
@@ -101,12 +114,14 @@ def _verify(database) -> int:
             f" (row id {broken.event_id})" if broken.event_id is not None else ""
         )
         print(f"audit trail BROKEN at {where}: {broken.problem}")
+    if report.anchor is not None:
+        print(report.anchor)
     if report.unrecorded is not None:
         print(
             "this check could not be written to the audit trail: " + report.unrecorded,
             file=sys.stderr,
         )
-    return 0 if broken is None else 1
+    return 0 if broken is None and not report.anchor_broken else 1
 
 
 def _write_export(events, fmt: str) -> None:
