@@ -428,3 +428,19 @@ def test_a_bracketed_paste_reaches_the_app_as_one_paste_of_text():
     assert _tokens(PasteGuardParser(), "\x11") == [("Key", "ctrl+q")]
     install()
     assert linux_driver.XTermParser is PasteGuardParser
+
+
+def test_every_written_reason_refuses_what_a_terminal_obeys():
+    """The reasons checked outside `fields.text`: a DASH judgement, a safeguarding
+    override, a person merge."""
+    from controlroom.domain.dash import DashError, RiskLevel, check_judgement
+    from controlroom.domain.safeguarding import override_reason_problem
+    from controlroom.services.person_merge import ReasonRequired, _reason
+
+    reason = "Known to be violent, seen with a knife last week \u202e"
+    with pytest.raises(DashError) as dash:
+        check_judgement(RiskLevel.STANDARD, RiskLevel.HIGH, reason)
+    assert "U+202E" in str(dash.value)
+    assert "U+202E" in (override_reason_problem(reason) or "")
+    with pytest.raises(ReasonRequired, match="U\\+009B"):
+        _reason("The same person, twice entered \x9b31m")

@@ -107,3 +107,18 @@ def printable(text: object, *, multiline: bool = False, tabs: bool = False) -> s
         else:
             out.append(char)
     return "".join(out)
+
+
+def control_message(label: str, char: str) -> str:
+    """What to tell the operator about `char` refused in the field `label`."""
+    if char == "\n":
+        return f"{label} must be a single line"
+    if char in BIDI_CONTROLS:
+        return (
+            f"{label} contains a text-direction control (U+{ord(char):04X}) that would make "
+            "it read differently from what is stored; delete it and type the text again"
+        )
+    return (
+        f"{label} contains a control character (U+{ord(char):04X}) that cannot be "
+        "stored; delete it and type the text again"
+    )

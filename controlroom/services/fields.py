@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 
 from controlroom.domain.incidents import normalise_phone
-from controlroom.domain.safe_text import BIDI_CONTROLS, unsafe_character
+from controlroom.domain.safe_text import control_message, unsafe_character
 
 
 class FieldError(ValueError):
@@ -26,20 +26,6 @@ class FieldError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
-
-
-def _control_message(label: str, char: str) -> str:
-    if char == "\n":
-        return f"{label} must be a single line"
-    if char in BIDI_CONTROLS:
-        return (
-            f"{label} contains a text-direction control (U+{ord(char):04X}) that would make "
-            "it read differently from what is stored; delete it and type the text again"
-        )
-    return (
-        f"{label} contains a control character (U+{ord(char):04X}) that cannot be "
-        "stored; delete it and type the text again"
-    )
 
 
 def text(
@@ -65,7 +51,7 @@ def text(
         raise error(field, f"{label} is required")
     found = unsafe_character(cleaned, multiline=multiline)
     if found is not None:
-        raise error(field, _control_message(label, found))
+        raise error(field, control_message(label, found))
     if len(cleaned) > limit:
         raise error(field, f"{label} is {len(cleaned):,} characters; the limit is {limit:,}")
     return cleaned
