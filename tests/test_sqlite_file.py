@@ -46,11 +46,6 @@ def test_a_new_database_file_is_private(monkeypatch, tmp_path, capsys, open_umas
         side = path.with_name(path.name + suffix)
         if side.exists():
             assert mode(side) & 0o077 == 0
-    demo = run_cli(
-        capsys, "demo", "--seed-only", "--database-url", sqlite_url(tmp_path / "d.sqlite")
-    )
-    assert demo.code == 0, demo.err
-    assert mode(tmp_path / "d.sqlite") == 0o600
 
 
 def test_a_production_file_others_can_read_is_warned_about(monkeypatch, tmp_path, capsys):

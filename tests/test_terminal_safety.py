@@ -303,7 +303,7 @@ def plant_draft(data_dir: Path, username: str) -> None:
     )
 
 
-async def test_a_restored_draft_prefills_through_the_door(database, tmp_path):
+async def test_a_restored_draft_prefills_through_the_door_and_a_paste_is_text(database, tmp_path):
     plant_draft(tmp_path, "test.supervisor")
     app = build_app(database, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -322,26 +322,21 @@ async def test_a_restored_draft_prefills_through_the_door(database, tmp_path):
         assert narrative.startswith("line one\n")
         assert_through_the_door(narrative, multiline=True)
         assert "\u2400nul" in narrative  # ␀: NUL shown, not dropped
-
-
-async def test_a_paste_is_text_never_keys(database, tmp_path):
-    app = build_app(database, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f2")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, IncidentEntry)
-        # Smith, ESC, ctrl+q, ctrl+s: once these quit the app and saved the form.
+        # A paste is text, never keys: Smith, ESC, ctrl+q, ctrl+s once quit the app and
+        # saved the form.
+        caller = form.query_one("#caller-name", Input)
+        caller.value = ""
+        caller.focus()
         app.post_message(events.Paste("Smith\x1b\x11\x13\x9b\u202e"))
         await settle(pilot)
         assert app.is_running and app.screen is form
-        value = form.query_one("#caller-name", Input).value
-        assert value == "Smith\u241b\u2411\u2413\u27e8U+009B\u27e9\u27e8U+202E\u27e9"
-        form.query_one("#narrative", TextArea).focus()
+        assert caller.value == "Smith\u241b\u2411\u2413\u27e8U+009B\u27e9\u27e8U+202E\u27e9"
+        area = form.query_one("#narrative", TextArea)
+        area.text = ""
+        area.focus()
         app.post_message(events.Paste("one\r\ntwo\tthree\x1b[2J"))
         await settle(pilot)
-        assert form.query_one("#narrative", TextArea).text == "one\ntwo\tthree\u241b[2J"
+        assert area.text == "one\ntwo\tthree\u241b[2J"
 
 
 # --- the bytes on a real terminal ----------------------------------------------------
