@@ -36,6 +36,8 @@ from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.lock import LockScreen
 from controlroom.screens.seam import CallFailed, KeyGate, KeyHandled
 from controlroom.screens.sign_in import SignInScreen
+from controlroom.widgets import paste_guard
+from controlroom.widgets.paste_guard import paste_content
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.domain.identity import Actor
@@ -230,12 +232,17 @@ class ControlRoomApp(App[int]):
         clock: Callable[[], datetime] = utc_clock,
         over_ssh: bool = False,
         steady_gc: bool = False,
+        demo_for: str | None = None,
     ) -> None:
         ansi = settings.ansi if settings.ansi is not None else (term or "") in ANSI_TERMS
+        paste_guard.install()
         super().__init__(ansi_color=ansi or None)
         self.settings = settings
         self.uow_factory = uow_factory
         self.username = operator
+        # `controlroom demo`: the OS account behind the shared demo account, which signs
+        # in only on a synthetic training database (services.session.open_session).
+        self.demo_for = demo_for
         self.operator: StaffMember | None = None
         # This run of the app on the record (services.session), once signed in.
         self.session_id: int | None = None
@@ -387,6 +394,11 @@ class ControlRoomApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY) and not event.is_forwarded:
             self.last_activity = self.clock()
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            # A paste is text, never keys or terminal commands: an ESC or ctrl+q in it
+            # reaches the field as a visible marker (␛, ␑), as record text does. (On a
+            # real terminal `paste_guard` has already kept them out of the key stream.)
+            event.text = paste_content(event.text)
         if isinstance(event, events.Key) and not event.is_forwarded:
             # One key at a time, each handled before the next (screens/seam.py).
             if self.key_gate.holds(event):
@@ -409,19 +421,22 @@ class ControlRoomApp(App[int]):
         if self.clock() - self.last_activity >= timedelta(minutes=self.settings.idle_lock_minutes):
             self.lock_session()
 
-    def lock_session(self) -> None:
-        """Hide everything behind the lock screen until the PIN is given (audited)."""
+    def lock_session(self, *, resumed: bool = False) -> None:
+        """Hide everything behind the lock screen until the PIN is given (audited; the
+        lock outlives this process). `resumed`: the last session ended locked."""
         if self.locked or self.operator is None:
             return
         self.locked = True
         self.clear_notifications()  # a toast may carry record data
-        self.push_screen(LockScreen(self.operator.display_name, self.settings.idle_lock_minutes))
+        self.push_screen(
+            LockScreen(self.operator.display_name, self.settings.idle_lock_minutes, resumed=resumed)
+        )
         actor, minutes = self.actor, self.settings.idle_lock_minutes
 
         def audit_lock() -> None:
             from controlroom.services.session_lock import lock
 
-            lock(self.uow_factory(), actor, minutes)
+            lock(self.uow_factory(), actor, minutes, resumed=resumed)
 
         self.run_worker(audit_lock, thread=True, exit_on_error=False, group="lock")
 
@@ -486,8 +501,17 @@ class ControlRoomApp(App[int]):
         self.push_screen(HomeBoard(counts=message.board_counts))
         if self.steady_gc:
             self.call_after_refresh(steady_collector)
-        self._offer_drafts(list(message.found))
         self.last_activity = self.clock()
+        if message.session.warning is not None:
+            self.notify(message.session.warning, severity="warning", timeout=60, markup=False)
+        found = list(message.found)
+        if message.session.locked_since is not None:
+            # The last session ended behind the lock (quit, killed, a lost terminal): the
+            # PIN first, then the drafts.
+            self.lock_session(resumed=True)
+            self._after_unlock.append(lambda: self._offer_drafts(found))
+        else:
+            self._offer_drafts(found)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
         self._watch_emergencies()
 
@@ -957,11 +981,13 @@ def make_app(
     clock: Callable[[], datetime] = utc_clock,
     over_ssh: bool = False,
     steady_gc: bool = False,
+    demo_for: str | None = None,
 ) -> ControlRoomApp:
     """Build the app around the process's unit-of-work factory, for the OS user `operator`.
 
     The app signs the operator in on its first screen; the CLI and the tests share this.
     `steady_gc` (the CLI): settle the garbage collector once signed in (`steady_collector`).
+    `demo_for` (`controlroom demo`): the OS account running the shared demo account.
     """
     return ControlRoomApp(
         settings,
@@ -972,6 +998,7 @@ def make_app(
         clock=clock,
         over_ssh=over_ssh,
         steady_gc=steady_gc,
+        demo_for=demo_for,
     )
 
 

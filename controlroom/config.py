@@ -28,6 +28,7 @@ TOML file (default `~/.config/controlroom/config.toml`, or the path in
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -97,6 +98,9 @@ class Settings:
 
 
 IDLE_LOCK_MAXIMUM = 30.0
+# The home board reads its figures every this many seconds: at least half a second (the
+# database is not a busy loop), at most an hour.
+REFRESH_RANGE = (0.5, 3600.0)
 
 
 class ConfigError(Exception):
@@ -160,11 +164,12 @@ def load_settings(
     if "grades" in values:
         settings = replace(settings, grades=_grades_from(values["grades"]))
     if "board_refresh_seconds" in values:
-        try:
-            seconds = float(values["board_refresh_seconds"])
-        except (TypeError, ValueError):
-            raise ConfigError(f"{path}: board_refresh_seconds must be a number") from None
-        settings = replace(settings, board_refresh_seconds=seconds)
+        settings = replace(
+            settings,
+            board_refresh_seconds=_refresh(
+                values["board_refresh_seconds"], f"{path}: board_refresh_seconds"
+            ),
+        )
     positive: dict[str, float] = {}
     for key in (
         "duplicate_radius_m",
@@ -178,7 +183,7 @@ def load_settings(
                 number = float(values[key])
             except (TypeError, ValueError):
                 raise ConfigError(f"{path}: {key} must be a number") from None
-            if number <= 0:
+            if not math.isfinite(number) or number <= 0:
                 raise ConfigError(f"{path}: {key} must be more than 0")
             positive[key] = number
     settings = replace(
@@ -213,11 +218,12 @@ def load_settings(
     if environ.get("CONTROLROOM_DEMO_DATABASE_URL"):
         settings = replace(settings, demo_database_url=environ["CONTROLROOM_DEMO_DATABASE_URL"])
     if environ.get("CONTROLROOM_BOARD_REFRESH_SECONDS"):
-        try:
-            seconds = float(environ["CONTROLROOM_BOARD_REFRESH_SECONDS"])
-        except ValueError:
-            raise ConfigError("CONTROLROOM_BOARD_REFRESH_SECONDS must be a number") from None
-        settings = replace(settings, board_refresh_seconds=seconds)
+        settings = replace(
+            settings,
+            board_refresh_seconds=_refresh(
+                environ["CONTROLROOM_BOARD_REFRESH_SECONDS"], "CONTROLROOM_BOARD_REFRESH_SECONDS"
+            ),
+        )
     if environ.get("CONTROLROOM_IDLE_LOCK_MINUTES"):
         settings = replace(
             settings,
@@ -235,6 +241,21 @@ def load_settings(
     return settings
 
 
+def _refresh(value: Any, where: str) -> float:
+    """The board's refresh interval: a number of seconds in REFRESH_RANGE. A negative one
+    gave a blank board at 89% CPU (issue 16); nan and infinity are not numbers of seconds."""
+    low, high = REFRESH_RANGE
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where} must be a number of seconds") from None
+    if not math.isfinite(seconds) or not low <= seconds <= high:
+        raise ConfigError(f"{where} must be from {low:g} to {high:g} seconds (got {value})")
+    return seconds
+
+
 def _idle_lock(value: Any, where: str) -> float:
     if isinstance(value, bool):
         raise ConfigError(f"{where} must be a number of minutes")
@@ -242,12 +263,35 @@ def _idle_lock(value: Any, where: str) -> float:
         minutes = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{where} must be a number of minutes") from None
-    if not 0 < minutes <= IDLE_LOCK_MAXIMUM:
+    if not math.isfinite(minutes) or not 0 < minutes <= IDLE_LOCK_MAXIMUM:
         raise ConfigError(
             f"{where} must be more than 0 and at most {IDLE_LOCK_MAXIMUM:g} "
             f"minutes (got {minutes:g})"
         )
     return minutes
+
+
+def scrub_secrets(text: str, url: str) -> str:
+    """`text` (a driver's error message, say) with every piece of `url`'s password taken
+    out, whatever characters it holds: a password with an unencoded "@" is cut short by
+    the URL parser, and its tail then appears in the driver's error as part of the host
+    ('failed to resolve host "cr3t@dbhost"')."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return text
+    userinfo = rest.rsplit("@", 1)[0]
+    _user, colon, password = userinfo.partition(":")
+    if not colon or not password:
+        return text
+    pieces = password.split("@")
+    # The whole password, and each tail after an "@" where it meets the host.
+    for index in range(len(pieces)):
+        tail = "@".join(pieces[index:])
+        if index == 0:
+            text = text.replace(tail, "***")
+        elif tail:
+            text = text.replace(tail + "@", "***@")
+    return text
 
 
 def mask_url(url: str) -> str:

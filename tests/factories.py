@@ -236,12 +236,11 @@ def station_database(path, role="call_handler") -> str:
     administrator, with the OS user (the operator a real `controlroom` process runs as)
     enrolled as `role`: the creator of a database is its administrator, and
     administrators may not record incidents."""
-    import getpass
-
     from controlroom.config import sqlite_url
     from controlroom.data.engine import make_engine
     from controlroom.data.schema import upgrade
     from controlroom.domain.environment import Environment
+    from controlroom.domain.identity import process_account
     from controlroom.domain.roles import Role
 
     url = sqlite_url(path)
@@ -252,7 +251,7 @@ def station_database(path, role="call_handler") -> str:
         engine.dispose()
     database = Database(url)
     try:
-        staff_actor(database, Role(role), getpass.getuser())
+        staff_actor(database, Role(role), process_account())
     finally:
         database.dispose()
     return url

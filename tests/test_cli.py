@@ -10,7 +10,6 @@ the exit status, the session's audit rows — runs for real.
 
 from __future__ import annotations
 
-import getpass
 import os
 import shlex
 import subprocess
@@ -28,12 +27,14 @@ from controlroom.data.engine import make_engine
 from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD
 from controlroom.data.uow import Database
+from controlroom.domain.identity import process_account
 from controlroom.domain.roles import Role
 from tests.cli_harness import isolate_cli_environment, run_cli
 from tests.databases import postgres_url
+from tests.factories import staff_actor
 
 ROOT = Path(__file__).resolve().parents[1]
-OS_USER = getpass.getuser()
+OS_USER = process_account()
 
 alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
@@ -49,8 +50,11 @@ class HeadlessApp:
     """ControlRoomApp's contract with the CLI, without Textual: `run()` opens the session as
     the sign-in screen's worker does; `operator`, `refusal` and `return_code` as the app's."""
 
-    def __init__(self, settings, uow_factory, operator, *, terminal="local", term=None, **_):
+    def __init__(
+        self, settings, uow_factory, operator, *, terminal="local", term=None, demo_for=None, **_
+    ):
         self.settings = settings
+        self.demo_for = demo_for
         self.uow_factory = uow_factory
         self.username = operator
         self.terminal = terminal
@@ -63,7 +67,9 @@ class HeadlessApp:
         from controlroom.services.session import SessionRefused, open_session
 
         try:
-            opened = open_session(self.uow_factory, self.username, self.terminal)
+            opened = open_session(
+                self.uow_factory, self.username, self.terminal, demo_for=self.demo_for
+            )
             self.operator, self.session_id = opened.operator, opened.session_id
             self.return_code = 0
         except SessionRefused as exc:
@@ -202,8 +208,8 @@ def test_the_real_app_refuses_an_os_user_who_is_not_enrolled(tmp_path):
     engine.dispose()
     result = controlroom("--database-url", db_url, env=env)
     assert result.returncode == 2
-    assert f"{getpass.getuser()!r} is not a Control Room user" in result.stderr
-    assert f"controlroom staff add {getpass.getuser()}" in result.stderr
+    assert f"{process_account()!r} is not a Control Room user" in result.stderr
+    assert f"controlroom staff add {process_account()}" in result.stderr
 
 
 def test_usage_errors_exit_2_without_a_traceback(run):
@@ -659,3 +665,36 @@ def test_the_demo_never_migrates_a_production_database(run, upgraded, apps):
     assert result.code == 2
     assert "older than this program expects" in result.err
     assert apps == [] or all(app.operator is None for app in apps)
+
+
+def test_the_demo_account_never_signs_in_on_production(run, upgraded, apps):
+    """`controlroom demo --database-url X` signed in as demo.supervisor whoever ran it, on
+    any database that has that account, production included (issue 16)."""
+    database = Database(upgraded)
+    try:
+        staff_actor(database, Role.SUPERVISOR, "demo.supervisor")
+    finally:
+        database.dispose()
+    result = run("demo", "--database-url", upgraded)
+    assert result.code == 2
+    assert "the demo account signs in only on a synthetic training database" in result.err
+    assert "production database" in result.err
+    assert signed_in(apps) == []
+    # On the record as the OS account that tried, not as the demo account.
+    assert audit_trail(upgraded)[-1] == (OS_USER, "session.start", "refused")
+
+
+def test_the_demo_account_never_signs_in_on_unmarked_training_data(run, tmp_path, apps):
+    """A training database that holds no synthetic force (made by `db upgrade`, its
+    records typed by people) is not the demo's either."""
+    url = sqlite_url(tmp_path / "training.sqlite")
+    assert run("db", "upgrade", "--environment", "training", "--database-url", url).code == 0
+    database = Database(url)
+    try:
+        staff_actor(database, Role.SUPERVISOR, "demo.supervisor")
+    finally:
+        database.dispose()
+    result = run("demo", "--database-url", url)
+    assert result.code == 2
+    assert "this is a training database" in result.err
+    assert signed_in(apps) == []

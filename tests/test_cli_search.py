@@ -5,7 +5,6 @@ on the small synthetic force (SQLite, or PostgreSQL with CONTROLROOM_TEST_DATABA
 
 from __future__ import annotations
 
-import getpass
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from controlroom import cli
 from controlroom.data.models import AuditEvent, IntelligenceSubject, Person, WarningMarker
 from controlroom.data.uow import Database
-from controlroom.domain.identity import Actor
+from controlroom.domain.identity import Actor, process_account
 from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.name_variants import SURNAME_FAMILIES
 from controlroom.domain.roles import Role
@@ -26,7 +25,7 @@ from tests.cli_harness import Result, isolate_cli_environment, run_cli
 from tests.databases import TEST_ADMIN
 from tests.factories import staff_actor
 
-OS_USER = getpass.getuser()
+OS_USER = process_account()
 HOSTILE = "[bold red]x[/] [0] \x1b[2J\x1b]0;pwned\x07 ' OR 1=1 --; DROP TABLE person; %_ \u202e"
 
 

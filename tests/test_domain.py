@@ -23,14 +23,15 @@ from controlroom.domain.intelligence import (
     grading,
 )
 from controlroom.domain.roles import Role, parse_role
-from controlroom.domain.safe_text import BIDI_CONTROLS, printable
+from controlroom.domain.safe_text import BIDI_CONTROLS, SEPARATORS, ZERO_WIDTH, printable
 
 # --- safe_text -----------------------------------------------------------------------
 
 C0 = frozenset(chr(c) for c in range(0x20))
 C1 = frozenset(chr(c) for c in range(0x80, 0xA0))
 DEL = "\x7f"
-CONTROLS = C0 | C1 | BIDI_CONTROLS | {DEL}
+# Zero-width characters and the Unicode line separators are shown as markers too (issue 16).
+CONTROLS = C0 | C1 | BIDI_CONTROLS | {DEL} | ZERO_WIDTH | SEPARATORS
 
 
 def controls_in(text: str, *, allow_newline: bool = False) -> set[str]:
@@ -67,6 +68,8 @@ HOSTILE_CONTROLS = [
     ("a\rb", "a\u240db"),  # CR would let text overwrite itself
     ("x\x7f", "x\u2421"),  # DEL
     ("tab\there", "tab\u2409here"),
+    ("Whit\u200bfield", "Whit\u27e8U+200B\u27e9field"),  # zero-width space
+    ("a\u2028b", "a\u27e8U+2028\u27e9b"),  # line separator
 ]
 
 

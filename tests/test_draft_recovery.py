@@ -3,7 +3,6 @@ again, restore the draft, save — exactly one incident, with what was typed."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 import time
@@ -13,6 +12,7 @@ from sqlalchemy import select
 
 from controlroom.data.models import Incident
 from controlroom.data.uow import Database
+from controlroom.domain.identity import process_account
 from tests.apps import draft_paths
 from tests.databases import postgres_url
 from tests.factories import station_database
@@ -62,14 +62,14 @@ def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
         first.drain(0.5)
         first.send("tab")
         draft = wait_for_draft(
-            tmp_path, getpass.getuser(), "Kill Test Caller", "7 Crash Street", "DOM"
+            tmp_path, process_account(), "Kill Test Caller", "7 Crash Street", "DOM"
         )
         first.kill()
     finally:
         first.close()
     assert first.status == -9
     # On a real terminal the app keeps the operator's log file (details of any failure).
-    log_file = tmp_path / "logs" / f"{getpass.getuser()}.log"
+    log_file = tmp_path / "logs" / f"{process_account()}.log"
     assert log_file.exists() and (log_file.stat().st_mode & 0o777) == 0o600
 
     database = Database(url)
@@ -110,6 +110,6 @@ def test_typing_survives_sigkill_and_saves_exactly_once(tmp_path):
         assert [tuple(r) for r in rows] == [
             ("Kill Test Caller", "7 Crash Street", "DOM", draft["idempotency_key"])
         ]
-        assert draft_paths(tmp_path, getpass.getuser()) == []
+        assert draft_paths(tmp_path, process_account()) == []
     finally:
         database.dispose()

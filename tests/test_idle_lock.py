@@ -197,3 +197,37 @@ async def test_five_wrong_pins_lock_the_account_for_ten_minutes(database, tmp_pa
     with database.uow() as uow:
         staff = uow.staff.by_username("test.supervisor")
         assert (staff.failed_pin_attempts, staff.pin_locked_until) == (0, None)
+
+
+async def test_a_lock_survives_quitting_and_starting_again(database, tmp_path):
+    """Quitting behind the lock and starting again opened the app unlocked (issue 16): the
+    next start opens on the lock screen, and offers the drafts only after the PIN."""
+    reference = an_incident(database)
+    clock = Clock(SEED_ANCHOR)
+    app = app_with_clock(database, tmp_path, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_incident(reference)
+        await settle(pilot)
+        clock.advance(minutes=15)
+        app.check_idle_lock()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+    # The app ends behind the lock (ctrl+q, a kill, a lost terminal: it says nothing).
+    again = app_with_clock(database, tmp_path, clock)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.locked and isinstance(again.screen, LockScreen)
+        assert "Your last session ended while it was locked" in said(again)
+        assert MARK not in everything_drawn(again)
+        await type_pin(pilot, PIN)
+        assert not again.locked
+    third = app_with_clock(database, tmp_path, clock)
+    async with third.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not third.locked  # the right PIN cleared it
+    assert session_events(database) == [
+        ("session.lock", "success"),
+        ("session.lock", "success"),
+        ("session.unlock", "success"),
+    ]

@@ -260,7 +260,7 @@ def test_bad_input_is_refused_at_its_field_and_nothing_is_written(
 HOSTILE = (
     "[bold red]ALERT[/] [@click=app.quit]x[/] [TODO] [0] [[nested]] "
     "'; DROP TABLE incident; -- \\x00 %s {0} <script>alert(1)</script> "
-    "\u202eevil\u202c \x9b31m C1 \x7f DEL \u200f rtl مرحبا 🚓 Zoë"
+    "rtl مرحبا 🚓 Zoë zero\u200bwidth"
 )
 
 
@@ -268,21 +268,31 @@ def test_hostile_text_is_stored_and_returned_verbatim(database, operator):
     saved = save(
         database,
         operator,
-        location_text=f"[b]{MILL_LANE}[/b] \u202e",
-        caller_name="[red]Mallory[/] \u202e",
+        location_text=f"[b]{MILL_LANE}[/b] \u200b",
+        caller_name="[red]Mallory[/] \u200d",
         caller_relationship="[i]x[/i]",
         narrative=HOSTILE + "\n" + HOSTILE,
         thrive={"threat": HOSTILE},
     )
     detail = incidents.view_incident(database.uow(), operator, saved.reference, today=date.today())
-    assert detail.location_text == f"[b]{MILL_LANE}[/b] \u202e"
-    assert detail.caller_name == "[red]Mallory[/] \u202e"
+    assert detail.location_text == f"[b]{MILL_LANE}[/b] \u200b"
+    assert detail.caller_name == "[red]Mallory[/] \u200d"
     assert detail.caller_relationship == "[i]x[/i]"
     assert detail.narrative == HOSTILE + "\n" + HOSTILE
     assert detail.thrive["threat"] == HOSTILE
     note = incidents.add_note(database.uow(), operator, saved.id, HOSTILE, NOW)
     assert note.text == HOSTILE
     assert view(database, operator, saved).log[-1].text == HOSTILE
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u200f", "\x9b", "\x85", "\x7f", "\u2028"])
+def test_what_a_terminal_would_obey_is_refused_in_a_note(database, operator, control):
+    """C1, DEL, bidi controls and line separators were stored and planted in every
+    view (issue 16): refused at the field now, with the code point named."""
+    saved = save(database, operator)
+    with pytest.raises(incidents.IncidentInputError) as refused:
+        incidents.add_note(database.uow(), operator, saved.id, f"note {control} x", NOW)
+    assert f"U+{ord(control):04X}" in refused.value.message
 
 
 def test_pasted_line_ends_become_line_feeds(database, operator):

@@ -223,19 +223,19 @@ def test_hostile_text_is_stored_and_returned_verbatim(database, operator, subjec
     hostile = (
         "[bold red]NOT MARKUP[/] [TODO] [0] [[nested]] \\[escaped]\n"
         "'; DROP TABLE intelligence_report; -- 100% _wild_ "
-        "\u202eevil\u202c \u0085 Zoë 🚓\tend"
+        "zero\u200bwidth Zoë 🚓\tend"
     )
     saved = submit(
         database,
         operator,
         text=hostile,
         handling="C",
-        conditions="[link=http://x]click[/link] \u202e",
+        conditions="[link=http://x]click[/link] \u200b",
         person_ids=[subject],
     )
     report = intelligence.view_report(database.uow(), operator, saved.id)
     assert report.text == hostile
-    assert report.handling_conditions == "[link=http://x]click[/link] \u202e"
+    assert report.handling_conditions == "[link=http://x]click[/link] \u200b"
     assert saved.preview == " ".join(hostile.split())[:80]
     assert "\n" not in saved.preview
     assert scalar(database, select(func.count()).select_from(IntelligenceReport)) == 1

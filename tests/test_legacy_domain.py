@@ -12,6 +12,7 @@ from controlroom.domain.legacy import (
     read_address,
     read_person,
     tidy_name,
+    unsafe_field,
 )
 
 MAPPING = LegacyMapping(
@@ -103,3 +104,14 @@ def test_free_text_addresses_read_as_our_parts(text, expected):
     else:
         assert not isinstance(address, str)
         assert (address.address, address.street, address.town, address.postcode) == expected
+
+
+@pytest.mark.parametrize(
+    ("surname", "code"),
+    [("SMITH\x1b]0;owned\x07", "001B"), ("JONES\u202e", "202E"), ("BROWN\x9b2J", "009B")],
+)
+def test_a_row_holding_terminal_controls_is_rejected_with_the_field(surname, code):
+    row = {"PERSON_REF": "P1", "SURNAME": surname, "FORENAMES": "ANN"}
+    columns = ("PERSON_REF", "SURNAME", "FORENAMES")
+    assert unsafe_field(row, columns) == f"SURNAME holds a control character (U+{code})"
+    assert unsafe_field(row | {"SURNAME": "SMITH"}, columns) is None

@@ -101,6 +101,7 @@ LOST_ON_DOWNGRADE: dict[str, dict[str, set[str] | None]] = {
         "unit_emergency": ALL_ROWS,
         "unit_change_counter": ALL_ROWS,
     },
+    "0017": {"staff": {"session_locked_at"}},
 }
 
 

@@ -8,6 +8,8 @@ Runs on the backend the fixtures use (PostgreSQL when CONTROLROOM_TEST_DATABASE_
 from __future__ import annotations
 
 import csv
+import os
+import pwd
 import shutil
 import uuid
 from importlib import resources
@@ -334,9 +336,12 @@ def test_a_new_database_records_its_environment_and_enrols_its_creator(empty_eng
 
 
 def test_the_creator_defaults_to_the_os_user(empty_engine, monkeypatch):
-    monkeypatch.setattr(schema.getpass, "getuser", lambda: "os.user")
+    # The account of the real uid, not what LOGNAME/USER claim (issue 16).
+    monkeypatch.setenv("LOGNAME", "claimed.admin")
+    monkeypatch.setenv("USER", "claimed.admin")
+    account = pwd.getpwuid(os.getuid()).pw_name
     upgrade(empty_engine)
     with empty_engine.connect() as connection:
         assert connection.scalar(select(DatabaseInfo.environment)) == "production"
-        assert connection.scalar(select(DatabaseInfo.created_by)) == "os.user"
-        assert connection.scalars(select(Staff.username)).all() == ["os.user"]
+        assert connection.scalar(select(DatabaseInfo.created_by)) == account
+        assert connection.scalars(select(Staff.username)).all() == [account]

@@ -264,7 +264,7 @@ def test_the_command_writes_the_csv_to_a_file(
         capsys, "export", "open-data", "--month", "2026-11", "--database-url", database_url
     )
     # The same salt (kept in the keyring): the same Crime IDs, month after month.
-    assert again.out == out.read_text()
+    assert again.out == out.read_bytes().decode("utf-8")  # CR LF line ends, both ways
     bad = run_cli(capsys, "export", "open-data", "--month", "Nov", "--database-url", database_url)
     assert bad.code == 2 and "YYYY-MM" in bad.err
     handler = staff_actor(database, Role.CALL_HANDLER)

@@ -192,11 +192,11 @@ def test_hostile_names_are_kept_verbatim(database, operator):
         database,
         operator,
         forename="[bold]Bobby[/]",
-        surname="Tables'); --\u202e",
+        surname="Tables'); --\u200b",
         date_of_birth=None,
     )
     again = persons.person_markers(database.uow(), operator, made.id, today=date.today())
-    assert (again.forename, again.surname) == ("[bold]Bobby[/]", "Tables'); --\u202e")
+    assert (again.forename, again.surname) == ("[bold]Bobby[/]", "Tables'); --\u200b")
 
 
 def test_markers_of_one_person_are_audited_as_a_view(database, operator, people):

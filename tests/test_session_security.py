@@ -20,6 +20,7 @@ from sqlalchemy import select
 from controlroom.config import IDLE_LOCK_MAXIMUM, ConfigError, load_settings
 from controlroom.data.models import AuditEvent, Staff
 from controlroom.data.uow import Database
+from controlroom.domain.identity import process_account
 from controlroom.domain.roles import Role
 from controlroom.services import session_lock, staff
 from controlroom.services.access import PermissionDenied
@@ -166,9 +167,9 @@ def test_with_no_pin_set_the_lock_says_how_to_set_one(database, supervisor):
 def cli_database(database, monkeypatch, tmp_path):
     """The empty test database with the OS user enrolled as a supervisor."""
     isolate_cli_environment(monkeypatch, tmp_path, columns=200)
-    if getpass.getuser() == TEST_ADMIN:
+    if process_account() == TEST_ADMIN:
         pytest.skip("the OS user is the test administrator")
-    staff_actor(database, Role.SUPERVISOR, getpass.getuser())
+    staff_actor(database, Role.SUPERVISOR, process_account())
     return database
 
 
@@ -183,11 +184,11 @@ def test_set_pin_prompts_twice_and_never_takes_the_pin_as_an_argument(
     result = run_cli(capsys, "staff", "set-pin", "--database-url", cli_database.url)
     assert result.code == 0, result.err
     assert prompts == [
-        f"New PIN for {getpass.getuser()} (4 to 12 digits): ",
+        f"New PIN for {process_account()} (4 to 12 digits): ",
         "The same PIN again: ",
     ]
     assert PIN not in result.out + result.err
-    assert staff_row(cli_database, getpass.getuser()).pin_hash.startswith("$argon2id$")
+    assert staff_row(cli_database, process_account()).pin_hash.startswith("$argon2id$")
     # A PIN on the command line is not an option: argparse refuses the extra argument.
     refused = run_cli(
         capsys, "staff", "set-pin", "someone", PIN, "--database-url", cli_database.url
@@ -200,7 +201,7 @@ def test_set_pin_with_two_different_pins_changes_nothing(cli_database, capsys, m
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": answers.pop(0))
     result = run_cli(capsys, "staff", "set-pin", "--database-url", cli_database.url)
     assert result.code == 2 and "differ" in result.err
-    assert staff_row(cli_database, getpass.getuser()).pin_hash is None
+    assert staff_row(cli_database, process_account()).pin_hash is None
 
 
 # --- local files -------------------------------------------------------------------------
@@ -249,13 +250,13 @@ def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path, sig
         session.type("Hangup Caller")
         session.wait_for("Hangup Caller")  # on the screen: in the form
         if time.monotonic() - typed_at < 1.5:  # (a loaded machine may be slower)
-            assert draft_paths(tmp_path, getpass.getuser()) == []
+            assert draft_paths(tmp_path, process_account()) == []
         os.kill(session.pid, signal_number)
         ended = session.wait(20)
     finally:
         session.close()
     assert ended == status  # ended by the app on the signal (128 + its number), not killed
-    [draft_path] = draft_paths(tmp_path, getpass.getuser())
+    [draft_path] = draft_paths(tmp_path, process_account())
     draft = json.loads(draft_path.read_text())
     assert draft["caller_name"] == "Hangup Caller"
     assert stat.S_IMODE(draft_path.stat().st_mode) == 0o600
@@ -268,4 +269,4 @@ def test_a_dropped_connection_ends_the_session_and_keeps_the_draft(tmp_path, sig
             ]
     finally:
         database.dispose()
-    assert actions[-1] == (getpass.getuser(), "session.end")
+    assert actions[-1] == (process_account(), "session.end")

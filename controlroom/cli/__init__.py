@@ -55,7 +55,31 @@ def main(argv: list[str] | None = None) -> int:
         # read or changed (imported here: the module is loaded whenever this can happen).
         from controlroom.services.audit import AuditUnavailable
 
-        if not isinstance(exc, AuditUnavailable):
-            raise
-        print(f"controlroom: {exc}", file=sys.stderr)
-        return 2
+        if isinstance(exc, AuditUnavailable):
+            print(f"controlroom: {exc}", file=sys.stderr)
+            return 2
+        # Anything else: its kind in words, never its text (a database error carries its
+        # SQL, a driver's error a URL). The whole of it goes to the operator's log file.
+        where = _log_failure(args, exc)
+        print(
+            f"controlroom: the command failed ({type(exc).__name__}); nothing more is shown "
+            f"here. Details: {where}",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _log_failure(args, exc: BaseException) -> str:
+    """Write `exc` with its traceback to the operator's log file; where it went."""
+    import logging
+
+    from controlroom.logs import configure_file_log
+
+    try:
+        from controlroom.cli.common import _os_user, _settings
+
+        path = configure_file_log(_settings(args).data_dir, _os_user())
+        logging.getLogger("controlroom.cli").error("command failed", exc_info=exc)
+        return str(path)
+    except Exception:  # noqa: BLE001 - no log to write to: say so, show nothing more
+        return "no log file could be written"

@@ -20,7 +20,9 @@ from controlroom.cli.parser import _parser
 DEMO_SUPERVISOR = "demo.supervisor"
 
 
-def _build_app(settings, database, username: str):
+def _build_app(settings, database, username: str, demo_for: str | None = None):
+    """The app for `username`; with `demo_for`, `username` is the shared demo account
+    standing in for the OS account `demo_for` (refused but on synthetic training data)."""
     from controlroom.app import make_app
 
     return make_app(
@@ -31,6 +33,7 @@ def _build_app(settings, database, username: str):
         term=os.environ.get("TERM"),
         over_ssh=bool(os.environ.get("SSH_CONNECTION")),
         steady_gc=True,
+        demo_for=demo_for,
     )
 
 
@@ -42,8 +45,8 @@ ENDINGS = {
 }
 
 
-def _run_app(settings, database, username: str) -> int:
-    app = _build_app(settings, database, username)
+def _run_app(settings, database, username: str, demo_for: str | None = None) -> int:
+    app = _build_app(settings, database, username, demo_for)
     how = "ended by a fault in the app"
     try:
         app.run()
@@ -111,7 +114,8 @@ def _existing_sqlite_file(url: str) -> bool:
 def _prepare_demo(args):
     """The demo database, created and seeded on first use, and its supervisor's username.
 
-    Returns (settings, database, username), or None after `--seed-only`. A demo file that
+    Returns (settings, database, username, the OS account behind it), or None after
+    `--seed-only`. A demo file that
     already exists opens in the app's sign-in worker, so the first frame comes at once.
     """
     from controlroom.config import mask_url
@@ -157,7 +161,7 @@ def _prepare_demo(args):
     database = _deferred_database(
         url, args, environment=Environment.TRAINING, any_backend=True, upgrade_training=True
     )
-    return settings.with_database(url), database, DEMO_SUPERVISOR
+    return settings.with_database(url), database, DEMO_SUPERVISOR, common._os_user()
 
 
 def demo_app(argv: list[str]):

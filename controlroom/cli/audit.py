@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
 
+from controlroom.cli import common
 from controlroom.cli.common import (
     CliError,
     _open_database,
@@ -19,8 +21,15 @@ def _audit_parsers(commands, common) -> None:
     audit = commands.add_parser(
         "audit", help="the audit trail: verify the chain, export"
     ).add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    audit.add_parser(
+    verify = audit.add_parser(
         "verify", parents=[common], help="check the hash chain; exit 1 at the first broken link"
+    )
+    verify.add_argument(
+        "--anchor",
+        type=Path,
+        metavar="FILE",
+        help="keep the anchored chain head in FILE (default: one per database in"
+        " <data dir>/audit-anchors/)",
     )
     export = audit.add_parser(
         "export", parents=[common], help="audit events for the data-protection officer (audited)"
@@ -42,7 +51,7 @@ def _audit_parsers(commands, common) -> None:
 def cmd_audit(args) -> int:
     """`audit verify` and `audit export`, as the OS user (see services.audit_trail)."""
     from controlroom.services.audit import AuditUnavailable
-    from controlroom.services.audit_trail import AuditTrailRefused, export_events, verify_chain
+    from controlroom.services.audit_trail import AuditTrailRefused, export_events
 
     since: date | None = None
     person_id: int | None = None
@@ -56,19 +65,9 @@ def cmd_audit(args) -> int:
     settings = _settings(args)
     database = _open_database(settings.database_url, args, create_sqlite=False)
     try:
-        actor = _operator_actor(database).actor(_terminal())
         if args.audit_command == "verify":
-            result = verify_chain(database.uow(), actor)
-            broken = result.broken
-            if broken is None:
-                head = result.head.last_hash if result.head is not None else "none"
-                print(f"audit trail intact: {result.events} events, head {head}")
-                return 0
-            where = f"event {broken.seq}" + (
-                f" (row id {broken.event_id})" if broken.event_id is not None else ""
-            )
-            print(f"audit trail BROKEN at {where}: {broken.problem}")
-            return 1
+            return _verify(database, args, settings)
+        actor = _operator_actor(database).actor(_terminal())
         assert since is not None  # read above for `audit export`
         exported = export_events(
             database.uow(),
@@ -91,8 +90,41 @@ def cmd_audit(args) -> int:
         database.dispose()
 
 
+def _verify(database, args, settings) -> int:
+    """`audit verify`: runs and reports whatever the state of the chain (0 intact, 1
+    broken or not extending its anchor); says so when the check itself could not be
+    written to the trail."""
+    from controlroom.services.audit_trail import AnchorPlace, verify_as
+    from controlroom.services.secrets import anchor_key
+    from controlroom.services.staff import AccessRefused
+
+    place = AnchorPlace(
+        directory=settings.data_dir / "audit-anchors", file=args.anchor, key=anchor_key()
+    )
+    try:
+        report = verify_as(database.uow, common._os_user(), _terminal(), anchor=place)
+    except AccessRefused as exc:
+        raise CliError(f"access refused: {exc}") from None
+    result, broken = report.result, report.result.broken
+    if broken is None:
+        head = result.head.last_hash if result.head is not None else "none"
+        print(f"audit trail intact: {result.events} events, head {head}")
+    else:
+        where = f"event {broken.seq}" + (
+            f" (row id {broken.event_id})" if broken.event_id is not None else ""
+        )
+        print(f"audit trail BROKEN at {where}: {broken.problem}")
+    if report.anchor is not None:
+        print(report.anchor)
+    if report.unrecorded is not None:
+        print(
+            "this check could not be written to the audit trail: " + report.unrecorded,
+            file=sys.stderr,
+        )
+    return 0 if broken is None and not report.anchor_broken else 1
+
+
 def _write_export(events, fmt: str) -> None:
-    import csv
     import json
 
     from controlroom.services.audit_trail import EXPORT_FIELDS
@@ -102,11 +134,11 @@ def _write_export(events, fmt: str) -> None:
             # ASCII only: control characters in a record arrive escaped, never raw.
             sys.stdout.write(json.dumps(event.as_dict(), ensure_ascii=True) + "\n")
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    from controlroom.domain.spreadsheet import csv_writer, safe_cell
+
+    writer = csv_writer(sys.stdout)
+    writer.writerow(EXPORT_FIELDS)
     for event in events:
         row = event.as_dict()
-        # A cell starting with = + - @ would run as a formula in a spreadsheet.
-        writer.writerow(
-            {k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
-        )
+        # A cell that could start a formula in a spreadsheet is written as text.
+        writer.writerow([safe_cell(row[field]) for field in EXPORT_FIELDS])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import shlex
 import sys
@@ -65,11 +64,12 @@ def _schema_state(database, schema_state):
     try:
         return schema_state(database.engine)
     except Exception as exc:  # connection refused, bad credentials, unreadable file
-        from controlroom.config import mask_url
+        from controlroom.config import mask_url, scrub_secrets
 
         database.dispose()
         raise CliError(
-            f"cannot open database {mask_url(database.url)}: {exc.__class__.__name__}: {exc}"
+            f"cannot open database {mask_url(database.url)}: {exc.__class__.__name__}: "
+            + scrub_secrets(str(exc), database.url)
         ) from None
 
 
@@ -144,13 +144,23 @@ def _deferred_database(
 
 
 def _terminal() -> str:
-    from controlroom.domain.identity import terminal_from_environment
+    """The SSH client address sshd gave this session, or `local`. An SSH_CLIENT with no
+    sshd among the process's ancestors was set by the caller: not believed."""
+    from controlroom.domain.identity import LOCAL_TERMINAL, terminal_from_environment, under_sshd
 
+    if under_sshd() is False:
+        return LOCAL_TERMINAL
     return terminal_from_environment(os.environ)
 
 
 def _os_user() -> str:
-    return getpass.getuser()
+    """The operator: the account of the process's real uid, whatever LOGNAME or USER say."""
+    from controlroom.domain.identity import NoAccount, process_account
+
+    try:
+        return process_account()
+    except NoAccount as exc:
+        raise CliError(str(exc)) from None
 
 
 def _operator_actor(database):
@@ -161,7 +171,20 @@ def _operator_actor(database):
         member = staff.sign_in(database.uow(), _os_user(), _terminal())
     except AccessRefused as exc:
         raise CliError(f"access refused: {exc}") from None
+    _warn_if_exposed(database)
     return member
+
+
+def _warn_if_exposed(database) -> None:
+    """Say on stderr when a production SQLite file is open to other accounts."""
+    from controlroom.services.database import exposure_warning, profile
+
+    try:
+        warning = exposure_warning(profile(database.uow()), database.url)
+    except Exception:  # noqa: BLE001 - a warning never stops a command
+        return
+    if warning is not None:
+        print(f"controlroom: {warning}", file=sys.stderr)
 
 
 def _whole_number(text: str, name: str, *, maximum: int | None = None) -> int:

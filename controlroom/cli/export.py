@@ -29,11 +29,12 @@ def _export_parsers(commands, common) -> None:
 def cmd_export(args) -> int:
     """`export open-data`: services.open_data, as the OS user; the CSV is written only
     after its audit event is committed."""
-    import csv
     import io
 
     from controlroom.domain.open_data import COLUMNS, parse_month
-    from controlroom.services.open_data import crime_id_salt, export_month
+    from controlroom.domain.permissions import Action
+    from controlroom.services import access
+    from controlroom.services.open_data import AUDIT_ACTION, crime_id_salt, export_month
     from controlroom.services.secrets import KeyringUnavailable
 
     try:
@@ -44,6 +45,17 @@ def cmd_export(args) -> int:
     database = _open_database(settings.database_url, args, create_sqlite=False)
     try:
         actor = _operator_actor(database).actor(_terminal())
+        # The permission first, audited, before anything else is asked (the keyring was).
+        denial = access.check(
+            database.uow(),
+            actor,
+            Action.EXPORT_ANONYMISED,
+            "export",
+            args.month,
+            audit_action=AUDIT_ACTION,
+        )
+        if denial is not None:
+            raise CliError(denial)
         try:
             salt = crime_id_salt()
         except KeyringUnavailable:
@@ -61,20 +73,19 @@ def cmd_export(args) -> int:
         )
     finally:
         database.dispose()
+    from controlroom.domain.spreadsheet import csv_writer, safe_cell
+
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer)
     writer.writerow(COLUMNS)
     for row in exported.rows:
-        # A cell starting with = + - @ would run as a formula in a spreadsheet (a street
-        # name is typed by somebody); coordinates are numbers and keep their sign.
-        writer.writerow(
-            [
-                c if i in (4, 5) or c[:1] not in "=+-@" else f"'{c}"
-                for i, c in enumerate(row.cells())
-            ]
-        )
+        # A cell that could start a formula (a street name is typed by somebody) is
+        # written as text; coordinates are plain numbers and keep their sign.
+        writer.writerow([safe_cell(c) for c in row.cells()])
     if args.output is not None:
-        args.output.write_text(buffer.getvalue(), encoding="utf-8")
+        # newline="": the CR LF line ends are the writer's, written as they are.
+        with args.output.open("w", encoding="utf-8", newline="") as output:
+            output.write(buffer.getvalue())
     else:
         sys.stdout.write(buffer.getvalue())
     print(

@@ -39,10 +39,13 @@ def cmd_search(args) -> int:
             from datetime import UTC, datetime
 
             from controlroom.domain.incidents import REFERENCE_ZONE
-            from controlroom.services.person_search import search_persons
+            from controlroom.services.person_search import QueryTooLong, search_persons
 
             today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
-            hits = search_persons(database.uow(), actor, args.query, today=today, limit=limit)
+            try:
+                hits = search_persons(database.uow(), actor, args.query, today=today, limit=limit)
+            except QueryTooLong as exc:
+                raise CliError(f"search person: {exc.message}") from None
             if policy is not None:  # --json
                 rows = [
                     _person_json(hit) for hit in hits if not policy.withholds_person(hit.person_id)

@@ -39,6 +39,7 @@ _CHAIN_COLUMNS = (
 # action runs them, and a statement object used again keeps its compiled form and cache
 # key (building and keying them afresh cost more than SQLite took to run them).
 _READ_HEAD = select(_head.c.event_count, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
+_LAST_SEQ = select(func.max(_events.c.chain_seq))
 _INSERT_EVENT = insert(_events)
 _INSERT_HEAD = insert(_head).values(id=1)
 _MOVE_HEAD = (
@@ -66,8 +67,15 @@ def append(
     returns its position in the chain."""
     head = executor.execute(_READ_HEAD).first()
     count, previous = (0, GENESIS) if head is None else (head.event_count, head.last_hash)
+    # A row the head does not know (inserted behind the application's back) or a head
+    # deleted under existing rows made this position taken, and every audited action
+    # (`audit verify` too) failed on it. The event goes after the last row, still linked
+    # to what the head says came before: the mismatch stays where `audit verify` finds
+    # and reports it, and the program keeps working.
+    last = executor.execute(_LAST_SEQ).scalar()
+    position = max(count, last or 0) + 1
     fields = {
-        "seq": count + 1,
+        "seq": position,
         "occurred_at": occurred_at,
         "actor": actor,
         "staff_id": staff_id,
@@ -85,10 +93,10 @@ def append(
     values["chain_seq"] = values.pop("seq")
     executor.execute(_INSERT_EVENT, values)
     if head is None:
-        executor.execute(_INSERT_HEAD, {"event_count": count + 1, "last_hash": digest})
+        executor.execute(_INSERT_HEAD, {"event_count": position, "last_hash": digest})
     else:
-        executor.execute(_MOVE_HEAD, {"count": count + 1, "digest": digest})
-    return count + 1
+        executor.execute(_MOVE_HEAD, {"count": position, "digest": digest})
+    return position
 
 
 def append_many(connection, events: list[dict], *, batch: int = 10_000) -> int:

@@ -22,7 +22,9 @@ pysqlite.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import time
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -55,6 +57,42 @@ def begin_immediate(connection: Connection, pauses: tuple[float, ...] = BEGIN_RE
             if pause is None or not _is_busy(exc):
                 raise
             time.sleep(pause)
+
+
+# An SQLite file holds every record: created readable and writable by its owner only
+# (SQLite makes its -wal and -shm files with the same mode). Group/other bits on it are
+# an administrator's deliberate choice (`exposed_sqlite_file` warns on production).
+SQLITE_FILE_MODE = 0o600
+
+
+def _create_private(path: str) -> None:
+    """Create the SQLite file `path` (mode 0600) if it does not exist yet, before SQLite
+    opens it: SQLite itself creates it with the process's umask (0644 by default)."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, SQLITE_FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite will say what is wrong with the path when it opens it
+    os.close(fd)
+
+
+def exposed_sqlite_file(url: str) -> tuple[str, int] | None:
+    """(path, mode) of the SQLite file `url` names when other accounts on the host may
+    read or write it (a group or other permission bit on the file, its -wal or -shm);
+    None when it is private, or not an SQLite file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    for suffix in ("", "-wal", "-shm"):
+        path = f"{parsed.database}{suffix}"
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            return path, mode
+    return None
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
@@ -97,6 +135,15 @@ def make_engine(
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
         _install_sqlite_pragmas(engine)
+        if parsed.database not in (None, "", ":memory:") and not parsed.database.startswith(
+            "file:"
+        ):
+            path = parsed.database
+
+            @event.listens_for(engine, "do_connect")
+            def _private_file(dialect, conn_rec, cargs, cparams) -> None:
+                _create_private(path)
+
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":

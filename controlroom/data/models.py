@@ -174,6 +174,9 @@ class Staff(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     failed_pin_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set while the operator's session is behind the idle lock, cleared by the right PIN
+    # (migration 0017): a session quit or killed while locked opens locked next time.
+    session_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class StaffSession(Base):

@@ -97,8 +97,11 @@ def open_database(
             state = upgrade(database.engine, environment=environment, terminal=terminal)
     except Exception as exc:  # connection refused, bad credentials, unreadable file
         database.dispose()
+        from controlroom.config import scrub_secrets
+
         raise DatabaseNotReady(
-            f"cannot open database {mask_url(url)}: {exc.__class__.__name__}: {exc}"
+            f"cannot open database {mask_url(url)}: {exc.__class__.__name__}: "
+            + scrub_secrets(str(exc), url)
         ) from None
     if callable(upgrade_command):
         upgrade_command = upgrade_command()

@@ -710,6 +710,10 @@ class AuditRepository:
     def chain_head(self) -> audit_log.ChainHead | None:
         return audit_log.chain_head(self.session)
 
+    def hash_at(self, seq: int) -> str | None:
+        """The stored hash of the event at chain position `seq`, None if there is none."""
+        return self.session.scalar(select(AuditEvent.event_hash).where(AuditEvent.chain_seq == seq))
+
     def on_object(self, object_type: str, object_id: str, limit: int) -> Sequence[AuditEvent]:
         """Events on one object, newest first."""
         return self.session.scalars(

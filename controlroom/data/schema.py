@@ -9,7 +9,6 @@ current does the program import Alembic, to tell "behind" from "unknown".
 from __future__ import annotations
 
 import csv
-import getpass
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,9 +34,10 @@ from controlroom.data.models import (
     utcnow,
 )
 from controlroom.domain.environment import Environment
+from controlroom.domain.identity import process_account
 from controlroom.domain.roles import Role
 
-SCHEMA_HEAD = "0016"
+SCHEMA_HEAD = "0017"
 
 _alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
@@ -233,7 +233,7 @@ def upgrade(
     environment and enrol its creator (the OS user) as administrator. One transaction."""
     from alembic import command
 
-    created_by = created_by or getpass.getuser()
+    created_by = created_by or process_account()
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
         sync_reference_tables(connection)

@@ -23,6 +23,7 @@ ISO 8601 UTC with microseconds and a trailing "Z"; ids and texts as they are sto
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -178,3 +179,44 @@ def verify(rows: Iterable[tuple], head: ChainHead | None) -> Verification:
             )
         return Verification(count, head, BrokenLink(count + 1, None, problem))
     return Verification(count, head, None)
+
+
+# --- the head anchored outside the database ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """The chain's head as one verifier last saw it intact, kept outside the database
+    (`audit verify` writes it): a rewrite of rows *and* head in the database cannot
+    move it. `mac` is an HMAC-SHA256 over the rest under a key in the verifier's OS
+    keyring (None where there is no keyring: then only the file's mode protects it)."""
+
+    database: str
+    count: int
+    last_hash: str
+    anchored_at: str
+    anchored_by: str
+    mac: str | None
+
+
+def anchor_message(database: str, count: int, last_hash: str, anchored_at: str, by: str) -> bytes:
+    return "\x1f".join((database, str(count), last_hash, anchored_at, by)).encode("utf-8")
+
+
+def anchor_mac(key: bytes, database: str, count: int, last_hash: str, at: str, by: str) -> str:
+    return hmac.new(key, anchor_message(database, count, last_hash, at, by), "sha256").hexdigest()
+
+
+def anchor_problem(anchor: Anchor, hash_at_anchor: str | None) -> str | None:
+    """Why the chain as it is now does not extend the anchored head, or None: the chain
+    may have grown since, but the event at the anchored position must still be the one
+    that was anchored (`hash_at_anchor` is its stored hash now, None if it is gone)."""
+    when = f"the head anchored {anchor.anchored_at} by {anchor.anchored_by}"
+    if hash_at_anchor is None:
+        return f"event {anchor.count} of {when} is gone: the chain was cut or emptied"
+    if not hmac.compare_digest(hash_at_anchor, anchor.last_hash):
+        return (
+            f"event {anchor.count} is not the one of {when} (hash {hash_at_anchor[:12]}…, "
+            f"anchored {anchor.last_hash[:12]}…): the chain was rewritten"
+        )
+    return None

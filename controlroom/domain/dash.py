@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from controlroom.domain.safe_text import control_message, unsafe_character
+
 QUESTION_COUNT = 27
 
 # Our own short labels (at most 36 characters, so a question fits one line at 80x24).
@@ -185,6 +187,8 @@ def check_judgement(
         )
     if len(text) > REASON_LIMIT:
         raise DashError("judgement_reason", f"the reason is longer than {REASON_LIMIT} characters")
+    if (char := unsafe_character(text, multiline=True)) is not None:
+        raise DashError("judgement_reason", control_message("the reason", char))
     return wanted, text
 
 

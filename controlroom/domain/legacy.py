@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from controlroom.domain.postcode import find_postcode
+from controlroom.domain.safe_text import unsafe_character
 
 # The files of an extract, in the order they are read (aliases and markers name the
 # person they belong to), with the columns each must have.
@@ -158,6 +159,17 @@ def fields_missing(row: dict[str, str | None], columns: tuple[str, ...]) -> str 
     present = sum(1 for column in columns if row.get(column) is not None)
     if present < len(columns):
         return f"truncated line: {present} of {len(columns)} fields"
+    return None
+
+
+def unsafe_field(row: dict[str, str | None], columns: tuple[str, ...]) -> str | None:
+    """A field holding a control, C1, DEL or bidirectional character is refused, as it
+    would be at an operator's field (`domain.safe_text`): an old system's extract is
+    stored text like any other, and must not reach a terminal raw."""
+    for column in columns:
+        char = unsafe_character(row.get(column) or "")
+        if char is not None:
+            return f"{column} holds a control character (U+{ord(char):04X})"
     return None
 
 

@@ -24,6 +24,7 @@ from datetime import date, timedelta
 import jellyfish
 
 from controlroom.domain.postcode import find_postcode, is_postcode, normalise_postcode, outward_code
+from controlroom.domain.safe_text import match_form
 
 # Stored keys are cut to this length (a Metaphone key is never longer than its name).
 KEY_LENGTH = 16
@@ -221,7 +222,9 @@ def _join_particles(words: list[str]) -> list[str]:
 
 def parse_person_query(text: str, *, today: date) -> PersonQuery:
     """Read a search line. Never raises: what it cannot read is a name word."""
-    text = _CONTROL.sub(" ", text or "").replace(",", " ")
+    # NFC and no zero-width characters: a decomposed "Zoë" or a "Whit\u200bfield" is the
+    # name it looks like (issue 16).
+    text = match_form(_CONTROL.sub(" ", text or "")).replace(",", " ")
     names: list[str] = []
     dates: list[date] = []
     invalid: list[str] = []

@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from controlroom.domain.dash import RiskLevel
 from controlroom.domain.grades import DEFAULT_GRADES, Grade
+from controlroom.domain.safe_text import control_message, unsafe_character
 
 RSO_MARKER = "RSO"
 HIGH_RISK_VICTIM_MARKER = "HRVICT"
@@ -157,6 +158,8 @@ def override_reason_problem(reason: str | None) -> str | None:
         return f"write the reason out: at least {OVERRIDE_REASON_MIN} characters"
     if len(text) > OVERRIDE_REASON_LIMIT:
         return f"the reason is longer than {OVERRIDE_REASON_LIMIT} characters"
+    if (char := unsafe_character(text, multiline=True)) is not None:
+        return control_message("the reason", char)
     return None
 
 

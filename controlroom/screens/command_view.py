@@ -143,6 +143,7 @@ class CommandView(FramedScreen):
 
     def on_mount(self) -> None:
         if not self.allowed:
+            self.audit_refusal(Action.COMMAND_VIEW, "command_view")
             return
         self.query_one("#command-attendance").display = False
         self.policy = queues.policy_from(self.app.settings)

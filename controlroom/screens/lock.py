@@ -38,10 +38,12 @@ class LockScreen(AppScreen[None]):
     class UnlockFailed(CallFailed):
         """The PIN was wrong, the account is locked out, or it could not be checked."""
 
-    def __init__(self, operator_name: str, idle_minutes: float) -> None:
+    def __init__(self, operator_name: str, idle_minutes: float, *, resumed: bool = False) -> None:
         super().__init__(id="lock-screen")
         self._operator_name = operator_name
         self._idle_minutes = idle_minutes
+        # The session started locked: the last one ended behind the lock.
+        self._resumed = resumed
 
     def compose(self) -> ComposeResult:
         with Center(id="lock"):
@@ -49,9 +51,13 @@ class LockScreen(AppScreen[None]):
                 yield Static("SESSION LOCKED", id="lock-title", markup=False)
                 yield Static(
                     record_content(
-                        f"Locked after {self._idle_minutes:g} minute"
-                        f"{'' if self._idle_minutes == 1 else 's'} without a key. "
-                        f"{self._operator_name}: type your PIN and press Enter to continue."
+                        (
+                            "Your last session ended while it was locked. "
+                            if self._resumed
+                            else f"Locked after {self._idle_minutes:g} minute"
+                            f"{'' if self._idle_minutes == 1 else 's'} without a key. "
+                        )
+                        + f"{self._operator_name}: type your PIN and press Enter to continue."
                     ),
                     id="lock-help",
                 )

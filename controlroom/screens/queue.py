@@ -755,6 +755,13 @@ class TriageQueue(FramedScreen):
     def action_reassign(self) -> None:
         if not self.may_reassign:
             self.say("Only a supervisor can reassign an item.")
+            row = self._highlighted()
+            self.audit_refusal(
+                Action.QUEUE_REASSIGN,
+                "queue_item",
+                None if row is None else row.item_id,
+                audit_action="queue.reassign",
+            )
             return
         row = self._highlighted()
         if row is None:

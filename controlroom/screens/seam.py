@@ -52,6 +52,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, get_current_worker
 
+from controlroom.domain.permissions import Action
 from controlroom.services.fields import FieldError
 
 if TYPE_CHECKING:
@@ -166,6 +167,12 @@ class CallFailed(Message):
     failure: Failure
 
 
+@dataclass
+class RefusalRecorded(Message):
+    """A refusal the screen decided is on the audit record (or could not be put there:
+    the operator was refused either way)."""
+
+
 class AppScreen(Screen[ScreenResultT]):
     """A screen of Control Room (see `FramedScreen` for the banner and header)."""
 
@@ -198,6 +205,24 @@ class AppScreen(Screen[ScreenResultT]):
     def _take_keys(self) -> None:
         self.keys_ready = True
         self.app.key_gate.hand_on()
+
+    def audit_refusal(
+        self, action: Action, object_type: str, object_id: object | None = None, **options
+    ) -> None:
+        """A key or screen this operator's role may not use, refused by the screen (it
+        shows why at once): put on the audit record by the service's own check
+        (`access.check`), as every refusal is (issue 16: F6 and queue reassign were not)."""
+        from controlroom.services import access
+
+        uow_factory, actor = self.app.uow_factory, self.app.actor
+        self.run_service(
+            lambda: access.check(uow_factory(), actor, action, object_type, object_id, **options),
+            lambda _denial: RefusalRecorded(),
+            doing="record the refusal",
+            group="refusal",
+            exclusive=False,
+            failed=lambda _failure: RefusalRecorded(),
+        )
 
     def on_limited_text_area_refused(self, event: LimitedTextArea.Refused) -> None:
         """Typing or a paste past a text's limit: said at the field (its error line, else

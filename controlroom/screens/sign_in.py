@@ -44,6 +44,8 @@ class SignInScreen(AppScreen[None]):
         username, terminal = self._username, self._terminal
         grade_codes = tuple(g.code for g in self.app.settings.grades)
         clock = self.app.clock
+        demo_for = self.app.demo_for
+        database_url = self.app.settings.database_url
 
         def open_it() -> SessionOpened:
             # Imported here, on the worker's thread: this is where SQLAlchemy loads, after
@@ -51,7 +53,9 @@ class SignInScreen(AppScreen[None]):
             from controlroom.services.drafts import DraftClaims, draft_journal
             from controlroom.services.session import open_session
 
-            opened = open_session(uow_factory, username, terminal)
+            opened = open_session(
+                uow_factory, username, terminal, demo_for=demo_for, database_url=database_url
+            )
             drafts = draft_journal(data_dir, opened.operator.username)
             # A draft whose form another session of this operator has open is that
             # session's: not offered here.

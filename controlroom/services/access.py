@@ -75,6 +75,27 @@ def require(  # a denial raises: the decision returned is ALLOWED or JUSTIFY
     )
 
 
+def check(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: Action,
+    object_type: str,
+    object_id: object | None = None,
+    *,
+    audit_action: str | None = None,
+) -> str | None:
+    """`require` in a unit of work of its own, for a caller that decides before it asks
+    anything else (a screen hiding a key, a command before it reads the keyring): None
+    when allowed (nothing recorded), else the denial's sentence, its audit event
+    committed first."""
+    with uow:
+        try:
+            require(uow, actor, action, object_type, object_id, audit_action=audit_action)
+        except PermissionDenied as denied:
+            return str(denied)
+    return None
+
+
 def refuse(
     uow: UnitOfWork,
     actor: Actor,

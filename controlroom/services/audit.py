@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from controlroom.data.models import AuditEvent, utcnow
 from controlroom.domain.identity import Actor
+from controlroom.domain.safe_text import printable
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork
@@ -78,21 +79,26 @@ def record(
 
     Call it last, just before the commit: on PostgreSQL the chain head stays locked from
     here to the end of the transaction, so every other station's audit write waits for
-    this one. Raises `AuditUnavailable` when the event cannot be written (fail closed)."""
+    this one. Raises `AuditUnavailable` when the event cannot be written (fail closed).
+
+    Its text is stored through `printable`: a justification or a detail quoting typed
+    text never puts a control character into the trail (or into an export of it)."""
     if not action or not object_type:
         raise ValueError("an audit event needs an action and an object type")
     try:
         uow.audit.append(
             occurred_at=utcnow(),
-            actor=actor.username,
+            actor=printable(actor.username),
             staff_id=actor.staff_id,
-            terminal=actor.terminal,
+            terminal=printable(actor.terminal),
             action=action,
             object_type=object_type,
-            object_id=None if object_id is None else str(object_id),
+            object_id=None if object_id is None else printable(object_id),
             outcome=outcome.value,
-            justification=justification,
-            detail=detail,
+            justification=None
+            if justification is None
+            else printable(justification, multiline=True),
+            detail=None if detail is None else printable(detail, multiline=True),
         )
     except SQLAlchemyError as exc:
         raise AuditUnavailable(action, _cause(exc)) from exc

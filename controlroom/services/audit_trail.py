@@ -19,12 +19,21 @@ is recorded in the export's own audit event.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from controlroom.data.models import AuditEvent
-from controlroom.domain.audit_chain import Verification, verify
+from controlroom.domain.audit_chain import (
+    Anchor,
+    Verification,
+    anchor_mac,
+    anchor_problem,
+    verify,
+)
 from controlroom.domain.environment import Environment
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import SEXUAL_OFFENCE_TYPE_CODES, Action
@@ -32,7 +41,7 @@ from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
-    from controlroom.services.unit_of_work import UnitOfWork
+    from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 WITHHELD = "WITHHELD"
 JUSTIFICATION_MINIMUM = 10
@@ -197,6 +206,147 @@ def verify_chain(uow: UnitOfWork, actor: Actor | None = None) -> Verification:
             )
             uow.commit()
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What `audit verify` found, and whether the check itself is on the record: when
+    the trail cannot be written, `unrecorded` says why in a sentence. `anchor` says, in
+    a sentence, how the chain stands against the head anchored outside the database;
+    `anchor_broken` when it does not extend it."""
+
+    result: Verification
+    unrecorded: str | None = None
+    anchor: str | None = None
+    anchor_broken: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorPlace:
+    """Where `audit verify` keeps the anchor: a file named outright, or one per database
+    in a directory; `key` signs it (None: unkeyed)."""
+
+    directory: Path | None = None
+    file: Path | None = None
+    key: bytes | None = None
+
+
+def database_key(info) -> str:
+    """A name for this database that a copy of its rows under another URL keeps: its
+    creation time, creator and force (database_info), hashed."""
+    if info is None:
+        return "unrecorded"
+    text = f"{info.created_at.isoformat()}|{info.created_by}|{info.force_name}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _anchor_signature(place: AnchorPlace, anchor: Anchor) -> str | None:
+    """Why the anchor's signature cannot be trusted, None when it can ("" suffix words
+    are given by the caller)."""
+    if anchor.mac is None or place.key is None:
+        return None
+    expected = anchor_mac(
+        place.key,
+        anchor.database,
+        anchor.count,
+        anchor.last_hash,
+        anchor.anchored_at,
+        anchor.anchored_by,
+    )
+    return None if hmac.compare_digest(expected, anchor.mac) else "its signature does not match"
+
+
+def check_anchor(
+    uow_factory: UnitOfWorkFactory,
+    result: Verification,
+    place: AnchorPlace,
+    username: str,
+    now: datetime,
+) -> tuple[str, bool]:
+    """Compare the chain with the head anchored outside the database, and move the
+    anchor to the head now when the chain is intact and extends it. Returns a sentence
+    and whether the anchor shows a rewrite (or was itself tampered with)."""
+    from controlroom.data.anchors import AnchorUnreadable, read_anchor, write_anchor
+
+    with uow_factory() as uow:
+        database = database_key(uow.database.get())
+        path = place.file or (place.directory or Path(".")) / f"{database}.json"
+        try:
+            anchor = read_anchor(path)
+        except AnchorUnreadable as exc:
+            return f"ANCHOR UNREADABLE: {exc}; nothing compared, nothing written", True
+        note = ""
+        if anchor is not None:
+            if anchor.database != database:
+                return f"ANCHOR MISMATCH: {path} anchors another database", True
+            forged = _anchor_signature(place, anchor)
+            if forged is not None:
+                return f"ANCHOR ALTERED: {path}: {forged}", True
+            if anchor.mac is None:
+                note = " (unkeyed)"
+            elif place.key is None:
+                note = " (its signature not checked: no keyring here)"
+            problem = anchor_problem(anchor, uow.audit.hash_at(anchor.count))
+            if problem is not None:
+                return f"ANCHOR MISMATCH: {problem}", True
+    if not result.intact or result.head is None:
+        kept = "kept" if anchor is not None else "none written"
+        return f"anchor at {path} {kept}: a broken chain is never anchored", False
+    at = now.astimezone(UTC).isoformat(timespec="seconds")
+    head = result.head
+    mac = (
+        None
+        if place.key is None
+        else anchor_mac(place.key, database, head.count, head.last_hash, at, username)
+    )
+    write_anchor(path, Anchor(database, head.count, head.last_hash, at, username, mac))
+    since = (
+        "no anchor before"
+        if anchor is None
+        else f"it extends the head anchored {anchor.anchored_at} by {anchor.anchored_by}{note}"
+    )
+    return f"anchored {head.count} events at {path}; {since}", False
+
+
+def verify_as(
+    uow_factory: UnitOfWorkFactory,
+    username: str,
+    terminal: str,
+    *,
+    anchor: AnchorPlace | None = None,
+    now: datetime | None = None,
+) -> VerifyReport:
+    """`audit verify` for the OS account `username`: it always runs and reports.
+
+    Normally the operator signs in and the check is audited like any command. When the
+    audit trail cannot be written (a row the chain does not expect, a deleted head, a
+    revoked grant: the very thing being checked), a supervisor or administrator on
+    record still gets the verification, told that it could not be recorded; anyone else
+    is refused as before. With `anchor`, the chain is compared with the head anchored
+    outside the database (`check_anchor`).
+    """
+    from controlroom.services import staff
+
+    unrecorded: str | None = None
+    try:
+        member = staff.sign_in(uow_factory(), username, terminal)
+        result = verify_chain(uow_factory(), member.actor(terminal))
+    except audit.AuditUnavailable as exc:
+        unrecorded = str(exc)
+        on_record = staff.member_on_record(uow_factory(), username)
+        if on_record is None:
+            raise AuditTrailRefused(
+                f"{username!r} is not an active Control Room user on this database"
+            ) from None
+        if not may_verify(on_record.actor(terminal)):
+            raise AuditTrailRefused(
+                "only supervisors and administrators may verify the audit trail"
+            ) from None
+        result = verify_chain(uow_factory())
+    if anchor is None:
+        return VerifyReport(result, unrecorded)
+    sentence, broken = check_anchor(uow_factory, result, anchor, username, now or datetime.now(UTC))
+    return VerifyReport(result, unrecorded, sentence, broken)
 
 
 # --- who looked at this ----------------------------------------------------------------

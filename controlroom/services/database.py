@@ -38,3 +38,22 @@ def profile(uow: UnitOfWork) -> DatabaseProfile:
             seed=info.seed,
             seed_size=info.seed_size,
         )
+
+
+def exposure_warning(profile: DatabaseProfile, url: str) -> str | None:
+    """A sentence for the operator when this is a production SQLite database whose file
+    other accounts on the host can read or write (issue 16): on an embedded file the
+    file's permissions are the whole security boundary."""
+    if profile.environment is not Environment.PRODUCTION:
+        return None
+    from controlroom.data.engine import exposed_sqlite_file
+
+    exposed = exposed_sqlite_file(url)
+    if exposed is None:
+        return None
+    path, mode = exposed
+    return (
+        f"WARNING: {path} can be read or changed by other accounts on this host (mode "
+        f"{mode:04o}), and it holds every record and the audit trail. Make it private "
+        f"(chmod 600 {path}); a control room of several operators needs PostgreSQL."
+    )

@@ -2,18 +2,21 @@
 
 A screen shows `FieldError.message` at the field named by `FieldError.field` and keeps
 what was typed. Text is stored exactly as typed (markup, brackets, emoji, right-to-left
-scripts, C1 and bidi characters, which the view makes visible) with two exceptions that
-are refused, never silently changed: the C0 control characters (NUL cannot be stored by
-PostgreSQL at all; ESC and friends are terminal commands, not words), and in single-line
-fields a line break. Leading and trailing whitespace is trimmed.
+scripts, zero-width characters, which the view makes visible) with exceptions that are
+refused at the field, never silently changed (`domain.safe_text.unsafe_character`): the
+C0 control characters (NUL cannot be stored by PostgreSQL at all; ESC and friends are
+terminal commands, not words), DEL, the C1 controls (U+009B is a CSI), the bidirectional
+controls (U+202E makes a record read differently from what it stores), the Unicode line
+separators, and in single-line fields a line break. Leading and trailing whitespace is
+trimmed.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from controlroom.domain.incidents import normalise_phone
+from controlroom.domain.safe_text import control_message, unsafe_character
 
 
 class FieldError(ValueError):
@@ -23,19 +26,6 @@ class FieldError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
-
-
-_C0 = re.compile(r"[\x00-\x1f]")
-_C0_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f]")  # \t and \n allowed
-
-
-def _control_message(label: str, char: str) -> str:
-    if char == "\n":
-        return f"{label} must be a single line"
-    return (
-        f"{label} contains a control character (U+{ord(char):04X}) that cannot be "
-        "stored; delete it and type the text again"
-    )
 
 
 def text(
@@ -59,9 +49,9 @@ def text(
     cleaned = cleaned.strip()
     if required and not cleaned:
         raise error(field, f"{label} is required")
-    found = (_C0_MULTILINE if multiline else _C0).search(cleaned)
-    if found:
-        raise error(field, _control_message(label, found.group()))
+    found = unsafe_character(cleaned, multiline=multiline)
+    if found is not None:
+        raise error(field, control_message(label, found))
     if len(cleaned) > limit:
         raise error(field, f"{label} is {len(cleaned):,} characters; the limit is {limit:,}")
     return cleaned

@@ -41,6 +41,7 @@ from controlroom.domain.intelligence import (
 )
 from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action, Decision
+from controlroom.domain.safe_text import match_form
 from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
@@ -542,6 +543,8 @@ def search_reports(
     query = fields.optional_text(
         text, "text", "search text", limit=QUERY_LIMIT, error=IntelligenceInputError
     )
+    if query is not None:
+        query = match_form(query)  # what it looks like: NFC, no zero-width characters
     if date_from is not None and date_to is not None and date_from > date_to:
         raise IntelligenceInputError("date_to", "the end date is before the start date")
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:

@@ -47,6 +47,7 @@ from controlroom.domain.legacy import (
     read_address,
     read_person,
     tidy_name,
+    unsafe_field,
 )
 from controlroom.domain.permissions import Action
 from controlroom.domain.phonetics import name_keys
@@ -229,7 +230,11 @@ class _Run:
                 if source_id in done:
                     count.earlier += 1
                     continue
-                reason = fields_missing(row, EXTRACT_FILES[kind]) or check_source_id(row, id_column)
+                reason = (
+                    fields_missing(row, EXTRACT_FILES[kind])
+                    or unsafe_field(row, EXTRACT_FILES[kind])
+                    or check_source_id(row, id_column)
+                )
                 if reason is None and source_id in seen:
                     reason = f"{id_column} {source_id!r} appears twice in the file"
                 if reason is not None:

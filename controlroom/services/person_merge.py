@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from controlroom.data.models import PersonMerge, utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, roles_allowed
+from controlroom.domain.safe_text import control_message, unsafe_character
 from controlroom.services import access, audit
 from controlroom.services.access import PermissionDenied
 
@@ -82,6 +83,8 @@ def _reason(reason: str | None) -> str:
         raise ReasonRequired(
             f"write why (at least {REASON_MINIMUM} characters); it is recorded with your name"
         )
+    if (char := unsafe_character(text, multiline=True)) is not None:
+        raise ReasonRequired(control_message("the reason", char))
     return text
 
 

@@ -65,12 +65,24 @@ from controlroom.domain.phonetics import (
 )
 from controlroom.domain.slips import one_slip_away
 from controlroom.services import access, audit
+from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork
 
 QUERY_LIMIT = 200
+# A caller line gives a few facts: every name word multiplies the lookups of a stage (a
+# 15-word line overflowed SQLite's expression tree, "Expression tree is too large"), so
+# a line is bounded, with a message, rather than left to fail (issue 16).
+NAME_WORD_LIMIT = 6
+WORD_LIMIT = 20
+
+
+class QueryTooLong(FieldError):
+    """The search line has more words than a search takes; the message says so."""
+
+
 RESTRICTED_LABEL = "RESTRICTED \u2014 ask {owner}"
 UNKNOWN_OWNER = "a supervisor"
 
@@ -691,12 +703,21 @@ def search_persons(
 ) -> list[PersonHit]:
     """The people `query` may mean, best first, each with markers, address and counts.
 
-    Never refuses a query: text it cannot read finds nobody. Audited ("person.search")
-    with the query and the ids shown.
+    Refuses only a line too long to search (`QueryTooLong`, at the field `query`); text
+    it cannot read finds nobody. Audited ("person.search") with the query and the ids
+    shown.
     """
     text = (query or "")[:QUERY_LIMIT]
     parsed = parse_person_query(text, today=today)
     words = query_words(parsed)
+    names = sum(1 for word in words if word.normal)  # words that are looked up as names
+    if names > NAME_WORD_LIMIT or len(text.split()) > WORD_LIMIT:
+        raise QueryTooLong(
+            "query",
+            f"a search takes at most {NAME_WORD_LIMIT} names and {WORD_LIMIT} words in all; "
+            f"this one has {names} and {len(text.split())}: give the two or three facts that "
+            "matter (a name, a date of birth, a postcode)",
+        )
     with uow:
         access.require(uow, actor, Action.PERSON_SEARCH, "person")
         matches: dict[tuple[str | None, str], NameMatch] = {}

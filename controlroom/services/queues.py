@@ -803,24 +803,27 @@ def reassign(
     """A supervisor gives the item to another operator, with a written reason; the
     previous holder (if any) is named in the audit event."""
     now = _aware(now)
-    why = fields.text(
-        reason,
-        "reason",
-        "reason for the reassignment",
-        limit=REASON_LIMIT,
-        error=QueueInputError,
-        required=True,
-        multiline=True,
-    )
-    if len(why) < REASON_MIN:
-        raise QueueInputError("reason", f"write the reason out: at least {REASON_MIN} characters")
-    username = (to_username or "").strip()
-    if not username:
-        raise QueueInputError("to", "name the operator to give the item to")
     with uow:
+        # A refusal is on the record before anything else is looked at, the reason too.
         access.require(
             uow, actor, Action.QUEUE_REASSIGN, "queue_item", item_id, audit_action="queue.reassign"
         )
+        why = fields.text(
+            reason,
+            "reason",
+            "reason for the reassignment",
+            limit=REASON_LIMIT,
+            error=QueueInputError,
+            required=True,
+            multiline=True,
+        )
+        if len(why) < REASON_MIN:
+            raise QueueInputError(
+                "reason", f"write the reason out: at least {REASON_MIN} characters"
+            )
+        username = (to_username or "").strip()
+        if not username:
+            raise QueueInputError("to", "name the operator to give the item to")
         target = uow.staff.by_username(username)
         if target is None or not target.active or target.locked:
             raise QueueInputError("to", f"no active operator {username!r}")

@@ -138,3 +138,22 @@ def connection_url(url: str) -> str:
     if password is None:
         return url
     return _parse(url).set(password=password).render_as_string(hide_password=False)
+
+
+ANCHOR_KEY_ENTRY = "audit-anchor"
+
+
+def anchor_key() -> bytes | None:
+    """The key that signs this OS account's audit anchors, made on first use and kept in
+    its keyring; None when there is no keyring (the anchor is then unkeyed)."""
+    import secrets as random
+
+    try:
+        backend = keyring_backend()
+        stored = backend.get_password(SERVICE_NAME, ANCHOR_KEY_ENTRY)
+        if stored is None:
+            stored = random.token_hex(32)
+            backend.set_password(SERVICE_NAME, ANCHOR_KEY_ENTRY, stored)
+    except Exception:  # noqa: BLE001 - no keyring, or it refused: an unkeyed anchor
+        return None
+    return bytes.fromhex(stored)

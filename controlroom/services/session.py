@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from controlroom.data.opening import DatabaseNotReady
+from controlroom.domain.environment import Environment
 from controlroom.services import database, staff
 from controlroom.services.database import DatabaseNotInitialised, DatabaseProfile
 from controlroom.services.staff import AccessRefused, StaffMember
@@ -25,6 +27,11 @@ class OpenedSession:
     # This run of the app on the record (`staff.begin_session`); its end is recorded
     # against it.
     session_id: int | None = None
+    # The operator's last session ended behind the idle lock (`session_lock.lock`), not
+    # unlocked since: this one opens on the lock screen.
+    locked_since: datetime | None = None
+    # A sentence the operator must see at once (a production file others can read).
+    warning: str | None = None
 
 
 def process_running(pid: int) -> bool:
@@ -47,8 +54,36 @@ class SessionRefused(Exception):
     """The session cannot open; the message says why and what to do."""
 
 
-def open_session(uow_factory: UnitOfWorkFactory, username: str, terminal: str) -> OpenedSession:
+def demo_refusal(profile: DatabaseProfile) -> str | None:
+    """Why the shared demo account may not sign in here, or None: only on a database
+    marked synthetic training data, never on production (issue 16)."""
+    if profile.environment is Environment.TRAINING and profile.synthetic:
+        return None
+    kind = "synthetic " if profile.synthetic else ""
+    return (
+        "the demo account signs in only on a synthetic training database; this is a "
+        f"{kind}{profile.environment.value} database. Run `controlroom` to sign in as "
+        "yourself"
+    )
+
+
+def open_session(
+    uow_factory: UnitOfWorkFactory,
+    username: str,
+    terminal: str,
+    *,
+    demo_for: str | None = None,
+    database_url: str | None = None,
+) -> OpenedSession:
+    """Sign `username` in and open this run's session. With `demo_for` (the OS account
+    running `controlroom demo`), `username` is the shared demo account, which signs in
+    only on a synthetic training database; a refusal is audited as `demo_for`."""
     try:
+        if demo_for is not None:
+            refusal = demo_refusal(database.profile(uow_factory()))
+            if refusal is not None:
+                staff.refuse_sign_in(uow_factory(), demo_for, terminal, refusal)
+                raise AccessRefused(refusal)
         member = staff.sign_in(uow_factory(), username, terminal)
         profile = database.profile(uow_factory())
     except (AccessRefused, DatabaseNotReady, DatabaseNotInitialised) as exc:
@@ -61,4 +96,12 @@ def open_session(uow_factory: UnitOfWorkFactory, username: str, terminal: str) -
         pid=os.getpid(),
         running=process_running,
     )
-    return OpenedSession(member, profile, session_id)
+    from controlroom.services.session_lock import locked_since
+
+    return OpenedSession(
+        member,
+        profile,
+        session_id,
+        locked_since=locked_since(uow_factory(), member.username),
+        warning=None if database_url is None else database.exposure_warning(profile, database_url),
+    )

@@ -4,6 +4,10 @@ The PIN is kept only as an argon2id hash (argon2-cffi's defaults); it is never s
 logged or put in an audit event. Five wrong PINs in a row lock the account for ten
 minutes: while locked, no PIN is even checked, and the sign-in is refused too. A right
 PIN clears the count. Every lock, unlock, wrong PIN and PIN change is audited.
+
+A lock outlives the process (issue 16: quitting and starting again bypassed it): `lock`
+marks the operator's account (`session_locked_at`), only the right PIN clears it, and
+`locked_since` tells the next start to open on the lock screen.
 """
 
 from __future__ import annotations
@@ -102,18 +106,32 @@ def pin_state(uow: UnitOfWork, username: str) -> PinState:
         return PinState(staff.pin_hash is not None, staff.pin_locked_until)
 
 
-def lock(uow: UnitOfWork, actor: Actor, idle_minutes: float) -> None:
-    """Record that the session locked itself after `idle_minutes` idle."""
+def lock(uow: UnitOfWork, actor: Actor, idle_minutes: float, *, resumed: bool = False) -> None:
+    """Record that the session locked itself after `idle_minutes` idle (or, `resumed`,
+    that it started locked because the last one ended locked); the account stays marked
+    locked until the right PIN."""
     with uow:
+        staff = uow.staff.by_username(actor.username)
+        if staff is not None and staff.session_locked_at is None:
+            staff.session_locked_at = utcnow()
         audit.record(
             uow,
             actor,
             "session.lock",
             "staff",
             actor.staff_id,
-            detail=f"idle {idle_minutes:g} minutes; record data hidden",
+            detail="the last session ended locked: PIN asked at start"
+            if resumed
+            else f"idle {idle_minutes:g} minutes; record data hidden",
         )
         uow.commit()
+
+
+def locked_since(uow: UnitOfWork, username: str) -> datetime | None:
+    """When `username`'s session locked and was not unlocked since, or None."""
+    with uow:
+        staff = uow.staff.by_username(username)
+        return None if staff is None else staff.session_locked_at
 
 
 def locked_out_until(staff, now: datetime) -> datetime | None:
@@ -172,6 +190,7 @@ def unlock(uow: UnitOfWork, actor: Actor, pin: str, now: datetime | None = None)
         if _verifies(staff.pin_hash, pin):
             staff.failed_pin_attempts = 0
             staff.pin_locked_until = None
+            staff.session_locked_at = None
             audit.record(uow, actor, "session.unlock", "staff", staff.id)
             uow.commit()
             return

@@ -95,21 +95,41 @@ def _sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
                 f"the account {username!r} is locked; an administrator can unlock it: "
                 f"controlroom staff unlock {username}"
             )
-        actor = Actor(
-            staff_id=None if staff is None else staff.id,
-            username=username,
-            role=None,
-            terminal=terminal,
-        )
-        audit.record(
-            uow, actor, "session.start", "staff", username, outcome=Outcome.REFUSED, detail=reason
-        )
-        uow.commit()
+        _record_refusal(uow, None if staff is None else staff.id, username, terminal, reason)
         raise AccessRefused(reason)
     member = _member(staff)
     audit.record(uow, member.actor(terminal), "session.start", "staff", staff.id)
     uow.commit()
     return member
+
+
+def member_on_record(uow: UnitOfWork, username: str) -> StaffMember | None:
+    """`username`'s account as it stands, read only (nothing audited): for the one check
+    that must run when the audit trail cannot be written (`audit_trail.verify_as`).
+    None for an unknown, inactive or locked account."""
+    with uow:
+        staff = uow.staff.by_username(username)
+        if staff is None or not staff.active or staff.locked:
+            return None
+        return _member(staff)
+
+
+def _record_refusal(
+    uow: UnitOfWork, staff_id: int | None, username: str, terminal: str, reason: str
+) -> None:
+    actor = Actor(staff_id=staff_id, username=username, role=None, terminal=terminal)
+    audit.record(
+        uow, actor, "session.start", "staff", username, outcome=Outcome.REFUSED, detail=reason
+    )
+    uow.commit()
+
+
+def refuse_sign_in(uow: UnitOfWork, username: str, terminal: str, reason: str) -> None:
+    """Put a refused sign-in on the record (`username` is the OS account that tried),
+    before the caller says no."""
+    with uow:
+        staff = uow.staff.by_username(username)
+        _record_refusal(uow, None if staff is None else staff.id, username, terminal, reason)
 
 
 def _require_administrator(uow: UnitOfWork, actor: Actor, action: str, target: str) -> None:

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from controlroom.widgets.lookup_input import LookupInput, MatchList
-from controlroom.widgets.record_text import record_content
+from controlroom.widgets.record_text import record_content, record_value
 
 if TYPE_CHECKING:
     from controlroom.services.crimes import OffenceOption
@@ -149,7 +149,7 @@ class OffencePicker(Vertical):
             chosen = self.matches[matches.highlighted]
             self.code = chosen.code
             with self.prevent(Input.Changed):
-                self.query_one("#offence", Input).value = chosen.label
+                self.query_one("#offence", Input).value = record_value(chosen.label)
             matches.hide()
             self._error("")
             return True

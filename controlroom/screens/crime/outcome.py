@@ -22,6 +22,7 @@ from textual.widgets import Input, Label, Static, TextArea
 from controlroom.domain import crime as rules
 from controlroom.screens.incident.actions import IncidentChangeDialog, _field
 from controlroom.widgets.limited_text import LimitedTextArea
+from controlroom.widgets.record_text import record_value
 
 if TYPE_CHECKING:
     from controlroom.services.crimes import CrimeSummary, IncidentCrimes
@@ -59,7 +60,7 @@ class CrimeDialog(IncidentChangeDialog):
         yield from _field(
             "Crime",
             Input(
-                value=first.reference if first else "",
+                value=record_value(first.reference if first else ""),
                 placeholder="its reference or last digits",
                 id="crime-ref",
                 max_length=24,
@@ -128,7 +129,7 @@ class OutcomeDialog(CrimeDialog):
         today = self.app.local_today()
         yield from _field(
             "Dated",
-            Input(value=f"{today:%d/%m/%Y}", id="outcome-date", max_length=10),
+            Input(value=record_value(f"{today:%d/%m/%Y}"), id="outcome-date", max_length=10),
             "outcome_date",
         )
         yield Label("Victim's decision (outcomes 14 and 16)", classes="change-label-wide")

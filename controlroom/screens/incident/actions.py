@@ -52,7 +52,7 @@ from controlroom.screens.seam import AppModal, CallFailed, FailureKind
 from controlroom.widgets.flag_box import FlagBox
 from controlroom.widgets.limited_text import LimitedTextArea
 from controlroom.widgets.lookup_input import LookupInput, MatchList
-from controlroom.widgets.record_text import record_content
+from controlroom.widgets.record_text import record_content, record_value
 
 if TYPE_CHECKING:
     from controlroom.domain.safeguarding import RuleBreach
@@ -746,7 +746,7 @@ class CloseDialog(IncidentChangeDialog):
             chosen = self.type_matches[matches.highlighted]
             self.closing_type_code = chosen.code
             with self.prevent(Input.Changed):
-                self.query_one("#closing-type", Input).value = chosen.label
+                self.query_one("#closing-type", Input).value = record_value(chosen.label)
             matches.hide()
             self.clear_error("closing_type_code")
             return True
@@ -822,7 +822,7 @@ class ReassessDialog(IncidentChangeDialog):
             yield from _field(
                 THRIVE_LABELS[part],
                 Input(
-                    value=thrive.get(part) or "",
+                    value=record_value(thrive.get(part) or ""),
                     id=f"thrive-{part}",
                     max_length=500,
                     select_on_focus=False,

@@ -45,7 +45,7 @@ from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.flag_box import FlagBox as Checkbox
 from controlroom.widgets.limited_text import LimitedTextArea
 from controlroom.widgets.lookup_input import LookupInput, MatchList
-from controlroom.widgets.record_text import record_content
+from controlroom.widgets.record_text import record_content, record_value
 from controlroom.widgets.warning_panel import WarningPanel
 
 if TYPE_CHECKING:
@@ -446,18 +446,18 @@ class IncidentEntry(FramedScreen):
     def _apply_state(self) -> None:
         """Put the state (a restored draft, or blanks) into the widgets."""
         s = self.state
-        self.query_one("#caller-name", Input).value = s.caller_name
-        self.query_one("#caller-phone", Input).value = s.caller_phone
-        self.query_one("#caller-relationship", Input).value = s.caller_relationship
-        self.query_one("#location", Input).value = s.location_text
-        self.query_one("#type", Input).value = s.type_text
-        self.query_one("#grade", Input).value = s.grade
+        self.query_one("#caller-name", Input).value = record_value(s.caller_name)
+        self.query_one("#caller-phone", Input).value = record_value(s.caller_phone)
+        self.query_one("#caller-relationship", Input).value = record_value(s.caller_relationship)
+        self.query_one("#location", Input).value = record_value(s.location_text)
+        self.query_one("#type", Input).value = record_value(s.type_text)
+        self.query_one("#grade", Input).value = record_value(s.grade)
         for part in THRIVE_PARTS:
-            self.query_one(f"#thrive-{part}", Input).value = s.thrive.get(part, "")
+            self.query_one(f"#thrive-{part}", Input).value = record_value(s.thrive.get(part, ""))
         self.query_one("#thrive-skip", Checkbox).value = s.thrive_skipped
         for flag in FLAGS:
             self.query_one(f"#flag-{flag}", Checkbox).value = s.flags[flag]
-        self.query_one("#narrative", TextArea).text = s.narrative
+        self.query_one("#narrative", TextArea).text = record_value(s.narrative, multiline=True)
         self._show_location_status()
         self._show_linked_persons()
         self._show_narrative_count()
@@ -595,11 +595,12 @@ class IncidentEntry(FramedScreen):
             return True  # nothing to pick: Enter just moves on (unverified stays flagged)
         match = self.location_matches[matches.highlighted]
         self.state.location_id = match.id
-        self.state.location_text = ", ".join(
-            p for p in (match.address, match.town, match.postcode) if p
+        # What the form shows and saves: the stored address through the display door.
+        self.state.location_text = record_value(
+            ", ".join(p for p in (match.address, match.town, match.postcode) if p)
         )
         with self.prevent(Input.Changed):
-            self.query_one("#location", Input).value = self.state.location_text
+            self.query_one("#location", Input).value = record_value(self.state.location_text)
         matches.hide()
         self._clear_error("location_text")
         self._show_location_status()
@@ -666,9 +667,9 @@ class IncidentEntry(FramedScreen):
     def _choose_type(self, chosen) -> None:
         s = self.state
         s.type_code = chosen.code
-        s.type_text = chosen.label
+        s.type_text = record_value(chosen.label)
         with self.prevent(Input.Changed):
-            self.query_one("#type", Input).value = chosen.label
+            self.query_one("#type", Input).value = record_value(chosen.label)
         self.query_one("#type-matches", MatchList).hide()
         # The type sets the flags it implies; the operator can still clear them.
         for flag, implied in (

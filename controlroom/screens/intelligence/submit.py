@@ -35,7 +35,7 @@ from controlroom.screens.seam import CallFailed
 from controlroom.widgets.flag_box import FlagBox
 from controlroom.widgets.limited_text import LimitedTextArea
 from controlroom.widgets.lookup_input import LookupInput, MatchList
-from controlroom.widgets.record_text import record_content
+from controlroom.widgets.record_text import record_content, record_value
 
 if TYPE_CHECKING:
     from controlroom.services.intelligence import IntelReport
@@ -137,8 +137,9 @@ class IntelligenceSubmit(FramedScreen):
                 source=report.source_grade,
                 intelligence=report.intelligence_grade,
                 handling=report.handling_code,
-                conditions=report.handling_conditions or "",
-                text=report.text,
+                # What the form shows is what it saves: stored text through the door.
+                conditions=record_value(report.handling_conditions or ""),
+                text=record_value(report.text, multiline=True),
                 subjects=subjects,
                 restricted=report.restricted,
                 supersedes_id=report.id,
@@ -207,8 +208,8 @@ class IntelligenceSubmit(FramedScreen):
         s = self.state
         with self.prevent(Input.Changed, TextArea.Changed, FlagBox.Changed):
             for name in ("source", "intelligence", "handling", "conditions"):
-                self.query_one(f"#{name}", Input).value = getattr(s, name)
-            self.query_one("#text", TextArea).text = s.text
+                self.query_one(f"#{name}", Input).value = record_value(getattr(s, name))
+            self.query_one("#text", TextArea).text = record_value(s.text, multiline=True)
             self.query_one("#restricted", FlagBox).value = s.restricted
         for name in ("source", "intelligence", "handling"):
             self._show_words(name)

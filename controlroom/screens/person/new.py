@@ -21,7 +21,7 @@ from textual.widgets import Input, Label, Static
 
 from controlroom.screens.seam import AppModal, CallFailed
 from controlroom.widgets.lookup_input import LookupInput, MatchList
-from controlroom.widgets.record_text import record_content
+from controlroom.widgets.record_text import record_content, record_value
 
 if TYPE_CHECKING:
     from controlroom.services.persons import PersonSummary
@@ -93,8 +93,8 @@ class NewPersonScreen(AppModal["PersonSummary | None"]):
             yield Static("ctrl+s create · Esc cancel", classes="field-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#forename", Input).value = self._forename
-        self.query_one("#surname", Input).value = self._surname
+        self.query_one("#forename", Input).value = record_value(self._forename)
+        self.query_one("#surname", Input).value = record_value(self._surname)
         self.focus_now(self.query_one("#forename", Input))
 
     @on(LookupInput.Moved)
