@@ -13,17 +13,20 @@ import logging
 import select
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from textual import events, on
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 
 from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
 from controlroom.config import Settings
+from controlroom.domain.availability import Availability, DatabaseState
 from controlroom.domain.local_time import LOCAL_ZONE, local_day
 from controlroom.logs import configure_file_log
 from controlroom.messages import (
@@ -33,6 +36,7 @@ from controlroom.messages import (
     SignInRefused,
 )
 from controlroom.screens.confirm import ConfirmScreen
+from controlroom.screens.database_watch import DatabaseProbed, DatabaseReturned, DatabaseWatch
 from controlroom.screens.lock import LockScreen
 from controlroom.screens.seam import CallFailed, KeyGate, KeyHandled
 from controlroom.screens.sign_in import SignInScreen
@@ -83,6 +87,14 @@ class QuitQuestion(ConfirmScreen):
             "The typing is kept as a draft, offered again when Control Room next starts. "
             "y (or ctrl+q again) quits; n stays.",
         )
+
+
+class LeavingExecutor(ThreadPoolExecutor):
+    """The app's thread workers' pool: shutting it down never waits for a call still
+    running (one hung on the database ends by its own bound, or with the process)."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
 
 
 def utc_clock() -> datetime:
@@ -184,6 +196,10 @@ class ControlRoomApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
+    availability: var[Availability] = var(Availability())
+    """The database as the watch last found it (screens/database_watch.py); every
+    frame's DatabaseBanner follows it."""
+
     def __init__(
         self,
         settings: Settings,
@@ -235,6 +251,9 @@ class ControlRoomApp(App[int]):
         self._task_modes: set[str] = set()
         self._forms: dict[str, IncidentEntry] = {}
         self._calls_opened = 0
+        self.database_watch = DatabaseWatch(self)
+        # Set on a real terminal: the CLI may leave hung workers behind when it ends.
+        self.leaves_hung_workers = False
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -246,8 +265,21 @@ class ControlRoomApp(App[int]):
             # A real terminal: failures' details go to the operator's log file, never
             # beneath the app on its screen. (Tests configure their own.)
             configure_file_log(self.settings.data_dir, self.username)
+            self._leave_hung_workers()
             self._hang_up_on_sighup()
             self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
+
+    def _leave_hung_workers(self) -> None:
+        """Quitting never waits for a database call: thread workers run on an executor
+        that does not wait for them when the app ends (asyncio would join every one,
+        a save hung on a frozen server included), and the CLI leaves the process without
+        joining what is still running (`cli/app.py`). Every draft is written first."""
+        import asyncio
+
+        asyncio.get_running_loop().set_default_executor(
+            LeavingExecutor(thread_name_prefix="controlroom-worker")
+        )
+        self.leaves_hung_workers = True
 
     def _hang_up_on_sighup(self) -> None:
         """A dropped SSH connection sends SIGHUP, a shutdown or `kill` SIGTERM: keep the
@@ -446,6 +478,30 @@ class ControlRoomApp(App[int]):
         self._offer_drafts(list(message.found))
         self.last_activity = self.clock()
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
+        if message.session.read_only:  # said from the board's first frame
+            self.database_found(DatabaseState.READ_ONLY, self.clock())
+        self.database_watch.start()
+
+    @on(DatabaseProbed)
+    def _database_probed(self, message: DatabaseProbed) -> None:
+        self.database_watch.probed(message)
+
+    def database_found(self, state: DatabaseState, when: datetime) -> None:
+        """The watch found the database `state` (as of `when`): every frame says so; when
+        it answers again after an outage, every open screen hears `DatabaseReturned`."""
+        before = self.availability
+        after = before.became(state, when)
+        if after is before:
+            return
+        self.availability = after
+        if state is DatabaseState.NOT_ANSWERING:
+            log.warning("the database is not answering")
+        elif not before.answering:
+            log.info("the database is %s again", state.value)
+        if before.state is DatabaseState.NOT_ANSWERING:
+            screens = {id(screen): screen for screen in (*self.open_forms, self.screen)}
+            for screen in screens.values():
+                screen.post_message(DatabaseReturned(state))
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores

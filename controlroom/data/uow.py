@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from controlroom.data import append_only  # noqa: F401  (installs the append-only guards)
 from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed, change_feed
-from controlroom.data.engine import make_engine, make_session_factory
+from controlroom.data.engine import PATIENT, Waits, make_engine, make_session_factory
 from controlroom.data.intelligence_queries import IntelligenceQueries
 from controlroom.data.person_queries import PersonRecordRepository
 from controlroom.data.queue_queries import QueueRepository
@@ -96,9 +96,10 @@ UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 class Database:
     """The process's one engine and session factory, and the UoW factory built on them."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, waits: Waits = PATIENT) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url)
+        self.waits = waits
+        self.engine: Engine = make_engine(url, waits=waits)
         self.session_factory = make_session_factory(self.engine)
 
     def uow(self) -> SqlAlchemyUnitOfWork:

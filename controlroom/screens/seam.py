@@ -251,10 +251,12 @@ class AppModal(AppScreen[ScreenResultT], ModalScreen[ScreenResultT]):
     """A dialog of Control Room: answered or dismissed before the operator goes on.
 
     A dialog covers the screen beneath, and with it that screen's TRAINING or TEST
-    banner: each dialog shows the banner again, on its own top line."""
+    banner: each dialog shows the banner again, on its own top line, and the database
+    banner (during an outage) on its bottom lines."""
 
     @on(events.Mount)
     def _environment_banner(self) -> None:
+        from controlroom.widgets.database_banner import DatabaseBanner
         from controlroom.widgets.environment_banner import EnvironmentBanner
 
         profile = getattr(self.app, "profile", None)
@@ -263,6 +265,8 @@ class AppModal(AppScreen[ScreenResultT], ModalScreen[ScreenResultT]):
                 EnvironmentBanner(profile.environment, synthetic=profile.synthetic),
                 before=0,
             )
+            # And, during an outage, the database's state, on its bottom lines.
+            self.mount(DatabaseBanner(self.app.zone))
 
 
 class KeyHandled(Message):
