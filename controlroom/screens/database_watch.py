@@ -61,6 +61,8 @@ class DatabaseWatch:
         self._probe_clock: datetime | None = None
         self._last_end = float("-inf")
         self._logged = False
+        # Set by the probe's thread as it calls the database (a float: set atomically).
+        self._calling_since: float | None = None
 
     def start(self) -> None:
         self.app.set_interval(TICK, self.tick, name="database-watch")
@@ -69,7 +71,11 @@ class DatabaseWatch:
     def tick(self) -> None:
         now = monotonic()
         if self._probe_started is not None:
-            if now - self._probe_started > PATIENCE and self._probe_clock is not None:
+            # Counted from when the probe's thread called the database, not from when it
+            # was asked for: a machine too busy to run the thread is not a database that
+            # does not answer (and would put the banner on a busy station's screens).
+            calling = self._calling_since
+            if calling is not None and now - calling > PATIENCE and self._probe_clock:
                 self.app.database_found(DatabaseState.NOT_ANSWERING, self._probe_clock)
             return
         if now - self._last_end >= PROBE_EVERY:
@@ -88,7 +94,10 @@ class DatabaseWatch:
         started = self._probe_started = monotonic()
         self._probe_clock = app.clock()
 
+        self._calling_since = None
+
         def run() -> None:
+            self._calling_since = monotonic()
             try:
                 state = availability.probe(uow_factory())
             except Exception:  # noqa: BLE001 - any failure is "not answering"
