@@ -83,9 +83,11 @@ class DatabaseInfoRepository:
         its directory (where the WAL lives) cannot be written by this process, or the
         connection was opened read-only."""
         bind = self.session.get_bind()
+        # A table of ours, not a constant: a database that lost its schema is as unusable
+        # as one that does not answer.
+        self.session.scalar(select(DatabaseInfo.id).limit(1))
         if bind.dialect.name == "postgresql":
             return not self.session.scalar(select(func.pg_is_in_recovery()))
-        self.session.scalar(select(DatabaseInfo.id).limit(1))
         path = bind.engine.url.database
         if not path or path == ":memory:":
             return True
