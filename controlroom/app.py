@@ -12,6 +12,7 @@ import gc
 import logging
 import select
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +32,7 @@ from controlroom.domain.local_time import LOCAL_ZONE, local_day
 from controlroom.logs import configure_file_log
 from controlroom.messages import (
     IncidentChosen,
+    OfflineReplayed,
     ReportSaved,
     SessionOpened,
     SignInRefused,
@@ -46,6 +48,8 @@ if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.screens.incident.entry import IncidentEntry
     from controlroom.services.database import DatabaseProfile
     from controlroom.services.drafts import DraftClaims, DraftJournal
+    from controlroom.services.incidents import NewIncident
+    from controlroom.services.offline import OfflineJournal, OfflineSaved
     from controlroom.services.staff import StaffMember
     from controlroom.services.unit_of_work import UnitOfWorkFactory
 
@@ -252,6 +256,11 @@ class ControlRoomApp(App[int]):
         self._forms: dict[str, IncidentEntry] = {}
         self._calls_opened = 0
         self.database_watch = DatabaseWatch(self)
+        # This session's offline journal (services/offline.py), opened when first needed;
+        # the token names it and its provisional references.
+        self._offline_journal: OfflineJournal | None = None
+        self._journal_lock = threading.Lock()
+        self.offline_token = ""
         # Set on a real terminal: the CLI may leave hung workers behind when it ends.
         self.leaves_hung_workers = False
         if settings.keymap:
@@ -463,9 +472,11 @@ class ControlRoomApp(App[int]):
     @on(SessionOpened)
     def session_opened(self, message: SessionOpened) -> None:
         from controlroom.screens.home_board import HomeBoard
+        from controlroom.services.offline import session_token
 
         self.operator = message.session.operator
         self.session_id = message.session.session_id
+        self.offline_token = session_token(datetime.now(UTC))
         self.profile = message.session.profile
         self.drafts = message.drafts
         from controlroom.services.drafts import DraftClaims
@@ -480,6 +491,8 @@ class ControlRoomApp(App[int]):
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
         if message.session.read_only:  # said from the board's first frame
             self.database_found(DatabaseState.READ_ONLY, self.clock())
+        else:  # what earlier sessions kept on this station and could not send
+            self.replay_offline(left_behind=True)
         self.database_watch.start()
 
     @on(DatabaseProbed)
@@ -502,6 +515,8 @@ class ControlRoomApp(App[int]):
             screens = {id(screen): screen for screen in (*self.open_forms, self.screen)}
             for screen in screens.values():
                 screen.post_message(DatabaseReturned(state))
+            if state is DatabaseState.ANSWERING:
+                self.replay_offline()
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores
@@ -727,6 +742,84 @@ class ControlRoomApp(App[int]):
         if mode is not None:
             del self._forms[mode]  # discarded: no draft to write on the way out
             self.end_task(mode)
+
+    def record_offline(self, actor: Actor, call: NewIncident, now: datetime) -> OfflineSaved:
+        """Keep `call` in this session's offline journal, opened on first use (on a
+        worker's thread: it writes and fsyncs a file)."""
+        from controlroom.services import offline
+
+        with self._journal_lock:
+            if self._offline_journal is None:
+                self._offline_journal = offline.open_journal(
+                    self.settings.data_dir, self.username, self.offline_token
+                )
+            return offline.record_incident(
+                self._offline_journal, actor, call, now, self.offline_token
+            )
+
+    def form_saved_offline(self, form: IncidentEntry, provisional: str, waiting: int) -> None:
+        """A form's call is kept on this station: the form closes, and says where it is."""
+        self.release_draft(form.journal)
+        mode = self._mode_of(form)
+        if mode is not None:
+            del self._forms[mode]  # kept in the journal: no draft to write on the way out
+            self.end_task(mode)
+        self.notify(
+            f"OFFLINE — SAVED ON THIS STATION as {provisional}. It goes to the database by "
+            f"itself when it answers ({waiting} waiting).",
+            title="Saved offline",
+            severity="warning",
+            markup=False,
+            timeout=30,
+        )
+
+    def replay_offline(self, *, left_behind: bool = False) -> None:
+        """The database answers again: this session's offline journal goes into it, in
+        order, each entry once (services/offline.py). `left_behind` (at sign-in): the
+        journals of this operator's earlier sessions instead."""
+        journal = self._offline_journal
+        if (journal is None and not left_behind) or self.operator is None:
+            return
+        from controlroom.services import offline
+
+        uow_factory, actor, clock = self.uow_factory, self.actor, self.clock
+        grade_codes = tuple(g.code for g in self.settings.grades)
+        data_dir, username, token = self.settings.data_dir, self.username, self.offline_token
+
+        def run() -> None:
+            if left_behind:
+                report = offline.replay_left_behind(
+                    data_dir, username, token, uow_factory, actor, clock, grade_codes
+                )
+            else:
+                assert journal is not None
+                with self._journal_lock:
+                    report = offline.replay(journal, uow_factory, actor, clock, grade_codes)
+            self.post_message(OfflineReplayed(report))
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="offline-replay")
+
+    @on(OfflineReplayed)
+    def _offline_replayed(self, message: OfflineReplayed) -> None:
+        report = message.report
+        if report.replayed:
+            pairs = ", ".join(f"{off} is {final}" for off, final in report.replayed[:3])
+            more = f" and {len(report.replayed) - 3} more" if len(report.replayed) > 3 else ""
+            self.notify(
+                f"{len(report.replayed)} incident(s) saved on this station are now in the "
+                f"database: {pairs}{more}.",
+                title="Offline incidents sent",
+                markup=False,
+                timeout=30,
+            )
+        if report.refused:
+            self.notify(
+                f"{len(report.refused)} incident(s) kept on this station were refused by the "
+                "database and stay kept: tell your supervisor.",
+                severity="error",
+                markup=False,
+                timeout=30,
+            )
 
     def form_saved(self, form: IncidentEntry, reference: str) -> None:
         """A form saved its incident: the incident's view takes the form's place in the

@@ -88,7 +88,7 @@ async def test_board_says_when_the_database_stops_answering(database, tmp_path):
         # own line, whole at 80 columns.
         await until(pilot, lambda: "DATABASE NOT ANSWERING" in screen_text(app))
         text = screen_text(app)
-    assert "Figures from 09:00, may be out of date: the database did not answer" in text
+    assert "Figures of 09:00, may be out of date: database not answering (ref" in text
     assert "Open incidents: 1" in text  # the last figures stay; no false zero
 
 

@@ -39,11 +39,6 @@ class Availability:
         return Availability(state, None if state is DatabaseState.ANSWERING else now)
 
 
-# What still works while the database cannot be used: the form and its draft on this
-# station (written to the data directory, offered again at the next start).
-_STILL_WORKS = "Typing is kept on this station as drafts; save again when it answers."
-
-
 def banner_words(availability: Availability, zone: tzinfo) -> str:
     """The frame's line about the database ("" while it answers): at most two lines of
     80 columns."""
@@ -56,6 +51,7 @@ def banner_words(availability: Availability, zone: tzinfo) -> str:
             f"DATABASE READ-ONLY since {since}: nothing can be saved or opened (reads are "
             "audited). Typing is kept on this station as drafts."
         )
-    return f"DATABASE NOT ANSWERING since {since}: nothing can be saved or looked up. " + (
-        _STILL_WORKS
+    return (
+        f"DATABASE NOT ANSWERING since {since}: new incidents are kept on this station "
+        "(OFFLINE) and sent when it answers; nothing else can be saved or looked up."
     )

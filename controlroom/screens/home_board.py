@@ -173,11 +173,11 @@ class HomeBoard(FramedScreen):
             # One line at 80 columns: the frame's banner above says the rest (what
             # happened, since when, what still works).
             shown = (
-                f"Figures from {self._local(self.counts.read_at)}, may be out of date"
+                f"Figures of {self._local(self.counts.read_at)}, may be out of date"
                 if self.counts is not None
                 else "No figures yet"
             )
-            text = f"{shown}: the database did not answer (ref {failure.reference})"
+            text = f"{shown}: database not answering (ref {failure.reference})"
         else:
             text = f"Figures above may be out of date. {failure.sentence}"
         show(updated, record_content(text), key=("failed", text))

@@ -359,6 +359,8 @@ class IncidentEntry(FramedScreen):
         self._saving = False
         self._loading = True
         self._save_failed_on_database = False
+        # The offline journal could not be written: saves go to the database only.
+        self._offline_failed = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -874,11 +876,13 @@ class IncidentEntry(FramedScreen):
         self._lookup_timers[kind] = self.set_timer(self.lookup_delay, lambda: lookup(text))
 
     def load_types(self) -> None:
-        from controlroom.services import incidents
+        from controlroom.services import offline
 
-        uow_factory = self.app.uow_factory
+        uow_factory, data_dir = self.app.uow_factory, self.app.settings.data_dir
+        # From the database when it answers (and cached on this station), else as last
+        # read: entry carries on during an outage.
         self.run_service(
-            lambda: incidents.incident_types(uow_factory()),
+            lambda: offline.incident_types_or_cached(uow_factory, data_dir)[0],
             self.TypesLoaded,
             doing="read the incident types",
             group="types",
@@ -1045,6 +1049,13 @@ class IncidentEntry(FramedScreen):
         message.stop()
         self._saving = False
         failure = message.failure
+        if failure.kind is FailureKind.DATABASE and not self._offline_failed:
+            # The database did not answer the save: the call is kept on this station and
+            # replayed when it answers (the same idempotency key: once, even if this try
+            # got through).
+            self._saving = True
+            self.save_offline(self._new_incident())
+            return
         # Kept, so that the database's return can say the save is one key away.
         self._save_failed_on_database = failure.kind is FailureKind.DATABASE
         # A rule or a refusal goes at the top of the form; a field's problem at its field.
@@ -1260,6 +1271,10 @@ class IncidentEntry(FramedScreen):
             return
         self.save_draft_now_forced()
         availability = self.app.availability
+        if availability.state is DatabaseState.NOT_ANSWERING and not self._offline_failed:
+            self._saving = True
+            self.save_offline(self._new_incident())
+            return
         if availability.state is not DatabaseState.ANSWERING:
             # Said at once: sending it would only wait out the engine's bounds.
             self._save_failed_on_database = True
@@ -1273,6 +1288,48 @@ class IncidentEntry(FramedScreen):
         self._saving = True
         self._save_failed_on_database = False
         self.save_incident(self._new_incident())
+
+    @dataclass
+    class SavedOffline(Message):
+        """The incident is kept in this station's offline journal."""
+
+        provisional_reference: str
+        waiting: int
+
+    class OfflineFailed(CallFailed):
+        pass
+
+    def save_offline(self, new_incident: NewIncident) -> None:
+        """Keep the call in this session's offline journal (on the disk when it returns)."""
+        app = self.app
+        record, actor, clock, journal = app.record_offline, app.actor, app.clock, self.journal
+
+        def keep():
+            kept = record(actor, new_incident, clock())
+            _clear_saved_draft(journal)
+            return kept
+
+        self.run_service(
+            keep,
+            lambda kept: self.SavedOffline(kept.provisional_reference, kept.waiting),
+            doing="keep the incident on this station",
+            group="save",
+            failed=self.OfflineFailed,
+        )
+
+    @on(SavedOffline)
+    def _saved_offline(self, message: SavedOffline) -> None:
+        message.stop()
+        self.app.form_saved_offline(self, message.provisional_reference, message.waiting)
+
+    @on(OfflineFailed)
+    def _offline_failed_said(self, message: OfflineFailed) -> None:
+        """Neither the database nor this station's disk took it: the draft still has it."""
+        message.stop()
+        self._saving = False
+        self._offline_failed = True
+        self._save_failed_on_database = True
+        self._show_failure(None, f"NOT SAVED, not even on this station. {message.failure.sentence}")
 
     def save_draft_now_forced(self) -> None:
         """Before sending the save: the draft on disk carries the key the save will use."""
