@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from controlroom.screens.ages import format_age
+from controlroom.screens.database_watch import DatabaseReturned
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.services import board
@@ -101,6 +102,12 @@ class HomeBoard(FramedScreen):
         if self._resumed:  # back from another task: fresh figures at once
             self.refresh_counts()
         self._resumed = True
+
+    @on(DatabaseReturned)
+    def _database_returned(self, message: DatabaseReturned) -> None:
+        """Back after an outage: fresh figures now, not at the next refresh."""
+        message.stop()
+        self.refresh_counts()
 
     def action_refresh_board(self) -> None:
         self.refresh_counts()
