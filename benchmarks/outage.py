@@ -8,6 +8,11 @@ postmaster and every backend: a hung host), and times the first frame whose text
 DATABASE NOT ANSWERING; then starts or thaws it and times the banner's going. The
 floor, in the same run: one probe's round trip while the server answers.
 
+Then the replay: 100 incidents kept in an offline journal (as the entry form keeps them
+while the database is away) are replayed into it (`services.offline.replay`), against
+the floor of the same 100 incidents saved straight into the database by the same
+service, in the same run.
+
     .venv/bin/python benchmarks/outage.py            # 3 rounds of each
     .venv/bin/python benchmarks/outage.py --rounds 5
 
@@ -74,6 +79,50 @@ async def _rounds(cluster: ThrowawayCluster, database: Database, rounds: int) ->
     return results
 
 
+REPLAYED = 100
+
+
+def _replay_against_saves(database: Database, data_dir: Path) -> tuple[float, float]:
+    """Seconds to replay REPLAYED journaled incidents, and to save as many straight."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from controlroom.domain.grades import grade_codes
+    from controlroom.domain.identity import Actor
+    from controlroom.services import incidents, offline
+    from controlroom.services.incidents import NewIncident
+
+    member = staff_actor(database, Role.SUPERVISOR)
+    actor = Actor(member.staff_id, member.username, member.role, "bench")
+    codes = grade_codes()
+
+    def calls() -> list[NewIncident]:
+        taken = datetime.now(UTC)
+        return [
+            NewIncident(
+                uuid.uuid4().hex,
+                "NOISE",
+                f"{number} Mill Lane, Leeds LS6 2AB",
+                narrative="Music from next door.",
+                call_taken_at=taken,
+            )
+            for number in range(1, REPLAYED + 1)
+        ]
+
+    journal = offline.open_journal(data_dir, member.username, "BENCH-000000000000-1")
+    for call in calls():
+        offline.record_incident(journal, actor, call, datetime.now(UTC), "BENCH-000000000000-1")
+    started = time.perf_counter()
+    report = offline.replay(journal, database.uow, actor, lambda: datetime.now(UTC), codes)
+    replayed = time.perf_counter() - started
+    journal.close()
+    assert len(report.replayed) == REPLAYED and not report.refused
+    started = time.perf_counter()
+    for call in calls():
+        incidents.save_new_incident(database.uow(), actor, call, datetime.now(UTC), codes)
+    return replayed, time.perf_counter() - started
+
+
 def _floor(database: Database, trials: int = 50) -> float:
     times = []
     for _ in range(trials):
@@ -105,6 +154,8 @@ def main() -> int:
         try:
             floor = _floor(database)
             results = asyncio.run(_rounds(cluster, database, args.rounds))
+            with tempfile.TemporaryDirectory() as data_dir:
+                replayed, saved = _replay_against_saves(database, Path(data_dir))
         finally:
             database.dispose()
     finally:
@@ -120,6 +171,10 @@ def main() -> int:
             f"{label:<24} max {max(seconds):.2f} s  median {statistics.median(seconds):.2f} s"
             f"  ({', '.join(f'{s:.2f}' for s in seconds)})"
         )
+    print(
+        f"replay of {REPLAYED} journaled incidents {replayed:.2f} s; the same saved straight "
+        f"{saved:.2f} s; ratio {replayed / saved:.2f}x"
+    )
     worst = max(results["stop"] + results["freeze"])
     print(f"target: under {GOAL_SECONDS:g} s — {'met' if worst < GOAL_SECONDS else 'MISSED'}")
     return 0 if worst < GOAL_SECONDS else 1

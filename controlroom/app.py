@@ -286,7 +286,8 @@ class ControlRoomApp(App[int]):
         import asyncio
 
         asyncio.get_running_loop().set_default_executor(
-            LeavingExecutor(thread_name_prefix="controlroom-worker")
+            # Room for calls hung on a frozen database while the operator carries on.
+            LeavingExecutor(max_workers=32, thread_name_prefix="controlroom-worker")
         )
         self.leaves_hung_workers = True
 

@@ -1,5 +1,5 @@
-"""The app's watch on the database: a probe every second, and a probe left unanswered
-too long counts as no answer.
+"""The app's watch on the database: a probe every second (on a thread of its own), and a
+probe left unanswered too long counts as no answer.
 
 A stopped server refuses at once; a frozen one (SIGSTOP, a hung host, a black-holed
 network) never answers, and its probe would only fail when the engine's bound runs out
@@ -16,6 +16,7 @@ open screen, so a form that met the outage can recover by itself.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING
@@ -74,6 +75,8 @@ class DatabaseWatch:
             # Counted from when the probe's thread called the database, not from when it
             # was asked for: a machine too busy to run the thread is not a database that
             # does not answer (and would put the banner on a busy station's screens).
+            # The probe has a thread of its own, so calls hung in the workers' pool never
+            # keep it from starting.
             calling = self._calling_since
             if calling is not None and now - calling > PATIENCE and self._probe_clock:
                 self.app.database_found(DatabaseState.NOT_ANSWERING, self._probe_clock)
@@ -107,7 +110,9 @@ class DatabaseWatch:
                 state = DatabaseState.NOT_ANSWERING
             app.post_message(DatabaseProbed(state, started))
 
-        app.run_worker(run, thread=True, exit_on_error=False, group="database-probe")
+        # A daemon thread of its own, not a worker: never queued behind workers hung on
+        # the database, never waited for at exit, and not a worker a test waits on.
+        threading.Thread(target=run, name="database-probe", daemon=True).start()
 
     def probed(self, message: DatabaseProbed) -> None:
         if message.started != self._probe_started:
