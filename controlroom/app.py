@@ -260,6 +260,8 @@ class ControlRoomApp(App[int]):
         # the token names it and its provisional references.
         self._offline_journal: OfflineJournal | None = None
         self._journal_lock = threading.Lock()
+        # Entries wait in it that no replay has been started for since.
+        self._journal_waiting = False
         self.offline_token = ""
         # Set on a real terminal: the CLI may leave hung workers behind when it ends.
         self.leaves_hung_workers = False
@@ -499,6 +501,11 @@ class ControlRoomApp(App[int]):
     @on(DatabaseProbed)
     def _database_probed(self, message: DatabaseProbed) -> None:
         self.database_watch.probed(message)
+        if self._journal_waiting and self.availability.answering:
+            # Kept offline while the watch saw the database answering (a save's wait ran
+            # out, a database error): sent as soon as a probe finds it answering.
+            self._journal_waiting = False
+            self.replay_offline()
 
     def database_found(self, state: DatabaseState, when: datetime) -> None:
         """The watch found the database `state` (as of `when`): every frame says so; when
@@ -517,6 +524,7 @@ class ControlRoomApp(App[int]):
             for screen in screens.values():
                 screen.post_message(DatabaseReturned(state))
             if state is DatabaseState.ANSWERING:
+                self._journal_waiting = False
                 self.replay_offline()
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
@@ -761,6 +769,7 @@ class ControlRoomApp(App[int]):
     def form_saved_offline(self, form: IncidentEntry, provisional: str, waiting: int) -> None:
         """A form's call is kept on this station: the form closes, and says where it is."""
         self.release_draft(form.journal)
+        self._journal_waiting = True
         mode = self._mode_of(form)
         if mode is not None:
             del self._forms[mode]  # kept in the journal: no draft to write on the way out
@@ -802,6 +811,8 @@ class ControlRoomApp(App[int]):
 
     @on(OfflineReplayed)
     def _offline_replayed(self, message: OfflineReplayed) -> None:
+        # Cut off (the database went again): the rest go at its return, which the watch
+        # will see, or with the next call kept offline, or at the next sign-in.
         report = message.report
         if report.replayed:
             pairs = ", ".join(f"{off} is {final}" for off, final in report.replayed[:3])
