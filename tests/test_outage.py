@@ -257,6 +257,55 @@ def test_quitting_during_a_frozen_database_never_hangs(cluster, station, tmp_pat
     assert took < 3.0, f"quitting took {took:.1f} s"
 
 
+@pytest.mark.slow
+def test_a_real_station_keeps_a_call_offline_and_sends_it_when_the_database_returns(
+    cluster, station, tmp_path
+):
+    """The real program on a pty, as over SSH: the database stops mid-shift, a call is
+    taken and kept on the station; the database back, it goes in by itself, once."""
+    import getpass
+
+    staff_actor(station, Role.CALL_HANDLER, getpass.getuser())
+    before = len(_incidents(station))
+    session = TerminalSession(
+        [sys.executable, "-m", "controlroom", "--database-url", cluster.url("station")],
+        _station_env(tmp_path),
+    )
+    try:
+        session.wait_for("Open incidents:")
+        session.send("f2")  # a first form reads the incident types, and caches them
+        session.wait_for("Narrative")
+        session.send("escape")
+        session.mark()
+        cluster.stop()
+        session.wait_for("DATABASE NOT ANSWERING", timeout=6)
+        session.send("f2")
+        session.wait_for("Narrative")
+        session.type("Pty Outage Caller")
+        session.send("tab", "tab", "tab")
+        session.type("7 Outage Street")
+        session.send("tab")
+        session.type("dom")
+        session.drain(0.5)
+        session.send("tab", "tab", "\x1bk")  # alt+k: THRIVE skipped
+        session.wait_for("[x] Skip")
+        session.mark()
+        session.send("ctrl+s")
+        session.wait_for("SAVED ON THIS STATION", timeout=10)
+        session.mark()
+        cluster.start()
+        session.wait_for("now in the database", timeout=15)
+        session.send("ctrl+q")
+        status = session.wait(15)
+    finally:
+        session.close()
+        cluster.ensure_running()
+    assert status == 0
+    with station.uow() as uow:
+        rows = uow.session.scalars(select(Incident.caller_name).order_by(Incident.id)).all()
+    assert len(rows) == before + 1 and rows[-1] == "Pty Outage Caller"
+
+
 # --- recovery without a restart (item 5) -------------------------------------------------
 
 
