@@ -43,7 +43,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
 
 from textual import events, on
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -310,7 +310,12 @@ class KeyGate:
         return self._current is not None or bool(self.held)
 
     def _screen_ready(self) -> bool:
-        screen = self.app.screen
+        try:
+            screen = self.app.screen
+        except ScreenStackError:
+            # Between a mode's going and its first screen's coming (seen under heavy
+            # load): not ready; the new screen's resume hands the keys on.
+            return False
         return not isinstance(screen, AppScreen) or screen.keys_ready
 
     def holds(self, event: events.Key) -> bool:
