@@ -12,27 +12,33 @@ import gc
 import logging
 import select
 import sys
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from textual import events, on
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 
 from controlroom import __version__
 from controlroom.commands import ControlRoomCommands
 from controlroom.config import Settings
+from controlroom.domain.availability import Availability, DatabaseState
 from controlroom.domain.local_time import LOCAL_ZONE, local_day
 from controlroom.logs import configure_file_log
 from controlroom.messages import (
     IncidentChosen,
+    OfflineReplayed,
     ReportSaved,
     SessionOpened,
     SignInRefused,
 )
 from controlroom.screens.confirm import ConfirmScreen
+from controlroom.screens.database_watch import DatabaseProbed, DatabaseReturned, DatabaseWatch
 from controlroom.screens.lock import LockScreen
 from controlroom.screens.seam import CallFailed, KeyGate, KeyHandled
 from controlroom.screens.sign_in import SignInScreen
@@ -45,6 +51,8 @@ if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.screens.incident.entry import IncidentEntry
     from controlroom.services.database import DatabaseProfile
     from controlroom.services.drafts import DraftClaims, DraftJournal
+    from controlroom.services.incidents import NewIncident
+    from controlroom.services.offline import OfflineJournal, OfflineSaved
     from controlroom.services.staff import StaffMember
     from controlroom.services.unit_of_work import UnitOfWorkFactory
 
@@ -86,6 +94,14 @@ class QuitQuestion(ConfirmScreen):
             "The typing is kept as a draft, offered again when Control Room next starts. "
             "y (or ctrl+q again) quits; n stays.",
         )
+
+
+class LeavingExecutor(ThreadPoolExecutor):
+    """The app's thread workers' pool: shutting it down never waits for a call still
+    running (one hung on the database ends by its own bound, or with the process)."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
 
 
 def utc_clock() -> datetime:
@@ -221,6 +237,10 @@ class ControlRoomApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
+    availability: var[Availability] = var(Availability())
+    """The database as the watch last found it (screens/database_watch.py); every
+    frame's DatabaseBanner follows it."""
+
     def __init__(
         self,
         settings: Settings,
@@ -280,6 +300,16 @@ class ControlRoomApp(App[int]):
         # The emergency alert on show, if any (screens/emergency.py).
         self._emergency_alert: EmergencyAlert | None = None
         self._emergency_watch: EmergencyWatch | None = None
+        self.database_watch = DatabaseWatch(self)
+        # This session's offline journal (services/offline.py), opened when first needed;
+        # the token names it and its provisional references.
+        self._offline_journal: OfflineJournal | None = None
+        self._journal_lock = threading.Lock()
+        # Entries wait in it that no replay has been started for since.
+        self._journal_waiting = False
+        self.offline_token = ""
+        # Set on a real terminal: the CLI may leave hung workers behind when it ends.
+        self.leaves_hung_workers = False
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -290,8 +320,22 @@ class ControlRoomApp(App[int]):
             # A real terminal: failures' details go to the operator's log file, never
             # beneath the app on its screen. (Tests configure their own.)
             configure_file_log(self.settings.data_dir, self.username)
+            self._leave_hung_workers()
             self._hang_up_on_sighup()
             self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
+
+    def _leave_hung_workers(self) -> None:
+        """Quitting never waits for a database call: thread workers run on an executor
+        that does not wait for them when the app ends (asyncio would join every one,
+        a save hung on a frozen server included), and the CLI leaves the process without
+        joining what is still running (`cli/app.py`). Every draft is written first."""
+        import asyncio
+
+        asyncio.get_running_loop().set_default_executor(
+            # Room for calls hung on a frozen database while the operator carries on.
+            LeavingExecutor(max_workers=32, thread_name_prefix="controlroom-worker")
+        )
+        self.leaves_hung_workers = True
 
     def _hang_up_on_sighup(self) -> None:
         """A dropped SSH connection sends SIGHUP, a shutdown or `kill` SIGTERM: keep the
@@ -483,9 +527,11 @@ class ControlRoomApp(App[int]):
     @on(SessionOpened)
     def session_opened(self, message: SessionOpened) -> None:
         from controlroom.screens.home_board import HomeBoard
+        from controlroom.services.offline import session_token
 
         self.operator = message.session.operator
         self.session_id = message.session.session_id
+        self.offline_token = session_token(datetime.now(UTC))
         self.profile = message.session.profile
         self.drafts = message.drafts
         from controlroom.services.drafts import DraftClaims
@@ -513,6 +559,11 @@ class ControlRoomApp(App[int]):
         else:
             self._offer_drafts(found)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
+        if message.session.read_only:  # said from the board's first frame
+            self.database_found(DatabaseState.READ_ONLY, self.clock())
+        else:  # what earlier sessions kept on this station and could not send
+            self.replay_offline(left_behind=True)
+        self.database_watch.start()
         self._watch_emergencies()
 
     def _watch_emergencies(self) -> None:
@@ -549,6 +600,35 @@ class ControlRoomApp(App[int]):
             if self.screen is alert:
                 alert.dismiss(None)
             # Beneath another dialog: it goes when it is next on show (on_screen_resume).
+
+    @on(DatabaseProbed)
+    def _database_probed(self, message: DatabaseProbed) -> None:
+        self.database_watch.probed(message)
+        if self._journal_waiting and self.availability.answering:
+            # Kept offline while the watch saw the database answering (a save's wait ran
+            # out, a database error): sent as soon as a probe finds it answering.
+            self._journal_waiting = False
+            self.replay_offline()
+
+    def database_found(self, state: DatabaseState, when: datetime) -> None:
+        """The watch found the database `state` (as of `when`): every frame says so; when
+        it answers again after an outage, every open screen hears `DatabaseReturned`."""
+        before = self.availability
+        after = before.became(state, when)
+        if after is before:
+            return
+        self.availability = after
+        if state is DatabaseState.NOT_ANSWERING:
+            log.warning("the database is not answering")
+        elif not before.answering:
+            log.info("the database is %s again", state.value)
+        if before.state is DatabaseState.NOT_ANSWERING:
+            screens = {id(screen): screen for screen in (*self.open_forms, self.screen)}
+            for screen in screens.values():
+                screen.post_message(DatabaseReturned(state))
+            if state is DatabaseState.ANSWERING:
+                self._journal_waiting = False
+                self.replay_offline()
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores
@@ -778,6 +858,87 @@ class ControlRoomApp(App[int]):
         if mode is not None:
             del self._forms[mode]  # discarded: no draft to write on the way out
             self.end_task(mode)
+
+    def record_offline(self, actor: Actor, call: NewIncident, now: datetime) -> OfflineSaved:
+        """Keep `call` in this session's offline journal, opened on first use (on a
+        worker's thread: it writes and fsyncs a file)."""
+        from controlroom.services import offline
+
+        with self._journal_lock:
+            if self._offline_journal is None:
+                self._offline_journal = offline.open_journal(
+                    self.settings.data_dir, self.username, self.offline_token
+                )
+            return offline.record_incident(
+                self._offline_journal, actor, call, now, self.offline_token
+            )
+
+    def form_saved_offline(self, form: IncidentEntry, provisional: str, waiting: int) -> None:
+        """A form's call is kept on this station: the form closes, and says where it is."""
+        self.release_draft(form.journal)
+        self._journal_waiting = True
+        mode = self._mode_of(form)
+        if mode is not None:
+            del self._forms[mode]  # kept in the journal: no draft to write on the way out
+            self.end_task(mode)
+        self.notify(
+            f"OFFLINE — SAVED ON THIS STATION as {provisional}. It goes to the database by "
+            f"itself when it answers ({waiting} waiting).",
+            title="Saved offline",
+            severity="warning",
+            markup=False,
+            timeout=30,
+        )
+
+    def replay_offline(self, *, left_behind: bool = False) -> None:
+        """The database answers again: this session's offline journal goes into it, in
+        order, each entry once (services/offline.py). `left_behind` (at sign-in): the
+        journals of this operator's earlier sessions instead."""
+        journal = self._offline_journal
+        if (journal is None and not left_behind) or self.operator is None:
+            return
+        from controlroom.services import offline
+
+        uow_factory, actor, clock = self.uow_factory, self.actor, self.clock
+        grade_codes = tuple(g.code for g in self.settings.grades)
+        data_dir, username, token = self.settings.data_dir, self.username, self.offline_token
+
+        def run() -> None:
+            if left_behind:
+                report = offline.replay_left_behind(
+                    data_dir, username, token, uow_factory, actor, clock, grade_codes
+                )
+            else:
+                assert journal is not None
+                with self._journal_lock:
+                    report = offline.replay(journal, uow_factory, actor, clock, grade_codes)
+            self.post_message(OfflineReplayed(report))
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="offline-replay")
+
+    @on(OfflineReplayed)
+    def _offline_replayed(self, message: OfflineReplayed) -> None:
+        # Cut off (the database went again): the rest go at its return, which the watch
+        # will see, or with the next call kept offline, or at the next sign-in.
+        report = message.report
+        if report.replayed:
+            pairs = ", ".join(f"{off} is {final}" for off, final in report.replayed[:3])
+            more = f" and {len(report.replayed) - 3} more" if len(report.replayed) > 3 else ""
+            self.notify(
+                f"{len(report.replayed)} incident(s) saved on this station are now in the "
+                f"database: {pairs}{more}.",
+                title="Offline incidents sent",
+                markup=False,
+                timeout=30,
+            )
+        if report.refused:
+            self.notify(
+                f"{len(report.refused)} incident(s) kept on this station were refused by the "
+                "database and stay kept: tell your supervisor.",
+                severity="error",
+                markup=False,
+                timeout=30,
+            )
 
     def form_saved(self, form: IncidentEntry, reference: str) -> None:
         """A form saved its incident: the incident's view takes the form's place in the

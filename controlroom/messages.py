@@ -19,6 +19,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from controlroom.services.board import BoardCounts
     from controlroom.services.drafts import DraftJournal
+    from controlroom.services.offline import ReplayReport
     from controlroom.services.session import OpenedSession
 
 
@@ -64,3 +65,10 @@ class ReportSaved(Message):
     """A new intelligence report was saved: it replaces the form that made it."""
 
     report_id: int
+
+
+@dataclass
+class OfflineReplayed(Message):
+    """This session's offline journal was replayed into the database (or part of it)."""
+
+    report: ReplayReport

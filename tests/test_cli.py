@@ -48,7 +48,8 @@ def cli_environment(monkeypatch, tmp_path):
 
 class HeadlessApp:
     """ControlRoomApp's contract with the CLI, without Textual: `run()` opens the session as
-    the sign-in screen's worker does; `operator`, `refusal` and `return_code` as the app's."""
+    the sign-in screen's worker does; `operator`, `refusal`, `return_code`,
+    `availability` and `leaves_hung_workers` as the app's."""
 
     def __init__(
         self, settings, uow_factory, operator, *, terminal="local", term=None, demo_for=None, **_
@@ -62,6 +63,12 @@ class HeadlessApp:
         self.session_id = None
         self.refusal = None
         self.return_code = None
+        # The database as the app's watch last found it, and whether the CLI may leave
+        # hung workers behind (a real terminal only): issue 13.
+        from controlroom.domain.availability import Availability
+
+        self.availability = Availability()
+        self.leaves_hung_workers = False
 
     def run(self) -> None:
         from controlroom.services.session import SessionRefused, open_session

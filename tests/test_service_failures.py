@@ -111,12 +111,15 @@ def test_the_log_file_is_the_operators_alone_and_not_doubled(tmp_path):
             handler.close()
 
 
-async def test_a_save_that_meets_a_database_error_keeps_the_form_and_says_so(
+async def test_a_save_that_meets_a_database_error_is_kept_on_the_station_and_says_so(
     database, tmp_path, monkeypatch, file_log
 ):
+    """The database fails under the form (issue 13): the call is not lost, nor left in a
+    form that cannot save — it is kept in the station's offline journal, to be replayed
+    when the database works again, and the operator reads that, never the error."""
     monkeypatch.setattr(IncidentEntry, "lookup_delay", 0.0)
     app = build_app(database, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
@@ -128,17 +131,15 @@ async def test_a_save_that_meets_a_database_error_keeps_the_form_and_says_so(
         Base.metadata.drop_all(database.engine)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, IncidentEntry)
-        shown = str(app.screen.query_one("#form-error").render())
+        assert not isinstance(app.screen, IncidentEntry)  # the form gave way: it is kept
+        told = " ".join(notification.message for notification in app._notifications)
+        assert "OFFLINE — SAVED ON THIS STATION as OFF-" in told
         text = screen_text(app)
-        assert "Could not save the incident: the database did not answer." in " ".join(
-            shown.split()
-        )
-        assert "Could not save the incident" in text  # in view at 80x24
         assert not any(word in text for word in EXCEPTION_WORDS)
-        assert app.screen.query_one("#narrative").text == "Shouting next door."
+        assert not any(word in told for word in EXCEPTION_WORDS)
+    [journal] = (tmp_path / "offline").glob("*.*.sqlite")
+    assert stat.S_IMODE(journal.stat().st_mode) == 0o600
     logged = file_log.read_text(encoding="utf-8")
-    assert "could not save the incident" in logged
     assert "Error" in logged and "Traceback" in logged
     assert "Shouting next door" not in logged  # record values stay out of the log
 

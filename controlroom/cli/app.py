@@ -52,7 +52,17 @@ def _run_app(settings, database, username: str, demo_for: str | None = None) -> 
         app.run()
         how = ENDINGS.get(app.return_code or 0, f"exit status {app.return_code}")
     finally:
-        if app.operator is not None:
+        from controlroom.domain.availability import DatabaseState
+
+        if app.availability.state is not DatabaseState.ANSWERING:
+            # Not answering (or read-only): trying would only hold the quit for the
+            # engine's bounds. The next sign-in on this host ends the session on the
+            # record, saying the process is gone.
+            logging.getLogger("controlroom.cli").warning(
+                "the end of the session is not recorded now: the database is %s",
+                app.availability.state.value,
+            )
+        elif app.operator is not None:
             from controlroom.services import staff
 
             # However it ended — quit, a dropped connection, a stop, a fault — on the
@@ -72,7 +82,36 @@ def _run_app(settings, database, username: str, demo_for: str | None = None) -> 
         database.dispose()
     if app.refusal:
         raise CliError(app.refusal)
-    return app.return_code or 0
+    code = app.return_code or 0
+    if app.leaves_hung_workers:
+        _leave_without_hung_workers(code)
+    return code
+
+
+def _leave_without_hung_workers(code: int) -> None:
+    """A database call still waiting (a save sent to a frozen server) would hold the
+    process at exit until its bound runs out: the drafts are written and the terminal
+    given back, so the process ends now, without it (its transaction never committed:
+    the server rolls it back, and the form's draft keeps its idempotency key)."""
+    import sys
+    import threading
+
+    waiting = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and thread.is_alive() and not thread.daemon
+    ]
+    if not waiting:
+        return
+    log = logging.getLogger("controlroom.cli")
+    log.warning("leaving %d call(s) still waiting on the database", len(waiting))
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def cmd_run(args) -> int:

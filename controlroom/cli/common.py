@@ -140,6 +140,8 @@ def _deferred_database(
         upgrade_command=lambda: _fix_command(args, "db", "upgrade"),
         terminal=_terminal(),
         upgrade_training=upgrade_training,
+        # The app: nothing the operator does waits long on the database.
+        interactive=True,
     )
 
 

@@ -12,6 +12,19 @@ waiting at all (a checkpoint in progress): BEGIN is then tried again a few times
 growing pause (`BEGIN_RETRY_PAUSES`), and only after the last does "database is locked"
 reach the caller. Nothing has happened in the transaction yet, so a retry is always safe.
 
+Every wait on the database is bounded (`Waits`). The app's engine is built `INTERACTIVE`:
+nothing an operator does waits more than a few seconds. On PostgreSQL, libpq's
+`connect_timeout` bounds a connection being made (a frozen server still completes the
+TCP handshake in its kernel, then never answers); the server's `statement_timeout`
+bounds a slow statement; TCP keepalives and `tcp_user_timeout` notice a network that
+went away; and, because a server that is frozen (SIGSTOP, a hung host) enforces none of
+its own timeouts while its kernel keeps acknowledging every packet, each wait for an
+answer on a connection is bounded on this side too (`BoundedConnection`): past
+`answer_seconds` the connection is closed and an OperationalError raised, so the pool
+makes a new one next time. On SQLite the busy timeout and the retries of BEGIN are
+short. Batch work (migrations, seeding, imports: `PATIENT`) keeps the long busy timeout
+and no statement limit, but never an unbounded connect.
+
 Errors never carry the values bound to a statement (`hide_parameters`): they may be
 record data, and a failure's text goes to the operator's log file.
 
@@ -26,6 +39,9 @@ import os
 import sqlite3
 import stat
 import time
+from dataclasses import dataclass
+from time import monotonic
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -36,6 +52,58 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Pauses between attempts at BEGIN IMMEDIATE when SQLite says the database is busy: five
 # attempts in all, each also waiting up to the busy timeout.
 BEGIN_RETRY_PAUSES = (0.05, 0.2, 0.5, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Waits:
+    """How long a connection may wait on the database, at most.
+
+    `connect_seconds`: making a PostgreSQL connection (libpq's connect_timeout, which
+    counts whole seconds, at least 2). `statement_ms`: the server's statement_timeout
+    (0: none). `answer_seconds`: any one wait for an answer on an open PostgreSQL
+    connection, measured here (None: unbounded), for a server that cannot enforce its
+    own. `busy_timeout_ms` and `begin_pauses`: SQLite's wait for another writer, and the
+    retries of BEGIN IMMEDIATE after it.
+    """
+
+    connect_seconds: int
+    statement_ms: int
+    answer_seconds: float | None
+    busy_timeout_ms: int
+    begin_pauses: tuple[float, ...]
+    idle_in_transaction_ms: int = 0
+
+
+# The app: at most about 4 s for any one wait (a pooled connection to a frozen server:
+# 4 s for its ping, then 2 s to fail to make a new one; SQLite: 3 tries of 2 s and
+# 0.25 s of pauses); a statement the server is still running after 3 s it cancels.
+INTERACTIVE = Waits(
+    connect_seconds=2,
+    statement_ms=3_000,
+    answer_seconds=4.0,
+    busy_timeout_ms=2_000,
+    begin_pauses=(0.05, 0.2),
+    # A station that froze inside a transaction lets go of its locks (the day's
+    # reference row) after 30 s, not never.
+    idle_in_transaction_ms=30_000,
+)
+# Migrations, seeding, imports and the CLI's own commands: long statements are expected.
+PATIENT = Waits(
+    connect_seconds=10,
+    statement_ms=0,
+    answer_seconds=None,
+    busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS,
+    begin_pauses=BEGIN_RETRY_PAUSES,
+)
+# TCP keepalives and the user timeout: a peer gone from the network is noticed within
+# about 10 s on an idle connection, 5 s with data unacknowledged.
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 5_000,
+}
 
 
 def _is_busy(error: OperationalError) -> bool:
@@ -95,7 +163,7 @@ def exposed_sqlite_file(url: str) -> tuple[str, int] | None:
     return None
 
 
-def _install_sqlite_pragmas(engine: Engine) -> None:
+def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...]) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, connection_record) -> None:
         # Hand transaction control to SQLAlchemy: pysqlite's own would issue a deferred
@@ -115,26 +183,74 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        begin_immediate(connection)
+        begin_immediate(connection, pauses)
+
+
+def _bounded_connection_class(answer_seconds: float) -> type:
+    """psycopg's Connection, each of whose waits for an answer ends after `answer_seconds`.
+
+    Every statement, commit, rollback and ping goes through `Connection.wait`; a wait
+    given its own timeout (LISTEN's `notifies`) keeps it. A connection whose wait ran out
+    is in an unknown state: it is closed (`finish`), and the error says so as a psycopg
+    OperationalError on a closed connection, which SQLAlchemy takes for a disconnect and
+    drops from the pool.
+    """
+    import psycopg
+
+    class BoundedConnection(psycopg.Connection):
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            if timeout is not None:
+                return super().wait(gen, interval, timeout)
+            started = monotonic()
+            try:
+                return super().wait(gen, interval, answer_seconds)
+            except psycopg.OperationalError as exc:
+                if monotonic() - started < answer_seconds:
+                    raise
+                self.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"no answer from the database within {answer_seconds:g} s; "
+                    "the connection was closed"
+                ) from exc
+
+    return BoundedConnection
+
+
+def _postgres_connect_args(waits: Waits) -> dict[str, Any]:
+    args: dict[str, Any] = {"connect_timeout": max(2, waits.connect_seconds), **_KEEPALIVES}
+    settings = []
+    if waits.statement_ms:
+        settings.append(f"-c statement_timeout={waits.statement_ms}")
+    if waits.idle_in_transaction_ms:
+        settings.append(f"-c idle_in_transaction_session_timeout={waits.idle_in_transaction_ms}")
+    if settings:
+        args["options"] = " ".join(settings)
+    return args
 
 
 def make_engine(
-    url: str, *, echo: bool = False, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+    url: str,
+    *,
+    echo: bool = False,
+    busy_timeout_ms: int | None = None,
+    waits: Waits = PATIENT,
 ) -> Engine:
     """Create the process's engine for `url` (sqlite+pysqlite or postgresql+psycopg).
 
-    `busy_timeout_ms` is how long an SQLite BEGIN waits for another writer (tests shorten
-    it to watch the retries)."""
+    `waits` bounds every wait (`INTERACTIVE` for the app, `PATIENT` for batch work).
+    `busy_timeout_ms` overrides its SQLite busy timeout (tests shorten it to watch the
+    retries)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        busy_ms = waits.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
         # The driver's timeout is SQLite's busy timeout (sqlite3_busy_timeout), in seconds.
         engine = create_engine(
             parsed,
             echo=echo,
             hide_parameters=True,
-            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
         )
-        _install_sqlite_pragmas(engine)
+        _install_sqlite_pragmas(engine, waits.begin_pauses)
         if parsed.database not in (None, "", ":memory:") and not parsed.database.startswith(
             "file:"
         ):
@@ -148,7 +264,21 @@ def make_engine(
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, hide_parameters=True)
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args=_postgres_connect_args(waits),
+        )
+        if waits.answer_seconds is not None:
+            bounded = _bounded_connection_class(waits.answer_seconds)
+
+            @event.listens_for(engine, "do_connect")
+            def _connect(dialect, connection_record, cargs, cparams):  # noqa: ANN001
+                return bounded.connect(*cargs, **cparams)
+
+        return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite+pysqlite:///FILE "
         "or postgresql+psycopg://USER@HOST/DB"

@@ -48,6 +48,7 @@ def open_database(
     upgrade_command: str | Callable[[], str] = "controlroom db upgrade",
     terminal: str = "local",
     upgrade_training: bool = False,
+    interactive: bool = False,
 ):
     """Return a `Database` at this program's schema revision, or raise DatabaseNotReady.
 
@@ -58,11 +59,15 @@ def open_database(
     With `create`, an empty SQLite file (or, with `any_backend`, any empty database —
     the demo's own) is migrated and recorded as `environment`. A database that is
     behind, empty or unknown is refused with the exact command that fixes it.
+
+    `interactive` (the app): every wait on it is short (`data.engine.INTERACTIVE`);
+    a migration made on the way uses an engine of its own without the limits.
     """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     from controlroom.config import mask_url
+    from controlroom.data.engine import INTERACTIVE, PATIENT
     from controlroom.data.schema import SchemaStatus, schema_state, upgrade
     from controlroom.data.uow import Database
 
@@ -78,7 +83,7 @@ def open_database(
             raise DatabaseNotReady(no_database(parsed.database, fix))
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        database = Database(url)
+        database = Database(url, waits=PATIENT)
     except ValueError as exc:
         raise DatabaseNotReady(str(exc)) from None
     try:
@@ -125,6 +130,9 @@ def open_database(
     if message is not None:
         database.dispose()
         raise DatabaseNotReady(message)
+    if interactive:
+        database.dispose()
+        database = Database(url, waits=INTERACTIVE)
     return database
 
 

@@ -6,6 +6,7 @@ dataclasses before the unit of work closes. No repository commits.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
@@ -73,6 +74,26 @@ class DatabaseInfoRepository:
 
     def add(self, info: DatabaseInfo) -> None:
         self.session.add(info)
+
+    def writable(self) -> bool:
+        """One short read that proves the database answers; whether it can be written.
+
+        PostgreSQL: False on a hot standby (in recovery). SQLite: False when the file or
+        its directory (where the WAL lives) cannot be written by this process, or the
+        connection was opened read-only."""
+        bind = self.session.get_bind()
+        # A table of ours, not a constant: a database that lost its schema is as unusable
+        # as one that does not answer.
+        self.session.scalar(select(DatabaseInfo.id).limit(1))
+        if bind.dialect.name == "postgresql":
+            return not self.session.scalar(select(func.pg_is_in_recovery()))
+        path = bind.engine.url.database
+        if not path or path == ":memory:":
+            return True
+        # The kernel's answer for this process: also False for an immutable file or a
+        # read-only mount, which permissions alone would not show.
+        folder = os.path.dirname(os.path.abspath(path))
+        return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
 
 
 class StaffRepository:

@@ -19,7 +19,7 @@ from controlroom.data import append_only  # noqa: F401  (installs the append-onl
 from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed, change_feed
 from controlroom.data.crime_queries import CrimeRepository
-from controlroom.data.engine import make_engine, make_session_factory
+from controlroom.data.engine import PATIENT, Waits, make_engine, make_session_factory
 from controlroom.data.intelligence_queries import IntelligenceQueries
 from controlroom.data.legacy_queries import LegacyImportRepository
 from controlroom.data.person_queries import PersonRecordRepository
@@ -105,9 +105,10 @@ UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 class Database:
     """The process's one engine and session factory, and the UoW factory built on them."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, waits: Waits = PATIENT) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url)
+        self.waits = waits
+        self.engine: Engine = make_engine(url, waits=waits)
         self.session_factory = make_session_factory(self.engine)
 
     def uow(self) -> SqlAlchemyUnitOfWork:

@@ -1,4 +1,5 @@
-"""The frame every full screen shares: environment banner, operator header, footer.
+"""The frame every full screen shares: environment banner, operator header, the database
+banner (shown only while the database cannot be used), footer.
 
 A screen subclasses `FramedScreen` and yields its own widgets from `compose_body`, so
 no screen can forget the TRAINING banner. `FramedScreen` is an `AppScreen`: the typed app
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.widgets import Footer
 
 from controlroom.screens.seam import AppScreen
+from controlroom.widgets.database_banner import DatabaseBanner
 from controlroom.widgets.environment_banner import EnvironmentBanner
 from controlroom.widgets.operator_header import OperatorHeader
 
@@ -33,6 +35,7 @@ class FramedScreen(AppScreen[ScreenResultT]):
             clock=app.clock,
             zone=app.zone,
         )
+        yield DatabaseBanner(app.zone)
         yield from self.compose_body()
         yield Footer()
 

@@ -2,8 +2,9 @@
 
 Counts are read in a thread worker every `board_refresh_seconds` (and at once on
 `r`), posted back as `CountsLoaded`, and drawn by the handler. If the database
-stops answering, the board says so and keeps its last figures rather than showing
-zeros that would read as "nothing waiting".
+stops answering, the board keeps its last figures rather than showing zeros that would
+read as "nothing waiting", and says, in one line, how old they are (the frame's
+database banner says the rest).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from controlroom.screens.ages import format_age
+from controlroom.screens.database_watch import DatabaseReturned
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.services import board
@@ -101,6 +103,12 @@ class HomeBoard(FramedScreen):
             self.refresh_counts()
         self._resumed = True
 
+    @on(DatabaseReturned)
+    def _database_returned(self, message: DatabaseReturned) -> None:
+        """Back after an outage: fresh figures now, not at the next refresh."""
+        message.stop()
+        self.refresh_counts()
+
     def action_refresh_board(self) -> None:
         self.refresh_counts()
 
@@ -168,8 +176,17 @@ class HomeBoard(FramedScreen):
         message.stop()
         updated = self.query_one("#board-updated", Static)
         failure = message.failure
-        heading = "DATABASE NOT ANSWERING — " if failure.kind is FailureKind.DATABASE else ""
-        text = f"{heading}figures above may be out of date. {failure.sentence}"
+        if failure.kind is FailureKind.DATABASE:
+            # One line at 80 columns: the frame's banner above says the rest (what
+            # happened, since when, what still works).
+            shown = (
+                f"Figures of {self._local(self.counts.read_at)}, may be out of date"
+                if self.counts is not None
+                else "No figures yet"
+            )
+            text = f"{shown}: database not answering (ref {failure.reference})"
+        else:
+            text = f"Figures above may be out of date. {failure.sentence}"
         show(updated, record_content(text), key=("failed", text))
         updated.add_class("-failed")
 

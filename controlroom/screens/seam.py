@@ -43,7 +43,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
 
 from textual import events, on
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -276,10 +276,12 @@ class AppModal(AppScreen[ScreenResultT], ModalScreen[ScreenResultT]):
     """A dialog of Control Room: answered or dismissed before the operator goes on.
 
     A dialog covers the screen beneath, and with it that screen's TRAINING or TEST
-    banner: each dialog shows the banner again, on its own top line."""
+    banner: each dialog shows the banner again, on its own top line, and the database
+    banner (during an outage) on its bottom lines."""
 
     @on(events.Mount)
     def _environment_banner(self) -> None:
+        from controlroom.widgets.database_banner import DatabaseBanner
         from controlroom.widgets.environment_banner import EnvironmentBanner
 
         profile = getattr(self.app, "profile", None)
@@ -288,6 +290,8 @@ class AppModal(AppScreen[ScreenResultT], ModalScreen[ScreenResultT]):
                 EnvironmentBanner(profile.environment, synthetic=profile.synthetic),
                 before=0,
             )
+            # And, during an outage, the database's state, on its bottom lines.
+            self.mount(DatabaseBanner(self.app.zone))
 
 
 class KeyHandled(Message):
@@ -331,7 +335,12 @@ class KeyGate:
         return self._current is not None or bool(self.held)
 
     def _screen_ready(self) -> bool:
-        screen = self.app.screen
+        try:
+            screen = self.app.screen
+        except ScreenStackError:
+            # Between a mode's going and its first screen's coming (seen under heavy
+            # load): not ready; the new screen's resume hands the keys on.
+            return False
         return not isinstance(screen, AppScreen) or screen.keys_ready
 
     def holds(self, event: events.Key) -> bool:

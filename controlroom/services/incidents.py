@@ -217,6 +217,9 @@ class NewIncident:
     possible_crime: bool = False
     narrative: str = ""
     persons: tuple[tuple[int, str], ...] = field(default=())  # (person id, role)
+    # When the call was taken (the form opened), kept in its draft: the incident opens
+    # then, not when a save finally got through (an outage, a restored draft).
+    call_taken_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -729,7 +732,7 @@ def save_new_incident(
         reference = uow.incidents.next_reference(reference_day(now))
         row = Incident(
             reference=reference,
-            opened_at=now,
+            opened_at=_opened_at(incident.call_taken_at, now),
             opened_by_id=actor.staff_id,
             workstation=actor.terminal,
             opening_type_code=incident_type.code,
@@ -790,6 +793,15 @@ def save_new_incident(
         )
         uow.commit()
         return SavedIncident(id=row.id, reference=reference, created=True)
+
+
+def _opened_at(call_taken_at: datetime | None, now: datetime) -> datetime:
+    """When the incident opened: the call's time as the form took it, never after `now`
+    (a time from the future is a wrong clock, not a call)."""
+    if call_taken_at is None:
+        return now
+    taken = _aware(call_taken_at)
+    return taken if taken <= now else now
 
 
 def _already_saved(uow: UnitOfWork, actor: Actor, key: str) -> SavedIncident | None:

@@ -3,6 +3,7 @@ what the database says about itself (environment, synthetic marking)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from controlroom.data.opening import DatabaseNotReady
+from controlroom.domain.availability import DatabaseState
 from controlroom.domain.environment import Environment
-from controlroom.services import database, staff
+from controlroom.services import availability, database, staff
 from controlroom.services.database import DatabaseNotInitialised, DatabaseProfile
 from controlroom.services.staff import AccessRefused, StaffMember
 
@@ -32,6 +34,9 @@ class OpenedSession:
     locked_since: datetime | None = None
     # A sentence the operator must see at once (a production file others can read).
     warning: str | None = None
+    # The database answered but cannot be written (a read-only SQLite file, a standby):
+    # the session opened to say so, with nothing on the record.
+    read_only: bool = False
 
 
 def process_running(pid: int) -> bool:
@@ -48,6 +53,9 @@ def process_running(pid: int) -> bool:
     except OSError:
         return True  # no /proc to ask: alive is the safe answer (never end a live one)
     return b"controlroom" in command
+
+
+log = logging.getLogger("controlroom.session")
 
 
 class SessionRefused(Exception):
@@ -84,10 +92,16 @@ def open_session(
             if refusal is not None:
                 staff.refuse_sign_in(uow_factory(), demo_for, terminal, refusal)
                 raise AccessRefused(refusal)
-        member = staff.sign_in(uow_factory(), username, terminal)
+        # A database that answers but cannot be written still opens the session,
+        # marked `read_only`, so the app can say why nothing can be saved (issue 13).
+        writable = availability.probe(uow_factory()) is DatabaseState.ANSWERING
+        member = staff.sign_in(uow_factory(), username, terminal, audited=writable)
         profile = database.profile(uow_factory())
     except (AccessRefused, DatabaseNotReady, DatabaseNotInitialised) as exc:
         raise SessionRefused(str(exc)) from None
+    if not writable:
+        log.warning("session of %s at %s opened on a read-only database", username, terminal)
+        return OpenedSession(member, profile, None, read_only=True)
     session_id = staff.begin_session(
         uow_factory(),
         member,

@@ -63,13 +63,17 @@ def _member(staff: Staff) -> StaffMember:
     )
 
 
-def sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
-    """Check that `username` may open Control Room; audit the attempt either way."""
+def sign_in(uow: UnitOfWork, username: str, terminal: str, *, audited: bool = True) -> StaffMember:
+    """Check that `username` may open Control Room; audit the attempt either way.
+
+    `audited=False` only where nothing can be written (a read-only database: the
+    session then opens to say so, and no record can be read, since every read is
+    audited); the CLI's log file has the sign-in instead."""
     with uow:
-        return _sign_in(uow, username, terminal)
+        return _sign_in(uow, username, terminal, audited)
 
 
-def _sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
+def _sign_in(uow: UnitOfWork, username: str, terminal: str, audited: bool = True) -> StaffMember:
     staff = uow.staff.by_username(username)
     # Five wrong PINs at the idle lock (services.session_lock) lock the account for a while.
     pin_locked = (
@@ -95,11 +99,13 @@ def _sign_in(uow: UnitOfWork, username: str, terminal: str) -> StaffMember:
                 f"the account {username!r} is locked; an administrator can unlock it: "
                 f"controlroom staff unlock {username}"
             )
-        _record_refusal(uow, None if staff is None else staff.id, username, terminal, reason)
+        if audited:
+            _record_refusal(uow, None if staff is None else staff.id, username, terminal, reason)
         raise AccessRefused(reason)
     member = _member(staff)
-    audit.record(uow, member.actor(terminal), "session.start", "staff", staff.id)
-    uow.commit()
+    if audited:
+        audit.record(uow, member.actor(terminal), "session.start", "staff", staff.id)
+        uow.commit()
     return member
 
 

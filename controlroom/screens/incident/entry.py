@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -35,11 +35,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
+from controlroom.domain.availability import DatabaseState
 from controlroom.domain.grades import parse_grade
 from controlroom.domain.incidents import TEXT_LIMIT, THRIVE_PARTS, IncidentFlag, suggest_grade
 from controlroom.domain.postcode import postcode_problem
 from controlroom.messages import IncidentSaved
 from controlroom.screens.confirm import ConfirmScreen
+from controlroom.screens.database_watch import DatabaseReturned
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.flag_box import FlagBox as Checkbox
@@ -92,6 +94,8 @@ class EntryState:
     flags: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(FLAGS, False))
     narrative: str = ""
     persons: list[dict[str, Any]] = field(default_factory=list)  # {id, role, name}
+    # When the call was taken: the form's opening, by the app's clock (set on mount).
+    call_taken_at: datetime | None = None
 
     def is_blank(self) -> bool:
         return not any(
@@ -125,6 +129,9 @@ class EntryState:
             "flags": dict(self.flags),
             "narrative": self.narrative,
             "persons": list(self.persons),
+            "call_taken_at": None
+            if self.call_taken_at is None
+            else self.call_taken_at.astimezone(UTC).isoformat(),
         }
 
     @classmethod
@@ -158,6 +165,14 @@ class EntryState:
         persons = draft.get("persons")
         persons = persons if isinstance(persons, list) else []
         state.persons = [p for p in persons if isinstance(p, dict) and isinstance(p.get("id"), int)]
+        taken = draft.get("call_taken_at")
+        if isinstance(taken, str):
+            try:
+                parsed = datetime.fromisoformat(taken)
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is not None:
+                state.call_taken_at = parsed
         return state
 
 
@@ -343,6 +358,9 @@ class IncidentEntry(FramedScreen):
         self._lookup_timers: dict[str, Timer] = {}
         self._saving = False
         self._loading = True
+        self._save_failed_on_database = False
+        # The offline journal could not be written: saves go to the database only.
+        self._offline_failed = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -430,6 +448,8 @@ class IncidentEntry(FramedScreen):
             yield WarningPanel(id="warnings")
 
     def on_mount(self) -> None:
+        if self.state.call_taken_at is None:  # a new call (a draft keeps its own time)
+            self.state.call_taken_at = self.app.clock()
         # This session holds the form's draft while the form is open (data/drafts.py).
         self.app.claim_draft(self.journal)
         self._apply_state()
@@ -857,11 +877,13 @@ class IncidentEntry(FramedScreen):
         self._lookup_timers[kind] = self.set_timer(self.lookup_delay, lambda: lookup(text))
 
     def load_types(self) -> None:
-        from controlroom.services import incidents
+        from controlroom.services import offline
 
-        uow_factory = self.app.uow_factory
+        uow_factory, data_dir = self.app.uow_factory, self.app.settings.data_dir
+        # From the database when it answers (and cached on this station), else as last
+        # read: entry carries on during an outage.
         self.run_service(
-            lambda: incidents.incident_types(uow_factory()),
+            lambda: offline.incident_types_or_cached(uow_factory, data_dir)[0],
             self.TypesLoaded,
             doing="read the incident types",
             group="types",
@@ -1018,17 +1040,49 @@ class IncidentEntry(FramedScreen):
 
     @on(LookupFailed)
     def lookup_failed(self, message: LookupFailed) -> None:
+        """Said at its field, the focus left where the operator is typing: a lookup that
+        failed late (the database not answering) must not pull them back a field."""
         message.stop()
-        self._show_failure(message.field, message.failure.sentence)
+        self._show_error(message.field or "form", message.failure.sentence)
 
     @on(SaveFailed)
     def save_failed(self, message: SaveFailed) -> None:
         message.stop()
         self._saving = False
         failure = message.failure
+        if failure.kind is FailureKind.DATABASE and not self._offline_failed:
+            # The database did not answer the save: the call is kept on this station and
+            # replayed when it answers (the same idempotency key: once, even if this try
+            # got through).
+            self._saving = True
+            self.save_offline(self._new_incident())
+            return
+        # Kept, so that the database's return can say the save is one key away.
+        self._save_failed_on_database = failure.kind is FailureKind.DATABASE
         # A rule or a refusal goes at the top of the form; a field's problem at its field.
         field = failure.field if failure.kind is FailureKind.INPUT else None
         self._show_failure(field, failure.save_words())
+
+    @on(DatabaseReturned)
+    def database_returned(self, message: DatabaseReturned) -> None:
+        """The database answers again after an outage: the form recovers by itself. What
+        it could not read is read again (the incident types, the warnings); a save that
+        failed on the outage is one key away, with the same idempotency key, so it
+        cannot make a second incident even if the first try got through."""
+        message.stop()
+        if not self.types:
+            self.load_types()
+        if self.state.location_id is not None:
+            self.load_location_context(self.state.location_id)
+        if self.state.persons:
+            self.load_persons_markers([p["id"] for p in self.state.persons])
+        if self._save_failed_on_database:
+            self._clear_error("form")
+            self._show_error(
+                "form",
+                "The database answers again: ctrl+s saves this incident (once, even if "
+                "the first try got through).",
+            )
 
     @on(DraftFailed)
     def draft_failed(self, message: DraftFailed) -> None:
@@ -1124,6 +1178,7 @@ class IncidentEntry(FramedScreen):
             thrive_skipped=s.thrive_skipped,
             narrative=s.narrative,
             persons=tuple((p["id"], p["role"]) for p in s.persons),
+            call_taken_at=s.call_taken_at,
             **s.flags,
         )
 
@@ -1138,11 +1193,17 @@ class IncidentEntry(FramedScreen):
         elif problem := postcode_problem(s.location_text):
             problems["location_text"] = problem
         if not s.type_code:
-            problems["type_code"] = (
-                "an incident type is required: type a few letters, e.g. dom"
-                if not s.type_text.strip()
-                else "no incident type matches that: type a few letters, e.g. dom"
-            )
+            if not s.type_text.strip():
+                problems["type_code"] = "an incident type is required: type a few letters, e.g. dom"
+            elif not self.types:  # never read: the database did not answer
+                problems["type_code"] = (
+                    "the incident types could not be read from the database yet: what you "
+                    "typed is kept and matched when it answers"
+                )
+            else:
+                problems["type_code"] = (
+                    "no incident type matches that: type a few letters, e.g. dom"
+                )
         if len(s.narrative) > TEXT_LIMIT:
             problems["narrative"] = (
                 f"the narrative is {len(s.narrative):,} characters; the limit is "
@@ -1209,9 +1270,67 @@ class IncidentEntry(FramedScreen):
                 self._show_error(field_name, message)
             self._focus_field(next(iter(problems)))
             return
-        self._saving = True
         self.save_draft_now_forced()
+        availability = self.app.availability
+        if availability.state is DatabaseState.NOT_ANSWERING and not self._offline_failed:
+            self._saving = True
+            self.save_offline(self._new_incident())
+            return
+        if availability.state is not DatabaseState.ANSWERING:
+            # Said at once: sending it would only wait out the engine's bounds.
+            self._save_failed_on_database = True
+            self._show_failure(
+                None,
+                f"NOT SAVED — the database is {availability.state.value}. Your typing is "
+                "kept as a draft on this station; ctrl+s saves it when the database "
+                "answers.",
+            )
+            return
+        self._saving = True
+        self._save_failed_on_database = False
         self.save_incident(self._new_incident())
+
+    @dataclass
+    class SavedOffline(Message):
+        """The incident is kept in this station's offline journal."""
+
+        provisional_reference: str
+        waiting: int
+
+    class OfflineFailed(CallFailed):
+        pass
+
+    def save_offline(self, new_incident: NewIncident) -> None:
+        """Keep the call in this session's offline journal (on the disk when it returns)."""
+        app = self.app
+        record, actor, clock, journal = app.record_offline, app.actor, app.clock, self.journal
+
+        def keep():
+            kept = record(actor, new_incident, clock())
+            _clear_saved_draft(journal)
+            return kept
+
+        self.run_service(
+            keep,
+            lambda kept: self.SavedOffline(kept.provisional_reference, kept.waiting),
+            doing="keep the incident on this station",
+            group="save",
+            failed=self.OfflineFailed,
+        )
+
+    @on(SavedOffline)
+    def _saved_offline(self, message: SavedOffline) -> None:
+        message.stop()
+        self.app.form_saved_offline(self, message.provisional_reference, message.waiting)
+
+    @on(OfflineFailed)
+    def _offline_failed_said(self, message: OfflineFailed) -> None:
+        """Neither the database nor this station's disk took it: the draft still has it."""
+        message.stop()
+        self._saving = False
+        self._offline_failed = True
+        self._save_failed_on_database = True
+        self._show_failure(None, f"NOT SAVED, not even on this station. {message.failure.sentence}")
 
     def save_draft_now_forced(self) -> None:
         """Before sending the save: the draft on disk carries the key the save will use."""

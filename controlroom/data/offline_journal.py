@@ -1,0 +1,230 @@
+"""The offline journal: calls recorded on this station while the database cannot be
+reached, kept until they have been replayed into it, exactly once.
+
+One SQLite file per operator session, `<data dir>/offline/<username>.<session>.sqlite`
+(two sessions never write into one file), readable by its owner only (the directory
+0700, the file created 0600 before SQLite opens it; SQLite gives its rollback journal
+the file's own mode). Every entry is committed with `synchronous=FULL`: on the disk
+(fsync'd) when the operator is told it is saved. Its tables are its own (`metadata`
+here, not the main schema's): an entry (`offline_entry`) in the order it was taken,
+with the form's idempotency key, what was typed (JSON), its provisional reference, and
+once replayed its final reference, or why it could not be.
+
+Nothing is ever deleted: an entry replayed keeps its final reference beside its
+provisional one (both findable); one that could not be replayed stays pending, with
+its reason, until it is.
+
+The PRAGMA statements are fixed connection set-up, as in `data/engine.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.pool import NullPool
+
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+
+metadata = MetaData()
+
+offline_entry = Table(
+    "offline_entry",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(40), nullable=False),  # "incident.create"
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("provisional_reference", String(60), nullable=False, unique=True),
+    Column("payload", Text, nullable=False),  # what was typed, as JSON
+    Column("actor", Text, nullable=False),  # who, at which terminal, as JSON
+    Column("recorded_at", DateTime, nullable=False),  # UTC, naive
+    Column("replayed_at", DateTime),
+    Column("final_reference", String(40)),
+    Column("problem", Text),  # why the last replay of it did not go in (kept pending)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineEntry:
+    seq: int
+    kind: str
+    idempotency_key: str
+    provisional_reference: str
+    payload: dict[str, Any]
+    actor: dict[str, Any]
+    recorded_at: datetime
+    replayed_at: datetime | None
+    final_reference: str | None
+    problem: str | None
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _entry(row) -> OfflineEntry:
+    return OfflineEntry(
+        seq=row.seq,
+        kind=row.kind,
+        idempotency_key=row.idempotency_key,
+        provisional_reference=row.provisional_reference,
+        payload=json.loads(row.payload),
+        actor=json.loads(row.actor),
+        recorded_at=row.recorded_at.replace(tzinfo=UTC),
+        replayed_at=None if row.replayed_at is None else row.replayed_at.replace(tzinfo=UTC),
+        final_reference=row.final_reference,
+        problem=row.problem,
+    )
+
+
+def _create_private(path: Path) -> None:
+    """The file made 0600 (and its directory 0700) before SQLite first opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+    os.chmod(path.parent, DIRECTORY_MODE)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    os.close(descriptor)
+    os.chmod(path, FILE_MODE)
+
+
+class OfflineJournal:
+    """One session's journal file: `record` an entry (on disk when it returns), list the
+    `pending` ones in order, mark one `replayed` or `refused`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        _create_private(self.path)
+        self._engine = create_engine(
+            f"sqlite+pysqlite:///{self.path}",
+            poolclass=NullPool,
+            connect_args={"check_same_thread": False, "timeout": 2.0},
+        )
+
+        @event.listens_for(self._engine, "connect")
+        def _on_connect(dbapi_connection, connection_record) -> None:
+            cursor = dbapi_connection.cursor()
+            try:
+                # A commit is on the disk (fsync) before the operator is told "saved".
+                cursor.execute("PRAGMA synchronous=FULL")
+            finally:
+                cursor.close()
+
+        metadata.create_all(self._engine)
+
+    def record(
+        self,
+        kind: str,
+        idempotency_key: str,
+        provisional_reference: str,
+        payload: dict[str, Any],
+        actor: dict[str, Any],
+        now: datetime,
+    ) -> OfflineEntry:
+        """Keep one entry; the same idempotency key again returns the entry it made."""
+        with self._engine.begin() as connection:
+            found = connection.execute(
+                select(offline_entry).where(offline_entry.c.idempotency_key == idempotency_key)
+            ).first()
+            if found is None:
+                connection.execute(
+                    insert(offline_entry).values(
+                        kind=kind,
+                        idempotency_key=idempotency_key,
+                        provisional_reference=provisional_reference,
+                        payload=json.dumps(payload, sort_keys=True),
+                        actor=json.dumps(actor, sort_keys=True),
+                        recorded_at=_naive_utc(now),
+                    )
+                )
+                found = connection.execute(
+                    select(offline_entry).where(offline_entry.c.idempotency_key == idempotency_key)
+                ).one()
+        return _entry(found)
+
+    def count(self) -> int:
+        return len(list(self.entries()))
+
+    def entries(self) -> Iterator[OfflineEntry]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(offline_entry).order_by(offline_entry.c.seq)).all()
+        return iter([_entry(row) for row in rows])
+
+    def pending(self) -> list[OfflineEntry]:
+        """Entries not yet in the database, in the order they were taken."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(offline_entry)
+                .where(offline_entry.c.replayed_at.is_(None))
+                .order_by(offline_entry.c.seq)
+            ).all()
+        return [_entry(row) for row in rows]
+
+    def replayed(self, seq: int, final_reference: str, now: datetime) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(offline_entry)
+                .where(offline_entry.c.seq == seq)
+                .values(final_reference=final_reference, replayed_at=_naive_utc(now), problem=None)
+            )
+
+    def refused(self, seq: int, problem: str) -> None:
+        """The database would not take it: kept pending, with why."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(offline_entry).where(offline_entry.c.seq == seq).values(problem=problem)
+            )
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def journal_path(data_dir: Path, username: str, session: str) -> Path:
+    """Where the journal of `username`'s session `session` lives."""
+    for part in (username, session):
+        if not part or "/" in part or part in {".", ".."} or not part.isprintable():
+            raise ValueError(f"not a name an offline journal can be kept under: {part!r}")
+    return Path(data_dir) / "offline" / f"{username}.{session}.sqlite"
+
+
+def cache_path(data_dir: Path) -> Path:
+    """The station's cache of the reference data entry needs (JSON)."""
+    return Path(data_dir) / "offline" / "reference.json"
+
+
+def write_cache(path: Path, content: dict[str, Any]) -> None:
+    """Written beside and renamed over the old one, flushed: whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(content, handle, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def read_cache(path: Path) -> dict[str, Any] | None:
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
