@@ -38,8 +38,14 @@ _CHAIN_COLUMNS = (
 # `append`'s three statements, built once with every value a parameter: every audited
 # action runs them, and a statement object used again keeps its compiled form and cache
 # key (building and keying them afresh cost more than SQLite took to run them).
-_READ_HEAD = select(_head.c.event_count, _head.c.last_hash).where(_head.c.id == 1).with_for_update()
 _LAST_SEQ = select(func.max(_events.c.chain_seq))
+# The head (locked: it serialises writers on PostgreSQL) and the last position taken,
+# in one round trip: every audited action pays for this statement.
+_READ_HEAD = (
+    select(_head.c.event_count, _head.c.last_hash, _LAST_SEQ.scalar_subquery().label("last"))
+    .where(_head.c.id == 1)
+    .with_for_update()
+)
 _INSERT_EVENT = insert(_events)
 _INSERT_HEAD = insert(_head).values(id=1)
 _MOVE_HEAD = (
@@ -66,13 +72,15 @@ def append(
     """Insert one chained audit event through `executor` (a Session or Connection);
     returns its position in the chain."""
     head = executor.execute(_READ_HEAD).first()
-    count, previous = (0, GENESIS) if head is None else (head.event_count, head.last_hash)
+    if head is None:  # the first event (or a head deleted under existing rows)
+        count, previous, last = 0, GENESIS, executor.execute(_LAST_SEQ).scalar()
+    else:
+        count, previous, last = head.event_count, head.last_hash, head.last
     # A row the head does not know (inserted behind the application's back) or a head
     # deleted under existing rows made this position taken, and every audited action
     # (`audit verify` too) failed on it. The event goes after the last row, still linked
     # to what the head says came before: the mismatch stays where `audit verify` finds
     # and reports it, and the program keeps working.
-    last = executor.execute(_LAST_SEQ).scalar()
     position = max(count, last or 0) + 1
     fields = {
         "seq": position,

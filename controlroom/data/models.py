@@ -176,7 +176,10 @@ class Staff(Base):
     pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Set while the operator's session is behind the idle lock, cleared by the right PIN
     # (migration 0017): a session quit or killed while locked opens locked next time.
-    session_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Deferred (read when first used, by the idle lock): every other read of an account
+    # leaves it out, so `db backup`, `db rehearse` and the backup before `db upgrade`
+    # still sign their administrator in on a database from before migration 0017.
+    session_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, deferred=True)
 
 
 class StaffSession(Base):
