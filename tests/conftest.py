@@ -6,6 +6,8 @@ otherwise on an SQLite file in the test's tmp_path.
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from controlroom.data.uow import Database
@@ -21,10 +23,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     On the PostgreSQL run (CONTROLROOM_TEST_DATABASE_URL set), a test that asks for no
     database (every database fixture rests on `databases`) is left out: it ran, the same,
-    on the SQLite run, and would only spend the PostgreSQL run's time budget again."""
+    on the SQLite run, and would only spend the PostgreSQL run's time budget again. So is
+    a screen test outside `SCREENS_ON_BOTH` (below)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if postgres_url():
-        backend_free = [item for item in items if "databases" not in _fixtures(item)]
+        backend_free = [
+            item for item in items if "databases" not in _fixtures(item) or _screen_only(item)
+        ]
         if backend_free:
             config.hook.pytest_deselected(items=backend_free)
             chosen = set(map(id, backend_free))
@@ -33,6 +38,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _fixtures(item: pytest.Item) -> list[str]:
     return list(getattr(item, "fixturenames", ()))
+
+
+# Screen tests that meet PostgreSQL's own behaviour (another station's change arriving,
+# the audit trail failing closed, a refusal that depends on the backend): they run on
+# both passes. Every other Pilot test and every snapshot drives the same services on
+# either backend, and those services are tested on PostgreSQL themselves; on the
+# PostgreSQL pass the screens would only be driven a second time (half its time budget).
+SCREENS_ON_BOTH = {
+    "test_app_shell",
+    "test_audit_fail_closed",
+    "test_emergency_screen",
+    "test_outage",
+    "test_queue_screens",
+    "test_refusals_audited",
+    "test_resource_board_screen",
+}
+
+
+def _screen_only(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    name = module.__name__.rsplit(".", 1)[-1] if module is not None else ""
+    if name in SCREENS_ON_BOTH:
+        return False
+    function = getattr(item, "function", None)
+    return name.startswith("test_snapshots") or inspect.iscoroutinefunction(function)
 
 
 @pytest.fixture(autouse=True)
