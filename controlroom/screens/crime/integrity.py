@@ -13,7 +13,6 @@ supervisors
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -25,10 +24,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Sparkline, Static
 
 from controlroom.domain.crime import rate_words
-from controlroom.domain.open_data import next_month
 from controlroom.domain.permissions import Action, may
 from controlroom.screens.ages import format_age
-from controlroom.screens.frame import FramedScreen
+from controlroom.screens.crime.months import MonthScreen
 from controlroom.screens.seam import CallFailed
 from controlroom.widgets.fixed_table import FixedColumnsTable
 from controlroom.widgets.record_text import record_content, record_text
@@ -51,7 +49,7 @@ UNRECORDED_COLUMNS = (
 )
 
 
-class CrimeIntegrity(FramedScreen[None]):
+class CrimeIntegrity(MonthScreen):
     """The crime data integrity rate of a month, by station, and the unrecorded."""
 
     TITLE = "Crime data integrity"
@@ -62,6 +60,9 @@ class CrimeIntegrity(FramedScreen[None]):
     CrimeIntegrity #integrity-months { height: auto; color: $text-muted; }
     CrimeIntegrity #integrity-table { height: 1fr; margin-top: 1; }
     """
+    TABLE = "#integrity-table"
+    DOING = "read the crime data integrity figures"
+    GROUP = "integrity"
     BINDINGS = [
         Binding("p", "previous_month", "Prev month", id="integrity.previous"),
         Binding("n", "next_month", "Next month", id="integrity.next"),
@@ -77,7 +78,6 @@ class CrimeIntegrity(FramedScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.month: date | None = None
         self.report: IntegrityReport | None = None
         self.showing_unrecorded = False
 
@@ -103,41 +103,10 @@ class CrimeIntegrity(FramedScreen[None]):
             yield Static("", id="integrity-months", markup=False)
             yield FixedColumnsTable[Text].with_columns(STATION_COLUMNS, id="integrity-table")
 
-    def on_mount(self) -> None:
-        if not self.allowed:
-            return
-        self.month = self.app.local_today().replace(day=1)
-        self.focus_now("#integrity-table")
-        self.reload()
-
-    def reload(self) -> None:
+    def read_month(self, uow_factory, actor, month, now):
         from controlroom.services import crimes
 
-        month = self.month
-        assert month is not None
-        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
-        self.run_service(
-            lambda: crimes.crime_data_integrity(uow_factory(), actor, month, clock()),
-            self.Read,
-            doing="read the crime data integrity figures",
-            group="integrity",
-        )
-
-    def action_reload(self) -> None:
-        if self.allowed:
-            self.reload()
-
-    def action_previous_month(self) -> None:
-        if self.allowed and self.month is not None:
-            self.month = (self.month - timedelta(days=1)).replace(day=1)
-            self.reload()
-
-    def action_next_month(self) -> None:
-        if self.allowed and self.month is not None:
-            following = next_month(self.month)
-            if following <= self.app.local_today():
-                self.month = following
-                self.reload()
+        return crimes.crime_data_integrity(uow_factory(), actor, month, now)
 
     def action_audit_sample(self) -> None:
         if not (self.allowed and self.month is not None):

@@ -11,7 +11,6 @@ each row with its own twelve-month bars.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -23,9 +22,8 @@ from textual.message import Message
 from textual.widgets import Sparkline, Static
 
 from controlroom.domain.crime import OUTCOMES, rate_words
-from controlroom.domain.open_data import next_month
 from controlroom.domain.permissions import Action, may
-from controlroom.screens.frame import FramedScreen
+from controlroom.screens.crime.months import MonthScreen
 from controlroom.screens.seam import CallFailed
 from controlroom.widgets.fixed_table import FixedColumnsTable
 from controlroom.widgets.record_text import record_content, record_text
@@ -53,7 +51,7 @@ def bars(values: tuple[int, ...] | list[float]) -> str:
     )
 
 
-class CrimeStatistics(FramedScreen[None]):
+class CrimeStatistics(MonthScreen):
     """Twelve months of recorded crime, outcomes, integrity and referrals."""
 
     TITLE = "Crime statistics"
@@ -66,6 +64,9 @@ class CrimeStatistics(FramedScreen[None]):
     CrimeStatistics #statistics-outcomes { height: auto; margin-top: 1; }
     CrimeStatistics #statistics-table { height: 1fr; margin-top: 1; }
     """
+    TABLE = "#statistics-table"
+    DOING = "read the crime statistics"
+    GROUP = "statistics"
     BINDINGS = [
         Binding("t", "toggle_table", "Types/classes", id="statistics.toggle"),
         Binding("p", "previous_month", "Prev month", id="statistics.previous"),
@@ -79,7 +80,6 @@ class CrimeStatistics(FramedScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.month: date | None = None
         self.report: StatisticsReport | None = None
         self.by_class = False
 
@@ -103,41 +103,10 @@ class CrimeStatistics(FramedScreen[None]):
             yield Static("", id="statistics-outcomes", markup=False)
             yield FixedColumnsTable[Text].with_columns(COLUMNS, id="statistics-table")
 
-    def on_mount(self) -> None:
-        if not self.allowed:
-            return
-        self.month = self.app.local_today().replace(day=1)
-        self.focus_now("#statistics-table")
-        self.reload()
-
-    def reload(self) -> None:
+    def read_month(self, uow_factory, actor, month, now):
         from controlroom.services import crimes
 
-        month = self.month
-        assert month is not None
-        uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
-        self.run_service(
-            lambda: crimes.crime_statistics(uow_factory(), actor, month, clock()),
-            self.Read,
-            doing="read the crime statistics",
-            group="statistics",
-        )
-
-    def action_reload(self) -> None:
-        if self.allowed:
-            self.reload()
-
-    def action_previous_month(self) -> None:
-        if self.allowed and self.month is not None:
-            self.month = (self.month - timedelta(days=1)).replace(day=1)
-            self.reload()
-
-    def action_next_month(self) -> None:
-        if self.allowed and self.month is not None:
-            following = next_month(self.month)
-            if following <= self.app.local_today():
-                self.month = following
-                self.reload()
+        return crimes.crime_statistics(uow_factory(), actor, month, now)
 
     def action_toggle_table(self) -> None:
         if self.allowed and self.report is not None:
