@@ -111,8 +111,15 @@ async def test_a_claim_at_one_station_shows_at_another_within_two_seconds(databa
         assert [r.incident_id for r in rows.values()] == [saved.id]
         # And back: completing it at the first station takes it off the second's list.
         await one.press("x")
-        await until(two, lambda: "0 waiting" in screen_text(second), timeout=2.0)
-        assert isinstance(second.screen, TriageQueue) and second.screen.rows == {}
+        # The count and the rows arrive by separate reads, in either order: wait for both.
+        await until(
+            two,
+            lambda: "0 waiting" in screen_text(second)
+            and isinstance(second.screen, TriageQueue)
+            and second.screen.rows == {},
+            timeout=2.0,
+        )
+        assert second.screen.query_one("#queue-table").row_count == 0
 
 
 async def test_filters_claims_and_the_stale_mark_by_keyboard(database, tmp_path):
