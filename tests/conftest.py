@@ -84,7 +84,14 @@ def memory_keyring():
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     url = postgres_url()
-    maker = PostgresDatabases(url) if url else SqliteDatabases(tmp_path_factory.mktemp("templates"))
+    if url:
+        maker = PostgresDatabases(url)
+    else:
+        from tests.shared_install import run_directory
+
+        shared = run_directory(tmp_path_factory) / "templates"
+        shared.mkdir(exist_ok=True)
+        maker = SqliteDatabases(shared)
     yield maker
     maker.close()
 

@@ -9,6 +9,7 @@ CONTROLROOM_TEST_DATABASE_URL, and drops it afterwards.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
@@ -61,13 +62,21 @@ class SqliteDatabases:
         self._templates: dict[str, Path] = {}
 
     def _template(self, seeded: bool) -> Path:
+        """The migrated (and seeded) template, made once per test run: `workdir` is
+        shared by the run's xdist workers, and the first to ask makes it under a file
+        lock while the others wait (seeding the small force costs seconds a worker)."""
         key = "seeded" if seeded else "empty"
         if key not in self._templates:
             path = self.workdir / f"template-{key}.sqlite"
-            url = sqlite_url(path)
-            _migrate(url)
-            if seeded:
-                _seed(url)
+            with open(self.workdir / f"template-{key}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not path.exists():
+                    making = self.workdir / f"making-{key}-{os.getpid()}.sqlite"
+                    url = sqlite_url(making)
+                    _migrate(url)
+                    if seeded:
+                        _seed(url)
+                    making.rename(path)  # whole or not at all
             self._templates[key] = path
         return self._templates[key]
 
