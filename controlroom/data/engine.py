@@ -25,6 +25,17 @@ makes a new one next time. On SQLite the busy timeout and the retries of BEGIN a
 short. Batch work (migrations, seeding, imports: `PATIENT`) keeps the long busy timeout
 and no statement limit, but never an unbounded connect.
 
+A PostgreSQL pair (a primary and its hot standby, issue 13 item 4) is named by one
+multi-host URL with libpq's `target_session_attrs=read-write` (SQLAlchemy's form:
+`postgresql+psycopg://user@/db?host=a:5432&host=b:5432&target_session_attrs=read-write`).
+A connection goes to whichever host is the primary, so a promoted standby is found by
+the next connection, with no restart. When no host will take writes (the primary
+gone, the standby not yet promoted) the connection is made to any host that answers
+(`_STANDBY_FALLBACK`): lookups carry on read-only (`on_standby` says so, and the
+audit of a read goes to the station, `services/audit.py`). A connection on a standby
+is dropped at checkout once it is `STANDBY_RECHECK_SECONDS` old, so the pool finds the
+primary again within seconds of there being one.
+
 Errors never carry the values bound to a statement (`hide_parameters`): they may be
 record data, and a failure's text goes to the operator's log file.
 
@@ -216,6 +227,54 @@ def _bounded_connection_class(answer_seconds: float) -> type:
     return BoundedConnection
 
 
+# How old a pooled connection on a standby may be before it is dropped at checkout and
+# a new one tried (the primary first): how soon the pool notices a primary that is back.
+STANDBY_RECHECK_SECONDS = 2.0
+# The hosts a multi-host URL names, tried in order, when none takes writes.
+_STANDBY_FALLBACK = "any"
+_WRITE_ATTRS = ("read-write", "primary")
+
+
+def on_standby(dbapi_connection: Any) -> bool:
+    """Whether a psycopg connection is on a hot standby (read-only), from what the server
+    reports of itself (`in_hot_standby`, sent again when it is promoted): no round trip.
+    False for anything else (SQLite)."""
+    info = getattr(dbapi_connection, "info", None)
+    status = getattr(info, "parameter_status", None)
+    return status is not None and status("in_hot_standby") == "on"
+
+
+def _install_standby_fallback(engine: Engine, connect: Any) -> None:
+    """Multi-host URLs asking for a primary: with none, a standby (read-only); a
+    connection on a standby is given up once `STANDBY_RECHECK_SECONDS` old."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, connection_record, cargs, cparams):  # noqa: ANN001
+        import psycopg
+
+        try:
+            return connect(*cargs, **cparams)
+        except psycopg.OperationalError:
+            multi_host = "," in str(cparams.get("host", ""))
+            if not multi_host or cparams.get("target_session_attrs") not in _WRITE_ATTRS:
+                raise
+        # No host takes writes: whichever answers, read-only if it is a standby.
+        return connect(*cargs, **{**cparams, "target_session_attrs": _STANDBY_FALLBACK})
+
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_connection, connection_record) -> None:  # noqa: ANN001
+        connection_record.info["connected_at"] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ANN001
+        from sqlalchemy.exc import DisconnectionError
+
+        made = connection_record.info.get("connected_at", 0.0)
+        if on_standby(dbapi_connection) and monotonic() - made > STANDBY_RECHECK_SECONDS:
+            # The pool drops it and connects again: the primary, if there is one now.
+            raise DisconnectionError("on a standby: trying for the primary again")
+
+
 def _postgres_connect_args(waits: Waits) -> dict[str, Any]:
     args: dict[str, Any] = {"connect_timeout": max(2, waits.connect_seconds), **_KEEPALIVES}
     settings = []
@@ -271,13 +330,13 @@ def make_engine(
             hide_parameters=True,
             connect_args=_postgres_connect_args(waits),
         )
+        import psycopg
+
+        connect: Any = psycopg.Connection.connect
         if waits.answer_seconds is not None:
-            bounded = _bounded_connection_class(waits.answer_seconds)
-
-            @event.listens_for(engine, "do_connect")
-            def _connect(dialect, connection_record, cargs, cparams):  # noqa: ANN001
-                return bounded.connect(*cargs, **cparams)
-
+            bounded: Any = _bounded_connection_class(waits.answer_seconds)
+            connect = bounded.connect
+        _install_standby_fallback(engine, connect)
         return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite+pysqlite:///FILE "

@@ -12,6 +12,11 @@ Fail closed: when the database refuses the audit row (a revoked grant, a full di
 lost connection), `record` raises `AuditUnavailable` at once. The caller has not
 committed, so the change it records rolls back with the unit of work, and a read returns
 nothing: the operator sees `AuditUnavailable`'s message instead of the record.
+
+On a hot standby (the primary gone, issue 13 item 4) nothing can be written to the
+database: an event goes instead to the unit of work's `standby_audit` (the station's
+offline journal, chained, `services/standby.py`), on the disk before the read returns.
+Without one, the read is refused as above.
 """
 
 from __future__ import annotations
@@ -85,21 +90,32 @@ def record(
     text never puts a control character into the trail (or into an export of it)."""
     if not action or not object_type:
         raise ValueError("an audit event needs an action and an object type")
+    event: dict[str, object] = {
+        "occurred_at": utcnow(),
+        "actor": printable(actor.username),
+        "staff_id": actor.staff_id,
+        "terminal": printable(actor.terminal),
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else printable(object_id),
+        "outcome": outcome.value,
+        "justification": None
+        if justification is None
+        else printable(justification, multiline=True),
+        "detail": None if detail is None else printable(detail, multiline=True),
+    }
+    station = getattr(uow, "standby_audit", None)
+    if station is not None and uow.on_standby():
+        # A change on a standby: the database's own refusal (read-only), which callers
+        # take for the database not answering; never an event for what did not happen.
+        uow.flush()
+        try:
+            station(event)
+        except (OSError, SQLAlchemyError) as exc:  # the station's journal: not written
+            raise AuditUnavailable(action, "this station's journal cannot be written") from exc
+        return
     try:
-        uow.audit.append(
-            occurred_at=utcnow(),
-            actor=printable(actor.username),
-            staff_id=actor.staff_id,
-            terminal=printable(actor.terminal),
-            action=action,
-            object_type=object_type,
-            object_id=None if object_id is None else printable(object_id),
-            outcome=outcome.value,
-            justification=None
-            if justification is None
-            else printable(justification, multiline=True),
-            detail=None if detail is None else printable(detail, multiline=True),
-        )
+        uow.audit.append(**event)
     except SQLAlchemyError as exc:
         raise AuditUnavailable(action, _cause(exc)) from exc
 
