@@ -1,7 +1,7 @@
 """Throwaway PostgreSQL clusters for outage tests: made with initdb on a free loopback
 port, stopped, frozen (SIGSTOP) and thawed by the test, removed after.
 
-A pair for failover tests (`standby_pair`): a primary made with initdb, and a hot
+A pair for failover tests (`StandbyPair`): a primary made with initdb, and a hot
 standby of it made with pg_basebackup (`-R`: standby.signal and primary_conninfo
 written for it) on a port of its own, streaming synchronously (the primary's
 `synchronous_standby_names`), so a commit acknowledged by the primary is on the
@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 from glob import glob
 from pathlib import Path
 
@@ -260,12 +261,16 @@ class StandbyPair:
     makes the old primary a standby of the new one (what Patroni does with pg_rewind or
     a new base backup), so the pair is whole again. `remove` drops both."""
 
-    def __init__(self) -> None:
+    def __init__(self, prepare: Callable[[ThrowawayCluster], None] | None = None) -> None:
+        """`prepare` runs on the primary before the standby is copied from it (a
+        database made and migrated once, not replicated statement by statement)."""
         self.primary = ThrowawayCluster()
         self.standby: ThrowawayCluster | None = None
         self._hosts: list[ThrowawayCluster] = [self.primary]
         try:
             self.primary.start()
+            if prepare is not None:
+                prepare(self.primary)
             self.standby = ThrowawayCluster(standby_of=self.primary)
             self.standby.start()
             self._hosts.append(self.standby)
@@ -324,8 +329,3 @@ class StandbyPair:
     def remove(self) -> None:
         for cluster in reversed(self._hosts):
             cluster.remove()
-
-
-def standby_pair() -> StandbyPair:
-    """A running primary and a running hot standby of it (`StandbyPair`)."""
-    return StandbyPair()

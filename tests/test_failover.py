@@ -42,7 +42,7 @@ from controlroom.services.locations import location_context
 from controlroom.services.person_record import view_person
 from controlroom.services.person_search import search_persons
 from controlroom.services.standby import journal_event, with_station_audit
-from tests.clusters import StandbyPair, unavailable_reason
+from tests.clusters import StandbyPair, ThrowawayCluster, unavailable_reason
 from tests.databases import _migrate
 from tests.factories import add_location, add_marker, add_person, staff_actor
 
@@ -58,10 +58,12 @@ TODAY = date.today()
 
 @pytest.fixture(scope="module")
 def pair():
-    made = StandbyPair()
+    def station_database(primary: ThrowawayCluster) -> None:
+        primary.create_database("station")
+        _migrate(primary.url("station"))
+
+    made = StandbyPair(prepare=station_database)
     try:
-        made.primary.create_database("station")
-        _migrate(made.url("station"))
         yield made
     finally:
         made.remove()
@@ -257,7 +259,7 @@ async def test_a_station_reads_from_the_standby_and_carries_on_after_its_promoti
     kept offline; the standby is promoted and the same app, not restarted, says nothing
     any more and sends the call in."""
     from controlroom.screens.person.search import PersonSearch
-    from tests.apps import build_app, screen_text, settle, until
+    from tests.apps import build_app, burst, screen_text, settle, until
     from tests.test_outage import _fill, told, words
 
     supervisor = staff_actor(station, Role.SUPERVISOR)
@@ -273,7 +275,7 @@ async def test_a_station_reads_from_the_standby_and_carries_on_after_its_promoti
         assert "data as of" in text and "lookups work, read-only" in text
         await pilot.press("f3")
         await settle(pilot)
-        await pilot.press(*"marigold standbyson")
+        await burst(pilot, *"marigold standbyson")
         await until(pilot, lambda: "STANDBYSON, Marigold" in screen_text(app), 8.0)
         assert "!WEAPONS" in screen_text(app)
         await pilot.press("f2")
