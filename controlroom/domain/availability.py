@@ -66,8 +66,8 @@ def banner_words(availability: Availability, zone: tzinfo) -> str:
         as_of = availability.data_as_of
         fresh = "age unknown" if as_of is None else f"as of {as_of.astimezone(zone):%H:%M:%S}"
         return (
-            f"DATABASE STANDBY ONLY since {since}, data {fresh}: lookups work, read-only. "
-            "New incidents are kept on this station (OFFLINE); nothing else saves."
+            f"DATABASE STANDBY ONLY since {since}, data {fresh}: read-only lookups work; "
+            "new incidents are kept on this station (OFFLINE), nothing else saves."
         )
     if availability.state is DatabaseState.READ_ONLY:
         # Not even a record can be opened: every read is audited, a write.
