@@ -3,7 +3,7 @@ standby, the stations on one multi-host URL (`target_session_attrs=read-write`).
 
 The pair is made once for the module (tests/clusters.py `StandbyPair`: initdb, then
 pg_basebackup of it on another loopback port, streaming synchronously; never the
-machine's own cluster) and made whole again after each test (the old primary rebuilt
+machine's own cluster) and made whole again before each test (the old primary rebuilt
 as a standby of the new one). PostgreSQL only, whichever backend the run is for: the
 tests ask for no `databases` fixture, so the PostgreSQL pass leaves them to the SQLite
 pass (they would only make the same clusters again); without the PostgreSQL server
@@ -71,14 +71,15 @@ def pair():
 
 @pytest.fixture
 def station(pair):
-    """The station's database as the app opens it, on the pair's URL; the pair whole
-    again after the test, whatever it stopped or promoted."""
+    """The station's database as the app opens it, on the pair's URL, with the pair
+    whole first (whatever the test before stopped or promoted: the last test's damage
+    is never repaired, only removed)."""
+    pair.whole()
     database = Database(pair.url("station"), waits=QUICK)
     try:
         yield database
     finally:
         database.dispose()
-        pair.whole()
 
 
 def _eventually(condition, timeout: float = 10.0):
@@ -109,7 +110,11 @@ def _on_record(database: Database, name: str):
     return home, person
 
 
+@pytest.mark.slow
 def test_lookups_work_read_only_while_only_the_standby_answers(pair, station, tmp_path):
+    """Slow only as the first of the module's (it pays for the pair): marked so it runs
+    before the two that promote the standby, which leaves one rebuild of a standby
+    between them instead of two."""
     operator = staff_actor(station, Role.SUPERVISOR)
     home, person = _on_record(station, "Rowena")
     saved = incidents.save_new_incident(
@@ -170,12 +175,15 @@ def test_lookups_work_read_only_while_only_the_standby_answers(pair, station, tm
     journal.close()
 
 
+@pytest.mark.slow
 def test_the_standby_promoted_under_four_writers_loses_and_doubles_nothing(pair, station, tmp_path):
     """Four threads create incidents as fast as the database takes them, through the
     primary's crash (immediate stop), half a second of the standby alone, and its
     promotion. A save the database refused or did not answer is kept on the writer's
     journal, as the entry form keeps it, and replayed after. Acknowledged (saved, or
-    kept) = present, each once; the engine is never rebuilt."""
+    kept) = present, each once; the engine is never rebuilt.
+
+    Slow (3-5 s on a loaded machine): twenty saves on each side of a real promotion."""
     operator = staff_actor(station, Role.SUPERVISOR)
     stop = threading.Event()
     lock = threading.Lock()
@@ -251,13 +259,17 @@ def test_the_standby_promoted_under_four_writers_loses_and_doubles_nothing(pair,
 # --- the operator's screen ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_station_reads_from_the_standby_and_carries_on_after_its_promotion(
     pair, station, tmp_path, monkeypatch
 ):
     """At 80x24: the primary crashes; the frame says only the standby answers and how
     fresh its data is; a person search works (its audit kept on the station); a call is
     kept offline; the standby is promoted and the same app, not restarted, says nothing
-    any more and sends the call in."""
+    any more and sends the call in.
+
+    Slow (8-14 s at load 11-16 on 2 cores): one app through a crash, a search, a call
+    kept offline and a promotion, each a real server's doing, waited for."""
     from controlroom.screens.person.search import PersonSearch
     from tests.apps import build_app, burst, screen_text, settle, until
     from tests.test_outage import _fill, told, words
