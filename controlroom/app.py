@@ -564,7 +564,7 @@ class ControlRoomApp(App[int]):
             self._offer_drafts(found)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
         if message.session.read_only:  # said from the board's first frame
-            self.database_found(DatabaseState.READ_ONLY, self.clock())
+            self.database_found(message.session.read_only_as, self.clock())
         else:  # what earlier sessions kept on this station and could not send
             self.replay_offline(left_behind=True)
         self.database_watch.start()
