@@ -32,9 +32,10 @@ A connection goes to whichever host is the primary, so a promoted standby is fou
 the next connection, with no restart. When no host will take writes (the primary
 gone, the standby not yet promoted) the connection is made to any host that answers
 (`_STANDBY_FALLBACK`): lookups carry on read-only (`on_standby` says so, and the
-audit of a read goes to the station, `services/audit.py`). A connection on a standby
-is dropped at checkout once it is `STANDBY_RECHECK_SECONDS` old, so the pool finds the
-primary again within seconds of there being one.
+audit of a read goes to the station, `services/audit.py`). Every
+`STANDBY_RECHECK_SECONDS` one connection on a standby is dropped at checkout and made
+again, and once one finds a primary all the others follow: the pool is back on the
+primary within seconds of there being one.
 
 Errors never carry the values bound to a statement (`hide_parameters`): they may be
 record data, and a failure's text goes to the operator's log file.
@@ -245,8 +246,13 @@ def on_standby(dbapi_connection: Any) -> bool:
 
 
 def _install_standby_fallback(engine: Engine, connect: Any) -> None:
-    """Multi-host URLs asking for a primary: with none, a standby (read-only); a
-    connection on a standby is given up once `STANDBY_RECHECK_SECONDS` old."""
+    """Multi-host URLs asking for a primary: with none, a standby (read-only). At most
+    one connection on a standby every `STANDBY_RECHECK_SECONDS` is given up at checkout
+    to look for a primary again (a frozen primary costs that one its connect timeout,
+    not every lookup); once a new connection finds one, every connection on a standby
+    made before it is given up."""
+    # monotonic times: the last recheck; the last connection made to a primary.
+    seen = {"recheck": float("-inf"), "primary": float("-inf")}
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect, connection_record, cargs, cparams):  # noqa: ANN001
@@ -263,14 +269,22 @@ def _install_standby_fallback(engine: Engine, connect: Any) -> None:
 
     @event.listens_for(engine, "connect")
     def _connected(dbapi_connection, connection_record) -> None:  # noqa: ANN001
-        connection_record.info["connected_at"] = monotonic()
+        now = connection_record.info["connected_at"] = monotonic()
+        if not on_standby(dbapi_connection):
+            seen["primary"] = now
 
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ANN001
         from sqlalchemy.exc import DisconnectionError
 
-        made = connection_record.info.get("connected_at", 0.0)
-        if on_standby(dbapi_connection) and monotonic() - made > STANDBY_RECHECK_SECONDS:
+        if not on_standby(dbapi_connection):
+            return
+        now, made = monotonic(), connection_record.info.get("connected_at", 0.0)
+        if made < seen["primary"]:
+            # A primary was found since it was made: the pool connects again, to that.
+            raise DisconnectionError("on a standby while there is a primary")
+        if now - made > STANDBY_RECHECK_SECONDS and now - seen["recheck"] > STANDBY_RECHECK_SECONDS:
+            seen["recheck"] = now
             # The pool drops it and connects again: the primary, if there is one now.
             raise DisconnectionError("on a standby: trying for the primary again")
 

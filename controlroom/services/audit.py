@@ -8,10 +8,12 @@ Each event is chained (`controlroom.data.audit_log.append`): it carries its posi
 the previous event's hash and its own, so an edit, a deletion, a reordering or a cut-off
 tail is found by `controlroom audit verify` (`services.audit_trail`).
 
-Fail closed: when the database refuses the audit row (a revoked grant, a full disk, a
-lost connection), `record` raises `AuditUnavailable` at once. The caller has not
-committed, so the change it records rolls back with the unit of work, and a read returns
-nothing: the operator sees `AuditUnavailable`'s message instead of the record.
+Fail closed: when the database refuses the audit row (a revoked grant, a full disk),
+`record` raises `AuditUnavailable` at once; a connection lost under it raises the
+database's own error (the database not answering: a new incident is kept offline).
+The caller has not committed, so the change it records rolls back with the unit of
+work, and a read returns nothing: the operator sees `AuditUnavailable`'s message (or
+that the database is not answering) instead of the record.
 
 On a hot standby (the primary gone, issue 13 item 4) nothing can be written to the
 database: an event goes instead to the unit of work's `standby_audit` (the station's
@@ -117,6 +119,11 @@ def record(
     try:
         uow.audit.append(**event)
     except SQLAlchemyError as exc:
+        if getattr(exc, "connection_invalidated", False):
+            # The connection was lost under it (the server crashed, a failover): the
+            # database not answering, which the entry form keeps offline, not the trail
+            # refusing. Nothing was committed either way.
+            raise
         raise AuditUnavailable(action, _cause(exc)) from exc
 
 
