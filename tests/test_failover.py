@@ -112,7 +112,11 @@ def _on_record(database: Database, name: str):
 
 @pytest.mark.slow
 def test_lookups_work_read_only_while_only_the_standby_answers(pair, station, tmp_path):
-    """Slow only as the first of the module's (it pays for the pair): marked so it runs
+    """The primary crashes and is not replaced: the same engine reads from the standby,
+    each read audited into the station's journal; a change is refused; the primary
+    back, the engine returns to it by itself.
+
+    Marked slow only as the first of the module's (it pays for the pair): so it runs
     before the two that promote the standby, which leaves one rebuild of a standby
     between them instead of two."""
     operator = staff_actor(station, Role.SUPERVISOR)
