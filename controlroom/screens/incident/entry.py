@@ -1275,7 +1275,7 @@ class IncidentEntry(FramedScreen):
             return
         self.save_draft_now_forced()
         availability = self.app.availability
-        if availability.state is DatabaseState.NOT_ANSWERING and not self._offline_failed:
+        if availability.keeps_calls_offline and not self._offline_failed:
             self._saving = True
             self.save_offline(self._new_incident())
             return
