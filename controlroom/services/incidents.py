@@ -1019,6 +1019,14 @@ def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date)
         return detail
 
 
+def incident_key(uow: UnitOfWork, reference: str) -> tuple[int, int] | None:
+    """(id, version) of the incident `reference` names, or None: for a change kept
+    offline, replayed (the change itself is checked and audited as any other)."""
+    with uow:
+        incident = uow.incidents.by_reference((reference or "").strip().upper())
+        return None if incident is None else (incident.id, incident.version)
+
+
 def view_incident_by_id(
     uow: UnitOfWork, actor: Actor, incident_id: int, *, today: date
 ) -> IncidentDetail:
@@ -1121,10 +1129,20 @@ def find_references(uow: UnitOfWork, actor: Actor, typed: str) -> list[IncidentS
 # --- the log -----------------------------------------------------------------------------
 
 
-def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: datetime) -> LogEntry:
+def add_note(
+    uow: UnitOfWork,
+    actor: Actor,
+    incident_id: int,
+    text: str,
+    now: datetime,
+    *,
+    key: str | None = None,
+) -> LogEntry:
     """Append a note. Notes never conflict: no version is checked and the incident row
-    is not touched, so two operators writing at once both land."""
+    is not touched, so two operators writing at once both land. `key` (a note kept
+    offline, replayed): the note that key already made is returned, not made again."""
     now = _aware(now)
+    key = None if key is None else _key(key)
     _require_operator(actor)
     note = _text(text, "text", "note", limit=TEXT_LIMIT, required=True, multiline=True)
     with uow:
@@ -1137,7 +1155,11 @@ def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: da
             audit_action="incident.note",
         )
         incident = _incident(uow, incident_id)
-        entry = _log(uow, actor, incident.id, LogKind.NOTE, note, now)
+        done = None if key is None else uow.incidents.log_entry_by_key(key)
+        if done is not None:
+            author = uow.staff.get(done.entered_by_id)
+            return _log_entry(done, author.display_name if author else actor.username)
+        entry = _log(uow, actor, incident.id, LogKind.NOTE, note, now, key=key)
         uow.flush()
         author = uow.staff.get(actor.staff_id)
         audit.record(
@@ -1216,6 +1238,16 @@ def _commit_change(
     return result
 
 
+def _already_changed(
+    uow: UnitOfWork, actor: Actor, incident_id: int, now: datetime
+) -> IncidentDetail:
+    """A change replayed whose key is already in the log: nothing new, the incident as
+    it is (read, not audited again: the change itself was)."""
+    detail = _detail(uow, _incident(uow, incident_id), local_day(now), actor)
+    uow.rollback()
+    return detail
+
+
 def change_grade(
     uow: UnitOfWork,
     actor: Actor,
@@ -1228,8 +1260,11 @@ def change_grade(
     *,
     override_reason: str | None = None,
     no_deployment_grades: tuple[str, ...] = DEFAULT_NO_DEPLOYMENT,
+    key: str | None = None,
 ) -> IncidentDetail:
     """Regrade; the reason is mandatory and the log keeps old -> new, who and when.
+    `key` (a change kept offline, replayed): a change that key already made is not
+    made again; the incident is returned as it is.
 
     A grade in `no_deployment_grades` (G4) on an incident a safeguarding rule covers is
     refused (`services.safeguarding.SafeguardingRefused`, naming the rules) unless a
@@ -1247,8 +1282,11 @@ def change_grade(
         required=True,
         multiline=True,
     )
+    key = None if key is None else _key(key)
     with uow:
         access.require(uow, actor, Action.INCIDENT_REGRADE, "incident", incident_id)
+        if key is not None and uow.incidents.log_entry_by_key(key) is not None:
+            return _already_changed(uow, actor, incident_id, now)
         incident = _checked_for_change(
             uow, actor, incident_id, expected_version, "incident.regrade", local_day(now)
         )
@@ -1268,7 +1306,7 @@ def change_grade(
         )
         old = incident.grade
         incident.grade = grade
-        _log(uow, actor, incident.id, LogKind.GRADE_CHANGE, why, now, old=old, new=grade)
+        _log(uow, actor, incident.id, LogKind.GRADE_CHANGE, why, now, old=old, new=grade, key=key)
         return _commit_change(
             uow,
             actor,
@@ -1289,10 +1327,13 @@ def change_status(
     expected_version: int,
     now: datetime,
     note: str = "",
+    *,
+    key: str | None = None,
 ) -> IncidentDetail:
     """Move an open incident between open, dispatched and at scene (closing is
-    `close_incident`)."""
+    `close_incident`). `key` as for `change_grade`."""
     now = _aware(now)
+    key = None if key is None else _key(key)
     _require_operator(actor)
     allowed = [s.value for s in OPEN_STATUSES]
     status = (new_status or "").strip().lower().replace(" ", "_")
@@ -1310,6 +1351,8 @@ def change_status(
             incident_id,
             audit_action="incident.status",
         )
+        if key is not None and uow.incidents.log_entry_by_key(key) is not None:
+            return _already_changed(uow, actor, incident_id, now)
         incident = _checked_for_change(
             uow, actor, incident_id, expected_version, "incident.status", local_day(now)
         )
@@ -1330,6 +1373,7 @@ def change_status(
             now,
             old=old,
             new=status,
+            key=key,
         )
         return _commit_change(
             uow,
