@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events, on
 from textual.app import App
@@ -872,6 +872,40 @@ class ControlRoomApp(App[int]):
             return offline.record_incident(
                 self._offline_journal, actor, call, now, self.offline_token
             )
+
+    def record_offline_change(
+        self,
+        kind: str,
+        key: str,
+        reference: str,
+        incident_id: int | None,
+        expected_version: int | None,
+        typed: dict[str, Any],
+        now: datetime,
+    ) -> OfflineSaved:
+        """Keep a note, status or grade change in this session's offline journal (a
+        worker's thread); it goes to the database with the journal's next replay."""
+        from controlroom.services import offline
+
+        with self._journal_lock:
+            if self._offline_journal is None:
+                self._offline_journal = offline.open_journal(
+                    self.settings.data_dir, self.username, self.offline_token
+                )
+            kept = offline.record_change(
+                self._offline_journal,
+                self.actor,
+                kind,
+                key,
+                reference,
+                incident_id,
+                expected_version,
+                typed,
+                now,
+                self.offline_token,
+            )
+        self._journal_waiting = True
+        return kept
 
     def form_saved_offline(self, form: IncidentEntry, provisional: str, waiting: int) -> None:
         """A form's call is kept on this station: the form closes, and says where it is."""

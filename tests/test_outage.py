@@ -175,7 +175,7 @@ async def test_a_frozen_database_is_said_on_every_screen_within_5_s(cluster, sta
         cluster.freeze()
         seconds = await until(pilot, lambda: BANNER in screen_text(app), timeout=5.0)
         text = words(app)
-        assert "new incidents are kept on this station (OFFLINE) and sent when it" in text
+        assert "kept on this station (OFFLINE) and sent when it answers" in text
         _no_raw_error(text)
         await pilot.press("escape")  # the blank form closes: the board, in the same frame
         await until(pilot, lambda: isinstance(app.screen, HomeBoard) and BANNER in screen_text(app))
@@ -380,6 +380,55 @@ async def test_a_save_hung_on_a_frozen_database_is_kept_offline_and_lands_once(
         await until(pilot, lambda: "now in the database" in told(app), timeout=10.0)
     saved = [row for row in _incidents(station) if row[2] == key]
     assert len(saved) == 1 and len(_incidents(station)) == before + 1
+
+
+@pytest.mark.slow
+async def test_a_note_and_a_status_change_in_an_outage_are_kept_and_replayed_once(
+    cluster, station, tmp_path
+):
+    """On an incident on screen when the database stopped: a note (n) and a status
+    change (s d) are kept on this station (OFFLINE — SAVED ON THIS STATION); the database
+    back, both land once, in order, the note with the time it was written. Slow (about
+    8 s): the cluster is stopped and started once."""
+    from controlroom.services import incidents
+
+    actor = staff_actor(station, Role.SUPERVISOR)
+    saved = incidents.save_new_incident(
+        station.uow(),
+        actor,
+        incidents.NewIncident("note-outage-1", "NOISE", "3 Mill Lane, Leeds LS6 2AB"),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    )
+    written = SEED_ANCHOR + timedelta(minutes=3)
+    now = [written]
+    app = build_app(station, tmp_path, username=actor.username)
+    app.clock = lambda: now[0]
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.open_incident(saved.reference)
+        await until(pilot, lambda: saved.reference in screen_text(app))
+        cluster.stop()
+        await until(pilot, lambda: "DATABASE NOT ANSWERING since 09:03" in screen_text(app))
+        await pilot.press("n")
+        await settle(pilot)
+        await burst(pilot, *"Caller rang back: all quiet")
+        await pilot.press("ctrl+s")
+
+        await until(pilot, lambda: told(app).count("OFFLINE — SAVED ON THIS STATION") == 1)
+        now[0] = written + timedelta(minutes=1)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: told(app).count("OFFLINE — SAVED ON THIS STATION") == 2)
+        now[0] = written + timedelta(minutes=9)
+        cluster.start()
+        await until(pilot, lambda: "now in the database" in told(app), timeout=10.0)
+    detail = incidents.view_incident(station.uow(), actor, saved.reference, today=SEED_ANCHOR)
+    notes = [e for e in detail.log if e.text == "Caller rang back: all quiet"]
+    assert len(notes) == 1 and notes[0].entered_at == written
+    assert detail.status == "dispatched"
+    assert [e.kind for e in detail.log][-2:] == ["note", "status_change"]
 
 
 # --- SQLite that cannot be written -------------------------------------------------------

@@ -52,6 +52,6 @@ def banner_words(availability: Availability, zone: tzinfo) -> str:
             "audited). Typing is kept on this station as drafts."
         )
     return (
-        f"DATABASE NOT ANSWERING since {since}: new incidents are kept on this station "
-        "(OFFLINE) and sent when it answers; nothing else can be saved or looked up."
+        f"DATABASE NOT ANSWERING since {since}: calls, notes, status and grade changes are "
+        "kept on this station (OFFLINE) and sent when it answers; nothing else saves."
     )
