@@ -331,3 +331,74 @@ def test_a_journal_tampered_with_is_found_and_not_replayed(database, tmp_path, s
     raw.close()
     assert not journal.verify().intact
     journal.close()
+
+
+# --- provisional references stay findable; the reconciliation (items 3 and 4) -------------
+
+
+def test_a_provisional_reference_finds_its_incident_after_the_replay(
+    database, tmp_path, supervisor
+):
+    actor = _actor(supervisor)
+    token = "VM-8-800"
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    kept = offline.record_incident(journal, actor, _call(1), SEED_ANCHOR, token)
+    report = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    final = dict(report.replayed)[kept.provisional_reference]
+    found = incidents.view_incident(
+        database.uow(), actor, kept.provisional_reference.lower(), today=SEED_ANCHOR
+    )
+    assert found.reference == final
+    assert f"{kept.provisional_reference}: went in as {final}" in report.lines
+    journal.close()
+
+
+def test_the_reconciliation_names_a_duplicate_call_and_keeps_back_what_cannot_go_in(
+    database, tmp_path, supervisor
+):
+    """A call kept offline at an address another station recorded meanwhile goes in, and
+    is named as a possible duplicate; a refused entry is on the supervisors' list until
+    one resolves it, and then its station stops sending it."""
+    actor = _actor(supervisor)
+    token = "VM-9-900"
+    # Another station, connected, took a call at 5 Mill Lane at 09:03.
+    other = NewIncident(
+        uuid.uuid4().hex,
+        "NOISE",
+        "5 Mill Lane, Leeds LS6 2AB",
+        call_taken_at=SEED_ANCHOR + timedelta(minutes=3),
+    )
+    there = incidents.save_new_incident(database.uow(), actor, other, SEED_ANCHOR, grade_codes())
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    same = NewIncident(
+        uuid.uuid4().hex,
+        "NOISE",
+        "5 mill lane,  Leeds LS6 2AB",
+        call_taken_at=SEED_ANCHOR + timedelta(minutes=5),
+    )
+    dup = offline.record_incident(journal, actor, same, SEED_ANCHOR, token)
+    bad = offline.record_incident(
+        journal,
+        actor,
+        NewIncident(uuid.uuid4().hex, "NO-SUCH-TYPE", "7 Mill Lane, Leeds LS6 2AB"),
+        SEED_ANCHOR,
+        token,
+    )
+    report = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    [(provisional, why)] = report.duplicates
+    assert provisional == dup.provisional_reference and there.reference in why
+    assert len(report.replayed) == 1 and [p for p, _ in report.refused] == [
+        bad.provisional_reference
+    ]
+    listed = offline.kept_back(database.uow(), actor)
+    assert {(k.provisional_reference, k.state) for k in listed} == {
+        (dup.provisional_reference, "duplicate"),
+        (bad.provisional_reference, "refused"),
+    }
+    refused = next(k for k in listed if k.state == "refused")
+    assert refused.typed["type_code"] == "NO-SUCH-TYPE"  # what was typed, for the supervisor
+    offline.resolve(database.uow(), actor, refused.id, "entered by hand", SEED_ANCHOR)
+    assert [k.state for k in offline.kept_back(database.uow(), actor)] == ["duplicate"]
+    again = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    assert again.refused == () and journal.pending() == []
+    journal.close()

@@ -30,6 +30,7 @@ from controlroom.data.repositories import (
     IncidentRepository,
     IntelligenceRepository,
     LocationRepository,
+    OfflineReplayRepository,
     PersonRepository,
     RecordCopyRepository,
     ReferenceRepository,
@@ -65,6 +66,7 @@ class SqlAlchemyUnitOfWork:
         self.safeguarding = SafeguardingRepository(self.session)
         self.crimes = CrimeRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.offline = OfflineReplayRepository(self.session)
         self.copying = RecordCopyRepository(self.session)
         self.bulk = BulkWriter(self.session)
         self.legacy = LegacyImportRepository(self.session)

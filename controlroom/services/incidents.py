@@ -904,6 +904,45 @@ def find_duplicate_calls(
         return matches
 
 
+def same_place_calls(
+    uow: UnitOfWork,
+    actor: Actor,
+    call: NewIncident,
+    at: datetime,
+    window: timedelta = timedelta(minutes=60),
+) -> list[IncidentSummary]:
+    """Open incidents opened within `window` either side of `at` (a call kept offline:
+    when it was taken) at the same place — the same gazetteer location, the same address
+    as typed (case and spacing aside) — or called in from the same phone; not the one
+    this call's key made. For the reconciliation of a replay: the call still goes in."""
+    at = _aware(at)
+    checked = _call(call)
+    typed, _ = _location_text(call.location_text)
+    address = " ".join(typed.upper().replace(",", " ").split())
+    try:
+        phone = normalise_phone(checked.caller_phone) if checked.caller_phone else None
+    except ValueError:
+        phone = None
+    with uow:
+        access.require(
+            uow, actor, Action.INCIDENT_CREATE, "incident", audit_action="incident.duplicate_check"
+        )
+        matches = []
+        for incident, incident_type, _, _ in uow.incidents.opened_between(
+            at - window, at + window, [s.value for s in OPEN_STATUSES]
+        ):
+            if incident.idempotency_key == checked.key:
+                continue
+            there = " ".join((incident.location_text or "").upper().replace(",", " ").split())
+            if (
+                (call.location_id is not None and incident.location_id == call.location_id)
+                or (address and there == address)
+                or (phone is not None and incident.caller_phone == phone)
+            ):
+                matches.append(_summary(incident, incident_type.label))
+        return matches
+
+
 def link_call(
     uow: UnitOfWork, actor: Actor, incident_id: int, call: NewIncident, now: datetime
 ) -> SavedIncident:
@@ -995,12 +1034,18 @@ def _incident(uow: UnitOfWork, incident_id: int, *, for_update: bool = False) ->
 
 
 def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date) -> IncidentDetail:
-    """The whole incident, by reference (typed in any case); the view is audited, and so
-    is a reference that does not exist (somebody looked for it)."""
+    """The whole incident, by reference (typed in any case) — or by the provisional
+    reference a station gave it offline; the view is audited, and so is a reference
+    that does not exist (somebody looked for it)."""
     wanted = (reference or "").strip().upper()
     with uow:
         access.require(uow, actor, Action.INCIDENT_VIEW, "incident", wanted[:64] or None)
         incident = uow.incidents.by_reference(wanted) if wanted else None
+        if incident is None and wanted.startswith("OFF-"):
+            # A provisional reference a station gave a call kept offline: its incident.
+            mapped = uow.offline.by_provisional(wanted)
+            if mapped is not None and mapped.final_reference:
+                incident = uow.incidents.by_reference(mapped.final_reference)
         if incident is None:
             audit.record(
                 uow,

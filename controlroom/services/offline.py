@@ -48,7 +48,7 @@ from controlroom.services import audit, incidents
 from controlroom.services.incidents import IncidentTypeOption, NewIncident
 
 if TYPE_CHECKING:
-    from controlroom.services.unit_of_work import UnitOfWorkFactory
+    from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "OfflineJournal",
@@ -56,7 +56,9 @@ __all__ = [
     "ReplayReport",
     "incident_types_or_cached",
     "open_journal",
+    "kept_back",
     "record_change",
+    "resolve",
     "record_incident",
     "replay",
     "replay_left_behind",
@@ -69,6 +71,7 @@ KIND_STATUS = "incident.status"
 KIND_REGRADE = "incident.regrade"
 CHANGE_KINDS = (KIND_NOTE, KIND_STATUS, KIND_REGRADE)
 MARKER_ACTION = "offline.journal"
+REPLAYED, DUPLICATE, CONFLICTED, REFUSED = "replayed", "duplicate", "conflicted", "refused"
 _APPENDED = re.compile(r"journal events (\d+)-(\d+) appended")
 # A session token (`session_token`): host, start time, process.
 _TOKEN = re.compile(r"[A-Z0-9-]+-\d{12}-\d+")
@@ -98,6 +101,19 @@ class ReplayReport:
     events_appended: int = 0
     # Why a journal was not replayed at all (its chain or an entry does not verify).
     tampered: tuple[str, ...] = ()
+    # (provisional, why) per call that went in though another call at the same place or
+    # from the same phone is in the database too (a supervisor looks at both).
+    duplicates: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def lines(self) -> list[str]:
+        """The reconciliation report, a line per entry that did not simply go in."""
+        out = [f"{p}: went in as {f}" for p, f in self.replayed]
+        out += [f"{p}: went in, but {why}" for p, why in self.duplicates]
+        out += [f"{p}: NOT IN — conflict: {why}" for p, why in self.conflicted]
+        out += [f"{p}: NOT IN — refused: {why}" for p, why in self.refused]
+        out += [f"journal not sent: {why}" for why in self.tampered]
+        return out
 
 
 def session_token(started: datetime, pid: int | None = None, host: str | None = None) -> str:
@@ -238,7 +254,7 @@ def _replay_change(journal, entries, entry, uow_factory, actor, grade_codes):
         incidents.add_note(
             uow_factory(), actor, incident_id, payload["text"], when, key=entry.idempotency_key
         )
-        return reference, None
+        return reference, None, incident_id
     expected = _expected(journal, entries, entry, current)
     try:
         if entry.kind == KIND_STATUS:
@@ -271,7 +287,7 @@ def _replay_change(journal, entries, entry, uow_factory, actor, grade_codes):
             f"(now version {conflict.current.version}): not applied, review it",
             conflict=True,
         ) from conflict
-    return reference, detail.version
+    return reference, detail.version, incident_id
 
 
 def replay(
@@ -297,34 +313,67 @@ def replay(
     replayed: list[tuple[str, str]] = []
     refused: list[tuple[str, str]] = []
     conflicted: list[tuple[str, str]] = []
+    duplicates: list[tuple[str, str]] = []
     interrupted = False
     entries = list(journal.entries())
+    name = journal_name(journal)
     for entry in journal.pending():
         version: int | None = None
+        incident_id: int | None = None
+        doubt: str | None = None
         try:
+            if entry.problem is not None and _resolved(journal, entry, uow_factory, clock):
+                continue  # a supervisor settled it: no longer sent
             if entry.kind == KIND_INCIDENT:
+                call = _call(entry.payload)
+                doubt = _same_place(uow_factory, actor, call, entry)
                 saved = incidents.save_new_incident(
-                    uow_factory(), actor, _call(entry.payload), clock(), grade_codes
+                    uow_factory(), actor, call, clock(), grade_codes
                 )
-                final = saved.reference
+                final, incident_id = saved.reference, saved.id
             else:
-                final, version = _replay_change(
+                final, version, incident_id = _replay_change(
                     journal, entries, entry, uow_factory, actor, grade_codes
                 )
         except _Refused as exc:
-            journal.refused(entry.seq, str(exc))
-            (conflicted if exc.conflict else refused).append(
-                (entry.provisional_reference, str(exc))
-            )
-            continue
+            state = CONFLICTED if exc.conflict else REFUSED
+            if _kept_back(journal, entry, uow_factory, actor, name, state, str(exc), clock):
+                (conflicted if exc.conflict else refused).append(
+                    (entry.provisional_reference, str(exc))
+                )
+                continue
+            interrupted = True
+            break
         except Exception as exc:  # noqa: BLE001 - sorted below: a rule, or no database
-            if type(exc).__module__.startswith("controlroom."):
+            if type(exc).__module__.startswith("controlroom.") and _kept_back(
+                journal, entry, uow_factory, actor, name, REFUSED, str(exc), clock
+            ):
                 # A rule or a permission said no: kept, with why, for a supervisor.
-                journal.refused(entry.seq, str(exc))
                 refused.append((entry.provisional_reference, str(exc)))
                 continue
             interrupted = True  # the database went again: the rest wait
             break
+        try:
+            # Before the journal is marked: a crash in between replays it again, which
+            # finds what its key made and writes this row once more, the same.
+            report_outcome(
+                uow_factory,
+                actor,
+                name,
+                entry,
+                DUPLICATE if doubt else REPLAYED,
+                clock(),
+                final_reference=final,
+                incident_id=incident_id,
+                why=doubt,
+            )
+        except Exception as exc:  # noqa: BLE001 - the database went: resumed next time
+            if type(exc).__module__.startswith("controlroom."):
+                raise
+            interrupted = True
+            break
+        if doubt:
+            duplicates.append((entry.provisional_reference, doubt))
         journal.replayed(entry.seq, final, clock(), version)
         # Later changes to an incident made offline find its final reference here.
         entries = [
@@ -347,7 +396,185 @@ def replay(
         len(journal.pending()),
         conflicted=tuple(conflicted),
         events_appended=appended,
+        duplicates=tuple(duplicates),
     )
+
+
+def _same_place(uow_factory, actor: Actor, call: NewIncident, entry) -> str | None:
+    """Why this call kept offline may be one the database already has, or None."""
+    taken = call.call_taken_at or entry.recorded_at
+    found = incidents.same_place_calls(uow_factory(), actor, call, taken)
+    if not found:
+        return None
+    named = ", ".join(
+        f"{m.reference} ({m.type_label}, opened {m.opened_at.astimezone(UTC):%H:%M} UTC)"
+        for m in found[:3]
+    )
+    return f"possibly the same call as {named}: same place or phone, within the hour"
+
+
+def _kept_back(journal, entry, uow_factory, actor, name, state, why, clock) -> bool:
+    """An entry that cannot go in: kept in the journal with why, and put on the
+    supervisors' list. False when the database went meanwhile (the list is written at
+    the next replay)."""
+    journal.refused(entry.seq, why)
+    try:
+        report_outcome(uow_factory, actor, name, entry, state, clock(), why=why)
+    except Exception as exc:  # noqa: BLE001 - no database: resumed next time
+        if type(exc).__module__.startswith("controlroom."):
+            raise
+        return False
+    return True
+
+
+def _resolved(journal, entry, uow_factory, clock) -> bool:
+    """A supervisor resolved this entry (it went in by hand, or is not wanted): the
+    journal marks it done, so the station stops sending it."""
+    uow = uow_factory()
+    with uow:
+        row = uow.offline.by_provisional(entry.provisional_reference)
+        if row is None or row.resolved_at is None:
+            return False
+        final = row.final_reference or "resolved"
+    journal.replayed(entry.seq, final, clock())
+    return True
+
+
+def report_outcome(
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor,
+    name: str,
+    entry,
+    state: str,
+    now: datetime,
+    *,
+    final_reference: str | None = None,
+    incident_id: int | None = None,
+    why: str | None = None,
+) -> None:
+    """Write (or rewrite) what became of `entry` in `offline_replay`: its provisional
+    reference mapped to the final one, or why it is kept back. One that did not simply
+    go in is audited (it goes on the supervisors' list)."""
+    import json
+
+    from controlroom.data.models import OfflineReplay
+
+    uow = uow_factory()
+    with uow:
+        row = uow.offline.by_provisional(entry.provisional_reference)
+        if row is None:
+            row = OfflineReplay(
+                provisional_reference=entry.provisional_reference,
+                journal=name,
+                kind=entry.kind,
+                kept_at=entry.recorded_at,
+                kept_by_id=entry.actor.get("staff_id"),
+            )
+            uow.offline.add(row)
+        row.state = state
+        row.final_reference = final_reference
+        row.incident_id = incident_id
+        row.why = why
+        row.typed = None if state == REPLAYED else json.dumps(entry.payload, sort_keys=True)
+        row.reported_at = now
+        if state != REPLAYED:
+            uow.flush()
+            audit.record(
+                uow,
+                actor,
+                "offline.reconcile",
+                "offline_replay",
+                row.id,
+                detail=f"{entry.provisional_reference} {state}: {why}",
+            )
+        uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class KeptBack:
+    """An entry on the supervisors' list: went in with a doubt, or not at all."""
+
+    id: int
+    provisional_reference: str
+    kind: str
+    state: str
+    final_reference: str | None
+    why: str
+    typed: dict[str, Any]
+    kept_at: datetime
+    kept_by: str
+    station: str
+
+
+def kept_back(uow: UnitOfWork, actor: Actor) -> list[KeptBack]:
+    """Every entry kept offline that a supervisor has still to resolve, oldest first
+    (the read audited)."""
+    import json
+
+    from controlroom.domain.permissions import Action
+    from controlroom.services import access
+
+    with uow:
+        access.require(uow, actor, Action.OVERRIDE, "offline_replay", audit_action="offline.list")
+        rows = uow.offline.unresolved()
+        found = []
+        for row in rows:
+            staff = uow.staff.get(row.kept_by_id)
+            found.append(
+                KeptBack(
+                    id=row.id,
+                    provisional_reference=row.provisional_reference,
+                    kind=row.kind,
+                    state=row.state,
+                    final_reference=row.final_reference,
+                    why=row.why or "",
+                    typed=json.loads(row.typed) if row.typed else {},
+                    kept_at=row.kept_at,
+                    kept_by=staff.username if staff is not None else "unknown",
+                    station=row.journal,
+                )
+            )
+        audit.record(
+            uow,
+            actor,
+            "offline.list",
+            "offline_replay",
+            None,
+            detail=f"{len(found)} kept back shown",
+        )
+        uow.commit()
+        return found
+
+
+def resolve(uow: UnitOfWork, actor: Actor, replay_id: int, how: str, now: datetime) -> None:
+    """A supervisor settles an entry kept back (`how`: what was done — entered by hand
+    as CR-…, not a real call, a duplicate of …); it leaves the list and its station stops
+    sending it. Audited."""
+    from controlroom.domain.permissions import Action
+    from controlroom.services import access
+
+    words = printable(how or "", multiline=True).strip()
+    if not words:
+        raise incidents.IncidentInputError("resolution", "say how it was resolved")
+    with uow:
+        access.require(
+            uow, actor, Action.OVERRIDE, "offline_replay", replay_id, audit_action="offline.resolve"
+        )
+        row = uow.offline.get(replay_id, for_update=True)
+        if row is None or row.resolved_at is not None:
+            raise incidents.IncidentInputError("resolution", "it is no longer on the list")
+        row.resolved_at = now
+        row.resolved_by_id = actor.staff_id
+        row.resolution = words[:2000]
+        audit.record(
+            uow,
+            actor,
+            "offline.resolve",
+            "offline_replay",
+            row.id,
+            detail=f"{row.provisional_reference}: {words[:500]}",
+        )
+        uow.commit()
 
 
 def journal_name(journal: OfflineJournal) -> str:
@@ -414,6 +641,7 @@ def replay_left_behind(
     replayed: list[tuple[str, str]] = []
     refused: list[tuple[str, str]] = []
     conflicted: list[tuple[str, str]] = []
+    duplicates: list[tuple[str, str]] = []
     tampered: list[str] = []
     appended = 0
     interrupted = False
@@ -440,6 +668,7 @@ def replay_left_behind(
         conflicted += report.conflicted
         tampered += report.tampered
         appended += report.events_appended
+        duplicates += report.duplicates
         waiting += report.waiting
         if report.interrupted:
             interrupted = True
@@ -452,6 +681,7 @@ def replay_left_behind(
         conflicted=tuple(conflicted),
         events_appended=appended,
         tampered=tuple(tampered),
+        duplicates=tuple(duplicates),
     )
 
 
