@@ -959,20 +959,17 @@ class ControlRoomApp(App[int]):
             pairs = ", ".join(f"{off} is {final}" for off, final in report.replayed[:3])
             more = f" and {len(report.replayed) - 3} more" if len(report.replayed) > 3 else ""
             self.notify(
-                f"{len(report.replayed)} incident(s) saved on this station are now in the "
+                f"{len(report.replayed)} call(s) and change(s) kept on this station are now in the "
                 f"database: {pairs}{more}.",
                 title="Offline incidents sent",
                 markup=False,
                 timeout=30,
             )
-        if report.refused:
-            self.notify(
-                f"{len(report.refused)} incident(s) kept on this station were refused by the "
-                "database and stay kept: tell your supervisor.",
-                severity="error",
-                markup=False,
-                timeout=30,
-            )
+        if report.refused or report.conflicted or report.duplicates or report.tampered:
+            # The reconciliation, whole: what went in with a doubt, what did not, why.
+            from controlroom.screens.offline_kept import ReconciliationScreen
+
+            self.push_screen(ReconciliationScreen(report.lines))
 
     def form_saved(self, form: IncidentEntry, reference: str) -> None:
         """A form saved its incident: the incident's view takes the form's place in the
@@ -1032,6 +1029,12 @@ class ControlRoomApp(App[int]):
     def open_queue(self, first: Callable[[], Screen]) -> None:
         """The triage queue's mode, on the screen its opening read made."""
         self._open_task("queue", first)
+
+    def action_kept_offline(self) -> None:
+        """Supervisors: the entries stations kept offline that are still to resolve."""
+        from controlroom.screens.offline_kept import KeptBackScreen
+
+        self._open_task("kept_offline", KeptBackScreen)
 
     def action_command_view(self) -> None:
         from controlroom.screens.command_view import CommandView
