@@ -34,6 +34,7 @@ from controlroom.messages import (
     IncidentChosen,
     OfflineReplayed,
     ReportSaved,
+    SessionConfirmed,
     SessionOpened,
     SignInRefused,
 )
@@ -307,6 +308,10 @@ class ControlRoomApp(App[int]):
         self._journal_lock = threading.Lock()
         # Entries wait in it that no replay has been started for since.
         self._journal_waiting = False
+        # Signed in from the station's cache (the database did not answer at the start),
+        # and whether the check of the account on the database's return is under way.
+        self._signed_in_offline = False
+        self._confirming = False
         self.offline_token = ""
         # Set on a real terminal: the CLI may leave hung workers behind when it ends.
         self.leaves_hung_workers = False
@@ -561,6 +566,12 @@ class ControlRoomApp(App[int]):
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
         if message.session.read_only:  # said from the board's first frame
             self.database_found(DatabaseState.READ_ONLY, self.clock())
+        elif message.session.offline:
+            # Opened from the station's cache: said from the first frame, the sign-in
+            # audited into the journal; the account is checked when the database answers.
+            self._signed_in_offline = True
+            self.database_found(DatabaseState.NOT_ANSWERING, self.clock())
+            self._audit_offline_sign_in()
         else:  # what earlier sessions kept on this station and could not send
             self.replay_offline(left_behind=True)
         self.database_watch.start()
@@ -924,10 +935,72 @@ class ControlRoomApp(App[int]):
             timeout=30,
         )
 
+    def _audit_offline_sign_in(self) -> None:
+        """A sign-in from the station's cache, audited into this session's journal (it
+        reaches the main trail with the journal's replay)."""
+        from controlroom.services import offline
+
+        actor, now = self.actor, self.clock()
+
+        def run() -> None:
+            with self._journal_lock:
+                if self._offline_journal is None:
+                    self._offline_journal = offline.open_journal(
+                        self.settings.data_dir, self.username, self.offline_token
+                    )
+                offline.audit_offline_sign_in(self._offline_journal, actor, now)
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="offline-sign-in")
+
+    def _confirm_session(self) -> None:
+        """The database answers after a sign-in from the cache: the account is checked
+        and the session opened on the record; then the journal is replayed."""
+        from controlroom.services.session import open_session
+
+        if self._confirming:
+            return
+        self._confirming = True
+        uow_factory, username, terminal = self.uow_factory, self.username, self.terminal
+        data_dir = self.settings.data_dir
+
+        def run() -> None:
+            from controlroom.services import offline
+
+            try:
+                opened = open_session(uow_factory, username, terminal)
+            except Exception as exc:  # noqa: BLE001 - said to the operator, in words
+                from controlroom.screens.seam import failure_of
+
+                if type(exc).__module__.startswith("controlroom."):
+                    self.post_message(SignInRefused(failure_of(exc, "open the session").sentence))
+                    return
+                # Not answering after all: the next return tries again.
+                self.call_from_thread(setattr, self, "_confirming", False)
+                return
+            try:
+                offline.cache_identity(data_dir, opened)
+            except OSError:
+                pass
+            self.post_message(SessionConfirmed(opened))
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="offline-confirm")
+
+    @on(SessionConfirmed)
+    def _session_confirmed(self, message: SessionConfirmed) -> None:
+        self.operator = message.session.operator
+        self.session_id = message.session.session_id
+        self._signed_in_offline = self._confirming = False
+        self.replay_offline()
+        self.replay_offline(left_behind=True)
+
     def replay_offline(self, *, left_behind: bool = False) -> None:
         """The database answers again: this session's offline journal goes into it, in
         order, each entry once (services/offline.py). `left_behind` (at sign-in): the
-        journals of this operator's earlier sessions instead."""
+        journals of this operator's earlier sessions instead. A session opened from the
+        station's cache is checked against the database first."""
+        if self._signed_in_offline:
+            self._confirm_session()
+            return
         journal = self._offline_journal
         if (journal is None and not left_behind) or self.operator is None:
             return

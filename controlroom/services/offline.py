@@ -46,6 +46,7 @@ from controlroom.domain.identity import Actor
 from controlroom.domain.safe_text import printable
 from controlroom.services import audit, incidents
 from controlroom.services.incidents import IncidentTypeOption, NewIncident
+from controlroom.services.session import OpenedSession
 
 if TYPE_CHECKING:
     from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -56,6 +57,9 @@ __all__ = [
     "ReplayReport",
     "incident_types_or_cached",
     "open_journal",
+    "audit_offline_sign_in",
+    "cache_identity",
+    "cached_session",
     "kept_back",
     "record_change",
     "resolve",
@@ -682,6 +686,79 @@ def replay_left_behind(
         events_appended=appended,
         tampered=tuple(tampered),
         duplicates=tuple(duplicates),
+    )
+
+
+def audit_offline_sign_in(journal: OfflineJournal, actor: Actor, now: datetime) -> None:
+    """The sign-in from the station's cache, into the journal's audit chain."""
+    journal.audit(
+        _actor(actor),
+        "session.start",
+        "staff",
+        actor.username,
+        "signed in from this station's cache: the database did not answer",
+        now,
+    )
+
+
+def identity_path(data_dir: Path, username: str) -> Path:
+    """The station's cache of who `username` was at the last good sign-in."""
+    journal_path(data_dir, username, "identity")  # the same checks on the name
+    return Path(data_dir) / "offline" / f"{username}.identity.json"
+
+
+def cache_identity(data_dir: Path, opened: OpenedSession) -> None:
+    """After a good sign-in: who the operator is (role, station) and the database's
+    profile, kept on this station (0600) so that a start during an outage can take calls."""
+    member, profile = opened.operator, opened.profile
+    write_cache(
+        identity_path(data_dir, member.username),
+        {
+            "operator": {
+                **dataclasses.asdict(member),
+                "role": member.role.value,
+            },
+            "profile": {
+                **dataclasses.asdict(profile),
+                "environment": profile.environment.value,
+            },
+        },
+    )
+
+
+def cached_session(data_dir: Path, username: str, terminal: str) -> OpenedSession | None:
+    """A session opened from the station's cache while the database does not answer:
+    the operator as last signed in here, or None when there is no usable cache (never
+    signed in on this station, or an account inactive or locked when last seen)."""
+    from controlroom.domain.environment import Environment
+    from controlroom.domain.roles import Role
+    from controlroom.services.database import DatabaseProfile
+    from controlroom.services.staff import StaffMember
+
+    content = read_cache(identity_path(data_dir, username))
+    if content is None:
+        return None
+    try:
+        fields = dict(content["operator"])
+        fields["role"] = Role(fields["role"])
+        member = StaffMember(**fields)
+        facts = dict(content["profile"])
+        facts["environment"] = Environment(facts["environment"])
+        profile = DatabaseProfile(**facts)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if member.username != username or not member.active or member.locked:
+        return None
+    return OpenedSession(
+        member,
+        profile,
+        None,
+        warning=(
+            "SIGNED IN FROM THIS STATION'S CACHE: the database is not answering. Calls, "
+            "notes, status and grade changes are kept on this station and sent when it "
+            "answers; your account is checked again then."
+        ),
+        offline=True,
     )
 
 

@@ -37,6 +37,9 @@ class OpenedSession:
     # The database answered but cannot be written (a read-only SQLite file, a standby):
     # the session opened to say so, with nothing on the record.
     read_only: bool = False
+    # The database did not answer: opened from this station's cache of the last good
+    # sign-in (services/offline.py); the account is checked again when it answers.
+    offline: bool = False
 
 
 def process_running(pid: int) -> bool:
