@@ -884,6 +884,33 @@ class ControlRoomApp(App[int]):
                 self._offline_journal, actor, call, now, self.offline_token
             )
 
+    def record_session_end(self, how: str) -> bool:
+        """The session ends while the database does not answer: its end kept in the
+        journal (on the disk when this returns), for the next replay to put on the
+        record. False if even that failed (the next sign-in then ends it, guessing)."""
+        from controlroom.services import offline
+
+        if self.operator is None:
+            return False
+        try:
+            with self._journal_lock:
+                if self._offline_journal is None:
+                    self._offline_journal = offline.open_journal(
+                        self.settings.data_dir, self.username, self.offline_token
+                    )
+                offline.record_session_end(
+                    self._offline_journal,
+                    self.actor,
+                    self.session_id,
+                    how,
+                    self.clock(),
+                    self.offline_token,
+                )
+        except Exception:  # noqa: BLE001 - quitting must not fail on it; the log has it
+            log.exception("could not keep the end of the session on this station")
+            return False
+        return True
+
     def record_offline_change(
         self,
         kind: str,

@@ -402,3 +402,50 @@ def test_the_reconciliation_names_a_duplicate_call_and_keeps_back_what_cannot_go
     again = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
     assert again.refused == () and journal.pending() == []
     journal.close()
+
+
+def test_a_session_that_ended_in_an_outage_reaches_the_record_once(database, tmp_path, supervisor):
+    """Quit while the database was away: the end is kept in the journal; the next
+    sign-in (which first guesses the process died) replays the real end, once."""
+    from sqlalchemy import func
+
+    from controlroom.data.models import AuditEvent
+    from controlroom.services import staff
+
+    actor = _actor(supervisor)
+    member = staff.sign_in(database.uow(), actor.username, "local")
+    started = staff.begin_session(
+        database.uow(), member, "local", host="cr-1", pid=101, running=lambda pid: False
+    )
+    token = "VM-260101090000-11"
+    journal = offline.open_journal(tmp_path, actor.username, token)
+    ended = SEED_ANCHOR + timedelta(hours=8)
+    offline.record_session_end(journal, actor, started, "quit", ended, token)
+    journal.close()
+    # The next sign-in on that host: the old session's process is gone.
+    staff.begin_session(
+        database.uow(), member, "local", host="cr-1", pid=102, running=lambda pid: False
+    )
+
+    def ends():
+        with database.uow() as uow:
+            row = uow.sessions.get(started)
+            count = uow.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "session.end", AuditEvent.detail.like("quit;%"))
+            )
+            return row.end_reason, row.ended_at, count
+
+    for _ in range(2):  # a second replay (or one resumed) records nothing more
+        offline.replay_left_behind(
+            tmp_path,
+            actor.username,
+            "VM-260101170000-12",
+            database.uow,
+            actor,
+            lambda: ended,
+            grade_codes(),
+        )
+        reason, at, count = ends()
+        assert reason.startswith("quit; kept on this station") and at == ended and count == 1

@@ -255,6 +255,15 @@ def test_quitting_during_a_frozen_database_never_hangs(cluster, station, tmp_pat
         cluster.thaw()
     assert status == (0 if how == "ctrl+q" else 143)
     assert took < 3.0, f"quitting took {took:.1f} s"
+    # The end of the session, kept on the station for the next replay (issue 15).
+    from controlroom.data.offline_journal import OfflineJournal
+
+    ends = []
+    for path in (tmp_path / "offline").glob("*.sqlite"):
+        journal = OfflineJournal(path)
+        ends += [e.payload["how"] for e in journal.entries() if e.kind == "session.end"]
+        journal.close()
+    assert ends == ["quit" if how == "ctrl+q" else "stopped (SIGTERM)"]
 
 
 @pytest.mark.slow

@@ -21,7 +21,9 @@ key again returns the entry it made. `kind` is "incident.create" (payload: the e
 form's `NewIncident` as JSON), "incident.note", "incident.status" or "incident.regrade"
 (payload: the incident's `reference` and `incident_id` — None for an incident itself
 kept offline, named by its provisional reference — its `expected_version`, and what
-was typed). `actor` is {"staff_id", "username", "role", "terminal"}.
+was typed). "session.end" (payload: the `session_id` and `how` it ended) is a session that ended
+while the database did not answer. `actor` is {"staff_id", "username", "role",
+"terminal"}.
 
 **Its own audit chain.** Every entry is audited into the journal in the same SQLite
 transaction (`offline_audit`, chained like the main trail by `domain/audit_chain.py`,
@@ -325,7 +327,7 @@ class OfflineJournal:
                     connection,
                     actor,
                     kind,
-                    "incident",
+                    "staff" if kind.startswith("session.") else "incident",
                     str(target or provisional_reference),
                     f"kept offline on this station as {provisional_reference}"
                     f" (entry {kept.seq}, sha256 {entry_digest(kept)})",

@@ -64,6 +64,7 @@ __all__ = [
     "record_change",
     "resolve",
     "record_incident",
+    "record_session_end",
     "replay",
     "replay_left_behind",
     "session_token",
@@ -74,6 +75,7 @@ KIND_NOTE = "incident.note"
 KIND_STATUS = "incident.status"
 KIND_REGRADE = "incident.regrade"
 CHANGE_KINDS = (KIND_NOTE, KIND_STATUS, KIND_REGRADE)
+KIND_SESSION_END = "session.end"
 MARKER_ACTION = "offline.journal"
 REPLAYED, DUPLICATE, CONFLICTED, REFUSED = "replayed", "duplicate", "conflicted", "refused"
 _APPENDED = re.compile(r"journal events (\d+)-(\d+) appended")
@@ -184,6 +186,28 @@ def record_change(
     }
     number = journal.count() + 1
     entry = journal.record(kind, key, f"OFF-{token}-{number}", payload, _actor(actor), now)
+    return OfflineSaved(entry.provisional_reference, len(journal.pending()))
+
+
+def record_session_end(
+    journal: OfflineJournal,
+    actor: Actor,
+    session_id: int | None,
+    how: str,
+    now: datetime,
+    token: str,
+) -> OfflineSaved:
+    """A session that ends while the database does not answer: its end kept on this
+    station, put on the record (`session.end`) by the next replay."""
+    number = journal.count() + 1
+    entry = journal.record(
+        KIND_SESSION_END,
+        f"session-end-{token}"[:64],
+        f"OFF-{token}-{number}",
+        {"session_id": session_id, "how": how, "reference": actor.username},
+        _actor(actor),
+        now,
+    )
     return OfflineSaved(entry.provisional_reference, len(journal.pending()))
 
 
@@ -328,7 +352,18 @@ def replay(
         try:
             if entry.problem is not None and _resolved(journal, entry, uow_factory, clock):
                 continue  # a supervisor settled it: no longer sent
-            if entry.kind == KIND_INCIDENT:
+            if entry.kind == KIND_SESSION_END:
+                from controlroom.services import staff
+
+                staff.end_kept_session(
+                    uow_factory(),
+                    actor,
+                    entry.payload.get("session_id"),
+                    str(entry.payload.get("how") or "ended"),
+                    entry.recorded_at,
+                )
+                final = "session ended"
+            elif entry.kind == KIND_INCIDENT:
                 call = _call(entry.payload)
                 doubt = _same_place(uow_factory, actor, call, entry)
                 saved = incidents.save_new_incident(
