@@ -312,6 +312,9 @@ class ControlRoomApp(App[int]):
         # and whether the check of the account on the database's return is under way.
         self._signed_in_offline = False
         self._confirming = False
+        # The session opened read-only: earlier sessions' journals wait for it to be
+        # writable.
+        self._left_behind_waiting = False
         self.offline_token = ""
         # Set on a real terminal: the CLI may leave hung workers behind when it ends.
         self.leaves_hung_workers = False
@@ -565,6 +568,7 @@ class ControlRoomApp(App[int]):
             self._offer_drafts(found)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
         if message.session.read_only:  # said from the board's first frame
+            self._left_behind_waiting = True
             self.database_found(DatabaseState.READ_ONLY, self.clock())
         elif message.session.offline:
             # Opened from the station's cache: said from the first frame, the sign-in
@@ -637,9 +641,15 @@ class ControlRoomApp(App[int]):
             screens = {id(screen): screen for screen in (*self.open_forms, self.screen)}
             for screen in screens.values():
                 screen.post_message(DatabaseReturned(state))
-            if state is DatabaseState.ANSWERING:
-                self._journal_waiting = False
-                self.replay_offline()
+        if not before.answering and state is DatabaseState.ANSWERING:
+            # Back, or writable again (a read-only file, a standby promoted): what was
+            # kept on this station goes in; and what earlier sessions left, if the
+            # session opened without a database to send it to.
+            self._journal_waiting = False
+            self.replay_offline()
+            if self._left_behind_waiting and not self._signed_in_offline:
+                self._left_behind_waiting = False
+                self.replay_offline(left_behind=True)
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores

@@ -39,6 +39,12 @@ class Availability:
         return Availability(state, None if state is DatabaseState.ANSWERING else now)
 
 
+def keeps_offline(availability: Availability) -> bool:
+    """Whether saves go to the station's offline journal: the database does not answer,
+    or answers but cannot be written (an SQLite file made read-only, a standby)."""
+    return availability.state in (DatabaseState.NOT_ANSWERING, DatabaseState.READ_ONLY)
+
+
 def banner_words(availability: Availability, zone: tzinfo) -> str:
     """The frame's line about the database ("" while it answers): at most two lines of
     80 columns."""
@@ -48,8 +54,8 @@ def banner_words(availability: Availability, zone: tzinfo) -> str:
     if availability.state is DatabaseState.READ_ONLY:
         # Not even a record can be opened: every read is audited, a write.
         return (
-            f"DATABASE READ-ONLY since {since}: nothing can be saved or opened (reads are "
-            "audited). Typing is kept on this station as drafts."
+            f"DATABASE READ-ONLY since {since}: nothing can be opened (reads are audited); "
+            "calls, notes, status and grade changes are kept on this station (OFFLINE)."
         )
     return (
         f"DATABASE NOT ANSWERING since {since}: calls, notes, status and grade changes are "

@@ -38,7 +38,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
-from controlroom.domain.availability import DatabaseState
+from controlroom.domain.availability import keeps_offline
 from controlroom.domain.grades import DEFAULT_GRADES, parse_grade
 from controlroom.domain.incidents import (
     TEXT_LIMIT,
@@ -255,7 +255,7 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
             return
         self._saving = True
         entry["key"] = self.key
-        if self._may_keep_offline() and self.app.availability.state is DatabaseState.NOT_ANSWERING:
+        if self._may_keep_offline() and keeps_offline(self.app.availability):
             self.keep_offline(entry)
             return
         self.save_change(self.detail.id, self.detail.version, entry)

@@ -35,7 +35,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
-from controlroom.domain.availability import DatabaseState
+from controlroom.domain.availability import DatabaseState, keeps_offline
 from controlroom.domain.grades import parse_grade
 from controlroom.domain.incidents import TEXT_LIMIT, THRIVE_PARTS, IncidentFlag, suggest_grade
 from controlroom.domain.postcode import postcode_problem
@@ -1272,7 +1272,7 @@ class IncidentEntry(FramedScreen):
             return
         self.save_draft_now_forced()
         availability = self.app.availability
-        if availability.state is DatabaseState.NOT_ANSWERING and not self._offline_failed:
+        if keeps_offline(availability) and not self._offline_failed:
             self._saving = True
             self.save_offline(self._new_incident())
             return
