@@ -440,6 +440,94 @@ async def test_a_note_and_a_status_change_in_an_outage_are_kept_and_replayed_onc
     assert [e.kind for e in detail.log][-2:] == ["note", "status_change"]
 
 
+CALLS = 50
+
+
+def _journal_of_calls(data_dir, actor, count: int) -> list:
+    """`count` calls kept offline by an earlier session of `actor` on this station (its
+    journal left in the data directory), each with its own call time."""
+    from controlroom.services import offline
+    from controlroom.services.incidents import NewIncident
+
+    token = offline.session_token(SEED_ANCHOR, pid=4242, host="earlier")
+    journal = offline.open_journal(data_dir, actor.username, token)
+    calls = [
+        NewIncident(
+            f"crash-replay-{number}",
+            "NOISE",
+            f"{number} Outage Street, Leeds LS6 2AB",
+            caller_name=f"Crash Caller {number}",
+            call_taken_at=SEED_ANCHOR + timedelta(minutes=number),
+        )
+        for number in range(1, count + 1)
+    ]
+    for call in calls:
+        offline.record_incident(journal, actor, call, SEED_ANCHOR, token)
+    journal.close()
+    return calls
+
+
+def _kept(database, calls) -> list[tuple[str, datetime]]:
+    keys = [call.idempotency_key for call in calls]
+    with database.uow() as uow:
+        return list(
+            uow.session.execute(
+                select(Incident.idempotency_key, Incident.opened_at).where(
+                    Incident.idempotency_key.in_(keys)
+                )
+            ).all()
+        )
+
+
+@pytest.mark.slow
+def test_a_replay_killed_half_way_resumes_without_doubling(cluster, station, tmp_path):
+    """50 calls kept offline by a session that ended in the outage; the next start of
+    the real program (on a pty) replays them and is killed (SIGKILL) half-way; the start
+    after that finishes: each call present once, at its call time, its journal audit
+    event on the main chain once, and the chain verifies. Slow (12-25 s, load 4-11): two
+    starts of the program and a replay of 50 — the issue's must-show."""
+    import getpass
+
+    from controlroom.data.models import AuditEvent
+    from controlroom.services.audit_trail import verify_chain
+
+    actor = staff_actor(station, Role.CALL_HANDLER, getpass.getuser())
+    calls = _journal_of_calls(tmp_path, actor, CALLS)
+    command = [sys.executable, "-m", "controlroom", "--database-url", cluster.url("station")]
+    session = TerminalSession(command, _station_env(tmp_path))
+    try:
+        deadline = time.monotonic() + 60
+        while not _kept(station, calls) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        session.kill()  # mid-replay: some calls in, the rest not
+    finally:
+        session.close()
+    killed_at = len(_kept(station, calls))
+    assert 0 < killed_at < CALLS, f"the kill came at {killed_at} of {CALLS}"
+    again = TerminalSession(command, _station_env(tmp_path))
+    try:
+        again.wait_for("Open incidents:")
+        deadline = time.monotonic() + 60
+        while len(_kept(station, calls)) < CALLS and time.monotonic() < deadline:
+            time.sleep(0.1)
+        again.wait_for("Offline incidents sent", timeout=20)
+        again.send("ctrl+q")
+        assert again.wait(15) == 0
+    finally:
+        again.close()
+    kept = _kept(station, calls)
+    assert sorted(kept) == sorted((c.idempotency_key, c.call_taken_at) for c in calls)
+    with station.uow() as uow:
+        forwarded = uow.session.scalars(
+            select(AuditEvent.detail).where(
+                AuditEvent.action == "incident.create",
+                AuditEvent.detail.like("offline, journal %"),
+            )
+        ).all()
+    assert len(forwarded) == CALLS  # each journal event on the main chain once
+    assert verify_chain(station.uow()).intact
+
+
 # --- SQLite that cannot be written -------------------------------------------------------
 
 
