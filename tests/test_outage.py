@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import literal, select
+from sqlalchemy import func, literal, select
 
 from controlroom.data.engine import INTERACTIVE, make_engine
 from controlroom.data.models import Incident
@@ -364,6 +364,58 @@ async def test_a_call_taken_in_an_outage_is_kept_offline_and_replayed(cluster, s
         reference, opened_at, _ = _incidents(station)[-1]
         assert f"is {reference}" in told(app)  # the provisional reference, mapped
     assert opened_at == taken  # the call's time, not the replay's
+
+
+@pytest.mark.slow
+async def test_fifty_calls_taken_in_an_outage_are_all_in_once_with_their_times(
+    cluster, station, tmp_path
+):
+    """The must-show: the database stopped mid-shift, 50 calls taken on the entry form
+    (each kept on the station), the database back: all 50 in, once each, at the time
+    each call was taken, their journal audit events on the main chain, which verifies.
+    Slow (about 20 s): fifty forms filled by keys, and one stop and start."""
+    from controlroom.data.models import AuditEvent
+    from controlroom.services.audit_trail import verify_chain
+
+    now = [SEED_ANCHOR]
+    app = build_app(station, tmp_path, username=staff_actor(station, Role.SUPERVISOR).username)
+    app.clock = lambda: now[0]
+    taken: dict[str, datetime] = {}
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")  # a first form reads the types (and caches them)
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        cluster.stop()
+        await until(pilot, lambda: BANNER in screen_text(app))
+        for number in range(1, CALLS + 1):
+            now[0] = SEED_ANCHOR + timedelta(minutes=number)
+            await pilot.press("f2")
+            await settle(pilot)
+            taken[app.screen.state.idempotency_key] = now[0]
+            await _fill(pilot, f"Outage Caller {number}")
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: isinstance(app.screen, HomeBoard))
+        assert f"({CALLS} waiting)" in told(app)  # each kept: the last says so
+        cluster.start()
+        await until(pilot, lambda: "now in the database" in told(app), timeout=20.0)
+    with station.uow() as uow:
+        rows = uow.session.execute(
+            select(Incident.idempotency_key, Incident.opened_at).where(
+                Incident.idempotency_key.in_(list(taken))
+            )
+        ).all()
+        forwarded = uow.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.detail.like("offline, journal %"))
+            .where(AuditEvent.action == "incident.create")
+            .where(AuditEvent.object_id.like("OFF-%"))
+        )
+    assert sorted(rows) == sorted(taken.items())
+    assert forwarded >= CALLS
+    assert verify_chain(station.uow()).intact
 
 
 @pytest.mark.slow
