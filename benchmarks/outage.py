@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The repository, not this folder, on the path: benchmarks/queue.py would shadow the
 # standard library's queue (which psycopg imports).
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+
+import statistics  # noqa: E402  (after the path: benchmarks/statistics.py shadows it)
 
 from controlroom.data.engine import INTERACTIVE  # noqa: E402
 from controlroom.data.uow import Database  # noqa: E402

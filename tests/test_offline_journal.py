@@ -349,6 +349,8 @@ def test_a_provisional_reference_finds_its_incident_after_the_replay(
         database.uow(), actor, kept.provisional_reference.lower(), today=SEED_ANCHOR
     )
     assert found.reference == final
+    [listed] = incidents.find_references(database.uow(), actor, kept.provisional_reference)
+    assert listed.reference == final  # ctrl+o finds it by either reference
     assert f"{kept.provisional_reference}: went in as {final}" in report.lines
     journal.close()
 

@@ -1151,13 +1151,20 @@ def list_incidents(
 def find_references(uow: UnitOfWork, actor: Actor, typed: str) -> list[IncidentSummary]:
     """Incidents a typed reference may mean, newest first: the whole reference ("cr-2026
     1202-0042", any case), or its end ("1202-0042", "0042": today's and earlier ones
-    ending so). Empty for text that is no part of a reference. Audited as a list."""
+    ending so), or the provisional reference a station gave it offline (OFF-…). Empty
+    for text that is no part of a reference. Audited as a list."""
     wanted = (typed or "").strip().upper()
-    if not wanted or not all(c.isalnum() or c == "-" for c in wanted) or len(wanted) > 24:
+    provisional = wanted.startswith("OFF-")  # a station's reference for a call kept offline
+    longest = 60 if provisional else 24
+    if not wanted or not all(c.isalnum() or c == "-" for c in wanted) or len(wanted) > longest:
         return []
     with uow:
         access.require(uow, actor, Action.INCIDENT_LIST, "incident")
         exact = uow.incidents.by_reference(wanted)
+        if exact is None and provisional:
+            mapped = uow.offline.by_provisional(wanted)
+            if mapped is not None and mapped.final_reference:
+                exact = uow.incidents.by_reference(mapped.final_reference)
         if exact is not None:
             kind = uow.reference.incident_type(exact.opening_type_code)
             found = [_summary(exact, kind.label if kind else exact.opening_type_code)]
