@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events, on
 from textual.app import App
@@ -34,6 +34,7 @@ from controlroom.messages import (
     IncidentChosen,
     OfflineReplayed,
     ReportSaved,
+    SessionConfirmed,
     SessionOpened,
     SignInRefused,
 )
@@ -311,6 +312,13 @@ class ControlRoomApp(App[int]):
         self._journal_lock = threading.Lock()
         # Entries wait in it that no replay has been started for since.
         self._journal_waiting = False
+        # Signed in from the station's cache (the database did not answer at the start),
+        # and whether the check of the account on the database's return is under way.
+        self._signed_in_offline = False
+        self._confirming = False
+        # The session opened read-only: earlier sessions' journals wait for it to be
+        # writable.
+        self._left_behind_waiting = False
         self.offline_token = ""
         # Set on a real terminal: the CLI may leave hung workers behind when it ends.
         self.leaves_hung_workers = False
@@ -564,7 +572,14 @@ class ControlRoomApp(App[int]):
             self._offer_drafts(found)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
         if message.session.read_only:  # said from the board's first frame
+            self._left_behind_waiting = True
             self.database_found(message.session.read_only_as, self.clock())
+        elif message.session.offline:
+            # Opened from the station's cache: said from the first frame, the sign-in
+            # audited into the journal; the account is checked when the database answers.
+            self._signed_in_offline = True
+            self.database_found(DatabaseState.NOT_ANSWERING, self.clock())
+            self._audit_offline_sign_in()
         else:  # what earlier sessions kept on this station and could not send
             self.replay_offline(left_behind=True)
         self.database_watch.start()
@@ -639,9 +654,15 @@ class ControlRoomApp(App[int]):
             screens = {id(screen): screen for screen in (*self.open_forms, self.screen)}
             for screen in screens.values():
                 screen.post_message(DatabaseReturned(state))
-            if state is DatabaseState.ANSWERING:
-                self._journal_waiting = False
-                self.replay_offline()
+        if not before.answering and state is DatabaseState.ANSWERING:
+            # Back, or writable again (a read-only file, a standby promoted): what was
+            # kept on this station goes in; and what earlier sessions left, if the
+            # session opened without a database to send it to.
+            self._journal_waiting = False
+            self.replay_offline()
+            if self._left_behind_waiting and not self._signed_in_offline:
+                self._left_behind_waiting = False
+                self.replay_offline(left_behind=True)
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores
@@ -898,6 +919,67 @@ class ControlRoomApp(App[int]):
                 )
             standby.journal_event(self._offline_journal, event)
 
+    def record_session_end(self, how: str) -> bool:
+        """The session ends while the database does not answer: its end kept in the
+        journal (on the disk when this returns), for the next replay to put on the
+        record. False if even that failed (the next sign-in then ends it, guessing)."""
+        from controlroom.services import offline
+
+        if self.operator is None:
+            return False
+        try:
+            with self._journal_lock:
+                if self._offline_journal is None:
+                    self._offline_journal = offline.open_journal(
+                        self.settings.data_dir, self.username, self.offline_token
+                    )
+                offline.record_session_end(
+                    self._offline_journal,
+                    self.actor,
+                    self.session_id,
+                    how,
+                    self.clock(),
+                    self.offline_token,
+                )
+        except Exception:  # noqa: BLE001 - quitting must not fail on it; the log has it
+            log.exception("could not keep the end of the session on this station")
+            return False
+        return True
+
+    def record_offline_change(
+        self,
+        kind: str,
+        key: str,
+        reference: str,
+        incident_id: int | None,
+        expected_version: int | None,
+        typed: dict[str, Any],
+        now: datetime,
+    ) -> OfflineSaved:
+        """Keep a note, status or grade change in this session's offline journal (a
+        worker's thread); it goes to the database with the journal's next replay."""
+        from controlroom.services import offline
+
+        with self._journal_lock:
+            if self._offline_journal is None:
+                self._offline_journal = offline.open_journal(
+                    self.settings.data_dir, self.username, self.offline_token
+                )
+            kept = offline.record_change(
+                self._offline_journal,
+                self.actor,
+                kind,
+                key,
+                reference,
+                incident_id,
+                expected_version,
+                typed,
+                now,
+                self.offline_token,
+            )
+        self._journal_waiting = True
+        return kept
+
     def form_saved_offline(self, form: IncidentEntry, provisional: str, waiting: int) -> None:
         """A form's call is kept on this station: the form closes, and says where it is."""
         self.release_draft(form.journal)
@@ -915,10 +997,72 @@ class ControlRoomApp(App[int]):
             timeout=30,
         )
 
+    def _audit_offline_sign_in(self) -> None:
+        """A sign-in from the station's cache, audited into this session's journal (it
+        reaches the main trail with the journal's replay)."""
+        from controlroom.services import offline
+
+        actor, now = self.actor, self.clock()
+
+        def run() -> None:
+            with self._journal_lock:
+                if self._offline_journal is None:
+                    self._offline_journal = offline.open_journal(
+                        self.settings.data_dir, self.username, self.offline_token
+                    )
+                offline.audit_offline_sign_in(self._offline_journal, actor, now)
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="offline-sign-in")
+
+    def _confirm_session(self) -> None:
+        """The database answers after a sign-in from the cache: the account is checked
+        and the session opened on the record; then the journal is replayed."""
+        from controlroom.services.session import open_session
+
+        if self._confirming:
+            return
+        self._confirming = True
+        uow_factory, username, terminal = self.uow_factory, self.username, self.terminal
+        data_dir = self.settings.data_dir
+
+        def run() -> None:
+            from controlroom.services import offline
+
+            try:
+                opened = open_session(uow_factory, username, terminal)
+            except Exception as exc:  # noqa: BLE001 - said to the operator, in words
+                from controlroom.screens.seam import failure_of
+
+                if type(exc).__module__.startswith("controlroom."):
+                    self.post_message(SignInRefused(failure_of(exc, "open the session").sentence))
+                    return
+                # Not answering after all: the next return tries again.
+                self.call_from_thread(setattr, self, "_confirming", False)
+                return
+            try:
+                offline.cache_identity(data_dir, opened)
+            except OSError:
+                pass
+            self.post_message(SessionConfirmed(opened))
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="offline-confirm")
+
+    @on(SessionConfirmed)
+    def _session_confirmed(self, message: SessionConfirmed) -> None:
+        self.operator = message.session.operator
+        self.session_id = message.session.session_id
+        self._signed_in_offline = self._confirming = False
+        self.replay_offline()
+        self.replay_offline(left_behind=True)
+
     def replay_offline(self, *, left_behind: bool = False) -> None:
         """The database answers again: this session's offline journal goes into it, in
         order, each entry once (services/offline.py). `left_behind` (at sign-in): the
-        journals of this operator's earlier sessions instead."""
+        journals of this operator's earlier sessions instead. A session opened from the
+        station's cache is checked against the database first."""
+        if self._signed_in_offline:
+            self._confirm_session()
+            return
         journal = self._offline_journal
         if (journal is None and not left_behind) or self.operator is None:
             return
@@ -950,20 +1094,17 @@ class ControlRoomApp(App[int]):
             pairs = ", ".join(f"{off} is {final}" for off, final in report.replayed[:3])
             more = f" and {len(report.replayed) - 3} more" if len(report.replayed) > 3 else ""
             self.notify(
-                f"{len(report.replayed)} incident(s) saved on this station are now in the "
+                f"{len(report.replayed)} call(s) and change(s) kept on this station are now in the "
                 f"database: {pairs}{more}.",
                 title="Offline incidents sent",
                 markup=False,
                 timeout=30,
             )
-        if report.refused:
-            self.notify(
-                f"{len(report.refused)} incident(s) kept on this station were refused by the "
-                "database and stay kept: tell your supervisor.",
-                severity="error",
-                markup=False,
-                timeout=30,
-            )
+        if report.refused or report.conflicted or report.duplicates or report.tampered:
+            # The reconciliation, whole: what went in with a doubt, what did not, why.
+            from controlroom.screens.offline_kept import ReconciliationScreen
+
+            self.push_screen(ReconciliationScreen(report.lines))
 
     def form_saved(self, form: IncidentEntry, reference: str) -> None:
         """A form saved its incident: the incident's view takes the form's place in the
@@ -1023,6 +1164,12 @@ class ControlRoomApp(App[int]):
     def open_queue(self, first: Callable[[], Screen]) -> None:
         """The triage queue's mode, on the screen its opening read made."""
         self._open_task("queue", first)
+
+    def action_kept_offline(self) -> None:
+        """Supervisors: the entries stations kept offline that are still to resolve."""
+        from controlroom.screens.offline_kept import KeptBackScreen
+
+        self._open_task("kept_offline", KeptBackScreen)
 
     def action_command_view(self) -> None:
         from controlroom.screens.command_view import CommandView

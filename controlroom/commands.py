@@ -77,6 +77,11 @@ class ControlRoomCommands(Provider):
                 "Supervisors: queues, DASH, referrals, overrides: F6",
                 app.action_command_view,
             ),
+            (
+                "Kept offline: to resolve",
+                "Supervisors: calls and changes stations kept offline that did not simply go in",
+                app.action_kept_offline,
+            ),
             ("Quit Control Room", "Sign out and close", app.action_quit),
         ]
         screen = self.screen

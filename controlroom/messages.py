@@ -39,6 +39,14 @@ class SessionOpened(Message):
 
 
 @dataclass
+class SessionConfirmed(Message):
+    """A session opened from the station's cache was checked against the database when
+    it answered again: the operator as the database has them, and this run's session."""
+
+    session: OpenedSession
+
+
+@dataclass
 class SignInRefused(Message):
     """The session may not open (unknown or locked account, database not ready)."""
 

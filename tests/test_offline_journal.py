@@ -138,3 +138,316 @@ def test_what_an_earlier_session_kept_is_replayed_at_the_next_sign_in(
         assert uow.incidents.by_idempotency_key(call.idempotency_key) is not None
     earlier.close()
     other.close()
+
+
+# --- notes, status and grade changes kept offline (item 2) ---------------------------------
+
+
+def _change(journal, actor, kind, reference, incident_id, version, typed, token, minutes):
+    return offline.record_change(
+        journal,
+        actor,
+        kind,
+        uuid.uuid4().hex,
+        reference,
+        incident_id,
+        version,
+        typed,
+        SEED_ANCHOR + timedelta(minutes=minutes),
+        token,
+    )
+
+
+def test_changes_kept_offline_replay_in_order_once_on_new_and_saved_incidents(
+    database, tmp_path, supervisor
+):
+    """A note and a status change on an incident itself kept offline (named by its
+    provisional reference), and on an incident already saved a note, two status
+    changes and a regrade from the version the operator saw: all land once, in order,
+    with the times they were made, also after a replay cut off after its commits."""
+    actor = _actor(supervisor)
+    token = "VM-4-400"
+    saved = incidents.save_new_incident(database.uow(), actor, _call(1), SEED_ANCHOR, grade_codes())
+    seen = incidents.view_incident(database.uow(), actor, saved.reference, today=SEED_ANCHOR)
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    new = offline.record_incident(journal, actor, _call(2), SEED_ANCHOR, token)
+    off = new.provisional_reference
+    N, S, G = offline.KIND_NOTE, offline.KIND_STATUS, offline.KIND_REGRADE
+    _change(journal, actor, N, off, None, None, {"text": "Caller rang back"}, token, 3)
+    _change(journal, actor, S, off, None, None, {"status": "dispatched"}, token, 4)
+    note = _change(
+        journal, actor, N, saved.reference, seen.id, seen.version, {"text": "Noted"}, token, 5
+    )
+    _change(
+        journal,
+        actor,
+        S,
+        saved.reference,
+        seen.id,
+        seen.version,
+        {"status": "dispatched"},
+        token,
+        6,
+    )
+    _change(
+        journal, actor, S, saved.reference, seen.id, seen.version, {"status": "at_scene"}, token, 7
+    )
+    _change(
+        journal,
+        actor,
+        G,
+        saved.reference,
+        seen.id,
+        seen.version,
+        {"grade": "G1", "reason": "weapon seen"},
+        token,
+        8,
+    )
+    assert note.waiting == 4 and len(journal.pending()) == 7
+    # The note on the saved incident went in before the replay was cut off (a crash).
+    [kept_note] = [
+        e for e in journal.pending() if e.provisional_reference == note.provisional_reference
+    ]
+    incidents.add_note(
+        database.uow(),
+        actor,
+        seen.id,
+        "Noted",
+        kept_note.recorded_at,
+        key=kept_note.idempotency_key,
+    )
+    later = SEED_ANCHOR + timedelta(hours=1)
+    report = offline.replay(journal, database.uow, actor, lambda: later, grade_codes())
+    assert (report.refused, report.conflicted, report.interrupted) == ((), (), False)
+    assert len(report.replayed) == 7 and journal.pending() == []
+    assert offline.replay(journal, database.uow, actor, lambda: later, grade_codes()).replayed == ()
+    made = dict(report.replayed)[off]
+    now_new = incidents.view_incident(database.uow(), actor, made, today=later)
+    now_saved = incidents.view_incident(database.uow(), actor, saved.reference, today=later)
+    assert now_new.status == "dispatched"
+    assert (now_saved.status, now_saved.grade) == ("at_scene", "G1")
+    notes = [e for e in now_saved.log if e.text == "Noted"]
+    assert len(notes) == 1 and notes[0].entered_at == SEED_ANCHOR + timedelta(minutes=5)
+    assert [e.kind for e in now_saved.log][-4:] == [
+        "note",
+        "status_change",
+        "status_change",
+        "grade_change",
+    ]
+    assert any(e.text == "Caller rang back" for e in now_new.log)
+    journal.close()
+
+
+def test_a_change_another_station_beat_is_kept_as_a_conflict(database, tmp_path, supervisor):
+    actor = _actor(supervisor)
+    token = "VM-5-500"
+    saved = incidents.save_new_incident(database.uow(), actor, _call(1), SEED_ANCHOR, grade_codes())
+    seen = incidents.view_incident(database.uow(), actor, saved.reference, today=SEED_ANCHOR)
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    kept = _change(
+        journal,
+        actor,
+        offline.KIND_STATUS,
+        saved.reference,
+        seen.id,
+        seen.version,
+        {"status": "dispatched"},
+        token,
+        2,
+    )
+    # Meanwhile another station, still connected, moved it on.
+    incidents.change_status(database.uow(), actor, seen.id, "at_scene", seen.version, SEED_ANCHOR)
+    report = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    [(provisional, why)] = report.conflicted
+    assert provisional == kept.provisional_reference and "another station" in why
+    [pending] = journal.pending()
+    assert pending.problem == why  # never dropped: kept, with why
+    journal.close()
+
+
+# --- the journal's own audit chain (item 2) -----------------------------------------------
+
+
+def test_the_journal_audits_into_its_own_chain_and_its_events_reach_the_main_chain_once(
+    database, tmp_path, supervisor
+):
+    from controlroom.services.audit_trail import verify_chain
+
+    actor = _actor(supervisor)
+    token = "VM-6-600"
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    kept = offline.record_incident(journal, actor, _call(1), SEED_ANCHOR, token)
+    journal.audit(
+        {"username": actor.username, "staff_id": actor.staff_id, "terminal": "local"},
+        "offline.read",
+        "incident",
+        kept.provisional_reference,
+        "the operator read the calls kept on this station",
+        SEED_ANCHOR + timedelta(minutes=1),
+    )
+    assert journal.verify().intact and journal.verify().events == 2
+    report = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    assert report.events_appended == 2
+    # A second replay, or one resumed after a crash past its commit, appends nothing.
+    assert offline.forward_events(journal, database.uow, actor) == 0
+    with database.uow() as uow:
+        appended = [
+            (e.action, e.occurred_at)
+            for e in uow.audit.latest(20)
+            if (e.detail or "").startswith("offline, journal")
+        ]
+    assert sorted(appended) == [
+        ("incident.create", SEED_ANCHOR),
+        ("offline.read", SEED_ANCHOR + timedelta(minutes=1)),
+    ]
+    assert verify_chain(database.uow()).intact
+    journal.close()
+
+
+def test_a_journal_tampered_with_is_found_and_not_replayed(database, tmp_path, supervisor):
+    import sqlite3
+
+    actor = _actor(supervisor)
+    token = "VM-7-700"
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    offline.record_incident(journal, actor, _call(1), SEED_ANCHOR, token)
+    offline.record_incident(journal, actor, _call(2), SEED_ANCHOR, token)
+    assert journal.verify().intact
+    raw = sqlite3.connect(journal.path)
+    # Someone edits what was typed in the second call (the address).
+    raw.execute(
+        "UPDATE offline_entry SET payload = replace(payload, '2 Mill Lane', '9 Mill Lane') "
+        "WHERE seq = 2"
+    )
+    raw.commit()
+    broken = journal.verify()
+    assert not broken.intact and "changed after it was kept" in broken.broken.problem
+    report = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    assert report.replayed == () and report.waiting == 2 and report.tampered
+    # An audit event deleted is found too.
+    raw.execute("UPDATE offline_entry SET payload = replace(payload, '9 Mill', '2 Mill')")
+    raw.execute("DELETE FROM offline_audit WHERE seq = 1")
+    raw.commit()
+    raw.close()
+    assert not journal.verify().intact
+    journal.close()
+
+
+# --- provisional references stay findable; the reconciliation (items 3 and 4) -------------
+
+
+def test_a_provisional_reference_finds_its_incident_after_the_replay(
+    database, tmp_path, supervisor
+):
+    actor = _actor(supervisor)
+    token = "VM-8-800"
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    kept = offline.record_incident(journal, actor, _call(1), SEED_ANCHOR, token)
+    report = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    final = dict(report.replayed)[kept.provisional_reference]
+    found = incidents.view_incident(
+        database.uow(), actor, kept.provisional_reference.lower(), today=SEED_ANCHOR
+    )
+    assert found.reference == final
+    [listed] = incidents.find_references(database.uow(), actor, kept.provisional_reference)
+    assert listed.reference == final  # ctrl+o finds it by either reference
+    assert f"{kept.provisional_reference}: went in as {final}" in report.lines
+    journal.close()
+
+
+def test_the_reconciliation_names_a_duplicate_call_and_keeps_back_what_cannot_go_in(
+    database, tmp_path, supervisor
+):
+    """A call kept offline at an address another station recorded meanwhile goes in, and
+    is named as a possible duplicate; a refused entry is on the supervisors' list until
+    one resolves it, and then its station stops sending it."""
+    actor = _actor(supervisor)
+    token = "VM-9-900"
+    # Another station, connected, took a call at 5 Mill Lane at 09:03.
+    other = NewIncident(
+        uuid.uuid4().hex,
+        "NOISE",
+        "5 Mill Lane, Leeds LS6 2AB",
+        call_taken_at=SEED_ANCHOR + timedelta(minutes=3),
+    )
+    there = incidents.save_new_incident(database.uow(), actor, other, SEED_ANCHOR, grade_codes())
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    same = NewIncident(
+        uuid.uuid4().hex,
+        "NOISE",
+        "5 mill lane,  Leeds LS6 2AB",
+        call_taken_at=SEED_ANCHOR + timedelta(minutes=5),
+    )
+    dup = offline.record_incident(journal, actor, same, SEED_ANCHOR, token)
+    bad = offline.record_incident(
+        journal,
+        actor,
+        NewIncident(uuid.uuid4().hex, "NO-SUCH-TYPE", "7 Mill Lane, Leeds LS6 2AB"),
+        SEED_ANCHOR,
+        token,
+    )
+    report = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    [(provisional, why)] = report.duplicates
+    assert provisional == dup.provisional_reference and there.reference in why
+    assert len(report.replayed) == 1 and [p for p, _ in report.refused] == [
+        bad.provisional_reference
+    ]
+    listed = offline.kept_back(database.uow(), actor)
+    assert {(k.provisional_reference, k.state) for k in listed} == {
+        (dup.provisional_reference, "duplicate"),
+        (bad.provisional_reference, "refused"),
+    }
+    refused = next(k for k in listed if k.state == "refused")
+    assert refused.typed["type_code"] == "NO-SUCH-TYPE"  # what was typed, for the supervisor
+    offline.resolve(database.uow(), actor, refused.id, "entered by hand", SEED_ANCHOR)
+    assert [k.state for k in offline.kept_back(database.uow(), actor)] == ["duplicate"]
+    again = offline.replay(journal, database.uow, actor, lambda: SEED_ANCHOR, grade_codes())
+    assert again.refused == () and journal.pending() == []
+    journal.close()
+
+
+def test_a_session_that_ended_in_an_outage_reaches_the_record_once(database, tmp_path, supervisor):
+    """Quit while the database was away: the end is kept in the journal; the next
+    sign-in (which first guesses the process died) replays the real end, once."""
+    from sqlalchemy import func
+
+    from controlroom.data.models import AuditEvent
+    from controlroom.services import staff
+
+    actor = _actor(supervisor)
+    member = staff.sign_in(database.uow(), actor.username, "local")
+    started = staff.begin_session(
+        database.uow(), member, "local", host="cr-1", pid=101, running=lambda pid: False
+    )
+    token = "VM-260101090000-11"
+    journal = offline.open_journal(tmp_path, actor.username, token)
+    ended = SEED_ANCHOR + timedelta(hours=8)
+    offline.record_session_end(journal, actor, started, "quit", ended, token)
+    journal.close()
+    # The next sign-in on that host: the old session's process is gone.
+    staff.begin_session(
+        database.uow(), member, "local", host="cr-1", pid=102, running=lambda pid: False
+    )
+
+    def ends():
+        with database.uow() as uow:
+            row = uow.sessions.get(started)
+            count = uow.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "session.end", AuditEvent.detail.like("quit;%"))
+            )
+            return row.end_reason, row.ended_at, count
+
+    for _ in range(2):  # a second replay (or one resumed) records nothing more
+        offline.replay_left_behind(
+            tmp_path,
+            actor.username,
+            "VM-260101170000-12",
+            database.uow,
+            actor,
+            lambda: ended,
+            grade_codes(),
+        )
+        reason, at, count = ends()
+        assert reason.startswith("quit; kept on this station") and at == ended and count == 1

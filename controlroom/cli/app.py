@@ -56,10 +56,12 @@ def _run_app(settings, database, username: str, demo_for: str | None = None) -> 
 
         if app.availability.state is not DatabaseState.ANSWERING:
             # Not answering (or read-only): trying would only hold the quit for the
-            # engine's bounds. The next sign-in on this host ends the session on the
-            # record, saying the process is gone.
+            # engine's bounds. The end is kept in the session's offline journal and put
+            # on the record by the next replay (the next sign-in on this station).
+            kept = app.operator is not None and app.record_session_end(how)
             logging.getLogger("controlroom.cli").warning(
-                "the end of the session is not recorded now: the database is %s",
+                "the end of the session is %s: the database is %s",
+                "kept on this station" if kept else "not recorded now",
                 app.availability.state.value,
             )
         elif app.operator is not None:

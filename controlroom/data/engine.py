@@ -57,7 +57,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -196,6 +196,22 @@ def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...]) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         begin_immediate(connection, pauses)
+
+    path = engine.url.database
+    if path and path != ":memory:" and not path.startswith("file:"):
+
+        @event.listens_for(engine, "connect")
+        def _note_read_only(dbapi_connection, connection_record) -> None:
+            # SQLite opens a file it may not write read-only, and the connection stays
+            # so: noted, so that it is replaced once the file can be written again.
+            connection_record.info["read_only"] = not os.access(path, os.W_OK)
+
+        @event.listens_for(engine, "checkout")
+        def _replace_read_only(dbapi_connection, connection_record, proxy) -> None:
+            if connection_record.info.get("read_only") and os.access(path, os.W_OK):
+                # The pool drops it and connects again, read-write (issue 13: a file
+                # made writable again takes what was kept offline).
+                raise DisconnectionError("opened read-only; the file is writable now")
 
 
 def _bounded_connection_class(answer_seconds: float) -> type:

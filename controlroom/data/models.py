@@ -941,6 +941,34 @@ class QueueChangeCounter(Base):
     counter: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class OfflineReplay(Base):
+    """What became of one entry a station kept offline (issue 13), written by its replay:
+    the provisional reference stays findable (mapped to the final one); an entry that
+    went in with a doubt (a possible duplicate call) or could not go in at all (refused,
+    or beaten by another station's change) is on the supervisors' list until one of them
+    marks it resolved, with why. The entry itself stays in the station's journal.
+    Migration 0018."""
+
+    __tablename__ = "offline_replay"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provisional_reference: Mapped[str] = mapped_column(String(60), unique=True)
+    journal: Mapped[str] = mapped_column(String(64))  # <user>.<session>: the station's file
+    kind: Mapped[str] = mapped_column(String(40))  # incident.create, incident.note, ...
+    # replayed, duplicate (went in; another call at the same place), conflicted, refused
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    final_reference: Mapped[str | None] = mapped_column(String(40), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    why: Mapped[str | None] = mapped_column(Text)
+    typed: Mapped[str | None] = mapped_column(Text)  # what was typed (JSON), if not in
+    kept_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kept_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
 class ImportBatch(Base):
     """One legacy extract brought in (`controlroom import legacy`): which system it came
     from, which extract (its SHA-256, so a re-run or a resumed run finds its batch), who

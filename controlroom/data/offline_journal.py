@@ -14,16 +14,30 @@ Nothing is ever deleted: an entry replayed keeps its final reference beside its
 provisional one (both findable); one that could not be replayed stays pending, with
 its reason, until it is.
 
-**Its own audit chain.** Reads made on this station while the database cannot record
-them (only a standby answers) are audited into the journal with `audit`
-(`offline_audit`, chained like the main trail by `domain/audit_chain.py`, with a
-one-row head); `events` lists them.
+**The entry API** (stable: the offline service and the standby's read-only mode both
+journal through it): `OfflineJournal(path).record(kind, idempotency_key,
+provisional_reference, payload, actor, now)` keeps one entry and returns it; the same
+key again returns the entry it made. `kind` is "incident.create" (payload: the entry
+form's `NewIncident` as JSON), "incident.note", "incident.status" or "incident.regrade"
+(payload: the incident's `reference` and `incident_id` — None for an incident itself
+kept offline, named by its provisional reference — its `expected_version`, and what
+was typed). "session.end" (payload: the `session_id` and `how` it ended) is a session that ended
+while the database did not answer. `actor` is {"staff_id", "username", "role",
+"terminal"}.
+
+**Its own audit chain.** Every entry is audited into the journal in the same SQLite
+transaction (`offline_audit`, chained like the main trail by `domain/audit_chain.py`,
+with a one-row head), the event naming the SHA-256 of the entry; reads made offline are
+audited into it with `audit`. `verify` recomputes the chain and every entry's hash: an
+edited, deleted or reordered event, or an edited entry, is found. On replay the events
+go onto the main chain (`services/offline.py`).
 
 The PRAGMA statements are fixed connection set-up, as in `data/engine.py`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -48,7 +62,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import NullPool
 
-from controlroom.domain.audit_chain import GENESIS, event_hash
+from controlroom.domain.audit_chain import (
+    FIELDS,
+    GENESIS,
+    BrokenLink,
+    ChainHead,
+    Verification,
+    event_hash,
+    verify,
+)
 
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
@@ -68,6 +90,15 @@ offline_entry = Table(
     Column("replayed_at", DateTime),
     Column("final_reference", String(40)),
     Column("problem", Text),  # why the last replay of it did not go in (kept pending)
+)
+
+# A change replayed: the incident's version after it (the next change kept offline on
+# the same incident expects it). Its own table: journals made before it gain it.
+offline_result = Table(
+    "offline_result",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
 )
 
 # The journal's own audit chain (the main trail's fields, hash and links).
@@ -148,6 +179,20 @@ def _entry(row) -> OfflineEntry:
         final_reference=row.final_reference,
         problem=row.problem,
     )
+
+
+def entry_digest(entry: OfflineEntry) -> str:
+    """SHA-256 over what an entry holds (its audit event names it: an edit shows)."""
+    body = {
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "idempotency_key": entry.idempotency_key,
+        "provisional_reference": entry.provisional_reference,
+        "payload": entry.payload,
+        "actor": entry.actor,
+        "recorded_at": entry.recorded_at.isoformat(),
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _event(row) -> JournalEvent:
@@ -276,6 +321,19 @@ class OfflineJournal:
                 found = connection.execute(
                     select(offline_entry).where(offline_entry.c.idempotency_key == idempotency_key)
                 ).one()
+                kept = _entry(found)
+                target = payload.get("reference") if kind != "incident.create" else None
+                _append_event(
+                    connection,
+                    actor,
+                    kind,
+                    "staff" if kind.startswith("session.") else "incident",
+                    str(target or provisional_reference),
+                    f"kept offline on this station as {provisional_reference}"
+                    f" (entry {kept.seq}, sha256 {entry_digest(kept)})",
+                    now,
+                    entry_seq=kept.seq,
+                )
         return _entry(found)
 
     def audit(
@@ -302,6 +360,55 @@ class OfflineJournal:
             ).all()
         return [_event(row) for row in rows]
 
+    def verify(self) -> Verification:
+        """The journal's chain recomputed against its head, and every entry against the
+        hash its event names: the first thing that does not hold, if any."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(offline_audit).order_by(offline_audit.c.seq)).all()
+            head_row = connection.execute(select(offline_audit_head)).first()
+            entries = connection.execute(select(offline_entry).order_by(offline_entry.c.seq)).all()
+        head = None if head_row is None else ChainHead(head_row.event_count, head_row.last_hash)
+        if head is None and not rows and not entries:
+            return Verification(0, ChainHead(0, GENESIS), None)
+        chain_rows = [
+            (
+                row.seq,
+                *(
+                    row.occurred_at.replace(tzinfo=UTC)
+                    if name == "occurred_at"
+                    else row._mapping[name]
+                    for name in FIELDS
+                ),
+                row.event_hash,
+            )
+            for row in rows
+        ]
+        result = verify(chain_rows, head)
+        if not result.intact:
+            return result
+        named = {row.entry_seq: row for row in rows if row.entry_seq is not None}
+        for row in entries:
+            entry = _entry(row)
+            event = named.get(entry.seq)
+            if event is None or f"sha256 {entry_digest(entry)})" not in (event.detail or ""):
+                problem = (
+                    f"entry {entry.seq} ({entry.provisional_reference}) has no audit event"
+                    if event is None
+                    else f"entry {entry.seq} ({entry.provisional_reference}) changed after it "
+                    "was kept (its hash differs)"
+                )
+                return Verification(
+                    result.events, head, BrokenLink(event.seq if event else 0, entry.seq, problem)
+                )
+        return result
+
+    def result_version(self, seq: int) -> int | None:
+        """The incident's version after the replayed change `seq`, if recorded."""
+        with self._engine.connect() as connection:
+            return connection.execute(
+                select(offline_result.c.version).where(offline_result.c.seq == seq)
+            ).scalar()
+
     def count(self) -> int:
         return len(list(self.entries()))
 
@@ -320,13 +427,19 @@ class OfflineJournal:
             ).all()
         return [_entry(row) for row in rows]
 
-    def replayed(self, seq: int, final_reference: str, now: datetime) -> None:
+    def replayed(
+        self, seq: int, final_reference: str, now: datetime, version: int | None = None
+    ) -> None:
+        """In the database as `final_reference` (a change: the incident's, and its
+        `version` after the change)."""
         with self._engine.begin() as connection:
             connection.execute(
                 update(offline_entry)
                 .where(offline_entry.c.seq == seq)
                 .values(final_reference=final_reference, replayed_at=_naive_utc(now), problem=None)
             )
+            if version is not None:
+                connection.execute(insert(offline_result).values(seq=seq, version=version))
 
     def refused(self, seq: int, problem: str) -> None:
         """The database would not take it: kept pending, with why."""

@@ -26,6 +26,7 @@ from controlroom.data.models import (
     Location,
     LocationHazard,
     MarkerType,
+    OfflineReplay,
     Person,
     PersonAddress,
     Staff,
@@ -704,6 +705,35 @@ class IntelligenceRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(IntelligenceReport)) or 0
+
+
+class OfflineReplayRepository:
+    """What became of the entries stations kept offline (`OfflineReplay`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_provisional(self, provisional_reference: str) -> OfflineReplay | None:
+        return self.session.scalars(
+            select(OfflineReplay).where(
+                OfflineReplay.provisional_reference == provisional_reference
+            )
+        ).one_or_none()
+
+    def get(self, replay_id: int, *, for_update: bool = False) -> OfflineReplay | None:
+        return self.session.get(OfflineReplay, replay_id, with_for_update=for_update or None)
+
+    def add(self, row: OfflineReplay) -> None:
+        self.session.add(row)
+
+    def unresolved(self, limit: int = 500) -> Sequence[OfflineReplay]:
+        """Entries that went in with a doubt or not at all, not yet resolved, oldest first."""
+        return self.session.scalars(
+            select(OfflineReplay)
+            .where(OfflineReplay.state != "replayed", OfflineReplay.resolved_at.is_(None))
+            .order_by(OfflineReplay.kept_at, OfflineReplay.id)
+            .limit(limit)
+        ).all()
 
 
 class AuditRepository:

@@ -36,6 +36,7 @@ from controlroom.data.repositories import (
     IncidentRepository,
     IntelligenceRepository,
     LocationRepository,
+    OfflineReplayRepository,
     PersonRepository,
     RecordCopyRepository,
     ReferenceRepository,
@@ -72,6 +73,7 @@ class SqlAlchemyUnitOfWork:
         self.safeguarding = SafeguardingRepository(self.session)
         self.crimes = CrimeRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.offline = OfflineReplayRepository(self.session)
         self.copying = RecordCopyRepository(self.session)
         self.bulk = BulkWriter(self.session)
         self.legacy = LegacyImportRepository(self.session)

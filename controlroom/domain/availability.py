@@ -38,9 +38,14 @@ class Availability:
 
     @property
     def keeps_calls_offline(self) -> bool:
-        """New incidents go to the station's offline journal (the database cannot take
-        them, and a save sent to it would only wait out its bounds or be refused)."""
-        return self.state in (DatabaseState.NOT_ANSWERING, DatabaseState.STANDBY)
+        """Saves go to the station's offline journal: the database does not answer, or
+        answers but cannot be written (an SQLite file made read-only, a standby), so a
+        save sent to it would only wait out its bounds or be refused."""
+        return self.state in (
+            DatabaseState.NOT_ANSWERING,
+            DatabaseState.READ_ONLY,
+            DatabaseState.STANDBY,
+        )
 
     def became(
         self, state: DatabaseState, now: datetime, data_as_of: datetime | None = None
@@ -54,6 +59,11 @@ class Availability:
         if state is DatabaseState.ANSWERING:
             return Availability()
         return Availability(state, now, data_as_of if state is DatabaseState.STANDBY else None)
+
+
+def keeps_offline(availability: Availability) -> bool:
+    """Whether saves go to the station's offline journal (`Availability.keeps_calls_offline`)."""
+    return availability.keeps_calls_offline
 
 
 def banner_words(availability: Availability, zone: tzinfo) -> str:
@@ -72,10 +82,10 @@ def banner_words(availability: Availability, zone: tzinfo) -> str:
     if availability.state is DatabaseState.READ_ONLY:
         # Not even a record can be opened: every read is audited, a write.
         return (
-            f"DATABASE READ-ONLY since {since}: nothing can be saved or opened (reads are "
-            "audited). Typing is kept on this station as drafts."
+            f"DATABASE READ-ONLY since {since}: nothing can be opened (reads are audited); "
+            "calls, notes, status and grade changes are kept on this station (OFFLINE)."
         )
     return (
-        f"DATABASE NOT ANSWERING since {since}: new incidents are kept on this station "
-        "(OFFLINE) and sent when it answers; nothing else can be saved or looked up."
+        f"DATABASE NOT ANSWERING since {since}: calls, notes, status and grade changes are "
+        "kept on this station (OFFLINE) and sent when it answers; nothing else saves."
     )

@@ -50,12 +50,28 @@ class SignInScreen(AppScreen[None]):
         def open_it() -> SessionOpened:
             # Imported here, on the worker's thread: this is where SQLAlchemy loads, after
             # the first frame is already on the operator's screen.
+            from controlroom.services import offline
             from controlroom.services.drafts import DraftClaims, draft_journal
             from controlroom.services.session import open_session
 
-            opened = open_session(
-                uow_factory, username, terminal, demo_for=demo_for, database_url=database_url
-            )
+            try:
+                opened = open_session(
+                    uow_factory, username, terminal, demo_for=demo_for, database_url=database_url
+                )
+            except Exception as exc:
+                # The database did not answer (not a refusal): the station's cache of the
+                # last good sign-in opens the session, to take calls offline (issue 13).
+                cached = None
+                if demo_for is None and not type(exc).__module__.startswith("controlroom."):
+                    cached = offline.cached_session(data_dir, username, terminal)
+                if cached is None:
+                    raise
+                opened = cached
+            else:
+                try:
+                    offline.cache_identity(data_dir, opened)
+                except OSError:
+                    pass  # a convenience: the sign-in itself succeeded
             drafts = draft_journal(data_dir, opened.operator.username)
             # A draft whose form another session of this operator has open is that
             # session's: not offered here.
@@ -70,10 +86,12 @@ class SignInScreen(AppScreen[None]):
             # If they cannot be read the board reads them itself and says why.
             from controlroom.services import board
 
-            try:
-                counts = board.home_counts(uow_factory(), grade_codes, clock())
-            except Exception:  # noqa: BLE001 - the board's own read words the failure
-                counts = None
+            counts = None
+            if not opened.offline:  # else the board says the database is not answering
+                try:
+                    counts = board.home_counts(uow_factory(), grade_codes, clock())
+                except Exception:  # noqa: BLE001 - the board's own read words the failure
+                    counts = None
             return SessionOpened(opened, drafts, found, counts)
 
         # A refusal (unknown or locked account, database not ready) or any failure closes

@@ -904,6 +904,45 @@ def find_duplicate_calls(
         return matches
 
 
+def same_place_calls(
+    uow: UnitOfWork,
+    actor: Actor,
+    call: NewIncident,
+    at: datetime,
+    window: timedelta = timedelta(minutes=60),
+) -> list[IncidentSummary]:
+    """Open incidents opened within `window` either side of `at` (a call kept offline:
+    when it was taken) at the same place — the same gazetteer location, the same address
+    as typed (case and spacing aside) — or called in from the same phone; not the one
+    this call's key made. For the reconciliation of a replay: the call still goes in."""
+    at = _aware(at)
+    checked = _call(call)
+    typed, _ = _location_text(call.location_text)
+    address = " ".join(typed.upper().replace(",", " ").split())
+    try:
+        phone = normalise_phone(checked.caller_phone) if checked.caller_phone else None
+    except ValueError:
+        phone = None
+    with uow:
+        access.require(
+            uow, actor, Action.INCIDENT_CREATE, "incident", audit_action="incident.duplicate_check"
+        )
+        matches = []
+        for incident, incident_type, _, _ in uow.incidents.opened_between(
+            at - window, at + window, [s.value for s in OPEN_STATUSES]
+        ):
+            if incident.idempotency_key == checked.key:
+                continue
+            there = " ".join((incident.location_text or "").upper().replace(",", " ").split())
+            if (
+                (call.location_id is not None and incident.location_id == call.location_id)
+                or (address and there == address)
+                or (phone is not None and incident.caller_phone == phone)
+            ):
+                matches.append(_summary(incident, incident_type.label))
+        return matches
+
+
 def link_call(
     uow: UnitOfWork, actor: Actor, incident_id: int, call: NewIncident, now: datetime
 ) -> SavedIncident:
@@ -995,12 +1034,18 @@ def _incident(uow: UnitOfWork, incident_id: int, *, for_update: bool = False) ->
 
 
 def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date) -> IncidentDetail:
-    """The whole incident, by reference (typed in any case); the view is audited, and so
-    is a reference that does not exist (somebody looked for it)."""
+    """The whole incident, by reference (typed in any case) — or by the provisional
+    reference a station gave it offline; the view is audited, and so is a reference
+    that does not exist (somebody looked for it)."""
     wanted = (reference or "").strip().upper()
     with uow:
         access.require(uow, actor, Action.INCIDENT_VIEW, "incident", wanted[:64] or None)
         incident = uow.incidents.by_reference(wanted) if wanted else None
+        if incident is None and wanted.startswith("OFF-"):
+            # A provisional reference a station gave a call kept offline: its incident.
+            mapped = uow.offline.by_provisional(wanted)
+            if mapped is not None and mapped.final_reference:
+                incident = uow.incidents.by_reference(mapped.final_reference)
         if incident is None:
             audit.record(
                 uow,
@@ -1017,6 +1062,14 @@ def view_incident(uow: UnitOfWork, actor: Actor, reference: str, *, today: date)
         audit.record(uow, actor, "incident.view", "incident", incident.id, detail=note)
         uow.commit()
         return detail
+
+
+def incident_key(uow: UnitOfWork, reference: str) -> tuple[int, int] | None:
+    """(id, version) of the incident `reference` names, or None: for a change kept
+    offline, replayed (the change itself is checked and audited as any other)."""
+    with uow:
+        incident = uow.incidents.by_reference((reference or "").strip().upper())
+        return None if incident is None else (incident.id, incident.version)
 
 
 def view_incident_by_id(
@@ -1098,13 +1151,20 @@ def list_incidents(
 def find_references(uow: UnitOfWork, actor: Actor, typed: str) -> list[IncidentSummary]:
     """Incidents a typed reference may mean, newest first: the whole reference ("cr-2026
     1202-0042", any case), or its end ("1202-0042", "0042": today's and earlier ones
-    ending so). Empty for text that is no part of a reference. Audited as a list."""
+    ending so), or the provisional reference a station gave it offline (OFF-…). Empty
+    for text that is no part of a reference. Audited as a list."""
     wanted = (typed or "").strip().upper()
-    if not wanted or not all(c.isalnum() or c == "-" for c in wanted) or len(wanted) > 24:
+    provisional = wanted.startswith("OFF-")  # a station's reference for a call kept offline
+    longest = 60 if provisional else 24
+    if not wanted or not all(c.isalnum() or c == "-" for c in wanted) or len(wanted) > longest:
         return []
     with uow:
         access.require(uow, actor, Action.INCIDENT_LIST, "incident")
         exact = uow.incidents.by_reference(wanted)
+        if exact is None and provisional:
+            mapped = uow.offline.by_provisional(wanted)
+            if mapped is not None and mapped.final_reference:
+                exact = uow.incidents.by_reference(mapped.final_reference)
         if exact is not None:
             kind = uow.reference.incident_type(exact.opening_type_code)
             found = [_summary(exact, kind.label if kind else exact.opening_type_code)]
@@ -1121,10 +1181,20 @@ def find_references(uow: UnitOfWork, actor: Actor, typed: str) -> list[IncidentS
 # --- the log -----------------------------------------------------------------------------
 
 
-def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: datetime) -> LogEntry:
+def add_note(
+    uow: UnitOfWork,
+    actor: Actor,
+    incident_id: int,
+    text: str,
+    now: datetime,
+    *,
+    key: str | None = None,
+) -> LogEntry:
     """Append a note. Notes never conflict: no version is checked and the incident row
-    is not touched, so two operators writing at once both land."""
+    is not touched, so two operators writing at once both land. `key` (a note kept
+    offline, replayed): the note that key already made is returned, not made again."""
     now = _aware(now)
+    key = None if key is None else _key(key)
     _require_operator(actor)
     note = _text(text, "text", "note", limit=TEXT_LIMIT, required=True, multiline=True)
     with uow:
@@ -1137,7 +1207,11 @@ def add_note(uow: UnitOfWork, actor: Actor, incident_id: int, text: str, now: da
             audit_action="incident.note",
         )
         incident = _incident(uow, incident_id)
-        entry = _log(uow, actor, incident.id, LogKind.NOTE, note, now)
+        done = None if key is None else uow.incidents.log_entry_by_key(key)
+        if done is not None:
+            author = uow.staff.get(done.entered_by_id)
+            return _log_entry(done, author.display_name if author else actor.username)
+        entry = _log(uow, actor, incident.id, LogKind.NOTE, note, now, key=key)
         uow.flush()
         author = uow.staff.get(actor.staff_id)
         audit.record(
@@ -1216,6 +1290,16 @@ def _commit_change(
     return result
 
 
+def _already_changed(
+    uow: UnitOfWork, actor: Actor, incident_id: int, now: datetime
+) -> IncidentDetail:
+    """A change replayed whose key is already in the log: nothing new, the incident as
+    it is (read, not audited again: the change itself was)."""
+    detail = _detail(uow, _incident(uow, incident_id), local_day(now), actor)
+    uow.rollback()
+    return detail
+
+
 def change_grade(
     uow: UnitOfWork,
     actor: Actor,
@@ -1228,8 +1312,11 @@ def change_grade(
     *,
     override_reason: str | None = None,
     no_deployment_grades: tuple[str, ...] = DEFAULT_NO_DEPLOYMENT,
+    key: str | None = None,
 ) -> IncidentDetail:
     """Regrade; the reason is mandatory and the log keeps old -> new, who and when.
+    `key` (a change kept offline, replayed): a change that key already made is not
+    made again; the incident is returned as it is.
 
     A grade in `no_deployment_grades` (G4) on an incident a safeguarding rule covers is
     refused (`services.safeguarding.SafeguardingRefused`, naming the rules) unless a
@@ -1247,8 +1334,11 @@ def change_grade(
         required=True,
         multiline=True,
     )
+    key = None if key is None else _key(key)
     with uow:
         access.require(uow, actor, Action.INCIDENT_REGRADE, "incident", incident_id)
+        if key is not None and uow.incidents.log_entry_by_key(key) is not None:
+            return _already_changed(uow, actor, incident_id, now)
         incident = _checked_for_change(
             uow, actor, incident_id, expected_version, "incident.regrade", local_day(now)
         )
@@ -1268,7 +1358,7 @@ def change_grade(
         )
         old = incident.grade
         incident.grade = grade
-        _log(uow, actor, incident.id, LogKind.GRADE_CHANGE, why, now, old=old, new=grade)
+        _log(uow, actor, incident.id, LogKind.GRADE_CHANGE, why, now, old=old, new=grade, key=key)
         return _commit_change(
             uow,
             actor,
@@ -1289,10 +1379,13 @@ def change_status(
     expected_version: int,
     now: datetime,
     note: str = "",
+    *,
+    key: str | None = None,
 ) -> IncidentDetail:
     """Move an open incident between open, dispatched and at scene (closing is
-    `close_incident`)."""
+    `close_incident`). `key` as for `change_grade`."""
     now = _aware(now)
+    key = None if key is None else _key(key)
     _require_operator(actor)
     allowed = [s.value for s in OPEN_STATUSES]
     status = (new_status or "").strip().lower().replace(" ", "_")
@@ -1310,6 +1403,8 @@ def change_status(
             incident_id,
             audit_action="incident.status",
         )
+        if key is not None and uow.incidents.log_entry_by_key(key) is not None:
+            return _already_changed(uow, actor, incident_id, now)
         incident = _checked_for_change(
             uow, actor, incident_id, expected_version, "incident.status", local_day(now)
         )
@@ -1330,6 +1425,7 @@ def change_status(
             now,
             old=old,
             new=status,
+            key=key,
         )
         return _commit_change(
             uow,

@@ -39,6 +39,9 @@ class OpenedSession:
     # (READ_ONLY, or STANDBY: lookups work).
     read_only: bool = False
     read_only_as: DatabaseState = DatabaseState.READ_ONLY
+    # The database did not answer: opened from this station's cache of the last good
+    # sign-in (services/offline.py); the account is checked again when it answers.
+    offline: bool = False
 
 
 def process_running(pid: int) -> bool:

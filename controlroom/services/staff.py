@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from controlroom.data.models import Staff, StaffSession, utcnow
@@ -319,6 +320,36 @@ def begin_session(
         uow.sessions.add(row)
         uow.commit()
         return row.id
+
+
+def end_kept_session(
+    uow: UnitOfWork,
+    member_actor: Actor,
+    session_id: int | None,
+    how: str,
+    ended_at: datetime,
+) -> bool:
+    """A session's end kept on its station while the database did not answer, put on
+    the record: the session row ended when it really did (replacing an end the next
+    sign-in guessed: "process died"), and a `session.end` saying so. False when this
+    end is already on the record (a replay resumed after its commit)."""
+    why = f"{how}; kept on this station while the database did not answer"[:120]
+    with uow:
+        row = None if session_id is None else uow.sessions.get(session_id)
+        if row is not None:
+            if row.end_reason == why:
+                return False
+            row.ended_at, row.end_reason = ended_at, why
+        audit.record(
+            uow,
+            member_actor,
+            "session.end",
+            "staff" if row is None else "staff_session",
+            member_actor.staff_id if row is None else row.id,
+            detail=f"{why} (ended {ended_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)",
+        )
+        uow.commit()
+        return True
 
 
 def sign_out(

@@ -29,6 +29,7 @@ from controlroom.data.repositories import (
     IncidentRepository,
     IntelligenceRepository,
     LocationRepository,
+    OfflineReplayRepository,
     PersonRepository,
     RecordCopyRepository,
     ReferenceRepository,
@@ -61,6 +62,7 @@ class UnitOfWork(Protocol):
     safeguarding: SafeguardingRepository
     crimes: CrimeRepository
     audit: AuditRepository
+    offline: OfflineReplayRepository
     copying: RecordCopyRepository
     bulk: BulkWriter  # the synthetic force's writer
     legacy: LegacyImportRepository

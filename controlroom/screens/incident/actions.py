@@ -25,6 +25,7 @@ field). Anyone else is told plainly that only a supervisor can override.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
+from controlroom.domain.availability import keeps_offline
 from controlroom.domain.grades import DEFAULT_GRADES, parse_grade
 from controlroom.domain.incidents import (
     TEXT_LIMIT,
@@ -133,6 +135,19 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
     class ChangeFailed(CallFailed):
         """The change did not go through: a field, a conflict, a rule or a fault."""
 
+    @dataclass
+    class KeptOffline(Message):
+        """The change is kept in this station's offline journal."""
+
+        provisional_reference: str
+        waiting: int
+
+    class OfflineFailed(CallFailed):
+        """Neither the database nor this station's disk took the change."""
+
+    # The journal's kind for a change this dialog may keep offline (None: it may not).
+    OFFLINE_KIND: str | None = None
+
     def __init__(
         self, detail: IncidentDetail, on_current: Callable[[IncidentDetail], None] | None = None
     ) -> None:
@@ -141,6 +156,10 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
         self._on_current = on_current
         self._saving = False
         self._initial: dict[str, Any] | None = None
+        # The change's idempotency key: sent with it, and kept with it offline, so a
+        # retry or a replay makes it once.
+        self.key = uuid.uuid4().hex
+        self._offline_failed = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="change-panel"):
@@ -235,7 +254,59 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
             self.focus_field(next(iter(problems)))
             return
         self._saving = True
+        entry["key"] = self.key
+        if self._may_keep_offline() and keeps_offline(self.app.availability):
+            self.keep_offline(entry)
+            return
         self.save_change(self.detail.id, self.detail.version, entry)
+
+    def _may_keep_offline(self) -> bool:
+        return self.OFFLINE_KIND is not None and not self._offline_failed
+
+    def offline_typed(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """What the journal keeps of the entry (JSON): the service's arguments."""
+        return {name: value for name, value in entry.items() if name != "key"}
+
+    def keep_offline(self, entry: dict[str, Any]) -> None:
+        """The database is not answering: the change is kept on this station and sent
+        by the journal's replay (with this dialog's key: once)."""
+        assert self.OFFLINE_KIND is not None
+        app = self.app
+        record, clock, detail = app.record_offline_change, app.clock, self.detail
+        kind, key, typed = self.OFFLINE_KIND, self.key, self.offline_typed(entry)
+        self.run_service(
+            lambda: record(kind, key, detail.reference, detail.id, detail.version, typed, clock()),
+            lambda kept: self.KeptOffline(kept.provisional_reference, kept.waiting),
+            doing="keep the change on this station",
+            group="incident-change",
+            failed=self.OfflineFailed,
+        )
+
+    @on(KeptOffline)
+    def kept_offline(self, message: KeptOffline) -> None:
+        message.stop()
+        self._saving = False
+        self.app.notify(
+            f"OFFLINE — SAVED ON THIS STATION: {self.HEADING.lower()} on "
+            f"{self.detail.reference} is kept as {message.provisional_reference} and goes to "
+            f"the database by itself when it answers ({message.waiting} waiting).",
+            title="Saved offline",
+            severity="warning",
+            markup=False,
+            timeout=30,
+        )
+        self.dismiss(None)
+
+    @on(OfflineFailed)
+    def offline_failed(self, message: OfflineFailed) -> None:
+        message.stop()
+        self._saving = False
+        self._offline_failed = True
+        self._refused(
+            None,
+            f"NOT SAVED, not even on this station. {message.failure.sentence} "
+            "Your entry is kept here.",
+        )
 
     def save_change(self, incident_id: int, expected_version: int, entry: dict[str, Any]) -> None:
         from controlroom.services import incidents
@@ -265,6 +336,17 @@ class IncidentChangeDialog(AppModal["IncidentDetail | LogEntry | None"]):
         self._saving = False
         failure = message.failure
         error = failure.error
+        if failure.kind is FailureKind.DATABASE and self._may_keep_offline():
+            # The database did not answer: kept on this station (the same key: once,
+            # even if this try got through).
+            self._saving = True
+            entry = self.entry()
+            entry["key"] = self.key
+            override = self.override_reason()
+            if override is not None:
+                entry["override_reason"] = override.strip()
+            self.keep_offline(entry)
+            return
         if isinstance(error, EditConflict):
             self.conflicted(error.current)
         elif isinstance(error, SafeguardingRefused):
@@ -413,8 +495,10 @@ class NoteDialog(IncidentChangeDialog):
             }
         return {}
 
+    OFFLINE_KIND = "incident.note"
+
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
-        return incidents.add_note(uow, actor, incident_id, entry["text"], now)
+        return incidents.add_note(uow, actor, incident_id, entry["text"], now, key=entry.get("key"))
 
 
 class RegradeDialog(IncidentChangeDialog):
@@ -485,7 +569,17 @@ class RegradeDialog(IncidentChangeDialog):
             self.grade_codes,
             override_reason=entry.get("override_reason"),
             no_deployment_grades=no_deployment_grades(self.grades or DEFAULT_GRADES),
+            key=entry.get("key"),
         )
+
+    OFFLINE_KIND = "incident.regrade"
+
+    def offline_typed(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "grade": parse_grade(entry["grade"], self.grade_codes),
+            "reason": entry["reason"].strip(),
+            "override_reason": entry.get("override_reason"),
+        }
 
     @on(Input.Changed, "#new-grade")
     def grade_typed(self) -> None:
@@ -575,8 +669,13 @@ class StatusDialog(IncidentChangeDialog):
 
     def apply_entry(self, incidents, uow, actor, now, incident_id, expected_version, entry):
         return incidents.change_status(
-            uow, actor, incident_id, entry["status"], expected_version, now
+            uow, actor, incident_id, entry["status"], expected_version, now, key=entry.get("key")
         )
+
+    OFFLINE_KIND = "incident.status"
+
+    def offline_typed(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {"status": entry["status"], "note": ""}
 
     def current_changed(self) -> None:
         self._show_now()

@@ -35,7 +35,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
-from controlroom.domain.availability import DatabaseState
+from controlroom.domain.availability import DatabaseState, keeps_offline
 from controlroom.domain.grades import parse_grade
 from controlroom.domain.incidents import TEXT_LIMIT, THRIVE_PARTS, IncidentFlag, suggest_grade
 from controlroom.domain.postcode import postcode_problem
@@ -1273,12 +1273,15 @@ class IncidentEntry(FramedScreen):
                 self._show_error(field_name, message)
             self._focus_field(next(iter(problems)))
             return
-        self.save_draft_now_forced()
         availability = self.app.availability
-        if availability.keeps_calls_offline and not self._offline_failed:
+        if keeps_offline(availability) and not self._offline_failed:
+            # The draft is written by the same worker, before the journal and its
+            # clearing: a draft written on a thread of its own could land after the
+            # clearing and offer the call again.
             self._saving = True
-            self.save_offline(self._new_incident())
+            self.save_offline(self._new_incident(), draft=self.state.to_draft())
             return
+        self.save_draft_now_forced()
         if availability.state is not DatabaseState.ANSWERING:
             # Said at once: sending it would only wait out the engine's bounds.
             self._save_failed_on_database = True
@@ -1303,12 +1306,15 @@ class IncidentEntry(FramedScreen):
     class OfflineFailed(CallFailed):
         pass
 
-    def save_offline(self, new_incident: NewIncident) -> None:
-        """Keep the call in this session's offline journal (on the disk when it returns)."""
+    def save_offline(self, new_incident: NewIncident, draft: dict[str, Any] | None = None) -> None:
+        """Keep the call in this session's offline journal (on the disk when it returns);
+        `draft` is written first (if the journal cannot be, the draft keeps the call)."""
         app = self.app
         record, actor, clock, journal = app.record_offline, app.actor, app.clock, self.journal
 
         def keep():
+            if draft is not None:
+                journal.save(draft)
             kept = record(actor, new_incident, clock())
             _clear_saved_draft(journal)
             return kept
