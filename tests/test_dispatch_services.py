@@ -185,6 +185,53 @@ def test_recommendations_nearest_first_filtered_by_the_types_skills(database, di
     ]
 
 
+def test_the_database_keeps_the_nearest_dozen_with_skills_held_across_the_crew(
+    database, dispatcher
+):
+    """The selection is the database's (filter, order, limit): the nearest `limit` in
+    the domain's order, a skill held by any one of the crew, a code inside another
+    never taken for it, an unplaced unit last, in a fixed number of statements."""
+    from sqlalchemy import event
+
+    from controlroom.data.models import UnitCrew
+
+    reference = _incident(database, type_code="WEAP")  # needs FA
+    for n in range(14):  # 14 firearms units, 0.001 degrees of latitude apart
+        add_unit(database, f"AR{n}", skills=("FA",), latitude=53.80 + 0.001 * (n + 1))
+    add_unit(database, "TRAP", skills=("XFA", "FAX"), latitude=53.80)  # no FA of its own
+    pair = add_unit(database, "PAIR", skills=("TA",), latitude=53.8005)
+    with database.uow() as uow:  # the second officer holds the firearms
+        uow.session.add(UnitCrew(unit_id=pair, collar_number="9", name="PC Two", skills="FA"))
+        uow.commit()
+    add_unit(database, "LOST", skills=("FA",), latitude=None, longitude=None)
+
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", capture)
+    try:
+        found = resources.recommendations(database.uow(), dispatcher, reference[-4:], limit=12)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", capture)
+    assert found.reference == reference
+    assert [u.callsign for u in found.units] == ["PAIR", *(f"AR{n}" for n in range(11))]
+    assert found.units[0].skills == ("FA", "TA")
+    # The reference typed by its end takes the long way (two reads more); the unit
+    # reads are one statement however many units there are, plus the audit's.
+    assert len([s for s in seen if "unit_crew" in s]) == 1
+
+    everyone = resources.recommendations(database.uow(), dispatcher, reference, limit=20)
+    assert [u.callsign for u in everyone.units][-1] == "LOST"
+    assert everyone.units[-1].distance_m is None
+    assert "TRAP" not in {u.callsign for u in everyone.units}
+
+    closed = add_incident(database, status="closed")
+    with pytest.raises(resources.IncidentNotOpen, match="closed"):
+        resources.recommendations(database.uow(), dispatcher, closed)
+
+
 def test_call_handlers_see_the_board_but_may_not_dispatch_and_the_attempt_is_audited(database):
     handler = staff_actor(database, Role.CALL_HANDLER)
     reference = _incident(database)

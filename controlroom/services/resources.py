@@ -352,32 +352,27 @@ def recommendations(
     when the dispatcher asks (`include_committed`, the override)."""
     with uow:
         access.require(uow, actor, Action.RESOURCE_VIEW, "incident", reference)
-        incident = _open_incident(uow, reference)
-        codes = _codes(uow, types=False)
-        needed = frozenset(uow.resources.needed_skills(incident.opening_type_code))
-        latitude = longitude = None
-        if incident.location is not None:
-            latitude, longitude = incident.location.latitude, incident.location.longitude
-        kinds = {s.code: s.kind for s in codes.statuses}
-        wanted = [
-            s.code
-            for s in codes.statuses
-            if s.kind is StatusKind.AVAILABLE or (include_committed and s.kind.committed)
-        ]
-        rows = uow.resources.deployable(wanted)
+        # The incident, its place and the skills its type needs in one statement; a
+        # reference typed by its end (or a closed one) goes the long way, worded.
+        place = uow.resources.incident_place(reference.strip().upper())
+        if place is None or place[2] == IncidentStatus.CLOSED.value:
+            place = uow.resources.incident_place(_open_incident(uow, reference).reference)
+            assert place is not None  # read a moment ago in this transaction
+        incident_id, incident_reference, _, _, latitude, longitude, needed_codes = place
+        needed = frozenset(_skills(needed_codes or ""))
+        kinds = [StatusKind.AVAILABLE.value]
+        if include_committed:
+            kinds += sorted(k.value for k in COMMITTED_KINDS)
+        # The database filters by kind and skills, orders by distance and keeps the
+        # first `limit`; the domain's rule puts those in its exact order.
+        rows = uow.resources.nearest_deployable(
+            kinds, StatusKind.AVAILABLE.value, latitude, longitude, needed, limit
+        )
         by_callsign = {row[1]: row for row in rows}
-        no_skills: frozenset[str] = frozenset()
         ranked = recommend(
             (
-                # The crew's skills are read only when the type needs some.
-                Candidate(
-                    callsign,
-                    kinds[status],
-                    frozenset(_skills(skills or "")) if needed else no_skills,
-                    lat,
-                    lon,
-                )
-                for _, callsign, status, lat, lon, _, skills in rows
+                Candidate(callsign, StatusKind(kind), frozenset(_skills(skills or "")), lat, lon)
+                for _, callsign, _, kind, lat, lon, _, skills in rows
             ),
             latitude=latitude,
             longitude=longitude,
@@ -388,11 +383,11 @@ def recommendations(
         units = tuple(
             RecommendedUnit(
                 callsign=r.callsign,
-                type_code=by_callsign[r.callsign][5],
+                type_code=by_callsign[r.callsign][6],
                 status_code=by_callsign[r.callsign][2],
                 distance_m=r.distance_m,
                 committed=r.committed,
-                skills=tuple(sorted(_skills(by_callsign[r.callsign][6] or ""))),
+                skills=tuple(sorted(_skills(by_callsign[r.callsign][7] or ""))),
             )
             for r in ranked
         )
@@ -401,11 +396,11 @@ def recommendations(
             actor,
             "unit.recommend",
             "incident",
-            incident.id,
+            incident_id,
             detail=f"{len(units)} units" + (", committed included" if include_committed else ""),
         )
         uow.commit()
-        return Recommendations(incident.reference, tuple(sorted(needed)), units, include_committed)
+        return Recommendations(incident_reference, tuple(sorted(needed)), units, include_committed)
 
 
 # --- changing ---------------------------------------------------------------------------------
