@@ -207,3 +207,22 @@ def test_a_limit_keeps_the_nearest_in_order():
     )
     assert [r.callsign for r in ranked] == ["U1", "U2", "U3"]
     assert ranked[0].distance_m < ranked[1].distance_m < ranked[2].distance_m
+
+
+def test_the_clock_as_it_stands_running_over_stopped_and_without_a_target():
+    from controlroom.domain.resources import ClockState, clock_now
+
+    target = timedelta(minutes=15)
+    running = clock_now(OPENED, None, None, target, OPENED + timedelta(minutes=9, seconds=59))
+    assert (running.state, running.short, running.alarming) == (ClockState.RUNNING, "9m", False)
+    on_the_second = clock_now(OPENED, None, None, target, OPENED + target)
+    assert on_the_second.state is ClockState.RUNNING  # met to the second, as attendance()
+    over = running.at(OPENED + target + timedelta(seconds=1))
+    assert (over.state, over.short, over.alarming) == (ClockState.OVER, "!15m", True)
+    assert running.at(OPENED + timedelta(hours=5)).short == "!5h"
+    met = clock_now(OPENED, OPENED + timedelta(minutes=20), True, target, OPENED)
+    assert (met.short, met.at(OPENED + timedelta(days=1))) == ("MET", met)  # stopped
+    missed = clock_now(OPENED, OPENED + timedelta(minutes=20), False, target, OPENED)
+    assert (missed.short, missed.alarming) == ("MISS", True)
+    assert clock_now(OPENED, None, None, None, OPENED + target).state is ClockState.NONE
+    assert clock_now(OPENED, OPENED, None, None, OPENED).short == "—"

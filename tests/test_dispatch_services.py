@@ -358,3 +358,51 @@ def test_attendance_today_for_the_command_view(database, dispatcher):
         database.uow(), dispatcher, SEED_ANCHOR + timedelta(days=2)
     )
     assert nothing.words == ""
+
+
+def test_the_triage_queue_shows_the_attendance_clock_running_then_met_or_missed(
+    database, dispatcher
+):
+    """Each queue row carries its incident's clock: running (over once the grade's
+    target has gone), then stopped at the first arrival, met or missed as recorded; the
+    arrival announces the incident's items so every station's queue reads them again."""
+    from controlroom.domain.queues import QueuePolicy
+    from controlroom.domain.resources import ClockState
+    from controlroom.services import queues
+
+    policy = QueuePolicy()
+    on_time = _incident(database, grade="G2", age=timedelta(minutes=10))  # 60 min target
+    late = _incident(database, grade="G1", age=timedelta(minutes=40))  # 15 min target
+    with database.uow() as uow:
+        for reference in (on_time, late):
+            queues.route_incident(uow, uow.incidents.by_reference(reference), SEED_ANCHOR)
+        uow.commit()
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+
+    def clocks():
+        listing = queues.list_queue(database.uow(), supervisor, policy, SEED_ANCHOR)
+        return {r.reference: (r.attendance.state, r.attendance.short) for r in listing.rows}
+
+    assert clocks() == {on_time: (ClockState.RUNNING, "10m"), late: (ClockState.OVER, "!40m")}
+
+    def items(reference):
+        with database.uow() as uow:
+            incident = uow.incidents.by_reference(reference)
+            return {item.id for item in uow.queues.items_of_incident(incident.id)}
+
+    add_unit(database, "MP21")
+    add_unit(database, "MP22")
+    feed = queues.open_change_feed(database.uow)
+    try:
+        for callsign, reference in (("MP21", on_time), ("MP22", late)):
+            resources.assign(database.uow(), dispatcher, [callsign], reference, SEED_ANCHOR)
+            while feed.wait(0.3) is not None:
+                pass  # what the assignment announced, if anything
+            resources.set_status(
+                database.uow(), dispatcher, callsign, "SC", SEED_ANCHOR, DEFAULT_GRADES
+            )
+            heard = feed.wait(2.0)  # the queue's change feed hears of the arrival
+            assert heard is not None and (heard.everything or items(reference) <= heard.item_ids)
+    finally:
+        feed.close()
+    assert clocks() == {on_time: (ClockState.MET, "MET"), late: (ClockState.MISSED, "MISS")}

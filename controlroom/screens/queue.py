@@ -69,8 +69,12 @@ COLUMNS = (
     ("grade", "Gr", 2),
     ("queue", "Q", 4),
     ("ref", "Reference", 16),
-    ("type", "Type", 9),
-    ("age", "Waiting", 9),
+    ("type", "Type", 5),
+    # "! 3h 12m" loses its last letter ("! 3h 12"): the mark and the figures stay.
+    ("age", "Waiting", 7),
+    # The attendance clock: MET or MISS at the first arrival, minutes while it runs
+    # ("!" once past the grade's target).
+    ("clock", "Att", 4),
     ("claim", "Claimed", 10),
 )
 RISK_STYLES = {3: "bold red", 2: "yellow", 1: ""}
@@ -86,6 +90,12 @@ def age_cell(row: QueueRow, now: datetime) -> Text:
     over = age > row.target
     # The "!" first: a column too narrow for "71d 16h" cuts the hours, never the mark.
     return Text(("! " if over else "") + format_age(age), style="bold" if over else "", end="")
+
+
+def clock_cell(row: QueueRow, now: datetime) -> Text:
+    """The attendance clock; while it runs, as it stands at `now` (the tick)."""
+    clock = row.attendance.at(now)
+    return Text(clock.short, style="bold" if clock.alarming else "", end="")
 
 
 def claim_cell(row: QueueRow, me: int | None, now: datetime) -> Text:
@@ -450,6 +460,7 @@ class TriageQueue(FramedScreen):
             "ref": record_text(row.reference),
             "type": record_text(row.type_label),
             "age": age_cell(row, now),
+            "clock": clock_cell(row, now),
             "claim": claim_cell(row, self.me, now),
         }
 
@@ -609,7 +620,20 @@ class TriageQueue(FramedScreen):
             self._apply(
                 [row._replace(stale=True) for row in quiet], {row.item_id for row in quiet}, now
             )
+        self._tick_clocks(now)
         self.recount()  # breaches grow with time
+
+    def _tick_clocks(self, now: datetime) -> None:
+        """Running attendance clocks move with time: each cell whose words changed is
+        sent again (a stopped clock changes only when its item is read again)."""
+        table = self.query_one("#queue-table", FixedColumnsTable)
+        for item_id, row in self.rows.items():
+            key = self.row_keys.get(item_id)
+            if key is None or row.attendance.at(now) is row.attendance:
+                continue
+            cell = clock_cell(row, now)
+            if table.get_cell(key, "clock") != cell:
+                table.set_cell(key, "clock", cell)
 
     @on(Said)
     def said(self, message: Said) -> None:

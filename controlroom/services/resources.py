@@ -708,6 +708,8 @@ def _first_arrival(
             met=clock.met,
         )
     )
+    # The triage queue shows the clock: its items of this incident are read again.
+    uow.queues.announce(item.id for item in uow.queues.items_of_incident(incident.id))
     incident_log.append(
         uow,
         actor,
