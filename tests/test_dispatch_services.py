@@ -406,3 +406,30 @@ def test_the_triage_queue_shows_the_attendance_clock_running_then_met_or_missed(
     finally:
         feed.close()
     assert clocks() == {on_time: (ClockState.MET, "MET"), late: (ClockState.MISSED, "MISS")}
+
+
+def test_a_units_record_has_every_change_and_assignment_newest_first_audited(database, dispatcher):
+    first, second = _incident(database), _incident(database)
+    add_unit(database, "MP21")
+    later = OPENED + timedelta(minutes=5)
+    resources.assign(database.uow(), dispatcher, ["MP21"], first, OPENED)
+    resources.set_status(database.uow(), dispatcher, "MP21", "SC", later, DEFAULT_GRADES)
+    resources.assign(database.uow(), dispatcher, ["MP21"], second, later, override=True)
+    record = resources.unit_record(database.uow(), dispatcher, "mp21")
+    assert (record.callsign, record.status_code, record.cut) == ("MP21", "AS", False)
+    assert [(c.status_code, c.reference, c.override) for c in record.changes] == [
+        ("AS", second, True),
+        ("SC", first, False),
+        ("AS", first, False),
+    ]
+    assert {(c.by, c.terminal) for c in record.changes} == {(dispatcher.username, "10.0.0.7")}
+    assert [
+        (a.reference, a.by, a.override, a.arrived_at, a.cleared_at) for a in record.assignments
+    ] == [
+        (second, dispatcher.username, True, None, None),
+        (first, dispatcher.username, False, later, later),  # taken off by the override
+    ]
+    assert _audit(database, "unit.history") == [
+        (dispatcher.username, "10.0.0.7", "success", "MP21")
+    ]
+    assert resources.unit_record(database.uow(), dispatcher, "MP21", limit=2).cut

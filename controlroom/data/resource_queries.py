@@ -285,6 +285,22 @@ class ResourceRepository:
             )
         ]
 
+    def assignments_of_unit(
+        self, unit_id: int, limit: int
+    ) -> Sequence[tuple[UnitAssignment, str, str | None]]:
+        """The unit's newest assignments, with the incident's reference and who sent it."""
+        return [
+            (assignment, reference, who)
+            for assignment, reference, who in self.session.execute(
+                select(UnitAssignment, Incident.reference, Staff.username)
+                .join(Incident, Incident.id == UnitAssignment.incident_id)
+                .outerjoin(Staff, Staff.id == UnitAssignment.assigned_by_id)
+                .where(UnitAssignment.unit_id == unit_id)
+                .order_by(UnitAssignment.id.desc())
+                .limit(limit)
+            )
+        ]
+
     def hazards(self, location_id: int) -> list[str]:
         """The hazards recorded at a location, newest first."""
         return list(

@@ -3,8 +3,8 @@ incident, its crew's skills and its station, live across stations.
 
 Keys on the table: the status keys of db/unit_status.csv (1 available … 7 off duty) set
 the highlighted unit's status; 2 (assigned) puts "<callsign> as " on the command line
-for the incident; c puts the highlighted callsign on the command line; h shows the
-unit's history; Enter opens its incident; n, a, t, s cycle the station, area, type and
+for the incident; c puts the highlighted callsign on the command line; h opens the
+unit's history (every status change and assignment); Enter opens its incident; n, a, t, s cycle the station, area, type and
 status filters.
 
 The command line (`domain.dispatch_commands`): `MP21 as CR-20261202-0042`, `MP21 sc`,
@@ -47,7 +47,6 @@ from controlroom.widgets.record_text import record_content, record_text
 if TYPE_CHECKING:  # the services load SQLAlchemy: not at start-up
     from controlroom.services.resources import (
         BoardRead,
-        HistoryEntry,
         ResourceCodes,
         StatusChanged,
         UnitRow,
@@ -149,11 +148,6 @@ class ResourceBoard(FramedScreen[None]):
     @dataclass
     class Done(Message):
         change: StatusChanged
-
-    @dataclass
-    class HistoryRead(Message):
-        callsign: str
-        entries: list[HistoryEntry]
 
     @dataclass
     class Said(Message):
@@ -556,31 +550,18 @@ class ResourceBoard(FramedScreen[None]):
         self.say(message.words)
 
     def action_history(self) -> None:
-        from controlroom.services import resources
+        """The highlighted unit's history (its own view); Enter there opens an incident."""
+        from controlroom.screens.unit_history import UnitHistory
 
         callsign = self.highlighted()
         if callsign is None:
             return
-        uow_factory, actor = self.app.uow_factory, self.app.actor
-        self.run_service(
-            lambda: self.HistoryRead(
-                callsign, resources.unit_history(uow_factory(), actor, callsign)
-            ),
-            lambda read: read,
-            doing="read the unit's history",
-            group="board-history",
-        )
 
-    @on(HistoryRead)
-    def history_read(self, message: HistoryRead) -> None:
-        zone = self.app.zone
-        parts = [
-            f"{e.changed_at.astimezone(zone):%H:%M} {e.status_code}"
-            + (f" {e.reference}" if e.reference else "")
-            + f" by {e.by or '?'} at {e.terminal}"
-            for e in message.entries[:3]
-        ]
-        self.say(f"{message.callsign}: " + ("; ".join(parts) if parts else "no changes recorded"))
+        def opened(reference: str | None) -> None:
+            if reference:
+                self.app.open_incident(reference)
+
+        self.app.push_screen(UnitHistory(callsign), opened)
 
     def action_open_incident(self) -> None:
         callsign = self.highlighted()

@@ -55,6 +55,8 @@ RECOMMENDATIONS = 12
 # Open incidents' references the command line completes, newest first.
 REFERENCES = 300
 HISTORY_LIMIT = 20
+# The unit's history view reads this many status changes and assignments at most.
+RECORD_LIMIT = 500
 
 
 class UnitNotFound(LookupError):
@@ -191,6 +193,36 @@ class HistoryEntry:
     override: bool
 
 
+@dataclass(frozen=True, slots=True)
+class AssignmentEntry:
+    reference: str
+    assigned_at: datetime
+    by: str | None
+    override: bool
+    arrived_at: datetime | None
+    cleared_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRecord:
+    """A unit's history for its own view: every status change (who, when, from which
+    terminal) and every assignment, newest first, up to the limit asked for."""
+
+    callsign: str
+    type_code: str
+    station: str
+    area: str
+    status_code: str
+    changes: tuple[HistoryEntry, ...]
+    assignments: tuple[AssignmentEntry, ...]
+    limit: int
+
+    @property
+    def cut(self) -> bool:
+        """More may lie beyond what was read."""
+        return len(self.changes) >= self.limit or len(self.assignments) >= self.limit
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -286,6 +318,36 @@ def unit_history(
         audit.record(uow, actor, "unit.history", "unit", unit.id, detail=unit.callsign)
         uow.commit()
         return entries
+
+
+def unit_record(
+    uow: UnitOfWork, actor: Actor, callsign: str, limit: int = RECORD_LIMIT
+) -> UnitRecord:
+    """The unit's history view: its status changes and assignments, newest first
+    (audited, as the opening of any record is)."""
+    with uow:
+        access.require(uow, actor, Action.RESOURCE_VIEW, "unit", callsign)
+        unit = _unit(uow, callsign)
+        changes = tuple(
+            HistoryEntry(c.changed_at, c.status_code, reference, who, c.terminal, c.override)
+            for c, reference, who in uow.resources.history(unit.id, limit)
+        )
+        assignments = tuple(
+            AssignmentEntry(reference, a.assigned_at, who, a.override, a.arrived_at, a.cleared_at)
+            for a, reference, who in uow.resources.assignments_of_unit(unit.id, limit)
+        )
+        audit.record(uow, actor, "unit.history", "unit", unit.id, detail=unit.callsign)
+        uow.commit()
+        return UnitRecord(
+            unit.callsign,
+            unit.type_code,
+            unit.station,
+            unit.area,
+            unit.status_code,
+            changes,
+            assignments,
+            limit,
+        )
 
 
 def incident_resources(uow: UnitOfWork, actor: Actor, incident_id: int) -> IncidentResources:
