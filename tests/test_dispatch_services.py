@@ -433,3 +433,32 @@ def test_a_units_record_has_every_change_and_assignment_newest_first_audited(dat
         (dispatcher.username, "10.0.0.7", "success", "MP21")
     ]
     assert resources.unit_record(database.uow(), dispatcher, "MP21", limit=2).cut
+
+
+def test_the_synthetic_force_moves_units_on_their_way_and_boards_hear_of_it(database, dispatcher):
+    """Assigned and en-route units go towards their incident at the synthetic speed;
+    the others stay; every board reads the moved units at its next poll. A database
+    that is not synthetic is refused: real units report their own positions."""
+    reference = _incident(database)  # at 53.80, -1.55
+    add_unit(database, "MP21", latitude=53.82)  # 2.2 km north of it
+    add_unit(database, "MP22", latitude=53.83)  # stays: available
+    resources.assign(database.uow(), dispatcher, ["MP21"], reference, OPENED)
+    with pytest.raises(resources.NotSynthetic):
+        resources.move_synthetic_force(database.uow(), dispatcher, 60)
+    with database.uow() as uow:
+        uow.database.get().synthetic = True
+        uow.commit()
+    seen = resources.read_board(database.uow(), dispatcher).counter
+    moved = resources.move_synthetic_force(database.uow(), dispatcher, 60, speed_mps=13)
+    assert moved == resources.Moved(1, ())
+    changed = resources.board_changes(database.uow(), dispatcher, seen)
+    (row,) = changed.units
+    assert row.callsign == "MP21" and row.latitude == pytest.approx(53.82 - 780 / 111_195, 1e-4)
+    arrived = resources.move_synthetic_force(database.uow(), dispatcher, 600)
+    assert arrived.arrived == ("MP21",)
+    assert resources.report_positions(database.uow(), dispatcher, [("MP22", 53.9, -1.5)]) == 1
+    assert _audit(database, "unit.position") == [
+        (dispatcher.username, "10.0.0.7", "success", "MP22")
+    ]
+    points = resources.incident_points(database.uow(), dispatcher)
+    assert [(p.reference, p.latitude) for p in points] == [(reference, 53.80)]

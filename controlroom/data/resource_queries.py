@@ -301,6 +301,46 @@ class ResourceRepository:
             )
         ]
 
+    def moving(self, status_codes: Sequence[str]) -> Sequence[tuple[Unit, float, float]]:
+        """(unit, its incident's latitude, longitude) of the units in `status_codes` whose
+        incident has a known place: the ones on their way."""
+        return [
+            (unit, lat, lon)  # type: ignore[misc]  # the query keeps placed incidents only
+            for unit, lat, lon in self.session.execute(
+                select(Unit, Location.latitude, Location.longitude)
+                .join(Incident, Incident.id == Unit.incident_id)
+                .join(Location, Location.id == Incident.location_id)
+                .where(
+                    Unit.status_code.in_(list(status_codes)),
+                    Location.latitude.is_not(None),
+                    Location.longitude.is_not(None),
+                    Unit.latitude.is_not(None),
+                    Unit.longitude.is_not(None),
+                )
+                .order_by(Unit.id)
+            )
+        ]
+
+    def incident_points(
+        self, statuses: Sequence[str], limit: int
+    ) -> list[tuple[str, float, float]]:
+        """(reference, latitude, longitude) of open incidents with a known place, newest
+        first (the board's map)."""
+        return [
+            (reference, lat, lon)  # type: ignore[misc]  # placed incidents only
+            for reference, lat, lon in self.session.execute(
+                select(Incident.reference, Location.latitude, Location.longitude)
+                .join(Location, Location.id == Incident.location_id)
+                .where(
+                    Incident.status.in_(list(statuses)),
+                    Location.latitude.is_not(None),
+                    Location.longitude.is_not(None),
+                )
+                .order_by(Incident.opened_at.desc(), Incident.id.desc())
+                .limit(limit)
+            )
+        ]
+
     def hazards(self, location_id: int) -> list[str]:
         """The hazards recorded at a location, newest first."""
         return list(

@@ -31,6 +31,7 @@ from controlroom.data.models import (
     UnitStatusChange,
 )
 from controlroom.domain.dispatch_commands import ASSIGN
+from controlroom.domain.geo import step_towards
 from controlroom.domain.grades import Grade
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import OPEN_STATUSES, IncidentStatus, LogKind
@@ -782,6 +783,125 @@ def _first_arrival(
         new=None if clock.met is None else ("met" if clock.met else "missed"),
     )
     return clock.words
+
+
+# --- positions ------------------------------------------------------------------------------
+
+# The synthetic force drives at this speed on its way (about 30 mph through towns).
+SYNTHETIC_SPEED_MPS = 13.0
+# The board's map shows at most this many open incidents, newest first.
+MAP_INCIDENTS = 2_000
+
+
+class NotSynthetic(Exception):
+    """Only a synthetic force is moved by the program: real units report their own."""
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    moved: int  # units that went some way
+    arrived: tuple[str, ...]  # callsigns now at their incident's place
+
+
+def report_positions(
+    uow: UnitOfWork,
+    actor: Actor,
+    fixes: Sequence[tuple[str, float, float]],
+) -> int:
+    """Units' positions as their vehicles report them (callsign, latitude, longitude),
+    in one transaction; every board sees them at its next poll. A position is not a
+    status change: one audit event names the batch. Returns how many moved."""
+    with uow:
+        access.require(
+            uow, actor, Action.RESOURCE_DISPATCH, "unit", None, audit_action="unit.position"
+        )
+        moved: list[Unit] = []
+        for callsign, latitude, longitude in fixes:
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                raise ValueError(f"{latitude}, {longitude} is not a position")
+            unit = _unit(uow, callsign)
+            if (unit.latitude, unit.longitude) != (latitude, longitude):
+                unit.latitude, unit.longitude = latitude, longitude
+                moved.append(unit)
+        if moved:
+            _commit(uow, moved, moved[0].callsign)
+        audit.record(
+            uow,
+            actor,
+            "unit.position",
+            "unit",
+            moved[0].id if len(moved) == 1 else None,
+            detail=", ".join(u.callsign for u in moved[:20])
+            + (f" and {len(moved) - 20} more" if len(moved) > 20 else ""),
+        )
+        uow.commit()
+        return len(moved)
+
+
+def move_synthetic_force(
+    uow: UnitOfWork,
+    actor: Actor,
+    seconds: float,
+    *,
+    speed_mps: float = SYNTHETIC_SPEED_MPS,
+) -> Moved:
+    """The synthetic force on the move: every unit assigned or en route goes
+    `speed_mps` x `seconds` in a straight line towards its incident's place (the
+    dispatcher still books it at scene). Refused unless the database is synthetic."""
+    with uow:
+        access.require(
+            uow, actor, Action.RESOURCE_DISPATCH, "unit", None, audit_action="unit.position"
+        )
+        info = uow.database.get()
+        if info is None or not info.synthetic:
+            raise NotSynthetic(
+                "only a synthetic force is moved by the program: real units report"
+                " their own positions"
+            )
+        codes = _codes(uow, types=False)
+        on_the_way = [
+            s.code for s in codes.statuses if s.kind in (StatusKind.ASSIGNED, StatusKind.EN_ROUTE)
+        ]
+        moved: list[Unit] = []
+        arrived: list[str] = []
+        for unit, lat, lon in uow.resources.moving(on_the_way):
+            if (unit.latitude, unit.longitude) == (lat, lon):
+                continue
+            new_lat, new_lon, there = step_towards(
+                unit.latitude,  # type: ignore[arg-type]  # the query keeps placed units
+                unit.longitude,  # type: ignore[arg-type]
+                lat,
+                lon,
+                speed_mps * seconds,
+            )
+            unit.latitude, unit.longitude = new_lat, new_lon
+            moved.append(unit)
+            if there:
+                arrived.append(unit.callsign)
+        if moved:
+            _commit(uow, moved, moved[0].callsign)
+            uow.commit()
+        return Moved(len(moved), tuple(arrived))
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPoint:
+    reference: str
+    latitude: float
+    longitude: float
+
+
+def incident_points(uow: UnitOfWork, actor: Actor) -> tuple[IncidentPoint, ...]:
+    """Open incidents with a known place, for the board's map (not audited: the board's
+    opening was, and a map point names no person)."""
+    with uow:
+        access.require(uow, actor, Action.RESOURCE_VIEW, "incident", None)
+        return tuple(
+            IncidentPoint(reference, lat, lon)
+            for reference, lat, lon in uow.resources.incident_points(
+                [s.value for s in OPEN_STATUSES], MAP_INCIDENTS
+            )
+        )
 
 
 # --- emergencies ------------------------------------------------------------------------------
