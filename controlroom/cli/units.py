@@ -96,11 +96,7 @@ def _list(database, actor, args) -> None:
         type_code=args.type.upper() if args.type else None,
         status_code=args.status.upper() if args.status else None,
     )
-    rows = [
-        r
-        for r in board.units
-        if wanted.admits(r.station, r.area, r.type_code, r.status_code)
-    ]
+    rows = [r for r in board.units if wanted.admits(r.station, r.area, r.type_code, r.status_code)]
     if args.json:
         _print_json(
             [

@@ -218,7 +218,8 @@ class ResourceBoard(FramedScreen[None]):
             "  MP21,MP22 as 0042  several at once · as! takes a committed unit\n"
             "  MP21 er · MP21 sc · MP21 av  en route · at scene · clear\n"
             "  MP21 em  an emergency on MP21 (or e on the board)\n"
-            "Tab completes · Enter runs · Esc back to the table"
+            "Tab completes · Enter runs · Esc back to the table\n"
+            "h the unit's history · m the map (units and open incidents) · m again the table"
         )
 
     def on_mount(self) -> None:
