@@ -13,6 +13,13 @@ while the database is away) are replayed into it (`services.offline.replay`), ag
 the floor of the same 100 incidents saved straight into the database by the same
 service, in the same run.
 
+Then the failover (issue 13, item 4), on a pair of its own (a primary and a synchronous
+hot standby made with pg_basebackup, tests/clusters.py `StandbyPair`): a station saves
+incidents in a loop on the pair's multi-host URL (`target_session_attrs=read-write`);
+the primary is stopped (immediate: a crash) and the standby promoted at once; the
+figure is the seconds from `pg_ctl promote` being issued to the first successful save
+on the same engine, against the floor of one save's median while the primary answers.
+
     .venv/bin/python benchmarks/outage.py            # 3 rounds of each
     .venv/bin/python benchmarks/outage.py --rounds 5
 
@@ -23,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -34,12 +40,15 @@ ROOT = Path(__file__).resolve().parents[1]
 # standard library's queue (which psycopg imports).
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
+# After the path is set: benchmarks/statistics.py would be found first.
+import statistics  # noqa: E402
+
 from controlroom.data.engine import INTERACTIVE  # noqa: E402
 from controlroom.data.uow import Database  # noqa: E402
 from controlroom.domain.roles import Role  # noqa: E402
 from controlroom.services import availability  # noqa: E402
 from tests.apps import build_app, screen_text, settle  # noqa: E402
-from tests.clusters import ThrowawayCluster, unavailable_reason  # noqa: E402
+from tests.clusters import StandbyPair, ThrowawayCluster, unavailable_reason  # noqa: E402
 from tests.databases import _migrate  # noqa: E402
 from tests.factories import staff_actor  # noqa: E402
 
@@ -123,6 +132,73 @@ def _replay_against_saves(database: Database, data_dir: Path) -> tuple[float, fl
     return replayed, time.perf_counter() - started
 
 
+def _failover(rounds: int) -> tuple[list[float], float]:
+    """Seconds from each promotion to the first save that went through, and one save's
+    median while the primary answers (the floor), on one engine throughout."""
+    import threading
+    import uuid
+    from datetime import UTC, datetime
+
+    from controlroom.domain.grades import grade_codes
+    from controlroom.services import incidents
+    from controlroom.services.incidents import NewIncident
+
+    def station_database(primary: ThrowawayCluster) -> None:
+        primary.create_database("station")
+        _migrate(primary.url("station"))
+
+    pair = StandbyPair(prepare=station_database)
+    try:
+        database = Database(pair.url("station"), waits=INTERACTIVE)
+        try:
+            actor = staff_actor(database, Role.SUPERVISOR)
+            codes = grade_codes()
+
+            def save() -> None:
+                call = NewIncident(uuid.uuid4().hex, "NOISE", "12 Mill Lane, Leeds LS6 2AB")
+                incidents.save_new_incident(database.uow(), actor, call, datetime.now(UTC), codes)
+
+            floor_times = []
+            for _ in range(30):
+                started = time.perf_counter()
+                save()
+                floor_times.append(time.perf_counter() - started)
+            figures = []
+            for _ in range(rounds):
+                saved_at: list[float] = []
+                stop = threading.Event()
+
+                def writer(saved_at: list[float] = saved_at, stop: threading.Event = stop) -> None:
+                    while not stop.is_set():
+                        try:
+                            save()
+                        except Exception:  # noqa: BLE001 - no primary yet: try again
+                            time.sleep(0.02)
+                            continue
+                        saved_at.append(time.monotonic())
+
+                thread = threading.Thread(target=writer, daemon=True)
+                thread.start()
+                while not saved_at:
+                    time.sleep(0.01)
+                pair.primary.stop("immediate")
+                promoted = time.monotonic()  # `pg_ctl promote` issued (it waits until done)
+                pair.promote()
+                deadline = promoted + 60
+                while not [t for t in saved_at if t > promoted] and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                stop.set()
+                thread.join(timeout=10)
+                after = [t for t in saved_at if t > promoted]
+                figures.append(after[0] - promoted if after else float("inf"))
+                pair.rejoin()
+        finally:
+            database.dispose()
+    finally:
+        pair.remove()
+    return figures, statistics.median(floor_times)
+
+
 def _floor(database: Database, trials: int = 50) -> float:
     times = []
     for _ in range(trials):
@@ -130,6 +206,14 @@ def _floor(database: Database, trials: int = 50) -> float:
         availability.probe(database.uow())
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def _print_failover(failovers: list[float], save_floor: float) -> None:
+    print(
+        f"promotion -> first save  max {max(failovers):.2f} s  median "
+        f"{statistics.median(failovers):.2f} s  ({', '.join(f'{s:.2f}' for s in failovers)});"
+        f" floor: one save while the primary answers, median {save_floor * 1000:.1f} ms"
+    )
 
 
 def main() -> int:
@@ -140,11 +224,18 @@ def main() -> int:
     logging.getLogger("controlroom").propagate = False
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--failover-only", action="store_true", help="only the promotion -> first save figure"
+    )
     args = parser.parse_args()
     reason = unavailable_reason()
     if reason:
         print(f"outage benchmark: {reason}", file=sys.stderr)
         return 2
+    if args.failover_only:
+        failovers, save_floor = _failover(args.rounds)
+        _print_failover(failovers, save_floor)
+        return 0
     cluster = ThrowawayCluster()
     try:
         cluster.start()
@@ -175,6 +266,8 @@ def main() -> int:
         f"replay of {REPLAYED} journaled incidents {replayed:.2f} s; the same saved straight "
         f"{saved:.2f} s; ratio {replayed / saved:.2f}x"
     )
+    failovers, save_floor = _failover(args.rounds)
+    _print_failover(failovers, save_floor)
     worst = max(results["stop"] + results["freeze"])
     print(f"target: under {GOAL_SECONDS:g} s — {'met' if worst < GOAL_SECONDS else 'MISSED'}")
     return 0 if worst < GOAL_SECONDS else 1

@@ -10,7 +10,9 @@ app is instrumented: every byte the program writes to its terminal is counted.
     idle           bytes per second over --idle-seconds (default 60: a whole minute, as
                    clocks and ages turn over each minute) on each main screen, after it has
                    settled: board, new incident (F2), person search (F3), intelligence
-                   (F4), triage queue (F5), command view (F6), incident list (F7)
+                   (F4), triage queue (F5), command view (F6), incident list (F7),
+                   resource board (F8), crime recording (F9), crime integrity (F11),
+                   crime statistics (F12)
     per key        bytes per key typing KEYS characters one by one (a typist's pace)
                    into the narrative (ours) and into the Input (the floor)
 
@@ -25,7 +27,8 @@ protocol's own traffic) are the ssh client's own count of what it received. The 
 runs locally as before.
 
 Goals (issue 15): idle <= 50 B/s on every main screen; bytes per key <= 1.1x the floor;
-startup bytes <= 1.5x the floor.
+startup bytes <= 1.5x the floor; peak RSS after every main screen <= 100 MiB on the
+1M-person seed (`--database-url` the large seed; the app's own process only).
 """
 
 from __future__ import annotations
@@ -80,7 +83,12 @@ SCREENS = [
     ("triage queue (F5)", b"\x1b[15~", b"over triage target"),
     ("command view (F6)", b"\x1b[17~", b"Backlog, last 24"),
     ("incident list (F7)", b"\x1b[18~", b"oldest first"),
+    ("resource board (F8)", b"\x1b[19~", b"on duty"),
+    ("crime recording (F9)", b"\x1b[20~", b"Time left"),
+    ("crime integrity (F11)", b"\x1b[23~", b"Crime data integrity"),
+    ("crime statistics (F12)", b"\x1b[24~", b"Crime statistics"),
 ]
+RSS_GOAL_MIB = 100  # issue 15: after visiting every main screen, on the 1M-person seed
 ESCAPE = b"\x1b"
 ALT_N = b"\x1bn"
 QUIT = b"\x11"
@@ -192,8 +200,22 @@ def measure_ours(env: dict[str, str], argv: list[str]) -> tuple[dict[str, float]
     terminal.send(ALT_N)
     terminal.pump(SETTLE_SECONDS)
     per_key = type_keys(terminal) / KEYS
+    rss = resident_mib(terminal.pid)  # every main screen visited, and typed into
     terminal.close()
-    return {"startup": startup, "per_key": per_key, "total": terminal.received}, idle
+    return {"startup": startup, "per_key": per_key, "total": terminal.received, "rss": rss}, idle
+
+
+def resident_mib(pid: int) -> float | None:
+    """The process's resident and peak resident memory now, in MiB (None for an ssh
+    client: the app is then sshd's child, not ours to read)."""
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            fields[name] = value.split()
+    if Path(f"/proc/{pid}/exe").resolve().name.startswith("ssh"):
+        return None
+    return int(fields["VmHWM"][0]) / 1024
 
 
 def main() -> int:
@@ -282,6 +304,12 @@ def main() -> int:
         print(
             f"{'idle, ' + name:28}{rate:>12,.0f}/s{'':>12}{'<= 50 B/s':>18}  "
             f"{'met' if rate <= 50 else 'NOT MET'}"
+        )
+    if ours["rss"] is not None:
+        print(
+            f"{'peak RSS, every screen':28}{ours['rss']:>10,.1f} MiB{'':>12}"
+            f"{f'<= {RSS_GOAL_MIB} MiB':>18}  {'met' if ours['rss'] <= RSS_GOAL_MIB else 'NOT MET'}"
+            " (the goal is for the 1M-person seed: --database-url)"
         )
     if args.through_sshd:
         received = re.search(r"Transferred: sent (\d+), received (\d+) bytes", wire_log.read_text())

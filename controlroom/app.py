@@ -258,7 +258,11 @@ class ControlRoomApp(App[int]):
         paste_guard.install()
         super().__init__(ansi_color=ansi or None)
         self.settings = settings
-        self.uow_factory = uow_factory
+        # While only a standby answers, a read's audit goes to this session's offline
+        # journal (services/standby.py): lookups carry on, audited.
+        from controlroom.services.standby import with_station_audit
+
+        self.uow_factory = with_station_audit(uow_factory, self.audit_on_station)
         self.username = operator
         # `controlroom demo`: the OS account behind the shared demo account, which signs
         # in only on a synthetic training database (services.session.open_session).
@@ -560,7 +564,7 @@ class ControlRoomApp(App[int]):
             self._offer_drafts(found)
         self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock)
         if message.session.read_only:  # said from the board's first frame
-            self.database_found(DatabaseState.READ_ONLY, self.clock())
+            self.database_found(message.session.read_only_as, self.clock())
         else:  # what earlier sessions kept on this station and could not send
             self.replay_offline(left_behind=True)
         self.database_watch.start()
@@ -610,19 +614,28 @@ class ControlRoomApp(App[int]):
             self._journal_waiting = False
             self.replay_offline()
 
-    def database_found(self, state: DatabaseState, when: datetime) -> None:
-        """The watch found the database `state` (as of `when`): every frame says so; when
-        it answers again after an outage, every open screen hears `DatabaseReturned`."""
+    def database_found(
+        self, state: DatabaseState, when: datetime, data_as_of: datetime | None = None
+    ) -> None:
+        """The watch found the database `state` (as of `when`; a standby's data as of
+        `data_as_of`): every frame says so; when it answers again after an outage, or a
+        primary after only a standby, every open screen hears `DatabaseReturned`."""
         before = self.availability
-        after = before.became(state, when)
+        after = before.became(state, when, data_as_of)
         if after is before:
             return
         self.availability = after
+        if after.state is before.state:
+            return  # the same state, fresher data
         if state is DatabaseState.NOT_ANSWERING:
             log.warning("the database is not answering")
+        elif state is DatabaseState.STANDBY:
+            log.warning("only a standby of the database answers: lookups are read-only")
         elif not before.answering:
             log.info("the database is %s again", state.value)
-        if before.state is DatabaseState.NOT_ANSWERING:
+        if before.state is DatabaseState.NOT_ANSWERING or (
+            before.state is DatabaseState.STANDBY and state is DatabaseState.ANSWERING
+        ):
             screens = {id(screen): screen for screen in (*self.open_forms, self.screen)}
             for screen in screens.values():
                 screen.post_message(DatabaseReturned(state))
@@ -872,6 +885,18 @@ class ControlRoomApp(App[int]):
             return offline.record_incident(
                 self._offline_journal, actor, call, now, self.offline_token
             )
+
+    def audit_on_station(self, event: dict[str, object]) -> None:
+        """Audit a read made on a standby into this session's offline journal (on a
+        worker's thread; on the disk when it returns)."""
+        from controlroom.services import offline, standby
+
+        with self._journal_lock:
+            if self._offline_journal is None:
+                self._offline_journal = offline.open_journal(
+                    self.settings.data_dir, self.username, self.offline_token
+                )
+            standby.journal_event(self._offline_journal, event)
 
     def form_saved_offline(self, form: IncidentEntry, provisional: str, waiting: int) -> None:
         """A form's call is kept on this station: the form closes, and says where it is."""

@@ -13,7 +13,14 @@ import pytest
 from controlroom.data.uow import Database
 from controlroom.domain.identity import Actor
 from controlroom.domain.roles import Role
-from tests.databases import TEST_ADMIN, PostgresDatabases, SqliteDatabases, postgres_url
+from tests.databases import (
+    TEST_ADMIN,
+    PostgresDatabases,
+    SqliteDatabases,
+    drop_shared_templates,
+    postgres_url,
+)
+from tests.shared_install import run_directory
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -84,7 +91,10 @@ def memory_keyring():
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     url = postgres_url()
-    maker = PostgresDatabases(url) if url else SqliteDatabases(tmp_path_factory.mktemp("templates"))
+    # The templates are made once per run, in a directory the run's workers share.
+    shared = run_directory(tmp_path_factory) / "templates"
+    shared.mkdir(exist_ok=True)
+    maker = PostgresDatabases(url, shared) if url else SqliteDatabases(shared)
     yield maker
     maker.close()
 
@@ -153,3 +163,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from tests.shared_install import remove_shared_installs
 
     remove_shared_installs(session.config)
+    # The run's shared PostgreSQL templates, once no worker can copy them any more.
+    url = postgres_url()
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if url and factory is not None and not hasattr(session.config, "workerinput"):
+        drop_shared_templates(url, factory.getbasetemp() / "templates")

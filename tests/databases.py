@@ -9,6 +9,7 @@ CONTROLROOM_TEST_DATABASE_URL, and drops it afterwards.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
@@ -61,13 +62,21 @@ class SqliteDatabases:
         self._templates: dict[str, Path] = {}
 
     def _template(self, seeded: bool) -> Path:
+        """The migrated (and seeded) template, made once per test run: `workdir` is
+        shared by the run's xdist workers, and the first to ask makes it under a file
+        lock while the others wait (seeding the small force costs seconds a worker)."""
         key = "seeded" if seeded else "empty"
         if key not in self._templates:
             path = self.workdir / f"template-{key}.sqlite"
-            url = sqlite_url(path)
-            _migrate(url)
-            if seeded:
-                _seed(url)
+            with open(self.workdir / f"template-{key}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not path.exists():
+                    making = self.workdir / f"making-{key}-{os.getpid()}.sqlite"
+                    url = sqlite_url(making)
+                    _migrate(url)
+                    if seeded:
+                        _seed(url)
+                    making.rename(path)  # whole or not at all
             self._templates[key] = path
         return self._templates[key]
 
@@ -106,11 +115,14 @@ class PostgresDatabases:
 
     backend = "postgresql"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, shared: Path | None = None) -> None:
         self.base = make_url(url)
         if self.base.drivername == "postgresql":
             self.base = self.base.set(drivername="postgresql+psycopg")
         self.prefix = f"{self.base.database}_{os.getpid()}"
+        # The directory the run's xdist workers share: the templates are made once per
+        # run there (see `_shared_template`), and dropped by `drop_shared_templates`.
+        self.shared = shared
         self._admin = self._connect()
         self._counter = itertools.count(1)
         self._templates: dict[str, str] = {}
@@ -163,6 +175,8 @@ class PostgresDatabases:
 
     def _template(self, seeded: bool) -> str:
         key = "seeded" if seeded else "empty"
+        if key not in self._templates and self.shared is not None:
+            self._templates[key] = self._shared_template(key, seeded)
         if key not in self._templates:
             name = f"{self.prefix}_tpl_{key}"
             self._execute("DROP DATABASE IF EXISTS {name}", name)
@@ -174,6 +188,26 @@ class PostgresDatabases:
                 _seed(url)
             self._templates[key] = name
         return self._templates[key]
+
+    def _shared_template(self, key: str, seeded: bool) -> str:
+        """The run's template, made by the first worker to ask under a file lock while
+        the others wait (migrating and seeding cost each worker seconds of the run).
+        PostgreSQL copies one template into several databases at once."""
+        assert self.shared is not None
+        record = self.shared / f"pg-template-{key}.name"
+        with open(self.shared / f"pg-template-{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if record.exists():
+                return record.read_text()
+            name = f"{self.base.database}_{self.shared.parent.name.replace('-', '')}_tpl_{key}"
+            self._execute("DROP DATABASE IF EXISTS {name}", name)
+            self._execute("CREATE DATABASE {name}", name)
+            url = self.url_for(name)
+            _migrate(url)
+            if seeded:
+                _seed(url)
+            record.write_text(name)
+            return name
 
     def _remember(self, name: str) -> None:
         with self._lock:
@@ -222,3 +256,18 @@ class PostgresDatabases:
         for name in [*ready, *reversed(self._created)]:
             self._execute("DROP DATABASE IF EXISTS {name} WITH (FORCE)", name)
         self._admin.close()
+
+
+def drop_shared_templates(base_url: str, shared: Path) -> None:
+    """At the end of the run (the xdist controller, once every worker is done): drop
+    the templates `PostgresDatabases` made in `shared`."""
+    records = sorted(shared.glob("pg-template-*.name"))
+    if not records:
+        return
+    maker = PostgresDatabases(base_url)
+    try:
+        for record in records:
+            maker._execute("DROP DATABASE IF EXISTS {name} WITH (FORCE)", record.read_text())
+            record.unlink()
+    finally:
+        maker.close()

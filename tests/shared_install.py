@@ -63,7 +63,7 @@ def runnable_by_every_account() -> bool:
     return not (shared_python() == sys.executable and sys.executable.startswith("/root"))
 
 
-def _run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory every worker of this run shares (the parent of the workers' own
     base temp directories under xdist; the base temp directory without it)."""
     base = tmp_path_factory.getbasetemp()
@@ -104,7 +104,7 @@ def _build(work: Path) -> Path:
 
 def shared_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin/ directory of this run's install, made on first use."""
-    run_dir = _run_directory(tmp_path_factory)
+    run_dir = run_directory(tmp_path_factory)
     record = run_dir / _RECORD
     with open(run_dir / f"{_RECORD}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second worker waits for the first's pip

@@ -114,9 +114,11 @@ async def test_a_claim_at_one_station_shows_at_another_within_two_seconds(databa
         # The count and the rows arrive by separate reads, in either order: wait for both.
         await until(
             two,
-            lambda: "0 waiting" in screen_text(second)
-            and isinstance(second.screen, TriageQueue)
-            and second.screen.rows == {},
+            lambda: (
+                "0 waiting" in screen_text(second)
+                and isinstance(second.screen, TriageQueue)
+                and second.screen.rows == {}
+            ),
             timeout=2.0,
         )
         assert second.screen.query_one("#queue-table").row_count == 0
@@ -216,7 +218,9 @@ async def test_a_claim_and_the_command_view_that_meet_a_database_error_say_so_in
         text = " ".join(screen_text(app).split())
         # The read and the live feed both meet the error; either sentence may be last.
         assert "FIGURES MAY BE OUT OF DATE. Could not " in text
-        assert "the database did not answer" in text
+        # The line wraps at 80 columns, and its end can fall below the fold: read it whole.
+        updated = str(app.screen.query_one("#command-updated").render())
+        assert "the database did not answer" in updated
         for words in (
             "OperationalError",
             "ProgrammingError",

@@ -25,6 +25,18 @@ makes a new one next time. On SQLite the busy timeout and the retries of BEGIN a
 short. Batch work (migrations, seeding, imports: `PATIENT`) keeps the long busy timeout
 and no statement limit, but never an unbounded connect.
 
+A PostgreSQL pair (a primary and its hot standby, issue 13 item 4) is named by one
+multi-host URL with libpq's `target_session_attrs=read-write` (SQLAlchemy's form:
+`postgresql+psycopg://user@/db?host=a:5432&host=b:5432&target_session_attrs=read-write`).
+A connection goes to whichever host is the primary, so a promoted standby is found by
+the next connection, with no restart. When no host will take writes (the primary
+gone, the standby not yet promoted) the connection is made to any host that answers
+(`_STANDBY_FALLBACK`): lookups carry on read-only (`on_standby` says so, and the
+audit of a read goes to the station, `services/audit.py`). Every
+`STANDBY_RECHECK_SECONDS` one connection on a standby is dropped at checkout and made
+again, and once one finds a primary all the others follow: the pool is back on the
+primary within seconds of there being one.
+
 Errors never carry the values bound to a statement (`hide_parameters`): they may be
 record data, and a failure's text goes to the operator's log file.
 
@@ -216,6 +228,67 @@ def _bounded_connection_class(answer_seconds: float) -> type:
     return BoundedConnection
 
 
+# How old a pooled connection on a standby may be before it is dropped at checkout and
+# a new one tried (the primary first): how soon the pool notices a primary that is back.
+STANDBY_RECHECK_SECONDS = 2.0
+# The hosts a multi-host URL names, tried in order, when none takes writes.
+_STANDBY_FALLBACK = "any"
+_WRITE_ATTRS = ("read-write", "primary")
+
+
+def on_standby(dbapi_connection: Any) -> bool:
+    """Whether a psycopg connection is on a hot standby (read-only), from what the server
+    reports of itself (`in_hot_standby`, sent again when it is promoted): no round trip.
+    False for anything else (SQLite)."""
+    info = getattr(dbapi_connection, "info", None)
+    status = getattr(info, "parameter_status", None)
+    return status is not None and status("in_hot_standby") == "on"
+
+
+def _install_standby_fallback(engine: Engine, connect: Any) -> None:
+    """Multi-host URLs asking for a primary: with none, a standby (read-only). At most
+    one connection on a standby every `STANDBY_RECHECK_SECONDS` is given up at checkout
+    to look for a primary again (a frozen primary costs that one its connect timeout,
+    not every lookup); once a new connection finds one, every connection on a standby
+    made before it is given up."""
+    # monotonic times: the last recheck; the last connection made to a primary.
+    seen = {"recheck": float("-inf"), "primary": float("-inf")}
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, connection_record, cargs, cparams):  # noqa: ANN001
+        import psycopg
+
+        try:
+            return connect(*cargs, **cparams)
+        except psycopg.OperationalError:
+            multi_host = "," in str(cparams.get("host", ""))
+            if not multi_host or cparams.get("target_session_attrs") not in _WRITE_ATTRS:
+                raise
+        # No host takes writes: whichever answers, read-only if it is a standby.
+        return connect(*cargs, **{**cparams, "target_session_attrs": _STANDBY_FALLBACK})
+
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_connection, connection_record) -> None:  # noqa: ANN001
+        now = connection_record.info["connected_at"] = monotonic()
+        if not on_standby(dbapi_connection):
+            seen["primary"] = now
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ANN001
+        from sqlalchemy.exc import DisconnectionError
+
+        if not on_standby(dbapi_connection):
+            return
+        now, made = monotonic(), connection_record.info.get("connected_at", 0.0)
+        if made < seen["primary"]:
+            # A primary was found since it was made: the pool connects again, to that.
+            raise DisconnectionError("on a standby while there is a primary")
+        if now - made > STANDBY_RECHECK_SECONDS and now - seen["recheck"] > STANDBY_RECHECK_SECONDS:
+            seen["recheck"] = now
+            # The pool drops it and connects again: the primary, if there is one now.
+            raise DisconnectionError("on a standby: trying for the primary again")
+
+
 def _postgres_connect_args(waits: Waits) -> dict[str, Any]:
     args: dict[str, Any] = {"connect_timeout": max(2, waits.connect_seconds), **_KEEPALIVES}
     settings = []
@@ -271,13 +344,13 @@ def make_engine(
             hide_parameters=True,
             connect_args=_postgres_connect_args(waits),
         )
+        import psycopg
+
+        connect: Any = psycopg.Connection.connect
         if waits.answer_seconds is not None:
-            bounded = _bounded_connection_class(waits.answer_seconds)
-
-            @event.listens_for(engine, "do_connect")
-            def _connect(dialect, connection_record, cargs, cparams):  # noqa: ANN001
-                return bounded.connect(*cargs, **cparams)
-
+            bounded: Any = _bounded_connection_class(waits.answer_seconds)
+            connect = bounded.connect
+        _install_standby_fallback(engine, connect)
         return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite+pysqlite:///FILE "

@@ -14,6 +14,11 @@ Nothing is ever deleted: an entry replayed keeps its final reference beside its
 provisional one (both findable); one that could not be replayed stays pending, with
 its reason, until it is.
 
+**Its own audit chain.** Reads made on this station while the database cannot record
+them (only a standby answers) are audited into the journal with `audit`
+(`offline_audit`, chained like the main trail by `domain/audit_chain.py`, with a
+one-row head); `events` lists them.
+
 The PRAGMA statements are fixed connection set-up, as in `data/engine.py`.
 """
 
@@ -43,6 +48,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import NullPool
 
+from controlroom.domain.audit_chain import GENESIS, event_hash
+
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -62,6 +69,52 @@ offline_entry = Table(
     Column("final_reference", String(40)),
     Column("problem", Text),  # why the last replay of it did not go in (kept pending)
 )
+
+# The journal's own audit chain (the main trail's fields, hash and links).
+offline_audit = Table(
+    "offline_audit",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("occurred_at", DateTime, nullable=False),  # UTC, naive
+    Column("actor", Text, nullable=False),
+    Column("staff_id", Integer),
+    Column("terminal", Text, nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(64)),
+    Column("outcome", String(16), nullable=False),
+    Column("justification", Text),
+    Column("detail", Text),
+    Column("prev_hash", String(64), nullable=False),
+    Column("event_hash", String(64), nullable=False),
+    Column("entry_seq", Integer),  # the entry the event records, if any
+)
+
+offline_audit_head = Table(
+    "offline_audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_count", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEvent:
+    """One event of the journal's audit chain, as the main trail records it."""
+
+    seq: int
+    occurred_at: datetime
+    actor: str
+    staff_id: int | None
+    terminal: str
+    action: str
+    object_type: str
+    object_id: str | None
+    outcome: str
+    justification: str | None
+    detail: str | None
+    event_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +148,71 @@ def _entry(row) -> OfflineEntry:
         final_reference=row.final_reference,
         problem=row.problem,
     )
+
+
+def _event(row) -> JournalEvent:
+    return JournalEvent(
+        seq=row.seq,
+        occurred_at=row.occurred_at.replace(tzinfo=UTC),
+        actor=row.actor,
+        staff_id=row.staff_id,
+        terminal=row.terminal,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        outcome=row.outcome,
+        justification=row.justification,
+        detail=row.detail,
+        event_hash=row.event_hash,
+    )
+
+
+def _append_event(
+    connection,
+    actor: dict[str, Any],
+    action: str,
+    object_type: str,
+    object_id: str | None,
+    detail: str | None,
+    now: datetime,
+    entry_seq: int | None = None,
+) -> int:
+    """Chain one event onto the journal's trail (in the caller's transaction)."""
+    head = connection.execute(select(offline_audit_head)).first()
+    count, previous = (0, GENESIS) if head is None else (head.event_count, head.last_hash)
+    # Stored naive and read back aware: the hash is taken over what will be read.
+    occurred = _naive_utc(now)
+    fields = {
+        "seq": count + 1,
+        "occurred_at": occurred.replace(tzinfo=UTC),
+        "actor": str(actor.get("username") or ""),
+        "staff_id": actor.get("staff_id"),
+        "terminal": str(actor.get("terminal") or ""),
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": "success",
+        "justification": None,
+        "detail": detail,
+        "prev_hash": previous,
+    }
+    digest = event_hash(fields)
+    connection.execute(
+        insert(offline_audit).values(
+            **{**fields, "occurred_at": occurred}, event_hash=digest, entry_seq=entry_seq
+        )
+    )
+    if head is None:
+        connection.execute(
+            insert(offline_audit_head).values(id=1, event_count=count + 1, last_hash=digest)
+        )
+    else:
+        connection.execute(
+            update(offline_audit_head)
+            .where(offline_audit_head.c.id == 1)
+            .values(event_count=count + 1, last_hash=digest)
+        )
+    return count + 1
 
 
 def _create_private(path: Path) -> None:
@@ -159,6 +277,30 @@ class OfflineJournal:
                     select(offline_entry).where(offline_entry.c.idempotency_key == idempotency_key)
                 ).one()
         return _entry(found)
+
+    def audit(
+        self,
+        actor: dict[str, Any],
+        action: str,
+        object_type: str,
+        object_id: str | None,
+        detail: str | None,
+        now: datetime,
+    ) -> int:
+        """Audit a read (or anything else done offline) into the journal's chain; on
+        the disk when it returns. Returns its position."""
+        with self._engine.begin() as connection:
+            return _append_event(connection, actor, action, object_type, object_id, detail, now)
+
+    def events(self, after: int = 0) -> list[JournalEvent]:
+        """The journal's audit events after position `after`, in order."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(offline_audit)
+                .where(offline_audit.c.seq > after)
+                .order_by(offline_audit.c.seq)
+            ).all()
+        return [_event(row) for row in rows]
 
     def count(self) -> int:
         return len(list(self.entries()))

@@ -95,6 +95,13 @@ class DatabaseInfoRepository:
         folder = os.path.dirname(os.path.abspath(path))
         return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
 
+    def replayed_until(self) -> datetime | None:
+        """On a PostgreSQL hot standby: when the last change it replayed was committed on
+        the primary (how fresh its data is); None when not known, or not a standby."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return None
+        return self.session.scalar(select(func.pg_last_xact_replay_timestamp()))
+
 
 class StaffRepository:
     def __init__(self, session: Session) -> None:

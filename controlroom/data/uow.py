@@ -19,7 +19,13 @@ from controlroom.data import append_only  # noqa: F401  (installs the append-onl
 from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed, change_feed
 from controlroom.data.crime_queries import CrimeRepository
-from controlroom.data.engine import PATIENT, Waits, make_engine, make_session_factory
+from controlroom.data.engine import (
+    PATIENT,
+    Waits,
+    make_engine,
+    make_session_factory,
+    on_standby,
+)
 from controlroom.data.intelligence_queries import IntelligenceQueries
 from controlroom.data.legacy_queries import LegacyImportRepository
 from controlroom.data.person_queries import PersonRecordRepository
@@ -47,6 +53,7 @@ class SqlAlchemyUnitOfWork:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
         self.session: Session
+        self.standby_audit: Callable[[dict[str, object]], None] | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         self.session = self._session_factory()
@@ -85,6 +92,13 @@ class SqlAlchemyUnitOfWork:
 
     def change_feed(self) -> ChangeFeed:
         return change_feed(self.session.get_bind())  # type: ignore[arg-type]  # an Engine
+
+    def on_standby(self) -> bool:
+        """Whether this session's connection is on a hot standby (PostgreSQL in recovery:
+        read-only), as the server last reported it; never on SQLite."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return False
+        return on_standby(self.session.connection().connection.dbapi_connection)
 
     def unit_counter_poll(self) -> UnitCounterPoll:
         return counter_poll(self.session)

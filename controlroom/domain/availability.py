@@ -17,26 +17,43 @@ class DatabaseState(Enum):
     ANSWERING = "answering"
     NOT_ANSWERING = "not answering"  # stopped, frozen, unreachable, or failing
     READ_ONLY = "read-only"  # it answers, but nothing can be written to it
+    # Only a hot standby answers (the primary gone, not yet replaced): lookups work, read
+    # only, their audit kept on the station; new incidents go to the offline journal.
+    STANDBY = "standby only"
 
 
 @dataclass(frozen=True, slots=True)
 class Availability:
     """The database as the app last found it; `since` is when it became so (None while
-    answering: nothing to say)."""
+    answering: nothing to say). `data_as_of`, on a standby: the time of the last change
+    it received from the primary (None: not known)."""
 
     state: DatabaseState = DatabaseState.ANSWERING
     since: datetime | None = None
+    data_as_of: datetime | None = None
 
     @property
     def answering(self) -> bool:
         return self.state is DatabaseState.ANSWERING
 
-    def became(self, state: DatabaseState, now: datetime) -> Availability:
-        """The availability after a probe found `state` at `now`: the time it started is
-        kept while the state lasts."""
+    @property
+    def keeps_calls_offline(self) -> bool:
+        """New incidents go to the station's offline journal (the database cannot take
+        them, and a save sent to it would only wait out its bounds or be refused)."""
+        return self.state in (DatabaseState.NOT_ANSWERING, DatabaseState.STANDBY)
+
+    def became(
+        self, state: DatabaseState, now: datetime, data_as_of: datetime | None = None
+    ) -> Availability:
+        """The availability after a probe found `state` at `now` (a standby's data as of
+        `data_as_of`): the time it started is kept while the state lasts."""
         if state is self.state:
+            if state is DatabaseState.STANDBY and data_as_of != self.data_as_of:
+                return Availability(state, self.since, data_as_of)
             return self
-        return Availability(state, None if state is DatabaseState.ANSWERING else now)
+        if state is DatabaseState.ANSWERING:
+            return Availability()
+        return Availability(state, now, data_as_of if state is DatabaseState.STANDBY else None)
 
 
 def banner_words(availability: Availability, zone: tzinfo) -> str:
@@ -45,6 +62,13 @@ def banner_words(availability: Availability, zone: tzinfo) -> str:
     if availability.answering or availability.since is None:
         return ""
     since = availability.since.astimezone(zone).strftime("%H:%M")
+    if availability.state is DatabaseState.STANDBY:
+        as_of = availability.data_as_of
+        fresh = "age unknown" if as_of is None else f"as of {as_of.astimezone(zone):%H:%M:%S}"
+        return (
+            f"DATABASE STANDBY ONLY since {since}, data {fresh}: read-only lookups work; "
+            "new incidents are kept on this station (OFFLINE), nothing else saves."
+        )
     if availability.state is DatabaseState.READ_ONLY:
         # Not even a record can be opened: every read is audited, a write.
         return (

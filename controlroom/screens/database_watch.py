@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,6 @@ from textual.message import Message
 from controlroom.domain.availability import DatabaseState
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from controlroom.app import ControlRoomApp
 
 log = logging.getLogger("controlroom.database")
@@ -43,12 +42,14 @@ class DatabaseProbed(Message):
 
     state: DatabaseState
     started: float
+    data_as_of: datetime | None = None
 
 
 @dataclass
 class DatabaseReturned(Message):
     """Posted to every open form and the screen in front: the database answers again
-    after not answering (`state`: ANSWERING, or READ_ONLY)."""
+    after not answering, or a primary answers after only a standby did (`state`:
+    ANSWERING, READ_ONLY or STANDBY)."""
 
     state: DatabaseState
 
@@ -102,13 +103,13 @@ class DatabaseWatch:
         def run() -> None:
             self._calling_since = monotonic()
             try:
-                state = availability.probe(uow_factory())
+                found = availability.examine(uow_factory())
             except Exception:  # noqa: BLE001 - any failure is "not answering"
                 if not self._logged:
                     log.warning("the database did not answer a probe", exc_info=True)
                     self._logged = True
-                state = DatabaseState.NOT_ANSWERING
-            app.post_message(DatabaseProbed(state, started))
+                found = availability.Probed(DatabaseState.NOT_ANSWERING)
+            app.post_message(DatabaseProbed(found.state, started, found.data_as_of))
 
         # A daemon thread of its own, not a worker: never queued behind workers hung on
         # the database, never waited for at exit, and not a worker a test waits on.
@@ -122,4 +123,4 @@ class DatabaseWatch:
         if message.state is not DatabaseState.NOT_ANSWERING:
             self._logged = False
         assert self._probe_clock is not None
-        self.app.database_found(message.state, self._probe_clock)
+        self.app.database_found(message.state, self._probe_clock, message.data_as_of)

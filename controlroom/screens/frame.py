@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TypeVar
 
 from textual.app import ComposeResult
-from textual.widgets import Footer
 
 from controlroom.screens.seam import AppScreen
 from controlroom.widgets.database_banner import DatabaseBanner
 from controlroom.widgets.environment_banner import EnvironmentBanner
+from controlroom.widgets.key_footer import KeyFooter
 from controlroom.widgets.operator_header import OperatorHeader
 
 ScreenResultT = TypeVar("ScreenResultT")
@@ -37,7 +37,7 @@ class FramedScreen(AppScreen[ScreenResultT]):
         )
         yield DatabaseBanner(app.zone)
         yield from self.compose_body()
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

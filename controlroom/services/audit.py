@@ -8,10 +8,17 @@ Each event is chained (`controlroom.data.audit_log.append`): it carries its posi
 the previous event's hash and its own, so an edit, a deletion, a reordering or a cut-off
 tail is found by `controlroom audit verify` (`services.audit_trail`).
 
-Fail closed: when the database refuses the audit row (a revoked grant, a full disk, a
-lost connection), `record` raises `AuditUnavailable` at once. The caller has not
-committed, so the change it records rolls back with the unit of work, and a read returns
-nothing: the operator sees `AuditUnavailable`'s message instead of the record.
+Fail closed: when the database refuses the audit row (a revoked grant, a full disk),
+`record` raises `AuditUnavailable` at once; a connection lost under it raises the
+database's own error (the database not answering: a new incident is kept offline).
+The caller has not committed, so the change it records rolls back with the unit of
+work, and a read returns nothing: the operator sees `AuditUnavailable`'s message (or
+that the database is not answering) instead of the record.
+
+On a hot standby (the primary gone, issue 13 item 4) nothing can be written to the
+database: an event goes instead to the unit of work's `standby_audit` (the station's
+offline journal, chained, `services/standby.py`), on the disk before the read returns.
+Without one, the read is refused as above.
 """
 
 from __future__ import annotations
@@ -85,22 +92,38 @@ def record(
     text never puts a control character into the trail (or into an export of it)."""
     if not action or not object_type:
         raise ValueError("an audit event needs an action and an object type")
+    event: dict[str, object] = {
+        "occurred_at": utcnow(),
+        "actor": printable(actor.username),
+        "staff_id": actor.staff_id,
+        "terminal": printable(actor.terminal),
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else printable(object_id),
+        "outcome": outcome.value,
+        "justification": None
+        if justification is None
+        else printable(justification, multiline=True),
+        "detail": None if detail is None else printable(detail, multiline=True),
+    }
+    station = getattr(uow, "standby_audit", None)
+    if station is not None and uow.on_standby():
+        # A change on a standby: the database's own refusal (read-only), which callers
+        # take for the database not answering; never an event for what did not happen.
+        uow.flush()
+        try:
+            station(event)
+        except (OSError, SQLAlchemyError) as exc:  # the station's journal: not written
+            raise AuditUnavailable(action, "this station's journal cannot be written") from exc
+        return
     try:
-        uow.audit.append(
-            occurred_at=utcnow(),
-            actor=printable(actor.username),
-            staff_id=actor.staff_id,
-            terminal=printable(actor.terminal),
-            action=action,
-            object_type=object_type,
-            object_id=None if object_id is None else printable(object_id),
-            outcome=outcome.value,
-            justification=None
-            if justification is None
-            else printable(justification, multiline=True),
-            detail=None if detail is None else printable(detail, multiline=True),
-        )
+        uow.audit.append(**event)
     except SQLAlchemyError as exc:
+        if getattr(exc, "connection_invalidated", False):
+            # The connection was lost under it (the server crashed, a failover): the
+            # database not answering, which the entry form keeps offline, not the trail
+            # refusing. Nothing was committed either way.
+            raise
         raise AuditUnavailable(action, _cause(exc)) from exc
 
 

@@ -7,6 +7,8 @@ does not wait for a probe beyond its patience either.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from controlroom.domain.availability import DatabaseState
@@ -15,8 +17,26 @@ if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork
 
 
-def probe(uow: UnitOfWork) -> DatabaseState:
-    """ANSWERING or READ_ONLY; raises whatever the database raised if it did not answer.
-    Not audited: it reads no record."""
+@dataclass(frozen=True, slots=True)
+class Probed:
+    """What a probe found; `data_as_of` on a standby (the last change it received)."""
+
+    state: DatabaseState
+    data_as_of: datetime | None = None
+
+
+def examine(uow: UnitOfWork) -> Probed:
+    """ANSWERING, READ_ONLY or STANDBY (a PostgreSQL hot standby, with how fresh its data
+    is); raises whatever the database raised if it did not answer. Not audited: it reads
+    no record."""
     with uow:
-        return DatabaseState.ANSWERING if uow.database.writable() else DatabaseState.READ_ONLY
+        if uow.database.writable():
+            return Probed(DatabaseState.ANSWERING)
+        if uow.on_standby():
+            return Probed(DatabaseState.STANDBY, uow.database.replayed_until())
+        return Probed(DatabaseState.READ_ONLY)
+
+
+def probe(uow: UnitOfWork) -> DatabaseState:
+    """`examine`'s state alone."""
+    return examine(uow).state

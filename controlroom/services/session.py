@@ -35,8 +35,10 @@ class OpenedSession:
     # A sentence the operator must see at once (a production file others can read).
     warning: str | None = None
     # The database answered but cannot be written (a read-only SQLite file, a standby):
-    # the session opened to say so, with nothing on the record.
+    # the session opened to say so, with nothing on the record. `read_only_as`: which
+    # (READ_ONLY, or STANDBY: lookups work).
     read_only: bool = False
+    read_only_as: DatabaseState = DatabaseState.READ_ONLY
 
 
 def process_running(pid: int) -> bool:
@@ -94,14 +96,15 @@ def open_session(
                 raise AccessRefused(refusal)
         # A database that answers but cannot be written still opens the session,
         # marked `read_only`, so the app can say why nothing can be saved (issue 13).
-        writable = availability.probe(uow_factory()) is DatabaseState.ANSWERING
+        state = availability.probe(uow_factory())
+        writable = state is DatabaseState.ANSWERING
         member = staff.sign_in(uow_factory(), username, terminal, audited=writable)
         profile = database.profile(uow_factory())
     except (AccessRefused, DatabaseNotReady, DatabaseNotInitialised) as exc:
         raise SessionRefused(str(exc)) from None
     if not writable:
         log.warning("session of %s at %s opened on a read-only database", username, terminal)
-        return OpenedSession(member, profile, None, read_only=True)
+        return OpenedSession(member, profile, None, read_only=True, read_only_as=state)
     session_id = staff.begin_session(
         uow_factory(),
         member,

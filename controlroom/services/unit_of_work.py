@@ -39,6 +39,9 @@ from controlroom.data.resource_queries import ResourceRepository, UnitCounterPol
 from controlroom.data.safeguarding_queries import SafeguardingRepository
 from controlroom.data.search import PersonSearch
 
+# An audit event's fields (`audit_log.append`'s keywords), handed to the station.
+StandbyAudit = Callable[[dict[str, object]], None]
+
 
 class UnitOfWork(Protocol):
     """One user action's access to the database (see the module docstring)."""
@@ -62,6 +65,9 @@ class UnitOfWork(Protocol):
     bulk: BulkWriter  # the synthetic force's writer
     legacy: LegacyImportRepository
     search: PersonSearch
+    # Where the audit of a read goes while this unit of work is on a hot standby (the
+    # station's journal, `services/standby.py`); None: nowhere, the read is refused.
+    standby_audit: StandbyAudit | None
 
     def __enter__(self) -> Self: ...
 
@@ -81,6 +87,10 @@ class UnitOfWork(Protocol):
     def change_feed(self) -> ChangeFeed:
         """A feed of queue changes at any station, on this database (outlives the unit
         of work; close it when done)."""
+        ...
+
+    def on_standby(self) -> bool:
+        """Whether this unit of work reads from a hot standby (nothing can be written)."""
         ...
 
     def unit_counter_poll(self) -> UnitCounterPoll:

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from controlroom.domain.markers import NO_MARKERS, marker_phrase
+from controlroom.widgets.quiet import show
 from controlroom.widgets.record_text import record_content
 
 
@@ -84,18 +85,21 @@ class WarningPanel(VerticalScroll):
             for person in context.people:
                 lines.append(record_content(f" {person.name}"))
                 lines.append(Content("   ") + marker_words(person.markers))
-        self.query_one("#warning-location", Static).update(Content("\n").join(lines))
+        show(self.query_one("#warning-location", Static), Content("\n").join(lines))
 
     def clear_location(self) -> None:
         """The location is being changed: what the panel said about the last one (its
         hazards, its people) no longer applies."""
-        self.query_one("#warning-location", Static).update(LOCATION_PROMPT)
+        # Asked on every key in the location field: `show` leaves the panel alone while
+        # it already says this (an update lays the form out again).
+        show(self.query_one("#warning-location", Static), LOCATION_PROMPT)
 
     def show_unverified(self, text: str) -> None:
-        self.query_one("#warning-location", Static).update(
+        show(
+            self.query_one("#warning-location", Static),
             Content.styled("UNVERIFIED LOCATION", "bold")
             + Content("\nNo known address chosen; the incident will be flagged. ")
-            + record_content(text)
+            + record_content(text),
         )
 
     def show_persons(self, linked: list) -> None:

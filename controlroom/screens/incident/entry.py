@@ -47,6 +47,7 @@ from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.flag_box import FlagBox as Checkbox
 from controlroom.widgets.limited_text import LimitedTextArea
 from controlroom.widgets.lookup_input import LookupInput, MatchList
+from controlroom.widgets.quiet import show
 from controlroom.widgets.record_text import record_content, record_value
 from controlroom.widgets.warning_panel import WarningPanel
 
@@ -839,12 +840,14 @@ class IncidentEntry(FramedScreen):
 
     def _show_location_status(self) -> None:
         status = self.query_one("#location-status", Static)
+        # Asked on every key: `show` leaves the line alone while its words stay the same
+        # (an update lays the form out again).
         if self.state.location_id is not None:
-            status.update("✓ known address")
+            show(status, "✓ known address")
         elif self.state.location_text.strip():
-            status.update("UNVERIFIED: not a known address")
+            show(status, "UNVERIFIED: not a known address")
         else:
-            status.update("")
+            show(status, "")
 
     def _show_narrative_count(self) -> None:
         length = len(self.state.narrative)
@@ -1272,7 +1275,7 @@ class IncidentEntry(FramedScreen):
             return
         self.save_draft_now_forced()
         availability = self.app.availability
-        if availability.state is DatabaseState.NOT_ANSWERING and not self._offline_failed:
+        if availability.keeps_calls_offline and not self._offline_failed:
             self._saving = True
             self.save_offline(self._new_incident())
             return
