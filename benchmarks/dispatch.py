@@ -6,9 +6,10 @@ and crewed (two officers each, skills as the synthetic force gives them), added 
 run and removed at its end. Then:
 
 1. Recommendations: for incidents open with a known location, `recommendations` (the
-   service: permission, the incident, the skills its type needs, the deployable units
-   with their crews' skills by the status index, the order by distance, the audit event,
-   the commit) against the floor, the plain select of the available units' ids and
+   service: permission, the incident with its place and the skills its type needs in
+   one statement, the deployable units filtered by kind and skills, ordered by distance
+   and cut to a dozen in the database with their crews' skills, the domain's exact
+   order, the audit event, the commit) against the floor, the plain select of the available units' ids and
    callsigns by the same index, interleaved so drift in the machine's load hits both.
    Target (issue 17): p95 at most 3x the floor's p95.
 2. Status change -> second station: a second station polls the unit change counter as

@@ -36,6 +36,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import re  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -67,6 +68,9 @@ from controlroom.services import queues  # noqa: E402
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 TYPES = ("THEFT", "DOM", "MISP", "CHLD", "BURGR", "ASBP", "WELF")
 GRADES = ("G1", "G2", "G3", "G4")
+
+
+_SHOWN_REFERENCE = re.compile(r"\b\d{4}-\w")
 
 
 def prepare(database: Database, items: int) -> tuple[Actor, Actor]:
@@ -264,7 +268,8 @@ async def run_app(
                 if not (isinstance(app.screen, TriageQueue) and app.screen.loaded):
                     return False
                 frame = "\n".join(s.text for s in app.screen._compositor.render_strips())
-                return "waiting" in frame and "CR-" in frame
+                # A row's reference, as the queue shows it (its day and number).
+                return "waiting" in frame and _SHOWN_REFERENCE.search(frame) is not None
 
             await until(pilot, shown_on_screen)
             opens.append(time.perf_counter() - started)

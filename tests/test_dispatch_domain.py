@@ -207,3 +207,52 @@ def test_a_limit_keeps_the_nearest_in_order():
     )
     assert [r.callsign for r in ranked] == ["U1", "U2", "U3"]
     assert ranked[0].distance_m < ranked[1].distance_m < ranked[2].distance_m
+
+
+def test_the_clock_as_it_stands_running_over_stopped_and_without_a_target():
+    from controlroom.domain.resources import ClockState, clock_now
+
+    target = timedelta(minutes=15)
+    running = clock_now(OPENED, None, None, target, OPENED + timedelta(minutes=9, seconds=59))
+    assert (running.state, running.short, running.alarming) == (ClockState.RUNNING, "9m", False)
+    on_the_second = clock_now(OPENED, None, None, target, OPENED + target)
+    assert on_the_second.state is ClockState.RUNNING  # met to the second, as attendance()
+    over = running.at(OPENED + target + timedelta(seconds=1))
+    assert (over.state, over.short, over.alarming) == (ClockState.OVER, "!15m", True)
+    assert running.at(OPENED + timedelta(hours=5)).short == "!5h"
+    met = clock_now(OPENED, OPENED + timedelta(minutes=20), True, target, OPENED)
+    assert (met.short, met.at(OPENED + timedelta(days=1))) == ("MET", met)  # stopped
+    missed = clock_now(OPENED, OPENED + timedelta(minutes=20), False, target, OPENED)
+    assert (missed.short, missed.alarming) == ("MISS", True)
+    assert clock_now(OPENED, None, None, None, OPENED + target).state is ClockState.NONE
+    assert clock_now(OPENED, OPENED, None, None, OPENED).short == "—"
+
+
+def test_a_unit_steps_towards_its_incident_and_arrives_within_a_step():
+    from controlroom.domain.geo import distance_m, step_towards
+
+    lat, lon, there = step_towards(53.80, -1.55, 53.81, -1.55, 500)
+    assert not there and distance_m(53.80, -1.55, lat, lon) == pytest.approx(500, rel=0.01)
+    assert step_towards(lat, lon, 53.81, -1.55, 1000) == (53.81, -1.55, True)
+
+
+def test_the_map_draws_units_as_braille_dots_and_an_incident_as_a_cross_of_its_own():
+    from controlroom.domain.unit_map import INCIDENT, Bounds, Layer, MapPoint, counts, draw
+
+    points = [
+        MapPoint(53.80, -1.60, Layer.AVAILABLE),  # the south-west corner
+        MapPoint(53.90, -1.40, Layer.COMMITTED),  # the north-east corner
+        MapPoint(53.90, -1.40, Layer.AVAILABLE),  # the same cell: committed shows
+        MapPoint(53.85, -1.50, Layer.INCIDENT),
+        MapPoint(54.50, -1.50, Layer.INCIDENT),  # far off the box: left off
+    ]
+    bounds = Bounds(53.80, -1.60, 53.9001, -1.3999)
+    rows = draw(points, bounds, 10, 4)
+    text = ["".join(chunk for chunk, _ in row) for row in rows]
+    assert all(len(line) == 10 for line in text) and len(text) == 4
+    assert text[3][0] == chr(0x2800 + 0x40)  # bottom-left dot of the bottom-left cell
+    assert text[0][9] != chr(0x2800) and rows[0][-1][1] is Layer.COMMITTED
+    assert sum(line.count(INCIDENT) for line in text) == 1
+    assert counts(points, bounds) == {Layer.AVAILABLE: 2, Layer.COMMITTED: 1, Layer.INCIDENT: 1}
+    fitted = Bounds.around(points[:3]).fitted(40, 10)
+    assert fitted.south < 53.80 and fitted.north > 53.90  # room round the units

@@ -185,6 +185,53 @@ def test_recommendations_nearest_first_filtered_by_the_types_skills(database, di
     ]
 
 
+def test_the_database_keeps_the_nearest_dozen_with_skills_held_across_the_crew(
+    database, dispatcher
+):
+    """The selection is the database's (filter, order, limit): the nearest `limit` in
+    the domain's order, a skill held by any one of the crew, a code inside another
+    never taken for it, an unplaced unit last, in a fixed number of statements."""
+    from sqlalchemy import event
+
+    from controlroom.data.models import UnitCrew
+
+    reference = _incident(database, type_code="WEAP")  # needs FA
+    for n in range(14):  # 14 firearms units, 0.001 degrees of latitude apart
+        add_unit(database, f"AR{n}", skills=("FA",), latitude=53.80 + 0.001 * (n + 1))
+    add_unit(database, "TRAP", skills=("XFA", "FAX"), latitude=53.80)  # no FA of its own
+    pair = add_unit(database, "PAIR", skills=("TA",), latitude=53.8005)
+    with database.uow() as uow:  # the second officer holds the firearms
+        uow.session.add(UnitCrew(unit_id=pair, collar_number="9", name="PC Two", skills="FA"))
+        uow.commit()
+    add_unit(database, "LOST", skills=("FA",), latitude=None, longitude=None)
+
+    seen: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", capture)
+    try:
+        found = resources.recommendations(database.uow(), dispatcher, reference[-4:], limit=12)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", capture)
+    assert found.reference == reference
+    assert [u.callsign for u in found.units] == ["PAIR", *(f"AR{n}" for n in range(11))]
+    assert found.units[0].skills == ("FA", "TA")
+    # The reference typed by its end takes the long way (two reads more); the unit
+    # reads are one statement however many units there are, plus the audit's.
+    assert len([s for s in seen if "unit_crew" in s]) == 1
+
+    everyone = resources.recommendations(database.uow(), dispatcher, reference, limit=20)
+    assert [u.callsign for u in everyone.units][-1] == "LOST"
+    assert everyone.units[-1].distance_m is None
+    assert "TRAP" not in {u.callsign for u in everyone.units}
+
+    closed = add_incident(database, status="closed")
+    with pytest.raises(resources.IncidentNotOpen, match="closed"):
+        resources.recommendations(database.uow(), dispatcher, closed)
+
+
 def test_call_handlers_see_the_board_but_may_not_dispatch_and_the_attempt_is_audited(database):
     handler = staff_actor(database, Role.CALL_HANDLER)
     reference = _incident(database)
@@ -311,3 +358,107 @@ def test_attendance_today_for_the_command_view(database, dispatcher):
         database.uow(), dispatcher, SEED_ANCHOR + timedelta(days=2)
     )
     assert nothing.words == ""
+
+
+def test_the_triage_queue_shows_the_attendance_clock_running_then_met_or_missed(
+    database, dispatcher
+):
+    """Each queue row carries its incident's clock: running (over once the grade's
+    target has gone), then stopped at the first arrival, met or missed as recorded; the
+    arrival announces the incident's items so every station's queue reads them again."""
+    from controlroom.domain.queues import QueuePolicy
+    from controlroom.domain.resources import ClockState
+    from controlroom.services import queues
+
+    policy = QueuePolicy()
+    on_time = _incident(database, grade="G2", age=timedelta(minutes=10))  # 60 min target
+    late = _incident(database, grade="G1", age=timedelta(minutes=40))  # 15 min target
+    with database.uow() as uow:
+        for reference in (on_time, late):
+            queues.route_incident(uow, uow.incidents.by_reference(reference), SEED_ANCHOR)
+        uow.commit()
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+
+    def clocks():
+        listing = queues.list_queue(database.uow(), supervisor, policy, SEED_ANCHOR)
+        return {r.reference: (r.attendance.state, r.attendance.short) for r in listing.rows}
+
+    assert clocks() == {on_time: (ClockState.RUNNING, "10m"), late: (ClockState.OVER, "!40m")}
+
+    def items(reference):
+        with database.uow() as uow:
+            incident = uow.incidents.by_reference(reference)
+            return {item.id for item in uow.queues.items_of_incident(incident.id)}
+
+    add_unit(database, "MP21")
+    add_unit(database, "MP22")
+    feed = queues.open_change_feed(database.uow)
+    try:
+        for callsign, reference in (("MP21", on_time), ("MP22", late)):
+            resources.assign(database.uow(), dispatcher, [callsign], reference, SEED_ANCHOR)
+            while feed.wait(0.3) is not None:
+                pass  # what the assignment announced, if anything
+            resources.set_status(
+                database.uow(), dispatcher, callsign, "SC", SEED_ANCHOR, DEFAULT_GRADES
+            )
+            heard = feed.wait(2.0)  # the queue's change feed hears of the arrival
+            assert heard is not None and (heard.everything or items(reference) <= heard.item_ids)
+    finally:
+        feed.close()
+    assert clocks() == {on_time: (ClockState.MET, "MET"), late: (ClockState.MISSED, "MISS")}
+
+
+def test_a_units_record_has_every_change_and_assignment_newest_first_audited(database, dispatcher):
+    first, second = _incident(database), _incident(database)
+    add_unit(database, "MP21")
+    later = OPENED + timedelta(minutes=5)
+    resources.assign(database.uow(), dispatcher, ["MP21"], first, OPENED)
+    resources.set_status(database.uow(), dispatcher, "MP21", "SC", later, DEFAULT_GRADES)
+    resources.assign(database.uow(), dispatcher, ["MP21"], second, later, override=True)
+    record = resources.unit_record(database.uow(), dispatcher, "mp21")
+    assert (record.callsign, record.status_code, record.cut) == ("MP21", "AS", False)
+    assert [(c.status_code, c.reference, c.override) for c in record.changes] == [
+        ("AS", second, True),
+        ("SC", first, False),
+        ("AS", first, False),
+    ]
+    assert {(c.by, c.terminal) for c in record.changes} == {(dispatcher.username, "10.0.0.7")}
+    assert [
+        (a.reference, a.by, a.override, a.arrived_at, a.cleared_at) for a in record.assignments
+    ] == [
+        (second, dispatcher.username, True, None, None),
+        (first, dispatcher.username, False, later, later),  # taken off by the override
+    ]
+    assert _audit(database, "unit.history") == [
+        (dispatcher.username, "10.0.0.7", "success", "MP21")
+    ]
+    assert resources.unit_record(database.uow(), dispatcher, "MP21", limit=2).cut
+
+
+def test_the_synthetic_force_moves_units_on_their_way_and_boards_hear_of_it(database, dispatcher):
+    """Assigned and en-route units go towards their incident at the synthetic speed;
+    the others stay; every board reads the moved units at its next poll. A database
+    that is not synthetic is refused: real units report their own positions."""
+    reference = _incident(database)  # at 53.80, -1.55
+    add_unit(database, "MP21", latitude=53.82)  # 2.2 km north of it
+    add_unit(database, "MP22", latitude=53.83)  # stays: available
+    resources.assign(database.uow(), dispatcher, ["MP21"], reference, OPENED)
+    with pytest.raises(resources.NotSynthetic):
+        resources.move_synthetic_force(database.uow(), dispatcher, 60)
+    with database.uow() as uow:
+        uow.database.get().synthetic = True
+        uow.commit()
+    seen = resources.read_board(database.uow(), dispatcher).counter
+    moved = resources.move_synthetic_force(database.uow(), dispatcher, 60, speed_mps=13)
+    assert moved == resources.Moved(1, ())
+    changed = resources.board_changes(database.uow(), dispatcher, seen)
+    (row,) = changed.units
+    assert row.callsign == "MP21" and row.latitude == pytest.approx(53.82 - 780 / 111_195, 1e-4)
+    arrived = resources.move_synthetic_force(database.uow(), dispatcher, 600)
+    assert arrived.arrived == ("MP21",)
+    assert resources.report_positions(database.uow(), dispatcher, [("MP22", 53.9, -1.5)]) == 1
+    assert _audit(database, "unit.position") == [
+        (dispatcher.username, "10.0.0.7", "success", "MP22")
+    ]
+    points = resources.incident_points(database.uow(), dispatcher)
+    assert [(p.reference, p.latitude) for p in points] == [(reference, 53.80)]

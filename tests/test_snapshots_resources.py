@@ -31,3 +31,18 @@ def test_resource_board(snap_compare, seeded_database, tmp_path):
 def test_resource_board_on_a_16_colour_linux_console(snap_compare, seeded_database, tmp_path):
     app = build_app(seeded_database, tmp_path, username="demo.supervisor", term="linux")
     assert snap_compare(app, terminal_size=SIZE, run_before=open_board)
+
+
+async def open_map(pilot):
+    await open_board(pilot)
+    await pilot.press("m")
+    await until(pilot, lambda: "× incident" in screen_text(pilot.app))
+    # The open incidents arrive by a read of their own: wait for them on the map.
+    await until(pilot, lambda: "× incident 0 " not in screen_text(pilot.app))
+    await pilot.pause()
+
+
+def test_resource_board_map_on_a_16_colour_linux_console(snap_compare, seeded_database, tmp_path):
+    """The map pane (m): units and open incidents by position, readable on 16 colours."""
+    app = build_app(seeded_database, tmp_path, username="demo.supervisor", term="linux")
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_map)

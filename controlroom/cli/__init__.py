@@ -9,6 +9,7 @@ that touches records is audited as the OS user.
     controlroom db upgrade | current    migrations
     controlroom db set-password         keep the PostgreSQL password in the keyring
     controlroom staff add|list|lock|unlock|set-pin
+    controlroom units list|status|assign|history|simulate   dispatch for scripts
     controlroom search person|intel QUERY [--json] [--limit N]
     controlroom import legacy PATH      an old system's extract, reconciled
 """
@@ -26,6 +27,7 @@ from controlroom.cli.legacy import cmd_import
 from controlroom.cli.parser import _parser
 from controlroom.cli.search import cmd_search
 from controlroom.cli.staff import cmd_staff
+from controlroom.cli.units import cmd_units
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": cmd_demo,
         "db": cmd_db,
         "staff": cmd_staff,
+        "units": cmd_units,
         "search": cmd_search,
         "audit": cmd_audit,
         "export": cmd_export,

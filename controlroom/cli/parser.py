@@ -120,6 +120,40 @@ def _parser() -> argparse.ArgumentParser:
         help="an administrator may set another account's PIN; default: your own",
     )
 
+    units = commands.add_parser(
+        "units", help="units and dispatch: list, status, assign, history (audited)"
+    ).add_subparsers(dest="units_command", metavar="ACTION", required=True)
+    listing = units.add_parser("list", parents=[common], help="every unit, as on the board")
+    listing.add_argument("--status", help="only this status code (AV, SC, …)")
+    listing.add_argument("--station", help="only this station (its whole name)")
+    listing.add_argument("--area", help="only this area")
+    listing.add_argument("--type", help="only this unit type (IRV, ARV, …)")
+    listing.add_argument("--json", action="store_true", help="JSON for scripts")
+    status = units.add_parser(
+        "status", parents=[common], help="set a unit's status: units status MP21 SC"
+    )
+    status.add_argument("callsign")
+    status.add_argument("code", help="a status code of db/unit_status.csv (AV, ER, SC, …)")
+    assign = units.add_parser(
+        "assign", parents=[common], help="send units to an open incident: units assign MP21 0042"
+    )
+    assign.add_argument("callsigns", nargs="+", metavar="CALLSIGN", help="one or more (or A,B)")
+    assign.add_argument("reference", help="the incident's reference, or its end")
+    assign.add_argument(
+        "--override", action="store_true", help="take a committed unit off its incident"
+    )
+    history = units.add_parser("history", parents=[common], help="a unit's status changes")
+    history.add_argument("callsign")
+    history.add_argument("--limit", type=int, default=100)
+    history.add_argument("--json", action="store_true", help="JSON for scripts")
+    simulate = units.add_parser(
+        "simulate",
+        parents=[common],
+        help="synthetic force only: move units on their way towards their incidents",
+    )
+    simulate.add_argument("--every", type=float, default=5.0, help="seconds between moves")
+    simulate.add_argument("--times", type=int, default=0, help="how many moves (0: until ^C)")
+
     search = commands.add_parser(
         "search", help="search people or intelligence (audited)"
     ).add_subparsers(dest="search_command", metavar="WHAT", required=True)

@@ -22,6 +22,7 @@ from controlroom.data import changes
 from controlroom.data.models import (
     DashAssessment,
     Incident,
+    IncidentAttendance,
     IncidentPerson,
     IncidentType,
     MarkerType,
@@ -65,6 +66,10 @@ class ItemRow(NamedTuple):
     location_text: str
     thrive_risk: str | None
     thrive_assessed: bool
+    # The attendance clock: the incident's opening and its first arrival, if any.
+    opened_at: datetime
+    arrived_at: datetime | None
+    attendance_met: bool | None
 
 
 def _item_select():
@@ -99,10 +104,14 @@ def _item_select():
             Incident.location_text,
             Incident.thrive_risk,
             case((assessed, literal(True)), else_=literal(False)),
+            Incident.opened_at,
+            IncidentAttendance.arrived_at,
+            IncidentAttendance.met,
         )
         .join(Incident, Incident.id == QueueItem.incident_id)
         .join(IncidentType, IncidentType.code == Incident.opening_type_code)
         .outerjoin(claimant, claimant.id == QueueItem.claimed_by_id)
+        .outerjoin(IncidentAttendance, IncidentAttendance.incident_id == Incident.id)
     )
 
 

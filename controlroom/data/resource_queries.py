@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from math import cos, radians
 
-from sqlalchemy import Engine, create_engine, func, or_, select, update
+from sqlalchemy import Engine, case, create_engine, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -21,6 +22,7 @@ from controlroom.data.models import (
     IncidentAttendance,
     IncidentPerson,
     IncidentTypeSkill,
+    Location,
     LocationHazard,
     MarkerType,
     Skill,
@@ -91,28 +93,81 @@ class ResourceRepository:
                 crews.setdefault(member.unit_id, []).append(member)
         return crews
 
-    def deployable(
-        self, status_codes: Sequence[str]
-    ) -> Sequence[tuple[int, str, str, float | None, float | None, str, str | None]]:
-        """(id, callsign, status code, latitude, longitude, type code, crew skills) of the
-        units in `status_codes` (those that could be sent: available or committed), the
-        skills of the whole crew joined by spaces: one statement by the status index, on
-        the session's connection (plain rows: nothing here becomes an ORM object)."""
+    def incident_place(self, reference: str) -> tuple | None:
+        """(id, reference, status, type code, latitude, longitude, skills its type needs
+        joined by spaces) of the incident with exactly this reference: what a
+        recommendation needs of it, in one statement."""
+        needed = (
+            select(func.aggregate_strings(IncidentTypeSkill.skill_code, " "))
+            .where(IncidentTypeSkill.type_code == Incident.opening_type_code)
+            .scalar_subquery()
+        )
+        row = self.session.execute(
+            select(
+                Incident.id,
+                Incident.reference,
+                Incident.status,
+                Incident.opening_type_code,
+                Location.latitude,
+                Location.longitude,
+                needed,
+            )
+            .outerjoin(Location, Location.id == Incident.location_id)
+            .where(Incident.reference == reference)
+        ).first()
+        return tuple(row) if row is not None else None
+
+    def nearest_deployable(
+        self,
+        kinds: Sequence[str],
+        available_kind: str,
+        latitude: float | None,
+        longitude: float | None,
+        needed_skills: Iterable[str],
+        limit: int,
+    ) -> Sequence[tuple[int, str, str, str, float | None, float | None, str, str | None]]:
+        """(id, callsign, status code, status kind, latitude, longitude, type code, crew
+        skills joined by spaces) of the `limit` units first in the recommendation's
+        order: status kind in `kinds`, every one of `needed_skills` held by one of the
+        crew, available kinds before the rest, placed before unplaced, nearest first by
+        the equirectangular approximation `domain.resources.recommend` ranks by, then
+        callsign. The database filters, orders and cuts, so only those few rows and their
+        crews come back (the domain then puts them in its exact order)."""
         query = (
             select(
                 Unit.id,
                 Unit.callsign,
                 Unit.status_code,
+                UnitStatusCode.kind,
                 Unit.latitude,
                 Unit.longitude,
                 Unit.type_code,
-                func.aggregate_strings(UnitCrew.skills, " "),
             )
-            .outerjoin(UnitCrew, UnitCrew.unit_id == Unit.id)
-            .where(Unit.status_code.in_(list(status_codes)))
-            .group_by(Unit.id)
+            .join(UnitStatusCode, UnitStatusCode.code == Unit.status_code)
+            .where(UnitStatusCode.kind.in_(list(kinds)))
         )
-        return [tuple(row) for row in self.session.connection().execute(query).all()]  # type: ignore[misc]
+        for code in sorted(set(needed_skills)):
+            padded = literal(" ") + UnitCrew.skills + literal(" ")
+            query = query.where(
+                select(UnitCrew.id)
+                .where(UnitCrew.unit_id == Unit.id, padded.contains(f" {code} ", autoescape=True))
+                .exists()
+            )
+        order: list = [case((UnitStatusCode.kind == available_kind, 0), else_=1)]
+        if latitude is not None and longitude is not None:
+            unplaced = or_(Unit.latitude.is_(None), Unit.longitude.is_(None))
+            scale = cos(radians(latitude))
+            north = Unit.latitude - latitude
+            east = (Unit.longitude - longitude) * scale
+            order += [case((unplaced, 1), else_=0), north * north + east * east]
+        top = query.order_by(*order, Unit.callsign).limit(limit).subquery()
+        skills = (
+            select(func.aggregate_strings(UnitCrew.skills, " "))
+            .where(UnitCrew.unit_id == top.c.id)
+            .scalar_subquery()
+        )
+        rows = self.session.connection().execute(select(top, skills))
+        return [tuple(row) for row in rows]
 
     def open_references(self, statuses: Sequence[str], limit: int) -> list[str]:
         """References of open incidents, newest first (the command line completes them)."""
@@ -226,6 +281,62 @@ class ResourceRepository:
                 .outerjoin(Staff, Staff.id == UnitStatusChange.changed_by_id)
                 .where(UnitStatusChange.unit_id == unit_id)
                 .order_by(UnitStatusChange.id.desc())
+                .limit(limit)
+            )
+        ]
+
+    def assignments_of_unit(
+        self, unit_id: int, limit: int
+    ) -> Sequence[tuple[UnitAssignment, str, str | None]]:
+        """The unit's newest assignments, with the incident's reference and who sent it."""
+        return [
+            (assignment, reference, who)
+            for assignment, reference, who in self.session.execute(
+                select(UnitAssignment, Incident.reference, Staff.username)
+                .join(Incident, Incident.id == UnitAssignment.incident_id)
+                .outerjoin(Staff, Staff.id == UnitAssignment.assigned_by_id)
+                .where(UnitAssignment.unit_id == unit_id)
+                .order_by(UnitAssignment.id.desc())
+                .limit(limit)
+            )
+        ]
+
+    def moving(self, status_codes: Sequence[str]) -> Sequence[tuple[Unit, float, float]]:
+        """(unit, its incident's latitude, longitude) of the units in `status_codes` whose
+        incident has a known place: the ones on their way."""
+        return [
+            (unit, lat, lon)  # type: ignore[misc]  # the query keeps placed incidents only
+            for unit, lat, lon in self.session.execute(
+                select(Unit, Location.latitude, Location.longitude)
+                .join(Incident, Incident.id == Unit.incident_id)
+                .join(Location, Location.id == Incident.location_id)
+                .where(
+                    Unit.status_code.in_(list(status_codes)),
+                    Location.latitude.is_not(None),
+                    Location.longitude.is_not(None),
+                    Unit.latitude.is_not(None),
+                    Unit.longitude.is_not(None),
+                )
+                .order_by(Unit.id)
+            )
+        ]
+
+    def incident_points(
+        self, statuses: Sequence[str], limit: int
+    ) -> list[tuple[str, float, float]]:
+        """(reference, latitude, longitude) of open incidents with a known place, newest
+        first (the board's map)."""
+        return [
+            (reference, lat, lon)  # type: ignore[misc]  # placed incidents only
+            for reference, lat, lon in self.session.execute(
+                select(Incident.reference, Location.latitude, Location.longitude)
+                .join(Location, Location.id == Incident.location_id)
+                .where(
+                    Incident.status.in_(list(statuses)),
+                    Location.latitude.is_not(None),
+                    Location.longitude.is_not(None),
+                )
+                .order_by(Incident.opened_at.desc(), Incident.id.desc())
                 .limit(limit)
             )
         ]

@@ -17,3 +17,16 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     h = sin(d_phi / 2) ** 2 + cos(phi1) * cos(phi2) * sin(d_lambda / 2) ** 2
     # min() guards asin against rounding just above 1 for antipodal points.
     return 2 * EARTH_RADIUS_M * asin(min(1.0, sqrt(h)))
+
+
+def step_towards(
+    lat: float, lon: float, to_lat: float, to_lon: float, metres: float
+) -> tuple[float, float, bool]:
+    """Where a unit at (lat, lon) is after going `metres` in a straight line towards
+    (to_lat, to_lon): (latitude, longitude, arrived). Within `metres` it is there."""
+    left = distance_m(lat, lon, to_lat, to_lon)
+    if left <= metres or left == 0:
+        return to_lat, to_lon, True
+    part = metres / left
+    # Over a few kilometres a straight line in degrees is the straight line on the ground.
+    return lat + (to_lat - lat) * part, lon + (to_lon - lon) * part, False

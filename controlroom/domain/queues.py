@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 
+from controlroom.domain.grades import DEFAULT_GRADES
+
 
 class Queue(StrEnum):
     GENERAL = "general"
@@ -286,6 +288,13 @@ class QueuePolicy:
     stale_after: timedelta = timedelta(minutes=10)
     dash_escalation: timedelta = timedelta(hours=24)
     targets: dict[Queue, dict[str, timedelta]] | None = None
+    # Each grade's attendance target (None: the grade has none), for the clock column.
+    attendance_targets: tuple[tuple[str, timedelta | None], ...] = tuple(
+        (g.code, g.target) for g in DEFAULT_GRADES
+    )
+
+    def attendance_target(self, grade: str) -> timedelta | None:
+        return next((t for g, t in self.attendance_targets if g == grade), None)
 
     @property
     def heartbeat_every(self) -> timedelta:

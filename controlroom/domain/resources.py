@@ -191,6 +191,75 @@ def attendance(opened_at: datetime, arrived_at: datetime, target: timedelta | No
     return Attendance(taken, target, None if target is None else taken <= target)
 
 
+class ClockState(StrEnum):
+    """Where an incident's attendance clock stands."""
+
+    MET = "met"  # the first unit arrived within the target
+    MISSED = "missed"  # the first unit arrived after it
+    RUNNING = "running"  # nobody there yet, still within the target
+    OVER = "over"  # nobody there yet and the target has gone: it will be missed
+    ARRIVED = "arrived"  # a unit is there; the grade has no target
+    NONE = "none"  # nobody there yet; the grade has no target
+
+
+@dataclass(frozen=True, slots=True)
+class ClockNow:
+    state: ClockState
+    taken: timedelta  # to the first arrival, or to now while nobody is there
+    target: timedelta | None
+    opened_at: datetime
+
+    def at(self, now: datetime) -> ClockNow:
+        """The clock at a later `now`: a stopped clock is as it was, a running one moves."""
+        if self.state not in (ClockState.RUNNING, ClockState.NONE, ClockState.OVER):
+            return self
+        return clock_now(self.opened_at, None, None, self.target, now)
+
+    @property
+    def short(self) -> str:
+        """Five characters at most, for a queue's column: MET, MISS, 12m, !75m, !3h."""
+        if self.state is ClockState.MET:
+            return "MET"
+        if self.state is ClockState.MISSED:
+            return "MISS"
+        if self.state in (ClockState.ARRIVED, ClockState.NONE):
+            return "—"
+        minutes = int(self.taken.total_seconds() // 60)
+        mark = "!" if self.state is ClockState.OVER else ""
+        if minutes < 100:
+            return f"{mark}{minutes}m"
+        hours = minutes // 60
+        return f"{mark}{hours}h" if hours < 100 else f"{mark}{hours // 24}d"
+
+    @property
+    def alarming(self) -> bool:
+        """Missed, or running past the target: shown bold."""
+        return self.state in (ClockState.MISSED, ClockState.OVER)
+
+
+def clock_now(
+    opened_at: datetime,
+    arrived_at: datetime | None,
+    met: bool | None,
+    target: timedelta | None,
+    now: datetime,
+) -> ClockNow:
+    """The attendance clock as it stands at `now`: stopped at the first arrival (met or
+    missed as recorded then), else running from the incident's opening (over once the
+    target has gone)."""
+    if arrived_at is not None:
+        taken = max(arrived_at - opened_at, timedelta(0))
+        if met is None:
+            return ClockNow(ClockState.ARRIVED, taken, target, opened_at)
+        state = ClockState.MET if met else ClockState.MISSED
+        return ClockNow(state, taken, target, opened_at)
+    taken = max(now - opened_at, timedelta(0))
+    if target is None:
+        return ClockNow(ClockState.NONE, taken, None, opened_at)
+    state = ClockState.OVER if taken > target else ClockState.RUNNING
+    return ClockNow(state, taken, target, opened_at)
+
+
 # --- welfare ---------------------------------------------------------------------------------
 
 

@@ -68,9 +68,14 @@ COLUMNS = (
     ("risk", "Risk", 14),
     ("grade", "Gr", 2),
     ("queue", "Q", 4),
-    ("ref", "Reference", 16),
+    # The reference's day and number ("1202-0042"), as the resource board and the
+    # dispatch command line take it: room for the attendance clock at 80 columns.
+    ("ref", "Ref", 9),
     ("type", "Type", 9),
     ("age", "Waiting", 9),
+    # The attendance clock: MET or MISS at the first arrival, minutes while it runs
+    # ("!" once past the grade's target).
+    ("clock", "Att", 4),
     ("claim", "Claimed", 10),
 )
 RISK_STYLES = {3: "bold red", 2: "yellow", 1: ""}
@@ -86,6 +91,17 @@ def age_cell(row: QueueRow, now: datetime) -> Text:
     over = age > row.target
     # The "!" first: a column too narrow for "71d 16h" cuts the hours, never the mark.
     return Text(("! " if over else "") + format_age(age), style="bold" if over else "", end="")
+
+
+def short_reference(reference: str) -> str:
+    """ "CR-20261202-0042" as "1202-0042" (the day and the number); others as they are."""
+    return reference[7:] if reference.startswith("CR-") and len(reference) > 7 else reference
+
+
+def clock_cell(row: QueueRow, now: datetime) -> Text:
+    """The attendance clock; while it runs, as it stands at `now` (the tick)."""
+    clock = row.attendance.at(now)
+    return Text(clock.short, style="bold" if clock.alarming else "", end="")
 
 
 def claim_cell(row: QueueRow, me: int | None, now: datetime) -> Text:
@@ -447,9 +463,10 @@ class TriageQueue(FramedScreen):
             "risk": risk_cell(row),
             "grade": record_text(row.grade),
             "queue": Text(row.queue.short, end=""),
-            "ref": record_text(row.reference),
+            "ref": record_text(short_reference(row.reference)),
             "type": record_text(row.type_label),
             "age": age_cell(row, now),
+            "clock": clock_cell(row, now),
             "claim": claim_cell(row, self.me, now),
         }
 
@@ -545,9 +562,11 @@ class TriageQueue(FramedScreen):
                         table.set_cell(self.row_keys[item_id], column, cell)
                 reorder = reorder or old.order != row.order
         if reorder:
-            # An incident is in a queue at most once: (reference, queue) names the row.
+            # An incident is in a queue at most once: (reference, queue) names the row (by
+            # the reference as shown: two a year apart to the day and number, both among
+            # the drawn rows, would share a place, and no more).
             order = {
-                (r.reference, r.queue.short): r.order
+                (short_reference(r.reference), r.queue.short): r.order
                 for i, r in self.rows.items()
                 if i in self.row_keys
             }
@@ -609,7 +628,20 @@ class TriageQueue(FramedScreen):
             self._apply(
                 [row._replace(stale=True) for row in quiet], {row.item_id for row in quiet}, now
             )
+        self._tick_clocks(now)
         self.recount()  # breaches grow with time
+
+    def _tick_clocks(self, now: datetime) -> None:
+        """Running attendance clocks move with time: each cell whose words changed is
+        sent again (a stopped clock changes only when its item is read again)."""
+        table = self.query_one("#queue-table", FixedColumnsTable)
+        for item_id, row in self.rows.items():
+            key = self.row_keys.get(item_id)
+            if key is None or row.attendance.at(now) is row.attendance:
+                continue
+            cell = clock_cell(row, now)
+            if table.get_cell(key, "clock") != cell:
+                table.set_cell(key, "clock", cell)
 
     @on(Said)
     def said(self, message: Said) -> None:

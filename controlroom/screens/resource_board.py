@@ -3,8 +3,9 @@ incident, its crew's skills and its station, live across stations.
 
 Keys on the table: the status keys of db/unit_status.csv (1 available … 7 off duty) set
 the highlighted unit's status; 2 (assigned) puts "<callsign> as " on the command line
-for the incident; c puts the highlighted callsign on the command line; h shows the
-unit's history; Enter opens its incident; n, a, t, s cycle the station, area, type and
+for the incident; c puts the highlighted callsign on the command line; h opens the
+unit's history (every status change and assignment); m shows the map (units and open
+incidents by position, in braille) in place of the table, m again the table; Enter opens its incident; n, a, t, s cycle the station, area, type and
 status filters.
 
 The command line (`domain.dispatch_commands`): `MP21 as CR-20261202-0042`, `MP21 sc`,
@@ -47,7 +48,7 @@ from controlroom.widgets.record_text import record_content, record_text
 if TYPE_CHECKING:  # the services load SQLAlchemy: not at start-up
     from controlroom.services.resources import (
         BoardRead,
-        HistoryEntry,
+        IncidentPoint,
         ResourceCodes,
         StatusChanged,
         UnitRow,
@@ -59,6 +60,17 @@ POLL_SECONDS = 1.0
 # Ages ("time in status") are worked out again this often; a cell is sent only when its
 # text changed.
 AGE_SECONDS = 30.0
+# The map re-reads the open incidents this often while it is shown (units move with the
+# board's own poll).
+MAP_INCIDENTS_SECONDS = 10.0
+# Layers of the map, readable on 16 colours: colour and weight both differ.
+MAP_STYLES = {
+    0: "",
+    1: "blue",
+    2: "green",
+    3: "bold yellow",
+    4: "bold red",
+}
 COLUMNS = (
     ("callsign", "Unit", 6),
     ("type", "Type", 4),
@@ -94,6 +106,10 @@ class CommandSuggester(Suggester):
         )
 
 
+class MapPane(Static, can_focus=True):
+    """The map in place of the table: focused, so the board's keys act as over the table."""
+
+
 class CommandLine(Input):
     """The dispatcher's command line: Tab takes the completion shown."""
 
@@ -110,6 +126,13 @@ class ResourceBoard(FramedScreen[None]):
     BINDINGS = [
         Binding("c,colon", "command_line", "Command", id="board.command"),
         Binding("h", "history", "History", id="board.history"),
+        Binding(
+            "m",
+            "map",
+            "Map",
+            id="board.map",
+            tooltip="Units and open incidents by position, in place of the table (m again: back)",
+        ),
         Binding(
             "e",
             "emergency",
@@ -151,11 +174,6 @@ class ResourceBoard(FramedScreen[None]):
         change: StatusChanged
 
     @dataclass
-    class HistoryRead(Message):
-        callsign: str
-        entries: list[HistoryEntry]
-
-    @dataclass
     class Said(Message):
         words: str
 
@@ -168,12 +186,15 @@ class ResourceBoard(FramedScreen[None]):
         self._shown: list[str] = []  # callsigns in the table, in order
         self.open_references: tuple[str, ...] = ()
         self._welfare: set[str] = set()  # units whose welfare check is due, as last drawn
+        self.map_shown = False
+        self.incident_points: tuple[IncidentPoint, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="resource-board"):
             yield Static("Reading the units…", id="res-summary", markup=False)
             yield Static("", id="res-filters", markup=False)
             yield FixedColumnsTable[Text].with_columns(COLUMNS, id="res-table")
+            yield MapPane("", id="res-map", markup=False)
             yield Static("", id="res-said", markup=False)
             yield CommandLine(
                 placeholder="MP21 as CR-20261202-0042 · MP21 sc · MP21 av  (c)",
@@ -197,7 +218,8 @@ class ResourceBoard(FramedScreen[None]):
             "  MP21,MP22 as 0042  several at once · as! takes a committed unit\n"
             "  MP21 er · MP21 sc · MP21 av  en route · at scene · clear\n"
             "  MP21 em  an emergency on MP21 (or e on the board)\n"
-            "Tab completes · Enter runs · Esc back to the table"
+            "Tab completes · Enter runs · Esc back to the table\n"
+            "h the unit's history · m the map (units and open incidents) · m again the table"
         )
 
     def on_mount(self) -> None:
@@ -315,6 +337,8 @@ class ResourceBoard(FramedScreen[None]):
             if highlighted in wanted:
                 table.move_cursor(row=wanted.index(highlighted))
         self._summary()
+        if self.map_shown:
+            self._draw_map()
 
     def _check_welfare(self, now: datetime) -> None:
         """Units at scene too long without an update: marked on the board, and each one
@@ -403,7 +427,7 @@ class ResourceBoard(FramedScreen[None]):
 
     def action_leave_command_line(self) -> None:
         if isinstance(self.focused, CommandLine):
-            self.focus_now("#res-table")
+            self.focus_now("#res-map" if self.map_shown else "#res-table")
         elif self.focused is not None and self.focused.id == "res-table":
             # Down on the table moves its cursor; Esc goes back as everywhere else.
             return
@@ -414,6 +438,7 @@ class ResourceBoard(FramedScreen[None]):
             # Not typing: Esc is the app's back, Down the table's.
             return True if typing else None
         if typing and action in {
+            "map",
             "status_key",
             "cycle",
             "emergency",
@@ -556,31 +581,100 @@ class ResourceBoard(FramedScreen[None]):
         self.say(message.words)
 
     def action_history(self) -> None:
-        from controlroom.services import resources
+        """The highlighted unit's history (its own view); Enter there opens an incident."""
+        from controlroom.screens.unit_history import UnitHistory
 
         callsign = self.highlighted()
         if callsign is None:
             return
+
+        def opened(reference: str | None) -> None:
+            if reference:
+                self.app.open_incident(reference)
+
+        self.app.push_screen(UnitHistory(callsign), opened)
+
+    # --- the map -----------------------------------------------------------------------------
+
+    @dataclass
+    class PointsRead(Message):
+        points: tuple[IncidentPoint, ...]
+
+    def action_map(self) -> None:
+        """The map in place of the table, or the table again."""
+        self.map_shown = not self.map_shown
+        self.query_one("#resource-board").set_class(self.map_shown, "-map")
+        if self.map_shown:
+            self.focus_now("#res-map")
+            self._draw_map()
+            self._read_points()
+            self._points_timer = self.set_interval(MAP_INCIDENTS_SECONDS, self._read_points)
+        else:
+            self._points_timer.stop()
+            self.focus_now("#res-table")
+
+    def _read_points(self) -> None:
+        from controlroom.services import resources
+
+        if self.app.screen is not self:
+            return
         uow_factory, actor = self.app.uow_factory, self.app.actor
         self.run_service(
-            lambda: self.HistoryRead(
-                callsign, resources.unit_history(uow_factory(), actor, callsign)
-            ),
+            lambda: self.PointsRead(resources.incident_points(uow_factory(), actor)),
             lambda read: read,
-            doing="read the unit's history",
-            group="board-history",
+            doing="read the open incidents for the map",
+            group="board-map",
         )
 
-    @on(HistoryRead)
-    def history_read(self, message: HistoryRead) -> None:
-        zone = self.app.zone
-        parts = [
-            f"{e.changed_at.astimezone(zone):%H:%M} {e.status_code}"
-            + (f" {e.reference}" if e.reference else "")
-            + f" by {e.by or '?'} at {e.terminal}"
-            for e in message.entries[:3]
-        ]
-        self.say(f"{message.callsign}: " + ("; ".join(parts) if parts else "no changes recorded"))
+    @on(PointsRead)
+    def points_read(self, message: PointsRead) -> None:
+        self.incident_points = message.points
+        if self.map_shown:
+            self._draw_map()
+
+    def _draw_map(self) -> None:
+        from controlroom.domain.unit_map import Bounds, Layer, MapPoint, counts, draw
+
+        pane = self.query_one("#res-map", Static)
+        width = max(pane.content_region.width, 20) if pane.content_region.width else 78
+        height = max(pane.content_region.height - 1, 3) if pane.content_region.height else 14
+        kinds = {s.code: s.kind for s in self.codes.statuses} if self.codes else {}
+        points: list[MapPoint] = []
+        for callsign in self._shown:
+            row = self.units[callsign]
+            kind = kinds.get(row.status_code)
+            if row.latitude is None or row.longitude is None or kind is StatusKind.OFF_DUTY:
+                continue
+            layer = (
+                Layer.COMMITTED
+                if kind is not None and kind.committed
+                else Layer.AVAILABLE
+                if kind is StatusKind.AVAILABLE
+                else Layer.OTHER
+            )
+            points.append(MapPoint(row.latitude, row.longitude, layer))
+        points += [MapPoint(p.latitude, p.longitude, Layer.INCIDENT) for p in self.incident_points]
+        # The box is the units' (incidents far beyond them are left off, and counted).
+        bounds = Bounds.around(p for p in points if p.layer is not Layer.INCIDENT)
+        if bounds is None:
+            pane.update("No unit on the board has a known position.")
+            return
+        bounds = bounds.fitted(width, height)
+        found = counts(points, bounds)
+        text = Text(end="")
+        for runs in draw(points, bounds, width, height):
+            for chunk, layer in runs:
+                text.append(chunk, style=MAP_STYLES[layer])
+            text.append("\n")
+        text.append("× ", style=MAP_STYLES[Layer.INCIDENT])
+        text.append(f"incident {found.get(Layer.INCIDENT, 0)}  ")
+        text.append("⣿ ", style=MAP_STYLES[Layer.COMMITTED])
+        text.append(f"committed {found.get(Layer.COMMITTED, 0)}  ")
+        text.append("⣿ ", style=MAP_STYLES[Layer.AVAILABLE])
+        text.append(f"available {found.get(Layer.AVAILABLE, 0)}  ")
+        text.append("⣿ ", style=MAP_STYLES[Layer.OTHER])
+        text.append(f"busy/break {found.get(Layer.OTHER, 0)}  · m table")
+        pane.update(text)
 
     def action_open_incident(self) -> None:
         callsign = self.highlighted()

@@ -48,6 +48,7 @@ from controlroom.domain.queues import (
     rank_table,
     through_permille,
 )
+from controlroom.domain.resources import ClockNow, clock_now
 from controlroom.services import access, audit, fields, incident_log
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
@@ -116,6 +117,7 @@ class QueueRow(NamedTuple):
     breached: bool
     stale: bool
     order: tuple
+    attendance: ClockNow  # the incident's attendance clock at `read_at`
 
     @property
     def open(self) -> bool:
@@ -161,6 +163,7 @@ def policy_from(settings) -> QueuePolicy:
     """The queue's numbers from the app's Settings."""
     return QueuePolicy(
         grade_codes=tuple(g.code for g in settings.grades),
+        attendance_targets=tuple((g.code, g.target) for g in settings.grades),
         stale_after=timedelta(minutes=settings.claim_stale_minutes),
         dash_escalation=timedelta(hours=settings.dash_escalation_hours),
     )
@@ -263,6 +266,13 @@ def _build(
                     through=through_permille(item.entered_at, now, target),
                     entered_at=item.entered_at,
                     item_id=item.item_id,
+                ),
+                clock_now(
+                    item.opened_at,
+                    item.arrived_at,
+                    item.attendance_met,
+                    policy.attendance_target(item.grade),
+                    now,
                 ),
             )
         )

@@ -31,6 +31,7 @@ from controlroom.data.models import (
     UnitStatusChange,
 )
 from controlroom.domain.dispatch_commands import ASSIGN
+from controlroom.domain.geo import step_towards
 from controlroom.domain.grades import Grade
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import OPEN_STATUSES, IncidentStatus, LogKind
@@ -55,6 +56,8 @@ RECOMMENDATIONS = 12
 # Open incidents' references the command line completes, newest first.
 REFERENCES = 300
 HISTORY_LIMIT = 20
+# The unit's history view reads this many status changes and assignments at most.
+RECORD_LIMIT = 500
 
 
 class UnitNotFound(LookupError):
@@ -191,6 +194,36 @@ class HistoryEntry:
     override: bool
 
 
+@dataclass(frozen=True, slots=True)
+class AssignmentEntry:
+    reference: str
+    assigned_at: datetime
+    by: str | None
+    override: bool
+    arrived_at: datetime | None
+    cleared_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRecord:
+    """A unit's history for its own view: every status change (who, when, from which
+    terminal) and every assignment, newest first, up to the limit asked for."""
+
+    callsign: str
+    type_code: str
+    station: str
+    area: str
+    status_code: str
+    changes: tuple[HistoryEntry, ...]
+    assignments: tuple[AssignmentEntry, ...]
+    limit: int
+
+    @property
+    def cut(self) -> bool:
+        """More may lie beyond what was read."""
+        return len(self.changes) >= self.limit or len(self.assignments) >= self.limit
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -288,6 +321,36 @@ def unit_history(
         return entries
 
 
+def unit_record(
+    uow: UnitOfWork, actor: Actor, callsign: str, limit: int = RECORD_LIMIT
+) -> UnitRecord:
+    """The unit's history view: its status changes and assignments, newest first
+    (audited, as the opening of any record is)."""
+    with uow:
+        access.require(uow, actor, Action.RESOURCE_VIEW, "unit", callsign)
+        unit = _unit(uow, callsign)
+        changes = tuple(
+            HistoryEntry(c.changed_at, c.status_code, reference, who, c.terminal, c.override)
+            for c, reference, who in uow.resources.history(unit.id, limit)
+        )
+        assignments = tuple(
+            AssignmentEntry(reference, a.assigned_at, who, a.override, a.arrived_at, a.cleared_at)
+            for a, reference, who in uow.resources.assignments_of_unit(unit.id, limit)
+        )
+        audit.record(uow, actor, "unit.history", "unit", unit.id, detail=unit.callsign)
+        uow.commit()
+        return UnitRecord(
+            unit.callsign,
+            unit.type_code,
+            unit.station,
+            unit.area,
+            unit.status_code,
+            changes,
+            assignments,
+            limit,
+        )
+
+
 def incident_resources(uow: UnitOfWork, actor: Actor, incident_id: int) -> IncidentResources:
     """The units sent to the incident and its attendance clock."""
     with uow:
@@ -352,32 +415,27 @@ def recommendations(
     when the dispatcher asks (`include_committed`, the override)."""
     with uow:
         access.require(uow, actor, Action.RESOURCE_VIEW, "incident", reference)
-        incident = _open_incident(uow, reference)
-        codes = _codes(uow, types=False)
-        needed = frozenset(uow.resources.needed_skills(incident.opening_type_code))
-        latitude = longitude = None
-        if incident.location is not None:
-            latitude, longitude = incident.location.latitude, incident.location.longitude
-        kinds = {s.code: s.kind for s in codes.statuses}
-        wanted = [
-            s.code
-            for s in codes.statuses
-            if s.kind is StatusKind.AVAILABLE or (include_committed and s.kind.committed)
-        ]
-        rows = uow.resources.deployable(wanted)
+        # The incident, its place and the skills its type needs in one statement; a
+        # reference typed by its end (or a closed one) goes the long way, worded.
+        place = uow.resources.incident_place(reference.strip().upper())
+        if place is None or place[2] == IncidentStatus.CLOSED.value:
+            place = uow.resources.incident_place(_open_incident(uow, reference).reference)
+            assert place is not None  # read a moment ago in this transaction
+        incident_id, incident_reference, _, _, latitude, longitude, needed_codes = place
+        needed = frozenset(_skills(needed_codes or ""))
+        kinds = [StatusKind.AVAILABLE.value]
+        if include_committed:
+            kinds += sorted(k.value for k in COMMITTED_KINDS)
+        # The database filters by kind and skills, orders by distance and keeps the
+        # first `limit`; the domain's rule puts those in its exact order.
+        rows = uow.resources.nearest_deployable(
+            kinds, StatusKind.AVAILABLE.value, latitude, longitude, needed, limit
+        )
         by_callsign = {row[1]: row for row in rows}
-        no_skills: frozenset[str] = frozenset()
         ranked = recommend(
             (
-                # The crew's skills are read only when the type needs some.
-                Candidate(
-                    callsign,
-                    kinds[status],
-                    frozenset(_skills(skills or "")) if needed else no_skills,
-                    lat,
-                    lon,
-                )
-                for _, callsign, status, lat, lon, _, skills in rows
+                Candidate(callsign, StatusKind(kind), frozenset(_skills(skills or "")), lat, lon)
+                for _, callsign, _, kind, lat, lon, _, skills in rows
             ),
             latitude=latitude,
             longitude=longitude,
@@ -388,11 +446,11 @@ def recommendations(
         units = tuple(
             RecommendedUnit(
                 callsign=r.callsign,
-                type_code=by_callsign[r.callsign][5],
+                type_code=by_callsign[r.callsign][6],
                 status_code=by_callsign[r.callsign][2],
                 distance_m=r.distance_m,
                 committed=r.committed,
-                skills=tuple(sorted(_skills(by_callsign[r.callsign][6] or ""))),
+                skills=tuple(sorted(_skills(by_callsign[r.callsign][7] or ""))),
             )
             for r in ranked
         )
@@ -401,11 +459,11 @@ def recommendations(
             actor,
             "unit.recommend",
             "incident",
-            incident.id,
+            incident_id,
             detail=f"{len(units)} units" + (", committed included" if include_committed else ""),
         )
         uow.commit()
-        return Recommendations(incident.reference, tuple(sorted(needed)), units, include_committed)
+        return Recommendations(incident_reference, tuple(sorted(needed)), units, include_committed)
 
 
 # --- changing ---------------------------------------------------------------------------------
@@ -713,6 +771,8 @@ def _first_arrival(
             met=clock.met,
         )
     )
+    # The triage queue shows the clock: its items of this incident are read again.
+    uow.queues.announce(item.id for item in uow.queues.items_of_incident(incident.id))
     incident_log.append(
         uow,
         actor,
@@ -723,6 +783,125 @@ def _first_arrival(
         new=None if clock.met is None else ("met" if clock.met else "missed"),
     )
     return clock.words
+
+
+# --- positions ------------------------------------------------------------------------------
+
+# The synthetic force drives at this speed on its way (about 30 mph through towns).
+SYNTHETIC_SPEED_MPS = 13.0
+# The board's map shows at most this many open incidents, newest first.
+MAP_INCIDENTS = 2_000
+
+
+class NotSynthetic(Exception):
+    """Only a synthetic force is moved by the program: real units report their own."""
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    moved: int  # units that went some way
+    arrived: tuple[str, ...]  # callsigns now at their incident's place
+
+
+def report_positions(
+    uow: UnitOfWork,
+    actor: Actor,
+    fixes: Sequence[tuple[str, float, float]],
+) -> int:
+    """Units' positions as their vehicles report them (callsign, latitude, longitude),
+    in one transaction; every board sees them at its next poll. A position is not a
+    status change: one audit event names the batch. Returns how many moved."""
+    with uow:
+        access.require(
+            uow, actor, Action.RESOURCE_DISPATCH, "unit", None, audit_action="unit.position"
+        )
+        moved: list[Unit] = []
+        for callsign, latitude, longitude in fixes:
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                raise ValueError(f"{latitude}, {longitude} is not a position")
+            unit = _unit(uow, callsign)
+            if (unit.latitude, unit.longitude) != (latitude, longitude):
+                unit.latitude, unit.longitude = latitude, longitude
+                moved.append(unit)
+        if moved:
+            _commit(uow, moved, moved[0].callsign)
+        audit.record(
+            uow,
+            actor,
+            "unit.position",
+            "unit",
+            moved[0].id if len(moved) == 1 else None,
+            detail=", ".join(u.callsign for u in moved[:20])
+            + (f" and {len(moved) - 20} more" if len(moved) > 20 else ""),
+        )
+        uow.commit()
+        return len(moved)
+
+
+def move_synthetic_force(
+    uow: UnitOfWork,
+    actor: Actor,
+    seconds: float,
+    *,
+    speed_mps: float = SYNTHETIC_SPEED_MPS,
+) -> Moved:
+    """The synthetic force on the move: every unit assigned or en route goes
+    `speed_mps` x `seconds` in a straight line towards its incident's place (the
+    dispatcher still books it at scene). Refused unless the database is synthetic."""
+    with uow:
+        access.require(
+            uow, actor, Action.RESOURCE_DISPATCH, "unit", None, audit_action="unit.position"
+        )
+        info = uow.database.get()
+        if info is None or not info.synthetic:
+            raise NotSynthetic(
+                "only a synthetic force is moved by the program: real units report"
+                " their own positions"
+            )
+        codes = _codes(uow, types=False)
+        on_the_way = [
+            s.code for s in codes.statuses if s.kind in (StatusKind.ASSIGNED, StatusKind.EN_ROUTE)
+        ]
+        moved: list[Unit] = []
+        arrived: list[str] = []
+        for unit, lat, lon in uow.resources.moving(on_the_way):
+            if (unit.latitude, unit.longitude) == (lat, lon):
+                continue
+            new_lat, new_lon, there = step_towards(
+                unit.latitude,  # type: ignore[arg-type]  # the query keeps placed units
+                unit.longitude,  # type: ignore[arg-type]
+                lat,
+                lon,
+                speed_mps * seconds,
+            )
+            unit.latitude, unit.longitude = new_lat, new_lon
+            moved.append(unit)
+            if there:
+                arrived.append(unit.callsign)
+        if moved:
+            _commit(uow, moved, moved[0].callsign)
+            uow.commit()
+        return Moved(len(moved), tuple(arrived))
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPoint:
+    reference: str
+    latitude: float
+    longitude: float
+
+
+def incident_points(uow: UnitOfWork, actor: Actor) -> tuple[IncidentPoint, ...]:
+    """Open incidents with a known place, for the board's map (not audited: the board's
+    opening was, and a map point names no person)."""
+    with uow:
+        access.require(uow, actor, Action.RESOURCE_VIEW, "incident", None)
+        return tuple(
+            IncidentPoint(reference, lat, lon)
+            for reference, lat, lon in uow.resources.incident_points(
+                [s.value for s in OPEN_STATUSES], MAP_INCIDENTS
+            )
+        )
 
 
 # --- emergencies ------------------------------------------------------------------------------
