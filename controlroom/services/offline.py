@@ -634,6 +634,7 @@ def forward_events(journal: OfflineJournal, uow_factory: UnitOfWorkFactory, acto
                 done = max(done, int(found.group(2)))
         events = journal.events(after=done)
         if not events:
+            journal.mark_forwarded(done)
             return 0
         for event in events:
             uow.audit.append(
@@ -661,6 +662,7 @@ def forward_events(journal: OfflineJournal, uow_factory: UnitOfWorkFactory, acto
             detail=f"journal events {events[0].seq}-{events[-1].seq} appended",
         )
         uow.commit()
+    journal.mark_forwarded(events[-1].seq)
     return len(events)
 
 
@@ -698,6 +700,8 @@ def replay_left_behind(
         path = own.parent / name
         journal = OfflineJournal(path)
         try:
+            if journal.settled():  # all in, its events on the chain: nothing to ask
+                continue
             # Even with nothing pending: its audit events may not all be on the chain.
             report = replay(journal, uow_factory, actor, clock, grade_codes)
         finally:
