@@ -111,6 +111,16 @@ def test_entry_reads_its_incident_types_from_the_cache_when_the_database_is_gone
         gone.dispose()
     assert cached and again == types
 
+    # Known to be away: the cache, without asking (a frozen server would hold each form).
+    asked = []
+
+    def never():
+        asked.append(True)
+        raise RuntimeError("the database was asked")
+
+    first, cached = offline.incident_types_or_cached(never, tmp_path, offline=True)
+    assert cached and first == types and asked == []
+
 
 def test_what_an_earlier_session_kept_is_replayed_at_the_next_sign_in(
     database, tmp_path, supervisor

@@ -802,11 +802,18 @@ def cached_session(data_dir: Path, username: str, terminal: str) -> OpenedSessio
 
 
 def incident_types_or_cached(
-    uow_factory: UnitOfWorkFactory, data_dir: Path
+    uow_factory: UnitOfWorkFactory, data_dir: Path, *, offline: bool = False
 ) -> tuple[list[IncidentTypeOption], bool]:
     """The active incident types, and whether they came from the station's cache: read
-    from the database (and cached) when it answers, else as last read."""
+    from the database (and cached) when it answers, else as last read. `offline` (the
+    database known not to answer or not writable): the cache first, without waiting
+    out a frozen server's bounds for every form."""
     path = cache_path(data_dir)
+    if offline:
+        cached = read_cache(path)
+        rows = None if cached is None else cached.get("incident_types")
+        if isinstance(rows, list):
+            return [IncidentTypeOption(**row) for row in rows], True
     try:
         types = incidents.incident_types(uow_factory())
     except Exception:
