@@ -111,6 +111,16 @@ def test_entry_reads_its_incident_types_from_the_cache_when_the_database_is_gone
         gone.dispose()
     assert cached and again == types
 
+    # Known to be away: the cache, without asking (a frozen server would hold each form).
+    asked = []
+
+    def never():
+        asked.append(True)
+        raise RuntimeError("the database was asked")
+
+    first, cached = offline.incident_types_or_cached(never, tmp_path, offline=True)
+    assert cached and first == types and asked == []
+
 
 def test_what_an_earlier_session_kept_is_replayed_at_the_next_sign_in(
     database, tmp_path, supervisor
@@ -290,6 +300,17 @@ def test_the_journal_audits_into_its_own_chain_and_its_events_reach_the_main_cha
     assert report.events_appended == 2
     # A second replay, or one resumed after a crash past its commit, appends nothing.
     assert offline.forward_events(journal, database.uow, actor) == 0
+    assert journal.settled()  # a later sign-in need not ask the database about it
+    journal.audit(
+        {"username": actor.username, "staff_id": actor.staff_id, "terminal": "local"},
+        "offline.read",
+        "incident",
+        kept.provisional_reference,
+        "read again",
+        SEED_ANCHOR + timedelta(minutes=2),
+    )
+    assert not journal.settled()
+    assert offline.forward_events(journal, database.uow, actor) == 1
     with database.uow() as uow:
         appended = [
             (e.action, e.occurred_at)
@@ -299,6 +320,7 @@ def test_the_journal_audits_into_its_own_chain_and_its_events_reach_the_main_cha
     assert sorted(appended) == [
         ("incident.create", SEED_ANCHOR),
         ("offline.read", SEED_ANCHOR + timedelta(minutes=1)),
+        ("offline.read", SEED_ANCHOR + timedelta(minutes=2)),
     ]
     assert verify_chain(database.uow()).intact
     journal.close()

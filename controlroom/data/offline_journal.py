@@ -130,6 +130,17 @@ offline_audit_head = Table(
 )
 
 
+# How far the journal's events are known to be on the main chain (a local note: the main
+# chain's marker event is what a replay trusts; this only spares a journal fully sent a
+# round trip at every sign-in).
+offline_forwarded = Table(
+    "offline_forwarded",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("upto", Integer, nullable=False),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class JournalEvent:
     """One event of the journal's audit chain, as the main trail records it."""
@@ -401,6 +412,21 @@ class OfflineJournal:
                     result.events, head, BrokenLink(event.seq if event else 0, entry.seq, problem)
                 )
         return result
+
+    def forwarded_upto(self) -> int:
+        with self._engine.connect() as connection:
+            return connection.execute(select(offline_forwarded.c.upto)).scalar() or 0
+
+    def mark_forwarded(self, upto: int) -> None:
+        with self._engine.begin() as connection:
+            if connection.execute(select(offline_forwarded.c.id)).first() is None:
+                connection.execute(insert(offline_forwarded).values(id=1, upto=upto))
+            else:
+                connection.execute(update(offline_forwarded).values(upto=upto))
+
+    def settled(self) -> bool:
+        """Nothing pending and every audit event known to be on the main chain."""
+        return not self.pending() and not self.events(after=self.forwarded_upto())
 
     def result_version(self, seq: int) -> int | None:
         """The incident's version after the replayed change `seq`, if recorded."""

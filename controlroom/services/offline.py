@@ -634,6 +634,7 @@ def forward_events(journal: OfflineJournal, uow_factory: UnitOfWorkFactory, acto
                 done = max(done, int(found.group(2)))
         events = journal.events(after=done)
         if not events:
+            journal.mark_forwarded(done)
             return 0
         for event in events:
             uow.audit.append(
@@ -661,6 +662,7 @@ def forward_events(journal: OfflineJournal, uow_factory: UnitOfWorkFactory, acto
             detail=f"journal events {events[0].seq}-{events[-1].seq} appended",
         )
         uow.commit()
+    journal.mark_forwarded(events[-1].seq)
     return len(events)
 
 
@@ -698,6 +700,8 @@ def replay_left_behind(
         path = own.parent / name
         journal = OfflineJournal(path)
         try:
+            if journal.settled():  # all in, its events on the chain: nothing to ask
+                continue
             # Even with nothing pending: its audit events may not all be on the chain.
             report = replay(journal, uow_factory, actor, clock, grade_codes)
         finally:
@@ -798,11 +802,18 @@ def cached_session(data_dir: Path, username: str, terminal: str) -> OpenedSessio
 
 
 def incident_types_or_cached(
-    uow_factory: UnitOfWorkFactory, data_dir: Path
+    uow_factory: UnitOfWorkFactory, data_dir: Path, *, offline: bool = False
 ) -> tuple[list[IncidentTypeOption], bool]:
     """The active incident types, and whether they came from the station's cache: read
-    from the database (and cached) when it answers, else as last read."""
+    from the database (and cached) when it answers, else as last read. `offline` (the
+    database known not to answer or not writable): the cache first, without waiting
+    out a frozen server's bounds for every form."""
     path = cache_path(data_dir)
+    if offline:
+        cached = read_cache(path)
+        rows = None if cached is None else cached.get("incident_types")
+        if isinstance(rows, list):
+            return [IncidentTypeOption(**row) for row in rows], True
     try:
         types = incidents.incident_types(uow_factory())
     except Exception:

@@ -883,10 +883,12 @@ class IncidentEntry(FramedScreen):
         from controlroom.services import offline
 
         uow_factory, data_dir = self.app.uow_factory, self.app.settings.data_dir
+        away = keeps_offline(self.app.availability)
         # From the database when it answers (and cached on this station), else as last
-        # read: entry carries on during an outage.
+        # read: entry carries on during an outage (straight from the cache when the
+        # database is already known to be away).
         self.run_service(
-            lambda: offline.incident_types_or_cached(uow_factory, data_dir)[0],
+            lambda: offline.incident_types_or_cached(uow_factory, data_dir, offline=away)[0],
             self.TypesLoaded,
             doing="read the incident types",
             group="types",
