@@ -274,7 +274,7 @@ async def run_app(
             await until(pilot, shown_on_screen)
             opens.append(time.perf_counter() - started)
             if trial < trials:
-                app.pop_screen()
+                app.end_task()  # F5 made the queue a task of its own: close it
                 await pilot.pause(0.3)
         screen = app.screen
         shown = screen.shown_count() if hasattr(screen, "shown_count") else len(screen.rows)

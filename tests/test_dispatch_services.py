@@ -460,5 +460,9 @@ def test_the_synthetic_force_moves_units_on_their_way_and_boards_hear_of_it(data
     assert _audit(database, "unit.position") == [
         (dispatcher.username, "10.0.0.7", "success", "MP22")
     ]
-    points = resources.incident_points(database.uow(), dispatcher)
+    points = resources.incident_points(database.uow(), dispatcher, opening=True)
     assert [(p.reference, p.latitude) for p in points] == [(reference, 53.80)]
+    resources.incident_points(database.uow(), dispatcher)  # a refresh: not audited again
+    assert _audit(database, "unit.map") == [
+        (dispatcher.username, "10.0.0.7", "success", "1 open incidents")
+    ]

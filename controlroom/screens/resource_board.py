@@ -607,20 +607,22 @@ class ResourceBoard(FramedScreen[None]):
         if self.map_shown:
             self.focus_now("#res-map")
             self._draw_map()
-            self._read_points()
+            self._read_points(opening=True)
             self._points_timer = self.set_interval(MAP_INCIDENTS_SECONDS, self._read_points)
         else:
             self._points_timer.stop()
             self.focus_now("#res-table")
 
-    def _read_points(self) -> None:
+    def _read_points(self, opening: bool = False) -> None:
         from controlroom.services import resources
 
         if self.app.screen is not self:
             return
         uow_factory, actor = self.app.uow_factory, self.app.actor
         self.run_service(
-            lambda: self.PointsRead(resources.incident_points(uow_factory(), actor)),
+            lambda: self.PointsRead(
+                resources.incident_points(uow_factory(), actor, opening=opening)
+            ),
             lambda read: read,
             doing="read the open incidents for the map",
             group="board-map",

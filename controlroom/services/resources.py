@@ -891,17 +891,26 @@ class IncidentPoint:
     longitude: float
 
 
-def incident_points(uow: UnitOfWork, actor: Actor) -> tuple[IncidentPoint, ...]:
-    """Open incidents with a known place, for the board's map (not audited: the board's
-    opening was, and a map point names no person)."""
+def incident_points(
+    uow: UnitOfWork, actor: Actor, *, opening: bool = False
+) -> tuple[IncidentPoint, ...]:
+    """Open incidents with a known place, for the board's map. The map's opening is
+    audited (`unit.map`); its refreshes while it stays open are not, as the board's
+    polls are not (the opening named what was shown)."""
     with uow:
         access.require(uow, actor, Action.RESOURCE_VIEW, "incident", None)
-        return tuple(
+        points = tuple(
             IncidentPoint(reference, lat, lon)
             for reference, lat, lon in uow.resources.incident_points(
                 [s.value for s in OPEN_STATUSES], MAP_INCIDENTS
             )
         )
+        if opening:
+            audit.record(
+                uow, actor, "unit.map", "incident", None, detail=f"{len(points)} open incidents"
+            )
+            uow.commit()
+        return points
 
 
 # --- emergencies ------------------------------------------------------------------------------
