@@ -19,6 +19,7 @@ typing stays where it was.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
     )
     from controlroom.services.locations import LocationContext, LocationMatch
     from controlroom.services.persons import PersonSummary
+
+log = logging.getLogger("controlroom.screens")
 
 DRAFT_DELAY_SECONDS = 2.0
 LOOKUP_DELAY_SECONDS = 0.25
@@ -1270,13 +1273,13 @@ class IncidentEntry(FramedScreen):
                 self._show_error(field_name, message)
             self._focus_field(next(iter(problems)))
             return
-        self.save_draft_now_forced()
         availability = self.app.availability
         if availability.state is DatabaseState.NOT_ANSWERING and not self._offline_failed:
             self._saving = True
             self.save_offline(self._new_incident())
             return
         if availability.state is not DatabaseState.ANSWERING:
+            self.save_draft_now_forced()
             # Said at once: sending it would only wait out the engine's bounds.
             self._save_failed_on_database = True
             self._show_failure(
@@ -1304,8 +1307,10 @@ class IncidentEntry(FramedScreen):
         """Keep the call in this session's offline journal (on the disk when it returns)."""
         app = self.app
         record, actor, clock, journal = app.record_offline, app.actor, app.clock, self.journal
+        draft = self.state.to_draft()
 
         def keep():
+            _draft_before_sending(journal, draft)
             kept = record(actor, new_incident, clock())
             _clear_saved_draft(journal)
             return kept
@@ -1333,7 +1338,7 @@ class IncidentEntry(FramedScreen):
         self._show_failure(None, f"NOT SAVED, not even on this station. {message.failure.sentence}")
 
     def save_draft_now_forced(self) -> None:
-        """Before sending the save: the draft on disk carries the key the save will use."""
+        """The draft written now, as it is (not after the typing pause)."""
         self.write_draft(self.state.to_draft())
 
     def save_incident(self, new_incident: NewIncident) -> None:
@@ -1347,8 +1352,10 @@ class IncidentEntry(FramedScreen):
             self.journal,
         )
         grade_codes = self._grade_codes()
+        draft = self.state.to_draft()
 
         def save() -> SavedIncident:
+            _draft_before_sending(journal, draft)
             saved = incidents.save_new_incident(
                 uow_factory(), actor, new_incident, clock(), grade_codes
             )
@@ -1377,7 +1384,6 @@ class IncidentEntry(FramedScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self._saving = True
-                self.save_draft_now_forced()
                 self.link_to(target.id, self._new_incident())
 
         self.app.push_screen(
@@ -1399,8 +1405,10 @@ class IncidentEntry(FramedScreen):
             app.clock,
             self.journal,
         )
+        draft = self.state.to_draft()
 
         def link() -> SavedIncident:
+            _draft_before_sending(journal, draft)
             saved = incidents.link_call(uow_factory(), actor, incident_id, call, clock())
             _clear_saved_draft(journal)
             return saved
@@ -1441,6 +1449,18 @@ class IncidentEntry(FramedScreen):
         """Saved: the incident's view takes this form's place (the app's call mode)."""
         message.stop()
         self.app.form_saved(self, message.reference)
+
+
+def _draft_before_sending(journal: DraftJournal, draft: dict[str, Any]) -> None:
+    """Before a save is sent, in the save's own worker: the draft on disk carries the key
+    the save will use. Written in the thread that clears it once saved, never in one of
+    its own: a draft written after that clear (a loaded machine) outlived the incident
+    it was saved as, and the next sign-in offered to restore it. A draft not written
+    does not stop the save (the form still holds the typing; its timer writes again)."""
+    try:
+        journal.save(draft)
+    except OSError:
+        log.warning("could not write the draft before saving", exc_info=True)
 
 
 def _clear_saved_draft(journal: DraftJournal) -> None:
