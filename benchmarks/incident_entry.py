@@ -85,10 +85,13 @@ async def drive(app, database: Database) -> tuple[float, float, int, int]:
     the extra keys and the content characters."""
     extra = content = 0
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):  # signed in and on the board
+        for _ in range(1500):  # signed in and on the board (30 s on a loaded machine)
             await pilot.pause(0.02)
             if getattr(app.screen, "counts", None) is not None:
                 break
+        else:
+            frame = "\n".join(s.text for s in app.screen._compositor.render_strips())
+            raise SystemExit(f"the board never showed: {app.screen!r}\n{frame}")
         with database.uow() as uow:
             before = uow.session.scalar(select(func.count()).select_from(Incident))
         watcher = RowWatcher(database, before)
@@ -110,6 +113,10 @@ async def drive(app, database: Database) -> tuple[float, float, int, int]:
         watcher.stop.set()
         if watcher.seen_at is None:
             raise SystemExit("the incident was never saved: " + repr(app.screen))
+        for _ in range(500):  # the form closed on the saved incident (its draft cleared)
+            if type(app.screen).__name__ == "IncidentView":
+                break
+            await pilot.pause(0.02)
         await pilot.press("ctrl+q")
     return watcher.seen_at - started, watcher.seen_at - save_pressed, extra, content
 

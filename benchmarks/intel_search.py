@@ -28,14 +28,20 @@ most 5x the raw text query's p95 (issue 20).
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+import sys
+from pathlib import Path
+
+# benchmarks/statistics.py (issue 18) and queue.py would hide the standard library's
+# modules of those names while this script's own directory is first on sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import importlib.util
 import random
 import re
 import statistics
-import sys
 import time
-from pathlib import Path
 
 from sqlalchemy import func, select
 

@@ -16,12 +16,18 @@ Prints the median, 95th percentile and worst key for both, and the goal.
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+import sys
+from pathlib import Path
+
+# benchmarks/statistics.py (issue 18) and queue.py would hide the standard library's
+# modules of those names while this script's own directory is first on sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 # The repository, not this folder, first on the path: benchmarks/queue.py would stand in
 # for the standard library's queue (which Textual's driver imports).

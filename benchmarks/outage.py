@@ -28,12 +28,18 @@ Target (issue 13): every round under 5 s.
 
 from __future__ import annotations
 
+# ruff: noqa: E402
+import sys
+from pathlib import Path
+
+# benchmarks/statistics.py (issue 18) and queue.py would hide the standard library's
+# modules of those names while this script's own directory is first on sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # The repository, not this folder, on the path: benchmarks/queue.py would shadow the

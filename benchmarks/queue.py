@@ -274,9 +274,11 @@ async def run_app(
             await until(pilot, shown_on_screen)
             opens.append(time.perf_counter() - started)
             if trial < trials:
-                app.end_task()  # F5 made the queue a task of its own: close it
+                # Close the task (F5 would switch back to the open one without reading).
+                app.end_task("queue")
                 await pilot.pause(0.3)
         screen = app.screen
+        await pilot.pause(0.3)  # the rows below the first screen follow its frame
         shown = screen.shown_count() if hasattr(screen, "shown_count") else len(screen.rows)
         watcher = RawWatcher(database)
         try:

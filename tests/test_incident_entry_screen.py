@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -92,6 +93,35 @@ async def test_an_incident_is_created_by_keys_alone(database, tmp_path):
     assert incident.narrative == "Shouting next door."
     assert incident.domestic and incident.thrive_skipped and incident.location_id is None
     assert draft_paths(tmp_path, TEST_SUPERVISOR) == []  # saved: the draft is gone
+
+
+async def test_a_draft_written_slowly_does_not_outlive_the_saved_incident(
+    database, tmp_path, monkeypatch
+):
+    """The draft written as the save key is pressed lands before the save is sent, never
+    after the saved incident cleared it: on a loaded machine (here, a disk slow to take
+    the draft) it outlived the incident, and the next sign-in offered to restore it.
+    A short call is typed: on a loaded machine this runs in about half the time of
+    `test_an_incident_is_created_by_keys_alone` beside it."""
+    from controlroom.data.drafts import DraftJournal
+
+    write = DraftJournal.save
+
+    def slow_write(self, state):
+        time.sleep(0.3)
+        write(self, state)
+
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await type_minimal(pilot, location="1 Mill Lane", grade="1", narrative="Noise.")
+        monkeypatch.setattr(DraftJournal, "save", slow_write)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentView)
+        await pilot.pause(0.5)  # any draft write still in flight has landed
+    assert len(incident_rows(database)) == 1
+    assert draft_paths(tmp_path, TEST_SUPERVISOR) == []
 
 
 async def test_empty_grade_takes_the_suggestion_from_type_and_flags(database, tmp_path):

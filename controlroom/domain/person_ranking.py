@@ -198,6 +198,11 @@ class NameMatch:
     bonus: float
     fits: tuple[tuple[str, str], ...] = ()
     slips: int = 0  # the most slips between a word and the part it fits
+    # The slips between every word and the part it fits, added: a word that sounds like
+    # the part counts its own (a family spelling and an exact word none).
+    apart: int = 0
+    # The parts of the name no word fits ("Iain Johnson-Scott" for "iain scott": one).
+    unmatched: int = 0
 
 
 def name_match(words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
@@ -216,15 +221,17 @@ def name_match(words: list[QueryWord], forename: str | None, surname: str) -> Na
     typed_names = ((forename or "").casefold(), surname.casefold())
     rank, closeness, sides = Rank.EXACT, 0.0, []
     fits: list[tuple[str, str]] = []
-    most_slips = 0
+    most_slips = total_apart = 0
+    fitted: set[str] = set()
     for word in words:
         best_rank, best_close, best_side, best_how, best_slips = Rank.NONE, 0.0, None, "", 0
+        best_token = ""
         named = "name"
         for token, (side, reason_side) in side_of.items():
             found, close, how, apart = word_against_part(word, token)
             if (found, close) > (best_rank, best_close):
                 best_rank, best_close, best_side, best_how = found, close, side, how
-                named, best_slips = reason_side, apart
+                named, best_slips, best_token = reason_side, apart, token
         if (
             best_rank is Rank.NONE
             and word.typed
@@ -237,10 +244,28 @@ def name_match(words: list[QueryWord], forename: str | None, surname: str) -> Na
         sides.append(best_side)
         fits.append((named, best_how))
         most_slips = max(most_slips, best_slips)
+        fitted.add(best_token)
+        if best_how == SOUNDS_ALIKE:
+            total_apart += slips_apart(word.normal, best_token)
+        elif best_how in (NEAR, START):
+            total_apart += best_slips if best_how == NEAR else len(best_token) - len(word.normal)
     bonus = SURNAME_LAST_BONUS * (bool(sides) and sides[-1] == "surname")
     if len(sides) > 1 and sides[0] == "forename" and sides[-1] == "surname":
         bonus += FORENAME_FIRST_BONUS
-    return NameMatch(rank, closeness / max(1, len(words)), bonus, tuple(fits), most_slips)
+    wholes = {"".join(parts): parts for parts in (fore_parts, sur_parts) if parts}
+    covered = fitted | {
+        part for whole, parts in wholes.items() if whole in fitted for part in parts
+    }
+    unmatched = sum(1 for part in (*fore_parts, *sur_parts) if part not in covered)
+    return NameMatch(
+        rank,
+        closeness / max(1, len(words)),
+        bonus,
+        tuple(fits),
+        most_slips,
+        total_apart,
+        unmatched,
+    )
 
 
 def date_bonus(query: PersonQuery, value: date | None) -> float:
@@ -348,6 +373,8 @@ class PersonFit(NamedTuple):
     closeness: float = 1.0  # of the spelling, 0-1 (1 with no name words)
     slips: int = 0  # the most slips between a word and the name part it fits
     confirmed: bool = False  # the date of birth asked is the person's (or its mirror)
+    apart: int = 0  # the slips between the words and the parts they fit, added
+    unmatched: int = 0  # the parts of the name no word fits
 
 
 def word_reasons(fits: Iterable[tuple[str, str]], kind: str = "") -> tuple[str, ...]:
@@ -374,7 +401,7 @@ def score_person(
     With no name words (a date, a postcode), the person ranks exact when born on a date
     asked (or when none was asked), fuzzy otherwise (the mirrored day and month)."""
     why: tuple[str, ...] = ()
-    closeness, slips = 1.0, 0
+    closeness, slips, apart, unmatched = 1.0, 0, 0, 0
     if words:
         best: tuple[NameMatch, KnownName] | None = None
         for name in names:
@@ -391,6 +418,7 @@ def score_person(
         score = rank + CLOSENESS_WEIGHT * found.closeness + found.bonus - known.penalty
         why = word_reasons(found.fits, known.kind)
         closeness, slips = found.closeness, found.slips
+        apart, unmatched = found.apart, found.unmatched
     else:
         exact_date = not query.dates_of_birth or date_of_birth in query.dates_of_birth
         rank = Rank.EXACT if exact_date else Rank.FUZZY
@@ -401,7 +429,7 @@ def score_person(
         score += DATE_FACT_WEIGHT
     dated = date_fit(query, date_of_birth)
     why += ((dated,) if dated else ()) + address_fit(query)
-    return PersonFit(round(score, 4), rank, why, closeness, slips, confirmed)
+    return PersonFit(round(score, 4), rank, why, closeness, slips, confirmed, apart, unmatched)
 
 
 # A hit's reasons in a few letters, for a column at 80: which fact (F forename, S surname,

@@ -62,6 +62,8 @@ if TYPE_CHECKING:
 FEED_WAIT_SECONDS = 0.5
 # The table draws the most urgent items; the figures at the top count them all.
 SHOWN_ROWS = 200
+# Drawn at once on the first read: more than any terminal shows; the rest follow.
+FIRST_DRAWN = 60
 # Stale marks and ages follow the clock this often.
 TICK_SECONDS = 15
 COLUMNS = (
@@ -477,14 +479,20 @@ class TriageQueue(FramedScreen):
         self.summary, self.summary_at = message.listing.summary, now
         if not self.loaded:
             # First read: the most urgent rows arrive in queue order; draw them as they are.
-            self.rows = {row.item_id: row for row in message.listing.rows[:SHOWN_ROWS]}
+            # The rows a screen shows are drawn first; the rest of the model's rows
+            # (out of sight below) follow once that frame is up (`_draw_rest`): the
+            # operator sees the queue without waiting on rows they must scroll to.
+            shown = list(message.listing.rows[:SHOWN_ROWS])
+            self.rows = {row.item_id: row for row in shown}
             self.row_keys = {
                 row.item_id: table.add_row(
                     *self._cells(row, now).values(), key=f"item-{row.item_id}"
                 )
-                for row in message.listing.rows[:SHOWN_ROWS]
+                for row in shown[:FIRST_DRAWN]
             }
             self.loaded = True
+            if len(shown) > FIRST_DRAWN:
+                self.call_after_refresh(self._draw_rest, [r.item_id for r in shown], now)
             if self.summary.count > SHOWN_ROWS:
                 self.say(
                     f"Showing the {SHOWN_ROWS} most urgent of {self.summary.count:,}; "
@@ -497,6 +505,18 @@ class TriageQueue(FramedScreen):
                 now,
             )
         self._show_summary()
+
+    def _draw_rest(self, order: list[int], now: datetime) -> None:
+        """Draw the first read's rows not drawn yet, in the order read. A change applied
+        meanwhile (`_apply`) drew every row of the model and sorted the table: then
+        nothing is left to draw here."""
+        table = self.query_one("#queue-table", FixedColumnsTable)
+        for item_id in order:
+            row = self.rows.get(item_id)
+            if row is not None and item_id not in self.row_keys:
+                self.row_keys[item_id] = table.add_row(
+                    *self._cells(row, now).values(), key=f"item-{item_id}"
+                )
 
     @on(Counted)
     def counted(self, message: Counted) -> None:

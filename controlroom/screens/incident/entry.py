@@ -19,6 +19,7 @@ typing stays where it was.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
     )
     from controlroom.services.locations import LocationContext, LocationMatch
     from controlroom.services.persons import PersonSummary
+
+log = logging.getLogger("controlroom.screens")
 
 DRAFT_DELAY_SECONDS = 2.0
 LOOKUP_DELAY_SECONDS = 0.25
@@ -1277,14 +1280,12 @@ class IncidentEntry(FramedScreen):
             return
         availability = self.app.availability
         if keeps_offline(availability) and not self._offline_failed:
-            # The draft is written by the same worker, before the journal and its
-            # clearing: a draft written on a thread of its own could land after the
-            # clearing and offer the call again.
+            # The draft is written by the keeping worker itself (`save_offline`).
             self._saving = True
-            self.save_offline(self._new_incident(), draft=self.state.to_draft())
+            self.save_offline(self._new_incident())
             return
-        self.save_draft_now_forced()
         if availability.state is not DatabaseState.ANSWERING:
+            self.save_draft_now_forced()
             # Said at once: sending it would only wait out the engine's bounds.
             self._save_failed_on_database = True
             self._show_failure(
@@ -1308,15 +1309,17 @@ class IncidentEntry(FramedScreen):
     class OfflineFailed(CallFailed):
         pass
 
-    def save_offline(self, new_incident: NewIncident, draft: dict[str, Any] | None = None) -> None:
-        """Keep the call in this session's offline journal (on the disk when it returns);
-        `draft` is written first (if the journal cannot be, the draft keeps the call)."""
+    def save_offline(self, new_incident: NewIncident) -> None:
+        """Keep the call in this session's offline journal (on the disk when it returns).
+        The draft is written first, by the same worker, before the journal and its
+        clearing: a draft written on a thread of its own could land after the clearing
+        and offer the call again (if the journal cannot be written, the draft keeps it)."""
         app = self.app
         record, actor, clock, journal = app.record_offline, app.actor, app.clock, self.journal
+        draft = self.state.to_draft()
 
         def keep():
-            if draft is not None:
-                journal.save(draft)
+            _draft_before_sending(journal, draft)
             kept = record(actor, new_incident, clock())
             _clear_saved_draft(journal)
             return kept
@@ -1344,7 +1347,7 @@ class IncidentEntry(FramedScreen):
         self._show_failure(None, f"NOT SAVED, not even on this station. {message.failure.sentence}")
 
     def save_draft_now_forced(self) -> None:
-        """Before sending the save: the draft on disk carries the key the save will use."""
+        """The draft written now, as it is (not after the typing pause)."""
         self.write_draft(self.state.to_draft())
 
     def save_incident(self, new_incident: NewIncident) -> None:
@@ -1358,8 +1361,10 @@ class IncidentEntry(FramedScreen):
             self.journal,
         )
         grade_codes = self._grade_codes()
+        draft = self.state.to_draft()
 
         def save() -> SavedIncident:
+            _draft_before_sending(journal, draft)
             saved = incidents.save_new_incident(
                 uow_factory(), actor, new_incident, clock(), grade_codes
             )
@@ -1388,7 +1393,6 @@ class IncidentEntry(FramedScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self._saving = True
-                self.save_draft_now_forced()
                 self.link_to(target.id, self._new_incident())
 
         self.app.push_screen(
@@ -1410,8 +1414,10 @@ class IncidentEntry(FramedScreen):
             app.clock,
             self.journal,
         )
+        draft = self.state.to_draft()
 
         def link() -> SavedIncident:
+            _draft_before_sending(journal, draft)
             saved = incidents.link_call(uow_factory(), actor, incident_id, call, clock())
             _clear_saved_draft(journal)
             return saved
@@ -1452,6 +1458,18 @@ class IncidentEntry(FramedScreen):
         """Saved: the incident's view takes this form's place (the app's call mode)."""
         message.stop()
         self.app.form_saved(self, message.reference)
+
+
+def _draft_before_sending(journal: DraftJournal, draft: dict[str, Any]) -> None:
+    """Before a save is sent, in the save's own worker: the draft on disk carries the key
+    the save will use. Written in the thread that clears it once saved, never in one of
+    its own: a draft written after that clear (a loaded machine) outlived the incident
+    it was saved as, and the next sign-in offered to restore it. A draft not written
+    does not stop the save (the form still holds the typing; its timer writes again)."""
+    try:
+        journal.save(draft)
+    except OSError:
+        log.warning("could not write the draft before saving", exc_info=True)
 
 
 def _clear_saved_draft(journal: DraftJournal) -> None:
