@@ -102,6 +102,7 @@ LOST_ON_DOWNGRADE: dict[str, dict[str, set[str] | None]] = {
         "unit_change_counter": ALL_ROWS,
     },
     "0017": {"staff": {"session_locked_at"}},
+    "0022": {"incident": {"legacy_batch_id"}, "intelligence_report": {"legacy_batch_id"}},
 }
 
 
@@ -209,6 +210,7 @@ def _fill_the_tables_the_generator_leaves_empty(database: Database) -> None:
         )
         incident.signoff_state = "awaiting"
         incident.caller_name = "SYNTHETIC CALLER"
+        incident.legacy_batch_id = batch.id
         uow.commit()
 
 

@@ -19,6 +19,11 @@ from sqlalchemy.orm import Session
 from controlroom.data.models import (
     ImportBatch,
     ImportRecord,
+    Incident,
+    IncidentPerson,
+    IncidentType,
+    IntelligenceReport,
+    IntelligenceSubject,
     Location,
     MarkerType,
     Person,
@@ -215,6 +220,47 @@ class LegacyImportRepository:
 
     def insert_markers(self, rows: Sequence[dict]) -> list[int]:
         return self._insert_returning(WarningMarker, rows)
+
+    def insert_incidents(self, rows: Sequence[dict]) -> list[int]:
+        """Old incidents (each row's `person_id`, when not None, linked in its `role`)."""
+        ids = self._insert_returning(
+            Incident,
+            [{k: v for k, v in row.items() if k not in ("person_id", "role")} for row in rows],
+        )
+        links = [
+            {
+                "incident_id": incident_id,
+                "person_id": row["person_id"],
+                "role": row["role"] or "subject",
+                "linked_at": row["opened_at"],
+                "linked_by_id": row["opened_by_id"],
+            }
+            for row, incident_id in zip(rows, ids, strict=True)
+            if row.get("person_id") is not None
+        ]
+        if links:
+            self.session.execute(insert(IncidentPerson), links)
+        return ids
+
+    def insert_reports(self, rows: Sequence[dict]) -> list[int]:
+        """Old intelligence reports, each about its row's `person_id`."""
+        ids = self._insert_returning(
+            IntelligenceReport, [{k: v for k, v in row.items() if k != "person_id"} for row in rows]
+        )
+        subjects = [
+            {"report_id": report_id, "person_id": row["person_id"]}
+            for row, report_id in zip(rows, ids, strict=True)
+        ]
+        if subjects:
+            self.session.execute(insert(IntelligenceSubject), subjects)
+        return ids
+
+    def incident_types(self) -> dict[str, bool]:
+        """Our incident type codes, each with whether it is domestic."""
+        return {
+            row.code: bool(row.domestic)
+            for row in self.session.execute(select(IncidentType.code, IncidentType.domestic))
+        }
 
     def _insert_returning(self, model, rows: Sequence[dict]) -> list[int]:
         if not rows:

@@ -31,7 +31,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +45,9 @@ from controlroom.domain.legacy import (
     check_source_id,
     fields_missing,
     read_address,
+    read_incident,
     read_person,
+    read_report,
     tidy_name,
     unsafe_field,
 )
@@ -169,7 +171,7 @@ def import_extract(
         uow.commit()
     counts = {kind: FileCount(kind) for kind in EXTRACT_FILES}
     rejections: list[Rejection] = []
-    run = _Run(uow_factory, mapping, batch_id, counts, rejections)
+    run = _Run(uow_factory, mapping, batch_id, counts, rejections, actor.staff_id)
     for kind in EXTRACT_FILES:
         total = count_lines(path, kind, mapping.encoding) if progress else 0
         pending: list[tuple[int, dict]] = []
@@ -208,7 +210,9 @@ class _Run:
     batch_id: int
     counts: dict[str, FileCount]
     rejections: list[Rejection]
+    staff_id: int | None = None
     marker_codes: frozenset[str] = field(default_factory=frozenset)
+    incident_types: dict[str, bool] = field(default_factory=dict)  # code -> domestic
 
     def chunk(self, kind: str, numbered: list[tuple[int, dict]]) -> None:
         if not numbered:
@@ -244,6 +248,8 @@ class _Run:
                 fresh.append((line, row))
             if kind == "persons":
                 self._persons(uow, fresh, ledger)
+            elif kind in LEGACY_RECORDS:
+                self._legacy_records(uow, kind, fresh, ledger)
             else:
                 self._belongings(uow, kind, fresh, ledger)
             uow.legacy.record(ledger)
@@ -395,6 +401,97 @@ class _Run:
                 )
             )
 
+    def _legacy_records(self, uow, kind: str, fresh: list[tuple[int, dict]], ledger) -> None:
+        """Incidents and intelligence reports: imported read-only (`legacy_batch_id`),
+        each linked to its person when one is named; a person waiting on the review list
+        keeps them waiting too (released by the supervisor's decision)."""
+        owners = uow.legacy.accounted(
+            self.mapping.source_system,
+            "persons",
+            (row["PERSON_REF"].strip() for _l, row in fresh if row["PERSON_REF"].strip()),
+        )
+        if kind == "incidents" and not self.incident_types:
+            self.incident_types = uow.legacy.incident_types()
+        inserts: list[tuple[int, str, str | None, dict]] = []
+        for line, row in fresh:
+            source_id = row[EXTRACT_FILES[kind][0]].strip()
+            values = self._record_values(kind, row)
+            if isinstance(values, str):
+                self._reject(kind, line, source_id, values, ledger, set())
+                continue
+            person_ref = row["PERSON_REF"].strip() or None
+            owner = owners.get(person_ref) if person_ref else None
+            if person_ref and (owner is None or owner[0] == "rejected"):
+                why = "not in the extract" if owner is None else "rejected"
+                self._reject(kind, line, source_id, f"its person is {why}", ledger, set())
+                continue
+            if owner is not None and owner[0] == "matched":
+                ledger.append(
+                    self._entry(
+                        kind,
+                        line,
+                        source_id,
+                        "matched",
+                        person_ref=person_ref,
+                        held=held_values(values),
+                    )
+                )
+                continue
+            person_id = owner[1] if owner is not None else None
+            inserts.append((line, source_id, person_ref, {**values, "person_id": person_id}))
+        ids = insert_belongings(uow, kind, [values for _l, _s, _r, values in inserts])
+        for (line, source_id, person_ref, _values), target in zip(inserts, ids, strict=True):
+            ledger.append(
+                self._entry(
+                    kind, line, source_id, "imported", target_id=target, person_ref=person_ref
+                )
+            )
+
+    def _record_values(self, kind: str, row: dict) -> dict | str:
+        if kind == "intelligence":
+            report = read_report(row, self.mapping)
+            if isinstance(report, str):
+                return report
+            return {
+                "reference": report.reference,
+                "submitted_at": report.submitted_at,
+                "submitted_by_id": self.staff_id,
+                "source_grade": report.source_grade,
+                "intelligence_grade": report.intelligence_grade,
+                "handling_code": report.handling_code,
+                "handling_conditions": report.handling_conditions,
+                "text": report.text,
+                "restricted": False,
+                "legacy_batch_id": self.batch_id,
+            }
+        incident = read_incident(row, self.mapping)
+        if isinstance(incident, str):
+            return incident
+        domestic = self.incident_types.get(incident.type_code)
+        if domestic is None:
+            return f"incident type {incident.type_code!r} is not one of ours"
+        return {
+            "reference": incident.reference,
+            "opened_at": incident.opened_at,
+            "opened_by_id": self.staff_id,
+            "workstation": self.mapping.source_system,
+            "opening_type_code": incident.type_code,
+            "closing_type_code": incident.type_code,
+            "grade": incident.grade,
+            "status": "closed",
+            "location_text": incident.location_text,
+            "postcode": incident.postcode,
+            "narrative": incident.narrative,
+            "domestic": domestic,
+            # The old system's crimes were recorded there: no 24-hour clock starts here.
+            "possible_crime": False,
+            "closed_at": incident.closed_at,
+            "closed_by_id": self.staff_id,
+            "result": incident.result,
+            "legacy_batch_id": self.batch_id,
+            "role": incident.person_role,
+        }
+
     def _values(self, kind: str, row: dict) -> dict | str:
         if kind == "addresses":
             return self._address(row)
@@ -444,13 +541,15 @@ class _Run:
 
 
 DATE_FIELDS = ("valid_from", "valid_to")
+INSTANT_FIELDS = ("opened_at", "closed_at", "submitted_at")
+LEGACY_RECORDS = ("incidents", "intelligence")
 
 
 def held_values(values: dict) -> str:
-    """An alias's, address's or marker's checked values as JSON, held until its person
-    is decided."""
+    """An alias's, address's, marker's, incident's or report's checked values as JSON,
+    held until its person is decided."""
     kept = {k: v for k, v in values.items() if k not in ("set_at", "set_by_id")}
-    for name in DATE_FIELDS:
+    for name in (*DATE_FIELDS, *INSTANT_FIELDS):
         if kept.get(name) is not None:
             kept[name] = kept[name].isoformat()
     return json.dumps(kept, ensure_ascii=True)
@@ -462,6 +561,9 @@ def released_values(held: str) -> dict:
     for name in DATE_FIELDS:
         if values.get(name) is not None:
             values[name] = date.fromisoformat(values[name])
+    for name in INSTANT_FIELDS:
+        if values.get(name) is not None:
+            values[name] = datetime.fromisoformat(values[name])
     if "marker_code" in values:
         values["set_at"] = utcnow()
         values["set_by_id"] = None
@@ -475,6 +577,10 @@ def insert_belongings(uow, kind: str, rows: list[dict]) -> list[int]:
         return uow.legacy.insert_aliases(rows)
     if kind == "addresses":
         return uow.legacy.insert_addresses(rows)
+    if kind == "incidents":
+        return uow.legacy.insert_incidents(rows)
+    if kind == "intelligence":
+        return uow.legacy.insert_reports(rows)
     return uow.legacy.insert_markers(rows)
 
 

@@ -25,7 +25,11 @@ from controlroom.data.models import utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, Marking
 from controlroom.services import access, audit
-from controlroom.services.legacy_import import insert_belongings, released_values
+from controlroom.services.legacy_import import (
+    LEGACY_RECORDS,
+    insert_belongings,
+    released_values,
+)
 from controlroom.services.person_merge import REASON_MINIMUM
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
@@ -57,6 +61,8 @@ class Decision:
     aliases: int
     addresses: int
     markers: int
+    incidents: int = 0  # LEGACY incidents and reports that waited with the person
+    intelligence: int = 0
 
 
 def _name(*parts: str | None) -> str:
@@ -155,7 +161,7 @@ def decide(
             uow.legacy.settle(
                 record, "imported", person_id, f"not record {record.candidate_id}: {text}"
             )
-        counts = {"aliases": 0, "addresses": 0, "markers": 0}
+        counts = dict.fromkeys(("aliases", "addresses", "markers", *LEGACY_RECORDS), 0)
         for waiting in uow.legacy.waiting_with(record.source_system, record.source_id):
             values = {**released_values(waiting.held or "{}"), "person_id": person_id}
             (target,) = insert_belongings(uow, waiting.source_file, [values])
@@ -175,7 +181,8 @@ def decide(
                 else f"not record {record.candidate_id}: imported as record {person_id}"
             )
             + f"; {counts['aliases']} aliases, {counts['addresses']} addresses,"
-            f" {counts['markers']} markers",
+            f" {counts['markers']} markers, {counts['incidents']} LEGACY incidents,"
+            f" {counts['intelligence']} LEGACY intelligence reports",
         )
         uow.commit()
         return Decision(
@@ -185,4 +192,6 @@ def decide(
             counts["aliases"],
             counts["addresses"],
             counts["markers"],
+            counts["incidents"],
+            counts["intelligence"],
         )
