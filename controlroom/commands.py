@@ -77,6 +77,12 @@ class ControlRoomCommands(Provider):
                 "Supervisors: queues, DASH, referrals, overrides: F6",
                 app.action_command_view,
             ),
+            (
+                "Legacy review list",
+                "Supervisors: people an import held back as probably someone here: merge or"
+                " keep apart",
+                app.action_legacy_review,
+            ),
             ("Quit Control Room", "Sign out and close", app.action_quit),
         ]
         screen = self.screen

@@ -46,7 +46,8 @@ NAME_MAX = 80
 
 
 # An imported incident's or report's reference: the source system's name and its own
-# reference ("OLDCAD/I0000042"), so an officer finds it by the number they knew.
+# reference ("OLDCAD-I0000042"), so an officer finds it by the number they knew
+# (open by reference takes letters, digits and hyphens).
 REFERENCE_MAX = 24
 PERSON_ROLES = ("caller", "victim", "suspect", "witness", "subject")
 LEGACY_LABEL = "LEGACY"
@@ -71,7 +72,7 @@ def read_only_message(kind: str, reference: str) -> str:
 
 def legacy_reference(source_system: str, source_id: str) -> str | None:
     """The reference an imported record goes by, or None when it would not fit."""
-    reference = f"{source_system}/{source_id}".upper()
+    reference = f"{source_system}-{source_id}".upper()
     return reference if len(reference) <= REFERENCE_MAX else None
 
 

@@ -50,7 +50,9 @@ class ReviewItem:
     candidate_id: int
     candidate_name: str
     candidate_born: date | None
-    waiting: int  # aliases and markers held with it
+    waiting: int  # aliases, addresses, markers, incidents and reports held with it
+    legacy_gender: str | None = None
+    waiting_words: str = "nothing else"  # "2 aliases, 1 LEGACY incident"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,31 @@ def _name(*parts: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
+_WAITING_NAMES = {
+    "aliases": ("alias", "aliases"),
+    "addresses": ("address", "addresses"),
+    "markers": ("marker", "markers"),
+    "incidents": ("LEGACY incident", "LEGACY incidents"),
+    "intelligence": ("LEGACY intel report", "LEGACY intel reports"),
+}
+
+
+def _waiting_words(files: list[str]) -> str:
+    """What waits with a held person, in words: "2 aliases, 1 LEGACY incident"."""
+    parts = []
+    for kind, (one, many) in _WAITING_NAMES.items():
+        count = files.count(kind)
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts) or "nothing else"
+
+
+def may_decide(actor: Actor) -> bool:
+    """Whether `actor`'s role may decide the review list (a screen offers the keys; the
+    service decides and audits)."""
+    return access.allowed(actor, Action.PERSON_MERGE)
+
+
 def review_list(uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[ReviewItem]:
     with uow:
         access.require(uow, actor, Action.PERSON_MERGE, "import_record", None)
@@ -84,6 +111,7 @@ def review_list(uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[ReviewIt
             ):
                 candidate = None  # need-to-know: its record, with a justification, says who
             born = row.get("date_of_birth")
+            held_with = uow.legacy.waiting_with(record.source_system, record.source_id)
             items.append(
                 ReviewItem(
                     record_id=record.id,
@@ -100,7 +128,9 @@ def review_list(uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[ReviewIt
                     if candidate
                     else "(restricted, or no longer here: open the record)",
                     candidate_born=candidate.date_of_birth if candidate else None,
-                    waiting=len(uow.legacy.waiting_with(record.source_system, record.source_id)),
+                    waiting=len(held_with),
+                    legacy_gender=row.get("gender"),
+                    waiting_words=_waiting_words([w.source_file for w in held_with]),
                 )
             )
         audit.record(
