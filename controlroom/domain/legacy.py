@@ -362,14 +362,19 @@ def read_incident(row: dict[str, str], mapping: LegacyMapping) -> LegacyIncident
     role = row["ROLE"].strip().lower() or None
     if row["PERSON_REF"].strip() and role not in PERSON_ROLES:
         return f"unknown person role {row['ROLE'].strip()!r}"
-    location = " ".join(row["LOCATION"].split())
+    place = read_address(row["LOCATION"])
+    if isinstance(place, str):  # none given: the incident is still history worth keeping
+        location_text, postcode = "(no location in the old system)", None
+    else:
+        location_text = ", ".join(p for p in (place.address, place.town) if p)[:200]
+        postcode = place.postcode
     return LegacyIncident(
         reference=reference,
         opened_at=opened,
         type_code=ours,
         grade=grade,
-        location_text=tidy_name(location)[:200] or "(no location in the old system)",
-        postcode=find_postcode(location),
+        location_text=location_text,
+        postcode=postcode,
         narrative=row["NARRATIVE"].strip(),
         closed_at=max(closed, opened),
         result=row["RESULT"].strip() or None,

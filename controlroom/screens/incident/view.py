@@ -539,11 +539,13 @@ class IncidentView(FramedScreen):
         self.query_one("#view-title", Static).update(title)
         self._show_age()
         zone = self.app.zone
+        opened = f"{detail.opened_at.astimezone(zone):{DATE_TIME_FORMAT}}"
         self._set(
             "view-opened",
             record_content(
-                f"{detail.opened_at.astimezone(zone):{DATE_TIME_FORMAT}} by {detail.opened_by} "
-                f"at {detail.workstation}"
+                f"{opened} in the old system {detail.workstation} (imported by {detail.opened_by})"
+                if detail.legacy
+                else f"{opened} by {detail.opened_by} at {detail.workstation}"
             ),
         )
         type_line = Content("opened as ") + record_content(detail.type_label)
@@ -627,6 +629,16 @@ class IncidentView(FramedScreen):
         """Show a `SafeguardingStatus`: DASH, the rules in force, overrides, referrals."""
         self.safeguarding = status
         lines: list[Content] = []
+        if self.detail is not None and self.detail.legacy:
+            # The old system's risk assessments did not come across: no rule here
+            # applies to a closed, read-only record, and no key can act on one.
+            self.query_one("#view-safeguarding-row").display = True
+            self.query_one("#view-referrals-row").display = False
+            self._set(
+                "view-safeguarding",
+                Content("LEGACY: safeguarding was recorded in the old system").stylize("bold"),
+            )
+            return
         if status.dash_level is not None:
             lines.append(
                 Content(
