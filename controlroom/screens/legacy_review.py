@@ -44,6 +44,13 @@ def _born(item_date) -> str:
 class LegacyReview(FramedScreen):
     """The review list, one held person beside the record it probably is."""
 
+    TITLE = "Legacy review list"
+    help_notes = (
+        "Supervisors. m: the held person is the record shown (nothing new is made; what"
+        " waits with them joins it). k: a different person (imported as a new record)."
+        " Each asks why, then y. Reached from the command palette (ctrl+p)."
+    )
+
     BINDINGS = [
         Binding("m", "same_person", "Same person", id="legacy_review.same_person"),
         Binding("k", "keep_apart", "Keep apart", id="legacy_review.keep_apart"),

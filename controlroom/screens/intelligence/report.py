@@ -193,9 +193,12 @@ class IntelligenceReportScreen(FramedScreen):
         by = report.submitted_by or "unknown"
         if report.submitted_by_station:
             by = f"{by} ({report.submitted_by_station})"
+        when = f"{report.submitted_at.astimezone(zone):%d/%m/%Y %H:%M}"
         history = [
-            Content("Submitted ")
-            + record_content(f"{report.submitted_at.astimezone(zone):%d/%m/%Y %H:%M} by {by}")
+            # An old system's report names its importer, not an officer of ours.
+            Content("Recorded ") + record_content(f"{when} in the old system (imported by {by})")
+            if report.legacy
+            else Content("Submitted ") + record_content(f"{when} by {by}")
         ]
         if report.supersedes_reference:
             history.append(Content(f"Supersedes {report.supersedes_reference}"))
