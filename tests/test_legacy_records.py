@@ -7,6 +7,7 @@ record).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -21,7 +22,7 @@ from controlroom.services.legacy_import import import_extract
 from controlroom.services.person_record import view_person
 from controlroom.services.synthetic.legacy_extract import write_extract
 from tests.factories import staff_actor
-from tests.maintenance import audit_actions
+from tests.maintenance import audit_actions, cli_as_operator
 from tests.test_legacy_import import mapping_for
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -164,3 +165,26 @@ def test_legacy_incidents_stay_out_of_crime_data_integrity(database, imported):
         )
         assert legacy_crime_types  # the generator's old incidents include crime types
         assert uow.crimes.crime_related(start, end) == []
+
+
+def test_the_search_command_marks_legacy_reports(
+    database, database_url, supervisor, imported, capsys, monkeypatch, tmp_path
+):
+    *_, report_id = imported
+    run = cli_as_operator(capsys, monkeypatch, tmp_path)
+    found = run(
+        "search",
+        "intel",
+        "vehicle",
+        "--json",
+        "--database-url",
+        database_url,
+        as_user=supervisor.username,
+    )
+    assert found.code == 0, found.err
+    reports = {r["id"]: r for r in json.loads(found.out)}
+    assert reports[report_id]["legacy"] is True
+    shown = run(
+        "search", "intel", "vehicle", "--database-url", database_url, as_user=supervisor.username
+    )
+    assert "LEGACY" in shown.out

@@ -1,26 +1,27 @@
-"""Old records in (issue 19, items 1-3, persons first): `controlroom import legacy PATH`.
+"""Old records in (issue 19, items 1-3): `controlroom import legacy PATH`.
 
-Reads an old system's extract (PERSONS.CSV, ALIASES.CSV, MARKERS.CSV; the rules of its
-dates, names and codes in `domain.legacy` and the mapping file) a chunk at a time, one
-transaction a chunk, and accounts for every row in the provenance ledger
-(`import_record`: source system, file, id, line, batch, outcome):
+Reads an old system's extract (PERSONS, ALIASES, ADDRESSES, MARKERS, INCIDENTS and
+INTELLIGENCE .CSV; the rules of its dates, names and codes in `domain.legacy` and the
+mapping file) a chunk at a time, one transaction a chunk, and accounts for every row in
+the provenance ledger (`import_record`: source system, file, id, line, batch, outcome):
 
-- imported: a new person (alias, warning marker), the ledger pointing at it;
+- imported: a new person (alias, address, warning marker; incident or intelligence
+  report, read-only and LEGACY by its `legacy_batch_id`), the ledger pointing at it;
 - matched: a person probably already here (the same surname and forename keys as person
   search uses, and the same date of birth, or its day and month swapped) is not
   imported: the row goes to the review list for a supervisor to merge or keep apart,
-  held whole; that person's aliases and markers wait with them (matched too);
+  held whole; everything of that person's waits with them (matched too), and follows
+  the decision (`services.legacy_review`);
 - rejected: with the reason and the line (a bad date, an unknown code, a truncated line,
-  an alias or marker of a person the extract does not have).
+  a row of a person the extract does not have).
 
 Every row already in the ledger is skipped, so a re-run of the same extract changes
 nothing and a run interrupted half-way (committed chunks stay) resumes where it
 stopped. The batch is found again by the extract's SHA-256.
 
 Administrators only (DATABASE_MAINTAIN: the import writes records but shows none),
-audited as `legacy.import` with the counts. Not yet here: addresses, incidents and
-intelligence (read-only, marked LEGACY), and the supervisor's merge / keep-apart on the
-review list.
+audited as `legacy.import` with the counts. LEGACY records are written with Core
+INSERTs; once in, `data.legacy_guard` refuses any change to them.
 """
 
 from __future__ import annotations
