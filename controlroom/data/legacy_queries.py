@@ -2,8 +2,9 @@
 provenance ledger (`import_record`), probable matches among the people already here,
 and the imported rows themselves.
 
-Imported persons and aliases go in with one INSERT ... RETURNING a batch, ids from the
-database's own sequence (the app may be adding people at the same time); their phonetic
+Imported rows go in a batch a statement, with their ids in order (`_insert_returning`:
+the database's own sequence on PostgreSQL, where the app may be adding people at the
+same time; on SQLite, under the write lock, after the highest id there is); their phonetic
 keys are computed by the columns' own defaults (`models._name_key_columns`), as for
 every other writer.
 """
@@ -263,8 +264,26 @@ class LegacyImportRepository:
         }
 
     def _insert_returning(self, model, rows: Sequence[dict]) -> list[int]:
+        """Insert `rows`; their ids, in order.
+
+        PostgreSQL: one INSERT ... RETURNING a batch, ids from the sequence. SQLite:
+        RETURNING with ordered ids makes SQLite insert row by row (and SQLAlchemy splice
+        every row's result onto the others': a chunk's cost grows with its square), so
+        the ids are given here, after the highest there is, and the rows go in as one
+        executemany. That is safe because every SQLite transaction begins IMMEDIATE
+        (`data.engine`): this one holds the write lock, so nobody else adds a row
+        between the read of the highest id and the insert."""
         if not rows:
             return []
+        if self.session.get_bind().dialect.name == "sqlite":
+            highest = self.session.scalar(select(func.max(model.id)))
+            first = (highest or 0) + 1
+            ids = list(range(first, first + len(rows)))
+            self.session.execute(
+                insert(model.__table__),
+                [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)],
+            )
+            return ids
         statement = insert(model).returning(model.id, sort_by_parameter_order=True)
         return list(self.session.scalars(statement, list(rows)))
 
