@@ -56,8 +56,9 @@ async def test_a_supervisor_merges_a_held_person_from_the_review_list(
     extract,  # noqa: F811
 ):
     """Reached from the command palette; the held person beside the record it probably
-    is; m, a reason, y: merged, audited, off the list. Slow (about 16 s at load 10 on 2
-    cores): the palette's search, a dialog and a confirmation are the path under test."""
+    is; m, a reason, y: merged, audited, off the list. Slow (7 s at load 6 on 2 cores,
+    16 s at load 10): the palette's search, a dialog and a confirmation are the path
+    under test."""
     path, _planted = extract
     import_extract(database.uow, admin, path, mapping_for(database, path))
     app = build_app(database, tmp_path)
