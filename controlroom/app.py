@@ -1191,6 +1191,12 @@ class ControlRoomApp(App[int]):
 
         self._open_task("statistics", CrimeStatistics)
 
+    def action_legacy_review(self) -> None:
+        """The legacy import's review list (command palette): a step in the task at hand."""
+        from controlroom.screens.legacy_review import LegacyReview
+
+        self.push_screen(LegacyReview())
+
     def action_intelligence(self) -> None:
         from controlroom.screens.intelligence.search import IntelligenceSearch
 

@@ -82,6 +82,12 @@ class ControlRoomCommands(Provider):
                 "Supervisors: calls and changes stations kept offline that did not simply go in",
                 app.action_kept_offline,
             ),
+            (
+                "Legacy review list",
+                "Supervisors: people an import held back as probably someone here: merge or"
+                " keep apart",
+                app.action_legacy_review,
+            ),
             ("Quit Control Room", "Sign out and close", app.action_quit),
         ]
         screen = self.screen

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -10,7 +10,9 @@ from controlroom.domain.legacy import (
     LegacyMapping,
     MappingError,
     read_address,
+    read_incident,
     read_person,
+    read_report,
     tidy_name,
     unsafe_field,
 )
@@ -115,3 +117,77 @@ def test_a_row_holding_terminal_controls_is_rejected_with_the_field(surname, cod
     columns = ("PERSON_REF", "SURNAME", "FORENAMES")
     assert unsafe_field(row, columns) == f"SURNAME holds a control character (U+{code})"
     assert unsafe_field(row | {"SURNAME": "SMITH"}, columns) is None
+
+
+RECORDS = LegacyMapping(
+    source_system="OLDCAD",
+    date_formats=("%d/%m/%Y", "%Y-%m-%d"),
+    incident_types={"ASSAULT": "ASLT"},
+    grades={"E": "G1"},
+    gradings={"B2": ("2", "B", "P", None), "B3": ("2", "C", "C", "police only")},
+)
+INCIDENT_ROW = {
+    "INCIDENT_REF": "i42",
+    "OPENED": "14/07/2019 23:30",
+    "TYPE_CODE": "assault",
+    "PRIORITY": "E",
+    "LOCATION": "12 MILL LANE, LEEDS LS6 2AB",
+    "NARRATIVE": " FIGHT IN STREET ",
+    "CLOSED": "",
+    "RESULT": "",
+    "PERSON_REF": "P1",
+    "ROLE": "VICTIM",
+}
+
+
+def test_an_old_incident_is_read_in_local_time_with_its_codes_mapped():
+    incident = read_incident(INCIDENT_ROW, RECORDS)
+    assert not isinstance(incident, str)
+    assert incident.reference == "OLDCAD-I42"
+    assert incident.opened_at == datetime(2019, 7, 14, 22, 30, tzinfo=UTC)  # BST
+    assert incident.closed_at == incident.opened_at  # no closing given: closed as opened
+    assert (incident.type_code, incident.grade, incident.person_role) == ("ASLT", "G1", "victim")
+    assert (incident.location_text, incident.postcode) == ("12 Mill Lane, Leeds", "LS6 2AB")
+    assert incident.narrative == "FIGHT IN STREET"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"OPENED": "30/02/2019 10:00"}, "OPENED '30/02/2019 10:00' fits no date format"),
+        ({"OPENED": "14/07/2019 25:00"}, "OPENED '14/07/2019 25:00' fits no date format"),
+        ({"TYPE_CODE": "ZZOLD"}, "unknown incident type 'ZZOLD'"),
+        ({"PRIORITY": "Q"}, "unknown priority 'Q'"),
+        ({"ROLE": "LANDLORD"}, "unknown person role 'LANDLORD'"),
+        ({"INCIDENT_REF": "X" * 20}, "INCIDENT_REF makes a reference longer than 24 characters"),
+    ],
+)
+def test_an_old_incident_that_cannot_be_read_says_why(change, reason):
+    assert read_incident({**INCIDENT_ROW, **change}, RECORDS) == reason
+
+
+def test_an_old_report_maps_its_grading_and_needs_a_subject():
+    row = {"INTEL_REF": "R1", "PERSON_REF": "P1", "RECORDED": "2019-01-02", "GRADING": "b3"}
+    report = read_report({**row, "TEXT": "SEEN AT THE DOCKS"}, RECORDS)
+    assert not isinstance(report, str)
+    assert (report.source_grade, report.intelligence_grade, report.handling_code) == (
+        "2",
+        "C",
+        "C",
+    )
+    assert report.handling_conditions == "police only"
+    assert read_report({**row, "TEXT": "x", "GRADING": "X9"}, RECORDS) == "unknown grading 'X9'"
+    assert read_report({**row, "TEXT": "x", "PERSON_REF": ""}, RECORDS).startswith("no PERSON")
+
+
+def test_a_mapping_grading_must_be_ours_and_handling_c_needs_its_conditions():
+    data = {"source_system": "OLDCAD", "dates": {"formats": ["%d/%m/%Y"]}}
+    mapping = LegacyMapping.from_toml({**data, "gradings": {"a1": "1A P"}}, frozenset())
+    assert mapping.gradings == {"A1": ("1", "A", "P", None)}
+    for bad in ("1F P", "4A P", "1A C", "1A"):
+        with pytest.raises(MappingError, match="gradings"):
+            LegacyMapping.from_toml({**data, "gradings": {"A1": bad}}, frozenset())
+    with pytest.raises(MappingError, match="NOPE"):
+        LegacyMapping.from_toml(
+            {**data, "incident_types": {"X": "NOPE"}}, frozenset(), frozenset({"ASLT"})
+        )

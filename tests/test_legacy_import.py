@@ -18,6 +18,9 @@ from sqlalchemy import func, select
 from controlroom.data import copies
 from controlroom.data.models import (
     ImportRecord,
+    Incident,
+    IncidentPerson,
+    IntelligenceReport,
     Location,
     Person,
     PersonAddress,
@@ -55,7 +58,9 @@ def extract(database, tmp_path):
 def mapping_for(database, path) -> LegacyMapping:
     data = tomllib.loads((path / "mapping.toml").read_text(encoding="utf-8"))
     with database.uow() as uow:
-        return LegacyMapping.from_toml(data, uow.legacy.marker_codes())
+        return LegacyMapping.from_toml(
+            data, uow.legacy.marker_codes(), frozenset(uow.legacy.incident_types())
+        )
 
 
 def rows(database, model) -> int:
@@ -112,8 +117,35 @@ def test_a_generated_extract_reconciles_with_what_was_planted(database, admin, e
         planted.markers + 1  # the last line (the header is line 1)
     ]
     assert sum("its person is not in the extract" in r for r in reasons) == (
-        planted.aliases_orphaned
+        planted.aliases_orphaned + planted.incidents_orphaned + planted.reports_orphaned
     )
+    incidents, reports = result.count("incidents"), result.count("intelligence")
+    assert (incidents.read, incidents.imported, incidents.matched, incidents.rejected) == (
+        planted.incidents,
+        planted.incidents_imported,
+        planted.incidents_matched,
+        planted.incidents_unknown_type + planted.incidents_bad_date + planted.incidents_orphaned,
+    )
+    assert (reports.read, reports.imported, reports.matched, reports.rejected) == (
+        planted.reports,
+        planted.reports_imported,
+        planted.reports_matched,
+        planted.reports_unknown_grading + planted.reports_bad_date + planted.reports_orphaned,
+    )
+    assert planted.incidents_unknown_type and planted.incidents_bad_date
+    assert planted.reports_unknown_grading and planted.reports_bad_date
+    assert planted.incidents_matched and planted.reports_matched
+    assert sum("unknown incident type" in r for r in reasons) == planted.incidents_unknown_type
+    assert sum(r.startswith("OPENED") for r in reasons) == planted.incidents_bad_date
+    assert sum("unknown grading" in r for r in reasons) == planted.reports_unknown_grading
+    assert sum(r.startswith("RECORDED") for r in reasons) == planted.reports_bad_date
+    legacy_incidents = select(func.count()).where(Incident.legacy_batch_id == result.batch_id)
+    legacy_reports = select(func.count()).where(
+        IntelligenceReport.legacy_batch_id == result.batch_id
+    )
+    with database.engine.connect() as connection:
+        assert connection.scalar(legacy_incidents) == planted.incidents_imported
+        assert connection.scalar(legacy_reports) == planted.reports_imported
     assert rows(database, Person) == people_before + planted.new_persons
     assert rows(database, PersonAlias) == planted.aliases_imported
     assert rows(database, WarningMarker) == planted.markers_imported
@@ -182,6 +214,8 @@ def test_a_re_run_of_the_same_extract_changes_nothing(database, admin, extract):
         (planted.aliases, planted.aliases),
         (planted.addresses, planted.addresses),
         (planted.markers, planted.markers),
+        (planted.incidents, planted.incidents),
+        (planted.reports, planted.reports),
     ]
 
 
@@ -305,8 +339,20 @@ def test_the_same_person_gains_the_held_aliases_and_markers_and_no_second_record
     )
 
     assert (decision.person_id, decision.same_person) == (item.candidate_id, True)
-    assert decision.aliases + decision.addresses + decision.markers == item.waiting > 0
+    moved = decision.aliases + decision.addresses + decision.markers
+    assert moved + decision.incidents + decision.intelligence == item.waiting > 0
+    assert decision.incidents and decision.intelligence  # the generator gives them both
     assert rows(database, Person) == people
+    with database.engine.connect() as connection:  # still LEGACY, now on that person
+        linked = connection.scalar(
+            select(func.count())
+            .select_from(IncidentPerson)
+            .join(Incident, Incident.id == IncidentPerson.incident_id)
+            .where(
+                IncidentPerson.person_id == item.candidate_id, Incident.legacy_batch_id.is_not(None)
+            )
+        )
+    assert linked == decision.incidents
     after = belongings(database, item.candidate_id)
     assert (after[0] - before[0], after[1] - before[1]) == (decision.aliases, decision.markers)
     assert item.record_id not in {i.record_id for i in review_list(database.uow(), supervisor)}

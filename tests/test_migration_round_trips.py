@@ -103,6 +103,7 @@ LOST_ON_DOWNGRADE: dict[str, dict[str, set[str] | None]] = {
     },
     "0017": {"staff": {"session_locked_at"}},
     "0018": {"offline_replay": ALL_ROWS},
+    "0019": {"incident": {"legacy_batch_id"}, "intelligence_report": {"legacy_batch_id"}},
 }
 
 
@@ -210,6 +211,7 @@ def _fill_the_tables_the_generator_leaves_empty(database: Database) -> None:
         )
         incident.signoff_state = "awaiting"
         incident.caller_name = "SYNTHETIC CALLER"
+        incident.legacy_batch_id = batch.id
         uow.commit()
 
 

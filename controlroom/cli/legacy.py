@@ -17,7 +17,8 @@ def _import_parsers(commands, common_options) -> None:
     legacy = group.add_parser(
         "legacy",
         parents=[common_options],
-        help="import an extract (PERSONS.CSV, ALIASES.CSV, MARKERS.CSV); safe to re-run",
+        help="import an extract (PERSONS, ALIASES, ADDRESSES, MARKERS, INCIDENTS,"
+        " INTELLIGENCE .CSV); safe to re-run",
     )
     legacy.add_argument("path", type=Path, metavar="PATH", help="the extract's directory")
     legacy.add_argument(
@@ -45,7 +46,7 @@ def _import_parsers(commands, common_options) -> None:
         "write-extract",
         parents=[common_options],
         help="write a synthetic extract with planted faults (duplicates of this database's"
-        " people, bad dates, unknown codes, a truncated file)",
+        " people, bad dates, unknown codes, a truncated file), old incidents and intelligence",
     )
     write.add_argument("path", type=Path, metavar="DIR")
     write.add_argument("--persons", type=int, default=1000, metavar="N")
@@ -73,7 +74,8 @@ def _write_extract(args, database) -> int:
     print(
         f"wrote {args.path}: {planted.persons} persons ({planted.duplicates} already in the"
         f" database, {planted.bad_dates} with bad dates), {planted.aliases} aliases,"
-        f" {planted.markers} markers (the last line cut off); mapping: {args.path}/mapping.toml"
+        f" {planted.markers} markers (the last line cut off), {planted.incidents} incidents,"
+        f" {planted.reports} intelligence reports; mapping: {args.path}/mapping.toml"
     )
     return 0
 
@@ -92,7 +94,9 @@ def _import(args, database) -> int:
     try:
         data = tomllib.loads(mapping_path.read_text(encoding="utf-8"))
         with database.uow() as uow:
-            mapping = LegacyMapping.from_toml(data, uow.legacy.marker_codes())
+            mapping = LegacyMapping.from_toml(
+                data, uow.legacy.marker_codes(), frozenset(uow.legacy.incident_types())
+            )
     except OSError as exc:
         raise CliError(f"cannot read the mapping {mapping_path}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, MappingError) as exc:
@@ -209,6 +213,7 @@ def _decide(args, database) -> int:
     print(
         f"review-list entry {decision.record_id}: {what} record {decision.person_id};"
         f" {decision.aliases} aliases, {decision.addresses} addresses and"
-        f" {decision.markers} markers added to it"
+        f" {decision.markers} markers added to it, with {decision.incidents} LEGACY"
+        f" incidents and {decision.intelligence} LEGACY intelligence reports"
     )
     return 0

@@ -141,6 +141,7 @@ def _intel_json(report) -> dict:
         "handling_code": report.handling_code,
         "restricted": report.restricted,
         "superseded": report.superseded,
+        "legacy": report.legacy,
         "preview": report.preview,
         "ask": report.ask,
         "conditions": report.conditions,
@@ -235,6 +236,7 @@ def _print_intel(reports) -> None:
     from rich.text import Text
 
     from controlroom.domain.incidents import REFERENCE_ZONE
+    from controlroom.domain.legacy import LEGACY_LABEL
     from controlroom.domain.safe_text import printable
     from controlroom.services.person_search import RESTRICTED_LABEL, UNKNOWN_OWNER
 
@@ -254,6 +256,8 @@ def _print_intel(reports) -> None:
             about = RESTRICTED_LABEL.format(owner=report.ask or UNKNOWN_OWNER)
         else:
             about = report.about() or ""
+        if report.legacy:
+            about = f"{LEGACY_LABEL} {about}"
         subjects = "; ".join(s.label for s in report.subjects)
         table.add_row(
             *(

@@ -115,9 +115,9 @@ class CrimeRepository:
         self, start: datetime, end: datetime
     ) -> list[tuple[int, str, datetime, str, datetime | None]]:
         """The crime-related incidents reported in [start, end): those whose flag, opening
-        type or closing type says possible crime, less those whose no-crime decision a
-        supervisor signed off with no crime recorded: (id, reference, opened_at, the
-        opening operator's station, when a crime was first recorded — the first crime
+        type or closing type says possible crime, less LEGACY ones and those whose
+        no-crime decision a supervisor signed off with no crime recorded: (id, reference,
+        opened_at, the opening operator's station, when a crime was first recorded — the first crime
         record, or the closing for an incident closed with a crime reference)."""
         opening = aliased(IncidentType)
         closing = aliased(IncidentType)
@@ -145,6 +145,8 @@ class CrimeRepository:
             .where(
                 Incident.opened_at >= start,
                 Incident.opened_at < end,
+                # An old system's incidents (LEGACY) had their crimes recorded there.
+                Incident.legacy_batch_id.is_(None),
                 (Incident.possible_crime.is_(True))
                 | (opening.possible_crime.is_(True))
                 | (closing.possible_crime.is_(True)),

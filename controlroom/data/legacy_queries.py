@@ -2,8 +2,9 @@
 provenance ledger (`import_record`), probable matches among the people already here,
 and the imported rows themselves.
 
-Imported persons and aliases go in with one INSERT ... RETURNING a batch, ids from the
-database's own sequence (the app may be adding people at the same time); their phonetic
+Imported rows go in a batch a statement, with their ids in order (`_insert_returning`:
+the database's own sequence on PostgreSQL, where the app may be adding people at the
+same time; on SQLite, under the write lock, after the highest id there is); their phonetic
 keys are computed by the columns' own defaults (`models._name_key_columns`), as for
 every other writer.
 """
@@ -19,6 +20,11 @@ from sqlalchemy.orm import Session
 from controlroom.data.models import (
     ImportBatch,
     ImportRecord,
+    Incident,
+    IncidentPerson,
+    IncidentType,
+    IntelligenceReport,
+    IntelligenceSubject,
     Location,
     MarkerType,
     Person,
@@ -216,9 +222,68 @@ class LegacyImportRepository:
     def insert_markers(self, rows: Sequence[dict]) -> list[int]:
         return self._insert_returning(WarningMarker, rows)
 
+    def insert_incidents(self, rows: Sequence[dict]) -> list[int]:
+        """Old incidents (each row's `person_id`, when not None, linked in its `role`)."""
+        ids = self._insert_returning(
+            Incident,
+            [{k: v for k, v in row.items() if k not in ("person_id", "role")} for row in rows],
+        )
+        links = [
+            {
+                "incident_id": incident_id,
+                "person_id": row["person_id"],
+                "role": row["role"] or "subject",
+                "linked_at": row["opened_at"],
+                "linked_by_id": row["opened_by_id"],
+            }
+            for row, incident_id in zip(rows, ids, strict=True)
+            if row.get("person_id") is not None
+        ]
+        if links:
+            self.session.execute(insert(IncidentPerson), links)
+        return ids
+
+    def insert_reports(self, rows: Sequence[dict]) -> list[int]:
+        """Old intelligence reports, each about its row's `person_id`."""
+        ids = self._insert_returning(
+            IntelligenceReport, [{k: v for k, v in row.items() if k != "person_id"} for row in rows]
+        )
+        subjects = [
+            {"report_id": report_id, "person_id": row["person_id"]}
+            for row, report_id in zip(rows, ids, strict=True)
+        ]
+        if subjects:
+            self.session.execute(insert(IntelligenceSubject), subjects)
+        return ids
+
+    def incident_types(self) -> dict[str, bool]:
+        """Our incident type codes, each with whether it is domestic."""
+        return {
+            row.code: bool(row.domestic)
+            for row in self.session.execute(select(IncidentType.code, IncidentType.domestic))
+        }
+
     def _insert_returning(self, model, rows: Sequence[dict]) -> list[int]:
+        """Insert `rows`; their ids, in order.
+
+        PostgreSQL: one INSERT ... RETURNING a batch, ids from the sequence. SQLite:
+        RETURNING with ordered ids makes SQLite insert row by row (and SQLAlchemy splice
+        every row's result onto the others': a chunk's cost grows with its square), so
+        the ids are given here, after the highest there is, and the rows go in as one
+        executemany. That is safe because every SQLite transaction begins IMMEDIATE
+        (`data.engine`): this one holds the write lock, so nobody else adds a row
+        between the read of the highest id and the insert."""
         if not rows:
             return []
+        if self.session.get_bind().dialect.name == "sqlite":
+            highest = self.session.scalar(select(func.max(model.id)))
+            first = (highest or 0) + 1
+            ids = list(range(first, first + len(rows)))
+            self.session.execute(
+                insert(model.__table__),
+                [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)],
+            )
+            return ids
         statement = insert(model).returning(model.id, sort_by_parameter_order=True)
         return list(self.session.scalars(statement, list(rows)))
 

@@ -519,6 +519,9 @@ class Incident(Base):
     # from the incident, or its no-crime closure signed off. NULL while it runs (on a
     # possible crime) or when no clock applies.
     crime_clock_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # An old system's incident (migration 0019): the import batch it came in on. Such an
+    # incident is read-only and shown LEGACY; its source id is in `import_record`.
+    legacy_batch_id: Mapped[int | None] = mapped_column(Integer)
 
     # Optimistic concurrency: an UPDATE carrying a stale version changes no row and fails.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -740,6 +743,9 @@ class IntelligenceReport(Base):
     text: Mapped[str] = mapped_column(Text)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("intelligence_report.id"))
+    # An old system's report (migration 0019): the import batch it came in on. Read-only,
+    # shown LEGACY; its source id is in `import_record`.
+    legacy_batch_id: Mapped[int | None] = mapped_column(Integer)
 
     subjects: Mapped[list[IntelligenceSubject]] = relationship(back_populates="report")
 
@@ -1011,7 +1017,8 @@ class ImportRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"), index=True)
     source_system: Mapped[str] = mapped_column(String(40))
-    source_file: Mapped[str] = mapped_column(String(16))  # persons, aliases, markers
+    # persons, aliases, addresses, markers, incidents, intelligence
+    source_file: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[str] = mapped_column(String(64))
     person_ref: Mapped[str | None] = mapped_column(String(64))
     line: Mapped[int] = mapped_column(Integer)

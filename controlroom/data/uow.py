@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from controlroom.data import append_only  # noqa: F401  (installs the append-only guards)
+from controlroom.data import (
+    append_only,  # noqa: F401  (installs the append-only guards)
+    legacy_guard,  # noqa: F401  (LEGACY records are read-only)
+)
 from controlroom.data.bulk import BulkWriter
 from controlroom.data.changes import ChangeFeed, change_feed
 from controlroom.data.crime_queries import CrimeRepository

@@ -45,6 +45,7 @@ from controlroom.domain.incidents import (
     reference_day,
     suggest_grade,
 )
+from controlroom.domain.legacy import LegacyReadOnly, read_only_message
 from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import (
     SEXUAL_OFFENCE_TYPE_CODES,
@@ -127,6 +128,7 @@ class IncidentSummary:
     grade: str
     status: str
     location_text: str
+    legacy: bool = False  # an old system's incident (issue 19): read-only, shown LEGACY
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +188,7 @@ class IncidentDetail:
     # None: no sign-off needed; SIGNOFF_AWAITING: a no-crime closure waits for a
     # supervisor; SIGNOFF_APPROVED: signed off.
     signoff: str | None = None
+    legacy: bool = False  # an old system's incident (issue 19): read-only, shown LEGACY
 
     @property
     def awaiting_signoff(self) -> bool:
@@ -415,6 +418,7 @@ def _summary(incident: Incident, type_label: str) -> IncidentSummary:
         grade=incident.grade,
         status=incident.status,
         location_text=incident.location_text,
+        legacy=incident.legacy_batch_id is not None,
     )
 
 
@@ -628,6 +632,7 @@ def _detail_noted(
         crime_reference=incident.crime_reference,
         no_crime_reason=anon.text(incident.no_crime_reason) if hide else incident.no_crime_reason,
         signoff=incident.signoff_state,
+        legacy=incident.legacy_batch_id is not None,
     ), anon.note()
 
 
@@ -965,6 +970,7 @@ def link_call(
         if already is not None:
             return already
         incident = _incident(uow, incident_id)
+        _refuse_legacy(uow, actor, incident, "incident.link_call")
         caller = checked.caller_name or "unnamed caller"
         if checked.caller_relationship:
             caller += f" ({checked.caller_relationship})"
@@ -1207,6 +1213,7 @@ def add_note(
             audit_action="incident.note",
         )
         incident = _incident(uow, incident_id)
+        _refuse_legacy(uow, actor, incident, "incident.note")
         done = None if key is None else uow.incidents.log_entry_by_key(key)
         if done is not None:
             author = uow.staff.get(done.entered_by_id)
@@ -1230,9 +1237,29 @@ def _checked_for_change(
     """The incident locked for change, or EditConflict (audited and committed) if the
     operator's copy is stale."""
     incident = _incident(uow, incident_id, for_update=True)
+    _refuse_legacy(uow, actor, incident, action)
     if incident.version != expected_version:
         _conflict(uow, actor, incident, expected_version, action, today)
     return incident
+
+
+def _refuse_legacy(uow: UnitOfWork, actor: Actor, incident: Incident, action: str) -> None:
+    """An old system's incident is kept as it came: the refusal is audited (committed)
+    and said in words (`LegacyReadOnly`). The data layer refuses any other path too."""
+    if incident.legacy_batch_id is None:
+        return
+    message = read_only_message("incident", incident.reference)
+    audit.record(
+        uow,
+        actor,
+        action,
+        "incident",
+        incident.id,
+        outcome=Outcome.DENIED,
+        detail="LEGACY: read-only",
+    )
+    uow.commit()
+    raise LegacyReadOnly(message)
 
 
 def _conflict(

@@ -39,6 +39,7 @@ from controlroom.domain.intelligence import (
     SourceGrade,
     grading,
 )
+from controlroom.domain.legacy import read_only_message
 from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action, Decision
 from controlroom.domain.safe_text import match_form
@@ -125,6 +126,7 @@ class IntelSummary:
     # A handling-C report's conditions on one line, shown before its preview; None for
     # handling P and for a restricted report.
     conditions: str | None = None
+    legacy: bool = False  # an old system's report (issue 19): read-only, shown LEGACY
 
     def about(self) -> str | None:
         """The conditions (handling C) then the preview, as one plain line: what a list
@@ -158,6 +160,7 @@ class IntelReport:
     supersedes_reference: str | None
     superseded_by_id: int | None
     superseded_by_reference: str | None
+    legacy: bool = False  # an old system's report (issue 19): read-only, shown LEGACY
 
     @property
     def superseded(self) -> bool:
@@ -367,6 +370,7 @@ def _summaries(queries: IntelligenceQueries, rows) -> list[IntelSummary]:
                 preview=None if restricted else _preview(report.text),
                 ask=_ask(name, station) if restricted else None,
                 conditions=_conditions(report) if not restricted else None,
+                legacy=report.legacy_batch_id is not None,
             )
         )
     return result
@@ -503,6 +507,10 @@ def _supersedable(queries: IntelligenceQueries, old_id: int | None) -> Intellige
     old = queries.get(old_id, for_update=True)
     if old is None:
         raise IntelligenceInputError("supersedes_id", f"no intelligence report with id {old_id}")
+    if old.legacy_batch_id is not None:
+        raise IntelligenceInputError(
+            "supersedes_id", read_only_message("intelligence report", old.reference)
+        )
     newer = queries.superseded_by([old.id]).get(old.id)
     if newer is not None:
         raise IntelligenceInputError(
@@ -719,6 +727,7 @@ def view_report(
             ),
             superseded_by_id=newer[0] if newer else None,
             superseded_by_reference=newer[1] if newer else None,
+            legacy=report.legacy_batch_id is not None,
         )
         audit.record(
             uow,

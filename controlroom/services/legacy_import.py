@@ -1,26 +1,27 @@
-"""Old records in (issue 19, items 1-3, persons first): `controlroom import legacy PATH`.
+"""Old records in (issue 19, items 1-3): `controlroom import legacy PATH`.
 
-Reads an old system's extract (PERSONS.CSV, ALIASES.CSV, MARKERS.CSV; the rules of its
-dates, names and codes in `domain.legacy` and the mapping file) a chunk at a time, one
-transaction a chunk, and accounts for every row in the provenance ledger
-(`import_record`: source system, file, id, line, batch, outcome):
+Reads an old system's extract (PERSONS, ALIASES, ADDRESSES, MARKERS, INCIDENTS and
+INTELLIGENCE .CSV; the rules of its dates, names and codes in `domain.legacy` and the
+mapping file) a chunk at a time, one transaction a chunk, and accounts for every row in
+the provenance ledger (`import_record`: source system, file, id, line, batch, outcome):
 
-- imported: a new person (alias, warning marker), the ledger pointing at it;
+- imported: a new person (alias, address, warning marker; incident or intelligence
+  report, read-only and LEGACY by its `legacy_batch_id`), the ledger pointing at it;
 - matched: a person probably already here (the same surname and forename keys as person
   search uses, and the same date of birth, or its day and month swapped) is not
   imported: the row goes to the review list for a supervisor to merge or keep apart,
-  held whole; that person's aliases and markers wait with them (matched too);
+  held whole; everything of that person's waits with them (matched too), and follows
+  the decision (`services.legacy_review`);
 - rejected: with the reason and the line (a bad date, an unknown code, a truncated line,
-  an alias or marker of a person the extract does not have).
+  a row of a person the extract does not have).
 
 Every row already in the ledger is skipped, so a re-run of the same extract changes
 nothing and a run interrupted half-way (committed chunks stay) resumes where it
 stopped. The batch is found again by the extract's SHA-256.
 
 Administrators only (DATABASE_MAINTAIN: the import writes records but shows none),
-audited as `legacy.import` with the counts. Not yet here: addresses, incidents and
-intelligence (read-only, marked LEGACY), and the supervisor's merge / keep-apart on the
-review list.
+audited as `legacy.import` with the counts. LEGACY records are written with Core
+INSERTs; once in, `data.legacy_guard` refuses any change to them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,9 @@ from controlroom.domain.legacy import (
     check_source_id,
     fields_missing,
     read_address,
+    read_incident,
     read_person,
+    read_report,
     tidy_name,
     unsafe_field,
 )
@@ -169,7 +172,7 @@ def import_extract(
         uow.commit()
     counts = {kind: FileCount(kind) for kind in EXTRACT_FILES}
     rejections: list[Rejection] = []
-    run = _Run(uow_factory, mapping, batch_id, counts, rejections)
+    run = _Run(uow_factory, mapping, batch_id, counts, rejections, actor.staff_id)
     for kind in EXTRACT_FILES:
         total = count_lines(path, kind, mapping.encoding) if progress else 0
         pending: list[tuple[int, dict]] = []
@@ -208,7 +211,9 @@ class _Run:
     batch_id: int
     counts: dict[str, FileCount]
     rejections: list[Rejection]
+    staff_id: int | None = None
     marker_codes: frozenset[str] = field(default_factory=frozenset)
+    incident_types: dict[str, bool] = field(default_factory=dict)  # code -> domestic
 
     def chunk(self, kind: str, numbered: list[tuple[int, dict]]) -> None:
         if not numbered:
@@ -244,6 +249,8 @@ class _Run:
                 fresh.append((line, row))
             if kind == "persons":
                 self._persons(uow, fresh, ledger)
+            elif kind in LEGACY_RECORDS:
+                self._legacy_records(uow, kind, fresh, ledger)
             else:
                 self._belongings(uow, kind, fresh, ledger)
             uow.legacy.record(ledger)
@@ -395,6 +402,97 @@ class _Run:
                 )
             )
 
+    def _legacy_records(self, uow, kind: str, fresh: list[tuple[int, dict]], ledger) -> None:
+        """Incidents and intelligence reports: imported read-only (`legacy_batch_id`),
+        each linked to its person when one is named; a person waiting on the review list
+        keeps them waiting too (released by the supervisor's decision)."""
+        owners = uow.legacy.accounted(
+            self.mapping.source_system,
+            "persons",
+            (row["PERSON_REF"].strip() for _l, row in fresh if row["PERSON_REF"].strip()),
+        )
+        if kind == "incidents" and not self.incident_types:
+            self.incident_types = uow.legacy.incident_types()
+        inserts: list[tuple[int, str, str | None, dict]] = []
+        for line, row in fresh:
+            source_id = row[EXTRACT_FILES[kind][0]].strip()
+            values = self._record_values(kind, row)
+            if isinstance(values, str):
+                self._reject(kind, line, source_id, values, ledger, set())
+                continue
+            person_ref = row["PERSON_REF"].strip() or None
+            owner = owners.get(person_ref) if person_ref else None
+            if person_ref and (owner is None or owner[0] == "rejected"):
+                why = "not in the extract" if owner is None else "rejected"
+                self._reject(kind, line, source_id, f"its person is {why}", ledger, set())
+                continue
+            if owner is not None and owner[0] == "matched":
+                ledger.append(
+                    self._entry(
+                        kind,
+                        line,
+                        source_id,
+                        "matched",
+                        person_ref=person_ref,
+                        held=held_values(values),
+                    )
+                )
+                continue
+            person_id = owner[1] if owner is not None else None
+            inserts.append((line, source_id, person_ref, {**values, "person_id": person_id}))
+        ids = insert_belongings(uow, kind, [values for _l, _s, _r, values in inserts])
+        for (line, source_id, person_ref, _values), target in zip(inserts, ids, strict=True):
+            ledger.append(
+                self._entry(
+                    kind, line, source_id, "imported", target_id=target, person_ref=person_ref
+                )
+            )
+
+    def _record_values(self, kind: str, row: dict) -> dict | str:
+        if kind == "intelligence":
+            report = read_report(row, self.mapping)
+            if isinstance(report, str):
+                return report
+            return {
+                "reference": report.reference,
+                "submitted_at": report.submitted_at,
+                "submitted_by_id": self.staff_id,
+                "source_grade": report.source_grade,
+                "intelligence_grade": report.intelligence_grade,
+                "handling_code": report.handling_code,
+                "handling_conditions": report.handling_conditions,
+                "text": report.text,
+                "restricted": False,
+                "legacy_batch_id": self.batch_id,
+            }
+        incident = read_incident(row, self.mapping)
+        if isinstance(incident, str):
+            return incident
+        domestic = self.incident_types.get(incident.type_code)
+        if domestic is None:
+            return f"incident type {incident.type_code!r} is not one of ours"
+        return {
+            "reference": incident.reference,
+            "opened_at": incident.opened_at,
+            "opened_by_id": self.staff_id,
+            "workstation": self.mapping.source_system,
+            "opening_type_code": incident.type_code,
+            "closing_type_code": incident.type_code,
+            "grade": incident.grade,
+            "status": "closed",
+            "location_text": incident.location_text,
+            "postcode": incident.postcode,
+            "narrative": incident.narrative,
+            "domestic": domestic,
+            # The old system's crimes were recorded there: no 24-hour clock starts here.
+            "possible_crime": False,
+            "closed_at": incident.closed_at,
+            "closed_by_id": self.staff_id,
+            "result": incident.result,
+            "legacy_batch_id": self.batch_id,
+            "role": incident.person_role,
+        }
+
     def _values(self, kind: str, row: dict) -> dict | str:
         if kind == "addresses":
             return self._address(row)
@@ -444,13 +542,15 @@ class _Run:
 
 
 DATE_FIELDS = ("valid_from", "valid_to")
+INSTANT_FIELDS = ("opened_at", "closed_at", "submitted_at")
+LEGACY_RECORDS = ("incidents", "intelligence")
 
 
 def held_values(values: dict) -> str:
-    """An alias's, address's or marker's checked values as JSON, held until its person
-    is decided."""
+    """An alias's, address's, marker's, incident's or report's checked values as JSON,
+    held until its person is decided."""
     kept = {k: v for k, v in values.items() if k not in ("set_at", "set_by_id")}
-    for name in DATE_FIELDS:
+    for name in (*DATE_FIELDS, *INSTANT_FIELDS):
         if kept.get(name) is not None:
             kept[name] = kept[name].isoformat()
     return json.dumps(kept, ensure_ascii=True)
@@ -462,6 +562,9 @@ def released_values(held: str) -> dict:
     for name in DATE_FIELDS:
         if values.get(name) is not None:
             values[name] = date.fromisoformat(values[name])
+    for name in INSTANT_FIELDS:
+        if values.get(name) is not None:
+            values[name] = datetime.fromisoformat(values[name])
     if "marker_code" in values:
         values["set_at"] = utcnow()
         values["set_by_id"] = None
@@ -475,6 +578,10 @@ def insert_belongings(uow, kind: str, rows: list[dict]) -> list[int]:
         return uow.legacy.insert_aliases(rows)
     if kind == "addresses":
         return uow.legacy.insert_addresses(rows)
+    if kind == "incidents":
+        return uow.legacy.insert_incidents(rows)
+    if kind == "intelligence":
+        return uow.legacy.insert_reports(rows)
     return uow.legacy.insert_markers(rows)
 
 

@@ -25,7 +25,11 @@ from controlroom.data.models import utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, Marking
 from controlroom.services import access, audit
-from controlroom.services.legacy_import import insert_belongings, released_values
+from controlroom.services.legacy_import import (
+    LEGACY_RECORDS,
+    insert_belongings,
+    released_values,
+)
 from controlroom.services.person_merge import REASON_MINIMUM
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
@@ -46,7 +50,9 @@ class ReviewItem:
     candidate_id: int
     candidate_name: str
     candidate_born: date | None
-    waiting: int  # aliases and markers held with it
+    waiting: int  # aliases, addresses, markers, incidents and reports held with it
+    legacy_gender: str | None = None
+    waiting_words: str = "nothing else"  # "2 aliases, 1 LEGACY incident"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +63,37 @@ class Decision:
     aliases: int
     addresses: int
     markers: int
+    incidents: int = 0  # LEGACY incidents and reports that waited with the person
+    intelligence: int = 0
 
 
 def _name(*parts: str | None) -> str:
     return " ".join(p for p in parts if p)
+
+
+_WAITING_NAMES = {
+    "aliases": ("alias", "aliases"),
+    "addresses": ("address", "addresses"),
+    "markers": ("marker", "markers"),
+    "incidents": ("LEGACY incident", "LEGACY incidents"),
+    "intelligence": ("LEGACY intel report", "LEGACY intel reports"),
+}
+
+
+def _waiting_words(files: list[str]) -> str:
+    """What waits with a held person, in words: "2 aliases, 1 LEGACY incident"."""
+    parts = []
+    for kind, (one, many) in _WAITING_NAMES.items():
+        count = files.count(kind)
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
+    return ", ".join(parts) or "nothing else"
+
+
+def may_decide(actor: Actor) -> bool:
+    """Whether `actor`'s role may decide the review list (a screen offers the keys; the
+    service decides and audits)."""
+    return access.allowed(actor, Action.PERSON_MERGE)
 
 
 def review_list(uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[ReviewItem]:
@@ -78,6 +111,7 @@ def review_list(uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[ReviewIt
             ):
                 candidate = None  # need-to-know: its record, with a justification, says who
             born = row.get("date_of_birth")
+            held_with = uow.legacy.waiting_with(record.source_system, record.source_id)
             items.append(
                 ReviewItem(
                     record_id=record.id,
@@ -94,7 +128,9 @@ def review_list(uow: UnitOfWork, actor: Actor, limit: int = 50) -> list[ReviewIt
                     if candidate
                     else "(restricted, or no longer here: open the record)",
                     candidate_born=candidate.date_of_birth if candidate else None,
-                    waiting=len(uow.legacy.waiting_with(record.source_system, record.source_id)),
+                    waiting=len(held_with),
+                    legacy_gender=row.get("gender"),
+                    waiting_words=_waiting_words([w.source_file for w in held_with]),
                 )
             )
         audit.record(
@@ -155,7 +191,7 @@ def decide(
             uow.legacy.settle(
                 record, "imported", person_id, f"not record {record.candidate_id}: {text}"
             )
-        counts = {"aliases": 0, "addresses": 0, "markers": 0}
+        counts = dict.fromkeys(("aliases", "addresses", "markers", *LEGACY_RECORDS), 0)
         for waiting in uow.legacy.waiting_with(record.source_system, record.source_id):
             values = {**released_values(waiting.held or "{}"), "person_id": person_id}
             (target,) = insert_belongings(uow, waiting.source_file, [values])
@@ -175,7 +211,8 @@ def decide(
                 else f"not record {record.candidate_id}: imported as record {person_id}"
             )
             + f"; {counts['aliases']} aliases, {counts['addresses']} addresses,"
-            f" {counts['markers']} markers",
+            f" {counts['markers']} markers, {counts['incidents']} LEGACY incidents,"
+            f" {counts['intelligence']} LEGACY intelligence reports",
         )
         uow.commit()
         return Decision(
@@ -185,4 +222,6 @@ def decide(
             counts["aliases"],
             counts["addresses"],
             counts["markers"],
+            counts["incidents"],
+            counts["intelligence"],
         )

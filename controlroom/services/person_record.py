@@ -61,6 +61,7 @@ class PersonIncident:
     grade: str
     status: str
     role: str
+    legacy: bool = False  # an old system's incident (issue 19): read-only, shown LEGACY
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +212,7 @@ def _record(uow: UnitOfWork, subject, today: date) -> PersonRecord:
             grade=incident.grade,
             status=incident.status,
             role=role,
+            legacy=incident.legacy_batch_id is not None,
         )
     incidents = tuple(by_incident.values())
     aliases = tuple(

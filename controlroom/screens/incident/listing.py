@@ -2,7 +2,8 @@
 
 The list shows open incidents by default, oldest first (the longest waiting on top),
 from every station, read again every few seconds; `s` cycles the status filter (open,
-closed, all) and `g` the grade filter; Enter opens the highlighted incident. Open by
+closed, all) and `g` the grade filter; Enter opens the highlighted incident. An old
+system's incident (issue 19) says LEGACY in place of its status (it is always closed). Open by
 reference takes a whole reference or its end ("0042", "1202-0042") from anywhere.
 """
 
@@ -17,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -26,6 +28,7 @@ from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import AppModal, CallFailed
 from controlroom.widgets.fixed_table import FixedColumnsTable
+from controlroom.widgets.legacy_badge import legacy_badge, legacy_cell
 from controlroom.widgets.quiet import show
 from controlroom.widgets.record_text import record_content, record_text
 
@@ -198,7 +201,8 @@ class IncidentList(FramedScreen[None]):
         return (
             Text(incident.reference, end=""),
             Text(incident.grade, end=""),
-            Text(_status_words(incident.status), end=""),
+            # An old system's incident is always closed: its mark says more than that.
+            legacy_cell(True) if incident.legacy else Text(_status_words(incident.status), end=""),
             Text(format_age(now - incident.opened_at), end=""),
             record_text(incident.type_label),
             record_text(incident.location_text),
@@ -300,7 +304,8 @@ class OpenByReference(AppModal[str | None]):
         matches.clear_options()
         matches.add_options(
             Option(
-                record_content(f"{i.reference}  {i.grade}  {i.type_label}  {i.location_text}"),
+                (legacy_badge() + Content("  ") if i.legacy else Content(""))
+                + record_content(f"{i.reference}  {i.grade}  {i.type_label}  {i.location_text}"),
                 id=i.reference,
             )
             for i in message.incidents

@@ -19,6 +19,9 @@ in words once past). Each change opens a dialog (`incident_actions`) that sends 
 the incident on show; when another operator saved first, the dialog stays open with
 the typing and this view shows the current incident at once.
 
+An old system's incident (issue 19) says LEGACY beside its reference; every change key
+says it is read-only instead of opening its dialog (the services refuse it too).
+
 Opening the view reads the incident through `view_incident`, which writes the audit
 event; so does every reload with r. Record text reaches the screen only through
 `record_content` / `record_text`.
@@ -41,6 +44,7 @@ from textual.widgets import Label, Static
 
 from controlroom.domain.grades import Grade
 from controlroom.domain.incidents import THRIVE_LABELS, THRIVE_PARTS, IncidentFlag
+from controlroom.domain.legacy import read_only_message
 from controlroom.screens.ages import format_age
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.incident.actions import (
@@ -54,6 +58,7 @@ from controlroom.screens.incident.actions import (
 )
 from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.widgets.incident_log import IncidentLog
+from controlroom.widgets.legacy_badge import legacy_badge
 from controlroom.widgets.record_text import record_content
 from controlroom.widgets.warning_panel import marker_words
 
@@ -521,6 +526,7 @@ class IncidentView(FramedScreen):
         title = (
             record_content(detail.reference, style="bold")
             + Content("  ")
+            + (legacy_badge() + Content("  ") if detail.legacy else Content(""))
             + record_content(grade.label if grade else detail.grade, style="bold")
             + Content("  ")
             + Content(
@@ -533,11 +539,13 @@ class IncidentView(FramedScreen):
         self.query_one("#view-title", Static).update(title)
         self._show_age()
         zone = self.app.zone
+        opened = f"{detail.opened_at.astimezone(zone):{DATE_TIME_FORMAT}}"
         self._set(
             "view-opened",
             record_content(
-                f"{detail.opened_at.astimezone(zone):{DATE_TIME_FORMAT}} by {detail.opened_by} "
-                f"at {detail.workstation}"
+                f"{opened} in the old system {detail.workstation} (imported by {detail.opened_by})"
+                if detail.legacy
+                else f"{opened} by {detail.opened_by} at {detail.workstation}"
             ),
         )
         type_line = Content("opened as ") + record_content(detail.type_label)
@@ -621,6 +629,16 @@ class IncidentView(FramedScreen):
         """Show a `SafeguardingStatus`: DASH, the rules in force, overrides, referrals."""
         self.safeguarding = status
         lines: list[Content] = []
+        if self.detail is not None and self.detail.legacy:
+            # The old system's risk assessments did not come across: no rule here
+            # applies to a closed, read-only record, and no key can act on one.
+            self.query_one("#view-safeguarding-row").display = True
+            self.query_one("#view-referrals-row").display = False
+            self._set(
+                "view-safeguarding",
+                Content("LEGACY: safeguarding was recorded in the old system").stylize("bold"),
+            )
+            return
         if status.dash_level is not None:
             lines.append(
                 Content(
@@ -837,6 +855,9 @@ class IncidentView(FramedScreen):
         detail = self.detail
         if detail is None:
             self._say("The incident is not on screen yet: wait, or r to read it again.")
+            return None
+        if detail.legacy:  # the service refuses too; say so before any typing
+            self._say(read_only_message("incident", detail.reference))
             return None
         if open_only and detail.status == "closed":
             self._say(f"{detail.reference} is closed: only notes can be added (n).")

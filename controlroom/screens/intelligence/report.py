@@ -3,7 +3,8 @@
 Its reference and 3x5x2 grading (code and words); for handling C the conditions come
 BEFORE the text, so nobody reads the text without having read how it may be shared;
 then the text, the subjects, who submitted it and when, and the reports it supersedes
-or is superseded by. Reports are never edited: `s` opens the submit form filled in from
+or is superseded by. An old system's report says LEGACY (read-only: `s` says so instead
+of opening the form). Reports are never edited: `s` opens the submit form filled in from
 this one, and saving it makes a new report that links back. A restricted report asks
 for a justification first (the same dialog as a restricted person record); what is
 typed goes into the audit event.
@@ -22,9 +23,11 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from controlroom.domain.legacy import read_only_message
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.justification import ask_justification
 from controlroom.screens.seam import CallFailed
+from controlroom.widgets.legacy_badge import legacy_badge
 from controlroom.widgets.record_text import record_content
 
 if TYPE_CHECKING:
@@ -134,6 +137,8 @@ class IntelligenceReportScreen(FramedScreen):
         report = self.report = message.report
         zone = self.app.zone
         title = Content.styled(f"{report.reference}  {report.grading_code}", "bold")
+        if report.legacy:
+            title += Content("  ") + legacy_badge() + Content(" read-only, from the old system")
         if report.superseded:
             title += Content.styled("  SUPERSEDED", "bold reverse")
         if report.restricted:
@@ -188,9 +193,12 @@ class IntelligenceReportScreen(FramedScreen):
         by = report.submitted_by or "unknown"
         if report.submitted_by_station:
             by = f"{by} ({report.submitted_by_station})"
+        when = f"{report.submitted_at.astimezone(zone):%d/%m/%Y %H:%M}"
         history = [
-            Content("Submitted ")
-            + record_content(f"{report.submitted_at.astimezone(zone):%d/%m/%Y %H:%M} by {by}")
+            # An old system's report names its importer, not an officer of ours.
+            Content("Recorded ") + record_content(f"{when} in the old system (imported by {by})")
+            if report.legacy
+            else Content("Submitted ") + record_content(f"{when} by {by}")
         ]
         if report.supersedes_reference:
             history.append(Content(f"Supersedes {report.supersedes_reference}"))
@@ -213,6 +221,9 @@ class IntelligenceReportScreen(FramedScreen):
 
         report = self.report
         if report is None:
+            return
+        if report.legacy:  # the service refuses too
+            self._say(read_only_message("intelligence report", report.reference))
             return
         if report.superseded:
             self._say(

@@ -22,6 +22,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
@@ -29,6 +30,7 @@ from textual.widgets import DataTable, Input, Static
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed, FailureKind
 from controlroom.services.intelligence import CONDITIONS_LABEL, IntelSummary
+from controlroom.widgets.legacy_badge import legacy_badge, legacy_cell
 from controlroom.widgets.record_text import record_content, record_text
 
 SEARCH_DELAY_SECONDS = 0.25
@@ -129,6 +131,8 @@ def summary_cells(report, zone) -> tuple[Text, Text, Text, Text, Text]:
             )
     if report.superseded:
         preview = Text("SUPERSEDED — ", style="bold") + preview
+    if report.legacy:
+        preview = legacy_cell(True) + Text(" ") + preview
     return Text(report.reference), when, grading, subjects, preview
 
 
@@ -338,7 +342,8 @@ class IntelligenceSearch(FramedScreen):
             else report.about() or ""
         )
         self.query_one("#intel-search-status", Static).update(
-            record_content(f"{report.reference}: {tail}")
+            (legacy_badge() + Content(" ") if report.legacy else Content(""))
+            + record_content(f"{report.reference}: {tail}")
         )
 
     @on(DataTable.RowSelected, "#intel-search-results")

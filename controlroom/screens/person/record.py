@@ -32,6 +32,7 @@ from controlroom.messages import IncidentChosen
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.justification import ask_justification
 from controlroom.screens.seam import CallFailed
+from controlroom.widgets.legacy_badge import legacy_badge, legacy_cell
 from controlroom.widgets.record_text import record_content, record_text
 
 if TYPE_CHECKING:
@@ -176,7 +177,8 @@ class PersonRecordScreen(FramedScreen):
                 f"{report.reference}  {report.submitted_at.astimezone(self.app.zone):%d/%m/%y}"
                 f"  {report.grading_code}" + ("  SUPERSEDED" if report.superseded else "")
             )
-            lines.append(record_content(head, style="dim" if report.superseded else "bold"))
+            shown = record_content(head, style="dim" if report.superseded else "bold")
+            lines.append(shown + Content("  ") + legacy_badge() if report.legacy else shown)
             if report.restricted:
                 lines.append(record_content(f"   RESTRICTED — ask {report.ask or 'the owner'}"))
             elif report.preview:
@@ -273,7 +275,7 @@ class PersonRecordScreen(FramedScreen):
                 Text(incident.opened_at.astimezone(zone).strftime("%d/%m/%y")),
                 record_text(incident.type_label),
                 Text(incident.role),
-                Text(incident.status.replace("_", " ")),
+                legacy_cell(True) if incident.legacy else Text(incident.status.replace("_", " ")),
                 key=incident.reference,
             )
         if record.incidents and not isinstance(self.focused, DataTable):

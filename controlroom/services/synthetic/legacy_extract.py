@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import csv
 import random
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,14 @@ ENCODING = "cp1252"
 MARKER_CODES = {"VIOL": "VIOLENT", "WEAP": "WEAPONS", "SUIC": "SUICIDE", "DRUG": "DRUGS"}
 UNMAPPED_CODES = ("XWIB", "GANG")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%b-%Y")
+# Their incident types, priorities and intelligence gradings -> ours; ZZOLD and X9 are
+# left out of the mapping on purpose.
+INCIDENT_TYPES = {"DOMESTIC": "DOM", "ASSAULT": "ASLT", "BURGLARY": "BURGR", "CONCERN": "WELF"}
+UNMAPPED_TYPE = "ZZOLD"
+PRIORITIES = {"E": "G1", "P": "G2", "S": "G3", "R": "G4"}
+GRADINGS = {"A1": "1A P", "B2": "2B P", "C3": "3C P", "B3": "2C C: police use only (synthetic)"}
+UNMAPPED_GRADING = "X9"
+ROLES = ("VICTIM", "SUSPECT", "WITNESS", "CALLER")
 MAPPING = f'''# How to read an {SOURCE_SYSTEM} extract (synthetic).
 source_system = "{SOURCE_SYSTEM}"
 encoding = "{ENCODING}"
@@ -50,6 +58,15 @@ F = "female"
 
 [markers]
 {chr(10).join(f'{theirs} = "{ours}"' for theirs, ours in MARKER_CODES.items())}
+
+[incident_types]
+{chr(10).join(f'{theirs} = "{ours}"' for theirs, ours in INCIDENT_TYPES.items())}
+
+[grades]
+{chr(10).join(f'{theirs} = "{ours}"' for theirs, ours in PRIORITIES.items())}
+
+[gradings]
+{chr(10).join(f'{theirs} = "{ours}"' for theirs, ours in GRADINGS.items())}
 '''
 
 
@@ -75,6 +92,18 @@ class Planted:
     markers_unknown_code: int
     markers_bad_date: int
     markers_truncated: int
+    incidents: int = 0  # rows in INCIDENTS.CSV (read-only, LEGACY, when imported)
+    incidents_imported: int = 0
+    incidents_matched: int = 0  # of a duplicate person: wait with them
+    incidents_unknown_type: int = 0
+    incidents_bad_date: int = 0
+    incidents_orphaned: int = 0
+    reports: int = 0  # rows in INTELLIGENCE.CSV
+    reports_imported: int = 0
+    reports_matched: int = 0
+    reports_unknown_grading: int = 0
+    reports_bad_date: int = 0
+    reports_orphaned: int = 0
 
 
 def write_extract(
@@ -85,10 +114,12 @@ def write_extract(
     duplicates: int = 5,
     bad_dates: int = 4,
     seed: int = 19,
+    legacy_records: bool = True,
 ) -> Planted:
     """Write an extract of `persons` people into the directory `path` (and mapping.toml
     beside the CSV files). With `duplicates_of`, `duplicates` of them are people of that
-    database (read from it), spelled the old system's way."""
+    database (read from it), spelled the old system's way. With `legacy_records`, their
+    old incidents and intelligence too (about one of each for every four people)."""
     from faker import Faker
 
     fake = Faker("en_GB")
@@ -184,6 +215,10 @@ def write_extract(
     markers.append([f"M{len(markers) + 1:07d}", people[-1][0], "VIOL"])
     _write(path, "markers", markers, truncate_last=True)
 
+    incidents = _Records("incidents") if legacy_records else None
+    reports = _Records("intelligence") if legacy_records else None
+    if incidents is not None and reports is not None:
+        _write_records(path, fake, rng, people, kinds, incidents, reports)
     return Planted(
         persons=persons,
         new_persons=persons - duplicates - bad_dates,
@@ -203,7 +238,95 @@ def write_extract(
         markers_unknown_code=marker_counts["unknown"],
         markers_bad_date=marker_counts["bad_date"],
         markers_truncated=1,
+        **(incidents.planted("incidents", "unknown_type") if incidents else {}),
+        **(reports.planted("reports", "unknown_grading") if reports else {}),
     )
+
+
+@dataclass
+class _Records:
+    """One file of old incidents or intelligence, and how many of each fault."""
+
+    kind: str
+    rows: list[list[str]] = field(default_factory=list)
+    imported: int = 0
+    matched: int = 0
+    unknown: int = 0
+    bad_date: int = 0
+    orphaned: int = 0
+
+    def planted(self, name: str, unknown: str) -> dict[str, int]:
+        return {
+            name: len(self.rows),
+            f"{name}_imported": self.imported,
+            f"{name}_matched": self.matched,
+            f"{name}_{unknown}": self.unknown,
+            f"{name}_bad_date": self.bad_date,
+            f"{name}_orphaned": self.orphaned,
+        }
+
+
+def _write_records(path, fake, rng, people, kinds, incidents: _Records, reports: _Records):
+    """INCIDENTS.CSV and INTELLIGENCE.CSV: about one of each for every four usable people
+    (the duplicates' all among them, so some wait on the review list), every seventh
+    with an unknown code, every seventh (another) with a bad date, and one of each about
+    a person the extract does not have."""
+    usable = [i for i, kind in enumerate(kinds) if kind != "bad_date"]
+    chosen = sorted({*(i for i in usable if kinds[i] == "duplicate"), *usable[::4]})
+    for number, index in enumerate(chosen):
+        person_ref = people[index][0]
+        opened = datetime(2012, 1, 1, 8, 0) + timedelta(minutes=rng.randrange(5_000_000))
+        when = opened.strftime(rng.choice(DATE_FORMATS)) + opened.strftime(" %H:%M")
+        closed = (opened + timedelta(hours=rng.randrange(1, 30))).strftime("%d/%m/%Y %H:%M")
+        code = rng.choice(list(INCIDENT_TYPES))
+        outcome = "matched" if kinds[index] == "duplicate" else "imported"
+        if outcome == "imported" and number % 7 == 3:
+            code, outcome = UNMAPPED_TYPE, "unknown"
+        elif outcome == "imported" and number % 7 == 5:
+            when, outcome = "30/02/2015 10:00", "bad_date"
+        street = f"{fake.building_number()} {fake.street_name()}, {fake.city()}".upper()
+        incidents.rows.append(
+            [
+                f"I{len(incidents.rows) + 1:07d}",
+                when,
+                code,
+                rng.choice(list(PRIORITIES)),
+                f"{street} {fake.postcode()}",
+                f"SYNTHETIC OLD INCIDENT: {fake.sentence(nb_words=8).upper()}",
+                closed,
+                "NO FURTHER ACTION",
+                person_ref,
+                rng.choice(ROLES),
+            ]
+        )
+        setattr(incidents, outcome, getattr(incidents, outcome) + 1)
+
+        grading = rng.choice(list(GRADINGS))
+        recorded = opened.strftime("%d/%m/%Y %H:%M")
+        outcome = "matched" if kinds[index] == "duplicate" else "imported"
+        if outcome == "imported" and number % 7 == 2:
+            grading, outcome = UNMAPPED_GRADING, "unknown"
+        elif outcome == "imported" and number % 7 == 6:
+            recorded, outcome = "UNKNOWN", "bad_date"
+        reports.rows.append(
+            [
+                f"R{len(reports.rows) + 1:07d}",
+                person_ref,
+                recorded,
+                grading,
+                f"SYNTHETIC OLD INTELLIGENCE: subject seen at {street} with"
+                f" {fake.color_name().lower()} vehicle",
+            ]
+        )
+        setattr(reports, outcome, getattr(reports, outcome) + 1)
+    incidents.rows.append(
+        ["I9999999", "01/01/2015 09:00", "CONCERN", "S", "", "", "", "", "P9999999", "CALLER"]
+    )
+    incidents.orphaned += 1
+    reports.rows.append(["R9999999", "P9999999", "01/01/2015 09:00", "A1", "SYNTHETIC ORPHAN"])
+    reports.orphaned += 1
+    _write(path, "incidents", incidents.rows)
+    _write(path, "intelligence", reports.rows)
 
 
 def _write(path: Path, kind: str, rows: list[list[str]], *, truncate_last: bool = False) -> None:

@@ -1,0 +1,73 @@
+"""LEGACY incidents and intelligence reports are read-only (issue 19): a flush that
+would change one, or add anything to one (a log entry, a person, a crime, a unit, a
+subject, a correction), is refused with `LegacyReadOnly`, whichever service tried.
+
+The services check first and say so in their own words; this is the backstop that no
+path can forget. The import itself writes with Core INSERTs, which do not flush, and an
+incident made legacy in the same flush (its batch set just now) is not refused.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from controlroom.data.models import Incident, IntelligenceReport, IntelligenceSubject
+from controlroom.domain.legacy import LegacyReadOnly, read_only_message
+
+
+def _was_legacy(record: Incident | IntelligenceReport) -> bool:
+    history = inspect(record).attrs.legacy_batch_id.history  # type: ignore[attr-defined]
+    before = [*history.unchanged, *history.deleted]
+    return any(value is not None for value in before)
+
+
+def _kind(model) -> str:
+    return "incident" if model is Incident else "intelligence report"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_legacy_changes(session: Session, _context, _instances) -> None:
+    wanted: dict[type[Incident] | type[IntelligenceReport], set[int]] = {
+        Incident: set(),
+        IntelligenceReport: set(),
+    }
+    for record in (*session.dirty, *session.deleted):
+        if isinstance(record, Incident | IntelligenceReport) and _was_legacy(record):
+            if record in session.deleted or session.is_modified(record):
+                raise LegacyReadOnly(read_only_message(_kind(type(record)), record.reference))
+    for record in (*session.new, *session.dirty):
+        if isinstance(record, Incident):
+            continue
+        if isinstance(record, IntelligenceReport):
+            if record.supersedes_id is not None:
+                wanted[IntelligenceReport].add(record.supersedes_id)
+            continue
+        if isinstance(record, IntelligenceSubject):
+            linked = record.report if record.report_id is None else None
+            if linked is not None:
+                if linked.legacy_batch_id is not None and linked not in session.new:
+                    raise LegacyReadOnly(
+                        read_only_message(_kind(IntelligenceReport), linked.reference)
+                    )
+            elif record.report_id is not None:
+                wanted[IntelligenceReport].add(record.report_id)
+            continue
+        incident_id = getattr(record, "incident_id", None)
+        if incident_id is not None:
+            wanted[Incident].add(incident_id)
+        else:
+            linked = getattr(record, "incident", None)
+            if isinstance(linked, Incident) and _was_legacy(linked):
+                raise LegacyReadOnly(read_only_message("incident", linked.reference))
+    for model, ids in wanted.items():
+        if not ids:
+            continue
+        with session.no_autoflush:
+            reference = session.scalar(
+                select(model.reference)
+                .where(model.id.in_(sorted(ids)), model.legacy_batch_id.is_not(None))
+                .limit(1)
+            )
+        if reference is not None:
+            raise LegacyReadOnly(read_only_message(_kind(model), reference))
