@@ -865,18 +865,13 @@ def crime_data_integrity(uow: UnitOfWork, actor: Actor, month: date, now: dateti
             f"{first:%Y-%m}",
             audit_action="crime.integrity",
         )
-        rows = uow.crimes.crime_related(_month_start(start), _month_start(next_month(first)))
-        this_start = _month_start(first)
-        by_month: dict[date, list] = {}
-        for _, _, opened, _, recorded in rows:
-            day = local_day(opened).replace(day=1)
-            by_month.setdefault(day, []).append((opened, recorded))
-        months = []
-        day = start
-        while day <= first:
-            months.append((day, _count(by_month.get(day, ()))))
-            day = next_month(day)
-        this = [r for r in rows if r[2] >= this_start]
+        trend = [start]
+        while trend[-1] < first:
+            trend.append(next_month(trend[-1]))
+        bounds = [_month_start(m) for m in trend] + [_month_start(next_month(first))]
+        counts = uow.crimes.integrity_counts(bounds, (rules.RECORDING_LIMIT, rules.WEEK))
+        months = [(m, rules.IntegrityCount(*counts.get(k, (0, 0, 0)))) for k, m in enumerate(trend)]
+        this = uow.crimes.crime_related(bounds[-2], bounds[-1])
         by_station: dict[str, list] = {}
         for _, _, opened, station, recorded in this:
             by_station.setdefault(station, []).append((opened, recorded))
@@ -1055,12 +1050,7 @@ def crime_statistics(uow: UnitOfWork, actor: Actor, month: date, now: datetime):
     months = [last]
     for _ in range(TREND_MONTHS - 1):
         months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
-    start, end = _month_start(months[0]), _month_start(next_month(last))
-    index = {m: k for k, m in enumerate(months)}
-
-    def slot(instant: datetime) -> int | None:
-        return index.get(local_day(instant).replace(day=1))
-
+    end = _month_start(next_month(last))
     with uow:
         access.require(
             uow,
@@ -1070,37 +1060,31 @@ def crime_statistics(uow: UnitOfWork, actor: Actor, month: date, now: datetime):
             f"{last:%Y-%m}",
             audit_action="statistics.view",
         )
+        bounds = [_month_start(m) for m in months] + [end]
         recorded = [0] * len(months)
         types: dict[str, list[int]] = {t: [0] * len(months) for t in CRIME_TYPES}
         classes: dict[str, list[int]] = {}
         outcomes: dict[int, int] = {}
-        names = {o.code: o.name for o in uow.crimes.offence_classes()}
-        for recorded_at, code, open_type, outcome in uow.crimes.crimes_recorded(start, end):
-            k = slot(recorded_at)
-            if k is None:
-                continue
-            recorded[k] += 1
-            types.setdefault(open_type, [0] * len(months))[k] += 1
-            label = f"{code} {names.get(code, '')}".strip()
-            classes.setdefault(label, [0] * len(months))[k] += 1
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        related: list[list] = [[] for _ in months]
-        for _, _, opened, _, first_at in uow.crimes.crime_related(start, end):
-            k = slot(opened)
-            if k is not None:
-                related[k].append((opened, first_at))
-        referrals = [0] * len(months)
-        for made in uow.crimes.marac_referrals(start, end):
-            k = slot(made)
-            if k is not None:
-                referrals[k] += 1
+        offences = {o.code: o for o in uow.crimes.offence_classes()}
+        for k, code, outcome, n in uow.crimes.recorded_counts(bounds):
+            offence = offences.get(code) or uow.crimes.offence(code)  # retired: still counted
+            recorded[k] += n
+            if offence is not None:
+                types.setdefault(offence.open_data_type, [0] * len(months))[k] += n
+            label = f"{code} {offence.name if offence else ''}".strip()
+            classes.setdefault(label, [0] * len(months))[k] += n
+            outcomes[outcome] = outcomes.get(outcome, 0) + n
+        counts = uow.crimes.integrity_counts(bounds, (rules.RECORDING_LIMIT, rules.WEEK))
+        integrity = [rules.IntegrityCount(*counts.get(k, (0, 0, 0))) for k in range(len(months))]
+        marac = uow.crimes.marac_counts(bounds)
+        referrals = [marac.get(k, 0) for k in range(len(months))]
         report = StatisticsReport(
             months=tuple(months),
             recorded=tuple(recorded),
             by_type=tuple((t, tuple(types[t])) for t in CRIME_TYPES if t in types),
             by_class=tuple((c, tuple(v)) for c, v in sorted(classes.items())),
             outcomes=tuple(sorted(outcomes.items(), key=lambda item: (-item[1], item[0]))),
-            integrity=tuple(_count(rows) for rows in related),
+            integrity=tuple(integrity),
             marac_referrals=tuple(referrals),
             read_at=now,
         )
