@@ -69,7 +69,7 @@ OUTCOMES: dict[int, str] = {
     16: "Evidential difficulties: suspect identified; victim does not support action",
     17: "Prosecution time limit expired",
     18: "Investigation complete: no suspect identified",
-    19: "Outcome 19 (national use; see the Home Office Counting Rules)",
+    19: "National Fraud Intelligence Bureau filed (fraud recorded by Action Fraud)",
     20: "Action undertaken by another body or agency",
     21: "Further investigation not in the public interest (police decision)",
     22: "Diversionary, educational or intervention activity; no further action",
@@ -77,6 +77,9 @@ OUTCOMES: dict[int, str] = {
 NO_OUTCOME = 0
 # The victim's decision must be on the record before these are given.
 VICTIM_DECISION_OUTCOMES = frozenset({14, 16})
+# Outcome 19 is the National Fraud Intelligence Bureau's, for fraud Action Fraud records;
+# a force does not give it (its fraud is reported to Action Fraud, not recorded here).
+NFIB_ONLY_OUTCOMES = frozenset({19})
 # On a domestic-abuse crime these also need a supervisor's approval.
 DOMESTIC_APPROVAL_OUTCOMES = frozenset({16})
 
@@ -242,6 +245,12 @@ def outcome_problems(
     problems: dict[str, str] = {}
     if code is None or code not in OUTCOMES:
         problems["outcome"] = "choose an outcome from 0 to 22"
+        return problems
+    if code in NFIB_ONLY_OUTCOMES:
+        problems["outcome"] = (
+            f"outcome {code} is given by the National Fraud Intelligence Bureau to fraud "
+            "recorded by Action Fraud, not by a force: choose another"
+        )
         return problems
     if outcome_date is None:
         problems["outcome_date"] = "give the outcome's date (dd/mm/yyyy)"
