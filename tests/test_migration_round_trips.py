@@ -102,6 +102,7 @@ LOST_ON_DOWNGRADE: dict[str, dict[str, set[str] | None]] = {
         "unit_change_counter": ALL_ROWS,
     },
     "0017": {"staff": {"session_locked_at"}},
+    "0021": {"open_data_return": ALL_ROWS, "open_data_salt": ALL_ROWS},
 }
 
 

@@ -5,7 +5,7 @@ clock still runs), each a single statement on the `ix_incident_crime_clock` inde
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Interval, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -18,7 +18,10 @@ from controlroom.data.models import (
     Incident,
     IncidentType,
     IntegrityCheck,
+    Location,
     OffenceClass,
+    OpenDataReturn,
+    OpenDataSalt,
     Person,
     Referral,
     Staff,
@@ -380,3 +383,79 @@ class CrimeRepository:
                 .group_by(month)
             )
         }
+
+    # --- the month's open-data returns ------------------------------------------------------
+
+    def street_crimes(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[int, int, str, int, str | None, str | None]]:
+        """Crimes recorded in [start, end), not cancelled, in the order recorded: (crime
+        id, incident id, open-data type, outcome code, street, town of the crime's place,
+        else its incident's)."""
+        place = func.coalesce(Crime.location_id, Incident.location_id)
+        return [
+            (int(cid), int(iid), open_type, int(outcome), street, town)
+            for cid, iid, open_type, outcome, street, town in self.session.execute(
+                select(
+                    Crime.id,
+                    Crime.incident_id,
+                    OffenceClass.open_data_type,
+                    Crime.outcome_code,
+                    Location.street,
+                    Location.town,
+                )
+                .join(OffenceClass, OffenceClass.code == Crime.offence_code)
+                .join(Incident, Incident.id == Crime.incident_id)
+                .outerjoin(Location, Location.id == place)
+                .where(
+                    Crime.recorded_at >= start,
+                    Crime.recorded_at < end,
+                    Crime.state != "cancelled",
+                )
+                .order_by(Crime.id)
+            )
+        ]
+
+    def month_outcomes(
+        self, first: date, following: date
+    ) -> list[tuple[int, int, str | None, str | None]]:
+        """Outcomes dated in [first, following) (approved or needing no approval; not
+        0) of crimes not cancelled, in the order given: (crime id, outcome code, street,
+        town)."""
+        place = func.coalesce(Crime.location_id, Incident.location_id)
+        return [
+            (int(cid), int(code), street, town)
+            for cid, code, street, town in self.session.execute(
+                select(
+                    CrimeOutcome.crime_id, CrimeOutcome.outcome_code, Location.street, Location.town
+                )
+                .join(Crime, Crime.id == CrimeOutcome.crime_id)
+                .join(Incident, Incident.id == Crime.incident_id)
+                .outerjoin(Location, Location.id == place)
+                .where(
+                    CrimeOutcome.outcome_date >= first,
+                    CrimeOutcome.outcome_date < following,
+                    CrimeOutcome.approval_state != "awaiting",
+                    CrimeOutcome.outcome_code != 0,
+                    Crime.state != "cancelled",
+                )
+                .order_by(CrimeOutcome.id)
+            )
+        ]
+
+    def salt(self) -> OpenDataSalt | None:
+        return self.session.get(OpenDataSalt, 1)
+
+    def returns_made(self, first: date, following: date) -> dict[date, OpenDataReturn]:
+        """The latest return made for each month in [first, following)."""
+        found: dict[date, OpenDataReturn] = {}
+        for made in self.session.scalars(
+            select(OpenDataReturn)
+            .where(OpenDataReturn.month >= first, OpenDataReturn.month < following)
+            .order_by(OpenDataReturn.id)
+        ):
+            found[made.month] = made
+        return found
+
+    def first_crime_at(self) -> datetime | None:
+        return self.session.scalar(select(func.min(Crime.recorded_at)))

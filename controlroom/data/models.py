@@ -708,6 +708,38 @@ class IntegrityCheck(Base):
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
+class OpenDataReturn(Base):
+    """One making of a month's data.police.uk files (street and outcomes): who made
+    them, when, how many rows, and each file's SHA-256, so a month whose files were
+    never made shows as missing, and a rebuild can be checked byte for byte."""
+
+    __tablename__ = "open_data_return"
+    __table_args__ = (Index("ix_open_data_return_month", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # the first of the month
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    street_rows: Mapped[int] = mapped_column(Integer)
+    outcome_rows: Mapped[int] = mapped_column(Integer)
+    street_sha256: Mapped[str] = mapped_column(String(64))
+    outcomes_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class OpenDataSalt(Base):
+    """One row: the fingerprint of the force's Crime-ID salt (a one-way hash), so every
+    analyst's export uses the same salt, and a different one is refused. The salt itself
+    is kept only in each analyst's keyring."""
+
+    __tablename__ = "open_data_salt"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+
+
 # --- intelligence ----------------------------------------------------------------------
 
 
