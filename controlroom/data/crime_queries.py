@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Interval, and_, case, func, literal, or_, select
+from sqlalchemy import Interval, and_, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import flag_modified
 
 from controlroom.data.models import (
     Crime,
@@ -94,6 +95,19 @@ class CrimeRepository:
         ):
             found.setdefault(crime_id, []).append(person_id)
         return found
+
+    def touch(self, crime: Crime) -> None:
+        """Count a change to what hangs off the crime (its suspects) as a change to the
+        crime: its version moves on, so a stale screen's change is refused."""
+        flag_modified(crime, "state")
+
+    def remove_suspects(self, crime_id: int, person_ids: Sequence[int]) -> None:
+        if person_ids:
+            self.session.execute(
+                delete(CrimeSuspect).where(
+                    CrimeSuspect.crime_id == crime_id, CrimeSuspect.person_id.in_(person_ids)
+                )
+            )
 
     def classifications(self, crime_id: int) -> Sequence[CrimeClassification]:
         return self.session.scalars(

@@ -212,6 +212,37 @@ def recording_problems(
     return problems
 
 
+def parties_problems(
+    *,
+    victim_id: int | None,
+    current_victim: int | None,
+    incident_victims: frozenset[int],
+    victims_with_crime: frozenset[int],
+    suspect_ids: tuple[int, ...],
+    incident_suspects: frozenset[int],
+) -> dict[str, str]:
+    """field -> message for linking a victim to a crime recorded without one, and for
+    setting its suspects. A crime is one victim's: its victim, once linked, stays."""
+    problems: dict[str, str] = {}
+    if victim_id is not None and victim_id != current_victim:
+        if current_victim is not None:
+            problems["victim"] = (
+                "this crime has its victim: one crime per victim (c records a crime for "
+                "another victim)"
+            )
+        elif victim_id not in incident_victims:
+            problems["victim"] = "a victim must be linked to the incident as a victim first"
+        elif victim_id in victims_with_crime:
+            problems["victim"] = (
+                "this victim already has a crime from this incident: one crime per victim"
+            )
+    if len(set(suspect_ids)) != len(suspect_ids):
+        problems["suspects"] = "a suspect is named twice"
+    elif any(s not in incident_suspects for s in suspect_ids):
+        problems["suspects"] = "a suspect must be linked to the incident as a suspect first"
+    return problems
+
+
 def reclassification_problems(old_code: str, new_code: str | None, reason: str | None) -> dict:
     problems: dict[str, str] = {}
     if not new_code:

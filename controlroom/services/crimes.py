@@ -91,6 +91,8 @@ class CrimeSummary:
     outcome_date: date | None
     outcome_awaiting: int | None  # an outcome waiting for a supervisor's approval
     reclassifications: tuple[str, ...]  # "8N -> 5D: reason", oldest first
+    victim_id: int | None = None
+    suspect_ids: tuple[int, ...] = ()
 
     @property
     def outcome_words(self) -> str:
@@ -262,6 +264,8 @@ def _incident_crimes(uow: UnitOfWork, actor: Actor, incident, now: datetime) -> 
                     for k in uow.crimes.classifications(c.id)
                     if k.old_code is not None
                 ),
+                victim_id=c.victim_id,
+                suspect_ids=tuple(suspects.get(c.id, [])),
             )
         )
     live = {
@@ -520,6 +524,88 @@ def reclassify(
             "crime.reclassify",
             f"{crime.reference}: {old} -> {new.code}",
             f"Crime {crime.reference} reclassified {old} -> {new.code} {new.name}: {why}",
+            now,
+        )
+
+
+def change_parties(
+    uow: UnitOfWork,
+    actor: Actor,
+    crime_id: int,
+    expected_version: int,
+    now: datetime,
+    *,
+    victim_id: int | None,
+    suspect_ids: tuple[int, ...],
+) -> IncidentCrimes:
+    """Link a victim to a crime recorded without one (`victim_id`; None leaves it), and
+    make its suspects exactly `suspect_ids` (people linked to the incident as suspects).
+    Audited as `crime.parties`, logged on the incident with who was added or removed."""
+    now = _aware(now)
+    _staff_id(actor)
+    with uow:
+        access.require(uow, actor, Action.CRIME_RECORD, "crime", crime_id)
+        crime = _crime_for_change(uow, crime_id, expected_version)
+        if crime.state == CrimeState.CANCELLED.value:
+            raise CrimeInputError("crime", f"{crime.reference} is cancelled")
+        links = uow.incidents.person_links(crime.incident_id)
+        others = uow.crimes.of_incident(crime.incident_id)
+        problems = rules.parties_problems(
+            victim_id=victim_id,
+            current_victim=crime.victim_id,
+            incident_victims=frozenset(
+                link.person_id for link, _ in links if link.role == PersonRole.VICTIM.value
+            ),
+            victims_with_crime=frozenset(
+                c.victim_id
+                for c in others
+                if c.victim_id is not None and c.state != CrimeState.CANCELLED.value
+            ),
+            suspect_ids=tuple(suspect_ids),
+            incident_suspects=frozenset(
+                link.person_id for link, _ in links if link.role == PersonRole.SUSPECT.value
+            ),
+        )
+        if problems:
+            field_name, message = next(iter(problems.items()))
+            raise CrimeInputError(field_name, message)
+        before = uow.crimes.suspects([crime.id]).get(crime.id, [])
+        added = [p for p in suspect_ids if p not in before]
+        removed = [p for p in before if p not in suspect_ids]
+        linked = victim_id is not None and victim_id != crime.victim_id
+        if not (linked or added or removed):
+            raise CrimeInputError("suspects", "nothing changed: tick or untick someone")
+        if linked:
+            crime.victim_id = victim_id
+        for person_id in added:
+            uow.crimes.add(CrimeSuspect(crime_id=crime.id, person_id=person_id))
+        uow.crimes.remove_suspects(crime.id, removed)
+        uow.crimes.touch(crime)
+        # No names in the log (a complainant's is withheld from some readers): who
+        # changed is on the crime, for those who may see it.
+        said = []
+        if linked:
+            said.append("victim linked")
+        if added:
+            said.append(f"{len(added)} suspect(s) added")
+        if removed:
+            said.append(f"{len(removed)} suspect(s) removed")
+        return _finish(
+            uow,
+            actor,
+            crime,
+            "crime.parties",
+            f"{crime.reference}: "
+            + "; ".join(
+                part
+                for part in (
+                    f"victim {victim_id}" if linked else "",
+                    f"+suspects {added}" if added else "",
+                    f"-suspects {removed}" if removed else "",
+                )
+                if part
+            ),
+            f"Crime {crime.reference}: " + "; ".join(said),
             now,
         )
 

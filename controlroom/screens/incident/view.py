@@ -210,6 +210,14 @@ class IncidentView(FramedScreen):
             show=False,
         ),
         Binding(
+            "p",
+            "crime_parties",
+            "Victim/suspects",
+            id="view.crime_parties",
+            tooltip="Link a victim to a crime recorded without one; add or remove suspects",
+            show=False,
+        ),
+        Binding(
             "e",
             "change_crime",
             "Reclassify",
@@ -912,6 +920,13 @@ class IncidentView(FramedScreen):
 
             assert self.crimes is not None
             self._open(CrimeChangeDialog(detail, self.crimes, self.show_detail))
+
+    def action_crime_parties(self) -> None:
+        if detail := self._crimes_ready():
+            from controlroom.screens.crime.parties import CrimePartiesDialog
+
+            assert self.crimes is not None
+            self._open(CrimePartiesDialog(detail, self.crimes, self.show_detail))
 
     def action_who_looked(self) -> None:
         from controlroom.screens.audit_trail import AuditTrailScreen
