@@ -4,10 +4,11 @@ clock still runs), each a single statement on the `ix_incident_crime_clock` inde
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Interval, and_, case, delete, func, literal, or_, select
+from sqlalchemy import Interval, and_, bindparam, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -26,12 +27,13 @@ from controlroom.data.models import (
     Person,
     Referral,
     Staff,
+    UtcDateTime,
 )
 
 NO_STATION = "(no station)"
 
 
-def month_of(column, bounds: Sequence[datetime]):
+def month_of(column, bounds: Sequence):
     """Which month of `bounds` (the UTC instants local months start at, the end last)
     `column` falls in, as 0, 1, …: the database groups by it. For rows already limited
     to [bounds[0], bounds[-1]); plain comparisons, so the same on both backends and on
@@ -191,98 +193,18 @@ class CrimeRepository:
             found.append((iid, ref, opened, station or NO_STATION, recorded))
         return found
 
-    def _within(self, recorded, opened, limit: timedelta):
-        """SQL truth of `recorded` - `opened` <= `limit` (`recorded` not null).
-
-        SQLite keeps UTC times as text ('YYYY-MM-DD HH:MM:SS.ffffff', SQLAlchemy's
-        format) and its date arithmetic works in whole seconds: `opened` + `limit` is
-        made as text with the fraction carried over, and compares exactly, as text. That
-        arithmetic costs more than the rest of the row, so a time on the same UTC day
-        (under 24 h apart, the limits here being a day or more) is settled by its first
-        ten characters."""
-        if self.session.get_bind().dialect.name != "sqlite":
-            return recorded <= opened + literal(limit, Interval())
-        seconds = int(limit.total_seconds())
-        later = func.strftime("%Y-%m-%d %H:%M:%S", opened, f"+{seconds} seconds").concat(
-            func.substr(opened, 20)
-        )
-        if limit < timedelta(days=1):
-            return recorded <= later
-        return or_(func.substr(recorded, 1, 10) == func.substr(opened, 1, 10), recorded <= later)
-
     def integrity_counts(
         self, bounds: Sequence[datetime], limits: tuple[timedelta, timedelta]
     ) -> dict[int, tuple[int, int, int]]:
         """Per month of `bounds` (see `month_of`), of the crime-related incidents reported
         in it (as `crime_related` counts them): (total, recorded within limits[0],
-        within limits[1]), counted by the database."""
-        opening = aliased(IncidentType)
-        closing = aliased(IncidentType)
-        # each incident's first crime: crimes are recorded after the report, so only
-        # those recorded from the first month on (a range of `ix_crime_recorded_at`)
-        first = (
-            select(Crime.incident_id, func.min(Crime.recorded_at).label("first_at"))
-            .where(Crime.recorded_at >= bounds[0])
-            .group_by(Crime.incident_id)
-            .subquery()
+        within limits[1]), counted by the database. The statement is built once per
+        backend and number of months (the bounds are its parameters)."""
+        statement = _integrity_statement(
+            self.session.get_bind().dialect.name, len(bounds), tuple(limits)
         )
-        related = (
-            select(
-                Incident.opened_at.label("opened_at"),
-                first.c.first_at,
-                case(
-                    (
-                        and_(
-                            Incident.crime_reference.is_not(None),
-                            Incident.crime_reference != "",
-                            Incident.closed_at.is_not(None),
-                        ),
-                        Incident.closed_at,
-                    ),
-                ).label("closed_as_crime"),
-                Incident.signoff_state.label("signoff_state"),
-            )
-            .outerjoin(first, first.c.incident_id == Incident.id)
-            .join(opening, opening.code == Incident.opening_type_code)
-            .outerjoin(closing, closing.code == Incident.closing_type_code)
-            .where(
-                Incident.opened_at >= bounds[0],
-                Incident.opened_at < bounds[-1],
-                (Incident.possible_crime.is_(True))
-                | (opening.possible_crime.is_(True))
-                | (closing.possible_crime.is_(True)),
-            )
-            .subquery()
-        )
-        # when a crime was first recorded: the first crime record, or the closing with a
-        # crime reference, whichever came first
-        recorded = case(
-            (
-                or_(
-                    related.c.first_at.is_(None),
-                    related.c.closed_as_crime < related.c.first_at,
-                ),
-                related.c.closed_as_crime,
-            ),
-            else_=related.c.first_at,
-        )
-        month = month_of(related.c.opened_at, bounds)
-        within = [
-            func.sum(case((self._within(recorded, related.c.opened_at, limit), 1), else_=0))
-            for limit in limits
-        ]
         rows = self.session.execute(
-            select(month, func.count(), *within)
-            .select_from(related)
-            .where(
-                # a signed-off no-crime decision with no crime recorded: not a crime
-                or_(
-                    recorded.is_not(None),
-                    related.c.signoff_state.is_(None),
-                    related.c.signoff_state != "approved",
-                )
-            )
-            .group_by(month)
+            statement, {f"bound_{k}": bound for k, bound in enumerate(bounds)}
         ).all()
         return {int(k): (int(n), int(a or 0), int(b or 0)) for k, n, a, b in rows}
 
@@ -473,3 +395,94 @@ class CrimeRepository:
 
     def first_crime_at(self) -> datetime | None:
         return self.session.scalar(select(func.min(Crime.recorded_at)))
+
+
+def _within(dialect: str, recorded, opened, limit: timedelta):
+    """SQL truth of `recorded` - `opened` <= `limit` (`recorded` not null).
+
+    SQLite keeps UTC times as text ('YYYY-MM-DD HH:MM:SS.ffffff', SQLAlchemy's format)
+    and its date arithmetic works in whole seconds: `opened` + `limit` is made as text
+    with the fraction carried over, and compares exactly, as text. That arithmetic costs
+    more than the rest of the row, so a time on the same UTC day (under 24 h apart, the
+    limits here being a day or more) is settled by its first ten characters."""
+    if dialect != "sqlite":
+        return recorded <= opened + literal(limit, Interval())
+    seconds = int(limit.total_seconds())
+    later = func.strftime("%Y-%m-%d %H:%M:%S", opened, f"+{seconds} seconds").concat(
+        func.substr(opened, 20)
+    )
+    if limit < timedelta(days=1):
+        return recorded <= later
+    return or_(func.substr(recorded, 1, 10) == func.substr(opened, 1, 10), recorded <= later)
+
+
+@functools.lru_cache(maxsize=16)
+def _integrity_statement(dialect: str, bound_count: int, limits: tuple[timedelta, ...]):
+    """The integrity counts' statement for `bound_count` month bounds (parameters
+    `bound_0` …), built once: the expression is large and the same every time."""
+    bounds = [bindparam(f"bound_{k}", type_=UtcDateTime) for k in range(bound_count)]
+    opening = aliased(IncidentType)
+    closing = aliased(IncidentType)
+    # each incident's first crime: crimes are recorded after the report, so only those
+    # recorded from the first month on (`ix_crime_incident_recorded` covers it)
+    first = (
+        select(Crime.incident_id, func.min(Crime.recorded_at).label("first_at"))
+        .where(Crime.recorded_at >= bounds[0])
+        .group_by(Crime.incident_id)
+        .subquery()
+    )
+    related = (
+        select(
+            Incident.opened_at.label("opened_at"),
+            first.c.first_at,
+            case(
+                (
+                    and_(
+                        Incident.crime_reference.is_not(None),
+                        Incident.crime_reference != "",
+                        Incident.closed_at.is_not(None),
+                    ),
+                    Incident.closed_at,
+                ),
+            ).label("closed_as_crime"),
+            Incident.signoff_state.label("signoff_state"),
+        )
+        .outerjoin(first, first.c.incident_id == Incident.id)
+        .join(opening, opening.code == Incident.opening_type_code)
+        .outerjoin(closing, closing.code == Incident.closing_type_code)
+        .where(
+            Incident.opened_at >= bounds[0],
+            Incident.opened_at < bounds[-1],
+            (Incident.possible_crime.is_(True))
+            | (opening.possible_crime.is_(True))
+            | (closing.possible_crime.is_(True)),
+        )
+        .subquery()
+    )
+    # when a crime was first recorded: the first crime record, or the closing with a
+    # crime reference, whichever came first
+    recorded = case(
+        (
+            or_(related.c.first_at.is_(None), related.c.closed_as_crime < related.c.first_at),
+            related.c.closed_as_crime,
+        ),
+        else_=related.c.first_at,
+    )
+    month = month_of(related.c.opened_at, bounds)
+    within = [
+        func.sum(case((_within(dialect, recorded, related.c.opened_at, limit), 1), else_=0))
+        for limit in limits
+    ]
+    return (
+        select(month, func.count(), *within)
+        .select_from(related)
+        .where(
+            # a signed-off no-crime decision with no crime recorded: not a crime
+            or_(
+                recorded.is_not(None),
+                related.c.signoff_state.is_(None),
+                related.c.signoff_state != "approved",
+            )
+        )
+        .group_by(month)
+    )

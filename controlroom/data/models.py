@@ -606,6 +606,9 @@ class Crime(Base):
         ),
         CheckConstraint("outcome_code >= 0 AND outcome_code <= 22", name="outcome_code"),
         Index("ix_crime_recorded_at", "recorded_at"),
+        # Each incident's first crime for the integrity counts, from the index alone
+        # (migration 0021).
+        Index("ix_crime_incident_recorded", "incident_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

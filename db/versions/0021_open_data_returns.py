@@ -8,9 +8,11 @@ Create Date: 2026-12-07 05:00:00
   rows, each file's SHA-256): a month with none is flagged on the command view;
 - `open_data_salt`: one row, the fingerprint (a one-way hash) of the force's Crime-ID
   salt, so that every analyst's files carry the same Crime IDs. The salt itself is
-  kept only in the keyring.
+  kept only in the keyring;
+- `ix_crime_incident_recorded` (crime: incident, recorded): each incident's first crime
+  for the crime data integrity counts, read from the index alone.
 
-New tables only. Downgrade drops them (what they held is listed in the migration
+New tables and an index only. Downgrade drops them and the index (what the tables held is listed in the migration
 round-trip test's LOST_ON_DOWNGRADE).
 """
 
@@ -46,9 +48,11 @@ def upgrade() -> None:
         sa.Column("made_by_id", sa.Integer(), sa.ForeignKey("staff.id"), nullable=False),
         sa.CheckConstraint("id = 1", name="single_row"),
     )
+    op.create_index("ix_crime_incident_recorded", "crime", ["incident_id", "recorded_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_crime_incident_recorded", table_name="crime")
     op.drop_table("open_data_salt")
     op.drop_index("ix_open_data_return_month", table_name="open_data_return")
     op.drop_table("open_data_return")
