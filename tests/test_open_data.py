@@ -220,7 +220,7 @@ def month(database):
         ),
     )
     with database.engine.begin() as connection:
-        # data.police.uk's "Reported by": a file with no force's name is refused.
+        # data.police.uk's "Reported by": the force's name.
         connection.execute(update(DatabaseInfo.__table__).values(force_name=FORCE))
         connection.execute(
             update(Incident.__table__)

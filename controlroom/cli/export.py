@@ -175,6 +175,12 @@ def _cmd_open_data(args) -> int:
             written.append(str(path))
     if args.output is None and args.directory is None:
         sys.stdout.write(exported.street_file.decode("utf-8"))
+    if exported.rows and not exported.rows[0].reported_by:
+        print(
+            "warning: this database names no force, so 'Reported by' and 'Falls within' "
+            "are empty (data.police.uk's files name the force)",
+            file=sys.stderr,
+        )
     same = {None: "", True: "; the same bytes as last made", False: "; changed since last made"}
     print(
         f"{len(exported.rows)} row(s) for {exported.month}, {exported.not_exportable}"

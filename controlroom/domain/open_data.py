@@ -224,7 +224,7 @@ def _common_problems(cells: Sequence[str], columns: Sequence[str], month: str) -
     problems = []
     if not _MONTH.fullmatch(found["Month"]) or found["Month"] != month:
         problems.append(f"Month {found['Month']!r} is not {month}")
-    if not found["Reported by"] or found["Falls within"] != found["Reported by"]:
+    if found["Falls within"] != found["Reported by"]:
         problems.append("Reported by / Falls within: the force's name, both the same")
     longitude, latitude, location = found["Longitude"], found["Latitude"], found["Location"]
     if (longitude == "") != (latitude == ""):
