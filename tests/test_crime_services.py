@@ -312,7 +312,18 @@ def test_a_victim_is_linked_after_recording_and_suspects_added_and_removed(datab
         database.uow(), handler, incident_id, NOW, offence_code="92D", victim_ids=()
     )
     first = found.crimes[0]
-    assert first.victim_id is None and first.suspect_ids == ()
+    assert first.victim_id is None and first.suspect_ids == () and not first.victim_based
+    # Found to be an assault: an offence with a victim, and none linked yet.
+    first = crimes.reclassify(
+        database.uow(),
+        staff_actor(database, Role.SUPERVISOR),
+        first.id,
+        first.version,
+        NOW,
+        offence_code="8N",
+        reason="The drugs were a cover: Ann was assaulted",
+    ).crimes[0]
+    assert first.victim_based and first.victim_id is None
     crimes.record_crimes(
         database.uow(), handler, incident_id, NOW, offence_code="8N", victim_ids=(bea,)
     )

@@ -93,6 +93,7 @@ class CrimeSummary:
     reclassifications: tuple[str, ...]  # "8N -> 5D: reason", oldest first
     victim_id: int | None = None
     suspect_ids: tuple[int, ...] = ()
+    victim_based: bool = True  # its offence has a victim (db/offence_class.csv)
 
     @property
     def outcome_words(self) -> str:
@@ -266,6 +267,7 @@ def _incident_crimes(uow: UnitOfWork, actor: Actor, incident, now: datetime) -> 
                 ),
                 victim_id=c.victim_id,
                 suspect_ids=tuple(suspects.get(c.id, [])),
+                victim_based=bool(offence.victim_based) if offence else True,
             )
         )
     live = {

@@ -590,7 +590,11 @@ class IncidentView(FramedScreen):
             if crime.state != "recorded":
                 head += Content(f" — {crime.state.replace('_', ' ').upper()}").stylize("bold")
             lines.append(head)
-            victim = crime.victim or "no victim (offence against the state)"
+            victim = crime.victim or (
+                "not linked yet (p links one)"
+                if crime.victim_based
+                else "no victim (offence against the state)"
+            )
             lines.append(record_content(f"  victim: {victim}"))
             if crime.suspects:
                 lines.append(record_content("  suspect: " + ", ".join(crime.suspects)))
