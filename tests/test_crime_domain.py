@@ -86,6 +86,13 @@ def test_outcomes_are_the_home_office_types_0_to_22():
     assert sorted(rules.OUTCOMES) == list(range(23))
     assert rules.outcome_label(1) == "1 Charged/summonsed"
     assert rules.outcome_label(18).startswith("18 Investigation complete")
+    # The Home Office Counting Rules' outcome 19: the NFIB's, for Action Fraud's fraud.
+    assert rules.outcome_label(19).startswith("19 National Fraud Intelligence Bureau filed")
+
+
+def test_outcome_19_is_the_nfibs_not_a_forces():
+    problems = _outcome(code=19, victim_decision=None, victim_decision_on=None)
+    assert "National Fraud Intelligence Bureau" in problems["outcome"]
 
 
 def _outcome(**overrides):

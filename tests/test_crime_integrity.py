@@ -42,6 +42,7 @@ def test_the_seeded_month_reads_77_7_percent_and_lists_the_223(database):
     # The year's trend ends at the month; the months before it hold nothing here.
     assert [m for m, _ in report.months][-1] == date(2026, 11, 1) and len(report.months) == 12
     assert [c.total for _, c in report.months[:-1]] == [0] * 11
+    assert report.months[-1][1] == report.count  # the database's count, and row by row
     # A signed-off no-crime decision is not a crime: a supervisor-closed one drops out.
     with database.uow() as uow:
         from sqlalchemy import select

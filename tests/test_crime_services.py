@@ -296,3 +296,84 @@ def test_a_new_crime_takes_the_years_next_number_after_those_already_there(datab
         uow.commit()
     recorded = crimes.record_crimes(database.uow(), handler, incident_id, LATER, offence_code="92D")
     assert [c.reference for c in recorded.crimes] == ["CRM-2026-000041", "CRM-2026-000042"]
+
+
+def test_a_victim_is_linked_after_recording_and_suspects_added_and_removed(database, handler):
+    """A crime recorded with no victim (a drugs offence, later found to have one) takes a
+    victim of the incident with no crime from it; once linked its victim stays. Its
+    suspects are set from the incident's suspects; a stale version changes nothing."""
+    ann, bea, sam, tom = (add_person(database, n, "Party") for n in ("Ann", "Bea", "Sam", "Tom"))
+    incident_id = _incident(
+        database,
+        handler,
+        persons=((ann, "victim"), (bea, "victim"), (sam, "suspect"), (tom, "suspect")),
+    )
+    found = crimes.record_crimes(
+        database.uow(), handler, incident_id, NOW, offence_code="92D", victim_ids=()
+    )
+    first = found.crimes[0]
+    assert first.victim_id is None and first.suspect_ids == () and not first.victim_based
+    # Found to be an assault: an offence with a victim, and none linked yet.
+    first = crimes.reclassify(
+        database.uow(),
+        staff_actor(database, Role.SUPERVISOR),
+        first.id,
+        first.version,
+        NOW,
+        offence_code="8N",
+        reason="The drugs were a cover: Ann was assaulted",
+    ).crimes[0]
+    assert first.victim_based and first.victim_id is None
+    crimes.record_crimes(
+        database.uow(), handler, incident_id, NOW, offence_code="8N", victim_ids=(bea,)
+    )
+    with pytest.raises(CrimeInputError, match="already has a crime"):
+        crimes.change_parties(
+            database.uow(), handler, first.id, first.version, LATER, victim_id=bea, suspect_ids=()
+        )
+    changed = crimes.change_parties(
+        database.uow(), handler, first.id, first.version, LATER, victim_id=ann, suspect_ids=(sam,)
+    )
+    crime = next(c for c in changed.crimes if c.id == first.id)
+    assert (crime.victim_id, crime.victim, crime.suspect_ids) == (ann, "Ann Party", (sam,))
+    assert crime.version > first.version
+    action, outcome, detail = _last_audit(database)
+    assert (action, outcome) == ("crime.parties", "success") and f"victim {ann}" in detail
+    with pytest.raises(crimes.CrimeConflict):  # the version read before the change
+        crimes.change_parties(
+            database.uow(), handler, first.id, first.version, LATER, victim_id=None, suspect_ids=()
+        )
+    with pytest.raises(CrimeInputError, match="has its victim"):
+        crimes.change_parties(
+            database.uow(), handler, crime.id, crime.version, LATER, victim_id=bea, suspect_ids=()
+        )
+    with pytest.raises(CrimeInputError, match="linked to the incident as a suspect"):
+        crimes.change_parties(
+            database.uow(),
+            handler,
+            crime.id,
+            crime.version,
+            LATER,
+            victim_id=None,
+            suspect_ids=(ann,),
+        )
+    swapped = crimes.change_parties(
+        database.uow(), handler, crime.id, crime.version, LATER, victim_id=None, suspect_ids=(tom,)
+    )
+    crime = next(c for c in swapped.crimes if c.id == first.id)
+    assert crime.suspect_ids == (tom,) and crime.victim_id == ann
+    with database.uow() as uow:
+        log = [e.text for e, _ in uow.incidents.log_with_authors(incident_id)]
+    assert any("1 suspect(s) added; 1 suspect(s) removed" in line for line in log)
+    # No names in the crime's log lines (a complainant's would be withheld from some).
+    assert not any("Sam" in line or "Tom" in line for line in log if line.startswith("Crime "))
+    with pytest.raises(PermissionDenied):
+        crimes.change_parties(
+            database.uow(),
+            staff_actor(database, Role.ANALYST),
+            crime.id,
+            crime.version,
+            LATER,
+            victim_id=None,
+            suspect_ids=(),
+        )

@@ -21,7 +21,7 @@ OCTOBER = datetime(2026, 10, 10, 12, 0, tzinfo=UTC)
 NOVEMBER = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
 
-def _crime(database, actor, at, offence, victim_name):
+def _crime(database, actor, at, offence, victim_name, delay=timedelta(hours=1)):
     victim = add_person(database, victim_name, "Statistic")
     saved = incidents.save_new_incident(
         database.uow(),
@@ -40,10 +40,52 @@ def _crime(database, actor, at, offence, victim_name):
         database.uow(),
         actor,
         saved.id,
-        at + timedelta(hours=1),
+        at + delay,
         offence_code=offence,
         victim_ids=(victim,),
     ).crimes[0]
+
+
+def test_the_database_groups_by_local_month_and_times_the_limit_as_the_rules_do(
+    database, supervisor
+):
+    """The month and the 24-hour/7-day windows are worked out by the database: at a
+    local month's edge (BST), at exactly 24 h and a microsecond past it, and across a
+    UTC midnight, it must agree with the domain rule and the row-by-row measure."""
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    day = timedelta(days=1)
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London: July's, recorded at 24 h exactly.
+    _crime(database, handler, datetime(2026, 6, 30, 23, 30, tzinfo=UTC), "8N", "Ann", day)
+    # A microsecond past 24 h: late, but within 7 days.
+    opened = datetime(2026, 7, 10, 10, 0, 0, 500000, tzinfo=UTC)
+    _crime(database, handler, opened, "8N", "Bea", day + timedelta(microseconds=1))
+    # Recorded the next UTC day, under 24 h on.
+    _crime(database, handler, datetime(2026, 7, 20, 22, 0, tzinfo=UTC), "28E", "Cal", day / 2)
+    # 22:59 UTC on 31 July is 23:59 on 31 July in London: still July, never recorded.
+    victim = add_person(database, "Dee", "Statistic")
+    incidents.save_new_incident(
+        database.uow(),
+        handler,
+        incidents.NewIncident(
+            idempotency_key=uuid.uuid4().hex,
+            type_code="ASLTI",
+            location_text="1 Test Street",
+            possible_crime=True,
+            persons=((victim, "victim"),),
+        ),
+        datetime(2026, 7, 31, 22, 59, tzinfo=UTC),
+        GRADES,
+    )
+    now = datetime(2026, 8, 20, tzinfo=UTC)
+    report = crimes.crime_statistics(database.uow(), supervisor, date(2026, 7, 1), now)
+    assert report.months[-1] == date(2026, 7, 1)
+    assert report.recorded[-2:] == (0, 3)
+    july = report.integrity[-1]
+    assert (july.total, july.within_24h, july.within_7d) == (4, 2, 3)
+    assert report.integrity[-2].total == 0
+    measure = crimes.crime_data_integrity(database.uow(), supervisor, date(2026, 7, 1), now)
+    assert measure.count == july == measure.months[-1][1]
+    assert len(measure.unrecorded) == 2
 
 
 @pytest.fixture

@@ -104,6 +104,7 @@ LOST_ON_DOWNGRADE: dict[str, dict[str, set[str] | None]] = {
     "0017": {"staff": {"session_locked_at"}},
     "0018": {"offline_replay": ALL_ROWS},
     "0019": {"incident": {"legacy_batch_id"}, "intelligence_report": {"legacy_batch_id"}},
+    "0020": {"open_data_return": ALL_ROWS, "open_data_salt": ALL_ROWS},
 }
 
 

@@ -7,23 +7,25 @@ import csv
 import io
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import update
 
-from controlroom.data.models import DatabaseInfo, Incident
+from controlroom.data.models import Crime, DatabaseInfo, Incident
 from controlroom.domain import open_data
 from controlroom.domain.grades import grade_codes
 from controlroom.domain.roles import Role
-from controlroom.services import incidents
+from controlroom.services import crimes, incidents
 from controlroom.services.access import PermissionDenied
 from controlroom.services.open_data import export_month
 from tests.cli_harness import isolate_cli_environment, run_cli
 from tests.factories import add_location, add_person, staff_actor
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+OCTOBER = datetime(2026, 10, 20, 10, 0, tzinfo=UTC)
+FORCE = "Wrenshire Constabulary"
 SALT = "test-salt"
 GRADES = grade_codes()
 REASON = "Monthly publication to data.police.uk"
@@ -68,6 +70,62 @@ def test_months_snapping_and_ids():
         open_data.crime_id("", 1)
 
 
+def _street(**changes):
+    row = dict(
+        zip(
+            open_data.COLUMNS,
+            (
+                "a" * 64,
+                "2026-11",
+                "Wren Police",
+                "Wren Police",
+                "-1.580000",
+                "53.820000",
+                "On or near Wren Close",
+                "",
+                "",
+                "Burglary",
+                "Local resolution",
+                "",
+            ),
+            strict=True,
+        )
+    )
+    row.update(changes)
+    return open_data.street_row_problems(tuple(row.values()), "2026-11")
+
+
+def test_rows_are_checked_against_the_files_columns_and_values():
+    assert _street() == []
+    assert _street(**{"Crime type": "Fraud"})  # not one of the 14
+    assert _street(**{"Crime type": "Anti-social behaviour"})  # ASB has no ID, no outcome
+    assert (
+        _street(
+            **{"Crime type": "Anti-social behaviour", "Crime ID": "", "Last outcome category": ""}
+        )
+        == []
+    )
+    assert _street(Month="2026-10")
+    assert _street(Latitude="")  # both or neither
+    assert _street(Longitude="", Latitude="")  # "On or near" needs a point
+    assert _street(Longitude="", Latitude="", Location="No location") == []
+    assert _street(**{"LSOA code": "E01011264"})
+    assert _street(**{"Last outcome category": "Sorted"})
+    assert _street(**{"Crime ID": "CRM-2026-000001"})
+    assert open_data.street_row_problems(("x",), "2026-11")  # wrong number of cells
+    good = ("b" * 64, "2026-11", "W", "W", "", "", "No location", "", "", "Local resolution")
+    assert open_data.outcome_row_problems(good, "2026-11") == []
+    # An outcome row says what happened: never "Under investigation".
+    assert open_data.outcome_row_problems(good[:-1] + ("Under investigation",), "2026-11")
+    assert sorted(open_data.OUTCOME_CATEGORY) == list(range(23))
+    assert open_data.file_name("2026-11", "West Yorkshire Police", "street") == (
+        "2026-11-west-yorkshire-police-street.csv"
+    )
+    # Empty cells stay empty; a formula-like cell is led by ' ; a number keeps its sign.
+    rendered = open_data.render(("a", "b", "c"), [("", "=1+1", "-1.580000")])
+    assert rendered == b"a,b,c\r\n,'=1+1,-1.580000\r\n"
+
+
 # --- the service -------------------------------------------------------------------------
 
 
@@ -100,7 +158,8 @@ def _save(
 
 @pytest.fixture
 def month(database):
-    """A month of incidents on Wren Close (three known addresses) and elsewhere."""
+    """A month of incidents on Wren Close (three known addresses) and elsewhere; crimes
+    recorded from three of them, one from October; outcomes given in November."""
     places = [
         add_location(
             database,
@@ -114,6 +173,9 @@ def month(database):
         for n in (3, 5, 7)
     ]
     victim = add_person(database, "Rowena", "Quillfeather", home=places[0])
+    owner = add_person(database, "Barnaby", "Thistlewood")
+    loser = add_person(database, "Cressida", "Marchbank")
+    robbed = add_person(database, "Dorian", "Ashgrove")
     handler = staff_actor(database, Role.CALL_HANDLER)
     ids = dict(
         sexo=_save(
@@ -128,24 +190,74 @@ def month(database):
             persons=((victim, "victim"),),
         ),
         burglary=_save(
-            database, handler, "BURGR", location_id=places[1], location_text="5 Wren Close"
+            database,
+            handler,
+            "BURGR",
+            location_id=places[1],
+            location_text="5 Wren Close",
+            persons=((owner, "victim"),),
         ),
         noise=_save(
             database, handler, "NOISE", location_id=places[2], location_text="7 Wren Close"
         ),
-        theft=_save(database, handler, "THEFT", location_text="Car park by the river"),
+        theft=_save(
+            database,
+            handler,
+            "THEFT",
+            location_text="Car park by the river",
+            persons=((loser, "victim"),),
+        ),
         info=_save(database, handler, "INFO"),
         fraud=_save(database, handler, "FRAUD"),
         no_crime=_save(database, handler, "CDAM"),
-        october=_save(database, handler, "ROBB", now=datetime(2026, 10, 20, tzinfo=UTC)),
+        october=_save(
+            database,
+            handler,
+            "ROBB",
+            now=OCTOBER,
+            location_id=places[2],
+            persons=((robbed, "victim"),),
+        ),
     )
     with database.engine.begin() as connection:
+        # data.police.uk's "Reported by": the force's name.
+        connection.execute(update(DatabaseInfo.__table__).values(force_name=FORCE))
         connection.execute(
             update(Incident.__table__)
             .where(Incident.id == ids["no_crime"])
             .values(status="closed", no_crime_reason="damage was accidental", closed_at=NOW)
         )
-    return SimpleNamespace(ids=ids, places=places, victim=victim)
+
+    def record(name, code, person, at=NOW):
+        return crimes.record_crimes(
+            database.uow(),
+            handler,
+            ids[name],
+            at + timedelta(hours=1),
+            offence_code=code,
+            victim_ids=(person,),
+        ).crimes[0]
+
+    crime = dict(
+        sexo=record("sexo", "20A", victim),
+        burglary=record("burglary", "28E", owner),
+        theft=record("theft", "49", loser),
+        october=record("october", "34B", robbed, OCTOBER),
+    )
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    for name, code, day in (("burglary", 8, 25), ("october", 18, 5)):
+        crimes.give_outcome(
+            database.uow(),
+            supervisor,
+            crime[name].id,
+            crime[name].version,
+            datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+            outcome=code,
+            outcome_date=date(2026, 11, day),
+        )
+    return SimpleNamespace(
+        ids=ids, places=places, victim=victim, crimes={k: c.id for k, c in crime.items()}
+    )
 
 
 def _audit(database, action):
@@ -164,6 +276,11 @@ def _references(database) -> list[str]:
         return [i.reference for i in uow.session.query(Incident).all()]
 
 
+def _crime_references(database) -> list[str]:
+    with database.uow() as uow:
+        return [c.reference for c in uow.session.query(Crime).all()]
+
+
 def test_an_analyst_exports_the_month_anonymised(database, month):
     analyst = staff_actor(database, Role.ANALYST)
     exported = export_month(database.uow(), analyst, "2026-11", salt=SALT)
@@ -175,16 +292,18 @@ def test_an_analyst_exports_the_month_anonymised(database, month):
         "Violence and sexual offences",
     ]
     assert exported.not_exportable == 3  # INFO, FRAUD, closed without a crime
-    text = "\n".join(",".join(r.cells()) for r in exported.rows)
+    text = "\n".join(",".join(r.cells()) for r in exported.rows + exported.outcome_rows)
     for personal in (
         "Rowena",
         "Quillfeather",
+        "Thistlewood",
         "07700900461",
         "3 Wren Close",
         "5 Wren Close",
         "LS6",
         "river",
         *_references(database),
+        *_crime_references(database),
     ):
         assert personal not in text
     wren = [r for r in exported.rows if r.location == "On or near Wren Close"]
@@ -201,13 +320,72 @@ def test_an_analyst_exports_the_month_anonymised(database, month):
     theft = next(r for r in exported.rows if r.crime_type == "Other theft")
     assert (theft.location, theft.latitude, theft.longitude) == ("No location", None, None)
     sexo = next(r for r in exported.rows if r.crime_type == "Violence and sexual offences")
-    assert sexo.crime_id == open_data.crime_id(SALT, month.ids["sexo"])
+    assert sexo.crime_id == open_data.crime_id(SALT, month.crimes["sexo"])
+    assert sexo.last_outcome_category == "Under investigation"
+    burglary = next(r for r in exported.rows if r.crime_type == "Burglary")
+    assert burglary.last_outcome_category == "Local resolution"  # outcome 8
     asb = next(r for r in exported.rows if r.crime_type == "Anti-social behaviour")
     assert asb.crime_id == "" and asb.last_outcome_category == ""
-    assert {r.month for r in exported.rows} == {"2026-11"}
+    assert {r.month for r in exported.rows + exported.outcome_rows} == {"2026-11"}
+    # The outcomes file: November's outcomes, October's robbery's too, joined by Crime ID.
+    outcomes = {r.crime_id: r.outcome_type for r in exported.outcome_rows}
+    assert outcomes == {
+        burglary.crime_id: "Local resolution",
+        open_data.crime_id(SALT, month.crimes["october"]): (
+            "Investigation complete; no suspect identified"
+        ),
+    }
     event = _audit(database, "open_data.export")
     assert event.outcome == "success" and event.actor == analyst.username
-    assert "4 row(s) out, 3 incident(s) not exportable; environment=test" in event.detail
+    assert "4 row(s) out, 3 incident(s) not exportable; 2 outcome(s)" in event.detail
+
+
+def test_the_files_rebuild_byte_for_byte_whoever_makes_them(database, month):
+    """Same database, same salt: the same bytes, from any analyst; the files parse back
+    to data.police.uk's columns with empty cells empty (not `'`)."""
+    first = export_month(database.uow(), staff_actor(database, Role.ANALYST), "2026-11", salt=SALT)
+    again = export_month(
+        database.uow(), staff_actor(database, Role.SUPERVISOR), "2026-11", salt=SALT
+    )
+    assert (first.street_file, first.outcomes_file) == (again.street_file, again.outcomes_file)
+    assert (first.same_as_before, again.same_as_before) == (None, True)
+    assert first.street_name == "2026-11-wrenshire-constabulary-street.csv"
+    assert first.outcomes_name == "2026-11-wrenshire-constabulary-outcomes.csv"
+    street = list(csv.reader(io.StringIO(first.street_file.decode("utf-8"))))
+    outcomes = list(csv.reader(io.StringIO(first.outcomes_file.decode("utf-8"))))
+    assert tuple(street[0]) == open_data.COLUMNS and len(street) == 5
+    assert tuple(outcomes[0]) == open_data.OUTCOME_COLUMNS and len(outcomes) == 3
+    assert first.street_file.count(b"\r\n") == 5 and b"'" not in first.street_file
+    for row in street[1:] + outcomes[1:]:
+        assert row[7] == "" and row[8] == ""  # LSOA code and name: empty, not "'"
+    # The two files join on Crime ID.
+    assert {r[0] for r in outcomes[1:]} & {r[0] for r in street[1:]}
+
+
+def test_a_salt_not_the_forces_is_refused_and_a_missing_month_is_flagged(database, month):
+    from controlroom.services.open_data import SaltMismatch, missing_months
+
+    analyst = staff_actor(database, Role.ANALYST)
+    december = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    with database.uow() as uow:
+        assert missing_months(uow, december) == (date(2026, 10, 1), date(2026, 11, 1))
+    export_month(database.uow(), analyst, "2026-11", salt=SALT)
+    with pytest.raises(SaltMismatch, match="not the force's"):
+        export_month(database.uow(), analyst, "2026-10", salt="another-" + SALT)
+    assert _audit(database, "open_data.export").outcome == "denied"
+    with database.uow() as uow:
+        assert missing_months(uow, december) == (date(2026, 10, 1),)
+    # The command view says so, in words.
+    from controlroom.domain.queues import QueuePolicy
+    from controlroom.screens.command_view import open_data_line
+    from controlroom.services.command_view import command_view
+
+    policy = QueuePolicy(
+        grade_codes=GRADES, stale_after=timedelta(minutes=10), dash_escalation=timedelta(hours=24)
+    )
+    shown = command_view(database.uow(), staff_actor(database, Role.SUPERVISOR), policy, december)
+    assert shown.open_data_missing == (date(2026, 10, 1),)
+    assert "NOT MADE: 1 month(s), Oct 26" in open_data_line(shown.open_data_missing).plain
 
 
 def test_roles_without_export_anonymised_are_denied_and_audited(database, month):
@@ -299,3 +477,73 @@ def test_without_a_keyring_the_command_says_what_the_keyring_is_for(
     assert result.code == 2 and result.out == ""
     assert "salt of its Crime IDs" in result.err
     assert "database password" not in result.err and "set-password" not in result.err
+
+
+def test_two_analysts_share_the_forces_salt_through_their_keyrings_only(
+    monkeypatch, tmp_path, capsys, database, database_url, month
+):
+    """The first export makes the force's salt; a second analyst's keyring without it is
+    refused (not given a salt of its own), takes it in by `export salt --import`, and
+    then exports the same bytes: the same Crime IDs whoever exports."""
+    import keyring
+
+    from tests.keyrings import MemoryKeyring
+
+    isolate_cli_environment(monkeypatch, tmp_path, columns=200)
+    first, second = (staff_actor(database, Role.ANALYST, f"analyst.{n}") for n in (1, 2))
+    keyrings = {first.username: MemoryKeyring(), second.username: MemoryKeyring()}
+
+    def as_user(actor):
+        monkeypatch.setattr("controlroom.cli.common._os_user", lambda: actor.username)
+        keyring.set_keyring(keyrings[actor.username])
+
+    as_user(first)
+    made = run_cli(
+        capsys,
+        "export",
+        "open-data",
+        "--month",
+        "2026-11",
+        "--directory",
+        str(tmp_path / "first"),
+        "--database-url",
+        database_url,
+    )
+    assert made.code == 0, made.err
+    names = sorted(p.name for p in (tmp_path / "first").iterdir())
+    assert names == [
+        "2026-11-wrenshire-constabulary-outcomes.csv",
+        "2026-11-wrenshire-constabulary-street.csv",
+    ]
+    as_user(second)
+    refused = run_cli(
+        capsys, "export", "open-data", "--month", "2026-11", "--database-url", database_url
+    )
+    assert refused.code == 2 and "export salt --import" in refused.err and refused.out == ""
+    as_user(first)
+    shown = run_cli(capsys, "export", "salt", "--show", "--database-url", database_url)
+    assert shown.code == 0 and re.fullmatch(r"[0-9a-f]{64}\n", shown.out)
+    as_user(second)
+    monkeypatch.setattr("sys.stdin", io.StringIO("not the salt\n"))
+    wrong = run_cli(capsys, "export", "salt", "--import", "--database-url", database_url)
+    assert wrong.code == 2 and "not a Crime-ID salt" in wrong.err
+    monkeypatch.setattr("sys.stdin", io.StringIO(shown.out))
+    taken = run_cli(capsys, "export", "salt", "--import", "--database-url", database_url)
+    assert taken.code == 0, taken.err
+    again = run_cli(
+        capsys,
+        "export",
+        "open-data",
+        "--month",
+        "2026-11",
+        "--directory",
+        str(tmp_path / "second"),
+        "--database-url",
+        database_url,
+    )
+    assert again.code == 0 and "the same bytes as last made" in again.err
+    for name in names:
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
+    with database.uow() as uow:
+        actions = [e.action for e in uow.audit.latest(30)]
+    assert {"open_data.salt", "open_data.salt_show", "open_data.salt_import"} <= set(actions)

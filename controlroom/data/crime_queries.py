@@ -4,11 +4,13 @@ clock still runs), each a single statement on the `ix_incident_crime_clock` inde
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Interval, and_, bindparam, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import flag_modified
 
 from controlroom.data.models import (
     Crime,
@@ -18,13 +20,28 @@ from controlroom.data.models import (
     Incident,
     IncidentType,
     IntegrityCheck,
+    Location,
     OffenceClass,
+    OpenDataReturn,
+    OpenDataSalt,
     Person,
     Referral,
     Staff,
+    UtcDateTime,
 )
 
 NO_STATION = "(no station)"
+
+
+def month_of(column, bounds: Sequence):
+    """Which month of `bounds` (the UTC instants local months start at, the end last)
+    `column` falls in, as 0, 1, …: the database groups by it. For rows already limited
+    to [bounds[0], bounds[-1]); plain comparisons, so the same on both backends and on
+    the column's index order."""
+    return case(
+        *((column < bound, k) for k, bound in enumerate(bounds[1:-1])),
+        else_=len(bounds) - 2,
+    )
 
 
 class CrimeRepository:
@@ -81,6 +98,19 @@ class CrimeRepository:
             found.setdefault(crime_id, []).append(person_id)
         return found
 
+    def touch(self, crime: Crime) -> None:
+        """Count a change to what hangs off the crime (its suspects) as a change to the
+        crime: its version moves on, so a stale screen's change is refused."""
+        flag_modified(crime, "state")
+
+    def remove_suspects(self, crime_id: int, person_ids: Sequence[int]) -> None:
+        if person_ids:
+            self.session.execute(
+                delete(CrimeSuspect).where(
+                    CrimeSuspect.crime_id == crime_id, CrimeSuspect.person_id.in_(person_ids)
+                )
+            )
+
     def classifications(self, crime_id: int) -> Sequence[CrimeClassification]:
         return self.session.scalars(
             select(CrimeClassification)
@@ -123,9 +153,10 @@ class CrimeRepository:
         closing = aliased(IncidentType)
         opener = aliased(Staff)
         first = (
-            select(Crime.incident_id, func.min(Crime.recorded_at).label("first_at"))
-            .group_by(Crime.incident_id)
-            .subquery()
+            select(func.min(Crime.recorded_at))
+            .where(Crime.incident_id == Incident.id)
+            .correlate(Incident)
+            .scalar_subquery()
         )
         rows = self.session.execute(
             select(
@@ -133,7 +164,7 @@ class CrimeRepository:
                 Incident.reference,
                 Incident.opened_at,
                 opener.station,
-                first.c.first_at,
+                first,
                 Incident.crime_reference,
                 Incident.closed_at,
                 Incident.signoff_state,
@@ -141,7 +172,6 @@ class CrimeRepository:
             .join(opening, opening.code == Incident.opening_type_code)
             .outerjoin(closing, closing.code == Incident.closing_type_code)
             .join(opener, opener.id == Incident.opened_by_id)
-            .outerjoin(first, first.c.incident_id == Incident.id)
             .where(
                 Incident.opened_at >= start,
                 Incident.opened_at < end,
@@ -153,7 +183,7 @@ class CrimeRepository:
             )
             .order_by(Incident.opened_at, Incident.id)
         )
-        found = []
+        found: list[tuple[int, str, datetime, str, datetime | None]] = []
         for iid, ref, opened, station, first_at, crime_ref, closed_at, signoff in rows:
             if first_at is not None and first_at.tzinfo is None:  # SQLite's MIN is text
                 first_at = first_at.replace(tzinfo=opened.tzinfo)
@@ -164,6 +194,21 @@ class CrimeRepository:
                 continue  # a signed-off no-crime decision: not a crime
             found.append((iid, ref, opened, station or NO_STATION, recorded))
         return found
+
+    def integrity_counts(
+        self, bounds: Sequence[datetime], limits: tuple[timedelta, timedelta]
+    ) -> dict[int, tuple[int, int, int]]:
+        """Per month of `bounds` (see `month_of`), of the crime-related incidents reported
+        in it (as `crime_related` counts them): (total, recorded within limits[0],
+        within limits[1]), counted by the database. The statement is built once per
+        backend and number of months (the bounds are its parameters)."""
+        statement = _integrity_statement(
+            self.session.get_bind().dialect.name, len(bounds), tuple(limits)
+        )
+        rows = self.session.execute(
+            statement, {f"bound_{k}": bound for k, bound in enumerate(bounds)}
+        ).all()
+        return {int(k): (int(n), int(a or 0), int(b or 0)) for k, n, a, b in rows}
 
     # --- the NCRS clock -------------------------------------------------------------------
 
@@ -243,37 +288,203 @@ class CrimeRepository:
 
     # --- statistics -------------------------------------------------------------------------
 
-    def crimes_recorded(
-        self, start: datetime, end: datetime
-    ) -> list[tuple[datetime, str, str, int]]:
-        """Crimes recorded in [start, end), not cancelled: (recorded_at, offence code,
-        open-data type, outcome code)."""
+    def recorded_counts(self, bounds: Sequence[datetime]) -> list[tuple[int, str, int, int]]:
+        """Crimes recorded (not cancelled) per month of `bounds` (see `month_of`),
+        Home Office offence code and outcome, counted by the database: (month, offence
+        code, outcome code, crimes)."""
+        month = month_of(Crime.recorded_at, bounds)
         return [
-            (recorded_at, code, open_type, outcome)
-            for recorded_at, code, open_type, outcome in self.session.execute(
+            (int(k), code, int(outcome), int(n))
+            for k, code, outcome, n in self.session.execute(
+                select(month, Crime.offence_code, Crime.outcome_code, func.count())
+                .where(
+                    Crime.recorded_at >= bounds[0],
+                    Crime.recorded_at < bounds[-1],
+                    Crime.state != "cancelled",
+                )
+                .group_by(month, Crime.offence_code, Crime.outcome_code)
+            )
+        ]
+
+    def marac_counts(self, bounds: Sequence[datetime]) -> dict[int, int]:
+        """Domestic-abuse (MARAC) referrals made per month of `bounds` (see `month_of`)."""
+        month = month_of(Referral.created_at, bounds)
+        return {
+            int(k): int(n)
+            for k, n in self.session.execute(
+                select(month, func.count())
+                .where(
+                    Referral.kind == "marac",
+                    Referral.created_at >= bounds[0],
+                    Referral.created_at < bounds[-1],
+                )
+                .group_by(month)
+            )
+        }
+
+    # --- the month's open-data returns ------------------------------------------------------
+
+    def street_crimes(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[int, int, str, int, str | None, str | None]]:
+        """Crimes recorded in [start, end), not cancelled, in the order recorded: (crime
+        id, incident id, open-data type, outcome code, street, town of the crime's place,
+        else its incident's)."""
+        place = func.coalesce(Crime.location_id, Incident.location_id)
+        return [
+            (int(cid), int(iid), open_type, int(outcome), street, town)
+            for cid, iid, open_type, outcome, street, town in self.session.execute(
                 select(
-                    Crime.recorded_at,
-                    Crime.offence_code,
+                    Crime.id,
+                    Crime.incident_id,
                     OffenceClass.open_data_type,
                     Crime.outcome_code,
+                    Location.street,
+                    Location.town,
                 )
                 .join(OffenceClass, OffenceClass.code == Crime.offence_code)
+                .join(Incident, Incident.id == Crime.incident_id)
+                .outerjoin(Location, Location.id == place)
                 .where(
                     Crime.recorded_at >= start,
                     Crime.recorded_at < end,
                     Crime.state != "cancelled",
                 )
+                .order_by(Crime.id)
             )
         ]
 
-    def marac_referrals(self, start: datetime, end: datetime) -> list[datetime]:
-        """When each domestic-abuse (MARAC) referral made in [start, end) was made."""
-        return list(
-            self.session.scalars(
-                select(Referral.created_at).where(
-                    Referral.kind == "marac",
-                    Referral.created_at >= start,
-                    Referral.created_at < end,
+    def month_outcomes(
+        self, first: date, following: date
+    ) -> list[tuple[int, int, str | None, str | None]]:
+        """Outcomes dated in [first, following) (approved or needing no approval; not
+        0) of crimes not cancelled, in the order given: (crime id, outcome code, street,
+        town)."""
+        place = func.coalesce(Crime.location_id, Incident.location_id)
+        return [
+            (int(cid), int(code), street, town)
+            for cid, code, street, town in self.session.execute(
+                select(
+                    CrimeOutcome.crime_id, CrimeOutcome.outcome_code, Location.street, Location.town
                 )
+                .join(Crime, Crime.id == CrimeOutcome.crime_id)
+                .join(Incident, Incident.id == Crime.incident_id)
+                .outerjoin(Location, Location.id == place)
+                .where(
+                    CrimeOutcome.outcome_date >= first,
+                    CrimeOutcome.outcome_date < following,
+                    CrimeOutcome.approval_state != "awaiting",
+                    CrimeOutcome.outcome_code != 0,
+                    Crime.state != "cancelled",
+                )
+                .order_by(CrimeOutcome.id)
+            )
+        ]
+
+    def salt(self) -> OpenDataSalt | None:
+        return self.session.get(OpenDataSalt, 1)
+
+    def returns_made(self, first: date, following: date) -> dict[date, OpenDataReturn]:
+        """The latest return made for each month in [first, following)."""
+        found: dict[date, OpenDataReturn] = {}
+        for made in self.session.scalars(
+            select(OpenDataReturn)
+            .where(OpenDataReturn.month >= first, OpenDataReturn.month < following)
+            .order_by(OpenDataReturn.id)
+        ):
+            found[made.month] = made
+        return found
+
+    def first_crime_at(self) -> datetime | None:
+        return self.session.scalar(select(func.min(Crime.recorded_at)))
+
+
+def _within(dialect: str, recorded, opened, limit: timedelta):
+    """SQL truth of `recorded` - `opened` <= `limit` (`recorded` not null).
+
+    SQLite keeps UTC times as text ('YYYY-MM-DD HH:MM:SS.ffffff', SQLAlchemy's format)
+    and its date arithmetic works in whole seconds: `opened` + `limit` is made as text
+    with the fraction carried over, and compares exactly, as text. That arithmetic costs
+    more than the rest of the row, so a time on the same UTC day (under 24 h apart, the
+    limits here being a day or more) is settled by its first ten characters."""
+    if dialect != "sqlite":
+        return recorded <= opened + literal(limit, Interval())
+    seconds = int(limit.total_seconds())
+    later = func.strftime("%Y-%m-%d %H:%M:%S", opened, f"+{seconds} seconds").concat(
+        func.substr(opened, 20)
+    )
+    if limit < timedelta(days=1):
+        return recorded <= later
+    return or_(func.substr(recorded, 1, 10) == func.substr(opened, 1, 10), recorded <= later)
+
+
+@functools.lru_cache(maxsize=16)
+def _integrity_statement(dialect: str, bound_count: int, limits: tuple[timedelta, ...]):
+    """The integrity counts' statement for `bound_count` month bounds (parameters
+    `bound_0` …), built once: the expression is large and the same every time."""
+    bounds = [bindparam(f"bound_{k}", type_=UtcDateTime) for k in range(bound_count)]
+    opening = aliased(IncidentType)
+    closing = aliased(IncidentType)
+    # each incident's first crime: crimes are recorded after the report, so only those
+    # recorded from the first month on (`ix_crime_incident_recorded` covers it)
+    first = (
+        select(Crime.incident_id, func.min(Crime.recorded_at).label("first_at"))
+        .where(Crime.recorded_at >= bounds[0])
+        .group_by(Crime.incident_id)
+        .subquery()
+    )
+    related = (
+        select(
+            Incident.opened_at.label("opened_at"),
+            first.c.first_at,
+            case(
+                (
+                    and_(
+                        Incident.crime_reference.is_not(None),
+                        Incident.crime_reference != "",
+                        Incident.closed_at.is_not(None),
+                    ),
+                    Incident.closed_at,
+                ),
+            ).label("closed_as_crime"),
+            Incident.signoff_state.label("signoff_state"),
+        )
+        .outerjoin(first, first.c.incident_id == Incident.id)
+        .join(opening, opening.code == Incident.opening_type_code)
+        .outerjoin(closing, closing.code == Incident.closing_type_code)
+        .where(
+            Incident.opened_at >= bounds[0],
+            Incident.opened_at < bounds[-1],
+            (Incident.possible_crime.is_(True))
+            | (opening.possible_crime.is_(True))
+            | (closing.possible_crime.is_(True)),
+        )
+        .subquery()
+    )
+    # when a crime was first recorded: the first crime record, or the closing with a
+    # crime reference, whichever came first
+    recorded = case(
+        (
+            or_(related.c.first_at.is_(None), related.c.closed_as_crime < related.c.first_at),
+            related.c.closed_as_crime,
+        ),
+        else_=related.c.first_at,
+    )
+    month = month_of(related.c.opened_at, bounds)
+    within = [
+        func.sum(case((_within(dialect, recorded, related.c.opened_at, limit), 1), else_=0))
+        for limit in limits
+    ]
+    return (
+        select(month, func.count(), *within)
+        .select_from(related)
+        .where(
+            # a signed-off no-crime decision with no crime recorded: not a crime
+            or_(
+                recorded.is_not(None),
+                related.c.signoff_state.is_(None),
+                related.c.signoff_state != "approved",
             )
         )
+        .group_by(month)
+    )

@@ -609,6 +609,9 @@ class Crime(Base):
         ),
         CheckConstraint("outcome_code >= 0 AND outcome_code <= 22", name="outcome_code"),
         Index("ix_crime_recorded_at", "recorded_at"),
+        # Each incident's first crime for the integrity counts, from the index alone
+        # (migration 0020).
+        Index("ix_crime_incident_recorded", "incident_id", "recorded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -709,6 +712,38 @@ class IntegrityCheck(Base):
     note: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class OpenDataReturn(Base):
+    """One making of a month's data.police.uk files (street and outcomes): who made
+    them, when, how many rows, and each file's SHA-256, so a month whose files were
+    never made shows as missing, and a rebuild can be checked byte for byte."""
+
+    __tablename__ = "open_data_return"
+    __table_args__ = (Index("ix_open_data_return_month", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # the first of the month
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    street_rows: Mapped[int] = mapped_column(Integer)
+    outcome_rows: Mapped[int] = mapped_column(Integer)
+    street_sha256: Mapped[str] = mapped_column(String(64))
+    outcomes_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class OpenDataSalt(Base):
+    """One row: the fingerprint of the force's Crime-ID salt (a one-way hash), so every
+    analyst's export uses the same salt, and a different one is refused. The salt itself
+    is kept only in each analyst's keyring."""
+
+    __tablename__ = "open_data_salt"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
 
 
 # --- intelligence ----------------------------------------------------------------------

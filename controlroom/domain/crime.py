@@ -69,7 +69,7 @@ OUTCOMES: dict[int, str] = {
     16: "Evidential difficulties: suspect identified; victim does not support action",
     17: "Prosecution time limit expired",
     18: "Investigation complete: no suspect identified",
-    19: "Outcome 19 (national use; see the Home Office Counting Rules)",
+    19: "National Fraud Intelligence Bureau filed (fraud recorded by Action Fraud)",
     20: "Action undertaken by another body or agency",
     21: "Further investigation not in the public interest (police decision)",
     22: "Diversionary, educational or intervention activity; no further action",
@@ -77,6 +77,9 @@ OUTCOMES: dict[int, str] = {
 NO_OUTCOME = 0
 # The victim's decision must be on the record before these are given.
 VICTIM_DECISION_OUTCOMES = frozenset({14, 16})
+# Outcome 19 is the National Fraud Intelligence Bureau's, for fraud Action Fraud records;
+# a force does not give it (its fraud is reported to Action Fraud, not recorded here).
+NFIB_ONLY_OUTCOMES = frozenset({19})
 # On a domestic-abuse crime these also need a supervisor's approval.
 DOMESTIC_APPROVAL_OUTCOMES = frozenset({16})
 
@@ -209,6 +212,37 @@ def recording_problems(
     return problems
 
 
+def parties_problems(
+    *,
+    victim_id: int | None,
+    current_victim: int | None,
+    incident_victims: frozenset[int],
+    victims_with_crime: frozenset[int],
+    suspect_ids: tuple[int, ...],
+    incident_suspects: frozenset[int],
+) -> dict[str, str]:
+    """field -> message for linking a victim to a crime recorded without one, and for
+    setting its suspects. A crime is one victim's: its victim, once linked, stays."""
+    problems: dict[str, str] = {}
+    if victim_id is not None and victim_id != current_victim:
+        if current_victim is not None:
+            problems["victim"] = (
+                "this crime has its victim: one crime per victim (c records a crime for "
+                "another victim)"
+            )
+        elif victim_id not in incident_victims:
+            problems["victim"] = "a victim must be linked to the incident as a victim first"
+        elif victim_id in victims_with_crime:
+            problems["victim"] = (
+                "this victim already has a crime from this incident: one crime per victim"
+            )
+    if len(set(suspect_ids)) != len(suspect_ids):
+        problems["suspects"] = "a suspect is named twice"
+    elif any(s not in incident_suspects for s in suspect_ids):
+        problems["suspects"] = "a suspect must be linked to the incident as a suspect first"
+    return problems
+
+
 def reclassification_problems(old_code: str, new_code: str | None, reason: str | None) -> dict:
     problems: dict[str, str] = {}
     if not new_code:
@@ -242,6 +276,12 @@ def outcome_problems(
     problems: dict[str, str] = {}
     if code is None or code not in OUTCOMES:
         problems["outcome"] = "choose an outcome from 0 to 22"
+        return problems
+    if code in NFIB_ONLY_OUTCOMES:
+        problems["outcome"] = (
+            f"outcome {code} is given by the National Fraud Intelligence Bureau to fraud "
+            "recorded by Action Fraud, not by a force: choose another"
+        )
         return problems
     if outcome_date is None:
         problems["outcome_date"] = "give the outcome's date (dd/mm/yyyy)"

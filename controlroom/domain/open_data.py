@@ -1,6 +1,14 @@
-"""Open data: the data.police.uk street-level crime file, as pure rules.
+"""Open data: the data.police.uk monthly street-level crime file and outcomes file, as
+pure rules.
 
-- `COLUMNS`: the file's columns, in order.
+- `COLUMNS` / `OUTCOME_COLUMNS`: the two files' columns, in order, as data.police.uk
+  publishes them (`YYYY-MM-<force>-street.csv`, `YYYY-MM-<force>-outcomes.csv`).
+- `OUTCOME_CATEGORY`: each Home Office outcome type (0-22) -> data.police.uk's outcome
+  category, the words both files use ("Last outcome category", "Outcome type").
+- `street_row_problems` / `outcome_row_problems`: a row checked against its file's
+  columns and values before anything is written.
+- `render`: a file's bytes. The same rows give the same bytes: CR LF line ends, cells
+  that could start a formula led by `'` (domain/spreadsheet.py), empty cells empty.
 - `CRIME_TYPES`: the 14 open-data crime types.
 - `OPEN_DATA_TYPE`: our incident types (db/incident_type.csv codes) -> open-data crime type.
   A code missing from it is NOT exportable: welfare, transport and administration
@@ -13,13 +21,19 @@
   (`GRID_DEGREES`, about 550 m north-south and 330 m east-west in England), applied to the
   centroid of every known address on the street, so the point is the street's, not a
   house's.
-- `crime_id`: an opaque, salted SHA-256 of the incident's id (64 hex digits, as
-  data.police.uk's): stable from month to month, never the incident reference.
+- `crime_id`: an opaque, salted SHA-256 of the crime record's id (64 hex digits, as
+  data.police.uk's): stable from month to month, never the crime or incident reference;
+  the same in the street file and the outcomes file, so the two join on it.
+- `salt_check`: what the database keeps of the salt to know it again (a one-way hash):
+  the salt itself is kept only in the keyring.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import re
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 COLUMNS: tuple[str, ...] = (
@@ -35,6 +49,19 @@ COLUMNS: tuple[str, ...] = (
     "Crime type",
     "Last outcome category",
     "Context",
+)
+
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Outcome type",
 )
 
 ASB = "Anti-social behaviour"
@@ -94,6 +121,46 @@ NO_LOCATION = "No location"
 GRID_DEGREES = 0.005
 
 
+# Home Office outcome type -> data.police.uk outcome category. A charge is published as
+# awaiting its court outcome (the court's result follows from the courts, not from us).
+AWAITING_COURT = "Awaiting court outcome"
+CAUTION = "Offender given a caution"
+UNABLE_TO_PROSECUTE = "Unable to prosecute suspect"
+NOT_PUBLIC_INTEREST = "Formal action is not in the public interest"
+NO_SUSPECT = "Investigation complete; no suspect identified"
+OUTCOME_CATEGORY: dict[int, str] = {
+    0: UNDER_INVESTIGATION,
+    1: AWAITING_COURT,
+    2: CAUTION,
+    3: CAUTION,
+    4: "Suspect charged as part of another case",
+    5: UNABLE_TO_PROSECUTE,
+    6: "Offender given penalty notice",
+    7: "Offender given a drugs possession warning",
+    8: "Local resolution",
+    9: NOT_PUBLIC_INTEREST,
+    10: NOT_PUBLIC_INTEREST,
+    11: UNABLE_TO_PROSECUTE,
+    12: UNABLE_TO_PROSECUTE,
+    13: UNABLE_TO_PROSECUTE,
+    14: NO_SUSPECT,
+    15: UNABLE_TO_PROSECUTE,
+    16: UNABLE_TO_PROSECUTE,
+    17: UNABLE_TO_PROSECUTE,
+    18: NO_SUSPECT,
+    19: NO_SUSPECT,
+    20: "Action to be taken by another organisation",
+    21: "Further investigation is not in the public interest",
+    22: "Further action is not in the public interest",
+}
+OUTCOME_CATEGORIES = frozenset(OUTCOME_CATEGORY.values())
+
+
+def outcome_category(code: int) -> str:
+    """data.police.uk's category for Home Office outcome `code`."""
+    return OUTCOME_CATEGORY[code]
+
+
 def open_data_type(code: str | None) -> str | None:
     """The open-data crime type of an incident type, or None when it is not exportable."""
     return OPEN_DATA_TYPE.get((code or "").upper())
@@ -130,11 +197,109 @@ def on_or_near(street: str | None) -> str:
     return f"On or near {street}" if street else NO_LOCATION
 
 
-def crime_id(salt: str, incident_id: int) -> str:
+def crime_id(salt: str, crime_number: int) -> str:
     if not salt:
         raise ValueError("a Crime ID needs a salt")
-    return hashlib.sha256(f"{salt}:{incident_id}".encode()).hexdigest()
+    return hashlib.sha256(f"{salt}:{crime_number}".encode()).hexdigest()
 
 
-def outcome(crime_type: str) -> str:
-    return "" if crime_type == ASB else UNDER_INVESTIGATION
+def salt_check(salt: str) -> str:
+    """A one-way fingerprint of the Crime-ID salt, for the database to know it again by:
+    the salt is 64 random hex digits, so the fingerprint gives nothing back."""
+    if not salt:
+        raise ValueError("no salt")
+    return hashlib.sha256(f"controlroom crime-id salt check:{salt}".encode()).hexdigest()
+
+
+# --- the rows, checked before writing ----------------------------------------------------------
+
+_CRIME_ID = re.compile(r"[0-9a-f]{64}")
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def _common_problems(cells: Sequence[str], columns: Sequence[str], month: str) -> list[str]:
+    if len(cells) != len(columns):
+        return [f"{len(cells)} cells where the file has {len(columns)} columns"]
+    found = dict(zip(columns, cells, strict=True))
+    problems = []
+    if not _MONTH.fullmatch(found["Month"]) or found["Month"] != month:
+        problems.append(f"Month {found['Month']!r} is not {month}")
+    if found["Falls within"] != found["Reported by"]:
+        problems.append("Reported by / Falls within: the force's name, both the same")
+    longitude, latitude, location = found["Longitude"], found["Latitude"], found["Location"]
+    if (longitude == "") != (latitude == ""):
+        problems.append("Longitude and Latitude: both or neither")
+    elif longitude:
+        try:
+            x, y = float(longitude), float(latitude)
+        except ValueError:
+            problems.append("Longitude/Latitude: not numbers")
+        else:
+            if not (-180 <= x <= 180 and -90 <= y <= 90):
+                problems.append("Longitude/Latitude: off the map")
+        if not location.startswith("On or near "):
+            problems.append(f"Location {location!r}: 'On or near <street>' with a point")
+    elif location != NO_LOCATION:
+        problems.append(f"Location {location!r}: {NO_LOCATION!r} without a point")
+    if found["LSOA code"] or found["LSOA name"]:
+        problems.append("LSOA code / name: not held here, so left empty")
+    return problems
+
+
+def street_row_problems(cells: Sequence[str], month: str) -> list[str]:
+    """What is wrong with a street-file row (`COLUMNS` order) for `month`: none is right."""
+    problems = _common_problems(cells, COLUMNS, month)
+    if problems and len(cells) != len(COLUMNS):
+        return problems
+    found = dict(zip(COLUMNS, cells, strict=True))
+    crime_type = found["Crime type"]
+    if crime_type not in CRIME_TYPES:
+        problems.append(f"Crime type {crime_type!r} is not one of the 14")
+    if crime_type == ASB:
+        if found["Crime ID"] or found["Last outcome category"]:
+            problems.append("anti-social behaviour has no Crime ID and no outcome")
+    else:
+        if not _CRIME_ID.fullmatch(found["Crime ID"]):
+            problems.append("Crime ID: 64 hex digits")
+        if found["Last outcome category"] not in OUTCOME_CATEGORIES:
+            problems.append(f"Last outcome category {found['Last outcome category']!r}")
+    if found["Context"]:
+        problems.append("Context: always empty")
+    return problems
+
+
+def outcome_row_problems(cells: Sequence[str], month: str) -> list[str]:
+    """What is wrong with an outcomes-file row (`OUTCOME_COLUMNS` order) for `month`."""
+    problems = _common_problems(cells, OUTCOME_COLUMNS, month)
+    if problems and len(cells) != len(OUTCOME_COLUMNS):
+        return problems
+    found = dict(zip(OUTCOME_COLUMNS, cells, strict=True))
+    if not _CRIME_ID.fullmatch(found["Crime ID"]):
+        problems.append("Crime ID: 64 hex digits")
+    if found["Outcome type"] not in OUTCOME_CATEGORIES - {UNDER_INVESTIGATION}:
+        problems.append(f"Outcome type {found['Outcome type']!r}")
+    return problems
+
+
+def render(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
+    """A file's bytes: UTF-8, CR LF, the header then the rows. An empty cell stays empty;
+    a cell that could start a formula is led by `'` (a number keeps its sign)."""
+    from controlroom.domain.spreadsheet import csv_writer, safe_cell
+
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def file_name(month: str, force: str, kind: str) -> str:
+    """data.police.uk's name for a month's file: 2026-11-west-yorkshire-street.csv."""
+    slug = re.sub(r"[^a-z0-9]+", "-", force.lower()).strip("-") or "force"
+    return f"{month}-{slug}-{kind}.csv"
+
+
+def outcome(crime_type: str, code: int = 0) -> str:
+    """A street-file row's last outcome category: none for anti-social behaviour."""
+    return "" if crime_type == ASB else OUTCOME_CATEGORY[code]

@@ -36,6 +36,22 @@ MIN_REFRESH_SECONDS = 1.0
 STAGE_WORDS = {"created": "created", "sent": "sent", "acknowledged": "acknowledged"}
 
 
+def open_data_line(missing) -> Text | None:
+    """The months whose data.police.uk returns were never made, said in words (a
+    missing month is never silent); None when no crime is recorded at all."""
+    if missing is None:
+        return None
+    if not missing:
+        return Text("Open-data returns: every month made")
+    # One line at 80 columns: the latest three months, and how many before them.
+    months = " ".join(f"{m:%b %y}" for m in missing[-3:])
+    more = f" and {len(missing) - 3} earlier" if len(missing) > 3 else ""
+    return Text(
+        f"! Open-data returns NOT MADE: {len(missing)} month(s), {months}{more}",
+        style="bold",
+    )
+
+
 def crime_clock_lines(stations) -> Text:
     """The NCRS clocks in words: how many run, are due within 4 h, are BREACHED, and
     the same by station (a breach is marked "!" and said, never coloured alone)."""
@@ -238,7 +254,11 @@ class CommandView(FramedScreen):
             )
             row.query_one(".breaches", Static).update(f"{f.breaches:,} !" if f.breaches else "0")
             row.query_one(Sparkline).data = list(f.backlog)
-        self.query_one("#command-crime", Static).update(crime_clock_lines(figures.crime_clocks))
+        crime_lines = crime_clock_lines(figures.crime_clocks)
+        returns = open_data_line(figures.open_data_missing)
+        if returns is not None:
+            crime_lines = Text("\n").join([crime_lines, returns])
+        self.query_one("#command-crime", Static).update(crime_lines)
         dash = f"Domestic abuse without a DASH: {figures.da_without_dash:,}" + (
             f" · oldest {format_age(figures.da_without_dash_oldest)}"
             if figures.da_without_dash_oldest is not None

@@ -16,7 +16,7 @@ For supervisors (Action.COMMAND_VIEW).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from controlroom.domain.identity import Actor
@@ -25,6 +25,7 @@ from controlroom.domain.local_time import local_day
 from controlroom.domain.permissions import Action
 from controlroom.domain.queues import QUEUE_ORDER, Queue, QueuePolicy
 from controlroom.services import access, audit
+from controlroom.services import open_data as open_data_returns
 from controlroom.services.crimes import StationClocks, station_clocks
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
@@ -73,6 +74,9 @@ class CommandFigures:
     read_at: datetime
     # NCRS: the possible crimes whose 24-hour clock runs, by station (issue 18).
     crime_clocks: tuple[StationClocks, ...] = ()
+    # Months whose data.police.uk returns were never made (a missing month is never
+    # silent), oldest first; None when no crime is recorded at all.
+    open_data_missing: tuple[date, ...] | None = None
 
     @property
     def referral_fall(self) -> bool:
@@ -189,6 +193,9 @@ def command_view(
             overrides_today=overrides,
             read_at=now,
             crime_clocks=station_clocks(uow, now),
+            open_data_missing=open_data_returns.missing_months(uow, now)
+            if uow.crimes.first_crime_at() is not None
+            else None,
         )
         if audited:
             audit.record(

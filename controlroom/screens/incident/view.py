@@ -215,6 +215,14 @@ class IncidentView(FramedScreen):
             show=False,
         ),
         Binding(
+            "p",
+            "crime_parties",
+            "Victim/suspects",
+            id="view.crime_parties",
+            tooltip="Link a victim to a crime recorded without one; add or remove suspects",
+            show=False,
+        ),
+        Binding(
             "e",
             "change_crime",
             "Reclassify",
@@ -590,7 +598,11 @@ class IncidentView(FramedScreen):
             if crime.state != "recorded":
                 head += Content(f" — {crime.state.replace('_', ' ').upper()}").stylize("bold")
             lines.append(head)
-            victim = crime.victim or "no victim (offence against the state)"
+            victim = crime.victim or (
+                "not linked yet (p links one)"
+                if crime.victim_based
+                else "no victim (offence against the state)"
+            )
             lines.append(record_content(f"  victim: {victim}"))
             if crime.suspects:
                 lines.append(record_content("  suspect: " + ", ".join(crime.suspects)))
@@ -933,6 +945,13 @@ class IncidentView(FramedScreen):
 
             assert self.crimes is not None
             self._open(CrimeChangeDialog(detail, self.crimes, self.show_detail))
+
+    def action_crime_parties(self) -> None:
+        if detail := self._crimes_ready():
+            from controlroom.screens.crime.parties import CrimePartiesDialog
+
+            assert self.crimes is not None
+            self._open(CrimePartiesDialog(detail, self.crimes, self.show_detail))
 
     def action_who_looked(self) -> None:
         from controlroom.screens.audit_trail import AuditTrailScreen
