@@ -594,6 +594,29 @@ class LocationRepository:
             for word in words
         ]
 
+    def station_postcodes(
+        self, station: str | None, staff_id: int, since: datetime, limit: int
+    ) -> Sequence[str | None]:
+        """The postcodes of known places where incidents opened since `since` by the
+        staff of `station` (None: by `staff_id` alone) happened: the station's area."""
+        who = Staff.station == station if station else Staff.id == staff_id
+        return self.session.scalars(
+            select(Location.postcode)
+            .join(Incident, Incident.location_id == Location.id)
+            .join(Staff, Staff.id == Incident.opened_by_id)
+            .where(who, Incident.opened_at >= since, Location.postcode.is_not(None))
+            .distinct()
+            .limit(limit)
+        ).all()
+
+    def hazards_of(self, location_ids: Sequence[int]) -> Sequence[LocationHazard]:
+        """The hazards of all of `location_ids` (a few hundred at a time)."""
+        return self.session.scalars(
+            select(LocationHazard)
+            .where(LocationHazard.location_id.in_(location_ids))
+            .order_by(LocationHazard.location_id, LocationHazard.id)
+        ).all()
+
     def hazards(self, location_id: int) -> Sequence[LocationHazard]:
         return self.session.scalars(
             select(LocationHazard)
