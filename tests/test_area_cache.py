@@ -3,15 +3,22 @@ item 2), read from a real database and kept in real files (services/area_cache.p
 
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
+from controlroom.data.engine import INTERACTIVE
 from controlroom.data.models import Staff
+from controlroom.data.uow import Database
 from controlroom.domain.roles import Role
 from controlroom.services import area_cache, locations
+from tests.apps import build_app, burst, screen_text, settle, until
 from tests.databases import SEED_ANCHOR, TEST_ADMIN
 from tests.factories import add_incident, add_location, add_marker, add_person, staff_actor
+from tests.test_outage import SIZE, _make_unwritable, _make_writable, words
 
 STATION = "Leeds North"
 
@@ -91,3 +98,67 @@ def test_the_warnings_last_seen_keep_only_the_newest(database, tmp_path, monkeyp
         area_cache.remember_seen(tmp_path, "u", moved, SEED_ANCHOR + timedelta(minutes=n))
     kept = [n for n in range(5) if area_cache.cached_context(tmp_path, "u", 1000 + n)]
     assert kept == [2, 3, 4]
+
+
+# --- on screen ---------------------------------------------------------------------------
+
+
+def status(app) -> str:
+    """The location field's status line, unwrapped."""
+    return " ".join(str(app.screen.query_one("#location-status").content).split())
+
+
+@pytest.mark.skipif(
+    os.environ.get("CONTROLROOM_TEST_DATABASE_URL") is not None, reason="an SQLite file"
+)
+async def test_offline_the_form_offers_cached_addresses_and_warnings_as_last_seen(
+    databases, tmp_path
+):
+    """Signed in while the database answers, the station keeps its area; a place picked
+    then keeps its warnings. The database file made unwritable (saves kept offline):
+    the form offers the cached addresses, saying so and how old, and shows the place's
+    warnings as last seen, saying when; the read is audited into the journal."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    database = Database(databases.create(folder), waits=INTERACTIVE)
+    mill = _area(database)
+    add_marker(database, add_person(database, "Dana", "Rowe", home=mill), "VIOLENT")
+    path = folder / "test.sqlite"
+    now = [SEED_ANCHOR]
+    app = build_app(database, tmp_path / "data", username="test.call_handler")
+    app.clock = lambda: now[0]
+    try:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot)
+            area = area_cache.area_path(tmp_path / "data", "test.call_handler")
+            await until(pilot, area.exists)
+            await pilot.press("f2")
+            await settle(pilot)
+            await burst(pilot, "alt+l", *"12 Mill")
+            await until(pilot, lambda: "12 Mill Lane, Leeds" in screen_text(app))
+            await pilot.press("enter")  # picked while the database answers: seen
+            await until(pilot, lambda: "VIOLENT" in screen_text(app))
+            await settle(pilot)
+            await pilot.press("escape", "y")
+            await settle(pilot)
+            _make_unwritable(path)
+            now[0] = SEED_ANCHOR + timedelta(hours=2)
+            await until(pilot, lambda: "DATABASE READ-ONLY" in screen_text(app))
+            await pilot.press("f2")
+            await settle(pilot)
+            await burst(pilot, "alt+l", *"12 Mill")
+            await until(pilot, lambda: "from this station's cache, 2 h 0 min old" in status(app))
+            await pilot.press("enter")
+            await until(pilot, lambda: "AS LAST SEEN 26/11 09:00" in screen_text(app))
+            text_now = words(app)
+            assert "VIOLENT" in text_now and "DOG ON PREMISES" in text_now
+            assert status(app).startswith("✓ known address — from this station's cache")
+            await settle(pilot)
+            events = app._offline_journal.events(after=0)
+            assert any(
+                e.action == "location.context" and "station's cache" in (e.detail or "")
+                for e in events
+            )
+    finally:
+        _make_writable(path)
+        database.dispose()

@@ -97,3 +97,16 @@ def banner_words(availability: Availability, zone: tzinfo) -> str:
         f"DATABASE NOT ANSWERING since {since}: calls, notes, status and grade changes are "
         "kept on this station (OFFLINE) and sent when it answers; nothing else saves."
     )
+
+
+def cache_age(as_of: datetime, now: datetime) -> str:
+    """How old a cache read at `as_of` is at `now`: "under a minute", "25 min", "3 h 5 min",
+    "2 days"."""
+    minutes = max(0, int((now - as_of).total_seconds() // 60))
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // (24 * 60)} days"

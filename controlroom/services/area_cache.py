@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from controlroom.data.offline_journal import journal_path, read_cache, write_cache
+from controlroom.domain.identity import Actor
 from controlroom.services.incidents import IncidentSummary
 from controlroom.services.locations import (
     LocationContext,
@@ -291,3 +292,22 @@ def cached_context(data_dir: Path, username: str, location_id: int) -> CachedCon
         people=(),
     )
     return CachedContext(context, as_of, False)
+
+
+def audit_event(actor: Actor, cached: CachedContext, now: datetime) -> dict[str, object]:
+    """The audit event of showing `cached` (for the session's offline journal): the
+    people whose markers were shown, as the database's own read says them."""
+    shown = [str(p.person_id) for p in cached.context.people if p.markers]
+    when = f"as last seen {cached.as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return {
+        "occurred_at": now,
+        "actor": actor.username,
+        "staff_id": actor.staff_id,
+        "terminal": actor.terminal,
+        "action": "location.context",
+        "object_type": "location",
+        "object_id": cached.context.location.id,
+        "outcome": "success",
+        "detail": "markers shown for persons: " + (",".join(shown) or "none"),
+        "read_from": f"read from this station's cache ({when}): the database not answering",
+    }
