@@ -152,7 +152,7 @@ async def test_offline_the_form_offers_cached_addresses_and_warnings_as_last_see
             await until(pilot, lambda: "AS LAST SEEN 26/11 09:00" in screen_text(app))
             text_now = words(app)
             assert "VIOLENT" in text_now and "DOG ON PREMISES" in text_now
-            assert status(app).startswith("✓ known address — from this station's cache")
+            assert status(app) == "✓ known address (from this station's cache, 2 h 0 min old)"
             await settle(pilot)
             events = app._offline_journal.events(after=0)
             assert any(
@@ -162,3 +162,10 @@ async def test_offline_the_form_offers_cached_addresses_and_warnings_as_last_see
     finally:
         _make_writable(path)
         database.dispose()
+
+
+def test_a_cache_age_reads_in_words():
+    from controlroom.domain.availability import cache_age
+
+    said = [cache_age(SEED_ANCHOR, SEED_ANCHOR + timedelta(minutes=m)) for m in (0, 25, 125, 3000)]
+    assert said == ["under a minute", "25 min", "2 h 5 min", "2 days"]

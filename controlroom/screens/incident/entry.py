@@ -853,12 +853,12 @@ class IncidentEntry(FramedScreen):
         cached = (
             ""
             if as_of is None
-            else f" — from this station's cache, {cache_age(as_of, self.app.clock())} old"
+            else f"from this station's cache, {cache_age(as_of, self.app.clock())} old"
         )
         if self.state.location_id is not None:
-            show(status, "✓ known address" + cached)
+            show(status, f"✓ known address ({cached})" if cached else "✓ known address")
         elif self.state.location_text.strip() and self.location_matches and cached:
-            show(status, "UNVERIFIED until picked: addresses" + cached)
+            show(status, f"Addresses {cached}")
         elif self.state.location_text.strip():
             show(status, "UNVERIFIED: not a known address")
         else:
