@@ -27,6 +27,7 @@ from controlroom.domain.roles import Role
 from controlroom.screens.home_board import HomeBoard
 from controlroom.services import availability
 from tests.apps import build_app, screen_text, settle, until
+from tests.databases import SEED_ANCHOR
 from tests.factories import staff_actor
 from tests.test_outage import SIZE, _fill, _no_raw_error, told, words
 
@@ -130,3 +131,43 @@ async def test_a_call_saved_on_a_full_disk_is_kept_offline_and_goes_in_with_room
         ).all()
         assert len(kept) == 1
         assert kept[0].narrative == NARRATIVE.strip()  # nothing typed lost
+
+
+async def test_a_note_on_a_full_disk_is_kept_offline_and_lands_once_with_room(full_disk, tmp_path):
+    """On an incident on screen: a note whose save meets SQLITE_FULL is kept on the
+    station; the frame then says DISK FULL and a status change goes straight to the
+    journal; room back, both land once, in order."""
+    from controlroom.services import incidents
+
+    database, disk = full_disk
+    actor = staff_actor(database, Role.SUPERVISOR)
+    saved = incidents.save_new_incident(
+        database.uow(),
+        actor,
+        incidents.NewIncident("note-full-1", "NOISE", "3 Mill Lane, Leeds LS6 2AB"),
+        SEED_ANCHOR,
+        ("G1", "G2", "G3", "G4"),
+    )
+    app = build_app(database, tmp_path / "data", username=actor.username)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.open_incident(saved.reference)
+        await until(pilot, lambda: saved.reference in screen_text(app))
+        disk.pages = FULL
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one(TextArea).text = NARRATIVE  # longer than a page
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: told(app).count("OFFLINE — SAVED ON THIS STATION") == 1)
+        await until(pilot, lambda: "DATABASE DISK FULL since 09:00" in screen_text(app))
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: told(app).count("OFFLINE — SAVED ON THIS STATION") == 2)
+        disk.pages = ROOM
+        await until(pilot, lambda: "now in the database" in told(app), timeout=10.0)
+    detail = incidents.view_incident(database.uow(), actor, saved.reference, today=SEED_ANCHOR)
+    notes = [e for e in detail.log if e.text == NARRATIVE.strip()]
+    assert len(notes) == 1
+    assert detail.status == "dispatched"
+    assert [e.kind for e in detail.log][-2:] == ["note", "status_change"]
