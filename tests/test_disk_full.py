@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, text
@@ -171,3 +172,95 @@ async def test_a_note_on_a_full_disk_is_kept_offline_and_lands_once_with_room(fu
     assert len(notes) == 1
     assert detail.status == "dispatched"
     assert [e.kind for e in detail.log][-2:] == ["note", "status_change"]
+
+
+# --- a disk so full SQLite cannot open the file (a real filesystem, full) ------------------
+
+
+@pytest.fixture
+def full_filesystem(tmp_path):
+    """A 4 MiB tmpfs of this test's own (root only), unmounted after."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mount)],
+        capture_output=True,
+    )
+    if made.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def _fill_up(path) -> None:
+    """Every free byte of the filesystem taken by one file."""
+    with open(path, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+
+
+async def test_a_station_started_on_a_full_disk_takes_calls_from_its_cache(
+    databases, tmp_path, full_filesystem
+):
+    """The database's filesystem so full that SQLite cannot even open the file (its
+    -shm cannot be made: a disk I/O error, not SQLITE_FULL): the app, opening its
+    database as the CLI does, signs the operator in from the station's cache and keeps
+    a call on the station; space freed, the database opens and the call goes in once."""
+    import shutil
+
+    from controlroom.app import make_app
+    from controlroom.config import load_settings
+    from controlroom.data.opening import DeferredDatabase
+    from controlroom.services import offline
+    from controlroom.services.session import open_session
+
+    source = Path(databases.create(tmp_path).removeprefix("sqlite+pysqlite:///"))
+    target = full_filesystem / "station.sqlite"
+    shutil.copyfile(source, target)
+    url = f"sqlite+pysqlite:///{target}"
+    data = tmp_path / "data"
+    first = Database(url)
+    actor = staff_actor(first, Role.SUPERVISOR)
+    offline.cache_identity(data, open_session(first.uow, actor.username, "local"))
+    offline.incident_types_or_cached(first.uow, data)
+    first.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    _fill_up(full_filesystem / "filler")
+    settings = load_settings(
+        environ={"CONTROLROOM_DATA_DIR": str(data), "XDG_CONFIG_HOME": str(data)}
+    )
+    database = DeferredDatabase(
+        url, create=False, upgrade_command="controlroom db upgrade", interactive=True
+    )
+    app = make_app(
+        settings, database.uow, actor.username, terminal="local", clock=lambda: SEED_ANCHOR
+    )
+    try:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await until(pilot, lambda: "DATABASE NOT ANSWERING" in screen_text(app), 8.0)
+            assert "STATION'S CACHE" in told(app)
+            await pilot.press("f2")
+            await settle(pilot)
+            await _fill(pilot, "Full Start Caller")
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: "OFFLINE — SAVED ON THIS STATION as OFF-" in told(app))
+            (full_filesystem / "filler").unlink()
+            await until(pilot, lambda: "now in the database" in told(app), timeout=10.0)
+    finally:
+        database.dispose()
+    check = Database(url)
+    try:
+        with check.uow() as uow:
+            callers = uow.session.scalars(select(Incident.caller_name)).all()
+        assert callers.count("Full Start Caller") == 1
+    finally:
+        check.dispose()
