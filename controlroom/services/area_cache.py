@@ -141,14 +141,30 @@ def cache_area(
     return len(places)
 
 
+# The gazetteer last read, by file and its modification: offline, every keystroke in
+# the address field looks it up, and parsing 10,000 places each time would lag.
+_READ: dict[Path, tuple[int, tuple[list[dict[str, Any]], datetime]]] = {}
+
+
 def _area(data_dir: Path, username: str) -> tuple[list[dict[str, Any]], datetime] | None:
-    content = read_cache(area_path(data_dir, username))
+    path = area_path(data_dir, username)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    known = _READ.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    content = read_cache(path)
     if content is None:
         return None
     try:
-        return list(content["places"]), datetime.fromisoformat(content["as_of"])
+        area = list(content["places"]), datetime.fromisoformat(content["as_of"])
     except (KeyError, TypeError, ValueError):
         return None
+    _READ.clear()  # one station, one operator: keep only the latest
+    _READ[path] = (stamp, area)
+    return area
 
 
 def _location(place: dict[str, Any]) -> LocationMatch:
