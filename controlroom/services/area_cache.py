@@ -143,13 +143,14 @@ def cache_area(
 
 # The gazetteer last read, by file and its modification: offline, every keystroke in
 # the address field looks it up, and parsing 10,000 places each time would lag.
-_READ: dict[Path, tuple[int, tuple[list[dict[str, Any]], datetime]]] = {}
+_READ: dict[Path, tuple[tuple[int, int, int], tuple[list[dict[str, Any]], datetime]]] = {}
 
 
 def _area(data_dir: Path, username: str) -> tuple[list[dict[str, Any]], datetime] | None:
     path = area_path(data_dir, username)
     try:
-        stamp = path.stat().st_mtime_ns
+        facts = path.stat()  # written by rename: a new file each time
+        stamp = (facts.st_ino, facts.st_mtime_ns, facts.st_size)
     except OSError:
         return None
     known = _READ.get(path)
