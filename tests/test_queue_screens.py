@@ -114,11 +114,9 @@ async def test_a_claim_at_one_station_shows_at_another_within_two_seconds(databa
         # The count and the rows arrive by separate reads, in either order: wait for both.
         await until(
             two,
-            lambda: (
-                "0 waiting" in screen_text(second)
-                and isinstance(second.screen, TriageQueue)
-                and second.screen.rows == {}
-            ),
+            lambda: "0 waiting" in screen_text(second)
+            and isinstance(second.screen, TriageQueue)
+            and second.screen.rows == {},
             timeout=2.0,
         )
         assert second.screen.query_one("#queue-table").row_count == 0
