@@ -582,8 +582,29 @@ class ControlRoomApp(App[int]):
             self._audit_offline_sign_in()
         else:  # what earlier sessions kept on this station and could not send
             self.replay_offline(left_behind=True)
+            self.cache_area()
         self.database_watch.start()
         self._watch_emergencies()
+
+    def cache_area(self) -> None:
+        """Keep the gazetteer of the station's area on this station (a thread worker), for
+        the entry form's address lookup while the database does not answer."""
+        from controlroom.services import area_cache
+
+        operator = self.operator
+        if operator is None:
+            return
+        uow_factory, data_dir, now = self.uow_factory, self.settings.data_dir, self.clock()
+
+        def run() -> None:
+            try:
+                area_cache.cache_area(
+                    uow_factory, data_dir, operator.username, operator.id, operator.station, now
+                )
+            except Exception:  # noqa: BLE001 - a convenience: the last one stays
+                log.warning("could not keep the station's area on this station", exc_info=True)
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="area-cache")
 
     def _watch_emergencies(self) -> None:
         """Dispatchers and supervisors see every emergency on a unit, whatever screen
@@ -1054,6 +1075,7 @@ class ControlRoomApp(App[int]):
         self._signed_in_offline = self._confirming = False
         self.replay_offline()
         self.replay_offline(left_behind=True)
+        self.cache_area()
 
     def replay_offline(self, *, left_behind: bool = False) -> None:
         """The database answers again: this session's offline journal goes into it, in

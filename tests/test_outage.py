@@ -59,7 +59,9 @@ must_show = pytest.mark.skipif(
 # --- the words ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", [DatabaseState.NOT_ANSWERING, DatabaseState.READ_ONLY])
+@pytest.mark.parametrize(
+    "state", [DatabaseState.NOT_ANSWERING, DatabaseState.READ_ONLY, DatabaseState.DISK_FULL]
+)
 def test_the_banner_says_what_since_when_and_what_works_in_two_lines(state):
     words = banner_words(Availability(state, SEED_ANCHOR), LOCAL_ZONE)
     assert "since 09:00" in words and "on this station" in words

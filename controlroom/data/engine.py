@@ -51,6 +51,7 @@ import os
 import sqlite3
 import stat
 import time
+import weakref
 from dataclasses import dataclass
 from time import monotonic
 from typing import Any
@@ -175,7 +176,42 @@ def exposed_sqlite_file(url: str) -> tuple[str, int] | None:
     return None
 
 
+# SQLite's primary result code for "database or disk is full" (a full disk, a full
+# filesystem quota, or the file's `max_page_count`); extended codes keep it in the low byte.
+SQLITE_FULL = 13
+# Engines that met SQLITE_FULL and have not been found with room again since.
+_FULL: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether `error` (a driver's exception, or SQLAlchemy's wrapping one) is SQLite's
+    "database or disk is full" (SQLITE_FULL); by its code, never its text."""
+    original = getattr(error, "orig", error)
+    code = getattr(original, "sqlite_errorcode", None)
+    return isinstance(original, sqlite3.Error) and code is not None and code & 0xFF == SQLITE_FULL
+
+
+def marked_full(engine: Engine) -> bool:
+    """Whether a write on `engine` met SQLITE_FULL and no room has been found since."""
+    return engine in _FULL
+
+
+def mark_room(engine: Engine, full: bool) -> None:
+    """What a check for room found (`DatabaseRepository.room_to_write`)."""
+    if full:
+        _FULL.add(engine)
+    else:
+        _FULL.discard(engine)
+
+
 def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...]) -> None:
+    @event.listens_for(engine, "handle_error")
+    def _note_full(context) -> None:
+        # Any statement or commit that met a full disk: the watch then checks for room
+        # on every probe, and says DATABASE DISK FULL until there is (issue 13).
+        if is_disk_full(context.original_exception):
+            _FULL.add(engine)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, connection_record) -> None:
         # Hand transaction control to SQLAlchemy: pysqlite's own would issue a deferred

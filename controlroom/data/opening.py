@@ -39,6 +39,15 @@ class DatabaseNotReady(Exception):
     """The database cannot be used as it is; the message says why and what fixes it."""
 
 
+class DatabaseUnreachable(DatabaseNotReady):
+    """The database could not be opened at all (refused, unreachable, a disk too full for
+    SQLite to open its file): an outage, which may end, not a database to fix. Screens
+    word it as the database not answering (`screens/seam.py`), its text (the driver's)
+    kept for the log and for a sign-in it stops."""
+
+    database_failure = True
+
+
 def open_database(
     url: str,
     *,
@@ -104,7 +113,7 @@ def open_database(
         database.dispose()
         from controlroom.config import scrub_secrets
 
-        raise DatabaseNotReady(
+        raise DatabaseUnreachable(
             f"cannot open database {mask_url(url)}: {exc.__class__.__name__}: "
             + scrub_secrets(str(exc), url)
         ) from None

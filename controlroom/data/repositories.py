@@ -96,12 +96,51 @@ class DatabaseInfoRepository:
         folder = os.path.dirname(os.path.abspath(path))
         return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
 
+    def room_to_write(self) -> bool:
+        """Whether there is room to write, after a write met SQLite's "database or disk is
+        full" (else True at once, nothing tried). Tried for real, as a save would: a
+        scratch table and a blob of `ROOM_PROBE_BYTES` in a savepoint rolled back (what
+        the file's `max_page_count` allows), and as much free on the file's filesystem
+        (what a full disk has not: a rolled-back write never reaches it)."""
+        from sqlalchemy import Column, LargeBinary, MetaData, Table
+        from sqlalchemy.exc import OperationalError
+
+        from controlroom.data.engine import is_disk_full, mark_room, marked_full
+
+        engine = self.session.get_bind().engine
+        if not marked_full(engine):
+            return True
+        scratch = Table("room_probe", MetaData(), Column("b", LargeBinary))
+        savepoint = self.session.begin_nested()
+        try:
+            scratch.create(self.session.connection())
+            self.session.execute(insert(scratch).values(b=func.zeroblob(ROOM_PROBE_BYTES)))
+        except OperationalError as exc:
+            if not is_disk_full(exc):
+                raise
+            savepoint.rollback()
+            mark_room(engine, True)
+            return False
+        savepoint.rollback()
+        path = engine.url.database
+        if path and path != ":memory:":
+            folder = os.statvfs(os.path.dirname(os.path.abspath(path)))
+            if folder.f_bavail * folder.f_frsize < ROOM_PROBE_BYTES:
+                return False
+        mark_room(engine, False)
+        return True
+
     def replayed_until(self) -> datetime | None:
         """On a PostgreSQL hot standby: when the last change it replayed was committed on
         the primary (how fresh its data is); None when not known, or not a standby."""
         if self.session.get_bind().dialect.name != "postgresql":
             return None
         return self.session.scalar(select(func.pg_last_xact_replay_timestamp()))
+
+
+# How much a check for room writes (and rolls back) after a disk was found full: more
+# than a save with a long narrative writes.
+ROOM_PROBE_BYTES = 64 * 1024
 
 
 class StaffRepository:
@@ -551,6 +590,29 @@ class LocationRepository:
             )
             for word in words
         ]
+
+    def station_postcodes(
+        self, station: str | None, staff_id: int, since: datetime, limit: int
+    ) -> Sequence[str | None]:
+        """The postcodes of known places where incidents opened since `since` by the
+        staff of `station` (None: by `staff_id` alone) happened: the station's area."""
+        who = Staff.station == station if station else Staff.id == staff_id
+        return self.session.scalars(
+            select(Location.postcode)
+            .join(Incident, Incident.location_id == Location.id)
+            .join(Staff, Staff.id == Incident.opened_by_id)
+            .where(who, Incident.opened_at >= since, Location.postcode.is_not(None))
+            .distinct()
+            .limit(limit)
+        ).all()
+
+    def hazards_of(self, location_ids: Sequence[int]) -> Sequence[LocationHazard]:
+        """The hazards of all of `location_ids` (a few hundred at a time)."""
+        return self.session.scalars(
+            select(LocationHazard)
+            .where(LocationHazard.location_id.in_(location_ids))
+            .order_by(LocationHazard.location_id, LocationHazard.id)
+        ).all()
 
     def hazards(self, location_id: int) -> Sequence[LocationHazard]:
         return self.session.scalars(

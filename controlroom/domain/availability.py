@@ -17,6 +17,8 @@ class DatabaseState(Enum):
     ANSWERING = "answering"
     NOT_ANSWERING = "not answering"  # stopped, frozen, unreachable, or failing
     READ_ONLY = "read-only"  # it answers, but nothing can be written to it
+    # SQLite's "database or disk is full" met by a write, and no room found since.
+    DISK_FULL = "disk full"
     # Only a hot standby answers (the primary gone, not yet replaced): lookups work, read
     # only, their audit kept on the station; new incidents go to the offline journal.
     STANDBY = "standby only"
@@ -39,11 +41,12 @@ class Availability:
     @property
     def keeps_calls_offline(self) -> bool:
         """Saves go to the station's offline journal: the database does not answer, or
-        answers but cannot be written (an SQLite file made read-only, a standby), so a
+        answers but cannot be written (an SQLite file made read-only or its disk full, a standby), so a
         save sent to it would only wait out its bounds or be refused."""
         return self.state in (
             DatabaseState.NOT_ANSWERING,
             DatabaseState.READ_ONLY,
+            DatabaseState.DISK_FULL,
             DatabaseState.STANDBY,
         )
 
@@ -85,7 +88,25 @@ def banner_words(availability: Availability, zone: tzinfo) -> str:
             f"DATABASE READ-ONLY since {since}: nothing can be opened (reads are audited); "
             "calls, notes, status and grade changes are kept on this station (OFFLINE)."
         )
+    if availability.state is DatabaseState.DISK_FULL:
+        return (
+            f"DATABASE DISK FULL since {since}: nothing can be written, records may not "
+            "open; calls, notes, status and grade changes are kept on this station (OFFLINE)."
+        )
     return (
         f"DATABASE NOT ANSWERING since {since}: calls, notes, status and grade changes are "
         "kept on this station (OFFLINE) and sent when it answers; nothing else saves."
     )
+
+
+def cache_age(as_of: datetime, now: datetime) -> str:
+    """How old a cache read at `as_of` is at `now`: "under a minute", "25 min", "3 h 5 min",
+    "2 days"."""
+    minutes = max(0, int((now - as_of).total_seconds() // 60))
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60} min"
+    return f"{minutes // (24 * 60)} days"

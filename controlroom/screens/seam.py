@@ -124,12 +124,17 @@ class Failure:
 
 def _operator_worded(exc: BaseException) -> bool:
     """Control Room's own exceptions are raised with sentences for the operator (a refusal,
-    a rule, a database of the wrong schema and the command that fixes it)."""
-    return type(exc).__module__.startswith("controlroom.")
+    a rule, a database of the wrong schema and the command that fixes it) — except one
+    that carries a database's failure (`database_failure`: the driver's text)."""
+    return type(exc).__module__.startswith("controlroom.") and not _database_failure(exc)
+
+
+def _database_failure(exc: BaseException) -> bool:
+    return bool(getattr(exc, "database_failure", False))
 
 
 def _fault_kind(exc: BaseException) -> FailureKind:
-    if type(exc).__module__.startswith(_DATABASE_MODULES):
+    if type(exc).__module__.startswith(_DATABASE_MODULES) or _database_failure(exc):
         return FailureKind.DATABASE
     if isinstance(exc, OSError):
         return FailureKind.FILE

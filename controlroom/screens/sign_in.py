@@ -52,7 +52,7 @@ class SignInScreen(AppScreen[None]):
             # the first frame is already on the operator's screen.
             from controlroom.services import offline
             from controlroom.services.drafts import DraftClaims, draft_journal
-            from controlroom.services.session import open_session
+            from controlroom.services.session import DatabaseAway, open_session
 
             try:
                 opened = open_session(
@@ -62,7 +62,10 @@ class SignInScreen(AppScreen[None]):
                 # The database did not answer (not a refusal): the station's cache of the
                 # last good sign-in opens the session, to take calls offline (issue 13).
                 cached = None
-                if demo_for is None and not type(exc).__module__.startswith("controlroom."):
+                outage = isinstance(exc, DatabaseAway) or not type(exc).__module__.startswith(
+                    "controlroom."
+                )
+                if demo_for is None and outage:
                     cached = offline.cached_session(data_dir, username, terminal)
                 if cached is None:
                     raise
@@ -101,5 +104,11 @@ class SignInScreen(AppScreen[None]):
             lambda opened: opened,
             doing="open the session",
             group="sign-in",
-            failed=lambda failure: SignInRefused(failure.sentence),
+            # A database that cannot be opened is named (its URL masked), with the
+            # driver's reason: what the administrator needs, on the way out.
+            failed=lambda failure: SignInRefused(
+                str(failure.error)
+                if getattr(failure.error, "database_failure", False)
+                else failure.sentence
+            ),
         )

@@ -26,11 +26,13 @@ class Probed:
 
 
 def examine(uow: UnitOfWork) -> Probed:
-    """ANSWERING, READ_ONLY or STANDBY (a PostgreSQL hot standby, with how fresh its data
-    is); raises whatever the database raised if it did not answer. Not audited: it reads
+    """ANSWERING, READ_ONLY, DISK_FULL (an SQLite write met a full disk and there is no
+    room yet) or STANDBY (a PostgreSQL hot standby, with how fresh its data is); raises whatever the database raised if it did not answer. Not audited: it reads
     no record."""
     with uow:
         if uow.database.writable():
+            if not uow.database.room_to_write():
+                return Probed(DatabaseState.DISK_FULL)
             return Probed(DatabaseState.ANSWERING)
         if uow.on_standby():
             return Probed(DatabaseState.STANDBY, uow.database.replayed_until())

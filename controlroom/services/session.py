@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from controlroom.data.opening import DatabaseNotReady
+from controlroom.data.opening import DatabaseNotReady, DatabaseUnreachable
 from controlroom.domain.availability import DatabaseState
 from controlroom.domain.environment import Environment
 from controlroom.services import availability, database, staff
@@ -67,6 +67,14 @@ class SessionRefused(Exception):
     """The session cannot open; the message says why and what to do."""
 
 
+class DatabaseAway(SessionRefused):
+    """The database could not be opened at all (an outage, not a refusal): the station's
+    cache of the last good sign-in may open the session instead. Its text is the
+    driver's reason: screens word it as the database not answering."""
+
+    database_failure = True
+
+
 def demo_refusal(profile: DatabaseProfile) -> str | None:
     """Why the shared demo account may not sign in here, or None: only on a database
     marked synthetic training data, never on production (issue 16)."""
@@ -103,6 +111,9 @@ def open_session(
         writable = state is DatabaseState.ANSWERING
         member = staff.sign_in(uow_factory(), username, terminal, audited=writable)
         profile = database.profile(uow_factory())
+    except DatabaseUnreachable as exc:
+        # An outage: the station's cache may sign the operator in (screens/sign_in.py).
+        raise DatabaseAway(str(exc)) from None
     except (AccessRefused, DatabaseNotReady, DatabaseNotInitialised) as exc:
         raise SessionRefused(str(exc)) from None
     if not writable:

@@ -45,7 +45,7 @@ def journal_event(journal: OfflineJournal, event: dict[str, object]) -> int:
         extra.append(f"outcome: {event['outcome']}")
     if event.get("justification"):
         extra.append(f"justification: {event['justification']}")
-    extra.append("read on a standby (the primary not answering)")
+    extra.append(str(event.get("read_from") or "read on a standby (the primary not answering)"))
     detail = "; ".join(filter(None, [_text(event.get("detail")), *extra]))
     occurred = event.get("occurred_at")
     now = occurred if isinstance(occurred, datetime) else datetime.now(UTC)

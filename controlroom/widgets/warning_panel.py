@@ -9,12 +9,14 @@ without colour.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from controlroom.domain.local_time import LOCAL_ZONE
 from controlroom.domain.markers import NO_MARKERS, marker_phrase
 from controlroom.widgets.quiet import show
 from controlroom.widgets.record_text import record_content
@@ -63,17 +65,29 @@ class WarningPanel(VerticalScroll):
         yield Static(LOCATION_PROMPT, id="warning-location", markup=False)
         yield Static(id="warning-persons", classes="-none")
 
-    def show_location(self, context) -> None:
-        """`context` is a services.locations.LocationContext."""
+    def show_location(self, context, *, as_of: datetime | None = None, seen: bool = True) -> None:
+        """`context` is a services.locations.LocationContext; `as_of`: it comes from the
+        station's cache, as last seen then (`seen`), or the place's hazards alone as of
+        the gazetteer's reading."""
         location = context.location
-        lines: list[Content] = [
+        lines: list[Content] = []
+        if as_of is not None:
+            when = f"{as_of.astimezone(LOCAL_ZONE):%d/%m %H:%M}"
+            if seen:
+                lines.append(Content.styled(f"AS LAST SEEN {when}", "bold reverse"))
+                lines.append(Content("from this station's cache: may have changed since"))
+            else:
+                lines.append(Content.styled(f"FROM THE CACHE OF {when}", "bold reverse"))
+                lines.append(Content("hazards only: its history and people were not seen here"))
+        lines += [
             record_content(location.address, style="bold"),
             record_content(" ".join(p for p in (location.town, location.postcode) if p)),
         ]
         for hazard in context.hazards:
             lines.append(record_content(f"HAZARD: {hazard}", style="bold $error"))
         count = context.incidents_12m
-        lines.append(Content(f"{count} incident{'' if count == 1 else 's'} in 12 months"))
+        if seen:
+            lines.append(Content(f"{count} incident{'' if count == 1 else 's'} in 12 months"))
         for incident in context.recent:
             lines.append(
                 record_content(

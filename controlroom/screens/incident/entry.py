@@ -36,7 +36,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TextArea
 
-from controlroom.domain.availability import DatabaseState, keeps_offline
+from controlroom.domain.availability import DatabaseState, cache_age, keeps_offline
 from controlroom.domain.grades import parse_grade
 from controlroom.domain.incidents import TEXT_LIMIT, THRIVE_PARTS, IncidentFlag, suggest_grade
 from controlroom.domain.postcode import postcode_problem
@@ -305,6 +305,8 @@ class IncidentEntry(FramedScreen):
 
         query: str
         matches: list[LocationMatch]
+        # From the station's cache of the area (read then), the database not answering.
+        as_of: datetime | None = None
 
     @dataclass
     class LocationContextLoaded(Message):
@@ -312,6 +314,9 @@ class IncidentEntry(FramedScreen):
 
         location_id: int
         context: LocationContext
+        # From the station's cache: as last seen at `as_of` (`seen`), or hazards alone.
+        as_of: datetime | None = None
+        seen: bool = True
 
     @dataclass
     class PersonsFound(Message):
@@ -354,6 +359,8 @@ class IncidentEntry(FramedScreen):
         self.types: list = []
         self.type_by_code: dict[str, Any] = {}
         self.location_matches: list = []
+        # When the addresses offered came from the station's cache: when it was read.
+        self.location_cache_as_of: datetime | None = None
         self.type_matches: list = []
         self.person_matches: list = []
         self.person_summaries: dict[int, Any] = {}
@@ -845,8 +852,16 @@ class IncidentEntry(FramedScreen):
         status = self.query_one("#location-status", Static)
         # Asked on every key: `show` leaves the line alone while its words stay the same
         # (an update lays the form out again).
+        as_of = self.location_cache_as_of
+        cached = (
+            ""
+            if as_of is None
+            else f"from this station's cache, {cache_age(as_of, self.app.clock())} old"
+        )
         if self.state.location_id is not None:
-            show(status, "✓ known address")
+            show(status, f"✓ known address ({cached})" if cached else "✓ known address")
+        elif self.state.location_text.strip() and self.location_matches and cached:
+            show(status, f"Addresses {cached}")
         elif self.state.location_text.strip():
             show(status, "UNVERIFIED: not a known address")
         else:
@@ -898,28 +913,77 @@ class IncidentEntry(FramedScreen):
         )
 
     def lookup_locations(self, text: str) -> None:
-        from controlroom.services import locations
+        from controlroom.services import area_cache, locations
 
         if len(text.strip()) < 3:
             self.post_message(self.LocationsFound(text, []))
             return
-        uow_factory = self.app.uow_factory
+        uow_factory, data_dir = self.app.uow_factory, self.app.settings.data_dir
+        username = self.app.username
+        away = keeps_offline(self.app.availability)
+
+        def find() -> tuple[list[LocationMatch], datetime | None]:
+            # The database away: the station's gazetteer of its area (said as such).
+            # Answering, or no gazetteer here: the database (a failure said as usual).
+            if away:
+                cached = area_cache.match_cached(data_dir, username, text)
+                if cached is not None:
+                    return cached.matches, cached.as_of
+            try:
+                return locations.match_locations(uow_factory(), text), None
+            except Exception:
+                cached = area_cache.match_cached(data_dir, username, text)
+                if cached is None:
+                    raise
+                return cached.matches, cached.as_of
+
         self.run_service(
-            lambda: locations.match_locations(uow_factory(), text),
-            lambda found: self.LocationsFound(text, found),
+            find,
+            lambda found: self.LocationsFound(text, found[0], found[1]),
             doing="look up the address",
             group="location-lookup",
             failed=lambda failure: self.LookupFailed(failure, "location_text"),
         )
 
     def load_location_context(self, location_id: int) -> None:
-        from controlroom.services import locations
+        from controlroom.services import area_cache, locations
 
         app = self.app
         uow_factory, actor, clock = app.uow_factory, app.actor, app.clock
+        data_dir, username = app.settings.data_dir, app.username
+        away = keeps_offline(app.availability)
+        audit_on_station = app.audit_on_station
+
+        def from_cache() -> tuple[LocationContext, datetime | None, bool] | None:
+            cached = area_cache.cached_context(data_dir, username, location_id)
+            if cached is None:
+                return None
+            # A read of what the station kept: audited into its journal first.
+            audit_on_station(area_cache.audit_event(actor, cached, clock()))
+            return cached.context, cached.as_of, cached.seen
+
+        def load() -> tuple[LocationContext, datetime | None, bool]:
+            if away:
+                found = from_cache()
+                if found is not None:
+                    return found
+            try:
+                now = clock()
+                context = locations.location_context(uow_factory(), actor, location_id, now)
+            except Exception:
+                found = from_cache()
+                if found is None:
+                    raise
+                return found
+            try:
+                area_cache.remember_seen(data_dir, username, context, now)
+            except OSError:
+                pass  # a convenience: what was shown is not lost
+            return context, None, True
+
         self.run_service(
-            lambda: locations.location_context(uow_factory(), actor, location_id, clock()),
-            lambda context: self.LocationContextLoaded(location_id, context),
+            load,
+            lambda loaded: self.LocationContextLoaded(location_id, *loaded),
             doing="read the location's history",
             group="location-context",
             failed=lambda failure: self.LookupFailed(failure, "location_text"),
@@ -998,6 +1062,8 @@ class IncidentEntry(FramedScreen):
         if message.query != self.state.location_text or self.state.location_id is not None:
             return  # a stale answer to an older query
         self.location_matches = list(message.matches)
+        self.location_cache_as_of = message.as_of
+        self._show_location_status()
         matches = self.query_one("#location-matches", MatchList)
         if self.focused is self.query_one("#location"):
             matches.show(
@@ -1010,7 +1076,9 @@ class IncidentEntry(FramedScreen):
     @on(LocationContextLoaded)
     def location_context_loaded(self, message: LocationContextLoaded) -> None:
         if message.location_id == self.state.location_id:
-            self.query_one(WarningPanel).show_location(message.context)
+            self.query_one(WarningPanel).show_location(
+                message.context, as_of=message.as_of, seen=message.seen
+            )
             self._check_duplicates()
 
     @on(PersonsFound)
