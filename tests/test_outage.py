@@ -49,7 +49,7 @@ CALLS = 50
 # The must-show demos with 50 calls take minutes (50 forms filled by keys, on
 # a loaded host 3-7 s each while every lookup meets the stopped server; two starts of the
 # program): beyond the suite's time budget, they run when asked for —
-# CONTROLROOM_MUST_SHOW=1 pytest -p no:xdist tests/test_outage.py -k must_show
+# CONTROLROOM_MUST_SHOW=1 pytest -n 0 tests/test_outage.py -k must_show
 must_show = pytest.mark.skipif(
     not os.environ.get("CONTROLROOM_MUST_SHOW"),
     reason="a must-show demo of minutes: CONTROLROOM_MUST_SHOW=1 runs it",
