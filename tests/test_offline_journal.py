@@ -473,3 +473,51 @@ def test_a_session_that_ended_in_an_outage_reaches_the_record_once(database, tmp
         )
         reason, at, count = ends()
         assert reason.startswith("quit; kept on this station") and at == ended and count == 1
+
+
+def test_two_replays_of_one_journal_at_once_put_its_events_on_the_chain_once(
+    database, tmp_path, supervisor
+):
+    """The sign-in's replay of a journal left behind and the one the database's return
+    starts can run at once: the journal's events reach the main chain once (found by the
+    must-show demo on PostgreSQL, where both had read no marker and both appended)."""
+    import threading
+
+    from sqlalchemy import func
+
+    from controlroom.data.models import AuditEvent
+    from controlroom.data.offline_journal import OfflineJournal
+
+    actor = _actor(supervisor)
+    token = "VM-7-700"
+    journal = offline.open_journal(tmp_path, supervisor.username, token)
+    for number in range(5):
+        offline.record_incident(journal, actor, _call(number), SEED_ANCHOR, token)
+    path = journal.path
+    journal.close()
+    start = threading.Barrier(2)
+    appended: list[int] = []
+    errors: list[BaseException] = []
+
+    def forward() -> None:
+        mine = OfflineJournal(path)
+        try:
+            start.wait()
+            appended.append(offline.forward_events(mine, database.uow, actor))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            mine.close()
+
+    threads = [threading.Thread(target=forward) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(appended) == [0, 5]
+    with database.uow() as uow:
+        on_chain = uow.session.scalar(
+            select(func.count()).where(AuditEvent.detail.like("offline, journal %"))
+        )
+    assert on_chain == 5

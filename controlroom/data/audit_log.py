@@ -107,6 +107,18 @@ def append(
     return position
 
 
+_LOCK_HEAD = select(_head.c.id).where(_head.c.id == 1).with_for_update()
+
+
+def lock_head(executor) -> None:
+    """Hold the chain head until the transaction ends (PostgreSQL; SQLite's writer
+    already holds the file from BEGIN IMMEDIATE): a writer that must read the trail
+    before deciding what to append (the offline journal's forwarding, which looks for
+    its own marker first) does both as one, and a second such writer waits and then
+    sees what the first committed."""
+    executor.execute(_LOCK_HEAD)
+
+
 def append_many(connection, events: list[dict], *, batch: int = 10_000) -> int:
     """Append many events in one go (bulk inserts, the same hashes as `append`): for
     bringing in a trail from elsewhere, and for building long chains in tests and

@@ -817,6 +817,9 @@ class AuditRepository:
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
 
+    def lock_chain(self) -> None:
+        audit_log.lock_head(self.session)
+
     def append(self, **event: object) -> None:
         """Chain one event onto the trail (`audit_log.append`: hash, sequence, head)."""
         audit_log.append(self.session, **event)  # type: ignore[arg-type]  # checked there

@@ -627,6 +627,9 @@ def forward_events(journal: OfflineJournal, uow_factory: UnitOfWorkFactory, acto
     name = journal_name(journal)
     uow = uow_factory()
     with uow:
+        # The head first: two replays of one journal at once (the sign-in's and the
+        # database's return) would both find no marker and both append the events.
+        uow.audit.lock_chain()
         done = 0
         for marker in uow.audit.for_object("journal", name):
             found = _APPENDED.search(marker.detail or "")
