@@ -56,6 +56,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     insert,
     select,
     update,
@@ -418,11 +419,19 @@ class OfflineJournal:
             return connection.execute(select(offline_forwarded.c.upto)).scalar() or 0
 
     def mark_forwarded(self, upto: int) -> None:
+        """Remember that the main chain has this journal's events up to `upto`. One
+        statement (an upsert that never moves the mark back): two replays of the journal
+        at once, each with a connection of its own, both found no row and both inserted
+        one when this read first and wrote after."""
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(offline_forwarded).values(id=1, upto=upto)
+        statement = statement.on_conflict_do_update(
+            index_elements=[offline_forwarded.c.id],
+            set_={"upto": func.max(offline_forwarded.c.upto, statement.excluded.upto)},
+        )
         with self._engine.begin() as connection:
-            if connection.execute(select(offline_forwarded.c.id)).first() is None:
-                connection.execute(insert(offline_forwarded).values(id=1, upto=upto))
-            else:
-                connection.execute(update(offline_forwarded).values(upto=upto))
+            connection.execute(statement)
 
     def settled(self) -> bool:
         """Nothing pending and every audit event known to be on the main chain."""
