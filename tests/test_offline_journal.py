@@ -521,3 +521,33 @@ def test_two_replays_of_one_journal_at_once_put_its_events_on_the_chain_once(
             select(func.count()).where(AuditEvent.detail.like("offline, journal %"))
         )
     assert on_chain == 5
+
+
+def test_a_cache_written_item_by_item_reads_back_whole_and_a_failure_keeps_the_old(tmp_path):
+    # The station's gazetteer is written one place at a time (issue 15, memory): what is
+    # read back is the same as the whole written at once, and a list that fails part-way
+    # leaves the last good file, not half of a new one.
+    from controlroom.data.offline_journal import read_cache, write_cache, write_cache_listing
+
+    path = tmp_path / "offline" / "op.area.json"
+    places = [{"id": n, "address": f'{n} "Quote" Lane', "hazards": ["dog"] * n} for n in range(3)]
+    write_cache_listing(path, {"as_of": "2026-01-01", "station": None}, "places", iter(places))
+    assert read_cache(path) == {"as_of": "2026-01-01", "station": None, "places": places}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    write_cache_listing(path, {}, "places", iter([]))
+    assert read_cache(path) == {"places": []}
+
+    write_cache(path, {"places": places})
+
+    def failing():
+        yield places[0]
+        raise RuntimeError("the database went away")
+
+    try:
+        write_cache_listing(path, {"as_of": "2026-02-01"}, "places", failing())
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the failure was swallowed")
+    assert read_cache(path) == {"places": places}
+    assert [p.name for p in path.parent.iterdir()] == ["op.area.json"]

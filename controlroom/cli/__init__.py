@@ -30,7 +30,30 @@ from controlroom.cli.staff import cmd_staff
 from controlroom.cli.units import cmd_units
 
 
+def _one_malloc_arena() -> None:
+    """Keep glibc's malloc to one arena for the whole process (issue 15, memory).
+
+    glibc gives each thread that allocates an arena of its own; the app's database and
+    watch threads each left a few MiB of partly used heap behind (peak RSS 84 MiB against
+    79.7 with one arena, on the demo board). Python's own allocations happen under the GIL,
+    so the threads seldom meet on the one arena's lock. Where the C library is not glibc
+    (no `mallopt`), nothing changes.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_ARENA_MAX, 1)
+    except (AttributeError, OSError):
+        pass
+
+
+# glibc's <malloc.h>: the `mallopt` parameter for the most arenas malloc may make.
+M_ARENA_MAX = -8
+
+
 def main(argv: list[str] | None = None) -> int:
+    _one_malloc_arena()
     args = _parser().parse_args(argv)
     handlers = {
         None: cmd_run,

@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -509,6 +509,32 @@ def write_cache(path: Path, content: dict[str, Any]) -> None:
         json.dump(content, handle, sort_keys=True)
         handle.flush()
         os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def write_cache_listing(
+    path: Path, content: dict[str, Any], key: str, items: Iterable[dict[str, Any]]
+) -> None:
+    """As `write_cache`, with `content[key]` the list of `items`, written one item at a
+    time as they come: a list of thousands (the station's gazetteer) is never held
+    whole, as objects or as text. `items` failing part-way leaves the old file."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            # The head's own keys, then `key` and its list opened: '{"as_of": ..., "places": ['
+            handle.write(json.dumps(content, sort_keys=True)[:-1])
+            handle.write(f"{', ' if content else ''}{json.dumps(key)}: [")
+            for number, item in enumerate(items):
+                handle.write(", " if number else "")
+                handle.write(json.dumps(item, sort_keys=True))
+            handle.write("]}")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, path)
 
 

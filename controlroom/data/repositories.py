@@ -549,6 +549,35 @@ class LocationRepository:
             .limit(limit)
         ).all()
 
+    def ids_by_postcode_prefix(self, prefix: str, limit: int) -> list[int]:
+        """The ids of the locations whose normalised postcode starts with `prefix`, in
+        `by_postcode_prefix`'s order: a whole area's worth is a list of numbers, where
+        its records would be thousands of objects held at once (issue 15, memory)."""
+        return list(
+            self.session.scalars(
+                select(Location.id)
+                .where(_prefix(Location.postcode, prefix, _dialect(self.session)))
+                .order_by(Location.postcode, Location.address, Location.id)
+                .limit(limit)
+            )
+        )
+
+    def places(self, location_ids: Sequence[int]):
+        """What the station's gazetteer keeps of each of `location_ids` (a few hundred at
+        a time): plain rows of id, address, street, town, postcode, latitude and
+        longitude, in no particular order."""
+        return self.session.execute(
+            select(
+                Location.id,
+                Location.address,
+                Location.street,
+                Location.town,
+                Location.postcode,
+                Location.latitude,
+                Location.longitude,
+            ).where(Location.id.in_(location_ids))
+        ).all()
+
     def by_street(
         self, street_prefix: str, numbers: Sequence[str], others: Sequence[str], limit: int
     ) -> Sequence[Location]:

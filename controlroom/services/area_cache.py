@@ -20,12 +20,18 @@ old it is, and shows a picked place's warnings as they were last seen, saying wh
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from controlroom.data.offline_journal import journal_path, read_cache, write_cache
+from controlroom.data.offline_journal import (
+    journal_path,
+    read_cache,
+    write_cache,
+    write_cache_listing,
+)
 from controlroom.domain.identity import Actor
 from controlroom.services.incidents import IncidentSummary
 from controlroom.services.locations import (
@@ -99,19 +105,38 @@ def cache_area(
     records (as for `locations.match_locations`)."""
     from controlroom.data.models import street_key
 
-    places: list[dict[str, Any]] = []
     uow = uow_factory()
     with uow:
         postcodes = uow.locations.station_postcodes(
             station, staff_id, now - AREA_PERIOD, DISTRICTS_CAP
         )
         districts = _districts(sorted(postcodes))
+        ids: list[int] = []
         for district in districts:
-            if len(places) >= cap:
+            if len(ids) >= cap:
                 break
-            for row in uow.locations.by_postcode_prefix(f"{district} ", [], cap - len(places)):
-                places.append(
-                    {
+            ids.extend(uow.locations.ids_by_postcode_prefix(f"{district} ", cap - len(ids)))
+
+        kept = 0
+
+        def places() -> Iterator[dict[str, Any]]:
+            nonlocal kept
+            # A chunk of places at a time, each with its hazards, written as it comes:
+            # the whole area is never held at once (issue 15: 3,000 places held whole
+            # raised the app's peak memory by 3 MiB at every sign-in).
+            for start in range(0, len(ids), _HAZARD_CHUNK):
+                chunk = ids[start : start + _HAZARD_CHUNK]
+                rows = {row.id: row for row in uow.locations.places(chunk)}
+                hazards: dict[int, list[str]] = {}
+                for hazard in uow.locations.hazards_of(chunk):
+                    words = f"{hazard.hazard} — {hazard.note}" if hazard.note else hazard.hazard
+                    hazards.setdefault(hazard.location_id, []).append(words)
+                for location_id in chunk:
+                    row = rows.get(location_id)
+                    if row is None:  # gone since its id was read
+                        continue
+                    kept += 1
+                    yield {
                         "id": row.id,
                         "address": row.address,
                         "street": row.street,
@@ -120,25 +145,20 @@ def cache_area(
                         "latitude": row.latitude,
                         "longitude": row.longitude,
                         "key": street_key(row.street or row.address) or "",
-                        "hazards": [],
+                        "hazards": hazards.get(location_id, []),
                     }
-                )
-        by_id = {place["id"]: place for place in places}
-        ids = list(by_id)
-        for start in range(0, len(ids), _HAZARD_CHUNK):
-            for hazard in uow.locations.hazards_of(ids[start : start + _HAZARD_CHUNK]):
-                words = f"{hazard.hazard} — {hazard.note}" if hazard.note else hazard.hazard
-                by_id[hazard.location_id]["hazards"].append(words)
-    write_cache(
-        area_path(data_dir, username),
-        {
-            "as_of": now.astimezone(UTC).isoformat(),
-            "station": station,
-            "districts": districts,
-            "places": places,
-        },
-    )
-    return len(places)
+
+        write_cache_listing(
+            area_path(data_dir, username),
+            {
+                "as_of": now.astimezone(UTC).isoformat(),
+                "station": station,
+                "districts": districts,
+            },
+            "places",
+            places(),
+        )
+    return kept
 
 
 # The gazetteer last read, by file and its modification: offline, every keystroke in
