@@ -688,10 +688,10 @@ class ControlRoomApp(App[int]):
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores
         it into a form of its own, n discards it."""
-        from controlroom.screens.incident.entry import EntryState
-
         if not found:
             return
+        from controlroom.screens.incident.entry import EntryState
+
         (journal, draft), rest = found[0], found[1:]
         state = EntryState.from_draft(draft)
         summary = entry_summary(state)

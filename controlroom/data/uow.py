@@ -11,6 +11,8 @@ process around the one engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,9 +21,6 @@ from controlroom.data import (
     append_only,  # noqa: F401  (installs the append-only guards)
     legacy_guard,  # noqa: F401  (LEGACY records are read-only)
 )
-from controlroom.data.bulk import BulkWriter
-from controlroom.data.changes import ChangeFeed, change_feed
-from controlroom.data.crime_queries import CrimeRepository
 from controlroom.data.engine import (
     PATIENT,
     Waits,
@@ -29,10 +28,6 @@ from controlroom.data.engine import (
     make_session_factory,
     on_standby,
 )
-from controlroom.data.intelligence_queries import IntelligenceQueries
-from controlroom.data.legacy_queries import LegacyImportRepository
-from controlroom.data.person_queries import PersonRecordRepository
-from controlroom.data.queue_queries import QueueRepository
 from controlroom.data.repositories import (
     AuditRepository,
     DatabaseInfoRepository,
@@ -46,9 +41,34 @@ from controlroom.data.repositories import (
     SessionRepository,
     StaffRepository,
 )
-from controlroom.data.resource_queries import ResourceRepository, UnitCounterPoll, counter_poll
-from controlroom.data.safeguarding_queries import SafeguardingRepository
-from controlroom.data.search import search_backend
+
+if TYPE_CHECKING:
+    from controlroom.data.bulk import BulkWriter
+    from controlroom.data.changes import ChangeFeed
+    from controlroom.data.crime_queries import CrimeRepository
+    from controlroom.data.intelligence_queries import IntelligenceQueries
+    from controlroom.data.legacy_queries import LegacyImportRepository
+    from controlroom.data.person_queries import PersonRecordRepository
+    from controlroom.data.queue_queries import QueueRepository
+    from controlroom.data.resource_queries import ResourceRepository, UnitCounterPoll
+    from controlroom.data.safeguarding_queries import SafeguardingRepository
+    from controlroom.data.search import PersonSearch
+
+# The repositories a unit of work builds only when a service first asks for one, with
+# their modules (issue 15, memory: the home board needs none of them, and their
+# statements and modules were about 1.5 MiB of every session's peak). Forgotten at each
+# `with`, as the session they were built on is.
+_LAZY = (
+    "person_records",
+    "reports",
+    "queues",
+    "resources",
+    "safeguarding",
+    "crimes",
+    "bulk",
+    "legacy",
+    "search",
+)
 
 
 class SqlAlchemyUnitOfWork:
@@ -61,27 +81,74 @@ class SqlAlchemyUnitOfWork:
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         self.session = self._session_factory()
+        for name in _LAZY:
+            self.__dict__.pop(name, None)
         self.database = DatabaseInfoRepository(self.session)
         self.staff = StaffRepository(self.session)
         self.sessions = SessionRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.incidents = IncidentRepository(self.session)
         self.persons = PersonRepository(self.session)
-        self.person_records = PersonRecordRepository(self.session)
         self.locations = LocationRepository(self.session)
         self.intelligence = IntelligenceRepository(self.session)
-        self.reports = IntelligenceQueries(self.session)
-        self.queues = QueueRepository(self.session)
-        self.resources = ResourceRepository(self.session)
-        self.safeguarding = SafeguardingRepository(self.session)
-        self.crimes = CrimeRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.offline = OfflineReplayRepository(self.session)
         self.copying = RecordCopyRepository(self.session)
-        self.bulk = BulkWriter(self.session)
-        self.legacy = LegacyImportRepository(self.session)
-        self.search = search_backend(self.session)
         return self
+
+    @cached_property
+    def person_records(self) -> PersonRecordRepository:
+        from controlroom.data.person_queries import PersonRecordRepository
+
+        return PersonRecordRepository(self.session)
+
+    @cached_property
+    def reports(self) -> IntelligenceQueries:
+        from controlroom.data.intelligence_queries import IntelligenceQueries
+
+        return IntelligenceQueries(self.session)
+
+    @cached_property
+    def queues(self) -> QueueRepository:
+        from controlroom.data.queue_queries import QueueRepository
+
+        return QueueRepository(self.session)
+
+    @cached_property
+    def resources(self) -> ResourceRepository:
+        from controlroom.data.resource_queries import ResourceRepository
+
+        return ResourceRepository(self.session)
+
+    @cached_property
+    def safeguarding(self) -> SafeguardingRepository:
+        from controlroom.data.safeguarding_queries import SafeguardingRepository
+
+        return SafeguardingRepository(self.session)
+
+    @cached_property
+    def crimes(self) -> CrimeRepository:
+        from controlroom.data.crime_queries import CrimeRepository
+
+        return CrimeRepository(self.session)
+
+    @cached_property
+    def bulk(self) -> BulkWriter:
+        from controlroom.data.bulk import BulkWriter
+
+        return BulkWriter(self.session)
+
+    @cached_property
+    def legacy(self) -> LegacyImportRepository:
+        from controlroom.data.legacy_queries import LegacyImportRepository
+
+        return LegacyImportRepository(self.session)
+
+    @cached_property
+    def search(self) -> PersonSearch:
+        from controlroom.data.search import search_backend
+
+        return search_backend(self.session)
 
     def __exit__(self, *exc_info: object) -> None:
         try:
@@ -96,6 +163,8 @@ class SqlAlchemyUnitOfWork:
         self.session.add_all(records)
 
     def change_feed(self) -> ChangeFeed:
+        from controlroom.data.changes import change_feed
+
         return change_feed(self.session.get_bind())  # type: ignore[arg-type]  # an Engine
 
     def on_standby(self) -> bool:
@@ -106,6 +175,8 @@ class SqlAlchemyUnitOfWork:
         return on_standby(self.session.connection().connection.dbapi_connection)
 
     def unit_counter_poll(self) -> UnitCounterPoll:
+        from controlroom.data.resource_queries import counter_poll
+
         return counter_poll(self.session)
 
     def flush(self) -> None:

@@ -53,20 +53,34 @@ class UnitOfWork(Protocol):
     reference: ReferenceRepository
     incidents: IncidentRepository
     persons: PersonRepository
-    person_records: PersonRecordRepository
     locations: LocationRepository
     intelligence: IntelligenceRepository
-    reports: IntelligenceQueries
-    queues: QueueRepository
-    resources: ResourceRepository
-    safeguarding: SafeguardingRepository
-    crimes: CrimeRepository
     audit: AuditRepository
     offline: OfflineReplayRepository
     copying: RecordCopyRepository
-    bulk: BulkWriter  # the synthetic force's writer
-    legacy: LegacyImportRepository
-    search: PersonSearch
+
+    # Built when first asked for (`data/uow.py`): read-only here, so a fake may hold them
+    # as plain attributes.
+    @property
+    def person_records(self) -> PersonRecordRepository: ...
+    @property
+    def reports(self) -> IntelligenceQueries: ...
+    @property
+    def queues(self) -> QueueRepository: ...
+    @property
+    def resources(self) -> ResourceRepository: ...
+    @property
+    def safeguarding(self) -> SafeguardingRepository: ...
+    @property
+    def crimes(self) -> CrimeRepository: ...
+    @property
+    def bulk(self) -> BulkWriter:  # the synthetic force's writer
+        ...
+    @property
+    def legacy(self) -> LegacyImportRepository: ...
+    @property
+    def search(self) -> PersonSearch: ...
+
     # Where the audit of a read goes while this unit of work is on a hot standby (the
     # station's journal, `services/standby.py`); None: nowhere, the read is refused.
     standby_audit: StandbyAudit | None
