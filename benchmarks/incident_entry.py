@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 
 from controlroom.app import make_app
 from controlroom.config import load_settings, sqlite_url
+from controlroom.data.engine import APP_CACHE_KIB
 from controlroom.data.models import Incident, IncidentLogEntry
 from controlroom.data.uow import Database
 
@@ -165,7 +166,7 @@ def main() -> int:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    database = Database(url)
+    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
     settings = replace(
         load_settings(
             environ={"CONTROLROOM_DATA_DIR": str(scratch), "XDG_CONFIG_HOME": str(scratch)}

@@ -36,6 +36,7 @@ from sqlalchemy import func, insert, select, update
 
 from controlroom.config import mask_url
 from controlroom.data import audit_log
+from controlroom.data.engine import APP_CACHE_KIB
 from controlroom.data.models import Incident, IncidentLogEntry, QueueItem
 from controlroom.data.uow import Database
 from controlroom.domain.grades import DEFAULT_GRADES
@@ -179,7 +180,7 @@ def main() -> int:
     args = parser.parse_args()
 
     url = search_benchmark.seeded_database(args.database_url, args.size)
-    database = Database(url)
+    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
     added: list[int] = []
     try:
         actor = search_benchmark.benchmark_actor(database)

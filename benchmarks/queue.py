@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from controlroom.config import load_settings, mask_url, sqlite_url  # noqa: E402
 from controlroom.data import changes  # noqa: E402
+from controlroom.data.engine import APP_CACHE_KIB  # noqa: E402
 from controlroom.data.models import (  # noqa: E402
     Incident,
     IncidentType,
@@ -331,7 +332,7 @@ def main() -> int:
     url = args.database_url or sqlite_url(
         Path(tempfile.mkdtemp(prefix="queue-bench-")) / "bench.sqlite"
     )
-    database = Database(url)
+    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
     try:
         supervisor, other = prepare(database, args.items)
         with database.uow() as uow:

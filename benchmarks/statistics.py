@@ -38,6 +38,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from controlroom.config import mask_url
+from controlroom.data.engine import APP_CACHE_KIB
 from controlroom.data.models import Crime
 from controlroom.data.uow import Database
 from controlroom.domain.local_time import local_day
@@ -96,7 +97,7 @@ def main() -> int:
     args = parser.parse_args()
 
     url = search_benchmark.seeded_database(args.database_url, args.size)
-    database = Database(url)
+    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
     now = datetime.now(UTC)
     try:
         actor = search_benchmark.benchmark_actor(database)

@@ -905,6 +905,11 @@ class ControlRoomApp(App[int]):
         self._task_modes.discard(mode)
         self._forms.pop(mode, None)
         self.remove_mode(mode)
+        # The task's screens are cycles (widgets and their parents, styles, timers) that
+        # the steadied collector (`steady_collector`) would leave for thousands of
+        # allocations more: collected once they have gone, the next task reuses their
+        # memory rather than adding to it (issue 15, memory after every main screen).
+        self.set_timer(1.0, gc.collect)
 
     def close_form(self, form: IncidentEntry) -> None:
         """The operator discarded a form: its call mode closes."""

@@ -161,3 +161,26 @@ def test_two_writers_serialise_instead_of_failing(database):
     assert not errors
     with database.uow() as uow:
         assert uow.staff.by_username("writer.one") and uow.staff.by_username("writer.two")
+
+
+def test_the_apps_engine_keeps_a_small_page_cache_and_batch_work_a_large_one(tmp_path):
+    # Issue 15, memory: 64 MiB of SQLite page cache per pooled connection took the app to
+    # 283 MiB on the 1M-person seed; the app keeps SQLite's default, batch work 64 MiB.
+    from controlroom.data.engine import APP_CACHE_KIB, BATCH_CACHE_KIB
+    from controlroom.data.opening import open_database
+    from controlroom.domain.environment import Environment
+
+    url = f"sqlite:///{tmp_path / 'station.sqlite'}"
+
+    def cache_of(database) -> int:
+        # A PRAGMA, as the engine sets it (data/engine.py: the only literal SQL).
+        with database.engine.raw_connection() as connection:
+            return connection.driver_connection.execute("PRAGMA cache_size").fetchone()[0]
+
+    batch = open_database(url, create=True, environment=Environment.TRAINING)
+    assert cache_of(batch) == -BATCH_CACHE_KIB
+    batch.dispose()
+    app = open_database(url, create=False, environment=Environment.TRAINING, interactive=True)
+    assert cache_of(app) == -APP_CACHE_KIB
+    assert APP_CACHE_KIB < BATCH_CACHE_KIB
+    app.dispose()

@@ -204,7 +204,7 @@ def mark_room(engine: Engine, full: bool) -> None:
         _FULL.discard(engine)
 
 
-def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...]) -> None:
+def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...], cache_kib: int) -> None:
     @event.listens_for(engine, "handle_error")
     def _note_full(context) -> None:
         # Any statement or commit that met a full disk: the watch then checks for room
@@ -222,10 +222,8 @@ def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...]) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            # 64 MiB of page cache per connection (the default is 2 MiB): a station's
-            # searches read the same name indexes over and over, and a force-sized file
-            # is gigabytes. Allocated only as pages are read.
-            cursor.execute("PRAGMA cache_size=-65536")
+            # SQLite's page cache per connection, in KiB (`make_engine`'s `cache_kib`).
+            cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         finally:
             cursor.close()
 
@@ -353,18 +351,31 @@ def _postgres_connect_args(waits: Waits) -> dict[str, Any]:
     return args
 
 
+# SQLite's page cache per connection, in KiB; allocated only as pages are read, and kept
+# while the connection lives in the pool. Batch work (seeding, imports, upgrades) reads a
+# force-sized file's indexes over and over: 64 MiB. The app keeps SQLite's own default,
+# 2 MiB: on the 1M-person seed, 64 MiB a connection took the app to 283 MiB after one
+# visit to every main screen (the crime figures alone read hundreds of MiB of pages), and
+# a host serves one process per operator (issue 15: at most 100 MiB). What the app reads
+# again comes from the operating system's file cache, shared by every operator.
+BATCH_CACHE_KIB = 65_536
+APP_CACHE_KIB = 2_048
+
+
 def make_engine(
     url: str,
     *,
     echo: bool = False,
     busy_timeout_ms: int | None = None,
     waits: Waits = PATIENT,
+    cache_kib: int = BATCH_CACHE_KIB,
 ) -> Engine:
     """Create the process's engine for `url` (sqlite+pysqlite or postgresql+psycopg).
 
     `waits` bounds every wait (`INTERACTIVE` for the app, `PATIENT` for batch work).
     `busy_timeout_ms` overrides its SQLite busy timeout (tests shorten it to watch the
-    retries)."""
+    retries). `cache_kib`: SQLite's page cache per pooled connection (`APP_CACHE_KIB`
+    for the app, `BATCH_CACHE_KIB` for batch work)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         busy_ms = waits.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
@@ -375,7 +386,7 @@ def make_engine(
             hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
         )
-        _install_sqlite_pragmas(engine, waits.begin_pauses)
+        _install_sqlite_pragmas(engine, waits.begin_pauses, cache_kib)
         if parsed.database not in (None, "", ":memory:") and not parsed.database.startswith(
             "file:"
         ):

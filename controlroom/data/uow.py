@@ -22,6 +22,7 @@ from controlroom.data import (
     legacy_guard,  # noqa: F401  (LEGACY records are read-only)
 )
 from controlroom.data.engine import (
+    BATCH_CACHE_KIB,
     PATIENT,
     Waits,
     make_engine,
@@ -195,10 +196,12 @@ UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 class Database:
     """The process's one engine and session factory, and the UoW factory built on them."""
 
-    def __init__(self, url: str, *, waits: Waits = PATIENT) -> None:
+    def __init__(
+        self, url: str, *, waits: Waits = PATIENT, cache_kib: int = BATCH_CACHE_KIB
+    ) -> None:
         self.url = url
         self.waits = waits
-        self.engine: Engine = make_engine(url, waits=waits)
+        self.engine: Engine = make_engine(url, waits=waits, cache_kib=cache_kib)
         self.session_factory = make_session_factory(self.engine)
 
     def uow(self) -> SqlAlchemyUnitOfWork:
