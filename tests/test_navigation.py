@@ -100,3 +100,29 @@ async def test_home_from_the_palette_keeps_every_task(database, tmp_path):
         assert "Kept Caller (open)" in screen_text(app)
         await burst(pilot, "1")
         assert app.screen is form and value(form, "#caller-name") == "Kept Caller"
+
+
+async def test_a_closed_task_lets_go_of_its_screens(database, tmp_path, supervisor):
+    """Issue 15, memory: a closed triage queue was held, with its table, until its
+    heartbeat timer's cancelled handle came due (a third of the stale time: minutes)
+    and until its live feed's pooled thread ran another worker, so visiting every main
+    screen kept every one of them."""
+    import gc
+    import weakref
+
+    from controlroom.screens.queue import TriageQueue
+    from tests.apps import until
+
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        # Not `settle`: the queue's live feed is a worker for the life of the screen.
+        await until(pilot, lambda: "over triage target" in screen_text(app))
+        assert isinstance(app.screen, TriageQueue)
+        closed = weakref.ref(app.screen)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeBoard))
+        # Nothing holds it: a collection frees it (the app runs one a second after the
+        # task closes; here one is run at each look, to see when it can be freed).
+        await until(pilot, lambda: gc.collect() >= 0 and closed() is None)
