@@ -35,6 +35,7 @@ from controlroom.data.models import (
     street_key,
 )
 from controlroom.data.search import LIKE_ESCAPE, like_pattern
+from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.incidents import (
     SIGNOFF_AWAITING,
     incident_reference,
@@ -928,6 +929,12 @@ class RecordCopyRepository:
                 location_id=location_ids.get(row["location_id"]) if row["location_id"] else None,
                 thrive_assessed_by_id=copier_id if row["thrive_assessed_by_id"] else None,
                 closed_by_id=copier_id if row["closed_by_id"] else None,
+                # Its crimes stay behind: only a closing with a crime reference recorded one.
+                crime_recording_delay=recording_delay(
+                    row["opened_at"],  # type: ignore[arg-type]
+                    None,
+                    closed_as_crime(row["crime_reference"], row["closed_at"]),  # type: ignore[arg-type]
+                ),
             )
             self.session.execute(insert(Incident.__table__).values(**row))
             copied_incidents += 1
