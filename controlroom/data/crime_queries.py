@@ -161,38 +161,36 @@ class CrimeRepository:
         opened_at, the opening operator's station, when a crime was first recorded — its first
         crime record, or its closing with a crime reference, whichever came first: the
         report and the kept `crime_recording_delay`)."""
-        opening = aliased(IncidentType)
-        closing = aliased(IncidentType)
-        opener = aliased(Staff)
         rows = self.session.execute(
             select(
                 Incident.id,
                 Incident.reference,
                 Incident.opened_at,
-                opener.station,
+                Incident.opened_by_id,
                 Incident.crime_recording_delay,
                 Incident.signoff_state,
             )
-            .join(opening, opening.code == Incident.opening_type_code)
-            .outerjoin(closing, closing.code == Incident.closing_type_code)
-            .join(opener, opener.id == Incident.opened_by_id)
             .where(
                 Incident.opened_at >= start,
                 Incident.opened_at < end,
                 # An old system's incidents (LEGACY) had their crimes recorded there.
                 Incident.legacy_batch_id.is_(None),
-                (Incident.possible_crime.is_(True))
-                | (opening.possible_crime.is_(True))
-                | (closing.possible_crime.is_(True)),
+                _says_crime(),
             )
             .order_by(Incident.opened_at, Incident.id)
+        ).all()
+        # The openers' stations: a few hundred staff, read once (not joined per row).
+        stations = dict(
+            self.session.execute(
+                select(Staff.id, Staff.station).where(Staff.id.in_({row[3] for row in rows}))
+            ).all()
         )
         found: list[tuple[int, str, datetime, str, datetime | None]] = []
-        for iid, ref, opened, station, delay, signoff in rows:
+        for iid, ref, opened, opener_id, delay, signoff in rows:
             recorded = None if delay is None else opened + delay
             if recorded is None and signoff == "approved":
                 continue  # a signed-off no-crime decision: not a crime
-            found.append((iid, ref, opened, station or NO_STATION, recorded))
+            found.append((iid, ref, opened, stations.get(opener_id) or NO_STATION, recorded))
         return found
 
     def integrity_counts(
@@ -204,9 +202,7 @@ class CrimeRepository:
         The statement is built once per number of months (the bounds are its
         parameters)."""
         statement = _integrity_statement(len(bounds), tuple(limits))
-        rows = self.session.execute(
-            statement, {f"bound_{k}": bound for k, bound in enumerate(bounds)}
-        ).all()
+        rows = self.session.execute(statement, _bound_values(bounds)).all()
         return {int(k): (int(n), int(a or 0), int(b or 0)) for k, n, a, b in rows}
 
     # --- the NCRS clock -------------------------------------------------------------------
@@ -288,20 +284,15 @@ class CrimeRepository:
     # --- statistics -------------------------------------------------------------------------
 
     def recorded_counts(self, bounds: Sequence[datetime]) -> list[tuple[int, str, int, int]]:
-        """Crimes recorded (not cancelled) per month of `bounds` (see `month_of`),
-        Home Office offence code and outcome, counted by the database: (month, offence
-        code, outcome code, crimes)."""
-        month = month_of(Crime.recorded_at, bounds)
+        """Crimes recorded (not cancelled) per month k of `bounds` ([bounds[k],
+        bounds[k + 1])), Home Office offence code and outcome, counted by the database:
+        (month, offence code, outcome code, crimes). A range of `ix_crime_recorded_at`
+        per month (a UNION ALL built once per number of months), where one range grouped
+        by month would place each crime among the bounds."""
         return [
             (int(k), code, int(outcome), int(n))
             for k, code, outcome, n in self.session.execute(
-                select(month, Crime.offence_code, Crime.outcome_code, func.count())
-                .where(
-                    Crime.recorded_at >= bounds[0],
-                    Crime.recorded_at < bounds[-1],
-                    Crime.state != "cancelled",
-                )
-                .group_by(month, Crime.offence_code, Crime.outcome_code)
+                _recorded_statement(len(bounds)), _bound_values(bounds)
             )
         ]
 
@@ -409,8 +400,7 @@ def _integrity_statement(bound_count: int, limits: tuple[timedelta, ...]):
     closing type says crime is asked of the few possible-crime types (one small list,
     where a join would search `incident_type` twice per row). A month per branch of a
     UNION ALL, where one range grouped by month would place each row among the bounds."""
-    bounds = [bindparam(f"bound_{k}", type_=UtcDateTime) for k in range(bound_count)]
-    crime_types = select(IncidentType.code).where(IncidentType.possible_crime.is_(True))
+    bounds = _bounds(bound_count)
     delay = Incident.crime_recording_delay
     within = [
         func.sum(case((delay <= bindparam(f"limit_{n}", limit, type_=Interval()), 1), else_=0))
@@ -421,13 +411,7 @@ def _integrity_statement(bound_count: int, limits: tuple[timedelta, ...]):
             select(literal(k), func.count(), *within).where(
                 Incident.opened_at >= bounds[k],
                 Incident.opened_at < bounds[k + 1],
-                # the opening type is never NULL (a foreign key); a NULL closing type is
-                # no crime type
-                or_(
-                    Incident.possible_crime.is_(True),
-                    Incident.opening_type_code.in_(crime_types),
-                    Incident.closing_type_code.in_(crime_types),
-                ),
+                _says_crime(),
                 # a signed-off no-crime decision with no crime recorded: not a crime
                 or_(
                     delay.is_not(None),
@@ -437,4 +421,44 @@ def _integrity_statement(bound_count: int, limits: tuple[timedelta, ...]):
             )
             for k in range(bound_count - 1)
         )
+    )
+
+
+def _bounds(bound_count: int) -> list:
+    """The month bounds as parameters `bound_0` … (see `_bound_values`)."""
+    return [bindparam(f"bound_{k}", type_=UtcDateTime) for k in range(bound_count)]
+
+
+def _bound_values(bounds: Sequence[datetime]) -> dict[str, datetime]:
+    return {f"bound_{k}": bound for k, bound in enumerate(bounds)}
+
+
+@functools.lru_cache(maxsize=16)
+def _recorded_statement(bound_count: int):
+    """`recorded_counts`' statement for `bound_count` month bounds, built once."""
+    bounds = _bounds(bound_count)
+    return union_all(
+        *(
+            select(literal(k), Crime.offence_code, Crime.outcome_code, func.count())
+            .where(
+                Crime.recorded_at >= bounds[k],
+                Crime.recorded_at < bounds[k + 1],
+                Crime.state != "cancelled",
+            )
+            .group_by(Crime.offence_code, Crime.outcome_code)
+            for k in range(bound_count - 1)
+        )
+    )
+
+
+def _says_crime():
+    """An incident is crime-related: its flag, opening type or closing type says possible
+    crime. The opening type is never NULL (a foreign key, once an inner join); a NULL
+    closing type says nothing. The possible-crime types are one small list, looked up
+    per row, where joining `incident_type` twice would search it twice per row."""
+    crime_types = select(IncidentType.code).where(IncidentType.possible_crime.is_(True))
+    return or_(
+        Incident.possible_crime.is_(True),
+        Incident.opening_type_code.in_(crime_types),
+        Incident.closing_type_code.in_(crime_types),
     )

@@ -403,14 +403,18 @@ def export_month(
                     outcome_type=open_data.outcome_category(code),
                 )
             )
+        street_cells = [r.cells() for r in rows]
+        outcome_cells = [r.cells() for r in outcome_rows]
         problems = [
             f"street row {n}: {problem}"
-            for n, row in enumerate(rows, 1)
-            for problem in open_data.street_row_problems(row.cells(), label)
+            for n, problem in open_data.file_problems(
+                street_cells, label, open_data.street_row_problems
+            )
         ] + [
             f"outcomes row {n}: {problem}"
-            for n, row in enumerate(outcome_rows, 1)
-            for problem in open_data.outcome_row_problems(row.cells(), label)
+            for n, problem in open_data.file_problems(
+                outcome_cells, label, open_data.outcome_row_problems
+            )
         ]
         if problems:
             audit.record(
@@ -427,10 +431,8 @@ def export_month(
             raise ReturnInvalid(
                 f"{len(problems)} row problem(s), nothing written: " + "; ".join(problems[:3])
             )
-        street_file = open_data.render(open_data.COLUMNS, (r.cells() for r in rows))
-        outcomes_file = open_data.render(
-            open_data.OUTCOME_COLUMNS, (r.cells() for r in outcome_rows)
-        )
+        street_file = open_data.render(open_data.COLUMNS, street_cells)
+        outcomes_file = open_data.render(open_data.OUTCOME_COLUMNS, outcome_cells)
         street_sha = hashlib.sha256(street_file).hexdigest()
         outcomes_sha = hashlib.sha256(outcomes_file).hexdigest()
         before = uow.crimes.returns_made(first, open_data.next_month(first)).get(first)
