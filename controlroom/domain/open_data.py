@@ -106,6 +106,8 @@ OPEN_DATA_TYPE: dict[str, str] = {
     "WEAP": "Possession of weapons",
     "PUBO": "Public order",
 }
+# The incident types published as anti-social behaviour (by street, with no Crime ID).
+ASB_CODES: tuple[str, ...] = tuple(sorted(c for c, t in OPEN_DATA_TYPE.items() if t == ASB))
 
 # Never exported, whatever they are closed as (documented above).
 NOT_EXPORTABLE_NOTE: dict[str, str] = {
@@ -308,18 +310,16 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     distinct cell is made safe once (a month's cells are mostly the same few values)."""
     from controlroom.domain.spreadsheet import csv_writer, safe_cell
 
+    class SafeCells(dict):
+        def __missing__(self, cell: str) -> object:
+            made = self[cell] = safe_cell(cell)
+            return made
+
     buffer = io.StringIO()
     writer = csv_writer(buffer)
     writer.writerow(columns)
-    safe: dict[str, object] = {}
-
-    def made_safe(cell: str) -> object:
-        made = safe.get(cell, safe)
-        if made is safe:
-            made = safe[cell] = safe_cell(cell)
-        return made
-
-    writer.writerows([made_safe(cell) for cell in row] for row in rows)
+    safe = SafeCells().__getitem__
+    writer.writerows(list(map(safe, row)) for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -1,4 +1,4 @@
-"""crime data integrity from one index: each incident's crime recording delay kept (issue 18)
+"""statistics and returns from indexes; the crime recording delay kept (issue 18)
 
 Revision ID: 0021
 Revises: 0020
@@ -15,9 +15,14 @@ grouping a year of crimes and joining them back, then did date arithmetic on eve
   `crimes.record_crimes` and `incidents.close_incident`, filled in here;
 - `ix_incident_crime_recording` (incident: opened, possible crime, opening and closing
   types, delay, sign-off): the counts read a year of incidents from the index alone,
-  each window one comparison.
+  each window one comparison;
+- `ix_location_street_centroid` (location: street, town, id, latitude, longitude): a
+  month's returns place each crime at its street's mean point, which read every address
+  on the month's streets (most of 500,000 on the large seed: 0.75 s) row by row; now
+  from the index alone (0.17 s), in id order within each street as before, so the
+  sums, and the files, are the same to the last bit.
 
-Downgrade drops the index and the column (derived from `crime` and the closing: the
+Downgrade drops the indexes and the column (derived from `crime` and the closing: the
 upgrade fills it in again, identically).
 """
 
@@ -32,6 +37,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 INDEX = "ix_incident_crime_recording"
+CENTROIDS = "ix_location_street_centroid"
 BATCH = 10_000
 
 
@@ -105,9 +111,11 @@ def upgrade() -> None:
             "signoff_state",
         ],
     )
+    op.create_index(CENTROIDS, "location", ["street", "town", "id", "latitude", "longitude"])
 
 
 def downgrade() -> None:
+    op.drop_index(CENTROIDS, table_name="location")
     op.drop_index(INDEX, table_name="incident")
     if op.get_bind().dialect.name == "sqlite":
         # Fixed DDL (as 0010's and 0015's): SQLite 3.35+ drops a plain column in place,
