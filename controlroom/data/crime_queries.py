@@ -197,7 +197,8 @@ class CrimeRepository:
         self, bounds: Sequence[datetime], limits: tuple[timedelta, timedelta]
     ) -> dict[int, tuple[int, int, int]]:
         """Per month k of `bounds` ([bounds[k], bounds[k + 1])), of the crime-related
-        incidents reported in it (as `crime_related` takes them, LEGACY ones included):
+        incidents reported in it (as `crime_related` takes them, except that LEGACY ones
+        are counted here, as they always were):
         (total, recorded within limits[0], within limits[1]), counted by the database.
         The statement is built once per number of months (the bounds are its
         parameters)."""
