@@ -273,7 +273,7 @@ def seed_integrity_month(
     `month_start`), of which all but `unrecorded` have a crime recorded within 24 h;
     `late` of the unrecorded have one recorded after 3 days (within 7), the rest none.
     Written with bulk inserts; returns the references of the unrecorded, in order."""
-    from sqlalchemy import insert
+    from sqlalchemy import bindparam, insert, update
 
     from controlroom.data.models import Crime
 
@@ -330,6 +330,20 @@ def seed_integrity_month(
                 }
             )
         uow.session.execute(insert(Crime.__table__), crimes)
+        # As `crimes.record_crimes` keeps it: how long after the report its crime came.
+        table = Incident.__table__
+        uow.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("crime_incident"))
+            .values(crime_recording_delay=bindparam("delay")),
+            [
+                {
+                    "crime_incident": c["incident_id"],
+                    "delay": c["recorded_at"] - c["committed_from"],
+                }
+                for c in crimes
+            ],
+        )
         uow.commit()
         return [rows[n]["reference"] for n in sorted(missed)]
 

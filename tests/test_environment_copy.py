@@ -4,6 +4,8 @@ the refusal is audited in the source; between training and test databases it cop
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select, update
 
@@ -92,11 +94,39 @@ def test_training_records_never_go_into_production(cli, capsys, seeded_database_
 @pytest.mark.slow
 def test_training_records_copy_into_a_test_database(cli, capsys, seeded_database_url, database_url):
     set_environment(seeded_database_url, Environment.TRAINING)
+    # A crime recorded an hour after the report, before the closing named its reference:
+    # the crimes stay behind, so the copy's recording delay is its closing's.
+    database = Database(seeded_database_url)
+    try:
+        with database.engine.begin() as connection:
+            connection.execute(
+                update(Incident.__table__)
+                .where(Incident.crime_recording_delay.is_not(None))
+                .values(crime_recording_delay=timedelta(hours=1))
+            )
+    finally:
+        database.dispose()
     source = counts(seeded_database_url)
     assert min(source.values()) > 0
     result = run_cli(capsys, "db", "copy", "--from", seeded_database_url, "--to", database_url)
     assert result.code == 0, result.err
     assert counts(database_url) == source
+    copied = Database(database_url)
+    try:
+        with copied.uow() as uow:
+            rows = uow.session.execute(
+                select(
+                    Incident.opened_at,
+                    Incident.closed_at,
+                    Incident.crime_reference,
+                    Incident.crime_recording_delay,
+                )
+            ).all()
+    finally:
+        copied.dispose()
+    assert any(delay is not None for *_, delay in rows)
+    for opened, closed, reference, delay in rows:
+        assert delay == (closed - opened if reference and closed else None)
     action, outcome, detail = last_event(database_url)
     assert (action, outcome) == ("database.copy_in", "success")
     assert detail.startswith("from a training database: ")

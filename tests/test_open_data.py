@@ -126,6 +126,53 @@ def test_rows_are_checked_against_the_files_columns_and_values():
     assert rendered == b"a,b,c\r\n,'=1+1,-1.580000\r\n"
 
 
+def test_a_whole_file_is_checked_as_row_by_row_with_each_distinct_row_checked_once():
+    good = (
+        "a" * 64,
+        "2026-11",
+        "W",
+        "W",
+        "-1.580000",
+        "53.820000",
+        "On or near Wren Close",
+        "",
+        "",
+        "Burglary",
+        "Local resolution",
+        "",
+    )
+    asb = ("", *good[1:9], "Anti-social behaviour", "", "")
+    rows = [
+        good,
+        ("b" * 64, *good[1:]),  # another crime at the same place: the same check
+        ("CRM-1", *good[1:]),  # a bad Crime ID where the same row was good
+        asb,
+        ("c" * 64, *asb[1:]),  # ASB with a Crime ID
+        (good[0], "2026-10", *good[2:]),
+        ("x",),
+        good,
+    ]
+    calls = []
+
+    def check(cells, month):
+        calls.append(cells)
+        return open_data.street_row_problems(cells, month)
+
+    expected = [
+        (n, problem)
+        for n, cells in enumerate(rows, 1)
+        for problem in open_data.street_row_problems(cells, "2026-11")
+    ]
+    assert {n for n, _ in expected} == {3, 5, 6, 7}
+    assert open_data.file_problems(rows, "2026-11", check) == expected
+    assert len(calls) == 6  # rows 2 and 8 are row 1's check again
+    # Rendered with each distinct cell made safe once: the same bytes as cell by cell.
+    cells = [("=x", "=x", "-1.5", "@a", "", "=x")] * 3
+    assert open_data.render("abcdef", cells) == (
+        b"a,b,c,d,e,f\r\n" + b"'=x,'=x,-1.5,'@a,,'=x\r\n" * 3
+    )
+
+
 # --- the service -------------------------------------------------------------------------
 
 

@@ -8,7 +8,18 @@ import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Interval, and_, bindparam, case, delete, func, literal, or_, select
+from sqlalchemy import (
+    Interval,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -147,67 +158,52 @@ class CrimeRepository:
         """The crime-related incidents reported in [start, end): those whose flag, opening
         type or closing type says possible crime, less LEGACY ones and those whose
         no-crime decision a supervisor signed off with no crime recorded: (id, reference,
-        opened_at, the opening operator's station, when a crime was first recorded — the first crime
-        record, or the closing for an incident closed with a crime reference)."""
-        opening = aliased(IncidentType)
-        closing = aliased(IncidentType)
-        opener = aliased(Staff)
-        first = (
-            select(func.min(Crime.recorded_at))
-            .where(Crime.incident_id == Incident.id)
-            .correlate(Incident)
-            .scalar_subquery()
-        )
+        opened_at, the opening operator's station, when a crime was first recorded — its first
+        crime record, or its closing with a crime reference, whichever came first: the
+        report and the kept `crime_recording_delay`)."""
         rows = self.session.execute(
             select(
                 Incident.id,
                 Incident.reference,
                 Incident.opened_at,
-                opener.station,
-                first,
-                Incident.crime_reference,
-                Incident.closed_at,
+                Incident.opened_by_id,
+                Incident.crime_recording_delay,
                 Incident.signoff_state,
             )
-            .join(opening, opening.code == Incident.opening_type_code)
-            .outerjoin(closing, closing.code == Incident.closing_type_code)
-            .join(opener, opener.id == Incident.opened_by_id)
             .where(
                 Incident.opened_at >= start,
                 Incident.opened_at < end,
                 # An old system's incidents (LEGACY) had their crimes recorded there.
                 Incident.legacy_batch_id.is_(None),
-                (Incident.possible_crime.is_(True))
-                | (opening.possible_crime.is_(True))
-                | (closing.possible_crime.is_(True)),
+                _says_crime(),
             )
             .order_by(Incident.opened_at, Incident.id)
+        ).all()
+        # The openers' stations: a few hundred staff, read once (not joined per row).
+        stations = dict(
+            self.session.execute(
+                select(Staff.id, Staff.station).where(Staff.id.in_({row[3] for row in rows}))
+            ).all()
         )
         found: list[tuple[int, str, datetime, str, datetime | None]] = []
-        for iid, ref, opened, station, first_at, crime_ref, closed_at, signoff in rows:
-            if first_at is not None and first_at.tzinfo is None:  # SQLite's MIN is text
-                first_at = first_at.replace(tzinfo=opened.tzinfo)
-            recorded = first_at
-            if crime_ref and closed_at is not None:
-                recorded = min(recorded, closed_at) if recorded else closed_at
+        for iid, ref, opened, opener_id, delay, signoff in rows:
+            recorded = None if delay is None else opened + delay
             if recorded is None and signoff == "approved":
                 continue  # a signed-off no-crime decision: not a crime
-            found.append((iid, ref, opened, station or NO_STATION, recorded))
+            found.append((iid, ref, opened, stations.get(opener_id) or NO_STATION, recorded))
         return found
 
     def integrity_counts(
         self, bounds: Sequence[datetime], limits: tuple[timedelta, timedelta]
     ) -> dict[int, tuple[int, int, int]]:
-        """Per month of `bounds` (see `month_of`), of the crime-related incidents reported
-        in it (as `crime_related` counts them): (total, recorded within limits[0],
-        within limits[1]), counted by the database. The statement is built once per
-        backend and number of months (the bounds are its parameters)."""
-        statement = _integrity_statement(
-            self.session.get_bind().dialect.name, len(bounds), tuple(limits)
-        )
-        rows = self.session.execute(
-            statement, {f"bound_{k}": bound for k, bound in enumerate(bounds)}
-        ).all()
+        """Per month k of `bounds` ([bounds[k], bounds[k + 1])), of the crime-related
+        incidents reported in it (as `crime_related` takes them, except that LEGACY ones
+        are counted here, as they always were):
+        (total, recorded within limits[0], within limits[1]), counted by the database.
+        The statement is built once per number of months (the bounds are its
+        parameters)."""
+        statement = _integrity_statement(len(bounds), tuple(limits))
+        rows = self.session.execute(statement, _bound_values(bounds)).all()
         return {int(k): (int(n), int(a or 0), int(b or 0)) for k, n, a, b in rows}
 
     # --- the NCRS clock -------------------------------------------------------------------
@@ -289,20 +285,15 @@ class CrimeRepository:
     # --- statistics -------------------------------------------------------------------------
 
     def recorded_counts(self, bounds: Sequence[datetime]) -> list[tuple[int, str, int, int]]:
-        """Crimes recorded (not cancelled) per month of `bounds` (see `month_of`),
-        Home Office offence code and outcome, counted by the database: (month, offence
-        code, outcome code, crimes)."""
-        month = month_of(Crime.recorded_at, bounds)
+        """Crimes recorded (not cancelled) per month k of `bounds` ([bounds[k],
+        bounds[k + 1])), Home Office offence code and outcome, counted by the database:
+        (month, offence code, outcome code, crimes). A range of `ix_crime_recorded_at`
+        per month (a UNION ALL built once per number of months), where one range grouped
+        by month would place each crime among the bounds."""
         return [
             (int(k), code, int(outcome), int(n))
             for k, code, outcome, n in self.session.execute(
-                select(month, Crime.offence_code, Crime.outcome_code, func.count())
-                .where(
-                    Crime.recorded_at >= bounds[0],
-                    Crime.recorded_at < bounds[-1],
-                    Crime.state != "cancelled",
-                )
-                .group_by(month, Crime.offence_code, Crime.outcome_code)
+                _recorded_statement(len(bounds)), _bound_values(bounds)
             )
         ]
 
@@ -399,92 +390,76 @@ class CrimeRepository:
         return self.session.scalar(select(func.min(Crime.recorded_at)))
 
 
-def _within(dialect: str, recorded, opened, limit: timedelta):
-    """SQL truth of `recorded` - `opened` <= `limit` (`recorded` not null).
+@functools.lru_cache(maxsize=16)
+def _integrity_statement(bound_count: int, limits: tuple[timedelta, ...]):
+    """The integrity counts' statement for `bound_count` month bounds (parameters
+    `bound_0` …), built once: the expression is large and the same every time.
 
-    SQLite keeps UTC times as text ('YYYY-MM-DD HH:MM:SS.ffffff', SQLAlchemy's format)
-    and its date arithmetic works in whole seconds: `opened` + `limit` is made as text
-    with the fraction carried over, and compares exactly, as text. That arithmetic costs
-    more than the rest of the row, so a time on the same UTC day (under 24 h apart, the
-    limits here being a day or more) is settled by its first ten characters."""
-    if dialect != "sqlite":
-        return recorded <= opened + literal(limit, Interval())
-    seconds = int(limit.total_seconds())
-    later = func.strftime("%Y-%m-%d %H:%M:%S", opened, f"+{seconds} seconds").concat(
-        func.substr(opened, 20)
+    One range of `ix_incident_crime_recording` per month, no incident row read: how long
+    after the report a crime was first recorded is kept on the incident
+    (`crime_recording_delay`), so each window is one comparison; whether the opening or
+    closing type says crime is asked of the few possible-crime types (one small list,
+    where a join would search `incident_type` twice per row). A month per branch of a
+    UNION ALL, where one range grouped by month would place each row among the bounds."""
+    bounds = _bounds(bound_count)
+    delay = Incident.crime_recording_delay
+    within = [
+        func.sum(case((delay <= bindparam(f"limit_{n}", limit, type_=Interval()), 1), else_=0))
+        for n, limit in enumerate(limits)
+    ]
+    return union_all(
+        *(
+            select(literal(k), func.count(), *within).where(
+                Incident.opened_at >= bounds[k],
+                Incident.opened_at < bounds[k + 1],
+                _says_crime(),
+                # a signed-off no-crime decision with no crime recorded: not a crime
+                or_(
+                    delay.is_not(None),
+                    Incident.signoff_state.is_(None),
+                    Incident.signoff_state != "approved",
+                ),
+            )
+            for k in range(bound_count - 1)
+        )
     )
-    if limit < timedelta(days=1):
-        return recorded <= later
-    return or_(func.substr(recorded, 1, 10) == func.substr(opened, 1, 10), recorded <= later)
+
+
+def _bounds(bound_count: int) -> list:
+    """The month bounds as parameters `bound_0` … (see `_bound_values`)."""
+    return [bindparam(f"bound_{k}", type_=UtcDateTime) for k in range(bound_count)]
+
+
+def _bound_values(bounds: Sequence[datetime]) -> dict[str, datetime]:
+    return {f"bound_{k}": bound for k, bound in enumerate(bounds)}
 
 
 @functools.lru_cache(maxsize=16)
-def _integrity_statement(dialect: str, bound_count: int, limits: tuple[timedelta, ...]):
-    """The integrity counts' statement for `bound_count` month bounds (parameters
-    `bound_0` …), built once: the expression is large and the same every time."""
-    bounds = [bindparam(f"bound_{k}", type_=UtcDateTime) for k in range(bound_count)]
-    opening = aliased(IncidentType)
-    closing = aliased(IncidentType)
-    # each incident's first crime: crimes are recorded after the report, so only those
-    # recorded from the first month on (`ix_crime_incident_recorded` covers it)
-    first = (
-        select(Crime.incident_id, func.min(Crime.recorded_at).label("first_at"))
-        .where(Crime.recorded_at >= bounds[0])
-        .group_by(Crime.incident_id)
-        .subquery()
-    )
-    related = (
-        select(
-            Incident.opened_at.label("opened_at"),
-            first.c.first_at,
-            case(
-                (
-                    and_(
-                        Incident.crime_reference.is_not(None),
-                        Incident.crime_reference != "",
-                        Incident.closed_at.is_not(None),
-                    ),
-                    Incident.closed_at,
-                ),
-            ).label("closed_as_crime"),
-            Incident.signoff_state.label("signoff_state"),
-        )
-        .outerjoin(first, first.c.incident_id == Incident.id)
-        .join(opening, opening.code == Incident.opening_type_code)
-        .outerjoin(closing, closing.code == Incident.closing_type_code)
-        .where(
-            Incident.opened_at >= bounds[0],
-            Incident.opened_at < bounds[-1],
-            (Incident.possible_crime.is_(True))
-            | (opening.possible_crime.is_(True))
-            | (closing.possible_crime.is_(True)),
-        )
-        .subquery()
-    )
-    # when a crime was first recorded: the first crime record, or the closing with a
-    # crime reference, whichever came first
-    recorded = case(
-        (
-            or_(related.c.first_at.is_(None), related.c.closed_as_crime < related.c.first_at),
-            related.c.closed_as_crime,
-        ),
-        else_=related.c.first_at,
-    )
-    month = month_of(related.c.opened_at, bounds)
-    within = [
-        func.sum(case((_within(dialect, recorded, related.c.opened_at, limit), 1), else_=0))
-        for limit in limits
-    ]
-    return (
-        select(month, func.count(), *within)
-        .select_from(related)
-        .where(
-            # a signed-off no-crime decision with no crime recorded: not a crime
-            or_(
-                recorded.is_not(None),
-                related.c.signoff_state.is_(None),
-                related.c.signoff_state != "approved",
+def _recorded_statement(bound_count: int):
+    """`recorded_counts`' statement for `bound_count` month bounds, built once."""
+    bounds = _bounds(bound_count)
+    return union_all(
+        *(
+            select(literal(k), Crime.offence_code, Crime.outcome_code, func.count())
+            .where(
+                Crime.recorded_at >= bounds[k],
+                Crime.recorded_at < bounds[k + 1],
+                Crime.state != "cancelled",
             )
+            .group_by(Crime.offence_code, Crime.outcome_code)
+            for k in range(bound_count - 1)
         )
-        .group_by(month)
+    )
+
+
+def _says_crime():
+    """An incident is crime-related: its flag, opening type or closing type says possible
+    crime. The opening type is never NULL (a foreign key, once an inner join); a NULL
+    closing type says nothing. The possible-crime types are one small list, looked up
+    per row, where joining `incident_type` twice would search it twice per row."""
+    crime_types = select(IncidentType.code).where(IncidentType.possible_crime.is_(True))
+    return or_(
+        Incident.possible_crime.is_(True),
+        Incident.opening_type_code.in_(crime_types),
+        Incident.closing_type_code.in_(crime_types),
     )

@@ -12,7 +12,7 @@ Conventions that later work relies on:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import ClassVar
 
 from sqlalchemy import (
@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Interval,
     MetaData,
     String,
     Table,
@@ -231,6 +232,9 @@ class Location(Base):
         # index under any database collation (migration 0002; `_pattern_ops` below).
         Index("ix_location_postcode", "postcode"),
         Index("ix_location_street_key", "street_key", "address"),
+        # The open-data returns' street centroids (migration 0021): each street's points
+        # from the index alone, summed in id order as the rows were before it.
+        Index("ix_location_street_centroid", "street", "town", "id", "latitude", "longitude"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -460,6 +464,18 @@ class Incident(Base):
             "opened_at",
             "opened_by_id",
         ),
+        # The crime data integrity counts (migration 0021): a year of crime-related
+        # incidents, when each was reported and first recorded as a crime, read from the
+        # index alone.
+        Index(
+            "ix_incident_crime_recording",
+            "opened_at",
+            "possible_crime",
+            "opening_type_code",
+            "closing_type_code",
+            "crime_recording_delay",
+            "signoff_state",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -519,6 +535,12 @@ class Incident(Base):
     # from the incident, or its no-crime closure signed off. NULL while it runs (on a
     # possible crime) or when no clock applies.
     crime_clock_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # How long after the report a crime was first recorded (migration 0021): its first
+    # crime record (cancelled ones too) or its closing with a crime reference, whichever
+    # came first (`domain.crime.recording_delay`); kept by the services that record
+    # crimes and close incidents (a crime's recording time never changes, no crime is
+    # deleted, a closing with a crime reference is never returned). NULL: none yet.
+    crime_recording_delay: Mapped[timedelta | None] = mapped_column(Interval)
     # An old system's incident (migration 0019): the import batch it came in on. Such an
     # incident is read-only and shown LEGACY; its source id is in `import_record`.
     legacy_batch_id: Mapped[int | None] = mapped_column(Integer)

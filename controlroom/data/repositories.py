@@ -35,6 +35,7 @@ from controlroom.data.models import (
     street_key,
 )
 from controlroom.data.search import LIKE_ESCAPE, like_pattern
+from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.incidents import (
     SIGNOFF_AWAITING,
     incident_reference,
@@ -212,25 +213,35 @@ class IncidentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def opened_between_with_streets(
-        self, start: datetime, end: datetime
-    ) -> Sequence[tuple[int, str, str | None, str | None, str | None, str | None]]:
-        """(id, effective type code, no-crime reason, crime reference, street, town) of
-        the incidents opened in [start, end), in the order they were opened."""
+    def opened_between_types(self, start: datetime, end: datetime) -> Sequence[tuple[int, str]]:
+        """(id, effective type code) of the incidents opened in [start, end)."""
         effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
         return [
-            (incident_id, code, no_crime, crime_ref, street, town)
-            for incident_id, code, no_crime, crime_ref, street, town in self.session.execute(
-                select(
-                    Incident.id,
-                    effective,
-                    Incident.no_crime_reason,
-                    Incident.crime_reference,
-                    Location.street,
-                    Location.town,
+            (incident_id, code)
+            for incident_id, code in self.session.execute(
+                select(Incident.id, effective).where(
+                    Incident.opened_at >= start, Incident.opened_at < end
                 )
+            )
+        ]
+
+    def opened_between_with_streets(
+        self, start: datetime, end: datetime, type_codes: Sequence[str]
+    ) -> Sequence[tuple[int, str | None, str | None]]:
+        """(id, street, town) of the incidents opened in [start, end) whose effective
+        type (closing, else opening) is one of `type_codes`, in the order they were
+        opened: only these are joined to their places."""
+        effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
+        return [
+            (incident_id, street, town)
+            for incident_id, street, town in self.session.execute(
+                select(Incident.id, Location.street, Location.town)
                 .outerjoin(Location, Location.id == Incident.location_id)
-                .where(Incident.opened_at >= start, Incident.opened_at < end)
+                .where(
+                    Incident.opened_at >= start,
+                    Incident.opened_at < end,
+                    effective.in_(list(type_codes)),
+                )
                 .order_by(Incident.opened_at, Incident.id)
             )
         ]
@@ -509,7 +520,8 @@ class LocationRepository:
     ) -> dict[tuple[str, str | None], tuple[float, float]]:
         """The mean position of every known address on each (street, town). Asked by
         street name alone (one IN list, cheap to build for a month's few hundred
-        streets), the towns sorted out here."""
+        streets), the towns sorted out here. Read from `ix_location_street_centroid`
+        alone, each street's addresses in id order (the order of the sums)."""
         names = sorted({street for street, _ in streets})
         result = {}
         for batch in range(0, len(names), 500):
@@ -957,6 +969,12 @@ class RecordCopyRepository:
                 location_id=location_ids.get(row["location_id"]) if row["location_id"] else None,
                 thrive_assessed_by_id=copier_id if row["thrive_assessed_by_id"] else None,
                 closed_by_id=copier_id if row["closed_by_id"] else None,
+                # Its crimes stay behind: only a closing with a crime reference recorded one.
+                crime_recording_delay=recording_delay(
+                    row["opened_at"],  # type: ignore[arg-type]
+                    None,
+                    closed_as_crime(row["crime_reference"], row["closed_at"]),  # type: ignore[arg-type]
+                ),
             )
             self.session.execute(insert(Incident.__table__).values(**row))
             copied_incidents += 1

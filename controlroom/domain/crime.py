@@ -346,6 +346,25 @@ def recorded_within(opened_at: datetime, recorded_at: datetime | None, limit: ti
     return recorded_at is not None and recorded_at - opened_at <= limit
 
 
+def closed_as_crime(crime_reference: str | None, closed_at: datetime | None) -> datetime | None:
+    """When an incident's closing recorded a crime: its closing, where it closed with a
+    crime reference (a crime recorded elsewhere, named at the closing); else None."""
+    return closed_at if crime_reference and closed_at is not None else None
+
+
+def recording_delay(
+    opened_at: datetime, kept: timedelta | None, recorded_at: datetime | None
+) -> timedelta | None:
+    """An incident's crime recording delay (how long after the report a crime was first
+    recorded: its first crime record, cancelled ones too, or its closing with a crime
+    reference, whichever came first) once a crime is recorded at `recorded_at`, from
+    the delay `kept` so far. None: no crime recorded (yet)."""
+    if recorded_at is None:
+        return kept
+    delay = recorded_at - opened_at
+    return delay if kept is None or delay < kept else kept
+
+
 def rate_words(rate: float | None) -> str:
     """77.7% (one decimal place, as the inspectorate publishes it), or "—" with none."""
     return "—" if rate is None else f"{rate * 100:.1f}%"

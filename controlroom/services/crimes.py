@@ -417,6 +417,11 @@ def record_crimes(
             for suspect_id in dict.fromkeys(suspect_ids):
                 uow.crimes.add(CrimeSuspect(crime_id=crime.id, person_id=suspect_id))
             made.append(crime)
+        # Kept for the integrity counts: how long after the report a crime was first
+        # recorded (this one, unless one came earlier).
+        incident.crime_recording_delay = rules.recording_delay(
+            incident.opened_at, incident.crime_recording_delay, now
+        )
         stopped = ""
         if incident.possible_crime and incident.crime_clock_stopped_at is None:
             incident.crime_clock_stopped_at = now

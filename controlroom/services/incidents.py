@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from controlroom.data.models import Incident, IncidentLogEntry, IncidentPerson
+from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.geo import distance_m
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import (
@@ -1597,6 +1598,12 @@ def close_incident(
         incident.result = result_text
         incident.crime_reference = crime_ref
         incident.no_crime_reason = None if crime_ref else reason
+        # Kept for the integrity counts: a closing with a crime reference records a crime.
+        incident.crime_recording_delay = recording_delay(
+            incident.opened_at,
+            incident.crime_recording_delay,
+            closed_as_crime(crime_ref, incident.closed_at),
+        )
         # NCRS: a possible crime closed without a crime needs a supervisor's sign-off; a
         # supervisor closing it signs it off in doing so (logged as such).
         signoff = None

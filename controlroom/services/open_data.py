@@ -329,12 +329,9 @@ def export_month(
         start, end = _month_bounds(first)
         crimes = uow.crimes.street_crimes(start, end)
         outcomes = uow.crimes.month_outcomes(first, open_data.next_month(first))
-        found = uow.incidents.opened_between_with_streets(start, end)
-        asb = [
-            (incident_id, street, town)
-            for incident_id, code, _, _, street, town in found
-            if open_data.open_data_type(code) == open_data.ASB
-        ]
+        found = uow.incidents.opened_between_types(start, end)
+        # Anti-social behaviour goes out by street too: only those incidents are placed.
+        asb = uow.incidents.opened_between_with_streets(start, end, open_data.ASB_CODES)
         streets = {
             (street, town)
             for street, town in [(r[4], r[5]) for r in crimes]
@@ -344,12 +341,21 @@ def export_month(
         }
         centroids = uow.locations.street_centroids(streets) if streets else {}
 
+        placed: dict[tuple, tuple[float | None, float | None, str]] = {}
+
         def place(street, town) -> tuple[float | None, float | None, str]:
+            # A month's crimes share a few thousand streets: each placed once.
+            found = placed.get((street, town))
+            if found is not None:
+                return found
             point = centroids.get((street, town)) if street else None
             if point is None:
-                return None, None, open_data.NO_LOCATION
-            latitude, longitude = open_data.snap(*point)
-            return longitude, latitude, open_data.on_or_near(street)
+                found = (None, None, open_data.NO_LOCATION)
+            else:
+                latitude, longitude = open_data.snap(*point)
+                found = (longitude, latitude, open_data.on_or_near(street))
+            placed[(street, town)] = found
+            return found
 
         rows: list[OpenDataRow] = []
         for crime_number, _, crime_type, code, street, town in crimes:
@@ -403,14 +409,18 @@ def export_month(
                     outcome_type=open_data.outcome_category(code),
                 )
             )
+        street_cells = [r.cells() for r in rows]
+        outcome_cells = [r.cells() for r in outcome_rows]
         problems = [
             f"street row {n}: {problem}"
-            for n, row in enumerate(rows, 1)
-            for problem in open_data.street_row_problems(row.cells(), label)
+            for n, problem in open_data.file_problems(
+                street_cells, label, open_data.street_row_problems
+            )
         ] + [
             f"outcomes row {n}: {problem}"
-            for n, row in enumerate(outcome_rows, 1)
-            for problem in open_data.outcome_row_problems(row.cells(), label)
+            for n, problem in open_data.file_problems(
+                outcome_cells, label, open_data.outcome_row_problems
+            )
         ]
         if problems:
             audit.record(
@@ -427,10 +437,8 @@ def export_month(
             raise ReturnInvalid(
                 f"{len(problems)} row problem(s), nothing written: " + "; ".join(problems[:3])
             )
-        street_file = open_data.render(open_data.COLUMNS, (r.cells() for r in rows))
-        outcomes_file = open_data.render(
-            open_data.OUTCOME_COLUMNS, (r.cells() for r in outcome_rows)
-        )
+        street_file = open_data.render(open_data.COLUMNS, street_cells)
+        outcomes_file = open_data.render(open_data.OUTCOME_COLUMNS, outcome_cells)
         street_sha = hashlib.sha256(street_file).hexdigest()
         outcomes_sha = hashlib.sha256(outcomes_file).hexdigest()
         before = uow.crimes.returns_made(first, open_data.next_month(first)).get(first)
@@ -455,7 +463,7 @@ def export_month(
         published = {r[1] for r in crimes}
         left_out = sum(
             1
-            for incident_id, code, *_ in found
+            for incident_id, code in found
             if open_data.open_data_type(code) != open_data.ASB and incident_id not in published
         )
         audit.record(

@@ -63,6 +63,7 @@ from controlroom.data.models import (
     UnitCrew,
     WarningMarker,
 )
+from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.incidents import (
     THRIVE_PARTS,
     IncidentStatus,
@@ -168,6 +169,14 @@ class _Weighted(Generic[T]):
     def pick(self, rng: random.Random) -> T:
         index = bisect(self.cumulative, rng.random() * self.total)
         return self.items[min(index, len(self.items) - 1)]
+
+
+def _crime_offence(row: dict) -> str | None:
+    """The Home Office offence of the crime recorded for a seeded incident: one closed
+    with a crime reference as a type that maps to an offence; else None (no crime)."""
+    if not row["crime_reference"]:
+        return None
+    return CRIME_OFFENCES.get(row["closing_type_code"] or "")
 
 
 def _chunks(total: int) -> list[tuple[int, int]]:
@@ -1245,6 +1254,13 @@ class _ForceGenerator:
                 # NCRS: the clock of a crime recorded at closing stopped then.
                 recorded = row["possible_crime"] and row["crime_reference"]
                 row["crime_clock_stopped_at"] = row["closed_at"] if recorded else None
+                # Its crime recorded at the closing (`_crimes`), and its closing with a
+                # crime reference: how long after the report, kept on the row.
+                row["crime_recording_delay"] = recording_delay(
+                    row["opened_at"],
+                    None,
+                    closed_as_crime(row["crime_reference"], row["closed_at"]),
+                )
             ids = self.w.rows_with_ids("incidents", Incident, incidents)
             self._crimes(crime_rng, ids, incidents, links)
             link_rows, log_rows = [], []
@@ -1274,8 +1290,8 @@ class _ForceGenerator:
         closed more than OUTCOME_AFTER_DAYS ago, an outcome."""
         crimes, suspects = [], []
         for incident_id, row, persons in zip(ids, incidents, links, strict=True):
-            offence = CRIME_OFFENCES.get(row["closing_type_code"] or "")
-            if not row["crime_reference"] or offence is None:
+            offence = _crime_offence(row)
+            if offence is None:
                 continue
             victim = next((p["person_id"] for p in persons if p["role"] == "victim"), None)
             outcome, outcome_date = 0, None
