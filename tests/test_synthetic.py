@@ -805,3 +805,34 @@ def test_a_naive_anchor_is_rejected(database):
     with pytest.raises(ValueError, match="aware"):
         synthetic.seed(database.uow, anchor=datetime(2026, 11, 26, 9, 0))
     assert count(database, Person) == 0
+
+
+def test_every_seeded_unit_has_the_history_of_its_status_now(seeded_database):
+    # Issue 17, "the unit's history kept": `h` on the resource board showed nothing for
+    # a seeded unit. Its history ends in the status it has now, since when it has it and
+    # on which incident; a unit sent to one was sent by a dispatcher, then arrived.
+    from controlroom.data.models import Unit, UnitStatusChange
+
+    with seeded_database.uow() as uow:
+        units = uow.session.scalars(select(Unit)).all()
+        history: dict[int, list[UnitStatusChange]] = defaultdict(list)
+        for change in uow.session.scalars(
+            select(UnitStatusChange).order_by(UnitStatusChange.changed_at, UnitStatusChange.id)
+        ):
+            history[change.unit_id].append(change)
+        dispatchers = set(uow.session.scalars(select(Staff.id).where(Staff.role == "dispatcher")))
+        assert units and set(history) == {unit.id for unit in units}
+        sent = 0
+        for unit in units:
+            last = history[unit.id][-1]
+            assert (last.status_code, last.changed_at, last.incident_id) == (
+                unit.status_code,
+                unit.status_since,
+                unit.incident_id,
+            )
+            if unit.incident_id is not None:
+                sent += 1
+                assert last.changed_by_id in dispatchers
+                codes = [change.status_code for change in history[unit.id]]
+                assert codes == (["AS", "SC"] if unit.status_code == "SC" else ["AS"])
+        assert sent > 0

@@ -61,6 +61,7 @@ from controlroom.data.models import (
     Unit,
     UnitAssignment,
     UnitCrew,
+    UnitStatusChange,
     WarningMarker,
 )
 from controlroom.domain.crime import closed_as_crime, recording_delay
@@ -2081,18 +2082,50 @@ class _ForceGenerator:
                 for n, (index, name, skills) in enumerate(crews)
             ],
         )
-        self._send_units(rng, unit_rows, ids)
+        sent = self._send_units(rng, unit_rows, ids)
+        # Each unit's history holds how it came to its status now (issue 17: "the unit's
+        # history kept"; `h` on the board showed nothing for a seeded unit): the status
+        # it took at its `status_since`, and for a unit sent to an incident the
+        # dispatcher who sent it. Made from what is drawn above: no new draws, so the
+        # rest of the force is as before.
+        history: list[dict] = []
+        for index, row in enumerate(unit_rows):
+            code, since, incident_id, by = sent.get(
+                index, (row["status_code"], row["status_since"], None, None)
+            )
+            if code == "SC":  # sent and arrived in the same minute: assigned, then at scene
+                history.append(self._status_change(ids[index], "AS", since, incident_id, by))
+            history.append(self._status_change(ids[index], code, since, incident_id, by))
+        self.w.rows("unit status changes", UnitStatusChange, history)
         self.w.commit()
         self.w.progress("units", total, total)
 
-    def _send_units(self, rng: random.Random, unit_rows: list[dict], ids: list[int]) -> None:
+    @staticmethod
+    def _status_change(
+        unit_id: int, code: str, at: datetime, incident_id: int | None, by: int | None
+    ) -> dict:
+        return {
+            "unit_id": unit_id,
+            "changed_at": at,
+            "status_code": code,
+            "incident_id": incident_id,
+            "changed_by_id": by,
+            "terminal": SEED_TERMINAL,
+            "override": False,
+        }
+
+    def _send_units(
+        self, rng: random.Random, unit_rows: list[dict], ids: list[int]
+    ) -> dict[int, tuple[str, datetime, int, int]]:
         """The incidents already dispatched or at scene get the nearest available unit
-        (assigned, or at scene and arrived), so the board opens on a shift under way."""
+        (assigned, or at scene and arrived), so the board opens on a shift under way.
+        Returns, by unit index, each sent unit's (status, since, incident, sent by)."""
         from controlroom.domain.geo import distance_m
 
         statuses = (IncidentStatus.DISPATCHED.value, IncidentStatus.AT_SCENE.value)
         free = [i for i, row in enumerate(unit_rows) if row["status_code"] == "AV"]
         assignments: list[dict] = []
+        sent: dict[int, tuple[str, datetime, int, int]] = {}
         for incident_id, status, opened_at, lat, lon in self.w.uow.bulk.incidents_in_status(
             statuses
         ):
@@ -2109,21 +2142,28 @@ class _ForceGenerator:
             since = max(self.ago(rng.randint(120, 40 * 60)), opened_at)
             code = "SC" if at_scene else "AS"
             self.w.uow.bulk.update_unit(ids[nearest], code, since, incident_id)
+            sender = self.staff(rng, Role.DISPATCHER)
+            sent[nearest] = (code, since, incident_id, sender)
             assignments.append(
                 {
                     "unit_id": ids[nearest],
                     "incident_id": incident_id,
                     "assigned_at": since,
-                    "assigned_by_id": self.staff(rng, Role.DISPATCHER),
+                    "assigned_by_id": sender,
                     "override": False,
                     "arrived_at": since if at_scene else None,
                     "cleared_at": None,
                 }
             )
         self.w.rows("unit assignments", UnitAssignment, assignments)
+        return sent
 
 
 # --- unit mix (issue 17) --------------------------------------------------------------------
+
+# Where a seeded unit's history says its status was set from (a unit history's
+# "terminal" column): not a station of the synthetic force, and plainly so.
+SEED_TERMINAL = "seed"
 
 # (type code, share of the force's units, crew size, skills every crew member has)
 UNIT_MIX: tuple[tuple[str, float, int, tuple[str, ...]], ...] = (

@@ -192,6 +192,7 @@ class _Writer:
         "units",
         "unit crew",
         "unit assignments",
+        "unit status changes",
     )
 
     def __init__(self, uow: UnitOfWork, progress: Progress | None) -> None:
