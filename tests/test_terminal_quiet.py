@@ -82,9 +82,20 @@ async def test_the_clock_shows_minutes_and_redraws_only_when_the_minute_turns(da
         moment[0] += timedelta(seconds=40)  # 09:00:45: the same minute
         await pilot.pause(1.3)
         assert clock.render() is before  # not drawn again
+        refreshed: list[bool] = []
+        original = clock.refresh
+
+        def spy(*args, **kwargs):
+            refreshed.append(bool(kwargs.get("layout", False)))
+            return original(*args, **kwargs)
+
+        clock.refresh = spy  # type: ignore[method-assign]
         moment[0] += timedelta(seconds=20)  # 09:01:05
         await pilot.pause(1.3)
         assert str(clock.render()) == "26 Nov 09:01"
+        # Redrawn in place: no layout of the screen, which repainted the person search's
+        # whole results table, about 2 KB a minute over SSH.
+        assert refreshed and not any(refreshed)
 
 
 def ssh_app(database, tmp_path, *, over_ssh: bool, blink: bool | None = None):

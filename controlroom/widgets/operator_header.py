@@ -93,5 +93,9 @@ class OperatorHeader(Horizontal):
         # a repaint a second on every screen (issue 15).
         shown = self._text(now)
         if shown != self._shown:
+            # The same width as before (it always is: "07 Dec 11:38"), no layout: laying
+            # the screen out again repainted the whole results table beneath, about 2 KB
+            # down the wire each minute on the person search (issue 15, idle bytes).
+            same_width = len(shown) == len(self._shown)
             self._shown = shown
-            self.query_one("#header-clock", Static).update(shown)
+            self.query_one("#header-clock", Static).update(shown, layout=not same_width)
