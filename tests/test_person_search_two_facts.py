@@ -444,3 +444,37 @@ def test_who_lives_at_the_postcode_now_beats_who_once_did(database, said, stored
     operator = staff_actor(database, Role.SUPERVISOR)
     hits = search_persons(database.uow(), operator, f"{said.casefold()} LS6 2AB", today=TODAY)
     assert hits and hits[0].person_id == person, [(h.name, h.why) for h in hits]
+
+
+@pytest.mark.parametrize(
+    ("forename", "surname", "typed"),
+    [("Carole", "Johnson", "ojgnson"), ("Connor", "Walters", "wlatesr")],
+)
+def test_a_loose_namesake_further_off_than_a_name_may_carry_does_not_stop_the_search(
+    database, forename, surname, typed
+):
+    # "sahnnn willlimson" found the Sean Williamsons, four slips from "sahnnn", and
+    # stopped there: Shannon was never looked for. The namesake here is the typed word
+    # with its second and fourth letters left out: close by letters in common, it fits
+    # loosely, but is two slips from a name that may carry one.
+    loose = (typed[0] + typed[2] + typed[4:]).title()
+    assert slips_apart(typed, loose.casefold()) > slips_allowed(loose)
+    assert slips_apart(typed, surname.casefold()) <= slips_allowed(surname)
+    person = add_person(database, forename, surname)
+    for _ in range(3):
+        add_person(database, forename, loose)
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = search_persons(database.uow(), operator, f"{forename.casefold()} {typed}", today=TODAY)
+    assert hits and hits[0].person_id == person, [(h.name, h.why) for h in hits]
+
+
+@pytest.mark.parametrize("particle", ["le", "di", "de"])
+def test_a_particle_may_be_a_forename_with_a_letter_left_out(database, particle):
+    # "le tuckre" was read as one surname (Le Tucker) and found no Lee Tucker. A
+    # particle that a forename starts with, then a surname with a slip: both readings.
+    forename = {"le": "Lee", "di": "Dia", "de": "Dee"}[particle]
+    person = add_person(database, forename, "Tucker")
+    add_person(database, "Katherine", "Tucker")
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = search_persons(database.uow(), operator, f"{particle} tuckre", today=TODAY)
+    assert person in [h.person_id for h in hits[:TOP]], [(h.name, h.why) for h in hits]
