@@ -406,10 +406,15 @@ def candidates(
         def loose(term: NameTerm) -> list[str]:
             return list(dict.fromkeys(near(term) + list(term.gap_keys + term.slip_keys)))
 
+        pairs: list[Condition] = []
         if len(terms) == 2:
-            # Both words by any one slip, as forename and surname either way round.
+            # Both words by any one slip, as forename and surname either way round,
+            # the likeliest first (each way round room of its own).
             one, two = terms
-            conditions = [search.key_pairs(loose(one), loose(two), "slip_keys")]
+            pairs = search.likeliest_key_pairs(
+                loose(one), loose(two), [_letters(one.prefix), _letters(two.prefix)], "slip_keys"
+            )
+            conditions = []
             # Two slips in one word where the other has none: the other by its own or
             # family keys, the slipped one by how its first letters may have started.
             for number, (term, other) in enumerate(((one, two), (two, one))):
@@ -429,8 +434,16 @@ def candidates(
         search.collect(
             found,
             [
-                CandidateGroup([search.within(filters, c) for c in conditions], NEAR_LIMIT)
-                for filters in filter_sets
+                *(
+                    CandidateGroup([search.within(filters, pair)], NEAR_LIMIT // 2)
+                    for filters in filter_sets
+                    for pair in pairs
+                ),
+                *(
+                    CandidateGroup([search.within(filters, c) for c in conditions], NEAR_LIMIT)
+                    for filters in filter_sets
+                    if conditions
+                ),
             ],
             limit,
         )
