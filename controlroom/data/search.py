@@ -457,11 +457,26 @@ def _likeness_sql(column: str, name: str, letters: int, pairs: int):
     )
 
 
+# `_likeness_params` pads its letters and pairs to a multiple of this many, with a
+# pattern no name matches: the statement's shape (how many of each) then comes in a few
+# sizes, built and prepared once each, not anew for nearly every word.
+LIKENESS_STEP = 4
+# Matches no name: the unit separator, a control character no name is typed with (NUL
+# would end SQLite's pattern, and PostgreSQL refuses it in text).
+_NO_NAME = "\x1f"
+
+
+def _padded(count: int) -> int:
+    return -(-count // LIKENESS_STEP) * LIKENESS_STEP
+
+
 def _likeness_params(word: str, name: str) -> tuple[dict[str, object], int, int]:
     """The parameters `_likeness_sql` compares a name with `word` by, and how many
-    letters and pairs of letters they are."""
+    letters and pairs of letters they are (padded, LIKENESS_STEP)."""
     letters = sorted(set(word))
     pairs = sorted({word[i : i + 2] for i in range(len(word) - 1)})
+    letters += [_NO_NAME] * (_padded(len(letters)) - len(letters))
+    pairs += [_NO_NAME] * (_padded(len(pairs)) - len(pairs))
     params: dict[str, object] = {
         f"{name}_letter_{n}": like_pattern(c, before="%") for n, c in enumerate(letters)
     }
