@@ -495,5 +495,17 @@ def test_the_slips_stage_reads_the_likeliest_first(database, monkeypatch):
     wanted = add_person(database, "Maria", "Miah")
     monkeypatch.setattr(person_search, "NEAR_LIMIT", 2)
     with database.uow() as uow:
-        found = person_search.candidates(uow.search, criteria, slips=True)
+        found = person_search.candidates(uow.search, criteria, slips=True, likeliest=True)
     assert wanted in [person.id for person in found]
+
+
+def test_the_likeliest_pairs_are_read_when_the_first_read_fits_no_one(database, monkeypatch):
+    # The service asks the pairs in the index's order first (cheaper), and read
+    # likeliest first only when none of them is within the slips its name may carry.
+    for _ in range(6):
+        add_person(database, "Mira", "May")
+    wanted = add_person(database, "Maria", "Miah")
+    monkeypatch.setattr(person_search, "NEAR_LIMIT", 2)
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = search_persons(database.uow(), operator, "kmaria imah", today=TODAY)
+    assert hits and hits[0].person_id == wanted, [(h.name, h.why) for h in hits]

@@ -281,6 +281,7 @@ def candidates(
     *,
     last_resort: bool = False,
     slips: bool = False,
+    likeliest: bool = False,
     other_word: bool = False,
 ) -> list[Candidate]:
     """People the criteria may mean, the likeliest first: at most `limit` from the
@@ -315,6 +316,10 @@ def candidates(
     `last_resort`: step 4 alone, for a caller whose ranking kept none of what steps
     1-3 found (they found someone, so step 4 did not run: "ohn smith" finds the
     Sam O'Neills by their keys, and no John Smith).
+
+    `likeliest` (with `slips` and two words): the stage's pairs of keys alone, each way
+    round read likeliest first by how alike the names are to the words (every pair is
+    read to order them), for a caller whose first read of them found no one near enough.
 
     `slips`: the slips stage alone, for a caller whose ranking found too few good hits
     among what the others found (two words, each with a slip, the first letters
@@ -406,15 +411,31 @@ def candidates(
         def loose(term: NameTerm) -> list[str]:
             return list(dict.fromkeys(near(term) + list(term.gap_keys + term.slip_keys)))
 
-        pairs: list[Condition] = []
-        if len(terms) == 2:
+        if len(terms) == 2 and likeliest:
             # Both words by any one slip, as forename and surname either way round,
-            # the likeliest first (each way round room of its own).
+            # the likeliest first (each way round room of its own): every pair the
+            # keys find is read to order them.
             one, two = terms
-            pairs = search.likeliest_key_pairs(
-                loose(one), loose(two), [_letters(one.prefix), _letters(two.prefix)], "slip_keys"
+            search.collect(
+                found,
+                [
+                    CandidateGroup([search.within(filters, pair)], NEAR_LIMIT // 2)
+                    for filters in filter_sets
+                    for pair in search.likeliest_key_pairs(
+                        loose(one),
+                        loose(two),
+                        [_letters(one.prefix), _letters(two.prefix)],
+                        "slip_keys",
+                    )
+                ],
+                limit,
             )
-            conditions = []
+            return result()
+        if len(terms) == 2:
+            # Both words by any one slip, as forename and surname either way round, in
+            # the index's order (the cheaper read; `likeliest` when it found no one).
+            one, two = terms
+            conditions = [search.key_pairs(loose(one), loose(two), "slip_keys")]
             # Two slips in one word where the other has none: the other by its own or
             # family keys, the slipped one by how its first letters may have started.
             for number, (term, other) in enumerate(((one, two), (two, one))):
@@ -434,16 +455,8 @@ def candidates(
         search.collect(
             found,
             [
-                *(
-                    CandidateGroup([search.within(filters, pair)], NEAR_LIMIT // 2)
-                    for filters in filter_sets
-                    for pair in pairs
-                ),
-                *(
-                    CandidateGroup([search.within(filters, c) for c in conditions], NEAR_LIMIT)
-                    for filters in filter_sets
-                    if conditions
-                ),
+                CandidateGroup([search.within(filters, c) for c in conditions], NEAR_LIMIT)
+                for filters in filter_sets
             ],
             limit,
         )
@@ -798,6 +811,20 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
             if person.id not in seen  # a merged record's survivor may be in already
         ]
         seen = {person.id for _, person in ranked}
+        if len(words) == 2 and not any(fit.in_reach for fit, _ in ranked):
+            # None of them within the slips their names may carry: the pairs may be
+            # hundreds, and the index's order kept the first of them whatever their
+            # names ("kmaria imah" found a hundred others and no Maria Miah): the same
+            # pairs again, read likeliest first.
+            more = candidates(uow.search, _with_slip_keys(criteria), slips=True, likeliest=True)
+            ranked += [
+                (fit, person)
+                for fit, person in ranked_of(
+                    [p for p in more if p.id not in seen], with_aliases=False
+                )
+                if person.id not in seen
+            ]
+            seen = {person.id for _, person in ranked}
     if later and len(words) == 2 and not any(fit.in_reach for fit, _ in ranked):
         # Still no one the words fit within the slips their names may carry (none at
         # all, or only names further off: "sahnnn willlimson" found the Sean
