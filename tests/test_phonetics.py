@@ -16,6 +16,7 @@ from controlroom.domain.phonetics import (
     name_parts,
     normalise_name,
     parse_person_query,
+    particles_apart,
     phonetic_keys,
     transposed,
 )
@@ -175,3 +176,26 @@ def test_any_line_parses_without_error(line):
     parsed = parse_person_query(line, today=TODAY)
     for word in parsed.names:
         assert word and not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in word)
+
+
+@pytest.mark.parametrize(
+    ("line", "apart"),
+    [
+        ("le tuckre", ("le", "tuckre")),
+        ("Di Tucker 1984", ("Di", "Tucker")),
+        ("anne de souza", ("anne", "de", "souza")),
+        ("van dyke", ("van", "dyke")),
+        # Not forenames: Mc and O stay joined, and a line with no particle is itself.
+        ("mc donald", None),
+        ("o brien", None),
+        ("john smith", None),
+    ],
+)
+def test_a_particle_that_may_be_a_forename_is_also_read_apart(line, apart):
+    query = parse_person_query(line, today=TODAY)
+    split = particles_apart(query)
+    assert (split.names if split is not None else None) == apart
+    if split is not None:
+        # Only the names change: dates and the address are the line's own.
+        assert split.dates_of_birth == query.dates_of_birth
+        assert split.born_from == query.born_from

@@ -411,6 +411,19 @@ def _key_pairs_template(name: str, arrays: bool):
     return or_(pair(f"{name}_0", f"{name}_1"), pair(f"{name}_1", f"{name}_0"))
 
 
+def _key_pair_template(name: str, arrays: bool, surname: int, forename: int):
+    """One way round of `_key_pairs_template`: the surname key in the list parameter
+    `<name>_<surname>`, the forename key (checked, not sought) in `<name>_<forename>`."""
+
+    def one_of(column, parameter: str):
+        return _json_or_array_in(column, parameter, arrays)
+
+    return and_(
+        one_of(Person.surname_key, f"{name}_{surname}"),
+        one_of(func.coalesce(Person.forename_key, Person.forename_key), f"{name}_{forename}"),
+    )
+
+
 # The name columns a word may be found by (`_other_word_sql`): forename or surname.
 _NAME_COLUMNS = {"forename": Person.forename, "surname": Person.surname}
 _KEY_COLUMNS = {"forename": Person.forename_key, "surname": Person.surname_key}
@@ -444,11 +457,26 @@ def _likeness_sql(column: str, name: str, letters: int, pairs: int):
     )
 
 
+# `_likeness_params` pads its letters and pairs to a multiple of this many, with a
+# pattern no name matches: the statement's shape (how many of each) then comes in a few
+# sizes, built and prepared once each, not anew for nearly every word.
+LIKENESS_STEP = 4
+# Matches no name: the unit separator, a control character no name is typed with (NUL
+# would end SQLite's pattern, and PostgreSQL refuses it in text).
+_NO_NAME = "\x1f"
+
+
+def _padded(count: int) -> int:
+    return -(-count // LIKENESS_STEP) * LIKENESS_STEP
+
+
 def _likeness_params(word: str, name: str) -> tuple[dict[str, object], int, int]:
     """The parameters `_likeness_sql` compares a name with `word` by, and how many
-    letters and pairs of letters they are."""
+    letters and pairs of letters they are (padded, LIKENESS_STEP)."""
     letters = sorted(set(word))
     pairs = sorted({word[i : i + 2] for i in range(len(word) - 1)})
+    letters += [_NO_NAME] * (_padded(len(letters)) - len(letters))
+    pairs += [_NO_NAME] * (_padded(len(pairs)) - len(pairs))
     params: dict[str, object] = {
         f"{name}_letter_{n}": like_pattern(c, before="%") for n, c in enumerate(letters)
     }
@@ -661,6 +689,10 @@ class PersonSearch(Protocol):
 
     def key_pairs(self, first: Sequence[str], second: Sequence[str], name: str) -> Condition: ...
 
+    def likeliest_key_pairs(
+        self, first: Sequence[str], second: Sequence[str], words: Sequence[str], name: str
+    ) -> list[Condition]: ...
+
     def any_key(self, keys: Sequence[str], name: str) -> Condition: ...
 
     def other_word(self, keys: Sequence[str], word: str, keyed: str, name: str) -> Condition: ...
@@ -805,6 +837,33 @@ class _IndexedSearch:
             (_key_pairs_template, name, self.arrays),
             {f"{name}_0": listed(first, self.arrays), f"{name}_1": listed(second, self.arrays)},
         )
+
+    def likeliest_key_pairs(
+        self, first: Sequence[str], second: Sequence[str], words: Sequence[str], name: str
+    ) -> list[Condition]:
+        """`key_pairs`, each way round a condition of its own, read the likeliest first
+        by how alike the forename and the surname are to the two `words` (the first
+        word's and the second's letters, `_likeness_sql`): with every key one slip from
+        each word, the pairs find hundreds, and the index's order kept the first
+        hundred whatever their names ("kmaria imah" found a hundred others and no
+        Maria Miah)."""
+        params: dict[str, object] = {
+            f"{name}_0": listed(first, self.arrays),
+            f"{name}_1": listed(second, self.arrays),
+        }
+        shapes = []
+        for n, word in enumerate(words):
+            more, letters, pairs = _likeness_params(word, f"{name}_word_{n}")
+            params.update(more)
+            shapes.append((f"{name}_word_{n}", letters, pairs))
+        return [
+            Condition(
+                (_key_pair_template, name, self.arrays, surname, forename),
+                params,
+                (_two_likeness_sql, shapes[forename], shapes[surname]),
+            )
+            for forename, surname in ((0, 1), (1, 0))
+        ]
 
     def any_key(self, keys: Sequence[str], name: str) -> Condition:
         """The person's forename or surname (whole, first or last part) has one of

@@ -8,18 +8,25 @@ database; this module decides, for each, how it ranks against the words typed:
     phonetic  every word at least is another spelling of the same name
               (controlroom.domain.name_variants: Sean for Shaun, Kate for Catherine) or
               sounds like one (the same phonetic key) and is spelled close enough to it
-              (Metaphone alone would pair Jane and John);
-    fuzzy     every word at least starts one, is close to one (rapidfuzz), or is one
+              (Metaphone alone would pair Jane and John) with no more keying slips
+              than the name may carry;
+    fuzzy     every word at least starts one, is close to one (rapidfuzz), is one
               with no more keying slips than it may carry (controlroom.domain.slips: a
-              letter wrong, missing, extra or two swapped, the first letters included).
+              letter wrong, missing, extra or two swapped, the first letters included),
+              or sounds like one with more slips than that ("bukre" and Baker: two,
+              where Burke is one slip off and comes first).
 
 A date of birth confirmed (born on the day asked, on its mirror with day and month
 swapped, or within the years asked) is one more fact that fits: it lifts a hit above
 every hit it does not confirm (DATE_FACT_WEIGHT), so the two facts a caller gives, a
 surname and a date of birth, put the one person they name first, whatever else shares
-the name. Within that, the rank; within a rank the closer spelling, the exact date over
-its mirror and the forename-first order come first; a name the person answers to other
-than their own (an alias, the name of a record merged into theirs) ranks a little lower.
+the name. Where every word is the name or another spelling of its family, the day
+itself lifts a hit above the same name on the mirrored day (EXACT_DATE_WEIGHT); so
+does living at the address asked now, its words whole words of the address
+(ADDRESS_FACT_WEIGHT, `at_current_address`). Within that, the rank; within a rank the
+closer spelling (by slips: two letters swapped are one), the exact date over its mirror
+and the forename-first order come first; a name the person answers to other than their
+own (an alias, the name of a record merged into theirs) ranks a little lower.
 
 Every hit says why it fits (`PersonFit.why`: "surname exact", "forename family", "DOB
 exact", ...). Nothing here reads the database or the clock: the same words and names
@@ -28,6 +35,7 @@ give the same score and the same reasons.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -39,10 +47,13 @@ from rapidfuzz import fuzz
 
 from controlroom.domain.name_variants import name_family
 from controlroom.domain.phonetics import PersonQuery, name_parts, normalise_name, phonetic_keys
-from controlroom.domain.slips import slips_apart, within_slips
+from controlroom.domain.slips import slips_allowed, slips_apart, within_slips
 
 # A word this close to a name part (rapidfuzz ratio, 0-100) is a fuzzy match.
 FUZZY_THRESHOLD = 75
+# The least closeness (0-1) of another spelling of the name's family: as close as one
+# slip in four letters, whatever letters the two share.
+FAMILY_CLOSENESS = 0.75
 # Metaphone keeps consonants only, so Jane and John share a key: a shared key counts
 # only between spellings this close (Catherine/Kathryn 62, Jane/John 50).
 PHONETIC_MIN_RATIO = 55
@@ -62,6 +73,12 @@ DATE_UNKNOWN_BONUS = 0.05
 # What a date of birth confirmed adds: more than any rank and closeness, so a hit the
 # date confirms comes before every hit it does not.
 DATE_FACT_WEIGHT = 4.0
+# What the date itself (not its mirror) adds where every word is the name or another
+# spelling of its family: more than any rank and closeness, so "reid 02/09/2024" puts
+# the Read born that day before a Reid born on 2 September's mirror. A caller says a
+# name another way more often than they mix day and month; a name that only sounds
+# alike or is near keeps its rank below.
+EXACT_DATE_WEIGHT = 2.0
 
 
 class Rank(IntEnum):
@@ -166,25 +183,43 @@ def word_against_part(word: QueryWord, token: str) -> tuple[Rank, float, str, in
     """(rank, closeness 0-1, how, slips) of one query word against one name part: the
     same few thousand parts come up search after search, so each pair is worked out
     once. `how` is EXACT, FAMILY (another spelling of the same name), SOUNDS_ALIKE (the
-    same key), NEAR (close, or within the slips the name may carry, itself or a spelling
-    of its family), START (the word starts it) or "" (no fit); `slips`, for a NEAR fit,
-    how many slips apart they are (0 for the others)."""
+    same key: PHONETIC with no more slips from the name than it may carry, FUZZY with
+    more), NEAR (close, or within the slips the name may carry, itself or a spelling of
+    its family), START (the word starts it) or "" (no fit); `slips`, for a NEAR fit, how
+    many slips apart they are (0 for the others). Closeness is by letters in common (at
+    least FAMILY_CLOSENESS for a spelling of the family), and by slips for a NEAR fit and
+    a FUZZY one that sounds alike: two letters swapped are one slip ("luasc" is nearer
+    Luacs than Lucas), where letters in common count a swap as two changes."""
     close = fuzz.ratio(word.normal, token) / 100 if word.normal else 0.0
     if word.normal and word.normal == token:
         return Rank.EXACT, close, EXACT, 0
     if token in word.family:
-        return Rank.PHONETIC, close, FAMILY, 0
-    if word.keys & _token_keys(token) and close * 100 >= PHONETIC_MIN_RATIO:
+        # Another spelling of the same name is the name said another way: never less
+        # close than FAMILY_CLOSENESS ("billy" and William share few letters).
+        return Rank.PHONETIC, max(close, FAMILY_CLOSENESS), FAMILY, 0
+    sounds = bool(word.keys & _token_keys(token)) and close * 100 >= PHONETIC_MIN_RATIO
+    if sounds and slips_apart(word.normal, token) <= slips_allowed(token):
         return Rank.PHONETIC, close, SOUNDS_ALIKE, 0
     if word.prefix and token.startswith(word.prefix):
         return Rank.FUZZY, close, START, 0
     if not word.normal:
         return Rank.NONE, close, "", 0
     near = [other for other in (token, *_token_family(token)) if within_slips(word.normal, other)]
+    if sounds and not near:
+        # The same key, but more slips from the name than it may carry ("bukre" and
+        # Baker, two; Burke is one): no better than a near spelling, and as close as
+        # its slips, so the name one slip away comes first.
+        return Rank.FUZZY, _slip_closeness(word.normal, token), SOUNDS_ALIKE, 0
     if near or close * 100 >= FUZZY_THRESHOLD:
         apart = min(slips_apart(word.normal, other) for other in (near or [token]))
-        return Rank.FUZZY, close, NEAR, apart
+        return Rank.FUZZY, _slip_closeness(word.normal, token), NEAR, apart
     return Rank.NONE, close, "", 0
+
+
+def _slip_closeness(typed: str, name: str) -> float:
+    """How close a spelling is to a name by its slips (0-1): one less the share of the
+    longer's letters the slips change."""
+    return max(0.0, 1 - slips_apart(typed, name) / max(len(typed), len(name), 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +238,8 @@ class NameMatch:
     apart: int = 0
     # The parts of the name no word fits ("Iain Johnson-Scott" for "iain scott": one).
     unmatched: int = 0
+    # Every word fits its part with no more slips than the part may carry (or better).
+    in_reach: bool = True
 
 
 def name_match(words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
@@ -222,6 +259,7 @@ def name_match(words: list[QueryWord], forename: str | None, surname: str) -> Na
     rank, closeness, sides = Rank.EXACT, 0.0, []
     fits: list[tuple[str, str]] = []
     most_slips = total_apart = 0
+    in_reach = True
     fitted: set[str] = set()
     for word in words:
         best_rank, best_close, best_side, best_how, best_slips = Rank.NONE, 0.0, None, "", 0
@@ -245,6 +283,12 @@ def name_match(words: list[QueryWord], forename: str | None, surname: str) -> Na
         fits.append((named, best_how))
         most_slips = max(most_slips, best_slips)
         fitted.add(best_token)
+        if (
+            best_rank is Rank.NONE
+            or (best_how == NEAR and best_slips > slips_allowed(best_token))
+            or (best_how == SOUNDS_ALIKE and best_rank is Rank.FUZZY)
+        ):
+            in_reach = False
         if best_how == SOUNDS_ALIKE:
             total_apart += slips_apart(word.normal, best_token)
         elif best_how in (NEAR, START):
@@ -265,6 +309,7 @@ def name_match(words: list[QueryWord], forename: str | None, surname: str) -> Na
         most_slips,
         total_apart,
         unmatched,
+        in_reach,
     )
 
 
@@ -325,6 +370,14 @@ def address_fit(query: PersonQuery, current: bool = True) -> tuple[str, ...]:
 
 # What living at the address asked now adds, over having lived there: within a rank.
 CURRENT_ADDRESS_BONUS = 0.02
+# What the address words add when they are whole words of the current address, in the
+# order said ("ash gardens" is 9 Ash Gardens, not Ashfield Gardens; "old lane" is not
+# Stone Lane in Woldfield): within a rank.
+WHOLE_WORDS_BONUS = 0.01
+# What living at the address asked now (its words whole) adds where every word is the
+# name or another spelling of its family: more than any rank and closeness, so the
+# Davis who lives at the postcode comes before a Davies who once did.
+ADDRESS_FACT_WEIGHT = 2.0
 
 
 def at_address_now(query: PersonQuery, address: str | None) -> bool:
@@ -338,14 +391,35 @@ def at_address_now(query: PersonQuery, address: str | None) -> bool:
     return all(word in line for word in query.address_words)
 
 
+_ADDRESS_WORD = re.compile(r"[\w']+")
+
+
+def address_words_whole(query: PersonQuery, address: str | None) -> bool:
+    """The line's address words are whole words of `address` (one line), one after
+    another in the order said; True for a line with none (a postcode alone)."""
+    wanted = [word.casefold() for word in query.address_words]
+    if not wanted:
+        return True
+    words = _ADDRESS_WORD.findall((address or "").casefold())
+    return any(
+        words[start : start + len(wanted)] == wanted
+        for start in range(len(words) - len(wanted) + 1)
+    )
+
+
 def at_current_address(query: PersonQuery, fit: PersonFit, address: str | None) -> PersonFit:
     """`fit` for a person found at the address asked, knowing their current address: a
-    little higher when they live there now, the reason saying so when they no longer do.
-    The same fit for a line with no address."""
+    little higher when they live there now, more when the address words are whole words
+    of it (and far more when the name is the same name too: ADDRESS_FACT_WEIGHT), the
+    reason saying so when they no longer live there. The same fit for a line with no
+    address."""
     if not query.postcode and not query.address_words:
         return fit
     if at_address_now(query, address):
-        return fit._replace(score=round(fit.score + CURRENT_ADDRESS_BONUS, 4))
+        lift = CURRENT_ADDRESS_BONUS
+        if address_words_whole(query, address):
+            lift += WHOLE_WORDS_BONUS + (ADDRESS_FACT_WEIGHT if fit.same_name else 0.0)
+        return fit._replace(score=round(fit.score + lift, 4))
     place = len(address_fit(query))
     return fit._replace(why=fit.why[: len(fit.why) - place] + address_fit(query, current=False))
 
@@ -375,6 +449,11 @@ class PersonFit(NamedTuple):
     confirmed: bool = False  # the date of birth asked is the person's (or its mirror)
     apart: int = 0  # the slips between the words and the parts they fit, added
     unmatched: int = 0  # the parts of the name no word fits
+    # Every word is the name itself or another spelling of its family (none: False).
+    same_name: bool = False
+    # Every word fits its name part with no more slips than the part may carry, or
+    # better (NameMatch.in_reach; True with no name words).
+    in_reach: bool = True
 
 
 def word_reasons(fits: Iterable[tuple[str, str]], kind: str = "") -> tuple[str, ...]:
@@ -402,6 +481,7 @@ def score_person(
     asked (or when none was asked), fuzzy otherwise (the mirrored day and month)."""
     why: tuple[str, ...] = ()
     closeness, slips, apart, unmatched = 1.0, 0, 0, 0
+    same_name, in_reach = False, True
     if words:
         best: tuple[NameMatch, KnownName] | None = None
         for name in names:
@@ -419,17 +499,32 @@ def score_person(
         why = word_reasons(found.fits, known.kind)
         closeness, slips = found.closeness, found.slips
         apart, unmatched = found.apart, found.unmatched
+        same_name = all(how in (EXACT, FAMILY) for _, how in found.fits)
+        in_reach = found.in_reach
     else:
         exact_date = not query.dates_of_birth or date_of_birth in query.dates_of_birth
         rank = Rank.EXACT if exact_date else Rank.FUZZY
         score = float(rank)
     score += date_bonus(query, date_of_birth)
     confirmed = date_confirmed(query, date_of_birth)
+    dated = date_fit(query, date_of_birth)
     if confirmed:
         score += DATE_FACT_WEIGHT
-    dated = date_fit(query, date_of_birth)
+        if same_name and dated == "DOB exact":
+            score += EXACT_DATE_WEIGHT
     why += ((dated,) if dated else ()) + address_fit(query)
-    return PersonFit(round(score, 4), rank, why, closeness, slips, confirmed, apart, unmatched)
+    return PersonFit(
+        round(score, 4),
+        rank,
+        why,
+        closeness,
+        slips,
+        confirmed,
+        apart,
+        unmatched,
+        same_name,
+        in_reach,
+    )
 
 
 # A hit's reasons in a few letters, for a column at 80: which fact (F forename, S surname,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import jellyfish
@@ -218,6 +218,27 @@ def _join_particles(words: list[str]) -> list[str]:
         else:
             joined.append(word)
     return joined
+
+
+# Particles that are forenames too, or one letter from one (Di, Lee, Dee, Van): a word
+# of these joined to the next may be two names ("le tuckre" for Lee Tucker).
+_NAME_LIKE_PARTICLES = frozenset({"d", "de", "da", "di", "du", "le", "la", "van", "von"})
+
+
+def particles_apart(query: PersonQuery) -> PersonQuery | None:
+    """`query` with each particle that may be a forename joined to the word after it set
+    apart again ("le tuckre" -> "le", "tuckre": Lee Tucker, a letter left out, as well
+    as Le Tucker); None when no such particle was joined. "Mc" and "O" stay joined."""
+    names: list[str] = []
+    for name in query.names:
+        first, space, rest = name.partition(" ")
+        if space and _fold(first) in _NAME_LIKE_PARTICLES and first.isalpha():
+            names += [first, rest]
+        else:
+            names.append(name)
+    if len(names) == len(query.names):
+        return None
+    return replace(query, names=tuple(names))
 
 
 def parse_person_query(text: str, *, today: date) -> PersonQuery:

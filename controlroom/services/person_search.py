@@ -60,6 +60,7 @@ from controlroom.domain.phonetics import (
     PersonQuery,
     normalise_name,
     parse_person_query,
+    particles_apart,
     phonetic_keys,
     transposed,
 )
@@ -280,6 +281,7 @@ def candidates(
     *,
     last_resort: bool = False,
     slips: bool = False,
+    likeliest: bool = False,
     other_word: bool = False,
 ) -> list[Candidate]:
     """People the criteria may mean, the likeliest first: at most `limit` from the
@@ -314,6 +316,10 @@ def candidates(
     `last_resort`: step 4 alone, for a caller whose ranking kept none of what steps
     1-3 found (they found someone, so step 4 did not run: "ohn smith" finds the
     Sam O'Neills by their keys, and no John Smith).
+
+    `likeliest` (with `slips` and two words): the stage's pairs of keys alone, each way
+    round read likeliest first by how alike the names are to the words (every pair is
+    read to order them), for a caller whose first read of them found no one near enough.
 
     `slips`: the slips stage alone, for a caller whose ranking found too few good hits
     among what the others found (two words, each with a slip, the first letters
@@ -405,8 +411,29 @@ def candidates(
         def loose(term: NameTerm) -> list[str]:
             return list(dict.fromkeys(near(term) + list(term.gap_keys + term.slip_keys)))
 
+        if len(terms) == 2 and likeliest:
+            # Both words by any one slip, as forename and surname either way round,
+            # the likeliest first (each way round room of its own): every pair the
+            # keys find is read to order them.
+            one, two = terms
+            search.collect(
+                found,
+                [
+                    CandidateGroup([search.within(filters, pair)], NEAR_LIMIT // 2)
+                    for filters in filter_sets
+                    for pair in search.likeliest_key_pairs(
+                        loose(one),
+                        loose(two),
+                        [_letters(one.prefix), _letters(two.prefix)],
+                        "slip_keys",
+                    )
+                ],
+                limit,
+            )
+            return result()
         if len(terms) == 2:
-            # Both words by any one slip, as forename and surname either way round.
+            # Both words by any one slip, as forename and surname either way round, in
+            # the index's order (the cheaper read; `likeliest` when it found no one).
             one, two = terms
             conditions = [search.key_pairs(loose(one), loose(two), "slip_keys")]
             # Two slips in one word where the other has none: the other by its own or
@@ -636,10 +663,12 @@ def _order(ranked: tuple[PersonFit, Candidate]):
     fewest parts of the name no word fits ("iain scott": Iain Scott before Iain
     Johnson-Scott); then (ties broken the same way every time, whatever order the
     database gave the candidates in) name, date of birth, and last the person's id,
-    which is unique."""
+    which is unique. A hit every word of which is within the slips its name may carry
+    comes before one further off on the same score."""
     fit, person = ranked
     return (
         -fit.score,
+        not fit.in_reach,
         fit.apart,
         fit.unmatched,
         person.surname.casefold(),
@@ -704,6 +733,116 @@ ALIAS_REASON = "by an alias"
 MERGED_REASON = "by a merged record's name"
 
 
+def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[PersonFit, Candidate]]:
+    """(fit, person) of everyone the parsed line may mean, unordered: the candidate
+    stages, as far as the ones before left the page short, and each candidate ranked."""
+    words = query_words(parsed)
+    matches: dict[tuple[str | None, str], NameMatch] = {}
+
+    def match(words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
+        if (forename, surname) not in matches:  # namesakes are many
+            matches[forename, surname] = name_match(words, forename, surname)
+        return matches[forename, surname]
+
+    def enough(rows: Sequence[Candidate]) -> bool:
+        """A page of candidates whose own names are phonetic or exact matches: the
+        wider stages find only fuzzy ones, which rank below every one of them."""
+        if not words:
+            return False
+        strong = sum(
+            1
+            for row in rows
+            if row.merged_into_id is None
+            and match(words, row.forename, row.surname).rank >= STRONG_RANK
+        )
+        return strong >= limit
+
+    def ranked_of(
+        people: Sequence[Candidate], *, with_aliases: bool = True
+    ) -> list[tuple[PersonFit, Candidate]]:
+        """(fit, person) of each candidate a word matches at least loosely; by their
+        own names alone without `with_aliases` (found by them, one statement less)."""
+        people, merged = _in_place_of_merged(uow, people)
+        ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
+        aliases = uow.search.aliases(ids) if with_aliases else {}
+        ranked: list[tuple[PersonFit, Candidate]] = []
+        for person in people:
+            names = _names_of(person, aliases, merged.get(person.id, ()))
+            scored = score_person(parsed, words, names, person.date_of_birth, match=match)
+            if scored is not None:
+                ranked.append((scored, person))
+        return ranked
+
+    criteria = None if parsed.empty else _criteria(parsed)
+    people = [] if criteria is None else candidates(uow.search, criteria, enough=enough)
+    ranked = ranked_of(people)
+    if people and not ranked and len(words) > 1:
+        # The nearer stages found people, but none the words match (the last resort
+        # runs only when they find nobody): ask it now ("ohn smith" found the Sam
+        # O'Neills by their keys, and no John Smith).
+        assert criteria is not None  # people were found by it
+        ranked = ranked_of(candidates(uow.search, criteria, last_resort=True))
+    narrowed = parsed.born_from is not None or parsed.postcode or parsed.address_words
+    # Everyone ever at a whole postcode is a candidate already, whatever their name.
+    whole_postcode = bool(parsed.postcode) and not (parsed.postcode or "").endswith(" ")
+    # The later stages look only where no hit sounds right (or better), and with exact
+    # dates only while no hit the date confirms (everyone born then is in already).
+    later = (
+        criteria is not None
+        and not whole_postcode
+        and (len(words) == 2 or (len(words) == 1 and narrowed))
+        and not any(f.rank >= STRONG_RANK for f, _ in ranked)
+        and not (parsed.dates_of_birth and any(f.confirmed for f, _ in ranked))
+    )
+    seen = {person.id for _, person in ranked}
+    # A lone word: only while no hit is good (its namesakes a slip away are many).
+    if later and sum(good(f) for f, _ in ranked) < (SLIPS_WHEN_FEWER if len(words) == 2 else 1):
+        # Two words (or one within dates or at an address), none sounding right and
+        # few a slip away: each may carry a slip where no stage before looks (its
+        # first letters, a letter left out of a lone word): the slips stage, one
+        # statement.
+        assert criteria is not None  # `later` says so
+        more = candidates(uow.search, _with_slip_keys(criteria), slips=True)
+        ranked += [
+            (fit, person)
+            # Found by their own names (an alias that fits is found by its keys
+            # before): ranked by them, the aliases left unread.
+            for fit, person in ranked_of([p for p in more if p.id not in seen], with_aliases=False)
+            if person.id not in seen  # a merged record's survivor may be in already
+        ]
+        seen = {person.id for _, person in ranked}
+        if len(words) == 2 and not any(fit.in_reach for fit, _ in ranked):
+            # None of them within the slips their names may carry: the pairs may be
+            # hundreds, and the index's order kept the first of them whatever their
+            # names ("kmaria imah" found a hundred others and no Maria Miah): the same
+            # pairs again, read likeliest first.
+            more = candidates(uow.search, _with_slip_keys(criteria), slips=True, likeliest=True)
+            ranked += [
+                (fit, person)
+                for fit, person in ranked_of(
+                    [p for p in more if p.id not in seen], with_aliases=False
+                )
+                if person.id not in seen
+            ]
+            seen = {person.id for _, person in ranked}
+    if later and len(words) == 2 and not any(fit.in_reach for fit, _ in ranked):
+        # Still no one the words fit within the slips their names may carry (none at
+        # all, or only names further off: "sahnnn willlimson" found the Sean
+        # Williamsons, four slips from "sahnnn" though they sound alike): one word may
+        # carry two slips no key or start can find ("ojgnson" for Johnson): the people
+        # the other word finds, likeliest first by how alike their other name is (one
+        # statement). Only then: it reads everyone the other word names (a common
+        # forename is ten thousand on a million), 50-400 ms.
+        assert criteria is not None  # `later` says so
+        more = candidates(uow.search, _with_slip_keys(criteria), other_word=True)
+        ranked += [
+            (fit, person)
+            for fit, person in ranked_of([p for p in more if p.id not in seen], with_aliases=False)
+            if person.id not in seen
+        ]
+    return ranked
+
+
 def search_persons(
     uow: UnitOfWork, actor: Actor, query: str, *, today: date, limit: int = 20
 ) -> list[PersonHit]:
@@ -726,94 +865,13 @@ def search_persons(
         )
     with uow:
         access.require(uow, actor, Action.PERSON_SEARCH, "person")
-        matches: dict[tuple[str | None, str], NameMatch] = {}
-
-        def match(words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
-            if (forename, surname) not in matches:  # namesakes are many
-                matches[forename, surname] = name_match(words, forename, surname)
-            return matches[forename, surname]
-
-        def enough(rows: Sequence[Candidate]) -> bool:
-            """A page of candidates whose own names are phonetic or exact matches: the
-            wider stages find only fuzzy ones, which rank below every one of them."""
-            if not words:
-                return False
-            strong = sum(
-                1
-                for row in rows
-                if row.merged_into_id is None
-                and match(words, row.forename, row.surname).rank >= STRONG_RANK
-            )
-            return strong >= limit
-
-        def ranked_of(
-            people: Sequence[Candidate], *, with_aliases: bool = True
-        ) -> list[tuple[PersonFit, Candidate]]:
-            """(fit, person) of each candidate a word matches at least loosely; by their
-            own names alone without `with_aliases` (found by them, one statement less)."""
-            people, merged = _in_place_of_merged(uow, people)
-            ids = [p.id for p in people] + [m.id for found in merged.values() for m in found]
-            aliases = uow.search.aliases(ids) if with_aliases else {}
-            ranked: list[tuple[PersonFit, Candidate]] = []
-            for person in people:
-                names = _names_of(person, aliases, merged.get(person.id, ()))
-                scored = score_person(parsed, words, names, person.date_of_birth, match=match)
-                if scored is not None:
-                    ranked.append((scored, person))
-            return ranked
-
-        criteria = None if parsed.empty else _criteria(parsed)
-        people = [] if criteria is None else candidates(uow.search, criteria, enough=enough)
-        ranked = ranked_of(people)
-        if people and not ranked and len(words) > 1:
-            # The nearer stages found people, but none the words match (the last resort
-            # runs only when they find nobody): ask it now ("ohn smith" found the Sam
-            # O'Neills by their keys, and no John Smith).
-            assert criteria is not None  # people were found by it
-            ranked = ranked_of(candidates(uow.search, criteria, last_resort=True))
-        narrowed = parsed.born_from is not None or parsed.postcode or parsed.address_words
-        # Everyone ever at a whole postcode is a candidate already, whatever their name.
-        whole_postcode = bool(parsed.postcode) and not (parsed.postcode or "").endswith(" ")
-        if (
-            criteria is not None
-            and not whole_postcode
-            and (len(words) == 2 or (len(words) == 1 and narrowed))
-            and not any(f.rank >= STRONG_RANK for f, _ in ranked)
-            # With exact dates everyone born then is in already; the stage would add
-            # only people with no date recorded, below any hit the date confirms.
-            and not (parsed.dates_of_birth and any(f.confirmed for f, _ in ranked))
-            # A lone word: only while no hit is good (its namesakes a slip away are many).
-            and sum(good(f) for f, _ in ranked) < (SLIPS_WHEN_FEWER if len(words) == 2 else 1)
-        ):
-            # Two words (or one within dates or at an address), none sounding right and
-            # few a slip away: each may carry a slip where no stage before looks (its
-            # first letters, a letter left out of a lone word): the slips stage, one
-            # statement.
+        ranked = _ranked(uow, parsed, limit)
+        apart = particles_apart(parsed)
+        if apart is not None:
+            # "le tuckre" is read as one surname (Le Tucker); a caller may have meant
+            # two names (Lee Tucker, a letter left out): both are asked.
             seen = {person.id for _, person in ranked}
-            more = candidates(uow.search, _with_slip_keys(criteria), slips=True)
-            ranked += [
-                (fit, person)
-                # Found by their own names (an alias that fits is found by its keys
-                # before): ranked by them, the aliases left unread.
-                for fit, person in ranked_of(
-                    [p for p in more if p.id not in seen], with_aliases=False
-                )
-                if person.id not in seen  # a merged record's survivor may be in already
-            ]
-            if len(words) == 2 and not ranked:
-                # Still no one the words fit: one word may carry two slips no key or
-                # start can find ("ojgnson" for Johnson): the people the other word
-                # finds, likeliest first by how alike their other name is (one
-                # statement). Only then: it reads everyone the other word names (a
-                # common forename is ten thousand on a million), 50-400 ms.
-                more = candidates(uow.search, _with_slip_keys(criteria), other_word=True)
-                ranked += [
-                    (fit, person)
-                    for fit, person in ranked_of(
-                        [p for p in more if p.id not in seen], with_aliases=False
-                    )
-                    if person.id not in seen
-                ]
+            ranked += [(f, p) for f, p in _ranked(uow, apart, limit) if p.id not in seen]
         ranked.sort(key=_order)
         shown = ranked[:limit]
         shown_ids = [p.id for _, p in shown]
