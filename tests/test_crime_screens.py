@@ -255,3 +255,49 @@ async def test_a_victim_is_linked_and_a_suspect_added_by_keys_names_as_text(data
         assert "victim: Ann [b]Bold[/b]" in text and "suspect: Sam [red]Red" in text
     state = crimes.incident_crimes(database.uow(), handler, incident_id, SEED_ANCHOR)
     assert (state.crimes[0].victim_id, state.crimes[0].suspect_ids) == (victim, (suspect,))
+
+
+async def test_the_recording_queue_refreshed_redraws_only_the_clocks_that_moved(database, tmp_path):
+    """Issue 15, idle bytes: each 30 s refresh cleared and refilled the table, sending it
+    whole down the wire twice a minute. Unchanged, nothing is redrawn; a minute later,
+    only the time-left cells; a new possible crime, the table."""
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    _, fresh = _possible_crime(database, handler, age=timedelta(hours=2))
+    _, late = _possible_crime(database, handler, age=timedelta(hours=30))
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    moment = [SEED_ANCHOR]
+    app = build_app(database, tmp_path, username=supervisor.username)
+    app.clock = lambda: moment[0]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, CrimeRecordingQueue)
+        table = queue.query_one("#crime-table")
+        changed: list[tuple[str, str]] = []
+        cleared: list[bool] = []
+        set_cell, clear = table.set_cell, table.clear
+
+        def spied_set_cell(row, column, value):
+            changed.append((row, column))
+            set_cell(row, column, value)
+
+        def spied_clear(*args, **kwargs):
+            cleared.append(True)
+            return clear(*args, **kwargs)
+
+        table.set_cell = spied_set_cell  # type: ignore[method-assign]
+        table.clear = spied_clear  # type: ignore[method-assign]
+        queue.reload(audited=False)
+        await settle(pilot)
+        assert changed == [] and cleared == []
+        moment[0] += timedelta(minutes=1)
+        queue.reload(audited=False)
+        await settle(pilot)
+        assert sorted(changed) == sorted([(late, "left"), (fresh, "left")]) and cleared == []
+        assert "21h 59m" in screen_text(app)
+        _possible_crime(database, handler, age=timedelta(hours=1))
+        queue.reload(audited=False)
+        await settle(pilot)
+        assert cleared == [True] and len(queue.queue.lines) == 3
