@@ -349,12 +349,12 @@ class ControlRoomApp(App[int]):
             # beneath the app on its screen. (Tests configure their own.)
             configure_file_log(self.settings.data_dir, self.username)
             self._leave_hung_workers()
+            self._hang_up_on_sighup()
+            self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
         else:
             # Headless (tests): the loop's own pool, joined at the end as asyncio joins
             # it, with the same fresh context per call as a real terminal's.
             asyncio.get_running_loop().set_default_executor(FreshContextExecutor())
-            self._hang_up_on_sighup()
-            self.set_interval(TERMINAL_CHECK_SECONDS, self._check_terminal)
 
     def _leave_hung_workers(self) -> None:
         """Quitting never waits for a database call: thread workers run on an executor
