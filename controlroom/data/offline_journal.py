@@ -40,11 +40,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import (
     Column,
@@ -500,16 +500,26 @@ def cache_path(data_dir: Path) -> Path:
     return Path(data_dir) / "offline" / "reference.json"
 
 
-def write_cache(path: Path, content: dict[str, Any]) -> None:
-    """Written beside and renamed over the old one, flushed: whole or not at all."""
+def _write_whole(path: Path, write: Callable[[TextIO], None]) -> None:
+    """`write` into a file beside `path`, flushed and renamed over it: whole or not at
+    all (a failure part-way leaves the old file and no scratch one)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(content, handle, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, path)
+
+
+def write_cache(path: Path, content: dict[str, Any]) -> None:
+    """Written beside and renamed over the old one, flushed: whole or not at all."""
+    _write_whole(path, lambda handle: json.dump(content, handle, sort_keys=True))
 
 
 def write_cache_listing(
@@ -518,24 +528,17 @@ def write_cache_listing(
     """As `write_cache`, with `content[key]` the list of `items`, written one item at a
     time as they come: a list of thousands (the station's gazetteer) is never held
     whole, as objects or as text. `items` failing part-way leaves the old file."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            # The head's own keys, then `key` and its list opened: '{"as_of": ..., "places": ['
-            handle.write(json.dumps(content, sort_keys=True)[:-1])
-            handle.write(f"{', ' if content else ''}{json.dumps(key)}: [")
-            for number, item in enumerate(items):
-                handle.write(", " if number else "")
-                handle.write(json.dumps(item, sort_keys=True))
-            handle.write("]}")
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    os.replace(temporary, path)
+
+    def write(handle: TextIO) -> None:
+        # The head's own keys, then `key` and its list opened: '{"as_of": ..., "places": ['
+        handle.write(json.dumps(content, sort_keys=True)[:-1])
+        handle.write(f"{', ' if content else ''}{json.dumps(key)}: [")
+        for number, item in enumerate(items):
+            handle.write(", " if number else "")
+            handle.write(json.dumps(item, sort_keys=True))
+        handle.write("]}")
+
+    _write_whole(path, write)
 
 
 def read_cache(path: Path) -> dict[str, Any] | None:

@@ -55,22 +55,6 @@ if TYPE_CHECKING:
     from controlroom.data.safeguarding_queries import SafeguardingRepository
     from controlroom.data.search import PersonSearch
 
-# The repositories a unit of work builds only when a service first asks for one, with
-# their modules (issue 15, memory: the home board needs none of them, and their
-# statements and modules were about 1.5 MiB of every session's peak). Forgotten at each
-# `with`, as the session they were built on is.
-_LAZY = (
-    "person_records",
-    "reports",
-    "queues",
-    "resources",
-    "safeguarding",
-    "crimes",
-    "bulk",
-    "legacy",
-    "search",
-)
-
 
 class SqlAlchemyUnitOfWork:
     """The unit of work on one SQLAlchemy session (`services.unit_of_work.UnitOfWork`)."""
@@ -82,7 +66,7 @@ class SqlAlchemyUnitOfWork:
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         self.session = self._session_factory()
-        for name in _LAZY:
+        for name in _LAZY:  # built on the last session, if it was entered before
             self.__dict__.pop(name, None)
         self.database = DatabaseInfoRepository(self.session)
         self.staff = StaffRepository(self.session)
@@ -189,6 +173,16 @@ class SqlAlchemyUnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
 
+
+# The repositories a unit of work builds only when a service first asks for one (its
+# cached properties), with their modules (issue 15, memory: the home board needs none of
+# them, and their statements and modules were about 1.5 MiB of every session's peak).
+# Forgotten at each `with`, as the session they were built on is.
+_LAZY = tuple(
+    name
+    for name, member in vars(SqlAlchemyUnitOfWork).items()
+    if isinstance(member, cached_property)
+)
 
 UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
 
