@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
+from controlroom.data.like import LIKE_ESCAPE, like_pattern
 from controlroom.data.models import (
     IntelligenceReport,
     IntelligenceSubject,
@@ -25,7 +26,6 @@ from controlroom.data.models import (
     Person,
     Staff,
 )
-from controlroom.data.search import LIKE_ESCAPE, like_pattern
 
 # The first key of the advisory lock that orders intelligence references ("IR").
 REFERENCE_LOCK_NAMESPACE = 0x4952

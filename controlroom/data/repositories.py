@@ -14,6 +14,7 @@ from sqlalchemy import Executable, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from controlroom.data import audit_log
+from controlroom.data.like import LIKE_ESCAPE, like_pattern
 from controlroom.data.models import (
     AuditEvent,
     DatabaseInfo,
@@ -34,7 +35,6 @@ from controlroom.data.models import (
     WarningMarker,
     street_key,
 )
-from controlroom.data.search import LIKE_ESCAPE, like_pattern
 from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.incidents import (
     SIGNOFF_AWAITING,

@@ -54,6 +54,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BindParameter, BooleanClauseList
 from sqlalchemy.sql.selectable import Select
 
+from controlroom.data.like import LIKE_ESCAPE, like_pattern
 from controlroom.data.models import (
     IncidentPerson,
     IntelligenceSubject,
@@ -230,21 +231,6 @@ def all_of(conditions: Sequence[Condition]) -> Condition:
         _params_of(conditions),
         orders[0] if orders else None,
     )
-
-
-# LIKE patterns are made here, escaped, and bound as parameters (`%` and `_` typed by an
-# operator are characters): SQLAlchemy's autoescape needs the text in the expression.
-LIKE_ESCAPE = "/"
-
-
-def like_pattern(text: str, *, before: str = "", after: str = "%") -> str:
-    """A LIKE pattern matching `text` literally, with `before` and `after` around it."""
-    escaped = (
-        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
-        .replace("%", LIKE_ESCAPE + "%")
-        .replace("_", LIKE_ESCAPE + "_")
-    )
-    return before + escaped + after
 
 
 def _like(column, name: str):

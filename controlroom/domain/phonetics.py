@@ -21,8 +21,6 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-import jellyfish
-
 from controlroom.domain.postcode import find_postcode, is_postcode, normalise_postcode, outward_code
 from controlroom.domain.safe_text import match_form
 
@@ -78,7 +76,11 @@ def normalise_name(name: str) -> str:
 def _key(normal: str) -> str | None:
     if not normal:
         return None
-    return jellyfish.metaphone(normal)[:KEY_LENGTH] or None
+    # jellyfish is loaded by the first key made, not by every process that maps the
+    # tables (a station that never searches or saves a person does without it).
+    from jellyfish import metaphone
+
+    return metaphone(normal)[:KEY_LENGTH] or None
 
 
 @dataclass(frozen=True, slots=True)

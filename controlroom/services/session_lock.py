@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from controlroom.data.models import utcnow
 from controlroom.domain.identity import Actor
@@ -26,6 +24,8 @@ from controlroom.services import access, audit
 from controlroom.services.audit import Outcome
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+    from argon2 import PasswordHasher
+
     from controlroom.services.unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 5
@@ -33,7 +33,14 @@ LOCKOUT = timedelta(minutes=10)
 PIN_MINIMUM = 4
 PIN_MAXIMUM = 12
 
-_hasher = PasswordHasher()
+
+@cache
+def _hasher() -> PasswordHasher:
+    # argon2 (and its cffi bindings) are loaded by the first PIN set or checked, not by
+    # every sign-in: most sessions never lock (issue 15's memory per operator).
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 class PinError(ValueError):
@@ -75,7 +82,7 @@ def set_pin(uow: UnitOfWork, actor: Actor, username: str, pin: str) -> None:
     """Set `username`'s PIN. Operators set their own; an administrator may set anyone's
     (the permission table's STAFF_MANAGE). Clears any lockout."""
     check_pin_rules(pin)
-    hashed = _hasher.hash(pin)
+    hashed = _hasher().hash(pin)
     with uow:
         if username != actor.username:
             access.require(
@@ -234,8 +241,10 @@ def unlock(uow: UnitOfWork, actor: Actor, pin: str, now: datetime | None = None)
 
 
 def _verifies(hashed: str, pin: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher.verify(hashed, pin or "")
+        return _hasher().verify(hashed, pin or "")
     except (VerificationError, InvalidHashError):
         return False
 
