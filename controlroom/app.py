@@ -16,6 +16,7 @@ import logging
 import select
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.services.offline import OfflineJournal, OfflineSaved
     from controlroom.services.staff import StaffMember
     from controlroom.services.unit_of_work import UnitOfWorkFactory
+    from controlroom.widgets.database_banner import DatabaseBanner
 
 log = logging.getLogger("controlroom.app")
 
@@ -256,7 +258,12 @@ class ControlRoomApp(App[int]):
 
     availability: var[Availability] = var(Availability())
     """The database as the watch last found it (screens/database_watch.py); every
-    frame's DatabaseBanner follows it."""
+    frame's DatabaseBanner follows it (`watch_availability`)."""
+
+    def watch_availability(self, availability: Availability) -> None:
+        for banner in list(self.database_banners):
+            if banner.is_attached:
+                banner.show_availability(availability)
 
     def __init__(
         self,
@@ -273,6 +280,8 @@ class ControlRoomApp(App[int]):
     ) -> None:
         ansi = settings.ansi if settings.ansi is not None else (term or "") in ANSI_TERMS
         paste_guard.install()
+        # Every mounted DatabaseBanner, held weakly: a closed screen's goes with it.
+        self.database_banners: weakref.WeakSet[DatabaseBanner] = weakref.WeakSet()
         super().__init__(ansi_color=ansi or None)
         self.settings = settings
         # While only a standby answers, a read's audit goes to this session's offline

@@ -126,3 +126,34 @@ async def test_a_closed_task_lets_go_of_its_screens(database, tmp_path, supervis
         # Nothing holds it: a collection frees it (the app runs one a second after the
         # task closes; here one is run at each look, to see when it can be freed).
         await until(pilot, lambda: gc.collect() >= 0 and closed() is None)
+
+
+async def test_a_closed_screen_lets_go_of_its_database_banner(database, tmp_path, supervisor):
+    """Issue 15, memory over a shift: each banner watched the App's availability through
+    Textual's `watch`, whose list drops a watcher only when the value next changes (an
+    outage), so every screen ever opened left its banner behind. Closed, it goes; the
+    banners on show still say the next outage."""
+    import gc
+    import weakref
+    from datetime import UTC, datetime
+
+    from controlroom.domain.availability import DatabaseState
+    from controlroom.widgets.database_banner import DatabaseBanner
+    from tests.apps import until
+
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, PersonSearch))
+        closed = weakref.ref(app.screen.query_one(DatabaseBanner))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, HomeBoard))
+        await until(pilot, lambda: gc.collect() >= 0 and closed() is None)
+        assert len(app.database_banners) == len(app.screen.query(DatabaseBanner)) == 1
+
+        # (The watch's next probe finds this database answering: what the banner says
+        # is read at once, not waited for on screen.)
+        app.database_found(DatabaseState.NOT_ANSWERING, datetime.now(UTC))
+        (banner,) = app.database_banners
+        assert "DATABASE NOT ANSWERING" in str(banner.render())
