@@ -626,15 +626,38 @@ _UNION_COLUMNS = (
 )
 
 
+def _ids_first_sql(shape: tuple):
+    """The people `shape` finds, asked for their ids first (`ids_first`)."""
+    return Person.id.in_(select(Person.id).where(sql(shape)))
+
+
+def ids_first(condition: Condition) -> Condition:
+    """`condition` asked for the ids of the people it finds first, then their rows by
+    id: SQLite plans a condition on the name keys alone through an index that holds
+    them all (`ix_person_name_keys`: surname key, forename key, date of birth), each
+    index entry checked before any row is read. Asked for a candidate's columns, it
+    took the narrower (surname key, date of birth) index and read the row of every
+    person with one of the surname keys to check the forename key: the slips stage's
+    pairs of a hundred keys a side read tens of thousands of rows (50 ms; "aliosn
+    frecnh"). A part of this shape reads at most its limit of ids (`_part_sql`)."""
+    return Condition((_ids_first_sql, condition.shape), condition.params, condition.order)
+
+
 def _part_sql(number: int, shape: tuple, order: tuple | None) -> Select[Any]:
     """Part `number` of a statement: the candidates `shape` finds, at most `limit_<n>`,
     the first by `order` (descending) when it has one."""
+    limit = bindparam(f"limit_{number}", type_=Integer)
+    if shape[0] is _ids_first_sql and order is None:
+        # At most the part's limit of ids, then their rows (`ids_first`).
+        found = Person.id.in_(select(Person.id).where(sql(shape[1])).limit(limit))
+    else:
+        found = sql(shape)
     statement: Select[Any] = select(  # type: ignore[assignment]
         *CANDIDATE_COLUMNS, literal_column(str(number)).label("part")
-    ).where(sql(shape))
+    ).where(found)
     if order is not None:
         statement = statement.order_by(sql(order).desc(), Person.id)
-    return statement.limit(bindparam(f"limit_{number}", type_=Integer))
+    return statement.limit(limit)
 
 
 @lru_cache(maxsize=512)
@@ -1243,7 +1266,15 @@ class SqliteSearch(_IndexedSearch):
             return [either_way(*prefixes, name="letters")]
         return super().first_letters(prefixes)
 
+    def key_pairs(self, first: Sequence[str], second: Sequence[str], name: str) -> Condition:
+        # The keys alone, through the index that holds both (`ids_first`).
+        return ids_first(super().key_pairs(first, second, name))
+
     def within(self, filters: Sequence[Condition], condition: Condition) -> Condition:
+        if filters and condition.shape[0] is _ids_first_sql:
+            # The filters inside, with the keys: the ids read are the ones that count.
+            inner = self.within(filters, Condition(condition.shape[1], condition.params))
+            return ids_first(Condition(inner.shape, inner.params, condition.order))
         # SQLite reads an OR of keys through one index per term (MULTI-INDEX OR) using
         # only that term's own constraints: "born 1977-1981 AND (forename key = k OR
         # surname key = k ...)" would read every Sanders ever to keep those born then.
