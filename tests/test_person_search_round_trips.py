@@ -302,3 +302,22 @@ def test_a_range_with_a_page_of_good_hits_asks_for_nobody_undated(force, operato
     assert all(h.date_of_birth and first <= h.date_of_birth.year <= last for h in hits)
     asked = [s for s in seen if s.startswith("SELECT") and "warning_marker" not in s]
     assert not any("date_of_birth) IS NULL" in s or "date_of_birth IS NULL" in s for s in asked)
+
+
+def test_the_candidates_aliases_and_details_are_one_text_whatever_their_number(force):
+    """Ranking reads the aliases of every candidate (two hundred on a million persons),
+    and the page's details of up to twenty hits: their ids travel as one parameter, so
+    the statement is the same text for three ids or three hundred (an IN written out
+    id by id cost SQLAlchemy more to write than SQLite took to answer)."""
+    with force.uow() as uow:
+        ids = list(uow.session.scalars(select(Person.id).order_by(Person.id).limit(300)))
+    texts: dict[str, set[str]] = {"aliases": set(), "details": set()}
+    for count in (3, 30, 300):
+        with statements(force) as seen, force.uow() as uow:
+            found = uow.search.aliases(ids[:count])
+            uow.search.hit_details(ids[:count], TODAY)
+        aliases, details = seen
+        texts["aliases"].add(aliases)
+        texts["details"].add(details)
+        assert all(person in ids[:count] for person in found)
+    assert {name: len(found) for name, found in texts.items()} == {"aliases": 1, "details": 1}

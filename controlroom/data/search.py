@@ -369,8 +369,8 @@ def _json_or_array_in(column, parameter: str, arrays: bool):
     )
 
 
-def listed(keys: Sequence[str], arrays: bool) -> object:
-    """A list parameter for `_json_or_array_in`: an array, or a JSON array."""
+def listed(keys: Sequence[str] | Sequence[int], arrays: bool) -> object:
+    """A list parameter for `_json_or_array_in` (keys or ids): an array, or a JSON array."""
     return list(keys) if arrays else json.dumps(list(keys))
 
 
@@ -1030,7 +1030,7 @@ class _IndexedSearch:
         found: dict[int, list[Row]] = {}
         if not ids:
             return found
-        for alias in self._rows(_aliases_statement(self.arrays), {"ids": ids}):
+        for alias in self._rows(_aliases_statement(self.arrays), {"ids": listed(ids, self.arrays)}):
             found.setdefault(alias.person_id, []).append(alias)
         return found
 
@@ -1050,7 +1050,9 @@ class _IndexedSearch:
         ids = list(dict.fromkeys(person_ids))
         if not ids:
             return {}
-        rows = self._rows(_hit_details_statement(self.arrays), {"ids": ids, "today": today})
+        rows = self._rows(
+            _hit_details_statement(self.arrays), {"ids": listed(ids, self.arrays), "today": today}
+        )
         first: dict[int, Row] = {}
         markers: dict[int, list[HitMarker]] = {}
         for row in rows:
@@ -1089,10 +1091,12 @@ def _in_force(valid_from, valid_to, today):
 
 @lru_cache(maxsize=2)
 def _aliases_statement(arrays: bool):
-    """The aliases of the people in the list parameter `ids`, built once."""
+    """The aliases of the people in the list parameter `ids` (`_json_or_array_in`: on
+    SQLite one JSON parameter, where writing out an IN of the two hundred candidates'
+    ids cost SQLAlchemy more than SQLite took to answer), built once."""
     return (
         select(PersonAlias.person_id, PersonAlias.forename, PersonAlias.surname, PersonAlias.kind)
-        .where(_one_of(PersonAlias.person_id, "ids", arrays))
+        .where(_json_or_array_in(PersonAlias.person_id, "ids", arrays))
         .order_by(PersonAlias.person_id, PersonAlias.id)
     )
 
@@ -1100,10 +1104,10 @@ def _aliases_statement(arrays: bool):
 @lru_cache(maxsize=2)
 def _hit_details_statement(arrays: bool):
     """The statement behind `hit_details`, built once: the person ids in the list
-    parameter `ids` (`_one_of`), the day in `today`."""
+    parameter `ids` (`_json_or_array_in`), the day in `today`."""
 
     def listed(column):
-        return _one_of(column, "ids", arrays)
+        return _json_or_array_in(column, "ids", arrays)
 
     today = bindparam("today", type_=Date)
     owned = aliased(Person)
