@@ -546,3 +546,27 @@ def test_the_slipped_starts_are_asked_only_while_the_pairs_leave_room(database, 
     found, asked = slips_stage()
     assert sorted(found) == sorted(paired)
     assert not any("substr(person.forename, 2" in statement for statement in asked), asked
+
+
+def test_a_name_found_is_found_with_its_namesakes(database):
+    # A stage that stops at its limit keeps the first rows it reads, whoever they are:
+    # of five Denise Palmers on a million persons, "segise paler" (two slips at the
+    # forename's start, a letter left out of the surname) kept the one first in the
+    # index. Namesakes (the same forename and surname) fit the words alike: one found,
+    # all are. Here the first of three comes before more people a near-spelling stage
+    # reads ("Paley") than it keeps, the others after them.
+    first = add_person(database, "Denise", "Palmer", date_of_birth=date(1957, 1, 16))
+    with database.uow() as uow:
+        for _ in range(person_search.CANDIDATE_LIMIT):
+            uow.session.add(Person(forename="Zed", surname="Paley", date_of_birth=date(1990, 1, 1)))
+        uow.commit()
+    others = [
+        add_person(database, "Denise", "Palmer", date_of_birth=date(1984 + n, 8, 10))
+        for n in range(2)
+    ]
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = [
+        h.person_id for h in search_persons(database.uow(), operator, "segise paler", today=TODAY)
+    ]
+    assert first in hits
+    assert set(others) <= set(hits), hits

@@ -508,6 +508,21 @@ def _two_likeness_sql(forename: tuple, surname: tuple):
     return _likeness_sql("forename", *forename) + _likeness_sql("surname", *surname)
 
 
+def _namesakes_sql(count: int):
+    """The person's forename and surname are, as stored, one of `count` pairs (the
+    parameters `namesake_forename_<n>` and `namesake_surname_<n>`): each a lookup of the
+    (surname, forename) index."""
+    return or_(
+        *(
+            and_(
+                Person.surname == bindparam(f"namesake_surname_{n}"),
+                Person.forename == bindparam(f"namesake_forename_{n}"),
+            )
+            for n in range(count)
+        )
+    )
+
+
 def _dates_sql(exact: bool, between: bool):
     """Born on one of the days in `dates` (an expanding IN on both backends: one or two
     days), or between `born_from` and `born_to`."""
@@ -724,6 +739,8 @@ class PersonSearch(Protocol):
 
     def other_start(self, start: str, word: str, keyed: str, name: str) -> Condition: ...
 
+    def namesakes(self, names: Sequence[tuple[str, str]]) -> Condition: ...
+
     def born(self, criteria: PersonCriteria) -> Condition | None: ...
 
     def born_on(self, dates: Sequence[date]) -> Condition: ...
@@ -830,6 +847,14 @@ class _IndexedSearch:
                 Condition((_alias_keyed_template, len(keys), False, name, first), params)
             )
         return conditions
+
+    def namesakes(self, names: Sequence[tuple[str, str]]) -> Condition:
+        """Everyone whose (forename, surname) is, as stored, one of `names`."""
+        params: dict[str, object] = {}
+        for n, (forename, surname) in enumerate(names):
+            params[f"namesake_forename_{n}"] = forename
+            params[f"namesake_surname_{n}"] = surname
+        return Condition((_namesakes_sql, len(names)), params)
 
     def born(self, criteria: PersonCriteria) -> Condition | None:
         exact = bool(criteria.dates_of_birth)
