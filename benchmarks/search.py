@@ -70,7 +70,7 @@ from controlroom.data.uow import Database
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE
 from controlroom.domain.name_variants import FORENAME_FAMILIES, SURNAME_FAMILIES, name_family
-from controlroom.domain.phonetics import transposed
+from controlroom.domain.phonetics import phonetic_keys, transposed
 from controlroom.domain.roles import Role
 from controlroom.domain.search_recall import KINDS as RECALL_KINDS
 from controlroom.domain.search_recall import Caller, caller_lines
@@ -299,10 +299,21 @@ def named_in_database(database: Database, kind: str, person: Caller) -> int:
     spelling of the name counts): `search_recall.named_by` asked of the database."""
     born = person.date_of_birth
     conditions = []
-    if kind.startswith("forename"):
+    if kind == "forename + surname":
         conditions.append(Person.forename.in_(_spellings(person.forename)))
-    if kind in ("forename + surname",) or kind.startswith("surname"):
         conditions.append(Person.surname.in_(_spellings(person.surname)))
+    else:
+        # A lone name word names whoever bears it as either name ("martin 26/01/2005":
+        # Martin Davies and Carl Martin): as a forename through its keys' index.
+        word = person.forename if kind.startswith("forename") else person.surname
+        spellings = _spellings(word)
+        keys = {key for spelling in spellings for key in phonetic_keys(spelling)}
+        conditions.append(
+            or_(
+                Person.surname.in_(spellings),
+                and_(Person.forename_key.in_(keys), Person.forename.in_(spellings)),
+            )
+        )
     statement = select(func.count(func.distinct(Person.id))).where(*conditions)
     if kind in ("surname + DOB", "forename + DOB"):
         statement = statement.where(Person.date_of_birth == born)

@@ -169,3 +169,23 @@ def plan_text(database, statement: str, parameters) -> str:
         rows = connection.exec_driver_sql(prefix + statement, parameters).all()
         connection.rollback()
     return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_the_slips_stages_pairs_are_checked_on_the_index_of_both_keys(force, operator):
+    """The slips stage's pairs (a hundred keys a side) are read through the index that
+    holds the surname key and the forename key together, each entry checked there:
+    asked for a candidate's columns, SQLite took the (surname key, date of birth) index
+    and read the row of everyone with one of the surname keys to check the forename key
+    (tens of thousands of rows on a million persons)."""
+    if force.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans the pairs by its statistics (bitmap scans of both)")
+    with statements(force) as captured:
+        search_persons(force.uow(), operator, "yrene grai", today=TODAY)
+    pairs = [
+        (s, p) for s, p in captured if "json_each" in s and "coalesce(person.forename_key" in s
+    ]
+    assert pairs, "the slips stage did not run"
+    for statement, parameters in pairs:
+        plan = plan_text(force, statement, parameters)
+        assert "COVERING INDEX ix_person_name_keys" in plan, plan
+        assert "ix_person_surname_key_born" not in plan, plan

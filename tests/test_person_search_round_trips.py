@@ -279,3 +279,45 @@ def test_no_value_of_a_search_is_written_into_its_sql(force, operator, query):
 def test_like_patterns_take_wildcards_literally():
     assert search_module.like_pattern("50%_a/b") == "50/%/_a//b%"
     assert search_module.like_pattern("smi", before="% ") == "% smi%"
+
+
+def test_a_range_with_a_page_of_good_hits_asks_for_nobody_undated(force, operator):
+    """Within a range of years, people with no date of birth recorded rank below every
+    hit the range confirms: once a page of people the words fit well is found within
+    it, nobody undated is asked for (on a million persons that read the row and the
+    aliases of every namesake to find the few without a date), and the page is those
+    the range confirms."""
+    with force.uow() as uow:
+        surname, low, high = uow.session.execute(
+            select(Person.surname, func.min(Person.date_of_birth), func.max(Person.date_of_birth))
+            .group_by(Person.surname)
+            .having(func.count(Person.date_of_birth) < func.count())  # someone undated
+            .order_by(func.count().desc(), Person.surname)
+            .limit(1)
+        ).one()
+    first, last = low.year, min(high.year, TODAY.year)
+    with statements(force) as seen:
+        hits = search_persons(force.uow(), operator, f"{surname} {first}-{last}", today=TODAY)
+    assert len(hits) == 20 and all(h.match in ("exact", "phonetic") for h in hits)
+    assert all(h.date_of_birth and first <= h.date_of_birth.year <= last for h in hits)
+    asked = [s for s in seen if s.startswith("SELECT") and "warning_marker" not in s]
+    assert not any("date_of_birth) IS NULL" in s or "date_of_birth IS NULL" in s for s in asked)
+
+
+def test_the_candidates_aliases_and_details_are_one_text_whatever_their_number(force):
+    """Ranking reads the aliases of every candidate (two hundred on a million persons),
+    and the page's details of up to twenty hits: their ids travel as one parameter, so
+    the statement is the same text for three ids or three hundred (an IN written out
+    id by id cost SQLAlchemy more to write than SQLite took to answer)."""
+    with force.uow() as uow:
+        ids = list(uow.session.scalars(select(Person.id).order_by(Person.id).limit(300)))
+    texts: dict[str, set[str]] = {"aliases": set(), "details": set()}
+    for count in (3, 30, 300):
+        with statements(force) as seen, force.uow() as uow:
+            found = uow.search.aliases(ids[:count])
+            uow.search.hit_details(ids[:count], TODAY)
+        aliases, details = seen
+        texts["aliases"].add(aliases)
+        texts["details"].add(details)
+        assert all(person in ids[:count] for person in found)
+    assert {name: len(found) for name, found in texts.items()} == {"aliases": 1, "details": 1}

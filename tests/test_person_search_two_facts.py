@@ -18,7 +18,7 @@ from datetime import date
 
 import pytest
 from rapidfuzz import fuzz
-from sqlalchemy import and_, select
+from sqlalchemy import and_, event, select
 
 from controlroom.data.models import Location, Person, PersonAddress
 from controlroom.domain.name_variants import FORENAME_FAMILIES, SURNAME_FAMILIES, name_family
@@ -509,3 +509,64 @@ def test_the_likeliest_pairs_are_read_when_the_first_read_fits_no_one(database, 
     operator = staff_actor(database, Role.SUPERVISOR)
     hits = search_persons(database.uow(), operator, "kmaria imah", today=TODAY)
     assert hits and hits[0].person_id == wanted, [(h.name, h.why) for h in hits]
+
+
+def test_the_slipped_starts_are_asked_only_while_the_pairs_leave_room(database, monkeypatch):
+    # The slips stage asks its pairs (each word a slip from a name) first, and one word
+    # by its own keys with the other's first letters (two slips past them) only while
+    # the pairs left the stage room: those read the row of everyone the unslipped word
+    # names (thousands for a common name), and once the pairs filled the stage they
+    # could add no one.
+    query = parse_person_query("irene qorgqn", today=TODAY)
+    criteria = person_search._with_slip_keys(person_search._criteria(query))
+    typed = criteria.names[1]
+    assert not set(phonetic_keys("morgan")) & set(
+        typed.keys + typed.near_keys + typed.gap_keys + typed.slip_keys
+    )
+    started = add_person(database, "Irene", "Morgan")  # two slips: found by "org" only
+    monkeypatch.setattr(person_search, "NEAR_LIMIT", 2)
+
+    def slips_stage() -> tuple[list[int], list[str]]:
+        seen: list[str] = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(database.engine, "before_cursor_execute", capture)
+        try:
+            with database.uow() as uow:
+                found = person_search.candidates(uow.search, criteria, slips=True)
+        finally:
+            event.remove(database.engine, "before_cursor_execute", capture)
+        return [p.id for p in found], [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+
+    found, _ = slips_stage()
+    assert found == [started]
+    paired = [add_person(database, "Irene", "Qorgqn") for _ in range(2)]
+    found, asked = slips_stage()
+    assert sorted(found) == sorted(paired)
+    assert not any("substr(person.forename, 2" in statement for statement in asked), asked
+
+
+def test_a_name_found_is_found_with_its_namesakes(database):
+    # A stage that stops at its limit keeps the first rows it reads, whoever they are:
+    # of five Denise Palmers on a million persons, "segise paler" (two slips at the
+    # forename's start, a letter left out of the surname) kept the one first in the
+    # index. Namesakes (the same forename and surname) fit the words alike: one found,
+    # all are. Here the first of three comes before more people a near-spelling stage
+    # reads ("Paley") than it keeps, the others after them.
+    first = add_person(database, "Denise", "Palmer", date_of_birth=date(1957, 1, 16))
+    with database.uow() as uow:
+        for _ in range(person_search.CANDIDATE_LIMIT):
+            uow.session.add(Person(forename="Zed", surname="Paley", date_of_birth=date(1990, 1, 1)))
+        uow.commit()
+    others = [
+        add_person(database, "Denise", "Palmer", date_of_birth=date(1984 + n, 8, 10))
+        for n in range(2)
+    ]
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = [
+        h.person_id for h in search_persons(database.uow(), operator, "segise paler", today=TODAY)
+    ]
+    assert first in hits
+    assert set(others) <= set(hits), hits

@@ -142,3 +142,25 @@ def test_the_facts_name_everyone_they_fit():
     assert named_by("surname + DOB", PERSON, people) == 2
     assert named_by("forename + surname", PERSON, people) == 3  # Sean is Shaun
     assert named_by("surname + year", other, people) == 1
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "forename + surname"])
+def test_a_lone_name_word_names_whoever_bears_it_as_either_name(kind):
+    # A line with one name word says nothing of which name it is: "martin 26/01/2005"
+    # names Martin Davies and Carl Martin, both born that day. Whoever bears the word
+    # as the other name, and shares the other fact, is named as well (the search
+    # cannot put one of them first but by luck).
+    born = date(2005, 1, 26)
+    said, place = ("Martin", "LS6 2AB"), "Mill Lane"
+    person = (
+        Caller(said[0], "Davies", born, said[1], place)
+        if kind == "forename + DOB"
+        else Caller("Carl", said[0], born, said[1], place)
+    )
+    other = (
+        Caller("Carl", said[0], born, said[1], place)
+        if kind == "forename + DOB"
+        else Caller(said[0], "Davies", born, said[1], place)
+    )
+    stranger = Caller("Martina", "Hughes", born, said[1], place)
+    assert named_by(kind, person, [person, other, stranger]) == 2

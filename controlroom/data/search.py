@@ -355,8 +355,8 @@ def _json_or_array_in(column, parameter: str, arrays: bool):
     )
 
 
-def listed(keys: Sequence[str], arrays: bool) -> object:
-    """A list parameter for `_json_or_array_in`: an array, or a JSON array."""
+def listed(keys: Sequence[str] | Sequence[int], arrays: bool) -> object:
+    """A list parameter for `_json_or_array_in` (keys or ids): an array, or a JSON array."""
     return list(keys) if arrays else json.dumps(list(keys))
 
 
@@ -494,6 +494,21 @@ def _two_likeness_sql(forename: tuple, surname: tuple):
     return _likeness_sql("forename", *forename) + _likeness_sql("surname", *surname)
 
 
+def _namesakes_sql(count: int):
+    """The person's forename and surname are, as stored, one of `count` pairs (the
+    parameters `namesake_forename_<n>` and `namesake_surname_<n>`): each a lookup of the
+    (surname, forename) index."""
+    return or_(
+        *(
+            and_(
+                Person.surname == bindparam(f"namesake_surname_{n}"),
+                Person.forename == bindparam(f"namesake_forename_{n}"),
+            )
+            for n in range(count)
+        )
+    )
+
+
 def _dates_sql(exact: bool, between: bool):
     """Born on one of the days in `dates` (an expanding IN on both backends: one or two
     days), or between `born_from` and `born_to`."""
@@ -612,15 +627,38 @@ _UNION_COLUMNS = (
 )
 
 
+def _ids_first_sql(shape: tuple):
+    """The people `shape` finds, asked for their ids first (`ids_first`)."""
+    return Person.id.in_(select(Person.id).where(sql(shape)))
+
+
+def ids_first(condition: Condition) -> Condition:
+    """`condition` asked for the ids of the people it finds first, then their rows by
+    id: SQLite plans a condition on the name keys alone through an index that holds
+    them all (`ix_person_name_keys`: surname key, forename key, date of birth), each
+    index entry checked before any row is read. Asked for a candidate's columns, it
+    took the narrower (surname key, date of birth) index and read the row of every
+    person with one of the surname keys to check the forename key: the slips stage's
+    pairs of a hundred keys a side read tens of thousands of rows (50 ms; "aliosn
+    frecnh"). A part of this shape reads at most its limit of ids (`_part_sql`)."""
+    return Condition((_ids_first_sql, condition.shape), condition.params, condition.order)
+
+
 def _part_sql(number: int, shape: tuple, order: tuple | None) -> Select[Any]:
     """Part `number` of a statement: the candidates `shape` finds, at most `limit_<n>`,
     the first by `order` (descending) when it has one."""
+    limit = bindparam(f"limit_{number}", type_=Integer)
+    if shape[0] is _ids_first_sql and order is None:
+        # At most the part's limit of ids, then their rows (`ids_first`).
+        found = Person.id.in_(select(Person.id).where(sql(shape[1])).limit(limit))
+    else:
+        found = sql(shape)
     statement: Select[Any] = select(  # type: ignore[assignment]
         *CANDIDATE_COLUMNS, literal_column(str(number)).label("part")
-    ).where(sql(shape))
+    ).where(found)
     if order is not None:
         statement = statement.order_by(sql(order).desc(), Person.id)
-    return statement.limit(bindparam(f"limit_{number}", type_=Integer))
+    return statement.limit(limit)
 
 
 @lru_cache(maxsize=512)
@@ -686,6 +724,8 @@ class PersonSearch(Protocol):
     def start_pairs(self, first: str, second: str, name: str) -> list[Condition]: ...
 
     def other_start(self, start: str, word: str, keyed: str, name: str) -> Condition: ...
+
+    def namesakes(self, names: Sequence[tuple[str, str]]) -> Condition: ...
 
     def born(self, criteria: PersonCriteria) -> Condition | None: ...
 
@@ -793,6 +833,14 @@ class _IndexedSearch:
                 Condition((_alias_keyed_template, len(keys), False, name, first), params)
             )
         return conditions
+
+    def namesakes(self, names: Sequence[tuple[str, str]]) -> Condition:
+        """Everyone whose (forename, surname) is, as stored, one of `names`."""
+        params: dict[str, object] = {}
+        for n, (forename, surname) in enumerate(names):
+            params[f"namesake_forename_{n}"] = forename
+            params[f"namesake_surname_{n}"] = surname
+        return Condition((_namesakes_sql, len(names)), params)
 
     def born(self, criteria: PersonCriteria) -> Condition | None:
         exact = bool(criteria.dates_of_birth)
@@ -993,7 +1041,7 @@ class _IndexedSearch:
         found: dict[int, list[Row]] = {}
         if not ids:
             return found
-        for alias in self._rows(_aliases_statement(self.arrays), {"ids": ids}):
+        for alias in self._rows(_aliases_statement(self.arrays), {"ids": listed(ids, self.arrays)}):
             found.setdefault(alias.person_id, []).append(alias)
         return found
 
@@ -1013,7 +1061,9 @@ class _IndexedSearch:
         ids = list(dict.fromkeys(person_ids))
         if not ids:
             return {}
-        rows = self._rows(_hit_details_statement(self.arrays), {"ids": ids, "today": today})
+        rows = self._rows(
+            _hit_details_statement(self.arrays), {"ids": listed(ids, self.arrays), "today": today}
+        )
         first: dict[int, Row] = {}
         markers: dict[int, list[HitMarker]] = {}
         for row in rows:
@@ -1052,10 +1102,12 @@ def _in_force(valid_from, valid_to, today):
 
 @lru_cache(maxsize=2)
 def _aliases_statement(arrays: bool):
-    """The aliases of the people in the list parameter `ids`, built once."""
+    """The aliases of the people in the list parameter `ids` (`_json_or_array_in`: on
+    SQLite one JSON parameter, where writing out an IN of the two hundred candidates'
+    ids cost SQLAlchemy more than SQLite took to answer), built once."""
     return (
         select(PersonAlias.person_id, PersonAlias.forename, PersonAlias.surname, PersonAlias.kind)
-        .where(_one_of(PersonAlias.person_id, "ids", arrays))
+        .where(_json_or_array_in(PersonAlias.person_id, "ids", arrays))
         .order_by(PersonAlias.person_id, PersonAlias.id)
     )
 
@@ -1063,10 +1115,10 @@ def _aliases_statement(arrays: bool):
 @lru_cache(maxsize=2)
 def _hit_details_statement(arrays: bool):
     """The statement behind `hit_details`, built once: the person ids in the list
-    parameter `ids` (`_one_of`), the day in `today`."""
+    parameter `ids` (`_json_or_array_in`), the day in `today`."""
 
     def listed(column):
-        return _one_of(column, "ids", arrays)
+        return _json_or_array_in(column, "ids", arrays)
 
     today = bindparam("today", type_=Date)
     owned = aliased(Person)
@@ -1229,7 +1281,15 @@ class SqliteSearch(_IndexedSearch):
             return [either_way(*prefixes, name="letters")]
         return super().first_letters(prefixes)
 
+    def key_pairs(self, first: Sequence[str], second: Sequence[str], name: str) -> Condition:
+        # The keys alone, through the index that holds both (`ids_first`).
+        return ids_first(super().key_pairs(first, second, name))
+
     def within(self, filters: Sequence[Condition], condition: Condition) -> Condition:
+        if filters and condition.shape[0] is _ids_first_sql:
+            # The filters inside, with the keys: the ids read are the ones that count.
+            inner = self.within(filters, Condition(condition.shape[1], condition.params))
+            return ids_first(Condition(inner.shape, inner.params, condition.order))
         # SQLite reads an OR of keys through one index per term (MULTI-INDEX OR) using
         # only that term's own constraints: "born 1977-1981 AND (forename key = k OR
         # surname key = k ...)" would read every Sanders ever to keep those born then.

@@ -222,11 +222,12 @@ def _slip_closeness(typed: str, name: str) -> float:
     return max(0.0, 1 - slips_apart(typed, name) / max(len(typed), len(name), 1))
 
 
-@dataclass(frozen=True, slots=True)
-class NameMatch:
+class NameMatch(NamedTuple):
     """How the words match one name: the worst word's rank, the mean closeness, and the
     order bonus (never enough to lift a hit out of its rank); `fits`: for each word, the
-    side of the name it fits ("forename", "surname") and how (`word_against_part`)."""
+    side of the name it fits ("forename", "surname") and how (`word_against_part`).
+    A tuple, as `PersonFit`: a search makes one per candidate's name (hundreds), and a
+    frozen dataclass took longer to build than the match took to work out."""
 
     rank: Rank
     closeness: float
@@ -424,10 +425,9 @@ def at_current_address(query: PersonQuery, fit: PersonFit, address: str | None) 
     return fit._replace(why=fit.why[: len(fit.why) - place] + address_fit(query, current=False))
 
 
-@dataclass(frozen=True, slots=True)
-class KnownName:
+class KnownName(NamedTuple):
     """A name a person answers to; `penalty` is 0 for their own, OTHER_NAME_PENALTY for
-    an alias or a name of a record merged into theirs."""
+    an alias or a name of a record merged into theirs (a tuple, as `NameMatch`)."""
 
     forename: str | None
     surname: str

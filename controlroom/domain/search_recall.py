@@ -151,9 +151,15 @@ def _same_name(one: str, other: str) -> bool:
 
 def named_by(kind: str, person: Caller, people: list[Caller]) -> int:
     """How many of `people` the facts of a line of `kind` name, spelled as `person`'s
-    are stored (another spelling of the same name counts): where one, the person comes
+    are stored (another spelling of the same name counts; a line's lone name word
+    names whoever has it as a forename or as a surname): where one, the person comes
     first."""
     born = person.date_of_birth
+
+    def either(word: str, other: Caller) -> bool:
+        # A lone name word says nothing of which name it is: "martin 26/01/2005" names
+        # Martin Davies and Carl Martin, both born that day, alike.
+        return _same_name(word, other.forename) or _same_name(word, other.surname)
 
     def fits(other: Caller) -> bool:
         if kind == "forename + surname":
@@ -161,8 +167,8 @@ def named_by(kind: str, person: Caller, people: list[Caller]) -> int:
                 person.surname, other.surname
             )
         if kind == "forename + DOB":
-            return _same_name(person.forename, other.forename) and other.date_of_birth == born
-        if not _same_name(person.surname, other.surname):
+            return either(person.forename, other) and other.date_of_birth == born
+        if not either(person.surname, other):
             return False
         if kind == "surname + DOB":
             return other.date_of_birth == born
