@@ -128,6 +128,11 @@ def _is_busy(error: OperationalError) -> bool:
     )
 
 
+# The execution option (and session flag) of a unit of work's read-only part: on SQLite
+# its transaction begins DEFERRED instead of IMMEDIATE (`SqlAlchemyUnitOfWork.reading`).
+READS_ONLY = "controlroom_reads_only"
+
+
 def begin_immediate(connection: Connection, pauses: tuple[float, ...] = BEGIN_RETRY_PAUSES) -> None:
     """BEGIN IMMEDIATE, tried again after each pause while SQLite answers SQLITE_BUSY."""
     for pause in (*pauses, None):
@@ -229,6 +234,12 @@ def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...], cache_kib
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
+        if connection.get_execution_options().get(READS_ONLY):
+            # A read-only part of a unit of work (`SqlAlchemyUnitOfWork.reading`): a
+            # DEFERRED transaction reads a snapshot and takes no write lock, so another
+            # station's save goes on while a long read (a year of statistics) runs.
+            connection.exec_driver_sql("BEGIN")
+            return
         begin_immediate(connection, pauses)
 
     path = engine.url.database

@@ -10,12 +10,13 @@ process around the one engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from controlroom.data import (
     append_only,  # noqa: F401  (installs the append-only guards)
@@ -24,6 +25,7 @@ from controlroom.data import (
 from controlroom.data.engine import (
     BATCH_CACHE_KIB,
     PATIENT,
+    READS_ONLY,
     Waits,
     make_engine,
     make_session_factory,
@@ -167,6 +169,26 @@ class SqlAlchemyUnitOfWork:
     def flush(self) -> None:
         self.session.flush()
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """A read-only part of this unit of work, in a transaction of its own.
+
+        What came before it (an access check, say) is committed first; its statements
+        then read one snapshot, and on SQLite the transaction begins DEFERRED, so it
+        holds no write lock: every other unit of work there begins IMMEDIATE and would
+        wait for a long read (a year of statistics on a force's database) to finish.
+        A write inside is refused (`ReadOnlyPart`). At the end the read transaction is
+        ended, and what is written next (the read's audit) begins a transaction of its
+        own."""
+        self.session.commit()
+        self.session.info[READS_ONLY] = True
+        try:
+            self.session.connection(execution_options={READS_ONLY: True})
+            yield
+        finally:
+            self.session.info.pop(READS_ONLY, None)
+        self.session.commit()
+
     def commit(self) -> None:
         self.session.commit()
 
@@ -185,6 +207,23 @@ _LAZY = tuple(
 )
 
 UnitOfWorkFactory = Callable[[], SqlAlchemyUnitOfWork]
+
+
+class ReadOnlyPart(RuntimeError):
+    """A write inside a unit of work's read-only part (`SqlAlchemyUnitOfWork.reading`):
+    a fault in the service, never the operator's."""
+
+
+@event.listens_for(Session, "before_flush")
+def _no_flush_while_reading(session: Session, flush_context, instances) -> None:
+    if session.info.get(READS_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlyPart("a unit of work wrote inside its read-only part")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_write_statement_while_reading(state: ORMExecuteState) -> None:
+    if state.session.info.get(READS_ONLY) and not state.is_select:
+        raise ReadOnlyPart("a unit of work wrote inside its read-only part")
 
 
 class Database:

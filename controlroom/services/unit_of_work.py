@@ -14,6 +14,7 @@ same shape (cosmicpython's pattern: `tests/fakes.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import Protocol, Self
 
 from controlroom.data.bulk import BulkWriter
@@ -97,6 +98,11 @@ class UnitOfWork(Protocol):
     def flush(self) -> None: ...
 
     def commit(self) -> None: ...
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A read-only part, in a transaction of its own that holds no write lock (what
+        came before is committed first; a write inside is refused)."""
+        ...
 
     def rollback(self) -> None: ...
 
