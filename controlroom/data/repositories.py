@@ -14,6 +14,7 @@ from sqlalchemy import Executable, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from controlroom.data import audit_log
+from controlroom.data.crime_counts import count_inserted_incidents
 from controlroom.data.models import (
     AuditEvent,
     DatabaseInfo,
@@ -959,6 +960,7 @@ class RecordCopyRepository:
             self.session.execute(insert(Person.__table__).values(**row))
         taken = set(self.session.scalars(select(Incident.reference)))
         copied_incidents = 0
+        copied: list[dict[str, object]] = []
         for row in incidents:
             row.pop("id")
             if row["reference"] in taken:
@@ -977,7 +979,10 @@ class RecordCopyRepository:
                 ),
             )
             self.session.execute(insert(Incident.__table__).values(**row))
+            copied.append(row)
             copied_incidents += 1
+        # Written past the ORM: counted into the monthly integrity counts here.
+        count_inserted_incidents(self.session.connection(), copied)
         return (
             ("locations", len(locations)),
             ("persons", len(persons)),
