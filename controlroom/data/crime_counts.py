@@ -216,6 +216,8 @@ def _keep_month_counts(session: Session, flush_context) -> None:
         elif isinstance(target, Incident):
             before = _before(target, _INCIDENT_COLUMNS) or _now(target, _INCIDENT_COLUMNS)
             incidents.append((before, None))
+    if not (incidents or changes.crimes):
+        return  # nothing this flush wrote is counted (most flushes)
     connection = session.connection()
     if incidents:
         crime_types = possible_crime_types(connection)
