@@ -18,9 +18,11 @@ somebody else reads (`cp large.sqlite /tmp/` first).
     .venv/bin/python benchmarks/statistics.py --database-url sqlite:////work/bench/large.sqlite
     .venv/bin/python benchmarks/statistics.py --size small      # a quick try
 
-Both services leave the grouping to the database (by local month, offence, outcome;
-the integrity counts with their 24-hour and 7-day windows): Python only lays out the
-few hundred counts it gets back.
+The statistics and the integrity measure's twelve-month trend read the counts kept
+per local month as crimes and incidents are written (`data/crime_counts.py`, migration
+0022: a few hundred rows, proven equal to counting again by the tests); the measure's
+own month still reads its crime-related incidents (by station, and the unrecorded
+list). The floor is unchanged: it counts the year's crimes themselves, every time.
 
 Seeding is as in benchmarks/search.py. Targets (issue 18): at most 3x the floor, and
 under 2 s.

@@ -344,6 +344,7 @@ def seed_integrity_month(
                 for c in crimes
             ],
         )
+        uow.crimes.rebuild_month_counts()  # written in bulk, past the ORM
         uow.commit()
         return [rows[n]["reference"] for n in sorted(missed)]
 

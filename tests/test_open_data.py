@@ -387,6 +387,39 @@ def test_an_analyst_exports_the_month_anonymised(database, month):
     assert "4 row(s) out, 3 incident(s) not exportable; 2 outcome(s)" in event.detail
 
 
+def test_an_incident_whose_only_crime_is_cancelled_or_later_is_not_exportable(database, month):
+    """The count of the month's incidents in neither file, worked out by the database:
+    a crime cancelled, or recorded the month after, publishes nothing this month."""
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    with database.uow() as uow:
+        theft = uow.crimes.get(month.crimes["theft"])
+        theft_version, theft_incident = theft.version, theft.incident_id
+    asked = crimes.request_cancellation(
+        database.uow(),
+        supervisor,
+        month.crimes["theft"],
+        theft_version,
+        NOW,
+        reason="The purse was found at home: additional verifiable information.",
+    ).crimes
+    version = next(c.version for c in asked if c.id == month.crimes["theft"])
+    crimes.decide_cancellation(
+        database.uow(), supervisor, month.crimes["theft"], version, NOW, approve=True
+    )
+    # A second crime of the same incident, recorded in December: not this month's.
+    crimes.record_crimes(
+        database.uow(),
+        supervisor,
+        theft_incident,
+        datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
+        offence_code="92D",
+    )
+    analyst = staff_actor(database, Role.ANALYST)
+    exported = export_month(database.uow(), analyst, "2026-11", salt=SALT)
+    assert "Other theft" not in {r.crime_type for r in exported.rows}
+    assert exported.not_exportable == 4  # INFO, FRAUD, closed without a crime, the theft
+
+
 def test_the_files_rebuild_byte_for_byte_whoever_makes_them(database, month):
     """Same database, same salt: the same bytes, from any analyst; the files parse back
     to data.police.uk's columns with empty cells empty (not `'`)."""

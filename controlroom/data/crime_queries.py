@@ -1,12 +1,14 @@
 """Crime records and the NCRS clock in the database: the offence classes, an incident's
 crimes, and the crime-recording queue and its counts (possible crimes whose 24-hour
-clock still runs), each a single statement on the `ix_incident_crime_clock` index."""
+clock still runs), each a single statement on the `ix_incident_crime_clock` index; the
+statistics' and the integrity measure's monthly counts (kept by `data.crime_counts`, and
+the recount they are rebuilt from and proven against); the month's open-data rows."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
     Interval,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -23,14 +26,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
+from controlroom.data.crime_counts import local_month, month_start
 from controlroom.data.models import (
     Crime,
     CrimeClassification,
+    CrimeMonthCount,
     CrimeOutcome,
     CrimeSuspect,
     Incident,
     IncidentType,
     IntegrityCheck,
+    IntegrityMonthCount,
     Location,
     OffenceClass,
     OpenDataReturn,
@@ -40,8 +46,11 @@ from controlroom.data.models import (
     Staff,
     UtcDateTime,
 )
+from controlroom.domain import crime as rules
+from controlroom.domain.open_data import next_month
 
 NO_STATION = "(no station)"
+REBUILD_MONTHS = 12  # months counted per statement when the kept counts are rebuilt
 
 
 def month_of(column, bounds: Sequence):
@@ -153,14 +162,22 @@ class CrimeRepository:
     # --- crime data integrity --------------------------------------------------------------
 
     def crime_related(
-        self, start: datetime, end: datetime
+        self, start: datetime, end: datetime, *, not_within: timedelta | None = None
     ) -> list[tuple[int, str, datetime, str, datetime | None]]:
         """The crime-related incidents reported in [start, end): those whose flag, opening
         type or closing type says possible crime, less LEGACY ones and those whose
         no-crime decision a supervisor signed off with no crime recorded: (id, reference,
         opened_at, the opening operator's station, when a crime was first recorded — its first
         crime record, or its closing with a crime reference, whichever came first: the
-        report and the kept `crime_recording_delay`)."""
+        report and the kept `crime_recording_delay`). `not_within`: only those with no
+        crime recorded within it of the report (the month's unrecorded list), asked of
+        the database as the counts ask it."""
+        kept = Incident.crime_recording_delay
+        late = (
+            []
+            if not_within is None
+            else [or_(kept.is_(None), kept > bindparam("not_within", not_within, Interval()))]
+        )
         rows = self.session.execute(
             select(
                 Incident.id,
@@ -176,6 +193,7 @@ class CrimeRepository:
                 # An old system's incidents (LEGACY) had their crimes recorded there.
                 Incident.legacy_batch_id.is_(None),
                 _says_crime(),
+                *late,
             )
             .order_by(Incident.opened_at, Incident.id)
         ).all()
@@ -197,14 +215,119 @@ class CrimeRepository:
         self, bounds: Sequence[datetime], limits: tuple[timedelta, timedelta]
     ) -> dict[int, tuple[int, int, int]]:
         """Per month k of `bounds` ([bounds[k], bounds[k + 1])), of the crime-related
-        incidents reported in it (as `crime_related` takes them, except that LEGACY ones
-        are counted here, as they always were):
-        (total, recorded within limits[0], within limits[1]), counted by the database.
-        The statement is built once per number of months (the bounds are its
+        incidents reported in it (exactly those `crime_related` lists: LEGACY ones and
+        signed-off no-crimes left out): (total, recorded within limits[0], within
+        limits[1]), counted by the database from `ix_incident_crime_recording`. The
+        recount the kept monthly counts are rebuilt from and proven against; the reads
+        take `integrity_months`. Built once per number of months (the bounds are its
         parameters)."""
         statement = _integrity_statement(len(bounds), tuple(limits))
         rows = self.session.execute(statement, _bound_values(bounds)).all()
         return {int(k): (int(n), int(a or 0), int(b or 0)) for k, n, a, b in rows}
+
+    def integrity_by_station(
+        self, start: datetime, end: datetime, limits: tuple[timedelta, timedelta]
+    ) -> list[tuple[str, int, int, int]]:
+        """The integrity counts of [start, end) (as `integrity_counts` takes them) per
+        station of the opening operator: (station, total, within limits[0], within
+        limits[1]), by station name. Counted per opener by the database from
+        `ix_incident_crime_recording` alone, then summed per station over a few hundred
+        staff (as `clock_counts`), where reading the month's incidents out cost more
+        than everything else the measure reads."""
+        delay = Incident.crime_recording_delay
+        within = [
+            func.sum(case((delay <= bindparam(f"limit_{n}", limit, Interval()), 1), else_=0))
+            for n, limit in enumerate(limits)
+        ]
+        rows = self.session.execute(
+            select(Incident.opened_by_id, func.count(), *within)
+            .where(
+                Incident.opened_at >= start,
+                Incident.opened_at < end,
+                *_counted(),
+            )
+            .group_by(Incident.opened_by_id)
+        ).all()
+        stations = dict(
+            self.session.execute(
+                select(Staff.id, Staff.station).where(Staff.id.in_([r[0] for r in rows]))
+            ).all()
+        )
+        totals: dict[str, list[int]] = {}
+        for opener_id, n, a, b in rows:
+            total = totals.setdefault(stations.get(opener_id) or NO_STATION, [0, 0, 0])
+            total[0] += int(n)
+            total[1] += int(a or 0)
+            total[2] += int(b or 0)
+        return [(name, n, a, b) for name, (n, a, b) in sorted(totals.items())]
+
+    def integrity_months(self, first: date, last: date) -> dict[date, tuple[int, int, int]]:
+        """The kept integrity counts (`IntegrityMonthCount`) of the local months `first`
+        to `last`: {month: (total, within 24 h, within 7 days)}; a month not there had
+        no crime-related incident."""
+        return {
+            month: (int(n), int(a), int(b))
+            for month, n, a, b in self.session.execute(
+                select(
+                    IntegrityMonthCount.month,
+                    IntegrityMonthCount.incidents,
+                    IntegrityMonthCount.within_24h,
+                    IntegrityMonthCount.within_7d,
+                ).where(IntegrityMonthCount.month >= first, IntegrityMonthCount.month <= last)
+            )
+        }
+
+    def recorded_months(self, first: date, last: date) -> list[tuple[date, str, int, int]]:
+        """The kept counts (`CrimeMonthCount`) of crimes recorded, not cancelled, in the
+        local months `first` to `last`: (month, offence code, outcome code, crimes)."""
+        return [
+            (month, code, int(outcome), int(n))
+            for month, code, outcome, n in self.session.execute(
+                select(
+                    CrimeMonthCount.month,
+                    CrimeMonthCount.offence_code,
+                    CrimeMonthCount.outcome_code,
+                    CrimeMonthCount.crimes,
+                ).where(
+                    CrimeMonthCount.month >= first,
+                    CrimeMonthCount.month <= last,
+                    CrimeMonthCount.crimes != 0,
+                )
+            )
+        ]
+
+    def rebuild_month_counts(self) -> None:
+        """Count every month again from the crimes and incidents themselves (after a
+        bulk write the ORM did not see): the kept counts made equal to the recount."""
+        self.session.execute(delete(CrimeMonthCount))
+        self.session.execute(delete(IntegrityMonthCount))
+        ends = [
+            self.session.execute(select(func.min(column), func.max(column))).one()
+            for column in (Incident.opened_at, Crime.recorded_at)
+        ]
+        found = [_utc(t) for pair in ends for t in pair if t is not None]
+        if not found:
+            return
+        months = [local_month(min(found))]
+        while months[-1] < local_month(max(found)):
+            months.append(next_month(months[-1]))
+        limits = (rules.RECORDING_LIMIT, rules.WEEK)
+        for at in range(0, len(months), REBUILD_MONTHS):
+            chunk = months[at : at + REBUILD_MONTHS]
+            bounds = [month_start(m) for m in chunk] + [month_start(next_month(chunk[-1]))]
+            integrity = [
+                {"month": chunk[k], "incidents": n, "within_24h": a, "within_7d": b}
+                for k, (n, a, b) in sorted(self.integrity_counts(bounds, limits).items())
+                if n
+            ]
+            recorded = [
+                {"month": chunk[k], "offence_code": code, "outcome_code": outcome, "crimes": n}
+                for k, code, outcome, n in self.recorded_counts(bounds)
+            ]
+            if integrity:
+                self.session.execute(insert(IntegrityMonthCount), integrity)
+            if recorded:
+                self.session.execute(insert(CrimeMonthCount), recorded)
 
     # --- the NCRS clock -------------------------------------------------------------------
 
@@ -289,7 +412,8 @@ class CrimeRepository:
         bounds[k + 1])), Home Office offence code and outcome, counted by the database:
         (month, offence code, outcome code, crimes). A range of `ix_crime_recorded_at`
         per month (a UNION ALL built once per number of months), where one range grouped
-        by month would place each crime among the bounds."""
+        by month would place each crime among the bounds. The recount the kept
+        monthly counts are rebuilt from and proven against (reads: `recorded_months`)."""
         return [
             (int(k), code, int(outcome), int(n))
             for k, code, outcome, n in self.session.execute(
@@ -412,17 +536,18 @@ def _integrity_statement(bound_count: int, limits: tuple[timedelta, ...]):
             select(literal(k), func.count(), *within).where(
                 Incident.opened_at >= bounds[k],
                 Incident.opened_at < bounds[k + 1],
-                _says_crime(),
-                # a signed-off no-crime decision with no crime recorded: not a crime
-                or_(
-                    delay.is_not(None),
-                    Incident.signoff_state.is_(None),
-                    Incident.signoff_state != "approved",
-                ),
+                *_counted(),
             )
             for k in range(bound_count - 1)
         )
     )
+
+
+def _utc(value) -> datetime:
+    """A MIN or MAX of a timestamp column: SQLite's is text, read as UTC (the
+    `UtcDateTime` invariant)."""
+    instant = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _bounds(bound_count: int) -> list:
@@ -450,6 +575,24 @@ def _recorded_statement(bound_count: int):
             for k in range(bound_count - 1)
         )
     )
+
+
+def _counted() -> list:
+    """An incident counts in the integrity measure (`domain.crime.integrity_count_of`):
+    it says crime, is not LEGACY, and is not a signed-off no-crime decision."""
+    delay = Incident.crime_recording_delay
+    return [
+        _says_crime(),
+        # An old system's incidents (LEGACY): not this system's recording, as
+        # `crime_related` leaves them out.
+        Incident.legacy_batch_id.is_(None),
+        # a signed-off no-crime decision with no crime recorded: not a crime
+        or_(
+            delay.is_not(None),
+            Incident.signoff_state.is_(None),
+            Incident.signoff_state != "approved",
+        ),
+    ]
 
 
 def _says_crime():

@@ -464,9 +464,9 @@ class Incident(Base):
             "opened_at",
             "opened_by_id",
         ),
-        # The crime data integrity counts (migration 0021): a year of crime-related
-        # incidents, when each was reported and first recorded as a crime, read from the
-        # index alone.
+        # A month's crime-related incidents (the integrity measure's list, and its
+        # recount), when each was reported and first recorded as a crime, whether it is
+        # LEGACY and who opened it, read from the index alone (migrations 0021, 0022).
         Index(
             "ix_incident_crime_recording",
             "opened_at",
@@ -475,6 +475,8 @@ class Incident(Base):
             "closing_type_code",
             "crime_recording_delay",
             "signoff_state",
+            "legacy_batch_id",
+            "opened_by_id",
         ),
     )
 
@@ -483,8 +485,14 @@ class Incident(Base):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     workstation: Mapped[str] = mapped_column(String(64))
-    opening_type_code: Mapped[str] = mapped_column(ForeignKey("incident_type.code"))
-    closing_type_code: Mapped[str | None] = mapped_column(ForeignKey("incident_type.code"))
+    # `active_history` on every column the monthly integrity counts read
+    # (`data.crime_counts`): a change is counted out at its old value, loaded or not.
+    opening_type_code: Mapped[str] = mapped_column(
+        ForeignKey("incident_type.code"), active_history=True
+    )
+    closing_type_code: Mapped[str | None] = mapped_column(
+        ForeignKey("incident_type.code"), active_history=True
+    )
     grade: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="open")
     # A location is verified exactly when `location_id` points at a known location; an
@@ -520,7 +528,7 @@ class Incident(Base):
     domestic: Mapped[bool] = mapped_column(Boolean, default=False)
     child_present: Mapped[bool] = mapped_column(Boolean, default=False)
     weapons: Mapped[bool] = mapped_column(Boolean, default=False)
-    possible_crime: Mapped[bool] = mapped_column(Boolean, default=False)
+    possible_crime: Mapped[bool] = mapped_column(Boolean, default=False, active_history=True)
 
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -530,7 +538,7 @@ class Incident(Base):
     no_crime_reason: Mapped[str | None] = mapped_column(Text)
     # NCRS sign-off of a no-crime closure (migration 0010): NULL when none is needed,
     # "awaiting" until a supervisor signs it off, then "approved".
-    signoff_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    signoff_state: Mapped[str | None] = mapped_column(String(16), index=True, active_history=True)
     # NCRS 24-hour clock (migration 0015): when it stopped — the first crime recorded
     # from the incident, or its no-crime closure signed off. NULL while it runs (on a
     # possible crime) or when no clock applies.
@@ -540,10 +548,10 @@ class Incident(Base):
     # came first (`domain.crime.recording_delay`); kept by the services that record
     # crimes and close incidents (a crime's recording time never changes, no crime is
     # deleted, a closing with a crime reference is never returned). NULL: none yet.
-    crime_recording_delay: Mapped[timedelta | None] = mapped_column(Interval)
+    crime_recording_delay: Mapped[timedelta | None] = mapped_column(Interval, active_history=True)
     # An old system's incident (migration 0019): the import batch it came in on. Such an
     # incident is read-only and shown LEGACY; its source id is in `import_record`.
-    legacy_batch_id: Mapped[int | None] = mapped_column(Integer)
+    legacy_batch_id: Mapped[int | None] = mapped_column(Integer, active_history=True)
 
     # Optimistic concurrency: an UPDATE carrying a stale version changes no row and fails.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -639,7 +647,8 @@ class Crime(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(24), unique=True)  # CRM-2026-000042
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
-    offence_code: Mapped[str] = mapped_column(ForeignKey("offence_class.code"))
+    # `active_history` on what the monthly counts read (`data.crime_counts`).
+    offence_code: Mapped[str] = mapped_column(ForeignKey("offence_class.code"), active_history=True)
     victim_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
@@ -649,14 +658,14 @@ class Crime(Base):
     location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     location_text: Mapped[str] = mapped_column(String(200))
     domestic: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(24), default="recorded")
+    state: Mapped[str] = mapped_column(String(24), default="recorded", active_history=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancel_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancel_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     cancel_decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancel_decision_note: Mapped[str | None] = mapped_column(Text)
-    outcome_code: Mapped[int] = mapped_column(Integer, default=0)
+    outcome_code: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
     outcome_date: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
@@ -734,6 +743,33 @@ class IntegrityCheck(Base):
     note: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class CrimeMonthCount(Base):
+    """Crimes recorded (not cancelled) in a local month, by Home Office offence code and
+    outcome: the statistics' counts, kept in the transaction of every crime written
+    through the ORM (`data.crime_counts`) and rebuilt from the crimes by migration 0022
+    and after bulk writes. Always equal to counting `crime` (a test proves it)."""
+
+    __tablename__ = "crime_month_count"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first of the month
+    offence_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    outcome_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crimes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IntegrityMonthCount(Base):
+    """The crime data integrity counts of a local month: its crime-related incidents
+    (not LEGACY, not a signed-off no-crime), and those with a crime recorded within
+    24 hours and within 7 days of the report. Kept as `CrimeMonthCount` is."""
+
+    __tablename__ = "integrity_month_count"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first of the month
+    incidents: Mapped[int] = mapped_column(Integer, default=0)
+    within_24h: Mapped[int] = mapped_column(Integer, default=0)
+    within_7d: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OpenDataReturn(Base):

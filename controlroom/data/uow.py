@@ -20,6 +20,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from controlroom.data import (
     append_only,  # noqa: F401  (installs the append-only guards)
+    crime_counts,  # noqa: F401  (keeps the monthly crime and integrity counts)
     legacy_guard,  # noqa: F401  (LEGACY records are read-only)
 )
 from controlroom.data.engine import (

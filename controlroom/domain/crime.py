@@ -342,6 +342,31 @@ class IntegrityCount:
         return self.total - self.within_24h
 
 
+def integrity_count_of(
+    *,
+    says_crime: bool,
+    delay: timedelta | None,
+    signed_off: bool,
+    legacy: bool,
+) -> IntegrityCount:
+    """One incident's part in its month's integrity counts (0 or 1 in each).
+
+    Counted: an incident whose flag, opening type or closing type says possible crime
+    (`says_crime`), unless its no-crime decision was signed off with no crime recorded
+    (`signed_off` and no `delay`: not a crime), and unless it is LEGACY. An old system's
+    imported incidents are not this system's recording: the inspectorate measures how
+    this force records crime, and their crimes (if any) were recorded there, outside
+    any clock this system ran. So they are left out of the counts and of the month's
+    unrecorded list alike, and the two always agree."""
+    if legacy or not says_crime or (delay is None and signed_off):
+        return IntegrityCount(0, 0, 0)
+    return IntegrityCount(
+        1,
+        int(delay is not None and delay <= RECORDING_LIMIT),
+        int(delay is not None and delay <= WEEK),
+    )
+
+
 def recorded_within(opened_at: datetime, recorded_at: datetime | None, limit: timedelta) -> bool:
     return recorded_at is not None and recorded_at - opened_at <= limit
 

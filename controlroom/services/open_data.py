@@ -329,7 +329,6 @@ def export_month(
         start, end = _month_bounds(first)
         crimes = uow.crimes.street_crimes(start, end)
         outcomes = uow.crimes.month_outcomes(first, open_data.next_month(first))
-        found = uow.incidents.opened_between_types(start, end)
         # Anti-social behaviour goes out by street too: only those incidents are placed.
         asb = uow.incidents.opened_between_with_streets(start, end, open_data.ASB_CODES)
         streets = {
@@ -459,13 +458,9 @@ def export_month(
             )
         )
         # incidents of the month in neither file: not a crime type, or no crime recorded
-        # in the month (a possible crime closed without one, or recorded later)
-        published = {r[1] for r in crimes}
-        left_out = sum(
-            1
-            for incident_id, code in found
-            if open_data.open_data_type(code) != open_data.ASB and incident_id not in published
-        )
+        # in the month (a possible crime closed without one, or recorded later); the
+        # anti-social behaviour ones are in the street file
+        left_out = uow.incidents.count_opened_without_crime(start, end, open_data.ASB_CODES)
         audit.record(
             uow,
             actor,
