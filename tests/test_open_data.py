@@ -627,3 +627,41 @@ def test_two_analysts_share_the_forces_salt_through_their_keyrings_only(
     with database.uow() as uow:
         actions = [e.action for e in uow.audit.latest(30)]
     assert {"open_data.salt", "open_data.salt_show", "open_data.salt_import"} <= set(actions)
+
+
+def test_another_station_saves_while_the_months_rows_are_read(database, month, monkeypatch):
+    """On SQLite a unit of work holds the write lock from its first statement: the
+    return's reads (over a second on a force's database) held every other station's
+    save back. They are a read-only part now: a save made while they read goes in at
+    once, and the return is the same as one made with nobody else writing."""
+    import dataclasses
+
+    from controlroom.data.crime_queries import CrimeRepository
+    from controlroom.data.engine import INTERACTIVE
+    from controlroom.data.models import MarkerType
+    from controlroom.data.uow import Database
+
+    analyst = staff_actor(database, Role.ANALYST)
+    quiet = export_month(database.uow(), analyst, "2026-11", salt=SALT)
+    # Another station, which waits at most a tenth of a second for a lock.
+    other = Database(
+        database.url, waits=dataclasses.replace(INTERACTIVE, busy_timeout_ms=100, begin_pauses=())
+    )
+    saved = []
+    reading = CrimeRepository.street_crimes
+
+    def street_crimes_while_another_saves(self, start, end):
+        found = reading(self, start, end)
+        with other.uow() as uow:
+            uow.add(MarkerType(code=f"T{len(saved)}", label="saved meanwhile", severity=9))
+            uow.commit()
+        saved.append(True)
+        return found
+
+    monkeypatch.setattr(CrimeRepository, "street_crimes", street_crimes_while_another_saves)
+    try:
+        busy = export_month(database.uow(), analyst, "2026-11", salt=SALT)
+    finally:
+        other.dispose()
+    assert saved == [True]
+    assert busy.rows == quiet.rows and busy.outcome_rows == quiet.outcome_rows

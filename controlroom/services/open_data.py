@@ -327,18 +327,23 @@ def export_month(
             )
         force = info.force_name if info is not None else ""
         start, end = _month_bounds(first)
-        crimes = uow.crimes.street_crimes(start, end)
-        outcomes = uow.crimes.month_outcomes(first, open_data.next_month(first))
-        # Anti-social behaviour goes out by street too: only those incidents are placed.
-        asb = uow.incidents.opened_between_with_streets(start, end, open_data.ASB_CODES)
-        streets = {
-            (street, town)
-            for street, town in [(r[4], r[5]) for r in crimes]
-            + [(r[2], r[3]) for r in outcomes]
-            + [(r[1], r[2]) for r in asb]
-            if street
-        }
-        centroids = uow.locations.street_centroids(streets) if streets else {}
+        # The month's rows are read in a read-only part (one snapshot; on SQLite no write
+        # lock, which every other station's save would wait for: the reads and the rows
+        # made from them take over a second on a force's database). The return's record
+        # and its audit are written after, in a transaction of their own.
+        with uow.reading():
+            crimes = uow.crimes.street_crimes(start, end)
+            outcomes = uow.crimes.month_outcomes(first, open_data.next_month(first))
+            # Anti-social behaviour goes out by street too: only those incidents are placed.
+            asb = uow.incidents.opened_between_with_streets(start, end, open_data.ASB_CODES)
+            streets = {
+                (street, town)
+                for street, town in [(r[4], r[5]) for r in crimes]
+                + [(r[2], r[3]) for r in outcomes]
+                + [(r[1], r[2]) for r in asb]
+                if street
+            }
+            centroids = uow.locations.street_centroids(streets) if streets else {}
 
         placed: dict[tuple, tuple[float | None, float | None, str]] = {}
 
