@@ -39,7 +39,7 @@ from controlroom.domain.search_recall import (
     named_by,
     with_a_double,
 )
-from controlroom.domain.slips import misspell, slips_allowed, slips_apart
+from controlroom.domain.slips import misspell, slip, slips_allowed, slips_apart
 from controlroom.services import person_search
 from controlroom.services.person_search import search_persons
 from tests.databases import SEED_ANCHOR
@@ -570,3 +570,83 @@ def test_a_name_found_is_found_with_its_namesakes(database):
     ]
     assert first in hits
     assert set(others) <= set(hits), hits
+
+
+# --- two slips at the start of both words -------------------------------------------------
+
+# The letters of a name's start that the rule below slips: two slips among them leave
+# neither the name's first two letters nor (mostly) a key one slip away.
+START_SLIPPED = 3
+
+
+def slipped_at_the_start(name: str, rng: random.Random) -> str:
+    """`name` (lower case) with two slips (controlroom.domain.slips), both among its
+    first START_SLIPPED letters, the rest as it is: exactly two slips from the name."""
+    word = name.casefold()
+    head, tail = word[:START_SLIPPED], word[START_SLIPPED:]
+    while True:
+        typed = head
+        for _ in range(2):
+            typed = slip(typed, rng)
+        if slips_apart(typed + tail, word) == 2:
+            return typed + tail
+
+
+def start_slipped_lines(drawn, count: int):
+    """`count` lines "forename surname", each word two slips at its start, for people
+    drawn with the seed whose names may carry two slips each."""
+    rng = random.Random(f"{SEED}:start")
+    long_named = [
+        p
+        for p in drawn
+        if p.forename.isalpha()
+        and p.surname.isalpha()
+        and slips_allowed(p.forename) == slips_allowed(p.surname) == 2
+    ]
+    for person in rng.sample(long_named, count):
+        line = (
+            f"{slipped_at_the_start(person.forename, rng)} "
+            f"{slipped_at_the_start(person.surname, rng)}"
+        )
+        yield CallerLine("forename + surname", line), person
+
+
+def test_the_rule_slips_both_words_at_their_start(drawn):
+    lines = list(start_slipped_lines(drawn, 20))
+    for made, person in lines:
+        fore, sur = made.line.split()
+        assert slips_apart(fore, person.forename.casefold()) == 2
+        assert slips_apart(sur, person.surname.casefold()) == 2
+        assert fore.endswith(person.forename.casefold()[START_SLIPPED:])
+        assert sur.endswith(person.surname.casefold()[START_SLIPPED:])
+    # Most lose the name's first two letters in a word: no start is left to look up.
+    assert (
+        sum(
+            line.split()[0][:2] != p.forename.casefold()[:2]
+            or line.split()[1][:2] != p.surname.casefold()[:2]
+            for line, p in ((m.line, p) for m, p in lines)
+        )
+        >= len(lines) // 2
+    )
+
+
+def test_two_slips_at_the_start_of_both_words_find_the_person(force, operator, people, drawn):
+    # "halotte oregrs" (Charlotte Rogers) found no one on a million persons: no key one
+    # slip away and no start of either name is left for a lookup.
+    lines = list(start_slipped_lines(drawn, 20))
+    failures = [f for f in (outcome(force, operator, people, m, p) for m, p in lines) if f]
+    assert failures == [], [m.line for m, _ in lines]
+
+
+def test_the_held_names_are_read_once_each(database):
+    # The stage reads every surname held once, by a loose scan of the surname index,
+    # and the forenames held with those near a word: each once, whoever bears them.
+    for forename, surname in [("Ann", "Rogers"), ("Ann", "Rogers"), ("Bo", "Rogers")] + [
+        ("Cy", name) for name in ("Able", "Zeal", "O'Hara", "Smith-Jones", "Able")
+    ]:
+        add_person(database, forename, surname)
+    with database.uow() as uow:
+        surnames = uow.search.surnames()
+        forenames = uow.search.forenames_with(["Rogers", "Able"])
+    assert sorted(surnames) == sorted({"Rogers", "Able", "Zeal", "O'Hara", "Smith-Jones"})
+    assert sorted(forenames) == [("Able", "Cy"), ("Rogers", "Ann"), ("Rogers", "Bo")]
