@@ -650,3 +650,49 @@ def test_the_held_names_are_read_once_each(database):
         forenames = uow.search.forenames_with(["Rogers", "Able"])
     assert sorted(surnames) == sorted({"Rogers", "Able", "Zeal", "O'Hara", "Smith-Jones"})
     assert sorted(forenames) == [("Able", "Cy"), ("Rogers", "Ann"), ("Rogers", "Bo")]
+
+
+# Three-letter surnames (one slip each: a letter left out leaves two) and forenames that
+# may carry two slips.
+SHORT_SURNAMES = ("Day", "Kay", "Fox", "Cox", "Lee", "Ray", "May", "Orr", "Roy", "Ali")
+LONG_FORENAMES = (
+    "Terence Charlotte Patricia Jennifer Nicholas Gordon Rebecca Matthew Shannon Melanie"
+).split()
+
+
+def near_as_the_person(rng: random.Random, namesakes: int):
+    """(forename, surname, line, others) for each pair of the lists above: the line the
+    name with two slips in the forename and the surname's letter left out, and
+    `namesakes` others with the same surname whose forenames are one slip from the
+    typed forename: each as near the words as the person, within the slips the name
+    may carry ("reence ay": Reece Day one slip from each word, Terence Day two and one)."""
+    for forename, surname in zip(LONG_FORENAMES, SHORT_SURNAMES, strict=True):
+        fore = misspell(forename, rng, 2)
+        sur = slip(surname.casefold(), rng, "missing")
+        others: set[str] = set()
+        while len(others) < namesakes:
+            other = slip(fore, rng)
+            if slips_apart(fore, other) == 1 <= slips_allowed(other) and other != forename:
+                others.add(other.title())
+        yield forename, surname, f"{fore} {sur}", sorted(others)
+
+
+@pytest.mark.parametrize("namesakes", [1, 3])
+def test_namesakes_as_near_as_the_person_leave_room_for_the_person(database, namesakes):
+    # A namesake one slip from each word is within reach: the stages that look further
+    # did not run, and the person (two slips, and a two-letter word for a three-letter
+    # surname, which had no spelling one slip away looked for) was not found.
+    rng = random.Random(f"{SEED}:near:{namesakes}")
+    cases = list(near_as_the_person(rng, namesakes))
+    wanted = {}
+    for forename, surname, line, others in cases:
+        wanted[line] = add_person(database, forename, surname)
+        for other in others:
+            add_person(database, other, surname)
+    operator = staff_actor(database, Role.SUPERVISOR)
+    missed = []
+    for forename, surname, line, _others in cases:
+        hits = [h.person_id for h in search_persons(database.uow(), operator, line, today=TODAY)]
+        if wanted[line] not in hits[:TOP]:
+            missed.append((line, forename, surname))
+    assert missed == []
