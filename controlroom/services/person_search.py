@@ -26,6 +26,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import jellyfish
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from controlroom.data.search import (
     FUZZY_PREFIX,
@@ -64,7 +66,7 @@ from controlroom.domain.phonetics import (
     phonetic_keys,
     transposed,
 )
-from controlroom.domain.slips import one_slip_away
+from controlroom.domain.slips import MOST_SLIPS, one_slip_away, slips_allowed
 from controlroom.services import access, audit
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo
@@ -191,7 +193,7 @@ def _slip_keys(word: str) -> tuple[str, ...]:
     if not is_name(word):
         return ()
     normal = normalise_name(word)
-    if len(normal) < SLIP_MIN_LETTERS:
+    if len(normal) < SLIPPED_WORD_LETTERS:
         return ()
     own = set(phonetic_keys(normal))
     keys = {jellyfish.metaphone(spelling)[:KEY_LENGTH] for spelling in one_slip_away(normal)}
@@ -221,6 +223,9 @@ START_PAIR_LETTERS = 6
 
 # Words shorter than this take no slip (controlroom.domain.slips.slips_allowed).
 SLIP_MIN_LETTERS = 3
+# A word this long may be such a name with a letter left out ("ay" for Day): the
+# shortest word `_slip_keys` looks one slip from.
+SLIPPED_WORD_LETTERS = SLIP_MIN_LETTERS - 1
 
 
 def _criteria(query: PersonQuery) -> PersonCriteria:
@@ -283,6 +288,8 @@ def candidates(
     slips: bool = False,
     likeliest: bool = False,
     other_word: bool = False,
+    held: bool = False,
+    held_among: Sequence[str] | None = None,
 ) -> list[Candidate]:
     """People the criteria may mean, the likeliest first: at most `limit` from the
     narrow and first stages, and NEAR_LIMIT more from each wider one.
@@ -320,6 +327,12 @@ def candidates(
     `likeliest` (with `slips` and two words): the stage's pairs of keys alone, each way
     round read likeliest first by how alike the names are to the words (every pair is
     read to order them), for a caller whose first read of them found no one near enough.
+
+    `held` (two words): the held-names stage alone, for a caller whose ranking found no
+    one within reach even after the other-word stage: the names the force holds that
+    each word may be typed for with its slips (`_held_names`), as forename and surname
+    either way round, everyone so named; with `held_among`, only the names held with
+    those surnames.
 
     `slips`: the slips stage alone, for a caller whose ranking found too few good hits
     among what the others found (two words, each with a slip, the first letters
@@ -364,6 +377,25 @@ def candidates(
         search.collect(found, [CandidateGroup([all_of(at)])], limit)
         if len(found) < limit:
             return result()
+
+    if held:
+        words = [_letters(t.prefix) for t in terms]
+        names = _held_names(search, words, held_among) if len(terms) == 2 else []
+        if names:
+            search.collect(
+                found,
+                [
+                    CandidateGroup(
+                        [
+                            search.within(filters, search.namesakes(names))
+                            for filters in filter_sets
+                        ],
+                        NEAR_LIMIT,
+                    )
+                ],
+                limit,
+            )
+        return result()
 
     if other_word:
         if len(terms) != 2:
@@ -661,6 +693,65 @@ def candidates(
     return result()
 
 
+# The held-names stage keeps at most this many surnames near each word, and this many
+# (forename, surname) pairs, fewest slips first (`_held_names`): a short word is near
+# dozens of names.
+HELD_SURNAMES = 20
+HELD_NAMES = 20
+
+
+def _near_held(words: Sequence[str], names: Sequence[str]) -> list[dict[str, int]]:
+    """For each word, the `names` (as held) it is within the slips they may carry of
+    (controlroom.domain.slips), or spelled as, with the slips between them. Compared
+    in bulk (rapidfuzz): 16,000 surnames a word."""
+    spelled = [name.casefold() if name.isalpha() else _letters(name) for name in names]
+    near: list[dict[str, int]] = []
+    for word in words:
+        found: dict[str, int] = {}
+        for _, apart, place in process.extract_iter(
+            word, spelled, scorer=OSA.distance, score_cutoff=MOST_SLIPS
+        ):
+            if apart <= slips_allowed(spelled[place]):
+                found[names[place]] = int(apart)
+        near.append(found)
+    return near
+
+
+def _held_names(
+    search: PersonSearch, words: Sequence[str], among: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
+    """(forename, surname) pairs the force holds, one word within the slips the forename
+    may carry and the other within the surname's, either way round, fewest slips first:
+    two slips at the start of both words ("halotte oregrs" for Charlotte Rogers) leave
+    no key one slip away and no start of either name, but the names held are few (16,000
+    surnames on a million persons, read once from the surname index). With `among`,
+    the surnames looked at are those alone (no scan)."""
+    if len(words) != 2 or not all(len(word) > 1 for word in words):
+        return []
+    surnames = search.surnames() if among is None else sorted(set(among))
+    kept = [
+        dict(sorted(found.items(), key=lambda item: (item[1], item[0]))[:HELD_SURNAMES])
+        for found in _near_held(words, surnames)
+    ]
+    held = search.forenames_with(sorted(set(kept[0]) | set(kept[1])))
+    forenames = sorted({forename for _, forename in held if forename})
+    near = _near_held(words, forenames)
+    pairs: dict[tuple[str, str], int] = {}
+    for surname, forename in held:
+        for number in (0, 1):
+            # One word the forename, the other the surname.
+            fore, sur = near[number].get(forename), kept[1 - number].get(surname)
+            if fore is not None and sur is not None:
+                slips = fore + sur
+                pairs[forename, surname] = min(slips, pairs.get((forename, surname), slips))
+    ranked = sorted(pairs.items(), key=lambda item: (item[1], item[0]))
+    return [name for name, _ in ranked[:HELD_NAMES]]
+
+
+# The held-names stage runs after the slips stage while fewer than this many hits are
+# within the slips their names may carry: the caller's top five.
+HELD_WHEN_FEWER = 5
+
 # The namesakes of at most this many names on the page are asked for (`_ranked`).
 NAMESAKE_NAMES = 5
 
@@ -835,8 +926,10 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
         and not (parsed.dates_of_birth and any(f.confirmed for f, _ in ranked))
     )
     seen = {person.id for _, person in ranked}
+    slipped = False
     # A lone word: only while no hit is good (its namesakes a slip away are many).
     if later and sum(good(f) for f, _ in ranked) < (SLIPS_WHEN_FEWER if len(words) == 2 else 1):
+        slipped = True
         # Two words (or one within dates or at an address), none sounding right and
         # few a slip away: each may carry a slip where no stage before looks (its
         # first letters, a letter left out of a lone word): the slips stage, one
@@ -877,6 +970,28 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
         # forename is ten thousand on a million), 50-400 ms.
         assert criteria is not None  # `later` says so
         more = asked(candidates(uow.search, _with_slip_keys(criteria), other_word=True))
+        ranked += [
+            (fit, person)
+            for fit, person in ranked_of([p for p in more if p.id not in seen], with_aliases=False)
+            if person.id not in seen
+        ]
+        seen = {person.id for _, person in ranked}
+    reached = [person.surname for fit, person in ranked if fit.in_reach]
+    if later and len(words) == 2 and (not reached or (slipped and len(reached) < HELD_WHEN_FEWER)):
+        # Even the other word found no one within reach: both words may carry two slips
+        # at their start ("halotte oregrs" for Charlotte Rogers), leaving no key one slip
+        # away and no start of either name. The names the force holds near each word
+        # (every surname read once, the forenames held with those near), and everyone
+        # so named: 30-60 ms on a million persons, asked only here.
+        # Or the slips stage found a few within reach, which stop the other-word stage,
+        # and the person may be as near the words as they are, two slips where no key
+        # reaches ("reence ay": Reece Day one slip from each word, Terence Day two and
+        # one): the same, among the surnames of those found alone (no scan; two
+        # statements on the (surname, forename) index).
+        assert criteria is not None  # `later` says so
+        more = asked(
+            candidates(uow.search, criteria, held=True, held_among=reached if reached else None)
+        )
         ranked += [
             (fit, person)
             for fit, person in ranked_of([p for p in more if p.id not in seen], with_aliases=False)
