@@ -197,12 +197,7 @@ class CrimeRepository:
             )
             .order_by(Incident.opened_at, Incident.id)
         ).all()
-        # The openers' stations: a few hundred staff, read once (not joined per row).
-        stations = dict(
-            self.session.execute(
-                select(Staff.id, Staff.station).where(Staff.id.in_({row[3] for row in rows}))
-            ).all()
-        )
+        stations = self._stations_of({row[3] for row in rows})
         found: list[tuple[int, str, datetime, str, datetime | None]] = []
         for iid, ref, opened, opener_id, delay, signoff in rows:
             recorded = None if delay is None else opened + delay
@@ -248,18 +243,7 @@ class CrimeRepository:
             )
             .group_by(Incident.opened_by_id)
         ).all()
-        stations = dict(
-            self.session.execute(
-                select(Staff.id, Staff.station).where(Staff.id.in_([r[0] for r in rows]))
-            ).all()
-        )
-        totals: dict[str, list[int]] = {}
-        for opener_id, n, a, b in rows:
-            total = totals.setdefault(stations.get(opener_id) or NO_STATION, [0, 0, 0])
-            total[0] += int(n)
-            total[1] += int(a or 0)
-            total[2] += int(b or 0)
-        return [(name, n, a, b) for name, (n, a, b) in sorted(totals.items())]
+        return self._by_station(rows)
 
     def integrity_months(self, first: date, last: date) -> dict[date, tuple[int, int, int]]:
         """The kept integrity counts (`IntegrityMonthCount`) of the local months `first`
@@ -370,18 +354,26 @@ class CrimeRepository:
             .where(self._running(), *([Incident.opened_at >= since] if since else []))
             .group_by(Incident.opened_by_id)
         ).all()
-        stations = dict(
+        return self._by_station(rows)
+
+    def _stations_of(self, opener_ids) -> dict[int, str | None]:
+        """The openers' stations: a few hundred staff, read once (not joined per row)."""
+        return dict(
             self.session.execute(
-                select(Staff.id, Staff.station).where(Staff.id.in_([r[0] for r in rows]))
+                select(Staff.id, Staff.station).where(Staff.id.in_(list(opener_ids)))
             ).all()
         )
+
+    def _by_station(self, rows) -> list[tuple[str, int, int, int]]:
+        """(opener, n, a, b) rows summed by the opener's station, in station order."""
+        stations = self._stations_of({row[0] for row in rows})
         totals: dict[str, list[int]] = {}
-        for opener_id, n, d, b in rows:
+        for opener_id, n, a, b in rows:
             total = totals.setdefault(stations.get(opener_id) or NO_STATION, [0, 0, 0])
             total[0] += int(n)
-            total[1] += int(d or 0)
+            total[1] += int(a or 0)
             total[2] += int(b or 0)
-        return [(name, n, d, b) for name, (n, d, b) in sorted(totals.items())]
+        return [(name, n, a, b) for name, (n, a, b) in sorted(totals.items())]
 
     # --- the integrity audit sample ---------------------------------------------------------
 
