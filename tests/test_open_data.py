@@ -4,6 +4,7 @@ the service on both backends, the CLI, and the permission table's answer (audite
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import uuid
@@ -11,12 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from controlroom.data.models import Crime, DatabaseInfo, Incident
 from controlroom.domain import open_data
 from controlroom.domain.grades import grade_codes
 from controlroom.domain.roles import Role
+from controlroom.domain.spreadsheet import csv_writer, safe_cell
 from controlroom.services import crimes, incidents
 from controlroom.services.access import PermissionDenied
 from controlroom.services.open_data import export_month
@@ -64,6 +68,11 @@ def test_months_snapping_and_ids():
     assert open_data.on_or_near("  Mill   Lane ") == "On or near Mill Lane"
     assert open_data.on_or_near(None) == "No location"
     one = open_data.crime_id("a", 1)
+    # Published Crime IDs never change: the digest of "<salt>:<crime record id>".
+    for number in (1, 9, 123_456_789):
+        assert open_data.crime_ids("s" * 64)(number) == (
+            hashlib.sha256(f"{'s' * 64}:{number}".encode()).hexdigest()
+        )
     assert re.fullmatch(r"[0-9a-f]{64}", one)
     assert one != open_data.crime_id("b", 1) and one != open_data.crime_id("a", 2)
     with pytest.raises(ValueError):
@@ -171,6 +180,30 @@ def test_a_whole_file_is_checked_as_row_by_row_with_each_distinct_row_checked_on
     assert open_data.render("abcdef", cells) == (
         b"a,b,c,d,e,f\r\n" + b"'=x,'=x,-1.5,'@a,,'=x\r\n" * 3
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.sampled_from(["", "=1+1", " -x", "\t@a", "-1.580000", "On or near A, B"]),
+                st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+            ),
+            min_size=1,
+            max_size=5,
+        ),
+        max_size=6,
+    )
+)
+def test_a_file_is_rendered_as_the_csv_writer_writes_its_safe_cells(rows):
+    """The rendering that writes each distinct cell once gives the csv writer's own bytes
+    for any cells (quotes, commas, CR and LF, formula leads, a row of one empty cell)."""
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    writer.writerow(("a", "b"))
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    assert open_data.render(("a", "b"), rows) == buffer.getvalue().encode("utf-8")
 
 
 # --- the service -------------------------------------------------------------------------

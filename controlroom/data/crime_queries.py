@@ -44,8 +44,10 @@ from controlroom.data.models import (
     Person,
     Referral,
     Staff,
+    StreetCentroid,
     UtcDateTime,
 )
+from controlroom.data.street_centroids import CENTRE_COLUMNS, placed, street_on
 from controlroom.domain import crime as rules
 from controlroom.domain.open_data import next_month
 
@@ -433,60 +435,68 @@ class CrimeRepository:
 
     def street_crimes(
         self, start: datetime, end: datetime
-    ) -> list[tuple[int, int, str, int, str | None, str | None]]:
+    ) -> list[tuple[int, str, int, str | None, tuple[float, float] | None]]:
         """Crimes recorded in [start, end), not cancelled, in the order recorded: (crime
-        id, incident id, open-data type, outcome code, street, town of the crime's place,
-        else its incident's)."""
+        id, open-data type, outcome code, street of the crime's place, else its
+        incident's, and that street's centre, `data.street_centroids`)."""
         place = func.coalesce(Crime.location_id, Incident.location_id)
-        return [
-            (int(cid), int(iid), open_type, int(outcome), street, town)
-            for cid, iid, open_type, outcome, street, town in self.session.execute(
-                select(
-                    Crime.id,
-                    Crime.incident_id,
-                    OffenceClass.open_data_type,
-                    Crime.outcome_code,
-                    Location.street,
-                    Location.town,
-                )
-                .join(OffenceClass, OffenceClass.code == Crime.offence_code)
-                .join(Incident, Incident.id == Crime.incident_id)
-                .outerjoin(Location, Location.id == place)
-                .where(
-                    Crime.recorded_at >= start,
-                    Crime.recorded_at < end,
-                    Crime.state != "cancelled",
-                )
-                .order_by(Crime.id)
+        return list(
+            placed(
+                self.session.execute(
+                    select(
+                        Crime.id,
+                        OffenceClass.open_data_type,
+                        Crime.outcome_code,
+                        Location.street,
+                        *CENTRE_COLUMNS,
+                    )
+                    .join(OffenceClass, OffenceClass.code == Crime.offence_code)
+                    .join(Incident, Incident.id == Crime.incident_id)
+                    .outerjoin(Location, Location.id == place)
+                    .outerjoin(StreetCentroid, street_on(Location))
+                    .where(
+                        Crime.recorded_at >= start,
+                        Crime.recorded_at < end,
+                        Crime.state != "cancelled",
+                    )
+                    .order_by(Crime.id)
+                ),
+                3,
             )
-        ]
+        )
 
     def month_outcomes(
         self, first: date, following: date
-    ) -> list[tuple[int, int, str | None, str | None]]:
+    ) -> list[tuple[int, int, str | None, tuple[float, float] | None]]:
         """Outcomes dated in [first, following) (approved or needing no approval; not
-        0) of crimes not cancelled, in the order given: (crime id, outcome code, street,
-        town)."""
+        0) of crimes not cancelled, in the order given: (crime id, outcome code, street
+        and its centre, as `street_crimes`)."""
         place = func.coalesce(Crime.location_id, Incident.location_id)
-        return [
-            (int(cid), int(code), street, town)
-            for cid, code, street, town in self.session.execute(
-                select(
-                    CrimeOutcome.crime_id, CrimeOutcome.outcome_code, Location.street, Location.town
-                )
-                .join(Crime, Crime.id == CrimeOutcome.crime_id)
-                .join(Incident, Incident.id == Crime.incident_id)
-                .outerjoin(Location, Location.id == place)
-                .where(
-                    CrimeOutcome.outcome_date >= first,
-                    CrimeOutcome.outcome_date < following,
-                    CrimeOutcome.approval_state != "awaiting",
-                    CrimeOutcome.outcome_code != 0,
-                    Crime.state != "cancelled",
-                )
-                .order_by(CrimeOutcome.id)
+        return list(
+            placed(
+                self.session.execute(
+                    select(
+                        CrimeOutcome.crime_id,
+                        CrimeOutcome.outcome_code,
+                        Location.street,
+                        *CENTRE_COLUMNS,
+                    )
+                    .join(Crime, Crime.id == CrimeOutcome.crime_id)
+                    .join(Incident, Incident.id == Crime.incident_id)
+                    .outerjoin(Location, Location.id == place)
+                    .outerjoin(StreetCentroid, street_on(Location))
+                    .where(
+                        CrimeOutcome.outcome_date >= first,
+                        CrimeOutcome.outcome_date < following,
+                        CrimeOutcome.approval_state != "awaiting",
+                        CrimeOutcome.outcome_code != 0,
+                        Crime.state != "cancelled",
+                    )
+                    .order_by(CrimeOutcome.id)
+                ),
+                2,
             )
-        ]
+        )
 
     def salt(self) -> OpenDataSalt | None:
         return self.session.get(OpenDataSalt, 1)

@@ -34,9 +34,17 @@ from controlroom.data.models import (
     PersonAddress,
     Staff,
     StaffSession,
+    StreetCentroid,
     WarningMarker,
     street_key,
 )
+from controlroom.data.street_centroids import (
+    CENTRE_COLUMNS,
+    count_inserted_locations,
+    placed,
+    street_on,
+)
+from controlroom.data.street_centroids import rebuild as rebuild_street_centroids
 from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.incidents import (
     SIGNOFF_AWAITING,
@@ -251,24 +259,28 @@ class IncidentRepository:
 
     def opened_between_with_streets(
         self, start: datetime, end: datetime, type_codes: Sequence[str]
-    ) -> Sequence[tuple[int, str | None, str | None]]:
-        """(id, street, town) of the incidents opened in [start, end) whose effective
-        type (closing, else opening) is one of `type_codes`, in the order they were
-        opened: only these are joined to their places."""
+    ) -> list[tuple[int, str | None, tuple[float, float] | None]]:
+        """(id, street, the street's centre: `data.street_centroids`) of the incidents
+        opened in [start, end) whose effective type (closing, else opening) is one of
+        `type_codes`, in the order they were opened: only these are joined to their
+        places."""
         effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
-        return [
-            (incident_id, street, town)
-            for incident_id, street, town in self.session.execute(
-                select(Incident.id, Location.street, Location.town)
-                .outerjoin(Location, Location.id == Incident.location_id)
-                .where(
-                    Incident.opened_at >= start,
-                    Incident.opened_at < end,
-                    effective.in_(list(type_codes)),
-                )
-                .order_by(Incident.opened_at, Incident.id)
+        return list(
+            placed(
+                self.session.execute(
+                    select(Incident.id, Location.street, *CENTRE_COLUMNS)
+                    .outerjoin(Location, Location.id == Incident.location_id)
+                    .outerjoin(StreetCentroid, street_on(Location))
+                    .where(
+                        Incident.opened_at >= start,
+                        Incident.opened_at < end,
+                        effective.in_(list(type_codes)),
+                    )
+                    .order_by(Incident.opened_at, Incident.id)
+                ),
+                1,
             )
-        ]
+        )
 
     def count_by(self, column_name: str, statuses: Sequence[str]) -> dict[str, int]:
         """Open incidents counted by `grade` or `status`."""
@@ -539,36 +551,13 @@ class LocationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def street_centroids(
-        self, streets: set[tuple[str, str | None]]
-    ) -> dict[tuple[str, str | None], tuple[float, float]]:
-        """The mean position of every known address on each (street, town). Asked by
-        street name alone (one IN list, cheap to build for a month's few hundred
-        streets), the towns sorted out here. Read from `ix_location_street_centroid`
-        alone, each street's addresses in id order (the order of the sums)."""
-        names = sorted({street for street, _ in streets})
-        result = {}
-        for batch in range(0, len(names), 500):
-            for street, town, latitude, longitude in self.session.execute(
-                select(
-                    Location.street,
-                    Location.town,
-                    func.avg(Location.latitude),
-                    func.avg(Location.longitude),
-                )
-                .where(
-                    Location.street.in_(names[batch : batch + 500]),
-                    Location.latitude.is_not(None),
-                    Location.longitude.is_not(None),
-                )
-                .group_by(Location.street, Location.town)
-            ):
-                if (street, town) in streets:
-                    result[(street, town)] = (float(latitude), float(longitude))
-        return result
-
     def get(self, location_id: int) -> Location | None:
         return self.session.get(Location, location_id)
+
+    def rebuild_street_centroids(self) -> None:
+        """Sum every street's located addresses again (after a bulk write the ORM did
+        not see): `data.street_centroids`."""
+        rebuild_street_centroids(self.session.connection())
 
     def by_postcode_prefix(
         self, prefix: str, words: Sequence[str], limit: int
@@ -1004,8 +993,10 @@ class RecordCopyRepository:
             self.session.execute(insert(Incident.__table__).values(**row))
             copied.append(row)
             copied_incidents += 1
-        # Written past the ORM: counted into the monthly integrity counts here.
+        # Written past the ORM: counted into the monthly integrity counts and the kept
+        # street centres here.
         count_inserted_incidents(self.session.connection(), copied)
+        count_inserted_locations(self.session.connection(), locations)
         return (
             ("locations", len(locations)),
             ("persons", len(persons)),

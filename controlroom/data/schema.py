@@ -37,7 +37,7 @@ from controlroom.domain.environment import Environment
 from controlroom.domain.identity import process_account
 from controlroom.domain.roles import Role
 
-SCHEMA_HEAD = "0022"
+SCHEMA_HEAD = "0023"
 
 _alembic_version = Table(
     "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)

@@ -194,15 +194,33 @@ def snap(latitude: float, longitude: float, grid: float = GRID_DEGREES) -> tuple
     return (round(round(latitude / grid) * grid, 6), round(round(longitude / grid) * grid, 6))
 
 
+def coordinate(value: float | None) -> str:
+    """A map point's coordinate as both files write it: six places, or empty."""
+    return "" if value is None else f"{value:.6f}"
+
+
 def on_or_near(street: str | None) -> str:
     street = " ".join((street or "").split())
     return f"On or near {street}" if street else NO_LOCATION
 
 
 def crime_id(salt: str, crime_number: int) -> str:
+    return crime_ids(salt)(crime_number)
+
+
+def crime_ids(salt: str) -> Callable[[int], str]:
+    """`crime_id` for one salt, for a month's tens of thousands: the salt's part of the
+    hash is worked out once (the same digest as hashing "<salt>:<number>" whole)."""
     if not salt:
         raise ValueError("a Crime ID needs a salt")
-    return hashlib.sha256(f"{salt}:{crime_number}".encode()).hexdigest()
+    salted = hashlib.sha256(f"{salt}:".encode())
+
+    def made(crime_number: int) -> str:
+        digest = salted.copy()
+        digest.update(b"%d" % crime_number)
+        return digest.hexdigest()
+
+    return made
 
 
 def salt_check(salt: str) -> str:
@@ -219,16 +237,25 @@ _CRIME_ID = re.compile(r"[0-9a-f]{64}")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
+# Both files begin with the same nine columns, in the same places.
+_MONTH_AT, _REPORTED_AT, _FALLS_AT, _LONGITUDE_AT, _LATITUDE_AT, _LOCATION_AT = 1, 2, 3, 4, 5, 6
+_LSOA_CODE_AT, _LSOA_NAME_AT = 7, 8
+_ON_OR_NEAR = "On or near "
+
+
 def _common_problems(cells: Sequence[str], columns: Sequence[str], month: str) -> list[str]:
+    """The checks both files share. A month's file is tens of thousands of rows, each
+    checked: the cells are read by position (the columns' order is fixed above)."""
     if len(cells) != len(columns):
         return [f"{len(cells)} cells where the file has {len(columns)} columns"]
-    found = dict(zip(columns, cells, strict=True))
     problems = []
-    if not _MONTH.fullmatch(found["Month"]) or found["Month"] != month:
-        problems.append(f"Month {found['Month']!r} is not {month}")
-    if found["Falls within"] != found["Reported by"]:
+    found_month = cells[_MONTH_AT]
+    if found_month != month or not _MONTH.fullmatch(found_month):
+        problems.append(f"Month {found_month!r} is not {month}")
+    if cells[_FALLS_AT] != cells[_REPORTED_AT]:
         problems.append("Reported by / Falls within: the force's name, both the same")
-    longitude, latitude, location = found["Longitude"], found["Latitude"], found["Location"]
+    longitude, latitude = cells[_LONGITUDE_AT], cells[_LATITUDE_AT]
+    location = cells[_LOCATION_AT]
     if (longitude == "") != (latitude == ""):
         problems.append("Longitude and Latitude: both or neither")
     elif longitude:
@@ -239,13 +266,19 @@ def _common_problems(cells: Sequence[str], columns: Sequence[str], month: str) -
         else:
             if not (-180 <= x <= 180 and -90 <= y <= 90):
                 problems.append("Longitude/Latitude: off the map")
-        if not location.startswith("On or near "):
+        if not location.startswith(_ON_OR_NEAR):
             problems.append(f"Location {location!r}: 'On or near <street>' with a point")
     elif location != NO_LOCATION:
         problems.append(f"Location {location!r}: {NO_LOCATION!r} without a point")
-    if found["LSOA code"] or found["LSOA name"]:
+    if cells[_LSOA_CODE_AT] or cells[_LSOA_NAME_AT]:
         problems.append("LSOA code / name: not held here, so left empty")
     return problems
+
+
+_CRIME_TYPES = frozenset(CRIME_TYPES)
+_CRIME_ID_AT, _TYPE_AT, _LAST_OUTCOME_AT, _CONTEXT_AT = 0, 9, 10, 11
+_OUTCOME_TYPE_AT = 9
+_OUTCOME_TYPES = OUTCOME_CATEGORIES - {UNDER_INVESTIGATION}
 
 
 def street_row_problems(cells: Sequence[str], month: str) -> list[str]:
@@ -253,19 +286,18 @@ def street_row_problems(cells: Sequence[str], month: str) -> list[str]:
     problems = _common_problems(cells, COLUMNS, month)
     if problems and len(cells) != len(COLUMNS):
         return problems
-    found = dict(zip(COLUMNS, cells, strict=True))
-    crime_type = found["Crime type"]
-    if crime_type not in CRIME_TYPES:
+    crime_type = cells[_TYPE_AT]
+    if crime_type not in _CRIME_TYPES:
         problems.append(f"Crime type {crime_type!r} is not one of the 14")
     if crime_type == ASB:
-        if found["Crime ID"] or found["Last outcome category"]:
+        if cells[_CRIME_ID_AT] or cells[_LAST_OUTCOME_AT]:
             problems.append("anti-social behaviour has no Crime ID and no outcome")
     else:
-        if not _CRIME_ID.fullmatch(found["Crime ID"]):
+        if not _CRIME_ID.fullmatch(cells[_CRIME_ID_AT]):
             problems.append("Crime ID: 64 hex digits")
-        if found["Last outcome category"] not in OUTCOME_CATEGORIES:
-            problems.append(f"Last outcome category {found['Last outcome category']!r}")
-    if found["Context"]:
+        if cells[_LAST_OUTCOME_AT] not in OUTCOME_CATEGORIES:
+            problems.append(f"Last outcome category {cells[_LAST_OUTCOME_AT]!r}")
+    if cells[_CONTEXT_AT]:
         problems.append("Context: always empty")
     return problems
 
@@ -275,11 +307,10 @@ def outcome_row_problems(cells: Sequence[str], month: str) -> list[str]:
     problems = _common_problems(cells, OUTCOME_COLUMNS, month)
     if problems and len(cells) != len(OUTCOME_COLUMNS):
         return problems
-    found = dict(zip(OUTCOME_COLUMNS, cells, strict=True))
-    if not _CRIME_ID.fullmatch(found["Crime ID"]):
+    if not _CRIME_ID.fullmatch(cells[_CRIME_ID_AT]):
         problems.append("Crime ID: 64 hex digits")
-    if found["Outcome type"] not in OUTCOME_CATEGORIES - {UNDER_INVESTIGATION}:
-        problems.append(f"Outcome type {found['Outcome type']!r}")
+    if cells[_OUTCOME_TYPE_AT] not in _OUTCOME_TYPES:
+        problems.append(f"Outcome type {cells[_OUTCOME_TYPE_AT]!r}")
     return problems
 
 
@@ -306,21 +337,41 @@ def file_problems(
 
 def render(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     """A file's bytes: UTF-8, CR LF, the header then the rows. An empty cell stays empty;
-    a cell that could start a formula is led by `'` (a number keeps its sign). Each
-    distinct cell is made safe once (a month's cells are mostly the same few values)."""
-    from controlroom.domain.spreadsheet import csv_writer, safe_cell
+    a cell that could start a formula is led by `'` (a number keeps its sign).
 
-    class SafeCells(dict):
-        def __missing__(self, cell: str) -> object:
-            made = self[cell] = safe_cell(cell)
-            return made
+    A month's cells are mostly the same few values, and its Crime IDs and map points
+    need neither quoting nor a lead: each distinct cell is made safe and written by
+    `csv_writer` once (`_CellText`), and a row is its cells' text joined, which is the
+    writer's own line (a row of one empty cell excepted, which the writer quotes)."""
+    from controlroom.domain.spreadsheet import csv_writer
 
     buffer = io.StringIO()
     writer = csv_writer(buffer)
     writer.writerow(columns)
-    safe = SafeCells().__getitem__
-    writer.writerows(list(map(safe, row)) for row in rows)
-    return buffer.getvalue().encode("utf-8")
+    text = _CellText().__getitem__
+    lines = [buffer.getvalue()]
+    for row in rows:
+        if len(row) == 1 and not row[0]:
+            lines.append('""\r\n')
+        else:
+            lines.append(",".join(map(text, row)) + "\r\n")
+    return "".join(lines).encode("utf-8")
+
+
+class _CellText(dict):
+    """Each cell as `csv_writer` writes it, made safe (`spreadsheet.safe_cell`) first:
+    worked out once per distinct cell, by the writer itself."""
+
+    def __missing__(self, cell: str) -> str:
+        from controlroom.domain.spreadsheet import csv_writer, safe_cell
+
+        if cell.isalnum():  # a Crime ID, a word: nothing to quote, no formula lead
+            self[cell] = cell
+            return cell
+        buffer = io.StringIO()
+        csv_writer(buffer).writerow((safe_cell(cell), "."))
+        made = self[cell] = buffer.getvalue()[: -len(",.\r\n")]
+        return made
 
 
 def file_name(month: str, force: str, kind: str) -> str:

@@ -39,7 +39,7 @@ import hashlib
 import secrets as _random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from controlroom.domain import open_data
 from controlroom.domain.environment import Environment
@@ -56,8 +56,9 @@ AUDIT_ACTION = "open_data.export"
 SALT_KEY = "open-data-crime-id-salt"
 
 
-@dataclass(frozen=True, slots=True)
-class OpenDataRow:
+class OpenDataRow(NamedTuple):
+    """A street-file row (a tuple: a month's tens of thousands are made quickly)."""
+
     crime_id: str
     month: str
     reported_by: str
@@ -78,8 +79,8 @@ class OpenDataRow:
             self.month,
             self.reported_by,
             self.falls_within,
-            "" if self.longitude is None else f"{self.longitude:.6f}",
-            "" if self.latitude is None else f"{self.latitude:.6f}",
+            open_data.coordinate(self.longitude),
+            open_data.coordinate(self.latitude),
             self.location,
             self.lsoa_code,
             self.lsoa_name,
@@ -89,8 +90,9 @@ class OpenDataRow:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class OutcomeRow:
+class OutcomeRow(NamedTuple):
+    """An outcomes-file row."""
+
     crime_id: str
     month: str
     reported_by: str
@@ -107,8 +109,8 @@ class OutcomeRow:
             self.month,
             self.reported_by,
             self.falls_within,
-            "" if self.longitude is None else f"{self.longitude:.6f}",
-            "" if self.latitude is None else f"{self.latitude:.6f}",
+            open_data.coordinate(self.longitude),
+            open_data.coordinate(self.latitude),
             self.location,
             "",
             "",
@@ -336,85 +338,101 @@ def export_month(
             outcomes = uow.crimes.month_outcomes(first, open_data.next_month(first))
             # Anti-social behaviour goes out by street too: only those incidents are placed.
             asb = uow.incidents.opened_between_with_streets(start, end, open_data.ASB_CODES)
-            streets = {
-                (street, town)
-                for street, town in [(r[4], r[5]) for r in crimes]
-                + [(r[2], r[3]) for r in outcomes]
-                + [(r[1], r[2]) for r in asb]
-                if street
-            }
-            centroids = uow.locations.street_centroids(streets) if streets else {}
 
-        placed: dict[tuple, tuple[float | None, float | None, str]] = {}
+        # A month's crimes share streets, and a crime with an outcome is often in both
+        # files: each street is placed, and each Crime ID made, once.
+        placed: dict[tuple, tuple[float | None, float | None, str, str, str]] = {}
 
-        def place(street, town) -> tuple[float | None, float | None, str]:
-            # A month's crimes share a few thousand streets: each placed once.
-            found = placed.get((street, town))
-            if found is not None:
-                return found
-            point = centroids.get((street, town)) if street else None
-            if point is None:
-                found = (None, None, open_data.NO_LOCATION)
+        def place(key: tuple) -> tuple[float | None, float | None, str, str, str]:
+            street, point = key
+            if not street or point is None:
+                found: tuple[float | None, float | None, str, str, str] = (
+                    None,
+                    None,
+                    "",
+                    "",
+                    open_data.NO_LOCATION,
+                )
             else:
                 latitude, longitude = open_data.snap(*point)
-                found = (longitude, latitude, open_data.on_or_near(street))
-            placed[(street, town)] = found
+                found = (
+                    longitude,
+                    latitude,
+                    open_data.coordinate(longitude),
+                    open_data.coordinate(latitude),
+                    open_data.on_or_near(street),
+                )
+            placed[key] = found
             return found
 
+        made_ids: dict[int, str] = {}
+        new_id = open_data.crime_ids(salt)
+
+        def crime_id(crime_number: int) -> str:
+            made = made_ids.get(crime_number)
+            if made is None:
+                made = made_ids[crime_number] = new_id(crime_number)
+            return made
+
         rows: list[OpenDataRow] = []
-        for crime_number, _, crime_type, code, street, town in crimes:
-            longitude, latitude, location = place(street, town)
+        street_cells: list[tuple[str, ...]] = []
+        for crime_number, crime_type, code, street, centre in crimes:
+            key = (street, centre)
+            longitude, latitude, x, y, location = placed.get(key) or place(key)
+            made = crime_id(crime_number)
+            last = open_data.outcome(crime_type, code)
             rows.append(
                 OpenDataRow(
-                    crime_id=open_data.crime_id(salt, crime_number),
-                    month=label,
-                    reported_by=force,
-                    falls_within=force,
-                    longitude=longitude,
-                    latitude=latitude,
-                    location=location,
-                    lsoa_code="",
-                    lsoa_name="",
-                    crime_type=crime_type,
-                    last_outcome_category=open_data.outcome(crime_type, code),
-                    context="",
+                    made,
+                    label,
+                    force,
+                    force,
+                    longitude,
+                    latitude,
+                    location,
+                    "",
+                    "",
+                    crime_type,
+                    last,
+                    "",
                 )
             )
-        for _, street, town in asb:
-            longitude, latitude, location = place(street, town)
+            street_cells.append(
+                (made, label, force, force, x, y, location, "", "", crime_type, last, "")
+            )
+        for _, street, centre in asb:
+            key = (street, centre)
+            longitude, latitude, x, y, location = placed.get(key) or place(key)
             rows.append(
                 OpenDataRow(
-                    crime_id="",
-                    month=label,
-                    reported_by=force,
-                    falls_within=force,
-                    longitude=longitude,
-                    latitude=latitude,
-                    location=location,
-                    lsoa_code="",
-                    lsoa_name="",
-                    crime_type=open_data.ASB,
-                    last_outcome_category="",
-                    context="",
+                    "",
+                    label,
+                    force,
+                    force,
+                    longitude,
+                    latitude,
+                    location,
+                    "",
+                    "",
+                    open_data.ASB,
+                    "",
+                    "",
                 )
+            )
+            street_cells.append(
+                ("", label, force, force, x, y, location, "", "", open_data.ASB, "", "")
             )
         outcome_rows: list[OutcomeRow] = []
-        for crime_number, code, street, town in outcomes:
-            longitude, latitude, location = place(street, town)
+        outcome_cells: list[tuple[str, ...]] = []
+        for crime_number, code, street, centre in outcomes:
+            key = (street, centre)
+            longitude, latitude, x, y, location = placed.get(key) or place(key)
+            made = crime_id(crime_number)
+            category = open_data.outcome_category(code)
             outcome_rows.append(
-                OutcomeRow(
-                    crime_id=open_data.crime_id(salt, crime_number),
-                    month=label,
-                    reported_by=force,
-                    falls_within=force,
-                    longitude=longitude,
-                    latitude=latitude,
-                    location=location,
-                    outcome_type=open_data.outcome_category(code),
-                )
+                OutcomeRow(made, label, force, force, longitude, latitude, location, category)
             )
-        street_cells = [r.cells() for r in rows]
-        outcome_cells = [r.cells() for r in outcome_rows]
+            outcome_cells.append((made, label, force, force, x, y, location, "", "", category))
         problems = [
             f"street row {n}: {problem}"
             for n, problem in open_data.file_problems(

@@ -117,8 +117,10 @@ def seed(
         writer = _Writer(uow, progress)
         generator = _ForceGenerator(writer, force, seed, anchor)
         generator.run()
-        # Written in bulk, past the ORM: the monthly crime and integrity counts from them.
+        # Written in bulk, past the ORM: the monthly crime and integrity counts and the
+        # kept street centres from them.
         uow.crimes.rebuild_month_counts()
+        uow.locations.rebuild_street_centroids()
         info = _seedable_info(uow, actor)  # read again: the stages committed
         info.environment = Environment.TRAINING.value
         info.synthetic = True
