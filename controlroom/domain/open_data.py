@@ -358,6 +358,10 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+# The characters `csv_writer` (QUOTE_MINIMAL, CR LF) quotes a cell for.
+_QUOTED = re.compile(r'[,"\r\n]')
+
+
 class _CellText(dict):
     """Each cell as `csv_writer` writes it, made safe (`spreadsheet.safe_cell`) first:
     worked out once per distinct cell, by the writer itself."""
@@ -368,6 +372,9 @@ class _CellText(dict):
         if cell.isalnum():  # a Crime ID, a word: nothing to quote, no formula lead
             self[cell] = cell
             return cell
+        if not _QUOTED.search(cell):  # what the writer leaves unquoted, as it is
+            made = self[cell] = str(safe_cell(cell))
+            return made
         buffer = io.StringIO()
         csv_writer(buffer).writerow((safe_cell(cell), "."))
         made = self[cell] = buffer.getvalue()[: -len(",.\r\n")]
