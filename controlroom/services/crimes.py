@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -895,9 +895,9 @@ def recording_queue(
 TREND_MONTHS = 12
 
 
-@dataclass(frozen=True, slots=True)
-class UnrecordedIncident:
-    """A crime-related incident with no crime recorded within 24 h of its report."""
+class UnrecordedIncident(NamedTuple):
+    """A crime-related incident with no crime recorded within 24 h of its report (a
+    tuple: a busy month lists thousands, made on every read of the measure)."""
 
     incident_id: int
     reference: str
@@ -962,9 +962,9 @@ def crime_data_integrity(uow: UnitOfWork, actor: Actor, month: date, now: dateti
         limits = (rules.RECORDING_LIMIT, rules.WEEK)
         stations = uow.crimes.integrity_by_station(bounds[-2], bounds[-1], limits)
         unrecorded = tuple(
-            UnrecordedIncident(iid, ref, opened, station, recorded)
-            for iid, ref, opened, station, recorded in uow.crimes.crime_related(
-                bounds[-2], bounds[-1], not_within=rules.RECORDING_LIMIT
+            map(
+                UnrecordedIncident._make,
+                uow.crimes.crime_related(bounds[-2], bounds[-1], not_within=rules.RECORDING_LIMIT),
             )
         )
         report = IntegrityReport(
