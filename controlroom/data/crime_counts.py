@@ -168,7 +168,7 @@ def count_inserted_incidents(connection, rows: Iterable[dict]) -> None:
     changes.apply(connection)
 
 
-def _before(target, names: Iterable[str]) -> dict | None:
+def values_before(target, names: Iterable[str]) -> dict | None:
     """The values of `names` before this flush's changes; None when none of them changed."""
     changed = False
     values = {}
@@ -185,7 +185,7 @@ def _before(target, names: Iterable[str]) -> dict | None:
     return values if changed else None
 
 
-def _now(target, names: Iterable[str]) -> dict:
+def values_now(target, names: Iterable[str]) -> dict:
     return {name: getattr(target, name) for name in names}
 
 
@@ -197,24 +197,28 @@ def _keep_month_counts(session: Session, flush_context) -> None:
     incidents: list[tuple[dict | None, dict | None]] = []
     for target in session.new:
         if isinstance(target, Crime):
-            changes.crime(_now(target, _CRIME_COLUMNS), 1)
+            changes.crime(values_now(target, _CRIME_COLUMNS), 1)
         elif isinstance(target, Incident):
-            incidents.append((None, _now(target, _INCIDENT_COLUMNS)))
+            incidents.append((None, values_now(target, _INCIDENT_COLUMNS)))
     for target in session.dirty:
         if isinstance(target, Crime):
-            before = _before(target, _CRIME_COLUMNS)
+            before = values_before(target, _CRIME_COLUMNS)
             if before is not None:
                 changes.crime(before, -1)
-                changes.crime(_now(target, _CRIME_COLUMNS), 1)
+                changes.crime(values_now(target, _CRIME_COLUMNS), 1)
         elif isinstance(target, Incident):
-            before = _before(target, _INCIDENT_COLUMNS)
+            before = values_before(target, _INCIDENT_COLUMNS)
             if before is not None:
-                incidents.append((before, _now(target, _INCIDENT_COLUMNS)))
+                incidents.append((before, values_now(target, _INCIDENT_COLUMNS)))
     for target in session.deleted:
         if isinstance(target, Crime):
-            changes.crime(_before(target, _CRIME_COLUMNS) or _now(target, _CRIME_COLUMNS), -1)
+            changes.crime(
+                values_before(target, _CRIME_COLUMNS) or values_now(target, _CRIME_COLUMNS), -1
+            )
         elif isinstance(target, Incident):
-            before = _before(target, _INCIDENT_COLUMNS) or _now(target, _INCIDENT_COLUMNS)
+            before = values_before(target, _INCIDENT_COLUMNS) or values_now(
+                target, _INCIDENT_COLUMNS
+            )
             incidents.append((before, None))
     if not (incidents or changes.crimes):
         return  # nothing this flush wrote is counted (most flushes)

@@ -22,8 +22,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import and_, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import Session
 
+from controlroom.data.crime_counts import values_before, values_now
 from controlroom.data.models import Location, StreetCentroid
 
 UNITS = 10_000_000  # whole ten-millionths of a degree (migration 0023 fills by the same)
@@ -92,9 +93,9 @@ class StreetChanges:
             kept[1] += sign * latitude
             kept[2] += sign * longitude
 
-    def apply(self, connection) -> None:
-        """Add the changes to their rows (made where missing), streets in order."""
-        rows = [
+    def rows(self) -> list[dict]:
+        """The kept rows' columns (changes, or whole sums), streets in order."""
+        return [
             {
                 "street": street,
                 "town": town,
@@ -103,7 +104,14 @@ class StreetChanges:
                 "longitude_sum": longitude,
             }
             for (street, town), (n, latitude, longitude) in sorted(self.streets.items())
-            if n or latitude or longitude
+        ]
+
+    def apply(self, connection) -> None:
+        """Add the changes to their rows (made where missing), streets in order."""
+        rows = [
+            row
+            for row in self.rows()
+            if row["addresses"] or row["latitude_sum"] or row["longitude_sum"]
         ]
         adder = _adder(connection.dialect.name)
         for start in range(0, len(rows), BATCH):
@@ -155,39 +163,9 @@ def rebuild(connection) -> None:
         changes.address(
             {"street": street, "town": town, "latitude": latitude, "longitude": longitude}, 1
         )
-    rows = [
-        {
-            "street": street,
-            "town": town,
-            "addresses": n,
-            "latitude_sum": latitude,
-            "longitude_sum": longitude,
-        }
-        for (street, town), (n, latitude, longitude) in sorted(changes.streets.items())
-    ]
+    rows = changes.rows()
     for start in range(0, len(rows), BATCH):
         connection.execute(insert(StreetCentroid), rows[start : start + BATCH])
-
-
-def _before(target) -> dict | None:
-    """The counted columns before this flush's changes; None when none changed."""
-    changed = False
-    values = {}
-    for name in _COLUMNS:
-        history = attributes.get_history(target, name)
-        if history.deleted:
-            changed = True
-            values[name] = history.deleted[0]
-        elif history.added:
-            changed = True
-            values[name] = None  # it had no value before
-        else:
-            values[name] = getattr(target, name)
-    return values if changed else None
-
-
-def _now(target) -> dict:
-    return {name: getattr(target, name) for name in _COLUMNS}
 
 
 @event.listens_for(Session, "after_flush")
@@ -197,15 +175,15 @@ def _keep_street_centroids(session: Session, flush_context) -> None:
     changes = StreetChanges()
     for target in session.new:
         if isinstance(target, Location):
-            changes.address(_now(target), 1)
+            changes.address(values_now(target, _COLUMNS), 1)
     for target in session.dirty:
         if isinstance(target, Location):
-            before = _before(target)
+            before = values_before(target, _COLUMNS)
             if before is not None:
                 changes.address(before, -1)
-                changes.address(_now(target), 1)
+                changes.address(values_now(target, _COLUMNS), 1)
     for target in session.deleted:
         if isinstance(target, Location):
-            changes.address(_before(target) or _now(target), -1)
+            changes.address(values_before(target, _COLUMNS) or values_now(target, _COLUMNS), -1)
     if changes.streets:
         changes.apply(session.connection())

@@ -376,52 +376,28 @@ def export_month(
 
         rows: list[OpenDataRow] = []
         street_cells: list[tuple[str, ...]] = []
-        for crime_number, crime_type, code, street, centre in crimes:
-            key = (street, centre)
+
+        def street_row(made: str, key: tuple, crime_type: str, last: str) -> None:
             longitude, latitude, x, y, location = placed.get(key) or place(key)
-            made = crime_id(crime_number)
-            last = open_data.outcome(crime_type, code)
             rows.append(
                 OpenDataRow(
-                    made,
-                    label,
-                    force,
-                    force,
-                    longitude,
-                    latitude,
-                    location,
-                    "",
-                    "",
-                    crime_type,
-                    last,
-                    "",
+                    made, label, force, force, longitude, latitude, location, "", "",
+                    crime_type, last, "",
                 )
-            )
+            )  # fmt: skip
             street_cells.append(
                 (made, label, force, force, x, y, location, "", "", crime_type, last, "")
             )
+
+        for crime_number, crime_type, code, street, centre in crimes:
+            street_row(
+                crime_id(crime_number),
+                (street, centre),
+                crime_type,
+                open_data.outcome(crime_type, code),
+            )
         for _, street, centre in asb:
-            key = (street, centre)
-            longitude, latitude, x, y, location = placed.get(key) or place(key)
-            rows.append(
-                OpenDataRow(
-                    "",
-                    label,
-                    force,
-                    force,
-                    longitude,
-                    latitude,
-                    location,
-                    "",
-                    "",
-                    open_data.ASB,
-                    "",
-                    "",
-                )
-            )
-            street_cells.append(
-                ("", label, force, force, x, y, location, "", "", open_data.ASB, "", "")
-            )
+            street_row("", (street, centre), open_data.ASB, "")
         outcome_rows: list[OutcomeRow] = []
         outcome_cells: list[tuple[str, ...]] = []
         for crime_number, code, street, centre in outcomes:
