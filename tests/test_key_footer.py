@@ -59,3 +59,35 @@ async def test_a_change_in_what_is_shown_rebuilds_the_footer():
         assert after != before
         assert "Look up" not in screen_text(app)
         assert "Save" in screen_text(app)
+
+
+async def test_each_key_is_styled_once_as_it_is_drawn_and_shows_as_textual_draws_it():
+    """A key takes the footer's `compact` as it is made: the binding does not turn its
+    "-compact" class after mounting and style it a second time."""
+    from textual.css.stylesheet import Stylesheet
+
+    app = Form()
+    styled: list[str] = []
+    apply = Stylesheet.apply
+
+    def counted(self, node, *args, **kwargs):
+        if isinstance(node, FooterKey):
+            styled.append(node.description)
+        return apply(self, node, *args, **kwargs)
+
+    Stylesheet.apply = counted  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            keys = footer_keys(app)
+            bound = [k.description for k in keys if not k.has_class("-command-palette")]
+            assert bound == ["Save", "Look up"]
+            assert sorted(d for d in styled if d in bound) == sorted(bound)
+            # Bound keys as the footer is (not compact); the palette's key as Textual
+            # makes it (compact, not bound).
+            for key in keys:
+                palette = key.has_class("-command-palette")
+                assert key.compact is palette and key.has_class("-compact") is palette
+    finally:
+        Stylesheet.apply = apply  # type: ignore[method-assign]

@@ -157,3 +157,39 @@ async def test_a_closed_screen_lets_go_of_its_database_banner(database, tmp_path
         app.database_found(DatabaseState.NOT_ANSWERING, datetime.now(UTC))
         (banner,) = app.database_banners
         assert "DATABASE NOT ANSWERING" in str(banner.render())
+
+
+async def test_a_new_task_screen_is_styled_as_it_mounts_and_again_only_when_it_comes_back(
+    database, tmp_path
+):
+    """Textual styles a screen whole on every resume, and a task's new screen resumes
+    twice as its mode opens: styled as its widgets mount, it skips both (issue 20: two
+    thirds of the styling of opening the triage queue). Back from the background it is
+    styled again, once."""
+    from textual.app import App
+
+    app = build_app(database, tmp_path)
+    restyled: list[str] = []
+    update_styles = App.update_styles
+
+    def counted(self, node=None, *args, **kwargs):
+        if isinstance(node, PersonSearch):  # the screen itself: styled whole
+            restyled.append(self.current_mode)
+        return update_styles(self, node, *args, **kwargs)
+
+    App.update_styles = counted  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await burst(pilot, "f3")
+            assert isinstance(app.screen, PersonSearch)
+            await settle(pilot)
+            assert restyled == []
+            await burst(pilot, "f7")  # another task, the search left open behind it
+            assert isinstance(app.screen, IncidentList)
+            await burst(pilot, "f3")
+            assert isinstance(app.screen, PersonSearch)
+            await settle(pilot)
+            assert restyled == ["search"]
+    finally:
+        App.update_styles = update_styles  # type: ignore[method-assign]

@@ -45,6 +45,16 @@ THRIVE = [
     "Medium-ish",
     "lowish",
     "\nhigh",
+    # Cases and separators as SQLite's GLOB reads them (issue 20).
+    "HiGh",
+    "hIGH-x",
+    "high\r",
+    "Hig",
+    "highX",
+    "[high]",
+    "LOW,",
+    "mediumm",
+    "sTaNdArD",
 ]
 MARKERS = [None, "RSO", "VULN", "RSO+VULN"]
 DASH = [None, "standard", "medium", "high"]

@@ -132,7 +132,15 @@ def _epoch_seconds(column, dialect: str):
     return cast(func.strftime("%s", column), BigInteger)
 
 
-def _thrive_risk(table: RankTable):
+def _glob_class(characters: str) -> str:
+    """A GLOB character class matching exactly `characters` ("-" last, where it is
+    itself; "]" and "^" would need more rules, and THRIVE's separators have neither)."""
+    if "]" in characters or "^" in characters:
+        raise ValueError(f"no GLOB class here for {characters!r}")
+    return "[" + "".join(sorted(set(characters), key=lambda c: c == "-")) + "]"
+
+
+def _thrive_risk(table: RankTable, dialect: str):
     """THRIVE's first word as a level (`domain.queues.thrive_level`), unstated as the
     table says."""
     assessed = or_(
@@ -143,18 +151,29 @@ def _thrive_risk(table: RankTable):
         Incident.thrive_vulnerability.is_not(None),
         Incident.thrive_engagement.is_not(None),
     )
-    # A word is the text's start up to a separator: compare the start, a space appended,
-    # with the word followed by each separator (one substr per word, no LIKE).
-    text = func.lower(
-        func.ltrim(Incident.thrive_risk, literal(table.thrive_separators)), type_=String
-    ) + literal(" ", String)
     whens = [(~assessed, literal(table.thrive_unstated))]
+    seps = table.thrive_separators
+    # A word is the text's start up to a separator, a space appended for a text that is
+    # the word alone. Evaluated for every item not done, to order them (issue 20).
+    if dialect == "sqlite":
+        # One GLOB per word, its letters in either case ("[Hh][Ii][Gg][Hh][ .,-]*"):
+        # SQLite's lower() folds ASCII only, as `thrive_level` reads ASCII words only.
+        # Half the cost of the substr of lower() below: about 5 ms of 35 on 10,000 items.
+        text = func.ltrim(Incident.thrive_risk, literal(seps), type_=String) + literal(" ", String)
+        for word, level in table.thrive_words.items():
+            letters = "".join(f"[{c.upper()}{c.lower()}]" for c in word)
+            whens.append(
+                (text.op("GLOB")(literal(letters + _glob_class(seps) + "*")), literal(level))
+            )
+        return case(*whens, else_=literal(table.thrive_unstated))
+    # Compare the start with the word followed by each separator (one substr per word).
+    text = func.lower(func.ltrim(Incident.thrive_risk, literal(seps)), type_=String) + literal(
+        " ", String
+    )
     for word, level in table.thrive_words.items():
         whens.append(
             (
-                func.substr(text, 1, len(word) + 1).in_(
-                    [word + sep for sep in table.thrive_separators]
-                ),
+                func.substr(text, 1, len(word) + 1).in_([word + sep for sep in seps]),
                 literal(level),
             )
         )
@@ -302,7 +321,7 @@ class QueueRepository:
             *[(Incident.grade == g, literal(r)) for g, r in table.grade_ranks.items()],
             else_=literal(table.unknown_grade_rank),
         )
-        thrive = _thrive_risk(table)
+        thrive = _thrive_risk(table, dialect)
         dash_risk = case(
             *[(func.lower(dash) == lv, literal(r)) for lv, r in table.dash_risk.items()],
             else_=literal(1),

@@ -186,6 +186,24 @@ class AppScreen(Screen[ScreenResultT]):
 
     # False until the screen has mounted and focused its first field (`KeyGate`).
     keys_ready = False
+    # True while the screen is in the background and until it is next resumed: only
+    # then are its styles worked out again on resuming (`_on_screen_resume`).
+    _suspended = False
+
+    def _on_screen_suspend(self) -> None:
+        # Textual calls the handler of each class in the MRO: Screen's runs as well.
+        self._suspended = True
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Textual works out every style of a screen again each time it resumes, and a
+        task's new screen resumes twice as its mode opens (`_init_mode`, then
+        `switch_mode`), though its widgets were styled as they mounted: two thirds of
+        the styling of opening the triage queue (issue 20). A screen that has not been
+        in the background since then skips it; one coming back does it, once. (Runs
+        before Screen's own handler, which reads the flag.)"""
+        if not self._suspended:
+            event.refresh_styles = False
+        self._suspended = False
 
     def focus_now(self, widget: Widget | str) -> None:
         """Give `widget` (or the widget with this selector) the focus before the next key

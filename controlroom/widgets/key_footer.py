@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -49,7 +50,15 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         if self._bindings_ready:
             self._drawn = self._what_it_shows(self.screen)
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+                # A key is born compact and takes the footer's `compact` (data-bound)
+                # once mounted; each turn of its "-compact" class styled the key again
+                # (a dozen keys, each styled twice, per screen opened). Born as the
+                # footer is, the binding changes nothing and each key is styled once.
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen) -> None:
         if (
