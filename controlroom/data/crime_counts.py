@@ -21,11 +21,11 @@ are visited in order, so two transactions never wait on each other's rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, attributes
 
 from controlroom.data.models import (
@@ -131,7 +131,18 @@ def _adders(dialect: str) -> tuple:
     """The two upserts for `dialect`, built once (each `INSERT … ON CONFLICT DO UPDATE`
     adding the change to the row already there)."""
     if dialect not in _ADDERS:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # Imported here: SQLAlchemy's PostgreSQL dialect costs an SQLite station 2.3 MiB
+        # of memory if loaded at start (issue 15), and the SQLite one is not needed on
+        # PostgreSQL.
+        insert: Callable[..., Any]
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            insert = pg_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            insert = sqlite_insert
         crimes = insert(CrimeMonthCount)
         crimes = crimes.on_conflict_do_update(
             index_elements=["month", "offence_code", "outcome_code"],

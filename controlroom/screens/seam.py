@@ -49,7 +49,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from controlroom.domain.permissions import Action
@@ -213,9 +213,13 @@ class AppScreen(Screen[ScreenResultT]):
 
     @on(events.DescendantFocus)
     def _cursor_blink(self, event: events.DescendantFocus) -> None:
-        """A text field's cursor blinks or not as the session says (App.cursor_blink)."""
+        """A text field's cursor blinks or not as the session says (App.cursor_blink).
+
+        Any field with a cursor (an Input, a TextArea): named by what it has, so that
+        Textual's TextArea (its document and syntax modules: 0.5 MiB) loads with the
+        first form that has one, not with every screen (issue 15)."""
         widget = event.widget
-        if isinstance(widget, Input | TextArea):
+        if hasattr(widget, "cursor_blink"):
             widget.cursor_blink = self.app.cursor_blink
 
     @on(events.ScreenResume)

@@ -33,16 +33,12 @@ from controlroom.data.offline_journal import (
     write_cache_listing,
 )
 from controlroom.domain.identity import Actor
-from controlroom.services.incidents import IncidentSummary
-from controlroom.services.locations import (
-    LocationContext,
-    LocationMatch,
-    PersonAtLocation,
-    _postcode_prefix,
-)
-from controlroom.services.markers import MarkerInfo
 
+# What the form reads back from the cache is shaped as the location services shape it;
+# those (and the incident services under them) load when the form first asks, not with
+# the gazetteer written at every sign-in (issue 15: 1.4 MiB of every operator's memory).
 if TYPE_CHECKING:
+    from controlroom.services.locations import LocationContext, LocationMatch
     from controlroom.services.unit_of_work import UnitOfWorkFactory
 
 # The station's area: incidents of the last year; at most this many places (about 2 MB).
@@ -189,6 +185,8 @@ def _area(data_dir: Path, username: str) -> tuple[list[dict[str, Any]], datetime
 
 
 def _location(place: dict[str, Any]) -> LocationMatch:
+    from controlroom.services.locations import LocationMatch
+
     return LocationMatch(
         id=place["id"],
         address=place["address"],
@@ -209,6 +207,7 @@ def match_cached(data_dir: Path, username: str, text: str, limit: int = 8) -> Ca
     """The gazetteer's places for what has been typed, matched as the database would
     (`locations.match_locations`); None when this station has no gazetteer."""
     from controlroom.data.models import street_key
+    from controlroom.services.locations import _postcode_prefix
 
     area = _area(data_dir, username)
     if area is None:
@@ -261,6 +260,10 @@ def _context_fields(context: LocationContext) -> dict[str, Any]:
 
 
 def _context(fields: dict[str, Any]) -> LocationContext:
+    from controlroom.services.incidents import IncidentSummary
+    from controlroom.services.locations import LocationContext, LocationMatch, PersonAtLocation
+    from controlroom.services.markers import MarkerInfo
+
     return LocationContext(
         location=LocationMatch(**fields["location"]),
         hazards=tuple(fields["hazards"]),
@@ -304,6 +307,8 @@ def remember_seen(data_dir: Path, username: str, context: LocationContext, now: 
 def cached_context(data_dir: Path, username: str, location_id: int) -> CachedContext | None:
     """A place's warnings from this station: as last seen here, or its gazetteer
     hazards alone; None when the station knows nothing of it."""
+    from controlroom.services.locations import LocationContext
+
     content = read_cache(seen_path(data_dir, username)) or {}
     seen = content.get("places")
     if isinstance(seen, dict) and str(location_id) in seen:

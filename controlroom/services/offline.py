@@ -44,11 +44,14 @@ from controlroom.data.offline_journal import (
 )
 from controlroom.domain.identity import Actor
 from controlroom.domain.safe_text import printable
-from controlroom.services import audit, incidents
-from controlroom.services.incidents import IncidentTypeOption, NewIncident
+from controlroom.services import audit
 from controlroom.services.session import OpenedSession
 
+# The incident services (and their rules: crime, DASH, queues, referrals) load with the
+# first entry replayed or form opened, not at every sign-in: 1.4 MiB of every operator's
+# memory that a board left alone never uses (issue 15).
 if TYPE_CHECKING:
+    from controlroom.services.incidents import IncidentTypeOption, NewIncident
     from controlroom.services.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -148,6 +151,8 @@ def _call(payload: dict[str, Any]) -> NewIncident:
     fields["persons"] = tuple(tuple(pair) for pair in fields.get("persons") or ())
     taken = fields.get("call_taken_at")
     fields["call_taken_at"] = None if taken is None else datetime.fromisoformat(taken)
+    from controlroom.services.incidents import NewIncident
+
     return NewIncident(**fields)
 
 
@@ -238,6 +243,8 @@ class _Refused(Exception):
 
 def _target(journal: OfflineJournal, entries, entry, uow_factory) -> tuple[int, int, str]:
     """(id, current version, final reference) of the incident a change names."""
+    from controlroom.services import incidents
+
     reference = entry.payload["reference"]
     if entry.payload.get("incident_id") is None:
         made = next((e for e in entries if e.provisional_reference == reference), None)
@@ -275,6 +282,8 @@ def _expected(journal: OfflineJournal, entries, entry, current: int) -> int:
 
 def _replay_change(journal, entries, entry, uow_factory, actor, grade_codes):
     """One change kept offline into the database: (final reference, version after)."""
+    from controlroom.services import incidents
+
     incident_id, current, reference = _target(journal, entries, entry, uow_factory)
     payload = entry.payload
     when = entry.recorded_at
@@ -366,6 +375,8 @@ def replay(
             elif entry.kind == KIND_INCIDENT:
                 call = _call(entry.payload)
                 doubt = _same_place(uow_factory, actor, call, entry)
+                from controlroom.services import incidents
+
                 saved = incidents.save_new_incident(
                     uow_factory(), actor, call, clock(), grade_codes
                 )
@@ -441,6 +452,8 @@ def replay(
 
 def _same_place(uow_factory, actor: Actor, call: NewIncident, entry) -> str | None:
     """Why this call kept offline may be one the database already has, or None."""
+    from controlroom.services import incidents
+
     taken = call.call_taken_at or entry.recorded_at
     found = incidents.same_place_calls(uow_factory(), actor, call, taken)
     if not found:
@@ -590,7 +603,7 @@ def resolve(uow: UnitOfWork, actor: Actor, replay_id: int, how: str, now: dateti
     as CR-…, not a real call, a duplicate of …); it leaves the list and its station stops
     sending it. Audited."""
     from controlroom.domain.permissions import Action
-    from controlroom.services import access
+    from controlroom.services import access, incidents
 
     words = printable(how or "", multiline=True).strip()
     if not words:
@@ -811,12 +824,14 @@ def incident_types_or_cached(
     from the database (and cached) when it answers, else as last read. `offline` (the
     database known not to answer or not writable): the cache first, without waiting
     out a frozen server's bounds for every form."""
+    from controlroom.services import incidents
+
     path = cache_path(data_dir)
     if offline:
         cached = read_cache(path)
         rows = None if cached is None else cached.get("incident_types")
         if isinstance(rows, list):
-            return [IncidentTypeOption(**row) for row in rows], True
+            return [incidents.IncidentTypeOption(**row) for row in rows], True
     try:
         types = incidents.incident_types(uow_factory())
     except Exception:
@@ -824,7 +839,7 @@ def incident_types_or_cached(
         rows = None if cached is None else cached.get("incident_types")
         if not isinstance(rows, list):
             raise
-        return [IncidentTypeOption(**row) for row in rows], True
+        return [incidents.IncidentTypeOption(**row) for row in rows], True
     try:
         write_cache(path, {"incident_types": [dataclasses.asdict(t) for t in types]})
     except OSError:

@@ -1,0 +1,92 @@
+"""What an operator's process holds once the home board is up (issue 15, memory).
+
+Every operator at every station pays for what the app loads before its board: the goal
+is a peak RSS within 1.15x a bare Textual + SQLAlchemy app (benchmarks/startup.py). The
+code the board never runs stays out until a screen asks for it. A fresh interpreter
+signs in and waits for the board, then reports which of those modules it loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from controlroom.domain.roles import Role
+from tests.factories import staff_actor
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What the board does not use, and what each costs every operator if loaded at start
+# (tracemalloc, after Textual and SQLAlchemy's ORM).
+NOT_AT_START = {
+    # the incident services and their rules (crime, DASH, queues, referrals): 1.4 MiB
+    "controlroom.services.incidents": "any",
+    "controlroom.services.locations": "any",
+    # person search and its phonetic keys, and PIN hashing (an earlier session's cut)
+    "controlroom.data.search": "any",
+    "jellyfish": "any",
+    "argon2": "any",
+    # Textual's TextArea with its document and syntax modules (no text area on the
+    # board): 0.5 MiB
+    "textual.widgets._text_area": "any",
+    # SQLAlchemy's PostgreSQL dialect, on an SQLite station: 2.3 MiB
+    "sqlalchemy.dialects.postgresql": "sqlite",
+}
+
+BOARD_PROBE = textwrap.dedent("""
+    import asyncio, json, sys
+    from dataclasses import replace
+    from pathlib import Path
+
+    from controlroom.app import make_app
+    from controlroom.config import load_settings
+    from controlroom.data.opening import DeferredDatabase
+
+    url, username, data_dir = sys.argv[1:4]
+    settings = load_settings(
+        environ={"CONTROLROOM_DATA_DIR": data_dir, "XDG_CONFIG_HOME": data_dir}
+    )
+    settings = replace(settings, database_url=url)
+    database = DeferredDatabase(url, create=False, interactive=True)
+    app = make_app(settings, database.uow, username, terminal="local", term="xterm-256color")
+
+    async def main():
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(600):
+                await pilot.pause(0.05)
+                if type(app.screen).__name__ == "HomeBoard" and not any(
+                    w.is_running for w in app.workers
+                ):
+                    break
+            else:
+                raise SystemExit(f"no board: {type(app.screen).__name__}")
+            print(json.dumps(sorted(sys.modules)))
+
+    asyncio.run(main())
+    database.dispose()
+""")
+
+
+def test_the_board_loads_no_code_it_does_not_use(database, tmp_path):
+    username = staff_actor(database, Role.SUPERVISOR).username
+    proc = subprocess.run(
+        [sys.executable, "-c", BOARD_PROBE, database.url, username, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert "controlroom.screens.home_board" in loaded  # the board is up
+    backend = database.engine.dialect.name
+    unwanted = sorted(
+        name
+        for name, where in NOT_AT_START.items()
+        if where in ("any", backend)
+        and (name in loaded or any(m.startswith(name + ".") for m in loaded))
+    )
+    assert unwanted == []
