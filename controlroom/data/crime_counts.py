@@ -127,22 +127,24 @@ class MonthChanges:
 _ADDERS: dict[str, tuple] = {}
 
 
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The `insert` of `dialect` that can say ON CONFLICT DO UPDATE. Imported when first
+    asked for: SQLAlchemy's PostgreSQL dialect costs an SQLite station 2.3 MiB of memory
+    if loaded at start (issue 15), and the SQLite one is not needed on PostgreSQL."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def _adders(dialect: str) -> tuple:
     """The two upserts for `dialect`, built once (each `INSERT … ON CONFLICT DO UPDATE`
     adding the change to the row already there)."""
     if dialect not in _ADDERS:
-        # Imported here: SQLAlchemy's PostgreSQL dialect costs an SQLite station 2.3 MiB
-        # of memory if loaded at start (issue 15), and the SQLite one is not needed on
-        # PostgreSQL.
-        insert: Callable[..., Any]
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            insert = pg_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            insert = sqlite_insert
+        insert = dialect_insert(dialect)
         crimes = insert(CrimeMonthCount)
         crimes = crimes.on_conflict_do_update(
             index_elements=["month", "offence_code", "outcome_code"],

@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import and_, delete, event, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from controlroom.data.crime_counts import values_before, values_now
+from controlroom.data.crime_counts import dialect_insert, values_before, values_now
 from controlroom.data.models import Location, StreetCentroid
 
 UNITS = 10_000_000  # whole ten-millionths of a degree (migration 0023 fills by the same)
@@ -125,8 +124,7 @@ def _adder(dialect: str):
     """The upsert for `dialect`, built once: `INSERT … ON CONFLICT DO UPDATE` adding the
     change to the row already there."""
     if dialect not in _ADDERS:
-        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = make(StreetCentroid)
+        statement = dialect_insert(dialect)(StreetCentroid)
         _ADDERS[dialect] = statement.on_conflict_do_update(
             index_elements=["street", "town"],
             set_={
