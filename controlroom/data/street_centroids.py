@@ -10,9 +10,9 @@ addresses again gives. An address counts when it has a street and both coordinat
 address with no town counts under the town "".
 
 Every location the ORM writes is counted at its flush (inserted, changed, deleted; the
-values before from `active_history` on the columns read). The bulk writers (the
-synthetic force, `db copy`, the legacy import, tests' factories) call
-`count_inserted_locations` with the rows they inserted, or `rebuild` after them.
+values before from `active_history` on the columns read). The bulk writers call
+`count_inserted_locations` with the rows they inserted (`db copy`, the legacy import)
+or `rebuild` after them (the synthetic force).
 Streets are visited in order, so two transactions never wait on each other's rows.
 """
 
