@@ -813,9 +813,10 @@ def _markers(details) -> tuple[MarkerInfo, ...]:
 def _in_place_of_merged(uow: UnitOfWork, people):
     """The candidates with each record merged away replaced by the record it was merged
     into (never a separate hit), and, per survivor, the merged records found."""
-    survivors = uow.person_records.survivors(
-        [p.merged_into_id for p in people if p.merged_into_id is not None]
-    )
+    merged_ids = [p.merged_into_id for p in people if p.merged_into_id is not None]
+    if not merged_ids and len({p.id for p in people}) == len(people):
+        return list(people), {}  # none merged away, each once: most searches
+    survivors = uow.person_records.survivors(merged_ids)
     kept: dict[int, object] = {}
     merged: dict[int, list] = {}
     for person in people:
