@@ -36,7 +36,7 @@ give the same score and the same reasons.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
@@ -47,7 +47,7 @@ from rapidfuzz import fuzz
 
 from controlroom.domain.name_variants import name_family
 from controlroom.domain.phonetics import PersonQuery, name_parts, normalise_name, phonetic_keys
-from controlroom.domain.slips import slips_allowed, slips_apart, within_slips
+from controlroom.domain.slips import MOST_SLIPS, slips_allowed, slips_apart, within_slips
 
 # A word this close to a name part (rapidfuzz ratio, 0-100) is a fuzzy match.
 FUZZY_THRESHOLD = 75
@@ -178,11 +178,11 @@ def _token_family(token: str) -> frozenset[str]:
 EXACT, FAMILY, SOUNDS_ALIKE, NEAR, START = "exact", "family", "sounds alike", "near", "start"
 
 
-@lru_cache(maxsize=65_536)
 def word_against_part(word: QueryWord, token: str) -> tuple[Rank, float, str, int]:
-    """(rank, closeness 0-1, how, slips) of one query word against one name part: the
-    same few thousand parts come up search after search, so each pair is worked out
-    once. `how` is EXACT, FAMILY (another spelling of the same name), SOUNDS_ALIKE (the
+    """(rank, closeness 0-1, how, slips) of one query word against one name part. A
+    line's ranking (LineRanker) asks once per part of the names its candidates have; the
+    next line's words are new words (kept across searches, 25,000 pairs a benchmark run
+    were asked for again 630 times, and the collector scanned them all). `how` is EXACT, FAMILY (another spelling of the same name), SOUNDS_ALIKE (the
     same key: PHONETIC with no more slips from the name than it may carry, FUZZY with
     more), NEAR (close, or within the slips the name may carry, itself or a spelling of
     its family), START (the word starts it) or "" (no fit); `slips`, for a NEAR fit, how
@@ -197,14 +197,22 @@ def word_against_part(word: QueryWord, token: str) -> tuple[Rank, float, str, in
         # Another spelling of the same name is the name said another way: never less
         # close than FAMILY_CLOSENESS ("billy" and William share few letters).
         return Rank.PHONETIC, max(close, FAMILY_CLOSENESS), FAMILY, 0
-    sounds = bool(word.keys & _token_keys(token)) and close * 100 >= PHONETIC_MIN_RATIO
+    # The closeness first: it settles most pairs without the part's keys.
+    sounds = close * 100 >= PHONETIC_MIN_RATIO and not word.keys.isdisjoint(_token_keys(token))
     if sounds and slips_apart(word.normal, token) <= slips_allowed(token):
         return Rank.PHONETIC, close, SOUNDS_ALIKE, 0
     if word.prefix and token.startswith(word.prefix):
         return Rank.FUZZY, close, START, 0
     if not word.normal:
         return Rank.NONE, close, "", 0
-    near = [other for other in (token, *_token_family(token)) if within_slips(word.normal, other)]
+    # A spelling longer or shorter by more slips than any name may carry is not near: most
+    # of a part's family is settled by the lengths alone, without a call.
+    length = len(word.normal)
+    near = [
+        other
+        for other in (token, *_token_family(token))
+        if abs(len(other) - length) <= MOST_SLIPS and within_slips(word.normal, other)
+    ]
     if sounds and not near:
         # The same key, but more slips from the name than it may carry ("bukre" and
         # Baker, two; Burke is one): no better than a near spelling, and as close as
@@ -243,32 +251,75 @@ class NameMatch(NamedTuple):
     in_reach: bool = True
 
 
-def name_match(words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
+# What `word_against_part` said of each part, for one word: a line's ranking keeps one per
+# word (LineRanker), where the same few parts come up in candidate after candidate.
+PartFits = dict[str, tuple[Rank, float, str, int]]
+
+
+# A word's best fit among a name's parts: (rank, closeness, the part's side for the order
+# bonus, how, the side a hit's reasons name, slips, the part).
+_WordFit = tuple[Rank, float, str | None, str, str, int, str]
+
+
+def name_match(
+    words: list[QueryWord],
+    forename: str | None,
+    surname: str,
+    fits: Sequence[PartFits] | None = None,
+    matches: dict[tuple, NameMatch] | None = None,
+) -> NameMatch:
     """How `words` match the name (`forename`, `surname`): each word against the name's
-    best part for it; the name ranks as its worst-matched word."""
+    best part for it; the name ranks as its worst-matched word.
+
+    A line's ranking (LineRanker) passes what it keeps across candidates: `fits`, one per
+    word, what `word_against_part` said of the parts seen before (added to as parts are
+    met), and `matches`, the NameMatch of each way the words fit a name seen before (the
+    Adamses born within the years asked fit "adms" alike, whatever their forenames)."""
+    best, unmatched = _best_fits(words, forename, surname, fits)
+    if matches is None:
+        return _name_match_of(words, best, unmatched)
+    key = (best, unmatched)
+    found = matches.get(key)
+    if found is None:
+        found = matches[key] = _name_match_of(words, best, unmatched)
+    return found
+
+
+def _best_fits(
+    words: list[QueryWord],
+    forename: str | None,
+    surname: str,
+    fits: Sequence[PartFits] | None,
+) -> tuple[tuple[_WordFit, ...], int]:
+    """Each word's best fit among the name's parts (_WordFit), and how many parts of the
+    name no word fits ("Iain Johnson-Scott" for "iain scott": one). All `name_match` reads
+    of the name itself."""
     fore_parts, sur_parts = _parts(forename or ""), _parts(surname)
-    # part -> (its side for the order bonus, the side a hit's reasons name)
-    side_of: dict[str, tuple[str, str]] = {}
-    for part in fore_parts:
-        side_of.setdefault(part, ("forename", "forename"))
-    for part in sur_parts:
-        side_of.setdefault(part, ("surname", "surname"))
-    for whole, named in (("".join(fore_parts), "forename"), ("".join(sur_parts), "surname")):
-        if whole:
-            side_of.setdefault(whole, ("surname", named))
+    # Each part with its side for the order bonus and the side a hit's reasons name, in
+    # the order tried: the forename's parts, the surname's, then each side's parts run
+    # together ("johnsonscott"). A part met again (a whole of one part, a surname that is
+    # also a forename) fits as it did the first time, and only a better fit is taken:
+    # it keeps its first side.
+    tokens = [(part, "forename", "forename") for part in fore_parts]
+    tokens += [(part, "surname", "surname") for part in sur_parts]
+    if len(fore_parts) > 1:
+        tokens.append(("".join(fore_parts), "surname", "forename"))
+    if len(sur_parts) > 1:
+        tokens.append(("".join(sur_parts), "surname", "surname"))
     typed_names = ((forename or "").casefold(), surname.casefold())
-    rank, closeness, sides = Rank.EXACT, 0.0, []
-    fits: list[tuple[str, str]] = []
-    most_slips = total_apart = 0
-    in_reach = True
+    best: list[_WordFit] = []
     fitted: set[str] = set()
-    for word in words:
+    for word, known in zip(words, fits if fits is not None else [{} for _ in words], strict=True):
         best_rank, best_close, best_side, best_how, best_slips = Rank.NONE, 0.0, None, "", 0
         best_token = ""
         named = "name"
-        for token, (side, reason_side) in side_of.items():
-            found, close, how, apart = word_against_part(word, token)
-            if (found, close) > (best_rank, best_close):
+        for token, side, reason_side in tokens:
+            fit = known.get(token)
+            if fit is None:
+                fit = known[token] = word_against_part(word, token)
+            found, close, how, apart = fit
+            # (found, close) > (best_rank, best_close), without making the tuples.
+            if found > best_rank or (found == best_rank and close > best_close):
                 best_rank, best_close, best_side, best_how = found, close, side, how
                 named, best_slips, best_token = reason_side, apart, token
         if (
@@ -278,12 +329,33 @@ def name_match(words: list[QueryWord], forename: str | None, surname: str) -> Na
         ):
             # Not a name ("o'n", "smi%"), but the characters typed start the name.
             best_rank, best_close, best_how = Rank.FUZZY, 0.5, START
+        best.append((best_rank, best_close, best_side, best_how, named, best_slips, best_token))
+        fitted.add(best_token)
+    covered = fitted
+    if len(tokens) > len(fore_parts) + len(sur_parts):
+        # A side's parts run together cover each of them (a whole of one part is the part).
+        wholes = {"".join(parts): parts for parts in (fore_parts, sur_parts) if parts}
+        covered = fitted | {
+            part for whole, parts in wholes.items() if whole in fitted for part in parts
+        }
+    return tuple(best), sum(1 for part in (*fore_parts, *sur_parts) if part not in covered)
+
+
+def _name_match_of(words: list[QueryWord], best: tuple[_WordFit, ...], unmatched: int) -> NameMatch:
+    """The NameMatch of words fitting a name so (`_best_fits`): it reads nothing else of
+    the name."""
+    rank, closeness, sides = Rank.EXACT, 0.0, []
+    fits: list[tuple[str, str]] = []
+    most_slips = total_apart = 0
+    in_reach = True
+    for word, (best_rank, best_close, best_side, best_how, named, best_slips, best_token) in zip(
+        words, best, strict=True
+    ):
         rank = min(rank, best_rank)
         closeness += best_close
         sides.append(best_side)
         fits.append((named, best_how))
         most_slips = max(most_slips, best_slips)
-        fitted.add(best_token)
         if (
             best_rank is Rank.NONE
             or (best_how == NEAR and best_slips > slips_allowed(best_token))
@@ -297,11 +369,6 @@ def name_match(words: list[QueryWord], forename: str | None, surname: str) -> Na
     bonus = SURNAME_LAST_BONUS * (bool(sides) and sides[-1] == "surname")
     if len(sides) > 1 and sides[0] == "forename" and sides[-1] == "surname":
         bonus += FORENAME_FIRST_BONUS
-    wholes = {"".join(parts): parts for parts in (fore_parts, sur_parts) if parts}
-    covered = fitted | {
-        part for whole, parts in wholes.items() if whole in fitted for part in parts
-    }
-    unmatched = sum(1 for part in (*fore_parts, *sur_parts) if part not in covered)
     return NameMatch(
         rank,
         closeness / max(1, len(words)),
@@ -463,6 +530,107 @@ def word_reasons(fits: Iterable[tuple[str, str]], kind: str = "") -> tuple[str, 
     return ((kind,) if kind and found else ()) + found
 
 
+class _ByName(NamedTuple):
+    """The part of a PersonFit the names alone decide (`_by_name`)."""
+
+    rank: Rank
+    score: float  # rank, closeness, order, less the name's penalty: no date yet
+    why: tuple[str, ...]
+    closeness: float
+    slips: int
+    apart: int
+    unmatched: int
+    same_name: bool
+    in_reach: bool
+
+
+def _by_name(words: list[QueryWord], names: Iterable[KnownName], match) -> _ByName | None:
+    """How the best of a person's names fits the words, or None when a word matches none
+    of them at all (`words` not empty)."""
+    best: tuple[NameMatch, KnownName] | None = None
+    for name in names:
+        found = match(words, name.forename, name.surname)
+        if best is None or (found.rank, found.closeness + found.bonus - name.penalty) > (
+            best[0].rank,
+            best[0].closeness + best[0].bonus - best[1].penalty,
+        ):
+            best = (found, name)
+    if best is None or best[0].rank is Rank.NONE:
+        return None
+    found, known = best
+    rank = found.rank
+    return _ByName(
+        rank,
+        rank + CLOSENESS_WEIGHT * found.closeness + found.bonus - known.penalty,
+        word_reasons(found.fits, known.kind),
+        found.closeness,
+        found.slips,
+        found.apart,
+        found.unmatched,
+        all(how in (EXACT, FAMILY) for _, how in found.fits),
+        found.in_reach,
+    )
+
+
+# What each way a date of birth fits adds (`date_bonus`) and whether it confirms the line
+# (`date_confirmed`), by `date_fit`'s words: a test holds the three to agree.
+_DATE_BONUS = {
+    None: 0.0,
+    "DOB not recorded": DATE_UNKNOWN_BONUS,
+    "DOB exact": DATE_MATCH_BONUS,
+    "DOB in range": DATE_MATCH_BONUS,
+    "DOB day/month swapped": DATE_TRANSPOSED_BONUS,
+    "DOB outside range": DATE_TRANSPOSED_BONUS,
+}
+_CONFIRMING = frozenset(("DOB exact", "DOB day/month swapped", "DOB in range"))
+
+
+def _by_date(query: PersonQuery, value: date | None) -> tuple[float, bool, str | None]:
+    """What the date of birth adds, whether it confirms the line, and how it fits:
+    (`date_bonus`, `date_confirmed`, `date_fit`), the fit worked out once."""
+    fit = date_fit(query, value)
+    return _DATE_BONUS[fit], fit in _CONFIRMING, fit
+
+
+def _person_fit(
+    query: PersonQuery,
+    named: _ByName | None,
+    date_of_birth: date | None,
+    dated: tuple[float, bool, str | None],
+    address: tuple[str, ...],
+) -> PersonFit:
+    """A PersonFit from its name part (None: the line has no name words) and its date
+    part; `address`: `address_fit(query)`."""
+    bonus, confirmed, fit = dated
+    if named is not None:
+        rank, score, why = named.rank, named.score, named.why
+        same_name = named.same_name
+    else:
+        exact_date = not query.dates_of_birth or date_of_birth in query.dates_of_birth
+        rank = Rank.EXACT if exact_date else Rank.FUZZY
+        score, why, same_name = float(rank), (), False
+    score += bonus
+    if confirmed:
+        score += DATE_FACT_WEIGHT
+        if same_name and fit == "DOB exact":
+            score += EXACT_DATE_WEIGHT
+    why += ((fit,) if fit else ()) + address
+    if named is None:
+        return PersonFit(round(score, 4), rank, why, confirmed=confirmed)
+    return PersonFit(
+        round(score, 4),
+        rank,
+        why,
+        named.closeness,
+        named.slips,
+        confirmed,
+        named.apart,
+        named.unmatched,
+        same_name,
+        named.in_reach,
+    )
+
+
 def score_person(
     query: PersonQuery,
     words: list[QueryWord],
@@ -475,56 +643,97 @@ def score_person(
     none of their names at all. Without a date of birth on the line the score's integer
     part is the rank; a date the person's confirms adds DATE_FACT_WEIGHT. Closeness,
     order and the date's exactness order hits within it. `match` is `name_match` or a
-    caching wrapper of it.
+    caching wrapper of it (a line's many candidates: LineRanker).
 
     With no name words (a date, a postcode), the person ranks exact when born on a date
     asked (or when none was asked), fuzzy otherwise (the mirrored day and month)."""
-    why: tuple[str, ...] = ()
-    closeness, slips, apart, unmatched = 1.0, 0, 0, 0
-    same_name, in_reach = False, True
-    if words:
-        best: tuple[NameMatch, KnownName] | None = None
-        for name in names:
-            found = match(words, name.forename, name.surname)
-            if best is None or (found.rank, found.closeness + found.bonus - name.penalty) > (
-                best[0].rank,
-                best[0].closeness + best[0].bonus - best[1].penalty,
-            ):
-                best = (found, name)
-        if best is None or best[0].rank is Rank.NONE:
-            return None
-        found, known = best
-        rank = found.rank
-        score = rank + CLOSENESS_WEIGHT * found.closeness + found.bonus - known.penalty
-        why = word_reasons(found.fits, known.kind)
-        closeness, slips = found.closeness, found.slips
-        apart, unmatched = found.apart, found.unmatched
-        same_name = all(how in (EXACT, FAMILY) for _, how in found.fits)
-        in_reach = found.in_reach
-    else:
-        exact_date = not query.dates_of_birth or date_of_birth in query.dates_of_birth
-        rank = Rank.EXACT if exact_date else Rank.FUZZY
-        score = float(rank)
-    score += date_bonus(query, date_of_birth)
-    confirmed = date_confirmed(query, date_of_birth)
-    dated = date_fit(query, date_of_birth)
-    if confirmed:
-        score += DATE_FACT_WEIGHT
-        if same_name and dated == "DOB exact":
-            score += EXACT_DATE_WEIGHT
-    why += ((dated,) if dated else ()) + address_fit(query)
-    return PersonFit(
-        round(score, 4),
-        rank,
-        why,
-        closeness,
-        slips,
-        confirmed,
-        apart,
-        unmatched,
-        same_name,
-        in_reach,
+    named = _by_name(words, names, match) if words else None
+    if words and named is None:
+        return None
+    return _person_fit(
+        query, named, date_of_birth, _by_date(query, date_of_birth), address_fit(query)
     )
+
+
+class LineRanker:
+    """`score_person` for the many candidates of one search line, each fit worked out
+    once: a word against a name part (the same forenames and surnames come up candidate
+    after candidate), a name, the way the words fit a name (every Adams born within the
+    years asked fits "adms" alike, whatever the forename), a date of birth, and the fit
+    they make together. The same PersonFit as `score_person` for the same line, names
+    and date, always (a test holds the two equal over generated lines and names); a
+    search makes one, and drops it."""
+
+    __slots__ = (
+        "_address",
+        "_by_match",
+        "_dates",
+        "_fits",
+        "_matches",
+        "_names",
+        "_people",
+        "_scores",
+        "query",
+        "words",
+    )
+
+    def __init__(self, query: PersonQuery, words: list[QueryWord]) -> None:
+        self.query, self.words = query, words
+        self._fits: list[PartFits] = [{} for _ in words]
+        self._matches: dict[tuple, NameMatch] = {}
+        self._names: dict[tuple[str | None, str], NameMatch] = {}
+        self._people: dict[tuple[KnownName, ...], _ByName | None] = {}
+        self._by_match: dict[tuple[NameMatch, float, str], _ByName | None] = {}
+        self._dates: dict[date | None, tuple[float, bool, str | None]] = {}
+        self._scores: dict[tuple, PersonFit] = {}
+        self._address = address_fit(query)
+
+    def name_match(self, forename: str | None, surname: str) -> NameMatch:
+        """`name_match(self.words, forename, surname)`, once per name."""
+        found = self._names.get((forename, surname))
+        if found is None:
+            found = self._names[forename, surname] = name_match(
+                self.words, forename, surname, self._fits, self._matches
+            )
+        return found
+
+    def _match(self, words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
+        return self.name_match(forename, surname)
+
+    def _by_name(self, names: tuple[KnownName, ...]) -> _ByName | None:
+        if len(names) != 1:
+            return _by_name(self.words, names, self._match)
+        # One name (most people): its fit is the way the words fit it, and what it is
+        # to the person.
+        (name,) = names
+        key = (self.name_match(name.forename, name.surname), name.penalty, name.kind)
+        if key in self._by_match:
+            return self._by_match[key]
+        named = self._by_match[key] = _by_name(self.words, names, self._match)
+        return named
+
+    def score(self, names: tuple[KnownName, ...], date_of_birth: date | None) -> PersonFit | None:
+        """`score_person(self.query, self.words, names, date_of_birth)`."""
+        named = None
+        if self.words:
+            if names in self._people:
+                named = self._people[names]
+            else:
+                named = self._people[names] = self._by_name(names)
+            if named is None:
+                return None
+        dated = self._dates.get(date_of_birth)
+        if dated is None:
+            dated = self._dates[date_of_birth] = _by_date(self.query, date_of_birth)
+        # The fit is the names' and the date's: how they fit decides it (with no name
+        # words, the date alone: born on a day asked is "DOB exact").
+        key = (named, dated)
+        fit = self._scores.get(key)
+        if fit is None:
+            fit = self._scores[key] = _person_fit(
+                self.query, named, date_of_birth, dated, self._address
+            )
+        return fit
 
 
 # A hit's reasons in a few letters, for a column at 80: which fact (F forename, S surname,

@@ -46,15 +46,12 @@ from controlroom.domain.person_ranking import (
     OTHER_NAME_PENALTY,
     STRONG_RANK,
     KnownName,
-    NameMatch,
+    LineRanker,
     PersonFit,
-    QueryWord,
     at_current_address,
     family_keys,
     is_name,
-    name_match,
     query_words,
-    score_person,
     word_keys,
 )
 from controlroom.domain.phonetics import (
@@ -816,9 +813,10 @@ def _markers(details) -> tuple[MarkerInfo, ...]:
 def _in_place_of_merged(uow: UnitOfWork, people):
     """The candidates with each record merged away replaced by the record it was merged
     into (never a separate hit), and, per survivor, the merged records found."""
-    survivors = uow.person_records.survivors(
-        [p.merged_into_id for p in people if p.merged_into_id is not None]
-    )
+    merged_ids = [p.merged_into_id for p in people if p.merged_into_id is not None]
+    if not merged_ids and len({p.id for p in people}) == len(people):
+        return list(people), {}  # none merged away, each once: most searches
+    survivors = uow.person_records.survivors(merged_ids)
     kept: dict[int, object] = {}
     merged: dict[int, list] = {}
     for person in people:
@@ -832,11 +830,14 @@ def _in_place_of_merged(uow: UnitOfWork, people):
     return list(kept.values()), merged
 
 
-def _names_of(person, aliases, merged) -> list[KnownName]:
+def _names_of(person, aliases, merged) -> tuple[KnownName, ...]:
     """Every name a candidate answers to: their own, their aliases, and those of each
     record merged into them (found by its names as by an alias), the others a little
     lower."""
-    names = [KnownName(person.forename, person.surname)]
+    own = KnownName(person.forename, person.surname)
+    if not merged and person.id not in aliases:
+        return (own,)  # most candidates
+    names = [own]
     names += [
         KnownName(a.forename, a.surname, OTHER_NAME_PENALTY, ALIAS_REASON)
         for a in aliases.get(person.id, [])
@@ -847,7 +848,7 @@ def _names_of(person, aliases, merged) -> list[KnownName]:
             KnownName(a.forename, a.surname, OTHER_NAME_PENALTY, MERGED_REASON)
             for a in aliases.get(other.id, [])
         ]
-    return names
+    return tuple(names)
 
 
 # A hit's first reason when the name that matched is not the person's own.
@@ -859,12 +860,9 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
     """(fit, person) of everyone the parsed line may mean, unordered: the candidate
     stages, as far as the ones before left the page short, and each candidate ranked."""
     words = query_words(parsed)
-    matches: dict[tuple[str | None, str], NameMatch] = {}
-
-    def match(words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
-        if (forename, surname) not in matches:  # namesakes are many
-            matches[forename, surname] = name_match(words, forename, surname)
-        return matches[forename, surname]
+    # Every candidate of every stage is ranked by one ranker: namesakes are many, and
+    # the same parts (common forenames and surnames) come up in candidate after candidate.
+    ranker = LineRanker(parsed, words)
 
     def enough(rows: Sequence[Candidate]) -> bool:
         """A page of candidates whose own names are phonetic or exact matches: the
@@ -875,7 +873,7 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
             1
             for row in rows
             if row.merged_into_id is None
-            and match(words, row.forename, row.surname).rank >= STRONG_RANK
+            and ranker.name_match(row.forename, row.surname).rank >= STRONG_RANK
         )
         return strong >= limit
 
@@ -890,7 +888,7 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
         ranked: list[tuple[PersonFit, Candidate]] = []
         for person in people:
             names = _names_of(person, aliases, merged.get(person.id, ()))
-            scored = score_person(parsed, words, names, person.date_of_birth, match=match)
+            scored = ranker.score(names, person.date_of_birth)
             if scored is not None:
                 ranked.append((scored, person))
         return ranked
