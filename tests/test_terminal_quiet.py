@@ -51,6 +51,35 @@ async def test_show_updates_a_static_only_when_what_it_shows_changes():
         assert Counting.updates == 3 and str(widget.render()) == "eleven"
 
 
+async def test_a_static_of_set_size_is_repainted_without_laying_the_screen_out():
+    """A layout sends every scrollbar on the screen again: the triage queue's figures
+    line (one line high), changing once a minute, sent its table's scrollbar with it."""
+
+    class Spy(Static):
+        layouts: list[bool] = []
+
+        def update(self, content="", *, layout: bool = True) -> None:
+            type(self).layouts.append(layout)
+            super().update(content, layout=layout)
+
+    class One(App):
+        CSS = "#fixed { height: 1; } #grows { height: auto; } #narrow { height: 1; width: auto; }"
+
+        def compose(self) -> ComposeResult:
+            yield Spy(id="fixed")
+            yield Spy(id="grows")
+            yield Spy(id="narrow")
+
+    app = One()
+    async with app.run_test(size=(40, 6)) as pilot:
+        Spy.layouts = []
+        for name in ("fixed", "grows", "narrow"):
+            assert show(app.query_one(f"#{name}", Spy), f"{name} now")
+        await pilot.pause()
+        assert Spy.layouts == [False, True, True]
+        assert "fixed now" in screen_text(app)
+
+
 async def test_a_quiet_table_cell_shows_its_new_value():
     class One(App):
         def compose(self) -> ComposeResult:

@@ -20,10 +20,22 @@ _shown: WeakKeyDictionary[Static, Hashable] = WeakKeyDictionary()
 
 
 def show(widget: Static, content: Any, key: Hashable | None = None) -> bool:
-    """Update `widget` with `content` unless it already shows it; True if it changed."""
+    """Update `widget` with `content` unless it already shows it; True if it changed.
+
+    A widget whose height is set and whose width is not `auto` keeps its size
+    whatever it shows, so it is repainted without laying the screen out again: a
+    layout also sends every scrollbar on the screen again (the triage queue's figures
+    line, turning once a minute, sent its table's scrollbar with it: 2.7 KB)."""
     marker = content if key is None else key
     if widget in _shown and _shown[widget] == marker:
         return False
     _shown[widget] = marker
-    widget.update(content)
+    widget.update(content, layout=not sized_apart_from_content(widget))
     return True
+
+
+def sized_apart_from_content(widget: Static) -> bool:
+    """Whether `widget`'s size is set by its styles alone: a height set, and not `auto`;
+    a width not `auto` (unset, a widget fills its container's width)."""
+    height, width = widget.styles.height, widget.styles.width
+    return height is not None and not height.is_auto and (width is None or not width.is_auto)
