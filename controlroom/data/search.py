@@ -677,10 +677,14 @@ def _union_sql(shapes: tuple[tuple[tuple, tuple | None], ...]):
 @dataclass(frozen=True, slots=True)
 class CandidateGroup:
     """The parts of one candidate stage; `more`: how many it may add past those found
-    before it (None: up to the limit)."""
+    before it (None: up to the limit). `apart`: its parts find nobody the groups before
+    it in the same statement find (another filter set: people with no date of birth
+    recorded after those born in the range asked), so only those found before the
+    statement can come again, and its parts read no more rows than that and `more`."""
 
     parts: list[Condition]
     more: int | None = None
+    apart: bool = False
 
 
 class PersonSearch(Protocol):
@@ -1000,8 +1004,9 @@ class _IndexedSearch:
         most that many to what was found before it; one without fills up to `limit`.
 
         Those found already may come again (cheaper than listing them to leave out): each
-        part asks for as many rows as could be wanted, the new ones are kept. Returns how
-        many each group added."""
+        part asks for as many rows as could be wanted, the new ones are kept; a group
+        `apart` from those before it meets again only those found before the statement.
+        Returns how many each group added."""
         added = [0] * len(groups)
         shapes: list[tuple[tuple, tuple | None]] = []
         group_of: list[int] = []
@@ -1014,6 +1019,11 @@ class _IndexedSearch:
             if group.more is None and len(found) >= limit:
                 continue
             bound = max(bound, wanted)
+            if group.apart and group.more is not None:
+                # Its new rows are among its first `more` past those found before: the
+                # earlier groups' rows are not among its own (on a million persons, "brue
+                # 1955-1959" read 200 people with no date recorded to keep 100).
+                wanted = len(found) + group.more
             for part in group.parts:
                 for name, value in part.params.items():
                     # Parts of one statement share its parameters: one name, one value.
