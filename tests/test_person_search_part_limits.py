@@ -12,6 +12,7 @@ test.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -108,3 +109,58 @@ def test_a_lone_word_within_a_range_reads_a_stages_room_of_the_undated(force, su
     assert slips, "the slips stage ran"
     (params,) = slips
     assert [params[f"limit_{n}"] for n in range(2)] == [NEAR_LIMIT, NEAR_LIMIT]
+
+
+def _fresh_collect(force, surname: str, fresh: bool, monkeypatch):
+    """Five born on a known day found first; then in one statement two more of them,
+    those five left out and the group `fresh` or not: the people found, what the group
+    added, and the part's limit."""
+    with force.uow() as uow:
+        search = uow.search
+        keyed = search.names([phonetic_keys(surname)], aliases=False)[0]
+        dated = search.born(PersonCriteria(born_from=date(1900, 1, 1), born_to=TODAY))
+        assert dated is not None
+        found: dict = {}
+        search.collect(found, [CandidateGroup([search.within([dated], keyed)], 5)], 200)
+        filters = [dated, search.none_of(list(found))] if fresh else [dated]
+        sent = _reads(search, monkeypatch)
+        added = search.collect(
+            found, [CandidateGroup([search.within(filters, keyed)], 2, fresh=fresh)], 200
+        )
+        monkeypatch.undo()
+    (params,) = sent
+    return list(found), added, params["limit_0"]
+
+
+def test_a_fresh_group_reads_only_its_room(force, surname, monkeypatch):
+    """Its parts leave out those found before: the rows it reads are its room alone,
+    and it adds the people it added when it read past those found."""
+    again, added, limit = _fresh_collect(force, surname, False, monkeypatch)
+    assert (added, limit) == ([2], 5 + 2)
+    fresh, added, limit = _fresh_collect(force, surname, True, monkeypatch)
+    assert (added, limit) == ([2], 2)
+    assert fresh == again
+
+
+def test_the_slipped_starts_leave_out_those_the_pairs_found(force, monkeypatch):
+    """Two words, neither sounding like a name held: the slips stage's pairs first, then
+    (the pairs leaving room) the slipped starts, those the pairs found left out, each
+    part reading only the room the pairs left."""
+    operator = staff_actor(force, Role.SUPERVISOR, terminal="192.0.2.49")
+    sent: list[dict] = []
+    rows = search_module._IndexedSearch._rows
+
+    def spy(self, statement, params=None):
+        sent.append(dict(params or {}))
+        return rows(self, statement, params)
+
+    monkeypatch.setattr(search_module._IndexedSearch, "_rows", spy)
+    search_persons(force.uow(), operator, "jhon simth", today=TODAY)
+    assert len([p for p in sent if "slip_keys_0" in p and "slip_initial_0" not in p]) == 1
+    starts = [p for p in sent if "slip_initial_0" in p]
+    assert starts, "the slipped starts were asked"
+    (params,) = starts
+    left_out = params["found_ids"]
+    left_out = json.loads(left_out) if isinstance(left_out, str) else left_out
+    limits = {v for k, v in params.items() if k.startswith("limit_")}
+    assert left_out and limits == {NEAR_LIMIT - len(left_out)}

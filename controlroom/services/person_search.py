@@ -495,11 +495,17 @@ def candidates(
                 found, [CandidateGroup([search.within(filters, pairs)], NEAR_LIMIT)], limit
             )
             if added < NEAR_LIMIT:
+                # Those the pairs found left out: the starts re-find most of them, and
+                # would read as many rows again to add the few left ("triq houghotn":
+                # 100 rows to add 4, 3.5 ms on a million persons).
+                left_out = search.none_of(list(found))
                 search.collect(
                     found,
                     [
                         CandidateGroup(
-                            [search.within(filters, c) for c in starts], NEAR_LIMIT - added
+                            [search.within([*filters, left_out], c) for c in starts],
+                            NEAR_LIMIT - added,
+                            fresh=True,
                         )
                     ],
                     limit,
