@@ -38,6 +38,7 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    all_,
     and_,
     any_,
     bindparam,
@@ -583,6 +584,17 @@ def _address_people_sql(postcode: str | None, words: int):
     return select(PersonAddress.person_id).where(PersonAddress.location_id.in_(places)).distinct()
 
 
+def _none_of_sql(arrays: bool):
+    """The person is none of the ids in the list parameter `found_ids` (`none_of`)."""
+    if arrays:
+        return Person.id != all_(bindparam("found_ids", type_=ARRAY(Integer)))
+    return Person.id.not_in(
+        select(literal_column("value")).select_from(
+            func.json_each(bindparam("found_ids", type_=String))
+        )
+    )
+
+
 def _people_in_sql(arrays: bool):
     """The person is one of the ids in the list parameter `address_people`."""
     return _json_or_array_in(Person.id, "address_people", arrays)
@@ -677,10 +689,17 @@ def _union_sql(shapes: tuple[tuple[tuple, tuple | None], ...]):
 @dataclass(frozen=True, slots=True)
 class CandidateGroup:
     """The parts of one candidate stage; `more`: how many it may add past those found
-    before it (None: up to the limit)."""
+    before it (None: up to the limit). `apart`: its parts find nobody the groups before
+    it in the same statement find (another filter set: people with no date of birth
+    recorded after those born in the range asked), so only those found before the
+    statement can come again, and its parts read no more rows than that and `more`."""
 
     parts: list[Condition]
     more: int | None = None
+    apart: bool = False
+    # Its parts leave out everyone found before the statement (`PersonSearch.none_of`):
+    # they read only its room past what the groups before it may add.
+    fresh: bool = False
 
 
 class PersonSearch(Protocol):
@@ -736,6 +755,8 @@ class PersonSearch(Protocol):
     def born_on(self, dates: Sequence[date]) -> Condition: ...
 
     def no_date_of_birth(self) -> Condition: ...
+
+    def none_of(self, person_ids: Sequence[int]) -> Condition: ...
 
     def at_address(self, criteria: PersonCriteria) -> Condition | None: ...
 
@@ -803,6 +824,12 @@ class _IndexedSearch:
     def no_date_of_birth(self) -> Condition:
         """No date of birth recorded."""
         return Condition((_no_date_of_birth,), {})
+
+    def none_of(self, person_ids: Sequence[int]) -> Condition:
+        """None of `person_ids` (those found already, left out of a group `fresh`)."""
+        return Condition(
+            (_none_of_sql, self.arrays), {"found_ids": listed(person_ids, self.arrays)}
+        )
 
     def within(self, filters: Sequence[Condition], condition: Condition) -> Condition:
         """One part's condition: `condition` within `filters` (dates, address)."""
@@ -1000,8 +1027,9 @@ class _IndexedSearch:
         most that many to what was found before it; one without fills up to `limit`.
 
         Those found already may come again (cheaper than listing them to leave out): each
-        part asks for as many rows as could be wanted, the new ones are kept. Returns how
-        many each group added."""
+        part asks for as many rows as could be wanted, the new ones are kept; a group
+        `apart` from those before it meets again only those found before the statement.
+        Returns how many each group added."""
         added = [0] * len(groups)
         shapes: list[tuple[tuple, tuple | None]] = []
         group_of: list[int] = []
@@ -1010,10 +1038,22 @@ class _IndexedSearch:
         for number, group in enumerate(groups):
             if not group.parts:
                 continue
-            wanted = limit if group.more is None else bound + group.more
-            if group.more is None and len(found) >= limit:
-                continue
-            bound = max(bound, wanted)
+            if group.more is None:
+                if len(found) >= limit:
+                    continue
+                wanted = limit
+            else:
+                # Its new rows are among its first `more` past those that may come again:
+                # those found before the statement unless its parts leave them out
+                # (`fresh`), and those the groups before it add unless it is `apart`
+                # (on a million persons, "brue 1955-1959" read 200 people with no date
+                # recorded to keep 100).
+                wanted = (
+                    (0 if group.fresh else len(found))
+                    + (0 if group.apart else bound - len(found))
+                    + group.more
+                )
+            bound = max(bound, limit if group.more is None else bound + group.more)
             for part in group.parts:
                 for name, value in part.params.items():
                     # Parts of one statement share its parameters: one name, one value.
