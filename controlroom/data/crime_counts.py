@@ -8,8 +8,8 @@ a few hundred rows. They are kept at each flush, by the change each written row 
 to its month (its part before, counted out, and after, counted in), from the ORM's own
 record of what changed (`active_history` on the columns read, so the value before is
 known even where it was never loaded). Every service writes crimes and incidents through
-the ORM; the few bulk writers (the synthetic force, `db copy`, the tests' factories)
-call `CrimeRepository.rebuild_month_counts` or `count_copied_incidents`. LEGACY
+the ORM; the few bulk writers call `CrimeRepository.rebuild_month_counts` (the
+synthetic force, the tests' factories) or `count_inserted_incidents` (`db copy`). LEGACY
 incidents count nowhere, so an import leaves the counts as they are.
 
 The change to a month is added to its row in one statement (INSERT … ON CONFLICT DO

@@ -187,26 +187,21 @@ class CrimeRepository:
                 Incident.opened_at,
                 Incident.opened_by_id,
                 Incident.crime_recording_delay,
-                Incident.signoff_state,
             )
-            .where(
-                Incident.opened_at >= start,
-                Incident.opened_at < end,
-                # An old system's incidents (LEGACY) had their crimes recorded there.
-                Incident.legacy_batch_id.is_(None),
-                _says_crime(),
-                *late,
-            )
+            .where(Incident.opened_at >= start, Incident.opened_at < end, *_counted(), *late)
             .order_by(Incident.opened_at, Incident.id)
         ).all()
         stations = self._stations_of({row[3] for row in rows})
-        found: list[tuple[int, str, datetime, str, datetime | None]] = []
-        for iid, ref, opened, opener_id, delay, signoff in rows:
-            recorded = None if delay is None else opened + delay
-            if recorded is None and signoff == "approved":
-                continue  # a signed-off no-crime decision: not a crime
-            found.append((iid, ref, opened, stations.get(opener_id) or NO_STATION, recorded))
-        return found
+        return [
+            (
+                iid,
+                ref,
+                opened,
+                stations.get(opener_id) or NO_STATION,
+                None if delay is None else opened + delay,
+            )
+            for iid, ref, opened, opener_id, delay in rows
+        ]
 
     def integrity_counts(
         self, bounds: Sequence[datetime], limits: tuple[timedelta, timedelta]

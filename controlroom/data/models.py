@@ -233,9 +233,6 @@ class Location(Base):
         # index under any database collation (migration 0002; `_pattern_ops` below).
         Index("ix_location_postcode", "postcode"),
         Index("ix_location_street_key", "street_key", "address"),
-        # The open-data returns' street centroids (migration 0021): each street's points
-        # from the index alone, summed in id order as the rows were before it.
-        Index("ix_location_street_centroid", "street", "town", "id", "latitude", "longitude"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -971,7 +971,6 @@ class RecordCopyRepository:
             row.update(created_by_id=copier_id, merged_into_id=None)
             self.session.execute(insert(Person.__table__).values(**row))
         taken = set(self.session.scalars(select(Incident.reference)))
-        copied_incidents = 0
         copied: list[dict[str, object]] = []
         for row in incidents:
             row.pop("id")
@@ -992,7 +991,6 @@ class RecordCopyRepository:
             )
             self.session.execute(insert(Incident.__table__).values(**row))
             copied.append(row)
-            copied_incidents += 1
         # Written past the ORM: counted into the monthly integrity counts and the kept
         # street centres here.
         count_inserted_incidents(self.session.connection(), copied)
@@ -1000,5 +998,5 @@ class RecordCopyRepository:
         return (
             ("locations", len(locations)),
             ("persons", len(persons)),
-            ("incidents", copied_incidents),
+            ("incidents", len(copied)),
         )

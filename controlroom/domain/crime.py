@@ -367,10 +367,6 @@ def integrity_count_of(
     )
 
 
-def recorded_within(opened_at: datetime, recorded_at: datetime | None, limit: timedelta) -> bool:
-    return recorded_at is not None and recorded_at - opened_at <= limit
-
-
 def closed_as_crime(crime_reference: str | None, closed_at: datetime | None) -> datetime | None:
     """When an incident's closing recorded a crime: its closing, where it closed with a
     crime reference (a crime recorded elsewhere, named at the closing); else None."""
