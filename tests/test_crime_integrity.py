@@ -96,6 +96,35 @@ async def test_the_integrity_screen_reads_the_rate_and_lists_the_unrecorded_by_k
         )
 
 
+async def test_u_pressed_in_one_burst_with_f11_lists_the_unrecorded(
+    database, tmp_path, monkeypatch
+):
+    """Keys sent before the month is read are not lost: the list asked for comes up."""
+    import time
+
+    from controlroom.screens.crime.integrity import CrimeIntegrity
+    from tests.apps import build_app, screen_text, settle
+
+    read_month = CrimeIntegrity.read_month
+
+    def slow_read(self, *args):
+        time.sleep(0.5)  # a force's month: the key comes before the figures
+        return read_month(self, *args)
+
+    monkeypatch.setattr(CrimeIntegrity, "read_month", slow_read)
+    missed = seed_integrity_month(database, month_start=MONTH)
+    supervisor = staff_actor(database, Role.SUPERVISOR)
+    app = build_app(database, tmp_path, username=supervisor.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f11", "u")
+        assert app.screen.report is None  # the key came first
+        await pilot.pause(1.0)
+        await settle(pilot)
+        assert app.screen.query_one("#integrity-table").row_count == 223
+        assert missed[0] in screen_text(app)
+
+
 def test_a_supervisor_draws_a_random_sample_once_and_records_each_check(database, supervisor):
     seed_integrity_month(database, month_start=MONTH, incidents=60, unrecorded=13, late=0)
     sample = crimes.audit_sample(database.uow(), supervisor, date(2026, 11, 5), NOW, size=20)

@@ -161,3 +161,28 @@ async def test_the_statistics_screen_reads_at_a_glance_by_keys(year, tmp_path):
         await pilot.press("t")
         await settle(pilot)
         assert "28E Burglary - residential" in screen_text(app)
+
+
+async def test_t_pressed_in_one_burst_with_f12_shows_the_classes(year, tmp_path, monkeypatch):
+    """Keys sent before the year is read are not lost: the table asked for comes up."""
+    import time
+
+    from controlroom.screens.crime.statistics import CrimeStatistics
+    from tests.apps import build_app, screen_text, settle
+
+    read_month = CrimeStatistics.read_month
+
+    def slow_read(self, *args):
+        time.sleep(0.5)  # a force's year: the key comes before the figures
+        return read_month(self, *args)
+
+    monkeypatch.setattr(CrimeStatistics, "read_month", slow_read)
+    analyst = staff_actor(year, Role.ANALYST)
+    app = build_app(year, tmp_path, username=analyst.username)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f12", "t")
+        assert app.screen.report is None  # the key came first
+        await pilot.pause(1.0)
+        await settle(pilot)
+        assert "28E Burglary - residential" in screen_text(app)

@@ -121,7 +121,9 @@ class CrimeIntegrity(MonthScreen):
         self.app.push_screen(AuditSample(self.month))
 
     def action_toggle_unrecorded(self) -> None:
-        if self.allowed and self.report is not None:
+        # Pressed before the month is read ("F11 u" in one burst), the choice is kept
+        # and the month's figures arrive as the list it asked for.
+        if self.allowed:
             self.showing_unrecorded = not self.showing_unrecorded
             self._fill_table()
 

@@ -109,7 +109,8 @@ class CrimeStatistics(MonthScreen):
         return crimes.crime_statistics(uow_factory(), actor, month, now)
 
     def action_toggle_table(self) -> None:
-        if self.allowed and self.report is not None:
+        # Pressed before the year is read ("F12 t" in one burst), the choice is kept.
+        if self.allowed:
             self.by_class = not self.by_class
             self._fill_table()
 
