@@ -3,9 +3,12 @@ measuring rows for widths it never uses; with an auto-width column it is DataTab
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from textual.widgets.data_table import CursorType
 
 from controlroom.widgets.fixed_table import FixedColumnsTable
 
@@ -49,7 +52,7 @@ async def test_an_auto_width_column_is_measured_as_the_stock_table_does():
 
 
 class Drawn(App[None]):
-    """A stock and a fixed table of the same cells, styled alike (zebra, row cursor)."""
+    """A stock and a fixed table of the same cells, styled alike (zebra, `cursor` type)."""
 
     CELLS = (
         Text("plain", end=""),
@@ -69,10 +72,14 @@ class Drawn(App[None]):
         Text("—", style="dim", end=""),
     )
 
+    def __init__(self, cursor: CursorType = "row") -> None:
+        super().__init__()
+        self.cursor = cursor
+
     def compose(self) -> ComposeResult:
         for table in (
-            DataTable(id="stock", cursor_type="row", zebra_stripes=True),
-            FixedColumnsTable(id="fixed", cursor_type="row", zebra_stripes=True),
+            DataTable(id="stock", cursor_type=self.cursor, zebra_stripes=True),
+            FixedColumnsTable(id="fixed", cursor_type=self.cursor, zebra_stripes=True),
         ):
             for key, width in (("a", 14), ("b", 12), ("c", 6)):
                 table.add_column(key, key=key, width=width)
@@ -82,13 +89,25 @@ class Drawn(App[None]):
             yield table
 
 
-async def test_a_fixed_table_draws_each_cell_as_the_stock_table_does():
-    app = Drawn()
+def drawn_cells(segments: list[Segment]) -> list[tuple[str, Style]]:
+    """What a line puts on the screen: each character and its style, mouse meta aside."""
+    return [
+        (character, (segment.style or Style()).clear_meta_and_links())
+        for segment in segments
+        for character in segment.text
+    ]
+
+
+async def lines_of_both(cursor: CursorType) -> list[tuple[list[Segment], list[Segment]]]:
+    """Each line of the fixed table and of the stock one, focused or not, the cursor on
+    one row or another."""
+    app = Drawn(cursor)
+    pairs = []
     async with app.run_test(size=(80, 40)) as pilot:
         stock, fixed = app.query_one("#stock", DataTable), app.query_one("#fixed", DataTable)
         assert stock.size == fixed.size and stock.size.height >= len(Drawn.CELLS) + 1
 
-        async def drawn(table: DataTable, focused: bool, cursor: int) -> list:
+        async def drawn(table: DataTable, focused: bool, cursor: int) -> list[list[Segment]]:
             app.screen.set_focus(table if focused else None)
             table.move_cursor(row=cursor)
             await pilot.pause()
@@ -96,7 +115,59 @@ async def test_a_fixed_table_draws_each_cell_as_the_stock_table_does():
             return [list(table.render_line(y)) for y in range(len(Drawn.CELLS) + 1)]
 
         for focused, cursor in ((True, 0), (False, 0), (True, 5), (False, 7)):
-            assert await drawn(fixed, focused, cursor) == await drawn(stock, focused, cursor)
+            ours, theirs = await drawn(fixed, focused, cursor), await drawn(stock, focused, cursor)
+            pairs += zip(ours, theirs, strict=True)
+    return pairs
+
+
+async def test_a_fixed_table_draws_each_cell_as_the_stock_table_does():
+    """A table with a cell cursor: the same segments, style and mouse meta for each."""
+    for fixed, stock in await lines_of_both("cell"):
+        assert fixed == stock
+
+
+async def test_a_row_table_draws_what_the_stock_table_does_in_fewer_segments():
+    """With a row cursor the screen shows the same characters in the same styles; cells
+    side by side in one style are one segment, and so one escape sequence on the wire."""
+    fewer = 0
+    for fixed, stock in await lines_of_both("row"):
+        assert drawn_cells(fixed) == drawn_cells(stock)
+        assert len(fixed) <= len(stock)
+        fewer += len(fixed) < len(stock)
+    assert fewer > 0
+    # A row of plain cells, the cursor elsewhere: padding, text and fill in one segment.
+    plain = [
+        (fixed, stock)
+        for fixed, stock in await lines_of_both("row")
+        if "exactly12ch!" in "".join(s.text for s in fixed)
+    ]
+    assert plain and all(len(fixed) < len(stock) for fixed, stock in plain)
+
+
+class Clicked(Drawn):
+    chosen: list[int]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "fixed":
+            self.chosen.append(event.cursor_row)
+
+
+async def test_a_click_on_any_cell_of_a_row_table_means_its_row():
+    """The first click on a row highlights it, the second chooses it, wherever on the
+    row each lands (before, only a second click on the same cell chose it)."""
+    app = Clicked("row")
+    app.chosen = []
+    async with app.run_test(size=(80, 40)) as pilot:
+        fixed = app.query_one("#fixed", FixedColumnsTable)
+        fixed.focus()
+        await pilot.pause()
+        # Row 4 is the fifth line under the header; column "c" starts at x 30.
+        await pilot.click(fixed, offset=(32, 5))
+        await pilot.pause()
+        assert fixed.cursor_row == 4 and app.chosen == []
+        await pilot.click(fixed, offset=(2, 5))  # the same row, another column
+        await pilot.pause()
+        assert fixed.cursor_row == 4 and app.chosen == [4]
 
 
 async def test_a_fixed_table_draws_a_line_of_text_without_rich_layers():
