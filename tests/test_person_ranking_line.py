@@ -21,6 +21,7 @@ from controlroom.domain.person_ranking import (
     OTHER_NAME_PENALTY,
     KnownName,
     LineRanker,
+    Rank,
     date_bonus,
     date_confirmed,
     date_fit,
@@ -106,9 +107,9 @@ def test_a_line_ranker_scores_every_candidate_as_the_reference_does(seed):
         assert ranker.score(names, born) == expected, (query, names, born)
         assert score_person(query, words, names, born) == expected
         own = names[0]
-        assert ranker.name_match(own.forename, own.surname) == ranking_reference.name_match(
-            words, own.forename, own.surname
-        )
+        expected_match = ranking_reference.name_match(words, own.forename, own.surname)
+        assert ranker.rank(own.forename, own.surname) is expected_match.rank
+        assert ranker.name_match(own.forename, own.surname) == expected_match
 
 
 @settings(max_examples=60, deadline=None)
@@ -182,10 +183,13 @@ def test_a_line_ranker_works_out_no_fit_for_a_name_no_word_reaches(monkeypatch):
     for names, born in people:
         assert ranking_reference.score_person(query, words, list(names), born) is None
         assert ranker.score(names, born) is None
+        # As a page of strong matches is counted (person_search: `enough`).
+        assert ranker.rank(names[0].forename, names[0].surname) is Rank.NONE
     assert calls == []
     hanson = (KnownName("Ann", "Hanson"),)
     assert ranker.score(hanson, date(1985, 1, 1)) == ranking_reference.score_person(
         query, words, list(hanson), date(1985, 1, 1)
     )
     assert ranker.score(hanson, date(1985, 1, 1)) is not None
+    assert ranker.rank("Ann", "Hanson") is Rank.FUZZY  # one slip: a near spelling
     assert calls == [("Ann", "Hanson")]

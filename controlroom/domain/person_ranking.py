@@ -727,11 +727,18 @@ class LineRanker:
     def _match(self, words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
         return self.name_match(forename, surname)
 
-    def _reached(self, name: KnownName) -> bool:
+    def rank(self, forename: str | None, surname: str) -> Rank:
+        """`self.name_match(forename, surname).rank`, the match worked out only for a
+        name every word reaches."""
+        if not self.reached(forename, surname):
+            return Rank.NONE
+        return self.name_match(forename, surname).rank
+
+    def reached(self, forename: str | None, surname: str) -> bool:
         """Every word fits a part of the name, or its parts run together, or starts the
         name as typed: without, the name ranks Rank.NONE (`_best_fits`), and the way the
-        words fit it is not worked out."""
-        fore, sur, tokens = _sides(name.forename, name.surname)
+        words fit it need not be worked out."""
+        fore, sur, tokens = _sides(forename, surname)
         for word, known in zip(self.words, self._fits, strict=True):
             for token, _, _ in tokens:
                 fit = known.get(token)
@@ -745,7 +752,7 @@ class LineRanker:
         return True
 
     def _by_name(self, names: tuple[KnownName, ...]) -> _ByName | None:
-        if not any(map(self._reached, names)):
+        if not any(self.reached(name.forename, name.surname) for name in names):
             # Most candidates of a line that finds few hits (a range of years its word's
             # keys reach): no name of theirs is a hit.
             return None
