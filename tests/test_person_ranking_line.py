@@ -21,13 +21,14 @@ from controlroom.domain.person_ranking import (
     OTHER_NAME_PENALTY,
     KnownName,
     LineRanker,
+    Rank,
     date_bonus,
     date_confirmed,
     date_fit,
     query_words,
     score_person,
 )
-from controlroom.domain.phonetics import parse_person_query
+from controlroom.domain.phonetics import name_parts, parse_person_query
 from controlroom.domain.slips import misspell
 from tests import ranking_reference
 
@@ -106,9 +107,9 @@ def test_a_line_ranker_scores_every_candidate_as_the_reference_does(seed):
         assert ranker.score(names, born) == expected, (query, names, born)
         assert score_person(query, words, names, born) == expected
         own = names[0]
-        assert ranker.name_match(own.forename, own.surname) == ranking_reference.name_match(
-            words, own.forename, own.surname
-        )
+        expected_match = ranking_reference.name_match(words, own.forename, own.surname)
+        assert ranker.rank(own.forename, own.surname) is expected_match.rank
+        assert ranker.name_match(own.forename, own.surname) == expected_match
 
 
 @settings(max_examples=60, deadline=None)
@@ -118,7 +119,7 @@ def test_every_word_against_every_part_fits_as_the_reference_says(seed):
     words = query_words(parse_person_query(" ".join(_typed(rng) for _ in range(3)), today=TODAY))
     for word in words:
         for name in NAMES:
-            for part in person_ranking._parts(name):
+            for part in name_parts(name):
                 assert person_ranking.word_against_part(
                     word, part
                 ) == ranking_reference.word_against_part(word, part)
@@ -156,3 +157,39 @@ def test_a_line_ranker_works_out_each_word_against_each_part_once(monkeypatch):
     assert all(fit is not None for fit in fits)
     assert len(calls) == len(set(calls))  # each pair once
     assert len(calls) <= len(forenames) + 1  # the forenames' parts and "adams"
+
+
+def test_a_line_ranker_works_out_no_fit_for_a_name_no_word_reaches(monkeypatch):
+    """A range of years read by a key its word only shares ("hason 1984-1988": the
+    Hussains born then, Hason's key and nothing more alike): no word fits a part of
+    their names, or starts them, so none is a hit, and how the words fit each name is
+    not worked out. A candidate the word does reach still is, as the reference says."""
+    calls: list[tuple[str | None, str]] = []
+    real = person_ranking._best_fits
+
+    def counted(words, forename, surname, fits):
+        calls.append((forename, surname))
+        return real(words, forename, surname, fits)
+
+    monkeypatch.setattr(person_ranking, "_best_fits", counted)
+    query = parse_person_query("hason 1984-1988", today=TODAY)
+    words = query_words(query)
+    ranker = LineRanker(query, words)
+    forenames = FORENAMES[:40]
+    people = [
+        ((KnownName(forenames[n % 40], "Hussain"),), date(1984 + n % 5, 1 + n % 12, 1))
+        for n in range(200)
+    ]
+    for names, born in people:
+        assert ranking_reference.score_person(query, words, list(names), born) is None
+        assert ranker.score(names, born) is None
+        # As a page of strong matches is counted (person_search: `enough`).
+        assert ranker.rank(names[0].forename, names[0].surname) is Rank.NONE
+    assert calls == []
+    hanson = (KnownName("Ann", "Hanson"),)
+    assert ranker.score(hanson, date(1985, 1, 1)) == ranking_reference.score_person(
+        query, words, list(hanson), date(1985, 1, 1)
+    )
+    assert ranker.score(hanson, date(1985, 1, 1)) is not None
+    assert ranker.rank("Ann", "Hanson") is Rank.FUZZY  # one slip: a near spelling
+    assert calls == [("Ann", "Hanson")]

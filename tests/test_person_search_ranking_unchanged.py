@@ -41,6 +41,9 @@ class ReferenceRanker:
     def name_match(self, forename, surname):
         return ranking_reference.name_match(self.words, forename, surname)
 
+    def rank(self, forename, surname):
+        return self.name_match(forename, surname).rank
+
     def score(self, names, date_of_birth):
         return ranking_reference.score_person(self.query, self.words, list(names), date_of_birth)
 

@@ -162,9 +162,6 @@ def query_words(query: PersonQuery) -> list[QueryWord]:
 
 # Ranking reads the same few thousand names over and over: their parts and keys are pure
 # functions of the text, kept once computed.
-_parts = lru_cache(maxsize=65_536)(name_parts)
-
-
 @lru_cache(maxsize=65_536)
 def _token_keys(token: str) -> frozenset[str]:
     return frozenset(phonetic_keys(token))
@@ -285,6 +282,45 @@ def name_match(
     return found
 
 
+# A part of a name as `_best_fits` tries it: (the part, its side for the order bonus,
+# the side a hit's reasons name).
+_Token = tuple[str, str, str]
+
+
+class _Side(NamedTuple):
+    """One side of a name (a forename or a surname) as `_best_fits` reads it."""
+
+    parts: tuple[str, ...]
+    tokens: tuple[_Token, ...]  # each part, on its own side
+    # The parts run together ("johnsonscott"), a surname for the order bonus whichever
+    # side it is; none for a side of one part.
+    whole: tuple[_Token, ...]
+    typed: str  # as stored, casefolded
+
+
+@lru_cache(maxsize=65_536)
+def _side(name: str, forename: bool) -> _Side:
+    """`name` as one side of a name: a pure function of the text, kept once worked out
+    (the same forenames and surnames come up line after line)."""
+    parts = name_parts(name)
+    side = "forename" if forename else "surname"
+    whole = (("".join(parts), "surname", side),) if len(parts) > 1 else ()
+    return _Side(parts, tuple((part, side, side) for part in parts), whole, name.casefold())
+
+
+def _sides(forename: str | None, surname: str) -> tuple[_Side, _Side, tuple[_Token, ...]]:
+    """A name's two sides, and its parts in the order tried: the forename's parts, the
+    surname's, then each side's parts run together ("johnsonscott")."""
+    fore, sur = _side(forename or "", True), _side(surname, False)
+    return fore, sur, fore.tokens + sur.tokens + fore.whole + sur.whole
+
+
+def _starts(typed: str, fore: _Side, sur: _Side) -> bool:
+    """A word that fits no part (not a name: "o'n", "smi%") still starts the name: the
+    characters typed start either side as stored."""
+    return bool(typed) and (fore.typed.startswith(typed) or sur.typed.startswith(typed))
+
+
 def _best_fits(
     words: list[QueryWord],
     forename: str | None,
@@ -294,19 +330,11 @@ def _best_fits(
     """Each word's best fit among the name's parts (_WordFit), and how many parts of the
     name no word fits ("Iain Johnson-Scott" for "iain scott": one). All `name_match` reads
     of the name itself."""
-    fore_parts, sur_parts = _parts(forename or ""), _parts(surname)
     # Each part with its side for the order bonus and the side a hit's reasons name, in
-    # the order tried: the forename's parts, the surname's, then each side's parts run
-    # together ("johnsonscott"). A part met again (a whole of one part, a surname that is
-    # also a forename) fits as it did the first time, and only a better fit is taken:
-    # it keeps its first side.
-    tokens = [(part, "forename", "forename") for part in fore_parts]
-    tokens += [(part, "surname", "surname") for part in sur_parts]
-    if len(fore_parts) > 1:
-        tokens.append(("".join(fore_parts), "surname", "forename"))
-    if len(sur_parts) > 1:
-        tokens.append(("".join(sur_parts), "surname", "surname"))
-    typed_names = ((forename or "").casefold(), surname.casefold())
+    # the order tried. A part met again (a whole of one part, a surname that is also a
+    # forename) fits as it did the first time, and only a better fit is taken: it keeps
+    # its first side.
+    fore, sur, tokens = _sides(forename, surname)
     best: list[_WordFit] = []
     fitted: set[str] = set()
     for word, known in zip(words, fits if fits is not None else [{} for _ in words], strict=True):
@@ -322,23 +350,22 @@ def _best_fits(
             if found > best_rank or (found == best_rank and close > best_close):
                 best_rank, best_close, best_side, best_how = found, close, side, how
                 named, best_slips, best_token = reason_side, apart, token
-        if (
-            best_rank is Rank.NONE
-            and word.typed
-            and any(n.startswith(word.typed) for n in typed_names)
-        ):
-            # Not a name ("o'n", "smi%"), but the characters typed start the name.
+        if best_rank is Rank.NONE and _starts(word.typed, fore, sur):
             best_rank, best_close, best_how = Rank.FUZZY, 0.5, START
         best.append((best_rank, best_close, best_side, best_how, named, best_slips, best_token))
         fitted.add(best_token)
     covered = fitted
-    if len(tokens) > len(fore_parts) + len(sur_parts):
+    if fore.whole or sur.whole:
         # A side's parts run together cover each of them (a whole of one part is the part).
-        wholes = {"".join(parts): parts for parts in (fore_parts, sur_parts) if parts}
+        wholes = {"".join(parts): parts for parts in (fore.parts, sur.parts) if parts}
         covered = fitted | {
             part for whole, parts in wholes.items() if whole in fitted for part in parts
         }
-    return tuple(best), sum(1 for part in (*fore_parts, *sur_parts) if part not in covered)
+    unmatched = 0
+    for part in fore.parts + sur.parts:
+        if part not in covered:
+            unmatched += 1
+    return tuple(best), unmatched
 
 
 def _name_match_of(words: list[QueryWord], best: tuple[_WordFit, ...], unmatched: int) -> NameMatch:
@@ -700,7 +727,35 @@ class LineRanker:
     def _match(self, words: list[QueryWord], forename: str | None, surname: str) -> NameMatch:
         return self.name_match(forename, surname)
 
+    def rank(self, forename: str | None, surname: str) -> Rank:
+        """`self.name_match(forename, surname).rank`, the match worked out only for a
+        name every word reaches."""
+        if not self.reached(forename, surname):
+            return Rank.NONE
+        return self.name_match(forename, surname).rank
+
+    def reached(self, forename: str | None, surname: str) -> bool:
+        """Every word fits a part of the name, or its parts run together, or starts the
+        name as typed: without, the name ranks Rank.NONE (`_best_fits`), and the way the
+        words fit it need not be worked out."""
+        fore, sur, tokens = _sides(forename, surname)
+        for word, known in zip(self.words, self._fits, strict=True):
+            for token, _, _ in tokens:
+                fit = known.get(token)
+                if fit is None:
+                    fit = known[token] = word_against_part(word, token)
+                if fit[0] is not Rank.NONE:
+                    break
+            else:
+                if not _starts(word.typed, fore, sur):
+                    return False
+        return True
+
     def _by_name(self, names: tuple[KnownName, ...]) -> _ByName | None:
+        if not any(self.reached(name.forename, name.surname) for name in names):
+            # Most candidates of a line that finds few hits (a range of years its word's
+            # keys reach): no name of theirs is a hit.
+            return None
         if len(names) != 1:
             return _by_name(self.words, names, self._match)
         # One name (most people): its fit is the way the words fit it, and what it is

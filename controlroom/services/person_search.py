@@ -899,8 +899,7 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
         strong = sum(
             1
             for row in rows
-            if row.merged_into_id is None
-            and ranker.name_match(row.forename, row.surname).rank >= STRONG_RANK
+            if row.merged_into_id is None and ranker.rank(row.forename, row.surname) >= STRONG_RANK
         )
         return strong >= limit
 
