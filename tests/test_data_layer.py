@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from controlroom.data.append_only import AppendOnlyViolation
-from controlroom.data.models import AuditEvent, Incident, IncidentLogEntry, Staff
+from controlroom.data.cold_models import IncidentLogEntry
+from controlroom.data.models import AuditEvent, Incident, Staff
 from tests.databases import TEST_ADMIN
 from tests.factories import add_incident
 

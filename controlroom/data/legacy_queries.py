@@ -17,21 +17,19 @@ from datetime import date, datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     ImportBatch,
     ImportRecord,
-    Incident,
     IncidentPerson,
-    IncidentType,
     IntelligenceReport,
     IntelligenceSubject,
-    Location,
     MarkerType,
     Person,
     PersonAddress,
     PersonAlias,
     WarningMarker,
 )
+from controlroom.data.models import Incident, IncidentType, Location
 from controlroom.data.street_centroids import count_inserted_locations
 
 
