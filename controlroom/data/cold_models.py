@@ -37,10 +37,53 @@ from controlroom.data.models import (
     Location,
     Unit,
     UtcDateTime,
-    _name_key_columns,
-    _refresh_name_keys,
     utcnow,
 )
+from controlroom.domain.phonetics import KEY_LENGTH, name_keys
+
+# --- people (their names' phonetic keys) ---------------------------------------------
+
+PHONETIC_KEY_LENGTH = KEY_LENGTH
+
+
+def _name_key_default(source: str, part: str):
+    """A column default computing one phonetic key of the row's `source` name column.
+
+    Runs for ORM inserts and for Core bulk inserts alike (the synthetic generator's), so
+    no writer has to remember the keys; `_refresh_name_keys` keeps them on update.
+    """
+
+    def default(context) -> str | None:
+        return getattr(name_keys(context.get_current_parameters().get(source)), part)
+
+    return default
+
+
+def _name_key_columns():
+    return (
+        mapped_column(
+            String(PHONETIC_KEY_LENGTH), default=_name_key_default("forename", "whole"), index=True
+        ),
+        mapped_column(
+            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "whole"), index=True
+        ),
+        mapped_column(
+            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "first"), index=True
+        ),
+        mapped_column(
+            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "last"), index=True
+        ),
+    )
+
+
+def _refresh_name_keys(mapper, connection, target) -> None:
+    forename, surname = name_keys(target.forename), name_keys(target.surname)
+    target.forename_key = forename.whole
+    target.surname_key, target.surname_key_first, target.surname_key_last = (
+        surname.whole,
+        surname.first,
+        surname.last,
+    )
 
 
 class OffenceClass(Base):

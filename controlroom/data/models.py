@@ -42,8 +42,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from controlroom.domain.phonetics import KEY_LENGTH, name_keys
-
 if TYPE_CHECKING:  # the other side of their backrefs; never imported from here
     from controlroom.data.cold_models import IncidentLogEntry, IncidentPerson, UnitCrew
 
@@ -265,49 +263,6 @@ class LocationHazard(Base):
     set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     location: Mapped[Location] = relationship(back_populates="hazards")
-
-
-PHONETIC_KEY_LENGTH = KEY_LENGTH
-
-
-def _name_key_default(source: str, part: str):
-    """A column default computing one phonetic key of the row's `source` name column.
-
-    Runs for ORM inserts and for Core bulk inserts alike (the synthetic generator's), so
-    no writer has to remember the keys; `_refresh_name_keys` keeps them on update.
-    """
-
-    def default(context) -> str | None:
-        return getattr(name_keys(context.get_current_parameters().get(source)), part)
-
-    return default
-
-
-def _name_key_columns():
-    return (
-        mapped_column(
-            String(PHONETIC_KEY_LENGTH), default=_name_key_default("forename", "whole"), index=True
-        ),
-        mapped_column(
-            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "whole"), index=True
-        ),
-        mapped_column(
-            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "first"), index=True
-        ),
-        mapped_column(
-            String(PHONETIC_KEY_LENGTH), default=_name_key_default("surname", "last"), index=True
-        ),
-    )
-
-
-def _refresh_name_keys(mapper, connection, target) -> None:
-    forename, surname = name_keys(target.forename), name_keys(target.surname)
-    target.forename_key = forename.whole
-    target.surname_key, target.surname_key_first, target.surname_key_last = (
-        surname.whole,
-        surname.first,
-        surname.last,
-    )
 
 
 # --- incidents -----------------------------------------------------------------------
