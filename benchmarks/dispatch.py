@@ -37,8 +37,9 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 
 from controlroom.config import mask_url
+from controlroom.data.cold_models import UnitCrew, UnitStatusChange
 from controlroom.data.engine import APP_CACHE_KIB
-from controlroom.data.models import Incident, Location, Unit, UnitCrew, UnitStatusChange
+from controlroom.data.models import Incident, Location, Unit
 from controlroom.data.uow import Database
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.incidents import OPEN_STATUSES

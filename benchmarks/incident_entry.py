@@ -36,8 +36,9 @@ from sqlalchemy import func, select
 
 from controlroom.app import make_app
 from controlroom.config import load_settings, sqlite_url
+from controlroom.data.cold_models import IncidentLogEntry
 from controlroom.data.engine import APP_CACHE_KIB
-from controlroom.data.models import Incident, IncidentLogEntry
+from controlroom.data.models import Incident
 from controlroom.data.uow import Database
 
 LOCATION = "14 Mill Lane, LS6 2AB"

@@ -36,8 +36,9 @@ from sqlalchemy import func, insert, select, update
 
 from controlroom.config import mask_url
 from controlroom.data import audit_log
+from controlroom.data.cold_models import IncidentLogEntry, QueueItem
 from controlroom.data.engine import APP_CACHE_KIB
-from controlroom.data.models import Incident, IncidentLogEntry, QueueItem
+from controlroom.data.models import Incident
 from controlroom.data.uow import Database
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.services.incidents import NewIncident, save_new_incident

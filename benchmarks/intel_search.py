@@ -46,9 +46,9 @@ import time
 from sqlalchemy import func, select
 
 from controlroom.config import mask_url
+from controlroom.data.cold_models import IntelligenceReport
 from controlroom.data.engine import APP_CACHE_KIB
 from controlroom.data.intelligence_queries import intelligence_text_fts
-from controlroom.data.models import IntelligenceReport
 from controlroom.data.uow import Database
 from controlroom.services import intelligence
 

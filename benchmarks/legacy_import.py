@@ -37,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from controlroom.config import mask_url, sqlite_url
-from controlroom.data.models import ImportRecord, Person, PersonAlias, WarningMarker
+from controlroom.data.cold_models import ImportRecord, Person, PersonAlias, WarningMarker
 from controlroom.data.schema import upgrade
 from controlroom.data.uow import Database
 from controlroom.domain.environment import Environment

@@ -51,14 +51,9 @@ sys.path.insert(0, str(ROOT))
 
 from controlroom.config import load_settings, mask_url, sqlite_url  # noqa: E402
 from controlroom.data import changes  # noqa: E402
+from controlroom.data.cold_models import QueueChangeCounter, QueueItem  # noqa: E402
 from controlroom.data.engine import APP_CACHE_KIB  # noqa: E402
-from controlroom.data.models import (  # noqa: E402
-    Incident,
-    IncidentType,
-    QueueChangeCounter,
-    QueueItem,
-    Staff,
-)
+from controlroom.data.models import Incident, IncidentType, Staff  # noqa: E402
 from controlroom.data.schema import SchemaStatus, schema_state, upgrade  # noqa: E402
 from controlroom.data.uow import Database  # noqa: E402
 from controlroom.domain.environment import Environment  # noqa: E402

@@ -64,8 +64,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import and_, func, or_, select
 
 from controlroom.config import mask_url, sqlite_url
+from controlroom.data.cold_models import Person, PersonAddress
 from controlroom.data.engine import APP_CACHE_KIB
-from controlroom.data.models import Location, Person, PersonAddress, Staff
+from controlroom.data.models import Location, Staff
 from controlroom.data.uow import Database
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE

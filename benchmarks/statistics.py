@@ -44,9 +44,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from controlroom.config import mask_url
+from controlroom.data.cold_models import Crime, CrimeOutcome, OffenceClass
 from controlroom.data.crime_counts import month_start
 from controlroom.data.engine import APP_CACHE_KIB
-from controlroom.data.models import Crime, CrimeOutcome, Incident, Location, OffenceClass
+from controlroom.data.models import Incident, Location
 from controlroom.data.uow import Database
 from controlroom.domain.local_time import local_day
 from controlroom.domain.open_data import ASB_CODES, next_month

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from alembic import context
 
+from controlroom.data.cold_models import all_tables
 from controlroom.data.engine import make_engine
-from controlroom.data.models import Base, UtcDateTime
+from controlroom.data.models import UtcDateTime
 from controlroom.data.search import include_name
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_tables()  # every table, the cold models' too
 
 
 def render_item(type_, obj, autogen_context):

@@ -114,7 +114,7 @@ def add_person(
     home_from=None,
     home_to=None,
 ) -> int:
-    from controlroom.data.models import Person, PersonAddress
+    from controlroom.data.cold_models import Person, PersonAddress
 
     with database.uow() as uow:
         person = Person(forename=forename, surname=surname, date_of_birth=date_of_birth)
@@ -145,7 +145,7 @@ def add_marker(
 ) -> int:
     from datetime import date
 
-    from controlroom.data.models import WarningMarker
+    from controlroom.data.cold_models import WarningMarker
 
     with database.uow() as uow:
         marker = WarningMarker(
@@ -179,7 +179,7 @@ def add_intel(
 ) -> int:
     """One report written straight to the database (handling C when `conditions` given),
     submitted `age` before the seed anchor by the test administrator."""
-    from controlroom.data.models import IntelligenceReport, IntelligenceSubject
+    from controlroom.data.cold_models import IntelligenceReport, IntelligenceSubject
 
     with database.uow() as uow:
         submitter = uow.staff.by_username(TEST_ADMIN)
@@ -275,7 +275,7 @@ def seed_integrity_month(
     Written with bulk inserts; returns the references of the unrecorded, in order."""
     from sqlalchemy import bindparam, insert, update
 
-    from controlroom.data.models import Crime
+    from controlroom.data.cold_models import Crime
 
     with database.uow() as uow:
         staff = list(opened_by) or [uow.staff.by_username(TEST_ADMIN).id]
@@ -365,7 +365,8 @@ def add_unit(
     area: str = "LS",
 ) -> int:
     """A unit with one officer holding `skills`, in `status_code` since the seed anchor."""
-    from controlroom.data.models import Unit, UnitCrew
+    from controlroom.data.cold_models import UnitCrew
+    from controlroom.data.models import Unit
 
     with database.uow() as uow:
         unit = Unit(

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from textual.command import CommandList
 
-from controlroom.data.models import Base, Incident
+from controlroom.data.cold_models import all_tables
+from controlroom.data.models import Incident
 from controlroom.screens.ages import format_age
 from controlroom.screens.help import HelpScreen
 from controlroom.screens.home_board import HomeBoard
@@ -81,7 +82,7 @@ async def test_board_says_when_the_database_stops_answering(database, tmp_path):
         await settle(pilot)
         assert "Open incidents: 1" in screen_text(app)
         # A real failure: the schema disappears underneath the running app.
-        Base.metadata.drop_all(database.engine)
+        all_tables().drop_all(database.engine)
         await pilot.press("r")
         await settle(pilot)
         # The frame's banner (the app's watch on the database, issue 13) and the board's

@@ -12,7 +12,8 @@ from datetime import date
 import pytest
 from sqlalchemy import update
 
-from controlroom.data.models import DatabaseInfo, Person
+from controlroom.data.cold_models import Person
+from controlroom.data.models import DatabaseInfo
 from controlroom.domain.roles import Role
 from controlroom.services import audit, incidents
 from controlroom.services.audit_trail import WITHHELD, AuditTrailRefused, export_events

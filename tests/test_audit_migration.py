@@ -13,8 +13,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import column, insert, select, table
 
 from controlroom.data import audit_log
+from controlroom.data.cold_models import all_tables
 from controlroom.data.engine import make_engine
-from controlroom.data.models import Base
 from controlroom.data.schema import alembic_config
 from controlroom.data.search import include_name
 from controlroom.domain.audit_chain import verify
@@ -77,7 +77,7 @@ def test_existing_events_are_chained_and_new_ones_follow(engine):
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_name": include_name}
         )
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, all_tables()) == []
         events = table("audit_event", column("id"), column("chain_seq"))
         order = connection.execute(
             select(events.c.id, events.c.chain_seq).order_by(events.c.id)

@@ -13,7 +13,8 @@ import pytest
 from alembic import command
 from sqlalchemy import update
 
-from controlroom.data.models import AuditEvent, Incident, Person
+from controlroom.data.cold_models import Person
+from controlroom.data.models import AuditEvent, Incident
 from controlroom.data.schema import alembic_config, schema_state
 from controlroom.data.uow import Database
 from controlroom.domain.roles import Role

@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 from controlroom import __version__, cli
 from controlroom.config import mask_url, sqlite_path, sqlite_url
 from controlroom.data import schema
+from controlroom.data.cold_models import all_tables
 from controlroom.data.engine import make_engine
-from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD
 from controlroom.data.uow import Database
 from controlroom.domain.identity import process_account
@@ -276,7 +276,7 @@ def test_the_app_refuses_a_database_from_a_newer_program(run, upgraded, apps):
 
 def test_the_app_refuses_tables_it_did_not_make(run, url, apps):
     database = Database(url)
-    Base.metadata.create_all(database.engine)
+    all_tables().create_all(database.engine)
     database.dispose()
     result = run("--database-url", url)
     assert result.code == 2

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from controlroom import cli
-from controlroom.data.models import AuditEvent, IntelligenceSubject, Person, WarningMarker
+from controlroom.data.cold_models import IntelligenceSubject, Person, WarningMarker
+from controlroom.data.models import AuditEvent
 from controlroom.data.uow import Database
 from controlroom.domain.identity import Actor, process_account
 from controlroom.domain.incidents import REFERENCE_ZONE
@@ -316,7 +317,7 @@ def test_every_search_writes_one_audit_row_as_the_os_user(run, force):
 def seeded_report(force, what: str, *conditions):
     """(the first seeded report meeting `conditions`, a person it names), the report
     detached; skips the test when that report names no person."""
-    from controlroom.data.models import IntelligenceReport
+    from controlroom.data.cold_models import IntelligenceReport
 
     with force.uow() as uow:
         report = uow.session.scalar(
@@ -335,7 +336,7 @@ def seeded_report(force, what: str, *conditions):
 
 
 def test_a_restricted_report_shows_only_whom_to_ask(run, force):
-    from controlroom.data.models import IntelligenceReport
+    from controlroom.data.cold_models import IntelligenceReport
 
     hidden, subject = seeded_report(force, "restricted", IntelligenceReport.restricted.is_(True))
     reference, text = hidden.reference, hidden.text
@@ -354,7 +355,7 @@ def test_a_restricted_report_shows_only_whom_to_ask(run, force):
 def test_a_handling_c_report_gives_its_conditions_before_its_text(run, force):
     """Handling C: the JSON carries the conditions, and the table's report column
     starts with them."""
-    from controlroom.data.models import IntelligenceReport
+    from controlroom.data.cold_models import IntelligenceReport
 
     report, subject = seeded_report(
         force,

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import and_, case, func, insert, literal, or_, select
 
-from controlroom.data.models import Incident, QueueItem, UtcDateTime
+from controlroom.data.cold_models import QueueItem
+from controlroom.data.models import Incident, UtcDateTime
 from controlroom.domain.queues import QUEUE_ORDER, Queue, QueuePolicy
 from controlroom.domain.roles import Role
 from controlroom.services import queues

@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from controlroom.data.models import Crime, Incident
+from controlroom.data.cold_models import Crime
+from controlroom.data.models import Incident
 from controlroom.domain import crime as rules
 from controlroom.domain.grades import grade_codes
 from controlroom.domain.roles import Role

@@ -275,7 +275,7 @@ def test_the_command_view_counts_the_months_running_due_and_breached_clocks_by_s
 
 
 def test_a_new_crime_takes_the_years_next_number_after_those_already_there(database, handler):
-    from controlroom.data.models import Crime
+    from controlroom.data.cold_models import Crime
 
     incident_id = _incident(database, handler)
     with database.uow() as uow:  # a crime seeded or migrated with this year's number 41

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from controlroom.data.models import Referral
+from controlroom.data.cold_models import Referral
 from controlroom.domain.grades import grade_codes
 from controlroom.domain.roles import Role
 from controlroom.services import crimes, incidents

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from controlroom.data.models import DashAssessment, Referral
+from controlroom.data.cold_models import DashAssessment, Referral
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.screens.incident.dash import DashScreen
 from controlroom.screens.incident.view import IncidentView

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import AuditEvent, DashAssessment
+from controlroom.data.cold_models import DashAssessment
+from controlroom.data.models import AuditEvent
 from controlroom.domain.dash import Answer, RiskLevel
 from controlroom.domain.roles import Role
 from controlroom.services import dash
@@ -147,7 +148,7 @@ def test_incomplete_answers_and_non_domestic_incidents_are_refused(database, ass
 def test_saving_a_dash_announces_the_incidents_queue_items(database, assessor):
     """Every station's queue hears of the new level (NOTIFY on PostgreSQL, the change
     counter on SQLite), through the queue's own change feed."""
-    from controlroom.data.models import QueueItem
+    from controlroom.data.cold_models import QueueItem
     from controlroom.services import queues
 
     incident_id = new_incident(database, assessor, type_code="DOM")

@@ -3,6 +3,8 @@ append-only tables and the unit of work. Behaviour is tested, not configuration.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from controlroom.data.append_only import AppendOnlyViolation
-from controlroom.data.models import AuditEvent, Incident, IncidentLogEntry, Staff
+from controlroom.data.cold_models import IncidentLogEntry
+from controlroom.data.models import AuditEvent, Incident, Staff
 from tests.databases import TEST_ADMIN
 from tests.factories import add_incident
 
@@ -118,6 +121,40 @@ def test_log_entries_and_audit_events_are_append_only(database):
         uow.session.delete(audit)
         with pytest.raises(AppendOnlyViolation):
             uow.flush()
+
+
+# The cold models (`data/cold_models.py`) are mapped after the guard is installed, as in
+# the app, where the board's process installs it and maps them only when first used.
+_GUARD_BEFORE_COLD_MODELS = """
+import sys
+from controlroom.data.append_only import AppendOnlyViolation
+assert "controlroom.data.cold_models" not in sys.modules
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from controlroom.data.cold_models import IncidentLogEntry, all_tables
+engine = create_engine("sqlite://")
+all_tables().create_all(engine)
+with Session(engine) as session:
+    entry = IncidentLogEntry(incident_id=1, entered_by_id=1, kind="note", text="first")
+    session.add(entry)
+    session.commit()
+    entry.text = "rewritten"
+    try:
+        session.commit()
+    except AppendOnlyViolation:
+        print("refused")
+"""
+
+
+def test_log_entries_mapped_after_the_guard_are_append_only_too():
+    proc = subprocess.run(
+        [sys.executable, "-c", _GUARD_BEFORE_COLD_MODELS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["refused"]
 
 
 def _sqlite_path(url: str) -> Path | None:

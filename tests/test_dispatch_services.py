@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import AuditEvent, Incident, IncidentLogEntry, UnitStatusChange
+from controlroom.data.cold_models import IncidentLogEntry, UnitStatusChange
+from controlroom.data.models import AuditEvent, Incident
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.resources import TransitionRefused
 from controlroom.domain.roles import Role
@@ -193,7 +194,7 @@ def test_the_database_keeps_the_nearest_dozen_with_skills_held_across_the_crew(
     never taken for it, an unplaced unit last, in a fixed number of statements."""
     from sqlalchemy import event
 
-    from controlroom.data.models import UnitCrew
+    from controlroom.data.cold_models import UnitCrew
 
     reference = _incident(database, type_code="WEAP")  # needs FA
     for n in range(14):  # 14 firearms units, 0.001 degrees of latitude apart
@@ -311,7 +312,7 @@ def test_the_synthetic_force_has_a_few_hundred_units_at_every_towns_station(forc
 
 
 def test_the_assignment_carries_the_hazards_and_markers_in_words_never_a_name(database, dispatcher):
-    from controlroom.data.models import IncidentPerson
+    from controlroom.data.cold_models import IncidentPerson
     from tests.factories import add_marker, add_person
 
     place = add_location(database, hazards=("DOG ON PREMISES",))

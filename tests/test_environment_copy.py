@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from controlroom.data.models import DatabaseInfo, Incident, Location, Person
+from controlroom.data.cold_models import Person
+from controlroom.data.models import DatabaseInfo, Incident, Location
 from controlroom.data.uow import Database
 from controlroom.domain.environment import Environment, copy_refusal
 from tests.cli_harness import isolate_cli_environment, run_cli

@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from controlroom.data.models import Incident, IncidentLogEntry
+from controlroom.data.cold_models import IncidentLogEntry
+from controlroom.data.models import Incident
 from controlroom.domain.grades import grade_codes
 from controlroom.domain.identity import Actor
 from controlroom.services import incidents

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 from textual import events
 
-from controlroom.data.models import Incident, IncidentLogEntry, IncidentPerson
+from controlroom.data.cold_models import IncidentLogEntry, IncidentPerson
+from controlroom.data.models import Incident
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.home_board import HomeBoard
 from controlroom.screens.incident.entry import IncidentEntry
@@ -321,7 +322,7 @@ async def test_a_linked_persons_markers_show_in_words(database, tmp_path):
 async def test_a_new_person_is_checked_for_duplicates_before_it_is_created(database, tmp_path):
     from datetime import date
 
-    from controlroom.data.models import Person
+    from controlroom.data.cold_models import Person
 
     existing = add_person(database, "Catherine", "Duplicate", date_of_birth=date(1984, 3, 2))
     app = build_app(database, tmp_path)

@@ -13,13 +13,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, update
 
-from controlroom.data.models import (
-    AuditEvent,
-    Incident,
-    IncidentLogEntry,
-    IncidentPerson,
-    IncidentSequence,
-)
+from controlroom.data.cold_models import IncidentLogEntry, IncidentPerson, IncidentSequence
+from controlroom.data.models import AuditEvent, Incident
 from controlroom.domain.grades import grade_codes
 from controlroom.domain.identity import Actor
 from controlroom.services import incidents

@@ -14,15 +14,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from textual import events
 
-from controlroom.data.models import (
-    AuditEvent,
-    Incident,
-    IncidentLogEntry,
-    Location,
-    LocationHazard,
-    Person,
-    WarningMarker,
-)
+from controlroom.data.cold_models import IncidentLogEntry, Person, WarningMarker
+from controlroom.data.models import AuditEvent, Incident, Location, LocationHazard
 from controlroom.domain.grades import DEFAULT_GRADES, Grade, parse_grade
 from controlroom.domain.identity import Actor
 from controlroom.domain.roles import Role

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import IntelligenceReport
+from controlroom.data.cold_models import IntelligenceReport
 from controlroom.screens.confirm import ConfirmScreen
 from controlroom.screens.intelligence.report import IntelligenceReportScreen
 from controlroom.screens.intelligence.search import IntelligenceSearch, parse_query

@@ -15,14 +15,9 @@ from itertools import product
 import pytest
 from sqlalchemy import func, select
 
+from controlroom.data.cold_models import IntelligenceReport, IntelligenceSubject, Person
 from controlroom.data.intelligence_queries import IntelligenceQueries
-from controlroom.data.models import (
-    AuditEvent,
-    IntelligenceReport,
-    IntelligenceSubject,
-    Person,
-    Staff,
-)
+from controlroom.data.models import AuditEvent, Staff
 from controlroom.domain.identity import Actor
 from controlroom.domain.roles import Role
 from controlroom.services import intelligence

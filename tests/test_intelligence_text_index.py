@@ -88,8 +88,8 @@ def test_sqlite_like_finds_what_lowered_like_found(seeded_database):
     reports, whatever the letters (on PostgreSQL the check is ILIKE, unchanged)."""
     from sqlalchemy import func, literal, select
 
+    from controlroom.data.cold_models import IntelligenceReport
     from controlroom.data.like import LIKE_ESCAPE, like_pattern
-    from controlroom.data.models import IntelligenceReport
 
     if seeded_database.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's LIKE")

@@ -16,17 +16,16 @@ import pytest
 from sqlalchemy import func, select
 
 from controlroom.data import copies
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     ImportRecord,
-    Incident,
     IncidentPerson,
     IntelligenceReport,
-    Location,
     Person,
     PersonAddress,
     PersonAlias,
     WarningMarker,
 )
+from controlroom.data.models import Incident, Location
 from controlroom.domain.legacy import LegacyMapping
 from controlroom.domain.roles import Role
 from controlroom.services.legacy_import import import_extract

@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from controlroom.data.models import ImportRecord, Incident, IncidentLogEntry, IntelligenceReport
+from controlroom.data.cold_models import ImportRecord, IncidentLogEntry, IntelligenceReport
+from controlroom.data.models import Incident
 from controlroom.domain.legacy import LegacyReadOnly
 from controlroom.domain.roles import Role
 from controlroom.services import incidents, intelligence

@@ -16,8 +16,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, select
 from sqlalchemy.exc import IntegrityError
 
+from controlroom.data.cold_models import all_tables
 from controlroom.data.engine import make_engine
-from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD, alembic_config
 from controlroom.data.search import include_name
 from controlroom.data.uow import Database
@@ -172,8 +172,8 @@ def test_a_populated_0001_database_upgrades_to_head(empty_url):
                 connection, opts={"compare_type": True, "include_name": include_name}
             )
             assert context.get_current_revision() == SCHEMA_HEAD
-            assert compare_metadata(context, Base.metadata) == []
-            incident = Base.metadata.tables["incident"]
+            assert compare_metadata(context, all_tables()) == []
+            incident = all_tables().tables["incident"]
             rows = connection.execute(select(incident).order_by(incident.c.id)).mappings().all()
             assert [(r["reference"], r["version"], r["thrive_threat"]) for r in rows] == [
                 ("CR-20261126-0001", 3, "Assessed before 0002"),
@@ -190,12 +190,12 @@ def test_a_populated_0001_database_upgrades_to_head(empty_url):
                 )
                 for r in rows
             } == {(False, None, None, None, None, None)}
-            log = Base.metadata.tables["incident_log_entry"]
+            log = all_tables().tables["incident_log_entry"]
             assert connection.execute(
                 select(log.c.text, log.c.idempotency_key).order_by(log.c.id)
             ).all() == [("Old entry 1", None), ("Old entry 7", None)]
-            assert connection.execute(select(Base.metadata.tables["incident_sequence"])).all() == []
-            location = Base.metadata.tables["location"]
+            assert connection.execute(select(all_tables().tables["incident_sequence"])).all() == []
+            location = all_tables().tables["location"]
             assert connection.execute(select(location.c.street_key)).scalars().all() == [
                 "mill lane"
             ]

@@ -16,8 +16,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, select
 
+from controlroom.data.cold_models import all_tables
 from controlroom.data.engine import make_engine
-from controlroom.data.models import Base
 from controlroom.data.schema import SCHEMA_HEAD, alembic_config
 from controlroom.data.search import include_name
 from controlroom.data.uow import Database
@@ -87,8 +87,8 @@ def test_a_populated_0002_database_gets_its_name_keys(empty_url):
                 connection, opts={"compare_type": True, "include_name": include_name}
             )
             assert context.get_current_revision() == SCHEMA_HEAD
-            assert compare_metadata(context, Base.metadata) == []
-            person = Base.metadata.tables["person"]
+            assert compare_metadata(context, all_tables()) == []
+            person = all_tables().tables["person"]
             rows = connection.execute(select(person).order_by(person.c.id)).mappings().all()
             for row, (forename, surname) in zip(rows, NAMES, strict=True):
                 keys = name_keys(surname)
@@ -98,7 +98,7 @@ def test_a_populated_0002_database_gets_its_name_keys(empty_url):
                     row["surname_key_first"],
                     row["surname_key_last"],
                 ) == (name_keys(forename).whole, keys.whole, keys.first, keys.last)
-            alias = Base.metadata.tables["person_alias"]
+            alias = all_tables().tables["person_alias"]
             assert connection.execute(select(alias.c.forename_key, alias.c.surname_key)).one() == (
                 name_keys("Mo").whole,
                 name_keys("Smith").whole,

@@ -28,20 +28,18 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import column, inspect, select, table
 
-from controlroom.data.engine import make_engine
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     DashAssessment,
     ImportBatch,
     ImportRecord,
-    Incident,
     Person,
     PersonMerge,
     QueueItem,
     Referral,
     SafeguardingOverride,
-    Staff,
-    StaffSession,
 )
+from controlroom.data.engine import make_engine
+from controlroom.data.models import Incident, Staff, StaffSession
 from controlroom.data.schema import alembic_config, upgrade
 from controlroom.data.uow import Database
 from controlroom.domain.environment import Environment

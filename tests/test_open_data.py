@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from controlroom.data.models import Crime, DatabaseInfo, Incident
+from controlroom.data.cold_models import Crime
+from controlroom.data.models import DatabaseInfo, Incident
 from controlroom.domain import open_data
 from controlroom.domain.grades import grade_codes
 from controlroom.domain.roles import Role
@@ -669,9 +670,9 @@ def test_another_station_saves_while_the_months_rows_are_read(database, month, m
     once, and the return is the same as one made with nobody else writing."""
     import dataclasses
 
+    from controlroom.data.cold_models import MarkerType
     from controlroom.data.crime_queries import CrimeRepository
     from controlroom.data.engine import INTERACTIVE
-    from controlroom.data.models import MarkerType
     from controlroom.data.uow import Database
 
     analyst = staff_actor(database, Role.ANALYST)

@@ -25,14 +25,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import (
-    AuditEvent,
-    Incident,
-    IncidentPerson,
-    IntelligenceReport,
-    Person,
-    QueueItem,
-)
+from controlroom.data.cold_models import IncidentPerson, IntelligenceReport, Person, QueueItem
+from controlroom.data.models import AuditEvent, Incident
 from controlroom.data.uow import Database
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.permissions import Action, Decision, Marking, decide
@@ -409,7 +403,7 @@ def a_sample_check(w: World) -> int:
     sample = crimes.audit_sample(w.db.uow(), staff_actor(w.db, Role.SUPERVISOR), TODAY, NOW)
     if sample:
         return sample[0].check_id
-    from controlroom.data.models import IntegrityCheck
+    from controlroom.data.cold_models import IntegrityCheck
 
     incident_id, _version, _ref = insert_incident(w.db)
     with w.db.uow() as uow:

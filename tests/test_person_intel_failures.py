@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from controlroom.data.models import Base
+from controlroom.data.cold_models import all_tables
 from controlroom.logs import configure_file_log
 from controlroom.screens.intelligence.search import IntelligenceSearch
 from controlroom.screens.person.search import PersonSearch
@@ -56,7 +56,7 @@ async def test_a_person_search_the_database_does_not_answer_says_so_in_words(
         await settle(pilot)
         assert isinstance(app.screen, PersonSearch)
         # A real failure: the schema disappears underneath the running app.
-        Base.metadata.drop_all(database.engine)
+        all_tables().drop_all(database.engine)
         await pilot.press(*"smith")
         await until(pilot, lambda: "SEARCH FAILED" in screen_text(app))
         text = screen_text(app)
@@ -80,7 +80,7 @@ async def test_an_intelligence_search_the_database_does_not_answer_says_so_in_wo
         await pilot.press("f4")
         await settle(pilot)
         assert isinstance(app.screen, IntelligenceSearch)
-        Base.metadata.drop_all(database.engine)
+        all_tables().drop_all(database.engine)
         await pilot.press(*"knife")
         await until(pilot, lambda: "Could not search the intelligence" in screen_text(app))
         text = screen_text(app)

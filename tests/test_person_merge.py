@@ -9,7 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import Person, PersonAlias, PersonMerge, Staff
+from controlroom.data.cold_models import Person, PersonAlias, PersonMerge
+from controlroom.data.models import Staff
 from controlroom.domain.identity import Actor
 from controlroom.domain.roles import Role
 from controlroom.services import incidents, person_merge, person_record

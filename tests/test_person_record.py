@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from controlroom.data.models import IncidentPerson, Person
+from controlroom.data.cold_models import IncidentPerson, Person
 from controlroom.services import incidents, person_record
 from controlroom.services.person_record import JustificationRequired, PersonNotFound
 from tests.databases import SEED_ANCHOR

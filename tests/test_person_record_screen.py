@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from controlroom.data.models import Person
+from controlroom.data.cold_models import Person
 from controlroom.screens.incident.view import IncidentView
 from controlroom.screens.justification import JustificationScreen
 from controlroom.screens.person.record import PersonRecordScreen

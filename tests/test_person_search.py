@@ -16,7 +16,8 @@ from datetime import date
 import pytest
 from sqlalchemy import and_, func, select
 
-from controlroom.data.models import AuditEvent, Person, PersonAlias
+from controlroom.data.cold_models import Person, PersonAlias
+from controlroom.data.models import AuditEvent
 from controlroom.domain.identity import Actor
 from controlroom.domain.phonetics import transposed
 from controlroom.domain.roles import Role

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from controlroom.data import search as search_module
-from controlroom.data.models import Person
+from controlroom.data.cold_models import Person
 from controlroom.data.search import Candidate, CandidateGroup, PersonCriteria
 from controlroom.domain.phonetics import phonetic_keys
 from controlroom.domain.roles import Role

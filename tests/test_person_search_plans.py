@@ -14,7 +14,8 @@ from datetime import date
 import pytest
 from sqlalchemy import event, select
 
-from controlroom.data.models import Location, Person, PersonAddress
+from controlroom.data.cold_models import Person, PersonAddress
+from controlroom.data.models import Location
 from controlroom.domain.roles import Role
 from controlroom.services import intelligence, person_record
 from controlroom.services.person_search import search_persons

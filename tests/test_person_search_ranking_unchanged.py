@@ -18,7 +18,7 @@ import random
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import Person
+from controlroom.data.cold_models import Person
 from controlroom.domain.roles import Role
 from controlroom.domain.search_recall import KINDS, Caller, caller_lines
 from controlroom.domain.slips import misspell

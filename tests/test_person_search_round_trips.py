@@ -19,14 +19,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from controlroom.data import search as search_module
-from controlroom.data.models import (
-    IntelligenceSubject,
-    Location,
-    Person,
-    PersonAddress,
-    Staff,
-    WarningMarker,
-)
+from controlroom.data.cold_models import IntelligenceSubject, Person, PersonAddress, WarningMarker
+from controlroom.data.models import Location, Staff
 from controlroom.domain.roles import Role
 from controlroom.services.markers import current_markers
 from controlroom.services.person_search import search_persons

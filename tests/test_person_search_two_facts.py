@@ -20,7 +20,8 @@ import pytest
 from rapidfuzz import fuzz
 from sqlalchemy import and_, event, select
 
-from controlroom.data.models import Location, Person, PersonAddress
+from controlroom.data.cold_models import Person, PersonAddress
+from controlroom.data.models import Location
 from controlroom.domain.name_variants import FORENAME_FAMILIES, SURNAME_FAMILIES, name_family
 from controlroom.domain.person_ranking import PHONETIC_MIN_RATIO
 from controlroom.domain.phonetics import (

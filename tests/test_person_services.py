@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from controlroom.data.models import Person
+from controlroom.data.cold_models import Person
 from controlroom.domain.identity import Actor
 from controlroom.services import persons
 from controlroom.services.persons import PersonInputError, PersonNotFound, PossibleDuplicate

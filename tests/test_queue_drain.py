@@ -19,8 +19,9 @@ import pytest
 from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.engine import make_url
 
+from controlroom.data.cold_models import QueueItem
 from controlroom.data.engine import make_session_factory
-from controlroom.data.models import AuditEvent, Incident, QueueItem, Staff
+from controlroom.data.models import AuditEvent, Incident, Staff
 from controlroom.domain.identity import Actor
 from controlroom.domain.queues import QueuePolicy
 from controlroom.domain.roles import Role

@@ -11,15 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     DashAssessment,
-    Incident,
     IncidentPerson,
     Person,
     QueueItem,
-    Staff,
     WarningMarker,
 )
+from controlroom.data.models import Incident, Staff
 from controlroom.domain.queues import Queue, QueuePolicy, thrive_level
 from controlroom.services import queues
 from tests.factories import staff_actor

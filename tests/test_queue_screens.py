@@ -190,7 +190,7 @@ async def test_a_claim_turns_stale_on_screen_as_time_passes(database, tmp_path):
 async def test_a_claim_and_the_command_view_that_meet_a_database_error_say_so_in_words(
     database, tmp_path
 ):
-    from controlroom.data.models import Base
+    from controlroom.data.cold_models import all_tables
     from controlroom.logs import configure_file_log
 
     log_file = configure_file_log(tmp_path / "logs", "q.super")
@@ -204,7 +204,7 @@ async def test_a_claim_and_the_command_view_that_meet_a_database_error_say_so_in
         # A real failure: the schema goes from under the running app. On SQLite the live
         # feed (a polled counter table) meets it first, and says so rather than going
         # quiet; PostgreSQL's LISTEN goes on.
-        Base.metadata.drop_all(database.engine)
+        all_tables().drop_all(database.engine)
         if postgres_url() is None:
             await until(pilot, lambda: "Live updates have stopped" in screen_text(app))
         await pilot.press("c")

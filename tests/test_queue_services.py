@@ -12,7 +12,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import AuditEvent, QueueChangeCounter, QueueItem, Staff
+from controlroom.data.cold_models import QueueChangeCounter, QueueItem
+from controlroom.data.models import AuditEvent, Staff
 from controlroom.domain.identity import Actor
 from controlroom.domain.queues import Queue, QueuePolicy
 from controlroom.domain.roles import Role
@@ -439,7 +440,7 @@ def test_the_change_feed_hears_a_commit_from_another_station(database, handler, 
 def test_the_incident_log_tells_each_claim_reassignment_and_decision(
     database, handler, other, supervisor
 ):
-    from controlroom.data.models import IncidentLogEntry
+    from controlroom.data.cold_models import IncidentLogEntry
 
     incident_id = new_incident(database, handler, type_code="DOM").id
     item = item_id(database, incident_id)

@@ -12,8 +12,9 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
+from controlroom.data.cold_models import MarkerType
 from controlroom.data.engine import INTERACTIVE
-from controlroom.data.models import AuditEvent, MarkerType
+from controlroom.data.models import AuditEvent
 from controlroom.data.uow import Database, ReadOnlyPart
 
 # Another station that waits at most a tenth of a second for SQLite's write lock.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from controlroom.data.models import DashAssessment, Referral, SafeguardingOverride
+from controlroom.data.cold_models import DashAssessment, Referral, SafeguardingOverride
 from tests import factories
 from tests.databases import SEED_ANCHOR, TEST_ADMIN
 
@@ -215,7 +215,8 @@ def test_the_synthetic_force_backlog_is_all_without_dash_and_its_rso_call_is_gua
     call at the home of a registered sex offender is covered by the RSO rule."""
     from sqlalchemy import select
 
-    from controlroom.data.models import Incident, IncidentPerson, WarningMarker
+    from controlroom.data.cold_models import IncidentPerson, WarningMarker
+    from controlroom.data.models import Incident
     from controlroom.domain.roles import Role
     from controlroom.services import safeguarding
 

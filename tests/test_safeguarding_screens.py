@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from controlroom.data.models import AuditEvent, Incident, IncidentLogEntry, SafeguardingOverride
+from controlroom.data.cold_models import IncidentLogEntry, SafeguardingOverride
+from controlroom.data.models import AuditEvent, Incident
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.roles import Role
 from controlroom.screens.incident.actions import CloseDialog, RegradeDialog

@@ -10,13 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from controlroom.data.models import (
-    AuditEvent,
-    Incident,
-    IncidentLogEntry,
-    SafeguardingOverride,
-    Staff,
-)
+from controlroom.data.cold_models import IncidentLogEntry, SafeguardingOverride
+from controlroom.data.models import AuditEvent, Incident, Staff
 from controlroom.domain.dash import Answer
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.identity import Actor

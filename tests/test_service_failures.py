@@ -14,7 +14,7 @@ import stat
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from controlroom.data.models import Base
+from controlroom.data.cold_models import all_tables
 from controlroom.domain.permissions import Action, Marking, denial_message
 from controlroom.domain.roles import Role
 from controlroom.logs import configure_file_log, log_path
@@ -128,7 +128,7 @@ async def test_a_save_that_meets_a_database_error_is_kept_on_the_station_and_say
         await pilot.press("tab", "alt+k", "alt+n", *"Shouting next door.")
         await settle(pilot)
         # A real failure: the schema disappears underneath the running app.
-        Base.metadata.drop_all(database.engine)
+        all_tables().drop_all(database.engine)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, IncidentEntry)  # the form gave way: it is kept

@@ -57,7 +57,8 @@ def _offender_home(database):
     from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
-    from controlroom.data.models import Location, PersonAddress, WarningMarker
+    from controlroom.data.cold_models import PersonAddress, WarningMarker
+    from controlroom.data.models import Location
 
     rso, da = aliased(WarningMarker), aliased(WarningMarker)
     with database.uow() as uow:

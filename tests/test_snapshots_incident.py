@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from controlroom.data.models import Location, LocationHazard, WarningMarker
+from controlroom.data.cold_models import WarningMarker
+from controlroom.data.models import Location, LocationHazard
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.identity import Actor
 from controlroom.domain.roles import Role

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from controlroom.data.models import IntelligenceSubject, Person, WarningMarker
+from controlroom.data.cold_models import IntelligenceSubject, Person, WarningMarker
 from controlroom.screens.intelligence.search import IntelligenceSearch
 from controlroom.screens.person.search import PersonSearch
 from tests.apps import build_app, settle

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, insert, select
 
-from controlroom.data.models import Location, StreetCentroid
+from controlroom.data.cold_models import StreetCentroid
+from controlroom.data.models import Location
 from controlroom.data.street_centroids import centre
 from controlroom.domain import open_data
 from controlroom.domain.roles import Role

@@ -242,9 +242,9 @@ def _reset_demo(url: str) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
         else:
-            from controlroom.data.models import Base
+            from controlroom.data.cold_models import all_tables
 
-            Base.metadata.drop_all(database.engine)
+            all_tables().drop_all(database.engine)
             from controlroom.data.schema import drop_version_table
 
             drop_version_table(database.engine)

@@ -6,26 +6,27 @@ entry. (On PostgreSQL the audit issue adds database grants that refuse the same.
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.orm import Session
 
-from controlroom.data.models import AuditEvent, IncidentLogEntry, UnitStatusChange
+from controlroom.data.models import Base
 
-APPEND_ONLY = (IncidentLogEntry, AuditEvent, UnitStatusChange)
-_APPEND_ONLY_TABLES = frozenset(model.__table__ for model in APPEND_ONLY)
+# By table: the incident log and the units' status history are cold models
+# (`controlroom.data.cold_models`), mapped after this guard is installed.
+APPEND_ONLY_TABLES = frozenset({"incident_log_entry", "audit_event", "unit_status_change"})
 
 
 class AppendOnlyViolation(Exception):
     """Somebody tried to change or delete an append-only record."""
 
 
+@event.listens_for(Base, "before_update", propagate=True)
+@event.listens_for(Base, "before_delete", propagate=True)
 def _refuse(mapper, connection, target) -> None:
-    raise AppendOnlyViolation(f"{type(target).__name__} is append-only; add a new entry instead")
-
-
-for _model in APPEND_ONLY:
-    event.listen(_model, "before_update", _refuse)
-    event.listen(_model, "before_delete", _refuse)
+    if mapper.local_table.name in APPEND_ONLY_TABLES:
+        raise AppendOnlyViolation(
+            f"{type(target).__name__} is append-only; add a new entry instead"
+        )
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -33,5 +34,9 @@ def _refuse_bulk(orm_execute_state) -> None:
     if not (orm_execute_state.is_update or orm_execute_state.is_delete):
         return
     table = getattr(orm_execute_state.statement, "table", None)
-    if table is not None and table in _APPEND_ONLY_TABLES:
+    if (
+        isinstance(table, Table)
+        and table.metadata is Base.metadata
+        and table.name in APPEND_ONLY_TABLES
+    ):
         raise AppendOnlyViolation(f"{table.name} is append-only")

@@ -13,15 +13,8 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from controlroom.data.models import (
-    Base,
-    Incident,
-    IntelligenceReport,
-    Location,
-    Person,
-    Staff,
-    Unit,
-)
+from controlroom.data.cold_models import IntelligenceReport, Person
+from controlroom.data.models import Base, Incident, Location, Staff, Unit
 
 # Rows per INSERT statement: large enough to amortise the round trip, small enough that
 # PostgreSQL's executemany pages stay modest.

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from controlroom.data.models import QueueChangeCounter, QueueItem
+from controlroom.data.cold_models import QueueChangeCounter, QueueItem
 
 CHANNEL = "controlroom_queue"
 EVERYTHING = "*"

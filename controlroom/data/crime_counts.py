@@ -28,13 +28,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, attributes
 
-from controlroom.data.models import (
-    Crime,
-    CrimeMonthCount,
-    Incident,
-    IncidentType,
-    IntegrityMonthCount,
-)
+from controlroom.data.models import Incident, IncidentType, cold_models_loaded
 from controlroom.domain import crime as rules
 from controlroom.domain.local_time import LOCAL_ZONE, local_day
 
@@ -143,6 +137,8 @@ def dialect_insert(dialect: str) -> Callable[..., Any]:
 def _adders(dialect: str) -> tuple:
     """The two upserts for `dialect`, built once (each `INSERT … ON CONFLICT DO UPDATE`
     adding the change to the row already there)."""
+    from controlroom.data.cold_models import CrimeMonthCount, IntegrityMonthCount
+
     if dialect not in _ADDERS:
         insert = dialect_insert(dialect)
         crimes = insert(CrimeMonthCount)
@@ -206,15 +202,21 @@ def values_now(target, names: Iterable[str]) -> dict:
 def _keep_month_counts(session: Session, flush_context) -> None:
     """Count what this flush wrote into the monthly counts (the session still holds each
     row's history here; its rows are written, in the same transaction)."""
+    # Until the cold models are mapped no session holds a crime (`models.cold_models_loaded`).
+    crimes: tuple[type, ...] = ()
+    if cold_models_loaded():
+        from controlroom.data.cold_models import Crime
+
+        crimes = (Crime,)
     changes = MonthChanges()
     incidents: list[tuple[dict | None, dict | None]] = []
     for target in session.new:
-        if isinstance(target, Crime):
+        if isinstance(target, crimes):
             changes.crime(values_now(target, _CRIME_COLUMNS), 1)
         elif isinstance(target, Incident):
             incidents.append((None, values_now(target, _INCIDENT_COLUMNS)))
     for target in session.dirty:
-        if isinstance(target, Crime):
+        if isinstance(target, crimes):
             before = values_before(target, _CRIME_COLUMNS)
             if before is not None:
                 changes.crime(before, -1)
@@ -224,7 +226,7 @@ def _keep_month_counts(session: Session, flush_context) -> None:
             if before is not None:
                 incidents.append((before, values_now(target, _INCIDENT_COLUMNS)))
     for target in session.deleted:
-        if isinstance(target, Crime):
+        if isinstance(target, crimes):
             changes.crime(
                 values_before(target, _CRIME_COLUMNS) or values_now(target, _CRIME_COLUMNS), -1
             )

@@ -26,28 +26,24 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
-from controlroom.data.crime_counts import local_month, month_start
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     Crime,
     CrimeClassification,
     CrimeMonthCount,
     CrimeOutcome,
     CrimeSuspect,
-    Incident,
-    IncidentType,
     IntegrityCheck,
     IntegrityMonthCount,
-    Location,
     OffenceClass,
     OpenDataReturn,
     OpenDataSalt,
     Person,
     Referral,
-    Staff,
     StreetCentroid,
-    UtcDateTime,
 )
-from controlroom.data.street_centroids import CENTRE_COLUMNS, placed, street_on
+from controlroom.data.crime_counts import local_month, month_start
+from controlroom.data.models import Incident, IncidentType, Location, Staff, UtcDateTime
+from controlroom.data.street_centroids import centre_columns, placed, street_on
 from controlroom.domain import crime as rules
 from controlroom.domain.open_data import next_month
 
@@ -443,7 +439,7 @@ class CrimeRepository:
                         OffenceClass.open_data_type,
                         Crime.outcome_code,
                         Location.street,
-                        *CENTRE_COLUMNS,
+                        *centre_columns(),
                     )
                     .join(OffenceClass, OffenceClass.code == Crime.offence_code)
                     .join(Incident, Incident.id == Crime.incident_id)
@@ -474,7 +470,7 @@ class CrimeRepository:
                         CrimeOutcome.crime_id,
                         CrimeOutcome.outcome_code,
                         Location.street,
-                        *CENTRE_COLUMNS,
+                        *centre_columns(),
                     )
                     .join(Crime, Crime.id == CrimeOutcome.crime_id)
                     .join(Incident, Incident.id == Crime.incident_id)

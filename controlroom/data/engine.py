@@ -209,6 +209,20 @@ def mark_room(engine: Engine, full: bool) -> None:
         _FULL.discard(engine)
 
 
+# SQLite's page cache, in KiB, of a connection that reads many rows once and is then
+# closed (`SqlAlchemyUnitOfWork.close_connection_after`): pages read once are not kept.
+ONE_OFF_CACHE_KIB = 256
+
+
+def set_cache_kib(dbapi_connection, cache_kib: int) -> None:
+    """Set an SQLite connection's page cache, in KiB (SQLite gives back what is over)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+    finally:
+        cursor.close()
+
+
 def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...], cache_kib: int) -> None:
     @event.listens_for(engine, "handle_error")
     def _note_full(context) -> None:
@@ -227,10 +241,10 @@ def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...], cache_kib
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            # SQLite's page cache per connection, in KiB (`make_engine`'s `cache_kib`).
-            cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         finally:
             cursor.close()
+        # SQLite's page cache per connection, in KiB (`make_engine`'s `cache_kib`).
+        set_cache_kib(dbapi_connection, cache_kib)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:

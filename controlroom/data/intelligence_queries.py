@@ -18,14 +18,9 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
+from controlroom.data.cold_models import IntelligenceReport, IntelligenceSubject, Person
 from controlroom.data.like import LIKE_ESCAPE, like_pattern
-from controlroom.data.models import (
-    IntelligenceReport,
-    IntelligenceSubject,
-    Location,
-    Person,
-    Staff,
-)
+from controlroom.data.models import Location, Staff
 
 # The first key of the advisory lock that orders intelligence references ("IR").
 REFERENCE_LOCK_NAMESPACE = 0x4952

@@ -9,11 +9,16 @@ incident made legacy in the same flush (its batch set just now) is not refused.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from controlroom.data.models import Incident, IntelligenceReport, IntelligenceSubject
-from controlroom.domain.legacy import LegacyReadOnly, read_only_message
+from controlroom.data.models import Incident, cold_models_loaded
+
+if TYPE_CHECKING:
+    from controlroom.data.cold_models import IntelligenceReport, IntelligenceSubject
+    from controlroom.domain.legacy import LegacyReadOnly
 
 
 def _was_legacy(record: Incident | IntelligenceReport) -> bool:
@@ -26,32 +31,41 @@ def _kind(model) -> str:
     return "incident" if model is Incident else "intelligence report"
 
 
+def _refused(kind: str, reference: str) -> LegacyReadOnly:
+    # The words and the error load when a change is refused, not with every session.
+    from controlroom.domain.legacy import LegacyReadOnly, read_only_message
+
+    return LegacyReadOnly(read_only_message(kind, reference))
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_legacy_changes(session: Session, _context, _instances) -> None:
-    wanted: dict[type[Incident] | type[IntelligenceReport], set[int]] = {
-        Incident: set(),
-        IntelligenceReport: set(),
-    }
+    wanted: dict[type[Incident] | type[IntelligenceReport], set[int]] = {Incident: set()}
+    reports: tuple[type[IntelligenceReport], ...] = ()
+    subjects: tuple[type[IntelligenceSubject], ...] = ()
+    if cold_models_loaded():  # until they are, no session holds a report
+        from controlroom.data.cold_models import IntelligenceReport, IntelligenceSubject
+
+        reports, subjects = (IntelligenceReport,), (IntelligenceSubject,)
+        wanted[IntelligenceReport] = set()
     for record in (*session.dirty, *session.deleted):
-        if isinstance(record, Incident | IntelligenceReport) and _was_legacy(record):
+        if (isinstance(record, Incident) or isinstance(record, reports)) and _was_legacy(record):
             if record in session.deleted or session.is_modified(record):
-                raise LegacyReadOnly(read_only_message(_kind(type(record)), record.reference))
+                raise _refused(_kind(type(record)), record.reference)
     for record in (*session.new, *session.dirty):
         if isinstance(record, Incident):
             continue
-        if isinstance(record, IntelligenceReport):
+        if isinstance(record, reports):
             if record.supersedes_id is not None:
-                wanted[IntelligenceReport].add(record.supersedes_id)
+                wanted[reports[0]].add(record.supersedes_id)
             continue
-        if isinstance(record, IntelligenceSubject):
+        if isinstance(record, subjects):
             linked = record.report if record.report_id is None else None
             if linked is not None:
                 if linked.legacy_batch_id is not None and linked not in session.new:
-                    raise LegacyReadOnly(
-                        read_only_message(_kind(IntelligenceReport), linked.reference)
-                    )
+                    raise _refused(_kind(type(linked)), linked.reference)
             elif record.report_id is not None:
-                wanted[IntelligenceReport].add(record.report_id)
+                wanted[reports[0]].add(record.report_id)
             continue
         incident_id = getattr(record, "incident_id", None)
         if incident_id is not None:
@@ -59,7 +73,7 @@ def _refuse_legacy_changes(session: Session, _context, _instances) -> None:
         else:
             linked = getattr(record, "incident", None)
             if isinstance(linked, Incident) and _was_legacy(linked):
-                raise LegacyReadOnly(read_only_message("incident", linked.reference))
+                raise _refused("incident", linked.reference)
     for model, ids in wanted.items():
         if not ids:
             continue
@@ -70,4 +84,4 @@ def _refuse_legacy_changes(session: Session, _context, _instances) -> None:
                 .limit(1)
             )
         if reference is not None:
-            raise LegacyReadOnly(read_only_message(_kind(model), reference))
+            raise _refused(_kind(model), reference)

@@ -5,7 +5,7 @@ and the imported rows themselves.
 Imported rows go in a batch a statement, with their ids in order (`_insert_returning`:
 the database's own sequence on PostgreSQL, where the app may be adding people at the
 same time; on SQLite, under the write lock, after the highest id there is); their phonetic
-keys are computed by the columns' own defaults (`models._name_key_columns`), as for
+keys are computed by the columns' own defaults (`cold_models._name_key_columns`), as for
 every other writer.
 """
 
@@ -17,21 +17,19 @@ from datetime import date, datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     ImportBatch,
     ImportRecord,
-    Incident,
     IncidentPerson,
-    IncidentType,
     IntelligenceReport,
     IntelligenceSubject,
-    Location,
     MarkerType,
     Person,
     PersonAddress,
     PersonAlias,
     WarningMarker,
 )
+from controlroom.data.models import Incident, IncidentType, Location
 from controlroom.data.street_centroids import count_inserted_locations
 
 

@@ -7,19 +7,16 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from controlroom.data.models import (
-    Incident,
+from controlroom.data.cold_models import (
     IncidentPerson,
-    IncidentType,
-    Location,
     MarkerType,
     Person,
     PersonAddress,
     PersonAlias,
     PersonMerge,
-    Staff,
     WarningMarker,
 )
+from controlroom.data.models import Incident, IncidentType, Location, Staff
 from controlroom.data.search import START_LETTERS, name_start
 
 

@@ -19,18 +19,15 @@ from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_,
 from sqlalchemy.orm import Session, aliased
 
 from controlroom.data import changes
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     DashAssessment,
-    Incident,
     IncidentAttendance,
     IncidentPerson,
-    IncidentType,
     MarkerType,
     QueueItem,
-    Staff,
-    UtcDateTime,
     WarningMarker,
 )
+from controlroom.data.models import Incident, IncidentType, Staff, UtcDateTime
 from controlroom.domain.queues import RankTable, whole_seconds
 
 NOT_DONE = ("open", "claimed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Executable, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -18,28 +19,17 @@ from controlroom.data.crime_counts import count_inserted_incidents
 from controlroom.data.like import LIKE_ESCAPE, like_pattern
 from controlroom.data.models import (
     AuditEvent,
-    Crime,
     DatabaseInfo,
     Incident,
-    IncidentLogEntry,
-    IncidentPerson,
-    IncidentSequence,
     IncidentType,
-    IntelligenceReport,
     Location,
     LocationHazard,
-    MarkerType,
-    OfflineReplay,
-    Person,
-    PersonAddress,
     Staff,
     StaffSession,
-    StreetCentroid,
-    WarningMarker,
     street_key,
 )
 from controlroom.data.street_centroids import (
-    CENTRE_COLUMNS,
+    centre_columns,
     count_inserted_locations,
     placed,
     street_on,
@@ -51,6 +41,18 @@ from controlroom.domain.incidents import (
     incident_reference,
     reference_number,
 )
+
+# The cold models (`data/cold_models.py`) are imported by the methods that use them:
+# mapped when first asked for, not with the home board (issue 15, start-up memory).
+if TYPE_CHECKING:
+    from controlroom.data.cold_models import (
+        IncidentLogEntry,
+        IncidentPerson,
+        MarkerType,
+        OfflineReplay,
+        Person,
+        WarningMarker,
+    )
 
 
 def _dialect(session: Session) -> str:
@@ -208,6 +210,8 @@ class ReferenceRepository:
         return self.session.scalars(select(IncidentType).order_by(IncidentType.code)).all()
 
     def marker_types(self) -> Sequence[MarkerType]:
+        from controlroom.data.cold_models import MarkerType
+
         return self.session.scalars(select(MarkerType).order_by(MarkerType.severity)).all()
 
     def incident_type(self, code: str) -> IncidentType | None:
@@ -232,6 +236,8 @@ class IncidentRepository:
         `ix_incident_crime_recording`, each asked of `ix_crime_incident_recorded`),
         where reading them all out cost more than the rest of the month's returns'
         queries together."""
+        from controlroom.data.cold_models import Crime
+
         effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
         recorded = (
             select(Crime.id)
@@ -264,11 +270,13 @@ class IncidentRepository:
         opened in [start, end) whose effective type (closing, else opening) is one of
         `type_codes`, in the order they were opened: only these are joined to their
         places."""
+        from controlroom.data.cold_models import StreetCentroid
+
         effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
         return list(
             placed(
                 self.session.execute(
-                    select(Incident.id, Location.street, *CENTRE_COLUMNS)
+                    select(Incident.id, Location.street, *centre_columns())
                     .outerjoin(Location, Location.id == Incident.location_id)
                     .outerjoin(StreetCentroid, street_on(Location))
                     .where(
@@ -355,12 +363,16 @@ class IncidentRepository:
         self.session.add(link)
 
     def log_entry_by_key(self, key: str) -> IncidentLogEntry | None:
+        from controlroom.data.cold_models import IncidentLogEntry
+
         return self.session.scalars(
             select(IncidentLogEntry).where(IncidentLogEntry.idempotency_key == key)
         ).one_or_none()
 
     def log_with_authors(self, incident_id: int) -> Sequence[tuple[IncidentLogEntry, str]]:
         """The log in the order it was written, each entry with its author's display name."""
+        from controlroom.data.cold_models import IncidentLogEntry
+
         rows = self.session.execute(
             select(IncidentLogEntry, Staff.display_name)
             .join(Staff, Staff.id == IncidentLogEntry.entered_by_id)
@@ -370,6 +382,8 @@ class IncidentRepository:
         return [(entry, name) for entry, name in rows]
 
     def person_links(self, incident_id: int) -> Sequence[tuple[IncidentPerson, Person]]:
+        from controlroom.data.cold_models import IncidentPerson, Person
+
         rows = self.session.execute(
             select(IncidentPerson, Person)
             .join(Person, Person.id == IncidentPerson.person_id)
@@ -379,6 +393,8 @@ class IncidentRepository:
         return [(link, person) for link, person in rows]
 
     def is_linked(self, incident_id: int, person_id: int, role: str) -> bool:
+        from controlroom.data.cold_models import IncidentPerson
+
         return bool(
             self.session.scalar(
                 select(func.count())
@@ -403,6 +419,8 @@ class IncidentRepository:
         write lock (BEGIN IMMEDIATE). A reference somebody else already used (an import,
         the synthetic generator) is skipped, never duplicated.
         """
+        from controlroom.data.cold_models import IncidentSequence
+
         table = IncidentSequence.__table__
         increment = (
             update(table)
@@ -677,6 +695,8 @@ class LocationRepository:
 
     def residents(self, location_id: int, today: date) -> Sequence[Person]:
         """People whose address on `today` is this location."""
+        from controlroom.data.cold_models import Person, PersonAddress
+
         return self.session.scalars(
             select(Person)
             .join(PersonAddress, PersonAddress.person_id == Person.id)
@@ -696,6 +716,8 @@ class PersonRepository:
     def any_victim_of(self, person_ids: Sequence[int], type_codes: Iterable[str]) -> bool:
         """Whether any of the persons is the victim on an incident opened or closed as one
         of `type_codes`."""
+        from controlroom.data.cold_models import IncidentPerson
+
         codes = sorted(type_codes)
         return (
             bool(person_ids)
@@ -715,15 +737,21 @@ class PersonRepository:
         )
 
     def count(self) -> int:
+        from controlroom.data.cold_models import Person
+
         return self.session.scalar(select(func.count()).select_from(Person)) or 0
 
     def get(self, person_id: int) -> Person | None:
+        from controlroom.data.cold_models import Person
+
         return self.session.get(Person, person_id)
 
     def add(self, person: Person) -> None:
         self.session.add(person)
 
     def existing_ids(self, person_ids: Iterable[int]) -> set[int]:
+        from controlroom.data.cold_models import Person
+
         ids = list(set(person_ids))
         if not ids:
             return set()
@@ -737,6 +765,8 @@ class PersonRepository:
     ) -> Sequence[Person]:
         """People matching any (surname prefix, forename prefix or None) pair, any case,
         born on one of `dates_of_birth` when any are given."""
+        from controlroom.data.cold_models import Person
+
         if not name_pairs and not dates_of_birth:
             return []
         conditions = []
@@ -761,6 +791,8 @@ class PersonRepository:
 
     def by_surname(self, surname: str) -> Sequence[Person]:
         """Everyone with this surname, any case (the possible-duplicate check)."""
+        from controlroom.data.cold_models import Person
+
         return self.session.scalars(
             select(Person)
             .where(func.lower(Person.surname) == surname.lower())
@@ -771,6 +803,8 @@ class PersonRepository:
         self, person_ids: Iterable[int], today: date
     ) -> Sequence[tuple[WarningMarker, MarkerType]]:
         """Warning markers in force on `today` for these people, most severe first."""
+        from controlroom.data.cold_models import MarkerType, WarningMarker
+
         ids = list(set(person_ids))
         if not ids:
             return []
@@ -789,6 +823,8 @@ class PersonRepository:
 
     def current_homes(self, person_ids: Iterable[int], today: date) -> dict[int, Location]:
         """Each person's address on `today` (home before other kinds, newest first)."""
+        from controlroom.data.cold_models import PersonAddress
+
         ids = list(set(person_ids))
         if not ids:
             return {}
@@ -817,6 +853,8 @@ class IntelligenceRepository:
         self.session = session
 
     def count(self) -> int:
+        from controlroom.data.cold_models import IntelligenceReport
+
         return self.session.scalar(select(func.count()).select_from(IntelligenceReport)) or 0
 
 
@@ -827,6 +865,8 @@ class OfflineReplayRepository:
         self.session = session
 
     def by_provisional(self, provisional_reference: str) -> OfflineReplay | None:
+        from controlroom.data.cold_models import OfflineReplay
+
         return self.session.scalars(
             select(OfflineReplay).where(
                 OfflineReplay.provisional_reference == provisional_reference
@@ -834,6 +874,8 @@ class OfflineReplayRepository:
         ).one_or_none()
 
     def get(self, replay_id: int, *, for_update: bool = False) -> OfflineReplay | None:
+        from controlroom.data.cold_models import OfflineReplay
+
         return self.session.get(OfflineReplay, replay_id, with_for_update=for_update or None)
 
     def add(self, row: OfflineReplay) -> None:
@@ -841,6 +883,8 @@ class OfflineReplayRepository:
 
     def unresolved(self, limit: int = 500) -> Sequence[OfflineReplay]:
         """Entries that went in with a doubt or not at all, not yet resolved, oldest first."""
+        from controlroom.data.cold_models import OfflineReplay
+
         return self.session.scalars(
             select(OfflineReplay)
             .where(OfflineReplay.state != "replayed", OfflineReplay.resolved_at.is_(None))
@@ -909,6 +953,8 @@ class AuditRepository:
     def protected_ids(self, sexual_offence_codes: Iterable[str]) -> dict[str, set[str]]:
         """The ids (as audit events store them) of protected persons (restricted, or the
         victim of an incident opened or closed as a sexual offence) and reports."""
+        from controlroom.data.cold_models import IncidentPerson, IntelligenceReport, Person
+
         codes = sorted(sexual_offence_codes)
         persons = set(self.session.scalars(select(Person.id).where(Person.restricted.is_(True))))
         persons |= set(
@@ -944,6 +990,8 @@ class RecordCopyRepository:
 
     def read_all(self) -> tuple[list[dict[str, object]], ...]:
         """Every location, person and incident as column dictionaries, in id order."""
+        from controlroom.data.cold_models import Person
+
         return tuple(
             [
                 dict(r._mapping)
@@ -961,6 +1009,8 @@ class RecordCopyRepository:
     ) -> tuple[tuple[str, int], ...]:
         """Insert copies with new ids, owned by `copier_id`; an incident whose reference is
         already taken here is left out. Returns how many of each were copied."""
+        from controlroom.data.cold_models import Person
+
         location_ids: dict[object, object] = {}
         for row in locations:
             old = row.pop("id")

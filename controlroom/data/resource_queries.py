@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from math import cos, radians
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, create_engine, func, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -19,24 +20,26 @@ from sqlalchemy.pool import NullPool
 
 from controlroom.data.models import (
     Incident,
-    IncidentAttendance,
-    IncidentPerson,
-    IncidentTypeSkill,
     Location,
     LocationHazard,
-    MarkerType,
-    Skill,
     Staff,
     Unit,
-    UnitAssignment,
     UnitChangeCounter,
-    UnitCrew,
     UnitEmergency,
-    UnitStatusChange,
-    UnitStatusCode,
-    UnitType,
-    WarningMarker,
 )
+
+# The cold models (`data/cold_models.py`) are imported by the methods that use them:
+# mapped when first asked for, not with the home board (issue 15, start-up memory).
+if TYPE_CHECKING:
+    from controlroom.data.cold_models import (
+        IncidentAttendance,
+        Skill,
+        UnitAssignment,
+        UnitCrew,
+        UnitStatusChange,
+        UnitStatusCode,
+        UnitType,
+    )
 
 _CHUNK = 900
 
@@ -48,19 +51,27 @@ class ResourceRepository:
     # --- reference data ------------------------------------------------------------------
 
     def status_codes(self) -> Sequence[UnitStatusCode]:
+        from controlroom.data.cold_models import UnitStatusCode
+
         return self.session.scalars(
             select(UnitStatusCode).where(UnitStatusCode.active).order_by(UnitStatusCode.key)
         ).all()
 
     def unit_types(self) -> Sequence[UnitType]:
+        from controlroom.data.cold_models import UnitType
+
         return self.session.scalars(
             select(UnitType).where(UnitType.active).order_by(UnitType.code)
         ).all()
 
     def skills(self) -> Sequence[Skill]:
+        from controlroom.data.cold_models import Skill
+
         return self.session.scalars(select(Skill).where(Skill.active).order_by(Skill.code)).all()
 
     def needed_skills(self, type_code: str) -> set[str]:
+        from controlroom.data.cold_models import IncidentTypeSkill
+
         return set(
             self.session.scalars(
                 select(IncidentTypeSkill.skill_code).where(IncidentTypeSkill.type_code == type_code)
@@ -82,6 +93,8 @@ class ResourceRepository:
         return [(unit, reference) for unit, reference in self.session.execute(query)]
 
     def crews(self, unit_ids: Iterable[int]) -> dict[int, list[UnitCrew]]:
+        from controlroom.data.cold_models import UnitCrew
+
         ids = sorted(set(unit_ids))
         crews: dict[int, list[UnitCrew]] = {}
         for start in range(0, len(ids), _CHUNK):
@@ -97,6 +110,8 @@ class ResourceRepository:
         """(id, reference, status, type code, latitude, longitude, skills its type needs
         joined by spaces) of the incident with exactly this reference: what a
         recommendation needs of it, in one statement."""
+        from controlroom.data.cold_models import IncidentTypeSkill
+
         needed = (
             select(func.aggregate_strings(IncidentTypeSkill.skill_code, " "))
             .where(IncidentTypeSkill.type_code == Incident.opening_type_code)
@@ -133,6 +148,8 @@ class ResourceRepository:
         the equirectangular approximation `domain.resources.recommend` ranks by, then
         callsign. The database filters, orders and cuts, so only those few rows and their
         crews come back (the domain then puts them in its exact order)."""
+        from controlroom.data.cold_models import UnitCrew, UnitStatusCode
+
         query = (
             select(
                 Unit.id,
@@ -230,6 +247,8 @@ class ResourceRepository:
         )
 
     def open_assignment(self, unit_id: int, incident_id: int) -> UnitAssignment | None:
+        from controlroom.data.cold_models import UnitAssignment
+
         return self.session.scalars(
             select(UnitAssignment)
             .where(
@@ -245,6 +264,8 @@ class ResourceRepository:
         self, incident_id: int
     ) -> Sequence[tuple[UnitAssignment, str, str]]:
         """(assignment, callsign, status code) of every unit ever sent to the incident."""
+        from controlroom.data.cold_models import UnitAssignment
+
         return [
             (assignment, callsign, status)
             for assignment, callsign, status in self.session.execute(
@@ -256,10 +277,14 @@ class ResourceRepository:
         ]
 
     def attendance(self, incident_id: int) -> IncidentAttendance | None:
+        from controlroom.data.cold_models import IncidentAttendance
+
         return self.session.get(IncidentAttendance, incident_id)
 
     def attendance_between(self, start: datetime, end: datetime) -> list[tuple[str, bool | None]]:
         """(grade, met) of every first arrival in [start, end)."""
+        from controlroom.data.cold_models import IncidentAttendance
+
         return [
             (grade, met)
             for grade, met in self.session.execute(
@@ -273,6 +298,8 @@ class ResourceRepository:
         self, unit_id: int, limit: int
     ) -> Sequence[tuple[UnitStatusChange, str | None, str | None]]:
         """The unit's newest status changes, with the incident's reference and who."""
+        from controlroom.data.cold_models import UnitStatusChange
+
         return [
             (change, reference, who)
             for change, reference, who in self.session.execute(
@@ -289,6 +316,8 @@ class ResourceRepository:
         self, unit_id: int, limit: int
     ) -> Sequence[tuple[UnitAssignment, str, str | None]]:
         """The unit's newest assignments, with the incident's reference and who sent it."""
+        from controlroom.data.cold_models import UnitAssignment
+
         return [
             (assignment, reference, who)
             for assignment, reference, who in self.session.execute(
@@ -354,6 +383,8 @@ class ResourceRepository:
     def markers_by_role(self, incident_id: int, today: date) -> list[tuple[str, str]]:
         """(role in the incident, marker label) in force on `today` on each person linked
         to the incident, most severe first: what an officer sent there must be told."""
+        from controlroom.data.cold_models import IncidentPerson, MarkerType, WarningMarker
+
         return [
             (role, label)
             for role, label, _ in self.session.execute(

@@ -20,16 +20,13 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     DashAssessment,
-    Incident,
     IncidentPerson,
-    IncidentType,
     Referral,
     SafeguardingOverride,
-    Staff,
-    UtcDateTime,
 )
+from controlroom.data.models import Incident, IncidentType, Staff, UtcDateTime
 from controlroom.domain.incidents import OPEN_STATUSES
 from controlroom.domain.safeguarding import RULE_TITLES
 

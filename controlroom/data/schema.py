@@ -20,19 +20,7 @@ from sqlalchemy import Column, Engine, MetaData, String, Table, delete, inspect,
 from sqlalchemy.engine import Connection
 
 from controlroom.data import audit_log
-from controlroom.data.models import (
-    Base,
-    DatabaseInfo,
-    IncidentType,
-    IncidentTypeSkill,
-    MarkerType,
-    OffenceClass,
-    Skill,
-    Staff,
-    UnitStatusCode,
-    UnitType,
-    utcnow,
-)
+from controlroom.data.models import Base, DatabaseInfo, IncidentType, Staff, utcnow
 from controlroom.domain.environment import Environment
 from controlroom.domain.identity import process_account
 from controlroom.domain.roles import Role
@@ -117,6 +105,14 @@ def sync_reference_tables(connection: Connection) -> int:
     Codes missing from the CSV are marked inactive, never deleted: old incidents keep
     pointing at them. Returns the number of rows inserted or changed.
     """
+    from controlroom.data.cold_models import (
+        MarkerType,
+        OffenceClass,
+        Skill,
+        UnitStatusCode,
+        UnitType,
+    )
+
     changed = 0
     specs: tuple[tuple[type[Base], str, Callable[[dict[str, str]], dict[str, Any]]], ...] = (
         (
@@ -207,6 +203,8 @@ def sync_reference_tables(connection: Connection) -> int:
 def _sync_type_skills(connection: Connection) -> int:
     """Make `incident_type_skill` match db/incident_type_skill.csv (pairs, no codes of
     their own: a pair gone from the file is deleted, nothing points at it)."""
+    from controlroom.data.cold_models import IncidentTypeSkill
+
     table = IncidentTypeSkill.__table__
     wanted = {(r["type_code"], r["skill_code"]) for r in _read_csv("incident_type_skill.csv")}
     existing = {(row.type_code, row.skill_code) for row in connection.execute(select(table))}

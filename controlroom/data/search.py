@@ -55,18 +55,17 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BindParameter, BooleanClauseList
 from sqlalchemy.sql.selectable import Select
 
-from controlroom.data.like import LIKE_ESCAPE, like_pattern
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     IncidentPerson,
     IntelligenceSubject,
-    Location,
     MarkerType,
     Person,
     PersonAddress,
     PersonAlias,
-    Staff,
     WarningMarker,
 )
+from controlroom.data.like import LIKE_ESCAPE, like_pattern
+from controlroom.data.models import Location, Staff
 
 # Letters of a name's start that PostgreSQL indexes (migrations 0005, 0011), and that
 # `initial` and the two-word start lookups compare.

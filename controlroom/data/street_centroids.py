@@ -24,7 +24,7 @@ from sqlalchemy import and_, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from controlroom.data.crime_counts import dialect_insert, values_before, values_now
-from controlroom.data.models import Location, StreetCentroid
+from controlroom.data.models import Location
 
 UNITS = 10_000_000  # whole ten-millionths of a degree (migration 0023 fills by the same)
 _COLUMNS = ("street", "town", "latitude", "longitude")
@@ -64,17 +64,23 @@ def placed(rows, street_at: int):
 
 def street_on(location):
     """The join of a location (an alias, or `Location`) to its kept street."""
+    from controlroom.data.cold_models import StreetCentroid
+
     return and_(
         StreetCentroid.street == location.street,
         StreetCentroid.town == func.coalesce(location.town, ""),
     )
 
 
-CENTRE_COLUMNS = (
-    StreetCentroid.addresses,
-    StreetCentroid.latitude_sum,
-    StreetCentroid.longitude_sum,
-)
+def centre_columns() -> tuple:
+    """A kept street's sums, to read with `placed` (a cold model: mapped when asked)."""
+    from controlroom.data.cold_models import StreetCentroid
+
+    return (
+        StreetCentroid.addresses,
+        StreetCentroid.latitude_sum,
+        StreetCentroid.longitude_sum,
+    )
 
 
 class StreetChanges:
@@ -123,6 +129,8 @@ _ADDERS: dict[str, object] = {}
 def _adder(dialect: str):
     """The upsert for `dialect`, built once: `INSERT … ON CONFLICT DO UPDATE` adding the
     change to the row already there."""
+    from controlroom.data.cold_models import StreetCentroid
+
     if dialect not in _ADDERS:
         statement = dialect_insert(dialect)(StreetCentroid)
         _ADDERS[dialect] = statement.on_conflict_do_update(
@@ -147,6 +155,8 @@ def count_inserted_locations(connection, rows: Iterable[dict]) -> None:
 def rebuild(connection) -> None:
     """Sum every street again from the addresses themselves (after a bulk write the ORM
     did not see): the kept rows made equal to the recount."""
+    from controlroom.data.cold_models import StreetCentroid
+
     connection.execute(delete(StreetCentroid))
     changes = StreetChanges()
     for street, town, latitude, longitude in connection.execute(

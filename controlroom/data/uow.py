@@ -25,12 +25,14 @@ from controlroom.data import (
 )
 from controlroom.data.engine import (
     BATCH_CACHE_KIB,
+    ONE_OFF_CACHE_KIB,
     PATIENT,
     READS_ONLY,
     Waits,
     make_engine,
     make_session_factory,
     on_standby,
+    set_cache_kib,
 )
 from controlroom.data.repositories import (
     AuditRepository,
@@ -161,6 +163,18 @@ class SqlAlchemyUnitOfWork:
         if self.session.get_bind().dialect.name != "postgresql":
             return False
         return on_standby(self.session.connection().connection.dbapi_connection)
+
+    def close_connection_after(self) -> None:
+        """On SQLite, for a one-off read of many rows: this unit of work's connection
+        keeps only a small page cache (`ONE_OFF_CACHE_KIB`), and is closed when it ends
+        instead of going back to the pool, where the pages it read would have stayed
+        cached (up to `APP_CACHE_KIB`) for as long as it was kept. A no-op on PostgreSQL
+        (the pages are the server's)."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            return
+        connection = self.session.connection()
+        set_cache_kib(connection.connection.dbapi_connection, ONE_OFF_CACHE_KIB)
+        connection.detach()
 
     def unit_counter_poll(self) -> UnitCounterPoll:
         from controlroom.data.resource_queries import counter_poll

@@ -103,6 +103,10 @@ def cache_area(
 
     uow = uow_factory()
     with uow:
+        # Up to 10,000 places and their hazards, read once per sign-in: on SQLite their
+        # pages filled the pooled connection's cache, 2.3 MiB kept by every operator's
+        # process for the rest of the session (issue 15). The connection is closed after.
+        uow.close_connection_after()
         postcodes = uow.locations.station_postcodes(
             station, staff_id, now - AREA_PERIOD, DISTRICTS_CAP
         )

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.data.models import Crime, CrimeClassification, CrimeOutcome, CrimeSuspect
+from controlroom.data.cold_models import Crime, CrimeClassification, CrimeOutcome, CrimeSuspect
 from controlroom.domain import crime as rules
 from controlroom.domain.crime import ApprovalState, ClockReading, CrimeState
 from controlroom.domain.identity import Actor
@@ -1023,7 +1023,7 @@ def audit_sample(
     sample afterwards. Audited as `crime.audit_sample`."""
     import random
 
-    from controlroom.data.models import IntegrityCheck
+    from controlroom.data.cold_models import IntegrityCheck
     from controlroom.domain.open_data import next_month
 
     now = _aware(now)

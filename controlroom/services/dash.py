@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from controlroom.data.models import DashAssessment
+from controlroom.data.cold_models import DashAssessment
 from controlroom.domain.dash import (
     QUESTIONS,
     Answer,

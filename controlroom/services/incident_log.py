@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from controlroom.data.models import IncidentLogEntry
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import LogKind
 
-if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
+# The data layer loads SQLAlchemy, and the log's model is a cold one
+# (`data/cold_models.py`): neither at start-up.
+if TYPE_CHECKING:
+    from controlroom.data.cold_models import IncidentLogEntry
     from controlroom.services.unit_of_work import UnitOfWork
 
 
@@ -31,6 +33,8 @@ def append(
     key: str | None = None,
 ) -> IncidentLogEntry:
     """Add a line to the incident's log (flushed with the caller's unit of work)."""
+    from controlroom.data.cold_models import IncidentLogEntry
+
     if actor.staff_id is None:
         raise PermissionError("only an enrolled member of staff can write to an incident's log")
     entry = IncidentLogEntry(

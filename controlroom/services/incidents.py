@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, NoReturn
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.data.models import Incident, IncidentLogEntry, IncidentPerson
+from controlroom.data.cold_models import IncidentLogEntry, IncidentPerson
+from controlroom.data.models import Incident
 from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.geo import distance_m
 from controlroom.domain.identity import Actor

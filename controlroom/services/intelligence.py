@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
+from controlroom.data.cold_models import IntelligenceReport, IntelligenceSubject
 from controlroom.data.intelligence_queries import (
     IntelligenceQueries,
     ReportCriteria,
     SubjectRow,
 )
-from controlroom.data.models import IntelligenceReport, IntelligenceSubject
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import REFERENCE_ZONE, TEXT_LIMIT
 from controlroom.domain.intelligence import (

@@ -509,7 +509,7 @@ def report_outcome(
     go in is audited (it goes on the supervisors' list)."""
     import json
 
-    from controlroom.data.models import OfflineReplay
+    from controlroom.data.cold_models import OfflineReplay
 
     uow = uow_factory()
     with uow:

@@ -184,7 +184,7 @@ def is_salt(text: str) -> bool:
 def check_salt(uow: UnitOfWork, actor: Actor, salt: str) -> bool:
     """Whether `salt` is the force's; with none recorded yet, it becomes the force's
     (its fingerprint recorded, audited). For the caller's unit of work (not committed)."""
-    from controlroom.data.models import OpenDataSalt
+    from controlroom.data.cold_models import OpenDataSalt
 
     fingerprint = open_data.salt_check(salt)
     known = uow.crimes.salt()
@@ -288,7 +288,7 @@ def export_month(
     """The street and outcomes files of `month` ("YYYY-MM"); ValueError for a month not
     so written; `SaltMissing`/`SaltMismatch` for a salt not the force's; `ReturnInvalid`
     for a row that fails its file's check (nothing made)."""
-    from controlroom.data.models import OpenDataReturn
+    from controlroom.data.cold_models import OpenDataReturn
 
     first = open_data.parse_month(month)
     label = f"{first:%Y-%m}"

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from controlroom.data.models import PersonMerge, utcnow
+from controlroom.data.cold_models import PersonMerge
+from controlroom.data.models import utcnow
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, roles_allowed
 from controlroom.domain.safe_text import control_message, unsafe_character

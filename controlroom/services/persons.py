@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from controlroom.data.models import Person
+from controlroom.data.cold_models import Person
 from controlroom.domain.identity import Actor
 from controlroom.domain.permissions import Action, Decision
 from controlroom.domain.phonetics import parse_person_query

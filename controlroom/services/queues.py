@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from controlroom.data import changes, queue_queries
 from controlroom.data.changes import ChangeFeed
-from controlroom.data.models import QueueItem
+from controlroom.data.cold_models import QueueItem
 from controlroom.domain.identity import Actor
 from controlroom.domain.incidents import IncidentStatus, LogKind
 from controlroom.domain.local_time import local_day

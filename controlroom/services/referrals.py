@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from controlroom.data.models import Incident, Referral
+from controlroom.data.cold_models import Referral
+from controlroom.data.models import Incident
 from controlroom.domain.dash import (
     ESCALATION_WINDOW,
     ReferralFacts,

@@ -22,14 +22,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from controlroom.data.models import (
-    Incident,
-    IncidentAttendance,
-    Unit,
-    UnitAssignment,
-    UnitEmergency,
-    UnitStatusChange,
-)
+from controlroom.data.models import Incident, Unit, UnitEmergency
 from controlroom.domain.dispatch_commands import ASSIGN
 from controlroom.domain.geo import step_towards
 from controlroom.domain.grades import Grade
@@ -486,6 +479,8 @@ def _stamp(
     incident_id: int | None,
     override: bool = False,
 ) -> None:
+    from controlroom.data.cold_models import UnitStatusChange
+
     unit.status_code = status.code
     unit.status_since = now
     unit.incident_id = incident_id
@@ -551,6 +546,8 @@ def assign(
     refused unless `override`; an off-duty unit always. The incident moves from open to
     dispatched; its log gets a line per unit; each unit's history and the audit trail a
     row. Two dispatchers sending the same unit at once: the second is told who has it."""
+    from controlroom.data.cold_models import UnitAssignment
+
     if not callsigns:
         raise TransitionRefused("name a unit to assign")
     if actor.staff_id is None:
@@ -756,6 +753,8 @@ def _first_arrival(
 ) -> str | None:
     """Stop the attendance clock if this is the incident's first arrival: met or missed
     against its grade's target, on the record. None when a unit arrived before."""
+    from controlroom.data.cold_models import IncidentAttendance
+
     if uow.resources.attendance(incident.id) is not None:
         return None
     grade = next((g for g in grades if g.code == incident.grade), None)

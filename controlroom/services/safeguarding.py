@@ -18,7 +18,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from controlroom.data import safeguarding_queries as queries
-from controlroom.data.models import Incident, IncidentLogEntry, SafeguardingOverride
+from controlroom.data.cold_models import IncidentLogEntry, SafeguardingOverride
+from controlroom.data.models import Incident
 from controlroom.domain.dash import RiskLevel
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.identity import Actor

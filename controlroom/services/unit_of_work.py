@@ -115,6 +115,11 @@ class UnitOfWork(Protocol):
         """Whether this unit of work reads from a hot standby (nothing can be written)."""
         ...
 
+    def close_connection_after(self) -> None:
+        """Close this unit of work's connection when it ends rather than pool it (after a
+        one-off read of many rows: the process does not keep their pages cached)."""
+        ...
+
     def unit_counter_poll(self) -> UnitCounterPoll:
         """A poll of the unit change counter on a connection of its own (outlives the
         unit of work; close it when done)."""

@@ -41,29 +41,25 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from faker.providers.person.en_GB import Provider as EnGbNames
 
-from controlroom.data.models import (
+from controlroom.data.cold_models import (
     Crime,
     CrimeClassification,
     CrimeOutcome,
     CrimeSuspect,
-    Incident,
     IncidentLogEntry,
     IncidentPerson,
     IncidentSequence,
     IntelligenceReport,
     IntelligenceSubject,
-    Location,
-    LocationHazard,
     Person,
     PersonAddress,
     PersonAlias,
-    Staff,
-    Unit,
     UnitAssignment,
     UnitCrew,
     UnitStatusChange,
     WarningMarker,
 )
+from controlroom.data.models import Incident, Location, LocationHazard, Staff, Unit
 from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.incidents import (
     THRIVE_PARTS,
