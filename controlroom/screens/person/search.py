@@ -157,7 +157,7 @@ class PersonSearch(FramedScreen):
     def on_mount(self) -> None:
         table = self.query_one("#person-search-results", DataTable)
         for heading, width in COLUMNS:
-            table.add_column(heading, width=width)
+            table.add_column(Text(heading), width=width)
         self.focus_now(self.query_one("#person-search-query", Input))
 
     @on(Input.Changed, "#person-search-query")
