@@ -108,6 +108,16 @@ def test_no_screen_loads_rich_emoji_for_its_headings(database, tmp_path):
     assert "rich._emoji_codes" not in loaded
 
 
+def test_the_searches_load_their_matching_with_the_first_search(database, tmp_path):
+    """Opening the person search (F3) or the intelligence search (F4) loads none of the
+    person search's matching (rapidfuzz, jellyfish, the search backends: about 3.5 MiB):
+    an operator may open them and leave without searching; the first search loads it."""
+    loaded = _loaded(database, tmp_path, WALK_PROBE, "f3", "f4")
+    assert "controlroom.screens.intelligence.search" in loaded  # the walk got there
+    unwanted = ("rapidfuzz", "jellyfish", "controlroom.data.search")
+    assert sorted(name for name in unwanted if name in loaded) == []
+
+
 def test_the_board_loads_no_code_it_does_not_use(database, tmp_path):
     loaded = _loaded(database, tmp_path, BOARD_PROBE)
     assert "controlroom.screens.home_board" in loaded  # the board is up
