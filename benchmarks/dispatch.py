@@ -38,7 +38,7 @@ from sqlalchemy import delete, func, select
 
 from controlroom.config import mask_url
 from controlroom.data.cold_models import UnitCrew, UnitStatusChange
-from controlroom.data.engine import APP_CACHE_KIB
+from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB
 from controlroom.data.models import Incident, Location, Unit
 from controlroom.data.uow import Database
 from controlroom.domain.grades import DEFAULT_GRADES
@@ -210,7 +210,9 @@ def main() -> int:
 
     rng = random.Random(17)
     url = search_benchmark.seeded_database(args.database_url, args.size)
-    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
+    database = Database(
+        url, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+    )  # as the app
     try:
         actor = search_benchmark.benchmark_actor(database)
         remove_units(database)  # a run stopped half-way left its units behind

@@ -47,7 +47,7 @@ from sqlalchemy import func, select
 
 from controlroom.config import mask_url
 from controlroom.data.cold_models import IntelligenceReport
-from controlroom.data.engine import APP_CACHE_KIB
+from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB
 from controlroom.data.intelligence_queries import intelligence_text_fts
 from controlroom.data.uow import Database
 from controlroom.services import intelligence
@@ -157,7 +157,9 @@ def main() -> int:
     args = parser.parse_args()
 
     url = search_benchmark.seeded_database(args.database_url, args.size)
-    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
+    database = Database(
+        url, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+    )  # as the app
     rng = random.Random(args.seed)
     try:
         actor = search_benchmark.benchmark_actor(database)

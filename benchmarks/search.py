@@ -65,7 +65,7 @@ from sqlalchemy import and_, func, or_, select
 
 from controlroom.config import mask_url, sqlite_url
 from controlroom.data.cold_models import Person, PersonAddress
-from controlroom.data.engine import APP_CACHE_KIB
+from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB
 from controlroom.data.models import Location, Staff
 from controlroom.data.uow import Database
 from controlroom.domain.identity import Actor
@@ -143,7 +143,9 @@ def seeded_database(url: str | None, size: str) -> str:
 
 def ensure_seeded(url: str, size: str) -> None:
     """Seed a named database unless it already holds people (a synthetic force)."""
-    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
+    database = Database(
+        url, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+    )  # as the app
     try:
         with database.uow() as uow:
             seeded = uow.session.scalar(select(Person.id).limit(1)) is not None
@@ -450,7 +452,9 @@ def main() -> int:
     args = parser.parse_args()
 
     url = seeded_database(args.database_url, args.size)
-    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
+    database = Database(
+        url, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+    )  # as the app
     rng = random.Random(args.seed)
     today = datetime.now(UTC).astimezone(REFERENCE_ZONE).date()
     try:

@@ -15,6 +15,9 @@ app is instrumented: every byte the program writes to its terminal is counted.
                    crime statistics (F12)
     per key        bytes per key typing KEYS characters one by one (a typist's pace)
                    into the narrative (ours) and into the Input (the floor)
+    memory         the app's resident memory (VmRSS) and its peak so far (VmHWM) after
+                   each main screen has settled and idled, and after the typing: which
+                   screen costs what (the app's own process only)
 
     .venv/bin/python benchmarks/terminal_bytes.py [--database-url URL] [--no-ssh]
                                                   [--idle-seconds 60] [--through-sshd]
@@ -180,18 +183,22 @@ def measure_floor(env: dict[str, str]) -> dict[str, float]:
     return {"startup": startup, "idle": idle, "per_key": per_key}
 
 
-def measure_ours(env: dict[str, str], argv: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+def measure_ours(
+    env: dict[str, str], argv: list[str]
+) -> tuple[dict[str, float], dict[str, float], dict[str, tuple[float, float] | None]]:
     terminal = Terminal(argv, env)
     terminal.wait_for(SCREENS[0][2])
     terminal.pump(1.0)
     startup = terminal.received
     idle: dict[str, float] = {}
+    memory: dict[str, tuple[float, float] | None] = {}
     for name, key, mark in SCREENS:
         if key is not None:
             terminal.send(key)
             terminal.wait_for(mark)
         terminal.pump(SETTLE_SECONDS)
         idle[name] = terminal.pump(IDLE_SECONDS) / IDLE_SECONDS
+        memory[name] = resident_mib(terminal.pid)  # the screen settled, still shown
         if key is not None:
             terminal.send(ESCAPE)  # back to the board (a blank form closes)
             terminal.wait_for(SCREENS[0][2])
@@ -200,14 +207,20 @@ def measure_ours(env: dict[str, str], argv: list[str]) -> tuple[dict[str, float]
     terminal.send(ALT_N)
     terminal.pump(SETTLE_SECONDS)
     per_key = type_keys(terminal) / KEYS
-    rss = resident_mib(terminal.pid)  # every main screen visited, and typed into
+    # Every main screen visited, and typed into.
+    memory["typing (F2)"] = resident = resident_mib(terminal.pid)
     terminal.close()
-    return {"startup": startup, "per_key": per_key, "total": terminal.received, "rss": rss}, idle
+    rss = None if resident is None else resident[1]
+    return (
+        {"startup": startup, "per_key": per_key, "total": terminal.received, "rss": rss},
+        idle,
+        memory,
+    )
 
 
-def resident_mib(pid: int) -> float | None:
-    """The process's resident and peak resident memory now, in MiB (None for an ssh
-    client: the app is then sshd's child, not ours to read)."""
+def resident_mib(pid: int) -> tuple[float, float] | None:
+    """The process's resident and peak resident memory now (VmRSS, VmHWM), in MiB (None
+    for an ssh client: the app is then sshd's child, not ours to read)."""
     fields = {}
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
@@ -215,7 +228,7 @@ def resident_mib(pid: int) -> float | None:
             fields[name] = value.split()
     if Path(f"/proc/{pid}/exe").resolve().name.startswith("ssh"):
         return None
-    return int(fields["VmHWM"][0]) / 1024
+    return int(fields["VmRSS"][0]) / 1024, int(fields["VmHWM"][0]) / 1024
 
 
 def main() -> int:
@@ -275,7 +288,7 @@ def main() -> int:
         ours_argv = server.client_argv("-v", "-E", str(wire_log))
         env = {k: v for k, v in env.items() if not k.startswith(("SSH_", "CONTROLROOM_"))}
     try:
-        ours, idle = measure_ours(env, ours_argv)
+        ours, idle, memory = measure_ours(env, ours_argv)
     finally:
         if server is not None:
             server.stop()
@@ -306,6 +319,12 @@ def main() -> int:
             f"{'met' if rate <= 50 else 'NOT MET'}"
         )
     if ours["rss"] is not None:
+        # Which screen costs what: after each has settled (and its idle time), the
+        # process's resident memory and its peak so far.
+        print(f"{'memory after':28}{'RSS':>14}{'peak so far':>16}")
+        for name, figures in memory.items():
+            if figures is not None:
+                print(f"{'  ' + name:28}{figures[0]:>10,.1f} MiB{figures[1]:>12,.1f} MiB")
         print(
             f"{'peak RSS, every screen':28}{ours['rss']:>10,.1f} MiB{'':>12}"
             f"{f'<= {RSS_GOAL_MIB} MiB':>18}  {'met' if ours['rss'] <= RSS_GOAL_MIB else 'NOT MET'}"

@@ -246,6 +246,20 @@ def test_the_queue_orders_by_time_left_and_a_signed_off_no_crime_stops_the_clock
     assert stopped.stopped_at == now and stopped.breached  # stopped late: 24h missed
 
 
+def test_the_queues_read_holds_no_incident_entities(database, handler):
+    # Issue 15, memory: the queue read its 500 incidents whole, as ORM entities, for the
+    # six columns it shows; it reads those columns, and the session holds no incident.
+    now = NOW + timedelta(hours=30)
+    first = _incident(database, handler, at=NOW)
+    uow = database.uow()
+    with uow:
+        rows = uow.crimes.running_clocks(10)
+        assert [row[0] for row in rows] == [first]
+        assert [type(entity).__name__ for entity in uow.session.identity_map.values()] == []
+    line = crimes.recording_queue(database.uow(), handler, now).lines[0]
+    assert (line.incident_id, line.clock.breached) == (first, True)
+
+
 def test_the_command_view_counts_the_months_running_due_and_breached_clocks_by_station(
     database, supervisor
 ):

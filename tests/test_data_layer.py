@@ -221,3 +221,35 @@ def test_the_apps_engine_keeps_a_small_page_cache_and_batch_work_a_large_one(tmp
     assert cache_of(app) == -APP_CACHE_KIB
     assert APP_CACHE_KIB < BATCH_CACHE_KIB
     app.dispose()
+
+
+def test_the_apps_connections_share_a_soft_heap_limit_and_batch_work_has_none(tmp_path):
+    # Issue 15, memory: the app's pooled connections, each with its 2 MiB of pages, took
+    # SQLite to 7-8 MiB on the 1M-person seed while a screen read on several at once; the
+    # app bounds SQLite's memory for the whole process, batch work does not.
+    from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB
+    from controlroom.data.opening import open_database
+    from controlroom.domain.environment import Environment
+
+    url = f"sqlite:///{tmp_path / 'station.sqlite'}"
+
+    def limit_of(database, set_to: int | None = None) -> int:
+        # A PRAGMA, as the engine sets it (data/engine.py: the only literal SQL).
+        with database.engine.raw_connection() as connection:
+            pragma = "PRAGMA soft_heap_limit" + ("" if set_to is None else f"={set_to}")
+            return connection.driver_connection.execute(pragma).fetchone()[0]
+
+    batch = open_database(url, create=True, environment=Environment.TRAINING)
+    try:
+        limit_of(batch, set_to=0)  # the process's: another test's app may have set it
+        batch.engine.dispose()
+        assert limit_of(batch) == 0  # a new batch connection leaves it alone
+        app = open_database(url, create=False, environment=Environment.TRAINING, interactive=True)
+        assert limit_of(app) == APP_HEAP_LIMIT_KIB * 1024
+        # One connection may still fill its whole page cache, with room for the others.
+        assert APP_HEAP_LIMIT_KIB >= 2 * APP_CACHE_KIB
+        app.dispose()
+    finally:
+        # The limit is the process's: the rest of this test run goes without it.
+        limit_of(batch, set_to=0)
+        batch.dispose()

@@ -94,10 +94,27 @@ BOARD_PROBE = textwrap.dedent("""
 """)
 
 
-def test_the_board_loads_no_code_it_does_not_use(database, tmp_path):
+# The walk: the board, then each of these keys and back (person search, intelligence,
+# crime integrity and statistics: the main screens with tables), in a fresh interpreter.
+WALK_PROBE = BOARD_PROBE.replace(
+    "        print(json.dumps([sorted(sys.modules), sorted(Base.metadata.tables)]))",
+    """        for key in sys.argv[4:]:
+            await pilot.press(key)
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if not any(w.is_running for w in app.workers):
+                    break
+            await pilot.press("escape")
+        print(json.dumps([sorted(sys.modules), sorted(Base.metadata.tables)]))""",
+)
+assert WALK_PROBE != BOARD_PROBE
+
+
+def _loaded(database, tmp_path, probe: str, *keys: str) -> tuple[set[str], set[str]]:
+    """The modules loaded and the tables mapped when the probe was done."""
     username = staff_actor(database, Role.SUPERVISOR).username
     proc = subprocess.run(
-        [sys.executable, "-c", BOARD_PROBE, database.url, username, str(tmp_path)],
+        [sys.executable, "-c", probe, database.url, username, str(tmp_path), *keys],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -105,7 +122,30 @@ def test_the_board_loads_no_code_it_does_not_use(database, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     modules, tables = json.loads(proc.stdout.strip().splitlines()[-1])
-    loaded = set(modules)
+    return set(modules), set(tables)
+
+
+def test_no_screen_loads_rich_emoji_for_its_headings(database, tmp_path):
+    """A table heading given as a string is Rich markup to Textual, and parsing it loads
+    Rich's table of 3,600 emoji codes (about 0.9 MiB for the whole session): the screens
+    give their headings as plain text."""
+    loaded, _ = _loaded(database, tmp_path, WALK_PROBE, "f3", "f4", "f11", "f12")
+    assert "controlroom.screens.crime.statistics" in loaded  # the walk got there
+    assert "rich._emoji_codes" not in loaded
+
+
+def test_the_searches_load_their_matching_with_the_first_search(database, tmp_path):
+    """Opening the person search (F3) or the intelligence search (F4) loads none of the
+    person search's matching (rapidfuzz, jellyfish, the search backends: about 3.5 MiB):
+    an operator may open them and leave without searching; the first search loads it."""
+    loaded, _ = _loaded(database, tmp_path, WALK_PROBE, "f3", "f4")
+    assert "controlroom.screens.intelligence.search" in loaded  # the walk got there
+    unwanted = ("rapidfuzz", "jellyfish", "controlroom.data.search")
+    assert sorted(name for name in unwanted if name in loaded) == []
+
+
+def test_the_board_loads_no_code_it_does_not_use(database, tmp_path):
+    loaded, tables = _loaded(database, tmp_path, BOARD_PROBE)
     assert "controlroom.screens.home_board" in loaded  # the board is up
     backend = database.engine.dialect.name
     unwanted = sorted(
@@ -115,4 +155,4 @@ def test_the_board_loads_no_code_it_does_not_use(database, tmp_path):
         and (name in loaded or any(m.startswith(name + ".") for m in loaded))
     )
     assert unwanted == []
-    assert set(tables) == MAPPED_AT_START
+    assert tables == MAPPED_AT_START

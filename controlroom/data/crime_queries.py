@@ -311,21 +311,35 @@ class CrimeRepository:
     def _running(self):
         return and_(Incident.possible_crime.is_(True), Incident.crime_clock_stopped_at.is_(None))
 
-    def running_clocks(self, limit: int) -> Sequence[tuple[Incident, str, str | None]]:
+    def running_clocks(
+        self, limit: int
+    ) -> Sequence[tuple[int, str, str, str, datetime, str, str | None]]:
         """Possible crimes whose clock runs, the least time left (oldest report) first:
-        (incident, type label, the opening operator's station)."""
+        (incident id, reference, location text, status, opened at, type label, the
+        opening operator's station). Only the columns the queue shows: the
+        whole incidents, as ORM entities, were 500 rows of every column and their
+        session state, read again every 30 s (issue 15, memory)."""
         opener = aliased(Staff)
-        return [
-            (incident, label, station)
-            for incident, label, station in self.session.execute(
-                select(Incident, IncidentType.label, opener.station)
+        return (
+            self.session.execute(
+                select(
+                    Incident.id,
+                    Incident.reference,
+                    Incident.location_text,
+                    Incident.status,
+                    Incident.opened_at,
+                    IncidentType.label,
+                    opener.station,
+                )
                 .join(IncidentType, IncidentType.code == Incident.opening_type_code)
                 .join(opener, opener.id == Incident.opened_by_id)
                 .where(self._running())
                 .order_by(Incident.opened_at, Incident.id)
                 .limit(limit)
             )
-        ]
+            .tuples()
+            .all()
+        )
 
     def clock_counts(
         self, breached_before: datetime, due_before: datetime, since: datetime | None = None

@@ -223,7 +223,9 @@ def set_cache_kib(dbapi_connection, cache_kib: int) -> None:
         cursor.close()
 
 
-def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...], cache_kib: int) -> None:
+def _install_sqlite_pragmas(
+    engine: Engine, pauses: tuple[float, ...], cache_kib: int, heap_limit_kib: int
+) -> None:
     @event.listens_for(engine, "handle_error")
     def _note_full(context) -> None:
         # Any statement or commit that met a full disk: the watch then checks for room
@@ -241,6 +243,9 @@ def _install_sqlite_pragmas(engine: Engine, pauses: tuple[float, ...], cache_kib
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if heap_limit_kib:
+                # SQLite's soft heap limit is the process's (`APP_HEAP_LIMIT_KIB`).
+                cursor.execute(f"PRAGMA soft_heap_limit={int(heap_limit_kib) * 1024}")
         finally:
             cursor.close()
         # SQLite's page cache per connection, in KiB (`make_engine`'s `cache_kib`).
@@ -385,6 +390,15 @@ def _postgres_connect_args(waits: Waits) -> dict[str, Any]:
 # again comes from the operating system's file cache, shared by every operator.
 BATCH_CACHE_KIB = 65_536
 APP_CACHE_KIB = 2_048
+# SQLite's soft heap limit for the app's whole process, in KiB: every connection's page
+# cache and sorts together (0: none, batch work). The app's pool holds three connections
+# or so, each allowed its 2 MiB of pages, and a screen's reads on several of them at once
+# (the command view, the crime-recording queue) took SQLite to 7-8 MiB, kept by malloc
+# after it was freed; near the limit SQLite reuses a connection's own least recently
+# used pages and sorts in smaller runs rather than allocate more (issue 15: after every
+# main screen on the 1M-person seed, 104.3 -> 101.5 MiB in a pilot walk). One connection
+# still gets its whole 2 MiB.
+APP_HEAP_LIMIT_KIB = 4_096
 
 
 def make_engine(
@@ -394,13 +408,15 @@ def make_engine(
     busy_timeout_ms: int | None = None,
     waits: Waits = PATIENT,
     cache_kib: int = BATCH_CACHE_KIB,
+    heap_limit_kib: int = 0,
 ) -> Engine:
     """Create the process's engine for `url` (sqlite+pysqlite or postgresql+psycopg).
 
     `waits` bounds every wait (`INTERACTIVE` for the app, `PATIENT` for batch work).
     `busy_timeout_ms` overrides its SQLite busy timeout (tests shorten it to watch the
     retries). `cache_kib`: SQLite's page cache per pooled connection (`APP_CACHE_KIB`
-    for the app, `BATCH_CACHE_KIB` for batch work)."""
+    for the app, `BATCH_CACHE_KIB` for batch work). `heap_limit_kib`: SQLite's soft heap
+    limit for the whole process, set by each connection (`APP_HEAP_LIMIT_KIB`; 0: none)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         busy_ms = waits.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
@@ -411,7 +427,7 @@ def make_engine(
             hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
         )
-        _install_sqlite_pragmas(engine, waits.begin_pauses, cache_kib)
+        _install_sqlite_pragmas(engine, waits.begin_pauses, cache_kib, heap_limit_kib)
         if parsed.database not in (None, "", ":memory:") and not parsed.database.startswith(
             "file:"
         ):

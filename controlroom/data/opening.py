@@ -76,7 +76,7 @@ def open_database(
     from sqlalchemy.exc import ArgumentError
 
     from controlroom.config import mask_url
-    from controlroom.data.engine import APP_CACHE_KIB, INTERACTIVE, PATIENT
+    from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB, INTERACTIVE, PATIENT
     from controlroom.data.schema import SchemaStatus, schema_state, upgrade
     from controlroom.data.uow import Database
 
@@ -141,7 +141,9 @@ def open_database(
         raise DatabaseNotReady(message)
     if interactive:
         database.dispose()
-        database = Database(url, waits=INTERACTIVE, cache_kib=APP_CACHE_KIB)
+        database = Database(
+            url, waits=INTERACTIVE, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+        )
     return database
 
 

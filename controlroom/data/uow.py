@@ -245,11 +245,18 @@ class Database:
     """The process's one engine and session factory, and the UoW factory built on them."""
 
     def __init__(
-        self, url: str, *, waits: Waits = PATIENT, cache_kib: int = BATCH_CACHE_KIB
+        self,
+        url: str,
+        *,
+        waits: Waits = PATIENT,
+        cache_kib: int = BATCH_CACHE_KIB,
+        heap_limit_kib: int = 0,
     ) -> None:
         self.url = url
         self.waits = waits
-        self.engine: Engine = make_engine(url, waits=waits, cache_kib=cache_kib)
+        self.engine: Engine = make_engine(
+            url, waits=waits, cache_kib=cache_kib, heap_limit_kib=heap_limit_kib
+        )
         self.session_factory = make_session_factory(self.engine)
 
     def uow(self) -> SqlAlchemyUnitOfWork:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -70,7 +71,7 @@ class AuditTrailScreen(FramedScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-trail-events", DataTable)
-        table.add_columns("When", "Who", "Terminal", "Action", "Outcome", "Why")
+        table.add_columns(*map(Text, ("When", "Who", "Terminal", "Action", "Outcome", "Why")))
         self.focus_now(table)
         self.load()
 

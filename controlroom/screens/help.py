@@ -40,7 +40,7 @@ class HelpScreen(AppModal[None]):
             table: DataTable[Text] = DataTable(
                 id="help-keys", cursor_type="row", zebra_stripes=True
             )
-            table.add_columns("Key", "Does", "Binding id")
+            table.add_columns(*map(Text, ("Key", "Does", "Binding id")))
             for key in self._keys:
                 table.add_row(Text(key.keys), Text(key.description), Text(key.binding_id))
             yield table

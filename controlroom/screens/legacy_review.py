@@ -81,7 +81,7 @@ class LegacyReview(FramedScreen):
             )
             table: DataTable[Text] = DataTable(id="legacy-review-table", cursor_type="row")
             for label, width in COLUMNS:
-                table.add_column(label, width=width, key=label)
+                table.add_column(Text(label), width=width, key=label)
             yield table
             with Horizontal(id="legacy-review-pair"):
                 yield Static("", id="legacy-review-held", markup=False)

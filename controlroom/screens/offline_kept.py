@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -140,7 +141,7 @@ class KeptBackScreen(FramedScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#kept-back-rows", DataTable)
-        table.add_columns("Kept", "Reference", "What", "State", "By")
+        table.add_columns(*map(Text, ("Kept", "Reference", "What", "State", "By")))
         self.focus_now(table)
         self.load()
 

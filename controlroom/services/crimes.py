@@ -866,15 +866,23 @@ def recording_queue(
         access.require(uow, actor, Action.CRIME_VIEW, "crime_queue")
         lines = tuple(
             ClockLine(
-                incident_id=incident.id,
-                reference=incident.reference,
+                incident_id=incident_id,
+                reference=reference,
                 type_label=label,
-                location_text=incident.location_text,
+                location_text=location_text,
                 station=station or "(no station)",
-                status=incident.status,
-                clock=rules.read_clock(incident.opened_at, None, now),
+                status=status,
+                clock=rules.read_clock(opened_at, None, now),
             )
-            for incident, label, station in uow.crimes.running_clocks(limit)
+            for (
+                incident_id,
+                reference,
+                location_text,
+                status,
+                opened_at,
+                label,
+                station,
+            ) in uow.crimes.running_clocks(limit)
         )
         result = RecordingQueue(lines=lines, stations=_station_clocks(uow, now), read_at=now)
         if audited:

@@ -19,7 +19,6 @@ from controlroom.services import access, audit, fields
 from controlroom.services.audit import Outcome
 from controlroom.services.fields import FieldError
 from controlroom.services.markers import MarkerInfo, current_markers
-from controlroom.services.person_search import search_persons
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork
@@ -98,6 +97,10 @@ def find_persons(
         raise PersonInputError("query", f"{parsed.invalid_dates[0]} is not a real date")
     if parsed.empty:
         raise PersonInputError("query", "type a surname, a name, or a date of birth")
+    # The search and its matching (rapidfuzz, jellyfish: about 3.5 MiB) load with the
+    # first search, not with every screen that names a person (intelligence, F4).
+    from controlroom.services.person_search import search_persons
+
     hits = search_persons(uow, actor, text, today=today, limit=limit)
     return [
         PersonSummary(

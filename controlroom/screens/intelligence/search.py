@@ -207,8 +207,8 @@ class IntelligenceSearch(FramedScreen):
         table = self.query_one("#intel-search-results", DataTable)
         table.clear(columns=True)
         for heading, width in FIXED_COLUMNS:
-            table.add_column(heading, width=width)
-        table.add_column("Text", width=text_width)
+            table.add_column(Text(heading), width=width)
+        table.add_column(Text("Text"), width=text_width)
         self._text_width = text_width
         zone = self.app.zone
         for report in self.reports:

@@ -127,7 +127,7 @@ class PersonRecordScreen(FramedScreen):
         table = self.query_one("#person-incidents", DataTable)
         # Widths that fit 80 columns with Role and Status whole (the type is cut first).
         for label, width in INCIDENT_COLUMNS:
-            table.add_column(label, width=width)
+            table.add_column(Text(label), width=width)
         self.load()
 
     def action_reload(self) -> None:

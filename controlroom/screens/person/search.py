@@ -36,7 +36,6 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from controlroom.domain.markers import markers_phrase
-from controlroom.domain.person_ranking import why_codes
 from controlroom.screens.frame import FramedScreen
 from controlroom.screens.seam import CallFailed
 from controlroom.widgets.record_text import record_content, record_text
@@ -157,7 +156,7 @@ class PersonSearch(FramedScreen):
     def on_mount(self) -> None:
         table = self.query_one("#person-search-results", DataTable)
         for heading, width in COLUMNS:
-            table.add_column(heading, width=width)
+            table.add_column(Text(heading), width=width)
         self.focus_now(self.query_one("#person-search-query", Input))
 
     @on(Input.Changed, "#person-search-query")
@@ -222,6 +221,10 @@ class PersonSearch(FramedScreen):
     def found(self, message: Found) -> None:
         if message.query != self.query_one("#person-search-query", Input).value:
             return  # an answer to an older query
+        # With the ranking's rapidfuzz (about 3 MiB), already loaded by the search: not
+        # with the screen, which an operator may open and leave without searching.
+        from controlroom.domain.person_ranking import why_codes
+
         status = self.query_one("#person-search-status", Static)
         table = self.query_one("#person-search-results", DataTable)
         table.clear()
