@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from controlroom.config import load_settings, mask_url
-from controlroom.data.engine import APP_CACHE_KIB
+from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB
 from controlroom.data.models import Incident
 from controlroom.data.uow import Database
 from controlroom.domain.incidents import OPEN_STATUSES
@@ -74,7 +74,9 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="command-view-bench-")
     settings = load_settings(environ={"CONTROLROOM_DATA_DIR": workdir, "XDG_CONFIG_HOME": workdir})
     policy = queues.policy_from(replace(settings, database_url=url))
-    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
+    database = Database(
+        url, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+    )  # as the app reads it
     try:
         actor = search_benchmark.benchmark_actor(database)
         with database.uow() as uow:

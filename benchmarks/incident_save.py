@@ -37,7 +37,7 @@ from sqlalchemy import func, insert, select, update
 from controlroom.config import mask_url
 from controlroom.data import audit_log
 from controlroom.data.cold_models import IncidentLogEntry, QueueItem
-from controlroom.data.engine import APP_CACHE_KIB
+from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB
 from controlroom.data.models import Incident
 from controlroom.data.uow import Database
 from controlroom.domain.grades import DEFAULT_GRADES
@@ -181,7 +181,9 @@ def main() -> int:
     args = parser.parse_args()
 
     url = search_benchmark.seeded_database(args.database_url, args.size)
-    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
+    database = Database(
+        url, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+    )  # as the app reads it
     added: list[int] = []
     try:
         actor = search_benchmark.benchmark_actor(database)

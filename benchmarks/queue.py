@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from controlroom.config import load_settings, mask_url, sqlite_url  # noqa: E402
 from controlroom.data import changes  # noqa: E402
 from controlroom.data.cold_models import QueueChangeCounter, QueueItem  # noqa: E402
-from controlroom.data.engine import APP_CACHE_KIB  # noqa: E402
+from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB  # noqa: E402
 from controlroom.data.models import Incident, IncidentType, Staff  # noqa: E402
 from controlroom.data.schema import SchemaStatus, schema_state, upgrade  # noqa: E402
 from controlroom.data.uow import Database  # noqa: E402
@@ -327,7 +327,9 @@ def main() -> int:
     url = args.database_url or sqlite_url(
         Path(tempfile.mkdtemp(prefix="queue-bench-")) / "bench.sqlite"
     )
-    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
+    database = Database(
+        url, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+    )  # as the app reads it
     try:
         supervisor, other = prepare(database, args.items)
         with database.uow() as uow:

@@ -46,7 +46,7 @@ from sqlalchemy import func, select
 from controlroom.config import mask_url
 from controlroom.data.cold_models import Crime, CrimeOutcome, OffenceClass
 from controlroom.data.crime_counts import month_start
-from controlroom.data.engine import APP_CACHE_KIB
+from controlroom.data.engine import APP_CACHE_KIB, APP_HEAP_LIMIT_KIB
 from controlroom.data.models import Incident, Location
 from controlroom.data.uow import Database
 from controlroom.domain.local_time import local_day
@@ -141,7 +141,9 @@ def main() -> int:
     args = parser.parse_args()
 
     url = search_benchmark.seeded_database(args.database_url, args.size)
-    database = Database(url, cache_kib=APP_CACHE_KIB)  # as the app reads it
+    database = Database(
+        url, cache_kib=APP_CACHE_KIB, heap_limit_kib=APP_HEAP_LIMIT_KIB
+    )  # as the app reads it
     now = datetime.now(UTC)
     try:
         actor = search_benchmark.benchmark_actor(database)
