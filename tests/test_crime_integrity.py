@@ -178,3 +178,20 @@ async def test_a_supervisor_checks_the_audit_sample_by_keys(database, tmp_path):
         )
     items = crimes.audit_sample(database.uow(), supervisor, date(2026, 11, 1), NOW)
     assert [i.finding for i in items[:3]] == ["crime_missed", "correct", None]
+
+
+def test_the_unrecorded_list_is_read_as_a_stream_not_held_twice(database):
+    """The month's list is built as the rows come (issue 15: a busy month lists
+    thousands, and holding the rows, a list of them and the report's tuple at once was
+    the integrity screen's part of the peak memory)."""
+    from collections.abc import Iterator
+
+    from controlroom.domain.crime import RECORDING_LIMIT
+
+    handler = staff_actor(database, Role.CALL_HANDLER)
+    missed = seed_integrity_month(database, month_start=MONTH, opened_by=(handler.staff_id,))
+    end = datetime(2026, 12, 1, tzinfo=UTC)
+    with database.uow() as uow:
+        rows = uow.crimes.crime_related(MONTH, end, not_within=RECORDING_LIMIT)
+        assert isinstance(rows, Iterator) and not isinstance(rows, list)
+        assert [reference for _, reference, *_ in rows] == missed

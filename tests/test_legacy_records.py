@@ -165,7 +165,7 @@ def test_legacy_incidents_stay_out_of_crime_data_integrity(database, imported):
             )
         )
         assert legacy_crime_types  # the generator's old incidents include crime types
-        assert uow.crimes.crime_related(start, end) == []
+        assert list(uow.crimes.crime_related(start, end)) == []
 
 
 def test_the_search_command_marks_legacy_reports(

@@ -1042,7 +1042,9 @@ def audit_sample(
         items = _sample_items(uow, first)
         drawn = 0
         if not items:
-            related = uow.crimes.crime_related(_month_start(first), _month_start(next_month(first)))
+            related = list(
+                uow.crimes.crime_related(_month_start(first), _month_start(next_month(first)))
+            )
             # A fair draw nobody can steer: the system's random source.
             chosen = random.SystemRandom().sample(related, min(size, len(related)))
             for iid, *_ in sorted(chosen, key=lambda row: row[2]):
