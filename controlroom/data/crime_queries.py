@@ -183,7 +183,7 @@ class CrimeRepository:
             else [or_(kept.is_(None), kept > bindparam("not_within", not_within, Interval()))]
         )
         stations: dict[int, str | None] = dict(
-            self.session.execute(select(Staff.id, Staff.station)).tuples().all()
+            self.session.execute(select(Staff.id, Staff.station)).all()
         )
         rows = self.session.execute(
             select(
@@ -195,7 +195,7 @@ class CrimeRepository:
             )
             .where(Incident.opened_at >= start, Incident.opened_at < end, *_counted(), *late)
             .order_by(Incident.opened_at, Incident.id)
-        ).tuples()
+        )
         for iid, ref, opened, opener_id, delay in rows:
             yield (
                 iid,
@@ -326,26 +326,22 @@ class CrimeRepository:
         whole incidents, as ORM entities, were 500 rows of every column and their
         session state, read again every 30 s (issue 15, memory)."""
         opener = aliased(Staff)
-        return (
-            self.session.execute(
-                select(
-                    Incident.id,
-                    Incident.reference,
-                    Incident.location_text,
-                    Incident.status,
-                    Incident.opened_at,
-                    IncidentType.label,
-                    opener.station,
-                )
-                .join(IncidentType, IncidentType.code == Incident.opening_type_code)
-                .join(opener, opener.id == Incident.opened_by_id)
-                .where(self._running())
-                .order_by(Incident.opened_at, Incident.id)
-                .limit(limit)
+        return self.session.execute(
+            select(
+                Incident.id,
+                Incident.reference,
+                Incident.location_text,
+                Incident.status,
+                Incident.opened_at,
+                IncidentType.label,
+                opener.station,
             )
-            .tuples()
-            .all()
-        )
+            .join(IncidentType, IncidentType.code == Incident.opening_type_code)
+            .join(opener, opener.id == Incident.opened_by_id)
+            .where(self._running())
+            .order_by(Incident.opened_at, Incident.id)
+            .limit(limit)
+        ).all()
 
     def clock_counts(
         self, breached_before: datetime, due_before: datetime, since: datetime | None = None
