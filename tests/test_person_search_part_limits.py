@@ -97,10 +97,8 @@ def test_a_group_apart_reads_only_its_room_past_those_found_before(force, surnam
     assert apart == together  # the same people, in the same order
 
 
-def test_a_lone_word_within_a_range_reads_a_stages_room_of_the_undated(force, surname, monkeypatch):
-    """The slips stage of a lone word within a range (no hit one slip from it or
-    sounding like it): within the range, then with no date recorded, a part each,
-    each reading at most NEAR_LIMIT rows."""
+def _parameters_sent(force, monkeypatch, line: str) -> list[dict]:
+    """Search `line` as a supervisor: the parameters of each statement the stages sent."""
     operator = staff_actor(force, Role.SUPERVISOR, terminal="192.0.2.49")
     sent: list[dict] = []
     rows = search_module._IndexedSearch._rows
@@ -110,7 +108,15 @@ def test_a_lone_word_within_a_range_reads_a_stages_room_of_the_undated(force, su
         return rows(self, statement, params)
 
     monkeypatch.setattr(search_module._IndexedSearch, "_rows", spy)
-    search_persons(force.uow(), operator, "zqxvw 1960-1990", today=TODAY)
+    search_persons(force.uow(), operator, line, today=TODAY)
+    return sent
+
+
+def test_a_lone_word_within_a_range_reads_a_stages_room_of_the_undated(force, surname, monkeypatch):
+    """The slips stage of a lone word within a range (no hit one slip from it or
+    sounding like it): within the range, then with no date recorded, a part each,
+    each reading at most NEAR_LIMIT rows."""
+    sent = _parameters_sent(force, monkeypatch, "zqxvw 1960-1990")
     slips = [params for params in sent if "slip_keys" in params]
     assert slips, "the slips stage ran"
     (params,) = slips
@@ -150,16 +156,7 @@ def test_the_slipped_starts_leave_out_those_the_pairs_found(force, monkeypatch):
     """Two words, neither sounding like a name held: the slips stage's pairs first, then
     (the pairs leaving room) the slipped starts, those the pairs found left out, each
     part reading only the room the pairs left."""
-    operator = staff_actor(force, Role.SUPERVISOR, terminal="192.0.2.49")
-    sent: list[dict] = []
-    rows = search_module._IndexedSearch._rows
-
-    def spy(self, statement, params=None):
-        sent.append(dict(params or {}))
-        return rows(self, statement, params)
-
-    monkeypatch.setattr(search_module._IndexedSearch, "_rows", spy)
-    search_persons(force.uow(), operator, "jhon simth", today=TODAY)
+    sent = _parameters_sent(force, monkeypatch, "jhon simth")
     assert len([p for p in sent if "slip_keys_0" in p and "slip_initial_0" not in p]) == 1
     starts = [p for p in sent if "slip_initial_0" in p]
     assert starts, "the slipped starts were asked"
