@@ -100,15 +100,19 @@ async def test_u_pressed_in_one_burst_with_f11_lists_the_unrecorded(
     database, tmp_path, monkeypatch
 ):
     """Keys sent before the month is read are not lost: the list asked for comes up."""
-    import time
+    import threading
 
     from controlroom.screens.crime.integrity import CrimeIntegrity
-    from tests.apps import build_app, screen_text, settle
+    from tests.apps import build_app, screen_text, settle, until
 
     read_month = CrimeIntegrity.read_month
 
+    # The read waits until the keys are in, as a force's month does on a busy day;
+    # an event rather than a sleep, so a loaded machine cannot reorder the two.
+    keys_in = threading.Event()
+
     def slow_read(self, *args):
-        time.sleep(0.5)  # a force's month: the key comes before the figures
+        keys_in.wait(timeout=30)
         return read_month(self, *args)
 
     monkeypatch.setattr(CrimeIntegrity, "read_month", slow_read)
@@ -119,7 +123,8 @@ async def test_u_pressed_in_one_burst_with_f11_lists_the_unrecorded(
         await settle(pilot)
         await pilot.press("f11", "u")
         assert app.screen.report is None  # the key came first
-        await pilot.pause(1.0)
+        keys_in.set()
+        await until(pilot, lambda: app.screen.report is not None, timeout=30)
         await settle(pilot)
         assert app.screen.query_one("#integrity-table").row_count == 223
         assert missed[0] in screen_text(app)

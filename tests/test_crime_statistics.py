@@ -165,15 +165,19 @@ async def test_the_statistics_screen_reads_at_a_glance_by_keys(year, tmp_path):
 
 async def test_t_pressed_in_one_burst_with_f12_shows_the_classes(year, tmp_path, monkeypatch):
     """Keys sent before the year is read are not lost: the table asked for comes up."""
-    import time
+    import threading
 
     from controlroom.screens.crime.statistics import CrimeStatistics
-    from tests.apps import build_app, screen_text, settle
+    from tests.apps import build_app, screen_text, settle, until
 
     read_month = CrimeStatistics.read_month
 
+    # The read waits until the keys are in, as a force's year does on a busy day;
+    # an event rather than a sleep, so a loaded machine cannot reorder the two.
+    keys_in = threading.Event()
+
     def slow_read(self, *args):
-        time.sleep(0.5)  # a force's year: the key comes before the figures
+        keys_in.wait(timeout=30)
         return read_month(self, *args)
 
     monkeypatch.setattr(CrimeStatistics, "read_month", slow_read)
@@ -183,6 +187,7 @@ async def test_t_pressed_in_one_burst_with_f12_shows_the_classes(year, tmp_path,
         await settle(pilot)
         await pilot.press("f12", "t")
         assert app.screen.report is None  # the key came first
-        await pilot.pause(1.0)
+        keys_in.set()
+        await until(pilot, lambda: app.screen.report is not None, timeout=30)
         await settle(pilot)
         assert "28E Burglary - residential" in screen_text(app)
