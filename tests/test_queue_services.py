@@ -459,3 +459,54 @@ def test_the_incident_log_tells_each_claim_reassignment_and_decision(
     assert lines[1].startswith("Reassigned in the Domestic abuse queue from ")
     assert lines[1].endswith(": Hana is off sick today")
     assert lines[2] == "Decided in the Domestic abuse queue: it leaves the queue"
+
+
+@pytest.mark.parametrize("step", ["claim", "reassign", "complete"])
+def test_a_queue_step_takes_the_chain_head_last_and_holds_it_for_one_write(
+    database, handler, other, supervisor, step
+):
+    """On PostgreSQL every station's audited write waits for the chain head from the moment
+    a transaction reads it (FOR UPDATE) to its commit. A claim, a reassignment and a
+    completion write their log line first, then the audit event; on PostgreSQL the event
+    and the head's move are one statement (SQLite runs them as two: it has one writer)."""
+    from sqlalchemy import event
+
+    item = item_id(database, new_incident(database, handler).id)
+    if step != "claim":
+        queues.claim(database.uow(), handler, item, POLICY, NOW)
+    later = NOW + timedelta(minutes=3)
+    sent: list[str] = []
+
+    def seen(_conn, _cursor, statement, _params, _context, _many):
+        sent.append(" ".join(statement.split()))
+
+    def committed(_conn):
+        sent.append("COMMIT")
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    event.listen(database.engine, "commit", committed)
+    try:
+        if step == "claim":
+            queues.claim(database.uow(), handler, item, POLICY, later)
+        elif step == "reassign":
+            queues.reassign(
+                database.uow(), supervisor, item, other.username, "rota change", POLICY, later
+            )
+        else:
+            queues.complete(database.uow(), handler, item, later)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+        event.remove(database.engine, "commit", committed)
+    head_read = next(
+        n for n, s in enumerate(sent) if s.startswith("SELECT audit_chain_head.event_count")
+    )
+    held = sent[head_read + 1 : sent.index("COMMIT", head_read)]
+    if database.dialect == "postgresql":
+        assert len(held) == 1
+        assert held[0].startswith("WITH new_event AS (INSERT INTO audit_event")
+        assert "UPDATE audit_chain_head" in held[0]
+    else:
+        assert [s.split(" ")[0] for s in held] == ["INSERT", "UPDATE"]
+        assert "audit_event" in held[0] and "audit_chain_head" in held[1]
+    assert any(s.startswith("INSERT INTO incident_log_entry") for s in sent[:head_read])
+    assert [e.outcome for e in audit_rows(database, f"queue.{step}")][-1:] == ["success"]

@@ -660,7 +660,6 @@ def claim(
             if action == "queue.reclaim"
             else f"queue {item.queue}"
         )
-        audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
         incident_log.append(
             uow,
             actor,
@@ -670,6 +669,8 @@ def claim(
             + (f" (reclaimed from {holder})" if action == "queue.reclaim" else ""),
             now,
         )
+        uow.flush()  # the log line before the audit event takes the chain head
+        audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
         uow.commit()
         return _changed_row(uow, policy, now, item.id)
 
@@ -782,14 +783,6 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             raise ClaimLost(message)
         queue_name, incident_id = finished
         uow.queues.announce([item_id])
-        audit.record(
-            uow,
-            actor,
-            "queue.complete",
-            "queue_item",
-            item_id,
-            detail=f"queue {queue_name}; incident {incident_id}",
-        )
         incident_log.append(
             uow,
             actor,
@@ -797,6 +790,17 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             LogKind.TRIAGE,
             f"Decided in the {Queue(queue_name).label} queue: it leaves the queue",
             now,
+        )
+        # The log line is written before the audit event takes the chain head, which on
+        # PostgreSQL every station's audited write waits for until this commit.
+        uow.flush()
+        audit.record(
+            uow,
+            actor,
+            "queue.complete",
+            "queue_item",
+            item_id,
+            detail=f"queue {queue_name}; incident {incident_id}",
         )
         uow.commit()
 
@@ -875,15 +879,6 @@ def reassign(
                 now,
             )
         uow.queues.announce([item.id])
-        audit.record(
-            uow,
-            actor,
-            "queue.reassign",
-            "queue_item",
-            item.id,
-            justification=why,
-            detail=f"from {previous or 'nobody'} to {target.display_name} ({target.username})",
-        )
         incident_log.append(
             uow,
             actor,
@@ -892,6 +887,16 @@ def reassign(
             f"Reassigned in the {Queue(item.queue).label} queue from {previous or 'nobody'} "
             f"to {target.display_name}: {why}",
             now,
+        )
+        uow.flush()  # the log line before the audit event takes the chain head
+        audit.record(
+            uow,
+            actor,
+            "queue.reassign",
+            "queue_item",
+            item.id,
+            justification=why,
+            detail=f"from {previous or 'nobody'} to {target.display_name} ({target.username})",
         )
         uow.commit()
         return _changed_row(uow, policy, now, item.id)
