@@ -28,8 +28,9 @@ from tests.databases import SEED_ANCHOR
 from tests.factories import staff_actor
 
 TODAY = SEED_ANCHOR.date()
-# The audit event a search writes: the chain head read (locked), the event, the head.
-AUDIT_STATEMENTS = 3
+# The audit event a search writes: the chain head read (locked), then the event and the
+# head's move, one statement on PostgreSQL (data.audit_log) and two on SQLite.
+AUDIT_STATEMENTS = {"postgresql": 2, "sqlite": 3}
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +111,8 @@ def test_a_search_takes_few_statements(force, operator, marked, kind):
             table in details[0]
             for table in ("incident_person", "intelligence_subject", "person_address", "staff")
         )
-    assert sum("audit_event" in s or "audit_chain_head" in s for s in seen) == AUDIT_STATEMENTS
+    audit = sum("audit_event" in s or "audit_chain_head" in s for s in seen)
+    assert audit == AUDIT_STATEMENTS[force.dialect]
 
 
 def test_a_common_name_asks_no_wider_stage_once_a_page_matches(force, operator):
