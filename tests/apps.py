@@ -127,11 +127,12 @@ def screen_text(app: App) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def burst(pilot, *keys: str) -> None:
+async def burst(pilot, *keys: str, then_settle: bool = True) -> None:
     """Send `keys` (named as `pilot.press` names them: "tab", "alt+l", "a") as one read
     from the terminal delivers them on a lagging SSH link: every key queued before the
     app handles the first (`pilot.press` waits for the app to go idle after each). Then
-    settle."""
+    settle (not on a screen whose workers never end, such as the triage queue's change
+    feed: wait there with `until` for what the operator would see)."""
     import unicodedata
 
     from textual import events
@@ -148,7 +149,8 @@ async def burst(pilot, *keys: str) -> None:
         event = events.Key(key, character)
         event.set_sender(pilot.app)
         driver.send_message(event)
-    await settle(pilot)
+    if then_settle:
+        await settle(pilot)
 
 
 def draft_paths(data_dir: Path, username: str) -> list[Path]:

@@ -16,7 +16,7 @@ from controlroom.data.models import Incident
 from controlroom.domain.roles import Role
 from controlroom.screens.queue import TriageQueue
 from controlroom.services import queues
-from tests.apps import build_app, screen_text, settle, until
+from tests.apps import build_app, burst, screen_text, settle, until
 from tests.databases import SEED_ANCHOR, postgres_url
 from tests.test_queue_services import new_incident, staff
 
@@ -161,6 +161,37 @@ async def test_filters_claims_and_the_stale_mark_by_keyboard(database, tmp_path)
             pilot,
             lambda: theft.reference in screen_text(app) and not isinstance(app.screen, TriageQueue),
         )
+
+
+async def test_claim_and_complete_typed_in_one_burst_work_down_the_queue(database, tmp_path):
+    """ "c x c x" in one read from the terminal: each key waits for the answer to the one
+    before, so the first item is claimed and completed, then the one that came up under
+    the cursor. Before, the x went to a row not yet shown as held and was refused, and
+    the second c claimed the first item again."""
+    from sqlalchemy import select
+
+    from controlroom.data.cold_models import QueueItem
+
+    handler = staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
+    made = [
+        new_incident(database, handler, type_code="THEFT", now=SEED_ANCHOR - timedelta(hours=3 - n))
+        for n in range(3)
+    ]
+    app = build_app(database, tmp_path, username="q.handler")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "3 waiting" in screen_text(app))
+        await burst(pilot, "c", "x", "c", "x", then_settle=False)
+        await until(pilot, lambda: "1 waiting" in screen_text(app))
+        text = screen_text(app)
+        assert f"{made[1].reference} completed; it has left the queue." in text
+        assert "claim it first" not in text
+    with database.uow() as uow:
+        done = uow.session.scalars(
+            select(QueueItem.incident_id).where(QueueItem.state == "done")
+        ).all()
+    assert sorted(done) == sorted(i.id for i in made[:2])
 
 
 async def test_a_claim_turns_stale_on_screen_as_time_passes(database, tmp_path):
