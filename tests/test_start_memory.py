@@ -42,6 +42,9 @@ NOT_AT_START = {
     "controlroom.services.resources": "any",
     "controlroom.domain.resources": "any",
     "controlroom.domain.dispatch_commands": "any",
+    # the street centres (the statistics' map points and the copies between
+    # environments): imported by the repositories' methods that use them
+    "controlroom.data.street_centroids": "any",
     # the models of the 38 tables the board never reads, mapped: 4.8 MiB
     "controlroom.data.cold_models": "any",
     # persons' phonetic keys (the cold models' column defaults) and the legacy records'
