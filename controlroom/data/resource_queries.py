@@ -35,7 +35,6 @@ if TYPE_CHECKING:
         IncidentAttendance,
         Skill,
         UnitAssignment,
-        UnitCrew,
         UnitStatusChange,
         UnitStatusCode,
         UnitType,
@@ -80,30 +79,46 @@ class ResourceRepository:
 
     # --- the board -----------------------------------------------------------------------
 
-    def units(self, since: int | None = None) -> Sequence[tuple[Unit, str | None]]:
-        """Every unit (or those changed after counter value `since`) with the reference
-        of its incident, by callsign."""
+    def units(self, since: int | None = None):
+        """Every unit (or those changed after counter value `since`) by callsign, as plain
+        rows of what the board shows: id, callsign, type_code, station, area,
+        status_code, status_since, latitude, longitude and the `reference` of its
+        incident. Not ORM objects: a force's 900 units and their crews, loaded as
+        objects, were 3.5 MiB of the session's peak memory (issue 15)."""
         query = (
-            select(Unit, Incident.reference)
+            select(
+                Unit.id,
+                Unit.callsign,
+                Unit.type_code,
+                Unit.station,
+                Unit.area,
+                Unit.status_code,
+                Unit.status_since,
+                Unit.latitude,
+                Unit.longitude,
+                Incident.reference,
+            )
             .outerjoin(Incident, Incident.id == Unit.incident_id)
             .order_by(Unit.callsign)
         )
         if since is not None:
             query = query.where(Unit.change_seq > since)
-        return [(unit, reference) for unit, reference in self.session.execute(query)]
+        return self.session.execute(query).all()
 
-    def crews(self, unit_ids: Iterable[int]) -> dict[int, list[UnitCrew]]:
+    def crew_skills(self, unit_ids: Iterable[int]) -> dict[int, list[str]]:
+        """The skills (codes, space-separated) of each crew member of `unit_ids`, by
+        unit, in crew order: one string per officer, as plain values (see `units`)."""
         from controlroom.data.cold_models import UnitCrew
 
         ids = sorted(set(unit_ids))
-        crews: dict[int, list[UnitCrew]] = {}
+        crews: dict[int, list[str]] = {}
         for start in range(0, len(ids), _CHUNK):
-            for member in self.session.scalars(
-                select(UnitCrew)
+            for unit_id, skills in self.session.execute(
+                select(UnitCrew.unit_id, UnitCrew.skills)
                 .where(UnitCrew.unit_id.in_(ids[start : start + _CHUNK]))
                 .order_by(UnitCrew.unit_id, UnitCrew.id)
             ):
-                crews.setdefault(member.unit_id, []).append(member)
+                crews.setdefault(unit_id, []).append(skills)
         return crews
 
     def incident_place(self, reference: str) -> tuple | None:

@@ -251,13 +251,13 @@ def _skills(codes: str) -> set[str]:
 
 def _rows(uow: UnitOfWork, since: int | None) -> tuple[UnitRow, ...]:
     units = uow.resources.units(since)
-    crews = uow.resources.crews(unit.id for unit, _ in units)
+    crews = uow.resources.crew_skills(unit.id for unit in units)
     rows = []
-    for unit, reference in units:
+    for unit in units:
         crew = crews.get(unit.id, [])
         skills: set[str] = set()
-        for member in crew:
-            skills |= _skills(member.skills)
+        for member_skills in crew:
+            skills |= _skills(member_skills)
         rows.append(
             UnitRow(
                 id=unit.id,
@@ -267,7 +267,7 @@ def _rows(uow: UnitOfWork, since: int | None) -> tuple[UnitRow, ...]:
                 area=unit.area,
                 status_code=unit.status_code,
                 status_since=unit.status_since,
-                incident_reference=reference,
+                incident_reference=unit.reference,
                 skills=tuple(sorted(skills)),
                 crew=len(crew),
                 latitude=unit.latitude,
