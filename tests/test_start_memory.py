@@ -42,6 +42,9 @@ NOT_AT_START = {
     "controlroom.services.resources": "any",
     "controlroom.domain.resources": "any",
     "controlroom.domain.dispatch_commands": "any",
+    # the resource board's queries: the watch's poll says whether an emergency is open
+    # (data/unit_watch.py) and reads them only then
+    "controlroom.data.resource_queries": "any",
     # the street centres (the statistics' map points and the copies between
     # environments): imported by the repositories' methods that use them
     "controlroom.data.street_centroids": "any",

@@ -14,9 +14,8 @@ from datetime import date, datetime
 from math import cos, radians
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, case, create_engine, func, literal, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from controlroom.data.models import (
     Incident,
@@ -454,40 +453,3 @@ class ResourceRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Unit)) or 0
-
-
-class UnitCounterPoll:
-    """Reads the one-row unit change counter on a connection of its own, for a board's
-    poll: on SQLite an engine without the application's BEGIN IMMEDIATE hook (a poll
-    never queues behind writers, nor they behind it), on PostgreSQL a pooled connection.
-    Blocking: call it from a thread worker. Close it when done."""
-
-    def __init__(self, engine: Engine) -> None:
-        if engine.dialect.name == "sqlite":
-            self._engine: Engine | None = create_engine(
-                engine.url, poolclass=NullPool, connect_args={"check_same_thread": False}
-            )
-            self._connection = self._engine.connect()
-        else:
-            self._engine = None
-            self._connection = engine.connect()
-
-    def read(self) -> int:
-        try:
-            return (
-                self._connection.scalar(
-                    select(UnitChangeCounter.counter).where(UnitChangeCounter.id == 1)
-                )
-                or 0
-            )
-        finally:
-            self._connection.rollback()
-
-    def close(self) -> None:
-        self._connection.close()
-        if self._engine is not None:
-            self._engine.dispose()
-
-
-def counter_poll(session: Session) -> UnitCounterPoll:
-    return UnitCounterPoll(session.get_bind())  # type: ignore[arg-type]  # an Engine

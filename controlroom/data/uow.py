@@ -56,9 +56,10 @@ if TYPE_CHECKING:
     from controlroom.data.legacy_queries import LegacyImportRepository
     from controlroom.data.person_queries import PersonRecordRepository
     from controlroom.data.queue_queries import QueueRepository
-    from controlroom.data.resource_queries import ResourceRepository, UnitCounterPoll
+    from controlroom.data.resource_queries import ResourceRepository
     from controlroom.data.safeguarding_queries import SafeguardingRepository
     from controlroom.data.search import PersonSearch
+    from controlroom.data.unit_watch import UnitCounterPoll
 
 
 class SqlAlchemyUnitOfWork:
@@ -180,7 +181,7 @@ class SqlAlchemyUnitOfWork:
         connection.detach()
 
     def unit_counter_poll(self) -> UnitCounterPoll:
-        from controlroom.data.resource_queries import counter_poll
+        from controlroom.data.unit_watch import counter_poll
 
         return counter_poll(self.session)
 

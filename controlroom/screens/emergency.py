@@ -105,7 +105,7 @@ class EmergencyWatch:
                         EmergencyWatchFailed("Emergency alerts are on again.", "information")
                     )
                 if counter != seen:
-                    found = emergencies.open_emergencies(app.uow_factory(), actor)
+                    found = emergencies.open_emergencies_after_poll(poll, app.uow_factory, actor)
                     seen = counter
                     if not self._stop.is_set():
                         app.post_message(EmergenciesSeen(found))

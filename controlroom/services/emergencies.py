@@ -19,7 +19,7 @@ from controlroom.domain.permissions import Action
 from controlroom.services import access
 
 if TYPE_CHECKING:
-    from controlroom.services.unit_of_work import UnitCounterPoll, UnitOfWork
+    from controlroom.services.unit_of_work import UnitCounterPoll, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +59,15 @@ def open_emergencies(uow: UnitOfWork, actor: Actor) -> tuple[Emergency, ...]:
     with uow:
         access.require(uow, actor, Action.RESOURCE_VIEW, "unit", None)
         return unacknowledged(uow)
+
+
+def open_emergencies_after_poll(
+    poll: UnitCounterPoll, uow_factory: UnitOfWorkFactory, actor: Actor
+) -> tuple[Emergency, ...]:
+    """As `open_emergencies`, for the watch whose `poll` saw the counter move: when the
+    poll finds none open (nearly always), nothing more is read, and the resource
+    queries and the emergency records stay unloaded (issue 15: about 0.3 MiB of every
+    dispatcher's memory from sign-in)."""
+    if not poll.any_emergency_open():
+        return ()
+    return open_emergencies(uow_factory(), actor)
