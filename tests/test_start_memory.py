@@ -48,6 +48,8 @@ NOT_AT_START = {
     # the street centres (the statistics' map points and the copies between
     # environments): imported by the repositories' methods that use them
     "controlroom.data.street_centroids": "any",
+    # the TOML parser, with no configuration file to read
+    "tomllib": "any",
     # the models of the 38 tables the board never reads, mapped: 4.8 MiB
     "controlroom.data.cold_models": "any",
     # persons' phonetic keys (the cold models' column defaults) and the legacy records'
