@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -147,6 +146,10 @@ def load_settings(
     if named is not None and not named.is_file():
         raise ConfigError(f"{named}: no such configuration file")
     if path.is_file():
+        # Only with a file to read: most stations have none, and the TOML parser is
+        # 0.1 MiB of every operator's process (issue 15).
+        import tomllib
+
         try:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

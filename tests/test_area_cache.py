@@ -192,3 +192,46 @@ def test_the_area_read_leaves_no_connection_holding_its_pages(database, tmp_path
     assert len(closed) == 1  # not back in the pool with its pages: closed
     with database.uow() as uow:  # the next unit of work has a connection as before
         assert uow.staff.by_username("test.call_handler") is not None
+
+
+def test_the_area_read_keeps_none_of_its_statements_compiled(database, tmp_path):
+    # Issue 15: read once per sign-in, its four statements stayed compiled in the
+    # engine's cache for the session (about 250 KiB of every operator's memory).
+    _area(database)
+    actor = staff_actor(database, Role.CALL_HANDLER)
+    caching: list[object] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        if context is not None and context.compiled is not None:
+            caching.append(context.cache_hit)
+
+    event.listen(database.engine, "before_cursor_execute", note)
+    try:
+        kept = area_cache.cache_area(
+            database.uow, tmp_path, actor.username, actor.staff_id, STATION, SEED_ANCHOR
+        )
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note)
+    assert kept == 3
+    disabled = database.engine.dialect.CACHING_DISABLED
+    assert caching and all(hit is disabled for hit in caching)
+
+
+def test_the_area_is_read_a_hundred_places_at_a_time(database, tmp_path, monkeypatch):
+    # Issue 15: each chunk of places read for the gazetteer grows the heap of every
+    # operator's process for the session; 500 at a time cost 0.55 MiB of peak memory.
+    from controlroom.data.repositories import LocationRepository
+
+    _area(database)
+    for number in range(150):
+        add_location(database, f"{number + 20} Mill Lane")
+    sizes: list[int] = []
+    places = LocationRepository.places
+
+    def counted(self, location_ids):
+        sizes.append(len(location_ids))
+        return places(self, location_ids)
+
+    monkeypatch.setattr(LocationRepository, "places", counted)
+    assert _cache(database, tmp_path) == 153
+    assert sum(sizes) == 153 and max(sizes) <= 100

@@ -10,6 +10,7 @@ the exit status, the session's audit rows — runs for real.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -705,3 +706,27 @@ def test_the_demo_account_never_signs_in_on_unmarked_training_data(run, tmp_path
     assert result.code == 2
     assert "this is a training database" in result.err
     assert signed_in(apps) == []
+
+
+def test_the_apps_start_loads_no_other_command():
+    """`controlroom` and `controlroom demo` load the parser and the app's command, not the
+    database, staff or units commands (issue 15: every operator's memory); each command
+    still finds its function when it runs."""
+    probe = (
+        "import json, sys\n"
+        "from controlroom import cli\n"
+        "args = cli._parser().parse_args(['demo'])\n"
+        "assert cli._handler(args.command).__name__ == 'cmd_demo'\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = set(json.loads(proc.stdout))
+    assert "controlroom.cli.app" in loaded
+    assert (
+        sorted({"controlroom.cli.db", "controlroom.cli.staff", "controlroom.cli.units"} & loaded)
+        == []
+    )
+    for command, (_, name) in cli.COMMANDS.items():
+        assert cli._handler(command).__name__ == name

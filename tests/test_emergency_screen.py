@@ -43,6 +43,32 @@ def test_raise_and_acknowledge_on_the_record(database):
             select(AuditEvent.action).where(AuditEvent.action.like("unit.emergency%"))
         ).all()
     assert actions == ["unit.emergency", "unit.emergency_ack"]
+
+
+def test_the_watch_reads_the_emergencies_only_when_its_poll_finds_one_open(database):
+    """The watch's poll says whether any emergency is open; only then are they read
+    (with the access check), so a session with none never loads the resource queries."""
+    from controlroom.services import emergencies
+
+    dispatcher = staff_actor(database, Role.DISPATCHER)
+    add_unit(database, "AR1", type_code="ARV")
+    reads: list[object] = []
+
+    def counted():
+        reads.append(None)
+        return database.uow()
+
+    poll = emergencies.open_counter_poll(database.uow())
+    try:
+        assert emergencies.open_emergencies_after_poll(poll, counted, dispatcher) == ()
+        assert reads == []  # nothing open: no unit of work
+        raised = resources.raise_emergency(database.uow(), dispatcher, "AR1", SEED_ANCHOR)
+        found = emergencies.open_emergencies_after_poll(poll, counted, dispatcher)
+        assert [e.id for e in found] == [raised.id] and len(reads) == 1
+        resources.acknowledge_emergency(database.uow(), dispatcher, raised.id, SEED_ANCHOR)
+        assert emergencies.open_emergencies_after_poll(poll, counted, dispatcher) == ()
+    finally:
+        poll.close()
     handler = staff_actor(database, Role.CALL_HANDLER)
     with pytest.raises(
         resources.PermissionDenied if hasattr(resources, "PermissionDenied") else PermissionError

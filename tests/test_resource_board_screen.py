@@ -81,6 +81,25 @@ async def test_f8_shows_every_unit_and_the_filters_cycle(database, tmp_path):
         assert "4 At scene sc" in screen_text(app)
 
 
+async def test_alike_cells_of_the_board_are_one_text_not_a_copy_per_unit(database, tmp_path):
+    """A force's 900 units were 6,300 cell Texts, most alike (issue 15, memory): cells of
+    the same text and style are one object, and each still reads as before."""
+    from controlroom.widgets.fixed_table import FixedColumnsTable
+
+    three_units(database)
+    app = build_app(database, tmp_path, username=staff_actor(database, Role.DISPATCHER).username)
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot)
+        table = board.query_one("#res-table", FixedColumnsTable)
+        # MP21 and MP22: both IRV, both with no incident, both with the skills "TA".
+        for key, plain in (("type", "IRV"), ("incident", ""), ("skills", "TA")):
+            first, second = table.get_cell("MP21", key), table.get_cell("MP22", key)
+            assert first.plain == plain and first is second
+        # Different text or style: not shared (MP21 available, MP22 off duty).
+        assert table.get_cell("MP21", "status") is not table.get_cell("MP22", "status")
+        assert table.get_cell("MP21", "callsign").plain == "MP21"
+
+
 async def test_assign_by_the_command_line_with_completion_then_at_scene_by_one_key(
     database, tmp_path
 ):

@@ -36,6 +36,20 @@ NOT_AT_START = {
     "textual.widgets._text_area": "any",
     # SQLAlchemy's PostgreSQL dialect, on an SQLite station: 2.3 MiB
     "sqlalchemy.dialects.postgresql": "sqlite",
+    # the resource board's and dispatch's services and rules: the emergency watch of a
+    # dispatcher's or supervisor's session needs only its poll and the open emergencies
+    # (services/emergencies.py): 0.9 MiB of peak RSS
+    "controlroom.services.resources": "any",
+    "controlroom.domain.resources": "any",
+    "controlroom.domain.dispatch_commands": "any",
+    # the resource board's queries: the watch's poll says whether an emergency is open
+    # (data/unit_watch.py) and reads them only then
+    "controlroom.data.resource_queries": "any",
+    # the street centres (the statistics' map points and the copies between
+    # environments): imported by the repositories' methods that use them
+    "controlroom.data.street_centroids": "any",
+    # the TOML parser, with no configuration file to read
+    "tomllib": "any",
     # the models of the 38 tables the board never reads, mapped: 4.8 MiB
     "controlroom.data.cold_models": "any",
     # persons' phonetic keys (the cold models' column defaults) and the legacy records'
@@ -158,6 +172,7 @@ def test_the_searches_load_their_matching_with_the_first_search(database, tmp_pa
 def test_the_board_loads_no_code_it_does_not_use(database, tmp_path):
     loaded, tables = _loaded(database, tmp_path, BOARD_PROBE)
     assert "controlroom.screens.home_board" in loaded  # the board is up
+    assert "controlroom.screens.emergency" in loaded  # a supervisor's emergency watch too
     backend = database.engine.dialect.name
     unwanted = sorted(
         name

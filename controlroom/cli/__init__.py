@@ -16,18 +16,32 @@ that touches records is audited as the OS user.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Callable
 
-from controlroom.cli.app import cmd_demo, cmd_run
-from controlroom.cli.audit import cmd_audit
 from controlroom.cli.common import CliError
-from controlroom.cli.db import cmd_db
-from controlroom.cli.export import cmd_export
-from controlroom.cli.legacy import cmd_import
 from controlroom.cli.parser import _parser
-from controlroom.cli.search import cmd_search
-from controlroom.cli.staff import cmd_staff
-from controlroom.cli.units import cmd_units
+
+# Each command's module and function, imported when that command runs: the app's own
+# start (`controlroom`, `controlroom demo`) loads neither the database commands nor the
+# staff and units commands, nor what they import (issue 15, start-up memory).
+COMMANDS: dict[str | None, tuple[str, str]] = {
+    None: ("app", "cmd_run"),
+    "demo": ("app", "cmd_demo"),
+    "db": ("db", "cmd_db"),
+    "staff": ("staff", "cmd_staff"),
+    "units": ("units", "cmd_units"),
+    "search": ("search", "cmd_search"),
+    "audit": ("audit", "cmd_audit"),
+    "export": ("export", "cmd_export"),
+    "import": ("legacy", "cmd_import"),
+}
+
+
+def _handler(command: str | None) -> Callable[..., int]:
+    module, name = COMMANDS[command]
+    return getattr(importlib.import_module(f"controlroom.cli.{module}"), name)
 
 
 def _one_malloc_arena() -> None:
@@ -55,19 +69,8 @@ M_ARENA_MAX = -8
 def main(argv: list[str] | None = None) -> int:
     _one_malloc_arena()
     args = _parser().parse_args(argv)
-    handlers = {
-        None: cmd_run,
-        "demo": cmd_demo,
-        "db": cmd_db,
-        "staff": cmd_staff,
-        "units": cmd_units,
-        "search": cmd_search,
-        "audit": cmd_audit,
-        "export": cmd_export,
-        "import": cmd_import,
-    }
     try:
-        return handlers[args.command](args)
+        return _handler(args.command)(args)
     except CliError as exc:
         print(f"controlroom: {exc}", file=sys.stderr)
         return 2

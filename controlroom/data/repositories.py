@@ -15,7 +15,6 @@ from sqlalchemy import Executable, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from controlroom.data import audit_log
-from controlroom.data.crime_counts import count_inserted_incidents
 from controlroom.data.like import LIKE_ESCAPE, like_pattern
 from controlroom.data.models import (
     AuditEvent,
@@ -28,14 +27,6 @@ from controlroom.data.models import (
     StaffSession,
     street_key,
 )
-from controlroom.data.street_centroids import (
-    centre_columns,
-    count_inserted_locations,
-    placed,
-    street_on,
-)
-from controlroom.data.street_centroids import rebuild as rebuild_street_centroids
-from controlroom.domain.crime import closed_as_crime, recording_delay
 from controlroom.domain.incidents import (
     SIGNOFF_AWAITING,
     incident_reference,
@@ -43,7 +34,9 @@ from controlroom.domain.incidents import (
 )
 
 # The cold models (`data/cold_models.py`) are imported by the methods that use them:
-# mapped when first asked for, not with the home board (issue 15, start-up memory).
+# mapped when first asked for, not with the home board (issue 15, start-up memory). So
+# are the street centres, the monthly crime counts and the crime rules, which only the
+# statistics and the copies between environments use.
 if TYPE_CHECKING:
     from controlroom.data.cold_models import (
         IncidentLogEntry,
@@ -271,6 +264,7 @@ class IncidentRepository:
         `type_codes`, in the order they were opened: only these are joined to their
         places."""
         from controlroom.data.cold_models import StreetCentroid
+        from controlroom.data.street_centroids import centre_columns, placed, street_on
 
         effective = func.coalesce(Incident.closing_type_code, Incident.opening_type_code)
         return list(
@@ -575,7 +569,9 @@ class LocationRepository:
     def rebuild_street_centroids(self) -> None:
         """Sum every street's located addresses again (after a bulk write the ORM did
         not see): `data.street_centroids`."""
-        rebuild_street_centroids(self.session.connection())
+        from controlroom.data.street_centroids import rebuild
+
+        rebuild(self.session.connection())
 
     def by_postcode_prefix(
         self, prefix: str, words: Sequence[str], limit: int
@@ -1010,6 +1006,9 @@ class RecordCopyRepository:
         """Insert copies with new ids, owned by `copier_id`; an incident whose reference is
         already taken here is left out. Returns how many of each were copied."""
         from controlroom.data.cold_models import Person
+        from controlroom.data.crime_counts import count_inserted_incidents
+        from controlroom.data.street_centroids import count_inserted_locations
+        from controlroom.domain.crime import closed_as_crime, recording_delay
 
         location_ids: dict[object, object] = {}
         for row in locations:

@@ -14,9 +14,8 @@ from datetime import date, datetime
 from math import cos, radians
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, case, create_engine, func, literal, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from controlroom.data.models import (
     Incident,
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
         IncidentAttendance,
         Skill,
         UnitAssignment,
-        UnitCrew,
         UnitStatusChange,
         UnitStatusCode,
         UnitType,
@@ -80,30 +78,46 @@ class ResourceRepository:
 
     # --- the board -----------------------------------------------------------------------
 
-    def units(self, since: int | None = None) -> Sequence[tuple[Unit, str | None]]:
-        """Every unit (or those changed after counter value `since`) with the reference
-        of its incident, by callsign."""
+    def units(self, since: int | None = None):
+        """Every unit (or those changed after counter value `since`) by callsign, as plain
+        rows of what the board shows: id, callsign, type_code, station, area,
+        status_code, status_since, latitude, longitude and the `reference` of its
+        incident. Not ORM objects: a force's 900 units and their crews, loaded as
+        objects, were 3.5 MiB of the session's peak memory (issue 15)."""
         query = (
-            select(Unit, Incident.reference)
+            select(
+                Unit.id,
+                Unit.callsign,
+                Unit.type_code,
+                Unit.station,
+                Unit.area,
+                Unit.status_code,
+                Unit.status_since,
+                Unit.latitude,
+                Unit.longitude,
+                Incident.reference,
+            )
             .outerjoin(Incident, Incident.id == Unit.incident_id)
             .order_by(Unit.callsign)
         )
         if since is not None:
             query = query.where(Unit.change_seq > since)
-        return [(unit, reference) for unit, reference in self.session.execute(query)]
+        return self.session.execute(query).all()
 
-    def crews(self, unit_ids: Iterable[int]) -> dict[int, list[UnitCrew]]:
+    def crew_skills(self, unit_ids: Iterable[int]) -> dict[int, list[str]]:
+        """The skills (codes, space-separated) of each crew member of `unit_ids`, by
+        unit, in crew order: one string per officer, as plain values (see `units`)."""
         from controlroom.data.cold_models import UnitCrew
 
         ids = sorted(set(unit_ids))
-        crews: dict[int, list[UnitCrew]] = {}
+        crews: dict[int, list[str]] = {}
         for start in range(0, len(ids), _CHUNK):
-            for member in self.session.scalars(
-                select(UnitCrew)
+            for unit_id, skills in self.session.execute(
+                select(UnitCrew.unit_id, UnitCrew.skills)
                 .where(UnitCrew.unit_id.in_(ids[start : start + _CHUNK]))
                 .order_by(UnitCrew.unit_id, UnitCrew.id)
             ):
-                crews.setdefault(member.unit_id, []).append(member)
+                crews.setdefault(unit_id, []).append(skills)
         return crews
 
     def incident_place(self, reference: str) -> tuple | None:
@@ -439,40 +453,3 @@ class ResourceRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Unit)) or 0
-
-
-class UnitCounterPoll:
-    """Reads the one-row unit change counter on a connection of its own, for a board's
-    poll: on SQLite an engine without the application's BEGIN IMMEDIATE hook (a poll
-    never queues behind writers, nor they behind it), on PostgreSQL a pooled connection.
-    Blocking: call it from a thread worker. Close it when done."""
-
-    def __init__(self, engine: Engine) -> None:
-        if engine.dialect.name == "sqlite":
-            self._engine: Engine | None = create_engine(
-                engine.url, poolclass=NullPool, connect_args={"check_same_thread": False}
-            )
-            self._connection = self._engine.connect()
-        else:
-            self._engine = None
-            self._connection = engine.connect()
-
-    def read(self) -> int:
-        try:
-            return (
-                self._connection.scalar(
-                    select(UnitChangeCounter.counter).where(UnitChangeCounter.id == 1)
-                )
-                or 0
-            )
-        finally:
-            self._connection.rollback()
-
-    def close(self) -> None:
-        self._connection.close()
-        if self._engine is not None:
-            self._engine.dispose()
-
-
-def counter_poll(session: Session) -> UnitCounterPoll:
-    return UnitCounterPoll(session.get_bind())  # type: ignore[arg-type]  # an Engine

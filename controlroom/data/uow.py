@@ -56,9 +56,10 @@ if TYPE_CHECKING:
     from controlroom.data.legacy_queries import LegacyImportRepository
     from controlroom.data.person_queries import PersonRecordRepository
     from controlroom.data.queue_queries import QueueRepository
-    from controlroom.data.resource_queries import ResourceRepository, UnitCounterPoll
+    from controlroom.data.resource_queries import ResourceRepository
     from controlroom.data.safeguarding_queries import SafeguardingRepository
     from controlroom.data.search import PersonSearch
+    from controlroom.data.unit_watch import UnitCounterPoll
 
 
 class SqlAlchemyUnitOfWork:
@@ -170,14 +171,17 @@ class SqlAlchemyUnitOfWork:
         instead of going back to the pool, where the pages it read would have stayed
         cached (up to `APP_CACHE_KIB`) for as long as it was kept. A no-op on PostgreSQL
         (the pages are the server's)."""
+        connection = self.session.connection()
+        # Nor are its statements kept compiled in the engine's cache for the session
+        # (about 250 KiB for the station's area).
+        connection.execution_options(compiled_cache=None)
         if self.session.get_bind().dialect.name != "sqlite":
             return
-        connection = self.session.connection()
         set_cache_kib(connection.connection.dbapi_connection, ONE_OFF_CACHE_KIB)
         connection.detach()
 
     def unit_counter_poll(self) -> UnitCounterPoll:
-        from controlroom.data.resource_queries import counter_poll
+        from controlroom.data.unit_watch import counter_poll
 
         return counter_poll(self.session)
 

@@ -30,7 +30,7 @@ from controlroom.widgets.record_text import record_content
 
 if TYPE_CHECKING:
     from controlroom.app import ControlRoomApp
-    from controlroom.services.resources import Emergency
+    from controlroom.services.emergencies import Emergency
 
 # The alert reaches every dispatcher's screen within this and one read (the issue: 1 s).
 POLL_SECONDS = 0.25
@@ -90,11 +90,11 @@ class EmergencyWatch:
             return
 
     def _watch(self) -> None:
-        from controlroom.services import resources
+        from controlroom.services import emergencies
 
         app = self.app
         actor = app.actor
-        poll = resources.open_counter_poll(app.uow_factory())
+        poll = emergencies.open_counter_poll(app.uow_factory())
         seen: int | None = None
         try:
             while not self._stop.is_set():
@@ -105,7 +105,7 @@ class EmergencyWatch:
                         EmergencyWatchFailed("Emergency alerts are on again.", "information")
                     )
                 if counter != seen:
-                    found = resources.open_emergencies(app.uow_factory(), actor)
+                    found = emergencies.open_emergencies_after_poll(poll, app.uow_factory, actor)
                     seen = counter
                     if not self._stop.is_set():
                         app.post_message(EmergenciesSeen(found))

@@ -42,6 +42,15 @@ from controlroom.domain.resources import (
 )
 from controlroom.services import access, audit, incident_log
 
+# The emergency watch's reads live apart, so the watch (from every dispatcher's sign-in)
+# does not load the rest of this module: named here too for the screens that use both.
+from controlroom.services.emergencies import (  # noqa: F401
+    Emergency,
+    open_counter_poll,
+    open_emergencies,
+    unacknowledged,
+)
+
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork
 
@@ -242,13 +251,13 @@ def _skills(codes: str) -> set[str]:
 
 def _rows(uow: UnitOfWork, since: int | None) -> tuple[UnitRow, ...]:
     units = uow.resources.units(since)
-    crews = uow.resources.crews(unit.id for unit, _ in units)
+    crews = uow.resources.crew_skills(unit.id for unit in units)
     rows = []
-    for unit, reference in units:
+    for unit in units:
         crew = crews.get(unit.id, [])
         skills: set[str] = set()
-        for member in crew:
-            skills |= _skills(member.skills)
+        for member_skills in crew:
+            skills |= _skills(member_skills)
         rows.append(
             UnitRow(
                 id=unit.id,
@@ -258,7 +267,7 @@ def _rows(uow: UnitOfWork, since: int | None) -> tuple[UnitRow, ...]:
                 area=unit.area,
                 status_code=unit.status_code,
                 status_since=unit.status_since,
-                incident_reference=reference,
+                incident_reference=unit.reference,
                 skills=tuple(sorted(skills)),
                 crew=len(crew),
                 latitude=unit.latitude,
@@ -291,12 +300,6 @@ def board_changes(uow: UnitOfWork, actor: Actor, since: int) -> BoardRead:
 
 def _open_references(uow: UnitOfWork) -> tuple[str, ...]:
     return tuple(uow.resources.open_references([s.value for s in OPEN_STATUSES], REFERENCES))
-
-
-def open_counter_poll(uow: UnitOfWork):
-    """The board's cheap poll of the unit change counter (blocking; close it when done)."""
-    with uow:
-        return uow.unit_counter_poll()
 
 
 def unit_history(
@@ -915,24 +918,6 @@ def incident_points(
 # --- emergencies ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Emergency:
-    """An emergency on a unit, not yet acknowledged."""
-
-    id: int
-    callsign: str
-    type_code: str
-    station: str
-    reference: str | None
-    raised_at: datetime
-    raised_by: str
-
-    @property
-    def words(self) -> str:
-        where = f" on {self.reference}" if self.reference else ""
-        return f"EMERGENCY {self.callsign} ({self.type_code}, {self.station}){where}"
-
-
 def raise_emergency(uow: UnitOfWork, actor: Actor, callsign: str, now: datetime) -> Emergency:
     """The radio's emergency button on a unit, entered by a dispatcher: every dispatcher's
     and supervisor's screen shows it until one acknowledges it."""
@@ -967,22 +952,8 @@ def raise_emergency(uow: UnitOfWork, actor: Actor, callsign: str, now: datetime)
         uow.resources.announce([unit])
         audit.record(uow, actor, "unit.emergency", "unit", unit.id, detail=unit.callsign)
         uow.commit()
-        raised = next(e for e in _open_emergencies(uow) if e.id == emergency.id)
+        raised = next(e for e in unacknowledged(uow) if e.id == emergency.id)
         return raised
-
-
-def _open_emergencies(uow: UnitOfWork) -> tuple[Emergency, ...]:
-    return tuple(
-        Emergency(e.id, callsign, type_code, station, reference, e.raised_at, who)
-        for e, callsign, type_code, station, reference, who in uow.resources.open_emergencies()
-    )
-
-
-def open_emergencies(uow: UnitOfWork, actor: Actor) -> tuple[Emergency, ...]:
-    """Every emergency not yet acknowledged, oldest first (polled: not audited)."""
-    with uow:
-        access.require(uow, actor, Action.RESOURCE_VIEW, "unit", None)
-        return _open_emergencies(uow)
 
 
 def acknowledge_emergency(uow: UnitOfWork, actor: Actor, emergency_id: int, now: datetime) -> str:

@@ -37,9 +37,10 @@ from controlroom.data.repositories import (
     SessionRepository,
     StaffRepository,
 )
-from controlroom.data.resource_queries import ResourceRepository, UnitCounterPoll
+from controlroom.data.resource_queries import ResourceRepository
 from controlroom.data.safeguarding_queries import SafeguardingRepository
 from controlroom.data.search import PersonSearch
+from controlroom.data.unit_watch import UnitCounterPoll
 
 # An audit event's fields (`audit_log.append`'s keywords), handed to the station.
 StandbyAudit = Callable[[dict[str, object]], None]
