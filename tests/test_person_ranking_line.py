@@ -241,3 +241,37 @@ def test_a_part_far_from_the_word_is_settled_without_counting_slips(monkeypatch)
             query, query_words(query), list(names), born
         )
     assert all(name == "rogers" for _, name in counted), counted
+
+
+def test_a_name_counted_for_a_page_is_not_reached_again_when_scored(monkeypatch):
+    """The service counts a page of strong matches (`rank`) as each stage adds to it,
+    then scores every candidate: whether the words reach a name is worked out once per
+    name, and the fits are the reference's."""
+    reached: list[tuple[str | None, str]] = []
+    real = LineRanker.reached
+
+    def counting(self, forename, surname):
+        reached.append((forename, surname))
+        return real(self, forename, surname)
+
+    monkeypatch.setattr(LineRanker, "reached", counting)
+    query = parse_person_query("sanedrs 1977-1981", today=TODAY)
+    words = query_words(query)
+    ranker = LineRanker(query, words)
+    people = [
+        (KnownName(forename, surname), date(1977 + n % 5, 1 + n % 12, 1))
+        for n, (forename, surname) in enumerate(
+            [("Ann", "Sanders"), ("Ben", "Saunders"), ("Cara", "Hussain"), ("Dan", "Sanders")]
+        )
+    ]
+    for _ in range(3):  # a page counted after each stage
+        for name, _born in people:
+            ranker.rank(name.forename, name.surname)
+    for name, born in people:
+        assert ranker.score((name,), born) == ranking_reference.score_person(
+            query, words, [name], born
+        )
+        assert ranker.rank(name.forename, name.surname) is (
+            ranking_reference.name_match(words, name.forename, name.surname).rank
+        )
+    assert sorted(reached) == sorted((n.forename, n.surname) for n, _ in people)

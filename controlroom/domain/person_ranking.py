@@ -715,6 +715,7 @@ class LineRanker:
         "_matches",
         "_names",
         "_people",
+        "_ranks",
         "_scores",
         "query",
         "words",
@@ -726,6 +727,7 @@ class LineRanker:
         self._matches: dict[tuple, NameMatch] = {}
         self._names: dict[tuple[str | None, str], NameMatch] = {}
         self._people: dict[tuple[KnownName, ...], _ByName | None] = {}
+        self._ranks: dict[tuple[str | None, str], Rank] = {}
         self._by_match: dict[tuple[NameMatch, float, str], _ByName | None] = {}
         self._dates: dict[date | None, tuple[float, bool, str | None]] = {}
         self._scores: dict[tuple, PersonFit] = {}
@@ -745,10 +747,17 @@ class LineRanker:
 
     def rank(self, forename: str | None, surname: str) -> Rank:
         """`self.name_match(forename, surname).rank`, the match worked out only for a
-        name every word reaches."""
-        if not self.reached(forename, surname):
-            return Rank.NONE
-        return self.name_match(forename, surname).rank
+        name every word reaches; once per name (a page of strong matches is counted
+        again as each stage adds to it, and each candidate is then scored)."""
+        key = (forename, surname)
+        found = self._ranks.get(key)
+        if found is None:
+            found = self._ranks[key] = (
+                self.name_match(forename, surname).rank
+                if self.reached(forename, surname)
+                else Rank.NONE
+            )
+        return found
 
     def reached(self, forename: str | None, surname: str) -> bool:
         """Every word fits a part of the name, or its parts run together, or starts the
@@ -777,7 +786,7 @@ class LineRanker:
         # One name (most people): its fit is the way the words fit it, and what it is
         # to the person.
         (name,) = names
-        if not self.reached(name.forename, name.surname):
+        if self.rank(name.forename, name.surname) is Rank.NONE:
             return None
         key = (self.name_match(name.forename, name.surname), name.penalty, name.kind)
         if key in self._by_match:
