@@ -193,3 +193,85 @@ def test_a_line_ranker_works_out_no_fit_for_a_name_no_word_reaches(monkeypatch):
     assert ranker.score(hanson, date(1985, 1, 1)) is not None
     assert ranker.rank("Ann", "Hanson") is Rank.FUZZY  # one slip: a near spelling
     assert calls == [("Ann", "Hanson")]
+
+
+# Letters of a few names, so that random words land near parts (and just past the
+# slips a part may carry) as often as far from them.
+_LETTERS = "aehinorst"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=_LETTERS, min_size=1, max_size=9),
+    st.lists(st.text(alphabet=_LETTERS, min_size=1, max_size=9), min_size=1, max_size=20),
+)
+def test_a_part_settled_by_its_closeness_fits_as_the_reference_says(typed, parts):
+    """Words and parts of the same few letters, one to five slips apart or more: the
+    parts `word_against_part` settles by closeness alone (too few letters in common
+    for any slips a name may carry) fit as the reference, which works out every slip,
+    says."""
+    (word,) = query_words(parse_person_query(typed, today=TODAY)) or [None]
+    if word is None:
+        return
+    for part in parts:
+        assert person_ranking.word_against_part(word, part) == (
+            ranking_reference.word_against_part(word, part)
+        ), (typed, part)
+
+
+def test_a_part_far_from_the_word_is_settled_without_counting_slips(monkeypatch):
+    """Two hundred Rogerses born within the years asked: their forenames share too few
+    letters with "rgers" for any slips a name may carry, and no slips are counted for
+    them (a range of years reads hundreds of forenames a line)."""
+    counted: list[tuple[str, str]] = []
+    real = person_ranking.within_slips
+
+    def counting(typed, name):
+        counted.append((typed, name))
+        return real(typed, name)
+
+    monkeypatch.setattr(person_ranking, "within_slips", counting)
+    query = parse_person_query("rgers 1999-2003", today=TODAY)
+    ranker = LineRanker(query, query_words(query))
+    forenames = ["Olivia", "Oliver", "Amelia", "Isla", "Harry", "Jack", "Freya", "Leo"]
+    for n, forename in enumerate(forenames * 25):
+        names = (KnownName(forename, "Rogers"),)
+        born = date(1999 + n % 5, 1 + n % 12, 1)
+        assert ranker.score(names, born) == ranking_reference.score_person(
+            query, query_words(query), list(names), born
+        )
+    assert all(name == "rogers" for _, name in counted), counted
+
+
+def test_a_name_counted_for_a_page_is_not_reached_again_when_scored(monkeypatch):
+    """The service counts a page of strong matches (`rank`) as each stage adds to it,
+    then scores every candidate: whether the words reach a name is worked out once per
+    name, and the fits are the reference's."""
+    reached: list[tuple[str | None, str]] = []
+    real = LineRanker.reached
+
+    def counting(self, forename, surname):
+        reached.append((forename, surname))
+        return real(self, forename, surname)
+
+    monkeypatch.setattr(LineRanker, "reached", counting)
+    query = parse_person_query("sanedrs 1977-1981", today=TODAY)
+    words = query_words(query)
+    ranker = LineRanker(query, words)
+    people = [
+        (KnownName(forename, surname), date(1977 + n % 5, 1 + n % 12, 1))
+        for n, (forename, surname) in enumerate(
+            [("Ann", "Sanders"), ("Ben", "Saunders"), ("Cara", "Hussain"), ("Dan", "Sanders")]
+        )
+    ]
+    for _ in range(3):  # a page counted after each stage
+        for name, _born in people:
+            ranker.rank(name.forename, name.surname)
+    for name, born in people:
+        assert ranker.score((name,), born) == ranking_reference.score_person(
+            query, words, [name], born
+        )
+        assert ranker.rank(name.forename, name.surname) is (
+            ranking_reference.name_match(words, name.forename, name.surname).rank
+        )
+    assert sorted(reached) == sorted((n.forename, n.surname) for n, _ in people)

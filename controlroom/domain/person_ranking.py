@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -205,9 +205,19 @@ def word_against_part(word: QueryWord, token: str) -> tuple[Rank, float, str, in
     # A spelling longer or shorter by more slips than any name may carry is not near: most
     # of a part's family is settled by the lengths alone, without a call.
     length = len(word.normal)
+    family = _token_family(token)
+    if not family and not sounds and close * 100 < FUZZY_THRESHOLD:
+        # Most parts a line's candidates have (every forename of the Rogerses born within
+        # the years asked) fit no word at all, and their closeness says so already. It
+        # is 1 - (letters left out or put in) / (both lengths), and a slip costs at most
+        # two of those (a letter wrong or two swapped: one out, one in), so a spelling
+        # within MOST_SLIPS slips is at most 2 * MOST_SLIPS of them away: further, no
+        # slips need counting. Half a letter spare for the float's rounding.
+        if (1 - close) * (length + len(token)) > 2 * MOST_SLIPS + 0.5:
+            return Rank.NONE, close, "", 0
     near = [
         other
-        for other in (token, *_token_family(token))
+        for other in (token, *family)
         if abs(len(other) - length) <= MOST_SLIPS and within_slips(word.normal, other)
     ]
     if sounds and not near:
@@ -308,9 +318,11 @@ def _side(name: str, forename: bool) -> _Side:
     return _Side(parts, tuple((part, side, side) for part in parts), whole, name.casefold())
 
 
+@lru_cache(maxsize=65_536)
 def _sides(forename: str | None, surname: str) -> tuple[_Side, _Side, tuple[_Token, ...]]:
     """A name's two sides, and its parts in the order tried: the forename's parts, the
-    surname's, then each side's parts run together ("johnsonscott")."""
+    surname's, then each side's parts run together ("johnsonscott"). Kept once worked
+    out: a line's ranking asks it twice of every name it reaches."""
     fore, sur = _side(forename or "", True), _side(surname, False)
     return fore, sur, fore.tokens + sur.tokens + fore.whole + sur.whole
 
@@ -682,6 +694,10 @@ def score_person(
     )
 
 
+# What LineRanker has not worked out yet (None is a name no word fits).
+_UNSEEN: Any = object()
+
+
 class LineRanker:
     """`score_person` for the many candidates of one search line, each fit worked out
     once: a word against a name part (the same forenames and surnames come up candidate
@@ -699,6 +715,7 @@ class LineRanker:
         "_matches",
         "_names",
         "_people",
+        "_ranks",
         "_scores",
         "query",
         "words",
@@ -710,6 +727,7 @@ class LineRanker:
         self._matches: dict[tuple, NameMatch] = {}
         self._names: dict[tuple[str | None, str], NameMatch] = {}
         self._people: dict[tuple[KnownName, ...], _ByName | None] = {}
+        self._ranks: dict[tuple[str | None, str], Rank] = {}
         self._by_match: dict[tuple[NameMatch, float, str], _ByName | None] = {}
         self._dates: dict[date | None, tuple[float, bool, str | None]] = {}
         self._scores: dict[tuple, PersonFit] = {}
@@ -729,10 +747,17 @@ class LineRanker:
 
     def rank(self, forename: str | None, surname: str) -> Rank:
         """`self.name_match(forename, surname).rank`, the match worked out only for a
-        name every word reaches."""
-        if not self.reached(forename, surname):
-            return Rank.NONE
-        return self.name_match(forename, surname).rank
+        name every word reaches; once per name (a page of strong matches is counted
+        again as each stage adds to it, and each candidate is then scored)."""
+        key = (forename, surname)
+        found = self._ranks.get(key)
+        if found is None:
+            found = self._ranks[key] = (
+                self.name_match(forename, surname).rank
+                if self.reached(forename, surname)
+                else Rank.NONE
+            )
+        return found
 
     def reached(self, forename: str | None, surname: str) -> bool:
         """Every word fits a part of the name, or its parts run together, or starts the
@@ -752,15 +777,17 @@ class LineRanker:
         return True
 
     def _by_name(self, names: tuple[KnownName, ...]) -> _ByName | None:
-        if not any(self.reached(name.forename, name.surname) for name in names):
-            # Most candidates of a line that finds few hits (a range of years its word's
-            # keys reach): no name of theirs is a hit.
-            return None
         if len(names) != 1:
+            if not any(self.reached(name.forename, name.surname) for name in names):
+                # Most candidates of a line that finds few hits (a range of years its
+                # word's keys reach): no name of theirs is a hit.
+                return None
             return _by_name(self.words, names, self._match)
         # One name (most people): its fit is the way the words fit it, and what it is
         # to the person.
         (name,) = names
+        if self.rank(name.forename, name.surname) is Rank.NONE:
+            return None
         key = (self.name_match(name.forename, name.surname), name.penalty, name.kind)
         if key in self._by_match:
             return self._by_match[key]
@@ -771,9 +798,8 @@ class LineRanker:
         """`score_person(self.query, self.words, names, date_of_birth)`."""
         named = None
         if self.words:
-            if names in self._people:
-                named = self._people[names]
-            else:
+            named = self._people.get(names, _UNSEEN)
+            if named is _UNSEEN:
                 named = self._people[names] = self._by_name(names)
             if named is None:
                 return None
