@@ -44,7 +44,7 @@ from controlroom.data.uow import Database
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.incidents import OPEN_STATUSES
 from controlroom.screens.resource_board import POLL_SECONDS
-from controlroom.services import resources
+from controlroom.services import emergencies, resources
 
 GOAL_RATIO = 3.0
 GOAL_SHOWN_SECONDS = 2.0
@@ -159,7 +159,7 @@ def shown_at_second_station(database: Database, actor, trials: int) -> list[floa
         if unit.status_code != "AV":
             unit.status_code = "AV"
             uow.commit()
-    poll = resources.open_counter_poll(database.uow())
+    poll = emergencies.open_counter_poll(database.uow())
     seen = poll.read()
     held: dict[str, str] = {}
     stop = threading.Event()

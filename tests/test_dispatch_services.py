@@ -16,7 +16,7 @@ from controlroom.data.models import AuditEvent, Incident
 from controlroom.domain.grades import DEFAULT_GRADES
 from controlroom.domain.resources import TransitionRefused
 from controlroom.domain.roles import Role
-from controlroom.services import resources
+from controlroom.services import emergencies, resources
 from controlroom.services.access import PermissionDenied
 from tests.databases import SEED_ANCHOR
 from tests.factories import add_incident, add_location, add_unit, staff_actor
@@ -251,7 +251,7 @@ def test_the_board_reads_only_what_changed_since_its_counter(database, dispatche
     for callsign in ("A1", "A2", "A3"):
         add_unit(database, callsign)
     board = resources.read_board(database.uow(), dispatcher)
-    poll = resources.open_counter_poll(database.uow())
+    poll = emergencies.open_counter_poll(database.uow())
     try:
         assert poll.read() == board.counter
         resources.assign(database.uow(), dispatcher, ["A2"], reference, OPENED)

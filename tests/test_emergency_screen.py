@@ -12,7 +12,7 @@ from controlroom.data.models import AuditEvent
 from controlroom.domain.roles import Role
 from controlroom.screens.emergency import EmergencyAlert
 from controlroom.screens.home_board import HomeBoard
-from controlroom.services import resources
+from controlroom.services import emergencies, resources
 from tests.apps import build_app, screen_text, settle, until
 from tests.databases import SEED_ANCHOR
 from tests.factories import add_unit, staff_actor
@@ -28,7 +28,7 @@ def test_raise_and_acknowledge_on_the_record(database):
     assert raised.words == "EMERGENCY AR1 (ARV, Test Station)"
     with pytest.raises(resources.UnitUnavailable, match="has an emergency already"):
         resources.raise_emergency(database.uow(), dispatcher, "AR1", SEED_ANCHOR)
-    assert [e.callsign for e in resources.open_emergencies(database.uow(), dispatcher)] == ["AR1"]
+    assert [e.callsign for e in emergencies.open_emergencies(database.uow(), dispatcher)] == ["AR1"]
     assert (
         resources.acknowledge_emergency(database.uow(), dispatcher, raised.id, SEED_ANCHOR)
         == "acknowledged"
@@ -37,7 +37,7 @@ def test_raise_and_acknowledge_on_the_record(database):
         resources.acknowledge_emergency(database.uow(), dispatcher, raised.id, SEED_ANCHOR)
         == "already acknowledged"
     )
-    assert resources.open_emergencies(database.uow(), dispatcher) == ()
+    assert emergencies.open_emergencies(database.uow(), dispatcher) == ()
     with database.uow() as uow:
         actions = uow.session.scalars(
             select(AuditEvent.action).where(AuditEvent.action.like("unit.emergency%"))
@@ -48,7 +48,6 @@ def test_raise_and_acknowledge_on_the_record(database):
 def test_the_watch_reads_the_emergencies_only_when_its_poll_finds_one_open(database):
     """The watch's poll says whether any emergency is open; only then are they read
     (with the access check), so a session with none never loads the resource queries."""
-    from controlroom.services import emergencies
 
     dispatcher = staff_actor(database, Role.DISPATCHER)
     add_unit(database, "AR1", type_code="ARV")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from math import cos, radians
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import Row, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from controlroom.data.models import (
@@ -78,7 +78,7 @@ class ResourceRepository:
 
     # --- the board -----------------------------------------------------------------------
 
-    def units(self, since: int | None = None):
+    def units(self, since: int | None = None) -> Sequence[Row]:
         """Every unit (or those changed after counter value `since`) by callsign, as plain
         rows of what the board shows: id, callsign, type_code, station, area,
         status_code, status_since, latitude, longitude and the `reference` of its

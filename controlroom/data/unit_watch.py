@@ -31,29 +31,25 @@ class UnitCounterPoll:
             self._engine = None
             self._connection = engine.connect()
 
-    def read(self) -> int:
+    def _scalar(self, statement):
+        # Each read is a transaction of its own, ended at once: the next sees the newest.
         try:
-            return (
-                self._connection.scalar(
-                    select(UnitChangeCounter.counter).where(UnitChangeCounter.id == 1)
-                )
-                or 0
-            )
+            return self._connection.scalar(statement)
         finally:
             self._connection.rollback()
+
+    def read(self) -> int:
+        return self._scalar(select(UnitChangeCounter.counter).where(UnitChangeCounter.id == 1)) or 0
 
     def any_emergency_open(self) -> bool:
         """Whether any emergency on a unit is not yet acknowledged: one id at most, no
         record loaded (the open emergencies themselves are the resource queries')."""
-        try:
-            return (
-                self._connection.scalar(
-                    select(UnitEmergency.id).where(UnitEmergency.acknowledged_at.is_(None)).limit(1)
-                )
-                is not None
+        return (
+            self._scalar(
+                select(UnitEmergency.id).where(UnitEmergency.acknowledged_at.is_(None)).limit(1)
             )
-        finally:
-            self._connection.rollback()
+            is not None
+        )
 
     def close(self) -> None:
         self._connection.close()

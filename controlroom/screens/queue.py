@@ -339,7 +339,6 @@ class TriageQueue(FramedScreen):
         self.summary: QueueSummary | None = None
         self.summary_at: datetime | None = None
         self.loaded = False
-        self._held_for = 0  # the claims and completions that have held the keys
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -730,29 +729,14 @@ class TriageQueue(FramedScreen):
             return
         self.claim(row.item_id, open_it=False)
 
-    # --- keys typed ahead of a claim or a completion -------------------------------------
-
-    def _hold_keys(self) -> None:
-        """Keys typed while a claim or a completion is on its way wait for its answer
-        (screens/seam.py's KeyGate), so "c x" in one burst completes the item the c
-        claimed and "x c" claims the row that comes up after the completed one left. A
-        database that does not answer holds them no longer than STEP_WAIT_SECONDS."""
-        self.keys_ready = False
-        self._held_for += 1
-        held_for = self._held_for
-        self.set_timer(STEP_WAIT_SECONDS, lambda: self._take_keys_after(held_for))
-
-    def _take_keys_after(self, step: int | None = None) -> None:
-        if step is not None and step != self._held_for:
-            return  # a later step holds them now
-        if not self.keys_ready:
-            self.keys_ready = True
-            self.app.key_gate.hand_on()
+    # Keys typed while a claim or a completion is on its way wait for its answer
+    # (`hold_keys`), so "c x" in one burst completes the item the c claimed and "x c"
+    # claims the row that comes up after the completed one left.
 
     def claim(self, item_id: int, open_it: bool, reclaim: bool = False) -> None:
         app = self.app
         uow_factory, actor, clock, policy = app.uow_factory, app.actor, app.clock, self.policy
-        self._hold_keys()
+        self.hold_keys(STEP_WAIT_SECONDS)
         self.run_service(
             lambda: queues.claim(uow_factory(), actor, item_id, policy, clock(), reclaim=reclaim),
             lambda row: self.Claimed(row, open_it),
@@ -768,14 +752,14 @@ class TriageQueue(FramedScreen):
         self.say(f"You hold {message.row.reference} ({message.row.queue.label}).")
         if message.open_it:
             self.post_message(IncidentChosen(message.row.reference))
-        self._take_keys_after()
+        self.release_keys()
 
     @on(ClaimFailed)
     def claim_failed(self, message: ClaimFailed) -> None:
         message.stop()
         # Keys typed ahead go on after the refusal is shown (to the reclaim question,
         # when it asks one).
-        self.call_after_refresh(self._take_keys_after)
+        self.call_after_refresh(self.release_keys)
         refused = message.failure.error
         if not isinstance(refused, ClaimRefused):
             self.say(f"Not claimed: {message.failure.sentence}")
@@ -812,7 +796,7 @@ class TriageQueue(FramedScreen):
 
     def complete(self, item_id: int, reference: str) -> None:
         uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
-        self._hold_keys()
+        self.hold_keys(STEP_WAIT_SECONDS)
         self.run_service(
             lambda: queues.complete(uow_factory(), actor, item_id, clock()),
             lambda _: self.Completed(item_id, reference),
@@ -828,14 +812,14 @@ class TriageQueue(FramedScreen):
         # It leaves the table now, so a key typed ahead acts on the row that comes up.
         self._apply([], {message.item_id}, self.app.clock())
         self.read_rows(frozenset({message.item_id}))
-        self._take_keys_after()
+        self.release_keys()
 
     @on(ChangeFailed)
     def change_failed(self, message: ChangeFailed) -> None:
         message.stop()
         verb = "completed" if message.failure.doing == "complete the item" else "reassigned"
         self.say(f"Not {verb}: {message.failure.sentence}")
-        self._take_keys_after()
+        self.release_keys()
 
     def action_reassign(self) -> None:
         if not self.may_reassign:

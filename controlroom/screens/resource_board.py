@@ -255,12 +255,12 @@ class ResourceBoard(FramedScreen[None]):
     def listen(self) -> None:
         """Poll the change counter while the board is on show: a loop for the life of
         the screen, not a single call."""
-        from controlroom.services import resources
+        from controlroom.services import emergencies, resources
 
         worker = get_current_worker()
         app = self.app
         try:
-            poll = resources.open_counter_poll(app.uow_factory())
+            poll = emergencies.open_counter_poll(app.uow_factory())
         except Exception as exc:  # noqa: BLE001 - worded and logged by failure_of
             self.post_message(
                 self.Said(f"Live updates are off. {failure_of(exc, 'poll').sentence}")

@@ -233,6 +233,29 @@ class AppScreen(Screen[ScreenResultT]):
         self.keys_ready = True
         self.app.key_gate.hand_on()
 
+    # Each `hold_keys` in turn: only the latest hold's timer lets the keys go.
+    _key_holds = 0
+
+    def hold_keys(self, at_most: float) -> None:
+        """Keys typed from now wait (`KeyGate`) until `release_keys`, or `at_most` seconds
+        at most (a database that does not answer): for a key whose answer the next key's
+        meaning rests on (a filter's rows, a claim the next key completes)."""
+        self.keys_ready = False
+        self._key_holds += 1
+        hold = self._key_holds
+
+        def over() -> None:
+            if hold == self._key_holds:
+                self.release_keys()
+
+        self.set_timer(at_most, over)
+
+    def release_keys(self) -> None:
+        """The keys held go on, in the order typed."""
+        if not self.keys_ready:
+            self.keys_ready = True
+            self.app.key_gate.hand_on()
+
     def audit_refusal(
         self, action: Action, object_type: str, object_id: object | None = None, **options
     ) -> None:

@@ -42,14 +42,9 @@ from controlroom.domain.resources import (
 )
 from controlroom.services import access, audit, incident_log
 
-# The emergency watch's reads live apart, so the watch (from every dispatcher's sign-in)
-# does not load the rest of this module: named here too for the screens that use both.
-from controlroom.services.emergencies import (  # noqa: F401
-    Emergency,
-    open_counter_poll,
-    open_emergencies,
-    unacknowledged,
-)
+# The emergency watch's reads live apart (`services/emergencies.py`), so the watch (from
+# every dispatcher's sign-in) does not load the rest of this module.
+from controlroom.services.emergencies import Emergency, unacknowledged
 
 if TYPE_CHECKING:  # the data layer loads SQLAlchemy: not at start-up
     from controlroom.services.unit_of_work import UnitOfWork

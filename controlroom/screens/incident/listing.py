@@ -103,7 +103,7 @@ class IncidentList(FramedScreen[None]):
 
     def _first_wait_over(self) -> None:
         self._first_read = True
-        self._take_keys_again()
+        self.release_keys()
 
     # --- filters --------------------------------------------------------------------------
 
@@ -132,14 +132,8 @@ class IncidentList(FramedScreen[None]):
     def _filter_changed(self) -> None:
         self._show_filters()
         # Keys typed ahead wait for the list the filter asks for (screens/seam.py).
-        self.keys_ready = False
-        self.set_timer(FILTER_WAIT_SECONDS, self._take_keys_again)
+        self.hold_keys(FILTER_WAIT_SECONDS)
         self.reload()
-
-    def _take_keys_again(self) -> None:
-        if not self.keys_ready:
-            self.keys_ready = True
-            self.app.key_gate.hand_on()
 
     # --- reading --------------------------------------------------------------------------
 
@@ -194,7 +188,7 @@ class IncidentList(FramedScreen[None]):
             f" · updated {self.app.clock().astimezone(self.app.zone):%H:%M}",
         )
         self._first_read = True
-        self._take_keys_again()
+        self.release_keys()
 
     @staticmethod
     def _cells(incident: IncidentSummary, now: datetime) -> tuple[Text, ...]:
@@ -217,7 +211,7 @@ class IncidentList(FramedScreen[None]):
             key=("failed", sentence),
         )
         self._first_read = True
-        self._take_keys_again()
+        self.release_keys()
 
     def _highlighted_reference(self, drawn: list[str | None] | None = None) -> str | None:
         """The reference of the row under the cursor (in `drawn`, the table's rows by
