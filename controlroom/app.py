@@ -49,6 +49,7 @@ from controlroom.screens.seam import CallFailed, KeyGate, KeyHandled
 from controlroom.screens.sign_in import SignInScreen
 from controlroom.widgets import paste_guard
 from controlroom.widgets.paste_guard import paste_content
+from controlroom.widgets.textual_mends import keep_no_dead_widgets_render_caches
 
 if TYPE_CHECKING:  # kept out of start-up: these pull in SQLAlchemy
     from controlroom.domain.identity import Actor
@@ -73,6 +74,9 @@ TERMINAL_CHECK_SECONDS = 2.0
 # Young objects allowed before a collection once the session is open (Python's default
 # is 700): see `steady_collector`.
 GC_YOUNG_THRESHOLD = 10_000
+
+keep_no_dead_widgets_render_caches()
+
 # What the operator does that counts as not idle.
 _ACTIVITY = (
     events.Key,
