@@ -558,7 +558,11 @@ def _refuse(
 
 
 def _take(
-    uow: UnitOfWork, actor: Actor, item: QueueItem, policy: QueuePolicy, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    item: queue_queries.LockedItem,
+    policy: QueuePolicy,
+    now: datetime,
 ) -> str | None:
     """Claim the locked `item` for `actor` if the rules allow; returns the audit action
     ("queue.claim" or "queue.reclaim") and leaves a detail, or None when the conditional
@@ -660,7 +664,8 @@ def claim(
             if action == "queue.reclaim"
             else f"queue {item.queue}"
         )
-        incident_log.append(
+        # The log line is written before the audit event takes the chain head.
+        incident_log.append_now(
             uow,
             actor,
             item.incident_id,
@@ -669,7 +674,6 @@ def claim(
             + (f" (reclaimed from {holder})" if action == "queue.reclaim" else ""),
             now,
         )
-        uow.flush()  # the log line before the audit event takes the chain head
         audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
         uow.commit()
         return _changed_row(uow, policy, now, item.id)
@@ -745,7 +749,7 @@ def heartbeat(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> Non
         uow.commit()
 
 
-def _lost_message(uow: UnitOfWork, item: QueueItem) -> str:
+def _lost_message(uow: UnitOfWork, item: queue_queries.LockedItem) -> str:
     if item.state == ItemState.DONE:
         return "this item is done"
     if item.state == ItemState.CLAIMED:
@@ -783,7 +787,9 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             raise ClaimLost(message)
         queue_name, incident_id = finished
         uow.queues.announce([item_id])
-        incident_log.append(
+        # The log line is written before the audit event takes the chain head, which on
+        # PostgreSQL every station's audited write waits for until this commit.
+        incident_log.append_now(
             uow,
             actor,
             incident_id,
@@ -791,9 +797,6 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             f"Decided in the {Queue(queue_name).label} queue: it leaves the queue",
             now,
         )
-        # The log line is written before the audit event takes the chain head, which on
-        # PostgreSQL every station's audited write waits for until this commit.
-        uow.flush()
         audit.record(
             uow,
             actor,
@@ -879,7 +882,8 @@ def reassign(
                 now,
             )
         uow.queues.announce([item.id])
-        incident_log.append(
+        # The log line is written before the audit event takes the chain head.
+        incident_log.append_now(
             uow,
             actor,
             item.incident_id,
@@ -888,7 +892,6 @@ def reassign(
             f"to {target.display_name}: {why}",
             now,
         )
-        uow.flush()  # the log line before the audit event takes the chain head
         audit.record(
             uow,
             actor,
