@@ -616,3 +616,31 @@ def test_a_queue_write_inside_a_read_only_part_is_refused(database, handler):
             uow.queues.announce([item])
             uow.commit()
             assert uow.session.scalar(select(QueueChangeCounter.counter)) == counter + 1
+
+
+def test_the_change_feed_hears_every_step_of_a_claim(database, handler, other, supervisor):
+    """Each change to an item is announced with it (`change_item` and `finish_item` do it
+    themselves): another station hears the claim, the heartbeat, the reassignment and the
+    decision, each naming the item."""
+    item = item_id(database, new_incident(database, handler).id)
+    feed = queues.open_change_feed(database.uow)
+    later = NOW + timedelta(minutes=1)
+    steps = {
+        "claim_next": lambda: queues.claim_next(database.uow(), handler, POLICY, NOW),
+        "heartbeat": lambda: queues.heartbeat(database.uow(), handler, item, later),
+        "claim again": lambda: queues.claim(database.uow(), handler, item, POLICY, later),
+        "reassign": lambda: queues.reassign(
+            database.uow(), supervisor, item, other.username, "rota change today", POLICY, later
+        ),
+        "complete": lambda: queues.complete(database.uow(), other, item, later),
+    }
+    try:
+        assert feed.wait(0.05) is None
+        for name, step in steps.items():
+            step()
+            batch = feed.wait(2.0)
+            assert batch is not None, name
+            assert batch.item_ids == {item}, name
+            assert feed.wait(0.05) is None, name  # one announcement per step
+    finally:
+        feed.close()

@@ -6,7 +6,8 @@ One interface, one implementation per dialect:
   so the news and the change commit together (or neither does):
   PostgreSQL sends `pg_notify` on `CHANNEL` with the item ids (delivered on commit);
   SQLite bumps the one-row `queue_change_counter` and stamps the items' `change_seq`
-  with the new value.
+  with the new value. A statement changing one item on PostgreSQL may instead return
+  `notified(id)`: the same notification, in the change's own round trip.
 - `change_feed(engine)` gives a `ChangeFeed` whose blocking `wait(timeout)` (called from
   a thread worker, never the UI thread) returns the next `ChangeBatch` or None:
   PostgreSQL LISTENs on a connection of its own (taken out of the pool);
@@ -25,7 +26,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, String, bindparam, create_engine, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -76,6 +88,13 @@ _STAMP_ITEMS = (
     .where(_items.c.id.in_(bindparam("ids", expanding=True)))
     .values(change_seq=bindparam("seq"))
 )
+
+
+def notified(item_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """PostgreSQL: `announce`'s notification of one item, as an expression, for the
+    RETURNING of the statement that changes the item: the same news (the channel, the
+    id as its payload) without a round trip of its own."""
+    return func.pg_notify(bindparam("channel", CHANNEL, type_=String), cast(item_id, Text))
 
 
 def announce(session: Session, item_ids: Iterable[int]) -> None:

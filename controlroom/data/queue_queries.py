@@ -284,24 +284,40 @@ _LOCK_ITEM = {
 _STAFF_NAME = select(_staff.c.display_name).where(_staff.c.id == bindparam("staff_id"))
 
 
-def _claimable(postgres: bool, by_queue: bool, skipping: bool) -> tuple[Select, Select]:
-    """`next_claimable`'s two statements: the stalest claim gone quiet, the oldest open."""
-    built = []
-    for statement in (
-        _LOCKED.where(
-            _items.c.state == "claimed", _items.c.heartbeat_at < bindparam("stale_before")
-        ).order_by(_items.c.heartbeat_at, _items.c.id),
-        _LOCKED.where(_items.c.state == "open").order_by(_items.c.entered_at, _items.c.id),
+def _claimable(postgres: bool, by_queue: bool, skipping: bool) -> Select:
+    """`next_claimable`'s statement: the stalest claim gone quiet, else the oldest open item.
+
+    Two subqueries, each reading its own index in order and stopping at the first row it
+    can lock (rather than one OR), in one round trip: COALESCE evaluates the second only
+    when the first found nothing, so one row at most is locked."""
+    stale, waiting = _items.alias("stale"), _items.alias("waiting")
+    firsts = []
+    for table, statement in (
+        (
+            stale,
+            select(stale.c.id)
+            .where(stale.c.state == "claimed", stale.c.heartbeat_at < bindparam("stale_before"))
+            .order_by(stale.c.heartbeat_at, stale.c.id),
+        ),
+        (
+            waiting,
+            select(waiting.c.id)
+            .where(waiting.c.state == "open")
+            .order_by(waiting.c.entered_at, waiting.c.id),
+        ),
     ):
         if by_queue:
-            statement = statement.where(_items.c.queue == bindparam("queue"))
+            statement = statement.where(table.c.queue == bindparam("queue"))
         if skipping:
-            statement = statement.where(_items.c.id.not_in(bindparam("skip", expanding=True)))
+            statement = statement.where(table.c.id.not_in(bindparam("skip", expanding=True)))
         statement = statement.limit(1)
         if postgres:
             statement = statement.with_for_update(skip_locked=True)
-        built.append(statement)
-    return built[0], built[1]
+        firsts.append(statement.scalar_subquery())
+    found = _LOCKED.where(_items.c.id == func.coalesce(*firsts))
+    # The row is this transaction's already: read as it is now (a newer version than the
+    # statement's snapshot, if one was committed meanwhile), as a locking read does.
+    return found.with_for_update() if postgres else found
 
 
 # By (on PostgreSQL, of one queue, passing some items over).
@@ -312,14 +328,15 @@ _CLAIMABLE = {
     for skipping in (False, True)
 }
 
-# By the names of the columns set: the few shapes of change the services make.
-_CHANGES: dict[tuple[str, ...], Update] = {}
+# By the names of the columns set and "on PostgreSQL": the few shapes of change the
+# services make. Each returns the row it changed; on PostgreSQL with its announcement.
+_CHANGES: dict[tuple[tuple[str, ...], bool], Update] = {}
 
 
-def _change(names: tuple[str, ...]) -> Update:
-    statement = _CHANGES.get(names)
+def _change(names: tuple[str, ...], postgres: bool) -> Update:
+    statement = _CHANGES.get((names, postgres))
     if statement is None:
-        statement = _CHANGES[names] = (
+        statement = _CHANGES[names, postgres] = (
             update(_items)
             .where(
                 _items.c.id == bindparam("item_id"),
@@ -330,11 +347,16 @@ def _change(names: tuple[str, ...]) -> Update:
                 {_items.c.version: _items.c.version + 1}
                 | {_items.c[name]: bindparam(f"new_{name}") for name in names}
             )
+            .returning(_items.c.id, *_announced(postgres))
         )
     return statement
 
 
-def _finish(holder):
+def _announced(postgres: bool) -> tuple:
+    return (changes.notified(_items.c.id),) if postgres else ()
+
+
+def _finish(holder, postgres: bool) -> Update:
     return (
         update(_items)
         .where(_items.c.id == bindparam("item_id"), _items.c.state == "claimed", holder)
@@ -345,14 +367,21 @@ def _finish(holder):
             resolution=bindparam("new_resolution"),
             version=_items.c.version + 1,
         )
-        .returning(_items.c.queue, _items.c.incident_id)
+        .returning(_items.c.queue, _items.c.incident_id, *_announced(postgres))
     )
 
 
-# By "nobody enrolled": a holder of None is matched as IS NULL, as an ORM comparison does.
+# By (nobody enrolled, on PostgreSQL): a holder of None is matched as IS NULL, as an ORM
+# comparison does.
 _FINISH_ITEM = {
-    False: _finish(_items.c.claimed_by_id == bindparam("holder")),
-    True: _finish(_items.c.claimed_by_id.is_(None)),
+    (nobody, postgres): _finish(
+        _items.c.claimed_by_id.is_(None)
+        if nobody
+        else _items.c.claimed_by_id == bindparam("holder"),
+        postgres,
+    )
+    for nobody in (False, True)
+    for postgres in (False, True)
 }
 
 # The incident's log line, inserted only while the incident is not LEGACY (issue 19): the
@@ -609,25 +638,31 @@ class QueueRepository:
 
     def change_item(self, item_id: int, version: int, states: Sequence[str], values: dict) -> bool:
         """Apply `values` (and bump the version) only if the item is still at `version` and in
-        one of `states`; True when it was."""
-        result = self.session.execute(
-            _change(tuple(values)),
+        one of `states`, and announce the change (`changes.announce`); True when it was."""
+        postgres = self._postgres()
+        changed = self.session.execute(
+            _change(tuple(values), postgres),
             {
                 "item_id": item_id,
                 "read_version": version,
                 "states": list(states),
                 **{f"new_{name}": value for name, value in values.items()},
             },
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
+        ).first()
+        if changed is None:
+            return False
+        if not postgres:  # PostgreSQL's announcement rode in the UPDATE
+            changes.announce(self.session, [item_id])
+        return True
 
     def finish_item(
         self, item_id: int, staff_id: int | None, now: datetime, resolution: str
     ) -> tuple[str, int] | None:
-        """Mark the item done if `staff_id` holds it: (queue, incident id), or None when they
-        do not (nothing changed)."""
+        """Mark the item done if `staff_id` holds it, and announce the change: (queue,
+        incident id), or None when they do not (nothing changed)."""
+        postgres = self._postgres()
         row = self.session.execute(
-            _FINISH_ITEM[staff_id is None],
+            _FINISH_ITEM[staff_id is None, postgres],
             {
                 "item_id": item_id,
                 "holder": staff_id,
@@ -635,22 +670,23 @@ class QueueRepository:
                 "new_resolution": resolution,
             },
         ).first()
-        return None if row is None else (row[0], row[1])
+        if row is None:
+            return None
+        if not postgres:  # PostgreSQL's announcement rode in the UPDATE
+            changes.announce(self.session, [item_id])
+        return row[0], row[1]
 
     def next_claimable(
         self, queue: str | None, stale_before: datetime, skip: Sequence[int] = ()
     ) -> LockedItem | None:
         """The next item to take: a claim gone stale (heartbeat older than `stale_before`,
         longest quiet first), else the oldest open item. On PostgreSQL locked with SKIP LOCKED
-        so concurrent workers each get another. Two indexed queries rather than one OR: each
-        reads its rows in index order and stops at the first it can lock."""
-        statements = _CLAIMABLE[self._postgres(), queue is not None, bool(skip)]
-        parameters = {"stale_before": stale_before, "queue": queue, "skip": list(skip)}
-        for statement in statements:
-            row = self.session.execute(statement, parameters).first()
-            if row is not None:
-                return LockedItem._make(row)
-        return None
+        so concurrent workers each get another (`_claimable`)."""
+        row = self.session.execute(
+            _CLAIMABLE[self._postgres(), queue is not None, bool(skip)],
+            {"stale_before": stale_before, "queue": queue, "skip": list(skip)},
+        ).first()
+        return None if row is None else LockedItem._make(row)
 
     def staff_name(self, staff_id: int | None) -> str | None:
         if staff_id is None:

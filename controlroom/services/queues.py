@@ -6,7 +6,8 @@ Invariants:
   created it or changed its type, flags, links, grade or status: items are created for
   queues it now belongs in, closed as `rerouted` or `closed` where it no longer does;
 - every change to an item bumps its version through a conditional UPDATE and is
-  announced (`controlroom.data.changes.announce`) in the same transaction;
+  announced (`controlroom.data.changes.announce`) in the same transaction (the
+  repository's `change_item` and `finish_item` announce what they change themselves);
 - claims are exclusive: PostgreSQL locks the row `FOR UPDATE SKIP LOCKED`, SQLite holds
   the write lock (BEGIN IMMEDIATE), and on both the UPDATE carries the version read;
 - nothing is reassigned silently: a claim whose holder has gone quiet is only marked
@@ -618,7 +619,6 @@ def claim(
             _refuse(uow, actor, "queue.claim", item_id, "this item is already done", policy, now)
         if item.state == ItemState.CLAIMED and item.claimed_by_id == actor.staff_id:
             uow.queues.change_item(item.id, item.version, ("claimed",), {"heartbeat_at": now})
-            uow.queues.announce([item.id])
             audit.record(
                 uow,
                 actor,
@@ -658,7 +658,6 @@ def claim(
                 policy,
                 now,
             )
-        uow.queues.announce([item.id])
         detail = (
             f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
             if action == "queue.reclaim"
@@ -719,7 +718,6 @@ def claim_next(
             if action is None:
                 skipped.append(item.id)
                 continue
-            uow.queues.announce([item.id])
             detail = (
                 f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
                 if action == "queue.reclaim"
@@ -745,7 +743,6 @@ def heartbeat(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> Non
         if item.state != ItemState.CLAIMED or item.claimed_by_id != actor.staff_id:
             raise ClaimLost(_lost_message(uow, item))
         uow.queues.change_item(item.id, item.version, ("claimed",), {"heartbeat_at": now})
-        uow.queues.announce([item.id])
         uow.commit()
 
 
@@ -786,7 +783,6 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             uow.commit()
             raise ClaimLost(message)
         queue_name, incident_id = finished
-        uow.queues.announce([item_id])
         # The log line is written before the audit event takes the chain head, which on
         # PostgreSQL every station's audited write waits for until this commit.
         incident_log.append_now(
@@ -881,7 +877,6 @@ def reassign(
                 policy,
                 now,
             )
-        uow.queues.announce([item.id])
         # The log line is written before the audit event takes the chain head.
         incident_log.append_now(
             uow,
