@@ -1,4 +1,4 @@
-"""The incident log: one append, for every service that tells an incident's story.
+"""The incident log: appending a line, for every service that tells an incident's story.
 
 Every change to an incident (a note, a grade, a status, a DASH, a referral step, a
 sign-off, an override) is a line in its log, written in the same unit of work as the
@@ -7,7 +7,7 @@ change, so the log and the record never disagree.
 `append` adds an entry to the unit of work, written at its next flush (where
 `data/legacy_guard.py` refuses one on a LEGACY incident); `append_now` is the triage
 queue's: one statement at once, carrying the same refusal (a drain of a queue writes
-ten thousand lines, and the entry object and flush were a fifth of each step's time).
+ten thousand lines, and the entry object and its flush were a sixth of each step's time).
 """
 
 from __future__ import annotations
