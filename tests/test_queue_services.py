@@ -510,3 +510,137 @@ def test_a_queue_step_takes_the_chain_head_last_and_holds_it_for_one_write(
         assert "audit_event" in held[0] and "audit_chain_head" in held[1]
     assert any(s.startswith("INSERT INTO incident_log_entry") for s in sent[:head_read])
     assert [e.outcome for e in audit_rows(database, f"queue.{step}")][-1:] == ["success"]
+
+
+# --- guards on the queue's own statements --------------------------------------------------
+
+
+def _triage_lines(database, incident_id):
+    from controlroom.data.cold_models import IncidentLogEntry
+
+    with database.uow() as uow:
+        return [
+            (e.text, e.entered_by_id, e.entered_at, e.old_value, e.new_value, e.idempotency_key)
+            for e in uow.session.scalars(
+                select(IncidentLogEntry)
+                .where(
+                    IncidentLogEntry.incident_id == incident_id, IncidentLogEntry.kind == "triage"
+                )
+                .order_by(IncidentLogEntry.id)
+            )
+        ]
+
+
+def test_a_queue_steps_log_line_says_who_and_when(database, handler):
+    """The claim and the decision write their lines at once (no entry object, no flush):
+    each with the operator, the step's time and nothing else."""
+    incident_id = new_incident(database, handler).id
+    item = item_id(database, incident_id)
+    queues.claim(database.uow(), handler, item, POLICY, NOW)
+    later = NOW + timedelta(minutes=4)
+    queues.complete(database.uow(), handler, item, later)
+    assert _triage_lines(database, incident_id) == [
+        ("Claimed in the Domestic abuse queue", handler.staff_id, NOW, None, None, None),
+        (
+            "Decided in the Domestic abuse queue: it leaves the queue",
+            handler.staff_id,
+            later,
+            None,
+            None,
+            None,
+        ),
+    ]
+
+
+@pytest.mark.parametrize("step", ["claim", "complete"])
+def test_a_queue_step_on_a_legacy_incident_is_refused_and_writes_nothing(database, handler, step):
+    """LEGACY incidents are read-only (issue 19). They never reach a queue (they come in
+    closed, and only open incidents are routed), but the queue's log line is refused for
+    one all the same: here an item whose incident was made legacy behind the program's back.
+    """
+    from sqlalchemy import func, update
+
+    from controlroom.data.models import Incident
+    from controlroom.domain.legacy import LegacyReadOnly, read_only_message
+
+    incident = new_incident(database, handler)
+    item = item_id(database, incident.id)
+    if step == "complete":
+        queues.claim(database.uow(), handler, item, POLICY, NOW)
+    before = items(database, incident.id), _triage_lines(database, incident.id)
+    with database.uow() as uow:
+        uow.session.execute(
+            update(Incident).where(Incident.id == incident.id).values(legacy_batch_id=1)
+        )
+        uow.commit()
+        events = uow.session.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(LegacyReadOnly) as refused:
+        if step == "claim":
+            queues.claim(database.uow(), handler, item, POLICY, NOW + timedelta(minutes=1))
+        else:
+            queues.complete(database.uow(), handler, item, NOW + timedelta(minutes=1))
+    assert str(refused.value) == read_only_message("incident", incident.reference)
+    assert (items(database, incident.id), _triage_lines(database, incident.id)) == before
+    with database.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+
+def test_a_queue_write_inside_a_read_only_part_is_refused(database, handler):
+    """The queue's statements run through the unit of work's session, whose guard refuses
+    a write inside its read-only part (`SqlAlchemyUnitOfWork.reading`)."""
+    from controlroom.data.uow import ReadOnlyPart
+
+    incident_id = new_incident(database, handler).id
+    item = item_id(database, incident_id)
+    queues.claim(database.uow(), handler, item, POLICY, NOW)
+    writes = {
+        "change": lambda q: q.change_item(item, 2, ("claimed",), {"heartbeat_at": NOW}),
+        "finish": lambda q: q.finish_item(item, handler.staff_id, NOW, "completed"),
+        "log": lambda q: q.log_line(incident_id, handler.staff_id, "triage", "x", NOW),
+    }
+    if database.dialect == "sqlite":  # PostgreSQL's announcement is a SELECT of pg_notify
+        writes["announce"] = lambda q: q.announce([item])
+    before = items(database, incident_id), _triage_lines(database, incident_id)
+    with database.uow() as uow:
+        version = uow.queues.lock_item(item).version
+    for name, write in writes.items():
+        with database.uow() as uow, pytest.raises(ReadOnlyPart), uow.reading():
+            write(uow.queues)
+            pytest.fail(f"{name} was not refused")
+    with database.uow() as uow:
+        assert uow.queues.lock_item(item).version == version
+        counter = uow.session.scalar(select(QueueChangeCounter.counter))
+    assert (items(database, incident_id), _triage_lines(database, incident_id)) == before
+    if database.dialect == "sqlite":
+        with database.uow() as uow:
+            uow.queues.announce([item])
+            uow.commit()
+            assert uow.session.scalar(select(QueueChangeCounter.counter)) == counter + 1
+
+
+def test_the_change_feed_hears_every_step_of_a_claim(database, handler, other, supervisor):
+    """Each change to an item is announced with it (`change_item` and `finish_item` do it
+    themselves): another station hears the claim, the heartbeat, the reassignment and the
+    decision, each naming the item."""
+    item = item_id(database, new_incident(database, handler).id)
+    feed = queues.open_change_feed(database.uow)
+    later = NOW + timedelta(minutes=1)
+    steps = {
+        "claim_next": lambda: queues.claim_next(database.uow(), handler, POLICY, NOW),
+        "heartbeat": lambda: queues.heartbeat(database.uow(), handler, item, later),
+        "claim again": lambda: queues.claim(database.uow(), handler, item, POLICY, later),
+        "reassign": lambda: queues.reassign(
+            database.uow(), supervisor, item, other.username, "rota change today", POLICY, later
+        ),
+        "complete": lambda: queues.complete(database.uow(), other, item, later),
+    }
+    try:
+        assert feed.wait(0.05) is None
+        for name, step in steps.items():
+            step()
+            batch = feed.wait(2.0)
+            assert batch is not None, name
+            assert batch.item_ids == {item}, name
+            assert feed.wait(0.05) is None, name  # one announcement per step
+    finally:
+        feed.close()

@@ -6,7 +6,8 @@ One interface, one implementation per dialect:
   so the news and the change commit together (or neither does):
   PostgreSQL sends `pg_notify` on `CHANNEL` with the item ids (delivered on commit);
   SQLite bumps the one-row `queue_change_counter` and stamps the items' `change_seq`
-  with the new value.
+  with the new value. A statement changing one item on PostgreSQL may instead return
+  `notified(id)`: the same notification, in the change's own round trip.
 - `change_feed(engine)` gives a `ChangeFeed` whose blocking `wait(timeout)` (called from
   a thread worker, never the UI thread) returns the next `ChangeBatch` or None:
   PostgreSQL LISTENs on a connection of its own (taken out of the pool);
@@ -25,7 +26,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, create_engine, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -57,6 +69,34 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+# `announce`'s statements, built once (every queue change runs them): a statement used
+# again keeps its cache key and compiled form. On table columns, through the session (its
+# guards see them: no write inside a unit of work's read-only part).
+_counter = QueueChangeCounter.__table__
+_items = QueueItem.__table__
+_NOTIFY = select(
+    func.pg_notify(bindparam("channel", CHANNEL, type_=String), bindparam("payload", type_=String))
+)
+_BUMP_COUNTER = (
+    update(_counter)
+    .where(_counter.c.id == 1)
+    .values(counter=_counter.c.counter + 1)
+    .returning(_counter.c.counter)
+)
+_STAMP_ITEMS = (
+    update(_items)
+    .where(_items.c.id.in_(bindparam("ids", expanding=True)))
+    .values(change_seq=bindparam("seq"))
+)
+
+
+def notified(item_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """PostgreSQL: `announce`'s notification of one item, as an expression, for the
+    RETURNING of the statement that changes the item: the same news (the channel, the
+    id as its payload) without a round trip of its own."""
+    return func.pg_notify(bindparam("channel", CHANNEL, type_=String), cast(item_id, Text))
+
+
 def announce(session: Session, item_ids: Iterable[int]) -> None:
     """Tell every station that these queue items changed, in the caller's transaction."""
     ids = sorted(set(item_ids))
@@ -66,21 +106,11 @@ def announce(session: Session, item_ids: Iterable[int]) -> None:
         payload = ",".join(map(str, ids))
         if len(payload) > PAYLOAD_LIMIT:
             payload = EVERYTHING
-        session.execute(select(func.pg_notify(CHANNEL, payload)))
+        session.execute(_NOTIFY, {"payload": payload})
         return
-    seq = session.execute(
-        update(QueueChangeCounter)
-        .where(QueueChangeCounter.id == 1)
-        .values(counter=QueueChangeCounter.counter + 1)
-        .returning(QueueChangeCounter.counter)
-    ).scalar_one()
+    seq = session.execute(_BUMP_COUNTER).scalar_one()
     for start in range(0, len(ids), _CHUNK):
-        session.execute(
-            update(QueueItem)
-            .where(QueueItem.id.in_(ids[start : start + _CHUNK]))
-            .values(change_seq=seq)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_STAMP_ITEMS, {"ids": ids[start : start + _CHUNK], "seq": seq})
 
 
 # --- SQLite: poll the counter ----------------------------------------------------------

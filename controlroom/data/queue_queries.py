@@ -15,13 +15,29 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from controlroom.data import changes
 from controlroom.data.cold_models import (
     DashAssessment,
     IncidentAttendance,
+    IncidentLogEntry,
     IncidentPerson,
     MarkerType,
     QueueItem,
@@ -231,6 +247,163 @@ def _target_seconds(table: RankTable):
 
 
 # --- claiming ------------------------------------------------------------------------------
+#
+# A claim and a completion run these statements once per item, and a drain of a queue runs
+# them tens of thousands of times: each is built once, every value a bound parameter, so a
+# statement used again keeps its cache key and compiled form (as `audit_log` does for the
+# chain). On table columns, so the rows are plain tuples and the UPDATEs skip the ORM's
+# bulk-update machinery; still through the session, so its guards see every statement (a
+# write inside a unit of work's read-only part is refused, `data/uow.py`).
+
+_items = QueueItem.__table__
+_incidents = Incident.__table__
+_log = IncidentLogEntry.__table__
+_staff = Staff.__table__
+
+
+class LockedItem(NamedTuple):
+    """A queue item as read to change it (`lock_item`, `next_claimable`)."""
+
+    id: int
+    incident_id: int
+    queue: str
+    entered_at: datetime
+    state: str
+    claimed_by_id: int | None
+    claimed_at: datetime | None
+    heartbeat_at: datetime | None
+    version: int
+
+
+_LOCKED = select(*(_items.c[name] for name in LockedItem._fields))
+# By "on PostgreSQL": there, the row is locked, and one locked elsewhere is passed over.
+_LOCK_ITEM = {
+    False: _LOCKED.where(_items.c.id == bindparam("item_id")),
+    True: _LOCKED.where(_items.c.id == bindparam("item_id")).with_for_update(skip_locked=True),
+}
+_STAFF_NAME = select(_staff.c.display_name).where(_staff.c.id == bindparam("staff_id"))
+
+
+def _claimable(postgres: bool, by_queue: bool, skipping: bool) -> Select:
+    """`next_claimable`'s statement: the stalest claim gone quiet, else the oldest open item.
+
+    Two subqueries, each reading its own index in order and stopping at the first row it
+    can lock (rather than one OR), in one round trip: COALESCE evaluates the second only
+    when the first found nothing, so one row at most is locked."""
+    stale, waiting = _items.alias("stale"), _items.alias("waiting")
+    firsts = []
+    for table, statement in (
+        (
+            stale,
+            select(stale.c.id)
+            .where(stale.c.state == "claimed", stale.c.heartbeat_at < bindparam("stale_before"))
+            .order_by(stale.c.heartbeat_at, stale.c.id),
+        ),
+        (
+            waiting,
+            select(waiting.c.id)
+            .where(waiting.c.state == "open")
+            .order_by(waiting.c.entered_at, waiting.c.id),
+        ),
+    ):
+        if by_queue:
+            statement = statement.where(table.c.queue == bindparam("queue"))
+        if skipping:
+            statement = statement.where(table.c.id.not_in(bindparam("skip", expanding=True)))
+        statement = statement.limit(1)
+        if postgres:
+            statement = statement.with_for_update(skip_locked=True)
+        firsts.append(statement.scalar_subquery())
+    found = _LOCKED.where(_items.c.id == func.coalesce(*firsts))
+    # The row is this transaction's already: read as it is now (a newer version than the
+    # statement's snapshot, if one was committed meanwhile), as a locking read does.
+    return found.with_for_update() if postgres else found
+
+
+# By (on PostgreSQL, of one queue, passing some items over).
+_CLAIMABLE = {
+    (postgres, by_queue, skipping): _claimable(postgres, by_queue, skipping)
+    for postgres in (False, True)
+    for by_queue in (False, True)
+    for skipping in (False, True)
+}
+
+# By the names of the columns set and "on PostgreSQL": the few shapes of change the
+# services make. Each returns the row it changed; on PostgreSQL with its announcement.
+_CHANGES: dict[tuple[tuple[str, ...], bool], Update] = {}
+
+
+def _change(names: tuple[str, ...], postgres: bool) -> Update:
+    statement = _CHANGES.get((names, postgres))
+    if statement is None:
+        statement = _CHANGES[names, postgres] = (
+            update(_items)
+            .where(
+                _items.c.id == bindparam("item_id"),
+                _items.c.version == bindparam("read_version"),
+                _items.c.state.in_(bindparam("states", expanding=True)),
+            )
+            .values(
+                {_items.c.version: _items.c.version + 1}
+                | {_items.c[name]: bindparam(f"new_{name}") for name in names}
+            )
+            .returning(_items.c.id, *_announced(postgres))
+        )
+    return statement
+
+
+def _announced(postgres: bool) -> tuple:
+    return (changes.notified(_items.c.id),) if postgres else ()
+
+
+def _finish(holder, postgres: bool) -> Update:
+    return (
+        update(_items)
+        .where(_items.c.id == bindparam("item_id"), _items.c.state == "claimed", holder)
+        .values(
+            state="done",
+            completed_at=bindparam("finished_at"),
+            completed_by_id=bindparam("holder"),
+            resolution=bindparam("new_resolution"),
+            version=_items.c.version + 1,
+        )
+        .returning(_items.c.queue, _items.c.incident_id, *_announced(postgres))
+    )
+
+
+# By (nobody enrolled, on PostgreSQL): a holder of None is matched as IS NULL, as an ORM
+# comparison does.
+_FINISH_ITEM = {
+    (nobody, postgres): _finish(
+        _items.c.claimed_by_id.is_(None)
+        if nobody
+        else _items.c.claimed_by_id == bindparam("holder"),
+        postgres,
+    )
+    for nobody in (False, True)
+    for postgres in (False, True)
+}
+
+# The incident's log line, inserted only while the incident is not LEGACY (issue 19): the
+# flush's guard (`data/legacy_guard.py`) never sees a Core insert, so the insert carries
+# the same refusal itself, at no extra round trip. (Its row count tells: kept on purpose,
+# as an INSERT's is not by default.)
+_LOG_LINE = (
+    insert(_log)
+    .from_select(
+        ["incident_id", "entered_at", "entered_by_id", "kind", "text"],
+        select(
+            _incidents.c.id,
+            bindparam("log_at", type_=_log.c.entered_at.type),
+            bindparam("log_by", type_=_log.c.entered_by_id.type),
+            bindparam("log_kind", type_=_log.c.kind.type),
+            bindparam("log_text", type_=_log.c.text.type),
+        ).where(
+            _incidents.c.id == bindparam("log_incident"), _incidents.c.legacy_batch_id.is_(None)
+        ),
+    )
+    .execution_options(preserve_rowcount=True)
+)
 
 
 # --- the command view ----------------------------------------------------------------------
@@ -241,6 +414,12 @@ class QueueRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._on_postgres: bool | None = None
+
+    def _postgres(self) -> bool:
+        if self._on_postgres is None:
+            self._on_postgres = self.session.get_bind().dialect.name == "postgresql"
+        return self._on_postgres
 
     def announce(self, item_ids: Iterable[int]) -> None:
         """Tell every station's change feed these items changed (on commit)."""
@@ -448,88 +627,98 @@ class QueueRepository:
             .where(Incident.status.in_(statuses), ~routed)
         ).all()
 
-    def lock_item(self, item_id: int) -> QueueItem | None:
+    def lock_item(self, item_id: int) -> LockedItem | None:
         """The item, locked for this transaction; None if it does not exist or (PostgreSQL)
         another transaction holds it right now."""
-        statement = select(QueueItem).where(QueueItem.id == item_id)
-        if self.session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update(skip_locked=True)
-        return self.session.scalars(statement.execution_options(populate_existing=True)).first()
+        row = self.session.execute(_LOCK_ITEM[self._postgres()], {"item_id": item_id}).first()
+        return None if row is None else LockedItem._make(row)
 
     def item_exists(self, item_id: int) -> bool:
         return bool(self.session.scalar(select(func.count()).where(QueueItem.id == item_id)))
 
     def change_item(self, item_id: int, version: int, states: Sequence[str], values: dict) -> bool:
         """Apply `values` (and bump the version) only if the item is still at `version` and in
-        one of `states`; True when it was."""
-        result = self.session.execute(
-            update(QueueItem)
-            .where(
-                QueueItem.id == item_id, QueueItem.version == version, QueueItem.state.in_(states)
-            )
-            .values(version=QueueItem.version + 1, **values)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]  # a CursorResult
+        one of `states`, and announce the change (`changes.announce`); True when it was."""
+        postgres = self._postgres()
+        changed = self.session.execute(
+            _change(tuple(values), postgres),
+            {
+                "item_id": item_id,
+                "read_version": version,
+                "states": list(states),
+                **{f"new_{name}": value for name, value in values.items()},
+            },
+        ).first()
+        if changed is None:
+            return False
+        if not postgres:  # PostgreSQL's announcement rode in the UPDATE
+            changes.announce(self.session, [item_id])
+        return True
 
     def finish_item(
         self, item_id: int, staff_id: int | None, now: datetime, resolution: str
     ) -> tuple[str, int] | None:
-        """Mark the item done if `staff_id` holds it: (queue, incident id), or None when they
-        do not (nothing changed)."""
-        return self.session.execute(
-            update(QueueItem)
-            .where(
-                QueueItem.id == item_id,
-                QueueItem.state == "claimed",
-                QueueItem.claimed_by_id == staff_id,
-            )
-            .values(
-                state="done",
-                completed_at=now,
-                completed_by_id=staff_id,
-                resolution=resolution,
-                version=QueueItem.version + 1,
-            )
-            .returning(QueueItem.queue, QueueItem.incident_id)
-            .execution_options(synchronize_session=False)
+        """Mark the item done if `staff_id` holds it, and announce the change: (queue,
+        incident id), or None when they do not (nothing changed)."""
+        postgres = self._postgres()
+        row = self.session.execute(
+            _FINISH_ITEM[staff_id is None, postgres],
+            {
+                "item_id": item_id,
+                "holder": staff_id,
+                "finished_at": now,
+                "new_resolution": resolution,
+            },
         ).first()
+        if row is None:
+            return None
+        if not postgres:  # PostgreSQL's announcement rode in the UPDATE
+            changes.announce(self.session, [item_id])
+        return row[0], row[1]
 
     def next_claimable(
         self, queue: str | None, stale_before: datetime, skip: Sequence[int] = ()
-    ) -> QueueItem | None:
+    ) -> LockedItem | None:
         """The next item to take: a claim gone stale (heartbeat older than `stale_before`,
         longest quiet first), else the oldest open item. On PostgreSQL locked with SKIP LOCKED
-        so concurrent workers each get another. Two indexed queries rather than one OR: each
-        reads its rows in index order and stops at the first it can lock."""
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        stale = (
-            select(QueueItem)
-            .where(QueueItem.state == "claimed", QueueItem.heartbeat_at < stale_before)
-            .order_by(QueueItem.heartbeat_at, QueueItem.id)
-        )
-        waiting = (
-            select(QueueItem)
-            .where(QueueItem.state == "open")
-            .order_by(QueueItem.entered_at, QueueItem.id)
-        )
-        for statement in (stale, waiting):
-            if queue is not None:
-                statement = statement.where(QueueItem.queue == queue)
-            if skip:
-                statement = statement.where(QueueItem.id.not_in(list(skip)))
-            statement = statement.limit(1)
-            if postgres:
-                statement = statement.with_for_update(skip_locked=True)
-            item = self.session.scalars(statement.execution_options(populate_existing=True)).first()
-            if item is not None:
-                return item
-        return None
+        so concurrent workers each get another (`_claimable`)."""
+        row = self.session.execute(
+            _CLAIMABLE[self._postgres(), queue is not None, bool(skip)],
+            {"stale_before": stale_before, "queue": queue, "skip": list(skip)},
+        ).first()
+        return None if row is None else LockedItem._make(row)
 
     def staff_name(self, staff_id: int | None) -> str | None:
         if staff_id is None:
             return None
-        return self.session.scalar(select(Staff.display_name).where(Staff.id == staff_id))
+        return self.session.execute(_STAFF_NAME, {"staff_id": staff_id}).scalar()
+
+    def log_line(
+        self, incident_id: int, staff_id: int, kind: str, text: str, now: datetime
+    ) -> None:
+        """Append a line to the incident's log at once (`incident_log.append` adds one to the
+        next flush instead): one INSERT, which writes nothing for a LEGACY incident, and
+        then `LegacyReadOnly` is raised, as `data/legacy_guard.py` would at a flush."""
+        result = self.session.execute(
+            _LOG_LINE,
+            {
+                "log_incident": incident_id,
+                "log_at": now,
+                "log_by": staff_id,
+                "log_kind": kind,
+                "log_text": text,
+            },
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult
+            return
+        found = self.session.execute(
+            select(Incident.reference, Incident.legacy_batch_id).where(Incident.id == incident_id)
+        ).first()
+        if found is None:
+            raise LookupError(f"no incident {incident_id}")
+        from controlroom.domain.legacy import LegacyReadOnly, read_only_message
+
+        raise LegacyReadOnly(read_only_message("incident", found.reference))
 
     def queue_figures(
         self, cutoffs: dict[tuple[str, str], datetime], fallback_cutoff: datetime

@@ -6,7 +6,8 @@ Invariants:
   created it or changed its type, flags, links, grade or status: items are created for
   queues it now belongs in, closed as `rerouted` or `closed` where it no longer does;
 - every change to an item bumps its version through a conditional UPDATE and is
-  announced (`controlroom.data.changes.announce`) in the same transaction;
+  announced (`controlroom.data.changes.announce`) in the same transaction (the
+  repository's `change_item` and `finish_item` announce what they change themselves);
 - claims are exclusive: PostgreSQL locks the row `FOR UPDATE SKIP LOCKED`, SQLite holds
   the write lock (BEGIN IMMEDIATE), and on both the UPDATE carries the version read;
 - nothing is reassigned silently: a claim whose holder has gone quiet is only marked
@@ -558,7 +559,11 @@ def _refuse(
 
 
 def _take(
-    uow: UnitOfWork, actor: Actor, item: QueueItem, policy: QueuePolicy, now: datetime
+    uow: UnitOfWork,
+    actor: Actor,
+    item: queue_queries.LockedItem,
+    policy: QueuePolicy,
+    now: datetime,
 ) -> str | None:
     """Claim the locked `item` for `actor` if the rules allow; returns the audit action
     ("queue.claim" or "queue.reclaim") and leaves a detail, or None when the conditional
@@ -614,7 +619,6 @@ def claim(
             _refuse(uow, actor, "queue.claim", item_id, "this item is already done", policy, now)
         if item.state == ItemState.CLAIMED and item.claimed_by_id == actor.staff_id:
             uow.queues.change_item(item.id, item.version, ("claimed",), {"heartbeat_at": now})
-            uow.queues.announce([item.id])
             audit.record(
                 uow,
                 actor,
@@ -654,13 +658,13 @@ def claim(
                 policy,
                 now,
             )
-        uow.queues.announce([item.id])
         detail = (
             f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
             if action == "queue.reclaim"
             else f"queue {item.queue}"
         )
-        incident_log.append(
+        # The log line is written before the audit event takes the chain head.
+        incident_log.append_now(
             uow,
             actor,
             item.incident_id,
@@ -669,7 +673,6 @@ def claim(
             + (f" (reclaimed from {holder})" if action == "queue.reclaim" else ""),
             now,
         )
-        uow.flush()  # the log line before the audit event takes the chain head
         audit.record(uow, actor, action, "queue_item", item.id, detail=detail)
         uow.commit()
         return _changed_row(uow, policy, now, item.id)
@@ -715,7 +718,6 @@ def claim_next(
             if action is None:
                 skipped.append(item.id)
                 continue
-            uow.queues.announce([item.id])
             detail = (
                 f"reclaimed from {holder} (last heartbeat {heard:%Y-%m-%d %H:%M:%S} UTC)"
                 if action == "queue.reclaim"
@@ -741,11 +743,10 @@ def heartbeat(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> Non
         if item.state != ItemState.CLAIMED or item.claimed_by_id != actor.staff_id:
             raise ClaimLost(_lost_message(uow, item))
         uow.queues.change_item(item.id, item.version, ("claimed",), {"heartbeat_at": now})
-        uow.queues.announce([item.id])
         uow.commit()
 
 
-def _lost_message(uow: UnitOfWork, item: QueueItem) -> str:
+def _lost_message(uow: UnitOfWork, item: queue_queries.LockedItem) -> str:
     if item.state == ItemState.DONE:
         return "this item is done"
     if item.state == ItemState.CLAIMED:
@@ -782,8 +783,9 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             uow.commit()
             raise ClaimLost(message)
         queue_name, incident_id = finished
-        uow.queues.announce([item_id])
-        incident_log.append(
+        # The log line is written before the audit event takes the chain head, which on
+        # PostgreSQL every station's audited write waits for until this commit.
+        incident_log.append_now(
             uow,
             actor,
             incident_id,
@@ -791,9 +793,6 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             f"Decided in the {Queue(queue_name).label} queue: it leaves the queue",
             now,
         )
-        # The log line is written before the audit event takes the chain head, which on
-        # PostgreSQL every station's audited write waits for until this commit.
-        uow.flush()
         audit.record(
             uow,
             actor,
@@ -878,8 +877,8 @@ def reassign(
                 policy,
                 now,
             )
-        uow.queues.announce([item.id])
-        incident_log.append(
+        # The log line is written before the audit event takes the chain head.
+        incident_log.append_now(
             uow,
             actor,
             item.incident_id,
@@ -888,7 +887,6 @@ def reassign(
             f"to {target.display_name}: {why}",
             now,
         )
-        uow.flush()  # the log line before the audit event takes the chain head
         audit.record(
             uow,
             actor,
