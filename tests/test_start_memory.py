@@ -223,3 +223,14 @@ def test_the_board_searches_no_unicode_names_for_its_keys(database, tmp_path):
     _on_sqlite_only(database)
     searched, _ = _loaded(database, tmp_path, COSTS_PROBE)
     assert sorted(searched) == []
+
+
+def test_the_board_parses_only_its_own_styles(database, tmp_path):
+    """The rules of every other screen (screens.tcss) were about 1.4 MiB of a session's
+    peak: the board parses app.tcss alone, and the first other screen reads the rest."""
+    _on_sqlite_only(database)
+    _, styles = _loaded(database, tmp_path, COSTS_PROBE)
+    assert {"app.tcss", "#board-grades"} <= styles  # the board's own rules
+    assert "#help-panel" not in styles
+    _, styles = _loaded(database, tmp_path, COSTS_PROBE, "f1")
+    assert {"screens.tcss", "#help-panel"} <= styles
