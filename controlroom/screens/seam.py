@@ -244,6 +244,10 @@ class AppScreen(Screen[ScreenResultT]):
             # After the screen's own mount handlers and a refresh: its fields are there
             # and the first has the focus.
             self.call_after_refresh(self._take_keys)
+        else:
+            # Back to a screen that was ready (the board, as a task closes): keys held
+            # while no screen was up go on to it.
+            self.app.key_gate.hand_on()
 
     def _take_keys(self) -> None:
         self.keys_ready = True
@@ -412,6 +416,12 @@ class KeyGate:
     def holds(self, event: events.Key) -> bool:
         """True when `event` waits here (the App then does nothing more with it)."""
         if event is self._current:
+            if not self._screen_ready():
+                # Handed on, then the screen went before it arrived (a task closing in
+                # the same burst): it waits again, first, for the next screen.
+                self._current = None
+                self.held.appendleft(event)
+                return True
             return False  # a waiting key, handed on now
         if self._current is None and not self.held and self._screen_ready():
             self._current = event
