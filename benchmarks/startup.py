@@ -216,6 +216,16 @@ def main() -> int:
         f"ratio {stack_ratio:.2f}x (target <= 1.15x, issue 15) "
         f"{'met' if stack_ratio <= 1.15 else 'NOT MET'}"
     )
+    # The same runs in detail: each run's peak, and the ratio of the medians.
+    for name, peaks in (("bare", bare_rss), ("floor 2", stack_rss), ("controlroom", our_rss)):
+        listed = " ".join(f"{peak / 1024:.1f}" for peak in peaks)
+        print(
+            f"  peak RSS per run, {name}: {listed} MiB (median {statistics.median(peaks) / 1024:.2f})"
+        )
+    print(
+        "  ratio of the medians to floor 2: "
+        f"{statistics.median(our_rss) / statistics.median(stack_rss):.3f}x"
+    )
     return 0
 
 

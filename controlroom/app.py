@@ -47,7 +47,7 @@ from controlroom.screens.database_watch import DatabaseProbed, DatabaseReturned,
 from controlroom.screens.lock import LockScreen
 from controlroom.screens.seam import CallFailed, KeyGate, KeyHandled
 from controlroom.screens.sign_in import SignInScreen
-from controlroom.widgets import paste_guard
+from controlroom.widgets import key_names, paste_guard
 from controlroom.widgets.paste_guard import paste_content
 from controlroom.widgets.textual_mends import keep_no_dead_widgets_render_caches
 
@@ -284,6 +284,7 @@ class ControlRoomApp(App[int]):
     ) -> None:
         ansi = settings.ansi if settings.ansi is not None else (term or "") in ANSI_TERMS
         paste_guard.install()
+        key_names.install()
         # Every mounted DatabaseBanner, held weakly: a closed screen's goes with it.
         self.database_banners: weakref.WeakSet[DatabaseBanner] = weakref.WeakSet()
         super().__init__(ansi_color=ansi or None)
@@ -1307,6 +1308,15 @@ class ControlRoomApp(App[int]):
                     icon.refresh()  # a `var`: setting it draws nothing by itself
 
             palette.call_after_refresh(plain_icon)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual's display of a bound key ("f3", "^q", "esc"), without searching
+        Unicode's names where the answer is known (widgets/key_names.py)."""
+        if not binding.key_display:
+            display = key_names.key_display(binding.key)
+            if display is not None:
+                return display
+        return super().get_key_display(binding)
 
     def action_help(self) -> None:
         from controlroom.screens.help import HelpScreen, KeyHelp

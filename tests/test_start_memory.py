@@ -56,6 +56,11 @@ NOT_AT_START = {
     # words (the guard's refusals): 0.25 MiB
     "controlroom.domain.phonetics": "any",
     "controlroom.domain.legacy": "any",
+    # the log file's rotation (logs.py): loaded with the first record a session logs
+    "logging.handlers": "any",
+    # Textual's inline driver (Control Room never runs inline; the paste guard reaches
+    # a driver imported later through Textual's parser module)
+    "textual.drivers.linux_inline_driver": "any",
 }
 
 # The tables the sign-in and the board read: the only ones mapped when it is up.
@@ -126,6 +131,36 @@ WALK_PROBE = BOARD_PROBE.replace(
 assert WALK_PROBE != BOARD_PROBE
 
 
+# The board's other costs: each search of Unicode's names Textual made for a bound key
+# (widgets/key_names.py answers those it need not make), and the style files read with
+# the names their rules select.
+COSTS_PROBE = textwrap.dedent("""
+    import unicodedata
+
+    searched = []
+    _lookup = unicodedata.lookup
+
+    def lookup(name):
+        searched.append(name)
+        return _lookup(name)
+
+    unicodedata.lookup = lookup
+    """) + BOARD_PROBE.replace(
+    "        print(json.dumps([sorted(sys.modules), sorted(Base.metadata.tables)]))",
+    """        for key in sys.argv[4:]:
+            await pilot.press(key)
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if not any(w.is_running for w in app.workers):
+                    break
+        sheet = app.stylesheet
+        styles = [Path(path).name for path, _ in sheet.source if path]
+        styles += [name for rule in sheet.rules for name in rule.selector_names]
+        print(json.dumps([searched, styles]))""",
+)
+assert "searched" in COSTS_PROBE and "print(json.dumps([searched" in COSTS_PROBE
+
+
 def _loaded(database, tmp_path, probe: str, *keys: str) -> tuple[set[str], set[str]]:
     """The modules loaded and the tables mapped when the probe was done."""
     username = staff_actor(database, Role.SUPERVISOR).username
@@ -182,3 +217,23 @@ def test_the_board_loads_no_code_it_does_not_use(database, tmp_path):
     )
     assert unwanted == []
     assert tables == MAPPED_AT_START
+
+
+def test_the_board_searches_no_unicode_names_for_its_keys(database, tmp_path):
+    """Textual asks Unicode's name tables whether each bound key ("f3", "escape") names
+    a character, for the focus chain and the footer: the searches paged in about 0.5 MiB
+    of every session's peak (issue 15). The answers for the app's keys are known."""
+    _on_sqlite_only(database)
+    searched, _ = _loaded(database, tmp_path, COSTS_PROBE)
+    assert sorted(searched) == []
+
+
+def test_the_board_parses_only_its_own_styles(database, tmp_path):
+    """The rules of every other screen (screens.tcss) were about 1.4 MiB of a session's
+    peak: the board parses app.tcss alone, and the first other screen reads the rest."""
+    _on_sqlite_only(database)
+    _, styles = _loaded(database, tmp_path, COSTS_PROBE)
+    assert {"app.tcss", "#board-grades"} <= styles  # the board's own rules
+    assert "#help-panel" not in styles
+    _, styles = _loaded(database, tmp_path, COSTS_PROBE, "f1")
+    assert {"screens.tcss", "#help-panel"} <= styles

@@ -405,10 +405,16 @@ def _tokens(parser, *pieces: str) -> list[tuple[str, str]]:
 
 
 def test_a_bracketed_paste_reaches_the_app_as_one_paste_of_text():
-    from textual._xterm_parser import XTermParser
+    import importlib
+
+    from textual import _xterm_parser
     from textual.drivers import linux_driver
 
     from controlroom.widgets.paste_guard import PasteGuardParser, install
+
+    # Textual's own parser (once an app is built, Textual's module names the guard).
+    XTermParser = PasteGuardParser.__mro__[1]  # noqa: N806
+    assert XTermParser.__module__ == "textual._xterm_parser"
 
     hostile = "\x1b[200~Smith\x1b\x11 end\x1b[201~"
     # What Textual alone does: the ESC and ctrl+q inside the paste become keys.
@@ -423,6 +429,10 @@ def test_a_bracketed_paste_reaches_the_app_as_one_paste_of_text():
     assert _tokens(PasteGuardParser(), "\x11") == [("Key", "ctrl+q")]
     install()
     assert linux_driver.XTermParser is PasteGuardParser
+    # A driver imported after (the inline one) builds the guard too.
+    assert _xterm_parser.XTermParser is PasteGuardParser
+    inline = importlib.import_module("textual.drivers.linux_inline_driver")
+    assert inline.XTermParser is PasteGuardParser
 
 
 def test_every_written_reason_refuses_what_a_terminal_obeys():

@@ -57,6 +57,7 @@ class HomeBoard(FramedScreen):
     ]
 
     AUTO_FOCUS = None
+    CSS_PATH = None  # app.tcss has its rules (not screens.tcss, see AppScreen)
 
     @dataclass
     class CountsLoaded(Message):

@@ -40,7 +40,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import events, on
 from textual.app import App, ScreenStackError
@@ -77,6 +78,9 @@ class FailureKind(Enum):
     FILE = "file"  # a local file (a draft) could not be written or read
     FAULT = "fault"  # a bug: anything else
 
+
+# The styles of every screen after the board (`AppScreen.CSS_PATH`).
+SCREENS_CSS = Path(__file__).resolve().parent.parent / "screens.tcss"
 
 # The cause is named by where the exception came from, never by its text.
 _DATABASE_MODULES = ("sqlalchemy", "psycopg", "sqlite3")
@@ -184,11 +188,17 @@ class AppScreen(Screen[ScreenResultT]):
     if TYPE_CHECKING:
         app = getters.app(ControlRoomApp)
 
+    # Every screen's rules but the sign-in's and the board's: read (once) with the first
+    # screen that has them, after app.tcss. The board and the sign-in set None.
+    CSS_PATH: ClassVar[Path | None] = SCREENS_CSS
+
     # False until the screen has mounted and focused its first field (`KeyGate`).
     keys_ready = False
     # True while the screen is in the background and until it is next resumed: only
     # then are its styles worked out again on resuming (`_on_screen_resume`).
     _suspended = False
+    # False until the screen has been styled with the rules of its CSS_PATH.
+    _styled_with_its_css = False
 
     def _on_screen_suspend(self) -> None:
         # Textual calls the handler of each class in the MRO: Screen's runs as well.
@@ -203,6 +213,12 @@ class AppScreen(Screen[ScreenResultT]):
         before Screen's own handler, which reads the flag.)"""
         if not self._suspended:
             event.refresh_styles = False
+            if not self._styled_with_its_css:
+                # Textual styles a screen as it takes it in, and reads its CSS_PATH
+                # (screens.tcss, the first time) just after: the screen itself (not its
+                # widgets, mounted later) is styled again, once, with those rules.
+                self.app.stylesheet.apply(self, animate=False)
+        self._styled_with_its_css = True
         self._suspended = False
 
     def focus_now(self, widget: Widget | str) -> None:
@@ -228,6 +244,10 @@ class AppScreen(Screen[ScreenResultT]):
             # After the screen's own mount handlers and a refresh: its fields are there
             # and the first has the focus.
             self.call_after_refresh(self._take_keys)
+        else:
+            # Back to a screen that was ready (the board, as a task closes): keys held
+            # while no screen was up go on to it.
+            self.app.key_gate.hand_on()
 
     def _take_keys(self) -> None:
         self.keys_ready = True
@@ -396,6 +416,12 @@ class KeyGate:
     def holds(self, event: events.Key) -> bool:
         """True when `event` waits here (the App then does nothing more with it)."""
         if event is self._current:
+            if not self._screen_ready():
+                # Handed on, then the screen went before it arrived (a task closing in
+                # the same burst): it waits again, first, for the next screen.
+                self._current = None
+                self.held.appendleft(event)
+                return True
             return False  # a waiting key, handed on now
         if self._current is None and not self.held and self._screen_ready():
             self._current = event

@@ -21,6 +21,7 @@ class SignInScreen(AppScreen[None]):
     """Shows who is being signed in and from where, while the worker does the checks."""
 
     AUTO_FOCUS = None
+    CSS_PATH = None  # app.tcss has its rules (not screens.tcss, see AppScreen)
 
     def compose(self) -> ComposeResult:
         # The app's operator and terminal: this screen is the board mode's first, made by

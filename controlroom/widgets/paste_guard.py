@@ -11,7 +11,7 @@ What no program can tell apart: a paste whose content holds the paste-end sequen
 itself ("ESC [ 2 0 1 ~") ends there, and what follows arrives as typing. Terminals are
 meant to strip it from what they paste; README says so.
 
-`install()` puts the guard into the Linux driver (which builds its parser by the
+`install()` puts the guard into the Linux drivers (which build their parser by the
 module-level name); `tests/test_terminal_safety.py` checks it is in place and what it
 does on a real pty.
 """
@@ -97,8 +97,19 @@ class PasteGuardParser(XTermParser):
 
 
 def install() -> None:
-    """Make the Linux drivers build their parser as a `PasteGuardParser`."""
-    from textual.drivers import linux_driver, linux_inline_driver
+    """Make the terminal drivers build their parser as a `PasteGuardParser`.
 
+    A driver takes Textual's parser class by name when it is imported: the Linux driver
+    (imported with Textual's app) is given the guard, and so is the module the name
+    comes from, for a driver imported later (the inline one, never run by Control Room,
+    is not imported for the guard's sake: it is 50 KiB of every session)."""
+    import sys
+
+    from textual import _xterm_parser
+    from textual.drivers import linux_driver
+
+    _xterm_parser.XTermParser = PasteGuardParser  # type: ignore[misc]
     linux_driver.XTermParser = PasteGuardParser  # type: ignore[misc]
-    linux_inline_driver.XTermParser = PasteGuardParser  # type: ignore[misc]
+    inline_driver = sys.modules.get("textual.drivers.linux_inline_driver")
+    if inline_driver is not None:
+        inline_driver.XTermParser = PasteGuardParser  # type: ignore[attr-defined]
