@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events, on
 from textual.app import App, ScreenStackError
@@ -55,6 +55,7 @@ from textual.worker import Worker, get_current_worker
 
 from controlroom.domain.permissions import Action
 from controlroom.services.fields import FieldError
+from controlroom.widgets.textual_mends import keep_no_dead_tables
 
 if TYPE_CHECKING:
     from textual import getters
@@ -199,6 +200,11 @@ class AppScreen(Screen[ScreenResultT]):
     _suspended = False
     # False until the screen has been styled with the rules of its CSS_PATH.
     _styled_with_its_css = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if self.CSS_PATH is not None:  # a screen after the board: it may have tables
+            keep_no_dead_tables()
+        super().__init__(*args, **kwargs)
 
     def _on_screen_suspend(self) -> None:
         # Textual calls the handler of each class in the MRO: Screen's runs as well.

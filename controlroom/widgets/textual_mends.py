@@ -1,4 +1,5 @@
-"""Mends for faults in Textual itself, applied once by `controlroom.app` as it loads.
+"""Mends for faults in Textual itself: `controlroom.app` applies the first as it loads,
+the first screen after the board the second (a table's module is not loaded before).
 
 Both are `functools.lru_cache` on a method: the cache's keys hold the widgets they were
 asked about alive after their screens closed. A control room opens and closes screens
@@ -14,16 +15,9 @@ from functools import lru_cache
 from types import MethodType
 
 from textual._styles_cache import StylesCache
-from textual.widgets import DataTable
 
 
 def keep_no_dead_widgets_render_caches() -> None:
-    """Apply both mends (once: a mended method has no `__wrapped__`)."""
-    _cache_inner_outer_on_colours()
-    _cache_cell_styles_per_table()
-
-
-def _cache_inner_outer_on_colours() -> None:
     """`StylesCache.get_inner_outer` held up to 1,024 `StylesCache` objects (one a
     widget, each with its rendered lines: Textualize/textual#6665). Its answer depends
     on the two colours only, so it is cached on them alone."""
@@ -57,9 +51,12 @@ class _CachedPerWidget:
         return cached
 
 
-def _cache_cell_styles_per_table() -> None:
+def keep_no_dead_tables() -> None:
     """`DataTable._get_styles_to_render_cell` held the last 32 tables it styled a cell
-    for, with every row they had."""
+    for, with every row they had. Cached per table instead (once: a mended method has no
+    `__wrapped__`)."""
+    from textual.widgets import DataTable
+
     method = DataTable.__dict__["_get_styles_to_render_cell"]
     original = getattr(method, "__wrapped__", None)
     if original is None:
