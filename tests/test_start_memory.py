@@ -118,17 +118,23 @@ BOARD_PROBE = textwrap.dedent("""
 """)
 
 
-# The walk: the board, then each of these keys and back (person search, intelligence,
-# crime integrity and statistics: the main screens with tables), in a fresh interpreter.
-WALK_PROBE = BOARD_PROBE.replace(
-    "        print(json.dumps([sorted(sys.modules), sorted(Base.metadata.tables)]))",
-    """        for key in sys.argv[4:]:
+# Each key given after the probe's arguments, pressed once the screen before has read,
+# then `{after}` (in the loop).
+PRESS_EACH_KEY = """\
+        for key in sys.argv[4:]:
             await pilot.press(key)
             for _ in range(200):
                 await pilot.pause(0.05)
                 if not any(w.is_running for w in app.workers):
                     break
-            await pilot.press("escape")
+{after}"""
+
+# The walk: the board, then each of these keys and back (person search, intelligence,
+# crime integrity and statistics: the main screens with tables), in a fresh interpreter.
+WALK_PROBE = BOARD_PROBE.replace(
+    "        print(json.dumps([sorted(sys.modules), sorted(Base.metadata.tables)]))",
+    PRESS_EACH_KEY.format(after='            await pilot.press("escape")\n')
+    + """\
         print(json.dumps([sorted(sys.modules), sorted(Base.metadata.tables)]))""",
 )
 assert WALK_PROBE != BOARD_PROBE
@@ -150,12 +156,8 @@ COSTS_PROBE = textwrap.dedent("""
     unicodedata.lookup = lookup
     """) + BOARD_PROBE.replace(
     "        print(json.dumps([sorted(sys.modules), sorted(Base.metadata.tables)]))",
-    """        for key in sys.argv[4:]:
-            await pilot.press(key)
-            for _ in range(200):
-                await pilot.pause(0.05)
-                if not any(w.is_running for w in app.workers):
-                    break
+    PRESS_EACH_KEY.format(after="")
+    + """\
         sheet = app.stylesheet
         styles = [Path(path).name for path, _ in sheet.source if path]
         styles += [name for rule in sheet.rules for name in rule.selector_names]
