@@ -1381,6 +1381,17 @@ class SqliteSearch(_IndexedSearch):
         # The keys alone, through the index that holds both (`ids_first`).
         return ids_first(super().key_pairs(first, second, name))
 
+    def likeliest_key_pairs(
+        self, first: Sequence[str], second: Sequence[str], words: Sequence[str], name: str
+    ) -> list[Condition]:
+        # The same: the ids the keys find first, then only their rows, for the order.
+        # Asked for the columns the order reads, SQLite read the row of everyone with
+        # one of a hundred surname keys ("mairon wallae": 220 ms on a million persons).
+        return [
+            ids_first(condition)
+            for condition in super().likeliest_key_pairs(first, second, words, name)
+        ]
+
     def within(self, filters: Sequence[Condition], condition: Condition) -> Condition:
         if filters and condition.shape[0] is _ids_first_sql:
             # The filters inside, with the keys: the ids read are the ones that count.
