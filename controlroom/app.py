@@ -74,9 +74,6 @@ TERMINAL_CHECK_SECONDS = 2.0
 # Young objects allowed before a collection once the session is open (Python's default
 # is 700): see `steady_collector`.
 GC_YOUNG_THRESHOLD = 10_000
-
-keep_no_dead_widgets_render_caches()
-
 # What the operator does that counts as not idle.
 _ACTIVITY = (
     events.Key,
@@ -283,8 +280,10 @@ class ControlRoomApp(App[int]):
         demo_for: str | None = None,
     ) -> None:
         ansi = settings.ansi if settings.ansi is not None else (term or "") in ANSI_TERMS
+        # Textual mended and narrowed where the app needs it (widgets/).
         paste_guard.install()
         key_names.install()
+        keep_no_dead_widgets_render_caches()
         # Every mounted DatabaseBanner, held weakly: a closed screen's goes with it.
         self.database_banners: weakref.WeakSet[DatabaseBanner] = weakref.WeakSet()
         super().__init__(ansi_color=ansi or None)

@@ -35,7 +35,9 @@ def test_the_colours_are_worked_out_as_textual_does():
     """The mended cache gives the two styles Textual's own method gives."""
     from textual._styles_cache import StylesCache
 
-    import controlroom.app  # noqa: F401  # applies the mends
+    from controlroom.widgets.textual_mends import keep_no_dead_widgets_render_caches
+
+    keep_no_dead_widgets_render_caches()
 
     base, background = Color(10, 20, 30), Color(200, 100, 50, 0.5)
     inner, outer = StylesCache().get_inner_outer(base, background)

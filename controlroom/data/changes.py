@@ -74,9 +74,8 @@ def _dialect(session: Session) -> str:
 # guards see them: no write inside a unit of work's read-only part).
 _counter = QueueChangeCounter.__table__
 _items = QueueItem.__table__
-_NOTIFY = select(
-    func.pg_notify(bindparam("channel", CHANNEL, type_=String), bindparam("payload", type_=String))
-)
+_CHANNEL = bindparam("channel", CHANNEL, type_=String)
+_NOTIFY = select(func.pg_notify(_CHANNEL, bindparam("payload", type_=String)))
 _BUMP_COUNTER = (
     update(_counter)
     .where(_counter.c.id == 1)
@@ -94,7 +93,7 @@ def notified(item_id: ColumnElement[int]) -> ColumnElement[Any]:
     """PostgreSQL: `announce`'s notification of one item, as an expression, for the
     RETURNING of the statement that changes the item: the same news (the channel, the
     id as its payload) without a round trip of its own."""
-    return func.pg_notify(bindparam("channel", CHANNEL, type_=String), cast(item_id, Text))
+    return func.pg_notify(_CHANNEL, cast(item_id, Text))
 
 
 def announce(session: Session, item_ids: Iterable[int]) -> None:

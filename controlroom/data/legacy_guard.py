@@ -31,7 +31,10 @@ def _kind(model) -> str:
     return "incident" if model is Incident else "intelligence report"
 
 
-def _refused(kind: str, reference: str) -> LegacyReadOnly:
+def refused(kind: str, reference: str) -> LegacyReadOnly:
+    """The refusal of a change to the LEGACY record `reference` (an "incident" or an
+    "intelligence report"), for this guard and for a write that carries the check in
+    its own statement (`QueueRepository.log_line`)."""
     # The words and the error load when a change is refused, not with every session.
     from controlroom.domain.legacy import LegacyReadOnly, read_only_message
 
@@ -51,7 +54,7 @@ def _refuse_legacy_changes(session: Session, _context, _instances) -> None:
     for record in (*session.dirty, *session.deleted):
         if (isinstance(record, Incident) or isinstance(record, reports)) and _was_legacy(record):
             if record in session.deleted or session.is_modified(record):
-                raise _refused(_kind(type(record)), record.reference)
+                raise refused(_kind(type(record)), record.reference)
     for record in (*session.new, *session.dirty):
         if isinstance(record, Incident):
             continue
@@ -63,7 +66,7 @@ def _refuse_legacy_changes(session: Session, _context, _instances) -> None:
             linked = record.report if record.report_id is None else None
             if linked is not None:
                 if linked.legacy_batch_id is not None and linked not in session.new:
-                    raise _refused(_kind(type(linked)), linked.reference)
+                    raise refused(_kind(type(linked)), linked.reference)
             elif record.report_id is not None:
                 wanted[reports[0]].add(record.report_id)
             continue
@@ -73,7 +76,7 @@ def _refuse_legacy_changes(session: Session, _context, _instances) -> None:
         else:
             linked = getattr(record, "incident", None)
             if isinstance(linked, Incident) and _was_legacy(linked):
-                raise _refused("incident", linked.reference)
+                raise refused("incident", linked.reference)
     for model, ids in wanted.items():
         if not ids:
             continue
@@ -84,4 +87,4 @@ def _refuse_legacy_changes(session: Session, _context, _instances) -> None:
                 .limit(1)
             )
         if reference is not None:
-            raise _refused(_kind(model), reference)
+            raise refused(_kind(model), reference)

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from controlroom.data import changes
+from controlroom.data import changes, legacy_guard
 from controlroom.data.cold_models import (
     DashAssessment,
     IncidentAttendance,
@@ -711,14 +711,12 @@ class QueueRepository:
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]  # a CursorResult
             return
-        found = self.session.execute(
-            select(Incident.reference, Incident.legacy_batch_id).where(Incident.id == incident_id)
-        ).first()
-        if found is None:
+        reference = self.session.scalar(
+            select(Incident.reference).where(Incident.id == incident_id)
+        )
+        if reference is None:
             raise LookupError(f"no incident {incident_id}")
-        from controlroom.domain.legacy import LegacyReadOnly, read_only_message
-
-        raise LegacyReadOnly(read_only_message("incident", found.reference))
+        raise legacy_guard.refused("incident", reference)
 
     def queue_figures(
         self, cutoffs: dict[tuple[str, str], datetime], fallback_cutoff: datetime

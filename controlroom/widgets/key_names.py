@@ -46,8 +46,14 @@ NAMED_CHARACTERS: dict[str, str | None] = {
 }
 
 # The named keys whose label is the character itself (Textual's `format_key`).
-_NAMED_LABELS = {"colon": ":", "question_mark": "?", "tab": "tab", "home": "home"}
-_NAMED_LABELS |= {"end": "end", "insert": "insert"}
+_NAMED_LABELS = {
+    "colon": ":",
+    "question_mark": "?",
+    "tab": "tab",
+    "home": "home",
+    "end": "end",
+    "insert": "insert",
+}
 
 
 def key_to_character(key: str) -> str | None:

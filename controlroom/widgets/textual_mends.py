@@ -1,5 +1,5 @@
-"""Mends for faults in Textual itself: `controlroom.app` applies the first as it loads,
-the first screen after the board the second (a table's module is not loaded before).
+"""Mends for faults in Textual itself: the app applies the first as it is built, the
+first screen after the board the second (a table's module is not loaded before).
 
 Both are `functools.lru_cache` on a method: the cache's keys hold the widgets they were
 asked about alive after their screens closed. A control room opens and closes screens
@@ -21,9 +21,10 @@ def keep_no_dead_widgets_render_caches() -> None:
     """`StylesCache.get_inner_outer` held up to 1,024 `StylesCache` objects (one a
     widget, each with its rendered lines: Textualize/textual#6665). Its answer depends
     on the two colours only, so it is cached on them alone."""
-    original = getattr(StylesCache.get_inner_outer, "__wrapped__", None)
-    if original is None:  # mended already, or Textual changed it: leave it be
-        return
+    method = StylesCache.__dict__["get_inner_outer"]
+    original = getattr(method, "__wrapped__", None)
+    if isinstance(method, staticmethod) or original is None:
+        return  # mended already (each app asks), or Textual changed it: leave it be
 
     @lru_cache(1024)
     def inner_outer(base_background, background):
