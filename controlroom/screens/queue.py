@@ -301,6 +301,7 @@ class TriageQueue(FramedScreen):
 
         item_id: int
         reference: str
+        version: int  # the done item's version, at least
 
     @dataclass
     class Reassigned(Message):
@@ -336,6 +337,10 @@ class TriageQueue(FramedScreen):
         self.grade_filter = grade
         self.rows: dict[int, QueueRow] = {}  # the rows drawn
         self.row_keys: dict[int, RowKey] = {}
+        # The newest version of each item this screen has been told of, drawn or not
+        # (a completed one too): a read that arrives after a newer change was shown
+        # (a refill begun before this station's claim committed) does not undo it.
+        self.versions: dict[int, int] = {}
         self.summary: QueueSummary | None = None
         self.summary_at: datetime | None = None
         self.loaded = False
@@ -487,6 +492,7 @@ class TriageQueue(FramedScreen):
             # operator sees the queue without waiting on rows they must scroll to.
             shown = list(message.listing.rows[:SHOWN_ROWS])
             self.rows = {row.item_id: row for row in shown}
+            self.versions.update((row.item_id, row.version) for row in shown)
             self.row_keys = {
                 row.item_id: table.add_row(
                     *self._cells(row, now).values(), key=f"item-{row.item_id}"
@@ -525,6 +531,10 @@ class TriageQueue(FramedScreen):
     def counted(self, message: Counted) -> None:
         self.summary, self.summary_at = message.summary, self.app.clock()
         self._show_summary()
+        if self.loaded and len(self.rows) < min(SHOWN_ROWS, message.summary.count):
+            # More wait than are drawn: a row is missing (a listing read before an item
+            # arrived, applied after it). Read the rows again rather than hide a call.
+            self.refill()
 
     @on(RowsRead)
     def rows_read(self, message: RowsRead) -> None:
@@ -548,7 +558,12 @@ class TriageQueue(FramedScreen):
         longer be the most urgent (a drawn row left or fell behind while more wait): the
         caller reads them again."""
         table = self.query_one("#queue-table", FixedColumnsTable)
-        fresh = {row.item_id: row for row in rows if self._wanted(row)}
+        # Reads overtake each other (a refill begun before a claim, answered after it):
+        # a row older than the version already shown leaves that item as it is.
+        older = {r.item_id for r in rows if r.version < self.versions.get(r.item_id, 0)}
+        self.versions.update((r.item_id, r.version) for r in rows if r.item_id not in older)
+        fresh = {r.item_id: r for r in rows if r.item_id not in older and self._wanted(r)}
+        touched = touched - older
         previous = {i: self.rows[i] for i in touched if i in self.rows}
         full = len(self.rows) >= SHOWN_ROWS
         last = max((r.order for r in self.rows.values()), default=None)
@@ -792,14 +807,15 @@ class TriageQueue(FramedScreen):
         if row is None or row.state != "claimed" or row.claimed_by_id != self.me:
             self.say("Complete works on an item you hold: claim it first.")
             return
-        self.complete(row.item_id, row.reference)
+        self.complete(row.item_id, row.reference, row.version)
 
-    def complete(self, item_id: int, reference: str) -> None:
+    def complete(self, item_id: int, reference: str, version: int) -> None:
         uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
         self.hold_keys(STEP_WAIT_SECONDS)
         self.run_service(
             lambda: queues.complete(uow_factory(), actor, item_id, clock()),
-            lambda _: self.Completed(item_id, reference),
+            # Completing bumps the version of the row held (`finish_item`).
+            lambda _: self.Completed(item_id, reference, version + 1),
             doing="complete the item",
             group="queue-claim",
             exclusive=False,
@@ -809,8 +825,11 @@ class TriageQueue(FramedScreen):
     @on(Completed)
     def completed(self, message: Completed) -> None:
         self.say(f"{message.reference} completed; it has left the queue.")
-        # It leaves the table now, so a key typed ahead acts on the row that comes up.
-        self._apply([], {message.item_id}, self.app.clock())
+        # It leaves the table now, so a key typed ahead acts on the row that comes up;
+        # a read begun before the completion does not bring it back.
+        item_id = message.item_id
+        self.versions[item_id] = max(self.versions.get(item_id, 0), message.version)
+        self._apply([], {item_id}, self.app.clock())
         self.read_rows(frozenset({message.item_id}))
         self.release_keys()
 
