@@ -697,3 +697,25 @@ def test_namesakes_as_near_as_the_person_leave_room_for_the_person(database, nam
         if wanted[line] not in hits[:TOP]:
             missed.append((line, forename, surname))
     assert missed == []
+
+
+@pytest.mark.parametrize("born", [date(1957, 3, 1), None], ids=["born-then", "no-date"])
+def test_a_lone_word_within_years_is_read_likeliest_first_when_its_keys_fill_the_stage(
+    database, monkeypatch, born
+):
+    # A forename with a slip and a range of years ("brue 1955-1959" for a Bruce): the
+    # word's one-slip keys within the years found a stage's worth of others (on a million
+    # persons, Browns and Barrs by the key BR) in the index's order, none of them a slip
+    # away, and the Bruce born then was cut. Read again likeliest first, he comes first;
+    # with no date of birth recorded, he is read for when no one born then is near.
+    for n in range(25):
+        add_person(database, "Alan", "Barr", date_of_birth=date(1956, 1, 1 + n))
+    for n in range(3):
+        add_person(database, "Brian", "Brown", date_of_birth=date(1957, 1, 1 + n))
+        add_person(database, "Brian", "Brown")
+    wanted = add_person(database, "Bruce", "Carter", date_of_birth=born)
+    monkeypatch.setattr(person_search, "NEAR_LIMIT", 2)
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = search_persons(database.uow(), operator, "brue 1955-1959", today=TODAY)
+    assert hits and hits[0].person_id == wanted, [(h.name, h.why) for h in hits]
+    assert hits[0].why[0] == "forename near"

@@ -422,6 +422,18 @@ def _other_word_sql(keyed: str, name: str, arrays: bool):
     return _json_or_array_in(_KEY_COLUMNS[keyed], f"{name}_keys", arrays)
 
 
+def _one_name_keyed_sql(keyed: str, name: str, arrays: bool):
+    """The person's `keyed` name ("forename"; "surname": whole, or its first or last
+    part) has one of the keys in the list parameter `name` (`_json_or_array_in`): one
+    half of `_any_key_template`."""
+    columns = (
+        (Person.forename_key,)
+        if keyed == "forename"
+        else (Person.surname_key, Person.surname_key_first, Person.surname_key_last)
+    )
+    return or_(*(_json_or_array_in(column, name, arrays) for column in columns))
+
+
 def _likeness_sql(column: str, name: str, letters: int, pairs: int):
     """How alike the person's `column` name is to a word, for reading the likeliest
     first: two for each of the word's letters in it (`<name>_letter_<n>`, LIKE
@@ -752,6 +764,8 @@ class PersonSearch(Protocol):
 
     def any_key(self, keys: Sequence[str], name: str) -> Condition: ...
 
+    def likeliest_any_key(self, keys: Sequence[str], word: str, name: str) -> list[Condition]: ...
+
     def other_word(self, keys: Sequence[str], word: str, keyed: str, name: str) -> Condition: ...
 
     def start_pairs(self, first: str, second: str, name: str) -> list[Condition]: ...
@@ -948,6 +962,23 @@ class _IndexedSearch:
         """The person's forename or surname (whole, first or last part) has one of
         `keys`: many keys (a word's one-slip spellings) in one list parameter."""
         return Condition((_any_key_template, name, self.arrays), {name: listed(keys, self.arrays)})
+
+    def likeliest_any_key(self, keys: Sequence[str], word: str, name: str) -> list[Condition]:
+        """`any_key` as two conditions, the forename by `keys` and the surname by them,
+        each read the likeliest first by how alike that name is to `word`
+        (`_likeness_sql`): within a range of years a lone word's one-slip keys find
+        hundreds, and the index's order kept the first hundred whatever their names
+        ("brue 1955-1959": the key BR, Browns and Brewers, and no Bruce)."""
+        params, letters, pairs = _likeness_params(word, name)
+        params[name] = listed(keys, self.arrays)
+        return [
+            Condition(
+                (_one_name_keyed_sql, keyed, name, self.arrays),
+                params,
+                (_likeness_sql, keyed, name, letters, pairs),
+            )
+            for keyed in ("forename", "surname")
+        ]
 
     def other_word(self, keys: Sequence[str], word: str, keyed: str, name: str) -> Condition:
         """The person's `keyed` name ("forename" or "surname") has one of `keys`, the
