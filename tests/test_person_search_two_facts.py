@@ -719,3 +719,23 @@ def test_a_lone_word_within_years_is_read_likeliest_first_when_its_keys_fill_the
     hits = search_persons(database.uow(), operator, "brue 1955-1959", today=TODAY)
     assert hits and hits[0].person_id == wanted, [(h.name, h.why) for h in hits]
     assert hits[0].why[0] == "forename near"
+
+
+@pytest.mark.parametrize(
+    "line", ["miles-hooper 1989-1993", "mies-hooper 1989-1993", "miles-hooper"]
+)
+def test_a_double_barrelled_word_finds_that_name_before_a_page_of_its_parts(database, line):
+    # A lone double-barrelled word is found by the keys of the whole and of each part:
+    # every Hooper (and Miles) in the years asked came first, and past a page of them
+    # the one Miles-Hooper was cut, spelled right or with a letter left out. Its two
+    # parts together (the first and last parts of a surname) are asked first.
+    with database.uow() as uow:
+        uow.session.add_all(
+            Person(forename=f"Alex{n}", surname="Hooper", date_of_birth=date(1990, 1, 1))
+            for n in range(person_search.CANDIDATE_LIMIT + 10)
+        )
+        uow.commit()
+    wanted = add_person(database, "Denis", "Miles-Hooper", date_of_birth=date(1991, 1, 4))
+    operator = staff_actor(database, Role.SUPERVISOR)
+    hits = search_persons(database.uow(), operator, line, today=TODAY)
+    assert hits and hits[0].person_id == wanted, [(h.name, h.why) for h in hits[:3]]

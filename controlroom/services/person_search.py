@@ -57,6 +57,7 @@ from controlroom.domain.person_ranking import (
 from controlroom.domain.phonetics import (
     KEY_LENGTH,
     PersonQuery,
+    name_parts,
     normalise_name,
     parse_person_query,
     particles_apart,
@@ -622,7 +623,10 @@ def candidates(
 
     if not last_resort:
         # Steps 1-3 (`last_resort`: step 4 alone).
-        stage(search.names([t.keys for t in terms]), first)
+        stage(
+            search.names([t.keys for t in terms]),
+            [*first, *_parts_first(search, terms, filter_sets[0])],
+        )
         prefixes = [t.prefix for t in terms if t.prefix]
         # Words being typed ("moh smi"): whole words found people by their keys; the
         # last word may also start a later part of a name, asked only while few are found
@@ -738,6 +742,35 @@ def candidates(
         ]
     )
     return result()
+
+
+def _part_keys(part: str) -> tuple[str, ...]:
+    """A part of a double-barrelled word found by its own, family, near and
+    letter-left-out keys (a part is short: they are few)."""
+    return tuple(
+        dict.fromkeys(word_keys(part) + family_keys(part) + _near_keys(part) + _gap_keys(part))
+    )
+
+
+def _parts_first(
+    search: PersonSearch, terms: Sequence[NameTerm], filters: Sequence[Condition]
+) -> list[CandidateGroup]:
+    """A lone double-barrelled word ("miles-hooper", "mies-hooper"): first, the people
+    its two parts name together (the first and last parts of a surname, or a forename
+    and a surname). Its keys alone are those of the whole and of each part: every
+    Hooper born in the years asked came before the one Miles-Hooper, and a page of them
+    was cut before reaching her. Within `filters` (the dates asked, an address): a
+    surname with parts is rare, so its index (which holds no date) reads few rows."""
+    if len(terms) != 1:
+        return []
+    parts = name_parts(terms[0].prefix)
+    if len(parts) != 2 or not all(keys := [_part_keys(part) for part in parts]):
+        return []
+    return [
+        CandidateGroup(
+            [search.within(filters, c) for c in search.names(keys, aliases=False, name="parts")]
+        )
+    ]
 
 
 # The held-names stage keeps at most this many surnames near each word, and this many
