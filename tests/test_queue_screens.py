@@ -203,12 +203,29 @@ async def test_claim_and_complete_typed_in_one_burst_work_down_the_queue(
     assert sorted(done) == sorted(i.id for i in made[:2])
 
 
+async def queue_opened(pilot, waiting: str) -> TriageQueue:
+    """F5's screen (ctrl+t) once it shows `waiting` ("2 waiting")."""
+    await settle(pilot)
+    await pilot.press("ctrl+t")
+    await until(pilot, lambda: waiting in screen_text(pilot.app))
+    screen = pilot.app.screen
+    assert isinstance(screen, TriageQueue)
+    return screen
+
+
+def listing_now(database, screen: TriageQueue):
+    """The screen's listing as the database holds it now (a refill's read)."""
+    from controlroom.screens.queue import SHOWN_ROWS
+
+    return queues.refresh_listing(
+        database.uow(), screen.policy, screen.app.clock(), limit=SHOWN_ROWS
+    )
+
+
 async def test_a_listing_read_before_a_claim_or_a_completion_does_not_undo_it(database, tmp_path):
     """Reads overtake each other: a refill begun before this station's claim committed
     can be answered after it. Before, that listing drew the claimed row as waiting again
     (the next x was refused: "claim it first") and a completed item came back."""
-    from controlroom.screens.queue import SHOWN_ROWS
-
     handler = staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
     made = [
         new_incident(database, handler, type_code="THEFT", now=SEED_ANCHOR - timedelta(hours=3 - n))
@@ -217,24 +234,14 @@ async def test_a_listing_read_before_a_claim_or_a_completion_does_not_undo_it(da
     first, second = (r.reference for r in made)
     app = build_app(database, tmp_path, username="q.handler")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+t")
-        await until(pilot, lambda: "2 waiting" in screen_text(app))
-        screen = app.screen
-        assert isinstance(screen, TriageQueue)
-
-        def read_now():
-            return queues.refresh_listing(
-                database.uow(), screen.policy, app.clock(), limit=SHOWN_ROWS
-            )
-
-        before_claim = read_now()
+        screen = await queue_opened(pilot, "2 waiting")
+        before_claim = listing_now(database, screen)
         await pilot.press("c")
         await until(pilot, lambda: f"You hold {first}" in screen_text(app))
         screen.listed(TriageQueue.Listed(before_claim))  # answered now, after the claim
         await pilot.pause()
         assert "YOU" in screen_text(app)
-        before_completion = read_now()
+        before_completion = listing_now(database, screen)
         await pilot.press("x")
         await until(pilot, lambda: f"{first} completed" in screen_text(app))
         screen.listed(TriageQueue.Listed(before_completion))
@@ -249,20 +256,12 @@ async def test_a_row_missing_from_a_late_listing_is_read_again_at_the_next_count
 ):
     """A listing read before an item arrived, answered after the item was drawn, leaves it
     out; the next count finds more waiting than drawn and reads the rows again."""
-    from controlroom.screens.queue import SHOWN_ROWS
-
     handler = staff(database, Role.CALL_HANDLER, "q.handler", "Hana Handler")
     new_incident(database, handler, type_code="THEFT", now=SEED_ANCHOR - timedelta(hours=2))
     app = build_app(database, tmp_path, username="q.handler")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+t")
-        await until(pilot, lambda: "1 waiting" in screen_text(app))
-        screen = app.screen
-        assert isinstance(screen, TriageQueue)
-        before_arrival = queues.refresh_listing(
-            database.uow(), screen.policy, app.clock(), limit=SHOWN_ROWS
-        )
+        screen = await queue_opened(pilot, "1 waiting")
+        before_arrival = listing_now(database, screen)
         late = new_incident(database, handler, type_code="THEFT", now=SEED_ANCHOR)
         await until(pilot, lambda: short_reference(late.reference) in screen_text(app))
         screen.listed(TriageQueue.Listed(before_arrival))
