@@ -176,6 +176,25 @@ async def test_a_change_at_another_station_shows_within_two_seconds(database, tm
         await until(pilot, lambda: "En route" in screen_text(app), timeout=2.0)
 
 
+async def test_a_read_answered_after_a_newer_one_does_not_put_an_old_status_back(
+    database, tmp_path
+):
+    # The board's poll and its read after this station's own change can be answered
+    # out of order: the older read's rows held MP21 as it was, and drew it so again.
+    reference = three_units(database)
+    dispatcher = staff_actor(database, Role.DISPATCHER)
+    app = build_app(database, tmp_path, username=dispatcher.username)
+    async with app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot)
+        older = resources.read_board(database.uow(), dispatcher)  # every unit as it is
+        resources.assign(database.uow(), dispatcher, ["MP21"], reference, SEED_ANCHOR)
+        await until(pilot, lambda: "1 committed" in screen_text(app), timeout=2.0)
+        board.changed(ResourceBoard.Changed(older))  # answered now
+        await pilot.pause()
+        assert "1 committed" in screen_text(app)
+        assert board.units["MP21"].incident_reference == reference
+
+
 async def test_send_units_from_the_incident_by_keys_nearest_first(database, tmp_path):
     from tests.apps import burst
 

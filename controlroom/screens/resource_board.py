@@ -284,7 +284,12 @@ class ResourceBoard(FramedScreen[None]):
 
     @on(Changed)
     def changed(self, message: Changed) -> None:
-        if message.board.counter <= self.counter and not message.board.units:
+        if message.board.counter < self.counter or (
+            message.board.counter == self.counter and not message.board.units
+        ):
+            # Read before one already drawn (a poll and this station's own change read
+            # at once, answered out of order): the board shows every change up to its
+            # counter, and these rows could only put a unit's older status back.
             return
         self.counter = max(self.counter, message.board.counter)
         self.open_references = message.board.open_references
