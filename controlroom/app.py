@@ -720,7 +720,13 @@ class ControlRoomApp(App[int]):
 
     def _offer_drafts(self, found: list[tuple[DraftJournal, dict[str, object]]]) -> None:
         """Offer each incident the operator had not saved, one after another: y restores
-        it into a form of its own, n discards it."""
+        it into a form of its own; n (or Esc) leaves it kept, listed by F2 and offered
+        again at the next start.
+
+        No key here throws a draft away. The offer comes up as the session opens, when
+        an operator may already be typing: "n" discarded it for good, and so did any
+        name typed ahead with an n in it ("vincent"). A restored form is discarded as
+        any form is, by its own question."""
         if not found:
             return
         from controlroom.screens.incident.entry import EntryState
@@ -732,18 +738,14 @@ class ControlRoomApp(App[int]):
         def answered(restore: bool | None) -> None:
             if restore:
                 self._restore_draft(journal, draft)
-            else:
-                try:
-                    journal.clear()
-                except OSError:
-                    log.exception("could not clear a draft")
             self._offer_drafts(rest)
 
         left = f" ({len(rest)} more after this)" if rest else ""
         self.push_screen(
             ConfirmScreen(
                 f"Restore the incident you had not saved?{left}",
-                (summary or "an incident form") + "\nn discards it for good.",
+                (summary or "an incident form")
+                + "\nn keeps it for later: F2 lists it, and the next start asks again.",
             ),
             answered,
         )

@@ -433,6 +433,35 @@ async def test_typing_reaches_a_private_draft_and_is_offered_back_next_time(data
     )
 
 
+async def test_typing_ahead_into_the_restore_offer_throws_no_draft_away(database, tmp_path):
+    """The offer comes up as the session opens: a name typed ahead ("vincent", with an
+    n in it) or Esc answered it, and n discarded the draft for good. Now the draft is
+    kept, F2 lists it, and the next start offers it again."""
+    from controlroom.data.drafts import DraftJournal
+
+    DraftJournal(tmp_path, TEST_SUPERVISOR).for_form("a1b2c3d4" * 4).save(
+        {"caller_name": "Kept Caller", "location_text": "3 Kept Road"}
+    )
+    [path] = draft_paths(tmp_path, TEST_SUPERVISOR)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "keeps it for later" in screen_text(app)
+        await pilot.press(*"vincent", "escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert draft_paths(tmp_path, TEST_SUPERVISOR) == [path]
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Kept Caller" in screen_text(app)
+    app = build_app(database, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Kept Caller" in screen_text(app)
+
+
 async def test_a_restored_draft_whose_save_already_landed_makes_no_second_incident(
     database, tmp_path
 ):
