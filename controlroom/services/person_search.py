@@ -759,7 +759,7 @@ def _parts_first(
     its two parts name together (the first and last parts of a surname, or a forename
     and a surname). Its keys alone are those of the whole and of each part: every
     Hooper born in the years asked came before the one Miles-Hooper, and a page of them
-    was cut before reaching her. Within `filters` (the dates asked, an address): a
+    was cut before reaching him. Within `filters` (the dates asked, an address): a
     surname with parts is rare, so its index (which holds no date) reads few rows."""
     if len(terms) != 1:
         return []
@@ -1039,26 +1039,26 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
             # pairs again, read likeliest first. A lone word within dates the same, when
             # its keys filled the stage with no one a slip away ("brue 1955-1959": the
             # key BR kept a hundred Browns, and no Bruce).
-            more = asked(
-                candidates(uow.search, _with_slip_keys(criteria), slips=True, likeliest=True)
+            rank_more(
+                asked(candidates(uow.search, _with_slip_keys(criteria), slips=True, likeliest=True))
             )
-            rank_more(more)
             if (
                 len(words) == 1
                 and parsed.born_from is not None
                 and not any(good(f) for f, _ in ranked)
             ):
                 # Nobody born in the years a slip away: those with no date recorded.
-                more = asked(
-                    candidates(
-                        uow.search,
-                        _with_slip_keys(criteria),
-                        slips=True,
-                        likeliest=True,
-                        undated=True,
+                rank_more(
+                    asked(
+                        candidates(
+                            uow.search,
+                            _with_slip_keys(criteria),
+                            slips=True,
+                            likeliest=True,
+                            undated=True,
+                        )
                     )
                 )
-                rank_more(more)
     if later and len(words) == 2 and not any(fit.in_reach for fit, _ in ranked):
         # Still no one the words fit within the slips their names may carry (none at
         # all, or only names further off: "sahnnn willlimson" found the Sean
@@ -1068,8 +1068,7 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
         # statement). Only then: it reads everyone the other word names (a common
         # forename is ten thousand on a million), 50-400 ms.
         assert criteria is not None  # `later` says so
-        more = asked(candidates(uow.search, _with_slip_keys(criteria), other_word=True))
-        rank_more(more)
+        rank_more(asked(candidates(uow.search, _with_slip_keys(criteria), other_word=True)))
     reached = [person.surname for fit, person in ranked if fit.in_reach]
     if later and len(words) == 2 and (not reached or (slipped and len(reached) < HELD_WHEN_FEWER)):
         # Even the other word found no one within reach: both words may carry two slips
@@ -1083,10 +1082,11 @@ def _ranked(uow: UnitOfWork, parsed: PersonQuery, limit: int) -> list[tuple[Pers
         # one): the same, among the surnames of those found alone (no scan; two
         # statements on the (surname, forename) index).
         assert criteria is not None  # `later` says so
-        more = asked(
-            candidates(uow.search, criteria, held=True, held_among=reached if reached else None)
+        rank_more(
+            asked(
+                candidates(uow.search, criteria, held=True, held_among=reached if reached else None)
+            )
         )
-        rank_more(more)
     if cut and len(words) == 2 and not narrowed and not parsed.dates_of_birth:
         # A stage that stopped at its limit keeps the first rows it reads, whoever they
         # are: of five Denise Palmers, "segise paler" kept the one first in the index
