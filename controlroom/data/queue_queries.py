@@ -367,7 +367,7 @@ def _finish(holder, postgres: bool) -> Update:
             resolution=bindparam("new_resolution"),
             version=_items.c.version + 1,
         )
-        .returning(_items.c.queue, _items.c.incident_id, *_announced(postgres))
+        .returning(_items.c.queue, _items.c.incident_id, _items.c.version, *_announced(postgres))
     )
 
 
@@ -657,9 +657,10 @@ class QueueRepository:
 
     def finish_item(
         self, item_id: int, staff_id: int | None, now: datetime, resolution: str
-    ) -> tuple[str, int] | None:
+    ) -> tuple[str, int, int] | None:
         """Mark the item done if `staff_id` holds it, and announce the change: (queue,
-        incident id), or None when they do not (nothing changed)."""
+        incident id, the done item's version), or None when they do not (nothing
+        changed)."""
         postgres = self._postgres()
         row = self.session.execute(
             _FINISH_ITEM[staff_id is None, postgres],
@@ -674,7 +675,7 @@ class QueueRepository:
             return None
         if not postgres:  # PostgreSQL's announcement rode in the UPDATE
             changes.announce(self.session, [item_id])
-        return row[0], row[1]
+        return row[0], row[1], row[2]
 
     def next_claimable(
         self, queue: str | None, stale_before: datetime, skip: Sequence[int] = ()

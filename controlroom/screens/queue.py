@@ -301,7 +301,7 @@ class TriageQueue(FramedScreen):
 
         item_id: int
         reference: str
-        version: int  # the done item's version, at least
+        version: int  # the done item's
 
     @dataclass
     class Reassigned(Message):
@@ -807,15 +807,14 @@ class TriageQueue(FramedScreen):
         if row is None or row.state != "claimed" or row.claimed_by_id != self.me:
             self.say("Complete works on an item you hold: claim it first.")
             return
-        self.complete(row.item_id, row.reference, row.version)
+        self.complete(row.item_id, row.reference)
 
-    def complete(self, item_id: int, reference: str, version: int) -> None:
+    def complete(self, item_id: int, reference: str) -> None:
         uow_factory, actor, clock = self.app.uow_factory, self.app.actor, self.app.clock
         self.hold_keys(STEP_WAIT_SECONDS)
         self.run_service(
             lambda: queues.complete(uow_factory(), actor, item_id, clock()),
-            # Completing bumps the version of the row held (`finish_item`).
-            lambda _: self.Completed(item_id, reference, version + 1),
+            lambda version: self.Completed(item_id, reference, version),
             doing="complete the item",
             group="queue-claim",
             exclusive=False,

@@ -754,8 +754,9 @@ def _lost_message(uow: UnitOfWork, item: queue_queries.LockedItem) -> str:
     return "this item was released"
 
 
-def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None:
-    """The holder has decided the item: it leaves the queue (audited `queue.complete`)."""
+def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> int:
+    """The holder has decided the item: it leaves the queue (audited `queue.complete`).
+    Returns the done item's version (a screen keeps reads older than it off its rows)."""
     now = _aware(now)
     with uow:
         access.require(
@@ -782,7 +783,7 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             )
             uow.commit()
             raise ClaimLost(message)
-        queue_name, incident_id = finished
+        queue_name, incident_id, version = finished
         # The log line is written before the audit event takes the chain head, which on
         # PostgreSQL every station's audited write waits for until this commit.
         incident_log.append_now(
@@ -802,6 +803,7 @@ def complete(uow: UnitOfWork, actor: Actor, item_id: int, now: datetime) -> None
             detail=f"queue {queue_name}; incident {incident_id}",
         )
         uow.commit()
+        return version
 
 
 def reassign(
